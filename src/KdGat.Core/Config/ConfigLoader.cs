@@ -1,0 +1,144 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using YamlDotNet.RepresentationModel;
+
+namespace KdGat.Core.Config;
+
+/// <summary>Loads and validates kdgat.yaml. Every problem is a <see cref="KdgException"/> with file, line and column.</summary>
+public static class ConfigLoader
+{
+    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages"];
+    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "code", "env", "resources", "cache", "retries"];
+
+    public static PipelineConfig Load(string file, string root)
+    {
+        file = Path.GetFullPath(file);
+        var r = new YamlReader(file);
+        var rootNode = YamlReader.LoadRoot(file)
+            ?? throw new KdgException(ErrorCodes.ConfigMissingKey, "the configuration file is empty. It needs at least 'datasets:' and 'stages:'.", file);
+        var top = r.Mapping(rootNode, "the configuration");
+        r.CheckKeys(top, "the configuration", TopKeys);
+
+        var executor = (r.OptionalString(top, "executor", "configuration") ?? "local") switch
+        {
+            "local" => ExecutorKind.Local,
+            "slurm" => ExecutorKind.Slurm,
+            var other => throw r.Error(ErrorCodes.ConfigWrongType, r.Get(top, "executor")!, $"'executor' must be 'local' or 'slurm', not '{other}'."),
+        };
+
+        var datasetsNode = r.Get(top, "datasets") ?? throw r.Error(ErrorCodes.ConfigMissingKey, top, "the configuration needs 'datasets:', a list of dataset names.");
+        var datasets = r.StringList(top, "datasets", "configuration");
+        foreach (var d in datasets)
+            if (!DatasetName.IsValid(d))
+                throw r.Error(ErrorCodes.InvalidDatasetName, datasetsNode, $"invalid dataset name '{d}' under 'datasets'. Use letters, digits, '_', '.' or '-', starting with a letter or digit.");
+        if (datasets.Count == 0) throw r.Error(ErrorCodes.ConfigMissingKey, datasetsNode, "'datasets' is empty. List at least one dataset.");
+
+        string runs = "experimentruns", raw = "data/automotive/{dataset}", cache = "data/cache/{dataset}";
+        if (r.Get(top, "paths") is { } pathsNode && !YamlReader.IsNull(pathsNode))
+        {
+            var paths = r.Mapping(pathsNode, "paths");
+            r.CheckKeys(paths, "paths", "runs", "raw", "cache");
+            runs = r.OptionalString(paths, "runs", "paths") ?? runs;
+            raw = r.OptionalString(paths, "raw", "paths") ?? raw;
+            cache = r.OptionalString(paths, "cache", "paths") ?? cache;
+        }
+
+        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (r.Get(top, "vars") is { } varsNode && !YamlReader.IsNull(varsNode))
+            foreach (var (k, v) in r.Mapping(varsNode, "vars").Children)
+                vars[r.Scalar(k, "vars")] = r.Scalar(v, $"vars.{r.Scalar(k, "vars")}");
+
+        var defaults = ReadDefaults(r, r.Get(top, "defaults"));
+        var stagesNode = r.Get(top, "stages") ?? throw r.Error(ErrorCodes.ConfigMissingKey, top, "the configuration needs 'stages:', one entry per stage target in the pipeline.");
+        var stages = new Dictionary<string, StageConfig>(StringComparer.Ordinal);
+        foreach (var (k, v) in r.Mapping(stagesNode, "stages").Children)
+        {
+            var name = r.Scalar(k, "stage name");
+            stages[name] = ReadStage(r, name, v, defaults, root);
+        }
+
+        return new PipelineConfig
+        {
+            File = file,
+            Root = root,
+            Executor = executor,
+            MaxParallelStages = r.OptionalInt(top, "max_parallel_stages", "configuration") ?? 0,
+            Datasets = datasets,
+            RunsDir = runs,
+            RawDir = raw,
+            CacheDir = cache,
+            Generator = r.OptionalString(top, "generator", "configuration"),
+            Vars = vars,
+            Stages = stages,
+            Slurm = ReadSlurm(r, r.Get(top, "slurm")),
+        };
+    }
+
+    private sealed record Defaults(IReadOnlyList<string> Code, IReadOnlyList<string> Env, ResourceSpec Resources, bool? Cache, int? Retries);
+
+    private static Defaults ReadDefaults(YamlReader r, YamlNode? node)
+    {
+        if (node is null || YamlReader.IsNull(node)) return new([], [], new ResourceSpec(), null, null);
+        var map = r.Mapping(node, "defaults");
+        r.CheckKeys(map, "defaults", "code", "env", "resources", "cache", "retries");
+        var res = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn) ? ResourceParser.Read(r, rn, "defaults.resources") : new ResourceSpec();
+        return new(r.StringList(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
+            r.OptionalBool(map, "cache", "defaults"), r.OptionalInt(map, "retries", "defaults"));
+    }
+
+    private static StageConfig ReadStage(YamlReader r, string name, YamlNode node, Defaults d, string root)
+    {
+        var what = $"stage '{name}'";
+        var map = r.Mapping(node, what);
+        r.CheckKeys(map, what, StageKeys);
+        var parameters = new SortedDictionary<string, ParamValue>(StringComparer.Ordinal);
+        var paramsFile = r.OptionalString(map, "params_file", what);
+        if (paramsFile is not null)
+            ParamsReader.ReadFile(Path.GetFullPath(Path.Combine(root, paramsFile)), parameters, name, r.File, r.Get(map, "params_file")!, r);
+        if (r.Get(map, "params") is { } p && !YamlReader.IsNull(p))
+            ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters);
+
+        var outputs = r.StringList(map, "outputs", what);
+        if (outputs.Count == 0)
+            throw r.Error(ErrorCodes.ConfigMissingKey, map, $"{what} declares no 'outputs'. List the files or directories it writes (relative to its run dir), so KdGat can tell whether it is up to date.");
+        foreach (var o in outputs)
+            if (o.Split('/', '\\').Contains(".."))
+                throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, "outputs")!, $"{what}: output '{o}' may not contain '..'. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
+
+        var resources = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn)
+            ? d.Resources.OverriddenBy(ResourceParser.Read(r, rn, $"{what}.resources"))
+            : d.Resources;
+
+        return new StageConfig
+        {
+            Name = name,
+            Command = r.RequiredString(map, "command", what),
+            Teacher = r.OptionalString(map, "teacher", what),
+            ParamsFile = paramsFile,
+            Params = parameters,
+            Inputs = r.StringList(map, "inputs", what),
+            Outputs = outputs,
+            Code = d.Code.Concat(r.StringList(map, "code", what)).Distinct().ToArray(),
+            Env = d.Env.Concat(r.StringList(map, "env", what)).Distinct().ToArray(),
+            Resources = resources,
+            Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,
+            Retries = r.OptionalInt(map, "retries", what) ?? d.Retries ?? 2,
+            Line = (int)node.Start.Line,
+            Column = (int)node.Start.Column,
+        };
+    }
+
+    private static SlurmConfig ReadSlurm(YamlReader r, YamlNode? node)
+    {
+        if (node is null || YamlReader.IsNull(node)) return new SlurmConfig();
+        var map = r.Mapping(node, "slurm");
+        r.CheckKeys(map, "slurm", "poll_seconds", "max_poll_seconds", "extra");
+        var c = new SlurmConfig();
+        return c with
+        {
+            PollSeconds = r.OptionalDouble(map, "poll_seconds", "slurm") ?? c.PollSeconds,
+            MaxPollSeconds = r.OptionalDouble(map, "max_poll_seconds", "slurm") ?? c.MaxPollSeconds,
+            Extra = ResourceParser.ReadExtra(r, map, "slurm"),
+        };
+    }
+}

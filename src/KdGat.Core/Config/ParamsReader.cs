@@ -1,0 +1,48 @@
+using KdGat.Core.Diagnostics;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace KdGat.Core.Config;
+
+/// <summary>
+/// Reads parameters: a per-model file (models/gat/large.yaml) and inline overrides. Nested
+/// mappings flatten to dotted names (training.lr) so any shape of model file works.
+/// </summary>
+internal static class ParamsReader
+{
+    public static void ReadFile(string path, SortedDictionary<string, ParamValue> into, string stage, string configFile, YamlNode at, YamlReader configReader)
+    {
+        if (!File.Exists(path))
+            throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' does not exist. Create it or fix the path (relative to the pipeline root).");
+        var root = YamlReader.LoadRoot(path);
+        if (root is null || YamlReader.IsNull(root)) return;
+        var reader = new YamlReader(path);
+        Flatten(reader, reader.Mapping(root, "parameters"), "", into);
+    }
+
+    public static void Flatten(YamlReader r, YamlMappingNode map, string prefix, SortedDictionary<string, ParamValue> into)
+    {
+        foreach (var (k, v) in map.Children)
+        {
+            var name = prefix + r.Scalar(k, "parameter name");
+            switch (v)
+            {
+                case YamlMappingNode m: Flatten(r, m, name + ".", into); break;
+                case YamlSequenceNode seq:
+                    var items = seq.Children.Select(c => ToJson(r, c, name));
+                    into[name] = new ParamValue("[" + string.Join(",", items) + "]", ParamKind.Json);
+                    break;
+                case YamlScalarNode s:
+                    into[name] = ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted);
+                    break;
+            }
+        }
+    }
+
+    private static string ToJson(YamlReader r, YamlNode node, string name)
+    {
+        var s = node as YamlScalarNode ?? throw r.Error(ErrorCodes.ConfigWrongType, node, $"parameter '{name}': lists may hold plain values only.");
+        var v = ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted);
+        return v.Kind == ParamKind.String ? System.Text.Json.JsonSerializer.Serialize(v.Text) : v.Text;
+    }
+}

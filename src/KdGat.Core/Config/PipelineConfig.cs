@@ -1,0 +1,30 @@
+namespace KdGat.Core.Config;
+
+public enum ExecutorKind { Local, Slurm }
+
+/// <summary>The whole kdgat.yaml, validated. Paths are templates until a stage instance resolves them.</summary>
+public sealed record PipelineConfig
+{
+    public required string File { get; init; }
+    public required string Root { get; init; }
+    public ExecutorKind Executor { get; init; } = ExecutorKind.Local;
+    /// <summary>0 means "one per core".</summary>
+    public int MaxParallelStages { get; init; }
+    public required IReadOnlyList<string> Datasets { get; init; }
+    public string RunsDir { get; init; } = "experimentruns";
+    public string RawDir { get; init; } = "data/automotive/{dataset}";
+    public string CacheDir { get; init; } = "data/cache/{dataset}";
+    /// <summary>Command that creates a dataset's raw data when it is absent; null means "missing raw data is an error".</summary>
+    public string? Generator { get; init; }
+    public IReadOnlyDictionary<string, string> Vars { get; init; } = new Dictionary<string, string>();
+    public required IReadOnlyDictionary<string, StageConfig> Stages { get; init; }
+    public SlurmConfig Slurm { get; init; } = new();
+}
+
+/// <summary>The <c>slurm:</c> section: how the SLURM executor submits and polls.</summary>
+public sealed record SlurmConfig
+{
+    public double PollSeconds { get; init; } = 5;
+    public double MaxPollSeconds { get; init; } = 60;
+    public IReadOnlyList<string> Extra { get; init; } = Array.Empty<string>();
+}

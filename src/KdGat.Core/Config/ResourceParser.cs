@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using KdGat.Core.Diagnostics;
+using YamlDotNet.RepresentationModel;
+
+namespace KdGat.Core.Config;
+
+/// <summary>Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (minutes, H:MM:SS, D-HH:MM:SS), gpus, partition, account, qos, extra.</summary>
+internal static partial class ResourceParser
+{
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
+    private static partial Regex MemPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    private static partial Regex NamePattern();
+
+    public static ResourceSpec Read(YamlReader r, YamlNode node, string what)
+    {
+        var map = r.Mapping(node, what);
+        r.CheckKeys(map, what, "cpus", "mem", "time", "gpus", "partition", "account", "qos", "extra");
+        return new ResourceSpec
+        {
+            Cpus = r.OptionalInt(map, "cpus", what, min: 1),
+            Gpus = r.OptionalInt(map, "gpus", what, min: 0),
+            MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
+            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "minutes (90) or a time such as 01:30:00 or 1-12:00:00"),
+            Partition = Optional(r, map, "partition", what, Name, "a name of letters, digits, '_', '.' or '-'"),
+            Account = Optional(r, map, "account", what, Name, "a name of letters, digits, '_', '.' or '-'"),
+            Qos = Optional(r, map, "qos", what, Name, "a name of letters, digits, '_', '.' or '-'"),
+            Extra = ReadExtra(r, map, what),
+        };
+    }
+
+    public static IReadOnlyList<string> ReadExtra(YamlReader r, YamlMappingNode map, string what)
+    {
+        var extras = r.StringList(map, "extra", what);
+        foreach (var e in extras)
+            if (!e.StartsWith("--", StringComparison.Ordinal) || e.Contains('\n'))
+                throw r.Error(ErrorCodes.BadResource, r.Get(map, "extra")!, $"'{what}.extra' entries must be single sbatch options such as '--constraint=a100', not '{e}'.");
+        return extras;
+    }
+
+    private static T? Optional<T>(YamlReader r, YamlMappingNode map, string key, string what, Func<string, T?> parse, string expected) where T : struct
+    {
+        var node = r.Get(map, key);
+        if (node is null || YamlReader.IsNull(node)) return null;
+        var text = r.Scalar(node, $"{what}.{key}").Trim();
+        return parse(text) ?? throw r.Error(ErrorCodes.BadResource, node, $"'{what}.{key}' must be {expected}, not '{text}'.");
+    }
+
+    private static string? Optional(YamlReader r, YamlMappingNode map, string key, string what, Func<string, string?> parse, string expected)
+    {
+        var node = r.Get(map, key);
+        if (node is null || YamlReader.IsNull(node)) return null;
+        var text = r.Scalar(node, $"{what}.{key}").Trim();
+        return parse(text) ?? throw r.Error(ErrorCodes.BadResource, node, $"'{what}.{key}' must be {expected}, not '{text}'.");
+    }
+
+    private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
+
+    public static long? ParseMemMb(string s)
+    {
+        var m = MemPattern().Match(s);
+        if (!m.Success) return null;
+        var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        var mb = m.Groups[2].Value.ToUpperInvariant() switch
+        {
+            "K" => n / 1024, "" or "M" => n, "G" => n * 1024, "T" => n * 1024 * 1024, _ => -1,
+        };
+        return mb >= 1 ? (long)Math.Ceiling(mb) : null;
+    }
+
+    public static int? ParseMinutes(string s)
+    {
+        if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)) return minutes > 0 ? minutes : null;
+        var days = 0;
+        var dash = s.IndexOf('-');
+        if (dash > 0)
+        {
+            if (!int.TryParse(s[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out days)) return null;
+            s = s[(dash + 1)..];
+        }
+        var parts = s.Split(':');
+        if (parts.Length is < 2 or > 3 || parts.Any(p => !int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _))) return null;
+        var v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var total = days * 1440 + v[0] * 60 + v[1] + (v.Length == 3 && v[2] > 0 ? 1 : 0);
+        return total > 0 ? total : null;
+    }
+}

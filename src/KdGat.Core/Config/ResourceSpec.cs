@@ -1,0 +1,29 @@
+namespace KdGat.Core.Config;
+
+/// <summary>What a stage asks of a cluster node. The local executor ignores it; SLURM uses it.</summary>
+public sealed record ResourceSpec
+{
+    public int? Cpus { get; init; }
+    /// <summary>Megabytes.</summary>
+    public long? MemMb { get; init; }
+    /// <summary>Minutes.</summary>
+    public int? TimeMinutes { get; init; }
+    public int? Gpus { get; init; }
+    public string? Partition { get; init; }
+    public string? Account { get; init; }
+    public string? Qos { get; init; }
+    public IReadOnlyList<string> Extra { get; init; } = Array.Empty<string>();
+
+    /// <summary>Stage values win key by key; extras add up.</summary>
+    public ResourceSpec OverriddenBy(ResourceSpec s) => new()
+    {
+        Cpus = s.Cpus ?? Cpus,
+        MemMb = s.MemMb ?? MemMb,
+        TimeMinutes = s.TimeMinutes ?? TimeMinutes,
+        Gpus = s.Gpus ?? Gpus,
+        Partition = s.Partition ?? Partition,
+        Account = s.Account ?? Account,
+        Qos = s.Qos ?? Qos,
+        Extra = Extra.Concat(s.Extra).ToArray(),
+    };
+}

@@ -1,0 +1,22 @@
+namespace KdGat.Core.Config;
+
+/// <summary>One stage's entry under <c>stages:</c>, with <c>defaults:</c> already applied.</summary>
+public sealed record StageConfig
+{
+    public required string Name { get; init; }
+    public required string Command { get; init; }
+    public string? Teacher { get; init; }
+    public string? ParamsFile { get; init; }
+    /// <summary>Parameters from the params file overlaid by inline <c>params:</c>, sorted by name.</summary>
+    public required IReadOnlyDictionary<string, ParamValue> Params { get; init; }
+    public IReadOnlyList<string> Inputs { get; init; } = Array.Empty<string>();
+    public required IReadOnlyList<string> Outputs { get; init; }
+    public IReadOnlyList<string> Code { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<string> Env { get; init; } = Array.Empty<string>();
+    public ResourceSpec Resources { get; init; } = new();
+    public bool Cache { get; init; } = true;
+    public int Retries { get; init; }
+    /// <summary>Where the entry is, for errors about it.</summary>
+    public int Line { get; init; }
+    public int Column { get; init; }
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using KdGat.Core.Diagnostics;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace KdGat.Core.Config;
+
+/// <summary>
+/// Typed reads from a YAML node tree that fail with a KDG code, the file, line and column, and
+/// what to write instead. Used for kdgat.yaml and for per-model parameter files.
+/// </summary>
+internal sealed class YamlReader
+{
+    public YamlReader(string file) => File = file;
+    public string File { get; }
+
+    public static YamlNode? LoadRoot(string file)
+    {
+        if (!System.IO.File.Exists(file))
+            throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' does not exist. Create it, or pass -p:KdGatConfig=<path>.", file);
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(file);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new KdgException(ErrorCodes.YamlSyntax, $"malformed YAML: {Inner(e)}. Fix the syntax at this position.", file, (int)e.Start.Line, (int)e.Start.Column);
+        }
+        return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+    }
+
+    private static string Inner(YamlException e) => (e.InnerException as YamlException)?.Message ?? e.Message;
+
+    public KdgException Error(string code, YamlNode node, string message) =>
+        new(code, message, File, (int)node.Start.Line, (int)node.Start.Column);
+
+    public YamlMappingNode Mapping(YamlNode node, string what)
+    {
+        if (node is YamlMappingNode m) return m;
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}' must be a mapping (key: value lines), not {Describe(node)}.");
+    }
+
+    /// <summary>Rejects keys not in <paramref name="allowed"/>, naming the closest allowed one.</summary>
+    public void CheckKeys(YamlMappingNode map, string what, params string[] allowed)
+    {
+        foreach (var key in map.Children.Keys)
+        {
+            var k = Scalar(key, what);
+            if (allowed.Contains(k)) continue;
+            var hint = allowed.OrderBy(a => Distance(a, k)).FirstOrDefault();
+            var suggestion = hint is not null && Distance(hint, k) <= 3 ? $" Did you mean '{hint}'?" : "";
+            throw Error(ErrorCodes.ConfigUnknownKey, key, $"unknown key '{k}' in {what}.{suggestion} Allowed keys: {string.Join(", ", allowed)}.");
+        }
+    }
+
+    public YamlNode? Get(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
+
+    public string Scalar(YamlNode node, string what)
+    {
+        if (node is YamlScalarNode s) return s.Value ?? "";
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}' must be a single value, not {Describe(node)}.");
+    }
+
+    public string? OptionalString(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return null;
+        return Scalar(node, $"{what}.{key}");
+    }
+
+    public string RequiredString(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node))
+            throw Error(ErrorCodes.ConfigMissingKey, map, $"{what} needs '{key}'. Add a '{key}:' line to it.");
+        var s = Scalar(node, $"{what}.{key}");
+        if (string.IsNullOrWhiteSpace(s)) throw Error(ErrorCodes.ConfigMissingKey, node, $"'{what}.{key}' is empty. Give it a value.");
+        return s;
+    }
+
+    public int? OptionalInt(YamlMappingNode map, string key, string what, int min = 0)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return null;
+        var s = Scalar(node, $"{what}.{key}");
+        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < min)
+            throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a whole number of at least {min}, not '{s}'.");
+        return v;
+    }
+
+    public double? OptionalDouble(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return null;
+        var s = Scalar(node, $"{what}.{key}");
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v <= 0)
+            throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a positive number, not '{s}'.");
+        return v;
+    }
+
+    public bool? OptionalBool(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return null;
+        var s = Scalar(node, $"{what}.{key}");
+        return s switch
+        {
+            "true" or "True" or "yes" => true,
+            "false" or "False" or "no" => false,
+            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be true or false, not '{s}'."),
+        };
+    }
+
+    /// <summary>A list of strings; a single value counts as a one-item list.</summary>
+    public IReadOnlyList<string> StringList(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return Array.Empty<string>();
+        if (node is YamlScalarNode s) return new[] { s.Value ?? "" };
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => Scalar(c, $"{what}.{key}[]")).ToArray();
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
+    }
+
+    public static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain } s && (s.Value is "" or "~" or "null" or null);
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlMappingNode => "a mapping",
+        YamlSequenceNode => "a list",
+        YamlScalarNode s => $"the value '{s.Value}'",
+        _ => "this",
+    };
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+}

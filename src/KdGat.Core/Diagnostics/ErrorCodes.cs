@@ -1,0 +1,43 @@
+namespace KdGat.Core.Diagnostics;
+
+/// <summary>
+/// Every code a user can see. The README's error table lists the same codes; a unit test keeps
+/// the two in step.
+/// </summary>
+public static class ErrorCodes
+{
+    // 1xxx: configuration, datasets and the pipeline's shape (nothing ran).
+    public const string ConfigNotFound = "KDG1001";
+    public const string YamlSyntax = "KDG1002";
+    public const string ConfigUnknownKey = "KDG1003";
+    public const string ConfigWrongType = "KDG1004";
+    public const string ConfigMissingKey = "KDG1005";
+    public const string StageNotConfigured = "KDG1006";
+    public const string UnknownPlaceholder = "KDG1007";
+    public const string BadResource = "KDG1008";
+    public const string ParamsFile = "KDG1009";
+    public const string TeacherNotUpstream = "KDG1010";
+    public const string InvalidDatasetName = "KDG1101";
+    public const string UnknownDataset = "KDG1102";
+    public const string RawDataMissing = "KDG1103";
+    public const string GeneratorFailed = "KDG1104";
+    public const string UnknownUpstream = "KDG1201";
+    public const string DuplicateStage = "KDG1202";
+    public const string UnknownStage = "KDG1203";
+    public const string UnsafeOutputPath = "KDG1204";
+    public const string BadProperty = "KDG1205";
+
+    // 2xxx: state on disk that is damaged (warnings: the stage is treated as stale, never up to date).
+    public const string CorruptManifest = "KDG2001";
+    public const string LockWait = "KDG2002";
+    public const string RecoveredAttempt = "KDG2003";
+
+    // 3xxx: stage execution.
+    public const string StageFailed = "KDG3001";
+    public const string OutputMissing = "KDG3002";
+    public const string StageSkipped = "KDG3003";
+    public const string StageCancelled = "KDG3004";
+    public const string CommandNotStarted = "KDG3005";
+    public const string InputMissing = "KDG3006";
+    public const string BuildFailed = "KDG3010";
+}

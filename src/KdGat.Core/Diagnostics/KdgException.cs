@@ -1,0 +1,28 @@
+namespace KdGat.Core.Diagnostics;
+
+/// <summary>
+/// An error the user can cause and fix. Carries a KDG code, the file (and position) it is about,
+/// and a message that says what to do. Front ends print it without a stack trace.
+/// </summary>
+public sealed class KdgException : Exception
+{
+    public KdgException(string code, string message, string? file = null, int line = 0, int column = 0, Exception? inner = null)
+        : base(message, inner)
+    {
+        Code = code;
+        File = file;
+        Line = line;
+        Column = column;
+    }
+
+    public string Code { get; }
+    public string? File { get; }
+    public int Line { get; }
+    public int Column { get; }
+
+    public override string ToString()
+    {
+        var where = File is null ? "" : Line > 0 ? $"{File}({Line},{Column}): " : $"{File}: ";
+        return $"{where}error {Code}: {Message}";
+    }
+}

@@ -1,0 +1,24 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>What every stage instance of one build shares.</summary>
+internal sealed class BuildContext
+{
+    public required string BuildId { get; init; }
+    public required BuildMode Mode { get; init; }
+    public required PipelineLayout Layout { get; init; }
+    public required Fingerprinter Fingerprinter { get; init; }
+    public required StalenessChecker Checker { get; init; }
+    public required IStageExecutor Executor { get; init; }
+    public required RecordStore Records { get; init; }
+    public required IBuildLog Log { get; init; }
+    public required SemaphoreSlim Slots { get; init; }
+    public required CancellationToken Cancel { get; init; }
+
+    public static string NewId() => $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
+}

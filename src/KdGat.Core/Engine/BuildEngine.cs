@@ -1,0 +1,129 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.Execution.Local;
+using KdGat.Core.Hashing;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// Runs one build or Explain over every selected dataset at once: one scheduler sees the whole
+/// DAG (13 stages x datasets), so independent branches and datasets run in parallel up to
+/// MaxParallelStages, and a failure only stops what depends on it.
+/// </summary>
+public sealed class BuildEngine
+{
+    private readonly Func<PipelineConfig, int, IStageExecutor>? _executorFactory;
+
+    /// <param name="executorFactory">Chooses the executor; default: local processes.</param>
+    public BuildEngine(Func<PipelineConfig, int, IStageExecutor>? executorFactory = null) => _executorFactory = executorFactory;
+
+    public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var (config, datasets, _, layout, instances) = LoadedPipeline.Load(request);
+
+        var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
+            : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
+        var executor = _executorFactory?.Invoke(config with { Executor = request.Executor ?? config.Executor }, parallel) ?? new LocalExecutor(parallel);
+
+        Directory.CreateDirectory(layout.StateDir);
+        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes);
+        var fingerprinter = new Fingerprinter(new PathHasher(hashCache));
+        var ctx = new BuildContext
+        {
+            BuildId = BuildContext.NewId(),
+            Mode = request.Mode,
+            Layout = layout,
+            Fingerprinter = fingerprinter,
+            Checker = new StalenessChecker(fingerprinter),
+            Executor = executor,
+            Records = new RecordStore(layout.StateDir),
+            Log = log,
+            Slots = new SemaphoreSlim(executor.MaxParallel),
+            Cancel = cancel,
+        };
+
+        if (request.Mode == BuildMode.Build)
+            foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, cancel).ConfigureAwait(false);
+        else
+            foreach (var d in datasets.Where(d => !RawData.IsPresent(layout.Resolve(config.RawDir, d))))
+                if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
+
+        var results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
+        hashCache.Save();
+
+        var report = new BuildReport
+        {
+            BuildId = ctx.BuildId,
+            Mode = request.Mode == BuildMode.Explain ? "explain" : "build",
+            Executor = executor.Name,
+            StartedUtc = started,
+            FinishedUtc = DateTimeOffset.UtcNow,
+            Datasets = datasets,
+            Stages = results.Select(ToReport).ToArray(),
+            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored),
+        };
+        report.Write(Path.Combine(layout.StateDir, "last-build.json"));
+        Summarize(report, results, log, hashCache);
+        return report;
+    }
+
+    /// <summary>One task per instance that awaits its upstreams' tasks; the semaphore in the context bounds running attempts.</summary>
+    private static async Task<IReadOnlyList<InstanceResult>> ScheduleAsync(IReadOnlyList<StageInstance> instances, InstanceRunner runner)
+    {
+        var tasks = new Dictionary<StageInstance, Task<InstanceResult>>();
+        foreach (var s in instances) // dependency order: upstream tasks exist already
+        {
+            var ups = s.Upstreams.Select(u => tasks[u]).ToArray();
+            tasks[s] = Task.Run(async () =>
+            {
+                var upstream = await Task.WhenAll(ups).ConfigureAwait(false);
+                return await runner.RunAsync(s, upstream).ConfigureAwait(false);
+            });
+        }
+        return await Task.WhenAll(instances.Select(s => tasks[s])).ConfigureAwait(false);
+    }
+
+    private static InstanceReport ToReport(InstanceResult r) => new()
+    {
+        Dataset = r.Instance.Dataset,
+        Stage = r.Instance.Name,
+        Outcome = r.Outcome,
+        Reasons = r.Reasons.Select(x => x.Text).ToArray(),
+        ReasonKinds = r.Reasons.Select(x => x.Kind).Distinct().ToArray(),
+        Log = r.Log,
+        Seconds = r.Seconds is { } s ? Math.Round(s, 3) : null,
+        ExitCode = r.ExitCode,
+        JobId = r.JobId,
+        Attempts = r.Attempts,
+        Error = r.Error,
+    };
+
+    private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache)
+    {
+        var explain = report.Mode == "explain";
+        foreach (var r in results)
+        {
+            if (r.Outcome == Outcome.WouldRun)
+                log.Info($"KdGat: {r.Instance.Key} would run: {string.Join("; ", r.Reasons)}");
+            else if (r.Outcome == Outcome.Skipped)
+                log.Warn(ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}");
+            else if (r.Outcome is Outcome.Failed or Outcome.Cancelled)
+                log.Report(new Diagnostic(Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}",
+                    r.Log is null ? null : Path.Combine(r.Instance.Layout.Root, r.Log)));
+        }
+        var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
+        log.Info($"KdGat: {(explain ? "explain" : "build")} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
+                 $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
+        if (!report.Succeeded)
+        {
+            var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
+            log.Error(ErrorCodes.BuildFailed, $"build failed: {string.Join(", ", failed)}. Independent stages were completed; fix the failures and build again.");
+        }
+    }
+}

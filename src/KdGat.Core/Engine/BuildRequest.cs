@@ -1,0 +1,26 @@
+using KdGat.Core.Config;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Engine;
+
+public enum BuildMode { Build, Explain }
+
+/// <summary>What the MSBuild task (or a test) asks the engine to do.</summary>
+public sealed record BuildRequest
+{
+    public required string Root { get; init; }
+    public required string ConfigFile { get; init; }
+    public required string ToolsDir { get; init; }
+    public string PipelineFile { get; init; } = "pipeline.proj";
+    /// <summary>Stage targets in the order MSBuild ran them.</summary>
+    public required IReadOnlyList<StageDeclaration> Stages { get; init; }
+    /// <summary>-p:Dataset: one name or a ';' list; empty for every configured dataset.</summary>
+    public string? Datasets { get; init; }
+    /// <summary>-p:Stage for builds and Explain: only this stage and what it needs.</summary>
+    public string? OnlyStage { get; init; }
+    public BuildMode Mode { get; init; } = BuildMode.Build;
+    public bool VerifyHashes { get; init; }
+    /// <summary>0: config value, else one per core.</summary>
+    public int MaxParallelStages { get; init; }
+    public ExecutorKind? Executor { get; init; }
+}

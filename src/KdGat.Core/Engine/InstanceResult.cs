@@ -1,0 +1,20 @@
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>How one stage instance ended in this build, and the output digest downstream stages fingerprint.</summary>
+public sealed record InstanceResult(StageInstance Instance, string Outcome, IReadOnlyList<StaleReason> Reasons)
+{
+    /// <summary>Digest of the outputs as they now stand; null when the instance has no good result.</summary>
+    public string? OutputsDigest { get; init; }
+    public string? Log { get; init; }
+    public double? Seconds { get; init; }
+    public int? ExitCode { get; init; }
+    public string? JobId { get; init; }
+    public int Attempts { get; init; }
+    public string? Error { get; init; }
+    public string? ErrorCode { get; init; }
+    /// <summary>Explain: this instance would run, so its downstream would see new outputs.</summary>
+    public bool WouldChange => Outcome == Reporting.Outcome.WouldRun;
+}

@@ -1,0 +1,229 @@
+using System.Text.Json;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.IO;
+using KdGat.Core.Locking;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// Brings one stage instance up to date once its upstreams have ended: lock, recover a crashed
+/// attempt, decide from content, run (with retries) under the output guard, then write the
+/// manifest and an immutable run record.
+/// </summary>
+internal sealed class InstanceRunner
+{
+    private readonly BuildContext _ctx;
+    public InstanceRunner(BuildContext ctx) => _ctx = ctx;
+
+    public async Task<InstanceResult> RunAsync(StageInstance s, IReadOnlyList<InstanceResult> upstream)
+    {
+        var blocked = upstream.FirstOrDefault(u => u.OutputsDigest is null && !u.WouldChange);
+        if (blocked is not null)
+            return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", $"upstream {blocked.Instance.Name} {blocked.Outcome}")]);
+        if (_ctx.Cancel.IsCancellationRequested)
+            return new InstanceResult(s, Outcome.Cancelled, [new("cancelled", "build cancelled before it started")]);
+
+        if (_ctx.Mode == BuildMode.Explain) return Explain(s, upstream);
+
+        StageLock? stageLock = null;
+        try
+        {
+            var guard = new OutputGuard(s);
+            stageLock = await StageLock.AcquireAsync(guard.LockFile,
+                holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel).ConfigureAwait(false);
+            if (guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            var verdict = Check(s, upstream);
+            if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
+            return await RunAttemptsAsync(s, guard, verdict).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return new InstanceResult(s, Outcome.Cancelled, [new("cancelled", "build cancelled")]);
+        }
+        catch (KdgException e)
+        {
+            return new InstanceResult(s, Outcome.Failed, []) { Error = e.Message, ErrorCode = e.Code };
+        }
+        finally
+        {
+            stageLock?.Dispose();
+        }
+    }
+
+    private Verdict Check(StageInstance s, IReadOnlyList<InstanceResult> upstream) =>
+        _ctx.Checker.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!),
+            problem => _ctx.Log.Warn(ErrorCodes.CorruptManifest, $"{s.Key}: manifest is damaged ({problem}); the stage is treated as stale and will rerun.", s.ManifestPath));
+
+    private InstanceResult Explain(StageInstance s, IReadOnlyList<InstanceResult> upstream)
+    {
+        var rerunning = upstream.Where(u => u.WouldChange).ToArray();
+        if (rerunning.Length > 0)
+            return new InstanceResult(s, Outcome.WouldRun, rerunning.Select(u => StaleReason.UpstreamReruns(u.Instance.Name)).ToArray());
+        try
+        {
+            var v = Check(s, upstream);
+            return v.UpToDate
+                ? new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest }
+                : new InstanceResult(s, Outcome.WouldRun, v.Reasons);
+        }
+        catch (KdgException e) when (e.Code == ErrorCodes.InputMissing)
+        {
+            return new InstanceResult(s, Outcome.WouldRun, [new("input-missing", e.Message)]);
+        }
+    }
+
+    private async Task<InstanceResult> RunAttemptsAsync(StageInstance s, OutputGuard guard, Verdict verdict)
+    {
+        var resources = s.Config.Resources;
+        var attempt = 0;
+        var totalSeconds = 0.0;
+        while (true)
+        {
+            attempt++;
+            var attemptId = $"{_ctx.BuildId}-{attempt}";
+            var logStem = Path.Combine(s.LogDir, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss}-{attemptId}");
+            var job = new StageJob
+            {
+                Instance = s,
+                Command = s.RenderCommand(),
+                StdoutPath = logStem + ".out",
+                StderrPath = logStem + ".err",
+                AttemptId = attemptId,
+                Attempt = attempt,
+                Resources = resources,
+                Environment = new Dictionary<string, string>
+                {
+                    ["KDGAT_ATTEMPT_ID"] = attemptId,
+                    ["KDGAT_DATASET"] = s.Dataset,
+                    ["KDGAT_STAGE"] = s.Name,
+                    ["KDGAT_RUN_DIR"] = s.RunDir,
+                },
+                OnStarted = handle => guard.Started(attemptId, handle),
+            };
+
+            ExecutionResult result;
+            await _ctx.Slots.WaitAsync(_ctx.Cancel).ConfigureAwait(false);
+            try
+            {
+                guard.Begin(attemptId);
+                WriteParams(s);
+                _ctx.Log.Info($"KdGat: {s.Key}: running{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");
+                result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
+            }
+            finally
+            {
+                _ctx.Slots.Release();
+            }
+            totalSeconds += result.WallSeconds;
+            var log = PathText.ToStored(s.Layout.Root, job.StderrPath);
+
+            if (result.State == ExecState.Completed)
+            {
+                var (present, missing) = _ctx.Fingerprinter.HashOutputs(s);
+                if (missing.Count == 0)
+                {
+                    var digest = Fingerprinter.OutputsDigest(present);
+                    ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
+                    guard.Commit();
+                    Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null);
+                    return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt };
+                }
+                guard.Abort();
+                var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}";
+                Record(s, verdict, result, attempt, "failed", log, [], resources.MemMb, msg);
+                return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, JobId = result.JobId };
+            }
+
+            guard.Abort();
+            var cancelled = result.State == ExecState.Cancelled;
+            var detail = result.Detail ?? $"exit code {result.ExitCode}";
+            Record(s, verdict, result, attempt, cancelled ? "cancelled" : "failed", log, [], resources.MemMb, detail);
+            if (cancelled)
+                return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled };
+            var next = RetryPolicy.NextAttempt(result.State, attempt, s.Config.Retries, s.Config.Resources);
+            if (next is not null)
+            {
+                _ctx.Log.Warn(ErrorCodes.StageFailed, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min");
+                resources = next;
+                continue;
+            }
+            var code = result.State == ExecState.NotStarted ? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
+            var error = result.State == ExecState.NotStarted
+                ? $"{s.Key}: the command could not be started ({detail})."
+                : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}";
+            return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, JobId = result.JobId, Attempts = attempt, Error = error, ErrorCode = code };
+        }
+    }
+
+    /// <summary>params.json in the run dir: the stage's merged parameters, keys sorted, for {params_file}.</summary>
+    private static void WriteParams(StageInstance s)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in s.Config.Params) { w.WritePropertyName(k); v.WriteTo(w); }
+            w.WriteEndObject();
+        }
+        AtomicFile.WriteAllBytes(s.ParamsFilePath, ms.ToArray());
+    }
+
+    private StageManifest Manifest(StageInstance s, Verdict v, List<OutputRecord> outputs, string digest, ExecutionResult r, int attempt) => new()
+    {
+        Stage = s.Name,
+        Dataset = s.Dataset,
+        Fingerprint = v.Fingerprint,
+        Components = v.Current,
+        Outputs = outputs,
+        OutputsDigest = digest,
+        BuildId = _ctx.BuildId,
+        Executor = _ctx.Executor.Name,
+        JobId = r.JobId,
+        Attempt = attempt,
+        StartedUtc = r.Started,
+        FinishedUtc = r.Finished,
+        WallSeconds = Math.Round(r.WallSeconds, 3),
+        CpuSeconds = Math.Round(r.CpuSeconds, 3),
+        PeakRssKb = r.PeakRssKb,
+        ExitCode = r.ExitCode,
+        Host = r.Host,
+    };
+
+    private void Record(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
+    {
+        var metricsFile = s.Outputs.FirstOrDefault(o => Path.GetFileName(o) == "metrics.json");
+        _ctx.Records.Write(new RunRecord
+        {
+            RecordId = $"{_ctx.BuildId}-{s.Dataset}-{s.Name}-{attempt}",
+            BuildId = _ctx.BuildId,
+            Dataset = s.Dataset,
+            Stage = s.Name,
+            Fingerprint = v.Fingerprint,
+            Params = v.Current.Params,
+            Executor = _ctx.Executor.Name,
+            JobId = r.JobId,
+            Attempt = attempt,
+            State = state,
+            ExecState = r.State.ToString(),
+            ExitCode = r.ExitCode,
+            StartedUtc = r.Started,
+            FinishedUtc = r.Finished,
+            WallSeconds = Math.Round(r.WallSeconds, 3),
+            CpuSeconds = Math.Round(r.CpuSeconds, 3),
+            PeakRssKb = r.PeakRssKb,
+            MemRequestMb = memMb,
+            Host = r.Host,
+            Why = v.Reasons.Select(x => x.Text).ToArray(),
+            OutputHashes = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Path, o => o.Hash), StringComparer.Ordinal),
+            Metrics = state == "ran" && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
+            Log = log,
+            Detail = detail,
+        });
+    }
+}

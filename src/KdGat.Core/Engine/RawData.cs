@@ -1,0 +1,44 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution.Local;
+using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// Raw data is an input like any other and KdGat never writes it, except that a configured
+/// generator (the bundled sample) may create a dataset that is absent. It never overwrites.
+/// </summary>
+internal static class RawData
+{
+    public static bool IsPresent(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+
+    public static async Task EnsureAsync(PipelineLayout layout, string dataset, bool mayGenerate, IBuildLog log, CancellationToken cancel)
+    {
+        var raw = layout.Resolve(layout.Config.RawDir, dataset);
+        if (IsPresent(raw)) return;
+        var stored = PathText.ToStored(layout.Root, raw);
+        if (layout.Config.Generator is null || !mayGenerate)
+            throw new KdgException(ErrorCodes.RawDataMissing,
+                $"raw data for dataset '{dataset}' not found at '{stored}'. Put the dataset there (or fix 'paths.raw' in {Path.GetFileName(layout.Config.File)}).", layout.Config.File);
+        log.Info($"KdGat: generating sample raw data for '{dataset}' into {stored} (configured 'generator'; existing data is never overwritten)");
+        var command = CommandTemplate.Render(layout.Config.Generator, n => n switch
+        {
+            "dataset" => new(dataset),
+            "raw_dir" => new(raw),
+            "root" => new(layout.Root),
+            "tools" => new(layout.ToolsDir),
+            _ when n.StartsWith("vars.", StringComparison.Ordinal) && layout.Config.Vars.TryGetValue(n[5..], out var t) => new(t, Raw: true),
+            _ => null,
+        }, shell: true, "generator");
+        var logDir = Path.Combine(layout.RunsRoot, dataset, ".kdgat", "generator");
+        Directory.CreateDirectory(logDir);
+        var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
+            new Dictionary<string, string?>(), TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
+        cancel.ThrowIfCancellationRequested();
+        var exit = run.Exit;
+        if (exit.ExitCode != 0 || !IsPresent(raw))
+            throw new KdgException(ErrorCodes.GeneratorFailed,
+                $"the generator for dataset '{dataset}' failed (exit code {exit.ExitCode}). See {PathText.ToStored(layout.Root, Path.Combine(logDir, "stderr.log"))}.", layout.Config.File);
+    }
+}

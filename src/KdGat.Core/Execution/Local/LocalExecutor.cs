@@ -1,0 +1,51 @@
+namespace KdGat.Core.Execution.Local;
+
+/// <summary>
+/// The embedded default: each attempt is /bin/sh -c in the stage's run dir, stdout and stderr to
+/// its logs/, with wall time, CPU time, peak RSS and exit code from wait4. Ctrl+C kills the
+/// attempt's whole process group; the stage stays stale.
+/// </summary>
+public sealed class LocalExecutor : IStageExecutor
+{
+    private readonly TimeSpan _grace;
+
+    public LocalExecutor(int maxParallel, TimeSpan? killGrace = null)
+    {
+        MaxParallel = Math.Max(1, maxParallel);
+        _grace = killGrace ?? TimeSpan.FromSeconds(5);
+    }
+
+    public string Name => "local";
+    public int MaxParallel { get; }
+
+    public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
+    {
+        var started = DateTimeOffset.UtcNow;
+        if (!PosixSpawn.IsSupported)
+            return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = started, Detail = "the local executor needs Linux (posix_spawn)" };
+        Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
+        Directory.CreateDirectory(job.Instance.RunDir);
+        ShellProcess.Outcome o;
+        try
+        {
+            o = await ShellProcess.RunAsync(job.Instance.RunDir, job.Command, job.StdoutPath, job.StderrPath,
+                job.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), _grace,
+                pid => job.OnStarted?.Invoke($"pid:{pid}"), cancel).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = DateTimeOffset.UtcNow, Detail = e.Message };
+        }
+        return new ExecutionResult
+        {
+            State = o.Cancelled ? ExecState.Cancelled : o.Exit.ExitCode == 0 ? ExecState.Completed : ExecState.Failed,
+            ExitCode = o.Exit.ExitCode,
+            Started = started,
+            Finished = DateTimeOffset.UtcNow,
+            CpuSeconds = o.Exit.CpuSeconds,
+            PeakRssKb = o.Exit.MaxRssKb,
+            JobId = $"pid:{o.Pid}",
+            Detail = o.Exit.Signal != 0 ? $"killed by signal {o.Exit.Signal}" : o.Exit.ExitCode == 125 ? "could not enter the run dir" : null,
+        };
+    }
+}

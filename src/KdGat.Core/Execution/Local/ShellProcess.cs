@@ -1,0 +1,34 @@
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Execution.Local;
+
+/// <summary>
+/// Runs a shell script in a directory as its own process group and waits for it without holding a
+/// thread-pool thread. Cancellation sends SIGTERM to the group, then SIGKILL after a grace period.
+/// </summary>
+internal static class ShellProcess
+{
+    private const int SigTerm = 15, SigKill = 9;
+
+    public sealed record Outcome(PosixSpawn.Exit Exit, int Pid, bool Cancelled);
+
+    public static async Task<Outcome> RunAsync(string workingDir, string command, string stdoutPath, string stderrPath,
+        IReadOnlyDictionary<string, string?> env, TimeSpan killGrace, Action<int>? onStarted, CancellationToken cancel)
+    {
+        var script = $"cd -- {CommandTemplate.Quote(workingDir)} || exit 125\n{command}";
+        var pid = PosixSpawn.Start(script, stdoutPath, stderrPath, env);
+        onStarted?.Invoke(pid);
+        var cancelled = false;
+        using (cancel.Register(() =>
+        {
+            cancelled = true;
+            PosixSpawn.KillGroup(pid, SigTerm);
+            _ = Task.Delay(killGrace).ContinueWith(_ => PosixSpawn.KillGroup(pid, SigKill), TaskScheduler.Default);
+        }))
+        {
+            var exit = await Task.Factory.StartNew(() => PosixSpawn.Wait(pid), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            if (cancelled) PosixSpawn.KillGroup(pid, SigKill); // stragglers that ignored SIGTERM
+            return new Outcome(exit, pid, cancelled);
+        }
+    }
+}

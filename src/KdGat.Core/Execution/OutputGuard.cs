@@ -1,0 +1,117 @@
+using System.Text.Json;
+using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Execution;
+
+/// <summary>
+/// Keeps a previous good result safe while a stage reruns. Before an attempt, the old manifest
+/// and outputs are moved aside (renames); a journal records the attempt. Success deletes the
+/// journal, then the aside copy. Failure moves the failed outputs to failed/ and puts the old
+/// result back. A crash at any point leaves a journal, and the next build restores the old result
+/// before deciding anything, so nothing half-written ever looks up to date.
+/// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock}.
+/// </summary>
+public sealed class OutputGuard
+{
+    private readonly StageInstance _s;
+
+    public OutputGuard(StageInstance s)
+    {
+        _s = s;
+        StateDir = Path.Combine(s.Layout.RunsRoot, s.Dataset, ".kdgat", s.Name);
+    }
+
+    public string StateDir { get; }
+    public string LockFile => Path.Combine(StateDir, "lock");
+    private string Journal => Path.Combine(StateDir, "attempt.json");
+    private string AsideDir => Path.Combine(StateDir, "aside");
+    public string FailedDir => Path.Combine(StateDir, "failed");
+    private string AsideManifest => Path.Combine(AsideDir, "manifest");
+    private string AsideOutput(int i) => Path.Combine(AsideDir, $"output{i}");
+
+    private sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid);
+
+    /// <summary>Undoes a crashed attempt, if any. Returns a description of what was recovered, or null.</summary>
+    public string? RecoverIfNeeded()
+    {
+        if (!File.Exists(Journal))
+        {
+            // A journal-less aside dir is the remains of a committed attempt: garbage.
+            if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
+            return null;
+        }
+        JournalEntry? entry = null;
+        try { entry = JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal)); } catch (JsonException) { } catch (IOException) { }
+        StopOrphan(entry);
+        RestorePrevious();
+        File.Delete(Journal);
+        return $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result restored";
+    }
+
+    /// <summary>
+    /// The build that started the attempt died (kill -9) but its stage process may live on in its
+    /// own process group. Stop it, but only if it is provably ours: same host and its environment
+    /// carries this attempt's id.
+    /// </summary>
+    private static void StopOrphan(JournalEntry? e)
+    {
+        if (e?.Handle is null || !e.Handle.StartsWith("pid:", StringComparison.Ordinal) || e.Host != Environment.MachineName) return;
+        if (!int.TryParse(e.Handle.AsSpan(4), out var pid)) return;
+        try
+        {
+            var environ = File.ReadAllText($"/proc/{pid}/environ");
+            if (!environ.Contains($"KDGAT_ATTEMPT_ID={e.AttemptId}\0", StringComparison.Ordinal)) return;
+        }
+        catch (IOException) { return; }
+        catch (UnauthorizedAccessException) { return; }
+        Local.PosixSpawn.KillGroup(pid, 9);
+        for (var i = 0; i < 50 && Local.PosixSpawn.IsAlive(pid); i++) Thread.Sleep(100);
+    }
+
+    public void Begin(string attemptId)
+    {
+        Directory.CreateDirectory(StateDir);
+        if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
+        WriteJournal(new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId));
+        Directory.CreateDirectory(AsideDir);
+        if (File.Exists(_s.ManifestPath)) FileMover.Move(_s.ManifestPath, AsideManifest);
+        for (var i = 0; i < _s.Outputs.Count; i++)
+            if (FileMover.Exists(_s.Outputs[i])) FileMover.Move(_s.Outputs[i], AsideOutput(i));
+    }
+
+    /// <summary>Records where the attempt runs (pid or job id) so a later build can find it.</summary>
+    public void Started(string attemptId, string handle) =>
+        WriteJournal(new JournalEntry(attemptId, handle, Environment.MachineName, Environment.ProcessId));
+
+    /// <summary>The new manifest is in place: the previous result is superseded.</summary>
+    public void Commit()
+    {
+        File.Delete(Journal);
+        if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
+    }
+
+    /// <summary>The attempt failed: keep its outputs for inspection and restore the previous result.</summary>
+    public void Abort()
+    {
+        RestorePrevious();
+        File.Delete(Journal);
+    }
+
+    private void RestorePrevious()
+    {
+        if (Directory.Exists(FailedDir)) FileMover.Delete(FailedDir);
+        Directory.CreateDirectory(FailedDir);
+        if (File.Exists(_s.ManifestPath)) File.Delete(_s.ManifestPath); // a manifest is only ever the old one or none
+        for (var i = 0; i < _s.Outputs.Count; i++)
+        {
+            var output = _s.Outputs[i];
+            if (FileMover.Exists(output)) FileMover.Move(output, Path.Combine(FailedDir, $"{i}-{Path.GetFileName(output)}"));
+            if (FileMover.Exists(AsideOutput(i))) FileMover.Move(AsideOutput(i), output);
+        }
+        if (File.Exists(AsideManifest)) FileMover.Move(AsideManifest, _s.ManifestPath);
+        if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
+    }
+
+    private void WriteJournal(JournalEntry e) => AtomicFile.WriteAllText(Journal, JsonSerializer.Serialize(e));
+}

@@ -1,0 +1,37 @@
+using System.IO.Hashing;
+using System.Text;
+
+namespace KdGat.Core.Hashing;
+
+/// <summary>XxHash128 of bytes, streams and canonical text, as lowercase hex.</summary>
+public static class ContentHash
+{
+    private const int BufferSize = 1 << 20;
+
+    public static string OfFile(string path)
+    {
+        var hasher = new XxHash128();
+        // SequentialScan + large buffer: hashing should run at read bandwidth.
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, FileOptions.SequentialScan);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            int n;
+            while ((n = fs.Read(buffer, 0, BufferSize)) > 0) hasher.Append(buffer.AsSpan(0, n));
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+        return ToHex(hasher.GetCurrentHash());
+    }
+
+    public static string OfText(string text) => ToHex(XxHash128.Hash(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>Hash of ordered (name, hash) pairs: the digest of a directory or of a set of outputs.</summary>
+    public static string OfEntries(IEnumerable<KeyValuePair<string, string>> entries)
+    {
+        var sb = new StringBuilder();
+        foreach (var (k, v) in entries) sb.Append(k).Append('\0').Append(v).Append('\n');
+        return OfText(sb.ToString());
+    }
+
+    private static string ToHex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+}

@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+
+namespace KdGat.Core.Hashing;
+
+/// <summary>
+/// What the hash cache keys on: size, mtime, ctime, inode and device of one file. It only ever
+/// answers "is this the very same file version as last time?"; a differing identity means "hash
+/// again", never "changed". Times are never compared between files or with a clock.
+/// </summary>
+public readonly record struct FileIdentity(long Size, long MtimeNs, long CtimeNs, ulong Inode, ulong Device)
+{
+    public static FileIdentity? Of(string path)
+    {
+        if (OperatingSystem.IsLinux() && Statx.TryGet(path, out var id)) return id;
+        var info = new FileInfo(path);
+        if (!info.Exists) return null;
+        // Without statx there is no inode or ctime: size and mtime alone still only skip work.
+        return new FileIdentity(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0, 0);
+    }
+
+    public override string ToString() => $"{Size}:{MtimeNs}:{CtimeNs}:{Inode}:{Device}";
+}
+
+/// <summary>statx(2) has one layout on every Linux architecture, unlike struct stat.</summary>
+internal static unsafe partial class Statx
+{
+    private const int AtFdcwd = -100;
+    private const uint StatxBasicStats = 0x7ff;
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Native(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    private static bool _unavailable;
+
+    public static bool TryGet(string path, out FileIdentity identity)
+    {
+        identity = default;
+        if (_unavailable) return false;
+        byte* buf = stackalloc byte[256];
+        int rc;
+        try { rc = Native(AtFdcwd, path, 0, StatxBasicStats, buf); }
+        catch (EntryPointNotFoundException) { _unavailable = true; return false; }
+        catch (DllNotFoundException) { _unavailable = true; return false; }
+        if (rc != 0) return false;
+        var mode = *(ushort*)(buf + 28);
+        if ((mode & 0xF000) != 0x8000) return false; // not a regular file
+        ulong ino = *(ulong*)(buf + 32);
+        long size = *(long*)(buf + 40);
+        long ctime = *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104);
+        long mtime = *(long*)(buf + 112) * 1_000_000_000L + *(uint*)(buf + 120);
+        ulong dev = ((ulong)*(uint*)(buf + 136) << 32) | *(uint*)(buf + 140);
+        identity = new FileIdentity(size, mtime, ctime, ino, dev);
+        return true;
+    }
+}

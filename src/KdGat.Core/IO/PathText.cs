@@ -1,0 +1,22 @@
+namespace KdGat.Core.IO;
+
+/// <summary>Paths as they are stored in manifests: relative to the pipeline root, '/' separated.</summary>
+public static class PathText
+{
+    public static string ToStored(string root, string fullPath)
+    {
+        var rel = Path.GetRelativePath(root, fullPath);
+        return rel.Replace('\\', '/');
+    }
+
+    public static string FromStored(string root, string stored) =>
+        Path.GetFullPath(Path.IsPathRooted(stored) ? stored : Path.Combine(root, stored));
+
+    /// <summary>True when <paramref name="path"/> is <paramref name="dir"/> or lies below it.</summary>
+    public static bool IsUnder(string path, string dir)
+    {
+        var p = Path.GetFullPath(path).TrimEnd('/');
+        var d = Path.GetFullPath(dir).TrimEnd('/');
+        return p == d || p.StartsWith(d + "/", StringComparison.Ordinal);
+    }
+}

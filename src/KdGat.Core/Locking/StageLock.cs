@@ -1,0 +1,62 @@
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Locking;
+
+/// <summary>
+/// One lock per stage instance so two builds never run the same instance at once. It is an OS
+/// file lock (flock; on NFS the kernel maps it to NFS byte-range locks), so the kernel releases it
+/// when the holder dies, even under kill -9: a dead build's lock is recovered without guessing
+/// from pids or ages. An owner file next to it says who holds it, for the waiting message.
+/// </summary>
+public sealed class StageLock : IDisposable
+{
+    private readonly FileStream _stream;
+    private readonly string _ownerFile;
+
+    private StageLock(FileStream stream, string ownerFile)
+    {
+        _stream = stream;
+        _ownerFile = ownerFile;
+    }
+
+    public static StageLock? TryAcquire(string lockFile)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        try
+        {
+            var fs = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var owner = lockFile + ".owner";
+            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTimeOffset.UtcNow:O}\n");
+            return new StageLock(fs, owner);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits for the lock, calling <paramref name="onWait"/> once with the holder's description.</summary>
+    public static async Task<StageLock> AcquireAsync(string lockFile, Action<string> onWait, CancellationToken cancel)
+    {
+        var told = false;
+        while (true)
+        {
+            var l = TryAcquire(lockFile);
+            if (l is not null) return l;
+            if (!told)
+            {
+                told = true;
+                string holder;
+                try { holder = File.ReadAllText(lockFile + ".owner").Trim(); } catch (IOException) { holder = "another build"; }
+                onWait(holder);
+            }
+            await Task.Delay(250, cancel).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        try { File.Delete(_ownerFile); } catch (IOException) { }
+        _stream.Dispose();
+    }
+}

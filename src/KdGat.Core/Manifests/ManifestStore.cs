@@ -1,0 +1,42 @@
+using System.Text.Json;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Manifests;
+
+/// <summary>Reads and writes manifests. A damaged manifest never crashes a build: it reads as "stale".</summary>
+public static class ManifestStore
+{
+    public enum ReadStatus { Ok, Missing, Corrupt }
+
+    public static (ReadStatus Status, StageManifest? Manifest, string? Problem) Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            if (!File.Exists(path)) return (ReadStatus.Missing, null, null);
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (ReadStatus.Corrupt, null, e.Message);
+        }
+        try
+        {
+            var m = JsonSerializer.Deserialize(bytes, ManifestJson.Readable.StageManifest);
+            if (m is null || m.Schema != 1 || string.IsNullOrEmpty(m.Fingerprint) || m.Outputs is null || m.Components is null)
+                return (ReadStatus.Corrupt, null, "not a KdGat manifest (fields missing)");
+            return (ReadStatus.Ok, m, null);
+        }
+        catch (JsonException e)
+        {
+            return (ReadStatus.Corrupt, null, e.Message);
+        }
+    }
+
+    public static void Write(string path, StageManifest manifest) =>
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJson.Readable.StageManifest));
+
+    public static string Serialize(StageManifest manifest) => JsonSerializer.Serialize(manifest, ManifestJson.Readable.StageManifest);
+
+    public static string Canonical(FingerprintComponents c) => JsonSerializer.Serialize(c, ManifestJson.Readable.FingerprintComponents);
+}

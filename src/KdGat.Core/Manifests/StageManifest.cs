@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+
+namespace KdGat.Core.Manifests;
+
+/// <summary>
+/// Everything that decides whether a stage must run, kept per component so Explain can say
+/// which one changed. Paths are root-relative; env values are stored as hashes only.
+/// </summary>
+public sealed record FingerprintComponents
+{
+    public required string Command { get; init; }
+    public required SortedDictionary<string, string> Params { get; init; }
+    public required SortedDictionary<string, string> Inputs { get; init; }
+    public required SortedDictionary<string, string> Code { get; init; }
+    public required SortedDictionary<string, string> Upstream { get; init; }
+    public required SortedDictionary<string, string> Env { get; init; }
+}
+
+public sealed record OutputRecord(string Path, string Hash, long Size, bool Directory);
+
+/// <summary>
+/// Written atomically beside a stage's outputs after it succeeded and every declared output
+/// exists. It replaces the '.done' sentinel: the stage is up to date iff this parses, its
+/// fingerprint matches, and the outputs still hash to what it records.
+/// </summary>
+public sealed record StageManifest
+{
+    public int Schema { get; init; } = 1;
+    public required string Stage { get; init; }
+    public required string Dataset { get; init; }
+    public required string Fingerprint { get; init; }
+    public required FingerprintComponents Components { get; init; }
+    public required IReadOnlyList<OutputRecord> Outputs { get; init; }
+    public required string OutputsDigest { get; init; }
+    public required string BuildId { get; init; }
+    public required string Executor { get; init; }
+    public string? JobId { get; init; }
+    public int Attempt { get; init; } = 1;
+    public DateTimeOffset StartedUtc { get; init; }
+    public DateTimeOffset FinishedUtc { get; init; }
+    public double WallSeconds { get; init; }
+    public double CpuSeconds { get; init; }
+    public long PeakRssKb { get; init; }
+    public int ExitCode { get; init; }
+    public string Host { get; init; } = "";
+    /// <summary>Set when the outputs came from the content-addressed cache instead of a run.</summary>
+    public string? RestoredFrom { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StageManifest))]
+[JsonSerializable(typeof(FingerprintComponents))]
+internal sealed partial class ManifestJson : JsonSerializerContext
+{
+    public static ManifestJson Readable { get; } = new(IO.Json.Readable(Default.Options));
+}

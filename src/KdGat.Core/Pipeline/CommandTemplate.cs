@@ -1,0 +1,41 @@
+using System.Text;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>
+/// Fills {placeholders} in commands and paths. In shell mode every substituted value is
+/// single-quoted, so a parameter holding quotes, $(...), backticks or newlines reaches the program
+/// verbatim and runs nothing; only the template text itself (written by the config's author) is
+/// shell. '{{' and '}}' stand for literal braces.
+/// </summary>
+public static class CommandTemplate
+{
+    /// <summary>Resolves a placeholder name to a value; <c>Raw</c> values are template text (vars) rendered in place.</summary>
+    public readonly record struct Value(string Text, bool Raw = false);
+
+    public static string Render(string template, Func<string, Value?> resolve, bool shell, string where, int depth = 0)
+    {
+        if (depth > 8) throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: vars refer to each other in a loop. Break the cycle.");
+        var sb = new StringBuilder(template.Length + 64);
+        for (var i = 0; i < template.Length; i++)
+        {
+            var c = template[i];
+            if (c == '{' && i + 1 < template.Length && template[i + 1] == '{') { sb.Append('{'); i++; continue; }
+            if (c == '}' && i + 1 < template.Length && template[i + 1] == '}') { sb.Append('}'); i++; continue; }
+            if (c != '{') { sb.Append(c); continue; }
+            var end = template.IndexOf('}', i + 1);
+            if (end < 0) throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: '{{' without a closing '}}' in '{template}'. Write '{{{{' for a literal brace.");
+            var name = template[(i + 1)..end];
+            var value = resolve(name) ?? throw new KdgException(ErrorCodes.UnknownPlaceholder,
+                $"{where}: unknown placeholder '{{{name}}}'. Known: {{dataset}}, {{stage}}, {{run}}, {{run_dir}}, {{raw_dir}}, {{cache_dir}}, {{root}}, {{tools}}, {{params_file}}, {{params.NAME}}, {{vars.NAME}}, {{teacher}}, {{upstream.STAGE}}. Write '{{{{' for a literal brace.");
+            if (value.Raw) sb.Append(Render(value.Text, resolve, shell, where, depth + 1));
+            else sb.Append(shell ? Quote(value.Text) : value.Text);
+            i = end;
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>POSIX single-quoting: the only character needing care inside '...' is ' itself.</summary>
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+}

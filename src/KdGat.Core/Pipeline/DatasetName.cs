@@ -1,0 +1,38 @@
+using System.Text.RegularExpressions;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>
+/// Dataset names become directory names and SLURM job names: letters, digits, '_', '.' and '-',
+/// starting with a letter or digit. That rules out '../x', 'a;rm -rf /' and names with spaces.
+/// </summary>
+public static partial class DatasetName
+{
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
+    private static partial Regex Pattern();
+
+    public static bool IsValid(string name) => Pattern().IsMatch(name) && !name.Contains("..");
+
+    public static void Validate(string name, string source)
+    {
+        if (!IsValid(name))
+            throw new KdgException(ErrorCodes.InvalidDatasetName,
+                $"invalid dataset name '{name}' ({source}). Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no spaces, '/', '..' or shell characters.");
+    }
+
+    /// <summary>Splits -p:Dataset (one name or a ';' list); empty means "every dataset in the config".</summary>
+    public static IReadOnlyList<string> Select(string? requested, IReadOnlyList<string> configured, string configFile)
+    {
+        if (string.IsNullOrWhiteSpace(requested)) return configured;
+        var names = requested.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToArray();
+        foreach (var n in names)
+        {
+            Validate(n, "-p:Dataset");
+            if (!configured.Contains(n))
+                throw new KdgException(ErrorCodes.UnknownDataset,
+                    $"unknown dataset '{n}'. Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile);
+        }
+        return names;
+    }
+}

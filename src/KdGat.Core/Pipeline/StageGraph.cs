@@ -1,0 +1,72 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>A stage target as pipeline.proj declares it: its name and the stages it reads from.</summary>
+public sealed record StageDeclaration(string Name, IReadOnlyList<string> Needs);
+
+/// <summary>
+/// The stages of one build in dependency order (the order MSBuild ran the stage targets, which
+/// DependsOnTargets makes topological), validated against the configuration.
+/// </summary>
+public sealed class StageGraph
+{
+    private StageGraph(IReadOnlyList<StageDeclaration> ordered) => Stages = ordered;
+
+    public IReadOnlyList<StageDeclaration> Stages { get; }
+
+    public static StageGraph Build(IEnumerable<StageDeclaration> declared, PipelineConfig config, string pipelineFile)
+    {
+        var seen = new Dictionary<string, StageDeclaration>(StringComparer.Ordinal);
+        var ordered = new List<StageDeclaration>();
+        foreach (var s in declared)
+        {
+            if (seen.TryGetValue(s.Name, out var prior))
+            {
+                if (!prior.Needs.SequenceEqual(s.Needs))
+                    throw new KdgException(ErrorCodes.DuplicateStage, $"stage '{s.Name}' is declared twice with different Needs. Declare each stage once.", pipelineFile);
+                continue;
+            }
+            foreach (var n in s.Needs)
+                if (!seen.ContainsKey(n))
+                    throw new KdgException(ErrorCodes.UnknownUpstream,
+                        $"stage '{s.Name}' needs '{n}', which is not a stage declared before it. Add '{n}' to the DependsOnTargets of target '{s.Name}' (and check the spelling).", pipelineFile);
+            if (!config.Stages.TryGetValue(s.Name, out var sc))
+                throw new KdgException(ErrorCodes.StageNotConfigured,
+                    $"stage '{s.Name}' has no entry under 'stages:' in {Path.GetFileName(config.File)}. Add one with at least 'command:' and 'outputs:'.", config.File);
+            if (sc.Teacher is not null && !s.Needs.Contains(sc.Teacher))
+                throw new KdgException(ErrorCodes.TeacherNotUpstream,
+                    $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs and DependsOnTargets.",
+                    config.File, sc.Line, sc.Column);
+            seen[s.Name] = s;
+            ordered.Add(s);
+        }
+        return new StageGraph(ordered);
+    }
+
+    /// <summary>The named stage and every stage that (transitively) reads from it.</summary>
+    public IReadOnlySet<string> WithDownstream(string stage, string pipelineFile)
+    {
+        if (!Stages.Any(s => s.Name == stage))
+            throw new KdgException(ErrorCodes.UnknownStage, $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}.", pipelineFile);
+        var set = new HashSet<string>(StringComparer.Ordinal) { stage };
+        foreach (var s in Stages) // topological order: one pass suffices
+            if (s.Needs.Any(set.Contains)) set.Add(s.Name);
+        return set;
+    }
+
+    /// <summary>The named stage and everything it (transitively) needs, as a graph of its own.</summary>
+    public StageGraph RestrictTo(string stage, string pipelineFile) => new(WithUpstream(stage, pipelineFile));
+
+    /// <summary>The named stage and everything it (transitively) needs.</summary>
+    public IReadOnlyList<StageDeclaration> WithUpstream(string stage, string pipelineFile)
+    {
+        if (!Stages.Any(s => s.Name == stage))
+            throw new KdgException(ErrorCodes.UnknownStage, $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}.", pipelineFile);
+        var set = new HashSet<string>(StringComparer.Ordinal) { stage };
+        foreach (var s in Stages.Reverse())
+            if (set.Contains(s.Name)) set.UnionWith(s.Needs);
+        return Stages.Where(s => set.Contains(s.Name)).ToArray();
+    }
+}

@@ -1,0 +1,135 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>
+/// One stage for one dataset, with every path resolved. Run dir: {runs}/{dataset}/{stage}/,
+/// holding the stage's outputs (unless a placeholder puts them elsewhere), its manifest,
+/// params.json and logs/.
+/// </summary>
+public sealed class StageInstance
+{
+    public const string ManifestFileName = "kdgat.manifest.json";
+
+    internal StageInstance(PipelineLayout layout, string dataset, StageConfig config, IReadOnlyList<StageInstance> upstreams)
+    {
+        Layout = layout;
+        Dataset = dataset;
+        Config = config;
+        Upstreams = upstreams;
+        RunDir = Path.Combine(layout.RunsRoot, dataset, config.Name);
+        RawDir = layout.Resolve(layout.Config.RawDir, dataset);
+        CacheDir = layout.Resolve(layout.Config.CacheDir, dataset);
+        var where = $"stage '{Name}'";
+        Outputs = config.Outputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " outputs")))).ToArray();
+        Inputs = config.Inputs.Select(i => Path.GetFullPath(Path.Combine(layout.Root, RenderPath(i, where + " inputs")))).ToArray();
+        foreach (var o in Outputs)
+            if (Overlaps(o, RawDir) || Inputs.Any(i => Overlaps(o, i)) || PathText.IsUnder(RunDir, o)
+                || Overlaps(o, LogDir) || o == ManifestPath || o == ParamsFilePath)
+                throw new KdgException(ErrorCodes.UnsafeOutputPath,
+                    $"{where}: output '{PathText.ToStored(layout.Root, o)}' overlaps raw data, an input or the run dir itself. Outputs must be files or directories of their own, since KdGat moves them aside and deletes them on Clean.",
+                    layout.Config.File, config.Line, config.Column);
+    }
+
+    private static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
+
+    public PipelineLayout Layout { get; }
+    public string Dataset { get; }
+    public StageConfig Config { get; }
+    public string Name => Config.Name;
+    public string Key => $"{Dataset}/{Name}";
+    public IReadOnlyList<StageInstance> Upstreams { get; }
+    public string RunDir { get; }
+    public string RawDir { get; }
+    public string CacheDir { get; }
+    public IReadOnlyList<string> Outputs { get; }
+    public IReadOnlyList<string> Inputs { get; }
+    public string ManifestPath => Path.Combine(RunDir, ManifestFileName);
+    public string LogDir => Path.Combine(RunDir, "logs");
+    public string ParamsFilePath => Path.Combine(RunDir, "params.json");
+
+    /// <summary>The command to run, values shell-quoted.</summary>
+    public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command");
+
+    /// <summary>The command as the fingerprint sees it: paths relative to the root, so clones and shared caches agree.</summary>
+    public string RenderCommandForFingerprint() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command");
+
+    private string RenderPath(string template, string where) => CommandTemplate.Render(template, n => Lookup(n, fingerprint: false), shell: false, where);
+
+    private CommandTemplate.Value? Lookup(string name, bool fingerprint)
+    {
+        CommandTemplate.Value P(string full) => new(fingerprint ? "<root>/" + PathText.ToStored(Layout.Root, full) : full);
+        switch (name)
+        {
+            case "dataset": return new(Dataset);
+            case "stage" or "run": return new(Name);
+            case "root": return new(fingerprint ? "<root>" : Layout.Root);
+            case "tools": return new(fingerprint ? "<tools>" : Layout.ToolsDir);
+            case "run_dir": return P(RunDir);
+            case "raw_dir": return P(RawDir);
+            case "cache_dir": return P(CacheDir);
+            case "params_file": return P(ParamsFilePath);
+            case "teacher":
+                return Config.Teacher is null ? null : P(Upstreams.First(u => u.Name == Config.Teacher).RunDir);
+        }
+        if (name.StartsWith("params.", StringComparison.Ordinal))
+            return Config.Params.TryGetValue(name[7..], out var v) ? new(v.Text) : null;
+        if (name.StartsWith("vars.", StringComparison.Ordinal))
+            return Layout.Config.Vars.TryGetValue(name[5..], out var t) ? new(t, Raw: true) : null;
+        if (name.StartsWith("upstream.", StringComparison.Ordinal))
+        {
+            var up = Upstreams.FirstOrDefault(u => u.Name == name[9..]);
+            return up is null ? null : P(up.RunDir);
+        }
+        return null;
+    }
+
+    public override string ToString() => Key;
+}
+
+/// <summary>Where things live for one pipeline: root, run dirs, tools, KdGat's own state.</summary>
+public sealed class PipelineLayout
+{
+    public PipelineLayout(PipelineConfig config, string toolsDir)
+    {
+        Config = config;
+        Root = Path.GetFullPath(config.Root);
+        ToolsDir = Path.GetFullPath(toolsDir);
+        RunsRoot = Path.GetFullPath(Path.Combine(Root, config.RunsDir));
+        StateDir = Path.Combine(Root, ".kdgat");
+    }
+
+    public PipelineConfig Config { get; }
+    public string Root { get; }
+    public string ToolsDir { get; }
+    public string RunsRoot { get; }
+    /// <summary>.kdgat/: hash cache, last-build.json, run records, the index database.</summary>
+    public string StateDir { get; }
+
+    public string Resolve(string template, string dataset) =>
+        Path.GetFullPath(Path.Combine(Root, CommandTemplate.Render(template, n => n switch
+        {
+            "dataset" => new CommandTemplate.Value(dataset),
+            "root" => new CommandTemplate.Value(Root),
+            _ => null,
+        }, shell: false, "paths")));
+
+    /// <summary>Stage instances for every dataset, in dependency order.</summary>
+    public IReadOnlyList<StageInstance> Instantiate(StageGraph graph, IReadOnlyList<string> datasets)
+    {
+        var all = new List<StageInstance>();
+        foreach (var d in datasets)
+        {
+            var byName = new Dictionary<string, StageInstance>(StringComparer.Ordinal);
+            foreach (var s in graph.Stages)
+            {
+                var inst = new StageInstance(this, d, Config.Stages[s.Name], s.Needs.Select(n => byName[n]).ToArray());
+                byName[s.Name] = inst;
+                all.Add(inst);
+            }
+        }
+        return all;
+    }
+}

@@ -1,0 +1,75 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Planning;
+
+/// <summary>
+/// Computes what a stage instance's fingerprint is made of right now: resolved command,
+/// parameters, declared inputs and code files by content, upstream output digests, and the
+/// declared environment variables.
+/// </summary>
+public sealed class Fingerprinter
+{
+    private readonly PathHasher _hasher;
+    private readonly Func<string, string?> _env;
+
+    public Fingerprinter(PathHasher hasher, Func<string, string?>? env = null)
+    {
+        _hasher = hasher;
+        _env = env ?? Environment.GetEnvironmentVariable;
+    }
+
+    public PathHasher Hasher => _hasher;
+
+    /// <param name="upstreamDigests">Output digest of each upstream stage, by name.</param>
+    public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
+    {
+        var root = s.Layout.Root;
+        var inputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var input in s.Inputs)
+        {
+            var h = _hasher.Hash(input) ?? throw new KdgException(ErrorCodes.InputMissing,
+                $"{s.Key}: declared input '{PathText.ToStored(root, input)}' does not exist. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
+            inputs[PathText.ToStored(root, input)] = h.Hash;
+        }
+        var code = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pattern in s.Config.Code)
+            foreach (var file in Glob.Expand(root, pattern))
+                code[PathText.ToStored(root, file)] = _hasher.Hash(file)?.Hash ?? "missing";
+        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in s.Config.Env)
+            env[name] = _env(name) is { } v ? ContentHash.OfText(v) : "<unset>";
+        return new FingerprintComponents
+        {
+            Command = s.RenderCommandForFingerprint(),
+            Params = new SortedDictionary<string, string>(s.Config.Params.ToDictionary(p => p.Key, p => p.Value.Text), StringComparer.Ordinal),
+            Inputs = inputs,
+            Code = code,
+            Upstream = new SortedDictionary<string, string>(s.Upstreams.ToDictionary(u => u.Name, u => upstreamDigests[u.Name]), StringComparer.Ordinal),
+            Env = env,
+        };
+    }
+
+    public static string Digest(FingerprintComponents c) => ContentHash.OfText("kdgat-fingerprint-v1\n" + ManifestStore.Canonical(c));
+
+    /// <summary>Hashes the declared outputs as they are on disk; missing ones are listed separately.</summary>
+    public (List<OutputRecord> Present, List<string> Missing) HashOutputs(StageInstance s)
+    {
+        var present = new List<OutputRecord>();
+        var missing = new List<string>();
+        foreach (var o in s.Outputs)
+        {
+            var stored = PathText.ToStored(s.Layout.Root, o);
+            var h = _hasher.Hash(o);
+            if (h is null) missing.Add(stored);
+            else present.Add(new OutputRecord(stored, h.Hash, h.Size, h.IsDirectory));
+        }
+        return (present, missing);
+    }
+
+    public static string OutputsDigest(IEnumerable<OutputRecord> outputs) =>
+        ContentHash.OfEntries(outputs.Select((o, i) => new KeyValuePair<string, string>(i.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Hash)));
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Reporting;
+
+/// <summary>ran, up-to-date, failed, skipped, cancelled; Explain's stale stages are would-run; cache hits are restored.</summary>
+public static class Outcome
+{
+    public const string Ran = "ran";
+    public const string UpToDate = "up-to-date";
+    public const string Failed = "failed";
+    public const string Skipped = "skipped";
+    public const string Cancelled = "cancelled";
+    public const string WouldRun = "would-run";
+    public const string Restored = "restored";
+}
+
+public sealed record InstanceReport
+{
+    public required string Dataset { get; init; }
+    public required string Stage { get; init; }
+    public required string Outcome { get; init; }
+    public IReadOnlyList<string> Reasons { get; init; } = [];
+    public IReadOnlyList<string> ReasonKinds { get; init; } = [];
+    public string? Log { get; init; }
+    public double? Seconds { get; init; }
+    public int? ExitCode { get; init; }
+    public string? JobId { get; init; }
+    public int Attempts { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>.kdgat/last-build.json: what the last build (or Explain) decided per stage instance, for scripts and CI.</summary>
+public sealed record BuildReport
+{
+    public required string BuildId { get; init; }
+    public required string Mode { get; init; }
+    public required string Executor { get; init; }
+    public DateTimeOffset StartedUtc { get; init; }
+    public DateTimeOffset FinishedUtc { get; init; }
+    public required IReadOnlyList<string> Datasets { get; init; }
+    public required IReadOnlyList<InstanceReport> Stages { get; init; }
+    public bool Succeeded { get; init; }
+    public SortedDictionary<string, int> Counts => new(Stages.GroupBy(s => s.Outcome).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal);
+
+    public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, ReportJson.Readable.BuildReport));
+
+    public static BuildReport? Read(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), ReportJson.Readable.BuildReport) : null;
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BuildReport))]
+internal sealed partial class ReportJson : JsonSerializerContext
+{
+    public static ReportJson Readable { get; } = new(IO.Json.Readable(Default.Options));
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text.Json;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// Immutable run records under .kdgat/records/{dataset}/{stage}/. Each has a unique name
+/// (time, build, attempt), is written atomically and never rewritten, so concurrent writers
+/// cannot collide and a rerun never destroys what the previous run recorded.
+/// </summary>
+public sealed class RecordStore
+{
+    public RecordStore(string stateDir) => Dir = Path.Combine(stateDir, "records");
+
+    public string Dir { get; }
+
+    public string Write(RunRecord r)
+    {
+        var name = $"{r.FinishedUtc.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture)}-{r.RecordId}.json";
+        var path = Path.Combine(Dir, r.Dataset, r.Stage, name);
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(r, RecordJson.Readable.RunRecord));
+        return path;
+    }
+
+    /// <summary>Every readable record; damaged files are reported through <paramref name="onDamaged"/> and skipped.</summary>
+    public IEnumerable<(string Path, RunRecord Record)> ReadAll(Action<string, string>? onDamaged = null)
+    {
+        if (!Directory.Exists(Dir)) yield break;
+        foreach (var file in Directory.EnumerateFiles(Dir, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            RunRecord? r = null;
+            try { r = JsonSerializer.Deserialize(File.ReadAllBytes(file), RecordJson.Readable.RunRecord); }
+            catch (Exception e) when (e is JsonException or IOException) { onDamaged?.Invoke(file, e.Message); }
+            if (r is not null) yield return (file, r);
+        }
+    }
+
+    /// <summary>Numbers from a stage's metrics.json, if it wrote one; anything unreadable is just "no metrics".</summary>
+    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile)
+    {
+        try
+        {
+            if (!File.Exists(metricsFile)) return null;
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(metricsFile));
+            var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.Number) result[p.Name] = p.Value.GetDouble();
+            return result;
+        }
+        catch (Exception e) when (e is JsonException or IOException or InvalidOperationException) { return null; }
+    }
+}

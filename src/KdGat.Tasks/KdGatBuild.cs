@@ -1,0 +1,55 @@
+using KdGat.Core.Engine;
+using Microsoft.Build.Framework;
+
+namespace KdGat.Tasks;
+
+/// <summary>
+/// Brings the requested stage instances up to date (or, with Explain, says what would run and
+/// why). Ctrl+C cancels: running local stages are killed and stay stale.
+/// </summary>
+public sealed class KdGatBuild : PipelineTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    public bool Explain { get; set; }
+    /// <summary>-p:Stage: only this stage and what it needs.</summary>
+    public string? Stage { get; set; }
+    public bool VerifyHashes { get; set; }
+    public int MaxParallelStages { get; set; }
+    public string? Executor { get; set; }
+
+    /// <summary>One item per stage instance: Include = dataset/stage, metadata Outcome, Reasons, Log.</summary>
+    [Output] public ITaskItem[] Results { get; private set; } = [];
+
+    // MSBuild may call Cancel many times (thousands under a task host): keep it idempotent.
+    public void Cancel()
+    {
+        try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    private protected override bool Run(MSBuildLog log)
+    {
+        var request = Request(Explain ? BuildMode.Explain : BuildMode.Build) with
+        {
+            OnlyStage = Stage,
+            VerifyHashes = VerifyHashes,
+            MaxParallelStages = MaxParallelStages,
+            Executor = ParseExecutor(Executor),
+        };
+        var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
+        Results = report.Stages.Select(s =>
+        {
+            var item = new Microsoft.Build.Utilities.TaskItem($"{s.Dataset}/{s.Stage}");
+            item.SetMetadata("Dataset", s.Dataset);
+            item.SetMetadata("Stage", s.Stage);
+            item.SetMetadata("Outcome", s.Outcome);
+            item.SetMetadata("Reasons", string.Join("; ", s.Reasons));
+            item.SetMetadata("Log", s.Log ?? "");
+            return (ITaskItem)item;
+        }).ToArray();
+        if (_cancel.IsCancellationRequested)
+            log.Report(new KdGat.Core.Diagnostics.Diagnostic(KdGat.Core.Diagnostics.Severity.Warning, KdGat.Core.Diagnostics.ErrorCodes.StageCancelled,
+                "KdGat: cancelled; running stages were stopped and stay stale, so the next build reruns them."));
+        return report.Succeeded;
+    }
+}

@@ -1,0 +1,58 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
+using Microsoft.Build.Framework;
+
+namespace KdGat.Tasks;
+
+/// <summary>
+/// Parameters every KdGat task shares: where the pipeline is, its config, the stage targets that
+/// ran (in order, with their Needs), and -p:Dataset. Turns user errors into one logged line.
+/// </summary>
+public abstract class PipelineTask : Microsoft.Build.Utilities.Task
+{
+    [Required] public string Root { get; set; } = "";
+    [Required] public string ConfigFile { get; set; } = "";
+    [Required] public string ToolsDir { get; set; } = "";
+    public string PipelineFile { get; set; } = "";
+    /// <summary>Stage items: Include = stage name, metadata Needs = ';' list of upstream stages.</summary>
+    [Required] public ITaskItem[] Stages { get; set; } = [];
+    public string? Dataset { get; set; }
+
+    protected BuildRequest Request(BuildMode mode = BuildMode.Build) => new()
+    {
+        Root = Root,
+        ConfigFile = ConfigFile,
+        ToolsDir = ToolsDir,
+        PipelineFile = PipelineFile,
+        Stages = Stages.Select(i => new StageDeclaration(i.ItemSpec,
+            i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))).ToArray(),
+        Datasets = Dataset,
+        Mode = mode,
+    };
+
+    public sealed override bool Execute()
+    {
+        var log = new MSBuildLog(Log);
+        try
+        {
+            return Run(log) && !Log.HasLoggedErrors;
+        }
+        catch (KdgException e)
+        {
+            log.Report(e);
+            return false;
+        }
+    }
+
+    private protected abstract bool Run(MSBuildLog log);
+
+    protected static ExecutorKind? ParseExecutor(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "local" => ExecutorKind.Local,
+        "slurm" => ExecutorKind.Slurm,
+        _ => throw new KdgException(ErrorCodes.BadProperty, $"-p:Executor must be 'local' or 'slurm', not '{value}'."),
+    };
+}
