@@ -52,5 +52,5 @@ public sealed record StageManifest
 [JsonSerializable(typeof(FingerprintComponents))]
 internal sealed partial class ManifestJson : JsonSerializerContext
 {
-    public static ManifestJson Readable { get; } = new(IO.Json.Readable(Default.Options));
+    public static ManifestJson Readable { get; } = new(IO.Json.Readable(Default!.Options));
 }

@@ -54,5 +54,5 @@ public sealed record BuildReport
 [JsonSerializable(typeof(BuildReport))]
 internal sealed partial class ReportJson : JsonSerializerContext
 {
-    public static ReportJson Readable { get; } = new(IO.Json.Readable(Default.Options));
+    public static ReportJson Readable { get; } = new(IO.Json.Readable(Default!.Options));
 }

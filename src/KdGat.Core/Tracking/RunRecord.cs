@@ -40,5 +40,5 @@ public sealed record RunRecord
 [JsonSerializable(typeof(RunRecord))]
 internal sealed partial class RecordJson : JsonSerializerContext
 {
-    public static RecordJson Readable { get; } = new(IO.Json.Readable(Default.Options));
+    public static RecordJson Readable { get; } = new(IO.Json.Readable(Default!.Options));
 }
