@@ -1,0 +1,109 @@
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>Every user mistake: a KDG code, the file or stage named, no stack trace, nothing lost.</summary>
+public sealed class BadInputTests
+{
+    private static void AssertUserError(ProcessResult r, string code, params string[] mentions)
+    {
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"error {code}", r.Output);
+        foreach (var m in mentions) Assert.Contains(m, r.Output);
+        Assert.DoesNotContain("   at ", r.Output);          // no stack trace
+        Assert.DoesNotContain("Exception", r.Output);
+    }
+
+    [Fact]
+    public void MalformedYaml_NamesFileAndLine()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("datasets: [hcrl_sa,", "datasets: [hcrl_sa"  + "\n  : :"));
+        AssertUserError(s.Build("-p:Dataset=hcrl_sa"), "KDG1002", "kdgat.yaml");
+    }
+
+    [Fact]
+    public void UnknownConfigKey_SuggestsTheRightOne()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("    params: { window: 50, stride: 25 }", "    parms: { window: 50, stride: 25 }"));
+        AssertUserError(s.Build("-p:Dataset=hcrl_sa"), "KDG1003", "kdgat.yaml", "parms", "params");
+    }
+
+    [Theory]
+    [InlineData("../x", "KDG1101")]
+    [InlineData("a/b", "KDG1101")]
+    [InlineData("$(touch pwned)", "KDG1101")]
+    [InlineData("set_99", "KDG1102")]
+    public void BadDatasetName_IsRejectedBeforeAnythingRuns(string dataset, string code)
+    {
+        using var s = Sandbox.Trivial();
+        AssertUserError(s.Build($"-p:Dataset={dataset}"), code);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")));
+        Assert.False(File.Exists(Path.Combine(s.Dir, "pwned")));
+    }
+
+    [Fact]
+    public void ShellInDatasetList_RunsNothing()
+    {
+        using var s = Sandbox.Trivial();
+        var victim = Path.Combine(s.Dir, "victim");
+        File.WriteAllText(victim, "keep");
+        // MSBuild hands the whole quoted value over; KdGat splits it into names and rejects "rm".
+        AssertUserError(s.Build("-p:Dataset=\"hcrl_sa;rm -f victim\""), "KDG1102", "'rm'");
+        Assert.True(File.Exists(victim));
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")));
+    }
+
+    [Fact]
+    public void MissingRawData_WithoutGenerator_SaysWhereItLooked()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => string.Join('\n', c.Split('\n').Where(l => !l.StartsWith("generator:"))));
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1103", "hcrl_sa", "data/automotive/hcrl_sa");
+    }
+
+    [Fact]
+    public void UnknownStage_ListsTheKnownOnes()
+    {
+        using var s = Sandbox.Trivial();
+        AssertUserError(s.Build("-t:RunStage", "-p:Stage=gat_huge", "-p:Dataset=hcrl_sa"), "KDG1203", "gat_huge", "gat_large_curriculum");
+    }
+
+    [Fact]
+    public void StageMissingFromConfig_NamesTheStage()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("  dqn_small_fusion:\n", "  dqn_small_fusion_typo:\n"));
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("dqn_small_fusion", r.Output);
+        Assert.Matches(@"error KDG1\d{3}", r.Output);
+        Assert.DoesNotContain("   at ", r.Output);
+    }
+
+    [Fact]
+    public void CorruptManifest_WarnsAndReruns_NeverLooksUpToDate()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var manifest = Path.Combine(s.RunDir("hcrl_sa", "gat_small_curriculum"), "kdgat.manifest.json");
+        File.WriteAllText(manifest, "{ \"fingerprint\": \"trunc");
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("warning KDG2001", r.Output);
+        Assert.Contains("hcrl_sa/gat_small_curriculum", Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    [Fact]
+    public void BadResourceValue_NamesStageAndField()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("resources: { cpus: 2, mem: 4G }", "resources: { cpus: 2, mem: lots }"));
+        AssertUserError(s.Build("-p:Dataset=hcrl_sa"), "KDG1008", "preprocess", "mem", "lots");
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>Failures stop only what depends on them, and never cost a previous good result.</summary>
+public sealed class FailureTests
+{
+    [Fact]
+    public void FailingStage_SkipsOnlyItsDownstream_OtherBranchesAndDatasetsComplete()
+    {
+        using var s = Sandbox.Trivial();
+        s.PrefixCommand("gat_large_curriculum", "if [ {dataset} = hcrl_sa ]; then echo boom >&2; exit 3; fi; ");
+
+        var r = s.Build("-p:Dataset=hcrl_sa hcrl_ch");
+        Assert.NotEqual(0, r.ExitCode);
+        var report = s.LastBuild();
+        Assert.False(report.Succeeded);
+        Assert.Equal(["hcrl_sa/gat_large_curriculum"], Sandbox.With(report, Outcome.Failed));
+        Assert.Equal(
+            ["hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation",
+             "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_small_curriculum_kd"],
+            Sandbox.With(report, Outcome.Skipped));
+        Assert.Equal(13 + 13 - 6, Sandbox.With(report, Outcome.Ran).Length);
+        Assert.Equal(3, report.Stages.Single(x => x.Dataset == "hcrl_sa" && x.Stage == "gat_large_curriculum").ExitCode);
+    }
+
+    [Fact]
+    public void FailedRerun_KeepsPreviousGoodOutputs_AndStaysStale()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var model = Path.Combine(s.RunDir("hcrl_sa", "gat_large_curriculum"), "model.ckpt");
+        var good = File.ReadAllBytes(model);
+
+        // A parameter change makes it stale; the new attempt writes a partial output, then fails.
+        var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        File.WriteAllText(gat, File.ReadAllText(gat).Replace("lr: 0.001", "lr: 0.5"));
+        s.PrefixCommand("gat_large_curriculum", "echo partial > model.ckpt; exit 1; ");
+        Assert.NotEqual(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+
+        Assert.Equal(good, File.ReadAllBytes(model));
+        Assert.Equal(0, s.Build("-t:Explain", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Contains("hcrl_sa/gat_large_curriculum", Sandbox.With(s.LastBuild(), Outcome.WouldRun));
+    }
+
+    [Fact]
+    public void ExitZeroWithoutDeclaredOutput_IsAFailure()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace(" && echo {stage} > train_log.json'", "'"));
+
+        var r = s.Build("-p:Dataset=hcrl_sa", "-t:Large");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("KDG3002", r.Output);
+        var failed = s.LastBuild().Stages.Single(x => x.Stage == "vgae_large_autoencoder");
+        Assert.Equal(Outcome.Failed, failed.Outcome);
+        Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_large_autoencoder"), "kdgat.manifest.json")));
+    }
+
+    [Fact]
+    public void BuildKilledMidStage_NextBuildRerunsThatStage()
+    {
+        using var s = Sandbox.Trivial();
+        s.PrefixCommand("vgae_large_autoencoder", "echo half > model.ckpt; echo half > train_log.json; sleep 30; ");
+        var marker = Path.Combine(s.RunDir("hcrl_sa", "vgae_large_autoencoder"), "model.ckpt");
+
+        using (var p = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-t:Large"]), s.Dir, null, out var output))
+        {
+            var sw = Stopwatch.StartNew();
+            while (!File.Exists(marker) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
+            Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
+            // kill -9 the whole tree, as an OOM killer or a login-node CPU limit would.
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+        }
+        KillStrays(s.Dir);
+
+        // The half-written outputs must not count as a result.
+        s.EditConfig(c => c.Replace("echo half > model.ckpt; echo half > train_log.json; sleep 30; ", ""));
+        var r = s.Build("-p:Dataset=hcrl_sa", "-t:Large");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.NotEqual("half\n", File.ReadAllText(marker));
+    }
+
+    [Fact]
+    public void TwoConcurrentBuilds_RunEachStageOnce()
+    {
+        using var s = Sandbox.Trivial();
+        s.PrefixCommand("preprocess", "sleep 1; ");
+        using var a = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa"]), s.Dir, null, out var outA);
+        using var b = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa"]), s.Dir, null, out var outB);
+        Assert.True(a.WaitForExit(TimeSpan.FromMinutes(4)) && b.WaitForExit(TimeSpan.FromMinutes(4)));
+        a.WaitForExit(); b.WaitForExit();
+        Assert.True(a.ExitCode == 0, outA.ToString());
+        Assert.True(b.ExitCode == 0, outB.ToString());
+
+        // Every attempt leaves an immutable record: 13 stages ran once between the two builds.
+        var records = Directory.EnumerateFiles(Path.Combine(s.Dir, ".kdgat", "records", "hcrl_sa"), "*.json", SearchOption.AllDirectories).ToArray();
+        Assert.Equal(13, records.Length);
+        Assert.Equal(13, records.Select(Path.GetDirectoryName).Distinct().Count());
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    /// <summary>Stage processes run in their own process group; after kill -9 of the build they may outlive it.</summary>
+    private static void KillStrays(string dir)
+    {
+        foreach (var p in Process.GetProcessesByName("sleep"))
+        {
+            try
+            {
+                var cwd = new DirectoryInfo($"/proc/{p.Id}/cwd").ResolveLinkTarget(false)?.FullName ?? "";
+                if (cwd.StartsWith(dir, StringComparison.Ordinal)) p.Kill();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { }
+        }
+    }
+}

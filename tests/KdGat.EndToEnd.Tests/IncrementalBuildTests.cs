@@ -1,0 +1,129 @@
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>What reruns after what change, decided from content: real builds of the 13-stage DAG with trivial commands.</summary>
+public sealed class IncrementalBuildTests
+{
+    private static readonly string[] GatLargeDownstream =
+    [
+        "hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation",
+        "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_large_curriculum", "hcrl_sa/gat_small_curriculum_kd",
+    ];
+
+    [Fact]
+    public void FirstBuildRunsAllThirteenStages_SecondBuildRunsNone()
+    {
+        using var s = Sandbox.Trivial();
+
+        var first = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.Ran).Length);
+        Assert.True(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "metrics.json")));
+
+        var second = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
+    }
+
+    [Fact]
+    public void TouchedAndClockSkewedFiles_RunNothing()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+
+        // NFS-style skew: some files years in the future, some in the past, inputs newer than outputs.
+        var rng = new Random(7);
+        foreach (var f in Directory.EnumerateFiles(s.Dir, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.kdgat/")))
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddDays(rng.Next(-4000, 4000)));
+        File.SetLastWriteTimeUtc(s.RawFile("hcrl_sa"), DateTime.UtcNow.AddYears(5));
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    [Fact]
+    public void ParameterChange_ExplainsAndRerunsExactlyItsDownstream()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var gatLarge = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        var text = File.ReadAllText(gatLarge);
+        Assert.Contains("lr: 0.001", text);
+        File.WriteAllText(gatLarge, text.Replace("lr: 0.001", "lr: 0.002"));
+
+        var explain = s.Build("-t:Explain", "-p:Dataset=hcrl_sa");
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        var plan = s.LastBuild();
+        Assert.Equal(GatLargeDownstream, Sandbox.With(plan, Outcome.WouldRun));
+        var own = plan.Stages.Single(x => x.Stage == "gat_large_curriculum");
+        Assert.Contains(own.Reasons, reason => reason.Contains("lr") && reason.Contains("0.001") && reason.Contains("0.002"));
+        Assert.Empty(Sandbox.With(plan, Outcome.Ran));
+
+        var build = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Equal(GatLargeDownstream, Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    [Fact]
+    public void RawDataByteChange_RerunsOnlyThatDataset()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa hcrl_ch").ExitCode);
+        Assert.Equal(26, Sandbox.With(s.LastBuild(), Outcome.Ran).Length);
+
+        var raw = s.RawFile("hcrl_ch");
+        var bytes = File.ReadAllBytes(raw);
+        var mtime = File.GetLastWriteTimeUtc(raw);
+        bytes[0] ^= 0x20; // same size, one byte different, mtime put back: only content can tell
+        File.WriteAllBytes(raw, bytes);
+        File.SetLastWriteTimeUtc(raw, mtime);
+
+        var r = s.Build("-p:Dataset=hcrl_sa hcrl_ch");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var ran = Sandbox.With(s.LastBuild(), Outcome.Ran);
+        Assert.Equal(13, ran.Length);
+        Assert.All(ran, x => Assert.StartsWith("hcrl_ch/", x));
+    }
+
+    [Fact]
+    public void DeletedOutput_RerunsThatStage_AndIdenticalResultStopsThere()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        File.Delete(Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "model.ckpt"));
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // The stage is deterministic, so its new output has the same content: downstream stays up to date.
+        Assert.Equal(["hcrl_sa/vgae_small_autoencoder"], Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    [Fact]
+    public void CleanOneStage_ForcesThatStageAndItsDownstreamOnly()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+
+        var clean = s.Build("-t:Clean", "-p:Dataset=hcrl_sa", "-p:Stage=gat_large_curriculum");
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "gat_large_curriculum"), "model.ckpt")));
+        Assert.True(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "gat_small_curriculum"), "model.ckpt")));
+
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(GatLargeDownstream, Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    [Fact]
+    public void StageTarget_RunsOnlyThatStageAndWhatItNeeds()
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build("-t:RunStage", "-p:Stage=gat_small_curriculum", "-p:Dataset=set_01");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(["set_01/gat_small_curriculum", "set_01/preprocess", "set_01/vgae_small_autoencoder"], Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+}

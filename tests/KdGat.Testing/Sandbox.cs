@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Testing;
+
+/// <summary>
+/// A copy of the pipeline (pipeline.proj, targets/, kdgat.yaml, models/) in a temp dir, built
+/// with real `dotnet msbuild`. <see cref="Trivial"/> swaps the sample stages for shell one-liners
+/// so the orchestration, not the models, is what a test exercises.
+/// </summary>
+public sealed class Sandbox : IDisposable
+{
+    private Sandbox(string dir) => Dir = dir;
+
+    public string Dir { get; }
+    public string Config => Path.Combine(Dir, "kdgat.yaml");
+    public string RunDir(string dataset, string stage) => Path.Combine(Dir, "experimentruns", dataset, stage);
+    public string RawFile(string dataset) => Path.Combine(Dir, "data", "automotive", dataset, "frames.csv");
+
+    /// <summary>The repository's pipeline with the bundled sample stages.</summary>
+    public static Sandbox Sample()
+    {
+        var s = new Sandbox(NewDir());
+        foreach (var f in new[] { "pipeline.proj", "kdgat.yaml", "Directory.Build.rsp" }) File.Copy(Path.Combine(Repo.Root, f), Path.Combine(s.Dir, f));
+        CopyTree(Path.Combine(Repo.Root, "targets"), Path.Combine(s.Dir, "targets"));
+        CopyTree(Path.Combine(Repo.Root, "models"), Path.Combine(s.Dir, "models"));
+        return s;
+    }
+
+    /// <summary>The same DAG with trivial stage commands: each writes its params and upstream outputs into its outputs.</summary>
+    public static Sandbox Trivial()
+    {
+        var s = Sample();
+        s.EditConfig(c =>
+        {
+            c = c.Replace("generator: '{vars.sample} generate --dataset {dataset} --out {raw_dir}'",
+                          "generator: 'mkdir -p {raw_dir} && printf \"frames of %s\\n\" {dataset} > {raw_dir}/frames.csv'");
+            c = Regex.Replace(c, @"command: '\{vars\.sample\} preprocess[^']*'", "command: 'mkdir -p {cache_dir} && cat {raw_dir}/frames.csv {params_file} > {cache_dir}/graphs.bin'");
+            // Training and evaluation concatenate what they read (params, graphs, upstream and teacher
+            // models), so a changed input changes their output and the change propagates.
+            c = Regex.Replace(c, @"command: '\{vars\.sample\} (autoencoder|curriculum|fusion|evaluate)[^']*'", m =>
+            {
+                var reads = Regex.Matches(m.Value, @"\{(upstream\.\w+|teacher)\}").Select(u => u.Value + "/model.ckpt");
+                return m.Groups[1].Value == "evaluate"
+                    ? $"command: 'cat {string.Join(' ', reads)} > seen.txt && printf \"{{{{\\\"f1\\\": 0.5, \\\"bytes\\\": %s}}}}\" $(wc -c < seen.txt) > metrics.json'"
+                    : $"command: 'cat {{params_file}} {{cache_dir}}/graphs.bin {string.Join(' ', reads)} > model.ckpt && echo {{stage}} > train_log.json'";
+            });
+            return c;
+        });
+        return s;
+    }
+
+    public void EditConfig(Func<string, string> edit) => File.WriteAllText(Config, edit(File.ReadAllText(Config)));
+
+    /// <summary>Prefixes one stage's command with shell text (e.g. to make it fail for one dataset).</summary>
+    public void PrefixCommand(string stage, string shellPrefix) => EditConfig(c =>
+    {
+        var m = Regex.Match(c, $@"(\n  {Regex.Escape(stage)}:\n(?:    .*\n)*?    command: ')");
+        if (!m.Success) throw new InvalidOperationException($"stage {stage} not found in config");
+        return c.Insert(m.Index + m.Length, shellPrefix.Replace("'", "''"));
+    });
+
+    public ProcessResult Build(params string[] args) => MSBuild(args);
+
+    public ProcessResult MSBuild(IEnumerable<string> args, TimeSpan? timeout = null) =>
+        ProcessRunner.Run("dotnet", MSBuildArgs(args), Dir, timeout ?? TimeSpan.FromMinutes(5));
+
+    public IEnumerable<string> MSBuildArgs(IEnumerable<string> args) =>
+        new[] { "msbuild", "pipeline.proj", "-nologo", "-v:m", $"-p:KdGatToolsDir={Tools.Path}", "-p:KdGatSkipBootstrap=true" }.Concat(args);
+
+    public BuildReport LastBuild() => BuildReport.Read(Path.Combine(Dir, ".kdgat", "last-build.json"))
+        ?? throw new InvalidOperationException("no last-build.json");
+
+    public static string[] With(BuildReport r, string outcome) =>
+        r.Stages.Where(s => s.Outcome == outcome).Select(s => $"{s.Dataset}/{s.Stage}").Order(StringComparer.Ordinal).ToArray();
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static string NewDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "kdgat-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    public static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        foreach (var d in Directory.EnumerateDirectories(from))
+        {
+            var name = Path.GetFileName(d);
+            if (name is "bin" or "obj") continue;
+            CopyTree(d, Path.Combine(to, name));
+        }
+    }
+
+    /// <summary>A second sandbox holding a byte-for-byte copy of this one (state, outputs, data).</summary>
+    public Sandbox Clone()
+    {
+        var s = new Sandbox(NewDir());
+        CopyTreeAll(Dir, s.Dir);
+        return s;
+    }
+
+    private static void CopyTreeAll(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        foreach (var d in Directory.EnumerateDirectories(from)) CopyTreeAll(d, Path.Combine(to, Path.GetFileName(d)));
+    }
+}
