@@ -26,6 +26,8 @@ public static partial class ErrorCodes
     public const string UnknownStage = "KDG1203";
     public const string UnsafeOutputPath = "KDG1204";
     public const string BadProperty = "KDG1205";
+    /// <summary>Raised by targets/KdGat.Tasks.targets, not C#: no tool sources and no built tools.</summary>
+    public const string ToolsMissing = "KDG1206";
 
     // 2xxx: state on disk that is damaged (warnings: the stage is treated as stale, never up to date).
     public const string CorruptManifest = "KDG2001";
