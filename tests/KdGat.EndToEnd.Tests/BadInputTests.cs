@@ -57,6 +57,18 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")));
     }
 
+    [Theory]
+    [InlineData("hcrl sa")]
+    [InlineData("a;rm -rf /")]
+    [InlineData("../x")]
+    public void BadDatasetNameInConfig_NamesFileAndName(string name)
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("datasets: [hcrl_sa,", $"datasets: ['{name}', hcrl_sa,"));
+        AssertUserError(s.Build("-p:Dataset=hcrl_sa"), "KDG1101", "kdgat.yaml", name);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")));
+    }
+
     [Fact]
     public void MissingRawData_WithoutGenerator_SaysWhereItLooked()
     {

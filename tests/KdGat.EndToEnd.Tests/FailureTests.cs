@@ -14,8 +14,9 @@ public sealed class FailureTests
         using var s = Sandbox.Trivial();
         s.PrefixCommand("gat_large_curriculum", "if [ {dataset} = hcrl_sa ]; then echo boom >&2; exit 3; fi; ");
 
-        var r = s.Build("-p:Dataset=hcrl_sa hcrl_ch");
+        var r = s.Build("-m", "-p:Dataset=\"hcrl_sa;hcrl_ch\"");
         Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("KDG3010", r.Output);
         var report = s.LastBuild();
         Assert.False(report.Succeeded);
         Assert.Equal(["hcrl_sa/gat_large_curriculum"], Sandbox.With(report, Outcome.Failed));
@@ -87,6 +88,30 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public void CtrlC_KillsRunningStages_AndLeavesThemStale()
+    {
+        using var s = Sandbox.Trivial();
+        s.PrefixCommand("vgae_small_autoencoder", "echo started > started.txt; sleep 120; ");
+        var started = Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "started.txt");
+
+        using var p = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-t:SmallNoKd"]), s.Dir, null, out var output);
+        var sw = Stopwatch.StartNew();
+        while (!File.Exists(started) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
+        Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
+
+        ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], s.Dir);   // what Ctrl+C sends
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGINT:\n" + output);
+        p.WaitForExit();
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.Empty(SleepsUnder(s.Dir));                     // the stage's process group is gone
+        Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "kdgat.manifest.json")));
+
+        s.EditConfig(c => c.Replace("echo started > started.txt; sleep 120; ", ""));
+        Assert.Equal(0, s.Build("-t:Explain", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Contains("hcrl_sa/vgae_small_autoencoder", Sandbox.With(s.LastBuild(), Outcome.WouldRun));
+    }
+
+    [Fact]
     public void TwoConcurrentBuilds_RunEachStageOnce()
     {
         using var s = Sandbox.Trivial();
@@ -109,14 +134,21 @@ public sealed class FailureTests
     /// <summary>Stage processes run in their own process group; after kill -9 of the build they may outlive it.</summary>
     private static void KillStrays(string dir)
     {
+        foreach (var p in SleepsUnder(dir)) { try { p.Kill(); } catch (InvalidOperationException) { } }
+    }
+
+    private static List<Process> SleepsUnder(string dir)
+    {
+        var found = new List<Process>();
         foreach (var p in Process.GetProcessesByName("sleep"))
         {
             try
             {
                 var cwd = new DirectoryInfo($"/proc/{p.Id}/cwd").ResolveLinkTarget(false)?.FullName ?? "";
-                if (cwd.StartsWith(dir, StringComparison.Ordinal)) p.Kill();
+                if (cwd.StartsWith(dir, StringComparison.Ordinal)) found.Add(p);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { }
         }
+        return found;
     }
 }
