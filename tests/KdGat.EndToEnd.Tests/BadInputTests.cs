@@ -108,7 +108,8 @@ public sealed class BadInputTests
         var r = s.Build("-p:Dataset=hcrl_sa");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("warning KDG2001", r.Output);
-        Assert.Contains("hcrl_sa/gat_small_curriculum", Sandbox.With(s.LastBuild(), Outcome.Ran));
+        // Brought back by a run or, since the store holds that fingerprint, a verified restore: never "up to date".
+        Assert.Contains("hcrl_sa/gat_small_curriculum", Sandbox.With(s.LastBuild(), Outcome.Ran).Concat(Sandbox.With(s.LastBuild(), Outcome.Restored)));
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class FailureTests
         s.PrefixCommand("vgae_large_autoencoder", "echo half > model.ckpt; echo half > train_log.json; sleep 30; ");
         var marker = Path.Combine(s.RunDir("hcrl_sa", "vgae_large_autoencoder"), "model.ckpt");
 
-        using (var p = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-t:Large"]), s.Dir, null, out var output))
+        using (var p = s.Start(["-p:Dataset=hcrl_sa", "-t:Large"], out var output))
         {
             var sw = Stopwatch.StartNew();
             while (!File.Exists(marker) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
@@ -94,7 +94,7 @@ public sealed class FailureTests
         s.PrefixCommand("vgae_small_autoencoder", "echo started > started.txt; sleep 120; ");
         var started = Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "started.txt");
 
-        using var p = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-t:SmallNoKd"]), s.Dir, null, out var output);
+        using var p = s.Start(["-p:Dataset=hcrl_sa", "-t:SmallNoKd"], out var output);
         var sw = Stopwatch.StartNew();
         while (!File.Exists(started) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
         Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
@@ -116,8 +116,8 @@ public sealed class FailureTests
     {
         using var s = Sandbox.Trivial();
         s.PrefixCommand("preprocess", "sleep 1; ");
-        using var a = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa"]), s.Dir, null, out var outA);
-        using var b = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa"]), s.Dir, null, out var outB);
+        using var a = s.Start(["-p:Dataset=hcrl_sa"], out var outA);
+        using var b = s.Start(["-p:Dataset=hcrl_sa"], out var outB);
         Assert.True(a.WaitForExit(TimeSpan.FromMinutes(4)) && b.WaitForExit(TimeSpan.FromMinutes(4)));
         a.WaitForExit(); b.WaitForExit();
         Assert.True(a.ExitCode == 0, outA.ToString());

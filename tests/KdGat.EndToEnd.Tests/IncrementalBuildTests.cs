@@ -91,9 +91,10 @@ public sealed class IncrementalBuildTests
     }
 
     [Fact]
-    public void DeletedOutput_RerunsThatStage_AndIdenticalResultStopsThere()
+    public void DeletedOutput_WithoutCache_RerunsThatStage_AndIdenticalResultStopsThere()
     {
         using var s = Sandbox.Trivial();
+        s.Env["KDGAT_CACHE"] = "off";
         Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
         File.Delete(Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "model.ckpt"));
 
@@ -101,6 +102,22 @@ public sealed class IncrementalBuildTests
         Assert.True(r.ExitCode == 0, r.ToString());
         // The stage is deterministic, so its new output has the same content: downstream stays up to date.
         Assert.Equal(["hcrl_sa/vgae_small_autoencoder"], Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    [Fact]
+    public void DeletedOutput_WithCache_IsRestoredWithoutRunning()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var model = Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "model.ckpt");
+        var before = File.ReadAllBytes(model);
+        File.Delete(model);
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(["hcrl_sa/vgae_small_autoencoder"], Sandbox.With(s.LastBuild(), Outcome.Restored));
+        Assert.Equal(before, File.ReadAllBytes(model));
     }
 
     [Fact]

@@ -13,6 +13,8 @@ public sealed class Sandbox : IDisposable
     private Sandbox(string dir) => Dir = dir;
 
     public string Dir { get; }
+    /// <summary>Environment for every build of this sandbox (e.g. KDGAT_CACHE for a shared output store).</summary>
+    public Dictionary<string, string> Env { get; } = new();
     public string Config => Path.Combine(Dir, "kdgat.yaml");
     public string RunDir(string dataset, string stage) => Path.Combine(Dir, "experimentruns", dataset, stage);
     public string RawFile(string dataset) => Path.Combine(Dir, "data", "automotive", dataset, "frames.csv");
@@ -42,7 +44,7 @@ public sealed class Sandbox : IDisposable
             {
                 var reads = Regex.Matches(m.Value, @"\{(upstream\.\w+|teacher)\}").Select(u => u.Value + "/model.ckpt");
                 return m.Groups[1].Value == "evaluate"
-                    ? $"command: 'cat {string.Join(' ', reads)} > seen.txt && printf \"{{{{\\\"f1\\\": 0.5, \\\"bytes\\\": %s}}}}\" $(wc -c < seen.txt) > metrics.json'"
+                    ? $"command: 'printf \"{{{{\\\"f1\\\": 0.5, \\\"bytes\\\": %s}}}}\" $(cat {string.Join(' ', reads)} | wc -c) > metrics.json'"
                     : $"command: 'cat {{params_file}} {{cache_dir}}/graphs.bin {string.Join(' ', reads)} > model.ckpt && echo {{stage}} > train_log.json'";
             });
             return c;
@@ -63,7 +65,11 @@ public sealed class Sandbox : IDisposable
     public ProcessResult Build(params string[] args) => MSBuild(args);
 
     public ProcessResult MSBuild(IEnumerable<string> args, TimeSpan? timeout = null) =>
-        ProcessRunner.Run("dotnet", MSBuildArgs(args), Dir, timeout ?? TimeSpan.FromMinutes(5));
+        ProcessRunner.Run("dotnet", MSBuildArgs(args), Dir, timeout ?? TimeSpan.FromMinutes(5), Env);
+
+    /// <summary>Starts a build without waiting (for kill, Ctrl+C and concurrency tests).</summary>
+    public System.Diagnostics.Process Start(IEnumerable<string> args, out System.Text.StringBuilder output) =>
+        ProcessRunner.Start("dotnet", MSBuildArgs(args), Dir, Env, out output);
 
     public IEnumerable<string> MSBuildArgs(IEnumerable<string> args) =>
         new[] { "msbuild", "pipeline.proj", "-nologo", "-v:m", $"-p:KdGatToolsDir={Tools.Path}", "-p:KdGatSkipBootstrap=true" }.Concat(args);

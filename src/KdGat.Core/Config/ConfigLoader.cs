@@ -7,7 +7,7 @@ namespace KdGat.Core.Config;
 /// <summary>Loads and validates kdgat.yaml. Every problem is a <see cref="KdgException"/> with file, line and column.</summary>
 public static class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages"];
+    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store"];
     private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "code", "env", "resources", "cache", "retries"];
 
     public static PipelineConfig Load(string file, string root)
@@ -68,6 +68,7 @@ public static class ConfigLoader
             RawDir = raw,
             CacheDir = cache,
             Generator = r.OptionalString(top, "generator", "configuration"),
+            CacheStore = r.OptionalString(top, "cache_store", "configuration"),
             Vars = vars,
             Stages = stages,
             Slurm = ReadSlurm(r, r.Get(top, "slurm")),

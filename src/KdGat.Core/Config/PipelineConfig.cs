@@ -19,6 +19,8 @@ public sealed record PipelineConfig
     public IReadOnlyDictionary<string, string> Vars { get; init; } = new Dictionary<string, string>();
     public required IReadOnlyDictionary<string, StageConfig> Stages { get; init; }
     public SlurmConfig Slurm { get; init; } = new();
+    /// <summary>cache_store: the output store's directory (relative to the config), "off", or null for the default.</summary>
+    public string? CacheStore { get; init; }
 }
 
 /// <summary>The <c>slurm:</c> section: how the SLURM executor submits and polls.</summary>

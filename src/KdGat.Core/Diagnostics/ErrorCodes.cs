@@ -33,6 +33,8 @@ public static partial class ErrorCodes
     public const string CorruptManifest = "KDG2001";
     public const string LockWait = "KDG2002";
     public const string RecoveredAttempt = "KDG2003";
+    public const string CacheEntryDamaged = "KDG2004";
+    public const string CacheWriteFailed = "KDG2005";
 
     // 3xxx: stage execution.
     public const string StageFailed = "KDG3001";

@@ -1,3 +1,4 @@
+using KdGat.Core.Caching;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
 using KdGat.Core.Pipeline;
@@ -15,6 +16,8 @@ internal sealed class BuildContext
     public required Fingerprinter Fingerprinter { get; init; }
     public required StalenessChecker Checker { get; init; }
     public required IStageExecutor Executor { get; init; }
+    /// <summary>Content-addressed output store; null when caching is off.</summary>
+    public OutputStore? Store { get; init; }
     public required RecordStore Records { get; init; }
     public required IBuildLog Log { get; init; }
     public required SemaphoreSlim Slots { get; init; }

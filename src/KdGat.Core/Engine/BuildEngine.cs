@@ -1,3 +1,4 @@
+using KdGat.Core.Caching;
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
@@ -42,6 +43,7 @@ public sealed class BuildEngine
             Fingerprinter = fingerprinter,
             Checker = new StalenessChecker(fingerprinter),
             Executor = executor,
+            Store = OutputStoreLocation.Open(config),
             Records = new RecordStore(layout.StateDir),
             Log = log,
             Slots = new SemaphoreSlim(executor.MaxParallel),
@@ -66,7 +68,7 @@ public sealed class BuildEngine
             FinishedUtc = DateTimeOffset.UtcNow,
             Datasets = datasets,
             Stages = results.Select(ToReport).ToArray(),
-            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored),
+            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore),
         };
         report.Write(Path.Combine(layout.StateDir, "last-build.json"));
         Summarize(report, results, log, hashCache);

@@ -30,6 +30,9 @@ public static class Cleaner
             }
             foreach (var f in new[] { Path.Combine(guard.StateDir, "attempt.json"), Path.Combine(guard.StateDir, "aside") })
                 FileMover.Delete(f);
+            // Clean is the forced rerun: without this the next build could restore the same fingerprint from the cache.
+            Directory.CreateDirectory(guard.StateDir);
+            AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
         }
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;

@@ -16,7 +16,7 @@ namespace KdGat.Core.Engine;
 /// attempt, decide from content, run (with retries) under the output guard, then write the
 /// manifest and an immutable run record.
 /// </summary>
-internal sealed class InstanceRunner
+internal sealed partial class InstanceRunner
 {
     private readonly BuildContext _ctx;
     public InstanceRunner(BuildContext ctx) => _ctx = ctx;
@@ -40,7 +40,7 @@ internal sealed class InstanceRunner
             if (guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             var verdict = Check(s, upstream);
             if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
-            return await RunAttemptsAsync(s, guard, verdict).ConfigureAwait(false);
+            return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -68,8 +68,9 @@ internal sealed class InstanceRunner
         try
         {
             var v = Check(s, upstream);
-            return v.UpToDate
-                ? new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest }
+            if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest };
+            return CachedEntry(s, v) is { } hit
+                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = hit.OutputsDigest }
                 : new InstanceResult(s, Outcome.WouldRun, v.Reasons);
         }
         catch (KdgException e) when (e.Code == ErrorCodes.InputMissing)
@@ -132,6 +133,7 @@ internal sealed class InstanceRunner
                     ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                     guard.Commit();
                     Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null);
+                    Insert(s, verdict, present, digest);
                     return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt };
                 }
                 guard.Abort();
@@ -221,7 +223,7 @@ internal sealed class InstanceRunner
             Host = r.Host,
             Why = v.Reasons.Select(x => x.Text).ToArray(),
             OutputHashes = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Path, o => o.Hash), StringComparer.Ordinal),
-            Metrics = state == "ran" && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
+            Metrics = state is "ran" or Outcome.Restored && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
             Log = log,
             Detail = detail,
         });

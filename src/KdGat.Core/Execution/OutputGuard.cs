@@ -27,6 +27,8 @@ public sealed class OutputGuard
     private string Journal => Path.Combine(StateDir, "attempt.json");
     private string AsideDir => Path.Combine(StateDir, "aside");
     public string FailedDir => Path.Combine(StateDir, "failed");
+    /// <summary>Written by Clean: the next build must really run the stage, not restore it from the cache.</summary>
+    public string RerunRequested => Path.Combine(StateDir, "rerun-requested");
     private string AsideManifest => Path.Combine(AsideDir, "manifest");
     private string AsideOutput(int i) => Path.Combine(AsideDir, $"output{i}");
 
@@ -88,6 +90,7 @@ public sealed class OutputGuard
     public void Commit()
     {
         File.Delete(Journal);
+        File.Delete(RerunRequested);
         if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
     }
 

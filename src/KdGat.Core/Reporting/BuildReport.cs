@@ -4,7 +4,7 @@ using KdGat.Core.IO;
 
 namespace KdGat.Core.Reporting;
 
-/// <summary>ran, up-to-date, failed, skipped, cancelled; Explain's stale stages are would-run; cache hits are restored.</summary>
+/// <summary>ran, up-to-date, failed, skipped, cancelled; cache hits are restored; Explain says would-run or would-restore.</summary>
 public static class Outcome
 {
     public const string Ran = "ran";
@@ -14,6 +14,7 @@ public static class Outcome
     public const string Cancelled = "cancelled";
     public const string WouldRun = "would-run";
     public const string Restored = "restored";
+    public const string WouldRestore = "would-restore";
 }
 
 public sealed record InstanceReport

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Core.Caching;
+
+/// <summary>CacheGc: parses -p:CacheMaxSize / -p:CacheMaxAge and trims the store, least recently used first.</summary>
+public static partial class CacheCollector
+{
+    public static OutputStore.GcResult Collect(PipelineConfig config, string? maxSize, string? maxAge, DateTimeOffset now)
+    {
+        var bytes = ParseSize(maxSize);
+        var age = ParseAge(maxAge);
+        if (bytes is null && age is null)
+            throw new KdgException(ErrorCodes.BadProperty, "CacheGc needs a limit: -p:CacheMaxSize=20G (size, e.g. 500M, 20G, 1T) and/or -p:CacheMaxAge=30d (age since last use, e.g. 12h, 30d).");
+        var store = OutputStoreLocation.Open(config)
+            ?? throw new KdgException(ErrorCodes.BadProperty, $"the output cache is off (cache_store or ${OutputStoreLocation.EnvironmentVariable} is 'off'); there is nothing to collect.", config.File);
+        return store.Collect(bytes, age, now);
+    }
+
+    public static long? ParseSize(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var m = SizePattern().Match(text.Trim());
+        if (!m.Success)
+            throw new KdgException(ErrorCodes.BadProperty, $"-p:CacheMaxSize='{text}' is not a size. Use a number with K, M, G or T, e.g. 500M or 20G.");
+        var unit = m.Groups[2].Value.Length == 0 ? 0 : "KMGT".IndexOf(char.ToUpperInvariant(m.Groups[2].Value[0])) + 1;
+        return (long)(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * Math.Pow(1024, unit));
+    }
+
+    public static TimeSpan? ParseAge(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var m = AgePattern().Match(text.Trim());
+        if (!m.Success)
+            throw new KdgException(ErrorCodes.BadProperty, $"-p:CacheMaxAge='{text}' is not an age. Use a number with m, h or d, e.g. 90m, 12h or 30d.");
+        var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        return m.Groups[2].Value switch { "m" => TimeSpan.FromMinutes(n), "h" => TimeSpan.FromHours(n), _ => TimeSpan.FromDays(n) };
+    }
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGTkmgt]?)(?:i?[Bb])?$")]
+    private static partial Regex SizePattern();
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)([mhd])$")]
+    private static partial Regex AgePattern();
+}

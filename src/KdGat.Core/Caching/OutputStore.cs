@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using KdGat.Core.Execution;
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+using KdGat.Core.Manifests;
+
+namespace KdGat.Core.Caching;
+
+/// <summary>
+/// A content-addressed store of stage outputs keyed by fingerprint, shareable between clones,
+/// workflows and users (e.g. on scratch). Layout: entries/{fp[0..2]}/{fp}/{entry.json, o0, o1, ...,
+/// last-used}, tmp/, trash/. An entry appears by one rename of a complete directory and disappears
+/// by one rename into trash/, so a reader never sees a partial entry; what it restores it still
+/// verifies by hash, because a hard-linked output edited in place would change the entry too.
+/// </summary>
+public sealed class OutputStore
+{
+    public OutputStore(string root) => Root = Path.GetFullPath(root);
+
+    public string Root { get; }
+    private string EntriesDir => Path.Combine(Root, "entries");
+    private string TmpDir => Path.Combine(Root, "tmp");
+    private string TrashDir => Path.Combine(Root, "trash");
+    private string EntryDir(string fingerprint) => Path.Combine(EntriesDir, fingerprint[..2], fingerprint);
+
+    /// <summary>The entry for this fingerprint, or null (absent, or its entry.json is unreadable).</summary>
+    public StoreEntry? Find(string fingerprint)
+    {
+        var dir = EntryDir(fingerprint);
+        var json = Path.Combine(dir, "entry.json");
+        try
+        {
+            var e = JsonSerializer.Deserialize(File.ReadAllBytes(json), StoreJson.Default.StoreEntry);
+            return e is null || e.Fingerprint != fingerprint ? null : e with { Dir = dir };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    /// <summary>Adds the outputs of a successful run. False when an entry already exists (another build won the race).</summary>
+    public bool Insert(string fingerprint, string stage, string dataset, IReadOnlyList<string> sources, IReadOnlyList<OutputRecord> outputs, string outputsDigest)
+    {
+        var final = EntryDir(fingerprint);
+        if (Directory.Exists(final)) return false;
+        var tmp = Path.Combine(TmpDir, $"{fingerprint}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, OutputsDigest = outputsDigest, CreatedUtc = DateTimeOffset.UtcNow, Dir = tmp };
+            for (var i = 0; i < sources.Count; i++) HardLink.LinkOrCopy(sources[i], entry.Payload(i));
+            AtomicFile.WriteAllBytes(Path.Combine(tmp, "entry.json"), JsonSerializer.SerializeToUtf8Bytes(entry, StoreJson.Default.StoreEntry));
+            WriteLastUsed(tmp, entry.CreatedUtc);
+            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            Directory.Move(tmp, final);
+            return true;
+        }
+        catch (IOException) when (Directory.Exists(final))
+        {
+            return false;
+        }
+        finally
+        {
+            if (Directory.Exists(tmp)) FileMover.Delete(tmp);
+        }
+    }
+
+    /// <summary>Places output i of the entry at target (which must not exist).</summary>
+    public static void Materialize(StoreEntry entry, int index, string target)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        HardLink.LinkOrCopy(entry.Payload(index), target);
+    }
+
+    /// <summary>Checks the entry's payload against its recorded hashes, reading every byte.</summary>
+    public static bool Verify(StoreEntry entry)
+    {
+        var hasher = new PathHasher(new HashCache(file: null, verifyAll: true));
+        for (var i = 0; i < entry.Outputs.Count; i++)
+            if (hasher.Hash(entry.Payload(i))?.Hash != entry.Outputs[i].Hash) return false;
+        return true;
+    }
+
+    /// <summary>Removes an entry: one rename out of entries/, then delete at leisure.</summary>
+    public void Evict(string fingerprint)
+    {
+        var dir = EntryDir(fingerprint);
+        var trash = Path.Combine(TrashDir, $"{fingerprint}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(TrashDir);
+        try { Directory.Move(dir, trash); }
+        catch (DirectoryNotFoundException) { return; }
+        catch (IOException) when (!Directory.Exists(dir)) { return; }
+        try { FileMover.Delete(trash); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Marks a use, for least-recently-used collection. Not used for any staleness decision.</summary>
+    public void Touch(StoreEntry entry)
+    {
+        try { WriteLastUsed(entry.Dir, DateTimeOffset.UtcNow); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static void WriteLastUsed(string dir, DateTimeOffset when) =>
+        AtomicFile.WriteAllText(Path.Combine(dir, "last-used"), when.UtcTicks.ToString(CultureInfo.InvariantCulture));
+
+    private static DateTimeOffset LastUsed(StoreEntry e)
+    {
+        try { return new DateTimeOffset(long.Parse(File.ReadAllText(Path.Combine(e.Dir, "last-used")).Trim(), CultureInfo.InvariantCulture), TimeSpan.Zero); }
+        catch (Exception ex) when (ex is IOException or FormatException or OverflowException or UnauthorizedAccessException) { return e.CreatedUtc; }
+    }
+
+    public sealed record GcResult(int EntriesBefore, long BytesBefore, int Evicted, long BytesFreed, int EntriesAfter, long BytesAfter);
+
+    /// <summary>
+    /// Trims the store: entries unused for longer than maxAge go, then least recently used ones
+    /// until the total is at most maxBytes. Leftovers of crashed inserts (tmp/, trash/) go too.
+    /// </summary>
+    public GcResult Collect(long? maxBytes, TimeSpan? maxAge, DateTimeOffset now)
+    {
+        foreach (var leftover in new[] { TmpDir, TrashDir }.Where(Directory.Exists).SelectMany(Directory.EnumerateDirectories))
+            if (Directory.GetLastWriteTimeUtc(leftover) < now.UtcDateTime.AddHours(-1)) // an insert may be in progress
+                try { FileMover.Delete(leftover); } catch (IOException) { }
+
+        var entries = All().Select(e => (Entry: e, Used: LastUsed(e))).OrderBy(x => x.Used).ToList();
+        var before = (entries.Count, entries.Sum(x => x.Entry.Bytes));
+        long total = before.Item2, freed = 0;
+        var evicted = 0;
+        foreach (var (e, used) in entries)
+        {
+            var tooOld = maxAge is { } age && now - used > age;
+            var tooBig = maxBytes is { } max && total > max;
+            if (!tooOld && !tooBig) continue;
+            Evict(e.Fingerprint);
+            total -= e.Bytes;
+            freed += e.Bytes;
+            evicted++;
+        }
+        return new GcResult(before.Count, before.Item2, evicted, freed, before.Count - evicted, total);
+    }
+
+    public IEnumerable<StoreEntry> All()
+    {
+        if (!Directory.Exists(EntriesDir)) yield break;
+        foreach (var shard in Directory.EnumerateDirectories(EntriesDir))
+            foreach (var dir in Directory.EnumerateDirectories(shard))
+                if (Find(Path.GetFileName(dir)) is { } e) yield return e;
+    }
+}

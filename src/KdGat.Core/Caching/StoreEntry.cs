@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+using KdGat.Core.Manifests;
+
+namespace KdGat.Core.Caching;
+
+/// <summary>entry.json of one store entry: the outputs a stage with this fingerprint produced.</summary>
+public sealed record StoreEntry
+{
+    public int Schema { get; init; } = 1;
+    public required string Fingerprint { get; init; }
+    /// <summary>Where the entry came from (for people reading the store; restores do not depend on it).</summary>
+    public required string Stage { get; init; }
+    public required string Dataset { get; init; }
+    public required IReadOnlyList<OutputRecord> Outputs { get; init; }
+    public required string OutputsDigest { get; init; }
+    public DateTimeOffset CreatedUtc { get; init; }
+    public long Bytes => Outputs.Sum(o => o.Size);
+
+    [JsonIgnore] public string Dir { get; init; } = "";
+    /// <summary>File i of the entry holds output i (a file or a directory tree).</summary>
+    public string Payload(int i) => Path.Combine(Dir, "o" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StoreEntry))]
+internal sealed partial class StoreJson : JsonSerializerContext;

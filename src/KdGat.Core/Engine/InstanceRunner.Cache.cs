@@ -1,0 +1,68 @@
+using KdGat.Core.Caching;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.IO;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>The output store's part of bringing an instance up to date: restore instead of run, insert after a run.</summary>
+internal sealed partial class InstanceRunner
+{
+    private StoreEntry? CachedEntry(StageInstance s, Verdict v) =>
+        s.Config.Cache && _ctx.Store?.Find(v.Fingerprint) is { } e && e.Outputs.Count == s.Outputs.Count
+            && !File.Exists(new OutputGuard(s).RerunRequested) ? e : null;
+
+    private static StaleReason RestoredReason(StoreEntry e) => new("restored", $"restored from cache ({e.Fingerprint[..12]})");
+
+    /// <summary>
+    /// Puts a cached result in place under the output guard, as a run would: previous outputs aside,
+    /// entry linked or copied in, every byte verified against the entry's hashes, manifest last.
+    /// A damaged entry is evicted with a warning and the stage runs. Null: run the stage.
+    /// </summary>
+    private InstanceResult? TryRestore(StageInstance s, OutputGuard guard, Verdict verdict)
+    {
+        if (CachedEntry(s, verdict) is not { } entry) return null;
+        var started = DateTimeOffset.UtcNow;
+        guard.Begin($"{_ctx.BuildId}-cache");
+        try
+        {
+            for (var i = 0; i < s.Outputs.Count; i++) OutputStore.Materialize(entry, i, s.Outputs[i]);
+            WriteParams(s); // the run dir looks as if the stage had run here
+            var verifier = new Fingerprinter(new Hashing.PathHasher(new Hashing.HashCache(file: null, verifyAll: true)));
+            var (present, missing) = verifier.HashOutputs(s);
+            if (missing.Count > 0 || !present.Select(p => p.Hash).SequenceEqual(entry.Outputs.Select(o => o.Hash)))
+                throw new InvalidDataException("content does not match its recorded hashes");
+
+            var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = DateTimeOffset.UtcNow, JobId = null };
+            ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, entry.OutputsDigest, result, 1) with { RestoredFrom = entry.Dir });
+            guard.Commit();
+            _ctx.Store!.Touch(entry);
+            var reasons = verdict.Reasons.Append(RestoredReason(entry)).ToArray();
+            Record(s, verdict, result, 1, Outcome.Restored, PathText.ToStored(s.Layout.Root, entry.Dir), present, null, null);
+            _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
+            return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = entry.OutputsDigest, Seconds = result.WallSeconds };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            guard.Abort();
+            _ctx.Store!.Evict(entry.Fingerprint);
+            _ctx.Log.Warn(ErrorCodes.CacheEntryDamaged, $"{s.Key}: cache entry {entry.Dir} is damaged or vanished ({e.Message}); it was evicted and the stage runs.");
+            return null;
+        }
+    }
+
+    /// <summary>After a successful run: offer the outputs to the store. A store problem never fails the build.</summary>
+    private void Insert(StageInstance s, Verdict verdict, List<OutputRecord> outputs, string digest)
+    {
+        if (!s.Config.Cache || _ctx.Store is not { } store) return;
+        try { store.Insert(verdict.Fingerprint, s.Name, s.Dataset, s.Outputs, outputs, digest); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _ctx.Log.Warn(ErrorCodes.CacheWriteFailed, $"{s.Key}: could not add the outputs to the cache at {store.Root} ({e.Message}); the build goes on without caching them.");
+        }
+    }
+}

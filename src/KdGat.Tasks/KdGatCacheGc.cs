@@ -1,0 +1,22 @@
+using KdGat.Core.Caching;
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Tasks;
+
+/// <summary>Trims the content-addressed output store by size and/or age since last use, least recently used first.</summary>
+public sealed class KdGatCacheGc : PipelineTask
+{
+    public string? MaxSize { get; set; }
+    public string? MaxAge { get; set; }
+
+    private protected override bool Run(MSBuildLog log)
+    {
+        var config = ConfigLoader.Load(ConfigFile, Root);
+        var r = CacheCollector.Collect(config, MaxSize, MaxAge, DateTimeOffset.UtcNow);
+        log.Info($"KdGat: CacheGc: {r.EntriesBefore} entries ({Mb(r.BytesBefore)}) -> {r.EntriesAfter} entries ({Mb(r.BytesAfter)}); evicted {r.Evicted}, freed {Mb(r.BytesFreed)} in {OutputStoreLocation.Resolve(config)}");
+        return true;
+    }
+
+    private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.0} MiB";
+}
