@@ -41,7 +41,7 @@ public static class KdGatGraph
     {
         var sb = new StringBuilder();
         sb.Append("datasets: ").Append(datasets).Append('\n');
-        sb.Append("paths: { runs: runs, raw: raw/{dataset}, cache: cache/{dataset} }\n");
+        sb.Append("paths:\n  runs: runs\n  raw: raw/{dataset}\n  cache: cache/{dataset}\n");
         sb.Append("defaults: { retries: 0 }\n");
         sb.Append("stages:\n");
         foreach (var s in Stages)
