@@ -52,5 +52,8 @@ public sealed record StageManifest
 [JsonSerializable(typeof(FingerprintComponents))]
 internal sealed partial class ManifestJson : JsonSerializerContext
 {
-    public static ManifestJson Readable { get; } = new(IO.Json.Readable(Default!.Options));
+    // Lazy: the generated Default is a static of the other partial half, and static initialisers
+    // across partial files run in no promised order.
+    private static ManifestJson? s_readable;
+    public static ManifestJson Readable => s_readable ??= new(IO.Json.Readable(Default.Options));
 }

@@ -54,5 +54,8 @@ public sealed record BuildReport
 [JsonSerializable(typeof(BuildReport))]
 internal sealed partial class ReportJson : JsonSerializerContext
 {
-    public static ReportJson Readable { get; } = new(IO.Json.Readable(Default!.Options));
+    // Lazy: the generated Default is a static of the other partial half, and static initialisers
+    // across partial files run in no promised order.
+    private static ReportJson? s_readable;
+    public static ReportJson Readable => s_readable ??= new(IO.Json.Readable(Default.Options));
 }

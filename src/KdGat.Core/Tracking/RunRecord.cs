@@ -40,5 +40,8 @@ public sealed record RunRecord
 [JsonSerializable(typeof(RunRecord))]
 internal sealed partial class RecordJson : JsonSerializerContext
 {
-    public static RecordJson Readable { get; } = new(IO.Json.Readable(Default!.Options));
+    // Lazy: the generated Default is a static of the other partial half, and static initialisers
+    // across partial files run in no promised order.
+    private static RecordJson? s_readable;
+    public static RecordJson Readable => s_readable ??= new(IO.Json.Readable(Default.Options));
 }
