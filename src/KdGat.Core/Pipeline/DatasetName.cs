@@ -21,11 +21,11 @@ public static partial class DatasetName
                 $"invalid dataset name '{name}' ({source}). Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no spaces, '/', '..' or shell characters.");
     }
 
-    /// <summary>Splits -p:Dataset (one name or a ';' list); empty means "every dataset in the config".</summary>
+    /// <summary>Splits -p:Dataset (one name, or several separated by ';' or spaces: `-p:Dataset="hcrl_sa hcrl_ch"` needs no MSBuild escaping); empty means "every dataset in the config".</summary>
     public static IReadOnlyList<string> Select(string? requested, IReadOnlyList<string> configured, string configFile)
     {
         if (string.IsNullOrWhiteSpace(requested)) return configured;
-        var names = requested.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToArray();
+        var names = requested.Split([';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToArray();
         foreach (var n in names)
         {
             Validate(n, "-p:Dataset");
