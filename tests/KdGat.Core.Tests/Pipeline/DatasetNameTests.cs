@@ -59,6 +59,10 @@ public sealed class DatasetNameTests
         Assert.Equal(["set_01", "hcrl_sa"], DatasetName.Select(" set_01 ;hcrl_sa;; set_01", Configured, "/r/kdgat.yaml"));
 
     [Fact]
+    public void Select_SpaceOrTabSeparatedList_IsSplitToo() =>
+        Assert.Equal(["hcrl_sa", "hcrl_ch", "set_02"], DatasetName.Select("hcrl_sa hcrl_ch\tset_02", Configured, "/r/kdgat.yaml"));
+
+    [Fact]
     public void Select_UnknownDataset_IsKdg1102NamingKnownOnes()
     {
         var e = Assert.Throws<KdgException>(() => DatasetName.Select("hcrl_sa;set_09", Configured, "/r/kdgat.yaml"));
@@ -72,8 +76,8 @@ public sealed class DatasetNameTests
 
     [Theory]
     [InlineData("../hcrl_sa")]
-    [InlineData("hcrl_sa;rm -rf /")]
-    [InlineData("set_01;has space")]
+    [InlineData("hcrl_sa;a|b")]
+    [InlineData("set_01 $(id)")]
     public void Select_InvalidName_IsKdg1101BeforeLookup(string requested)
     {
         var e = Assert.Throws<KdgException>(() => DatasetName.Select(requested, Configured, "/r/kdgat.yaml"));

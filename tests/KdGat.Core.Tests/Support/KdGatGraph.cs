@@ -49,7 +49,7 @@ public static class KdGatGraph
             var cats = string.Concat(s.Needs.Select(n => $" {{upstream.{n}}}/out.txt"));
             var command = commandOverride is not null && commandOverride.TryGetValue(s.Name, out var c)
                 ? c
-                : $"{{ echo {{stage}} {{params.v}};{(cats.Length > 0 ? $" cat{cats};" : "")} }} > out.txt";
+                : $"(echo {{stage}} {{params.v}}{(cats.Length > 0 ? $"; cat{cats}" : "")}) > out.txt";
             sb.Append("  ").Append(s.Name).Append(":\n");
             sb.Append("    command: ").Append(YamlQuote(command)).Append('\n');
             if (Teachers.TryGetValue(s.Name, out var t)) sb.Append("    teacher: ").Append(t).Append('\n');
