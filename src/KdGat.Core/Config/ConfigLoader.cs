@@ -103,8 +103,8 @@ public static class ConfigLoader
         if (outputs.Count == 0)
             throw r.Error(ErrorCodes.ConfigMissingKey, map, $"{what} declares no 'outputs'. List the files or directories it writes (relative to its run dir), so KdGat can tell whether it is up to date.");
         foreach (var o in outputs)
-            if (o.Split('/', '\\').Contains(".."))
-                throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, "outputs")!, $"{what}: output '{o}' may not contain '..'. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
+            if (o.Split('/', '\\').Contains("..") || Path.IsPathRooted(o) || o.StartsWith('~'))
+                throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, "outputs")!, $"{what}: output '{o}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
 
         var resources = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn)
             ? d.Resources.OverriddenBy(ResourceParser.Read(r, rn, $"{what}.resources"))

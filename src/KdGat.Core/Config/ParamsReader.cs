@@ -14,10 +14,17 @@ internal static class ParamsReader
     {
         if (!File.Exists(path))
             throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' does not exist. Create it or fix the path (relative to the pipeline root).");
-        var root = YamlReader.LoadRoot(path);
+        YamlNode? root;
+        try { root = YamlReader.LoadRoot(path); }
+        catch (KdgException e) when (e.Code == ErrorCodes.YamlSyntax)
+        {
+            throw new KdgException(ErrorCodes.ParamsFile, $"stage '{stage}': params_file has {e.Message}", e.File, e.Line, e.Column, e);
+        }
         if (root is null || YamlReader.IsNull(root)) return;
         var reader = new YamlReader(path);
-        Flatten(reader, reader.Mapping(root, "parameters"), "", into);
+        if (root is not YamlMappingNode map)
+            throw reader.Error(ErrorCodes.ParamsFile, root, $"stage '{stage}': a params_file must be a mapping of parameter names to values (name: value lines).");
+        Flatten(reader, map, "", into);
     }
 
     public static void Flatten(YamlReader r, YamlMappingNode map, string prefix, SortedDictionary<string, ParamValue> into)

@@ -20,8 +20,8 @@ internal static partial class ResourceParser
         r.CheckKeys(map, what, "cpus", "mem", "time", "gpus", "partition", "account", "qos", "extra");
         return new ResourceSpec
         {
-            Cpus = r.OptionalInt(map, "cpus", what, min: 1),
-            Gpus = r.OptionalInt(map, "gpus", what, min: 0),
+            Cpus = Optional(r, map, "cpus", what, s => Count(s, 1), "a whole number of at least 1"),
+            Gpus = Optional(r, map, "gpus", what, s => Count(s, 0), "a whole number of at least 0"),
             MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
             TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "minutes (90) or a time such as 01:30:00 or 1-12:00:00"),
             Partition = Optional(r, map, "partition", what, Name, "a name of letters, digits, '_', '.' or '-'"),
@@ -58,6 +58,9 @@ internal static partial class ResourceParser
 
     private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
 
+    private static int? Count(string s, int min) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min ? v : null;
+
     public static long? ParseMemMb(string s)
     {
         var m = MemPattern().Match(s);
@@ -83,6 +86,8 @@ internal static partial class ResourceParser
         var parts = s.Split(':');
         if (parts.Length is < 2 or > 3 || parts.Any(p => !int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _))) return null;
         var v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        // H:MM[:SS] and D-HH:MM[:SS]: minutes and seconds below 60, hours below 24 after a day count.
+        if (v.Skip(1).Any(x => x > 59) || (dash > 0 && v[0] > 23)) return null;
         var total = days * 1440 + v[0] * 60 + v[1] + (v.Length == 3 && v[2] > 0 ? 1 : 0);
         return total > 0 ? total : null;
     }

@@ -116,6 +116,18 @@ public sealed class PipelineLayout
             _ => null,
         }, shell: false, "paths")));
 
+    /// <summary>Two stage instances may not write the same place, nor one into the other's run dir.</summary>
+    private void CheckNoOverlap(StageInstance inst, IEnumerable<StageInstance> others)
+    {
+        static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
+        foreach (var other in others)
+            foreach (var o in inst.Outputs)
+                if (other.Outputs.Any(x => Overlaps(o, x)) || PathText.IsUnder(o, other.RunDir))
+                    throw new KdgException(ErrorCodes.UnsafeOutputPath,
+                        $"stage '{inst.Name}': output '{PathText.ToStored(Root, o)}' overlaps an output or the run dir of {other.Key}. Give each stage (and each dataset) outputs of its own, e.g. under {{run_dir}} or a path with {{dataset}}.",
+                        Config.File, inst.Config.Line, inst.Config.Column);
+    }
+
     /// <summary>Stage instances for every dataset, in dependency order.</summary>
     public IReadOnlyList<StageInstance> Instantiate(StageGraph graph, IReadOnlyList<string> datasets)
     {
@@ -126,6 +138,7 @@ public sealed class PipelineLayout
             foreach (var s in graph.Stages)
             {
                 var inst = new StageInstance(this, d, Config.Stages[s.Name], s.Needs.Select(n => byName[n]).ToArray());
+                CheckNoOverlap(inst, all);
                 byName[s.Name] = inst;
                 all.Add(inst);
             }

@@ -1,0 +1,387 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Config;
+
+public sealed class ConfigLoaderTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    private const string Minimal = """
+        datasets: [hcrl_sa, set_01]
+        stages:
+          train:
+            command: 'echo {dataset} > out.txt'
+            outputs: [out.txt]
+        """;
+
+    private PipelineConfig Load(string yaml)
+    {
+        var file = _dir.Write("kdgat.yaml", yaml);
+        return ConfigLoader.Load(file, _dir.Path);
+    }
+
+    private KdgException LoadFails(string yaml) => Assert.Throws<KdgException>(() => Load(yaml));
+
+    private void AssertAt(KdgException e, string code, int line, int column, string? file = null)
+    {
+        Assert.Equal(code, e.Code);
+        Assert.Equal(file ?? _dir["kdgat.yaml"], e.File);
+        Assert.Equal((line, column), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void Load_MinimalConfig_AppliesDefaults()
+    {
+        var c = Load(Minimal);
+
+        Assert.Equal(["hcrl_sa", "set_01"], c.Datasets);
+        Assert.Equal(ExecutorKind.Local, c.Executor);
+        Assert.Equal("experimentruns", c.RunsDir);
+        Assert.Equal("data/automotive/{dataset}", c.RawDir);
+        Assert.Equal("data/cache/{dataset}", c.CacheDir);
+        Assert.Null(c.Generator);
+        Assert.Equal(0, c.MaxParallelStages);
+        var s = Assert.Single(c.Stages).Value;
+        Assert.Equal("train", s.Name);
+        Assert.Equal("echo {dataset} > out.txt", s.Command);
+        Assert.Equal(["out.txt"], s.Outputs);
+        Assert.True(s.Cache);
+        Assert.Equal(2, s.Retries);
+        Assert.Empty(s.Params);
+        Assert.Equal((4, 5), (s.Line, s.Column));
+    }
+
+    [Fact]
+    public void Load_Defaults_AreMergedIntoStages()
+    {
+        var c = Load("""
+            datasets: [d1]
+            executor: slurm
+            max_parallel_stages: 3
+            defaults:
+              code: ['src/**/*.py']
+              env: [CUDA_VISIBLE_DEVICES]
+              resources: { cpus: 1, mem: 2G, time: '00:30:00', partition: gpu }
+              cache: false
+              retries: 4
+            stages:
+              a:
+                command: run
+                outputs: out
+                code: ['extra.py', 'src/**/*.py']
+                resources: { cpus: 2, mem: 512M, extra: ['--constraint=a100'] }
+                retries: 0
+            """);
+
+        Assert.Equal(ExecutorKind.Slurm, c.Executor);
+        Assert.Equal(3, c.MaxParallelStages);
+        var s = c.Stages["a"];
+        Assert.Equal(["out"], s.Outputs);
+        Assert.Equal(["src/**/*.py", "extra.py"], s.Code);
+        Assert.Equal(["CUDA_VISIBLE_DEVICES"], s.Env);
+        Assert.False(s.Cache);
+        Assert.Equal(0, s.Retries);
+        Assert.Equal(2, s.Resources.Cpus);
+        Assert.Equal(512, s.Resources.MemMb);
+        Assert.Equal(30, s.Resources.TimeMinutes);
+        Assert.Equal("gpu", s.Resources.Partition);
+        Assert.Equal(["--constraint=a100"], s.Resources.Extra);
+    }
+
+    [Fact]
+    public void Load_RepositoryConfig_LoadsAllThirteenStages()
+    {
+        var root = RepoRoot();
+
+        var c = ConfigLoader.Load(Path.Combine(root, "kdgat.yaml"), root);
+
+        Assert.Equal(KdGatGraph.Names.Order(StringComparer.Ordinal), c.Stages.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("0.001", c.Stages["gat_large_curriculum"].Params["lr"].Text);
+        Assert.Equal("vgae_large_autoencoder", c.Stages["vgae_small_autoencoder_kd"].Teacher);
+        Assert.Equal(4096, c.Stages["preprocess"].Resources.MemMb);
+        Assert.Equal(2, c.Stages["preprocess"].Resources.Cpus);
+        Assert.Equal(30, c.Stages["preprocess"].Resources.TimeMinutes); // from defaults
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "kdgat.yaml")) && File.Exists(Path.Combine(d.FullName, "pipeline.proj"))) return d.FullName;
+        throw new InvalidOperationException("repository root (kdgat.yaml) not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void Load_MissingFile_IsKdg1001()
+    {
+        var e = Assert.Throws<KdgException>(() => ConfigLoader.Load(_dir["nope.yaml"], _dir.Path));
+
+        Assert.Equal(ErrorCodes.ConfigNotFound, e.Code);
+        Assert.Equal(_dir["nope.yaml"], e.File);
+    }
+
+    [Fact]
+    public void Load_EmptyFile_IsKdg1005()
+    {
+        var e = LoadFails("");
+        Assert.Equal(ErrorCodes.ConfigMissingKey, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+    }
+
+    [Fact]
+    public void Load_MalformedYaml_IsKdg1002WithPosition()
+    {
+        var e = LoadFails("""
+            datasets: [d1]
+            stages:
+              a:
+                command: 'unterminated
+                outputs: [x]
+            """);
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+        Assert.True(e.Line >= 4, $"line {e.Line}");
+        Assert.StartsWith("malformed YAML", e.Message);
+    }
+
+    [Fact]
+    public void Load_BadIndentation_IsKdg1002AtTheOffendingLine()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n   outputs: [y]\n");
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.Equal(5, e.Line);
+        Assert.Contains("kdgat.yaml(5,", e.ToString());
+    }
+
+    [Fact]
+    public void Load_UnknownStageKey_IsKdg1003WithSuggestion()
+    {
+        var e = LoadFails("""
+            datasets: [d1]
+            stages:
+              a:
+                comand: x
+                outputs: [y]
+            """);
+
+        AssertAt(e, ErrorCodes.ConfigUnknownKey, 4, 5);
+        Assert.Contains("unknown key 'comand' in stage 'a'", e.Message);
+        Assert.Contains("Did you mean 'command'?", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownTopKey_IsKdg1003WithSuggestion()
+    {
+        var e = LoadFails("datasets: [d1]\ndataset: [d2]\nstages: {}\n");
+
+        AssertAt(e, ErrorCodes.ConfigUnknownKey, 2, 1);
+        Assert.Contains("Did you mean 'datasets'?", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownKeyFarFromAnyAllowed_HasNoSuggestion()
+    {
+        var e = LoadFails("datasets: [d1]\nzzzzzzzzzzzz: 1\nstages: {}\n");
+
+        Assert.Equal(ErrorCodes.ConfigUnknownKey, e.Code);
+        Assert.DoesNotContain("Did you mean", e.Message);
+        Assert.Contains("Allowed keys: executor,", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownResourceKey_IsKdg1003()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    resources: { memory: 4G }\n");
+
+        AssertAt(e, ErrorCodes.ConfigUnknownKey, 6, 18);
+        Assert.Contains("Did you mean 'mem'?", e.Message);
+    }
+
+    [Theory]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    retries: many\n", 6, 14, "whole number")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    cache: maybe\n", 6, 12, "true or false")]
+    [InlineData("datasets: {d1: 1}\nstages: {}\n", 1, 11, "list")]
+    [InlineData("datasets: [d1]\nstages: [a, b]\n", 2, 9, "mapping")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: [x, y]\n    outputs: [y]\n", 4, 14, "single value")]
+    [InlineData("datasets: [d1]\nexecutor: kubernetes\nstages: {}\n", 2, 11, "'local' or 'slurm'")]
+    [InlineData("datasets: [d1]\nmax_parallel_stages: -1\nstages: {}\n", 2, 22, "whole number")]
+    [InlineData("datasets: [d1]\nslurm: { poll_seconds: 0 }\nstages: {}\n", 2, 24, "positive number")]
+    public void Load_WrongType_IsKdg1004AtTheValue(string yaml, int line, int column, string expected)
+    {
+        var e = LoadFails(yaml);
+
+        AssertAt(e, ErrorCodes.ConfigWrongType, line, column);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("stages:\n  a:\n    command: x\n    outputs: [y]\n", "needs 'datasets:'")]
+    [InlineData("datasets: [d1]\n", "needs 'stages:'")]
+    [InlineData("datasets: []\nstages: {}\n", "'datasets' is empty")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    outputs: [y]\n", "stage 'a' needs 'command'")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: '  '\n    outputs: [y]\n", "'stage 'a'.command' is empty")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n", "declares no 'outputs'")]
+    public void Load_MissingKey_IsKdg1005(string yaml, string expected)
+    {
+        var e = LoadFails(yaml);
+
+        Assert.Equal(ErrorCodes.ConfigMissingKey, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+        Assert.True(e.Line >= 1);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Load_MissingCommand_PointsAtTheStage()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  first:\n    command: x\n    outputs: [y]\n  second:\n    outputs: [y]\n");
+
+        AssertAt(e, ErrorCodes.ConfigMissingKey, 7, 5);
+    }
+
+    [Theory]
+    [InlineData("../escape")]
+    [InlineData("a/../../b")]
+    public void Load_OutputWithDotDot_IsKdg1204(string output)
+    {
+        var e = LoadFails($"datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: ['{output}']\n");
+
+        AssertAt(e, ErrorCodes.UnsafeOutputPath, 5, 14);
+    }
+
+    [Theory]
+    [InlineData("a;rm -rf /")]
+    [InlineData("../x")]
+    [InlineData("has space")]
+    public void Load_InvalidDatasetName_IsKdg1101(string name)
+    {
+        var e = LoadFails($"datasets: [ok, '{name}']\nstages: {{}}\n");
+
+        AssertAt(e, ErrorCodes.InvalidDatasetName, 1, 11);
+        Assert.Contains($"'{name}'", e.Message);
+    }
+
+    [Fact]
+    public void Load_InlineParams_OverrideParamsFileAndFlatten()
+    {
+        _dir.Write("models/gat.yaml", """
+            # model file
+            lr: 0.001
+            epochs: 20
+            optimizer:
+              name: adam
+              betas: [0.9, 0.999]
+            training:
+              schedule:
+                warmup: 5
+            """);
+
+        var c = Load("""
+            datasets: [d1]
+            stages:
+              a:
+                command: x
+                params_file: models/gat.yaml
+                params: { lr: 0.002, kd: { alpha: 0.5 }, tag: '007', flag: true }
+                outputs: [y]
+            """);
+
+        var p = c.Stages["a"].Params.ToDictionary(kv => kv.Key, kv => (kv.Value.Text, kv.Value.Kind));
+        Assert.Equal(("0.002", ParamKind.Float), p["lr"]);
+        Assert.Equal(("20", ParamKind.Integer), p["epochs"]);
+        Assert.Equal(("adam", ParamKind.String), p["optimizer.name"]);
+        Assert.Equal(("[0.9,0.999]", ParamKind.Json), p["optimizer.betas"]);
+        Assert.Equal(("5", ParamKind.Integer), p["training.schedule.warmup"]);
+        Assert.Equal(("0.5", ParamKind.Float), p["kd.alpha"]);
+        Assert.Equal(("007", ParamKind.String), p["tag"]);
+        Assert.Equal(("true", ParamKind.Bool), p["flag"]);
+        Assert.Equal(["epochs", "flag", "kd.alpha", "lr", "optimizer.betas", "optimizer.name", "tag", "training.schedule.warmup"], c.Stages["a"].Params.Keys);
+    }
+
+    [Fact]
+    public void Load_ParamsFileMissing_IsKdg1009AtTheParamsFileLine()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    params_file: models/none.yaml\n    outputs: [y]\n");
+
+        AssertAt(e, ErrorCodes.ParamsFile, 5, 18);
+        Assert.Contains("models/none.yaml", e.Message);
+        Assert.Contains("does not exist", e.Message);
+    }
+
+    [Fact]
+    public void Load_ParamsFileMalformed_IsKdg1009InTheParamsFile()
+    {
+        var paramsFile = _dir.Write("models/bad.yaml", "lr: 0.1\nepochs: [1, 2\n");
+
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    params_file: models/bad.yaml\n    outputs: [y]\n");
+
+        Assert.Equal(ErrorCodes.ParamsFile, e.Code);
+        Assert.Contains("stage 'a': params_file has malformed YAML", e.Message);
+        Assert.Equal(paramsFile, e.File);
+        Assert.True(e.Line >= 2, $"line {e.Line}");
+    }
+
+    [Fact]
+    public void Load_ParamsFileNotAMapping_IsKdg1009InTheParamsFile()
+    {
+        var paramsFile = _dir.Write("models/list.yaml", "- 1\n- 2\n");
+
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    params_file: models/list.yaml\n    outputs: [y]\n");
+
+        AssertAt(e, ErrorCodes.ParamsFile, 1, 1, paramsFile);
+    }
+
+    [Fact]
+    public void Load_ParamsFileEmpty_GivesNoParams()
+    {
+        _dir.Write("models/empty.yaml", "# nothing yet\n");
+
+        var c = Load("datasets: [d1]\nstages:\n  a:\n    command: x\n    params_file: models/empty.yaml\n    outputs: [y]\n");
+
+        Assert.Empty(c.Stages["a"].Params);
+    }
+
+    [Fact]
+    public void Load_ParamListHoldingAMapping_IsKdg1004()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    params: { layers: [{a: 1}] }\n    outputs: [y]\n");
+
+        Assert.Equal(ErrorCodes.ConfigWrongType, e.Code);
+        Assert.Contains("parameter 'layers'", e.Message);
+    }
+
+    [Fact]
+    public void Load_VarsAndPaths_AreRead()
+    {
+        var c = Load("""
+            datasets: [d1]
+            paths:
+              runs: out/runs
+              raw: raw/{dataset}
+              cache: c/{dataset}
+            generator: 'gen {dataset}'
+            vars: { py: 'python3 -m x' }
+            stages: {}
+            """);
+
+        Assert.Equal("out/runs", c.RunsDir);
+        Assert.Equal("raw/{dataset}", c.RawDir);
+        Assert.Equal("c/{dataset}", c.CacheDir);
+        Assert.Equal("gen {dataset}", c.Generator);
+        Assert.Equal("python3 -m x", c.Vars["py"]);
+    }
+
+    [Fact]
+    public void Load_SlurmSection_IsRead()
+    {
+        var c = Load("datasets: [d1]\nslurm: { poll_seconds: 2.5, max_poll_seconds: 30, extra: ['--mail-type=END'] }\nstages: {}\n");
+
+        Assert.Equal(2.5, c.Slurm.PollSeconds);
+        Assert.Equal(30, c.Slurm.MaxPollSeconds);
+        Assert.Equal(["--mail-type=END"], c.Slurm.Extra);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text;
+using System.Text.Json;
+using KdGat.Core.Config;
+using KdGat.Core.Tests.Support;
+using YamlDotNet.RepresentationModel;
+
+namespace KdGat.Core.Tests.Config;
+
+public sealed class ParamsReaderTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    private SortedDictionary<string, ParamValue> Flatten(string yaml)
+    {
+        var file = _dir.Write("p.yaml", yaml);
+        var reader = new YamlReader(file);
+        var root = YamlReader.LoadRoot(file)!;
+        var into = new SortedDictionary<string, ParamValue>(StringComparer.Ordinal);
+        ParamsReader.Flatten(reader, reader.Mapping(root, "parameters"), "", into);
+        return into;
+    }
+
+    [Fact]
+    public void Flatten_NestedMaps_BecomeDottedKeys()
+    {
+        var p = Flatten("""
+            model:
+              hidden: 32
+              attention:
+                heads: 4
+            lr: 0.001
+            """);
+
+        Assert.Equal(["lr", "model.attention.heads", "model.hidden"], p.Keys);
+        Assert.Equal("4", p["model.attention.heads"].Text);
+        Assert.Equal(ParamKind.Integer, p["model.hidden"].Kind);
+        Assert.Equal(ParamKind.Float, p["lr"].Kind);
+    }
+
+    [Fact]
+    public void Flatten_Lists_BecomeJsonArrays()
+    {
+        var p = Flatten("sizes: [1, 2.5, abc, 'x\"y', true]\n");
+
+        Assert.Equal(ParamKind.Json, p["sizes"].Kind);
+        using var doc = JsonDocument.Parse(p["sizes"].Text);
+        var items = doc.RootElement.EnumerateArray().ToArray();
+        Assert.Equal(5, items.Length);
+        Assert.Equal(1, items[0].GetInt32());
+        Assert.Equal(2.5, items[1].GetDouble());
+        Assert.Equal("abc", items[2].GetString());
+        Assert.Equal("x\"y", items[3].GetString());
+        Assert.Equal(JsonValueKind.True, items[4].ValueKind);
+    }
+
+    [Theory]
+    [InlineData("v: 42", "42", ParamKind.Integer)]
+    [InlineData("v: -7", "-7", ParamKind.Integer)]
+    [InlineData("v: 1e-3", "1e-3", ParamKind.Float)]
+    [InlineData("v: True", "true", ParamKind.Bool)]
+    [InlineData("v: false", "false", ParamKind.Bool)]
+    [InlineData("v: '42'", "42", ParamKind.String)]
+    [InlineData("v: \"true\"", "true", ParamKind.String)]
+    [InlineData("v: adam", "adam", ParamKind.String)]
+    public void Flatten_Scalars_KeepTextAndKind(string yaml, string text, ParamKind kind)
+    {
+        var v = Flatten(yaml)["v"];
+
+        Assert.Equal(new ParamValue(text, kind), v);
+    }
+
+    [Fact]
+    public void WriteTo_EmitsTypedJson()
+    {
+        var p = Flatten("i: 3\nf: 0.5\nb: true\ns: '3'\nl: [1, x]\n");
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in p) { w.WritePropertyName(k); v.WriteTo(w); }
+            w.WriteEndObject();
+        }
+
+        Assert.Equal("{\"b\":true,\"f\":0.5,\"i\":3,\"l\":[1,\"x\"],\"s\":\"3\"}", Encoding.UTF8.GetString(ms.ToArray()));
+    }
+}

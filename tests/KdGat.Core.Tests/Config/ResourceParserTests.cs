@@ -1,0 +1,113 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Config;
+
+public sealed class ResourceParserTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    private ResourceSpec Load(string resources)
+    {
+        var file = _dir.Write("kdgat.yaml", $"datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    resources: {resources}\n");
+        return ConfigLoader.Load(file, _dir.Path).Stages["a"].Resources;
+    }
+
+    [Theory]
+    [InlineData("512M", 512)]
+    [InlineData("512", 512)]
+    [InlineData("8G", 8192)]
+    [InlineData("8g", 8192)]
+    [InlineData("128GB", 131072)]
+    [InlineData("2GiB", 2048)]
+    [InlineData("1.5G", 1536)]
+    [InlineData("1T", 1048576)]
+    [InlineData("2048K", 2)]
+    public void ParseMemMb_ValidSizes(string text, long mb) => Assert.Equal(mb, ResourceParser.ParseMemMb(text));
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("")]
+    [InlineData("-1G")]
+    [InlineData("0")]
+    [InlineData("12Q")]
+    [InlineData("1K")] // below one megabyte
+    public void ParseMemMb_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMemMb(text));
+
+    [Theory]
+    [InlineData("90", 90)]
+    [InlineData("01:30:00", 90)]
+    [InlineData("00:30:01", 31)]
+    [InlineData("02:00", 120)]
+    [InlineData("1-12:00:00", 2160)]
+    [InlineData("0:59:59", 60)]
+    public void ParseMinutes_ValidTimes(string text, int minutes) => Assert.Equal(minutes, ResourceParser.ParseMinutes(text));
+
+    [Theory]
+    [InlineData("99:99:99")]
+    [InlineData("01:60:00")]
+    [InlineData("01:00:60")]
+    [InlineData("1-24:00:00")]
+    [InlineData("0")]
+    [InlineData("00:00:00")]
+    [InlineData("-5")]
+    [InlineData("1:2:3:4")]
+    [InlineData("soon")]
+    [InlineData("1h")]
+    public void ParseMinutes_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMinutes(text));
+
+    [Theory]
+    [InlineData("{ mem: lots }", "mem", 23)]
+    [InlineData("{ time: '99:99:99' }", "time", 24)]
+    [InlineData("{ partition: 'gpu;rm' }", "partition", 29)]
+    [InlineData("{ extra: ['rm -rf /'] }", "extra", 25)]
+    public void Read_BadValue_IsKdg1008AtTheValue(string resources, string key, int column)
+    {
+        var e = Assert.Throws<KdgException>(() => Load(resources));
+
+        Assert.Equal(ErrorCodes.BadResource, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+        Assert.Equal((6, column), (e.Line, e.Column));
+        Assert.Contains($"'stage 'a'.resources.{key}'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{ cpus: -2 }", "cpus")]
+    [InlineData("{ cpus: 0 }", "cpus")]
+    [InlineData("{ cpus: many }", "cpus")]
+    [InlineData("{ gpus: -1 }", "gpus")]
+    public void Read_BadCount_IsKdg1008(string resources, string key)
+    {
+        var e = Assert.Throws<KdgException>(() => Load(resources));
+
+        Assert.Equal(ErrorCodes.BadResource, e.Code);
+        Assert.Equal(6, e.Line);
+        Assert.Contains($"resources.{key}", e.Message);
+    }
+
+    [Fact]
+    public void Read_AllKeys_AreParsed()
+    {
+        var r = Load("{ cpus: 4, gpus: 0, mem: 16G, time: '1-00:00:00', partition: gpu-a100, account: lab.x, qos: high, extra: ['--constraint=a100'] }");
+
+        Assert.Equal((4, 0, 16384L, 1440), (r.Cpus!.Value, r.Gpus!.Value, r.MemMb!.Value, r.TimeMinutes!.Value));
+        Assert.Equal(("gpu-a100", "lab.x", "high"), (r.Partition, r.Account, r.Qos));
+        Assert.Equal(["--constraint=a100"], r.Extra);
+    }
+
+    [Fact]
+    public void OverriddenBy_StageWinsKeyByKeyAndExtrasAddUp()
+    {
+        var defaults = new ResourceSpec { Cpus = 1, MemMb = 2048, TimeMinutes = 30, Extra = ["--a"] };
+
+        var r = defaults.OverriddenBy(new ResourceSpec { MemMb = 8192, Gpus = 1, Extra = ["--b"] });
+
+        Assert.Equal(1, r.Cpus);
+        Assert.Equal(8192, r.MemMb);
+        Assert.Equal(30, r.TimeMinutes);
+        Assert.Equal(1, r.Gpus);
+        Assert.Equal(["--a", "--b"], r.Extra);
+    }
+}

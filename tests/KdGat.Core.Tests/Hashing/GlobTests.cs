@@ -1,0 +1,78 @@
+using KdGat.Core.Hashing;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Hashing;
+
+public sealed class GlobTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public GlobTests()
+    {
+        foreach (var f in new[] { "src/A.cs", "src/B.cs", "src/readme.md", "src/sub/C.cs", "src/sub/deep/D.cs", "src/sub/deep/E.txt", "top.cs", "src/.nfs0001", "src/.A.cs.1.2.tmp", "src/AB.cs", "src/AXcs" })
+            _dir.Write(f, f);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string[] Expand(string pattern) =>
+        Glob.Expand(_dir.Path, pattern).Select(f => Path.GetRelativePath(_dir.Path, f)).Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public void Expand_DoubleStar_MatchesAllDepthsIncludingZero() =>
+        Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs"], Expand("src/**/*.cs"));
+
+    [Fact]
+    public void Expand_SingleStar_DoesNotRecurse() =>
+        Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs"], Expand("src/*.cs"));
+
+    [Fact]
+    public void Expand_QuestionMark_MatchesExactlyOneCharacter() =>
+        Assert.Equal(["src/A.cs", "src/B.cs"], Expand("src/?.cs"));
+
+    [Fact]
+    public void Expand_StarInMiddleSegment_MatchesOneDirectoryLevel() =>
+        Assert.Equal(["src/sub/deep/D.cs"], Expand("src/*/deep/D.cs"));
+
+    [Fact]
+    public void Expand_TrailingDoubleStar_MatchesEverythingBelowExceptGhosts() =>
+        Assert.Equal(["src/sub/C.cs", "src/sub/deep/D.cs", "src/sub/deep/E.txt"], Expand("src/sub/**"));
+
+    [Fact]
+    public void Expand_LiteralFile_ReturnsIt() => Assert.Equal(["top.cs"], Expand("top.cs"));
+
+    [Fact]
+    public void Expand_LiteralDirectory_ReturnsItsContentFiles() =>
+        Assert.Equal(["src/sub/C.cs", "src/sub/deep/D.cs", "src/sub/deep/E.txt"], Expand("src/sub"));
+
+    [Theory]
+    [InlineData("missing.cs")]
+    [InlineData("nodir/**/*.cs")]
+    [InlineData("src/**/*.py")]
+    public void Expand_NoMatch_IsEmpty(string pattern) => Assert.Empty(Expand(pattern));
+
+    [Fact]
+    public void Expand_DotInPattern_IsLiteral() =>
+        Assert.Equal(["src/A.cs"], Expand("src/A.*"));
+
+    [Fact]
+    public void Expand_AbsolutePattern_IgnoresRoot()
+    {
+        var abs = Path.Combine(_dir.Path, "src") + "/*.md";
+
+        var found = Glob.Expand("/nonexistent-root", abs);
+
+        Assert.Equal([Path.Combine(_dir.Path, "src/readme.md")], found);
+    }
+
+    [Theory]
+    [InlineData("**/*.cs", "a.cs", true)]
+    [InlineData("**/*.cs", "x/y/a.cs", true)]
+    [InlineData("**/*.cs", "x/a.csx", false)]
+    [InlineData("*.cs", "x/a.cs", false)]
+    [InlineData("a?c", "abc", true)]
+    [InlineData("a?c", "a/c", false)]
+    [InlineData("a+b(c)", "a+b(c)", true)]
+    public void ToRegex_MatchesGlobSemantics(string glob, string path, bool expected) =>
+        Assert.Equal(expected, Glob.ToRegex(glob).IsMatch(path));
+}

@@ -1,0 +1,170 @@
+using KdGat.Core.Hashing;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Hashing;
+
+public sealed class PathHasherTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly PathHasher _hasher = new(new HashCache());
+    public void Dispose() => _dir.Dispose();
+
+    private static readonly (string Path, string Content)[] Files =
+    [
+        ("a.txt", "alpha"),
+        ("b.txt", "beta"),
+        ("sub/c.txt", "gamma"),
+        ("sub/deeper/d.bin", "delta"),
+    ];
+
+    private string MakeTree(string name, IEnumerable<(string Path, string Content)> files)
+    {
+        foreach (var (p, c) in files) _dir.Write($"{name}/{p}", c);
+        return _dir[name];
+    }
+
+    private string HashOf(string path) => _hasher.Hash(path)!.Hash;
+
+    [Fact]
+    public void Hash_File_IsContentHashAndSize()
+    {
+        var f = _dir.Write("f.txt", "abc");
+
+        var r = _hasher.Hash(f)!;
+
+        Assert.Equal("06b05ab6733a618578af5f94892f3950", r.Hash);
+        Assert.Equal(3, r.Size);
+        Assert.False(r.IsDirectory);
+    }
+
+    [Fact]
+    public void Hash_MissingPath_IsNull() => Assert.Null(_hasher.Hash(_dir["nope"]));
+
+    [Fact]
+    public void Hash_Directory_IndependentOfCreationOrder()
+    {
+        var forward = MakeTree("one", Files);
+        var backward = MakeTree("two", Files.Reverse());
+
+        var r = _hasher.Hash(forward)!;
+
+        Assert.True(r.IsDirectory);
+        Assert.Equal(5 + 4 + 5 + 5, r.Size);
+        Assert.Equal(r.Hash, HashOf(backward));
+    }
+
+    [Fact]
+    public void Hash_Directory_IndependentOfMtimes()
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.SetLastWriteTimeUtc(Path.Combine(dir, "a.txt"), new DateTime(1999, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        File.SetLastWriteTimeUtc(Path.Combine(dir, "sub/c.txt"), DateTime.UtcNow.AddYears(5));
+        Directory.SetLastWriteTimeUtc(Path.Combine(dir, "sub"), new DateTime(2040, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+
+        Assert.Equal(before, HashOf(dir));
+        Assert.Equal(before, new PathHasher(new HashCache()).Hash(dir)!.Hash); // and with a cold cache
+    }
+
+    [Fact]
+    public void Hash_Directory_ChangesWhenAFileChanges()
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.WriteAllText(Path.Combine(dir, "sub/c.txt"), "gammA");
+
+        Assert.NotEqual(before, HashOf(dir));
+    }
+
+    [Fact]
+    public void Hash_Directory_ChangesWhenAFileIsRenamed()
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.Move(Path.Combine(dir, "b.txt"), Path.Combine(dir, "b2.txt"));
+
+        Assert.NotEqual(before, HashOf(dir));
+    }
+
+    [Fact]
+    public void Hash_Directory_ChangesWhenAFileMovesToAnotherSubdirectory()
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.Move(Path.Combine(dir, "sub/c.txt"), Path.Combine(dir, "sub/deeper/c.txt"));
+
+        Assert.NotEqual(before, HashOf(dir));
+    }
+
+    [Fact]
+    public void Hash_Directory_ChangesWhenAnEmptyFileIsAdded()
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.WriteAllText(Path.Combine(dir, "sub/new.txt"), "");
+
+        Assert.NotEqual(before, HashOf(dir));
+    }
+
+    [Fact]
+    public void Hash_Directory_CountsHiddenDotFiles()
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.WriteAllText(Path.Combine(dir, ".hidden"), "x");
+
+        Assert.NotEqual(before, HashOf(dir));
+    }
+
+    [Theory]
+    [InlineData(".nfs0000000000a1b2c300000001")]
+    [InlineData("sub/.nfs1234")]
+    [InlineData(".a.txt.4242.0123456789abcdef0123456789abcdef.tmp")]
+    [InlineData("sub/.c.txt.1.2.tmp")]
+    public void Hash_Directory_IgnoresNfsGhostsAndTempFiles(string ghost)
+    {
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        File.WriteAllText(Path.Combine(dir, ghost), "not content");
+
+        Assert.Equal(before, HashOf(dir));
+    }
+
+    [Fact]
+    public void Hash_Directory_EmptySubdirectoryIsNotContent()
+    {
+        // Documents the design: only files are hashed, so an empty directory adds nothing.
+        var dir = MakeTree("t", Files);
+        var before = HashOf(dir);
+
+        Directory.CreateDirectory(Path.Combine(dir, "empty"));
+
+        Assert.Equal(before, HashOf(dir));
+    }
+
+    [Fact]
+    public void Hash_Directory_DiffersFromSingleFileWithSameContent()
+    {
+        var dir = MakeTree("t", [("x", "abc")]);
+        var file = _dir.Write("x", "abc");
+
+        Assert.NotEqual(HashOf(file), HashOf(dir));
+    }
+
+    [Fact]
+    public void EnumerateContentFiles_IsOrdinalSortedAndSkipsGhosts()
+    {
+        var dir = MakeTree("t", [("b", "1"), ("B", "2"), ("a/z", "3"), (".nfs1", "4"), (".b.1.x.tmp", "5")]);
+
+        var rel = PathHasher.EnumerateContentFiles(dir).Select(f => Path.GetRelativePath(dir, f)).ToArray();
+
+        Assert.Equal(["B", "a/z", "b"], rel);
+    }
+}

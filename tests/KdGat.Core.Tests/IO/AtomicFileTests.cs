@@ -1,0 +1,119 @@
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.IO;
+
+public sealed class AtomicFileTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    private string[] DirEntries() => Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+
+    [Fact]
+    public void WriteAllText_ExistingFile_ReplacesContent()
+    {
+        var path = _dir.Write("a.txt", "old content that is longer than the new one");
+
+        AtomicFile.WriteAllText(path, "new");
+
+        Assert.Equal("new", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void WriteAllText_MissingDirectory_CreatesIt()
+    {
+        var path = _dir["x/y/z.json"];
+
+        AtomicFile.WriteAllText(path, "{}");
+
+        Assert.Equal("{}", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void WriteAllText_RepeatedWrites_LeaveNoTempFiles()
+    {
+        var path = _dir["a.txt"];
+
+        for (var i = 0; i < 5; i++) AtomicFile.WriteAllText(path, $"v{i}");
+
+        Assert.Equal(["a.txt"], DirEntries());
+        Assert.Equal("v4", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void WriteAllBytes_TargetIsADirectory_ThrowsAndLeavesNoTempFile()
+    {
+        var target = _dir["target"];
+        Directory.CreateDirectory(target);
+
+        var e = Record.Exception(() => AtomicFile.WriteAllBytes(target, "data"u8));
+
+        Assert.True(e is IOException or UnauthorizedAccessException, $"unexpected {e?.GetType().Name}");
+        Assert.Equal(["target"], DirEntries());
+        Assert.True(Directory.Exists(target));
+    }
+
+    [Fact]
+    public void WriteAllText_ReplacesByRename_SoAnOpenReaderKeepsTheOldVersion()
+    {
+        var path = _dir.Write("a.txt", "old");
+        using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+
+        AtomicFile.WriteAllText(path, "new");
+
+        using var sr = new StreamReader(reader);
+        Assert.Equal("old", sr.ReadToEnd());
+        Assert.Equal("new", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void WriteAllTextIfChanged_IdenticalContent_ReturnsFalseAndDoesNotRewrite()
+    {
+        var path = _dir.Write("a.txt", "same");
+        var past = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, past);
+        var before = FileIdentity.Of(path)!.Value;
+
+        var written = AtomicFile.WriteAllTextIfChanged(path, "same");
+
+        Assert.False(written);
+        var after = FileIdentity.Of(path)!.Value;
+        Assert.Equal(before.Inode, after.Inode);
+        Assert.Equal(before.MtimeNs, after.MtimeNs);
+        Assert.Equal(past, File.GetLastWriteTimeUtc(path));
+    }
+
+    [Fact]
+    public void WriteAllTextIfChanged_DifferentContent_ReturnsTrueAndReplaces()
+    {
+        var path = _dir.Write("a.txt", "old");
+        var before = FileIdentity.Of(path)!.Value;
+
+        var written = AtomicFile.WriteAllTextIfChanged(path, "new");
+
+        Assert.True(written);
+        Assert.Equal("new", File.ReadAllText(path));
+        Assert.NotEqual(before.Inode, FileIdentity.Of(path)!.Value.Inode); // a new file renamed over the old one
+        Assert.Equal(["a.txt"], DirEntries());
+    }
+
+    [Fact]
+    public void WriteAllTextIfChanged_MissingFile_WritesAndReturnsTrue()
+    {
+        var path = _dir["new.txt"];
+
+        Assert.True(AtomicFile.WriteAllTextIfChanged(path, "hello"));
+        Assert.Equal("hello", File.ReadAllText(path));
+    }
+
+    [Theory]
+    [InlineData(".a.txt.123.0123abcd.tmp", true)]
+    [InlineData(".x.tmp", true)]
+    [InlineData("a.tmp", false)]
+    [InlineData(".hidden", false)]
+    [InlineData(".a.tmp.bak", false)]
+    public void IsTempName_RecognisesOwnTempNames(string name, bool expected) =>
+        Assert.Equal(expected, AtomicFile.IsTempName(name));
+}

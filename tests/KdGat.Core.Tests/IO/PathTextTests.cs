@@ -1,0 +1,24 @@
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Tests.IO;
+
+public sealed class PathTextTests
+{
+    [Theory]
+    [InlineData("/r/a", "/r/a", true)]
+    [InlineData("/r/a/b", "/r/a", true)]
+    [InlineData("/r/a/", "/r/a", true)]
+    [InlineData("/r/ab", "/r/a", false)]
+    [InlineData("/r", "/r/a", false)]
+    public void IsUnder_ComparesWholePathSegments(string path, string dir, bool expected) =>
+        Assert.Equal(expected, PathText.IsUnder(path, dir));
+
+    [Fact]
+    public void ToStored_FromStored_RoundTripRelativeToRoot()
+    {
+        var stored = PathText.ToStored("/r", "/r/runs/d1/s/out.txt");
+
+        Assert.Equal("runs/d1/s/out.txt", stored);
+        Assert.Equal("/r/runs/d1/s/out.txt", PathText.FromStored("/r", stored));
+    }
+}

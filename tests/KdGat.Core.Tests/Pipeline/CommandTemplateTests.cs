@@ -1,0 +1,121 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+public sealed class CommandTemplateTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    private static CommandTemplate.Value? Resolve(string name) => name switch
+    {
+        "dataset" => new("hcrl_sa"),
+        "params.lr" => new("0.001"),
+        "vars.py" => new("python3 -m pipeline --ds {dataset}", Raw: true),
+        "vars.loop" => new("x {vars.loop}", Raw: true),
+        _ => null,
+    };
+
+    [Fact]
+    public void Render_ShellMode_QuotesEveryValue() =>
+        Assert.Equal("train --ds 'hcrl_sa' --lr '0.001'", CommandTemplate.Render("train --ds {dataset} --lr {params.lr}", Resolve, shell: true, "t"));
+
+    [Fact]
+    public void Render_PathMode_InsertsValuesVerbatim() =>
+        Assert.Equal("data/hcrl_sa/x", CommandTemplate.Render("data/{dataset}/x", Resolve, shell: false, "t"));
+
+    [Fact]
+    public void Render_RawVar_IsTemplateTextWithItsOwnValuesQuoted() =>
+        Assert.Equal("python3 -m pipeline --ds 'hcrl_sa' train", CommandTemplate.Render("{vars.py} train", Resolve, shell: true, "t"));
+
+    [Fact]
+    public void Render_DoubledBraces_AreLiteralBraces() =>
+        Assert.Equal("awk '{print $1}' 'hcrl_sa' }{", CommandTemplate.Render("awk '{{print $1}}' {dataset} }}{{", Resolve, shell: true, "t"));
+
+    [Fact]
+    public void Render_TripleBraces_AreBraceAroundValue() =>
+        Assert.Equal("{hcrl_sa}", CommandTemplate.Render("{{{dataset}}}", Resolve, shell: false, "t"));
+
+    [Fact]
+    public void Render_UnknownPlaceholder_IsKdg1007NamingItAndKnownOnes()
+    {
+        var e = Assert.Throws<KdgException>(() => CommandTemplate.Render("run {datset}", Resolve, shell: true, "stage 'a' command"));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.StartsWith("stage 'a' command: unknown placeholder '{datset}'", e.Message);
+        Assert.Contains("{dataset}", e.Message);
+    }
+
+    [Fact]
+    public void Render_UnclosedBrace_IsKdg1007()
+    {
+        var e = Assert.Throws<KdgException>(() => CommandTemplate.Render("echo {dataset", Resolve, shell: true, "t"));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Contains("without a closing", e.Message);
+    }
+
+    [Fact]
+    public void Render_VarsReferringToThemselves_IsKdg1007NotStackOverflow()
+    {
+        var e = Assert.Throws<KdgException>(() => CommandTemplate.Render("{vars.loop}", Resolve, shell: true, "t"));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Contains("loop", e.Message);
+    }
+
+    [Theory]
+    [InlineData("plain", "'plain'")]
+    [InlineData("", "''")]
+    [InlineData("it's", "'it'\\''s'")]
+    [InlineData("$(x)", "'$(x)'")]
+    public void Quote_IsPosixSingleQuoting(string value, string expected) => Assert.Equal(expected, CommandTemplate.Quote(value));
+
+    public static TheoryData<string> HostileValues => new()
+    {
+        "'; rm -rf / #",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "first line\ntouch pwned",
+        "\"; touch pwned; echo \"",
+        "a' 'b",
+        "\\'; touch pwned; #",
+        "*",
+        "$HOME ${PATH} $$",
+        "x; touch pwned & wait",
+        "'",
+        "''",
+        "-n",
+    };
+
+    /// <summary>
+    /// The rendered command runs under /bin/sh with a PATH holding only fake 'rm' and 'touch'
+    /// that leave a marker, so a quoting failure shows up as a marker instead of doing harm.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public void Render_HostileParameter_ReachesProgramVerbatimAndRunsNothing(string value)
+    {
+        var bin = Directory.CreateDirectory(_dir["bin"]).FullName;
+        var work = Directory.CreateDirectory(_dir["work"]).FullName;
+        File.WriteAllText(_dir["work/existing.txt"], "a file a glob could expand to");
+        var markers = Directory.CreateDirectory(_dir["markers"]).FullName;
+        foreach (var tool in new[] { "rm", "touch" })
+        {
+            var shim = Path.Combine(bin, tool);
+            File.WriteAllText(shim, $"#!/bin/sh\nexec /usr/bin/touch '{markers}/ran-{tool}'\n");
+            File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var command = CommandTemplate.Render("printf '%s' {params.v}", n => n == "params.v" ? new(value) : null, shell: true, "t");
+        var r = Sh.Run(command, work, new Dictionary<string, string> { ["PATH"] = bin, ["HOME"] = "/home/nobody" });
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Stderr);
+        Assert.Equal(value, r.Stdout);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(markers));
+        Assert.Equal(["existing.txt"], Directory.EnumerateFileSystemEntries(work).Select(Path.GetFileName));
+    }
+}

@@ -1,0 +1,86 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+public sealed class DatasetNameTests
+{
+    private static readonly string[] Configured = ["hcrl_sa", "hcrl_ch", "set_01", "set_02"];
+
+    [Theory]
+    [InlineData("hcrl_sa")]
+    [InlineData("set_01")]
+    [InlineData("A")]
+    [InlineData("can.v2-final")]
+    [InlineData("9lives")]
+    public void IsValid_Accepts(string name) => Assert.True(DatasetName.IsValid(name));
+
+    [Fact]
+    public void IsValid_AcceptsSixtyFourCharacters() => Assert.True(DatasetName.IsValid(new string('a', 64)));
+
+    [Theory]
+    [InlineData("../x")]
+    [InlineData("a;rm -rf /")]
+    [InlineData("has space")]
+    [InlineData("")]
+    [InlineData("-leading")]
+    [InlineData(".hidden")]
+    [InlineData("_under")]
+    [InlineData("a..b")]
+    [InlineData("a/b")]
+    [InlineData("$(id)")]
+    [InlineData("tab\there")]
+    [InlineData("new\nline")]
+    [InlineData("ümlaut")]
+    public void Validate_Rejects_WithKdg1101(string name)
+    {
+        Assert.False(DatasetName.IsValid(name));
+        var e = Assert.Throws<KdgException>(() => DatasetName.Validate(name, "-p:Dataset"));
+        Assert.Equal(ErrorCodes.InvalidDatasetName, e.Code);
+        Assert.Contains($"'{name}'", e.Message);
+    }
+
+    [Fact]
+    public void Validate_RejectsSixtyFiveCharacters()
+    {
+        var e = Assert.Throws<KdgException>(() => DatasetName.Validate(new string('a', 65), "config"));
+        Assert.Equal(ErrorCodes.InvalidDatasetName, e.Code);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Select_Empty_MeansAllConfigured(string? requested) =>
+        Assert.Equal(Configured, DatasetName.Select(requested, Configured, "/r/kdgat.yaml"));
+
+    [Fact]
+    public void Select_SemicolonList_TrimsAndDeduplicatesInRequestOrder() =>
+        Assert.Equal(["set_01", "hcrl_sa"], DatasetName.Select(" set_01 ;hcrl_sa;; set_01", Configured, "/r/kdgat.yaml"));
+
+    [Fact]
+    public void Select_SpaceOrTabSeparatedList_IsSplitToo() =>
+        Assert.Equal(["hcrl_sa", "hcrl_ch", "set_02"], DatasetName.Select("hcrl_sa hcrl_ch\tset_02", Configured, "/r/kdgat.yaml"));
+
+    [Fact]
+    public void Select_UnknownDataset_IsKdg1102NamingKnownOnes()
+    {
+        var e = Assert.Throws<KdgException>(() => DatasetName.Select("hcrl_sa;set_09", Configured, "/r/kdgat.yaml"));
+
+        Assert.Equal(ErrorCodes.UnknownDataset, e.Code);
+        Assert.Equal("/r/kdgat.yaml", e.File);
+        Assert.Contains("'set_09'", e.Message);
+        Assert.Contains("hcrl_sa, hcrl_ch, set_01, set_02", e.Message);
+        Assert.Contains("kdgat.yaml", e.Message);
+    }
+
+    [Theory]
+    [InlineData("../hcrl_sa")]
+    [InlineData("hcrl_sa;a|b")]
+    [InlineData("set_01 $(id)")]
+    public void Select_InvalidName_IsKdg1101BeforeLookup(string requested)
+    {
+        var e = Assert.Throws<KdgException>(() => DatasetName.Select(requested, Configured, "/r/kdgat.yaml"));
+        Assert.Equal(ErrorCodes.InvalidDatasetName, e.Code);
+    }
+}

@@ -1,0 +1,179 @@
+using System.Xml.Linq;
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Config;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+public sealed class StageGraphTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml());
+    public void Dispose() => _p.Dispose();
+
+    private StageGraph Graph() => _p.Graph(KdGatGraph.Stages);
+
+    private PipelineConfig Abc() =>
+        ConfigLoader.Load(_p.Dir.Write("abc.yaml", """
+            datasets: [d1]
+            stages:
+              a: { command: x, outputs: [o] }
+              b: { command: x, outputs: [o] }
+              c: { command: x, outputs: [o], teacher: a }
+            """), _p.Root);
+
+    [Fact]
+    public void Build_KdGatGraph_KeepsDeclaredOrder()
+    {
+        var g = Graph();
+
+        Assert.Equal(KdGatGraph.Names, g.Stages.Select(s => s.Name));
+    }
+
+    [Fact]
+    public void Build_RepositoryPipeline_MatchesTestGraphAndValidatesAgainstRepositoryConfig()
+    {
+        // pipeline.proj's KdGatStage items, in file order (which is a valid MSBuild run order).
+        var root = ConfigLoaderTests.RepoRoot();
+        var declared = XDocument.Load(Path.Combine(root, "pipeline.proj")).Descendants("KdGatStage")
+            .Select(e => new StageDeclaration((string)e.Attribute("Include")!,
+                ((string?)e.Attribute("Needs") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)))
+            .ToArray();
+
+        var g = StageGraph.Build(declared, ConfigLoader.Load(Path.Combine(root, "kdgat.yaml"), root), "pipeline.proj");
+
+        Assert.Equal(KdGatGraph.Names, g.Stages.Select(s => s.Name));
+        foreach (var (mine, theirs) in KdGatGraph.Stages.Zip(g.Stages))
+            Assert.Equal(mine.Needs.Order(StringComparer.Ordinal), theirs.Needs.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("gat_large_curriculum", new[] { "gat_large_curriculum", "dqn_large_fusion", "eval_large_evaluation", "gat_small_curriculum_kd", "dqn_small_fusion_kd", "eval_small_evaluation_kd" })]
+    [InlineData("vgae_small_autoencoder", new[] { "vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion", "eval_small_evaluation" })]
+    [InlineData("dqn_large_fusion", new[] { "dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd" })]
+    [InlineData("vgae_large_autoencoder", new[] { "vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion", "vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd" })]
+    [InlineData("eval_small_evaluation", new[] { "eval_small_evaluation" })]
+    public void WithDownstream_GivesExactSet(string stage, string[] expected) =>
+        Assert.Equal(expected.Order(StringComparer.Ordinal), Graph().WithDownstream(stage, "pipeline.proj").Order(StringComparer.Ordinal));
+
+    [Fact]
+    public void WithDownstream_Preprocess_IsEveryStage() =>
+        Assert.Equal(13, Graph().WithDownstream("preprocess", "pipeline.proj").Count);
+
+    [Theory]
+    [InlineData("preprocess", new[] { "preprocess" })]
+    [InlineData("dqn_large_fusion", new[] { "preprocess", "vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion" })]
+    [InlineData("eval_small_evaluation_kd", new[] { "preprocess", "vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion", "vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "dqn_small_fusion_kd", "eval_small_evaluation_kd" })]
+    [InlineData("eval_small_evaluation", new[] { "preprocess", "vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion", "eval_small_evaluation" })]
+    public void WithUpstream_GivesExactListInDependencyOrder(string stage, string[] expected) =>
+        Assert.Equal(expected, Graph().WithUpstream(stage, "pipeline.proj").Select(s => s.Name));
+
+    [Fact]
+    public void RestrictTo_IsAGraphOfTheUpstreamClosure()
+    {
+        var g = Graph().RestrictTo("gat_small_curriculum_kd", "pipeline.proj");
+
+        Assert.Equal(["preprocess", "vgae_large_autoencoder", "gat_large_curriculum", "vgae_small_autoencoder_kd", "gat_small_curriculum_kd"], g.Stages.Select(s => s.Name));
+        Assert.Equal(["gat_small_curriculum_kd"], g.WithDownstream("gat_large_curriculum", "pipeline.proj").Except(["gat_large_curriculum"]));
+    }
+
+    [Theory]
+    [InlineData("nope")]
+    [InlineData("GAT_LARGE_CURRICULUM")]
+    public void WithDownstreamAndWithUpstream_UnknownStage_IsKdg1203(string stage)
+    {
+        var g = Graph();
+
+        var down = Assert.Throws<KdgException>(() => g.WithDownstream(stage, "pipeline.proj"));
+        var up = Assert.Throws<KdgException>(() => g.WithUpstream(stage, "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.UnknownStage, down.Code);
+        Assert.Equal(ErrorCodes.UnknownStage, up.Code);
+        Assert.Equal("pipeline.proj", down.File);
+        Assert.Contains("preprocess, vgae_large_autoencoder", down.Message);
+    }
+
+    [Fact]
+    public void Build_UnknownNeed_IsKdg1201()
+    {
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["zzz"])], Abc(), "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.UnknownUpstream, e.Code);
+        Assert.Equal("pipeline.proj", e.File);
+        Assert.Contains("stage 'b' needs 'zzz'", e.Message);
+    }
+
+    [Fact]
+    public void Build_NeedDeclaredLater_IsKdg1201()
+    {
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("b", ["a"]), new("a", [])], Abc(), "pipeline.proj"));
+        Assert.Equal(ErrorCodes.UnknownUpstream, e.Code);
+    }
+
+    [Fact]
+    public void Build_SelfOrMutualCycle_CannotBeDeclared()
+    {
+        // Needs must name stages declared before: a cycle can never be built.
+        var self = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", ["a"])], Abc(), "pipeline.proj"));
+        var mutual = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["a", "c"]), new("c", ["b"])], Abc(), "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.UnknownUpstream, self.Code);
+        Assert.Equal(ErrorCodes.UnknownUpstream, mutual.Code);
+    }
+
+    [Fact]
+    public void Build_DuplicateWithDifferentNeeds_IsKdg1202()
+    {
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["a"]), new("b", [])], Abc(), "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.DuplicateStage, e.Code);
+        Assert.Contains("'b'", e.Message);
+    }
+
+    [Fact]
+    public void Build_IdenticalDuplicate_IsKeptOnce()
+    {
+        var g = StageGraph.Build([new("a", []), new("b", ["a"]), new("b", ["a"])], Abc(), "pipeline.proj");
+
+        Assert.Equal(["a", "b"], g.Stages.Select(s => s.Name));
+    }
+
+    [Fact]
+    public void Build_StageWithoutConfigEntry_IsKdg1006()
+    {
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("extra", ["a"])], Abc(), "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.StageNotConfigured, e.Code);
+        Assert.EndsWith("abc.yaml", e.File);
+    }
+
+    [Fact]
+    public void Build_TeacherNotUpstream_IsKdg1010AtTheStageEntry()
+    {
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", []), new("c", ["b"])], Abc(), "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.TeacherNotUpstream, e.Code);
+        Assert.EndsWith("abc.yaml", e.File);
+        Assert.Equal((5, 6), (e.Line, e.Column));
+        Assert.Contains("teacher 'a'", e.Message);
+    }
+
+    [Fact]
+    public void Build_TeacherUpstream_IsAccepted()
+    {
+        var g = StageGraph.Build([new("a", []), new("b", []), new("c", ["b", "a"])], Abc(), "pipeline.proj");
+        Assert.Equal(3, g.Stages.Count);
+    }
+
+    [Fact]
+    public void Build_KdGatTeacherRemovedFromNeeds_IsKdg1010()
+    {
+        var stages = KdGatGraph.Stages.Select(s => s.Name == "gat_small_curriculum_kd" ? s with { Needs = ["vgae_small_autoencoder_kd"] } : s);
+
+        var e = Assert.Throws<KdgException>(() => _p.Graph(stages));
+
+        Assert.Equal(ErrorCodes.TeacherNotUpstream, e.Code);
+        Assert.Contains("gat_large_curriculum", e.Message);
+    }
+}

@@ -1,0 +1,151 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+public sealed class StageInstanceTests : IDisposable
+{
+    private TestPipeline? _p;
+    public void Dispose() => _p?.Dispose();
+
+    private IReadOnlyList<StageInstance> Instances(string stagesYaml, StageDeclaration[] decl, string datasets = "[d1]", string cache = "cache/{dataset}")
+    {
+        _p = new TestPipeline($"""
+            datasets: {datasets}
+            paths:
+              runs: runs
+              raw: raw/{"{dataset}"}
+              cache: {cache}
+            vars:
+              tool: 'run-tool --root {"{root}"}'
+            stages:
+            {stagesYaml}
+            """);
+        return _p.Instances(decl);
+    }
+
+    private static readonly StageDeclaration[] AB = [new("a", []), new("b", ["a"])];
+
+    [Fact]
+    public void Paths_AreResolvedUnderRoot()
+    {
+        var s = Instances("""
+              a: { command: x, outputs: ['{cache_dir}'], inputs: ['{raw_dir}', 'extra/{dataset}.csv'] }
+              b: { command: x, outputs: [model.ckpt, sub/log.json] }
+            """, AB, "[d1, d2]");
+        var root = _p!.Root;
+
+        Assert.Equal(["d1/a", "d1/b", "d2/a", "d2/b"], s.Select(i => i.Key));
+        var b = s[1];
+        Assert.Equal(Path.Combine(root, "runs/d1/b"), b.RunDir);
+        Assert.Equal([Path.Combine(root, "runs/d1/b/model.ckpt"), Path.Combine(root, "runs/d1/b/sub/log.json")], b.Outputs);
+        Assert.Equal(Path.Combine(root, "runs/d1/b/kdgat.manifest.json"), b.ManifestPath);
+        Assert.Equal(Path.Combine(root, "runs/d1/b/params.json"), b.ParamsFilePath);
+        Assert.Same(s[0], Assert.Single(b.Upstreams));
+        Assert.Equal([Path.Combine(root, "cache/d2")], s[2].Outputs);
+        Assert.Equal([Path.Combine(root, "raw/d2"), Path.Combine(root, "extra/d2.csv")], s[2].Inputs);
+    }
+
+    [Fact]
+    public void RenderCommand_QuotesPathsAndExpandsVarsAndUpstreamAndTeacher()
+    {
+        var s = Instances("""
+              a: { command: x, outputs: [o] }
+              b: { command: '{vars.tool} --up {upstream.a} --t {teacher} --p {params_file} --lr {params.lr} {dataset}/{stage}', outputs: [o], teacher: a, params: { lr: 0.5 } }
+            """, AB);
+        var root = _p!.Root;
+
+        Assert.Equal($"run-tool --root '{root}' --up '{root}/runs/d1/a' --t '{root}/runs/d1/a' --p '{root}/runs/d1/b/params.json' --lr '0.5' 'd1'/'b'", s[1].RenderCommand());
+        Assert.Equal("run-tool --root '<root>' --up '<root>/runs/d1/a' --t '<root>/runs/d1/a' --p '<root>/runs/d1/b/params.json' --lr '0.5' 'd1'/'b'", s[1].RenderCommandForFingerprint());
+    }
+
+    [Theory]
+    [InlineData("'{params.nope}'")]
+    [InlineData("'{upstream.zzz}'")]
+    [InlineData("'{teacher}'")]
+    [InlineData("'{vars.nope}'")]
+    public void RenderCommand_UnknownPlaceholder_IsKdg1007(string arg)
+    {
+        var s = Instances($"  a: {{ command: x, outputs: [o] }}\n  b: {{ command: {arg}, outputs: [o] }}\n", AB);
+
+        var e = Assert.Throws<KdgException>(() => s[1].RenderCommand());
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.StartsWith("stage 'b' command: unknown placeholder", e.Message);
+    }
+
+    [Fact]
+    public void Output_UnknownPlaceholder_IsKdg1007WhenInstantiated()
+    {
+        var e = Assert.Throws<KdgException>(() => Instances("  a: { command: x, outputs: ['{bogus}/x'] }\n", [new("a", [])]));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Contains("stage 'a' outputs", e.Message);
+    }
+
+    [Theory]
+    [InlineData("'.'")]                      // the run dir itself
+    [InlineData("logs")]                     // KdGat's log dir
+    [InlineData("logs/x.txt")]
+    [InlineData("kdgat.manifest.json")]
+    [InlineData("params.json")]
+    [InlineData("'{raw_dir}'")]              // raw data is never written
+    [InlineData("'{raw_dir}/derived'")]
+    [InlineData("'{root}/raw'")]              // contains raw data
+    [InlineData("'{root}'")]
+    [InlineData("'{root}/extra'")]            // a declared input
+    public void Output_OverlappingRawInputOrRunDir_IsKdg1204(string output)
+    {
+        var e = Assert.Throws<KdgException>(() => Instances($"  a: {{ command: x, inputs: [extra], outputs: [{output}] }}\n", [new("a", [])]));
+
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Equal(9, e.Line);
+    }
+
+    [Fact]
+    public void Output_SameAsAnotherStagesOutput_IsKdg1204()
+    {
+        var e = Assert.Throws<KdgException>(() => Instances("""
+              a: { command: x, outputs: ['{cache_dir}'] }
+              b: { command: x, outputs: ['{cache_dir}/graphs'] }
+            """, AB));
+
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Contains("d1/a", e.Message);
+    }
+
+    [Fact]
+    public void Output_SharedAcrossDatasets_IsKdg1204()
+    {
+        // A cache path without {dataset}: preprocess of every dataset would write the same directory.
+        var e = Assert.Throws<KdgException>(() => Instances("  a: { command: x, outputs: ['{cache_dir}'] }\n", [new("a", [])], "[d1, d2]", cache: "cache/shared"));
+
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Contains("d1/a", e.Message);
+    }
+
+    [Fact]
+    public void Output_InsideAnotherStagesRunDir_IsKdg1204()
+    {
+        var e = Assert.Throws<KdgException>(() => Instances("""
+              a: { command: x, outputs: [o] }
+              b: { command: x, outputs: ['{upstream.a}/extra.txt'] }
+            """, AB));
+
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+    }
+
+    [Theory]
+    [InlineData("'../escape'")]
+    [InlineData("'/etc/passwd'")]
+    [InlineData("'~/x'")]
+    public void Output_EscapingTheRunDirLiterally_IsKdg1204AtLoad(string output)
+    {
+        var e = Assert.Throws<KdgException>(() => Instances($"  a: {{ command: x, outputs: [{output}] }}\n", [new("a", [])]));
+
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Equal(9, e.Line);
+    }
+}

@@ -1,0 +1,324 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Planning;
+
+public sealed class StalenessCheckerTests : IDisposable
+{
+    private static string Yaml(string lr = "0.001", string command = "train --epochs {params.epochs} --out {run_dir}") => $"""
+        datasets: [d1]
+        paths:
+          runs: runs
+          raw: raw/{"{dataset}"}
+        defaults:
+          code: ['code/**/*.py']
+          env: [KDG_TEST_SEED]
+        stages:
+          a:
+            command: '{command}'
+            inputs: ['{"{raw_dir}"}']
+            params: {"{"} lr: {lr}, epochs: 3 {"}"}
+            outputs: [model.ckpt, logs_dir]
+        """;
+
+    private readonly TestPipeline _p = new(Yaml(), "d1");
+    private readonly Dictionary<string, string?> _env = new() { ["KDG_TEST_SEED"] = "1" };
+    private static readonly StageDeclaration[] A = [new("a", [])];
+    private static readonly IReadOnlyDictionary<string, string> NoUpstream = new Dictionary<string, string>();
+
+    public StalenessCheckerTests() => _p.Dir.Write("code/train.py", "print('v1')\n");
+
+    public void Dispose() => _p.Dispose();
+
+    private StageInstance Instance() => _p.Instances(A).Single();
+
+    private StalenessChecker Checker() => new(new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n)));
+
+    /// <summary>What a successful run leaves: the outputs, then a manifest for the current fingerprint.</summary>
+    private StageManifest SimulateRun(StageInstance s)
+    {
+        var fp = new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n));
+        var components = fp.Compute(s, NoUpstream);
+        Directory.CreateDirectory(s.RunDir);
+        File.WriteAllText(s.Outputs[0], "weights");
+        Directory.CreateDirectory(s.Outputs[1]);
+        File.WriteAllText(Path.Combine(s.Outputs[1], "epoch1.json"), "{}");
+        var (present, missing) = fp.HashOutputs(s);
+        Assert.Empty(missing);
+        var m = new StageManifest
+        {
+            Stage = s.Name,
+            Dataset = s.Dataset,
+            Fingerprint = Fingerprinter.Digest(components),
+            Components = components,
+            Outputs = present,
+            OutputsDigest = Fingerprinter.OutputsDigest(present),
+            BuildId = "test",
+            Executor = "test",
+        };
+        ManifestStore.Write(s.ManifestPath, m);
+        return m;
+    }
+
+    private Verdict Check(StageInstance? s = null, Action<string>? warn = null) => Checker().Check(s ?? Instance(), NoUpstream, warn);
+
+    private static string Kinds(Verdict v) => string.Join(",", v.Reasons.Select(r => r.Kind));
+
+    [Fact]
+    public void Check_NoManifest_IsNeverRun()
+    {
+        var v = Check();
+
+        Assert.False(v.UpToDate);
+        Assert.Equal("never-run", Kinds(v));
+        Assert.Null(v.Previous);
+    }
+
+    [Fact]
+    public void Check_NothingChanged_IsUpToDate()
+    {
+        var m = SimulateRun(Instance());
+
+        var v = Check();
+
+        Assert.True(v.UpToDate, string.Join("; ", v.Reasons));
+        Assert.Equal(m.Fingerprint, v.Fingerprint);
+        Assert.Equal(m.OutputsDigest, v.Previous!.OutputsDigest);
+    }
+
+    [Fact]
+    public void Check_OnlyMtimesChanged_IsUpToDate()
+    {
+        var s = Instance();
+        SimulateRun(s);
+        var past = new DateTime(1990, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var future = DateTime.UtcNow.AddYears(3);
+
+        File.SetLastWriteTimeUtc(s.Outputs[0], past);
+        File.SetLastWriteTimeUtc(Path.Combine(s.Outputs[1], "epoch1.json"), future);
+        File.SetLastWriteTimeUtc(s.ManifestPath, past);
+        File.SetLastWriteTimeUtc(_p.Dir["raw/d1/frames.csv"], future);
+        File.SetLastWriteTimeUtc(_p.Dir["code/train.py"], future);
+
+        Assert.True(Check().UpToDate);
+    }
+
+    [Fact]
+    public void Check_ParamChanged_ReasonNamesOldAndNewValue()
+    {
+        SimulateRun(Instance());
+        _p.WriteConfig(Yaml(lr: "0.002"));
+
+        var v = Check();
+
+        Assert.False(v.UpToDate);
+        var r = Assert.Single(v.Reasons);
+        Assert.Equal("param", r.Kind);
+        Assert.Equal("parameter lr changed (0.001 -> 0.002)", r.Text);
+    }
+
+    [Fact]
+    public void Check_ParamWrittenDifferentlyButSameText_IsUpToDate()
+    {
+        // Flow and block style of the same mapping give the same parameters.
+        SimulateRun(Instance());
+        _p.WriteConfig(Yaml().Replace("params: { lr: 0.001, epochs: 3 }", "params:\n      epochs: 3\n      lr: 0.001"));
+
+        Assert.True(Check().UpToDate);
+    }
+
+    [Fact]
+    public void Check_CommandChanged_IsStaleWithCommandReason()
+    {
+        SimulateRun(Instance());
+        _p.WriteConfig(Yaml(command: "train --epochs {params.epochs} --fast --out {run_dir}"));
+
+        var v = Check();
+
+        Assert.Equal("command", Kinds(v));
+        Assert.Contains("--fast", v.Reasons[0].Text);
+    }
+
+    [Fact]
+    public void Check_InputContentChanged_IsStale()
+    {
+        SimulateRun(Instance());
+        File.AppendAllText(_p.Dir["raw/d1/frames.csv"], "one more frame\n");
+
+        var v = Check();
+
+        Assert.Equal("input", Kinds(v));
+        Assert.Equal("input file changed (raw/d1)", v.Reasons[0].Text);
+    }
+
+    [Fact]
+    public void Check_InputMissing_ThrowsKdg3006()
+    {
+        SimulateRun(Instance());
+        Directory.Delete(_p.Dir["raw/d1"], recursive: true);
+
+        var e = Assert.Throws<KdgException>(() => Check());
+
+        Assert.Equal(ErrorCodes.InputMissing, e.Code);
+        Assert.Contains("raw/d1", e.Message);
+    }
+
+    [Fact]
+    public void Check_CodeFileChangedOrAdded_IsStale()
+    {
+        SimulateRun(Instance());
+        File.WriteAllText(_p.Dir["code/train.py"], "print('v2')\n");
+        _p.Dir.Write("code/pkg/util.py", "x = 1\n");
+
+        var v = Check();
+
+        Assert.Equal(["code file added (code/pkg/util.py)", "code file changed (code/train.py)"], v.Reasons.Select(r => r.Text).Order());
+    }
+
+    [Fact]
+    public void Check_DeclaredEnvChanged_IsStaleWithoutShowingTheValue()
+    {
+        SimulateRun(Instance());
+        _env["KDG_TEST_SEED"] = "secret-2";
+
+        var v = Check();
+
+        var r = Assert.Single(v.Reasons);
+        Assert.Equal("env", r.Kind);
+        Assert.DoesNotContain("secret", r.Text);
+        Assert.DoesNotContain("secret", Fingerprinter.Digest(v.Current) + string.Join("", v.Current.Env.Values));
+    }
+
+    [Fact]
+    public void Check_OutputModified_IsStale()
+    {
+        var s = Instance();
+        SimulateRun(s);
+        File.WriteAllText(s.Outputs[0], "tampered");
+
+        var v = Check();
+
+        Assert.Equal("output-modified", Kinds(v));
+        Assert.Equal("output modified: runs/d1/a/model.ckpt", v.Reasons[0].Text);
+    }
+
+    [Fact]
+    public void Check_FileAddedToOutputDirectory_IsStale()
+    {
+        var s = Instance();
+        SimulateRun(s);
+        File.WriteAllText(Path.Combine(s.Outputs[1], "stray.json"), "{}");
+
+        Assert.Equal("output-modified", Kinds(Check()));
+    }
+
+    [Fact]
+    public void Check_OutputMissing_IsStale()
+    {
+        var s = Instance();
+        SimulateRun(s);
+        File.Delete(s.Outputs[0]);
+
+        var v = Check();
+
+        Assert.Equal("output-missing", Kinds(v));
+        Assert.Equal("output missing: runs/d1/a/model.ckpt", v.Reasons[0].Text);
+    }
+
+    [Fact]
+    public void Check_OutputRewrittenWithSameContent_IsUpToDate()
+    {
+        var s = Instance();
+        SimulateRun(s);
+        File.Delete(s.Outputs[0]);
+        File.WriteAllText(s.Outputs[0], "weights");
+
+        Assert.True(Check().UpToDate);
+    }
+
+    [Theory]
+    [InlineData("{ not json")]
+    [InlineData("")]
+    [InlineData("{\"schema\": 1}")]
+    [InlineData("{\"schema\": 2, \"fingerprint\": \"x\", \"outputs\": [], \"components\": {}}")]
+    [InlineData("[1, 2, 3]")]
+    public void Check_CorruptManifest_IsStaleAndWarnedNeverUpToDate(string content)
+    {
+        var s = Instance();
+        SimulateRun(s);
+        File.WriteAllText(s.ManifestPath, content);
+        var warnings = new List<string>();
+
+        var v = Check(s, warnings.Add);
+
+        Assert.False(v.UpToDate);
+        Assert.Equal("manifest-corrupt", Kinds(v));
+        Assert.Null(v.Previous);
+        Assert.Single(warnings);
+    }
+
+    [Fact]
+    public void Check_ManifestFromOtherFingerprintFormat_IsStale()
+    {
+        var s = Instance();
+        var m = SimulateRun(s);
+        ManifestStore.Write(s.ManifestPath, m with { Fingerprint = "0123" });
+
+        var v = Check();
+
+        Assert.Equal("fingerprint", Kinds(v));
+    }
+
+    [Fact]
+    public void Check_UpstreamDigestChanged_IsStale()
+    {
+        using var p = new TestPipeline(KdGatGraph.Yaml(), "d1");
+        var s = p.Instances(KdGatGraph.Stages).Single(i => i.Name == "gat_large_curriculum");
+        var fp = new Fingerprinter(new PathHasher(new HashCache()));
+        var before = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "aaaa" });
+        var after = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "bbbb" });
+
+        var reasons = StalenessChecker.Diff(before, after).ToArray();
+
+        Assert.Equal("upstream vgae_large_autoencoder output changed", Assert.Single(reasons).Text);
+        Assert.NotEqual(Fingerprinter.Digest(before), Fingerprinter.Digest(after));
+    }
+
+    [Fact]
+    public void Diff_ParamsAddedAndRemoved_ShowValues()
+    {
+        var old = Components(("lr", "0.1"), ("dropout", "0.5"));
+        var now = Components(("lr", "0.1"), ("heads", "4"));
+
+        var texts = StalenessChecker.Diff(old, now).Select(r => r.Text).ToArray();
+
+        Assert.Equal(["parameter heads added (4)", "parameter dropout removed (was 0.5)"], texts);
+    }
+
+    private static FingerprintComponents Components(params (string K, string V)[] ps) => new()
+    {
+        Command = "c",
+        Params = new SortedDictionary<string, string>(ps.ToDictionary(p => p.K, p => p.V), StringComparer.Ordinal),
+        Inputs = new(StringComparer.Ordinal),
+        Code = new(StringComparer.Ordinal),
+        Upstream = new(StringComparer.Ordinal),
+        Env = new(StringComparer.Ordinal),
+    };
+
+    [Fact]
+    public void Fingerprint_IsIndependentOfTheRootDirectory()
+    {
+        // Paths enter the fingerprint root-relative, so a clone elsewhere agrees.
+        var here = new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n)).Compute(Instance(), NoUpstream);
+        using var other = new TestPipeline(Yaml(), "d1");
+        other.Dir.Write("code/train.py", "print('v1')\n");
+        var there = new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n)).Compute(other.Instances(A).Single(), NoUpstream);
+
+        Assert.NotEqual(_p.Root, other.Root);
+        Assert.Equal(Fingerprinter.Digest(here), Fingerprinter.Digest(there));
+    }
+}

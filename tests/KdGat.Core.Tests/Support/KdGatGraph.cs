@@ -1,0 +1,63 @@
+using System.Text;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Tests.Support;
+
+/// <summary>The 13-stage KD-GAT graph as pipeline.proj declares it, in MSBuild's run order.</summary>
+public static class KdGatGraph
+{
+    public static readonly IReadOnlyList<StageDeclaration> Stages =
+    [
+        new("preprocess", []),
+        new("vgae_large_autoencoder", ["preprocess"]),
+        new("gat_large_curriculum", ["vgae_large_autoencoder"]),
+        new("dqn_large_fusion", ["vgae_large_autoencoder", "gat_large_curriculum"]),
+        new("vgae_small_autoencoder_kd", ["vgae_large_autoencoder", "preprocess"]),
+        new("gat_small_curriculum_kd", ["gat_large_curriculum", "vgae_small_autoencoder_kd"]),
+        new("dqn_small_fusion_kd", ["dqn_large_fusion", "vgae_small_autoencoder_kd", "gat_small_curriculum_kd"]),
+        new("vgae_small_autoencoder", ["preprocess"]),
+        new("gat_small_curriculum", ["vgae_small_autoencoder"]),
+        new("dqn_small_fusion", ["vgae_small_autoencoder", "gat_small_curriculum"]),
+        new("eval_large_evaluation", ["vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion"]),
+        new("eval_small_evaluation_kd", ["vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "dqn_small_fusion_kd"]),
+        new("eval_small_evaluation", ["vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion"]),
+    ];
+
+    public static readonly IReadOnlyDictionary<string, string> Teachers = new Dictionary<string, string>
+    {
+        ["vgae_small_autoencoder_kd"] = "vgae_large_autoencoder",
+        ["gat_small_curriculum_kd"] = "gat_large_curriculum",
+        ["dqn_small_fusion_kd"] = "dqn_large_fusion",
+    };
+
+    public static IReadOnlyList<string> Names => Stages.Select(s => s.Name).ToArray();
+
+    /// <summary>
+    /// A kdgat.yaml for the KD-GAT graph whose stages are trivial shell commands: each writes
+    /// out.txt holding its name, its parameter 'v' and the out.txt of every upstream stage, so a
+    /// changed upstream output always changes the downstream output too.
+    /// </summary>
+    public static string Yaml(IReadOnlyDictionary<string, string>? paramV = null, IReadOnlyDictionary<string, string>? commandOverride = null, string datasets = "[d1]")
+    {
+        var sb = new StringBuilder();
+        sb.Append("datasets: ").Append(datasets).Append('\n');
+        sb.Append("paths:\n  runs: runs\n  raw: raw/{dataset}\n  cache: cache/{dataset}\n");
+        sb.Append("defaults: { retries: 0 }\n");
+        sb.Append("stages:\n");
+        foreach (var s in Stages)
+        {
+            var cats = string.Concat(s.Needs.Select(n => $" {{upstream.{n}}}/out.txt"));
+            var command = commandOverride is not null && commandOverride.TryGetValue(s.Name, out var c)
+                ? c
+                : $"(echo {{stage}} {{params.v}}{(cats.Length > 0 ? $"; cat{cats}" : "")}) > out.txt";
+            sb.Append("  ").Append(s.Name).Append(":\n");
+            sb.Append("    command: ").Append(YamlQuote(command)).Append('\n');
+            if (Teachers.TryGetValue(s.Name, out var t)) sb.Append("    teacher: ").Append(t).Append('\n');
+            sb.Append("    params: { v: ").Append(YamlQuote(paramV is not null && paramV.TryGetValue(s.Name, out var v) ? v : "1")).Append(" }\n");
+            sb.Append("    outputs: [out.txt]\n");
+        }
+        return sb.ToString();
+    }
+
+    public static string YamlQuote(string s) => "'" + s.Replace("'", "''") + "'";
+}
