@@ -1,0 +1,146 @@
+using KdGat.Core.Caching;
+using KdGat.Core.Hashing;
+using KdGat.Core.Manifests;
+using KdGat.Core.Tests.Support;
+using Xunit;
+
+namespace KdGat.Core.Tests.Caching;
+
+public sealed class OutputStoreTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private static readonly string Fp = new('a', 32);
+
+    private (string[] Sources, OutputRecord[] Records) Outputs(string tag, string content = "weights")
+    {
+        var file = _tmp.Write($"{tag}/run/model.ckpt", content);
+        _tmp.Write($"{tag}/run/graphs/part-0.bin", content + "-graph");
+        var dir = _tmp[$"{tag}/run/graphs"];
+        var hasher = new PathHasher(new HashCache());
+        var f = hasher.Hash(file)!;
+        var d = hasher.Hash(dir)!;
+        return ([file, dir], [new("run/model.ckpt", f.Hash, f.Size, false), new("run/graphs", d.Hash, d.Size, true)]);
+    }
+
+    [Fact]
+    public void Insert_ThenFind_ReturnsAVerifiedEntry_AndMaterializeReproducesTheBytes()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("one");
+        Assert.True(store.Insert(Fp, "gat", "hcrl_sa", sources, records, "digest"));
+
+        var entry = store.Find(Fp);
+        Assert.NotNull(entry);
+        Assert.Equal(records, entry!.Outputs);
+        Assert.True(OutputStore.Verify(entry));
+
+        OutputStore.Materialize(entry, 0, _tmp["restored/model.ckpt"]);
+        OutputStore.Materialize(entry, 1, _tmp["restored/graphs"]);
+        Assert.Equal("weights", File.ReadAllText(_tmp["restored/model.ckpt"]));
+        Assert.Equal("weights-graph", File.ReadAllText(_tmp["restored/graphs/part-0.bin"]));
+    }
+
+    [Fact]
+    public void Insert_WhenTheEntryExists_KeepsTheFirstAndLeavesNoTemp()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (a, ra) = Outputs("a", "first");
+        var (b, rb) = Outputs("b", "second");
+        Assert.True(store.Insert(Fp, "gat", "hcrl_sa", a, ra, "d1"));
+        Assert.False(store.Insert(Fp, "gat", "hcrl_sa", b, rb, "d2"));
+        Assert.Equal("d1", store.Find(Fp)!.OutputsDigest);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_tmp["store/tmp"]));
+    }
+
+    [Fact]
+    public void ConcurrentInserts_OfOneFingerprint_ExposeExactlyOneCompleteEntry()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var sets = Enumerable.Range(0, 8).Select(i => Outputs($"c{i}")).ToArray();
+        var won = 0;
+        Parallel.ForEach(sets, s => { if (store.Insert(Fp, "gat", "hcrl_sa", s.Sources, s.Records, "d")) Interlocked.Increment(ref won); });
+        Assert.Equal(1, won);
+        Assert.True(OutputStore.Verify(store.Find(Fp)!));
+    }
+
+    [Fact]
+    public void Verify_DetectsAFlippedByte()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("one");
+        store.Insert(Fp, "gat", "hcrl_sa", sources, records, "d");
+        var entry = store.Find(Fp)!;
+        File.Delete(entry.Payload(0));                       // new inode, so the source is untouched
+        File.WriteAllText(entry.Payload(0), "weightz");
+        Assert.False(OutputStore.Verify(entry));
+    }
+
+    [Fact]
+    public void Evict_RemovesTheEntry()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("one");
+        store.Insert(Fp, "gat", "hcrl_sa", sources, records, "d");
+        store.Evict(Fp);
+        Assert.Null(store.Find(Fp));
+        store.Evict(Fp); // evicting twice is harmless (two builds may find the same damage)
+    }
+
+    [Fact]
+    public void Collect_BySize_EvictsLeastRecentlyUsedFirst()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        string Fingerprint(int i) => i.ToString("x2") + new string('b', 30);
+        for (var i = 0; i < 4; i++)
+        {
+            var (sources, records) = Outputs($"e{i}", new string('x', 1000));
+            store.Insert(Fingerprint(i), "gat", $"d{i}", sources, records, "d");
+        }
+        // Entry 0 was used most recently, then 3: those two must survive a limit that fits two.
+        Thread.Sleep(5); store.Touch(store.Find(Fingerprint(3))!);
+        Thread.Sleep(5); store.Touch(store.Find(Fingerprint(0))!);
+        var perEntry = store.Find(Fingerprint(0))!.Bytes;
+
+        var r = store.Collect(maxBytes: 2 * perEntry, maxAge: null, DateTimeOffset.UtcNow);
+
+        Assert.Equal(2, r.Evicted);
+        Assert.Equal(2 * perEntry, r.BytesAfter);
+        Assert.Equal([Fingerprint(0), Fingerprint(3)], store.All().Select(e => e.Fingerprint).Order());
+    }
+
+    [Fact]
+    public void Collect_ByAge_EvictsEntriesUnusedForLongerThanTheLimit()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("old");
+        store.Insert(Fp, "gat", "hcrl_sa", sources, records, "d");
+        Assert.Equal(0, store.Collect(null, TimeSpan.FromDays(30), DateTimeOffset.UtcNow).Evicted);
+        Assert.Equal(1, store.Collect(null, TimeSpan.FromDays(30), DateTimeOffset.UtcNow.AddDays(31)).Evicted);
+        Assert.Null(store.Find(Fp));
+    }
+
+    [Theory]
+    [InlineData("500M", 500L * 1024 * 1024)]
+    [InlineData("20G", 20L * 1024 * 1024 * 1024)]
+    [InlineData("4K", 4096L)]
+    [InlineData("1.5GiB", 1610612736L)]
+    public void ParseSize_AcceptsUnits(string text, long bytes) => Assert.Equal(bytes, CacheCollector.ParseSize(text));
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("-1G")]
+    [InlineData("10X")]
+    public void ParseSize_RejectsNonsense_WithKDG1205(string text) =>
+        Assert.Equal("KDG1205", Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => CacheCollector.ParseSize(text)).Code);
+
+    [Fact]
+    public void ParseAge_AcceptsMinutesHoursDays()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(90), CacheCollector.ParseAge("90m"));
+        Assert.Equal(TimeSpan.FromHours(12), CacheCollector.ParseAge("12h"));
+        Assert.Equal(TimeSpan.FromDays(30), CacheCollector.ParseAge("30d"));
+        Assert.Equal("KDG1205", Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => CacheCollector.ParseAge("soon")).Code);
+    }
+}
