@@ -211,6 +211,9 @@ public sealed class OutputGuardTests : IDisposable
         try
         {
             crashed.Started("b2-1", $"pid:{orphan.Id}");
+            // Like a spawned stage, the orphan leads its own process group (once setsid has run).
+            SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id, 5000);
+            Assert.Equal(orphan.Id, ProcessGroupOf(orphan.Id));
 
             new OutputGuard(_s).RecoverIfNeeded();
 
@@ -221,6 +224,16 @@ public sealed class OutputGuardTests : IDisposable
         {
             if (!orphan.HasExited) orphan.Kill();
         }
+    }
+
+    private static int ProcessGroupOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2]);
+        }
+        catch (IOException) { return -1; }
     }
 
     [Fact]
