@@ -1,0 +1,234 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>BuildEngine with the real local executor and trivial shell stages; no MSBuild.</summary>
+public sealed class BuildEngineTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private async Task<(BuildReport Report, RecordingLog Log)> Build(string? onlyStage = null, CancellationToken cancel = default)
+    {
+        var log = new RecordingLog();
+        var report = await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { OnlyStage = onlyStage }, log, cancel);
+        return (report, log);
+    }
+
+    private static string[] With(BuildReport r, string outcome) =>
+        r.Stages.Where(s => s.Outcome == outcome).Select(s => s.Stage).Order(StringComparer.Ordinal).ToArray();
+
+    private string Out(string stage) => File.ReadAllText(_p.Dir[$"runs/d1/{stage}/out.txt"]);
+    private string ManifestPath(string stage) => _p.Dir[$"runs/d1/{stage}/{StageInstance.ManifestFileName}"];
+
+    [Fact]
+    public async Task FirstBuild_RunsEveryStage_SecondBuild_RunsNone()
+    {
+        var (first, log1) = await Build();
+
+        Assert.True(first.Succeeded, string.Join("\n", log1.Items.Select(d => d.Message)));
+        Assert.Equal(KdGatGraph.Names.Order(StringComparer.Ordinal), With(first, Outcome.Ran));
+        Assert.All(KdGatGraph.Names, n => Assert.True(File.Exists(ManifestPath(n)), n));
+        Assert.StartsWith("dqn_small_fusion_kd 1\ndqn_large_fusion 1\n", Out("dqn_small_fusion_kd"));
+        Assert.Equal(13, Directory.EnumerateFiles(_p.Dir[".kdgat/records"], "*.json", SearchOption.AllDirectories).Count());
+        Assert.True(File.Exists(_p.Dir[".kdgat/last-build.json"]));
+
+        var (second, _) = await Build();
+
+        Assert.True(second.Succeeded);
+        Assert.Equal(KdGatGraph.Names.Order(StringComparer.Ordinal), With(second, Outcome.UpToDate));
+        Assert.Equal(13, Directory.EnumerateFiles(_p.Dir[".kdgat/records"], "*.json", SearchOption.AllDirectories).Count());
+    }
+
+    [Fact]
+    public async Task ParamChange_RerunsExactlyTheDownstreamSet()
+    {
+        await Build();
+        _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
+
+        var (r, _) = await Build();
+
+        Assert.True(r.Succeeded);
+        Assert.Equal(
+            ["dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd", "gat_large_curriculum", "gat_small_curriculum_kd"],
+            With(r, Outcome.Ran));
+        Assert.Equal(7, With(r, Outcome.UpToDate).Length);
+        var gat = r.Stages.Single(s => s.Stage == "gat_large_curriculum");
+        Assert.Contains("parameter v changed (1 -> 2)", gat.Reasons);
+        Assert.Equal(["upstream gat_large_curriculum output changed"], r.Stages.Single(s => s.Stage == "gat_small_curriculum_kd").Reasons);
+        Assert.StartsWith("gat_large_curriculum 2\n", Out("gat_large_curriculum"));
+    }
+
+    [Fact]
+    public async Task UpstreamRerunWithIdenticalOutput_DownstreamStaysUpToDate()
+    {
+        // Early cutoff: downstream fingerprints hash upstream *outputs*, not the fact that it ran.
+        await Build();
+        File.WriteAllText(_p.Dir["runs/d1/preprocess/out.txt"], "damaged");
+
+        var (r, _) = await Build();
+
+        Assert.Equal(["preprocess"], With(r, Outcome.Ran));
+        Assert.Equal(12, With(r, Outcome.UpToDate).Length);
+        Assert.Equal("output-modified", Assert.Single(r.Stages.Single(s => s.Stage == "preprocess").ReasonKinds));
+    }
+
+    [Fact]
+    public async Task MtimeOnlyChanges_RerunNothing()
+    {
+        await Build();
+        foreach (var f in Directory.EnumerateFiles(_p.Root, "*", SearchOption.AllDirectories))
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddDays(Random.Shared.Next(-400, 400)));
+
+        var (r, _) = await Build();
+
+        Assert.Equal(13, With(r, Outcome.UpToDate).Length);
+    }
+
+    [Fact]
+    public async Task FailingStage_SkipsOnlyItsDependents_OtherBranchesComplete()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["gat_large_curriculum"] = "echo boom >&2; exit 7" }));
+
+        var (r, log) = await Build();
+
+        Assert.False(r.Succeeded);
+        Assert.Equal(["gat_large_curriculum"], With(r, Outcome.Failed));
+        Assert.Equal(["dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd", "gat_small_curriculum_kd"], With(r, Outcome.Skipped));
+        Assert.Equal(["dqn_small_fusion", "eval_small_evaluation", "gat_small_curriculum", "preprocess", "vgae_large_autoencoder", "vgae_small_autoencoder", "vgae_small_autoencoder_kd"], With(r, Outcome.Ran));
+        var failed = r.Stages.Single(s => s.Stage == "gat_large_curriculum");
+        Assert.Equal(7, failed.ExitCode);
+        Assert.Equal(1, failed.Attempts); // a plain failure is not retried
+        Assert.Equal("boom\n", File.ReadAllText(Path.Combine(_p.Root, failed.Log!)));
+        Assert.False(File.Exists(ManifestPath("gat_large_curriculum")));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.StageFailed && d.Severity == Severity.Error);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.StageSkipped);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.BuildFailed);
+
+        // Fixed: only the failed stage and what it skipped run now.
+        _p.WriteConfig(KdGatGraph.Yaml());
+        var (again, _) = await Build();
+        Assert.True(again.Succeeded);
+        Assert.Equal(6, With(again, Outcome.Ran).Length);
+        Assert.Equal(7, With(again, Outcome.UpToDate).Length);
+    }
+
+    [Fact]
+    public async Task FailedRerun_KeepsPreviousGoodOutputs()
+    {
+        await Build();
+        _p.WriteConfig(KdGatGraph.Yaml(
+            paramV: new Dictionary<string, string> { ["eval_small_evaluation"] = "2" },
+            commandOverride: new Dictionary<string, string> { ["eval_small_evaluation"] = "echo half > out.txt; exit 1" }));
+
+        var (r, _) = await Build();
+
+        Assert.Equal(["eval_small_evaluation"], With(r, Outcome.Failed));
+        Assert.StartsWith("eval_small_evaluation 1\n", Out("eval_small_evaluation"));
+        Assert.True(File.Exists(ManifestPath("eval_small_evaluation")));
+        Assert.Equal("half\n", File.ReadAllText(_p.Dir["runs/d1/.kdgat/eval_small_evaluation/failed/0-out.txt"]));
+    }
+
+    [Fact]
+    public async Task ExitZeroWithoutDeclaredOutput_IsKdg3002()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["eval_large_evaluation"] = "true" }));
+
+        var (r, log) = await Build();
+
+        Assert.Equal(["eval_large_evaluation"], With(r, Outcome.Failed));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.OutputMissing && d.Message.Contains("runs/d1/eval_large_evaluation/out.txt"));
+        Assert.False(File.Exists(ManifestPath("eval_large_evaluation")));
+    }
+
+    [Fact]
+    public async Task CorruptManifest_WarnsKdg2001AndReruns()
+    {
+        await Build();
+        File.WriteAllText(ManifestPath("dqn_small_fusion"), "{ truncated");
+
+        var (r, log) = await Build();
+
+        Assert.Equal(["dqn_small_fusion"], With(r, Outcome.Ran));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.CorruptManifest && d.Severity == Severity.Warning);
+    }
+
+    [Fact]
+    public async Task OnlyStage_BuildsItAndItsUpstreamsOnly()
+    {
+        var (r, _) = await Build(onlyStage: "dqn_large_fusion");
+
+        Assert.Equal(["dqn_large_fusion", "gat_large_curriculum", "preprocess", "vgae_large_autoencoder"], With(r, Outcome.Ran));
+        Assert.Equal(4, r.Stages.Count);
+    }
+
+    [Fact]
+    public async Task InterruptedAttemptFromACrashedBuild_IsRecoveredWithKdg2003()
+    {
+        await Build();
+        var s = _p.Instances(KdGatGraph.Stages).Single(i => i.Name == "eval_large_evaluation");
+        var guard = new KdGat.Core.Execution.OutputGuard(s);
+        guard.Begin("crashed-1");
+        File.WriteAllText(s.Outputs[0], "half written");
+
+        var (r, log) = await Build();
+
+        Assert.True(r.Succeeded);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt);
+        Assert.Equal(13, With(r, Outcome.UpToDate).Length); // the previous result was restored, not the half-written one
+        Assert.StartsWith("eval_large_evaluation 1\n", Out("eval_large_evaluation"));
+    }
+
+    [Fact]
+    public async Task Cancellation_StopsTheBuild_CancelledStageHasNoManifest()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["vgae_large_autoencoder"] = "touch ../started; sleep 60; echo x > out.txt" }));
+        using var cts = new CancellationTokenSource();
+        var started = _p.Dir["runs/d1/started"];
+
+        var build = Build(cancel: cts.Token);
+        await Sh.WaitUntilAsync(() => File.Exists(started), TimeSpan.FromSeconds(30), "the long stage started");
+        cts.Cancel();
+        var (r, log) = await build.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(r.Succeeded);
+        var cancelled = r.Stages.Single(s => s.Stage == "vgae_large_autoencoder");
+        Assert.Equal(Outcome.Cancelled, cancelled.Outcome);
+        Assert.False(File.Exists(ManifestPath("vgae_large_autoencoder")));
+        Assert.False(File.Exists(_p.Dir["runs/d1/vgae_large_autoencoder/out.txt"]));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.StageCancelled);
+        Assert.All(r.Stages.Where(s => s.Stage.Contains("large") || s.Stage.Contains("_kd")).Where(s => s.Stage != "vgae_large_autoencoder"),
+            s => Assert.Contains(s.Outcome, new[] { Outcome.Skipped, Outcome.Cancelled }));
+        Assert.All(r.Stages.Where(s => s.Outcome is Outcome.Skipped or Outcome.Cancelled), s => Assert.False(File.Exists(ManifestPath(s.Stage)), s.Stage));
+
+        // The next build runs it (and what depends on it); the rest is up to date or runs now.
+        _p.WriteConfig(KdGatGraph.Yaml());
+        var (next, _) = await Build();
+        Assert.True(next.Succeeded);
+        Assert.Contains("vgae_large_autoencoder", With(next, Outcome.Ran));
+    }
+
+    [Fact]
+    public async Task UnknownDataset_IsKdg1102BeforeAnythingRuns()
+    {
+        var e = await Assert.ThrowsAsync<KdgException>(() =>
+            new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages, datasets: "d9"), new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.UnknownDataset, e.Code);
+        Assert.False(Directory.Exists(_p.Dir["runs"]));
+    }
+
+    [Fact]
+    public async Task MissingRawDataWithoutGenerator_IsKdg1103()
+    {
+        Directory.Delete(_p.Dir["raw/d1"], recursive: true);
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => Build());
+
+        Assert.Equal(ErrorCodes.RawDataMissing, e.Code);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.Execution.Local;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Execution;
+
+public sealed class LocalExecutorTests : IDisposable
+{
+    private readonly TestPipeline _p = new("datasets: [d1]\npaths:\n  runs: runs\nstages:\n  a: { command: x, outputs: [o] }\n");
+    private readonly StageInstance _s;
+
+    public LocalExecutorTests() => _s = _p.Instances([new("a", [])]).Single();
+
+    public void Dispose() => _p.Dispose();
+
+    private StageJob Job(string command, Action<string>? onStarted = null, Dictionary<string, string>? env = null) => new()
+    {
+        Instance = _s,
+        Command = command,
+        StdoutPath = Path.Combine(_s.LogDir, "attempt.out"),
+        StderrPath = Path.Combine(_s.LogDir, "attempt.err"),
+        AttemptId = "b1-1",
+        Resources = new(),
+        Environment = env ?? new Dictionary<string, string>(),
+        OnStarted = onStarted,
+    };
+
+    [Fact]
+    public async Task RunAsync_Success_CompletesInRunDirWithOutputCaptured()
+    {
+        string? handle = null;
+        var job = Job("pwd; echo to-stderr >&2; echo \"$KDG_X\"; printf data > o", h => handle = h, new() { ["KDG_X"] = "from-env" });
+
+        var r = await new LocalExecutor(1).RunAsync(job, CancellationToken.None);
+
+        Assert.Equal(ExecState.Completed, r.State);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal($"{_s.RunDir}\nfrom-env\n", File.ReadAllText(job.StdoutPath));
+        Assert.Equal("to-stderr\n", File.ReadAllText(job.StderrPath));
+        Assert.Equal("data", File.ReadAllText(Path.Combine(_s.RunDir, "o")));
+        Assert.Matches(@"^pid:\d+$", r.JobId!);
+        Assert.Equal(r.JobId, handle);
+        Assert.Null(r.Detail);
+        Assert.True(r.Finished >= r.Started);
+    }
+
+    [Theory]
+    [InlineData("exit 3", 3)]
+    [InlineData("false", 1)]
+    [InlineData("no-such-command-kdgat", 127)]
+    public async Task RunAsync_NonZeroExit_IsFailedWithExitCode(string command, int code)
+    {
+        var r = await new LocalExecutor(1).RunAsync(Job(command), CancellationToken.None);
+
+        Assert.Equal(ExecState.Failed, r.State);
+        Assert.Equal(code, r.ExitCode);
+    }
+
+    [Fact]
+    public async Task RunAsync_KilledBySignal_IsFailedWithDetail()
+    {
+        var r = await new LocalExecutor(1).RunAsync(Job("kill -9 $$"), CancellationToken.None);
+
+        Assert.Equal(ExecState.Failed, r.State);
+        Assert.Equal(128 + 9, r.ExitCode);
+        Assert.Equal("killed by signal 9", r.Detail);
+    }
+
+    [Fact]
+    public async Task RunAsync_StdinIsEmpty_SoACommandReadingItDoesNotHang()
+    {
+        var job = Job("cat; echo done");
+
+        var r = await new LocalExecutor(1).RunAsync(job, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(ExecState.Completed, r.State);
+        Assert.Equal("done\n", File.ReadAllText(job.StdoutPath));
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancelled_KillsTheWholeProcessGroup()
+    {
+        // Two sleeps: one in the background, one in the foreground. Both must go.
+        var job = Job("sleep 60 & echo $! > bg.pid; echo $$ > sh.pid; sleep 60");
+        using var cts = new CancellationTokenSource();
+        var run = new LocalExecutor(1, killGrace: TimeSpan.FromSeconds(2)).RunAsync(job, cts.Token);
+        var bgFile = Path.Combine(_s.RunDir, "bg.pid");
+        var shFile = Path.Combine(_s.RunDir, "sh.pid");
+        await Sh.WaitUntilAsync(() => File.Exists(shFile) && File.Exists(bgFile) && File.ReadAllText(bgFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
+        var bg = int.Parse(File.ReadAllText(bgFile));
+        var sh = int.Parse(File.ReadAllText(shFile));
+        var fg = Children(sh).Single(p => p != bg);
+        Assert.True(Sh.IsRunning(bg) && Sh.IsRunning(fg), "both sleeps run before the cancel");
+        var sw = Stopwatch.StartNew();
+
+        cts.Cancel();
+        var r = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(ExecState.Cancelled, r.State);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
+        await Sh.WaitUntilAsync(() => !Sh.IsRunning(bg) && !Sh.IsRunning(fg), TimeSpan.FromSeconds(5), "both sleeps are gone");
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledProcessIgnoringSigterm_IsKilledAfterGrace()
+    {
+        var job = Job("trap '' TERM; echo $$ > sh.pid; while :; do sleep 0.1; done");
+        using var cts = new CancellationTokenSource();
+        var run = new LocalExecutor(1, killGrace: TimeSpan.FromMilliseconds(300)).RunAsync(job, cts.Token);
+        var shFile = Path.Combine(_s.RunDir, "sh.pid");
+        await Sh.WaitUntilAsync(() => File.Exists(shFile) && File.ReadAllText(shFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
+        var sh = int.Parse(File.ReadAllText(shFile));
+
+        cts.Cancel();
+        var r = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(ExecState.Cancelled, r.State);
+        Assert.Equal(9, r.ExitCode - 128);
+        Assert.False(Sh.IsRunning(sh));
+    }
+
+    [Fact]
+    public async Task RunAsync_OnStartedHandle_ReportsTheProcessWhileItRuns()
+    {
+        int? pid = null;
+        var job = Job("sleep 0.3", h => pid = int.Parse(h["pid:".Length..]));
+
+        var run = new LocalExecutor(1).RunAsync(job, CancellationToken.None);
+        await Sh.WaitUntilAsync(() => pid is not null, TimeSpan.FromSeconds(10), "started");
+        var wasRunning = Sh.IsRunning(pid!.Value);
+        var environ = File.ReadAllText($"/proc/{pid}/environ");
+        await run;
+
+        Assert.True(wasRunning);
+        Assert.DoesNotContain("KDGAT_ATTEMPT_ID", environ); // only what the job's Environment adds
+    }
+
+    [Fact]
+    public void MaxParallel_IsAtLeastOne()
+    {
+        Assert.Equal(1, new LocalExecutor(0).MaxParallel);
+        Assert.Equal(3, new LocalExecutor(3).MaxParallel);
+        Assert.Equal("local", new LocalExecutor(1).Name);
+    }
+
+    private static int[] Children(int pid)
+    {
+        var list = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var child)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1]) == pid) list.Add(child);
+            }
+            catch (IOException) { }
+        }
+        return list.ToArray();
+    }
+}

@@ -1,0 +1,263 @@
+using KdGat.Core.Execution;
+using KdGat.Core.Hashing;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Execution;
+
+public sealed class OutputGuardTests : IDisposable
+{
+    private readonly TestPipeline _p = new("""
+        datasets: [d1]
+        paths:
+          runs: runs
+          cache: cache/{dataset}
+        stages:
+          a:
+            command: x
+            outputs: [model.ckpt, '{cache_dir}']
+        """);
+    private readonly StageInstance _s;
+    private static readonly IReadOnlyDictionary<string, string> NoUpstream = new Dictionary<string, string>();
+
+    public OutputGuardTests() => _s = _p.Instances([new("a", [])]).Single();
+
+    public void Dispose() => _p.Dispose();
+
+    private static Fingerprinter Fp() => new(new PathHasher(new HashCache()));
+
+    private void WriteOutputs(string version)
+    {
+        Directory.CreateDirectory(_s.RunDir);
+        File.WriteAllText(_s.Outputs[0], $"model {version}");
+        Directory.CreateDirectory(_s.Outputs[1]);
+        File.WriteAllText(Path.Combine(_s.Outputs[1], "graphs.bin"), $"graphs {version}");
+    }
+
+    /// <summary>A good result on disk: outputs plus a manifest that matches them.</summary>
+    private void GoodResult(string version)
+    {
+        WriteOutputs(version);
+        var fp = Fp();
+        var c = fp.Compute(_s, NoUpstream);
+        var (present, _) = fp.HashOutputs(_s);
+        ManifestStore.Write(_s.ManifestPath, new StageManifest
+        {
+            Stage = "a", Dataset = "d1", Fingerprint = Fingerprinter.Digest(c), Components = c,
+            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present), BuildId = version, Executor = "test",
+        });
+    }
+
+    private Verdict Check() => new StalenessChecker(Fp()).Check(_s, NoUpstream);
+
+    private string Model() => File.ReadAllText(_s.Outputs[0]);
+    private string Graphs() => File.ReadAllText(Path.Combine(_s.Outputs[1], "graphs.bin"));
+
+    [Fact]
+    public void Begin_MovesPreviousResultAside()
+    {
+        GoodResult("v1");
+        var guard = new OutputGuard(_s);
+
+        guard.Begin("b2-1");
+
+        Assert.False(File.Exists(_s.ManifestPath));
+        Assert.False(File.Exists(_s.Outputs[0]));
+        Assert.False(Directory.Exists(_s.Outputs[1]));
+        Assert.True(File.Exists(Path.Combine(guard.StateDir, "attempt.json")));
+        Assert.Equal("never-run", Assert.Single(Check().Reasons).Kind);
+    }
+
+    [Fact]
+    public void Abort_FailedAttempt_RestoresPreviousGoodOutputsAndKeepsFailedOnesAside()
+    {
+        GoodResult("v1");
+        var guard = new OutputGuard(_s);
+        guard.Begin("b2-1");
+        WriteOutputs("v2-half-written");
+
+        guard.Abort();
+
+        Assert.Equal("model v1", Model());
+        Assert.Equal("graphs v1", Graphs());
+        Assert.True(Check().UpToDate);
+        Assert.Equal("model v2-half-written", File.ReadAllText(Path.Combine(guard.FailedDir, "0-model.ckpt")));
+        Assert.Equal("graphs v2-half-written", File.ReadAllText(Path.Combine(guard.FailedDir, "1-d1", "graphs.bin")));
+        Assert.False(File.Exists(Path.Combine(guard.StateDir, "attempt.json")));
+    }
+
+    [Fact]
+    public void Abort_WithoutPreviousResult_LeavesNothingThatLooksBuilt()
+    {
+        var guard = new OutputGuard(_s);
+        guard.Begin("b1-1");
+        WriteOutputs("v1-partial");
+
+        guard.Abort();
+
+        Assert.False(File.Exists(_s.Outputs[0]));
+        Assert.False(File.Exists(_s.ManifestPath));
+        Assert.Equal("never-run", Assert.Single(Check().Reasons).Kind);
+        Assert.True(File.Exists(Path.Combine(guard.FailedDir, "0-model.ckpt")));
+    }
+
+    [Fact]
+    public void Commit_NewResult_DropsAsideCopyAndJournal()
+    {
+        GoodResult("v1");
+        var guard = new OutputGuard(_s);
+        guard.Begin("b2-1");
+        GoodResult("v2");
+
+        guard.Commit();
+
+        Assert.Equal("model v2", Model());
+        Assert.True(Check().UpToDate);
+        Assert.Equal([], Directory.EnumerateFileSystemEntries(guard.StateDir).Select(Path.GetFileName));
+        Assert.Null(new OutputGuard(_s).RecoverIfNeeded());
+        Assert.Equal("model v2", Model());
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_NoJournal_DoesNothing()
+    {
+        GoodResult("v1");
+
+        Assert.Null(new OutputGuard(_s).RecoverIfNeeded());
+        Assert.True(Check().UpToDate);
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_CrashMidAttempt_RestoresPreviousResultAndQuarantinesPartial()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1");
+        crashed.Started("b2-1", "pid:999999999");
+        WriteOutputs("v2-partial");
+        // The build dies here: no Commit, no Abort.
+
+        var message = new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.NotNull(message);
+        Assert.Contains("attempt b2-1 of d1/a was interrupted", message);
+        Assert.Equal("model v1", Model());
+        Assert.True(Check().UpToDate);
+        Assert.Equal("model v2-partial", File.ReadAllText(Path.Combine(crashed.FailedDir, "0-model.ckpt")));
+        Assert.Null(new OutputGuard(_s).RecoverIfNeeded()); // done once
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_CrashOnFirstAttempt_LeavesStageStale()
+    {
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b1-1");
+        WriteOutputs("v1-partial");
+
+        new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.False(File.Exists(_s.Outputs[0]));
+        Assert.False(Directory.Exists(_s.Outputs[1]));
+        Assert.False(Check().UpToDate);
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_CrashAfterNewManifestBeforeCommit_NeverMixesOldAndNew()
+    {
+        // The new outputs and manifest were complete, but the journal still says "attempt running".
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1");
+        GoodResult("v2");
+
+        new OutputGuard(_s).RecoverIfNeeded();
+
+        var v = Check();
+        Assert.True(v.UpToDate);
+        Assert.Equal("v1", v.Previous!.BuildId);
+        Assert.Equal("model v1", Model());
+        Assert.Equal("graphs v1", Graphs());
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_DamagedJournal_StillRestores()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1");
+        WriteOutputs("v2-partial");
+        File.WriteAllText(Path.Combine(crashed.StateDir, "attempt.json"), "{ torn");
+
+        var message = new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.Contains("attempt ? of d1/a", message);
+        Assert.Equal("model v1", Model());
+        Assert.True(Check().UpToDate);
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_OrphanStageProcessOfThisAttempt_IsKilled()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1");
+        // A stage process that outlived its build: own process group, carrying the attempt id.
+        var orphan = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["sleep", "60"])
+        {
+            Environment = { ["KDGAT_ATTEMPT_ID"] = "b2-1" },
+        })!;
+        try
+        {
+            crashed.Started("b2-1", $"pid:{orphan.Id}");
+            // Like a spawned stage, the orphan leads its own process group (once setsid has run).
+            SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id, 5000);
+            Assert.Equal(orphan.Id, ProcessGroupOf(orphan.Id));
+
+            new OutputGuard(_s).RecoverIfNeeded();
+
+            Assert.True(orphan.WaitForExit(5000), "the orphan was not stopped");
+            Assert.Equal("model v1", Model());
+        }
+        finally
+        {
+            if (!orphan.HasExited) orphan.Kill();
+        }
+    }
+
+    private static int ProcessGroupOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2]);
+        }
+        catch (IOException) { return -1; }
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_UnrelatedProcessWithJournaledPid_IsLeftAlone()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1");
+        var other = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["sleep", "60"])
+        {
+            Environment = { ["KDGAT_ATTEMPT_ID"] = "some-other-attempt" },
+        })!;
+        try
+        {
+            crashed.Started("b2-1", $"pid:{other.Id}");
+
+            new OutputGuard(_s).RecoverIfNeeded();
+
+            Assert.False(other.WaitForExit(300));
+        }
+        finally
+        {
+            other.Kill();
+            other.WaitForExit();
+        }
+    }
+}
