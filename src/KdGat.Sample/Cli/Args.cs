@@ -34,7 +34,7 @@ internal sealed class Args
 
     public string Required(string name) =>
         _values.TryGetValue(name, out var v) ? v
-            : throw new SampleError($"missing option --{name} for '{_verb}'", SampleError.CommandLine, $"pass --{name} (see 'kdgat-sample help')");
+            : throw new SampleError($"missing option --{name} for '{_verb}'", SampleError.CommandLine, $"pass --{name} (usage: dotnet KdGat.Sample.dll help)");
 
     public string? Optional(string name) => _values.GetValueOrDefault(name);
 
