@@ -1,0 +1,75 @@
+using KdGat.Sample.Data;
+
+namespace KdGat.Sample.Graphs;
+
+/// <summary>Slides a window over the frames and turns each window into a CanGraph.</summary>
+internal static class GraphBuilder
+{
+    public static List<CanGraph> Build(IReadOnlyList<Frame> frames, int window, int stride)
+    {
+        var graphs = new List<CanGraph>();
+        for (int start = 0, n = 0; start + window <= frames.Count; start += stride, n++)
+            graphs.Add(BuildOne(frames, start, window, SplitOf(n)));
+        return graphs;
+    }
+
+    /// <summary>
+    /// Every fifth block of four consecutive windows is held out for evaluation. Blocks rather than
+    /// single windows, so overlapping neighbours leak less of a test window into training.
+    /// </summary>
+    private static string SplitOf(int n) => n / 4 % 5 == 4 ? CanGraph.Test : CanGraph.Train;
+
+    private static CanGraph BuildOne(IReadOnlyList<Frame> frames, int start, int window, string split)
+    {
+        // Nodes in first-seen order: deterministic and independent of ID values.
+        var index = new Dictionary<uint, int>();
+        var members = new List<List<Frame>>();
+        var edges = new Dictionary<(int, int), int>();
+        var attacks = 0;
+        var previous = -1;
+        for (var i = start; i < start + window; i++)
+        {
+            var f = frames[i];
+            if (f.Attack) attacks++;
+            if (!index.TryGetValue(f.Id, out var node))
+            {
+                node = index[f.Id] = members.Count;
+                members.Add([]);
+            }
+            members[node].Add(f);
+            if (previous >= 0) edges[(previous, node)] = edges.GetValueOrDefault((previous, node)) + 1;
+            previous = node;
+        }
+        var nodes = members.Select(m => new GraphNode(m[0].Id, m.Count, MeanByte(m), Entropy(m))).ToList();
+        var edgeList = edges.OrderBy(e => e.Key.Item1).ThenBy(e => e.Key.Item2)
+            .Select(e => new GraphEdge(e.Key.Item1, e.Key.Item2, e.Value)).ToList();
+        var duration = frames[start + window - 1].TimeUs - frames[start].TimeUs;
+        return new CanGraph(start, window, duration, attacks, split, nodes, edgeList);
+    }
+
+    private static double MeanByte(List<Frame> frames)
+    {
+        long sum = 0, count = 0;
+        foreach (var f in frames)
+            foreach (var b in f.Data) { sum += b; count++; }
+        return count == 0 ? 0 : sum / (255.0 * count);
+    }
+
+    /// <summary>Shannon entropy of the payload bytes, scaled to [0, 1] (8 bits = 1).</summary>
+    private static double Entropy(List<Frame> frames)
+    {
+        var histogram = new int[256];
+        var total = 0;
+        foreach (var f in frames)
+            foreach (var b in f.Data) { histogram[b]++; total++; }
+        if (total == 0) return 0;
+        var h = 0.0;
+        foreach (var c in histogram)
+        {
+            if (c == 0) continue;
+            var p = (double)c / total;
+            h -= p * Math.Log2(p);
+        }
+        return h / 8;
+    }
+}

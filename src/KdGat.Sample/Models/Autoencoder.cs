@@ -1,0 +1,163 @@
+using System.Text.Json;
+using KdGat.Sample.Common;
+
+namespace KdGat.Sample.Models;
+
+/// <summary>
+/// Stand-in for KD-GAT's VGAE: a small autoencoder over graph features (input -> tanh hidden ->
+/// latent -> input), trained on normal graphs only. Its reconstruction error is the anomaly
+/// score. A light L2 pull on the latent code stands in for the VGAE's KL term. Weights live in
+/// one flat vector so one Adam and one checkpoint array cover them.
+/// </summary>
+internal sealed class Autoencoder
+{
+    public const string Kind = "vgae";
+    private const double LatentPenalty = 1e-3;
+
+    public int Inputs { get; }
+    public int Hidden { get; }
+    public int Latent { get; }
+    public double[] P { get; }
+    public Normalizer Norm { get; }
+    /// <summary>Reconstruction error mapped to (0,1): sigmoid((error - Threshold) / Scale).</summary>
+    public double Threshold { get; set; }
+    public double Scale { get; set; } = 1;
+
+    // Offsets of each block in P.
+    private int W1 => 0;
+    private int B1 => W1 + Hidden * Inputs;
+    private int W2 => B1 + Hidden;
+    private int B2 => W2 + Latent * Hidden;
+    private int W3 => B2 + Latent;
+    private int B3 => W3 + Inputs * Latent;
+    private int Size => B3 + Inputs;
+
+    public Autoencoder(int inputs, int hidden, int latent, Normalizer norm, double[]? p = null)
+    {
+        (Inputs, Hidden, Latent, Norm) = (inputs, hidden, latent, norm);
+        P = p ?? new double[Size];
+        if (P.Length != Size) throw new InvalidOperationException("parameter count does not match the layer sizes");
+    }
+
+    public void Initialize(SplitMix64 rng)
+    {
+        Numerics.Xavier(P.AsSpan(W1, Hidden * Inputs), Inputs, Hidden, rng);
+        Numerics.Xavier(P.AsSpan(W2, Latent * Hidden), Hidden, Latent, rng);
+        Numerics.Xavier(P.AsSpan(W3, Inputs * Latent), Latent, Inputs, rng);
+    }
+
+    private sealed record Pass(double[] A1, double[] Z, double[] Y);
+
+    private Pass Forward(double[] x)
+    {
+        var a1 = new double[Hidden];
+        for (var i = 0; i < Hidden; i++)
+        {
+            var s = P[B1 + i];
+            for (var j = 0; j < Inputs; j++) s += P[W1 + i * Inputs + j] * x[j];
+            a1[i] = Math.Tanh(s);
+        }
+        var z = new double[Latent];
+        for (var i = 0; i < Latent; i++)
+        {
+            var s = P[B2 + i];
+            for (var j = 0; j < Hidden; j++) s += P[W2 + i * Hidden + j] * a1[j];
+            z[i] = s;
+        }
+        var y = new double[Inputs];
+        for (var i = 0; i < Inputs; i++)
+        {
+            var s = P[B3 + i];
+            for (var j = 0; j < Latent; j++) s += P[W3 + i * Latent + j] * z[j];
+            y[i] = s;
+        }
+        return new Pass(a1, z, y);
+    }
+
+    /// <summary>Reconstruction of an already-normalized input.</summary>
+    public double[] Reconstruct(double[] x) => Forward(x).Y;
+
+    /// <summary>Mean squared reconstruction error of raw features.</summary>
+    public double Error(double[] rawFeatures)
+    {
+        var x = Norm.Apply(rawFeatures);
+        var y = Reconstruct(x);
+        var e = 0.0;
+        for (var i = 0; i < Inputs; i++) e += (y[i] - x[i]) * (y[i] - x[i]);
+        return e / Inputs;
+    }
+
+    public double Score(double[] rawFeatures) => Numerics.Sigmoid((Error(rawFeatures) - Threshold) / Scale);
+
+    /// <summary>Loss of reconstructing <paramref name="target"/> from normalized <paramref name="x"/>; adds its gradient into <paramref name="grad"/>.</summary>
+    public double Backprop(double[] x, double[] target, double[] grad)
+    {
+        var (a1, z, y) = Forward(x);
+        var loss = 0.0;
+        var dy = new double[Inputs];
+        for (var i = 0; i < Inputs; i++)
+        {
+            var d = y[i] - target[i];
+            loss += d * d / Inputs;
+            dy[i] = 2 * d / Inputs;
+        }
+        var dz = new double[Latent];
+        for (var k = 0; k < Latent; k++)
+        {
+            loss += LatentPenalty * z[k] * z[k] / Latent;
+            dz[k] = 2 * LatentPenalty * z[k] / Latent;
+        }
+        for (var i = 0; i < Inputs; i++)
+        {
+            grad[B3 + i] += dy[i];
+            for (var k = 0; k < Latent; k++)
+            {
+                grad[W3 + i * Latent + k] += dy[i] * z[k];
+                dz[k] += P[W3 + i * Latent + k] * dy[i];
+            }
+        }
+        var da1 = new double[Hidden];
+        for (var k = 0; k < Latent; k++)
+        {
+            grad[B2 + k] += dz[k];
+            for (var j = 0; j < Hidden; j++)
+            {
+                grad[W2 + k * Hidden + j] += dz[k] * a1[j];
+                da1[j] += P[W2 + k * Hidden + j] * dz[k];
+            }
+        }
+        for (var j = 0; j < Hidden; j++)
+        {
+            var dpre = da1[j] * (1 - a1[j] * a1[j]);
+            grad[B1 + j] += dpre;
+            for (var i = 0; i < Inputs; i++) grad[W1 + j * Inputs + i] += dpre * x[i];
+        }
+        return loss;
+    }
+
+    public void Write(Utf8JsonWriter w)
+    {
+        w.WriteNumber("inputs", Inputs);
+        w.WriteNumber("hidden", Hidden);
+        w.WriteNumber("latent", Latent);
+        w.WriteNumber("threshold", Threshold);
+        w.WriteNumber("scale", Scale);
+        Norm.Write(w);
+        w.WriteArray("weights", P);
+    }
+
+    public static Autoencoder Read(JsonRead r)
+    {
+        var inputs = r.Int("inputs");
+        if (inputs != Graphs.GraphFeatures.Count) throw r.Bad($"model expects {inputs} features, this sample computes {Graphs.GraphFeatures.Count}");
+        var (hidden, latent) = (r.Int("hidden"), r.Int("latent"));
+        var weights = r.Nums("weights");
+        var expected = hidden * inputs + hidden + latent * hidden + latent + inputs * latent + inputs;
+        if (hidden < 1 || latent < 1 || weights.Length != expected) throw r.Bad($"has {weights.Length} weights, expected {expected} for its layer sizes");
+        return new Autoencoder(inputs, hidden, latent, Normalizer.Read(r, inputs), weights)
+        {
+            Threshold = r.Num("threshold"),
+            Scale = r.Num("scale"),
+        };
+    }
+}
