@@ -36,6 +36,39 @@ public sealed class RecordStore
         }
     }
 
+    /// <summary>Every record file, in name order within each directory (names start with the finish time). Temp files of writes in flight end in .tmp and are not listed.</summary>
+    public IEnumerable<string> EnumerateFiles()
+    {
+        if (!Directory.Exists(Dir)) return [];
+        return Directory.EnumerateFiles(Dir, "*.json", SearchOption.AllDirectories)
+            .Where(f => !Path.GetFileName(f).StartsWith('.'))
+            .Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>One record and its exact text, or the reason it cannot be read.</summary>
+    public static (RunRecord? Record, string? Json, string? Problem) TryRead(string file)
+    {
+        try
+        {
+            var json = File.ReadAllText(file);
+            var r = Parse(json);
+            return r is null ? (null, null, "not a KdGat run record (fields missing)") : (r, json, null);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return (null, null, e.Message);
+        }
+    }
+
+    /// <summary>A record from its JSON text; null when required fields are missing.</summary>
+    public static RunRecord? Parse(string json)
+    {
+        RunRecord? r;
+        try { r = JsonSerializer.Deserialize(json, RecordJson.Readable.RunRecord); }
+        catch (JsonException) { return null; }
+        return r is null || string.IsNullOrEmpty(r.RecordId) || string.IsNullOrEmpty(r.Dataset) || string.IsNullOrEmpty(r.Stage) ? null : r;
+    }
+
     /// <summary>Numbers from a stage's metrics.json, if it wrote one; anything unreadable is just "no metrics".</summary>
     public static SortedDictionary<string, double>? ReadMetrics(string metricsFile)
     {

@@ -1,0 +1,24 @@
+namespace KdGat.Core.Diagnostics;
+
+public static partial class ErrorCodes
+{
+    // 5xxx: run tracking (records, the SQLite index, Status/History/Compare/Report).
+    /// <summary>Warning: the index was damaged, from a newer KdGat, or in the wrong journal mode; moved aside and rebuilt from the records.</summary>
+    public const string IndexRebuilt = "KDG5001";
+    /// <summary>Warning: a run record file cannot be read; it is left out of the index.</summary>
+    public const string RecordDamaged = "KDG5002";
+    /// <summary>Error: the index cannot be created at all (e.g. unwritable directory).</summary>
+    public const string IndexUnusable = "KDG5003";
+    /// <summary>Error: History needs -p:Stage.</summary>
+    public const string HistoryNeedsStage = "KDG5010";
+    /// <summary>Error: -p:Stage names no stage of the pipeline.</summary>
+    public const string TrackingUnknownStage = "KDG5011";
+    /// <summary>Error: -p:RunId names no recorded run.</summary>
+    public const string UnknownRunId = "KDG5012";
+    /// <summary>Error: a tracking property (-p:Limit, -p:ReportFile, ...) has a bad value.</summary>
+    public const string TrackingBadProperty = "KDG5013";
+    /// <summary>Warning: Compare found no metrics to compare yet.</summary>
+    public const string NothingToCompare = "KDG5020";
+    /// <summary>Warning: a stage is stale because its last attempt failed; shown by Status with the log.</summary>
+    public const string LastAttemptFailed = "KDG5021";
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// One self-contained HTML file: metrics per variant and dataset, then per dataset a timeline
+/// (SVG) of the stage attempts of its latest build and a table of each stage's latest attempt
+/// (duration, peak memory, state). No external files, fonts or scripts: it opens offline.
+/// </summary>
+public static class HtmlReport
+{
+    // Colours the screenshot test looks for: keep them unique to their element.
+    public const string RanColor = "#2e7d32", FailedColor = "#c62828", OtherColor = "#9e9e9e", MetricsHeaderColor = "#1565c0";
+
+    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now)
+    {
+        var compare = t.Compare(variants);
+        var runs = t.Index.Runs().Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
+        var status = t.Status().ToDictionary(s => s.Key);
+        var h = new StringBuilder();
+        h.Append("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>KdGat run report</title>
+            <style>
+            body{font-family:DejaVu Sans,Arial,sans-serif;margin:16px 24px;color:#212121;background:#fff}
+            h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #ddd}
+            h3{font-size:15px;margin:16px 0 6px} .muted{color:#616161;font-size:12px}
+            table{border-collapse:collapse;font-size:13px;margin:4px 0 12px}
+            th,td{border:1px solid #cfd8dc;padding:3px 8px;text-align:left} td.num{text-align:right;font-variant-numeric:tabular-nums}
+            table.runs th{background:#eceff1}
+            table.metrics th{background:
+            """ + MetricsHeaderColor + """
+            ;color:#fff} table.metrics td.best{font-weight:bold}
+            .state-ran{color:
+            """ + RanColor + """
+            } .state-failed,.state-cancelled{color:
+            """ + FailedColor + """
+            } svg.timeline text{font-size:11px;fill:#212121}
+            </style></head><body>
+            """);
+        h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {runs.Length} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
+
+        // Metrics per variant.
+        h.Append("<h2 id=\"metrics\">Metrics per variant</h2>\n");
+        if (compare.Rows.Count == 0)
+            h.Append("<p>No stage has recorded metrics yet (a stage's metrics come from the metrics.json among its outputs).</p>\n");
+        else
+        {
+            h.Append("<table class=\"metrics\" id=\"metrics-table\"><thead><tr><th>dataset</th><th>metric</th>");
+            foreach (var v in compare.Variants) h.Append($"<th>{E(v)}</th>");
+            h.Append("</tr></thead><tbody>\n");
+            foreach (var row in compare.Rows)
+            {
+                var best = row.Values.Where(x => x.HasValue).DefaultIfEmpty().Max();
+                h.Append($"<tr><td>{E(row.Dataset)}</td><td>{E(row.Metric)}</td>");
+                foreach (var v in row.Values)
+                    h.Append($"<td class=\"num{(v.HasValue && v == best && row.Values.Count(x => x.HasValue) > 1 ? " best" : "")}\">{Tracker.Number(v)}</td>");
+                h.Append("</tr>\n");
+            }
+            h.Append("</tbody></table>\n<p class=\"muted\">Each column is the latest successful run of the variant's evaluation stage; bold is the highest value in a row.</p>\n");
+        }
+
+        // Per dataset: timeline of the latest build, then each stage's latest attempt.
+        foreach (var d in t.Pipeline.Datasets)
+        {
+            var mine = runs.Where(r => r.Record.Dataset == d).ToArray();
+            h.Append($"<h2 id=\"dataset-{E(d)}\">{E(d)}</h2>\n");
+            if (mine.Length == 0) { h.Append("<p>Nothing has run for this dataset yet.</p>\n"); continue; }
+            var lastBuild = mine.OrderBy(r => r.Record.FinishedUtc).Last().Record.BuildId;
+            Timeline(h, d, mine.Where(r => r.Record.BuildId == lastBuild).Select(r => r.Record).ToArray(), lastBuild, t);
+
+            h.Append("<h3>Stages (latest attempt)</h3><table class=\"runs\"><thead><tr><th>stage</th><th>now</th><th>last attempt</th><th>finished (UTC)</th><th>duration</th><th>CPU</th><th>peak memory</th><th>attempts recorded</th><th>build</th></tr></thead><tbody>\n");
+            foreach (var s in t.StageNames())
+            {
+                var ofStage = mine.Where(r => r.Record.Stage == s).Select(r => r.Record).ToArray();
+                status.TryGetValue($"{d}/{s}", out var st);
+                if (ofStage.Length == 0)
+                {
+                    h.Append($"<tr><td>{E(s)}</td><td>{E(st?.State ?? "")}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
+                    continue;
+                }
+                var r = ofStage[^1];
+                h.Append($"<tr><td>{E(s)}</td><td title=\"{E(st?.Detail ?? "")}\">{E(st?.State ?? "")}</td><td class=\"state-{E(r.State)}\">{E(r.State)}</td><td>{Tracker.Local(r.FinishedUtc)}</td>" +
+                         $"<td class=\"num\">{Tracker.Duration(r.WallSeconds)}</td><td class=\"num\">{Tracker.Duration(r.CpuSeconds)}</td><td class=\"num\">{Tracker.Memory(r.PeakRssKb)}</td>" +
+                         $"<td class=\"num\">{ofStage.Length}</td><td>{E(r.BuildId)}</td></tr>\n");
+            }
+            h.Append("</tbody></table>\n");
+        }
+
+        // A little script, only to show times in the reader's time zone; the page is complete without it.
+        h.Append("""
+            <script>
+            (function () {
+              document.querySelectorAll('time[data-utc]').forEach(function (el) {
+                var d = new Date(el.getAttribute('data-utc'));
+                if (!isNaN(d.getTime())) el.title = d.toLocaleString();
+              });
+              document.documentElement.setAttribute('data-rendered', 'ok');
+            })();
+            </script>
+            </body></html>
+            """);
+        return h.ToString();
+    }
+
+    private static void Timeline(StringBuilder h, string dataset, IReadOnlyList<RunRecord> attempts, string buildId, Tracker t)
+    {
+        var t0 = attempts.Min(a => a.StartedUtc);
+        var t1 = attempts.Max(a => a.FinishedUtc);
+        var span = Math.Max((t1 - t0).TotalSeconds, 0.001);
+        var order = t.StageNames();
+        var rows = attempts.OrderBy(a => IndexOf(order, a.Stage)).ThenBy(a => a.StartedUtc).ToArray();
+        const int labelW = 230, chartW = 720, rowH = 20, top = 22;
+        var height = top + rows.Length * rowH + 8;
+        h.Append($"<h3>Timeline of build {E(buildId)} <span class=\"muted\">({Tracker.Local(t0)} &ndash; {Tracker.Local(t1)}, {Tracker.Duration(span)})</span></h3>\n");
+        h.Append($"<svg class=\"timeline\" id=\"timeline-{E(dataset)}\" width=\"{labelW + chartW + 140}\" height=\"{height}\" viewBox=\"0 0 {labelW + chartW + 140} {height}\" role=\"img\" aria-label=\"timeline of {E(dataset)}\">\n");
+        for (var i = 0; i <= 4; i++)
+        {
+            var x = labelW + chartW * i / 4.0;
+            h.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x:0.#}\" y1=\"{top - 4}\" x2=\"{x:0.#}\" y2=\"{height - 4}\" stroke=\"#e0e0e0\"/><text x=\"{x:0.#}\" y=\"12\" text-anchor=\"middle\">+{E(Tracker.Duration(span * i / 4))}</text>\n");
+        }
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var a = rows[i];
+            var y = top + i * rowH;
+            var x = labelW + chartW * (a.StartedUtc - t0).TotalSeconds / span;
+            var w = Math.Max(chartW * a.WallSeconds / span, 3);
+            var color = a.State switch { "ran" => RanColor, "failed" or "cancelled" => FailedColor, _ => OtherColor };
+            var label = $"{a.Stage}{(a.Attempt > 1 ? $" (attempt {a.Attempt})" : "")}";
+            h.Append(CultureInfo.InvariantCulture,
+                $"<text x=\"{labelW - 6}\" y=\"{y + 14}\" text-anchor=\"end\">{E(label)}</text><rect x=\"{x:0.##}\" y=\"{y + 3}\" width=\"{w:0.##}\" height=\"{rowH - 6}\" fill=\"{color}\"><title>{E(label)}: {E(a.State)}, {E(Tracker.Duration(a.WallSeconds))}, peak {E(Tracker.Memory(a.PeakRssKb))}</title></rect>" +
+                $"<text x=\"{x + w + 4:0.##}\" y=\"{y + 14}\">{E(Tracker.Duration(a.WallSeconds))} &middot; {E(Tracker.Memory(a.PeakRssKb))}</text>\n");
+        }
+        h.Append("</svg>\n");
+    }
+
+    private static int IndexOf(IReadOnlyList<string> order, string stage)
+    {
+        for (var i = 0; i < order.Count; i++) if (order[i] == stage) return i;
+        return int.MaxValue;
+    }
+
+    public static void Write(string path, string html) => AtomicFile.WriteAllText(path, html);
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+}

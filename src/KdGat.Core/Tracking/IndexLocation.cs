@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// Where the SQLite index lives and how it is journalled.
+///
+/// The index is a cache: the JSON records under .kdgat/records are the truth and it is rebuilt
+/// from them at any time. So it does not need to be shared, and it must never sit where SQLite's
+/// locks are unreliable:
+///   - pipeline on a local disk: {root}/.kdgat/index.db, WAL (readers never block the writer);
+///   - pipeline on NFS/Lustre/GPFS/...: a local directory keyed by the pipeline path,
+///     {KDGAT_INDEX_DIR or /var/tmp/kdgat-{user}}/{sha256(root)[..16]}/index.db, WAL. Each
+///     orchestrating host then has its own index, rebuilt from the shared records when first
+///     used; nothing on NFS is ever locked by SQLite;
+///   - an explicit path (-p:KdGatIndex / KDGAT_INDEX) is honoured; if it is on a network file
+///     system, journal_mode=DELETE (no shared-memory file) is used instead of WAL.
+/// /var/tmp rather than $XDG_RUNTIME_DIR or /tmp: it survives logouts and reboots (so the index
+/// is not rebuilt every session) and is local on cluster login nodes, where $HOME is NFS.
+/// </summary>
+public sealed record IndexLocation(string DbPath, bool Wal, string Why)
+{
+    public static IndexLocation Choose(string root, string? explicitPath = null, Func<string, string?>? networkFs = null, Func<string, string?>? env = null)
+    {
+        networkFs ??= FileSystemKind.NetworkNameOf;
+        env ??= Environment.GetEnvironmentVariable;
+        root = Path.GetFullPath(root);
+
+        var requested = !string.IsNullOrWhiteSpace(explicitPath) ? explicitPath : env("KDGAT_INDEX");
+        if (!string.IsNullOrWhiteSpace(requested))
+        {
+            var path = Path.GetFullPath(Path.Combine(root, requested));
+            var fs = networkFs(path);
+            return fs is null
+                ? new(path, true, "explicit path on a local file system (WAL)")
+                : new(path, false, $"explicit path on {fs} (journal_mode=DELETE: WAL needs a local file system)");
+        }
+
+        var stateDir = Path.Combine(root, ".kdgat");
+        var rootFs = networkFs(stateDir);
+        if (rootFs is null) return new(Path.Combine(stateDir, "index.db"), true, "pipeline on a local file system (WAL)");
+
+        var baseDir = env("KDGAT_INDEX_DIR");
+        if (string.IsNullOrWhiteSpace(baseDir))
+            baseDir = Path.Combine("/var/tmp", "kdgat-" + (env("USER") ?? Environment.UserName));
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(root)))[..16].ToLowerInvariant();
+        var local = Path.Combine(Path.GetFullPath(baseDir), key, "index.db");
+        var localFs = networkFs(local);
+        return localFs is null
+            ? new(local, true, $"pipeline on {rootFs}: index kept on local disk (WAL); rebuilt from the shared records when missing")
+            : new(local, false, $"pipeline on {rootFs} and {baseDir} on {localFs} too: journal_mode=DELETE");
+    }
+}

@@ -1,0 +1,45 @@
+using KdGat.Core.IO;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// Keeps every manifest a stage instance ever had: .kdgat/manifests/{dataset}/{stage}/{build}.json,
+/// written once (atomically) and never replaced. A rerun replaces the live manifest beside the
+/// outputs; the archive is taken before every build and after it, so the previous one stays
+/// queryable (History -p:RunId=...) next to its run record.
+/// </summary>
+public sealed class ManifestArchive
+{
+    public ManifestArchive(string stateDir) => Dir = Path.Combine(stateDir, "manifests");
+
+    public string Dir { get; }
+
+    public string PathFor(string dataset, string stage, string buildId) => Path.Combine(Dir, dataset, stage, buildId + ".json");
+
+    /// <summary>Archives the current manifest of each instance when not archived yet; returns how many were new.</summary>
+    public int Capture(IEnumerable<StageInstance> instances)
+    {
+        var added = 0;
+        foreach (var s in instances)
+        {
+            var (status, manifest, _) = ManifestStore.Read(s.ManifestPath);
+            if (status != ManifestStore.ReadStatus.Ok || string.IsNullOrEmpty(manifest!.BuildId)) continue;
+            var target = PathFor(s.Dataset, s.Name, manifest.BuildId);
+            if (File.Exists(target)) continue;
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(s.ManifestPath); }
+            catch (IOException) { continue; } // replaced under us by a running build: the next capture gets it
+            AtomicFile.WriteAllBytes(target, bytes);
+            added++;
+        }
+        return added;
+    }
+
+    public string? Find(string dataset, string stage, string buildId)
+    {
+        var p = PathFor(dataset, stage, buildId);
+        return File.Exists(p) ? p : null;
+    }
+}

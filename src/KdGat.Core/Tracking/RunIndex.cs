@@ -1,0 +1,382 @@
+using System.Globalization;
+using System.Text.Json;
+using KdGat.Core.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>One indexed run: the record as it was written, and the file it came from (relative to the records dir).</summary>
+public sealed record IndexedRun(RunRecord Record, string RecordFile);
+
+public sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, int Files);
+
+/// <summary>
+/// The SQLite index over the immutable run records: a cache, written only by the process that
+/// ingests or queries (the orchestrator), never by compute nodes. Ingest is idempotent (record id
+/// is the primary key, INSERT OR IGNORE, the set of ingested files is remembered), every write is
+/// one transaction retried on busy/locked/I/O errors, and a missing, damaged or too-new database
+/// is moved aside and rebuilt from the records, so history can never be lost with it.
+/// </summary>
+public sealed class RunIndex : IDisposable
+{
+    /// <summary>user_version of a current index. Each step in <see cref="Migrations"/> moves it up by one.</summary>
+    public const int SchemaVersion = 2;
+
+    private static readonly string[] Migrations =
+    [
+        // 0 -> 1: runs with their params and metrics.
+        """
+        CREATE TABLE runs(
+          record_id TEXT PRIMARY KEY, build_id TEXT NOT NULL, dataset TEXT NOT NULL, stage TEXT NOT NULL,
+          fingerprint TEXT NOT NULL, executor TEXT, job_id TEXT, attempt INTEGER NOT NULL, state TEXT NOT NULL,
+          exec_state TEXT, exit_code INTEGER, started_utc TEXT, finished_utc TEXT NOT NULL, wall_s REAL,
+          cpu_s REAL, peak_rss_kb INTEGER, mem_request_mb INTEGER, host TEXT, log TEXT, detail TEXT,
+          record_file TEXT NOT NULL, json TEXT NOT NULL);
+        CREATE INDEX runs_by_stage ON runs(stage, dataset, finished_utc);
+        CREATE TABLE params(record_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(record_id, name)) WITHOUT ROWID;
+        CREATE TABLE metrics(record_id TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY(record_id, name)) WITHOUT ROWID;
+        """,
+        // 1 -> 2: remember which record files were ingested, so an ingest reads only new files.
+        """
+        CREATE TABLE record_files(path TEXT PRIMARY KEY, record_id TEXT NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO record_files(path, record_id) SELECT record_file, record_id FROM runs;
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        """,
+    ];
+
+    private readonly IBuildLog? _log;
+    private IndexLock _lock;
+    private SqliteConnection _db;
+
+    private RunIndex(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock @lock, SqliteConnection db)
+    {
+        Location = location;
+        Records = records;
+        _log = log;
+        _lock = @lock;
+        _db = db;
+    }
+
+    public IndexLocation Location { get; }
+    public RecordStore Records { get; }
+    public string LockPath => Location.DbPath + ".lock";
+    /// <summary>Set when this open found the database missing, damaged or too new and rebuilt it.</summary>
+    public string? RebuiltBecause { get; private set; }
+
+    /// <summary>Opens (creating, migrating or rebuilding as needed) and ingests every record not yet indexed.</summary>
+    public static RunIndex Open(IndexLocation location, RecordStore records, IBuildLog? log = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(location.DbPath)!);
+        var lockPath = location.DbPath + ".lock";
+        var existed = File.Exists(location.DbPath);
+        var shared = IndexLock.Shared(lockPath, TimeSpan.FromMinutes(2));
+        SqliteConnection? db = null;
+        string? problem;
+        try
+        {
+            (db, problem) = TryOpen(location);
+        }
+        catch
+        {
+            shared.Dispose();
+            throw;
+        }
+        var index = db is null
+            ? Replace(location, records, log, shared, problem!)
+            : new RunIndex(location, records, log, shared, db);
+        if (!existed && index.RebuiltBecause is null) index.RebuiltBecause = "no index yet";
+        index.Ingest();
+        return index;
+    }
+
+    private static RunIndex Replace(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock shared, string problem)
+    {
+        shared.Dispose();
+        string? aside = null;
+        using (IndexLock.Exclusive(location.DbPath + ".lock", TimeSpan.FromMinutes(2)))
+        {
+            // Another process may have replaced it while we waited for the exclusive lock.
+            var (db, stillProblem) = TryOpen(location);
+            db?.Dispose();
+            if (db is null)
+            {
+                SqliteConnection.ClearAllPools();
+                aside = $"{location.DbPath}.damaged-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Environment.ProcessId}";
+                if (File.Exists(location.DbPath)) File.Move(location.DbPath, aside);
+                foreach (var suffix in new[] { "-wal", "-shm", "-journal" })
+                    if (File.Exists(location.DbPath + suffix)) File.Move(location.DbPath + suffix, aside + suffix);
+                problem = stillProblem ?? problem;
+            }
+        }
+        var again = IndexLock.Shared(location.DbPath + ".lock", TimeSpan.FromMinutes(2));
+        var (fresh, err) = TryOpen(location);
+        if (fresh is null)
+        {
+            again.Dispose();
+            throw new KdgException(ErrorCodes.IndexUnusable,
+                $"the run index {location.DbPath} cannot be created ({err}). The run records are safe; pass -p:KdGatIndex=<path on a local disk> or set KDGAT_INDEX_DIR.");
+        }
+        if (aside is not null)
+            log?.Warn(ErrorCodes.IndexRebuilt,
+                $"KdGat: the run index was unusable ({problem}); it was moved to {aside} and is rebuilt from the run records in {records.Dir}. No history is lost.",
+                location.DbPath);
+        return new RunIndex(location, records, log, again, fresh) { RebuiltBecause = aside is null ? null : problem };
+    }
+
+    /// <summary>Opens, checks and migrates; (null, problem) when the file is damaged or from a newer KdGat.</summary>
+    private static (SqliteConnection? Db, string? Problem) TryOpen(IndexLocation location)
+    {
+        var cs = new SqliteConnectionStringBuilder { DataSource = location.DbPath, Pooling = false, DefaultTimeout = 60 }.ToString();
+        SqliteConnection? db = null;
+        try
+        {
+            return SqliteRetry.Run<(SqliteConnection?, string?)>(() =>
+            {
+                db?.Dispose();
+                db = new SqliteConnection(cs);
+                db.Open();
+                Exec(db, "PRAGMA busy_timeout=10000;");
+                var mode = Scalar(db, location.Wal ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;")?.ToString();
+                Exec(db, location.Wal ? "PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=FULL;");
+                if (!location.Wal && string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                    return (Fail(db), "it is in WAL mode on a network file system");
+                var check = Scalar(db, "PRAGMA quick_check(1);")?.ToString();
+                if (check != "ok") return (Fail(db), $"integrity check: {check}");
+                var version = Convert.ToInt32(Scalar(db, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+                if (version > SchemaVersion) return (Fail(db), $"schema version {version} is newer than this KdGat's {SchemaVersion}");
+                if (version < SchemaVersion) Migrate(db);
+                return (db, null);
+            });
+        }
+        catch (SqliteException e) when (SqliteRetry.IsCorrupt(e))
+        {
+            db?.Dispose();
+            return (null, e.Message);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteRetry.CantOpen)
+        {
+            db?.Dispose();
+            return (null, e.Message);
+        }
+
+        static SqliteConnection? Fail(SqliteConnection db) { db.Dispose(); return null; }
+    }
+
+    /// <summary>Each step runs in its own IMMEDIATE transaction that re-reads the version, so concurrent openers migrate once.</summary>
+    private static void Migrate(SqliteConnection db)
+    {
+        while (true)
+        {
+            using var tx = db.BeginTransaction(deferred: false);
+            var version = Convert.ToInt32(Scalar(db, "PRAGMA user_version;", tx), CultureInfo.InvariantCulture);
+            if (version >= SchemaVersion) { tx.Commit(); return; }
+            Exec(db, Migrations[version], tx);
+            Exec(db, $"PRAGMA user_version={version + 1};", tx);
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Migrates an empty database only up to <paramref name="version"/> (tests of the migrations use this).</summary>
+    public static void CreateAtVersion(string dbPath, int version)
+    {
+        using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = dbPath, Pooling = false }.ToString());
+        db.Open();
+        for (var v = 0; v < version; v++) Exec(db, Migrations[v] + $"PRAGMA user_version={v + 1};");
+    }
+
+    public int UserVersion => Convert.ToInt32(Scalar(_db, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+    public string JournalMode => Scalar(_db, "PRAGMA journal_mode;")?.ToString() ?? "";
+
+    /// <summary>Indexes record files not indexed yet. Safe to run any number of times, from any number of processes.</summary>
+    public IngestResult Ingest(int batchSize = 500) => WithRecovery(() => IngestOnce(batchSize));
+
+    private IngestResult IngestOnce(int batchSize)
+    {
+        var known = SqliteRetry.Run(() =>
+        {
+            var set = new HashSet<string>(StringComparer.Ordinal);
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT path FROM record_files;";
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) set.Add(r.GetString(0));
+            return set;
+        });
+        var files = Records.EnumerateFiles().ToArray();
+        int added = 0, already = 0, damaged = 0;
+        var batch = new List<(string Rel, RunRecord Record, string Json)>();
+        foreach (var file in files)
+        {
+            var rel = Path.GetRelativePath(Records.Dir, file).Replace('\\', '/');
+            if (known.Contains(rel)) { already++; continue; }
+            var (record, json, problem) = RecordStore.TryRead(file);
+            if (record is null)
+            {
+                damaged++;
+                _log?.Warn(ErrorCodes.RecordDamaged, $"KdGat: run record {file} is unreadable ({problem}) and is left out of the index. Restore it from a backup or delete it.", file);
+                continue;
+            }
+            batch.Add((rel, record, json!));
+            if (batch.Count >= batchSize) { added += WriteBatch(batch); batch.Clear(); }
+        }
+        if (batch.Count > 0) added += WriteBatch(batch);
+        return new IngestResult(added, already, damaged, files.Length);
+    }
+
+    private int WriteBatch(List<(string Rel, RunRecord Record, string Json)> batch) => SqliteRetry.Run(() =>
+    {
+        using var tx = _db.BeginTransaction(deferred: false);
+        using var run = Command(tx, """
+            INSERT OR IGNORE INTO runs(record_id, build_id, dataset, stage, fingerprint, executor, job_id, attempt, state, exec_state,
+              exit_code, started_utc, finished_utc, wall_s, cpu_s, peak_rss_kb, mem_request_mb, host, log, detail, record_file, json)
+            VALUES($id, $build, $dataset, $stage, $fp, $executor, $job, $attempt, $state, $exec, $exit, $started, $finished, $wall, $cpu,
+              $rss, $mem, $host, $log, $detail, $file, $json);
+            """);
+        using var param = Command(tx, "INSERT OR IGNORE INTO params(record_id, name, value) VALUES($id, $name, $value);");
+        using var metric = Command(tx, "INSERT OR IGNORE INTO metrics(record_id, name, value) VALUES($id, $name, $value);");
+        using var file = Command(tx, "INSERT OR IGNORE INTO record_files(path, record_id) VALUES($path, $id);");
+        var added = 0;
+        foreach (var (rel, r, json) in batch)
+        {
+            Set(run, ("$id", r.RecordId), ("$build", r.BuildId), ("$dataset", r.Dataset), ("$stage", r.Stage), ("$fp", r.Fingerprint),
+                ("$executor", r.Executor), ("$job", r.JobId), ("$attempt", r.Attempt), ("$state", r.State), ("$exec", r.ExecState),
+                ("$exit", r.ExitCode), ("$started", Time(r.StartedUtc)), ("$finished", Time(r.FinishedUtc)), ("$wall", r.WallSeconds),
+                ("$cpu", r.CpuSeconds), ("$rss", r.PeakRssKb), ("$mem", r.MemRequestMb), ("$host", r.Host), ("$log", r.Log),
+                ("$detail", r.Detail), ("$file", rel), ("$json", json));
+            var isNew = run.ExecuteNonQuery() == 1;
+            if (isNew)
+            {
+                added++;
+                foreach (var (k, v) in r.Params) { Set(param, ("$id", r.RecordId), ("$name", k), ("$value", v)); param.ExecuteNonQuery(); }
+                foreach (var (k, v) in r.Metrics ?? []) { Set(metric, ("$id", r.RecordId), ("$name", k), ("$value", v)); metric.ExecuteNonQuery(); }
+            }
+            Set(file, ("$path", rel), ("$id", r.RecordId));
+            file.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return added;
+    });
+
+    public long Count() => WithRecovery(() => SqliteRetry.Run(() => Convert.ToInt64(Scalar(_db, "SELECT count(*) FROM runs;"), CultureInfo.InvariantCulture)));
+
+    /// <summary>Runs matching the filters, oldest first.</summary>
+    public IReadOnlyList<IndexedRun> Runs(string? stage = null, string? dataset = null, string? state = null) => WithRecovery(() => SqliteRetry.Run(() =>
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = """
+            SELECT json, record_file FROM runs
+            WHERE ($stage IS NULL OR stage = $stage) AND ($dataset IS NULL OR dataset = $dataset) AND ($state IS NULL OR state = $state)
+            ORDER BY finished_utc, record_id;
+            """;
+        Set(cmd, ("$stage", stage), ("$dataset", dataset), ("$state", state));
+        var list = new List<IndexedRun>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            if (RecordStore.Parse(r.GetString(0)) is { } rec) list.Add(new IndexedRun(rec, r.GetString(1)));
+        return (IReadOnlyList<IndexedRun>)list;
+    }));
+
+    /// <summary>The newest run per (dataset, stage), optionally only successful ones.</summary>
+    public IReadOnlyDictionary<(string Dataset, string Stage), IndexedRun> Latest(bool successfulOnly = false)
+    {
+        var result = new Dictionary<(string, string), IndexedRun>();
+        foreach (var run in Runs(state: successfulOnly ? "ran" : null)) result[(run.Record.Dataset, run.Record.Stage)] = run;
+        return result;
+    }
+
+    /// <summary>Rows of every table, in a stable order: what "the same rows" means after a rebuild.</summary>
+    public IReadOnlyList<string> Dump() => WithRecovery(() => SqliteRetry.Run(() =>
+    {
+        var rows = new List<string>();
+        foreach (var sql in new[]
+        {
+            "SELECT 'run', record_id, dataset, stage, state, finished_utc, record_file FROM runs ORDER BY record_id",
+            "SELECT 'param', record_id, name, value FROM params ORDER BY record_id, name",
+            "SELECT 'metric', record_id, name, value FROM metrics ORDER BY record_id, name",
+            "SELECT 'file', path, record_id FROM record_files ORDER BY path",
+        })
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = sql;
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                rows.Add(string.Join('\t', Enumerable.Range(0, r.FieldCount).Select(i => Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture))));
+        }
+        return (IReadOnlyList<string>)rows;
+    }));
+
+    /// <summary>Drops the database and indexes every record again (the RebuildIndex target).</summary>
+    public IngestResult Rebuild()
+    {
+        _db.Dispose();
+        _lock.Dispose();
+        using (IndexLock.Exclusive(LockPath, TimeSpan.FromMinutes(2)))
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+                if (File.Exists(Location.DbPath + suffix)) File.Delete(Location.DbPath + suffix);
+        }
+        _lock = IndexLock.Shared(LockPath, TimeSpan.FromMinutes(2));
+        var (db, problem) = TryOpen(Location);
+        _db = db ?? throw new KdgException(ErrorCodes.IndexUnusable, $"the run index {Location.DbPath} cannot be created ({problem}). Pass -p:KdGatIndex=<path on a local disk>.");
+        RebuiltBecause = "rebuild requested";
+        return Ingest();
+    }
+
+    /// <summary>A database that turns out damaged mid-operation is replaced and the operation redone once.</summary>
+    private T WithRecovery<T>(Func<T> op)
+    {
+        try
+        {
+            return op();
+        }
+        catch (SqliteException e) when (SqliteRetry.IsCorrupt(e))
+        {
+            _db.Dispose();
+            var replaced = Replace(Location, Records, _log, _lock, e.Message);
+            (_db, _lock, RebuiltBecause) = (replaced._db, replaced._lock, replaced.RebuiltBecause);
+            IngestOnce(500);
+            return op();
+        }
+    }
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        _lock.Dispose();
+    }
+
+    public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private SqliteCommand Command(SqliteTransaction tx, string sql)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return cmd;
+    }
+
+    private static void Set(SqliteCommand cmd, params (string Name, object? Value)[] values)
+    {
+        foreach (var (name, value) in values)
+        {
+            var p = cmd.Parameters.Contains(name) ? cmd.Parameters[name] : cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
+            p.Value = value ?? DBNull.Value;
+        }
+    }
+
+    private static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection db, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Data.Sqlite;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// Retries an index operation (a whole transaction) when SQLite says busy, locked or disk I/O
+/// error, with exponential backoff and jitter. busy_timeout already waits inside SQLite; this
+/// covers what it does not (busy on BEGIN IMMEDIATE after a WAL checkpoint, transient I/O errors,
+/// a snapshot that went stale).
+/// </summary>
+public static class SqliteRetry
+{
+    public const int Busy = 5, Locked = 6, IoErr = 10, Corrupt = 11, CantOpen = 14, Protocol = 15, NotADb = 26;
+
+    public static bool IsTransient(SqliteException e) => e.SqliteErrorCode is Busy or Locked or IoErr or Protocol;
+    public static bool IsCorrupt(SqliteException e) => e.SqliteErrorCode is Corrupt or NotADb;
+
+    /// <summary>How many retries were needed across the process (for tests and the concurrency numbers).</summary>
+    public static int Retries => _retries;
+    private static int _retries;
+
+    public static T Run<T>(Func<T> op, int maxAttempts = 40, TimeSpan? maxTotal = null)
+    {
+        var deadline = DateTime.UtcNow + (maxTotal ?? TimeSpan.FromSeconds(120));
+        var delayMs = 10.0;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return op();
+            }
+            catch (SqliteException e) when (IsTransient(e) && attempt < maxAttempts && DateTime.UtcNow < deadline)
+            {
+                Interlocked.Increment(ref _retries);
+                Thread.Sleep(TimeSpan.FromMilliseconds(delayMs * (0.5 + Random.Shared.NextDouble())));
+                delayMs = Math.Min(delayMs * 2, 1000);
+            }
+        }
+    }
+
+    public static void Run(Action op) => Run(() => { op(); return 0; });
+}

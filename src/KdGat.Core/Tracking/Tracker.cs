@@ -1,0 +1,236 @@
+using System.Globalization;
+using System.Text.Json;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Execution;
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>Status of one stage instance: up-to-date, stale, running, interrupted or failed.</summary>
+public sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
+{
+    public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Interrupted = "interrupted", Failed = "failed";
+    public string Key => $"{Dataset}/{Stage}";
+}
+
+/// <summary>A comparison variant: a column name and the stages whose metrics fill it (e.g. large = eval_large_evaluation).</summary>
+public sealed record Variant(string Name, IReadOnlyList<string> Stages);
+
+/// <summary>Metrics per dataset (rows: dataset x metric) per variant (columns), from each variant's latest successful run.</summary>
+public sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyList<CompareRow> Rows, IReadOnlyDictionary<(string Dataset, string Variant), IndexedRun> Sources);
+public sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<double?> Values);
+
+/// <summary>
+/// The tracking front end the MSBuild targets call: loads the pipeline, archives manifests, opens
+/// (and brings up to date) the index, and answers Status, History, Compare and Report.
+/// </summary>
+public sealed class Tracker : IDisposable
+{
+    private Tracker(LoadedPipeline pipeline, RecordStore records, ManifestArchive archive, RunIndex index, IBuildLog log)
+    {
+        Pipeline = pipeline;
+        Records = records;
+        Archive = archive;
+        Index = index;
+        Log = log;
+    }
+
+    public LoadedPipeline Pipeline { get; }
+    public RecordStore Records { get; }
+    public ManifestArchive Archive { get; }
+    public RunIndex Index { get; }
+    public IBuildLog Log { get; }
+    public IngestResult? LastIngest { get; private set; }
+
+    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null)
+    {
+        var pipeline = LoadedPipeline.Load(request);
+        var layout = pipeline.Layout;
+        var records = new RecordStore(layout.StateDir);
+        var archive = new ManifestArchive(layout.StateDir);
+        archive.Capture(pipeline.Instances);
+        var location = IndexLocation.Choose(layout.Root, indexPath);
+        var index = RunIndex.Open(location, records, log);
+        if (index.RebuiltBecause is { } why && why == "no index yet")
+            log.Info($"KdGat: run index created at {location.DbPath} from {index.Count()} run record(s) ({location.Why})");
+        return new Tracker(pipeline, records, archive, index, log);
+    }
+
+    /// <summary>Indexes new records and archives current manifests (run before and after every build).</summary>
+    public IngestResult Sync()
+    {
+        Archive.Capture(Pipeline.Instances);
+        return LastIngest = Index.Ingest();
+    }
+
+    // ---------------------------------------------------------------- Status
+
+    public IReadOnlyList<StatusRow> Status(string? onlyStage = null)
+    {
+        var layout = Pipeline.Layout;
+        var latest = Index.Latest();
+        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"));
+        var fp = new Fingerprinter(new PathHasher(hashCache));
+        var checker = new StalenessChecker(fp);
+        var digests = new Dictionary<StageInstance, string?>();
+        var rows = new List<StatusRow>();
+        foreach (var s in Pipeline.Instances) // dependency order
+        {
+            latest.TryGetValue((s.Dataset, s.Name), out var last);
+            string? digest = null;
+            IReadOnlyList<string> reasons;
+            var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
+            if (rerunning.Length > 0)
+                reasons = rerunning.Select(u => $"upstream {u.Name} is not up to date").ToArray();
+            else
+            {
+                try
+                {
+                    var v = checker.Check(s, s.Upstreams.ToDictionary(u => u.Name, u => digests[u]!), _ => { });
+                    reasons = v.Reasons.Select(r => r.Text).ToArray();
+                    if (v.UpToDate) digest = v.Previous!.OutputsDigest;
+                }
+                catch (KdgException e)
+                {
+                    reasons = [e.Message];
+                }
+            }
+            digests[s] = digest;
+            rows.Add(Classify(s, reasons, last));
+        }
+        hashCache.Save();
+        return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
+    }
+
+    private StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last)
+    {
+        var guard = new OutputGuard(s);
+        var journal = ReadJournal(Path.Combine(guard.StateDir, "attempt.json"));
+        if (journal is not null)
+        {
+            var alive = journal.Host != Environment.MachineName || Directory.Exists($"/proc/{journal.BuildPid}");
+            if (alive)
+                return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
+                    $"{(journal.Handle is null ? "starting" : "job " + journal.Handle)} (attempt {journal.AttemptId}, build pid {journal.BuildPid} on {journal.Host})",
+                    journal.Handle, Last: last);
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
+                $"attempt {journal.AttemptId} was interrupted (its build, pid {journal.BuildPid}, is gone); the next build restores the previous result and reruns it",
+                journal.Handle, Last: last);
+        }
+        if (reasons.Count == 0)
+            return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate,
+                last is null ? "up to date" : $"last ran {Local(last.Record.FinishedUtc)} ({Duration(last.Record.WallSeconds)}, build {last.Record.BuildId})", Last: last);
+        if (last is not null && last.Record.State is "failed" or "cancelled")
+        {
+            var r = last.Record;
+            var what = r.State == "cancelled" ? "cancelled" : r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Failed,
+                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null || r.State == "cancelled" ? "" : ": " + r.Detail)}; log: {r.Log}",
+                r.JobId, r.Log, last);
+        }
+        return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);
+    }
+
+    private sealed record Journal(string AttemptId, string? Handle, string Host, int BuildPid);
+
+    private static Journal? ReadJournal(string path)
+    {
+        try { return File.Exists(path) ? JsonSerializer.Deserialize<Journal>(File.ReadAllText(path)) : null; }
+        catch (Exception e) when (e is JsonException or IOException) { return null; }
+    }
+
+    // ---------------------------------------------------------------- History
+
+    /// <summary>Past runs of <paramref name="stage"/> in the selected datasets, newest first.</summary>
+    public IReadOnlyList<IndexedRun> History(string? stage, int limit = 0)
+    {
+        if (string.IsNullOrWhiteSpace(stage))
+            throw new KdgException(ErrorCodes.HistoryNeedsStage,
+                $"History needs a stage: dotnet msbuild -t:History -p:Stage=<stage>. Stages: {string.Join(", ", StageNames())}.");
+        stage = RequireStage(stage);
+        var runs = Index.Runs(stage: stage).Where(r => Pipeline.Datasets.Contains(r.Record.Dataset)).Reverse();
+        return (limit > 0 ? runs.Take(limit) : runs).ToArray();
+    }
+
+    /// <summary>One recorded run by record id, build id or a unique prefix of either.</summary>
+    public IndexedRun FindRun(string runId, string? stage = null)
+    {
+        var all = Index.Runs(stage: stage);
+        var exact = all.Where(r => r.Record.RecordId == runId).ToArray();
+        var matches = exact.Length > 0 ? exact
+            : all.Where(r => r.Record.RecordId.StartsWith(runId, StringComparison.Ordinal) || r.Record.BuildId == runId).ToArray();
+        if (matches.Length == 1) return matches[0];
+        if (matches.Length == 0)
+            throw new KdgException(ErrorCodes.UnknownRunId,
+                $"no recorded run '{runId}'{(stage is null ? "" : $" of stage {stage}")}. Run ids are in the last column of History (-t:History -p:Stage=<stage>).");
+        throw new KdgException(ErrorCodes.UnknownRunId,
+            $"run id '{runId}' matches {matches.Length} runs ({string.Join(", ", matches.Take(5).Select(m => m.Record.RecordId))}{(matches.Length > 5 ? ", ..." : "")}). Give the full run id, or add -p:Stage and -p:Dataset.");
+    }
+
+    public string RequireStage(string stage)
+    {
+        stage = stage.Trim();
+        if (StageNames().Contains(stage)) return stage;
+        var near = StageNames().Where(n => n.Contains(stage, StringComparison.OrdinalIgnoreCase) || stage.Contains(n, StringComparison.OrdinalIgnoreCase)).ToArray();
+        throw new KdgException(ErrorCodes.TrackingUnknownStage,
+            $"unknown stage '{stage}'. {(near.Length > 0 ? $"Did you mean {string.Join(" or ", near)}? " : "")}Stages: {string.Join(", ", StageNames())}.");
+    }
+
+    public IReadOnlyList<string> StageNames() => Pipeline.Graph.Stages.Select(s => s.Name).ToArray();
+
+    // ---------------------------------------------------------------- Compare
+
+    /// <summary>
+    /// The question asked most: large vs small_kd vs small_nokd metrics per dataset. Each cell is
+    /// from the latest successful run of the variant's stages that has metrics. With no variants,
+    /// every stage that ever recorded metrics is a column.
+    /// </summary>
+    public CompareTable Compare(IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
+    {
+        var withMetrics = Index.Runs(state: "ran").Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
+        variants = variants is { Count: > 0 } ? variants
+            : withMetrics.Select(r => r.Record.Stage).Distinct().Order(StringComparer.Ordinal).Select(s => new Variant(s, [s])).ToArray();
+        var sources = new Dictionary<(string, string), IndexedRun>();
+        foreach (var run in withMetrics) // oldest first: later runs win
+            foreach (var v in variants.Where(v => v.Stages.Contains(run.Record.Stage)))
+                sources[(run.Record.Dataset, v.Name)] = run;
+        var rows = new List<CompareRow>();
+        foreach (var d in Pipeline.Datasets)
+        {
+            var metrics = variants.SelectMany(v => sources.TryGetValue((d, v.Name), out var r) ? r.Record.Metrics!.Keys : Enumerable.Empty<string>())
+                .Distinct().Where(m => metricFilter is null || metricFilter.Count == 0 || metricFilter.Contains(m)).Order(StringComparer.Ordinal);
+            foreach (var m in metrics)
+                rows.Add(new CompareRow(d, m, variants.Select(v =>
+                    sources.TryGetValue((d, v.Name), out var r) && r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).ToArray()));
+        }
+        return new CompareTable(variants.Select(v => v.Name).ToArray(), rows, sources);
+    }
+
+    public void Dispose() => Index.Dispose();
+
+    // ---------------------------------------------------------------- formatting
+
+    public static string Local(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static string Duration(double seconds) => seconds switch
+    {
+        < 60 => $"{seconds.ToString("0.0", CultureInfo.InvariantCulture)} s",
+        < 3600 => $"{(int)(seconds / 60)} min {(int)(seconds % 60):00} s",
+        _ => $"{(int)(seconds / 3600)} h {(int)(seconds % 3600 / 60):00} min",
+    };
+
+    public static string Memory(long kb) => kb switch
+    {
+        <= 0 => "-",
+        < 1024 * 1024 => $"{(kb / 1024.0).ToString("0", CultureInfo.InvariantCulture)} MiB",
+        _ => $"{(kb / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)} GiB",
+    };
+
+    public static string Number(double? v) => v is { } x ? x.ToString("0.####", CultureInfo.InvariantCulture) : "-";
+
+    public string Stored(string fullPath) => PathText.ToStored(Pipeline.Layout.Root, fullPath);
+}

@@ -1,0 +1,21 @@
+namespace KdGat.Tasks.Tracking;
+
+/// <summary>
+/// Brings the run index up to date with the records (before and after every build), or rebuilds
+/// it from scratch (-t:RebuildIndex). Also archives the stage manifests, so a rerun never loses
+/// the previous one.
+/// </summary>
+public sealed class KdGatIndex : TrackingTask
+{
+    public bool Rebuild { get; set; }
+    public bool Quiet { get; set; }
+
+    private protected override bool Run(MSBuildLog log)
+    {
+        using var t = OpenTracker(log);
+        var r = Rebuild ? t.Index.Rebuild() : t.Sync();
+        if (Rebuild || !Quiet || r.Added > 0)
+            Print($"KdGat: run index {t.Index.Location.DbPath}: {(Rebuild ? "rebuilt with" : "added")} {r.Added} run(s); {t.Index.Count()} indexed from {r.Files} record file(s){(r.Damaged > 0 ? $", {r.Damaged} unreadable" : "")}");
+        return true;
+    }
+}

@@ -1,0 +1,27 @@
+using KdGat.Core.Tracking;
+using Microsoft.Build.Framework;
+
+namespace KdGat.Tasks.Tracking;
+
+/// <summary>Writes one self-contained HTML report (default .kdgat/report.html; -p:ReportFile=...).</summary>
+public sealed class KdGatReport : TrackingTask
+{
+    public string? ReportFile { get; set; }
+
+    [Output] public string WrittenFile { get; private set; } = "";
+
+    private protected override bool Run(MSBuildLog log)
+    {
+        using var t = OpenTracker(log);
+        var path = string.IsNullOrWhiteSpace(ReportFile)
+            ? Path.Combine(t.Pipeline.Layout.StateDir, "report.html")
+            : Path.GetFullPath(Path.Combine(t.Pipeline.Layout.Root, ReportFile));
+        if (Directory.Exists(path))
+            throw new Core.Diagnostics.KdgException(Core.Diagnostics.ErrorCodes.TrackingBadProperty,
+                $"-p:ReportFile '{ReportFile}' is a directory; give a file name such as {Path.Combine(ReportFile!, "report.html")}.");
+        HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), DateTimeOffset.UtcNow));
+        WrittenFile = path;
+        Print($"KdGat: report written to {path} ({t.Index.Count()} recorded attempt(s)); open it in a browser, no server needed");
+        return true;
+    }
+}

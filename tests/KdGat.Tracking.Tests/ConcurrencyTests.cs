@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using KdGat.Core.Tracking;
+using KdGat.Testing;
+using Microsoft.Data.Sqlite;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KdGat.Tracking.Tests;
+
+/// <summary>
+/// Real processes: 32 at once each writing records and ingesting them into one index after every
+/// write; and an ingest killed with SIGKILL midway. The children are this test assembly run with
+/// `dotnet` (see Program.cs).
+/// </summary>
+public sealed class ConcurrencyTests
+{
+    private readonly ITestOutputHelper _out;
+    public ConcurrencyTests(ITestOutputHelper output) => _out = output;
+
+    private static string Self => typeof(Program).Assembly.Location;
+
+    [Theory]
+    [InlineData("wal")]
+    [InlineData("delete")]
+    public void ThirtyTwoProcesses_WriteAndIngestAtOnce_NoLostRows_NoCrashes(string mode)
+    {
+        const int processes = 32, perProcess = 8;
+        using var t = new TempDir();
+        var sw = Stopwatch.StartNew();
+        var children = Enumerable.Range(0, processes).Select(i =>
+            (Process: ProcessRunner.Start("dotnet", [Self, "write-ingest", t.Path, t.Db, mode, $"w{i:00}", perProcess.ToString()], t.Path, null, out var output), Output: output)).ToArray();
+        foreach (var c in children)
+            Assert.True(c.Process.WaitForExit(TimeSpan.FromMinutes(4)), "child did not finish: " + c.Output);
+        var outputs = children.Select(c => { c.Process.WaitForExit(); lock (c.Output) return (c.Process.ExitCode, Text: c.Output.ToString()); }).ToArray();
+        sw.Stop();
+        foreach (var (code, text) in outputs) Assert.True(code == 0, $"exit {code}: {text}");
+        var retries = outputs.Sum(o => int.TryParse(o.Text.Split("retries=").ElementAtOrDefault(1)?.Trim(), out var n) ? n : 0);
+
+        // Count what the children put in the index, before this process ingests anything itself.
+        using (var db = new SqliteConnection($"Data Source={t.Db};Pooling=False;Mode=ReadOnly"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check;";
+            Assert.Equal("ok", cmd.ExecuteScalar());
+            cmd.CommandText = "SELECT count(*), count(DISTINCT record_id) FROM runs;";
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            Assert.Equal(processes * perProcess, r.GetInt64(0));
+            Assert.Equal(processes * perProcess, r.GetInt64(1));
+            cmd.Dispose();
+        }
+        using var index = RunIndex.Open(new IndexLocation(t.Db, mode == "wal", "test"), new RecordStore(t.StateDir));
+        Assert.Equal(processes * perProcess, index.Count());
+        Assert.Equal(mode, index.JournalMode);
+        _out.WriteLine($"{mode}: {processes} processes x {perProcess} write+ingest cycles: {sw.Elapsed.TotalSeconds:0.0} s, {retries} SQLite busy retries in all, {index.Count()} rows");
+    }
+
+    [Fact]
+    public void IngestKilledMidway_LeavesAConsistentIndex_TheNextOneCompletesIt()
+    {
+        const int n = 3000;
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        for (var i = 0; i < n; i++) store.Write(Records.Make($"k{i:0000}", dataset: "d" + (i % 5), stage: "s" + (i % 7), metrics: new Dictionary<string, double> { ["f1"] = i }));
+
+        // Kill ingesting children at different moments until one dies with a partial index.
+        var killedPartial = false;
+        for (var delay = 250; delay <= 2500 && !killedPartial; delay += 250)
+        {
+            foreach (var f in Directory.GetFiles(t.StateDir, "index.db*")) File.Delete(f);
+            var p = ProcessRunner.Start("dotnet", [Self, "ingest", t.Path, t.Db], t.Path, null, out _);
+            Thread.Sleep(delay);
+            if (!p.HasExited) p.Kill(); // SIGKILL
+            p.WaitForExit();
+            if (!File.Exists(t.Db)) continue;
+            using var db = new SqliteConnection($"Data Source={t.Db};Pooling=False");
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check;";
+            Assert.Equal("ok", cmd.ExecuteScalar());
+            cmd.CommandText = "SELECT name FROM sqlite_master WHERE name='runs';";
+            if (cmd.ExecuteScalar() is null) continue;
+            cmd.CommandText = "SELECT count(*) FROM runs;";
+            var rows = (long)cmd.ExecuteScalar()!;
+            cmd.CommandText = "SELECT count(*) FROM record_files;";
+            var files = (long)cmd.ExecuteScalar()!;
+            cmd.CommandText = "SELECT count(*) FROM runs WHERE record_id NOT IN (SELECT record_id FROM metrics);";
+            var runsWithoutMetrics = (long)cmd.ExecuteScalar()!;
+            // Each batch is one transaction: rows, their metrics and their files appear together or not at all.
+            Assert.Equal(rows, files);
+            Assert.Equal(0, runsWithoutMetrics);
+            _out.WriteLine($"killed after {delay} ms: {rows} of {n} rows committed");
+            killedPartial = rows > 0 && rows < n;
+        }
+        Assert.True(killedPartial, "no kill landed in the middle of an ingest; the machine is much faster or slower than expected");
+
+        using var index = RunIndex.Open(new IndexLocation(t.Db, true, "test"), store);
+        Assert.Equal(n, index.Count());
+        Assert.Equal(n, index.Runs().Select(r => r.Record.RecordId).Distinct().Count());
+    }
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using KdGat.Core.Tracking;
+using KdGat.Testing;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace KdGat.Tracking.Tests;
+
+/// <summary>Real `dotnet msbuild` runs of the 13-stage pipeline (trivial commands) in temp dirs.</summary>
+public sealed class EndToEndTests
+{
+    [Fact]
+    public void DeleteTheDatabase_StatusShowsTheSameRows_RebuiltFromRecords()
+    {
+        using var s = TrackingSandbox.Create();
+        s.Ok("-p:Dataset=hcrl_sa");
+        // One stage stale, so the rows are not all alike.
+        var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        File.WriteAllText(gat, File.ReadAllText(gat).Replace("lr: 0.001", "lr: 0.002"));
+
+        var before = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+        var rowsBefore = TrackingSandbox.StatusRows(before);
+        Assert.Equal(13, rowsBefore.Length);
+        Assert.Contains(rowsBefore, r => r.StartsWith("hcrl_sa/gat_large_curriculum") && r.Contains("stale") && r.Contains("lr") && r.Contains("0.002"));
+        Assert.Contains(rowsBefore, r => r.StartsWith("hcrl_sa/preprocess") && r.Contains("up-to-date"));
+        IReadOnlyList<string> dumpBefore;
+        using (var i = RunIndex.Open(new IndexLocation(TrackingSandbox.IndexDb(s), true, "test"), new RecordStore(Path.Combine(s.Dir, ".kdgat")))) dumpBefore = i.Dump();
+        Assert.Equal(13, dumpBefore.Count(l => l.StartsWith("run\t")));
+
+        foreach (var f in Directory.GetFiles(Path.Combine(s.Dir, ".kdgat"), "index.db*")) File.Delete(f);
+        var after = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.Contains("run index created", after.Output);
+        Assert.Equal(rowsBefore, TrackingSandbox.StatusRows(after));
+        using var rebuilt = RunIndex.Open(new IndexLocation(TrackingSandbox.IndexDb(s), true, "test"), new RecordStore(Path.Combine(s.Dir, ".kdgat")));
+        Assert.Equal(dumpBefore, rebuilt.Dump());
+    }
+
+    [Fact]
+    public void TwoRunsWithDifferentParams_HistoryShowsBothWithMetrics_AndThePreviousManifest()
+    {
+        using var s = TrackingSandbox.Create();
+        // gat_large_curriculum also writes metrics.json, from its lr.
+        s.PrefixCommand("gat_large_curriculum", "printf \"{{\\\"loss\\\": %s}}\" {params.lr} > metrics.json && ");
+        s.EditConfig(c =>
+        {
+            var at = c.IndexOf("  gat_large_curriculum:", StringComparison.Ordinal);
+            var outputs = c.IndexOf("outputs: [model.ckpt, train_log.json]", at, StringComparison.Ordinal);
+            return c[..outputs] + "outputs: [model.ckpt, train_log.json, metrics.json]" + c[(outputs + "outputs: [model.ckpt, train_log.json]".Length)..];
+        });
+        s.Ok("-p:Dataset=hcrl_sa");
+        var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        File.WriteAllText(gat, File.ReadAllText(gat).Replace("lr: 0.001", "lr: 0.002"));
+        s.Ok("-p:Dataset=hcrl_sa");
+
+        var h = s.Ok("-t:History", "-p:Stage=gat_large_curriculum", "-p:Dataset=hcrl_sa");
+        Assert.Contains("2 recorded attempt(s)", h.Output);
+        var lines = h.Output.Split('\n').Where(l => l.Contains("hcrl_sa-gat_large_curriculum-1")).ToArray();
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("param lr", h.Output);
+        Assert.Contains(lines, l => l.Contains("0.002") && System.Text.RegularExpressions.Regex.IsMatch(l, @"\b0\.002\s+0\.002\b")); // newest first: lr and loss
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\b0\.001\s+0\.001\b"));
+        Assert.Contains(" loss ", h.Output);
+
+        // The first run's record and manifest survive the rerun.
+        var oldId = lines[^1].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+        var one = s.Ok("-t:History", $"-p:RunId={oldId}");
+        Assert.Contains("params: ", one.Output);
+        Assert.Contains("lr=0.001", one.Output);
+        Assert.Contains("metrics: loss=0.001", one.Output);
+        var manifestLine = one.Output.Split('\n').Single(l => l.Trim().StartsWith("manifest: "));
+        var manifest = Path.Combine(s.Dir, manifestLine.Trim()["manifest: ".Length..].Trim());
+        Assert.True(File.Exists(manifest), manifestLine);
+        Assert.Contains("0.001", File.ReadAllText(manifest));
+    }
+
+    [Fact]
+    public void BuildKilledMidway_IndexStaysConsistent_NextBuildCompletesIt()
+    {
+        using var s = TrackingSandbox.Create();
+        s.PrefixCommand("dqn_large_fusion", "sleep 120 && ");
+        var p = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-p:MaxParallelStages=2"]), s.Dir, null, out var output);
+        var until = DateTime.UtcNow.AddMinutes(3);
+        // Wait until dqn_large_fusion is running (everything not downstream of it has had time to finish or run).
+        var journal = Path.Combine(s.Dir, "experimentruns", "hcrl_sa", ".kdgat", "dqn_large_fusion", "attempt.json");
+        while (!File.Exists(journal) && DateTime.UtcNow < until && !p.HasExited) Thread.Sleep(200);
+        Assert.True(File.Exists(journal), "dqn_large_fusion never started:\n" + output);
+        Thread.Sleep(1500);
+
+        // While it runs, Status says so, with the job (process) id.
+        var status = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.Contains(TrackingSandbox.StatusRows(status), r => r.StartsWith("hcrl_sa/dqn_large_fusion") && r.Contains("running") && r.Contains("job pid:"));
+
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        var recordsAtKill = TrackingSandbox.RecordFiles(s).Length;
+        Assert.True(recordsAtKill > 0);
+        using (var db = new SqliteConnection($"Data Source={TrackingSandbox.IndexDb(s)};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check;";
+            Assert.Equal("ok", cmd.ExecuteScalar());
+            cmd.CommandText = "SELECT count(*) FROM runs;";
+            Assert.True((long)cmd.ExecuteScalar()! <= recordsAtKill);
+        }
+
+        s.EditConfig(c => c.Replace("sleep 120 && ", ""));
+        var again = s.Ok("-p:Dataset=hcrl_sa");
+        var records = TrackingSandbox.RecordFiles(s).Length;
+        var final = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.All(TrackingSandbox.StatusRows(final), r => Assert.Contains("up-to-date", r));
+        using var index = RunIndex.Open(new IndexLocation(TrackingSandbox.IndexDb(s), true, "test"), new RecordStore(Path.Combine(s.Dir, ".kdgat")));
+        Assert.Equal(records, index.Count());
+        Assert.Equal(13, index.Latest(successfulOnly: true).Count);
+    }
+
+    [Fact]
+    public void FailedStage_StatusShowsItsLog_UserErrorsAreOneLineWithACode()
+    {
+        using var s = TrackingSandbox.Create();
+        s.PrefixCommand("gat_small_curriculum", "exit 3; ");
+        var build = s.Build("-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, build.ExitCode);
+        var status = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+        var row = Assert.Single(TrackingSandbox.StatusRows(status), r => r.StartsWith("hcrl_sa/gat_small_curriculum "));
+        Assert.Contains("failed", row);
+        Assert.Contains("exit code 3", row);
+        Assert.Matches(@"log: experimentruns/hcrl_sa/gat_small_curriculum/logs/\S+\.err", row);
+
+        var noStage = s.Build("-t:History");
+        Assert.NotEqual(0, noStage.ExitCode);
+        Assert.Contains("error KDG5010", noStage.Output);
+        var unknown = s.Build("-t:History", "-p:Stage=gat_larg");
+        Assert.Contains("error KDG5011", unknown.Output);
+        Assert.Contains("gat_large_curriculum", unknown.Output);
+        var run = s.Build("-t:History", "-p:RunId=nope");
+        Assert.Contains("error KDG5012", run.Output);
+        var limit = s.Build("-t:History", "-p:Stage=preprocess", "-p:Limit=ten");
+        Assert.Contains("error KDG5013", limit.Output);
+        foreach (var r in new[] { noStage, unknown, run, limit })
+        {
+            Assert.DoesNotContain("   at ", r.Output);
+            Assert.DoesNotContain("MSB4018", r.Output);
+        }
+    }
+
+    [Fact]
+    public void Compare_TablesLargeVsSmallKdVsSmallNoKd_PerDataset()
+    {
+        using var s = TrackingSandbox.Create();
+        s.Ok("-p:Dataset=hcrl_sa set_01");
+        var r = s.Ok("-t:Compare", "-p:Dataset=hcrl_sa set_01");
+        var header = r.Output.Split('\n').Single(l => l.Contains("dataset") && l.Contains("metric"));
+        Assert.Matches(@"dataset\s+metric\s+large\s+small_kd\s+small_nokd", header);
+        foreach (var d in new[] { "hcrl_sa", "set_01" })
+        {
+            Assert.Matches($@"{d}\s+f1\s+0\.5\s+0\.5\s+0\.5", r.Output);
+            Assert.Matches($@"{d}\s+bytes\s+\d+\s+\d+\s+\d+", r.Output);
+        }
+        var only = s.Ok("-t:Compare", "-p:Metrics=f1");
+        Assert.DoesNotContain(" bytes ", only.Output);
+    }
+}

@@ -1,0 +1,54 @@
+using KdGat.Core.Tracking;
+using Xunit;
+
+namespace KdGat.Tracking.Tests;
+
+public sealed class IndexLocationTests
+{
+    private static Func<string, string?> Env(params (string, string)[] vars) =>
+        n => vars.FirstOrDefault(v => v.Item1 == n).Item2;
+
+    [Fact]
+    public void LocalPipeline_IndexInStateDir_Wal()
+    {
+        var loc = IndexLocation.Choose("/data/pipe", networkFs: _ => null, env: Env());
+        Assert.Equal("/data/pipe/.kdgat/index.db", loc.DbPath);
+        Assert.True(loc.Wal);
+    }
+
+    [Fact]
+    public void PipelineOnNfs_IndexOnLocalDisk_KeyedByPipelinePath_Wal()
+    {
+        Func<string, string?> fs = p => p.StartsWith("/home/", StringComparison.Ordinal) ? "nfs" : null;
+        var a = IndexLocation.Choose("/home/u/pipe", networkFs: fs, env: Env(("USER", "u")));
+        var b = IndexLocation.Choose("/home/u/other", networkFs: fs, env: Env(("USER", "u")));
+        Assert.StartsWith("/var/tmp/kdgat-u/", a.DbPath);
+        Assert.True(a.Wal);
+        Assert.NotEqual(a.DbPath, b.DbPath);
+        Assert.Contains("nfs", a.Why);
+        var custom = IndexLocation.Choose("/home/u/pipe", networkFs: fs, env: Env(("KDGAT_INDEX_DIR", "/scratch/local")));
+        Assert.StartsWith("/scratch/local/", custom.DbPath);
+    }
+
+    [Fact]
+    public void ExplicitPathOnNfs_UsesRollbackJournalNotWal()
+    {
+        Func<string, string?> fs = p => p.StartsWith("/home/", StringComparison.Ordinal) ? "nfs" : null;
+        var loc = IndexLocation.Choose("/data/pipe", explicitPath: "/home/u/index.db", networkFs: fs, env: Env());
+        Assert.Equal("/home/u/index.db", loc.DbPath);
+        Assert.False(loc.Wal);
+        var fromEnv = IndexLocation.Choose("/data/pipe", networkFs: _ => null, env: Env(("KDGAT_INDEX", "idx/i.db")));
+        Assert.Equal("/data/pipe/idx/i.db", fromEnv.DbPath);
+        Assert.True(fromEnv.Wal);
+    }
+
+    [Fact]
+    public void Statfs_ReadsRealFileSystemTypes()
+    {
+        Assert.Equal(0x9fa0, FileSystemKind.TypeOf("/proc/self")); // PROC_SUPER_MAGIC
+        Assert.NotNull(FileSystemKind.TypeOf(Path.Combine(Path.GetTempPath(), "does", "not", "exist")));
+        Assert.Equal("nfs", FileSystemKind.NetworkName(0x6969));
+        Assert.Equal("lustre", FileSystemKind.NetworkName(0x0BD00BD0));
+        Assert.Null(FileSystemKind.NetworkName(0xEF53)); // ext4
+    }
+}

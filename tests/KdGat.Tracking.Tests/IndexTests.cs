@@ -1,0 +1,148 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Tracking;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace KdGat.Tracking.Tests;
+
+/// <summary>The SQLite index over the run records: idempotent ingest, rebuild from records, migrations, damaged input.</summary>
+public sealed class IndexTests
+{
+    private static RunIndex Open(TempDir t, RecordingLog? log = null) =>
+        RunIndex.Open(new IndexLocation(t.Db, true, "test"), new RecordStore(t.StateDir), log);
+
+    private static void WriteRecords(TempDir t, int n, string prefix = "r")
+    {
+        var store = new RecordStore(t.StateDir);
+        for (var i = 0; i < n; i++)
+            store.Write(Records.Make($"{prefix}{i}", dataset: i % 2 == 0 ? "hcrl_sa" : "set_01", metrics: new Dictionary<string, double> { ["f1"] = i / 100.0 }));
+    }
+
+    [Fact]
+    public void Ingest_IsIdempotent_AndOnlyReadsNewFiles()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 10);
+        using var index = Open(t);
+        Assert.Equal(10, index.Count());
+        Assert.Equal("wal", index.JournalMode);
+        var again = index.Ingest();
+        Assert.Equal(new IngestResult(0, 10, 0, 10), again);
+        WriteRecords(t, 3, "new");
+        Assert.Equal(3, index.Ingest().Added);
+        Assert.Equal(13, index.Count());
+        var run = Assert.Single(index.Runs(stage: "gat_large_curriculum", dataset: "hcrl_sa"), r => r.Record.RecordId == "r4");
+        Assert.Equal(0.04, run.Record.Metrics!["f1"]);
+        Assert.Equal("0.001", run.Record.Params["lr"]);
+    }
+
+    [Fact]
+    public void SameRecordIdInTwoFiles_IsOneRow()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        store.Write(Records.Make("dup", finished: DateTimeOffset.Parse("2025-02-01T00:00:00Z")));
+        store.Write(Records.Make("dup", finished: DateTimeOffset.Parse("2025-02-02T00:00:00Z")));
+        using var index = Open(t);
+        Assert.Equal(1, index.Count());
+        Assert.Equal(new IngestResult(0, 2, 0, 2), index.Ingest());
+    }
+
+    [Fact]
+    public void DeletedDatabase_IsRebuiltWithTheSameRows()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 25);
+        IReadOnlyList<string> before;
+        using (var index = Open(t)) before = index.Dump();
+        foreach (var f in Directory.GetFiles(t.StateDir, "index.db*")) File.Delete(f);
+        using var rebuilt = Open(t);
+        Assert.Equal(before, rebuilt.Dump());
+        Assert.Equal("no index yet", rebuilt.RebuiltBecause);
+    }
+
+    [Fact]
+    public void CorruptDatabase_IsMovedAsideAndRebuiltWithAWarning()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 12);
+        IReadOnlyList<string> before;
+        using (var index = Open(t)) before = index.Dump();
+        // Garbage over the header and the first pages, as a torn NFS write would leave.
+        using (var fs = new FileStream(t.Db, FileMode.Open, FileAccess.Write))
+            fs.Write(Enumerable.Repeat((byte)0x5A, 8192).ToArray());
+        foreach (var f in Directory.GetFiles(t.StateDir, "index.db-*")) File.Delete(f);
+
+        var log = new RecordingLog();
+        using var rebuilt = Open(t, log);
+        Assert.Equal(before, rebuilt.Dump());
+        var warning = Assert.Single(log.Items, d => d.Code == ErrorCodes.IndexRebuilt);
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.Contains("No history is lost", warning.Message);
+        Assert.Single(Directory.GetFiles(t.StateDir, "index.db.damaged-*"), f => !f.EndsWith("-wal") && !f.EndsWith("-shm"));
+    }
+
+    [Fact]
+    public void ExplicitRebuild_GivesTheSameRows()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 7);
+        using var index = Open(t);
+        var before = index.Dump();
+        var r = index.Rebuild();
+        Assert.Equal(7, r.Added);
+        Assert.Equal(before, index.Dump());
+    }
+
+    [Fact]
+    public void OldSchema_IsMigrated_NewerSchema_IsRebuilt()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 4);
+        Directory.CreateDirectory(t.StateDir);
+        RunIndex.CreateAtVersion(t.Db, 1);
+        using (var index = Open(t))
+        {
+            Assert.Equal(RunIndex.SchemaVersion, index.UserVersion);
+            Assert.Equal(4, index.Count());
+        }
+
+        using (var db = new SqliteConnection($"Data Source={t.Db};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA user_version=99;";
+            cmd.ExecuteNonQuery();
+        }
+        var log = new RecordingLog();
+        using var again = Open(t, log);
+        Assert.Equal(RunIndex.SchemaVersion, again.UserVersion);
+        Assert.Equal(4, again.Count());
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.IndexRebuilt && d.Message.Contains("newer"));
+    }
+
+    [Fact]
+    public void DamagedRecord_IsWarnedAndLeftOut_OthersIndexed()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 3);
+        var bad = Path.Combine(t.StateDir, "records", "hcrl_sa", "gat_large_curriculum", "20250101T000000.000Z-bad.json");
+        File.WriteAllText(bad, "{ \"record_id\": ");
+        var log = new RecordingLog();
+        using var index = Open(t, log);
+        Assert.Equal(3, index.Count());
+        var w = Assert.Single(log.Items, d => d.Code == ErrorCodes.RecordDamaged);
+        Assert.Equal(bad, w.File);
+    }
+
+    [Fact]
+    public void TempFilesOfWritesInFlight_AreNotRecords()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 2);
+        var dir = Path.Combine(t.StateDir, "records", "hcrl_sa", "gat_large_curriculum");
+        File.WriteAllText(Path.Combine(dir, ".20250101T000000.000Z-x.json.123.abc.tmp"), "{");
+        using var index = Open(t);
+        Assert.Equal(2, index.Count());
+    }
+}
