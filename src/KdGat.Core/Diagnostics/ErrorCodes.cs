@@ -43,5 +43,7 @@ public static partial class ErrorCodes
     public const string StageCancelled = "KDG3004";
     public const string CommandNotStarted = "KDG3005";
     public const string InputMissing = "KDG3006";
+    /// <summary>A file operation of one stage failed (disk full, permissions, NFS error); that stage fails, the build goes on.</summary>
+    public const string StageIoError = "KDG3007";
     public const string BuildFailed = "KDG3010";
 }

@@ -50,6 +50,16 @@ internal sealed partial class InstanceRunner
         {
             return new InstanceResult(s, Outcome.Failed, []) { Error = e.Message, ErrorCode = e.Code };
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A filesystem problem (disk full, permissions, a stale NFS handle) fails this stage only;
+            // nothing was committed, so the previous result stays and the stage stays stale.
+            return new InstanceResult(s, Outcome.Failed, [])
+            {
+                Error = $"{s.Key}: file operation failed: {e.Message} Check free space and permissions under {s.RunDir}, then build again.",
+                ErrorCode = ErrorCodes.StageIoError,
+            };
+        }
         finally
         {
             stageLock?.Dispose();

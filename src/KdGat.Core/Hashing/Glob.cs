@@ -24,12 +24,25 @@ public static class Glob
         var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
         var baseDir = Path.GetFullPath(Path.Combine(root, string.Join('/', literal)));
         if (!Directory.Exists(baseDir)) return Array.Empty<string>();
-        var regex = ToRegex(string.Join('/', segments.Skip(literal.Length)));
+        var wildPart = string.Join('/', segments.Skip(literal.Length));
+        var regex = ToRegex(wildPart);
         var recurse = segments.Skip(literal.Length).Count() > 1 || pattern.Contains("**");
         return PathHasher.EnumerateContentFiles(baseDir)
             .Where(f => recurse || Path.GetDirectoryName(f) == baseDir)
-            .Where(f => regex.IsMatch(Path.GetRelativePath(baseDir, f).Replace('\\', '/')))
+            .Select(f => (Full: f, Relative: Path.GetRelativePath(baseDir, f).Replace('\\', '/')))
+            .Where(f => regex.IsMatch(f.Relative) && !InBuildOutput(f.Relative, wildPart))
+            .Select(f => f.Full)
             .ToArray();
+    }
+
+    // Generated files under obj/ and bin/ change with every compile (AssemblyInfo, GlobalUsings):
+    // matched through a wildcard they would make every stage stale after any `dotnet build`.
+    private static readonly string[] BuildOutputDirs = ["bin", "obj", ".git", ".kdgat"];
+
+    private static bool InBuildOutput(string relative, string wildPart)
+    {
+        var dirs = relative.Split('/')[..^1];
+        return dirs.Any(d => BuildOutputDirs.Contains(d) && !wildPart.Split('/').Contains(d));
     }
 
     private static bool HasWildcard(string s) => s.IndexOfAny(['*', '?']) >= 0;

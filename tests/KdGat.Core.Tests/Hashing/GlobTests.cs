@@ -23,6 +23,16 @@ public sealed class GlobTests : IDisposable
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs"], Expand("src/**/*.cs"));
 
     [Fact]
+    public void Expand_Wildcard_DoesNotDescendIntoBuildOutput_UnlessNamed()
+    {
+        _dir.Write("src/obj/Debug/GlobalUsings.g.cs", "x");
+        _dir.Write("src/bin/Release/Gen.cs", "x");
+        Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs"], Expand("src/**/*.cs"));
+        Assert.Equal(["src/obj/Debug/GlobalUsings.g.cs"], Expand("src/obj/**/*.cs"));
+        Assert.Equal(["src/obj/Debug/GlobalUsings.g.cs"], Expand("src/**/obj/**/*.cs"));
+    }
+
+    [Fact]
     public void Expand_SingleStar_DoesNotRecurse() =>
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs"], Expand("src/*.cs"));
 
