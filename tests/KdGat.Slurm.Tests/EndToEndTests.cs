@@ -76,8 +76,10 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
         sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum"));
         Assert.Contains("resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum", File.ReadAllText(sb.Config));
-        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
+        // -t:Large: the downstream jobs, chained on the first (OOM) job, are cancelled by SLURM and resubmitted after the retry.
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, r.ExitCode);
+        Assert.Equal(5, Sandbox.With(sb.LastBuild(), Outcome.Ran).Length);
         var stage = sb.LastBuild().Stages.Single(s => s.Stage == "vgae_large_autoencoder");
         Assert.Equal(Outcome.Ran, stage.Outcome);
         Assert.Equal(2, stage.Attempts);
@@ -93,7 +95,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(200, records[1].GetProperty("mem_request_mb").GetInt64());
         Assert.NotEqual(records[0].GetProperty("job_id").GetString(), records[1].GetProperty("job_id").GetString());
         Assert.True(records[1].GetProperty("peak_rss_kb").GetInt64() > 0, "MaxRSS from sacct");
-        var states = Cluster.JobsUnder(sb.Dir, 3).Where(j => j.Name.EndsWith("vgae_large_autoencoder", StringComparison.Ordinal)).Select(j => j.State).Order().ToArray();
+        var states = Cluster.JobsUnder(sb.Dir, 6 + 3).Where(j => j.Name.EndsWith("vgae_large_autoencoder", StringComparison.Ordinal)).Select(j => j.State).Order().ToArray();
         Assert.Equal(["COMPLETED", "OUT_OF_MEMORY"], states);
     }
 

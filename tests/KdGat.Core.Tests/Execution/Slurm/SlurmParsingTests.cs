@@ -60,7 +60,7 @@ public sealed class SlurmParsingTests
     public void Sacct_TakesStateFromTheJobLine_AndMaxRssFromItsSteps()
     {
         const string text = """
-            41|COMPLETED|0:0|00:00:04||2026-11-23T13:31:44|2026-11-23T13:31:48|None
+            41|COMPLETED|0:0|00:00:04||2026-11-23T13:31:44|2026-11-23T13:31:48|None|00:03.250|vm
             41.batch|COMPLETED|0:0|00:00:04|322240K|2026-11-23T13:31:44|2026-11-23T13:31:48|
             41.extern|COMPLETED|0:0|00:00:04|1000K|2026-11-23T13:31:44|2026-11-23T13:31:48|
             43|OUT_OF_MEMORY|0:125|00:00:01||2026-11-23T13:31:44|2026-11-23T13:31:45|None
@@ -71,6 +71,7 @@ public sealed class SlurmParsingTests
         Assert.Equal(3, jobs.Count);
         Assert.Equal(("COMPLETED", 322240L, 4.0), (jobs["41"].State, jobs["41"].MaxRssKb, jobs["41"].ElapsedSeconds));
         Assert.NotNull(jobs["41"].Start);
+        Assert.Equal((3.25, "vm"), (jobs["41"].CpuSeconds, jobs["41"].Node));
         Assert.Equal(("OUT_OF_MEMORY", 1248L), (jobs["43"].State, jobs["43"].MaxRssKb));
         Assert.Equal(ExecState.UpstreamFailed, SlurmState.ToExecState(jobs["47"].State, jobs["47"].Reason));
         Assert.Null(jobs["47"].Start);
