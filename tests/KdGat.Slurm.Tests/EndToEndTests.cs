@@ -118,7 +118,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.StartsWith("CANCELLED", jobs.Single(j => j.Name == "kdgat-" + d.Replace('/', '-')).State);
         Assert.Contains("KDG4005", r.Output);        // each cancelled dependent is named
         Assert.Contains("KDG3010", r.Output);        // the summary names the failure
-        Assert.Contains("gat_large_curriculum", r.Output[r.Output.IndexOf("KDG3010", StringComparison.Ordinal)..]);
+        var summary = r.Output[r.Output.IndexOf("KDG3010", StringComparison.Ordinal)..];
+        Assert.Contains("gat_large_curriculum", summary);
+        Assert.All(LargeDependents, d => Assert.Contains(d, summary)); // and the cancelled dependents
     }
 
     [Fact]
@@ -268,5 +270,19 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(0, p.ExitCode);
         Assert.Equal(5, Sandbox.With(sb.LastBuild(), Outcome.Ran).Length);
         // (The SLURM clients themselves retry a lost controller for a while; queries that still fail are retried with KDG4004.)
+    }
+
+    [Fact]
+    public void A_partition_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { mem: 200M, time: '01:00:00', partition: nosuchpartition }\n  gat_large_curriculum"));
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("KDG4002", r.Output);
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", r.Output[r.Output.IndexOf("KDG4002", StringComparison.Ordinal)..]);
+        Assert.Equal(["hcrl_sa/vgae_large_autoencoder"], Sandbox.With(sb.LastBuild(), Outcome.Failed));
+        Assert.Equal(3, Sandbox.With(sb.LastBuild(), Outcome.Skipped).Length);
     }
 }

@@ -136,7 +136,10 @@ public sealed class BuildEngine
         if (!report.Succeeded)
         {
             var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
-            log.Error(ErrorCodes.BuildFailed, $"build failed: {string.Join(", ", failed)}. Independent stages were completed; fix the failures and build again.");
+            var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
+            log.Error(ErrorCodes.BuildFailed, $"build failed: {string.Join(", ", failed)}." +
+                (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
+                " Independent stages were completed; fix the failures and build again.");
         }
     }
 }

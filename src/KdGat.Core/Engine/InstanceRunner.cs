@@ -215,9 +215,9 @@ internal sealed partial class InstanceRunner
                 resources = next;
                 continue;
             }
-            var code = result.State == ExecState.NotStarted ? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
+            var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
             var error = result.State == ExecState.NotStarted
-                ? $"{s.Key}: the command could not be started ({detail})."
+                ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
                 : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}";
             return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, JobId = result.JobId, Attempts = attempt, Error = error, ErrorCode = code };
         }

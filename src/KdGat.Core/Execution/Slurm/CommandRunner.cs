@@ -4,7 +4,8 @@ namespace KdGat.Core.Execution.Slurm;
 
 public sealed record CommandOutput(int ExitCode, string Stdout, string Stderr)
 {
-    public string Text => (Stderr.Trim().Length > 0 ? Stderr : Stdout).Trim();
+    /// <summary>What went wrong, on one line (several lines of sbatch output joined with " | ").</summary>
+    public string Text => string.Join(" | ", (Stderr.Trim().Length > 0 ? Stderr : Stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>Runs the SLURM client commands. Tests substitute a scripted runner to exercise retries and parsing.</summary>

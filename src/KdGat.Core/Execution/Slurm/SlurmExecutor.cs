@@ -76,7 +76,7 @@ public sealed class SlurmExecutor : IStageExecutor
             }
             catch (KdgException e)
             {
-                return Ended(ExecState.NotStarted, null, started, e.Message) with { ExitCode = -1 };
+                return Ended(ExecState.NotStarted, null, started, e.Message) with { ExitCode = -1, ErrorCode = e.Code };
             }
             _submitted[id] = job.Instance.Key;
             job.OnStarted?.Invoke(HandlePrefix + id); // journalled before anything else can happen
