@@ -116,7 +116,7 @@ internal sealed partial class InstanceRunner
             attempt++;
             var attaching = attach is not null && attempt == attach.Attempt;
             var attemptId = attaching ? attach!.AttemptId : $"{_ctx.BuildId}-{attempt}";
-            var logStem = Path.Combine(s.LogDir, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss}-{attemptId}");
+            var logStem = (attaching ? ExistingLogStem(s, attemptId) : null) ?? Path.Combine(s.LogDir, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss}-{attemptId}");
             var job = new StageJob
             {
                 Instance = s,
@@ -222,6 +222,10 @@ internal sealed partial class InstanceRunner
             return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, JobId = result.JobId, Attempts = attempt, Error = error, ErrorCode = code };
         }
     }
+
+    /// <summary>The log stem an earlier build gave this attempt (a re-attached job writes there).</summary>
+    private static string? ExistingLogStem(StageInstance s, string attemptId) =>
+        Directory.Exists(s.LogDir) && Directory.GetFiles(s.LogDir, $"*-{attemptId}.sbatch") is [var script] ? Path.ChangeExtension(script, null) : null;
 
     /// <summary>params.json in the run dir: the stage's merged parameters, keys sorted, for {params_file}.</summary>
     private static void WriteParams(StageInstance s)

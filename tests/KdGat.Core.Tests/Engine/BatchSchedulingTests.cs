@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Execution;
+using KdGat.Core.Execution.Local;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>
+/// The engine's batch path (what SLURM uses) against an in-memory batch system with afterok
+/// semantics: jobs run through the local executor once their dependencies ended well, and are
+/// "cancelled for a dependency" when one did not. The real cluster is in KdGat.Slurm.Tests.
+/// </summary>
+public sealed class BatchSchedulingTests : IDisposable
+{
+    private sealed class FakeBatch(int holdUntilSubmitted) : IStageExecutor
+    {
+        private readonly LocalExecutor _local = new(4);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<ExecState>> _jobs = new();
+        private readonly TaskCompletionSource _allSubmitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _next;
+        public ConcurrentDictionary<string, (string Id, IReadOnlyList<string> AfterOk)> Submitted { get; } = new();
+        public string Name => "fake-batch";
+        public int MaxParallel => 1000;
+        public bool SubmitsAhead => true;
+
+        public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
+        {
+            var id = Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var done = _jobs.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+            Submitted[job.Instance.Name + "#" + job.Attempt] = (id, job.AfterOk);
+            job.OnStarted?.Invoke("slurm:" + id);
+            if (Submitted.Count >= holdUntilSubmitted) _allSubmitted.TrySetResult();
+            await _allSubmitted.Task.WaitAsync(TimeSpan.FromSeconds(30), cancel);
+            var deps = await Task.WhenAll(job.AfterOk.Select(d => _jobs[d].Task));
+            if (deps.Any(d => d != ExecState.Completed))
+            {
+                done.SetResult(ExecState.UpstreamFailed);
+                return new ExecutionResult { State = ExecState.UpstreamFailed, JobId = id, Detail = "DependencyNeverSatisfied" };
+            }
+            var r = await _local.RunAsync(job, cancel);
+            done.SetResult(r.State);
+            return r with { JobId = id };
+        }
+    }
+
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private async Task<BuildReport> Build(FakeBatch batch)
+    {
+        var log = new RecordingLog();
+        return await new BuildEngine((_, _) => batch).RunAsync(_p.Request(KdGatGraph.Stages), log, CancellationToken.None);
+    }
+
+    private static string[] With(BuildReport r, string outcome) =>
+        r.Stages.Where(s => s.Outcome == outcome).Select(s => s.Stage).Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public async Task EveryStaleStage_IsSubmittedBeforeAnyJobRuns_ChainedOnItsUpstreamJobs()
+    {
+        var batch = new FakeBatch(holdUntilSubmitted: 13); // no job runs until all 13 are submitted
+        var r = await Build(batch);
+
+        Assert.True(r.Succeeded);
+        Assert.Equal(13, With(r, Outcome.Ran).Length);
+        var ids = batch.Submitted.ToDictionary(kv => kv.Key.Split('#')[0], kv => kv.Value);
+        Assert.Empty(ids["preprocess"].AfterOk);
+        Assert.Equal([ids["vgae_large_autoencoder"].Id], ids["gat_large_curriculum"].AfterOk);
+        Assert.Equal(
+            new[] { "dqn_large_fusion", "gat_small_curriculum_kd", "vgae_small_autoencoder_kd" }.Select(n => ids[n].Id).Order(),
+            ids["dqn_small_fusion_kd"].AfterOk.Order());
+        // Manifests carry real fingerprints: a second build finds everything up to date and submits nothing.
+        var again = new FakeBatch(holdUntilSubmitted: 0);
+        Assert.Equal(13, With(await Build(again), Outcome.UpToDate).Length);
+        Assert.Empty(again.Submitted);
+    }
+
+    [Fact]
+    public async Task UpToDateUpstreams_NeedNoDependency()
+    {
+        await Build(new FakeBatch(0));
+        _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
+        var batch = new FakeBatch(6); // the six stale stages, all submitted before any runs
+        var r = await Build(batch);
+
+        Assert.Equal(["dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd", "gat_large_curriculum", "gat_small_curriculum_kd"], With(r, Outcome.Ran));
+        var ids = batch.Submitted.ToDictionary(kv => kv.Key.Split('#')[0], kv => kv.Value);
+        Assert.Empty(ids["gat_large_curriculum"].AfterOk);                             // vgae_large is up to date
+        Assert.Equal([ids["gat_large_curriculum"].Id], ids["gat_small_curriculum_kd"].AfterOk); // vgae_small_kd is up to date
+    }
+
+    [Fact]
+    public async Task AFailedJob_CancelsItsDependents_OthersComplete()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["gat_large_curriculum"] = "exit 3" }));
+        var r = await Build(new FakeBatch(13));
+
+        Assert.False(r.Succeeded);
+        Assert.Equal(["gat_large_curriculum"], With(r, Outcome.Failed));
+        Assert.Equal(["dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd", "gat_small_curriculum_kd"], With(r, Outcome.Skipped));
+        Assert.Equal(7, With(r, Outcome.Ran).Length);
+    }
+}
