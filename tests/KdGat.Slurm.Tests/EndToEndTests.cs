@@ -272,12 +272,15 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // (The SLURM clients themselves retry a lost controller for a while; queries that still fail are retried with KDG4004.)
     }
 
-    [Fact]
-    public void A_partition_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream()
+    /// <summary>What sbatch refuses fails at once (no job pending forever): e.g. GPUs on this GPU-less cluster.</summary>
+    [Theory]
+    [InlineData("partition: nosuchpartition")]
+    [InlineData("gpus: 1")]
+    public void A_request_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream(string resource)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
-        sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { mem: 200M, time: '01:00:00', partition: nosuchpartition }\n  gat_large_curriculum"));
+        sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", $"resources: {{ mem: 200M, time: '01:00:00', {resource} }}\n  gat_large_curriculum"));
         var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("KDG4002", r.Output);
