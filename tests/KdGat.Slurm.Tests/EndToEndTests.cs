@@ -222,7 +222,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 
         var cancelled = Interrupt();
         Assert.Contains("KDG4008", cancelled);
-        Thread.Sleep(1500);
+        // A running job passes through COMPLETING while slurmd kills it (KillWait): wait for the end state.
+        var settle = Stopwatch.StartNew();
+        while (Cluster.LiveJobsUnder(sb.Dir).Any(j => j.State is "COMPLETING" or "RUNNING" or "PENDING") && settle.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(300);
         output.WriteLine(string.Join("\n", Cluster.LiveJobsUnder(sb.Dir)));
         Assert.All(Cluster.LiveJobsUnder(sb.Dir), j => Assert.StartsWith("CANCELLED", j.State));
 
