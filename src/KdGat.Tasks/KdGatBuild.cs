@@ -17,6 +17,10 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
     public bool VerifyHashes { get; set; }
     public int MaxParallelStages { get; set; }
     public string? Executor { get; set; }
+    /// <summary>-p:Wait=false (SLURM): submit and return; a later build collects the jobs.</summary>
+    public bool Wait { get; set; } = true;
+    /// <summary>-p:CancelOnAbort=false (SLURM): Ctrl+C leaves submitted jobs running for a later build to re-attach.</summary>
+    public bool CancelOnAbort { get; set; } = true;
 
     /// <summary>One item per stage instance: Include = dataset/stage, metadata Outcome, Reasons, Log.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
@@ -35,6 +39,8 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
             VerifyHashes = VerifyHashes,
             MaxParallelStages = MaxParallelStages,
             Executor = ParseExecutor(Executor),
+            Wait = Wait,
+            CancelOnAbort = CancelOnAbort,
         };
         var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         Results = report.Stages.Select(s =>
@@ -47,7 +53,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
             item.SetMetadata("Log", s.Log ?? "");
             return (ITaskItem)item;
         }).ToArray();
-        if (_cancel.IsCancellationRequested)
+        if (_cancel.IsCancellationRequested && report.Executor != "slurm") // the SLURM executor says what happened to its jobs
             log.Report(new KdGat.Core.Diagnostics.Diagnostic(KdGat.Core.Diagnostics.Severity.Warning, KdGat.Core.Diagnostics.ErrorCodes.StageCancelled,
                 "KdGat: cancelled; running stages were stopped and stay stale, so the next build reruns them."));
         return report.Succeeded;

@@ -3,6 +3,7 @@ using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
+using KdGat.Core.Execution.Slurm;
 using KdGat.Core.Hashing;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
@@ -30,7 +31,11 @@ public sealed class BuildEngine
 
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
             : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
-        var executor = _executorFactory?.Invoke(config with { Executor = request.Executor ?? config.Executor }, parallel) ?? new LocalExecutor(parallel);
+        var kind = request.Executor ?? config.Executor;
+        var executor = _executorFactory?.Invoke(config with { Executor = kind }, parallel)
+            ?? (kind == ExecutorKind.Slurm
+                ? new SlurmExecutor(SlurmOptions.From(config.Slurm, request.Wait, request.CancelOnAbort), log)
+                : new LocalExecutor(parallel));
 
         Directory.CreateDirectory(layout.StateDir);
         var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes);
@@ -58,6 +63,7 @@ public sealed class BuildEngine
 
         var results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
         hashCache.Save();
+        executor.Finish(log, cancel.IsCancellationRequested);
 
         var report = new BuildReport
         {
@@ -68,27 +74,32 @@ public sealed class BuildEngine
             FinishedUtc = DateTimeOffset.UtcNow,
             Datasets = datasets,
             Stages = results.Select(ToReport).ToArray(),
-            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore),
+            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore or Outcome.Submitted),
         };
         report.Write(Path.Combine(layout.StateDir, "last-build.json"));
         Summarize(report, results, log, hashCache);
         return report;
     }
 
-    /// <summary>One task per instance that awaits its upstreams' tasks; the semaphore in the context bounds running attempts.</summary>
+    /// <summary>
+    /// One task per instance that awaits its upstreams (their end, or with a batch executor their
+    /// submission); the semaphore in the context bounds running attempts.
+    /// </summary>
     private static async Task<IReadOnlyList<InstanceResult>> ScheduleAsync(IReadOnlyList<StageInstance> instances, InstanceRunner runner)
     {
-        var tasks = new Dictionary<StageInstance, Task<InstanceResult>>();
-        foreach (var s in instances) // dependency order: upstream tasks exist already
+        var progress = new Dictionary<StageInstance, InstanceProgress>();
+        foreach (var s in instances) // dependency order: upstream entries exist already
         {
-            var ups = s.Upstreams.Select(u => tasks[u]).ToArray();
-            tasks[s] = Task.Run(async () =>
+            var self = new InstanceProgress(s);
+            var ups = s.Upstreams.Select(u => progress[u]).ToArray();
+            self.Final = Task.Run(async () =>
             {
-                var upstream = await Task.WhenAll(ups).ConfigureAwait(false);
-                return await runner.RunAsync(s, upstream).ConfigureAwait(false);
+                try { return await runner.RunAsync(s, ups, self).ConfigureAwait(false); }
+                finally { self.Ended(); }
             });
+            progress[s] = self;
         }
-        return await Task.WhenAll(instances.Select(s => tasks[s])).ConfigureAwait(false);
+        return await Task.WhenAll(instances.Select(s => progress[s].Final)).ConfigureAwait(false);
     }
 
     private static InstanceReport ToReport(InstanceResult r) => new()

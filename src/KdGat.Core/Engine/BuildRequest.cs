@@ -23,4 +23,8 @@ public sealed record BuildRequest
     /// <summary>0: config value, else one per core.</summary>
     public int MaxParallelStages { get; init; }
     public ExecutorKind? Executor { get; init; }
+    /// <summary>SLURM: false (-p:Wait=false) submits and returns; a later build collects.</summary>
+    public bool Wait { get; init; } = true;
+    /// <summary>SLURM: false (-p:CancelOnAbort=false) leaves jobs running on Ctrl+C for a later build to re-attach.</summary>
+    public bool CancelOnAbort { get; init; } = true;
 }

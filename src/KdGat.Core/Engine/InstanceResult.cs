@@ -15,6 +15,8 @@ public sealed record InstanceResult(StageInstance Instance, string Outcome, IRea
     public int Attempts { get; init; }
     public string? Error { get; init; }
     public string? ErrorCode { get; init; }
+    /// <summary>The outputs were produced by a run or restore of this build (not collected from an earlier build's job).</summary>
+    public bool Fresh { get; init; }
     /// <summary>Explain: this instance would run, so its downstream would see new outputs.</summary>
     public bool WouldChange => Outcome == Reporting.Outcome.WouldRun;
 }

@@ -44,7 +44,7 @@ internal sealed partial class InstanceRunner
             var reasons = verdict.Reasons.Append(RestoredReason(entry)).ToArray();
             Record(s, verdict, result, 1, Outcome.Restored, PathText.ToStored(s.Layout.Root, entry.Dir), present, null, null);
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
-            return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = entry.OutputsDigest, Seconds = result.WallSeconds };
+            return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = entry.OutputsDigest, Seconds = result.WallSeconds, Fresh = true };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

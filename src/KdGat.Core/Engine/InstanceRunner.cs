@@ -1,6 +1,7 @@
 using System.Text.Json;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
+using KdGat.Core.Execution.Slurm;
 using KdGat.Core.IO;
 using KdGat.Core.Locking;
 using KdGat.Core.Manifests;
@@ -21,8 +22,12 @@ internal sealed partial class InstanceRunner
     private readonly BuildContext _ctx;
     public InstanceRunner(BuildContext ctx) => _ctx = ctx;
 
-    public async Task<InstanceResult> RunAsync(StageInstance s, IReadOnlyList<InstanceResult> upstream)
+    /// <param name="ups">The upstreams' progress: a batch executor may submit this instance while they still run.</param>
+    /// <param name="self">Where this instance signals its own submission to its downstream.</param>
+    public async Task<InstanceResult> RunAsync(StageInstance s, IReadOnlyList<InstanceProgress> ups, InstanceProgress self)
     {
+        var chain = await ResolveAsync(ups).ConfigureAwait(false);
+        var upstream = chain.Finals;
         var blocked = upstream.FirstOrDefault(u => u.OutputsDigest is null && !u.WouldChange);
         if (blocked is not null)
             return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", $"upstream {blocked.Instance.Name} {blocked.Outcome}")]);
@@ -37,10 +42,10 @@ internal sealed partial class InstanceRunner
             var guard = new OutputGuard(s);
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel).ConfigureAwait(false);
-            if (guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
-            var verdict = Check(s, upstream);
-            if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
-            return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict).ConfigureAwait(false);
+            var attach = Reattachable(s, guard, chain);
+            if (attach is null && guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            if (chain.Pending.Count == 0 && attach is null) return await DecideAndRunAsync(s, guard, upstream, self).ConfigureAwait(false);
+            return await RunAttemptsAsync(s, guard, Provisional(s, chain, attach), chain, attach, self).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -66,6 +71,14 @@ internal sealed partial class InstanceRunner
         }
     }
 
+    /// <summary>Every upstream has ended: up to date, restore from the cache, or run.</summary>
+    private async Task<InstanceResult> DecideAndRunAsync(StageInstance s, OutputGuard guard, IReadOnlyList<InstanceResult> upstream, InstanceProgress self)
+    {
+        var verdict = Check(s, upstream);
+        if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
+        return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict, Chain.None, null, self).ConfigureAwait(false);
+    }
+
     private Verdict Check(StageInstance s, IReadOnlyList<InstanceResult> upstream) =>
         _ctx.Checker.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!),
             problem => _ctx.Log.Warn(ErrorCodes.CorruptManifest, $"{s.Key}: manifest is damaged ({problem}); the stage is treated as stale and will rerun.", s.ManifestPath));
@@ -89,15 +102,19 @@ internal sealed partial class InstanceRunner
         }
     }
 
-    private async Task<InstanceResult> RunAttemptsAsync(StageInstance s, OutputGuard guard, Verdict verdict)
+    /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
+    /// <param name="attach">A job of an interrupted build to collect as the first attempt instead of submitting one.</param>
+    private async Task<InstanceResult> RunAttemptsAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain, OutputGuard.BatchAttempt? attach, InstanceProgress self)
     {
+        var attempt = (attach?.Attempt ?? 1) - 1;
         var resources = s.Config.Resources;
-        var attempt = 0;
         var totalSeconds = 0.0;
+        var ownFingerprint = _ctx.Executor.SubmitsAhead ? OwnFingerprint(s) : null;
         while (true)
         {
             attempt++;
-            var attemptId = $"{_ctx.BuildId}-{attempt}";
+            var attaching = attach is not null && attempt == attach.Attempt;
+            var attemptId = attaching ? attach!.AttemptId : $"{_ctx.BuildId}-{attempt}";
             var logStem = Path.Combine(s.LogDir, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss}-{attemptId}");
             var job = new StageJob
             {
@@ -115,16 +132,25 @@ internal sealed partial class InstanceRunner
                     ["KDGAT_STAGE"] = s.Name,
                     ["KDGAT_RUN_DIR"] = s.RunDir,
                 },
-                OnStarted = handle => guard.Started(attemptId, handle),
+                OnStarted = handle =>
+                {
+                    guard.Started(attemptId, handle, ownFingerprint, attempt);
+                    if (_ctx.Executor.SubmitsAhead && SlurmExecutor.JobIdOf(handle) is { } id) self.Submitted(id, fresh: !attaching);
+                },
+                AfterOk = chain.JobIds,
+                AttachTo = attaching ? attach!.Handle : null,
             };
 
             ExecutionResult result;
             await _ctx.Slots.WaitAsync(_ctx.Cancel).ConfigureAwait(false);
             try
             {
-                guard.Begin(attemptId);
-                WriteParams(s);
-                _ctx.Log.Info($"KdGat: {s.Key}: running{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");
+                if (!attaching)
+                {
+                    guard.Begin(attemptId);
+                    WriteParams(s);
+                }
+                _ctx.Log.Info($"KdGat: {s.Key}: {(attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running")}{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");
                 result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
             }
             finally
@@ -133,6 +159,29 @@ internal sealed partial class InstanceRunner
             }
             totalSeconds += result.WallSeconds;
             var log = PathText.ToStored(s.Layout.Root, job.StderrPath);
+
+            if (result.State == ExecState.LeftRunning)
+                return _ctx.Cancel.IsCancellationRequested
+                    ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.SlurmJobsLeftRunning }
+                    : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId };
+            if (result.State == ExecState.UpstreamFailed)
+            {
+                guard.Abort();
+                Record(s, verdict, result, attempt, "cancelled", log, [], resources.MemMb, result.Detail);
+                return await AfterDependencyCancelAsync(s, guard, chain, result, self).ConfigureAwait(false);
+            }
+            if (result.State == ExecState.Completed && chain.Pending.Count > 0)
+            {
+                var (settled, failedUpstream) = await SettleAsync(s, verdict, chain).ConfigureAwait(false);
+                if (settled is null)
+                {
+                    guard.Abort();
+                    var why = $"upstream {failedUpstream!.Instance.Name} {failedUpstream.Outcome} after job {result.JobId} had started on its outputs";
+                    Record(s, verdict, result, attempt, "cancelled", log, [], resources.MemMb, why);
+                    return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Log = log, JobId = result.JobId, Attempts = attempt };
+                }
+                verdict = settled;
+            }
 
             if (result.State == ExecState.Completed)
             {
@@ -144,7 +193,7 @@ internal sealed partial class InstanceRunner
                     guard.Commit();
                     Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null);
                     Insert(s, verdict, present, digest);
-                    return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt };
+                    return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt, Fresh = !attaching };
                 }
                 guard.Abort();
                 var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}";

@@ -17,9 +17,20 @@ public sealed record StageJob
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     /// <summary>Called once the work exists outside this process ("pid:123", "slurm:456"), so the engine can journal it.</summary>
     public Action<string>? OnStarted { get; init; }
+    /// <summary>Batch executors: job ids this attempt must wait for (afterok). Empty for the local executor.</summary>
+    public IReadOnlyList<string> AfterOk { get; init; } = [];
+    /// <summary>Batch executors: a job submitted by an earlier build to collect instead of submitting ("slurm:123").</summary>
+    public string? AttachTo { get; init; }
 }
 
-public enum ExecState { Completed, Failed, Cancelled, OutOfMemory, Timeout, NodeFail, Preempted, BootFail, NotStarted }
+public enum ExecState
+{
+    Completed, Failed, Cancelled, OutOfMemory, Timeout, NodeFail, Preempted, BootFail, NotStarted,
+    /// <summary>The batch system cancelled the job because an upstream job it depended on failed.</summary>
+    UpstreamFailed,
+    /// <summary>The job was left in the batch system (-p:Wait=false, or Ctrl+C with CancelOnAbort=false); a later build collects it.</summary>
+    LeftRunning,
+}
 
 public sealed record ExecutionResult
 {
@@ -45,6 +56,15 @@ public interface IStageExecutor
     string Name { get; }
     /// <summary>How many attempts may run at once (the engine throttles to this).</summary>
     int MaxParallel { get; }
+    /// <summary>
+    /// True for batch executors (SLURM): an attempt is handed over at submission (OnStarted), so
+    /// downstream attempts may be submitted before it ends, chained with <see cref="StageJob.AfterOk"/>.
+    /// </summary>
+    bool SubmitsAhead => false;
     /// <summary>Runs the attempt to its end. Cancellation must stop the work it started.</summary>
     Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel);
+    /// <summary>Called once at the end of a build (e.g. to tell what Ctrl+C did to submitted jobs).</summary>
+    void Finish(Diagnostics.IBuildLog log, bool cancelled) { }
+    /// <summary>Batch executors: stop a job an earlier build submitted that no longer matches its stage.</summary>
+    void Abandon(string handle) { }
 }

@@ -32,7 +32,30 @@ public sealed class OutputGuard
     private string AsideManifest => Path.Combine(AsideDir, "manifest");
     private string AsideOutput(int i) => Path.Combine(AsideDir, $"output{i}");
 
-    private sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid);
+    private sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid)
+    {
+        /// <summary>Batch jobs: the stage's own fingerprint (without upstream digests) when it was submitted.</summary>
+        public string? Fingerprint { get; init; }
+        public int Attempt { get; init; } = 1;
+    }
+
+    /// <summary>A batch job (SLURM) an interrupted build submitted and journalled: it may still be pending or running.</summary>
+    public sealed record BatchAttempt(string AttemptId, string Handle, string? Fingerprint, int Attempt);
+
+    /// <summary>
+    /// The journalled batch job of an interrupted build, if any. Unlike a local process, it did not
+    /// die with the build: the caller re-attaches to it (or collects it) instead of recovering.
+    /// </summary>
+    public BatchAttempt? InterruptedBatchJob(string handlePrefix)
+    {
+        if (!File.Exists(Journal)) return null;
+        try
+        {
+            var e = JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal));
+            return e?.Handle is { } h && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
+        }
+        catch (Exception x) when (x is JsonException or IOException) { return null; }
+    }
 
     /// <summary>Undoes a crashed attempt, if any. Returns a description of what was recovered, or null.</summary>
     public string? RecoverIfNeeded()
@@ -83,8 +106,8 @@ public sealed class OutputGuard
     }
 
     /// <summary>Records where the attempt runs (pid or job id) so a later build can find it.</summary>
-    public void Started(string attemptId, string handle) =>
-        WriteJournal(new JournalEntry(attemptId, handle, Environment.MachineName, Environment.ProcessId));
+    public void Started(string attemptId, string handle, string? fingerprint = null, int attempt = 1) =>
+        WriteJournal(new JournalEntry(attemptId, handle, Environment.MachineName, Environment.ProcessId) { Fingerprint = fingerprint, Attempt = attempt });
 
     /// <summary>The new manifest is in place: the previous result is superseded.</summary>
     public void Commit()

@@ -15,6 +15,8 @@ public static class Outcome
     public const string WouldRun = "would-run";
     public const string Restored = "restored";
     public const string WouldRestore = "would-restore";
+    /// <summary>SLURM with -p:Wait=false: submitted, not yet collected; a later build collects it.</summary>
+    public const string Submitted = "submitted";
 }
 
 public sealed record InstanceReport

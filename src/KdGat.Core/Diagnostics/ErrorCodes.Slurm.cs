@@ -1,0 +1,24 @@
+namespace KdGat.Core.Diagnostics;
+
+public static partial class ErrorCodes
+{
+    // 4xxx: the SLURM executor.
+    /// <summary>Error: a value that would go on an #SBATCH line is unsafe (newline, quote, control character).</summary>
+    public const string SlurmUnsafeValue = "KDG4001";
+    /// <summary>Error: sbatch rejected the job (bad partition/account, limits) or kept failing.</summary>
+    public const string SlurmSubmitFailed = "KDG4002";
+    /// <summary>Error: sbatch/squeue/sacct are not installed or the controller does not answer.</summary>
+    public const string SlurmUnavailable = "KDG4003";
+    /// <summary>Warning: a status query failed (sacct lag, socket timeout, restarting slurmctld); it is retried, no job is marked failed.</summary>
+    public const string SlurmQueryRetry = "KDG4004";
+    /// <summary>Warning: a job was cancelled by SLURM because an upstream job failed (--kill-on-invalid-dep).</summary>
+    public const string SlurmDependencyCancelled = "KDG4005";
+    /// <summary>Warning: a build re-attached to (or collected) a job submitted by an earlier, interrupted build.</summary>
+    public const string SlurmReattached = "KDG4006";
+    /// <summary>Warning: -p:Wait=false or Ctrl+C with -p:CancelOnAbort=false left jobs in the cluster; a later build collects them.</summary>
+    public const string SlurmJobsLeftRunning = "KDG4007";
+    /// <summary>Warning: Ctrl+C cancelled (scancel) the jobs this build submitted.</summary>
+    public const string SlurmJobsCancelled = "KDG4008";
+    /// <summary>Warning: a journalled job no longer matches the stage (config changed) and was cancelled; the stage is submitted again.</summary>
+    public const string SlurmStaleJob = "KDG4009";
+}

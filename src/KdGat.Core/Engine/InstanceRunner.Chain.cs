@@ -1,0 +1,102 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.Execution.Slurm;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// The batch-system part of bringing an instance up to date: submitting before upstream jobs have
+/// ended (chained with afterok), and re-attaching to a job an interrupted build submitted.
+/// </summary>
+internal sealed partial class InstanceRunner
+{
+    /// <summary>An upstream still running as a batch job.</summary>
+    private sealed record PendingUpstream(InstanceProgress Progress, string JobId, bool Fresh);
+
+    /// <summary>The upstreams as they stood when this instance could be decided.</summary>
+    private sealed record Chain(IReadOnlyList<InstanceProgress> Upstreams, IReadOnlyList<PendingUpstream> Pending, IReadOnlyList<InstanceResult> Finals)
+    {
+        public static readonly Chain None = new([], [], []);
+        public IReadOnlyList<string> JobIds => Pending.Select(p => p.JobId).ToArray();
+        public Task<InstanceResult[]> AllFinalsAsync() => Task.WhenAll(Upstreams.Select(u => u.Final));
+        /// <summary>Some upstream outputs are new in this build: a job submitted before against the old ones is not reusable.</summary>
+        public bool AnyFresh => Pending.Any(p => p.Fresh) || Finals.Any(f => f.Fresh);
+    }
+
+    /// <summary>Waits until every upstream has either ended or been submitted (batch executors only).</summary>
+    private static async Task<Chain> ResolveAsync(IReadOnlyList<InstanceProgress> ups)
+    {
+        var handoffs = await Task.WhenAll(ups.Select(u => u.Ready)).ConfigureAwait(false);
+        var pending = new List<PendingUpstream>();
+        var finals = new List<InstanceResult>();
+        for (var i = 0; i < ups.Count; i++)
+        {
+            if (handoffs[i] is { } h && !ups[i].Final.IsCompleted) { pending.Add(new(ups[i], h.JobId, h.Fresh)); continue; }
+            var r = await ups[i].Final.ConfigureAwait(false);
+            if (r.Outcome == Outcome.Submitted && r.JobId is { } id) pending.Add(new(ups[i], id, handoffs[i]?.Fresh ?? true));
+            else finals.Add(r);
+        }
+        return new Chain(ups, pending, finals);
+    }
+
+    /// <summary>The stage's own fingerprint, without upstream digests: what a journalled job must still match to be re-attached.</summary>
+    private string OwnFingerprint(StageInstance s) =>
+        Fingerprinter.Digest(_ctx.Fingerprinter.Compute(s, s.Upstreams.ToDictionary(u => u.Name, _ => "-")) with { Upstream = new(StringComparer.Ordinal) });
+
+    /// <summary>
+    /// A job an interrupted build submitted for this stage: re-attach when it still matches the stage
+    /// and no upstream was redone by this build; otherwise cancel it so the stage is decided afresh.
+    /// </summary>
+    private OutputGuard.BatchAttempt? Reattachable(StageInstance s, OutputGuard guard, Chain chain)
+    {
+        if (!_ctx.Executor.SubmitsAhead || guard.InterruptedBatchJob("slurm:") is not { } job) return null;
+        var own = OwnFingerprint(s);
+        if (job.Fingerprint == own && !chain.AnyFresh)
+        {
+            _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {SlurmExecutor.JobIdOf(job.Handle)} (attempt {job.Attempt}) submitted by an interrupted build; it is not submitted again.");
+            return job;
+        }
+        _ctx.Executor.Abandon(job.Handle);
+        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {SlurmExecutor.JobIdOf(job.Handle)} from an interrupted build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); it was cancelled and the stage is decided again.");
+        return null;
+    }
+
+    /// <summary>Before the upstream jobs have ended the fingerprint is not known: the stage runs because they do.</summary>
+    private Verdict Provisional(StageInstance s, Chain chain, OutputGuard.BatchAttempt? attach)
+    {
+        var digests = chain.Finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest ?? "-");
+        foreach (var p in chain.Pending) digests[p.Progress.Instance.Name] = $"job:{p.JobId}";
+        var current = _ctx.Fingerprinter.Compute(s, digests);
+        IReadOnlyList<StaleReason> reasons = attach is not null
+            ? [new("reattached", $"collecting SLURM job {SlurmExecutor.JobIdOf(attach.Handle)} of an interrupted build")]
+            : chain.Pending.Select(p => StaleReason.UpstreamReruns(p.Progress.Instance.Name)).ToArray();
+        return new Verdict(current, Fingerprinter.Digest(current), reasons, null);
+    }
+
+    /// <summary>Once the upstream jobs ended: the real fingerprint for the manifest, or null when an upstream failed.</summary>
+    private async Task<(Verdict? Verdict, InstanceResult? FailedUpstream)> SettleAsync(StageInstance s, Verdict provisional, Chain chain)
+    {
+        if (chain.Pending.Count == 0) return (provisional, null);
+        var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
+        if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed) return (null, failed);
+        var current = _ctx.Fingerprinter.Compute(s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
+        return (provisional with { Current = current, Fingerprint = Fingerprinter.Digest(current) }, null);
+    }
+
+    /// <summary>SLURM cancelled this stage's job because an upstream job failed: skip if the upstream finally failed, else decide again.</summary>
+    private async Task<InstanceResult> AfterDependencyCancelAsync(StageInstance s, OutputGuard guard, Chain chain, ExecutionResult result, InstanceProgress self)
+    {
+        var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
+        if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed)
+        {
+            var why = $"upstream {failed.Instance.Name} {failed.Outcome}; SLURM cancelled job {result.JobId} (DependencyNeverSatisfied)";
+            _ctx.Log.Warn(ErrorCodes.SlurmDependencyCancelled, $"{s.Key}: {why}.");
+            return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { JobId = result.JobId };
+        }
+        // The upstream succeeded on a retry (new job id): decide again with its real outputs (early cutoff applies).
+        return await DecideAndRunAsync(s, guard, finals, self).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Execution.Slurm;
+
+/// <summary>
+/// Renders one stage attempt as a batch script: #SBATCH lines from the stage's resources plus the
+/// config's slurm.extra, then the environment and the command. #SBATCH lines are read by sbatch,
+/// not by a shell, so the only way to smuggle anything in is a line break or a quote: every value
+/// is checked and a bad one is refused (KDG4001). The body is shell; every value in it is quoted,
+/// and the command is the stage's command as rendered (its substituted values are quoted already).
+/// </summary>
+public static partial class JobScript
+{
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9\-]*(=[^\x00-\x1f\x7f""]*)?$")]
+    private static partial Regex ExtraPattern();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvNamePattern();
+
+    public static string JobName(StageInstance s) => $"kdgat-{s.Dataset}-{s.Name}";
+
+    public static string Comment(string attemptId) => $"kdgat-{attemptId}";
+
+    /// <summary>The directives, in order, without the "#SBATCH " prefix.</summary>
+    public static IReadOnlyList<string> Directives(StageJob job, IReadOnlyList<string> configExtra)
+    {
+        var s = job.Instance;
+        var r = job.Resources;
+        var where = $"stage '{s.Name}' (dataset {s.Dataset})";
+        var d = new List<string>
+        {
+            $"--job-name={Name(JobName(s), where, "job name")}",
+            $"--output={FilePath(job.StdoutPath, where)}",
+            $"--error={FilePath(job.StderrPath, where)}",
+            // Lets a retried sbatch whose first call timed out find the job it may have created.
+            $"--comment={Name(Comment(job.AttemptId), where, "attempt id")}",
+        };
+        if (r.Account is { } a) d.Add($"--account={Name(a, where, "resources.account")}");
+        if (r.Partition is { } p) d.Add($"--partition={Name(p, where, "resources.partition")}");
+        if (r.Qos is { } q) d.Add($"--qos={Name(q, where, "resources.qos")}");
+        if (r.Cpus is { } c) d.Add($"--cpus-per-task={c.ToString(CultureInfo.InvariantCulture)}");
+        if (r.MemMb is { } m) d.Add($"--mem={m.ToString(CultureInfo.InvariantCulture)}M");
+        if (r.TimeMinutes is { } t) d.Add($"--time={t.ToString(CultureInfo.InvariantCulture)}");
+        if (r.Gpus is { } g && g > 0) d.Add($"--gpus={g.ToString(CultureInfo.InvariantCulture)}");
+        foreach (var e in configExtra) d.Add(Extra(e, "slurm.extra"));
+        foreach (var e in r.Extra) d.Add(Extra(e, $"resources.extra of {where}"));
+        return d;
+    }
+
+    public static string Render(StageJob job, IReadOnlyList<string> configExtra)
+    {
+        var sb = new StringBuilder("#!/bin/bash\n");
+        sb.Append("# KdGat job script: ").Append(job.Instance.Key).Append(" attempt ").Append(job.Attempt.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var d in Directives(job, configExtra)) sb.Append("#SBATCH ").Append(d).Append('\n');
+        foreach (var (k, v) in job.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!EnvNamePattern().IsMatch(k)) throw Unsafe($"environment variable name '{k}'", job.Instance.Name);
+            sb.Append("export ").Append(k).Append('=').Append(CommandTemplate.Quote(v)).Append('\n');
+        }
+        sb.Append("cd ").Append(CommandTemplate.Quote(job.Instance.RunDir)).Append(" || exit 125\n");
+        // As the local executor runs it: /bin/sh, in the run dir, the command as rendered.
+        sb.Append(job.Command).Append('\n');
+        return sb.ToString();
+    }
+
+    private static string Name(string v, string where, string field) =>
+        NamePattern().IsMatch(v) ? v : throw Unsafe($"{field} '{Printable(v)}' of {where} (letters, digits, '_', '.', '-' only)", where);
+
+    /// <summary>sbatch reads %j etc. in file names: a literal % is written %%. Quotes and control characters are refused.</summary>
+    private static string FilePath(string path, string where)
+    {
+        if (path.Any(ch => ch < ' ' || ch == '\x7f' || ch == '"' || ch == '\\'))
+            throw Unsafe($"log path '{Printable(path)}' of {where} (no quotes, backslashes or control characters; move the pipeline to a plainer directory)", where);
+        var v = path.Replace("%", "%%", StringComparison.Ordinal);
+        return v.Contains(' ', StringComparison.Ordinal) ? $"\"{v}\"" : v;
+    }
+
+    private static string Extra(string e, string field) =>
+        ExtraPattern().IsMatch(e) ? e : throw Unsafe($"{field} entry '{Printable(e)}' (one sbatch option such as --constraint=a100, no quotes or line breaks)", field);
+
+    private static KdgException Unsafe(string what, string where) =>
+        new(ErrorCodes.SlurmUnsafeValue, $"cannot write a SLURM job script for {where}: unsafe {what}. Fix the value in kdgat.yaml.");
+
+    private static string Printable(string v) => Regex.Replace(v, @"[\x00-\x1f\x7f]", m => $"\\x{(int)m.Value[0]:x2}");
+}

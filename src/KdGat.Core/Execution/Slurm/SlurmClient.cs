@@ -1,0 +1,152 @@
+using System.Globalization;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Core.Execution.Slurm;
+
+/// <summary>A job's state as squeue (live) and sacct (accounting: exit code, elapsed, MaxRSS) report it.</summary>
+public sealed record JobStatus(string JobId, string State, string? Reason)
+{
+    public int ExitCode { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public long MaxRssKb { get; init; }
+    public DateTimeOffset? Start { get; init; }
+    public DateTimeOffset? End { get; init; }
+    public bool IsActive => SlurmState.IsActive(State);
+}
+
+/// <summary>
+/// sbatch, squeue, sacct and scancel, each called once per batch of jobs (never a process per job
+/// per poll). Queries return null on failure so the caller retries; submission retries transient
+/// errors itself and, before each retry, looks for the job a timed-out call may have created.
+/// </summary>
+public sealed class SlurmClient
+{
+    private readonly ICommandRunner _run;
+    private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+
+    public SlurmClient(ICommandRunner? runner = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+    {
+        _run = runner ?? new ProcessCommandRunner();
+        _delay = delay ?? Task.Delay;
+    }
+
+    /// <summary>Messages of a controller that is busy, restarting or unreachable: worth retrying.</summary>
+    public static bool IsTransient(string text) =>
+        new[] { "Socket timed out", "timed out", "Unable to contact slurm controller", "temporarily unavailable", "Transport endpoint",
+                "Connection refused", "Zero Bytes were transmitted", "try again", "Slurm backup controller in standby", "slurm_persist_conn",
+                "Connection reset", "Resource temporarily unavailable", "Communication connection failure" }
+            .Any(m => text.Contains(m, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Submits a script; returns the job id. Throws KdgException (KDG4002/KDG4003) when sbatch refuses or keeps failing.</summary>
+    public async Task<string> SubmitAsync(string script, string workingDir, IReadOnlyList<string> afterOk, string comment, string where, CancellationToken cancel, int maxTries = 6)
+    {
+        var args = new List<string> { "--parsable" };
+        if (afterOk.Count > 0)
+        {
+            args.Add("--dependency=afterok:" + string.Join(':', afterOk));
+            args.Add("--kill-on-invalid-dep=yes");
+        }
+        args.Add(script);
+        var wait = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            var r = await _run.RunAsync("sbatch", args, workingDir, cancel).ConfigureAwait(false);
+            if (r.ExitCode == 0 && ParseSubmitted(r.Stdout) is { } id) return id;
+            if (r.ExitCode == 127)
+                throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
+            if (!IsTransient(r.Text) || attempt >= maxTries)
+                throw new KdgException(IsTransient(r.Text) ? ErrorCodes.SlurmUnavailable : ErrorCodes.SlurmSubmitFailed,
+                    $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. Check the stage's resources (partition, account, qos, mem, time) and slurm.extra in kdgat.yaml; the job script is {script}.");
+            // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate.
+            if (await FindByCommentAsync(comment, cancel).ConfigureAwait(false) is { } existing) return existing;
+            await _delay(wait, cancel).ConfigureAwait(false);
+            wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 30));
+        }
+    }
+
+    private async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel)
+    {
+        var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
+        if (r.ExitCode != 0) return null;
+        return r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0];
+    }
+
+    /// <summary>"123" or "123;cluster" -> "123".</summary>
+    public static string? ParseSubmitted(string stdout)
+    {
+        var line = stdout.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
+        var id = line.Split(';')[0];
+        return id.Length > 0 && id.All(char.IsAsciiDigit) ? id : null;
+    }
+
+    /// <summary>One squeue for all ids (finished jobs included with -t all). Null when the query failed.</summary>
+    public async Task<Dictionary<string, JobStatus>?> SqueueAsync(IReadOnlyCollection<string> ids, CancellationToken cancel)
+    {
+        if (ids.Count == 0) return new();
+        var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-j", string.Join(',', ids), "-o", "%i|%T|%r"], null, cancel).ConfigureAwait(false);
+        // "Invalid job id specified": every id is unknown to the controller (purged or lost); sacct decides.
+        if (r.ExitCode != 0 && r.Text.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase)) return new();
+        return r.ExitCode == 0 ? ParseSqueue(r.Stdout) : null;
+    }
+
+    public static Dictionary<string, JobStatus> ParseSqueue(string stdout)
+    {
+        var result = new Dictionary<string, JobStatus>(StringComparer.Ordinal);
+        foreach (var line in stdout.Split('\n'))
+        {
+            var f = line.Trim().Split('|');
+            if (f.Length < 3 || f[0].Length == 0) continue;
+            result[f[0]] = new JobStatus(f[0], SlurmState.Normalize(f[1]), f[2] is "" or "None" or "(null)" ? null : f[2]);
+        }
+        return result;
+    }
+
+    /// <summary>One sacct for all ids: state, exit code, elapsed and MaxRSS (from the steps). Null when the query failed.</summary>
+    public async Task<Dictionary<string, JobStatus>?> SacctAsync(IReadOnlyCollection<string> ids, CancellationToken cancel)
+    {
+        if (ids.Count == 0) return new();
+        var r = await _run.RunAsync("sacct", ["-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,State,ExitCode,Elapsed,MaxRSS,Start,End,Reason"], null, cancel).ConfigureAwait(false);
+        return r.ExitCode == 0 ? ParseSacct(r.Stdout) : null;
+    }
+
+    public static Dictionary<string, JobStatus> ParseSacct(string stdout)
+    {
+        var jobs = new Dictionary<string, JobStatus>(StringComparer.Ordinal);
+        var rss = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in stdout.Split('\n'))
+        {
+            var f = line.Trim().Split('|');
+            if (f.Length < 5 || f[0].Length == 0) continue;
+            var dot = f[0].IndexOf('.');
+            var id = dot < 0 ? f[0] : f[0][..dot];
+            var kb = SlurmState.ParseRssKb(f[4]);
+            rss[id] = Math.Max(rss.GetValueOrDefault(id), kb);
+            if (dot >= 0) continue;
+            jobs[id] = new JobStatus(id, SlurmState.Normalize(f[1]), f.Length > 7 && f[7] is not ("" or "None") ? f[7] : null)
+            {
+                ExitCode = SlurmState.ParseExitCode(f[2]),
+                ElapsedSeconds = SlurmState.ParseElapsed(f[3]),
+                Start = f.Length > 5 ? ParseTime(f[5]) : null,
+                End = f.Length > 6 ? ParseTime(f[6]) : null,
+            };
+        }
+        return jobs.ToDictionary(kv => kv.Key, kv => kv.Value with { MaxRssKb = rss.GetValueOrDefault(kv.Key) }, StringComparer.Ordinal);
+    }
+
+    private static DateTimeOffset? ParseTime(string s) =>
+        DateTime.TryParseExact(s, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var t) ? new DateTimeOffset(t) : null;
+
+    /// <summary>One scancel for all ids; false when it failed (the caller says so).</summary>
+    public async Task<bool> CancelAsync(IReadOnlyCollection<string> ids)
+    {
+        if (ids.Count == 0) return true;
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var r = await _run.RunAsync("scancel", [.. ids], null, CancellationToken.None).ConfigureAwait(false);
+            if (r.ExitCode == 0 || r.Text.Contains("already completing or completed", StringComparison.OrdinalIgnoreCase) || r.Text.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase)) return true;
+            if (!IsTransient(r.Text)) return false;
+            await _delay(TimeSpan.FromSeconds(attempt), CancellationToken.None).ConfigureAwait(false);
+        }
+        return false;
+    }
+}

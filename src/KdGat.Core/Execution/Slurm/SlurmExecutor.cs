@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Execution.Slurm;
+
+/// <summary>How the SLURM executor behaves for one build (-p:Wait, -p:CancelOnAbort, the config's slurm: section).</summary>
+public sealed record SlurmOptions
+{
+    public double PollSeconds { get; init; } = 5;
+    public double MaxPollSeconds { get; init; } = 60;
+    public IReadOnlyList<string> Extra { get; init; } = [];
+    /// <summary>False (-p:Wait=false): submit and return; a later build collects the jobs.</summary>
+    public bool Wait { get; init; } = true;
+    /// <summary>False (-p:CancelOnAbort=false): Ctrl+C leaves the jobs running for a later build to re-attach.</summary>
+    public bool CancelOnAbort { get; init; } = true;
+
+    public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort) =>
+        new() { PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort };
+}
+
+/// <summary>
+/// Runs each stage attempt as one SLURM job: writes the job script next to the attempt's logs,
+/// submits it (chained with afterok on upstream jobs), reports the job id at once so the engine
+/// journals it and submits downstream stages, then waits through the shared <see cref="JobWatcher"/>.
+/// Ctrl+C cancels every job this build submitted with one scancel, unless CancelOnAbort is off.
+/// </summary>
+public sealed class SlurmExecutor : IStageExecutor
+{
+    private const string HandlePrefix = "slurm:";
+    private readonly SlurmOptions _options;
+    private readonly SlurmClient _client;
+    private readonly JobWatcher _watcher;
+    private readonly ConcurrentDictionary<string, string> _submitted = new(StringComparer.Ordinal); // id -> stage key
+    private readonly ConcurrentDictionary<string, byte> _ended = new(StringComparer.Ordinal);
+    private int _aborted;
+    private Task<bool>? _cancelTask;
+
+    public SlurmExecutor(SlurmOptions options, IBuildLog log, SlurmClient? client = null)
+    {
+        _options = options;
+        _client = client ?? new SlurmClient();
+        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log);
+    }
+
+    public string Name => "slurm";
+    /// <summary>Every stale stage is submitted at once; SLURM does the throttling.</summary>
+    public int MaxParallel => 100_000;
+    public bool SubmitsAhead => true;
+    public int Polls => _watcher.Polls;
+    public IReadOnlyCollection<string> SubmittedJobs => _submitted.Keys.ToArray();
+
+    public static string? JobIdOf(string? handle) =>
+        handle is not null && handle.StartsWith(HandlePrefix, StringComparison.Ordinal) ? handle[HandlePrefix.Length..] : null;
+
+    public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
+    {
+        var started = DateTimeOffset.UtcNow;
+        string id;
+        if (JobIdOf(job.AttachTo) is { } attached)
+        {
+            id = attached;
+            job.OnStarted?.Invoke(HandlePrefix + id);
+        }
+        else
+        {
+            if (cancel.IsCancellationRequested) return Ended(ExecState.Cancelled, null, started, "build cancelled before submission");
+            var script = Path.ChangeExtension(job.StdoutPath, ".sbatch");
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
+                Directory.CreateDirectory(job.Instance.RunDir);
+                AtomicFile.WriteAllText(script, JobScript.Render(job, _options.Extra));
+                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (KdgException e)
+            {
+                return Ended(ExecState.NotStarted, null, started, e.Message) with { ExitCode = -1 };
+            }
+            _submitted[id] = job.Instance.Key;
+            job.OnStarted?.Invoke(HandlePrefix + id); // journalled before anything else can happen
+            if (cancel.IsCancellationRequested) Abort();
+        }
+
+        if (!_options.Wait) return Ended(ExecState.LeftRunning, id, started, $"job {id} submitted; not waiting (-p:Wait=false)");
+        using var registration = cancel.Register(Abort);
+        JobStatus status;
+        try
+        {
+            status = await _watcher.WaitAsync(id, cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            if (!_options.CancelOnAbort) return Ended(ExecState.LeftRunning, id, started, $"job {id} left running (-p:CancelOnAbort=false); the next build re-attaches to it");
+            var ok = _cancelTask is null || await _cancelTask.ConfigureAwait(false);
+            return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
+        }
+        _ended[id] = 1;
+        var state = SlurmState.ToExecState(status.State, status.Reason);
+        return new ExecutionResult
+        {
+            State = state,
+            ExitCode = status.ExitCode,
+            Started = status.Start ?? started,
+            Finished = status.End ?? DateTimeOffset.UtcNow,
+            CpuSeconds = 0,
+            PeakRssKb = status.MaxRssKb,
+            JobId = id,
+            Host = "slurm",
+            Detail = state == ExecState.Completed ? null
+                : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}, exit code {status.ExitCode}, elapsed {status.ElapsedSeconds:0} s",
+        };
+    }
+
+    private static ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
+        new() { State = state, JobId = id, Started = started, Finished = DateTimeOffset.UtcNow, Detail = detail, Host = "slurm" };
+
+    /// <summary>Idempotent (MSBuild calls Cancel many times): one scancel for every job of this build that has not ended.</summary>
+    private void Abort()
+    {
+        if (!_options.CancelOnAbort || Interlocked.Exchange(ref _aborted, 1) == 1) return;
+        var ids = _submitted.Keys.Where(id => !_ended.ContainsKey(id)).ToArray();
+        _cancelTask = _client.CancelAsync(ids);
+    }
+
+    /// <summary>A job from an earlier build that no longer matches its stage: cancel it before the stage is decided again.</summary>
+    public void Abandon(string handle)
+    {
+        if (JobIdOf(handle) is { } id) _client.CancelAsync([id]).GetAwaiter().GetResult();
+    }
+
+    public void Finish(IBuildLog log, bool cancelled)
+    {
+        var open = _submitted.Where(kv => !_ended.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
+        var list = string.Join(", ", open.Select(kv => $"{kv.Value}={kv.Key}"));
+        if (cancelled && open.Length > 0)
+        {
+            if (_options.CancelOnAbort)
+                log.Warn(ErrorCodes.SlurmJobsCancelled, $"KdGat: cancelled: scancel sent to the {open.Length} SLURM job(s) this build submitted ({list}). The stages stay stale and are submitted again by the next build. Use -p:CancelOnAbort=false to leave jobs running instead.");
+            else
+                log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open.Length} SLURM job(s) were LEFT RUNNING (-p:CancelOnAbort=false): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
+        }
+        else if (!_options.Wait && open.Length > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open.Length} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
+    }
+}

@@ -1,0 +1,65 @@
+namespace KdGat.Core.Execution.Slurm;
+
+/// <summary>What a SLURM job state string means for KdGat: still going, or ended with an <see cref="ExecState"/>.</summary>
+public static class SlurmState
+{
+    /// <summary>True for PENDING, RUNNING, CONFIGURING, COMPLETING, SUSPENDED, REQUEUED..., i.e. anything that may still change.</summary>
+    public static bool IsActive(string state) => Normalize(state) is "PENDING" or "RUNNING" or "CONFIGURING" or "COMPLETING"
+        or "SUSPENDED" or "REQUEUED" or "REQUEUE_FED" or "REQUEUE_HOLD" or "RESIZING" or "SIGNALING" or "STAGE_OUT" or "STOPPED" or "RESV_DEL_HOLD";
+
+    /// <summary>Maps a terminal state; reason distinguishes a dependency cancel (DependencyNeverSatisfied) from a user cancel.</summary>
+    public static ExecState ToExecState(string state, string? reason) => Normalize(state) switch
+    {
+        "COMPLETED" => ExecState.Completed,
+        "OUT_OF_MEMORY" => ExecState.OutOfMemory,
+        "TIMEOUT" or "DEADLINE" => ExecState.Timeout,
+        "NODE_FAIL" => ExecState.NodeFail,
+        "PREEMPTED" => ExecState.Preempted,
+        "BOOT_FAIL" => ExecState.BootFail,
+        "CANCELLED" when reason is not null && reason.Contains("Dependency", StringComparison.OrdinalIgnoreCase) => ExecState.UpstreamFailed,
+        "CANCELLED" => ExecState.Cancelled,
+        _ => ExecState.Failed, // FAILED, SPECIAL_EXIT, REVOKED, anything unknown
+    };
+
+    /// <summary>"CANCELLED by 0" -> "CANCELLED"; "RUNNING+" -> "RUNNING".</summary>
+    public static string Normalize(string state)
+    {
+        var s = state.Trim();
+        var space = s.IndexOf(' ');
+        if (space > 0) s = s[..space];
+        return s.TrimEnd('+').ToUpperInvariant();
+    }
+
+    /// <summary>sacct's "3:0" (exit code : signal) -> 3; a signal alone gives 128+signal.</summary>
+    public static int ParseExitCode(string text)
+    {
+        var parts = text.Split(':');
+        var code = parts.Length > 0 && int.TryParse(parts[0], out var c) ? c : 0;
+        var sig = parts.Length > 1 && int.TryParse(parts[1], out var g) ? g : 0;
+        return code != 0 ? code : sig != 0 ? 128 + sig : 0;
+    }
+
+    /// <summary>sacct Elapsed: [D-]HH:MM:SS or MM:SS(.mmm) -> seconds.</summary>
+    public static double ParseElapsed(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return 0;
+        var days = 0;
+        var dash = text.IndexOf('-');
+        if (dash > 0 && int.TryParse(text[..dash], out days)) text = text[(dash + 1)..];
+        double total = 0;
+        foreach (var p in text.Split(':'))
+            total = total * 60 + (double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0);
+        return days * 86400 + total;
+    }
+
+    /// <summary>sacct MaxRSS: "322240K", "1.5M", "2G", "" -> KiB.</summary>
+    public static long ParseRssKb(string text)
+    {
+        var t = text.Trim();
+        if (t.Length == 0) return 0;
+        var unit = char.ToUpperInvariant(t[^1]);
+        var mult = unit switch { 'K' => 1.0, 'M' => 1024.0, 'G' => 1024.0 * 1024, 'T' => 1024.0 * 1024 * 1024, _ => 1.0 / 1024 };
+        var num = char.IsLetter(t[^1]) ? t[..^1] : t;
+        return double.TryParse(num, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? (long)Math.Round(v * mult) : 0;
+    }
+}
