@@ -37,7 +37,8 @@ public sealed partial class StageLock : IDisposable
                 return null;
             }
             var owner = lockFile + ".owner";
-            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTimeOffset.UtcNow:O}\n");
+            // Informational (the waiting message) and deleted on release: no fsync, which cost one disk flush per stage in a no-op.
+            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTimeOffset.UtcNow:O}\n", durable: false);
             return new StageLock(fs, owner);
         }
         catch (IOException)
