@@ -39,14 +39,36 @@ public static class Cluster
 
     public sealed record Job(string Id, string Name, string State, string WorkDir, string Comment);
 
-    /// <summary>Every job (allocation line) sacct knows whose working dir is under <paramref name="dir"/>.</summary>
-    public static IReadOnlyList<Job> JobsUnder(string dir)
+    /// <summary>
+    /// What sacct says about every job whose working dir is under <paramref name="dir"/> (the ids
+    /// come from the controller, which keeps ended jobs for a day: sacct's time window leaves out
+    /// jobs cancelled before they started). Accounting lags the controller by a moment: with
+    /// <paramref name="expected"/> it waits (up to 30 s) until that many jobs are there and none
+    /// is still pending or running.
+    /// </summary>
+    public static IReadOnlyList<Job> JobsUnder(string dir, int expected = -1)
     {
-        var r = ProcessRunner.Run("sacct", ["-X", "-n", "-P", "-a", "-S", "now-3hours", "-o", "JobID,JobName%60,State,WorkDir%300,Comment%100"], "/", TimeSpan.FromSeconds(30));
-        return r.Output.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length >= 5)
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var ids = LiveJobsUnder(dir).Select(j => j.Id).ToArray();
+            var jobs = ids.Length == 0 ? [] : Parse(ProcessRunner.Run("sacct", ["-X", "-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,JobName,State,WorkDir,Comment"], "/", TimeSpan.FromSeconds(30)).Output, dir);
+            if (expected < 0 || DateTime.UtcNow > until || (jobs.Count == expected && jobs.All(j => j.State is not ("PENDING" or "RUNNING" or "COMPLETING")))) return jobs;
+            Thread.Sleep(500);
+        }
+    }
+
+    /// <summary>The controller's live view (squeue keeps ended jobs for MinJobAge): no accounting lag.</summary>
+    public static IReadOnlyList<Job> LiveJobsUnder(string dir)
+    {
+        var r = ProcessRunner.Run("squeue", ["-h", "-t", "all", "-o", "%i|%j|%T|%Z|%k"], "/", TimeSpan.FromSeconds(30));
+        return Parse(r.Output, dir);
+    }
+
+    private static IReadOnlyList<Job> Parse(string text, string dir) =>
+        text.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length >= 5)
             .Select(f => new Job(f[0], f[1], f[2], f[3], f[4]))
             .Where(j => j.WorkDir.StartsWith(dir + "/", StringComparison.Ordinal) || j.WorkDir == dir).ToArray();
-    }
 }
 
 /// <summary>Sandboxes whose builds go to the local cluster.</summary>

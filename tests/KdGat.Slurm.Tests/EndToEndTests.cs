@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.Json;
 using KdGat.Core.Reporting;
 using KdGat.Testing;
 using Xunit.Abstractions;
@@ -8,26 +10,227 @@ namespace KdGat.Slurm.Tests;
 [Collection("cluster")]
 public sealed class EndToEndTests(ITestOutputHelper output)
 {
+    private static readonly string[] LargeDependents =
+        ["hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation", "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_small_curriculum_kd"];
+
+    private ProcessResult Build(Sandbox sb, params string[] args)
+    {
+        var sw = Stopwatch.StartNew();
+        var r = sb.Build(args);
+        output.WriteLine($"== build {string.Join(' ', args)}: {sw.Elapsed.TotalSeconds:0.0} s, exit {r.ExitCode}\n{r.Output}");
+        return r;
+    }
+
     [Fact]
     public void Trivial_pipeline_runs_as_slurm_jobs_and_a_second_build_submits_nothing()
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
-        var t0 = DateTime.UtcNow;
-        var r = sb.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
-        output.WriteLine($"first build {(DateTime.UtcNow - t0).TotalSeconds:0.0} s\n{r}");
+        var r = Build(sb, "-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, r.ExitCode);
         var report = sb.LastBuild();
         Assert.Equal("slurm", report.Executor);
         Assert.Equal(13, Sandbox.With(report, Outcome.Ran).Length);
         Assert.All(report.Stages, s => Assert.False(string.IsNullOrEmpty(s.JobId)));
-        var jobs = Cluster.JobsUnder(sb.Dir);
+        var jobs = Cluster.JobsUnder(sb.Dir, 13);
         Assert.Equal(13, jobs.Count);
         Assert.All(jobs, j => Assert.Equal("COMPLETED", j.State));
+        Assert.All(jobs, j => Assert.StartsWith("kdgat-hcrl_sa-", j.Name));
+        // One job script per attempt, kept beside the attempt's logs in the run dir.
+        Assert.Single(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "logs"), "*.sbatch"));
 
-        var again = sb.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        var again = Build(sb, "-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, again.ExitCode);
         Assert.Equal(13, Sandbox.With(sb.LastBuild(), Outcome.UpToDate).Length);
-        Assert.Equal(13, Cluster.JobsUnder(sb.Dir).Count); // no new job
+        Assert.Equal(13, Cluster.LiveJobsUnder(sb.Dir).Count); // no new job
+    }
+
+    [Fact]
+    public void Sample_pipeline_on_slurm_gives_the_same_metrics_as_the_local_executor()
+    {
+        if (!Cluster.Available(output)) return;
+        using var local = Sandbox.Sample();
+        Assert.Equal(0, Build(local, "-t:Evaluate", "-p:Dataset=hcrl_sa", "-p:Executor=local").ExitCode);
+        using var slurm = SlurmSandbox.Sample();
+        Assert.Equal(0, Build(slurm, "-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(13, Sandbox.With(slurm.LastBuild(), Outcome.Ran).Length);
+        Assert.Equal("slurm", slurm.LastBuild().Executor);
+        foreach (var eval in new[] { "eval_large_evaluation", "eval_small_evaluation_kd", "eval_small_evaluation" })
+        {
+            var a = File.ReadAllText(Path.Combine(local.RunDir("hcrl_sa", eval), "metrics.json"));
+            var b = File.ReadAllText(Path.Combine(slurm.RunDir("hcrl_sa", eval), "metrics.json"));
+            Assert.Equal(a, b);
+        }
+        var again = Build(slurm, "-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Empty(Sandbox.With(slurm.LastBuild(), Outcome.Ran));
+        Assert.Equal(13, Cluster.LiveJobsUnder(slurm.Dir).Count); // the second build submitted 0 jobs
+    }
+
+    [Fact]
+    public void Out_of_memory_is_resubmitted_with_doubled_memory_and_the_record_shows_both_attempts()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        // tail keeps everything without a newline in memory: ~130 MB, more than 100M, less than 200M.
+        sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
+        sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum"));
+        Assert.Contains("resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum", File.ReadAllText(sb.Config));
+        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        var stage = sb.LastBuild().Stages.Single(s => s.Stage == "vgae_large_autoencoder");
+        Assert.Equal(Outcome.Ran, stage.Outcome);
+        Assert.Equal(2, stage.Attempts);
+
+        var records = Directory.GetFiles(Path.Combine(sb.Dir, ".kdgat", "records", "hcrl_sa", "vgae_large_autoencoder"), "*.json")
+            .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement)
+            .Where(e => e.TryGetProperty("attempt", out _))
+            .OrderBy(e => e.GetProperty("attempt").GetInt32()).ToArray();
+        Assert.Equal(2, records.Length);
+        Assert.Equal("OutOfMemory", records[0].GetProperty("exec_state").GetString());
+        Assert.Equal(100, records[0].GetProperty("mem_request_mb").GetInt64());
+        Assert.Equal("Completed", records[1].GetProperty("exec_state").GetString());
+        Assert.Equal(200, records[1].GetProperty("mem_request_mb").GetInt64());
+        Assert.NotEqual(records[0].GetProperty("job_id").GetString(), records[1].GetProperty("job_id").GetString());
+        Assert.True(records[1].GetProperty("peak_rss_kb").GetInt64() > 0, "MaxRSS from sacct");
+        var states = Cluster.JobsUnder(sb.Dir, 3).Where(j => j.Name.EndsWith("vgae_large_autoencoder", StringComparison.Ordinal)).Select(j => j.State).Order().ToArray();
+        Assert.Equal(["COMPLETED", "OUT_OF_MEMORY"], states);
+    }
+
+    [Fact]
+    public void A_failed_stage_cancels_its_dependents_through_slurm_and_the_other_variants_complete()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("gat_large_curriculum", "echo boom >&2; exit 3; ");
+        var r = Build(sb, "-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, r.ExitCode);
+        var report = sb.LastBuild();
+        Assert.Equal(["hcrl_sa/gat_large_curriculum"], Sandbox.With(report, Outcome.Failed));
+        Assert.Equal(LargeDependents, Sandbox.With(report, Outcome.Skipped));
+        Assert.Equal(7, Sandbox.With(report, Outcome.Ran).Length);
+        var jobs = Cluster.JobsUnder(sb.Dir, 13);
+        output.WriteLine(string.Join("\n", jobs));
+        Assert.Equal("FAILED", jobs.Single(j => j.Name == "kdgat-hcrl_sa-gat_large_curriculum").State);
+        foreach (var d in LargeDependents)
+            Assert.StartsWith("CANCELLED", jobs.Single(j => j.Name == "kdgat-" + d.Replace('/', '-')).State);
+        Assert.Contains("KDG4005", r.Output);        // each cancelled dependent is named
+        Assert.Contains("KDG3010", r.Output);        // the summary names the failure
+        Assert.Contains("gat_large_curriculum", r.Output[r.Output.IndexOf("KDG3010", StringComparison.Ordinal)..]);
+    }
+
+    [Fact]
+    public void A_build_killed_with_sigkill_is_resumed_without_submitting_any_stage_twice()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        foreach (var stage in new[] { "preprocess", "vgae_large_autoencoder", "vgae_small_autoencoder" })
+            sb.PrefixCommand(stage, "sleep 4; ");
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_small_evaluation", "attempt.json");
+        using (var p = sb.Start(["-t:Evaluate", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            var sw = Stopwatch.StartNew();
+            // Every stage is submitted at once; wait until the last one is journalled, then kill -9.
+            while (!(File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
+            Assert.False(p.HasExited, "build ended before all jobs were submitted:\n" + log);
+            Thread.Sleep(500);
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+        }
+        var before = Cluster.LiveJobsUnder(sb.Dir);
+        output.WriteLine($"jobs when killed: {before.Count}: {string.Join(", ", before.Select(j => $"{j.Id}:{j.State}"))}");
+        Assert.Contains(before, j => j.State is "PENDING" or "RUNNING");
+
+        var r = Build(sb, "-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("KDG4006", r.Output); // re-attached
+        var report = sb.LastBuild();
+        Assert.Equal(13, report.Stages.Count(s => s.Outcome is Outcome.Ran or Outcome.UpToDate));
+        var jobs = Cluster.JobsUnder(sb.Dir, 13);
+        Assert.Equal(13, jobs.Count);                                  // no stage submitted twice (sacct)
+        Assert.Equal(13, jobs.Select(j => j.Name).Distinct().Count());
+        Assert.All(jobs, j => Assert.Equal("COMPLETED", j.State));
+    }
+
+    [Fact]
+    public void Parameters_with_shell_syntax_reach_the_command_verbatim_and_run_nothing()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        const string yamlValue = @"it's \""quoted\"" $(touch PWNED1) `touch PWNED2`; touch PWNED3 \\ end\n#SBATCH --mem=1\nline3 '$HOME'";
+        const string expected = "it's \"quoted\" $(touch PWNED1) `touch PWNED2`; touch PWNED3 \\ end\n#SBATCH --mem=1\nline3 '$HOME'";
+        sb.EditConfig(c => c.Replace(
+            "  vgae_small_autoencoder:\n    command: '",
+            "  vgae_small_autoencoder:\n    params: { msg: \"" + yamlValue + "\" }\n    command: 'printf %s {params.msg} > msg.txt; "));
+        Assert.Contains("printf %s {params.msg}", File.ReadAllText(sb.Config));
+        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_small_autoencoder", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        var run = sb.RunDir("hcrl_sa", "vgae_small_autoencoder");
+        Assert.Equal(expected, File.ReadAllText(Path.Combine(run, "msg.txt")));
+        Assert.Empty(Directory.GetFiles(sb.Dir, "PWNED*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles("/tmp", "PWNED*"));
+        // The value's "#SBATCH" line is inside a quoted string after the directives: sbatch stops reading directives at the first command.
+        var script = File.ReadAllLines(Directory.GetFiles(Path.Combine(run, "logs"), "*.sbatch").Single());
+        var directives = script.Skip(1).TakeWhile(l => l.StartsWith('#')).ToArray();
+        Assert.DoesNotContain(directives, l => l.Contains("--mem=1", StringComparison.Ordinal));
+        Assert.Contains(directives, l => l == "#SBATCH --mem=200M");
+    }
+
+    [Fact]
+    public void Wait_false_submits_and_exits_and_a_later_build_collects_the_jobs()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa", "-p:Wait=false");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("KDG4007", r.Output);
+        var submitted = sb.LastBuild().Stages.Where(s => s.Outcome == Outcome.Submitted).ToDictionary(s => s.Stage, s => s.JobId);
+        Assert.Equal(5, submitted.Count); // preprocess, vgae/gat/dqn large, eval large
+
+        var collect = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, collect.ExitCode);
+        var report = sb.LastBuild();
+        Assert.Equal(5, Sandbox.With(report, Outcome.Ran).Length);
+        Assert.All(report.Stages, s => Assert.Equal(submitted[s.Stage], s.JobId)); // the same jobs, collected
+        Assert.Equal(5, Cluster.LiveJobsUnder(sb.Dir).Count);
+    }
+
+    [Fact]
+    public void CtrlC_cancels_this_builds_jobs_unless_CancelOnAbort_is_false()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 30; ");
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_large_evaluation", "attempt.json");
+
+        string Interrupt(params string[] extra)
+        {
+            using var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa", .. extra], out var log);
+            var sw = Stopwatch.StartNew();
+            while (!(File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
+            Assert.False(p.HasExited, "build ended before the jobs were submitted:\n" + log);
+            ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], sb.Dir);
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGINT:\n" + log);
+            p.WaitForExit();
+            Assert.NotEqual(0, p.ExitCode);
+            lock (log) { output.WriteLine(log.ToString()); return log.ToString(); }
+        }
+
+        var cancelled = Interrupt();
+        Assert.Contains("KDG4008", cancelled);
+        Thread.Sleep(1500);
+        output.WriteLine(string.Join("\n", Cluster.LiveJobsUnder(sb.Dir)));
+        Assert.All(Cluster.LiveJobsUnder(sb.Dir), j => Assert.StartsWith("CANCELLED", j.State));
+
+        var left = Interrupt("-p:CancelOnAbort=false");
+        Assert.Contains("KDG4007", left);
+        Assert.Contains("LEFT RUNNING", left);
+        var alive = Cluster.LiveJobsUnder(sb.Dir).Where(j => j.State is "PENDING" or "RUNNING").ToArray();
+        Assert.Equal(5, alive.Length);
+
+        sb.EditConfig(c => c.Replace("sleep 30; ", "")); // the config changed: the next build must not keep the old jobs blindly
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("KDG4009", r.Output); // preprocess's old job no longer matches: cancelled, submitted again
     }
 }

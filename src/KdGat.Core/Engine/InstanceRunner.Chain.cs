@@ -52,7 +52,7 @@ internal sealed partial class InstanceRunner
     /// </summary>
     private OutputGuard.BatchAttempt? Reattachable(StageInstance s, OutputGuard guard, Chain chain)
     {
-        if (!_ctx.Executor.SubmitsAhead || guard.InterruptedBatchJob("slurm:") is not { } job) return null;
+        if (!_ctx.Executor.SubmitsAhead || guard.InterruptedBatchJob("slurm:", _ctx.Executor.FindSubmitted) is not { } job) return null;
         var own = OwnFingerprint(s);
         if (job.Fingerprint == own && !chain.AnyFresh)
         {

@@ -147,7 +147,7 @@ internal sealed partial class InstanceRunner
             {
                 if (!attaching)
                 {
-                    guard.Begin(attemptId);
+                    guard.Begin(attemptId, ownFingerprint, attempt);
                     WriteParams(s);
                 }
                 _ctx.Log.Info($"KdGat: {s.Key}: {(attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running")}{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");

@@ -67,4 +67,6 @@ public interface IStageExecutor
     void Finish(Diagnostics.IBuildLog log, bool cancelled) { }
     /// <summary>Batch executors: stop a job an earlier build submitted that no longer matches its stage.</summary>
     void Abandon(string handle) { }
+    /// <summary>Batch executors: the handle of a job submitted for this attempt id, if one exists (a build killed before journalling it).</summary>
+    string? FindSubmitted(string attemptId) => null;
 }

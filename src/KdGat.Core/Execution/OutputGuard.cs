@@ -46,13 +46,16 @@ public sealed class OutputGuard
     /// The journalled batch job of an interrupted build, if any. Unlike a local process, it did not
     /// die with the build: the caller re-attaches to it (or collects it) instead of recovering.
     /// </summary>
-    public BatchAttempt? InterruptedBatchJob(string handlePrefix)
+    /// <param name="findSubmitted">Looks up a job by attempt id, for a build killed between submission and journalling it.</param>
+    public BatchAttempt? InterruptedBatchJob(string handlePrefix, Func<string, string?> findSubmitted)
     {
         if (!File.Exists(Journal)) return null;
         try
         {
             var e = JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal));
-            return e?.Handle is { } h && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
+            if (e is null) return null;
+            var h = e.Handle ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? findSubmitted(e.AttemptId) : null);
+            return h is not null && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
         }
         catch (Exception x) when (x is JsonException or IOException) { return null; }
     }
@@ -94,11 +97,12 @@ public sealed class OutputGuard
         for (var i = 0; i < 50 && Local.PosixSpawn.IsAlive(pid); i++) Thread.Sleep(100);
     }
 
-    public void Begin(string attemptId)
+    /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
+    public void Begin(string attemptId, string? fingerprint = null, int attempt = 1)
     {
         Directory.CreateDirectory(StateDir);
         if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
-        WriteJournal(new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId));
+        WriteJournal(new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId) { Fingerprint = fingerprint, Attempt = attempt });
         Directory.CreateDirectory(AsideDir);
         if (File.Exists(_s.ManifestPath)) FileMover.Move(_s.ManifestPath, AsideManifest);
         for (var i = 0; i < _s.Outputs.Count; i++)

@@ -64,7 +64,8 @@ public sealed class SlurmClient
         }
     }
 
-    private async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel)
+    /// <summary>The job carrying this --comment, if the controller still knows it.</summary>
+    public async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel)
     {
         var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
         if (r.ExitCode != 0) return null;

@@ -35,7 +35,7 @@ public sealed class SlurmExecutor : IStageExecutor
     private readonly ConcurrentDictionary<string, string> _submitted = new(StringComparer.Ordinal); // id -> stage key
     private readonly ConcurrentDictionary<string, byte> _ended = new(StringComparer.Ordinal);
     private int _aborted;
-    private Task<bool>? _cancelTask;
+    private volatile Task<bool>? _cancelTask;
 
     public SlurmExecutor(SlurmOptions options, IBuildLog log, SlurmClient? client = null)
     {
@@ -80,7 +80,13 @@ public sealed class SlurmExecutor : IStageExecutor
             }
             _submitted[id] = job.Instance.Key;
             job.OnStarted?.Invoke(HandlePrefix + id); // journalled before anything else can happen
-            if (cancel.IsCancellationRequested) Abort();
+            if (cancel.IsCancellationRequested && _options.CancelOnAbort)
+            {
+                Abort(); // the others; this one may have come after the scancel
+                var ok = await _client.CancelAsync([id]).ConfigureAwait(false);
+                _ended[id] = 1;
+                return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
+            }
         }
 
         if (!_options.Wait) return Ended(ExecState.LeftRunning, id, started, $"job {id} submitted; not waiting (-p:Wait=false)");
@@ -92,8 +98,13 @@ public sealed class SlurmExecutor : IStageExecutor
         }
         catch (OperationCanceledException)
         {
+            // The wait's own cancellation may run first and inline, disposing the registration above
+            // before its callback ran: abort here too (it is idempotent).
+            Abort();
             if (!_options.CancelOnAbort) return Ended(ExecState.LeftRunning, id, started, $"job {id} left running (-p:CancelOnAbort=false); the next build re-attaches to it");
-            var ok = _cancelTask is null || await _cancelTask.ConfigureAwait(false);
+            bool ok;
+            lock (_submitted) ok = _cancelTask is null;
+            ok = ok || await _cancelTask!.ConfigureAwait(false);
             return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
         }
         _ended[id] = 1;
@@ -119,9 +130,13 @@ public sealed class SlurmExecutor : IStageExecutor
     /// <summary>Idempotent (MSBuild calls Cancel many times): one scancel for every job of this build that has not ended.</summary>
     private void Abort()
     {
-        if (!_options.CancelOnAbort || Interlocked.Exchange(ref _aborted, 1) == 1) return;
-        var ids = _submitted.Keys.Where(id => !_ended.ContainsKey(id)).ToArray();
-        _cancelTask = _client.CancelAsync(ids);
+        if (!_options.CancelOnAbort) return;
+        lock (_submitted)
+        {
+            if (Interlocked.Exchange(ref _aborted, 1) == 1) return;
+            var ids = _submitted.Keys.Where(id => !_ended.ContainsKey(id)).ToArray();
+            _cancelTask = _client.CancelAsync(ids);
+        }
     }
 
     /// <summary>A job from an earlier build that no longer matches its stage: cancel it before the stage is decided again.</summary>
@@ -129,6 +144,9 @@ public sealed class SlurmExecutor : IStageExecutor
     {
         if (JobIdOf(handle) is { } id) _client.CancelAsync([id]).GetAwaiter().GetResult();
     }
+
+    public string? FindSubmitted(string attemptId) =>
+        _client.FindByCommentAsync(JobScript.Comment(attemptId), CancellationToken.None).GetAwaiter().GetResult() is { } id ? HandlePrefix + id : null;
 
     public void Finish(IBuildLog log, bool cancelled)
     {

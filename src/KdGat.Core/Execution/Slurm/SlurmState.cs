@@ -30,13 +30,13 @@ public static class SlurmState
         return s.TrimEnd('+').ToUpperInvariant();
     }
 
-    /// <summary>sacct's "3:0" (exit code : signal) -> 3; a signal alone gives 128+signal.</summary>
+    /// <summary>sacct's "3:0" (exit code : signal) -> 3; a real signal alone gives 128+signal ("0:15" -> 143); "0:125" (cgroup OOM) -> 0.</summary>
     public static int ParseExitCode(string text)
     {
         var parts = text.Split(':');
         var code = parts.Length > 0 && int.TryParse(parts[0], out var c) ? c : 0;
         var sig = parts.Length > 1 && int.TryParse(parts[1], out var g) ? g : 0;
-        return code != 0 ? code : sig != 0 ? 128 + sig : 0;
+        return code != 0 ? code : sig is > 0 and < 65 ? 128 + sig : 0;
     }
 
     /// <summary>sacct Elapsed: [D-]HH:MM:SS or MM:SS(.mmm) -> seconds.</summary>
