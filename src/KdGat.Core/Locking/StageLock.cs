@@ -28,23 +28,31 @@ public sealed partial class StageLock : IDisposable
     public static StageLock? TryAcquire(string lockFile)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
+        FileStream fs;
         try
         {
-            var fs = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, OperatingSystem.IsWindows() ? FileShare.None : FileShare.ReadWrite);
-            if (!OperatingSystem.IsWindows() && Flock(fs.SafeFileHandle.DangerousGetHandle(), LockEx | LockNb) != 0)
-            {
-                fs.Dispose(); // EWOULDBLOCK: another process (or another open in this one) holds it
-                return null;
-            }
-            var owner = lockFile + ".owner";
-            // Informational (the waiting message) and deleted on release: no fsync, which cost one disk flush per stage in a no-op.
-            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTimeOffset.UtcNow:O}\n", durable: false);
-            return new StageLock(fs, owner);
+            fs = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, OperatingSystem.IsWindows() ? FileShare.None : FileShare.ReadWrite);
         }
         catch (IOException)
         {
+            return null; // Windows: FileShare.None refused, another holder
+        }
+        if (!OperatingSystem.IsWindows() && Flock(fs.SafeFileHandle.DangerousGetHandle(), LockEx | LockNb) != 0)
+        {
+            fs.Dispose(); // EWOULDBLOCK: another process (or another open in this one) holds it
             return null;
         }
+        var owner = lockFile + ".owner";
+        try
+        {
+            // Informational (the waiting message) and deleted on release: no fsync, which cost one disk flush per stage in a no-op.
+            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTimeOffset.UtcNow:O}\n", durable: false);
+        }
+        catch (IOException)
+        {
+            // Only the waiting message loses its detail; the lock itself is held.
+        }
+        return new StageLock(fs, owner);
     }
 
     /// <summary>Waits for the lock, calling <paramref name="onWait"/> once with the holder's description.</summary>
