@@ -9,8 +9,8 @@ namespace KdGat.Sample.Stages;
 /// <summary>
 /// fusion: Q-learning of how to weigh the VGAE against the GAT per (score, probability) state.
 /// Each episode is a short walk over randomly drawn training graphs; a state-action pair's step
-/// size decays with its visits. With --teacher, the update
-/// target blends in the teacher's Q-value (weight kd_alpha).
+/// size decays with its visits. With --teacher, the update target blends in the teacher's
+/// Q-value (weight kd_alpha).
 /// </summary>
 internal static class FusionStage
 {
