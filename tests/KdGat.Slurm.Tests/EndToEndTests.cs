@@ -76,8 +76,10 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
         sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum"));
         Assert.Contains("resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum", File.ReadAllText(sb.Config));
-        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
+        // -t:Large: the downstream jobs, chained on the first (OOM) job, are cancelled by SLURM and resubmitted after the retry.
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, r.ExitCode);
+        Assert.Equal(5, Sandbox.With(sb.LastBuild(), Outcome.Ran).Length);
         var stage = sb.LastBuild().Stages.Single(s => s.Stage == "vgae_large_autoencoder");
         Assert.Equal(Outcome.Ran, stage.Outcome);
         Assert.Equal(2, stage.Attempts);
@@ -93,7 +95,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(200, records[1].GetProperty("mem_request_mb").GetInt64());
         Assert.NotEqual(records[0].GetProperty("job_id").GetString(), records[1].GetProperty("job_id").GetString());
         Assert.True(records[1].GetProperty("peak_rss_kb").GetInt64() > 0, "MaxRSS from sacct");
-        var states = Cluster.JobsUnder(sb.Dir, 3).Where(j => j.Name.EndsWith("vgae_large_autoencoder", StringComparison.Ordinal)).Select(j => j.State).Order().ToArray();
+        var states = Cluster.JobsUnder(sb.Dir, 6 + 3).Where(j => j.Name.EndsWith("vgae_large_autoencoder", StringComparison.Ordinal)).Select(j => j.State).Order().ToArray();
         Assert.Equal(["COMPLETED", "OUT_OF_MEMORY"], states);
     }
 
@@ -232,5 +234,39 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("KDG4009", r.Output); // preprocess's old job no longer matches: cancelled, submitted again
+    }
+
+    [Fact]
+    public void A_restarting_slurmctld_fails_no_job()
+    {
+        if (!Cluster.Available(output)) return;
+        var pidFile = ProcessRunner.Run("scontrol", ["show", "config"], "/").Output.Split('\n')
+            .Select(l => l.Split('=', 2)).Where(f => f.Length == 2 && f[0].Trim() == "SlurmctldPidFile").Select(f => f[1].Trim()).SingleOrDefault();
+        if (Environment.UserName != "root" || pidFile is null || !File.Exists(pidFile))
+        {
+            output.WriteLine("SKIPPED: restarting slurmctld needs root and its pid file");
+            return;
+        }
+        using var sb = SlurmSandbox.Trivial(poll: 0.3, maxPoll: 1);
+        foreach (var stage in new[] { "preprocess", "vgae_large_autoencoder" }) sb.PrefixCommand(stage, "sleep 3; ");
+        using var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log);
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_large_evaluation", "attempt.json");
+        var sw = Stopwatch.StartNew();
+        while (!(File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
+        Assert.False(p.HasExited, "build ended before the jobs were submitted:\n" + log);
+
+        // Stop the controller while the build polls, keep it down for a few polls, start it again.
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        ProcessRunner.Run("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], "/");
+        while (Directory.Exists($"/proc/{pid}")) Thread.Sleep(100);
+        Thread.Sleep(4000);
+        Assert.Equal(0, ProcessRunner.Run("/usr/sbin/slurmctld", [], "/").ExitCode);
+
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "build did not finish:\n" + log);
+        p.WaitForExit();
+        lock (log) output.WriteLine(log.ToString());
+        Assert.Equal(0, p.ExitCode);
+        Assert.Equal(5, Sandbox.With(sb.LastBuild(), Outcome.Ran).Length);
+        // (The SLURM clients themselves retry a lost controller for a while; queries that still fail are retried with KDG4004.)
     }
 }

@@ -87,16 +87,17 @@ internal sealed partial class InstanceRunner
     }
 
     /// <summary>SLURM cancelled this stage's job because an upstream job failed: skip if the upstream finally failed, else decide again.</summary>
-    private async Task<InstanceResult> AfterDependencyCancelAsync(StageInstance s, OutputGuard guard, Chain chain, ExecutionResult result, InstanceProgress self)
+    private async Task<InstanceResult> AfterDependencyCancelAsync(StageInstance s, OutputGuard guard, Chain chain, ExecutionResult result, InstanceProgress self, int attempt)
     {
         var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
         if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed)
         {
             var why = $"upstream {failed.Instance.Name} {failed.Outcome}; SLURM cancelled job {result.JobId} (DependencyNeverSatisfied)";
             _ctx.Log.Warn(ErrorCodes.SlurmDependencyCancelled, $"{s.Key}: {why}.");
-            return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { JobId = result.JobId };
+            return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { JobId = result.JobId, Attempts = attempt };
         }
         // The upstream succeeded on a retry (new job id): decide again with its real outputs (early cutoff applies).
-        return await DecideAndRunAsync(s, guard, finals, self).ConfigureAwait(false);
+        _ctx.Log.Info($"KdGat: {s.Key}: SLURM cancelled job {result.JobId} with an upstream attempt that failed; the upstream succeeded on a retry, so the stage is decided again.");
+        return await DecideAndRunAsync(s, guard, finals, self, attempt).ConfigureAwait(false);
     }
 }

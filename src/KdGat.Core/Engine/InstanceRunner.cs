@@ -72,11 +72,12 @@ internal sealed partial class InstanceRunner
     }
 
     /// <summary>Every upstream has ended: up to date, restore from the cache, or run.</summary>
-    private async Task<InstanceResult> DecideAndRunAsync(StageInstance s, OutputGuard guard, IReadOnlyList<InstanceResult> upstream, InstanceProgress self)
+    /// <param name="attemptsBefore">Attempts this build already made (a job SLURM cancelled for its upstream): numbering goes on, the retry budget does not shrink.</param>
+    private async Task<InstanceResult> DecideAndRunAsync(StageInstance s, OutputGuard guard, IReadOnlyList<InstanceResult> upstream, InstanceProgress self, int attemptsBefore = 0)
     {
         var verdict = Check(s, upstream);
         if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
-        return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict, Chain.None, null, self).ConfigureAwait(false);
+        return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict, Chain.None, null, self, attemptsBefore).ConfigureAwait(false);
     }
 
     private Verdict Check(StageInstance s, IReadOnlyList<InstanceResult> upstream) =>
@@ -104,9 +105,9 @@ internal sealed partial class InstanceRunner
 
     /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
     /// <param name="attach">A job of an interrupted build to collect as the first attempt instead of submitting one.</param>
-    private async Task<InstanceResult> RunAttemptsAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain, OutputGuard.BatchAttempt? attach, InstanceProgress self)
+    private async Task<InstanceResult> RunAttemptsAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain, OutputGuard.BatchAttempt? attach, InstanceProgress self, int attemptsBefore = 0)
     {
-        var attempt = (attach?.Attempt ?? 1) - 1;
+        var attempt = attach is not null ? attach.Attempt - 1 : attemptsBefore;
         var resources = s.Config.Resources;
         var totalSeconds = 0.0;
         var ownFingerprint = _ctx.Executor.SubmitsAhead ? OwnFingerprint(s) : null;
@@ -168,7 +169,7 @@ internal sealed partial class InstanceRunner
             {
                 guard.Abort();
                 Record(s, verdict, result, attempt, "cancelled", log, [], resources.MemMb, result.Detail);
-                return await AfterDependencyCancelAsync(s, guard, chain, result, self).ConfigureAwait(false);
+                return await AfterDependencyCancelAsync(s, guard, chain, result, self, attempt).ConfigureAwait(false);
             }
             if (result.State == ExecState.Completed && chain.Pending.Count > 0)
             {
@@ -207,7 +208,7 @@ internal sealed partial class InstanceRunner
             Record(s, verdict, result, attempt, cancelled ? "cancelled" : "failed", log, [], resources.MemMb, detail);
             if (cancelled)
                 return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled };
-            var next = RetryPolicy.NextAttempt(result.State, attempt, s.Config.Retries, s.Config.Resources);
+            var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
             if (next is not null)
             {
                 _ctx.Log.Warn(ErrorCodes.StageFailed, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min");

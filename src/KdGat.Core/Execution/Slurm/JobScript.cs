@@ -57,7 +57,7 @@ public static partial class JobScript
 
     public static string Render(StageJob job, IReadOnlyList<string> configExtra)
     {
-        var sb = new StringBuilder("#!/bin/bash\n");
+        var sb = new StringBuilder("#!/bin/sh\n");
         sb.Append("# KdGat job script: ").Append(job.Instance.Key).Append(" attempt ").Append(job.Attempt.ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach (var d in Directives(job, configExtra)) sb.Append("#SBATCH ").Append(d).Append('\n');
         foreach (var (k, v) in job.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal))

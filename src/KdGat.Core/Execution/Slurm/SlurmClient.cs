@@ -11,6 +11,8 @@ public sealed record JobStatus(string JobId, string State, string? Reason)
     public long MaxRssKb { get; init; }
     public DateTimeOffset? Start { get; init; }
     public DateTimeOffset? End { get; init; }
+    public double CpuSeconds { get; init; }
+    public string? Node { get; init; }
     public bool IsActive => SlurmState.IsActive(State);
 }
 
@@ -106,7 +108,7 @@ public sealed class SlurmClient
     public async Task<Dictionary<string, JobStatus>?> SacctAsync(IReadOnlyCollection<string> ids, CancellationToken cancel)
     {
         if (ids.Count == 0) return new();
-        var r = await _run.RunAsync("sacct", ["-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,State,ExitCode,Elapsed,MaxRSS,Start,End,Reason"], null, cancel).ConfigureAwait(false);
+        var r = await _run.RunAsync("sacct", ["-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,State,ExitCode,Elapsed,MaxRSS,Start,End,Reason,TotalCPU,NodeList"], null, cancel).ConfigureAwait(false);
         return r.ExitCode == 0 ? ParseSacct(r.Stdout) : null;
     }
 
@@ -129,6 +131,8 @@ public sealed class SlurmClient
                 ElapsedSeconds = SlurmState.ParseElapsed(f[3]),
                 Start = f.Length > 5 ? ParseTime(f[5]) : null,
                 End = f.Length > 6 ? ParseTime(f[6]) : null,
+                CpuSeconds = f.Length > 8 ? SlurmState.ParseElapsed(f[8]) : 0,
+                Node = f.Length > 9 && f[9] is not ("" or "None assigned") ? f[9] : null,
             };
         }
         return jobs.ToDictionary(kv => kv.Key, kv => kv.Value with { MaxRssKb = rss.GetValueOrDefault(kv.Key) }, StringComparer.Ordinal);

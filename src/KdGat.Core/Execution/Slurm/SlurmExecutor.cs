@@ -115,10 +115,10 @@ public sealed class SlurmExecutor : IStageExecutor
             ExitCode = status.ExitCode,
             Started = status.Start ?? started,
             Finished = status.End ?? DateTimeOffset.UtcNow,
-            CpuSeconds = 0,
+            CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
             JobId = id,
-            Host = "slurm",
+            Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
                 : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}, exit code {status.ExitCode}, elapsed {status.ElapsedSeconds:0} s",
         };

@@ -1,0 +1,108 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.Execution.Slurm;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Execution.Slurm;
+
+public sealed class JobScriptTests : IDisposable
+{
+    private readonly TestPipeline _p = new("datasets: [d1]\npaths:\n  runs: runs\nstages:\n  train: { command: x, outputs: [o] }\n");
+    private readonly StageInstance _s;
+
+    public JobScriptTests() => _s = _p.Instances([new("train", [])]).Single();
+
+    public void Dispose() => _p.Dispose();
+
+    private StageJob Job(ResourceSpec r, string command = "echo hi", string? logDir = null) => new()
+    {
+        Instance = _s,
+        Command = command,
+        StdoutPath = Path.Combine(logDir ?? _s.LogDir, "a.out"),
+        StderrPath = Path.Combine(logDir ?? _s.LogDir, "a.err"),
+        AttemptId = "20260101T000000Z-abc123-1",
+        Resources = r,
+        Environment = new Dictionary<string, string> { ["KDGAT_STAGE"] = "train", ["KDGAT_X"] = "it's $(x)" },
+    };
+
+    [Fact]
+    public void Directives_ComeFromResourcesThenConfigExtrasThenStageExtras()
+    {
+        var r = new ResourceSpec { Account = "proj1", Partition = "gpu", Qos = "normal", Cpus = 4, MemMb = 8192, TimeMinutes = 90, Gpus = 2, Extra = ["--constraint=a100"] };
+        var d = JobScript.Directives(Job(r), ["--mail-type=NONE"]);
+        Assert.Equal([
+            "--job-name=kdgat-d1-train",
+            $"--output={Path.Combine(_s.LogDir, "a.out")}",
+            $"--error={Path.Combine(_s.LogDir, "a.err")}",
+            "--comment=kdgat-20260101T000000Z-abc123-1",
+            "--account=proj1", "--partition=gpu", "--qos=normal", "--cpus-per-task=4", "--mem=8192M", "--time=90", "--gpus=2",
+            "--mail-type=NONE", "--constraint=a100"], d);
+    }
+
+    [Fact]
+    public void Directives_LeaveOutWhatIsNotSet_AndZeroGpus()
+    {
+        var d = JobScript.Directives(Job(new ResourceSpec { Gpus = 0 }), []);
+        Assert.Equal(4, d.Count);
+        Assert.DoesNotContain(d, x => x.StartsWith("--gpus", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Render_QuotesEnvironment_EntersRunDir_AndRunsTheCommandAsRendered()
+    {
+        var text = JobScript.Render(Job(new ResourceSpec { MemMb = 100 }, "printf %s 'a b' > o"), []);
+        var lines = text.Split('\n');
+        Assert.Equal("#!/bin/sh", lines[0]);
+        Assert.Contains("#SBATCH --mem=100M", lines);
+        Assert.Contains("export KDGAT_X='it'\\''s $(x)'", lines);
+        Assert.Contains($"cd '{_s.RunDir}' || exit 125", lines);
+        Assert.Equal("printf %s 'a b' > o", lines[^2]);
+        // Every directive precedes the first command: sbatch stops reading directives there.
+        var firstCommand = Array.FindIndex(lines, l => l.Length > 0 && !l.StartsWith('#'));
+        Assert.True(lines.Skip(firstCommand).All(l => !l.StartsWith("#SBATCH", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Render_WithAMultiLineQuotedValue_KeepsItInsideTheCommand()
+    {
+        var text = JobScript.Render(Job(new ResourceSpec(), "echo 'x\n#SBATCH --mem=1\n$(rm -rf ~)'"), []);
+        var lines = text.Split('\n');
+        var firstCommand = Array.FindIndex(lines, l => l.Length > 0 && !l.StartsWith('#'));
+        Assert.True(Array.IndexOf(lines, "#SBATCH --mem=1") > firstCommand);
+        Assert.EndsWith("echo 'x\n#SBATCH --mem=1\n$(rm -rf ~)'\n", text);
+    }
+
+    [Theory]
+    [InlineData("--constraint=a100\n#SBATCH --x")]
+    [InlineData("--comment=\"x\"")]
+    [InlineData("-x")]
+    [InlineData("--begin=now\r")]
+    public void UnsafeExtra_IsRefusedWithKDG4001(string extra)
+    {
+        var e = Assert.Throws<KdgException>(() => JobScript.Render(Job(new ResourceSpec { Extra = [extra] }), []));
+        Assert.Equal(ErrorCodes.SlurmUnsafeValue, e.Code);
+        Assert.Contains("train", e.Message);
+    }
+
+    [Theory]
+    [InlineData("proj 1")]
+    [InlineData("a;b")]
+    [InlineData("$(x)")]
+    public void UnsafeAccount_IsRefusedWithKDG4001(string account)
+    {
+        var e = Assert.Throws<KdgException>(() => JobScript.Directives(Job(new ResourceSpec { Account = account }), []));
+        Assert.Equal(ErrorCodes.SlurmUnsafeValue, e.Code);
+        Assert.Contains("resources.account", e.Message);
+    }
+
+    [Fact]
+    public void LogPaths_WithPercentAreEscaped_WithSpacesQuoted_WithQuotesRefused()
+    {
+        Assert.Contains(JobScript.Directives(Job(new ResourceSpec(), logDir: "/tmp/50%/logs"), []), d => d == "--output=/tmp/50%%/logs/a.out");
+        Assert.Contains(JobScript.Directives(Job(new ResourceSpec(), logDir: "/tmp/my logs"), []), d => d == "--output=\"/tmp/my logs/a.out\"");
+        Assert.Equal(ErrorCodes.SlurmUnsafeValue, Assert.Throws<KdgException>(() => JobScript.Directives(Job(new ResourceSpec(), logDir: "/tmp/a\"b"), [])).Code);
+        Assert.Equal(ErrorCodes.SlurmUnsafeValue, Assert.Throws<KdgException>(() => JobScript.Directives(Job(new ResourceSpec(), logDir: "/tmp/a\nb"), [])).Code);
+    }
+}

@@ -1,0 +1,119 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution.Slurm;
+
+namespace KdGat.Core.Tests.Execution.Slurm;
+
+/// <summary>Retry and tolerance logic with scripted command results (the real cluster is exercised by KdGat.Slurm.Tests).</summary>
+public sealed class SlurmClientTests
+{
+    private sealed class Scripted(params Func<string, IReadOnlyList<string>, CommandOutput>[] steps) : ICommandRunner
+    {
+        public List<string> Calls { get; } = [];
+        private int _i;
+
+        public Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
+        {
+            lock (Calls)
+            {
+                Calls.Add(file + " " + string.Join(' ', args));
+                var step = steps[Math.Min(_i++, steps.Length - 1)];
+                return Task.FromResult(step(file, args));
+            }
+        }
+    }
+
+    private static readonly Func<TimeSpan, CancellationToken, Task> NoDelay = (_, _) => Task.CompletedTask;
+
+    [Fact]
+    public async Task Submit_ChainsAfterOkWithKillOnInvalidDep()
+    {
+        var run = new Scripted((_, _) => new(0, "42\n", ""));
+        var id = await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", ["7", "9"], "kdgat-x", "d1/train", CancellationToken.None);
+        Assert.Equal("42", id);
+        Assert.Equal(["sbatch --parsable --dependency=afterok:7:9 --kill-on-invalid-dep=yes /r/job.sbatch"], run.Calls);
+    }
+
+    [Fact]
+    public async Task Submit_RetriesTransientErrors_AndAdoptsAJobATimedOutCallCreated()
+    {
+        var run = new Scripted(
+            (_, _) => new(1, "", "sbatch: error: Socket timed out on send/recv operation"),
+            (f, _) => f == "squeue" ? new(0, "40|kdgat-other\n41|kdgat-x\n", "") : new(1, "", "unexpected"));
+        var id = await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None);
+        Assert.Equal("41", id);
+        Assert.Equal(2, run.Calls.Count); // no second sbatch: no duplicate
+    }
+
+    [Fact]
+    public async Task Submit_RetriesUntilTheControllerAnswers()
+    {
+        var n = 0;
+        var run = new Scripted((f, _) => f == "squeue" ? new(0, "", "") : ++n < 3 ? new(1, "", "Unable to contact slurm controller") : new(0, "43", ""));
+        Assert.Equal("43", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Submit_PermanentError_IsKDG4002NamingTheStage()
+    {
+        var run = new Scripted((_, _) => new(1, "", "sbatch: error: Batch job submission failed: Invalid partition name specified"));
+        var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+        Assert.Equal(ErrorCodes.SlurmSubmitFailed, e.Code);
+        Assert.Contains("d1/train", e.Message);
+        Assert.Contains("Invalid partition", e.Message);
+        Assert.Single(run.Calls);
+    }
+
+    [Fact]
+    public async Task Submit_MissingSbatch_IsKDG4003()
+    {
+        var run = new Scripted((_, _) => new(127, "", "sbatch: No such file or directory"));
+        var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+        Assert.Equal(ErrorCodes.SlurmUnavailable, e.Code);
+    }
+
+    [Fact]
+    public async Task Watcher_OneQueryPerPollForAllJobs_ToleratesFailures_AndWaitsForSacct()
+    {
+        var step = 0;
+        var run = new Scripted((f, args) =>
+        {
+            if (f == "squeue")
+            {
+                step++;
+                return step switch
+                {
+                    1 => new(0, "1|RUNNING|None\n2|PENDING|Dependency\n", ""),
+                    2 => new(1, "", "squeue: error: Socket timed out on send/recv operation"),
+                    _ => new(0, "1|COMPLETED|None\n2|OUT_OF_MEMORY|OutOfMemory\n", ""),
+                };
+            }
+            // sacct lags: the first time it knows only job 1.
+            return step < 4
+                ? new(0, "1|COMPLETED|0:0|00:00:02||2026-11-23T13:31:44|2026-11-23T13:31:46|None\n1.batch|COMPLETED|0:0|00:00:02|5000K|||\n", "")
+                : new(0, "1|COMPLETED|0:0|00:00:02||||None\n2|OUT_OF_MEMORY|0:125|00:00:01||||None\n2.batch|OUT_OF_MEMORY|0:125|00:00:01|900K|||\n", "");
+        });
+        var log = new RecordingLog();
+        var w = new JobWatcher(new SlurmClient(run, NoDelay), new PollBackoff(0.05, 0.1), log);
+        var t1 = w.WaitAsync("1", CancellationToken.None);
+        var t2 = w.WaitAsync("2", CancellationToken.None);
+        var done = await Task.WhenAll(t1, t2).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(("COMPLETED", 5000L), (done[0].State, done[0].MaxRssKb));
+        Assert.Equal(("OUT_OF_MEMORY", 900L), (done[1].State, done[1].MaxRssKb));
+        // One squeue per poll for every outstanding job (no process per job).
+        Assert.Contains(run.Calls, c => c.StartsWith("squeue", StringComparison.Ordinal) && (c.Contains("-j 1,2") || c.Contains("-j 2,1")));
+        Assert.Single(log.Items, d => d.Code == ErrorCodes.SlurmQueryRetry); // one warning for the failed query, no failed job
+    }
+
+    [Fact]
+    public async Task Watcher_AllIdsUnknownToTheController_AsksSacct()
+    {
+        var run = new Scripted((f, _) => f == "squeue"
+            ? new(1, "", "slurm_load_jobs error: Invalid job id specified")
+            : new(0, "9|TIMEOUT|0:0|00:01:21||||None\n9.batch|CANCELLED|0:15|00:01:22|3212K|||\n", ""));
+        var w = new JobWatcher(new SlurmClient(run, NoDelay), new PollBackoff(0.05, 0.1), new RecordingLog());
+        var s = await w.WaitAsync("9", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("TIMEOUT", s.State);
+        Assert.Equal(81, s.ElapsedSeconds);
+    }
+}
