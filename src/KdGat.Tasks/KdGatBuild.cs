@@ -14,13 +14,14 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
     public bool Explain { get; set; }
     /// <summary>-p:Stage: only this stage and what it needs.</summary>
     public string? Stage { get; set; }
-    public bool VerifyHashes { get; set; }
-    public int MaxParallelStages { get; set; }
+    // Strings, not bool/int: a bad -p: value gets KDG1205 naming the property instead of MSB4030.
+    public string? VerifyHashes { get; set; }
+    public string? MaxParallelStages { get; set; }
     public string? Executor { get; set; }
     /// <summary>-p:Wait=false (SLURM): submit and return; a later build collects the jobs.</summary>
-    public bool Wait { get; set; } = true;
+    public string? Wait { get; set; }
     /// <summary>-p:CancelOnAbort=false (SLURM): Ctrl+C leaves submitted jobs running for a later build to re-attach.</summary>
-    public bool CancelOnAbort { get; set; } = true;
+    public string? CancelOnAbort { get; set; }
 
     /// <summary>One item per stage instance: Include = dataset/stage, metadata Outcome, Reasons, Log.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
@@ -36,11 +37,11 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
         var request = Request(Explain ? BuildMode.Explain : BuildMode.Build) with
         {
             OnlyStage = Stage,
-            VerifyHashes = VerifyHashes,
-            MaxParallelStages = MaxParallelStages,
+            VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false),
+            MaxParallelStages = ParseCount(nameof(MaxParallelStages), MaxParallelStages),
             Executor = ParseExecutor(Executor),
-            Wait = Wait,
-            CancelOnAbort = CancelOnAbort,
+            Wait = ParseBool(nameof(Wait), Wait, true),
+            CancelOnAbort = ParseBool(nameof(CancelOnAbort), CancelOnAbort, true),
         };
         var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         Results = report.Stages.Select(s =>

@@ -44,9 +44,32 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             log.Report(e);
             return false;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A path the user chose (-p:ReportFile, -p:KdGatIndex, the config's paths) cannot be used.
+            log.Report(new KdgException(ErrorCodes.FileAccess, $"{e.Message} Check the path and its permissions, then run again."));
+            return false;
+        }
     }
 
     private protected abstract bool Run(MSBuildLog log);
+
+    protected static bool ParseBool(string property, string? value, bool fallback) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => fallback,
+        "true" or "yes" or "1" or "on" => true,
+        "false" or "no" or "0" or "off" => false,
+        _ => throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be true or false, not '{value}'."),
+    };
+
+    /// <summary>A count property: empty is 0 (the default), otherwise a whole number of at least 1.</summary>
+    protected static int ParseCount(string property, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return 0;
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be a whole number (0 = the default), not '{value}'.");
+    }
 
     protected static ExecutorKind? ParseExecutor(string? value) => value?.Trim().ToLowerInvariant() switch
     {

@@ -85,6 +85,33 @@ public sealed class BadInputTests
         AssertUserError(s.Build("-t:RunStage", "-p:Stage=gat_huge", "-p:Dataset=hcrl_sa"), "KDG1203", "gat_huge", "gat_large_curriculum");
     }
 
+    [Theory]
+    [InlineData("-p:MaxParallelStages=abc", "MaxParallelStages")]
+    [InlineData("-p:VerifyHashes=maybe", "VerifyHashes")]
+    [InlineData("-p:Executor=kubernetes", "Executor")]
+    [InlineData("-p:Wait=later", "Wait")]
+    public void BadPropertyValue_IsKdg1205NamingTheProperty(string property, string name)
+    {
+        using var s = Sandbox.Trivial();
+        AssertUserError(s.Build(property, "-p:Dataset=hcrl_sa"), "KDG1205", name);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns", "hcrl_sa")), "nothing may run");
+    }
+
+    [Fact]
+    public void RunStageWithoutStage_SaysHowToNameOne()
+    {
+        using var s = Sandbox.Trivial();
+        AssertUserError(s.Build("-t:RunStage", "-p:Dataset=hcrl_sa"), "KDG1205", "-p:Stage=");
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns", "hcrl_sa")), "nothing may run");
+    }
+
+    [Fact]
+    public void UnwritableReportFile_IsKdg1207NamingThePath()
+    {
+        using var s = Sandbox.Trivial();
+        AssertUserError(s.Build("-t:Report", "-p:Dataset=hcrl_sa", "-p:ReportFile=/proc/kdgat-report.html"), "KDG1207", "/proc/kdgat-report.html");
+    }
+
     [Fact]
     public void StageMissingFromConfig_NamesTheStage()
     {

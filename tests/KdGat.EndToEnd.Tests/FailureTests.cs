@@ -111,10 +111,13 @@ public sealed class FailureTests
         Assert.Contains("hcrl_sa/vgae_small_autoencoder", Sandbox.With(s.LastBuild(), Outcome.WouldRun));
     }
 
-    [Fact]
-    public void TwoConcurrentBuilds_RunEachStageOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the stage lock is flock itself, not .NET's FileShare.None, which this variable turns off
+    public void TwoConcurrentBuilds_RunEachStageOnce(bool dotnetFileLockingDisabled)
     {
         using var s = Sandbox.Trivial();
+        if (dotnetFileLockingDisabled) s.Env["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1";
         s.PrefixCommand("preprocess", "sleep 1; ");
         using var a = s.Start(["-p:Dataset=hcrl_sa"], out var outA);
         using var b = s.Start(["-p:Dataset=hcrl_sa"], out var outB);

@@ -17,7 +17,7 @@ public sealed class PreprocessTests : IDisposable
         var cache = _ws.Prepare();
 
         Assert.Equal(new[] { "graphs.json", "index.json" }, Directory.GetFiles(cache).Select(Path.GetFileName).Order());
-        Assert.InRange(GraphCount(cache), 50, 1000);
+        Assert.InRange(GraphCount(cache), 400, 2000);
     }
 
     [Fact]

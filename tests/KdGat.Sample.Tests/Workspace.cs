@@ -50,9 +50,9 @@ public sealed class Workspace : IDisposable
 
     // The params files KdGat would write from models/*.yaml plus the stages' inline params.
     public const string VgaeLarge = """{"epochs": 30, "hidden": 32, "latent": 16, "lr": 0.01, "seed": 7}""";
-    public const string VgaeSmallKd = """{"epochs": 30, "hidden": 12, "kd_alpha": 0.5, "kd_temperature": 2.0, "latent": 6, "lr": 0.01, "seed": 7}""";
+    public const string VgaeSmallKd = """{"epochs": 30, "hidden": 6, "kd_alpha": 0.5, "kd_temperature": 2.0, "latent": 3, "lr": 0.01, "seed": 7}""";
     public const string GatLarge = """{"curriculum_stages": 4, "epochs": 20, "heads": 4, "hidden": 32, "lr": 0.001, "seed": 11}""";
-    public const string GatSmallKd = """{"curriculum_stages": 4, "epochs": 20, "heads": 2, "hidden": 12, "kd_alpha": 0.5, "kd_temperature": 2.0, "lr": 0.001, "seed": 11}""";
+    public const string GatSmallKd = """{"curriculum_stages": 4, "epochs": 20, "heads": 2, "hidden": 3, "kd_alpha": 0.5, "kd_temperature": 2.0, "lr": 0.001, "seed": 11}""";
     public const string DqnLarge = """{"episodes": 400, "epsilon": 0.2, "gamma": 0.9, "lr": 0.1, "seed": 13}""";
     public const string DqnSmallKd = """{"episodes": 200, "epsilon": 0.2, "gamma": 0.9, "kd_alpha": 0.5, "lr": 0.1, "seed": 13}""";
 

@@ -3,23 +3,11 @@ using KdGat.Testing;
 namespace KdGat.Tracking.Tests;
 
 /// <summary>
-/// The trivial-command sandbox of the end-to-end tests, with the tracking targets imported (until
-/// KdGat.Pipeline.targets imports them itself) and helpers to run tracking targets.
+/// The trivial-command sandbox of the end-to-end tests, with helpers to run tracking targets.
 /// </summary>
 internal static class TrackingSandbox
 {
-    public static Sandbox Create()
-    {
-        var s = Sandbox.Trivial();
-        var pipelineTargets = Path.Combine(s.Dir, "targets", "KdGat.Pipeline.targets");
-        var text = File.ReadAllText(pipelineTargets);
-        if (!text.Contains("KdGat.Tracking.targets", StringComparison.Ordinal))
-        {
-            var end = text.LastIndexOf("</Project>", StringComparison.Ordinal);
-            File.WriteAllText(pipelineTargets, text[..end] + "  <Import Project=\"KdGat.Tracking.targets\" />\n</Project>\n");
-        }
-        return s;
-    }
+    public static Sandbox Create() => Sandbox.Trivial();
 
     public static ProcessResult Ok(this Sandbox s, params string[] args)
     {

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace KdGat.Core.Config;
 
-/// <summary>Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (minutes, H:MM:SS, D-HH:MM:SS), gpus, partition, account, qos, extra.</summary>
+/// <summary>Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), gpus, partition, account, qos, extra.</summary>
 internal static partial class ResourceParser
 {
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
@@ -23,7 +23,7 @@ internal static partial class ResourceParser
             Cpus = Optional(r, map, "cpus", what, s => Count(s, 1), "a whole number of at least 1"),
             Gpus = Optional(r, map, "gpus", what, s => Count(s, 0), "a whole number of at least 0"),
             MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
-            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "minutes (90) or a time such as 01:30:00 or 1-12:00:00"),
+            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S"),
             Partition = Optional(r, map, "partition", what, Name, "a name of letters, digits, '_', '.' or '-'"),
             Account = Optional(r, map, "account", what, Name, "a name of letters, digits, '_', '.' or '-'"),
             Qos = Optional(r, map, "qos", what, Name, "a name of letters, digits, '_', '.' or '-'"),
@@ -73,6 +73,10 @@ internal static partial class ResourceParser
         return mb >= 1 ? (long)Math.Ceiling(mb) : null;
     }
 
+    /// <summary>
+    /// sbatch's --time formats, read the way SLURM reads them (so a value copied from a job script
+    /// means the same here): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. Seconds round up to a minute.
+    /// </summary>
     public static int? ParseMinutes(string s)
     {
         if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)) return minutes > 0 ? minutes : null;
@@ -84,11 +88,16 @@ internal static partial class ResourceParser
             s = s[(dash + 1)..];
         }
         var parts = s.Split(':');
-        if (parts.Length is < 2 or > 3 || parts.Any(p => !int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _))) return null;
+        if (parts.Length > 3 || parts.Any(p => p.Length == 0 || !int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _))) return null;
         var v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        // H:MM[:SS] and D-HH:MM[:SS]: minutes and seconds below 60, hours below 24 after a day count.
-        if (v.Skip(1).Any(x => x > 59) || (dash > 0 && v[0] > 23)) return null;
-        var total = days * 1440 + v[0] * 60 + v[1] + (v.Length == 3 && v[2] > 0 ? 1 : 0);
+        if (dash <= 0 && v.Length == 1) return null; // a bare number was handled above
+        // With a day count the first field is hours; without, M:S or H:M:S.
+        int h, m, sec;
+        if (dash > 0) (h, m, sec) = (v[0], v.Length > 1 ? v[1] : 0, v.Length > 2 ? v[2] : 0);
+        else if (v.Length == 2) (h, m, sec) = (0, v[0], v[1]);
+        else (h, m, sec) = (v[0], v[1], v[2]);
+        if (sec > 59 || (v.Length > 1 && m > 59 && (dash > 0 || v.Length == 3)) || (dash > 0 && h > 23)) return null;
+        var total = days * 1440 + h * 60 + m + (sec > 0 ? 1 : 0);
         return total > 0 ? total : null;
     }
 }

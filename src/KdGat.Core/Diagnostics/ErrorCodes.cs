@@ -28,6 +28,8 @@ public static partial class ErrorCodes
     public const string BadProperty = "KDG1205";
     /// <summary>Raised by targets/KdGat.Tasks.targets, not C#: no tool sources and no built tools.</summary>
     public const string ToolsMissing = "KDG1206";
+    /// <summary>A file or directory a target needs cannot be read or written (bad path, permissions, full disk).</summary>
+    public const string FileAccess = "KDG1207";
 
     // 2xxx: state on disk that is damaged (warnings: the stage is treated as stale, never up to date).
     public const string CorruptManifest = "KDG2001";

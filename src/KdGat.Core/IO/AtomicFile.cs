@@ -9,9 +9,10 @@ namespace KdGat.Core.IO;
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllText(string path, string contents) => WriteAllBytes(path, Encoding.UTF8.GetBytes(contents));
+    /// <param name="durable">false skips the fsync: still never torn, but may be lost in a power cut (for informational files).</param>
+    public static void WriteAllText(string path, string contents, bool durable = true) => WriteAllBytes(path, Encoding.UTF8.GetBytes(contents), durable);
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents)
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, bool durable = true)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
@@ -21,7 +22,7 @@ public static class AtomicFile
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 fs.Write(contents);
-                fs.Flush(flushToDisk: true);
+                fs.Flush(flushToDisk: durable);
             }
             File.Move(temp, path, overwrite: true);
         }

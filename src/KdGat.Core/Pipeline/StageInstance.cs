@@ -116,29 +116,66 @@ public sealed class PipelineLayout
             _ => null,
         }, shell: false, "paths")));
 
-    /// <summary>Two stage instances may not write the same place, nor one into the other's run dir.</summary>
-    private void CheckNoOverlap(StageInstance inst, IEnumerable<StageInstance> others)
+    /// <summary>
+    /// Two stage instances may not write the same place, nor one into the other's run dir. Checked
+    /// against the instances before it through path indexes (ancestors by hash lookup, descendants
+    /// by an ordinal range), so a large DAG costs O(n log n) instead of comparing every pair.
+    /// </summary>
+    private sealed class OverlapIndex
     {
-        static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
-        foreach (var other in others)
-            foreach (var o in inst.Outputs)
-                if (other.Outputs.Any(x => Overlaps(o, x)) || PathText.IsUnder(o, other.RunDir))
-                    throw new KdgException(ErrorCodes.UnsafeOutputPath,
-                        $"stage '{inst.Name}': output '{PathText.ToStored(Root, o)}' overlaps an output or the run dir of {other.Key}. Give each stage (and each dataset) outputs of its own, e.g. under {{run_dir}} or a path with {{dataset}}.",
-                        Config.File, inst.Config.Line, inst.Config.Column);
+        private readonly Dictionary<string, StageInstance> _outputs = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, StageInstance> _runDirs = new(StringComparer.Ordinal);
+        private readonly SortedSet<string> _sortedOutputs = new(StringComparer.Ordinal);
+
+        private static string Norm(string p) => Path.GetFullPath(p).TrimEnd('/');
+
+        /// <summary>An earlier instance whose output or run dir overlaps output <paramref name="o"/>, or null.</summary>
+        public StageInstance? Conflict(string o)
+        {
+            // an earlier output equal to o or above it, or an earlier run dir above it
+            for (var a = o; !string.IsNullOrEmpty(a); a = Path.GetDirectoryName(a))
+            {
+                if (_outputs.TryGetValue(a, out var x)) return x;
+                if (_runDirs.TryGetValue(a, out var r)) return r;
+            }
+            // an earlier output below o: keys in [o + "/", o + "0") ('0' follows '/')
+            foreach (var k in _sortedOutputs.GetViewBetween(o + "/", o + "0"))
+                if (k.StartsWith(o + "/", StringComparison.Ordinal)) return _outputs[k];
+            return null;
+        }
+
+        public (string Normalized, StageInstance? Other)[] Check(StageInstance inst) =>
+            inst.Outputs.Select(o => { var n = Norm(o); return (n, Conflict(n)); }).ToArray();
+
+        public void Add(StageInstance inst)
+        {
+            foreach (var o in inst.Outputs) { var n = Norm(o); _outputs.TryAdd(n, inst); _sortedOutputs.Add(n); }
+            _runDirs.TryAdd(Norm(inst.RunDir), inst);
+        }
+    }
+
+    private void CheckNoOverlap(StageInstance inst, OverlapIndex earlier)
+    {
+        foreach (var (o, other) in earlier.Check(inst))
+            if (other is not null)
+                throw new KdgException(ErrorCodes.UnsafeOutputPath,
+                    $"stage '{inst.Name}': output '{PathText.ToStored(Root, o)}' overlaps an output or the run dir of {other.Key}. Give each stage (and each dataset) outputs of its own, e.g. under {{run_dir}} or a path with {{dataset}}.",
+                    Config.File, inst.Config.Line, inst.Config.Column);
     }
 
     /// <summary>Stage instances for every dataset, in dependency order.</summary>
     public IReadOnlyList<StageInstance> Instantiate(StageGraph graph, IReadOnlyList<string> datasets)
     {
         var all = new List<StageInstance>();
+        var index = new OverlapIndex();
         foreach (var d in datasets)
         {
             var byName = new Dictionary<string, StageInstance>(StringComparer.Ordinal);
             foreach (var s in graph.Stages)
             {
                 var inst = new StageInstance(this, d, Config.Stages[s.Name], s.Needs.Select(n => byName[n]).ToArray());
-                CheckNoOverlap(inst, all);
+                CheckNoOverlap(inst, index);
+                index.Add(inst);
                 byName[s.Name] = inst;
                 all.Add(inst);
             }

@@ -3,9 +3,16 @@ using KdGat.Sample.Common;
 namespace KdGat.Sample.Data;
 
 /// <summary>
-/// Synthetic CAN traffic in the spirit of the car-hacking datasets: periodic ECU messages plus a
-/// few attack episodes of the three classic kinds. Everything derives from a seed, and the seed
-/// from a stable hash of the dataset name, so a dataset name always means the same frames.
+/// Synthetic CAN traffic in the spirit of the car-hacking datasets: periodic ECU messages,
+/// event-triggered messages and benign diagnostic bursts, plus attack episodes of the three
+/// classic kinds. Everything derives from a seed, and the seed from a stable hash of the dataset
+/// name, so a dataset name always means the same frames.
+///
+/// The data is meant to be hard enough that model size and distillation show in the metrics:
+/// each dataset draws its own profile (bus size, attack mix, rates, how plausible the forged
+/// frames are), fuzzing and spoofing are mostly low-rate, spoofed payloads look like the real
+/// ECU's, diagnostic bursts look like fuzzing without being attacks, and a small share of
+/// attack frames is mislabelled as normal, as in real captures.
 /// </summary>
 internal static class TrafficGenerator
 {
@@ -13,29 +20,52 @@ internal static class TrafficGenerator
 
     private sealed record Ecu(uint Id, long PeriodUs, long PhaseUs, byte[] Base, bool Counter);
 
-    /// <summary>Roughly this many normal frames; attack episodes add a few thousand on top.</summary>
-    private const int NormalFrames = 6000;
+    /// <summary>What varies between datasets; drawn from the dataset's seed.</summary>
+    private sealed record Profile(
+        int NormalFrames, int Episodes, double[] KindWeights,
+        double DosIntervalMs, double FuzzyIntervalMs, double SpoofRateFactor,
+        double PlausibleFuzzShare, double MissedLabelShare, int EventEcus, int DiagnosticBursts);
 
     public static ulong SeedFor(string dataset) => StableHash.Of("kdgat-sample/" + dataset);
 
     public static List<Frame> Generate(string dataset)
     {
         var rng = new SplitMix64(SeedFor(dataset));
+        var profile = MakeProfile(rng);
         var ecus = MakeEcus(rng);
         var framesPerSecond = ecus.Sum(e => 1_000_000.0 / e.PeriodUs);
-        var durationUs = (long)(NormalFrames / framesPerSecond * 1_000_000);
+        var durationUs = (long)(profile.NormalFrames / framesPerSecond * 1_000_000);
 
-        var frames = new List<Frame>(NormalFrames * 2);
+        var frames = new List<Frame>(profile.NormalFrames * 2);
         foreach (var ecu in ecus) AddNormal(frames, ecu, durationUs, rng);
-        AddAttacks(frames, ecus, durationUs, rng);
+        AddEvents(frames, ecus, profile, durationUs, rng);
+        AddDiagnostics(frames, profile, durationUs, rng);
+        AddAttacks(frames, ecus, profile, durationUs, rng);
         // Stable sort; ties (same microsecond) keep generation order, which is itself deterministic.
         return frames.OrderBy(f => f.TimeUs).ThenBy(f => f.Id).ToList();
+    }
+
+    private static Profile MakeProfile(SplitMix64 rng)
+    {
+        // Each kind gets a weight in [0.3, 1.3): every dataset has all three, in its own mix.
+        double[] weights = [0.3 + rng.NextDouble(), 0.3 + rng.NextDouble(), 0.3 + rng.NextDouble()];
+        return new Profile(
+            NormalFrames: rng.Next(18_000, 24_000),
+            Episodes: rng.Next(28, 40),
+            KindWeights: weights,
+            DosIntervalMs: rng.Uniform(2, 10),
+            FuzzyIntervalMs: rng.Uniform(10, 40),
+            SpoofRateFactor: rng.Uniform(0.5, 1.0),
+            PlausibleFuzzShare: rng.Uniform(0.3, 0.8),
+            MissedLabelShare: rng.Uniform(0.0, 0.03),
+            EventEcus: rng.Next(2, 5),
+            DiagnosticBursts: rng.Next(6, 14));
     }
 
     private static List<Ecu> MakeEcus(SplitMix64 rng)
     {
         long[] periodsMs = [10, 20, 20, 50, 50, 100];
-        var count = rng.Next(14, 21);
+        var count = rng.Next(14, 24);
         var ids = new SortedSet<uint>();
         while (ids.Count < count) ids.Add((uint)rng.Next(0x080, 0x700));
         return ids.Select(id =>
@@ -47,53 +77,134 @@ internal static class TrafficGenerator
         }).ToList();
     }
 
+    /// <summary>The payload an ECU sends at sequence number <paramref name="seq"/>.</summary>
+    private static byte[] Payload(Ecu ecu, int seq, SplitMix64 rng)
+    {
+        var data = (byte[])ecu.Base.Clone();
+        if (ecu.Counter) data[0] = (byte)seq;
+        // A slowly varying "sensor" signal in bytes 2-3, plus a little noise in byte 4.
+        var signal = (int)(2000 + 1500 * Math.Sin(seq / 40.0 + ecu.Id));
+        data[2] = (byte)(signal >> 8);
+        data[3] = (byte)signal;
+        data[4] = (byte)(ecu.Base[4] + rng.Next(0, 4));
+        return data;
+    }
+
     private static void AddNormal(List<Frame> frames, Ecu ecu, long durationUs, SplitMix64 rng)
     {
         var seq = 0;
         for (var t = ecu.PhaseUs; t < durationUs; t += ecu.PeriodUs, seq++)
         {
-            var data = (byte[])ecu.Base.Clone();
-            if (ecu.Counter) data[0] = (byte)seq;
-            // A slowly varying "sensor" signal in bytes 2-3, plus a little noise in byte 4.
-            var signal = (int)(2000 + 1500 * Math.Sin(seq / 40.0));
-            data[2] = (byte)(signal >> 8);
-            data[3] = (byte)signal;
-            data[4] = (byte)(ecu.Base[4] + rng.Next(0, 4));
-            frames.Add(new Frame(t + rng.Next(0, 200), ecu.Id, data, false));
+            // Arbitration and scheduling jitter; now and then a frame is lost (bus-off, a busy ECU).
+            if (rng.NextDouble() < 0.01) continue;
+            frames.Add(new Frame(t + rng.Next(0, 600), ecu.Id, Payload(ecu, seq, rng), false));
         }
     }
 
-    private static void AddAttacks(List<Frame> frames, List<Ecu> ecus, long durationUs, SplitMix64 rng)
+    /// <summary>Event-triggered messages (doors, buttons): irregular IDs with changing payloads, and normal.</summary>
+    private static void AddEvents(List<Frame> frames, List<Ecu> ecus, Profile profile, long durationUs, SplitMix64 rng)
     {
-        var episodes = rng.Next(5, 9);
-        var kind = (AttackKind)rng.Next(0, 3);
-        for (var e = 0; e < episodes; e++, kind = (AttackKind)(((int)kind + 1) % 3))
+        var used = new HashSet<uint>(ecus.Select(e => e.Id));
+        for (var e = 0; e < profile.EventEcus; e++)
         {
-            var length = (long)rng.Uniform(50_000, 300_000);
+            uint id;
+            do id = (uint)rng.Next(0x080, 0x700); while (!used.Add(id));
+            var events = rng.Next(20, 60);
+            for (var k = 0; k < events; k++)
+            {
+                var t = (long)rng.Uniform(0, durationUs);
+                // An event is announced a few times in quick succession.
+                var repeats = rng.Next(1, 4);
+                var data = RandomBytes(rng, rng.Next(2, 9));
+                for (var r = 0; r < repeats; r++) frames.Add(new Frame(t + r * 5_000L, id, data, false));
+            }
+        }
+    }
+
+    /// <summary>A workshop tester's requests (0x7DF) and ECU responses (0x7E8+): new IDs and varied payloads, and normal.</summary>
+    private static void AddDiagnostics(List<Frame> frames, Profile profile, long durationUs, SplitMix64 rng)
+    {
+        for (var b = 0; b < profile.DiagnosticBursts; b++)
+        {
+            var start = (long)rng.Uniform(0, durationUs - 500_000);
+            var requests = rng.Next(3, 12);
+            for (var q = 0; q < requests; q++)
+            {
+                var t = start + q * (long)rng.Uniform(15_000, 40_000);
+                var pid = (byte)rng.Next(0, 256);
+                frames.Add(new Frame(t, 0x7DF, [0x02, 0x01, pid, 0, 0, 0, 0, 0], false));
+                var responder = (uint)(0x7E8 + rng.Next(0, 3));
+                var reply = RandomBytes(rng, 8);
+                reply[0] = 0x06; reply[1] = 0x41; reply[2] = pid;
+                frames.Add(new Frame(t + rng.Next(1_000, 5_000), responder, reply, false));
+            }
+        }
+    }
+
+    private static void AddAttacks(List<Frame> frames, List<Ecu> ecus, Profile profile, long durationUs, SplitMix64 rng)
+    {
+        var totalWeight = profile.KindWeights.Sum();
+        for (var e = 0; e < profile.Episodes; e++)
+        {
+            var kind = PickKind(profile.KindWeights, totalWeight, rng);
+            var length = (long)rng.Uniform(40_000, 400_000);
             var start = (long)rng.Uniform(300_000, durationUs - length - 300_000);
             var target = ecus[rng.Next(0, ecus.Count)];
-            var spoofed = new byte[8];
-            for (var i = 0; i < 8; i++) spoofed[i] = (byte)rng.Next(0, 256);
-            // Rates are modest on purpose: short, thin episodes leave windows that are hard to call.
-            var interval = kind switch { AttackKind.Dos => 2_500L, AttackKind.Fuzzy => 4_000L, _ => 8_000L };
-            for (var t = start; t < start + length; t += interval)
+            // Each episode's rate varies around the dataset's typical rate.
+            var jitter = rng.Uniform(0.6, 1.6);
+            var interval = kind switch
             {
+                AttackKind.Dos => (long)(profile.DosIntervalMs * 1000 * jitter),
+                AttackKind.Fuzzy => (long)(profile.FuzzyIntervalMs * 1000 * jitter),
+                // Spoofing rides along with the target: as often as it, or a bit more.
+                _ => (long)(target.PeriodUs * profile.SpoofRateFactor * jitter),
+            };
+            interval = Math.Max(interval, 500);
+            var dosId = (uint)rng.Next(0, 0x010);
+            var dosPayload = rng.NextDouble() < 0.5 ? new byte[8] : RandomBytes(rng, 8);
+            // A spoofer forges one signal value and otherwise copies what the ECU sends.
+            var forgedSignal = rng.Next(0, 0x10000);
+            var seq = rng.Next(0, 1000);
+            for (var t = start; t < start + length; t += interval, seq++)
+            {
+                var label = rng.NextDouble() >= profile.MissedLabelShare;
                 frames.Add(kind switch
                 {
-                    // DoS: the highest-priority ID, all zeros, flooding the bus.
-                    AttackKind.Dos => new Frame(t, 0x000, new byte[8], true),
-                    // Fuzzy: random IDs and payloads.
-                    AttackKind.Fuzzy => new Frame(t, (uint)rng.Next(0, 0x800), RandomBytes(rng), true),
-                    // Spoofing: a real ECU's ID with a fixed, forged payload.
-                    _ => new Frame(t, target.Id, spoofed, true),
+                    // DoS: a high-priority ID flooding the bus.
+                    AttackKind.Dos => new Frame(t, dosId, dosPayload, label),
+                    // Fuzzy: random payloads, under a real ECU's ID or a random one.
+                    AttackKind.Fuzzy => new Frame(t,
+                        rng.NextDouble() < profile.PlausibleFuzzShare ? ecus[rng.Next(0, ecus.Count)].Id : (uint)rng.Next(0, 0x800),
+                        RandomBytes(rng, 8), label),
+                    // Spoofing: a real ECU's ID and a plausible payload with a forged signal.
+                    _ => new Frame(t, target.Id, Forged(target, seq, forgedSignal, rng), label),
                 });
             }
         }
     }
 
-    private static byte[] RandomBytes(SplitMix64 rng)
+    private static AttackKind PickKind(double[] weights, double total, SplitMix64 rng)
     {
-        var b = new byte[8];
+        var x = rng.NextDouble() * total;
+        for (var k = 0; k < weights.Length - 1; k++)
+        {
+            if (x < weights[k]) return (AttackKind)k;
+            x -= weights[k];
+        }
+        return (AttackKind)(weights.Length - 1);
+    }
+
+    private static byte[] Forged(Ecu target, int seq, int signal, SplitMix64 rng)
+    {
+        var data = Payload(target, seq, rng);
+        data[2] = (byte)(signal >> 8);
+        data[3] = (byte)signal;
+        return data;
+    }
+
+    private static byte[] RandomBytes(SplitMix64 rng, int length)
+    {
+        var b = new byte[length];
         for (var i = 0; i < b.Length; i++) b[i] = (byte)rng.Next(0, 256);
         return b;
     }

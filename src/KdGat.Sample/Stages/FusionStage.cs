@@ -8,8 +8,9 @@ namespace KdGat.Sample.Stages;
 
 /// <summary>
 /// fusion: Q-learning of how to weigh the VGAE against the GAT per (score, probability) state.
-/// Each episode is a short walk over randomly drawn training graphs. With --teacher, the update
-/// target blends in the teacher's Q-value (weight kd_alpha).
+/// Each episode is a short walk over randomly drawn training graphs; a state-action pair's step
+/// size decays with its visits. With --teacher, the update target blends in the teacher's
+/// Q-value (weight kd_alpha).
 /// </summary>
 internal static class FusionStage
 {
@@ -42,6 +43,7 @@ internal static class FusionStage
         var rng = new SplitMix64((ulong)seed);
         var agent = new FusionAgent();
         var actions = FusionAgent.Weights.Length;
+        var visits = new int[agent.Q.Length];
         var log = new TrainLog("fusion", teacher is not null);
         for (var episode = 1; episode <= episodes; episode++)
         {
@@ -57,7 +59,10 @@ internal static class FusionStage
                 var target = r + gamma * agent.MaxQ(FusionAgent.State(next.Vgae, next.Gat));
                 if (teacher is not null) target = (1 - kd.Alpha) * target + kd.Alpha * teacher.Q[s * actions + a];
                 var delta = target - agent.Q[s * actions + a];
-                agent.Q[s * actions + a] += lr * delta;
+                // The step shrinks with visits (lr, then about 1/visits): with a constant step the
+                // greedy choice in a state follows whichever few graphs were drawn last.
+                var alpha = lr / (1 + lr * visits[s * actions + a]++);
+                agent.Q[s * actions + a] += alpha * delta;
                 reward += r;
                 tdError += delta * delta;
                 current = next;

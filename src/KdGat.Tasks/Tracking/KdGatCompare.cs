@@ -12,7 +12,7 @@ public sealed class KdGatCompare : TrackingTask
     private protected override bool Run(MSBuildLog log)
     {
         using var t = OpenTracker(log);
-        var filter = (Metrics ?? "").Split(';', ',').Select(m => m.Trim()).Where(m => m.Length > 0).ToArray();
+        var filter = (Metrics ?? "").Split([';', ',', ' ']).Select(m => m.Trim()).Where(m => m.Length > 0).ToArray();
         var table = t.Compare(VariantList(), filter);
         if (table.Rows.Count == 0)
         {

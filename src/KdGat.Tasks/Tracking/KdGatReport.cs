@@ -19,7 +19,15 @@ public sealed class KdGatReport : TrackingTask
         if (Directory.Exists(path))
             throw new Core.Diagnostics.KdgException(Core.Diagnostics.ErrorCodes.TrackingBadProperty,
                 $"-p:ReportFile '{ReportFile}' is a directory; give a file name such as {Path.Combine(ReportFile!, "report.html")}.");
-        HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), DateTimeOffset.UtcNow));
+        try
+        {
+            HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), DateTimeOffset.UtcNow));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Core.Diagnostics.KdgException(Core.Diagnostics.ErrorCodes.FileAccess,
+                $"cannot write the report to {path} ({e.Message}). Choose a writable place with -p:ReportFile=<path>.");
+        }
         WrittenFile = path;
         Print($"KdGat: report written to {path} ({t.Index.Count()} recorded attempt(s)); open it in a browser, no server needed");
         return true;

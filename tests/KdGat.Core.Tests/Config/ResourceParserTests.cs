@@ -40,7 +40,10 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("90", 90)]
     [InlineData("01:30:00", 90)]
     [InlineData("00:30:01", 31)]
-    [InlineData("02:00", 120)]
+    [InlineData("02:00", 2)] // M:S, as sbatch reads it
+    [InlineData("90:30", 91)]
+    [InlineData("1-12", 2160)] // D-H
+    [InlineData("2-0:30", 2910)] // D-H:M
     [InlineData("1-12:00:00", 2160)]
     [InlineData("0:59:59", 60)]
     public void ParseMinutes_ValidTimes(string text, int minutes) => Assert.Equal(minutes, ResourceParser.ParseMinutes(text));
@@ -54,6 +57,8 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("00:00:00")]
     [InlineData("-5")]
     [InlineData("1:2:3:4")]
+    [InlineData("0:00")]
+    [InlineData("1:")]
     [InlineData("soon")]
     [InlineData("1h")]
     public void ParseMinutes_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMinutes(text));

@@ -212,18 +212,25 @@ public sealed class OutputGuardTests : IDisposable
         {
             crashed.Started("b2-1", $"pid:{orphan.Id}");
             // Like a spawned stage, the orphan leads its own process group (once setsid has run).
-            SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id, 5000);
+            // Wait until setsid has exec'd sleep, so the process checked is the one that stays.
+            SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id && Stat(orphan.Id).Contains("(sleep)"), 15000);
             Assert.Equal(orphan.Id, ProcessGroupOf(orphan.Id));
 
             new OutputGuard(_s).RecoverIfNeeded();
 
-            Assert.True(orphan.WaitForExit(5000), "the orphan was not stopped");
+            Assert.True(orphan.WaitForExit(15000), $"the orphan was not stopped: {Stat(orphan.Id)}");
             Assert.Equal("model v1", Model());
         }
         finally
         {
             if (!orphan.HasExited) orphan.Kill();
         }
+    }
+
+    private static string Stat(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/stat"); }
+        catch (IOException) { return "(gone)"; }
     }
 
     private static int ProcessGroupOf(int pid)
