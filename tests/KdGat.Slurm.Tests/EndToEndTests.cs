@@ -191,6 +191,16 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var submitted = sb.LastBuild().Stages.Where(s => s.Outcome == Outcome.Submitted).ToDictionary(s => s.Stage, s => s.JobId);
         Assert.Equal(5, submitted.Count); // preprocess, vgae/gat/dqn large, eval large
 
+        // Status asks SLURM about the journalled jobs: each row names its job and says it is not rerun.
+        var status = Build(sb, "-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, status.ExitCode);
+        foreach (var (stage, jobId) in submitted)
+        {
+            var row = status.Output.Split('\n').Single(l => l.Contains($"hcrl_sa/{stage} ", StringComparison.Ordinal));
+            Assert.Contains($"SLURM job {jobId} ", row);
+            Assert.DoesNotContain("reruns it", row);
+        }
+
         var collect = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, collect.ExitCode);
         var report = sb.LastBuild();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Execution;
+using KdGat.Core.Execution.Slurm;
 using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
@@ -78,6 +79,7 @@ public sealed class Tracker : IDisposable
         var checker = new StalenessChecker(fp);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
+        var jobs = BatchJobStates();
         foreach (var s in Pipeline.Instances) // dependency order
         {
             latest.TryGetValue((s.Dataset, s.Name), out var last);
@@ -100,19 +102,21 @@ public sealed class Tracker : IDisposable
                 }
             }
             digests[s] = digest;
-            rows.Add(Classify(s, reasons, last));
+            rows.Add(Classify(s, reasons, last, jobs));
         }
         hashCache.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 
-    private StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last)
+    private StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, IReadOnlyDictionary<string, JobStatus>? jobs)
     {
         var guard = new OutputGuard(s);
         var journal = ReadJournal(Path.Combine(guard.StateDir, "attempt.json"));
         if (journal is not null)
         {
             var alive = journal.Host != Environment.MachineName || Directory.Exists($"/proc/{journal.BuildPid}");
+            if (SlurmExecutor.JobIdOf(journal.Handle) is { } jobId && !alive)
+                return SubmittedJobRow(s, journal, jobId, jobs, last);
             if (alive)
                 return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
                     $"{(journal.Handle is null ? "starting" : "job " + journal.Handle)} (attempt {journal.AttemptId}, build pid {journal.BuildPid} on {journal.Host})",
@@ -133,6 +137,42 @@ public sealed class Tracker : IDisposable
                 r.JobId, r.Log, last);
         }
         return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);
+    }
+
+    /// <summary>
+    /// A SLURM job whose build is gone (-p:Wait=false, or the build was killed): the job lives on
+    /// and the next build re-attaches to it or collects its result, so it is never "rerun".
+    /// </summary>
+    private static StatusRow SubmittedJobRow(StageInstance s, Journal journal, string jobId, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? last)
+    {
+        if (jobs is null)
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
+                $"SLURM job {jobId} (attempt {journal.AttemptId}); SLURM did not answer, so its state is unknown; the next build re-attaches to it", jobId, Last: last);
+        if (!jobs.TryGetValue(jobId, out var job))
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
+                $"SLURM job {jobId} (attempt {journal.AttemptId}) is unknown to SLURM; the next build decides the stage again", jobId, Last: last);
+        if (job.IsActive)
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
+                $"SLURM job {jobId} {job.State}{(string.IsNullOrEmpty(job.Reason) || job.Reason == "None" ? "" : $" ({job.Reason})")}; the next build re-attaches to it (nothing is submitted twice)", jobId, Last: last);
+        return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
+            $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); the next build collects its result without resubmitting", jobId, Last: last);
+    }
+
+    /// <summary>States of the SLURM jobs journalled by builds that are gone: one squeue and one sacct for all of them; null when SLURM does not answer.</summary>
+    private IReadOnlyDictionary<string, JobStatus>? BatchJobStates()
+    {
+        var ids = Pipeline.Instances
+            .Select(i => ReadJournal(Path.Combine(new OutputGuard(i).StateDir, "attempt.json")))
+            .Select(j => SlurmExecutor.JobIdOf(j?.Handle)).OfType<string>().Distinct().ToArray();
+        if (ids.Length == 0) return new Dictionary<string, JobStatus>();
+        var client = new SlurmClient();
+        var live = client.SqueueAsync(ids, CancellationToken.None).GetAwaiter().GetResult();
+        if (live is null) return null;
+        var ended = ids.Where(id => !live.ContainsKey(id)).ToArray();
+        var done = ended.Length == 0 ? new Dictionary<string, JobStatus>() : client.SacctAsync(ended, CancellationToken.None).GetAwaiter().GetResult();
+        if (done is null) return null;
+        foreach (var (id, st) in done) live.TryAdd(id, st);
+        return live;
     }
 
     private sealed record Journal(string AttemptId, string? Handle, string Host, int BuildPid);
