@@ -210,6 +210,25 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_job_left_by_an_earlier_build_is_cancelled_when_the_stage_now_runs_locally()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 120; ");
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var job = Assert.Single(Cluster.LiveJobsUnder(sb.Dir));
+
+        // The same stage with the local executor: the SLURM job must not write into the run dir meanwhile.
+        sb.EditConfig(c => c.Replace("sleep 120; ", ""));
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Executor=local").ExitCode);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+        var state = "";
+        for (var i = 0; i < 60 && state is not ("CANCELLED" or "COMPLETED" or "FAILED"); i++, Thread.Sleep(500))
+            state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job.Id).State;
+        Assert.Equal("CANCELLED", state);
+    }
+
+    [Fact]
     public void CtrlC_cancels_this_builds_jobs_unless_CancelOnAbort_is_false()
     {
         if (!Cluster.Available(output)) return;

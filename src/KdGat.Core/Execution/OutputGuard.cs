@@ -84,6 +84,11 @@ public sealed class OutputGuard
     /// </summary>
     private static void StopOrphan(JournalEntry? e)
     {
+        if (e?.Handle is not null && e.Handle.StartsWith("slurm:", StringComparison.Ordinal))
+        {
+            StopOrphanJob(e.AttemptId);
+            return;
+        }
         if (e?.Handle is null || !e.Handle.StartsWith("pid:", StringComparison.Ordinal) || e.Host != Environment.MachineName) return;
         if (!int.TryParse(e.Handle.AsSpan(4), out var pid)) return;
         try
@@ -98,6 +103,18 @@ public sealed class OutputGuard
     }
 
     /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
+    /// <summary>
+    /// A SLURM job of an earlier build that this build will not re-attach to (e.g. the stage now runs
+    /// with the local executor): it must not write into the run dir while the stage runs again. It is
+    /// found by its attempt comment, so a recycled job id is never cancelled; no SLURM, nothing to do.
+    /// </summary>
+    private static void StopOrphanJob(string attemptId)
+    {
+        var client = new Slurm.SlurmClient();
+        if (client.FindByCommentAsync(Slurm.JobScript.Comment(attemptId), CancellationToken.None).GetAwaiter().GetResult() is { } id)
+            client.CancelAsync([id]).GetAwaiter().GetResult();
+    }
+
     public void Begin(string attemptId, string? fingerprint = null, int attempt = 1)
     {
         Directory.CreateDirectory(StateDir);
