@@ -21,16 +21,32 @@ public sealed class PathHasher
             return h is null ? null : new Result(h, new FileInfo(fullPath).Length, false);
         }
         if (!Directory.Exists(fullPath)) return null;
-        var entries = new List<KeyValuePair<string, string>>();
+        var files = EnumerateContentFiles(fullPath).ToArray();
+        var sizes = files.Select(SizeOf).ToArray(); // one stat each, as before; also the parallel threshold
+        var hashes = new string?[files.Length];
+        // A directory of checkpoints is hashed on every core: one thread tops out below the page
+        // cache's bandwidth. Small directories stay on this thread (no pool threads to wait for).
+        if (files.Length > 1 && sizes.Sum() >= ParallelThresholdBytes)
+            Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => hashes[i] = _cache.HashFile(files[i]));
+        else
+            for (var i = 0; i < files.Length; i++) hashes[i] = _cache.HashFile(files[i]);
+        var entries = new List<KeyValuePair<string, string>>(files.Length);
         long total = 0;
-        foreach (var file in EnumerateContentFiles(fullPath))
+        for (var i = 0; i < files.Length; i++)
         {
-            var h = _cache.HashFile(file);
-            if (h is null) continue; // vanished while we walked: the directory is changing; its digest says so
-            entries.Add(new(Path.GetRelativePath(fullPath, file).Replace('\\', '/'), h));
-            total += new FileInfo(file).Length;
+            if (hashes[i] is not { } h) continue; // vanished while we walked: the directory is changing; its digest says so
+            entries.Add(new(Path.GetRelativePath(fullPath, files[i]).Replace('\\', '/'), h));
+            total += sizes[i];
         }
         return new Result(ContentHash.OfEntries(entries), total, true);
+    }
+
+    private const long ParallelThresholdBytes = 64L << 20;
+
+    private static long SizeOf(string file)
+    {
+        try { return new FileInfo(file).Length; }
+        catch (IOException) { return 0; }
     }
 
     public static IEnumerable<string> EnumerateContentFiles(string dir)

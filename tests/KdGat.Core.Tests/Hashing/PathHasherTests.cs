@@ -54,6 +54,28 @@ public sealed class PathHasherTests : IDisposable
     }
 
     [Fact]
+    public void Hash_LargeDirectoryHashedInParallel_IsTheOrderedDigestOfItsFiles()
+    {
+        // Over the parallel threshold (64 MiB): files are hashed on several threads, the digest must not notice.
+        var dir = _dir["big"];
+        Directory.CreateDirectory(Path.Combine(dir, "sub"));
+        var names = new[] { "a.ckpt", "b.ckpt", "sub/c.ckpt", "sub/d.ckpt" };
+        var rng = new Random(7);
+        foreach (var n in names)
+        {
+            var bytes = new byte[20 << 20];
+            rng.NextBytes(bytes);
+            File.WriteAllBytes(Path.Combine(dir, n), bytes);
+        }
+
+        var r = _hasher.Hash(dir)!;
+
+        var expected = ContentHash.OfEntries(names.Select(n => new KeyValuePair<string, string>(n, ContentHash.OfFile(Path.Combine(dir, n)))));
+        Assert.Equal(expected, r.Hash);
+        Assert.Equal(80L << 20, r.Size);
+    }
+
+    [Fact]
     public void Hash_Directory_IndependentOfMtimes()
     {
         var dir = MakeTree("t", Files);
