@@ -35,8 +35,10 @@ public sealed class EndToEndTests
         Assert.Equal(dumpBefore, rebuilt.Dump());
     }
 
-    [Fact]
-    public void TwoRunsWithDifferentParams_HistoryShowsBothWithMetrics_AndThePreviousManifest()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // no index step after the first build: the rerun itself must archive the manifest it replaces
+    public void TwoRunsWithDifferentParams_HistoryShowsBothWithMetrics_AndThePreviousManifest(bool firstBuildIndexed)
     {
         using var s = TrackingSandbox.Create();
         // gat_large_curriculum also writes metrics.json, from its lr.
@@ -47,7 +49,7 @@ public sealed class EndToEndTests
             var outputs = c.IndexOf("outputs: [model.ckpt, train_log.json]", at, StringComparison.Ordinal);
             return c[..outputs] + "outputs: [model.ckpt, train_log.json, metrics.json]" + c[(outputs + "outputs: [model.ckpt, train_log.json]".Length)..];
         });
-        s.Ok("-p:Dataset=hcrl_sa");
+        s.Ok("-p:Dataset=hcrl_sa", $"-p:KdGatTracking={firstBuildIndexed}");
         var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
         File.WriteAllText(gat, File.ReadAllText(gat).Replace("lr: 0.001", "lr: 0.002"));
         s.Ok("-p:Dataset=hcrl_sa");

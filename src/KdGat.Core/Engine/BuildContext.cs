@@ -19,6 +19,8 @@ internal sealed class BuildContext
     /// <summary>Content-addressed output store; null when caching is off.</summary>
     public OutputStore? Store { get; init; }
     public required RecordStore Records { get; init; }
+    /// <summary>Where a manifest is copied before an attempt replaces it, so History keeps it.</summary>
+    public required ManifestArchive Archive { get; init; }
     public required IBuildLog Log { get; init; }
     public required SemaphoreSlim Slots { get; init; }
     public required CancellationToken Cancel { get; init; }

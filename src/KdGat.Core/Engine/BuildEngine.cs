@@ -50,6 +50,7 @@ public sealed class BuildEngine
             Executor = executor,
             Store = OutputStoreLocation.Open(config),
             Records = new RecordStore(layout.StateDir),
+            Archive = new ManifestArchive(layout.StateDir),
             Log = log,
             Slots = new SemaphoreSlim(executor.MaxParallel),
             Cancel = cancel,

@@ -27,6 +27,7 @@ internal sealed partial class InstanceRunner
     {
         if (CachedEntry(s, verdict) is not { } entry) return null;
         var started = DateTimeOffset.UtcNow;
+        _ctx.Archive.Capture([s]);
         guard.Begin($"{_ctx.BuildId}-cache");
         try
         {

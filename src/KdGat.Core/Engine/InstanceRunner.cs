@@ -148,6 +148,7 @@ internal sealed partial class InstanceRunner
             {
                 if (!attaching)
                 {
+                    _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
                     guard.Begin(attemptId, ownFingerprint, attempt);
                     WriteParams(s);
                 }

@@ -7,8 +7,9 @@ namespace KdGat.Core.Tracking;
 /// <summary>
 /// Keeps every manifest a stage instance ever had: .kdgat/manifests/{dataset}/{stage}/{build}.json,
 /// written once (atomically) and never replaced. A rerun replaces the live manifest beside the
-/// outputs; the archive is taken before every build and after it, so the previous one stays
-/// queryable (History -p:RunId=...) next to its run record.
+/// outputs; the build archives a manifest right before an attempt (or a cache restore) replaces
+/// it, Clean before it deletes, and the index step after every build archives the new ones, so
+/// every manifest stays queryable (History -p:RunId=...) next to its run record.
 /// </summary>
 public sealed class ManifestArchive
 {

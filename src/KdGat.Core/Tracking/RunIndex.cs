@@ -188,7 +188,10 @@ public sealed class RunIndex : IDisposable
     public string JournalMode => Scalar(_db, "PRAGMA journal_mode;")?.ToString() ?? "";
 
     /// <summary>Indexes record files not indexed yet. Safe to run any number of times, from any number of processes.</summary>
-    public IngestResult Ingest(int batchSize = 500) => WithRecovery(() => IngestOnce(batchSize));
+    public IngestResult Ingest(int batchSize = 500) => LastIngest = WithRecovery(() => IngestOnce(batchSize));
+
+    /// <summary>What the latest Ingest (Open runs one) added.</summary>
+    public IngestResult? LastIngest { get; private set; }
 
     private IngestResult IngestOnce(int batchSize)
     {

@@ -61,11 +61,10 @@ public sealed class Tracker : IDisposable
         return new Tracker(pipeline, records, archive, index, log);
     }
 
-    /// <summary>Indexes new records and archives current manifests (run before and after every build).</summary>
+    /// <summary>Indexes new records (after every build). Open has already archived the current manifests and ingested once.</summary>
     public IngestResult Sync()
     {
-        Archive.Capture(Pipeline.Instances);
-        return LastIngest = Index.Ingest();
+        return LastIngest = Index.LastIngest ?? Index.Ingest();
     }
 
     // ---------------------------------------------------------------- Status
