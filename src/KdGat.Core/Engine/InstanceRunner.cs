@@ -57,8 +57,9 @@ internal sealed partial class InstanceRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A filesystem problem (disk full, permissions, a stale NFS handle) fails this stage only;
-            // nothing was committed, so the previous result stays and the stage stays stale.
+            // A filesystem problem (disk full, permissions, a stale NFS handle) fails this stage only.
+            // Nothing was committed: the stage stays stale, and if an attempt had begun its journal
+            // makes the next build put the previous result back first.
             return new InstanceResult(s, Outcome.Failed, [])
             {
                 Error = $"{s.Key}: file operation failed: {e.Message} Check free space and permissions under {s.RunDir}, then build again.",
