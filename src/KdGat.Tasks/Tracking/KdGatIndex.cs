@@ -1,7 +1,7 @@
 namespace KdGat.Tasks.Tracking;
 
 /// <summary>
-/// Brings the run index up to date with the records (before and after every build), or rebuilds
+/// Brings the run index up to date with the records (after every build, and before Clean deletes manifests), or rebuilds
 /// it from scratch (-t:RebuildIndex). Also archives the stage manifests, so a rerun never loses
 /// the previous one.
 /// </summary>
