@@ -62,13 +62,13 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         _ => throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be true or false, not '{value}'."),
     };
 
-    /// <summary>A count property: empty is 0 (the default), otherwise a whole number of at least 1.</summary>
-    protected static int ParseCount(string property, string? value)
+    /// <summary>A whole-number property (0 or more); empty gives <paramref name="fallback"/>.</summary>
+    private protected static int ParseCount(string property, string? value, int fallback = 0, string code = ErrorCodes.BadProperty)
     {
-        if (string.IsNullOrWhiteSpace(value)) return 0;
-        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0
+        if (string.IsNullOrWhiteSpace(value)) return fallback;
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
             ? n
-            : throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be a whole number (0 = the default), not '{value}'.");
+            : throw new KdgException(code, $"-p:{property} must be a whole number of 0 or more, not '{value}'.");
     }
 
     protected static ExecutorKind? ParseExecutor(string? value) => value?.Trim().ToLowerInvariant() switch

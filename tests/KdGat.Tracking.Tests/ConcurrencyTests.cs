@@ -64,14 +64,19 @@ public sealed class ConcurrencyTests
         var store = new RecordStore(t.StateDir);
         for (var i = 0; i < n; i++) store.Write(Records.Make($"k{i:0000}", dataset: "d" + (i % 5), stage: "s" + (i % 7), metrics: new Dictionary<string, double> { ["f1"] = i }));
 
-        // Kill ingesting children at different moments until one dies with a partial index.
+        // Kill an ingesting child (SIGKILL) as soon as a reader sees some but not all rows committed;
+        // watching the database rather than sleeping a fixed time keeps this independent of machine speed.
         var killedPartial = false;
-        for (var delay = 250; delay <= 2500 && !killedPartial; delay += 250)
+        for (var attempt = 1; attempt <= 10 && !killedPartial; attempt++)
         {
             foreach (var f in Directory.GetFiles(t.StateDir, "index.db*")) File.Delete(f);
             var p = ProcessRunner.Start("dotnet", [Self, "ingest", t.Path, t.Db], t.Path, null, out _);
-            Thread.Sleep(delay);
-            if (!p.HasExited) p.Kill(); // SIGKILL
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!p.HasExited && watch.Elapsed < TimeSpan.FromMinutes(1))
+            {
+                if (CommittedRows(t.Db) is > 0 and < n) { p.Kill(); break; }
+                Thread.Sleep(1);
+            }
             p.WaitForExit();
             if (!File.Exists(t.Db)) continue;
             using var db = new SqliteConnection($"Data Source={t.Db};Pooling=False");
@@ -90,13 +95,31 @@ public sealed class ConcurrencyTests
             // Each batch is one transaction: rows, their metrics and their files appear together or not at all.
             Assert.Equal(rows, files);
             Assert.Equal(0, runsWithoutMetrics);
-            _out.WriteLine($"killed after {delay} ms: {rows} of {n} rows committed");
+            _out.WriteLine($"attempt {attempt}: child ended with {rows} of {n} rows committed");
             killedPartial = rows > 0 && rows < n;
         }
-        Assert.True(killedPartial, "no kill landed in the middle of an ingest; the machine is much faster or slower than expected");
+        Assert.True(killedPartial, "no kill landed in the middle of an ingest in 10 tries");
 
         using var index = RunIndex.Open(new IndexLocation(t.Db, true, "test"), store);
         Assert.Equal(n, index.Count());
         Assert.Equal(n, index.Runs().Select(r => r.Record.RecordId).Distinct().Count());
+    }
+
+    /// <summary>Rows a reader sees committed, or null while the database or its table does not exist yet.</summary>
+    private static long? CommittedRows(string db)
+    {
+        if (!File.Exists(db)) return null;
+        try
+        {
+            using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT count(*) FROM runs;";
+            return (long)cmd.ExecuteScalar()!;
+        }
+        catch (SqliteException)
+        {
+            return null; // schema not created yet, or busy: look again
+        }
     }
 }

@@ -78,7 +78,8 @@ public sealed class Tracker : IDisposable
         var checker = new StalenessChecker(fp);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
-        var jobs = BatchJobStates();
+        var journals = Pipeline.Instances.ToDictionary(i => i, i => ReadJournal(Path.Combine(new OutputGuard(i).StateDir, "attempt.json")));
+        var jobs = BatchJobStates(journals.Values);
         foreach (var s in Pipeline.Instances) // dependency order
         {
             latest.TryGetValue((s.Dataset, s.Name), out var last);
@@ -101,16 +102,14 @@ public sealed class Tracker : IDisposable
                 }
             }
             digests[s] = digest;
-            rows.Add(Classify(s, reasons, last, jobs));
+            rows.Add(Classify(s, reasons, last, journals[s], jobs));
         }
         hashCache.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 
-    private StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, IReadOnlyDictionary<string, JobStatus>? jobs)
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, Journal? journal, IReadOnlyDictionary<string, JobStatus>? jobs)
     {
-        var guard = new OutputGuard(s);
-        var journal = ReadJournal(Path.Combine(guard.StateDir, "attempt.json"));
         if (journal is not null)
         {
             var alive = journal.Host != Environment.MachineName || Directory.Exists($"/proc/{journal.BuildPid}");
@@ -158,11 +157,9 @@ public sealed class Tracker : IDisposable
     }
 
     /// <summary>States of the SLURM jobs journalled by builds that are gone: one squeue and one sacct for all of them; null when SLURM does not answer.</summary>
-    private IReadOnlyDictionary<string, JobStatus>? BatchJobStates()
+    private static IReadOnlyDictionary<string, JobStatus>? BatchJobStates(IEnumerable<Journal?> journals)
     {
-        var ids = Pipeline.Instances
-            .Select(i => ReadJournal(Path.Combine(new OutputGuard(i).StateDir, "attempt.json")))
-            .Select(j => SlurmExecutor.JobIdOf(j?.Handle)).OfType<string>().Distinct().ToArray();
+        var ids = journals.Select(j => SlurmExecutor.JobIdOf(j?.Handle)).OfType<string>().Distinct().ToArray();
         if (ids.Length == 0) return new Dictionary<string, JobStatus>();
         var client = new SlurmClient();
         var live = client.SqueueAsync(ids, CancellationToken.None).GetAwaiter().GetResult();

@@ -22,7 +22,7 @@ public sealed class KdGatHistory : TrackingTask
             ShowOne(t, t.FindRun(RunId.Trim(), stage));
             return true;
         }
-        var limit = ParseInt(Limit, "Limit", 20);
+        var limit = ParseCount(nameof(Limit), Limit, 20, Core.Diagnostics.ErrorCodes.TrackingBadProperty);
         var runs = t.History(Stage, limit);
         var stageName = t.RequireStage(Stage!);
         var total = t.History(stageName).Count;

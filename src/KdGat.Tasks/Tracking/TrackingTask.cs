@@ -21,11 +21,4 @@ public abstract class TrackingTask : PipelineTask
         .Where(v => v.Stages.Count > 0).ToArray();
 
     private protected void Print(string line) => Log.LogMessage(MessageImportance.High, line);
-
-    private protected static int ParseInt(string? value, string property, int fallback)
-    {
-        if (string.IsNullOrWhiteSpace(value)) return fallback;
-        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0) return n;
-        throw new KdgException(ErrorCodes.TrackingBadProperty, $"-p:{property} must be a whole number of 0 or more, not '{value}'.");
-    }
 }
