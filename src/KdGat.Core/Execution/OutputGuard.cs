@@ -32,7 +32,8 @@ public sealed class OutputGuard
     private string AsideManifest => Path.Combine(AsideDir, "manifest");
     private string AsideOutput(int i) => Path.Combine(AsideDir, $"output{i}");
 
-    private sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid)
+    /// <summary>The journal of an attempt in progress (or of one a crash interrupted).</summary>
+    public sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid)
     {
         /// <summary>Batch jobs: the stage's own fingerprint (without upstream digests) when it was submitted.</summary>
         public string? Fingerprint { get; init; }
@@ -49,14 +50,15 @@ public sealed class OutputGuard
     /// <param name="findSubmitted">Looks up a job by attempt id, for a build killed between submission and journalling it.</param>
     public BatchAttempt? InterruptedBatchJob(string handlePrefix, Func<string, string?> findSubmitted)
     {
-        if (!File.Exists(Journal)) return null;
-        try
-        {
-            var e = JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal));
-            if (e is null) return null;
-            var h = e.Handle ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? findSubmitted(e.AttemptId) : null);
-            return h is not null && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
-        }
+        if (ReadJournal() is not { } e) return null;
+        var h = e.Handle ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? findSubmitted(e.AttemptId) : null);
+        return h is not null && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
+    }
+
+    /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
+    public JournalEntry? ReadJournal()
+    {
+        try { return File.Exists(Journal) ? JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal)) : null; }
         catch (Exception x) when (x is JsonException or IOException) { return null; }
     }
 
@@ -69,8 +71,7 @@ public sealed class OutputGuard
             if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
             return null;
         }
-        JournalEntry? entry = null;
-        try { entry = JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal)); } catch (JsonException) { } catch (IOException) { }
+        var entry = ReadJournal();
         StopOrphan(entry);
         RestorePrevious();
         File.Delete(Journal);
@@ -102,7 +103,6 @@ public sealed class OutputGuard
         for (var i = 0; i < 50 && Local.PosixSpawn.IsAlive(pid); i++) Thread.Sleep(100);
     }
 
-    /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
     /// <summary>
     /// A SLURM job of an earlier build that this build will not re-attach to (e.g. the stage now runs
     /// with the local executor): it must not write into the run dir while the stage runs again. It is
@@ -115,6 +115,7 @@ public sealed class OutputGuard
             client.CancelAsync([id]).GetAwaiter().GetResult();
     }
 
+    /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
     public void Begin(string attemptId, string? fingerprint = null, int attempt = 1)
     {
         Directory.CreateDirectory(StateDir);

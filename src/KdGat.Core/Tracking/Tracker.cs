@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Execution;
@@ -78,7 +77,7 @@ public sealed class Tracker : IDisposable
         var checker = new StalenessChecker(fp);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
-        var journals = Pipeline.Instances.ToDictionary(i => i, i => ReadJournal(Path.Combine(new OutputGuard(i).StateDir, "attempt.json")));
+        var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i).ReadJournal());
         var jobs = BatchJobStates(journals.Values);
         foreach (var s in Pipeline.Instances) // dependency order
         {
@@ -108,7 +107,7 @@ public sealed class Tracker : IDisposable
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, Journal? journal, IReadOnlyDictionary<string, JobStatus>? jobs)
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs)
     {
         if (journal is not null)
         {
@@ -141,7 +140,7 @@ public sealed class Tracker : IDisposable
     /// A SLURM job whose build is gone (-p:Wait=false, or the build was killed): the job lives on
     /// and the next build re-attaches to it or collects its result, so it is never "rerun".
     /// </summary>
-    private static StatusRow SubmittedJobRow(StageInstance s, Journal journal, string jobId, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? last)
+    private static StatusRow SubmittedJobRow(StageInstance s, OutputGuard.JournalEntry journal, string jobId, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? last)
     {
         if (jobs is null)
             return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
@@ -157,7 +156,7 @@ public sealed class Tracker : IDisposable
     }
 
     /// <summary>States of the SLURM jobs journalled by builds that are gone: one squeue and one sacct for all of them; null when SLURM does not answer.</summary>
-    private static IReadOnlyDictionary<string, JobStatus>? BatchJobStates(IEnumerable<Journal?> journals)
+    private static IReadOnlyDictionary<string, JobStatus>? BatchJobStates(IEnumerable<OutputGuard.JournalEntry?> journals)
     {
         var ids = journals.Select(j => SlurmExecutor.JobIdOf(j?.Handle)).OfType<string>().Distinct().ToArray();
         if (ids.Length == 0) return new Dictionary<string, JobStatus>();
@@ -169,14 +168,6 @@ public sealed class Tracker : IDisposable
         if (done is null) return null;
         foreach (var (id, st) in done) live.TryAdd(id, st);
         return live;
-    }
-
-    private sealed record Journal(string AttemptId, string? Handle, string Host, int BuildPid);
-
-    private static Journal? ReadJournal(string path)
-    {
-        try { return File.Exists(path) ? JsonSerializer.Deserialize<Journal>(File.ReadAllText(path)) : null; }
-        catch (Exception e) when (e is JsonException or IOException) { return null; }
     }
 
     // ---------------------------------------------------------------- History
