@@ -85,9 +85,9 @@ public sealed class OutputGuard
     /// </summary>
     private static void StopOrphan(JournalEntry? e)
     {
-        if (e?.Handle is not null && e.Handle.StartsWith("slurm:", StringComparison.Ordinal))
+        if (Slurm.SlurmExecutor.JobIdOf(e?.Handle) is not null)
         {
-            StopOrphanJob(e.AttemptId);
+            StopOrphanJob(e!.AttemptId);
             return;
         }
         if (e?.Handle is null || !e.Handle.StartsWith("pid:", StringComparison.Ordinal) || e.Host != Environment.MachineName) return;
@@ -111,7 +111,7 @@ public sealed class OutputGuard
     private static void StopOrphanJob(string attemptId)
     {
         var client = new Slurm.SlurmClient();
-        if (client.FindByCommentAsync(Slurm.JobScript.Comment(attemptId), CancellationToken.None).GetAwaiter().GetResult() is { } id)
+        if (client.FindAttemptAsync(attemptId, CancellationToken.None).GetAwaiter().GetResult() is { } id)
             client.CancelAsync([id]).GetAwaiter().GetResult();
     }
 

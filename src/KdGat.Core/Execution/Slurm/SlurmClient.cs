@@ -66,6 +66,9 @@ public sealed class SlurmClient
         }
     }
 
+    /// <summary>The job submitted for this KdGat attempt (its --comment), if the controller still knows it.</summary>
+    public Task<string?> FindAttemptAsync(string attemptId, CancellationToken cancel) => FindByCommentAsync(JobScript.Comment(attemptId), cancel);
+
     /// <summary>The job carrying this --comment, if the controller still knows it.</summary>
     public async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel)
     {

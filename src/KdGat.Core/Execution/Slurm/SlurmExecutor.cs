@@ -146,7 +146,7 @@ public sealed class SlurmExecutor : IStageExecutor
     }
 
     public string? FindSubmitted(string attemptId) =>
-        _client.FindByCommentAsync(JobScript.Comment(attemptId), CancellationToken.None).GetAwaiter().GetResult() is { } id ? HandlePrefix + id : null;
+        _client.FindAttemptAsync(attemptId, CancellationToken.None).GetAwaiter().GetResult() is { } id ? HandlePrefix + id : null;
 
     public void Finish(IBuildLog log, bool cancelled)
     {
