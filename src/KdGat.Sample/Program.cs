@@ -54,8 +54,10 @@ public static class Program
         }
         catch (Exception e)
         {
-            // A bug, not a user error: keep the stack trace, it is what a fix needs.
-            stderr.WriteLine($"kdgat-sample: internal error in '{args[0]}': {e}");
+            // A bug, not a user error: keep the stack trace, it is what a fix needs. The summary
+            // comes last, because KdGat shows the tail of a failed stage's stderr.
+            stderr.WriteLine(e);
+            stderr.WriteLine($"kdgat-sample: internal error in '{args[0]}' (a bug in the sample, stack trace above): {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
             return ExitInternal;
         }
     }

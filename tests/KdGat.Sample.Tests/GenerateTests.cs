@@ -8,13 +8,17 @@ public sealed class GenerateTests : IDisposable
 
     public void Dispose() => _ws.Dispose();
 
+    private static string[] Names(string dir) => Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+
     [Fact]
     public void Generate_SameDatasetTwice_GivesIdenticalBytes()
     {
         _ws.Ok("generate", "--dataset", "set_01", "--out", _ws["a"]);
         _ws.Ok("generate", "--dataset", "set_01", "--out", _ws["b"]);
 
-        Assert.Equal(File.ReadAllBytes(_ws["a/frames.csv"]), File.ReadAllBytes(_ws["b/frames.csv"]));
+        Assert.Equal(Names(_ws["a"]), Names(_ws["b"]));
+        foreach (var name in Names(_ws["a"]))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_ws["a"], name)), File.ReadAllBytes(Path.Combine(_ws["b"], name)));
     }
 
     [Fact]
@@ -23,7 +27,7 @@ public sealed class GenerateTests : IDisposable
         _ws.Ok("generate", "--dataset", "set_01", "--out", _ws["a"]);
         _ws.Ok("generate", "--dataset", "set_02", "--out", _ws["b"]);
 
-        Assert.NotEqual(File.ReadAllBytes(_ws["a/frames.csv"]), File.ReadAllBytes(_ws["b/frames.csv"]));
+        Assert.NotEqual(File.ReadAllBytes(_ws["a/capture_01.csv"]), File.ReadAllBytes(_ws["b/capture_01.csv"]));
     }
 
     [Fact]
@@ -34,7 +38,7 @@ public sealed class GenerateTests : IDisposable
     }
 
     [Fact]
-    public void Generate_RefusesToOverwriteExistingFrames()
+    public void Generate_RefusesANonEmptyDirectory()
     {
         Directory.CreateDirectory(_ws["raw"]);
         File.WriteAllText(_ws["raw/frames.csv"], "precious");
@@ -42,22 +46,35 @@ public sealed class GenerateTests : IDisposable
         var r = _ws.Run("generate", "--dataset", "hcrl_sa", "--out", _ws["raw"]);
 
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains(_ws["raw/frames.csv"], r.Stderr);
+        Assert.Contains(_ws["raw"], r.Stderr);
+        Assert.Equal(["frames.csv"], Names(_ws["raw"]));
         Assert.Equal("precious", File.ReadAllText(_ws["raw/frames.csv"]));
     }
 
     [Fact]
-    public void Generate_WritesCanFramesWithSomeAttacks()
+    public void Generate_IntoAnEmptyDirectory_FillsIt()
+    {
+        Directory.CreateDirectory(_ws["raw"]);
+
+        _ws.Ok("generate", "--dataset", "hcrl_sa", "--out", _ws["raw"]);
+
+        Assert.NotEmpty(Names(_ws["raw"]));
+    }
+
+    [Fact]
+    public void Generate_WritesSeveralCaptureFilesWithRestartingClocksAndSomeAttacks()
     {
         _ws.Ok("generate", "--dataset", "hcrl_ch", "--out", _ws["raw"]);
 
-        var lines = File.ReadAllLines(_ws["raw/frames.csv"]);
-        Assert.Equal("timestamp,arbitration_id,data_field,attack", lines[0]);
-        Assert.InRange(lines.Length - 1, 10000, 40000);
-        var attackShare = lines.Skip(1).Count(l => l.EndsWith(",1", StringComparison.Ordinal)) / (double)(lines.Length - 1);
-        Assert.InRange(attackShare, 0.01, 0.5);
-        var frames = FrameCsv.Read(_ws["raw/frames.csv"]);
-        Assert.True(frames.Zip(frames.Skip(1)).All(p => p.First.TimeUs <= p.Second.TimeUs), "timestamps must not go backwards");
+        var files = RawDataset.Files(_ws["raw"]);
+        Assert.InRange(files.Count, 3, 5);
+        var all = files.Select(FrameCsv.Read).ToList();
+        foreach (var f in files) Assert.Equal(FrameCsv.Header, File.ReadLines(f).First());
+        var frames = all.Sum(f => f.Count);
+        Assert.InRange(frames, 10000, 40000);
+        Assert.InRange(all.Sum(f => f.Count(x => x.Attack)) / (double)frames, 0.01, 0.5);
+        Assert.All(all, f => Assert.True(f.Zip(f.Skip(1)).All(p => p.First.TimeUs <= p.Second.TimeUs), "timestamps must not go backwards within a file"));
+        Assert.All(all.Zip(all.Skip(1)), p => Assert.True(p.Second[0].TimeUs < p.First[^1].TimeUs, "each file's clock restarts"));
     }
 
     [Fact]
@@ -65,6 +82,7 @@ public sealed class GenerateTests : IDisposable
     {
         _ws.Ok("generate", "--dataset", "hcrl_sa", "--out", _ws["raw"]);
 
-        Assert.Equal(new[] { "frames.csv" }, Directory.GetFiles(_ws["raw"]).Select(Path.GetFileName));
+        Assert.All(Names(_ws["raw"]), n => Assert.Matches(@"^capture_\d\d\.csv$", n));
+        Assert.Empty(Directory.GetFileSystemEntries(_ws.Root, ".*.tmp"));
     }
 }

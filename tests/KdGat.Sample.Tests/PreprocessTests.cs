@@ -62,6 +62,6 @@ public sealed class PreprocessTests : IDisposable
         var r = _ws.Run("preprocess", "--raw", _ws["data/raw"], "--out", _ws["data"]);
 
         Assert.Equal(2, r.ExitCode);
-        Assert.True(File.Exists(_ws["data/raw/frames.csv"]));
+        Assert.True(File.Exists(_ws["data/raw/capture_01.csv"]));
     }
 }

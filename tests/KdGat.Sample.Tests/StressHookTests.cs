@@ -35,6 +35,6 @@ public sealed class StressHookTests : IDisposable
 
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(StressHooks.AllocVariable, r.Stderr);
-        Assert.False(File.Exists(_ws["raw/frames.csv"]));
+        Assert.False(Directory.Exists(_ws["raw"]));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace KdGat.Sample.Tests;
@@ -83,6 +84,38 @@ public sealed class Workspace : IDisposable
         Ok("fusion", "--cache", cache, "--params", WriteParams("dqn_small.json", DqnSmallKd), "--vgae", this["vgae_small_kd"], "--gat", this["gat_small_kd"], "--teacher", this["dqn_large"], "--out", this["dqn_small_kd"]);
         Ok("evaluate", "--cache", cache, "--vgae", this["vgae_small_kd"], "--gat", this["gat_small_kd"], "--dqn", this["dqn_small_kd"], "--out", this["eval_small_kd"]);
     }
+
+    /// <summary>
+    /// The frame rows of every CSV in <paramref name="from"/> (name order), cut into
+    /// <paramref name="parts"/> files part_N.csv in <paramref name="to"/>, each with its clock
+    /// restarted at zero: the shape of a real multi-file capture. Returns the files, in order.
+    /// </summary>
+    public string[] SplitCapture(string from, string to, int parts)
+    {
+        // One continuous recording first: each source file continues where the previous one ended.
+        var rows = new List<string[]>();
+        foreach (var f in Directory.GetFiles(from, "*.csv").Order(StringComparer.Ordinal))
+        {
+            var offset = rows.Count == 0 ? 0 : Seconds(rows[^1][0]);
+            rows.AddRange(File.ReadLines(f).Skip(1).Select(l => l.Split(',')).Select(c => (string[])[Format(Seconds(c[0]) + offset), c[1], c[2], c[3]]));
+        }
+        Directory.CreateDirectory(to);
+        var files = new string[parts];
+        for (var k = 0; k < parts; k++)
+        {
+            var part = rows.Skip(k * rows.Count / parts).Take((k + 1) * rows.Count / parts - k * rows.Count / parts).ToList();
+            var t0 = Seconds(part[0][0]);
+            files[k] = Path.Combine(to, $"part_{k + 1}.csv");
+            File.WriteAllLines(files[k], part.Select(c => $"{Format(Seconds(c[0]) - t0)},{c[1]},{c[2]},{c[3]}").Prepend(CsvHeader));
+        }
+        return files;
+    }
+
+    public const string CsvHeader = "timestamp,arbitration_id,data_field,attack";
+
+    private static double Seconds(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    private static string Format(double seconds) => seconds.ToString("0.000000", CultureInfo.InvariantCulture);
 
     /// <summary>Every file under the workspace except the params files, by relative path.</summary>
     public SortedDictionary<string, byte[]> Outputs()

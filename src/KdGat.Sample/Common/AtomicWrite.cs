@@ -46,9 +46,10 @@ internal static class AtomicWrite
     /// <summary>
     /// Replaces a whole directory: the caller fills a sibling temp dir, then the old dir is renamed
     /// aside and the new one renamed in. Between the two renames the directory is briefly absent,
-    /// never half-written.
+    /// never half-written. With <paramref name="replace"/> false, an existing directory must be
+    /// empty (it is removed, not renamed aside, so a file added meanwhile makes this fail).
     /// </summary>
-    public static void Directory(string path, Action<string> fill)
+    public static void Directory(string path, Action<string> fill, bool replace = true)
     {
         var full = Path.GetFullPath(path.TrimEnd('/', '\\'));
         var parent = Path.GetDirectoryName(full)!;
@@ -59,7 +60,8 @@ internal static class AtomicWrite
             System.IO.Directory.CreateDirectory(parent);
             System.IO.Directory.CreateDirectory(temp);
             fill(temp);
-            if (System.IO.Directory.Exists(full)) System.IO.Directory.Move(full, old);
+            if (System.IO.Directory.Exists(full) && !replace) System.IO.Directory.Delete(full, recursive: false);
+            else if (System.IO.Directory.Exists(full)) System.IO.Directory.Move(full, old);
             else if (System.IO.File.Exists(full))
                 throw new SampleError("output directory is a file", full, "remove the file or pass another --out");
             System.IO.Directory.Move(temp, full);

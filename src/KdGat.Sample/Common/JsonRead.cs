@@ -15,7 +15,9 @@ internal readonly struct JsonRead(JsonElement element, string file)
 
     public string Str(string name) => Get(name, JsonValueKind.String).GetString()!;
 
-    public double Num(string name) => Get(name, JsonValueKind.Number).GetDouble();
+    /// <summary>A finite double; a number beyond double's range would otherwise throw a bare FormatException.</summary>
+    public double Num(string name) =>
+        Get(name, JsonValueKind.Number).TryGetDouble(out var v) && double.IsFinite(v) ? v : throw Bad($"property '{name}' is not a finite number");
 
     public int Int(string name) =>
         Get(name, JsonValueKind.Number).TryGetInt32(out var v) ? v : throw Bad($"property '{name}' is not an integer");
@@ -26,7 +28,8 @@ internal readonly struct JsonRead(JsonElement element, string file)
         var result = new double[arr.GetArrayLength()];
         var i = 0;
         foreach (var item in arr.EnumerateArray())
-            result[i++] = item.ValueKind == JsonValueKind.Number ? item.GetDouble() : throw Bad($"property '{name}' holds a non-number");
+            result[i++] = item.ValueKind == JsonValueKind.Number && item.TryGetDouble(out var v) && double.IsFinite(v)
+                ? v : throw Bad($"property '{name}' holds something other than a finite number");
         return result;
     }
 

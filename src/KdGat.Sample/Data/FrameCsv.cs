@@ -5,14 +5,19 @@ using KdGat.Sample.Common;
 namespace KdGat.Sample.Data;
 
 /// <summary>
-/// frames.csv, the KD-GAT raw format: timestamp (seconds), arbitration_id (hex), data_field
-/// (hex bytes, up to 8), attack (0/1). Reading validates every row and reports the line number,
-/// since real captures are the files most likely to be hand-edited or truncated.
+/// One raw capture file, the KD-GAT raw format: header "timestamp,arbitration_id,data_field,attack",
+/// then one frame per row: timestamp (seconds, a non-negative decimal, never decreasing within
+/// the file), arbitration_id (hex, see <see cref="ArbitrationId"/>), data_field (2-16 hex digits,
+/// an even count: 1-8 payload bytes) and attack (0 or 1). Every row is validated and a problem is
+/// reported as FILE(LINE), since real captures are the files most likely to be hand-edited,
+/// truncated or exported with another tool's conventions.
 /// </summary>
 internal static class FrameCsv
 {
-    public const string FileName = "frames.csv";
     public const string Header = "timestamp,arbitration_id,data_field,attack";
+
+    /// <summary>About 285 years: beyond it, microseconds no longer fit a double exactly.</summary>
+    private const double MaxSeconds = 9e9;
 
     public static void Write(Stream stream, IEnumerable<Frame> frames)
     {
@@ -24,7 +29,7 @@ internal static class FrameCsv
             w.Write('.');
             w.Write((f.TimeUs % 1_000_000).ToString("D6", CultureInfo.InvariantCulture));
             w.Write(',');
-            w.Write(f.Id.ToString("X3", CultureInfo.InvariantCulture));
+            w.Write(ArbitrationId.Format(f.Id));
             w.Write(',');
             w.Write(Convert.ToHexString(f.Data));
             w.Write(',');
@@ -34,50 +39,54 @@ internal static class FrameCsv
 
     public static List<Frame> Read(string path)
     {
-        string[] lines;
-        try
+        using var lines = CsvLines.Open(path);
+        const string fixFile = "fix or remove the file, or regenerate the dataset";
+        var header = lines.Next()
+            ?? throw lines.Error($"the file is empty; expected the header '{Header}'", fixFile, 1);
+        if (!string.Equals(header.Trim(), Header, StringComparison.OrdinalIgnoreCase))
+            throw lines.Error($"expected the header '{Header}'", fixFile);
+        var frames = new List<Frame>();
+        long previousLine = 0;
+        for (var line = lines.Next(); line is not null; line = lines.Next())
         {
-            lines = File.ReadAllLines(path);
+            if (line.Trim().Length == 0) continue;
+            var frame = ParseRow(line, lines);
+            if (frames.Count > 0 && frame.TimeUs < frames[^1].TimeUs)
+                throw lines.Error($"timestamp goes backwards ({Seconds(frame.TimeUs)} s after {Seconds(frames[^1].TimeUs)} s on line {previousLine})",
+                    "frames must be in time order within a file; where a capture's clock restarts, split it into separate files");
+            frames.Add(frame);
+            previousLine = lines.LineNumber;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new SampleError("raw frames not found", path, "run 'generate' for this dataset or put the capture there");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new SampleError($"cannot read raw frames ({e.Message})", path, "check the file's permissions");
-        }
-        if (lines.Length == 0 || lines[0].Trim() != Header)
-            throw new SampleError($"line 1: expected the header '{Header}'", path, "fix the header or regenerate the dataset");
-        var frames = new List<Frame>(lines.Length);
-        for (var i = 1; i < lines.Length; i++)
-        {
-            if (lines[i].Length == 0) continue;
-            frames.Add(ParseRow(lines[i], i + 1, path));
-        }
-        if (frames.Count == 0) throw new SampleError("no frames after the header", path, "regenerate the dataset");
+        if (frames.Count == 0) throw lines.Error("no frames after the header", fixFile, 2);
         return frames;
     }
 
-    private static Frame ParseRow(string line, int lineNo, string path)
+    private static Frame ParseRow(string line, CsvLines lines)
     {
-        SampleError Bad(string what) => new($"line {lineNo}: {what}", path, "fix the row or regenerate the dataset");
+        SampleError Bad(string what) => lines.Error(what, "fix the row or regenerate the dataset");
         var cols = line.Split(',');
-        if (cols.Length != 4) throw Bad($"expected 4 columns, found {cols.Length}");
-        if (!double.TryParse(cols[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0 || !double.IsFinite(seconds))
-            throw Bad($"timestamp '{cols[0]}' is not a non-negative number");
-        if (cols[1].Length is 0 or > 8 || !uint.TryParse(cols[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var id))
-            throw Bad($"arbitration_id '{cols[1]}' is not hex");
-        byte[] data;
-        try { data = Convert.FromHexString(cols[2]); }
-        catch (FormatException) { throw Bad($"data_field '{cols[2]}' is not hex bytes"); }
-        if (data.Length > 8) throw Bad($"data_field has {data.Length} bytes; CAN frames carry at most 8");
-        var attack = cols[3].Trim() switch
+        if (cols.Length != 4) throw Bad($"expected 4 columns ({Header}), found {cols.Length}");
+        for (var i = 0; i < cols.Length; i++) cols[i] = cols[i].Trim();
+
+        // No sign, no thousands separators, no "NaN"/"Infinity" (IsFinite below catches those).
+        if (!double.TryParse(cols[0], NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var seconds)
+            || !double.IsFinite(seconds) || seconds > MaxSeconds)
+            throw Bad($"timestamp '{Shorten(cols[0])}' is not a number of seconds between 0 and {MaxSeconds:0}");
+        if (!ArbitrationId.TryParse(cols[1], out var id, out var idProblem))
+            throw lines.Error(idProblem, ArbitrationId.Rule);
+        var hex = cols[2];
+        if (hex.Length is < 2 or > 16 || hex.Length % 2 != 0 || !hex.All(char.IsAsciiHexDigit))
+            throw Bad($"data_field '{Shorten(hex)}' is not 2-16 hex digits in pairs (1-8 payload bytes)");
+        var attack = cols[3] switch
         {
             "0" => false,
             "1" => true,
-            _ => throw Bad($"attack '{cols[3]}' must be 0 or 1"),
+            _ => throw Bad($"attack '{Shorten(cols[3])}' must be 0 (normal) or 1 (attack)"),
         };
-        return new Frame((long)Math.Round(seconds * 1_000_000), id, data, attack);
+        return new Frame((long)Math.Round(seconds * 1_000_000), id, Convert.FromHexString(hex), attack);
     }
+
+    private static string Seconds(long us) => (us / 1e6).ToString("0.######", CultureInfo.InvariantCulture);
+
+    private static string Shorten(string s) => s.Length <= 24 ? s : s[..24] + "...";
 }

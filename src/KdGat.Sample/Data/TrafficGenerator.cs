@@ -13,7 +13,14 @@ namespace KdGat.Sample.Data;
 /// frames are), fuzzing and spoofing are mostly low-rate, spoofed payloads look like the real
 /// ECU's, diagnostic bursts look like fuzzing without being attacks, and a small share of
 /// attack frames is mislabelled as normal, as in real captures.
+///
+/// Like a real capture, a dataset comes as several files (3-5): recordings of the same vehicle
+/// (same ECUs and profile) of different lengths, each with its own clock starting near zero.
+/// The dataset's frames, events, bursts and attack episodes are shared out among the files.
 /// </summary>
+/// <summary>One generated capture file: its name in the dataset directory and its frames, in time order.</summary>
+internal sealed record CaptureFile(string Name, List<Frame> Frames);
+
 internal static class TrafficGenerator
 {
     private enum AttackKind { Dos, Fuzzy, Spoofing }
@@ -24,25 +31,45 @@ internal static class TrafficGenerator
     private sealed record Profile(
         int NormalFrames, int Episodes, double[] KindWeights,
         double DosIntervalMs, double FuzzyIntervalMs, double SpoofRateFactor,
-        double PlausibleFuzzShare, double MissedLabelShare, int EventEcus, int DiagnosticBursts);
+        double PlausibleFuzzShare, double MissedLabelShare, int EventEcus, int DiagnosticBursts, int Files);
 
     public static ulong SeedFor(string dataset) => StableHash.Of("kdgat-sample/" + dataset);
 
-    public static List<Frame> Generate(string dataset)
+    public static List<CaptureFile> Generate(string dataset)
     {
         var rng = new SplitMix64(SeedFor(dataset));
         var profile = MakeProfile(rng);
         var ecus = MakeEcus(rng);
+        var eventIds = MakeEventIds(ecus, profile.EventEcus, rng);
         var framesPerSecond = ecus.Sum(e => 1_000_000.0 / e.PeriodUs);
-        var durationUs = (long)(profile.NormalFrames / framesPerSecond * 1_000_000);
+        var totalUs = profile.NormalFrames / framesPerSecond * 1_000_000;
 
-        var frames = new List<Frame>(profile.NormalFrames * 2);
-        foreach (var ecu in ecus) AddNormal(frames, ecu, durationUs, rng);
-        AddEvents(frames, ecus, profile, durationUs, rng);
-        AddDiagnostics(frames, profile, durationUs, rng);
-        AddAttacks(frames, ecus, profile, durationUs, rng);
-        // Stable sort; ties (same microsecond) keep generation order, which is itself deterministic.
-        return frames.OrderBy(f => f.TimeUs).ThenBy(f => f.Id).ToList();
+        // Recordings of different lengths; each gets its share of everything.
+        var weights = Enumerable.Range(0, profile.Files).Select(_ => rng.Uniform(0.7, 1.3)).ToArray();
+        var shares = weights.Select(w => w / weights.Sum()).ToArray();
+        var bursts = Apportion(profile.DiagnosticBursts, shares);
+        var episodes = Apportion(profile.Episodes, shares);
+        var files = new List<CaptureFile>(profile.Files);
+        for (var k = 0; k < profile.Files; k++)
+        {
+            var durationUs = (long)(totalUs * shares[k]);
+            var frames = new List<Frame>((int)(profile.NormalFrames * shares[k] * 1.5));
+            foreach (var ecu in ecus) AddNormal(frames, ecu, durationUs, rng);
+            AddEvents(frames, eventIds, shares[k], durationUs, rng);
+            AddDiagnostics(frames, bursts[k], durationUs, rng);
+            AddAttacks(frames, ecus, profile, episodes[k], durationUs, rng);
+            // Stable sort; ties (same microsecond) keep generation order, which is itself deterministic.
+            files.Add(new CaptureFile(RawDataset.FileName(k), frames.OrderBy(f => f.TimeUs).ThenBy(f => f.Id).ToList()));
+        }
+        return files;
+    }
+
+    /// <summary>Splits <paramref name="total"/> by <paramref name="shares"/> into whole numbers that add up to it.</summary>
+    private static int[] Apportion(int total, double[] shares)
+    {
+        var counts = shares.Select(s => (int)(total * s)).ToArray();
+        for (var k = 0; counts.Sum() < total; k++) counts[k % counts.Length]++;
+        return counts;
     }
 
     private static Profile MakeProfile(SplitMix64 rng)
@@ -59,7 +86,8 @@ internal static class TrafficGenerator
             PlausibleFuzzShare: rng.Uniform(0.3, 0.8),
             MissedLabelShare: rng.Uniform(0.0, 0.03),
             EventEcus: rng.Next(2, 5),
-            DiagnosticBursts: rng.Next(6, 14));
+            DiagnosticBursts: rng.Next(6, 14),
+            Files: rng.Next(3, 6));
     }
 
     private static List<Ecu> MakeEcus(SplitMix64 rng)
@@ -101,15 +129,24 @@ internal static class TrafficGenerator
         }
     }
 
-    /// <summary>Event-triggered messages (doors, buttons): irregular IDs with changing payloads, and normal.</summary>
-    private static void AddEvents(List<Frame> frames, List<Ecu> ecus, Profile profile, long durationUs, SplitMix64 rng)
+    private static List<uint> MakeEventIds(List<Ecu> ecus, int count, SplitMix64 rng)
     {
         var used = new HashSet<uint>(ecus.Select(e => e.Id));
-        for (var e = 0; e < profile.EventEcus; e++)
+        var ids = new List<uint>(count);
+        while (ids.Count < count)
         {
-            uint id;
-            do id = (uint)rng.Next(0x080, 0x700); while (!used.Add(id));
-            var events = rng.Next(20, 60);
+            var id = (uint)rng.Next(0x080, 0x700);
+            if (used.Add(id)) ids.Add(id);
+        }
+        return ids;
+    }
+
+    /// <summary>Event-triggered messages (doors, buttons): irregular IDs with changing payloads, and normal.</summary>
+    private static void AddEvents(List<Frame> frames, List<uint> eventIds, double share, long durationUs, SplitMix64 rng)
+    {
+        foreach (var id in eventIds)
+        {
+            var events = (int)Math.Round(rng.Next(20, 60) * share);
             for (var k = 0; k < events; k++)
             {
                 var t = (long)rng.Uniform(0, durationUs);
@@ -122,9 +159,9 @@ internal static class TrafficGenerator
     }
 
     /// <summary>A workshop tester's requests (0x7DF) and ECU responses (0x7E8+): new IDs and varied payloads, and normal.</summary>
-    private static void AddDiagnostics(List<Frame> frames, Profile profile, long durationUs, SplitMix64 rng)
+    private static void AddDiagnostics(List<Frame> frames, int bursts, long durationUs, SplitMix64 rng)
     {
-        for (var b = 0; b < profile.DiagnosticBursts; b++)
+        for (var b = 0; b < bursts; b++)
         {
             var start = (long)rng.Uniform(0, durationUs - 500_000);
             var requests = rng.Next(3, 12);
@@ -141,10 +178,10 @@ internal static class TrafficGenerator
         }
     }
 
-    private static void AddAttacks(List<Frame> frames, List<Ecu> ecus, Profile profile, long durationUs, SplitMix64 rng)
+    private static void AddAttacks(List<Frame> frames, List<Ecu> ecus, Profile profile, int episodes, long durationUs, SplitMix64 rng)
     {
         var totalWeight = profile.KindWeights.Sum();
-        for (var e = 0; e < profile.Episodes; e++)
+        for (var e = 0; e < episodes; e++)
         {
             var kind = PickKind(profile.KindWeights, totalWeight, rng);
             var length = (long)rng.Uniform(40_000, 400_000);

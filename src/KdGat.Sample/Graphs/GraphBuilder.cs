@@ -2,15 +2,27 @@ using KdGat.Sample.Data;
 
 namespace KdGat.Sample.Graphs;
 
-/// <summary>Slides a window over the frames and turns each window into a CanGraph.</summary>
-internal static class GraphBuilder
+/// <summary>
+/// Slides a window over each capture file's frames and turns each window into a CanGraph.
+/// Windows never span two files: each file has its own clock, so a window across the boundary
+/// would mix two recordings and could have a negative duration. Frame starts and the split
+/// pattern count on across files: a graph's start is its first frame's index in the dataset.
+/// </summary>
+internal sealed class GraphBuilder(int window, int stride)
 {
-    public static List<CanGraph> Build(IReadOnlyList<Frame> frames, int window, int stride)
+    private int _windows;
+
+    public List<CanGraph> Graphs { get; } = [];
+    public int Frames { get; private set; }
+
+    /// <summary>Adds one file's windows (none if it has fewer frames than a window); returns how many.</summary>
+    public int AddFile(IReadOnlyList<Frame> frames)
     {
-        var graphs = new List<CanGraph>();
-        for (int start = 0, n = 0; start + window <= frames.Count; start += stride, n++)
-            graphs.Add(BuildOne(frames, start, window, SplitOf(n)));
-        return graphs;
+        var before = Graphs.Count;
+        for (var start = 0; start + window <= frames.Count; start += stride)
+            Graphs.Add(BuildOne(frames, start, window, Frames + start, SplitOf(_windows++)));
+        Frames += frames.Count;
+        return Graphs.Count - before;
     }
 
     /// <summary>
@@ -19,7 +31,7 @@ internal static class GraphBuilder
     /// </summary>
     private static string SplitOf(int n) => n / 4 % 5 == 4 ? CanGraph.Test : CanGraph.Train;
 
-    private static CanGraph BuildOne(IReadOnlyList<Frame> frames, int start, int window, string split)
+    private static CanGraph BuildOne(IReadOnlyList<Frame> frames, int start, int window, int firstFrame, string split)
     {
         // Nodes in first-seen order: deterministic and independent of ID values.
         var index = new Dictionary<uint, int>();
@@ -44,7 +56,7 @@ internal static class GraphBuilder
         var edgeList = edges.OrderBy(e => e.Key.Item1).ThenBy(e => e.Key.Item2)
             .Select(e => new GraphEdge(e.Key.Item1, e.Key.Item2, e.Value)).ToList();
         var duration = frames[start + window - 1].TimeUs - frames[start].TimeUs;
-        return new CanGraph(start, window, duration, attacks, split, nodes, edgeList);
+        return new CanGraph(firstFrame, window, duration, attacks, split, nodes, edgeList);
     }
 
     private static double MeanByte(List<Frame> frames)

@@ -3,6 +3,9 @@ using KdGat.Sample.Common;
 
 namespace KdGat.Sample.Graphs;
 
+/// <summary>One raw capture file's share of the cache, listed in index.json (name only: outputs carry no paths).</summary>
+internal sealed record SourceFile(string Name, int Frames, int Graphs);
+
 /// <summary>The graph cache preprocess writes and every training stage reads.</summary>
 internal sealed record GraphSet(int Window, int Stride, IReadOnlyList<CanGraph> Graphs)
 {
@@ -22,7 +25,7 @@ internal static class GraphCache
     public const string GraphsFile = "graphs.json";
 
     /// <summary>Writes both files into <paramref name="dir"/>, which the caller swaps into place.</summary>
-    public static void Write(string dir, GraphSet set, int frameCount)
+    public static void Write(string dir, GraphSet set, IReadOnlyList<SourceFile> files)
     {
         JsonFile.Write(Path.Combine(dir, GraphsFile), w =>
         {
@@ -39,12 +42,22 @@ internal static class GraphCache
             w.WriteString("format", Format);
             w.WriteNumber("window", set.Window);
             w.WriteNumber("stride", set.Stride);
-            w.WriteNumber("frames", frameCount);
+            w.WriteNumber("frames", files.Sum(f => f.Frames));
             w.WriteNumber("graphs", set.Graphs.Count);
             w.WriteNumber("attack_graphs", set.Graphs.Count(g => g.Label == 1));
             w.WriteNumber("train_graphs", set.Train.Count());
             w.WriteNumber("test_graphs", set.Test.Count());
             w.WriteString("graphs_file", GraphsFile);
+            w.WriteStartArray("files");
+            foreach (var f in files)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", f.Name);
+                w.WriteNumber("frames", f.Frames);
+                w.WriteNumber("graphs", f.Graphs);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteEndObject();
         });
     }
@@ -63,8 +76,8 @@ internal static class GraphCache
             w.WriteStartArray();
             w.WriteNumberValue(n.Id);
             w.WriteNumberValue(n.Count);
-            w.WriteNumberValue(n.MeanByte);
-            w.WriteNumberValue(n.Entropy);
+            w.WriteFiniteValue(n.MeanByte, "mean_byte");
+            w.WriteFiniteValue(n.Entropy, "entropy");
             w.WriteEndArray();
         }
         w.WriteEndArray();
@@ -111,11 +124,18 @@ internal static class GraphCache
                 n[0].GetUInt32(), n[1].GetInt32(), n[2].GetDouble(), n[3].GetDouble())).ToList();
             var edges = g.Element.GetProperty("edges").EnumerateArray().Select(e => new GraphEdge(
                 e[0].GetInt32(), e[1].GetInt32(), e[2].GetInt32())).ToList();
+            var (start, frames, attacks) = (g.Int("start"), g.Int("frames"), g.Int("attack_frames"));
             if (nodes.Count == 0 || edges.Any(e => e.Src >= nodes.Count || e.Dst >= nodes.Count || e.Src < 0 || e.Dst < 0))
-                throw g.Bad($"graph at frame {g.Int("start")} has no nodes or an edge to a missing node");
+                throw g.Bad($"graph at frame {start} has no nodes or an edge to a missing node");
+            // The features divide by these and take logs of the duration: out-of-range values
+            // (a hand-edited or foreign cache) would turn into NaN two stages later.
+            var duration = g.Num("duration_us");
+            if (frames < 2 || attacks < 0 || attacks > frames || duration < 0
+                || nodes.Any(n => n.Count < 1 || n.MeanByte is < 0 or > 1 || n.Entropy is < 0 or > 1))
+                throw g.Bad($"graph at frame {start} has values out of range (frames >= 2, 0 <= attack_frames <= frames, duration_us >= 0, node statistics in [0, 1])");
             var split = g.Str("split");
             if (split is not (CanGraph.Train or CanGraph.Test)) throw g.Bad($"unknown split '{split}'");
-            return new CanGraph(g.Int("start"), g.Int("frames"), (long)g.Num("duration_us"), g.Int("attack_frames"), split, nodes, edges);
+            return new CanGraph(start, frames, (long)duration, attacks, split, nodes, edges);
         }
         catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or FormatException)
         {

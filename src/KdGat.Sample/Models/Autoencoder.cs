@@ -140,8 +140,8 @@ internal sealed class Autoencoder
         w.WriteNumber("inputs", Inputs);
         w.WriteNumber("hidden", Hidden);
         w.WriteNumber("latent", Latent);
-        w.WriteNumber("threshold", Threshold);
-        w.WriteNumber("scale", Scale);
+        w.WriteFinite("threshold", Threshold);
+        w.WriteFinite("scale", Scale);
         Norm.Write(w);
         w.WriteArray("weights", P);
     }

@@ -42,6 +42,8 @@ internal sealed class Normalizer(double[] mean, double[] std)
         var (mean, std) = (n.Nums("mean"), n.Nums("std"));
         if (mean.Length != expectedLength || std.Length != expectedLength)
             throw r.Bad($"normalizer has {mean.Length} features, expected {expectedLength}");
+        // Fit floors std at 1e-3; a zero here would divide by zero in Apply.
+        if (std.Any(s => s < 1e-3)) throw r.Bad("normalizer has a standard deviation below 1e-3");
         return new Normalizer(mean, std);
     }
 }

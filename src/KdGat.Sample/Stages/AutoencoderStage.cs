@@ -61,10 +61,10 @@ internal static class AutoencoderStage
         log.Write(outDir);
         Checkpoint.Write(outDir, Autoencoder.Kind, w =>
         {
-            w.WriteNumber("lr", lr);
+            w.WriteFinite("lr", lr);
             w.WriteNumber("epochs", epochs);
             w.WriteNumber("seed", seed);
-            w.WriteNumber("kd_alpha", kd.Alpha);
+            w.WriteFinite("kd_alpha", kd.Alpha);
             model.Write(w);
         });
         stdout.WriteLine($"autoencoder: {rows.Count} normal graphs, {epochs} epochs, loss {log.LastLoss:G6}{(teacher is null ? "" : $", distilled (alpha {kd.Alpha})")} -> {outDir}");

@@ -67,12 +67,12 @@ internal static class CurriculumStage
         log.Write(outDir);
         Checkpoint.Write(outDir, Classifier.Kind, w =>
         {
-            w.WriteNumber("lr", lr);
+            w.WriteFinite("lr", lr);
             w.WriteNumber("epochs", epochs);
             w.WriteNumber("curriculum_stages", stages);
             w.WriteNumber("seed", seed);
-            w.WriteNumber("kd_alpha", kd.Alpha);
-            w.WriteNumber("kd_temperature", kd.Temperature);
+            w.WriteFinite("kd_alpha", kd.Alpha);
+            w.WriteFinite("kd_temperature", kd.Temperature);
             model.Write(w);
         });
         stdout.WriteLine($"curriculum: {graphs.Count} graphs, {epochs} epochs in {stages} stages, loss {log.LastLoss:G6}{(teacher is null ? "" : $", distilled (alpha {kd.Alpha}, T {kd.Temperature})")} -> {outDir}");

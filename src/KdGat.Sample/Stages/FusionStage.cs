@@ -74,11 +74,11 @@ internal static class FusionStage
         Checkpoint.Write(outDir, FusionAgent.Kind, w =>
         {
             w.WriteNumber("episodes", episodes);
-            w.WriteNumber("lr", lr);
-            w.WriteNumber("gamma", gamma);
-            w.WriteNumber("epsilon", epsilon);
+            w.WriteFinite("lr", lr);
+            w.WriteFinite("gamma", gamma);
+            w.WriteFinite("epsilon", epsilon);
             w.WriteNumber("seed", seed);
-            w.WriteNumber("kd_alpha", kd.Alpha);
+            w.WriteFinite("kd_alpha", kd.Alpha);
             agent.Write(w);
         });
         stdout.WriteLine($"fusion: {samples.Length} graphs, {episodes} episodes, final TD loss {log.LastLoss:G6}{(teacher is null ? "" : $", distilled (alpha {kd.Alpha})")} -> {outDir}");

@@ -6,7 +6,11 @@ using KdGat.Sample.Params;
 
 namespace KdGat.Sample.Stages;
 
-/// <summary>preprocess: raw frames -> windowed graphs. Replaces the whole --out directory.</summary>
+/// <summary>
+/// preprocess: every CSV capture file of the dataset directory -> windowed graphs. Files are read
+/// one at a time (memory holds one file's frames), windows never span files. Replaces the whole
+/// --out directory.
+/// </summary>
 internal static class PreprocessStage
 {
     public static readonly string[] Options = ["raw", "out", "params"];
@@ -22,12 +26,20 @@ internal static class PreprocessStage
         var window = p.Int("window", 50, min: 2, max: 1_000_000);
         var stride = p.Int("stride", 25, min: 1, max: 1_000_000);
 
-        var frames = FrameCsv.Read(Path.Combine(raw, FrameCsv.FileName));
-        var set = new GraphSet(window, stride, GraphBuilder.Build(frames, window, stride));
+        var builder = new GraphBuilder(window, stride);
+        var files = new List<SourceFile>();
+        foreach (var path in RawDataset.Files(raw))
+        {
+            var frames = FrameCsv.Read(path);
+            files.Add(new SourceFile(Path.GetFileName(path), frames.Count, builder.AddFile(frames)));
+        }
+        var set = new GraphSet(window, stride, builder.Graphs);
         if (set.Graphs.Count == 0)
-            throw new SampleError($"only {frames.Count} frames, fewer than one window of {window}", Path.Combine(raw, FrameCsv.FileName), "use more frames or a smaller 'window'");
-        AtomicWrite.Directory(outDir, temp => GraphCache.Write(temp, set, frames.Count));
-        stdout.WriteLine($"preprocess: {frames.Count} frames -> {set.Graphs.Count} graphs (window {window}, stride {stride}, {set.Graphs.Count(g => g.Label == 1)} attack) -> {outDir}");
+            throw new SampleError($"no file holds one window of {window} frames (largest: {files.Max(f => f.Frames)})", raw, "use more frames per file or a smaller 'window'");
+        if (!set.Train.Any() || !set.Test.Any())
+            throw new SampleError($"{set.Graphs.Count} graphs are too few for both a training and a test split", raw, "use more frames or a smaller 'window'/'stride'");
+        AtomicWrite.Directory(outDir, temp => GraphCache.Write(temp, set, files));
+        stdout.WriteLine($"preprocess: {files.Count} files, {builder.Frames} frames -> {set.Graphs.Count} graphs (window {window}, stride {stride}, {set.Graphs.Count(g => g.Label == 1)} attack) -> {outDir}");
         return 0;
     }
 

@@ -27,8 +27,8 @@ internal sealed class TrainLog(string stage, bool distilled)
             {
                 w.WriteStartObject();
                 w.WriteNumber("epoch", epoch);
-                w.WriteNumber("loss", loss);
-                foreach (var (name, value) in extra) w.WriteNumber(name, value);
+                w.WriteFinite("loss", loss);
+                foreach (var (name, value) in extra) w.WriteFinite(name, value);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
