@@ -51,16 +51,15 @@ internal sealed class CsvLines : IDisposable
             sawAny = true;
             var b = _buffer[_pos++];
             if (b == '\n') break;
-            if (length > MaxLineBytes)
-                throw Error($"line is longer than {MaxLineBytes} bytes", "a frame row is well under 100 bytes: is this really a CSV capture? Remove it from the dataset directory or fix it", LineNumber + 1);
+            // One byte of slack for a '\r' before the '\n'; the length is checked again without it.
+            if (length == _line.Length) throw TooLong(LineNumber + 1);
             _line[length++] = b;
         }
         if (!sawAny) return null;
         LineNumber++;
         if (length > 0 && _line[length - 1] == '\r') length--;
         var start = LineNumber == 1 && _line.AsSpan(0, length).StartsWith(Bom) ? Bom.Length : 0;
-        if (length > MaxLineBytes)
-            throw Error($"line is longer than {MaxLineBytes} bytes", "a frame row is well under 100 bytes: is this really a CSV capture? Remove it from the dataset directory or fix it");
+        if (length > MaxLineBytes) throw TooLong(LineNumber);
         for (var i = start; i < length; i++)
         {
             var c = _line[i];
@@ -70,6 +69,9 @@ internal sealed class CsvLines : IDisposable
         }
         return Encoding.ASCII.GetString(_line, start, length - start);
     }
+
+    private SampleError TooLong(long line) =>
+        Error($"line is longer than {MaxLineBytes} bytes", "a frame row is well under 100 bytes: is this really a CSV capture? Remove it from the dataset directory or fix it", line);
 
     private bool Fill()
     {

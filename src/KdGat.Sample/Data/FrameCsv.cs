@@ -43,7 +43,8 @@ internal static class FrameCsv
         const string fixFile = "fix or remove the file, or regenerate the dataset";
         var header = lines.Next()
             ?? throw lines.Error($"the file is empty; expected the header '{Header}'", fixFile, 1);
-        if (!string.Equals(header.Trim(), Header, StringComparison.OrdinalIgnoreCase))
+        // Tolerates what spreadsheet exports do to a header: capitals, spaces after commas.
+        if (!string.Equals(string.Join(',', header.Split(',').Select(c => c.Trim())), Header, StringComparison.OrdinalIgnoreCase))
             throw lines.Error($"expected the header '{Header}'", fixFile);
         var frames = new List<Frame>();
         long previousLine = 0;
