@@ -61,7 +61,7 @@ public sealed class GenerateTests : IDisposable
 
         var files = RawDataset.Files(_ws["raw"]);
         Assert.InRange(files.Count, 3, 5);
-        var all = files.Select(FrameCsv.Read).ToList();
+        var all = files.Select(f => FrameCsv.Read(f).ToList()).ToList();
         foreach (var f in files) Assert.Equal(FrameCsv.Header, File.ReadLines(f).First());
         var frames = all.Sum(f => f.Count);
         Assert.InRange(frames, 10000, 40000);

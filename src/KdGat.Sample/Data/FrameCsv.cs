@@ -37,7 +37,8 @@ internal static class FrameCsv
         }
     }
 
-    public static List<Frame> Read(string path)
+    /// <summary>The file's frames, read lazily: memory holds one line, whatever the file's size.</summary>
+    public static IEnumerable<Frame> Read(string path)
     {
         using var lines = CsvLines.Open(path);
         const string fixFile = "fix or remove the file, or regenerate the dataset";
@@ -46,20 +47,19 @@ internal static class FrameCsv
         // Tolerates what spreadsheet exports do to a header: capitals, spaces after commas.
         if (!string.Equals(string.Join(',', header.Split(',').Select(c => c.Trim())), Header, StringComparison.OrdinalIgnoreCase))
             throw lines.Error($"expected the header '{Header}'", fixFile);
-        var frames = new List<Frame>();
+        Frame? previous = null;
         long previousLine = 0;
         for (var line = lines.Next(); line is not null; line = lines.Next())
         {
             if (line.Trim().Length == 0) continue;
             var frame = ParseRow(line, lines);
-            if (frames.Count > 0 && frame.TimeUs < frames[^1].TimeUs)
-                throw lines.Error($"timestamp goes backwards ({Seconds(frame.TimeUs)} s after {Seconds(frames[^1].TimeUs)} s on line {previousLine})",
+            if (previous is not null && frame.TimeUs < previous.TimeUs)
+                throw lines.Error($"timestamp goes backwards ({Seconds(frame.TimeUs)} s after {Seconds(previous.TimeUs)} s on line {previousLine})",
                     "frames must be in time order within a file; where a capture's clock restarts, split it into separate files");
-            frames.Add(frame);
-            previousLine = lines.LineNumber;
+            yield return frame;
+            (previous, previousLine) = (frame, lines.LineNumber);
         }
-        if (frames.Count == 0) throw lines.Error("no frames after the header", fixFile, 2);
-        return frames;
+        if (previous is null) throw lines.Error("no frames after the header", fixFile, 2);
     }
 
     private static Frame ParseRow(string line, CsvLines lines)

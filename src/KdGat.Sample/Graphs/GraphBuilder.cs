@@ -15,14 +15,25 @@ internal sealed class GraphBuilder(int window, int stride)
     public List<CanGraph> Graphs { get; } = [];
     public int Frames { get; private set; }
 
-    /// <summary>Adds one file's windows (none if it has fewer frames than a window); returns how many.</summary>
-    public int AddFile(IReadOnlyList<Frame> frames)
+    /// <summary>
+    /// Adds one file's windows (none if it has fewer frames than a window) and returns its frame
+    /// and window counts. Only the last <c>window</c> frames are held, so a file of any size fits.
+    /// </summary>
+    public (int Frames, int Graphs) AddFile(IEnumerable<Frame> frames)
     {
         var before = Graphs.Count;
-        for (var start = 0; start + window <= frames.Count; start += stride)
-            Graphs.Add(BuildOne(frames, start, window, Frames + start, SplitOf(_windows++)));
-        Frames += frames.Count;
-        return Graphs.Count - before;
+        var recent = new Queue<Frame>(window);
+        var count = 0;
+        foreach (var f in frames)
+        {
+            if (recent.Count == window) recent.Dequeue();
+            recent.Enqueue(f);
+            var start = ++count - window;
+            if (start >= 0 && start % stride == 0)
+                Graphs.Add(BuildOne(recent.ToArray(), Frames + start, SplitOf(_windows++)));
+        }
+        Frames += count;
+        return (count, Graphs.Count - before);
     }
 
     /// <summary>
@@ -31,7 +42,7 @@ internal sealed class GraphBuilder(int window, int stride)
     /// </summary>
     private static string SplitOf(int n) => n / 4 % 5 == 4 ? CanGraph.Test : CanGraph.Train;
 
-    private static CanGraph BuildOne(IReadOnlyList<Frame> frames, int start, int window, int firstFrame, string split)
+    private static CanGraph BuildOne(Frame[] frames, int firstFrame, string split)
     {
         // Nodes in first-seen order: deterministic and independent of ID values.
         var index = new Dictionary<uint, int>();
@@ -39,9 +50,8 @@ internal sealed class GraphBuilder(int window, int stride)
         var edges = new Dictionary<(int, int), int>();
         var attacks = 0;
         var previous = -1;
-        for (var i = start; i < start + window; i++)
+        foreach (var f in frames)
         {
-            var f = frames[i];
             if (f.Attack) attacks++;
             if (!index.TryGetValue(f.Id, out var node))
             {
@@ -55,8 +65,8 @@ internal sealed class GraphBuilder(int window, int stride)
         var nodes = members.Select(m => new GraphNode(m[0].Id, m.Count, MeanByte(m), Entropy(m))).ToList();
         var edgeList = edges.OrderBy(e => e.Key.Item1).ThenBy(e => e.Key.Item2)
             .Select(e => new GraphEdge(e.Key.Item1, e.Key.Item2, e.Value)).ToList();
-        var duration = frames[start + window - 1].TimeUs - frames[start].TimeUs;
-        return new CanGraph(firstFrame, window, duration, attacks, split, nodes, edgeList);
+        var duration = frames[^1].TimeUs - frames[0].TimeUs;
+        return new CanGraph(firstFrame, frames.Length, duration, attacks, split, nodes, edgeList);
     }
 
     private static double MeanByte(List<Frame> frames)

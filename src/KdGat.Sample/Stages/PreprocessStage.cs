@@ -7,9 +7,9 @@ using KdGat.Sample.Params;
 namespace KdGat.Sample.Stages;
 
 /// <summary>
-/// preprocess: every CSV capture file of the dataset directory -> windowed graphs. Files are read
-/// one at a time (memory holds one file's frames), windows never span files. Replaces the whole
-/// --out directory.
+/// preprocess: every CSV capture file of the dataset directory -> windowed graphs. Files are
+/// streamed one at a time (memory holds one window of frames plus the graphs), windows never
+/// span files. Replaces the whole --out directory.
 /// </summary>
 internal static class PreprocessStage
 {
@@ -30,8 +30,8 @@ internal static class PreprocessStage
         var files = new List<SourceFile>();
         foreach (var path in RawDataset.Files(raw))
         {
-            var frames = FrameCsv.Read(path);
-            files.Add(new SourceFile(Path.GetFileName(path), frames.Count, builder.AddFile(frames)));
+            var (frames, graphs) = builder.AddFile(FrameCsv.Read(path));
+            files.Add(new SourceFile(Path.GetFileName(path), frames, graphs));
         }
         var set = new GraphSet(window, stride, builder.Graphs);
         if (set.Graphs.Count == 0)
