@@ -2,6 +2,9 @@ using KdGat.Sample.Common;
 
 namespace KdGat.Sample.Data;
 
+/// <summary>One generated capture file: its name in the dataset directory and its frames, in time order.</summary>
+internal sealed record CaptureFile(string Name, List<Frame> Frames);
+
 /// <summary>
 /// Synthetic CAN traffic in the spirit of the car-hacking datasets: periodic ECU messages,
 /// event-triggered messages and benign diagnostic bursts, plus attack episodes of the three
@@ -18,9 +21,6 @@ namespace KdGat.Sample.Data;
 /// (same ECUs and profile) of different lengths, each with its own clock starting near zero.
 /// The dataset's frames, events, bursts and attack episodes are shared out among the files.
 /// </summary>
-/// <summary>One generated capture file: its name in the dataset directory and its frames, in time order.</summary>
-internal sealed record CaptureFile(string Name, List<Frame> Frames);
-
 internal static class TrafficGenerator
 {
     private enum AttackKind { Dos, Fuzzy, Spoofing }
@@ -32,6 +32,8 @@ internal static class TrafficGenerator
         int NormalFrames, int Episodes, double[] KindWeights,
         double DosIntervalMs, double FuzzyIntervalMs, double SpoofRateFactor,
         double PlausibleFuzzShare, double MissedLabelShare, int EventEcus, int DiagnosticBursts, int Files);
+
+    private const long MinFileUs = 2_000_000;
 
     public static ulong SeedFor(string dataset) => StableHash.Of("kdgat-sample/" + dataset);
 
@@ -52,7 +54,8 @@ internal static class TrafficGenerator
         var files = new List<CaptureFile>(profile.Files);
         for (var k = 0; k < profile.Files; k++)
         {
-            var durationUs = (long)(totalUs * shares[k]);
+            // Long enough for an attack episode (up to 0.4 s, 0.3 s clear either side) on a fast bus.
+            var durationUs = Math.Max(MinFileUs, (long)(totalUs * shares[k]));
             var frames = new List<Frame>((int)(profile.NormalFrames * shares[k] * 1.5));
             foreach (var ecu in ecus) AddNormal(frames, ecu, durationUs, rng);
             AddEvents(frames, eventIds, shares[k], durationUs, rng);
