@@ -72,7 +72,7 @@ public sealed class SlurmExecutor : IStageExecutor
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
                 Directory.CreateDirectory(job.Instance.RunDir);
                 AtomicFile.WriteAllText(script, JobScript.Render(job, _options.Extra));
-                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None).ConfigureAwait(false);
+                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None, request: job.Resources.Describe()).ConfigureAwait(false);
             }
             catch (KdgException e)
             {
