@@ -83,6 +83,15 @@ public static class SlurmSandbox
     /// <summary>The shipped config with only the executor and polling changed: its cpus, 8G/4G mem and gpus: 1 go to SLURM as they are.</summary>
     public static Sandbox Sample(double poll = 0.5, double maxPoll = 2) => Configure(Sandbox.Sample(), poll, maxPoll, null);
 
+    /// <summary>A build whose time, exit code and output go to the test's log.</summary>
+    public static ProcessResult Build(Sandbox sb, ITestOutputHelper output, params string[] args)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = sb.Build(args);
+        output.WriteLine($"== build {string.Join(' ', args)}: {sw.Elapsed.TotalSeconds:0.0} s, exit {r.ExitCode}\n{r.Output}");
+        return r;
+    }
+
     public static Sandbox Configure(Sandbox s, double poll, double maxPoll, string? mem)
     {
         s.EditConfig(c =>

@@ -13,13 +13,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     private static readonly string[] LargeDependents =
         ["hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation", "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_small_curriculum_kd"];
 
-    private ProcessResult Build(Sandbox sb, params string[] args)
-    {
-        var sw = Stopwatch.StartNew();
-        var r = sb.Build(args);
-        output.WriteLine($"== build {string.Join(' ', args)}: {sw.Elapsed.TotalSeconds:0.0} s, exit {r.ExitCode}\n{r.Output}");
-        return r;
-    }
+    private ProcessResult Build(Sandbox sb, params string[] args) => SlurmSandbox.Build(sb, output, args);
 
     [Fact]
     public void Trivial_pipeline_runs_as_slurm_jobs_and_a_second_build_submits_nothing()

@@ -10,13 +10,7 @@ namespace KdGat.Slurm.Tests;
 [Collection("cluster")]
 public sealed class SiteTests(ITestOutputHelper output)
 {
-    private ProcessResult Build(Sandbox sb, params string[] args)
-    {
-        var sw = Stopwatch.StartNew();
-        var r = sb.Build(args);
-        output.WriteLine($"== build {string.Join(' ', args)}: {sw.Elapsed.TotalSeconds:0.0} s, exit {r.ExitCode}\n{r.Output}");
-        return r;
-    }
+    private ProcessResult Build(Sandbox sb, params string[] args) => SlurmSandbox.Build(sb, output, args);
 
     [Fact]
     public void Resource_variables_come_from_the_builds_environment_and_an_unset_one_stops_the_build_before_any_job()
