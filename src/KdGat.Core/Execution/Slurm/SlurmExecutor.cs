@@ -74,7 +74,8 @@ public sealed class SlurmExecutor : IStageExecutor
 
     public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
     {
-        if (job.Instance.Config.Executor == ExecutorKind.Local) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
+        // A job an earlier build submitted for this very fingerprint is collected even if the stage now runs locally.
+        if (job.Instance.Config.Executor == ExecutorKind.Local && JobIdOf(job.AttachTo) is null) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
         string id;
         if (JobIdOf(job.AttachTo) is { } attached)

@@ -126,6 +126,16 @@ public sealed class SiteOptionsTests : IDisposable
     }
 
     [Fact]
+    public async Task SlurmExecutor_CollectsAnEarlierBuildsJobForAStageThatNowRunsLocally_InsteadOfRunningItBeside()
+    {
+        var s = Instance("prep");
+        var result = await new SlurmExecutor(new SlurmOptions { LatencyWait = TimeSpan.Zero }, new RecordingLog(), new SlurmClient(new Sacct("COMPLETED")))
+            .RunAsync(Job(s, s.RenderCommand()) with { AttachTo = "slurm:42" }, CancellationToken.None);
+        Assert.Equal("42", result.JobId);
+        Assert.False(File.Exists(Path.Combine(s.RunDir, "out.txt"))); // not run here as well
+    }
+
+    [Fact]
     public async Task Setup_RunsInTheCommandsShell_AndAFailingLineStopsTheAttempt()
     {
         var s = Instance("train");
