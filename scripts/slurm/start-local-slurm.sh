@@ -10,12 +10,16 @@
 #   SLURM_LOCAL_PROCTRACK   auto | cgroup | linuxproc    (default auto: try cgroup, fall back to linuxproc)
 #   SLURM_LOCAL_PARTITION   partition name               (default cpu)
 #   SLURM_LOCAL_CLEAN=1     wipe slurmctld state AND the accounting DB (job ids restart at 1) before starting
+#   SLURM_LOCAL_GPUS        stand-in 'gpu' GRES on the node (default 2; 0 = none), plain files as devices:
+#                           jobs asking --gpus=N are scheduled and accounted (AllocTRES gres/gpu=N),
+#                           nothing is bound, so a config with 'gpus: 1' runs unchanged here.
 set -euo pipefail
 
 BASE=${SLURM_LOCAL_BASE:-/tmp/kdgat-slurm/cluster}
 ACCOUNTING=${SLURM_LOCAL_ACCOUNTING:-dbd}
 PROCTRACK=${SLURM_LOCAL_PROCTRACK:-auto}
 PARTITION=${SLURM_LOCAL_PARTITION:-cpu}
+GPUS=${SLURM_LOCAL_GPUS:-2}
 ETC=/etc/slurm
 RUN=$BASE/run
 LOG=$BASE/log
@@ -40,6 +44,7 @@ wait_for() { # timeout_s description command...
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 case "$ACCOUNTING" in dbd|none) ;; *) die "SLURM_LOCAL_ACCOUNTING must be dbd or none, not '$ACCOUNTING'";; esac
 case "$PROCTRACK" in auto|cgroup|linuxproc) ;; *) die "SLURM_LOCAL_PROCTRACK must be auto, cgroup or linuxproc, not '$PROCTRACK'";; esac
+case "$GPUS" in ''|*[!0-9]*) die "SLURM_LOCAL_GPUS must be a whole number, not '$GPUS'";; esac
 command -v apt-get >/dev/null || die "apt-get not found (Debian 12 expected)"
 
 # ---------------------------------------------------------------- packages
@@ -149,7 +154,21 @@ cgroup_usable() {
   return 1
 }
 write_conf() { # $1 = cgroup | linuxproc
-  local mode=$1 pt tp jp
+  local mode=$1 pt tp jp gres_lines="" node_gres=""
+  if [ "$GPUS" -gt 0 ]; then
+    # Stand-in GPUs: slurmctld schedules and accounts them like real ones. slurmd 22.05 drops a gpu
+    # GRES without File= ("Removing file-less GPU"), so each gets a plain file as its "device";
+    # without ConstrainDevices nothing is bound, a job only sees CUDA_VISIBLE_DEVICES.
+    gres_lines="GresTypes=gpu
+AccountingStorageTRES=gres/gpu"
+    node_gres="Gres=gpu:$GPUS"
+    mkdir -p "$BASE/fake-gpu"
+    for i in $(seq 0 $((GPUS - 1))); do touch "$BASE/fake-gpu/gpu$i"; done
+    printf 'AutoDetect=off\nNodeName=%s Name=gpu File=%s/fake-gpu/gpu[0-%s]\n' "$NODE" "$BASE" "$((GPUS - 1))" > "$ETC/gres.conf.new"
+  else
+    : > "$ETC/gres.conf.new"
+  fi
+  if cmp -s "$ETC/gres.conf.new" "$ETC/gres.conf"; then rm -f "$ETC/gres.conf.new"; else mv "$ETC/gres.conf.new" "$ETC/gres.conf"; fi
   if [ "$mode" = cgroup ]; then
     pt=proctrack/cgroup; tp=task/cgroup,task/affinity; jp=NoOverMemoryKill
     { echo "CgroupPlugin=autodetect"; echo "ConstrainCores=yes"; echo "ConstrainRAMSpace=yes"
@@ -186,10 +205,11 @@ JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=task=1
 JobAcctGatherParams=$jp
 $ACCT_LINES
+$gres_lines
 MinJobAge=86400
 KillWait=5
 ReturnToService=2
-NodeName=$NODE NodeAddr=127.0.0.1 $HW State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 $HW $node_gres State=UNKNOWN
 PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
   if ! cmp -s "$ETC/slurm.conf.new" "$ETC/slurm.conf"; then
@@ -220,9 +240,9 @@ start_slurm() {
     sleep 0.3
   done
 }
-probe_job() { # runs a trivial job to completion (polling; sbatch --wait polls too slowly), returns 0 if COMPLETED
+probe_job() { # [sbatch args...] runs a trivial job to completion (polling; sbatch --wait polls too slowly), returns 0 if COMPLETED
   local id st end=$(( $(date +%s) + 60 ))
-  id=$(cd "$BASE" && sbatch --parsable -J probe -o /dev/null -t 1 --mem=32M --wrap true) || return 1
+  id=$(cd "$BASE" && sbatch --parsable -J probe -o /dev/null -t 1 --mem=32M "$@" --wrap true) || return 1
   while :; do
     st=$(scontrol -o show job "$id" 2>/dev/null | grep -oE 'JobState=[A-Z_]+' | cut -d= -f2)
     case "$st" in COMPLETED) return 0;; PENDING|CONFIGURING|RUNNING|COMPLETING|"") ;; *) echo "probe job $id: $st" >&2; return 1;; esac
@@ -249,10 +269,14 @@ if ! probe_job; then
   fi
 fi
 info "probe job ok"
+if [ "$GPUS" -gt 0 ]; then
+  probe_job --gpus=1 || die "a --gpus=1 probe job failed: the counted gpu GRES is not usable; see $LOG/slurmd.log and $ETC/gres.conf"
+  info "gpu probe job ok ($GPUS stand-in gpu GRES)"
+fi
 if [ "$ACCOUNTING" = dbd ]; then
   wait_for 20 sacct sacct -n -X -j 1 || die "sacct not working"
 fi
 
 info "up in $(awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s  (mode=$MODE, accounting=$ACCOUNTING, base=$BASE)"
 sinfo -N -o '%N %P %T %c %m'
-scontrol show node "$NODE" | grep -E 'State=|CfgTRES' | sed 's/^ */  /'
+scontrol show node "$NODE" | grep -E 'State=|CfgTRES|Gres=' | sed 's/^ */  /'

@@ -13,13 +13,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     private static readonly string[] LargeDependents =
         ["hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation", "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_small_curriculum_kd"];
 
-    private ProcessResult Build(Sandbox sb, params string[] args)
-    {
-        var sw = Stopwatch.StartNew();
-        var r = sb.Build(args);
-        output.WriteLine($"== build {string.Join(' ', args)}: {sw.Elapsed.TotalSeconds:0.0} s, exit {r.ExitCode}\n{r.Output}");
-        return r;
-    }
+    private ProcessResult Build(Sandbox sb, params string[] args) => SlurmSandbox.Build(sb, output, args);
 
     [Fact]
     public void Trivial_pipeline_runs_as_slurm_jobs_and_a_second_build_submits_nothing()
@@ -45,6 +39,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(13, Cluster.LiveJobsUnder(sb.Dir).Count); // no new job
     }
 
+    /// <summary>The shipped config unchanged (gpus: 1 on training, 8G/4G mem, cpus: 2 on preprocess) on the local cluster's counted gpu GRES.</summary>
     [Fact]
     public void Sample_pipeline_on_slurm_gives_the_same_metrics_as_the_local_executor()
     {
@@ -61,6 +56,20 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             var b = File.ReadAllText(Path.Combine(slurm.RunDir("hcrl_sa", eval), "metrics.json"));
             Assert.Equal(a, b);
         }
+        // The requests reached SLURM as written: every training job was allocated one gpu, the evaluations none.
+        var jobs = Cluster.JobsUnder(slurm.Dir, 13);
+        foreach (var j in jobs)
+        {
+            var training = !j.Name.Contains("-eval_", StringComparison.Ordinal) && !j.Name.EndsWith("-preprocess", StringComparison.Ordinal);
+            var show = ProcessRunner.Run("scontrol", ["show", "job", j.Id], "/").Output;
+            var tres = ProcessRunner.Run("sacct", ["-X", "-n", "-P", "-j", j.Id, "-o", "AllocTRES"], "/").Output.Trim();
+            output.WriteLine($"{j.Name}: AllocTRES={tres}");
+            Assert.Equal(training, show.Contains("gres:gpu:1", StringComparison.Ordinal) || show.Contains("gres/gpu:1", StringComparison.Ordinal));
+            Assert.Equal(training, tres.Contains("gres/gpu=1", StringComparison.Ordinal));
+            if (j.Name.Contains("_large_", StringComparison.Ordinal) && training) Assert.Contains("mem=8G", tres);
+        }
+        Assert.Equal(9, jobs.Count(j => !j.Name.Contains("-eval_", StringComparison.Ordinal) && !j.Name.EndsWith("-preprocess", StringComparison.Ordinal)));
+
         var again = Build(slurm, "-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, again.ExitCode);
         Assert.Empty(Sandbox.With(slurm.LastBuild(), Outcome.Ran));
@@ -74,8 +83,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         using var sb = SlurmSandbox.Trivial();
         // tail keeps everything without a newline in memory: ~130 MB, more than 100M, less than 200M.
         sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
-        sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum"));
-        Assert.Contains("resources: { mem: 100M, time: '01:00:00' }\n  gat_large_curriculum", File.ReadAllText(sb.Config));
+        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n  gat_large_curriculum"));
+        Assert.Contains("resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n  gat_large_curriculum", File.ReadAllText(sb.Config));
         // -t:Large: the downstream jobs, chained on the first (OOM) job, are cancelled by SLURM and resubmitted after the retry.
         var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, r.ExitCode);
@@ -303,19 +312,22 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // (The SLURM clients themselves retry a lost controller for a while; queries that still fail are retried with KDG4004.)
     }
 
-    /// <summary>What sbatch refuses fails at once (no job pending forever): e.g. GPUs on this GPU-less cluster.</summary>
+    /// <summary>What sbatch refuses fails at once (no job pending forever): e.g. more GPUs than the node has (2).</summary>
     [Theory]
-    [InlineData("partition: nosuchpartition")]
-    [InlineData("gpus: 1")]
+    [InlineData("gpus: 1, partition: nosuchpartition")]
+    [InlineData("gpus: 3")]
     public void A_request_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream(string resource)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
-        sb.EditConfig(c => c.Replace("resources: { mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", $"resources: {{ mem: 200M, time: '01:00:00', {resource} }}\n  gat_large_curriculum"));
+        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", $"resources: {{ {resource}, mem: 200M, time: '01:00:00' }}\n  gat_large_curriculum"));
+        Assert.Contains(resource + ", mem: 200M", File.ReadAllText(sb.Config));
         var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("KDG4002", r.Output);
-        Assert.Contains("hcrl_sa/vgae_large_autoencoder", r.Output[r.Output.IndexOf("KDG4002", StringComparison.Ordinal)..]);
+        var error = r.Output[r.Output.IndexOf("KDG4002", StringComparison.Ordinal)..];
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", error);
+        foreach (var asked in resource.Split(", ")) Assert.Contains(asked.Replace(": ", "="), error); // the hint shows what the job asked for
         Assert.Equal(["hcrl_sa/vgae_large_autoencoder"], Sandbox.With(sb.LastBuild(), Outcome.Failed));
         Assert.Equal(3, Sandbox.With(sb.LastBuild(), Outcome.Skipped).Length);
     }

@@ -8,7 +8,7 @@ namespace KdGat.Core.Config;
 public static class ConfigLoader
 {
     private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store"];
-    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "code", "env", "resources", "cache", "retries"];
+    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "code", "env", "resources", "cache", "retries", "setup", "executor"];
 
     public static PipelineConfig Load(string file, string root)
     {
@@ -124,6 +124,13 @@ public static class ConfigLoader
             Resources = resources,
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,
             Retries = r.OptionalInt(map, "retries", what) ?? d.Retries ?? 2,
+            Setup = r.StringList(map, "setup", what),
+            Executor = r.OptionalString(map, "executor", what) switch
+            {
+                null => null,
+                "local" => ExecutorKind.Local,
+                var other => throw r.Error(ErrorCodes.ConfigWrongType, r.Get(map, "executor")!, $"'{what}.executor' can only be 'local' (run this stage on the build's machine inside a SLURM build), not '{other}'. Remove the key to follow the build's executor."),
+            },
             Line = (int)node.Start.Line,
             Column = (int)node.Start.Column,
         };
@@ -133,13 +140,15 @@ public static class ConfigLoader
     {
         if (node is null || YamlReader.IsNull(node)) return new SlurmConfig();
         var map = r.Mapping(node, "slurm");
-        r.CheckKeys(map, "slurm", "poll_seconds", "max_poll_seconds", "extra");
+        r.CheckKeys(map, "slurm", "poll_seconds", "max_poll_seconds", "extra", "max_jobs", "latency_wait");
         var c = new SlurmConfig();
         return c with
         {
             PollSeconds = r.OptionalDouble(map, "poll_seconds", "slurm") ?? c.PollSeconds,
             MaxPollSeconds = r.OptionalDouble(map, "max_poll_seconds", "slurm") ?? c.MaxPollSeconds,
             Extra = ResourceParser.ReadExtra(r, map, "slurm"),
+            MaxJobs = r.OptionalInt(map, "max_jobs", "slurm") ?? c.MaxJobs,
+            LatencyWaitSeconds = r.OptionalInt(map, "latency_wait", "slurm") ?? c.LatencyWaitSeconds,
         };
     }
 }

@@ -29,4 +29,8 @@ public sealed record SlurmConfig
     public double PollSeconds { get; init; } = 5;
     public double MaxPollSeconds { get; init; } = 60;
     public IReadOnlyList<string> Extra { get; init; } = Array.Empty<string>();
+    /// <summary>max_jobs: at most this many of the build's jobs in the queue at once (0: no limit).</summary>
+    public int MaxJobs { get; init; }
+    /// <summary>latency_wait: seconds to wait for a COMPLETED job's outputs to appear (NFS) before they count as missing.</summary>
+    public int LatencyWaitSeconds { get; init; } = 5;
 }

@@ -5,9 +5,15 @@ using YamlDotNet.RepresentationModel;
 
 namespace KdGat.Core.Config;
 
-/// <summary>Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), gpus, partition, account, qos, extra.</summary>
+/// <summary>
+/// Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), gpus, partition, account, qos, extra.
+/// Any value may use <c>${NAME}</c>: replaced, when the config loads, by the orchestrator's environment variable (KDG1025 when unset).
+/// </summary>
 internal static partial class ResourceParser
 {
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex EnvReference();
+
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
     private static partial Regex MemPattern();
 
@@ -33,7 +39,7 @@ internal static partial class ResourceParser
 
     public static IReadOnlyList<string> ReadExtra(YamlReader r, YamlMappingNode map, string what)
     {
-        var extras = r.StringList(map, "extra", what);
+        var extras = r.StringList(map, "extra", what).Select(e => Expand(r, r.Get(map, "extra")!, e, $"{what}.extra")).ToArray();
         foreach (var e in extras)
             if (!e.StartsWith("--", StringComparison.Ordinal) || e.Contains('\n'))
                 throw r.Error(ErrorCodes.BadResource, r.Get(map, "extra")!, $"'{what}.extra' entries must be single sbatch options such as '--constraint=a100', not '{e}'.");
@@ -44,7 +50,7 @@ internal static partial class ResourceParser
     {
         var node = r.Get(map, key);
         if (node is null || YamlReader.IsNull(node)) return null;
-        var text = r.Scalar(node, $"{what}.{key}").Trim();
+        var text = Expand(r, node, r.Scalar(node, $"{what}.{key}").Trim(), $"{what}.{key}");
         return parse(text) ?? throw r.Error(ErrorCodes.BadResource, node, $"'{what}.{key}' must be {expected}, not '{text}'.");
     }
 
@@ -52,9 +58,25 @@ internal static partial class ResourceParser
     {
         var node = r.Get(map, key);
         if (node is null || YamlReader.IsNull(node)) return null;
-        var text = r.Scalar(node, $"{what}.{key}").Trim();
+        var text = Expand(r, node, r.Scalar(node, $"{what}.{key}").Trim(), $"{what}.{key}");
         return parse(text) ?? throw r.Error(ErrorCodes.BadResource, node, $"'{what}.{key}' must be {expected}, not '{text}'.");
     }
+
+    /// <summary>
+    /// ${NAME} -> the variable's value in the orchestrator's environment (a site's account or
+    /// partition kept out of the shared config). Not fingerprinted, like every resource: where a
+    /// job runs does not change what it computes.
+    /// </summary>
+    private static string Expand(YamlReader r, YamlNode node, string text, string field) =>
+        EnvReference().Replace(text, m =>
+        {
+            var name = m.Groups[1].Value;
+            var value = Environment.GetEnvironmentVariable(name);
+            return string.IsNullOrEmpty(value)
+                ? throw r.Error(ErrorCodes.ResourceVariableUnset, node, $"'{field}' uses ${{{name}}}, but the environment variable {name} is not set (or is empty). " +
+                    $"Set it before the build (export {name}=...) or write the value into the configuration.")
+                : value;
+        });
 
     private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
 

@@ -14,6 +14,12 @@ public sealed record ResourceSpec
     public string? Qos { get; init; }
     public IReadOnlyList<string> Extra { get; init; } = Array.Empty<string>();
 
+    /// <summary>Every field with its value ("-" when unset), for messages about a refused request.</summary>
+    public string Describe() =>
+        $"cpus={Cpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, mem={(MemMb is { } m ? $"{m}M" : "-")}, " +
+        $"gpus={Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? $"{t}min" : "-")}, " +
+        $"partition={Partition ?? "-"}, account={Account ?? "-"}, qos={Qos ?? "-"}, extra=[{string.Join(' ', Extra)}]";
+
     /// <summary>Stage values win key by key; extras add up.</summary>
     public ResourceSpec OverriddenBy(ResourceSpec s) => new()
     {

@@ -16,6 +16,10 @@ public sealed record StageConfig
     public ResourceSpec Resources { get; init; } = new();
     public bool Cache { get; init; } = true;
     public int Retries { get; init; }
+    /// <summary>Shell lines run before the command, in the same shell (module load, venv activation); fingerprinted.</summary>
+    public IReadOnlyList<string> Setup { get; init; } = Array.Empty<string>();
+    /// <summary>executor: local runs this stage on the build's machine inside a SLURM build; null follows the build.</summary>
+    public ExecutorKind? Executor { get; init; }
     /// <summary>Where the entry is, for errors about it.</summary>
     public int Line { get; init; }
     public int Column { get; init; }

@@ -21,4 +21,8 @@ public static partial class ErrorCodes
     public const string SlurmJobsCancelled = "KDG4008";
     /// <summary>Warning: a journalled job no longer matches the stage (config changed) and was cancelled; the stage is submitted again.</summary>
     public const string SlurmStaleJob = "KDG4009";
+
+    // 1025-1027: configuration for real SLURM sites.
+    /// <summary>Error: a resource value uses ${NAME} and the environment variable NAME is not set when the configuration loads.</summary>
+    public const string ResourceVariableUnset = "KDG1025";
 }

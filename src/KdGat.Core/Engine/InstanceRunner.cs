@@ -121,7 +121,7 @@ internal sealed partial class InstanceRunner
             var job = new StageJob
             {
                 Instance = s,
-                Command = s.RenderCommand(),
+                Command = StageSetup.Prefix(s.Config.Setup, s.RenderCommand()),
                 StdoutPath = logStem + ".out",
                 StderrPath = logStem + ".err",
                 AttemptId = attemptId,

@@ -44,7 +44,7 @@ public sealed class Fingerprinter
             env[name] = _env(name) is { } v ? ContentHash.OfText(v) : "<unset>";
         return new FingerprintComponents
         {
-            Command = s.RenderCommandForFingerprint(),
+            Command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint()), // setup lines are part of what runs
             Params = new SortedDictionary<string, string>(s.Config.Params.ToDictionary(p => p.Key, p => p.Value.Text), StringComparer.Ordinal),
             Inputs = inputs,
             Code = code,

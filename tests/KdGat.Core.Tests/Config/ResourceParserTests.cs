@@ -115,4 +115,39 @@ public sealed class ResourceParserTests : IDisposable
         Assert.Equal(1, r.Gpus);
         Assert.Equal(["--a", "--b"], r.Extra);
     }
+
+    [Fact]
+    public void Read_EnvironmentVariables_AreExpandedWhenTheConfigLoads()
+    {
+        var account = "KDGAT_TEST_ACCOUNT_" + Guid.NewGuid().ToString("N")[..8];
+        var partition = "KDGAT_TEST_PARTITION_" + Guid.NewGuid().ToString("N")[..8];
+        Environment.SetEnvironmentVariable(account, "lab42");
+        Environment.SetEnvironmentVariable(partition, "gpu");
+        try
+        {
+            var r = Load($"{{ account: '${{{account}}}', partition: '${{{partition}}}-a100', extra: ['--constraint=${{{partition}}}'] }}");
+            Assert.Equal("lab42", r.Account);
+            Assert.Equal("gpu-a100", r.Partition);
+            Assert.Equal(["--constraint=gpu"], r.Extra);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(account, null);
+            Environment.SetEnvironmentVariable(partition, null);
+        }
+    }
+
+    [Fact]
+    public void Read_UnsetEnvironmentVariable_IsKdg1025NamingFileStageFieldAndVariable()
+    {
+        var name = "KDGAT_TEST_UNSET_" + Guid.NewGuid().ToString("N")[..8];
+        var e = Assert.Throws<KdgException>(() => Load($"{{ mem: 2G, account: '${{{name}}}' }}"));
+
+        Assert.Equal(ErrorCodes.ResourceVariableUnset, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+        Assert.Equal((6, 36), (e.Line, e.Column));
+        Assert.Contains("stage 'a'.resources.account", e.Message);
+        Assert.Contains("${" + name + "}", e.Message);
+        Assert.Contains($"export {name}=", e.Message);
+    }
 }

@@ -40,7 +40,8 @@ public sealed class SlurmClient
             .Any(m => text.Contains(m, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Submits a script; returns the job id. Throws KdgException (KDG4002/KDG4003) when sbatch refuses or keeps failing.</summary>
-    public async Task<string> SubmitAsync(string script, string workingDir, IReadOnlyList<string> afterOk, string comment, string where, CancellationToken cancel, int maxTries = 6)
+    /// <param name="request">The stage's resources as asked (<see cref="Config.ResourceSpec.Describe"/>), named in a refusal.</param>
+    public async Task<string> SubmitAsync(string script, string workingDir, IReadOnlyList<string> afterOk, string comment, string where, CancellationToken cancel, int maxTries = 6, string? request = null)
     {
         var args = new List<string> { "--parsable" };
         if (afterOk.Count > 0)
@@ -58,7 +59,11 @@ public sealed class SlurmClient
                 throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
             if (!IsTransient(r.Text) || attempt >= maxTries)
                 throw new KdgException(IsTransient(r.Text) ? ErrorCodes.SlurmUnavailable : ErrorCodes.SlurmSubmitFailed,
-                    $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. Check the stage's resources (partition, account, qos, mem, time) and slurm.extra in kdgat.yaml; the job script is {script}.");
+                    $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. " +
+                    (request is null ? "" : $"The job asked for {request}. ") +
+                    "Fix the stage's resources in kdgat.yaml (cpus, mem, gpus, time, partition, account, qos, extra; or defaults.resources, slurm.extra) " +
+                    "to what the cluster offers: sinfo -o '%P %c %m %G %l' lists partitions with cpus, memory (MB), GRES such as gpu:N and time limit; " +
+                    $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
             // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate.
             if (await FindByCommentAsync(comment, cancel).ConfigureAwait(false) is { } existing) return existing;
             await _delay(wait, cancel).ConfigureAwait(false);

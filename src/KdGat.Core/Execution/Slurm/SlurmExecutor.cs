@@ -15,9 +15,19 @@ public sealed record SlurmOptions
     public bool Wait { get; init; } = true;
     /// <summary>False (-p:CancelOnAbort=false): Ctrl+C leaves the jobs running for a later build to re-attach.</summary>
     public bool CancelOnAbort { get; init; } = true;
+    /// <summary>slurm.max_jobs: at most this many of the build's jobs submitted and not ended at once; 0: no limit.</summary>
+    public int MaxJobs { get; init; }
+    /// <summary>slurm.latency_wait: how long a COMPLETED job's outputs may take to appear here.</summary>
+    public TimeSpan LatencyWait { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Waits between output polls (tests substitute one that does not sleep).</summary>
+    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
 
     public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort) =>
-        new() { PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort };
+        new()
+        {
+            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort,
+            MaxJobs = c.MaxJobs, LatencyWait = TimeSpan.FromSeconds(c.LatencyWaitSeconds),
+        };
 }
 
 /// <summary>
@@ -25,6 +35,8 @@ public sealed record SlurmOptions
 /// submits it (chained with afterok on upstream jobs), reports the job id at once so the engine
 /// journals it and submits downstream stages, then waits through the shared <see cref="JobWatcher"/>.
 /// Ctrl+C cancels every job this build submitted with one scancel, unless CancelOnAbort is off.
+/// A stage with <c>executor: local</c> runs on this machine instead; its downstream jobs are
+/// submitted once it has ended.
 /// </summary>
 public sealed class SlurmExecutor : IStageExecutor
 {
@@ -34,6 +46,7 @@ public sealed class SlurmExecutor : IStageExecutor
     private readonly JobWatcher _watcher;
     private readonly ConcurrentDictionary<string, string> _submitted = new(StringComparer.Ordinal); // id -> stage key
     private readonly ConcurrentDictionary<string, byte> _ended = new(StringComparer.Ordinal);
+    private readonly Lazy<Local.LocalExecutor> _local = new(() => new Local.LocalExecutor(Environment.ProcessorCount));
     private int _aborted;
     private volatile Task<bool>? _cancelTask;
 
@@ -45,8 +58,13 @@ public sealed class SlurmExecutor : IStageExecutor
     }
 
     public string Name => "slurm";
-    /// <summary>Every stale stage is submitted at once; SLURM does the throttling.</summary>
-    public int MaxParallel => 100_000;
+    /// <summary>
+    /// The submission window: the engine holds a slot from submission to the job's end, so with
+    /// slurm.max_jobs at most that many jobs are queued; the rest are submitted as jobs end. A stage
+    /// is submitted only once its upstreams are (afterok), so every job in the window can run.
+    /// Without max_jobs every stale stage is submitted at once and SLURM does the throttling.
+    /// </summary>
+    public int MaxParallel => _options.MaxJobs > 0 ? _options.MaxJobs : 100_000;
     public bool SubmitsAhead => true;
     public int Polls => _watcher.Polls;
     public IReadOnlyCollection<string> SubmittedJobs => _submitted.Keys.ToArray();
@@ -56,6 +74,8 @@ public sealed class SlurmExecutor : IStageExecutor
 
     public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
     {
+        // A job an earlier build submitted for this very fingerprint is collected even if the stage now runs locally.
+        if (job.Instance.Config.Executor == ExecutorKind.Local && JobIdOf(job.AttachTo) is null) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
         string id;
         if (JobIdOf(job.AttachTo) is { } attached)
@@ -72,7 +92,7 @@ public sealed class SlurmExecutor : IStageExecutor
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
                 Directory.CreateDirectory(job.Instance.RunDir);
                 AtomicFile.WriteAllText(script, JobScript.Render(job, _options.Extra));
-                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None).ConfigureAwait(false);
+                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None, request: job.Resources.Describe()).ConfigureAwait(false);
             }
             catch (KdgException e)
             {
@@ -109,6 +129,8 @@ public sealed class SlurmExecutor : IStageExecutor
         }
         _ended[id] = 1;
         var state = SlurmState.ToExecState(status.State, status.Reason);
+        if (state == ExecState.Completed)
+            await OutputWait.UntilPresentAsync(job.Instance.Outputs, _options.LatencyWait, OutputWait.Exists, _options.Delay, cancel).ConfigureAwait(false);
         return new ExecutionResult
         {
             State = state,

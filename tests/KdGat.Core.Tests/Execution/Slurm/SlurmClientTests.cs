@@ -64,6 +64,19 @@ public sealed class SlurmClientTests
     }
 
     [Fact]
+    public async Task Submit_Refused_NamesTheRequestAndEveryResourceField()
+    {
+        var run = new Scripted((_, _) => new(1, "", "sbatch: error: Invalid generic resource (gres) specification"));
+        var request = new KdGat.Core.Config.ResourceSpec { Cpus = 1, MemMb = 8192, Gpus = 1, TimeMinutes = 60 }.Describe();
+        var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, request: request));
+        Assert.Equal(ErrorCodes.SlurmSubmitFailed, e.Code);
+        Assert.Contains("cpus=1, mem=8192M, gpus=1, time=60min, partition=-, account=-, qos=-", e.Message);
+        foreach (var field in new[] { "cpus", "mem", "gpus", "time", "partition", "account", "qos", "extra", "slurm.extra" })
+            Assert.Contains(field, e.Message[e.Message.IndexOf("Fix the stage's resources", StringComparison.Ordinal)..]);
+        Assert.Contains("sinfo", e.Message);
+    }
+
+    [Fact]
     public async Task Submit_MissingSbatch_IsKDG4003()
     {
         var run = new Scripted((_, _) => new(127, "", "sbatch: No such file or directory"));
