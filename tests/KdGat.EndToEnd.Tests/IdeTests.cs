@@ -89,6 +89,47 @@ public sealed class IdeTests
     }
 
     [Fact]
+    public void ToolProjectsBuiltAsTheSolutionBuildsThem_AreCopiedNotCompiled_AndTheStampNamesTheSdk()
+    {
+        var tools = Path.Combine(Path.GetTempPath(), "kdgat-ide-tools-" + Guid.NewGuid().ToString("N")[..8]);
+        ProcessResult Bootstrap() => ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatToolsDir={tools}", "-v:n", "-nologo"],
+            Repo.Root, TimeSpan.FromMinutes(8));
+        try
+        {
+            using (Tools.Lock())
+            {
+                // What `dotnet build KdGat.sln` (Debug) does to the tool projects.
+                foreach (var project in new[] { "src/KdGat.Tasks/KdGat.Tasks.csproj", "src/KdGat.Sample/KdGat.Sample.csproj" })
+                {
+                    var built = ProcessRunner.Run("dotnet", ["build", project, "-nologo", "-v:q"], Repo.Root, TimeSpan.FromMinutes(8));
+                    Assert.True(built.ExitCode == 0, built.ToString());
+                }
+                var r = Bootstrap();
+                Assert.True(r.ExitCode == 0, r.ToString());
+                Assert.Contains("KdGat: building tools", r.Output);
+                var compiles = System.Text.RegularExpressions.Regex.Matches(r.Output, @"^\s*CoreCompile:\s*$", System.Text.RegularExpressions.RegexOptions.Multiline).Count;
+                var skipped = System.Text.RegularExpressions.Regex.Matches(r.Output, @"Skipping target ""CoreCompile"" because all output files are up-to-date").Count;
+                Assert.True(compiles == skipped, "the bootstrap compiled the tools again:\n" + r.Output);
+                Assert.True(File.Exists(Path.Combine(tools, "KdGat.Tasks.dll")) && File.Exists(Path.Combine(tools, "KdGat.Sample.dll")));
+
+                var sdk = ProcessRunner.Run("dotnet", ["--version"], Repo.Root).Output.Trim();
+                var stampFile = Path.Combine(tools, "source.sha256");
+                var stamp = File.ReadAllText(stampFile);
+                Assert.Contains($" sdk {sdk} ", stamp);
+
+                // Tools from another SDK are not trusted.
+                File.WriteAllText(stampFile, stamp.Replace($" sdk {sdk} ", " sdk 9.0.100 "));
+                Assert.Contains("KdGat: building tools", Bootstrap().Output);
+                Assert.DoesNotContain("KdGat: building tools", Bootstrap().Output);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(tools)) Directory.Delete(tools, recursive: true);
+        }
+    }
+
+    [Fact]
     public void VSTest_OnThePipeline_RunsNothing()
     {
         using var s = Sandbox.Trivial();
