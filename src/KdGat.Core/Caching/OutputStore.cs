@@ -13,12 +13,19 @@ namespace KdGat.Core.Caching;
 /// last-used}, tmp/, trash/. An entry appears by one rename of a complete directory and disappears
 /// by one rename into trash/, so a reader never sees a partial entry; what it restores it still
 /// verifies by hash, because a hard-linked output edited in place would change the entry too.
+/// A read-only store (KDGAT_CACHE_READONLY=1, for pull-request jobs) is only ever read: no insert,
+/// no last-use mark, no eviction of a damaged entry (it is skipped instead).
 /// </summary>
 public sealed class OutputStore
 {
-    public OutputStore(string root) => Root = Path.GetFullPath(root);
+    public OutputStore(string root, bool readOnly = false)
+    {
+        Root = Path.GetFullPath(root);
+        ReadOnly = readOnly;
+    }
 
     public string Root { get; }
+    public bool ReadOnly { get; }
     private string EntriesDir => Path.Combine(Root, "entries");
     private string TmpDir => Path.Combine(Root, "tmp");
     private string TrashDir => Path.Combine(Root, "trash");
@@ -41,7 +48,7 @@ public sealed class OutputStore
     public bool Insert(string fingerprint, string stage, string dataset, IReadOnlyList<string> sources, IReadOnlyList<OutputRecord> outputs, string outputsDigest)
     {
         var final = EntryDir(fingerprint);
-        if (Directory.Exists(final)) return false;
+        if (ReadOnly || Directory.Exists(final)) return false;
         var tmp = Path.Combine(TmpDir, $"{fingerprint}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(tmp);
         try
@@ -80,9 +87,10 @@ public sealed class OutputStore
         return true;
     }
 
-    /// <summary>Removes an entry: one rename out of entries/, then delete at leisure.</summary>
+    /// <summary>Removes an entry: one rename out of entries/, then delete at leisure. Read-only: nothing.</summary>
     public void Evict(string fingerprint)
     {
+        if (ReadOnly) return;
         var dir = EntryDir(fingerprint);
         var trash = Path.Combine(TrashDir, $"{fingerprint}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(TrashDir);
@@ -95,6 +103,7 @@ public sealed class OutputStore
     /// <summary>Marks a use, for least-recently-used collection. Not used for any staleness decision.</summary>
     public void Touch(StoreEntry entry)
     {
+        if (ReadOnly) return;
         try { WriteLastUsed(entry.Dir, DateTimeOffset.UtcNow); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 

@@ -1,11 +1,16 @@
 using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
 
 namespace KdGat.Core.Caching;
 
-/// <summary>Where the store is: $KDGAT_CACHE, else cache_store in the config, else .kdgat/store; "off" disables it.</summary>
+/// <summary>
+/// Where the store is: $KDGAT_CACHE, else cache_store in the config, else .kdgat/store; "off" disables it.
+/// $KDGAT_CACHE_READONLY=1 opens it read-only (pull-request jobs: restore from it, never write to it).
+/// </summary>
 public static class OutputStoreLocation
 {
     public const string EnvironmentVariable = "KDGAT_CACHE";
+    public const string ReadOnlyVariable = "KDGAT_CACHE_READONLY";
 
     public static string? Resolve(PipelineConfig config, Func<string, string?>? env = null)
     {
@@ -17,5 +22,18 @@ public static class OutputStoreLocation
     }
 
     public static OutputStore? Open(PipelineConfig config, Func<string, string?>? env = null) =>
-        Resolve(config, env) is { } dir ? new OutputStore(dir) : null;
+        Resolve(config, env) is { } dir ? new OutputStore(dir, IsReadOnly(env)) : null;
+
+    /// <summary>$KDGAT_CACHE_READONLY: 1/true/yes or 0/false/no (empty: writable); anything else is KDG1210.</summary>
+    public static bool IsReadOnly(Func<string, string?>? env = null)
+    {
+        var value = (env ?? Environment.GetEnvironmentVariable)(ReadOnlyVariable)?.Trim().ToLowerInvariant();
+        return value switch
+        {
+            null or "" or "0" or "false" or "no" => false,
+            "1" or "true" or "yes" => true,
+            _ => throw new KdgException(ErrorCodes.CacheReadOnlyValue,
+                $"${ReadOnlyVariable}='{value}' is not a yes/no value. Set it to 1 (restore from the output cache, never write to it) or 0, or unset it."),
+        };
+    }
 }

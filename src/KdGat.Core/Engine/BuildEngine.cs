@@ -38,7 +38,7 @@ public sealed class BuildEngine
                 : new LocalExecutor(parallel));
 
         Directory.CreateDirectory(layout.StateDir);
-        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes);
+        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes, layout.Root);
         var fingerprinter = new Fingerprinter(new PathHasher(hashCache));
         var ctx = new BuildContext
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using KdGat.Core.IO;
 
@@ -9,17 +10,37 @@ namespace KdGat.Core.Hashing;
 /// Keyed by (path, size, mtime, ctime, inode, device): a hit may only skip hashing; any difference
 /// means "hash again", so a touched file is re-hashed and found unchanged. Persisted as a small
 /// text file written atomically; a damaged file is simply an empty cache.
+/// <para>
+/// Paths under the pipeline root are stored relative to it, so a moved checkout keeps its hits
+/// (its files keep inode and ctime) and a cache restored into another clone is read, not discarded
+/// (its rows then miss on inode/ctime and are replaced: restored files are new file versions).
+/// Every line carries a checksum over its other fields; a line that fails it is ignored (the file
+/// is rehashed), never trusted. Rows of files that no longer exist, or not looked up during the
+/// last <see cref="KeepGenerations"/> builds that wrote the cache, are dropped on save.
+/// </para>
 /// </summary>
 public sealed class HashCache
 {
-    private const string Header = "kdgat-hash-cache v1";
-    private readonly ConcurrentDictionary<string, (FileIdentity Id, string Hash)> _entries = new(StringComparer.Ordinal);
+    private const string Header = "kdgat-hash-cache v2";
+    /// <summary>A row not looked up by this many cache-writing builds is pruned.</summary>
+    public const int KeepGenerations = 20;
+
+    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed);
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly string? _file;
+    private readonly string? _root;
+    /// <summary>This build's generation: one more than the generation of the file loaded.</summary>
+    private long _generation = 1;
     private int _dirty;
 
-    public HashCache(string? file = null, bool verifyAll = false)
+    /// <param name="file">Where the cache is persisted; null for an in-memory cache.</param>
+    /// <param name="verifyAll">-p:VerifyHashes=true: hash every file whatever the cache says.</param>
+    /// <param name="root">Paths under it are stored relative to it (the pipeline root).</param>
+    public HashCache(string? file = null, bool verifyAll = false, string? root = null)
     {
         _file = file;
+        _root = root is null ? null : Path.GetFullPath(root);
         VerifyAll = verifyAll;
         if (file is not null && !verifyAll) Load(file);
     }
@@ -29,6 +50,8 @@ public sealed class HashCache
 
     public int FilesHashed => _filesHashed;
     public long BytesHashed => Interlocked.Read(ref _bytesHashed);
+    /// <summary>Lines of the loaded file that were ignored (bad checksum or unparsable).</summary>
+    public int DamagedLines { get; private set; }
     private int _filesHashed;
     private long _bytesHashed;
 
@@ -37,7 +60,16 @@ public sealed class HashCache
     {
         var id = FileIdentity.Of(fullPath);
         if (id is null) return File.Exists(fullPath) ? Fresh(fullPath, null) : null;
-        if (!VerifyAll && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id.Value) return hit.Hash;
+        if (!VerifyAll && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id.Value)
+        {
+            if (hit.LastUsed != _generation)
+            {
+                // A row in use but stamped long ago makes this build write, so pruning never takes it.
+                if (_generation - hit.LastUsed >= KeepGenerations / 2) Interlocked.Exchange(ref _dirty, 1);
+                _entries[fullPath] = hit with { LastUsed = _generation };
+            }
+            return hit.Hash;
+        }
         return Fresh(fullPath, id);
     }
 
@@ -49,27 +81,53 @@ public sealed class HashCache
         var after = FileIdentity.Of(fullPath);
         if (before is not null && after == before)
         {
-            _entries[fullPath] = (before.Value, hash);
+            _entries[fullPath] = new Entry(before.Value, hash, _generation);
             Interlocked.Exchange(ref _dirty, 1);
             Interlocked.Add(ref _bytesHashed, before.Value.Size);
         }
         return hash;
     }
 
+    /// <summary>
+    /// Writes the cache when this build added rows, pruned some, or used a row stamped long ago;
+    /// a no-op build that only hit recently stamped rows writes nothing (and so is no generation).
+    /// </summary>
     public void Save()
     {
-        if (_file is null || Volatile.Read(ref _dirty) == 0) return;
-        var sb = new StringBuilder(Header).Append('\n');
-        foreach (var (path, (id, hash)) in _entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+        if (_file is null) return;
+        var keep = new List<KeyValuePair<string, Entry>>(_entries.Count);
+        var pruned = false;
+        foreach (var e in _entries)
         {
-            if (!File.Exists(path)) continue;
-            sb.Append(id.Size).Append('\t').Append(id.MtimeNs).Append('\t').Append(id.CtimeNs).Append('\t')
-              .Append(id.Inode).Append('\t').Append(id.Device).Append('\t').Append(hash).Append('\t').Append(path).Append('\n');
+            if (_generation - e.Value.LastUsed >= KeepGenerations || !File.Exists(e.Key)) { pruned = true; continue; }
+            keep.Add(e);
+        }
+        if (Volatile.Read(ref _dirty) == 0 && !pruned) return;
+
+        var sb = new StringBuilder(Header).Append(' ').Append(_generation.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var (path, entry) in keep.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var body = Body(entry, StoredPath(path));
+            sb.Append(Checksum(body)).Append('\t').Append(body).Append('\n');
         }
         // Merge is unnecessary: a concurrent build's lost entries only cost a re-hash.
         AtomicFile.WriteAllText(_file, sb.ToString());
         _dirty = 0;
     }
+
+    private static string Body(Entry e, string storedPath) => string.Join('\t',
+        e.LastUsed.ToString(CultureInfo.InvariantCulture), e.Id.Size.ToString(CultureInfo.InvariantCulture),
+        e.Id.MtimeNs.ToString(CultureInfo.InvariantCulture), e.Id.CtimeNs.ToString(CultureInfo.InvariantCulture),
+        e.Id.Inode.ToString(CultureInfo.InvariantCulture), e.Id.Device.ToString(CultureInfo.InvariantCulture), e.Hash, storedPath);
+
+    /// <summary>16 hex digits over the rest of the line: any flipped character makes the line a miss.</summary>
+    internal static string Checksum(string body) => ContentHash.OfText(body)[..16];
+
+    private string StoredPath(string fullPath) =>
+        _root is not null && PathText.IsUnder(fullPath, _root) ? PathText.ToStored(_root, fullPath) : fullPath;
+
+    private string FullPath(string stored) =>
+        Path.IsPathRooted(stored) ? stored : _root is null ? "" : PathText.FromStored(_root, stored);
 
     private void Load(string file)
     {
@@ -77,14 +135,24 @@ public sealed class HashCache
         try { lines = File.ReadAllLines(file); }
         catch (IOException) { return; }
         catch (UnauthorizedAccessException) { return; }
-        if (lines.Length == 0 || lines[0] != Header) return;
+        if (lines.Length == 0 || !lines[0].StartsWith(Header + " ", StringComparison.Ordinal)
+            || !long.TryParse(lines[0].AsSpan(Header.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var loaded)) return;
+        _generation = loaded + 1;
         for (var i = 1; i < lines.Length; i++)
-        {
-            var f = lines[i].Split('\t', 7);
-            if (f.Length != 7) continue; // a damaged line is a cache miss, nothing more
-            if (long.TryParse(f[0], out var size) && long.TryParse(f[1], out var m) && long.TryParse(f[2], out var c)
-                && ulong.TryParse(f[3], out var ino) && ulong.TryParse(f[4], out var dev) && f[5].Length == 32)
-                _entries[f[6]] = (new FileIdentity(size, m, c, ino, dev), f[5]);
-        }
+            if (!TryAdd(lines[i])) DamagedLines++; // a damaged line is a cache miss, nothing more
+    }
+
+    private bool TryAdd(string line)
+    {
+        var tab = line.IndexOf('\t');
+        if (tab < 0 || line[..tab] != Checksum(line[(tab + 1)..])) return false;
+        var f = line[(tab + 1)..].Split('\t', 8);
+        if (f.Length != 8 || f[6].Length != 32) return false;
+        if (!long.TryParse(f[0], out var used) || !long.TryParse(f[1], out var size) || !long.TryParse(f[2], out var m)
+            || !long.TryParse(f[3], out var c) || !ulong.TryParse(f[4], out var ino) || !ulong.TryParse(f[5], out var dev)) return false;
+        var path = FullPath(f[7]);
+        if (path.Length == 0) return false;
+        _entries[path] = new Entry(new FileIdentity(size, m, c, ino, dev), f[6], used);
+        return true;
     }
 }

@@ -72,7 +72,7 @@ public sealed class Tracker : IDisposable
     {
         var layout = Pipeline.Layout;
         var latest = Index.Latest();
-        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"));
+        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), root: layout.Root);
         var fp = new Fingerprinter(new PathHasher(hashCache));
         var checker = new StalenessChecker(fp);
         var digests = new Dictionary<StageInstance, string?>();

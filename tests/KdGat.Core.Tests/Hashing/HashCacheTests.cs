@@ -136,7 +136,7 @@ public sealed class HashCacheTests : IDisposable
         Assert.Equal("06b05ab6733a618578af5f94892f3950", h);
         Assert.Equal(0, second.FilesHashed);
         var lines = File.ReadAllLines(file);
-        Assert.Equal("kdgat-hash-cache v1", lines[0]);
+        Assert.Equal("kdgat-hash-cache v2 1", lines[0]);
         Assert.EndsWith("\t" + f, lines[1]);
     }
 
@@ -147,8 +147,8 @@ public sealed class HashCacheTests : IDisposable
         // VerifyAll (-p:VerifyHashes=true) is the way to not trust it.
         var f = _dir.Write("f.txt", "abc");
         var id = FileIdentity.Of(f)!.Value;
-        var file = _dir.Write("cache.tsv",
-            $"kdgat-hash-cache v1\n{id.Size}\t{id.MtimeNs}\t{id.CtimeNs}\t{id.Inode}\t{id.Device}\t{new string('0', 32)}\t{f}\n");
+        var body = $"1\t{id.Size}\t{id.MtimeNs}\t{id.CtimeNs}\t{id.Inode}\t{id.Device}\t{new string('0', 32)}\t{f}";
+        var file = _dir.Write("cache.tsv", $"kdgat-hash-cache v2 1\n{HashCache.Checksum(body)}\t{body}\n");
 
         Assert.Equal(new string('0', 32), new HashCache(file).HashFile(f));
         Assert.Equal("06b05ab6733a618578af5f94892f3950", new HashCache(file, verifyAll: true).HashFile(f));
@@ -157,6 +157,7 @@ public sealed class HashCacheTests : IDisposable
     [Theory]
     [InlineData("garbage\n")]
     [InlineData("kdgat-hash-cache v0\n1\t2\t3\t4\t5\t00000000000000000000000000000000\t/x\n")]
+    [InlineData("kdgat-hash-cache v1\n1\t2\t3\t4\t5\t00000000000000000000000000000000\t/x\n")]
     [InlineData("")]
     public void Load_DamagedFile_IsAnEmptyCache(string content)
     {

@@ -1,0 +1,12 @@
+namespace KdGat.Core.Diagnostics;
+
+public static partial class ErrorCodes
+{
+    // IDE and CI integration.
+    /// <summary>Error: KDGAT_CACHE_READONLY is set to something other than 1/0/true/false.</summary>
+    public const string CacheReadOnlyValue = "KDG1210";
+    /// <summary>Error: CacheGc was asked to trim a store opened read-only (KDGAT_CACHE_READONLY=1).</summary>
+    public const string CacheReadOnlyGc = "KDG1211";
+    /// <summary>Raised by targets/KdGat.DesignTime.targets: a stage target runs whose stage has no KdGatStageDefinition item.</summary>
+    public const string StageNotDefined = "KDG1212";
+}

@@ -1,0 +1,75 @@
+using KdGat.Core.Caching;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+using KdGat.Core.Manifests;
+using KdGat.Core.Tests.Support;
+using Xunit;
+
+namespace KdGat.Core.Tests.Caching;
+
+/// <summary>KDGAT_CACHE_READONLY=1: a pull-request job restores from the store and never writes to it.</summary>
+public sealed class ReadOnlyStoreTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    public void Dispose() => _tmp.Dispose();
+
+    private static readonly string Fp = new('b', 32);
+
+    private (string[] Sources, OutputRecord[] Records) Output()
+    {
+        var file = _tmp.Write("run/model.ckpt", "weights");
+        var h = new PathHasher(new HashCache()).Hash(file)!;
+        return ([file], [new("run/model.ckpt", h.Hash, h.Size, false)]);
+    }
+
+    private static string[] Snapshot(string dir) =>
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => f + "=" + File.ReadAllText(f)).ToArray();
+
+    [Fact]
+    public void Insert_IntoAReadOnlyStore_WritesNothing()
+    {
+        var (sources, records) = Output();
+        var store = new OutputStore(_tmp["store"], readOnly: true);
+
+        Assert.False(store.Insert(Fp, "gat", "d1", sources, records, "digest"));
+        Assert.False(Directory.Exists(_tmp["store"]));
+    }
+
+    [Fact]
+    public void ReadOnlyStore_FindsAndRestoresEntries_ButNeitherTouchesNorEvictsThem()
+    {
+        var (sources, records) = Output();
+        Assert.True(new OutputStore(_tmp["store"]).Insert(Fp, "gat", "d1", sources, records, "digest"));
+        var before = Snapshot(_tmp["store"]);
+        var store = new OutputStore(_tmp["store"], readOnly: true);
+
+        var entry = store.Find(Fp)!;
+        OutputStore.Materialize(entry, 0, _tmp["restored/model.ckpt"]);
+        store.Touch(entry);
+        store.Evict(Fp);
+
+        Assert.Equal("weights", File.ReadAllText(_tmp["restored/model.ckpt"]));
+        Assert.Equal(before, Snapshot(_tmp["store"]));
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("0", false)]
+    [InlineData("false", false)]
+    [InlineData("1", true)]
+    [InlineData("true", true)]
+    [InlineData(" Yes ", true)]
+    public void IsReadOnly_ReadsTheVariable(string? value, bool expected) =>
+        Assert.Equal(expected, OutputStoreLocation.IsReadOnly(n => n == OutputStoreLocation.ReadOnlyVariable ? value : null));
+
+    [Fact]
+    public void IsReadOnly_OtherValue_IsKdg1210NamingTheVariable()
+    {
+        var e = Assert.Throws<KdgException>(() => OutputStoreLocation.IsReadOnly(_ => "sometimes"));
+
+        Assert.Equal(ErrorCodes.CacheReadOnlyValue, e.Code);
+        Assert.Contains("KDGAT_CACHE_READONLY", e.Message);
+    }
+}

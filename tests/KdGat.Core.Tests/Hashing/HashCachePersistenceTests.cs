@@ -1,0 +1,117 @@
+using KdGat.Core.Hashing;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Hashing;
+
+/// <summary>The persisted hash cache: line checksums, root-relative keys, pruning.</summary>
+public sealed class HashCachePersistenceTests : IDisposable
+{
+    private const string AbcHash = "06b05ab6733a618578af5f94892f3950";
+    private readonly TempDir _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Load_LineWithCorruptedHash_IsIgnoredAndTheFileRehashed()
+    {
+        var f = _dir.Write("repo/data/f.txt", "abc");
+        var file = _dir["repo/.kdgat/hash-cache.tsv"];
+        var first = new HashCache(file);
+        first.HashFile(f);
+        first.Save();
+        // A flipped hash that still looks like a hash: the identity fields all still match.
+        File.WriteAllText(file, File.ReadAllText(file).Replace(AbcHash, "16b05ab6733a618578af5f94892f3950"));
+
+        var second = new HashCache(file);
+        var h = second.HashFile(f);
+
+        Assert.Equal(AbcHash, h);
+        Assert.Equal(1, second.FilesHashed);
+        Assert.Equal(1, second.DamagedLines);
+    }
+
+    [Fact]
+    public void Load_LineWithCorruptedIdentity_IsIgnored()
+    {
+        var f = _dir.Write("f.txt", "abc");
+        var file = _dir["cache.tsv"];
+        var c = new HashCache(file);
+        c.HashFile(f);
+        c.Save();
+        var lines = File.ReadAllLines(file);
+        var fields = lines[1].Split('\t');
+        fields[2] = "4"; // size, as if a byte of the line flipped
+        lines[1] = string.Join('\t', fields);
+        File.WriteAllLines(file, lines);
+
+        Assert.Equal(1, new HashCache(file).DamagedLines);
+    }
+
+    [Fact]
+    public void Save_PathUnderRoot_IsStoredRelative_AndAMovedCheckoutStillHits()
+    {
+        var before = _dir["a/repo"];
+        var f = _dir.Write("a/repo/data/f.txt", "abc");
+        var outside = _dir.Write("elsewhere/g.txt", "def");
+        var cache = new HashCache(Path.Combine(before, ".kdgat", "hash-cache.tsv"), root: before);
+        cache.HashFile(f);
+        cache.HashFile(outside);
+        cache.Save();
+        var lines = File.ReadAllLines(Path.Combine(before, ".kdgat", "hash-cache.tsv"));
+        Assert.Contains(lines, l => l.EndsWith("\tdata/f.txt", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EndsWith("\t" + outside, StringComparison.Ordinal));
+
+        var after = _dir["b/moved"];
+        Directory.CreateDirectory(_dir["b"]);
+        Directory.Move(before, after); // a rename keeps every file's inode and ctime
+        var moved = new HashCache(Path.Combine(after, ".kdgat", "hash-cache.tsv"), root: after);
+
+        Assert.Equal(AbcHash, moved.HashFile(Path.Combine(after, "data", "f.txt")));
+        Assert.Equal(0, moved.FilesHashed);
+    }
+
+    [Fact]
+    public void Save_RowNotLookedUpForKeepGenerationsBuilds_IsPruned_UsedRowsStay()
+    {
+        var used = _dir.Write("used.txt", "abc");
+        var unused = _dir.Write("unused.txt", "def");
+        var file = _dir["cache.tsv"];
+        var first = new HashCache(file);
+        first.HashFile(used);
+        first.HashFile(unused);
+        first.Save();
+
+        for (var build = 0; build < HashCache.KeepGenerations; build++)
+        {
+            var c = new HashCache(file);
+            c.HashFile(used);
+            c.HashFile(_dir.Write($"new-{build}.txt", $"file {build}")); // something new, so the build writes
+            c.Save();
+        }
+
+        var text = File.ReadAllText(file);
+        Assert.Contains("\t" + used + "\n", text);
+        Assert.DoesNotContain("\t" + unused + "\n", text);
+        Assert.Contains("\t" + _dir["new-0.txt"] + "\n", text); // looked up KeepGenerations - 1 writing builds ago
+        var last = new HashCache(file);
+        Assert.Equal(AbcHash, last.HashFile(used));
+        Assert.Equal(0, last.FilesHashed);
+    }
+
+    [Fact]
+    public void Save_OnlyRecentHits_WritesNothing()
+    {
+        var f = _dir.Write("f.txt", "abc");
+        var file = _dir["cache.tsv"];
+        var first = new HashCache(file);
+        first.HashFile(f);
+        first.Save();
+        var written = File.ReadAllText(file);
+
+        var noop = new HashCache(file);
+        noop.HashFile(f);
+        File.WriteAllText(file, written + "\n"); // a marker: a save would replace it
+        noop.Save();
+
+        Assert.Equal(written + "\n", File.ReadAllText(file));
+    }
+}
