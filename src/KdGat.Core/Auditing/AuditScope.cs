@@ -8,12 +8,15 @@ namespace KdGat.Core.Auditing;
 /// declared outputs, for every configured dataset (the preprocess output is the graph cache dir).
 /// In scope: the repository root, the runs root and the raw/cache roots (the part of paths.raw and
 /// paths.cache before the first placeholder). Ignored outside that scope: system directories
-/// (/usr /lib* /bin /sbin /etc /proc /sys /dev /run /tmp /var/tmp), the .NET install, ~/.nuget and
-/// ~/.dotnet. Ignored everywhere: KdGat's own state (.kdgat/, the tools dir, run-state dirs) and
-/// Python's __pycache__ (derived from code files, written by the interpreter, not the stage).
+/// (/usr /lib* /bin /sbin /etc /proc /sys /dev /run /tmp /var/tmp), the .NET install, ~/.nuget,
+/// ~/.dotnet and ~/.cache (disposable by definition). Ignored everywhere: KdGat's own state
+/// (.kdgat/, the tools dir, run-state dirs) and Python's environment (__pycache__, written by the
+/// interpreter from code files; .venv, venv, site-packages, dist-packages: installed packages).
 /// </summary>
 public sealed class AuditScope
 {
+    // Python's bytecode caches and installed packages: the interpreter's environment, not pipeline data.
+    private static readonly HashSet<string> EnvironmentDirs = new(StringComparer.Ordinal) { "__pycache__", "site-packages", "dist-packages", ".venv", "venv" };
     private static readonly string[] SystemRoots = ["/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp"];
 
     private readonly Dictionary<string, (StageInstance Owner, bool Output)> _owned = new(StringComparer.Ordinal);
@@ -35,7 +38,7 @@ public sealed class AuditScope
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         var dotnetRoot = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
         _ignoredOutside = SystemRoots.Append(dotnetRoot).Append(Environment.GetEnvironmentVariable("DOTNET_ROOT") ?? "")
-            .Concat(home.Length > 0 ? [Path.Combine(home, ".nuget"), Path.Combine(home, ".dotnet")] : [])
+            .Concat(home.Length > 0 ? [Path.Combine(home, ".nuget"), Path.Combine(home, ".dotnet"), Path.Combine(home, ".cache")] : [])
             .Concat(extraIgnored ?? []).Where(p => p.Length > 0).Select(Norm).Distinct().ToArray();
         _ignoredEverywhere = [Norm(layout.StateDir), Norm(layout.ToolsDir)];
     }
@@ -48,7 +51,7 @@ public sealed class AuditScope
     public bool Ignored(string path)
     {
         if (_ignoredEverywhere.Any(r => PathText.IsUnder(path, r))) return true;
-        if (path.Contains("/__pycache__/", StringComparison.Ordinal) || path.EndsWith("/__pycache__", StringComparison.Ordinal)) return true;
+        if (path.Split('/').Any(EnvironmentDirs.Contains)) return true;
         // run-state dirs: {runs}/{dataset}/.kdgat/ (journals, locks, aside copies)
         if (PathText.IsUnder(path, Layout.RunsRoot) && Path.GetRelativePath(Layout.RunsRoot, path).Split('/') is [_, ".kdgat", ..]) return true;
         return !InProject(path) && _ignoredOutside.Any(r => PathText.IsUnder(path, r));

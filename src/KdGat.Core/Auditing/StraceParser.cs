@@ -18,6 +18,8 @@ public sealed partial class StraceParser
     private readonly Dictionary<int, string> _cwd = new();
     private readonly Dictionary<int, string> _unfinished = new();
     private readonly List<TracedAccess> _accesses = new();
+    // Each distinct access once: memory grows with the files a stage touches, not with how often it touches them.
+    private readonly HashSet<(AccessKind, string, bool, bool)> _seen = new();
 
     /// <param name="initialCwd">The working directory of the first traced process (the stage's run dir).</param>
     public StraceParser(string initialCwd) => _initialCwd = Path.GetFullPath(initialCwd);
@@ -108,7 +110,7 @@ public sealed partial class StraceParser
 
     private void Add(int pid, Call c, AccessKind kind, int? dirArg, int pathArg, bool listing = false, bool created = false)
     {
-        if (Resolve(pid, c, dirArg, pathArg) is { } path)
+        if (Resolve(pid, c, dirArg, pathArg) is { } path && _seen.Add((kind, path, listing, created)))
             _accesses.Add(new TracedAccess(pid, c.Name, kind, path, listing, created));
     }
 

@@ -57,7 +57,8 @@ public sealed class AccessClassifierTests : IDisposable
         Assert.Empty(Classify("d1/b", Read(R("runs/d1/a/model.ckpt")), Read(R("runs/d1/b/params.json")), Read("/usr/lib/x86_64-linux-gnu/libc.so.6"),
             Read("/etc/hostname"), Read("/proc/self/maps"), Read("/tmp/elsewhere/x"), Read(R(".kdgat/tools/KdGat.Sample.dll"))));
         Assert.Empty(Classify("d1/a", Read(R("cache/d1/graphs.json")), Read(R("cache/d1"), listing: true), Read(R("data/labels.csv")),
-            Read(R("src/pipeline/cli.py")), Read(R("src/pipeline/__pycache__/cli.cpython-312.pyc")), Read(R("models/a.yaml")), Read(R("."), listing: true)));
+            Read(R("src/pipeline/cli.py")), Read(R("src/pipeline/__pycache__/cli.cpython-312.pyc")), Read(R("models/a.yaml")), Read(R("."), listing: true),
+            Read(R(".venv/lib/python3.11/site-packages/numpy/__init__.py")), Read(R(".venv/bin/python"))));
         Assert.Empty(Classify("d1/pre", Read(R("raw/d1/frames-1.csv")), Write(R("cache"), created: true),
             Write(R("cache/.d1.77.0123abcd.tmp/graphs.json")), Write(R("cache/d1/graphs.json"))));
     }

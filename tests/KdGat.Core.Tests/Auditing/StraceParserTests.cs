@@ -96,6 +96,15 @@ public sealed class StraceParserTests
     }
 
     [Fact]
+    public void RepeatedAccesses_AreKeptOnce()
+    {
+        var line = "9 openat(AT_FDCWD</w>, \"g.json\", O_RDONLY) = 3</w/g.json>";
+        var a = Parse("/w", line, line, line.Replace("9 ", "10 "));
+
+        Assert.Equal(["9 Read /w/g.json"], Show(a));
+    }
+
+    [Fact]
     public void DamagedLines_AreCountedNotThrown()
     {
         var p = new StraceParser("/w");
