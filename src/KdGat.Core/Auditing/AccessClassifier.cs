@@ -35,8 +35,9 @@ public sealed class AccessClassifier
         var strayWrites = new SortedSet<string>(StringComparer.Ordinal);
         var needs = s.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
 
-        foreach (var a in accesses)
+        foreach (var traced in accesses)
         {
+            var a = traced with { Path = _scope.Logical(traced.Path) };
             if (_scope.Ignored(a.Path) || IsOwn(s, a.Path)) continue;
             var owner = _scope.Owner(a.Path);
             if (a.Kind == AccessKind.Write)

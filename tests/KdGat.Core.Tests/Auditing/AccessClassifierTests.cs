@@ -104,6 +104,30 @@ public sealed class AccessClassifierTests : IDisposable
     }
 
     [Fact]
+    public void PathsTracedThroughTheResolvedRoot_AreJudgedAsTheRoot()
+    {
+        // A checkout reached through a symbolic link (/home -> /gpfs/home): strace -y prints the resolved directory.
+        var link = _p.Root + "-link";
+        File.CreateSymbolicLink(link, _p.Root);
+        try
+        {
+            var config = KdGat.Core.Config.ConfigLoader.Load(Path.Combine(link, "kdgat.yaml"), link);
+            var all = new PipelineLayout(config, Path.Combine(link, "tools")).Instantiate(
+                StageGraph.Build([new("pre", []), new("a", ["pre"]), new("b", ["a"])], config, "pipeline.proj"), config.Datasets);
+            var classifier = new AccessClassifier(new AuditScope(all[0].Layout, all));
+
+            var d = Assert.Single(classifier.Classify(all.Single(i => i.Key == "d1/b"), [Read(R("cache/d1/graphs.json"))]));
+
+            Assert.Equal(ErrorCodes.AuditUndeclaredUpstream, d.Code);
+            Assert.Contains("d1/b read cache/d1/graphs.json, which belongs to d1/pre", d.Message);
+        }
+        finally
+        {
+            File.Delete(link);
+        }
+    }
+
+    [Fact]
     public void WritesOutsideRunDirAndOutputs_AreAWarning_SystemAndStateWritesAreNot()
     {
         var d = Assert.Single(Classify("d1/a", Write(R("runs/d1/a/model.ckpt")), Write(R("runs/d1/a/.model.ckpt.1.abc.tmp")), Write("/tmp/scratch.bin"),
