@@ -66,7 +66,7 @@ public static class Strace
     }
 
     private static KdgException Unusable(string path, string why) => new(ErrorCodes.AuditTracerUnavailable,
-        $"-t:Audit cannot trace stages with {path}: {why}. Tracing needs ptrace: in a container run it with --cap-add=SYS_PTRACE " +
+        $"-t:Audit cannot trace stages with {path}: {why}. Tracing needs strace 5.3 or later and ptrace: in a container run it with --cap-add=SYS_PTRACE " +
         "(and a seccomp profile that allows ptrace), or set kernel.yama.ptrace_scope to 0 or 1; then run the audit again.");
 
     private static string? FindOnPath(string name) =>
