@@ -24,6 +24,7 @@ if [ -f scripts/chromium/ensure-chromium.sh ] && [ "$(id -u)" = 0 ]; then
   echo "== ensuring headless Chromium (scripts/chromium/ensure-chromium.sh)"
   bash scripts/chromium/ensure-chromium.sh
 fi
+if [ -f scripts/strace/ensure-strace.sh ] && [ "$(id -u)" = 0 ]; then bash scripts/strace/ensure-strace.sh; fi
 
 echo "== dotnet test KdGat.sln"
 dotnet test KdGat.sln -c Release --logger "console;verbosity=normal" "$@"

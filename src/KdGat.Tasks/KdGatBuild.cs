@@ -22,6 +22,8 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
     public string? Wait { get; set; }
     /// <summary>-p:CancelOnAbort=false (SLURM): Ctrl+C leaves submitted jobs running for a later build to re-attach.</summary>
     public string? CancelOnAbort { get; set; }
+    /// <summary>-t:Audit: run the selected stages, forced, under strace and check what they read and wrote.</summary>
+    public string? Audit { get; set; }
 
     /// <summary>One item per stage instance: Include = dataset/stage, metadata Outcome, Reasons, Log.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
@@ -42,6 +44,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
             Executor = ParseExecutor(Executor),
             Wait = ParseBool(nameof(Wait), Wait, true),
             CancelOnAbort = ParseBool(nameof(CancelOnAbort), CancelOnAbort, true),
+            Audit = ParseBool(nameof(Audit), Audit, false),
         };
         var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         Results = report.Stages.Select(s =>

@@ -24,6 +24,8 @@ internal sealed class BuildContext
     public required IBuildLog Log { get; init; }
     public required SemaphoreSlim Slots { get; init; }
     public required CancellationToken Cancel { get; init; }
+    /// <summary>-t:Audit: forces the selected instances to run under strace and checks their traces; null in a normal build.</summary>
+    public Auditing.Auditor? Audit { get; init; }
 
     public static string NewId() => $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
 }

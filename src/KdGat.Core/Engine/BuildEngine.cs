@@ -1,3 +1,4 @@
+using KdGat.Core.Auditing;
 using KdGat.Core.Caching;
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
@@ -32,6 +33,7 @@ public sealed class BuildEngine
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
             : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
         var kind = request.Executor ?? config.Executor;
+        var audit = request.Audit ? AuditFor(request, kind) : null;
         var executor = _executorFactory?.Invoke(config with { Executor = kind }, parallel)
             ?? (kind == ExecutorKind.Slurm
                 ? new SlurmExecutor(SlurmOptions.From(config.Slurm, request.Wait, request.CancelOnAbort), log)
@@ -54,6 +56,7 @@ public sealed class BuildEngine
             Log = log,
             Slots = new SemaphoreSlim(executor.MaxParallel),
             Cancel = cancel,
+            Audit = audit,
         };
 
         if (request.Mode == BuildMode.Build)
@@ -65,6 +68,7 @@ public sealed class BuildEngine
         var results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
         hashCache.Save();
         executor.Finish(log, cancel.IsCancellationRequested);
+        audit?.Summarize(log);
 
         var report = new BuildReport
         {
@@ -80,6 +84,18 @@ public sealed class BuildEngine
         report.Write(Path.Combine(layout.StateDir, "last-build.json"));
         Summarize(report, results, log, hashCache);
         return report;
+    }
+
+    /// <summary>Checked before anything runs: strace works here, and the stages run on this machine.</summary>
+    private static Auditor AuditFor(BuildRequest request, ExecutorKind kind)
+    {
+        if (kind == ExecutorKind.Slurm)
+            throw new KdgException(ErrorCodes.AuditNeedsLocalExecutor,
+                "-t:Audit traces stages with strace on this machine, so it needs the local executor, but the executor is slurm. Run it with -p:Executor=local where the stages can run (an interactive job, e.g. `srun --pty bash`), on one small dataset (-p:Dataset=NAME).");
+        Strace.EnsureUsable();
+        // Ownership is judged against the whole pipeline (every stage, every dataset), not only what this build selected.
+        var full = LoadedPipeline.Load(request with { OnlyStage = null, Datasets = null });
+        return new Auditor(new AccessClassifier(new AuditScope(full.Layout, full.Instances), request.PipelineFile), request.OnlyStage);
     }
 
     /// <summary>

@@ -27,4 +27,6 @@ public sealed record BuildRequest
     public bool Wait { get; init; } = true;
     /// <summary>SLURM: false (-p:CancelOnAbort=false) leaves jobs running on Ctrl+C for a later build to re-attach.</summary>
     public bool CancelOnAbort { get; init; } = true;
+    /// <summary>-t:Audit: the selected stages (OnlyStage, else all) run, forced, under strace, and what they read and wrote is checked.</summary>
+    public bool Audit { get; init; }
 }

@@ -77,6 +77,8 @@ internal sealed partial class InstanceRunner
     private async Task<InstanceResult> DecideAndRunAsync(StageInstance s, OutputGuard guard, IReadOnlyList<InstanceResult> upstream, InstanceProgress self, int attemptsBefore = 0)
     {
         var verdict = Check(s, upstream);
+        if (_ctx.Audit?.Selects(s) == true) // an audit must see the stage run: not up to date, not restored
+            return await RunAttemptsAsync(s, guard, verdict with { Reasons = [.. verdict.Reasons, new("audit", "audited: run under strace")] }, Chain.None, null, self, attemptsBefore).ConfigureAwait(false);
         if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
         return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict, Chain.None, null, self, attemptsBefore).ConfigureAwait(false);
     }
@@ -141,6 +143,7 @@ internal sealed partial class InstanceRunner
                 },
                 AfterOk = chain.JobIds,
                 AttachTo = attaching ? attach!.Handle : null,
+                TraceFile = _ctx.Audit?.Selects(s) == true ? Auditing.Auditor.TraceFileFor(logStem) : null,
             };
 
             ExecutionResult result;
@@ -161,6 +164,7 @@ internal sealed partial class InstanceRunner
                 _ctx.Slots.Release();
             }
             totalSeconds += result.WallSeconds;
+            if (job.TraceFile is not null && result.State != ExecState.NotStarted) _ctx.Audit!.Inspect(s, job.TraceFile, _ctx.Log);
             var log = PathText.ToStored(s.Layout.Root, job.StderrPath);
 
             if (result.State == ExecState.LeftRunning)

@@ -21,6 +21,8 @@ public sealed record StageJob
     public IReadOnlyList<string> AfterOk { get; init; } = [];
     /// <summary>Batch executors: a job submitted by an earlier build to collect instead of submitting ("slurm:123").</summary>
     public string? AttachTo { get; init; }
+    /// <summary>-t:Audit (local executor): run the command under strace, writing the trace here.</summary>
+    public string? TraceFile { get; init; }
 }
 
 public enum ExecState

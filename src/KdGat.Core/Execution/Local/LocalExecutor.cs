@@ -28,7 +28,8 @@ public sealed class LocalExecutor : IStageExecutor
         ShellProcess.Outcome o;
         try
         {
-            o = await ShellProcess.RunAsync(job.Instance.RunDir, job.Command, job.StdoutPath, job.StderrPath,
+            var command = job.TraceFile is null ? job.Command : Auditing.Strace.Wrap(job.Command, job.TraceFile);
+            o = await ShellProcess.RunAsync(job.Instance.RunDir, command, job.StdoutPath, job.StderrPath,
                 job.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), _grace,
                 pid => job.OnStarted?.Invoke($"pid:{pid}"), cancel).ConfigureAwait(false);
         }

@@ -1,0 +1,168 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Auditing;
+
+/// <summary>
+/// Judges what one stage instance did against what it declares:
+/// KDG6001 (error) it read a file of another stage (run dir or output) that is not among its
+/// direct Needs, or of another dataset's stage: its fingerprint does not cover that file;
+/// KDG6002 (warning) it read a file under the repository or the raw/cache roots that is not a
+/// declared input, code file or params file, with the kdgat.yaml line to add;
+/// KDG6003 (warning) it wrote outside its run dir and its declared outputs.
+/// Its own run dir and outputs, the temp siblings of its outputs (".NAME.*.tmp", the atomic-write
+/// idiom) and the parents it creates for them are its own. Directory listings count only for KDG6001.
+/// </summary>
+public sealed class AccessClassifier
+{
+    private const int Examples = 3;
+    private static readonly string[] CodeExtensions = [".py", ".pyx", ".sh", ".cs", ".r", ".jl", ".pl", ".rb", ".lua", ".m", ".ipynb"];
+    private readonly AuditScope _scope;
+    private readonly string _pipelineFile;
+
+    public AccessClassifier(AuditScope scope, string pipelineFile = "pipeline.proj")
+    {
+        _scope = scope;
+        _pipelineFile = pipelineFile;
+    }
+
+    public IReadOnlyList<Diagnostic> Classify(StageInstance s, IEnumerable<TracedAccess> accesses)
+    {
+        var foreign = new SortedDictionary<string, (StageInstance Owner, SortedSet<string> Paths)>(StringComparer.Ordinal);
+        var undeclared = new SortedSet<string>(StringComparer.Ordinal);
+        var strayWrites = new SortedSet<string>(StringComparer.Ordinal);
+        var needs = s.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
+
+        foreach (var traced in accesses)
+        {
+            var a = traced with { Path = _scope.Logical(traced.Path) };
+            if (_scope.Ignored(a.Path) || IsOwn(s, a.Path)) continue;
+            var owner = _scope.Owner(a.Path);
+            if (a.Kind == AccessKind.Write)
+            {
+                if (!(a.Created && IsParentOfOwn(s, a.Path))) strayWrites.Add(a.Path);
+                continue;
+            }
+            if (owner is { } o)
+            {
+                if (o.Owner.Dataset != s.Dataset || !needs.Contains(o.Owner.Name))
+                {
+                    if (!foreign.TryGetValue(o.Owner.Key, out var entry)) foreign[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
+                    entry.Paths.Add(a.Path);
+                }
+                continue;
+            }
+            if (a.Listing || !_scope.InProject(a.Path) || IsDeclared(s, a.Path)) continue;
+            undeclared.Add(a.Path);
+        }
+
+        var found = new List<Diagnostic>();
+        foreach (var (_, (owner, paths)) in foreign) found.Add(ForeignRead(s, owner, paths));
+        if (undeclared.Count > 0) found.Add(UndeclaredInputs(s, undeclared));
+        if (strayWrites.Count > 0) found.Add(StrayWrites(s, strayWrites));
+        return found;
+    }
+
+    private Diagnostic ForeignRead(StageInstance s, StageInstance owner, IReadOnlyCollection<string> paths)
+    {
+        var what = $"{s.Key} read {Show(paths)}, {(paths.Count == 1 ? "which belongs" : "which belong")} to {owner.Key}";
+        string message;
+        if (owner.Dataset != s.Dataset)
+            message = $"{what}, a stage of another dataset. A fingerprint covers only the same dataset's upstreams, so a change there would leave {s.Key} reported up to date with stale results. Make the command read its own dataset's data ({{cache_dir}}, {{upstream.NAME}}).";
+        else
+        {
+            var via = Transitively(s, owner.Name);
+            message = $"{what}, but {owner.Name} is not in the Needs of {s.Name}" +
+                      (via is null ? "" : $" (it is only an indirect upstream, through {via}, whose early cutoff can hide a change)") +
+                      $": the fingerprint of {s.Name} does not cover {(paths.Count == 1 ? "that file" : "those files")}, so a change to {(paths.Count == 1 ? "it" : "them")} would leave {s.Name} reported up to date with stale results. " +
+                      $"Fix {Path.GetFileName(_pipelineFile)}: add {owner.Name} to Needs=\"...\" of <KdGatStage Include=\"{s.Name}\"> and its target to DependsOnTargets of the {s.Name} target.";
+        }
+        return new Diagnostic(Severity.Error, ErrorCodes.AuditUndeclaredUpstream, message, _pipelineFile);
+    }
+
+    private Diagnostic UndeclaredInputs(StageInstance s, IReadOnlyCollection<string> paths)
+    {
+        var suggested = Collapse(paths.Select(p => Suggest(s, p)).Distinct(StringComparer.Ordinal).ToArray());
+        var code = suggested.Where(p => CodeExtensions.Contains(Path.GetExtension(p).ToLowerInvariant())).ToArray();
+        var inputs = suggested.Except(code).ToArray();
+        var lines = new List<string>();
+        if (inputs.Length > 0) lines.Add($"inputs: [{string.Join(", ", s.Config.Inputs.Concat(inputs).Distinct().Select(Yaml))}]");
+        if (code.Length > 0) lines.Add($"code: [{string.Join(", ", code.Select(Yaml))}]{(s.Config.Code.Count > 0 ? " (added to defaults.code; merge with a code: line the stage already has)" : "")}");
+        var message = $"{s.Key} read {Show(paths)}, not declared as inputs, code or params file: a change to {(paths.Count == 1 ? "it" : "them")} would not rerun {s.Name}. " +
+                      $"Declare {(paths.Count == 1 ? "it" : "them")} in {Path.GetFileName(s.Layout.Config.File)} under `stages: {s.Name}:` with  {string.Join("  and  ", lines)}";
+        return new Diagnostic(Severity.Warning, ErrorCodes.AuditUndeclaredInput, message, s.Layout.Config.File, s.Config.Line, s.Config.Column);
+    }
+
+    private Diagnostic StrayWrites(StageInstance s, IReadOnlyCollection<string> paths)
+    {
+        var owners = paths.Select(p => _scope.Owner(p)?.Owner.Key).OfType<string>().Distinct().ToArray();
+        var message = $"{s.Key} wrote {Show(paths)} outside its run dir and declared outputs" +
+                      (owners.Length > 0 ? $" (into what belongs to {string.Join(", ", owners)})" : "") +
+                      $". KdGat neither fingerprints, cleans nor caches such files, and a restore from the cache does not recreate them. Write into {{run_dir}}, or declare them as `outputs:` of stage {s.Name}.";
+        return new Diagnostic(Severity.Warning, ErrorCodes.AuditUndeclaredWrite, message, s.Layout.Config.File, s.Config.Line, s.Config.Column);
+    }
+
+    /// <summary>Its run dir, its outputs, and temp siblings of its outputs (".model.ckpt.123.abc.tmp").</summary>
+    private static bool IsOwn(StageInstance s, string path) =>
+        PathText.IsUnder(path, s.RunDir) || s.Outputs.Any(o => PathText.IsUnder(path, o) || IsTempSibling(o, path));
+
+    private static bool IsTempSibling(string output, string path)
+    {
+        var dir = Path.GetDirectoryName(output.TrimEnd('/'))!;
+        if (!PathText.IsUnder(path, dir) || PathText.IsUnder(path, output)) return false;
+        var entry = Path.GetRelativePath(dir, path).Split('/')[0];
+        return entry.StartsWith("." + Path.GetFileName(output.TrimEnd('/')) + ".", StringComparison.Ordinal) && AtomicFile.IsTempName(entry);
+    }
+
+    private static bool IsParentOfOwn(StageInstance s, string dir) => s.Outputs.Append(s.RunDir).Any(o => PathText.IsUnder(o, dir));
+
+    private static bool IsDeclared(StageInstance s, string path)
+    {
+        if (s.Inputs.Any(i => PathText.IsUnder(path, i))) return true;
+        if (s.Config.ParamsFile is { } pf && Path.GetFullPath(Path.Combine(s.Layout.Root, pf)) == path) return true;
+        var relative = PathText.ToStored(s.Layout.Root, path);
+        return s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.ToRegex(g.Replace('\\', '/')).IsMatch(relative));
+    }
+
+    /// <summary>The stage, among the direct needs, through which <paramref name="name"/> is an upstream; null if it is not one.</summary>
+    private static string? Transitively(StageInstance s, string name)
+    {
+        foreach (var u in s.Upstreams)
+        {
+            var seen = new HashSet<string>();
+            var stack = new Stack<StageInstance>(u.Upstreams);
+            while (stack.TryPop(out var x))
+            {
+                if (x.Name == name) return u.Name;
+                if (seen.Add(x.Name)) foreach (var y in x.Upstreams) stack.Push(y);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>How the path would be written in kdgat.yaml: {raw_dir} for the stage's raw data, else root-relative with {dataset}.</summary>
+    private static string Suggest(StageInstance s, string path)
+    {
+        if (PathText.IsUnder(path, s.RawDir)) return "{raw_dir}";
+        var shown = PathText.IsUnder(path, s.Layout.Root) ? PathText.ToStored(s.Layout.Root, path) : path;
+        return string.Join('/', shown.Split('/').Select(seg => seg == s.Dataset ? "{dataset}" : seg));
+    }
+
+    /// <summary>Many files: their common directory instead (a stage that walks a tree reads all of it).</summary>
+    private static string[] Collapse(string[] paths)
+    {
+        if (paths.Length <= 5) return paths;
+        var common = paths.Select(p => p.Split('/')).Aggregate((a, b) => a.Zip(b).TakeWhile(x => x.First == x.Second).Select(x => x.First).ToArray());
+        return common.Length == 0 || (common.Length == 1 && common[0] == "") ? paths : [string.Join('/', common)];
+    }
+
+    private string Show(IReadOnlyCollection<string> paths)
+    {
+        var shown = paths.Take(Examples).Select(p => PathText.IsUnder(p, _scope.Layout.Root) ? PathText.ToStored(_scope.Layout.Root, p) : p);
+        return string.Join(", ", shown) + (paths.Count > Examples ? $" and {paths.Count - Examples} more file(s)" : "");
+    }
+
+    private static string Yaml(string s) => "'" + s.Replace("'", "''") + "'";
+}
