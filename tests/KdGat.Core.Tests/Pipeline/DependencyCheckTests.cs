@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Pipeline;
@@ -126,10 +125,7 @@ public sealed class DependencyCheckTests : IDisposable
     {
         var root = ConfigLoaderTests.RepoRoot();
         var config = ConfigLoader.Load(Path.Combine(root, "kdgat.yaml"), root);
-        var declared = XDocument.Load(Path.Combine(root, "pipeline.proj")).Descendants("KdGatStage")
-            .Select(e => new StageDeclaration((string)e.Attribute("Include")!,
-                ((string?)e.Attribute("Needs") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)))
-            .ToArray();
+        var declared = KdGatGraph.Declared(Path.Combine(root, "pipeline.proj"));
         var layout = new PipelineLayout(config, Path.Combine(root, ".kdgat", "tools"));
 
         Assert.Equal(13, layout.Instantiate(StageGraph.Build(declared, config, "pipeline.proj"), ["hcrl_sa"]).Count);

@@ -32,6 +32,13 @@ public static class KdGatGraph
 
     public static IReadOnlyList<string> Names => Stages.Select(s => s.Name).ToArray();
 
+    /// <summary>A pipeline.proj's KdGatStage items, in file order (which is a valid MSBuild run order).</summary>
+    public static StageDeclaration[] Declared(string pipelineProj) =>
+        System.Xml.Linq.XDocument.Load(pipelineProj).Descendants("KdGatStage")
+            .Select(e => new StageDeclaration((string)e.Attribute("Include")!,
+                ((string?)e.Attribute("Needs") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)))
+            .ToArray();
+
     /// <summary>
     /// A kdgat.yaml for the KD-GAT graph whose stages are trivial shell commands: each writes
     /// out.txt holding its name, its parameter 'v' and the out.txt of every upstream stage, so a
