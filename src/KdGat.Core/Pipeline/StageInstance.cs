@@ -53,7 +53,7 @@ public sealed class StageInstance
     /// <summary>The command to run, values shell-quoted.</summary>
     public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command");
 
-    /// <summary>The command as the fingerprint sees it: paths relative to the root, so clones and shared caches agree.</summary>
+    /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
     public string RenderCommandForFingerprint() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command");
 
     /// <summary>
