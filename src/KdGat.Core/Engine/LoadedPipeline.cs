@@ -12,8 +12,12 @@ public sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<string>
         var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(root, request.ConfigFile)), root);
         var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File);
         var graph = StageGraph.Build(request.Stages, config, request.PipelineFile);
-        if (!string.IsNullOrWhiteSpace(request.OnlyStage)) graph = graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
         var layout = new PipelineLayout(config, request.ToolsDir);
-        return new LoadedPipeline(config, datasets, graph, layout, layout.Instantiate(graph, datasets));
+        // Every declared stage is instantiated (and checked) even with -p:Stage, so a pipeline is valid or not whatever is selected.
+        var instances = layout.Instantiate(graph, datasets);
+        if (string.IsNullOrWhiteSpace(request.OnlyStage)) return new LoadedPipeline(config, datasets, graph, layout, instances);
+        graph = graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
+        var selected = graph.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        return new LoadedPipeline(config, datasets, graph, layout, instances.Where(i => selected.Contains(i.Name)).ToArray());
     }
 }

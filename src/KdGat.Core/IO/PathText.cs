@@ -1,12 +1,24 @@
 namespace KdGat.Core.IO;
 
-/// <summary>Paths as they are stored in manifests: relative to the pipeline root, '/' separated.</summary>
+/// <summary>
+/// Paths as they are stored in manifests and fingerprints, '/' separated: relative to the pipeline
+/// root when inside it (so moving the checkout changes nothing), absolute when outside it (so a
+/// shared raw-data or scratch directory reads the same from clones at any depth).
+/// </summary>
 public static class PathText
 {
     public static string ToStored(string root, string fullPath)
     {
-        var rel = Path.GetRelativePath(root, fullPath);
-        return rel.Replace('\\', '/');
+        var full = Path.GetFullPath(fullPath);
+        var text = IsUnder(full, root) ? Path.GetRelativePath(root, full) : full;
+        return text.Replace('\\', '/');
+    }
+
+    /// <summary>A path as the fingerprint sees it: <c>&lt;root&gt;/rel</c> inside the root, the absolute path outside.</summary>
+    public static string ForFingerprint(string root, string fullPath)
+    {
+        var stored = ToStored(root, fullPath);
+        return Path.IsPathRooted(stored) ? stored : "<root>/" + stored;
     }
 
     public static string FromStored(string root, string stored) =>

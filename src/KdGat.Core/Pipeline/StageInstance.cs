@@ -53,14 +53,35 @@ public sealed class StageInstance
     /// <summary>The command to run, values shell-quoted.</summary>
     public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command");
 
-    /// <summary>The command as the fingerprint sees it: paths relative to the root, so clones and shared caches agree.</summary>
+    /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
     public string RenderCommandForFingerprint() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command");
+
+    /// <summary>
+    /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the
+    /// command, absolute words of the rendered command (<c>{root}/data/cache/x</c>), inputs, outputs.
+    /// Rendering the command here also makes its placeholder errors load-time errors.
+    /// </summary>
+    internal IEnumerable<(string What, string Path)> ReferencedPaths()
+    {
+        var named = new List<(string, string)>();
+        var text = CommandTemplate.Render(Config.Command, n =>
+        {
+            var v = Lookup(n, fingerprint: false);
+            if (v is { Raw: false } x && n is not ("root" or "tools") && Path.IsPathRooted(x.Text)) named.Add(("command", x.Text));
+            return v;
+        }, shell: false, $"stage '{Name}' command");
+        foreach (var word in CommandWords.Split(text))
+            if (word.StartsWith('/')) named.Add(("command", word));
+        return named.Concat(Inputs.Select(i => ("inputs", i))).Concat(Outputs.Select(o => ("outputs", o)));
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex CommandWords = new(@"[\s'""=;&|<>()`,]+", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     private string RenderPath(string template, string where) => CommandTemplate.Render(template, n => Lookup(n, fingerprint: false), shell: false, where);
 
     private CommandTemplate.Value? Lookup(string name, bool fingerprint)
     {
-        CommandTemplate.Value P(string full) => new(fingerprint ? "<root>/" + PathText.ToStored(Layout.Root, full) : full);
+        CommandTemplate.Value P(string full) => new(fingerprint ? PathText.ForFingerprint(Layout.Root, full) : full);
         switch (name)
         {
             case "dataset": return new(Dataset);
@@ -81,6 +102,7 @@ public sealed class StageInstance
         if (name.StartsWith("upstream.", StringComparison.Ordinal))
         {
             var up = Upstreams.FirstOrDefault(u => u.Name == name[9..]);
+            if (up is null && Layout.Config.Stages.ContainsKey(name[9..])) throw DependencyCheck.NotNeeded(Config, Layout.Config.File, name[9..]);
             return up is null ? null : P(up.RunDir);
         }
         return null;
@@ -163,7 +185,7 @@ public sealed class PipelineLayout
                     Config.File, inst.Config.Line, inst.Config.Column);
     }
 
-    /// <summary>Stage instances for every dataset, in dependency order.</summary>
+    /// <summary>Stage instances for every dataset, in dependency order; refuses undeclared dependencies (<see cref="DependencyCheck"/>).</summary>
     public IReadOnlyList<StageInstance> Instantiate(StageGraph graph, IReadOnlyList<string> datasets)
     {
         var all = new List<StageInstance>();
@@ -179,6 +201,7 @@ public sealed class PipelineLayout
                 byName[s.Name] = inst;
                 all.Add(inst);
             }
+            DependencyCheck.Verify(byName.Values.ToArray());
         }
         return all;
     }

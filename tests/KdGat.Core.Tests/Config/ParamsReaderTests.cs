@@ -57,7 +57,7 @@ public sealed class ParamsReaderTests : IDisposable
     [Theory]
     [InlineData("v: 42", "42", ParamKind.Integer)]
     [InlineData("v: -7", "-7", ParamKind.Integer)]
-    [InlineData("v: 1e-3", "1e-3", ParamKind.Float)]
+    [InlineData("v: 1e-3", "0.001", ParamKind.Float)]
     [InlineData("v: True", "true", ParamKind.Bool)]
     [InlineData("v: false", "false", ParamKind.Bool)]
     [InlineData("v: '42'", "42", ParamKind.String)]
@@ -84,4 +84,30 @@ public sealed class ParamsReaderTests : IDisposable
 
         Assert.Equal("{\"b\":true,\"f\":0.5,\"i\":3,\"l\":[1,\"x\"],\"s\":\"3\"}", Encoding.UTF8.GetString(ms.ToArray()));
     }
+
+    [Theory]
+    [InlineData("0.001", "1e-3")]
+    [InlineData("0.001", "1.0e-3")]
+    [InlineData("0.001", "0.0010")]
+    [InlineData("1", "1.0")]
+    [InlineData("1", "+1")]
+    [InlineData("1000", "1e3")]
+    [InlineData("7", "007")]
+    [InlineData("-0.5", "-5e-1")]
+    public void Flatten_NumbersEqualByValue_HaveOneCanonicalText(string a, string b)
+    {
+        var x = Flatten($"v: {a}\n")["v"];
+        var y = Flatten($"v: {b}\n")["v"];
+
+        Assert.Equal(x, y);
+        Assert.Equal(a, y.Text);
+    }
+
+    [Theory]
+    [InlineData(".nan")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("0x1F")]
+    public void Flatten_NonFiniteOrNonDecimal_StaysText(string text) =>
+        Assert.Equal(new ParamValue(text, ParamKind.String), Flatten($"v: {text}\n")["v"]);
 }

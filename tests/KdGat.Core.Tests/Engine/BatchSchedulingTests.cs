@@ -68,9 +68,9 @@ public sealed class BatchSchedulingTests : IDisposable
         Assert.Equal(13, With(r, Outcome.Ran).Length);
         var ids = batch.Submitted.ToDictionary(kv => kv.Key.Split('#')[0], kv => kv.Value);
         Assert.Empty(ids["preprocess"].AfterOk);
-        Assert.Equal([ids["vgae_large_autoencoder"].Id], ids["gat_large_curriculum"].AfterOk);
+        Assert.Equal(new[] { "preprocess", "vgae_large_autoencoder" }.Select(n => ids[n].Id).Order(), ids["gat_large_curriculum"].AfterOk.Order());
         Assert.Equal(
-            new[] { "dqn_large_fusion", "gat_small_curriculum_kd", "vgae_small_autoencoder_kd" }.Select(n => ids[n].Id).Order(),
+            new[] { "dqn_large_fusion", "gat_small_curriculum_kd", "vgae_small_autoencoder_kd", "preprocess" }.Select(n => ids[n].Id).Order(),
             ids["dqn_small_fusion_kd"].AfterOk.Order());
         // Manifests carry real fingerprints: a second build finds everything up to date and submits nothing.
         var again = new FakeBatch(holdUntilSubmitted: 0);

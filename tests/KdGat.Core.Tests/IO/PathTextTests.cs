@@ -21,4 +21,15 @@ public sealed class PathTextTests
         Assert.Equal("runs/d1/s/out.txt", stored);
         Assert.Equal("/r/runs/d1/s/out.txt", PathText.FromStored("/r", stored));
     }
+
+    [Theory]
+    [InlineData("/r/work/clone", "/data/raw/d1", "/data/raw/d1")]
+    [InlineData("/r/deeper/dir/clone", "/data/raw/d1", "/data/raw/d1")]
+    [InlineData("/r/clone", "/r/clone/data/d1", "<root>/data/d1")]
+    [InlineData("/r/clone", "/r/clone-b/d1", "/r/clone-b/d1")]
+    public void ForFingerprint_IsRootRelativeInsideAndAbsoluteOutside(string root, string path, string expected)
+    {
+        Assert.Equal(expected, PathText.ForFingerprint(root, path));
+        Assert.Equal(path, PathText.FromStored(root, PathText.ToStored(root, path)));
+    }
 }

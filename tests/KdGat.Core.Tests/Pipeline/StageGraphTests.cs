@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Pipeline;
@@ -34,12 +33,8 @@ public sealed class StageGraphTests : IDisposable
     [Fact]
     public void Build_RepositoryPipeline_MatchesTestGraphAndValidatesAgainstRepositoryConfig()
     {
-        // pipeline.proj's KdGatStage items, in file order (which is a valid MSBuild run order).
         var root = ConfigLoaderTests.RepoRoot();
-        var declared = XDocument.Load(Path.Combine(root, "pipeline.proj")).Descendants("KdGatStage")
-            .Select(e => new StageDeclaration((string)e.Attribute("Include")!,
-                ((string?)e.Attribute("Needs") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)))
-            .ToArray();
+        var declared = KdGatGraph.Declared(Path.Combine(root, "pipeline.proj"));
 
         var g = StageGraph.Build(declared, ConfigLoader.Load(Path.Combine(root, "kdgat.yaml"), root), "pipeline.proj");
 

@@ -65,11 +65,10 @@ public sealed class StageInstanceTests : IDisposable
     [InlineData("'{upstream.zzz}'")]
     [InlineData("'{teacher}'")]
     [InlineData("'{vars.nope}'")]
-    public void RenderCommand_UnknownPlaceholder_IsKdg1007(string arg)
+    public void Command_UnknownPlaceholder_IsKdg1007WhenInstantiated(string arg)
     {
-        var s = Instances($"  a: {{ command: x, outputs: [o] }}\n  b: {{ command: {arg}, outputs: [o] }}\n", AB);
-
-        var e = Assert.Throws<KdgException>(() => s[1].RenderCommand());
+        // commands are rendered when the pipeline loads (DependencyCheck), so this fails before anything runs
+        var e = Assert.Throws<KdgException>(() => Instances($"  a: {{ command: x, outputs: [o] }}\n  b: {{ command: {arg}, outputs: [o] }}\n", AB));
 
         Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
         Assert.StartsWith("stage 'b' command: unknown placeholder", e.Message);

@@ -279,8 +279,8 @@ public sealed class StalenessCheckerTests : IDisposable
         using var p = new TestPipeline(KdGatGraph.Yaml(), "d1");
         var s = p.Instances(KdGatGraph.Stages).Single(i => i.Name == "gat_large_curriculum");
         var fp = new Fingerprinter(new PathHasher(new HashCache()));
-        var before = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "aaaa" });
-        var after = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "bbbb" });
+        var before = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "aaaa", ["preprocess"] = "pppp" });
+        var after = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "bbbb", ["preprocess"] = "pppp" });
 
         var reasons = StalenessChecker.Diff(before, after).ToArray();
 

@@ -10,17 +10,17 @@ public static class KdGatGraph
     [
         new("preprocess", []),
         new("vgae_large_autoencoder", ["preprocess"]),
-        new("gat_large_curriculum", ["vgae_large_autoencoder"]),
-        new("dqn_large_fusion", ["vgae_large_autoencoder", "gat_large_curriculum"]),
+        new("gat_large_curriculum", ["vgae_large_autoencoder", "preprocess"]),
+        new("dqn_large_fusion", ["vgae_large_autoencoder", "gat_large_curriculum", "preprocess"]),
         new("vgae_small_autoencoder_kd", ["vgae_large_autoencoder", "preprocess"]),
-        new("gat_small_curriculum_kd", ["gat_large_curriculum", "vgae_small_autoencoder_kd"]),
-        new("dqn_small_fusion_kd", ["dqn_large_fusion", "vgae_small_autoencoder_kd", "gat_small_curriculum_kd"]),
+        new("gat_small_curriculum_kd", ["gat_large_curriculum", "vgae_small_autoencoder_kd", "preprocess"]),
+        new("dqn_small_fusion_kd", ["dqn_large_fusion", "vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "preprocess"]),
         new("vgae_small_autoencoder", ["preprocess"]),
-        new("gat_small_curriculum", ["vgae_small_autoencoder"]),
-        new("dqn_small_fusion", ["vgae_small_autoencoder", "gat_small_curriculum"]),
-        new("eval_large_evaluation", ["vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion"]),
-        new("eval_small_evaluation_kd", ["vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "dqn_small_fusion_kd"]),
-        new("eval_small_evaluation", ["vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion"]),
+        new("gat_small_curriculum", ["vgae_small_autoencoder", "preprocess"]),
+        new("dqn_small_fusion", ["vgae_small_autoencoder", "gat_small_curriculum", "preprocess"]),
+        new("eval_large_evaluation", ["vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion", "preprocess"]),
+        new("eval_small_evaluation_kd", ["vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "dqn_small_fusion_kd", "preprocess"]),
+        new("eval_small_evaluation", ["vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion", "preprocess"]),
     ];
 
     public static readonly IReadOnlyDictionary<string, string> Teachers = new Dictionary<string, string>
@@ -31,6 +31,13 @@ public static class KdGatGraph
     };
 
     public static IReadOnlyList<string> Names => Stages.Select(s => s.Name).ToArray();
+
+    /// <summary>A pipeline.proj's KdGatStage items, in file order (which is a valid MSBuild run order).</summary>
+    public static StageDeclaration[] Declared(string pipelineProj) =>
+        System.Xml.Linq.XDocument.Load(pipelineProj).Descendants("KdGatStage")
+            .Select(e => new StageDeclaration((string)e.Attribute("Include")!,
+                ((string?)e.Attribute("Needs") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)))
+            .ToArray();
 
     /// <summary>
     /// A kdgat.yaml for the KD-GAT graph whose stages are trivial shell commands: each writes

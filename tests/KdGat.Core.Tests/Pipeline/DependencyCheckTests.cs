@@ -1,0 +1,139 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Config;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+/// <summary>A stage naming another stage's outputs must need it directly (KDG1011), checked when the pipeline loads.</summary>
+public sealed class DependencyCheckTests : IDisposable
+{
+    private TestPipeline? _p;
+    public void Dispose() => _p?.Dispose();
+
+    private IReadOnlyList<StageInstance> Load(string stagesYaml, params StageDeclaration[] decl)
+    {
+        _p = new TestPipeline($$"""
+            datasets: [d1, d2]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+            {{stagesYaml}}
+            """);
+        return _p.Instances(decl);
+    }
+
+    private KdgException Refused(string stagesYaml, params StageDeclaration[] decl) =>
+        Assert.Throws<KdgException>(() => Load(stagesYaml, decl));
+
+    private const string Prep = "  prep: { command: x, outputs: ['{cache_dir}'] }\n";
+
+    [Fact]
+    public void CacheDir_WithoutNeedingItsWriter_IsKdg1011NamingBothStagesLineAndFix()
+    {
+        var e = Refused(Prep + "  train: { command: 'fit --cache {cache_dir}', outputs: [m] }\n", new("prep", []), new("train", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'train'", e.Message);
+        Assert.Contains("stage 'prep'", e.Message);
+        Assert.Contains("cache/d1", e.Message);
+        Assert.Contains("Add 'prep' to Needs and to DependsOnTargets of target 'train' in pipeline.proj", e.Message);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Equal(5, e.Line);
+    }
+
+    [Fact]
+    public void CacheDir_WithItsWriterNeeded_Loads() =>
+        Assert.Equal(4, Load(Prep + "  train: { command: 'fit --cache {cache_dir}', outputs: [m] }\n", new("prep", []), new("train", ["prep"])).Count);
+
+    [Fact]
+    public void CacheDir_NeededOnlyTransitively_IsKdg1011()
+    {
+        var e = Refused(Prep + """
+              vgae: { command: 'fit {cache_dir}', outputs: [m] }
+              gat: { command: 'fit {cache_dir} {upstream.vgae}', outputs: [m] }
+            """, new("prep", []), new("vgae", ["prep"]), new("gat", ["vgae"]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'gat'", e.Message);
+        Assert.Contains("'prep'", e.Message);
+    }
+
+    [Fact]
+    public void UpstreamPlaceholder_OfAStageNotInNeeds_IsKdg1011AtLoad()
+    {
+        var e = Refused("""
+              a: { command: x, outputs: [m] }
+              b: { command: x, outputs: [m] }
+              c: { command: 'use {upstream.a}', outputs: [m] }
+            """, new("a", []), new("b", []), new("c", ["b"]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("{upstream.a}", e.Message);
+        Assert.Contains("target 'c'", e.Message);
+    }
+
+    [Fact]
+    public void UpstreamPlaceholder_OfNoStage_IsKdg1007AtLoad()
+    {
+        var e = Refused("  a: { command: 'use {upstream.zzz}', outputs: [m] }\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+    }
+
+    [Fact]
+    public void Input_InsideAnotherStagesRunDir_IsKdg1011()
+    {
+        var e = Refused("""
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: x, inputs: ['runs/{dataset}/a/model.ckpt'], outputs: [m] }
+            """, new("a", []), new("b", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("its inputs names 'runs/d1/a/model.ckpt'", e.Message);
+    }
+
+    [Fact]
+    public void CommandWord_UnderAnotherStagesOutput_IsKdg1011()
+    {
+        // a hard-coded path built from {root} (as pipelines that find their data themselves do)
+        var e = Refused(Prep + "  eval: { command: 'score --graphs={root}/cache/{dataset}/graphs.bin', outputs: [m] }\n", new("prep", []), new("eval", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("'cache/d1/graphs.bin'", e.Message);
+    }
+
+    [Fact]
+    public void OutputOutsideTheRunDir_CountsAsThatStagesOutput()
+    {
+        var e = Refused("""
+              a: { command: x, outputs: ['{root}/shared/{dataset}'] }
+              b: { command: 'cat {root}/shared/{dataset}/x', outputs: [m] }
+            """, new("a", []), new("b", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'a'", e.Message);
+    }
+
+    [Fact]
+    public void OwnPathsRawDataAndRoot_AreNoDependency() =>
+        Assert.Equal(2, Load("  a: { command: 'run {root} {raw_dir} {run_dir}/x {params_file} {cache_dir}', inputs: ['{raw_dir}'], outputs: ['{cache_dir}', m] }\n",
+            new StageDeclaration("a", [])).Count);
+
+    [Fact]
+    public void RepositoryPipeline_Loads_AndWithoutPreprocessInNeeds_IsKdg1011()
+    {
+        var root = ConfigLoaderTests.RepoRoot();
+        var config = ConfigLoader.Load(Path.Combine(root, "kdgat.yaml"), root);
+        var declared = KdGatGraph.Declared(Path.Combine(root, "pipeline.proj"));
+        var layout = new PipelineLayout(config, Path.Combine(root, ".kdgat", "tools"));
+
+        Assert.Equal(13, layout.Instantiate(StageGraph.Build(declared, config, "pipeline.proj"), ["hcrl_sa"]).Count);
+
+        // the DAG before issue 11: GAT, DQN and evaluation read {cache_dir} without needing preprocess
+        var old = declared.Select(d => d.Name.StartsWith("vgae", StringComparison.Ordinal) ? d : d with { Needs = d.Needs.Where(n => n != "preprocess").ToArray() }).ToArray();
+        var e = Assert.Throws<KdgException>(() => layout.Instantiate(StageGraph.Build(old, config, "pipeline.proj"), ["hcrl_sa"]));
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'gat_large_curriculum'", e.Message);
+    }
+}

@@ -1,0 +1,84 @@
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 11: a stage reading another stage's outputs must need it (KDG1011, before anything runs);
+/// parameters compare by value; a path outside the checkout fingerprints the same from any clone.
+/// </summary>
+public sealed class SoundnessTests
+{
+    [Fact]
+    public void OldDagWithoutPreprocessInNeeds_IsKdg1011ForEveryTarget_BeforeAnythingRuns()
+    {
+        using var s = Sandbox.Trivial();
+        // pipeline.proj as it was: GAT, DQN and evaluation read {cache_dir} but do not need preprocess.
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        File.WriteAllText(proj, File.ReadAllText(proj).Replace("DependsOnTargets=\"preprocess_stage;", "DependsOnTargets=\"").Replace("Needs=\"preprocess;", "Needs=\""));
+
+        foreach (var target in new[] { "-t:Evaluate", "-t:Explain", "-t:Status", "-t:Large" })
+        {
+            var r = s.Build(target, "-p:Dataset=hcrl_sa");
+            Assert.True(r.ExitCode != 0, r.ToString());
+            Assert.Contains("error KDG1011", r.Output);
+            Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): error KDG1011: stage 'gat_large_curriculum' .*stage 'preprocess'.*Add 'preprocess' to Needs and to DependsOnTargets of target 'gat_large_curriculum' in pipeline\.proj", r.Output);
+        }
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran");
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "data")), "raw data was generated");
+    }
+
+    [Fact]
+    public void LearningRateWrittenAsExponent_RerunsNothing_AndStagesSeeTheSameParams()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_CACHE"] = "off"; // up to date, not restored
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var paramsJson = Path.Combine(s.RunDir("hcrl_sa", "gat_large_curriculum"), "params.json");
+        var before = File.ReadAllBytes(paramsJson);
+        var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        File.WriteAllText(gat, File.ReadAllText(gat).Replace("lr: 0.001", "lr: 1e-3"));
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
+        Assert.Equal(before, File.ReadAllBytes(paramsJson));
+    }
+
+    [Fact]
+    public void ClonesAtDifferentDepths_WithRawDataOutsideBoth_ShareTheCache_SecondRunsNothing()
+    {
+        var top = Path.Combine(Path.GetTempPath(), "kdgat-e2e-depth-" + Guid.NewGuid().ToString("N")[..8]);
+        var raw = Path.Combine(top, "shared-raw");
+        var store = Path.Combine(top, "store");
+        var deep = Path.Combine(top, "a", "b", "c", "clone");
+        try
+        {
+            using var first = Sandbox.Trivial();
+            first.EditConfig(c => c.Replace("raw: data/automotive/{dataset}", $"raw: '{raw}/{{dataset}}'"));
+            first.Env["KDGAT_CACHE"] = store;
+            var r1 = first.Build("-p:Dataset=hcrl_sa");
+            Assert.True(r1.ExitCode == 0, r1.ToString());
+            Assert.Equal(13, Sandbox.With(first.LastBuild(), Outcome.Ran).Length);
+            Assert.True(File.Exists(Path.Combine(raw, "hcrl_sa", "frames.csv")));
+
+            // The same pipeline files, three directories deeper than the first clone.
+            Directory.CreateDirectory(deep);
+            foreach (var f in new[] { "pipeline.proj", "kdgat.yaml", "Directory.Build.rsp" }) File.Copy(Path.Combine(first.Dir, f), Path.Combine(deep, f));
+            foreach (var d in new[] { "targets", "models" }) Sandbox.CopyTree(Path.Combine(first.Dir, d), Path.Combine(deep, d));
+            var r2 = ProcessRunner.Run("dotnet", first.MSBuildArgs(["-p:Dataset=hcrl_sa"]), deep, TimeSpan.FromMinutes(5), first.Env);
+
+            Assert.True(r2.ExitCode == 0, r2.ToString());
+            var second = BuildReport.Read(Path.Combine(deep, ".kdgat", "last-build.json"))!;
+            Assert.Empty(Sandbox.With(second, Outcome.Ran));
+            Assert.Equal(13, Sandbox.With(second, Outcome.Restored).Length);
+        }
+        finally
+        {
+            try { Directory.Delete(top, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}
