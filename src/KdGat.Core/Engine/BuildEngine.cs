@@ -62,7 +62,21 @@ public sealed class BuildEngine
             foreach (var d in datasets.Where(d => !RawData.IsPresent(layout.Resolve(config.RawDir, d))))
                 if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
 
-        var results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
+        // Held shared for the whole build: Clean (exclusive) refuses rather than delete what this build reads.
+        var datasetLocks = new List<Locking.StageLock>();
+        IReadOnlyList<InstanceResult> results;
+        try
+        {
+            if (request.Mode == BuildMode.Build)
+                foreach (var d in datasets)
+                    datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout.RunsRoot, d),
+                        _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true).ConfigureAwait(false));
+            results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var l in datasetLocks) l.Dispose();
+        }
         hashCache.Save();
         executor.Finish(log, cancel.IsCancellationRequested);
 
@@ -77,7 +91,7 @@ public sealed class BuildEngine
             Stages = results.Select(ToReport).ToArray(),
             Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore or Outcome.Submitted),
         };
-        report.Write(Path.Combine(layout.StateDir, "last-build.json"));
+        report.Publish(layout.StateDir);
         Summarize(report, results, log, hashCache);
         return report;
     }
