@@ -41,6 +41,8 @@ public static partial class ErrorCodes
     public const string CleanRefused = "KDG2006";
     /// <summary>Clean found a run dir (or an output's directory) that is a symbolic link: it removed the link only, never what it points to.</summary>
     public const string CleanSymlink = "KDG2007";
+    /// <summary>The hash cache or the build report could not be written; no stage result is affected.</summary>
+    public const string StateWriteFailed = "KDG2008";
 
     // 3xxx: stage execution.
     public const string StageFailed = "KDG3001";

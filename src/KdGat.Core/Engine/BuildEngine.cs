@@ -77,7 +77,7 @@ public sealed class BuildEngine
         {
             foreach (var l in datasetLocks) l.Dispose();
         }
-        hashCache.Save();
+        BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
 
         var report = new BuildReport
@@ -91,9 +91,19 @@ public sealed class BuildEngine
             Stages = results.Select(ToReport).ToArray(),
             Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore or Outcome.Submitted),
         };
-        report.Publish(layout.StateDir);
+        BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
         Summarize(report, results, log, hashCache);
         return report;
+    }
+
+    /// <summary>State that only speeds up or reports a build: failing to write it changes no result.</summary>
+    private static void BestEffort(Action write, string what, IBuildLog log)
+    {
+        try { write(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warn(ErrorCodes.StateWriteFailed, $"could not write {what} ({e.Message}); the stage results are not affected. Check free space and permissions under .kdgat/.");
+        }
     }
 
     /// <summary>

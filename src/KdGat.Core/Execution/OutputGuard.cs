@@ -162,21 +162,29 @@ public sealed class OutputGuard
     }
 
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
-    public void Commit()
-    {
-        CrashPoints.Hit("unlink", Journal);
-        File.Delete(Journal);
-        FinishCommit();
-    }
+    public void Commit() => FinishCommit();
 
     /// <summary>The attempt failed: keep its outputs for inspection and restore the previous result.</summary>
-    public void Abort() => RollBack(ReadJournal());
+    public void Abort()
+    {
+        var e = ReadJournal();
+        if (e is not null && e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // e.g. started but not journalled
+        RollBack(e);
+    }
 
+    /// <summary>
+    /// Step 7. Committed already (manifest and record written): a failure here changes nothing
+    /// about the result; a journal left behind is rolled forward and garbage deleted by the next build.
+    /// </summary>
     private void FinishCommit()
     {
-        if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
-        FileMover.Delete(RerunRequested);
-        FileMover.Delete(AsideDir);
+        try
+        {
+            if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+            FileMover.Delete(RerunRequested);
+            FileMover.Delete(AsideDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>

@@ -60,6 +60,11 @@ public sealed partial class StageLock : IDisposable
         {
             // Only the waiting message loses its detail; the lock itself is held.
         }
+        catch
+        {
+            fs.Dispose(); // never leave the lock held by an unreachable stream
+            throw;
+        }
         return new StageLock(fs, owner);
     }
 
