@@ -17,7 +17,7 @@ internal static class CrashLab
 {
     public static readonly IReadOnlyList<StageDeclaration> Stages = [new("a", []), new("b", ["a"])];
 
-    public static string Yaml(string v, bool cache, string aPrefix = "") => $$"""
+    public static string Yaml(string v, bool cache, string aPrefix = "", string bPrefix = "") => $$"""
         datasets: [d1]
         paths:
           runs: runs
@@ -31,7 +31,7 @@ internal static class CrashLab
             params: { v: '{{v}}' }
             outputs: [model.ckpt, '{cache_dir}']
           b:
-            command: '(echo b; cat {upstream.a}/model.ckpt) > out.txt'
+            command: '{{bPrefix}}(echo b; cat {upstream.a}/model.ckpt) > out.txt'
             outputs: [out.txt]
         """;
 
@@ -63,13 +63,15 @@ internal static class CrashLab
     }
 
     /// <summary>One build (one dataset, one stage at a time, so the operation order is the same every time) under a crash plan.</summary>
+    public static BuildRequest Request(TempDir root, BuildMode mode = BuildMode.Build) =>
+        new() { Root = root.Path, ConfigFile = "kdgat.yaml", ToolsDir = root["tools"], Stages = Stages, MaxParallelStages = 1, Mode = mode };
+
     public static async Task<BuildReport> BuildAsync(TempDir root, CrashPoints.Plan? plan = null, RecordingLog? log = null)
     {
         CrashPoints.Current = plan; // flows into this build's tasks only
         try
         {
-            var request = new BuildRequest { Root = root.Path, ConfigFile = "kdgat.yaml", ToolsDir = root["tools"], Stages = Stages, MaxParallelStages = 1 };
-            return await new BuildEngine().RunAsync(request, log ?? new RecordingLog(), CancellationToken.None);
+            return await new BuildEngine().RunAsync(Request(root), log ?? new RecordingLog(), CancellationToken.None);
         }
         finally
         {
