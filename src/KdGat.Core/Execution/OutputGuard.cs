@@ -155,10 +155,14 @@ public sealed class OutputGuard
         }
     }
 
-    /// <summary>Records where the attempt runs (pid or job id) so a later build can find it.</summary>
-    public void Started(string handle)
+    /// <summary>
+    /// Records where the attempt runs (pid or job id) so a later build can find it, and which build
+    /// now owns it (a build collecting an interrupted build's job writes the manifest and record).
+    /// </summary>
+    public void Started(string handle, string recordId, string buildId)
     {
-        if (ReadJournal() is { } e) WriteJournal(e with { Handle = handle, Host = Environment.MachineName, BuildPid = Environment.ProcessId });
+        if (ReadJournal() is { } e)
+            WriteJournal(e with { Handle = handle, Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId });
     }
 
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>

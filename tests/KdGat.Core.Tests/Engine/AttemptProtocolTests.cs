@@ -13,6 +13,9 @@ public sealed class AttemptProtocolTests : IDisposable
     private readonly TempDir _d = NewRoot(Yaml("1", cache: false));
     public void Dispose() => _d.Dispose();
 
+    /// <summary>This host as AtomicFile's temp names spell it.</summary>
+    private static readonly string HostTag = new(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+
     private string A(string file) => _d[$"runs/d1/a/{file}"];
 
     private async Task<BuildReport> BuildV(string v, bool cache = false, string aPrefix = "", RecordingLog? log = null)
@@ -148,9 +151,8 @@ public sealed class AttemptProtocolTests : IDisposable
     {
         var target = _d["state/x.json"];
         Directory.CreateDirectory(_d["state"]);
-        var host = new string(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
-        var dead = _d.Write($"state/.x.json.{host}-999999999.0123.tmp", "torn");
-        var live = _d.Write($"state/.x.json.{host}-1.0123.tmp", "pid 1 is alive");
+        var dead = _d.Write($"state/.x.json.{HostTag}-999999999.0123.tmp", "torn");
+        var live = _d.Write($"state/.x.json.{HostTag}-1.0123.tmp", "pid 1 is alive");
 
         AtomicFile.WriteAllText(target, "new");
 
@@ -166,8 +168,7 @@ public sealed class AttemptProtocolTests : IDisposable
         var started = await OperationOfV2Build(o => o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3);
         SetConfig(_d, Yaml("2", cache: false));
         await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(started, CrashPoints.Mode.Crash)));
-        var host = new string(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
-        var torn = _d.Write($"runs/d1/a/.kdgat.manifest.json.{host}-999999999.0123.tmp", "torn");
+        var torn = _d.Write($"runs/d1/a/.kdgat.manifest.json.{HostTag}-999999999.0123.tmp", "torn");
 
         await BuildV("1");
 

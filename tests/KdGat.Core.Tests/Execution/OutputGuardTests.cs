@@ -135,7 +135,7 @@ public sealed class OutputGuardTests : IDisposable
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
         crashed.Begin("b2-1", "b2-d1-a-1", "b2");
-        crashed.Started("pid:999999999");
+        crashed.Started("pid:999999999", "b2-d1-a-1", "b2");
         WriteOutputs("v2-partial");
         // The build dies here: no Commit, no Abort.
 
@@ -210,7 +210,7 @@ public sealed class OutputGuardTests : IDisposable
         })!;
         try
         {
-            crashed.Started($"pid:{orphan.Id}");
+            crashed.Started($"pid:{orphan.Id}", "b2-d1-a-1", "b2");
             // Like a spawned stage, the orphan leads its own process group (once setsid has run).
             // Wait until setsid has exec'd sleep, so the process checked is the one that stays.
             SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id && Stat(orphan.Id).Contains("(sleep)"), 15000);
@@ -255,7 +255,7 @@ public sealed class OutputGuardTests : IDisposable
         })!;
         try
         {
-            crashed.Started($"pid:{other.Id}");
+            crashed.Started($"pid:{other.Id}", "b2-d1-a-1", "b2");
 
             new OutputGuard(_s).RecoverIfNeeded();
 
