@@ -51,6 +51,8 @@ public static class Cleaner
         foreach (var s in instances)
         {
             var guard = new OutputGuard(s);
+            // An interrupted attempt's processes would write into what is about to be deleted.
+            if (guard.RecoverIfNeeded() is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             foreach (var path in s.Outputs.Append(s.RunDir).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;
