@@ -182,6 +182,44 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
+    public void RecoverIfNeeded_CrashAfterManifestAndRecordBeforeCommit_KeepsTheCommittedResult()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        GoodResult("b2"); // the new manifest (build b2, attempt 1) over complete new outputs
+        _p.Dir.Write(".kdgat/records/d1/a/20260101T000000.000Z-b2-d1-a-1.json", "{}"); // and its run record
+        // The build dies before deleting the journal.
+
+        var message = new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.Contains("had committed", message);
+        Assert.Equal("model b2", Model());
+        Assert.True(Check().UpToDate);
+        Assert.False(Directory.Exists(Path.Combine(crashed.StateDir, "aside")));
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_CrashWhileMovingAside_PutsBackWithoutTouchingTheRunDir()
+    {
+        GoodResult("v1");
+        var guard = new OutputGuard(_s);
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(5, KdGat.Core.IO.CrashPoints.Mode.Crash); // journal (write, rename), manifest and output 0 moved; crash moving output 1
+        KdGat.Core.IO.CrashPoints.Current = plan;
+        try { Assert.Throws<KdGat.Core.IO.SimulatedCrashException>(() => guard.Begin("b2-1", "b2-d1-a-1", "b2")); }
+        finally { KdGat.Core.IO.CrashPoints.Current = null; }
+        Assert.Contains("rename " + _s.Outputs[1], plan.Seen[^1]);
+
+        var message = new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.Contains("before it started", message);
+        Assert.True(Check().UpToDate);
+        Assert.Equal("model v1", Model());
+        Assert.Equal("graphs v1", Graphs());
+        Assert.False(Directory.Exists(guard.FailedDir));
+    }
+
+    [Fact]
     public void RecoverIfNeeded_DamagedJournal_StillRestores()
     {
         GoodResult("v1");
