@@ -75,6 +75,7 @@ public sealed class OutputStore
     public static void Materialize(StoreEntry entry, int index, string target)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        IO.CrashPoints.Hit("link", target);
         HardLink.LinkOrCopy(entry.Payload(index), target);
     }
 

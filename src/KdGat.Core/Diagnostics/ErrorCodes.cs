@@ -37,6 +37,12 @@ public static partial class ErrorCodes
     public const string RecoveredAttempt = "KDG2003";
     public const string CacheEntryDamaged = "KDG2004";
     public const string CacheWriteFailed = "KDG2005";
+    /// <summary>Clean refused as a whole, deleting nothing: a build is running on a stage or dataset it would delete.</summary>
+    public const string CleanRefused = "KDG2006";
+    /// <summary>Clean found a run dir (or an output's directory) that is a symbolic link: it removed the link only, never what it points to.</summary>
+    public const string CleanSymlink = "KDG2007";
+    /// <summary>The hash cache or the build report could not be written; no stage result is affected.</summary>
+    public const string StateWriteFailed = "KDG2008";
 
     // 3xxx: stage execution.
     public const string StageFailed = "KDG3001";
@@ -47,5 +53,7 @@ public static partial class ErrorCodes
     public const string InputMissing = "KDG3006";
     /// <summary>A file operation of one stage failed (disk full, permissions, NFS error); that stage fails, the build goes on.</summary>
     public const string StageIoError = "KDG3007";
+    /// <summary>The run record of a finished attempt could not be written: the attempt was undone, the stage failed.</summary>
+    public const string RecordWriteFailed = "KDG3008";
     public const string BuildFailed = "KDG3010";
 }

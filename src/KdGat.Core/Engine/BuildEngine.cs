@@ -65,8 +65,22 @@ public sealed class BuildEngine
             foreach (var d in datasets.Where(d => !RawData.IsPresent(layout.Resolve(config.RawDir, d))))
                 if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
 
-        var results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
-        hashCache.Save();
+        // Held shared for the whole build: Clean (exclusive) refuses rather than delete what this build reads.
+        var datasetLocks = new List<Locking.StageLock>();
+        IReadOnlyList<InstanceResult> results;
+        try
+        {
+            if (request.Mode == BuildMode.Build)
+                foreach (var d in datasets)
+                    datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout.RunsRoot, d),
+                        _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true).ConfigureAwait(false));
+            results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var l in datasetLocks) l.Dispose();
+        }
+        BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
         audit?.Summarize(log);
 
@@ -81,7 +95,7 @@ public sealed class BuildEngine
             Stages = results.Select(ToReport).ToArray(),
             Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore or Outcome.Submitted),
         };
-        report.Write(Path.Combine(layout.StateDir, "last-build.json"));
+        BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
         Summarize(report, results, log, hashCache);
         return report;
     }
@@ -96,6 +110,16 @@ public sealed class BuildEngine
         // Ownership is judged against the whole pipeline (every stage, every dataset), not only what this build selected.
         var full = LoadedPipeline.Load(request with { OnlyStage = null, Datasets = null });
         return new Auditor(new AccessClassifier(new AuditScope(full.Layout, full.Instances), request.PipelineFile), request.OnlyStage);
+    }
+
+    /// <summary>State that only speeds up or reports a build: failing to write it changes no result.</summary>
+    private static void BestEffort(Action write, string what, IBuildLog log)
+    {
+        try { write(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warn(ErrorCodes.StateWriteFailed, $"could not write {what} ({e.Message}); the stage results are not affected. Check free space and permissions under .kdgat/.");
+        }
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
 using KdGat.Core.IO;
+using KdGat.Core.Locking;
 using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Engine;
@@ -9,6 +10,10 @@ namespace KdGat.Core.Engine;
 /// Clean: deletes outputs, manifests, logs and per-stage state of the selected datasets (all
 /// stages, or -p:Stage and everything downstream of it), so the next build reruns them. Raw data
 /// is never touched (outputs may not overlap it), nor are unselected datasets or run records.
+/// All or nothing: it first takes every selected dataset's build lock and every stage lock it
+/// will delete under, without waiting; if a build holds any of them it refuses (KDG2006) before
+/// deleting anything. It never follows a symbolic link below the runs root: a linked run dir
+/// loses the link, never what it points to (KDG2007).
 /// </summary>
 public static class Cleaner
 {
@@ -16,15 +21,46 @@ public static class Cleaner
     {
         var p = LoadedPipeline.Load(request);
         var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile);
+        var instances = p.Instances.Where(i => selected is null || selected.Contains(i.Name)).ToArray();
+        var locks = new List<StageLock>();
+        try
+        {
+            var busy = new List<string>();
+            foreach (var d in instances.Select(i => i.Dataset).Distinct())
+                Take(StageLock.DatasetLockFile(p.Layout.RunsRoot, d), $"dataset {d}");
+            foreach (var s in instances) Take(new OutputGuard(s).LockFile, s.Key);
+            if (busy.Count > 0)
+                throw new KdgException(ErrorCodes.CleanRefused,
+                    $"Clean refused, nothing was deleted: a build is running on {string.Join(", ", busy)}. Clean after that build ends (or stop it).");
+
+            void Take(string lockFile, string what)
+            {
+                if (StageLock.TryAcquire(lockFile) is { } l) locks.Add(l); else busy.Add(what);
+            }
+            return DeleteAll(p, instances, selected, log);
+        }
+        finally
+        {
+            foreach (var l in locks) l.Dispose();
+        }
+    }
+
+    private static List<string> DeleteAll(LoadedPipeline p, IReadOnlyList<StageInstance> instances, IReadOnlyCollection<string>? selected, IBuildLog log)
+    {
         var deleted = new List<string>();
-        foreach (var s in p.Instances.Where(i => selected is null || selected.Contains(i.Name)))
+        foreach (var s in instances)
         {
             var guard = new OutputGuard(s);
-            using var stageLock = Locking.StageLock.TryAcquire(guard.LockFile)
-                ?? throw new KdgException(ErrorCodes.LockWait, $"{s.Key} is being built by another build right now; Clean it after that build ends.");
+            // An interrupted attempt's processes would write into what is about to be deleted.
+            if (guard.RecoverIfNeeded() is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             foreach (var path in s.Outputs.Append(s.RunDir).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;
+                if (PathText.LinkBetween(s.Layout.RunsRoot, path) is { } link)
+                {
+                    log.Warn(ErrorCodes.CleanSymlink, $"{s.Key}: {PathText.ToStored(p.Layout.Root, path)} lies under the symbolic link {PathText.ToStored(p.Layout.Root, link)}; Clean does not follow it (the link itself is removed).");
+                    continue;
+                }
                 FileMover.Delete(path);
                 deleted.Add(PathText.ToStored(p.Layout.Root, path));
             }

@@ -28,7 +28,7 @@ internal sealed partial class InstanceRunner
         if (CachedEntry(s, verdict) is not { } entry) return null;
         var started = DateTimeOffset.UtcNow;
         _ctx.Archive.Capture([s]);
-        guard.Begin($"{_ctx.BuildId}-cache");
+        guard.Begin($"{_ctx.BuildId}-cache", RecordId(s, 1), _ctx.BuildId);
         try
         {
             for (var i = 0; i < s.Outputs.Count; i++) OutputStore.Materialize(entry, i, s.Outputs[i]);
@@ -40,10 +40,10 @@ internal sealed partial class InstanceRunner
 
             var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = DateTimeOffset.UtcNow, JobId = null };
             ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, entry.OutputsDigest, result, 1) with { RestoredFrom = entry.Dir });
-            guard.Commit();
-            _ctx.Store!.Touch(entry);
+            if (CommitWithRecord(s, guard, () => Record(s, verdict, result, 1, Outcome.Restored, PathText.ToStored(s.Layout.Root, entry.Dir), present, null, null)) is { } undone)
+                return undone;
+            try { _ctx.Store!.Touch(entry); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // last use is for GC only
             var reasons = verdict.Reasons.Append(RestoredReason(entry)).ToArray();
-            Record(s, verdict, result, 1, Outcome.Restored, PathText.ToStored(s.Layout.Root, entry.Dir), present, null, null);
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
             return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = entry.OutputsDigest, Seconds = result.WallSeconds, Fresh = true };
         }

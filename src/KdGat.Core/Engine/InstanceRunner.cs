@@ -85,7 +85,7 @@ internal sealed partial class InstanceRunner
 
     private Verdict Check(StageInstance s, IReadOnlyList<InstanceResult> upstream) =>
         _ctx.Checker.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!),
-            problem => _ctx.Log.Warn(ErrorCodes.CorruptManifest, $"{s.Key}: manifest is damaged ({problem}); the stage is treated as stale and will rerun.", s.ManifestPath));
+            problem => _ctx.Log.Warn(ErrorCodes.CorruptManifest, $"{s.Key}: manifest is damaged ({problem}); it is ignored and the stage is brought up to date again (run, or restored from the output cache).", s.ManifestPath));
 
     private InstanceResult Explain(StageInstance s, IReadOnlyList<InstanceResult> upstream)
     {
@@ -94,7 +94,7 @@ internal sealed partial class InstanceRunner
             return new InstanceResult(s, Outcome.WouldRun, rerunning.Select(u => StaleReason.UpstreamReruns(u.Instance.Name)).ToArray());
         try
         {
-            var v = Check(s, upstream);
+            var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);
             if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest };
             return CachedEntry(s, v) is { } hit
                 ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = hit.OutputsDigest }
@@ -104,6 +104,30 @@ internal sealed partial class InstanceRunner
         {
             return new InstanceResult(s, Outcome.WouldRun, [new("input-missing", e.Message)]);
         }
+    }
+
+    /// <summary>
+    /// Explain with an interrupted attempt's journal: the verdict for what recovery will leave
+    /// (the previous manifest and outputs, wherever they now are), not for the half-moved run dir.
+    /// </summary>
+    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs) view)
+    {
+        var current = _ctx.Fingerprinter.Compute(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!));
+        var fingerprint = Fingerprinter.Digest(current);
+        var (status, m, problem) = ManifestStore.Read(view.ManifestPath);
+        if (status != ManifestStore.ReadStatus.Ok)
+            return new(current, fingerprint, [status == ManifestStore.ReadStatus.Missing ? StaleReason.NeverRun() : StaleReason.Corrupt(problem!)], null);
+        var reasons = new List<StaleReason>();
+        if (m!.Fingerprint != fingerprint) reasons.AddRange(StalenessChecker.Diff(m.Components, current));
+        if (m.Fingerprint != fingerprint && reasons.Count == 0) reasons.Add(new("fingerprint", "fingerprint format changed"));
+        for (var i = 0; i < s.Outputs.Count; i++)
+        {
+            var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
+            var h = _ctx.Fingerprinter.Hasher.Hash(view.Outputs[i]);
+            if (h is null) reasons.Add(new("output-missing", $"output missing: {stored}"));
+            else if (m.Outputs.FirstOrDefault(o => o.Path == stored)?.Hash != h.Hash) reasons.Add(new("output-modified", $"output modified: {stored}"));
+        }
+        return new(current, fingerprint, reasons, m);
     }
 
     /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
@@ -138,7 +162,7 @@ internal sealed partial class InstanceRunner
                 },
                 OnStarted = handle =>
                 {
-                    guard.Started(attemptId, handle, ownFingerprint, attempt);
+                    guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
                     if (_ctx.Executor.SubmitsAhead && SlurmExecutor.JobIdOf(handle) is { } id) self.Submitted(id, fresh: !attaching);
                 },
                 AfterOk = chain.JobIds,
@@ -153,7 +177,7 @@ internal sealed partial class InstanceRunner
                 if (!attaching)
                 {
                     _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
-                    guard.Begin(attemptId, ownFingerprint, attempt);
+                    guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt);
                     WriteParams(s);
                 }
                 _ctx.Log.Info($"KdGat: {s.Key}: {(attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running")}{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");
@@ -197,8 +221,8 @@ internal sealed partial class InstanceRunner
                 {
                     var digest = Fingerprinter.OutputsDigest(present);
                     ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
-                    guard.Commit();
-                    Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null);
+                    if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null)) is { } undone)
+                        return undone with { Log = log, Attempts = attempt, JobId = result.JobId };
                     Insert(s, verdict, present, digest);
                     return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt, Fresh = !attaching };
                 }
@@ -228,6 +252,32 @@ internal sealed partial class InstanceRunner
             return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, JobId = result.JobId, Attempts = attempt, Error = error, ErrorCode = code };
         }
     }
+
+    /// <summary>
+    /// Steps 6 and 7 of the attempt protocol (see OutputGuard): the run record, then the commit. A
+    /// record that cannot be written undoes the attempt (the previous result is put back), so a
+    /// committed stage always has its record. Null when committed; else the failed result.
+    /// </summary>
+    private InstanceResult? CommitWithRecord(StageInstance s, OutputGuard guard, Action writeRecord)
+    {
+        try
+        {
+            writeRecord();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            guard.Abort();
+            return new InstanceResult(s, Outcome.Failed, [])
+            {
+                Error = $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so the attempt was undone and the previous result, if any, put back. Check free space and permissions there, then build again.",
+                ErrorCode = ErrorCodes.RecordWriteFailed,
+            };
+        }
+        guard.Commit();
+        return null;
+    }
+
+    private string RecordId(StageInstance s, int attempt) => $"{_ctx.BuildId}-{s.Dataset}-{s.Name}-{attempt}";
 
     /// <summary>The log stem an earlier build gave this attempt (a re-attached job writes there).</summary>
     private static string? ExistingLogStem(StageInstance s, string attemptId) =>
@@ -272,7 +322,7 @@ internal sealed partial class InstanceRunner
         var metricsFile = s.Outputs.FirstOrDefault(o => Path.GetFileName(o) == "metrics.json");
         _ctx.Records.Write(new RunRecord
         {
-            RecordId = $"{_ctx.BuildId}-{s.Dataset}-{s.Name}-{attempt}",
+            RecordId = RecordId(s, attempt),
             BuildId = _ctx.BuildId,
             Dataset = s.Dataset,
             Stage = s.Name,

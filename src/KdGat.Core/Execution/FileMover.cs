@@ -1,31 +1,70 @@
+using KdGat.Core.IO;
+
 namespace KdGat.Core.Execution;
 
-/// <summary>Moves files and directories by rename, falling back to copy+delete across filesystems.</summary>
+/// <summary>
+/// Moves files and directories by rename, falling back to copy+delete across filesystems. Either
+/// way a crash leaves every path it touches absent or complete: the copy is built under
+/// "{to}.kdgat-partial" and renamed into place, then the source is renamed to "{from}.kdgat-gone"
+/// (one atomic step) before it is deleted. <see cref="RemoveLeftovers"/> clears those names.
+/// </summary>
 internal static class FileMover
 {
-    public static bool Exists(string path) => File.Exists(path) || Directory.Exists(path);
+    private const string PartialSuffix = ".kdgat-partial", GoneSuffix = ".kdgat-gone";
+
+    /// <summary>True for a file, a directory, or a symbolic link (even a dangling one).</summary>
+    public static bool Exists(string path) => File.Exists(path) || Directory.Exists(path) || IsLink(path);
 
     public static void Move(string from, string to)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        CrashPoints.Hit("rename", from);
         try
         {
-            if (File.Exists(from)) File.Move(from, to, overwrite: false);
+            if (File.Exists(from) || IsLink(from)) File.Move(from, to, overwrite: false);
             else Directory.Move(from, to);
         }
         catch (IOException) when (Exists(from) && !Exists(to))
         {
             // EXDEV: the output lives on another filesystem than the run tree.
-            CopyTree(from, to + ".partial");
-            if (File.Exists(to + ".partial")) File.Move(to + ".partial", to); else Directory.Move(to + ".partial", to);
-            Delete(from);
+            var partial = to + PartialSuffix;
+            Delete(partial);
+            CrashPoints.Hit("copy", from);
+            CopyTree(from, partial);
+            CrashPoints.Hit("rename", partial);
+            if (File.Exists(partial)) File.Move(partial, to); else Directory.Move(partial, to);
+            CrashPoints.Hit("rename", from);
+            if (File.Exists(from)) File.Move(from, from + GoneSuffix, overwrite: true); else Directory.Move(from, from + GoneSuffix);
+            Delete(from + GoneSuffix);
         }
     }
 
+    /// <summary>Deletes a file or a directory tree; a symbolic link is removed itself, never followed.</summary>
     public static void Delete(string path)
     {
-        if (File.Exists(path)) File.Delete(path);
-        else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        if (IsLink(path) || File.Exists(path))
+        {
+            CrashPoints.Hit("unlink", path);
+            File.Delete(path);
+        }
+        else if (Directory.Exists(path))
+        {
+            CrashPoints.Hit("rmtree", path);
+            Directory.Delete(path, recursive: true);
+        }
+    }
+
+    /// <summary>Removes what an interrupted cross-filesystem move of <paramref name="path"/> left beside it.</summary>
+    public static void RemoveLeftovers(string path)
+    {
+        Delete(path + PartialSuffix);
+        Delete(path + GoneSuffix);
+    }
+
+    public static bool IsLink(string path)
+    {
+        try { return new FileInfo(path).LinkTarget is not null; }
+        catch (IOException) { return false; }
     }
 
     private static void CopyTree(string from, string to)

@@ -1,19 +1,41 @@
 using System.Text.Json;
 using KdGat.Core.IO;
+using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Execution;
 
 /// <summary>
-/// Keeps a previous good result safe while a stage reruns. Before an attempt, the old manifest
-/// and outputs are moved aside (renames); a journal records the attempt. Success deletes the
-/// journal, then the aside copy. Failure moves the failed outputs to failed/ and puts the old
-/// result back. A crash at any point leaves a journal, and the next build restores the old result
-/// before deciding anything, so nothing half-written ever looks up to date.
-/// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock}.
+/// Keeps a previous good result safe while a stage reruns, through any crash or file error.
+/// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock}. The guarded
+/// items are the manifest, params.json and every declared output; each path is only ever absent
+/// or complete (renames; see <see cref="FileMover"/>). The protocol, step by step, and what a
+/// crash right after each step leaves (recovery = <see cref="RecoverIfNeeded"/>, run under the
+/// stage lock before anything is decided; it is idempotent, so a crash inside it is covered too):
+///
+///   step                                         journal           after a crash, recovery...
+///   0  (no journal)                              -                 deletes a stray aside/ (garbage of a commit)
+///   1  journal {phase: aside}                    aside             puts back whatever reached aside/
+///   2  manifest, params, outputs -> aside/       aside             same: an item in aside/ goes back unless the
+///                                                                  live path still holds it (then aside/ is a twin)
+///   3  journal {phase: running, had: [...]}      running           rolls back: the live manifest (new, uncommitted)
+///   4  params.json written, stage started,       running             is deleted first; live items that aside/ holds
+///      pid/job journalled, outputs written                           or that had no previous version go to failed/;
+///   5  new manifest written (atomic)             running             aside/ items go back; the manifest last
+///   6  run record written                        running           rolls forward: the live manifest is this attempt's
+///                                                                  and its run record exists -> aside/ is dropped
+///   7  journal deleted (the commit)              -                 deletes the stray aside/
+///
+/// "had" lists the items that had a previous version, so a rollback interrupted after putting an
+/// item back never mistakes the restored item for a partial one. Before rolling back, the stage's
+/// processes are stopped: they carry the attempt id in their environment (journalled at step 1,
+/// before any start), so they are found even when the build died before journalling the pid.
+/// A failed attempt (step 4 or 6 failing) rolls back in-process the same way; if that fails too,
+/// the journal stays and the next build finishes it.
 /// </summary>
 public sealed class OutputGuard
 {
+    private const string PhaseAside = "aside", PhaseRunning = "running", ManifestItem = "manifest";
     private readonly StageInstance _s;
 
     public OutputGuard(StageInstance s)
@@ -29,8 +51,7 @@ public sealed class OutputGuard
     public string FailedDir => Path.Combine(StateDir, "failed");
     /// <summary>Written by Clean: the next build must really run the stage, not restore it from the cache.</summary>
     public string RerunRequested => Path.Combine(StateDir, "rerun-requested");
-    private string AsideManifest => Path.Combine(AsideDir, "manifest");
-    private string AsideOutput(int i) => Path.Combine(AsideDir, $"output{i}");
+    private string Aside(string item) => Path.Combine(AsideDir, item);
 
     /// <summary>The journal of an attempt in progress (or of one a crash interrupted).</summary>
     public sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid)
@@ -38,6 +59,13 @@ public sealed class OutputGuard
         /// <summary>Batch jobs: the stage's own fingerprint (without upstream digests) when it was submitted.</summary>
         public string? Fingerprint { get; init; }
         public int Attempt { get; init; } = 1;
+        /// <summary>"aside" while the previous result is moved aside, "running" once it all is (null: written by an older KdGat).</summary>
+        public string? Phase { get; init; }
+        /// <summary>The guarded items that had a previous version (moved to aside/); null: unknown (older KdGat).</summary>
+        public IReadOnlyList<string>? Had { get; init; }
+        /// <summary>The run record this attempt writes when it succeeds: with its manifest, proof that it committed.</summary>
+        public string? RecordId { get; init; }
+        public string? BuildId { get; init; }
     }
 
     /// <summary>A batch job (SLURM) an interrupted build submitted and journalled: it may still be pending or running.</summary>
@@ -50,7 +78,7 @@ public sealed class OutputGuard
     /// <param name="findSubmitted">Looks up a job by attempt id, for a build killed between submission and journalling it.</param>
     public BatchAttempt? InterruptedBatchJob(string handlePrefix, Func<string, string?> findSubmitted)
     {
-        if (ReadJournal() is not { } e) return null;
+        if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
         var h = e.Handle ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? findSubmitted(e.AttemptId) : null);
         return h is not null && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
     }
@@ -62,45 +90,186 @@ public sealed class OutputGuard
         catch (Exception x) when (x is JsonException or IOException) { return null; }
     }
 
-    /// <summary>Undoes a crashed attempt, if any. Returns a description of what was recovered, or null.</summary>
+    /// <summary>Undoes (or completes) an interrupted attempt, if any. Returns a description of what was done, or null.</summary>
     public string? RecoverIfNeeded()
     {
         if (!File.Exists(Journal))
         {
             // A journal-less aside dir is the remains of a committed attempt: garbage.
-            if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
+            FileMover.Delete(AsideDir);
             return null;
         }
+        RemoveLeftovers();
         var entry = ReadJournal();
-        StopOrphan(entry);
-        RestorePrevious();
-        File.Delete(Journal);
-        return $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result restored";
+        StopOrphans(entry);
+        if (Committed(entry))
+        {
+            FinishCommit();
+            return $"attempt {entry!.AttemptId} of {_s.Key} had committed when its build was interrupted; its result is kept";
+        }
+        var started = entry?.Phase != PhaseAside;
+        RollBack(entry);
+        return started
+            ? $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result, if any, was put back"
+            : $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted before it started; the previous result, if any, was put back untouched";
     }
 
     /// <summary>
-    /// The build that started the attempt died (kill -9) but its stage process may live on in its
-    /// own process group. Stop it, but only if it is provably ours: same host and its environment
-    /// carries this attempt's id.
+    /// What <see cref="RecoverIfNeeded"/> would leave, without changing anything (Explain): null
+    /// when there is no journal; else where the manifest and each output would then be read from.
     /// </summary>
-    private static void StopOrphan(JournalEntry? e)
+    public (string ManifestPath, IReadOnlyList<string> Outputs)? PendingRecoveryView()
     {
-        if (Slurm.SlurmExecutor.JobIdOf(e?.Handle) is not null)
-        {
-            StopOrphanJob(e!.AttemptId);
-            return;
-        }
-        if (e?.Handle is null || !e.Handle.StartsWith("pid:", StringComparison.Ordinal) || e.Host != Environment.MachineName) return;
-        if (!int.TryParse(e.Handle.AsSpan(4), out var pid)) return;
+        if (!File.Exists(Journal)) return null;
+        var entry = ReadJournal();
+        if (Committed(entry)) return (_s.ManifestPath, _s.Outputs);
+        string Where(string item, string live) =>
+            File.Exists(Aside(item)) || Directory.Exists(Aside(item)) ? Aside(item)
+            : entry?.Phase == PhaseAside || entry?.Had is null || entry.Had.Contains(item) ? live
+            : Path.Combine(AsideDir, "(none)");
+        return (Where(ManifestItem, _s.ManifestPath), _s.Outputs.Select((o, i) => Where(OutputItem(i), o)).ToArray());
+    }
+
+    /// <param name="recordId">The run record a successful attempt writes (before <see cref="Commit"/>).</param>
+    /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
+    public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1)
+    {
+        Directory.CreateDirectory(StateDir);
+        FileMover.Delete(AsideDir);
+        var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
+            { Fingerprint = fingerprint, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId };
+        WriteJournal(entry);
         try
         {
-            var environ = File.ReadAllText($"/proc/{pid}/environ");
-            if (!environ.Contains($"KDGAT_ATTEMPT_ID={e.AttemptId}\0", StringComparison.Ordinal)) return;
+            var had = new List<string>();
+            Directory.CreateDirectory(AsideDir);
+            foreach (var (item, live) in Items(withManifest: true))
+                if (FileMover.Exists(live)) { FileMover.Move(live, Aside(item)); had.Add(item); }
+            WriteJournal(entry with { Phase = PhaseRunning, Had = had });
         }
-        catch (IOException) { return; }
-        catch (UnauthorizedAccessException) { return; }
-        Local.PosixSpawn.KillGroup(pid, 9);
-        for (var i = 0; i < 50 && Local.PosixSpawn.IsAlive(pid); i++) Thread.Sleep(100);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing has run: put everything back now rather than leave it to the next build.
+            try { RollBack(ReadJournal()); } catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Records where the attempt runs (pid or job id) so a later build can find it, and which build
+    /// now owns it (a build collecting an interrupted build's job writes the manifest and record).
+    /// </summary>
+    public void Started(string handle, string recordId, string buildId)
+    {
+        if (ReadJournal() is { } e)
+            WriteJournal(e with { Handle = handle, Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId });
+    }
+
+    /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
+    public void Commit() => FinishCommit();
+
+    /// <summary>The attempt failed: keep its outputs for inspection and restore the previous result.</summary>
+    public void Abort()
+    {
+        var e = ReadJournal();
+        if (e is not null && e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // e.g. started but not journalled
+        RollBack(e);
+    }
+
+    /// <summary>
+    /// Step 7. Committed already (manifest and record written): a failure here changes nothing
+    /// about the result; a journal left behind is rolled forward and garbage deleted by the next build.
+    /// </summary>
+    private void FinishCommit()
+    {
+        try
+        {
+            if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+            FileMover.Delete(RerunRequested);
+            FileMover.Delete(AsideDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>
+    private bool Committed(JournalEntry? e)
+    {
+        if (e is not { Phase: PhaseRunning, RecordId: { } recordId, BuildId: { } buildId }) return false;
+        var (status, m, _) = ManifestStore.Read(_s.ManifestPath);
+        return status == ManifestStore.ReadStatus.Ok && m!.BuildId == buildId && m.Attempt == e.Attempt
+            && new Tracking.RecordStore(_s.Layout.StateDir).Exists(_s.Dataset, _s.Name, recordId);
+    }
+
+    private void RollBack(JournalEntry? e)
+    {
+        var started = e?.Phase != PhaseAside;
+        // A live item is this attempt's (partial) work when aside/ still holds the previous version,
+        // or when there was no previous version; otherwise it is the previous version, already put back.
+        bool IsNew(string item) => Exists(Aside(item)) || (e?.Had is { } had && !had.Contains(item));
+        if (started && IsNew(ManifestItem)) FileMover.Delete(_s.ManifestPath);
+        var failedCleared = false;
+        foreach (var (item, live) in Items(withManifest: false))
+        {
+            if (started && FileMover.Exists(live) && IsNew(item))
+            {
+                if (!failedCleared) { FileMover.Delete(FailedDir); failedCleared = true; }
+                FileMover.Move(live, Path.Combine(FailedDir, FailedName(item, live)));
+            }
+            PutBack(item, live);
+        }
+        PutBack(ManifestItem, _s.ManifestPath); // last: nothing looks up to date before everything is back
+        if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+        FileMover.Delete(AsideDir);
+    }
+
+    /// <summary>Moves an item back from aside/; when the live path holds it too (an interrupted move), aside/ is only a twin.</summary>
+    private void PutBack(string item, string live)
+    {
+        if (!Exists(Aside(item))) return;
+        if (FileMover.Exists(live)) FileMover.Delete(Aside(item));
+        else FileMover.Move(Aside(item), live);
+    }
+
+    /// <summary>Manifest first (so it leaves first), then params.json and the outputs.</summary>
+    private IEnumerable<(string Item, string Live)> Items(bool withManifest)
+    {
+        if (withManifest) yield return (ManifestItem, _s.ManifestPath);
+        yield return ("params", _s.ParamsFilePath);
+        for (var i = 0; i < _s.Outputs.Count; i++) yield return (OutputItem(i), _s.Outputs[i]);
+    }
+
+    private static string OutputItem(int i) => $"output{i}";
+    private static string FailedName(string item, string live) =>
+        item.StartsWith("output", StringComparison.Ordinal) ? $"{item[6..]}-{Path.GetFileName(live)}" : Path.GetFileName(live);
+    private static bool Exists(string path) => FileMover.Exists(path);
+
+    /// <summary>Temp files and cross-filesystem move remains a crash left beside the guarded items.</summary>
+    private void RemoveLeftovers()
+    {
+        foreach (var (item, live) in Items(withManifest: true))
+        {
+            FileMover.RemoveLeftovers(live);
+            FileMover.RemoveLeftovers(Aside(item));
+        }
+        foreach (var dir in new[] { _s.RunDir, StateDir })
+            if (Directory.Exists(dir)) AtomicFile.RemoveStaleTemps(dir);
+    }
+
+    /// <summary>
+    /// The build that started the attempt died (kill -9), but its stage processes may live on in
+    /// their own process group and later overwrite a result. Stop every process on this host whose
+    /// environment carries this attempt's id (journalled before the start, so even when the build
+    /// died before journalling the pid), and a SLURM job of the attempt this build will not re-attach to.
+    /// </summary>
+    private static void StopOrphans(JournalEntry? e)
+    {
+        if (e is null) return;
+        if (Slurm.SlurmExecutor.JobIdOf(e.Handle) is not null)
+        {
+            StopOrphanJob(e.AttemptId);
+            return;
+        }
+        if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId);
     }
 
     /// <summary>
@@ -113,52 +282,6 @@ public sealed class OutputGuard
         var client = new Slurm.SlurmClient();
         if (client.FindAttemptAsync(attemptId, CancellationToken.None).GetAwaiter().GetResult() is { } id)
             client.CancelAsync([id]).GetAwaiter().GetResult();
-    }
-
-    /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
-    public void Begin(string attemptId, string? fingerprint = null, int attempt = 1)
-    {
-        Directory.CreateDirectory(StateDir);
-        if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
-        WriteJournal(new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId) { Fingerprint = fingerprint, Attempt = attempt });
-        Directory.CreateDirectory(AsideDir);
-        if (File.Exists(_s.ManifestPath)) FileMover.Move(_s.ManifestPath, AsideManifest);
-        for (var i = 0; i < _s.Outputs.Count; i++)
-            if (FileMover.Exists(_s.Outputs[i])) FileMover.Move(_s.Outputs[i], AsideOutput(i));
-    }
-
-    /// <summary>Records where the attempt runs (pid or job id) so a later build can find it.</summary>
-    public void Started(string attemptId, string handle, string? fingerprint = null, int attempt = 1) =>
-        WriteJournal(new JournalEntry(attemptId, handle, Environment.MachineName, Environment.ProcessId) { Fingerprint = fingerprint, Attempt = attempt });
-
-    /// <summary>The new manifest is in place: the previous result is superseded.</summary>
-    public void Commit()
-    {
-        File.Delete(Journal);
-        File.Delete(RerunRequested);
-        if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
-    }
-
-    /// <summary>The attempt failed: keep its outputs for inspection and restore the previous result.</summary>
-    public void Abort()
-    {
-        RestorePrevious();
-        File.Delete(Journal);
-    }
-
-    private void RestorePrevious()
-    {
-        if (Directory.Exists(FailedDir)) FileMover.Delete(FailedDir);
-        Directory.CreateDirectory(FailedDir);
-        if (File.Exists(_s.ManifestPath)) File.Delete(_s.ManifestPath); // a manifest is only ever the old one or none
-        for (var i = 0; i < _s.Outputs.Count; i++)
-        {
-            var output = _s.Outputs[i];
-            if (FileMover.Exists(output)) FileMover.Move(output, Path.Combine(FailedDir, $"{i}-{Path.GetFileName(output)}"));
-            if (FileMover.Exists(AsideOutput(i))) FileMover.Move(AsideOutput(i), output);
-        }
-        if (File.Exists(AsideManifest)) FileMover.Move(AsideManifest, _s.ManifestPath);
-        if (Directory.Exists(AsideDir)) FileMover.Delete(AsideDir);
     }
 
     private void WriteJournal(JournalEntry e) => AtomicFile.WriteAllText(Journal, JsonSerializer.Serialize(e));

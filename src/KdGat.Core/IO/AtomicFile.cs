@@ -5,7 +5,9 @@ namespace KdGat.Core.IO;
 /// <summary>
 /// Writes that are all-or-nothing: a temp file in the same directory, flushed to disk, then renamed
 /// over the target. A crash leaves either the old file or the new one, never a torn one; on NFS a
-/// rename within one directory is atomic too.
+/// rename within one directory is atomic too. A crash between the two steps leaves a temp file;
+/// the next write of the same file removes it (temp names carry host and pid, so a live writer's
+/// temp file on a shared file system is never touched).
 /// </summary>
 public static class AtomicFile
 {
@@ -16,19 +18,22 @@ public static class AtomicFile
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        RemoveStaleTemps(dir, Path.GetFileName(path));
+        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{HostTag}-{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
+            CrashPoints.Hit("write", temp);
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 fs.Write(contents);
                 fs.Flush(flushToDisk: durable);
             }
+            CrashPoints.Hit("rename", path);
             File.Move(temp, path, overwrite: true);
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            if (File.Exists(temp) && CrashPoints.Current is not { Crashed: true }) File.Delete(temp);
         }
     }
 
@@ -46,4 +51,30 @@ public static class AtomicFile
 
     /// <summary>True for names this class uses for its temp files; directory hashing skips them.</summary>
     public static bool IsTempName(string fileName) => fileName.StartsWith('.') && fileName.EndsWith(".tmp", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Deletes temp files a crashed writer of <paramref name="fileName"/> (or of any file, when null)
+    /// left in <paramref name="dir"/>: only those of this host whose process is gone.
+    /// </summary>
+    public static void RemoveStaleTemps(string dir, string? fileName = null)
+    {
+        var prefix = fileName is null ? "." : $".{fileName}.";
+        var marker = $".{HostTag}-";
+        try
+        {
+            foreach (var f in Directory.EnumerateFiles(dir, $"{prefix}*.tmp"))
+            {
+                var name = Path.GetFileName(f);
+                var at = name.LastIndexOf(marker, StringComparison.Ordinal);
+                if (at < 0) continue;
+                var pidText = name[(at + marker.Length)..].Split('.')[0];
+                if (!int.TryParse(pidText, out var pid) || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+                try { File.Delete(f); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>This host's name as it appears in temp names (letters, digits and '-').</summary>
+    private static readonly string HostTag = new(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
 }

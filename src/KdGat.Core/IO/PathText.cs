@@ -31,4 +31,19 @@ public static class PathText
         var d = Path.GetFullPath(dir).TrimEnd('/');
         return p == d || p.StartsWith(d + "/", StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The first symbolic link among the directories strictly below <paramref name="top"/> that
+    /// contain <paramref name="path"/> (not <paramref name="path"/> itself), or null. Paths not under
+    /// <paramref name="top"/> have none.
+    /// </summary>
+    public static string? LinkBetween(string top, string path)
+    {
+        var t = Path.GetFullPath(top).TrimEnd('/');
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        var chain = new List<string>();
+        for (; dir is not null && dir.Length > t.Length && IsUnder(dir, t); dir = Path.GetDirectoryName(dir)) chain.Add(dir);
+        chain.Reverse();
+        return chain.FirstOrDefault(d => new DirectoryInfo(d).LinkTarget is not null);
+    }
 }

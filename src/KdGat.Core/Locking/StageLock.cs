@@ -13,19 +13,26 @@ namespace KdGat.Core.Locking;
 /// </summary>
 public sealed partial class StageLock : IDisposable
 {
-    private const int LockEx = 2, LockNb = 4;
+    private const int LockSh = 1, LockEx = 2, LockNb = 4;
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)] private static partial int Flock(nint fd, int operation);
 
     private readonly FileStream _stream;
-    private readonly string _ownerFile;
+    private readonly string? _ownerFile;
 
-    private StageLock(FileStream stream, string ownerFile)
+    private StageLock(FileStream stream, string? ownerFile)
     {
         _stream = stream;
         _ownerFile = ownerFile;
     }
 
-    public static StageLock? TryAcquire(string lockFile)
+    /// <summary>
+    /// The lock a build holds shared on each dataset it builds, for its whole duration; Clean takes
+    /// it exclusively, so it never deletes what a running build is about to read.
+    /// </summary>
+    public static string DatasetLockFile(string runsRoot, string dataset) => Path.Combine(runsRoot, dataset, ".kdgat", "build.lock");
+
+    /// <param name="shared">Several holders at once (builds of one dataset); excludes only an exclusive holder. No owner file.</param>
+    public static StageLock? TryAcquire(string lockFile, bool shared = false)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
         FileStream fs;
@@ -37,11 +44,12 @@ public sealed partial class StageLock : IDisposable
         {
             return null; // Windows: FileShare.None refused, another holder
         }
-        if (!OperatingSystem.IsWindows() && Flock(fs.SafeFileHandle.DangerousGetHandle(), LockEx | LockNb) != 0)
+        if (!OperatingSystem.IsWindows() && Flock(fs.SafeFileHandle.DangerousGetHandle(), (shared ? LockSh : LockEx) | LockNb) != 0)
         {
             fs.Dispose(); // EWOULDBLOCK: another process (or another open in this one) holds it
             return null;
         }
+        if (shared) return new StageLock(fs, null);
         var owner = lockFile + ".owner";
         try
         {
@@ -52,16 +60,21 @@ public sealed partial class StageLock : IDisposable
         {
             // Only the waiting message loses its detail; the lock itself is held.
         }
+        catch
+        {
+            fs.Dispose(); // never leave the lock held by an unreachable stream
+            throw;
+        }
         return new StageLock(fs, owner);
     }
 
     /// <summary>Waits for the lock, calling <paramref name="onWait"/> once with the holder's description.</summary>
-    public static async Task<StageLock> AcquireAsync(string lockFile, Action<string> onWait, CancellationToken cancel)
+    public static async Task<StageLock> AcquireAsync(string lockFile, Action<string> onWait, CancellationToken cancel, bool shared = false)
     {
         var told = false;
         while (true)
         {
-            var l = TryAcquire(lockFile);
+            var l = TryAcquire(lockFile, shared);
             if (l is not null) return l;
             if (!told)
             {
@@ -76,7 +89,8 @@ public sealed partial class StageLock : IDisposable
 
     public void Dispose()
     {
-        try { File.Delete(_ownerFile); } catch (IOException) { }
+        if (_ownerFile is not null)
+            try { File.Delete(_ownerFile); } catch (IOException) { }
         _stream.Dispose();
     }
 }

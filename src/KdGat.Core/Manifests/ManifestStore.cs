@@ -25,6 +25,10 @@ public static class ManifestStore
             var m = JsonSerializer.Deserialize(bytes, ManifestJson.Readable.StageManifest);
             if (m is null || m.Schema != 1 || string.IsNullOrEmpty(m.Fingerprint) || m.Outputs is null || m.Components is null)
                 return (ReadStatus.Corrupt, null, "not a KdGat manifest (fields missing)");
+            // The digest downstream fingerprints use must be the one of the outputs it lists: a manifest
+            // edited or damaged there would otherwise keep downstream stages up to date against a lie.
+            if (m.OutputsDigest != Planning.Fingerprinter.OutputsDigest(m.Outputs))
+                return (ReadStatus.Corrupt, null, "its outputs_digest does not match the output hashes it records");
             return (ReadStatus.Ok, m, null);
         }
         catch (JsonException e)

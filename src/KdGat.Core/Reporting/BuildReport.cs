@@ -34,7 +34,10 @@ public sealed record InstanceReport
     public string? Error { get; init; }
 }
 
-/// <summary>.kdgat/last-build.json: what the last build (or Explain) decided per stage instance, for scripts and CI.</summary>
+/// <summary>
+/// What one build (or Explain) decided per stage instance, for scripts and CI: one file per build
+/// id under .kdgat/builds/, and .kdgat/last-build.json, a copy of the one that finished last.
+/// </summary>
 public sealed record BuildReport
 {
     public required string BuildId { get; init; }
@@ -46,6 +49,28 @@ public sealed record BuildReport
     public required IReadOnlyList<InstanceReport> Stages { get; init; }
     public bool Succeeded { get; init; }
     public SortedDictionary<string, int> Counts => new(Stages.GroupBy(s => s.Outcome).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal);
+
+    /// <summary>How many reports .kdgat/builds/ keeps (the most recently started ones).</summary>
+    public const int KeptReports = 20;
+
+    /// <summary>
+    /// Writes builds/{build id}.json, then, under a lock so concurrent builds decide one at a
+    /// time, replaces last-build.json with this report unless a report that finished later is
+    /// already there; trims builds/ to the <see cref="KeptReports"/> most recent.
+    /// </summary>
+    public void Publish(string stateDir)
+    {
+        var dir = Path.Combine(stateDir, "builds");
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(this, ReportJson.Readable.BuildReport);
+        AtomicFile.WriteAllBytes(Path.Combine(dir, $"{BuildId}.json"), bytes);
+        using var _ = Locking.StageLock.AcquireAsync(Path.Combine(dir, "lock"), _ => { }, CancellationToken.None).GetAwaiter().GetResult();
+        var last = Path.Combine(stateDir, "last-build.json");
+        BuildReport? current = null;
+        try { current = Read(last); } catch (Exception e) when (e is JsonException or IOException) { }
+        if (current is null || current.FinishedUtc <= FinishedUtc) AtomicFile.WriteAllBytes(last, bytes);
+        foreach (var old in Directory.EnumerateFiles(dir, "*.json").Order(StringComparer.Ordinal).SkipLast(KeptReports))
+            try { File.Delete(old); } catch (IOException) { }
+    }
 
     public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, ReportJson.Readable.BuildReport));
 

@@ -23,6 +23,13 @@ public sealed class RecordStore
         return path;
     }
 
+    /// <summary>True when the record with this id was written (the attempt protocol's proof of a commit).</summary>
+    public bool Exists(string dataset, string stage, string recordId)
+    {
+        var dir = Path.Combine(Dir, dataset, stage);
+        return Directory.Exists(dir) && Directory.EnumerateFiles(dir, $"*-{recordId}.json").Any();
+    }
+
     /// <summary>Every readable record; damaged files are reported through <paramref name="onDamaged"/> and skipped.</summary>
     public IEnumerable<(string Path, RunRecord Record)> ReadAll(Action<string, string>? onDamaged = null)
     {

@@ -173,7 +173,7 @@ public sealed class BuildEngineTests : IDisposable
         await Build();
         var s = _p.Instances(KdGatGraph.Stages).Single(i => i.Name == "eval_large_evaluation");
         var guard = new KdGat.Core.Execution.OutputGuard(s);
-        guard.Begin("crashed-1");
+        guard.Begin("crashed-1", "crashed-d1-eval_large_evaluation-1", "crashed");
         File.WriteAllText(s.Outputs[0], "half written");
 
         var (r, log) = await Build();

@@ -61,7 +61,7 @@ public sealed class OutputGuardTests : IDisposable
         GoodResult("v1");
         var guard = new OutputGuard(_s);
 
-        guard.Begin("b2-1");
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
 
         Assert.False(File.Exists(_s.ManifestPath));
         Assert.False(File.Exists(_s.Outputs[0]));
@@ -75,7 +75,7 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var guard = new OutputGuard(_s);
-        guard.Begin("b2-1");
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
         WriteOutputs("v2-half-written");
 
         guard.Abort();
@@ -92,7 +92,7 @@ public sealed class OutputGuardTests : IDisposable
     public void Abort_WithoutPreviousResult_LeavesNothingThatLooksBuilt()
     {
         var guard = new OutputGuard(_s);
-        guard.Begin("b1-1");
+        guard.Begin("b1-1", "b1-d1-a-1", "b1");
         WriteOutputs("v1-partial");
 
         guard.Abort();
@@ -108,7 +108,7 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var guard = new OutputGuard(_s);
-        guard.Begin("b2-1");
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
         GoodResult("v2");
 
         guard.Commit();
@@ -134,8 +134,8 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1");
-        crashed.Started("b2-1", "pid:999999999");
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        crashed.Started("pid:999999999", "b2-d1-a-1", "b2");
         WriteOutputs("v2-partial");
         // The build dies here: no Commit, no Abort.
 
@@ -153,7 +153,7 @@ public sealed class OutputGuardTests : IDisposable
     public void RecoverIfNeeded_CrashOnFirstAttempt_LeavesStageStale()
     {
         var crashed = new OutputGuard(_s);
-        crashed.Begin("b1-1");
+        crashed.Begin("b1-1", "b1-d1-a-1", "b1");
         WriteOutputs("v1-partial");
 
         new OutputGuard(_s).RecoverIfNeeded();
@@ -169,7 +169,7 @@ public sealed class OutputGuardTests : IDisposable
         // The new outputs and manifest were complete, but the journal still says "attempt running".
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1");
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
         GoodResult("v2");
 
         new OutputGuard(_s).RecoverIfNeeded();
@@ -182,11 +182,49 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
+    public void RecoverIfNeeded_CrashAfterManifestAndRecordBeforeCommit_KeepsTheCommittedResult()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        GoodResult("b2"); // the new manifest (build b2, attempt 1) over complete new outputs
+        _p.Dir.Write(".kdgat/records/d1/a/20260101T000000.000Z-b2-d1-a-1.json", "{}"); // and its run record
+        // The build dies before deleting the journal.
+
+        var message = new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.Contains("had committed", message);
+        Assert.Equal("model b2", Model());
+        Assert.True(Check().UpToDate);
+        Assert.False(Directory.Exists(Path.Combine(crashed.StateDir, "aside")));
+    }
+
+    [Fact]
+    public void RecoverIfNeeded_CrashWhileMovingAside_PutsBackWithoutTouchingTheRunDir()
+    {
+        GoodResult("v1");
+        var guard = new OutputGuard(_s);
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(5, KdGat.Core.IO.CrashPoints.Mode.Crash); // journal (write, rename), manifest and output 0 moved; crash moving output 1
+        KdGat.Core.IO.CrashPoints.Current = plan;
+        try { Assert.Throws<KdGat.Core.IO.SimulatedCrashException>(() => guard.Begin("b2-1", "b2-d1-a-1", "b2")); }
+        finally { KdGat.Core.IO.CrashPoints.Current = null; }
+        Assert.Contains("rename " + _s.Outputs[1], plan.Seen[^1]);
+
+        var message = new OutputGuard(_s).RecoverIfNeeded();
+
+        Assert.Contains("before it started", message);
+        Assert.True(Check().UpToDate);
+        Assert.Equal("model v1", Model());
+        Assert.Equal("graphs v1", Graphs());
+        Assert.False(Directory.Exists(guard.FailedDir));
+    }
+
+    [Fact]
     public void RecoverIfNeeded_DamagedJournal_StillRestores()
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1");
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
         WriteOutputs("v2-partial");
         File.WriteAllText(Path.Combine(crashed.StateDir, "attempt.json"), "{ torn");
 
@@ -202,7 +240,7 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1");
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
         // A stage process that outlived its build: own process group, carrying the attempt id.
         var orphan = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["sleep", "60"])
         {
@@ -210,7 +248,7 @@ public sealed class OutputGuardTests : IDisposable
         })!;
         try
         {
-            crashed.Started("b2-1", $"pid:{orphan.Id}");
+            crashed.Started($"pid:{orphan.Id}", "b2-d1-a-1", "b2");
             // Like a spawned stage, the orphan leads its own process group (once setsid has run).
             // Wait until setsid has exec'd sleep, so the process checked is the one that stays.
             SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id && Stat(orphan.Id).Contains("(sleep)"), 15000);
@@ -248,14 +286,14 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1");
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
         var other = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["sleep", "60"])
         {
             Environment = { ["KDGAT_ATTEMPT_ID"] = "some-other-attempt" },
         })!;
         try
         {
-            crashed.Started("b2-1", $"pid:{other.Id}");
+            crashed.Started($"pid:{other.Id}", "b2-d1-a-1", "b2");
 
             new OutputGuard(_s).RecoverIfNeeded();
 

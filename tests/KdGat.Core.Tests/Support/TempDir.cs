@@ -9,6 +9,11 @@ public sealed class TempDir : IDisposable
         Directory.CreateDirectory(Path);
     }
 
+    private TempDir(string existing) => Path = existing;
+
+    /// <summary>An existing directory (of another process's test); Dispose deletes it too.</summary>
+    public static TempDir Existing(string path) => new(path);
+
     public string Path { get; }
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);

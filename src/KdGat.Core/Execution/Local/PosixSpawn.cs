@@ -107,7 +107,7 @@ internal static unsafe partial class PosixSpawn
     /// <summary>Signals the whole process group.</summary>
     public static void KillGroup(int pgid, int signal) => Kill(-pgid, signal);
 
-    public static bool IsAlive(int pid) => Kill(pid, 0) == 0;
+    public static void KillProcess(int pid, int signal) => Kill(pid, signal);
 
     private static void Check(int rc, string what)
     {

@@ -17,7 +17,17 @@ internal static class ShellProcess
     {
         var script = $"cd -- {CommandTemplate.Quote(workingDir)} || exit 125\n{command}";
         var pid = PosixSpawn.Start(script, stdoutPath, stderrPath, env);
-        onStarted?.Invoke(pid);
+        try
+        {
+            onStarted?.Invoke(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The attempt could not be journalled: it must not run unrecorded.
+            PosixSpawn.KillGroup(pid, SigKill);
+            PosixSpawn.Wait(pid);
+            throw;
+        }
         var cancelled = false;
         using (cancel.Register(() =>
         {

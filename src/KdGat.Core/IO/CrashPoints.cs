@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace KdGat.Core.IO;
+
+/// <summary>
+/// Test seam for crash-safety: every file operation of the attempt protocol (AtomicFile, FileMover,
+/// OutputGuard) calls <see cref="Hit"/> just before it acts. Without a plan (always, outside tests)
+/// it does nothing. A plan counts the operations of its own async flow and, at the chosen one,
+/// fails it (an IOException, as a full disk would), crashes (this operation and every later one
+/// of the flow throw, as if the process had died), or kills the process with SIGKILL.
+/// </summary>
+internal static partial class CrashPoints
+{
+    public enum Mode { Fail, Crash, Kill }
+
+    public sealed class Plan(int at, Mode mode)
+    {
+        public int At { get; } = at;
+        public Mode Mode { get; } = mode;
+        public int Count { get; private set; }
+        public bool Crashed { get; private set; }
+        /// <summary>Every operation seen, numbered: what a sweep iterates over and prints when it fails.</summary>
+        public List<string> Seen { get; } = [];
+
+        internal void Hit(string op, string path)
+        {
+            lock (this)
+            {
+                if (Crashed) throw new SimulatedCrashException($"after the crash: {op} {path}");
+                Seen.Add($"{++Count} {op} {path}");
+                if (Count != At) return;
+                switch (Mode)
+                {
+                    case Mode.Fail: throw new IOException($"injected failure of operation {Count} ({op} {path})");
+                    case Mode.Kill: Kill(Environment.ProcessId, 9); break;
+                    default:
+                        Crashed = true;
+                        throw new SimulatedCrashException($"crash at operation {Count}: {op} {path}");
+                }
+            }
+        }
+    }
+
+    private static readonly AsyncLocal<Plan?> s_plan = new();
+
+    /// <summary>The plan of the current async flow (and the tasks it starts); null in production.</summary>
+    public static Plan? Current
+    {
+        get => s_plan.Value;
+        set => s_plan.Value = value;
+    }
+
+    public static void Hit(string op, string path) => s_plan.Value?.Hit(op, path);
+
+    [LibraryImport("libc", EntryPoint = "kill")] private static partial int Kill(int pid, int sig);
+}
+
+/// <summary>Thrown by a crash plan: nothing may catch it but the test that set the plan.</summary>
+internal sealed class SimulatedCrashException(string message) : Exception(message);

@@ -1,0 +1,55 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tests.Support;
+using static KdGat.Core.Tests.Engine.CrashLab;
+
+namespace KdGat.Core.Tests.Engine;
+
+public sealed class CleanerTests : IDisposable
+{
+    private readonly TempDir _d = NewRoot(Yaml("1", cache: false));
+    public void Dispose() => _d.Dispose();
+
+    [Fact]
+    public async Task CleanDuringABuild_RefusesAsAWhole_DeletesNothing_BuildCompletes()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        // b reruns and waits inside its command until the test lets it go.
+        SetConfig(_d, Yaml("1", cache: false, bPrefix: "touch ../../b.started; while [ ! -e ../../b.release ]; do sleep 0.05; done; "));
+        var build = BuildAsync(_d);
+        await Sh.WaitUntilAsync(() => File.Exists(_d["runs/b.started"]), TimeSpan.FromSeconds(30), "b started");
+
+        var e = Assert.Throws<KdgException>(() => Cleaner.Clean(Request(_d), null, new RecordingLog()));
+
+        Assert.Equal(ErrorCodes.CleanRefused, e.Code);
+        Assert.Contains("nothing was deleted", e.Message);
+        Assert.True(File.Exists(_d["runs/d1/a/model.ckpt"]));
+        Assert.True(File.Exists(_d["cache/d1/g.bin"]));
+        File.WriteAllText(_d["runs/b.release"], "");
+        var r = await build.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(r.Succeeded);
+        Assert.Equal(["b"], With(r, Outcome.Ran));
+
+        Cleaner.Clean(Request(_d), null, new RecordingLog()); // once the build has ended
+        Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
+    }
+
+    [Fact]
+    public async Task SymlinkedRunDir_CleanRemovesTheLinkNotWhatItPointsTo()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        using var outside = new TempDir();
+        Directory.Move(_d["runs/d1/b"], outside["b"]);
+        Directory.CreateSymbolicLink(_d["runs/d1/b"], outside["b"]);
+        var log = new RecordingLog();
+
+        Cleaner.Clean(Request(_d), null, log);
+
+        Assert.True(File.Exists(outside["b/out.txt"]));
+        Assert.True(File.Exists(outside["b/kdgat.manifest.json"]));
+        Assert.False(Path.Exists(_d["runs/d1/b"]));
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.CleanSymlink);
+        Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
+    }
+}
