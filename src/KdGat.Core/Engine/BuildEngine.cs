@@ -40,6 +40,7 @@ public sealed class BuildEngine
         Directory.CreateDirectory(layout.StateDir);
         var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes);
         var fingerprinter = new Fingerprinter(new PathHasher(hashCache));
+        using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build);
         var ctx = new BuildContext
         {
             BuildId = BuildContext.NewId(),
@@ -52,6 +53,7 @@ public sealed class BuildEngine
             Records = new RecordStore(layout.StateDir),
             Archive = new ManifestArchive(layout.StateDir),
             Log = log,
+            Progress = progress,
             Slots = new SemaphoreSlim(executor.MaxParallel),
             Cancel = cancel,
         };
@@ -62,7 +64,7 @@ public sealed class BuildEngine
             foreach (var d in datasets.Where(d => !RawData.IsPresent(layout.Resolve(config.RawDir, d))))
                 if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
 
-        var results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
+        var results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
         hashCache.Save();
         executor.Finish(log, cancel.IsCancellationRequested);
 
@@ -86,7 +88,7 @@ public sealed class BuildEngine
     /// One task per instance that awaits its upstreams (their end, or with a batch executor their
     /// submission); the semaphore in the context bounds running attempts.
     /// </summary>
-    private static async Task<IReadOnlyList<InstanceResult>> ScheduleAsync(IReadOnlyList<StageInstance> instances, InstanceRunner runner)
+    private static async Task<IReadOnlyList<InstanceResult>> ScheduleAsync(IReadOnlyList<StageInstance> instances, InstanceRunner runner, StageProgress lines)
     {
         var progress = new Dictionary<StageInstance, InstanceProgress>();
         foreach (var s in instances) // dependency order: upstream entries exist already
@@ -95,7 +97,12 @@ public sealed class BuildEngine
             var ups = s.Upstreams.Select(u => progress[u]).ToArray();
             self.Final = Task.Run(async () =>
             {
-                try { return await runner.RunAsync(s, ups, self).ConfigureAwait(false); }
+                try
+                {
+                    var result = await runner.RunAsync(s, ups, self).ConfigureAwait(false);
+                    lines.Ended(result);
+                    return result;
+                }
                 finally { self.Ended(); }
             });
             progress[s] = self;
@@ -121,11 +128,13 @@ public sealed class BuildEngine
     private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache)
     {
         var explain = report.Mode == "explain";
+        if (explain)
+            foreach (var line in TextTable.Format(["stage instance", "decision", "why"],
+                         results.Select(r => (IReadOnlyList<string>)[r.Instance.Key, r.Outcome, string.Join("; ", r.Reasons)])))
+                log.Info(line);
         foreach (var r in results)
         {
-            if (r.Outcome == Outcome.WouldRun)
-                log.Info($"KdGat: {r.Instance.Key} would run: {string.Join("; ", r.Reasons)}");
-            else if (r.Outcome == Outcome.Skipped)
+            if (r.Outcome == Outcome.Skipped)
                 log.Warn(ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}");
             else if (r.Outcome is Outcome.Failed or Outcome.Cancelled)
                 log.Report(new Diagnostic(Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}",

@@ -153,11 +153,12 @@ internal sealed partial class InstanceRunner
                     guard.Begin(attemptId, ownFingerprint, attempt);
                     WriteParams(s);
                 }
-                _ctx.Log.Info($"KdGat: {s.Key}: {(attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running")}{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");
+                _ctx.Progress.Started(s, attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
                 result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
             }
             finally
             {
+                _ctx.Progress.Stopped(s);
                 _ctx.Slots.Release();
             }
             totalSeconds += result.WallSeconds;
