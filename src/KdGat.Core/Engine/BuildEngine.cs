@@ -135,10 +135,9 @@ public sealed class BuildEngine
         foreach (var r in results)
         {
             if (r.Outcome == Outcome.Skipped)
-                log.Warn(ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}");
+                log.Report(StageDiagnostic.At(r.Instance, Severity.Warning, ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}"));
             else if (r.Outcome is Outcome.Failed or Outcome.Cancelled)
-                log.Report(new Diagnostic(Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}",
-                    r.Log is null ? null : Path.Combine(r.Instance.Layout.Root, r.Log)));
+                log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
         }
         var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
         log.Info($"KdGat: {(explain ? "explain" : "build")} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
@@ -147,9 +146,13 @@ public sealed class BuildEngine
         {
             var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
-            log.Error(ErrorCodes.BuildFailed, $"build failed: {string.Join(", ", failed)}." +
+            var message = $"build failed: {string.Join(", ", failed)}." +
                 (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
-                " Independent stages were completed; fix the failures and build again.");
+                " Independent stages were completed; fix the failures and build again.";
+            // At the first failed stage's entry in the configuration, where the fix usually starts.
+            log.Report(results.FirstOrDefault(r => r.Outcome is Outcome.Failed or Outcome.Cancelled) is { } first
+                ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }
+                : new Diagnostic(Severity.Error, ErrorCodes.BuildFailed, message));
         }
     }
 }

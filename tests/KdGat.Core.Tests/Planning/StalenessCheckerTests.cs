@@ -118,7 +118,7 @@ public sealed class StalenessCheckerTests : IDisposable
         Assert.False(v.UpToDate);
         var r = Assert.Single(v.Reasons);
         Assert.Equal("param", r.Kind);
-        Assert.Equal("parameter lr changed (0.001 -> 0.002)", r.Text);
+        Assert.Equal("parameter lr changed (0.001 -> 0.002) in kdgat.yaml(12,15)", r.Text); // where the value is written
     }
 
     [Fact]
