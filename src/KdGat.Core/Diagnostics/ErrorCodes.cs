@@ -48,4 +48,6 @@ public static partial class ErrorCodes
     /// <summary>A file operation of one stage failed (disk full, permissions, NFS error); that stage fails, the build goes on.</summary>
     public const string StageIoError = "KDG3007";
     public const string BuildFailed = "KDG3010";
+    /// <summary>Error: -question or Explain with -p:FailIfStale=true found a stage instance that is not up to date (nothing was run).</summary>
+    public const string StaleUnderGate = "KDG3011";
 }

@@ -77,10 +77,12 @@ public sealed class BuildEngine
             FinishedUtc = DateTimeOffset.UtcNow,
             Datasets = datasets,
             Stages = results.Select(ToReport).ToArray(),
-            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore or Outcome.Submitted),
+            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted
+                || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         report.Write(Path.Combine(layout.StateDir, "last-build.json"));
         Summarize(report, results, log, hashCache);
+        if (request.FailIfStale) ReportStale(results, log);
         return report;
     }
 
@@ -125,6 +127,14 @@ public sealed class BuildEngine
         Error = r.Error,
     };
 
+    /// <summary>The CI gate (-question, -p:FailIfStale=true): each instance that is not up to date is an error at its stage entry.</summary>
+    private static void ReportStale(IReadOnlyList<InstanceResult> results, IBuildLog log)
+    {
+        foreach (var r in results.Where(r => r.Outcome is Outcome.WouldRun or Outcome.WouldRestore))
+            log.Report(StageDiagnostic.At(r.Instance, Severity.Error, ErrorCodes.StaleUnderGate,
+                $"{r.Instance.Key} is not up to date ({r.Outcome}: {string.Join("; ", r.Reasons)}). Nothing was run (-question or -p:FailIfStale=true); build it to bring it up to date."));
+    }
+
     private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache)
     {
         var explain = report.Mode == "explain";
@@ -142,7 +152,7 @@ public sealed class BuildEngine
         var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
         log.Info($"KdGat: {(explain ? "explain" : "build")} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
                  $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
-        if (!report.Succeeded)
+        if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped))
         {
             var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();

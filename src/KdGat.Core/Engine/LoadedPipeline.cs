@@ -12,7 +12,10 @@ public sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<string>
         var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(root, request.ConfigFile)), root);
         var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File);
         var graph = StageGraph.Build(request.Stages, config, request.PipelineFile);
-        if (!string.IsNullOrWhiteSpace(request.OnlyStage)) graph = graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
+        if (!string.IsNullOrWhiteSpace(request.OnlyStage))
+            graph = request.StageWithDownstream
+                ? graph.RestrictToDownstream(request.OnlyStage.Trim(), request.PipelineFile)
+                : graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
         var layout = new PipelineLayout(config, request.ToolsDir);
         return new LoadedPipeline(config, datasets, graph, layout, layout.Instantiate(graph, datasets));
     }
