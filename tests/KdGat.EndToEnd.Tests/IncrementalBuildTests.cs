@@ -5,6 +5,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>What reruns after what change, decided from content: real builds of the 13-stage DAG with trivial commands.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class IncrementalBuildTests
 {
     private static readonly string[] GatLargeDownstream =

@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Engine;
 
 /// <summary>BuildEngine with the real local executor and trivial shell stages; no MSBuild.</summary>
+[Trait("Category", "Unit")]
 public sealed class BuildEngineTests : IDisposable
 {
     private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");

@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Planning;
 
+[Trait("Category", "Unit")]
 public sealed class StalenessCheckerTests : IDisposable
 {
     private static string Yaml(string lr = "0.001", string command = "train --epochs {params.epochs} --out {run_dir}") => $"""
