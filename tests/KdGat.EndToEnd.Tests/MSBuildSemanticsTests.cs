@@ -9,11 +9,7 @@ namespace KdGat.EndToEnd.Tests;
 [Trait("Category", "EndToEnd")]
 public sealed class MSBuildSemanticsTests
 {
-    private static readonly string[] GatLargeDownstream =
-    [
-        "hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation",
-        "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_large_curriculum", "hcrl_sa/gat_small_curriculum_kd",
-    ];
+    private static readonly string[] GatLargeDownstream = IncrementalBuildTests.GatLargeDownstream;
 
     private static void ChangeGatLargeLr(Sandbox s)
     {

@@ -20,6 +20,8 @@ public sealed class StageProgress : IDisposable
     private readonly Func<DateTimeOffset> _now;
     private readonly Dictionary<string, DateTimeOffset> _running = new(StringComparer.Ordinal);
     private readonly Timer? _timer;
+    private readonly object _beatGate = new();
+    private bool _disposed;
     private TimeSpan _interval = FirstBeat;
 
     /// <param name="heartbeat">false: no timer (tests call <see cref="Beat"/> themselves).</param>
@@ -76,7 +78,12 @@ public sealed class StageProgress : IDisposable
 
     private void OnTimer()
     {
-        Beat();
+        // Under the gate, so no line is logged once Dispose returned (MSBuild refuses a finished task's log).
+        lock (_beatGate)
+        {
+            if (_disposed) return;
+            Beat();
+        }
         _interval = TimeSpan.FromTicks(Math.Min(_interval.Ticks * 2, MaxBeat.Ticks));
         try { _timer?.Change(_interval, Timeout.InfiniteTimeSpan); } catch (ObjectDisposedException) { }
     }
@@ -90,5 +97,9 @@ public sealed class StageProgress : IDisposable
             : $"{(int)t.TotalHours}h {t.Minutes:00}m";
     }
 
-    public void Dispose() => _timer?.Dispose();
+    public void Dispose()
+    {
+        lock (_beatGate) _disposed = true;
+        _timer?.Dispose();
+    }
 }

@@ -14,9 +14,7 @@ public sealed class TestCategoryTests
     [Fact]
     public void EveryTestClass_HasOneKnownCategory()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "KdGat.sln"))) root = root.Parent;
-        Assert.NotNull(root);
+        var root = new DirectoryInfo(Diagnostics.ErrorCodeDocumentationTests.Root);
         var missing = new List<string>();
         var files = Directory.EnumerateFiles(Path.Combine(root.FullName, "tests"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"));

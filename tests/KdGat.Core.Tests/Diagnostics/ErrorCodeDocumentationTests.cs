@@ -9,7 +9,7 @@ namespace KdGat.Core.Tests.Diagnostics;
 [Trait("Category", "Unit")]
 public sealed class ErrorCodeDocumentationTests
 {
-    private static readonly string Root = FindRoot();
+    internal static readonly string Root = FindRoot();
 
     private static string FindRoot()
     {
