@@ -7,11 +7,17 @@ namespace KdGat.Tasks;
 /// Brings the requested stage instances up to date (or, with Explain, says what would run and
 /// why). Ctrl+C cancels: running local stages are killed and stay stale.
 /// </summary>
-public sealed class KdGatBuild : PipelineTask, ICancelableTask
+public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
 {
     private readonly CancellationTokenSource _cancel = new();
 
     public bool Explain { get; set; }
+    /// <summary>Set by MSBuild under -question: run nothing, and every stale stage instance is an error.</summary>
+    public bool FailIfNotIncremental { get; set; }
+    /// <summary>-p:FailIfStale=true with Explain: a CI gate, every stage instance that would run is an error (KDG3011).</summary>
+    public string? FailIfStale { get; set; }
+    /// <summary>Rebuild: -p:Stage selects the stage and its downstream (what Clean cleaned), plus what they need.</summary>
+    public bool StageWithDownstream { get; set; }
     /// <summary>-p:Stage: only this stage and what it needs.</summary>
     public string? Stage { get; set; }
     // Strings, not bool/int: a bad -p: value gets KDG1205 naming the property instead of MSB4030.
@@ -25,7 +31,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
     /// <summary>-t:Audit: run the selected stages, forced, under strace and check what they read and wrote.</summary>
     public string? Audit { get; set; }
 
-    /// <summary>One item per stage instance: Include = dataset/stage, metadata Outcome, Reasons, Log.</summary>
+    /// <summary>One item per stage instance: Include = dataset/stage, metadata Dataset, Stage, Outcome, Reasons, ReasonKinds, Log, Seconds, Attempts, JobId, ExitCode.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
 
     // MSBuild may call Cancel many times (thousands under a task host): keep it idempotent.
@@ -36,9 +42,11 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
 
     private protected override bool Run(MSBuildLog log)
     {
-        var request = Request(Explain ? BuildMode.Explain : BuildMode.Build) with
+        var request = Request(Explain || FailIfNotIncremental ? BuildMode.Explain : BuildMode.Build) with
         {
             OnlyStage = Stage,
+            StageWithDownstream = StageWithDownstream,
+            FailIfStale = FailIfNotIncremental || (Explain && ParseBool(nameof(FailIfStale), FailIfStale, false)),
             VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false),
             MaxParallelStages = ParseCount(nameof(MaxParallelStages), MaxParallelStages),
             Executor = ParseExecutor(Executor),
@@ -55,6 +63,12 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask
             item.SetMetadata("Outcome", s.Outcome);
             item.SetMetadata("Reasons", string.Join("; ", s.Reasons));
             item.SetMetadata("Log", s.Log ?? "");
+            // Structured in the binlog (task output items): duration, attempts, job, exit code.
+            item.SetMetadata("Seconds", s.Seconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
+            item.SetMetadata("Attempts", s.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            item.SetMetadata("JobId", s.JobId ?? "");
+            item.SetMetadata("ExitCode", s.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
+            item.SetMetadata("ReasonKinds", string.Join(";", s.ReasonKinds));
             return (ITaskItem)item;
         }).ToArray();
         if (_cancel.IsCancellationRequested && report.Executor != "slurm") // the SLURM executor says what happened to its jobs

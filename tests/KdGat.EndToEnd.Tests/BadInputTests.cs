@@ -5,6 +5,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>Every user mistake: a KDG code, the file or stage named, no stack trace, nothing lost.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class BadInputTests
 {
     private static void AssertUserError(ProcessResult r, string code, params string[] mentions)

@@ -6,6 +6,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>The content-addressed output store: reuse across clones, going back to old parameters, damage, concurrency, GC.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class CacheTests : IDisposable
 {
     private readonly string _store = Path.Combine(Path.GetTempPath(), "kdgat-e2e-store-" + Guid.NewGuid().ToString("N")[..8]);

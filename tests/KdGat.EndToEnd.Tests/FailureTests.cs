@@ -6,6 +6,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>Failures stop only what depends on them, and never cost a previous good result.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class FailureTests
 {
     [Fact]

@@ -5,9 +5,10 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>What reruns after what change, decided from content: real builds of the 13-stage DAG with trivial commands.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class IncrementalBuildTests
 {
-    private static readonly string[] GatLargeDownstream =
+    internal static readonly string[] GatLargeDownstream =
     [
         "hcrl_sa/dqn_large_fusion", "hcrl_sa/dqn_small_fusion_kd", "hcrl_sa/eval_large_evaluation",
         "hcrl_sa/eval_small_evaluation_kd", "hcrl_sa/gat_large_curriculum", "hcrl_sa/gat_small_curriculum_kd",

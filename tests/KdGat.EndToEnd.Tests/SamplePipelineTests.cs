@@ -6,6 +6,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>The README's main command on the bundled sample stages and generated data.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class SamplePipelineTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace KdGat.Sample.Tests;
 
 /// <summary>Mistakes a user can make: exit 2, one line naming the file and the fix, no stack trace.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class ErrorTests : IDisposable
 {
     private readonly Workspace _ws = new();

@@ -2,6 +2,7 @@ using KdGat.Sample.Data;
 
 namespace KdGat.Sample.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class GenerateTests : IDisposable
 {
     private readonly Workspace _ws = new();

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace KdGat.Sample.Tests;
 
 /// <summary>The chains kdgat.yaml runs, end to end.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class PipelineTests : IDisposable
 {
     private readonly Workspace _ws = new();

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace KdGat.Sample.Tests;
 
+[Trait("Category", "EndToEnd")]
 public sealed class PreprocessTests : IDisposable
 {
     private readonly Workspace _ws = new();

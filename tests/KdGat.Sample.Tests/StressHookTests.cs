@@ -3,6 +3,7 @@ using KdGat.Sample.Cli;
 
 namespace KdGat.Sample.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class StressHookTests : IDisposable
 {
     private readonly Workspace _ws = new();

@@ -1,6 +1,7 @@
 namespace KdGat.Sample.Tests;
 
 /// <summary>Training verbs must react to what they are given, or KdGat's staleness tracking would be moot.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class TrainingTests : IDisposable
 {
     private readonly Workspace _ws = new();

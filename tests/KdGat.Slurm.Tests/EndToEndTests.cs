@@ -8,6 +8,7 @@ namespace KdGat.Slurm.Tests;
 
 /// <summary>Builds through real `dotnet msbuild` whose stages run as jobs on the local cluster.</summary>
 [Collection("cluster")]
+[Trait("Category", "Slurm")]
 public sealed class EndToEndTests(ITestOutputHelper output)
 {
     private static readonly string[] LargeDependents =

@@ -12,6 +12,7 @@ namespace KdGat.Tracking.Tests;
 /// write; and an ingest killed with SIGKILL midway. The children are this test assembly run with
 /// `dotnet` (see Program.cs).
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class ConcurrencyTests
 {
     private readonly ITestOutputHelper _out;

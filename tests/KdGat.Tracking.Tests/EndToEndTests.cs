@@ -7,6 +7,7 @@ using Xunit;
 namespace KdGat.Tracking.Tests;
 
 /// <summary>Real `dotnet msbuild` runs of the 13-stage pipeline (trivial commands) in temp dirs.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class EndToEndTests
 {
     [Fact]

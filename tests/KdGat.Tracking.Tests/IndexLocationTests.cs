@@ -3,6 +3,7 @@ using Xunit;
 
 namespace KdGat.Tracking.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class IndexLocationTests
 {
     private static Func<string, string?> Env(params (string, string)[] vars) =>

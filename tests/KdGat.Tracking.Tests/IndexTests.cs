@@ -6,6 +6,7 @@ using Xunit;
 namespace KdGat.Tracking.Tests;
 
 /// <summary>The SQLite index over the run records: idempotent ingest, rebuild from records, migrations, damaged input.</summary>
+[Trait("Category", "Unit")]
 public sealed class IndexTests
 {
     private static RunIndex Open(TempDir t, RecordingLog? log = null) =>

@@ -11,6 +11,7 @@ namespace KdGat.Tracking.Tests;
 /// screenshot shows the timeline bars and the metrics table. Without chromium the test fails
 /// under CI=true and passes with a note otherwise (xunit 2 has no dynamic skip).
 /// </summary>
+[Trait("Category", "Browser")]
 public sealed class ReportChromiumTests
 {
     private readonly ITestOutputHelper _out;

@@ -93,11 +93,12 @@ public static class ConfigLoader
         var map = r.Mapping(node, what);
         r.CheckKeys(map, what, StageKeys);
         var parameters = new SortedDictionary<string, ParamValue>(StringComparer.Ordinal);
+        var paramSources = new Dictionary<string, string>(StringComparer.Ordinal);
         var paramsFile = r.OptionalString(map, "params_file", what);
         if (paramsFile is not null)
-            ParamsReader.ReadFile(Path.GetFullPath(Path.Combine(root, paramsFile)), parameters, name, r.File, r.Get(map, "params_file")!, r);
+            ParamsReader.ReadFile(Path.GetFullPath(Path.Combine(root, paramsFile)), parameters, name, r.File, r.Get(map, "params_file")!, r, paramSources, root);
         if (r.Get(map, "params") is { } p && !YamlReader.IsNull(p))
-            ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters);
+            ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters, paramSources, root);
 
         var outputs = r.StringList(map, "outputs", what);
         if (outputs.Count == 0)
@@ -117,6 +118,7 @@ public static class ConfigLoader
             Teacher = r.OptionalString(map, "teacher", what),
             ParamsFile = paramsFile,
             Params = parameters,
+            ParamSources = paramSources,
             Inputs = r.StringList(map, "inputs", what),
             Outputs = outputs,
             Code = d.Code.Concat(r.StringList(map, "code", what)).Distinct().ToArray(),

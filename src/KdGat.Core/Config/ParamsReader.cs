@@ -10,7 +10,9 @@ namespace KdGat.Core.Config;
 /// </summary>
 internal static class ParamsReader
 {
-    public static void ReadFile(string path, SortedDictionary<string, ParamValue> into, string stage, string configFile, YamlNode at, YamlReader configReader)
+    /// <param name="sources">Filled with where each parameter is written ("models/gat/large.yaml(3,1)"), for stale reasons.</param>
+    public static void ReadFile(string path, SortedDictionary<string, ParamValue> into, string stage, string configFile, YamlNode at, YamlReader configReader,
+        IDictionary<string, string>? sources = null, string? pipelineRoot = null)
     {
         if (!File.Exists(path))
             throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' does not exist. Create it or fix the path (relative to the pipeline root).");
@@ -24,17 +26,20 @@ internal static class ParamsReader
         var reader = new YamlReader(path);
         if (root is not YamlMappingNode map)
             throw reader.Error(ErrorCodes.ParamsFile, root, $"stage '{stage}': a params_file must be a mapping of parameter names to values (name: value lines).");
-        Flatten(reader, map, "", into);
+        Flatten(reader, map, "", into, sources, pipelineRoot);
     }
 
-    public static void Flatten(YamlReader r, YamlMappingNode map, string prefix, SortedDictionary<string, ParamValue> into)
+    public static void Flatten(YamlReader r, YamlMappingNode map, string prefix, SortedDictionary<string, ParamValue> into,
+        IDictionary<string, string>? sources = null, string? root = null)
     {
         foreach (var (k, v) in map.Children)
         {
             var name = prefix + r.Scalar(k, "parameter name");
+            if (sources is not null)
+                sources[name] = $"{(root is null ? r.File : IO.PathText.ToStored(root, r.File))}({k.Start.Line},{k.Start.Column})";
             switch (v)
             {
-                case YamlMappingNode m: Flatten(r, m, name + ".", into); break;
+                case YamlMappingNode m: Flatten(r, m, name + ".", into, sources, root); break;
                 case YamlSequenceNode seq:
                     var items = seq.Children.Select(c => ToJson(r, c, name));
                     into[name] = new ParamValue("[" + string.Join(",", items) + "]", ParamKind.Json);

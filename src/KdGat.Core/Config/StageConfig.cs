@@ -9,6 +9,8 @@ public sealed record StageConfig
     public string? ParamsFile { get; init; }
     /// <summary>Parameters from the params file overlaid by inline <c>params:</c>, sorted by name.</summary>
     public required IReadOnlyDictionary<string, ParamValue> Params { get; init; }
+    /// <summary>Where each parameter is written, "file(line,col)" relative to the root, so a stale reason can point there.</summary>
+    public IReadOnlyDictionary<string, string> ParamSources { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Inputs { get; init; } = Array.Empty<string>();
     public required IReadOnlyList<string> Outputs { get; init; }
     public IReadOnlyList<string> Code { get; init; } = Array.Empty<string>();

@@ -56,4 +56,6 @@ public static partial class ErrorCodes
     /// <summary>The run record of a finished attempt could not be written: the attempt was undone, the stage failed.</summary>
     public const string RecordWriteFailed = "KDG3008";
     public const string BuildFailed = "KDG3010";
+    /// <summary>Error: -question or Explain with -p:FailIfStale=true found a stage instance that is not up to date (nothing was run).</summary>
+    public const string StaleUnderGate = "KDG3011";
 }

@@ -22,6 +22,8 @@ internal sealed class BuildContext
     /// <summary>Where a manifest is copied before an attempt replaces it, so History keeps it.</summary>
     public required ManifestArchive Archive { get; init; }
     public required IBuildLog Log { get; init; }
+    /// <summary>Per-stage start/end lines and the "still running" heartbeat.</summary>
+    public required StageProgress Progress { get; init; }
     public required SemaphoreSlim Slots { get; init; }
     public required CancellationToken Cancel { get; init; }
     /// <summary>-t:Audit: forces the selected instances to run under strace and checks their traces; null in a normal build.</summary>

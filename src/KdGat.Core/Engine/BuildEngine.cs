@@ -42,6 +42,7 @@ public sealed class BuildEngine
         Directory.CreateDirectory(layout.StateDir);
         var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes, layout.Root);
         var fingerprinter = new Fingerprinter(new PathHasher(hashCache));
+        using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build);
         var ctx = new BuildContext
         {
             BuildId = BuildContext.NewId(),
@@ -54,6 +55,7 @@ public sealed class BuildEngine
             Records = new RecordStore(layout.StateDir),
             Archive = new ManifestArchive(layout.StateDir),
             Log = log,
+            Progress = progress,
             Slots = new SemaphoreSlim(executor.MaxParallel),
             Cancel = cancel,
             Audit = audit,
@@ -74,7 +76,7 @@ public sealed class BuildEngine
                 foreach (var d in datasets)
                     datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout.RunsRoot, d),
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true).ConfigureAwait(false));
-            results = await ScheduleAsync(instances, new InstanceRunner(ctx)).ConfigureAwait(false);
+            results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
         }
         finally
         {
@@ -93,10 +95,12 @@ public sealed class BuildEngine
             FinishedUtc = DateTimeOffset.UtcNow,
             Datasets = datasets,
             Stages = results.Select(ToReport).ToArray(),
-            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.WouldRun or Outcome.Restored or Outcome.WouldRestore or Outcome.Submitted),
+            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted
+                || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
         Summarize(report, results, log, hashCache);
+        if (request.FailIfStale) ReportStale(results, log);
         return report;
     }
 
@@ -126,7 +130,7 @@ public sealed class BuildEngine
     /// One task per instance that awaits its upstreams (their end, or with a batch executor their
     /// submission); the semaphore in the context bounds running attempts.
     /// </summary>
-    private static async Task<IReadOnlyList<InstanceResult>> ScheduleAsync(IReadOnlyList<StageInstance> instances, InstanceRunner runner)
+    private static async Task<IReadOnlyList<InstanceResult>> ScheduleAsync(IReadOnlyList<StageInstance> instances, InstanceRunner runner, StageProgress lines)
     {
         var progress = new Dictionary<StageInstance, InstanceProgress>();
         foreach (var s in instances) // dependency order: upstream entries exist already
@@ -135,7 +139,12 @@ public sealed class BuildEngine
             var ups = s.Upstreams.Select(u => progress[u]).ToArray();
             self.Final = Task.Run(async () =>
             {
-                try { return await runner.RunAsync(s, ups, self).ConfigureAwait(false); }
+                try
+                {
+                    var result = await runner.RunAsync(s, ups, self).ConfigureAwait(false);
+                    lines.Ended(result);
+                    return result;
+                }
                 finally { self.Ended(); }
             });
             progress[s] = self;
@@ -158,29 +167,42 @@ public sealed class BuildEngine
         Error = r.Error,
     };
 
+    /// <summary>The CI gate (-question, -p:FailIfStale=true): each instance that is not up to date is an error at its stage entry.</summary>
+    private static void ReportStale(IReadOnlyList<InstanceResult> results, IBuildLog log)
+    {
+        foreach (var r in results.Where(r => r.Outcome is Outcome.WouldRun or Outcome.WouldRestore))
+            log.Report(StageDiagnostic.At(r.Instance, Severity.Error, ErrorCodes.StaleUnderGate,
+                $"{r.Instance.Key} is not up to date ({r.Outcome}: {string.Join("; ", r.Reasons)}). Nothing was run (-question or -p:FailIfStale=true); build it to bring it up to date."));
+    }
+
     private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache)
     {
         var explain = report.Mode == "explain";
+        if (explain)
+            foreach (var line in TextTable.Format(["stage instance", "decision", "why"],
+                         results.Select(r => (IReadOnlyList<string>)[r.Instance.Key, r.Outcome, string.Join("; ", r.Reasons)])))
+                log.Info(line);
         foreach (var r in results)
         {
-            if (r.Outcome == Outcome.WouldRun)
-                log.Info($"KdGat: {r.Instance.Key} would run: {string.Join("; ", r.Reasons)}");
-            else if (r.Outcome == Outcome.Skipped)
-                log.Warn(ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}");
+            if (r.Outcome == Outcome.Skipped)
+                log.Report(StageDiagnostic.At(r.Instance, Severity.Warning, ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}"));
             else if (r.Outcome is Outcome.Failed or Outcome.Cancelled)
-                log.Report(new Diagnostic(Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}",
-                    r.Log is null ? null : Path.Combine(r.Instance.Layout.Root, r.Log)));
+                log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
         }
         var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
         log.Info($"KdGat: {(explain ? "explain" : "build")} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
                  $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
-        if (!report.Succeeded)
+        if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped))
         {
             var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
-            log.Error(ErrorCodes.BuildFailed, $"build failed: {string.Join(", ", failed)}." +
+            var message = $"build failed: {string.Join(", ", failed)}." +
                 (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
-                " Independent stages were completed; fix the failures and build again.");
+                " Independent stages were completed; fix the failures and build again.";
+            // At the first failed stage's entry in the configuration, where the fix usually starts.
+            log.Report(results.FirstOrDefault(r => r.Outcome is Outcome.Failed or Outcome.Cancelled) is { } first
+                ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }
+                : new Diagnostic(Severity.Error, ErrorCodes.BuildFailed, message));
         }
     }
 }

@@ -18,6 +18,10 @@ public sealed record BuildRequest
     public string? Datasets { get; init; }
     /// <summary>-p:Stage for builds and Explain: only this stage and what it needs.</summary>
     public string? OnlyStage { get; init; }
+    /// <summary>-p:Stage also selects its downstream (and what that needs): Rebuild builds what Clean cleaned.</summary>
+    public bool StageWithDownstream { get; init; }
+    /// <summary>Explain only: every instance that would run or restore is an error (KDG3011): -question and -p:FailIfStale=true.</summary>
+    public bool FailIfStale { get; init; }
     public BuildMode Mode { get; init; } = BuildMode.Build;
     public bool VerifyHashes { get; init; }
     /// <summary>0: config value, else one per core.</summary>

@@ -180,11 +180,12 @@ internal sealed partial class InstanceRunner
                     guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt);
                     WriteParams(s);
                 }
-                _ctx.Log.Info($"KdGat: {s.Key}: {(attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running")}{(attempt > 1 ? $" (attempt {attempt})" : "")}: {string.Join("; ", verdict.Reasons)}");
+                _ctx.Progress.Started(s, attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
                 result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
             }
             finally
             {
+                _ctx.Progress.Stopped(s);
                 _ctx.Slots.Release();
             }
             totalSeconds += result.WallSeconds;
@@ -227,7 +228,7 @@ internal sealed partial class InstanceRunner
                     return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt, Fresh = !attaching };
                 }
                 guard.Abort();
-                var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}";
+                var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(job.StderrPath, log);
                 Record(s, verdict, result, attempt, "failed", log, [], resources.MemMb, msg);
                 return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, JobId = result.JobId };
             }
@@ -241,14 +242,14 @@ internal sealed partial class InstanceRunner
             var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
             if (next is not null)
             {
-                _ctx.Log.Warn(ErrorCodes.StageFailed, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min");
+                _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.StageFailed, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min"));
                 resources = next;
                 continue;
             }
             var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
             var error = result.State == ExecState.NotStarted
                 ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
-                : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}";
+                : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}" + LogTail.Describe(job.StderrPath, log);
             return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, JobId = result.JobId, Attempts = attempt, Error = error, ErrorCode = code };
         }
     }

@@ -16,7 +16,9 @@ public sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<string>
         // Every declared stage is instantiated (and checked) even with -p:Stage, so a pipeline is valid or not whatever is selected.
         var instances = layout.Instantiate(graph, datasets);
         if (string.IsNullOrWhiteSpace(request.OnlyStage)) return new LoadedPipeline(config, datasets, graph, layout, instances);
-        graph = graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
+        graph = request.StageWithDownstream
+            ? graph.RestrictToDownstream(request.OnlyStage.Trim(), request.PipelineFile)
+            : graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
         var selected = graph.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         return new LoadedPipeline(config, datasets, graph, layout, instances.Where(i => selected.Contains(i.Name)).ToArray());
     }

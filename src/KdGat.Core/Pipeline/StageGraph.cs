@@ -64,8 +64,16 @@ public sealed class StageGraph
     {
         if (!Stages.Any(s => s.Name == stage))
             throw new KdgException(ErrorCodes.UnknownStage, $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}.", pipelineFile);
-        var set = new HashSet<string>(StringComparer.Ordinal) { stage };
-        foreach (var s in Stages.Reverse())
+        return WithNeeds([stage]);
+    }
+
+    /// <summary>The named stage, its downstream, and everything those need: what Rebuild -p:Stage cleans and then builds.</summary>
+    public StageGraph RestrictToDownstream(string stage, string pipelineFile) => new(WithNeeds(WithDownstream(stage, pipelineFile)));
+
+    private IReadOnlyList<StageDeclaration> WithNeeds(IEnumerable<string> stages)
+    {
+        var set = new HashSet<string>(stages, StringComparer.Ordinal);
+        foreach (var s in Stages.Reverse()) // reverse topological order: one pass suffices
             if (set.Contains(s.Name)) set.UnionWith(s.Needs);
         return Stages.Where(s => set.Contains(s.Name)).ToArray();
     }

@@ -29,7 +29,7 @@ public sealed class StalenessChecker
             return new(current, fingerprint, [StaleReason.Corrupt(problem!)], null);
         }
         var reasons = new List<StaleReason>();
-        if (manifest!.Fingerprint != fingerprint) reasons.AddRange(Diff(manifest.Components, current));
+        if (manifest!.Fingerprint != fingerprint) reasons.AddRange(Diff(manifest.Components, current, s.Config.ParamSources));
         if (manifest.Fingerprint != fingerprint && reasons.Count == 0) reasons.Add(new("fingerprint", "fingerprint format changed"));
         reasons.AddRange(CheckOutputs(s, manifest));
         return new(current, fingerprint, reasons, manifest);
@@ -46,10 +46,11 @@ public sealed class StalenessChecker
     }
 
     /// <summary>Component-by-component differences, e.g. "parameter lr changed (0.001 -> 0.002)".</summary>
-    public static IEnumerable<StaleReason> Diff(FingerprintComponents old, FingerprintComponents now)
+    /// <param name="paramSources">Where each current parameter is written: a changed or added one says "in file(line,col)".</param>
+    public static IEnumerable<StaleReason> Diff(FingerprintComponents old, FingerprintComponents now, IReadOnlyDictionary<string, string>? paramSources = null)
     {
         if (old.Command != now.Command) yield return new("command", $"command changed ({old.Command} -> {now.Command})");
-        foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true)) yield return r;
+        foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources)) yield return r;
         foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Code, now.Code, "code", "code file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Env, now.Env, "env", "environment variable", showValues: false)) yield return r;
@@ -59,12 +60,14 @@ public sealed class StalenessChecker
         foreach (var stage in old.Upstream.Keys.Except(now.Upstream.Keys)) yield return new("upstream", $"upstream {stage} removed");
     }
 
-    private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues)
+    private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
+        IReadOnlyDictionary<string, string>? sources = null)
     {
         foreach (var (k, v) in now)
         {
-            if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({v})" : $"{noun} added ({k})");
-            else if (was != v) yield return new(kind, showValues ? $"{noun} {k} changed ({was} -> {v})" : $"{noun} changed ({k})");
+            var at = sources is not null && sources.TryGetValue(k, out var where) ? $" in {where}" : "";
+            if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({v}){at}" : $"{noun} added ({k})");
+            else if (was != v) yield return new(kind, showValues ? $"{noun} {k} changed ({was} -> {v}){at}" : $"{noun} changed ({k})");
         }
         foreach (var k in old.Keys.Except(now.Keys))
             yield return new(kind, showValues ? $"{noun} {k} removed (was {old[k]})" : $"{noun} removed ({k})");

@@ -6,6 +6,7 @@ using Xunit;
 
 namespace KdGat.Core.Tests.Caching;
 
+[Trait("Category", "Unit")]
 public sealed class OutputStoreTests : IDisposable
 {
     private readonly TempDir _tmp = new();

@@ -4,6 +4,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Config;
 
+[Trait("Category", "Unit")]
 public sealed class ConfigLoaderTests : IDisposable
 {
     private readonly TempDir _dir = new();

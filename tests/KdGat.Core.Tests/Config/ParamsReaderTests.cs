@@ -6,6 +6,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace KdGat.Core.Tests.Config;
 
+[Trait("Category", "Unit")]
 public sealed class ParamsReaderTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -6,9 +6,10 @@ using Xunit;
 namespace KdGat.Core.Tests.Diagnostics;
 
 /// <summary>The README's error table and the codes in ErrorCodes stay in step.</summary>
+[Trait("Category", "Unit")]
 public sealed class ErrorCodeDocumentationTests
 {
-    private static readonly string Root = FindRoot();
+    internal static readonly string Root = FindRoot();
 
     private static string FindRoot()
     {

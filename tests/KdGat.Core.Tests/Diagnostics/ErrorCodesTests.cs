@@ -2,6 +2,7 @@ using KdGat.Core.Diagnostics;
 
 namespace KdGat.Core.Tests.Diagnostics;
 
+[Trait("Category", "Unit")]
 public sealed class ErrorCodesTests
 {
     // Uniqueness, shape and the README table are checked by ErrorCodeDocumentationTests.

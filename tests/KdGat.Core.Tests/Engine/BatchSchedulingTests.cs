@@ -13,6 +13,7 @@ namespace KdGat.Core.Tests.Engine;
 /// semantics: jobs run through the local executor once their dependencies ended well, and are
 /// "cancelled for a dependency" when one did not. The real cluster is in KdGat.Slurm.Tests.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class BatchSchedulingTests : IDisposable
 {
     private sealed class FakeBatch(int holdUntilSubmitted) : IStageExecutor

@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Engine;
 
 /// <summary>BuildEngine with the real local executor and trivial shell stages; no MSBuild.</summary>
+[Trait("Category", "Unit")]
 public sealed class BuildEngineTests : IDisposable
 {
     private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
@@ -58,7 +59,7 @@ public sealed class BuildEngineTests : IDisposable
             With(r, Outcome.Ran));
         Assert.Equal(7, With(r, Outcome.UpToDate).Length);
         var gat = r.Stages.Single(s => s.Stage == "gat_large_curriculum");
-        Assert.Contains("parameter v changed (1 -> 2)", gat.Reasons);
+        Assert.Contains(gat.Reasons, x => x.StartsWith("parameter v changed (1 -> 2) in kdgat.yaml(", StringComparison.Ordinal));
         Assert.Equal(["upstream gat_large_curriculum output changed"], r.Stages.Single(s => s.Stage == "gat_small_curriculum_kd").Reasons);
         Assert.StartsWith("gat_large_curriculum 2\n", Out("gat_large_curriculum"));
     }

@@ -6,6 +6,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Execution;
 
+[Trait("Category", "Unit")]
 public sealed class LocalExecutorTests : IDisposable
 {
     private readonly TestPipeline _p = new("datasets: [d1]\npaths:\n  runs: runs\nstages:\n  a: { command: x, outputs: [o] }\n");

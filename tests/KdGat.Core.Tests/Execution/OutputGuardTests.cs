@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Execution;
 
+[Trait("Category", "Unit")]
 public sealed class OutputGuardTests : IDisposable
 {
     private readonly TestPipeline _p = new("""

@@ -3,6 +3,7 @@ using KdGat.Core.Execution;
 
 namespace KdGat.Core.Tests.Execution;
 
+[Trait("Category", "Unit")]
 public sealed class RetryPolicyTests
 {
     private static readonly ResourceSpec Original = new() { Cpus = 2, MemMb = 4096, TimeMinutes = 60, Gpus = 1 };

@@ -5,6 +5,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Hashing;
 
 /// <summary>Known values come from the reference xxHash implementation (python3-xxhash, xxh3_128_hexdigest).</summary>
+[Trait("Category", "Unit")]
 public sealed class ContentHashTests : IDisposable
 {
     private readonly TempDir _dir = new();

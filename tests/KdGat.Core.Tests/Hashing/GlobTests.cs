@@ -3,6 +3,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Hashing;
 
+[Trait("Category", "Unit")]
 public sealed class GlobTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -4,6 +4,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.IO;
 
+[Trait("Category", "Unit")]
 public sealed class AtomicFileTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -2,6 +2,7 @@ using KdGat.Core.IO;
 
 namespace KdGat.Core.Tests.IO;
 
+[Trait("Category", "Unit")]
 public sealed class PathTextTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Locking;
 
+[Trait("Category", "Unit")]
 public sealed class StageLockTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -4,6 +4,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Pipeline;
 
+[Trait("Category", "Unit")]
 public sealed class CommandTemplateTests : IDisposable
 {
     private readonly TempDir _dir = new();

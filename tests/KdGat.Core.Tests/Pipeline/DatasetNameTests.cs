@@ -3,6 +3,7 @@ using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Tests.Pipeline;
 
+[Trait("Category", "Unit")]
 public sealed class DatasetNameTests
 {
     private static readonly string[] Configured = ["hcrl_sa", "hcrl_ch", "set_01", "set_02"];

@@ -6,6 +6,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Pipeline;
 
+[Trait("Category", "Unit")]
 public sealed class StageGraphTests : IDisposable
 {
     private readonly TestPipeline _p = new(KdGatGraph.Yaml());

@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Planning;
 
+[Trait("Category", "Unit")]
 public sealed class StalenessCheckerTests : IDisposable
 {
     private static string Yaml(string lr = "0.001", string command = "train --epochs {params.epochs} --out {run_dir}") => $"""
@@ -118,7 +119,7 @@ public sealed class StalenessCheckerTests : IDisposable
         Assert.False(v.UpToDate);
         var r = Assert.Single(v.Reasons);
         Assert.Equal("param", r.Kind);
-        Assert.Equal("parameter lr changed (0.001 -> 0.002)", r.Text);
+        Assert.Equal("parameter lr changed (0.001 -> 0.002) in kdgat.yaml(12,15)", r.Text); // where the value is written
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Execution.Slurm;
 
+[Trait("Category", "Unit")]
 public sealed class JobScriptTests : IDisposable
 {
     private readonly TestPipeline _p = new("datasets: [d1]\npaths:\n  runs: runs\nstages:\n  train: { command: x, outputs: [o] }\n");

@@ -4,6 +4,7 @@ using KdGat.Core.Execution.Slurm;
 namespace KdGat.Core.Tests.Execution.Slurm;
 
 /// <summary>Retry and tolerance logic with scripted command results (the real cluster is exercised by KdGat.Slurm.Tests).</summary>
+[Trait("Category", "Unit")]
 public sealed class SlurmClientTests
 {
     private sealed class Scripted(params Func<string, IReadOnlyList<string>, CommandOutput>[] steps) : ICommandRunner

@@ -3,6 +3,7 @@ using KdGat.Core.Execution.Slurm;
 
 namespace KdGat.Core.Tests.Execution.Slurm;
 
+[Trait("Category", "Unit")]
 public sealed class SlurmParsingTests
 {
     [Theory]

@@ -1,0 +1,105 @@
+using System.Globalization;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// What a user watching the console sees of each stage instance: one line when it starts (with
+/// why), one when it ends (outcome, duration, attempt, job id), and while anything runs a
+/// "still running" line now and then (first after <see cref="FirstBeat"/>, then at doubling
+/// intervals up to <see cref="MaxBeat"/>, so a day-long stage adds a bounded number of lines).
+/// </summary>
+public sealed class StageProgress : IDisposable
+{
+    public static readonly TimeSpan FirstBeat = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan MaxBeat = TimeSpan.FromMinutes(10);
+
+    private readonly IBuildLog _log;
+    private readonly Func<DateTimeOffset> _now;
+    private readonly Dictionary<string, DateTimeOffset> _running = new(StringComparer.Ordinal);
+    private readonly Timer? _timer;
+    private readonly object _beatGate = new();
+    private bool _disposed;
+    private TimeSpan _interval = FirstBeat;
+
+    /// <param name="heartbeat">false: no timer (tests call <see cref="Beat"/> themselves).</param>
+    public StageProgress(IBuildLog log, bool heartbeat = true, Func<DateTimeOffset>? now = null)
+    {
+        _log = log;
+        _now = now ?? (() => DateTimeOffset.UtcNow);
+        if (heartbeat) _timer = new Timer(_ => OnTimer(), null, FirstBeat, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>An attempt starts (or a job is submitted or collected): "KdGat: ds/stage: running (attempt 2): why".</summary>
+    public void Started(StageInstance s, string verb, int attempt, IEnumerable<string> reasons)
+    {
+        lock (_running) _running[s.Key] = _now();
+        var why = string.Join("; ", reasons);
+        _log.Info($"KdGat: {s.Key}: {verb}{(attempt > 1 ? $" (attempt {attempt})" : "")}{(why.Length > 0 ? ": " + why : "")}");
+    }
+
+    /// <summary>The attempt's process or job is no longer being waited for.</summary>
+    public void Stopped(StageInstance s)
+    {
+        lock (_running) _running.Remove(s.Key);
+    }
+
+    /// <summary>The instance's final line; nothing for instances that were up to date (the summary counts those).</summary>
+    public void Ended(InstanceResult r)
+    {
+        if (EndLine(r) is { } line) _log.Info(line);
+    }
+
+    public static string? EndLine(InstanceResult r)
+    {
+        if (r.Outcome is Outcome.UpToDate or Outcome.WouldRun or Outcome.WouldRestore or Outcome.Skipped) return null;
+        var details = new List<string>();
+        if (r.Attempts > 0) details.Add($"attempt {r.Attempts}");
+        if (r.JobId is { } job) details.Add(job.StartsWith("pid:", StringComparison.Ordinal) ? $"pid {job[4..]}" : $"job {job}");
+        if (r.ExitCode is { } code && code != 0) details.Add($"exit code {code}");
+        var took = r.Seconds is { } s ? $" in {Duration(s)}" : "";
+        return $"KdGat: {r.Instance.Key}: {r.Outcome}{took}{(details.Count > 0 ? $" ({string.Join(", ", details)})" : "")}";
+    }
+
+    /// <summary>One "still running" line naming every running instance and for how long; nothing when none runs.</summary>
+    public void Beat()
+    {
+        string[] items;
+        var now = _now();
+        lock (_running)
+            items = _running.OrderBy(kv => kv.Value).Select(kv => $"{kv.Key} ({Duration((now - kv.Value).TotalSeconds)})").ToArray();
+        if (items.Length == 0) return;
+        const int shown = 8;
+        var more = items.Length > shown ? $" and {items.Length - shown} more" : "";
+        _log.Info($"KdGat: still running ({items.Length}): {string.Join(", ", items.Take(shown))}{more}");
+    }
+
+    private void OnTimer()
+    {
+        // Under the gate, so no line is logged once Dispose returned (MSBuild refuses a finished task's log).
+        lock (_beatGate)
+        {
+            if (_disposed) return;
+            Beat();
+        }
+        _interval = TimeSpan.FromTicks(Math.Min(_interval.Ticks * 2, MaxBeat.Ticks));
+        try { _timer?.Change(_interval, Timeout.InfiniteTimeSpan); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>"0.4 s", "12.0 s", "3m 05s", "2h 01m".</summary>
+    public static string Duration(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Max(0, seconds));
+        return t.TotalSeconds < 60 ? t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
+            : t.TotalHours < 1 ? $"{(int)t.TotalMinutes}m {t.Seconds:00}s"
+            : $"{(int)t.TotalHours}h {t.Minutes:00}m";
+    }
+
+    public void Dispose()
+    {
+        lock (_beatGate) _disposed = true;
+        _timer?.Dispose();
+    }
+}

@@ -1,0 +1,54 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>The console lines of a stage's start and end, and the "still running" heartbeat (called directly, no timer).</summary>
+[Trait("Category", "Unit")]
+public sealed class StageProgressTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    [Fact]
+    public void StartAndEndLines_CarryReason_Outcome_Duration_Attempt_AndJob()
+    {
+        var s = _p.Instances(KdGatGraph.Stages).First(i => i.Name == "gat_large_curriculum");
+        var log = new RecordingLog();
+        using var progress = new StageProgress(log, heartbeat: false);
+
+        progress.Started(s, "running", 2, ["parameter lr changed (0.001 -> 0.002)"]);
+        progress.Ended(new InstanceResult(s, Outcome.Ran, [new StaleReason("params", "x")]) { Seconds = 125.4, Attempts = 2, JobId = "4711" });
+        progress.Ended(new InstanceResult(s, Outcome.UpToDate, []));
+
+        Assert.Equal(
+        [
+            "KdGat: d1/gat_large_curriculum: running (attempt 2): parameter lr changed (0.001 -> 0.002)",
+            "KdGat: d1/gat_large_curriculum: ran in 2m 05s (attempt 2, job 4711)",
+        ], log.Items.Select(d => d.Message));
+    }
+
+    [Fact]
+    public void Heartbeat_NamesWhatRuns_AndForHowLong_AndIsSilentWhenNothingRuns()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages);
+        var now = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
+        var log = new RecordingLog();
+        using var progress = new StageProgress(log, heartbeat: false, now: () => now);
+
+        progress.Started(instances[0], "running", 1, ["never run"]);
+        now = now.AddSeconds(90);
+        progress.Started(instances[1], "submitting", 1, ["never run"]);
+        now = now.AddSeconds(10);
+        progress.Beat();
+        progress.Stopped(instances[0]);
+        progress.Stopped(instances[1]);
+        progress.Beat();
+
+        var beats = log.Items.Select(d => d.Message).Where(m => m.Contains("still running")).ToArray();
+        Assert.Equal([$"KdGat: still running (2): {instances[0].Key} (1m 40s), {instances[1].Key} (10.0 s)"], beats);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>MSBuild's own contracts: -question, Explain's items and CI gate, Rebuild -p:Stage, the binlog.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed class MSBuildSemanticsTests
+{
+    private static readonly string[] GatLargeDownstream = IncrementalBuildTests.GatLargeDownstream;
+
+    private static void ChangeGatLargeLr(Sandbox s)
+    {
+        var file = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("lr: 0.001", "lr: 0.002"));
+    }
+
+    private static string ManifestText(Sandbox s, string stage) => File.ReadAllText(Path.Combine(s.RunDir("hcrl_sa", stage), "kdgat.manifest.json"));
+
+    [Fact]
+    public void Question_ReportsEachStaleStageAsAnError_AndRunsNothing()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-question").ExitCode); // everything up to date: the question passes
+        ChangeGatLargeLr(s);
+        var before = ManifestText(s, "gat_large_curriculum");
+
+        var r = s.Build("-p:Dataset=hcrl_sa", "-question");
+
+        Assert.NotEqual(0, r.ExitCode);
+        foreach (var key in GatLargeDownstream) Assert.Contains($"error KDG3011: {key} is not up to date", r.Output);
+        Assert.DoesNotContain("error KDG3011: hcrl_sa/preprocess", r.Output);
+        Assert.Equal(before, ManifestText(s, "gat_large_curriculum"));
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(GatLargeDownstream, Sandbox.With(s.LastBuild(), Outcome.WouldRun));
+    }
+
+    [Fact]
+    public void Explain_ReturnsItsItems_AndFailIfStale_IsACiGate()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        ChangeGatLargeLr(s);
+
+        var items = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-getTargetResult:Explain");
+        Assert.True(items.ExitCode == 0, items.ToString());
+        var json = JsonDocument.Parse(items.Output[items.Output.IndexOf('{')..]);
+        var results = json.RootElement.GetProperty("TargetResults").GetProperty("Explain").GetProperty("Items").EnumerateArray()
+            .ToDictionary(i => $"{i.GetProperty("Dataset").GetString()}/{i.GetProperty("Stage").GetString()}", i => i);
+        Assert.Equal(13, results.Count);
+        Assert.Equal(GatLargeDownstream, results.Where(kv => kv.Value.GetProperty("Outcome").GetString() == Outcome.WouldRun).Select(kv => kv.Key).Order(StringComparer.Ordinal));
+        Assert.Contains("parameter lr changed", results["hcrl_sa/gat_large_curriculum"].GetProperty("Reasons").GetString());
+
+        var gate = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:FailIfStale=true");
+        Assert.NotEqual(0, gate.ExitCode);
+        Assert.Contains("error KDG3011: hcrl_sa/gat_large_curriculum is not up to date", gate.Output);
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var passes = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:FailIfStale=true");
+        Assert.True(passes.ExitCode == 0, passes.ToString());
+    }
+
+    [Fact]
+    public void RebuildOneStage_CleansAndBuildsTheSameScope()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+
+        var r = s.Build("-t:Rebuild", "-p:Stage=gat_large_curriculum", "-p:Dataset=hcrl_sa");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(GatLargeDownstream, Sandbox.With(s.LastBuild(), Outcome.Ran));
+        foreach (var key in GatLargeDownstream)
+            Assert.True(File.Exists(Path.Combine(s.Dir, "experimentruns", key, "kdgat.manifest.json")), key);
+        var after = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:FailIfStale=true");
+        Assert.True(after.ExitCode == 0, after.ToString()); // nothing left stale or deleted
+    }
+
+    [Fact]
+    public void Binlog_HoldsPerStageOutcomeReasonAndDuration()
+    {
+        using var s = Sandbox.Trivial();
+        var binlog = Path.Combine(s.Dir, "build.binlog");
+        Assert.Equal(0, s.Build("-t:Large", "-p:Dataset=hcrl_sa", $"-bl:{binlog}").ExitCode);
+
+        var replay = ProcessRunner.Run("dotnet", ["msbuild", binlog, "-v:diag", "-nologo"], s.Dir);
+
+        Assert.Equal(0, replay.ExitCode);
+        var output = replay.Output[replay.Output.IndexOf("KdGatStageResult=", StringComparison.Ordinal)..];
+        Assert.Matches(@"hcrl_sa/gat_large_curriculum\s+Attempts=1\s+Dataset=hcrl_sa\s+ExitCode=0\s+JobId=\S+\s+Log=\S+\s+Outcome=ran\s+ReasonKinds=never-run\s+Reasons=never run[^\n]*\s+Seconds=\d+(\.\d+)?\s+Stage=gat_large_curriculum", output);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// What a user sees in a real terminal. Builds run under `script` (a pseudo-terminal), so MSBuild
+/// picks its loggers as it does for a person: the terminal logger with -tl:on, the classic console
+/// logger with -tl:off, and whatever `dotnet msbuild` chooses by default.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class TerminalOutputTests
+{
+    private static readonly string[] Stages =
+    [
+        "preprocess", "vgae_large_autoencoder", "gat_large_curriculum", "dqn_large_fusion", "eval_large_evaluation",
+        "vgae_small_autoencoder_kd", "gat_small_curriculum_kd", "dqn_small_fusion_kd", "eval_small_evaluation_kd",
+        "vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion", "eval_small_evaluation",
+    ];
+
+    [Theory]
+    [InlineData("-tl:on")]
+    [InlineData("-tl:off")]
+    [InlineData("")]
+    public void EveryStageThatRuns_AndTheTables_AreVisibleInATerminal(string logger)
+    {
+        using var s = Sandbox.Trivial();
+
+        var build = InTerminal(s, logger, "-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        foreach (var stage in Stages)
+        {
+            Assert.Matches(new Regex($@"hcrl_sa/{stage}: running: \S.*", RegexOptions.Multiline), build.Output); // start, with its reason
+            Assert.Matches(new Regex($@"hcrl_sa/{stage}: ran in \d+\.\d s", RegexOptions.Multiline), build.Output); // end, with its duration
+        }
+
+        File.AppendAllText(Path.Combine(s.Dir, "models", "gat", "large.yaml"), "\nextra_knob: 1\n");
+        var explain = InTerminal(s, logger, "-t:Explain", "-p:Dataset=hcrl_sa");
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        AssertTable(explain.Output, "decision");
+        Assert.Matches(new Regex(@"hcrl_sa/gat_large_curriculum\s+would-run\s+\S"), explain.Output);
+
+        var status = InTerminal(s, logger, "-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        AssertTable(status.Output, "state");
+    }
+
+    /// <summary>A header line naming the columns, then one row per stage instance.</summary>
+    private static void AssertTable(string output, string column)
+    {
+        Assert.Matches(new Regex($@"^\s*stage instance\s+{column}\b", RegexOptions.Multiline), output);
+        foreach (var stage in Stages)
+            Assert.Matches(new Regex($@"^\s*hcrl_sa/{stage}\s+\S", RegexOptions.Multiline), output);
+    }
+
+    /// <summary>Runs the sandbox's msbuild command line under `script`; returns the terminal text without escape sequences.</summary>
+    private static ProcessResult InTerminal(Sandbox s, string logger, params string[] args)
+    {
+        var words = s.MSBuildArgs(logger.Length > 0 ? [.. args, logger] : args).Prepend("dotnet");
+        var command = string.Join(' ', words.Select(w => "'" + w.Replace("'", "'\\''") + "'"));
+        var r = ProcessRunner.Run("script", ["-qec", command, "/dev/null"], s.Dir, TimeSpan.FromMinutes(5), s.Env);
+        return r with { Output = PlainText(r.Output) };
+    }
+
+    private static string PlainText(string terminal) =>
+        Regex.Replace(Regex.Replace(terminal, @"\x1B\][^\x07\x1B]*(\x07|\x1B\\)|\x1B\[[0-9;?]*[ -/]*[@-~]|\x1B[=>]", ""), @"\r(?!\n)", "\n").Replace("\r", "");
+}
