@@ -16,15 +16,19 @@ public static class Tools
 
     private static string Build()
     {
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Repo.Root)))[..12].ToLowerInvariant();
-        var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kdgat-test-tools-" + key);
+        var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kdgat-test-tools-" + Key);
         Directory.CreateDirectory(dir);
-        using var gate = AcquireLock(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kdgat-test-tools-" + key + ".lock"));
+        using var gate = LockSources();
         var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatToolsDir={dir}", "-v:m", "-nologo"], Repo.Root, TimeSpan.FromMinutes(8));
         if (r.ExitCode != 0 || !File.Exists(System.IO.Path.Combine(dir, "KdGat.Tasks.dll")))
             throw new InvalidOperationException("tool bootstrap failed:\n" + r);
         return dir;
     }
+
+    private static string Key => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Repo.Root)))[..12].ToLowerInvariant();
+
+    /// <summary>Held while anything builds this checkout's sources (the bootstrap, the SDK pack): they share obj/ dirs.</summary>
+    internal static FileStream LockSources() => AcquireLock(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kdgat-test-tools-" + Key + ".lock"));
 
     private static FileStream AcquireLock(string path)
     {
