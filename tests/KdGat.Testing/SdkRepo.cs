@@ -5,9 +5,10 @@ namespace KdGat.Testing;
 /// <summary>
 /// A user's repository outside this one, as the README's quick start makes it: global.json
 /// (msbuild-sdks), nuget.config (the folder feed of <see cref="SdkPackage"/> only), pipeline.proj
-/// with Sdk="KdGat.Sdk" and kdgat.yaml. Its three stages are shell scripts of its own:
-/// preprocess copies the raw CSV, train writes a model from it and its params, evaluate writes
-/// metrics.json. Builds pass no KdGat property: the tasks must come from the package.
+/// with Sdk="KdGat.Sdk" and kdgat.yaml. <see cref="Create"/>'s three stages are shell scripts of
+/// its own: preprocess copies the raw CSV, train writes a model from it and its params, evaluate
+/// writes metrics.json. <see cref="FromExample"/> copies one of examples/. Builds pass no KdGat
+/// property: the tasks must come from the package.
 /// </summary>
 public sealed class SdkRepo : IDisposable
 {
@@ -16,23 +17,22 @@ public sealed class SdkRepo : IDisposable
     private SdkRepo(string dir) => Dir = dir;
 
     public string Dir { get; }
-    public string Config => Path.Combine(Dir, "kdgat.yaml");
+    /// <summary>Environment for every build (besides the private NUGET_PACKAGES).</summary>
+    public Dictionary<string, string> Env { get; } = new();
     public string RawFile => Path.Combine(Dir, "data", "raw", Dataset, "frames.csv");
-    public string RunDir(string stage) => Path.Combine(Dir, "experimentruns", Dataset, stage);
+    public string RunDir(string stage, string dataset = Dataset) => Path.Combine(Dir, "experimentruns", dataset, stage);
+
+    /// <summary>A copy of examples/<paramref name="name"/> whose global.json and nuget.config name the test package.</summary>
+    public static SdkRepo FromExample(string name)
+    {
+        var r = New();
+        Sandbox.CopyTree(Path.Combine(Repo.Root, "examples", name), r.Dir);
+        return r.UsePackage();
+    }
 
     public static SdkRepo Create()
     {
-        var r = new SdkRepo(Path.Combine(Path.GetTempPath(), "kdgat-user-" + Guid.NewGuid().ToString("N")[..10]));
-        r.Write("global.json", $$"""{ "msbuild-sdks": { "KdGat.Sdk": "{{SdkPackage.Version}}" } }""");
-        r.Write("nuget.config", $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="kdgat" value="{SdkPackage.Feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        var r = New().UsePackage();
         r.Write("pipeline.proj", """
             <Project Sdk="KdGat.Sdk">
               <PropertyGroup>
@@ -80,6 +80,23 @@ public sealed class SdkRepo : IDisposable
         return r;
     }
 
+    private static SdkRepo New() => new(Path.Combine(Path.GetTempPath(), "kdgat-user-" + Guid.NewGuid().ToString("N")[..10]));
+
+    private SdkRepo UsePackage()
+    {
+        Write("global.json", $$"""{ "msbuild-sdks": { "KdGat.Sdk": "{{SdkPackage.Version}}" } }""");
+        Write("nuget.config", $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="kdgat" value="{SdkPackage.Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        return this;
+    }
+
     public void Write(string relative, string text)
     {
         var path = Path.Combine(Dir, relative);
@@ -89,7 +106,7 @@ public sealed class SdkRepo : IDisposable
 
     public ProcessResult Build(params string[] args) =>
         ProcessRunner.Run("dotnet", new[] { "msbuild", "pipeline.proj", "-nologo", "-v:m" }.Concat(args), Dir, TimeSpan.FromMinutes(10),
-            new Dictionary<string, string> { ["NUGET_PACKAGES"] = SdkPackage.PackagesDir });
+            new Dictionary<string, string>(Env) { ["NUGET_PACKAGES"] = SdkPackage.PackagesDir });
 
     public BuildReport LastBuild() => BuildReport.Read(Path.Combine(Dir, ".kdgat", "last-build.json"))
         ?? throw new InvalidOperationException("no last-build.json");
