@@ -33,7 +33,9 @@ public sealed class SdkTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(SdkPackage.PackagesDir, "kdgat.sdk", SdkPackage.Version, "tools", "KdGat.Tasks.dll")));
         Assert.False(Directory.Exists(Path.Combine(repo.Dir, ".kdgat", "tools")));
         Assert.DoesNotContain("building tools", first.Output);
-        Assert.True(File.Exists(Path.Combine(repo.Dir, ".kdgat", "index.db"))); // SQLite's native library loaded from the package
+        // SQLite's native library (tools/runtimes/<rid>/native) loaded inside MSBuild from the package.
+        Assert.Contains("run index created at", first.Output);
+        Assert.True(File.Exists(Path.Combine(repo.Dir, ".kdgat", "index.db")));
         Assert.Contains("model_bytes", File.ReadAllText(Path.Combine(repo.RunDir("evaluate"), "metrics.json")));
 
         var second = Build(repo);
