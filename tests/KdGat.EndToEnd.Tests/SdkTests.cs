@@ -1,0 +1,54 @@
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// KdGat as an MSBuild project SDK: the package packed from this checkout, restored by MSBuild's
+/// NuGet SDK resolver into a repository outside this one that has only global.json, nuget.config,
+/// pipeline.proj and kdgat.yaml (plus its own scripts and data).
+/// </summary>
+public sealed class SdkTests(ITestOutputHelper output)
+{
+    private static readonly string[] Chain = ["d1/evaluate", "d1/preprocess", "d1/train"];
+
+    private ProcessResult Build(SdkRepo repo, params string[] args)
+    {
+        var r = repo.Build(args);
+        output.WriteLine($"== build {string.Join(' ', args)}: exit {r.ExitCode}\n{r.Output}");
+        return r;
+    }
+
+    [Fact]
+    public void A_repository_with_only_the_three_files_builds_from_the_package_incrementally()
+    {
+        using var repo = SdkRepo.Create();
+
+        var first = Build(repo);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(Chain, Sandbox.With(repo.LastBuild(), Outcome.Ran));
+        // The tasks came from the restored package: nothing was compiled into the repository.
+        Assert.True(File.Exists(Path.Combine(SdkPackage.PackagesDir, "kdgat.sdk", SdkPackage.Version, "tools", "KdGat.Tasks.dll")));
+        Assert.False(Directory.Exists(Path.Combine(repo.Dir, ".kdgat", "tools")));
+        Assert.DoesNotContain("building tools", first.Output);
+        // SQLite's native library (tools/runtimes/<rid>/native) loaded inside MSBuild from the package.
+        Assert.Contains("run index created at", first.Output);
+        Assert.True(File.Exists(Path.Combine(repo.Dir, ".kdgat", "index.db")));
+        Assert.Contains("model_bytes", File.ReadAllText(Path.Combine(repo.RunDir("evaluate"), "metrics.json")));
+
+        var second = Build(repo);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Equal(Chain, Sandbox.With(repo.LastBuild(), Outcome.UpToDate));
+
+        // One changed raw byte (same length) reruns the whole chain, and the result follows it.
+        var raw = File.ReadAllBytes(repo.RawFile);
+        raw[^2] = (byte)'1';
+        File.WriteAllBytes(repo.RawFile, raw);
+        var third = Build(repo);
+        Assert.Equal(0, third.ExitCode);
+        Assert.Equal(Chain, Sandbox.With(repo.LastBuild(), Outcome.Ran));
+        Assert.Contains("00FF,1\n", File.ReadAllText(Path.Combine(repo.RunDir("train"), "model.ckpt")));
+    }
+}
