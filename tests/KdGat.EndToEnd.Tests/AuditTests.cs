@@ -9,6 +9,7 @@ namespace KdGat.EndToEnd.Tests;
 /// -t:Audit on the real sample stages under the real strace. The sandbox's pipeline.proj and
 /// kdgat.yaml are written here, not copied, so the test does not depend on the bundled DAG.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class AuditTests
 {
     // The KD-GAT DAG with the Needs pipeline.proj had when issue 11 was filed: only the VGAE stages need preprocess.

@@ -10,6 +10,7 @@ namespace KdGat.EndToEnd.Tests;
 /// another path. Clones here carry src/ (so the tools bootstrap really checks its stamp) and
 /// generate their raw data inside the clone.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class CiCycleTests : IDisposable
 {
     private readonly string _cache = Path.Combine(Path.GetTempPath(), "kdgat-ci-cache-" + Guid.NewGuid().ToString("N")[..8]);

@@ -11,6 +11,7 @@ namespace KdGat.EndToEnd.Tests;
 /// what it reads (the graph cache, upstream and teacher models) and writes what the stage declares.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")] // the stand-in interpreter is a shell script
+[Trait("Category", "EndToEnd")]
 public sealed class ExampleTests(ITestOutputHelper output)
 {
     private const string StandInPython = """

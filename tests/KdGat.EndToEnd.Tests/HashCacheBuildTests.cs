@@ -6,6 +6,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>.kdgat/hash-cache.tsv as builds use it.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class HashCacheBuildTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Xunit;
 namespace KdGat.EndToEnd.Tests;
 
 /// <summary>pipeline.proj as IDEs and solution builds see it (targets/KdGat.DesignTime.targets, KdGat.sln).</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class IdeTests
 {
     /// <summary>The targets the .NET project system and the ProjectReference protocol call (dotnet/project-system docs/design-time-builds.md).</summary>

@@ -10,6 +10,7 @@ namespace KdGat.EndToEnd.Tests;
 /// NuGet SDK resolver into a repository outside this one that has only global.json, nuget.config,
 /// pipeline.proj and kdgat.yaml (plus its own scripts and data).
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class SdkTests(ITestOutputHelper output)
 {
     private static readonly string[] Chain = ["d1/evaluate", "d1/preprocess", "d1/train"];

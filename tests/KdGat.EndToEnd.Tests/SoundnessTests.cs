@@ -8,6 +8,7 @@ namespace KdGat.EndToEnd.Tests;
 /// Issue 11: a stage reading another stage's outputs must need it (KDG1011, before anything runs);
 /// parameters compare by value; a path outside the checkout fingerprints the same from any clone.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class SoundnessTests
 {
     [Fact]

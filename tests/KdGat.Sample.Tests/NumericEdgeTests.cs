@@ -9,6 +9,7 @@ namespace KdGat.Sample.Tests;
 /// Degenerate data must never become NaN or Infinity in an output, nor a .NET stack trace:
 /// either every stage writes finite JSON, or one stage says what is wrong in one line.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class NumericEdgeTests : IDisposable
 {
     private readonly Workspace _ws = new();

@@ -7,6 +7,7 @@ namespace KdGat.Sample.Tests;
 /// Raw data as real captures come: several CSV files per dataset, clocks restarting at each
 /// file, and every way a file can be wrong reported as one line naming the file and line.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class RawDataTests : IDisposable
 {
     private readonly Workspace _ws = new();

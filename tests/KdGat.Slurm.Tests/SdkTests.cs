@@ -6,6 +6,7 @@ namespace KdGat.Slurm.Tests;
 
 /// <summary>The outside-repository KdGat.Sdk build (see KdGat.EndToEnd.Tests' SdkTests) with every stage a job on the local cluster.</summary>
 [Collection("cluster")]
+[Trait("Category", "Slurm")]
 public sealed class SdkTests(ITestOutputHelper output)
 {
     private static readonly string[] Chain = ["d1/evaluate", "d1/preprocess", "d1/train"];

@@ -8,6 +8,7 @@ namespace KdGat.Slurm.Tests;
 
 /// <summary>What a real site needs, on the local cluster: ${VAR} in resources, max_jobs, latency_wait, setup lines, executor: local.</summary>
 [Collection("cluster")]
+[Trait("Category", "Slurm")]
 public sealed class SiteTests(ITestOutputHelper output)
 {
     private ProcessResult Build(Sandbox sb, params string[] args) => SlurmSandbox.Build(sb, output, args);

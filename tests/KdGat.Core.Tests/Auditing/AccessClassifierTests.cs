@@ -5,6 +5,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Auditing;
 
+[Trait("Category", "Unit")]
 public sealed class AccessClassifierTests : IDisposable
 {
     // pre -> a -> b: b needs only a, although a needs pre (the shape of the KD-GAT bug).

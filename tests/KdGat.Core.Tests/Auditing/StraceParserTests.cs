@@ -3,6 +3,7 @@ using KdGat.Core.Auditing;
 namespace KdGat.Core.Tests.Auditing;
 
 /// <summary>Lines as strace 6.1 prints them with -f -qq -y -o FILE (captured on this machine, trimmed).</summary>
+[Trait("Category", "Unit")]
 public sealed class StraceParserTests
 {
     private static IReadOnlyList<TracedAccess> Parse(string initialCwd, params string[] lines)

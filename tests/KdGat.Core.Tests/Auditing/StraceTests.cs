@@ -8,6 +8,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Auditing;
 
 /// <summary>The real strace (installed by scripts/strace/ensure-strace.sh) under the local executor.</summary>
+[Trait("Category", "Unit")]
 public sealed class StraceTests : IDisposable
 {
     private readonly TestPipeline _p = new("datasets: [d1]\npaths:\n  runs: runs\nstages:\n  a: { command: x, outputs: [o] }\n");

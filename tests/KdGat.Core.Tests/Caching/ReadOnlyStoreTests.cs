@@ -8,6 +8,7 @@ using Xunit;
 namespace KdGat.Core.Tests.Caching;
 
 /// <summary>KDGAT_CACHE_READONLY=1: a pull-request job restores from the store and never writes to it.</summary>
+[Trait("Category", "Unit")]
 public sealed class ReadOnlyStoreTests : IDisposable
 {
     private readonly TempDir _tmp = new();

@@ -8,6 +8,7 @@ using static KdGat.Core.Tests.Engine.CrashLab;
 namespace KdGat.Core.Tests.Engine;
 
 /// <summary>One test per defect of issue 17 that the attempt protocol, Clean and the build report fix.</summary>
+[Trait("Category", "Unit")]
 public sealed class AttemptProtocolTests : IDisposable
 {
     private readonly TempDir _d = NewRoot(Yaml("1", cache: false));

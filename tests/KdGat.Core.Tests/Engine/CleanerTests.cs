@@ -6,6 +6,7 @@ using static KdGat.Core.Tests.Engine.CrashLab;
 
 namespace KdGat.Core.Tests.Engine;
 
+[Trait("Category", "Unit")]
 public sealed class CleanerTests : IDisposable
 {
     private readonly TempDir _d = NewRoot(Yaml("1", cache: false));

@@ -16,6 +16,7 @@ namespace KdGat.Core.Tests.Engine;
 /// committed up to date (its good result kept) and the committed ones run; a build of the new
 /// configuration must end byte-identical to a from-scratch reference.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class CrashSweepTests : IDisposable
 {
     private readonly ITestOutputHelper _out;

@@ -10,6 +10,7 @@ namespace KdGat.Core.Tests.Engine;
 /// Real SIGKILLs of a build process (this test assembly run as a child, see Program.cs): at chosen
 /// file operations of the attempt protocol, and a storm of kills at random moments.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class KillTests(ITestOutputHelper output) : IDisposable
 {
     private readonly List<TempDir> _dirs = [];

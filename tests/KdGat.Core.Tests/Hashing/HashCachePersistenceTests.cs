@@ -4,6 +4,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Hashing;
 
 /// <summary>The persisted hash cache: line checksums, root-relative keys, pruning.</summary>
+[Trait("Category", "Unit")]
 public sealed class HashCachePersistenceTests : IDisposable
 {
     private const string AbcHash = "06b05ab6733a618578af5f94892f3950";

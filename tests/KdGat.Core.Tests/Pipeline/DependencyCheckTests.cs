@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Pipeline;
 
 /// <summary>A stage naming another stage's outputs must need it directly (KDG1011), checked when the pipeline loads.</summary>
+[Trait("Category", "Unit")]
 public sealed class DependencyCheckTests : IDisposable
 {
     private TestPipeline? _p;

@@ -15,6 +15,7 @@ namespace KdGat.EndToEnd.Tests.Differential;
 /// built from scratch (Clean, then build, cache off). KDGAT_DIFF_SEED and KDGAT_DIFF_MUTATIONS
 /// override the seed and the count (bench/differential.sh runs 300).
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class DifferentialTests
 {
     private const int DefaultSeed = 11;

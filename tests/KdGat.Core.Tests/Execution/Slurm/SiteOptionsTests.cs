@@ -11,6 +11,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Execution.Slurm;
 
 /// <summary>What a real site needs: max_jobs, latency_wait, setup lines, executor: local (the cluster side is in KdGat.Slurm.Tests).</summary>
+[Trait("Category", "Unit")]
 public sealed class SiteOptionsTests : IDisposable
 {
     private const string Yaml = """
