@@ -56,4 +56,21 @@ public sealed class EscapeTests
         NoTrace(r);
         Assert.True(File.Exists(Path.Combine(s.Dir, kept)), kept + " was deleted");
     }
+
+    [Theory]
+    [InlineData("ln -s .. up", "error KDG1016")]   // a symlink cycle: used to walk without end, memory growing
+    [InlineData("mkfifo pipe", "error KDG1015")]   // a FIFO: hashing it used to block forever
+    public void RawDataDirectory_WithACycleOrAFifo_IsAKdgError_AndReturns(string make, string error)
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-t:Preprocess").ExitCode);
+        var raw = Path.GetDirectoryName(s.RawFile("hcrl_sa"))!;
+        Assert.Equal(0, ProcessRunner.Run("sh", ["-c", make], raw).ExitCode);
+
+        var r = s.MSBuild(["-p:Dataset=hcrl_sa"], TimeSpan.FromMinutes(3));
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains(error, r.Output);
+        NoTrace(r);
+    }
 }
