@@ -22,13 +22,9 @@ public sealed class IndexLockTests
         using var t = new TempDir();
         var lockFile = Path.Combine(t.StateDir, "index.db.lock");
         var release = Path.Combine(t.Path, "release");
-        using var holder = ProcessRunner.Start("dotnet", [Self, "hold-index-lock", lockFile, held, release], t.Path, NoDotnetLocking, out var holderOutput);
+        using var holder = StartHolder(t, lockFile, held, release, out var holderOutput);
         try
         {
-            var until = DateTime.UtcNow.AddMinutes(2);
-            while (!Said(holderOutput, "held") && !holder.HasExited && DateTime.UtcNow < until) Thread.Sleep(20);
-            Assert.True(Said(holderOutput, "held"), "the holder did not take the lock: " + holderOutput);
-
             var blocked = ProcessRunner.Run("dotnet", [Self, "take-index-lock", lockFile, wanted], t.Path, env: NoDotnetLocking);
             Assert.Contains("busy", blocked.Output);
 
@@ -49,13 +45,9 @@ public sealed class IndexLockTests
         using var t = new TempDir();
         var lockFile = Path.Combine(t.StateDir, "index.db.lock");
         var release = Path.Combine(t.Path, "release");
-        using var holder = ProcessRunner.Start("dotnet", [Self, "hold-index-lock", lockFile, "shared", release], t.Path, NoDotnetLocking, out var holderOutput);
+        using var holder = StartHolder(t, lockFile, "shared", release, out _);
         try
         {
-            var until = DateTime.UtcNow.AddMinutes(2);
-            while (!Said(holderOutput, "held") && !holder.HasExited && DateTime.UtcNow < until) Thread.Sleep(20);
-            Assert.True(Said(holderOutput, "held"), "the holder did not take the lock: " + holderOutput);
-
             Assert.Contains("acquired", ProcessRunner.Run("dotnet", [Self, "take-index-lock", lockFile, "shared"], t.Path, env: NoDotnetLocking).Output);
         }
         finally
@@ -63,6 +55,16 @@ public sealed class IndexLockTests
             File.WriteAllText(release, "");
             if (!holder.WaitForExit(TimeSpan.FromMinutes(1))) holder.Kill();
         }
+    }
+
+    /// <summary>A child holding the lock until <paramref name="release"/> exists; returns once it says it holds it.</summary>
+    private static System.Diagnostics.Process StartHolder(TempDir t, string lockFile, string mode, string release, out System.Text.StringBuilder output)
+    {
+        var holder = ProcessRunner.Start("dotnet", [Self, "hold-index-lock", lockFile, mode, release], t.Path, NoDotnetLocking, out output);
+        var until = DateTime.UtcNow.AddMinutes(2);
+        while (!Said(output, "held") && !holder.HasExited && DateTime.UtcNow < until) Thread.Sleep(20);
+        Assert.True(Said(output, "held"), "the holder did not take the lock: " + output);
+        return holder;
     }
 
     private static bool Said(System.Text.StringBuilder output, string word)

@@ -44,7 +44,7 @@ public static class Program
                     using (args[2] == "exclusive" ? IndexLock.Exclusive(args[1], TimeSpan.FromMinutes(1)) : IndexLock.Shared(args[1], TimeSpan.FromMinutes(1)))
                     {
                         Console.WriteLine("held");
-                        while (!File.Exists(args[3])) Thread.Sleep(20);
+                        while (!File.Exists(args[3]) && Directory.Exists(Path.GetDirectoryName(args[3]))) Thread.Sleep(20); // a test that failed removes its dir
                     }
                     return 0;
                 }
