@@ -55,10 +55,17 @@ internal static class YamlLoader
         var stat = PathStat.Of(file);
         if (stat.Kind != PathKind.File)
             throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is a {stat.TypeName}, not a regular file. Point at a YAML file.", file);
-        using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         var buffer = new byte[MaxFileBytes + 1];
         int total = 0, n;
-        while (total < buffer.Length && (n = fs.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+        try
+        {
+            using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            while (total < buffer.Length && (n = fs.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KdgException(ErrorCodes.FileAccess, $"cannot read '{file}' ({e.Message}). Fix the file or its permissions.", file);
+        }
         if (total > MaxFileBytes)
             throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is larger than {MaxFileBytes / 1024} KiB, the most KdGat reads as YAML. Keep configuration and parameters small; put data in inputs.", file);
         return new StreamReader(new MemoryStream(buffer, 0, total), detectEncodingFromByteOrderMarks: true).ReadToEnd();

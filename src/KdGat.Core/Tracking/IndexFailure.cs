@@ -16,6 +16,9 @@ public static class IndexFailure
     /// <summary>The KdgException for <paramref name="e"/>, or null when it is not a tracking failure.</summary>
     public static KdgException? From(Exception e, string code, string? indexPath)
     {
+        const string stands = "KdGat: the build's result stands, but ";
+        if (e is KdgException k) // already a KDG error: only "cannot be created" (KDG5003) is a warning after a build
+            return code == ErrorCodes.IndexUpdateFailed && k.Code == ErrorCodes.IndexUnusable ? new KdgException(code, stands + k.Message, k.File, inner: k) : null;
         var where = indexPath is null ? "the run index" : $"the run index {indexPath}";
         var what = e switch
         {
@@ -30,7 +33,7 @@ public static class IndexFailure
         };
         if (what is null) return null;
         var message = $"{where} cannot be used: {what}, or pass -p:KdGatIndex=<path on a local, writable disk> (or set KDGAT_INDEX_DIR), then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()})";
-        return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? "KdGat: the build's result stands, but " + message : message, indexPath, inner: e);
+        return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + message : message, indexPath, inner: e);
     }
 
     // ENOSPC (28) and EDQUOT (122): .NET puts the errno in the low bits of HResult on Unix.

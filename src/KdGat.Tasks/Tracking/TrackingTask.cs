@@ -34,13 +34,8 @@ public abstract class TrackingTask : PipelineTask
         }
     }
 
-    private KdgException? Translate(Exception e)
-    {
-        var code = WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed;
-        if (e is KdgException k)
-            return WarnOnly && k.Code == ErrorCodes.IndexUnusable ? new KdgException(code, "KdGat: the build's result stands, but " + k.Message, k.File) : null;
-        return IndexFailure.From(e, code, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
-    }
+    private KdgException? Translate(Exception e) =>
+        IndexFailure.From(e, WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
 
     private protected Tracker OpenTracker(MSBuildLog log) => Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
 
