@@ -38,6 +38,30 @@ public static class Program
                     Console.WriteLine("opened");
                     return 0;
                 }
+                // hold-index-lock <lock> <exclusive|shared> <release file>: take the lock, say "held", keep it until the release file exists.
+                case "hold-index-lock":
+                {
+                    using (args[2] == "exclusive" ? IndexLock.Exclusive(args[1], TimeSpan.FromMinutes(1)) : IndexLock.Shared(args[1], TimeSpan.FromMinutes(1)))
+                    {
+                        Console.WriteLine("held");
+                        while (!File.Exists(args[3]) && Directory.Exists(Path.GetDirectoryName(args[3]))) Thread.Sleep(20); // a test that failed removes its dir
+                    }
+                    return 0;
+                }
+                // take-index-lock <lock> <exclusive|shared>: try for one second; say "acquired" or "busy".
+                case "take-index-lock":
+                {
+                    try
+                    {
+                        using var l = args[2] == "exclusive" ? IndexLock.Exclusive(args[1], TimeSpan.FromSeconds(1)) : IndexLock.Shared(args[1], TimeSpan.FromSeconds(1));
+                        Console.WriteLine("acquired");
+                    }
+                    catch (IOException e)
+                    {
+                        Console.WriteLine("busy: " + e.Message);
+                    }
+                    return 0;
+                }
                 default:
                     Console.Error.WriteLine("unknown child mode " + args[0]);
                     return 2;

@@ -14,8 +14,11 @@ internal static class ParamsReader
     public static void ReadFile(string path, SortedDictionary<string, ParamValue> into, string stage, string configFile, YamlNode at, YamlReader configReader,
         IDictionary<string, string>? sources = null, string? pipelineRoot = null)
     {
-        if (!File.Exists(path))
+        var stat = Hashing.PathStat.Of(path);
+        if (stat.Kind == Hashing.PathKind.Missing)
             throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' does not exist. Create it or fix the path (relative to the pipeline root).");
+        if (stat.Kind != Hashing.PathKind.File)
+            throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' is a {stat.TypeName}, not a file. Point it at a YAML file of parameters.");
         YamlNode? root;
         try { root = YamlReader.LoadRoot(path); }
         catch (KdgException e) when (e.Code == ErrorCodes.YamlSyntax)

@@ -14,24 +14,16 @@ internal sealed class YamlReader
     public YamlReader(string file) => File = file;
     public string File { get; }
 
+    /// <summary>The root node of a YAML file (null when empty); every problem is a KdgException with the file and position.</summary>
     public static YamlNode? LoadRoot(string file)
     {
-        if (!System.IO.File.Exists(file))
+        var stat = Hashing.PathStat.Of(file);
+        if (stat.Kind == Hashing.PathKind.Missing)
             throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' does not exist. Create it, or pass -p:KdGatConfig=<path>.", file);
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(file);
-            stream.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw new KdgException(ErrorCodes.YamlSyntax, $"malformed YAML: {Inner(e)}. Fix the syntax at this position.", file, (int)e.Start.Line, (int)e.Start.Column);
-        }
-        return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+        if (stat.Kind != Hashing.PathKind.File)
+            throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' is a {stat.TypeName}, not a file. Pass -p:KdGatConfig=<path of a YAML file>.", file);
+        return YamlLoader.Load(file);
     }
-
-    private static string Inner(YamlException e) => (e.InnerException as YamlException)?.Message ?? e.Message;
 
     public KdgException Error(string code, YamlNode node, string message) =>
         new(code, message, File, (int)node.Start.Line, (int)node.Start.Column);

@@ -9,6 +9,10 @@ public static partial class ErrorCodes
     public const string RecordDamaged = "KDG5002";
     /// <summary>Error: the index cannot be created at all (e.g. unwritable directory).</summary>
     public const string IndexUnusable = "KDG5003";
+    /// <summary>Warning: after a build the run index could not be updated (full disk, read-only, unusable path); the build's result stands.</summary>
+    public const string IndexUpdateFailed = "KDG5004";
+    /// <summary>Error: Status, History, Compare or Report cannot use the run index (full disk, read-only, unusable path).</summary>
+    public const string IndexReadFailed = "KDG5005";
     /// <summary>Error: History needs -p:Stage.</summary>
     public const string HistoryNeedsStage = "KDG5010";
     /// <summary>Error: -p:Stage names no stage of the pipeline.</summary>

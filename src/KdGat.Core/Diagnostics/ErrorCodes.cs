@@ -17,6 +17,10 @@ public static partial class ErrorCodes
     public const string BadResource = "KDG1008";
     public const string ParamsFile = "KDG1009";
     public const string TeacherNotUpstream = "KDG1010";
+    /// <summary>An input, output or code path is a FIFO, device or socket: only regular files and directories are hashed.</summary>
+    public const string NotRegularFile = "KDG1015";
+    /// <summary>A symlink inside an input, output or code directory leads back to a directory above it (a cycle).</summary>
+    public const string SymlinkCycle = "KDG1016";
     public const string InvalidDatasetName = "KDG1101";
     public const string UnknownDataset = "KDG1102";
     public const string RawDataMissing = "KDG1103";

@@ -4,8 +4,9 @@ using System.Text.RegularExpressions;
 namespace KdGat.Core.Hashing;
 
 /// <summary>
-/// Expands a root-relative glob ('*', '?', '**') into files. Small on purpose: code globs in the
-/// config are the only user, and the walk starts at the longest literal directory prefix.
+/// Expands a root-relative glob ('*', '?', '**') into files: code globs and inputs in the config.
+/// The walk starts at the longest literal directory prefix and follows symlinks as
+/// <see cref="PathHasher"/> does (a cycle is an error); a matching FIFO or device is an error.
 /// </summary>
 public static class Glob
 {
@@ -16,23 +17,36 @@ public static class Glob
         if (!HasWildcard(pattern))
         {
             var full = Path.GetFullPath(Path.Combine(root, pattern));
-            if (File.Exists(full)) return new[] { full };
-            if (Directory.Exists(full)) return PathHasher.EnumerateContentFiles(full).ToArray();
-            return Array.Empty<string>();
+            var stat = PathStat.Of(full);
+            return stat.Kind switch
+            {
+                PathKind.File => new[] { full },
+                PathKind.Directory => PathHasher.EnumerateContentFiles(full).ToArray(),
+                PathKind.Other => throw PathHasher.NotContent(full, stat),
+                _ => Array.Empty<string>(),
+            };
         }
         var segments = pattern.Split('/');
         var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
         var baseDir = Path.GetFullPath(Path.Combine(root, string.Join('/', literal)));
-        if (!Directory.Exists(baseDir)) return Array.Empty<string>();
+        if (PathStat.Of(baseDir).Kind != PathKind.Directory) return Array.Empty<string>();
         var wildPart = string.Join('/', segments.Skip(literal.Length));
         var regex = ToRegex(wildPart);
         var recurse = segments.Skip(literal.Length).Count() > 1 || pattern.Contains("**");
-        return PathHasher.EnumerateContentFiles(baseDir)
-            .Where(f => recurse || Path.GetDirectoryName(f) == baseDir)
-            .Select(f => (Full: f, Relative: Path.GetRelativePath(baseDir, f).Replace('\\', '/')))
+        return PathHasher.Walk(baseDir)
+            .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
+            .Select(f => (f.Path, f.Kind, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))
             .Where(f => regex.IsMatch(f.Relative) && !InBuildOutput(f.Relative, wildPart))
-            .Select(f => f.Full)
+            .Select(f => f.Kind == PathKind.File ? f.Path : throw PathHasher.NotContent(f.Path, PathStat.Of(f.Path)))
             .ToArray();
+    }
+
+    /// <summary>The directory a glob's walk starts at: its segments before the first wildcard (the path itself without one).</summary>
+    public static string LiteralBase(string fullPattern)
+    {
+        var segments = fullPattern.Replace('\\', '/').Split('/');
+        var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
+        return literal.Length == segments.Length ? fullPattern : Path.GetFullPath(string.Join('/', literal) is { Length: > 0 } l ? l : "/");
     }
 
     // Generated files under obj/ and bin/ change with every compile (AssemblyInfo, GlobalUsings):
@@ -45,7 +59,7 @@ public static class Glob
         return dirs.Any(d => BuildOutputDirs.Contains(d) && !wildPart.Split('/').Contains(d));
     }
 
-    private static bool HasWildcard(string s) => s.IndexOfAny(['*', '?']) >= 0;
+    public static bool HasWildcard(string s) => s.IndexOfAny(['*', '?']) >= 0;
 
     internal static Regex ToRegex(string glob)
     {

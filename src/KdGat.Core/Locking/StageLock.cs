@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using KdGat.Core.IO;
 
 namespace KdGat.Core.Locking;
@@ -13,9 +12,6 @@ namespace KdGat.Core.Locking;
 /// </summary>
 public sealed partial class StageLock : IDisposable
 {
-    private const int LockSh = 1, LockEx = 2, LockNb = 4;
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)] private static partial int Flock(nint fd, int operation);
-
     private readonly FileStream _stream;
     private readonly string? _ownerFile;
 
@@ -44,7 +40,7 @@ public sealed partial class StageLock : IDisposable
         {
             return null; // Windows: FileShare.None refused, another holder
         }
-        if (!OperatingSystem.IsWindows() && Flock(fs.SafeFileHandle.DangerousGetHandle(), (shared ? LockSh : LockEx) | LockNb) != 0)
+        if (!OperatingSystem.IsWindows() && !Flock.TryLock(fs.SafeFileHandle, exclusive: !shared))
         {
             fs.Dispose(); // EWOULDBLOCK: another process (or another open in this one) holds it
             return null;

@@ -26,14 +26,8 @@ public sealed class StageInstance
         Outputs = config.Outputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " outputs")))).ToArray();
         Inputs = config.Inputs.Select(i => Path.GetFullPath(Path.Combine(layout.Root, RenderPath(i, where + " inputs")))).ToArray();
         foreach (var o in Outputs)
-            if (Overlaps(o, RawDir) || Inputs.Any(i => Overlaps(o, i)) || PathText.IsUnder(RunDir, o)
-                || Overlaps(o, LogDir) || o == ManifestPath || o == ParamsFilePath)
-                throw new KdgException(ErrorCodes.UnsafeOutputPath,
-                    $"{where}: output '{PathText.ToStored(layout.Root, o)}' overlaps raw data, an input or the run dir itself. Outputs must be files or directories of their own, since KdGat moves them aside and deletes them on Clean.",
-                    layout.Config.File, config.Line, config.Column);
+            if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
     }
-
-    private static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
 
     public PipelineLayout Layout { get; }
     public string Dataset { get; }
@@ -138,41 +132,32 @@ public sealed class PipelineLayout
             _ => null,
         }, shell: false, "paths")));
 
+    private OutputRules? _outputRules;
+    /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>
+    internal OutputRules OutputRules => _outputRules ??= new OutputRules(this);
+
     /// <summary>
     /// Two stage instances may not write the same place, nor one into the other's run dir. Checked
-    /// against the instances before it through path indexes (ancestors by hash lookup, descendants
-    /// by an ordinal range), so a large DAG costs O(n log n) instead of comparing every pair.
+    /// against the instances before it through path maps, so a large DAG costs O(n log n)
+    /// instead of comparing every pair.
     /// </summary>
     private sealed class OverlapIndex
     {
-        private readonly Dictionary<string, StageInstance> _outputs = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, StageInstance> _runDirs = new(StringComparer.Ordinal);
-        private readonly SortedSet<string> _sortedOutputs = new(StringComparer.Ordinal);
-
-        private static string Norm(string p) => Path.GetFullPath(p).TrimEnd('/');
+        private readonly PathMap<StageInstance> _outputs = new();
+        private readonly PathMap<StageInstance> _runDirs = new();
 
         /// <summary>An earlier instance whose output or run dir overlaps output <paramref name="o"/>, or null.</summary>
-        public StageInstance? Conflict(string o)
-        {
-            // an earlier output equal to o or above it, or an earlier run dir above it
-            for (var a = o; !string.IsNullOrEmpty(a); a = Path.GetDirectoryName(a))
-            {
-                if (_outputs.TryGetValue(a, out var x)) return x;
-                if (_runDirs.TryGetValue(a, out var r)) return r;
-            }
-            // an earlier output below o: keys in [o + "/", o + "0") ('0' follows '/')
-            foreach (var k in _sortedOutputs.GetViewBetween(o + "/", o + "0"))
-                if (k.StartsWith(o + "/", StringComparison.Ordinal)) return _outputs[k];
-            return null;
-        }
+        private StageInstance? Conflict(string o) =>
+            // an earlier output equal to o or above it, or an earlier run dir above it, or an earlier output below o
+            _outputs.AtOrAbove(o).Concat(_runDirs.AtOrAbove(o)).Concat(_outputs.Below(o)).Select(e => e.Value).FirstOrDefault();
 
         public (string Normalized, StageInstance? Other)[] Check(StageInstance inst) =>
-            inst.Outputs.Select(o => { var n = Norm(o); return (n, Conflict(n)); }).ToArray();
+            inst.Outputs.Select(o => (PathMap<StageInstance>.Normalize(o), Conflict(o))).ToArray();
 
         public void Add(StageInstance inst)
         {
-            foreach (var o in inst.Outputs) { var n = Norm(o); _outputs.TryAdd(n, inst); _sortedOutputs.Add(n); }
-            _runDirs.TryAdd(Norm(inst.RunDir), inst);
+            foreach (var o in inst.Outputs) _outputs.Add(o, inst);
+            _runDirs.Add(inst.RunDir, inst);
         }
     }
 

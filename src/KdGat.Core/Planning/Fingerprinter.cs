@@ -31,8 +31,8 @@ public sealed class Fingerprinter
         var inputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var input in s.Inputs)
         {
-            var h = _hasher.Hash(input) ?? throw new KdgException(ErrorCodes.InputMissing,
-                $"{s.Key}: declared input '{PathText.ToStored(root, input)}' does not exist. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
+            var h = _hasher.HashInput(input) ?? throw new KdgException(ErrorCodes.InputMissing,
+                $"{s.Key}: declared input '{PathText.ToStored(root, input)}' {(Glob.HasWildcard(input) ? "matches no file" : "does not exist")}. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
             inputs[PathText.ToStored(root, input)] = h.Hash;
         }
         var code = new SortedDictionary<string, string>(StringComparer.Ordinal);

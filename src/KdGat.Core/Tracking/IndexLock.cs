@@ -1,36 +1,46 @@
+using KdGat.Core.Locking;
+
 namespace KdGat.Core.Tracking;
 
 /// <summary>
 /// A flock beside the index: every user holds it shared; replacing a damaged database takes it
 /// exclusive, so no process is left writing into a file that is being moved aside (and no stale
-/// -wal file is ever paired with a new database).
+/// -wal file is ever paired with a new database). flock itself (<see cref="Flock"/>), as the stage
+/// locks: .NET's FileShare locking is off under DOTNET_SYSTEM_IO_DISABLEFILELOCKING.
 /// </summary>
-internal sealed class IndexLock : IDisposable
+public sealed class IndexLock : IDisposable
 {
     private FileStream? _stream;
     private IndexLock(FileStream s) => _stream = s;
 
-    // .NET on Unix takes flock(LOCK_SH|LOCK_NB) when a file is opened for reading with sharing,
-    // and flock(LOCK_EX|LOCK_NB) with FileShare.None; a conflict throws IOException.
-    public static IndexLock Shared(string path, TimeSpan timeout) =>
-        Acquire(path, timeout, () => new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+    public static IndexLock Shared(string path, TimeSpan timeout) => Acquire(path, timeout, exclusive: false);
 
-    public static IndexLock Exclusive(string path, TimeSpan timeout) =>
-        Acquire(path, timeout, () => new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+    public static IndexLock Exclusive(string path, TimeSpan timeout) => Acquire(path, timeout, exclusive: true);
 
-    private static IndexLock Acquire(string path, TimeSpan timeout, Func<FileStream> open)
+    /// <summary>Waits up to <paramref name="timeout"/>; then an IOException naming the lock file.</summary>
+    private static IndexLock Acquire(string path, TimeSpan timeout, bool exclusive)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var until = DateTime.UtcNow + timeout;
         var delay = 5;
         while (true)
         {
-            try { return new IndexLock(open()); }
-            catch (IOException) when (DateTime.UtcNow < until)
+            FileStream? fs = null;
+            try
             {
-                Thread.Sleep(delay + Random.Shared.Next(delay));
-                delay = Math.Min(delay * 2, 250);
+                fs = new FileStream(path, FileMode.OpenOrCreate, exclusive ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                if (Flock.TryLock(fs.SafeFileHandle, exclusive)) return new IndexLock(fs);
             }
+            catch (IOException e) when (fs is null && (e.HResult & 0xFFFF) is 11 or 32)
+            {
+                // EWOULDBLOCK (Linux) or a sharing violation (Windows): .NET's own lock on open, when
+                // not disabled, met the holder's lock. The same "busy"; any other error is real.
+            }
+            fs?.Dispose();
+            if (DateTime.UtcNow >= until)
+                throw new IOException($"the run index lock {path} is still held by another process after {timeout.TotalSeconds:0} s");
+            Thread.Sleep(delay + Random.Shared.Next(delay));
+            delay = Math.Min(delay * 2, 250);
         }
     }
 

@@ -9,7 +9,7 @@ public sealed class KdGatCompare : TrackingTask
     /// <summary>-p:Metrics=f1;accuracy: only these metrics.</summary>
     public string? Metrics { get; set; }
 
-    private protected override bool Run(MSBuildLog log)
+    private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
         var filter = (Metrics ?? "").Split([';', ',', ' ']).Select(m => m.Trim()).Where(m => m.Length > 0).ToArray();

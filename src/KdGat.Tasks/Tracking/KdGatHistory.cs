@@ -13,7 +13,7 @@ public sealed class KdGatHistory : TrackingTask
     public string? Limit { get; set; }
     public string? RunId { get; set; }
 
-    private protected override bool Run(MSBuildLog log)
+    private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
         if (!string.IsNullOrWhiteSpace(RunId))

@@ -10,7 +10,9 @@ public sealed class KdGatIndex : TrackingTask
     public bool Rebuild { get; set; }
     public bool Quiet { get; set; }
 
-    private protected override bool Run(MSBuildLog log)
+    private protected override bool WarnOnly => Quiet;
+
+    private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
         var r = Rebuild ? t.Index.Rebuild() : t.Sync();

@@ -10,7 +10,7 @@ public sealed class KdGatReport : TrackingTask
 
     [Output] public string WrittenFile { get; private set; } = "";
 
-    private protected override bool Run(MSBuildLog log)
+    private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
         var path = string.IsNullOrWhiteSpace(ReportFile)

@@ -12,7 +12,7 @@ public sealed class KdGatStatus : TrackingTask
     /// <summary>Include = dataset/stage; metadata State, Detail, JobId, Log.</summary>
     [Output] public ITaskItem[] Rows { get; private set; } = [];
 
-    private protected override bool Run(MSBuildLog log)
+    private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
         var stage = string.IsNullOrWhiteSpace(Stage) ? null : t.RequireStage(Stage);

@@ -14,6 +14,29 @@ public abstract class TrackingTask : PipelineTask
     /// <summary>Variant items: Include = column name, metadata Stages = ';' list (from LargeDependsOn etc.).</summary>
     public ITaskItem[] Variants { get; set; } = [];
 
+    /// <summary>What the task does; a failing index or record store becomes a KDG error that says what to do (see IndexFailure).</summary>
+    private protected abstract bool RunTracking(MSBuildLog log);
+
+    /// <summary>After a build (KdGatIndex Quiet): tracking problems are warnings, the build's result stands.</summary>
+    private protected virtual bool WarnOnly => false;
+
+    private protected sealed override bool Run(MSBuildLog log)
+    {
+        try
+        {
+            return RunTracking(log);
+        }
+        catch (Exception e) when (Translate(e) is { } failure)
+        {
+            if (!WarnOnly) throw failure;
+            log.Report(new Diagnostic(Severity.Warning, failure.Code, failure.Message, failure.File));
+            return true;
+        }
+    }
+
+    private KdgException? Translate(Exception e) =>
+        IndexFailure.From(e, WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
+
     private protected Tracker OpenTracker(MSBuildLog log) => Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
 
     private protected IReadOnlyList<Variant> VariantList() => Variants

@@ -123,7 +123,7 @@ public sealed class StageInstanceTests : IDisposable
         var e = Assert.Throws<KdgException>(() => Instances("  a: { command: x, outputs: ['{cache_dir}'] }\n", [new("a", [])], "[d1, d2]", cache: "cache/shared"));
 
         Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
-        Assert.Contains("d1/a", e.Message);
+        Assert.Contains("dataset d1", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,157 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace KdGat.Core.Config;
+
+/// <summary>
+/// Reads a YAML file (kdgat.yaml or a params file) into a node tree with bounded work: regular
+/// files only, at most <see cref="MaxFileBytes"/>, nesting at most <see cref="MaxDepth"/> levels
+/// and at most <see cref="MaxNodes"/> nodes with every alias expanded, and no alias inside the
+/// node it names (a cycle). Whatever YamlDotNet throws (YamlException, but also
+/// InvalidOperationException from its scanner) becomes a KDG1002 with file(line,col).
+/// </summary>
+internal static class YamlLoader
+{
+    /// <summary>Largest configuration or params file read (1 MiB; kdgat.yaml for 600 datasets is ~20 KiB).</summary>
+    public const int MaxFileBytes = 1 << 20;
+    /// <summary>Deepest nesting of mappings and lists, aliases expanded.</summary>
+    public const int MaxDepth = 64;
+    /// <summary>Most nodes in one file with every alias expanded (stops "billion laughs").</summary>
+    public const int MaxNodes = 100_000;
+
+    /// <summary>The first document's root node, or null for an empty file. The file must exist.</summary>
+    public static YamlNode? Load(string file)
+    {
+        var text = ReadBounded(file);
+        var scanner = new Scanner(new StringReader(text), skipComments: true);
+        var parser = new Parser(scanner);
+        var events = new List<ParsingEvent>();
+        var budget = new Budget(file);
+        try
+        {
+            while (parser.MoveNext())
+            {
+                budget.Add(parser.Current!);
+                events.Add(parser.Current!);
+            }
+        }
+        catch (KdgException) { throw; }
+        catch (YamlException e) { throw Syntax(file, e, e.Start); }
+        catch (Exception e) { throw Syntax(file, e, scanner.CurrentPosition); }
+
+        var replay = new Replay(events);
+        var stream = new YamlStream();
+        try { stream.Load(replay); }
+        catch (YamlException e) { throw Syntax(file, e, e.Start); }
+        catch (Exception e) { throw Syntax(file, e, replay.Current?.Start ?? Mark.Empty); }
+        return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+    }
+
+    private static string ReadBounded(string file)
+    {
+        var stat = PathStat.Of(file);
+        if (stat.Kind != PathKind.File)
+            throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is a {stat.TypeName}, not a regular file. Point at a YAML file.", file);
+        var buffer = new byte[MaxFileBytes + 1];
+        int total = 0, n;
+        try
+        {
+            using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            while (total < buffer.Length && (n = fs.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KdgException(ErrorCodes.FileAccess, $"cannot read '{file}' ({e.Message}). Fix the file or its permissions.", file);
+        }
+        if (total > MaxFileBytes)
+            throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is larger than {MaxFileBytes / 1024} KiB, the most KdGat reads as YAML. Keep configuration and parameters small; put data in inputs.", file);
+        return new StreamReader(new MemoryStream(buffer, 0, total), detectEncodingFromByteOrderMarks: true).ReadToEnd();
+    }
+
+    private static KdgException Syntax(string file, Exception e, Mark at)
+    {
+        var message = (e.InnerException as YamlException)?.Message ?? e.Message;
+        // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 40) - (...): "; the position is ours to print.
+        var cut = message.IndexOf("): ", StringComparison.Ordinal);
+        if (message.StartsWith("(Line:", StringComparison.Ordinal) && cut > 0) message = message[(cut + 3)..];
+        return new KdgException(ErrorCodes.YamlSyntax, $"malformed YAML: {message.TrimEnd('.')}. Fix the syntax at this position.",
+            file, Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column), e);
+    }
+
+    /// <summary>Counts expanded nodes and depth as the events arrive, before any tree is built.</summary>
+    private sealed class Budget(string file)
+    {
+        private sealed class Open(string? anchor)
+        {
+            public string? Anchor { get; } = anchor;
+            public long Nodes = 1;
+            public int Depth = 1;
+        }
+
+        private readonly Stack<Open> _open = new();
+        private readonly Dictionary<string, (long Nodes, int Depth)> _anchors = new(StringComparer.Ordinal);
+        private long _documentNodes;
+
+        public void Add(ParsingEvent e)
+        {
+            switch (e)
+            {
+                case Scalar s:
+                    Node(s, s.Anchor, 1, 1);
+                    break;
+                case NodeEvent { } start and (SequenceStart or MappingStart):
+                    if (_open.Count + 1 > MaxDepth) throw Limit(e, $"nesting is deeper than {MaxDepth} levels");
+                    _open.Push(new Open(start.Anchor.IsEmpty ? null : start.Anchor.Value));
+                    break;
+                case SequenceEnd or MappingEnd:
+                    var done = _open.Pop();
+                    Node(e, done.Anchor is null ? AnchorName.Empty : new AnchorName(done.Anchor), done.Nodes, done.Depth);
+                    break;
+                case AnchorAlias alias:
+                    var name = alias.Value.Value;
+                    if (_anchors.TryGetValue(name, out var target)) Node(alias, AnchorName.Empty, target.Nodes, target.Depth);
+                    else if (_open.Any(o => o.Anchor == name))
+                        throw Limit(e, $"alias '*{name}' refers to a node that contains it (a cycle), which would never end");
+                    else throw Limit(e, $"alias '*{name}' refers to no anchor '&{name}' before it");
+                    break;
+                case DocumentStart:
+                    _documentNodes = 0;
+                    break;
+            }
+        }
+
+        private void Node(ParsingEvent at, AnchorName anchor, long nodes, int depth)
+        {
+            if (!anchor.IsEmpty) _anchors[anchor.Value] = (nodes, depth);
+            if (_open.Count + depth > MaxDepth) throw Limit(at, $"with aliases expanded, nesting is deeper than {MaxDepth} levels");
+            if (_open.TryPeek(out var parent))
+            {
+                parent.Nodes += nodes;
+                parent.Depth = Math.Max(parent.Depth, depth + 1);
+                if (parent.Nodes > MaxNodes) throw Limit(at, $"with aliases expanded, it has more than {MaxNodes:N0} values");
+            }
+            else if ((_documentNodes += nodes) > MaxNodes) throw Limit(at, $"with aliases expanded, it has more than {MaxNodes:N0} values");
+        }
+
+        private KdgException Limit(ParsingEvent at, string what) =>
+            new(ErrorCodes.YamlSyntax, $"YAML too large to read: {what}. Write the values out, or use fewer and smaller aliases.",
+                file, (int)at.Start.Line, (int)at.Start.Column);
+    }
+
+    /// <summary>Feeds the checked events to YamlStream, remembering the current one for error positions.</summary>
+    private sealed class Replay(List<ParsingEvent> events) : IParser
+    {
+        private int _next;
+        public ParsingEvent? Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_next >= events.Count) return false; // Current stays the last event: the position of an error at the end
+            Current = events[_next++];
+            return true;
+        }
+    }
+}

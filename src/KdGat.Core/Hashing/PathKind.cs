@@ -1,0 +1,57 @@
+namespace KdGat.Core.Hashing;
+
+/// <summary>What a path is, following symlinks: only regular files and directories are content KdGat reads.</summary>
+public enum PathKind { Missing, File, Directory, Other }
+
+/// <summary>
+/// The type and identity of a path, following symlinks. Asked before any open: opening a FIFO
+/// blocks until a writer comes and /dev/zero never ends, so neither may be read as content.
+/// </summary>
+public readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inode, string TypeName)
+{
+    public static PathStat Of(string path) => Statx.TryStat(path, out var stat) ? stat : Fallback(path);
+
+    /// <summary>Without statx (not Linux) FIFOs and devices cannot be told from files.</summary>
+    private static PathStat Fallback(string path) =>
+        File.Exists(path) ? new(PathKind.File, 0, 0, "file")
+        : Directory.Exists(path) ? new(PathKind.Directory, 0, 0, "directory")
+        : new(PathKind.Missing, 0, 0, "missing");
+}
+
+internal static unsafe partial class Statx
+{
+    /// <summary>stat(2) of a path, following symlinks; false when statx is unavailable (then the caller falls back).</summary>
+    public static bool TryStat(string path, out PathStat stat)
+    {
+        stat = default;
+        if (_unavailable || !OperatingSystem.IsLinux()) return false;
+        byte* buf = stackalloc byte[256];
+        int rc;
+        try { rc = Native(AtFdcwd, path, 0, StatxBasicStats, buf); }
+        catch (EntryPointNotFoundException) { _unavailable = true; return false; }
+        catch (DllNotFoundException) { _unavailable = true; return false; }
+        if (rc != 0)
+        {
+            // ENOENT (also a dangling symlink), ENOTDIR, ELOOP: nothing to read there. Anything else
+            // (EACCES, EIO): let the caller's own open report it.
+            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is not (2 or 20 or 40)) return false;
+            stat = new PathStat(PathKind.Missing, 0, 0, "missing");
+            return true;
+        }
+        var mode = *(ushort*)(buf + 28) & 0xF000;
+        ulong ino = *(ulong*)(buf + 32);
+        ulong dev = ((ulong)*(uint*)(buf + 136) << 32) | *(uint*)(buf + 140);
+        var (kind, name) = mode switch
+        {
+            0x8000 => (PathKind.File, "file"),
+            0x4000 => (PathKind.Directory, "directory"),
+            0x1000 => (PathKind.Other, "FIFO (named pipe)"),
+            0x2000 => (PathKind.Other, "character device"),
+            0x6000 => (PathKind.Other, "block device"),
+            0xC000 => (PathKind.Other, "socket"),
+            _ => (PathKind.Other, "special file"),
+        };
+        stat = new PathStat(kind, dev, ino, name);
+        return true;
+    }
+}

@@ -1,0 +1,89 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>
+/// Where a stage's outputs may be, since KdGat moves them aside before a run and Clean deletes
+/// them. Checked for every output of every instantiated stage against every dataset of the
+/// configuration, whatever -p:Dataset selects:
+/// <list type="number">
+/// <item>an output lies strictly inside its run dir ({runs}/{dataset}/{stage}/), or is or lies
+/// inside its own dataset's cache dir (paths.cache);</item>
+/// <item>it is not, does not contain and is not inside: any dataset's raw dir, another dataset's
+/// cache dir or runs ({runs}/{other}/), a cache dir several datasets share, the tools dir, KdGat's state (.kdgat/ and
+/// {runs}/{dataset}/.kdgat/), .git/, the configuration file, a params file, the literal directory
+/// of a code glob, or one of its stage's inputs;</item>
+/// <item>it does not contain the pipeline root or the runs root.</item>
+/// </list>
+/// </summary>
+internal sealed class OutputRules
+{
+    /// <summary>What a protected path is; <see cref="OwnDataset"/> may write it (its own cache dir and runs).</summary>
+    private sealed record Protected(string What, string? OwnDataset = null);
+
+    private readonly PipelineLayout _layout;
+    private readonly PathMap<Protected> _protected = new();
+    private readonly PathMap<Protected> _containers = new();
+
+    public OutputRules(PipelineLayout layout)
+    {
+        _layout = layout;
+        var c = layout.Config;
+        foreach (var d in c.Datasets)
+        {
+            _protected.Add(layout.Resolve(c.RawDir, d), new($"the raw data of dataset {d} (paths.raw)"));
+            _protected.Add(Path.Combine(layout.RunsRoot, d, ".kdgat"), new($"KdGat's state for dataset {d}"));
+            _protected.Add(Path.Combine(layout.RunsRoot, d), new($"the runs of dataset {d}", d));
+        }
+        // A cache dir is its dataset's own; one that several datasets share (paths.cache without
+        // {dataset}) is nobody's, since each dataset's Clean would delete the others' data.
+        foreach (var g in c.Datasets.GroupBy(d => PathMap<Protected>.Normalize(layout.Resolve(c.CacheDir, d)), StringComparer.Ordinal))
+            _protected.Add(g.Key, g.Count() == 1
+                ? new($"the cache dir of dataset {g.First()} (paths.cache)", g.First())
+                : new($"the cache dir shared by datasets {string.Join(", ", g)} (paths.cache needs {{dataset}})"));
+        _protected.Add(layout.ToolsDir, new("KdGat's tools (-p:KdGatToolsDir)"));
+        _protected.Add(layout.StateDir, new("KdGat's state (.kdgat)"));
+        _protected.Add(Path.Combine(layout.Root, ".git"), new("the git repository (.git)"));
+        _protected.Add(c.File, new("the configuration file"));
+        foreach (var s in c.Stages.Values)
+        {
+            if (s.ParamsFile is not null) _protected.Add(Path.Combine(layout.Root, s.ParamsFile), new($"the params file of stage '{s.Name}'"));
+            foreach (var code in s.Code)
+                if (Glob.LiteralBase(Path.Combine(layout.Root, code)) is var b && !Same(b, layout.Root))
+                    _protected.Add(b, new($"code of stage '{s.Name}' ({code})"));
+        }
+        _containers.Add(layout.Root, new("the pipeline root"));
+        _containers.Add(layout.RunsRoot, new("the runs root (paths.runs)"));
+    }
+
+    /// <summary>Why output <paramref name="o"/> of <paramref name="s"/> may not be there, or null when it may.</summary>
+    public string? Problem(StageInstance s, string o)
+    {
+        var inRunDir = PathText.IsUnder(o, s.RunDir) && !Same(o, s.RunDir);
+        if (!inRunDir && !PathText.IsUnder(o, s.CacheDir))
+            return $"is outside its run dir ({Stored(s.RunDir)}) and its dataset's cache dir ({Stored(s.CacheDir)}, paths.cache)";
+        if (_containers.AtOrAbove(o).Where(c => Same(c.Key, o)).Concat(_containers.Below(o)).FirstOrDefault() is { Key: not null } container)
+            return $"is or contains {container.Value.What}";
+        // Its own cache dir and runs are where it may write; everything else protected is off limits, above or below.
+        if (_protected.AtOrAbove(o).Concat(_protected.Below(o)).FirstOrDefault(p => p.Value.OwnDataset != s.Dataset) is { Key: not null } hit)
+            return $"{(PathText.IsUnder(hit.Key, o) && !Same(hit.Key, o) ? "contains" : "overlaps")} {hit.Value.What} ({Stored(hit.Key)})";
+        if (s.Inputs.FirstOrDefault(i => Overlaps(o, Glob.LiteralBase(i))) is { } input)
+            return $"overlaps its input {Stored(input)}";
+        if (PathText.IsUnder(s.RunDir, o) || Overlaps(o, s.LogDir) || Same(o, s.ManifestPath) || Same(o, s.ParamsFilePath))
+            return "overlaps the run dir itself, its logs, manifest or params.json";
+        return null;
+    }
+
+    private static bool Same(string a, string b) => PathMap<Protected>.Normalize(a) == PathMap<Protected>.Normalize(b);
+
+    private static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
+
+    private string Stored(string path) => PathText.ToStored(_layout.Root, path);
+
+    public KdgException Error(StageInstance s, string o, string problem) =>
+        new(ErrorCodes.UnsafeOutputPath,
+            $"stage '{s.Name}' (dataset {s.Dataset}): output '{Stored(o)}' {problem}. KdGat moves outputs aside before a run and Clean deletes them, so an output must lie in its run dir ({{run_dir}}, the default for a relative name) or under its dataset's {{cache_dir}}, and touch nothing else.",
+            _layout.Config.File, s.Config.Line, s.Config.Column);
+}

@@ -1,0 +1,41 @@
+using KdGat.Core.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// Turns a failure of the run index or the records (SQLite error, full disk, read-only or
+/// unusable path) into a KDG error that says what to do, instead of a stack trace. After a build
+/// it is a warning (<see cref="ErrorCodes.IndexUpdateFailed"/>): the build's result stands and the
+/// records are safe; for Status, History, Compare and Report an error (<see cref="ErrorCodes.IndexReadFailed"/>).
+/// </summary>
+public static class IndexFailure
+{
+    private const int ReadOnly = 8, Full = 13, Perm = 3, Auth = 23;
+
+    /// <summary>The KdgException for <paramref name="e"/>, or null when it is not a tracking failure.</summary>
+    public static KdgException? From(Exception e, string code, string? indexPath)
+    {
+        const string stands = "KdGat: the build's result stands, but ";
+        if (e is KdgException k) // already a KDG error: only "cannot be created" (KDG5003) is a warning after a build
+            return code == ErrorCodes.IndexUpdateFailed && k.Code == ErrorCodes.IndexUnusable ? new KdgException(code, stands + k.Message, k.File, inner: k) : null;
+        var where = indexPath is null ? "the run index" : $"the run index {indexPath}";
+        var what = e switch
+        {
+            SqliteException { SqliteErrorCode: Full } => "the disk holding it is full. Free space there",
+            SqliteException { SqliteErrorCode: ReadOnly or Perm or Auth or SqliteRetry.CantOpen } =>
+                "it cannot be created or written there (read-only file system, permissions, or the path is a directory). Make it writable",
+            SqliteException { SqliteErrorCode: SqliteRetry.IoErr } => "the file system reported an I/O error (full, read-only or failing disk). Check the disk",
+            SqliteException => "SQLite failed",
+            IOException when IsDiskFull(e) => "the disk holding it is full. Free space there",
+            IOException or UnauthorizedAccessException => "a file of it cannot be read or written. Fix the path or its permissions",
+            _ => null,
+        };
+        if (what is null) return null;
+        var message = $"{where} cannot be used: {what}, or pass -p:KdGatIndex=<path on a local, writable disk> (or set KDGAT_INDEX_DIR), then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()})";
+        return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + message : message, indexPath, inner: e);
+    }
+
+    // ENOSPC (28) and EDQUOT (122): .NET puts the errno in the low bits of HResult on Unix.
+    private static bool IsDiskFull(Exception e) => (e.HResult & 0xFFFF) is 28 or 122 || e.Message.Contains("No space left", StringComparison.Ordinal);
+}

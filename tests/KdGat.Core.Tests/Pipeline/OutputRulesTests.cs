@@ -1,0 +1,79 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+/// <summary>
+/// Outputs may only be in their run dir or their dataset's cache dir, and touch nothing protected
+/// of any dataset, whichever datasets a build selects: Clean deletes outputs. Every case selects
+/// one dataset of a configuration with two.
+/// </summary>
+public sealed class OutputRulesTests : IDisposable
+{
+    private TestPipeline? _p;
+    public void Dispose() => _p?.Dispose();
+
+    private IReadOnlyList<StageInstance> Instances(string output, string cache = "cache/{dataset}")
+    {
+        _p = new TestPipeline($$"""
+            datasets: [d1, d2]
+            paths:
+              runs: runs
+              raw: raw/{dataset}
+              cache: {{cache}}
+            stages:
+              a:
+                command: x
+                params_file: models/a.yaml
+                outputs: [{{output}}]
+            """, "d1", "d2");
+        _p.Dir.Write("models/a.yaml", "lr: 0.1\n");
+        return _p.Instances([new("a", [])], "d1");
+    }
+
+    private KdgException Refused(string output, string cache = "cache/{dataset}")
+    {
+        var e = Assert.Throws<KdgException>(() => Instances(output, cache));
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Contains("dataset d1", e.Message);
+        return e;
+    }
+
+    [Theory]
+    [InlineData("'{root}/models'")]                // the repository's own files
+    [InlineData("'{root}/models/a.yaml'")]
+    [InlineData("'{root}/src'")]
+    [InlineData("'{root}/.git'")]
+    [InlineData("'{root}/kdgat.yaml'")]
+    [InlineData("'{tools}'")]                      // KdGat's tools
+    [InlineData("'{tools}/KdGat.Tasks.dll'")]
+    [InlineData("'{root}/.kdgat'")]                // KdGat's state
+    [InlineData("'{root}/raw/d2'")]                // another dataset's raw data, d2 not selected
+    [InlineData("'{root}/cache/d2'")]              // another dataset's cache dir
+    [InlineData("'{root}/runs/d2/a/model.ckpt'")]  // another dataset's runs
+    [InlineData("'{root}/runs/d1/.kdgat'")]        // the dataset's own KdGat state
+    [InlineData("'{root}/runs'")]
+    public void Output_OutsideItsRunDirAndCacheDir_IsKdg1204(string output) =>
+        Assert.Contains("is outside its run dir", Refused(output).Message);
+
+    [Theory]
+    [InlineData("raw/{dataset}/cache", "overlaps the raw data of dataset d1")]
+    [InlineData(".", "the pipeline root")]
+    [InlineData("runs", "the runs root")]
+    [InlineData(".kdgat/{dataset}", "KdGat's state (.kdgat)")]
+    [InlineData("models/a.yaml/{dataset}", "params file of stage 'a'")]
+    [InlineData("cache/shared", "the cache dir shared by datasets d1, d2")]
+    public void Output_InACacheDirThatOverlapsSomethingProtected_IsKdg1204(string cache, string why) =>
+        Assert.Contains(why, Refused("'{cache_dir}'", cache).Message);
+
+    [Theory]
+    [InlineData("model.ckpt")]
+    [InlineData("'{run_dir}/sub/model.ckpt'")]
+    [InlineData("'{cache_dir}'")]
+    [InlineData("'{cache_dir}/graphs'")]
+    [InlineData("'{root}/runs/d1/a/model.ckpt'")]
+    public void Output_InItsRunDirOrCacheDir_IsAllowed(string output) =>
+        Assert.Single(Instances(output));
+}

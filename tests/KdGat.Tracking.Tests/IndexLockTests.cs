@@ -1,0 +1,74 @@
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.Tracking.Tests;
+
+/// <summary>
+/// The index lock excludes across processes even with DOTNET_SYSTEM_IO_DISABLEFILELOCKING=1 (as
+/// some cluster module files set), which turns .NET's FileShare locking into nothing. The
+/// children are this test assembly (Program.cs).
+/// </summary>
+public sealed class IndexLockTests
+{
+    private static string Self => typeof(Program).Assembly.Location;
+    private static readonly Dictionary<string, string> NoDotnetLocking = new() { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" };
+
+    [Theory]
+    [InlineData("exclusive", "shared")]
+    [InlineData("exclusive", "exclusive")]
+    [InlineData("shared", "exclusive")]
+    public void HeldInOneProcess_AnotherMustWait_UntilReleased(string held, string wanted)
+    {
+        using var t = new TempDir();
+        var lockFile = Path.Combine(t.StateDir, "index.db.lock");
+        var release = Path.Combine(t.Path, "release");
+        using var holder = StartHolder(t, lockFile, held, release, out var holderOutput);
+        try
+        {
+            var blocked = ProcessRunner.Run("dotnet", [Self, "take-index-lock", lockFile, wanted], t.Path, env: NoDotnetLocking);
+            Assert.Contains("busy", blocked.Output);
+
+            File.WriteAllText(release, "");
+            Assert.True(holder.WaitForExit(TimeSpan.FromMinutes(1)), "the holder did not release: " + holderOutput);
+            var after = ProcessRunner.Run("dotnet", [Self, "take-index-lock", lockFile, wanted], t.Path, env: NoDotnetLocking);
+            Assert.Contains("acquired", after.Output);
+        }
+        finally
+        {
+            if (!holder.HasExited) holder.Kill();
+        }
+    }
+
+    [Fact]
+    public void SharedInOneProcess_SharedInAnother_BothHold()
+    {
+        using var t = new TempDir();
+        var lockFile = Path.Combine(t.StateDir, "index.db.lock");
+        var release = Path.Combine(t.Path, "release");
+        using var holder = StartHolder(t, lockFile, "shared", release, out _);
+        try
+        {
+            Assert.Contains("acquired", ProcessRunner.Run("dotnet", [Self, "take-index-lock", lockFile, "shared"], t.Path, env: NoDotnetLocking).Output);
+        }
+        finally
+        {
+            File.WriteAllText(release, "");
+            if (!holder.WaitForExit(TimeSpan.FromMinutes(1))) holder.Kill();
+        }
+    }
+
+    /// <summary>A child holding the lock until <paramref name="release"/> exists; returns once it says it holds it.</summary>
+    private static System.Diagnostics.Process StartHolder(TempDir t, string lockFile, string mode, string release, out System.Text.StringBuilder output)
+    {
+        var holder = ProcessRunner.Start("dotnet", [Self, "hold-index-lock", lockFile, mode, release], t.Path, NoDotnetLocking, out output);
+        var until = DateTime.UtcNow.AddMinutes(2);
+        while (!Said(output, "held") && !holder.HasExited && DateTime.UtcNow < until) Thread.Sleep(20);
+        Assert.True(Said(output, "held"), "the holder did not take the lock: " + output);
+        return holder;
+    }
+
+    private static bool Said(System.Text.StringBuilder output, string word)
+    {
+        lock (output) return output.ToString().Contains(word);
+    }
+}
