@@ -2,17 +2,17 @@ using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Graphing;
 
-/// <summary>Fill colours per state, shared by DOT and SVG so both pictures agree.</summary>
+/// <summary>Fill colours per state (with a legend line each), shared by DOT and SVG so both pictures agree.</summary>
 public static class GraphStyle
 {
     public static readonly IReadOnlyList<(string State, string Fill, string Meaning)> Legend =
     [
-        (Outcome.UpToDate, "#c8e6c9", "up to date"),
-        (Outcome.WouldRestore, "#bbdefb", "would restore from the cache"),
-        (Outcome.WouldRun, "#ffe0b2", "stale: would run"),
-        (PipelinePicture.Failed, "#ffcdd2", "failed in the last build"),
-        (PipelinePicture.Submitted, "#e1bee7", "submitted / running (SLURM job)"),
-        (Outcome.Skipped, "#e0e0e0", "skipped: an upstream cannot run"),
+        (Outcome.UpToDate, "#c8e6c9", ""),
+        (Outcome.WouldRestore, "#bbdefb", "from the output cache"),
+        (Outcome.WouldRun, "#ffe0b2", "stale (why: hover the box)"),
+        (PipelinePicture.Failed, "#ffcdd2", "in the last build, would run again"),
+        (PipelinePicture.Submitted, "#e1bee7", "queued or running SLURM job of the last build"),
+        (Outcome.Skipped, "#e0e0e0", "an upstream cannot run"),
     ];
 
     private const string OtherFill = "#ffffff";

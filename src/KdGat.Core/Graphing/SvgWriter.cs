@@ -45,7 +45,7 @@ public static class SvgWriter
             var (state, fill, meaning) = GraphStyle.Legend[i];
             var y = legendTop + i * LegendRow;
             sb.Append($"<rect x=\"{N(SvgLayout.Margin)}\" y=\"{N(y)}\" width=\"26\" height=\"14\" rx=\"4\" fill=\"{fill}\" stroke=\"#455a64\"/>" +
-                      $"<text x=\"{N(SvgLayout.Margin + 34)}\" y=\"{N(y + 11)}\">{Escape(state)}: {Escape(meaning)}</text>");
+                      $"<text x=\"{N(SvgLayout.Margin + 34)}\" y=\"{N(y + 11)}\">{Escape(meaning.Length > 0 ? $"{state}: {meaning}" : state)}</text>");
         }
         sb.Append("</g>\n</svg>\n");
         return sb.ToString();
