@@ -1,7 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Graphing;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Tasks;
 
@@ -20,12 +19,8 @@ public sealed class KdGatGraph : PipelineTask
     private protected override bool Run(MSBuildLog log)
     {
         var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
-        // Explain replaces last-build.json: read what the last build left first.
-        var previous = BuildReport.Read(Path.Combine(Root, ".kdgat", "last-build.json"));
-        var report = new BuildEngine().RunAsync(request, log, CancellationToken.None).GetAwaiter().GetResult();
-        var picture = PipelinePicture.From(report, request.Stages, previous);
-        var (dot, svg) = GraphFiles.Write(picture, Root, GraphFile);
-        log.Info($"KdGat: stage graph ({picture.Nodes.Count} stage instance(s)) written to {dot} and {svg}");
-        return report.Succeeded;
+        var r = GraphCommand.Run(request, GraphFile, log);
+        log.Info($"KdGat: stage graph ({r.Picture.Nodes.Count} stage instance(s)) written to {r.DotFile} and {r.SvgFile}");
+        return r.Explain.Succeeded;
     }
 }
