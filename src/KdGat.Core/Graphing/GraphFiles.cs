@@ -11,9 +11,10 @@ public static class GraphFiles
     /// <returns>Full paths of the DOT and SVG files.</returns>
     public static (string Dot, string Svg) Write(PipelinePicture picture, string root, string? dotFile)
     {
-        var dot = Path.GetFullPath(Path.Combine(root, string.IsNullOrWhiteSpace(dotFile) ? DefaultDotFile : dotFile.Trim()));
+        var given = Path.GetFullPath(Path.Combine(root, string.IsNullOrWhiteSpace(dotFile) ? DefaultDotFile : dotFile.Trim()));
+        // -p:GraphFile=x.svg names the picture: the DOT goes beside it as x.dot.
+        var dot = given.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Path.ChangeExtension(given, ".dot") : given;
         var svg = Path.ChangeExtension(dot, ".svg");
-        if (svg == dot) svg = dot + ".svg"; // -p:GraphFile=x.svg: keep the DOT text out of it
         AtomicFile.WriteAllText(dot, DotWriter.Write(picture), durable: false);
         AtomicFile.WriteAllText(svg, SvgWriter.Write(picture), durable: false);
         return (dot, svg);

@@ -150,5 +150,8 @@ public sealed class PictureTests
         Assert.StartsWith("digraph", File.ReadAllText(dot));
         XDocument.Parse(File.ReadAllText(svg));
         Assert.Equal(Path.Combine(dir.Path, "out", "g.svg"), GraphFiles.Write(Sample("d"), dir.Path, "out/g.dot").Svg);
+        var named = GraphFiles.Write(Sample("d"), dir.Path, "pic.svg");
+        Assert.Equal((Path.Combine(dir.Path, "pic.dot"), Path.Combine(dir.Path, "pic.svg")), named);
+        XDocument.Parse(File.ReadAllText(named.Svg));
     }
 }
