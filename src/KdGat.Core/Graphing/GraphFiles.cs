@@ -1,0 +1,22 @@
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Graphing;
+
+/// <summary>Writes the DOT file and the SVG beside it (same name, .svg), each atomically.</summary>
+public static class GraphFiles
+{
+    public const string DefaultDotFile = ".kdgat/graph.dot";
+
+    /// <param name="dotFile">-p:GraphFile, relative to the pipeline root; empty for .kdgat/graph.dot.</param>
+    /// <returns>Full paths of the DOT and SVG files.</returns>
+    public static (string Dot, string Svg) Write(PipelinePicture picture, string root, string? dotFile)
+    {
+        var given = Path.GetFullPath(Path.Combine(root, string.IsNullOrWhiteSpace(dotFile) ? DefaultDotFile : dotFile.Trim()));
+        // -p:GraphFile=x.svg names the picture: the DOT goes beside it as x.dot.
+        var dot = given.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Path.ChangeExtension(given, ".dot") : given;
+        var svg = Path.ChangeExtension(dot, ".svg");
+        AtomicFile.WriteAllText(dot, DotWriter.Write(picture), durable: false);
+        AtomicFile.WriteAllText(svg, SvgWriter.Write(picture), durable: false);
+        return (dot, svg);
+    }
+}

@@ -1,0 +1,59 @@
+using KdGat.Core.Pipeline;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Graphing;
+
+/// <summary>One stage instance in the picture: its state (an Explain outcome, or what the last build left) and the first reason.</summary>
+public sealed record GraphNode(string Dataset, string Stage, string State, string Detail)
+{
+    public string Id => $"{Dataset}/{Stage}";
+}
+
+/// <summary>An edge from an upstream instance to the instance that needs it (same dataset).</summary>
+public sealed record GraphEdge(string From, string To);
+
+/// <summary>
+/// The stage graph of a selection as a plain model: nodes in dependency order, edges from Needs.
+/// Written as DOT by <see cref="DotWriter"/> and laid out as SVG by <see cref="SvgWriter"/>.
+/// </summary>
+public sealed record PipelinePicture(IReadOnlyList<GraphNode> Nodes, IReadOnlyList<GraphEdge> Edges)
+{
+    /// <summary>Running or submitted: a job the last build left in the queue.</summary>
+    public const string Submitted = Outcome.Submitted;
+    /// <summary>Failed in the last build and would run again.</summary>
+    public const string Failed = Outcome.Failed;
+
+    public IReadOnlyList<string> Datasets => Nodes.Select(n => n.Dataset).Distinct().ToArray();
+
+    /// <param name="explain">The Explain report of the selection (its instances are the nodes).</param>
+    /// <param name="stages">The declared stages, for the edges (Needs).</param>
+    /// <param name="previous">The last build's report, read before Explain replaced it: an instance that
+    /// would run because that build failed it or left its job queued is shown as failed or submitted.</param>
+    public static PipelinePicture From(BuildReport explain, IReadOnlyList<StageDeclaration> stages, BuildReport? previous)
+    {
+        var before = previous is { Mode: "build" }
+            ? previous.Stages.ToDictionary(s => $"{s.Dataset}/{s.Stage}", StringComparer.Ordinal)
+            : new Dictionary<string, InstanceReport>(StringComparer.Ordinal);
+        var nodes = explain.Stages.Select(s => Node(s, before.GetValueOrDefault($"{s.Dataset}/{s.Stage}"))).ToArray();
+        var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        var needs = stages.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Needs, StringComparer.Ordinal);
+        var edges = nodes
+            .SelectMany(n => needs.GetValueOrDefault(n.Stage, []).Select(up => new GraphEdge($"{n.Dataset}/{up}", n.Id)))
+            .Where(e => ids.Contains(e.From))
+            .ToArray();
+        return new PipelinePicture(nodes, edges);
+    }
+
+    private static GraphNode Node(InstanceReport now, InstanceReport? last)
+    {
+        var reason = now.Reasons.FirstOrDefault() ?? "";
+        if (now.Outcome == Outcome.WouldRun && last is not null)
+        {
+            if (last.Outcome == Outcome.Failed)
+                return new(now.Dataset, now.Stage, Failed, "last build: " + (last.Error ?? last.Log ?? "failed"));
+            if (last.Outcome == Outcome.Submitted)
+                return new(now.Dataset, now.Stage, Submitted, last.JobId is { } id ? $"job {id}" : "submitted");
+        }
+        return new(now.Dataset, now.Stage, now.Outcome, reason);
+    }
+}
