@@ -8,6 +8,7 @@ namespace KdGat.EndToEnd.Tests;
 /// (an unclosed '[') is a KDG error with file(line,col), and Clean never deletes outside the
 /// pipeline's outputs (the repository's files, another dataset's raw data) whatever is selected.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class EscapeTests
 {
     private static void NoTrace(ProcessResult r)

@@ -10,6 +10,7 @@ namespace KdGat.Tracking.Tests;
 /// error that says what to do. Never MSB4018 or a stack trace. The full file system is a 64 KiB
 /// tmpfs, which needs root (mount); without it that case is skipped with a note.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class IndexFailureTests(ITestOutputHelper output)
 {
     private static void NoTrace(ProcessResult r)

@@ -8,6 +8,7 @@ namespace KdGat.Tracking.Tests;
 /// some cluster module files set), which turns .NET's FileShare locking into nothing. The
 /// children are this test assembly (Program.cs).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class IndexLockTests
 {
     private static string Self => typeof(Program).Assembly.Location;

@@ -98,7 +98,7 @@ public sealed class BuildEngine
             Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
-        BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
+        if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
         Summarize(report, results, log, hashCache);
         if (request.FailIfStale) ReportStale(results, log);
         return report;

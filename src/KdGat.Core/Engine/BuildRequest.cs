@@ -33,4 +33,6 @@ public sealed record BuildRequest
     public bool CancelOnAbort { get; init; } = true;
     /// <summary>-t:Audit: the selected stages (OnlyStage, else all) run, forced, under strace, and what they read and wrote is checked.</summary>
     public bool Audit { get; init; }
+    /// <summary>false: no build report is written (-t:Graph only looks; last-build.json stays the last build's).</summary>
+    public bool PublishReport { get; init; } = true;
 }

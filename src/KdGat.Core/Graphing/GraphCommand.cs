@@ -1,6 +1,5 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
-using KdGat.Core.IO;
 using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Graphing;
@@ -13,20 +12,10 @@ public static class GraphCommand
     /// <param name="graphFile">-p:GraphFile (relative to the root); empty for .kdgat/graph.dot.</param>
     public static Result Run(BuildRequest request, string? graphFile, IBuildLog log)
     {
-        // Explain replaces last-build.json; Graph only looks, so it puts the last build's report back
-        // (and reads it first: its failed and submitted instances are shown as such).
-        var lastBuild = Path.Combine(Path.GetFullPath(request.Root), ".kdgat", "last-build.json");
-        var saved = File.Exists(lastBuild) ? File.ReadAllBytes(lastBuild) : null;
-        var previous = saved is null ? null : BuildReport.Read(lastBuild);
-        BuildReport explain;
-        try
-        {
-            explain = new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, log, CancellationToken.None).GetAwaiter().GetResult();
-        }
-        finally
-        {
-            if (saved is not null) AtomicFile.WriteAllBytes(lastBuild, saved);
-        }
+        // Failed and submitted instances come from the newest real build's report. Graph only looks:
+        // its Explain publishes no report, so last-build.json stays the last build's.
+        var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), ".kdgat"));
+        var explain = new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, CancellationToken.None).GetAwaiter().GetResult();
         var picture = PipelinePicture.From(explain, request.Stages, previous);
         var (dot, svg) = GraphFiles.Write(picture, request.Root, graphFile);
         return new Result(explain, picture, dot, svg);

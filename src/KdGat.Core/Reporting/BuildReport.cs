@@ -72,6 +72,21 @@ public sealed record BuildReport
             try { File.Delete(old); } catch (IOException) { }
     }
 
+    /// <summary>The newest report of a real build (not Explain): last-build.json, else the newest in builds/.</summary>
+    public static BuildReport? LatestBuild(string stateDir)
+    {
+        var candidates = new[] { Path.Combine(stateDir, "last-build.json") }.Concat(
+            Directory.Exists(Path.Combine(stateDir, "builds"))
+                ? Directory.EnumerateFiles(Path.Combine(stateDir, "builds"), "*.json").OrderDescending(StringComparer.Ordinal)
+                : []);
+        foreach (var path in candidates)
+        {
+            try { if (Read(path) is { Mode: "build" } r) return r; }
+            catch (Exception e) when (e is JsonException or IOException) { }
+        }
+        return null;
+    }
+
     public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, ReportJson.Readable.BuildReport));
 
     public static BuildReport? Read(string path) =>

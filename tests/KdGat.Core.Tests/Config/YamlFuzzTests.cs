@@ -10,6 +10,7 @@ namespace KdGat.Core.Tests.Config;
 /// succeed or fail with a KdgException that has a code and names the file (with a line for YAML
 /// errors), never with anything else. The seed of a failing case is in the assertion message.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class YamlFuzzTests(ITestOutputHelper output) : IDisposable
 {
     private const int Cases = 1200;

@@ -9,6 +9,7 @@ namespace KdGat.Core.Tests.Config;
 /// error with the file and position. A hang is caught by a generous timeout (not a timing
 /// assertion: the error comes in milliseconds).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class YamlLimitsTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -8,6 +8,7 @@ using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Graphing;
 
+[Trait("Category", "Unit")]
 public sealed class PictureTests
 {
     private const string Nasty = "a\"b\\c<d>&e'f\nline2";

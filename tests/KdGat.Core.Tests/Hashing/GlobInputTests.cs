@@ -7,6 +7,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Hashing;
 
 /// <summary>Globs in inputs: hashed as the sorted set of matching files; matching nothing is "missing".</summary>
+[Trait("Category", "Unit")]
 public sealed class GlobInputTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -8,6 +8,7 @@ namespace KdGat.Core.Tests.Hashing;
 /// Inputs that used to hang (with unbounded memory) or block: a symlink cycle, a FIFO, /dev/zero.
 /// Each is a KDG error; a hang is caught by a generous timeout, not a timing assertion.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class UnsafeInputTests : IDisposable
 {
     private readonly TempDir _dir = new();

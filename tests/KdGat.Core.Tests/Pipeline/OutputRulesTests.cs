@@ -9,6 +9,7 @@ namespace KdGat.Core.Tests.Pipeline;
 /// of any dataset, whichever datasets a build selects: Clean deletes outputs. Every case selects
 /// one dataset of a configuration with two.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class OutputRulesTests : IDisposable
 {
     private TestPipeline? _p;
