@@ -7,7 +7,7 @@ namespace KdGat.Core.Config;
 /// <summary>Loads and validates kdgat.yaml. Every problem is a <see cref="KdgException"/> with file, line and column.</summary>
 public static class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store"];
+    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure"];
     private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor"];
 
     public static PipelineConfig Load(string file, string root)
@@ -69,6 +69,8 @@ public static class ConfigLoader
             CacheDir = cache,
             Generator = r.OptionalString(top, "generator", "configuration"),
             CacheStore = r.OptionalString(top, "cache_store", "configuration"),
+            OnSuccess = r.OptionalString(top, "on_success", "configuration"),
+            OnFailure = r.OptionalString(top, "on_failure", "configuration"),
             Vars = vars,
             Stages = stages,
             Slurm = ReadSlurm(r, r.Get(top, "slurm")),
