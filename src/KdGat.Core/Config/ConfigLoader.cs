@@ -7,8 +7,8 @@ namespace KdGat.Core.Config;
 /// <summary>Loads and validates kdgat.yaml. Every problem is a <see cref="KdgException"/> with file, line and column.</summary>
 public static class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store"];
-    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "code", "env", "resources", "cache", "retries", "setup", "executor"];
+    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure"];
+    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor"];
 
     public static PipelineConfig Load(string file, string root)
     {
@@ -69,6 +69,8 @@ public static class ConfigLoader
             CacheDir = cache,
             Generator = r.OptionalString(top, "generator", "configuration"),
             CacheStore = r.OptionalString(top, "cache_store", "configuration"),
+            OnSuccess = r.OptionalString(top, "on_success", "configuration"),
+            OnFailure = r.OptionalString(top, "on_failure", "configuration"),
             Vars = vars,
             Stages = stages,
             Slurm = ReadSlurm(r, r.Get(top, "slurm")),
@@ -103,9 +105,11 @@ public static class ConfigLoader
         var outputs = r.StringList(map, "outputs", what);
         if (outputs.Count == 0)
             throw r.Error(ErrorCodes.ConfigMissingKey, map, $"{what} declares no 'outputs'. List the files or directories it writes (relative to its run dir), so KdGat can tell whether it is up to date.");
-        foreach (var o in outputs)
-            if (o.Split('/', '\\').Contains("..") || Path.IsPathRooted(o) || o.StartsWith('~'))
-                throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, "outputs")!, $"{what}: output '{o}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
+        var optionalOutputs = r.StringList(map, "optional_outputs", what);
+        foreach (var (key, list) in new[] { ("outputs", outputs), ("optional_outputs", optionalOutputs) })
+            foreach (var o in list)
+                if (o.Split('/', '\\').Contains("..") || Path.IsPathRooted(o) || o.StartsWith('~'))
+                    throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, key)!, $"{what}: output '{o}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
 
         var resources = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn)
             ? d.Resources.OverriddenBy(ResourceParser.Read(r, rn, $"{what}.resources"))
@@ -121,6 +125,7 @@ public static class ConfigLoader
             ParamSources = paramSources,
             Inputs = r.StringList(map, "inputs", what),
             Outputs = outputs,
+            OptionalOutputs = optionalOutputs,
             Code = d.Code.Concat(r.StringList(map, "code", what)).Distinct().ToArray(),
             Env = d.Env.Concat(r.StringList(map, "env", what)).Distinct().ToArray(),
             Resources = resources,

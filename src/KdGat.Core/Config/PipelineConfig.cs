@@ -21,6 +21,10 @@ public sealed record PipelineConfig
     public SlurmConfig Slurm { get; init; } = new();
     /// <summary>cache_store: the output store's directory (relative to the config), "off", or null for the default.</summary>
     public string? CacheStore { get; init; }
+    /// <summary>on_success: shell command run in the root after a build that succeeded; not fingerprinted.</summary>
+    public string? OnSuccess { get; init; }
+    /// <summary>on_failure: shell command run in the root after a build that failed; not fingerprinted.</summary>
+    public string? OnFailure { get; init; }
 }
 
 /// <summary>The <c>slurm:</c> section: how the SLURM executor submits and polls.</summary>

@@ -13,6 +13,8 @@ public sealed record StageConfig
     public IReadOnlyDictionary<string, string> ParamSources { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Inputs { get; init; } = Array.Empty<string>();
     public required IReadOnlyList<string> Outputs { get; init; }
+    /// <summary>optional_outputs: written only sometimes; hashed, cached, guarded and cleaned when present, never missing.</summary>
+    public IReadOnlyList<string> OptionalOutputs { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Code { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Env { get; init; } = Array.Empty<string>();
     public ResourceSpec Resources { get; init; } = new();

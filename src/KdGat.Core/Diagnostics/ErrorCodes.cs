@@ -62,4 +62,6 @@ public static partial class ErrorCodes
     public const string BuildFailed = "KDG3010";
     /// <summary>Error: -question or Explain with -p:FailIfStale=true found a stage instance that is not up to date (nothing was run).</summary>
     public const string StaleUnderGate = "KDG3011";
+    /// <summary>Warning: the on_success / on_failure hook failed, timed out or could not start; the build result is unchanged.</summary>
+    public const string HookFailed = "KDG3015";
 }

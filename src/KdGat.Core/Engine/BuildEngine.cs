@@ -101,6 +101,7 @@ public sealed class BuildEngine
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
         Summarize(report, results, log, hashCache);
         if (request.FailIfStale) ReportStale(results, log);
+        if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return report;
     }
 

@@ -13,8 +13,26 @@ namespace KdGat.Core.Engine;
 internal sealed partial class InstanceRunner
 {
     private StoreEntry? CachedEntry(StageInstance s, Verdict v) =>
-        s.Config.Cache && _ctx.Store?.Find(v.Fingerprint) is { } e && e.Outputs.Count == s.Outputs.Count
+        s.Config.Cache && _ctx.Store?.Find(v.Fingerprint) is { } e && EntryTargets(s, e) is not null
             && !File.Exists(new OutputGuard(s).RerunRequested) ? e : null;
+
+    /// <summary>Where each of the entry's outputs goes; null when the entry does not fit the declared outputs (every required one, optional ones as recorded).</summary>
+    private static string[]? EntryTargets(StageInstance s, StoreEntry e)
+    {
+        var byStored = s.Outputs.Select((o, i) => (Stored: PathText.ToStored(s.Layout.Root, o), Path: o, Optional: s.IsOptional(i)))
+            .ToDictionary(x => x.Stored, StringComparer.Ordinal);
+        var targets = e.Outputs.Select(o => byStored.TryGetValue(o.Path, out var d) ? d.Path : null).ToArray();
+        var required = byStored.Values.Count(d => !d.Optional);
+        var requiredInEntry = e.Outputs.Count(o => byStored.TryGetValue(o.Path, out var d) && !d.Optional);
+        return targets.Any(t => t is null) || requiredInEntry != required ? null : targets.Select(t => t!).ToArray();
+    }
+
+    /// <summary>The outputs a run left on disk, in declared order, matching the records HashOutputs made.</summary>
+    private static string[] PresentOutputs(StageInstance s, IReadOnlyList<OutputRecord> present)
+    {
+        var stored = present.Select(o => o.Path).ToHashSet(StringComparer.Ordinal);
+        return s.Outputs.Where(o => stored.Contains(PathText.ToStored(s.Layout.Root, o))).ToArray();
+    }
 
     private static StaleReason RestoredReason(StoreEntry e) => new("restored", $"restored from cache ({e.Fingerprint[..12]})");
 
@@ -31,7 +49,8 @@ internal sealed partial class InstanceRunner
         guard.Begin($"{_ctx.BuildId}-cache", RecordId(s, 1), _ctx.BuildId);
         try
         {
-            for (var i = 0; i < s.Outputs.Count; i++) OutputStore.Materialize(entry, i, s.Outputs[i]);
+            var targets = EntryTargets(s, entry)!;
+            for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i]);
             WriteParams(s); // the run dir looks as if the stage had run here
             var verifier = new Fingerprinter(new Hashing.PathHasher(new Hashing.HashCache(file: null, verifyAll: true)));
             var (present, missing) = verifier.HashOutputs(s);
@@ -61,7 +80,7 @@ internal sealed partial class InstanceRunner
     private void Insert(StageInstance s, Verdict verdict, List<OutputRecord> outputs, string digest)
     {
         if (!s.Config.Cache || _ctx.Store is not { } store) return;
-        try { store.Insert(verdict.Fingerprint, s.Name, s.Dataset, s.Outputs, outputs, digest); }
+        try { store.Insert(verdict.Fingerprint, s.Name, s.Dataset, PresentOutputs(s, outputs), outputs, digest); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _ctx.Log.Warn(ErrorCodes.CacheWriteFailed, $"{s.Key}: could not add the outputs to the cache at {store.Root} ({e.Message}); the build goes on without caching them.");

@@ -124,8 +124,9 @@ internal sealed partial class InstanceRunner
         {
             var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
             var h = _ctx.Fingerprinter.Hasher.Hash(view.Outputs[i]);
-            if (h is null) reasons.Add(new("output-missing", $"output missing: {stored}"));
-            else if (m.Outputs.FirstOrDefault(o => o.Path == stored)?.Hash != h.Hash) reasons.Add(new("output-modified", $"output modified: {stored}"));
+            var was = m.Outputs.FirstOrDefault(o => o.Path == stored);
+            if (h is null) { if (!s.IsOptional(i) || was is not null) reasons.Add(new("output-missing", $"output missing: {stored}")); }
+            else if (was?.Hash != h.Hash) reasons.Add(new("output-modified", $"output modified: {stored}"));
         }
         return new(current, fingerprint, reasons, m);
     }

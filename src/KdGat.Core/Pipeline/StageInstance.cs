@@ -23,7 +23,8 @@ public sealed class StageInstance
         RawDir = layout.Resolve(layout.Config.RawDir, dataset);
         CacheDir = layout.Resolve(layout.Config.CacheDir, dataset);
         var where = $"stage '{Name}'";
-        Outputs = config.Outputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " outputs")))).ToArray();
+        RequiredOutputs = config.Outputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " outputs")))).ToArray();
+        Outputs = RequiredOutputs.Concat(config.OptionalOutputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " optional_outputs"))))).ToArray();
         Inputs = config.Inputs.Select(i => Path.GetFullPath(Path.Combine(layout.Root, RenderPath(i, where + " inputs")))).ToArray();
         foreach (var o in Outputs)
             if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
@@ -38,7 +39,11 @@ public sealed class StageInstance
     public string RunDir { get; }
     public string RawDir { get; }
     public string CacheDir { get; }
+    /// <summary>Every declared output, required first, then optional: what is guarded, cached, owned and cleaned.</summary>
     public IReadOnlyList<string> Outputs { get; }
+    /// <summary>The outputs a successful run must have written (KDG3002 otherwise); optional ones may be absent.</summary>
+    public IReadOnlyList<string> RequiredOutputs { get; }
+    public bool IsOptional(int outputIndex) => outputIndex >= RequiredOutputs.Count;
     public IReadOnlyList<string> Inputs { get; }
     public string ManifestPath => Path.Combine(RunDir, ManifestFileName);
     public string LogDir => Path.Combine(RunDir, "logs");

@@ -55,16 +55,19 @@ public sealed class Fingerprinter
 
     public static string Digest(FingerprintComponents c) => ContentHash.OfText("kdgat-fingerprint-v1\n" + ManifestStore.Canonical(c));
 
-    /// <summary>Hashes the declared outputs as they are on disk; missing ones are listed separately.</summary>
+    /// <summary>
+    /// Hashes the declared outputs as they are on disk; missing required ones are listed separately,
+    /// absent optional ones are simply not in either list.
+    /// </summary>
     public (List<OutputRecord> Present, List<string> Missing) HashOutputs(StageInstance s)
     {
         var present = new List<OutputRecord>();
         var missing = new List<string>();
-        foreach (var o in s.Outputs)
+        for (var i = 0; i < s.Outputs.Count; i++)
         {
-            var stored = PathText.ToStored(s.Layout.Root, o);
-            var h = _hasher.Hash(o);
-            if (h is null) missing.Add(stored);
+            var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
+            var h = _hasher.Hash(s.Outputs[i]);
+            if (h is null) { if (!s.IsOptional(i)) missing.Add(stored); }
             else present.Add(new OutputRecord(stored, h.Hash, h.Size, h.IsDirectory));
         }
         return (present, missing);

@@ -43,6 +43,10 @@ public sealed class StalenessChecker
         foreach (var o in present)
             if (!recorded.TryGetValue(o.Path, out var h)) yield return new("output-missing", $"output not recorded in manifest: {o.Path}");
             else if (h != o.Hash) yield return new("output-modified", $"output modified: {o.Path}");
+        // An optional output present at commit and gone now: not in Missing, but the result changed.
+        var now = present.Select(o => o.Path).Concat(missing).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in recorded.Keys.Where(p => !now.Contains(p)).Order(StringComparer.Ordinal))
+            yield return new("output-missing", $"output missing: {path}");
     }
 
     /// <summary>Component-by-component differences, e.g. "parameter lr changed (0.001 -> 0.002)".</summary>

@@ -130,7 +130,7 @@ public sealed class SlurmExecutor : IStageExecutor
         _ended[id] = 1;
         var state = SlurmState.ToExecState(status.State, status.Reason);
         if (state == ExecState.Completed)
-            await OutputWait.UntilPresentAsync(job.Instance.Outputs, _options.LatencyWait, OutputWait.Exists, _options.Delay, cancel).ConfigureAwait(false);
+            await OutputWait.UntilPresentAsync(job.Instance.RequiredOutputs, _options.LatencyWait, OutputWait.Exists, _options.Delay, cancel).ConfigureAwait(false);
         return new ExecutionResult
         {
             State = state,
