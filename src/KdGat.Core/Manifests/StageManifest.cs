@@ -16,7 +16,12 @@ public sealed record FingerprintComponents
     public required SortedDictionary<string, string> Env { get; init; }
 }
 
-public sealed record OutputRecord(string Path, string Hash, long Size, bool Directory);
+public sealed record OutputRecord(string Path, string Hash, long Size, bool Directory)
+{
+    /// <summary>An `optional_outputs` entry: the digest names it by path, since which optional outputs exist can change.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Optional { get; init; }
+}
 
 /// <summary>
 /// Written atomically beside a stage's outputs after it succeeded and every declared output

@@ -68,11 +68,17 @@ public sealed class Fingerprinter
             var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
             var h = _hasher.Hash(s.Outputs[i]);
             if (h is null) { if (!s.IsOptional(i)) missing.Add(stored); }
-            else present.Add(new OutputRecord(stored, h.Hash, h.Size, h.IsDirectory));
+            else present.Add(new OutputRecord(stored, h.Hash, h.Size, h.IsDirectory) { Optional = s.IsOptional(i) });
         }
         return (present, missing);
     }
 
+    /// <summary>
+    /// Required outputs are keyed by position (digests stay the same wherever the run dir is);
+    /// optional ones by path, so an optional output replaced by another with the same content still
+    /// changes the digest and reruns the downstream.
+    /// </summary>
     public static string OutputsDigest(IEnumerable<OutputRecord> outputs) =>
-        ContentHash.OfEntries(outputs.Select((o, i) => new KeyValuePair<string, string>(i.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Hash)));
+        ContentHash.OfEntries(outputs.Select((o, i) => new KeyValuePair<string, string>(
+            o.Optional ? "optional:" + o.Path : i.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Hash)));
 }
