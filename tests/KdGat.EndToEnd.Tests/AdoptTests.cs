@@ -46,6 +46,9 @@ public sealed class AdoptTests
         var history = s.Build("-t:History", "-p:Stage=gat_large_curriculum", "-p:Dataset=hcrl_sa");
         Assert.True(history.ExitCode == 0, history.ToString());
         Assert.Contains("adopted", history.Output);
+        var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("produced outside KdGat", status.Output);
 
         var again = s.Build("-t:Adopt", "-p:Dataset=hcrl_sa");
         Assert.True(again.ExitCode == 0, again.ToString());
