@@ -30,6 +30,10 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     public string? CancelOnAbort { get; set; }
     /// <summary>-t:Audit: run the selected stages, forced, under strace and check what they read and wrote.</summary>
     public string? Audit { get; set; }
+    /// <summary>-t:Adopt: write manifests for the selected instances whose outputs all exist, running nothing.</summary>
+    public string? Adopt { get; set; }
+    /// <summary>-p:AdoptOverwrite=true: Adopt may replace a manifest that records another result.</summary>
+    public string? AdoptOverwrite { get; set; }
 
     /// <summary>One item per stage instance: Include = dataset/stage, metadata Dataset, Stage, Outcome, Reasons, ReasonKinds, Log, Seconds, Attempts, JobId, ExitCode.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
@@ -42,7 +46,8 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
 
     private protected override bool Run(MSBuildLog log)
     {
-        var request = Request(Explain || FailIfNotIncremental ? BuildMode.Explain : BuildMode.Build) with
+        var mode = Explain || FailIfNotIncremental ? BuildMode.Explain : ParseBool(nameof(Adopt), Adopt, false) ? BuildMode.Adopt : BuildMode.Build;
+        var request = Request(mode) with
         {
             OnlyStage = Stage,
             StageWithDownstream = StageWithDownstream,
@@ -53,6 +58,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
             Wait = ParseBool(nameof(Wait), Wait, true),
             CancelOnAbort = ParseBool(nameof(CancelOnAbort), CancelOnAbort, true),
             Audit = ParseBool(nameof(Audit), Audit, false),
+            AdoptOverwrite = ParseBool(nameof(AdoptOverwrite), AdoptOverwrite, false),
         };
         var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         Results = report.Stages.Select(s =>

@@ -28,6 +28,8 @@ internal sealed class BuildContext
     public required CancellationToken Cancel { get; init; }
     /// <summary>-t:Audit: forces the selected instances to run under strace and checks their traces; null in a normal build.</summary>
     public Auditing.Auditor? Audit { get; init; }
+    /// <summary>-t:Adopt: an existing manifest that records another result may be replaced.</summary>
+    public bool AdoptOverwrite { get; init; }
 
     public static string NewId() => $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
 }

@@ -32,7 +32,8 @@ public sealed class BuildEngine
 
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
             : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
-        var kind = request.Executor ?? config.Executor;
+        // Adopt runs nothing, so it never needs (or talks to) SLURM.
+        var kind = request.Mode == BuildMode.Adopt ? ExecutorKind.Local : request.Executor ?? config.Executor;
         var audit = request.Audit ? AuditFor(request, kind) : null;
         var executor = _executorFactory?.Invoke(config with { Executor = kind }, parallel)
             ?? (kind == ExecutorKind.Slurm
@@ -59,6 +60,7 @@ public sealed class BuildEngine
             Slots = new SemaphoreSlim(executor.MaxParallel),
             Cancel = cancel,
             Audit = audit,
+            AdoptOverwrite = request.AdoptOverwrite,
         };
 
         if (request.Mode == BuildMode.Build)
@@ -72,7 +74,7 @@ public sealed class BuildEngine
         IReadOnlyList<InstanceResult> results;
         try
         {
-            if (request.Mode == BuildMode.Build)
+            if (request.Mode != BuildMode.Explain)
                 foreach (var d in datasets)
                     datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout.RunsRoot, d),
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true).ConfigureAwait(false));
@@ -89,13 +91,13 @@ public sealed class BuildEngine
         var report = new BuildReport
         {
             BuildId = ctx.BuildId,
-            Mode = request.Mode == BuildMode.Explain ? "explain" : "build",
+            Mode = request.Mode switch { BuildMode.Explain => "explain", BuildMode.Adopt => "adopt", _ => "build" },
             Executor = executor.Name,
             StartedUtc = started,
             FinishedUtc = DateTimeOffset.UtcNow,
             Datasets = datasets,
             Stages = results.Select(ToReport).ToArray(),
-            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted
+            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted or Outcome.Adopted
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
@@ -179,7 +181,7 @@ public sealed class BuildEngine
     private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache)
     {
         var explain = report.Mode == "explain";
-        if (explain)
+        if (explain || report.Mode == "adopt")
             foreach (var line in TextTable.Format(["stage instance", "decision", "why"],
                          results.Select(r => (IReadOnlyList<string>)[r.Instance.Key, r.Outcome, string.Join("; ", r.Reasons)])))
                 log.Info(line);
@@ -191,15 +193,16 @@ public sealed class BuildEngine
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
         }
         var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
-        log.Info($"KdGat: {(explain ? "explain" : "build")} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
+        log.Info($"KdGat: {report.Mode} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
                  $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
         if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped))
         {
             var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
-            var message = $"build failed: {string.Join(", ", failed)}." +
+            var message = $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failed)}." +
                 (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
-                " Independent stages were completed; fix the failures and build again.";
+                (report.Mode == "adopt" ? " The other selected instances were adopted or are up to date; fix these (or build them) and Adopt again."
+                    : " Independent stages were completed; fix the failures and build again.");
             // At the first failed stage's entry in the configuration, where the fix usually starts.
             log.Report(results.FirstOrDefault(r => r.Outcome is Outcome.Failed or Outcome.Cancelled) is { } first
                 ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }

@@ -3,7 +3,8 @@ using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Engine;
 
-public enum BuildMode { Build, Explain }
+/// <summary>Adopt: take the declared outputs as they are (produced outside KdGat) and write manifests for them; nothing runs.</summary>
+public enum BuildMode { Build, Explain, Adopt }
 
 /// <summary>What the MSBuild task (or a test) asks the engine to do.</summary>
 public sealed record BuildRequest
@@ -35,4 +36,6 @@ public sealed record BuildRequest
     public bool Audit { get; init; }
     /// <summary>false: no build report is written (-t:Graph only looks; last-build.json stays the last build's).</summary>
     public bool PublishReport { get; init; } = true;
+    /// <summary>-t:Adopt with -p:AdoptOverwrite=true: replace an existing manifest that records another result.</summary>
+    public bool AdoptOverwrite { get; init; }
 }

@@ -44,6 +44,7 @@ internal sealed partial class InstanceRunner
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel).ConfigureAwait(false);
             var attach = Reattachable(s, guard, chain);
             if (attach is null && guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            if (_ctx.Mode == BuildMode.Adopt) return Adopt(s, upstream);
             if (chain.Pending.Count == 0 && attach is null) return await DecideAndRunAsync(s, guard, upstream, self).ConfigureAwait(false);
             return await RunAttemptsAsync(s, guard, Provisional(s, chain, attach), chain, attach, self).ConfigureAwait(false);
         }
@@ -319,10 +320,13 @@ internal sealed partial class InstanceRunner
         Host = r.Host,
     };
 
-    private void Record(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
+    private void Record(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail) =>
+        _ctx.Records.Write(NewRecord(s, v, r, attempt, state, log, outputs, memMb, detail));
+
+    private RunRecord NewRecord(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
     {
         var metricsFile = s.Outputs.FirstOrDefault(o => Path.GetFileName(o) == "metrics.json");
-        _ctx.Records.Write(new RunRecord
+        return new RunRecord
         {
             RecordId = RecordId(s, attempt),
             BuildId = _ctx.BuildId,
@@ -345,9 +349,9 @@ internal sealed partial class InstanceRunner
             Host = r.Host,
             Why = v.Reasons.Select(x => x.Text).ToArray(),
             OutputHashes = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Path, o => o.Hash), StringComparer.Ordinal),
-            Metrics = state is "ran" or Outcome.Restored && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
+            Metrics = state is "ran" or Outcome.Restored or Outcome.Adopted && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
             Log = log,
             Detail = detail,
-        });
+        };
     }
 }

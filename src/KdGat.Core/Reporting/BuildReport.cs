@@ -17,6 +17,8 @@ public static class Outcome
     public const string WouldRestore = "would-restore";
     /// <summary>SLURM with -p:Wait=false: submitted, not yet collected; a later build collects it.</summary>
     public const string Submitted = "submitted";
+    /// <summary>-t:Adopt: the outputs found in place were recorded as this stage's result; nothing ran.</summary>
+    public const string Adopted = "adopted";
 }
 
 public sealed record InstanceReport

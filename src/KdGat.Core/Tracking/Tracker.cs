@@ -124,7 +124,9 @@ public sealed class Tracker : IDisposable
         }
         if (reasons.Count == 0)
             return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate,
-                last is null ? "up to date" : $"last ran {Local(last.Record.FinishedUtc)} ({Duration(last.Record.WallSeconds)}, build {last.Record.BuildId})", Last: last);
+                last is null ? "up to date"
+                : last.Record.State == Reporting.Outcome.Adopted ? $"adopted {Local(last.Record.FinishedUtc)} (build {last.Record.BuildId}; produced outside KdGat)"
+                : $"last ran {Local(last.Record.FinishedUtc)} ({Duration(last.Record.WallSeconds)}, build {last.Record.BuildId})", Last: last);
         if (last is not null && last.Record.State is "failed" or "cancelled")
         {
             var r = last.Record;

@@ -1,0 +1,64 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
+using KdGat.Core.IO;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// -t:Adopt, the `snakemake --touch` of KdGat: results produced outside KdGat become this stage's
+/// result without running it. The scheduler calls it in dependency order under the stage lock, so
+/// the fingerprint uses the adopted (or up-to-date) upstream output digests, exactly as a build
+/// after running them would.
+/// </summary>
+internal sealed partial class InstanceRunner
+{
+    /// <summary>Marks adopted manifests and records: nothing was executed.</summary>
+    private const string AdoptExecutor = "adopt";
+
+    /// <summary>
+    /// Up to date: left alone. Every declared output present and no manifest saying otherwise:
+    /// params.json, the manifest a run would write (today's fingerprint, the outputs as they are)
+    /// and a run record in state "adopted". Otherwise refused with the reason, nothing written.
+    /// </summary>
+    private InstanceResult Adopt(StageInstance s, IReadOnlyList<InstanceResult> upstream)
+    {
+        var verdict = Check(s, upstream);
+        if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
+
+        var (present, missing) = _ctx.Fingerprinter.HashOutputs(s);
+        if (missing.Count > 0)
+            return Refused(s, verdict, ErrorCodes.AdoptOutputsMissing,
+                $"{s.Key}: not adopted: declared output(s) missing: {string.Join(", ", missing)}. Put them in place (or fix the stage's 'outputs'), or let KdGat build the stage, then Adopt again.");
+        if (File.Exists(s.ManifestPath) && !_ctx.AdoptOverwrite)
+            return Refused(s, verdict, ErrorCodes.AdoptManifestDiffers,
+                $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
+                "Build the stage to bring it up to date, or add -p:AdoptOverwrite=true to replace that manifest with the outputs as they are now.");
+
+        var now = DateTimeOffset.UtcNow;
+        var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
+        var digest = Fingerprinter.OutputsDigest(present);
+        _ctx.Archive.Capture([s]); // a manifest replaced under AdoptOverwrite stays queryable (History)
+        WriteParams(s);
+        ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, 1) with { Executor = AdoptExecutor });
+        try
+        {
+            _ctx.Records.Write(NewRecord(s, verdict, result, 1, Outcome.Adopted, "", present, null, "adopted: the outputs were found in place; nothing ran") with { Executor = AdoptExecutor, Log = null });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An adopted stage always has its record: without one, the adoption is undone (the stage stays stale).
+            FileMover.Delete(s.ManifestPath);
+            throw new KdgException(ErrorCodes.RecordWriteFailed,
+                $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so it was not adopted. Check free space and permissions there, then Adopt again.");
+        }
+        _ctx.Log.Info($"KdGat: {s.Key}: adopted ({present.Count} output(s) found in place; nothing ran)");
+        return new InstanceResult(s, Outcome.Adopted, verdict.Reasons) { OutputsDigest = digest, Fresh = true };
+    }
+
+    private static InstanceResult Refused(StageInstance s, Verdict verdict, string code, string error) =>
+        new(s, Outcome.Failed, verdict.Reasons) { Error = error, ErrorCode = code };
+}

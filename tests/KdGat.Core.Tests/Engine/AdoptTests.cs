@@ -1,0 +1,75 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tests.Support;
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>BuildMode.Adopt with real files and trivial shell stages; no MSBuild.</summary>
+[Trait("Category", "Unit")]
+public sealed class AdoptTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private async Task<(BuildReport Report, RecordingLog Log)> Run(BuildMode mode)
+    {
+        var log = new RecordingLog();
+        return (await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = mode }, log, default), log);
+    }
+
+    private static string[] With(BuildReport r, string outcome) =>
+        r.Stages.Where(s => s.Outcome == outcome).Select(s => s.Stage).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Outputs in place, nothing KdGat wrote beside them: results produced by another tool.</summary>
+    private void ForgetEverythingButOutputs()
+    {
+        var runs = _p.Dir["runs/d1"];
+        foreach (var f in Directory.GetFiles(runs, StageInstance.ManifestFileName, SearchOption.AllDirectories)
+                     .Concat(Directory.GetFiles(runs, "params.json", SearchOption.AllDirectories)))
+            File.Delete(f);
+        Directory.Delete(_p.Dir["runs/d1/.kdgat"], recursive: true);
+        Directory.Delete(_p.Dir[".kdgat"], recursive: true);
+    }
+
+    [Fact]
+    public async Task AdoptedOutputs_AreUpToDate_WithAdoptedRecords()
+    {
+        await Run(BuildMode.Build);
+        ForgetEverythingButOutputs();
+
+        var (adopt, log) = await Run(BuildMode.Adopt);
+
+        Assert.True(adopt.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.Equal(KdGatGraph.Names.Order(StringComparer.Ordinal), With(adopt, Outcome.Adopted));
+        var (_, m, _) = ManifestStore.Read(_p.Dir[$"runs/d1/gat_large_curriculum/{StageInstance.ManifestFileName}"]);
+        Assert.Equal("adopt", m!.Executor);
+        var records = new RecordStore(_p.Dir[".kdgat"]).ReadAll().Select(r => r.Record).ToArray();
+        Assert.Equal(13, records.Length);
+        Assert.All(records, r => Assert.Equal(Outcome.Adopted, r.State));
+
+        var (build, _) = await Run(BuildMode.Build);
+        Assert.Equal(KdGatGraph.Names.Order(StringComparer.Ordinal), With(build, Outcome.UpToDate));
+    }
+
+    [Fact]
+    public async Task MissingOutput_IsRefusedWithItsPath_AndItsDownstreamSkipped()
+    {
+        await Run(BuildMode.Build);
+        ForgetEverythingButOutputs();
+        File.Delete(_p.Dir["runs/d1/vgae_large_autoencoder/out.txt"]);
+
+        var (adopt, log) = await Run(BuildMode.Adopt);
+
+        Assert.False(adopt.Succeeded);
+        Assert.Equal(["vgae_large_autoencoder"], With(adopt, Outcome.Failed));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMissing);
+        Assert.Contains("d1/vgae_large_autoencoder", refusal.Message);
+        Assert.Contains("runs/d1/vgae_large_autoencoder/out.txt", refusal.Message);
+        Assert.Contains("gat_large_curriculum", With(adopt, Outcome.Skipped));
+        Assert.False(File.Exists(_p.Dir[$"runs/d1/vgae_large_autoencoder/{StageInstance.ManifestFileName}"]));
+    }
+}
