@@ -56,7 +56,7 @@ public sealed class IdeTests
             .EnumerateArray().ToDictionary(i => i.GetProperty("Identity").GetString()!, i => i.TryGetProperty("Needs", out var n) ? n.GetString() : "");
         Assert.Equal(13, names.Length);
         Assert.Equal(names, stages.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal("vgae_large_autoencoder;gat_large_curriculum", stages["dqn_large_fusion"]);
+        Assert.Equal("preprocess;vgae_large_autoencoder;gat_large_curriculum", stages["dqn_large_fusion"]);
         Assert.False(Directory.Exists(Path.Combine(s.Dir, ".kdgat")));
     }
 
