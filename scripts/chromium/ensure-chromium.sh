@@ -17,18 +17,9 @@ if path=$(find_chromium); then
   exit 0
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else
-    echo "ensure-chromium: chromium is missing and this is not root; install the Debian package 'chromium'." >&2
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
 # fonts-dejavu-core: the report's text must render with a real font in the screenshot.
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+. "$(dirname "$0")/../lib/apt-install.sh"
+apt_install ensure-chromium chromium fonts-dejavu-core
 
 path=$(find_chromium) || { echo "ensure-chromium: installed, but no chromium binary on PATH" >&2; exit 1; }
 echo "chromium: $path ($("$path" --version 2>/dev/null || echo 'version unknown'))"

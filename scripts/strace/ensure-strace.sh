@@ -9,17 +9,8 @@ if command -v strace >/dev/null 2>&1; then
   exit 0
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else
-    echo "ensure-strace: strace is missing and this is not root; install the Debian package 'strace' (apt-get install strace)." >&2
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends strace >/dev/null
+. "$(dirname "$0")/../lib/apt-install.sh"
+apt_install ensure-strace strace
 
 command -v strace >/dev/null 2>&1 || { echo "ensure-strace: installed, but no strace on PATH" >&2; exit 1; }
 echo "strace: $(command -v strace) ($(strace -V 2>/dev/null | head -n1))"
