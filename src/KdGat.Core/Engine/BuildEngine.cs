@@ -6,6 +6,7 @@ using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
 using KdGat.Core.Execution.Slurm;
 using KdGat.Core.Hashing;
+using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
 using KdGat.Core.Reporting;
@@ -67,7 +68,11 @@ public sealed class BuildEngine
             foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, cancel).ConfigureAwait(false);
         else
             foreach (var d in datasets.Where(d => !RawData.IsPresent(layout.Resolve(config.RawDir, d))))
-                if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
+                if (request.Mode == BuildMode.Explain)
+                    // Explain describes, it does not fail: the dataset's stages say would-run (input missing).
+                    log.Info($"KdGat: raw data for dataset '{d}' is not at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}'" +
+                             (config.Generator is null ? "; a build would stop with KDG1103 until it is there." : "; a build generates it first."));
+                else if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
 
         // Held shared for the whole build: Clean (exclusive) refuses rather than delete what this build reads.
         var datasetLocks = new List<Locking.StageLock>();

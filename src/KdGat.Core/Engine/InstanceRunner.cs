@@ -93,6 +93,9 @@ internal sealed partial class InstanceRunner
         var rerunning = upstream.Where(u => u.WouldChange).ToArray();
         if (rerunning.Length > 0)
             return new InstanceResult(s, Outcome.WouldRun, rerunning.Select(u => StaleReason.UpstreamReruns(u.Instance.Name)).ToArray());
+        if (!RawData.IsPresent(s.RawDir) && s.ReferencedPaths().Any(p => p.Path == s.RawDir || PathText.IsUnder(p.Path, s.RawDir))) // a missing dataset is an outcome here, not a failed Explain
+            return new InstanceResult(s, Outcome.WouldRun, [new("raw-data-missing", $"raw data not found at '{PathText.ToStored(s.Layout.Root, s.RawDir)}'" +
+                (s.Layout.Config.Generator is null ? " (a build stops with KDG1103 until it is there)" : " (a build generates it first)"))]);
         try
         {
             var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);
@@ -144,7 +147,8 @@ internal sealed partial class InstanceRunner
         {
             attempt++;
             var attaching = attach is not null && attempt == attach.Attempt;
-            var attemptId = attaching ? attach!.AttemptId : $"{_ctx.BuildId}-{attempt}";
+            // Unique per instance, not only per build: recovery and Abort stop every process carrying it.
+            var attemptId = attaching ? attach!.AttemptId : RecordId(s, attempt);
             var logStem = (attaching ? ExistingLogStem(s, attemptId) : null) ?? Path.Combine(s.LogDir, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss}-{attemptId}");
             var job = new StageJob
             {

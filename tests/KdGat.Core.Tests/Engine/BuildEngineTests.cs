@@ -233,4 +233,37 @@ public sealed class BuildEngineTests : IDisposable
 
         Assert.Equal(ErrorCodes.RawDataMissing, e.Code);
     }
+
+    [Fact]
+    public async Task Explain_WithADatasetMissing_ReportsItsStagesAsWouldRun_InsteadOfFailing()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["preprocess"] = "cat {raw_dir}/frames.csv > out.txt" }));
+        Directory.Delete(_p.Dir["raw/d1"], recursive: true);
+
+        var log = new RecordingLog();
+        var report = await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = BuildMode.Explain }, log, CancellationToken.None);
+
+        Assert.True(report.Succeeded);
+        var preprocess = Assert.Single(report.Stages, s => s.Dataset == "d1" && s.Stage == "preprocess");
+        Assert.Equal(Outcome.WouldRun, preprocess.Outcome);
+        Assert.Contains(preprocess.Reasons, r => r.Contains("raw data not found", StringComparison.Ordinal) && r.Contains("KDG1103", StringComparison.Ordinal));
+        Assert.All(report.Stages.Where(s => s.Dataset == "d1"), s => Assert.Equal(Outcome.WouldRun, s.Outcome));
+    }
+
+    [Fact]
+    public async Task AFailingStage_NeverStopsAStageRunningBesideIt()
+    {
+        // Abort stops the processes of the failed attempt by its attempt id; ids were once only
+        // per build, so a failing stage killed every stage running beside it.
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string>
+        {
+            ["vgae_small_autoencoder"] = "sleep 3; (echo {stage} {params.v}; cat {upstream.preprocess}/out.txt) > out.txt",
+            ["gat_large_curriculum"] = "sleep 0.5; exit 3",
+        }));
+
+        var (r, _) = await Build();
+
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "gat_large_curriculum").Outcome);
+        Assert.Equal(Outcome.Ran, r.Stages.Single(x => x.Stage == "vgae_small_autoencoder").Outcome);
+    }
 }

@@ -108,8 +108,8 @@ public sealed class DependencyCheckTests : IDisposable
     public void OutputOutsideTheRunDir_CountsAsThatStagesOutput()
     {
         var e = Refused("""
-              a: { command: x, outputs: ['{root}/shared/{dataset}'] }
-              b: { command: 'cat {root}/shared/{dataset}/x', outputs: [m] }
+              a: { command: x, outputs: ['{cache_dir}/shared'] }
+              b: { command: 'cat {root}/cache/{dataset}/shared/x', outputs: [m] }
             """, new("a", []), new("b", []));
 
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
