@@ -15,18 +15,18 @@ internal static class DependencyCheck
     /// <summary>Checks the stage instances of one dataset (all of them, in dependency order).</summary>
     public static void Verify(IReadOnlyList<StageInstance> dataset)
     {
-        var owners = new Dictionary<string, StageInstance>(StringComparer.Ordinal);
+        var owners = new PathMap<StageInstance>(); // first added wins, as before
         foreach (var inst in dataset)
         {
-            owners.TryAdd(Norm(inst.RunDir), inst);
-            foreach (var o in inst.Outputs) owners.TryAdd(Norm(o), inst);
+            owners.Add(inst.RunDir, inst);
+            foreach (var o in inst.Outputs) owners.Add(o, inst);
         }
         foreach (var inst in dataset)
         {
             var needs = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
             var missing = new SortedDictionary<string, (string What, string Path)>(StringComparer.Ordinal);
             foreach (var (what, path) in inst.ReferencedPaths())
-                if (OwnerOf(Norm(path), owners) is { } owner && owner.Name != inst.Name && !needs.Contains(owner.Name))
+                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owner && owner.Name != inst.Name && !needs.Contains(owner.Name))
                     missing.TryAdd(owner.Name, (what, path));
             if (missing.Count > 0) throw Undeclared(inst, missing);
         }
@@ -41,16 +41,6 @@ internal static class DependencyCheck
             $"Add {string.Join(", ", missing.Keys.Select(k => $"'{k}'"))} to Needs and to DependsOnTargets of target '{inst.Name}' in pipeline.proj (Needs=\"...;{list}\").",
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }
-
-    /// <summary>The stage whose output or run dir holds <paramref name="path"/>, or null.</summary>
-    private static StageInstance? OwnerOf(string path, Dictionary<string, StageInstance> owners)
-    {
-        for (var a = path; !string.IsNullOrEmpty(a); a = Path.GetDirectoryName(a))
-            if (owners.TryGetValue(a, out var owner)) return owner;
-        return null;
-    }
-
-    private static string Norm(string p) => Path.GetFullPath(p).TrimEnd('/');
 
     /// <summary>Error for <c>{upstream.X}</c> where X is a stage but not one of the stage's Needs.</summary>
     public static KdgException NotNeeded(Config.StageConfig stage, string configFile, string upstream) => new(ErrorCodes.UndeclaredDependency,
