@@ -78,7 +78,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
             return (ITaskItem)item;
         }).ToArray();
         if (_cancel.IsCancellationRequested && report.Executor != "slurm") // the SLURM executor says what happened to its jobs
-            log.Report(new KdGat.Core.Diagnostics.Diagnostic(KdGat.Core.Diagnostics.Severity.Warning, KdGat.Core.Diagnostics.ErrorCodes.StageCancelled,
+            log.Report(new KdGat.Core.Diagnostics.Diagnostic(KdGat.Core.Diagnostics.Severity.Error, KdGat.Core.Diagnostics.ErrorCodes.StageCancelled,
                 "KdGat: cancelled; running stages were stopped and stay stale, so the next build reruns them."));
         return report.Succeeded;
     }

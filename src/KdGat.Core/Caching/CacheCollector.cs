@@ -15,7 +15,7 @@ public static partial class CacheCollector
         if (bytes is null && age is null)
             throw new KdgException(ErrorCodes.BadProperty, "CacheGc needs a limit: -p:CacheMaxSize=20G (size, e.g. 500M, 20G, 1T) and/or -p:CacheMaxAge=30d (age since last use, e.g. 12h, 30d).");
         var store = OutputStoreLocation.Open(config)
-            ?? throw new KdgException(ErrorCodes.BadProperty, $"the output cache is off (cache_store or ${OutputStoreLocation.EnvironmentVariable} is 'off'); there is nothing to collect.", config.File);
+            ?? throw new KdgException(ErrorCodes.CacheOff, $"the output cache is off (cache_store or ${OutputStoreLocation.EnvironmentVariable} is 'off'); there is nothing to collect.", config.File);
         if (store.ReadOnly)
             throw new KdgException(ErrorCodes.CacheReadOnlyGc, $"the output cache {store.Root} is read-only (${OutputStoreLocation.ReadOnlyVariable}=1); CacheGc does not trim it. Unset ${OutputStoreLocation.ReadOnlyVariable} to collect.");
         return store.Collect(bytes, age, now);

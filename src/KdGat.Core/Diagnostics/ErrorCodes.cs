@@ -29,14 +29,18 @@ public static partial class ErrorCodes
     public const string DuplicateStage = "KDG1202";
     public const string UnknownStage = "KDG1203";
     public const string UnsafeOutputPath = "KDG1204";
+    /// <summary>Error: a -p: property has a value KdGat cannot use.</summary>
     public const string BadProperty = "KDG1205";
     /// <summary>Raised by targets/KdGat.Tasks.targets, not C#: no tool sources and no built tools.</summary>
     public const string ToolsMissing = "KDG1206";
     /// <summary>A file or directory a target needs cannot be read or written (bad path, permissions, full disk).</summary>
     public const string FileAccess = "KDG1207";
+    /// <summary>Error: CacheGc with the output cache turned off (cache_store or KDGAT_CACHE is 'off').</summary>
+    public const string CacheOff = "KDG1208";
 
     // 2xxx: state on disk that is damaged (warnings: the stage is treated as stale, never up to date).
     public const string CorruptManifest = "KDG2001";
+    /// <summary>Warning: waiting for another build's lock on a stage or dataset.</summary>
     public const string LockWait = "KDG2002";
     public const string RecoveredAttempt = "KDG2003";
     public const string CacheEntryDamaged = "KDG2004";
@@ -49,9 +53,11 @@ public static partial class ErrorCodes
     public const string StateWriteFailed = "KDG2008";
 
     // 3xxx: stage execution.
+    /// <summary>Error: a stage's last attempt failed (its stderr tail is in the message).</summary>
     public const string StageFailed = "KDG3001";
     public const string OutputMissing = "KDG3002";
     public const string StageSkipped = "KDG3003";
+    /// <summary>Error: the build was cancelled (Ctrl+C); the stages it stopped stay stale (SLURM jobs: KDG4007/KDG4008 say what happened to them).</summary>
     public const string StageCancelled = "KDG3004";
     public const string CommandNotStarted = "KDG3005";
     public const string InputMissing = "KDG3006";
@@ -59,6 +65,8 @@ public static partial class ErrorCodes
     public const string StageIoError = "KDG3007";
     /// <summary>The run record of a finished attempt could not be written: the attempt was undone, the stage failed.</summary>
     public const string RecordWriteFailed = "KDG3008";
+    /// <summary>Warning: an attempt failed and the retry policy runs another (more memory or time).</summary>
+    public const string AttemptRetried = "KDG3009";
     public const string BuildFailed = "KDG3010";
     /// <summary>Error: -question or Explain with -p:FailIfStale=true found a stage instance that is not up to date (nothing was run).</summary>
     public const string StaleUnderGate = "KDG3011";

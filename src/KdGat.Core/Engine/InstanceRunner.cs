@@ -200,7 +200,7 @@ internal sealed partial class InstanceRunner
 
             if (result.State == ExecState.LeftRunning)
                 return _ctx.Cancel.IsCancellationRequested
-                    ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.SlurmJobsLeftRunning }
+                    ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }
                     : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId };
             if (result.State == ExecState.UpstreamFailed)
             {
@@ -248,7 +248,7 @@ internal sealed partial class InstanceRunner
             var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
             if (next is not null)
             {
-                _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.StageFailed, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min"));
+                _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min"));
                 resources = next;
                 continue;
             }
