@@ -6,6 +6,5 @@ public sealed record StaleReason(string Kind, string Text)
     public static StaleReason NeverRun() => new("never-run", "never run (no manifest)");
     public static StaleReason Corrupt(string problem) => new("manifest-corrupt", $"manifest unreadable ({problem})");
     public static StaleReason UpstreamReruns(string stage) => new("upstream-reruns", $"upstream {stage} reruns");
-    public static StaleReason Forced() => new("forced", "forced by -p:Force=true");
     public override string ToString() => Text;
 }

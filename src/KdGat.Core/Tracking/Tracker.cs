@@ -44,7 +44,6 @@ public sealed class Tracker : IDisposable
     public ManifestArchive Archive { get; }
     public RunIndex Index { get; }
     public IBuildLog Log { get; }
-    public IngestResult? LastIngest { get; private set; }
 
     public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null)
     {
@@ -61,10 +60,7 @@ public sealed class Tracker : IDisposable
     }
 
     /// <summary>Indexes new records (after every build). Open has already archived the current manifests and ingested once.</summary>
-    public IngestResult Sync()
-    {
-        return LastIngest = Index.LastIngest ?? Index.Ingest();
-    }
+    public IngestResult Sync() => Index.LastIngest ?? Index.Ingest();
 
     // ---------------------------------------------------------------- Status
 

@@ -41,8 +41,6 @@ public sealed class JobWatcher
         _log = log;
     }
 
-    public int Polls { get; private set; }
-
     /// <summary>Completes when the job has ended (or is lost). Cancellation only stops waiting, never the job.</summary>
     public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel)
     {
@@ -82,7 +80,6 @@ public sealed class JobWatcher
     /// <summary>One round: squeue for all, sacct for the ended or missing. Returns whether anything changed and whether a query failed.</summary>
     public async Task<(bool Changed, bool Failed)> PollOnceAsync()
     {
-        Polls++;
         var watches = _watches.Values.ToArray();
         if (watches.Length == 0) return (false, false);
         var live = await _client.SqueueAsync(watches.Select(w => w.Id).ToArray(), CancellationToken.None).ConfigureAwait(false);

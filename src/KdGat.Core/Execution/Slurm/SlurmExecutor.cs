@@ -66,8 +66,6 @@ public sealed class SlurmExecutor : IStageExecutor
     /// </summary>
     public int MaxParallel => _options.MaxJobs > 0 ? _options.MaxJobs : 100_000;
     public bool SubmitsAhead => true;
-    public int Polls => _watcher.Polls;
-    public IReadOnlyCollection<string> SubmittedJobs => _submitted.Keys.ToArray();
 
     public static string? JobIdOf(string? handle) =>
         handle is not null && handle.StartsWith(HandlePrefix, StringComparison.Ordinal) ? handle[HandlePrefix.Length..] : null;
