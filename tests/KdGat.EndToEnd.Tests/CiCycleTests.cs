@@ -31,7 +31,7 @@ public sealed class CiCycleTests : IDisposable
     {
         var s = Sandbox.Trivial();
         Sandbox.CopyTree(Path.Combine(Repo.Root, "src"), Path.Combine(s.Dir, "src"));
-        foreach (var f in new[] { "Directory.Build.props", "Directory.Build.targets" })
+        foreach (var f in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
             File.Copy(Path.Combine(Repo.Root, f), Path.Combine(s.Dir, f));
         return s;
     }
