@@ -13,7 +13,7 @@ public sealed class KdGatCacheGc : PipelineTask
     private protected override bool Run(MSBuildLog log)
     {
         var config = ConfigLoader.Load(ConfigFile, Root);
-        var r = CacheCollector.Collect(config, MaxSize, MaxAge, DateTimeOffset.UtcNow);
+        var r = CacheCollector.Collect(config, MaxSize, MaxAge, TimeProvider.System.GetUtcNow());
         log.Info($"KdGat: CacheGc: {r.EntriesBefore} entries ({Mb(r.BytesBefore)}) -> {r.EntriesAfter} entries ({Mb(r.BytesAfter)}); evicted {r.Evicted}, freed {Mb(r.BytesFreed)} in {OutputStoreLocation.Resolve(config)}");
         return true;
     }

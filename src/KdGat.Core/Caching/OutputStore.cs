@@ -26,6 +26,8 @@ public sealed class OutputStore
 
     public string Root { get; }
     public bool ReadOnly { get; }
+    /// <summary>Stamps entries' creation and last use (the build's clock).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
     private string EntriesDir => Path.Combine(Root, "entries");
     private string TmpDir => Path.Combine(Root, "tmp");
     private string TrashDir => Path.Combine(Root, "trash");
@@ -53,7 +55,7 @@ public sealed class OutputStore
         Directory.CreateDirectory(tmp);
         try
         {
-            var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, OutputsDigest = outputsDigest, CreatedUtc = DateTimeOffset.UtcNow, Dir = tmp };
+            var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, OutputsDigest = outputsDigest, CreatedUtc = Time.GetUtcNow(), Dir = tmp };
             for (var i = 0; i < sources.Count; i++) HardLink.LinkOrCopy(sources[i], entry.Payload(i));
             AtomicFile.WriteAllBytes(Path.Combine(tmp, "entry.json"), JsonSerializer.SerializeToUtf8Bytes(entry, StoreJson.Default.StoreEntry));
             WriteLastUsed(tmp, entry.CreatedUtc);
@@ -105,7 +107,7 @@ public sealed class OutputStore
     public void Touch(StoreEntry entry)
     {
         if (ReadOnly) return;
-        try { WriteLastUsed(entry.Dir, DateTimeOffset.UtcNow); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try { WriteLastUsed(entry.Dir, Time.GetUtcNow()); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static void WriteLastUsed(string dir, DateTimeOffset when) =>

@@ -21,8 +21,8 @@ public static class OutputStoreLocation
         return Path.GetFullPath(Path.Combine(config.Root, value.Trim()));
     }
 
-    public static OutputStore? Open(PipelineConfig config, Func<string, string?>? env = null) =>
-        Resolve(config, env) is { } dir ? new OutputStore(dir, IsReadOnly(env)) : null;
+    public static OutputStore? Open(PipelineConfig config, Func<string, string?>? env = null, TimeProvider? time = null) =>
+        Resolve(config, env) is { } dir ? new OutputStore(dir, IsReadOnly(env)) { Time = time ?? TimeProvider.System } : null;
 
     /// <summary>$KDGAT_CACHE_READONLY: 1/true/yes or 0/false/no (empty: writable); anything else is KDG1210.</summary>
     public static bool IsReadOnly(Func<string, string?>? env = null)

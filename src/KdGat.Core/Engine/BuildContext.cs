@@ -26,10 +26,12 @@ internal sealed class BuildContext
     public required StageProgress Progress { get; init; }
     public required SemaphoreSlim Slots { get; init; }
     public required CancellationToken Cancel { get; init; }
+    /// <summary>The build's clock: attempt times, log names, cache stamps, waits.</summary>
+    public required TimeProvider Time { get; init; }
     /// <summary>-t:Audit: forces the selected instances to run under strace and checks their traces; null in a normal build.</summary>
     public Auditing.Auditor? Audit { get; init; }
     /// <summary>-t:Adopt: an existing manifest that records another result may be replaced.</summary>
     public bool AdoptOverwrite { get; init; }
 
-    public static string NewId() => $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
+    public static string NewId(TimeProvider time) => $"{KdGat.Core.Time.Clock.Stamp(time)}Z-{Guid.NewGuid().ToString("N")[..6]}";
 }

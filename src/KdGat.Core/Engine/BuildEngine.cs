@@ -22,13 +22,19 @@ namespace KdGat.Core.Engine;
 public sealed class BuildEngine
 {
     private readonly Func<PipelineConfig, int, IStageExecutor>? _executorFactory;
+    private readonly TimeProvider _time;
 
     /// <param name="executorFactory">Chooses the executor; default: local processes.</param>
-    public BuildEngine(Func<PipelineConfig, int, IStageExecutor>? executorFactory = null) => _executorFactory = executorFactory;
+    /// <param name="time">The build's clock; default: the system's.</param>
+    public BuildEngine(Func<PipelineConfig, int, IStageExecutor>? executorFactory = null, TimeProvider? time = null)
+    {
+        _executorFactory = executorFactory;
+        _time = time ?? TimeProvider.System;
+    }
 
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
-        var started = DateTimeOffset.UtcNow;
+        var started = _time.GetUtcNow();
         var (config, datasets, _, layout, instances) = LoadedPipeline.Load(request);
 
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
@@ -38,28 +44,29 @@ public sealed class BuildEngine
         var audit = request.Audit ? AuditFor(request, kind) : null;
         var executor = _executorFactory?.Invoke(config with { Executor = kind }, parallel)
             ?? (kind == ExecutorKind.Slurm
-                ? new SlurmExecutor(SlurmOptions.From(config.Slurm, request.Wait, request.CancelOnAbort), log)
-                : new LocalExecutor(parallel));
+                ? new SlurmExecutor(SlurmOptions.From(config.Slurm, request.Wait, request.CancelOnAbort), log, time: _time)
+                : new LocalExecutor(parallel, time: _time));
 
         Directory.CreateDirectory(layout.StateDir);
         var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes, layout.Root);
         var fingerprinter = new Fingerprinter(new PathHasher(hashCache));
-        using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build);
+        using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build, time: _time);
         var ctx = new BuildContext
         {
-            BuildId = BuildContext.NewId(),
+            BuildId = BuildContext.NewId(_time),
             Mode = request.Mode,
             Layout = layout,
             Fingerprinter = fingerprinter,
             Checker = new StalenessChecker(fingerprinter),
             Executor = executor,
-            Store = OutputStoreLocation.Open(config),
+            Store = OutputStoreLocation.Open(config, time: _time),
             Records = new RecordStore(layout.StateDir),
             Archive = new ManifestArchive(layout.StateDir),
             Log = log,
             Progress = progress,
             Slots = new SemaphoreSlim(executor.MaxParallel),
             Cancel = cancel,
+            Time = _time,
             Audit = audit,
             AdoptOverwrite = request.AdoptOverwrite,
         };
@@ -82,7 +89,7 @@ public sealed class BuildEngine
             if (request.Mode != BuildMode.Explain)
                 foreach (var d in datasets)
                     datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout.RunsRoot, d),
-                        _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true).ConfigureAwait(false));
+                        _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true, time: _time).ConfigureAwait(false));
             results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
         }
         finally
@@ -99,7 +106,7 @@ public sealed class BuildEngine
             Mode = request.Mode switch { BuildMode.Explain => "explain", BuildMode.Adopt => "adopt", _ => "build" },
             Executor = executor.Name,
             StartedUtc = started,
-            FinishedUtc = DateTimeOffset.UtcNow,
+            FinishedUtc = _time.GetUtcNow(),
             Datasets = datasets,
             Stages = results.Select(ToReport).ToArray(),
             Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted or Outcome.Adopted

@@ -38,7 +38,7 @@ internal sealed partial class InstanceRunner
                 $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
                 "Build the stage to bring it up to date, or add -p:AdoptOverwrite=true to replace that manifest with the outputs as they are now.");
 
-        var now = DateTimeOffset.UtcNow;
+        var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
         var digest = Fingerprinter.OutputsDigest(present);
         _ctx.Archive.Capture([s]); // a manifest replaced under AdoptOverwrite stays queryable (History)

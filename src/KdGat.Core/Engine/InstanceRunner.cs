@@ -41,7 +41,7 @@ internal sealed partial class InstanceRunner
         {
             var guard = new OutputGuard(s);
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
-                holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel).ConfigureAwait(false);
+                holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel, time: _ctx.Time).ConfigureAwait(false);
             var attach = Reattachable(s, guard, chain);
             if (attach is null && guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             if (_ctx.Mode == BuildMode.Adopt) return Adopt(s, upstream);
@@ -149,7 +149,7 @@ internal sealed partial class InstanceRunner
             var attaching = attach is not null && attempt == attach.Attempt;
             // Unique per instance, not only per build: recovery and Abort stop every process carrying it.
             var attemptId = attaching ? attach!.AttemptId : RecordId(s, attempt);
-            var logStem = (attaching ? ExistingLogStem(s, attemptId) : null) ?? Path.Combine(s.LogDir, $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss}-{attemptId}");
+            var logStem = (attaching ? ExistingLogStem(s, attemptId) : null) ?? Path.Combine(s.LogDir, $"{Time.Clock.Stamp(_ctx.Time)}-{attemptId}");
             var job = new StageJob
             {
                 Instance = s,

@@ -19,17 +19,18 @@ public sealed class StageProgress : IDisposable
     private readonly IBuildLog _log;
     private readonly Func<DateTimeOffset> _now;
     private readonly Dictionary<string, DateTimeOffset> _running = new(StringComparer.Ordinal);
-    private readonly Timer? _timer;
+    private readonly ITimer? _timer;
     private readonly object _beatGate = new();
     private bool _disposed;
     private TimeSpan _interval = FirstBeat;
 
     /// <param name="heartbeat">false: no timer (tests call <see cref="Beat"/> themselves).</param>
-    public StageProgress(IBuildLog log, bool heartbeat = true, Func<DateTimeOffset>? now = null)
+    public StageProgress(IBuildLog log, bool heartbeat = true, TimeProvider? time = null)
     {
         _log = log;
-        _now = now ?? (() => DateTimeOffset.UtcNow);
-        if (heartbeat) _timer = new Timer(_ => OnTimer(), null, FirstBeat, Timeout.InfiniteTimeSpan);
+        var clock = time ?? TimeProvider.System;
+        _now = clock.GetUtcNow;
+        if (heartbeat) _timer = clock.CreateTimer(_ => OnTimer(), null, FirstBeat, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>An attempt starts (or a job is submitted or collected): "KdGat: ds/stage: running (attempt 2): why".</summary>

@@ -28,7 +28,7 @@ public sealed partial class StageLock : IDisposable
     public static string DatasetLockFile(string runsRoot, string dataset) => Path.Combine(runsRoot, dataset, ".kdgat", "build.lock");
 
     /// <param name="shared">Several holders at once (builds of one dataset); excludes only an exclusive holder. No owner file.</param>
-    public static StageLock? TryAcquire(string lockFile, bool shared = false)
+    public static StageLock? TryAcquire(string lockFile, bool shared = false, TimeProvider? time = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(lockFile)!);
         FileStream fs;
@@ -50,7 +50,7 @@ public sealed partial class StageLock : IDisposable
         try
         {
             // Informational (the waiting message) and deleted on release: no fsync, which cost one disk flush per stage in a no-op.
-            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTimeOffset.UtcNow:O}\n", durable: false);
+            AtomicFile.WriteAllText(owner, $"pid {Environment.ProcessId} on {Environment.MachineName} since {(time ?? TimeProvider.System).GetUtcNow():O}\n", durable: false);
         }
         catch (IOException)
         {
@@ -65,12 +65,13 @@ public sealed partial class StageLock : IDisposable
     }
 
     /// <summary>Waits for the lock, calling <paramref name="onWait"/> once with the holder's description.</summary>
-    public static async Task<StageLock> AcquireAsync(string lockFile, Action<string> onWait, CancellationToken cancel, bool shared = false)
+    public static async Task<StageLock> AcquireAsync(string lockFile, Action<string> onWait, CancellationToken cancel, bool shared = false, TimeProvider? time = null)
     {
+        var clock = time ?? TimeProvider.System;
         var told = false;
         while (true)
         {
-            var l = TryAcquire(lockFile, shared);
+            var l = TryAcquire(lockFile, shared, clock);
             if (l is not null) return l;
             if (!told)
             {
@@ -79,7 +80,7 @@ public sealed partial class StageLock : IDisposable
                 try { holder = File.ReadAllText(lockFile + ".owner").Trim(); } catch (IOException) { holder = "another build"; }
                 onWait(holder);
             }
-            await Task.Delay(250, cancel).ConfigureAwait(false);
+            await Time.Clock.Delay(clock, TimeSpan.FromMilliseconds(250), cancel).ConfigureAwait(false);
         }
     }
 

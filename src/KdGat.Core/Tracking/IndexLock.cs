@@ -13,15 +13,15 @@ public sealed class IndexLock : IDisposable
     private FileStream? _stream;
     private IndexLock(FileStream s) => _stream = s;
 
-    public static IndexLock Shared(string path, TimeSpan timeout) => Acquire(path, timeout, exclusive: false);
+    public static IndexLock Shared(string path, TimeSpan timeout, TimeProvider? time = null) => Acquire(path, timeout, exclusive: false, time ?? TimeProvider.System);
 
-    public static IndexLock Exclusive(string path, TimeSpan timeout) => Acquire(path, timeout, exclusive: true);
+    public static IndexLock Exclusive(string path, TimeSpan timeout, TimeProvider? time = null) => Acquire(path, timeout, exclusive: true, time ?? TimeProvider.System);
 
     /// <summary>Waits up to <paramref name="timeout"/>; then an IOException naming the lock file.</summary>
-    private static IndexLock Acquire(string path, TimeSpan timeout, bool exclusive)
+    private static IndexLock Acquire(string path, TimeSpan timeout, bool exclusive, TimeProvider time)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var until = DateTime.UtcNow + timeout;
+        var until = time.GetUtcNow() + timeout;
         var delay = 5;
         while (true)
         {
@@ -37,9 +37,9 @@ public sealed class IndexLock : IDisposable
                 // not disabled, met the holder's lock. The same "busy"; any other error is real.
             }
             fs?.Dispose();
-            if (DateTime.UtcNow >= until)
+            if (time.GetUtcNow() >= until)
                 throw new IOException($"the run index lock {path} is still held by another process after {timeout.TotalSeconds:0} s");
-            Thread.Sleep(delay + Random.Shared.Next(delay));
+            Time.Clock.Sleep(time, TimeSpan.FromMilliseconds(delay + Random.Shared.Next(delay)));
             delay = Math.Min(delay * 2, 250);
         }
     }

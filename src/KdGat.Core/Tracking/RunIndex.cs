@@ -101,7 +101,7 @@ public sealed class RunIndex : IDisposable
             if (db is null)
             {
                 SqliteConnection.ClearAllPools();
-                aside = $"{location.DbPath}.damaged-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Environment.ProcessId}";
+                aside = $"{location.DbPath}.damaged-{KdGat.Core.Time.Clock.Stamp(TimeProvider.System)}-{Environment.ProcessId}";
                 if (File.Exists(location.DbPath)) File.Move(location.DbPath, aside);
                 foreach (var suffix in new[] { "-wal", "-shm", "-journal" })
                     if (File.Exists(location.DbPath + suffix)) File.Move(location.DbPath + suffix, aside + suffix);

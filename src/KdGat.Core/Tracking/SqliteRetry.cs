@@ -19,9 +19,10 @@ public static class SqliteRetry
     public static int Retries => _retries;
     private static int _retries;
 
-    public static T Run<T>(Func<T> op, int maxAttempts = 40, TimeSpan? maxTotal = null)
+    public static T Run<T>(Func<T> op, int maxAttempts = 40, TimeSpan? maxTotal = null, TimeProvider? time = null)
     {
-        var deadline = DateTime.UtcNow + (maxTotal ?? TimeSpan.FromSeconds(120));
+        var clock = time ?? TimeProvider.System;
+        var deadline = clock.GetUtcNow() + (maxTotal ?? TimeSpan.FromSeconds(120));
         var delayMs = 10.0;
         for (var attempt = 1; ; attempt++)
         {
@@ -29,10 +30,10 @@ public static class SqliteRetry
             {
                 return op();
             }
-            catch (SqliteException e) when (IsTransient(e) && attempt < maxAttempts && DateTime.UtcNow < deadline)
+            catch (SqliteException e) when (IsTransient(e) && attempt < maxAttempts && clock.GetUtcNow() < deadline)
             {
                 Interlocked.Increment(ref _retries);
-                Thread.Sleep(TimeSpan.FromMilliseconds(delayMs * (0.5 + Random.Shared.NextDouble())));
+                Time.Clock.Sleep(clock, TimeSpan.FromMilliseconds(delayMs * (0.5 + Random.Shared.NextDouble())));
                 delayMs = Math.Min(delayMs * 2, 1000);
             }
         }

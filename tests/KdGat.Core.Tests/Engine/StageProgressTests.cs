@@ -35,14 +35,14 @@ public sealed class StageProgressTests : IDisposable
     public void Heartbeat_NamesWhatRuns_AndForHowLong_AndIsSilentWhenNothingRuns()
     {
         var instances = _p.Instances(KdGatGraph.Stages);
-        var now = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
         var log = new RecordingLog();
-        using var progress = new StageProgress(log, heartbeat: false, now: () => now);
+        using var progress = new StageProgress(log, heartbeat: false, time);
 
         progress.Started(instances[0], "running", 1, ["never run"]);
-        now = now.AddSeconds(90);
+        time.Advance(TimeSpan.FromSeconds(90));
         progress.Started(instances[1], "submitting", 1, ["never run"]);
-        now = now.AddSeconds(10);
+        time.Advance(TimeSpan.FromSeconds(10));
         progress.Beat();
         progress.Stopped(instances[0]);
         progress.Stopped(instances[1]);

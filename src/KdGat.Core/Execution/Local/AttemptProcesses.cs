@@ -10,7 +10,7 @@ internal static class AttemptProcesses
     private const int SigKill = 9;
 
     /// <summary>SIGKILLs every live process carrying the attempt id (and the process group it leads), until none is left.</summary>
-    public static void Stop(string attemptId)
+    public static void Stop(string attemptId, TimeProvider? time = null)
     {
         var needle = $"\0KDGAT_ATTEMPT_ID={attemptId}\0";
         for (var round = 0; round < 100; round++)
@@ -22,7 +22,7 @@ internal static class AttemptProcesses
                 if (pgid == pid) PosixSpawn.KillGroup(pid, SigKill);
                 PosixSpawn.KillProcess(pid, SigKill);
             }
-            Thread.Sleep(50); // a killed process leaves /proc (or turns zombie) asynchronously
+            Time.Clock.Sleep(time ?? TimeProvider.System, TimeSpan.FromMilliseconds(50)); // a killed process leaves /proc (or turns zombie) asynchronously
         }
     }
 

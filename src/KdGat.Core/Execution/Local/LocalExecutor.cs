@@ -8,9 +8,11 @@ namespace KdGat.Core.Execution.Local;
 public sealed class LocalExecutor : IStageExecutor
 {
     private readonly TimeSpan _grace;
+    private readonly TimeProvider _time;
 
-    public LocalExecutor(int maxParallel, TimeSpan? killGrace = null)
+    public LocalExecutor(int maxParallel, TimeSpan? killGrace = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         MaxParallel = Math.Max(1, maxParallel);
         _grace = killGrace ?? TimeSpan.FromSeconds(5);
     }
@@ -20,7 +22,7 @@ public sealed class LocalExecutor : IStageExecutor
 
     public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
     {
-        var started = DateTimeOffset.UtcNow;
+        var started = _time.GetUtcNow();
         if (!PosixSpawn.IsSupported)
             return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = started, Detail = "the local executor needs Linux (posix_spawn)" };
         Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
@@ -31,18 +33,18 @@ public sealed class LocalExecutor : IStageExecutor
             var command = job.TraceFile is null ? job.Command : Auditing.Strace.Wrap(job.Command, job.TraceFile);
             o = await ShellProcess.RunAsync(job.Instance.RunDir, command, job.StdoutPath, job.StderrPath,
                 job.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), _grace,
-                pid => job.OnStarted?.Invoke($"pid:{pid}"), cancel).ConfigureAwait(false);
+                pid => job.OnStarted?.Invoke($"pid:{pid}"), cancel, _time).ConfigureAwait(false);
         }
         catch (IOException e)
         {
-            return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = DateTimeOffset.UtcNow, Detail = e.Message };
+            return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = _time.GetUtcNow(), Detail = e.Message };
         }
         return new ExecutionResult
         {
             State = o.Cancelled ? ExecState.Cancelled : o.Exit.ExitCode == 0 ? ExecState.Completed : ExecState.Failed,
             ExitCode = o.Exit.ExitCode,
             Started = started,
-            Finished = DateTimeOffset.UtcNow,
+            Finished = _time.GetUtcNow(),
             CpuSeconds = o.Exit.CpuSeconds,
             PeakRssKb = o.Exit.MaxRssKb,
             JobId = $"pid:{o.Pid}",

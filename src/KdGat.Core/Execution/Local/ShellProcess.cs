@@ -13,7 +13,7 @@ internal static class ShellProcess
     public sealed record Outcome(PosixSpawn.Exit Exit, int Pid, bool Cancelled);
 
     public static async Task<Outcome> RunAsync(string workingDir, string command, string stdoutPath, string stderrPath,
-        IReadOnlyDictionary<string, string?> env, TimeSpan killGrace, Action<int>? onStarted, CancellationToken cancel)
+        IReadOnlyDictionary<string, string?> env, TimeSpan killGrace, Action<int>? onStarted, CancellationToken cancel, TimeProvider? time = null)
     {
         var script = $"cd -- {CommandTemplate.Quote(workingDir)} || exit 125\n{command}";
         var pid = PosixSpawn.Start(script, stdoutPath, stderrPath, env);
@@ -33,7 +33,7 @@ internal static class ShellProcess
         {
             cancelled = true;
             PosixSpawn.KillGroup(pid, SigTerm);
-            _ = Task.Delay(killGrace).ContinueWith(_ => PosixSpawn.KillGroup(pid, SigKill), TaskScheduler.Default);
+            _ = Time.Clock.Delay(time ?? TimeProvider.System, killGrace).ContinueWith(_ => PosixSpawn.KillGroup(pid, SigKill), TaskScheduler.Default);
         }))
         {
             var exit = await Task.Factory.StartNew(() => PosixSpawn.Wait(pid), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);

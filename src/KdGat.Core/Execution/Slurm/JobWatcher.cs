@@ -34,8 +34,11 @@ public sealed class JobWatcher
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failedQueries;
 
-    public JobWatcher(SlurmClient client, PollBackoff backoff, IBuildLog log)
+    private readonly TimeProvider _time;
+
+    public JobWatcher(SlurmClient client, PollBackoff backoff, IBuildLog log, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _client = client;
         _backoff = backoff;
         _log = log;
@@ -65,7 +68,7 @@ public sealed class JobWatcher
                 _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
                 wake = _wake.Task;
             }
-            await Task.WhenAny(Task.Delay(_backoff.Current), wake).ConfigureAwait(false);
+            await Task.WhenAny(Time.Clock.Delay(_time, _backoff.Current), wake).ConfigureAwait(false);
             bool changed, failed;
             try { (changed, failed) = await PollOnceAsync().ConfigureAwait(false); }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -26,10 +26,11 @@ public sealed class SlurmClient
     private readonly ICommandRunner _run;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
 
-    public SlurmClient(ICommandRunner? runner = null, Func<TimeSpan, CancellationToken, Task>? delay = null)
+    public SlurmClient(ICommandRunner? runner = null, Func<TimeSpan, CancellationToken, Task>? delay = null, TimeProvider? time = null)
     {
         _run = runner ?? new ProcessCommandRunner();
-        _delay = delay ?? Task.Delay;
+        var clock = time ?? TimeProvider.System;
+        _delay = delay ?? ((d, c) => Time.Clock.Delay(clock, d, c));
     }
 
     /// <summary>Messages of a controller that is busy, restarting or unreachable: worth retrying.</summary>

@@ -19,8 +19,8 @@ public sealed record SlurmOptions
     public int MaxJobs { get; init; }
     /// <summary>slurm.latency_wait: how long a COMPLETED job's outputs may take to appear here.</summary>
     public TimeSpan LatencyWait { get; init; } = TimeSpan.FromSeconds(5);
-    /// <summary>Waits between output polls (tests substitute one that does not sleep).</summary>
-    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
+    /// <summary>Waits between output polls; null: the executor's clock (tests substitute one that does not sleep).</summary>
+    public Func<TimeSpan, CancellationToken, Task>? Delay { get; init; }
 
     public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort) =>
         new()
@@ -50,12 +50,15 @@ public sealed class SlurmExecutor : IStageExecutor
     private int _aborted;
     private volatile Task<bool>? _cancelTask;
 
-    public SlurmExecutor(SlurmOptions options, IBuildLog log, SlurmClient? client = null)
+    public SlurmExecutor(SlurmOptions options, IBuildLog log, SlurmClient? client = null, TimeProvider? time = null)
     {
         _options = options;
-        _client = client ?? new SlurmClient();
-        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log);
+        _time = time ?? TimeProvider.System;
+        _client = client ?? new SlurmClient(time: _time);
+        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log, _time);
     }
+
+    private readonly TimeProvider _time;
 
     public string Name => "slurm";
     /// <summary>
@@ -74,7 +77,7 @@ public sealed class SlurmExecutor : IStageExecutor
     {
         // A job an earlier build submitted for this very fingerprint is collected even if the stage now runs locally.
         if (job.Instance.Config.Executor == ExecutorKind.Local && JobIdOf(job.AttachTo) is null) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
-        var started = DateTimeOffset.UtcNow;
+        var started = _time.GetUtcNow();
         string id;
         if (JobIdOf(job.AttachTo) is { } attached)
         {
@@ -128,13 +131,13 @@ public sealed class SlurmExecutor : IStageExecutor
         _ended[id] = 1;
         var state = SlurmState.ToExecState(status.State, status.Reason);
         if (state == ExecState.Completed)
-            await OutputWait.UntilPresentAsync(job.Instance.RequiredOutputs, _options.LatencyWait, OutputWait.Exists, _options.Delay, cancel).ConfigureAwait(false);
+            await OutputWait.UntilPresentAsync(job.Instance.RequiredOutputs, _options.LatencyWait, OutputWait.Exists, _options.Delay ?? ((d, c) => Time.Clock.Delay(_time, d, c)), cancel).ConfigureAwait(false);
         return new ExecutionResult
         {
             State = state,
             ExitCode = status.ExitCode,
             Started = status.Start ?? started,
-            Finished = status.End ?? DateTimeOffset.UtcNow,
+            Finished = status.End ?? _time.GetUtcNow(),
             CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
             JobId = id,
@@ -144,8 +147,8 @@ public sealed class SlurmExecutor : IStageExecutor
         };
     }
 
-    private static ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
-        new() { State = state, JobId = id, Started = started, Finished = DateTimeOffset.UtcNow, Detail = detail, Host = "slurm" };
+    private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
+        new() { State = state, JobId = id, Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
 
     /// <summary>Idempotent (MSBuild calls Cancel many times): one scancel for every job of this build that has not ended.</summary>
     private void Abort()
