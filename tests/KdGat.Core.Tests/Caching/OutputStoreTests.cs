@@ -92,7 +92,8 @@ public sealed class OutputStoreTests : IDisposable
     [Fact]
     public void Collect_BySize_EvictsLeastRecentlyUsedFirst()
     {
-        var store = new OutputStore(_tmp["store"]);
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        var store = new OutputStore(_tmp["store"]) { Time = time };
         string Fingerprint(int i) => i.ToString("x2") + new string('b', 30);
         for (var i = 0; i < 4; i++)
         {
@@ -100,11 +101,11 @@ public sealed class OutputStoreTests : IDisposable
             store.Insert(Fingerprint(i), "gat", $"d{i}", sources, records, "d");
         }
         // Entry 0 was used most recently, then 3: those two must survive a limit that fits two.
-        Thread.Sleep(5); store.Touch(store.Find(Fingerprint(3))!);
-        Thread.Sleep(5); store.Touch(store.Find(Fingerprint(0))!);
+        time.Advance(TimeSpan.FromMinutes(1)); store.Touch(store.Find(Fingerprint(3))!);
+        time.Advance(TimeSpan.FromMinutes(1)); store.Touch(store.Find(Fingerprint(0))!);
         var perEntry = store.Find(Fingerprint(0))!.Bytes;
 
-        var r = store.Collect(maxBytes: 2 * perEntry, maxAge: null, DateTimeOffset.UtcNow);
+        var r = store.Collect(maxBytes: 2 * perEntry, maxAge: null, time.GetUtcNow());
 
         Assert.Equal(2, r.Evicted);
         Assert.Equal(2 * perEntry, r.BytesAfter);

@@ -40,7 +40,7 @@ public sealed class StageLockTests : IDisposable
         var told = new List<string>();
 
         var waiting = StageLock.AcquireAsync(LockFile, told.Add, CancellationToken.None);
-        await Task.Delay(700);
+        await Until(() => told.Count > 0); // it found the lock held and said so
         Assert.False(waiting.IsCompleted);
         first.Dispose();
         using var second = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
@@ -103,7 +103,7 @@ public sealed class StageLockTests : IDisposable
             Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
             var waits = 0;
             var waiting = StageLock.AcquireAsync(LockFile, _ => waits++, CancellationToken.None);
-            await Task.Delay(400);
+            await Until(() => waits > 0); // it found the lock held by the other process
             Assert.False(waiting.IsCompleted);
 
             holder.Kill();
@@ -115,6 +115,17 @@ public sealed class StageLockTests : IDisposable
         finally
         {
             if (!holder.HasExited) holder.Kill();
+        }
+    }
+
+    /// <summary>Waits for a condition (not for a fixed time); fails after 10 s.</summary>
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "condition not met within 10 s");
+            await Task.Yield();
         }
     }
 }
