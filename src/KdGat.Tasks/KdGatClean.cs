@@ -9,7 +9,7 @@ public sealed class KdGatClean : PipelineTask
 
     private protected override bool Run(MSBuildLog log)
     {
-        Cleaner.Clean(Request(), Stage, log);
+        Cleaner.CleanAsync(Request(), Stage, log).GetAwaiter().GetResult(); // MSBuild tasks are synchronous: the one blocking point is here
         return true;
     }
 }

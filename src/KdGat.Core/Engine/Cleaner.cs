@@ -17,7 +17,7 @@ namespace KdGat.Core.Engine;
 /// </summary>
 public static class Cleaner
 {
-    public static IReadOnlyList<string> Clean(BuildRequest request, string? stage, IBuildLog log)
+    public static async Task<IReadOnlyList<string>> CleanAsync(BuildRequest request, string? stage, IBuildLog log)
     {
         var p = LoadedPipeline.Load(request);
         var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile);
@@ -37,7 +37,7 @@ public static class Cleaner
             {
                 if (StageLock.TryAcquire(lockFile) is { } l) locks.Add(l); else busy.Add(what);
             }
-            return DeleteAll(p, instances, selected, log);
+            return await DeleteAllAsync(p, instances, selected, log).ConfigureAwait(false);
         }
         finally
         {
@@ -45,14 +45,14 @@ public static class Cleaner
         }
     }
 
-    private static List<string> DeleteAll(LoadedPipeline p, IReadOnlyList<StageInstance> instances, IReadOnlyCollection<string>? selected, IBuildLog log)
+    private static async Task<List<string>> DeleteAllAsync(LoadedPipeline p, IReadOnlyList<StageInstance> instances, IReadOnlyCollection<string>? selected, IBuildLog log)
     {
         var deleted = new List<string>();
         foreach (var s in instances)
         {
             var guard = new OutputGuard(s);
             // An interrupted attempt's processes would write into what is about to be deleted.
-            if (guard.RecoverIfNeeded() is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             foreach (var path in s.Outputs.Append(s.RunDir).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;

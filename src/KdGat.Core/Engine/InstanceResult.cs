@@ -11,7 +11,9 @@ public sealed record InstanceResult(StageInstance Instance, string Outcome, IRea
     public string? Log { get; init; }
     public double? Seconds { get; init; }
     public int? ExitCode { get; init; }
-    public string? JobId { get; init; }
+    /// <summary>Where its last attempt ran (process or batch job); <see cref="JobId"/> is the recorded form.</summary>
+    public Execution.AttemptHandle? Handle { get; init; }
+    public string? JobId => Handle?.RecordedId;
     public int Attempts { get; init; }
     public string? Error { get; init; }
     public string? ErrorCode { get; init; }

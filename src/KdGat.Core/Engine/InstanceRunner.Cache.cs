@@ -57,7 +57,7 @@ internal sealed partial class InstanceRunner
             if (missing.Count > 0 || !present.Select(p => p.Hash).SequenceEqual(entry.Outputs.Select(o => o.Hash)))
                 throw new InvalidDataException("content does not match its recorded hashes");
 
-            var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = _ctx.Time.GetUtcNow(), JobId = null };
+            var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = _ctx.Time.GetUtcNow() };
             ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, entry.OutputsDigest, result, 1) with { RestoredFrom = entry.Dir });
             if (CommitWithRecord(s, guard, () => Record(s, verdict, result, 1, Outcome.Restored, PathText.ToStored(s.Layout.Root, entry.Dir), present, null, null)) is { } undone)
                 return undone;

@@ -50,17 +50,17 @@ internal sealed partial class InstanceRunner
     /// A job an interrupted build submitted for this stage: re-attach when it still matches the stage
     /// and no upstream was redone by this build; otherwise cancel it so the stage is decided afresh.
     /// </summary>
-    private OutputGuard.BatchAttempt? Reattachable(StageInstance s, OutputGuard guard, Chain chain)
+    private async Task<OutputGuard.BatchAttempt?> ReattachableAsync(StageInstance s, OutputGuard guard, Chain chain)
     {
-        if (!_ctx.Executor.SubmitsAhead || guard.InterruptedBatchJob("slurm:", _ctx.Executor.FindSubmitted) is not { } job) return null;
+        if (!_ctx.Executor.SubmitsAhead || await guard.InterruptedBatchJobAsync(_ctx.Executor.FindSubmittedAsync).ConfigureAwait(false) is not { } job) return null;
         var own = OwnFingerprint(s);
         if (job.Fingerprint == own && !chain.AnyFresh)
         {
-            _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {SlurmExecutor.JobIdOf(job.Handle)} (attempt {job.Attempt}) submitted by an interrupted build; it is not submitted again.");
+            _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {job.Handle.Id} (attempt {job.Attempt}) submitted by an interrupted build; it is not submitted again.");
             return job;
         }
-        _ctx.Executor.Abandon(job.Handle);
-        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {SlurmExecutor.JobIdOf(job.Handle)} from an interrupted build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); it was cancelled and the stage is decided again.");
+        await _ctx.Executor.AbandonAsync(job.Handle).ConfigureAwait(false);
+        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {job.Handle.Id} from an interrupted build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); it was cancelled and the stage is decided again.");
         return null;
     }
 
@@ -71,7 +71,7 @@ internal sealed partial class InstanceRunner
         foreach (var p in chain.Pending) digests[p.Progress.Instance.Name] = $"job:{p.JobId}";
         var current = _ctx.Fingerprinter.Compute(s, digests);
         IReadOnlyList<StaleReason> reasons = attach is not null
-            ? [new("reattached", $"collecting SLURM job {SlurmExecutor.JobIdOf(attach.Handle)} of an interrupted build")]
+            ? [new("reattached", $"collecting SLURM job {attach.Handle.Id} of an interrupted build")]
             : chain.Pending.Select(p => StaleReason.UpstreamReruns(p.Progress.Instance.Name)).ToArray();
         return new Verdict(current, Fingerprinter.Digest(current), reasons, null);
     }
@@ -94,7 +94,7 @@ internal sealed partial class InstanceRunner
         {
             var why = $"upstream {failed.Instance.Name} {failed.Outcome}; SLURM cancelled job {result.JobId} (DependencyNeverSatisfied)";
             _ctx.Log.Warn(ErrorCodes.SlurmDependencyCancelled, $"{s.Key}: {why}.");
-            return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { JobId = result.JobId, Attempts = attempt };
+            return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Handle = result.Handle, Attempts = attempt };
         }
         // The upstream succeeded on a retry (new job id): decide again with its real outputs (early cutoff applies).
         _ctx.Log.Info($"KdGat: {s.Key}: SLURM cancelled job {result.JobId} with an upstream attempt that failed; the upstream succeeded on a retry, so the stage is decided again.");

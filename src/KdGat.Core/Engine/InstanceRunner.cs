@@ -42,8 +42,8 @@ internal sealed partial class InstanceRunner
             var guard = new OutputGuard(s);
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel, time: _ctx.Time).ConfigureAwait(false);
-            var attach = Reattachable(s, guard, chain);
-            if (attach is null && guard.RecoverIfNeeded() is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            var attach = await ReattachableAsync(s, guard, chain).ConfigureAwait(false);
+            if (attach is null && await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             if (_ctx.Mode == BuildMode.Adopt) return Adopt(s, upstream);
             if (chain.Pending.Count == 0 && attach is null) return await DecideAndRunAsync(s, guard, upstream, self).ConfigureAwait(false);
             return await RunAttemptsAsync(s, guard, Provisional(s, chain, attach), chain, attach, self).ConfigureAwait(false);
@@ -169,7 +169,7 @@ internal sealed partial class InstanceRunner
                 OnStarted = handle =>
                 {
                     guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
-                    if (_ctx.Executor.SubmitsAhead && SlurmExecutor.JobIdOf(handle) is { } id) self.Submitted(id, fresh: !attaching);
+                    if (_ctx.Executor.SubmitsAhead && handle.IsBatchJob) self.Submitted(handle.Id, fresh: !attaching);
                 },
                 AfterOk = chain.JobIds,
                 AttachTo = attaching ? attach!.Handle : null,
@@ -200,8 +200,8 @@ internal sealed partial class InstanceRunner
 
             if (result.State == ExecState.LeftRunning)
                 return _ctx.Cancel.IsCancellationRequested
-                    ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }
-                    : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId };
+                    ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }
+                    : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle };
             if (result.State == ExecState.UpstreamFailed)
             {
                 guard.Abort();
@@ -216,7 +216,7 @@ internal sealed partial class InstanceRunner
                     guard.Abort();
                     var why = $"upstream {failedUpstream!.Instance.Name} {failedUpstream.Outcome} after job {result.JobId} had started on its outputs";
                     Record(s, verdict, result, attempt, "cancelled", log, [], resources.MemMb, why);
-                    return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Log = log, JobId = result.JobId, Attempts = attempt };
+                    return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Log = log, Handle = result.Handle, Attempts = attempt };
                 }
                 verdict = settled;
             }
@@ -229,14 +229,14 @@ internal sealed partial class InstanceRunner
                     var digest = Fingerprinter.OutputsDigest(present);
                     ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                     if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null)) is { } undone)
-                        return undone with { Log = log, Attempts = attempt, JobId = result.JobId };
+                        return undone with { Log = log, Attempts = attempt, Handle = result.Handle };
                     Insert(s, verdict, present, digest);
-                    return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, JobId = result.JobId, Attempts = attempt, Fresh = !attaching };
+                    return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !attaching };
                 }
                 guard.Abort();
                 var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(job.StderrPath, log);
                 Record(s, verdict, result, attempt, "failed", log, [], resources.MemMb, msg);
-                return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, JobId = result.JobId };
+                return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, Handle = result.Handle };
             }
 
             guard.Abort();
@@ -244,7 +244,7 @@ internal sealed partial class InstanceRunner
             var detail = result.Detail ?? $"exit code {result.ExitCode}";
             Record(s, verdict, result, attempt, cancelled ? "cancelled" : "failed", log, [], resources.MemMb, detail);
             if (cancelled)
-                return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, JobId = result.JobId, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled };
+                return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled };
             var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
             if (next is not null)
             {
@@ -256,7 +256,7 @@ internal sealed partial class InstanceRunner
             var error = result.State == ExecState.NotStarted
                 ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
                 : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}" + LogTail.Describe(job.StderrPath, log);
-            return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, JobId = result.JobId, Attempts = attempt, Error = error, ErrorCode = code };
+            return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = error, ErrorCode = code };
         }
     }
 

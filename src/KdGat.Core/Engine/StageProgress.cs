@@ -58,7 +58,7 @@ public sealed class StageProgress : IDisposable
         if (r.Outcome is Outcome.UpToDate or Outcome.WouldRun or Outcome.WouldRestore or Outcome.Skipped) return null;
         var details = new List<string>();
         if (r.Attempts > 0) details.Add($"attempt {r.Attempts}");
-        if (r.JobId is { } job) details.Add(job.StartsWith("pid:", StringComparison.Ordinal) ? $"pid {job[4..]}" : $"job {job}");
+        if (r.Handle is { } handle) details.Add(handle.Describe());
         if (r.ExitCode is { } code && code != 0) details.Add($"exit code {code}");
         var took = r.Seconds is { } s ? $" in {Duration(s)}" : "";
         return $"KdGat: {r.Instance.Key}: {r.Outcome}{took}{(details.Count > 0 ? $" ({string.Join(", ", details)})" : "")}";

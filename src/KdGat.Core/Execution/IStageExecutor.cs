@@ -15,12 +15,12 @@ public sealed record StageJob
     public int Attempt { get; init; } = 1;
     public required ResourceSpec Resources { get; init; }
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
-    /// <summary>Called once the work exists outside this process ("pid:123", "slurm:456"), so the engine can journal it.</summary>
-    public Action<string>? OnStarted { get; init; }
+    /// <summary>Called once the work exists outside this process (a process group, a batch job), so the engine can journal it.</summary>
+    public Action<AttemptHandle>? OnStarted { get; init; }
     /// <summary>Batch executors: job ids this attempt must wait for (afterok). Empty for the local executor.</summary>
     public IReadOnlyList<string> AfterOk { get; init; } = [];
-    /// <summary>Batch executors: a job submitted by an earlier build to collect instead of submitting ("slurm:123").</summary>
-    public string? AttachTo { get; init; }
+    /// <summary>Batch executors: a job submitted by an earlier build to collect instead of submitting.</summary>
+    public AttemptHandle? AttachTo { get; init; }
     /// <summary>-t:Audit (local executor): run the command under strace, writing the trace here.</summary>
     public string? TraceFile { get; init; }
 }
@@ -43,7 +43,9 @@ public sealed record ExecutionResult
     public double WallSeconds => Math.Max(0, (Finished - Started).TotalSeconds);
     public double CpuSeconds { get; init; }
     public long PeakRssKb { get; init; }
-    public string? JobId { get; init; }
+    /// <summary>Where the attempt ran; null when it never started. <see cref="JobId"/> is its recorded form.</summary>
+    public AttemptHandle? Handle { get; init; }
+    public string? JobId => Handle?.RecordedId;
     public string Host { get; init; } = System.Environment.MachineName;
     /// <summary>Why it did not complete, in words (signal, SLURM reason, spawn error).</summary>
     public string? Detail { get; init; }
@@ -70,7 +72,7 @@ public interface IStageExecutor
     /// <summary>Called once at the end of a build (e.g. to tell what Ctrl+C did to submitted jobs).</summary>
     void Finish(Diagnostics.IBuildLog log, bool cancelled) { }
     /// <summary>Batch executors: stop a job an earlier build submitted that no longer matches its stage.</summary>
-    void Abandon(string handle) { }
+    Task AbandonAsync(AttemptHandle handle) => Task.CompletedTask;
     /// <summary>Batch executors: the handle of a job submitted for this attempt id, if one exists (a build killed before journalling it).</summary>
-    string? FindSubmitted(string attemptId) => null;
+    Task<AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<AttemptHandle?>(null);
 }

@@ -10,7 +10,7 @@ namespace KdGat.Core.Execution;
 /// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock}. The guarded
 /// items are the manifest, params.json and every declared output; each path is only ever absent
 /// or complete (renames; see <see cref="FileMover"/>). The protocol, step by step, and what a
-/// crash right after each step leaves (recovery = <see cref="RecoverIfNeeded"/>, run under the
+/// crash right after each step leaves (recovery = <see cref="RecoverIfNeededAsync"/>, run under the
 /// stage lock before anything is decided; it is idempotent, so a crash inside it is covered too):
 ///
 ///   step                                         journal           after a crash, recovery...
@@ -66,21 +66,23 @@ public sealed class OutputGuard
         /// <summary>The run record this attempt writes when it succeeds: with its manifest, proof that it committed.</summary>
         public string? RecordId { get; init; }
         public string? BuildId { get; init; }
+        /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
+        [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
 
     /// <summary>A batch job (SLURM) an interrupted build submitted and journalled: it may still be pending or running.</summary>
-    public sealed record BatchAttempt(string AttemptId, string Handle, string? Fingerprint, int Attempt);
+    public sealed record BatchAttempt(string AttemptId, AttemptHandle Handle, string? Fingerprint, int Attempt);
 
     /// <summary>
     /// The journalled batch job of an interrupted build, if any. Unlike a local process, it did not
     /// die with the build: the caller re-attaches to it (or collects it) instead of recovering.
     /// </summary>
     /// <param name="findSubmitted">Looks up a job by attempt id, for a build killed between submission and journalling it.</param>
-    public BatchAttempt? InterruptedBatchJob(string handlePrefix, Func<string, string?> findSubmitted)
+    public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted)
     {
         if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
-        var h = e.Handle ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? findSubmitted(e.AttemptId) : null);
-        return h is not null && h.StartsWith(handlePrefix, StringComparison.Ordinal) ? new BatchAttempt(e.AttemptId, h, e.Fingerprint, e.Attempt) : null;
+        var h = e.StartedAs ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
+        return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt) : null;
     }
 
     /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
@@ -91,7 +93,7 @@ public sealed class OutputGuard
     }
 
     /// <summary>Undoes (or completes) an interrupted attempt, if any. Returns a description of what was done, or null.</summary>
-    public string? RecoverIfNeeded()
+    public async Task<string?> RecoverIfNeededAsync()
     {
         if (!File.Exists(Journal))
         {
@@ -101,7 +103,7 @@ public sealed class OutputGuard
         }
         RemoveLeftovers();
         var entry = ReadJournal();
-        StopOrphans(entry);
+        await StopOrphansAsync(entry).ConfigureAwait(false);
         if (Committed(entry))
         {
             FinishCommit();
@@ -115,7 +117,7 @@ public sealed class OutputGuard
     }
 
     /// <summary>
-    /// What <see cref="RecoverIfNeeded"/> would leave, without changing anything (Explain): null
+    /// What <see cref="RecoverIfNeededAsync"/> would leave, without changing anything (Explain): null
     /// when there is no journal; else where the manifest and each output would then be read from.
     /// </summary>
     public (string ManifestPath, IReadOnlyList<string> Outputs)? PendingRecoveryView()
@@ -159,10 +161,10 @@ public sealed class OutputGuard
     /// Records where the attempt runs (pid or job id) so a later build can find it, and which build
     /// now owns it (a build collecting an interrupted build's job writes the manifest and record).
     /// </summary>
-    public void Started(string handle, string recordId, string buildId)
+    public void Started(AttemptHandle handle, string recordId, string buildId)
     {
         if (ReadJournal() is { } e)
-            WriteJournal(e with { Handle = handle, Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId });
+            WriteJournal(e with { Handle = handle.ToString(), Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId });
     }
 
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
@@ -261,27 +263,13 @@ public sealed class OutputGuard
     /// environment carries this attempt's id (journalled before the start, so even when the build
     /// died before journalling the pid), and a SLURM job of the attempt this build will not re-attach to.
     /// </summary>
-    private static void StopOrphans(JournalEntry? e)
+    private static async Task StopOrphansAsync(JournalEntry? e)
     {
         if (e is null) return;
-        if (Slurm.SlurmExecutor.JobIdOf(e.Handle) is not null)
-        {
-            StopOrphanJob(e.AttemptId);
-            return;
-        }
-        if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId);
-    }
-
-    /// <summary>
-    /// A SLURM job of an earlier build that this build will not re-attach to (e.g. the stage now runs
-    /// with the local executor): it must not write into the run dir while the stage runs again. It is
-    /// found by its attempt comment, so a recycled job id is never cancelled; no SLURM, nothing to do.
-    /// </summary>
-    private static void StopOrphanJob(string attemptId)
-    {
-        var client = new Slurm.SlurmClient();
-        if (client.FindAttemptAsync(attemptId, CancellationToken.None).GetAwaiter().GetResult() is { } id)
-            client.CancelAsync([id]).GetAwaiter().GetResult();
+        if (e.StartedAs is { IsBatchJob: true })
+            await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None).ConfigureAwait(false);
+        else if (e.Host == Environment.MachineName)
+            Local.AttemptProcesses.Stop(e.AttemptId);
     }
 
     private void WriteJournal(JournalEntry e) => AtomicFile.WriteAllText(Journal, JsonSerializer.Serialize(e));

@@ -74,7 +74,8 @@ public sealed class Tracker : IDisposable
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
         var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i).ReadJournal());
-        var jobs = BatchJobStates(journals.Values);
+        // Status is synchronous (the report and the Status task call it); this is its one wait on SLURM.
+        var jobs = SlurmExecutor.QueryAsync(journals.Values.Select(j => j?.StartedAs).OfType<AttemptHandle>(), CancellationToken.None).GetAwaiter().GetResult();
         foreach (var s in Pipeline.Instances) // dependency order
         {
             latest.TryGetValue((s.Dataset, s.Name), out var last);
@@ -108,15 +109,15 @@ public sealed class Tracker : IDisposable
         if (journal is not null)
         {
             var alive = journal.Host != Environment.MachineName || Directory.Exists($"/proc/{journal.BuildPid}");
-            if (SlurmExecutor.JobIdOf(journal.Handle) is { } jobId && !alive)
-                return SubmittedJobRow(s, journal, jobId, jobs, last);
+            if (journal.StartedAs is { IsBatchJob: true } job && !alive)
+                return SubmittedJobRow(s, journal, job.Id, jobs, last);
             if (alive)
                 return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
-                    $"{(journal.Handle is null ? "starting" : "job " + journal.Handle)} (attempt {journal.AttemptId}, build pid {journal.BuildPid} on {journal.Host})",
-                    journal.Handle, Last: last);
+                    $"{(journal.StartedAs is { } h ? h.Describe() : "starting")} (attempt {journal.AttemptId}, build pid {journal.BuildPid} on {journal.Host})",
+                    journal.StartedAs?.RecordedId, Last: last);
             return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
                 $"attempt {journal.AttemptId} was interrupted (its build, pid {journal.BuildPid}, is gone); the next build restores the previous result and reruns it",
-                journal.Handle, Last: last);
+                journal.StartedAs?.RecordedId, Last: last);
         }
         if (reasons.Count == 0)
             return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate,
@@ -151,21 +152,6 @@ public sealed class Tracker : IDisposable
                 $"SLURM job {jobId} {job.State}{(string.IsNullOrEmpty(job.Reason) || job.Reason == "None" ? "" : $" ({job.Reason})")}; the next build re-attaches to it (nothing is submitted twice)", jobId, Last: last);
         return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
             $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); the next build collects its result without resubmitting", jobId, Last: last);
-    }
-
-    /// <summary>States of the SLURM jobs journalled by builds that are gone: one squeue and one sacct for all of them; null when SLURM does not answer.</summary>
-    private static IReadOnlyDictionary<string, JobStatus>? BatchJobStates(IEnumerable<OutputGuard.JournalEntry?> journals)
-    {
-        var ids = journals.Select(j => SlurmExecutor.JobIdOf(j?.Handle)).OfType<string>().Distinct().ToArray();
-        if (ids.Length == 0) return new Dictionary<string, JobStatus>();
-        var client = new SlurmClient();
-        var live = client.SqueueAsync(ids, CancellationToken.None).GetAwaiter().GetResult();
-        if (live is null) return null;
-        var ended = ids.Where(id => !live.ContainsKey(id)).ToArray();
-        var done = ended.Length == 0 ? new Dictionary<string, JobStatus>() : client.SacctAsync(ended, CancellationToken.None).GetAwaiter().GetResult();
-        if (done is null) return null;
-        foreach (var (id, st) in done) live.TryAdd(id, st);
-        return live;
     }
 
     // ---------------------------------------------------------------- History

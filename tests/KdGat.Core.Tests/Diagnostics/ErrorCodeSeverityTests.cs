@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Diagnostics;
 
@@ -12,16 +13,15 @@ public sealed partial class ErrorCodeSeverityTests
     [Fact]
     public void EveryCode_IsRaisedWithOneSeverityOnly()
     {
-        var src = Path.Combine(RepoRoot(), "src");
         var sites = new List<(string Code, string Severity, string Where)>();
-        foreach (var file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains("/obj/")))
+        foreach (var (rel, file) in RepoFiles.Sources())
         {
             var text = File.ReadAllText(file);
             foreach (Match m in Site().Matches(text))
             {
                 var severity = m.Groups["warn"].Success ? "warning" : "error";
                 var line = text[..m.Index].Count(c => c == '\n') + 1;
-                sites.Add((m.Groups["code"].Value, severity, $"{Path.GetRelativePath(src, file)}:{line}"));
+                sites.Add((m.Groups["code"].Value, severity, $"{rel}:{line}"));
             }
         }
         Assert.True(sites.Count > 30, $"the scan found only {sites.Count} sites: the pattern no longer matches the code");
@@ -34,11 +34,4 @@ public sealed partial class ErrorCodeSeverityTests
     // KdgException(ErrorCodes.X / a stage result's ErrorCode (BuildEngine reports every failed or cancelled instance as an error).
     [GeneratedRegex(@"(?:(?<warn>\.Warn\(|Severity\.Warning,\s*)|(?:\.Error\(|Severity\.Error,\s*|KdgException\(|ErrorCode\s*=\s*|ErrorCode\s*\?\?\s*))(?:KdGat\.Core\.Diagnostics\.|Core\.Diagnostics\.)?ErrorCodes\.(?<code>\w+)")]
     private static partial Regex Site();
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "KdGat.sln"))) return d.FullName;
-        throw new InvalidOperationException("KdGat.sln not found above the test assembly");
-    }
 }

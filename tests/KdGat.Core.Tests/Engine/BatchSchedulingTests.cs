@@ -32,18 +32,18 @@ public sealed class BatchSchedulingTests : IDisposable
             var id = Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var done = _jobs.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
             Submitted[job.Instance.Name + "#" + job.Attempt] = (id, job.AfterOk);
-            job.OnStarted?.Invoke("slurm:" + id);
+            job.OnStarted?.Invoke(AttemptHandle.BatchJob(id));
             if (Submitted.Count >= holdUntilSubmitted) _allSubmitted.TrySetResult();
             await _allSubmitted.Task.WaitAsync(TimeSpan.FromSeconds(30), cancel);
             var deps = await Task.WhenAll(job.AfterOk.Select(d => _jobs[d].Task));
             if (deps.Any(d => d != ExecState.Completed))
             {
                 done.SetResult(ExecState.UpstreamFailed);
-                return new ExecutionResult { State = ExecState.UpstreamFailed, JobId = id, Detail = "DependencyNeverSatisfied" };
+                return new ExecutionResult { State = ExecState.UpstreamFailed, Handle = AttemptHandle.BatchJob(id), Detail = "DependencyNeverSatisfied" };
             }
             var r = await _local.RunAsync(job, cancel);
             done.SetResult(r.State);
-            return r with { JobId = id };
+            return r with { Handle = AttemptHandle.BatchJob(id) };
         }
     }
 

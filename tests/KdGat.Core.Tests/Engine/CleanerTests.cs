@@ -21,7 +21,7 @@ public sealed class CleanerTests : IDisposable
         var build = BuildAsync(_d);
         await Sh.WaitUntilAsync(() => File.Exists(_d["runs/b.started"]), TimeSpan.FromSeconds(30), "b started");
 
-        var e = Assert.Throws<KdgException>(() => Cleaner.Clean(Request(_d), null, new RecordingLog()));
+        var e = await Assert.ThrowsAsync<KdgException>(() => Cleaner.CleanAsync(Request(_d), null, new RecordingLog()));
 
         Assert.Equal(ErrorCodes.CleanRefused, e.Code);
         Assert.Contains("nothing was deleted", e.Message);
@@ -32,7 +32,7 @@ public sealed class CleanerTests : IDisposable
         Assert.True(r.Succeeded);
         Assert.Equal(["b"], With(r, Outcome.Ran));
 
-        Cleaner.Clean(Request(_d), null, new RecordingLog()); // once the build has ended
+        await Cleaner.CleanAsync(Request(_d), null, new RecordingLog()); // once the build has ended
         Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
     }
 
@@ -45,7 +45,7 @@ public sealed class CleanerTests : IDisposable
         Directory.CreateSymbolicLink(_d["runs/d1/b"], outside["b"]);
         var log = new RecordingLog();
 
-        Cleaner.Clean(Request(_d), null, log);
+        await Cleaner.CleanAsync(Request(_d), null, log);
 
         Assert.True(File.Exists(outside["b/out.txt"]));
         Assert.True(File.Exists(outside["b/kdgat.manifest.json"]));

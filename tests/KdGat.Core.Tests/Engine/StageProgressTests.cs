@@ -21,7 +21,7 @@ public sealed class StageProgressTests : IDisposable
         using var progress = new StageProgress(log, heartbeat: false);
 
         progress.Started(s, "running", 2, ["parameter lr changed (0.001 -> 0.002)"]);
-        progress.Ended(new InstanceResult(s, Outcome.Ran, [new StaleReason("params", "x")]) { Seconds = 125.4, Attempts = 2, JobId = "4711" });
+        progress.Ended(new InstanceResult(s, Outcome.Ran, [new StaleReason("params", "x")]) { Seconds = 125.4, Attempts = 2, Handle = KdGat.Core.Execution.AttemptHandle.BatchJob("4711") });
         progress.Ended(new InstanceResult(s, Outcome.UpToDate, []));
 
         Assert.Equal(

@@ -16,7 +16,7 @@ public sealed class LocalExecutorTests : IDisposable
 
     public void Dispose() => _p.Dispose();
 
-    private StageJob Job(string command, Action<string>? onStarted = null, Dictionary<string, string>? env = null) => new()
+    private StageJob Job(string command, Action<AttemptHandle>? onStarted = null, Dictionary<string, string>? env = null) => new()
     {
         Instance = _s,
         Command = command,
@@ -31,7 +31,7 @@ public sealed class LocalExecutorTests : IDisposable
     [Fact]
     public async Task RunAsync_Success_CompletesInRunDirWithOutputCaptured()
     {
-        string? handle = null;
+        AttemptHandle? handle = null;
         var job = Job("pwd; echo to-stderr >&2; echo \"$KDG_X\"; printf data > o", h => handle = h, new() { ["KDG_X"] = "from-env" });
 
         var r = await new LocalExecutor(1).RunAsync(job, CancellationToken.None);
@@ -42,7 +42,8 @@ public sealed class LocalExecutorTests : IDisposable
         Assert.Equal("to-stderr\n", File.ReadAllText(job.StderrPath));
         Assert.Equal("data", File.ReadAllText(Path.Combine(_s.RunDir, "o")));
         Assert.Matches(@"^pid:\d+$", r.JobId!);
-        Assert.Equal(r.JobId, handle);
+        Assert.Equal(r.Handle, handle);
+        Assert.False(handle!.Value.IsBatchJob);
         Assert.Null(r.Detail);
         Assert.True(r.Finished >= r.Started);
     }
@@ -126,7 +127,7 @@ public sealed class LocalExecutorTests : IDisposable
     public async Task RunAsync_OnStartedHandle_ReportsTheProcessWhileItRuns()
     {
         int? pid = null;
-        var job = Job("sleep 0.3", h => pid = int.Parse(h["pid:".Length..]));
+        var job = Job("sleep 0.3", h => pid = int.Parse(h.Id));
 
         var run = new LocalExecutor(1).RunAsync(job, CancellationToken.None);
         await Sh.WaitUntilAsync(() => pid is not null, TimeSpan.FromSeconds(10), "started");

@@ -105,7 +105,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void Commit_NewResult_DropsAsideCopyAndJournal()
+    public async Task Commit_NewResult_DropsAsideCopyAndJournal()
     {
         GoodResult("v1");
         var guard = new OutputGuard(_s);
@@ -117,47 +117,47 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal("model v2", Model());
         Assert.True(Check().UpToDate);
         Assert.Equal([], Directory.EnumerateFileSystemEntries(guard.StateDir).Select(Path.GetFileName));
-        Assert.Null(new OutputGuard(_s).RecoverIfNeeded());
+        Assert.Null((await new OutputGuard(_s).RecoverIfNeededAsync()));
         Assert.Equal("model v2", Model());
     }
 
     [Fact]
-    public void RecoverIfNeeded_NoJournal_DoesNothing()
+    public async Task RecoverIfNeeded_NoJournal_DoesNothing()
     {
         GoodResult("v1");
 
-        Assert.Null(new OutputGuard(_s).RecoverIfNeeded());
+        Assert.Null((await new OutputGuard(_s).RecoverIfNeededAsync()));
         Assert.True(Check().UpToDate);
     }
 
     [Fact]
-    public void RecoverIfNeeded_CrashMidAttempt_RestoresPreviousResultAndQuarantinesPartial()
+    public async Task RecoverIfNeeded_CrashMidAttempt_RestoresPreviousResultAndQuarantinesPartial()
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
         crashed.Begin("b2-1", "b2-d1-a-1", "b2");
-        crashed.Started("pid:999999999", "b2-d1-a-1", "b2");
+        crashed.Started(AttemptHandle.Process(999999999), "b2-d1-a-1", "b2");
         WriteOutputs("v2-partial");
         // The build dies here: no Commit, no Abort.
 
-        var message = new OutputGuard(_s).RecoverIfNeeded();
+        var message = (await new OutputGuard(_s).RecoverIfNeededAsync());
 
         Assert.NotNull(message);
         Assert.Contains("attempt b2-1 of d1/a was interrupted", message);
         Assert.Equal("model v1", Model());
         Assert.True(Check().UpToDate);
         Assert.Equal("model v2-partial", File.ReadAllText(Path.Combine(crashed.FailedDir, "0-model.ckpt")));
-        Assert.Null(new OutputGuard(_s).RecoverIfNeeded()); // done once
+        Assert.Null((await new OutputGuard(_s).RecoverIfNeededAsync())); // done once
     }
 
     [Fact]
-    public void RecoverIfNeeded_CrashOnFirstAttempt_LeavesStageStale()
+    public async Task RecoverIfNeeded_CrashOnFirstAttempt_LeavesStageStale()
     {
         var crashed = new OutputGuard(_s);
         crashed.Begin("b1-1", "b1-d1-a-1", "b1");
         WriteOutputs("v1-partial");
 
-        new OutputGuard(_s).RecoverIfNeeded();
+        await new OutputGuard(_s).RecoverIfNeededAsync();
 
         Assert.False(File.Exists(_s.Outputs[0]));
         Assert.False(Directory.Exists(_s.Outputs[1]));
@@ -165,7 +165,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void RecoverIfNeeded_CrashAfterNewManifestBeforeCommit_NeverMixesOldAndNew()
+    public async Task RecoverIfNeeded_CrashAfterNewManifestBeforeCommit_NeverMixesOldAndNew()
     {
         // The new outputs and manifest were complete, but the journal still says "attempt running".
         GoodResult("v1");
@@ -173,7 +173,7 @@ public sealed class OutputGuardTests : IDisposable
         crashed.Begin("b2-1", "b2-d1-a-1", "b2");
         GoodResult("v2");
 
-        new OutputGuard(_s).RecoverIfNeeded();
+        await new OutputGuard(_s).RecoverIfNeededAsync();
 
         var v = Check();
         Assert.True(v.UpToDate);
@@ -183,7 +183,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void RecoverIfNeeded_CrashAfterManifestAndRecordBeforeCommit_KeepsTheCommittedResult()
+    public async Task RecoverIfNeeded_CrashAfterManifestAndRecordBeforeCommit_KeepsTheCommittedResult()
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
@@ -192,7 +192,7 @@ public sealed class OutputGuardTests : IDisposable
         _p.Dir.Write(".kdgat/records/d1/a/20260101T000000.000Z-b2-d1-a-1.json", "{}"); // and its run record
         // The build dies before deleting the journal.
 
-        var message = new OutputGuard(_s).RecoverIfNeeded();
+        var message = (await new OutputGuard(_s).RecoverIfNeededAsync());
 
         Assert.Contains("had committed", message);
         Assert.Equal("model b2", Model());
@@ -201,7 +201,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void RecoverIfNeeded_CrashWhileMovingAside_PutsBackWithoutTouchingTheRunDir()
+    public async Task RecoverIfNeeded_CrashWhileMovingAside_PutsBackWithoutTouchingTheRunDir()
     {
         GoodResult("v1");
         var guard = new OutputGuard(_s);
@@ -211,7 +211,7 @@ public sealed class OutputGuardTests : IDisposable
         finally { KdGat.Core.IO.CrashPoints.Current = null; }
         Assert.Contains("rename " + _s.Outputs[1], plan.Seen[^1]);
 
-        var message = new OutputGuard(_s).RecoverIfNeeded();
+        var message = (await new OutputGuard(_s).RecoverIfNeededAsync());
 
         Assert.Contains("before it started", message);
         Assert.True(Check().UpToDate);
@@ -221,7 +221,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void RecoverIfNeeded_DamagedJournal_StillRestores()
+    public async Task RecoverIfNeeded_DamagedJournal_StillRestores()
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
@@ -229,7 +229,7 @@ public sealed class OutputGuardTests : IDisposable
         WriteOutputs("v2-partial");
         File.WriteAllText(Path.Combine(crashed.StateDir, "attempt.json"), "{ torn");
 
-        var message = new OutputGuard(_s).RecoverIfNeeded();
+        var message = (await new OutputGuard(_s).RecoverIfNeededAsync());
 
         Assert.Contains("attempt ? of d1/a", message);
         Assert.Equal("model v1", Model());
@@ -237,7 +237,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void RecoverIfNeeded_OrphanStageProcessOfThisAttempt_IsKilled()
+    public async Task RecoverIfNeeded_OrphanStageProcessOfThisAttempt_IsKilled()
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
@@ -249,13 +249,13 @@ public sealed class OutputGuardTests : IDisposable
         })!;
         try
         {
-            crashed.Started($"pid:{orphan.Id}", "b2-d1-a-1", "b2");
+            crashed.Started(AttemptHandle.Process(orphan.Id), "b2-d1-a-1", "b2");
             // Like a spawned stage, the orphan leads its own process group (once setsid has run).
             // Wait until setsid has exec'd sleep, so the process checked is the one that stays.
             SpinWait.SpinUntil(() => ProcessGroupOf(orphan.Id) == orphan.Id && Stat(orphan.Id).Contains("(sleep)"), 15000);
             Assert.Equal(orphan.Id, ProcessGroupOf(orphan.Id));
 
-            new OutputGuard(_s).RecoverIfNeeded();
+            await new OutputGuard(_s).RecoverIfNeededAsync();
 
             Assert.True(orphan.WaitForExit(15000), $"the orphan was not stopped: {Stat(orphan.Id)}");
             Assert.Equal("model v1", Model());
@@ -283,7 +283,7 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     [Fact]
-    public void RecoverIfNeeded_UnrelatedProcessWithJournaledPid_IsLeftAlone()
+    public async Task RecoverIfNeeded_UnrelatedProcessWithJournaledPid_IsLeftAlone()
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
@@ -294,9 +294,9 @@ public sealed class OutputGuardTests : IDisposable
         })!;
         try
         {
-            crashed.Started($"pid:{other.Id}", "b2-d1-a-1", "b2");
+            crashed.Started(AttemptHandle.Process(other.Id), "b2-d1-a-1", "b2");
 
-            new OutputGuard(_s).RecoverIfNeeded();
+            await new OutputGuard(_s).RecoverIfNeededAsync();
 
             Assert.False(other.WaitForExit(300));
         }

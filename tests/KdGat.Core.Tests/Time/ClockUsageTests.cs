@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Time;
 
@@ -15,11 +16,10 @@ public sealed partial class ClockUsageTests
     [Fact]
     public void NoDirectClockCalls_OutsideTheSeam()
     {
-        var src = Path.Combine(RepoRoot(), "src");
-        var hits = (from file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
-                    let rel = Path.GetRelativePath(src, file).Replace('\\', '/')
-                    where !rel.Contains("/obj/") && !rel.Contains("/bin/") && !Allowed.Contains(rel)
-                    from line in File.ReadLines(file).Select((text, i) => (text, i))
+        var hits = (from f in RepoFiles.Sources()
+                    where !Allowed.Contains(f.Relative)
+                    let rel = f.Relative
+                    from line in File.ReadLines(f.Path).Select((text, i) => (text, i))
                     where DirectClock().IsMatch(line.text)
                     select $"{rel}:{line.i + 1}: {line.text.Trim()}").ToArray();
         Assert.True(hits.Length == 0, "direct clock calls (use the TimeProvider of the build, or Time.Clock):\n" + string.Join("\n", hits));
@@ -37,11 +37,4 @@ public sealed partial class ClockUsageTests
 
     [GeneratedRegex(@"\b(DateTime|DateTimeOffset)\.(UtcNow|Now|Today)\b|\bThread\.Sleep\(|\bTask\.Delay\(|\bStopwatch\.GetTimestamp\(|new\s+(System\.Threading\.)?Timer\(")]
     private static partial Regex DirectClock();
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "KdGat.sln"))) return d.FullName;
-        throw new InvalidOperationException("KdGat.sln not found above the test assembly");
-    }
 }

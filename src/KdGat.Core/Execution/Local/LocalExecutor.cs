@@ -33,7 +33,7 @@ public sealed class LocalExecutor : IStageExecutor
             var command = job.TraceFile is null ? job.Command : Auditing.Strace.Wrap(job.Command, job.TraceFile);
             o = await ShellProcess.RunAsync(job.Instance.RunDir, command, job.StdoutPath, job.StderrPath,
                 job.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), _grace,
-                pid => job.OnStarted?.Invoke($"pid:{pid}"), cancel, _time).ConfigureAwait(false);
+                pid => job.OnStarted?.Invoke(AttemptHandle.Process(pid)), cancel, _time).ConfigureAwait(false);
         }
         catch (IOException e)
         {
@@ -47,7 +47,7 @@ public sealed class LocalExecutor : IStageExecutor
             Finished = _time.GetUtcNow(),
             CpuSeconds = o.Exit.CpuSeconds,
             PeakRssKb = o.Exit.MaxRssKb,
-            JobId = $"pid:{o.Pid}",
+            Handle = AttemptHandle.Process(o.Pid),
             Detail = o.Exit.Signal != 0 ? $"killed by signal {o.Exit.Signal}" : o.Exit.ExitCode == 125 ? "could not enter the run dir" : null,
         };
     }

@@ -40,7 +40,6 @@ public sealed record SlurmOptions
 /// </summary>
 public sealed class SlurmExecutor : IStageExecutor
 {
-    private const string HandlePrefix = "slurm:";
     private readonly SlurmOptions _options;
     private readonly SlurmClient _client;
     private readonly JobWatcher _watcher;
@@ -70,19 +69,16 @@ public sealed class SlurmExecutor : IStageExecutor
     public int MaxParallel => _options.MaxJobs > 0 ? _options.MaxJobs : 100_000;
     public bool SubmitsAhead => true;
 
-    public static string? JobIdOf(string? handle) =>
-        handle is not null && handle.StartsWith(HandlePrefix, StringComparison.Ordinal) ? handle[HandlePrefix.Length..] : null;
-
     public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
     {
         // A job an earlier build submitted for this very fingerprint is collected even if the stage now runs locally.
-        if (job.Instance.Config.Executor == ExecutorKind.Local && JobIdOf(job.AttachTo) is null) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
+        if (job.Instance.Config.Executor == ExecutorKind.Local && job.AttachTo is not { IsBatchJob: true }) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
         var started = _time.GetUtcNow();
         string id;
-        if (JobIdOf(job.AttachTo) is { } attached)
+        if (job.AttachTo is { IsBatchJob: true } attached)
         {
-            id = attached;
-            job.OnStarted?.Invoke(HandlePrefix + id);
+            id = attached.Id;
+            job.OnStarted?.Invoke(attached);
         }
         else
         {
@@ -100,7 +96,7 @@ public sealed class SlurmExecutor : IStageExecutor
                 return Ended(ExecState.NotStarted, null, started, e.Message) with { ExitCode = -1, ErrorCode = e.Code };
             }
             _submitted[id] = job.Instance.Key;
-            job.OnStarted?.Invoke(HandlePrefix + id); // journalled before anything else can happen
+            job.OnStarted?.Invoke(AttemptHandle.BatchJob(id)); // journalled before anything else can happen
             if (cancel.IsCancellationRequested && _options.CancelOnAbort)
             {
                 Abort(); // the others; this one may have come after the scancel
@@ -140,7 +136,7 @@ public sealed class SlurmExecutor : IStageExecutor
             Finished = status.End ?? _time.GetUtcNow(),
             CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
-            JobId = id,
+            Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
                 : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}, exit code {status.ExitCode}, elapsed {status.ElapsedSeconds:0} s",
@@ -148,7 +144,7 @@ public sealed class SlurmExecutor : IStageExecutor
     }
 
     private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
-        new() { State = state, JobId = id, Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
+        new() { State = state, Handle = id is null ? null : AttemptHandle.BatchJob(id), Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
 
     /// <summary>Idempotent (MSBuild calls Cancel many times): one scancel for every job of this build that has not ended.</summary>
     private void Abort()
@@ -163,13 +159,40 @@ public sealed class SlurmExecutor : IStageExecutor
     }
 
     /// <summary>A job from an earlier build that no longer matches its stage: cancel it before the stage is decided again.</summary>
-    public void Abandon(string handle)
+    public async Task AbandonAsync(AttemptHandle handle)
     {
-        if (JobIdOf(handle) is { } id) _client.CancelAsync([id]).GetAwaiter().GetResult();
+        if (handle.IsBatchJob) await _client.CancelAsync([handle.Id]).ConfigureAwait(false);
     }
 
-    public string? FindSubmitted(string attemptId) =>
-        _client.FindAttemptAsync(attemptId, CancellationToken.None).GetAwaiter().GetResult() is { } id ? HandlePrefix + id : null;
+    public async Task<AttemptHandle?> FindSubmittedAsync(string attemptId) =>
+        await _client.FindAttemptAsync(attemptId, CancellationToken.None).ConfigureAwait(false) is { } id ? AttemptHandle.BatchJob(id) : null;
+
+    /// <summary>
+    /// A job of an earlier build that this build will not re-attach to (e.g. the stage now runs with
+    /// the local executor) must not write into the run dir while the stage runs again. Found by its
+    /// attempt comment, so a recycled job id is never cancelled; without SLURM there is nothing to do.
+    /// </summary>
+    public static async Task CancelAttemptAsync(string attemptId, CancellationToken cancel)
+    {
+        var client = new SlurmClient();
+        if (await client.FindAttemptAsync(attemptId, cancel).ConfigureAwait(false) is { } id)
+            await client.CancelAsync([id]).ConfigureAwait(false);
+    }
+
+    /// <summary>Status: one squeue for all, one sacct for the ones squeue no longer lists; null when SLURM cannot be asked.</summary>
+    public static async Task<IReadOnlyDictionary<string, JobStatus>?> QueryAsync(IEnumerable<AttemptHandle> handles, CancellationToken cancel)
+    {
+        var ids = handles.Where(h => h.IsBatchJob).Select(h => h.Id).Distinct().ToArray();
+        if (ids.Length == 0) return new Dictionary<string, JobStatus>();
+        var client = new SlurmClient();
+        var live = await client.SqueueAsync(ids, cancel).ConfigureAwait(false);
+        if (live is null) return null;
+        var ended = ids.Where(id => !live.ContainsKey(id)).ToArray();
+        var done = ended.Length == 0 ? new Dictionary<string, JobStatus>() : await client.SacctAsync(ended, cancel).ConfigureAwait(false);
+        if (done is null) return null;
+        foreach (var (id, st) in done) live.TryAdd(id, st);
+        return live;
+    }
 
     public void Finish(IBuildLog log, bool cancelled)
     {

@@ -131,7 +131,7 @@ public sealed class SiteOptionsTests : IDisposable
     {
         var s = Instance("prep");
         var result = await new SlurmExecutor(new SlurmOptions { LatencyWait = TimeSpan.Zero }, new RecordingLog(), new SlurmClient(new Sacct("COMPLETED")))
-            .RunAsync(Job(s, s.RenderCommand()) with { AttachTo = "slurm:42" }, CancellationToken.None);
+            .RunAsync(Job(s, s.RenderCommand()) with { AttachTo = AttemptHandle.BatchJob("42") }, CancellationToken.None);
         Assert.Equal("42", result.JobId);
         Assert.False(File.Exists(Path.Combine(s.RunDir, "out.txt"))); // not run here as well
     }
