@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using KdGat.Core.Tracking;
 using KdGat.Testing;
 using Microsoft.Data.Sqlite;
@@ -91,7 +92,7 @@ public sealed class EndToEndTests
 
         // While it runs, Status says so, with the job (process) id.
         var status = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
-        Assert.Contains(TrackingSandbox.StatusRows(status), r => r.StartsWith("hcrl_sa/dqn_large_fusion") && r.Contains("running") && r.Contains("job pid:"));
+        Assert.Contains(TrackingSandbox.StatusRows(status), r => r.StartsWith("hcrl_sa/dqn_large_fusion") && r.Contains("running") && Regex.IsMatch(r, @"\bpid \d+ \(attempt"));
 
         p.Kill(entireProcessTree: true);
         p.WaitForExit();

@@ -205,7 +205,7 @@ internal sealed partial class InstanceRunner
             if (result.State == ExecState.UpstreamFailed)
             {
                 guard.Abort();
-                Record(s, verdict, result, attempt, "cancelled", log, [], resources.MemMb, result.Detail);
+                Record(s, verdict, result, attempt, Outcome.Cancelled, log, [], resources.MemMb, result.Detail);
                 return await AfterDependencyCancelAsync(s, guard, chain, result, self, attempt).ConfigureAwait(false);
             }
             if (result.State == ExecState.Completed && chain.Pending.Count > 0)
@@ -215,7 +215,7 @@ internal sealed partial class InstanceRunner
                 {
                     guard.Abort();
                     var why = $"upstream {failedUpstream!.Instance.Name} {failedUpstream.Outcome} after job {result.JobId} had started on its outputs";
-                    Record(s, verdict, result, attempt, "cancelled", log, [], resources.MemMb, why);
+                    Record(s, verdict, result, attempt, Outcome.Cancelled, log, [], resources.MemMb, why);
                     return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Log = log, Handle = result.Handle, Attempts = attempt };
                 }
                 verdict = settled;
@@ -228,21 +228,21 @@ internal sealed partial class InstanceRunner
                 {
                     var digest = Fingerprinter.OutputsDigest(present);
                     ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
-                    if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, "ran", log, present, resources.MemMb, null)) is { } undone)
+                    if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, resources.MemMb, null)) is { } undone)
                         return undone with { Log = log, Attempts = attempt, Handle = result.Handle };
                     Insert(s, verdict, present, digest);
                     return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !attaching };
                 }
                 guard.Abort();
                 var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(job.StderrPath, log);
-                Record(s, verdict, result, attempt, "failed", log, [], resources.MemMb, msg);
+                Record(s, verdict, result, attempt, Outcome.Failed, log, [], resources.MemMb, msg);
                 return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, Handle = result.Handle };
             }
 
             guard.Abort();
             var cancelled = result.State == ExecState.Cancelled;
             var detail = result.Detail ?? $"exit code {result.ExitCode}";
-            Record(s, verdict, result, attempt, cancelled ? "cancelled" : "failed", log, [], resources.MemMb, detail);
+            Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], resources.MemMb, detail);
             if (cancelled)
                 return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled };
             var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
@@ -303,26 +303,25 @@ internal sealed partial class InstanceRunner
         AtomicFile.WriteAllBytes(s.ParamsFilePath, ms.ToArray());
     }
 
-    private StageManifest Manifest(StageInstance s, Verdict v, List<OutputRecord> outputs, string digest, ExecutionResult r, int attempt) => new()
-    {
-        Stage = s.Name,
-        Dataset = s.Dataset,
-        Fingerprint = v.Fingerprint,
-        Components = v.Current,
-        Outputs = outputs,
-        OutputsDigest = digest,
-        BuildId = _ctx.BuildId,
-        Executor = _ctx.Executor.Name,
-        JobId = r.JobId,
-        Attempt = attempt,
-        StartedUtc = r.Started,
-        FinishedUtc = r.Finished,
-        WallSeconds = Math.Round(r.WallSeconds, 3),
-        CpuSeconds = Math.Round(r.CpuSeconds, 3),
-        PeakRssKb = r.PeakRssKb,
-        ExitCode = r.ExitCode,
-        Host = r.Host,
-    };
+    private StageManifest Manifest(StageInstance s, Verdict v, List<OutputRecord> outputs, string digest, ExecutionResult r, int attempt) =>
+        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest }, r, attempt);
+
+    /// <summary>The one place the facts of an attempt are filled in, for its manifest and its run record alike.</summary>
+    private T WithFacts<T>(T shell, ExecutionResult r, int attempt) where T : AttemptFacts =>
+        (T)(((AttemptFacts)shell) with
+        {
+            BuildId = _ctx.BuildId,
+            Executor = _ctx.Executor.Name,
+            JobId = r.JobId,
+            Attempt = attempt,
+            StartedUtc = r.Started,
+            FinishedUtc = r.Finished,
+            WallSeconds = Math.Round(r.WallSeconds, 3),
+            CpuSeconds = Math.Round(r.CpuSeconds, 3),
+            PeakRssKb = r.PeakRssKb,
+            ExitCode = r.ExitCode,
+            Host = r.Host,
+        });
 
     private void Record(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail) =>
         _ctx.Records.Write(NewRecord(s, v, r, attempt, state, log, outputs, memMb, detail));
@@ -330,32 +329,21 @@ internal sealed partial class InstanceRunner
     private RunRecord NewRecord(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
     {
         var metricsFile = s.Outputs.FirstOrDefault(o => Path.GetFileName(o) == "metrics.json");
-        return new RunRecord
+        return WithFacts(new RunRecord
         {
             RecordId = RecordId(s, attempt),
-            BuildId = _ctx.BuildId,
             Dataset = s.Dataset,
             Stage = s.Name,
             Fingerprint = v.Fingerprint,
             Params = v.Current.Params,
-            Executor = _ctx.Executor.Name,
-            JobId = r.JobId,
-            Attempt = attempt,
             State = state,
             ExecState = r.State.ToString(),
-            ExitCode = r.ExitCode,
-            StartedUtc = r.Started,
-            FinishedUtc = r.Finished,
-            WallSeconds = Math.Round(r.WallSeconds, 3),
-            CpuSeconds = Math.Round(r.CpuSeconds, 3),
-            PeakRssKb = r.PeakRssKb,
             MemRequestMb = memMb,
-            Host = r.Host,
             Why = v.Reasons.Select(x => x.Text).ToArray(),
             OutputHashes = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Path, o => o.Hash), StringComparer.Ordinal),
-            Metrics = state is "ran" or Outcome.Restored or Outcome.Adopted && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
+            Metrics = state is Outcome.Ran or Outcome.Restored or Outcome.Adopted && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
             Log = log,
             Detail = detail,
-        };
+        }, r, attempt);
     }
 }

@@ -28,26 +28,11 @@ public sealed record OutputRecord(string Path, string Hash, long Size, bool Dire
 /// exists. It replaces the '.done' sentinel: the stage is up to date iff this parses, its
 /// fingerprint matches, and the outputs still hash to what it records.
 /// </summary>
-public sealed record StageManifest
+public sealed record StageManifest : AttemptFacts
 {
-    public int Schema { get; init; } = 1;
-    public required string Stage { get; init; }
-    public required string Dataset { get; init; }
-    public required string Fingerprint { get; init; }
     public required FingerprintComponents Components { get; init; }
     public required IReadOnlyList<OutputRecord> Outputs { get; init; }
     public required string OutputsDigest { get; init; }
-    public required string BuildId { get; init; }
-    public required string Executor { get; init; }
-    public string? JobId { get; init; }
-    public int Attempt { get; init; } = 1;
-    public DateTimeOffset StartedUtc { get; init; }
-    public DateTimeOffset FinishedUtc { get; init; }
-    public double WallSeconds { get; init; }
-    public double CpuSeconds { get; init; }
-    public long PeakRssKb { get; init; }
-    public int ExitCode { get; init; }
-    public string Host { get; init; } = "";
     /// <summary>Set when the outputs came from the content-addressed cache instead of a run.</summary>
     public string? RestoredFrom { get; init; }
 }

@@ -6,29 +6,14 @@ namespace KdGat.Core.Tracking;
 /// One attempt of one stage instance, written once by the orchestrator and never changed. The
 /// records are the truth about history; the SQLite index is rebuilt from them at will.
 /// </summary>
-public sealed record RunRecord
+public sealed record RunRecord : Manifests.AttemptFacts
 {
-    public int Schema { get; init; } = 1;
     public required string RecordId { get; init; }
-    public required string BuildId { get; init; }
-    public required string Dataset { get; init; }
-    public required string Stage { get; init; }
-    public required string Fingerprint { get; init; }
     public required SortedDictionary<string, string> Params { get; init; }
-    public required string Executor { get; init; }
-    public string? JobId { get; init; }
-    public int Attempt { get; init; }
-    /// <summary>ran, failed, cancelled, restored.</summary>
+    /// <summary>One of <see cref="Reporting.Outcome"/>: ran, failed, cancelled, restored, adopted.</summary>
     public required string State { get; init; }
     public string? ExecState { get; init; }
-    public int ExitCode { get; init; }
-    public DateTimeOffset StartedUtc { get; init; }
-    public DateTimeOffset FinishedUtc { get; init; }
-    public double WallSeconds { get; init; }
-    public double CpuSeconds { get; init; }
-    public long PeakRssKb { get; init; }
     public long? MemRequestMb { get; init; }
-    public string Host { get; init; } = "";
     public IReadOnlyList<string> Why { get; init; } = [];
     public SortedDictionary<string, string> OutputHashes { get; init; } = new();
     public SortedDictionary<string, double>? Metrics { get; init; }

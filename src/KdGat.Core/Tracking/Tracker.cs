@@ -124,12 +124,12 @@ public sealed class Tracker : IDisposable
                 last is null ? "up to date"
                 : last.Record.State == Reporting.Outcome.Adopted ? $"adopted {Local(last.Record.FinishedUtc)} (build {last.Record.BuildId}; produced outside KdGat)"
                 : $"last ran {Local(last.Record.FinishedUtc)} ({Duration(last.Record.WallSeconds)}, build {last.Record.BuildId})", Last: last);
-        if (last is not null && last.Record.State is "failed" or "cancelled")
+        if (last is not null && last.Record.State is Reporting.Outcome.Failed or Reporting.Outcome.Cancelled)
         {
             var r = last.Record;
-            var what = r.State == "cancelled" ? "cancelled" : r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
+            var what = r.State == Reporting.Outcome.Cancelled ? "cancelled" : r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
             return new StatusRow(s.Dataset, s.Name, StatusRow.Failed,
-                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null || r.State == "cancelled" ? "" : ": " + r.Detail)}; log: {r.Log}",
+                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null || r.State == Reporting.Outcome.Cancelled ? "" : ": " + r.Detail)}; log: {r.Log}",
                 r.JobId, r.Log, last);
         }
         return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);
@@ -202,7 +202,7 @@ public sealed class Tracker : IDisposable
     /// </summary>
     public CompareTable Compare(IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
     {
-        var withMetrics = Index.Runs(state: "ran").Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
+        var withMetrics = Index.Runs(state: Reporting.Outcome.Ran).Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
         variants = variants is { Count: > 0 } ? variants
             : withMetrics.Select(r => r.Record.Stage).Distinct().Order(StringComparer.Ordinal).Select(s => new Variant(s, [s])).ToArray();
         var sources = new Dictionary<(string, string), IndexedRun>();
