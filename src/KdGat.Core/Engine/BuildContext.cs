@@ -13,8 +13,8 @@ internal sealed class BuildContext
     public required string BuildId { get; init; }
     public required BuildMode Mode { get; init; }
     public required PipelineLayout Layout { get; init; }
-    public required Fingerprinter Fingerprinter { get; init; }
-    public required StalenessChecker Checker { get; init; }
+    /// <summary>Decides, from content, whether each instance is up to date and why not.</summary>
+    public required Planner Planner { get; init; }
     public required IStageExecutor Executor { get; init; }
     /// <summary>Content-addressed output store; null when caching is off.</summary>
     public OutputStore? Store { get; init; }

@@ -48,16 +48,15 @@ public sealed class BuildEngine
                 : new LocalExecutor(parallel, time: _time));
 
         Directory.CreateDirectory(layout.StateDir);
-        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), request.VerifyHashes, layout.Root);
-        var fingerprinter = new Fingerprinter(new PathHasher(hashCache));
+        var planner = Planner.Open(layout, request.VerifyHashes);
+        var hashCache = planner.Cache!;
         using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build, time: _time);
         var ctx = new BuildContext
         {
             BuildId = BuildContext.NewId(_time),
             Mode = request.Mode,
             Layout = layout,
-            Fingerprinter = fingerprinter,
-            Checker = new StalenessChecker(fingerprinter),
+            Planner = planner,
             Executor = executor,
             Store = OutputStoreLocation.Open(config, time: _time),
             Records = new RecordStore(layout.StateDir),

@@ -29,7 +29,7 @@ internal sealed partial class InstanceRunner
         var verdict = Check(s, upstream);
         if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
 
-        var (present, missing) = _ctx.Fingerprinter.HashOutputs(s);
+        var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
         if (missing.Count > 0)
             return Refused(s, verdict, ErrorCodes.AdoptOutputsMissing,
                 $"{s.Key}: not adopted: declared output(s) missing: {string.Join(", ", missing)}. Put them in place (or fix the stage's 'outputs'), or let KdGat build the stage, then Adopt again.");

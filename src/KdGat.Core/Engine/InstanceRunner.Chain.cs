@@ -43,8 +43,7 @@ internal sealed partial class InstanceRunner
     }
 
     /// <summary>The stage's own fingerprint, without upstream digests: what a journalled job must still match to be re-attached.</summary>
-    private string OwnFingerprint(StageInstance s) =>
-        Fingerprinter.Digest(_ctx.Fingerprinter.Compute(s, s.Upstreams.ToDictionary(u => u.Name, _ => "-")) with { Upstream = new(StringComparer.Ordinal) });
+    private string OwnFingerprint(StageInstance s) => _ctx.Planner.OwnFingerprint(s);
 
     /// <summary>
     /// A job an interrupted build submitted for this stage: re-attach when it still matches the stage
@@ -69,11 +68,10 @@ internal sealed partial class InstanceRunner
     {
         var digests = chain.Finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest ?? "-");
         foreach (var p in chain.Pending) digests[p.Progress.Instance.Name] = $"job:{p.JobId}";
-        var current = _ctx.Fingerprinter.Compute(s, digests);
         IReadOnlyList<StaleReason> reasons = attach is not null
             ? [new("reattached", $"collecting SLURM job {attach.Handle.Id} of an interrupted build")]
-            : chain.Pending.Select(p => StaleReason.UpstreamReruns(p.Progress.Instance.Name)).ToArray();
-        return new Verdict(current, Fingerprinter.Digest(current), reasons, null);
+            : Planner.UpstreamsNotUpToDate(chain.Pending.Select(p => p.Progress.Instance.Name));
+        return _ctx.Planner.Provisional(s, digests, reasons);
     }
 
     /// <summary>Once the upstream jobs ended: the real fingerprint for the manifest, or null when an upstream failed.</summary>
@@ -82,8 +80,8 @@ internal sealed partial class InstanceRunner
         if (chain.Pending.Count == 0) return (provisional, null);
         var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
         if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed) return (null, failed);
-        var current = _ctx.Fingerprinter.Compute(s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
-        return (provisional with { Current = current, Fingerprint = Fingerprinter.Digest(current) }, null);
+        var current = _ctx.Planner.Fingerprinter.Compute(s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
+        return (provisional with { Current = current, Fingerprint = current.Digest() }, null);
     }
 
     /// <summary>SLURM cancelled this stage's job because an upstream job failed: skip if the upstream finally failed, else decide again.</summary>

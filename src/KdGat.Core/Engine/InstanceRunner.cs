@@ -85,14 +85,14 @@ internal sealed partial class InstanceRunner
     }
 
     private Verdict Check(StageInstance s, IReadOnlyList<InstanceResult> upstream) =>
-        _ctx.Checker.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!),
+        _ctx.Planner.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!),
             problem => _ctx.Log.Warn(ErrorCodes.CorruptManifest, $"{s.Key}: manifest is damaged ({problem}); it is ignored and the stage is brought up to date again (run, or restored from the output cache).", s.ManifestPath));
 
     private InstanceResult Explain(StageInstance s, IReadOnlyList<InstanceResult> upstream)
     {
         var rerunning = upstream.Where(u => u.WouldChange).ToArray();
         if (rerunning.Length > 0)
-            return new InstanceResult(s, Outcome.WouldRun, rerunning.Select(u => StaleReason.UpstreamReruns(u.Instance.Name)).ToArray());
+            return new InstanceResult(s, Outcome.WouldRun, Planner.UpstreamsNotUpToDate(rerunning.Select(u => u.Instance.Name)));
         if (!RawData.IsPresent(s.RawDir) && s.ReferencedPaths().Any(p => p.Path == s.RawDir || PathText.IsUnder(p.Path, s.RawDir))) // a missing dataset is an outcome here, not a failed Explain
             return new InstanceResult(s, Outcome.WouldRun, [new("raw-data-missing", $"raw data not found at '{PathText.ToStored(s.Layout.Root, s.RawDir)}'" +
                 (s.Layout.Config.Generator is null ? " (a build stops with KDG1103 until it is there)" : " (a build generates it first)"))]);
@@ -114,26 +114,8 @@ internal sealed partial class InstanceRunner
     /// Explain with an interrupted attempt's journal: the verdict for what recovery will leave
     /// (the previous manifest and outputs, wherever they now are), not for the half-moved run dir.
     /// </summary>
-    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs) view)
-    {
-        var current = _ctx.Fingerprinter.Compute(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!));
-        var fingerprint = Fingerprinter.Digest(current);
-        var (status, m, problem) = ManifestStore.Read(view.ManifestPath);
-        if (status != ManifestStore.ReadStatus.Ok)
-            return new(current, fingerprint, [status == ManifestStore.ReadStatus.Missing ? StaleReason.NeverRun() : StaleReason.Corrupt(problem!)], null);
-        var reasons = new List<StaleReason>();
-        if (m!.Fingerprint != fingerprint) reasons.AddRange(StalenessChecker.Diff(m.Components, current));
-        if (m.Fingerprint != fingerprint && reasons.Count == 0) reasons.Add(new("fingerprint", "fingerprint format changed"));
-        for (var i = 0; i < s.Outputs.Count; i++)
-        {
-            var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
-            var h = _ctx.Fingerprinter.Hasher.Hash(view.Outputs[i]);
-            var was = m.Outputs.FirstOrDefault(o => o.Path == stored);
-            if (h is null) { if (!s.IsOptional(i) || was is not null) reasons.Add(new("output-missing", $"output missing: {stored}")); }
-            else if (was?.Hash != h.Hash) reasons.Add(new("output-modified", $"output modified: {stored}"));
-        }
-        return new(current, fingerprint, reasons, m);
-    }
+    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs) view) =>
+        _ctx.Planner.Against(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!), view.ManifestPath, view.Outputs);
 
     /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
     /// <param name="attach">A job of an interrupted build to collect as the first attempt instead of submitting one.</param>
@@ -223,7 +205,7 @@ internal sealed partial class InstanceRunner
 
             if (result.State == ExecState.Completed)
             {
-                var (present, missing) = _ctx.Fingerprinter.HashOutputs(s);
+                var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
                 if (missing.Count == 0)
                 {
                     var digest = Fingerprinter.OutputsDigest(present);

@@ -39,6 +39,4 @@ public static class ManifestStore
 
     public static void Write(string path, StageManifest manifest) =>
         AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJson.Readable.StageManifest));
-
-    public static string Canonical(FingerprintComponents c) => JsonSerializer.Serialize(c, ManifestJson.Readable.FingerprintComponents);
 }

@@ -1,20 +1,7 @@
 using System.Text.Json.Serialization;
+using KdGat.Core.Planning;
 
 namespace KdGat.Core.Manifests;
-
-/// <summary>
-/// Everything that decides whether a stage must run, kept per component so Explain can say
-/// which one changed. Paths are root-relative; env values are stored as hashes only.
-/// </summary>
-public sealed record FingerprintComponents
-{
-    public required string Command { get; init; }
-    public required SortedDictionary<string, string> Params { get; init; }
-    public required SortedDictionary<string, string> Inputs { get; init; }
-    public required SortedDictionary<string, string> Code { get; init; }
-    public required SortedDictionary<string, string> Upstream { get; init; }
-    public required SortedDictionary<string, string> Env { get; init; }
-}
 
 public sealed record OutputRecord(string Path, string Hash, long Size, bool Directory)
 {

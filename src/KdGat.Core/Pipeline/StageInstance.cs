@@ -128,6 +128,8 @@ public sealed class PipelineLayout
     public string RunsRoot { get; }
     /// <summary>.kdgat/: hash cache, last-build.json, run records, the index database.</summary>
     public string StateDir { get; }
+    /// <summary>The persistent hash cache (content hashes by file identity), shared by builds, Explain and Status.</summary>
+    public string HashCacheFile => Path.Combine(StateDir, "hash-cache.tsv");
 
     public string Resolve(string template, string dataset) =>
         Path.GetFullPath(Path.Combine(Root, CommandTemplate.Render(template, n => n switch

@@ -53,8 +53,6 @@ public sealed class Fingerprinter
         };
     }
 
-    public static string Digest(FingerprintComponents c) => ContentHash.OfText("kdgat-fingerprint-v1\n" + ManifestStore.Canonical(c));
-
     /// <summary>
     /// Hashes the declared outputs as they are on disk; missing required ones are listed separately,
     /// absent optional ones are simply not in either list.

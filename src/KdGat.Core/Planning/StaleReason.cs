@@ -5,6 +5,6 @@ public sealed record StaleReason(string Kind, string Text)
 {
     public static StaleReason NeverRun() => new("never-run", "never run (no manifest)");
     public static StaleReason Corrupt(string problem) => new("manifest-corrupt", $"manifest unreadable ({problem})");
-    public static StaleReason UpstreamReruns(string stage) => new("upstream-reruns", $"upstream {stage} reruns");
+    public static StaleReason UpstreamReruns(string stage) => new("upstream-reruns", $"upstream {stage} is not up to date");
     public override string ToString() => Text;
 }

@@ -68,9 +68,7 @@ public sealed class Tracker : IDisposable
     {
         var layout = Pipeline.Layout;
         var latest = Index.Latest();
-        var hashCache = new HashCache(Path.Combine(layout.StateDir, "hash-cache.tsv"), root: layout.Root);
-        var fp = new Fingerprinter(new PathHasher(hashCache));
-        var checker = new StalenessChecker(fp);
+        var planner = Planner.Open(layout);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
         var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i).ReadJournal());
@@ -83,12 +81,12 @@ public sealed class Tracker : IDisposable
             IReadOnlyList<string> reasons;
             var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
             if (rerunning.Length > 0)
-                reasons = rerunning.Select(u => $"upstream {u.Name} is not up to date").ToArray();
+                reasons = Planner.UpstreamsNotUpToDate(rerunning.Select(u => u.Name)).Select(r => r.Text).ToArray();
             else
             {
                 try
                 {
-                    var v = checker.Check(s, s.Upstreams.ToDictionary(u => u.Name, u => digests[u]!), _ => { });
+                    var v = planner.Check(s, s.Upstreams.ToDictionary(u => u.Name, u => digests[u]!), _ => { });
                     reasons = v.Reasons.Select(r => r.Text).ToArray();
                     if (v.UpToDate) digest = v.Previous!.OutputsDigest;
                 }
@@ -100,7 +98,7 @@ public sealed class Tracker : IDisposable
             digests[s] = digest;
             rows.Add(Classify(s, reasons, last, journals[s], jobs));
         }
-        hashCache.Save();
+        planner.Cache!.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 

@@ -46,12 +46,12 @@ public sealed class OutputGuardTests : IDisposable
         var (present, _) = fp.HashOutputs(_s);
         ManifestStore.Write(_s.ManifestPath, new StageManifest
         {
-            Stage = "a", Dataset = "d1", Fingerprint = Fingerprinter.Digest(c), Components = c,
+            Stage = "a", Dataset = "d1", Fingerprint = c.Digest(), Components = c,
             Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present), BuildId = version, Executor = "test",
         });
     }
 
-    private Verdict Check() => new StalenessChecker(Fp()).Check(_s, NoUpstream);
+    private Verdict Check() => new Planner(Fp()).Check(_s, NoUpstream);
 
     private string Model() => File.ReadAllText(_s.Outputs[0]);
     private string Graphs() => File.ReadAllText(Path.Combine(_s.Outputs[1], "graphs.bin"));

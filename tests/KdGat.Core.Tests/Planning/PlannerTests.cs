@@ -8,7 +8,7 @@ using KdGat.Core.Tests.Support;
 namespace KdGat.Core.Tests.Planning;
 
 [Trait("Category", "Unit")]
-public sealed class StalenessCheckerTests : IDisposable
+public sealed class PlannerTests : IDisposable
 {
     private static string Yaml(string lr = "0.001", string command = "train --epochs {params.epochs} --out {run_dir}") => $"""
         datasets: [d1]
@@ -31,13 +31,13 @@ public sealed class StalenessCheckerTests : IDisposable
     private static readonly StageDeclaration[] A = [new("a", [])];
     private static readonly IReadOnlyDictionary<string, string> NoUpstream = new Dictionary<string, string>();
 
-    public StalenessCheckerTests() => _p.Dir.Write("code/train.py", "print('v1')\n");
+    public PlannerTests() => _p.Dir.Write("code/train.py", "print('v1')\n");
 
     public void Dispose() => _p.Dispose();
 
     private StageInstance Instance() => _p.Instances(A).Single();
 
-    private StalenessChecker Checker() => new(new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n)));
+    private Planner Checker() => new(new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n)));
 
     /// <summary>What a successful run leaves: the outputs, then a manifest for the current fingerprint.</summary>
     private StageManifest SimulateRun(StageInstance s)
@@ -54,7 +54,7 @@ public sealed class StalenessCheckerTests : IDisposable
         {
             Stage = s.Name,
             Dataset = s.Dataset,
-            Fingerprint = Fingerprinter.Digest(components),
+            Fingerprint = components.Digest(),
             Components = components,
             Outputs = present,
             OutputsDigest = Fingerprinter.OutputsDigest(present),
@@ -191,7 +191,7 @@ public sealed class StalenessCheckerTests : IDisposable
         var r = Assert.Single(v.Reasons);
         Assert.Equal("env", r.Kind);
         Assert.DoesNotContain("secret", r.Text);
-        Assert.DoesNotContain("secret", Fingerprinter.Digest(v.Current) + string.Join("", v.Current.Env.Values));
+        Assert.DoesNotContain("secret", v.Current.Digest() + string.Join("", v.Current.Env.Values));
     }
 
     [Fact]
@@ -283,10 +283,10 @@ public sealed class StalenessCheckerTests : IDisposable
         var before = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "aaaa", ["preprocess"] = "pppp" });
         var after = fp.Compute(s, new Dictionary<string, string> { ["vgae_large_autoencoder"] = "bbbb", ["preprocess"] = "pppp" });
 
-        var reasons = StalenessChecker.Diff(before, after).ToArray();
+        var reasons = Planner.Diff(before, after).ToArray();
 
         Assert.Equal("upstream vgae_large_autoencoder output changed", Assert.Single(reasons).Text);
-        Assert.NotEqual(Fingerprinter.Digest(before), Fingerprinter.Digest(after));
+        Assert.NotEqual(before.Digest(), after.Digest());
     }
 
     [Fact]
@@ -295,7 +295,7 @@ public sealed class StalenessCheckerTests : IDisposable
         var old = Components(("lr", "0.1"), ("dropout", "0.5"));
         var now = Components(("lr", "0.1"), ("heads", "4"));
 
-        var texts = StalenessChecker.Diff(old, now).Select(r => r.Text).ToArray();
+        var texts = Planner.Diff(old, now).Select(r => r.Text).ToArray();
 
         Assert.Equal(["parameter heads added (4)", "parameter dropout removed (was 0.5)"], texts);
     }
@@ -320,6 +320,6 @@ public sealed class StalenessCheckerTests : IDisposable
         var there = new Fingerprinter(new PathHasher(new HashCache()), n => _env.GetValueOrDefault(n)).Compute(other.Instances(A).Single(), NoUpstream);
 
         Assert.NotEqual(_p.Root, other.Root);
-        Assert.Equal(Fingerprinter.Digest(here), Fingerprinter.Digest(there));
+        Assert.Equal(here.Digest(), there.Digest());
     }
 }

@@ -1,0 +1,125 @@
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Planning;
+
+public sealed record Verdict(FingerprintComponents Current, string Fingerprint, IReadOnlyList<StaleReason> Reasons, StageManifest? Previous)
+{
+    public bool UpToDate => Reasons.Count == 0;
+}
+
+/// <summary>
+/// The one home of "why does this stage run": what its fingerprint is made of now
+/// (<see cref="Fingerprinter"/>), its digest, and every rule that makes an instance stale: no or a
+/// damaged manifest, a changed component, a missing or modified output, an upstream that is not up
+/// to date. The build, Explain and Status all ask it. Decides from content only: the manifest
+/// parses, the fingerprint matches, every output still hashes to what the manifest says. No file
+/// time is compared.
+/// </summary>
+public sealed class Planner
+{
+    public Planner(Fingerprinter fingerprinter) => Fingerprinter = fingerprinter;
+
+    /// <summary>The planner of a pipeline, hashing through its persistent hash cache (<see cref="PipelineLayout.HashCacheFile"/>); save <see cref="Cache"/> when done.</summary>
+    public static Planner Open(PipelineLayout layout, bool verifyHashes = false)
+    {
+        var cache = new HashCache(layout.HashCacheFile, verifyHashes, layout.Root);
+        return new Planner(new Fingerprinter(new PathHasher(cache))) { Cache = cache };
+    }
+
+    public Fingerprinter Fingerprinter { get; }
+    /// <summary>The hash cache <see cref="Open"/> made (null for a planner built on a given fingerprinter).</summary>
+    public HashCache? Cache { get; private init; }
+
+    /// <summary>The instance against its manifest and outputs in the run dir.</summary>
+    public Verdict Check(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, Action<string>? warnCorrupt = null) =>
+        Against(s, upstreamDigests, s.ManifestPath, s.Outputs, warnCorrupt);
+
+    /// <summary>
+    /// The instance against a manifest and outputs elsewhere: what the recovery of an interrupted
+    /// attempt will put back (Explain looks without recovering).
+    /// </summary>
+    public Verdict Against(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, string manifestPath, IReadOnlyList<string> outputPaths, Action<string>? warnCorrupt = null)
+    {
+        var current = Fingerprinter.Compute(s, upstreamDigests);
+        var fingerprint = current.Digest();
+        var (status, manifest, problem) = ManifestStore.Read(manifestPath);
+        if (status == ManifestStore.ReadStatus.Missing) return new(current, fingerprint, [StaleReason.NeverRun()], null);
+        if (status == ManifestStore.ReadStatus.Corrupt)
+        {
+            warnCorrupt?.Invoke(problem!);
+            return new(current, fingerprint, [StaleReason.Corrupt(problem!)], null);
+        }
+        var reasons = new List<StaleReason>();
+        if (manifest!.Fingerprint != fingerprint) reasons.AddRange(Diff(manifest.Components, current, s.Config.ParamSources));
+        if (manifest.Fingerprint != fingerprint && reasons.Count == 0) reasons.Add(new("fingerprint", "fingerprint format changed"));
+        reasons.AddRange(CheckOutputs(s, manifest, outputPaths));
+        return new(current, fingerprint, reasons, manifest);
+    }
+
+    /// <summary>Upstreams that are not up to date make the instance stale before anything of its own is looked at.</summary>
+    public static IReadOnlyList<StaleReason> UpstreamsNotUpToDate(IEnumerable<string> upstreamStages) =>
+        upstreamStages.Select(StaleReason.UpstreamReruns).ToArray();
+
+    /// <summary>The stage's own fingerprint, without upstream digests: what a journalled batch job must still match to be re-attached.</summary>
+    public string OwnFingerprint(StageInstance s) =>
+        (Fingerprinter.Compute(s, s.Upstreams.ToDictionary(u => u.Name, _ => "-")) with { Upstream = new(StringComparer.Ordinal) }).Digest();
+
+    /// <summary>A verdict for an instance that runs because its upstreams do (their outputs are not known yet).</summary>
+    public Verdict Provisional(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyList<StaleReason> reasons)
+    {
+        var current = Fingerprinter.Compute(s, upstreamDigests);
+        return new Verdict(current, current.Digest(), reasons, null);
+    }
+
+    private IEnumerable<StaleReason> CheckOutputs(StageInstance s, StageManifest m, IReadOnlyList<string> outputPaths)
+    {
+        var present = new List<(string Stored, string Hash)>();
+        var missing = new List<string>();
+        for (var i = 0; i < s.Outputs.Count; i++)
+        {
+            var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
+            if (Fingerprinter.Hasher.Hash(outputPaths[i]) is { } h) present.Add((stored, h.Hash));
+            else if (!s.IsOptional(i)) missing.Add(stored); // a missing optional one counts only if the manifest recorded it (below)
+        }
+        foreach (var path in missing) yield return new("output-missing", $"output missing: {path}");
+        var recorded = m.Outputs.ToDictionary(o => o.Path, o => o.Hash, StringComparer.Ordinal);
+        foreach (var (path, hash) in present)
+            if (!recorded.TryGetValue(path, out var was)) yield return new("output-missing", $"output not recorded in manifest: {path}");
+            else if (was != hash) yield return new("output-modified", $"output modified: {path}");
+        // An optional output present at commit and gone now: not in missing, but the result changed.
+        var now = present.Select(o => o.Stored).Concat(missing).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in recorded.Keys.Where(p => !now.Contains(p)).Order(StringComparer.Ordinal))
+            yield return new("output-missing", $"output missing: {path}");
+    }
+
+    /// <summary>Component-by-component differences, e.g. "parameter lr changed (0.001 -> 0.002)".</summary>
+    /// <param name="paramSources">Where each current parameter is written: a changed or added one says "in file(line,col)".</param>
+    public static IEnumerable<StaleReason> Diff(FingerprintComponents old, FingerprintComponents now, IReadOnlyDictionary<string, string>? paramSources = null)
+    {
+        if (old.Command != now.Command) yield return new("command", $"command changed ({old.Command} -> {now.Command})");
+        foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources)) yield return r;
+        foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
+        foreach (var r in DiffMap(old.Code, now.Code, "code", "code file", showValues: false)) yield return r;
+        foreach (var r in DiffMap(old.Env, now.Env, "env", "environment variable", showValues: false)) yield return r;
+        foreach (var (stage, digest) in now.Upstream)
+            if (!old.Upstream.TryGetValue(stage, out var was)) yield return new("upstream", $"new upstream {stage}");
+            else if (was != digest) yield return new("upstream", $"upstream {stage} output changed");
+        foreach (var stage in old.Upstream.Keys.Except(now.Upstream.Keys)) yield return new("upstream", $"upstream {stage} removed");
+    }
+
+    private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
+        IReadOnlyDictionary<string, string>? sources = null)
+    {
+        foreach (var (k, v) in now)
+        {
+            var at = sources is not null && sources.TryGetValue(k, out var where) ? $" in {where}" : "";
+            if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({v}){at}" : $"{noun} added ({k})");
+            else if (was != v) yield return new(kind, showValues ? $"{noun} {k} changed ({was} -> {v}){at}" : $"{noun} changed ({k})");
+        }
+        foreach (var k in old.Keys.Except(now.Keys))
+            yield return new(kind, showValues ? $"{noun} {k} removed (was {old[k]})" : $"{noun} removed ({k})");
+    }
+}
