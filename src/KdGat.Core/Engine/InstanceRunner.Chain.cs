@@ -1,6 +1,5 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
-using KdGat.Core.Execution.Slurm;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
 using KdGat.Core.Reporting;

@@ -1,7 +1,7 @@
 using System.Text.Json;
+using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
-using KdGat.Core.Execution.Slurm;
 using KdGat.Core.IO;
 using KdGat.Core.Locking;
 using KdGat.Core.Manifests;
@@ -117,6 +117,9 @@ internal sealed partial class InstanceRunner
     private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs) view) =>
         _ctx.Planner.Against(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!), view.ManifestPath, view.Outputs);
 
+    /// <summary>One attempt as it ended: what ran, how, and where its log is.</summary>
+    private sealed record AttemptRun(int Number, bool Attaching, ResourceSpec Resources, StageJob Job, ExecutionResult Result, string Log);
+
     /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
     /// <param name="attach">A job of an interrupted build to collect as the first attempt instead of submitting one.</param>
     private async Task<InstanceResult> RunAttemptsAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain, OutputGuard.BatchAttempt? attach, InstanceProgress self, int attemptsBefore = 0)
@@ -128,118 +131,139 @@ internal sealed partial class InstanceRunner
         while (true)
         {
             attempt++;
-            var attaching = attach is not null && attempt == attach.Attempt;
-            // Unique per instance, not only per build: recovery and Abort stop every process carrying it.
-            var attemptId = attaching ? attach!.AttemptId : RecordId(s, attempt);
-            var logStem = (attaching ? ExistingLogStem(s, attemptId) : null) ?? Path.Combine(s.LogDir, $"{Time.Clock.Stamp(_ctx.Time)}-{attemptId}");
-            var job = new StageJob
-            {
-                Instance = s,
-                Command = StageSetup.Prefix(s.Config.Setup, s.RenderCommand()),
-                StdoutPath = logStem + ".out",
-                StderrPath = logStem + ".err",
-                AttemptId = attemptId,
-                Attempt = attempt,
-                Resources = resources,
-                Environment = new Dictionary<string, string>
-                {
-                    ["KDGAT_ATTEMPT_ID"] = attemptId,
-                    ["KDGAT_DATASET"] = s.Dataset,
-                    ["KDGAT_STAGE"] = s.Name,
-                    ["KDGAT_RUN_DIR"] = s.RunDir,
-                },
-                OnStarted = handle =>
-                {
-                    guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
-                    if (_ctx.Executor.SubmitsAhead && handle.IsBatchJob) self.Submitted(handle.Id, fresh: !attaching);
-                },
-                AfterOk = chain.JobIds,
-                AttachTo = attaching ? attach!.Handle : null,
-                TraceFile = _ctx.Audit?.Selects(s) == true ? Auditing.Auditor.TraceFileFor(logStem) : null,
-            };
-
-            ExecutionResult result;
-            await _ctx.Slots.WaitAsync(_ctx.Cancel).ConfigureAwait(false);
-            try
-            {
-                if (!attaching)
-                {
-                    _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
-                    guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt);
-                    WriteParams(s);
-                }
-                _ctx.Progress.Started(s, attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
-                result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
-            }
-            finally
-            {
-                _ctx.Progress.Stopped(s);
-                _ctx.Slots.Release();
-            }
-            totalSeconds += result.WallSeconds;
-            if (job.TraceFile is not null && result.State != ExecState.NotStarted) _ctx.Audit!.Inspect(s, job.TraceFile, _ctx.Log);
-            var log = PathText.ToStored(s.Layout.Root, job.StderrPath);
-
-            if (result.State == ExecState.LeftRunning)
-                return _ctx.Cancel.IsCancellationRequested
-                    ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }
-                    : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle };
-            if (result.State == ExecState.UpstreamFailed)
-            {
-                guard.Abort();
-                Record(s, verdict, result, attempt, Outcome.Cancelled, log, [], resources.MemMb, result.Detail);
-                return await AfterDependencyCancelAsync(s, guard, chain, result, self, attempt).ConfigureAwait(false);
-            }
-            if (result.State == ExecState.Completed && chain.Pending.Count > 0)
-            {
-                var (settled, failedUpstream) = await SettleAsync(s, verdict, chain).ConfigureAwait(false);
-                if (settled is null)
-                {
-                    guard.Abort();
-                    var why = $"upstream {failedUpstream!.Instance.Name} {failedUpstream.Outcome} after job {result.JobId} had started on its outputs";
-                    Record(s, verdict, result, attempt, Outcome.Cancelled, log, [], resources.MemMb, why);
-                    return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Log = log, Handle = result.Handle, Attempts = attempt };
-                }
-                verdict = settled;
-            }
-
-            if (result.State == ExecState.Completed)
-            {
-                var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
-                if (missing.Count == 0)
-                {
-                    var digest = Fingerprinter.OutputsDigest(present);
-                    ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
-                    if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, resources.MemMb, null)) is { } undone)
-                        return undone with { Log = log, Attempts = attempt, Handle = result.Handle };
-                    Insert(s, verdict, present, digest);
-                    return new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !attaching };
-                }
-                guard.Abort();
-                var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(job.StderrPath, log);
-                Record(s, verdict, result, attempt, Outcome.Failed, log, [], resources.MemMb, msg);
-                return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, Handle = result.Handle };
-            }
-
-            guard.Abort();
-            var cancelled = result.State == ExecState.Cancelled;
-            var detail = result.Detail ?? $"exit code {result.ExitCode}";
-            Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], resources.MemMb, detail);
-            if (cancelled)
-                return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled };
-            var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
-            if (next is not null)
-            {
-                _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min"));
-                resources = next;
-                continue;
-            }
-            var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
-            var error = result.State == ExecState.NotStarted
-                ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
-                : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}" + LogTail.Describe(job.StderrPath, log);
-            return new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = error, ErrorCode = code };
+            var run = await RunAttemptAsync(s, guard, verdict, chain, attach, self, attempt, resources, ownFingerprint).ConfigureAwait(false);
+            totalSeconds += run.Result.WallSeconds;
+            var (result, settled, retryWith) = await DecideAsync(s, guard, verdict, chain, self, run, totalSeconds, attemptsBefore).ConfigureAwait(false);
+            if (result is not null) return result;
+            verdict = settled;
+            resources = retryWith!;
         }
+    }
+
+    /// <summary>Starts (or re-attaches to) one attempt under the output guard and waits for its end.</summary>
+    private async Task<AttemptRun> RunAttemptAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain, OutputGuard.BatchAttempt? attach, InstanceProgress self,
+        int attempt, ResourceSpec resources, string? ownFingerprint)
+    {
+        var attaching = attach is not null && attempt == attach.Attempt;
+        // Unique per instance, not only per build: recovery and Abort stop every process carrying it.
+        var attemptId = attaching ? attach!.AttemptId : RecordId(s, attempt);
+        var logStem = (attaching ? ExistingLogStem(s, attemptId) : null) ?? Path.Combine(s.LogDir, $"{Time.Clock.Stamp(_ctx.Time)}-{attemptId}");
+        var job = new StageJob
+        {
+            Instance = s,
+            Command = StageSetup.Prefix(s.Config.Setup, s.RenderCommand()),
+            StdoutPath = logStem + ".out",
+            StderrPath = logStem + ".err",
+            AttemptId = attemptId,
+            Attempt = attempt,
+            Resources = resources,
+            Environment = new Dictionary<string, string>
+            {
+                ["KDGAT_ATTEMPT_ID"] = attemptId,
+                ["KDGAT_DATASET"] = s.Dataset,
+                ["KDGAT_STAGE"] = s.Name,
+                ["KDGAT_RUN_DIR"] = s.RunDir,
+            },
+            OnStarted = handle =>
+            {
+                guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
+                if (_ctx.Executor.SubmitsAhead && handle.IsBatchJob) self.Submitted(handle.Id, fresh: !attaching);
+            },
+            AfterOk = chain.JobIds,
+            AttachTo = attaching ? attach!.Handle : null,
+            TraceFile = _ctx.Audit?.Selects(s) == true ? Auditing.Auditor.TraceFileFor(logStem) : null,
+        };
+
+        ExecutionResult result;
+        await _ctx.Slots.WaitAsync(_ctx.Cancel).ConfigureAwait(false);
+        try
+        {
+            if (!attaching)
+            {
+                _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
+                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt);
+                WriteParams(s);
+            }
+            _ctx.Progress.Started(s, attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
+            result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _ctx.Progress.Stopped(s);
+            _ctx.Slots.Release();
+        }
+        if (job.TraceFile is not null && result.State != ExecState.NotStarted) _ctx.Audit!.Inspect(s, job.TraceFile, _ctx.Log);
+        return new AttemptRun(attempt, attaching, resources, job, result, PathText.ToStored(s.Layout.Root, job.StderrPath));
+    }
+
+    /// <summary>
+    /// What an ended attempt means: ran (committed), failed, cancelled, skipped or left running
+    /// (a result), or retry with more resources (null result, <c>RetryWith</c>). <c>Settled</c> is
+    /// the verdict from here on (the real fingerprint once chained upstream jobs have ended).
+    /// </summary>
+    private async Task<(InstanceResult? Result, Verdict Settled, ResourceSpec? RetryWith)> DecideAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain,
+        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore)
+    {
+        var (attempt, result, log) = (run.Number, run.Result, run.Log);
+        var memMb = run.Resources.MemMb;
+        if (result.State == ExecState.LeftRunning)
+            return (_ctx.Cancel.IsCancellationRequested
+                ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }
+                : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
+        if (result.State == ExecState.UpstreamFailed)
+        {
+            guard.Abort();
+            Record(s, verdict, result, attempt, Outcome.Cancelled, log, [], memMb, result.Detail);
+            return (await AfterDependencyCancelAsync(s, guard, chain, result, self, attempt).ConfigureAwait(false), verdict, null);
+        }
+        if (result.State == ExecState.Completed && chain.Pending.Count > 0)
+        {
+            var (settled, failedUpstream) = await SettleAsync(s, verdict, chain).ConfigureAwait(false);
+            if (settled is null)
+            {
+                guard.Abort();
+                var why = $"upstream {failedUpstream!.Instance.Name} {failedUpstream.Outcome} after job {result.JobId} had started on its outputs";
+                Record(s, verdict, result, attempt, Outcome.Cancelled, log, [], memMb, why);
+                return (new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", why)]) { Log = log, Handle = result.Handle, Attempts = attempt }, verdict, null);
+            }
+            verdict = settled;
+        }
+
+        if (result.State == ExecState.Completed)
+        {
+            var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
+            if (missing.Count == 0)
+            {
+                var digest = Fingerprinter.OutputsDigest(present);
+                ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
+                if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)
+                    return (undone with { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
+                Insert(s, verdict, present, digest);
+                return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching }, verdict, null);
+            }
+            guard.Abort();
+            var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
+            Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, msg);
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, Handle = result.Handle }, verdict, null);
+        }
+
+        guard.Abort();
+        var cancelled = result.State == ExecState.Cancelled;
+        var detail = result.Detail ?? $"exit code {result.ExitCode}";
+        Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], memMb, detail);
+        if (cancelled)
+            return (new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled }, verdict, null);
+        var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
+        if (next is not null)
+        {
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min"));
+            return (null, verdict, next);
+        }
+        var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
+        var error = result.State == ExecState.NotStarted
+            ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
+            : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
+        return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = error, ErrorCode = code }, verdict, null);
     }
 
     /// <summary>
