@@ -5,10 +5,13 @@ namespace KdGat.Slurm.Tests;
 
 /// <summary>
 /// The real local cluster (scripts/slurm/start-local-slurm.sh). When it is not there the
-/// end-to-end tests fail under CI=true and otherwise pass with a note (xunit 2 has no dynamic skip).
+/// end-to-end tests ([SlurmFact]) fail under CI=true and are reported as skipped otherwise.
 /// </summary>
 public static class Cluster
 {
+    /// <summary>Why the cluster cannot be used, or null when it can.</summary>
+    public static string? Unavailable => Problem.Value;
+
     private static readonly Lazy<string?> Problem = new(Check);
 
     private static string? Check()

@@ -16,7 +16,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 
     private ProcessResult Build(Sandbox sb, params string[] args) => SlurmSandbox.Build(sb, output, args);
 
-    [Fact]
+    [SlurmFact]
     public void Trivial_pipeline_runs_as_slurm_jobs_and_a_second_build_submits_nothing()
     {
         if (!Cluster.Available(output)) return;
@@ -41,7 +41,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>The shipped config unchanged (gpus: 1 on training, 8G/4G mem, cpus: 2 on preprocess) on the local cluster's counted gpu GRES.</summary>
-    [Fact]
+    [SlurmFact]
     public void Sample_pipeline_on_slurm_gives_the_same_metrics_as_the_local_executor()
     {
         if (!Cluster.Available(output)) return;
@@ -77,7 +77,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(13, Cluster.LiveJobsUnder(slurm.Dir).Count); // the second build submitted 0 jobs
     }
 
-    [Fact]
+    [SlurmFact]
     public void Out_of_memory_is_resubmitted_with_doubled_memory_and_the_record_shows_both_attempts()
     {
         if (!Cluster.Available(output)) return;
@@ -109,7 +109,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(["COMPLETED", "OUT_OF_MEMORY"], states);
     }
 
-    [Fact]
+    [SlurmFact]
     public void A_failed_stage_cancels_its_dependents_through_slurm_and_the_other_variants_complete()
     {
         if (!Cluster.Available(output)) return;
@@ -133,7 +133,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(LargeDependents, d => Assert.Contains(d, summary)); // and the cancelled dependents
     }
 
-    [Fact]
+    [SlurmFact]
     public void A_build_killed_with_sigkill_is_resumed_without_submitting_any_stage_twice()
     {
         if (!Cluster.Available(output)) return;
@@ -166,7 +166,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(jobs, j => Assert.Equal("COMPLETED", j.State));
     }
 
-    [Fact]
+    [SlurmFact]
     public void Parameters_with_shell_syntax_reach_the_command_verbatim_and_run_nothing()
     {
         if (!Cluster.Available(output)) return;
@@ -190,7 +190,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains(directives, l => l == "#SBATCH --mem=200M");
     }
 
-    [Fact]
+    [SlurmFact]
     public void Wait_false_submits_and_exits_and_a_later_build_collects_the_jobs()
     {
         if (!Cluster.Available(output)) return;
@@ -219,7 +219,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(5, Cluster.LiveJobsUnder(sb.Dir).Count);
     }
 
-    [Fact]
+    [SlurmFact]
     public void A_job_left_by_an_earlier_build_is_cancelled_when_the_stage_now_runs_locally()
     {
         if (!Cluster.Available(output)) return;
@@ -238,7 +238,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal("CANCELLED", state);
     }
 
-    [Fact]
+    [SlurmFact]
     public void CtrlC_cancels_this_builds_jobs_unless_CancelOnAbort_is_false()
     {
         if (!Cluster.Available(output)) return;
@@ -279,7 +279,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains("KDG4009", r.Output); // preprocess's old job no longer matches: cancelled, submitted again
     }
 
-    [Fact]
+    [SlurmFact]
     public void A_restarting_slurmctld_fails_no_job()
     {
         if (!Cluster.Available(output)) return;
@@ -314,7 +314,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>What sbatch refuses fails at once (no job pending forever): e.g. more GPUs than the node has (2).</summary>
-    [Theory]
+    [SlurmTheory]
     [InlineData("gpus: 1, partition: nosuchpartition")]
     [InlineData("gpus: 3")]
     public void A_request_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream(string resource)

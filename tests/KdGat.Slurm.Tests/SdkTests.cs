@@ -18,7 +18,7 @@ public sealed class SdkTests(ITestOutputHelper output)
         return r;
     }
 
-    [Fact]
+    [SlurmFact]
     public void A_repository_using_the_package_runs_its_stages_as_slurm_jobs_incrementally()
     {
         if (!Cluster.Available(output)) return;

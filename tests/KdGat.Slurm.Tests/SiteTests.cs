@@ -13,7 +13,7 @@ public sealed class SiteTests(ITestOutputHelper output)
 {
     private ProcessResult Build(Sandbox sb, params string[] args) => SlurmSandbox.Build(sb, output, args);
 
-    [Fact]
+    [SlurmFact]
     public void Resource_variables_come_from_the_builds_environment_and_an_unset_one_stops_the_build_before_any_job()
     {
         if (!Cluster.Available(output)) return;
@@ -36,7 +36,7 @@ public sealed class SiteTests(ITestOutputHelper output)
         Assert.Contains("Partition=cpu ", ProcessRunner.Run("scontrol", ["show", "job", job.Id], "/").Output);
     }
 
-    [Fact]
+    [SlurmFact]
     public async Task Max_jobs_keeps_at_most_that_many_of_the_builds_jobs_in_the_queue_and_every_stage_completes()
     {
         if (!Cluster.Available(output)) return;
@@ -70,7 +70,7 @@ public sealed class SiteTests(ITestOutputHelper output)
         Assert.All(jobs, j => Assert.Equal("COMPLETED", j.State));
     }
 
-    [Fact]
+    [SlurmFact]
     public void Latency_wait_collects_an_output_that_appears_only_after_the_job_has_ended()
     {
         if (!Cluster.Available(output)) return;
@@ -100,7 +100,7 @@ public sealed class SiteTests(ITestOutputHelper output)
         Assert.Equal(Outcome.Ran, sb.LastBuild().Stages.Single(s => s.Stage == "vgae_large_autoencoder").Outcome);
     }
 
-    [Fact]
+    [SlurmFact]
     public void An_executor_local_stage_runs_here_and_setup_lines_run_before_the_command_of_each_job()
     {
         if (!Cluster.Available(output)) return;
