@@ -6,10 +6,17 @@
 #    sbatch/squeue/sacct calls), then the same for the no-op rebuild.
 # 2. A 3-stage chain (preprocess -> vgae_large_autoencoder -> gat_large_curriculum, one dataset)
 #    next to Snakemake's own --slurm mode for a 3-rule chain, if `snakemake` (Debian: 7.21) is installed.
+# 3. Waiting on long jobs (issue 16, item 5): LONG_JOBS (13) preprocess jobs, one per dataset, that
+#    sleep LONG_SLEEP (900) s. Once all are queued, the CPU seconds of the build's process tree
+#    (/proc: utime+stime of every live process plus what it reaped) are taken over LONG_WINDOW
+#    (240) s, starting LONG_SETTLE (30) s later (the last sbatch calls are reaped then), and scaled to an hour, and the tree's RSS is sampled every second; then the build is
+#    interrupted (Ctrl+C: CancelOnAbort cancels its jobs). Goal: < 2 CPU s per hour, < 150 MB.
+#    The window includes the poll backoff's ramp from poll_seconds to max_poll_seconds, so the
+#    hourly figure is an upper bound. LONG_WINDOW=0 skips it; ONLY_LONG=1 runs only this case.
 #
 # Needs a running cluster (bash scripts/slurm/start-local-slurm.sh, as root), /usr/bin/time.
 # Knobs: POLL (slurm.poll_seconds, default 5), MAX_POLL (slurm.max_poll_seconds, default 60),
-#        SNAKEMAKE=0 to skip the Snakemake comparison. Prints a table; writes nothing in the repo.
+#        SNAKEMAKE=0 to skip the Snakemake comparison; LONG_JOBS, LONG_SLEEP, LONG_WINDOW, ONLY_LONG (case 3). Prints a table; writes nothing in the repo.
 set -euo pipefail
 export USER=${USER:-$(id -un)}   # snakemake --slurm reads $USER
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,6 +66,7 @@ msb() { echo dotnet msbuild pipeline.proj -nologo -v:m -p:KdGatToolsDir="$WORK/t
 echo
 echo "local single-node cluster: $(sinfo -h -o '%c CPUs, %m MB' | head -1); slurm.poll_seconds=$POLL, max_poll_seconds=$MAX_POLL"
 echo
+if [ "${ONLY_LONG:-0}" != 1 ]; then
 echo "| run                                          | wall s   | CPU s    | peak MiB |"
 echo "|----------------------------------------------|----------|----------|----------|"
 measure "KdGat: 78 stages (6 datasets), cold" "$P" $(msb -t:Evaluate)
@@ -97,3 +105,114 @@ fi
 echo
 echo "jobs submitted: cold build $jobs, after the no-op rebuild $jobs2 (the rebuild submits none)."
 echo "CPU s = user + system of the build process and its children (MSBuild, sbatch/squeue/sacct); peak = largest single process RSS."
+fi
+
+# ---- 3. waiting on long jobs ----
+LONG_JOBS=${LONG_JOBS:-13}
+LONG_SLEEP=${LONG_SLEEP:-900}
+LONG_WINDOW=${LONG_WINDOW:-240}
+LONG_SETTLE=${LONG_SETTLE:-30}
+if [ "$LONG_WINDOW" -gt 0 ]; then
+  L=$WORK/long
+  rm -rf "$L"; cp -r "$P" "$L"; rm -rf "$L/.kdgat" "$L/experimentruns" "$L/data"
+  names=$(seq -f 'long_%02g' 1 "$LONG_JOBS" | paste -sd, -)
+  perl -0pi -e '
+    s/^datasets: .*$/datasets: ['"$names"']/m;
+    s/^  retries: \d+/  retries: 0/m;
+    s/command: '\''mkdir -p \{cache_dir\}/command: '\''sleep '"$LONG_SLEEP"' && mkdir -p {cache_dir}/;
+  ' "$L/kdgat.yaml"
+  grep -q "sleep $LONG_SLEEP" "$L/kdgat.yaml" || die "config rewrite for the long case failed"
+  echo
+  echo "3. waiting on $LONG_JOBS jobs of ${LONG_SLEEP} s (the node runs $(sinfo -h -o '%c' | head -1) at once, the rest pend); window ${LONG_WINDOW} s from ${LONG_SETTLE} s after the last submission; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  python3 - "$L" "$LONG_JOBS" "$LONG_WINDOW" "$LONG_SETTLE" "$WORK/long.log" $(msb -t:Preprocess) <<'PY'
+import os, signal, subprocess, sys, time
+ws, want, window, settle, logfile, cmd = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6:]
+# A background job of a script starts with SIGINT ignored; the build must see Ctrl+C at the end.
+proc = subprocess.Popen(cmd, cwd=ws, stdout=open(logfile, "w"), stderr=subprocess.STDOUT,
+                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+build = proc.pid
+tick = os.sysconf("SC_CLK_TCK")
+
+def tree():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+                kids.setdefault(int(f[1]), []).append(int(d))
+            except OSError:
+                pass
+    out, todo = [], [build]
+    while todo:
+        p = todo.pop(); out.append(p); todo += kids.get(p, [])
+    return out
+
+def cpu_and_rss():
+    cpu = rss = big = 0
+    for p in tree():
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            cpu += sum(int(x) for x in f[11:15]) / tick   # utime stime cutime cstime
+            kb = next((int(l.split()[1]) for l in open(f"/proc/{p}/status") if l.startswith("VmRSS:")), 0)
+            rss += kb; big = max(big, kb)
+        except (OSError, StopIteration):
+            pass
+    return cpu, rss / 1024, big / 1024
+
+def threads():
+    """CPU ticks per thread of the tree, keyed by (pid, tid, name): where the waiting costs."""
+    out = {}
+    for p in tree():
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                st = open(f"/proc/{p}/task/{t}/stat").read()
+                name = st[st.index("(") + 1:st.rindex(")")]
+                f = st.rsplit(")", 1)[1].split()
+                out[(p, int(t), name)] = int(f[11]) + int(f[12])
+        except OSError:
+            pass
+    return out
+
+def queued():
+    r = subprocess.run(["squeue", "-h", "-o", "%Z"], capture_output=True, text=True)
+    return sum(1 for l in r.stdout.splitlines() if l.startswith(ws + "/"))
+
+deadline = time.time() + 600
+while queued() < want:
+    if time.time() > deadline or proc.poll() is not None:
+        proc.kill()
+        sys.exit(f"bench-slurm: only {queued()} of {want} jobs were queued; see the build log")
+    time.sleep(1)
+# The last sbatch calls are reaped just after their jobs show up in squeue: submitting, not waiting.
+time.sleep(settle)
+c0, _, _ = cpu_and_rss()
+th0 = threads()
+t0 = time.time()
+peak_sum = peak_big = 0.0
+while time.time() - t0 < window:
+    time.sleep(1)
+    _, s, b = cpu_and_rss()
+    peak_sum, peak_big = max(peak_sum, s), max(peak_big, b)
+c1, _, _ = cpu_and_rss()
+th1 = threads()
+n = len(tree())
+dt = time.time() - t0
+per_hour = (c1 - c0) * 3600 / dt
+print(f"\n| waiting on {want} jobs | window s | CPU s in window | CPU s per hour (extrapolated) | goal | tree RSS MiB (sum, peak) | largest process MiB | goal |")
+print("|---|---:|---:|---:|---|---:|---:|---|")
+print(f"| KdGat build, processes in tree: {n} | {dt:.0f} | {c1 - c0:.2f} | {per_hour:.1f} | < 2 s: {'met' if per_hour < 2 else 'NOT met'} "
+      f"| {peak_sum:.0f} | {peak_big:.0f} | < 150 MB: {'met' if peak_sum < 150 else 'NOT met'} |")
+busy = sorted(((v - th0.get(k, 0), k) for k, v in th1.items()), reverse=True)[:6]
+print("busiest threads in the window (CPU s): " + ", ".join(f"{k[2]} {d / tick:.2f}" for d, k in busy if d > 0)
+      + f"; reaped children (squeue, sacct) {(c1 - c0) - sum(v - th0.get(k, 0) for k, v in th1.items()) / tick:.2f}")
+print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
+proc.send_signal(signal.SIGINT)   # Ctrl+C: the build cancels its jobs (CancelOnAbort)
+try:
+    proc.wait(timeout=180)
+except subprocess.TimeoutExpired:
+    print("bench-slurm: the interrupted build did not exit in 180 s; killing it")
+    proc.kill(); proc.wait()
+PY
+  left=$(squeue -h -o '%i|%Z' | grep "|$L/" | cut -d'|' -f1 | paste -sd, - || true)
+  [ -z "$left" ] || { echo "bench-slurm: cancelling jobs left by the interrupted build: $left"; scancel ${left//,/ }; }
+fi

@@ -39,6 +39,50 @@ public sealed class GenerateTests : IDisposable
     }
 
     [Fact]
+    public void Generate_WithoutFrames_KeepsTheDefaultDataset()
+    {
+        // Pinned: the tests and the bundled pipeline's figures are built on these frames.
+        var r = _ws.Ok("generate", "--dataset", "hcrl_sa", "--out", _ws["raw"]);
+
+        Assert.StartsWith("generate: 3 files, 22552 frames (856 attack)", r.Stdout);
+    }
+
+    [Fact]
+    public void Generate_Frames_ScalesFramesAndAttacksTogether()
+    {
+        var small = _ws.Ok("generate", "--dataset", "set_01", "--out", _ws["a"]).Stdout;
+        var large = _ws.Ok("generate", "--dataset", "set_01", "--frames", "100000", "--out", _ws["b"]).Stdout;
+
+        var (frames, attacks) = Counts(small);
+        var (framesL, attacksL) = Counts(large);
+        Assert.InRange(framesL, 100_000, 130_000);
+        Assert.Equal(Names(_ws["a"]), Names(_ws["b"]));
+        // The attack share stays the dataset's, within the noise of its episode lengths.
+        Assert.InRange((double)attacksL / framesL, 0.5 * attacks / frames, 2.0 * attacks / frames);
+    }
+
+    [Theory]
+    [InlineData("999")]
+    [InlineData("1e6")]
+    [InlineData("-5000")]
+    [InlineData("100000001")]
+    public void Generate_FramesOutOfRange_IsAOneLineUsageError(string frames)
+    {
+        var r = _ws.Run("generate", "--dataset", "hcrl_sa", "--frames", frames, "--out", _ws["raw"]);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.Contains("--frames", r.Stderr);
+        Assert.False(Directory.Exists(_ws["raw"]));
+    }
+
+    private static (int Frames, int Attacks) Counts(string stdout)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(stdout, @"(\d+) frames \((\d+) attack\)");
+        return (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void Generate_RefusesANonEmptyDirectory()
     {
         Directory.CreateDirectory(_ws["raw"]);

@@ -17,7 +17,7 @@ public sealed class PreprocessTests : IDisposable
     {
         var cache = _ws.Prepare();
 
-        Assert.Equal(new[] { "graphs.json", "index.json" }, Directory.GetFiles(cache).Select(Path.GetFileName).Order());
+        Assert.Equal(new[] { "graphs.bin", "index.json" }, Directory.GetFiles(cache).Select(Path.GetFileName).Order());
         Assert.InRange(GraphCount(cache), 400, 2000);
     }
 
@@ -36,11 +36,11 @@ public sealed class PreprocessTests : IDisposable
     public void Preprocess_WithoutParams_UsesDefaultWindowAndStride()
     {
         var cache = _ws.Prepare();
-        var withParams = File.ReadAllBytes(Path.Combine(cache, "graphs.json"));
+        var withParams = File.ReadAllBytes(Path.Combine(cache, "graphs.bin"));
 
         _ws.Ok("preprocess", "--raw", _ws["raw"], "--out", _ws["cache2"]);
 
-        Assert.Equal(withParams, File.ReadAllBytes(_ws["cache2/graphs.json"]));
+        Assert.Equal(withParams, File.ReadAllBytes(_ws["cache2/graphs.bin"]));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using KdGat.Sample.Graphs;
 
 namespace KdGat.Sample.Tests;
 
@@ -32,13 +33,11 @@ public sealed class RawDataTests : IDisposable
         Assert.All(listed, f => Assert.Equal((f.Frames - 50) / 25 + 1, f.Graphs));
         // Every window lies inside one file's frame range.
         var firstFrames = listed.Select((f, i) => listed.Take(i).Sum(x => x.Frames)).ToList();
-        using var graphs = JsonDocument.Parse(File.ReadAllBytes(_ws["cache/graphs.json"]));
-        foreach (var g in graphs.RootElement.GetProperty("graphs").EnumerateArray())
+        foreach (var g in GraphCache.ReadGraphs(_ws["cache"]))
         {
-            var (start, frames) = (g.GetProperty("start").GetInt32(), g.GetProperty("frames").GetInt32());
-            var file = firstFrames.FindLastIndex(first => first <= start);
-            Assert.True(start + frames <= firstFrames[file] + listed[file].Frames, $"window at frame {start} spans two files");
-            Assert.True(g.GetProperty("duration_us").GetInt64() >= 0);
+            var file = firstFrames.FindLastIndex(first => first <= g.Start);
+            Assert.True(g.Start + g.Frames <= firstFrames[file] + listed[file].Frames, $"window at frame {g.Start} spans two files");
+            Assert.True(g.DurationUs >= 0);
         }
         using var metrics = JsonDocument.Parse(File.ReadAllBytes(_ws["eval_large/metrics.json"]));
         Assert.InRange(metrics.RootElement.GetProperty("f1").GetDouble(), 0.0, 1.0);

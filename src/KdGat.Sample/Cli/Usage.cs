@@ -10,9 +10,10 @@ internal static class Usage
         byte-identical outputs. Every output is written to a temp name and renamed into place.
 
         verbs:
-          generate     --dataset NAME --out DIR
+          generate     --dataset NAME --out DIR [--frames N]
                        write 3-5 capture files DIR/capture_NN.csv (synthetic; seeded by the dataset
                        name; each file's clock starts near 0). Only into a missing or empty DIR.
+                       --frames: about N normal frames (default 18,000-24,000; attacks scale along)
           preprocess   --raw DIR --out DIR [--params FILE]
                        every *.csv in DIR, in name order -> graph cache in --out (replaced as a whole).
                        Windows never span files. params: window, stride

@@ -37,10 +37,27 @@ internal static class TrafficGenerator
 
     public static ulong SeedFor(string dataset) => StableHash.Of("kdgat-sample/" + dataset);
 
-    public static List<CaptureFile> Generate(string dataset)
+    /// <summary>
+    /// The dataset's files, one at a time (memory holds one file's frames). With
+    /// <paramref name="normalFrames"/>, the dataset has about that many normal frames instead of
+    /// the profile's 18,000-24,000, and events, diagnostic bursts and attack episodes grow in
+    /// proportion (the attack share stays the profile's); without it the frames are unchanged.
+    /// </summary>
+    public static IEnumerable<CaptureFile> Generate(string dataset, int? normalFrames = null)
     {
         var rng = new SplitMix64(SeedFor(dataset));
         var profile = MakeProfile(rng);
+        var scale = 1.0;
+        if (normalFrames is { } n)
+        {
+            scale = (double)n / profile.NormalFrames;
+            profile = profile with
+            {
+                NormalFrames = n,
+                Episodes = Math.Max(1, (int)Math.Round(profile.Episodes * scale)),
+                DiagnosticBursts = (int)Math.Round(profile.DiagnosticBursts * scale),
+            };
+        }
         var ecus = MakeEcus(rng);
         var eventIds = MakeEventIds(ecus, profile.EventEcus, rng);
         var framesPerSecond = ecus.Sum(e => 1_000_000.0 / e.PeriodUs);
@@ -51,20 +68,18 @@ internal static class TrafficGenerator
         var shares = weights.Select(w => w / weights.Sum()).ToArray();
         var bursts = Apportion(profile.DiagnosticBursts, shares);
         var episodes = Apportion(profile.Episodes, shares);
-        var files = new List<CaptureFile>(profile.Files);
         for (var k = 0; k < profile.Files; k++)
         {
             // Long enough for an attack episode (up to 0.4 s, 0.3 s clear either side) on a fast bus.
             var durationUs = Math.Max(MinFileUs, (long)(totalUs * shares[k]));
             var frames = new List<Frame>((int)(profile.NormalFrames * shares[k] * 1.5));
             foreach (var ecu in ecus) AddNormal(frames, ecu, durationUs, rng);
-            AddEvents(frames, eventIds, shares[k], durationUs, rng);
+            AddEvents(frames, eventIds, shares[k] * scale, durationUs, rng);
             AddDiagnostics(frames, bursts[k], durationUs, rng);
             AddAttacks(frames, ecus, profile, episodes[k], durationUs, rng);
             // Stable sort; ties (same microsecond) keep generation order, which is itself deterministic.
-            files.Add(new CaptureFile(RawDataset.FileName(k), frames.OrderBy(f => f.TimeUs).ThenBy(f => f.Id).ToList()));
+            yield return new CaptureFile(RawDataset.FileName(k), frames.OrderBy(f => f.TimeUs).ThenBy(f => f.Id).ToList());
         }
-        return files;
     }
 
     /// <summary>Splits <paramref name="total"/> by <paramref name="shares"/> into whole numbers that add up to it.</summary>

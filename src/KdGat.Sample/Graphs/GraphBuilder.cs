@@ -12,28 +12,30 @@ internal sealed class GraphBuilder(int window, int stride)
 {
     private int _windows;
 
-    public List<CanGraph> Graphs { get; } = [];
     public int Frames { get; private set; }
 
     /// <summary>
-    /// Adds one file's windows (none if it has fewer frames than a window) and returns its frame
-    /// and window counts. Only the last <c>window</c> frames are held, so a file of any size fits.
+    /// Passes one file's windows to <paramref name="emit"/> (none if it has fewer frames than a
+    /// window) and returns its frame and window counts. Only the last <c>window</c> frames are
+    /// held and no graph is kept, so a file of any size fits.
     /// </summary>
-    public (int Frames, int Graphs) AddFile(IEnumerable<Frame> frames)
+    public (int Frames, int Graphs) AddFile(IEnumerable<Frame> frames, Action<CanGraph> emit)
     {
-        var before = Graphs.Count;
         var recent = new Queue<Frame>(window);
-        var count = 0;
+        int count = 0, graphs = 0;
         foreach (var f in frames)
         {
             if (recent.Count == window) recent.Dequeue();
             recent.Enqueue(f);
             var start = ++count - window;
             if (start >= 0 && start % stride == 0)
-                Graphs.Add(BuildOne(recent.ToArray(), Frames + start, SplitOf(_windows++)));
+            {
+                emit(BuildOne(recent.ToArray(), Frames + start, SplitOf(_windows++)));
+                graphs++;
+            }
         }
         Frames += count;
-        return (count, Graphs.Count - before);
+        return (count, graphs);
     }
 
     /// <summary>

@@ -13,6 +13,9 @@ internal static class GraphFeatures
 
     public static int Count => Names.Length;
 
+    /// <summary>Computed once, when the cache is read; callers must not change the array.</summary>
+    public static double[] Of(CachedGraph g) => g.Features;
+
     public static double[] Of(CanGraph g)
     {
         var frames = (double)g.Frames;

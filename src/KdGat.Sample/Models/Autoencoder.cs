@@ -48,27 +48,34 @@ internal sealed class Autoencoder
 
     private sealed record Pass(double[] A1, double[] Z, double[] Y);
 
+    // Forward and Backprop run once per graph and epoch: sizes and offsets are read into locals
+    // once (the JIT cannot keep property reads out of the loops), the arithmetic is unchanged.
     private Pass Forward(double[] x)
     {
-        var a1 = new double[Hidden];
-        for (var i = 0; i < Hidden; i++)
+        var (p, inputs, hidden, latent) = (P, Inputs, Hidden, Latent);
+        var (w1, b1, w2, b2, w3, b3) = (W1, B1, W2, B2, W3, B3);
+        var a1 = new double[hidden];
+        for (var i = 0; i < hidden; i++)
         {
-            var s = P[B1 + i];
-            for (var j = 0; j < Inputs; j++) s += P[W1 + i * Inputs + j] * x[j];
+            var s = p[b1 + i];
+            var row = w1 + i * inputs;
+            for (var j = 0; j < inputs; j++) s += p[row + j] * x[j];
             a1[i] = Math.Tanh(s);
         }
-        var z = new double[Latent];
-        for (var i = 0; i < Latent; i++)
+        var z = new double[latent];
+        for (var i = 0; i < latent; i++)
         {
-            var s = P[B2 + i];
-            for (var j = 0; j < Hidden; j++) s += P[W2 + i * Hidden + j] * a1[j];
+            var s = p[b2 + i];
+            var row = w2 + i * hidden;
+            for (var j = 0; j < hidden; j++) s += p[row + j] * a1[j];
             z[i] = s;
         }
-        var y = new double[Inputs];
-        for (var i = 0; i < Inputs; i++)
+        var y = new double[inputs];
+        for (var i = 0; i < inputs; i++)
         {
-            var s = P[B3 + i];
-            for (var j = 0; j < Latent; j++) s += P[W3 + i * Latent + j] * z[j];
+            var s = p[b3 + i];
+            var row = w3 + i * latent;
+            for (var j = 0; j < latent; j++) s += p[row + j] * z[j];
             y[i] = s;
         }
         return new Pass(a1, z, y);
@@ -107,30 +114,36 @@ internal sealed class Autoencoder
             loss += LatentPenalty * z[k] * z[k] / Latent;
             dz[k] = 2 * LatentPenalty * z[k] / Latent;
         }
+        var (p, hidden, latent) = (P, Hidden, Latent);
+        var (w1, b1, w2, b2, w3, b3) = (W1, B1, W2, B2, W3, B3);
         for (var i = 0; i < Inputs; i++)
         {
-            grad[B3 + i] += dy[i];
-            for (var k = 0; k < Latent; k++)
+            grad[b3 + i] += dy[i];
+            var row = w3 + i * latent;
+            for (var k = 0; k < latent; k++)
             {
-                grad[W3 + i * Latent + k] += dy[i] * z[k];
-                dz[k] += P[W3 + i * Latent + k] * dy[i];
+                grad[row + k] += dy[i] * z[k];
+                dz[k] += p[row + k] * dy[i];
             }
         }
-        var da1 = new double[Hidden];
-        for (var k = 0; k < Latent; k++)
+        var da1 = new double[hidden];
+        for (var k = 0; k < latent; k++)
         {
-            grad[B2 + k] += dz[k];
-            for (var j = 0; j < Hidden; j++)
+            grad[b2 + k] += dz[k];
+            var row = w2 + k * hidden;
+            for (var j = 0; j < hidden; j++)
             {
-                grad[W2 + k * Hidden + j] += dz[k] * a1[j];
-                da1[j] += P[W2 + k * Hidden + j] * dz[k];
+                grad[row + j] += dz[k] * a1[j];
+                da1[j] += p[row + j] * dz[k];
             }
         }
-        for (var j = 0; j < Hidden; j++)
+        var inputs = Inputs;
+        for (var j = 0; j < hidden; j++)
         {
             var dpre = da1[j] * (1 - a1[j] * a1[j]);
-            grad[B1 + j] += dpre;
-            for (var i = 0; i < Inputs; i++) grad[W1 + j * Inputs + i] += dpre * x[i];
+            grad[b1 + j] += dpre;
+            var row = w1 + j * inputs;
+            for (var i = 0; i < inputs; i++) grad[row + i] += dpre * x[i];
         }
         return loss;
     }

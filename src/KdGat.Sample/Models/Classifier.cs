@@ -38,7 +38,7 @@ internal sealed class Classifier
     }
 
     /// <summary>Model input: raw graph features then the VGAE score, as one row for the normalizer.</summary>
-    public static double[] Row(CanGraph g, Autoencoder vgae)
+    public static double[] Row(CachedGraph g, Autoencoder vgae)
     {
         var f = GraphFeatures.Of(g);
         return [.. f, vgae.Score(f)];

@@ -8,7 +8,7 @@ namespace KdGat.Sample.Stages;
 
 /// <summary>
 /// preprocess: every CSV capture file of the dataset directory -> windowed graphs. Files are
-/// streamed one at a time (memory holds one window of frames plus the graphs), windows never
+/// streamed one at a time and graphs written as built (memory holds one window of frames), windows never
 /// span files. Replaces the whole --out directory.
 /// </summary>
 internal static class PreprocessStage
@@ -26,20 +26,27 @@ internal static class PreprocessStage
         var window = p.Int("window", 50, min: 2, max: 1_000_000);
         var stride = p.Int("stride", 25, min: 1, max: 1_000_000);
 
+        var paths = RawDataset.Files(raw);
         var builder = new GraphBuilder(window, stride);
         var files = new List<SourceFile>();
-        foreach (var path in RawDataset.Files(raw))
+        int graphs = 0, attackGraphs = 0;
+        // Graphs go to the cache file as they are built: memory holds one window, not the dataset.
+        AtomicWrite.Directory(outDir, temp =>
         {
-            var (frames, graphs) = builder.AddFile(FrameCsv.Read(path));
-            files.Add(new SourceFile(Path.GetFileName(path), frames, graphs));
-        }
-        var set = new GraphSet(window, stride, builder.Graphs);
-        if (set.Graphs.Count == 0)
-            throw new SampleError($"no file holds one window of {window} frames (largest: {files.Max(f => f.Frames)})", raw, "use more frames per file or a smaller 'window'");
-        if (!set.Train.Any() || !set.Test.Any())
-            throw new SampleError($"{set.Graphs.Count} graphs are too few for both a training and a test split", raw, "use more frames or a smaller 'window'/'stride'");
-        AtomicWrite.Directory(outDir, temp => GraphCache.Write(temp, set, files));
-        stdout.WriteLine($"preprocess: {files.Count} files, {builder.Frames} frames -> {set.Graphs.Count} graphs (window {window}, stride {stride}, {set.Graphs.Count(g => g.Label == 1)} attack) -> {outDir}");
+            using var cache = GraphCache.Create(temp);
+            foreach (var path in paths)
+            {
+                var (frames, count) = builder.AddFile(FrameCsv.Read(path), cache.Add);
+                files.Add(new SourceFile(Path.GetFileName(path), frames, count));
+            }
+            if (cache.Graphs == 0)
+                throw new SampleError($"no file holds one window of {window} frames (largest: {files.Max(f => f.Frames)})", raw, "use more frames per file or a smaller 'window'");
+            if (cache.TrainGraphs == 0 || cache.TestGraphs == 0)
+                throw new SampleError($"{cache.Graphs} graphs are too few for both a training and a test split", raw, "use more frames or a smaller 'window'/'stride'");
+            (graphs, attackGraphs) = (cache.Graphs, cache.AttackGraphs);
+            cache.Finish(window, stride, files);
+        });
+        stdout.WriteLine($"preprocess: {files.Count} files, {builder.Frames} frames -> {graphs} graphs (window {window}, stride {stride}, {attackGraphs} attack) -> {outDir}");
         return 0;
     }
 
