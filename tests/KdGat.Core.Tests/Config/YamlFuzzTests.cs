@@ -15,7 +15,7 @@ namespace KdGat.Core.Tests.Config;
 [Trait("Category", "Unit")]
 public sealed class YamlFuzzTests(ITestOutputHelper output) : IDisposable
 {
-    private const int Cases = 1200;
+    private const int Cases = 1000; // the bar: at least 1,000 mutations of each file
     private static readonly string[] Inserts = ["[", "{", ":", "&", "*", "!", "|", ">", "'", "\"", "\t", "&a ", "*a", "- ", "? ", "\n", "]", "}", ","];
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
