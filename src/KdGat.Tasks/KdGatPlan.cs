@@ -14,8 +14,10 @@ namespace KdGat.Tasks;
 /// (an output that is its own input is never out of date). So MSBuild runs the target for exactly
 /// the datasets whose marker is missing (partial build) and skips it when none is.
 /// </summary>
-public sealed class KdGatPlan : PipelineTask, IIncrementalTask
+public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
 {
+    private readonly CancellationTokenSource _cancel = new();
+
     /// <summary>Set by MSBuild under -question: write nothing and check nothing here (the build task answers the question).</summary>
     public bool FailIfNotIncremental { get; set; }
     /// <summary>Targets that run no stage (Explain, Clean, Graph, KdGatStages): no content check, every stage target is skipped.</summary>
@@ -29,22 +31,30 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask
     /// <summary>Include = stamp; metadata Dataset, Stage, Current (true/false), Outcome, Reasons, and one per stage name.</summary>
     [Output] public ITaskItem[] Stamps { get; private set; } = [];
 
+    // Ctrl+C while hashing large inputs; idempotent (MSBuild may call it many times).
+    public void Cancel()
+    {
+        try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
     private protected override bool Run(MSBuildLog log)
     {
-        var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(Root, ConfigFile)), Path.GetFullPath(Root));
-        var names = config.Stages.Keys.Concat(StageNames.Select(i => i.ItemSpec)).Concat(Stages.Select(i => i.ItemSpec))
-            .Distinct(StringComparer.Ordinal).ToArray();
+        var names = StageNames.Select(i => i.ItemSpec).Concat(Stages.Select(i => i.ItemSpec));
         if (KeysOnly || FailIfNotIncremental)
         {
-            Stamps = [Item(Path.GetFullPath(PipelineFile), names, null)];
+            // No graph yet: every stage with a configuration entry (a stage target without one is KDG1006 later, so its item must arrive).
+            var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(Root, ConfigFile)), Path.GetFullPath(Root));
+            Stamps = [Item(Path.GetFullPath(PipelineFile), [.. config.Stages.Keys.Concat(names).Distinct(StringComparer.Ordinal)], null)];
             return true;
         }
+        var stageNames = names.Distinct(StringComparer.Ordinal).ToArray();
         var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
         // The build task reports warnings and the decision table; here only what stops the build.
-        var plan = new BuildEngine().PlanAsync(request, new ErrorsOnly(log), CancellationToken.None).GetAwaiter().GetResult();
+        var plan = new BuildEngine().PlanAsync(request, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        if (_cancel.IsCancellationRequested) return false;
         Stamps = plan.Count == 0
-            ? [Item(Path.GetFullPath(PipelineFile), names, null)]
-            : plan.Select(e => Item(e.Stamp, names, e)).ToArray();
+            ? [Item(Path.GetFullPath(PipelineFile), stageNames, null)]
+            : plan.Select(e => Item(e.Stamp, stageNames, e)).ToArray();
         return true;
     }
 
