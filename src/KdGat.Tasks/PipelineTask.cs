@@ -34,7 +34,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
 
     public sealed override bool Execute()
     {
-        var log = new MSBuildLog(Log);
+        var log = new MSBuildLog(Log, BuildEngine);
         try
         {
             return Run(log) && !Log.HasLoggedErrors;
