@@ -53,10 +53,16 @@ public static class StageStamps
     /// <summary>WriteOnlyWhenDifferent: an unchanged fingerprint keeps the stamp's time.</summary>
     private static void WriteIfDifferent(string path, string content)
     {
-        if (File.Exists(path) && File.ReadAllText(path) == content) return;
-        var tmp = path + ".tmp";
+        if (ReadOrNull(path) == content) return;
+        var tmp = $"{path}.{Guid.NewGuid():N}.tmp"; // two builds at once (two terminals) never share a temp file
         File.WriteAllText(tmp, content);
         File.Move(tmp, path, overwrite: true);
+    }
+
+    private static string? ReadOrNull(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (FileNotFoundException) { return null; }
     }
 
     /// <summary>
@@ -69,6 +75,7 @@ public static class StageStamps
         if (File.Exists(marker) && File.GetLastWriteTimeUtc(marker) >= stampTime) return;
         File.WriteAllText(marker, content);
         var now = DateTime.UtcNow;
-        File.SetLastWriteTimeUtc(marker, stampTime > now ? stampTime : now);
+        try { File.SetLastWriteTimeUtc(marker, stampTime > now ? stampTime : now); }
+        catch (FileNotFoundException) { } // a concurrent build found the instance stale: no marker, MSBuild runs the target
     }
 }
