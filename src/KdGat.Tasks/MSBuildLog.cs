@@ -8,7 +8,13 @@ namespace KdGat.Tasks;
 internal sealed class MSBuildLog : IBuildLog
 {
     private readonly TaskLoggingHelper _log;
-    public MSBuildLog(TaskLoggingHelper log) => _log = log;
+    private readonly IBuildEngine? _engine;
+
+    public MSBuildLog(TaskLoggingHelper log, IBuildEngine? engine = null)
+    {
+        _log = log;
+        _engine = engine;
+    }
 
     public void Report(Diagnostic d)
     {
@@ -22,7 +28,15 @@ internal sealed class MSBuildLog : IBuildLog
                 _log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
                 break;
             default:
-                _log.LogMessage(MessageImportance.High, d.Message);
+                // The terminal logger (-tl) holds a project's messages until the project ends, except
+                // "TLTESTOUTPUT" messages of a project it saw run _TestRunStart (the protocol test
+                // runners use): those it prints at once. _KdGatRunStages runs that target, so stage
+                // start/end and "still running" lines appear live; every other logger (console, file,
+                // binlog, IDEs) sees a plain high-importance message.
+                if (_engine is not null)
+                    _engine.LogMessageEvent(new ExtendedBuildMessageEventArgs("TLTESTOUTPUT", d.Message, null, "KdGat", MessageImportance.High));
+                else
+                    _log.LogMessage(MessageImportance.High, d.Message);
                 break;
         }
     }

@@ -17,7 +17,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     [Required] public string ToolsDir { get; set; } = "";
     public string PipelineFile { get; set; } = "";
     /// <summary>Stage items: Include = stage name, metadata Needs = ';' list of upstream stages.</summary>
-    [Required] public ITaskItem[] Stages { get; set; } = [];
+    public ITaskItem[] Stages { get; set; } = [];
     public string? Dataset { get; set; }
 
     protected BuildRequest Request(BuildMode mode = BuildMode.Build) => new()
@@ -34,7 +34,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
 
     public sealed override bool Execute()
     {
-        var log = new MSBuildLog(Log);
+        var log = new MSBuildLog(Log, BuildEngine);
         try
         {
             return Run(log) && !Log.HasLoggedErrors;

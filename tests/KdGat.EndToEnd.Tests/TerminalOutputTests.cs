@@ -34,6 +34,13 @@ public sealed class TerminalOutputTests
             Assert.Matches(new Regex($@"hcrl_sa/{stage}: running: \S.*", RegexOptions.Multiline), build.Output); // start, with its reason
             Assert.Matches(new Regex($@"hcrl_sa/{stage}: ran in \d+\.\d s", RegexOptions.Multiline), build.Output); // end, with its duration
         }
+        if (logger == "-tl:on")
+        {
+            // Live: the terminal logger printed the lines while the project ran, not in its end-of-project block.
+            var ended = Regex.Match(build.Output, @"^\s*pipeline\b.*succeeded", RegexOptions.Multiline);
+            Assert.True(ended.Success, build.Output);
+            Assert.True(build.Output.IndexOf("hcrl_sa/preprocess: ran in", StringComparison.Ordinal) < ended.Index, build.Output);
+        }
 
         File.AppendAllText(Path.Combine(s.Dir, "models", "gat", "large.yaml"), "\nextra_knob: 1\n");
         var explain = InTerminal(s, logger, "-t:Explain", "-p:Dataset=hcrl_sa");

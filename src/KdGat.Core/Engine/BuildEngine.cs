@@ -32,7 +32,20 @@ public sealed class BuildEngine
         _time = time ?? TimeProvider.System;
     }
 
-    public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel) =>
+        (await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false)).Report;
+
+    /// <summary>
+    /// Before MSBuild runs the stage targets: the content check (Explain, nothing runs, no report)
+    /// of the selected instances, turned into their stamps and up-to-date markers (see <see cref="StageStamps"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    {
+        var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false }, log, cancel).ConfigureAwait(false);
+        return results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results);
+    }
+
+    private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         var started = _time.GetUtcNow();
         var (config, datasets, _, layout, instances) = LoadedPipeline.Load(request);
@@ -115,7 +128,7 @@ public sealed class BuildEngine
         Summarize(report, results, log, hashCache);
         if (request.FailIfStale) ReportStale(results, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
-        return report;
+        return (report, results);
     }
 
     /// <summary>Checked before anything runs: strace works here, and the stages run on this machine.</summary>

@@ -8,6 +8,8 @@ public sealed record InstanceResult(StageInstance Instance, string Outcome, IRea
 {
     /// <summary>Digest of the outputs as they now stand; null when the instance has no good result.</summary>
     public string? OutputsDigest { get; init; }
+    /// <summary>Explain: the fingerprint computed now, when it could be (not when an upstream would rerun first).</summary>
+    public string? Fingerprint { get; init; }
     public string? Log { get; init; }
     public double? Seconds { get; init; }
     public int? ExitCode { get; init; }

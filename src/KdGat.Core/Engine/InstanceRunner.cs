@@ -99,10 +99,10 @@ internal sealed partial class InstanceRunner
         try
         {
             var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);
-            if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest };
+            if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest, Fingerprint = v.Fingerprint };
             return CachedEntry(s, v) is { } hit
-                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = hit.OutputsDigest }
-                : new InstanceResult(s, Outcome.WouldRun, v.Reasons);
+                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = hit.OutputsDigest, Fingerprint = v.Fingerprint }
+                : new InstanceResult(s, Outcome.WouldRun, v.Reasons) { Fingerprint = v.Fingerprint };
         }
         catch (KdgException e) when (e.Code == ErrorCodes.InputMissing)
         {

@@ -1,0 +1,81 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// What MSBuild compares for a stage target's Inputs and Outputs, per instance:
+/// <c>.kdgat/stamps/{dataset}/{stage}.fingerprint</c> (the fingerprint from the content check,
+/// rewritten only when it differs) and <c>{stage}.current</c>, which exists only while the content
+/// check of this very build says the instance is up to date. The planning target refreshes both
+/// for every instance it hands to MSBuild right before the stage targets, so MSBuild skips a stage
+/// target only after a content check said "up to date"; a missing marker or a stamp with a newer
+/// time only makes MSBuild run the target, and the build task checks content again anyway.
+/// </summary>
+public static class StageStamps
+{
+    /// <summary>One planned instance: its stamp (Inputs), its marker (Outputs) and the content check's verdict.</summary>
+    public sealed record Entry(string Dataset, string Stage, string Stamp, string Marker, string Outcome, IReadOnlyList<string> Reasons)
+    {
+        public bool Current => Outcome == Reporting.Outcome.UpToDate;
+    }
+
+    public static string StampPath(string stateDir, string dataset, string stage) => Path.Combine(stateDir, "stamps", dataset, stage + ".fingerprint");
+    public static string MarkerPath(string stateDir, string dataset, string stage) => Path.Combine(stateDir, "stamps", dataset, stage + ".current");
+
+    /// <summary>Writes stamps, creates the markers of up-to-date instances and deletes those of all others.</summary>
+    public static IReadOnlyList<Entry> Refresh(string stateDir, IEnumerable<InstanceResult> results)
+    {
+        var entries = new List<Entry>();
+        foreach (var r in results)
+        {
+            var e = new Entry(r.Instance.Dataset, r.Instance.Name, StampPath(stateDir, r.Instance.Dataset, r.Instance.Name),
+                MarkerPath(stateDir, r.Instance.Dataset, r.Instance.Name), r.Outcome, r.Reasons.Select(x => x.Text).ToArray());
+            try
+            {
+                // A stale instance's marker goes before anything else can fail, so it never keeps one.
+                if (!e.Current && File.Exists(e.Marker)) File.Delete(e.Marker);
+                Directory.CreateDirectory(Path.GetDirectoryName(e.Stamp)!);
+                var content = (r.Fingerprint ?? $"{r.Outcome}: {string.Join("; ", e.Reasons)}") + "\n";
+                WriteIfDifferent(e.Stamp, content);
+                if (e.Current) MarkCurrent(e.Marker, e.Stamp, content);
+            }
+            catch (Exception x) when (x is IOException or UnauthorizedAccessException)
+            {
+                throw new KdgException(ErrorCodes.StampsUnwritable,
+                    $"{r.Instance.Key}: cannot update its MSBuild stamp or up-to-date marker under '{Path.GetDirectoryName(e.Stamp)}' ({x.Message}). Nothing was run. Fix the permissions of (or free space under) .kdgat/stamps/, or delete that directory, and build again.");
+            }
+            entries.Add(e);
+        }
+        return entries;
+    }
+
+    /// <summary>WriteOnlyWhenDifferent: an unchanged fingerprint keeps the stamp's time.</summary>
+    private static void WriteIfDifferent(string path, string content)
+    {
+        if (ReadOrNull(path) == content) return;
+        var tmp = $"{path}.{Guid.NewGuid():N}.tmp"; // two builds at once (two terminals) never share a temp file
+        File.WriteAllText(tmp, content);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static string? ReadOrNull(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (FileNotFoundException) { return null; }
+    }
+
+    /// <summary>
+    /// The marker of an up-to-date instance, never older than its stamp (a stamp touched into the
+    /// future would otherwise make MSBuild run the target for nothing).
+    /// </summary>
+    private static void MarkCurrent(string marker, string stamp, string content)
+    {
+        var stampTime = File.GetLastWriteTimeUtc(stamp);
+        if (File.Exists(marker) && File.GetLastWriteTimeUtc(marker) >= stampTime) return;
+        File.WriteAllText(marker, content);
+        var now = DateTime.UtcNow;
+        try { File.SetLastWriteTimeUtc(marker, stampTime > now ? stampTime : now); }
+        catch (FileNotFoundException) { } // a concurrent build found the instance stale: no marker, MSBuild runs the target
+    }
+}

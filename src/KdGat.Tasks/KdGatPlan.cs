@@ -1,0 +1,85 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace KdGat.Tasks;
+
+/// <summary>
+/// Runs before the stage targets and gives them their Inputs and Outputs: one KdGatStamp item per
+/// planned stage instance (Include = its stamp; metadata named after every stage). A stage target
+/// declares <c>Inputs="@(KdGatStamp)" Outputs="@(KdGatStamp->'%(STAGE)')"</c>: for its own stage's
+/// items that metadata is the instance's up-to-date marker, for every other item the stamp itself
+/// (an output that is its own input is never out of date). So MSBuild runs the target for exactly
+/// the datasets whose marker is missing (partial build) and skips it when none is.
+/// </summary>
+public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>Set by MSBuild under -question: write nothing and check nothing here (the build task answers the question).</summary>
+    public bool FailIfNotIncremental { get; set; }
+    /// <summary>Targets that run no stage (Explain, Clean, Graph, KdGatStages): no content check, every stage target is skipped.</summary>
+    public bool KeysOnly { get; set; }
+    /// <summary>-p:Stage: plan only this stage and what it needs.</summary>
+    public string? Stage { get; set; }
+    public string? VerifyHashes { get; set; }
+    /// <summary>More stage names to give metadata for (KdGatStageDefinition items).</summary>
+    public ITaskItem[] StageNames { get; set; } = [];
+
+    /// <summary>Include = stamp; metadata Dataset, Stage, Current (true/false), Outcome, Reasons, and one per stage name.</summary>
+    [Output] public ITaskItem[] Stamps { get; private set; } = [];
+
+    // Ctrl+C while hashing large inputs; idempotent (MSBuild may call it many times).
+    public void Cancel()
+    {
+        try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    private protected override bool Run(MSBuildLog log)
+    {
+        var names = StageNames.Select(i => i.ItemSpec).Concat(Stages.Select(i => i.ItemSpec));
+        if (KeysOnly || FailIfNotIncremental)
+        {
+            // No graph yet: every stage with a configuration entry (a stage target without one is KDG1006 later, so its item must arrive).
+            var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(Root, ConfigFile)), Path.GetFullPath(Root));
+            Stamps = [Item(Path.GetFullPath(PipelineFile), [.. config.Stages.Keys.Concat(names).Distinct(StringComparer.Ordinal)], null)];
+            return true;
+        }
+        var stageNames = names.Distinct(StringComparer.Ordinal).ToArray();
+        var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
+        // The build task reports warnings and the decision table; here only what stops the build.
+        var plan = new BuildEngine().PlanAsync(request, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        if (_cancel.IsCancellationRequested) return false;
+        Stamps = plan.Count == 0
+            ? [Item(Path.GetFullPath(PipelineFile), stageNames, null)]
+            : plan.Select(e => Item(e.Stamp, stageNames, e)).ToArray();
+        return true;
+    }
+
+    private static ITaskItem Item(string stamp, IReadOnlyList<string> names, StageStamps.Entry? e)
+    {
+        var item = new TaskItem(stamp);
+        foreach (var name in names)
+        {
+            try { item.SetMetadata(name, e is not null && name == e.Stage ? e.Marker : stamp); }
+            catch (ArgumentException) { } // a reserved or invalid metadata name (Filename, ...): that stage's target cannot be incremental
+        }
+        if (e is null) return item;
+        item.SetMetadata("Dataset", e.Dataset);
+        item.SetMetadata("Stage", e.Stage);
+        item.SetMetadata("Current", e.Current ? "true" : "false");
+        item.SetMetadata("Outcome", e.Outcome);
+        item.SetMetadata("Reasons", string.Join("; ", e.Reasons));
+        return item;
+    }
+
+    private sealed class ErrorsOnly(IBuildLog inner) : IBuildLog
+    {
+        public void Report(Diagnostic d)
+        {
+            if (d.Severity == Severity.Error) inner.Report(d);
+        }
+    }
+}

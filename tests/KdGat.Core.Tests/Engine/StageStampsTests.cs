@@ -1,0 +1,43 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>The plan behind the stage targets' Inputs/Outputs (BuildEngine.PlanAsync, StageStamps), without MSBuild.</summary>
+[Trait("Category", "Unit")]
+public sealed class StageStampsTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private Task<IReadOnlyList<StageStamps.Entry>> Plan() => new BuildEngine().PlanAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+
+    [Fact]
+    public async Task MarkerExistsOnlyForUpToDateInstances_AndAnUnchangedFingerprintKeepsItsStamp()
+    {
+        var never = await Plan();
+        Assert.Equal(13, never.Count);
+        Assert.All(never, e => Assert.False(e.Current || File.Exists(e.Marker), e.ToString())); // nothing built: no marker
+
+        await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        var built = await Plan();
+        Assert.All(built, e => Assert.True(e.Current && File.Exists(e.Marker) && File.GetLastWriteTimeUtc(e.Marker) >= File.GetLastWriteTimeUtc(e.Stamp), e.ToString()));
+
+        // Stamps set back in time stay as they are when the fingerprint did not change (WriteOnlyWhenDifferent).
+        var old = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        foreach (var e in built) File.SetLastWriteTimeUtc(e.Stamp, old);
+        var again = await Plan();
+        Assert.All(again, e => Assert.Equal(old, File.GetLastWriteTimeUtc(e.Stamp)));
+
+        // A changed parameter: its subtree loses its markers (whatever their times) and their stamps change.
+        foreach (var e in again) File.SetLastWriteTimeUtc(e.Marker, DateTime.UtcNow.AddDays(3));
+        _p.WriteConfig(KdGatGraph.Yaml(new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
+        var changed = await Plan();
+        var stale = changed.Where(e => !e.Current).Select(e => e.Stage).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd", "gat_large_curriculum", "gat_small_curriculum_kd"], stale);
+        Assert.All(changed.Where(e => !e.Current), e => Assert.False(File.Exists(e.Marker), e.Stage));
+        Assert.All(changed.Where(e => e.Current), e => Assert.True(File.Exists(e.Marker), e.Stage));
+        Assert.NotEqual(old, File.GetLastWriteTimeUtc(changed.Single(e => e.Stage == "gat_large_curriculum").Stamp));
+    }
+}
