@@ -42,7 +42,7 @@ public sealed class BuildEngine
     public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false }, log, cancel).ConfigureAwait(false);
-        return results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results);
+        return results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
     }
 
     private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)

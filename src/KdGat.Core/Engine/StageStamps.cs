@@ -24,7 +24,7 @@ public static class StageStamps
     public static string MarkerPath(string stateDir, string dataset, string stage) => Path.Combine(stateDir, "stamps", dataset, stage + ".current");
 
     /// <summary>Writes stamps, creates the markers of up-to-date instances and deletes those of all others.</summary>
-    public static IReadOnlyList<Entry> Refresh(string stateDir, IEnumerable<InstanceResult> results)
+    public static IReadOnlyList<Entry> Refresh(string stateDir, IEnumerable<InstanceResult> results, TimeProvider? time = null)
     {
         var entries = new List<Entry>();
         foreach (var r in results)
@@ -38,7 +38,7 @@ public static class StageStamps
                 Directory.CreateDirectory(Path.GetDirectoryName(e.Stamp)!);
                 var content = (r.Fingerprint ?? $"{r.Outcome}: {string.Join("; ", e.Reasons)}") + "\n";
                 WriteIfDifferent(e.Stamp, content);
-                if (e.Current) MarkCurrent(e.Marker, e.Stamp, content);
+                if (e.Current) MarkCurrent(e.Marker, e.Stamp, content, time ?? TimeProvider.System);
             }
             catch (Exception x) when (x is IOException or UnauthorizedAccessException)
             {
@@ -69,12 +69,12 @@ public static class StageStamps
     /// The marker of an up-to-date instance, never older than its stamp (a stamp touched into the
     /// future would otherwise make MSBuild run the target for nothing).
     /// </summary>
-    private static void MarkCurrent(string marker, string stamp, string content)
+    private static void MarkCurrent(string marker, string stamp, string content, TimeProvider time)
     {
         var stampTime = File.GetLastWriteTimeUtc(stamp);
         if (File.Exists(marker) && File.GetLastWriteTimeUtc(marker) >= stampTime) return;
         File.WriteAllText(marker, content);
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         try { File.SetLastWriteTimeUtc(marker, stampTime > now ? stampTime : now); }
         catch (FileNotFoundException) { } // a concurrent build found the instance stale: no marker, MSBuild runs the target
     }
