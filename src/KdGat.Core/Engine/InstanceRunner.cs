@@ -169,6 +169,7 @@ internal sealed partial class InstanceRunner
                 OnStarted = handle =>
                 {
                     guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
+                    _ctx.Progress.JobStarted(s, handle);
                     if (_ctx.Executor.SubmitsAhead && SlurmExecutor.JobIdOf(handle) is { } id) self.Submitted(id, fresh: !attaching);
                 },
                 AfterOk = chain.JobIds,
