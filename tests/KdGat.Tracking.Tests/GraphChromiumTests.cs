@@ -47,7 +47,7 @@ public sealed class GraphChromiumTests
                              fill: getComputedStyle(g.querySelector('rect')).fill };
                   }) }
               : null
-            """, v => v.ValueKind == JsonValueKind.Object, "the SVG document");
+            """, v => v.ValueKind == JsonValueKind.Object, "the SVG document", TimeSpan.FromSeconds(30));
         Assert.Equal(0, boxes.GetProperty("errors").GetInt32());
         var nodes = boxes.GetProperty("nodes").EnumerateArray().Select(n => (
             Id: n.GetProperty("id").GetString()!, X: n.GetProperty("x").GetDouble(), Y: n.GetProperty("y").GetDouble(),
