@@ -146,6 +146,9 @@ public sealed class LiveReport : IDisposable
         lock (_writeGate)
         {
             if (_broken) return;
+            // A progress page is not part of the attempt protocol: crash tests' plans neither count nor break its writes.
+            var plan = CrashPoints.Current;
+            CrashPoints.Current = null;
             try
             {
                 AtomicFile.WriteAllText(_path, Render(live), durable: false);
@@ -155,6 +158,10 @@ public sealed class LiveReport : IDisposable
             {
                 _broken = true;
                 _log.Warn(ErrorCodes.LiveReportWriteFailed, $"could not write the live report {_path} ({e.Message}); the build goes on without it. Free space or fix permissions, choose another file with -p:ReportFile=PATH, or turn it off with -p:LiveReport=false.");
+            }
+            finally
+            {
+                CrashPoints.Current = plan;
             }
         }
     }
@@ -184,7 +191,7 @@ public sealed class LiveReport : IDisposable
         Timeline(h, entries, now);
 
         var curves = entries.Where(e => e.Started is not null)
-            .Select(e => (e, c: EpochCurves.Read(System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName), e.Started)))
+            .Select(e => (e, c: Curves(System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName), e.Started)))
             .Where(x => x.c is not null).ToArray();
         h.Append("<h2 id=\"curves\">Training curves (per epoch)</h2>\n");
         if (curves.Length == 0)
@@ -196,6 +203,23 @@ public sealed class LiveReport : IDisposable
         }
         h.Append(ReportPage.Foot);
         return h.ToString();
+    }
+
+    private readonly Dictionary<string, (long Length, DateTime Written, DateTimeOffset? Since, EpochCurves? Curves)> _curves = new(StringComparer.Ordinal);
+
+    /// <summary>A file unchanged since the last write (size and time) is not read again: 78 finished stages cost 78 stat calls.</summary>
+    private EpochCurves? Curves(string path, DateTimeOffset? since)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) return null;
+        lock (_curves)
+        {
+            if (_curves.TryGetValue(path, out var known) && known.Length == info.Length && known.Written == info.LastWriteTimeUtc && known.Since == since)
+                return known.Curves;
+            var c = EpochCurves.Read(path, since);
+            _curves[path] = (info.Length, info.LastWriteTimeUtc, since, c);
+            return c;
+        }
     }
 
     private static string Tip(Entry e)

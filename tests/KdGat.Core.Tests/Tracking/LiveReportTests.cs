@@ -95,4 +95,26 @@ public sealed class LiveReportTests : IDisposable
         Assert.Equal([ErrorCodes.LiveReportWriteFailed], log.Items.Select(d => d.Code));
         Assert.Contains("-p:LiveReport=false", log.Items[0].Message);
     }
+
+    [Fact]
+    public void Writes_AreNotPartOfACrashPlan()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(1).ToArray();
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(1, KdGat.Core.IO.CrashPoints.Mode.Crash);
+        KdGat.Core.IO.CrashPoints.Current = plan;
+        try
+        {
+            var log = new RecordingLog();
+            using var live = new LiveReport(_p.Dir["report.html"], "b1", _p.Root, instances, log);
+            live.Ended(new InstanceResult(instances[0], Outcome.Ran, []));
+            live.Complete();
+            Assert.Equal(0, plan.Count);
+            Assert.Same(plan, KdGat.Core.IO.CrashPoints.Current);
+            Assert.Empty(log.Items);
+        }
+        finally
+        {
+            KdGat.Core.IO.CrashPoints.Current = null;
+        }
+    }
 }
