@@ -277,10 +277,15 @@ public sealed class LiveReport : IDisposable
         try { _loop.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
     }
 
-    /// <summary>Stops the loop without a final write (the build threw; Complete was not reached).</summary>
+    /// <summary>Without <see cref="Complete"/> (the build stopped with an error): the last page, not reloading, so no reader waits for a build that is gone.</summary>
     public void Dispose()
     {
-        StopLoop();
+        if (!_completed)
+        {
+            _completed = true;
+            StopLoop();
+            WriteNow(live: false);
+        }
         _stop.Dispose();
         _wake.Dispose();
     }

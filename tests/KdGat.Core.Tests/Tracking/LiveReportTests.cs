@@ -117,4 +117,19 @@ public sealed class LiveReportTests : IDisposable
             KdGat.Core.IO.CrashPoints.Current = null;
         }
     }
+
+    [Fact]
+    public void ABuildThatStopsWithAnError_LeavesAPageThatDoesNotReload()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(2).ToArray();
+        var file = _p.Dir["report.html"];
+        using (var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog()))
+        {
+            live.Started(instances[0], "running", 1, []);
+            Assert.Contains("http-equiv=\"refresh\"", File.ReadAllText(file));
+        } // disposed without Complete, as when the engine throws
+        var html = File.ReadAllText(file);
+        Assert.DoesNotContain("http-equiv=\"refresh\"", html);
+        Assert.Contains("data-state=\"done\"", html);
+    }
 }
