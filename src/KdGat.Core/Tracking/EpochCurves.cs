@@ -117,7 +117,7 @@ public sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines, b
 
     private static string Chart(CurveSeries s)
     {
-        const double w = 240, ht = 120, left = 44, right = 8, top = 18, bottom = 18;
+        const double w = 250, ht = 120, left = 54, right = 8, top = 18, bottom = 18;
         double x0 = s.Points.Min(p => p.X), x1 = s.Points.Max(p => p.X), y0 = s.Points.Min(p => p.Y), y1 = s.Points.Max(p => p.Y);
         if (x1 <= x0) x1 = x0 + 1;
         if (y1 <= y0) { y0 -= 0.5 * Math.Max(Math.Abs(y0), 1e-9); y1 = y0 + Math.Max(Math.Abs(y0), 1e-9); }
@@ -129,8 +129,8 @@ public sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines, b
                $"<rect x=\"{N(left)}\" y=\"{N(top)}\" width=\"{N(w - left - right)}\" height=\"{N(ht - top - bottom)}\" fill=\"#fafafa\" stroke=\"#cfd8dc\"/>" +
                $"<text x=\"{N(left)}\" y=\"12\" font-size=\"11\" font-weight=\"bold\">{E(s.Name)}</text>" +
                $"<text x=\"{N(w - right)}\" y=\"12\" font-size=\"10\" text-anchor=\"end\">epoch {G(last.X)}: {G(last.Y)}</text>" +
-               $"<text x=\"{N(left - 3)}\" y=\"{N(top + 8)}\" font-size=\"9\" text-anchor=\"end\">{G(y1)}</text>" +
-               $"<text x=\"{N(left - 3)}\" y=\"{N(ht - bottom)}\" font-size=\"9\" text-anchor=\"end\">{G(y0)}</text>" +
+               $"<text x=\"{N(left - 3)}\" y=\"{N(top + 8)}\" font-size=\"9\" text-anchor=\"end\">{A(y1)}</text>" +
+               $"<text x=\"{N(left - 3)}\" y=\"{N(ht - bottom)}\" font-size=\"9\" text-anchor=\"end\">{A(y0)}</text>" +
                $"<text x=\"{N(left)}\" y=\"{N(ht - 5)}\" font-size=\"9\">{G(x0)}</text><text x=\"{N(w - right)}\" y=\"{N(ht - 5)}\" font-size=\"9\" text-anchor=\"end\">{G(x1)}</text>" +
                (s.Points.Count == 1
                    ? $"<circle cx=\"{X(last.X)}\" cy=\"{Y(last.Y)}\" r=\"2.5\" fill=\"{LineColor}\"/>"
@@ -142,5 +142,7 @@ public sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines, b
 
     private static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
     private static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+    /// <summary>Axis labels: short enough for the margin (0.001933 -> 0.00193, 123456 -> 1.23E+05).</summary>
+    private static string A(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
     private static string E(string s) => System.Net.WebUtility.HtmlEncode(s);
 }
