@@ -132,4 +132,23 @@ public sealed class LiveReportTests : IDisposable
         Assert.DoesNotContain("http-equiv=\"refresh\"", html);
         Assert.Contains("data-state=\"done\"", html);
     }
+
+    [Fact]
+    public void AStormOfChanges_IsCoalesced_IntoAtMostOneWritePerInterval()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages, "d1");
+        var file = _p.Dir["report.html"];
+        // An interval far longer than the test: every change after the first write waits for it, so they all coalesce.
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog(), minInterval: TimeSpan.FromHours(1));
+        for (var round = 0; round < 20; round++)
+            foreach (var i in instances)
+            {
+                live.Started(i, "running", round + 1, []);
+                live.JobStarted(i, $"pid:{round}");
+                live.Ended(new InstanceResult(i, Outcome.Failed, []) { Seconds = 1 });
+            }
+        live.Complete();
+        Assert.InRange(live.Writes, 2, 3); // the first page, at most one write for all 780 changes, the final page
+        Assert.Equal(instances.Count, Regex.Matches(File.ReadAllText(file), "data-state=\"failed\"><title>").Count);
+    }
 }
