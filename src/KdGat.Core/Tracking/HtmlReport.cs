@@ -29,7 +29,7 @@ public static class HtmlReport
         h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {runs.Length} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
 
         if (reloadSeconds > 0)
-            h.Append($"<p><span class=\"live\">live</span> <span class=\"muted\">stage instances still running: this page reloads every {reloadSeconds} s while `Status` (or a build) rewrites it</span></p>\n");
+            h.Append($"<p><span class=\"live\">live</span> <span class=\"muted\">stage instances still running: this page reloads every {reloadSeconds} s while <code>-t:Status</code> (or a build) rewrites it</span></p>\n");
         Graph(h, t, rows);
 
         // Metrics per variant.

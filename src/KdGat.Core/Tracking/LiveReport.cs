@@ -177,7 +177,7 @@ public sealed class LiveReport : IDisposable
         var counts = string.Join(", ", entries.GroupBy(e => e.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
         h.Append($"<h1>KdGat build {E(_buildId)}</h1>\n<p class=\"muted\">{E(_root)} &middot; started <time data-utc=\"{RunIndex.Time(_started)}\">{Tracker.Local(_started)}</time> &middot; updated <time id=\"updated\" data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time></p>\n");
         h.Append(live
-            ? $"<p id=\"build-state\" data-state=\"live\"><span class=\"live\">live</span> {E(counts)} <span class=\"muted\">(reloads every {RefreshSeconds} s{(_completed ? "; jobs left in SLURM: `-t:Status` or the next build updates this page" : "")})</span></p>\n"
+            ? $"<p id=\"build-state\" data-state=\"live\"><span class=\"live\">live</span> {E(counts)} <span class=\"muted\">(reloads every {RefreshSeconds} s{(_completed ? "; jobs left in SLURM: <code>-t:Status</code> or the next build updates this page" : "")})</span></p>\n"
             : $"<p id=\"build-state\" data-state=\"done\"><span class=\"done\">finished</span> {E(counts)} <span class=\"muted\">(run history and metrics: -t:Report)</span></p>\n");
 
         var nodes = entries.Select(e => new GraphNode(e.Instance.Dataset, e.Instance.Name, e.State, Tip(e))
