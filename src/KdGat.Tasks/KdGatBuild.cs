@@ -35,6 +35,13 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     /// <summary>-p:AdoptOverwrite=true: Adopt may replace a manifest that records another result.</summary>
     public string? AdoptOverwrite { get; set; }
 
+    /// <summary>-p:ReportFile: the live report a build rewrites while it runs (default .kdgat/report.html, relative to the pipeline root).</summary>
+    public string? ReportFile { get; set; }
+    /// <summary>-p:LiveReport=false: no live report.</summary>
+    public string? LiveReport { get; set; }
+    /// <summary>-p:LiveReportRefresh: seconds between the live report's self-reloads while stages run (1-3600, default 5).</summary>
+    public string? LiveReportRefresh { get; set; }
+
     /// <summary>One item per stage instance: Include = dataset/stage, metadata Dataset, Stage, Outcome, Reasons, ReasonKinds, Log, Seconds, Attempts, JobId, ExitCode.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
 
@@ -42,6 +49,27 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     public void Cancel()
     {
         try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Where the live report goes: -p:ReportFile relative to the root, else .kdgat/report.html (where -t:Report writes too).</summary>
+    public static string LiveReportPath(string root, string? reportFile)
+    {
+        var path = string.IsNullOrWhiteSpace(reportFile)
+            ? Path.Combine(Path.GetFullPath(root), ".kdgat", "report.html")
+            : Path.GetFullPath(Path.Combine(root, reportFile.Trim()));
+        if (Directory.Exists(path))
+            throw new KdGat.Core.Diagnostics.KdgException(KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty,
+                $"-p:ReportFile '{reportFile}' is a directory; give a file name such as {Path.Combine(reportFile!.Trim(), "report.html")}, or -p:LiveReport=false for no live report.");
+        return path;
+    }
+
+    internal static int ParseRefresh(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return KdGat.Core.Tracking.LiveReport.DefaultRefreshSeconds;
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 3600
+            ? n
+            : throw new KdGat.Core.Diagnostics.KdgException(KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty,
+                $"-p:LiveReportRefresh must be a whole number of seconds from 1 to 3600, not '{value}'.");
     }
 
     private protected override bool Run(MSBuildLog log)
@@ -60,6 +88,12 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
             Audit = ParseBool(nameof(Audit), Audit, false),
             AdoptOverwrite = ParseBool(nameof(AdoptOverwrite), AdoptOverwrite, false),
         };
+        if (mode == BuildMode.Build && ParseBool(nameof(LiveReport), LiveReport, true))
+            request = request with
+            {
+                LiveReportFile = LiveReportPath(Root, ReportFile),
+                LiveReportRefreshSeconds = ParseRefresh(LiveReportRefresh),
+            };
         var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         Results = report.Stages.Select(s =>
         {

@@ -35,9 +35,19 @@ public sealed class PipelineTests : IDisposable
 
         foreach (var stage in new[] { "vgae_large", "gat_large", "dqn_large" })
         {
-            Assert.Equal(new[] { "model.ckpt", "train_log.json" }, Directory.GetFiles(_ws[stage]).Select(Path.GetFileName).Order());
+            Assert.Equal(new[] { "curves.jsonl", "model.ckpt", "train_log.json" }, Directory.GetFiles(_ws[stage]).Select(Path.GetFileName).Order());
             using var log = JsonDocument.Parse(File.ReadAllBytes(_ws[$"{stage}/train_log.json"]));
-            Assert.NotEqual(0, log.RootElement.GetProperty("epochs").GetArrayLength());
+            var epochs = log.RootElement.GetProperty("epochs");
+            Assert.NotEqual(0, epochs.GetArrayLength());
+            // curves.jsonl (KdGat's live report reads it): one JSON object per epoch, the same values as train_log.json.
+            var lines = File.ReadAllLines(_ws[$"{stage}/curves.jsonl"]);
+            Assert.Equal(epochs.GetArrayLength(), lines.Length);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                using var line = JsonDocument.Parse(lines[i]);
+                Assert.Equal(epochs[i].GetProperty("epoch").GetInt32(), line.RootElement.GetProperty("epoch").GetInt32());
+                Assert.Equal(epochs[i].GetProperty("loss").GetDouble(), line.RootElement.GetProperty("loss").GetDouble());
+            }
         }
     }
 

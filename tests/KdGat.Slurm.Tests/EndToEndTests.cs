@@ -200,6 +200,17 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains("KDG4007", r.Output);
         var submitted = sb.LastBuild().Stages.Where(s => s.Outcome == Outcome.Submitted).ToDictionary(s => s.Stage, s => s.JobId);
         Assert.Equal(5, submitted.Count); // preprocess, vgae/gat/dqn large, eval large
+        // The build's live report: the jobs it left, still reloading, pointing at Status.
+        var page = Path.Combine(sb.Dir, ".kdgat", "report.html");
+        var html = File.ReadAllText(page);
+        Assert.Contains("http-equiv=\"refresh\"", html);
+        Assert.Contains("-t:Status", html);
+        foreach (var (stage, jobId) in submitted)
+        {
+            Assert.Contains($"data-id=\"hcrl_sa/{stage}\" data-state=\"submitted\"", html);
+            Assert.Contains($"hcrl_sa/{stage}: submitted: job {jobId}", html); // the box's tooltip
+        }
+        File.Delete(page);
 
         // Status asks SLURM about the journalled jobs: each row names its job and says it is not rerun.
         var status = Build(sb, "-t:Status", "-p:Dataset=hcrl_sa");
@@ -210,12 +221,19 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.Contains($"SLURM job {jobId} ", row);
             Assert.DoesNotContain("reruns it", row);
         }
+        // ... and rewrites the report with what SLURM said: reloading while a job still runs.
+        html = File.ReadAllText(page);
+        foreach (var jobId in submitted.Values) Assert.Contains($"SLURM job {jobId} ", html);
+        Assert.Equal(status.Output.Contains(" running ", StringComparison.Ordinal), html.Contains("http-equiv=\"refresh\"", StringComparison.Ordinal));
 
         var collect = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, collect.ExitCode);
         var report = sb.LastBuild();
         Assert.Equal(5, Sandbox.With(report, Outcome.Ran).Length);
         Assert.All(report.Stages, s => Assert.Equal(submitted[s.Stage], s.JobId)); // the same jobs, collected
+        html = File.ReadAllText(page);
+        Assert.DoesNotContain("http-equiv=\"refresh\"", html); // collected: the final page stops reloading
+        Assert.Contains("data-id=\"hcrl_sa/eval_large_evaluation\" data-state=\"ran\"", html);
         Assert.Equal(5, Cluster.LiveJobsUnder(sb.Dir).Count);
     }
 

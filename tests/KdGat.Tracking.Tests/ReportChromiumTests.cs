@@ -58,6 +58,12 @@ public sealed class ReportChromiumTests
         Assert.Contains("id=\"metrics-table\"", html);
         Assert.Contains("id=\"timeline-hcrl_sa\"", html);
         Assert.Contains("id=\"timeline-set_01\"", html);
+        // The stage graph, inline, one box per instance coloured by its Status state.
+        Assert.Contains("<div class=\"graph\" id=\"stage-graph\"><svg", html);
+        Assert.Equal(26, System.Text.RegularExpressions.Regex.Matches(html, "<g class=\"node\"").Count);
+        Assert.Contains("data-id=\"set_01/dqn_small_fusion\" data-state=\"failed\"", html);
+        Assert.Contains("data-id=\"hcrl_sa/dqn_small_fusion\" data-state=\"up-to-date\"", html);
+        Assert.DoesNotContain("http-equiv=\"refresh\"", html); // nothing runs: no reload
 
         var profile = Path.Combine(s.Dir, "chromium-profile");
         Directory.CreateDirectory(profile);

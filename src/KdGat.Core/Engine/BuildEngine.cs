@@ -83,6 +83,11 @@ public sealed class BuildEngine
             AdoptOverwrite = request.AdoptOverwrite,
         };
 
+        using var live = request.Mode == BuildMode.Build && request.LiveReportFile is { } liveFile
+            ? new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time)
+            : null;
+        progress.Live = live;
+
         if (request.Mode == BuildMode.Build)
             foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, cancel).ConfigureAwait(false);
         else
@@ -110,6 +115,7 @@ public sealed class BuildEngine
         }
         BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
+        live?.Complete();
         audit?.Summarize(log);
 
         var report = new BuildReport

@@ -36,6 +36,10 @@ public sealed record BuildRequest
     public bool Audit { get; init; }
     /// <summary>false: no build report is written (-t:Graph only looks; last-build.json stays the last build's).</summary>
     public bool PublishReport { get; init; } = true;
+    /// <summary>A build's live HTML report (-p:ReportFile, default .kdgat/report.html; full path), rewritten as instances change state; null: none (-p:LiveReport=false, Explain).</summary>
+    public string? LiveReportFile { get; init; }
+    /// <summary>-p:LiveReportRefresh: how often the live report reloads itself while something runs (seconds).</summary>
+    public int LiveReportRefreshSeconds { get; init; } = Tracking.LiveReport.DefaultRefreshSeconds;
     /// <summary>-t:Adopt with -p:AdoptOverwrite=true: replace an existing manifest that records another result.</summary>
     public bool AdoptOverwrite { get; init; }
 }

@@ -167,6 +167,7 @@ internal sealed partial class InstanceRunner
             OnStarted = handle =>
             {
                 guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
+                _ctx.Progress.JobStarted(s, handle);
                 if (_ctx.Executor.SubmitsAhead && handle.IsBatchJob) self.Submitted(handle.Id, fresh: !attaching);
             },
             AfterOk = chain.JobIds,

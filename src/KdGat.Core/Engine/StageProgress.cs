@@ -33,13 +33,20 @@ public sealed class StageProgress : IDisposable
         if (heartbeat) _timer = clock.CreateTimer(_ => OnTimer(), null, FirstBeat, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>The live report (-p:LiveReport), told about every state change; null when off.</summary>
+    public Tracking.LiveReport? Live { get; set; }
+
     /// <summary>An attempt starts (or a job is submitted or collected): "KdGat: ds/stage: running (attempt 2): why".</summary>
     public void Started(StageInstance s, string verb, int attempt, IEnumerable<string> reasons)
     {
         lock (_running) _running[s.Key] = _now();
+        Live?.Started(s, verb, attempt, reasons);
         var why = string.Join("; ", reasons);
         _log.Info($"KdGat: {s.Key}: {verb}{(attempt > 1 ? $" (attempt {attempt})" : "")}{(why.Length > 0 ? ": " + why : "")}");
     }
+
+    /// <summary>The attempt's process started or its job was submitted.</summary>
+    public void JobStarted(StageInstance s, Execution.AttemptHandle handle) => Live?.JobStarted(s, handle);
 
     /// <summary>The attempt's process or job is no longer being waited for.</summary>
     public void Stopped(StageInstance s)
@@ -50,6 +57,7 @@ public sealed class StageProgress : IDisposable
     /// <summary>The instance's final line; nothing for instances that were up to date (the summary counts those).</summary>
     public void Ended(InstanceResult r)
     {
+        Live?.Ended(r);
         if (EndLine(r) is { } line) _log.Info(line);
     }
 

@@ -5,6 +5,7 @@ namespace KdGat.Core.Graphing;
 /// <summary>Fill colours per state (with a legend line each), shared by DOT and SVG so both pictures agree.</summary>
 public static class GraphStyle
 {
+    /// <summary>-t:Graph: Explain's decisions and what the last build left.</summary>
     public static readonly IReadOnlyList<(string State, string Fill, string Meaning)> Legend =
     [
         (Outcome.UpToDate, "#c8e6c9", ""),
@@ -15,7 +16,36 @@ public static class GraphStyle
         (Outcome.Skipped, "#e0e0e0", "an upstream cannot run"),
     ];
 
+    /// <summary>The live report of a running build: where each instance is now.</summary>
+    public static readonly IReadOnlyList<(string State, string Fill, string Meaning)> BuildLegend =
+    [
+        (Waiting, "#f5f5f5", "waiting for its upstreams or a free slot"),
+        (Running, "#fff176", "running now (pid or job id: hover the box)"),
+        (Outcome.Submitted, "#e1bee7", "SLURM job queued or running"),
+        (Outcome.Ran, "#81c784", "ran in this build"),
+        (Outcome.Restored, "#bbdefb", "restored from the output cache"),
+        (Outcome.UpToDate, "#c8e6c9", ""),
+        (Outcome.Failed, "#ffcdd2", ""),
+        (Outcome.Cancelled, "#ffccbc", ""),
+        (Outcome.Skipped, "#e0e0e0", "an upstream failed"),
+    ];
+
+    /// <summary>-t:Report and -t:Status: each instance as Status sees it.</summary>
+    public static readonly IReadOnlyList<(string State, string Fill, string Meaning)> StatusLegend =
+    [
+        (Outcome.UpToDate, "#c8e6c9", ""),
+        ("stale", "#ffe0b2", "would run (why: hover the box)"),
+        (Running, "#fff176", "running (job id: hover the box)"),
+        ("interrupted", "#ffccbc", "the next build recovers or collects it"),
+        (Outcome.Failed, "#ffcdd2", "its last attempt failed"),
+    ];
+
+    /// <summary>Not started yet in a running build.</summary>
+    public const string Waiting = "waiting";
+    public const string Running = "running";
+
     private const string OtherFill = "#ffffff";
 
-    public static string Fill(string state) => Legend.FirstOrDefault(l => l.State == state).Fill ?? OtherFill;
+    public static string Fill(string state) =>
+        Legend.Concat(BuildLegend).Concat(StatusLegend).FirstOrDefault(l => l.State == state).Fill ?? OtherFill;
 }

@@ -7,6 +7,9 @@ namespace KdGat.Core.Graphing;
 public sealed record GraphNode(string Dataset, string Stage, string State, string Detail)
 {
     public string Id => $"{Dataset}/{Stage}";
+    /// <summary>The second line in the box when not just the state (e.g. "running, job 4711").</summary>
+    public string? Caption { get; init; }
+    public string Shown => Caption ?? State;
 }
 
 /// <summary>An edge from an upstream instance to the instance that needs it (same dataset).</summary>

@@ -28,7 +28,7 @@ public sealed class SvgLayout
 
     public SvgLayout(PipelinePicture picture)
     {
-        var longest = picture.Nodes.Select(n => Math.Max(n.Stage.Length, n.State.Length)).DefaultIfEmpty(10).Max();
+        var longest = picture.Nodes.Select(n => Math.Max(n.Stage.Length, n.Shown.Length)).DefaultIfEmpty(10).Max();
         NodeWidth = Math.Max(140, Math.Min(longest, MaxLabelChars) * CharWidth + 24);
         var nodes = new List<NodeBox>();
         var clusters = new List<ClusterBox>();

@@ -8,13 +8,15 @@ public static class SvgWriter
 {
     private const double LegendRow = 20;
 
-    public static string Write(PipelinePicture picture)
+    /// <param name="legend">The states to explain below the graph; default <see cref="GraphStyle.Legend"/> (-t:Graph).</param>
+    public static string Write(PipelinePicture picture, IReadOnlyList<(string State, string Fill, string Meaning)>? legend = null)
     {
+        legend ??= GraphStyle.Legend;
         var layout = new SvgLayout(picture);
         var legendTop = layout.GraphBottom + 20;
-        var height = legendTop + GraphStyle.Legend.Count * LegendRow + SvgLayout.Margin;
+        var height = legendTop + legend.Count * LegendRow + SvgLayout.Margin;
         var sb = new StringBuilder();
-        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{N(layout.Width)}\" height=\"{N(height)}\" viewBox=\"0 0 {N(layout.Width)} {N(height)}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n");
+        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"stage-graph\" width=\"{N(layout.Width)}\" height=\"{N(height)}\" viewBox=\"0 0 {N(layout.Width)} {N(height)}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n");
         sb.Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#607d8b\"/></marker></defs>\n");
         sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
         foreach (var c in layout.Clusters)
@@ -36,13 +38,13 @@ public static class SvgWriter
             sb.Append($"<g class=\"node\" data-id=\"{Escape(n.Id)}\" data-state=\"{Escape(n.State)}\"><title>{Escape(tip)}</title>" +
                       $"<rect x=\"{N(box.X)}\" y=\"{N(box.Y)}\" width=\"{N(box.Width)}\" height=\"{N(box.Height)}\" rx=\"9\" fill=\"{GraphStyle.Fill(n.State)}\" stroke=\"#455a64\"/>" +
                       $"<text x=\"{N(box.CenterX)}\" y=\"{N(box.Y + 18)}\" text-anchor=\"middle\" font-weight=\"bold\">{Escape(Short(n.Stage))}</text>" +
-                      $"<text x=\"{N(box.CenterX)}\" y=\"{N(box.Y + 34)}\" text-anchor=\"middle\" fill=\"#37474f\">{Escape(Short(n.State))}</text></g>\n");
+                      $"<text x=\"{N(box.CenterX)}\" y=\"{N(box.Y + 34)}\" text-anchor=\"middle\" fill=\"#37474f\">{Escape(Short(n.Shown))}</text></g>\n");
         }
 
         sb.Append("<g class=\"legend\">");
-        for (var i = 0; i < GraphStyle.Legend.Count; i++)
+        for (var i = 0; i < legend.Count; i++)
         {
-            var (state, fill, meaning) = GraphStyle.Legend[i];
+            var (state, fill, meaning) = legend[i];
             var y = legendTop + i * LegendRow;
             sb.Append($"<rect x=\"{N(SvgLayout.Margin)}\" y=\"{N(y)}\" width=\"26\" height=\"14\" rx=\"4\" fill=\"{fill}\" stroke=\"#455a64\"/>" +
                       $"<text x=\"{N(SvgLayout.Margin + 34)}\" y=\"{N(y + 11)}\">{Escape(meaning.Length > 0 ? $"{state}: {meaning}" : state)}</text>");

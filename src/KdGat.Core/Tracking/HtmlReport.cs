@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using KdGat.Core.Graphing;
 using KdGat.Core.IO;
 
 namespace KdGat.Core.Tracking;
@@ -13,37 +14,23 @@ namespace KdGat.Core.Tracking;
 public static class HtmlReport
 {
     // Colours the screenshot test looks for: keep them unique to their element.
-    public const string RanColor = "#2e7d32", FailedColor = "#c62828", OtherColor = "#9e9e9e", MetricsHeaderColor = "#1565c0";
+    public const string RanColor = ReportPage.RanColor, FailedColor = ReportPage.FailedColor, OtherColor = ReportPage.OtherColor, MetricsHeaderColor = ReportPage.MetricsHeaderColor;
 
-    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now)
+    /// <param name="status">Status rows already computed (Status writes the report too); null: computed here.</param>
+    /// <param name="reloadSeconds">Make the page reload itself this often (something is still running); 0: never.</param>
+    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now, IReadOnlyList<StatusRow>? status = null, int reloadSeconds = 0)
     {
         var compare = t.Compare(variants);
         var runs = t.Index.Runs().Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
-        var status = t.Status().ToDictionary(s => s.Key);
+        var rows = status ?? t.Status();
+        var statusByKey = rows.ToDictionary(s => s.Key);
         var h = new StringBuilder();
-        h.Append("""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>KdGat run report</title>
-            <style>
-            body{font-family:DejaVu Sans,Arial,sans-serif;margin:16px 24px;color:#212121;background:#fff}
-            h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid #ddd}
-            h3{font-size:15px;margin:16px 0 6px} .muted{color:#616161;font-size:12px}
-            table{border-collapse:collapse;font-size:13px;margin:4px 0 12px}
-            th,td{border:1px solid #cfd8dc;padding:3px 8px;text-align:left} td.num{text-align:right;font-variant-numeric:tabular-nums}
-            table.runs th{background:#eceff1}
-            table.metrics th{background:
-            """ + MetricsHeaderColor + """
-            ;color:#fff} table.metrics td.best{font-weight:bold}
-            .state-ran{color:
-            """ + RanColor + """
-            } .state-failed,.state-cancelled{color:
-            """ + FailedColor + """
-            } svg.timeline text{font-size:11px;fill:#212121}
-            </style></head><body>
-            """);
+        h.Append(ReportPage.Head("KdGat run report", reloadSeconds));
         h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {runs.Length} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
+
+        if (reloadSeconds > 0)
+            h.Append($"<p><span class=\"live\">live</span> <span class=\"muted\">stage instances still running: this page reloads every {reloadSeconds} s while <code>-t:Status</code> (or a build) rewrites it</span></p>\n");
+        Graph(h, t, rows);
 
         // Metrics per variant.
         h.Append("<h2 id=\"metrics\">Metrics per variant</h2>\n");
@@ -78,7 +65,7 @@ public static class HtmlReport
             foreach (var s in t.StageNames())
             {
                 var ofStage = mine.Where(r => r.Record.Stage == s).Select(r => r.Record).ToArray();
-                status.TryGetValue($"{d}/{s}", out var st);
+                statusByKey.TryGetValue($"{d}/{s}", out var st);
                 if (ofStage.Length == 0)
                 {
                     h.Append($"<tr><td>{E(s)}</td><td>{E(st?.State ?? "")}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
@@ -90,21 +77,10 @@ public static class HtmlReport
                          $"<td class=\"num\">{ofStage.Length}</td><td>{E(r.BuildId)}</td></tr>\n");
             }
             h.Append("</tbody></table>\n");
+            Curves(h, t, d, mine, statusByKey);
         }
 
-        // A little script, only to show times in the reader's time zone; the page is complete without it.
-        h.Append("""
-            <script>
-            (function () {
-              document.querySelectorAll('time[data-utc]').forEach(function (el) {
-                var d = new Date(el.getAttribute('data-utc'));
-                if (!isNaN(d.getTime())) el.title = d.toLocaleString();
-              });
-              document.documentElement.setAttribute('data-rendered', 'ok');
-            })();
-            </script>
-            </body></html>
-            """);
+        h.Append(ReportPage.Foot);
         return h.ToString();
     }
 
@@ -143,6 +119,42 @@ public static class HtmlReport
     {
         for (var i = 0; i < order.Count; i++) if (order[i] == stage) return i;
         return int.MaxValue;
+    }
+
+    /// <summary>The stage graph with each instance's Status state (running ones with their job id).</summary>
+    private static void Graph(StringBuilder h, Tracker t, IReadOnlyList<StatusRow> rows)
+    {
+        var byKey = rows.ToDictionary(r => r.Key);
+        var nodes = t.Pipeline.Instances.Where(i => byKey.ContainsKey(i.Key)).Select(i =>
+        {
+            var r = byKey[i.Key];
+            return new GraphNode(i.Dataset, i.Name, r.State, r.Detail) { Caption = r.State == StatusRow.Running && r.JobId is { } job ? $"running, job {job}" : null };
+        }).ToArray();
+        var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        var edges = t.Pipeline.Instances.Where(i => ids.Contains(i.Key))
+            .SelectMany(i => i.Upstreams.Where(u => ids.Contains(u.Key)).Select(u => new GraphEdge(u.Key, i.Key))).ToArray();
+        h.Append("<h2 id=\"graph\">Stage graph</h2>\n<div class=\"graph\" id=\"stage-graph\">");
+        h.Append(SvgWriter.Write(new PipelinePicture(nodes, edges), GraphStyle.StatusLegend));
+        h.Append("</div>\n");
+    }
+
+    /// <summary>Per-epoch curves (curves.jsonl) of each stage instance whose file its latest attempt wrote.</summary>
+    private static void Curves(StringBuilder h, Tracker t, string dataset, IReadOnlyList<IndexedRun> mine, IReadOnlyDictionary<string, StatusRow> status)
+    {
+        var any = false;
+        foreach (var i in t.Pipeline.Instances.Where(i => i.Dataset == dataset))
+        {
+            var last = mine.Where(r => r.Record.Stage == i.Name).Select(r => r.Record).OrderBy(r => r.StartedUtc).LastOrDefault();
+            var running = status.TryGetValue(i.Key, out var st) && st.State == StatusRow.Running;
+            // A file older than the attempt it would describe is an earlier run's: not shown.
+            DateTimeOffset? since = running ? last?.FinishedUtc : last?.StartedUtc;
+            if (since is null && !running) continue;
+            if (EpochCurves.Read(Path.Combine(i.RunDir, EpochCurves.FileName), since) is not { } c) continue;
+            if (!any) h.Append("<h3>Training curves (per epoch)</h3>\n");
+            any = true;
+            h.Append($"<p class=\"muted\">{E(i.Name)}{(running ? " (running)" : "")}: {c.Lines} epoch line(s){(c.Tail ? ", last 1 MiB of the file" : "")}</p>");
+            h.Append(c.ToHtml(i.Key)).Append('\n');
+        }
     }
 
     public static void Write(string path, string html) => AtomicFile.WriteAllText(path, html);

@@ -43,7 +43,7 @@ internal static class AutoencoderStage
         var adam = new Adam(model.P.Length, lr);
         var grad = new double[model.P.Length];
         var order = Enumerable.Range(0, inputs.Count).ToArray();
-        var log = new TrainLog("autoencoder", teacher is not null);
+        var log = new TrainLog("autoencoder", teacher is not null, outDir);
         for (var epoch = 1; epoch <= epochs; epoch++)
         {
             rng.Shuffle(order);

@@ -46,7 +46,7 @@ internal static class CurriculumStage
         model.Initialize(rng);
         var adam = new Adam(model.P.Length, lr);
         var grad = new double[model.P.Length];
-        var log = new TrainLog("curriculum", teacher is not null);
+        var log = new TrainLog("curriculum", teacher is not null, outDir);
         for (var epoch = 1; epoch <= epochs; epoch++)
         {
             // Stages split the epochs evenly; the last stage always trains on everything.

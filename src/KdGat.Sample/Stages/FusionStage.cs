@@ -44,7 +44,7 @@ internal static class FusionStage
         var agent = new FusionAgent();
         var actions = FusionAgent.Weights.Length;
         var visits = new int[agent.Q.Length];
-        var log = new TrainLog("fusion", teacher is not null);
+        var log = new TrainLog("fusion", teacher is not null, outDir);
         for (var episode = 1; episode <= episodes; episode++)
         {
             var current = samples[rng.Next(0, samples.Length)];

@@ -8,6 +8,10 @@ namespace KdGat.Tasks.Tracking;
 public sealed class KdGatStatus : TrackingTask
 {
     public string? Stage { get; set; }
+    /// <summary>-p:ReportFile / -p:LiveReport / -p:LiveReportRefresh: Status rewrites the report (as a build does), reloading while jobs run.</summary>
+    public string? ReportFile { get; set; }
+    public string? LiveReport { get; set; }
+    public string? LiveReportRefresh { get; set; }
 
     /// <summary>Include = dataset/stage; metadata State, Detail, JobId, Log.</summary>
     [Output] public ITaskItem[] Rows { get; private set; } = [];
@@ -16,12 +20,29 @@ public sealed class KdGatStatus : TrackingTask
     {
         using var t = OpenTracker(log);
         var stage = string.IsNullOrWhiteSpace(Stage) ? null : t.RequireStage(Stage);
-        var rows = t.Status(stage);
+        var all = t.Status();
+        var rows = stage is null ? all : all.Where(r => r.Stage == stage).ToArray();
         var counts = rows.GroupBy(r => r.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}");
         Print($"KdGat: status of {rows.Count} stage instance(s) in {t.Pipeline.Datasets.Count} dataset(s): {string.Join(", ", counts)}");
         foreach (var line in TextTable.Format(["stage instance", "state", "detail"], rows.Select(r => (IReadOnlyList<string>)[r.Key, r.State, r.Detail])))
             Print(line);
         Print($"KdGat: {t.Index.Count()} recorded attempt(s); index {t.Index.Location.DbPath} ({t.Index.Location.Why})");
+        if (ParseBool(nameof(LiveReport), LiveReport, true))
+        {
+            // After -p:Wait=false the build's page says "jobs left in SLURM"; Status brings it up to date.
+            var path = KdGatBuild.LiveReportPath(Root, ReportFile);
+            var reload = all.Any(r => r.State == StatusRow.Running) ? KdGatBuild.ParseRefresh(LiveReportRefresh) : 0;
+            try
+            {
+                HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), all, reload));
+                Print($"KdGat: report updated: {path}{(reload > 0 ? $" (reloads every {reload} s while jobs run)" : "")}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, Core.Diagnostics.ErrorCodes.LiveReportWriteFailed,
+                    $"could not write the report {path} ({e.Message}); the status above is complete. Choose another file with -p:ReportFile=PATH or -p:LiveReport=false."));
+            }
+        }
         Rows = rows.Select(r =>
         {
             var item = new TaskItem(r.Key);

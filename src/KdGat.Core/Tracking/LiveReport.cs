@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Graphing;
+using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Reporting;
+
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// The HTML page a build rewrites while it runs (default .kdgat/report.html): the stage graph
+/// with each instance's state now (waiting, running with its pid or job id, ran, failed, ...), a
+/// timeline of this build's attempts and each instance's per-epoch curves (curves.jsonl). While
+/// anything runs the page reloads itself (meta refresh: works opened as file://, no server).
+/// Writes are atomic (temp + rename) and bounded: a state change asks for a write, and at most
+/// one write happens per <see cref="MinInterval"/>, however many of 78 instances change at once;
+/// while something runs it is also rewritten every reload period so curves and bars move.
+/// The last write (<see cref="Complete"/>) does not reload, unless SLURM jobs were left queued.
+/// </summary>
+public sealed class LiveReport : IDisposable
+{
+    public const int DefaultRefreshSeconds = 5;
+
+    private sealed class Entry(StageInstance instance)
+    {
+        public StageInstance Instance { get; } = instance;
+        public string State { get; set; } = GraphStyle.Waiting;
+        public string Detail { get; set; } = "";
+        public string? JobId { get; set; }
+        public int Attempt { get; set; }
+        public DateTimeOffset? Started { get; set; }
+        public DateTimeOffset? Ended { get; set; }
+    }
+
+    private readonly TimeProvider _time;
+    private readonly string _path;
+    private readonly string _buildId;
+    private readonly string _root;
+    private readonly IBuildLog _log;
+    private readonly Func<DateTimeOffset> _now;
+    private readonly DateTimeOffset _started;
+    private readonly List<Entry> _entries;
+    private readonly Dictionary<string, Entry> _byKey;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _writeGate = new();
+    private readonly Task _loop;
+    private bool _broken;
+    private bool _completed;
+
+    public string Path { get; }
+    public int RefreshSeconds { get; }
+    public TimeSpan MinInterval { get; }
+    /// <summary>Files written so far (tests: bounded work).</summary>
+    public int Writes { get; private set; }
+
+    /// <param name="path">Full path of the HTML file.</param>
+    /// <param name="minInterval">At most one write per this interval (default 1 s).</param>
+    public LiveReport(string path, string buildId, string root, IReadOnlyList<StageInstance> instances, IBuildLog log,
+        int refreshSeconds = DefaultRefreshSeconds, TimeSpan? minInterval = null, TimeProvider? time = null)
+    {
+        Path = _path = path;
+        _buildId = buildId;
+        _root = root;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _now = _time.GetUtcNow;
+        _started = _now();
+        RefreshSeconds = Math.Max(1, refreshSeconds);
+        MinInterval = minInterval ?? TimeSpan.FromSeconds(1);
+        _entries = instances.Select(i => new Entry(i)).ToList();
+        _byKey = _entries.ToDictionary(e => e.Instance.Key, StringComparer.Ordinal);
+        WriteNow(live: true); // the page exists (waiting) as soon as the build starts
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>An attempt starts: running (local) or submitted (SLURM).</summary>
+    public void Started(StageInstance s, string verb, int attempt, IEnumerable<string> reasons)
+    {
+        Update(s, e =>
+        {
+            e.State = verb == "running" ? GraphStyle.Running : Outcome.Submitted;
+            e.Attempt = attempt;
+            e.Detail = string.Join("; ", reasons);
+            e.Started ??= _now();
+            e.Ended = null;
+        });
+    }
+
+    /// <summary>The attempt's process or job exists.</summary>
+    public void JobStarted(StageInstance s, Execution.AttemptHandle handle) => Update(s, e => e.JobId = handle.Describe());
+
+    public void Ended(InstanceResult r)
+    {
+        Update(r.Instance, e =>
+        {
+            e.State = r.Outcome;
+            e.Detail = r.Error ?? string.Join("; ", r.Reasons.Select(x => x.Text));
+            if (r.Handle is { } handle) e.JobId = handle.Describe();
+            if (e.Started is not null || r.Seconds is not null) e.Ended = _now();
+            if (e.Started is null && r.Seconds is { } secs) e.Started = e.Ended - TimeSpan.FromSeconds(secs);
+        });
+    }
+
+    private void Update(StageInstance s, Action<Entry> change)
+    {
+        if (!_byKey.TryGetValue(s.Key, out var e)) return;
+        lock (_entries) change(e);
+        try { if (_wake.CurrentCount == 0) _wake.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    /// <summary>The build is over: stop the loop and write the final page (no reload, unless jobs were left in SLURM).</summary>
+    public void Complete()
+    {
+        if (_completed) return;
+        _completed = true;
+        StopLoop();
+        bool queued;
+        lock (_entries) queued = _entries.Any(e => e.State == Outcome.Submitted);
+        WriteNow(live: queued);
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            bool woken;
+            try { woken = await _wake.WaitAsync(TimeSpan.FromSeconds(RefreshSeconds), _stop.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            bool active;
+            lock (_entries) active = _entries.Any(e => e.State is GraphStyle.Running or Outcome.Submitted);
+            if (!woken && !active) continue; // nothing changed and nothing moves: no write
+            WriteNow(live: true);
+            try { await KdGat.Core.Time.Clock.Delay(_time, MinInterval, _stop.Token).ConfigureAwait(false); } // coalesce a burst of changes
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private void WriteNow(bool live)
+    {
+        lock (_writeGate)
+        {
+            if (_broken) return;
+            // A progress page is not part of the attempt protocol: crash tests' plans neither count nor break its writes.
+            var plan = CrashPoints.Current;
+            CrashPoints.Current = null;
+            try
+            {
+                AtomicFile.WriteAllText(_path, Render(live), durable: false);
+                Writes++;
+            }
+            catch (Exception e) // whatever goes wrong with a progress page, the build's result must not change
+            {
+                _broken = true;
+                _log.Warn(ErrorCodes.LiveReportWriteFailed, $"could not write the live report {_path} ({e.Message}); the build goes on without it. Free space or fix permissions, choose another file with -p:ReportFile=PATH, or turn it off with -p:LiveReport=false.");
+            }
+            finally
+            {
+                CrashPoints.Current = plan;
+            }
+        }
+    }
+
+    /// <summary>The page as it stands (public for tests).</summary>
+    public string Render(bool live)
+    {
+        Entry[] entries;
+        lock (_entries) entries = _entries.Select(e => new Entry(e.Instance) { State = e.State, Detail = e.Detail, JobId = e.JobId, Attempt = e.Attempt, Started = e.Started, Ended = e.Ended }).ToArray();
+        var now = _now();
+        var h = new StringBuilder();
+        h.Append(ReportPage.Head($"KdGat build {_buildId}", live ? RefreshSeconds : 0));
+        var counts = string.Join(", ", entries.GroupBy(e => e.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
+        h.Append($"<h1>KdGat build {E(_buildId)}</h1>\n<p class=\"muted\">{E(_root)} &middot; started <time data-utc=\"{RunIndex.Time(_started)}\">{Tracker.Local(_started)}</time> &middot; updated <time id=\"updated\" data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time></p>\n");
+        h.Append(live
+            ? $"<p id=\"build-state\" data-state=\"live\"><span class=\"live\">live</span> {E(counts)} <span class=\"muted\">(reloads every {RefreshSeconds} s{(_completed ? "; jobs left in SLURM: <code>-t:Status</code> or the next build updates this page" : "")})</span></p>\n"
+            : $"<p id=\"build-state\" data-state=\"done\"><span class=\"done\">finished</span> {E(counts)} <span class=\"muted\">(run history and metrics: -t:Report)</span></p>\n");
+
+        var nodes = entries.Select(e => new GraphNode(e.Instance.Dataset, e.Instance.Name, e.State, Tip(e))
+            { Caption = e.JobId is { } j && e.State is GraphStyle.Running or Outcome.Submitted ? $"{e.State}, {j}" : null }).ToArray();
+        var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        var edges = entries.SelectMany(e => e.Instance.Upstreams.Where(u => ids.Contains(u.Key)).Select(u => new GraphEdge(u.Key, e.Instance.Key))).ToArray();
+        h.Append("<h2 id=\"graph\">Stage graph</h2>\n<div class=\"graph\" id=\"stage-graph\">");
+        h.Append(SvgWriter.Write(new PipelinePicture(nodes, edges), GraphStyle.BuildLegend));
+        h.Append("</div>\n");
+
+        Timeline(h, entries, now);
+
+        var curves = entries.Where(e => e.Started is not null)
+            .Select(e => (e, c: Curves(System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName), e.Started)))
+            .Where(x => x.c is not null).ToArray();
+        h.Append("<h2 id=\"curves\">Training curves (per epoch)</h2>\n");
+        if (curves.Length == 0)
+            h.Append($"<p class=\"muted\">No stage of this build has written {EpochCurves.FileName} yet (one JSON object per line, e.g. {{\"epoch\":1,\"loss\":0.5}}).</p>\n");
+        foreach (var (e, c) in curves)
+        {
+            h.Append($"<h3>{E(e.Instance.Key)} <span class=\"muted\">{E(e.State)}, {c!.Lines} epoch line(s){(c.Tail ? ", last 1 MiB of the file" : "")}</span></h3>\n");
+            h.Append(c.ToHtml(e.Instance.Key)).Append('\n');
+        }
+        h.Append(ReportPage.Foot);
+        return h.ToString();
+    }
+
+    private readonly Dictionary<string, (long Length, DateTime Written, DateTimeOffset? Since, EpochCurves? Curves)> _curves = new(StringComparer.Ordinal);
+
+    /// <summary>A file unchanged since the last write (size and time) is not read again: 78 finished stages cost 78 stat calls.</summary>
+    private EpochCurves? Curves(string path, DateTimeOffset? since)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) return null;
+        lock (_curves)
+        {
+            if (_curves.TryGetValue(path, out var known) && known.Length == info.Length && known.Written == info.LastWriteTimeUtc && known.Since == since)
+                return known.Curves;
+            var c = EpochCurves.Read(path, since);
+            _curves[path] = (info.Length, info.LastWriteTimeUtc, since, c);
+            return c;
+        }
+    }
+
+    private static string Tip(Entry e)
+    {
+        var parts = new List<string>();
+        if (e.JobId is { } j) parts.Add(j);
+        if (e.Attempt > 1) parts.Add($"attempt {e.Attempt}");
+        if (e.Detail.Length > 0) parts.Add(e.Detail.Length > 300 ? e.Detail[..299] + "…" : e.Detail);
+        return string.Join("; ", parts);
+    }
+
+    /// <summary>One row per instance that started in this build: a bar from its start to its end (or to now, growing, while it runs).</summary>
+    private static void Timeline(StringBuilder h, IReadOnlyList<Entry> entries, DateTimeOffset now)
+    {
+        var rows = entries.Where(e => e.Started is not null).OrderBy(e => e.Started).ToArray();
+        h.Append("<h2 id=\"timeline\">Timeline</h2>\n");
+        if (rows.Length == 0) { h.Append("<p class=\"muted\">Nothing has started yet.</p>\n"); return; }
+        var t0 = rows.Min(e => e.Started!.Value);
+        var t1 = rows.Max(e => e.Ended ?? now);
+        var span = Math.Max((t1 - t0).TotalSeconds, 0.001);
+        const int labelW = 260, chartW = 620, rowH = 20, top = 22;
+        var height = top + rows.Length * rowH + 8;
+        h.Append($"<svg class=\"timeline\" id=\"build-timeline\" width=\"{labelW + chartW + 150}\" height=\"{height}\" viewBox=\"0 0 {labelW + chartW + 150} {height}\" role=\"img\" aria-label=\"timeline of this build\">\n");
+        for (var i = 0; i <= 4; i++)
+        {
+            var x = labelW + chartW * i / 4.0;
+            h.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x:0.#}\" y1=\"{top - 4}\" x2=\"{x:0.#}\" y2=\"{height - 4}\" stroke=\"#e0e0e0\"/><text x=\"{x:0.#}\" y=\"12\" text-anchor=\"middle\">+{E(StageProgress.Duration(span * i / 4))}</text>\n");
+        }
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var e = rows[i];
+            var y = top + i * rowH;
+            var end = e.Ended ?? now;
+            var x = labelW + chartW * (e.Started!.Value - t0).TotalSeconds / span;
+            var w = Math.Max(chartW * (end - e.Started.Value).TotalSeconds / span, 3);
+            var color = e.State switch
+            {
+                Outcome.Ran or Outcome.Restored or Outcome.UpToDate => ReportPage.RanColor,
+                Outcome.Failed or Outcome.Cancelled => ReportPage.FailedColor,
+                GraphStyle.Running or Outcome.Submitted => ReportPage.RunningColor,
+                _ => ReportPage.OtherColor,
+            };
+            var took = StageProgress.Duration((end - e.Started.Value).TotalSeconds);
+            h.Append(CultureInfo.InvariantCulture,
+                $"<g class=\"bar\" data-id=\"{E(e.Instance.Key)}\" data-state=\"{E(e.State)}\"><text x=\"{labelW - 6}\" y=\"{y + 14}\" text-anchor=\"end\">{E(e.Instance.Key)}</text>" +
+                $"<rect x=\"{x:0.##}\" y=\"{y + 3}\" width=\"{w:0.##}\" height=\"{rowH - 6}\" fill=\"{color}\"><title>{E(e.Instance.Key)}: {E(e.State)}, {E(took)}{(e.JobId is null ? "" : ", " + E(e.JobId))}</title></rect>" +
+                $"<text x=\"{x + w + 4:0.##}\" y=\"{y + 14}\">{E(e.State)} {E(took)}</text></g>\n");
+        }
+        h.Append("</svg>\n");
+    }
+
+    private void StopLoop()
+    {
+        if (!_stop.IsCancellationRequested) _stop.Cancel();
+        try { _loop.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Without <see cref="Complete"/> (the build stopped with an error): the last page, not reloading, so no reader waits for a build that is gone.</summary>
+    public void Dispose()
+    {
+        if (!_completed)
+        {
+            _completed = true;
+            StopLoop();
+            WriteNow(live: false);
+        }
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+}

@@ -1,0 +1,155 @@
+using KdGat.Core.Execution;
+using System.Text.RegularExpressions;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Planning;
+using KdGat.Core.Reporting;
+using KdGat.Core.Tests.Support;
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Tests.Tracking;
+
+/// <summary>The page a build rewrites while it runs: states on the graph, timeline, curves, reload only while live.</summary>
+[Trait("Category", "Unit")]
+public sealed class LiveReportTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private static string NodeState(string html, string id) =>
+        Regex.Match(html, $"<g class=\"node\" data-id=\"{Regex.Escape(id)}\" data-state=\"([^\"]*)\"").Groups[1].Value;
+
+    private static void WaitFor(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"timed out waiting for {what}");
+            Thread.Sleep(20);
+        }
+    }
+
+    [Fact]
+    public void WrittenAtStart_RewrittenOnStateChange_FinalPageStopsReloading()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages);
+        var pre = instances.First(i => i.Name == "preprocess");
+        var gat = instances.First(i => i.Name == "gat_large_curriculum");
+        var file = _p.Dir["out/report.html"];
+        var log = new RecordingLog();
+        using var live = new LiveReport(file, "b1", _p.Root, instances, log, refreshSeconds: 2, minInterval: TimeSpan.Zero);
+
+        var first = File.ReadAllText(file);
+        Assert.Contains("<meta http-equiv=\"refresh\" content=\"2\">", first);
+        Assert.Equal(instances.Count, Regex.Matches(first, "<g class=\"node\"").Count);
+        Assert.All(instances, i => Assert.Equal("waiting", NodeState(first, i.Key)));
+
+        live.Ended(new InstanceResult(pre, Outcome.UpToDate, []));
+        live.Started(gat, "running", 1, ["parameter lr changed"]);
+        live.JobStarted(gat, AttemptHandle.Process(4242));
+        Directory.CreateDirectory(gat.RunDir);
+        File.WriteAllText(Path.Combine(gat.RunDir, EpochCurves.FileName), "{\"epoch\":1,\"loss\":0.8}\n{\"epoch\":2,\"loss\":0.6}\n");
+        live.Started(gat, "running", 1, ["parameter lr changed"]); // nudge: the curves were written after the first change
+        WaitFor(() => File.ReadAllText(file) is var h && NodeState(h, gat.Key) == "running" && h.Contains("data-metric=\"loss\""), "the running state and its curve");
+        var running = File.ReadAllText(file);
+        Assert.Equal("up-to-date", NodeState(running, pre.Key));
+        Assert.Contains("running, pid 4242", running);
+        Assert.Contains("data-id=\"d1/gat_large_curriculum\" data-state=\"running\"", running); // its timeline bar
+        Assert.Contains("<meta http-equiv=\"refresh\"", running);
+
+        live.Ended(new InstanceResult(gat, Outcome.Ran, [new StaleReason("params", "parameter lr changed")]) { Seconds = 3, Handle = AttemptHandle.Process(4242) });
+        live.Complete();
+        var final = File.ReadAllText(file);
+        Assert.Equal("ran", NodeState(final, gat.Key));
+        Assert.DoesNotContain("http-equiv=\"refresh\"", final);
+        Assert.Contains("data-state=\"done\"", final);
+        Assert.Empty(log.Items);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(file)!, ".*.tmp"));
+    }
+
+    [Fact]
+    public void JobsLeftInSlurm_FinalPageKeepsReloading()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(2).ToArray();
+        var file = _p.Dir["report.html"];
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog());
+        live.Ended(new InstanceResult(instances[0], Outcome.Ran, []) { Seconds = 1 });
+        live.Started(instances[1], "submitting", 1, []);
+        live.JobStarted(instances[1], AttemptHandle.BatchJob("4711"));
+        live.Ended(new InstanceResult(instances[1], Outcome.Submitted, []) { Handle = AttemptHandle.BatchJob("4711") });
+        live.Complete();
+        var html = File.ReadAllText(file);
+        Assert.Contains("http-equiv=\"refresh\"", html);
+        Assert.Contains("-t:Status", html);
+        Assert.Equal("submitted", NodeState(html, instances[1].Key));
+    }
+
+    [Fact]
+    public void UnwritablePlace_OneWarning_TheBuildGoesOn()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(1).ToArray();
+        _p.Dir.Write("blocker", "a file where a directory should be");
+        var log = new RecordingLog();
+        using var live = new LiveReport(_p.Dir["blocker/report.html"], "b1", _p.Root, instances, log);
+        live.Ended(new InstanceResult(instances[0], Outcome.Ran, []));
+        live.Complete();
+        Assert.Equal([ErrorCodes.LiveReportWriteFailed], log.Items.Select(d => d.Code));
+        Assert.Contains("-p:LiveReport=false", log.Items[0].Message);
+    }
+
+    [Fact]
+    public void Writes_AreNotPartOfACrashPlan()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(1).ToArray();
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(1, KdGat.Core.IO.CrashPoints.Mode.Crash);
+        KdGat.Core.IO.CrashPoints.Current = plan;
+        try
+        {
+            var log = new RecordingLog();
+            using var live = new LiveReport(_p.Dir["report.html"], "b1", _p.Root, instances, log);
+            live.Ended(new InstanceResult(instances[0], Outcome.Ran, []));
+            live.Complete();
+            Assert.Equal(0, plan.Count);
+            Assert.Same(plan, KdGat.Core.IO.CrashPoints.Current);
+            Assert.Empty(log.Items);
+        }
+        finally
+        {
+            KdGat.Core.IO.CrashPoints.Current = null;
+        }
+    }
+
+    [Fact]
+    public void ABuildThatStopsWithAnError_LeavesAPageThatDoesNotReload()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(2).ToArray();
+        var file = _p.Dir["report.html"];
+        using (var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog()))
+        {
+            live.Started(instances[0], "running", 1, []);
+            Assert.Contains("http-equiv=\"refresh\"", File.ReadAllText(file));
+        } // disposed without Complete, as when the engine throws
+        var html = File.ReadAllText(file);
+        Assert.DoesNotContain("http-equiv=\"refresh\"", html);
+        Assert.Contains("data-state=\"done\"", html);
+    }
+
+    [Fact]
+    public void AStormOfChanges_IsCoalesced_IntoAtMostOneWritePerInterval()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages, "d1");
+        var file = _p.Dir["report.html"];
+        // An interval far longer than the test: every change after the first write waits for it, so they all coalesce.
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog(), minInterval: TimeSpan.FromHours(1));
+        for (var round = 0; round < 20; round++)
+            foreach (var i in instances)
+            {
+                live.Started(i, "running", round + 1, []);
+                live.JobStarted(i, AttemptHandle.Process(round));
+                live.Ended(new InstanceResult(i, Outcome.Failed, []) { Seconds = 1 });
+            }
+        live.Complete();
+        Assert.InRange(live.Writes, 2, 3); // the first page, at most one write for all 780 changes, the final page
+        Assert.Equal(instances.Count, Regex.Matches(File.ReadAllText(file), "data-state=\"failed\"><title>").Count);
+    }
+}
