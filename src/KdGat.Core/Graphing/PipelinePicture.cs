@@ -32,9 +32,9 @@ public sealed record PipelinePicture(IReadOnlyList<GraphNode> Nodes, IReadOnlyLi
     public static PipelinePicture From(BuildReport explain, IReadOnlyList<StageDeclaration> stages, BuildReport? previous)
     {
         var before = previous is { Mode: "build" }
-            ? previous.Stages.ToDictionary(s => $"{s.Dataset}/{s.Stage}", StringComparer.Ordinal)
+            ? previous.Stages.ToDictionary(s => $"{s.Dataset}/{s.Stage}/{s.Variant}", StringComparer.Ordinal)
             : new Dictionary<string, InstanceReport>(StringComparer.Ordinal);
-        var nodes = explain.Stages.Select(s => Node(s, before.GetValueOrDefault($"{s.Dataset}/{s.Stage}"))).ToArray();
+        var nodes = explain.Stages.Select(s => Node(s, before.GetValueOrDefault($"{s.Dataset}/{s.Stage}/{s.Variant}"))).ToArray();
         var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var needs = stages.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Needs, StringComparer.Ordinal);
         var edges = nodes

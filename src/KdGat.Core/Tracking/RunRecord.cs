@@ -13,6 +13,11 @@ public sealed record RunRecord
     public required string BuildId { get; init; }
     public required string Dataset { get; init; }
     public required string Stage { get; init; }
+    /// <summary>A swept instance's grid point, "seed=1,lr=0.003"; absent for an unswept one.</summary>
+    public string? Variant { get; init; }
+    /// <summary>"stage" or "stage/variant": the instance within its dataset.</summary>
+    [JsonIgnore]
+    public string Slot => string.IsNullOrEmpty(Variant) ? Stage : $"{Stage}/{Variant}";
     public required string Fingerprint { get; init; }
     public required SortedDictionary<string, string> Params { get; init; }
     public required string Executor { get; init; }

@@ -14,7 +14,9 @@ namespace KdGat.Core.Tracking;
 public sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
 {
     public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Interrupted = "interrupted", Failed = "failed";
-    public string Key => $"{Dataset}/{Stage}";
+    /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
+    public string? Variant { get; init; }
+    public string Key => Variant is null ? $"{Dataset}/{Stage}" : $"{Dataset}/{Stage}/{Variant}";
 }
 
 /// <summary>A comparison variant: a column name and the stages whose metrics fill it (e.g. large = eval_large_evaluation).</summary>
@@ -81,7 +83,7 @@ public sealed class Tracker : IDisposable
         var jobs = BatchJobStates(journals.Values);
         foreach (var s in Pipeline.Instances) // dependency order
         {
-            latest.TryGetValue((s.Dataset, s.Name), out var last);
+            latest.TryGetValue((s.Dataset, s.Slot), out var last);
             string? digest = null;
             IReadOnlyList<string> reasons;
             var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
@@ -101,7 +103,7 @@ public sealed class Tracker : IDisposable
                 }
             }
             digests[s] = digest;
-            rows.Add(Classify(s, reasons, last, journals[s], jobs));
+            rows.Add(Classify(s, reasons, last, journals[s], jobs) with { Variant = s.Sweep.IsEmpty ? null : s.Variant });
         }
         hashCache.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();

@@ -68,7 +68,7 @@ public sealed class KdGatHistory : TrackingTask
         if (r.Detail is not null) Print($"  detail: {r.Detail}");
         if (r.Log is not null) Print($"  log: {r.Log}");
         Print($"  record: {t.Stored(Path.Combine(t.Records.Dir, run.RecordFile))}");
-        var manifest = t.Archive.Find(r.Dataset, r.Stage, r.BuildId);
+        var manifest = t.Archive.Find(r.Dataset, r.Slot, r.BuildId);
         Print($"  manifest: {(manifest is null ? "none (the attempt did not succeed, or it ran before manifests were archived)" : t.Stored(manifest))}");
     }
 }
