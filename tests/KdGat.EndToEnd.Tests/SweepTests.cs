@@ -1,0 +1,88 @@
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>The bundled pipeline swept over seeds (defaults.sweep): real builds with trivial commands.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed class SweepTests
+{
+    private const string SweepOff = "  # sweep: { seed: [0, 1, 2] }";
+
+    /// <summary>The trivial pipeline with the documented defaults.sweep line turned on; f1 of an evaluation is 0.{seed}.</summary>
+    private static Sandbox Seeds(string seeds = "0, 1, 2")
+    {
+        var s = Sandbox.Trivial();
+        s.EditConfig(c =>
+        {
+            Assert.Contains(SweepOff, c);
+            Assert.Contains("0.5, \\\"bytes\\\": %s}}\"", c);
+            return c.Replace(SweepOff, $"  sweep: {{ seed: [{seeds}] }}")
+                    .Replace("0.5, \\\"bytes\\\": %s}}\"", "0.%s, \\\"bytes\\\": %s}}\" {seed}");
+        });
+        return s;
+    }
+
+    private static string[] Keys(BuildReport r, string outcome) =>
+        r.Stages.Where(x => x.Outcome == outcome).Select(x => x.Variant is null ? $"{x.Dataset}/{x.Stage}" : $"{x.Dataset}/{x.Stage}/{x.Variant}").Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public void ThreeSeeds_Run37Instances_ThenNone_AndAFourthSeedRunsOnlyItsTwelve()
+    {
+        using var s = Seeds();
+
+        var first = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var ran = Keys(s.LastBuild(), Outcome.Ran);
+        Assert.Equal(37, ran.Length);
+        Assert.Contains("hcrl_sa/preprocess", ran);
+        foreach (var seed in new[] { 0, 1, 2 })
+            Assert.Equal(12, ran.Count(k => k.EndsWith($"/seed={seed}", StringComparison.Ordinal)));
+        var evalRunDir = Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "seed=1");
+        Assert.Equal("{\"f1\": 0.1", File.ReadAllText(Path.Combine(evalRunDir, "metrics.json"))[..10]);
+        Assert.Contains("\"seed\": 1", File.ReadAllText(Path.Combine(s.RunDir("hcrl_sa", "gat_small_curriculum_kd"), "seed=1", "params.json")));
+
+        var second = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Empty(Keys(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(37, Keys(s.LastBuild(), Outcome.UpToDate).Length);
+
+        s.EditConfig(c => c.Replace("seed: [0, 1, 2]", "seed: [0, 1, 2, 3]"));
+        var third = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(third.ExitCode == 0, third.ToString());
+        var added = Keys(s.LastBuild(), Outcome.Ran);
+        Assert.Equal(12, added.Length);
+        Assert.All(added, k => Assert.EndsWith("/seed=3", k));
+        Assert.Equal(37, Keys(s.LastBuild(), Outcome.UpToDate).Length);
+    }
+
+    [Fact]
+    public void SweepSelection_ExplainsAndRunsOnlyThatSeed_AndCompareShowsMeanAndStd()
+    {
+        using var s = Seeds();
+
+        var explain = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1");
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        var planned = Keys(s.LastBuild(), Outcome.WouldRun);
+        Assert.Equal(13, planned.Length);
+        Assert.Equal(12, planned.Count(k => k.EndsWith("/seed=1", StringComparison.Ordinal)));
+        Assert.Contains("hcrl_sa/preprocess", planned);
+        Assert.Contains("hcrl_sa/dqn_small_fusion_kd/seed=1", explain.Output); // the Explain table names instances with their variant
+
+        var one = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1");
+        Assert.True(one.ExitCode == 0, one.ToString());
+        Assert.Equal(planned, Keys(s.LastBuild(), Outcome.Ran));
+        Assert.False(Directory.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_large_autoencoder"), "seed=0")));
+
+        var bad = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=7");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("KDG1033", bad.Output);
+
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        var compare = s.Build("-t:Compare", "-p:Dataset=hcrl_sa", "-p:Metrics=f1");
+        Assert.True(compare.ExitCode == 0, compare.ToString());
+        // f1 is 0.0, 0.1, 0.2 for seeds 0, 1, 2: mean 0.1, sample std 0.1.
+        Assert.Matches(@"hcrl_sa\s+f1\s+0\.1 ± 0\.1 \(n=3\)\s+0\.1 ± 0\.1 \(n=3\)\s+0\.1 ± 0\.1 \(n=3\)", compare.Output);
+    }
+}
