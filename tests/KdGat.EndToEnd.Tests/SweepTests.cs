@@ -80,6 +80,19 @@ public sealed class SweepTests
         Assert.Contains("KDG1033", bad.Output);
 
         Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=2");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Matches(@"hcrl_sa/gat_small_curriculum_kd/seed=2\s+up-to-date", status.Output);
+        Assert.DoesNotContain("seed=1", status.Output);
+
+        // The picture has one box per instance; the seed=1 KD student is drawn from the seed=1 teacher only.
+        var graph = s.Build("-t:Graph", "-p:Dataset=hcrl_sa");
+        Assert.True(graph.ExitCode == 0, graph.ToString());
+        var dot = File.ReadAllText(Path.Combine(s.Dir, ".kdgat", "graph.dot"));
+        Assert.Contains("\"hcrl_sa/vgae_large_autoencoder/seed=1\" -> \"hcrl_sa/vgae_small_autoencoder_kd/seed=1\"", dot);
+        Assert.DoesNotContain("\"hcrl_sa/vgae_large_autoencoder/seed=0\" -> \"hcrl_sa/vgae_small_autoencoder_kd/seed=1\"", dot);
+        Assert.Contains("\"hcrl_sa/preprocess\" -> \"hcrl_sa/vgae_small_autoencoder_kd/seed=1\"", dot);
+
         var compare = s.Build("-t:Compare", "-p:Dataset=hcrl_sa", "-p:Metrics=f1");
         Assert.True(compare.ExitCode == 0, compare.ToString());
         // f1 is 0.0, 0.1, 0.2 for seeds 0, 1, 2: mean 0.1, sample std 0.1.
