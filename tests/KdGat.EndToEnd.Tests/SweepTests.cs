@@ -8,24 +8,7 @@ namespace KdGat.EndToEnd.Tests;
 [Trait("Category", "EndToEnd")]
 public sealed class SweepTests
 {
-    private const string SweepOff = "  # sweep: { seed: [0, 1, 2] }";
-
-    /// <summary>The trivial pipeline with the documented defaults.sweep line turned on; f1 of an evaluation is 0.{seed}.</summary>
-    private static Sandbox Seeds(string seeds = "0, 1, 2")
-    {
-        var s = Sandbox.Trivial();
-        s.EditConfig(c =>
-        {
-            Assert.Contains(SweepOff, c);
-            Assert.Contains("0.5, \\\"bytes\\\": %s}}\"", c);
-            return c.Replace(SweepOff, $"  sweep: {{ seed: [{seeds}] }}")
-                    .Replace("0.5, \\\"bytes\\\": %s}}\"", "0.%s, \\\"bytes\\\": %s}}\" {seed}");
-        });
-        return s;
-    }
-
-    private static string[] Keys(BuildReport r, string outcome) =>
-        r.Stages.Where(x => x.Outcome == outcome).Select(x => x.Variant is null ? $"{x.Dataset}/{x.Stage}" : $"{x.Dataset}/{x.Stage}/{x.Variant}").Order(StringComparer.Ordinal).ToArray();
+    private static Sandbox Seeds() => Sandbox.Trivial().WithSeeds();
 
     [Fact]
     public void ThreeSeeds_Run37Instances_ThenNone_AndAFourthSeedRunsOnlyItsTwelve()
@@ -34,7 +17,7 @@ public sealed class SweepTests
 
         var first = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.True(first.ExitCode == 0, first.ToString());
-        var ran = Keys(s.LastBuild(), Outcome.Ran);
+        var ran = Sandbox.Instances(s.LastBuild(), Outcome.Ran);
         Assert.Equal(37, ran.Length);
         Assert.Contains("hcrl_sa/preprocess", ran);
         foreach (var seed in new[] { 0, 1, 2 })
@@ -45,16 +28,16 @@ public sealed class SweepTests
 
         var second = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.Empty(Keys(s.LastBuild(), Outcome.Ran));
-        Assert.Equal(37, Keys(s.LastBuild(), Outcome.UpToDate).Length);
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(37, Sandbox.Instances(s.LastBuild(), Outcome.UpToDate).Length);
 
         s.EditConfig(c => c.Replace("seed: [0, 1, 2]", "seed: [0, 1, 2, 3]"));
         var third = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.True(third.ExitCode == 0, third.ToString());
-        var added = Keys(s.LastBuild(), Outcome.Ran);
+        var added = Sandbox.Instances(s.LastBuild(), Outcome.Ran);
         Assert.Equal(12, added.Length);
         Assert.All(added, k => Assert.EndsWith("/seed=3", k));
-        Assert.Equal(37, Keys(s.LastBuild(), Outcome.UpToDate).Length);
+        Assert.Equal(37, Sandbox.Instances(s.LastBuild(), Outcome.UpToDate).Length);
     }
 
     [Fact]
@@ -64,7 +47,7 @@ public sealed class SweepTests
 
         var explain = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1");
         Assert.True(explain.ExitCode == 0, explain.ToString());
-        var planned = Keys(s.LastBuild(), Outcome.WouldRun);
+        var planned = Sandbox.Instances(s.LastBuild(), Outcome.WouldRun);
         Assert.Equal(13, planned.Length);
         Assert.Equal(12, planned.Count(k => k.EndsWith("/seed=1", StringComparison.Ordinal)));
         Assert.Contains("hcrl_sa/preprocess", planned);
@@ -72,7 +55,7 @@ public sealed class SweepTests
 
         var one = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1");
         Assert.True(one.ExitCode == 0, one.ToString());
-        Assert.Equal(planned, Keys(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(planned, Sandbox.Instances(s.LastBuild(), Outcome.Ran));
         Assert.False(Directory.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_large_autoencoder"), "seed=0")));
 
         var bad = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=7");
