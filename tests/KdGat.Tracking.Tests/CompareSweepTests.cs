@@ -54,7 +54,7 @@ public sealed class CompareSweepTests
     }
 
     [Fact]
-    public void SweepSelection_NarrowsTheMean()
+    public void SweepSelection_NarrowsTheMeanAndHistory()
     {
         using var t = new TempDir();
         Write(t, "a", "eval", "seed=0", 0.1);
@@ -70,5 +70,6 @@ public sealed class CompareSweepTests
         using var tracker = Tracker.Open(request, new RecordingLog(), t.Db);
 
         Assert.Equal("0.3", Assert.Single(tracker.Compare([new Variant("ev", ["eval"])]).Rows).Stats[0]!.ToString());
+        Assert.Equal("seed=1", Assert.Single(tracker.History("eval")).Record.Variant);
     }
 }

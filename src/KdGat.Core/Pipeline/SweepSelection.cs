@@ -61,6 +61,14 @@ public sealed class SweepSelection
     /// <summary>True when the instance has every named dimension with one of the selected values.</summary>
     public bool Matches(StageInstance s) => _terms.All(t => s.Sweep.Get(t.Name) is { } v && t.Values.Contains(v));
 
+    /// <summary>True when a recorded variant ("seed=1,lr=0.003") has every named dimension with one of the selected values.</summary>
+    public bool Matches(string? variant)
+    {
+        var values = (variant ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(a => a.Split('=', 2)).Where(a => a.Length == 2)
+            .ToDictionary(a => a[0], a => a[1], StringComparer.Ordinal);
+        return _terms.All(t => values.TryGetValue(t.Name, out var v) && t.Values.Any(x => x.Text == v));
+    }
+
     /// <summary>The matching instances and every instance they need, in the given (dependency) order; KDG1033 when none matches.</summary>
     public IReadOnlyList<StageInstance> Apply(IReadOnlyList<StageInstance> instances, string configFile)
     {

@@ -211,7 +211,7 @@ public sealed class Tracker : IDisposable
             throw new KdgException(ErrorCodes.HistoryNeedsStage,
                 $"History needs a stage: dotnet msbuild -t:History -p:Stage=<stage>. Stages: {string.Join(", ", StageNames())}.");
         stage = RequireStage(stage);
-        var runs = Index.Runs(stage: stage).Where(r => Pipeline.Datasets.Contains(r.Record.Dataset)).Reverse();
+        var runs = Index.Runs(stage: stage).Where(r => Pipeline.Datasets.Contains(r.Record.Dataset) && (Pipeline.Sweep is null || Pipeline.Sweep.Matches(r.Record.Variant))).Reverse();
         return (limit > 0 ? runs.Take(limit) : runs).ToArray();
     }
 
