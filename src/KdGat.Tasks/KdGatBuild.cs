@@ -97,9 +97,10 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
         var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         Results = report.Stages.Select(s =>
         {
-            var item = new Microsoft.Build.Utilities.TaskItem($"{s.Dataset}/{s.Stage}");
+            var item = new Microsoft.Build.Utilities.TaskItem(s.Variant is null ? $"{s.Dataset}/{s.Stage}" : $"{s.Dataset}/{s.Stage}/{s.Variant}");
             item.SetMetadata("Dataset", s.Dataset);
             item.SetMetadata("Stage", s.Stage);
+            item.SetMetadata("Variant", s.Variant ?? "");
             item.SetMetadata("Outcome", s.Outcome);
             item.SetMetadata("Reasons", string.Join("; ", s.Reasons));
             item.SetMetadata("Log", s.Log ?? "");

@@ -19,6 +19,8 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     /// <summary>Stage items: Include = stage name, metadata Needs = ';' list of upstream stages.</summary>
     public ITaskItem[] Stages { get; set; } = [];
     public string? Dataset { get; set; }
+    /// <summary>-p:Sweep: grid points to select ("seed=1", "seed=1;lr=0.003").</summary>
+    public string? Sweep { get; set; }
 
     protected BuildRequest Request(BuildMode mode = BuildMode.Build) => new()
     {
@@ -29,6 +31,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         Stages = Stages.Select(i => new StageDeclaration(i.ItemSpec,
             i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))).ToArray(),
         Datasets = Dataset,
+        Sweep = Sweep,
         Mode = mode,
     };
 

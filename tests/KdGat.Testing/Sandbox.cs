@@ -54,6 +54,22 @@ public sealed class Sandbox : IDisposable
 
     public void EditConfig(Func<string, string> edit) => File.WriteAllText(Config, edit(File.ReadAllText(Config)));
 
+    /// <summary>
+    /// Turns on the documented `defaults.sweep` line of the bundled kdgat.yaml with these seeds
+    /// (preprocess opts out). In the trivial pipeline an evaluation's f1 becomes 0.{seed}.
+    /// </summary>
+    public Sandbox WithSeeds(string seeds = "0, 1, 2")
+    {
+        const string off = "  # sweep: { seed: [0, 1, 2] }";
+        EditConfig(c =>
+        {
+            if (!c.Contains(off, StringComparison.Ordinal)) throw new InvalidOperationException("the defaults.sweep line of kdgat.yaml is not there");
+            return c.Replace(off, $"  sweep: {{ seed: [{seeds}] }}", StringComparison.Ordinal)
+                    .Replace("0.5, \\\"bytes\\\": %s}}\"", "0.%s, \\\"bytes\\\": %s}}\" {seed}", StringComparison.Ordinal);
+        });
+        return this;
+    }
+
     /// <summary>Prefixes one stage's command with shell text (e.g. to make it fail for one dataset).</summary>
     public void PrefixCommand(string stage, string shellPrefix) => EditConfig(c =>
     {
@@ -76,6 +92,10 @@ public sealed class Sandbox : IDisposable
 
     public BuildReport LastBuild() => BuildReport.Read(Path.Combine(Dir, ".kdgat", "last-build.json"))
         ?? throw new InvalidOperationException("no last-build.json");
+
+    /// <summary>Like <see cref="With"/>, with a swept instance's variant: "hcrl_sa/gat_large_curriculum/seed=1".</summary>
+    public static string[] Instances(BuildReport r, string outcome) =>
+        r.Stages.Where(s => s.Outcome == outcome).Select(s => s.Variant is null ? $"{s.Dataset}/{s.Stage}" : $"{s.Dataset}/{s.Stage}/{s.Variant}").Order(StringComparer.Ordinal).ToArray();
 
     public static string[] With(BuildReport r, string outcome) =>
         r.Stages.Where(s => s.Outcome == outcome).Select(s => $"{s.Dataset}/{s.Stage}").Order(StringComparer.Ordinal).ToArray();

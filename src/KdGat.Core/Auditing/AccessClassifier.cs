@@ -33,7 +33,6 @@ public sealed class AccessClassifier
         var foreign = new SortedDictionary<string, (StageInstance Owner, SortedSet<string> Paths)>(StringComparer.Ordinal);
         var undeclared = new SortedSet<string>(StringComparer.Ordinal);
         var strayWrites = new SortedSet<string>(StringComparer.Ordinal);
-        var needs = s.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
 
         foreach (var traced in accesses)
         {
@@ -47,7 +46,8 @@ public sealed class AccessClassifier
             }
             if (owner is { } o)
             {
-                if (o.Owner.Dataset != s.Dataset || !needs.Contains(o.Owner.Name))
+                // The very upstream instances: a swept instance reading another sweep point of a needed stage is flagged too.
+                if (o.Owner.Dataset != s.Dataset || !s.Upstreams.Contains(o.Owner))
                 {
                     if (!foreign.TryGetValue(o.Owner.Key, out var entry)) foreign[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
@@ -69,7 +69,10 @@ public sealed class AccessClassifier
     {
         var what = $"{s.Key} read {Show(paths)}, {(paths.Count == 1 ? "which belongs" : "which belong")} to {owner.Key}";
         string message;
-        if (owner.Dataset != s.Dataset)
+        if (owner.Dataset == s.Dataset && (owner.Name == s.Name || s.Upstreams.Any(u => u.Name == owner.Name)))
+            message = $"{what}, another point of the sweep grid than {(owner.Name == s.Name ? "its own" : $"the {owner.Name} instance it reads ({s.Upstreams.First(u => u.Name == owner.Name).Key})")}. " +
+                      $"Its fingerprint covers only the upstream instances at its own point ({s.Variant}), so a change there would leave {s.Key} reported up to date with stale results. Read {{upstream.{owner.Name}}} (or {{teacher}}) instead of a path to another variant.";
+        else if (owner.Dataset != s.Dataset)
             message = $"{what}, a stage of another dataset. A fingerprint covers only the same dataset's upstreams, so a change there would leave {s.Key} reported up to date with stale results. Make the command read its own dataset's data ({{cache_dir}}, {{upstream.NAME}}).";
         else
         {

@@ -8,7 +8,7 @@ namespace KdGat.Core.Config;
 public static class ConfigLoader
 {
     private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure"];
-    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor"];
+    private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor", "sweep"];
 
     public static PipelineConfig Load(string file, string root)
     {
@@ -48,7 +48,7 @@ public static class ConfigLoader
             foreach (var (k, v) in r.Mapping(varsNode, "vars").Children)
                 vars[r.Scalar(k, "vars")] = r.Scalar(v, $"vars.{r.Scalar(k, "vars")}");
 
-        var defaults = ReadDefaults(r, r.Get(top, "defaults"));
+        var defaults = ReadDefaults(r, r.Get(top, "defaults"), root);
         var stagesNode = r.Get(top, "stages") ?? throw r.Error(ErrorCodes.ConfigMissingKey, top, "the configuration needs 'stages:', one entry per stage target in the pipeline.");
         var stages = new Dictionary<string, StageConfig>(StringComparer.Ordinal);
         foreach (var (k, v) in r.Mapping(stagesNode, "stages").Children)
@@ -77,16 +77,17 @@ public static class ConfigLoader
         };
     }
 
-    private sealed record Defaults(IReadOnlyList<string> Code, IReadOnlyList<string> Env, ResourceSpec Resources, bool? Cache, int? Retries);
+    private sealed record Defaults(IReadOnlyList<string> Code, IReadOnlyList<string> Env, ResourceSpec Resources, bool? Cache, int? Retries, IReadOnlyList<SweepDimension> Sweep);
 
-    private static Defaults ReadDefaults(YamlReader r, YamlNode? node)
+    private static Defaults ReadDefaults(YamlReader r, YamlNode? node, string root)
     {
-        if (node is null || YamlReader.IsNull(node)) return new([], [], new ResourceSpec(), null, null);
+        if (node is null || YamlReader.IsNull(node)) return new([], [], new ResourceSpec(), null, null, []);
         var map = r.Mapping(node, "defaults");
-        r.CheckKeys(map, "defaults", "code", "env", "resources", "cache", "retries");
+        r.CheckKeys(map, "defaults", "code", "env", "resources", "cache", "retries", "sweep");
         var res = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn) ? ResourceParser.Read(r, rn, "defaults.resources") : new ResourceSpec();
         return new(r.StringList(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
-            r.OptionalBool(map, "cache", "defaults"), r.OptionalInt(map, "retries", "defaults"));
+            r.OptionalBool(map, "cache", "defaults"), r.OptionalInt(map, "retries", "defaults"),
+            r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, "defaults.sweep", root) : []);
     }
 
     private static StageConfig ReadStage(YamlReader r, string name, YamlNode node, Defaults d, string root)
@@ -132,6 +133,8 @@ public static class ConfigLoader
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,
             Retries = r.OptionalInt(map, "retries", what) ?? d.Retries ?? 2,
             Setup = r.StringList(map, "setup", what),
+            // A stage's own sweep: replaces defaults.sweep (sweep: {} opts out of it).
+            Sweep = r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, $"{what}.sweep", root) : d.Sweep,
             Executor = r.OptionalString(map, "executor", what) switch
             {
                 null => null,

@@ -24,6 +24,8 @@ public sealed record StageConfig
     public IReadOnlyList<string> Setup { get; init; } = Array.Empty<string>();
     /// <summary>executor: local runs this stage on the build's machine inside a SLURM build; null follows the build.</summary>
     public ExecutorKind? Executor { get; init; }
+    /// <summary>sweep: the grid this stage is instantiated over (product with the dimensions of its upstreams); empty: not swept itself.</summary>
+    public IReadOnlyList<SweepDimension> Sweep { get; init; } = Array.Empty<SweepDimension>();
     /// <summary>Where the entry is, for errors about it.</summary>
     public int Line { get; init; }
     public int Column { get; init; }

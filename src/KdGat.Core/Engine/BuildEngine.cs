@@ -189,6 +189,7 @@ public sealed class BuildEngine
     {
         Dataset = r.Instance.Dataset,
         Stage = r.Instance.Name,
+        Variant = r.Instance.Sweep.IsEmpty ? null : r.Instance.Variant,
         Outcome = r.Outcome,
         Reasons = r.Reasons.Select(x => x.Text).ToArray(),
         ReasonKinds = r.Reasons.Select(x => x.Kind).Distinct().ToArray(),

@@ -17,6 +17,8 @@ public sealed record BuildRequest
     public required IReadOnlyList<StageDeclaration> Stages { get; init; }
     /// <summary>-p:Dataset: one name or a ';' list; empty for every configured dataset.</summary>
     public string? Datasets { get; init; }
+    /// <summary>-p:Sweep: only the instances at these grid points ("seed=1", "seed=1;lr=0.003") and what they need (<see cref="SweepSelection"/>).</summary>
+    public string? Sweep { get; init; }
     /// <summary>-p:Stage for builds and Explain: only this stage and what it needs.</summary>
     public string? OnlyStage { get; init; }
     /// <summary>-p:Stage also selects its downstream (and what that needs): Rebuild builds what Clean cleaned.</summary>

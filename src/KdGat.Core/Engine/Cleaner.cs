@@ -21,7 +21,8 @@ public static class Cleaner
     {
         var p = LoadedPipeline.Load(request);
         var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile);
-        var instances = p.Instances.Where(i => selected is null || selected.Contains(i.Name)).ToArray();
+        // -p:Sweep cleans the matching instances only, never the unswept upstreams a build would add.
+        var instances = p.Instances.Where(i => (selected is null || selected.Contains(i.Name)) && (p.Sweep is null || p.Sweep.Matches(i))).ToArray();
         var locks = new List<StageLock>();
         try
         {

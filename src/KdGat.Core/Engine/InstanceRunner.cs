@@ -162,6 +162,7 @@ internal sealed partial class InstanceRunner
                 ["KDGAT_ATTEMPT_ID"] = attemptId,
                 ["KDGAT_DATASET"] = s.Dataset,
                 ["KDGAT_STAGE"] = s.Name,
+                ["KDGAT_VARIANT"] = s.Variant,
                 ["KDGAT_RUN_DIR"] = s.RunDir,
             },
             OnStarted = handle =>
@@ -291,7 +292,7 @@ internal sealed partial class InstanceRunner
         return null;
     }
 
-    private string RecordId(StageInstance s, int attempt) => $"{_ctx.BuildId}-{s.Dataset}-{s.Name}-{attempt}";
+    private string RecordId(StageInstance s, int attempt) => $"{_ctx.BuildId}-{s.Dataset}-{s.IdName}-{attempt}";
 
     /// <summary>The log stem an earlier build gave this attempt (a re-attached job writes there).</summary>
     private static string? ExistingLogStem(StageInstance s, string attemptId) =>
@@ -341,6 +342,7 @@ internal sealed partial class InstanceRunner
             RecordId = RecordId(s, attempt),
             Dataset = s.Dataset,
             Stage = s.Name,
+            Variant = s.Sweep.IsEmpty ? null : s.Variant,
             Fingerprint = v.Fingerprint,
             Params = v.Current.Params,
             State = state,

@@ -15,11 +15,19 @@ public sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<string>
         var layout = new PipelineLayout(config, request.ToolsDir);
         // Every declared stage is instantiated (and checked) even with -p:Stage, so a pipeline is valid or not whatever is selected.
         var instances = layout.Instantiate(graph, datasets);
-        if (string.IsNullOrWhiteSpace(request.OnlyStage)) return new LoadedPipeline(config, datasets, graph, layout, instances);
-        graph = request.StageWithDownstream
-            ? graph.RestrictToDownstream(request.OnlyStage.Trim(), request.PipelineFile)
-            : graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
-        var selected = graph.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        return new LoadedPipeline(config, datasets, graph, layout, instances.Where(i => selected.Contains(i.Name)).ToArray());
+        if (!string.IsNullOrWhiteSpace(request.OnlyStage))
+        {
+            graph = request.StageWithDownstream
+                ? graph.RestrictToDownstream(request.OnlyStage.Trim(), request.PipelineFile)
+                : graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
+            var selected = graph.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            instances = instances.Where(i => selected.Contains(i.Name)).ToArray();
+        }
+        var sweep = SweepSelection.Parse(request.Sweep, instances, config.File);
+        if (sweep is not null) instances = sweep.Apply(instances, config.File);
+        return new LoadedPipeline(config, datasets, graph, layout, instances) { Sweep = sweep };
     }
+
+    /// <summary>-p:Sweep as parsed; null when not given.</summary>
+    public SweepSelection? Sweep { get; init; }
 }

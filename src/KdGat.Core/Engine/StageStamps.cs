@@ -23,27 +23,38 @@ public static class StageStamps
     public static string StampPath(string stateDir, string dataset, string stage) => Path.Combine(stateDir, "stamps", dataset, stage + ".fingerprint");
     public static string MarkerPath(string stateDir, string dataset, string stage) => Path.Combine(stateDir, "stamps", dataset, stage + ".current");
 
-    /// <summary>Writes stamps, creates the markers of up-to-date instances and deletes those of all others.</summary>
+    /// <summary>
+    /// Writes stamps, creates the markers of up-to-date stage targets and deletes those of all
+    /// others. One stage target stands for all instances of its stage in a dataset (every grid
+    /// point of a sweep): its stamp holds all their fingerprints, and it is current only when every
+    /// one of them is.
+    /// </summary>
     public static IReadOnlyList<Entry> Refresh(string stateDir, IEnumerable<InstanceResult> results, TimeProvider? time = null)
     {
         var entries = new List<Entry>();
-        foreach (var r in results)
+        foreach (var target in results.GroupBy(r => (r.Instance.Dataset, r.Instance.Name)))
         {
-            var e = new Entry(r.Instance.Dataset, r.Instance.Name, StampPath(stateDir, r.Instance.Dataset, r.Instance.Name),
-                MarkerPath(stateDir, r.Instance.Dataset, r.Instance.Name), r.Outcome, r.Reasons.Select(x => x.Text).ToArray());
+            var (dataset, stage) = target.Key;
+            var instances = target.OrderBy(r => r.Instance.Variant, StringComparer.Ordinal).ToArray();
+            var stale = instances.FirstOrDefault(r => r.Outcome != Reporting.Outcome.UpToDate);
+            var e = new Entry(dataset, stage, StampPath(stateDir, dataset, stage), MarkerPath(stateDir, dataset, stage),
+                stale?.Outcome ?? Reporting.Outcome.UpToDate,
+                instances.Where(r => r.Outcome != Reporting.Outcome.UpToDate)
+                    .SelectMany(r => r.Reasons.Select(x => instances.Length > 1 ? $"{r.Instance.Variant}: {x.Text}" : x.Text)).ToArray());
             try
             {
-                // A stale instance's marker goes before anything else can fail, so it never keeps one.
+                // A stale target's marker goes before anything else can fail, so it never keeps one.
                 if (!e.Current && File.Exists(e.Marker)) File.Delete(e.Marker);
                 Directory.CreateDirectory(Path.GetDirectoryName(e.Stamp)!);
-                var content = (r.Fingerprint ?? $"{r.Outcome}: {string.Join("; ", e.Reasons)}") + "\n";
+                var content = string.Concat(instances.Select(r =>
+                    (instances.Length > 1 ? r.Instance.Variant + " " : "") + (r.Fingerprint ?? $"{r.Outcome}: {string.Join("; ", r.Reasons.Select(x => x.Text))}") + "\n"));
                 WriteIfDifferent(e.Stamp, content);
                 if (e.Current) MarkCurrent(e.Marker, e.Stamp, content, time ?? TimeProvider.System);
             }
             catch (Exception x) when (x is IOException or UnauthorizedAccessException)
             {
                 throw new KdgException(ErrorCodes.StampsUnwritable,
-                    $"{r.Instance.Key}: cannot update its MSBuild stamp or up-to-date marker under '{Path.GetDirectoryName(e.Stamp)}' ({x.Message}). Nothing was run. Fix the permissions of (or free space under) .kdgat/stamps/, or delete that directory, and build again.");
+                    $"{dataset}/{stage}: cannot update its MSBuild stamp or up-to-date marker under '{Path.GetDirectoryName(e.Stamp)}' ({x.Message}). Nothing was run. Fix the permissions of (or free space under) .kdgat/stamps/, or delete that directory, and build again.");
             }
             entries.Add(e);
         }

@@ -41,7 +41,7 @@ public sealed class OutputGuard
     public OutputGuard(StageInstance s)
     {
         _s = s;
-        StateDir = Path.Combine(s.Layout.RunsRoot, s.Dataset, ".kdgat", s.Name);
+        StateDir = Path.Combine(s.Layout.RunsRoot, s.Dataset, ".kdgat", s.Slot);
     }
 
     public string StateDir { get; }
@@ -199,7 +199,7 @@ public sealed class OutputGuard
         if (e is not { Phase: PhaseRunning, RecordId: { } recordId, BuildId: { } buildId }) return false;
         var (status, m, _) = ManifestStore.Read(_s.ManifestPath);
         return status == ManifestStore.ReadStatus.Ok && m!.BuildId == buildId && m.Attempt == e.Attempt
-            && new Tracking.RecordStore(_s.Layout.StateDir).Exists(_s.Dataset, _s.Name, recordId);
+            && new Tracking.RecordStore(_s.Layout.StateDir).Exists(_s.Dataset, _s.Slot, recordId);
     }
 
     private void RollBack(JournalEntry? e)

@@ -17,7 +17,7 @@ public static class DotWriter
             sb.Append($"    label={Quote(dataset)};\n");
             foreach (var n in picture.Nodes.Where(n => n.Dataset == dataset))
             {
-                var label = $"{n.Stage}\n{n.State}";
+                var label = n.Variant is null ? $"{n.Stage}\n{n.State}" : $"{n.Stage}\n{n.Variant}\n{n.State}";
                 sb.Append($"    {Quote(n.Id)} [label={Quote(label)}, fillcolor={Quote(GraphStyle.Fill(n.State))}, tooltip={Quote(n.Detail)}];\n");
             }
             sb.Append("  }\n");

@@ -6,7 +6,9 @@ namespace KdGat.Core.Graphing;
 /// <summary>One stage instance in the picture: its state (an Explain outcome, or what the last build left) and the first reason.</summary>
 public sealed record GraphNode(string Dataset, string Stage, string State, string Detail)
 {
-    public string Id => $"{Dataset}/{Stage}";
+    /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
+    public string? Variant { get; init; }
+    public string Id => Variant is null ? $"{Dataset}/{Stage}" : $"{Dataset}/{Stage}/{Variant}";
     /// <summary>The second line in the box when not just the state (e.g. "running, job 4711").</summary>
     public string? Caption { get; init; }
     public string Shown => Caption ?? State;
@@ -35,16 +37,23 @@ public sealed record PipelinePicture(IReadOnlyList<GraphNode> Nodes, IReadOnlyLi
     public static PipelinePicture From(BuildReport explain, IReadOnlyList<StageDeclaration> stages, BuildReport? previous)
     {
         var before = previous is { Mode: "build" }
-            ? previous.Stages.ToDictionary(s => $"{s.Dataset}/{s.Stage}", StringComparer.Ordinal)
+            ? previous.Stages.ToDictionary(s => $"{s.Dataset}/{s.Stage}/{s.Variant}", StringComparer.Ordinal)
             : new Dictionary<string, InstanceReport>(StringComparer.Ordinal);
-        var nodes = explain.Stages.Select(s => Node(s, before.GetValueOrDefault($"{s.Dataset}/{s.Stage}"))).ToArray();
-        var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        var nodes = explain.Stages.Select(s => Node(s, before.GetValueOrDefault($"{s.Dataset}/{s.Stage}/{s.Variant}")) with { Variant = s.Variant }).ToArray();
         var needs = stages.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Needs, StringComparer.Ordinal);
+        // A swept instance reads the upstream instances whose grid points agree with its own.
+        var byStage = nodes.ToLookup(n => (n.Dataset, n.Stage));
         var edges = nodes
-            .SelectMany(n => needs.GetValueOrDefault(n.Stage, []).Select(up => new GraphEdge($"{n.Dataset}/{up}", n.Id)))
-            .Where(e => ids.Contains(e.From))
+            .SelectMany(n => needs.GetValueOrDefault(n.Stage, []).SelectMany(up => byStage[(n.Dataset, up)].Where(u => Agree(u.Variant, n.Variant)).Select(u => new GraphEdge(u.Id, n.Id))))
             .ToArray();
         return new PipelinePicture(nodes, edges);
+    }
+
+    private static bool Agree(string? a, string? b)
+    {
+        if (a is null || b is null) return true;
+        var mine = b.Split(',').Select(x => x.Split('=', 2)).Where(x => x.Length == 2).ToDictionary(x => x[0], x => x[1], StringComparer.Ordinal);
+        return a.Split(',').Select(x => x.Split('=', 2)).All(x => x.Length != 2 || !mine.TryGetValue(x[0], out var v) || v == x[1]);
     }
 
     private static GraphNode Node(InstanceReport now, InstanceReport? last)

@@ -5,7 +5,8 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Pipeline;
 
 /// <summary>
-/// One stage for one dataset, with every path resolved. Run dir: {runs}/{dataset}/{stage}/,
+/// One stage for one dataset (and, for a swept stage, one point of its grid), with every path
+/// resolved. Run dir: {runs}/{dataset}/{stage}/ ({runs}/{dataset}/{stage}/{variant}/ when swept),
 /// holding the stage's outputs (unless a placeholder puts them elsewhere), its manifest,
 /// params.json and logs/.
 /// </summary>
@@ -13,13 +14,14 @@ public sealed class StageInstance
 {
     public const string ManifestFileName = "kdgat.manifest.json";
 
-    internal StageInstance(PipelineLayout layout, string dataset, StageConfig config, IReadOnlyList<StageInstance> upstreams)
+    internal StageInstance(PipelineLayout layout, string dataset, StageConfig config, IReadOnlyList<StageInstance> upstreams, SweepAssignment? sweep = null)
     {
         Layout = layout;
         Dataset = dataset;
-        Config = config;
+        Sweep = sweep ?? SweepAssignment.None;
+        Config = Sweep.IsEmpty ? config : WithSweptParams(config, Sweep);
         Upstreams = upstreams;
-        RunDir = Path.Combine(layout.RunsRoot, dataset, config.Name);
+        RunDir = Path.Combine(layout.RunsRoot, dataset, Slot);
         RawDir = layout.Resolve(layout.Config.RawDir, dataset);
         CacheDir = layout.Resolve(layout.Config.CacheDir, dataset);
         var where = $"stage '{Name}'";
@@ -34,7 +36,15 @@ public sealed class StageInstance
     public string Dataset { get; }
     public StageConfig Config { get; }
     public string Name => Config.Name;
-    public string Key => $"{Dataset}/{Name}";
+    /// <summary>The grid point of a swept instance; <see cref="SweepAssignment.None"/> otherwise.</summary>
+    public SweepAssignment Sweep { get; }
+    /// <summary>"seed=1,lr=0.003", or "" for an unswept instance.</summary>
+    public string Variant => Sweep.Variant;
+    /// <summary>"stage" or "stage/variant": the instance within its dataset, as run dirs, records and state dirs lay it out.</summary>
+    public string Slot => Sweep.IsEmpty ? Name : $"{Name}/{Sweep.Variant}";
+    /// <summary>"stage" or "stage.seed_1-lr_0.003": the instance within its dataset in job names, attempt and record ids.</summary>
+    public string IdName => Sweep.IsEmpty ? Name : $"{Name}.{Sweep.IdText}";
+    public string Key => $"{Dataset}/{Slot}";
     public IReadOnlyList<StageInstance> Upstreams { get; }
     public string RunDir { get; }
     public string RawDir { get; }
@@ -91,11 +101,15 @@ public sealed class StageInstance
             case "raw_dir": return P(RawDir);
             case "cache_dir": return P(CacheDir);
             case "params_file": return P(ParamsFilePath);
+            case "variant": return new(Variant);
             case "teacher":
                 return Config.Teacher is null ? null : P(Upstreams.First(u => u.Name == Config.Teacher).RunDir);
         }
         if (name.StartsWith("params.", StringComparison.Ordinal))
             return Config.Params.TryGetValue(name[7..], out var v) ? new(v.Text) : null;
+        if (name.StartsWith("sweep.", StringComparison.Ordinal))
+            return Sweep.Get(name[6..]) is { } sv ? new(sv.Text) : null;
+        if (name == "seed") return Sweep.Get("seed") is { } seed ? new(seed.Text) : null;
         if (name.StartsWith("vars.", StringComparison.Ordinal))
             return Layout.Config.Vars.TryGetValue(name[5..], out var t) ? new(t, Raw: true) : null;
         if (name.StartsWith("upstream.", StringComparison.Ordinal))
@@ -108,6 +122,19 @@ public sealed class StageInstance
     }
 
     public override string ToString() => Key;
+
+    /// <summary>Every swept value is a parameter of the instance (overriding one of the same name), so it is in params.json and the fingerprint.</summary>
+    private static StageConfig WithSweptParams(StageConfig c, SweepAssignment sweep)
+    {
+        var p = new SortedDictionary<string, ParamValue>(c.Params.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+        var sources = new Dictionary<string, string>(c.ParamSources, StringComparer.Ordinal);
+        foreach (var i in sweep.Items)
+        {
+            p[i.Name] = i.Value;
+            sources[i.Name] = i.Source;
+        }
+        return c with { Params = p, ParamSources = sources };
+    }
 }
 
 /// <summary>Where things live for one pipeline: root, run dirs, tools, KdGat's own state.</summary>
@@ -177,24 +204,78 @@ public sealed class PipelineLayout
                     Config.File, inst.Config.Line, inst.Config.Column);
     }
 
-    /// <summary>Stage instances for every dataset, in dependency order; refuses undeclared dependencies (<see cref="DependencyCheck"/>).</summary>
+    /// <summary>
+    /// Stage instances for every dataset, in dependency order; refuses undeclared dependencies (<see cref="DependencyCheck"/>).
+    /// A stage has one instance per point of its sweep grid: the points of its upstreams joined on
+    /// the dimensions they share, times its own dimensions (one it also inherits keeps only its listed values).
+    /// </summary>
     public IReadOnlyList<StageInstance> Instantiate(StageGraph graph, IReadOnlyList<string> datasets)
     {
         var all = new List<StageInstance>();
         var index = new OverlapIndex();
         foreach (var d in datasets)
         {
-            var byName = new Dictionary<string, StageInstance>(StringComparer.Ordinal);
+            var byName = new Dictionary<string, IReadOnlyList<StageInstance>>(StringComparer.Ordinal);
+            var ofDataset = new List<StageInstance>();
             foreach (var s in graph.Stages)
             {
-                var inst = new StageInstance(this, d, Config.Stages[s.Name], s.Needs.Select(n => byName[n]).ToArray());
-                CheckNoOverlap(inst, index);
-                index.Add(inst);
-                byName[s.Name] = inst;
-                all.Add(inst);
+                var config = Config.Stages[s.Name];
+                var mine = new List<StageInstance>();
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (sweep, ups) in Points(config, s.Needs.Select(n => byName[n]).ToArray()))
+                {
+                    var inst = new StageInstance(this, d, config, ups, sweep);
+                    if (!ids.Add(inst.IdName))
+                        throw new KdgException(ErrorCodes.SweepIdClash,
+                            $"stage '{s.Name}': two points of its sweep grid give the same job and record id '{inst.IdName}' (one is {inst.Variant}). Rename a sweep dimension or change a value so they differ other than by '=', ',' and '_'.",
+                            Config.File, config.Line, config.Column);
+                    CheckNoOverlap(inst, index);
+                    index.Add(inst);
+                    mine.Add(inst);
+                }
+                byName[s.Name] = mine;
+                ofDataset.AddRange(mine);
             }
-            DependencyCheck.Verify(byName.Values.ToArray());
+            DependencyCheck.Verify(ofDataset);
+            all.AddRange(ofDataset);
         }
         return all;
     }
+
+    /// <summary>The grid points of one stage and, for each, the upstream instances it reads (the ones whose points agree with it).</summary>
+    private List<(SweepAssignment Sweep, StageInstance[] Upstreams)> Points(StageConfig config, IReadOnlyList<IReadOnlyList<StageInstance>> needs)
+    {
+        var points = new List<(SweepAssignment Sweep, StageInstance[] Upstreams)> { (SweepAssignment.None, []) };
+        foreach (var candidates in needs)
+        {
+            var next = new List<(SweepAssignment, StageInstance[])>();
+            foreach (var (sweep, ups) in points)
+                foreach (var u in candidates)
+                    if (u.Sweep.AgreesWith(sweep))
+                    {
+                        next.Add((sweep.Union(u.Sweep), [.. ups, u]));
+                        if (next.Count > SweepReader.MaxGridPoints) throw TooLarge(config);
+                    }
+            points = next;
+        }
+        foreach (var dim in config.Sweep)
+        {
+            if (points.Count > 0 && points[0].Sweep.Get(dim.Name) is not null)
+            {
+                points = points.Where(p => dim.Values.Contains(p.Sweep.Get(dim.Name)!)).ToList(); // inherited: keep the listed values
+                continue;
+            }
+            if ((long)points.Count * dim.Values.Count > SweepReader.MaxGridPoints) throw TooLarge(config);
+            points = points.SelectMany(p => dim.Values.Select(v => (p.Sweep.With(new SweepItem(dim.Name, v, dim.Source)), p.Upstreams))).ToList();
+        }
+        if (points.Count == 0)
+            throw new KdgException(ErrorCodes.SweepInvalid,
+                $"stage '{config.Name}' has no instance: its sweep keeps none of the values its upstreams are swept over (or two upstreams share no point). List values its upstreams have, or remove the dimension from its sweep.",
+                Config.File, config.Line, config.Column);
+        return points;
+    }
+
+    private KdgException TooLarge(StageConfig config) => new(ErrorCodes.SweepTooLarge,
+        $"stage '{config.Name}': its sweep grid (its own dimensions times those of its upstreams) has more than {SweepReader.MaxGridPoints} instances per dataset. Sweep fewer values.",
+        Config.File, config.Line, config.Column);
 }

@@ -25,6 +25,8 @@ public sealed record InstanceReport
 {
     public required string Dataset { get; init; }
     public required string Stage { get; init; }
+    /// <summary>A swept instance's grid point ("seed=1,lr=0.003"); null for an unswept one.</summary>
+    public string? Variant { get; init; }
     public required string Outcome { get; init; }
     public IReadOnlyList<string> Reasons { get; init; } = [];
     public IReadOnlyList<string> ReasonKinds { get; init; } = [];

@@ -45,8 +45,12 @@ public static class HtmlReport
             {
                 var best = row.Values.Where(x => x.HasValue).DefaultIfEmpty().Max();
                 h.Append($"<tr><td>{E(row.Dataset)}</td><td>{E(row.Metric)}</td>");
-                foreach (var v in row.Values)
-                    h.Append($"<td class=\"num{(v.HasValue && v == best && row.Values.Count(x => x.HasValue) > 1 ? " best" : "")}\">{Tracker.Number(v)}</td>");
+                for (var i = 0; i < row.Values.Count; i++)
+                {
+                    var v = row.Values[i];
+                    var shown = i < row.Stats.Count && row.Stats[i] is { } st ? st.ToString() : Tracker.Number(v); // mean ± std (n) over seeds
+                    h.Append($"<td class=\"num{(v.HasValue && v == best && row.Values.Count(x => x.HasValue) > 1 ? " best" : "")}\">{E(shown)}</td>");
+                }
                 h.Append("</tr>\n");
             }
             h.Append("</tbody></table>\n<p class=\"muted\">Each column is the latest successful run of the variant's evaluation stage; bold is the highest value in a row.</p>\n");

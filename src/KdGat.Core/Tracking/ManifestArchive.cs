@@ -17,6 +17,7 @@ public sealed class ManifestArchive
 
     public string Dir { get; }
 
+    /// <summary><paramref name="stage"/>: the instance's slot, "stage" or "stage/variant".</summary>
     public string PathFor(string dataset, string stage, string buildId) => Path.Combine(Dir, dataset, stage, buildId + ".json");
 
     /// <summary>Archives the current manifest of each instance when not archived yet; returns how many were new.</summary>
@@ -27,7 +28,7 @@ public sealed class ManifestArchive
         {
             var (status, manifest, _) = ManifestStore.Read(s.ManifestPath);
             if (status != ManifestStore.ReadStatus.Ok || string.IsNullOrEmpty(manifest!.BuildId)) continue;
-            var target = PathFor(s.Dataset, s.Name, manifest.BuildId);
+            var target = PathFor(s.Dataset, s.Slot, manifest.BuildId);
             if (File.Exists(target)) continue;
             byte[] bytes;
             try { bytes = File.ReadAllBytes(s.ManifestPath); }

@@ -18,7 +18,7 @@ public sealed class RecordStore
     public string Write(RunRecord r)
     {
         var name = $"{r.FinishedUtc.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture)}-{r.RecordId}.json";
-        var path = Path.Combine(Dir, r.Dataset, r.Stage, name);
+        var path = Path.Combine(Dir, r.Dataset, r.Slot, name);
         AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(r, RecordJson.Readable.RunRecord));
         return path;
     }

@@ -278,11 +278,11 @@ public sealed class RunIndex : IDisposable
         return (IReadOnlyList<IndexedRun>)list;
     }));
 
-    /// <summary>The newest run per (dataset, stage), optionally only successful ones.</summary>
+    /// <summary>The newest run per (dataset, slot: "stage" or "stage/variant"), optionally only successful ones.</summary>
     public IReadOnlyDictionary<(string Dataset, string Stage), IndexedRun> Latest(bool successfulOnly = false)
     {
         var result = new Dictionary<(string, string), IndexedRun>();
-        foreach (var run in Runs(state: successfulOnly ? Reporting.Outcome.Ran : null)) result[(run.Record.Dataset, run.Record.Stage)] = run;
+        foreach (var run in Runs(state: successfulOnly ? Reporting.Outcome.Ran : null)) result[(run.Record.Dataset, run.Record.Slot)] = run;
         return result;
     }
 

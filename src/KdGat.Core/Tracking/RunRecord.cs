@@ -9,6 +9,11 @@ namespace KdGat.Core.Tracking;
 public sealed record RunRecord : Manifests.AttemptFacts
 {
     public required string RecordId { get; init; }
+    /// <summary>A swept instance's grid point, "seed=1,lr=0.003"; absent for an unswept one.</summary>
+    public string? Variant { get; init; }
+    /// <summary>"stage" or "stage/variant": the instance within its dataset.</summary>
+    [JsonIgnore]
+    public string Slot => string.IsNullOrEmpty(Variant) ? Stage : $"{Stage}/{Variant}";
     public required SortedDictionary<string, string> Params { get; init; }
     /// <summary>One of <see cref="Reporting.Outcome"/>: ran, failed, cancelled, restored, adopted.</summary>
     public required string State { get; init; }

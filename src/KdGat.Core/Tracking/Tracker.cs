@@ -14,15 +14,45 @@ namespace KdGat.Core.Tracking;
 public sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
 {
     public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Interrupted = "interrupted", Failed = "failed";
-    public string Key => $"{Dataset}/{Stage}";
+    /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
+    public string? Variant { get; init; }
+    public string Key => Variant is null ? $"{Dataset}/{Stage}" : $"{Dataset}/{Stage}/{Variant}";
 }
 
 /// <summary>A comparison variant: a column name and the stages whose metrics fill it (e.g. large = eval_large_evaluation).</summary>
 public sealed record Variant(string Name, IReadOnlyList<string> Stages);
 
 /// <summary>Metrics per dataset (rows: dataset x metric) per variant (columns), from each variant's latest successful run.</summary>
-public sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyList<CompareRow> Rows, IReadOnlyDictionary<(string Dataset, string Variant), IndexedRun> Sources);
-public sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<double?> Values);
+/// <summary>
+/// Compare's answer. A column is a comparison variant, or for a swept stage a variant at one point
+/// of the grid's other dimensions ("large [lr=0.003]"); seeds are aggregated within it.
+/// <see cref="Sources"/>: the latest run behind each cell; <see cref="Groups"/>: every run behind it (one per seed).
+/// </summary>
+public sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyList<CompareRow> Rows, IReadOnlyDictionary<(string Dataset, string Variant), IndexedRun> Sources)
+{
+    public IReadOnlyDictionary<(string Dataset, string Variant), IReadOnlyList<IndexedRun>> Groups { get; init; } =
+        new Dictionary<(string Dataset, string Variant), IReadOnlyList<IndexedRun>>();
+}
+
+/// <summary><see cref="Values"/>: the value, or the mean over seeds; <see cref="Stats"/>: mean, sample standard deviation and n per cell.</summary>
+public sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<double?> Values)
+{
+    public IReadOnlyList<MetricStats?> Stats { get; init; } = [];
+}
+
+/// <summary>One metric over the seeds of one cell: mean, sample standard deviation (0 for n = 1), n.</summary>
+public sealed record MetricStats(double Mean, double Std, int N)
+{
+    public static MetricStats Of(IReadOnlyList<double> xs)
+    {
+        var mean = xs.Average();
+        var std = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : 0;
+        return new(mean, std, xs.Count);
+    }
+
+    /// <summary>"0.5" for one run, "0.91 ± 0.004 (n=3)" over seeds.</summary>
+    public override string ToString() => N <= 1 ? Tracker.Number(Mean) : $"{Tracker.Number(Mean)} ± {Tracker.Number(Std)} (n={N})";
+}
 
 /// <summary>
 /// The tracking front end the MSBuild targets call: loads the pipeline, archives manifests, opens
@@ -76,7 +106,7 @@ public sealed class Tracker : IDisposable
         var jobs = SlurmExecutor.QueryAsync(journals.Values.Select(j => j?.StartedAs).OfType<AttemptHandle>(), CancellationToken.None).GetAwaiter().GetResult();
         foreach (var s in Pipeline.Instances) // dependency order
         {
-            latest.TryGetValue((s.Dataset, s.Name), out var last);
+            latest.TryGetValue((s.Dataset, s.Slot), out var last);
             string? digest = null;
             IReadOnlyList<string> reasons;
             var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
@@ -96,7 +126,7 @@ public sealed class Tracker : IDisposable
                 }
             }
             digests[s] = digest;
-            rows.Add(Classify(s, reasons, last, journals[s], jobs));
+            rows.Add(Classify(s, reasons, last, journals[s], jobs) with { Variant = s.Sweep.IsEmpty ? null : s.Variant });
         }
         planner.Cache!.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
@@ -161,7 +191,7 @@ public sealed class Tracker : IDisposable
             throw new KdgException(ErrorCodes.HistoryNeedsStage,
                 $"History needs a stage: dotnet msbuild -t:History -p:Stage=<stage>. Stages: {string.Join(", ", StageNames())}.");
         stage = RequireStage(stage);
-        var runs = Index.Runs(stage: stage).Where(r => Pipeline.Datasets.Contains(r.Record.Dataset)).Reverse();
+        var runs = Index.Runs(stage: stage).Where(r => Pipeline.Datasets.Contains(r.Record.Dataset) && (Pipeline.Sweep is null || Pipeline.Sweep.Matches(r.Record.Variant))).Reverse();
         return (limit > 0 ? runs.Take(limit) : runs).ToArray();
     }
 
@@ -193,31 +223,66 @@ public sealed class Tracker : IDisposable
 
     // ---------------------------------------------------------------- Compare
 
+    /// <summary>The sweep dimension Compare aggregates over: instances differing only by it are one cell.</summary>
+    public const string SeedDimension = "seed";
+
     /// <summary>
     /// The question asked most: large vs small_kd vs small_nokd metrics per dataset. Each cell is
     /// from the latest successful run of the variant's stages that has metrics. With no variants,
-    /// every stage that ever recorded metrics is a column.
+    /// every stage that ever recorded metrics is a column. A swept stage's instances that differ
+    /// only by seed are one cell: mean, standard deviation and n of their latest runs; other swept
+    /// dimensions make a column each ("large [lr=0.003]"). Swept runs count only when their instance
+    /// is in the current grid (and -p:Sweep), so a seed dropped from kdgat.yaml drops out of the mean.
     /// </summary>
     public CompareTable Compare(IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
     {
-        var withMetrics = Index.Runs(state: Reporting.Outcome.Ran).Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
+        var current = Pipeline.Instances.Where(i => !i.Sweep.IsEmpty).Select(i => (i.Dataset, i.Slot)).ToHashSet();
+        var withMetrics = Index.Runs(state: Reporting.Outcome.Ran)
+            .Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)
+                        && (string.IsNullOrEmpty(r.Record.Variant) || current.Contains((r.Record.Dataset, r.Record.Slot))))
+            .ToArray();
         variants = variants is { Count: > 0 } ? variants
             : withMetrics.Select(r => r.Record.Stage).Distinct().Order(StringComparer.Ordinal).Select(s => new Variant(s, [s])).ToArray();
-        var sources = new Dictionary<(string, string), IndexedRun>();
-        foreach (var run in withMetrics) // oldest first: later runs win
+
+        // The latest run per instance (dataset, slot), then per cell (dataset, column): an unswept
+        // cell keeps its latest run, a swept one every seed's latest run.
+        var latest = new Dictionary<(string, string), IndexedRun>();
+        foreach (var run in withMetrics) latest[(run.Record.Dataset, run.Record.Slot)] = run; // oldest first: later runs win
+        var cells = new Dictionary<(string Dataset, string Variant), List<IndexedRun>>();
+        var columns = variants.ToDictionary(v => v.Name, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var run in latest.Values.OrderBy(r => r.Record.FinishedUtc).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal))
             foreach (var v in variants.Where(v => v.Stages.Contains(run.Record.Stage)))
-                sources[(run.Record.Dataset, v.Name)] = run;
+            {
+                var rest = WithoutSeed(run.Record.Variant);
+                var column = rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]";
+                columns[v.Name].Add(rest);
+                if (!cells.TryGetValue((run.Record.Dataset, column), out var list)) cells[(run.Record.Dataset, column)] = list = [];
+                if (string.IsNullOrEmpty(run.Record.Variant)) list.RemoveAll(r => string.IsNullOrEmpty(r.Record.Variant));
+                list.Add(run);
+            }
+        var names = variants.SelectMany(v => columns[v.Name].Count == 0 ? [v.Name] : columns[v.Name].Select(rest => rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]")).ToArray();
+        var sources = cells.ToDictionary(c => c.Key, c => c.Value[^1]);
         var rows = new List<CompareRow>();
         foreach (var d in Pipeline.Datasets)
         {
-            var metrics = variants.SelectMany(v => sources.TryGetValue((d, v.Name), out var r) ? r.Record.Metrics!.Keys : Enumerable.Empty<string>())
+            var metrics = names.SelectMany(n => cells.TryGetValue((d, n), out var rs) ? rs.SelectMany(r => r.Record.Metrics!.Keys) : Enumerable.Empty<string>())
                 .Distinct().Where(m => metricFilter is null || metricFilter.Count == 0 || metricFilter.Contains(m)).Order(StringComparer.Ordinal);
             foreach (var m in metrics)
-                rows.Add(new CompareRow(d, m, variants.Select(v =>
-                    sources.TryGetValue((d, v.Name), out var r) && r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).ToArray()));
+            {
+                var stats = names.Select(n =>
+                {
+                    var xs = cells.TryGetValue((d, n), out var rs) ? rs.Select(r => r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).OfType<double>().ToArray() : [];
+                    return xs.Length == 0 ? null : MetricStats.Of(xs);
+                }).ToArray();
+                rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats });
+            }
         }
-        return new CompareTable(variants.Select(v => v.Name).ToArray(), rows, sources);
+        return new CompareTable(names, rows, sources) { Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value) };
     }
+
+    /// <summary>"seed=1,lr=0.003" without its seed: "lr=0.003".</summary>
+    private static string WithoutSeed(string? variant) =>
+        string.Join(",", (variant ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(a => !a.StartsWith(SeedDimension + "=", StringComparison.Ordinal)));
 
     public void Dispose() => Index.Dispose();
 

@@ -35,7 +35,9 @@ public sealed class KdGatHistory : TrackingTask
         var paramNames = runs.SelectMany(r => r.Record.Params.Keys).Distinct().Order(StringComparer.Ordinal).ToArray();
         var varying = paramNames.Where(p => runs.Select(r => r.Record.Params.GetValueOrDefault(p)).Distinct().Count() > 1).ToArray();
         var metricNames = runs.SelectMany(r => r.Record.Metrics?.Keys ?? Enumerable.Empty<string>()).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var swept = runs.Any(r => r.Record.Variant is not null);
         var header = new List<string> { "finished (UTC)", "dataset", "state", "try", "duration", "peak mem" };
+        if (swept) header.Insert(2, "variant");
         header.AddRange(varying.Select(p => "param " + p));
         header.AddRange(metricNames);
         header.Add("run id");
@@ -43,6 +45,7 @@ public sealed class KdGatHistory : TrackingTask
         {
             var r = run.Record;
             var row = new List<string> { Tracker.Local(r.FinishedUtc), r.Dataset, r.State, r.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture), Tracker.Duration(r.WallSeconds), Tracker.Memory(r.PeakRssKb) };
+            if (swept) row.Insert(2, r.Variant ?? "-");
             row.AddRange(varying.Select(p => r.Params.GetValueOrDefault(p) ?? "-"));
             row.AddRange(metricNames.Select(m => r.Metrics is not null && r.Metrics.TryGetValue(m, out var v) ? Tracker.Number(v) : "-"));
             row.Add(r.RecordId);
@@ -58,7 +61,7 @@ public sealed class KdGatHistory : TrackingTask
     private void ShowOne(Tracker t, IndexedRun run)
     {
         var r = run.Record;
-        Print($"KdGat: run {r.RecordId}: {r.Dataset}/{r.Stage} attempt {r.Attempt}, {r.State}{(r.ExecState is null ? "" : $" ({r.ExecState}, exit code {r.ExitCode})")}");
+        Print($"KdGat: run {r.RecordId}: {r.Dataset}/{r.Slot} attempt {r.Attempt}, {r.State}{(r.ExecState is null ? "" : $" ({r.ExecState}, exit code {r.ExitCode})")}");
         Print($"  build {r.BuildId}, executor {r.Executor}{(r.JobId is null ? "" : ", job " + r.JobId)}, host {r.Host}");
         Print($"  {Tracker.Local(r.StartedUtc)} -> {Tracker.Local(r.FinishedUtc)}: {Tracker.Duration(r.WallSeconds)}, CPU {Tracker.Duration(r.CpuSeconds)}, peak memory {Tracker.Memory(r.PeakRssKb)}{(r.MemRequestMb is { } m ? $" of {m} MiB requested" : "")}");
         Print($"  why it ran: {(r.Why.Count == 0 ? "-" : string.Join("; ", r.Why))}");
@@ -68,7 +71,7 @@ public sealed class KdGatHistory : TrackingTask
         if (r.Detail is not null) Print($"  detail: {r.Detail}");
         if (r.Log is not null) Print($"  log: {r.Log}");
         Print($"  record: {t.Stored(Path.Combine(t.Records.Dir, run.RecordFile))}");
-        var manifest = t.Archive.Find(r.Dataset, r.Stage, r.BuildId);
+        var manifest = t.Archive.Find(r.Dataset, r.Slot, r.BuildId);
         Print($"  manifest: {(manifest is null ? "none (the attempt did not succeed, or it ran before manifests were archived)" : t.Stored(manifest))}");
     }
 }

@@ -48,6 +48,7 @@ public sealed class KdGatStatus : TrackingTask
             var item = new TaskItem(r.Key);
             item.SetMetadata("Dataset", r.Dataset);
             item.SetMetadata("Stage", r.Stage);
+            item.SetMetadata("Variant", r.Variant ?? "");
             item.SetMetadata("State", r.State);
             item.SetMetadata("Detail", r.Detail);
             item.SetMetadata("JobId", r.JobId ?? "");

@@ -40,4 +40,26 @@ public sealed class StageStampsTests : IDisposable
         Assert.All(changed.Where(e => e.Current), e => Assert.True(File.Exists(e.Marker), e.Stage));
         Assert.NotEqual(old, File.GetLastWriteTimeUtc(changed.Single(e => e.Stage == "gat_large_curriculum").Stamp));
     }
+
+    [Fact]
+    public async Task ASweptStageIsOneTarget_CurrentOnlyWhenEveryGridPointIs()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo {seed} > out.txt', outputs: [out.txt], params: { seed: 0 }, sweep: { seed: [0, 1, 2] } }
+            """, "d1");
+        IReadOnlyList<KdGat.Core.Pipeline.StageDeclaration> stages = [new("a", [])];
+        await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
+        var built = Assert.Single(await new BuildEngine().PlanAsync(p.Request(stages), new RecordingLog(), default));
+        Assert.True(built.Current && File.Exists(built.Marker));
+
+        // One grid point's output edited: the other two are up to date, but the stage target must run.
+        File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "edited\n");
+        var edited = Assert.Single(await new BuildEngine().PlanAsync(p.Request(stages), new RecordingLog(), default));
+        Assert.False(edited.Current);
+        Assert.False(File.Exists(edited.Marker));
+        Assert.Contains(edited.Reasons, r => r.StartsWith("seed=1: output modified", StringComparison.Ordinal));
+    }
 }

@@ -1,0 +1,16 @@
+namespace KdGat.Core.Diagnostics;
+
+public static partial class ErrorCodes
+{
+    // sweep: a stage instantiated over a grid of parameter values and seeds.
+    /// <summary>A sweep: entry is malformed: not a mapping of names to non-empty lists of plain values, a bad dimension name, a duplicate value.</summary>
+    public const string SweepInvalid = "KDG1030";
+    /// <summary>A swept value has characters that break run dir names, job names or the Sweep selection (only letters, digits, '.', '_', '-', '+').</summary>
+    public const string SweepUnsafeValue = "KDG1031";
+    /// <summary>A stage's grid (its own dimensions times the ones it inherits from its upstreams) has more instances per dataset than the limit.</summary>
+    public const string SweepTooLarge = "KDG1032";
+    /// <summary>-p:Sweep is malformed, names a dimension no stage sweeps, or a value not in that dimension's grid.</summary>
+    public const string SweepSelection = "KDG1033";
+    /// <summary>Two points of one stage's grid give the same job and record id (names differing only by '=' and '_' placement).</summary>
+    public const string SweepIdClash = "KDG1034";
+}

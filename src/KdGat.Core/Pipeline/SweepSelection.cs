@@ -1,0 +1,88 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>
+/// -p:Sweep: which grid points to build. <c>seed=1</c>, <c>seed=1;lr=0.003</c> (or separated by
+/// spaces or ',', so a run dir's variant <c>seed=1,lr=0.003</c> can be pasted), and
+/// <c>seed=0,1</c> (a value without a name adds to the name before it). An instance is selected
+/// when it has every named dimension with one of the given values; what they need is built too.
+/// </summary>
+public sealed class SweepSelection
+{
+    private readonly IReadOnlyList<(string Name, IReadOnlyList<ParamValue> Values)> _terms;
+
+    private SweepSelection(IReadOnlyList<(string, IReadOnlyList<ParamValue>)> terms) => _terms = terms;
+
+    public override string ToString() => string.Join(";", _terms.Select(t => $"{t.Name}={string.Join(",", t.Values.Select(v => v.Text))}"));
+
+    /// <summary>Null for an empty -p:Sweep. Names and values are checked against the instances' grids (KDG1033).</summary>
+    public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var terms = new List<(string Name, List<ParamValue> Values)>();
+        foreach (var token in text.Split([';', ' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = token.IndexOf('=');
+            if (eq < 0)
+            {
+                if (terms.Count == 0) throw Error($"-p:Sweep='{text}': '{token}' has no name. Write NAME=VALUE, e.g. -p:Sweep=seed=1 or -p:Sweep=\"seed=1 lr=0.003\".", configFile);
+                terms[^1].Values.Add(ParamValue.FromScalar(token, quoted: false));
+                continue;
+            }
+            var name = token[..eq].Trim();
+            var value = token[(eq + 1)..].Trim();
+            if (name.Length == 0 || value.Length == 0)
+                throw Error($"-p:Sweep='{text}': '{token}' needs a name and a value, NAME=VALUE (e.g. seed=1).", configFile);
+            if (terms.Any(t => t.Name == name))
+                throw Error($"-p:Sweep='{text}': '{name}' is given twice. List several values as {name}=A,B.", configFile);
+            terms.Add((name, [ParamValue.FromScalar(value, quoted: false)]));
+        }
+        var grid = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var item in instances.SelectMany(i => i.Sweep.Items))
+        {
+            if (!grid.TryGetValue(item.Name, out var set)) grid[item.Name] = set = new HashSet<string>(StringComparer.Ordinal);
+            set.Add(item.Value.Text);
+        }
+        foreach (var (name, values) in terms)
+        {
+            if (!grid.TryGetValue(name, out var known))
+                throw Error(grid.Count == 0
+                    ? $"-p:Sweep='{text}': no stage of the selection is swept, so there is no '{name}' to select. Add a 'sweep:' to a stage (or to defaults) in kdgat.yaml, or drop -p:Sweep."
+                    : $"-p:Sweep='{text}': no stage sweeps '{name}'. Swept names: {string.Join(", ", grid.Keys.Order(StringComparer.Ordinal))}.", configFile);
+            foreach (var v in values)
+                if (!known.Contains(v.Text))
+                    throw Error($"-p:Sweep='{text}': {name}={v.Text} is not in the grid. Values of '{name}': {string.Join(", ", known.Order(StringComparer.Ordinal))}. Add it to the sweep in kdgat.yaml to build it.", configFile);
+        }
+        return new SweepSelection(terms.Select(t => (t.Name, (IReadOnlyList<ParamValue>)t.Values)).ToArray());
+    }
+
+    /// <summary>True when the instance has every named dimension with one of the selected values.</summary>
+    public bool Matches(StageInstance s) => _terms.All(t => s.Sweep.Get(t.Name) is { } v && t.Values.Contains(v));
+
+    /// <summary>True when a recorded variant ("seed=1,lr=0.003") has every named dimension with one of the selected values.</summary>
+    public bool Matches(string? variant)
+    {
+        var values = (variant ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(a => a.Split('=', 2)).Where(a => a.Length == 2)
+            .ToDictionary(a => a[0], a => a[1], StringComparer.Ordinal);
+        return _terms.All(t => values.TryGetValue(t.Name, out var v) && t.Values.Any(x => x.Text == v));
+    }
+
+    /// <summary>The matching instances and every instance they need, in the given (dependency) order; KDG1033 when none matches.</summary>
+    public IReadOnlyList<StageInstance> Apply(IReadOnlyList<StageInstance> instances, string configFile)
+    {
+        var keep = new HashSet<StageInstance>();
+        void Add(StageInstance s)
+        {
+            if (!keep.Add(s)) return;
+            foreach (var u in s.Upstreams) Add(u);
+        }
+        foreach (var s in instances.Where(Matches)) Add(s);
+        if (keep.Count == 0)
+            throw Error($"-p:Sweep={this} selects no stage instance among the selected stages and datasets (each value exists, but not together, or not in a selected stage). Check -p:Stage and the sweep of kdgat.yaml.", configFile);
+        return instances.Where(keep.Contains).ToArray();
+    }
+
+    private static KdgException Error(string message, string configFile) => new(ErrorCodes.SweepSelection, message, configFile);
+}

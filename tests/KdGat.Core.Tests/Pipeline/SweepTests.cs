@@ -1,0 +1,207 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Pipeline;
+
+/// <summary>sweep: expansion over the DAG, upstream matching, run dirs and ids, -p:Sweep, validation.</summary>
+[Trait("Category", "Unit")]
+public sealed class SweepTests : IDisposable
+{
+    private TestPipeline? _p;
+    public void Dispose() => _p?.Dispose();
+
+    // prep -> teacher -> student (KD: reads the teacher) -> eval; teacher and student swept by seed.
+    private static readonly StageDeclaration[] Chain =
+        [new("prep", []), new("teacher", ["prep"]), new("student", ["prep", "teacher"]), new("eval", ["student"])];
+
+    private TestPipeline Pipeline(string stagesYaml, string defaults = "", string datasets = "[d1]")
+    {
+        _p = new TestPipeline($"""
+            datasets: {datasets}
+            paths: {"{"} runs: runs, raw: 'raw/{"{dataset}"}', cache: 'cache/{"{dataset}"}' {"}"}
+            {defaults}
+            stages:
+            {stagesYaml}
+            """, "d1");
+        return _p;
+    }
+
+    private const string Stages = """
+          prep: { command: x, outputs: ['{cache_dir}'] }
+          teacher: { command: 'train --seed {seed} --lr {sweep.lr}', outputs: [m], params: { seed: 7, lr: 0.1 }, sweep: { seed: [0, 1], lr: [1e-3, 0.003] } }
+          student: { command: 'kd --teacher {teacher} --v {variant}', teacher: teacher, outputs: [m], sweep: { seed: [1, 0, 5] } }
+          eval: { command: 'ev {upstream.student}', outputs: [metrics.json] }
+        """;
+
+    [Fact]
+    public void Expansion_InheritsUpstreamDimensions_AndMatchesUpstreamsOnSharedNames()
+    {
+        var s = Pipeline(Stages).Instances(Chain);
+        var root = _p!.Root;
+
+        // prep once; teacher 2x2; student keeps the seeds both list (1, 0; 5 has no teacher); eval inherits.
+        Assert.Equal(
+        [
+            "d1/prep",
+            "d1/teacher/seed=0,lr=0.001", "d1/teacher/seed=0,lr=0.003", "d1/teacher/seed=1,lr=0.001", "d1/teacher/seed=1,lr=0.003",
+            "d1/student/seed=0,lr=0.001", "d1/student/seed=0,lr=0.003", "d1/student/seed=1,lr=0.001", "d1/student/seed=1,lr=0.003",
+            "d1/eval/seed=0,lr=0.001", "d1/eval/seed=0,lr=0.003", "d1/eval/seed=1,lr=0.001", "d1/eval/seed=1,lr=0.003",
+        ], s.Select(i => i.Key));
+        var student = s.Single(i => i.Key == "d1/student/seed=1,lr=0.003");
+        Assert.Equal(Path.Combine(root, "runs/d1/student/seed=1,lr=0.003"), student.RunDir);
+        Assert.Equal(["d1/prep", "d1/teacher/seed=1,lr=0.003"], student.Upstreams.Select(u => u.Key));
+        Assert.Equal($"kd --teacher '{root}/runs/d1/teacher/seed=1,lr=0.003' --v 'seed=1,lr=0.003'", student.RenderCommand());
+        Assert.Equal("student.seed_1-lr_0.003", student.IdName);
+        Assert.Equal("d1/student/seed=1,lr=0.003", Assert.Single(s.Single(i => i.Key == "d1/eval/seed=1,lr=0.003").Upstreams).Key);
+        Assert.Equal(Path.Combine(root, "runs/d1/prep"), s[0].RunDir); // unswept: today's run dir
+        Assert.Equal("prep", s[0].IdName);
+    }
+
+    [Fact]
+    public void SweptValues_AreParams_OverridingOnesOfTheSameName()
+    {
+        var s = Pipeline(Stages).Instances(Chain);
+        var teacher = s.Single(i => i.Key == "d1/teacher/seed=1,lr=0.003");
+
+        Assert.Equal("1", teacher.Config.Params["seed"].Text);
+        Assert.Equal("0.003", teacher.Config.Params["lr"].Text);
+        Assert.StartsWith("kdgat.yaml(", teacher.Config.ParamSources["seed"]);
+        Assert.Equal("train --seed '1' --lr '0.003'", teacher.RenderCommand());
+        // Inherited dimensions are params too: the student with seed=1 is trained with seed 1.
+        Assert.Equal("1", s.Single(i => i.Key == "d1/student/seed=1,lr=0.003").Config.Params["seed"].Text);
+        Assert.False(s[0].Config.Params.ContainsKey("seed"));
+    }
+
+    [Fact]
+    public void DefaultsSweep_AppliesToEveryStage_AndEmptySweepOptsOut()
+    {
+        var s = Pipeline("""
+              prep: { command: x, outputs: ['{cache_dir}'], sweep: {} }
+              teacher: { command: x, outputs: [m] }
+              student: { command: x, teacher: teacher, outputs: [m] }
+              eval: { command: x, outputs: [metrics.json] }
+            """, "defaults: { sweep: { seed: [0, 1, 2] } }").Instances(Chain);
+
+        Assert.Equal(1 + 3 * 3, s.Count);
+        Assert.Equal(["seed=0", "seed=1", "seed=2"], s.Where(i => i.Name == "eval").Select(i => i.Variant));
+        Assert.Equal("", s[0].Variant);
+    }
+
+    [Theory]
+    [InlineData("sweep: { seed: [0, 0.0] }", ErrorCodes.SweepInvalid)]                 // the same number twice
+    [InlineData("sweep: { seed: [] }", ErrorCodes.SweepInvalid)]
+    [InlineData("sweep: { seed: [[1]] }", ErrorCodes.SweepInvalid)]
+    [InlineData("sweep: { 'a/b': [1] }", ErrorCodes.SweepInvalid)]
+    [InlineData("sweep: { dataset: [1] }", ErrorCodes.SweepInvalid)]
+    [InlineData("sweep: [seed]", ErrorCodes.ConfigWrongType)]
+    [InlineData("sweep: { opt: ['a/b'] }", ErrorCodes.SweepUnsafeValue)]
+    [InlineData("sweep: { opt: ['a,b'] }", ErrorCodes.SweepUnsafeValue)]
+    [InlineData("sweep: { opt: ['a=b'] }", ErrorCodes.SweepUnsafeValue)]
+    [InlineData("sweep: { opt: ['a b'] }", ErrorCodes.SweepUnsafeValue)]
+    public void BadSweep_IsACodedErrorAtItsPosition(string sweep, string code)
+    {
+        Pipeline($"  prep: {{ command: x, outputs: [o] }}\n  teacher:\n    command: x\n    outputs: [o]\n    {sweep}\n");
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", []), new("teacher", ["prep"])]));
+
+        Assert.Equal(code, e.Code);
+        Assert.EndsWith("kdgat.yaml", e.File);
+        Assert.Equal(9, e.Line); // the sweep line: datasets, paths, (no defaults), stages, prep, teacher, command, outputs, sweep
+    }
+
+    [Fact]
+    public void TooLargeGrid_IsRefusedBeforeExpanding()
+    {
+        var values = string.Join(", ", Enumerable.Range(0, 40));
+        Pipeline($"  prep: {{ command: x, outputs: [o], sweep: {{ a: [{values}] }} }}\n  teacher: {{ command: x, outputs: [o], sweep: {{ b: [{values}] }} }}\n");
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", []), new("teacher", ["prep"])]));
+
+        Assert.Equal(ErrorCodes.SweepTooLarge, e.Code);
+        Assert.Contains("'teacher'", e.Message);
+    }
+
+    [Fact]
+    public void OwnValuesDisjointFromInherited_IsAnError()
+    {
+        Pipeline("  prep: { command: x, outputs: [o], sweep: { seed: [0, 1] } }\n  teacher: { command: x, outputs: [o], sweep: { seed: [2] } }\n");
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", []), new("teacher", ["prep"])]));
+
+        Assert.Equal(ErrorCodes.SweepInvalid, e.Code);
+    }
+
+    [Fact]
+    public void SeedPlaceholder_OnAnUnsweptStage_IsUnknown()
+    {
+        Pipeline("  prep: { command: 'x {seed}', outputs: [o] }\n");
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", [])]));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+    }
+
+    private IReadOnlyList<string> Select(string sweep) =>
+        LoadedPipeline.Load(_p!.Request(Chain) with { Sweep = sweep }).Instances.Select(i => i.Key).ToArray();
+
+    [Theory]
+    [InlineData("seed=1")]
+    [InlineData(" seed=1 ")]
+    public void Selection_KeepsMatchingInstancesAndWhatTheyNeed(string sweep)
+    {
+        Pipeline(Stages);
+
+        Assert.Equal(
+        [
+            "d1/prep", "d1/teacher/seed=1,lr=0.001", "d1/teacher/seed=1,lr=0.003",
+            "d1/student/seed=1,lr=0.001", "d1/student/seed=1,lr=0.003", "d1/eval/seed=1,lr=0.001", "d1/eval/seed=1,lr=0.003",
+        ], Select(sweep));
+    }
+
+    [Theory]
+    [InlineData("seed=1;lr=0.003")]
+    [InlineData("seed=1 lr=3e-3")]
+    [InlineData("seed=1,lr=0.003")] // a variant pasted from a run dir
+    public void Selection_OfSeveralNames_NeedsAllOfThem(string sweep)
+    {
+        Pipeline(Stages);
+
+        Assert.Equal(["d1/prep", "d1/teacher/seed=1,lr=0.003", "d1/student/seed=1,lr=0.003", "d1/eval/seed=1,lr=0.003"], Select(sweep));
+    }
+
+    [Fact]
+    public void Selection_OfSeveralValues()
+    {
+        Pipeline(Stages);
+
+        Assert.Equal(13, Select("seed=0,1").Count);
+        Assert.Equal(7, Select("lr=0.001").Count);
+    }
+
+    [Theory]
+    [InlineData("bogus=1", "no stage sweeps 'bogus'")]
+    [InlineData("seed=9", "seed=9 is not in the grid")]
+    [InlineData("1", "has no name")]
+    [InlineData("seed=", "needs a name and a value")]
+    [InlineData("seed=1;seed=0", "given twice")]
+    public void Selection_Errors_AreCoded(string sweep, string message)
+    {
+        Pipeline(Stages);
+        var e = Assert.Throws<KdgException>(() => Select(sweep));
+
+        Assert.Equal(ErrorCodes.SweepSelection, e.Code);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void UnsweptPipeline_KeepsTodaysKeysAndRunDirs()
+    {
+        var s = Pipeline("""
+              prep: { command: x, outputs: ['{cache_dir}'] }
+              teacher: { command: x, outputs: [m] }
+              student: { command: x, teacher: teacher, outputs: [m] }
+              eval: { command: x, outputs: [metrics.json] }
+            """).Instances(Chain);
+
+        Assert.Equal(["d1/prep", "d1/teacher", "d1/student", "d1/eval"], s.Select(i => i.Key));
+        Assert.All(s, i => Assert.Equal(Path.Combine(_p!.Root, "runs/d1", i.Name), i.RunDir));
+    }
+}

@@ -1,0 +1,84 @@
+using KdGat.Core.Reporting;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>The bundled pipeline swept over seeds (defaults.sweep): real builds with trivial commands.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed class SweepTests
+{
+    private static Sandbox Seeds() => Sandbox.Trivial().WithSeeds();
+
+    [Fact]
+    public void ThreeSeeds_Run37Instances_ThenNone_AndAFourthSeedRunsOnlyItsTwelve()
+    {
+        using var s = Seeds();
+
+        var first = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var ran = Sandbox.Instances(s.LastBuild(), Outcome.Ran);
+        Assert.Equal(37, ran.Length);
+        Assert.Contains("hcrl_sa/preprocess", ran);
+        foreach (var seed in new[] { 0, 1, 2 })
+            Assert.Equal(12, ran.Count(k => k.EndsWith($"/seed={seed}", StringComparison.Ordinal)));
+        var evalRunDir = Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "seed=1");
+        Assert.Equal("{\"f1\": 0.1", File.ReadAllText(Path.Combine(evalRunDir, "metrics.json"))[..10]);
+        Assert.Contains("\"seed\": 1", File.ReadAllText(Path.Combine(s.RunDir("hcrl_sa", "gat_small_curriculum_kd"), "seed=1", "params.json")));
+
+        var second = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(37, Sandbox.Instances(s.LastBuild(), Outcome.UpToDate).Length);
+
+        s.EditConfig(c => c.Replace("seed: [0, 1, 2]", "seed: [0, 1, 2, 3]"));
+        var third = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(third.ExitCode == 0, third.ToString());
+        var added = Sandbox.Instances(s.LastBuild(), Outcome.Ran);
+        Assert.Equal(12, added.Length);
+        Assert.All(added, k => Assert.EndsWith("/seed=3", k));
+        Assert.Equal(37, Sandbox.Instances(s.LastBuild(), Outcome.UpToDate).Length);
+    }
+
+    [Fact]
+    public void SweepSelection_ExplainsAndRunsOnlyThatSeed_AndCompareShowsMeanAndStd()
+    {
+        using var s = Seeds();
+
+        var explain = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1");
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        var planned = Sandbox.Instances(s.LastBuild(), Outcome.WouldRun);
+        Assert.Equal(13, planned.Length);
+        Assert.Equal(12, planned.Count(k => k.EndsWith("/seed=1", StringComparison.Ordinal)));
+        Assert.Contains("hcrl_sa/preprocess", planned);
+        Assert.Contains("hcrl_sa/dqn_small_fusion_kd/seed=1", explain.Output); // the Explain table names instances with their variant
+
+        var one = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1");
+        Assert.True(one.ExitCode == 0, one.ToString());
+        Assert.Equal(planned, Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+        Assert.False(Directory.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_large_autoencoder"), "seed=0")));
+
+        var bad = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=7");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("KDG1033", bad.Output);
+
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=2");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Matches(@"hcrl_sa/gat_small_curriculum_kd/seed=2\s+up-to-date", status.Output);
+        Assert.DoesNotContain("seed=1", status.Output);
+
+        // The picture has one box per instance; the seed=1 KD student is drawn from the seed=1 teacher only.
+        var graph = s.Build("-t:Graph", "-p:Dataset=hcrl_sa");
+        Assert.True(graph.ExitCode == 0, graph.ToString());
+        var dot = File.ReadAllText(Path.Combine(s.Dir, ".kdgat", "graph.dot"));
+        Assert.Contains("\"hcrl_sa/vgae_large_autoencoder/seed=1\" -> \"hcrl_sa/vgae_small_autoencoder_kd/seed=1\"", dot);
+        Assert.DoesNotContain("\"hcrl_sa/vgae_large_autoencoder/seed=0\" -> \"hcrl_sa/vgae_small_autoencoder_kd/seed=1\"", dot);
+        Assert.Contains("\"hcrl_sa/preprocess\" -> \"hcrl_sa/vgae_small_autoencoder_kd/seed=1\"", dot);
+
+        var compare = s.Build("-t:Compare", "-p:Dataset=hcrl_sa", "-p:Metrics=f1");
+        Assert.True(compare.ExitCode == 0, compare.ToString());
+        // f1 is 0.0, 0.1, 0.2 for seeds 0, 1, 2: mean 0.1, sample std 0.1.
+        Assert.Matches(@"hcrl_sa\s+f1\s+0\.1 ± 0\.1 \(n=3\)\s+0\.1 ± 0\.1 \(n=3\)\s+0\.1 ± 0\.1 \(n=3\)", compare.Output);
+    }
+}
