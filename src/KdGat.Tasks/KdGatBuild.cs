@@ -55,7 +55,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     public static string LiveReportPath(string root, string? reportFile)
     {
         var path = string.IsNullOrWhiteSpace(reportFile)
-            ? Path.Combine(Path.GetFullPath(root), ".kdgat", "report.html")
+            ? Path.Combine(Path.GetFullPath(root), KdGat.Core.Pipeline.PipelineLayout.StateDirName, "report.html")
             : Path.GetFullPath(Path.Combine(root, reportFile.Trim()));
         if (Directory.Exists(path))
             throw new KdGat.Core.Diagnostics.KdgException(KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty,

@@ -80,7 +80,7 @@ public sealed partial class AuditScope
         if (_ignoredEverywhere.Any(r => PathText.IsUnder(path, r))) return true;
         if (path.Split('/').Any(EnvironmentDirs.Contains)) return true;
         // run-state dirs: {runs}/{dataset}/.kdgat/ (journals, locks, aside copies)
-        if (PathText.IsUnder(path, Layout.RunsRoot) && Path.GetRelativePath(Layout.RunsRoot, path).Split('/') is [_, ".kdgat", ..]) return true;
+        if (PathText.IsUnder(path, Layout.RunsRoot) && Path.GetRelativePath(Layout.RunsRoot, path).Split('/') is [_, PipelineLayout.StateDirName, ..]) return true;
         return !InProject(path) && _ignoredOutside.Any(r => PathText.IsUnder(path, r));
     }
 

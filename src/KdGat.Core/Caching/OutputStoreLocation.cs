@@ -16,7 +16,7 @@ public static class OutputStoreLocation
     {
         var value = (env ?? Environment.GetEnvironmentVariable)(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(value)) value = config.CacheStore;
-        if (string.IsNullOrWhiteSpace(value)) return Path.Combine(config.Root, ".kdgat", "store");
+        if (string.IsNullOrWhiteSpace(value)) return Path.Combine(config.Root, Pipeline.PipelineLayout.StateDirName, "store");
         if (value.Trim() is "off" or "none" or "false") return null;
         return Path.GetFullPath(Path.Combine(config.Root, value.Trim()));
     }

@@ -105,7 +105,7 @@ public sealed class BuildEngine
         {
             if (request.Mode != BuildMode.Explain)
                 foreach (var d in datasets)
-                    datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout.RunsRoot, d),
+                    datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout, d),
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true, time: _time).ConfigureAwait(false));
             results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
         }

@@ -28,7 +28,7 @@ public static class Cleaner
         {
             var busy = new List<string>();
             foreach (var d in instances.Select(i => i.Dataset).Distinct())
-                Take(StageLock.DatasetLockFile(p.Layout.RunsRoot, d), $"dataset {d}");
+                Take(StageLock.DatasetLockFile(p.Layout, d), $"dataset {d}");
             foreach (var s in instances) Take(new OutputGuard(s).LockFile, s.Key);
             if (busy.Count > 0)
                 throw new KdgException(ErrorCodes.CleanRefused,

@@ -31,7 +31,7 @@ internal static class RawData
             _ when n.StartsWith("vars.", StringComparison.Ordinal) && layout.Config.Vars.TryGetValue(n[5..], out var t) => new(t, Raw: true),
             _ => null,
         }, shell: true, "generator");
-        var logDir = Path.Combine(layout.RunsRoot, dataset, ".kdgat", "generator");
+        var logDir = Path.Combine(layout.DatasetStateDir(dataset), "generator");
         Directory.CreateDirectory(logDir);
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?>(), TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);

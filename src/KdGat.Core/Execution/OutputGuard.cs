@@ -41,7 +41,7 @@ public sealed class OutputGuard
     public OutputGuard(StageInstance s)
     {
         _s = s;
-        StateDir = Path.Combine(s.Layout.RunsRoot, s.Dataset, ".kdgat", s.Slot);
+        StateDir = Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Slot);
     }
 
     public string StateDir { get; }

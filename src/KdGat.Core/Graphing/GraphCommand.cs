@@ -14,7 +14,7 @@ public static class GraphCommand
     {
         // Failed and submitted instances come from the newest real build's report. Graph only looks:
         // its Explain publishes no report, so last-build.json stays the last build's.
-        var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), ".kdgat"));
+        var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName));
         var explain = new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, CancellationToken.None).GetAwaiter().GetResult();
         var picture = PipelinePicture.From(explain, request.Stages, previous);
         var (dot, svg) = GraphFiles.Write(picture, request.Root, graphFile);

@@ -51,7 +51,7 @@ public static class Glob
 
     // Generated files under obj/ and bin/ change with every compile (AssemblyInfo, GlobalUsings):
     // matched through a wildcard they would make every stage stale after any `dotnet build`.
-    private static readonly string[] BuildOutputDirs = ["bin", "obj", ".git", ".kdgat"];
+    private static readonly string[] BuildOutputDirs = ["bin", "obj", ".git", Pipeline.PipelineLayout.StateDirName];
 
     private static bool InBuildOutput(string relative, string wildPart)
     {

@@ -25,7 +25,7 @@ public sealed partial class StageLock : IDisposable
     /// The lock a build holds shared on each dataset it builds, for its whole duration; Clean takes
     /// it exclusively, so it never deletes what a running build is about to read.
     /// </summary>
-    public static string DatasetLockFile(string runsRoot, string dataset) => Path.Combine(runsRoot, dataset, ".kdgat", "build.lock");
+    public static string DatasetLockFile(Pipeline.PipelineLayout layout, string dataset) => Path.Combine(layout.DatasetStateDir(dataset), "build.lock");
 
     /// <param name="shared">Several holders at once (builds of one dataset); excludes only an exclusive holder. No owner file.</param>
     public static StageLock? TryAcquire(string lockFile, bool shared = false, TimeProvider? time = null)

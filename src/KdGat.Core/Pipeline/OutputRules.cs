@@ -34,7 +34,7 @@ internal sealed class OutputRules
         foreach (var d in c.Datasets)
         {
             _protected.Add(layout.Resolve(c.RawDir, d), new($"the raw data of dataset {d} (paths.raw)"));
-            _protected.Add(Path.Combine(layout.RunsRoot, d, ".kdgat"), new($"KdGat's state for dataset {d}"));
+            _protected.Add(layout.DatasetStateDir(d), new($"KdGat's state for dataset {d}"));
             _protected.Add(Path.Combine(layout.RunsRoot, d), new($"the runs of dataset {d}", d));
         }
         // A cache dir is its dataset's own; one that several datasets share (paths.cache without

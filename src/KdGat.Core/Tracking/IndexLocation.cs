@@ -37,7 +37,7 @@ public sealed record IndexLocation(string DbPath, bool Wal, string Why)
                 : new(path, false, $"explicit path on {fs} (journal_mode=DELETE: WAL needs a local file system)");
         }
 
-        var stateDir = Path.Combine(root, ".kdgat");
+        var stateDir = Path.Combine(root, Pipeline.PipelineLayout.StateDirName);
         var rootFs = networkFs(stateDir);
         if (rootFs is null) return new(Path.Combine(stateDir, "index.db"), true, "pipeline on a local file system (WAL)");
 

@@ -1,0 +1,154 @@
+using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.Pipeline;
+
+/// <summary>Where things live for one pipeline: root, run dirs, tools, KdGat's own state.</summary>
+public sealed class PipelineLayout
+{
+    public PipelineLayout(PipelineConfig config, string toolsDir)
+    {
+        Config = config;
+        Root = Path.GetFullPath(config.Root);
+        ToolsDir = Path.GetFullPath(toolsDir);
+        RunsRoot = Path.GetFullPath(Path.Combine(Root, config.RunsDir));
+        StateDir = Path.Combine(Root, StateDirName);
+    }
+
+    public PipelineConfig Config { get; }
+    public string Root { get; }
+    public string ToolsDir { get; }
+    public string RunsRoot { get; }
+    /// <summary>.kdgat/: hash cache, last-build.json, run records, the index database.</summary>
+    public string StateDir { get; }
+    /// <summary>The persistent hash cache (content hashes by file identity), shared by builds, Explain and Status.</summary>
+    public string HashCacheFile => Path.Combine(StateDir, "hash-cache.tsv");
+
+    /// <summary>The name of KdGat's state directories: one at the root, one per dataset under the runs dir.</summary>
+    public const string StateDirName = ".kdgat";
+
+    /// <summary>{runs}/{dataset}/.kdgat/: per-instance journals and locks, the dataset's build lock, generator logs.</summary>
+    public string DatasetStateDir(string dataset) => Path.Combine(RunsRoot, dataset, StateDirName);
+
+    public string Resolve(string template, string dataset) =>
+        Path.GetFullPath(Path.Combine(Root, CommandTemplate.Render(template, n => n switch
+        {
+            "dataset" => new CommandTemplate.Value(dataset),
+            "root" => new CommandTemplate.Value(Root),
+            _ => null,
+        }, shell: false, "paths")));
+
+    private OutputRules? _outputRules;
+    /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>
+    internal OutputRules OutputRules => _outputRules ??= new OutputRules(this);
+
+    /// <summary>
+    /// Two stage instances may not write the same place, nor one into the other's run dir. Checked
+    /// against the instances before it through path maps, so a large DAG costs O(n log n)
+    /// instead of comparing every pair.
+    /// </summary>
+    private sealed class OverlapIndex
+    {
+        private readonly PathMap<StageInstance> _outputs = new();
+        private readonly PathMap<StageInstance> _runDirs = new();
+
+        /// <summary>An earlier instance whose output or run dir overlaps output <paramref name="o"/>, or null.</summary>
+        private StageInstance? Conflict(string o) =>
+            // an earlier output equal to o or above it, or an earlier run dir above it, or an earlier output below o
+            _outputs.AtOrAbove(o).Concat(_runDirs.AtOrAbove(o)).Concat(_outputs.Below(o)).Select(e => e.Value).FirstOrDefault();
+
+        public (string Normalized, StageInstance? Other)[] Check(StageInstance inst) =>
+            inst.Outputs.Select(o => (PathMap<StageInstance>.Normalize(o), Conflict(o))).ToArray();
+
+        public void Add(StageInstance inst)
+        {
+            foreach (var o in inst.Outputs) _outputs.Add(o, inst);
+            _runDirs.Add(inst.RunDir, inst);
+        }
+    }
+
+    private void CheckNoOverlap(StageInstance inst, OverlapIndex earlier)
+    {
+        foreach (var (o, other) in earlier.Check(inst))
+            if (other is not null)
+                throw new KdgException(ErrorCodes.UnsafeOutputPath,
+                    $"stage '{inst.Name}': output '{PathText.ToStored(Root, o)}' overlaps an output or the run dir of {other.Key}. Give each stage (and each dataset) outputs of its own, e.g. under {{run_dir}} or a path with {{dataset}}.",
+                    Config.File, inst.Config.Line, inst.Config.Column);
+    }
+
+    /// <summary>
+    /// Stage instances for every dataset, in dependency order; refuses undeclared dependencies (<see cref="DependencyCheck"/>).
+    /// A stage has one instance per point of its sweep grid: the points of its upstreams joined on
+    /// the dimensions they share, times its own dimensions (one it also inherits keeps only its listed values).
+    /// </summary>
+    public IReadOnlyList<StageInstance> Instantiate(StageGraph graph, IReadOnlyList<string> datasets)
+    {
+        var all = new List<StageInstance>();
+        var index = new OverlapIndex();
+        foreach (var d in datasets)
+        {
+            var byName = new Dictionary<string, IReadOnlyList<StageInstance>>(StringComparer.Ordinal);
+            var ofDataset = new List<StageInstance>();
+            foreach (var s in graph.Stages)
+            {
+                var config = Config.Stages[s.Name];
+                var mine = new List<StageInstance>();
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (sweep, ups) in Points(config, s.Needs.Select(n => byName[n]).ToArray()))
+                {
+                    var inst = new StageInstance(this, d, config, ups, sweep);
+                    if (!ids.Add(inst.IdName))
+                        throw new KdgException(ErrorCodes.SweepIdClash,
+                            $"stage '{s.Name}': two points of its sweep grid give the same job and record id '{inst.IdName}' (one is {inst.Variant}). Rename a sweep dimension or change a value so they differ other than by '=', ',' and '_'.",
+                            Config.File, config.Line, config.Column);
+                    CheckNoOverlap(inst, index);
+                    index.Add(inst);
+                    mine.Add(inst);
+                }
+                byName[s.Name] = mine;
+                ofDataset.AddRange(mine);
+            }
+            DependencyCheck.Verify(ofDataset);
+            all.AddRange(ofDataset);
+        }
+        return all;
+    }
+
+    /// <summary>The grid points of one stage and, for each, the upstream instances it reads (the ones whose points agree with it).</summary>
+    private List<(SweepAssignment Sweep, StageInstance[] Upstreams)> Points(StageConfig config, IReadOnlyList<IReadOnlyList<StageInstance>> needs)
+    {
+        var points = new List<(SweepAssignment Sweep, StageInstance[] Upstreams)> { (SweepAssignment.None, []) };
+        foreach (var candidates in needs)
+        {
+            var next = new List<(SweepAssignment, StageInstance[])>();
+            foreach (var (sweep, ups) in points)
+                foreach (var u in candidates)
+                    if (u.Sweep.AgreesWith(sweep))
+                    {
+                        next.Add((sweep.Union(u.Sweep), [.. ups, u]));
+                        if (next.Count > SweepReader.MaxGridPoints) throw TooLarge(config);
+                    }
+            points = next;
+        }
+        foreach (var dim in config.Sweep)
+        {
+            if (points.Count > 0 && points[0].Sweep.Get(dim.Name) is not null)
+            {
+                points = points.Where(p => dim.Values.Contains(p.Sweep.Get(dim.Name)!)).ToList(); // inherited: keep the listed values
+                continue;
+            }
+            if ((long)points.Count * dim.Values.Count > SweepReader.MaxGridPoints) throw TooLarge(config);
+            points = points.SelectMany(p => dim.Values.Select(v => (p.Sweep.With(new SweepItem(dim.Name, v, dim.Source)), p.Upstreams))).ToList();
+        }
+        if (points.Count == 0)
+            throw new KdgException(ErrorCodes.SweepInvalid,
+                $"stage '{config.Name}' has no instance: its sweep keeps none of the values its upstreams are swept over (or two upstreams share no point). List values its upstreams have, or remove the dimension from its sweep.",
+                Config.File, config.Line, config.Column);
+        return points;
+    }
+
+    private KdgException TooLarge(StageConfig config) => new(ErrorCodes.SweepTooLarge,
+        $"stage '{config.Name}': its sweep grid (its own dimensions times those of its upstreams) has more than {SweepReader.MaxGridPoints} instances per dataset. Sweep fewer values.",
+        Config.File, config.Line, config.Column);
+}
