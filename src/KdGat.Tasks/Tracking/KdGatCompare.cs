@@ -22,20 +22,7 @@ public sealed class KdGatCompare : TrackingTask
                     : $"KdGat: no evaluation has recorded metrics for {string.Join(", ", t.Pipeline.Datasets)} yet. Build first: dotnet msbuild -t:Evaluate"));
             return true;
         }
-        Print($"KdGat: metrics per variant ({string.Join(" vs ", table.Variants)}), latest successful run of each{(table.Groups.Values.Any(g => g.Count > 1) ? "; mean ± std (n) over seeds" : "")}:");
-        var header = new List<string> { "dataset", "metric" };
-        header.AddRange(table.Variants);
-        foreach (var line in TextTable.Format(header, table.Rows.Select(r =>
-                 {
-                     var row = new List<string> { r.Dataset, r.Metric };
-                     row.AddRange(r.Stats.Select(x => x?.ToString() ?? "-"));
-                     return (IReadOnlyList<string>)row;
-                 })))
-            Print(line);
-        foreach (var ((dataset, variant), run) in table.Sources.OrderBy(s => s.Key.Dataset, StringComparer.Ordinal).ThenBy(s => s.Key.Variant, StringComparer.Ordinal))
-            Print(table.Groups.TryGetValue((dataset, variant), out var group) && group.Count > 1
-                ? $"  {dataset} {variant}: {run.Record.Stage}, mean of {group.Count} seeds' latest runs, newest {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}"
-                : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}");
+        foreach (var line in TrackingText.Compare(table)) Print(line);
         return true;
     }
 }

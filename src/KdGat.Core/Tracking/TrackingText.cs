@@ -1,0 +1,79 @@
+namespace KdGat.Core.Tracking;
+
+/// <summary>The History and Compare tables as console lines (the tasks only print them).</summary>
+public static class TrackingText
+{
+    /// <summary>Past runs of a stage, newest first: the parameters that differ between them, durations, peak memory, metrics.</summary>
+    public static IEnumerable<string> History(Tracker t, string? stage, int limit)
+    {
+        var runs = t.History(stage, limit);
+        var stageName = t.RequireStage(stage!);
+        var total = t.History(stageName).Count;
+        yield return $"KdGat: history of {stageName} in {string.Join(", ", t.Pipeline.Datasets)}: {total} recorded attempt(s){(runs.Count < total ? $", newest {runs.Count} shown (-p:Limit=0 for all)" : "")}";
+        if (runs.Count == 0)
+        {
+            yield return $"  {stageName} has not run yet in these datasets.";
+            yield break;
+        }
+        var paramNames = runs.SelectMany(r => r.Record.Params.Keys).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var varying = paramNames.Where(p => runs.Select(r => r.Record.Params.GetValueOrDefault(p)).Distinct().Count() > 1).ToArray();
+        var metricNames = runs.SelectMany(r => r.Record.Metrics?.Keys ?? Enumerable.Empty<string>()).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var swept = runs.Any(r => r.Record.Variant is not null);
+        var header = new List<string> { "finished (UTC)", "dataset", "state", "try", "duration", "peak mem" };
+        if (swept) header.Insert(2, "variant");
+        header.AddRange(varying.Select(p => "param " + p));
+        header.AddRange(metricNames);
+        header.Add("run id");
+        var rows = runs.Select(run =>
+        {
+            var r = run.Record;
+            var row = new List<string> { Tracker.Local(r.FinishedUtc), r.Dataset, r.State, r.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture), Tracker.Duration(r.WallSeconds), Tracker.Memory(r.PeakRssKb) };
+            if (swept) row.Insert(2, r.Variant ?? "-");
+            row.AddRange(varying.Select(p => r.Params.GetValueOrDefault(p) ?? "-"));
+            row.AddRange(metricNames.Select(m => r.Metrics is not null && r.Metrics.TryGetValue(m, out var v) ? Tracker.Number(v) : "-"));
+            row.Add(r.RecordId);
+            return (IReadOnlyList<string>)row;
+        });
+        foreach (var line in TextTable.Format(header, rows)) yield return line;
+        var same = paramNames.Except(varying).Select(p => $"{p}={runs[0].Record.Params[p]}").ToArray();
+        if (same.Length > 0) yield return $"  same in every run shown: {string.Join(" ", same)}";
+        yield return "  one run in full, with its manifest: -t:History -p:RunId=<run id>";
+    }
+
+    /// <summary>One run in full, with its record and archived manifest.</summary>
+    public static IEnumerable<string> Run(Tracker t, IndexedRun run)
+    {
+        var r = run.Record;
+        yield return $"KdGat: run {r.RecordId}: {r.Dataset}/{r.Slot} attempt {r.Attempt}, {r.State}{(r.ExecState is null ? "" : $" ({r.ExecState}, exit code {r.ExitCode})")}";
+        yield return $"  build {r.BuildId}, executor {r.Executor}{(r.JobId is null ? "" : ", job " + r.JobId)}, host {r.Host}";
+        yield return $"  {Tracker.Local(r.StartedUtc)} -> {Tracker.Local(r.FinishedUtc)}: {Tracker.Duration(r.WallSeconds)}, CPU {Tracker.Duration(r.CpuSeconds)}, peak memory {Tracker.Memory(r.PeakRssKb)}{(r.MemRequestMb is { } m ? $" of {m} MiB requested" : "")}";
+        yield return $"  why it ran: {(r.Why.Count == 0 ? "-" : string.Join("; ", r.Why))}";
+        yield return $"  params: {(r.Params.Count == 0 ? "-" : string.Join(" ", r.Params.Select(p => $"{p.Key}={p.Value}")))}";
+        yield return $"  metrics: {(r.Metrics is not { Count: > 0 } ? "-" : string.Join(" ", r.Metrics.Select(p => $"{p.Key}={Tracker.Number(p.Value)}")))}";
+        foreach (var (path, hash) in r.OutputHashes) yield return $"  output {path}: {hash}";
+        if (r.Detail is not null) yield return $"  detail: {r.Detail}";
+        if (r.Log is not null) yield return $"  log: {r.Log}";
+        yield return $"  record: {t.Stored(Path.Combine(t.Records.Dir, run.RecordFile))}";
+        var manifest = t.Archive.Find(r.Dataset, r.Slot, r.BuildId);
+        yield return $"  manifest: {(manifest is null ? "none (the attempt did not succeed, or it ran before manifests were archived)" : t.Stored(manifest))}";
+    }
+
+    /// <summary>Metrics per dataset, one column per variant, and where each value comes from.</summary>
+    public static IEnumerable<string> Compare(CompareTable table)
+    {
+        yield return $"KdGat: metrics per variant ({string.Join(" vs ", table.Variants)}), latest successful run of each{(table.Groups.Values.Any(g => g.Count > 1) ? "; mean ± std (n) over seeds" : "")}:";
+        var header = new List<string> { "dataset", "metric" };
+        header.AddRange(table.Variants);
+        foreach (var line in TextTable.Format(header, table.Rows.Select(r =>
+                 {
+                     var row = new List<string> { r.Dataset, r.Metric };
+                     row.AddRange(r.Stats.Select(x => x?.ToString() ?? "-"));
+                     return (IReadOnlyList<string>)row;
+                 })))
+            yield return line;
+        foreach (var ((dataset, variant), run) in table.Sources.OrderBy(s => s.Key.Dataset, StringComparer.Ordinal).ThenBy(s => s.Key.Variant, StringComparer.Ordinal))
+            yield return table.Groups.TryGetValue((dataset, variant), out var group) && group.Count > 1
+                ? $"  {dataset} {variant}: {run.Record.Stage}, mean of {group.Count} seeds' latest runs, newest {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}"
+                : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}";
+    }
+}
