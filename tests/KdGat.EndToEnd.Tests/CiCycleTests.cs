@@ -1,4 +1,4 @@
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit;
 

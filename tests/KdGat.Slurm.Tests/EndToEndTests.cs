@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit.Abstractions;
 

@@ -9,7 +9,6 @@ using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tracking;
 
 namespace KdGat.Core.Engine;

@@ -1,7 +1,6 @@
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution.Local;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Engine;
 

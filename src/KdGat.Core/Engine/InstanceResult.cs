@@ -22,5 +22,5 @@ public sealed record InstanceResult(StageInstance Instance, string Outcome, IRea
     /// <summary>The outputs were produced by a run or restore of this build (not collected from an earlier build's job).</summary>
     public bool Fresh { get; init; }
     /// <summary>Explain: this instance would run, so its downstream would see new outputs.</summary>
-    public bool WouldChange => Outcome == Reporting.Outcome.WouldRun;
+    public bool WouldChange => Outcome == Engine.Outcome.WouldRun;
 }

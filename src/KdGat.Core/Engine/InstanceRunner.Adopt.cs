@@ -4,7 +4,6 @@ using KdGat.Core.IO;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Engine;
 

@@ -2,7 +2,6 @@ using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Engine;
 

@@ -7,7 +7,6 @@ using KdGat.Core.Locking;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tracking;
 
 namespace KdGat.Core.Engine;

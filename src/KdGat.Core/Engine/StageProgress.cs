@@ -1,7 +1,6 @@
 using System.Globalization;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Pipeline;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Engine;
 

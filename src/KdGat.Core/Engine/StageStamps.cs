@@ -1,5 +1,4 @@
 using KdGat.Core.Diagnostics;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Engine;
 
@@ -17,7 +16,7 @@ public static class StageStamps
     /// <summary>One planned instance: its stamp (Inputs), its marker (Outputs) and the content check's verdict.</summary>
     public sealed record Entry(string Dataset, string Stage, string Stamp, string Marker, string Outcome, IReadOnlyList<string> Reasons)
     {
-        public bool Current => Outcome == Reporting.Outcome.UpToDate;
+        public bool Current => Outcome == Engine.Outcome.UpToDate;
     }
 
     public static string StampPath(string stateDir, string dataset, string stage) => Path.Combine(stateDir, "stamps", dataset, stage + ".fingerprint");
@@ -36,10 +35,10 @@ public static class StageStamps
         {
             var (dataset, stage) = target.Key;
             var instances = target.OrderBy(r => r.Instance.Variant, StringComparer.Ordinal).ToArray();
-            var stale = instances.FirstOrDefault(r => r.Outcome != Reporting.Outcome.UpToDate);
+            var stale = instances.FirstOrDefault(r => r.Outcome != Outcome.UpToDate);
             var e = new Entry(dataset, stage, StampPath(stateDir, dataset, stage), MarkerPath(stateDir, dataset, stage),
-                stale?.Outcome ?? Reporting.Outcome.UpToDate,
-                instances.Where(r => r.Outcome != Reporting.Outcome.UpToDate)
+                stale?.Outcome ?? Outcome.UpToDate,
+                instances.Where(r => r.Outcome != Outcome.UpToDate)
                     .SelectMany(r => r.Reasons.Select(x => instances.Length > 1 ? $"{r.Instance.Variant}: {x.Text}" : x.Text)).ToArray());
             try
             {

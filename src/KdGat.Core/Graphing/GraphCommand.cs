@@ -1,6 +1,5 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Graphing;
 

@@ -1,4 +1,4 @@
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 
 namespace KdGat.Core.Graphing;
 

@@ -1,5 +1,5 @@
 using KdGat.Core.Pipeline;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 
 namespace KdGat.Core.Graphing;
 

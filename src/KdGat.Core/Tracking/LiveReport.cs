@@ -6,7 +6,6 @@ using KdGat.Core.Engine;
 using KdGat.Core.Graphing;
 using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
-using KdGat.Core.Reporting;
 
 namespace KdGat.Core.Tracking;
 

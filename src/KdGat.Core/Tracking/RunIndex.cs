@@ -282,7 +282,7 @@ public sealed class RunIndex : IDisposable
     public IReadOnlyDictionary<(string Dataset, string Stage), IndexedRun> Latest(bool successfulOnly = false)
     {
         var result = new Dictionary<(string, string), IndexedRun>();
-        foreach (var run in Runs(state: successfulOnly ? Reporting.Outcome.Ran : null)) result[(run.Record.Dataset, run.Record.Slot)] = run;
+        foreach (var run in Runs(state: successfulOnly ? Engine.Outcome.Ran : null)) result[(run.Record.Dataset, run.Record.Slot)] = run;
         return result;
     }
 

@@ -15,7 +15,7 @@ public sealed record RunRecord : Manifests.AttemptFacts
     [JsonIgnore]
     public string Slot => string.IsNullOrEmpty(Variant) ? Stage : $"{Stage}/{Variant}";
     public required SortedDictionary<string, string> Params { get; init; }
-    /// <summary>One of <see cref="Reporting.Outcome"/>: ran, failed, cancelled, restored, adopted.</summary>
+    /// <summary>One of <see cref="Engine.Outcome"/>: ran, failed, cancelled, restored, adopted.</summary>
     public required string State { get; init; }
     public string? ExecState { get; init; }
     public long? MemRequestMb { get; init; }

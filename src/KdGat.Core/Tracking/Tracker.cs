@@ -150,14 +150,14 @@ public sealed class Tracker : IDisposable
         if (reasons.Count == 0)
             return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate,
                 last is null ? "up to date"
-                : last.Record.State == Reporting.Outcome.Adopted ? $"adopted {Local(last.Record.FinishedUtc)} (build {last.Record.BuildId}; produced outside KdGat)"
+                : last.Record.State == Engine.Outcome.Adopted ? $"adopted {Local(last.Record.FinishedUtc)} (build {last.Record.BuildId}; produced outside KdGat)"
                 : $"last ran {Local(last.Record.FinishedUtc)} ({Duration(last.Record.WallSeconds)}, build {last.Record.BuildId})", Last: last);
-        if (last is not null && last.Record.State is Reporting.Outcome.Failed or Reporting.Outcome.Cancelled)
+        if (last is not null && last.Record.State is Engine.Outcome.Failed or Engine.Outcome.Cancelled)
         {
             var r = last.Record;
-            var what = r.State == Reporting.Outcome.Cancelled ? "cancelled" : r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
+            var what = r.State == Engine.Outcome.Cancelled ? "cancelled" : r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
             return new StatusRow(s.Dataset, s.Name, StatusRow.Failed,
-                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null || r.State == Reporting.Outcome.Cancelled ? "" : ": " + r.Detail)}; log: {r.Log}",
+                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null || r.State == Engine.Outcome.Cancelled ? "" : ": " + r.Detail)}; log: {r.Log}",
                 r.JobId, r.Log, last);
         }
         return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);
@@ -237,7 +237,7 @@ public sealed class Tracker : IDisposable
     public CompareTable Compare(IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
     {
         var current = Pipeline.Instances.Where(i => !i.Sweep.IsEmpty).Select(i => (i.Dataset, i.Slot)).ToHashSet();
-        var withMetrics = Index.Runs(state: Reporting.Outcome.Ran)
+        var withMetrics = Index.Runs(state: Engine.Outcome.Ran)
             .Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)
                         && (string.IsNullOrEmpty(r.Record.Variant) || current.Contains((r.Record.Dataset, r.Record.Slot))))
             .ToArray();

@@ -2,7 +2,6 @@ using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tests.Support;
 using KdGat.Core.Tracking;
 

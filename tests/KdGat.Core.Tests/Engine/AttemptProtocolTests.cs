@@ -1,7 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.IO;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
 

@@ -3,7 +3,6 @@ using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Engine;

@@ -1,7 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Pipeline;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Engine;

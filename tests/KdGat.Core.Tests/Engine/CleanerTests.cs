@@ -1,6 +1,5 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
 

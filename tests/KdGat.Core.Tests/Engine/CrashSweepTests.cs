@@ -1,6 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.IO;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Core.Tests.Support;
 using Xunit.Abstractions;
 using static KdGat.Core.Tests.Engine.CrashLab;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Core.Tests.Support;
 using Xunit.Abstractions;
 using static KdGat.Core.Tests.Engine.CrashLab;

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using KdGat.Core.Graphing;
 using KdGat.Core.Pipeline;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Graphing;

@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Planning;
-using KdGat.Core.Reporting;
 using KdGat.Core.Tests.Support;
 using KdGat.Core.Tracking;
 

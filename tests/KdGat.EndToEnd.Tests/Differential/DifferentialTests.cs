@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using KdGat.Core.Reporting;
+using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit;
 using Xunit.Abstractions;

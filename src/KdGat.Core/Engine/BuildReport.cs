@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using KdGat.Core.IO;
 
-namespace KdGat.Core.Reporting;
+namespace KdGat.Core.Engine;
 
 /// <summary>ran, up-to-date, failed, skipped, cancelled; cache hits are restored; Explain says would-run or would-restore.</summary>
 public static class Outcome
