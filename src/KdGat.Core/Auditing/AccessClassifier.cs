@@ -15,7 +15,7 @@ namespace KdGat.Core.Auditing;
 /// Its own run dir and outputs, the temp siblings of its outputs (".NAME.*.tmp", the atomic-write
 /// idiom) and the parents it creates for them are its own. Directory listings count only for KDG6001.
 /// </summary>
-public sealed class AccessClassifier
+internal sealed class AccessClassifier
 {
     private const int Examples = 3;
     private static readonly string[] CodeExtensions = [".py", ".pyx", ".sh", ".cs", ".r", ".jl", ".pl", ".rb", ".lua", ".m", ".ipynb"];

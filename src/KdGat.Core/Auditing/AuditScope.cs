@@ -13,7 +13,7 @@ namespace KdGat.Core.Auditing;
 /// (.kdgat/, the tools dir, run-state dirs) and Python's environment (__pycache__, written by the
 /// interpreter from code files; .venv, venv, site-packages, dist-packages: installed packages).
 /// </summary>
-public sealed partial class AuditScope
+internal sealed partial class AuditScope
 {
     // Python's bytecode caches and installed packages: the interpreter's environment, not pipeline data.
     private static readonly HashSet<string> EnvironmentDirs = new(StringComparer.Ordinal) { "__pycache__", "site-packages", "dist-packages", ".venv", "venv" };

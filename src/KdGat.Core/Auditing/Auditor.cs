@@ -8,7 +8,7 @@ namespace KdGat.Core.Auditing;
 /// each attempt's trace goes (beside its .out/.err log), and the findings once it has ended.
 /// Thread-safe: instances finish in parallel.
 /// </summary>
-public sealed class Auditor
+internal sealed class Auditor
 {
     private readonly AccessClassifier _classifier;
     private readonly string? _onlyStage;

@@ -12,7 +12,7 @@ namespace KdGat.Core.Auditing;
 /// on purpose: a stage that only looks whether a file exists does not depend on its content, and
 /// tracing them multiplies the trace of a Python program by ten.
 /// </summary>
-public static class Strace
+internal static class Strace
 {
     public const string Syscalls =
         "open,openat,openat2,creat,execve,execveat,rename,renameat,renameat2,unlink,unlinkat,rmdir,mkdir,mkdirat," +

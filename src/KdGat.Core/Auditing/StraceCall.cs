@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace KdGat.Core.Auditing;
 
-public sealed partial class StraceParser
+internal sealed partial class StraceParser
 {
     /// <summary>
     /// One complete traced call: <c>name(arg, arg, ...) = result</c>. Arguments are split at

@@ -12,7 +12,7 @@ namespace KdGat.Core.Auditing;
 /// (tracked through chdir/fchdir and inherited by the children of fork/vfork/clone). Failed calls
 /// (= -1 ENOENT ...) are not accesses and are dropped.
 /// </summary>
-public sealed partial class StraceParser
+internal sealed partial class StraceParser
 {
     private readonly string _initialCwd;
     private readonly Dictionary<int, string> _cwd = new();

@@ -6,7 +6,7 @@ using KdGat.Core.Diagnostics;
 namespace KdGat.Core.Caching;
 
 /// <summary>CacheGc: parses -p:CacheMaxSize / -p:CacheMaxAge and trims the store, least recently used first.</summary>
-public static partial class CacheCollector
+internal static partial class CacheCollector
 {
     public static OutputStore.GcResult Collect(PipelineConfig config, string? maxSize, string? maxAge, DateTimeOffset now)
     {

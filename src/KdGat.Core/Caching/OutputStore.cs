@@ -16,7 +16,7 @@ namespace KdGat.Core.Caching;
 /// A read-only store (KDGAT_CACHE_READONLY=1, for pull-request jobs) is only ever read: no insert,
 /// no last-use mark, no eviction of a damaged entry (it is skipped instead).
 /// </summary>
-public sealed class OutputStore
+internal sealed class OutputStore
 {
     public OutputStore(string root, bool readOnly = false)
     {

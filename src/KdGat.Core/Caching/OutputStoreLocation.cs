@@ -7,7 +7,7 @@ namespace KdGat.Core.Caching;
 /// Where the store is: $KDGAT_CACHE, else cache_store in the config, else .kdgat/store; "off" disables it.
 /// $KDGAT_CACHE_READONLY=1 opens it read-only (pull-request jobs: restore from it, never write to it).
 /// </summary>
-public static class OutputStoreLocation
+internal static class OutputStoreLocation
 {
     public const string EnvironmentVariable = "KDGAT_CACHE";
     public const string ReadOnlyVariable = "KDGAT_CACHE_READONLY";

@@ -4,7 +4,7 @@ using KdGat.Core.Manifests;
 namespace KdGat.Core.Caching;
 
 /// <summary>entry.json of one store entry: the outputs a stage with this fingerprint produced.</summary>
-public sealed record StoreEntry
+internal sealed record StoreEntry
 {
     public int Schema { get; init; } = 1;
     public required string Fingerprint { get; init; }

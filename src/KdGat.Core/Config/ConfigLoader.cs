@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace KdGat.Core.Config;
 
 /// <summary>Loads and validates kdgat.yaml. Every problem is a <see cref="KdgException"/> with file, line and column.</summary>
-public static class ConfigLoader
+internal static class ConfigLoader
 {
     private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure"];
     private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor", "sweep"];

@@ -1,20 +1,20 @@
 namespace KdGat.Core.Diagnostics;
 
-public enum Severity { Message, Warning, Error }
+internal enum Severity { Message, Warning, Error }
 
 /// <summary>One line of user-facing output with an optional KDG code and location.</summary>
-public sealed record Diagnostic(Severity Severity, string? Code, string Message, string? File = null, int Line = 0, int Column = 0)
+internal sealed record Diagnostic(Severity Severity, string? Code, string Message, string? File = null, int Line = 0, int Column = 0)
 {
     public static Diagnostic From(KdgException e) => new(Severity.Error, e.Code, e.Message, e.File, e.Line, e.Column);
 }
 
 /// <summary>Where the core reports progress; the MSBuild task maps it to its logger.</summary>
-public interface IBuildLog
+internal interface IBuildLog
 {
     void Report(Diagnostic diagnostic);
 }
 
-public static class BuildLogExtensions
+internal static class BuildLogExtensions
 {
     public static void Info(this IBuildLog log, string message) => log.Report(new Diagnostic(Severity.Message, null, message));
     public static void Warn(this IBuildLog log, string code, string message, string? file = null) => log.Report(new Diagnostic(Severity.Warning, code, message, file));
@@ -22,7 +22,7 @@ public static class BuildLogExtensions
 }
 
 /// <summary>Collects diagnostics; used by tests and by callers that decide later what to print.</summary>
-public sealed class RecordingLog : IBuildLog
+internal sealed class RecordingLog : IBuildLog
 {
     private readonly List<Diagnostic> _items = new();
     private readonly IBuildLog? _forward;

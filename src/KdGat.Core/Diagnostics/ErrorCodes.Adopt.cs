@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // -t:Adopt: taking results produced outside KdGat (e.g. by Snakemake) as up to date.
     /// <summary>Error: Adopt refused a stage instance because some of its declared outputs do not exist; the message lists them.</summary>

@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // 6xxx: the read/write audit of stages (-t:Audit).
     /// <summary>Error: a stage read an output of a stage that is not among its Needs, so its fingerprint misses that change.</summary>

@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // IDE and CI integration.
     /// <summary>Error: KDGAT_CACHE_READONLY is set to something other than 1/0/true/false.</summary>

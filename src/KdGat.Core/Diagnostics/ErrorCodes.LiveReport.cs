@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // 402x: the live HTML report a build rewrites while it runs.
     /// <summary>Warning: the live report could not be written (permissions, full disk); the build goes on without it and its result is unchanged.</summary>

@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // 4xxx: the SLURM executor.
     /// <summary>Error: a value that would go on an #SBATCH line is unsafe (newline, quote, control character).</summary>

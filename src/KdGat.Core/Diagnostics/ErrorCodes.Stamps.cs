@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // MSBuild's per-instance stamps and up-to-date markers (.kdgat/stamps/).
     /// <summary>Error: a stamp could not be written or a stale instance's up-to-date marker could not be deleted.</summary>

@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // sweep: a stage instantiated over a grid of parameter values and seeds.
     /// <summary>A sweep: entry is malformed: not a mapping of names to non-empty lists of plain values, a bad dimension name, a duplicate value.</summary>

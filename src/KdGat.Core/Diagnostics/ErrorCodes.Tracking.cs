@@ -1,6 +1,6 @@
 namespace KdGat.Core.Diagnostics;
 
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // 5xxx: run tracking (records, the SQLite index, Status/History/Compare/Report).
     /// <summary>Warning: the index was damaged, from a newer KdGat, or in the wrong journal mode; moved aside and rebuilt from the records.</summary>

@@ -4,7 +4,7 @@ namespace KdGat.Core.Diagnostics;
 /// Every code a user can see. The README's error table lists the same codes; a unit test keeps
 /// the two in step.
 /// </summary>
-public static partial class ErrorCodes
+internal static partial class ErrorCodes
 {
     // 1xxx: configuration, datasets and the pipeline's shape (nothing ran).
     public const string ConfigNotFound = "KDG1001";

@@ -4,7 +4,7 @@ namespace KdGat.Core.Diagnostics;
 /// An error the user can cause and fix. Carries a KDG code, the file (and position) it is about,
 /// and a message that says what to do. Front ends print it without a stack trace.
 /// </summary>
-public sealed class KdgException : Exception
+internal sealed class KdgException : Exception
 {
     public KdgException(string code, string message, string? file = null, int line = 0, int column = 0, Exception? inner = null)
         : base(message, inner)

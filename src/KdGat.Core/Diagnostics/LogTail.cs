@@ -8,7 +8,7 @@ namespace KdGat.Core.Diagnostics;
 /// <see cref="MaxBytes"/> of the file, keeps <see cref="MaxLines"/> lines of at most
 /// <see cref="MaxLineLength"/> characters, control characters removed.
 /// </summary>
-public static class LogTail
+internal static class LogTail
 {
     public const int MaxLines = 10;
     public const int MaxLineLength = 240;

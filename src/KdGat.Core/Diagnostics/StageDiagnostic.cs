@@ -6,7 +6,7 @@ namespace KdGat.Core.Diagnostics;
 /// Diagnostics about a stage instance point at the stage's entry in the configuration
 /// (kdgat.yaml(line,col)), so an IDE's error list opens the user's stage, not KdGat's targets file.
 /// </summary>
-public static class StageDiagnostic
+internal static class StageDiagnostic
 {
     public static Diagnostic At(StageInstance s, Severity severity, string code, string message)
     {

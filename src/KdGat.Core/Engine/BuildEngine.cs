@@ -18,7 +18,7 @@ namespace KdGat.Core.Engine;
 /// DAG (13 stages x datasets), so independent branches and datasets run in parallel up to
 /// MaxParallelStages, and a failure only stops what depends on it.
 /// </summary>
-public sealed class BuildEngine
+internal sealed class BuildEngine
 {
     private readonly Func<PipelineConfig, int, IStageExecutor>? _executorFactory;
     private readonly TimeProvider _time;

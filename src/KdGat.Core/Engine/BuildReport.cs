@@ -5,7 +5,7 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Engine;
 
 /// <summary>ran, up-to-date, failed, skipped, cancelled; cache hits are restored; Explain says would-run or would-restore.</summary>
-public static class Outcome
+internal static class Outcome
 {
     public const string Ran = "ran";
     public const string UpToDate = "up-to-date";

@@ -15,7 +15,7 @@ namespace KdGat.Core.Engine;
 /// deleting anything. It never follows a symbolic link below the runs root: a linked run dir
 /// loses the link, never what it points to (KDG2007).
 /// </summary>
-public static class Cleaner
+internal static class Cleaner
 {
     public static async Task<IReadOnlyList<string>> CleanAsync(BuildRequest request, string? stage, IBuildLog log)
     {

@@ -4,7 +4,7 @@ using KdGat.Core.Planning;
 namespace KdGat.Core.Engine;
 
 /// <summary>How one stage instance ended in this build, and the output digest downstream stages fingerprint.</summary>
-public sealed record InstanceResult(StageInstance Instance, string Outcome, IReadOnlyList<StaleReason> Reasons)
+internal sealed record InstanceResult(StageInstance Instance, string Outcome, IReadOnlyList<StaleReason> Reasons)
 {
     /// <summary>Digest of the outputs as they now stand; null when the instance has no good result.</summary>
     public string? OutputsDigest { get; init; }

@@ -4,7 +4,7 @@ using KdGat.Core.Pipeline;
 namespace KdGat.Core.Engine;
 
 /// <summary>Config, selected datasets, stage graph and instances: what every entry point starts from.</summary>
-public sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<string> Datasets, StageGraph Graph, PipelineLayout Layout, IReadOnlyList<StageInstance> Instances)
+internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<string> Datasets, StageGraph Graph, PipelineLayout Layout, IReadOnlyList<StageInstance> Instances)
 {
     public static LoadedPipeline Load(BuildRequest request)
     {

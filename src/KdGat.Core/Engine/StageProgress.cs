@@ -10,7 +10,7 @@ namespace KdGat.Core.Engine;
 /// "still running" line now and then (first after <see cref="FirstBeat"/>, then at doubling
 /// intervals up to <see cref="MaxBeat"/>, so a day-long stage adds a bounded number of lines).
 /// </summary>
-public sealed class StageProgress : IDisposable
+internal sealed class StageProgress : IDisposable
 {
     public static readonly TimeSpan FirstBeat = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MaxBeat = TimeSpan.FromMinutes(10);

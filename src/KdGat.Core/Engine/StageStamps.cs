@@ -11,7 +11,7 @@ namespace KdGat.Core.Engine;
 /// target only after a content check said "up to date"; a missing marker or a stamp with a newer
 /// time only makes MSBuild run the target, and the build task checks content again anyway.
 /// </summary>
-public static class StageStamps
+internal static class StageStamps
 {
     /// <summary>One planned instance: its stamp (Inputs), its marker (Outputs) and the content check's verdict.</summary>
     public sealed record Entry(string Dataset, string Stage, string Stamp, string Marker, string Outcome, IReadOnlyList<string> Reasons)

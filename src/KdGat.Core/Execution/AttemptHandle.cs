@@ -7,7 +7,7 @@ namespace KdGat.Core.Execution;
 /// Journalled as "pid:123" / "slurm:456" (the form earlier KdGat versions wrote); this type is the
 /// only place that writes or reads that form, so the engine and tracking never parse strings.
 /// </summary>
-public readonly record struct AttemptHandle
+internal readonly record struct AttemptHandle
 {
     private const string ProcessPrefix = "pid:", BatchPrefix = "slurm:";
 

@@ -4,7 +4,7 @@ using KdGat.Core.Pipeline;
 namespace KdGat.Core.Execution;
 
 /// <summary>One attempt of one stage instance, ready to hand to an executor.</summary>
-public sealed record StageJob
+internal sealed record StageJob
 {
     public required StageInstance Instance { get; init; }
     /// <summary>Shell command with values already quoted.</summary>
@@ -34,7 +34,7 @@ public enum ExecState
     LeftRunning,
 }
 
-public sealed record ExecutionResult
+internal sealed record ExecutionResult
 {
     public required ExecState State { get; init; }
     public int ExitCode { get; init; }
@@ -57,7 +57,7 @@ public sealed record ExecutionResult
 /// Runs stage attempts. Implementations: local subprocesses, SLURM jobs. The engine owns
 /// staleness, manifests and records; an executor only runs a command and reports how it went.
 /// </summary>
-public interface IStageExecutor
+internal interface IStageExecutor
 {
     string Name { get; }
     /// <summary>How many attempts may run at once (the engine throttles to this).</summary>

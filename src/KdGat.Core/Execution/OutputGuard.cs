@@ -33,7 +33,7 @@ namespace KdGat.Core.Execution;
 /// A failed attempt (step 4 or 6 failing) rolls back in-process the same way; if that fails too,
 /// the journal stays and the next build finishes it.
 /// </summary>
-public sealed class OutputGuard
+internal sealed class OutputGuard
 {
     private const string PhaseAside = "aside", PhaseRunning = "running", ManifestItem = "manifest";
     private readonly StageInstance _s;

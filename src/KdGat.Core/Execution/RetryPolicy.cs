@@ -7,7 +7,7 @@ namespace KdGat.Core.Execution;
 /// TIMEOUT gets time x attempt, node failures and preemption retry unchanged, a plain non-zero
 /// exit is final (a bug does not fix itself), all within the stage's 'retries'.
 /// </summary>
-public static class RetryPolicy
+internal static class RetryPolicy
 {
     public static ResourceSpec? NextAttempt(ExecState state, int attemptJustEnded, int retries, ResourceSpec original)
     {

@@ -5,7 +5,7 @@ namespace KdGat.Core.Execution;
 /// shell, in a job script and locally alike. A failing line stops the attempt with its exit code.
 /// No setup leaves the command, and so every existing fingerprint, unchanged.
 /// </summary>
-public static class StageSetup
+internal static class StageSetup
 {
     public static string Prefix(IReadOnlyList<string> setup, string command) =>
         setup.Count == 0 ? command

@@ -3,7 +3,7 @@ using System.Text;
 namespace KdGat.Core.Graphing;
 
 /// <summary>Graphviz DOT of a <see cref="PipelinePicture"/>: one cluster per dataset, nodes filled by state.</summary>
-public static class DotWriter
+internal static class DotWriter
 {
     public static string Write(PipelinePicture picture)
     {

@@ -4,7 +4,7 @@ using KdGat.Core.Engine;
 namespace KdGat.Core.Graphing;
 
 /// <summary>-t:Graph: Explain the selection, map its report onto a picture, write DOT and SVG.</summary>
-public static class GraphCommand
+internal static class GraphCommand
 {
     public sealed record Result(BuildReport Explain, PipelinePicture Picture, string DotFile, string SvgFile);
 

@@ -3,7 +3,7 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Graphing;
 
 /// <summary>Writes the DOT file and the SVG beside it (same name, .svg), each atomically.</summary>
-public static class GraphFiles
+internal static class GraphFiles
 {
     public const string DefaultDotFile = ".kdgat/graph.dot";
 

@@ -3,7 +3,7 @@ using KdGat.Core.Engine;
 namespace KdGat.Core.Graphing;
 
 /// <summary>Fill colours per state (with a legend line each), shared by DOT and SVG so both pictures agree.</summary>
-public static class GraphStyle
+internal static class GraphStyle
 {
     /// <summary>-t:Graph: Explain's decisions and what the last build left.</summary>
     public static readonly IReadOnlyList<(string State, string Fill, string Meaning)> Legend =

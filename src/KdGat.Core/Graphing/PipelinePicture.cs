@@ -4,7 +4,7 @@ using KdGat.Core.Engine;
 namespace KdGat.Core.Graphing;
 
 /// <summary>One stage instance in the picture: its state (an Explain outcome, or what the last build left) and the first reason.</summary>
-public sealed record GraphNode(string Dataset, string Stage, string State, string Detail)
+internal sealed record GraphNode(string Dataset, string Stage, string State, string Detail)
 {
     /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
     public string? Variant { get; init; }
@@ -15,13 +15,13 @@ public sealed record GraphNode(string Dataset, string Stage, string State, strin
 }
 
 /// <summary>An edge from an upstream instance to the instance that needs it (same dataset).</summary>
-public sealed record GraphEdge(string From, string To);
+internal sealed record GraphEdge(string From, string To);
 
 /// <summary>
 /// The stage graph of a selection as a plain model: nodes in dependency order, edges from Needs.
 /// Written as DOT by <see cref="DotWriter"/> and laid out as SVG by <see cref="SvgWriter"/>.
 /// </summary>
-public sealed record PipelinePicture(IReadOnlyList<GraphNode> Nodes, IReadOnlyList<GraphEdge> Edges)
+internal sealed record PipelinePicture(IReadOnlyList<GraphNode> Nodes, IReadOnlyList<GraphEdge> Edges)
 {
     /// <summary>Running or submitted: a job the last build left in the queue.</summary>
     public const string Submitted = Outcome.Submitted;

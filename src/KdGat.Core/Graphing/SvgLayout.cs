@@ -1,18 +1,18 @@
 namespace KdGat.Core.Graphing;
 
-public sealed record NodeBox(GraphNode Node, double X, double Y, double Width, double Height)
+internal sealed record NodeBox(GraphNode Node, double X, double Y, double Width, double Height)
 {
     public double CenterX => X + Width / 2;
 }
 
-public sealed record ClusterBox(string Dataset, double X, double Y, double Width, double Height);
+internal sealed record ClusterBox(string Dataset, double X, double Y, double Width, double Height);
 
 /// <summary>
 /// Where everything goes, computed without Graphviz: per dataset a column group (datasets side by
 /// side); within it longest-path layers top to bottom, each layer ordered by the barycentre of its
 /// nodes' upstreams (fewer crossings), centred. Boxes of one size, so nothing overlaps.
 /// </summary>
-public sealed class SvgLayout
+internal sealed class SvgLayout
 {
     public const double NodeHeight = 44, LayerGap = 46, SlotGap = 22, ClusterPad = 16, ClusterHeader = 26, ClusterGap = 24, Margin = 12;
     /// <summary>Labels longer than this are shortened in the box (the tooltip has them whole).</summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace KdGat.Core.Graphing;
 
 /// <summary>A self-contained SVG of a <see cref="PipelinePicture"/> laid out by <see cref="SvgLayout"/>, with a legend.</summary>
-public static class SvgWriter
+internal static class SvgWriter
 {
     private const double LegendRow = 20;
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace KdGat.Core.Hashing;
 
 /// <summary>XxHash128 of bytes, streams and canonical text, as lowercase hex.</summary>
-public static class ContentHash
+internal static class ContentHash
 {
     private const int BufferSize = 1 << 20;
 

@@ -7,7 +7,7 @@ namespace KdGat.Core.Hashing;
 /// answers "is this the very same file version as last time?"; a differing identity means "hash
 /// again", never "changed". Times are never compared between files or with a clock.
 /// </summary>
-public readonly record struct FileIdentity(long Size, long MtimeNs, long CtimeNs, ulong Inode, ulong Device)
+internal readonly record struct FileIdentity(long Size, long MtimeNs, long CtimeNs, ulong Inode, ulong Device)
 {
     public static FileIdentity? Of(string path)
     {

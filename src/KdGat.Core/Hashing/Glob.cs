@@ -8,7 +8,7 @@ namespace KdGat.Core.Hashing;
 /// The walk starts at the longest literal directory prefix and follows symlinks as
 /// <see cref="PathHasher"/> does (a cycle is an error); a matching FIFO or device is an error.
 /// </summary>
-public static class Glob
+internal static class Glob
 {
     public static IReadOnlyList<string> Expand(string root, string pattern)
     {

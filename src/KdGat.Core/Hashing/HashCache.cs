@@ -19,7 +19,7 @@ namespace KdGat.Core.Hashing;
 /// last <see cref="KeepGenerations"/> builds that wrote the cache, are dropped on save.
 /// </para>
 /// </summary>
-public sealed class HashCache
+internal sealed class HashCache
 {
     private const string Header = "kdgat-hash-cache v2";
     /// <summary>A row not looked up by this many cache-writing builds is pruned.</summary>

@@ -10,7 +10,7 @@ namespace KdGat.Core.Hashing;
 /// a directory above it is an error, not an endless walk, and only regular files are read: a FIFO
 /// or device would block or never end.
 /// </summary>
-public sealed class PathHasher
+internal sealed class PathHasher
 {
     private readonly HashCache _cache;
     public PathHasher(HashCache cache) => _cache = cache;

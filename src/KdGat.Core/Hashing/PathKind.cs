@@ -1,13 +1,13 @@
 namespace KdGat.Core.Hashing;
 
 /// <summary>What a path is, following symlinks: only regular files and directories are content KdGat reads.</summary>
-public enum PathKind { Missing, File, Directory, Other }
+internal enum PathKind { Missing, File, Directory, Other }
 
 /// <summary>
 /// The type and identity of a path, following symlinks. Asked before any open: opening a FIFO
 /// blocks until a writer comes and /dev/zero never ends, so neither may be read as content.
 /// </summary>
-public readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inode, string TypeName)
+internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inode, string TypeName)
 {
     public static PathStat Of(string path) => Statx.TryStat(path, out var stat) ? stat : Fallback(path);
 

@@ -9,7 +9,7 @@ namespace KdGat.Core.IO;
 /// the next write of the same file removes it (temp names carry host and pid, so a live writer's
 /// temp file on a shared file system is never touched).
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <param name="durable">false skips the fsync: still never torn, but may be lost in a power cut (for informational files).</param>
     public static void WriteAllText(string path, string contents, bool durable = true) => WriteAllBytes(path, Encoding.UTF8.GetBytes(contents), durable);

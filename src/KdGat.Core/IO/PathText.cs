@@ -5,7 +5,7 @@ namespace KdGat.Core.IO;
 /// root when inside it (so moving the checkout changes nothing), absolute when outside it (so a
 /// shared raw-data or scratch directory reads the same from clones at any depth).
 /// </summary>
-public static class PathText
+internal static class PathText
 {
     public static string ToStored(string root, string fullPath)
     {

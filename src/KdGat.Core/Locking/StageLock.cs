@@ -10,7 +10,7 @@ namespace KdGat.Core.Locking;
 /// flock is called directly rather than through FileShare.None, which .NET silently skips when
 /// DOTNET_SYSTEM_IO_DISABLEFILELOCKING is set (as some cluster module files do).
 /// </summary>
-public sealed partial class StageLock : IDisposable
+internal sealed partial class StageLock : IDisposable
 {
     private readonly FileStream _stream;
     private readonly string? _ownerFile;

@@ -5,7 +5,7 @@ namespace KdGat.Core.Manifests;
 /// how long and how it exited. The manifest (the current result) and the run record (history)
 /// both carry these facts, flat in their JSON, filled in one place (InstanceRunner.WithFacts).
 /// </summary>
-public abstract record AttemptFacts
+internal abstract record AttemptFacts
 {
     public int Schema { get; init; } = 1;
     public required string Dataset { get; init; }

@@ -4,7 +4,7 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Manifests;
 
 /// <summary>Reads and writes manifests. A damaged manifest never crashes a build: it reads as "stale".</summary>
-public static class ManifestStore
+internal static class ManifestStore
 {
     public enum ReadStatus { Ok, Missing, Corrupt }
 

@@ -3,7 +3,7 @@ using KdGat.Core.Planning;
 
 namespace KdGat.Core.Manifests;
 
-public sealed record OutputRecord(string Path, string Hash, long Size, bool Directory)
+internal sealed record OutputRecord(string Path, string Hash, long Size, bool Directory)
 {
     /// <summary>An `optional_outputs` entry: the digest names it by path, since which optional outputs exist can change.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
@@ -15,7 +15,7 @@ public sealed record OutputRecord(string Path, string Hash, long Size, bool Dire
 /// exists. It replaces the '.done' sentinel: the stage is up to date iff this parses, its
 /// fingerprint matches, and the outputs still hash to what it records.
 /// </summary>
-public sealed record StageManifest : AttemptFacts
+internal sealed record StageManifest : AttemptFacts
 {
     public required FingerprintComponents Components { get; init; }
     public required IReadOnlyList<OutputRecord> Outputs { get; init; }

@@ -9,7 +9,7 @@ namespace KdGat.Core.Pipeline;
 /// verbatim and runs nothing; only the template text itself (written by the config's author) is
 /// shell. '{{' and '}}' stand for literal braces.
 /// </summary>
-public static class CommandTemplate
+internal static class CommandTemplate
 {
     /// <summary>Resolves a placeholder name to a value; <c>Raw</c> values are template text (vars) rendered in place.</summary>
     public readonly record struct Value(string Text, bool Raw = false);

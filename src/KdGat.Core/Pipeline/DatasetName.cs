@@ -7,7 +7,7 @@ namespace KdGat.Core.Pipeline;
 /// Dataset names become directory names and SLURM job names: letters, digits, '_', '.' and '-',
 /// starting with a letter or digit. That rules out '../x', 'a;rm -rf /' and names with spaces.
 /// </summary>
-public static partial class DatasetName
+internal static partial class DatasetName
 {
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
     private static partial Regex Pattern();

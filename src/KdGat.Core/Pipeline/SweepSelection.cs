@@ -9,7 +9,7 @@ namespace KdGat.Core.Pipeline;
 /// <c>seed=0,1</c> (a value without a name adds to the name before it). An instance is selected
 /// when it has every named dimension with one of the given values; what they need is built too.
 /// </summary>
-public sealed class SweepSelection
+internal sealed class SweepSelection
 {
     private readonly IReadOnlyList<(string Name, IReadOnlyList<ParamValue> Values)> _terms;
 

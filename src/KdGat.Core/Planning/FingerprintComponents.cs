@@ -8,7 +8,7 @@ namespace KdGat.Core.Planning;
 /// which one changed. Paths are root-relative; env values are stored as hashes only. The
 /// manifest stores them as they were; <see cref="Planner"/> compares them with the current ones.
 /// </summary>
-public sealed record FingerprintComponents
+internal sealed record FingerprintComponents
 {
     public required string Command { get; init; }
     public required SortedDictionary<string, string> Params { get; init; }

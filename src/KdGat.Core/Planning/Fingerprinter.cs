@@ -11,7 +11,7 @@ namespace KdGat.Core.Planning;
 /// parameters, declared inputs and code files by content, upstream output digests, and the
 /// declared environment variables.
 /// </summary>
-public sealed class Fingerprinter
+internal sealed class Fingerprinter
 {
     private readonly PathHasher _hasher;
     private readonly Func<string, string?> _env;

@@ -5,7 +5,7 @@ using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Planning;
 
-public sealed record Verdict(FingerprintComponents Current, string Fingerprint, IReadOnlyList<StaleReason> Reasons, StageManifest? Previous)
+internal sealed record Verdict(FingerprintComponents Current, string Fingerprint, IReadOnlyList<StaleReason> Reasons, StageManifest? Previous)
 {
     public bool UpToDate => Reasons.Count == 0;
 }
@@ -18,7 +18,7 @@ public sealed record Verdict(FingerprintComponents Current, string Fingerprint, 
 /// parses, the fingerprint matches, every output still hashes to what the manifest says. No file
 /// time is compared.
 /// </summary>
-public sealed class Planner
+internal sealed class Planner
 {
     public Planner(Fingerprinter fingerprinter) => Fingerprinter = fingerprinter;
 

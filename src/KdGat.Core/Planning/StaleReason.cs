@@ -1,7 +1,7 @@
 namespace KdGat.Core.Planning;
 
 /// <summary>Why a stage must run, in words a user acts on. <see cref="Kind"/> is stable for scripts.</summary>
-public sealed record StaleReason(string Kind, string Text)
+internal sealed record StaleReason(string Kind, string Text)
 {
     public static StaleReason NeverRun() => new("never-run", "never run (no manifest)");
     public static StaleReason Corrupt(string problem) => new("manifest-corrupt", $"manifest unreadable ({problem})");

@@ -5,7 +5,7 @@ namespace KdGat.Core.Time;
 /// (the build's, else <see cref="TimeProvider.System"/>), so tests can drive time with a manual
 /// provider. ClockUsageTests keeps DateTime.UtcNow, Thread.Sleep and Task.Delay out of the other sources.
 /// </summary>
-public static class Clock
+internal static class Clock
 {
     /// <summary>Waits <paramref name="delay"/> on <paramref name="time"/>'s timers.</summary>
     public static Task Delay(TimeProvider time, TimeSpan delay, CancellationToken cancel = default) =>

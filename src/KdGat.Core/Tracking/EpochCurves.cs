@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace KdGat.Core.Tracking;
 
 /// <summary>One metric over the epochs: (epoch, value) points in file order.</summary>
-public sealed record CurveSeries(string Name, IReadOnlyList<(double X, double Y)> Points);
+internal sealed record CurveSeries(string Name, IReadOnlyList<(double X, double Y)> Points);
 
 /// <summary>
 /// Per-epoch training curves a stage writes while it trains: <c>{run_dir}/curves.jsonl</c>, one
@@ -15,7 +15,7 @@ public sealed record CurveSeries(string Name, IReadOnlyList<(double X, double Y)
 /// <see cref="MaxBytes"/> of a file, a partial or malformed line is skipped, at most
 /// <see cref="MaxSeries"/> curves of at most <see cref="MaxPoints"/> points each (evenly thinned).
 /// </summary>
-public sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines, bool Tail)
+internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines, bool Tail)
 {
     public const string FileName = "curves.jsonl";
     public const int MaxBytes = 1 << 20, MaxPoints = 300, MaxSeries = 6;

@@ -7,7 +7,7 @@ namespace KdGat.Core.Tracking;
 /// shared memory above all) is unreliable on network file systems: that is where the "disk I/O
 /// error" and "database is locked" crashes came from. So the index is only ever put on a local one.
 /// </summary>
-public static class FileSystemKind
+internal static class FileSystemKind
 {
     // Magic numbers from linux/magic.h and the file systems' own headers.
     private static readonly Dictionary<long, string> Network = new()

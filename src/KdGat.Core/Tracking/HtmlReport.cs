@@ -11,7 +11,7 @@ namespace KdGat.Core.Tracking;
 /// (SVG) of the stage attempts of its latest build and a table of each stage's latest attempt
 /// (duration, peak memory, state). No external files, fonts or scripts: it opens offline.
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     // Colours the screenshot test looks for: keep them unique to their element.
     public const string RanColor = ReportPage.RanColor, FailedColor = ReportPage.FailedColor, OtherColor = ReportPage.OtherColor, MetricsHeaderColor = ReportPage.MetricsHeaderColor;

@@ -9,7 +9,7 @@ namespace KdGat.Core.Tracking;
 /// it is a warning (<see cref="ErrorCodes.IndexUpdateFailed"/>): the build's result stands and the
 /// records are safe; for Status, History, Compare and Report an error (<see cref="ErrorCodes.IndexReadFailed"/>).
 /// </summary>
-public static class IndexFailure
+internal static class IndexFailure
 {
     private const int ReadOnly = 8, Full = 13, Perm = 3, Auth = 23;
 

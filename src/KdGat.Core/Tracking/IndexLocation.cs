@@ -19,7 +19,7 @@ namespace KdGat.Core.Tracking;
 /// /var/tmp rather than $XDG_RUNTIME_DIR or /tmp: it survives logouts and reboots (so the index
 /// is not rebuilt every session) and is local on cluster login nodes, where $HOME is NFS.
 /// </summary>
-public sealed record IndexLocation(string DbPath, bool Wal, string Why)
+internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
 {
     public static IndexLocation Choose(string root, string? explicitPath = null, Func<string, string?>? networkFs = null, Func<string, string?>? env = null)
     {

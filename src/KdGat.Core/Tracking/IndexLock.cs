@@ -8,7 +8,7 @@ namespace KdGat.Core.Tracking;
 /// -wal file is ever paired with a new database). flock itself (<see cref="Flock"/>), as the stage
 /// locks: .NET's FileShare locking is off under DOTNET_SYSTEM_IO_DISABLEFILELOCKING.
 /// </summary>
-public sealed class IndexLock : IDisposable
+internal sealed class IndexLock : IDisposable
 {
     private FileStream? _stream;
     private IndexLock(FileStream s) => _stream = s;

@@ -19,7 +19,7 @@ namespace KdGat.Core.Tracking;
 /// while something runs it is also rewritten every reload period so curves and bars move.
 /// The last write (<see cref="Complete"/>) does not reload, unless SLURM jobs were left queued.
 /// </summary>
-public sealed class LiveReport : IDisposable
+internal sealed class LiveReport : IDisposable
 {
     public const int DefaultRefreshSeconds = 5;
 

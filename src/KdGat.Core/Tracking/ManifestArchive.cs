@@ -11,7 +11,7 @@ namespace KdGat.Core.Tracking;
 /// it, Clean before it deletes, and the index step after every build archives the new ones, so
 /// every manifest stays queryable (History -p:RunId=...) next to its run record.
 /// </summary>
-public sealed class ManifestArchive
+internal sealed class ManifestArchive
 {
     public ManifestArchive(string stateDir) => Dir = Path.Combine(stateDir, "manifests");
 

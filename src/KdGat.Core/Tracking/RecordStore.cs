@@ -9,7 +9,7 @@ namespace KdGat.Core.Tracking;
 /// (time, build, attempt), is written atomically and never rewritten, so concurrent writers
 /// cannot collide and a rerun never destroys what the previous run recorded.
 /// </summary>
-public sealed class RecordStore
+internal sealed class RecordStore
 {
     public RecordStore(string stateDir) => Dir = Path.Combine(stateDir, "records");
 

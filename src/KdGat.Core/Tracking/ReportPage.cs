@@ -4,7 +4,7 @@ namespace KdGat.Core.Tracking;
 /// The frame both HTML reports share (the tracking report of -t:Report/-t:Status and the live
 /// report a build rewrites): head with the styles, an optional self-reload, and the closing script.
 /// </summary>
-public static class ReportPage
+internal static class ReportPage
 {
     /// <summary>Colours the browser tests look for: keep them unique to their element.</summary>
     public const string RanColor = "#2e7d32", FailedColor = "#c62828", OtherColor = "#9e9e9e", RunningColor = "#f9a825", MetricsHeaderColor = "#1565c0";

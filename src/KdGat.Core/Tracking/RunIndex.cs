@@ -6,9 +6,9 @@ using Microsoft.Data.Sqlite;
 namespace KdGat.Core.Tracking;
 
 /// <summary>One indexed run: the record as it was written, and the file it came from (relative to the records dir).</summary>
-public sealed record IndexedRun(RunRecord Record, string RecordFile);
+internal sealed record IndexedRun(RunRecord Record, string RecordFile);
 
-public sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, int Files);
+internal sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, int Files);
 
 /// <summary>
 /// The SQLite index over the immutable run records: a cache, written only by the process that
@@ -17,7 +17,7 @@ public sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, in
 /// one transaction retried on busy/locked/I/O errors, and a missing, damaged or too-new database
 /// is moved aside and rebuilt from the records, so history can never be lost with it.
 /// </summary>
-public sealed class RunIndex : IDisposable
+internal sealed class RunIndex : IDisposable
 {
     /// <summary>user_version of a current index. Each step in <see cref="Migrations"/> moves it up by one.</summary>
     public const int SchemaVersion = 2;

@@ -6,7 +6,7 @@ namespace KdGat.Core.Tracking;
 /// One attempt of one stage instance, written once by the orchestrator and never changed. The
 /// records are the truth about history; the SQLite index is rebuilt from them at will.
 /// </summary>
-public sealed record RunRecord : Manifests.AttemptFacts
+internal sealed record RunRecord : Manifests.AttemptFacts
 {
     public required string RecordId { get; init; }
     /// <summary>A swept instance's grid point, "seed=1,lr=0.003"; absent for an unswept one.</summary>

@@ -8,7 +8,7 @@ namespace KdGat.Core.Tracking;
 /// covers what it does not (busy on BEGIN IMMEDIATE after a WAL checkpoint, transient I/O errors,
 /// a snapshot that went stale).
 /// </summary>
-public static class SqliteRetry
+internal static class SqliteRetry
 {
     public const int Busy = 5, Locked = 6, IoErr = 10, Corrupt = 11, CantOpen = 14, Protocol = 15, NotADb = 26;
 

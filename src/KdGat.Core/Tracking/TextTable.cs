@@ -3,7 +3,7 @@ using System.Text;
 namespace KdGat.Core.Tracking;
 
 /// <summary>Plain aligned text columns for the console (MSBuild prints each line as a message).</summary>
-public static class TextTable
+internal static class TextTable
 {
     public static IReadOnlyList<string> Format(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, string indent = "  ")
     {

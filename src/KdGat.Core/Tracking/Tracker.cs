@@ -11,7 +11,7 @@ using KdGat.Core.Planning;
 namespace KdGat.Core.Tracking;
 
 /// <summary>Status of one stage instance: up-to-date, stale, running, interrupted or failed.</summary>
-public sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
+internal sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
 {
     public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Interrupted = "interrupted", Failed = "failed";
     /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
@@ -20,7 +20,7 @@ public sealed record StatusRow(string Dataset, string Stage, string State, strin
 }
 
 /// <summary>A comparison variant: a column name and the stages whose metrics fill it (e.g. large = eval_large_evaluation).</summary>
-public sealed record Variant(string Name, IReadOnlyList<string> Stages);
+internal sealed record Variant(string Name, IReadOnlyList<string> Stages);
 
 /// <summary>Metrics per dataset (rows: dataset x metric) per variant (columns), from each variant's latest successful run.</summary>
 /// <summary>
@@ -28,20 +28,20 @@ public sealed record Variant(string Name, IReadOnlyList<string> Stages);
 /// of the grid's other dimensions ("large [lr=0.003]"); seeds are aggregated within it.
 /// <see cref="Sources"/>: the latest run behind each cell; <see cref="Groups"/>: every run behind it (one per seed).
 /// </summary>
-public sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyList<CompareRow> Rows, IReadOnlyDictionary<(string Dataset, string Variant), IndexedRun> Sources)
+internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyList<CompareRow> Rows, IReadOnlyDictionary<(string Dataset, string Variant), IndexedRun> Sources)
 {
     public IReadOnlyDictionary<(string Dataset, string Variant), IReadOnlyList<IndexedRun>> Groups { get; init; } =
         new Dictionary<(string Dataset, string Variant), IReadOnlyList<IndexedRun>>();
 }
 
 /// <summary><see cref="Values"/>: the value, or the mean over seeds; <see cref="Stats"/>: mean, sample standard deviation and n per cell.</summary>
-public sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<double?> Values)
+internal sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<double?> Values)
 {
     public IReadOnlyList<MetricStats?> Stats { get; init; } = [];
 }
 
 /// <summary>One metric over the seeds of one cell: mean, sample standard deviation (0 for n = 1), n.</summary>
-public sealed record MetricStats(double Mean, double Std, int N)
+internal sealed record MetricStats(double Mean, double Std, int N)
 {
     public static MetricStats Of(IReadOnlyList<double> xs)
     {
@@ -58,7 +58,7 @@ public sealed record MetricStats(double Mean, double Std, int N)
 /// The tracking front end the MSBuild targets call: loads the pipeline, archives manifests, opens
 /// (and brings up to date) the index, and answers Status, History, Compare and Report.
 /// </summary>
-public sealed class Tracker : IDisposable
+internal sealed class Tracker : IDisposable
 {
     private Tracker(LoadedPipeline pipeline, RecordStore records, ManifestArchive archive, RunIndex index, IBuildLog log)
     {

@@ -1,7 +1,7 @@
 namespace KdGat.Core.Tracking;
 
 /// <summary>The History and Compare tables as console lines (the tasks only print them).</summary>
-public static class TrackingText
+internal static class TrackingText
 {
     /// <summary>Past runs of a stage, newest first: the parameters that differ between them, durations, peak memory, metrics.</summary>
     public static IEnumerable<string> History(Tracker t, string? stage, int limit)

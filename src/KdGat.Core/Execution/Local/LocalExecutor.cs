@@ -5,7 +5,7 @@ namespace KdGat.Core.Execution.Local;
 /// its logs/, with wall time, CPU time, peak RSS and exit code from wait4. Ctrl+C kills the
 /// attempt's whole process group; the stage stays stale.
 /// </summary>
-public sealed class LocalExecutor : IStageExecutor
+internal sealed class LocalExecutor : IStageExecutor
 {
     private readonly TimeSpan _grace;
     private readonly TimeProvider _time;

@@ -2,20 +2,20 @@ using System.Diagnostics;
 
 namespace KdGat.Core.Execution.Slurm;
 
-public sealed record CommandOutput(int ExitCode, string Stdout, string Stderr)
+internal sealed record CommandOutput(int ExitCode, string Stdout, string Stderr)
 {
     /// <summary>What went wrong, on one line (several lines of sbatch output joined with " | ").</summary>
     public string Text => string.Join(" | ", (Stderr.Trim().Length > 0 ? Stderr : Stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>Runs the SLURM client commands. Tests substitute a scripted runner to exercise retries and parsing.</summary>
-public interface ICommandRunner
+internal interface ICommandRunner
 {
     Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel);
 }
 
 /// <summary>Plain child processes, no shell: arguments are never parsed by anything but the program.</summary>
-public sealed class ProcessCommandRunner : ICommandRunner
+internal sealed class ProcessCommandRunner : ICommandRunner
 {
     public async Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
     {

@@ -14,7 +14,7 @@ namespace KdGat.Core.Execution.Slurm;
 /// is checked and a bad one is refused (KDG4001). The body is shell; every value in it is quoted,
 /// and the command is the stage's command as rendered (its substituted values are quoted already).
 /// </summary>
-public static partial class JobScript
+internal static partial class JobScript
 {
     [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
     private static partial Regex NamePattern();

@@ -9,7 +9,7 @@ namespace KdGat.Core.Execution.Slurm;
 /// never ends a job. sacct lags behind the controller: a job squeue reports ended is held for a
 /// few polls until accounting has its row, then completed with what is known.
 /// </summary>
-public sealed class JobWatcher
+internal sealed class JobWatcher
 {
     /// <summary>Polls a job may wait for its sacct row once squeue says it ended.</summary>
     public const int SacctPatience = 6;

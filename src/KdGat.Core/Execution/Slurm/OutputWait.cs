@@ -5,7 +5,7 @@ namespace KdGat.Core.Execution.Slurm;
 /// file system (NFS attribute caches) they may show up here a little later. Poll for them before
 /// they count as missing (KDG3002), as Snakemake's --latency-wait does.
 /// </summary>
-public static class OutputWait
+internal static class OutputWait
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(0.5);
 

@@ -5,7 +5,7 @@ namespace KdGat.Core.Execution.Slurm;
 /// changes (and doubles after a failed query) up to slurm.max_poll_seconds, and drops back to
 /// the start when a job changes state or a new job is submitted.
 /// </summary>
-public sealed class PollBackoff
+internal sealed class PollBackoff
 {
     private readonly double _min, _max;
 

@@ -4,7 +4,7 @@ using KdGat.Core.Diagnostics;
 namespace KdGat.Core.Execution.Slurm;
 
 /// <summary>A job's state as squeue (live) and sacct (accounting: exit code, elapsed, MaxRSS) report it.</summary>
-public sealed record JobStatus(string JobId, string State, string? Reason)
+internal sealed record JobStatus(string JobId, string State, string? Reason)
 {
     public int ExitCode { get; init; }
     public double ElapsedSeconds { get; init; }
@@ -21,7 +21,7 @@ public sealed record JobStatus(string JobId, string State, string? Reason)
 /// per poll). Queries return null on failure so the caller retries; submission retries transient
 /// errors itself and, before each retry, looks for the job a timed-out call may have created.
 /// </summary>
-public sealed class SlurmClient
+internal sealed class SlurmClient
 {
     private readonly ICommandRunner _run;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;

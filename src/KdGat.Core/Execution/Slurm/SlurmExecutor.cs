@@ -6,7 +6,7 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Execution.Slurm;
 
 /// <summary>How the SLURM executor behaves for one build (-p:Wait, -p:CancelOnAbort, the config's slurm: section).</summary>
-public sealed record SlurmOptions
+internal sealed record SlurmOptions
 {
     public double PollSeconds { get; init; } = 5;
     public double MaxPollSeconds { get; init; } = 60;
@@ -38,7 +38,7 @@ public sealed record SlurmOptions
 /// A stage with <c>executor: local</c> runs on this machine instead; its downstream jobs are
 /// submitted once it has ended.
 /// </summary>
-public sealed class SlurmExecutor : IStageExecutor
+internal sealed class SlurmExecutor : IStageExecutor
 {
     private readonly SlurmOptions _options;
     private readonly SlurmClient _client;

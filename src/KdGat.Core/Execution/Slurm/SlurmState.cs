@@ -1,7 +1,7 @@
 namespace KdGat.Core.Execution.Slurm;
 
 /// <summary>What a SLURM job state string means for KdGat: still going, or ended with an <see cref="ExecState"/>.</summary>
-public static class SlurmState
+internal static class SlurmState
 {
     /// <summary>True for PENDING, RUNNING, CONFIGURING, COMPLETING, SUSPENDED, REQUEUED..., i.e. anything that may still change.</summary>
     public static bool IsActive(string state) => Normalize(state) is "PENDING" or "RUNNING" or "CONFIGURING" or "COMPLETING"
