@@ -47,7 +47,7 @@ internal sealed class AccessClassifier
             if (owner is { } o)
             {
                 // The very upstream instances: a swept instance reading another sweep point of a needed stage is flagged too.
-                if (o.Owner.Dataset != s.Dataset || !s.Upstreams.Contains(o.Owner))
+                if (o.Owner.Dataset != s.Dataset || !s.Upstreams.Any(u => u.Key == o.Owner.Key)) // by key: the audit scope instantiates the pipeline on its own
                 {
                     if (!foreign.TryGetValue(o.Owner.Key, out var entry)) foreign[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
