@@ -48,8 +48,9 @@ public sealed class EndToEndTests
         s.EditConfig(c =>
         {
             var at = c.IndexOf("  gat_large_curriculum:", StringComparison.Ordinal);
-            var outputs = c.IndexOf("outputs: [model.ckpt, train_log.json]", at, StringComparison.Ordinal);
-            return c[..outputs] + "outputs: [model.ckpt, train_log.json, metrics.json]" + c[(outputs + "outputs: [model.ckpt, train_log.json]".Length)..];
+            const string declared = "outputs: [model.ckpt, train_log.json, curves.jsonl]";
+            var outputs = c.IndexOf(declared, at, StringComparison.Ordinal);
+            return c[..outputs] + "outputs: [model.ckpt, train_log.json, curves.jsonl, metrics.json]" + c[(outputs + declared.Length)..];
         });
         s.Ok("-p:Dataset=hcrl_sa", $"-p:KdGatTracking={firstBuildIndexed}");
         var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
