@@ -78,7 +78,7 @@ public sealed class SiteTests(ITestOutputHelper output)
         sb.EditConfig(c => c.Replace("slurm:\n  poll_seconds", "slurm:\n  latency_wait: 30\n  poll_seconds"));
         // The job writes model.ckpt; train_log.json shows up on "this node" only a moment after the job ended, as on NFS.
         sb.EditConfig(c => Regex.Replace(c, @"(vgae_large_autoencoder:\n    command: '[^']*?) && echo \{stage\} > train_log.json'", "$1'"));
-        Assert.Matches(@"vgae_large_autoencoder:\n    command: '[^']*> model.ckpt'", File.ReadAllText(sb.Config));
+        Assert.Matches(@"vgae_large_autoencoder:\n    command: '[^']*> curves.jsonl'", File.ReadAllText(sb.Config));
         Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa").ExitCode);
 
         using var p = sb.Start(["-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa"], out var log);

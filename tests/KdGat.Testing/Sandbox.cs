@@ -45,7 +45,7 @@ public sealed class Sandbox : IDisposable
                 var reads = Regex.Matches(m.Value, @"\{(upstream\.\w+|teacher)\}").Select(u => u.Value + "/model.ckpt");
                 return m.Groups[1].Value == "evaluate"
                     ? $"command: 'printf \"{{{{\\\"f1\\\": 0.5, \\\"bytes\\\": %s}}}}\" $(cat {string.Join(' ', reads)} | wc -c) > metrics.json'"
-                    : $"command: 'cat {{params_file}} {{cache_dir}}/graphs.bin {string.Join(' ', reads)} > model.ckpt && echo {{stage}} > train_log.json'";
+                    : $"command: 'cat {{params_file}} {{cache_dir}}/graphs.bin {string.Join(' ', reads)} > model.ckpt && : > curves.jsonl && echo {{stage}} > train_log.json'";
             });
             return c;
         });
