@@ -17,16 +17,6 @@ public sealed class ReportChromiumTests
     private readonly ITestOutputHelper _out;
     public ReportChromiumTests(ITestOutputHelper output) => _out = output;
 
-    private static string? FindChromium()
-    {
-        var env = Environment.GetEnvironmentVariable("KDGAT_CHROMIUM");
-        if (!string.IsNullOrEmpty(env) && File.Exists(env)) return env;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-            foreach (var name in new[] { "chromium", "chromium-browser", "google-chrome-stable", "google-chrome" })
-                if (dir.Length > 0 && File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
-        return null;
-    }
-
     private static ProcessResult Chromium(string chromium, string profile, params string[] args) =>
         ProcessRunner.Run(chromium,
             new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -37,7 +27,7 @@ public sealed class ReportChromiumTests
     [Fact]
     public void Report_LoadsInHeadlessChromium_WithoutConsoleErrors_TimelineAndMetricsTableRendered()
     {
-        var chromium = FindChromium();
+        var chromium = HeadlessChromium.Find();
         if (chromium is null)
         {
             Assert.False(Environment.GetEnvironmentVariable("CI") == "true",
