@@ -67,7 +67,7 @@ public sealed record BuildReport
         var dir = Path.Combine(stateDir, "builds");
         var bytes = JsonSerializer.SerializeToUtf8Bytes(this, ReportJson.Readable.BuildReport);
         AtomicFile.WriteAllBytes(Path.Combine(dir, $"{BuildId}.json"), bytes);
-        using var _ = Locking.StageLock.AcquireAsync(Path.Combine(dir, "lock"), _ => { }, CancellationToken.None).GetAwaiter().GetResult();
+        using var _ = Locking.StageLock.Acquire(Path.Combine(dir, "lock"));
         var last = Path.Combine(stateDir, "last-build.json");
         BuildReport? current = null;
         try { current = Read(last); } catch (Exception e) when (e is JsonException or IOException) { }

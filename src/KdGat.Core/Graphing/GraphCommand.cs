@@ -9,12 +9,12 @@ internal static class GraphCommand
     public sealed record Result(BuildReport Explain, PipelinePicture Picture, string DotFile, string SvgFile);
 
     /// <param name="graphFile">-p:GraphFile (relative to the root); empty for .kdgat/graph.dot.</param>
-    public static Result Run(BuildRequest request, string? graphFile, IBuildLog log)
+    public static async Task<Result> RunAsync(BuildRequest request, string? graphFile, IBuildLog log, CancellationToken cancel = default)
     {
         // Failed and submitted instances come from the newest real build's report. Graph only looks:
         // its Explain publishes no report, so last-build.json stays the last build's.
         var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName));
-        var explain = new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, CancellationToken.None).GetAwaiter().GetResult();
+        var explain = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, cancel).ConfigureAwait(false);
         var picture = PipelinePicture.From(explain, request.Stages, previous);
         var (dot, svg) = GraphFiles.Write(picture, request.Root, graphFile);
         return new Result(explain, picture, dot, svg);

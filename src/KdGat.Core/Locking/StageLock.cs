@@ -64,6 +64,17 @@ internal sealed partial class StageLock : IDisposable
         return new StageLock(fs, owner);
     }
 
+    /// <summary>Waits for the lock on this thread (short critical sections of synchronous code, e.g. publishing a build report).</summary>
+    public static StageLock Acquire(string lockFile, TimeProvider? time = null)
+    {
+        var clock = time ?? TimeProvider.System;
+        while (true)
+        {
+            if (TryAcquire(lockFile, shared: false, clock) is { } l) return l;
+            Time.Clock.Sleep(clock, TimeSpan.FromMilliseconds(50));
+        }
+    }
+
     /// <summary>Waits for the lock, calling <paramref name="onWait"/> once with the holder's description.</summary>
     public static async Task<StageLock> AcquireAsync(string lockFile, Action<string> onWait, CancellationToken cancel, bool shared = false, TimeProvider? time = null)
     {

@@ -16,13 +16,13 @@ internal static class HtmlReport
     // Colours the screenshot test looks for: keep them unique to their element.
     public const string RanColor = ReportPage.RanColor, FailedColor = ReportPage.FailedColor, OtherColor = ReportPage.OtherColor, MetricsHeaderColor = ReportPage.MetricsHeaderColor;
 
-    /// <param name="status">Status rows already computed (Status writes the report too); null: computed here.</param>
+    /// <param name="status">The Status rows (<see cref="Tracker.StatusAsync"/>).</param>
     /// <param name="reloadSeconds">Make the page reload itself this often (something is still running); 0: never.</param>
-    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now, IReadOnlyList<StatusRow>? status = null, int reloadSeconds = 0)
+    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now, IReadOnlyList<StatusRow> status, int reloadSeconds = 0)
     {
         var compare = t.Compare(variants);
         var runs = t.Index.Runs().Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
-        var rows = status ?? t.Status();
+        var rows = status;
         var statusByKey = rows.ToDictionary(s => s.Key);
         var h = new StringBuilder();
         h.Append(ReportPage.Head("KdGat run report", reloadSeconds));

@@ -94,7 +94,7 @@ internal sealed class Tracker : IDisposable
 
     // ---------------------------------------------------------------- Status
 
-    public IReadOnlyList<StatusRow> Status(string? onlyStage = null)
+    public async Task<IReadOnlyList<StatusRow>> StatusAsync(string? onlyStage = null, CancellationToken cancel = default)
     {
         var layout = Pipeline.Layout;
         var latest = Index.Latest();
@@ -102,8 +102,7 @@ internal sealed class Tracker : IDisposable
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
         var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i).ReadJournal());
-        // Status is synchronous (the report and the Status task call it); this is its one wait on SLURM.
-        var jobs = SlurmExecutor.QueryAsync(journals.Values.Select(j => j?.StartedAs).OfType<AttemptHandle>(), CancellationToken.None).GetAwaiter().GetResult();
+        var jobs = await SlurmExecutor.QueryAsync(journals.Values.Select(j => j?.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
         foreach (var s in Pipeline.Instances) // dependency order
         {
             latest.TryGetValue((s.Dataset, s.Slot), out var last);

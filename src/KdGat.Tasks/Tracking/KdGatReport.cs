@@ -21,7 +21,7 @@ public sealed class KdGatReport : TrackingTask
                 $"-p:ReportFile '{ReportFile}' is a directory; give a file name such as {Path.Combine(ReportFile!, "report.html")}.");
         try
         {
-            HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow()));
+            HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), t.StatusAsync().GetAwaiter().GetResult()));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
