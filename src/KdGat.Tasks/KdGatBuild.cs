@@ -52,16 +52,8 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     }
 
     /// <summary>Where the live report goes: -p:ReportFile relative to the root, else .kdgat/report.html (where -t:Report writes too).</summary>
-    public static string LiveReportPath(string root, string? reportFile)
-    {
-        var path = string.IsNullOrWhiteSpace(reportFile)
-            ? Path.Combine(Path.GetFullPath(root), KdGat.Core.Pipeline.PipelineLayout.StateDirName, "report.html")
-            : Path.GetFullPath(Path.Combine(root, reportFile.Trim()));
-        if (Directory.Exists(path))
-            throw new KdGat.Core.Diagnostics.KdgException(KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty,
-                $"-p:ReportFile '{reportFile}' is a directory; give a file name such as {Path.Combine(reportFile!.Trim(), "report.html")}, or -p:LiveReport=false for no live report.");
-        return path;
-    }
+    internal static string LiveReportPath(string root, string? reportFile) =>
+        ReportPath(root, reportFile, KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty, ", or -p:LiveReport=false for no live report");
 
     internal static int ParseRefresh(string? value)
     {

@@ -66,6 +66,20 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     };
 
     /// <summary>A whole-number property (0 or more); empty gives <paramref name="fallback"/>.</summary>
+    /// <summary>
+    /// Where an HTML report goes: -p:ReportFile relative to the root, else .kdgat/report.html (the
+    /// live report, Status and -t:Report share it). A directory is <paramref name="code"/>.
+    /// </summary>
+    private protected static string ReportPath(string root, string? reportFile, string code, string orElse = "")
+    {
+        var path = string.IsNullOrWhiteSpace(reportFile)
+            ? Path.Combine(Path.GetFullPath(root), KdGat.Core.Pipeline.PipelineLayout.StateDirName, "report.html")
+            : Path.GetFullPath(Path.Combine(root, reportFile.Trim()));
+        if (Directory.Exists(path))
+            throw new KdgException(code, $"-p:ReportFile '{reportFile}' is a directory; give a file name such as {Path.Combine(reportFile!.Trim(), "report.html")}{orElse}.");
+        return path;
+    }
+
     private protected static int ParseCount(string property, string? value, int fallback = 0, string code = ErrorCodes.BadProperty)
     {
         if (string.IsNullOrWhiteSpace(value)) return fallback;

@@ -13,12 +13,7 @@ public sealed class KdGatReport : TrackingTask
     private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
-        var path = string.IsNullOrWhiteSpace(ReportFile)
-            ? Path.Combine(t.Pipeline.Layout.StateDir, "report.html")
-            : Path.GetFullPath(Path.Combine(t.Pipeline.Layout.Root, ReportFile));
-        if (Directory.Exists(path))
-            throw new Core.Diagnostics.KdgException(Core.Diagnostics.ErrorCodes.TrackingBadProperty,
-                $"-p:ReportFile '{ReportFile}' is a directory; give a file name such as {Path.Combine(ReportFile!, "report.html")}.");
+        var path = ReportPath(t.Pipeline.Layout.Root, ReportFile, Core.Diagnostics.ErrorCodes.TrackingBadProperty);
         try
         {
             HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), t.StatusAsync().GetAwaiter().GetResult()));
