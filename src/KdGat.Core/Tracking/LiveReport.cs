@@ -39,7 +39,6 @@ internal sealed class LiveReport : IDisposable
     private readonly string _buildId;
     private readonly string _root;
     private readonly IBuildLog _log;
-    private readonly Func<DateTimeOffset> _now;
     private readonly DateTimeOffset _started;
     private readonly List<Entry> _entries;
     private readonly Dictionary<string, Entry> _byKey;
@@ -66,8 +65,7 @@ internal sealed class LiveReport : IDisposable
         _root = root;
         _log = log;
         _time = time ?? TimeProvider.System;
-        _now = _time.GetUtcNow;
-        _started = _now();
+        _started = _time.GetUtcNow();
         RefreshSeconds = Math.Max(1, refreshSeconds);
         MinInterval = minInterval ?? TimeSpan.FromSeconds(1);
         _entries = instances.Select(i => new Entry(i)).ToList();
@@ -84,7 +82,7 @@ internal sealed class LiveReport : IDisposable
             e.State = verb == "running" ? GraphStyle.Running : Outcome.Submitted;
             e.Attempt = attempt;
             e.Detail = string.Join("; ", reasons);
-            e.Started ??= _now();
+            e.Started ??= _time.GetUtcNow();
             e.Ended = null;
         });
     }
@@ -99,7 +97,7 @@ internal sealed class LiveReport : IDisposable
             e.State = r.Outcome;
             e.Detail = r.Error ?? string.Join("; ", r.Reasons.Select(x => x.Text));
             if (r.Handle is { } handle) e.JobId = handle.Describe();
-            if (e.Started is not null || r.Seconds is not null) e.Ended = _now();
+            if (e.Started is not null || r.Seconds is not null) e.Ended = _time.GetUtcNow();
             if (e.Started is null && r.Seconds is { } secs) e.Started = e.Ended - TimeSpan.FromSeconds(secs);
         });
     }
@@ -168,7 +166,7 @@ internal sealed class LiveReport : IDisposable
     {
         Entry[] entries;
         lock (_entries) entries = _entries.Select(e => new Entry(e.Instance) { State = e.State, Detail = e.Detail, JobId = e.JobId, Attempt = e.Attempt, Started = e.Started, Ended = e.Ended }).ToArray();
-        var now = _now();
+        var now = _time.GetUtcNow();
         var h = new StringBuilder();
         h.Append(ReportPage.Head($"KdGat build {_buildId}", live ? RefreshSeconds : 0));
         var counts = string.Join(", ", entries.GroupBy(e => e.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
