@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# First build of a fresh clone (issue 16 item 4): how much of the first `dotnet msbuild` is the
+# 13 hcrl_sa stages themselves, and how much is getting KdGat ready.
+#   bash bench/firstbuild.sh [--reps N]
+# Two cases, each from nothing (a new clone, a new .kdgat), N repetitions, medians:
+#  - repo: a fresh clone of this repository and the README command; the bootstrap compiles
+#    KdGat's tools and the sample stages from source (NuGet's cache is left as it is: warm).
+#  - sdk:  a repository of the user's own that takes KdGat from the KdGat.Sdk package (packed
+#    here into a folder feed, restored into an empty NUGET_PACKAGES, so the package is fetched and
+#    extracted on the first build) with the same pipeline.proj, kdgat.yaml and models/. Its stage
+#    programs are the sample stages, published once beforehand: they stand for the user's own
+#    code, which a real repository does not compile either.
+# "stages" is the build report's started_utc..finished_utc (.kdgat/last-build.json): the engine's
+# run of the 13 stages, hashing included. Prints a markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+reps=3
+[ "${1:-}" = --reps ] && reps=$2
+
+work=$(mktemp -d /tmp/kdgat-firstbuild.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+version="0.1.0-bench.$(date +%s)"
+echo "== packing KdGat.Sdk $version and publishing the sample stages (not timed)" >&2
+dotnet pack src/KdGat.Sdk -c Release -o "$work/feed" -p:PackageVersion="$version" -nologo -v:q >&2
+dotnet publish src/KdGat.Sample -c Release -o "$work/userbin" -nologo -v:q >&2
+
+# seconds between the report's StartedUtc and FinishedUtc
+stage_seconds() {
+  python3 - "$1/.kdgat/last-build.json" <<'PY'
+import json, sys, datetime
+r = json.load(open(sys.argv[1]))
+p = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+print(f"{(p(r['finished_utc']) - p(r['started_utc'])).total_seconds():.2f}")
+PY
+}
+
+make_sdk_repo() {  # $1: dir
+  local d=$1
+  mkdir -p "$d"
+  cp -r kdgat.yaml models "$d/"
+  # The user's stage programs: the published sample instead of {tools}/KdGat.Sample.dll.
+  sed -i "s|sample: 'dotnet {tools}/KdGat.Sample.dll'|sample: 'dotnet $work/userbin/KdGat.Sample.dll'|" "$d/kdgat.yaml"
+  grep -q "$work/userbin" "$d/kdgat.yaml" || { echo "could not point kdgat.yaml at the published sample" >&2; exit 1; }
+  sed -e 's|<Project DefaultTargets="Evaluate">|<Project Sdk="KdGat.Sdk">|' -e '/<Import Project="targets\/KdGat.Pipeline.targets" \/>/d' pipeline.proj > "$d/pipeline.proj"
+  printf '{ "msbuild-sdks": { "KdGat.Sdk": "%s" } }\n' "$version" > "$d/global.json"
+  cat > "$d/nuget.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration><packageSources><clear /><add key="kdgat" value="$work/feed" /></packageSources></configuration>
+EOF
+}
+
+rows=()
+for i in $(seq 1 "$reps"); do
+  for c in repo sdk; do
+    d="$work/$c-$i"
+    if [ $c = repo ]; then git clone -q "$repo" "$d"; env_pk=(); else make_sdk_repo "$d"; env_pk=(NUGET_PACKAGES="$work/packages-$i"); fi
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    t0=$(date +%s.%N)
+    (cd "$d" && env "${env_pk[@]}" dotnet msbuild pipeline.proj -t:Evaluate -p:Dataset=hcrl_sa -nologo -v:q) >"$work/$c-$i.log" 2>&1 \
+      || { echo "$c build $i failed:" >&2; cat "$work/$c-$i.log" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    wall=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
+    st=$(stage_seconds "$d")
+    rows+=("$c $wall $st $load")
+    echo "   $c #$i: wall $wall s, stages $st s (load $load)" >&2
+    rm -rf "$d"
+  done
+done
+
+python3 - "${rows[@]}" <<'PY'
+import sys, statistics
+rows = [r.split() for r in sys.argv[1:]]
+print("| first build, hcrl_sa (13 stages) | wall s (median) | stages s (median) | stages share | not stages s | load at start | n |")
+print("|---|---:|---:|---:|---:|---|---:|")
+names = {"repo": "fresh clone of this repository (bootstrap compiles the tools)", "sdk": "own repository with KdGat.Sdk (package fetched, nothing compiled)"}
+for c in ("repo", "sdk"):
+    rs = [r for r in rows if r[0] == c]
+    w = statistics.median(float(r[1]) for r in rs); s = statistics.median(float(r[2]) for r in rs)
+    print(f"| {names[c]} | {w:.2f} | {s:.2f} | {100*s/w:.0f} % | {w-s:.2f} | {' '.join(r[3] for r in rs)} | {len(rs)} |")
+PY
