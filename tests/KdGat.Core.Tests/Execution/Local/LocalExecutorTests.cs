@@ -5,7 +5,7 @@ using KdGat.Core.Pipeline;
 using KdGat.Core.Tests.Support;
 using KdGat.Testing;
 
-namespace KdGat.Core.Tests.Execution;
+namespace KdGat.Core.Tests.Execution.Local;
 
 [Trait("Category", "Unit")]
 public sealed class LocalExecutorTests : IDisposable
