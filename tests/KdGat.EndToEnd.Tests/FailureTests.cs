@@ -71,8 +71,7 @@ public sealed class FailureTests
 
         using (var p = s.Start(["-p:Dataset=hcrl_sa", "-t:Large"], out var output))
         {
-            var sw = Stopwatch.StartNew();
-            while (!File.Exists(marker) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(marker) || p.HasExited, TimeSpan.FromMilliseconds(100));
             Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
             // kill -9 the whole tree, as an OOM killer or a login-node CPU limit would.
             p.Kill(entireProcessTree: true);
@@ -96,8 +95,7 @@ public sealed class FailureTests
         var started = Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "started.txt");
 
         using var p = s.Start(["-p:Dataset=hcrl_sa", "-t:SmallNoKd"], out var output);
-        var sw = Stopwatch.StartNew();
-        while (!File.Exists(started) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
+        Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(started) || p.HasExited, TimeSpan.FromMilliseconds(100));
         Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
 
         ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], s.Dir);   // what Ctrl+C sends

@@ -143,9 +143,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_small_evaluation", "attempt.json");
         using (var p = sb.Start(["-t:Evaluate", "-p:Dataset=hcrl_sa"], out var log))
         {
-            var sw = Stopwatch.StartNew();
             // Every stage is submitted at once; wait until the last one is journalled, then kill -9.
-            while (!(File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal) || p.HasExited, TimeSpan.FromMilliseconds(50));
             Assert.False(p.HasExited, "build ended before all jobs were submitted:\n" + log);
             Thread.Sleep(500);
             p.Kill(entireProcessTree: true);
@@ -251,8 +250,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Executor=local").ExitCode);
         Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
         var state = "";
-        for (var i = 0; i < 60 && state is not ("CANCELLED" or "COMPLETED" or "FAILED"); i++, Thread.Sleep(500))
-            state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job.Id).State;
+        Eventually.Within(TimeSpan.FromSeconds(30), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job.Id).State) is "CANCELLED" or "COMPLETED" or "FAILED", TimeSpan.FromMilliseconds(500));
         Assert.Equal("CANCELLED", state);
     }
 
@@ -267,8 +265,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         string Interrupt(params string[] extra)
         {
             using var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa", .. extra], out var log);
-            var sw = Stopwatch.StartNew();
-            while (!(File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal) || p.HasExited, TimeSpan.FromMilliseconds(50));
             Assert.False(p.HasExited, "build ended before the jobs were submitted:\n" + log);
             ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], sb.Dir);
             Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGINT:\n" + log);
@@ -280,8 +277,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var cancelled = Interrupt();
         Assert.Contains("KDG4008", cancelled);
         // A running job passes through COMPLETING while slurmd kills it (KillWait): wait for the end state.
-        var settle = Stopwatch.StartNew();
-        while (Cluster.LiveJobsUnder(sb.Dir).Any(j => j.State is "COMPLETING" or "RUNNING" or "PENDING") && settle.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(300);
+        Eventually.Within(TimeSpan.FromSeconds(30), () => !Cluster.LiveJobsUnder(sb.Dir).Any(j => j.State is "COMPLETING" or "RUNNING" or "PENDING"), TimeSpan.FromMilliseconds(300));
         output.WriteLine(string.Join("\n", Cluster.LiveJobsUnder(sb.Dir)));
         Assert.All(Cluster.LiveJobsUnder(sb.Dir), j => Assert.StartsWith("CANCELLED", j.State));
 
@@ -312,14 +308,13 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         foreach (var stage in new[] { "preprocess", "vgae_large_autoencoder" }) sb.PrefixCommand(stage, "sleep 3; ");
         using var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log);
         var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_large_evaluation", "attempt.json");
-        var sw = Stopwatch.StartNew();
-        while (!(File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) && !p.HasExited && sw.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
+        Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal) || p.HasExited, TimeSpan.FromMilliseconds(50));
         Assert.False(p.HasExited, "build ended before the jobs were submitted:\n" + log);
 
         // Stop the controller while the build polls, keep it down for a few polls, start it again.
         var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         ProcessRunner.Run("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], "/");
-        while (Directory.Exists($"/proc/{pid}")) Thread.Sleep(100);
+        Eventually.Until(() => !Directory.Exists($"/proc/{pid}"), TimeSpan.FromMinutes(1), "slurmctld has stopped", TimeSpan.FromMilliseconds(100));
         Thread.Sleep(4000);
         Assert.Equal(0, ProcessRunner.Run("/usr/sbin/slurmctld", [], "/").ExitCode);
 

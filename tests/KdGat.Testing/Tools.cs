@@ -35,11 +35,12 @@ public static class Tools
 
     private static FileStream AcquireLock(string path)
     {
-        var until = DateTime.UtcNow.AddMinutes(10);
-        while (true)
+        FileStream? held = null;
+        var got = Eventually.Within(TimeSpan.FromMinutes(10), () =>
         {
-            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-            catch (IOException) when (DateTime.UtcNow < until) { Thread.Sleep(200); }
-        }
+            try { held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); return true; }
+            catch (IOException) { return false; }
+        }, TimeSpan.FromMilliseconds(200));
+        return got ? held! : throw new TimeoutException($"{path} stayed locked by another test process for 10 minutes");
     }
 }

@@ -72,12 +72,8 @@ public sealed class ConcurrencyTests
         {
             foreach (var f in Directory.GetFiles(t.StateDir, "index.db*")) File.Delete(f);
             var p = ProcessRunner.Start("dotnet", [Self, "ingest", t.Path, t.Db], t.Path, null, out _);
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            while (!p.HasExited && watch.Elapsed < TimeSpan.FromMinutes(1))
-            {
-                if (CommittedRows(t.Db) is > 0 and < n) { p.Kill(); break; }
-                Thread.Sleep(1);
-            }
+            if (Eventually.Within(TimeSpan.FromMinutes(1), () => p.HasExited || CommittedRows(t.Db) is > 0 and < n, TimeSpan.FromMilliseconds(1)) && !p.HasExited)
+                p.Kill();
             p.WaitForExit();
             if (!File.Exists(t.Db)) continue;
             using var db = new SqliteConnection($"Data Source={t.Db};Pooling=False");

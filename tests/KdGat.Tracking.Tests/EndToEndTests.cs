@@ -84,12 +84,11 @@ public sealed class EndToEndTests
         using var s = TrackingSandbox.Create();
         s.PrefixCommand("dqn_large_fusion", "sleep 120 && ");
         var p = ProcessRunner.Start("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-p:MaxParallelStages=2"]), s.Dir, null, out var output);
-        var until = DateTime.UtcNow.AddMinutes(3);
-        // Wait until dqn_large_fusion is running (everything not downstream of it has had time to finish or run).
+        // Wait until dqn_large_fusion is running (everything not downstream of it has had time to finish or run)
+        // and its journal names the process, which is what Status shows.
         var journal = Path.Combine(s.Dir, "experimentruns", "hcrl_sa", ".kdgat", "dqn_large_fusion", "attempt.json");
-        while (!File.Exists(journal) && DateTime.UtcNow < until && !p.HasExited) Thread.Sleep(200);
-        Assert.True(File.Exists(journal), "dqn_large_fusion never started:\n" + output);
-        Thread.Sleep(1500);
+        Eventually.Within(TimeSpan.FromMinutes(3), () => p.HasExited || File.Exists(journal) && File.ReadAllText(journal).Contains("\"pid:", StringComparison.Ordinal), TimeSpan.FromMilliseconds(200));
+        Assert.True(File.Exists(journal) && !p.HasExited, "dqn_large_fusion never started:\n" + output);
 
         // While it runs, Status says so, with the job (process) id.
         var status = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");

@@ -69,28 +69,26 @@ internal sealed class HeadlessChromium : IDisposable
 
     private void Connect(string portFile)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        while (true)
+        var connected = false;
+        if (!Eventually.Within(TimeSpan.FromSeconds(60), () => _process.HasExited || (connected = TryConnect(portFile, http)), TimeSpan.FromMilliseconds(100)))
+            throw new TimeoutException($"no DevTools page target within 60 s:\n{Output}");
+        if (!connected) throw new InvalidOperationException($"chromium exited ({_process.ExitCode}):\n{Output}");
+    }
+
+    /// <summary>Connects to the page target once Chromium has written its port and opened the page; false: not yet.</summary>
+    private bool TryConnect(string portFile, HttpClient http)
+    {
+        if (!File.Exists(portFile) || File.ReadAllLines(portFile) is not [var port, ..] || port.Length == 0) return false;
+        try
         {
-            if (_process.HasExited) throw new InvalidOperationException($"chromium exited ({_process.ExitCode}):\n{Output}");
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no DevTools page target within 60 s:\n{Output}");
-            if (File.Exists(portFile) && File.ReadAllLines(portFile) is [var port, ..] && port.Length > 0)
-            {
-                try
-                {
-                    var list = JsonDocument.Parse(http.GetStringAsync($"http://127.0.0.1:{port}/json/list").GetAwaiter().GetResult());
-                    var page = list.RootElement.EnumerateArray().FirstOrDefault(t => t.GetProperty("type").GetString() == "page" && t.TryGetProperty("webSocketDebuggerUrl", out _));
-                    if (page.ValueKind == JsonValueKind.Object)
-                    {
-                        _ws.ConnectAsync(new Uri(page.GetProperty("webSocketDebuggerUrl").GetString()!), CancellationToken.None).GetAwaiter().GetResult();
-                        return;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException) { }
-            }
-            Thread.Sleep(100);
+            var list = JsonDocument.Parse(http.GetStringAsync($"http://127.0.0.1:{port}/json/list").GetAwaiter().GetResult());
+            var page = list.RootElement.EnumerateArray().FirstOrDefault(t => t.GetProperty("type").GetString() == "page" && t.TryGetProperty("webSocketDebuggerUrl", out _));
+            if (page.ValueKind != JsonValueKind.Object) return false;
+            _ws.ConnectAsync(new Uri(page.GetProperty("webSocketDebuggerUrl").GetString()!), CancellationToken.None).GetAwaiter().GetResult();
+            return true;
         }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException) { return false; }
     }
 
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -122,15 +120,10 @@ internal sealed class HeadlessChromium : IDisposable
     /// <summary>Evaluates until the value satisfies <paramref name="ok"/> (a deadline, no fixed sleep); returns it.</summary>
     public JsonElement WaitFor(string expression, Func<JsonElement, bool> ok, string what, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(90));
         JsonElement? last = null;
-        while (true)
-        {
-            last = Evaluate(expression);
-            if (last is { } v && ok(v)) return v;
-            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"timed out waiting for {what}; last value {last?.GetRawText() ?? "(none)"}\nchromium:\n{Output}");
-            Thread.Sleep(100);
-        }
+        if (Eventually.Within(within ?? TimeSpan.FromSeconds(90), () => (last = Evaluate(expression)) is { } v && ok(v), TimeSpan.FromMilliseconds(100)))
+            return last!.Value;
+        throw new Xunit.Sdk.XunitException($"timed out waiting for {what}; last value {last?.GetRawText() ?? "(none)"}\nchromium:\n{Output}");
     }
 
     public void Dispose()

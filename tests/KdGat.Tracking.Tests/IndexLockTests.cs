@@ -62,8 +62,8 @@ public sealed class IndexLockTests
     private static System.Diagnostics.Process StartHolder(TempDir t, string lockFile, string mode, string release, out System.Text.StringBuilder output)
     {
         var holder = ProcessRunner.Start("dotnet", [Self, "hold-index-lock", lockFile, mode, release], t.Path, NoDotnetLocking, out output);
-        var until = DateTime.UtcNow.AddMinutes(2);
-        while (!Said(output, "held") && !holder.HasExited && DateTime.UtcNow < until) Thread.Sleep(20);
+        var said = output;
+        Eventually.Within(TimeSpan.FromMinutes(2), () => Said(said, "held") || holder.HasExited);
         Assert.True(Said(output, "held"), "the holder did not take the lock: " + output);
         return holder;
     }

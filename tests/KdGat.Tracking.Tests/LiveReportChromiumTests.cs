@@ -70,12 +70,9 @@ public sealed class LiveReportChromiumTests
 
     private static void WaitForFile(string file, Func<string, bool> ok, System.Diagnostics.Process build, System.Text.StringBuilder output)
     {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!(File.Exists(file) && ok(File.ReadAllText(file))))
-        {
-            if (build.HasExited) throw new Xunit.Sdk.XunitException($"build ended before the report showed the stage running:\n{output}");
-            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"report never showed the stage running:\n{output}");
-            Thread.Sleep(50);
-        }
+        bool Shown() => File.Exists(file) && ok(File.ReadAllText(file));
+        if (!Eventually.Within(TimeSpan.FromMinutes(3), () => Shown() || build.HasExited, TimeSpan.FromMilliseconds(50)))
+            throw new Xunit.Sdk.XunitException($"report never showed the stage running:\n{output}");
+        if (!Shown()) throw new Xunit.Sdk.XunitException($"build ended before the report showed the stage running:\n{output}");
     }
 }

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Tracking;
+using KdGat.Testing;
 
 namespace KdGat.Tracking.Tests;
 
@@ -44,7 +45,7 @@ public static class Program
                     using (args[2] == "exclusive" ? IndexLock.Exclusive(args[1], TimeSpan.FromMinutes(1)) : IndexLock.Shared(args[1], TimeSpan.FromMinutes(1)))
                     {
                         Console.WriteLine("held");
-                        while (!File.Exists(args[3]) && Directory.Exists(Path.GetDirectoryName(args[3]))) Thread.Sleep(20); // a test that failed removes its dir
+                        Eventually.Within(TimeSpan.FromMinutes(5), () => File.Exists(args[3]) || !Directory.Exists(Path.GetDirectoryName(args[3]))); // a test that failed removes its dir
                     }
                     return 0;
                 }

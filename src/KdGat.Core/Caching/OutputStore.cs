@@ -81,12 +81,18 @@ internal sealed class OutputStore
         HardLink.LinkOrCopy(entry.Payload(index), target);
     }
 
-    /// <summary>Checks the entry's payload against its recorded hashes, reading every byte.</summary>
-    public static bool Verify(StoreEntry entry)
+    /// <summary>
+    /// The one check that bytes match an entry: each output hashed afresh (every byte read, no hash
+    /// cache) against the entry's record. Without <paramref name="materialized"/> it checks the
+    /// entry's own payload; with it, the copies of output i placed at materialized[i] (what a
+    /// restored stage's consumers will read: a copy, or a link someone may have edited since).
+    /// </summary>
+    public static bool Verify(StoreEntry entry, IReadOnlyList<string>? materialized = null)
     {
+        if (materialized is not null && materialized.Count != entry.Outputs.Count) return false;
         var hasher = new PathHasher(new HashCache(file: null, verifyAll: true));
         for (var i = 0; i < entry.Outputs.Count; i++)
-            if (hasher.Hash(entry.Payload(i))?.Hash != entry.Outputs[i].Hash) return false;
+            if (hasher.Hash(materialized?[i] ?? entry.Payload(i))?.Hash != entry.Outputs[i].Hash) return false;
         return true;
     }
 

@@ -3,14 +3,12 @@ using KdGat.Core.Manifests;
 
 namespace KdGat.Core.Caching;
 
-/// <summary>entry.json of one store entry: the outputs a stage with this fingerprint produced.</summary>
-internal sealed record StoreEntry
+/// <summary>
+/// entry.json of one store entry: the outputs a stage with this fingerprint produced. Its stage and
+/// dataset say where the entry came from (for people reading the store; restores do not depend on them).
+/// </summary>
+internal sealed record StoreEntry : ResultKey
 {
-    public int Schema { get; init; } = 1;
-    public required string Fingerprint { get; init; }
-    /// <summary>Where the entry came from (for people reading the store; restores do not depend on it).</summary>
-    public required string Stage { get; init; }
-    public required string Dataset { get; init; }
     public required IReadOnlyList<OutputRecord> Outputs { get; init; }
     public required string OutputsDigest { get; init; }
     public DateTimeOffset CreatedUtc { get; init; }

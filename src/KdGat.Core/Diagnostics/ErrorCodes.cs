@@ -7,27 +7,45 @@ namespace KdGat.Core.Diagnostics;
 internal static partial class ErrorCodes
 {
     // 1xxx: configuration, datasets and the pipeline's shape (nothing ran).
+    /// <summary>Error: the configuration file (kdgat.yaml or -p:KdGatConfig) does not exist.</summary>
     public const string ConfigNotFound = "KDG1001";
+    /// <summary>Error: YAML syntax error, or a YAML limit (size, depth, aliases) exceeded; the message gives file, line and column.</summary>
     public const string YamlSyntax = "KDG1002";
+    /// <summary>Error: a configuration key KdGat does not know (the message suggests the nearest known one).</summary>
     public const string ConfigUnknownKey = "KDG1003";
+    /// <summary>Error: a configuration value of the wrong type (the message names the expected type).</summary>
     public const string ConfigWrongType = "KDG1004";
+    /// <summary>Error: a required configuration key is missing.</summary>
     public const string ConfigMissingKey = "KDG1005";
+    /// <summary>Error: a stage target in the pipeline project has no entry under <c>stages:</c>.</summary>
     public const string StageNotConfigured = "KDG1006";
+    /// <summary>Error: a command uses an unknown placeholder or has an unbalanced brace.</summary>
     public const string UnknownPlaceholder = "KDG1007";
+    /// <summary>Error: a resource value (<c>mem</c>, <c>time</c>, <c>cpus</c>, names) KdGat cannot parse.</summary>
     public const string BadResource = "KDG1008";
+    /// <summary>Error: a params file is missing or malformed.</summary>
     public const string ParamsFile = "KDG1009";
+    /// <summary>Error: a stage's <c>teacher</c> is not one of its upstreams.</summary>
     public const string TeacherNotUpstream = "KDG1010";
     /// <summary>An input, output or code path is a FIFO, device or socket: only regular files and directories are hashed.</summary>
     public const string NotRegularFile = "KDG1015";
     /// <summary>A symlink inside an input, output or code directory leads back to a directory above it (a cycle).</summary>
     public const string SymlinkCycle = "KDG1016";
+    /// <summary>Error: an invalid dataset name (letters, digits, <c>_ . -</c> only).</summary>
     public const string InvalidDatasetName = "KDG1101";
+    /// <summary>Error: a dataset that is not under <c>datasets:</c> in the configuration.</summary>
     public const string UnknownDataset = "KDG1102";
+    /// <summary>Error: a dataset's raw data is missing and no generator is configured.</summary>
     public const string RawDataMissing = "KDG1103";
+    /// <summary>Error: the sample-data generator failed (its log is named).</summary>
     public const string GeneratorFailed = "KDG1104";
+    /// <summary>Error: <c>Needs</c> names a stage that is not in the pipeline.</summary>
     public const string UnknownUpstream = "KDG1201";
+    /// <summary>Error: a stage is declared twice.</summary>
     public const string DuplicateStage = "KDG1202";
+    /// <summary>Error: -p:Stage names an unknown stage.</summary>
     public const string UnknownStage = "KDG1203";
+    /// <summary>Error: an output lies outside its run dir and its dataset's cache dir, touches something protected, or overlaps another stage's.</summary>
     public const string UnsafeOutputPath = "KDG1204";
     /// <summary>Error: a -p: property has a value KdGat cannot use.</summary>
     public const string BadProperty = "KDG1205";
@@ -39,11 +57,15 @@ internal static partial class ErrorCodes
     public const string CacheOff = "KDG1208";
 
     // 2xxx: state on disk that is damaged (warnings: the stage is treated as stale, never up to date).
+    /// <summary>Warning: a manifest is damaged (unreadable, or its outputs_digest disagrees with its output hashes); the stage runs again or is restored.</summary>
     public const string CorruptManifest = "KDG2001";
     /// <summary>Warning: waiting for another build's lock on a stage or dataset.</summary>
     public const string LockWait = "KDG2002";
+    /// <summary>Warning: an interrupted attempt was recovered from its journal (previous result put back, or a committed result kept).</summary>
     public const string RecoveredAttempt = "KDG2003";
+    /// <summary>Warning: an output-cache entry failed hash verification; it was evicted (unless the store is read-only) and the stage runs.</summary>
     public const string CacheEntryDamaged = "KDG2004";
+    /// <summary>Warning: a stage's outputs could not be added to the output cache; the build goes on without caching them.</summary>
     public const string CacheWriteFailed = "KDG2005";
     /// <summary>Clean refused as a whole, deleting nothing: a build is running on a stage or dataset it would delete.</summary>
     public const string CleanRefused = "KDG2006";
@@ -55,11 +77,15 @@ internal static partial class ErrorCodes
     // 3xxx: stage execution.
     /// <summary>Error: a stage's last attempt failed (its stderr tail is in the message).</summary>
     public const string StageFailed = "KDG3001";
+    /// <summary>Error: a command exited 0 but a declared output is missing.</summary>
     public const string OutputMissing = "KDG3002";
+    /// <summary>Warning: a stage was skipped because an upstream failed (the upstream's error says why).</summary>
     public const string StageSkipped = "KDG3003";
     /// <summary>Error: the build was cancelled (Ctrl+C); the stages it stopped stay stale (SLURM jobs: KDG4007/KDG4008 say what happened to them).</summary>
     public const string StageCancelled = "KDG3004";
+    /// <summary>Error: a stage's command could not be started.</summary>
     public const string CommandNotStarted = "KDG3005";
+    /// <summary>Error: a declared input of a stage is missing.</summary>
     public const string InputMissing = "KDG3006";
     /// <summary>A file operation of one stage failed (disk full, permissions, NFS error); that stage fails, the build goes on.</summary>
     public const string StageIoError = "KDG3007";
@@ -67,6 +93,7 @@ internal static partial class ErrorCodes
     public const string RecordWriteFailed = "KDG3008";
     /// <summary>Warning: an attempt failed and the retry policy runs another (more memory or time).</summary>
     public const string AttemptRetried = "KDG3009";
+    /// <summary>Error: the build failed (the summary of failed and skipped stages).</summary>
     public const string BuildFailed = "KDG3010";
     /// <summary>Error: -question or Explain with -p:FailIfStale=true found a stage instance that is not up to date (nothing was run).</summary>
     public const string StaleUnderGate = "KDG3011";

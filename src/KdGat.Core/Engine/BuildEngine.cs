@@ -125,7 +125,7 @@ internal sealed class BuildEngine
             StartedUtc = started,
             FinishedUtc = _time.GetUtcNow(),
             Datasets = datasets,
-            Stages = results.Select(ToReport).ToArray(),
+            Stages = results.Select(r => r.ToReport()).ToArray(),
             Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted or Outcome.Adopted
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
@@ -183,22 +183,6 @@ internal sealed class BuildEngine
         }
         return await Task.WhenAll(instances.Select(s => progress[s].Final)).ConfigureAwait(false);
     }
-
-    private static InstanceReport ToReport(InstanceResult r) => new()
-    {
-        Dataset = r.Instance.Dataset,
-        Stage = r.Instance.Name,
-        Variant = r.Instance.Sweep.IsEmpty ? null : r.Instance.Variant,
-        Outcome = r.Outcome,
-        Reasons = r.Reasons.Select(x => x.Text).ToArray(),
-        ReasonKinds = r.Reasons.Select(x => x.Kind).Distinct().ToArray(),
-        Log = r.Log,
-        Seconds = r.Seconds is { } s ? Math.Round(s, 3) : null,
-        ExitCode = r.ExitCode,
-        JobId = r.JobId,
-        Attempts = r.Attempts,
-        Error = r.Error,
-    };
 
     /// <summary>The CI gate (-question, -p:FailIfStale=true): each instance that is not up to date is an error at its stage entry.</summary>
     private static void ReportStale(IReadOnlyList<InstanceResult> results, IBuildLog log)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KdGat.Core.IO;
@@ -21,21 +22,26 @@ internal static class Outcome
     public const string Adopted = "adopted";
 }
 
-public sealed record InstanceReport
+/// <summary>One stage instance's row in a <see cref="BuildReport"/>.</summary>
+public sealed record InstanceReport : InstanceEnd
 {
-    public required string Dataset { get; init; }
-    public required string Stage { get; init; }
+    public InstanceReport() { }
+
+    /// <summary>The row of an instance of that dataset and stage, from how it ended (see <see cref="InstanceResult.ToReport"/>).</summary>
+    [SetsRequiredMembers]
+    internal InstanceReport(InstanceEnd end, string dataset, string stage) : base(end)
+    {
+        Dataset = dataset;
+        Stage = stage;
+    }
+
+    [JsonPropertyOrder(-1)] public required string Dataset { get; init; }
+    [JsonPropertyOrder(-1)] public required string Stage { get; init; }
     /// <summary>A swept instance's grid point ("seed=1,lr=0.003"); null for an unswept one.</summary>
-    public string? Variant { get; init; }
-    public required string Outcome { get; init; }
+    [JsonPropertyOrder(-1)] public string? Variant { get; init; }
     public IReadOnlyList<string> Reasons { get; init; } = [];
     public IReadOnlyList<string> ReasonKinds { get; init; } = [];
-    public string? Log { get; init; }
-    public double? Seconds { get; init; }
-    public int? ExitCode { get; init; }
     public string? JobId { get; init; }
-    public int Attempts { get; init; }
-    public string? Error { get; init; }
 }
 
 /// <summary>

@@ -15,15 +15,17 @@ internal sealed partial class InstanceRunner
         s.Config.Cache && _ctx.Store?.Find(v.Fingerprint) is { } e && EntryTargets(s, e) is not null
             && !File.Exists(new OutputGuard(s).RerunRequested) ? e : null;
 
-    /// <summary>Where each of the entry's outputs goes; null when the entry does not fit the declared outputs (every required one, optional ones as recorded).</summary>
-    private static string[]? EntryTargets(StageInstance s, StoreEntry e)
+    /// <summary>
+    /// Where each of the entry's outputs goes, and whether the stage declares it optional; null when
+    /// the entry does not fit the declared outputs (every required one, optional ones as recorded).
+    /// </summary>
+    private static (string Path, bool Optional)[]? EntryTargets(StageInstance s, StoreEntry e)
     {
         var byStored = s.Outputs.Select((o, i) => (Stored: PathText.ToStored(s.Layout.Root, o), Path: o, Optional: s.IsOptional(i)))
             .ToDictionary(x => x.Stored, StringComparer.Ordinal);
-        var targets = e.Outputs.Select(o => byStored.TryGetValue(o.Path, out var d) ? d.Path : null).ToArray();
+        var targets = e.Outputs.Select(o => byStored.TryGetValue(o.Path, out var d) ? ((string Path, bool Optional)?)(d.Path, d.Optional) : null).ToArray();
         var required = byStored.Values.Count(d => !d.Optional);
-        var requiredInEntry = e.Outputs.Count(o => byStored.TryGetValue(o.Path, out var d) && !d.Optional);
-        return targets.Any(t => t is null) || requiredInEntry != required ? null : targets.Select(t => t!).ToArray();
+        return targets.Any(t => t is null) || targets.Count(t => !t!.Value.Optional) != required ? null : targets.Select(t => t!.Value).ToArray();
     }
 
     /// <summary>The outputs a run left on disk, in declared order, matching the records HashOutputs made.</summary>
@@ -37,8 +39,9 @@ internal sealed partial class InstanceRunner
 
     /// <summary>
     /// Puts a cached result in place under the output guard, as a run would: previous outputs aside,
-    /// entry linked or copied in, every byte verified against the entry's hashes, manifest last.
-    /// A damaged entry is evicted with a warning and the stage runs. Null: run the stage.
+    /// entry linked or copied in, every byte of those placed copies verified against the entry's
+    /// hashes (<see cref="OutputStore.Verify"/>), manifest last. A damaged entry is evicted with a
+    /// warning and the stage runs. Null: run the stage.
     /// </summary>
     private InstanceResult? TryRestore(StageInstance s, OutputGuard guard, Verdict verdict)
     {
@@ -49,21 +52,22 @@ internal sealed partial class InstanceRunner
         try
         {
             var targets = EntryTargets(s, entry)!;
-            for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i]);
+            for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i].Path);
             WriteParams(s); // the run dir looks as if the stage had run here
-            var verifier = new Fingerprinter(new Hashing.PathHasher(new Hashing.HashCache(file: null, verifyAll: true)));
-            var (present, missing) = verifier.HashOutputs(s);
-            if (missing.Count > 0 || !present.Select(p => p.Hash).SequenceEqual(entry.Outputs.Select(o => o.Hash)))
+            if (!OutputStore.Verify(entry, targets.Select(t => t.Path).ToArray()))
                 throw new InvalidDataException("content does not match its recorded hashes");
+            // Verified byte for byte, so the entry's records describe the placed outputs; optional as the stage now declares it.
+            var present = entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).ToList();
+            var digest = Fingerprinter.OutputsDigest(present); // the entry's, unless the stage now declares an output optional or not
 
             var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = _ctx.Time.GetUtcNow() };
-            ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, entry.OutputsDigest, result, 1) with { RestoredFrom = entry.Dir });
+            ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, 1) with { RestoredFrom = entry.Dir });
             if (CommitWithRecord(s, guard, () => Record(s, verdict, result, 1, Outcome.Restored, PathText.ToStored(s.Layout.Root, entry.Dir), present, null, null)) is { } undone)
                 return undone;
             try { _ctx.Store!.Touch(entry); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // last use is for GC only
             var reasons = verdict.Reasons.Append(RestoredReason(entry)).ToArray();
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
-            return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = entry.OutputsDigest, Seconds = result.WallSeconds, Fresh = true };
+            return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = digest, Seconds = result.WallSeconds, Fresh = true };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -5,12 +5,8 @@ namespace KdGat.Core.Manifests;
 /// how long and how it exited. The manifest (the current result) and the run record (history)
 /// both carry these facts, flat in their JSON, filled in one place (InstanceRunner.WithFacts).
 /// </summary>
-internal abstract record AttemptFacts
+internal abstract record AttemptFacts : ResultKey
 {
-    public int Schema { get; init; } = 1;
-    public required string Dataset { get; init; }
-    public required string Stage { get; init; }
-    public required string Fingerprint { get; init; }
     public string BuildId { get; init; } = "";
     public string Executor { get; init; } = "";
     public string? JobId { get; init; }

@@ -79,6 +79,24 @@ public sealed class OutputStoreTests : IDisposable
     }
 
     [Fact]
+    public void Verify_OfMaterializedCopies_ReadsThoseBytes_NotTheEntrys()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("one");
+        store.Insert(Fp, "gat", "hcrl_sa", sources, records, "d");
+        var entry = store.Find(Fp)!;
+        string[] placed = [_tmp["restored/model.ckpt"], _tmp["restored/graphs"]];
+        for (var i = 0; i < placed.Length; i++) OutputStore.Materialize(entry, i, placed[i]);
+        Assert.True(OutputStore.Verify(entry, placed));
+
+        File.Delete(placed[1] + "/part-0.bin");            // new inode: the entry's payload is untouched
+        File.WriteAllText(placed[1] + "/part-0.bin", "weights-graph!");
+        Assert.True(OutputStore.Verify(entry));
+        Assert.False(OutputStore.Verify(entry, placed));
+        Assert.False(OutputStore.Verify(entry, placed[..1])); // one path per output, or it does not match
+    }
+
+    [Fact]
     public void Evict_RemovesTheEntry()
     {
         var store = new OutputStore(_tmp["store"]);

@@ -36,4 +36,16 @@ public sealed class ErrorCodeDocumentationTests
 
     [Fact]
     public void ReadmeTable_ListsExactlyTheCodesInSource() => Assert.Equal(CodesInSource(), CodesInReadmeTable());
+
+    [Fact]
+    public void EveryCode_HasADocComment()
+    {
+        var undocumented = (from f in Directory.GetFiles(Path.Combine(Root, "src", "KdGat.Core", "Diagnostics"), "ErrorCodes*.cs")
+                            let lines = File.ReadAllLines(f)
+                            from i in Enumerable.Range(0, lines.Length)
+                            where Regex.IsMatch(lines[i], @"\bconst string \w+ = ""KDG\d{4}""")
+                            where i == 0 || !lines[i - 1].TrimStart().StartsWith("///", StringComparison.Ordinal)
+                            select $"{Path.GetFileName(f)}:{i + 1}: {lines[i].Trim()}").ToArray();
+        Assert.True(undocumented.Length == 0, "codes without a /// comment (say what happened and at which severity):\n" + string.Join("\n", undocumented));
+    }
 }

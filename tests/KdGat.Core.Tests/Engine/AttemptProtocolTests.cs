@@ -3,6 +3,7 @@ using KdGat.Core.Engine;
 using KdGat.Core.IO;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Engine;
 
@@ -57,13 +58,13 @@ public sealed class AttemptProtocolTests : IDisposable
         var pidFile = _d["runs/orphan.pid"];
         SetConfig(_d, Yaml("2", cache: false, aPrefix: "echo $$ > ../../orphan.pid; sleep 30; "));
         await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(started, CrashPoints.Mode.Crash)));
-        await Sh.WaitUntilAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the stage started");
+        await Eventually.UntilAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the stage started");
         var orphan = int.Parse(File.ReadAllText(pidFile).Trim());
 
         var r = await BuildV("1");
 
         Assert.Equal(["a", "b"], With(r, Outcome.UpToDate));
-        await Sh.WaitUntilAsync(() => !Sh.IsRunning(orphan), TimeSpan.FromSeconds(10), "the orphaned stage process is stopped");
+        await Eventually.UntilAsync(() => !Sh.IsRunning(orphan), TimeSpan.FromSeconds(10), "the orphaned stage process is stopped");
         Assert.StartsWith("a 1\n", File.ReadAllText(A("model.ckpt")));
     }
 

@@ -2,6 +2,7 @@ using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Tests.Support;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Engine;
 
@@ -192,7 +193,7 @@ public sealed class BuildEngineTests : IDisposable
         var started = _p.Dir["runs/d1/started"];
 
         var build = Build(cancel: cts.Token);
-        await Sh.WaitUntilAsync(() => File.Exists(started), TimeSpan.FromSeconds(30), "the long stage started");
+        await Eventually.UntilAsync(() => File.Exists(started), TimeSpan.FromSeconds(30), "the long stage started");
         cts.Cancel();
         var (r, log) = await build.WaitAsync(TimeSpan.FromSeconds(30));
 

@@ -2,6 +2,7 @@ using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Engine;
 
@@ -18,7 +19,7 @@ public sealed class CleanerTests : IDisposable
         // b reruns and waits inside its command until the test lets it go.
         SetConfig(_d, Yaml("1", cache: false, bPrefix: "touch ../../b.started; while [ ! -e ../../b.release ]; do sleep 0.05; done; "));
         var build = BuildAsync(_d);
-        await Sh.WaitUntilAsync(() => File.Exists(_d["runs/b.started"]), TimeSpan.FromSeconds(30), "b started");
+        await Eventually.UntilAsync(() => File.Exists(_d["runs/b.started"]), TimeSpan.FromSeconds(30), "b started");
 
         var e = await Assert.ThrowsAsync<KdgException>(() => Cleaner.CleanAsync(Request(_d), null, new RecordingLog()));
 

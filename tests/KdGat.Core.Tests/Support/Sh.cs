@@ -44,14 +44,4 @@ public static class Sh
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }
     }
-
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout) throw new TimeoutException($"timed out after {timeout.TotalSeconds:0} s waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -5,6 +5,7 @@ using KdGat.Core.Engine;
 using KdGat.Core.Planning;
 using KdGat.Core.Tests.Support;
 using KdGat.Core.Tracking;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Tracking;
 
@@ -17,16 +18,6 @@ public sealed class LiveReportTests : IDisposable
 
     private static string NodeState(string html, string id) =>
         Regex.Match(html, $"<g class=\"node\" data-id=\"{Regex.Escape(id)}\" data-state=\"([^\"]*)\"").Groups[1].Value;
-
-    private static void WaitFor(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"timed out waiting for {what}");
-            Thread.Sleep(20);
-        }
-    }
 
     [Fact]
     public void WrittenAtStart_RewrittenOnStateChange_FinalPageStopsReloading()
@@ -49,7 +40,7 @@ public sealed class LiveReportTests : IDisposable
         Directory.CreateDirectory(gat.RunDir);
         File.WriteAllText(Path.Combine(gat.RunDir, EpochCurves.FileName), "{\"epoch\":1,\"loss\":0.8}\n{\"epoch\":2,\"loss\":0.6}\n");
         live.Started(gat, "running", 1, ["parameter lr changed"]); // nudge: the curves were written after the first change
-        WaitFor(() => File.ReadAllText(file) is var h && NodeState(h, gat.Key) == "running" && h.Contains("data-metric=\"loss\""), "the running state and its curve");
+        Eventually.Until(() => File.ReadAllText(file) is var h && NodeState(h, gat.Key) == "running" && h.Contains("data-metric=\"loss\""), TimeSpan.FromSeconds(30), "the report shows the running state and its curve"); // written by the report's own thread
         var running = File.ReadAllText(file);
         Assert.Equal("up-to-date", NodeState(running, pre.Key));
         Assert.Contains("running, pid 4242", running);

@@ -3,8 +3,9 @@ using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Tests.Support;
+using KdGat.Testing;
 
-namespace KdGat.Core.Tests.Execution;
+namespace KdGat.Core.Tests.Execution.Local;
 
 [Trait("Category", "Unit")]
 public sealed class LocalExecutorTests : IDisposable
@@ -90,7 +91,7 @@ public sealed class LocalExecutorTests : IDisposable
         var run = new LocalExecutor(1, killGrace: TimeSpan.FromSeconds(2)).RunAsync(job, cts.Token);
         var bgFile = Path.Combine(_s.RunDir, "bg.pid");
         var shFile = Path.Combine(_s.RunDir, "sh.pid");
-        await Sh.WaitUntilAsync(() => File.Exists(shFile) && File.Exists(bgFile) && File.ReadAllText(bgFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
+        await Eventually.UntilAsync(() => File.Exists(shFile) && File.Exists(bgFile) && File.ReadAllText(bgFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
         var bg = int.Parse(File.ReadAllText(bgFile));
         var sh = int.Parse(File.ReadAllText(shFile));
         var fg = Children(sh).Single(p => p != bg);
@@ -102,7 +103,7 @@ public sealed class LocalExecutorTests : IDisposable
 
         Assert.Equal(ExecState.Cancelled, r.State);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
-        await Sh.WaitUntilAsync(() => !Sh.IsRunning(bg) && !Sh.IsRunning(fg), TimeSpan.FromSeconds(5), "both sleeps are gone");
+        await Eventually.UntilAsync(() => !Sh.IsRunning(bg) && !Sh.IsRunning(fg), TimeSpan.FromSeconds(5), "both sleeps are gone");
     }
 
     [Fact]
@@ -112,7 +113,7 @@ public sealed class LocalExecutorTests : IDisposable
         using var cts = new CancellationTokenSource();
         var run = new LocalExecutor(1, killGrace: TimeSpan.FromMilliseconds(300)).RunAsync(job, cts.Token);
         var shFile = Path.Combine(_s.RunDir, "sh.pid");
-        await Sh.WaitUntilAsync(() => File.Exists(shFile) && File.ReadAllText(shFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
+        await Eventually.UntilAsync(() => File.Exists(shFile) && File.ReadAllText(shFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
         var sh = int.Parse(File.ReadAllText(shFile));
 
         cts.Cancel();
@@ -130,7 +131,7 @@ public sealed class LocalExecutorTests : IDisposable
         var job = Job("sleep 0.3", h => pid = int.Parse(h.Id));
 
         var run = new LocalExecutor(1).RunAsync(job, CancellationToken.None);
-        await Sh.WaitUntilAsync(() => pid is not null, TimeSpan.FromSeconds(10), "started");
+        await Eventually.UntilAsync(() => pid is not null, TimeSpan.FromSeconds(10), "started");
         var wasRunning = Sh.IsRunning(pid!.Value);
         var environ = File.ReadAllText($"/proc/{pid}/environ");
         await run;
