@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -13,23 +12,13 @@ namespace KdGat.Core.Hashing;
 /// code starts unoptimized (tier 0, then on-stack replacement) and tiers up only once the
 /// process has gone quiet, which over 10 GB cost ~0.3 s of CPU (measured: with
 /// DOTNET_TieredCompilation=0 the same build hashed in ~0.5 s of CPU instead of ~0.8 s). This
-/// loop is compiled fully optimized on its first call (<see cref="MethodImplOptions.AggressiveOptimization"/>)
-/// when the assembly is a Release build: 20-26 GB/s in memory on one core here, against 12-15 GB/s
-/// for the library in the same fresh process.
+/// loop is compiled fully optimized on its first call (<see cref="MethodImplOptions.AggressiveOptimization"/>).
 /// Algorithm: xxHash specification, XXH3 "long" path (stripes of 64 bytes, blocks of 16 stripes
 /// with a scramble after each, last stripe at the end, two merges of the 8 accumulators).
 /// </summary>
 internal static unsafe class Xxh3Long
 {
-    /// <summary>
-    /// AVX2, and this assembly compiled with optimizations: in a Debug build (the bootstrap's
-    /// default KdGatToolsConfiguration) the JIT compiles this loop without optimizations, and it
-    /// runs ~8x slower than the library (1.5 against 12 GB/s).
-    /// </summary>
-    public static bool IsSupported => Avx2.IsSupported && Optimized;
-
-    private static readonly bool Optimized =
-        typeof(Xxh3Long).Assembly.GetCustomAttribute<System.Diagnostics.DebuggableAttribute>() is not { IsJITOptimizerDisabled: true };
+    public static bool IsSupported => Avx2.IsSupported;
 
     private const ulong Prime32_1 = 0x9E3779B1, Prime32_2 = 0x85EBCA77, Prime32_3 = 0xC2B2AE3D;
     private const ulong Prime64_1 = 0x9E3779B185EBCA87, Prime64_2 = 0xC2B2AE3D27D4EB4F, Prime64_3 = 0x165667B19E3779F9;
