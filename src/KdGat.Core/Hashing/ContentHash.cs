@@ -115,7 +115,6 @@ internal static partial class ContentHash
                 try
                 {
                     Madvise(map, (nuint)length, MadvSequential); // read ahead further on a cold read; advice only
-                    if (Xxh3Long.IsSupported && length > 240) return Xxh3Long.Hash((byte*)map, length);
                     var hasher = new XxHash128();
                     for (long off = 0; off < length; off += 1 << 30)
                         hasher.Append(new ReadOnlySpan<byte>((byte*)map + off, (int)Math.Min(1 << 30, length - off)));
