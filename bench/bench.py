@@ -189,6 +189,9 @@ def main():
         run(["sh", "-c", "cat \"$@\" > /dev/null", "cat"] + files, wh, "5 read (cat > /dev/null)", "cat", r)
         reset(wh, "kdgat")
         run(KDGAT, wh, "5 hash cold (first build)", "kdgat", r, count=kdgat_ran)
+        # the same 13 stages from scratch without the data: what the cold build costs besides hashing
+        reset(w1, "kdgat")
+        run(KDGAT, w1, "5 cold 1ds, no data", "kdgat", r, count=kdgat_ran)
         if r == 0:  # the device read is slow and the same every time: once
           run(["sh", "-c", "for f; do dd if=\"$f\" of=/dev/null bs=4M iflag=direct status=none; done", "dd"] + files, wh,
             "5 read O_DIRECT (dd)", "dd", r, check=False)
@@ -269,6 +272,7 @@ def write(a, reps, big, hash_gb, nbytes, xxhash_gibs, slurm, notes, elapsed):
     gb = nbytes / 1e9
     cat, cold, dd = med("5 read (cat > /dev/null)", "cat"), med("5 hash cold (first build)", "kdgat"), med("5 read O_DIRECT (dd)", "dd")
     warm, small = med("5 warm no-op with data", "kdgat"), med("5 no-op 1ds, no data", "kdgat")
+    cold0 = med("5 cold 1ds, no data", "kdgat")
     L += ["", f"## Hashing ({gb:g} GB in {max(1, int(hash_gb))} files)", "",
           "| | GB/s |", "|---|---:|",
           f"| read bandwidth, `cat > /dev/null` (page cache warm: the data was just written) | {fmt(gb / cat if cat else None)} |",
@@ -277,6 +281,9 @@ def write(a, reps, big, hash_gb, nbytes, xxhash_gibs, slurm, notes, elapsed):
           f"| KdGat cold build (whole build: MSBuild start, 13 stages, hash of all data) | {fmt(gb / cold if cold else None)} |",
           "", f"- cold build / cat: {fmt(cat / cold if cold and cat else None, 'x')} of read bandwidth"
           f" (goal >= 0.8x); same build net of a no-op ({fmt(small)} s): {fmt(cat / (cold - small) if cold and small and cold > small else None, 'x')}",
+          f"- hashing alone (cold build minus the same cold build without the data, {fmt(cold0)} s):"
+          f" {fmt(gb / (cold - cold0) if cold and cold0 and cold > cold0 else None)} GB/s,"
+          f" {fmt(cat / (cold - cold0) if cold and cold0 and cat and cold > cold0 else None, 'x')} of `cat`",
           f"- warm no-op with {gb:g} GB minus no-op without: {fmt(warm - small if warm and small else None)} s (goal < 0.1 s)", "",
           "## Goals", ""]
     n6k, n6s = med("2 no-op 6ds", "kdgat"), med("2 no-op 6ds", "snakemake")

@@ -1,4 +1,4 @@
-#:package System.IO.Hashing@10.0.3
+#:package System.IO.Hashing
 #:property InvariantGlobalization=true
 // In-memory XxHash128 throughput (the CPU ceiling for KdGat's hashing), single thread, 1 MiB
 // appends as ContentHash.OfFile does. Usage: dotnet run bench/xxhash.cs -- [MiB] [repeats]
