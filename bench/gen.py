@@ -81,7 +81,7 @@ def kdgat(out, names):
         if m.group(1) == "evaluate":
             return ("command: 'printf \"{{\\\"f1\\\": 0.5, \\\"bytes\\\": %s}}\" $(cat " + " ".join(reads)
                     + " | wc -c) > metrics.json'")
-        return "command: 'cat {params_file} {cache_dir}/graphs.bin " + " ".join(reads) + " > model.ckpt && echo {stage} > train_log.json'"
+        return "command: 'cat {params_file} {cache_dir}/graphs.bin " + " ".join(reads) + " > model.ckpt && echo {stage} > train_log.json && : > curves.jsonl'"
     c = re.sub(r"command: '\{vars\.sample\} (autoencoder|curriculum|fusion|evaluate)[^']*'", train, c)
     open(os.path.join(out, "kdgat.yaml"), "w").write(c)
 
