@@ -31,6 +31,14 @@ internal sealed class BuildEngine
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// False only after a run in which every instance was up to date and no run record was written:
+    /// then there is nothing new to index or archive (the index step after the build is skipped;
+    /// Status, History, Compare and Report ingest and archive on open, so records of other or
+    /// killed builds still show). True until a run ends, and after any failure.
+    /// </summary>
+    public bool WroteState { get; private set; } = true;
+
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel) =>
         (await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false)).Report;
 
@@ -112,6 +120,7 @@ internal sealed class BuildEngine
         {
             foreach (var l in datasetLocks) l.Dispose();
         }
+        WroteState = ctx.Records.Written > 0 || results.Any(r => r.Outcome != Outcome.UpToDate);
         BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
         live?.Complete();
