@@ -90,10 +90,9 @@ internal sealed class BuildEngine
             AdoptOverwrite = request.AdoptOverwrite,
         };
 
-        using var live = request.Mode == BuildMode.Build && request.LiveReportFile is { } liveFile
-            ? new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time)
-            : null;
-        progress.Live = live;
+        // Opened on the first instance that is not up to date (a no-op writes no page); disposed with progress.
+        if (request.Mode == BuildMode.Build && request.LiveReportFile is { } liveFile)
+            progress.OpenLive = () => new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time);
 
         if (request.Mode == BuildMode.Build)
             foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, cancel).ConfigureAwait(false);
@@ -123,7 +122,7 @@ internal sealed class BuildEngine
         WroteState = ctx.Records.Written > 0 || results.Any(r => r.Outcome != Outcome.UpToDate);
         BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
-        live?.Complete();
+        progress.Live?.Complete();
         audit?.Summarize(log);
 
         var report = new BuildReport
