@@ -75,8 +75,8 @@ internal sealed partial class InstanceRunner
 
     /// <summary>
     /// The no-op fast path: an instance that is up to date is reported so without taking its stage
-    /// lock (a lock file, an owner file written and deleted: most of a no-op build's system time at
-    /// 7,800 instances). Anything else returns null and is decided again from scratch under the lock.
+    /// lock (a lock file opened and flocked, an owner file written and deleted, per instance). Anything
+    /// else returns null and is decided again from scratch under the lock.
     /// Sound because the lock only orders builds that change the instance, and every change goes
     /// through the journalled attempt protocol (<see cref="OutputGuard"/>): with no journal and no
     /// aside dir before and after the check, the check read a committed manifest and outputs, and it
