@@ -45,6 +45,13 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     /// <summary>One item per stage instance: Include = dataset/stage, metadata Dataset, Stage, Outcome, Reasons, ReasonKinds, Log, Seconds, Attempts, JobId, ExitCode.</summary>
     [Output] public ITaskItem[] Results { get; private set; } = [];
 
+    /// <summary>
+    /// False when every instance was up to date and no run record was written: the index step
+    /// after the build (_KdGatIndexAfterRun) then has nothing to do and is skipped. True otherwise,
+    /// and empty when the task failed (the index step runs).
+    /// </summary>
+    [Output] public bool WroteState { get; private set; } = true;
+
     // MSBuild may call Cancel many times (thousands under a task host): keep it idempotent.
     public void Cancel()
     {
@@ -86,7 +93,9 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
                 LiveReportFile = LiveReportPath(Root, ReportFile),
                 LiveReportRefreshSeconds = ParseRefresh(LiveReportRefresh),
             };
-        var report = new BuildEngine().RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
+        var engine = new BuildEngine();
+        var report = engine.RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
+        WroteState = engine.WroteState;
         Results = report.Stages.Select(s =>
         {
             var item = new Microsoft.Build.Utilities.TaskItem(s.Variant is null ? $"{s.Dataset}/{s.Stage}" : $"{s.Dataset}/{s.Stage}/{s.Variant}");

@@ -31,6 +31,14 @@ internal sealed class BuildEngine
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// False only after a run in which every instance was up to date and no run record was written:
+    /// then there is nothing new to index or archive (the index step after the build is skipped;
+    /// Status, History, Compare and Report ingest and archive on open, so records of other or
+    /// killed builds still show). True until a run ends, and after any failure.
+    /// </summary>
+    public bool WroteState { get; private set; } = true;
+
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel) =>
         (await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false)).Report;
 
@@ -82,10 +90,9 @@ internal sealed class BuildEngine
             AdoptOverwrite = request.AdoptOverwrite,
         };
 
-        using var live = request.Mode == BuildMode.Build && request.LiveReportFile is { } liveFile
-            ? new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time)
-            : null;
-        progress.Live = live;
+        // Opened on the first instance that is not up to date (a no-op writes no page); disposed with progress.
+        if (request.Mode == BuildMode.Build && request.LiveReportFile is { } liveFile)
+            progress.OpenLive = () => new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time);
 
         if (request.Mode == BuildMode.Build)
             foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, cancel).ConfigureAwait(false);
@@ -112,9 +119,10 @@ internal sealed class BuildEngine
         {
             foreach (var l in datasetLocks) l.Dispose();
         }
+        WroteState = ctx.Records.Written > 0 || results.Any(r => r.Outcome != Outcome.UpToDate);
         BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
-        live?.Complete();
+        progress.Live?.Complete();
         audit?.Summarize(log);
 
         var report = new BuildReport

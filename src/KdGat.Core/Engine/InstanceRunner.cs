@@ -34,6 +34,7 @@ internal sealed partial class InstanceRunner
             return new InstanceResult(s, Outcome.Cancelled, [new("cancelled", "build cancelled before it started")]);
 
         if (_ctx.Mode == BuildMode.Explain) return Explain(s, upstream);
+        if (UpToDateWithoutLock(s, upstream, chain) is { } current) return current;
 
         StageLock? stageLock = null;
         try
@@ -70,6 +71,41 @@ internal sealed partial class InstanceRunner
         {
             stageLock?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The no-op fast path: an instance that is up to date is reported so without taking its stage
+    /// lock (a lock file opened and flocked, an owner file written and deleted, per instance). Anything
+    /// else returns null and is decided again from scratch under the lock.
+    /// Sound because the lock only orders builds that change the instance, and every change goes
+    /// through the journalled attempt protocol (<see cref="OutputGuard"/>): with no journal and no
+    /// aside dir before and after the check, the check read a committed manifest and outputs, and it
+    /// finds "up to date" only when the fingerprint (inputs, code, params, env, upstream digests of
+    /// this build) equals the manifest's and every output hashes to what the manifest recorded. A
+    /// concurrent attempt that begins or commits while we read makes the outputs or the manifest
+    /// differ (stale: decided under the lock) or is visible as a journal afterwards (decided under
+    /// the lock); an attempt whose committed result equals what we read leaves the verdict true. So
+    /// "up to date" here is what a check under the lock at the moment of the first read would say,
+    /// the same guarantee as the locked check (a file edited after the check is the next build's).
+    /// Only a plain build: Adopt, Audit and batch chains (upstream jobs pending) take the lock.
+    /// </summary>
+    private InstanceResult? UpToDateWithoutLock(StageInstance s, IReadOnlyList<InstanceResult> upstream, Chain chain)
+    {
+        if (_ctx.Mode != BuildMode.Build || chain.Pending.Count > 0 || _ctx.Audit?.Selects(s) == true) return null;
+        var guard = new OutputGuard(s);
+        if (!guard.NothingToRecover) return null;
+        Verdict v;
+        try
+        {
+            // No warning for a damaged manifest here: stale, so the locked path checks again and warns once.
+            v = _ctx.Planner.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!));
+        }
+        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException)
+        {
+            return null; // e.g. a missing input: the locked path reports it
+        }
+        if (!v.UpToDate || !guard.NothingToRecover) return null;
+        return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest };
     }
 
     /// <summary>Every upstream has ended: up to date, restore from the cache, or run.</summary>

@@ -32,20 +32,67 @@ internal sealed class StageProgress : IDisposable
         if (heartbeat) _timer = clock.CreateTimer(_ => OnTimer(), null, FirstBeat, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>The live report (-p:LiveReport), told about every state change; null when off.</summary>
-    public Tracking.LiveReport? Live { get; set; }
+    /// <summary>
+    /// Opens the live report (-p:LiveReport; null when off). Called on the first instance that
+    /// starts or ends other than up to date, never in a build that finds everything up to date: the
+    /// page (a laid-out picture of every instance, ~3 s to render at 7,800 instances) is for
+    /// watching what runs, and a no-op leaves the previous build's page. Instances that ended before
+    /// are replayed into it, so the page shows every state either way.
+    /// </summary>
+    public Func<Tracking.LiveReport>? OpenLive { get; set; }
+
+    private readonly object _liveGate = new();
+    private readonly List<InstanceResult> _endedBeforeLive = [];
+    private Tracking.LiveReport? _live;
+
+    /// <summary>The live report, once opened (see <see cref="OpenLive"/>).</summary>
+    public Tracking.LiveReport? Live
+    {
+        get { lock (_liveGate) return _live; }
+    }
+
+    /// <summary>The live report, opened now if it is not yet.</summary>
+    private Tracking.LiveReport? LiveNow()
+    {
+        lock (_liveGate)
+        {
+            if (_live is null && OpenLive is { } open)
+            {
+                _live = open();
+                foreach (var r in _endedBeforeLive) _live.Ended(r);
+                _endedBeforeLive.Clear();
+            }
+            return _live;
+        }
+    }
+
+    /// <summary>Tells the live report an instance ended, opening it unless the instance was up to date and it is not open yet.</summary>
+    private void LiveEnded(InstanceResult r)
+    {
+        Tracking.LiveReport? live;
+        lock (_liveGate)
+        {
+            if (_live is null && r.Outcome == Outcome.UpToDate)
+            {
+                if (OpenLive is not null) _endedBeforeLive.Add(r);
+                return;
+            }
+            live = LiveNow();
+        }
+        live?.Ended(r);
+    }
 
     /// <summary>An attempt starts (or a job is submitted or collected): "KdGat: ds/stage: running (attempt 2): why".</summary>
     public void Started(StageInstance s, string verb, int attempt, IEnumerable<string> reasons)
     {
         lock (_running) _running[s.Key] = _now();
-        Live?.Started(s, verb, attempt, reasons);
+        LiveNow()?.Started(s, verb, attempt, reasons);
         var why = string.Join("; ", reasons);
         _log.Info($"KdGat: {s.Key}: {verb}{(attempt > 1 ? $" (attempt {attempt})" : "")}{(why.Length > 0 ? ": " + why : "")}");
     }
 
     /// <summary>The attempt's process started or its job was submitted.</summary>
-    public void JobStarted(StageInstance s, Execution.AttemptHandle handle) => Live?.JobStarted(s, handle);
+    public void JobStarted(StageInstance s, Execution.AttemptHandle handle) => LiveNow()?.JobStarted(s, handle);
 
     /// <summary>The attempt's process or job is no longer being waited for.</summary>
     public void Stopped(StageInstance s)
@@ -56,7 +103,7 @@ internal sealed class StageProgress : IDisposable
     /// <summary>The instance's final line; nothing for instances that were up to date (the summary counts those).</summary>
     public void Ended(InstanceResult r)
     {
-        Live?.Ended(r);
+        LiveEnded(r);
         if (EndLine(r) is { } line) _log.Info(line);
     }
 
@@ -109,5 +156,6 @@ internal sealed class StageProgress : IDisposable
     {
         lock (_beatGate) _disposed = true;
         _timer?.Dispose();
+        Live?.Dispose();
     }
 }

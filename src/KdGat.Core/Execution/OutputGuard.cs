@@ -74,6 +74,12 @@ internal sealed class OutputGuard
     public sealed record BatchAttempt(string AttemptId, AttemptHandle Handle, string? Fingerprint, int Attempt);
 
     /// <summary>
+    /// No attempt in progress or interrupted (no journal) and nothing left of one (no aside dir):
+    /// recovery would do nothing, so the live manifest and outputs are the committed result.
+    /// </summary>
+    public bool NothingToRecover => !File.Exists(Journal) && !Directory.Exists(AsideDir);
+
+    /// <summary>
     /// The journalled batch job of an interrupted build, if any. Unlike a local process, it did not
     /// die with the build: the caller re-attaches to it (or collects it) instead of recovering.
     /// </summary>

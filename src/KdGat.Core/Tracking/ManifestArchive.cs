@@ -8,7 +8,8 @@ namespace KdGat.Core.Tracking;
 /// Keeps every manifest a stage instance ever had: .kdgat/manifests/{dataset}/{stage}/{build}.json,
 /// written once (atomically) and never replaced. A rerun replaces the live manifest beside the
 /// outputs; the build archives a manifest right before an attempt (or a cache restore) replaces
-/// it, Clean before it deletes, and the index step after every build archives the new ones, so
+/// it, Clean before it deletes, and the index step after a build that changed anything (and every
+/// Status, History, Compare and Report, on open) archives the new ones, so
 /// every manifest stays queryable (History -p:RunId=...) next to its run record.
 /// </summary>
 internal sealed class ManifestArchive

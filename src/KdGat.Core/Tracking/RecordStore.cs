@@ -15,11 +15,16 @@ internal sealed class RecordStore
 
     public string Dir { get; }
 
+    private int _written;
+    /// <summary>Records this instance wrote: a build that wrote none skips the index step after it (readers ingest on open).</summary>
+    public int Written => Volatile.Read(ref _written);
+
     public string Write(RunRecord r)
     {
         var name = $"{r.FinishedUtc.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture)}-{r.RecordId}.json";
         var path = Path.Combine(Dir, r.Dataset, r.Slot, name);
         AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(r, RecordJson.Readable.RunRecord));
+        Interlocked.Increment(ref _written);
         return path;
     }
 

@@ -1,0 +1,97 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Locking;
+using KdGat.Core.Tests.Support;
+using static KdGat.Core.Tests.Engine.CrashLab;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>
+/// The no-op fast path (InstanceRunner.UpToDateWithoutLock): an up-to-date instance is reported
+/// without its stage lock, but only when no attempt is in progress or left over; anything else is
+/// decided under the lock, where recovery runs. And what a no-op skips: the live report, the index step.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class NoOpFastPathTests : IDisposable
+{
+    private readonly TempDir _d = NewRoot(Yaml("1", cache: false));
+
+    public void Dispose() => _d.Dispose();
+
+    private string StateDir(string stage) =>
+        Directory.EnumerateFiles(_d.Path, "lock", SearchOption.AllDirectories).Single(f => Path.GetFileName(Path.GetDirectoryName(f)) == stage) is { } l
+            ? Path.GetDirectoryName(l)! : throw new InvalidOperationException();
+
+    private async Task<(BuildReport Report, RecordingLog Log, BuildEngine Engine)> BuildAsync(CancellationToken cancel = default, string? liveReport = null)
+    {
+        var log = new RecordingLog();
+        var engine = new BuildEngine();
+        var report = await engine.RunAsync(Request(_d) with { LiveReportFile = liveReport }, log, cancel);
+        return (report, log, engine);
+    }
+
+    [Fact]
+    public async Task UpToDateInstance_IsReportedWithoutWaitingForItsStageLock()
+    {
+        Assert.True((await BuildAsync()).Report.Succeeded);
+        // Another holder of a's and b's stage locks (a build that is about to check them): the no-op does not wait for it.
+        using var a = StageLock.TryAcquire(Path.Combine(StateDir("a"), "lock"));
+        using var b = StageLock.TryAcquire(Path.Combine(StateDir("b"), "lock"));
+        Assert.NotNull(a);
+        Assert.NotNull(b);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var (report, _, _) = await BuildAsync(timeout.Token);
+        Assert.All(report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
+    }
+
+    [Fact]
+    public async Task JournalOfAnInterruptedAttempt_IsRecoveredUnderTheLock_NotPassedOverAsUpToDate()
+    {
+        Assert.True((await BuildAsync()).Report.Succeeded);
+        // An attempt interrupted before it started: its journal only (the live result is the good one).
+        var journal = Path.Combine(StateDir("a"), "attempt.json");
+        File.WriteAllText(journal, $$"""{"AttemptId":"t-a-1","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"aside"}""");
+
+        var (report, log, _) = await BuildAsync();
+        Assert.True(report.Succeeded);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt && d.Message.Contains("t-a-1", StringComparison.Ordinal));
+        Assert.False(File.Exists(journal));
+        Assert.All(report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
+    }
+
+    [Fact]
+    public async Task AsideDirWithoutJournal_IsClearedUnderTheLock()
+    {
+        Assert.True((await BuildAsync()).Report.Succeeded);
+        var aside = Path.Combine(StateDir("b"), "aside");
+        Directory.CreateDirectory(aside);
+        File.WriteAllText(Path.Combine(aside, "out.txt"), "left by a committed attempt\n");
+
+        var (report, _, _) = await BuildAsync();
+        Assert.All(report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
+        Assert.False(Directory.Exists(aside));
+    }
+
+    [Fact]
+    public async Task NoOp_WritesNoStateAndNoLiveReport_AStaleInstanceDoes()
+    {
+        var page = _d["out/report.html"];
+        var first = await BuildAsync(liveReport: page);
+        Assert.True(first.Engine.WroteState);
+        Assert.True(File.Exists(page));
+        File.Delete(page);
+
+        var noop = await BuildAsync(liveReport: page);
+        Assert.All(noop.Report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
+        Assert.False(noop.Engine.WroteState);
+        Assert.False(File.Exists(page));
+
+        // b stale, a up to date: the page opens when b runs and still shows a (ended before it opened).
+        File.Delete(Path.Combine(_d.Path, "runs", "d1", "b", "out.txt"));
+        var again = await BuildAsync(liveReport: page);
+        Assert.True(again.Engine.WroteState);
+        var html = File.ReadAllText(page);
+        Assert.Contains("data-id=\"d1/a\" data-state=\"up-to-date\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-id=\"d1/b\" data-state=\"ran\"", html, StringComparison.Ordinal);
+    }
+}
