@@ -8,6 +8,16 @@ namespace KdGat.Core.Execution.Slurm;
 /// for those that ended (exit code, elapsed, MaxRSS). A failed query is retried with backoff and
 /// never ends a job. sacct lags behind the controller: a job squeue reports ended is held for a
 /// few polls until accounting has its row, then completed with what is known.
+/// <para>
+/// Between queries the loop looks, every slurm.poll_seconds, for the done-marker each job script
+/// writes when its command returns (<see cref="JobScript.MarkerPath"/>): a stat per job, no call to
+/// SLURM. A marker that appears starts a query at once and keeps the queries at poll_seconds while
+/// SLURM still lists that job (its shell is exiting) for up to <see cref="MarkerPatience"/> polls.
+/// The marker's content is never trusted: the outcome is what squeue and sacct report. Queries
+/// otherwise back off from poll_seconds to slurm.max_poll_seconds while no job ends; that slower
+/// round is the safety net for jobs that end without a marker (TIMEOUT, scancel, node failure,
+/// preemption, a marker an NFS attribute cache keeps hidden, a script from an older KdGat).
+/// </para>
 /// </summary>
 internal sealed class JobWatcher
 {
@@ -15,14 +25,21 @@ internal sealed class JobWatcher
     public const int SacctPatience = 6;
     /// <summary>Polls a job may be missing from both squeue and sacct before it counts as lost (NODE_FAIL: retried unchanged).</summary>
     public const int MissingPatience = 60;
+    /// <summary>Queries at poll_seconds after a job's marker appeared while SLURM still lists the job as active; then the backoff again.</summary>
+    public const int MarkerPatience = 6;
 
-    private sealed class Watch(string id)
+    private sealed class Watch(string id, string? marker)
     {
         public string Id { get; } = id;
+        /// <summary>The done-marker its job script writes; null: none (only squeue sees it end).</summary>
+        public string? Marker { get; } = marker;
         public TaskCompletionSource<JobStatus> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int WaitedForSacct;
         public int Missing;
         public string? LastState;
+        public bool MarkerSeen;
+        /// <summary>Queries left at poll_seconds since the marker appeared.</summary>
+        public int Hurry;
     }
 
     private readonly SlurmClient _client;
@@ -32,6 +49,8 @@ internal sealed class JobWatcher
     private readonly object _gate = new();
     private Task? _loop;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _queryNow;
+    private DateTimeOffset _nextQuery = DateTimeOffset.MinValue;
     private int _failedQueries;
 
     private readonly TimeProvider _time;
@@ -44,13 +63,18 @@ internal sealed class JobWatcher
         _log = log;
     }
 
+    /// <summary>SLURM status queries so far (squeue calls, failed ones included).</summary>
+    public int Queries { get; private set; }
+
     /// <summary>Completes when the job has ended (or is lost). Cancellation only stops waiting, never the job.</summary>
-    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel)
+    /// <param name="marker">The done-marker the job's script writes (<see cref="JobScript.MarkerPath"/>); null when it writes none.</param>
+    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel, string? marker = null)
     {
-        var w = _watches.GetOrAdd(jobId, id => new Watch(id));
+        var w = _watches.GetOrAdd(jobId, id => new Watch(id, marker));
         lock (_gate)
         {
             _backoff.Reset();
+            _queryNow = true;
             _wake.TrySetResult();
             if (_loop is null || _loop.IsCompleted) _loop = Task.Run(LoopAsync, CancellationToken.None);
         }
@@ -65,26 +89,69 @@ internal sealed class JobWatcher
             lock (_gate)
             {
                 if (_watches.IsEmpty) { _loop = null; return; }
-                _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                wake = _wake.Task;
+                if (!_queryNow) _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                wake = _queryNow ? Task.CompletedTask : _wake.Task;
             }
-            await Task.WhenAny(Time.Clock.Delay(_time, _backoff.Current), wake).ConfigureAwait(false);
-            bool changed, failed;
-            try { (changed, failed) = await PollOnceAsync().ConfigureAwait(false); }
+            var wait = NextWait();
+            if (wait > TimeSpan.Zero && !wake.IsCompleted)
+            {
+                using var stop = new CancellationTokenSource();
+                var delay = Time.Clock.Delay(_time, wait, stop.Token);
+                if (await Task.WhenAny(delay, wake).ConfigureAwait(false) != delay) stop.Cancel(); // drops the timer
+            }
+            bool queryNow;
+            lock (_gate) { queryNow = _queryNow; _queryNow = false; }
+            try { await TickAsync(queryNow).ConfigureAwait(false); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                (changed, failed) = (false, true);
                 Warn($"status query threw {e.GetType().Name}: {e.Message}");
+                _backoff.Next(false, true);
+                _nextQuery = _time.GetUtcNow() + _backoff.Current;
             }
-            _backoff.Next(changed, failed);
         }
     }
 
-    /// <summary>One round: squeue for all, sacct for the ended or missing. Returns whether anything changed and whether a query failed.</summary>
+    /// <summary>Until the next query is due, or the next marker check if sooner.</summary>
+    private TimeSpan NextWait()
+    {
+        var wait = _nextQuery - _time.GetUtcNow();
+        if (_watches.Values.Any(w => w.Marker is not null)) wait = wait < _backoff.Min ? wait : _backoff.Min;
+        return wait;
+    }
+
+    /// <summary>One wake-up: look at the markers; query SLURM if one appeared, if asked to, or if the backoff says it is time.</summary>
+    private async Task TickAsync(bool queryNow)
+    {
+        var appeared = CheckMarkers();
+        if (!queryNow && !appeared && _time.GetUtcNow() < _nextQuery) return;
+        var (changed, failed) = await PollOnceAsync().ConfigureAwait(false);
+        var hurry = false;
+        foreach (var w in _watches.Values)
+            if (w.Hurry > 0) { w.Hurry--; hurry = true; }
+        _backoff.Next(changed || hurry, failed);
+        _nextQuery = _time.GetUtcNow() + _backoff.Current;
+    }
+
+    /// <summary>True when some job's marker has appeared since the last look. A marker that is gone again (a requeued job's script removes it) re-arms.</summary>
+    private bool CheckMarkers()
+    {
+        var appeared = false;
+        foreach (var w in _watches.Values)
+        {
+            if (w.Marker is null) continue;
+            var exists = File.Exists(w.Marker);
+            if (exists && !w.MarkerSeen) { w.Hurry = MarkerPatience; appeared = true; }
+            w.MarkerSeen = exists;
+        }
+        return appeared;
+    }
+
+    /// <summary>One round: squeue for all, sacct for the ended or missing. Returns whether a job ended (or squeue newly lists it as ended) and whether a query failed.</summary>
     public async Task<(bool Changed, bool Failed)> PollOnceAsync()
     {
         var watches = _watches.Values.ToArray();
         if (watches.Length == 0) return (false, false);
+        Queries++;
         var live = await _client.SqueueAsync(watches.Select(w => w.Id).ToArray(), CancellationToken.None).ConfigureAwait(false);
         if (live is null)
         {
@@ -98,7 +165,8 @@ internal sealed class JobWatcher
             if (live.TryGetValue(w.Id, out var st))
             {
                 w.Missing = 0;
-                if (st.State != w.LastState) { changed = true; w.LastState = st.State; }
+                // Only an end speeds the polling up again: PENDING -> RUNNING says nothing about when a job ends.
+                if (st.State != w.LastState) { changed |= !st.IsActive; w.LastState = st.State; }
                 if (!st.IsActive) ended.Add(w);
             }
             else ended.Add(w); // unknown to the controller: ask accounting

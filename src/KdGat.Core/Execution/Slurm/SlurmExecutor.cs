@@ -9,7 +9,7 @@ namespace KdGat.Core.Execution.Slurm;
 internal sealed record SlurmOptions
 {
     public double PollSeconds { get; init; } = 5;
-    public double MaxPollSeconds { get; init; } = 60;
+    public double MaxPollSeconds { get; init; } = 180;
     public IReadOnlyList<string> Extra { get; init; } = [];
     /// <summary>False (-p:Wait=false): submit and return; a later build collects the jobs.</summary>
     public bool Wait { get; init; } = true;
@@ -75,15 +75,18 @@ internal sealed class SlurmExecutor : IStageExecutor
         if (job.Instance.Config.Executor == ExecutorKind.Local && job.AttachTo is not { IsBatchJob: true }) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
         var started = _time.GetUtcNow();
         string id;
+        string? marker;
+        var script = Path.ChangeExtension(job.StdoutPath, ".sbatch");
         if (job.AttachTo is { IsBatchJob: true } attached)
         {
             id = attached.Id;
+            marker = JobScript.MarkerWrittenBy(script, JobScript.MarkerPath(job));
             job.OnStarted?.Invoke(attached);
         }
         else
         {
             if (cancel.IsCancellationRequested) return Ended(ExecState.Cancelled, null, started, "build cancelled before submission");
-            var script = Path.ChangeExtension(job.StdoutPath, ".sbatch");
+            marker = JobScript.MarkerPath(job);
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
@@ -111,7 +114,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         JobStatus status;
         try
         {
-            status = await _watcher.WaitAsync(id, cancel).ConfigureAwait(false);
+            status = await _watcher.WaitAsync(id, cancel, marker).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
