@@ -10,6 +10,8 @@ internal sealed record SlurmOptions
 {
     public double PollSeconds { get; init; } = 5;
     public double MaxPollSeconds { get; init; } = 180;
+    /// <summary>slurm.max_marker_seconds: the longest wait between two looks for done-markers.</summary>
+    public double MaxMarkerSeconds { get; init; } = 30;
     public IReadOnlyList<string> Extra { get; init; } = [];
     /// <summary>False (-p:Wait=false): submit and return; a later build collects the jobs.</summary>
     public bool Wait { get; init; } = true;
@@ -25,7 +27,7 @@ internal sealed record SlurmOptions
     public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort) =>
         new()
         {
-            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort,
+            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, MaxMarkerSeconds = c.MaxMarkerSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort,
             MaxJobs = c.MaxJobs, LatencyWait = TimeSpan.FromSeconds(c.LatencyWaitSeconds),
         };
 }
@@ -54,7 +56,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         _options = options;
         _time = time ?? TimeProvider.System;
         _client = client ?? new SlurmClient(time: _time);
-        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log, _time);
+        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log, _time, options.MaxMarkerSeconds);
     }
 
     private readonly TimeProvider _time;
