@@ -16,7 +16,8 @@
 #
 # Needs a running cluster (bash scripts/slurm/start-local-slurm.sh, as root), /usr/bin/time.
 # Knobs: POLL (slurm.poll_seconds, default 5), MAX_POLL (slurm.max_poll_seconds, default 180),
-#        SNAKEMAKE=0 to skip the Snakemake comparison; LONG_JOBS, LONG_SLEEP, LONG_WINDOW, ONLY_LONG (case 3). Prints a table; writes nothing in the repo.
+#        SNAKEMAKE=0 to skip the Snakemake comparison; LONG_JOBS, LONG_SLEEP, LONG_WINDOW, LONG_SETTLE, MAX_MARKER,
+#        LONG_HOLD, ONLY_LONG (case 3). Prints a table; writes nothing in the repo.
 set -euo pipefail
 export USER=${USER:-$(id -un)}   # snakemake --slurm reads $USER
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -122,6 +123,10 @@ if [ "$LONG_WINDOW" -gt 0 ]; then
     s/command: '\''mkdir -p \{cache_dir\}/command: '\''sleep '"$LONG_SLEEP"' && mkdir -p {cache_dir}/;
   ' "$L/kdgat.yaml"
   grep -q "sleep $LONG_SLEEP" "$L/kdgat.yaml" || die "config rewrite for the long case failed"
+  # MAX_MARKER: slurm.max_marker_seconds (default: the config's, 30). LONG_HOLD=1 submits the jobs held
+  # (sbatch --hold): they pend forever and take no CPU from the node, so other tests can use the cluster.
+  [ -z "${MAX_MARKER:-}" ] || perl -0pi -e 's/^(  max_poll_seconds: [^\n]*\n)/$1  max_marker_seconds: '"$MAX_MARKER"'\n/m' "$L/kdgat.yaml"
+  [ "${LONG_HOLD:-0}" != 1 ] || perl -0pi -e 's/^slurm:\n/slurm:\n  extra: ["--hold"]\n/m' "$L/kdgat.yaml"
   echo
   echo "3. waiting on $LONG_JOBS jobs of ${LONG_SLEEP} s (the node runs $(sinfo -h -o '%c' | head -1) at once, the rest pend); window ${LONG_WINDOW} s from ${LONG_SETTLE} s after the last submission; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   python3 - "$L" "$LONG_JOBS" "$LONG_WINDOW" "$LONG_SETTLE" "$WORK/long.log" $(msb -t:Preprocess) <<'PY'
