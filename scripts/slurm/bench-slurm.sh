@@ -11,13 +11,16 @@
 #    (/proc: utime+stime of every live process plus what it reaped) are taken over LONG_WINDOW
 #    (240) s, starting LONG_SETTLE (30) s later (the last sbatch calls are reaped then), and scaled to an hour, and the tree's RSS is sampled every second; then the build is
 #    interrupted (Ctrl+C: CancelOnAbort cancels its jobs). Goal: < 2 CPU s per hour, < 150 MB.
-#    The window includes the poll backoff's ramp from poll_seconds to max_poll_seconds, so the
-#    hourly figure is an upper bound. LONG_WINDOW=0 skips it; ONLY_LONG=1 runs only this case.
+#    With the defaults the window includes the squeue backoff's ramp from poll_seconds to
+#    max_poll_seconds (~555 s to reach 180 s), so the hourly figure is an upper bound; the steady
+#    state needs LONG_SETTLE=600 and LONG_SLEEP > LONG_SETTLE + LONG_WINDOW (e.g. 1500).
+#    LONG_WINDOW=0 skips it; ONLY_LONG=1 runs only this case.
 #
 # Needs a running cluster (bash scripts/slurm/start-local-slurm.sh, as root), /usr/bin/time.
 # Knobs: POLL (slurm.poll_seconds, default 5), MAX_POLL (slurm.max_poll_seconds, default 180),
 #        SNAKEMAKE=0 to skip the Snakemake comparison; LONG_JOBS, LONG_SLEEP, LONG_WINDOW, LONG_SETTLE, MAX_MARKER,
-#        LONG_HOLD, ONLY_LONG (case 3). Prints a table; writes nothing in the repo.
+#        LONG_HOLD, ONLY_LONG (case 3); BENCH_MSBUILD_ARGS (e.g. -p:LiveReport=false) go to every build.
+#        Prints a table; writes nothing in the repo.
 set -euo pipefail
 export USER=${USER:-$(id -un)}   # snakemake --slurm reads $USER
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,7 +65,7 @@ measure() { # label, dir, command... ; prints one table row
     END { printf "| %-44s | %8.1f | %8.2f | %8.0f |\n", label, wall, user + sys, rss / 1024 }' "$out"
 }
 
-msb() { echo dotnet msbuild pipeline.proj -nologo -v:m -p:KdGatToolsDir="$WORK/tools" -p:KdGatSkipBootstrap=true "$@"; }
+msb() { echo dotnet msbuild pipeline.proj -nologo -v:m -p:KdGatToolsDir="$WORK/tools" -p:KdGatSkipBootstrap=true "$@" ${BENCH_MSBUILD_ARGS:-}; }
 
 echo
 echo "local single-node cluster: $(sinfo -h -o '%c CPUs, %m MB' | head -1); slurm.poll_seconds=$POLL, max_poll_seconds=$MAX_POLL"
