@@ -100,7 +100,7 @@ public static class SlurmSandbox
         s.EditConfig(c =>
         {
             c = c.Replace("executor: local ", "executor: slurm ");
-            c = c.Replace("poll_seconds: 5\n  max_poll_seconds: 60", $"poll_seconds: {poll.ToString(System.Globalization.CultureInfo.InvariantCulture)}\n  max_poll_seconds: {maxPoll.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            c = System.Text.RegularExpressions.Regex.Replace(c, @"poll_seconds: 5\n  max_poll_seconds: [^\n]*", $"poll_seconds: {poll.ToString(System.Globalization.CultureInfo.InvariantCulture)}\n  max_poll_seconds: {maxPoll.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
             if (mem is not null)
             {
                 c = c.Replace("resources: { cpus: 2, mem: 4G }", "resources: { cpus: 1, mem: 4G }");

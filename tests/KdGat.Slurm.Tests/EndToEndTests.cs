@@ -33,6 +33,10 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(jobs, j => Assert.StartsWith("kdgat-hcrl_sa-", j.Name));
         // One job script per attempt, kept beside the attempt's logs in the run dir.
         Assert.Single(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "logs"), "*.sbatch"));
+        // Each job wrote its done-marker (the exit code) as its last act; no temp file is left.
+        var marker = Assert.Single(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "logs"), "*.done"));
+        Assert.Equal("0\n", File.ReadAllText(marker));
+        Assert.Empty(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "logs"), "*.tmp"));
 
         var again = Build(sb, "-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, again.ExitCode);
@@ -124,6 +128,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var jobs = Cluster.JobsUnder(sb.Dir, 13);
         output.WriteLine(string.Join("\n", jobs));
         Assert.Equal("FAILED", jobs.Single(j => j.Name == "kdgat-hcrl_sa-gat_large_curriculum").State);
+        Assert.Equal("3\n", File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "logs"), "*.done"))));
+        // Dependents SLURM cancelled never ran a script: no marker; the watcher saw them end through squeue.
+        Assert.Empty(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "dqn_large_fusion"), "logs"), "*.done"));
         foreach (var d in LargeDependents)
             Assert.StartsWith("CANCELLED", jobs.Single(j => j.Name == "kdgat-" + d.Replace('/', '-')).State);
         Assert.Contains("KDG4005", r.Output);        // each cancelled dependent is named

@@ -150,12 +150,13 @@ internal static class ConfigLoader
     {
         if (node is null || YamlReader.IsNull(node)) return new SlurmConfig();
         var map = r.Mapping(node, "slurm");
-        r.CheckKeys(map, "slurm", "poll_seconds", "max_poll_seconds", "extra", "max_jobs", "latency_wait");
+        r.CheckKeys(map, "slurm", "poll_seconds", "max_poll_seconds", "max_marker_seconds", "extra", "max_jobs", "latency_wait");
         var c = new SlurmConfig();
         return c with
         {
             PollSeconds = r.OptionalDouble(map, "poll_seconds", "slurm") ?? c.PollSeconds,
             MaxPollSeconds = r.OptionalDouble(map, "max_poll_seconds", "slurm") ?? c.MaxPollSeconds,
+            MaxMarkerSeconds = r.OptionalDouble(map, "max_marker_seconds", "slurm") ?? c.MaxMarkerSeconds,
             Extra = ResourceParser.ReadExtra(r, map, "slurm"),
             MaxJobs = r.OptionalInt(map, "max_jobs", "slurm") ?? c.MaxJobs,
             LatencyWaitSeconds = r.OptionalInt(map, "latency_wait", "slurm") ?? c.LatencyWaitSeconds,

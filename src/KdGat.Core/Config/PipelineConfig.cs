@@ -31,7 +31,10 @@ public sealed record PipelineConfig
 public sealed record SlurmConfig
 {
     public double PollSeconds { get; init; } = 5;
-    public double MaxPollSeconds { get; init; } = 60;
+    /// <summary>max_poll_seconds: the longest wait between two squeue calls (the safety net for jobs that end without a done-marker).</summary>
+    public double MaxPollSeconds { get; init; } = 180;
+    /// <summary>max_marker_seconds: the longest wait between two looks for the jobs' done-markers (a stat each, no SLURM call).</summary>
+    public double MaxMarkerSeconds { get; init; } = 30;
     public IReadOnlyList<string> Extra { get; init; } = Array.Empty<string>();
     /// <summary>max_jobs: at most this many of the build's jobs in the queue at once (0: no limit).</summary>
     public int MaxJobs { get; init; }

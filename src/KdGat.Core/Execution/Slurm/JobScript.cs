@@ -13,6 +13,11 @@ namespace KdGat.Core.Execution.Slurm;
 /// not by a shell, so the only way to smuggle anything in is a line break or a quote: every value
 /// is checked and a bad one is refused (KDG4001). The body is shell; every value in it is quoted,
 /// and the command is the stage's command as rendered (its substituted values are quoted already).
+/// The command runs in a subshell; when it returns, the script writes its exit code to the
+/// attempt's done-marker (<see cref="MarkerPath"/>, atomically: temp file, then rename) and exits
+/// with that code. The marker only tells the <see cref="JobWatcher"/> to ask SLURM now: the outcome
+/// is still what squeue/sacct say. A job killed before the subshell returns (TIMEOUT, scancel,
+/// node failure, preemption) writes none; the watcher's slower squeue polling catches those.
 /// </summary>
 internal static partial class JobScript
 {
@@ -28,6 +33,23 @@ internal static partial class JobScript
     public static string JobName(StageInstance s) => $"kdgat-{s.Dataset}-{s.IdName}";
 
     public static string Comment(string attemptId) => $"kdgat-{attemptId}";
+
+    /// <summary>The attempt's done-marker: beside its job script and logs, one per attempt (the log stem names time and attempt).</summary>
+    public static string MarkerPath(StageJob job) => Path.ChangeExtension(job.StdoutPath, ".done");
+
+    /// <summary>
+    /// The marker this attempt's job script writes, or null when the script on disk writes none (a
+    /// job re-attached from a build that predates markers, or whose script is gone): such a job is
+    /// only seen ending by squeue.
+    /// </summary>
+    public static string? MarkerWrittenBy(string scriptPath, string marker)
+    {
+        try { return File.ReadAllText(scriptPath).Contains(MarkerLine(marker), StringComparison.Ordinal) ? marker : null; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    private static string MarkerLine(string marker) => $"kdgat_done={CommandTemplate.Quote(marker)}";
 
     /// <summary>The directives, in order, without the "#SBATCH " prefix.</summary>
     public static IReadOnlyList<string> Directives(StageJob job, IReadOnlyList<string> configExtra)
@@ -65,9 +87,19 @@ internal static partial class JobScript
             if (!EnvNamePattern().IsMatch(k)) throw Unsafe($"environment variable name '{k}'", job.Instance.Name);
             sb.Append("export ").Append(k).Append('=').Append(CommandTemplate.Quote(v)).Append('\n');
         }
+        var marker = MarkerPath(job);
+        // A requeued job runs the script again: its first run's marker must not wake the watcher early.
+        sb.Append(MarkerLine(marker)).Append('\n');
+        sb.Append("rm -f \"$kdgat_done\"\n");
+        sb.Append("(\n");
         sb.Append("cd ").Append(CommandTemplate.Quote(job.Instance.RunDir)).Append(" || exit 125\n");
-        // As the local executor runs it: /bin/sh, in the run dir, the command as rendered.
+        // As the local executor runs it: /bin/sh, in the run dir, the command as rendered. In a
+        // subshell, so that `exit` or `exec` in the command still returns here for the marker.
         sb.Append(job.Command).Append('\n');
+        sb.Append(")\n");
+        sb.Append("kdgat_rc=$?\n");
+        sb.Append("{ printf '%s\\n' \"$kdgat_rc\" > \"$kdgat_done.tmp\" && mv -f \"$kdgat_done.tmp\" \"$kdgat_done\"; } 2>/dev/null\n");
+        sb.Append("exit \"$kdgat_rc\"\n");
         return sb.ToString();
     }
 

@@ -8,6 +8,18 @@ namespace KdGat.Core.Execution.Slurm;
 /// for those that ended (exit code, elapsed, MaxRSS). A failed query is retried with backoff and
 /// never ends a job. sacct lags behind the controller: a job squeue reports ended is held for a
 /// few polls until accounting has its row, then completed with what is known.
+/// <para>
+/// Between queries the loop looks for the done-marker each job script writes when its command
+/// returns (<see cref="JobScript.MarkerPath"/>): a stat per job, no call to SLURM. Looks start
+/// slurm.poll_seconds after a submission or a job's end and back off to slurm.max_marker_seconds
+/// (each wake-up of this process costs a few milliseconds of CPU). A marker that appears starts a
+/// query at once and keeps the queries at poll_seconds while SLURM still lists that job (its shell
+/// is exiting) for up to <see cref="MarkerPatience"/> polls. The marker's content is never trusted:
+/// the outcome is what squeue and sacct report. Queries otherwise back off from poll_seconds to
+/// slurm.max_poll_seconds while no job ends; that slower round is the safety net for jobs that end
+/// without a marker (TIMEOUT, scancel, node failure, preemption, a marker an NFS attribute cache
+/// keeps hidden, a script from an older KdGat).
+/// </para>
 /// </summary>
 internal sealed class JobWatcher
 {
@@ -15,46 +27,80 @@ internal sealed class JobWatcher
     public const int SacctPatience = 6;
     /// <summary>Polls a job may be missing from both squeue and sacct before it counts as lost (NODE_FAIL: retried unchanged).</summary>
     public const int MissingPatience = 60;
+    /// <summary>Queries at poll_seconds after a job's marker appeared while SLURM still lists the job as active; then the backoff again.</summary>
+    public const int MarkerPatience = 6;
 
-    private sealed class Watch(string id)
+    private sealed class Watch(string id, string? marker)
     {
         public string Id { get; } = id;
+        /// <summary>The done-marker its job script writes; null: none (only squeue sees it end).</summary>
+        public string? Marker { get; } = marker;
         public TaskCompletionSource<JobStatus> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int WaitedForSacct;
         public int Missing;
         public string? LastState;
+        public bool MarkerSeen;
+        /// <summary>Queries left at poll_seconds since the marker appeared.</summary>
+        public int Hurry;
     }
 
     private readonly SlurmClient _client;
     private readonly PollBackoff _backoff;
+    private readonly PollBackoff _markerBackoff;
     private readonly IBuildLog _log;
     private readonly ConcurrentDictionary<string, Watch> _watches = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private Task? _loop;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Under _gate: WaitAsync resets them from the caller's thread.
+    private bool _queryNow;
+    private DateTimeOffset _nextQuery = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextMarkerLook = DateTimeOffset.MinValue;
+    private int _markerWatches;
     private int _failedQueries;
 
     private readonly TimeProvider _time;
 
-    public JobWatcher(SlurmClient client, PollBackoff backoff, IBuildLog log, TimeProvider? time = null)
+    /// <param name="backoff">Between status queries: slurm.poll_seconds to slurm.max_poll_seconds.</param>
+    /// <param name="maxMarkerSeconds">slurm.max_marker_seconds: the longest wait between two looks for done-markers.</param>
+    public JobWatcher(SlurmClient client, PollBackoff backoff, IBuildLog log, TimeProvider? time = null, double maxMarkerSeconds = 30)
     {
         _time = time ?? TimeProvider.System;
         _client = client;
         _backoff = backoff;
+        _markerBackoff = new PollBackoff(backoff.Min.TotalSeconds, maxMarkerSeconds);
         _log = log;
     }
 
+    /// <summary>SLURM status queries so far (squeue calls, failed ones included).</summary>
+    public int Queries { get; private set; }
+
+    /// <summary>Looks for done-markers so far (each a stat per job that writes one).</summary>
+    public int MarkerLooks { get; private set; }
+
     /// <summary>Completes when the job has ended (or is lost). Cancellation only stops waiting, never the job.</summary>
-    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel)
+    /// <param name="marker">The done-marker the job's script writes (<see cref="JobScript.MarkerPath"/>); null when it writes none.</param>
+    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel, string? marker = null)
     {
-        var w = _watches.GetOrAdd(jobId, id => new Watch(id));
+        var added = false;
+        var w = _watches.GetOrAdd(jobId, id => { added = true; return new Watch(id, marker); });
         lock (_gate)
         {
+            if (added && w.Marker is not null) _markerWatches++;
             _backoff.Reset();
+            ResetMarkerLooks();
+            _queryNow = true;
             _wake.TrySetResult();
             if (_loop is null || _loop.IsCompleted) _loop = Task.Run(LoopAsync, CancellationToken.None);
         }
         return w.Done.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>Under _gate: the next look for markers in poll_seconds, backing off from there.</summary>
+    private void ResetMarkerLooks()
+    {
+        _markerBackoff.Reset();
+        _nextMarkerLook = _time.GetUtcNow() + _markerBackoff.Current;
     }
 
     private async Task LoopAsync()
@@ -62,29 +108,94 @@ internal sealed class JobWatcher
         while (true)
         {
             Task wake;
+            TimeSpan wait;
             lock (_gate)
             {
                 if (_watches.IsEmpty) { _loop = null; return; }
-                _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                wake = _wake.Task;
+                if (!_queryNow) _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                wake = _queryNow ? Task.CompletedTask : _wake.Task;
+                wait = NextWait();
             }
-            await Task.WhenAny(Time.Clock.Delay(_time, _backoff.Current), wake).ConfigureAwait(false);
-            bool changed, failed;
-            try { (changed, failed) = await PollOnceAsync().ConfigureAwait(false); }
+            if (wait > TimeSpan.Zero && !wake.IsCompleted)
+            {
+                using var stop = new CancellationTokenSource();
+                var delay = Time.Clock.Delay(_time, wait, stop.Token);
+                if (await Task.WhenAny(delay, wake).ConfigureAwait(false) != delay) stop.Cancel(); // drops the timer
+            }
+            try { await TickAsync().ConfigureAwait(false); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                (changed, failed) = (false, true);
                 Warn($"status query threw {e.GetType().Name}: {e.Message}");
+                lock (_gate)
+                {
+                    _backoff.Next(false, true);
+                    _nextQuery = _time.GetUtcNow() + _backoff.Current;
+                }
             }
-            _backoff.Next(changed, failed);
         }
     }
 
-    /// <summary>One round: squeue for all, sacct for the ended or missing. Returns whether anything changed and whether a query failed.</summary>
+    /// <summary>Under _gate: until the next query is due, or the next look for markers if sooner.</summary>
+    private TimeSpan NextWait()
+    {
+        var until = _markerWatches > 0 && _nextMarkerLook < _nextQuery ? _nextMarkerLook : _nextQuery;
+        var wait = until - _time.GetUtcNow();
+        // Timers count whole milliseconds (Task.Delay truncates): round up, or a wait would end just
+        // short of what it waits for and the loop would spin through sub-millisecond waits.
+        return wait <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
+    }
+
+    /// <summary>One wake-up: look for markers if due; query SLURM if one appeared, if asked to, or if the query backoff says so.</summary>
+    private async Task TickAsync()
+    {
+        bool look, appeared = false, query;
+        var now = _time.GetUtcNow();
+        lock (_gate) look = _markerWatches > 0 && now >= _nextMarkerLook;
+        if (look) appeared = CheckMarkers(); // file system calls: not under the lock
+        lock (_gate)
+        {
+            if (look)
+            {
+                MarkerLooks++;
+                _markerBackoff.Next(appeared);
+                _nextMarkerLook = now + _markerBackoff.Current;
+            }
+            query = _queryNow || appeared || now >= _nextQuery;
+            _queryNow = false;
+        }
+        if (!query) return;
+        var (changed, failed) = await PollOnceAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            var hurry = false;
+            foreach (var w in _watches.Values)
+                if (w.Hurry > 0) { w.Hurry--; hurry = true; }
+            _backoff.Next(changed || hurry, failed);
+            _nextQuery = _time.GetUtcNow() + _backoff.Current;
+            if (changed) ResetMarkerLooks(); // a job ended: its dependents may start now, and may be short
+        }
+    }
+
+    /// <summary>True when some job's marker has appeared since the last look. A marker that is gone again (a requeued job's script removes it) re-arms.</summary>
+    private bool CheckMarkers()
+    {
+        var appeared = false;
+        foreach (var w in _watches.Values)
+        {
+            if (w.Marker is null) continue;
+            var exists = File.Exists(w.Marker);
+            if (exists && !w.MarkerSeen) { w.Hurry = MarkerPatience; appeared = true; }
+            w.MarkerSeen = exists;
+        }
+        return appeared;
+    }
+
+    /// <summary>One round: squeue for all, sacct for the ended or missing. Returns whether a job ended (or squeue newly lists it as ended) and whether a query failed.</summary>
     public async Task<(bool Changed, bool Failed)> PollOnceAsync()
     {
         var watches = _watches.Values.ToArray();
         if (watches.Length == 0) return (false, false);
+        Queries++;
         var live = await _client.SqueueAsync(watches.Select(w => w.Id).ToArray(), CancellationToken.None).ConfigureAwait(false);
         if (live is null)
         {
@@ -98,7 +209,8 @@ internal sealed class JobWatcher
             if (live.TryGetValue(w.Id, out var st))
             {
                 w.Missing = 0;
-                if (st.State != w.LastState) { changed = true; w.LastState = st.State; }
+                // Only an end speeds the polling up again: PENDING -> RUNNING says nothing about when a job ends.
+                if (st.State != w.LastState) { changed |= !st.IsActive; w.LastState = st.State; }
                 if (!st.IsActive) ended.Add(w);
             }
             else ended.Add(w); // unknown to the controller: ask accounting
@@ -137,7 +249,8 @@ internal sealed class JobWatcher
 
     private void Complete(Watch w, JobStatus s)
     {
-        _watches.TryRemove(w.Id, out _);
+        if (_watches.TryRemove(w.Id, out _) && w.Marker is not null)
+            lock (_gate) _markerWatches--;
         w.Done.TrySetResult(s);
     }
 

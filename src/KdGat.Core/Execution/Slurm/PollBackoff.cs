@@ -3,7 +3,7 @@ namespace KdGat.Core.Execution.Slurm;
 /// <summary>
 /// The wait between status queries: starts at slurm.poll_seconds, grows by half while nothing
 /// changes (and doubles after a failed query) up to slurm.max_poll_seconds, and drops back to
-/// the start when a job changes state or a new job is submitted.
+/// the start when a job ends, a job's done-marker appears or a new job is submitted.
 /// </summary>
 internal sealed class PollBackoff
 {
@@ -17,6 +17,9 @@ internal sealed class PollBackoff
     }
 
     public TimeSpan Current { get; private set; }
+
+    /// <summary>slurm.poll_seconds: the first wait, and how often the watcher looks for done-markers.</summary>
+    public TimeSpan Min => TimeSpan.FromSeconds(_min);
 
     public TimeSpan Next(bool somethingChanged, bool queryFailed = false)
     {

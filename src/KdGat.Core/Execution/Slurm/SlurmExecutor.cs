@@ -9,7 +9,9 @@ namespace KdGat.Core.Execution.Slurm;
 internal sealed record SlurmOptions
 {
     public double PollSeconds { get; init; } = 5;
-    public double MaxPollSeconds { get; init; } = 60;
+    public double MaxPollSeconds { get; init; } = 180;
+    /// <summary>slurm.max_marker_seconds: the longest wait between two looks for done-markers.</summary>
+    public double MaxMarkerSeconds { get; init; } = 30;
     public IReadOnlyList<string> Extra { get; init; } = [];
     /// <summary>False (-p:Wait=false): submit and return; a later build collects the jobs.</summary>
     public bool Wait { get; init; } = true;
@@ -25,7 +27,7 @@ internal sealed record SlurmOptions
     public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort) =>
         new()
         {
-            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort,
+            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, MaxMarkerSeconds = c.MaxMarkerSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort,
             MaxJobs = c.MaxJobs, LatencyWait = TimeSpan.FromSeconds(c.LatencyWaitSeconds),
         };
 }
@@ -54,7 +56,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         _options = options;
         _time = time ?? TimeProvider.System;
         _client = client ?? new SlurmClient(time: _time);
-        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log, _time);
+        _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log, _time, options.MaxMarkerSeconds);
     }
 
     private readonly TimeProvider _time;
@@ -75,15 +77,18 @@ internal sealed class SlurmExecutor : IStageExecutor
         if (job.Instance.Config.Executor == ExecutorKind.Local && job.AttachTo is not { IsBatchJob: true }) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
         var started = _time.GetUtcNow();
         string id;
+        string? marker;
+        var script = Path.ChangeExtension(job.StdoutPath, ".sbatch");
         if (job.AttachTo is { IsBatchJob: true } attached)
         {
             id = attached.Id;
+            marker = JobScript.MarkerWrittenBy(script, JobScript.MarkerPath(job));
             job.OnStarted?.Invoke(attached);
         }
         else
         {
             if (cancel.IsCancellationRequested) return Ended(ExecState.Cancelled, null, started, "build cancelled before submission");
-            var script = Path.ChangeExtension(job.StdoutPath, ".sbatch");
+            marker = JobScript.MarkerPath(job);
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
@@ -111,7 +116,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         JobStatus status;
         try
         {
-            status = await _watcher.WaitAsync(id, cancel).ConfigureAwait(false);
+            status = await _watcher.WaitAsync(id, cancel, marker).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -62,6 +62,18 @@ public sealed class SiteOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Config_PollingKeys_DefaultTo5_180_30_AndReachTheExecutorsOptions()
+    {
+        var d = SlurmOptions.From(new SlurmConfig(), wait: true, cancelOnAbort: true);
+        Assert.Equal((5.0, 180.0, 30.0), (d.PollSeconds, d.MaxPollSeconds, d.MaxMarkerSeconds));
+        _p.WriteConfig(Yaml.Replace("slurm: { max_jobs: 3,", "slurm: { poll_seconds: 2, max_poll_seconds: 300, max_marker_seconds: 15, max_jobs: 3,"));
+        var o = SlurmOptions.From(_p.LoadConfig().Slurm, wait: true, cancelOnAbort: true);
+        Assert.Equal((2.0, 300.0, 15.0), (o.PollSeconds, o.MaxPollSeconds, o.MaxMarkerSeconds));
+        _p.WriteConfig(Yaml.Replace("slurm: { max_jobs: 3,", "slurm: { max_marker_seconds: 0, max_jobs: 3,"));
+        Assert.Contains("slurm.max_marker_seconds", Assert.Throws<KdgException>(() => _p.LoadConfig()).Message);
+    }
+
+    [Fact]
     public void Config_StageExecutorOtherThanLocal_IsKdg1004AtTheValue()
     {
         _p.WriteConfig(Yaml.Replace("executor: local", "executor: slurm"));

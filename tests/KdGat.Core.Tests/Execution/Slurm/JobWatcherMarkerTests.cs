@@ -1,0 +1,221 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution.Slurm;
+
+namespace KdGat.Core.Tests.Execution.Slurm;
+
+/// <summary>
+/// The watcher's polling against a scripted cluster on a simulated clock (<see cref="TimerClock"/>):
+/// how often it calls squeue while long jobs run, how soon a done-marker gets a job collected, that
+/// the safety net still catches jobs that end without one, and that a marker decides nothing.
+/// Defaults as shipped: poll_seconds 5, max_poll_seconds 180, max_marker_seconds 30.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class JobWatcherMarkerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("kdgat-watcher-").FullName;
+    private readonly TimerClock _clock = new(new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeSlurm _slurm = new();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>squeue/sacct over a table of job states the test changes; counts the calls.</summary>
+    private sealed class FakeSlurm : ICommandRunner
+    {
+        private readonly object _gate = new();
+        private readonly Dictionary<string, (string State, int Exit)> _jobs = new(StringComparer.Ordinal);
+        public int Squeues, Saccts;
+
+        public void Set(string id, string state, int exit = 0) { lock (_gate) _jobs[id] = (state, exit); }
+
+        public Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
+        {
+            lock (_gate)
+            {
+                var ids = args[args.ToList().IndexOf("-j") + 1].Split(',');
+                var known = ids.Where(_jobs.ContainsKey).Select(id => (id, _jobs[id])).ToArray();
+                if (file == "squeue")
+                {
+                    Squeues++;
+                    return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j => $"{j.id}|{j.Item2.State}|None\n")), ""));
+                }
+                Saccts++;
+                return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j =>
+                    $"{j.id}|{j.Item2.State}|{j.Item2.Exit}:0|00:15:00||2026-12-02T12:00:00|2026-12-02T12:15:00|None|00:00:01|vm\n" +
+                    $"{j.id}.batch|{j.Item2.State}|{j.Item2.Exit}:0|00:15:00|2048K|||\n")), ""));
+            }
+        }
+    }
+
+    private JobWatcher Watcher() => new(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), new RecordingLog(), _clock, maxMarkerSeconds: 30);
+
+    /// <summary>Real time, on a condition: the watcher's loop runs on the thread pool.</summary>
+    private static async Task Until(Func<bool> condition)
+    {
+        var limit = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > limit) throw new TimeoutException("condition not met in 20 s");
+            await Task.Yield();
+        }
+    }
+
+    private string Marker(string id) => Path.Combine(_dir, $"{id}.done");
+
+    private static void WriteMarker(string path, int exitCode) => File.WriteAllText(path, $"{exitCode}\n");
+
+    /// <summary>13 long jobs, 11 pending: what an hour of waiting costs in squeue calls.</summary>
+    private (JobWatcher W, Task<JobStatus>[] Jobs) ThirteenLongJobs()
+    {
+        var w = Watcher();
+        var jobs = new Task<JobStatus>[13];
+        for (var i = 1; i <= 13; i++)
+        {
+            _slurm.Set($"{i}", i <= 2 ? "RUNNING" : "PENDING");
+            jobs[i - 1] = w.WaitAsync($"{i}", CancellationToken.None, Marker($"{i}"));
+        }
+        return (w, jobs);
+    }
+
+    [Fact]
+    public async Task LongJobs_AnHourOfWaiting_CostsAFewDozenSqueueCalls_AndNoSacct()
+    {
+        var (w, jobs) = ThirteenLongJobs();
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(10));
+        var afterRamp = _slurm.Squeues;
+        var looksAfterRamp = w.MarkerLooks;
+        // Job 3 starts (PENDING -> RUNNING): no end, so the backoff stays at max_poll_seconds.
+        _slurm.Set("3", "RUNNING");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(70));
+
+        Assert.All(jobs, j => Assert.False(j.IsCompleted));
+        Assert.InRange(afterRamp, 5, 14);                   // 5 s growing by half to 180 s
+        Assert.InRange(_slurm.Squeues - afterRamp, 19, 21); // one every 180 s: 20 in the hour
+        Assert.InRange(w.MarkerLooks - looksAfterRamp, 119, 121); // one every 30 s (13 stats each)
+        Assert.Equal(0, _slurm.Saccts);
+        Assert.Equal(_slurm.Squeues, w.Queries);
+    }
+
+    [Fact]
+    public async Task AMarker_GetsTheJobCollectedWithinPollSeconds_NotAtTheNextSqueue()
+    {
+        var (_, jobs) = ThirteenLongJobs();
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30));
+        var squeues = _slurm.Squeues;
+
+        // Job 1 finishes: its script writes the marker as its last act, then SLURM records the end.
+        var ended = _clock.Elapsed;
+        WriteMarker(Marker("1"), 0);
+        _slurm.Set("1", "COMPLETED");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(60), () => jobs[0].IsCompleted);
+
+        var s = await jobs[0];
+        Assert.Equal(("COMPLETED", 0, 2048L), (s.State, s.ExitCode, s.MaxRssKb));
+        Assert.InRange(_clock.Elapsed - ended, TimeSpan.Zero, TimeSpan.FromSeconds(30)); // without the marker: up to 180 s
+        Assert.Equal(squeues + 1, _slurm.Squeues);
+        Assert.All(jobs.Skip(1), j => Assert.False(j.IsCompleted));
+    }
+
+    [Fact]
+    public async Task AMarkerDecidesNothing_TheOutcomeIsSacct()
+    {
+        var w = Watcher();
+        _slurm.Set("7", "RUNNING");
+        var job = w.WaitAsync("7", CancellationToken.None, Marker("7"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+
+        // The marker says 0, SLURM says the job failed with 3 (e.g. an epilog or the batch step's real status): SLURM wins.
+        WriteMarker(Marker("7"), 0);
+        _slurm.Set("7", "FAILED", 3);
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30), () => job.IsCompleted);
+        var s = await job;
+        Assert.Equal(("FAILED", 3), (s.State, s.ExitCode));
+    }
+
+    [Fact]
+    public async Task AMarkerWhileSlurmStillListsTheJob_KeepsPollingAtPollSeconds_UntilItEnds()
+    {
+        var w = Watcher();
+        _slurm.Set("8", "RUNNING");
+        var job = w.WaitAsync("8", CancellationToken.None, Marker("8"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+
+        var squeues = _slurm.Squeues;
+        WriteMarker(Marker("8"), 0);
+        _slurm.Set("8", "COMPLETING"); // the shell is exiting; the controller has not recorded the end yet
+        var seen = _clock.Elapsed;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30), () => _slurm.Squeues > squeues);
+        var firstLook = _clock.Elapsed;
+        await _clock.RunUntilAsync(firstLook + TimeSpan.FromSeconds(12));
+        Assert.InRange(_slurm.Squeues - squeues, 3, 4); // 0, 5, 10 (15) s after the marker was seen
+        _slurm.Set("8", "COMPLETED");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30), () => job.IsCompleted);
+
+        Assert.Equal("COMPLETED", (await job).State);
+        // Seen within 30 s; from then polls every 5 s: the end is collected at the next one (without: up to 180 s).
+        Assert.InRange(_clock.Elapsed - seen, TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(30 + 15 + 5));
+    }
+
+    [Fact]
+    public async Task AJobKilledWithoutAMarker_IsCaughtByTheSafetyNetWithinMaxPollSeconds()
+    {
+        var (_, jobs) = ThirteenLongJobs();
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30));
+        var killed = _clock.Elapsed;
+        _slurm.Set("2", "TIMEOUT"); // SIGTERM, then SIGKILL: the script never gets to write its marker
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(60), () => jobs[1].IsCompleted);
+
+        Assert.Equal("TIMEOUT", (await jobs[1]).State);
+        Assert.InRange(_clock.Elapsed - killed, TimeSpan.Zero, TimeSpan.FromSeconds(180));
+    }
+
+    [Fact]
+    public async Task AMarkerOfAJobThatKeepsRunning_DoesNotKeepThePollingFast()
+    {
+        // A job requeued after it wrote its marker (or a stale one): after MarkerPatience quick polls the backoff grows again.
+        var w = Watcher();
+        _slurm.Set("9", "RUNNING");
+        var job = w.WaitAsync("9", CancellationToken.None, Marker("9"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+        WriteMarker(Marker("9"), 0);
+        var before = _slurm.Squeues;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(80));
+
+        Assert.False(job.IsCompleted);
+        Assert.InRange(_slurm.Squeues - before, JobWatcher.MarkerPatience, JobWatcher.MarkerPatience + 12 + 20);
+    }
+
+    [Fact]
+    public async Task WithoutMarkers_TheBackoffAloneDecides()
+    {
+        var w = Watcher();
+        _slurm.Set("5", "RUNNING");
+        var job = w.WaitAsync("5", CancellationToken.None, marker: null);
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+        var ended = _clock.Elapsed;
+        _slurm.Set("5", "COMPLETED");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30), () => job.IsCompleted);
+        Assert.Equal("COMPLETED", (await job).State);
+        Assert.InRange(_clock.Elapsed - ended, TimeSpan.Zero, TimeSpan.FromSeconds(180));
+    }
+
+    [Fact]
+    public async Task AShortJob_IsSeenAtPollSeconds_TheMarkerLooksStartOverAtEachSubmission()
+    {
+        var w = Watcher();
+        _slurm.Set("1", "RUNNING");
+        var first = w.WaitAsync("1", CancellationToken.None, Marker("1"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20)); // marker looks backed off to 30 s
+        _slurm.Set("2", "RUNNING");
+        var submitted = _clock.Elapsed;
+        var squeues = _slurm.Squeues;
+        var second = w.WaitAsync("2", CancellationToken.None, Marker("2"));
+        await Until(() => _slurm.Squeues > squeues); // the submission's own query, before the clock moves on
+        WriteMarker(Marker("2"), 0); // a job of a second
+        _slurm.Set("2", "COMPLETED");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(40), () => second.IsCompleted);
+
+        Assert.Equal("COMPLETED", (await second).State);
+        Assert.InRange(_clock.Elapsed - submitted, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.False(first.IsCompleted);
+    }
+}
