@@ -11,6 +11,26 @@ internal static class Clock
     public static Task Delay(TimeProvider time, TimeSpan delay, CancellationToken cancel = default) =>
         delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, time, cancel);
 
+    /// <summary>
+    /// Waits until <paramref name="signal"/> is released (true) or <paramref name="timeout"/> passes
+    /// on <paramref name="time"/>'s timers (false); <paramref name="cancel"/> throws as usual.
+    /// SemaphoreSlim's own timeout runs on the system clock, which a test cannot move.
+    /// </summary>
+    public static async Task<bool> WaitAsync(SemaphoreSlim signal, TimeProvider time, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var expiry = new CancellationTokenSource(timeout, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, cancel);
+        try
+        {
+            await signal.WaitAsync(either.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Blocks the calling thread for <paramref name="delay"/> (synchronous callers: SQLite retries, lock polling).</summary>
     public static void Sleep(TimeProvider time, TimeSpan delay)
     {

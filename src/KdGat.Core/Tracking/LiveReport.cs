@@ -15,13 +15,19 @@ namespace KdGat.Core.Tracking;
 /// timeline of this build's attempts and each instance's per-epoch curves (curves.jsonl). While
 /// anything runs the page reloads itself (meta refresh: works opened as file://, no server).
 /// Writes are atomic (temp + rename) and bounded: a state change asks for a write, and at most
-/// one write happens per <see cref="MinInterval"/>, however many of 78 instances change at once;
-/// while something runs it is also rewritten every reload period so curves and bars move.
+/// one write happens per <see cref="MinInterval"/>, however many of 78 instances change at once.
+/// While something runs, the page is looked at every reload period and rewritten when a running
+/// instance's curves.jsonl grew, else at least every <see cref="IdleRewrite"/> so timeline bars
+/// move: a build waiting hours on queued SLURM jobs costs a stat per running instance a period,
+/// not a page render (login-node CPU, issue 16).
 /// The last write (<see cref="Complete"/>) does not reload, unless SLURM jobs were left queued.
 /// </summary>
 internal sealed class LiveReport : IDisposable
 {
     public const int DefaultRefreshSeconds = 5;
+
+    /// <summary>The longest a page goes unwritten while something runs and nothing changed.</summary>
+    public static readonly TimeSpan IdleRewrite = TimeSpan.FromSeconds(60);
 
     private sealed class Entry(StageInstance instance)
     {
@@ -48,12 +54,15 @@ internal sealed class LiveReport : IDisposable
     private readonly Task _loop;
     private bool _broken;
     private bool _completed;
+    private DateTimeOffset _lastWrite;
 
     public string Path { get; }
     public int RefreshSeconds { get; }
     public TimeSpan MinInterval { get; }
     /// <summary>Files written so far (tests: bounded work).</summary>
     public int Writes { get; private set; }
+    /// <summary>Times the loop looked at the page without being woken by a change (tests).</summary>
+    public int Looks { get; private set; }
 
     /// <param name="path">Full path of the HTML file.</param>
     /// <param name="minInterval">At most one write per this interval (default 1 s).</param>
@@ -125,11 +134,16 @@ internal sealed class LiveReport : IDisposable
         while (!_stop.IsCancellationRequested)
         {
             bool woken;
-            try { woken = await _wake.WaitAsync(TimeSpan.FromSeconds(RefreshSeconds), _stop.Token).ConfigureAwait(false); }
+            try { woken = await KdGat.Core.Time.Clock.WaitAsync(_wake, _time, TimeSpan.FromSeconds(RefreshSeconds), _stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
-            bool active;
-            lock (_entries) active = _entries.Any(e => e.State is GraphStyle.Running or Outcome.Submitted);
-            if (!woken && !active) continue; // nothing changed and nothing moves: no write
+            if (!woken)
+            {
+                Entry[] active;
+                lock (_entries) active = _entries.Where(e => e.State is GraphStyle.Running or Outcome.Submitted).ToArray();
+                var due = active.Length > 0 && (_time.GetUtcNow() - _lastWrite >= IdleRewrite || active.Any(e => e.Started is not null && CurvesMoved(e)));
+                Looks++;
+                if (!due) continue; // nothing changed, nothing moved, the bars were drawn recently: no write
+            }
             WriteNow(live: true);
             try { await KdGat.Core.Time.Clock.Delay(_time, MinInterval, _stop.Token).ConfigureAwait(false); } // coalesce a burst of changes
             catch (OperationCanceledException) { return; }
@@ -148,6 +162,7 @@ internal sealed class LiveReport : IDisposable
             {
                 AtomicFile.WriteAllText(_path, Render(live), durable: false);
                 Writes++;
+                _lastWrite = _time.GetUtcNow();
             }
             catch (Exception e) // whatever goes wrong with a progress page, the build's result must not change
             {
@@ -201,6 +216,17 @@ internal sealed class LiveReport : IDisposable
     }
 
     private readonly Dictionary<string, (long Length, DateTime Written, DateTimeOffset? Since, EpochCurves? Curves)> _curves = new(StringComparer.Ordinal);
+
+    /// <summary>A running instance's curves.jsonl differs (size or time) from what the page shows.</summary>
+    private bool CurvesMoved(Entry e)
+    {
+        var path = System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName); // the key Curves uses
+        var info = new FileInfo(path);
+        lock (_curves)
+            return _curves.TryGetValue(path, out var known)
+                ? !info.Exists || known.Length != info.Length || known.Written != info.LastWriteTimeUtc
+                : info.Exists;
+    }
 
     /// <summary>A file unchanged since the last write (size and time) is not read again: 78 finished stages cost 78 stat calls.</summary>
     private EpochCurves? Curves(string path, DateTimeOffset? since)

@@ -1,4 +1,4 @@
-namespace KdGat.Core.Tests.Execution.Slurm;
+namespace KdGat.Core.Tests.Support;
 
 /// <summary>
 /// A clock whose time moves only when the test says, timers included: <see cref="RunUntilAsync"/>

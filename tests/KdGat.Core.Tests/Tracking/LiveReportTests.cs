@@ -58,6 +58,38 @@ public sealed class LiveReportTests : IDisposable
     }
 
     [Fact]
+    public async Task WhileJobsWaitAndNothingMoves_ThePageIsRewrittenOnlyEveryIdlePeriod_OrWhenCurvesGrow()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(1).ToArray();
+        var job = instances[0];
+        var file = _p.Dir["report.html"];
+        var clock = new TimerClock(DateTimeOffset.Parse("2026-12-02T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog(), refreshSeconds: 5, minInterval: TimeSpan.Zero, time: clock);
+        live.Started(job, "submitting", 1, []);
+        live.JobStarted(job, AttemptHandle.BatchJob("4711"));
+        Eventually.Until(() => File.ReadAllText(file).Contains("4711"), TimeSpan.FromSeconds(30), "the page shows the job");
+
+        // A queued job for 50 simulated seconds: ten looks, no page render (one pending wake at most).
+        var before = live.Writes;
+        await clock.RunUntilAsync(TimeSpan.FromSeconds(50), () => live.Looks >= 9);
+        Assert.True(live.Looks >= 9, $"looks: {live.Looks}");
+        Assert.InRange(live.Writes, before, before + 1);
+
+        // The idle period passes: the bars move once.
+        var idle = live.Writes;
+        await clock.RunUntilAsync(LiveReport.IdleRewrite + TimeSpan.FromSeconds(10), () => live.Writes > idle);
+        Assert.True(live.Writes > idle, "rewritten after the idle period");
+
+        // The stage writes an epoch: the next look renders it.
+        var quiet = live.Writes;
+        Directory.CreateDirectory(job.RunDir);
+        File.WriteAllText(Path.Combine(job.RunDir, EpochCurves.FileName), "{\"epoch\":1,\"loss\":0.8}\n");
+        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(6), () => live.Writes > quiet);
+        Assert.True(live.Writes > quiet, "rewritten when curves.jsonl grew");
+        Assert.Contains("data-metric=\"loss\"", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void JobsLeftInSlurm_FinalPageKeepsReloading()
     {
         var instances = _p.Instances(KdGatGraph.Stages).Take(2).ToArray();

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution.Slurm;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Execution.Slurm;
 
