@@ -201,7 +201,7 @@ internal sealed class LiveReport : IDisposable
         Timeline(h, entries, now);
 
         var curves = entries.Where(e => e.Started is not null)
-            .Select(e => (e, c: Curves(System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName), e.Started)))
+            .Select(e => (e, c: Curves(e)))
             .Where(x => x.c is not null).ToArray();
         h.Append("<h2 id=\"curves\">Training curves (per epoch)</h2>\n");
         if (curves.Length == 0)
@@ -215,30 +215,40 @@ internal sealed class LiveReport : IDisposable
         return h.ToString();
     }
 
-    private readonly Dictionary<string, (long Length, DateTime Written, DateTimeOffset? Since, EpochCurves? Curves)> _curves = new(StringComparer.Ordinal);
+    /// <summary>What the page shows of one curves.jsonl: read when the file had this size and time.</summary>
+    private sealed record ShownCurves(long Length, DateTime Written, DateTimeOffset? Since, EpochCurves? Curves)
+    {
+        public bool Matches(FileInfo now) => now.Exists && now.Length == Length && now.LastWriteTimeUtc == Written;
+    }
+
+    private readonly Dictionary<string, ShownCurves> _curves = new(StringComparer.Ordinal);
+
+    private static string CurvesPath(Entry e) => System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName);
 
     /// <summary>A running instance's curves.jsonl differs (size or time) from what the page shows.</summary>
     private bool CurvesMoved(Entry e)
     {
-        var path = System.IO.Path.Combine(e.Instance.RunDir, EpochCurves.FileName); // the key Curves uses
+        var path = CurvesPath(e);
         var info = new FileInfo(path);
-        lock (_curves)
-            return _curves.TryGetValue(path, out var known)
-                ? !info.Exists || known.Length != info.Length || known.Written != info.LastWriteTimeUtc
-                : info.Exists;
+        lock (_curves) return _curves.TryGetValue(path, out var shown) ? !shown.Matches(info) : info.Exists;
     }
 
     /// <summary>A file unchanged since the last write (size and time) is not read again: 78 finished stages cost 78 stat calls.</summary>
-    private EpochCurves? Curves(string path, DateTimeOffset? since)
+    private EpochCurves? Curves(Entry e)
     {
+        var path = CurvesPath(e);
         var info = new FileInfo(path);
-        if (!info.Exists) return null;
         lock (_curves)
         {
-            if (_curves.TryGetValue(path, out var known) && known.Length == info.Length && known.Written == info.LastWriteTimeUtc && known.Since == since)
-                return known.Curves;
-            var c = EpochCurves.Read(path, since);
-            _curves[path] = (info.Length, info.LastWriteTimeUtc, since, c);
+            if (!info.Exists)
+            {
+                _curves.Remove(path); // gone (a retry moved it aside): no longer shown, so not "moved" on every look
+                return null;
+            }
+            if (_curves.TryGetValue(path, out var shown) && shown.Matches(info) && shown.Since == e.Started)
+                return shown.Curves;
+            var c = EpochCurves.Read(path, e.Started);
+            _curves[path] = new ShownCurves(info.Length, info.LastWriteTimeUtc, e.Started, c);
             return c;
         }
     }

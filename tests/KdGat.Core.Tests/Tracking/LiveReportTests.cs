@@ -87,6 +87,16 @@ public sealed class LiveReportTests : IDisposable
         await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(6), () => live.Writes > quiet);
         Assert.True(live.Writes > quiet, "rewritten when curves.jsonl grew");
         Assert.Contains("data-metric=\"loss\"", File.ReadAllText(file));
+
+        // A retry moves the file aside: one rewrite drops the curve, then the looks are quiet again.
+        File.Delete(Path.Combine(job.RunDir, EpochCurves.FileName));
+        var withCurve = live.Writes;
+        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(6), () => live.Writes > withCurve);
+        Assert.DoesNotContain("data-metric=\"loss\"", File.ReadAllText(file));
+        var gone = live.Writes;
+        var looks = live.Looks;
+        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(30), () => live.Looks >= looks + 5);
+        Assert.InRange(live.Writes, gone, gone + 1);
     }
 
     [Fact]
