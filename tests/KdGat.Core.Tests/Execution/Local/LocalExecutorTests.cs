@@ -91,7 +91,11 @@ public sealed class LocalExecutorTests : IDisposable
         var run = new LocalExecutor(1, killGrace: TimeSpan.FromSeconds(2)).RunAsync(job, cts.Token);
         var bgFile = Path.Combine(_s.RunDir, "bg.pid");
         var shFile = Path.Combine(_s.RunDir, "sh.pid");
-        await Eventually.UntilAsync(() => File.Exists(shFile) && File.Exists(bgFile) && File.ReadAllText(bgFile).EndsWith('\n'), TimeSpan.FromSeconds(20), "the command started");
+        // Each pid file is complete once it ends in a newline (the shell creates it, then writes); the
+        // foreground sleep is a child of the shell once it has started.
+        static bool Complete(string f) => File.Exists(f) && File.ReadAllText(f).EndsWith('\n');
+        await Eventually.UntilAsync(() => Complete(bgFile) && Complete(shFile)
+            && Children(int.Parse(File.ReadAllText(shFile))).Any(p => p != int.Parse(File.ReadAllText(bgFile))), TimeSpan.FromSeconds(20), "the command started");
         var bg = int.Parse(File.ReadAllText(bgFile));
         var sh = int.Parse(File.ReadAllText(shFile));
         var fg = Children(sh).Single(p => p != bg);
