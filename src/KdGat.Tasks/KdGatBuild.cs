@@ -93,7 +93,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
                 LiveReportFile = LiveReportPath(Root, ReportFile),
                 LiveReportRefreshSeconds = ParseRefresh(LiveReportRefresh),
             };
-        var engine = new BuildEngine();
+        var engine = new BuildEngine(session: Session());
         var report = engine.RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();
         WroteState = engine.WroteState;
         Results = report.Stages.Select(s =>

@@ -8,11 +8,11 @@ namespace KdGat.Tasks;
 
 /// <summary>
 /// Runs before the stage targets and gives them their Inputs and Outputs: one KdGatStamp item per
-/// planned stage instance (Include = its stamp; metadata named after every stage). A stage target
-/// declares <c>Inputs="@(KdGatStamp)" Outputs="@(KdGatStamp->'%(STAGE)')"</c>: for its own stage's
-/// items that metadata is the instance's up-to-date marker, for every other item the stamp itself
-/// (an output that is its own input is never out of date). So MSBuild runs the target for exactly
-/// the datasets whose marker is missing (partial build) and skips it when none is.
+/// planned dataset (Include = its stamp; metadata named after every stage). A stage target
+/// declares <c>Inputs="@(KdGatStamp)" Outputs="@(KdGatStamp->'%(STAGE)')"</c>: that metadata is
+/// the dataset's up-to-date marker for the stage, or the stamp itself for a stage not planned
+/// there (an output that is its own input is never out of date). So MSBuild runs the target for
+/// exactly the datasets whose marker is missing (partial build) and skips it when none is.
 /// </summary>
 public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
 {
@@ -28,7 +28,7 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     /// <summary>More stage names to give metadata for (KdGatStageDefinition items).</summary>
     public ITaskItem[] StageNames { get; set; } = [];
 
-    /// <summary>Include = stamp; metadata Dataset, Stage, Current (true/false), Outcome, Reasons, and one per stage name.</summary>
+    /// <summary>Include = a dataset's stamp; metadata Dataset, Current (stages up to date), Stale (stages that would run), Reasons ("stage: reason; ..."), and one per stage name.</summary>
     [Output] public ITaskItem[] Stamps { get; private set; } = [];
 
     // Ctrl+C while hashing large inputs; idempotent (MSBuild may call it many times).
@@ -50,28 +50,28 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         var stageNames = names.Distinct(StringComparer.Ordinal).ToArray();
         var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
         // The build task reports warnings and the decision table; here only what stops the build.
-        var plan = new BuildEngine().PlanAsync(request, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        var plan = new BuildEngine(session: Session()).PlanAsync(request, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         if (_cancel.IsCancellationRequested) return false;
         Stamps = plan.Count == 0
             ? [Item(Path.GetFullPath(PipelineFile), stageNames, null)]
-            : plan.Select(e => Item(e.Stamp, stageNames, e)).ToArray();
+            : plan.GroupBy(e => e.Dataset).Select(d => Item(d.First().Stamp, stageNames, d.ToArray())).ToArray();
         return true;
     }
 
-    private static ITaskItem Item(string stamp, IReadOnlyList<string> names, StageStamps.Entry? e)
+    private static ITaskItem Item(string stamp, IReadOnlyList<string> names, IReadOnlyList<StageStamps.Entry>? dataset)
     {
         var item = new TaskItem(stamp);
+        var markers = dataset?.ToDictionary(e => e.Stage, e => e.Marker, StringComparer.Ordinal);
         foreach (var name in names)
         {
-            try { item.SetMetadata(name, e is not null && name == e.Stage ? e.Marker : stamp); }
+            try { item.SetMetadata(name, markers is not null && markers.TryGetValue(name, out var marker) ? marker : stamp); }
             catch (ArgumentException) { } // a reserved or invalid metadata name (Filename, ...): that stage's target cannot be incremental
         }
-        if (e is null) return item;
-        item.SetMetadata("Dataset", e.Dataset);
-        item.SetMetadata("Stage", e.Stage);
-        item.SetMetadata("Current", e.Current ? "true" : "false");
-        item.SetMetadata("Outcome", e.Outcome);
-        item.SetMetadata("Reasons", string.Join("; ", e.Reasons));
+        if (dataset is null) return item;
+        item.SetMetadata("Dataset", dataset[0].Dataset);
+        item.SetMetadata("Current", string.Join(";", dataset.Where(e => e.Current).Select(e => e.Stage)));
+        item.SetMetadata("Stale", string.Join(";", dataset.Where(e => !e.Current).Select(e => e.Stage)));
+        item.SetMetadata("Reasons", string.Join("; ", dataset.Where(e => !e.Current).SelectMany(e => e.Reasons.Select(r => $"{e.Stage}: {r}"))));
         return item;
     }
 

@@ -57,6 +57,27 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
 
     private protected abstract bool Run(MSBuildLog log);
 
+    private static readonly object SessionLock = new();
+    // Per KdGat.Core build: tasks of another KdGat version in the same build keep their own.
+    private static readonly string SessionKey = "KdGat.BuildSession:" + typeof(BuildSession).Assembly.ManifestModule.ModuleVersionId;
+
+    /// <summary>
+    /// This MSBuild build's <see cref="BuildSession"/>: the plan task leaves the loaded pipeline,
+    /// hash cache and parsed manifests for the build task, which checks each before use. Build
+    /// lifetime (a reused node starts the next build afresh); MSBuild may drop it under memory pressure.
+    /// </summary>
+    private protected BuildSession Session()
+    {
+        if (BuildEngine is not IBuildEngine4 engine) return new BuildSession();
+        lock (SessionLock)
+        {
+            if (engine.GetRegisteredTaskObject(SessionKey, RegisteredTaskObjectLifetime.Build) is BuildSession s) return s;
+            var session = new BuildSession();
+            engine.RegisterTaskObject(SessionKey, session, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: true);
+            return session;
+        }
+    }
+
     protected static bool ParseBool(string property, string? value, bool fallback) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" => fallback,

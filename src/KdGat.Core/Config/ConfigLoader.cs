@@ -14,7 +14,8 @@ internal static class ConfigLoader
     {
         file = Path.GetFullPath(file);
         var r = new YamlReader(file);
-        var rootNode = YamlReader.LoadRoot(file)
+        var sources = new ConfigSources();
+        var rootNode = YamlReader.LoadRoot(file, sources)
             ?? throw new KdgException(ErrorCodes.ConfigMissingKey, "the configuration file is empty. It needs at least 'datasets:' and 'stages:'.", file);
         var top = r.Mapping(rootNode, "the configuration");
         r.CheckKeys(top, "the configuration", TopKeys);
@@ -54,7 +55,7 @@ internal static class ConfigLoader
         foreach (var (k, v) in r.Mapping(stagesNode, "stages").Children)
         {
             var name = r.Scalar(k, "stage name");
-            stages[name] = ReadStage(r, name, v, defaults, root);
+            stages[name] = ReadStage(r, name, v, defaults, root, sources);
         }
 
         return new PipelineConfig
@@ -74,6 +75,7 @@ internal static class ConfigLoader
             Vars = vars,
             Stages = stages,
             Slurm = ReadSlurm(r, r.Get(top, "slurm")),
+            Sources = sources,
         };
     }
 
@@ -90,7 +92,7 @@ internal static class ConfigLoader
             r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, "defaults.sweep", root) : []);
     }
 
-    private static StageConfig ReadStage(YamlReader r, string name, YamlNode node, Defaults d, string root)
+    private static StageConfig ReadStage(YamlReader r, string name, YamlNode node, Defaults d, string root, ConfigSources sources)
     {
         var what = $"stage '{name}'";
         var map = r.Mapping(node, what);
@@ -99,7 +101,7 @@ internal static class ConfigLoader
         var paramSources = new Dictionary<string, string>(StringComparer.Ordinal);
         var paramsFile = r.OptionalString(map, "params_file", what);
         if (paramsFile is not null)
-            ParamsReader.ReadFile(Path.GetFullPath(Path.Combine(root, paramsFile)), parameters, name, r.File, r.Get(map, "params_file")!, r, paramSources, root);
+            ParamsReader.ReadFile(Path.GetFullPath(Path.Combine(root, paramsFile)), parameters, name, r.File, r.Get(map, "params_file")!, r, paramSources, root, sources);
         if (r.Get(map, "params") is { } p && !YamlReader.IsNull(p))
             ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters, paramSources, root);
 

@@ -12,7 +12,7 @@ internal static class ParamsReader
 {
     /// <param name="sources">Filled with where each parameter is written ("models/gat/large.yaml(3,1)"), for stale reasons.</param>
     public static void ReadFile(string path, SortedDictionary<string, ParamValue> into, string stage, string configFile, YamlNode at, YamlReader configReader,
-        IDictionary<string, string>? sources = null, string? pipelineRoot = null)
+        IDictionary<string, string>? sources = null, string? pipelineRoot = null, ConfigSources? files = null)
     {
         var stat = Hashing.PathStat.Of(path);
         if (stat.Kind == Hashing.PathKind.Missing)
@@ -20,7 +20,7 @@ internal static class ParamsReader
         if (stat.Kind != Hashing.PathKind.File)
             throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' is a {stat.TypeName}, not a file. Point it at a YAML file of parameters.");
         YamlNode? root;
-        try { root = YamlReader.LoadRoot(path); }
+        try { root = YamlReader.LoadRoot(path, files); }
         catch (KdgException e) when (e.Code == ErrorCodes.YamlSyntax)
         {
             throw new KdgException(ErrorCodes.ParamsFile, $"stage '{stage}': params_file has {e.Message}", e.File, e.Line, e.Column, e);

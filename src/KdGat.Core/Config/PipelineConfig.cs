@@ -25,6 +25,8 @@ public sealed record PipelineConfig
     public string? OnSuccess { get; init; }
     /// <summary>on_failure: shell command run in the root after a build that failed; not fingerprinted.</summary>
     public string? OnFailure { get; init; }
+    /// <summary>Every file this configuration was read from (kdgat.yaml, params files), with a digest of the bytes parsed.</summary>
+    internal ConfigSources Sources { get; init; } = new();
 }
 
 /// <summary>The <c>slurm:</c> section: how the SLURM executor submits and polls.</summary>

@@ -23,9 +23,10 @@ internal static class YamlLoader
     public const int MaxNodes = 100_000;
 
     /// <summary>The first document's root node, or null for an empty file. The file must exist.</summary>
-    public static YamlNode? Load(string file)
+    /// <param name="sources">Told the file and a digest of exactly the bytes parsed.</param>
+    public static YamlNode? Load(string file, ConfigSources? sources = null)
     {
-        var text = ReadBounded(file);
+        var text = ReadBounded(file, sources);
         var scanner = new Scanner(new StringReader(text), skipComments: true);
         var parser = new Parser(scanner);
         var events = new List<ParsingEvent>();
@@ -50,7 +51,7 @@ internal static class YamlLoader
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
     }
 
-    private static string ReadBounded(string file)
+    private static string ReadBounded(string file, ConfigSources? sources)
     {
         var stat = PathStat.Of(file);
         if (stat.Kind != PathKind.File)
@@ -68,6 +69,7 @@ internal static class YamlLoader
         }
         if (total > MaxFileBytes)
             throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is larger than {MaxFileBytes / 1024} KiB, the most KdGat reads as YAML. Keep configuration and parameters small; put data in inputs.", file);
+        sources?.Add(file, buffer.AsSpan(0, total));
         return new StreamReader(new MemoryStream(buffer, 0, total), detectEncodingFromByteOrderMarks: true).ReadToEnd();
     }
 

@@ -15,14 +15,14 @@ internal sealed class YamlReader
     public string File { get; }
 
     /// <summary>The root node of a YAML file (null when empty); every problem is a KdgException with the file and position.</summary>
-    public static YamlNode? LoadRoot(string file)
+    public static YamlNode? LoadRoot(string file, ConfigSources? sources = null)
     {
         var stat = Hashing.PathStat.Of(file);
         if (stat.Kind == Hashing.PathKind.Missing)
             throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' does not exist. Create it, or pass -p:KdGatConfig=<path>.", file);
         if (stat.Kind != Hashing.PathKind.File)
             throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' is a {stat.TypeName}, not a file. Pass -p:KdGatConfig=<path of a YAML file>.", file);
-        return YamlLoader.Load(file);
+        return YamlLoader.Load(file, sources);
     }
 
     public KdgException Error(string code, YamlNode node, string message) =>

@@ -22,13 +22,16 @@ internal sealed class BuildEngine
 {
     private readonly Func<PipelineConfig, int, IStageExecutor>? _executorFactory;
     private readonly TimeProvider _time;
+    private readonly BuildSession? _session;
 
     /// <param name="executorFactory">Chooses the executor; default: local processes.</param>
     /// <param name="time">The build's clock; default: the system's.</param>
-    public BuildEngine(Func<PipelineConfig, int, IStageExecutor>? executorFactory = null, TimeProvider? time = null)
+    /// <param name="session">What the plan and the build of one MSBuild build share (loaded pipeline, hash cache, parsed manifests); null: nothing.</param>
+    public BuildEngine(Func<PipelineConfig, int, IStageExecutor>? executorFactory = null, TimeProvider? time = null, BuildSession? session = null)
     {
         _executorFactory = executorFactory;
         _time = time ?? TimeProvider.System;
+        _session = session;
     }
 
     /// <summary>
@@ -55,7 +58,7 @@ internal sealed class BuildEngine
     private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         var started = _time.GetUtcNow();
-        var (config, datasets, _, layout, instances) = LoadedPipeline.Load(request);
+        var (config, datasets, _, layout, instances) = _session?.Load(request) ?? LoadedPipeline.Load(request);
 
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
             : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
@@ -68,7 +71,7 @@ internal sealed class BuildEngine
                 : new LocalExecutor(parallel, time: _time));
 
         Directory.CreateDirectory(layout.StateDir);
-        var planner = Planner.Open(layout, request.VerifyHashes);
+        var planner = Planner.Open(layout, request.VerifyHashes, _session?.HashCache(layout, request.VerifyHashes), _session?.Manifests);
         var hashCache = planner.Cache!;
         using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build, time: _time);
         var ctx = new BuildContext

@@ -23,6 +23,8 @@ internal static class ContentHash
         return ToHex(hasher.GetCurrentHash());
     }
 
+    public static string OfBytes(ReadOnlySpan<byte> bytes) => ToHex(XxHash128.Hash(bytes));
+
     public static string OfText(string text) => ToHex(XxHash128.Hash(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>Hash of ordered (name, hash) pairs: the digest of a directory or of a set of outputs.</summary>

@@ -90,7 +90,8 @@ internal sealed class HashCache
 
     /// <summary>
     /// Writes the cache when this build added rows, pruned some, or used a row stamped long ago;
-    /// a no-op build that only hit recently stamped rows writes nothing (and so is no generation).
+    /// a no-op build that only hit recently stamped rows writes nothing (and so is no generation)
+    /// and stats nothing.
     /// </summary>
     public void Save()
     {
@@ -99,10 +100,13 @@ internal sealed class HashCache
         var pruned = false;
         foreach (var e in _entries)
         {
-            if (_generation - e.Value.LastUsed >= KeepGenerations || !File.Exists(e.Key)) { pruned = true; continue; }
+            if (_generation - e.Value.LastUsed >= KeepGenerations) { pruned = true; continue; }
             keep.Add(e);
         }
         if (Volatile.Read(ref _dirty) == 0 && !pruned) return;
+        // Rows of deleted files go only when the file is written anyway: a stat per row would be
+        // most of a no-op's cost at 7,800 instances, and such a row can only miss.
+        keep.RemoveAll(e => !File.Exists(e.Key));
 
         var sb = new StringBuilder(Header).Append(' ').Append(_generation.ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach (var (path, entry) in keep.OrderBy(e => e.Key, StringComparer.Ordinal))

@@ -20,13 +20,22 @@ internal sealed record Verdict(FingerprintComponents Current, string Fingerprint
 /// </summary>
 internal sealed class Planner
 {
-    public Planner(Fingerprinter fingerprinter) => Fingerprinter = fingerprinter;
-
-    /// <summary>The planner of a pipeline, hashing through its persistent hash cache (<see cref="PipelineLayout.HashCacheFile"/>); save <see cref="Cache"/> when done.</summary>
-    public static Planner Open(PipelineLayout layout, bool verifyHashes = false)
+    public Planner(Fingerprinter fingerprinter, ManifestCache? manifests = null)
     {
-        var cache = new HashCache(layout.HashCacheFile, verifyHashes, layout.Root);
-        return new Planner(new Fingerprinter(new PathHasher(cache))) { Cache = cache };
+        Fingerprinter = fingerprinter;
+        _manifests = manifests;
+    }
+
+    private readonly ManifestCache? _manifests;
+
+    /// <summary>
+    /// The planner of a pipeline, hashing through its persistent hash cache (<see cref="PipelineLayout.HashCacheFile"/>); save <see cref="Cache"/> when done.
+    /// Given a loaded cache and parsed manifests (a build session's: the plan task's, for the build task), it uses them.
+    /// </summary>
+    public static Planner Open(PipelineLayout layout, bool verifyHashes = false, HashCache? cache = null, ManifestCache? manifests = null)
+    {
+        cache ??= new HashCache(layout.HashCacheFile, verifyHashes, layout.Root);
+        return new Planner(new Fingerprinter(new PathHasher(cache)), manifests) { Cache = cache };
     }
 
     public Fingerprinter Fingerprinter { get; }
@@ -45,7 +54,7 @@ internal sealed class Planner
     {
         var current = Fingerprinter.Compute(s, upstreamDigests);
         var fingerprint = current.Digest();
-        var (status, manifest, problem) = ManifestStore.Read(manifestPath);
+        var (status, manifest, problem) = _manifests?.Read(manifestPath) ?? ManifestStore.Read(manifestPath);
         if (status == ManifestStore.ReadStatus.Missing) return new(current, fingerprint, [StaleReason.NeverRun()], null);
         if (status == ManifestStore.ReadStatus.Corrupt)
         {

@@ -219,4 +219,33 @@ public sealed class HashCacheTests : IDisposable
         Assert.Equal(2, lines.Length);
         Assert.EndsWith(f, lines[1]);
     }
+
+    [Fact]
+    public void Save_OfANoOp_LeavesRowsOfDeletedFilesUntilTheCacheIsWrittenAnyway()
+    {
+        var f = _dir.Write("f.txt", "abc");
+        var g = _dir.Write("g.txt", "def");
+        var file = _dir["cache.tsv"];
+        var first = new HashCache(file);
+        first.HashFile(f);
+        first.HashFile(g);
+        first.Save();
+        var written = File.ReadAllText(file);
+
+        // A no-op (only recent hits) writes nothing, and does not stat every row to find g gone.
+        File.Delete(g);
+        var noop = new HashCache(file);
+        noop.HashFile(f);
+        noop.Save();
+        Assert.Equal(written, File.ReadAllText(file));
+
+        // The next build that writes the cache drops g's row.
+        var h = _dir.Write("h.txt", "ghi");
+        var next = new HashCache(file);
+        next.HashFile(h);
+        next.Save();
+        var lines = File.ReadAllLines(file);
+        Assert.Equal(3, lines.Length);
+        Assert.DoesNotContain(lines, l => l.EndsWith(g, StringComparison.Ordinal));
+    }
 }

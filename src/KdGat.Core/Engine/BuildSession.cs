@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using KdGat.Core.Hashing;
+using KdGat.Core.Manifests;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Engine;
+
+/// <summary>
+/// What one MSBuild build's tasks share in its process: the plan task before the stage targets
+/// and the build task after them load the same pipeline and check the same instances. Nothing
+/// here is a result: each entry is used again only after a check that it still describes the
+/// files (the configuration's bytes, a manifest's or a hashed file's identity), so a task that
+/// finds something changed in between loads, reads or hashes it again. The MSBuild tasks keep one
+/// per build (RegisterTaskObject, build lifetime); without one every engine starts afresh.
+/// </summary>
+internal sealed class BuildSession
+{
+    private readonly ConcurrentDictionary<string, LoadedPipeline> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string File, bool Verify), HashCache> _hashCaches = new();
+
+    /// <summary>Parsed manifests by file identity.</summary>
+    public ManifestCache Manifests { get; } = new();
+
+    /// <summary>The pipeline as <see cref="LoadedPipeline.Load"/> makes it; the same object again while the request and every configuration file are the same.</summary>
+    public LoadedPipeline Load(BuildRequest request)
+    {
+        var key = LoadKey(request);
+        if (_loaded.TryGetValue(key, out var hit) && hit.Config.Sources.Unchanged()) return hit;
+        var loaded = LoadedPipeline.Load(request);
+        _loaded[key] = loaded;
+        return loaded;
+    }
+
+    /// <summary>The hash cache of a pipeline, loaded from its file once per session (its rows are checked against each file's identity at every lookup).</summary>
+    public HashCache HashCache(PipelineLayout layout, bool verifyHashes) =>
+        _hashCaches.GetOrAdd((layout.HashCacheFile, verifyHashes), k => new HashCache(k.File, k.Verify, layout.Root));
+
+    /// <summary>Every request field <see cref="LoadedPipeline.Load"/> reads.</summary>
+    private static string LoadKey(BuildRequest r) => string.Join('\u001f',
+        Path.GetFullPath(r.Root), r.ConfigFile, r.ToolsDir, r.PipelineFile, r.Datasets, r.Sweep, r.OnlyStage, r.StageWithDownstream,
+        string.Join('\u001e', r.Stages.Select(s => s.Name + "\u001d" + string.Join('\u001d', s.Needs))));
+}

@@ -1,0 +1,102 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Manifests;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>
+/// What the plan task leaves the build task in one MSBuild build (BuildSession): the loaded
+/// pipeline, the hash cache, parsed manifests. A change between the two (a user's target between
+/// the plan and the stage targets) must reach the build's decision as if nothing were shared.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class BuildSessionTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private static readonly string[] GatLargeDownstream =
+        ["d1/dqn_large_fusion", "d1/dqn_small_fusion_kd", "d1/eval_large_evaluation", "d1/eval_small_evaluation_kd", "d1/gat_large_curriculum", "d1/gat_small_curriculum_kd"];
+
+    private async Task<string[]> PlanThenBuild(BuildSession session, Action between)
+    {
+        var plan = await new BuildEngine(session: session).PlanAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        Assert.All(plan, e => Assert.True(e.Current, e.Stage)); // the plan saw everything up to date
+        between();
+        var report = await new BuildEngine(session: session).RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        Assert.True(report.Succeeded);
+        return report.Stages.Where(s => s.Outcome is Outcome.Ran or Outcome.Restored).Select(s => $"{s.Dataset}/{s.Stage}").Order(StringComparer.Ordinal).ToArray();
+    }
+
+    [Fact]
+    public async Task ChangesBetweenThePlanAndTheBuild_ReachTheBuild()
+    {
+        Assert.True((await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default)).Succeeded);
+        var session = new BuildSession();
+
+        // Nothing changed: nothing runs.
+        Assert.Empty(await PlanThenBuild(session, () => { }));
+        // A parameter changed in kdgat.yaml: the build loads the pipeline again.
+        Assert.Equal(GatLargeDownstream, await PlanThenBuild(session,
+            () => _p.WriteConfig(KdGatGraph.Yaml(new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }))));
+        // An output edited by hand, same length: the build hashes it again.
+        var output = _p.Dir["runs/d1/gat_large_curriculum/out.txt"];
+        Assert.Equal(["d1/gat_large_curriculum"], await PlanThenBuild(session,
+            () => File.WriteAllText(output, new string('x', File.ReadAllText(output).Length))));
+        // A manifest replaced by another that records something else: the build reads it again.
+        var manifest = _p.Dir["runs/d1/preprocess/" + KdGat.Core.Pipeline.StageInstance.ManifestFileName];
+        var other = _p.Dir["runs/d1/vgae_large_autoencoder/" + KdGat.Core.Pipeline.StageInstance.ManifestFileName];
+        Assert.Contains("d1/preprocess", await PlanThenBuild(session, () => File.Copy(other, manifest, overwrite: true)));
+    }
+
+    [Fact]
+    public void Load_IsReusedOnlyWhileEveryConfigurationFileHasTheSameBytes()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo {params.lr} > out.txt', outputs: [out.txt], params_file: models/a.yaml }
+            """, "d1");
+        p.Dir.Write("models/a.yaml", "lr: 0.1\n");
+        var request = p.Request([new("a", [])]);
+        var session = new BuildSession();
+
+        var first = session.Load(request);
+        Assert.Same(first, session.Load(request));
+        File.WriteAllText(p.ConfigFile, File.ReadAllText(p.ConfigFile)); // rewritten, same bytes
+        Assert.Same(first, session.Load(request));
+        Assert.NotSame(first, session.Load(request with { Datasets = "d1" })); // another request
+
+        File.WriteAllText(p.Dir["models/a.yaml"], "lr: 0.2\n"); // a params file, not kdgat.yaml
+        var changed = session.Load(request);
+        Assert.NotSame(first, changed);
+        Assert.Equal("0.2", changed.Instances.Single().Config.Params["lr"].ToString());
+    }
+
+    [Fact]
+    public async Task ManifestCache_ParsesAFileVersionOnce_AndReadsAReplacedOneAgain()
+    {
+        Assert.True((await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default)).Succeeded);
+        var path = _p.Dir["runs/d1/preprocess/" + KdGat.Core.Pipeline.StageInstance.ManifestFileName];
+        var cache = new ManifestCache();
+
+        var first = cache.Read(path);
+        Assert.Equal(ManifestStore.ReadStatus.Ok, first.Status);
+        Assert.Same(first.Manifest, cache.Read(path).Manifest);
+
+        // Replaced by rename with the same bytes: a new file version, parsed again.
+        var tmp = path + ".tmp";
+        File.Copy(path, tmp);
+        File.Move(tmp, path, overwrite: true);
+        var again = cache.Read(path);
+        Assert.NotSame(first.Manifest, again.Manifest);
+        Assert.Equal(first.Manifest!.Fingerprint, again.Manifest!.Fingerprint);
+
+        File.WriteAllText(path, "{ damaged");
+        Assert.Equal(ManifestStore.ReadStatus.Corrupt, cache.Read(path).Status);
+        File.Delete(path);
+        Assert.Equal(ManifestStore.ReadStatus.Missing, cache.Read(path).Status);
+    }
+}
