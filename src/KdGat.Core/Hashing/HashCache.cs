@@ -60,7 +60,13 @@ internal sealed class HashCache
     {
         var id = FileIdentity.Of(fullPath);
         if (id is null) return File.Exists(fullPath) ? Fresh(fullPath, null) : null;
-        if (!VerifyAll && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id.Value)
+        return HashFile(fullPath, id.Value);
+    }
+
+    /// <summary>Hash of a regular file whose identity the caller has just read (one statx instead of two).</summary>
+    public string HashFile(string fullPath, FileIdentity id)
+    {
+        if (!VerifyAll && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id)
         {
             if (hit.LastUsed != _generation)
             {

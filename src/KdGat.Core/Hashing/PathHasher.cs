@@ -28,6 +28,8 @@ internal sealed class PathHasher
         {
             case PathKind.Missing: return null;
             case PathKind.Other: throw NotContent(fullPath, stat);
+            case PathKind.File when stat.Identity is { } id:
+                return new Result(_cache.HashFile(fullPath, id), id.Size, false);
             case PathKind.File:
                 var h = _cache.HashFile(fullPath);
                 return h is null ? null : new Result(h, new FileInfo(fullPath).Length, false);

@@ -9,6 +9,9 @@ internal enum PathKind { Missing, File, Directory, Other }
 /// </summary>
 internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inode, string TypeName)
 {
+    /// <summary>A regular file's identity from the same statx call (null without statx): what the hash cache keys on.</summary>
+    public FileIdentity? Identity { get; init; }
+
     public static PathStat Of(string path) => Statx.TryStat(path, out var stat) ? stat : Fallback(path);
 
     /// <summary>Without statx (not Linux) FIFOs and devices cannot be told from files.</summary>
@@ -52,6 +55,12 @@ internal static unsafe partial class Statx
             _ => (PathKind.Other, "special file"),
         };
         stat = new PathStat(kind, dev, ino, name);
+        if (kind == PathKind.File)
+            stat = stat with
+            {
+                Identity = new FileIdentity(*(long*)(buf + 40), *(long*)(buf + 112) * 1_000_000_000L + *(uint*)(buf + 120),
+                    *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104), ino, dev),
+            };
         return true;
     }
 }
