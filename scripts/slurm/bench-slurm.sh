@@ -181,6 +181,23 @@ def threads():
             pass
     return out
 
+def own_and_reaped():
+    """The build process's own CPU (all its threads, live or exited) and that of the children it reaped (squeue, sacct)."""
+    f = open(f"/proc/{build}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick, (int(f[13]) + int(f[14])) / tick
+
+def sdiag_job_info():
+    """slurmctld's count of job-info RPCs (one per squeue call; every client of the cluster counts)."""
+    try:
+        r = subprocess.run(["sdiag"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return sum(int(l.split("count:")[1].split()[0]) for l in r.stdout.splitlines() if "REQUEST_JOB_INFO" in l and "count:" in l)
+
+def controller_jobs():
+    r = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i"], capture_output=True, text=True)
+    return len(r.stdout.split())
+
 def queued():
     r = subprocess.run(["squeue", "-h", "-o", "%Z"], capture_output=True, text=True)
     return sum(1 for l in r.stdout.splitlines() if l.startswith(ws + "/"))
@@ -193,7 +210,10 @@ while queued() < want:
     time.sleep(1)
 # The last sbatch calls are reaped just after their jobs show up in squeue: submitting, not waiting.
 time.sleep(settle)
+jobs0 = controller_jobs()
+rpc0 = sdiag_job_info()
 c0, _, _ = cpu_and_rss()
+o0 = own_and_reaped()
 th0 = threads()
 t0 = time.time()
 peak_sum = peak_big = 0.0
@@ -202,7 +222,9 @@ while time.time() - t0 < window:
     _, s, b = cpu_and_rss()
     peak_sum, peak_big = max(peak_sum, s), max(peak_big, b)
 c1, _, _ = cpu_and_rss()
+o1 = own_and_reaped()
 th1 = threads()
+rpc1 = sdiag_job_info()
 n = len(tree())
 dt = time.time() - t0
 per_hour = (c1 - c0) * 3600 / dt
@@ -212,7 +234,10 @@ print(f"| KdGat build, processes in tree: {n} | {dt:.0f} | {c1 - c0:.2f} | {per_
       f"| {peak_sum:.0f} | {peak_big:.0f} | < 150 MB: {'met' if peak_sum < 150 else 'NOT met'} |")
 busy = sorted(((v - th0.get(k, 0), k) for k, v in th1.items()), reverse=True)[:6]
 print("busiest threads in the window (CPU s): " + ", ".join(f"{k[2]} {d / tick:.2f}" for d, k in busy if d > 0)
-      + f"; reaped children (squeue, sacct) {(c1 - c0) - sum(v - th0.get(k, 0) for k, v in th1.items()) / tick:.2f}")
+      + f"; the rest (threads that exited in the window, reaped children) {(c1 - c0) - sum(v - th0.get(k, 0) for k, v in th1.items()) / tick:.2f}")
+print(f"build process itself {o1[0] - o0[0]:.2f} CPU s (all its threads), children it reaped (squeue, sacct) {o1[1] - o0[1]:.2f}; "
+      f"job-info RPCs at slurmctld in the window (squeue calls of every client): {'n/a' if rpc0 is None or rpc1 is None else rpc1 - rpc0}; "
+      f"jobs the controller lists (squeue -t all) before the window: {jobs0}")
 print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
 proc.send_signal(signal.SIGINT)   # Ctrl+C: the build cancels its jobs (CancelOnAbort)
 try:

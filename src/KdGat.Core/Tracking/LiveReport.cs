@@ -16,10 +16,11 @@ namespace KdGat.Core.Tracking;
 /// anything runs the page reloads itself (meta refresh: works opened as file://, no server).
 /// Writes are atomic (temp + rename) and bounded: a state change asks for a write, and at most
 /// one write happens per <see cref="MinInterval"/>, however many of 78 instances change at once.
-/// While something runs, the page is looked at every reload period and rewritten when a running
-/// instance's curves.jsonl grew, else at least every <see cref="IdleRewrite"/> so timeline bars
-/// move: a build waiting hours on queued SLURM jobs costs a stat per running instance a period,
-/// not a page render (login-node CPU, issue 16).
+/// While something runs, the page is looked at (a stat per running instance) and rewritten when a
+/// running instance's curves.jsonl grew, else at least every <see cref="IdleRewrite"/> so timeline
+/// bars move. The looks start at the reload period after a state change or growing curves and back
+/// off by half to once per <see cref="IdleRewrite"/> while nothing moves: a build waiting hours on
+/// queued SLURM jobs wakes about once a minute, not every reload period (login-node CPU, issue 16).
 /// The last write (<see cref="Complete"/>) does not reload, unless SLURM jobs were left queued.
 /// </summary>
 internal sealed class LiveReport : IDisposable
@@ -131,19 +132,28 @@ internal sealed class LiveReport : IDisposable
 
     private async Task LoopAsync()
     {
+        var refresh = TimeSpan.FromSeconds(RefreshSeconds);
+        var longest = refresh > IdleRewrite ? refresh : IdleRewrite;
+        var look = refresh;
         while (!_stop.IsCancellationRequested)
         {
             bool woken;
-            try { woken = await KdGat.Core.Time.Clock.WaitAsync(_wake, _time, TimeSpan.FromSeconds(RefreshSeconds), _stop.Token).ConfigureAwait(false); }
+            try { woken = await KdGat.Core.Time.Clock.WaitAsync(_wake, _time, look, _stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             if (!woken)
             {
                 Entry[] active;
                 lock (_entries) active = _entries.Where(e => e.State is GraphStyle.Running or Outcome.Submitted).ToArray();
-                var due = active.Length > 0 && (_time.GetUtcNow() - _lastWrite >= IdleRewrite || active.Any(e => e.Started is not null && CurvesMoved(e)));
+                var moved = active.Any(e => e.Started is not null && CurvesMoved(e));
+                var due = active.Length > 0 && (moved || _time.GetUtcNow() - _lastWrite >= IdleRewrite);
                 Looks++;
+                // While nothing moves, look less often (by half, up to once per IdleRewrite): every
+                // wake-up of a build that waits hours on queued jobs costs login-node CPU (issue 16).
+                // Curves that grow bring the looks back to once a reload period.
+                look = moved ? refresh : TimeSpan.FromTicks(Math.Min(longest.Ticks, look.Ticks * 3 / 2));
                 if (!due) continue; // nothing changed, nothing moved, the bars were drawn recently: no write
             }
+            else look = refresh; // a state change: something may start writing curves
             WriteNow(live: true);
             try { await KdGat.Core.Time.Clock.Delay(_time, MinInterval, _stop.Token).ConfigureAwait(false); } // coalesce a burst of changes
             catch (OperationCanceledException) { return; }

@@ -69,10 +69,11 @@ public sealed class LiveReportTests : IDisposable
         live.JobStarted(job, AttemptHandle.BatchJob("4711"));
         Eventually.Until(() => File.ReadAllText(file).Contains("4711"), TimeSpan.FromSeconds(30), "the page shows the job");
 
-        // A queued job for 50 simulated seconds: ten looks, no page render (one pending wake at most).
+        // A queued job: the looks back off from the reload period (at 5, 12.5, 23.75, 40.6 s rather
+        // than every 5 s), no page render (one pending wake at most).
         var before = live.Writes;
-        await clock.RunUntilAsync(TimeSpan.FromSeconds(50), () => live.Looks >= 9);
-        Assert.True(live.Looks >= 9, $"looks: {live.Looks}");
+        await clock.RunUntilAsync(TimeSpan.FromMinutes(10), () => live.Looks >= 4);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(35), TimeSpan.FromSeconds(45));
         Assert.InRange(live.Writes, before, before + 1);
 
         // The idle period passes: the bars move once.
@@ -80,13 +81,26 @@ public sealed class LiveReportTests : IDisposable
         await clock.RunUntilAsync(LiveReport.IdleRewrite + TimeSpan.FromSeconds(10), () => live.Writes > idle);
         Assert.True(live.Writes > idle, "rewritten after the idle period");
 
-        // The stage writes an epoch: the next look renders it.
+        // An hour of waiting: about one wake-up a minute (the rewrite), not one per reload period (720).
+        var (looksBefore, writesBefore, hourFrom) = (live.Looks, live.Writes, clock.Elapsed);
+        await clock.RunUntilAsync(hourFrom + TimeSpan.FromHours(1));
+        Assert.InRange(live.Looks - looksBefore, 55, 65);
+        Assert.InRange(live.Writes - writesBefore, 55, 62);
+
+        // The stage writes an epoch: a look within the idle period renders it ...
         var quiet = live.Writes;
         Directory.CreateDirectory(job.RunDir);
         File.WriteAllText(Path.Combine(job.RunDir, EpochCurves.FileName), "{\"epoch\":1,\"loss\":0.8}\n");
-        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(6), () => live.Writes > quiet);
+        var written = clock.Elapsed;
+        await clock.RunUntilAsync(written + LiveReport.IdleRewrite + TimeSpan.FromSeconds(2), () => live.Writes > quiet);
         Assert.True(live.Writes > quiet, "rewritten when curves.jsonl grew");
         Assert.Contains("data-metric=\"loss\"", File.ReadAllText(file));
+
+        // ... and the looks are back at the reload period while the curves grow.
+        File.AppendAllText(Path.Combine(job.RunDir, EpochCurves.FileName), "{\"epoch\":2,\"loss\":0.7}\n");
+        var grew = live.Writes;
+        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(7), () => live.Writes > grew);
+        Assert.True(live.Writes > grew, "the second epoch is rendered within a reload period of the first");
 
         // A retry moves the file aside: one rewrite drops the curve, then the looks are quiet again.
         File.Delete(Path.Combine(job.RunDir, EpochCurves.FileName));
@@ -95,7 +109,7 @@ public sealed class LiveReportTests : IDisposable
         Assert.DoesNotContain("data-metric=\"loss\"", File.ReadAllText(file));
         var gone = live.Writes;
         var looks = live.Looks;
-        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(30), () => live.Looks >= looks + 5);
+        await clock.RunUntilAsync(clock.Elapsed + TimeSpan.FromSeconds(30), () => live.Looks >= looks + 3);
         Assert.InRange(live.Writes, gone, gone + 1);
     }
 

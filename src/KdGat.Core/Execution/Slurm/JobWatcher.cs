@@ -18,7 +18,8 @@ namespace KdGat.Core.Execution.Slurm;
 /// the outcome is what squeue and sacct report. Queries otherwise back off from poll_seconds to
 /// slurm.max_poll_seconds while no job ends; that slower round is the safety net for jobs that end
 /// without a marker (TIMEOUT, scancel, node failure, preemption, a marker an NFS attribute cache
-/// keeps hidden, a script from an older KdGat).
+/// keeps hidden, a script from an older KdGat). A query's wake-up also looks for markers, and the
+/// next look is counted from it: in steady state a build wakes once per max_marker_seconds.
 /// </para>
 /// </summary>
 internal sealed class JobWatcher
@@ -77,6 +78,9 @@ internal sealed class JobWatcher
 
     /// <summary>Looks for done-markers so far (each a stat per job that writes one).</summary>
     public int MarkerLooks { get; private set; }
+
+    /// <summary>Times the loop woke up (each costs this process a timer and a thread-pool hop).</summary>
+    public int WakeUps { get; private set; }
 
     /// <summary>Completes when the job has ended (or is lost). Cancellation only stops waiting, never the job.</summary>
     /// <param name="marker">The done-marker the job's script writes (<see cref="JobScript.MarkerPath"/>); null when it writes none.</param>
@@ -145,19 +149,30 @@ internal sealed class JobWatcher
         return wait <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
     }
 
-    /// <summary>One wake-up: look for markers if due; query SLURM if one appeared, if asked to, or if the query backoff says so.</summary>
+    /// <summary>
+    /// One wake-up: look for markers if due; query SLURM if one appeared, if asked to, or if the query
+    /// backoff says so. A wake-up for a query also looks (a stat per job) and restarts the looks'
+    /// interval from there, so the queries do not come as wake-ups of their own between two looks.
+    /// </summary>
     private async Task TickAsync()
     {
-        bool look, appeared = false, query;
+        bool due, look, appeared = false, query;
         var now = _time.GetUtcNow();
-        lock (_gate) look = _markerWatches > 0 && now >= _nextMarkerLook;
+        lock (_gate)
+        {
+            WakeUps++;
+            due = _markerWatches > 0 && now >= _nextMarkerLook;
+            look = due || _markerWatches > 0 && (_queryNow || now >= _nextQuery);
+        }
         if (look) appeared = CheckMarkers(); // file system calls: not under the lock
         lock (_gate)
         {
             if (look)
             {
                 MarkerLooks++;
-                _markerBackoff.Next(appeared);
+                // A look that only rides on a query's wake-up restarts the interval without growing it
+                // (right after a submission the next look stays poll_seconds away).
+                if (due || appeared) _markerBackoff.Next(appeared);
                 _nextMarkerLook = now + _markerBackoff.Current;
             }
             query = _queryNow || appeared || now >= _nextQuery;

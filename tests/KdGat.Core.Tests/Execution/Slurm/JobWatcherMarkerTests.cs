@@ -97,6 +97,20 @@ public sealed class JobWatcherMarkerTests : IDisposable
     }
 
     [Fact]
+    public async Task LongJobs_EachSqueueRidesOnALooksWakeUp_NotOneOfItsOwn()
+    {
+        var (w, jobs) = ThirteenLongJobs();
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(10));
+        var (wakeUps, squeues, looks) = (w.WakeUps, _slurm.Squeues, w.MarkerLooks);
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(70));
+
+        Assert.All(jobs, j => Assert.False(j.IsCompleted));
+        Assert.InRange(_slurm.Squeues - squeues, 19, 21);  // the safety net as before: one squeue every 180 s
+        Assert.InRange(w.MarkerLooks - looks, 119, 121);   // and a look every 30 s
+        Assert.InRange(w.WakeUps - wakeUps, 119, 121);     // in 120 wake-ups an hour, not 140 (each a timer and a thread-pool hop)
+    }
+
+    [Fact]
     public async Task AMarker_GetsTheJobCollectedWithinPollSeconds_NotAtTheNextSqueue()
     {
         var (_, jobs) = ThirteenLongJobs();
