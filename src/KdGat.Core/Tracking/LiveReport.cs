@@ -233,7 +233,7 @@ internal sealed class LiveReport : IDisposable
         var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var edges = entries.SelectMany(e => e.Instance.Upstreams.Where(u => ids.Contains(u.Key)).Select(u => new GraphEdge(u.Key, e.Instance.Key))).ToArray();
         h.Append("<h2 id=\"graph\">Stage graph</h2>\n<div class=\"graph\" id=\"stage-graph\">");
-        h.Append(SvgWriter.Write(new PipelinePicture(nodes, edges), GraphStyle.BuildLegend));
+        SvgWriter.Write(h, new PipelinePicture(nodes, edges), GraphStyle.BuildLegend);
         h.Append("</div>\n");
 
         Timeline(h, entries, now);
