@@ -34,9 +34,21 @@ internal sealed class SvgLayout
         var clusters = new List<ClusterBox>();
         var x = Margin;
         var bottom = Margin;
-        foreach (var dataset in picture.Datasets)
+        // Each dataset's nodes and edges, sorted out once: per dataset a scan of the whole picture
+        // made a live report of 600 datasets (7,800 nodes) spend ~0.4 s a render on this alone.
+        var datasetOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var n in picture.Nodes) datasetOf.TryAdd(n.Id, n.Dataset);
+        var edgesOf = new Dictionary<string, List<GraphEdge>>(StringComparer.Ordinal);
+        foreach (var e in picture.Edges)
+            if (datasetOf.TryGetValue(e.To, out var d) && datasetOf.TryGetValue(e.From, out var from) && from == d)
+            {
+                if (!edgesOf.TryGetValue(d, out var list)) edgesOf[d] = list = [];
+                list.Add(e);
+            }
+        foreach (var group in picture.Nodes.GroupBy(n => n.Dataset, StringComparer.Ordinal))
         {
-            var layers = Layers(picture, dataset);
+            var dataset = group.Key;
+            var layers = Layers(group.ToArray(), edgesOf.GetValueOrDefault(dataset) ?? []);
             var slots = layers.Max(l => l.Count);
             var width = 2 * ClusterPad + slots * NodeWidth + (slots - 1) * SlotGap;
             var height = ClusterHeader + 2 * ClusterPad + layers.Count * NodeHeight + (layers.Count - 1) * LayerGap;
@@ -59,11 +71,15 @@ internal sealed class SvgLayout
     }
 
     /// <summary>Longest-path layers of one dataset's nodes, each ordered by the barycentre of its upstreams' slots.</summary>
-    public static List<List<GraphNode>> Layers(PipelinePicture picture, string dataset)
+    public static List<List<GraphNode>> Layers(PipelinePicture picture, string dataset) =>
+        Layers(picture.Nodes.Where(n => n.Dataset == dataset).ToArray(), picture.Edges);
+
+    /// <param name="mine">One dataset's nodes, in picture order.</param>
+    /// <param name="edges">Edges in picture order; those not between two of <paramref name="mine"/> are ignored.</param>
+    private static List<List<GraphNode>> Layers(GraphNode[] mine, IReadOnlyList<GraphEdge> edges)
     {
-        var mine = picture.Nodes.Where(n => n.Dataset == dataset).ToArray();
         var ups = mine.ToDictionary(n => n.Id, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var e in picture.Edges)
+        foreach (var e in edges)
             if (ups.TryGetValue(e.To, out var list) && ups.ContainsKey(e.From)) list.Add(e.From);
 
         var layerOf = new Dictionary<string, int>(StringComparer.Ordinal);

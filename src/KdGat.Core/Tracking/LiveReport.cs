@@ -15,7 +15,10 @@ namespace KdGat.Core.Tracking;
 /// timeline of this build's attempts and each instance's per-epoch curves (curves.jsonl). While
 /// anything runs the page reloads itself (meta refresh: works opened as file://, no server).
 /// Writes are atomic (temp + rename) and bounded: a state change asks for a write, and at most
-/// one write happens per <see cref="MinInterval"/>, however many of 78 instances change at once.
+/// one write happens per <see cref="MinInterval"/>, however many of 78 instances change at once,
+/// nor sooner after the last one than <see cref="RenderPause"/> times what that one took: the page
+/// lays out every instance (~1 s at 7,800), so it costs at most about a fifth of one core however
+/// large the build (a cold build of 600 datasets spent about half a core rendering it).
 /// While something runs, the page is looked at (a stat per running instance) and rewritten when a
 /// running instance's curves.jsonl grew, else at least every <see cref="IdleRewrite"/> so timeline
 /// bars move. The looks start at the reload period after a state change or growing curves and back
@@ -29,6 +32,9 @@ internal sealed class LiveReport : IDisposable
 
     /// <summary>The longest a page goes unwritten while something runs and nothing changed.</summary>
     public static readonly TimeSpan IdleRewrite = TimeSpan.FromSeconds(60);
+
+    /// <summary>After a write, the loop waits at least this many times as long as the write took (and at least <see cref="MinInterval"/>).</summary>
+    public const int RenderPause = 4;
 
     private sealed class Entry(StageInstance instance)
     {
@@ -56,6 +62,8 @@ internal sealed class LiveReport : IDisposable
     private bool _broken;
     private bool _completed;
     private DateTimeOffset _lastWrite;
+    private TimeSpan _lastWriteTook;
+    private byte[] _bytes = [];
 
     public string Path { get; }
     public int RefreshSeconds { get; }
@@ -155,7 +163,9 @@ internal sealed class LiveReport : IDisposable
             }
             else look = refresh; // a state change: something may start writing curves
             WriteNow(live: true);
-            try { await KdGat.Core.Time.Clock.Delay(_time, MinInterval, _stop.Token).ConfigureAwait(false); } // coalesce a burst of changes
+            // Coalesce a burst of changes; a large page also bounds its own share of the CPU.
+            var pause = TimeSpan.FromTicks(Math.Max(MinInterval.Ticks, Math.Min(_lastWriteTook.Ticks * RenderPause, IdleRewrite.Ticks)));
+            try { await KdGat.Core.Time.Clock.Delay(_time, pause, _stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
     }
@@ -170,9 +180,13 @@ internal sealed class LiveReport : IDisposable
             CrashPoints.Current = null;
             try
             {
-                AtomicFile.WriteAllText(_path, Render(live), durable: false);
+                var start = _time.GetUtcNow();
+                var page = new StringBuilder();
+                RenderTo(page, live);
+                AtomicFile.WriteAllBytes(_path, Utf8(page), durable: false);
                 Writes++;
                 _lastWrite = _time.GetUtcNow();
+                _lastWriteTook = _lastWrite - start;
             }
             catch (Exception e) // whatever goes wrong with a progress page, the build's result must not change
             {
@@ -186,13 +200,37 @@ internal sealed class LiveReport : IDisposable
         }
     }
 
+    /// <summary>
+    /// The page as UTF-8, encoded chunk by chunk into a buffer kept between writes: the page is
+    /// ~10 MB at 7,800 instances, and a string of it plus its bytes were two more large objects per write.
+    /// </summary>
+    private ReadOnlySpan<byte> Utf8(StringBuilder page)
+    {
+        var encoder = Encoding.UTF8.GetEncoder();
+        var count = 0;
+        foreach (var chunk in page.GetChunks()) count += encoder.GetByteCount(chunk.Span, flush: false);
+        count += encoder.GetByteCount([], flush: true);
+        if (_bytes.Length < count) _bytes = new byte[count];
+        encoder.Reset();
+        var at = 0;
+        foreach (var chunk in page.GetChunks()) at += encoder.GetBytes(chunk.Span, _bytes.AsSpan(at), flush: false);
+        at += encoder.GetBytes([], _bytes.AsSpan(at), flush: true);
+        return _bytes.AsSpan(0, at);
+    }
+
     /// <summary>The page as it stands (public for tests).</summary>
     public string Render(bool live)
+    {
+        var h = new StringBuilder();
+        RenderTo(h, live);
+        return h.ToString();
+    }
+
+    private void RenderTo(StringBuilder h, bool live)
     {
         Entry[] entries;
         lock (_entries) entries = _entries.Select(e => new Entry(e.Instance) { State = e.State, Detail = e.Detail, JobId = e.JobId, Attempt = e.Attempt, Started = e.Started, Ended = e.Ended }).ToArray();
         var now = _time.GetUtcNow();
-        var h = new StringBuilder();
         h.Append(ReportPage.Head($"KdGat build {_buildId}", live ? RefreshSeconds : 0));
         var counts = string.Join(", ", entries.GroupBy(e => e.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
         h.Append($"<h1>KdGat build {E(_buildId)}</h1>\n<p class=\"muted\">{E(_root)} &middot; started <time data-utc=\"{RunIndex.Time(_started)}\">{Tracker.Local(_started)}</time> &middot; updated <time id=\"updated\" data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time></p>\n");
@@ -205,7 +243,7 @@ internal sealed class LiveReport : IDisposable
         var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var edges = entries.SelectMany(e => e.Instance.Upstreams.Where(u => ids.Contains(u.Key)).Select(u => new GraphEdge(u.Key, e.Instance.Key))).ToArray();
         h.Append("<h2 id=\"graph\">Stage graph</h2>\n<div class=\"graph\" id=\"stage-graph\">");
-        h.Append(SvgWriter.Write(new PipelinePicture(nodes, edges), GraphStyle.BuildLegend));
+        SvgWriter.Write(h, new PipelinePicture(nodes, edges), GraphStyle.BuildLegend);
         h.Append("</div>\n");
 
         Timeline(h, entries, now);
@@ -222,7 +260,6 @@ internal sealed class LiveReport : IDisposable
             h.Append(c.ToHtml(e.Instance.Key)).Append('\n');
         }
         h.Append(ReportPage.Foot);
-        return h.ToString();
     }
 
     /// <summary>What the page shows of one curves.jsonl: read when the file had this size and time.</summary>

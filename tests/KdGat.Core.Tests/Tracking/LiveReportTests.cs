@@ -198,4 +198,49 @@ public sealed class LiveReportTests : IDisposable
         Assert.InRange(live.Writes, 2, 3); // the first page, at most one write for all 780 changes, the final page
         Assert.Equal(instances.Count, Regex.Matches(File.ReadAllText(file), "data-state=\"failed\"><title>").Count);
     }
+    /// <summary>A clock on which every look at the time costs <paramref name="perLook"/>: a render that looks twice "takes" two of them.</summary>
+    private sealed class CostlyClock(TimerClock inner, TimeSpan perLook) : TimeProvider
+    {
+        private TimeSpan _spent;
+        public override DateTimeOffset GetUtcNow() { lock (this) return inner.GetUtcNow() + (_spent += perLook); }
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => inner.CreateTimer(callback, state, dueTime, period);
+    }
+
+    [Fact]
+    public async Task ASlowPage_WaitsRenderPauseTimesItsCost_BeforeTheNextWrite()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages).Take(2).ToArray();
+        var file = _p.Dir["report.html"];
+        var timers = new TimerClock(DateTimeOffset.Parse("2026-12-02T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        // A write looks at the clock three times (start, the page's "updated", end): it takes at least 2 s here.
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog(), minInterval: TimeSpan.Zero, time: new CostlyClock(timers, TimeSpan.FromSeconds(1)));
+        live.Started(instances[0], "running", 1, []);
+        Eventually.Until(() => live.Writes == 2, TimeSpan.FromSeconds(30), "the loop writes the change");
+        live.Ended(new InstanceResult(instances[0], Outcome.Ran, []) { Seconds = 1 });
+
+        await timers.RunUntilAsync(TimeSpan.FromSeconds(60), () => live.Writes > 2);
+        Assert.Equal(3, live.Writes);
+        // Not at once (MinInterval is zero): after RenderPause times the 2 s or more the last write took
+        // (more when this thread's looks at the clock fell inside that write).
+        Assert.InRange(timers.Elapsed, TimeSpan.FromSeconds(2 * LiveReport.RenderPause), LiveReport.IdleRewrite);
+        live.Complete();
+        Assert.Equal("ran", NodeState(File.ReadAllText(file), instances[0].Key));
+    }
+
+    [Fact]
+    public void ThePageOnDisk_IsTheRenderedPage_CharactersAcrossChunksIncluded()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages);
+        var file = _p.Dir["report.html"];
+        var clock = new TimerClock(DateTimeOffset.Parse("2026-12-02T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog(), time: clock);
+        // Multi-byte characters everywhere (the page is encoded chunk by chunk: a pair split between chunks must survive).
+        var k = 0;
+        foreach (var i in instances)
+            live.Ended(new InstanceResult(i, Outcome.Failed, []) { Error = string.Concat(Enumerable.Repeat($"é😀€ {k++} ", 40)), Seconds = 1 });
+        live.Complete();
+        var bytes = File.ReadAllBytes(file);
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(live.Render(live: false)), bytes);
+        Assert.Contains("😀€", System.Text.Encoding.UTF8.GetString(bytes));
+    }
 }
