@@ -56,12 +56,19 @@ internal static class YamlLoader
         var stat = PathStat.Of(file);
         if (stat.Kind != PathKind.File)
             throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is a {stat.TypeName}, not a regular file. Point at a YAML file.", file);
-        var buffer = new byte[MaxFileBytes + 1];
+        byte[] buffer;
         int total = 0, n;
         try
         {
             using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            while (total < buffer.Length && (n = fs.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+            // Sized to the file (not 1 MiB per file read); a file that grows while read is read on, to the limit.
+            buffer = new byte[(int)Math.Min(MaxFileBytes + 1L, fs.Length + 1)];
+            while (true)
+            {
+                while (total < buffer.Length && (n = fs.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+                if (total < buffer.Length || buffer.Length > MaxFileBytes) break;
+                Array.Resize(ref buffer, MaxFileBytes + 1);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

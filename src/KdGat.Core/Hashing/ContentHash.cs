@@ -13,11 +13,14 @@ internal static class ContentHash
         var hasher = new XxHash128();
         // SequentialScan, and no FileStream buffer (bufferSize 0): our 1 MiB reads go straight to the kernel.
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        // A small file gets a small buffer: a 1 MiB one per small file, when the pool has none to
+        // give, is a large-object allocation (a full collection every few hundred, at 7,800 instances).
+        var size = (int)Math.Clamp(fs.Length + 1, 4096, BufferSize);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
         try
         {
             int n;
-            while ((n = fs.Read(buffer, 0, BufferSize)) > 0) hasher.Append(buffer.AsSpan(0, n));
+            while ((n = fs.Read(buffer, 0, size)) > 0) hasher.Append(buffer.AsSpan(0, n));
         }
         finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         return ToHex(hasher.GetCurrentHash());
