@@ -51,7 +51,7 @@ perl -0pi -e '
   s/^generator: .*$/generator: '\''mkdir -p {raw_dir} && echo frames > {raw_dir}\/frames.csv'\''/m;
   s/command: '\''\{vars\.sample\} preprocess[^'\'']*'\''/command: '\''mkdir -p {cache_dir} && cat {raw_dir}\/frames.csv {params_file} > {cache_dir}\/graphs.bin'\''/g;
   s/command: '\''\{vars\.sample\} evaluate[^'\'']*'\''/command: '\''echo "{{\"f1\": 0.5}}" > metrics.json'\''/g;
-  s/command: '\''\{vars\.sample\} (autoencoder|curriculum|fusion)[^'\'']*'\''/command: '\''cat {params_file} {cache_dir}\/graphs.bin > model.ckpt && echo {stage} > train_log.json'\''/g;
+  s/command: '\''\{vars\.sample\} (autoencoder|curriculum|fusion)[^'\'']*'\''/command: '\''cat {params_file} {cache_dir}\/graphs.bin > model.ckpt && echo {stage} > train_log.json && : > curves.jsonl'\''/g;
 ' "$P/kdgat.yaml"
 grep -q 'gpus:' "$P/kdgat.yaml" && die "config rewrite left gpus in $P/kdgat.yaml"
 
