@@ -79,11 +79,27 @@ internal sealed partial class InstanceRunner
         }
     }
 
+    /// <summary>The store's hard links changed the outputs' ctime: the hash cache follows (best effort: a miss only costs a re-hash).</summary>
+    private void Relinked(IEnumerable<string> outputs)
+    {
+        if (_ctx.Planner.Cache is not { } cache) return;
+        try
+        {
+            foreach (var o in outputs)
+                foreach (var file in Directory.Exists(o) ? Hashing.PathHasher.EnumerateContentFiles(o) : [o]) cache.Relinked(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or KdgException) { }
+    }
+
     /// <summary>After a successful run: offer the outputs to the store. A store problem never fails the build.</summary>
     private void Insert(StageInstance s, Verdict verdict, List<OutputRecord> outputs, string digest)
     {
         if (!s.Config.Cache || _ctx.Store is not { } store) return;
-        try { store.Insert(verdict.Fingerprint, s.Name, s.Dataset, PresentOutputs(s, outputs), outputs, digest); }
+        try
+        {
+            var sources = PresentOutputs(s, outputs);
+            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest)) Relinked(sources);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _ctx.Log.Warn(ErrorCodes.CacheWriteFailed, $"{s.Key}: could not add the outputs to the cache at {store.Root} ({e.Message}); the build goes on without caching them.");

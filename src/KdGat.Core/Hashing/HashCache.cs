@@ -79,6 +79,23 @@ internal sealed class HashCache
         return Fresh(fullPath, id);
     }
 
+    /// <summary>
+    /// After the output store hard-linked a file this build hashed: the new link changed the
+    /// file's ctime (the link count is inode metadata), not its content, and would otherwise make
+    /// the next build read every new checkpoint again. The row follows the file only when size,
+    /// mtime, inode and device are still the ones hashed (a write changes mtime); anything else
+    /// leaves the row as it was, and the next lookup hashes the file again. Called within the
+    /// commit, under the stage lock, milliseconds after the hash: only a write that also set the
+    /// mtime back to the nanosecond in that window (a deliberate utimensat) would go unseen.
+    /// </summary>
+    public void Relinked(string fullPath)
+    {
+        if (!_entries.TryGetValue(fullPath, out var row) || row.LastUsed != _generation) return;
+        if (FileIdentity.Of(fullPath) is not { } now || now == row.Id || now with { CtimeNs = row.Id.CtimeNs } != row.Id) return;
+        _entries[fullPath] = row with { Id = now };
+        Interlocked.Exchange(ref _dirty, 1);
+    }
+
     private string Fresh(string fullPath, FileIdentity? before)
     {
         var hash = ContentHash.OfFile(fullPath);

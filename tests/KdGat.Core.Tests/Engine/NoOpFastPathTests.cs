@@ -94,4 +94,18 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.Contains("data-id=\"d1/a\" data-state=\"up-to-date\"", html, StringComparison.Ordinal);
         Assert.Contains("data-id=\"d1/b\" data-state=\"ran\"", html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task NoOpAfterABuildThatFilledTheOutputStore_HashesNothing()
+    {
+        // The store hard-links each new output, which changes its ctime: without the hash cache
+        // following, the first no-op after every build read every new checkpoint again.
+        using var d = NewRoot(Yaml("1", cache: true));
+        Assert.True((await CrashLab.BuildAsync(d)).Succeeded);
+        Assert.NotEmpty(Directory.EnumerateFiles(d["store"], "*", SearchOption.AllDirectories));
+        var log = new RecordingLog();
+        var noop = await CrashLab.BuildAsync(d, log: log);
+        Assert.All(noop.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
+        Assert.Contains(log.Items, i => i.Message.Contains("(hashed 0 file(s)", StringComparison.Ordinal));
+    }
 }

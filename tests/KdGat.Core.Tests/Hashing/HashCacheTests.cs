@@ -248,4 +248,30 @@ public sealed class HashCacheTests : IDisposable
         Assert.Equal(3, lines.Length);
         Assert.DoesNotContain(lines, l => l.EndsWith(g, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Relinked_AHardLinkKeepsTheRow_AWriteDoesNot()
+    {
+        var f = _dir.Write("out.ckpt", "weights v1");
+        var c = new HashCache();
+        var hash = c.HashFile(f);
+        LetTheClockTick(); // so the link's ctime differs from the hashed one
+
+        // The output store's hard link: only the ctime moves; the row follows, so no re-hash.
+        Assert.Equal(0, Link(f, _dir["store-copy"]));
+        c.Relinked(f);
+        var before = c.FilesHashed;
+        Assert.Equal(hash, c.HashFile(f));
+        Assert.Equal(before, c.FilesHashed);
+
+        // Written since (same size: only its mtime tells): the row does not follow, the file is hashed again.
+        LetTheClockTick();
+        File.WriteAllText(f, "weights v2");
+        c.Relinked(f);
+        Assert.NotEqual(hash, c.HashFile(f));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int link(string oldpath, string newpath);
+    private static int Link(string from, string to) => link(from, to);
 }
