@@ -11,8 +11,6 @@ internal sealed class ConfigSources
 {
     private readonly List<(string Path, string Digest)> _files = [];
 
-    public IReadOnlyList<(string Path, string Digest)> Files => _files;
-
     public void Add(string path, ReadOnlySpan<byte> bytes) => _files.Add((path, ContentHash.OfBytes(bytes)));
 
     /// <summary>True when every file still holds the bytes that were parsed (hashed again: they are small).</summary>

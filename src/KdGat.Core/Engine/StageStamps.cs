@@ -55,9 +55,10 @@ internal static class StageStamps
                 foreach (var (e, _) in targets)
                     if (!e.Current && File.Exists(e.Marker)) File.Delete(e.Marker);
                 Directory.CreateDirectory(Path.GetDirectoryName(stamp)!);
-                var lines = ReadLines(stamp);
+                var before = ReadOrNull(stamp);
+                var lines = Lines(before);
                 foreach (var (e, line) in targets) lines[e.Stage] = line;
-                WriteIfDifferent(stamp, string.Concat(lines.Select(kv => $"{kv.Key}\t{kv.Value}\n")));
+                WriteIfDifferent(stamp, before, string.Concat(lines.Select(kv => $"{kv.Key}\t{kv.Value}\n")));
                 var now = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
                 var stampTime = File.GetLastWriteTimeUtc(stamp);
                 foreach (var (e, line) in targets)
@@ -74,18 +75,19 @@ internal static class StageStamps
     }
 
     /// <summary>The stamp's lines by stage (an unreadable line is dropped: it only makes the stamp rewritten).</summary>
-    private static SortedDictionary<string, string> ReadLines(string stamp)
+    private static SortedDictionary<string, string> Lines(string? stamp)
     {
         var lines = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in (ReadOrNull(stamp) ?? "").Split('\n'))
+        foreach (var line in (stamp ?? "").Split('\n'))
             if (line.Split('\t', 2) is [var stage, var value] && stage.Length > 0) lines[stage] = value;
         return lines;
     }
 
     /// <summary>WriteOnlyWhenDifferent: unchanged fingerprints keep the stamp's time.</summary>
-    private static void WriteIfDifferent(string path, string content)
+    /// <param name="before">What the stamp holds now (null: no stamp).</param>
+    private static void WriteIfDifferent(string path, string? before, string content)
     {
-        if (ReadOrNull(path) == content) return;
+        if (before == content) return;
         var tmp = $"{path}.{Guid.NewGuid():N}.tmp"; // two builds at once (two terminals) never share a temp file
         File.WriteAllText(tmp, content);
         File.Move(tmp, path, overwrite: true);
