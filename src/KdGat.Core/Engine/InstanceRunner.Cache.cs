@@ -80,13 +80,18 @@ internal sealed partial class InstanceRunner
     }
 
     /// <summary>The store's hard links changed the outputs' ctime: the hash cache follows (best effort: a miss only costs a re-hash).</summary>
-    private void Relinked(IEnumerable<string> outputs)
+    private void Relinked(IEnumerable<string> outputs) => EachOutputFile(outputs, (cache, file) => cache.Relinked(file));
+
+    /// <summary>The commit hashed these outputs after their job ended: the hash cache may keep those rows (<see cref="Hashing.HashCache.Settled"/>).</summary>
+    private void Settled(IEnumerable<string> outputs) => EachOutputFile(outputs, (cache, file) => cache.Settled(file));
+
+    private void EachOutputFile(IEnumerable<string> outputs, Action<Hashing.HashCache, string> act)
     {
         if (_ctx.Planner.Cache is not { } cache) return;
         try
         {
             foreach (var o in outputs)
-                foreach (var file in Directory.Exists(o) ? Hashing.PathHasher.EnumerateContentFiles(o) : [o]) cache.Relinked(file);
+                foreach (var file in Directory.Exists(o) ? Hashing.PathHasher.EnumerateContentFiles(o) : [o]) act(cache, file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or KdgException) { }
     }

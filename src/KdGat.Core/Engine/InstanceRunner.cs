@@ -271,6 +271,7 @@ internal sealed partial class InstanceRunner
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
             if (missing.Count == 0)
             {
+                Settled(PresentOutputs(s, present));
                 var digest = Fingerprinter.OutputsDigest(present);
                 ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)

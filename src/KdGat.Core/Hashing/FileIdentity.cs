@@ -5,7 +5,8 @@ namespace KdGat.Core.Hashing;
 /// <summary>
 /// What the hash cache keys on: size, mtime, ctime, inode and device of one file. It only ever
 /// answers "is this the very same file version as last time?"; a differing identity means "hash
-/// again", never "changed". Times are never compared between files or with a clock.
+/// again", never "changed". Times only ever make the cache distrust a row (HashCache: a file
+/// that changed during the build is not saved), never trust one.
 /// </summary>
 internal readonly record struct FileIdentity(long Size, long MtimeNs, long CtimeNs, ulong Inode, ulong Device)
 {

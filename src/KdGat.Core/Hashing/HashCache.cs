@@ -18,6 +18,16 @@ namespace KdGat.Core.Hashing;
 /// is rehashed), never trusted. Rows of files that no longer exist, or not looked up during the
 /// last <see cref="KeepGenerations"/> builds that wrote the cache, are dropped on save.
 /// </para>
+/// <para>
+/// Racy rows (git's "racily clean" problem): a file hashed in the same tick of the file system's
+/// clock as its last change could be written again in that tick, with the same size, and keep its
+/// whole identity (ext4 and NFS servers on older kernels stamp times at 1-10 ms, some NFS servers
+/// at 1 s). Such a row would then vouch for content the file no longer has, in every later build.
+/// So a row whose file changed at or after this cache's first hash (<see cref="FileSystemNow"/>:
+/// the ctime of a file created then, next to the cache file, so the file system's own clock) is
+/// used within this build but never saved: the next build hashes that file again. Outputs the
+/// commit hashed after their stage's job ended are the exception (<see cref="Settled"/>).
+/// </para>
 /// </summary>
 internal sealed class HashCache
 {
@@ -25,7 +35,7 @@ internal sealed class HashCache
     /// <summary>A row not looked up by this many cache-writing builds is pruned.</summary>
     public const int KeepGenerations = 20;
 
-    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed);
+    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed, bool Racy = false);
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly string? _file;
@@ -37,9 +47,11 @@ internal sealed class HashCache
     /// <param name="file">Where the cache is persisted; null for an in-memory cache.</param>
     /// <param name="verifyAll">-p:VerifyHashes=true: hash every file whatever the cache says.</param>
     /// <param name="root">Paths under it are stored relative to it (the pipeline root).</param>
-    public HashCache(string? file = null, bool verifyAll = false, string? root = null)
+    /// <param name="fileSystemNow">The file system's clock in ns (tests simulate coarse ones); default <see cref="FileSystemNow"/> next to <paramref name="file"/>.</param>
+    public HashCache(string? file = null, bool verifyAll = false, string? root = null, Func<long>? fileSystemNow = null)
     {
         _file = file;
+        _fileSystemNow = fileSystemNow ?? (() => FileSystemNow(Path.GetDirectoryName(Path.GetFullPath(file!))!));
         _root = root is null ? null : Path.GetFullPath(root);
         VerifyAll = verifyAll;
         if (file is not null && !verifyAll) Load(file);
@@ -96,15 +108,61 @@ internal sealed class HashCache
         Interlocked.Exchange(ref _dirty, 1);
     }
 
+    /// <summary>
+    /// After the commit hashed an output of a stage whose job has ended (under the stage lock): the
+    /// writer is gone, so a row this build made for it is saved even though the file changed during
+    /// the build. Only while the identity is still the one hashed; anything else leaves the row racy.
+    /// </summary>
+    public void Settled(string fullPath)
+    {
+        if (!_entries.TryGetValue(fullPath, out var row) || !row.Racy || row.LastUsed != _generation) return;
+        if (FileIdentity.Of(fullPath) != row.Id) return;
+        _entries[fullPath] = row with { Racy = false };
+        Interlocked.Exchange(ref _dirty, 1);
+    }
+
+    private readonly Func<long> _fileSystemNow;
+    private long _firstHashAt = long.MaxValue;
+    private readonly object _clockLock = new();
+
+    /// <summary>The file system's clock at this cache's first hash (read once, before that file is read).</summary>
+    private long FirstHashAt()
+    {
+        if (Volatile.Read(ref _firstHashAt) != long.MaxValue || _file is null) return Volatile.Read(ref _firstHashAt);
+        lock (_clockLock)
+            if (_firstHashAt == long.MaxValue) Volatile.Write(ref _firstHashAt, _fileSystemNow());
+        return _firstHashAt;
+    }
+
+    /// <summary>
+    /// The file system's clock: the ctime of a file created in <paramref name="dir"/> (then
+    /// deleted). Where that fails, every row counts as racy (long.MinValue): the cache could not be
+    /// written there either.
+    /// </summary>
+    internal static long FileSystemNow(string dir)
+    {
+        var probe = Path.Combine(dir, $".clock-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write)) { }
+            return FileIdentity.Of(probe) is { CtimeNs: > 0 } id ? id.CtimeNs : long.MinValue;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return long.MinValue; }
+        finally { try { File.Delete(probe); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
+    }
+
     private string Fresh(string fullPath, FileIdentity? before)
     {
+        var since = FirstHashAt();
         var hash = ContentHash.OfFile(fullPath);
         Interlocked.Increment(ref _filesHashed);
         // Cache only if the file did not change while we read it.
         var after = FileIdentity.Of(fullPath);
         if (before is not null && after == before)
         {
-            _entries[fullPath] = new Entry(before.Value, hash, _generation);
+            var racy = _file is not null && (before.Value.CtimeNs >= since || before.Value.MtimeNs >= since);
+            _entries[fullPath] = new Entry(before.Value, hash, _generation, racy);
             Interlocked.Exchange(ref _dirty, 1);
             Interlocked.Add(ref _bytesHashed, before.Value.Size);
         }
@@ -124,7 +182,7 @@ internal sealed class HashCache
         foreach (var e in _entries)
         {
             if (_generation - e.Value.LastUsed >= KeepGenerations) { pruned = true; continue; }
-            keep.Add(e);
+            if (!e.Value.Racy) keep.Add(e);
         }
         if (Volatile.Read(ref _dirty) == 0 && !pruned) return;
         // Rows of deleted files go only when the file is written anyway: a stat per row would be

@@ -1,5 +1,6 @@
 using KdGat.Core.Hashing;
 using KdGat.Core.Tests.Support;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Hashing;
 
@@ -16,13 +17,13 @@ public sealed class HashCachePersistenceTests : IDisposable
     {
         var f = _dir.Write("repo/data/f.txt", "abc");
         var file = _dir["repo/.kdgat/hash-cache.tsv"];
-        var first = new HashCache(file);
+        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         first.HashFile(f);
         first.Save();
         // A flipped hash that still looks like a hash: the identity fields all still match.
         File.WriteAllText(file, File.ReadAllText(file).Replace(AbcHash, "16b05ab6733a618578af5f94892f3950"));
 
-        var second = new HashCache(file);
+        var second = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         var h = second.HashFile(f);
 
         Assert.Equal(AbcHash, h);
@@ -35,7 +36,7 @@ public sealed class HashCachePersistenceTests : IDisposable
     {
         var f = _dir.Write("f.txt", "abc");
         var file = _dir["cache.tsv"];
-        var c = new HashCache(file);
+        var c = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         c.HashFile(f);
         c.Save();
         var lines = File.ReadAllLines(file);
@@ -44,7 +45,7 @@ public sealed class HashCachePersistenceTests : IDisposable
         lines[1] = string.Join('\t', fields);
         File.WriteAllLines(file, lines);
 
-        Assert.Equal(1, new HashCache(file).DamagedLines);
+        Assert.Equal(1, new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite).DamagedLines);
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public sealed class HashCachePersistenceTests : IDisposable
         var before = _dir["a/repo"];
         var f = _dir.Write("a/repo/data/f.txt", "abc");
         var outside = _dir.Write("elsewhere/g.txt", "def");
-        var cache = new HashCache(Path.Combine(before, ".kdgat", "hash-cache.tsv"), root: before);
+        var cache = new HashCache(Path.Combine(before, ".kdgat", "hash-cache.tsv"), root: before, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         cache.HashFile(f);
         cache.HashFile(outside);
         cache.Save();
@@ -64,7 +65,7 @@ public sealed class HashCachePersistenceTests : IDisposable
         var after = _dir["b/moved"];
         Directory.CreateDirectory(_dir["b"]);
         Directory.Move(before, after); // a rename keeps every file's inode and ctime
-        var moved = new HashCache(Path.Combine(after, ".kdgat", "hash-cache.tsv"), root: after);
+        var moved = new HashCache(Path.Combine(after, ".kdgat", "hash-cache.tsv"), root: after, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
 
         Assert.Equal(AbcHash, moved.HashFile(Path.Combine(after, "data", "f.txt")));
         Assert.Equal(0, moved.FilesHashed);
@@ -76,14 +77,14 @@ public sealed class HashCachePersistenceTests : IDisposable
         var used = _dir.Write("used.txt", "abc");
         var unused = _dir.Write("unused.txt", "def");
         var file = _dir["cache.tsv"];
-        var first = new HashCache(file);
+        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         first.HashFile(used);
         first.HashFile(unused);
         first.Save();
 
         for (var build = 0; build < HashCache.KeepGenerations; build++)
         {
-            var c = new HashCache(file);
+            var c = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
             c.HashFile(used);
             c.HashFile(_dir.Write($"new-{build}.txt", $"file {build}")); // something new, so the build writes
             c.Save();
@@ -93,7 +94,7 @@ public sealed class HashCachePersistenceTests : IDisposable
         Assert.Contains("\t" + used + "\n", text);
         Assert.DoesNotContain("\t" + unused + "\n", text);
         Assert.Contains("\t" + _dir["new-0.txt"] + "\n", text); // looked up KeepGenerations - 1 writing builds ago
-        var last = new HashCache(file);
+        var last = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         Assert.Equal(AbcHash, last.HashFile(used));
         Assert.Equal(0, last.FilesHashed);
     }
@@ -103,12 +104,12 @@ public sealed class HashCachePersistenceTests : IDisposable
     {
         var f = _dir.Write("f.txt", "abc");
         var file = _dir["cache.tsv"];
-        var first = new HashCache(file);
+        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         first.HashFile(f);
         first.Save();
         var written = File.ReadAllText(file);
 
-        var noop = new HashCache(file);
+        var noop = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         noop.HashFile(f);
         File.WriteAllText(file, written + "\n"); // a marker: a save would replace it
         noop.Save();

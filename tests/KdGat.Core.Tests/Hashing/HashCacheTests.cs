@@ -1,5 +1,6 @@
 using KdGat.Core.Hashing;
 using KdGat.Core.Tests.Support;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Hashing;
 
@@ -127,11 +128,11 @@ public sealed class HashCacheTests : IDisposable
     {
         var f = _dir.Write("data/f.txt", "abc");
         var file = _dir[".kdgat/hash-cache.tsv"];
-        var first = new HashCache(file);
+        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         first.HashFile(f);
         first.Save();
 
-        var second = new HashCache(file);
+        var second = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         var h = second.HashFile(f);
 
         Assert.Equal("06b05ab6733a618578af5f94892f3950", h);
@@ -151,8 +152,8 @@ public sealed class HashCacheTests : IDisposable
         var body = $"1\t{id.Size}\t{id.MtimeNs}\t{id.CtimeNs}\t{id.Inode}\t{id.Device}\t{new string('0', 32)}\t{f}";
         var file = _dir.Write("cache.tsv", $"kdgat-hash-cache v2 1\n{HashCache.Checksum(body)}\t{body}\n");
 
-        Assert.Equal(new string('0', 32), new HashCache(file).HashFile(f));
-        Assert.Equal("06b05ab6733a618578af5f94892f3950", new HashCache(file, verifyAll: true).HashFile(f));
+        Assert.Equal(new string('0', 32), new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(f));
+        Assert.Equal("06b05ab6733a618578af5f94892f3950", new HashCache(file, verifyAll: true, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(f));
     }
 
     [Theory]
@@ -165,7 +166,7 @@ public sealed class HashCacheTests : IDisposable
         var f = _dir.Write("f.txt", "abc");
         var file = _dir.Write("cache.tsv", content);
 
-        var cache = new HashCache(file);
+        var cache = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
 
         Assert.Equal("06b05ab6733a618578af5f94892f3950", cache.HashFile(f));
         Assert.Equal(1, cache.FilesHashed);
@@ -177,7 +178,7 @@ public sealed class HashCacheTests : IDisposable
         var f = _dir.Write("f.txt", "abc");
         var g = _dir.Write("g.txt", "def");
         var file = _dir["cache.tsv"];
-        var c = new HashCache(file);
+        var c = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         c.HashFile(f);
         c.HashFile(g);
         c.Save();
@@ -185,7 +186,7 @@ public sealed class HashCacheTests : IDisposable
         lines[1] = "1\tnot-a-number\t" + lines[1];
         File.WriteAllLines(file, lines);
 
-        var reloaded = new HashCache(file);
+        var reloaded = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         reloaded.HashFile(f);
         reloaded.HashFile(g);
 
@@ -197,7 +198,7 @@ public sealed class HashCacheTests : IDisposable
     {
         var file = _dir["cache.tsv"];
 
-        new HashCache(file).Save();
+        new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite).Save();
 
         Assert.False(File.Exists(file));
     }
@@ -208,7 +209,7 @@ public sealed class HashCacheTests : IDisposable
         var f = _dir.Write("f.txt", "abc");
         var g = _dir.Write("g.txt", "def");
         var file = _dir["cache.tsv"];
-        var c = new HashCache(file);
+        var c = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         c.HashFile(f);
         c.HashFile(g);
         File.Delete(g);
@@ -226,7 +227,7 @@ public sealed class HashCacheTests : IDisposable
         var f = _dir.Write("f.txt", "abc");
         var g = _dir.Write("g.txt", "def");
         var file = _dir["cache.tsv"];
-        var first = new HashCache(file);
+        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         first.HashFile(f);
         first.HashFile(g);
         first.Save();
@@ -234,14 +235,14 @@ public sealed class HashCacheTests : IDisposable
 
         // A no-op (only recent hits) writes nothing, and does not stat every row to find g gone.
         File.Delete(g);
-        var noop = new HashCache(file);
+        var noop = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         noop.HashFile(f);
         noop.Save();
         Assert.Equal(written, File.ReadAllText(file));
 
         // The next build that writes the cache drops g's row.
         var h = _dir.Write("h.txt", "ghi");
-        var next = new HashCache(file);
+        var next = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         next.HashFile(h);
         next.Save();
         var lines = File.ReadAllLines(file);
