@@ -41,7 +41,7 @@ internal static class SvgWriter
             sb.Append($"<g class=\"node\" data-id=\"{Escape(n.Id)}\" data-state=\"{Escape(n.State)}\"><title>{Escape(tip)}</title>" +
                       $"<rect x=\"{N(box.X)}\" y=\"{N(box.Y)}\" width=\"{N(box.Width)}\" height=\"{N(box.Height)}\" rx=\"9\" fill=\"{GraphStyle.Fill(n.State)}\" stroke=\"#455a64\"/>" +
                       $"<text x=\"{N(box.CenterX)}\" y=\"{N(box.Y + 18)}\" text-anchor=\"middle\" font-weight=\"bold\">{Escape(Short(n.Stage))}</text>" +
-                      $"<text x=\"{N(box.CenterX)}\" y=\"{N(box.Y + 34)}\" text-anchor=\"middle\" fill=\"#37474f\">{Escape(Short(n.Shown))}</text></g>\n");
+                      $"<text x=\"{N(box.CenterX)}\" y=\"{N(box.Y + 34)}\" text-anchor=\"middle\" fill=\"#37474f\">{Escape(Short(n.Variant is null ? n.Shown : $"{n.Variant}: {n.Shown}"))}</text></g>\n");
         }
 
         sb.Append("<g class=\"legend\">");

@@ -67,25 +67,36 @@ internal static class HtmlReport
 
             h.Append("<h3>Stages (latest attempt)</h3><table class=\"runs\"><thead><tr><th>stage</th><th>now</th><th>last attempt</th><th>finished (UTC)</th><th>duration</th><th>CPU</th><th>peak memory</th><th>attempts recorded</th><th>build</th></tr></thead><tbody>\n");
             foreach (var s in t.StageNames())
-            {
-                var ofStage = mine.Where(r => r.Record.Stage == s).Select(r => r.Record).ToArray();
-                statusByKey.TryGetValue($"{d}/{s}", out var st);
-                if (ofStage.Length == 0)
+                foreach (var slot in Slots(d, s, status, mine))
                 {
-                    h.Append($"<tr><td>{E(s)}</td><td>{E(st?.State ?? "")}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
-                    continue;
+                    // A swept stage has a row per grid point ("train/seed=1"), each with its own state.
+                    var ofSlot = mine.Where(r => r.Record.Stage == s && r.Record.Slot == slot).Select(r => r.Record).ToArray();
+                    statusByKey.TryGetValue($"{d}/{slot}", out var st);
+                    if (ofSlot.Length == 0)
+                    {
+                        h.Append($"<tr><td>{E(slot)}</td><td>{E(st?.State ?? "")}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
+                        continue;
+                    }
+                    var r = ofSlot[^1];
+                    h.Append($"<tr><td>{E(slot)}</td><td title=\"{E(st?.Detail ?? "")}\">{E(st?.State ?? "")}</td><td class=\"state-{E(r.State)}\">{E(r.State)}</td><td>{Tracker.Local(r.FinishedUtc)}</td>" +
+                             $"<td class=\"num\">{Tracker.Duration(r.WallSeconds)}</td><td class=\"num\">{Tracker.Duration(r.CpuSeconds)}</td><td class=\"num\">{Tracker.Memory(r.PeakRssKb)}</td>" +
+                             $"<td class=\"num\">{ofSlot.Length}</td><td>{E(r.BuildId)}</td></tr>\n");
                 }
-                var r = ofStage[^1];
-                h.Append($"<tr><td>{E(s)}</td><td title=\"{E(st?.Detail ?? "")}\">{E(st?.State ?? "")}</td><td class=\"state-{E(r.State)}\">{E(r.State)}</td><td>{Tracker.Local(r.FinishedUtc)}</td>" +
-                         $"<td class=\"num\">{Tracker.Duration(r.WallSeconds)}</td><td class=\"num\">{Tracker.Duration(r.CpuSeconds)}</td><td class=\"num\">{Tracker.Memory(r.PeakRssKb)}</td>" +
-                         $"<td class=\"num\">{ofStage.Length}</td><td>{E(r.BuildId)}</td></tr>\n");
-            }
             h.Append("</tbody></table>\n");
             Curves(h, t, d, mine, statusByKey);
         }
 
         h.Append(ReportPage.Foot);
         return h.ToString();
+    }
+
+    /// <summary>The instances of stage <paramref name="stage"/> in a dataset: "stage", or "stage/variant" per grid point the pipeline has now or a record has.</summary>
+    private static IEnumerable<string> Slots(string dataset, string stage, IReadOnlyList<StatusRow> status, IReadOnlyList<IndexedRun> runs)
+    {
+        var slots = status.Where(x => x.Dataset == dataset && x.Stage == stage).Select(x => x.Variant is null ? stage : $"{stage}/{x.Variant}")
+            .Concat(runs.Where(r => r.Record.Stage == stage).Select(r => r.Record.Slot))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return slots.Length == 0 ? [stage] : slots;
     }
 
     private static void Timeline(StringBuilder h, string dataset, IReadOnlyList<RunRecord> attempts, string buildId, Tracker t)
@@ -132,7 +143,11 @@ internal static class HtmlReport
         var nodes = t.Pipeline.Instances.Where(i => byKey.ContainsKey(i.Key)).Select(i =>
         {
             var r = byKey[i.Key];
-            return new GraphNode(i.Dataset, i.Name, r.State, r.Detail) { Caption = r.State == StatusRow.Running && r.JobId is { } job ? $"running, job {job}" : null };
+            return new GraphNode(i.Dataset, i.Name, r.State, r.Detail)
+            {
+                Variant = i.Sweep.IsEmpty ? null : i.Variant, // a node per grid point: ids (and edges) are instance keys
+                Caption = r.State == StatusRow.Running && r.JobId is { } job ? $"running, job {job}" : null,
+            };
         }).ToArray();
         var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var edges = t.Pipeline.Instances.Where(i => ids.Contains(i.Key))

@@ -1,0 +1,51 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tracking;
+using Xunit;
+
+namespace KdGat.Tracking.Tests;
+
+/// <summary>
+/// The report over a swept stage: a row of the stage table and a box of the stage graph per grid
+/// point, each with its own state now (the graph had two nodes with one id, and the page failed).
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class HtmlReportSweepTests
+{
+    [Fact]
+    public void SweptStage_HasARowAndABoxPerGridPoint_WithItsOwnStateAndLatestAttempt()
+    {
+        using var t = new TempDir();
+        File.WriteAllText(System.IO.Path.Combine(t.Path, "kdgat.yaml"), """
+            datasets: [d1]
+            stages:
+              train: { command: x, outputs: [m], sweep: { seed: [0, 1] } }
+              plain: { command: x, outputs: [m] }
+            """);
+        var store = new RecordStore(t.StateDir);
+        store.Write(Records.Make("a", dataset: "d1", stage: "train") with { Variant = "seed=0", State = "failed" });
+        store.Write(Records.Make("b", dataset: "d1", stage: "train") with { Variant = "seed=1" });
+        store.Write(Records.Make("c", dataset: "d1", stage: "plain"));
+        var request = new BuildRequest { Root = t.Path, ConfigFile = "kdgat.yaml", ToolsDir = System.IO.Path.Combine(t.Path, "tools"), Stages = [new("train", []), new("plain", [])] };
+        using var tracker = Tracker.Open(request, new RecordingLog(), t.Db);
+        StatusRow[] status =
+        [
+            new("d1", "train", StatusRow.Stale, "never run") { Variant = "seed=0" },
+            new("d1", "train", StatusRow.UpToDate, "") { Variant = "seed=1" },
+            new("d1", "plain", StatusRow.UpToDate, ""),
+        ];
+
+        var html = HtmlReport.Render(tracker, null, DateTimeOffset.UnixEpoch, status);
+
+        Assert.Contains("<tr><td>train/seed=0</td><td title=\"never run\">stale</td><td class=\"state-failed\">failed</td>", html);
+        Assert.Contains("<tr><td>train/seed=1</td><td title=\"\">up-to-date</td><td class=\"state-ran\">ran</td>", html);
+        Assert.Contains("<tr><td>plain</td><td title=\"\">up-to-date</td><td class=\"state-ran\">ran</td>", html);
+        Assert.DoesNotContain("<tr><td>train</td>", html);
+        // The stage graph: a box per grid point, labelled with it, and no box of the bare stage.
+        Assert.Contains("data-id=\"d1/train/seed=0\" data-state=\"stale\"", html);
+        Assert.Contains("data-id=\"d1/train/seed=1\" data-state=\"up-to-date\"", html);
+        Assert.Contains(">seed=1: up-to-date</text>", html);
+        Assert.DoesNotContain("data-id=\"d1/train\"", html);
+    }
+}
