@@ -40,6 +40,9 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         var log = new MSBuildLog(Log, BuildEngine);
         try
         {
+            // Tests only: this task fails as a bug in it would (InternalErrorTests).
+            if (Environment.GetEnvironmentVariable("KDGAT_TEST_INTERNAL_ERROR") == GetType().Name)
+                throw new InvalidOperationException("KDGAT_TEST_INTERNAL_ERROR is set");
             return Run(log) && !Log.HasLoggedErrors;
         }
         catch (KdgException e)
@@ -53,6 +56,31 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             log.Report(new KdgException(ErrorCodes.FileAccess, $"{e.Message} Check the path and its permissions, then run again."));
             return false;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug in KdGat: one line with a code on the console, the stack trace in a file (and at
+            // detailed verbosity) instead of MSBuild's MSB4018 wall of frames.
+            Log.LogMessage(MessageImportance.Low, e.ToString());
+            var crash = WriteCrashFile(e);
+            log.Report(new KdgException(ErrorCodes.InternalError,
+                $"{GetType().Name} failed unexpectedly ({e.GetType().Name}: {e.Message}). This is a bug in KdGat, not in your pipeline. " +
+                (crash is null ? "Run again with -v:diag or -bl for the stack trace, and report it." : $"The stack trace is in {crash}; please report it with that file.")));
+            return false;
+        }
+    }
+
+    /// <summary>The exception's full text in .kdgat/crash/ under the pipeline root; null when that cannot be written.</summary>
+    private string? WriteCrashFile(Exception e)
+    {
+        try
+        {
+            var dir = Path.Combine(Path.GetFullPath(Root), PipelineLayout.StateDirName, "crash");
+            Directory.CreateDirectory(dir);
+            var file = Path.Combine(dir, $"{TimeProvider.System.GetUtcNow():yyyyMMddTHHmmssfffZ}-{GetType().Name}.txt");
+            File.WriteAllText(file, e.ToString() + Environment.NewLine);
+            return file;
+        }
+        catch (Exception) { return null; } // the error line still says what happened
     }
 
     private protected abstract bool Run(MSBuildLog log);

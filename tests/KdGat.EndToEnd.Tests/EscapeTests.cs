@@ -14,6 +14,7 @@ public sealed class EscapeTests
     private static void NoTrace(ProcessResult r)
     {
         Assert.DoesNotContain("MSB4018", r.Output);
+        Assert.DoesNotContain("KDG9001", r.Output);
         Assert.DoesNotContain("   at ", r.Output);
         Assert.DoesNotContain("Exception", r.Output);
     }

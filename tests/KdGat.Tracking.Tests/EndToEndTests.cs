@@ -145,6 +145,7 @@ public sealed class EndToEndTests
         {
             Assert.DoesNotContain("   at ", r.Output);
             Assert.DoesNotContain("MSB4018", r.Output);
+            Assert.DoesNotContain("KDG9001", r.Output);
         }
     }
 
