@@ -82,8 +82,8 @@ internal sealed partial class InstanceRunner
     /// <summary>The store's hard links changed the outputs' ctime: the hash cache follows (best effort: a miss only costs a re-hash).</summary>
     private void Relinked(IEnumerable<string> outputs) => EachOutputFile(outputs, (cache, file) => cache.Relinked(file));
 
-    /// <summary>The commit hashed these outputs after their job ended: the hash cache may keep those rows (<see cref="Hashing.HashCache.Settled"/>).</summary>
-    private void Settled(IEnumerable<string> outputs) => EachOutputFile(outputs, (cache, file) => cache.Settled(file));
+    /// <summary>The commit hashed these outputs after their job ended (<paramref name="jobEnded"/>): the hash cache may keep those rows (<see cref="Hashing.HashCache.Settled"/>).</summary>
+    private void Settled(IEnumerable<string> outputs, long jobEnded) => EachOutputFile(outputs, (cache, file) => cache.Settled(file, jobEnded));
 
     private void EachOutputFile(IEnumerable<string> outputs, Action<Hashing.HashCache, string> act)
     {

@@ -268,10 +268,11 @@ internal sealed partial class InstanceRunner
 
         if (result.State == ExecState.Completed)
         {
+            var jobEnded = _ctx.Planner.Cache?.Mark() ?? 0;
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
             if (missing.Count == 0)
             {
-                Settled(PresentOutputs(s, present));
+                Settled(PresentOutputs(s, present), jobEnded);
                 var digest = Fingerprinter.OutputsDigest(present);
                 ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)

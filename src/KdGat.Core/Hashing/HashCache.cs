@@ -23,19 +23,23 @@ namespace KdGat.Core.Hashing;
 /// clock as its last change could be written again in that tick, with the same size, and keep its
 /// whole identity (ext4 and NFS servers on older kernels stamp times at 1-10 ms, some NFS servers
 /// at 1 s). Such a row would then vouch for content the file no longer has, in every later build.
-/// So a row whose file changed at or after this cache's first hash (<see cref="FileSystemNow"/>:
-/// the ctime of a file created then, next to the cache file, so the file system's own clock) is
-/// used within this build but never saved: the next build hashes that file again. Outputs the
-/// commit hashed after their stage's job ended are the exception (<see cref="Settled"/>).
+/// So a row whose file changed at or after this cache's first hash, less <see cref="RacyMarginNs"/>
+/// (<see cref="FileSystemNow"/>: the ctime of a file created then, next to the cache file, so the
+/// file system's own clock), is used within this build but never saved: the next build hashes that
+/// file again. Only ctime counts (a user cannot set it; an mtime from a wrong clock in an archive
+/// would make a file racy forever); without statx, mtime. Outputs the commit read after their
+/// stage's job ended are the exception (<see cref="Settled"/>).
 /// </para>
 /// </summary>
 internal sealed class HashCache
 {
-    private const string Header = "kdgat-hash-cache v2";
+    // v3: rows are saved only when not racy (below); a v2 file may hold racy rows, so it is read as empty (one full re-hash).
+    private const string Header = "kdgat-hash-cache v3";
     /// <summary>A row not looked up by this many cache-writing builds is pruned.</summary>
     public const int KeepGenerations = 20;
 
-    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed, bool Racy = false);
+    /// <param name="Seq">Which fresh hash of this process made the row (0: loaded): <see cref="Settled"/> takes only rows read after a <see cref="Mark"/>.</param>
+    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed, bool Racy = false, long Seq = 0);
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly string? _file;
@@ -108,36 +112,51 @@ internal sealed class HashCache
         Interlocked.Exchange(ref _dirty, 1);
     }
 
+    /// <summary>Where the fresh hashes of this process are: a row made later was read after this call.</summary>
+    public long Mark() => Interlocked.Read(ref _seq);
+
     /// <summary>
     /// After the commit hashed an output of a stage whose job has ended (under the stage lock): the
-    /// writer is gone, so a row this build made for it is saved even though the file changed during
-    /// the build. Only while the identity is still the one hashed; anything else leaves the row racy.
+    /// job, the output's writer, is gone, so a row read after <paramref name="jobEnded"/> (a
+    /// <see cref="Mark"/> taken then) is saved even though the file changed during the build. A row
+    /// read earlier (a hit at commit) stays racy, as does one whose identity changed since. The
+    /// one assumption: no process the job left behind writes the output in the tick of that read.
     /// </summary>
-    public void Settled(string fullPath)
+    public void Settled(string fullPath, long jobEnded)
     {
-        if (!_entries.TryGetValue(fullPath, out var row) || !row.Racy || row.LastUsed != _generation) return;
+        if (!_entries.TryGetValue(fullPath, out var row) || !row.Racy || row.Seq <= jobEnded) return;
         if (FileIdentity.Of(fullPath) != row.Id) return;
         _entries[fullPath] = row with { Racy = false };
         Interlocked.Exchange(ref _dirty, 1);
     }
 
+    /// <summary>
+    /// A file changed this long before the first hash still counts as racy: slack for a mount
+    /// whose clock runs a little behind that of the file system the probe is on (NFS, Lustre).
+    /// </summary>
+    public const long RacyMarginNs = 2_000_000_000;
+
+    private long _seq;
     private readonly Func<long> _fileSystemNow;
-    private long _firstHashAt = long.MaxValue;
+    private long _firstHashAt;
+    private volatile bool _probed;
     private readonly object _clockLock = new();
 
-    /// <summary>The file system's clock at this cache's first hash (read once, before that file is read).</summary>
+    /// <summary>The file system's clock at this cache's first hash (read once, before that file is read); unused without a file.</summary>
     private long FirstHashAt()
     {
-        if (Volatile.Read(ref _firstHashAt) != long.MaxValue || _file is null) return Volatile.Read(ref _firstHashAt);
+        if (_probed || _file is null) return _firstHashAt;
         lock (_clockLock)
-            if (_firstHashAt == long.MaxValue) Volatile.Write(ref _firstHashAt, _fileSystemNow());
-        return _firstHashAt;
+        {
+            if (!_probed) { _firstHashAt = _fileSystemNow(); _probed = true; }
+            return _firstHashAt;
+        }
     }
 
     /// <summary>
     /// The file system's clock: the ctime of a file created in <paramref name="dir"/> (then
-    /// deleted). Where that fails, every row counts as racy (long.MinValue): the cache could not be
-    /// written there either.
+    /// deleted; its mtime without statx). Where that fails, every row counts as racy
+    /// (long.MinValue): the cache could not be written there either.
     /// </summary>
     internal static long FileSystemNow(string dir)
     {
@@ -146,14 +165,18 @@ internal sealed class HashCache
         {
             Directory.CreateDirectory(dir);
             using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write)) { }
-            return FileIdentity.Of(probe) is { CtimeNs: > 0 } id ? id.CtimeNs : long.MinValue;
+            return FileIdentity.Of(probe) is { } id && ChangedAt(id) > 0 ? ChangedAt(id) : long.MinValue;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return long.MinValue; }
         finally { try { File.Delete(probe); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
+    /// <summary>When the file last changed: its ctime, or its mtime where there is no statx (ctime 0).</summary>
+    private static long ChangedAt(FileIdentity id) => id.CtimeNs != 0 ? id.CtimeNs : id.MtimeNs;
+
     private string Fresh(string fullPath, FileIdentity? before)
     {
+        var seq = Interlocked.Increment(ref _seq);
         var since = FirstHashAt();
         var hash = ContentHash.OfFile(fullPath);
         Interlocked.Increment(ref _filesHashed);
@@ -161,8 +184,8 @@ internal sealed class HashCache
         var after = FileIdentity.Of(fullPath);
         if (before is not null && after == before)
         {
-            var racy = _file is not null && (before.Value.CtimeNs >= since || before.Value.MtimeNs >= since);
-            _entries[fullPath] = new Entry(before.Value, hash, _generation, racy);
+            var racy = _file is not null && ChangedAt(before.Value) >= (since == long.MinValue ? long.MinValue : since - RacyMarginNs);
+            _entries[fullPath] = new Entry(before.Value, hash, _generation, racy, seq);
             Interlocked.Exchange(ref _dirty, 1);
             Interlocked.Add(ref _bytesHashed, before.Value.Size);
         }

@@ -9,7 +9,8 @@ namespace KdGat.Core.Tests.Hashing;
 /// on older kernels: 1-10 ms; some NFS servers: 1 s), a file written again in the tick it was
 /// hashed in, with the same size, keeps its whole identity. A saved row would then vouch for the
 /// old content in every later build. These tests simulate the coarse clock (this machine's kernel
-/// stamps a change after a stat finely) by giving the cache the file system's "now".
+/// stamps a change after a stat finely) by giving the cache the file system's "now", and by
+/// rewriting a saved row to the file's new identity, as a coarse clock would have left it.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class HashCacheRacyTests : IDisposable
@@ -17,70 +18,133 @@ public sealed class HashCacheRacyTests : IDisposable
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
 
+    private string CacheFile => _dir[".kdgat/hash-cache.tsv"];
+
+    private static long ChangedAt(string f) => FileIdentity.Of(f)!.Value.CtimeNs;
+
+    /// <summary>A clock this long after the file's change: past the racy margin, so its row is saved.</summary>
+    private static Func<long> WellAfter(string f) { var t = ChangedAt(f) + HashCache.RacyMarginNs + 1; return () => t; }
+
     [Fact]
     public void RewriteInTheTickTheFileWasHashedIn_IsNeverAnsweredWithTheOldHash()
     {
         var f = _dir.Write("params.yaml", "aaa");
-        var file = _dir[".kdgat/hash-cache.tsv"];
-        var stillThatTick = FileIdentity.Of(f)!.Value.CtimeNs; // the clock has not moved past the write
-        var build = new HashCache(file, fileSystemNow: () => stillThatTick);
+        var stillThatTick = ChangedAt(f); // the clock has not moved past the write
+        var build = new HashCache(CacheFile, fileSystemNow: () => stillThatTick);
         var old = build.HashFile(f);
         build.Save();
 
-        // The same-tick rewrite: same size; on a coarse clock, mtime, ctime and inode stay too,
-        // which is what rewriting any saved row to the new identity simulates.
-        File.WriteAllText(f, "bbb");
-        SimulateCoarseClock(file, f);
+        File.WriteAllText(f, "bbb"); // same size, same tick
+        SimulateCoarseClock(f);
 
-        var next = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         var truth = ContentHash.OfFile(f);
         Assert.NotEqual(old, truth);
-        Assert.Equal(truth, next.HashFile(f));
+        Assert.Equal(truth, new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(f));
     }
 
     [Fact]
-    public void RowHashedAfterTheFilesTick_IsSaved()
+    public void FileChangedWithinTheMarginBeforeTheFirstHash_IsRacy_OnePastItIsSaved()
     {
         var f = _dir.Write("params.yaml", "aaa");
-        var file = _dir[".kdgat/hash-cache.tsv"];
-        var nextTick = FileIdentity.Of(f)!.Value.CtimeNs + 1;
-        var build = new HashCache(file, fileSystemNow: () => nextTick);
+        var build = new HashCache(CacheFile, fileSystemNow: () => ChangedAt(f) + HashCache.RacyMarginNs); // a mount whose clock runs behind
+        build.HashFile(f);
+        build.Save();
+        var next = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        next.HashFile(f);
+        Assert.Equal(1, next.FilesHashed);
+
+        var later = new HashCache(CacheFile, fileSystemNow: WellAfter(f));
+        later.HashFile(f);
+        later.Save();
+        var last = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        last.HashFile(f);
+        Assert.Equal(0, last.FilesHashed);
+    }
+
+    [Fact]
+    public void FutureMtime_FromAnArchiveOrAWrongClock_DoesNotMakeARowRacy()
+    {
+        var f = _dir.Write("data/frames.csv", "aaa");
+        File.SetLastWriteTimeUtc(f, new DateTime(2100, 1, 1, 0, 0, 0, DateTimeKind.Utc)); // ctime: now
+        var build = new HashCache(CacheFile, fileSystemNow: WellAfter(f));
         build.HashFile(f);
         build.Save();
 
-        var next = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        var next = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         next.HashFile(f);
         Assert.Equal(0, next.FilesHashed);
     }
 
     [Fact]
-    public void Settled_OutputHashedAfterItsJobEnded_IsSaved_ButNotOnceItChanged()
+    public void Settled_OutputReadAfterItsJobEnded_IsSaved()
     {
         var output = _dir.Write("run/model.ckpt", "aaa");
-        var changed = _dir.Write("run/curves.jsonl", "aaa");
-        var file = _dir[".kdgat/hash-cache.tsv"];
-        var since = Math.Min(FileIdentity.Of(output)!.Value.CtimeNs, FileIdentity.Of(changed)!.Value.CtimeNs); // both written during this build
-        var build = new HashCache(file, fileSystemNow: () => since);
-        build.HashFile(output);
-        build.HashFile(changed);
-        File.WriteAllText(changed, "bbbb");
-
-        build.Settled(output);
-        build.Settled(changed);
+        var written = ChangedAt(output); // during this build
+        var build = new HashCache(CacheFile, fileSystemNow: () => written);
+        var jobEnded = build.Mark();
+        build.HashFile(output); // the commit's read
+        build.Settled(output, jobEnded);
         build.Save();
 
-        var next = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        var next = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         next.HashFile(output);
         Assert.Equal(0, next.FilesHashed);
-        next.HashFile(changed);
+    }
+
+    [Fact]
+    public void Settled_RowReadBeforeTheJobEnded_StaysRacy()
+    {
+        // The plan task read the output (through a symlink, say) during the build; at commit the
+        // row is a hit, not a read after the job ended, so it proves nothing about the tick.
+        var output = _dir.Write("run/model.ckpt", "aaa");
+        var written = ChangedAt(output);
+        var build = new HashCache(CacheFile, fileSystemNow: () => written);
+        build.HashFile(output);
+        var jobEnded = build.Mark();
+        build.HashFile(output); // the commit's lookup: a hit
+        build.Settled(output, jobEnded);
+        build.Save();
+
+        var next = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        next.HashFile(output);
         Assert.Equal(1, next.FilesHashed);
+    }
+
+    [Fact]
+    public void Settled_AfterTheOutputWasWrittenAgain_StaysRacy()
+    {
+        var output = _dir.Write("run/model.ckpt", "aaa");
+        var written = ChangedAt(output);
+        var build = new HashCache(CacheFile, fileSystemNow: () => written);
+        var jobEnded = build.Mark();
+        var old = build.HashFile(output);
+        File.WriteAllText(output, "bbb"); // a process the job left behind, same size
+        build.Settled(output, jobEnded);
+        build.Save();
+        SimulateCoarseClock(output);
+
+        var truth = ContentHash.OfFile(output);
+        Assert.NotEqual(old, truth);
+        Assert.Equal(truth, new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(output));
+    }
+
+    [Fact]
+    public void CacheOfTheVersionBeforeTheRacyRule_IsReadAsEmpty()
+    {
+        var f = _dir.Write("f.txt", "abc");
+        var id = FileIdentity.Of(f)!.Value;
+        var body = $"1\t{id.Size}\t{id.MtimeNs}\t{id.CtimeNs}\t{id.Inode}\t{id.Device}\t{new string('0', 32)}\t{f}";
+        Directory.CreateDirectory(Path.GetDirectoryName(CacheFile)!);
+        File.WriteAllText(CacheFile, $"kdgat-hash-cache v2 1\n{HashCache.Checksum(body)}\t{body}\n"); // a v2 row may be racy: not trusted
+
+        Assert.Equal(ContentHash.OfFile(f), new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(f));
     }
 
     [Fact]
     public void FileSystemNow_IsNotBeforeAFileWrittenEarlier_AndLeavesNothingBehind()
     {
         var f = _dir.Write("state/f.txt", "abc");
-        var written = FileIdentity.Of(f)!.Value.CtimeNs;
+        var written = ChangedAt(f);
 
         var now = HashCache.FileSystemNow(_dir["state"]);
 
@@ -95,16 +159,16 @@ public sealed class HashCacheRacyTests : IDisposable
     }
 
     /// <summary>Every saved row of <paramref name="path"/> gets the file's current identity, as a coarse clock would have left it.</summary>
-    private static void SimulateCoarseClock(string cacheFile, string path)
+    private void SimulateCoarseClock(string path)
     {
         var id = FileIdentity.Of(path)!.Value;
-        var lines = File.ReadAllLines(cacheFile).Select(line =>
+        var lines = File.ReadAllLines(CacheFile).Select(line =>
         {
             if (!line.EndsWith("\t" + path, StringComparison.Ordinal)) return line;
             var f = line.Split('\t')[1..];
             var body = string.Join('\t', f[0], id.Size, id.MtimeNs, id.CtimeNs, id.Inode, id.Device, f[6], f[7]);
             return HashCache.Checksum(body) + "\t" + body;
         });
-        File.WriteAllLines(cacheFile, lines);
+        File.WriteAllLines(CacheFile, lines);
     }
 }

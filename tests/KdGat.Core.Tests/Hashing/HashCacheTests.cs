@@ -138,7 +138,7 @@ public sealed class HashCacheTests : IDisposable
         Assert.Equal("06b05ab6733a618578af5f94892f3950", h);
         Assert.Equal(0, second.FilesHashed);
         var lines = File.ReadAllLines(file);
-        Assert.Equal("kdgat-hash-cache v2 1", lines[0]);
+        Assert.Equal("kdgat-hash-cache v3 1", lines[0]);
         Assert.EndsWith("\t" + f, lines[1]);
     }
 
@@ -150,7 +150,7 @@ public sealed class HashCacheTests : IDisposable
         var f = _dir.Write("f.txt", "abc");
         var id = FileIdentity.Of(f)!.Value;
         var body = $"1\t{id.Size}\t{id.MtimeNs}\t{id.CtimeNs}\t{id.Inode}\t{id.Device}\t{new string('0', 32)}\t{f}";
-        var file = _dir.Write("cache.tsv", $"kdgat-hash-cache v2 1\n{HashCache.Checksum(body)}\t{body}\n");
+        var file = _dir.Write("cache.tsv", $"kdgat-hash-cache v3 1\n{HashCache.Checksum(body)}\t{body}\n");
 
         Assert.Equal(new string('0', 32), new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(f));
         Assert.Equal("06b05ab6733a618578af5f94892f3950", new HashCache(file, verifyAll: true, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(f));
