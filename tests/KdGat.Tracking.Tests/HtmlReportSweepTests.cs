@@ -8,7 +8,8 @@ namespace KdGat.Tracking.Tests;
 
 /// <summary>
 /// The report over a swept stage: a row of the stage table and a box of the stage graph per grid
-/// point, each with its own state now (the graph had two nodes with one id, and the page failed).
+/// point, each with its own state now (the graph had two nodes with one id, and the page failed),
+/// and training curves per grid point, judged against that grid point's own latest attempt.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class HtmlReportSweepTests
@@ -25,7 +26,14 @@ public sealed class HtmlReportSweepTests
             """);
         var store = new RecordStore(t.StateDir);
         store.Write(Records.Make("a", dataset: "d1", stage: "train") with { Variant = "seed=0", State = "failed" });
-        store.Write(Records.Make("b", dataset: "d1", stage: "train") with { Variant = "seed=1" });
+        // seed=1's attempt starts after seed=0's curves were written: they are still seed=0's latest.
+        store.Write(Records.Make("b", dataset: "d1", stage: "train", finished: DateTimeOffset.Parse("2100-01-01T00:00:00Z")) with { Variant = "seed=1" });
+        foreach (var seed in new[] { "seed=0", "seed=1" })
+        {
+            var run = System.IO.Path.Combine(t.Path, "experimentruns", "d1", "train", seed);
+            Directory.CreateDirectory(run);
+            File.WriteAllText(System.IO.Path.Combine(run, "curves.jsonl"), "{\"epoch\":1,\"loss\":0.9}\n");
+        }
         store.Write(Records.Make("c", dataset: "d1", stage: "plain"));
         var request = new BuildRequest { Root = t.Path, ConfigFile = "kdgat.yaml", ToolsDir = System.IO.Path.Combine(t.Path, "tools"), Stages = [new("train", []), new("plain", [])] };
         using var tracker = Tracker.Open(request, new RecordingLog(), t.Db);
@@ -47,5 +55,8 @@ public sealed class HtmlReportSweepTests
         Assert.Contains("data-id=\"d1/train/seed=1\" data-state=\"up-to-date\"", html);
         Assert.Contains(">seed=1: up-to-date</text>", html);
         Assert.DoesNotContain("data-id=\"d1/train\"", html);
+        // Curves: each grid point's own, under its own name (seed=1's file predates its attempt: not shown).
+        Assert.Contains("<p class=\"muted\">train/seed=0: 1 epoch line(s)</p>", html);
+        Assert.DoesNotContain("train/seed=1: 1 epoch line(s)", html);
     }
 }

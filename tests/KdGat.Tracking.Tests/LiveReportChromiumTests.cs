@@ -45,12 +45,17 @@ public sealed class LiveReportChromiumTests
             Assert.Equal(1, browser.Evaluate($"document.querySelectorAll('.curves[data-id=\"{Key}\"] svg.curve[data-metric=\"loss\"] polyline').length")?.GetInt32());
             Assert.Equal("1", browser.Evaluate("document.querySelector('meta[http-equiv=\"refresh\"]').content")?.GetString());
             var firstLoads = int.Parse(browser.Evaluate("document.documentElement.getAttribute('data-loads')")!.Value.GetString()!);
+            // Each document has its own time origin: a new one in this tab, which the test never
+            // navigates, is a reload the page did itself. (The data-loads count rides on
+            // sessionStorage, which a starved renderer can hand to the next document late; it is
+            // logged, not asserted.)
+            var firstDocument = browser.Evaluate("String(performance.timeOrigin)")!.Value.GetString();
 
             File.WriteAllText(Path.Combine(s.Dir, "go.flag"), "");
             browser.WaitFor(NodeState(Key), v => v.ValueKind == JsonValueKind.String && v.GetString() == "ran", $"{Key} to show 'ran' in the same tab");
             var loads = int.Parse(browser.WaitFor("document.documentElement.getAttribute('data-loads')", v => v.ValueKind == JsonValueKind.String, "a load count").GetString()!);
             _out.WriteLine($"loads of the tab: {firstLoads} at first, {loads} when {Key} showed ran");
-            Assert.True(loads > firstLoads, "the page changed but did not reload itself");
+            Assert.NotEqual(firstDocument, browser.Evaluate("String(performance.timeOrigin)")!.Value.GetString());
 
             Assert.True(build.WaitForExit(180_000), "build did not finish:\n" + output);
             build.WaitForExit();

@@ -163,7 +163,8 @@ internal static class HtmlReport
         var any = false;
         foreach (var i in t.Pipeline.Instances.Where(i => i.Dataset == dataset))
         {
-            var last = mine.Where(r => r.Record.Stage == i.Name).Select(r => r.Record).OrderBy(r => r.StartedUtc).LastOrDefault();
+            // This instance's own attempts: a swept stage's grid points run (and write curves) apart.
+            var last = mine.Where(r => r.Record.Stage == i.Name && r.Record.Slot == i.Slot).Select(r => r.Record).OrderBy(r => r.StartedUtc).LastOrDefault();
             var running = status.TryGetValue(i.Key, out var st) && st.State == StatusRow.Running;
             // A file older than the attempt it would describe is an earlier run's: not shown.
             DateTimeOffset? since = running ? last?.FinishedUtc : last?.StartedUtc;
@@ -171,7 +172,7 @@ internal static class HtmlReport
             if (EpochCurves.Read(Path.Combine(i.RunDir, EpochCurves.FileName), since) is not { } c) continue;
             if (!any) h.Append("<h3>Training curves (per epoch)</h3>\n");
             any = true;
-            h.Append($"<p class=\"muted\">{E(i.Name)}{(running ? " (running)" : "")}: {c.Lines} epoch line(s){(c.Tail ? ", last 1 MiB of the file" : "")}</p>");
+            h.Append($"<p class=\"muted\">{E(i.Slot)}{(running ? " (running)" : "")}: {c.Lines} epoch line(s){(c.Tail ? ", last 1 MiB of the file" : "")}</p>");
             h.Append(c.ToHtml(i.Key)).Append('\n');
         }
     }
