@@ -99,4 +99,6 @@ internal static partial class ErrorCodes
     public const string StaleUnderGate = "KDG3011";
     /// <summary>Warning: the on_success / on_failure hook failed, timed out or could not start; the build result is unchanged.</summary>
     public const string HookFailed = "KDG3015";
+    /// <summary>Warning: a stage command (or the generator) exited but left processes running in its process group; they were killed.</summary>
+    public const string LeftoversKilled = "KDG3016";
 }

@@ -39,7 +39,8 @@ internal static class BuildHooks
         ShellProcess.Outcome outcome;
         try
         {
-            outcome = await ShellProcess.RunAsync(config.Root, command, stdout, stderr, env, KillGrace, onStarted: null, timeout.Token).ConfigureAwait(false);
+            // A hook may start something meant to outlive it (a notifier, an upload): not a stage's result.
+            outcome = await ShellProcess.RunAsync(config.Root, command, stdout, stderr, env, KillGrace, onStarted: null, timeout.Token, stopLeftovers: false).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {

@@ -36,6 +36,8 @@ internal static class RawData
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?>(), TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
         cancel.ThrowIfCancellationRequested();
+        if (run.KilledLeftovers)
+            log.Warn(ErrorCodes.LeftoversKilled, $"the generator for dataset '{dataset}' exited but left processes running; they were killed so nothing writes the raw data after it was checked. End background work in the generator command with `wait`.");
         var exit = run.Exit;
         if (exit.ExitCode != 0 || !IsPresent(raw))
             throw new KdgException(ErrorCodes.GeneratorFailed,

@@ -49,6 +49,8 @@ internal sealed record ExecutionResult
     public string Host { get; init; } = System.Environment.MachineName;
     /// <summary>Why it did not complete, in words (signal, SLURM reason, spawn error).</summary>
     public string? Detail { get; init; }
+    /// <summary>The local executor: the command exited but left processes running, which were killed (<see cref="Local.AttemptProcesses.StopGroup"/>).</summary>
+    public bool KilledLeftovers { get; init; }
     /// <summary>The KDG code for a NotStarted attempt when the executor knows better than "could not be started" (e.g. sbatch refused it).</summary>
     public string? ErrorCode { get; init; }
 }

@@ -160,6 +160,27 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task StageLeavingABackgroundWriter_IsCommittedWithWhatItWroteByItsEnd_AndWarnsKdg3016()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: '(sleep 2; echo late > out.txt) & echo early > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // past the time the writer would have written
+        var again = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), default);
+
+        Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.LeftoversKilled && d.Severity == Severity.Warning);
+        Assert.Equal("early\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+        Assert.Equal([Outcome.UpToDate], again.Stages.Select(x => x.Outcome)); // what was committed is what is there
+    }
+
+    [Fact]
     public async Task OnlyStage_BuildsItAndItsUpstreamsOnly()
     {
         var (r, _) = await Build(onlyStage: "dqn_large_fusion");

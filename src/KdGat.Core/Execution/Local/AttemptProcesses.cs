@@ -1,9 +1,10 @@
 namespace KdGat.Core.Execution.Local;
 
 /// <summary>
-/// Finds the processes of one stage attempt on this host by the KDGAT_ATTEMPT_ID in their
+/// Finds the processes of one stage attempt on this host: by the KDGAT_ATTEMPT_ID in their
 /// environment (every local attempt gets one, and children inherit it), for stopping the orphans
-/// of a build that died. Only this user's processes are readable, which is what is wanted.
+/// of a build that died; or by the process group its shell led, for what it left running.
+/// Only this user's processes are readable, which is what is wanted.
 /// </summary>
 internal static class AttemptProcesses
 {
@@ -15,7 +16,7 @@ internal static class AttemptProcesses
         var needle = $"\0KDGAT_ATTEMPT_ID={attemptId}\0";
         for (var round = 0; round < 100; round++)
         {
-            var found = Find(needle);
+            var found = Find((dir, _) => ("\0" + File.ReadAllText($"{dir}/environ")).Contains(needle, StringComparison.Ordinal));
             if (found.Count == 0) return;
             foreach (var (pid, pgid) in found)
             {
@@ -26,7 +27,29 @@ internal static class AttemptProcesses
         }
     }
 
-    private static List<(int Pid, int Pgid)> Find(string needle)
+    /// <summary>
+    /// After an attempt's shell exited: SIGKILLs what it left running in the process group it led
+    /// (work started with <c>&amp;</c> and never waited for), as SLURM ends a job's processes with its
+    /// batch script, so nothing writes an output after the attempt ended and its outputs were hashed.
+    /// Waits until they are gone (bounded). True when something was left running.
+    /// </summary>
+    public static bool StopGroup(int pgid, TimeProvider? time = null)
+    {
+        if (!PosixSpawn.GroupExists(pgid)) return false; // the usual case: one kill(2), no /proc scan
+        var left = false;
+        for (var round = 0; round < 100; round++)
+        {
+            // Zombies (already exited, waiting for init to reap them) are not "left running".
+            if (Find((_, fields) => fields[2] == pgid.ToString(System.Globalization.CultureInfo.InvariantCulture)).Count == 0) return left;
+            left = true;
+            PosixSpawn.KillGroup(pgid, SigKill);
+            Time.Clock.Sleep(time ?? TimeProvider.System, TimeSpan.FromMilliseconds(20));
+        }
+        return left;
+    }
+
+    /// <summary>Live processes (not zombies) that <paramref name="match"/> accepts, given their /proc dir and the stat fields after the name.</summary>
+    private static List<(int Pid, int Pgid)> Find(Func<string, string[], bool> match)
     {
         var found = new List<(int, int)>();
         if (!Directory.Exists("/proc")) return found;
@@ -38,7 +61,7 @@ internal static class AttemptProcesses
                 var stat = File.ReadAllText($"{dir}/stat");
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 if (fields[0] is "Z" or "X") continue; // dead, waiting to be reaped
-                if (!("\0" + File.ReadAllText($"{dir}/environ")).Contains(needle, StringComparison.Ordinal)) continue;
+                if (!match(dir, fields)) continue;
                 found.Add((pid, int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }

@@ -3,7 +3,8 @@ namespace KdGat.Core.Execution.Local;
 /// <summary>
 /// The embedded default: each attempt is /bin/sh -c in the stage's run dir, stdout and stderr to
 /// its logs/, with wall time, CPU time, peak RSS and exit code from wait4. Ctrl+C kills the
-/// attempt's whole process group; the stage stays stale.
+/// attempt's whole process group; the stage stays stale. When the shell exits, what it left
+/// running in its group is killed, as SLURM does at a job's end (KDG3016 says so).
 /// </summary>
 internal sealed class LocalExecutor : IStageExecutor
 {
@@ -48,6 +49,7 @@ internal sealed class LocalExecutor : IStageExecutor
             CpuSeconds = o.Exit.CpuSeconds,
             PeakRssKb = o.Exit.MaxRssKb,
             Handle = AttemptHandle.Process(o.Pid),
+            KilledLeftovers = o.KilledLeftovers,
             Detail = o.Exit.Signal != 0 ? $"killed by signal {o.Exit.Signal}" : o.Exit.ExitCode == 125 ? "could not enter the run dir" : null,
         };
     }

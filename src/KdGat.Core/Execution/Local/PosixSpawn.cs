@@ -109,6 +109,9 @@ internal static unsafe partial class PosixSpawn
 
     public static void KillProcess(int pid, int signal) => Kill(pid, signal);
 
+    /// <summary>Whether any process (a zombie too) is still in the group: kill(2) with signal 0 only checks.</summary>
+    public static bool GroupExists(int pgid) => Kill(-pgid, 0) == 0;
+
     private static void Check(int rc, string what)
     {
         if (rc != 0) throw new IOException($"posix_spawn setup ({what}) failed: error {rc}");

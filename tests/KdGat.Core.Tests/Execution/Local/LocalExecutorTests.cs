@@ -46,7 +46,34 @@ public sealed class LocalExecutorTests : IDisposable
         Assert.Equal(r.Handle, handle);
         Assert.False(handle!.Value.IsBatchJob);
         Assert.Null(r.Detail);
+        Assert.False(r.KilledLeftovers);
         Assert.True(r.Finished >= r.Started);
+    }
+
+    [Fact]
+    public async Task RunAsync_BackgroundWorkLeftRunning_IsKilledWhenTheShellExits_AsSlurmDoes()
+    {
+        // The background writer would change the output after the attempt ended (and its outputs were hashed).
+        var job = Job("(sleep 3; echo late > o) & echo $! > bg.pid; echo early > o");
+
+        var r = await new LocalExecutor(1).RunAsync(job, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(ExecState.Completed, r.State);
+        Assert.True(r.KilledLeftovers);
+        Assert.False(Sh.IsRunning(int.Parse(File.ReadAllText(Path.Combine(_s.RunDir, "bg.pid")))), "gone when RunAsync returns");
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal("early\n", File.ReadAllText(Path.Combine(_s.RunDir, "o")));
+    }
+
+    [Theory]
+    [InlineData("sleep 0.2 & wait")] // waited for
+    [InlineData("true & sleep 0.3")] // ended before the shell: a zombie at most, not left running
+    public async Task RunAsync_BackgroundWorkThatEnded_KillsNothing(string command)
+    {
+        var r = await new LocalExecutor(1).RunAsync(Job(command), CancellationToken.None);
+
+        Assert.Equal(ExecState.Completed, r.State);
+        Assert.False(r.KilledLeftovers);
     }
 
     [Theory]
