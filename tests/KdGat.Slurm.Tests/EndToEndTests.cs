@@ -21,8 +21,10 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 4; "); // long enough for a poll to see it running
         var r = Build(sb, "-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, r.ExitCode);
+        Assert.Matches(@"hcrl_sa/preprocess: running \(job \d+\)", r.Output); // the console tells a start from a submission
         var report = sb.LastBuild();
         Assert.Equal("slurm", report.Executor);
         Assert.Equal(13, Sandbox.With(report, Outcome.Ran).Length);

@@ -206,6 +206,7 @@ internal sealed partial class InstanceRunner
                 _ctx.Progress.JobStarted(s, handle);
                 if (_ctx.Executor.SubmitsAhead && handle.IsBatchJob) self.Submitted(handle.Id, fresh: !attaching);
             },
+            OnBatchState = state => _ctx.Progress.JobState(s, state),
             AfterOk = chain.JobIds,
             AttachTo = attaching ? attach!.Handle : null,
             TraceFile = _ctx.Audit?.Selects(s) == true ? Auditing.Auditor.TraceFileFor(logStem) : null,

@@ -6,9 +6,10 @@ namespace KdGat.Core.Engine;
 
 /// <summary>
 /// What a user watching the console sees of each stage instance: one line when it starts (with
-/// why), one when it ends (outcome, duration, attempt, job id), and while anything runs a
-/// "still running" line now and then (first after <see cref="FirstBeat"/>, then at doubling
-/// intervals up to <see cref="MaxBeat"/>, so a day-long stage adds a bounded number of lines).
+/// why), one when its SLURM job is seen running, one when it ends (outcome, duration, attempt, job
+/// id), and while anything runs a "still running" line now and then (first after <see cref="FirstBeat"/>,
+/// then at doubling intervals up to <see cref="MaxBeat"/>, so a day-long stage adds a bounded number
+/// of lines) that tells a queued job from a running one.
 /// </summary>
 internal sealed class StageProgress : IDisposable
 {
@@ -17,7 +18,9 @@ internal sealed class StageProgress : IDisposable
 
     private readonly IBuildLog _log;
     private readonly Func<DateTimeOffset> _now;
-    private readonly Dictionary<string, DateTimeOffset> _running = new(StringComparer.Ordinal);
+    /// <summary>An attempt being waited for: since when it is in its state, and a batch job's state and id.</summary>
+    private sealed record Active(DateTimeOffset Since, string? BatchState = null, string? Job = null);
+    private readonly Dictionary<string, Active> _running = new(StringComparer.Ordinal);
     private readonly ITimer? _timer;
     private readonly object _beatGate = new();
     private bool _disposed;
@@ -85,14 +88,40 @@ internal sealed class StageProgress : IDisposable
     /// <summary>An attempt starts (or a job is submitted or collected): "KdGat: ds/stage: running (attempt 2): why".</summary>
     public void Started(StageInstance s, string verb, int attempt, IEnumerable<string> reasons)
     {
-        lock (_running) _running[s.Key] = _now();
+        lock (_running) _running[s.Key] = new(_now());
         LiveNow()?.Started(s, verb, attempt, reasons);
         var why = string.Join("; ", reasons);
         _log.Info($"KdGat: {s.Key}: {verb}{(attempt > 1 ? $" (attempt {attempt})" : "")}{(why.Length > 0 ? ": " + why : "")}");
     }
 
     /// <summary>The attempt's process started or its job was submitted.</summary>
-    public void JobStarted(StageInstance s, Execution.AttemptHandle handle) => LiveNow()?.JobStarted(s, handle);
+    public void JobStarted(StageInstance s, Execution.AttemptHandle handle)
+    {
+        lock (_running)
+            if (_running.TryGetValue(s.Key, out var a)) _running[s.Key] = a with { Job = handle.Describe() };
+        LiveNow()?.JobStarted(s, handle);
+    }
+
+    /// <summary>
+    /// A batch job's new state (PENDING, RUNNING, ...) as the executor's poll saw it: the live report
+    /// and the heartbeat tell a queued job from a running one, and a start gets its line.
+    /// </summary>
+    public void JobState(StageInstance s, string state)
+    {
+        var running = Execution.Slurm.SlurmState.IsRunning(state);
+        bool started;
+        Active a;
+        lock (_running)
+        {
+            if (!_running.TryGetValue(s.Key, out a!) || a.BatchState == state) return;
+            var wasRunning = a.BatchState is { } before && Execution.Slurm.SlurmState.IsRunning(before);
+            started = running && !wasRunning;
+            // Durations count from a start or a return to the queue, not from RUNNING -> COMPLETING.
+            _running[s.Key] = a with { Since = a.BatchState is null || running != wasRunning ? _now() : a.Since, BatchState = state };
+        }
+        LiveNow()?.JobState(s, running);
+        if (started) _log.Info($"KdGat: {s.Key}: running{(a.Job is null ? "" : $" ({a.Job})")}");
+    }
 
     /// <summary>The attempt's process or job is no longer being waited for.</summary>
     public void Stopped(StageInstance s)
@@ -118,17 +147,25 @@ internal sealed class StageProgress : IDisposable
         return $"KdGat: {r.Instance.Key}: {r.Outcome}{took}{(details.Count > 0 ? $" ({string.Join(", ", details)})" : "")}";
     }
 
-    /// <summary>One "still running" line naming every running instance and for how long; nothing when none runs.</summary>
+    /// <summary>
+    /// One "still running" line naming every running instance and for how long ("in progress" with
+    /// batch jobs, each with its state: "pending 12m 05s", "running 3m 10s"); nothing when none runs.
+    /// </summary>
     public void Beat()
     {
         string[] items;
+        bool batch;
         var now = _now();
         lock (_running)
-            items = _running.OrderBy(kv => kv.Value).Select(kv => $"{kv.Key} ({Duration((now - kv.Value).TotalSeconds)})").ToArray();
+        {
+            items = _running.OrderBy(kv => kv.Value.Since).Select(kv =>
+                $"{kv.Key} ({(kv.Value.BatchState is { } st ? st.ToLowerInvariant() + " " : "")}{Duration((now - kv.Value.Since).TotalSeconds)})").ToArray();
+            batch = _running.Values.Any(a => a.BatchState is not null);
+        }
         if (items.Length == 0) return;
         const int shown = 8;
         var more = items.Length > shown ? $" and {items.Length - shown} more" : "";
-        _log.Info($"KdGat: still running ({items.Length}): {string.Join(", ", items.Take(shown))}{more}");
+        _log.Info($"KdGat: {(batch ? "in progress" : "still running")} ({items.Length}): {string.Join(", ", items.Take(shown))}{more}");
     }
 
     private void OnTimer()

@@ -17,6 +17,8 @@ internal sealed record StageJob
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     /// <summary>Called once the work exists outside this process (a process group, a batch job), so the engine can journal it.</summary>
     public Action<AttemptHandle>? OnStarted { get; init; }
+    /// <summary>Batch executors: told each new state of the job while it is active (PENDING, RUNNING, ...), as the executor's polls see it.</summary>
+    public Action<string>? OnBatchState { get; init; }
     /// <summary>Batch executors: job ids this attempt must wait for (afterok). Empty for the local executor.</summary>
     public IReadOnlyList<string> AfterOk { get; init; } = [];
     /// <summary>Batch executors: a job submitted by an earlier build to collect instead of submitting.</summary>

@@ -21,7 +21,7 @@ internal static class GraphStyle
     [
         (Waiting, "#f5f5f5", "waiting for its upstreams or a free slot"),
         (Running, "#fff176", "running now (pid or job id: hover the box)"),
-        (Outcome.Submitted, "#e1bee7", "SLURM job queued or running"),
+        (Outcome.Submitted, "#e1bee7", "SLURM job queued (shown running once a poll sees it start)"),
         (Outcome.Ran, "#81c784", "ran in this build"),
         (Outcome.Restored, "#bbdefb", "restored from the output cache"),
         (Outcome.UpToDate, "#c8e6c9", ""),

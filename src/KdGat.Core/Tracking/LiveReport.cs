@@ -108,6 +108,12 @@ internal sealed class LiveReport : IDisposable
     /// <summary>The attempt's process or job exists.</summary>
     public void JobStarted(StageInstance s, Execution.AttemptHandle handle) => Update(s, e => e.JobId = handle.Describe());
 
+    /// <summary>A submitted job was seen running (or queued again, e.g. requeued): its box says which.</summary>
+    public void JobState(StageInstance s, bool running) => Update(s, e =>
+    {
+        if (e.State is Outcome.Submitted or GraphStyle.Running) e.State = running ? GraphStyle.Running : Outcome.Submitted;
+    });
+
     public void Ended(InstanceResult r)
     {
         Update(r.Instance, e =>

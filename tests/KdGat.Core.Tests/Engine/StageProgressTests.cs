@@ -50,4 +50,34 @@ public sealed class StageProgressTests : IDisposable
         var beats = log.Items.Select(d => d.Message).Where(m => m.Contains("still running")).ToArray();
         Assert.Equal([$"KdGat: still running (2): {instances[0].Key} (1m 40s), {instances[1].Key} (10.0 s)"], beats);
     }
+
+    [Fact]
+    public void BatchJobs_HeartbeatTellsQueuedFromRunning_AndAStartGetsOneLine()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages);
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        var log = new RecordingLog();
+        using var progress = new StageProgress(log, heartbeat: false, time);
+
+        foreach (var (s, id) in new[] { (instances[0], "41"), (instances[1], "42") })
+        {
+            progress.Started(s, "submitting", 1, []);
+            progress.JobStarted(s, KdGat.Core.Execution.AttemptHandle.BatchJob(id));
+            progress.JobState(s, "PENDING");
+        }
+        time.Advance(TimeSpan.FromSeconds(300));
+        progress.JobState(instances[0], "RUNNING");
+        progress.JobState(instances[0], "RUNNING");    // the same state again: nothing
+        time.Advance(TimeSpan.FromSeconds(10));
+        progress.JobState(instances[0], "COMPLETING"); // still running: no second line
+        time.Advance(TimeSpan.FromSeconds(5));
+        progress.Beat();
+
+        var lines = log.Items.Select(d => d.Message).Where(m => !m.Contains("submitting")).ToArray();
+        Assert.Equal(
+        [
+            $"KdGat: {instances[0].Key}: running (job 41)",
+            $"KdGat: in progress (2): {instances[1].Key} (pending 5m 15s), {instances[0].Key} (completing 15.0 s)",
+        ], lines);
+    }
 }

@@ -58,6 +58,28 @@ public sealed class LiveReportTests : IDisposable
     }
 
     [Fact]
+    public void ASubmittedJob_IsShownRunningOnceSeenRunning_AndQueuedAgainWhenRequeued()
+    {
+        var instances = _p.Instances(KdGatGraph.Stages);
+        var job = instances.First(i => i.Name == "preprocess");
+        var file = _p.Dir["out/report.html"];
+        using var live = new LiveReport(file, "b1", _p.Root, instances, new RecordingLog(), refreshSeconds: 2, minInterval: TimeSpan.Zero);
+
+        live.Started(job, "submitting", 1, []);
+        live.JobStarted(job, AttemptHandle.BatchJob("4711"));
+        live.JobState(job, running: false);
+        Eventually.Until(() => NodeState(File.ReadAllText(file), job.Key) == "submitted", TimeSpan.FromSeconds(30), "queued");
+        live.JobState(job, running: true);
+        Eventually.Until(() => File.ReadAllText(file) is var h && NodeState(h, job.Key) == "running" && h.Contains("running, job 4711"), TimeSpan.FromSeconds(30), "running, with its job id");
+        live.JobState(job, running: false);
+        Eventually.Until(() => NodeState(File.ReadAllText(file), job.Key) == "submitted", TimeSpan.FromSeconds(30), "queued again");
+        live.Ended(new InstanceResult(job, Outcome.Ran, []) { Seconds = 3, Handle = AttemptHandle.BatchJob("4711") });
+        live.JobState(job, running: true); // a late poll after the end changes nothing
+        live.Complete();
+        Assert.Equal("ran", NodeState(File.ReadAllText(file), job.Key));
+    }
+
+    [Fact]
     public async Task WhileJobsWaitAndNothingMoves_ThePageIsRewrittenOnlyEveryIdlePeriod_OrWhenCurvesGrow()
     {
         var instances = _p.Instances(KdGatGraph.Stages).Take(1).ToArray();

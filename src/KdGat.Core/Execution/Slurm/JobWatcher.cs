@@ -40,6 +40,8 @@ internal sealed class JobWatcher
         public int WaitedForSacct;
         public int Missing;
         public string? LastState;
+        /// <summary>Told each new state squeue reports while the job is active (PENDING, RUNNING, ...).</summary>
+        public Action<string>? OnState;
         public bool MarkerSeen;
         /// <summary>Queries left at poll_seconds since the marker appeared.</summary>
         public int Hurry;
@@ -84,10 +86,11 @@ internal sealed class JobWatcher
 
     /// <summary>Completes when the job has ended (or is lost). Cancellation only stops waiting, never the job.</summary>
     /// <param name="marker">The done-marker the job's script writes (<see cref="JobScript.MarkerPath"/>); null when it writes none.</param>
-    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel, string? marker = null)
+    /// <param name="onState">Told each new state of the job while it is active, as the polls see it (a start shows within max_poll_seconds).</param>
+    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel, string? marker = null, Action<string>? onState = null)
     {
         var added = false;
-        var w = _watches.GetOrAdd(jobId, id => { added = true; return new Watch(id, marker); });
+        var w = _watches.GetOrAdd(jobId, id => { added = true; return new Watch(id, marker) { OnState = onState }; });
         lock (_gate)
         {
             if (added && w.Marker is not null) _markerWatches++;
@@ -225,7 +228,12 @@ internal sealed class JobWatcher
             {
                 w.Missing = 0;
                 // Only an end speeds the polling up again: PENDING -> RUNNING says nothing about when a job ends.
-                if (st.State != w.LastState) { changed |= !st.IsActive; w.LastState = st.State; }
+                if (st.State != w.LastState)
+                {
+                    changed |= !st.IsActive;
+                    w.LastState = st.State;
+                    if (st.IsActive) w.OnState?.Invoke(st.State);
+                }
                 if (!st.IsActive) ended.Add(w);
             }
             else ended.Add(w); // unknown to the controller: ask accounting

@@ -116,7 +116,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         JobStatus status;
         try
         {
-            status = await _watcher.WaitAsync(id, cancel, marker).ConfigureAwait(false);
+            status = await _watcher.WaitAsync(id, cancel, marker, job.OnBatchState).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -7,6 +7,9 @@ internal static class SlurmState
     public static bool IsActive(string state) => Normalize(state) is "PENDING" or "RUNNING" or "CONFIGURING" or "COMPLETING"
         or "SUSPENDED" or "REQUEUED" or "REQUEUE_FED" or "REQUEUE_HOLD" or "RESIZING" or "SIGNALING" or "STAGE_OUT" or "STOPPED" or "RESV_DEL_HOLD";
 
+    /// <summary>The job has its allocation and runs (or is finishing): RUNNING, COMPLETING, SIGNALING, STAGE_OUT.</summary>
+    public static bool IsRunning(string state) => Normalize(state) is "RUNNING" or "COMPLETING" or "SIGNALING" or "STAGE_OUT";
+
     /// <summary>Maps a terminal state; reason distinguishes a dependency cancel (DependencyNeverSatisfied) from a user cancel.</summary>
     public static ExecState ToExecState(string state, string? reason) => Normalize(state) switch
     {

@@ -131,6 +131,25 @@ public sealed class JobWatcherMarkerTests : IDisposable
     }
 
     [Fact]
+    public async Task EachNewStateWhileActive_IsToldOnce_AStartWithinMaxPollSeconds()
+    {
+        var w = Watcher();
+        var states = new List<string>();
+        _slurm.Set("5", "PENDING");
+        var job = w.WaitAsync("5", CancellationToken.None, Marker("5"), st => { lock (states) states.Add(st); });
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+        var started = _clock.Elapsed;
+        _slurm.Set("5", "RUNNING");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30), () => { lock (states) return states.Count == 2; });
+        var seen = _clock.Elapsed;
+        _slurm.Set("5", "COMPLETED");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(60), () => job.IsCompleted);
+
+        Assert.Equal(["PENDING", "RUNNING"], states); // each once, the end not (the build's own end line tells it)
+        Assert.InRange(seen - started, TimeSpan.Zero, TimeSpan.FromSeconds(180));
+    }
+
+    [Fact]
     public async Task AMarkerDecidesNothing_TheOutcomeIsSacct()
     {
         var w = Watcher();
