@@ -158,7 +158,8 @@ internal sealed class StageProgress : IDisposable
         var now = _now();
         lock (_running)
         {
-            items = _running.OrderBy(kv => kv.Value.Since).Select(kv =>
+            // Queued jobs last: with a whole DAG submitted at once they would hide what runs.
+            items = _running.OrderBy(kv => kv.Value.BatchState is { } st && !Execution.Slurm.SlurmState.IsRunning(st)).ThenBy(kv => kv.Value.Since).Select(kv =>
                 $"{kv.Key} ({(kv.Value.BatchState is { } st ? st.ToLowerInvariant() + " " : "")}{Duration((now - kv.Value.Since).TotalSeconds)})").ToArray();
             batch = _running.Values.Any(a => a.BatchState is not null);
         }

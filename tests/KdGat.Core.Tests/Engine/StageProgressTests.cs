@@ -77,7 +77,7 @@ public sealed class StageProgressTests : IDisposable
         Assert.Equal(
         [
             $"KdGat: {instances[0].Key}: running (job 41)",
-            $"KdGat: in progress (2): {instances[1].Key} (pending 5m 15s), {instances[0].Key} (completing 15.0 s)",
+            $"KdGat: in progress (2): {instances[0].Key} (completing 15.0 s), {instances[1].Key} (pending 5m 15s)", // running first
         ], lines);
     }
 }
