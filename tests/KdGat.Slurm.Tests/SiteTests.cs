@@ -115,6 +115,8 @@ public sealed class SiteTests(ITestOutputHelper output)
         var report = sb.LastBuild();
         Assert.Equal(13, Sandbox.With(report, Outcome.Ran).Length);
         Assert.StartsWith("pid:", report.Stages.Single(s => s.Stage == "preprocess").JobId);
+        Assert.Contains("hcrl_sa/preprocess: running:", r.Output); // it runs here: not "submitting" (nor a queued box in the live report)
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder: submitting:", r.Output);
         var jobs = Cluster.JobsUnder(sb.Dir, 12);
         Assert.Equal(12, jobs.Count); // sacct: every stage but preprocess was a job
         Assert.DoesNotContain(jobs, j => j.Name.EndsWith("-preprocess", StringComparison.Ordinal));

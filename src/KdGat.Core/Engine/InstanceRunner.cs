@@ -222,7 +222,9 @@ internal sealed partial class InstanceRunner
                 guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt);
                 WriteParams(s);
             }
-            _ctx.Progress.Started(s, attaching ? "collecting" : _ctx.Executor.SubmitsAhead ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
+            // A stage with executor: local in a SLURM build runs here: it is running, not submitted.
+            var submits = _ctx.Executor.SubmitsAhead && s.Config.Executor != ExecutorKind.Local;
+            _ctx.Progress.Started(s, attaching ? "collecting" : submits ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
             result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
         }
         finally
@@ -244,7 +246,7 @@ internal sealed partial class InstanceRunner
     {
         var (attempt, result, log) = (run.Number, run.Result, run.Log);
         var memMb = run.Resources.MemMb;
-        if (result.KilledLeftovers)
+        if (result.Leftovers == LeftoverProcesses.Killed)
             _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.LeftoversKilled,
                 $"{s.Key}: the command exited but left processes running; they were killed (as SLURM ends a job's processes with its script), so nothing writes an output after it was hashed. If the command starts work in the background (`&`), end it with `wait`. Log: {log}"));
         if (result.State == ExecState.LeftRunning)
@@ -281,7 +283,8 @@ internal sealed partial class InstanceRunner
                 ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)
                     return (undone with { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
-                Insert(s, verdict, present, digest);
+                // An output a killed leftover was writing may be cut short: kept (as SLURM would), not spread through the cache.
+                if (result.Leftovers == LeftoverProcesses.None) Insert(s, verdict, present, digest);
                 return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching }, verdict, null);
             }
             guard.Abort();

@@ -1,4 +1,5 @@
 using KdGat.Core.Diagnostics;
+using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
 using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
@@ -36,10 +37,10 @@ internal static class RawData
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?>(), TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
         cancel.ThrowIfCancellationRequested();
-        if (run.KilledLeftovers)
-            log.Warn(ErrorCodes.LeftoversKilled, $"the generator for dataset '{dataset}' exited but left processes running; they were killed so nothing writes the raw data after it was checked. End background work in the generator command with `wait`.");
+        if (run.Leftovers != LeftoverProcesses.None)
+            log.Warn(ErrorCodes.LeftoversKilled, $"the generator for dataset '{dataset}' exited but left processes running; they were {(run.Leftovers == LeftoverProcesses.Killed ? "killed" : "sent SIGKILL but did not end within 5 s")} so nothing writes the raw data after it was checked. End background work in the generator command with `wait`.");
         var exit = run.Exit;
-        if (exit.ExitCode != 0 || !IsPresent(raw))
+        if (exit.ExitCode != 0 || run.Leftovers == LeftoverProcesses.Survived || !IsPresent(raw))
             throw new KdgException(ErrorCodes.GeneratorFailed,
                 $"the generator for dataset '{dataset}' failed (exit code {exit.ExitCode}). See {PathText.ToStored(layout.Root, Path.Combine(logDir, "stderr.log"))}.", layout.Config.File);
     }

@@ -120,7 +120,9 @@ internal sealed class StageProgress : IDisposable
             _running[s.Key] = a with { Since = a.BatchState is null || running != wasRunning ? _now() : a.Since, BatchState = state };
         }
         LiveNow()?.JobState(s, running);
-        if (started) _log.Info($"KdGat: {s.Key}: running{(a.Job is null ? "" : $" ({a.Job})")}");
+        if (started)
+            lock (_beatGate) // as Beat: no line once Dispose returned
+                if (!_disposed) _log.Info($"KdGat: {s.Key}: running{(a.Job is null ? "" : $" ({a.Job})")}");
     }
 
     /// <summary>The attempt's process or job is no longer being waited for.</summary>

@@ -36,6 +36,16 @@ public enum ExecState
     LeftRunning,
 }
 
+/// <summary>What a stage command left running in its process group when it exited (local executor).</summary>
+public enum LeftoverProcesses
+{
+    None,
+    /// <summary>Killed before the outputs were hashed.</summary>
+    Killed,
+    /// <summary>Still there after SIGKILL and the wait (an uninterruptible NFS write, a setuid program): the outputs may still change.</summary>
+    Survived,
+}
+
 internal sealed record ExecutionResult
 {
     public required ExecState State { get; init; }
@@ -51,8 +61,8 @@ internal sealed record ExecutionResult
     public string Host { get; init; } = System.Environment.MachineName;
     /// <summary>Why it did not complete, in words (signal, SLURM reason, spawn error).</summary>
     public string? Detail { get; init; }
-    /// <summary>The local executor: the command exited but left processes running, which were killed (<see cref="Local.AttemptProcesses.StopGroup"/>).</summary>
-    public bool KilledLeftovers { get; init; }
+    /// <summary>The local executor: what the command left running when it exited (<see cref="Local.AttemptProcesses.StopGroup"/>).</summary>
+    public LeftoverProcesses Leftovers { get; init; }
     /// <summary>The KDG code for a NotStarted attempt when the executor knows better than "could not be started" (e.g. sbatch refused it).</summary>
     public string? ErrorCode { get; init; }
 }

@@ -178,6 +178,9 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.LeftoversKilled && d.Severity == Severity.Warning);
         Assert.Equal("early\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
         Assert.Equal([Outcome.UpToDate], again.Stages.Select(x => x.Outcome)); // what was committed is what is there
+        File.Delete(p.Dir["runs/d1/a/out.txt"]);
+        var rebuilt = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), default);
+        Assert.Equal([Outcome.Ran], rebuilt.Stages.Select(x => x.Outcome)); // not restored: an output a killed leftover wrote is not cached
     }
 
     [Fact]

@@ -31,21 +31,23 @@ internal static class AttemptProcesses
     /// After an attempt's shell exited: SIGKILLs what it left running in the process group it led
     /// (work started with <c>&amp;</c> and never waited for), as SLURM ends a job's processes with its
     /// batch script, so nothing writes an output after the attempt ended and its outputs were hashed.
-    /// Waits until they are gone (bounded). True when something was left running.
+    /// Waits until they are gone, at least 5 s (a process blocked in an NFS write dies when the write
+    /// returns); <see cref="LeftoverProcesses.Survived"/> when some outlived that.
     /// </summary>
-    public static bool StopGroup(int pgid, TimeProvider? time = null)
+    public static LeftoverProcesses StopGroup(int pgid, TimeProvider? time = null)
     {
-        if (!PosixSpawn.GroupExists(pgid)) return false; // the usual case: one kill(2), no /proc scan
+        if (!PosixSpawn.GroupExists(pgid)) return LeftoverProcesses.None; // the usual case: one kill(2), no /proc scan
+        var group = pgid.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var left = false;
-        for (var round = 0; round < 100; round++)
+        for (var round = 0; round < 250; round++)
         {
             // Zombies (already exited, waiting for init to reap them) are not "left running".
-            if (Find((_, fields) => fields[2] == pgid.ToString(System.Globalization.CultureInfo.InvariantCulture)).Count == 0) return left;
+            if (Find((_, fields) => fields[2] == group).Count == 0) return left ? LeftoverProcesses.Killed : LeftoverProcesses.None;
             left = true;
             PosixSpawn.KillGroup(pgid, SigKill);
             Time.Clock.Sleep(time ?? TimeProvider.System, TimeSpan.FromMilliseconds(20));
         }
-        return left;
+        return LeftoverProcesses.Survived;
     }
 
     /// <summary>Live processes (not zombies) that <paramref name="match"/> accepts, given their /proc dir and the stat fields after the name.</summary>

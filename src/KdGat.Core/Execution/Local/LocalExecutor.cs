@@ -40,17 +40,22 @@ internal sealed class LocalExecutor : IStageExecutor
         {
             return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = _time.GetUtcNow(), Detail = e.Message };
         }
+        // Outputs that something may still write are no result: the attempt fails (and is not retried).
+        var survived = o.Leftovers == LeftoverProcesses.Survived;
         return new ExecutionResult
         {
-            State = o.Cancelled ? ExecState.Cancelled : o.Exit.ExitCode == 0 ? ExecState.Completed : ExecState.Failed,
+            State = o.Cancelled ? ExecState.Cancelled : o.Exit.ExitCode == 0 && !survived ? ExecState.Completed : ExecState.Failed,
             ExitCode = o.Exit.ExitCode,
             Started = started,
             Finished = _time.GetUtcNow(),
             CpuSeconds = o.Exit.CpuSeconds,
             PeakRssKb = o.Exit.MaxRssKb,
             Handle = AttemptHandle.Process(o.Pid),
-            KilledLeftovers = o.KilledLeftovers,
-            Detail = o.Exit.Signal != 0 ? $"killed by signal {o.Exit.Signal}" : o.Exit.ExitCode == 125 ? "could not enter the run dir" : null,
+            Leftovers = o.Leftovers,
+            Detail = o.Exit.Signal != 0 ? $"killed by signal {o.Exit.Signal}"
+                : o.Exit.ExitCode == 125 ? "could not enter the run dir"
+                : survived ? $"exit code {o.Exit.ExitCode}, but processes it left running in its process group {o.Pid} did not end on SIGKILL within 5 s (blocked in I/O, or not ours to kill), so its outputs could still change; find them with `ps -o pid,stat,cmd -g {o.Pid}`"
+                : null,
         };
     }
 }

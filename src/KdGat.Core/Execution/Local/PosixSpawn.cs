@@ -109,8 +109,8 @@ internal static unsafe partial class PosixSpawn
 
     public static void KillProcess(int pid, int signal) => Kill(pid, signal);
 
-    /// <summary>Whether any process (a zombie too) is still in the group: kill(2) with signal 0 only checks.</summary>
-    public static bool GroupExists(int pgid) => Kill(-pgid, 0) == 0;
+    /// <summary>Whether any process (a zombie too) is still in the group: kill(2) with signal 0 only checks (EPERM: only processes we may not signal, e.g. setuid ones).</summary>
+    public static bool GroupExists(int pgid) => Kill(-pgid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */;
 
     private static void Check(int rc, string what)
     {

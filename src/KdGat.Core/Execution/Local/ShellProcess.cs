@@ -6,13 +6,13 @@ namespace KdGat.Core.Execution.Local;
 /// Runs a shell script in a directory as its own process group and waits for it without holding a
 /// thread-pool thread. Cancellation sends SIGTERM to the group, then SIGKILL after a grace period.
 /// With <c>stopLeftovers</c>, what the script left running in its group when it exited is killed
-/// (as SLURM does at a job's end) and <see cref="Outcome.KilledLeftovers"/> says so.
+/// (as SLURM does at a job's end) and <see cref="Outcome.Leftovers"/> says so.
 /// </summary>
 internal static class ShellProcess
 {
     private const int SigTerm = 15, SigKill = 9;
 
-    public sealed record Outcome(PosixSpawn.Exit Exit, int Pid, bool Cancelled, bool KilledLeftovers = false);
+    public sealed record Outcome(PosixSpawn.Exit Exit, int Pid, bool Cancelled, LeftoverProcesses Leftovers = LeftoverProcesses.None);
 
     public static async Task<Outcome> RunAsync(string workingDir, string command, string stdoutPath, string stderrPath,
         IReadOnlyDictionary<string, string?> env, TimeSpan killGrace, Action<int>? onStarted, CancellationToken cancel, TimeProvider? time = null,
@@ -42,7 +42,7 @@ internal static class ShellProcess
             var exit = await Task.Factory.StartNew(() => PosixSpawn.Wait(pid), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             if (cancelled) PosixSpawn.KillGroup(pid, SigKill); // stragglers that ignored SIGTERM
             // A wait for the kernel to end processes, not a build wait: real time, as for orphans.
-            var leftovers = stopLeftovers && !cancelled && AttemptProcesses.StopGroup(pid);
+            var leftovers = stopLeftovers && !cancelled ? AttemptProcesses.StopGroup(pid) : LeftoverProcesses.None;
             return new Outcome(exit, pid, cancelled, leftovers);
         }
     }

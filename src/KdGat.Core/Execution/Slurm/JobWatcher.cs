@@ -208,6 +208,13 @@ internal sealed class JobWatcher
         return appeared;
     }
 
+    /// <summary>Only reporting hangs on it: whatever the callback does must not cut a poll round short (jobs that ended would wait a round).</summary>
+    private static void Tell(Watch w, string state)
+    {
+        try { w.OnState?.Invoke(state); }
+        catch (Exception e) when (e is not OutOfMemoryException) { }
+    }
+
     /// <summary>One round: squeue for all, sacct for the ended or missing. Returns whether a job ended (or squeue newly lists it as ended) and whether a query failed.</summary>
     public async Task<(bool Changed, bool Failed)> PollOnceAsync()
     {
@@ -232,7 +239,7 @@ internal sealed class JobWatcher
                 {
                     changed |= !st.IsActive;
                     w.LastState = st.State;
-                    if (st.IsActive) w.OnState?.Invoke(st.State);
+                    if (st.IsActive) Tell(w, st.State);
                 }
                 if (!st.IsActive) ended.Add(w);
             }

@@ -46,7 +46,7 @@ public sealed class LocalExecutorTests : IDisposable
         Assert.Equal(r.Handle, handle);
         Assert.False(handle!.Value.IsBatchJob);
         Assert.Null(r.Detail);
-        Assert.False(r.KilledLeftovers);
+        Assert.Equal(LeftoverProcesses.None, r.Leftovers);
         Assert.True(r.Finished >= r.Started);
     }
 
@@ -59,7 +59,7 @@ public sealed class LocalExecutorTests : IDisposable
         var r = await new LocalExecutor(1).RunAsync(job, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(ExecState.Completed, r.State);
-        Assert.True(r.KilledLeftovers);
+        Assert.Equal(LeftoverProcesses.Killed, r.Leftovers);
         Assert.False(Sh.IsRunning(int.Parse(File.ReadAllText(Path.Combine(_s.RunDir, "bg.pid")))), "gone when RunAsync returns");
         await Task.Delay(TimeSpan.FromSeconds(4));
         Assert.Equal("early\n", File.ReadAllText(Path.Combine(_s.RunDir, "o")));
@@ -73,7 +73,7 @@ public sealed class LocalExecutorTests : IDisposable
         var r = await new LocalExecutor(1).RunAsync(Job(command), CancellationToken.None);
 
         Assert.Equal(ExecState.Completed, r.State);
-        Assert.False(r.KilledLeftovers);
+        Assert.Equal(LeftoverProcesses.None, r.Leftovers);
     }
 
     [Theory]
