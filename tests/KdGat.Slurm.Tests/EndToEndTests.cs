@@ -339,6 +339,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     [SlurmTheory]
     [InlineData("gpus: 1, partition: nosuchpartition")]
     [InlineData("gpus: 3")]
+    [InlineData("gpus: a100:1")] // a GPU type the cluster does not have: the type reaches sbatch
     public void A_request_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream(string resource)
     {
         if (!Cluster.Available(output)) return;

@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace KdGat.Core.Config;
 
 /// <summary>
-/// Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), gpus, partition, account, qos, extra.
+/// Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), gpus (N or TYPE:N), partition, account, qos, extra.
 /// Any value may use <c>${NAME}</c>: replaced, when the config loads, by the orchestrator's environment variable (KDG1025 when unset).
 /// </summary>
 internal static partial class ResourceParser
@@ -24,10 +24,13 @@ internal static partial class ResourceParser
     {
         var map = r.Mapping(node, what);
         r.CheckKeys(map, what, "cpus", "mem", "time", "gpus", "partition", "account", "qos", "extra");
+        var gpus = Optional(r, map, "gpus", what, s => ParseGpus(s) is null ? null : s,
+            "a whole number of at least 0, or TYPE:N with the GPU type as the cluster names it (a100:2)") is { } g ? ParseGpus(g) : null;
         return new ResourceSpec
         {
             Cpus = Optional(r, map, "cpus", what, s => Count(s, 1), "a whole number of at least 1"),
-            Gpus = Optional(r, map, "gpus", what, s => Count(s, 0), "a whole number of at least 0"),
+            Gpus = gpus?.Count,
+            GpuType = gpus?.Type,
             MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
             TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S"),
             Partition = Optional(r, map, "partition", what, Name, "a name of letters, digits, '_', '.' or '-'"),
@@ -79,6 +82,15 @@ internal static partial class ResourceParser
         });
 
     private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
+
+    /// <summary>"2" or "a100:2" (what sbatch --gpus takes).</summary>
+    private static (int Count, string? Type)? ParseGpus(string s)
+    {
+        var colon = s.LastIndexOf(':');
+        var type = colon < 0 ? null : Name(s[..colon]);
+        if (colon >= 0 && type is null) return null;
+        return Count(s[(colon + 1)..], 0) is { } n ? (n, type) : null;
+    }
 
     private static int? Count(string s, int min) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min ? v : null;

@@ -9,6 +9,8 @@ public sealed record ResourceSpec
     /// <summary>Minutes.</summary>
     public int? TimeMinutes { get; init; }
     public int? Gpus { get; init; }
+    /// <summary>The GPU type as the cluster names it (<c>gpus: a100:2</c>): <c>--gpus=a100:2</c>. Null: any GPU.</summary>
+    public string? GpuType { get; init; }
     public string? Partition { get; init; }
     public string? Account { get; init; }
     public string? Qos { get; init; }
@@ -17,7 +19,7 @@ public sealed record ResourceSpec
     /// <summary>Every field with its value ("-" when unset), for messages about a refused request.</summary>
     public string Describe() =>
         $"cpus={Cpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, mem={(MemMb is { } m ? $"{m}M" : "-")}, " +
-        $"gpus={Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? $"{t}min" : "-")}, " +
+        $"gpus={(GpuType is null ? "" : GpuType + ":")}{Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? $"{t}min" : "-")}, " +
         $"partition={Partition ?? "-"}, account={Account ?? "-"}, qos={Qos ?? "-"}, extra=[{string.Join(' ', Extra)}]";
 
     /// <summary>Stage values win key by key; extras add up.</summary>
@@ -27,6 +29,7 @@ public sealed record ResourceSpec
         MemMb = s.MemMb ?? MemMb,
         TimeMinutes = s.TimeMinutes ?? TimeMinutes,
         Gpus = s.Gpus ?? Gpus,
+        GpuType = s.Gpus is not null ? s.GpuType : GpuType, // count and type are one value
         Partition = s.Partition ?? Partition,
         Account = s.Account ?? Account,
         Qos = s.Qos ?? Qos,

@@ -84,6 +84,10 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("{ cpus: 0 }", "cpus")]
     [InlineData("{ cpus: many }", "cpus")]
     [InlineData("{ gpus: -1 }", "gpus")]
+    [InlineData("{ gpus: 'a100:' }", "gpus")]
+    [InlineData("{ gpus: 'a1 00:2' }", "gpus")]
+    [InlineData("{ gpus: ':2' }", "gpus")]
+    [InlineData("{ gpus: 'a100:two' }", "gpus")]
     public void Read_BadCount_IsKdg1008(string resources, string key)
     {
         var e = Assert.Throws<KdgException>(() => Load(resources));
@@ -101,6 +105,27 @@ public sealed class ResourceParserTests : IDisposable
         Assert.Equal((4, 0, 16384L, 1440), (r.Cpus!.Value, r.Gpus!.Value, r.MemMb!.Value, r.TimeMinutes!.Value));
         Assert.Equal(("gpu-a100", "lab.x", "high"), (r.Partition, r.Account, r.Qos));
         Assert.Equal(["--constraint=a100"], r.Extra);
+    }
+
+    [Theory]
+    [InlineData("{ gpus: a100:2 }", 2, "a100")]       // a plain scalar in a flow mapping
+    [InlineData("{ gpus: 'nvidia_h100:1' }", 1, "nvidia_h100")]
+    [InlineData("{ gpus: 3 }", 3, null)]
+    public void Read_Gpus_CountOrTypeAndCount(string resources, int count, string? type)
+    {
+        var r = Load(resources);
+
+        Assert.Equal((count, type), (r.Gpus!.Value, r.GpuType));
+        Assert.Contains($"gpus={(type is null ? "" : type + ":")}{count}", r.Describe());
+    }
+
+    [Fact]
+    public void OverriddenBy_AStageGpuCountWithoutType_DropsTheDefaultsType()
+    {
+        var defaults = new ResourceSpec { Gpus = 1, GpuType = "a100" };
+
+        Assert.Equal((1, "a100"), (defaults.OverriddenBy(new ResourceSpec { MemMb = 1 }).Gpus, defaults.OverriddenBy(new ResourceSpec { MemMb = 1 }).GpuType));
+        Assert.Equal((2, (string?)null), (defaults.OverriddenBy(new ResourceSpec { Gpus = 2 }).Gpus, defaults.OverriddenBy(new ResourceSpec { Gpus = 2 }).GpuType));
     }
 
     [Fact]

@@ -71,7 +71,8 @@ internal static partial class JobScript
         if (r.Cpus is { } c) d.Add($"--cpus-per-task={c.ToString(CultureInfo.InvariantCulture)}");
         if (r.MemMb is { } m) d.Add($"--mem={m.ToString(CultureInfo.InvariantCulture)}M");
         if (r.TimeMinutes is { } t) d.Add($"--time={t.ToString(CultureInfo.InvariantCulture)}");
-        if (r.Gpus is { } g && g > 0) d.Add($"--gpus={g.ToString(CultureInfo.InvariantCulture)}");
+        if (r.Gpus is { } g && g > 0)
+            d.Add($"--gpus={(r.GpuType is { } type ? Name(type, where, "resources.gpus type") + ":" : "")}{g.ToString(CultureInfo.InvariantCulture)}");
         foreach (var e in configExtra) d.Add(Extra(e, "slurm.extra"));
         foreach (var e in r.Extra) d.Add(Extra(e, $"resources.extra of {where}"));
         return d;

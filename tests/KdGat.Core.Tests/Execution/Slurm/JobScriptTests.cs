@@ -43,6 +43,13 @@ public sealed class JobScriptTests : IDisposable
     }
 
     [Fact]
+    public void Directives_GpuType_IsPartOfGpus()
+    {
+        var d = JobScript.Directives(Job(new ResourceSpec { Gpus = 2, GpuType = "a100" }), []);
+        Assert.Contains("--gpus=a100:2", d);
+    }
+
+    [Fact]
     public void Directives_LeaveOutWhatIsNotSet_AndZeroGpus()
     {
         var d = JobScript.Directives(Job(new ResourceSpec { Gpus = 0 }), []);
