@@ -37,6 +37,10 @@ public sealed class SdkTests(ITestOutputHelper output)
         // SQLite's native library (tools/runtimes/<rid>/native) loaded inside MSBuild from the package.
         Assert.Contains("run index created at", first.Output);
         Assert.True(File.Exists(Path.Combine(repo.Dir, ".kdgat", "index.db")));
+        // SQLite for the platforms KdGat serves, not all 23 it ships for (a 17 MB package was 7.7 MB without them).
+        var runtimes = Path.Combine(SdkPackage.PackagesDir, "kdgat.sdk", SdkPackage.Version, "tools", "runtimes");
+        Assert.Equal(["linux-arm64", "linux-musl-arm64", "linux-musl-x64", "linux-ppc64le", "linux-x64", "osx-arm64", "osx-x64", "win-arm64", "win-x64"],
+            Directory.GetDirectories(runtimes).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("model_bytes", File.ReadAllText(Path.Combine(repo.RunDir("evaluate"), "metrics.json")));
 
         var second = Build(repo);
