@@ -83,10 +83,16 @@ public sealed class Sandbox : IDisposable
     /// <summary>
     /// A no-op build once every file the last build wrote is older than the hash cache's racy margin, so every
     /// row it hashes is saved: the cache is settled afterwards (a build right after the last one may leave rows racy).
+    /// The margin is on the file system's clock, so that is the clock waited on: a probe file's mtime.
     /// </summary>
     public ProcessResult BuildSettled(params string[] args)
     {
-        Thread.Sleep(TimeSpan.FromTicks(KdGat.Core.Hashing.HashCache.RacyMarginNs / 100) + TimeSpan.FromMilliseconds(500));
+        var lastWrite = File.GetLastWriteTimeUtc(Path.Combine(Dir, ".kdgat", "last-build.json"));
+        var margin = TimeSpan.FromTicks(KdGat.Core.Hashing.HashCache.RacyMarginNs / 100);
+        var probe = Path.Combine(Dir, ".kdgat", "settle-probe.tmp");
+        Eventually.Until(() => { File.WriteAllText(probe, ""); return File.GetLastWriteTimeUtc(probe) > lastWrite + margin; },
+            TimeSpan.FromSeconds(60), "the file system's clock passes the racy margin after the last build", poll: TimeSpan.FromMilliseconds(100));
+        File.Delete(probe);
         return MSBuild(args);
     }
 

@@ -31,6 +31,22 @@ public static class Sh
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>The live (not zombie) processes of a process group, e.g. what a stage's shell left behind.</summary>
+    public static int[] LiveInGroup(int pgid) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Group(pid) == pgid && IsRunning(pid)).ToArray();
+
+    private static int Group(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return 0; }
+    }
+
     /// <summary>True while the process exists and is not a zombie.</summary>
     public static bool IsRunning(int pid)
     {
