@@ -13,6 +13,9 @@
 #   SLURM_LOCAL_GPUS        stand-in 'gpu' GRES on the node (default 2; 0 = none), plain files as devices:
 #                           jobs asking --gpus=N are scheduled and accounted (AllocTRES gres/gpu=N),
 #                           nothing is bound, so a config with 'gpus: 1' runs unchanged here.
+#   SLURM_LOCAL_GPU_TYPE    the stand-in GPUs' type, as a real cluster names its models (default a100;
+#                           empty = untyped): both --gpus=N and --gpus=a100:N are scheduled, another
+#                           type (--gpus=h100:1) is refused by sbatch, as on a cluster without it.
 set -euo pipefail
 
 BASE=${SLURM_LOCAL_BASE:-/tmp/kdgat-slurm/cluster}
@@ -20,6 +23,7 @@ ACCOUNTING=${SLURM_LOCAL_ACCOUNTING:-dbd}
 PROCTRACK=${SLURM_LOCAL_PROCTRACK:-auto}
 PARTITION=${SLURM_LOCAL_PARTITION:-cpu}
 GPUS=${SLURM_LOCAL_GPUS:-2}
+GPU_TYPE=${SLURM_LOCAL_GPU_TYPE-a100}
 ETC=/etc/slurm
 RUN=$BASE/run
 LOG=$BASE/log
@@ -45,6 +49,7 @@ wait_for() { # timeout_s description command...
 case "$ACCOUNTING" in dbd|none) ;; *) die "SLURM_LOCAL_ACCOUNTING must be dbd or none, not '$ACCOUNTING'";; esac
 case "$PROCTRACK" in auto|cgroup|linuxproc) ;; *) die "SLURM_LOCAL_PROCTRACK must be auto, cgroup or linuxproc, not '$PROCTRACK'";; esac
 case "$GPUS" in ''|*[!0-9]*) die "SLURM_LOCAL_GPUS must be a whole number, not '$GPUS'";; esac
+case "$GPU_TYPE" in *[!A-Za-z0-9_.-]*) die "SLURM_LOCAL_GPU_TYPE must be a name like a100, not '$GPU_TYPE'";; esac
 command -v apt-get >/dev/null || die "apt-get not found (Debian 12 expected)"
 
 # ---------------------------------------------------------------- packages
@@ -159,12 +164,16 @@ write_conf() { # $1 = cgroup | linuxproc
     # Stand-in GPUs: slurmctld schedules and accounts them like real ones. slurmd 22.05 drops a gpu
     # GRES without File= ("Removing file-less GPU"), so each gets a plain file as its "device";
     # without ConstrainDevices nothing is bound, a job only sees CUDA_VISIBLE_DEVICES.
+    # A type (Type= in gres.conf, gpu:TYPE:N on the node) is what lets a job ask for a model
+    # (--gpus=a100:1, KdGat's `gpus: a100:1`); sacct then counts gres/gpu and gres/gpu:TYPE.
+    local typed="" type_field="" type_tres=""
+    [ -n "$GPU_TYPE" ] && { typed="$GPU_TYPE:"; type_field=" Type=$GPU_TYPE"; type_tres=",gres/gpu:$GPU_TYPE"; }
     gres_lines="GresTypes=gpu
-AccountingStorageTRES=gres/gpu"
-    node_gres="Gres=gpu:$GPUS"
+AccountingStorageTRES=gres/gpu$type_tres"
+    node_gres="Gres=gpu:$typed$GPUS"
     mkdir -p "$BASE/fake-gpu"
     for i in $(seq 0 $((GPUS - 1))); do touch "$BASE/fake-gpu/gpu$i"; done
-    printf 'AutoDetect=off\nNodeName=%s Name=gpu File=%s/fake-gpu/gpu[0-%s]\n' "$NODE" "$BASE" "$((GPUS - 1))" > "$ETC/gres.conf.new"
+    printf 'AutoDetect=off\nNodeName=%s Name=gpu%s File=%s/fake-gpu/gpu[0-%s]\n' "$NODE" "$type_field" "$BASE" "$((GPUS - 1))" > "$ETC/gres.conf.new"
   else
     : > "$ETC/gres.conf.new"
   fi
@@ -271,7 +280,10 @@ fi
 info "probe job ok"
 if [ "$GPUS" -gt 0 ]; then
   probe_job --gpus=1 || die "a --gpus=1 probe job failed: the counted gpu GRES is not usable; see $LOG/slurmd.log and $ETC/gres.conf"
-  info "gpu probe job ok ($GPUS stand-in gpu GRES)"
+  if [ -n "$GPU_TYPE" ]; then
+    probe_job --gpus="$GPU_TYPE:1" || die "a --gpus=$GPU_TYPE:1 probe job failed: the typed gpu GRES is not usable; see $LOG/slurmd.log and $ETC/gres.conf"
+  fi
+  info "gpu probe jobs ok ($GPUS stand-in gpu GRES${GPU_TYPE:+ of type $GPU_TYPE})"
 fi
 if [ "$ACCOUNTING" = dbd ]; then
   wait_for 20 sacct sacct -n -X -j 1 || die "sacct not working"

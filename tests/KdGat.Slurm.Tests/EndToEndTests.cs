@@ -339,7 +339,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     [SlurmTheory]
     [InlineData("gpus: 1, partition: nosuchpartition")]
     [InlineData("gpus: 3")]
-    [InlineData("gpus: a100:1")] // a GPU type the cluster does not have: the type reaches sbatch
+    [InlineData("gpus: h100:1")] // a GPU type the cluster does not have (its stand-ins are a100): the type reaches sbatch
     public void A_request_sbatch_refuses_fails_that_stage_with_KDG4002_and_skips_its_downstream(string resource)
     {
         if (!Cluster.Available(output)) return;
@@ -354,5 +354,30 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         foreach (var asked in resource.Split(", ")) Assert.Contains(asked.Replace(": ", "="), error); // the hint shows what the job asked for
         Assert.Equal(["hcrl_sa/vgae_large_autoencoder"], Sandbox.With(sb.LastBuild(), Outcome.Failed));
         Assert.Equal(3, Sandbox.With(sb.LastBuild(), Outcome.Skipped).Length);
+    }
+
+    /// <summary>A GPU type (`gpus: a100:1`) reaches SLURM as --gpus=a100:1: the job is allocated one of the local cluster's a100 stand-ins.</summary>
+    [SlurmFact]
+    public void A_typed_gpu_request_is_allocated_a_gpu_of_that_type()
+    {
+        if (!Cluster.Available(output)) return;
+        if (!ProcessRunner.Run("scontrol", ["show", "node"], "/").Output.Contains("gpu:a100:", StringComparison.Ordinal))
+        {
+            output.WriteLine("SKIPPED: the local cluster's GPUs have no type a100 (started with SLURM_LOCAL_GPU_TYPE set to another)");
+            return;
+        }
+        using var sb = SlurmSandbox.Trivial();
+        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { gpus: a100:1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum"));
+        Assert.Contains("gpus: a100:1, mem: 200M", File.ReadAllText(sb.Config));
+        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(["hcrl_sa/preprocess", "hcrl_sa/vgae_large_autoencoder"], Sandbox.With(sb.LastBuild(), Outcome.Ran));
+        var job = Cluster.JobsUnder(sb.Dir, 2).Single(j => j.Name.EndsWith("-vgae_large_autoencoder", StringComparison.Ordinal));
+        // What was asked (an untyped --gpus=1 is also allocated an a100 here, so AllocTRES would not tell them apart).
+        var requested = ProcessRunner.Run("sacct", ["-X", "-n", "-P", "-j", job.Id, "-o", "ReqTRES"], "/").Output.Trim();
+        var allocated = ProcessRunner.Run("sacct", ["-X", "-n", "-P", "-j", job.Id, "-o", "AllocTRES"], "/").Output.Trim();
+        output.WriteLine($"{job.Name}: ReqTRES={requested} AllocTRES={allocated}");
+        Assert.Contains("gres/gpu:a100=1", requested);
+        Assert.Contains("gres/gpu:a100=1", allocated);
     }
 }
