@@ -51,7 +51,7 @@ internal sealed class BuildEngine
     /// </summary>
     public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
-        var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false }, log, cancel).ConfigureAwait(false);
+        var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
         return results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
     }
 
@@ -141,7 +141,7 @@ internal sealed class BuildEngine
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
-        Summarize(report, results, log, hashCache);
+        Summarize(report, results, log, hashCache, request.DecisionTable);
         if (request.FailIfStale) ReportStale(results, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return (report, results);
@@ -203,10 +203,9 @@ internal sealed class BuildEngine
                 $"{r.Instance.Key} is not up to date ({r.Outcome}: {string.Join("; ", r.Reasons)}). Nothing was run (-question or -p:FailIfStale=true); build it to bring it up to date."));
     }
 
-    private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache)
+    private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache, bool table)
     {
-        var explain = report.Mode == "explain";
-        if (explain || report.Mode == "adopt")
+        if (table && report.Mode is "explain" or "adopt")
             foreach (var line in TextTable.Format(["stage instance", "decision", "why"],
                          results.Select(r => (IReadOnlyList<string>)[r.Instance.Key, r.Outcome, string.Join("; ", r.Reasons)])))
                 log.Info(line);
