@@ -197,7 +197,9 @@ internal sealed class LiveReport : IDisposable
             catch (Exception e) // whatever goes wrong with a progress page, the build's result must not change
             {
                 _broken = true;
-                _log.Warn(ErrorCodes.LiveReportWriteFailed, $"could not write the live report {_path} ({e.Message}); the build goes on without it. Free space or fix permissions, choose another file with -p:ReportFile=PATH, or turn it off with -p:LiveReport=false.");
+                _log.Warn(ErrorCodes.LiveReportWriteFailed, e is IOException or UnauthorizedAccessException
+                    ? $"could not write the live report {_path} ({e.Message}); the build goes on without it. Free space or fix permissions, choose another file with -p:ReportFile=PATH, or turn it off with -p:LiveReport=false."
+                    : $"could not make the live report {_path} ({e.GetType().Name}: {e.Message}); the build goes on without it. This is a bug in KdGat; please report it (-t:Report and -t:Status still work; -p:LiveReport=false turns the live report off).");
             }
             finally
             {
@@ -245,7 +247,10 @@ internal sealed class LiveReport : IDisposable
             : $"<p id=\"build-state\" data-state=\"done\"><span class=\"done\">finished</span> {E(counts)} <span class=\"muted\">(run history and metrics: -t:Report)</span></p>\n");
 
         var nodes = entries.Select(e => new GraphNode(e.Instance.Dataset, e.Instance.Name, e.State, Tip(e))
-            { Caption = e.JobId is { } j && e.State is GraphStyle.Running or Outcome.Submitted ? $"{e.State}, {j}" : null }).ToArray();
+        {
+            Variant = e.Instance.Sweep.IsEmpty ? null : e.Instance.Variant, // a box per grid point: node ids are instance keys, as the edges'
+            Caption = e.JobId is { } j && e.State is GraphStyle.Running or Outcome.Submitted ? $"{e.State}, {j}" : null,
+        }).ToArray();
         var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var edges = entries.SelectMany(e => e.Instance.Upstreams.Where(u => ids.Contains(u.Key)).Select(u => new GraphEdge(u.Key, e.Instance.Key))).ToArray();
         h.Append("<h2 id=\"graph\">Stage graph</h2>\n<div class=\"graph\" id=\"stage-graph\">");

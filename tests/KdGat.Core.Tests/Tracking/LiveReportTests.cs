@@ -58,6 +58,34 @@ public sealed class LiveReportTests : IDisposable
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(file)!, ".*.tmp"));
     }
 
+    /// <summary>A swept pipeline (the README's seed sweep): a box per grid point; the page was never written (two nodes with one id).</summary>
+    [Fact]
+    public void ASweptPipeline_GetsABoxPerGridPoint()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              prep: { command: x, outputs: [p] }
+              train: { command: x, outputs: [m], sweep: { seed: [0, 1] } }
+            """, "d1");
+        var instances = p.Instances([new("prep", []), new("train", ["prep"])]);
+        Assert.Equal(3, instances.Count);
+        var file = p.Dir["report.html"];
+        var log = new RecordingLog();
+        using var live = new LiveReport(file, "b1", p.Root, instances, log, refreshSeconds: 2, minInterval: TimeSpan.Zero);
+        var seed1 = instances.Single(i => i.Variant == "seed=1");
+        live.Ended(new InstanceResult(seed1, Outcome.Ran, []) { Seconds = 1 });
+        live.Complete();
+
+        Assert.Empty(log.Items);
+        var html = File.ReadAllText(file);
+        Assert.Equal("waiting", NodeState(html, "d1/train/seed=0"));
+        Assert.Equal("ran", NodeState(html, "d1/train/seed=1"));
+        Assert.Equal("waiting", NodeState(html, "d1/prep"));
+        Assert.Equal(2, Regex.Matches(html, "<g class=\"edge\">").Count); // prep -> each grid point
+    }
+
     [Fact]
     public void ASubmittedJob_IsShownRunningOnceSeenRunning_AndQueuedAgainWhenRequeued()
     {
