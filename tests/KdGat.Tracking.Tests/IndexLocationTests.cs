@@ -31,6 +31,18 @@ public sealed class IndexLocationTests
         Assert.StartsWith("/scratch/local/", custom.DbPath);
     }
 
+    /// <summary>-p:KdGatIndex=/ crashed (no directory of "/"); a device made SQLite wait ~36 s before an I/O error.</summary>
+    [Theory]
+    [InlineData("/", "a directory")]
+    [InlineData("/tmp", "a directory")]
+    [InlineData("/dev/null", "character device")]
+    public void AnExplicitPathThatIsNoDatabaseFile_IsRefused(string path, string what)
+    {
+        var e = Assert.Throws<IOException>(() => IndexLocation.Choose("/data/pipe", explicitPath: path, networkFs: _ => null, env: Env()));
+        Assert.Contains(what, e.Message);
+        Assert.Contains("-p:KdGatIndex", e.Message);
+    }
+
     [Fact]
     public void ExplicitPathOnNfs_UsesRollbackJournalNotWal()
     {

@@ -16,7 +16,7 @@ internal static class AtomicFile
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, bool durable = true)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var dir = TargetDirectory(path);
         Directory.CreateDirectory(dir);
         RemoveStaleTemps(dir, Path.GetFileName(path));
         var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{HostTag}-{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -40,6 +40,7 @@ internal static class AtomicFile
     /// <summary>Writes only when the content differs (like WriteLinesToFile's WriteOnlyWhenDifferent).</summary>
     public static bool WriteAllTextIfChanged(string path, string contents)
     {
+        TargetDirectory(path); // before the read: reading a FIFO would wait for a writer forever
         if (File.Exists(path))
         {
             try { if (File.ReadAllText(path) == contents) return false; }
@@ -47,6 +48,22 @@ internal static class AtomicFile
         }
         WriteAllText(path, contents);
         return true;
+    }
+
+    /// <summary>
+    /// The directory the temp file goes to. Refuses a target that is not a file name ("/") and one
+    /// that is a device, FIFO or socket: the rename would replace it with a plain file (a report
+    /// written to /dev/null as root would remove /dev/null), and reading a FIFO never ends.
+    /// </summary>
+    private static string TargetDirectory(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is null || Path.GetFileName(full).Length == 0)
+            throw new IOException($"'{path}' is a directory, not a file name. Give a file path.");
+        if (Hashing.PathStat.Of(full) is { Kind: Hashing.PathKind.Other } other)
+            throw new IOException($"'{path}' is a {other.TypeName}, not a regular file; KdGat writes a file by replacing it whole, which would remove the {other.TypeName}. Give a path to a regular file.");
+        return dir;
     }
 
     /// <summary>True for names this class uses for its temp files; directory hashing skips them.</summary>

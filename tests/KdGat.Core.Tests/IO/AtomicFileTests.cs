@@ -12,6 +12,30 @@ public sealed class AtomicFileTests : IDisposable
 
     private string[] DirEntries() => Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
+    /// <summary>A report or graph file given as a FIFO or device: the rename would replace it (root's /dev/null), a read of it would wait forever.</summary>
+    [Fact]
+    public void AFifoOrDeviceTarget_IsRefused_AndLeftAsItWas()
+    {
+        Assert.Equal(0, Sh.Run("mkfifo pipe", _dir.Path).ExitCode);
+        var pipe = _dir["pipe"];
+        var e = Assert.Throws<IOException>(() => AtomicFile.WriteAllText(pipe, "x"));
+        Assert.Contains("FIFO", e.Message);
+        Assert.Throws<IOException>(() => AtomicFile.WriteAllTextIfChanged(pipe, "x")); // refused before reading it
+        Assert.Equal(PathKind.Other, PathStat.Of(pipe).Kind);
+        Assert.Equal(["pipe"], DirEntries());
+
+        // A character device, where the test may make one (root): a private /dev/null.
+        if (Sh.Run("mknod -m 666 null c 1 3", _dir.Path).ExitCode == 0)
+        {
+            Assert.Contains("character device", Assert.Throws<IOException>(() => AtomicFile.WriteAllText(_dir["null"], "x")).Message);
+            Assert.Equal("character device", PathStat.Of(_dir["null"]).TypeName);
+        }
+    }
+
+    [Fact]
+    public void TheRootDirectory_IsNoFileName() =>
+        Assert.Contains("not a file name", Assert.Throws<IOException>(() => AtomicFile.WriteAllText("/", "x")).Message);
+
     [Fact]
     public void WriteAllText_ExistingFile_ReplacesContent()
     {
