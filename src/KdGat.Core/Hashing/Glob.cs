@@ -61,7 +61,12 @@ internal static class Glob
 
     public static bool HasWildcard(string s) => s.IndexOfAny(['*', '?']) >= 0;
 
-    internal static Regex ToRegex(string glob)
+    // Patterns are few (a stage's code globs and inputs), instances many: each is compiled once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
+
+    internal static Regex ToRegex(string glob) => Compiled.GetOrAdd(glob, Build);
+
+    private static Regex Build(string glob)
     {
         var sb = new StringBuilder("^");
         for (var i = 0; i < glob.Length; i++)
@@ -77,6 +82,8 @@ internal static class Glob
             else if (c == '?') sb.Append("[^/]");
             else sb.Append(Regex.Escape(c.ToString()));
         }
-        return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant);
+        // NonBacktracking: linear in the path's length. With backtracking, "a/**/**/**/**/**/**/**/z.x"
+        // against a path 100 directories deep did not finish in two minutes.
+        return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
     }
 }
