@@ -32,6 +32,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))).ToArray(),
         Datasets = Dataset,
         Sweep = Sweep,
+        GlobalPropertyNames = BuildEngine is IBuildEngine6 e6 ? e6.GetGlobalProperties().Keys.ToArray() : [],
         Mode = mode,
     };
 

@@ -61,6 +61,11 @@ public sealed class SweepTests
         var bad = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=7");
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("KDG1033", bad.Output);
+        // MSBuild splits -p: values at ',': "seed=1,seed=2" arrives as Sweep=seed=1 and a property seed.
+        var split = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=1,seed=2");
+        Assert.NotEqual(0, split.ExitCode);
+        Assert.Contains("KDG1033", split.Output);
+        Assert.Contains("arrived without 'seed'", split.Output);
 
         Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
         var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa", "-p:Sweep=seed=2");

@@ -19,6 +19,8 @@ public sealed record BuildRequest
     public string? Datasets { get; init; }
     /// <summary>-p:Sweep: only the instances at these grid points ("seed=1", "seed=1;lr=0.003") and what they need (<see cref="SweepSelection"/>).</summary>
     public string? Sweep { get; init; }
+    /// <summary>Names of the build's other global properties (-p:NAME=...): MSBuild splits -p:Sweep=seed=1,lr=0.003 at ',' into Sweep and lr.</summary>
+    public IReadOnlyCollection<string> GlobalPropertyNames { get; init; } = [];
     /// <summary>-p:Stage for builds and Explain: only this stage and what it needs.</summary>
     public string? OnlyStage { get; init; }
     /// <summary>-p:Stage also selects its downstream (and what that needs): Rebuild builds what Clean cleaned.</summary>

@@ -37,6 +37,6 @@ internal sealed class BuildSession
 
     /// <summary>Every request field <see cref="LoadedPipeline.Load"/> reads.</summary>
     private static string LoadKey(BuildRequest r) => string.Join('\u001f',
-        Path.GetFullPath(r.Root), r.ConfigFile, r.ToolsDir, r.PipelineFile, r.Datasets, r.Sweep, r.OnlyStage, r.StageWithDownstream,
+        Path.GetFullPath(r.Root), r.ConfigFile, r.ToolsDir, r.PipelineFile, r.Datasets, r.Sweep, string.Join('\u001d', r.GlobalPropertyNames.Order(StringComparer.Ordinal)), r.OnlyStage, r.StageWithDownstream,
         string.Join('\u001e', r.Stages.Select(s => s.Name + "\u001d" + string.Join('\u001d', s.Needs))));
 }

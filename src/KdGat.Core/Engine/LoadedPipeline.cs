@@ -23,7 +23,7 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
             var selected = graph.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
             instances = instances.Where(i => selected.Contains(i.Name)).ToArray();
         }
-        var sweep = SweepSelection.Parse(request.Sweep, instances, config.File);
+        var sweep = SweepSelection.Parse(request.Sweep, instances, config.File, request.GlobalPropertyNames);
         if (sweep is not null) instances = sweep.Apply(instances, config.File);
         return new LoadedPipeline(config, datasets, graph, layout, instances) { Sweep = sweep };
     }

@@ -18,7 +18,8 @@ internal sealed class SweepSelection
     public override string ToString() => string.Join(";", _terms.Select(t => $"{t.Name}={string.Join(",", t.Values.Select(v => v.Text))}"));
 
     /// <summary>Null for an empty -p:Sweep. Names and values are checked against the instances' grids (KDG1033).</summary>
-    public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile)
+    /// <param name="globalProperties">The build's other -p: names: one named like a swept dimension is a part of -p:Sweep MSBuild split off.</param>
+    public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile, IReadOnlyCollection<string>? globalProperties = null)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var terms = new List<(string Name, List<ParamValue> Values)>();
@@ -45,6 +46,11 @@ internal sealed class SweepSelection
             if (!grid.TryGetValue(item.Name, out var set)) grid[item.Name] = set = new HashSet<string>(StringComparer.Ordinal);
             set.Add(item.Value.Text);
         }
+        // MSBuild separates properties at ',' and ';': -p:Sweep=seed=1,lr=0.003 arrives as Sweep=seed=1
+        // and a property lr. Going on would select (and Clean would delete) every lr.
+        if (globalProperties?.FirstOrDefault(grid.ContainsKey) is { } split)
+            throw Error($"-p:Sweep='{text}' arrived without '{split}': MSBuild splits -p: values at ',' and ';' and made -p:{split}=... a property of its own, so the selection would cover every value of '{split}'. " +
+                "Separate names with spaces, -p:Sweep=\"seed=1 lr=0.003\", or keep MSBuild's quotes around the value, '-p:Sweep=\"seed=1,lr=0.003\"' (several values: '-p:Sweep=\"seed=0,1\"').", configFile);
         foreach (var (name, values) in terms)
         {
             if (!grid.TryGetValue(name, out var known))

@@ -191,6 +191,23 @@ public sealed class SweepTests : IDisposable
         Assert.Contains(message, e.Message);
     }
 
+    /// <summary>
+    /// -p:Sweep=seed=1,lr=0.003 on the command line: MSBuild splits it at ',' into Sweep=seed=1 and a
+    /// property lr. Selecting seed=1 alone would build, and Clean delete, every lr (a hostile-input
+    /// pass saw Clean remove 24 instances instead of 12).
+    /// </summary>
+    [Fact]
+    public void ASelectionMSBuildSplit_IsRefused_NotWidened()
+    {
+        Pipeline(Stages);
+        var request = _p!.Request(Chain) with { Sweep = "seed=1", GlobalPropertyNames = ["Dataset", "lr", "Configuration"] };
+        var e = Assert.Throws<KdgException>(() => LoadedPipeline.Load(request));
+        Assert.Equal(ErrorCodes.SweepSelection, e.Code);
+        Assert.Contains("arrived without 'lr'", e.Message);
+        // Other global properties, and a selection given whole, are fine.
+        Assert.Equal(4, LoadedPipeline.Load(request with { Sweep = "seed=1 lr=0.003", GlobalPropertyNames = ["Dataset"] }).Instances.Count);
+    }
+
     [Fact]
     public void UnsweptPipeline_KeepsTodaysKeysAndRunDirs()
     {
