@@ -14,6 +14,13 @@ internal static class CommandTemplate
     /// <summary>Resolves a placeholder name to a value; <c>Raw</c> values are template text (vars) rendered in place.</summary>
     public readonly record struct Value(string Text, bool Raw = false);
 
+    /// <summary>
+    /// Longest rendered text: Linux refuses a longer single argument (MAX_ARG_STRLEN, the command
+    /// given to sh -c) anyway, and vars that each repeat the one before grow tenfold a level (a
+    /// hostile-input pass reached 13 GB before the depth limit).
+    /// </summary>
+    public const int MaxLength = 128 * 1024;
+
     public static string Render(string template, Func<string, Value?> resolve, bool shell, string where, int depth = 0)
     {
         if (depth > 8) throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: vars refer to each other in a loop. Break the cycle.");
@@ -31,6 +38,8 @@ internal static class CommandTemplate
                 $"{where}: unknown placeholder '{{{name}}}'. Known: {{dataset}}, {{stage}}, {{run}}, {{run_dir}}, {{raw_dir}}, {{cache_dir}}, {{root}}, {{tools}}, {{params_file}}, {{params.NAME}}, {{vars.NAME}}, {{teacher}}, {{upstream.STAGE}}. Write '{{{{' for a literal brace.");
             if (value.Raw) sb.Append(Render(value.Text, resolve, shell, where, depth + 1));
             else sb.Append(shell ? Quote(value.Text) : value.Text);
+            if (sb.Length > MaxLength)
+                throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: the text with its placeholders filled in is longer than {MaxLength / 1024} KiB (at '{{{name}}}'), more than a command line can hold. Check vars that repeat other vars, or pass large values in a file ({{params_file}}).");
             i = end;
         }
         return sb.ToString();

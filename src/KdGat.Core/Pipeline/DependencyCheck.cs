@@ -25,7 +25,7 @@ internal static class DependencyCheck
         {
             var needs = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
             var missing = new SortedDictionary<string, (string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path) in inst.ReferencedPaths())
+            foreach (var (what, path) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
                 if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owner && owner.Name != inst.Name && !needs.Contains(owner.Name))
                     missing.TryAdd(owner.Name, (what, path));
             if (missing.Count > 0) throw Undeclared(inst, missing);

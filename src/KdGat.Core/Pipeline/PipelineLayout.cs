@@ -97,7 +97,7 @@ public sealed class PipelineLayout
                 var ids = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var (sweep, ups) in Points(config, s.Needs.Select(n => byName[n]).ToArray()))
                 {
-                    var inst = new StageInstance(this, d, config, ups, sweep);
+                    var inst = AtStage(Config.File, config, () => new StageInstance(this, d, config, ups, sweep));
                     if (!ids.Add(inst.IdName))
                         throw new KdgException(ErrorCodes.SweepIdClash,
                             $"stage '{s.Name}': two points of its sweep grid give the same job and record id '{inst.IdName}' (one is {inst.Variant}). Rename a sweep dimension or change a value so they differ other than by '=', ',' and '_'.",
@@ -146,6 +146,16 @@ public sealed class PipelineLayout
                 $"stage '{config.Name}' has no instance: its sweep keeps none of the values its upstreams are swept over (or two upstreams share no point). List values its upstreams have, or remove the dimension from its sweep.",
                 Config.File, config.Line, config.Column);
         return points;
+    }
+
+    /// <summary>A placeholder error in a stage's paths or command names the stage's entry in the configuration, file(line,col).</summary>
+    internal static T AtStage<T>(string configFile, StageConfig config, Func<T> make)
+    {
+        try { return make(); }
+        catch (KdgException e) when (e.File is null)
+        {
+            throw new KdgException(e.Code, e.Message, configFile, config.Line, config.Column, e);
+        }
     }
 
     private KdgException TooLarge(StageConfig config) => new(ErrorCodes.SweepTooLarge,

@@ -48,6 +48,34 @@ public sealed class StageInstanceTests : IDisposable
         Assert.Equal([Path.Combine(root, "raw/d2"), Path.Combine(root, "extra/d2.csv")], s[2].Inputs);
     }
 
+    /// <summary>
+    /// vars that each repeat the one before ten times: 100 characters become 10^9 by v7, which took
+    /// 13 GB and ended in KDG9001 (a hostile-input pass). Now a coded error at the stage's entry.
+    /// </summary>
+    [Fact]
+    public void VarsThatMultiply_AreKdg1007AtTheStage_NotGigabytes()
+    {
+        var vars = "      v0: '" + new string('x', 100) + "'\n" + string.Concat(Enumerable.Range(1, 7).Select(n =>
+            $"      v{n}: '{string.Concat(Enumerable.Repeat($"{{vars.v{n - 1}}}", 10))}'\n"));
+        _p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            vars:
+            {{vars}}
+            stages:
+              a:
+                command: 'run {vars.v7}'
+                outputs: [o]
+            """);
+        var before = GC.GetTotalAllocatedBytes();
+        var e = Assert.Throws<KdgException>(() => _p.Instances([new("a", [])]));
+        Assert.True(GC.GetTotalAllocatedBytes() - before < 256L << 20, "rendering allocated more than 256 MB");
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Contains("128 KiB", e.Message);
+        Assert.EndsWith("kdgat.yaml", e.File);
+        Assert.Equal(File.ReadAllLines(e.File!).ToList().FindIndex(l => l.Trim() == "a:") + 2, e.Line); // stage a's entry (its mapping starts below 'a:')
+    }
+
     [Fact]
     public void RenderCommand_QuotesPathsAndExpandsVarsAndUpstreamAndTeacher()
     {
