@@ -101,4 +101,6 @@ internal static partial class ErrorCodes
     public const string HookFailed = "KDG3015";
     /// <summary>Warning: a stage command (or the generator) exited but left processes running in its process group; they were killed.</summary>
     public const string LeftoversKilled = "KDG3016";
+    /// <summary>Error: an upstream's outputs changed while the stage ran (another build restored or reran it); the attempt was discarded.</summary>
+    public const string UpstreamChangedDuringRun = "KDG3017";
 }

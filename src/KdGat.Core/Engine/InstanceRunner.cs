@@ -272,6 +272,15 @@ internal sealed partial class InstanceRunner
             verdict = settled;
         }
 
+        if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict) is { } changed)
+        {
+            guard.Abort();
+            var why = $"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}), so it may have read either version; " +
+                      $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}";
+            Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.UpstreamChangedDuringRun, Handle = result.Handle }, verdict, null);
+        }
+
         if (result.State == ExecState.Completed)
         {
             var jobEnded = _ctx.Planner.Cache?.Mark() ?? 0;
@@ -310,6 +319,23 @@ internal sealed partial class InstanceRunner
             ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
             : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
         return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = error, ErrorCode = code }, verdict, null);
+    }
+
+    /// <summary>
+    /// The upstream whose outputs are no longer those the fingerprint was computed from, or null.
+    /// Nothing stops another build from restoring or rerunning an upstream while this stage runs
+    /// (locks are per instance); committing then would record output made from one version under
+    /// the digest of the other: a stale result reported as current, and spread by the cache.
+    /// </summary>
+    private string? UpstreamChangedDuringRun(StageInstance s, Verdict verdict)
+    {
+        foreach (var u in s.Upstreams)
+        {
+            if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
+            var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(u);
+            if (missing.Count > 0 || Fingerprinter.OutputsDigest(present) != used) return u.Name;
+        }
+        return null;
     }
 
     /// <summary>

@@ -183,6 +183,35 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.Ran], rebuilt.Stages.Select(x => x.Outcome)); // not restored: an output a killed leftover wrote is not cached
     }
 
+    /// <summary>
+    /// Another build restoring or rerunning an upstream while a stage runs (a crash-and-concurrency
+    /// pass did it with two builds and an edit between their starts): the stage's result may come
+    /// from either version, so it must not be committed (nor cached) under the fingerprint of the
+    /// one it started with. Here the stage itself plays the other build.
+    /// </summary>
+    [Fact]
+    public async Task AnUpstreamChangedWhileAStageRan_DiscardsThatRun_Kdg3017()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
+              b: { command: 'echo v2 > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
+
+        Assert.Equal(Outcome.Ran, r.Stages.Single(x => x.Stage == "a").Outcome);
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("upstream a", StringComparison.Ordinal));
+        Assert.False(File.Exists(p.Dir[$"runs/d1/b/{StageInstance.ManifestFileName}"])); // nothing committed
+        Assert.False(File.Exists(p.Dir["runs/d1/b/out.txt"])); // the attempt's output was discarded
+        var explain = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]) with { Mode = BuildMode.Explain }, new RecordingLog(), default);
+        Assert.Equal([Outcome.WouldRestore, Outcome.WouldRun], explain.Stages.Select(x => x.Outcome)); // a's output was modified (v1 is in the cache), b never committed
+    }
+
     [Fact]
     public async Task OnlyStage_BuildsItAndItsUpstreamsOnly()
     {
