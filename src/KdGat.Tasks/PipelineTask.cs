@@ -44,7 +44,8 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             // Tests only: this task fails as a bug in it would (InternalErrorTests).
             if (Environment.GetEnvironmentVariable("KDGAT_TEST_INTERNAL_ERROR") == GetType().Name)
                 throw new InvalidOperationException("KDGAT_TEST_INTERNAL_ERROR is set");
-            return Run(log) && !Log.HasLoggedErrors;
+            using (this is ICancelableTask cancelable ? TerminationSignals.CancelWith(cancelable.Cancel, GetType().Name) : null)
+                return Run(log) && !Log.HasLoggedErrors;
         }
         catch (KdgException e)
         {

@@ -87,8 +87,16 @@ public sealed class FailureTests
         Assert.NotEqual("half\n", File.ReadAllText(marker));
     }
 
-    [Fact]
-    public void CtrlC_KillsRunningStages_AndLeavesThemStale()
+    /// <summary>
+    /// Ctrl+C (SIGINT), and SIGTERM and SIGHUP as a login node's CPU-time killer, SLURM or a closed
+    /// terminal send them: before, SIGTERM ended the build with exit code 0, no message, and the
+    /// stage still running (a crash-and-signal pass).
+    /// </summary>
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    [InlineData("HUP")]
+    public void CtrlC_KillsRunningStages_AndLeavesThemStale(string signal)
     {
         using var s = Sandbox.Trivial();
         s.PrefixCommand("vgae_small_autoencoder", "echo started > started.txt; sleep 120; ");
@@ -98,10 +106,11 @@ public sealed class FailureTests
         Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(started) || p.HasExited, TimeSpan.FromMilliseconds(100));
         Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
 
-        ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], s.Dir);   // what Ctrl+C sends
-        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGINT:\n" + output);
+        ProcessRunner.Run("kill", ["-" + signal, p.Id.ToString()], s.Dir);   // INT: what Ctrl+C sends
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), $"build did not stop after SIG{signal}:\n" + output);
         p.WaitForExit();
         Assert.NotEqual(0, p.ExitCode);
+        lock (output) Assert.Contains("KDG3004", output.ToString());
         Assert.Empty(SleepsUnder(s.Dir));                     // the stage's process group is gone
         Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "kdgat.manifest.json")));
 

@@ -221,7 +221,7 @@ internal sealed class BuildEngine
                  $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
         if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped))
         {
-            var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => $"{r.Instance.Key} ({r.Log ?? r.Error})");
+            var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => (r.Log ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
             var message = $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failed)}." +
                 (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
