@@ -83,13 +83,17 @@ internal sealed class YamlReader
         return v;
     }
 
+    /// <summary>The largest number <see cref="OptionalDouble"/> takes: its keys are seconds (11 days).</summary>
+    private const double MaxDouble = 1_000_000;
+
     public double? OptionalDouble(YamlMappingNode map, string key, string what)
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
         var s = Scalar(node, $"{what}.{key}");
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v <= 0)
-            throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a positive number, not '{s}'.");
+        // NaN and 1e400 (infinity) parse; a time that large overflows TimeSpan (a KDG9001 before).
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v <= 0 || v > MaxDouble)
+            throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a positive number of at most {MaxDouble:0}, not '{s}'.");
         return v;
     }
 

@@ -54,6 +54,10 @@ internal static class Cleaner
             var guard = new OutputGuard(s);
             // An interrupted attempt's processes would write into what is about to be deleted.
             if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            // Clean is the forced rerun: without this the next build could restore the same fingerprint
+            // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
+            Directory.CreateDirectory(guard.StateDir);
+            AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
             foreach (var path in s.Outputs.Append(s.RunDir).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;
@@ -67,9 +71,6 @@ internal static class Cleaner
             }
             foreach (var f in new[] { Path.Combine(guard.StateDir, "attempt.json"), Path.Combine(guard.StateDir, "aside") })
                 FileMover.Delete(f);
-            // Clean is the forced rerun: without this the next build could restore the same fingerprint from the cache.
-            Directory.CreateDirectory(guard.StateDir);
-            AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
         }
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;

@@ -211,6 +211,9 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("datasets: [d1]\nexecutor: kubernetes\nstages: {}\n", 2, 11, "'local' or 'slurm'")]
     [InlineData("datasets: [d1]\nmax_parallel_stages: -1\nstages: {}\n", 2, 22, "whole number")]
     [InlineData("datasets: [d1]\nslurm: { poll_seconds: 0 }\nstages: {}\n", 2, 24, "positive number")]
+    [InlineData("datasets: [d1]\nslurm: { poll_seconds: 1e400 }\nstages: {}\n", 2, 24, "positive number")] // infinity: TimeSpan overflowed (KDG9001)
+    [InlineData("datasets: [d1]\nslurm: { max_poll_seconds: NaN }\nstages: {}\n", 2, 28, "positive number")]
+    [InlineData("datasets: [d1]\nslurm: { poll_seconds: 1e300 }\nstages: {}\n", 2, 24, "at most 1000000")]
     public void Load_WrongType_IsKdg1004AtTheValue(string yaml, int line, int column, string expected)
     {
         var e = LoadFails(yaml);

@@ -36,6 +36,41 @@ public sealed class CleanerTests : IDisposable
         Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
     }
 
+    /// <summary>
+    /// Clean killed at its first deletion (a crash-and-signal pass killed -t:Clean while it deleted):
+    /// the instance whose outputs were going must still rerun, not come back from the output cache
+    /// under the same fingerprint, so the rerun marker is written before anything is deleted.
+    /// </summary>
+    [Fact]
+    public async Task CleanCrashingAtItsFirstDeletion_StillForcesTheRerun()
+    {
+        using var d = NewRoot(Yaml("1", cache: true));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        KdGat.Core.IO.CrashPoints.Plan plan;
+        var deletions = 0;
+        // Count the operations up to the first deletion, then crash at the one after it (a point only crashes before its operation).
+        var probe = new KdGat.Core.IO.CrashPoints.Plan(int.MaxValue, KdGat.Core.IO.CrashPoints.Mode.Crash);
+        using (var copy = Copy(d))
+        {
+            KdGat.Core.IO.CrashPoints.Current = probe;
+            try { await Cleaner.CleanAsync(Request(copy), null, new RecordingLog()); }
+            finally { KdGat.Core.IO.CrashPoints.Current = null; }
+            deletions = probe.Seen.FindIndex(op => op.Split(' ')[1] is "unlink" or "rmtree") + 1;
+        }
+        Assert.True(deletions > 0, string.Join("\n", probe.Seen));
+        plan = new KdGat.Core.IO.CrashPoints.Plan(deletions + 1, KdGat.Core.IO.CrashPoints.Mode.Crash);
+        KdGat.Core.IO.CrashPoints.Current = plan;
+        try { await Assert.ThrowsAnyAsync<Exception>(() => Cleaner.CleanAsync(Request(d), null, new RecordingLog())); }
+        finally { KdGat.Core.IO.CrashPoints.Current = null; }
+        Assert.True(plan.Crashed);
+        Assert.False(File.Exists(d["runs/d1/a/model.ckpt"])); // the first deletion happened
+
+        var r = await BuildAsync(d);
+        Assert.True(r.Succeeded);
+        Assert.True(With(r, Outcome.Ran).Contains("a"), string.Join("\n", plan.Seen) + "\n" + string.Join(", ", r.Stages.Select(x => x.Stage + ":" + x.Outcome))); // forced: not restored from the cache
+        Assert.DoesNotContain("a", With(r, Outcome.Restored));
+    }
+
     [Fact]
     public async Task SymlinkedRunDir_CleanRemovesTheLinkNotWhatItPointsTo()
     {
