@@ -81,7 +81,7 @@ internal sealed class BuildEngine
             Layout = layout,
             Planner = planner,
             Executor = executor,
-            Store = OutputStoreLocation.Open(config, time: _time),
+            Store = CheckedStore(config, layout),
             Records = new RecordStore(layout.StateDir),
             Archive = new ManifestArchive(layout.StateDir),
             Log = log,
@@ -157,6 +157,16 @@ internal sealed class BuildEngine
         // Ownership is judged against the whole pipeline (every stage, every dataset), not only what this build selected.
         var full = LoadedPipeline.Load(request with { OnlyStage = null, Datasets = null });
         return new Auditor(new AccessClassifier(new AuditScope(full.Layout, full.Instances), request.PipelineFile), request.OnlyStage);
+    }
+
+    private Caching.OutputStore? CheckedStore(Config.PipelineConfig config, Pipeline.PipelineLayout layout)
+    {
+        var store = OutputStoreLocation.Open(config, time: _time);
+        if (store is not null && layout.OutputRules.StoreProblem(store.Root) is { } problem)
+            throw new KdgException(ErrorCodes.UnsafeOutputPath,
+                $"the output cache '{PathText.ToStored(layout.Root, store.Root)}' (cache_store, or $KDGAT_CACHE) {problem}. It is written whenever a stage succeeds, so there it would change what stages read or be deleted by Clean. Leave cache_store out (.kdgat/store), or give a directory of its own.",
+                config.File);
+        return store;
     }
 
     /// <summary>State that only speeds up or reports a build: failing to write it changes no result.</summary>

@@ -76,6 +76,22 @@ internal sealed class OutputRules
         return null;
     }
 
+    /// <summary>
+    /// Why the output store may not be at <paramref name="dir"/>, or null. It is written whenever a
+    /// stage succeeds: inside raw data, a code directory or a params file's place it changes what the
+    /// stages read (every build reruns them, a hostile-input pass found), inside runs or a cache dir
+    /// Clean deletes it. KdGat's own state dir (the default, .kdgat/store) is its place.
+    /// </summary>
+    public string? StoreProblem(string dir)
+    {
+        if (_containers.AtOrAbove(dir).Where(c => Same(c.Key, dir)).Concat(_containers.Below(dir)).FirstOrDefault() is { Key: not null } container)
+            return $"is or contains {container.Value.What}";
+        var state = PathMap<Protected>.Normalize(_layout.StateDir);
+        if (_protected.AtOrAbove(dir).Concat(_protected.Below(dir)).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
+            return $"{(PathText.IsUnder(hit.Key, dir) && !Same(hit.Key, dir) ? "contains" : "overlaps")} {hit.Value.What} ({Stored(hit.Key)})";
+        return null;
+    }
+
     private static bool Same(string a, string b) => PathMap<Protected>.Normalize(a) == PathMap<Protected>.Normalize(b);
 
     private static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);

@@ -1,0 +1,39 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Tests.Engine;
+using static KdGat.Core.Tests.Engine.CrashLab;
+
+namespace KdGat.Core.Tests.Caching;
+
+/// <summary>
+/// Where the output store may be. Written whenever a stage succeeds: inside the raw data it made
+/// the preprocess stage rerun on every build (a hostile-input pass), inside runs Clean deletes it.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class StorePlacementTests
+{
+    [Theory]
+    [InlineData("raw/d1/store", "raw data of dataset d1")]
+    [InlineData("runs/d1/store", "runs of dataset d1")]
+    [InlineData("cache/d1/store", "cache dir of dataset d1")]
+    [InlineData(".", "pipeline root")]
+    public async Task AStoreWhereItChangesWhatStagesReadOrCleanDeletes_IsKdg1204(string store, string what)
+    {
+        using var d = NewRoot(Yaml("1", cache: true).Replace("cache_store: store", $"cache_store: '{store}'"));
+        var e = await Assert.ThrowsAsync<KdgException>(() => BuildAsync(d));
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Contains(what, e.Message);
+        Assert.EndsWith("kdgat.yaml", e.File);
+        Assert.False(Directory.Exists(d["runs/d1/a"])); // refused before anything ran
+    }
+
+    [Theory]
+    [InlineData("store")]
+    [InlineData(".kdgat/store")]
+    public async Task AStoreOfItsOwn_IsUsed(string store)
+    {
+        using var d = NewRoot(Yaml("1", cache: true).Replace("cache_store: store", $"cache_store: '{store}'"));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        Assert.True(Directory.Exists(Path.GetFullPath(Path.Combine(d.Path, store, "entries"))));
+    }
+}
