@@ -91,6 +91,7 @@ public sealed class BadInputTests
     [InlineData("-p:VerifyHashes=maybe", "VerifyHashes")]
     [InlineData("-p:Executor=kubernetes", "Executor")]
     [InlineData("-p:Wait=later", "Wait")]
+    [InlineData("-p:KdGatTracking=maybe", "KdGatTracking")] // was accepted (a hostile-input pass)
     public void BadPropertyValue_IsKdg1205NamingTheProperty(string property, string name)
     {
         using var s = Sandbox.Trivial();

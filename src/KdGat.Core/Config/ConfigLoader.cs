@@ -33,6 +33,8 @@ internal static class ConfigLoader
             if (!DatasetName.IsValid(d))
                 throw r.Error(ErrorCodes.InvalidDatasetName, datasetsNode, $"invalid dataset name '{d}' under 'datasets'. Use letters, digits, '_', '.' or '-', starting with a letter or digit.");
         if (datasets.Count == 0) throw r.Error(ErrorCodes.ConfigMissingKey, datasetsNode, "'datasets' is empty. List at least one dataset.");
+        if (datasets.GroupBy(d => d, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw r.Error(ErrorCodes.InvalidDatasetName, datasetsNode, $"dataset '{twice.Key}' is listed twice under 'datasets'. List each dataset once.");
 
         string runs = "experimentruns", raw = "data/automotive/{dataset}", cache = "data/cache/{dataset}";
         if (r.Get(top, "paths") is { } pathsNode && !YamlReader.IsNull(pathsNode))

@@ -269,6 +269,16 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains($"'{name}'", e.Message);
     }
 
+    /// <summary>It was reported as a cache dir shared by "hcrl_sa, hcrl_sa" (a hostile-input pass).</summary>
+    [Fact]
+    public void Load_ADatasetListedTwice_IsKdg1101SayingSo()
+    {
+        var e = LoadFails("datasets: [hcrl_sa, set_01, hcrl_sa]\nstages: {}\n");
+
+        AssertAt(e, ErrorCodes.InvalidDatasetName, 1, 11);
+        Assert.Contains("'hcrl_sa' is listed twice", e.Message);
+    }
+
     [Fact]
     public void Load_InlineParams_OverrideParamsFileAndFlatten()
     {
