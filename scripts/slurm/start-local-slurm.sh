@@ -13,9 +13,11 @@
 #   SLURM_LOCAL_GPUS        stand-in 'gpu' GRES on the node (default 2; 0 = none), plain files as devices:
 #                           jobs asking --gpus=N are scheduled and accounted (AllocTRES gres/gpu=N),
 #                           nothing is bound, so a config with 'gpus: 1' runs unchanged here.
-#   SLURM_LOCAL_GPU_TYPE    the stand-in GPUs' type, as a real cluster names its models (default a100;
-#                           empty = untyped): both --gpus=N and --gpus=a100:N are scheduled, another
-#                           type (--gpus=h100:1) is refused by sbatch, as on a cluster without it.
+#   SLURM_LOCAL_GPU_TYPE    give the stand-in GPUs a type, as a real cluster names its models (e.g. a100;
+#                           default: untyped): then both --gpus=N and --gpus=a100:N are scheduled, and
+#                           another type is refused. Not the default: slurmctld 22.05 leaked typed GPUs
+#                           across its own restart (AllocTRES gres/gpu=2 with no job; later GPU jobs
+#                           pended for Resources), which the controller-restart test does.
 set -euo pipefail
 
 BASE=${SLURM_LOCAL_BASE:-/tmp/kdgat-slurm/cluster}
@@ -23,7 +25,7 @@ ACCOUNTING=${SLURM_LOCAL_ACCOUNTING:-dbd}
 PROCTRACK=${SLURM_LOCAL_PROCTRACK:-auto}
 PARTITION=${SLURM_LOCAL_PARTITION:-cpu}
 GPUS=${SLURM_LOCAL_GPUS:-2}
-GPU_TYPE=${SLURM_LOCAL_GPU_TYPE-a100}
+GPU_TYPE=${SLURM_LOCAL_GPU_TYPE:-}
 ETC=/etc/slurm
 RUN=$BASE/run
 LOG=$BASE/log

@@ -363,7 +363,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         if (!Cluster.Available(output)) return;
         if (!ProcessRunner.Run("scontrol", ["show", "node"], "/").Output.Contains("gpu:a100:", StringComparison.Ordinal))
         {
-            output.WriteLine("SKIPPED: the local cluster's GPUs have no type a100 (started with SLURM_LOCAL_GPU_TYPE set to another)");
+            output.WriteLine("SKIPPED: the local cluster's GPUs have no type a100 (start it with SLURM_LOCAL_GPU_TYPE=a100; not the default, see start-local-slurm.sh)");
             return;
         }
         using var sb = SlurmSandbox.Trivial();
