@@ -73,6 +73,9 @@ public sealed class EscapeTests
 
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains(error, r.Output);
+        // At the stage that declares the directory, not only the path (a hostile-input pass).
+        Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): " + error, r.Output);
+        Assert.Contains("hcrl_sa/preprocess (its inputs or code)", r.Output);
         NoTrace(r);
     }
 }

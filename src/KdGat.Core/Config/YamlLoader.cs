@@ -40,7 +40,8 @@ internal static class YamlLoader
             }
         }
         catch (KdgException) { throw; }
-        catch (YamlException e) { throw Syntax(file, e, e.Start); }
+        // Some scanner errors (a tab as indentation) carry the document's start, (1,1): where the scanner stopped is the place.
+        catch (YamlException e) { throw Syntax(file, e, e.Start is { Line: <= 1, Column: <= 1 } ? scanner.CurrentPosition : e.Start); }
         catch (Exception e) { throw Syntax(file, e, scanner.CurrentPosition); }
 
         var replay = new Replay(events);
@@ -48,6 +49,13 @@ internal static class YamlLoader
         try { stream.Load(replay); }
         catch (YamlException e) { throw Syntax(file, e, e.Start); }
         catch (Exception e) { throw Syntax(file, e, replay.Current?.Start ?? Mark.Empty); }
+        if (stream.Documents.Count > 1)
+        {
+            var second = stream.Documents[1].RootNode.Start;
+            throw new KdgException(ErrorCodes.YamlSyntax,
+                "a second YAML document ('---') starts here; KdGat reads one document per file, so it would be ignored. Remove the '---' line, or move what follows into the first document.",
+                file, Math.Max(1, (int)second.Line), Math.Max(1, (int)second.Column));
+        }
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
     }
 
@@ -76,8 +84,27 @@ internal static class YamlLoader
         }
         if (total > MaxFileBytes)
             throw new KdgException(ErrorCodes.YamlSyntax, $"'{file}' is larger than {MaxFileBytes / 1024} KiB, the most KdGat reads as YAML. Keep configuration and parameters small; put data in inputs.", file);
+        CheckUtf8(file, buffer.AsSpan(0, total));
         sources?.Add(file, buffer.AsSpan(0, total));
         return new StreamReader(new MemoryStream(buffer, 0, total), detectEncodingFromByteOrderMarks: true).ReadToEnd();
+    }
+
+    /// <summary>
+    /// YAML is read as UTF-8 (UTF-16 or UTF-32 with their byte order mark): invalid bytes (a file saved
+    /// as Latin-1) became U+FFFD without a word, changing a value's text.
+    /// </summary>
+    private static void CheckUtf8(string file, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length >= 2 && (bytes[0], bytes[1]) is (0xFE, 0xFF) or (0xFF, 0xFE)) return;
+        if (bytes.Length >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0xFE && bytes[3] == 0xFF) return;
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return;
+        System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var valid, out _, replaceInvalidSequences: false);
+        var before = bytes[..valid];
+        var line = 1 + before.Count((byte)'\n');
+        var column = valid - before.LastIndexOf((byte)'\n');
+        throw new KdgException(ErrorCodes.YamlSyntax,
+            $"not valid UTF-8 at byte {valid}: YAML files are UTF-8 here, and a wrong byte would silently change the text. Save the file as UTF-8 (for example `iconv -f latin1 -t utf-8`).",
+            file, line, column);
     }
 
     private static KdgException Syntax(string file, Exception e, Mark at)

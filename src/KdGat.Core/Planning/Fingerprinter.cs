@@ -27,6 +27,16 @@ internal sealed class Fingerprinter
     /// <param name="upstreamDigests">Output digest of each upstream stage, by name.</param>
     public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
     {
+        try { return ComputeAt(s, upstreamDigests); }
+        catch (KdgException e) when (e.Code is ErrorCodes.NotRegularFile or ErrorCodes.SymlinkCycle)
+        {
+            // A FIFO, device or link cycle among what the stage declares: say which stage, at its entry.
+            throw new KdgException(e.Code, $"{s.Key} (its inputs or code): {e.Message}", s.Layout.Config.File, s.Config.Line, s.Config.Column, e);
+        }
+    }
+
+    private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
+    {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var input in s.Inputs)

@@ -158,6 +158,40 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("kdgat.yaml(5,", e.ToString());
     }
 
+    /// <summary>A tab as indentation (YAML allows only spaces) was reported at (1,1) (a hostile-input pass).</summary>
+    [Fact]
+    public void Load_ATabAsIndentation_IsKdg1002AtItsLine()
+    {
+        var e = LoadFails("datasets: [a]\nstages: {}\npaths:\n\truns: x\n");
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.True(e.Line == 4, e + " / " + e.InnerException);
+    }
+
+    /// <summary>A file saved as Latin-1: its 'é' became U+FFFD without a word (a hostile-input pass).</summary>
+    [Fact]
+    public void Load_InvalidUtf8_IsKdg1002AtItsLine()
+    {
+        var file = _dir["kdgat.yaml"];
+        File.WriteAllBytes(file, [.. "datasets: [d1]\nvars:\n  note: 'caf"u8, 0xE9, .. "'\nstages: {}\n"u8]);
+
+        var e = Assert.Throws<KdgException>(() => ConfigLoader.Load(file, _dir.Path));
+
+        AssertAt(e, ErrorCodes.YamlSyntax, 3, 13);
+        Assert.Contains("UTF-8", e.Message);
+    }
+
+    /// <summary>A second document after '---' was ignored without a word (a hostile-input pass).</summary>
+    [Fact]
+    public void Load_ASecondYamlDocument_IsKdg1002AtIt()
+    {
+        var e = LoadFails("datasets: [d1]\nstages: {}\n---\nstages:\n  a: { command: x, outputs: [y] }\n");
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.Equal(4, e.Line);
+        Assert.Contains("second YAML document", e.Message);
+    }
+
     [Fact]
     public void Load_UnknownStageKey_IsKdg1003WithSuggestion()
     {
