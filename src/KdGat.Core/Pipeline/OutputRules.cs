@@ -80,15 +80,17 @@ internal sealed class OutputRules
     /// Why the output store may not be at <paramref name="dir"/>, or null. It is written whenever a
     /// stage succeeds: inside raw data, a code directory or a params file's place it changes what the
     /// stages read (every build reruns them, a hostile-input pass found), inside runs or a cache dir
-    /// Clean deletes it. KdGat's own state dir (the default, .kdgat/store) is its place.
+    /// Clean deletes it. KdGat's own state dir (the default, .kdgat/store) is its place. A store above
+    /// the pipeline (KDGAT_CACHE=/scratch/$USER for pipelines under it) is fine: it writes only its
+    /// own entries/ and tmp/.
     /// </summary>
     public string? StoreProblem(string dir)
     {
-        if (_containers.AtOrAbove(dir).Where(c => Same(c.Key, dir)).Concat(_containers.Below(dir)).FirstOrDefault() is { Key: not null } container)
-            return $"is or contains {container.Value.What}";
+        if (_containers.AtOrAbove(dir).FirstOrDefault(c => Same(c.Key, dir)) is { Key: not null } container)
+            return $"is {container.Value.What}";
         var state = PathMap<Protected>.Normalize(_layout.StateDir);
-        if (_protected.AtOrAbove(dir).Concat(_protected.Below(dir)).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
-            return $"{(PathText.IsUnder(hit.Key, dir) && !Same(hit.Key, dir) ? "contains" : "overlaps")} {hit.Value.What} ({Stored(hit.Key)})";
+        if (_protected.AtOrAbove(dir).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
+            return $"lies in {hit.Value.What} ({Stored(hit.Key)})";
         return null;
     }
 

@@ -16,7 +16,8 @@ public sealed class StorePlacementTests
     [InlineData("raw/d1/store", "raw data of dataset d1")]
     [InlineData("runs/d1/store", "runs of dataset d1")]
     [InlineData("cache/d1/store", "cache dir of dataset d1")]
-    [InlineData(".", "pipeline root")]
+    [InlineData(".", "is the pipeline root")]
+    [InlineData("tools/store", "KdGat's tools")]
     public async Task AStoreWhereItChangesWhatStagesReadOrCleanDeletes_IsKdg1204(string store, string what)
     {
         using var d = NewRoot(Yaml("1", cache: true).Replace("cache_store: store", $"cache_store: '{store}'"));
@@ -35,5 +36,19 @@ public sealed class StorePlacementTests
         using var d = NewRoot(Yaml("1", cache: true).Replace("cache_store: store", $"cache_store: '{store}'"));
         Assert.True((await BuildAsync(d)).Succeeded);
         Assert.True(Directory.Exists(Path.GetFullPath(Path.Combine(d.Path, store, "entries"))));
+    }
+
+    /// <summary>KDGAT_CACHE=/scratch/$USER with the pipelines under it: the store contains the root, and only adds entries/ and tmp/.</summary>
+    [Fact]
+    public async Task AStoreAboveThePipeline_IsUsed()
+    {
+        using var outer = new KdGat.Core.Tests.Support.TempDir();
+        var root = Path.Combine(outer.Path, "proj");
+        Directory.CreateDirectory(Path.Combine(root, "raw", "d1"));
+        File.WriteAllText(Path.Combine(root, "raw", "d1", "frames.csv"), "frames\n");
+        File.WriteAllText(Path.Combine(root, "kdgat.yaml"), Yaml("1", cache: true).Replace("cache_store: store", "cache_store: '..'"));
+        var r = await new BuildEngine().RunAsync(new BuildRequest { Root = root, ConfigFile = "kdgat.yaml", ToolsDir = Path.Combine(root, "tools"), Stages = Stages }, new RecordingLog(), default);
+        Assert.True(r.Succeeded);
+        Assert.True(Directory.Exists(Path.Combine(outer.Path, "entries")));
     }
 }
