@@ -15,6 +15,9 @@ internal sealed class KdgException : Exception
         Column = column;
     }
 
+    /// <summary>The same error at another place (a stage's entry in the configuration), its message optionally prefixed.</summary>
+    public KdgException At(string file, int line, int column, string prefix = "") => new(Code, prefix + Message, file, line, column, this);
+
     public string Code { get; }
     public string? File { get; }
     public int Line { get; }

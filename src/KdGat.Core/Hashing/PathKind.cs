@@ -14,6 +14,16 @@ internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inod
 
     public static PathStat Of(string path) => Statx.TryStat(path, out var stat) ? stat : Fallback(path);
 
+    /// <summary>
+    /// What a path KdGat is told to write a file at is, when that cannot be a file: "a directory"
+    /// for one without a file name ("/"), else its type when it is a FIFO, device or socket (a write
+    /// would replace it, or SQLite would wait on it); null otherwise.
+    /// </summary>
+    public static string? NotAFileToWrite(string fullPath) =>
+        Path.GetFileName(fullPath).Length == 0 ? "a directory"
+        : Of(fullPath) is { Kind: PathKind.Other } other ? "a " + other.TypeName
+        : null;
+
     /// <summary>Without statx (not Linux) FIFOs and devices cannot be told from files.</summary>
     private static PathStat Fallback(string path) =>
         File.Exists(path) ? new(PathKind.File, 0, 0, "file")

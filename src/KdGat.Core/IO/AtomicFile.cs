@@ -14,9 +14,11 @@ internal static class AtomicFile
     /// <param name="durable">false skips the fsync: still never torn, but may be lost in a power cut (for informational files).</param>
     public static void WriteAllText(string path, string contents, bool durable = true) => WriteAllBytes(path, Encoding.UTF8.GetBytes(contents), durable);
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, bool durable = true)
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, bool durable = true) =>
+        Write(TargetDirectory(path), path, contents, durable);
+
+    private static void Write(string dir, string path, ReadOnlySpan<byte> contents, bool durable)
     {
-        var dir = TargetDirectory(path);
         Directory.CreateDirectory(dir);
         RemoveStaleTemps(dir, Path.GetFileName(path));
         var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{HostTag}-{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -40,13 +42,13 @@ internal static class AtomicFile
     /// <summary>Writes only when the content differs (like WriteLinesToFile's WriteOnlyWhenDifferent).</summary>
     public static bool WriteAllTextIfChanged(string path, string contents)
     {
-        TargetDirectory(path); // before the read: reading a FIFO would wait for a writer forever
+        var dir = TargetDirectory(path); // before the read: reading a FIFO would wait for a writer forever
         if (File.Exists(path))
         {
             try { if (File.ReadAllText(path) == contents) return false; }
             catch (IOException) { }
         }
-        WriteAllText(path, contents);
+        Write(dir, path, Encoding.UTF8.GetBytes(contents), durable: true);
         return true;
     }
 
@@ -58,12 +60,11 @@ internal static class AtomicFile
     private static string TargetDirectory(string path)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full);
-        if (dir is null || Path.GetFileName(full).Length == 0)
-            throw new IOException($"'{path}' is a directory, not a file name. Give a file path.");
-        if (Hashing.PathStat.Of(full) is { Kind: Hashing.PathKind.Other } other)
-            throw new IOException($"'{path}' is a {other.TypeName}, not a regular file; KdGat writes a file by replacing it whole, which would remove the {other.TypeName}. Give a path to a regular file.");
-        return dir;
+        if (Hashing.PathStat.NotAFileToWrite(full) is { } what)
+            throw new IOException(what == "a directory"
+                ? $"'{path}' is a directory, not a file name. Give a file path."
+                : $"'{path}' is {what}, not a regular file; KdGat writes a file by replacing it whole, which would remove it. Give a path to a regular file.");
+        return Path.GetDirectoryName(full)!;
     }
 
     /// <summary>True for names this class uses for its temp files; directory hashing skips them.</summary>

@@ -154,7 +154,7 @@ public sealed class PipelineLayout
         try { return make(); }
         catch (KdgException e) when (e.File is null)
         {
-            throw new KdgException(e.Code, e.Message, configFile, config.Line, config.Column, e);
+            throw e.At(configFile, config.Line, config.Column);
         }
     }
 

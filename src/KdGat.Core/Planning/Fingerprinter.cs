@@ -31,7 +31,7 @@ internal sealed class Fingerprinter
         catch (KdgException e) when (e.Code is ErrorCodes.NotRegularFile or ErrorCodes.SymlinkCycle)
         {
             // A FIFO, device or link cycle among what the stage declares: say which stage, at its entry.
-            throw new KdgException(e.Code, $"{s.Key} (its inputs or code): {e.Message}", s.Layout.Config.File, s.Config.Line, s.Config.Column, e);
+            throw e.At(s.Layout.Config.File, s.Config.Line, s.Config.Column, $"{s.Key} (its inputs or code): ");
         }
     }
 

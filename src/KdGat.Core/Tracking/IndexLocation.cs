@@ -33,8 +33,8 @@ internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
             var path = Path.GetFullPath(Path.Combine(root, requested));
             // SQLite would wait on a FIFO or device, and "/" has no file name to open (a directory that
             // has one is RunIndex's KDG5003: it cannot be created there).
-            if (Path.GetFileName(path).Length == 0 || Hashing.PathStat.Of(path) is { Kind: Hashing.PathKind.Other })
-                throw new IOException($"the run index path '{requested}' (-p:KdGatIndex or KDGAT_INDEX) is a {(Path.GetFileName(path).Length == 0 ? "directory" : Hashing.PathStat.Of(path).TypeName)}, not a database file. Give a file path, e.g. -p:KdGatIndex=.kdgat/index.db.");
+            if (Hashing.PathStat.NotAFileToWrite(path) is { } what)
+                throw new IOException($"the run index path '{requested}' (-p:KdGatIndex or KDGAT_INDEX) is {what}, not a database file. Give a file path, e.g. -p:KdGatIndex=.kdgat/index.db.");
             var fs = networkFs(path);
             return fs is null
                 ? new(path, true, "explicit path on a local file system (WAL)")
