@@ -1,0 +1,71 @@
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// The bootstrap rebuilds the tools when their source hash changes: an edit it misses would run
+/// old tools (old staleness rules) against new sources. Both ways of computing it are checked on a
+/// copy of src/: the shell pipeline (Linux, macOS) and GetFileHash (elsewhere).
+/// </summary>
+public sealed class ToolSourceHashTests : IDisposable
+{
+    private readonly string _repo = Path.Combine(Path.GetTempPath(), "kdgat-srchash-" + Guid.NewGuid().ToString("N")[..8]);
+    private string Src => Path.Combine(_repo, "src");
+
+    public ToolSourceHashTests()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repo.Root, "src"), "*", SearchOption.AllDirectories))
+        {
+            var rel = Path.GetRelativePath(Repo.Root, file);
+            if (rel.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj")) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_repo, rel))!);
+            File.Copy(file, Path.Combine(_repo, rel));
+        }
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.Copy(Path.Combine(Repo.Root, name), Path.Combine(_repo, name));
+    }
+
+    public void Dispose() => Directory.Delete(_repo, recursive: true);
+
+    private string Hash(bool shell)
+    {
+        string[] args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", "-getProperty:_KdGatToolSourceHash", "-nologo"];
+        var r = ProcessRunner.Run("dotnet", shell ? args : [.. args, "-p:_KdGatSha256Command="], Repo.Root, TimeSpan.FromMinutes(2));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var hash = r.Output.Trim();
+        Assert.Matches("^[0-9a-fA-F]{40,64}$", hash);
+        return hash;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AnEditedAddedOrRemovedSource_ChangesTheHash_BinAndObjDoNot(bool shell)
+    {
+        var first = Hash(shell);
+        Assert.Equal(first, Hash(shell));
+
+        var obj = Path.Combine(Src, "KdGat.Core", "obj", "Debug");
+        Directory.CreateDirectory(obj);
+        File.WriteAllText(Path.Combine(obj, "Generated.cs"), "// build output");
+        File.WriteAllText(Path.Combine(Src, "KdGat.Tasks", "bin.cs.txt"), "not a source");
+        Assert.Equal(first, Hash(shell));
+
+        var planner = Path.Combine(Src, "KdGat.Core", "Planning", "Planner.cs");
+        File.AppendAllText(planner, "\n// an edit\n");
+        var edited = Hash(shell);
+        Assert.NotEqual(first, edited);
+
+        var added = Path.Combine(Src, "KdGat.Core", "Planning", "Rule.cs");
+        File.WriteAllText(added, "namespace KdGat.Core.Planning; internal static class Rule { }\n");
+        var withAdded = Hash(shell);
+        Assert.NotEqual(edited, withAdded);
+
+        File.Delete(added);
+        Assert.Equal(edited, Hash(shell));
+
+        File.AppendAllText(Path.Combine(_repo, "Directory.Build.props"), "<!-- an edit -->\n");
+        Assert.NotEqual(edited, Hash(shell));
+    }
+}
