@@ -141,7 +141,7 @@ internal sealed class BuildEngine
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
-        Summarize(report, results, log, hashCache, request.DecisionTable);
+        Summarize(report, results, log, hashCache, request.DecisionTable, cancel.IsCancellationRequested);
         if (request.FailIfStale) ReportStale(results, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return (report, results);
@@ -213,34 +213,54 @@ internal sealed class BuildEngine
                 $"{r.Instance.Key} is not up to date ({r.Outcome}: {string.Join("; ", r.Reasons)}). Nothing was run (-question or -p:FailIfStale=true); build it to bring it up to date."));
     }
 
-    private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache, bool table)
+    private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache, bool table, bool cancelled)
     {
         if (table && report.Mode is "explain" or "adopt")
             foreach (var line in TextTable.Format(["stage instance", "decision", "why"],
                          results.Select(r => (IReadOnlyList<string>)[r.Instance.Key, r.Outcome, string.Join("; ", r.Reasons)])))
                 log.Info(line);
+        // What a cancel (Ctrl+C, SIGTERM) kept from starting, or from being checked, is not a failure:
+        // no line of its own, counted in the cancel's line below. Attempts it stopped are errors (KDG3004).
+        static bool NotStarted(InstanceResult r) => r.Outcome == Outcome.Cancelled && r.Attempts == 0;
+        var failures = results.Where(r => r.Outcome == Outcome.Failed || (r.Outcome == Outcome.Cancelled && !NotStarted(r))).ToArray();
         foreach (var r in results)
         {
-            if (r.Outcome == Outcome.Skipped)
+            if (r.Outcome == Outcome.Skipped && !cancelled)
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Warning, ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}"));
-            else if (r.Outcome is Outcome.Failed or Outcome.Cancelled)
+            else if (failures.Contains(r) || (NotStarted(r) && !cancelled))
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
         }
         var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
         log.Info($"KdGat: {report.Mode} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
                  $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
-        if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped))
+        if (cancelled) SummarizeCancel(report, results, log, failures.Where(r => r.Outcome == Outcome.Cancelled).ToArray());
+        if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped) && (!cancelled || results.Any(r => r.Outcome == Outcome.Failed)))
         {
-            var failed = results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled).Select(r => (r.Log ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
+            var failed = (cancelled ? failures.Where(r => r.Outcome == Outcome.Failed) : results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled))
+                .Select(r => (r.Log ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
             var message = $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failed)}." +
                 (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
                 (report.Mode == "adopt" ? " The other selected instances were adopted or are up to date; fix these (or build them) and Adopt again."
                     : " Independent stages were completed; fix the failures and build again.");
             // At the first failed stage's entry in the configuration, where the fix usually starts.
-            log.Report(results.FirstOrDefault(r => r.Outcome is Outcome.Failed or Outcome.Cancelled) is { } first
+            log.Report((results.FirstOrDefault(r => r.Outcome == Outcome.Failed) ?? results.FirstOrDefault(r => r.Outcome == Outcome.Cancelled)) is { } first
                 ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }
                 : new Diagnostic(Severity.Error, ErrorCodes.BuildFailed, message));
         }
+    }
+
+    /// <summary>One line for what a cancel did: the attempts it stopped, what had finished, what it kept from starting.</summary>
+    private static void SummarizeCancel(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, IReadOnlyList<InstanceResult> stopped)
+    {
+        var done = results.Count(r => r.Outcome is not (Outcome.Cancelled or Outcome.Skipped or Outcome.Failed));
+        var notStarted = results.Count(r => r.Outcome is Outcome.Cancelled or Outcome.Skipped) - stopped.Count;
+        var what = report.Executor == "slurm" ? "submitted (what became of their jobs is said above)" : "running and were stopped";
+        log.Report(new Diagnostic(Severity.Error, ErrorCodes.StageCancelled, report.Mode == "explain"
+            // The plan task's check (and -t:Explain) runs nothing: only what it looked at.
+            ? $"KdGat: cancelled while checking what is up to date: {done} stage instance(s) checked, {notStarted} not. Nothing was run or changed; build again to go on."
+            : $"KdGat: {report.Mode} cancelled. " +
+              (stopped.Count > 0 ? $"{stopped.Count} stage instance(s) were {what}: {string.Join(", ", stopped.Select(r => r.Instance.Key))}; they stay stale and rerun in the next build. " : "") +
+              $"{done} ended before the cancel and keep their results; {notStarted} were not started. Build again to go on."));
     }
 }

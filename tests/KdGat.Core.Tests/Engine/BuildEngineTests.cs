@@ -259,12 +259,32 @@ public sealed class BuildEngineTests : IDisposable
         Assert.All(r.Stages.Where(s => s.Stage.Contains("large") || s.Stage.Contains("_kd")).Where(s => s.Stage != "vgae_large_autoencoder"),
             s => Assert.Contains(s.Outcome, new[] { Outcome.Skipped, Outcome.Cancelled }));
         Assert.All(r.Stages.Where(s => s.Outcome is Outcome.Skipped or Outcome.Cancelled), s => Assert.False(File.Exists(ManifestPath(s.Stage)), s.Stage));
+        // The stopped attempt is an error at its stage, the cancel one line; what it kept from starting is no failure.
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.StageCancelled && d.File is not null && d.Message.Contains("vgae_large_autoencoder"));
+        Assert.Single(log.Items, d => d.Code == ErrorCodes.StageCancelled && d.File is null && d.Message.Contains("vgae_large_autoencoder"));
+        Assert.DoesNotContain(log.Items, d => d.Code is ErrorCodes.StageFailed or ErrorCodes.BuildFailed or ErrorCodes.StageSkipped);
 
         // The next build runs it (and what depends on it); the rest is up to date or runs now.
         _p.WriteConfig(KdGatGraph.Yaml());
         var (next, _) = await Build();
         Assert.True(next.Succeeded);
         Assert.Contains("vgae_large_autoencoder", With(next, Outcome.Ran));
+    }
+
+    [Fact]
+    public async Task ACancelBeforeTheChecks_BlamesNoStage_OneKdg3004()
+    {
+        await Build();
+
+        var (r, log) = await Build(cancel: new CancellationToken(canceled: true));
+
+        Assert.False(r.Succeeded);
+        Assert.All(r.Stages, s => Assert.Contains(s.Outcome, new[] { Outcome.Cancelled, Outcome.Skipped }));
+        // Was: "KDG3001: d1/preprocess cancelled" and "KDG3010: build failed: d1/preprocess" for up-to-date stages.
+        Assert.DoesNotContain(log.Items, d => d.Severity == Severity.Error && d.Code != ErrorCodes.StageCancelled);
+        var line = Assert.Single(log.Items, d => d.Code == ErrorCodes.StageCancelled);
+        Assert.Contains("13 were not started", line.Message);
+        Assert.All(KdGatGraph.Names, name => Assert.True(File.Exists(ManifestPath(name)), name)); // results kept
     }
 
     [Fact]
