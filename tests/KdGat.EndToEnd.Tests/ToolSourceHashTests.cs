@@ -8,6 +8,7 @@ namespace KdGat.EndToEnd.Tests;
 /// old tools (old staleness rules) against new sources. Both ways of computing it are checked on a
 /// copy of src/: the shell pipeline (Linux, macOS) and GetFileHash (elsewhere).
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class ToolSourceHashTests : IDisposable
 {
     private readonly string _repo = Path.Combine(Path.GetTempPath(), "kdgat-srchash-" + Guid.NewGuid().ToString("N")[..8]);
