@@ -24,7 +24,7 @@ internal sealed class BuildContext
     public required IBuildLog Log { get; init; }
     /// <summary>Per-stage start/end lines and the "still running" heartbeat.</summary>
     public required StageProgress Progress { get; init; }
-    public required SemaphoreSlim Slots { get; init; }
+    public required AttemptSlots Slots { get; init; }
     public required CancellationToken Cancel { get; init; }
     /// <summary>The build's clock: attempt times, log names, cache stamps, waits.</summary>
     public required TimeProvider Time { get; init; }

@@ -86,7 +86,7 @@ internal sealed class BuildEngine
             Archive = new ManifestArchive(layout.StateDir),
             Log = log,
             Progress = progress,
-            Slots = new SemaphoreSlim(executor.MaxParallel),
+            Slots = new AttemptSlots(executor.MaxParallel),
             Cancel = cancel,
             Time = _time,
             Audit = audit,

@@ -213,7 +213,7 @@ internal sealed partial class InstanceRunner
         };
 
         ExecutionResult result;
-        await _ctx.Slots.WaitAsync(_ctx.Cancel).ConfigureAwait(false);
+        await _ctx.Slots.AcquireAsync(_ctx.Cancel).ConfigureAwait(false);
         try
         {
             if (!attaching)

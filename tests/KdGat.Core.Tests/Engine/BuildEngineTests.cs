@@ -272,6 +272,24 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterACancel_NoQueuedStageStarts()
+    {
+        // One slot: vgae_large runs, the other branches wait for the slot when the cancel comes.
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["vgae_large_autoencoder"] = "touch ../started; sleep 60; echo x > out.txt" }));
+        using var cts = new CancellationTokenSource();
+        var log = new RecordingLog();
+        var build = new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages, parallel: 1), log, cts.Token);
+        await Eventually.UntilAsync(() => File.Exists(_p.Dir["runs/d1/started"]), TimeSpan.FromSeconds(30), "the long stage started");
+        cts.Cancel();
+        var r = await build.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Was: each queued stage got the freed slot, started, and was killed at once ("were running and were stopped").
+        var stopped = r.Stages.Where(x => x.Outcome == Outcome.Cancelled && x.Attempts > 0).Select(x => x.Stage).ToArray();
+        Assert.Equal(["vgae_large_autoencoder"], stopped);
+        Assert.All(r.Stages.Where(x => x.Outcome is not (Outcome.Cancelled or Outcome.Skipped)), x => Assert.Equal(Outcome.Ran, x.Outcome)); // before the cancel
+    }
+
+    [Fact]
     public async Task ACancelBeforeTheChecks_BlamesNoStage_OneKdg3004()
     {
         await Build();
