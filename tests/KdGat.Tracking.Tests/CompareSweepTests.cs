@@ -54,6 +54,23 @@ public sealed class CompareSweepTests
     }
 
     [Fact]
+    public void TheUnsweptRunFromBeforeTheSweep_IsNotOneMoreSeed()
+    {
+        using var t = new TempDir();
+        Write(t, "before", "eval", null, 0.9); // built before `sweep:` was turned on
+        Write(t, "a", "eval", "seed=0", 0.1);
+        Write(t, "b", "eval", "seed=1", 0.2);
+        Write(t, "c", "eval", "seed=2", 0.3);
+        using var tracker = Open(t, "{ seed: [0, 1, 2] }");
+
+        var table = tracker.Compare([new Variant("ev", ["eval"])]);
+
+        // Was "0.375 ± ... (n=4)": the old unswept metrics.json averaged in as a fourth seed.
+        Assert.Equal("0.2 ± 0.1 (n=3)", Assert.Single(table.Rows).Stats[0]!.ToString());
+        Assert.Equal(3, table.Groups[("d1", "ev")].Count);
+    }
+
+    [Fact]
     public void SweepSelection_NarrowsTheMeanAndHistory()
     {
         using var t = new TempDir();

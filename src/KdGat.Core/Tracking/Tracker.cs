@@ -230,15 +230,15 @@ internal sealed class Tracker : IDisposable
     /// from the latest successful run of the variant's stages that has metrics. With no variants,
     /// every stage that ever recorded metrics is a column. A swept stage's instances that differ
     /// only by seed are one cell: mean, standard deviation and n of their latest runs; other swept
-    /// dimensions make a column each ("large [lr=0.003]"). Swept runs count only when their instance
-    /// is in the current grid (and -p:Sweep), so a seed dropped from kdgat.yaml drops out of the mean.
+    /// dimensions make a column each ("large [lr=0.003]"). Runs count only when their instance is in
+    /// the current grid (and -p:Sweep): a seed dropped from kdgat.yaml drops out of the mean, and so
+    /// does the unswept run from before a sweep was turned on (it was counted as one more seed).
     /// </summary>
     public CompareTable Compare(IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
     {
-        var current = Pipeline.Instances.Where(i => !i.Sweep.IsEmpty).Select(i => (i.Dataset, i.Slot)).ToHashSet();
+        var current = Pipeline.Instances.Select(i => (i.Dataset, i.Slot)).ToHashSet();
         var withMetrics = Index.Runs(state: Engine.Outcome.Ran)
-            .Where(r => r.Record.Metrics is { Count: > 0 } && Pipeline.Datasets.Contains(r.Record.Dataset)
-                        && (string.IsNullOrEmpty(r.Record.Variant) || current.Contains((r.Record.Dataset, r.Record.Slot))))
+            .Where(r => r.Record.Metrics is { Count: > 0 } && current.Contains((r.Record.Dataset, r.Record.Slot)))
             .ToArray();
         variants = variants is { Count: > 0 } ? variants
             : withMetrics.Select(r => r.Record.Stage).Distinct().Order(StringComparer.Ordinal).Select(s => new Variant(s, [s])).ToArray();
