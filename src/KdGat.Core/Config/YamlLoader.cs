@@ -31,18 +31,31 @@ internal static class YamlLoader
         var parser = new Parser(scanner);
         var events = new List<ParsingEvent>();
         var budget = new Budget(file);
+        var open = new Stack<NodeEvent>(); // collections not yet ended: an unclosed '[' or '{' is the usual cause of the scanner's InvalidOperationException
         try
         {
             while (parser.MoveNext())
             {
                 budget.Add(parser.Current!);
                 events.Add(parser.Current!);
+                if (parser.Current is SequenceStart or MappingStart) open.Push((NodeEvent)parser.Current);
+                else if (parser.Current is SequenceEnd or MappingEnd && open.Count > 0) open.Pop();
             }
         }
         catch (KdgException) { throw; }
+        // An unclosed '[' or '{' is reported where it opens: YamlDotNet names the end of the file or
+        // the next line, and for the latter throws InvalidOperationException ("Operation is not valid
+        // due to the current state of the object").
+        catch (Exception e) when (e is not YamlException || e.Message.Contains("While parsing a flow", StringComparison.Ordinal))
+        {
+            if (open.FirstOrDefault(Flow) is not { } unclosed) throw Syntax(file, e, e is YamlException y ? y.Start : scanner.CurrentPosition);
+            var (opening, closing) = unclosed is SequenceStart ? ('[', ']') : ('{', '}');
+            throw new KdgException(ErrorCodes.YamlSyntax,
+                $"malformed YAML: the '{opening}' here is not closed (the file ends, or a line below starts something else, before its '{closing}'). Add the '{closing}', or write the value as a block list or mapping.",
+                file, Math.Max(1, (int)unclosed.Start.Line), Math.Max(1, (int)unclosed.Start.Column), e);
+        }
         // Some scanner errors (a tab as indentation) carry the document's start, (1,1): where the scanner stopped is the place.
         catch (YamlException e) { throw Syntax(file, e, e.Start is { Line: <= 1, Column: <= 1 } ? scanner.CurrentPosition : e.Start); }
-        catch (Exception e) { throw Syntax(file, e, scanner.CurrentPosition); }
 
         var replay = new Replay(events);
         var stream = new YamlStream();
@@ -106,6 +119,8 @@ internal static class YamlLoader
             $"not valid UTF-8 at byte {valid}: YAML files are UTF-8 here, and a wrong byte would silently change the text. Save the file as UTF-8 (for example `iconv -f latin1 -t utf-8`).",
             file, line, column);
     }
+
+    private static bool Flow(NodeEvent e) => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow };
 
     private static KdgException Syntax(string file, Exception e, Mark at)
     {

@@ -147,15 +147,19 @@ public sealed class YamlLimitsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("datasets: [d1\n", 2, 1)]
-    [InlineData("datasets: {d1\n", 2, 1)]
-    [InlineData("stages:\n  a: [x\n", 3, 1)]
-    public void UnclosedBracket_IsKdg1002_WithPosition(string yaml, int line, int column)
+    [InlineData("datasets: [d1\n", 1, 11, "'['")]
+    [InlineData("datasets: {d1\n", 1, 11, "'{'")]
+    [InlineData("stages:\n  a: [x\n", 2, 6, "'['")]
+    [InlineData("executor: [local   # a comment\ndatasets: [d1]\n", 1, 11, "'['")]
+    public void UnclosedBracket_IsKdg1002_AtTheBracket(string yaml, int line, int column, string bracket)
     {
         var e = LoadFails(yaml);
 
         Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
         Assert.Equal(_dir["kdgat.yaml"], e.File);
+        // Was the line after, with YamlDotNet's "Operation is not valid due to the current state of the object".
         Assert.Equal((line, column), (e.Line, e.Column));
+        Assert.Contains($"{bracket} here is not closed", e.Message);
+        Assert.DoesNotContain("Operation is not valid", e.Message);
     }
 }
