@@ -92,11 +92,24 @@ public sealed class BadInputTests
     [InlineData("-p:Executor=kubernetes", "Executor")]
     [InlineData("-p:Wait=later", "Wait")]
     [InlineData("-p:KdGatTracking=maybe", "KdGatTracking")] // was accepted (a hostile-input pass)
+    [InlineData("-p:KdGatSkipBootstrap=nope", "KdGatSkipBootstrap")] // these two were accepted (a README pass)
+    [InlineData("-p:KdGatToolsConfiguration=Bogus", "KdGatToolsConfiguration")]
     public void BadPropertyValue_IsKdg1205NamingTheProperty(string property, string name)
     {
         using var s = Sandbox.Trivial();
         AssertUserError(s.Build(property, "-p:Dataset=hcrl_sa"), "KDG1205", name);
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns", "hcrl_sa")), "nothing may run");
+    }
+
+    [Fact]
+    public void ToolsDirWithoutTheTasks_IsKdg1206_NotMSB4062()
+    {
+        using var s = Sandbox.Trivial();
+        var empty = Path.Combine(s.Dir, "no-tools");
+        Directory.CreateDirectory(empty);
+        var r = s.Build($"-p:KdGatToolsDir={empty}/", "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1206", "no-tools", "-p:KdGatToolsDir");
+        Assert.DoesNotContain("MSB4062", r.Output);
     }
 
     [Fact]
