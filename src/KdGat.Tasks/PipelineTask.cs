@@ -116,7 +116,6 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         _ => throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be true or false, not '{value}'."),
     };
 
-    /// <summary>A whole-number property (0 or more); empty gives <paramref name="fallback"/>.</summary>
     /// <summary>
     /// Where an HTML report goes: -p:ReportFile relative to the root, else .kdgat/report.html (the
     /// live report, Status and -t:Report share it). A directory is <paramref name="code"/>.
@@ -131,6 +130,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         return path;
     }
 
+    /// <summary>A whole-number property (0 or more); empty gives <paramref name="fallback"/>.</summary>
     private protected static int ParseCount(string property, string? value, int fallback = 0, string code = ErrorCodes.BadProperty)
     {
         if (string.IsNullOrWhiteSpace(value)) return fallback;

@@ -13,6 +13,7 @@ internal static class GraphCommand
     {
         // Failed and submitted instances come from the newest real build's report. Graph only looks:
         // its Explain publishes no report, so last-build.json stays the last build's.
+        GraphFiles.Paths(request.Root, graphFile);
         var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName));
         var explain = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, cancel).ConfigureAwait(false);
         var picture = PipelinePicture.From(explain, request.Stages, previous);

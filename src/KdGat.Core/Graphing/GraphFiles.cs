@@ -1,3 +1,4 @@
+using KdGat.Core.Diagnostics;
 using KdGat.Core.IO;
 
 namespace KdGat.Core.Graphing;
@@ -11,12 +12,22 @@ internal static class GraphFiles
     /// <returns>Full paths of the DOT and SVG files.</returns>
     public static (string Dot, string Svg) Write(PipelinePicture picture, string root, string? dotFile)
     {
+        var (dot, svg) = Paths(root, dotFile);
+        AtomicFile.WriteAllText(dot, DotWriter.Write(picture), durable: false);
+        AtomicFile.WriteAllText(svg, SvgWriter.Write(picture), durable: false);
+        return (dot, svg);
+    }
+
+    /// <summary>Where the files go; a directory there is refused before anything is explained.</summary>
+    public static (string Dot, string Svg) Paths(string root, string? dotFile)
+    {
         var given = Path.GetFullPath(Path.Combine(root, string.IsNullOrWhiteSpace(dotFile) ? DefaultDotFile : dotFile.Trim()));
         // -p:GraphFile=x.svg names the picture: the DOT goes beside it as x.dot.
         var dot = given.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Path.ChangeExtension(given, ".dot") : given;
         var svg = Path.ChangeExtension(dot, ".svg");
-        AtomicFile.WriteAllText(dot, DotWriter.Write(picture), durable: false);
-        AtomicFile.WriteAllText(svg, SvgWriter.Write(picture), durable: false);
+        foreach (var path in new[] { dot, svg }.Where(Directory.Exists))
+            throw new KdgException(ErrorCodes.FileAccess,
+                $"-p:GraphFile '{dotFile}' names a directory ('{path}'); give a file name such as {Path.Combine(dotFile?.Trim() ?? "", "graph.dot")} (the SVG goes beside it).");
         return (dot, svg);
     }
 }

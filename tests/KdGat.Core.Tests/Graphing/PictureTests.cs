@@ -155,4 +155,18 @@ public sealed class PictureTests
         Assert.Equal((Path.Combine(dir.Path, "pic.dot"), Path.Combine(dir.Path, "pic.svg")), named);
         XDocument.Parse(File.ReadAllText(named.Svg));
     }
+
+    [Fact]
+    public void AGraphFileThatIsADirectory_IsRefusedNamingTheProperty()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "out"));
+
+        // Was the IOException's "Is a directory : '/tmp'", after the whole Explain had run.
+        var e = Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => GraphFiles.Paths(dir.Path, "out"));
+
+        Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.FileAccess, e.Code);
+        Assert.Contains("-p:GraphFile 'out' names a directory", e.Message);
+        Assert.Contains("graph.dot", e.Message);
+    }
 }
