@@ -54,7 +54,6 @@ internal sealed partial class InstanceRunner
             throw new KdgException(ErrorCodes.RecordWriteFailed,
                 $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so it was not adopted. Check free space and permissions there, then Adopt again.");
         }
-        _ctx.Log.Info($"KdGat: {s.Key}: adopted ({present.Count} output(s) found in place; nothing ran)");
         return new InstanceResult(s, Outcome.Adopted, verdict.Reasons) { OutputsDigest = digest, Fresh = true };
     }
 

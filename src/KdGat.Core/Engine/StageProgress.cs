@@ -142,6 +142,7 @@ internal sealed class StageProgress : IDisposable
     {
         if (r.Outcome is Outcome.UpToDate or Outcome.WouldRun or Outcome.WouldRestore or Outcome.Skipped) return null;
         var details = new List<string>();
+        if (r.Outcome == Outcome.Adopted) details.Add("outputs found in place; nothing ran");
         if (r.Attempts > 0) details.Add($"attempt {r.Attempts}");
         if (r.Handle is { } handle) details.Add(handle.Describe());
         if (r.ExitCode is { } code && code != 0) details.Add($"exit code {code}");
