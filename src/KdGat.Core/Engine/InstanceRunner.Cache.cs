@@ -73,8 +73,8 @@ internal sealed partial class InstanceRunner
         {
             guard.Abort();
             _ctx.Store!.Evict(entry.Fingerprint);
-            _ctx.Log.Warn(ErrorCodes.CacheEntryDamaged, $"{s.Key}: cache entry {entry.Dir} is damaged or vanished ({e.Message}); " +
-                (_ctx.Store.ReadOnly ? "the cache is read-only, so it was left in place;" : "it was evicted and") + " the stage runs.");
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.CacheEntryDamaged, $"{s.Key}: cache entry {entry.Dir} is damaged or vanished ({e.Message}); " +
+                (_ctx.Store.ReadOnly ? "the cache is read-only, so it was left in place;" : "it was evicted and") + " the stage runs."));
             return null;
         }
     }
