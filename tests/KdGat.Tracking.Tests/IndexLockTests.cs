@@ -1,3 +1,4 @@
+using KdGat.Core.Tracking;
 using KdGat.Testing;
 using Xunit;
 
@@ -38,6 +39,21 @@ public sealed class IndexLockTests
         {
             if (!holder.HasExited) holder.Kill();
         }
+    }
+
+    [Fact]
+    public async Task ALockFileThatIsAFifo_IsAnIOExceptionNamingIt_NotAWaitForAWriter()
+    {
+        using var t = new TempDir();
+        var lockFile = Path.Combine(t.StateDir, "index.db.lock");
+        Directory.CreateDirectory(t.StateDir);
+        Assert.Equal(0, ProcessRunner.Run("mkfifo", [lockFile], t.Path).ExitCode);
+
+        // Was: History, Clean and a build's index step blocked for ever opening it (a hostile-input pass).
+        var e = await Task.Run(() => Assert.Throws<IOException>(() => IndexLock.Shared(lockFile, TimeSpan.FromSeconds(1))))
+            .WaitAsync(TimeSpan.FromSeconds(20)); // a TimeoutException when taking the lock blocks
+        Assert.Contains(lockFile, e.Message);
+        Assert.Contains("FIFO", e.Message);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ internal sealed class OutputStore
         var json = Path.Combine(dir, "entry.json");
         try
         {
-            var e = JsonSerializer.Deserialize(File.ReadAllBytes(json), StoreJson.Default.StoreEntry);
+            var e = JsonSerializer.Deserialize(SmallFile.ReadAllBytes(json), StoreJson.Default.StoreEntry);
             return e is null || e.Fingerprint != fingerprint ? null : e with { Dir = dir };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException) { return null; }

@@ -21,6 +21,7 @@ internal static class LogTail
         bool truncated;
         try
         {
+            IO.SmallFile.RefuseSpecial(path);
             using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             truncated = f.Length > MaxBytes;
             if (truncated) f.Seek(-MaxBytes, SeekOrigin.End);

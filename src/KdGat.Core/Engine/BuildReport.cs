@@ -100,7 +100,7 @@ public sealed record BuildReport
     public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, ReportJson.Readable.BuildReport));
 
     public static BuildReport? Read(string path) =>
-        File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), ReportJson.Readable.BuildReport) : null;
+        File.Exists(path) ? JsonSerializer.Deserialize(SmallFile.ReadAllBytes(path), ReportJson.Readable.BuildReport) : null;
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -94,7 +94,7 @@ internal sealed class OutputGuard
     /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
     public JournalEntry? ReadJournal()
     {
-        try { return File.Exists(Journal) ? JsonSerializer.Deserialize<JournalEntry>(File.ReadAllText(Journal)) : null; }
+        try { return File.Exists(Journal) ? JsonSerializer.Deserialize<JournalEntry>(SmallFile.ReadAllText(Journal)) : null; }
         catch (Exception x) when (x is JsonException or IOException) { return null; }
     }
 

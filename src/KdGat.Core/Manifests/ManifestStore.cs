@@ -14,7 +14,7 @@ internal static class ManifestStore
         try
         {
             if (!File.Exists(path)) return (ReadStatus.Missing, null, null);
-            bytes = File.ReadAllBytes(path);
+            bytes = SmallFile.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -32,6 +32,7 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
             if (!info.Exists) return null;
             // A little slack: file systems round times, and the stage's clock is another node's on SLURM.
             if (notBefore is { } t && info.LastWriteTimeUtc < t.UtcDateTime.AddSeconds(-5)) return null;
+            IO.SmallFile.RefuseSpecial(path); // a stage's named pipe there hung Report, Status and the build's live report
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             var length = fs.Length;
             tail = length > MaxBytes;

@@ -28,6 +28,7 @@ internal sealed class IndexLock : IDisposable
             FileStream? fs = null;
             try
             {
+                IO.SmallFile.RefuseSpecial(path); // opening a FIFO for reading waits for a writer
                 fs = new FileStream(path, FileMode.OpenOrCreate, exclusive ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 if (Flock.TryLock(fs.SafeFileHandle, exclusive)) return new IndexLock(fs);
             }

@@ -32,7 +32,7 @@ internal sealed class ManifestArchive
             var target = PathFor(s.Dataset, s.Slot, manifest.BuildId);
             if (File.Exists(target)) continue;
             byte[] bytes;
-            try { bytes = File.ReadAllBytes(s.ManifestPath); }
+            try { bytes = SmallFile.ReadAllBytes(s.ManifestPath); }
             catch (IOException) { continue; } // replaced under us by a running build: the next capture gets it
             AtomicFile.WriteAllBytes(target, bytes);
             added++;

@@ -42,7 +42,7 @@ internal sealed class RecordStore
         foreach (var file in Directory.EnumerateFiles(Dir, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             RunRecord? r = null;
-            try { r = JsonSerializer.Deserialize(File.ReadAllBytes(file), RecordJson.Readable.RunRecord); }
+            try { r = JsonSerializer.Deserialize(SmallFile.ReadAllBytes(file), RecordJson.Readable.RunRecord); }
             catch (Exception e) when (e is JsonException or IOException) { onDamaged?.Invoke(file, e.Message); }
             if (r is not null) yield return (file, r);
         }
@@ -62,7 +62,7 @@ internal sealed class RecordStore
     {
         try
         {
-            var json = File.ReadAllText(file);
+            var json = SmallFile.ReadAllText(file);
             var r = Parse(json);
             return r is null ? (null, null, "not a KdGat run record (fields missing)") : (r, json, null);
         }
@@ -87,7 +87,7 @@ internal sealed class RecordStore
         try
         {
             if (!File.Exists(metricsFile)) return null;
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(metricsFile));
+            using var doc = JsonDocument.Parse(SmallFile.ReadAllBytes(metricsFile));
             var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
             foreach (var p in doc.RootElement.EnumerateObject())
                 if (p.Value.ValueKind == JsonValueKind.Number) result[p.Name] = p.Value.GetDouble();

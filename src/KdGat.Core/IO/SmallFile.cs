@@ -1,0 +1,36 @@
+using KdGat.Core.Hashing;
+
+namespace KdGat.Core.IO;
+
+/// <summary>
+/// Reads a state file (a run record, manifest, journal, metrics.json, build report) only when it is
+/// a regular file of bounded size. A FIFO named like one blocked History and a build's index step
+/// for ever (its open waits for a writer), and a 200 MB "record" took 4.6 GB to parse; both are
+/// now an IOException, which every caller already treats as "damaged: skip it, or stale".
+/// </summary>
+internal static class SmallFile
+{
+    /// <summary>More than any record, manifest or report KdGat writes (params files are at most 1 MiB).</summary>
+    public const long MaxBytes = 16L << 20;
+
+    public static byte[] ReadAllBytes(string path, long maxBytes = MaxBytes)
+    {
+        RefuseSpecial(path);
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (fs.Length > maxBytes)
+            throw new IOException($"'{path}' is {fs.Length / 1048576.0:0.#} MiB, more than the {maxBytes >> 20} MiB such a file can be; it was not read");
+        var bytes = new byte[fs.Length];
+        var read = 0;
+        while (read < bytes.Length && fs.Read(bytes, read, bytes.Length - read) is var n && n > 0) read += n;
+        return read == bytes.Length ? bytes : bytes[..read];
+    }
+
+    public static string ReadAllText(string path, long maxBytes = MaxBytes) => System.Text.Encoding.UTF8.GetString(ReadAllBytes(path, maxBytes));
+
+    /// <summary>An IOException when the path is a FIFO, device or socket: an open could block or never end.</summary>
+    public static void RefuseSpecial(string path)
+    {
+        if (PathStat.Of(path) is { Kind: PathKind.Other } other)
+            throw new IOException($"'{path}' is a {other.TypeName}, not a regular file; remove it");
+    }
+}
