@@ -246,6 +246,31 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     [SlurmFact]
+    public void An_output_changed_after_its_job_ended_is_not_collected_as_the_jobs_result()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var marker = "";
+        Eventually.Within(TimeSpan.FromMinutes(2), () => Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "logs"), "*.done").FirstOrDefault() is { } m && (marker = m) != "", TimeSpan.FromMilliseconds(300));
+        Thread.Sleep(TimeSpan.FromSeconds(3)); // past the allowance for coarse file times
+        // Edited between the job's end and the build that collects it (was: committed, cached and reported up to date).
+        var graphs = Path.Combine(sb.Dir, "data", "cache", "hcrl_sa", "graphs.bin");
+        File.AppendAllText(graphs, "edited by hand\n");
+
+        var collect = Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, collect.ExitCode);
+        Assert.Contains("error KDG3018", collect.Output);
+        Assert.Equal(Outcome.Failed, Assert.Single(sb.LastBuild().Stages).Outcome);
+        Assert.Empty(Directory.Exists(Path.Combine(sb.Dir, ".kdgat", "store", "entries")) ? Directory.GetFiles(Path.Combine(sb.Dir, ".kdgat", "store", "entries"), "*", SearchOption.AllDirectories) : []);
+        // The next build runs the stage again and gets the job's own output.
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+        Assert.DoesNotContain("edited by hand", File.ReadAllText(graphs));
+    }
+
+    [SlurmFact]
     public void A_job_left_by_an_earlier_build_is_cancelled_when_the_stage_now_runs_locally()
     {
         if (!Cluster.Available(output)) return;

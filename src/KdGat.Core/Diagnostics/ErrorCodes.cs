@@ -103,4 +103,6 @@ internal static partial class ErrorCodes
     public const string LeftoversKilled = "KDG3016";
     /// <summary>Error: an upstream's outputs changed while the stage ran (another build restored or reran it); the attempt was discarded.</summary>
     public const string UpstreamChangedDuringRun = "KDG3017";
+    /// <summary>Error: a batch job's output changed after its done-marker was written, before a build collected it; the attempt is discarded.</summary>
+    public const string OutputChangedAfterJob = "KDG3018";
 }

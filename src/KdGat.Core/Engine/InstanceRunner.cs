@@ -281,6 +281,15 @@ internal sealed partial class InstanceRunner
             return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.UpstreamChangedDuringRun, Handle = result.Handle }, verdict, null);
         }
 
+        if (result.State == ExecState.Completed && result.EndMarker is { } marker && OutputWrittenAfter.Marker(s, marker) is { } late)
+        {
+            guard.Abort();
+            var why = $"{s.Key}: output {late} was changed after job {result.JobId} ended (its done-marker {PathText.ToStored(s.Layout.Root, marker)} is older), " +
+                      $"so it is not what the job wrote; the attempt was discarded and the previous result, if any, kept. Leave outputs alone until a build has collected them, then build again. Log: {log}";
+            Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.OutputChangedAfterJob, Handle = result.Handle }, verdict, null);
+        }
+
         if (result.State == ExecState.Completed)
         {
             var jobEnded = _ctx.Planner.Cache?.Mark() ?? 0;

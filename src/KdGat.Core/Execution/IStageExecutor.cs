@@ -54,6 +54,8 @@ internal sealed record ExecutionResult
     public DateTimeOffset Finished { get; init; }
     public double WallSeconds => Math.Max(0, (Finished - Started).TotalSeconds);
     public double CpuSeconds { get; init; }
+    /// <summary>A batch job's done-marker, written as its script's last act: outputs changed after it were not the job's.</summary>
+    public string? EndMarker { get; init; }
     public long PeakRssKb { get; init; }
     /// <summary>Where the attempt ran; null when it never started. <see cref="JobId"/> is its recorded form.</summary>
     public AttemptHandle? Handle { get; init; }

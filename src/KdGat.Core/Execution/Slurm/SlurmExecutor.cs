@@ -141,6 +141,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             Finished = status.End ?? _time.GetUtcNow(),
             CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
+            EndMarker = marker,
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
