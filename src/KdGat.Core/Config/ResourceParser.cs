@@ -14,7 +14,8 @@ internal static partial class ResourceParser
     [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
     private static partial Regex EnvReference();
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
+    // [0-9], not \d: \d matches every Unicode digit ('٨G'), which double.Parse then refused (KDG9001).
+    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
     private static partial Regex MemPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
@@ -32,7 +33,7 @@ internal static partial class ResourceParser
             Gpus = gpus?.Count,
             GpuType = gpus?.Type,
             MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
-            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S"),
+            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S, at most 100 years"),
             Partition = Optional(r, map, "partition", what, Name, "a name of letters, digits, '_', '.' or '-'"),
             Account = Optional(r, map, "account", what, Name, "a name of letters, digits, '_', '.' or '-'"),
             Qos = Optional(r, map, "qos", what, Name, "a name of letters, digits, '_', '.' or '-'"),
@@ -111,9 +112,12 @@ internal static partial class ResourceParser
     /// sbatch's --time formats, read the way SLURM reads them (so a value copied from a job script
     /// means the same here): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. Seconds round up to a minute.
     /// </summary>
+    /// <summary>The longest time accepted (100 years): its retries' multiples stay far inside an int (they overflowed to negative --time values).</summary>
+    public const int MaxMinutes = 100 * 365 * 1440;
+
     public static int? ParseMinutes(string s)
     {
-        if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)) return minutes > 0 ? minutes : null;
+        if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)) return minutes is > 0 and <= MaxMinutes ? minutes : null;
         var days = 0;
         var dash = s.IndexOf('-');
         if (dash > 0)
@@ -131,7 +135,7 @@ internal static partial class ResourceParser
         else if (v.Length == 2) (h, m, sec) = (0, v[0], v[1]);
         else (h, m, sec) = (v[0], v[1], v[2]);
         if (sec > 59 || (v.Length > 1 && m > 59 && (dash > 0 || v.Length == 3)) || (dash > 0 && h > 23)) return null;
-        var total = days * 1440 + h * 60 + m + (sec > 0 ? 1 : 0);
-        return total > 0 ? total : null;
+        var total = days * 1440L + h * 60L + m + (sec > 0 ? 1 : 0); // long: 3000000-0 wrapped around an int
+        return total is > 0 and <= MaxMinutes ? (int)total : null;
     }
 }

@@ -16,7 +16,7 @@ internal static class RetryPolicy
         return state switch
         {
             ExecState.OutOfMemory => original with { MemMb = (original.MemMb ?? 1024) * next },
-            ExecState.Timeout => original with { TimeMinutes = (original.TimeMinutes ?? 60) * next },
+            ExecState.Timeout => original with { TimeMinutes = (int)Math.Min((original.TimeMinutes ?? 60) * (long)next, Config.ResourceParser.MaxMinutes) },
             ExecState.NodeFail or ExecState.Preempted or ExecState.BootFail => original,
             _ => null,
         };

@@ -35,6 +35,8 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("0")]
     [InlineData("12Q")]
     [InlineData("1K")] // below one megabyte
+    [InlineData("\u0668G")] // an Arabic-Indic eight: \d matched it and double.Parse threw (KDG9001; a SLURM pass)
+    [InlineData("\uff18G")] // a full-width eight
     public void ParseMemMb_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMemMb(text));
 
     [Theory]
@@ -46,6 +48,7 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("1-12", 2160)] // D-H
     [InlineData("2-0:30", 2910)] // D-H:M
     [InlineData("1-12:00:00", 2160)]
+    [InlineData("36500-0", 52_560_000)] // 100 years, the most
     [InlineData("0:59:59", 60)]
     public void ParseMinutes_ValidTimes(string text, int minutes) => Assert.Equal(minutes, ResourceParser.ParseMinutes(text));
 
@@ -61,6 +64,10 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("0:00")]
     [InlineData("1:")]
     [InlineData("soon")]
+    [InlineData("36500-0:01")] // over 100 years
+    [InlineData("3000000-0")] // wrapped around an int to a positive 25032704 (a SLURM pass)
+    [InlineData("1500000-0")] // wrapped to a negative
+    [InlineData("99999999999")]
     [InlineData("1h")]
     public void ParseMinutes_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMinutes(text));
 

@@ -32,6 +32,14 @@ public sealed class RetryPolicyTests
         Assert.Equal(Original with { TimeMinutes = 240 }, fourth);
     }
 
+    [Fact]
+    public void NextAttempt_Timeout_NeverPassesTheLongestTime()
+    {
+        // Was "retrying with time=-1414967296min" (an int overflow) for a long time limit.
+        var next = RetryPolicy.NextAttempt(ExecState.Timeout, 3, 5, Original with { TimeMinutes = ResourceParser.MaxMinutes / 2 });
+        Assert.Equal(ResourceParser.MaxMinutes, next!.TimeMinutes);
+    }
+
     [Theory]
     [InlineData(ExecState.NodeFail)]
     [InlineData(ExecState.Preempted)]
