@@ -122,6 +122,29 @@ public sealed class IndexTests
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.IndexRebuilt && d.Message.Contains("newer"));
     }
 
+    [Theory]
+    [InlineData("DROP TABLE metrics;", "missing")]
+    [InlineData("PRAGMA user_version=0;", "does not match its version 0")]
+    public void AValidDatabaseWithADamagedSchema_IsRebuilt(string damage, string said)
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 4);
+        using (Open(t)) { }
+        using (var db = new SqliteConnection($"Data Source={t.Db};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = damage;
+            cmd.ExecuteNonQuery();
+        }
+
+        // Was KDG5005 on every tracking target and on -t:RebuildIndex (a hostile-input pass).
+        var log = new RecordingLog();
+        using var again = Open(t, log);
+        Assert.Equal(4, again.Count());
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.IndexRebuilt && d.Message.Contains(said));
+    }
+
     [Fact]
     public void DamagedRecord_IsWarnedAndLeftOut_OthersIndexed()
     {

@@ -144,7 +144,11 @@ internal sealed class RunIndex : IDisposable
                 if (check != "ok") return (Fail(db), $"integrity check: {check}");
                 var version = Convert.ToInt32(Scalar(db, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
                 if (version > SchemaVersion) return (Fail(db), $"schema version {version} is newer than this KdGat's {SchemaVersion}");
-                if (version < SchemaVersion) Migrate(db);
+                // A valid database whose schema is not what its version says (a table dropped, user_version
+                // reset by hand) failed every query and every -t:RebuildIndex with KDG5005: rebuilt instead.
+                if (version < SchemaVersion && TryMigrate(db) is { } failed) return (Fail(db), $"its schema does not match its version {version} ({failed})");
+                var tables = Scalar(db, $"SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ({string.Join(",", Tables.Select(t => $"'{t}'"))});");
+                if (Convert.ToInt32(tables, CultureInfo.InvariantCulture) != Tables.Length) return (Fail(db), $"some of its tables ({string.Join(", ", Tables)}) are missing");
                 return (db, null);
             });
         }
@@ -160,6 +164,16 @@ internal sealed class RunIndex : IDisposable
         }
 
         static SqliteConnection? Fail(SqliteConnection db) { db.Dispose(); return null; }
+    }
+
+    /// <summary>The tables a current index has (<see cref="Migrations"/>).</summary>
+    private static readonly string[] Tables = ["runs", "params", "metrics", "record_files", "meta"];
+
+    /// <summary>Migrates; the error when a step does not apply (its tables exist already: the version was reset), else null.</summary>
+    private static string? TryMigrate(SqliteConnection db)
+    {
+        try { Migrate(db); return null; }
+        catch (SqliteException e) when (e.SqliteErrorCode == 1) { return e.Message; } // SQLITE_ERROR: "table runs already exists"
     }
 
     /// <summary>Each step runs in its own IMMEDIATE transaction that re-reads the version, so concurrent openers migrate once.</summary>
