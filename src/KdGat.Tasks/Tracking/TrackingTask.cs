@@ -35,7 +35,14 @@ public abstract class TrackingTask : PipelineTask
     }
 
     private KdgException? Translate(Exception e) =>
-        IndexFailure.From(e, WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
+        IndexFailure.From(e, WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed, string.IsNullOrWhiteSpace(IndexPath) ? DefaultIndexPath() : IndexPath);
+
+    /// <summary>The index file the message should name when -p:KdGatIndex was not given (it named none).</summary>
+    private string? DefaultIndexPath()
+    {
+        try { return IndexLocation.Choose(Root).DbPath; }
+        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
+    }
 
     private protected Tracker OpenTracker(MSBuildLog log) => Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
 
