@@ -146,6 +146,27 @@ public sealed class IndexTests
     }
 
     [Fact]
+    public void AnExplicitIndexOfAnotherPipeline_IsRefused_ADefaultOneFollowsItsPipeline()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        WriteRecords(a, 3);
+        WriteRecords(b, 2, prefix: "other");
+        var shared = new IndexLocation(a.Db, true, "test") { Explicit = true };
+        using (var index = RunIndex.Open(shared, new RecordStore(a.StateDir))) Assert.Equal(3, index.Count());
+
+        // Was: b's runs ingested next to a's, each clone's Status and Compare showing the other's as its own.
+        var e = Assert.Throws<KdgException>(() => RunIndex.Open(shared, new RecordStore(b.StateDir)));
+        Assert.Equal(ErrorCodes.IndexUnusable, e.Code);
+        Assert.Contains(Path.GetFullPath(Path.Combine(a.StateDir, "records")), e.Message);
+        using (var index = RunIndex.Open(shared, new RecordStore(a.StateDir))) Assert.Equal(3, index.Count()); // untouched
+
+        // The pipeline's own .kdgat/index.db after the pipeline moved: it follows.
+        using var moved = RunIndex.Open(new IndexLocation(a.Db, true, "test"), new RecordStore(b.StateDir));
+        Assert.Equal(5, moved.Count());
+    }
+
+    [Fact]
     public void DamagedRecord_IsWarnedAndLeftOut_OthersIndexed()
     {
         using var t = new TempDir();

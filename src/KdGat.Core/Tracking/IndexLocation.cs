@@ -21,6 +21,9 @@ namespace KdGat.Core.Tracking;
 /// </summary>
 internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
 {
+    /// <summary>Named by -p:KdGatIndex or KDGAT_INDEX: the one kind of index path two pipelines can share by mistake.</summary>
+    public bool Explicit { get; init; }
+
     public static IndexLocation Choose(string root, string? explicitPath = null, Func<string, string?>? networkFs = null, Func<string, string?>? env = null)
     {
         networkFs ??= FileSystemKind.NetworkNameOf;
@@ -37,8 +40,8 @@ internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
                 throw new IOException($"the run index path '{requested}' (-p:KdGatIndex or KDGAT_INDEX) is {what}, not a database file. Give a file path, e.g. -p:KdGatIndex=.kdgat/index.db.");
             var fs = networkFs(path);
             return fs is null
-                ? new(path, true, "explicit path on a local file system (WAL)")
-                : new(path, false, $"explicit path on {fs} (journal_mode=DELETE: WAL needs a local file system)");
+                ? new(path, true, "explicit path on a local file system (WAL)") { Explicit = true }
+                : new(path, false, $"explicit path on {fs} (journal_mode=DELETE: WAL needs a local file system)") { Explicit = true };
         }
 
         var stateDir = Path.Combine(root, Pipeline.PipelineLayout.StateDirName);

@@ -85,8 +85,44 @@ internal sealed class RunIndex : IDisposable
             ? Replace(location, records, log, shared, problem!)
             : new RunIndex(location, records, log, shared, db);
         if (!existed && index.RebuiltBecause is null) index.RebuiltBecause = "no index yet";
+        try { index.ClaimFor(records.Dir); }
+        catch { index.Dispose(); throw; }
         index.Ingest();
         return index;
+    }
+
+    /// <summary>
+    /// One index serves one pipeline: record files are keyed relative to the records dir, so two
+    /// clones sharing a -p:KdGatIndex showed each other's runs as their own (Status, Compare; a
+    /// hostile-input pass). The index remembers whose records it holds; an explicit path that holds
+    /// another pipeline's is refused (KDG5003), a default one follows its pipeline when it moves.
+    /// </summary>
+    private void ClaimFor(string recordsDir)
+    {
+        var mine = Path.GetFullPath(recordsDir);
+        var owner = SqliteRetry.Run(() =>
+        {
+            using var tx = _db.BeginTransaction(deferred: false);
+            using (var insert = Command(tx, "INSERT OR IGNORE INTO meta(key, value) VALUES('records_dir', $v);"))
+            {
+                insert.Parameters.AddWithValue("$v", mine);
+                insert.ExecuteNonQuery();
+            }
+            var value = Scalar(_db, "SELECT value FROM meta WHERE key = 'records_dir';", tx)?.ToString();
+            if (value != mine && !Location.Explicit)
+            {
+                using var update = Command(tx, "UPDATE meta SET value = $v WHERE key = 'records_dir';");
+                update.Parameters.AddWithValue("$v", mine);
+                update.ExecuteNonQuery();
+                value = mine;
+            }
+            tx.Commit();
+            return value;
+        });
+        if (owner != mine)
+            throw new KdgException(ErrorCodes.IndexUnusable,
+                $"the run index {Location.DbPath} (-p:KdGatIndex or KDGAT_INDEX) holds the runs of another pipeline ({owner}); one index serves one pipeline, or each would show the other's runs as its own. Give this pipeline its own index path, or leave -p:KdGatIndex out. The run records are not affected.",
+                Location.DbPath);
     }
 
     private static RunIndex Replace(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock shared, string problem)
