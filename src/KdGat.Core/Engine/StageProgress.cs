@@ -138,6 +138,10 @@ internal sealed class StageProgress : IDisposable
         if (EndLine(r) is { } line) _log.Info(line);
     }
 
+    /// <summary>"PENDING" as "pending"; "HELD (JobHeldAdmin: scontrol release 7)" keeps its reason and command as SLURM spells them.</summary>
+    private static string StateWord(string state) =>
+        state.IndexOf(" (", StringComparison.Ordinal) is var cut and > 0 ? state[..cut].ToLowerInvariant() + state[cut..] : state.ToLowerInvariant();
+
     public static string? EndLine(InstanceResult r)
     {
         if (r.Outcome is Outcome.UpToDate or Outcome.WouldRun or Outcome.WouldRestore or Outcome.Skipped) return null;
@@ -163,7 +167,7 @@ internal sealed class StageProgress : IDisposable
         {
             // Queued jobs last: with a whole DAG submitted at once they would hide what runs.
             items = _running.OrderBy(kv => kv.Value.BatchState is { } st && !Execution.Slurm.SlurmState.IsRunning(st)).ThenBy(kv => kv.Value.Since).Select(kv =>
-                $"{kv.Key} ({(kv.Value.BatchState is { } st ? st.ToLowerInvariant() + " " : "")}{Duration((now - kv.Value.Since).TotalSeconds)})").ToArray();
+                $"{kv.Key} ({(kv.Value.BatchState is { } st ? StateWord(st) + " " : "")}{Duration((now - kv.Value.Since).TotalSeconds)})").ToArray();
             batch = _running.Values.Any(a => a.BatchState is not null);
         }
         if (items.Length == 0) return;

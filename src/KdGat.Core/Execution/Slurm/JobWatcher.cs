@@ -42,6 +42,8 @@ internal sealed class JobWatcher
         public string? LastState;
         /// <summary>Told each new state squeue reports while the job is active (PENDING, RUNNING, ...).</summary>
         public Action<string>? OnState;
+        /// <summary>What the console was last told (the state, or that the job is held).</summary>
+        public string? LastShown;
         public bool MarkerSeen;
         /// <summary>Queries left at poll_seconds since the marker appeared.</summary>
         public int Hurry;
@@ -239,7 +241,13 @@ internal sealed class JobWatcher
                 {
                     changed |= !st.IsActive;
                     w.LastState = st.State;
-                    if (st.IsActive) Tell(w, st.State);
+                }
+                // A held job stays PENDING for ever: say so, and how to let it go (a SLURM pass).
+                var shown = st.Reason is "JobHeldAdmin" or "JobHeldUser" ? $"HELD ({st.Reason}: scontrol release {w.Id})" : st.State;
+                if (st.IsActive && shown != w.LastShown)
+                {
+                    w.LastShown = shown;
+                    Tell(w, shown);
                 }
                 if (!st.IsActive) ended.Add(w);
             }

@@ -24,9 +24,10 @@ public sealed class JobWatcherMarkerTests : IDisposable
     {
         private readonly object _gate = new();
         private readonly Dictionary<string, (string State, int Exit)> _jobs = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _reasons = new(StringComparer.Ordinal);
         public int Squeues, Saccts;
 
-        public void Set(string id, string state, int exit = 0) { lock (_gate) _jobs[id] = (state, exit); }
+        public void Set(string id, string state, int exit = 0, string reason = "None") { lock (_gate) { _jobs[id] = (state, exit); _reasons[id] = reason; } }
 
         public Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
         {
@@ -37,7 +38,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
                 if (file == "squeue")
                 {
                     Squeues++;
-                    return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j => $"{j.id}|{j.Item2.State}|None\n")), ""));
+                    return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j => $"{j.id}|{j.Item2.State}|{_reasons[j.id]}\n")), ""));
                 }
                 Saccts++;
                 return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j =>
@@ -75,6 +76,22 @@ public sealed class JobWatcherMarkerTests : IDisposable
             jobs[i - 1] = w.WaitAsync($"{i}", CancellationToken.None, Marker($"{i}"));
         }
         return (w, jobs);
+    }
+
+    [Fact]
+    public async Task AHeldJob_IsToldAsHeld_WithHowToReleaseIt()
+    {
+        var told = new List<string>();
+        _slurm.Set("7", "PENDING");
+        var job = Watcher().WaitAsync("7", CancellationToken.None, Marker("7"), state => { lock (told) told.Add(state); });
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+        _slurm.Set("7", "PENDING", reason: "JobHeldAdmin"); // scontrol hold: PENDING for ever (was shown as just "pending")
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(10));
+        _slurm.Set("7", "RUNNING");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+
+        lock (told) Assert.Equal(["PENDING", "HELD (JobHeldAdmin: scontrol release 7)", "RUNNING"], told);
+        Assert.False(job.IsCompleted);
     }
 
     [Fact]
