@@ -31,7 +31,7 @@ internal sealed class TerminationSignals : IDisposable
         context.Cancel = true;
         cancel();
         var stopped = _taskEnded.Wait(Grace);
-        Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}){(stopped ? "" : $"; {task} had not finished stopping after {Grace.TotalSeconds:0} s")}; stages that were running stay stale and rerun in the next build.");
+        Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}){(stopped ? "" : $"; {task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).");
         Environment.Exit(128 + number);
     }
 
