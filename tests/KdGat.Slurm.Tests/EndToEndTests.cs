@@ -116,6 +116,23 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     [SlurmFact]
+    public void Out_of_memory_with_no_retries_left_says_to_raise_mem()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
+        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n    retries: 0\n  gat_large_curriculum"));
+        Assert.Contains("retries: 0", File.ReadAllText(sb.Config));
+
+        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        // Was "(OutOfMemory, SLURM job N OUT_OF_MEMORY, exit code 0, ...)" and nothing on what to change.
+        Assert.Contains("ran out of memory at mem=100M: raise the stage's resources.mem", r.Output);
+        Assert.DoesNotContain("exit code 0", r.Output);
+    }
+
+    [SlurmFact]
     public void A_failed_stage_cancels_its_dependents_through_slurm_and_the_other_variants_complete()
     {
         if (!Cluster.Available(output)) return;

@@ -326,9 +326,17 @@ internal sealed partial class InstanceRunner
         var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
         var error = result.State == ExecState.NotStarted
             ? result.ErrorCode is not null ? detail : $"{s.Key}: the command could not be started ({detail})."
-            : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
+            : $"{s.Key} failed ({result.State}, {detail}) after {attempt} attempt(s). The previous result, if any, is kept.{Remedy(result.State, run.Resources, s.Config.Retries)} Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
         return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = error, ErrorCode = code }, verdict, null);
     }
+
+    /// <summary>What to change when the retries that raise memory or time ran out (a SLURM pass: the message said neither).</summary>
+    private static string Remedy(ExecState state, ResourceSpec last, int retries) => state switch
+    {
+        ExecState.OutOfMemory => $" It ran out of memory at mem={last.MemMb?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "the cluster's default "}M: raise the stage's resources.mem, or its retries ({retries}), which raise it each time.",
+        ExecState.Timeout => $" It hit its time limit of {last.TimeMinutes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "the partition's default "}min: raise the stage's resources.time, or its retries ({retries}), which raise it each time.",
+        _ => "",
+    };
 
     /// <summary>
     /// The upstream whose outputs are no longer those the fingerprint was computed from, or null.

@@ -145,7 +145,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
-                : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}, exit code {status.ExitCode}, elapsed {status.ElapsedSeconds:0} s",
+                : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}{(status.ExitCode != 0 ? $", exit code {status.ExitCode}" : "")}, elapsed {status.ElapsedSeconds:0} s", // OOM and TIMEOUT report 0
         };
     }
 
