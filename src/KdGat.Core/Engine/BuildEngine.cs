@@ -237,7 +237,7 @@ internal sealed class BuildEngine
         if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped) && (!cancelled || results.Any(r => r.Outcome == Outcome.Failed)))
         {
             var failed = (cancelled ? failures.Where(r => r.Outcome == Outcome.Failed) : results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled))
-                .Select(r => (r.Log ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
+                .Select(r => (WrittenLog(r) ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
             var message = $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failed)}." +
                 (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
@@ -249,6 +249,10 @@ internal sealed class BuildEngine
                 : new Diagnostic(Severity.Error, ErrorCodes.BuildFailed, message));
         }
     }
+
+    /// <summary>The stage's log when it exists: a job sbatch refused, or that SLURM could not launch, wrote none (the summary named it anyway).</summary>
+    private static string? WrittenLog(InstanceResult r) =>
+        r.Log is { } log && File.Exists(Path.Combine(r.Instance.Layout.Root, log)) ? log : null;
 
     /// <summary>One line for what a cancel did: the attempts it stopped, what had finished, what it kept from starting.</summary>
     private static void SummarizeCancel(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, IReadOnlyList<InstanceResult> stopped)

@@ -290,6 +290,19 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailedStageWithoutALog_IsSummarizedByItsError_NotAMissingLogPath()
+    {
+        // As a job sbatch refused, or one SLURM could not launch: no log was written.
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string> { ["preprocess"] = "rm -rf logs; exit 3" }));
+
+        var (r, log) = await Build();
+
+        Assert.False(r.Succeeded);
+        var summary = Assert.Single(log.Items, d => d.Code == ErrorCodes.BuildFailed);
+        Assert.Contains("exit code 3", summary.Message); // was only the path of the log that does not exist
+    }
+
+    [Fact]
     public async Task ACancelBeforeTheChecks_BlamesNoStage_OneKdg3004()
     {
         await Build();
