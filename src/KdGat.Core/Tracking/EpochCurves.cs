@@ -122,8 +122,8 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
         double x0 = s.Points.Min(p => p.X), x1 = s.Points.Max(p => p.X), y0 = s.Points.Min(p => p.Y), y1 = s.Points.Max(p => p.Y);
         if (x1 <= x0) x1 = x0 + 1;
         if (y1 <= y0) { y0 -= 0.5 * Math.Max(Math.Abs(y0), 1e-9); y1 = y0 + Math.Max(Math.Abs(y0), 1e-9); }
-        string X(double v) => N(left + (w - left - right) * (v - x0) / (x1 - x0));
-        string Y(double v) => N(top + (ht - top - bottom) * (1 - (v - y0) / (y1 - y0)));
+        string X(double v) => N(left + (w - left - right) * Fraction(v, x0, x1));
+        string Y(double v) => N(top + (ht - top - bottom) * (1 - Fraction(v, y0, y1)));
         var pts = string.Join(' ', s.Points.Select(p => $"{X(p.X)},{Y(p.Y)}"));
         var last = s.Points[^1];
         return $"<svg class=\"curve\" data-metric=\"{E(s.Name)}\" width=\"{N(w)}\" height=\"{N(ht)}\" viewBox=\"0 0 {N(w)} {N(ht)}\" role=\"img\" aria-label=\"{E(s.Name)} per epoch\">" +
@@ -138,6 +138,9 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
                    : $"<polyline fill=\"none\" stroke=\"{LineColor}\" stroke-width=\"1.5\" points=\"{pts}\"/>") +
                "</svg>";
     }
+
+    /// <summary>Where v lies between lo and hi, in halves: 1e308 - (-1e308) overflows to infinity and drew NaN coordinates (a hostile-input pass).</summary>
+    private static double Fraction(double v, double lo, double hi) => (v * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5);
 
     public const string LineColor = "#6a1b9a";
 

@@ -34,6 +34,15 @@ public sealed class EpochCurvesTests : IDisposable
     }
 
     [Fact]
+    public void ValuesNearTheLimitsOfADouble_DrawFiniteCoordinates()
+    {
+        var path = _dir.Write("curves.jsonl", "{\"epoch\":1,\"loss\":-1e308}\n{\"epoch\":2,\"loss\":1e308}\n{\"epoch\":1e308,\"loss\":0}\n");
+        var html = EpochCurves.Read(path)!.ToHtml("d/stage");
+        Assert.DoesNotContain("NaN", html); // was NaN: the range overflowed to infinity
+        Assert.DoesNotContain("Infinity", html);
+    }
+
+    [Fact]
     public void NoFile_NoNumbers_OrAFileOlderThanTheAttempt_GiveNothing()
     {
         Assert.Null(EpochCurves.Read(_dir["missing.jsonl"]));
