@@ -62,6 +62,8 @@ internal static class ConfigLoader
 
         return new PipelineConfig
         {
+            DatasetsAt = ((int)datasetsNode.Start.Line, (int)datasetsNode.Start.Column),
+            StagesAt = ((int)stagesNode.Start.Line, (int)stagesNode.Start.Column),
             File = file,
             Root = root,
             Executor = executor,

@@ -6,6 +6,9 @@ public enum ExecutorKind { Local, Slurm }
 public sealed record PipelineConfig
 {
     public required string File { get; init; }
+    /// <summary>Where 'datasets:' and 'stages:' are in <see cref="File"/>: errors about them point there.</summary>
+    public (int Line, int Column) DatasetsAt { get; init; }
+    public (int Line, int Column) StagesAt { get; init; }
     public required string Root { get; init; }
     public ExecutorKind Executor { get; init; } = ExecutorKind.Local;
     /// <summary>0 means "one per core".</summary>

@@ -10,7 +10,7 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
     {
         var root = Path.GetFullPath(request.Root);
         var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(root, request.ConfigFile)), root);
-        var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File);
+        var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File, config.DatasetsAt);
         var graph = StageGraph.Build(request.Stages, config, request.PipelineFile);
         var layout = new PipelineLayout(config, request.ToolsDir);
         // Every declared stage is instantiated (and checked) even with -p:Stage, so a pipeline is valid or not whatever is selected.

@@ -22,7 +22,7 @@ internal static partial class DatasetName
     }
 
     /// <summary>Splits -p:Dataset (one name, or several separated by ';' or spaces: `-p:Dataset="hcrl_sa hcrl_ch"` needs no MSBuild escaping); empty means "every dataset in the config".</summary>
-    public static IReadOnlyList<string> Select(string? requested, IReadOnlyList<string> configured, string configFile)
+    public static IReadOnlyList<string> Select(string? requested, IReadOnlyList<string> configured, string configFile, (int Line, int Column) datasetsAt = default)
     {
         if (string.IsNullOrWhiteSpace(requested)) return configured;
         var names = requested.Split([';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToArray();
@@ -31,7 +31,7 @@ internal static partial class DatasetName
             Validate(n, "-p:Dataset");
             if (!configured.Contains(n))
                 throw new KdgException(ErrorCodes.UnknownDataset,
-                    $"unknown dataset '{n}'. Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile);
+                    $"unknown dataset '{n}'. Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile, datasetsAt.Line, datasetsAt.Column);
         }
         return names;
     }

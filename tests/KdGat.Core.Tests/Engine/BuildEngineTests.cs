@@ -325,6 +325,7 @@ public sealed class BuildEngineTests : IDisposable
             new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages, datasets: "d9"), new RecordingLog(), CancellationToken.None));
 
         Assert.Equal(ErrorCodes.UnknownDataset, e.Code);
+        Assert.True(e.Line > 0, "placed at 'datasets:' in kdgat.yaml");
         Assert.False(Directory.Exists(_p.Dir["runs"]));
     }
 

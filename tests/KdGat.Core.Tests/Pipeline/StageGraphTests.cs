@@ -142,6 +142,7 @@ public sealed class StageGraphTests : IDisposable
 
         Assert.Equal(ErrorCodes.StageNotConfigured, e.Code);
         Assert.EndsWith("abc.yaml", e.File);
+        Assert.Equal(3, e.Line); // the 'stages:' mapping, where the entry goes (was no line; a README pass)
     }
 
     [Fact]
