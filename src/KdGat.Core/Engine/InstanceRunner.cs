@@ -281,7 +281,7 @@ internal sealed partial class InstanceRunner
             return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.UpstreamChangedDuringRun, Handle = result.Handle }, verdict, null);
         }
 
-        if (result.State == ExecState.Completed && result.EndMarker is { } marker && OutputWrittenAfter.Marker(s, marker) is { } late)
+        if (result.State == ExecState.Completed && result.EndMarker is { } marker && OutputWrittenAfter.Marker(s, marker, result.AppearedAfterEnd) is { } late)
         {
             guard.Abort();
             var why = $"{s.Key}: output {late} was changed after job {result.JobId} ended (its done-marker {PathText.ToStored(s.Layout.Root, marker)} is older), " +

@@ -56,6 +56,8 @@ internal sealed record ExecutionResult
     public double CpuSeconds { get; init; }
     /// <summary>A batch job's done-marker, written as its script's last act: outputs changed after it were not the job's.</summary>
     public string? EndMarker { get; init; }
+    /// <summary>Outputs not there yet when the job was seen ended, which the latency wait then saw appear (NFS): not compared with the marker.</summary>
+    public IReadOnlyList<string> AppearedAfterEnd { get; init; } = [];
     public long PeakRssKb { get; init; }
     /// <summary>Where the attempt ran; null when it never started. <see cref="JobId"/> is its recorded form.</summary>
     public AttemptHandle? Handle { get; init; }

@@ -17,13 +17,15 @@ internal static class OutputWrittenAfter
     public static readonly long SlackNs = 2_000_000_000L;
 
     /// <summary>The first declared output (or file inside one) changed after <paramref name="marker"/> was written, or null.</summary>
-    public static string? Marker(StageInstance s, string marker)
+    /// <param name="appeared">Outputs the latency wait saw appear after the job ended (NFS makes another node's files visible late): not compared.</param>
+    public static string? Marker(StageInstance s, string marker, IReadOnlyCollection<string> appeared)
     {
         if (FileIdentity.Of(marker) is not { CtimeNs: > 0 } end) return null; // no marker (or no ctime): nothing to compare with
         var limit = Math.Max(end.CtimeNs, end.MtimeNs) + SlackNs;
-        foreach (var output in s.Outputs)
+        foreach (var output in s.Outputs.Except(appeared))
             foreach (var file in Directory.Exists(output) ? PathHasher.EnumerateContentFiles(output) : [output])
-                if (FileIdentity.Of(file) is { CtimeNs: var ctime } && ctime > limit)
+                // Only files on the marker's file system: another server's clock cannot be compared with its.
+                if (FileIdentity.Of(file) is { CtimeNs: var ctime, Device: var device } && device == end.Device && ctime > limit)
                     return PathText.ToStored(s.Layout.Root, file);
         return null;
     }

@@ -131,6 +131,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         }
         _ended[id] = 1;
         var state = SlurmState.ToExecState(status.State, status.Reason);
+        var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
         if (state == ExecState.Completed)
             await OutputWait.UntilPresentAsync(job.Instance.RequiredOutputs, _options.LatencyWait, OutputWait.Exists, _options.Delay ?? ((d, c) => Time.Clock.Delay(_time, d, c)), cancel).ConfigureAwait(false);
         return new ExecutionResult
@@ -142,6 +143,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
             EndMarker = marker,
+            AppearedAfterEnd = late,
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
