@@ -204,7 +204,7 @@ internal sealed class Tracker : IDisposable
         if (matches.Length == 1) return matches[0];
         if (matches.Length == 0)
             throw new KdgException(ErrorCodes.UnknownRunId,
-                $"no recorded run '{runId}'{(stage is null ? "" : $" of stage {stage}")}. Run ids are in the last column of History (-t:History -p:Stage=<stage>).");
+                $"no recorded run '{(runId.Length > 120 ? runId[..120] + "..." : runId)}'{(stage is null ? "" : $" of stage {stage}")}. Run ids are in the last column of History (-t:History -p:Stage=<stage>).");
         throw new KdgException(ErrorCodes.UnknownRunId,
             $"run id '{runId}' matches {matches.Length} runs ({string.Join(", ", matches.Take(5).Select(m => m.Record.RecordId))}{(matches.Length > 5 ? ", ..." : "")}). Give the full run id, or add -p:Stage and -p:Dataset.");
     }
