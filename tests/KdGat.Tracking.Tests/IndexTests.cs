@@ -167,6 +167,17 @@ public sealed class IndexTests
     }
 
     [Fact]
+    public void ARecordsDirThatIsAFile_IsSaid_NotReadAsNoRecords()
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t.StateDir);
+        File.WriteAllText(Path.Combine(t.StateDir, "records"), "not a directory");
+
+        var e = Assert.Throws<IOException>(() => Open(t)); // tracking targets make it KDG5005, a build KDG5004
+        Assert.Contains("not the run records directory", e.Message);
+    }
+
+    [Fact]
     public void DamagedRecord_IsWarnedAndLeftOut_OthersIndexed()
     {
         using var t = new TempDir();
