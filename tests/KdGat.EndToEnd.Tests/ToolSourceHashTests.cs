@@ -29,10 +29,13 @@ public sealed class ToolSourceHashTests : IDisposable
 
     public void Dispose() => Directory.Delete(_repo, recursive: true);
 
-    private string Hash(bool shell)
+    private string Hash(bool shell) => Hash(shell ? null : "");
+
+    /// <param name="command">-p:_KdGatSha256Command: null for this platform's, "" for GetFileHash.</param>
+    private string Hash(string? command)
     {
         string[] args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", "-getProperty:_KdGatToolSourceHash", "-nologo"];
-        var r = ProcessRunner.Run("dotnet", shell ? args : [.. args, "-p:_KdGatSha256Command="], Repo.Root, TimeSpan.FromMinutes(2));
+        var r = ProcessRunner.Run("dotnet", command is null ? args : [.. args, $"-p:_KdGatSha256Command={command}"], Repo.Root, TimeSpan.FromMinutes(2));
         Assert.True(r.ExitCode == 0, r.ToString());
         var hash = r.Output.Trim();
         Assert.Matches("^[0-9a-fA-F]{40,64}$", hash);
@@ -68,5 +71,18 @@ public sealed class ToolSourceHashTests : IDisposable
 
         File.AppendAllText(Path.Combine(_repo, "Directory.Build.props"), "<!-- an edit -->\n");
         Assert.NotEqual(edited, Hash(shell));
+    }
+
+    [Fact]
+    public void AnEditorsDanglingLockLink_ChangesNothing_AMissingHashCommandFallsBackToGetFileHash()
+    {
+        var first = Hash(shell: true);
+        // Emacs' lock file: a symlink to nowhere. Its error line went into the hash (a review).
+        File.CreateSymbolicLink(Path.Combine(Src, "KdGat.Core", ".#Planner.cs"), "root@host.1234:1700000000");
+        Assert.Equal(first, Hash(shell: true));
+        File.Delete(Path.Combine(Src, "KdGat.Core", ".#Planner.cs"));
+
+        // A shell without the tool: the hash was the error text (a new one every build); now GetFileHash's.
+        Assert.Equal(Hash(shell: false), Hash("no-such-sha256sum"));
     }
 }

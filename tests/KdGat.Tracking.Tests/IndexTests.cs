@@ -161,9 +161,43 @@ public sealed class IndexTests
         Assert.Contains(Path.GetFullPath(Path.Combine(a.StateDir, "records")), e.Message);
         using (var index = RunIndex.Open(shared, new RecordStore(a.StateDir))) Assert.Equal(3, index.Count()); // untouched
 
+        // Through a symlink to the same pipeline: the same records, accepted (a review: refused before).
+        var link = a.Path + "-link";
+        File.CreateSymbolicLink(link, a.Path);
+        try
+        {
+            using (var index = RunIndex.Open(shared, new RecordStore(Path.Combine(link, ".kdgat")))) Assert.Equal(3, index.Count());
+        }
+        finally { File.Delete(link); }
+
         // The pipeline's own .kdgat/index.db after the pipeline moved: it follows.
         using var moved = RunIndex.Open(new IndexLocation(a.Db, true, "test"), new RecordStore(b.StateDir));
         Assert.Equal(5, moved.Count());
+    }
+
+    [Fact]
+    public void AnExplicitIndex_FollowsItsPipelineWhenTheOldPlaceIsGone()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 2);
+        var db = Path.Combine(Path.GetTempPath(), "kdgat-idx-" + Guid.NewGuid().ToString("N")[..8] + ".db");
+        var shared = new IndexLocation(db, true, "test") { Explicit = true };
+        try
+        {
+            using (RunIndex.Open(shared, new RecordStore(t.StateDir))) { }
+            var movedTo = t.Path + "-moved";
+            Directory.Move(t.Path, movedTo);
+            try
+            {
+                using var index = RunIndex.Open(shared, new RecordStore(Path.Combine(movedTo, ".kdgat")));
+                Assert.Equal(2, index.Count());
+            }
+            finally { Directory.Move(movedTo, t.Path); }
+        }
+        finally
+        {
+            foreach (var f in Directory.GetFiles(Path.GetDirectoryName(db)!, Path.GetFileName(db) + "*")) File.Delete(f);
+        }
     }
 
     [Fact]

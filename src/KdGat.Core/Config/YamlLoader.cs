@@ -46,7 +46,9 @@ internal static class YamlLoader
         // An unclosed '[' or '{' is reported where it opens: YamlDotNet names the end of the file or
         // the next line, and for the latter throws InvalidOperationException ("Operation is not valid
         // due to the current state of the object").
-        catch (Exception e) when (e is not YamlException || e.Message.Contains("While parsing a flow", StringComparison.Ordinal))
+        // YamlDotNet's flow errors count only at the end of the file: "{a: b: c}" is closed, only malformed.
+        catch (Exception e) when (e is not YamlException || (e is YamlException { Start.Index: var at } && at >= text.TrimEnd().Length
+                                                             && e.Message.Contains("While parsing a flow", StringComparison.Ordinal)))
         {
             if (open.FirstOrDefault(Flow) is not { } unclosed) throw Syntax(file, e, e is YamlException y ? y.Start : scanner.CurrentPosition);
             var (opening, closing) = unclosed is SequenceStart ? ('[', ']') : ('{', '}');

@@ -8,8 +8,8 @@ namespace KdGat.Core.Execution;
 /// A batch job's outputs are collected when a build next looks (with -p:Wait=false, possibly hours
 /// later): an output edited in between was committed and cached as the job's result, and reported
 /// up to date (a SLURM pass). The job's done-marker is its script's last write, on the same file
-/// server as the outputs, so an output whose ctime is later than the marker's was changed after the
-/// job ended. Times here can only refuse a result (the stage reruns), never accept one.
+/// server as the outputs, so an output whose mtime and ctime are both later than the marker's was
+/// written after the job ended. Times here can only refuse a result (the stage reruns), never accept one.
 /// </summary>
 internal static class OutputWrittenAfter
 {
@@ -25,7 +25,8 @@ internal static class OutputWrittenAfter
         foreach (var output in s.Outputs.Except(appeared))
             foreach (var file in Directory.Exists(output) ? PathHasher.EnumerateContentFiles(output) : [output])
                 // Only files on the marker's file system: another server's clock cannot be compared with its.
-                if (FileIdentity.Of(file) is { CtimeNs: var ctime, Device: var device } && device == end.Device && ctime > limit)
+                // Content changes move mtime and ctime; a hard-linking backup, chmod or an xattr moves ctime only.
+                if (FileIdentity.Of(file) is { CtimeNs: var ctime, MtimeNs: var mtime, Device: var device } && device == end.Device && ctime > limit && mtime > limit)
                     return PathText.ToStored(s.Layout.Root, file);
         return null;
     }

@@ -10,8 +10,12 @@ namespace KdGat.Core.IO;
 /// </summary>
 internal static class SmallFile
 {
-    /// <summary>More than any record, manifest or report KdGat writes (params files are at most 1 MiB).</summary>
-    public const long MaxBytes = 16L << 20;
+    /// <summary>
+    /// Room for what KdGat writes at scale (a manifest lists every code file, ~100 bytes each: 16 MiB
+    /// was ~170,000 of them; a build report of 39,000 swept instances is ~17 MB) while a hostile
+    /// file costs at most ~1.5 GB to parse (a 200 MB one took 4.6 GB).
+    /// </summary>
+    public const long MaxBytes = 64L << 20;
 
     public static byte[] ReadAllBytes(string path, long maxBytes = MaxBytes)
     {

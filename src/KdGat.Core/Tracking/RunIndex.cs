@@ -109,7 +109,9 @@ internal sealed class RunIndex : IDisposable
                 insert.ExecuteNonQuery();
             }
             var value = Scalar(_db, "SELECT value FROM meta WHERE key = 'records_dir';", tx)?.ToString();
-            if (value != mine && !Location.Explicit)
+            // The same pipeline under another name (moved, reached through a symlink) or an owner
+            // that is gone: take it over. Only a live other pipeline's records keep an explicit index.
+            if (value != mine && (!Location.Explicit || value is null || SameOrGone(value, mine)))
             {
                 using var update = Command(tx, "UPDATE meta SET value = $v WHERE key = 'records_dir';");
                 update.Parameters.AddWithValue("$v", mine);
@@ -121,8 +123,16 @@ internal sealed class RunIndex : IDisposable
         });
         if (owner != mine)
             throw new KdgException(ErrorCodes.IndexUnusable,
-                $"the run index {Location.DbPath} (-p:KdGatIndex or KDGAT_INDEX) holds the runs of another pipeline ({owner}); one index serves one pipeline, or each would show the other's runs as its own. Give this pipeline its own index path, or leave -p:KdGatIndex out. The run records are not affected.",
+                $"the run index {Location.DbPath} (-p:KdGatIndex or KDGAT_INDEX) holds the runs of another pipeline ({owner}); one index serves one pipeline, or each would show the other's runs as its own. Give this pipeline its own index path, or leave -p:KdGatIndex out (or delete that index file to give it to this pipeline). The run records are not affected.",
                 Location.DbPath);
+    }
+
+    private static bool SameOrGone(string recorded, string mine)
+    {
+        var then = Hashing.PathStat.Of(recorded);
+        if (then.Kind != Hashing.PathKind.Directory) return true;
+        var now = Hashing.PathStat.Of(mine);
+        return then.Inode != 0 && (then.Device, then.Inode) == (now.Device, now.Inode);
     }
 
     private static RunIndex Replace(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock shared, string problem)

@@ -228,7 +228,8 @@ internal sealed class Tracker : IDisposable
     /// <summary>
     /// The question asked most: large vs small_kd vs small_nokd metrics per dataset. Each cell is
     /// from the latest successful run of the variant's stages that has metrics. With no variants,
-    /// every stage that ever recorded metrics is a column. A swept stage's instances that differ
+    /// every stage of the current pipeline that recorded metrics is a column (a renamed or removed
+    /// stage's runs stay in History, not here). A swept stage's instances that differ
     /// only by seed are one cell: mean, standard deviation and n of their latest runs; other swept
     /// dimensions make a column each ("large [lr=0.003]"). Runs count only when their instance is in
     /// the current grid (and -p:Sweep): a seed dropped from kdgat.yaml drops out of the mean, and so

@@ -151,6 +151,7 @@ public sealed class YamlLimitsTests : IDisposable
     [InlineData("datasets: {d1\n", 1, 11, "'{'")]
     [InlineData("stages:\n  a: [x\n", 2, 6, "'['")]
     [InlineData("executor: [local   # a comment\ndatasets: [d1]\n", 1, 11, "'['")]
+    [InlineData("datasets: [d1  # a comment\n", 1, 11, "'['")]
     public void UnclosedBracket_IsKdg1002_AtTheBracket(string yaml, int line, int column, string bracket)
     {
         var e = LoadFails(yaml);
@@ -161,5 +162,15 @@ public sealed class YamlLimitsTests : IDisposable
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Contains($"{bracket} here is not closed", e.Message);
         Assert.DoesNotContain("Operation is not valid", e.Message);
+    }
+
+    [Theory]
+    [InlineData("datasets: [d1]\nstages: {a: b: c}\n")]
+    [InlineData("datasets: [d1, \"b\" c]\n")]
+    public void AClosedButMalformedFlowCollection_IsNotCalledUnclosed(string yaml)
+    {
+        var e = LoadFails(yaml);
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.DoesNotContain("not closed", e.Message); // a review found these called unclosed
     }
 }
