@@ -223,11 +223,12 @@ internal sealed class BuildEngine
         // no line of its own, counted in the cancel's line below. Attempts it stopped are errors (KDG3004).
         static bool NotStarted(InstanceResult r) => r.Outcome == Outcome.Cancelled && r.Attempts == 0;
         var failures = results.Where(r => r.Outcome == Outcome.Failed || (r.Outcome == Outcome.Cancelled && !NotStarted(r))).ToArray();
+        var isFailure = new HashSet<InstanceResult>(failures, ReferenceEqualityComparer.Instance); // records compare by value: Contains was O(n) deep compares
         foreach (var r in results)
         {
             if (r.Outcome == Outcome.Skipped && !cancelled)
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Warning, ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}"));
-            else if (failures.Contains(r) || (NotStarted(r) && !cancelled))
+            else if (isFailure.Contains(r) || (NotStarted(r) && !cancelled))
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
         }
         var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));

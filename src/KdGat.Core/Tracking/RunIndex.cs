@@ -100,6 +100,7 @@ internal sealed class RunIndex : IDisposable
     private void ClaimFor(string recordsDir)
     {
         var mine = Path.GetFullPath(recordsDir);
+        if (SqliteRetry.Run(() => Scalar(_db, "SELECT value FROM meta WHERE key = 'records_dir';")?.ToString()) == mine) return; // the usual case: no write
         var owner = SqliteRetry.Run(() =>
         {
             using var tx = _db.BeginTransaction(deferred: false);
