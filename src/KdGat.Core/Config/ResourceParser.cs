@@ -108,13 +108,13 @@ internal static partial class ResourceParser
         return mb >= 1 ? (long)Math.Ceiling(mb) : null;
     }
 
+    /// <summary>The longest time accepted (100 years): its retries' multiples stay far inside an int (they overflowed to negative --time values).</summary>
+    public const int MaxMinutes = 100 * 365 * 1440;
+
     /// <summary>
     /// sbatch's --time formats, read the way SLURM reads them (so a value copied from a job script
     /// means the same here): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. Seconds round up to a minute.
     /// </summary>
-    /// <summary>The longest time accepted (100 years): its retries' multiples stay far inside an int (they overflowed to negative --time values).</summary>
-    public const int MaxMinutes = 100 * 365 * 1440;
-
     public static int? ParseMinutes(string s)
     {
         if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)) return minutes is > 0 and <= MaxMinutes ? minutes : null;

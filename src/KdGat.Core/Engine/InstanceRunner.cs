@@ -272,23 +272,21 @@ internal sealed partial class InstanceRunner
             verdict = settled;
         }
 
-        if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict) is { } changed)
+        // A command that exited 0 whose result is not taken: the previous result is put back, the attempt recorded as failed.
+        (InstanceResult?, Verdict, ResourceSpec?) Rejected(string why, string code)
         {
             guard.Abort();
-            var why = $"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}), so it may have read either version; " +
-                      $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}";
             Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
-            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.UpstreamChangedDuringRun, Handle = result.Handle }, verdict, null);
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = code, Handle = result.Handle }, verdict, null);
         }
 
+        if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict) is { } changed)
+            return Rejected($"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}), so it may have read either version; " +
+                            $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
+
         if (result.State == ExecState.Completed && result.EndMarker is { } marker && OutputWrittenAfter.Marker(s, marker, result.AppearedAfterEnd) is { } late)
-        {
-            guard.Abort();
-            var why = $"{s.Key}: output {late} was changed after job {result.JobId} ended (its done-marker {PathText.ToStored(s.Layout.Root, marker)} is older), " +
-                      $"so it is not what the job wrote; the attempt was discarded and the previous result, if any, kept. Leave outputs alone until a build has collected them, then build again. Log: {log}";
-            Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
-            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.OutputChangedAfterJob, Handle = result.Handle }, verdict, null);
-        }
+            return Rejected($"{s.Key}: output {late} was changed after job {result.JobId} ended (its done-marker {PathText.ToStored(s.Layout.Root, marker)} is older), " +
+                            $"so it is not what the job wrote; the attempt was discarded and the previous result, if any, kept. Leave outputs alone until a build has collected them, then build again. Log: {log}", ErrorCodes.OutputChangedAfterJob);
 
         if (result.State == ExecState.Completed)
         {
@@ -305,10 +303,8 @@ internal sealed partial class InstanceRunner
                 if (result.Leftovers == LeftoverProcesses.None) Insert(s, verdict, present, digest);
                 return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching }, verdict, null);
             }
-            guard.Abort();
-            var msg = $"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
-            Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, msg);
-            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = msg, ErrorCode = ErrorCodes.OutputMissing, Handle = result.Handle }, verdict, null);
+            return Rejected($"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log),
+                ErrorCodes.OutputMissing);
         }
 
         guard.Abort();

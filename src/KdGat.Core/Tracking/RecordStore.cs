@@ -35,11 +35,15 @@ internal sealed class RecordStore
         return Directory.Exists(dir) && Directory.EnumerateFiles(dir, $"*-{recordId}.json").Any();
     }
 
+    /// <summary>Whether the records dir exists; a file in its place is an IOException: it read as "no records" (RebuildIndex said "rebuilt with 0 run(s)"; a hostile-input pass).</summary>
+    private bool DirExists() => File.Exists(Dir)
+        ? throw new IOException($"'{Dir}' is a file, not the run records directory; move it away (the records a build writes go there).")
+        : Directory.Exists(Dir);
+
     /// <summary>Every readable record; damaged files are reported through <paramref name="onDamaged"/> and skipped.</summary>
     public IEnumerable<(string Path, RunRecord Record)> ReadAll(Action<string, string>? onDamaged = null)
     {
-        if (File.Exists(Dir)) throw new IOException($"'{Dir}' is a file, not the run records directory; move it away (the records a build writes go there).");
-        if (!Directory.Exists(Dir)) yield break;
+        if (!DirExists()) yield break;
         foreach (var file in Directory.EnumerateFiles(Dir, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             RunRecord? r = null;
@@ -52,9 +56,7 @@ internal sealed class RecordStore
     /// <summary>Every record file, in name order within each directory (names start with the finish time). Temp files of writes in flight end in .tmp and are not listed.</summary>
     public IEnumerable<string> EnumerateFiles()
     {
-        // A file in its place read as "no records": RebuildIndex said "rebuilt with 0 run(s)" (a hostile-input pass).
-        if (File.Exists(Dir)) throw new IOException($"'{Dir}' is a file, not the run records directory; move it away (the records a build writes go there).");
-        if (!Directory.Exists(Dir)) return [];
+        if (!DirExists()) return [];
         return Directory.EnumerateFiles(Dir, "*.json", SearchOption.AllDirectories)
             .Where(f => !Path.GetFileName(f).StartsWith('.'))
             .Order(StringComparer.Ordinal);

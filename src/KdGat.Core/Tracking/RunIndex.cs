@@ -97,10 +97,12 @@ internal sealed class RunIndex : IDisposable
     /// hostile-input pass). The index remembers whose records it holds; an explicit path that holds
     /// another pipeline's is refused (KDG5003), a default one follows its pipeline when it moves.
     /// </summary>
+    private const string OwnerQuery = "SELECT value FROM meta WHERE key = 'records_dir';";
+
     private void ClaimFor(string recordsDir)
     {
         var mine = Path.GetFullPath(recordsDir);
-        if (SqliteRetry.Run(() => Scalar(_db, "SELECT value FROM meta WHERE key = 'records_dir';")?.ToString()) == mine) return; // the usual case: no write
+        if (SqliteRetry.Run(() => Scalar(_db, OwnerQuery)?.ToString()) == mine) return; // the usual case: no write
         var owner = SqliteRetry.Run(() =>
         {
             using var tx = _db.BeginTransaction(deferred: false);
@@ -109,7 +111,7 @@ internal sealed class RunIndex : IDisposable
                 insert.Parameters.AddWithValue("$v", mine);
                 insert.ExecuteNonQuery();
             }
-            var value = Scalar(_db, "SELECT value FROM meta WHERE key = 'records_dir';", tx)?.ToString();
+            var value = Scalar(_db, OwnerQuery, tx)?.ToString();
             // The same pipeline under another name (moved, reached through a symlink) or an owner
             // that is gone: take it over. Only a live other pipeline's records keep an explicit index.
             if (value != mine && (!Location.Explicit || value is null || SameOrGone(value, mine)))
