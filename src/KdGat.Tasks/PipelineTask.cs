@@ -1,6 +1,7 @@
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
 using Microsoft.Build.Framework;
 
@@ -44,6 +45,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             // Tests only: this task fails as a bug in it would (InternalErrorTests).
             if (Environment.GetEnvironmentVariable("KDGAT_TEST_INTERNAL_ERROR") == GetType().Name)
                 throw new InvalidOperationException("KDGAT_TEST_INTERNAL_ERROR is set");
+            RequireLoadedToolsCurrent();
             using (this is ICancelableTask cancelable ? TerminationSignals.CancelWith(cancelable.Cancel, GetType().Name) : null)
                 return Run(log) && !Log.HasLoggedErrors;
         }
@@ -69,6 +71,22 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
                 (crash is null ? "Run again with -v:diag or -bl for the stack trace, and report it." : $"The stack trace is in {crash}; please report it with that file.")));
             return false;
         }
+    }
+
+    /// <summary>
+    /// KDG1209 when the KdGat code this process runs is no longer the code in the tools dir: a
+    /// long-lived MSBuild process loaded it before the bootstrap rebuilt the tools, and MSBuild never
+    /// loads a path twice. Checked before anything else, so nothing runs with the old rules.
+    /// </summary>
+    private void RequireLoadedToolsCurrent()
+    {
+        var replaced = LoadedAssembly.ReplacedIn(typeof(PipelineTask).Assembly, ToolsDir)
+                    ?? LoadedAssembly.ReplacedIn(typeof(BuildSession).Assembly, ToolsDir);
+        if (replaced is not null)
+            throw new KdgException(ErrorCodes.ToolsReloadNeeded,
+                $"this MSBuild process loaded KdGat's tasks before {replaced} was rebuilt, and MSBuild keeps a loaded task assembly for the life of its process " +
+                "(the MSBuild server, a reused node or an IDE), so this build would run the old code. Nothing was run. " +
+                "Stop that process (`dotnet build-server shutdown`, or restart the IDE) and build again.");
     }
 
     /// <summary>The exception's full text in .kdgat/crash/ under the pipeline root; null when that cannot be written.</summary>

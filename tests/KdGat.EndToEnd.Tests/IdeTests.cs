@@ -120,8 +120,14 @@ public sealed class IdeTests
                 Assert.Contains($" sdk {sdk} ", stamp);
 
                 // Tools from another SDK are not trusted.
+                var core = Path.Combine(tools, "KdGat.Core.dll");
+                // Held open as a server holds it mapped: the old inode's number cannot go to a new file.
+                using var held = File.OpenRead(core);
+                var before = KdGat.Core.Hashing.PathStat.Of(core).Inode;
                 File.WriteAllText(stampFile, stamp.Replace($" sdk {sdk} ", " sdk 9.0.100 "));
                 Assert.Contains("KdGat: building tools", Bootstrap().Output);
+                // A new file, not the old one rewritten (MSBuild's Copy does that): an MSBuild server that has it mapped keeps running intact (MSBuildServerTests).
+                Assert.NotEqual(before, KdGat.Core.Hashing.PathStat.Of(core).Inode);
                 Assert.DoesNotContain("KdGat: building tools", Bootstrap().Output);
             }
         }

@@ -55,6 +55,8 @@ internal static partial class ErrorCodes
     public const string FileAccess = "KDG1207";
     /// <summary>Error: CacheGc with the output cache turned off (cache_store or KDGAT_CACHE is 'off').</summary>
     public const string CacheOff = "KDG1208";
+    /// <summary>Error: this MSBuild process (the MSBuild server, a reused node, an IDE) still runs KdGat tasks whose files were rebuilt since it loaded them.</summary>
+    public const string ToolsReloadNeeded = "KDG1209";
 
     // 2xxx: state on disk that is damaged (warnings: the stage is treated as stale, never up to date).
     /// <summary>Warning: a manifest is damaged (unreadable, or its outputs_digest disagrees with its output hashes); the stage runs again or is restored.</summary>

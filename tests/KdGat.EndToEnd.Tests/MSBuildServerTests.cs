@@ -1,0 +1,93 @@
+using KdGat.Core.Engine;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// Builds through the real MSBuild server (DOTNET_CLI_USE_MSBUILD_SERVER=1, -nodeReuse:true): one
+/// process runs build after build and keeps KdGat's task assemblies loaded, as a reused node or an
+/// IDE does. MSBuild never loads the same path twice, so after the tools are rebuilt in place the
+/// old code would judge staleness; the tasks must notice and stop (KDG1209).
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class MSBuildServerTests : IDisposable
+{
+    private readonly Sandbox _s = Sandbox.Trivial();
+    private string ToolsCopy => Path.Combine(_s.Dir, "tools-copy");
+
+    public MSBuildServerTests()
+    {
+        Directory.CreateDirectory(ToolsCopy);
+        foreach (var file in Directory.EnumerateFiles(Tools.Path, "*", SearchOption.AllDirectories))
+        {
+            var to = Path.Combine(ToolsCopy, Path.GetRelativePath(Tools.Path, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        _s.Env["DOTNET_CLI_USE_MSBUILD_SERVER"] = "1";
+        // Both are set for every test build, and each keeps the client from using a server (dotnet test sets the second).
+        _s.Env["MSBUILDDISABLENODEREUSE"] = "0";
+        _s.Env["MSBUILDENSURESTDOUTFORTASKPROCESSES"] = "0";
+    }
+
+    public void Dispose()
+    {
+        ProcessRunner.Run("dotnet", ["build-server", "shutdown", "--msbuild"], _s.Dir, TimeSpan.FromMinutes(1), _s.Env);
+        _s.Dispose();
+    }
+
+    private ProcessResult Build() => _s.Build("-nodeReuse:true", $"-p:KdGatToolsDir={ToolsCopy}/", "-p:Dataset=hcrl_sa");
+
+    /// <summary>What the bootstrap does: a new file at the same path (MSBuild's Copy writes one; IdeTests).</summary>
+    private void Replace(string name, string with)
+    {
+        var path = Path.Combine(ToolsCopy, name);
+        File.Delete(path);
+        File.Copy(with, path);
+    }
+
+    /// <summary>Whether a live process (the server) has this sandbox's copy of KdGat.Core mapped, i.e. loaded.</summary>
+    private bool ServerHoldsTheTools()
+    {
+        var core = Path.Combine(ToolsCopy, "KdGat.Core.dll");
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid) || pid == Environment.ProcessId) continue;
+            try { if (File.ReadAllText(Path.Combine(proc, "maps")).Contains(core, StringComparison.Ordinal)) return true; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // ended or not ours
+        }
+        return false;
+    }
+
+    [Fact]
+    public void ToolsRebuiltUnderARunningServer_AreKdg1209_AndNothingRuns_TheSameBuildAgainRuns()
+    {
+        var first = Build();
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(13, Sandbox.With(_s.LastBuild(), Outcome.Ran).Length);
+        // A client that cannot reach a server in time builds in its own process; the no-op goes again.
+        for (var i = 0; i < 3 && !ServerHoldsTheTools(); i++) Assert.Equal(0, Build().ExitCode);
+        Assert.True(ServerHoldsTheTools(), "no MSBuild server has KdGat's tasks loaded, so this test shows nothing\n" + first);
+
+        // Another build of KdGat.Core in the tools dir (any other assembly stands for it), and a stale stage.
+        var original = Path.Combine(_s.Dir, "KdGat.Core.dll.original");
+        File.Copy(Path.Combine(ToolsCopy, "KdGat.Core.dll"), original);
+        Replace("KdGat.Core.dll", typeof(Assert).Assembly.Location);
+        File.AppendAllText(_s.RawFile("hcrl_sa"), "one more frame\n");
+        var report = File.ReadAllBytes(Path.Combine(_s.Dir, ".kdgat", "last-build.json"));
+
+        var stale = Build();
+
+        Assert.NotEqual(0, stale.ExitCode);
+        Assert.True(stale.Output.Contains("error KDG1209"), stale.ToString());
+        Assert.Contains("build-server shutdown", stale.Output);
+        Assert.Equal(report, File.ReadAllBytes(Path.Combine(_s.Dir, ".kdgat", "last-build.json")));
+
+        // The same build of KdGat.Core copied back (a new file, same code): the server's tasks are current again.
+        Replace("KdGat.Core.dll", original);
+        var again = Build();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("hcrl_sa/preprocess", Sandbox.With(_s.LastBuild(), Outcome.Ran));
+    }
+}
