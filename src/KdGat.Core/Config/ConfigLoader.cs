@@ -13,8 +13,8 @@ internal static class ConfigLoader
     public static PipelineConfig Load(string file, string root)
     {
         file = Path.GetFullPath(file);
-        var r = new YamlReader(file);
         var sources = new ConfigSources();
+        var r = new YamlReader(file) { Sources = sources };
         var rootNode = YamlReader.LoadRoot(file, sources)
             ?? throw new KdgException(ErrorCodes.ConfigMissingKey, "the configuration file is empty. It needs at least 'datasets:' and 'stages:'.", file);
         var top = r.Mapping(rootNode, "the configuration");

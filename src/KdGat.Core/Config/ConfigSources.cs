@@ -3,19 +3,29 @@ using KdGat.Core.Hashing;
 namespace KdGat.Core.Config;
 
 /// <summary>
-/// The files a configuration was read from and a digest of exactly the bytes parsed: a loaded
-/// pipeline may be used again only while every one of them still has those bytes
-/// (<see cref="Engine.BuildSession"/>).
+/// Everything a configuration was made from besides the build request: the files it was read from,
+/// with a digest of exactly the bytes parsed, and the environment variables it expanded (a
+/// resource's ${NAME}). A loaded pipeline may be used again only while every file still has those
+/// bytes and every variable that value (<see cref="Engine.BuildSession"/>, <see cref="Engine.LoadedPipelineCache"/>).
 /// </summary>
 internal sealed class ConfigSources
 {
     private readonly List<(string Path, string Digest)> _files = [];
+    private readonly List<(string Name, string? Value)> _environment = [];
 
     public void Add(string path, ReadOnlySpan<byte> bytes) => _files.Add((path, ContentHash.OfBytes(bytes)));
 
-    /// <summary>True when every file still holds the bytes that were parsed (hashed again: they are small).</summary>
+    public void AddEnvironment(string name, string? value)
+    {
+        lock (_environment) _environment.Add((name, value));
+    }
+
+    /// <summary>True when every file still holds the bytes that were parsed (hashed again: they are small) and every variable its value.</summary>
     public bool Unchanged()
     {
+        lock (_environment)
+            foreach (var (name, value) in _environment)
+                if (Environment.GetEnvironmentVariable(name) != value) return false;
         foreach (var (path, digest) in _files)
         {
             try

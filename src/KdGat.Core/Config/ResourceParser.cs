@@ -76,6 +76,7 @@ internal static partial class ResourceParser
         {
             var name = m.Groups[1].Value;
             var value = Environment.GetEnvironmentVariable(name);
+            r.Sources?.AddEnvironment(name, value);
             return string.IsNullOrEmpty(value)
                 ? throw r.Error(ErrorCodes.ResourceVariableUnset, node, $"'{field}' uses ${{{name}}}, but the environment variable {name} is not set (or is empty). " +
                     $"Set it before the build (export {name}=...) or write the value into the configuration.")

@@ -13,6 +13,8 @@ internal sealed class YamlReader
 {
     public YamlReader(string file) => File = file;
     public string File { get; }
+    /// <summary>Where what the configuration depends on is noted (the environment variables it expands); null for params files.</summary>
+    public ConfigSources? Sources { get; init; }
 
     /// <summary>The root node of a YAML file (null when empty); every problem is a KdgException with the file and position.</summary>
     public static YamlNode? LoadRoot(string file, ConfigSources? sources = null)

@@ -21,12 +21,16 @@ internal sealed class BuildSession
     /// <summary>Parsed manifests by file identity.</summary>
     public ManifestCache Manifests { get; } = new();
 
-    /// <summary>The pipeline as <see cref="LoadedPipeline.Load"/> makes it; the same object again while the request and every configuration file are the same.</summary>
+    /// <summary>
+    /// The pipeline as <see cref="LoadedPipeline.Load"/> makes it; the same object again while the
+    /// request and every configuration source are the same: this build's, else one an earlier build
+    /// of this process loaded (<see cref="LoadedPipelineCache"/>: a long-lived MSBuild process).
+    /// </summary>
     public LoadedPipeline Load(BuildRequest request)
     {
         var key = LoadKey(request);
         if (_loaded.TryGetValue(key, out var hit) && hit.Config.Sources.Unchanged()) return hit;
-        var loaded = LoadedPipeline.Load(request);
+        var loaded = LoadedPipelineCache.Get(key) ?? LoadedPipelineCache.Put(key, LoadedPipeline.Load(request));
         _loaded[key] = loaded;
         return loaded;
     }

@@ -75,6 +75,62 @@ public sealed class BuildSessionTests : IDisposable
         Assert.Equal("0.2", changed.Instances.Single().Config.Params["lr"].ToString());
     }
 
+    /// <summary>
+    /// A long-lived MSBuild process (the MSBuild server) runs build after build, each with a new
+    /// session: the pipeline an earlier build loaded is used again (LoadedPipelineCache) only while
+    /// every file it was read from has the same bytes and every variable it expanded the same value.
+    /// In this class only: its tests run one at a time, and no other test class makes sessions.
+    /// </summary>
+    [Fact]
+    public void ALaterBuildOfTheProcess_GetsTheLoadedPipeline_OnlyWhileItsFilesAndVariablesAreTheSame()
+    {
+        var variable = "KDGAT_TEST_ACCOUNT_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        using var p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo {params.lr} > out.txt', outputs: [out.txt], params_file: models/a.yaml, resources: { account: '${{{variable}}}' } }
+            """, "d1");
+        p.Dir.Write("models/a.yaml", "lr: 0.1\n");
+        var request = p.Request([new("a", [])]);
+        try
+        {
+            Environment.SetEnvironmentVariable(variable, "lab-a");
+            var first = new BuildSession().Load(request);
+            Assert.Same(first, new BuildSession().Load(request)); // the next build
+
+            Environment.SetEnvironmentVariable(variable, "lab-b");
+            var otherAccount = new BuildSession().Load(request);
+            Assert.NotSame(first, otherAccount);
+            Assert.Equal("lab-b", otherAccount.Instances.Single().Config.Resources.Account);
+            Assert.Same(otherAccount, new BuildSession().Load(request));
+
+            File.WriteAllText(p.Dir["models/a.yaml"], "lr: 0.2\n");
+            var otherParams = new BuildSession().Load(request);
+            Assert.NotSame(otherAccount, otherParams);
+            Assert.Equal("0.2", otherParams.Instances.Single().Config.Params["lr"].ToString());
+        }
+        finally { Environment.SetEnvironmentVariable(variable, null); }
+    }
+
+    [Fact]
+    public void TheProcessKeepsTheLastTwoPipelines()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1, d2, d3]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo > out.txt', outputs: [out.txt] }
+            """, "d1", "d2", "d3");
+        KdGat.Core.Engine.BuildRequest For(string dataset) => p.Request([new("a", [])]) with { Datasets = dataset };
+        var d1 = new BuildSession().Load(For("d1"));
+        var d2 = new BuildSession().Load(For("d2"));
+        Assert.Same(d1, new BuildSession().Load(For("d1"))); // alternating between two selections keeps both
+        Assert.Same(d2, new BuildSession().Load(For("d2")));
+        new BuildSession().Load(For("d3"));
+        Assert.NotSame(d1, new BuildSession().Load(For("d1"))); // the least recently used went
+    }
+
     [Fact]
     public async Task ManifestCache_ParsesAFileVersionOnce_AndReadsAReplacedOneAgain()
     {
