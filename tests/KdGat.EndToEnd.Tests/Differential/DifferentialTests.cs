@@ -33,6 +33,11 @@ public sealed class DifferentialTests
         var clock = Stopwatch.StartNew();
         using var tree = Sandbox.Sample();
         tree.Env["KDGAT_CACHE"] = store;
+        // KDGAT_DIFF_SERVER=1: the incremental builds go through one MSBuild server, so what a
+        // long-lived process keeps between builds (LoadedPipelineCache) meets every mutation.
+        var server = FromEnv("KDGAT_DIFF_SERVER", 0) == 1;
+        if (server)
+            foreach (var (k, v) in ServerEnv) tree.Env[k] = v;
         var mutator = new PipelineMutator(tree, seed);
         var applied = new List<string>();
         try
@@ -44,10 +49,11 @@ public sealed class DifferentialTests
                 applied.Add($"#{i} {mutator.Next()}");
                 Step(tree, seed, applied, applied[^1]);
             }
-            _out.WriteLine($"seed {seed}: {count} mutations, incremental == from scratch every time; {clock.Elapsed.TotalSeconds:F0} s");
+            _out.WriteLine($"seed {seed}: {count} mutations, incremental == from scratch every time{(server ? " (incremental builds through the MSBuild server)" : "")}; {clock.Elapsed.TotalSeconds:F0} s");
         }
         finally
         {
+            if (server) ProcessRunner.Run("dotnet", ["build-server", "shutdown", "--msbuild"], tree.Dir, TimeSpan.FromMinutes(1), tree.Env);
             try { Directory.Delete(store, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
@@ -56,13 +62,13 @@ public sealed class DifferentialTests
     private void Step(Sandbox tree, int seed, List<string> applied, string what)
     {
         var clock = Stopwatch.StartNew();
-        var incremental = tree.Build("-t:Evaluate");
+        var incremental = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER") ? tree.Build("-t:Evaluate", "-nodeReuse:true") : tree.Build("-t:Evaluate");
         if (incremental.ExitCode != 0) Fail(seed, applied, "the incremental build failed", incremental.ToString());
         var outcomes = tree.LastBuild().Stages.GroupBy(s => s.Outcome).Select(g => $"{g.Key} {g.Count()}").Order(StringComparer.Ordinal);
 
         var incrementalSeconds = clock.Elapsed.TotalSeconds;
         using var scratch = tree.Clone();
-        foreach (var (k, v) in tree.Env) scratch.Env[k] = v;
+        foreach (var (k, v) in tree.Env.Where(e => !ServerEnv.ContainsKey(e.Key))) scratch.Env[k] = v; // from scratch: a process of its own
         scratch.Env["KDGAT_CACHE"] = "off";
         var rebuild = scratch.Build("-t:Rebuild"); // Clean, then Evaluate
         if (rebuild.ExitCode != 0) Fail(seed, applied, "the from-scratch build failed", rebuild.ToString());
@@ -105,6 +111,11 @@ public sealed class DifferentialTests
         sb.Append(detail);
         Assert.Fail(sb.ToString());
     }
+
+    private static readonly Dictionary<string, string> ServerEnv = new()
+    {
+        ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "1", ["MSBUILDDISABLENODEREUSE"] = "0", ["MSBUILDENSURESTDOUTFORTASKPROCESSES"] = "0",
+    };
 
     private static int FromEnv(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
