@@ -10,7 +10,7 @@ namespace KdGat.Core.IO;
 /// server, a reused node or an IDE would go on running KdGat's old tasks after the bootstrap rebuilt
 /// them in place: old staleness rules judging new state.
 /// </summary>
-public static class LoadedAssembly
+internal static class LoadedAssembly
 {
     /// <summary>
     /// The file in <paramref name="dir"/> that <paramref name="assembly"/> was loaded from, when that
