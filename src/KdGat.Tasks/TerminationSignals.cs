@@ -29,12 +29,6 @@ internal sealed class TerminationSignals : IDisposable
     private void Stop(PosixSignalContext context, Action cancel, string task, int number)
     {
         context.Cancel = true;
-        // .NET runs a SIGHUP handler on a thread-pool thread (SIGTERM's on a thread of its own), and
-        // this one holds it until the task has stopped, while stopping the stages needs pool threads:
-        // the pool may grow at once (the process ends here anyway). The handler must block: once it
-        // returns, `dotnet`'s own SIGTERM handler ends the process with exit code 0.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + 8), io);
         cancel();
         var stopped = _taskEnded.Wait(Grace);
         Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}){(stopped ? "" : $"; {task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).");

@@ -102,7 +102,10 @@ public sealed class FailureTests
         s.PrefixCommand("vgae_small_autoencoder", "echo started > started.txt; sleep 120; ");
         var started = Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "started.txt");
 
-        using var p = s.Start(["-p:Dataset=hcrl_sa", "-t:SmallNoKd"], out var output);
+        // The build gets the default disposition of each signal whatever the test runner inherited:
+        // under `nohup` SIGHUP is ignored, rightly, by every process started from it (found when a
+        // CI run under nohup failed the HUP case twice).
+        using var p = ProcessRunner.Start("env", ["--default-signal=HUP,INT,TERM", "dotnet", .. s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-t:SmallNoKd"])], s.Dir, s.Env, out var output);
         Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(started) || p.HasExited, TimeSpan.FromMilliseconds(100));
         Assert.False(p.HasExited, "build ended before the stage started:\n" + output);
 
