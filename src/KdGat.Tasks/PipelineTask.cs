@@ -74,14 +74,17 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>
-    /// KDG1209 when the KdGat code this process runs is no longer the code in the tools dir: a
-    /// long-lived MSBuild process loaded it before the bootstrap rebuilt the tools, and MSBuild never
-    /// loads a path twice. Checked before anything else, so nothing runs with the old rules.
+    /// KDG1209 when the code this process runs is no longer the code in the tools dir: a long-lived
+    /// MSBuild process loaded it before the bootstrap rebuilt the tools, and MSBuild never loads a
+    /// path twice. Every assembly loaded from the tools dir counts (KdGat's and the packages beside
+    /// them: a package's patch release can leave KdGat.Core's own build unchanged). Checked before
+    /// anything else, so nothing runs with the old rules.
     /// </summary>
     private void RequireLoadedToolsCurrent()
     {
-        var replaced = LoadedAssembly.ReplacedIn(typeof(PipelineTask).Assembly, ToolsDir)
-                    ?? LoadedAssembly.ReplacedIn(typeof(BuildSession).Assembly, ToolsDir);
+        var loaded = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(PipelineTask).Assembly)?.Assemblies
+                     ?? [typeof(PipelineTask).Assembly, typeof(BuildSession).Assembly];
+        var replaced = loaded.Select(a => LoadedAssembly.ReplacedIn(a, ToolsDir)).FirstOrDefault(r => r is not null);
         if (replaced is not null)
             throw new KdgException(ErrorCodes.ToolsReloadNeeded,
                 $"this MSBuild process loaded KdGat's tasks before {replaced} was rebuilt, and MSBuild keeps a loaded task assembly for the life of its process " +

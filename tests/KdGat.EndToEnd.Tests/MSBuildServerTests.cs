@@ -8,7 +8,8 @@ namespace KdGat.EndToEnd.Tests;
 /// Builds through the real MSBuild server (DOTNET_CLI_USE_MSBUILD_SERVER=1, -nodeReuse:true): one
 /// process runs build after build and keeps KdGat's task assemblies loaded, as a reused node or an
 /// IDE does. MSBuild never loads the same path twice, so after the tools are rebuilt in place the
-/// old code would judge staleness; the tasks must notice and stop (KDG1209).
+/// old code would judge staleness; the tasks must notice and stop (KDG1209). Its Dispose shuts the
+/// user's MSBuild server down (there is one per user and SDK): run it where no one else uses one.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class MSBuildServerTests : IDisposable
@@ -89,5 +90,15 @@ public sealed class MSBuildServerTests : IDisposable
         var again = Build();
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("hcrl_sa/preprocess", Sandbox.With(_s.LastBuild(), Outcome.Ran));
+
+        // A package beside KdGat's own (a patch release leaves KdGat.Core's build as it was) counts too.
+        File.AppendAllText(_s.RawFile("hcrl_sa"), "and another\n");
+        report = File.ReadAllBytes(Path.Combine(_s.Dir, ".kdgat", "last-build.json"));
+        Replace("YamlDotNet.dll", typeof(Assert).Assembly.Location);
+        var package = Build();
+        Assert.NotEqual(0, package.ExitCode);
+        Assert.Contains("YamlDotNet.dll", package.Output);
+        Assert.Contains("error KDG1209", package.Output);
+        Assert.Equal(report, File.ReadAllBytes(Path.Combine(_s.Dir, ".kdgat", "last-build.json")));
     }
 }
