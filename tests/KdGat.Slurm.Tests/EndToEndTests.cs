@@ -83,14 +83,23 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(13, Cluster.LiveJobsUnder(slurm.Dir).Count); // the second build submitted 0 jobs
     }
 
+    /// <summary>
+    /// vgae_large_autoencoder needs ~130 MB (tail keeps everything without a newline in memory) and
+    /// asks for 100M, so its first job runs out of memory; 200M, the doubled request, is enough.
+    /// </summary>
+    private static void OutOfMemoryAt100M(Sandbox sb, string extraStageLines = "")
+    {
+        sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
+        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum",
+                                     "resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n" + extraStageLines + "  gat_large_curriculum"));
+    }
+
     [SlurmFact]
     public void Out_of_memory_is_resubmitted_with_doubled_memory_and_the_record_shows_both_attempts()
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
-        // tail keeps everything without a newline in memory: ~130 MB, more than 100M, less than 200M.
-        sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
-        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n  gat_large_curriculum"));
+        OutOfMemoryAt100M(sb);
         Assert.Contains("resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n  gat_large_curriculum", File.ReadAllText(sb.Config));
         // -t:Large: the downstream jobs, chained on the first (OOM) job, are cancelled by SLURM and resubmitted after the retry.
         var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
@@ -120,8 +129,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
-        sb.PrefixCommand("vgae_large_autoencoder", "head -c 130M /dev/zero | tail > /dev/null; ");
-        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { gpus: 1, mem: 100M, time: '01:00:00' }\n    retries: 0\n  gat_large_curriculum"));
+        OutOfMemoryAt100M(sb, "    retries: 0\n");
         Assert.Contains("retries: 0", File.ReadAllText(sb.Config));
 
         var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
