@@ -29,10 +29,10 @@ internal sealed class BuildSession
     public LoadedPipeline Load(BuildRequest request)
     {
         var key = LoadKey(request);
-        if (_loaded.TryGetValue(key, out var hit) && hit.Config.Sources.Unchanged()) return hit;
-        var loaded = LoadedPipelineCache.Get(key) ?? LoadedPipelineCache.Put(key, LoadedPipeline.Load(request));
-        _loaded[key] = loaded;
-        return loaded;
+        // This build's pipeline is checked here; a stale one is also the process's (the same object),
+        // so its files are not hashed a second time there: it is loaded again.
+        var kept = _loaded.TryGetValue(key, out var hit) ? (hit.Config.Sources.Unchanged() ? hit : null) : LoadedPipelineCache.Get(key);
+        return _loaded[key] = kept ?? LoadedPipelineCache.Put(key, LoadedPipeline.Load(request));
     }
 
     /// <summary>The hash cache of a pipeline, loaded from its file once per session (its rows are checked against each file's identity at every lookup).</summary>
