@@ -125,6 +125,23 @@ def rotate(xs, i):
     return xs[i:] + xs[:i]
 
 
+def server_case(case, kdgat_ws, snakemake_ws, empty_ws, warmups, reps):
+    """KdGat's no-op and the empty project through one MSBuild server, warmed up first by `warmups`
+    builds of each (loaded and tiered up), interleaved with `snakemake -n`; the server is shut down
+    before and after."""
+    shutdown_server()
+    for r in range(warmups):
+        run(KDGAT, kdgat_ws, "warmup", "kdgat", r, server=True)
+        run(EMPTY, empty_ws, "warmup", "empty project", r, server=True)
+    for r in range(reps):
+        for t, ws in rotate([("kdgat", kdgat_ws), ("snakemake", snakemake_ws), ("empty project", empty_ws)], r):
+            if t == "snakemake":
+                run(NOOP[t][0], ws, case, t, r)
+            else:
+                run(EMPTY if t == "empty project" else KDGAT, ws, case, t, r, count=NOOP.get(t, (None, None))[1], server=True)
+    shutdown_server()
+
+
 def touch_all(ws):
     # every file of the data and the run dirs, in directory order (as a copy or checkout would)
     for d in ["data", "experimentruns"]:
@@ -191,18 +208,7 @@ def main():
     # The same no-op through the MSBuild server, with the empty project through it too (the floor
     # then is the server's); warm-up builds first so the server has loaded and tiered up both.
     log("case 2s: no-op, 6 datasets, MSBuild server")
-    shutdown_server()
-    for r in range(6):
-        run(KDGAT, ws6["kdgat"], "warmup", "kdgat", r, server=True)
-        run(EMPTY, we0, "warmup", "empty project", r, server=True)
-    for r in range(reps + 2):
-        for t in rotate(["kdgat", "snakemake", "empty project"], r):
-            if t == "snakemake":
-                run(NOOP[t][0], ws6[t], "2s no-op 6ds, MSBuild server", t, r)
-            else:
-                run(EMPTY if t == "empty project" else KDGAT, we0 if t == "empty project" else ws6[t],
-                    "2s no-op 6ds, MSBuild server", t, r, count=NOOP.get(t, (None, None))[1], server=True)
-    shutdown_server()
+    server_case("2s no-op 6ds, MSBuild server", ws6["kdgat"], ws6["snakemake"], we0, warmups=6, reps=reps + 2)
     # KdGat without run tracking (the SQLite index around each build), to show its share
     for r in range(reps):
         run(KDGAT + ["-p:KdGatTracking=false"], ws6["kdgat"], "2 no-op 6ds (tracking off)", "kdgat", r, count=kdgat_ran)
@@ -244,18 +250,7 @@ def main():
         for t, ws in rotate([("kdgat", wk), ("snakemake", wp), ("make", wp), ("empty project", we0)], r):
             run(EMPTY if t == "empty project" else NOOP[t][0], ws, f"2b no-op {big}ds", t, r, count=NOOP.get(t, (None, None))[1])
     # 2bs: the same through the MSBuild server (see 2s), snakemake -n interleaved for the ratio
-    shutdown_server()
-    for r in range(4):
-        run(KDGAT, wk, "warmup", "kdgat", r, server=True)
-        run(EMPTY, we0, "warmup", "empty project", r, server=True)
-    for r in range(reps):
-        for t, ws in rotate([("kdgat", wk), ("snakemake", wp), ("empty project", we0)], r):
-            if t == "snakemake":
-                run(NOOP[t][0], ws, f"2bs no-op {big}ds, MSBuild server", t, r)
-            else:
-                run(EMPTY if t == "empty project" else KDGAT, ws, f"2bs no-op {big}ds, MSBuild server", t, r,
-                    count=NOOP.get(t, (None, None))[1], server=True)
-    shutdown_server()
+    server_case(f"2bs no-op {big}ds, MSBuild server", wk, wp, we0, warmups=4, reps=reps)
 
     # ---- case 5: hashing ----
     log(f"case 5: hashing {hash_gb:g} GB")
