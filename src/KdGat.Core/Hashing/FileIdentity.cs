@@ -19,6 +19,9 @@ internal readonly record struct FileIdentity(long Size, long MtimeNs, long Ctime
         return new FileIdentity(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0, 0);
     }
 
+    /// <summary>Read by statx, which answers only for regular files; the fallback cannot tell a FIFO from a file.</summary>
+    public bool IsCheckedRegularFile => Inode != 0;
+
     public override string ToString() => $"{Size}:{MtimeNs}:{CtimeNs}:{Inode}:{Device}";
 }
 

@@ -237,30 +237,57 @@ internal sealed class HashCache
     private string FullPath(string stored) =>
         Path.IsPathRooted(stored) ? stored : _root is null ? "" : PathText.FromStored(_root, stored);
 
+    /// <summary>What a cache file says, parsed: all a later build of this process needs when the file's bytes are the same (no row of it is racy).</summary>
+    private sealed record LoadedFile(long Generation, KeyValuePair<string, Entry>[] Rows, int DamagedLines);
+
+    /// <summary>Parsed cache files for the next build of a long-lived process (the MSBuild server): 19,200 rows at 600 datasets.</summary>
+    private static readonly KeptParses<LoadedFile> Kept = new(limit: 4);
+
     private void Load(string file)
     {
-        string[] lines;
-        try { lines = File.ReadAllLines(file); }
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(file); }
         catch (IOException) { return; }
         catch (UnauthorizedAccessException) { return; }
-        if (lines.Length == 0 || !lines[0].StartsWith(Header + " ", StringComparison.Ordinal)
-            || !long.TryParse(lines[0].AsSpan(Header.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var loaded)) return;
-        _generation = loaded + 1;
-        for (var i = 1; i < lines.Length; i++)
-            if (!TryAdd(lines[i])) DamagedLines++; // a damaged line is a cache miss, nothing more
+        var key = file + "\n" + _root;
+        var content = KeptParses<LoadedFile>.ContentOf(bytes);
+        var loaded = Kept.Get(key, content);
+        if (loaded is null)
+        {
+            loaded = Parse(Encoding.UTF8.GetString(bytes).Split('\n'));
+            if (loaded is null) return;
+            Kept.Keep(key, content, loaded);
+        }
+        _generation = loaded.Generation + 1;
+        foreach (var row in loaded.Rows) _entries[row.Key] = row.Value;
+        DamagedLines = loaded.DamagedLines;
     }
 
-    private bool TryAdd(string line)
+    private LoadedFile? Parse(string[] lines)
+    {
+        if (lines.Length == 0 || !lines[0].StartsWith(Header + " ", StringComparison.Ordinal)
+            || !long.TryParse(lines[0].AsSpan(Header.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var generation)) return null;
+        var rows = new List<KeyValuePair<string, Entry>>(lines.Length);
+        var damaged = 0;
+        for (var i = 1; i < lines.Length; i++)
+        {
+            if (i == lines.Length - 1 && lines[i].Length == 0) break; // after the last newline
+            if (TryParse(lines[i]) is { } row) rows.Add(row);
+            else damaged++; // a damaged line is a cache miss, nothing more
+        }
+        return new LoadedFile(generation, [.. rows], damaged);
+    }
+
+    private KeyValuePair<string, Entry>? TryParse(string line)
     {
         var tab = line.IndexOf('\t');
-        if (tab < 0 || line[..tab] != Checksum(line[(tab + 1)..])) return false;
+        if (tab < 0 || line[..tab] != Checksum(line[(tab + 1)..])) return null;
         var f = line[(tab + 1)..].Split('\t', 8);
-        if (f.Length != 8 || f[6].Length != 32) return false;
+        if (f.Length != 8 || f[6].Length != 32) return null;
         if (!long.TryParse(f[0], out var used) || !long.TryParse(f[1], out var size) || !long.TryParse(f[2], out var m)
-            || !long.TryParse(f[3], out var c) || !ulong.TryParse(f[4], out var ino) || !ulong.TryParse(f[5], out var dev)) return false;
+            || !long.TryParse(f[3], out var c) || !ulong.TryParse(f[4], out var ino) || !ulong.TryParse(f[5], out var dev)) return null;
         var path = FullPath(f[7]);
-        if (path.Length == 0) return false;
-        _entries[path] = new Entry(new FileIdentity(size, m, c, ino, dev), f[6], used);
-        return true;
+        if (path.Length == 0) return null;
+        return new(path, new Entry(new FileIdentity(size, m, c, ino, dev), f[6], used));
     }
 }

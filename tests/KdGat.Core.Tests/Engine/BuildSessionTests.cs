@@ -142,17 +142,57 @@ public sealed class BuildSessionTests : IDisposable
         Assert.Equal(ManifestStore.ReadStatus.Ok, first.Status);
         Assert.Same(first.Manifest, cache.Read(path).Manifest);
 
-        // Replaced by rename with the same bytes: a new file version, parsed again.
+        // Replaced by rename with the same bytes: a new file version, read again, and its bytes
+        // are those already parsed.
         var tmp = path + ".tmp";
         File.Copy(path, tmp);
         File.Move(tmp, path, overwrite: true);
+        Assert.Same(first.Manifest, cache.Read(path).Manifest);
+        Assert.Equal(1, cache.Parsed);
+
+        // Other bytes (the same manifest from another build) are parsed.
+        var edited = File.ReadAllText(path).Replace(first.Manifest!.BuildId, "another-build");
+        File.WriteAllText(tmp, edited);
+        File.Move(tmp, path, overwrite: true);
         var again = cache.Read(path);
-        Assert.NotSame(first.Manifest, again.Manifest);
-        Assert.Equal(first.Manifest!.Fingerprint, again.Manifest!.Fingerprint);
+        Assert.Equal("another-build", again.Manifest!.BuildId);
+        Assert.Equal(2, cache.Parsed);
 
         File.WriteAllText(path, "{ damaged");
         Assert.Equal(ManifestStore.ReadStatus.Corrupt, cache.Read(path).Status);
         File.Delete(path);
         Assert.Equal(ManifestStore.ReadStatus.Missing, cache.Read(path).Status);
+    }
+
+    /// <summary>
+    /// A later build in the same process (MSBuild server) takes a manifest parsed by an earlier one
+    /// only when the file's bytes are those parsed: here a manifest rewritten between the builds
+    /// with the very same identity (size, times and inode put back, as a coarse NFS clock and a
+    /// reused inode can) is parsed anew, so the second build sees what the file now says.
+    /// </summary>
+    [Fact]
+    public async Task ManifestCache_AcrossBuilds_TakesAParseOnlyForTheSameBytes()
+    {
+        Assert.True((await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default)).Succeeded);
+        var path = _p.Dir["runs/d1/preprocess/" + KdGat.Core.Pipeline.StageInstance.ManifestFileName];
+        var earlier = new ManifestCache();
+        var first = earlier.Read(path).Manifest!;
+
+        var later = new ManifestCache();
+        Assert.Same(first, later.Read(path).Manifest);
+        Assert.Equal(0, later.Parsed);
+
+        // Rewritten in place with bytes of the same length and the mtime put back: inode and size
+        // are the same, and on a file system with 1 s timestamps so would be the ctime.
+        var mtime = File.GetLastWriteTimeUtc(path);
+        var text = File.ReadAllText(path);
+        var swapped = text.Replace(first.BuildId, new string('x', first.BuildId.Length));
+        Assert.NotEqual(text, swapped);
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write)) f.Write(System.Text.Encoding.UTF8.GetBytes(swapped));
+        File.SetLastWriteTimeUtc(path, mtime);
+
+        var third = new ManifestCache();
+        Assert.Equal(new string('x', first.BuildId.Length), third.Read(path).Manifest!.BuildId);
+        Assert.Equal(1, third.Parsed);
     }
 }

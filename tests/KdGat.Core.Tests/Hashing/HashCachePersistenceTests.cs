@@ -31,6 +31,34 @@ public sealed class HashCachePersistenceTests : IDisposable
         Assert.Equal(1, second.DamagedLines);
     }
 
+    /// <summary>
+    /// A long-lived process (MSBuild server) keeps the parse of a cache file for its next build, but
+    /// only for the same bytes: a file rewritten in place between two builds with its size and
+    /// mtime put back (the same identity on a file system with coarse ctimes) is parsed anew.
+    /// </summary>
+    [Fact]
+    public void Load_FileRewrittenWithTheSameIdentity_IsParsedAnew()
+    {
+        var f = _dir.Write("repo/data/f.txt", "abc");
+        var file = _dir["repo/.kdgat/hash-cache.tsv"];
+        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        first.HashFile(f);
+        first.Save();
+        var loaded = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        Assert.Equal(AbcHash, loaded.HashFile(f));
+        Assert.Equal(0, loaded.FilesHashed);
+
+        var mtime = File.GetLastWriteTimeUtc(file);
+        var flipped = System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(file).Replace(AbcHash, "16b05ab6733a618578af5f94892f3950"));
+        using (var w = new FileStream(file, FileMode.Open, FileAccess.Write)) w.Write(flipped);
+        File.SetLastWriteTimeUtc(file, mtime);
+
+        var again = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        Assert.Equal(1, again.DamagedLines);
+        Assert.Equal(AbcHash, again.HashFile(f));
+        Assert.Equal(1, again.FilesHashed);
+    }
+
     [Fact]
     public void Load_LineWithCorruptedIdentity_IsIgnored()
     {
