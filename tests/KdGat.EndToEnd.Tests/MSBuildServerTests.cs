@@ -61,6 +61,40 @@ public sealed class MSBuildServerTests : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// The server keeps the manifests it parsed for its next build, by their bytes. A manifest
+    /// rewritten between two builds with its size, inode and mtime kept (what a second writer on an
+    /// NFS home with 1 s timestamps can leave) must be read as it now is: here its recorded output
+    /// hash no longer matches its outputs digest, so the stage is damaged and brought up to date
+    /// again (from the output cache: its outputs are the ones stored).
+    /// </summary>
+    [Fact]
+    public void ManifestRewrittenBetweenServerBuilds_WithItsIdentityKept_IsReadAsItNowIs()
+    {
+        var first = Build();
+        Assert.True(first.ExitCode == 0, first.ToString());
+        for (var i = 0; i < 3 && !ServerHoldsTheTools(); i++) Assert.Equal(0, Build().ExitCode);
+        Assert.True(ServerHoldsTheTools(), "no MSBuild server has KdGat's tasks loaded, so this test shows nothing\n" + first);
+        var noop = Build(); // the server has now parsed every manifest of this pipeline
+        Assert.True(noop.ExitCode == 0, noop.ToString());
+        Assert.Empty(Sandbox.With(_s.LastBuild(), Outcome.Ran));
+
+        var manifest = Path.Combine(_s.RunDir("hcrl_sa", "eval_large_evaluation"), "kdgat.manifest.json");
+        var mtime = File.GetLastWriteTimeUtc(manifest);
+        var text = File.ReadAllText(manifest);
+        var hash = System.Text.RegularExpressions.Regex.Match(text, "\"hash\": \"([0-9a-f]{32})\"").Groups[1].Value;
+        var other = new string(hash.Select(c => c == '0' ? '1' : '0').ToArray());
+        using (var f = new FileStream(manifest, FileMode.Open, FileAccess.Write)) f.Write(System.Text.Encoding.UTF8.GetBytes(text.Replace(hash, other)));
+        File.SetLastWriteTimeUtc(manifest, mtime);
+
+        var after = Build();
+
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.Contains("KDG2001", after.Output);
+        Assert.Equal(["hcrl_sa/eval_large_evaluation"], Sandbox.With(_s.LastBuild(), Outcome.Restored));
+        Assert.Equal(12, Sandbox.With(_s.LastBuild(), Outcome.UpToDate).Length);
+    }
+
     [Fact]
     public void ToolsRebuiltUnderARunningServer_AreKdg1209_AndNothingRuns_TheSameBuildAgainRuns()
     {
