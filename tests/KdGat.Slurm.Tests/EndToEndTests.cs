@@ -352,6 +352,48 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains("KDG4009", r.Output); // preprocess's old job no longer matches: cancelled, submitted again
     }
 
+    /// <summary>
+    /// Ctrl+C after a job has completed but before the build's next poll saw it (polls are up to
+    /// slurm.max_poll_seconds apart): its result is not thrown away and run again. The next build
+    /// collects that very job, and runs again only what the scancel stopped.
+    /// </summary>
+    [SlurmFact]
+    public void CtrlC_after_a_job_completed_unseen_leaves_it_for_the_next_build_to_collect()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial(poll: 120, maxPoll: 120); // the build looks only every 2 minutes
+        sb.PrefixCommand("vgae_large_autoencoder", "sleep 120; ");
+        using (var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            var pre = (Cluster.Job?)null;
+            Eventually.Within(TimeSpan.FromMinutes(2), () => (pre = Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault(j => j.Name.Contains("preprocess"))) is { State: "COMPLETED" } || p.HasExited, TimeSpan.FromMilliseconds(200));
+            Assert.False(p.HasExited, "build ended before preprocess's job completed:\n" + log);
+            ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], sb.Dir);
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGINT:\n" + log);
+            p.WaitForExit();
+            string text;
+            lock (log) text = log.ToString();
+            output.WriteLine(text);
+            Assert.NotEqual(0, p.ExitCode);
+            Assert.Contains($"hcrl_sa/preprocess={pre!.Id}", text); // named as completed before the cancel (KDG4007)
+            Assert.Contains("KDG4008", text); // the others were cancelled
+        }
+        Eventually.Within(TimeSpan.FromSeconds(30), () => !Cluster.LiveJobsUnder(sb.Dir).Any(j => j.State is "COMPLETING" or "RUNNING" or "PENDING"), TimeSpan.FromMilliseconds(300));
+        var first = Cluster.LiveJobsUnder(sb.Dir);
+        Assert.Equal("COMPLETED", first.Single(j => j.Name.Contains("preprocess")).State);
+        Assert.All(first.Where(j => !j.Name.Contains("preprocess")), j => Assert.StartsWith("CANCELLED", j.State));
+
+        sb.EditConfig(c => c.Replace("sleep 120; ", "").Replace("poll_seconds: 120\n  max_poll_seconds: 120", "poll_seconds: 0.5\n  max_poll_seconds: 2"));
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        var report = sb.LastBuild();
+        Assert.Equal(5, Sandbox.With(report, Outcome.Ran).Length);
+        var preprocess = report.Stages.Single(s => s.Stage == "preprocess");
+        Assert.Equal(first.Single(j => j.Name.Contains("preprocess")).Id, preprocess.JobId); // collected, not submitted again
+        Assert.All(report.Stages.Where(s => s.Stage != "preprocess"), s => Assert.DoesNotContain(first, j => j.Id == s.JobId));
+    }
+
     [SlurmFact]
     public void A_restarting_slurmctld_fails_no_job()
     {

@@ -260,12 +260,14 @@ internal sealed class BuildEngine
     {
         var done = results.Count(r => r.Outcome is not (Outcome.Cancelled or Outcome.Skipped or Outcome.Failed));
         var notStarted = results.Count(r => r.Outcome is Outcome.Cancelled or Outcome.Skipped) - stopped.Count;
-        var what = report.Executor == "slurm" ? "submitted (what became of their jobs is said above)" : "running and were stopped";
+        var slurm = report.Executor == "slurm";
+        var what = slurm ? "submitted (what became of their jobs is said above)" : "running and were stopped";
+        var next = slurm ? "the next build runs them again, or collects the jobs said above to be left running or completed" : "they rerun in the next build";
         log.Report(new Diagnostic(Severity.Error, ErrorCodes.StageCancelled, report.Mode == "explain"
             // The plan task's check (and -t:Explain) runs nothing: only what it looked at.
             ? $"KdGat: cancelled while checking what is up to date: {done} stage instance(s) checked, {notStarted} not. Nothing was run or changed; build again to go on."
             : $"KdGat: {report.Mode} cancelled. " +
-              (stopped.Count > 0 ? $"{stopped.Count} stage instance(s) were {what}: {string.Join(", ", stopped.Select(r => r.Instance.Key))}; they stay stale and rerun in the next build. " : "") +
+              (stopped.Count > 0 ? $"{stopped.Count} stage instance(s) were {what}: {string.Join(", ", stopped.Select(r => r.Instance.Key))}; they stay stale ({next}). " : "") +
               $"{done} ended before the cancel and keep their results; {notStarted} were not started. Build again to go on."));
     }
 }

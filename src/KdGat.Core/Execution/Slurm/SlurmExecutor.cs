@@ -127,6 +127,12 @@ internal sealed class SlurmExecutor : IStageExecutor
             bool ok;
             lock (_submitted) ok = _cancelTask is null;
             ok = ok || await _cancelTask!.ConfigureAwait(false);
+            if (await CompletedBeforeCancelAsync(id).ConfigureAwait(false))
+            {
+                _ended[id] = 1;
+                _completedBeforeCancel[id] = 1;
+                return Ended(ExecState.LeftRunning, id, started, $"job {id} had already completed when the build was cancelled; the next build collects its result (checked as any job's) instead of running it again");
+            }
             return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
         }
         _ended[id] = 1;
@@ -150,6 +156,24 @@ internal sealed class SlurmExecutor : IStageExecutor
                 : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}{(status.ExitCode != 0 ? $", exit code {status.ExitCode}" : "")}, elapsed {status.ElapsedSeconds:0} s", // OOM and TIMEOUT report 0
         };
     }
+
+    /// <summary>
+    /// Whether a job had already completed when this build's scancel reached it. The watcher asks
+    /// SLURM only every poll interval (up to slurm.max_poll_seconds), so a Ctrl+C can come after a
+    /// job ended and before the build saw it end; such a job's result (hours of GPU time) is left
+    /// for the next build to collect, as with -p:CancelOnAbort=false, instead of being run again.
+    /// One squeue -t all for every job of the build, after the scancel (the controller keeps ended
+    /// jobs for MinJobAge, 300 s by default); anything but COMPLETED there counts as cancelled.
+    /// </summary>
+    private async Task<bool> CompletedBeforeCancelAsync(string id)
+    {
+        Task<Dictionary<string, JobStatus>?> look;
+        lock (_submitted) look = _afterCancel ??= _client.SqueueAsync(_submitted.Keys.ToArray(), CancellationToken.None);
+        return (await look.ConfigureAwait(false))?.GetValueOrDefault(id) is { } st && SlurmState.Normalize(st.State) == "COMPLETED";
+    }
+
+    private Task<Dictionary<string, JobStatus>?>? _afterCancel;
+    private readonly ConcurrentDictionary<string, byte> _completedBeforeCancel = new(StringComparer.Ordinal);
 
     private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
         new() { State = state, Handle = id is null ? null : AttemptHandle.BatchJob(id), Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
@@ -213,6 +237,9 @@ internal sealed class SlurmExecutor : IStageExecutor
             else
                 log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open.Length} SLURM job(s) were LEFT RUNNING (-p:CancelOnAbort=false): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
         }
+        var completed = _submitted.Where(kv => _completedBeforeCancel.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
+        if (cancelled && completed.Length > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed.Length} SLURM job(s) had already completed before the cancel reached them: {string.Join(", ", completed.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect their results (they are not run again).");
         else if (!_options.Wait && open.Length > 0)
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open.Length} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
     }
