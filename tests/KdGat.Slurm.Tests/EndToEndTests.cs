@@ -362,6 +362,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial(poll: 120, maxPoll: 120); // the build looks only every 2 minutes
+        // Each submission makes the watcher ask at once: preprocess ends after the last of them.
+        sb.PrefixCommand("preprocess", "sleep 5; ");
         sb.PrefixCommand("vgae_large_autoencoder", "sleep 120; ");
         using (var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log))
         {
@@ -384,7 +386,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(first.Where(j => !j.Name.Contains("preprocess")), j => Assert.StartsWith("CANCELLED", j.State));
 
         sb.EditConfig(c => c.Replace("sleep 120; ", "").Replace("poll_seconds: 120\n  max_poll_seconds: 120", "poll_seconds: 0.5\n  max_poll_seconds: 2"));
-        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa"); // preprocess's command is as it was: its job still matches
 
         Assert.Equal(0, r.ExitCode);
         var report = sb.LastBuild();
@@ -392,6 +394,40 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var preprocess = report.Stages.Single(s => s.Stage == "preprocess");
         Assert.Equal(first.Single(j => j.Name.Contains("preprocess")).Id, preprocess.JobId); // collected, not submitted again
         Assert.All(report.Stages.Where(s => s.Stage != "preprocess"), s => Assert.DoesNotContain(first, j => j.Id == s.JobId));
+    }
+
+    /// <summary>
+    /// A job left in the cluster is re-attached only while its upstreams are what it was chained on.
+    /// Here gat_large_curriculum's job completed against vgae_large_autoencoder's first job; then a
+    /// build of vgae alone (its command changed) redid vgae. The full build after it must not
+    /// collect gat's old job, which read the old vgae outputs, under the new vgae digest.
+    /// </summary>
+    [SlurmFact]
+    public void A_left_job_whose_upstream_was_redone_in_between_is_not_collected()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        Assert.Equal(0, Build(sb, "-t:Large", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var left = sb.LastBuild().Stages.ToDictionary(s => s.Stage, s => s.JobId);
+        Eventually.Within(TimeSpan.FromMinutes(2), () => Cluster.LiveJobsUnder(sb.Dir).Count(j => j.State == "COMPLETED") == 5, TimeSpan.FromMilliseconds(300));
+
+        sb.PrefixCommand("vgae_large_autoencoder", "true; ");
+        Assert.Equal(0, Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa").ExitCode);
+        var between = sb.LastBuild().Stages.ToDictionary(s => s.Stage, s => s);
+        Assert.Equal(left["preprocess"], between["preprocess"].JobId); // collected
+        Assert.NotEqual(left["vgae_large_autoencoder"], between["vgae_large_autoencoder"].JobId); // redone
+        Assert.False(between.ContainsKey("gat_large_curriculum"));
+
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        var report = sb.LastBuild().Stages.ToDictionary(s => s.Stage, s => s);
+        foreach (var stage in new[] { "gat_large_curriculum", "dqn_large_fusion", "eval_large_evaluation" })
+        {
+            Assert.Equal(Outcome.Ran, report[stage].Outcome);
+            Assert.NotEqual(left[stage], report[stage].JobId); // run again, not the old job collected
+        }
+        Assert.Contains("KDG4009", r.Output); // each old job named as no longer matching, and cancelled
     }
 
     [SlurmFact]

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
+using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
 
@@ -51,7 +52,7 @@ internal sealed partial class InstanceRunner
     {
         if (!_ctx.Executor.SubmitsAhead || await guard.InterruptedBatchJobAsync(_ctx.Executor.FindSubmittedAsync).ConfigureAwait(false) is not { } job) return null;
         var own = OwnFingerprint(s);
-        if (job.Fingerprint == own && !chain.AnyFresh)
+        if (job.Fingerprint == own && !chain.AnyFresh && UpstreamsAsSubmitted(job, chain))
         {
             _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {job.Handle.Id} (attempt {job.Attempt}) submitted by an interrupted build; it is not submitted again.");
             return job;
@@ -61,11 +62,46 @@ internal sealed partial class InstanceRunner
         return null;
     }
 
+    /// <summary>Each upstream as a job submitted now is chained on it: its outputs digest, or job:ID while its job runs.</summary>
+    private static Dictionary<string, string> UpstreamBasis(Chain chain)
+    {
+        var digests = chain.Finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest ?? "-");
+        foreach (var p in chain.Pending) digests[p.Progress.Instance.Name] = JobPrefix + p.JobId;
+        return digests;
+    }
+
+    private const string JobPrefix = "job:";
+
+    /// <summary>
+    /// Whether every upstream still is what the job was submitted against (<see cref="UpstreamBasis"/>
+    /// then): the same outputs digest, or the very upstream job it was chained after, still running
+    /// (re-attached by this build) or collected since (the upstream's manifest names that job). An
+    /// upstream redone by a build in between that did not select this stage would otherwise give
+    /// this job's result, computed from the old upstream outputs, the new digest in its manifest.
+    /// A journal from an older KdGat, which did not record this, is re-attached only without upstreams.
+    /// </summary>
+    private static bool UpstreamsAsSubmitted(OutputGuard.BatchAttempt job, Chain chain)
+    {
+        var now = UpstreamBasis(chain);
+        if (job.Upstream is not { } then) return now.Count == 0;
+        if (then.Count != now.Count) return false;
+        foreach (var (name, current) in now)
+        {
+            if (!then.TryGetValue(name, out var was)) return false;
+            if (was == current) continue;
+            if (!was.StartsWith(JobPrefix, StringComparison.Ordinal) || chain.Finals.FirstOrDefault(f => f.Instance.Name == name) is not { } upstream) return false;
+            var jobId = was[JobPrefix.Length..];
+            if (upstream.JobId == jobId) continue; // collected from that job by this build
+            var (status, manifest, _) = ManifestStore.Read(upstream.Instance.ManifestPath);
+            if (status != ManifestStore.ReadStatus.Ok || manifest!.JobId != jobId || manifest.OutputsDigest != current) return false;
+        }
+        return true;
+    }
+
     /// <summary>Before the upstream jobs have ended the fingerprint is not known: the stage runs because they do.</summary>
     private Verdict Provisional(StageInstance s, Chain chain, OutputGuard.BatchAttempt? attach)
     {
-        var digests = chain.Finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest ?? "-");
-        foreach (var p in chain.Pending) digests[p.Progress.Instance.Name] = $"job:{p.JobId}";
+        var digests = UpstreamBasis(chain);
         IReadOnlyList<StaleReason> reasons = attach is not null
             ? [new("reattached", $"collecting SLURM job {attach.Handle.Id} of an interrupted build")]
             : Planner.UpstreamsNotUpToDate(chain.Pending.Select(p => p.Progress.Instance.Name));

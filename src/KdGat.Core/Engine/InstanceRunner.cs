@@ -219,7 +219,7 @@ internal sealed partial class InstanceRunner
             if (!attaching)
             {
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
-                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt);
+                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : UpstreamBasis(chain));
                 WriteParams(s);
             }
             // A stage with executor: local in a SLURM build runs here: it is running, not submitted.

@@ -58,6 +58,11 @@ internal sealed class OutputGuard
     {
         /// <summary>Batch jobs: the stage's own fingerprint (without upstream digests) when it was submitted.</summary>
         public string? Fingerprint { get; init; }
+        /// <summary>
+        /// Batch jobs: each upstream as the job was submitted against it, by name: its outputs digest,
+        /// or <c>job:ID</c> for the upstream job it was chained after (afterok). Null: written by an older KdGat.
+        /// </summary>
+        public IReadOnlyDictionary<string, string>? Upstream { get; init; }
         public int Attempt { get; init; } = 1;
         /// <summary>"aside" while the previous result is moved aside, "running" once it all is (null: written by an older KdGat).</summary>
         public string? Phase { get; init; }
@@ -71,7 +76,7 @@ internal sealed class OutputGuard
     }
 
     /// <summary>A batch job (SLURM) an interrupted build submitted and journalled: it may still be pending or running.</summary>
-    public sealed record BatchAttempt(string AttemptId, AttemptHandle Handle, string? Fingerprint, int Attempt);
+    public sealed record BatchAttempt(string AttemptId, AttemptHandle Handle, string? Fingerprint, int Attempt, IReadOnlyDictionary<string, string>? Upstream = null);
 
     /// <summary>
     /// No attempt in progress or interrupted (no journal) and nothing left of one (no aside dir):
@@ -88,7 +93,7 @@ internal sealed class OutputGuard
     {
         if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
         var h = e.StartedAs ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
-        return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt) : null;
+        return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt, e.Upstream) : null;
     }
 
     /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
@@ -140,12 +145,13 @@ internal sealed class OutputGuard
 
     /// <param name="recordId">The run record a successful attempt writes (before <see cref="Commit"/>).</param>
     /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
-    public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1)
+    /// <param name="upstream">Batch jobs: what each upstream was at submission (<see cref="JournalEntry.Upstream"/>).</param>
+    public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1, IReadOnlyDictionary<string, string>? upstream = null)
     {
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { Fingerprint = fingerprint, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId };
+            { Fingerprint = fingerprint, Upstream = upstream, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId };
         WriteJournal(entry);
         try
         {

@@ -14,19 +14,28 @@ namespace KdGat.Core.IO;
 internal sealed class KeptParses<T> where T : class
 {
     private readonly ConcurrentDictionary<string, (UInt128 Content, T Parsed)> _kept = new(StringComparer.Ordinal);
-    private readonly int _limit;
+    private readonly long _maxBytes;
+    private long _bytes;
 
-    /// <param name="limit">Entries beyond this (many pipelines in one process) drop all at once.</param>
-    public KeptParses(int limit) => _limit = limit;
+    /// <param name="maxBytes">
+    /// Bytes parsed since the store was last emptied, beyond which it empties at once (many large
+    /// pipelines in one process, or one whose files keep changing): a bound on memory by what was
+    /// read, since a manifest that lists every code file can be megabytes.
+    /// </param>
+    public KeptParses(long maxBytes) => _maxBytes = maxBytes;
 
     public static UInt128 ContentOf(ReadOnlySpan<byte> bytes) => XxHash128.HashToUInt128(bytes);
 
     /// <summary>The parse kept for <paramref name="key"/> when it was made from bytes with this content hash.</summary>
     public T? Get(string key, UInt128 content) => _kept.TryGetValue(key, out var k) && k.Content == content ? k.Parsed : null;
 
-    public void Keep(string key, UInt128 content, T parsed)
+    public void Keep(string key, UInt128 content, T parsed, long bytes)
     {
-        if (_kept.Count >= _limit) _kept.Clear();
+        if (Interlocked.Add(ref _bytes, bytes) > _maxBytes)
+        {
+            _kept.Clear();
+            Interlocked.Exchange(ref _bytes, bytes);
+        }
         _kept[key] = (content, parsed);
     }
 

@@ -8,9 +8,9 @@ public sealed class KeptParsesTests
     [Fact]
     public void Get_HandsOutAParseOnlyForTheBytesItWasMadeFrom()
     {
-        var kept = new KeptParses<string>(limit: 10);
+        var kept = new KeptParses<string>(maxBytes: 10);
         var a = KeptParses<string>.ContentOf("one"u8);
-        kept.Keep("f", a, "parsed one");
+        kept.Keep("f", a, "parsed one", 3);
 
         Assert.Equal("parsed one", kept.Get("f", KeptParses<string>.ContentOf("one"u8)));
         Assert.Null(kept.Get("f", KeptParses<string>.ContentOf("onf"u8)));
@@ -20,13 +20,13 @@ public sealed class KeptParsesTests
     }
 
     [Fact]
-    public void Keep_BeyondTheLimit_DropsEverythingKeptBefore()
+    public void Keep_BeyondTheBytes_DropsEverythingKeptBefore()
     {
-        var kept = new KeptParses<string>(limit: 2);
+        var kept = new KeptParses<string>(maxBytes: 2);
         var c = KeptParses<string>.ContentOf("x"u8);
-        kept.Keep("1", c, "p1");
-        kept.Keep("2", c, "p2");
-        kept.Keep("3", c, "p3");
+        kept.Keep("1", c, "p1", 1);
+        kept.Keep("2", c, "p2", 1);
+        kept.Keep("3", c, "p3", 1);
 
         Assert.Null(kept.Get("1", c));
         Assert.Null(kept.Get("2", c));

@@ -83,6 +83,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         {
             id = attached.Id;
             marker = JobScript.MarkerWrittenBy(script, JobScript.MarkerPath(job));
+            _submitted[id] = job.Instance.Key; // this build's now: Ctrl+C cancels it like the ones it submitted
             job.OnStarted?.Invoke(attached);
         }
         else
@@ -237,10 +238,10 @@ internal sealed class SlurmExecutor : IStageExecutor
             else
                 log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open.Length} SLURM job(s) were LEFT RUNNING (-p:CancelOnAbort=false): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
         }
-        var completed = _submitted.Where(kv => _completedBeforeCancel.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
-        if (cancelled && completed.Length > 0)
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed.Length} SLURM job(s) had already completed before the cancel reached them: {string.Join(", ", completed.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect their results (they are not run again).");
         else if (!_options.Wait && open.Length > 0)
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open.Length} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
+        var completed = _submitted.Where(kv => _completedBeforeCancel.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
+        if (cancelled && completed.Length > 0) // after the if/else above: one more line, never instead of one
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed.Length} SLURM job(s) had already completed before the cancel reached them: {string.Join(", ", completed.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect their results (they are not run again).");
     }
 }
