@@ -12,14 +12,21 @@ public sealed class HashCachePersistenceTests : IDisposable
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
-    public void Load_LineWithCorruptedHash_IsIgnoredAndTheFileRehashed()
+    /// <summary>A data file hashed ("abc") and the cache file a build saved with its row.</summary>
+    private (string File, string Cache) SavedCacheOfOneFile()
     {
         var f = _dir.Write("repo/data/f.txt", "abc");
         var file = _dir["repo/.kdgat/hash-cache.tsv"];
         var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         first.HashFile(f);
         first.Save();
+        return (f, file);
+    }
+
+    [Fact]
+    public void Load_LineWithCorruptedHash_IsIgnoredAndTheFileRehashed()
+    {
+        var (f, file) = SavedCacheOfOneFile();
         // A flipped hash that still looks like a hash: the identity fields all still match.
         File.WriteAllText(file, File.ReadAllText(file).Replace(AbcHash, "16b05ab6733a618578af5f94892f3950"));
 
@@ -39,11 +46,7 @@ public sealed class HashCachePersistenceTests : IDisposable
     [Fact]
     public void Load_FileRewrittenWithTheSameIdentity_IsParsedAnew()
     {
-        var f = _dir.Write("repo/data/f.txt", "abc");
-        var file = _dir["repo/.kdgat/hash-cache.tsv"];
-        var first = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
-        first.HashFile(f);
-        first.Save();
+        var (f, file) = SavedCacheOfOneFile();
         var loaded = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
         Assert.Equal(AbcHash, loaded.HashFile(f));
         Assert.Equal(0, loaded.FilesHashed);
