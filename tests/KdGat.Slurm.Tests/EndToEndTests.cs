@@ -362,11 +362,16 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial(poll: 120, maxPoll: 120); // the build looks only every 2 minutes
-        // Each submission makes the watcher ask at once: preprocess ends after the last of them.
-        sb.PrefixCommand("preprocess", "sleep 5; ");
+        // Each submission makes the watcher ask at once: preprocess ends only after the last of them, when the test says so.
+        var go = Path.Combine(sb.Dir, "go");
+        sb.PrefixCommand("preprocess", $"while [ ! -e '{go}' ]; do sleep 0.2; done; ");
         sb.PrefixCommand("vgae_large_autoencoder", "sleep 120; ");
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_large_evaluation", "attempt.json");
         using (var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log))
         {
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal) || p.HasExited, TimeSpan.FromMilliseconds(50));
+            Thread.Sleep(TimeSpan.FromSeconds(2)); // the watcher's query after that last submission
+            File.WriteAllText(go, "");
             var pre = (Cluster.Job?)null;
             Eventually.Within(TimeSpan.FromMinutes(2), () => (pre = Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault(j => j.Name.Contains("preprocess"))) is { State: "COMPLETED" } || p.HasExited, TimeSpan.FromMilliseconds(200));
             Assert.False(p.HasExited, "build ended before preprocess's job completed:\n" + log);
@@ -386,7 +391,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(first.Where(j => !j.Name.Contains("preprocess")), j => Assert.StartsWith("CANCELLED", j.State));
 
         sb.EditConfig(c => c.Replace("sleep 120; ", "").Replace("poll_seconds: 120\n  max_poll_seconds: 120", "poll_seconds: 0.5\n  max_poll_seconds: 2"));
-        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa"); // preprocess's command is as it was: its job still matches
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa"); // preprocess's command is as it was (the go file is there): its job still matches
 
         Assert.Equal(0, r.ExitCode);
         var report = sb.LastBuild();
@@ -427,7 +432,62 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.Equal(Outcome.Ran, report[stage].Outcome);
             Assert.NotEqual(left[stage], report[stage].JobId); // run again, not the old job collected
         }
-        Assert.Contains("KDG4009", r.Output); // each old job named as no longer matching, and cancelled
+        Assert.Contains($"hcrl_sa/gat_large_curriculum: SLURM job {left["gat_large_curriculum"]} from an interrupted build no longer matches the stage (an upstream was redone)", r.Output);
+    }
+
+    /// <summary>
+    /// The other side of the check above: a job submitted while its upstreams were up to date (not
+    /// chained on a job) is collected by a later build as long as those upstreams are unchanged.
+    /// </summary>
+    [SlurmFact]
+    public void A_left_job_on_up_to_date_upstreams_is_collected_by_the_next_build()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        Assert.Equal(0, Build(sb, "-t:Large", "-p:Dataset=hcrl_sa").ExitCode);
+        sb.PrefixCommand("gat_large_curriculum", "true; ");
+        Assert.Equal(0, Build(sb, "-t:Large", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var left = sb.LastBuild().Stages.Where(s => s.Outcome == Outcome.Submitted).ToDictionary(s => s.Stage, s => s.JobId);
+        Assert.Equal(["dqn_large_fusion", "eval_large_evaluation", "gat_large_curriculum"], left.Keys.Order(StringComparer.Ordinal));
+        Eventually.Within(TimeSpan.FromMinutes(2), () => left.Values.All(id => Cluster.LiveJobsUnder(sb.Dir).Any(j => j.Id == id && j.State == "COMPLETED")), TimeSpan.FromMilliseconds(300));
+
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        var report = sb.LastBuild().Stages.ToDictionary(s => s.Stage, s => s);
+        Assert.All(left, kv => Assert.Equal((Outcome.Ran, kv.Value), (report[kv.Key].Outcome, report[kv.Key].JobId)));
+        Assert.DoesNotContain("KDG4009", r.Output);
+    }
+
+    /// <summary>
+    /// Ctrl+C of a build that was collecting jobs an earlier build left (-p:Wait=false) cancels
+    /// nothing of theirs: they were left on purpose, and stay for the build after to collect.
+    /// </summary>
+    [SlurmFact]
+    public void CtrlC_while_collecting_left_jobs_leaves_them_for_the_next_build()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 20; ");
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var job = Assert.Single(sb.LastBuild().Stages).JobId;
+
+        using (var p = sb.Start(["-t:Preprocess", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            Eventually.Within(TimeSpan.FromMinutes(1), () => { lock (log) return log.ToString().Contains("KDG4006", StringComparison.Ordinal) || p.HasExited; }, TimeSpan.FromMilliseconds(50));
+            Assert.False(p.HasExited, "the collecting build ended before it was interrupted:\n" + log);
+            ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], sb.Dir);
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGINT:\n" + log);
+            p.WaitForExit();
+            lock (log) output.WriteLine(log.ToString());
+        }
+        Assert.Contains(Cluster.LiveJobsUnder(sb.Dir), j => j.Id == job && j.State is "RUNNING" or "PENDING" or "COMPLETED");
+
+        var r = Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        var collected = Assert.Single(sb.LastBuild().Stages);
+        Assert.Equal((Outcome.Ran, job), (collected.Outcome, collected.JobId));
     }
 
     [SlurmFact]

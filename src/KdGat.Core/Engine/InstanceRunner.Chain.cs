@@ -73,8 +73,9 @@ internal sealed partial class InstanceRunner
     private const string JobPrefix = "job:";
 
     /// <summary>
-    /// Whether every upstream still is what the job was submitted against (<see cref="UpstreamBasis"/>
-    /// then): the same outputs digest, or the very upstream job it was chained after, still running
+    /// Whether every upstream still is what the job was submitted against (the upstream digests of
+    /// its verdict then, <see cref="UpstreamBasis"/> for a chained job): the same outputs digest,
+    /// or the very upstream job it was chained after, still running
     /// (re-attached by this build) or collected since (the upstream's manifest names that job). An
     /// upstream redone by a build in between that did not select this stage would otherwise give
     /// this job's result, computed from the old upstream outputs, the new digest in its manifest.

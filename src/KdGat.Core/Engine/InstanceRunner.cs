@@ -219,7 +219,8 @@ internal sealed partial class InstanceRunner
             if (!attaching)
             {
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
-                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : UpstreamBasis(chain));
+                // The upstream digests the verdict was decided with: job:ID for an upstream still running as a job (Provisional).
+                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream);
                 WriteParams(s);
             }
             // A stage with executor: local in a SLURM build runs here: it is running, not submitted.

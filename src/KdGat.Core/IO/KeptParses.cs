@@ -31,6 +31,7 @@ internal sealed class KeptParses<T> where T : class
 
     public void Keep(string key, UInt128 content, T parsed, long bytes)
     {
+        if (bytes > _maxBytes) return; // one file beyond the bound is parsed in every build, not kept
         if (Interlocked.Add(ref _bytes, bytes) > _maxBytes)
         {
             _kept.Clear();

@@ -83,7 +83,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         {
             id = attached.Id;
             marker = JobScript.MarkerWrittenBy(script, JobScript.MarkerPath(job));
-            _submitted[id] = job.Instance.Key; // this build's now: Ctrl+C cancels it like the ones it submitted
+            _attached[id] = job.Instance.Key; // an earlier build's: Ctrl+C leaves it for the next build, as that build did
             job.OnStarted?.Invoke(attached);
         }
         else
@@ -125,6 +125,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             // before its callback ran: abort here too (it is idempotent).
             Abort();
             if (!_options.CancelOnAbort) return Ended(ExecState.LeftRunning, id, started, $"job {id} left running (-p:CancelOnAbort=false); the next build re-attaches to it");
+            if (_attached.ContainsKey(id)) return Ended(ExecState.LeftRunning, id, started, $"job {id} was submitted by an earlier build and is left as it was; the next build collects it");
             bool ok;
             lock (_submitted) ok = _cancelTask is null;
             ok = ok || await _cancelTask!.ConfigureAwait(false);
@@ -175,6 +176,8 @@ internal sealed class SlurmExecutor : IStageExecutor
 
     private Task<Dictionary<string, JobStatus>?>? _afterCancel;
     private readonly ConcurrentDictionary<string, byte> _completedBeforeCancel = new(StringComparer.Ordinal);
+    /// <summary>Jobs of earlier builds this build collects (id -> stage key): never cancelled by this build's Ctrl+C.</summary>
+    private readonly ConcurrentDictionary<string, string> _attached = new(StringComparer.Ordinal);
 
     private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
         new() { State = state, Handle = id is null ? null : AttemptHandle.BatchJob(id), Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
@@ -243,5 +246,8 @@ internal sealed class SlurmExecutor : IStageExecutor
         var completed = _submitted.Where(kv => _completedBeforeCancel.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
         if (cancelled && completed.Length > 0) // after the if/else above: one more line, never instead of one
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed.Length} SLURM job(s) had already completed before the cancel reached them: {string.Join(", ", completed.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect their results (they are not run again).");
+        var uncollected = _attached.Where(kv => !_ended.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
+        if (cancelled && _options.CancelOnAbort && uncollected.Length > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {uncollected.Length} SLURM job(s) of an earlier build this build was collecting are left as they were: {string.Join(", ", uncollected.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect them; scancel them to drop them.");
     }
 }
