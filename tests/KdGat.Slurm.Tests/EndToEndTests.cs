@@ -369,7 +369,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_large_evaluation", "attempt.json");
         using (var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log))
         {
-            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal) || p.HasExited, TimeSpan.FromMilliseconds(50));
+            Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal) || p.HasExited, TimeSpan.FromMilliseconds(50)), "eval_large_evaluation's job was never journalled:\n" + log);
             Thread.Sleep(TimeSpan.FromSeconds(2)); // the watcher's query after that last submission
             File.WriteAllText(go, "");
             var pre = (Cluster.Job?)null;

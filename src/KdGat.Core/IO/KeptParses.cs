@@ -31,7 +31,11 @@ internal sealed class KeptParses<T> where T : class
 
     public void Keep(string key, UInt128 content, T parsed, long bytes)
     {
-        if (bytes > _maxBytes) return; // one file beyond the bound is parsed in every build, not kept
+        if (bytes > _maxBytes)
+        {
+            _kept.TryRemove(key, out _); // one file beyond the bound is parsed in every build, not kept
+            return;
+        }
         if (Interlocked.Add(ref _bytes, bytes) > _maxBytes)
         {
             _kept.Clear();

@@ -247,7 +247,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         if (cancelled && completed.Length > 0) // after the if/else above: one more line, never instead of one
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed.Length} SLURM job(s) had already completed before the cancel reached them: {string.Join(", ", completed.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect their results (they are not run again).");
         var uncollected = _attached.Where(kv => !_ended.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
-        if (cancelled && _options.CancelOnAbort && uncollected.Length > 0)
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {uncollected.Length} SLURM job(s) of an earlier build this build was collecting are left as they were: {string.Join(", ", uncollected.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect them; scancel them to drop them.");
+        if ((cancelled || !_options.Wait) && uncollected.Length > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: {(cancelled ? "cancelled" : "did not wait (-p:Wait=false)")}: {uncollected.Length} SLURM job(s) of an earlier build this build was collecting are left as they were: {string.Join(", ", uncollected.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect them; scancel them to drop them.");
     }
 }
