@@ -15,7 +15,7 @@ internal static partial class ErrorCodes
     public const string SlurmDependencyCancelled = "KDG4005";
     /// <summary>Warning: a build re-attached to (or collected) a job submitted by an earlier, interrupted build.</summary>
     public const string SlurmReattached = "KDG4006";
-    /// <summary>Warning: -p:Wait=false or Ctrl+C with -p:CancelOnAbort=false left jobs in the cluster, or Ctrl+C came after jobs had completed unseen; a later build collects them.</summary>
+    /// <summary>Warning: -p:Wait=false or Ctrl+C with -p:CancelOnAbort=false left jobs in the cluster, Ctrl+C came after jobs had completed unseen, or left an earlier build's jobs this build was collecting; a later build collects them.</summary>
     public const string SlurmJobsLeftRunning = "KDG4007";
     /// <summary>Warning: Ctrl+C cancelled (scancel) the jobs this build submitted.</summary>
     public const string SlurmJobsCancelled = "KDG4008";
