@@ -217,7 +217,11 @@ JobAcctGatherFrequency=task=1
 JobAcctGatherParams=$jp
 $ACCT_LINES
 $gres_lines
-MinJobAge=86400
+# Ended jobs stay in squeue for an hour (tests read them there, free of accounting lag); the
+# controller holds at most MaxJobCount job records, and with a day's retention a machine that ran
+# the suite and the benches all day reached the default 10,000 and refused every sbatch.
+MinJobAge=3600
+MaxJobCount=50000
 KillWait=5
 ReturnToService=2
 NodeName=$NODE NodeAddr=127.0.0.1 $HW $node_gres State=UNKNOWN
