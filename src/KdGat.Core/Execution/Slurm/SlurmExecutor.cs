@@ -232,22 +232,28 @@ internal sealed class SlurmExecutor : IStageExecutor
 
     public void Finish(IBuildLog log, bool cancelled)
     {
-        var open = _submitted.Where(kv => !_ended.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
-        var list = string.Join(", ", open.Select(kv => $"{kv.Value}={kv.Key}"));
-        if (cancelled && open.Length > 0)
+        var (open, list) = Named(_submitted, id => !_ended.ContainsKey(id));
+        if (cancelled && open > 0)
         {
             if (_options.CancelOnAbort)
-                log.Warn(ErrorCodes.SlurmJobsCancelled, $"KdGat: cancelled: scancel sent to the {open.Length} SLURM job(s) this build submitted ({list}). The stages stay stale and are submitted again by the next build. Use -p:CancelOnAbort=false to leave jobs running instead.");
+                log.Warn(ErrorCodes.SlurmJobsCancelled, $"KdGat: cancelled: scancel sent to the {open} SLURM job(s) this build submitted ({list}). The stages stay stale and are submitted again by the next build. Use -p:CancelOnAbort=false to leave jobs running instead.");
             else
-                log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open.Length} SLURM job(s) were LEFT RUNNING (-p:CancelOnAbort=false): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
+                log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open} SLURM job(s) were LEFT RUNNING (-p:CancelOnAbort=false): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
         }
-        else if (!_options.Wait && open.Length > 0)
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open.Length} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
-        var completed = _submitted.Where(kv => _completedBeforeCancel.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
-        if (cancelled && completed.Length > 0) // after the if/else above: one more line, never instead of one
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed.Length} SLURM job(s) had already completed before the cancel reached them: {string.Join(", ", completed.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect their results (they are not run again).");
-        var uncollected = _attached.Where(kv => !_ended.ContainsKey(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).ToArray();
-        if ((cancelled || !_options.Wait) && uncollected.Length > 0)
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: {(cancelled ? "cancelled" : "did not wait (-p:Wait=false)")}: {uncollected.Length} SLURM job(s) of an earlier build this build was collecting are left as they were: {string.Join(", ", uncollected.Select(kv => $"{kv.Value}={kv.Key}"))}. Build again to collect them; scancel them to drop them.");
+        else if (!_options.Wait && open > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
+        var (completed, completedList) = Named(_submitted, _completedBeforeCancel.ContainsKey);
+        if (cancelled && completed > 0) // after the if/else above: one more line, never instead of one
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed} SLURM job(s) had already completed before the cancel reached them: {completedList}. Build again to collect their results (they are not run again).");
+        var (uncollected, uncollectedList) = Named(_attached, id => !_ended.ContainsKey(id));
+        if ((cancelled || !_options.Wait) && uncollected > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: {(cancelled ? "cancelled" : "did not wait (-p:Wait=false)")}: {uncollected} SLURM job(s) of an earlier build this build was collecting are left as they were: {uncollectedList}. Build again to collect them; scancel them to drop them.");
+    }
+
+    /// <summary>The jobs of <paramref name="jobs"/> (id -> stage key) that <paramref name="selected"/> takes, as "stage=id, ..." in stage order.</summary>
+    private static (int Count, string List) Named(IEnumerable<KeyValuePair<string, string>> jobs, Func<string, bool> selected)
+    {
+        var named = jobs.Where(kv => selected(kv.Key)).OrderBy(kv => kv.Value, StringComparer.Ordinal).Select(kv => $"{kv.Value}={kv.Key}").ToArray();
+        return (named.Length, string.Join(", ", named));
     }
 }
