@@ -9,7 +9,7 @@ internal static partial class ErrorCodes
     public const string SlurmSubmitFailed = "KDG4002";
     /// <summary>Error: sbatch/squeue/sacct are not installed or the controller does not answer.</summary>
     public const string SlurmUnavailable = "KDG4003";
-    /// <summary>Warning: a status query failed (sacct lag, socket timeout, restarting slurmctld); it is retried, no job is marked failed.</summary>
+    /// <summary>Warning: a status query or an sbatch call failed for a passing reason (sacct lag, socket timeout, restarting or full slurmctld); it is retried, no job is marked failed or submitted twice.</summary>
     public const string SlurmQueryRetry = "KDG4004";
     /// <summary>Warning: a job was cancelled by SLURM because an upstream job failed (--kill-on-invalid-dep).</summary>
     public const string SlurmDependencyCancelled = "KDG4005";

@@ -116,14 +116,17 @@ internal sealed class StageProgress : IDisposable
             if (!_running.TryGetValue(s.Key, out a!) || a.BatchState == state) return;
             var wasRunning = a.BatchState is { } before && Execution.Slurm.SlurmState.IsRunning(before);
             started = running && !wasRunning;
-            // Durations count from a start or a return to the queue, not from RUNNING -> COMPLETING.
-            _running[s.Key] = a with { Since = a.BatchState is null || running != wasRunning ? _now() : a.Since, BatchState = state };
+            // Durations count from a start, a return to the queue or the end of the sbatch call, not from RUNNING -> COMPLETING.
+            var submitted = a.BatchState is { } was && IsSubmitting(was) && !IsSubmitting(state);
+            _running[s.Key] = a with { Since = a.BatchState is null || running != wasRunning || submitted ? _now() : a.Since, BatchState = state };
         }
         LiveNow()?.JobState(s, running);
         if (started)
             lock (_beatGate) // as Beat: no line once Dispose returned
                 if (!_disposed) _log.Info($"KdGat: {s.Key}: running{(a.Job is null ? "" : $" ({a.Job})")}");
     }
+
+    private static bool IsSubmitting(string state) => state.StartsWith(Execution.Slurm.SlurmExecutor.Submitting, StringComparison.Ordinal);
 
     /// <summary>The attempt's process or job is no longer being waited for.</summary>
     public void Stopped(StageInstance s)

@@ -80,4 +80,32 @@ public sealed class StageProgressTests : IDisposable
             $"KdGat: in progress (2): {instances[0].Key} (completing 15.0 s), {instances[1].Key} (pending 5m 15s)", // running first
         ], lines);
     }
+
+    /// <summary>An sbatch call that hangs or is retried (a controller at its job limit) shows as "submitting", not as running; the queue time counts from the submission.</summary>
+    [Fact]
+    public void Heartbeat_TellsAJobBeingSubmittedFromOneThatRuns()
+    {
+        var s = _p.Instances(KdGatGraph.Stages)[0];
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        var log = new RecordingLog();
+        using var progress = new StageProgress(log, heartbeat: false, time);
+
+        progress.Started(s, "submitting", 1, []);
+        progress.JobState(s, KdGat.Core.Execution.Slurm.SlurmExecutor.Submitting);
+        time.Advance(TimeSpan.FromSeconds(125));
+        progress.JobState(s, "SUBMITTING (sbatch try 2; the last: sbatch timed out after 2m 00s)");
+        time.Advance(TimeSpan.FromSeconds(35));
+        progress.Beat();
+        progress.JobStarted(s, KdGat.Core.Execution.AttemptHandle.BatchJob("43"));
+        progress.JobState(s, "PENDING");
+        time.Advance(TimeSpan.FromSeconds(10));
+        progress.Beat();
+
+        var beats = log.Items.Select(d => d.Message).Where(m => m.StartsWith("KdGat: in progress", StringComparison.Ordinal) || m.Contains("still running")).ToArray();
+        Assert.Equal(
+        [
+            $"KdGat: in progress (1): {s.Key} (submitting (sbatch try 2; the last: sbatch timed out after 2m 00s) 2m 40s)",
+            $"KdGat: in progress (1): {s.Key} (pending 10.0 s)",
+        ], beats);
+    }
 }

@@ -15,8 +15,12 @@ internal interface ICommandRunner
 }
 
 /// <summary>Plain child processes, no shell: arguments are never parsed by anything but the program.</summary>
-internal sealed class ProcessCommandRunner : ICommandRunner
+internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandRunner
 {
+    /// <summary>A client call that takes longer is ended and counts as a passing failure (sbatch blocks while the controller is at its job limit).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
+    private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
+
     public async Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
     {
         var psi = new ProcessStartInfo(file)
@@ -37,15 +41,25 @@ internal sealed class ProcessCommandRunner : ICommandRunner
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(TimeSpan.FromMinutes(2)); // a hung client call is a transient failure, not a hung build
+            timeout.CancelAfter(_timeout); // a hung client call is a transient failure, not a hung build
             await p.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             if (cancel.IsCancellationRequested) throw;
-            return new CommandOutput(124, "", $"{file} timed out after 2 minutes");
+            // What it printed before it was ended says why (sbatch: "Slurm temporarily unable to accept job, sleeping and retrying").
+            var said = string.Join(" | ", new CommandOutput(124, await Drained(stdout).ConfigureAwait(false), await Drained(stderr).ConfigureAwait(false)).Text
+                .Split(" | ").Distinct(StringComparer.Ordinal).Take(5));
+            return new CommandOutput(124, "", $"{file} timed out after {Engine.StageProgress.Duration(_timeout.TotalSeconds)}{(said.Length > 0 ? ": " + said : "")}");
         }
         return new CommandOutput(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    /// <summary>A killed process's output so far; its pipe closes with it, but a grandchild may hold it open: wait 5 s at most.</summary>
+    private static async Task<string> Drained(Task<string> read)
+    {
+        try { return await read.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); }
+        catch (Exception e) when (e is TimeoutException or IOException) { return ""; }
     }
 }

@@ -41,8 +41,12 @@ internal sealed class SlurmClient
             .Any(m => text.Contains(m, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Submits a script; returns the job id. Throws KdgException (KDG4002/KDG4003) when sbatch refuses or keeps failing.</summary>
+    /// <param name="cancel">Cancels the sbatch call itself (the executor passes none: a call is never cut off half-way).</param>
     /// <param name="request">The stage's resources as asked (<see cref="Config.ResourceSpec.Describe"/>), named in a refusal.</param>
-    public async Task<string> SubmitAsync(string script, string workingDir, IReadOnlyList<string> afterOk, string comment, string where, CancellationToken cancel, int maxTries = 6, string? request = null)
+    /// <param name="stopRetrying">Ctrl+C: no further try after a failed one (OperationCanceledException), unless the failed try created the job.</param>
+    /// <param name="onRetry">Told the try about to follow (2, 3, ...) and why the one before failed.</param>
+    public async Task<string> SubmitAsync(string script, string workingDir, IReadOnlyList<string> afterOk, string comment, string where, CancellationToken cancel, int maxTries = 6, string? request = null,
+        CancellationToken stopRetrying = default, Action<int, string>? onRetry = null)
     {
         var args = new List<string> { "--parsable" };
         if (afterOk.Count > 0)
@@ -67,7 +71,10 @@ internal sealed class SlurmClient
                     $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
             // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate.
             if (await FindByCommentAsync(comment, cancel).ConfigureAwait(false) is { } existing) return existing;
-            await _delay(wait, cancel).ConfigureAwait(false);
+            stopRetrying.ThrowIfCancellationRequested();
+            onRetry?.Invoke(attempt + 1, r.Text);
+            using (var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying))
+                await _delay(wait, both.Token).ConfigureAwait(false);
             wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 30));
         }
     }

@@ -49,11 +49,14 @@ internal sealed class SlurmExecutor : IStageExecutor
     private readonly ConcurrentDictionary<string, byte> _ended = new(StringComparer.Ordinal);
     private readonly Lazy<Local.LocalExecutor> _local = new(() => new Local.LocalExecutor(Environment.ProcessorCount));
     private int _aborted;
+    private int _submitRetried;
+    private readonly IBuildLog _log;
     private volatile Task<bool>? _cancelTask;
 
     public SlurmExecutor(SlurmOptions options, IBuildLog log, SlurmClient? client = null, TimeProvider? time = null)
     {
         _options = options;
+        _log = log;
         _time = time ?? TimeProvider.System;
         _client = client ?? new SlurmClient(time: _time);
         _watcher = new JobWatcher(_client, new PollBackoff(options.PollSeconds, options.MaxPollSeconds), log, _time, options.MaxMarkerSeconds);
@@ -95,11 +98,18 @@ internal sealed class SlurmExecutor : IStageExecutor
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
                 Directory.CreateDirectory(job.Instance.RunDir);
                 AtomicFile.WriteAllText(script, JobScript.Render(job, _options.Extra));
-                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None, request: job.Resources.Describe()).ConfigureAwait(false);
+                // Heartbeat lines name a job still being submitted as such, not as "still running".
+                job.OnBatchState?.Invoke(Submitting);
+                id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None,
+                    request: job.Resources.Describe(), stopRetrying: cancel, onRetry: (n, why) => SubmitRetrying(job, n, why)).ConfigureAwait(false);
             }
             catch (KdgException e)
             {
                 return Ended(ExecState.NotStarted, null, started, e.Message) with { ExitCode = -1, ErrorCode = e.Code };
+            }
+            catch (OperationCanceledException)
+            {
+                return Ended(ExecState.Cancelled, null, started, "build cancelled while sbatch was being retried; nothing was submitted");
             }
             _submitted[id] = job.Instance.Key;
             job.OnStarted?.Invoke(AttemptHandle.BatchJob(id)); // journalled before anything else can happen
@@ -228,6 +238,16 @@ internal sealed class SlurmExecutor : IStageExecutor
         if (done is null) return null;
         foreach (var (id, st) in done) live.TryAdd(id, st);
         return live;
+    }
+
+    /// <summary>The state a job has from its sbatch call to its first poll (not a SLURM state).</summary>
+    internal const string Submitting = "SUBMITTING";
+
+    private void SubmitRetrying(StageJob job, int nextTry, string why)
+    {
+        job.OnBatchState?.Invoke($"{Submitting} (sbatch try {nextTry}; the last: {why})");
+        if (Interlocked.Exchange(ref _submitRetried, 1) == 0)
+            _log.Warn(ErrorCodes.SlurmQueryRetry, $"KdGat: {job.Instance.Key}: sbatch failed ({why}); retrying with backoff, up to 6 tries a job. A job a failed try created is found by its comment and kept, never submitted twice. The progress lines name the jobs still being submitted.");
     }
 
     public void Finish(IBuildLog log, bool cancelled)

@@ -53,6 +53,59 @@ public sealed class SlurmClientTests
         Assert.Equal("43", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
     }
 
+    /// <summary>Ctrl+C while sbatch is being retried (a controller at its job limit): no further try, and the build does not wait out the backoff.</summary>
+    [Fact]
+    public async Task Submit_CtrlCBetweenTries_StopsWithoutAnotherSbatch()
+    {
+        using var ctrlC = new CancellationTokenSource();
+        var run = new Scripted((f, _) =>
+        {
+            if (f == "squeue") return new(0, "", "");
+            ctrlC.Cancel();
+            return new(124, "", "sbatch timed out after 2m 00s: sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying");
+        });
+        var delays = 0;
+        var client = new SlurmClient(run, (_, c) => { delays++; c.ThrowIfCancellationRequested(); return Task.CompletedTask; });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, stopRetrying: ctrlC.Token));
+        Assert.Equal(["sbatch --parsable /r/job.sbatch", "squeue -h -t all -o %i|%k"], run.Calls);
+        Assert.Equal(0, delays);
+    }
+
+    /// <summary>A failed try may still have created the job: after Ctrl+C too it is found and returned (the executor then cancels it), never lost.</summary>
+    [Fact]
+    public async Task Submit_CtrlCBetweenTries_KeepsTheJobAFailedTryCreated()
+    {
+        using var ctrlC = new CancellationTokenSource();
+        var run = new Scripted((f, _) =>
+        {
+            ctrlC.Cancel();
+            return f == "squeue" ? new(0, "41|kdgat-x\n", "") : new(1, "", "sbatch: error: Socket timed out on send/recv operation");
+        });
+        Assert.Equal("41", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, stopRetrying: ctrlC.Token));
+    }
+
+    [Fact]
+    public async Task Submit_Retry_IsToldTheNextTryAndWhyTheLastFailed()
+    {
+        var n = 0;
+        var run = new Scripted((f, _) => f == "squeue" ? new(0, "", "") : ++n < 3 ? new(1, "", $"Unable to contact slurm controller {n}") : new(0, "43", ""));
+        var retries = new List<(int, string)>();
+        await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, onRetry: (t, why) => retries.Add((t, why)));
+        Assert.Equal([(2, "Unable to contact slurm controller 1"), (3, "Unable to contact slurm controller 2")], retries);
+    }
+
+    /// <summary>A client call past its time is ended; what it printed until then (sbatch says why it waits) is in the failure, which counts as passing.</summary>
+    [Fact]
+    public async Task ProcessRunner_TimedOutCall_KeepsWhatItSaid_AndIsTransient()
+    {
+        var r = await new ProcessCommandRunner(TimeSpan.FromSeconds(1)).RunAsync("sh",
+            ["-c", "echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2; echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2; exec sleep 30"], null, CancellationToken.None);
+        Assert.Equal(124, r.ExitCode);
+        Assert.Equal("sh timed out after 1.0 s: sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying", r.Text);
+        Assert.True(SlurmClient.IsTransient(r.Text));
+    }
+
     [Fact]
     public async Task Submit_PermanentError_IsKDG4002NamingTheStage()
     {
