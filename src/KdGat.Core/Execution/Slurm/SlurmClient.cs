@@ -62,16 +62,22 @@ internal sealed class SlurmClient
             if (r.ExitCode == 0 && ParseSubmitted(r.Stdout) is { } id) return id;
             if (r.ExitCode == 127)
                 throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
-            if (!IsTransient(r.Text) || attempt >= maxTries)
-                throw new KdgException(IsTransient(r.Text) ? ErrorCodes.SlurmUnavailable : ErrorCodes.SlurmSubmitFailed,
+            var transient = IsTransient(r.Text);
+            // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate, or give up on a job that runs.
+            if (transient && await FindByCommentAsync(comment, cancel).ConfigureAwait(false) is { } existing) return existing;
+            if (!transient)
+                throw new KdgException(ErrorCodes.SlurmSubmitFailed,
                     $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. " +
                     (request is null ? "" : $"The job asked for {request}. ") +
                     "Fix the stage's resources in kdgat.yaml (cpus, mem, gpus, time, partition, account, qos, extra; or defaults.resources, slurm.extra) " +
                     "to what the cluster offers: sinfo -o '%P %c %m %G %l' lists partitions with cpus, memory (MB), GRES such as gpu:N and time limit; " +
                     $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
-            // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate.
-            if (await FindByCommentAsync(comment, cancel).ConfigureAwait(false) is { } existing) return existing;
             stopRetrying.ThrowIfCancellationRequested();
+            if (attempt >= maxTries)
+                throw new KdgException(ErrorCodes.SlurmUnavailable,
+                    $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {r.Text}. Nothing was submitted. " +
+                    "Check that the controller answers (scontrol ping; sinfo), or what it says (sdiag; a full queue makes sbatch wait), and build again; " +
+                    $"or use -p:Executor=local. The job script is {script}.");
             onRetry?.Invoke(attempt + 1, r.Text);
             using (var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying))
                 await _delay(wait, both.Token).ConfigureAwait(false);

@@ -85,6 +85,29 @@ public sealed class SlurmClientTests
         Assert.Equal("41", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, stopRetrying: ctrlC.Token));
     }
 
+    /// <summary>The last try too may have created the job: it is found, not given up on while it runs in the cluster.</summary>
+    [Fact]
+    public async Task Submit_LastTryTimedOut_ButCreatedTheJob_ReturnsIt()
+    {
+        var sbatch = 0;
+        var run = new Scripted((f, _) => f == "squeue"
+            ? new(0, sbatch == 3 ? "41|kdgat-x\n" : "", "")
+            : new(1, "", $"sbatch: error: Socket timed out on send/recv operation ({++sbatch})"));
+        Assert.Equal("41", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, maxTries: 3));
+    }
+
+    [Fact]
+    public async Task Submit_ControllerNeverAnswers_IsKDG4003_WithControllerAdvice_NotResourceAdvice()
+    {
+        var run = new Scripted((f, _) => f == "squeue" ? new(1, "", "squeue: error: Socket timed out") : new(1, "", "sbatch: error: Socket timed out on send/recv operation"));
+        var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, maxTries: 3));
+        Assert.Equal(ErrorCodes.SlurmUnavailable, e.Code);
+        Assert.Contains("d1/train: sbatch failed 3 times", e.Message);
+        Assert.Contains("scontrol ping", e.Message);
+        Assert.DoesNotContain("resources", e.Message);
+        Assert.Equal(3, run.Calls.Count(c => c.StartsWith("sbatch", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task Submit_Retry_IsToldTheNextTryAndWhyTheLastFailed()
     {
