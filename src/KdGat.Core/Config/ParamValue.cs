@@ -42,5 +42,28 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         }
     }
 
+    /// <summary>
+    /// The value as the fingerprint records it: its text, unless the text alone would be read as
+    /// another kind (the string '50' or 'true' beside the number 50 or the bool true, a quoted
+    /// '[1,2]' beside a list), which params.json tells apart; then the kind is named too. Values of
+    /// the kind their text reads as keep the text alone, so their fingerprints stay as they were.
+    /// The tag starts with a character no untagged text starts with (such text is tagged too).
+    /// </summary>
+    public string FingerprintText =>
+        Kind == KindOf(Text) && !Text.StartsWith(KindTag) ? Text : $"{KindTag}{Kind.ToString().ToLowerInvariant()}:{Text}";
+
+    private const char KindTag = '\u0001';
+
+    /// <summary>A recorded <see cref="FingerprintText"/> as a stale reason shows it: "50", or "'50' (string)" where the kind was named.</summary>
+    public static string ShowFingerprintText(string recorded) =>
+        recorded.StartsWith(KindTag) && recorded.IndexOf(':') is var colon and > 1
+            ? $"'{recorded[(colon + 1)..]}' ({recorded[1..colon]})"
+            : recorded;
+
+    // The kind an unquoted value with this very text has (a list or mapping is written as JSON).
+    private static ParamKind KindOf(string text) =>
+        text.StartsWith('[') || text.StartsWith('{') ? ParamKind.Json
+        : FromScalar(text, quoted: false) is { } v && v.Text == text ? v.Kind : ParamKind.String;
+
     public override string ToString() => Text;
 }

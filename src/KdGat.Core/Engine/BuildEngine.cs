@@ -261,7 +261,7 @@ internal sealed class BuildEngine
         var done = results.Count(r => r.Outcome is not (Outcome.Cancelled or Outcome.Skipped or Outcome.Failed));
         var notStarted = results.Count(r => r.Outcome is Outcome.Cancelled or Outcome.Skipped) - stopped.Count;
         var slurm = report.Executor == "slurm";
-        var what = slurm ? "submitted (what became of their jobs is said above)" : "running and were stopped";
+        var what = slurm ? "submitted or being submitted (what became of their jobs is said above)" : "running and were stopped";
         var next = slurm ? "the next build runs them again, or collects the jobs said above to be left running or completed" : "they rerun in the next build";
         log.Report(new Diagnostic(Severity.Error, ErrorCodes.StageCancelled, report.Mode == "explain"
             // The plan task's check (and -t:Explain) runs nothing: only what it looked at.

@@ -55,7 +55,7 @@ internal sealed class Fingerprinter
         return new FingerprintComponents
         {
             Command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint()), // setup lines are part of what runs
-            Params = new SortedDictionary<string, string>(s.Config.Params.ToDictionary(p => p.Key, p => p.Value.Text), StringComparer.Ordinal),
+            Params = new SortedDictionary<string, string>(s.Config.Params.ToDictionary(p => p.Key, p => p.Value.FingerprintText), StringComparer.Ordinal), // the kind too where params.json tells it
             Inputs = inputs,
             Code = code,
             Upstream = new SortedDictionary<string, string>(s.Upstreams.ToDictionary(u => u.Name, u => upstreamDigests[u.Name]), StringComparer.Ordinal),

@@ -109,7 +109,7 @@ internal sealed class Planner
     public static IEnumerable<StaleReason> Diff(FingerprintComponents old, FingerprintComponents now, IReadOnlyDictionary<string, string>? paramSources = null)
     {
         if (old.Command != now.Command) yield return new("command", $"command changed ({old.Command} -> {now.Command})");
-        foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources)) yield return r;
+        foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources, Config.ParamValue.ShowFingerprintText)) yield return r;
         foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Code, now.Code, "code", "code file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Env, now.Env, "env", "environment variable", showValues: false)) yield return r;
@@ -120,15 +120,17 @@ internal sealed class Planner
     }
 
     private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
-        IReadOnlyDictionary<string, string>? sources = null)
+        IReadOnlyDictionary<string, string>? sources = null, Func<string, string>? show = null)
     {
-        foreach (var (k, v) in now)
+        show ??= v => v;
+        foreach (var (k, value) in now)
         {
+            var v = show(value);
             var at = sources is not null && sources.TryGetValue(k, out var where) ? $" in {where}" : "";
             if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({v}){at}" : $"{noun} added ({k})");
-            else if (was != v) yield return new(kind, showValues ? $"{noun} {k} changed ({was} -> {v}){at}" : $"{noun} changed ({k})");
+            else if (was != value) yield return new(kind, showValues ? $"{noun} {k} changed ({show(was)} -> {v}){at}" : $"{noun} changed ({k})");
         }
         foreach (var k in old.Keys.Except(now.Keys))
-            yield return new(kind, showValues ? $"{noun} {k} removed (was {old[k]})" : $"{noun} removed ({k})");
+            yield return new(kind, showValues ? $"{noun} {k} removed (was {show(old[k])})" : $"{noun} removed ({k})");
     }
 }

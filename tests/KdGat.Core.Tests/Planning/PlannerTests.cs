@@ -1,3 +1,4 @@
+using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Hashing;
 using KdGat.Core.Manifests;
@@ -120,6 +121,51 @@ public sealed class PlannerTests : IDisposable
         var r = Assert.Single(v.Reasons);
         Assert.Equal("param", r.Kind);
         Assert.Equal("parameter lr changed (0.001 -> 0.002) in kdgat.yaml(12,15)", r.Text); // where the value is written
+    }
+
+    /// <summary>
+    /// Quoting a value changes its JSON type in params.json ("0.001" against 0.001), so what the stage
+    /// reads: the fingerprint must see it (it recorded the text alone, and a quoted number stayed up
+    /// to date over a params.json the from-scratch build wrote differently).
+    /// </summary>
+    [Theory]
+    [InlineData("0.001", "'0.001'", "parameter lr changed (0.001 -> '0.001' (string))")]
+    [InlineData("'0.001'", "0.001", "parameter lr changed ('0.001' (string) -> 0.001)")]
+    [InlineData("true", "'true'", "parameter lr changed (true -> 'true' (string))")]
+    [InlineData("[1, 2]", "'[1,2]'", "parameter lr changed ([1,2] -> '[1,2]' (string))")]
+    public void Check_ValueQuotedOrUnquoted_IsStale_NamingTheKind(string before, string after, string reason)
+    {
+        _p.WriteConfig(Yaml(lr: before));
+        SimulateRun(Instance());
+        _p.WriteConfig(Yaml(lr: after));
+
+        var v = Check();
+
+        Assert.False(v.UpToDate);
+        Assert.StartsWith(reason, Assert.Single(v.Reasons).Text);
+    }
+
+    /// <summary>Values whose text reads as their own kind are recorded as the text alone, as before: manifests of earlier versions stay current.</summary>
+    [Theory]
+    [InlineData("0.001", ParamKind.Float)]
+    [InlineData("3", ParamKind.Integer)]
+    [InlineData("true", ParamKind.Bool)]
+    [InlineData("[1,2]", ParamKind.Json)]
+    [InlineData("adam", ParamKind.String)]
+    [InlineData("+1", ParamKind.String)]
+    [InlineData("NaN", ParamKind.String)]
+    public void FingerprintText_OfAValueOfItsTextsOwnKind_IsTheText(string text, ParamKind kind) =>
+        Assert.Equal(text, new ParamValue(text, kind).FingerprintText);
+
+    [Theory]
+    [InlineData("50", ParamKind.String, "50", ParamKind.Integer)]
+    [InlineData("true", ParamKind.String, "true", ParamKind.Bool)]
+    [InlineData("[1,2]", ParamKind.String, "[1,2]", ParamKind.Json)]
+    [InlineData("\u0001string:50", ParamKind.String, "50", ParamKind.String)] // a text that looks tagged is tagged itself
+    public void FingerprintText_OfAValueItsTextWouldNotReadAs_NamesTheKind(string text, ParamKind kind, string otherText, ParamKind otherKind)
+    {
+        Assert.NotEqual(text, new ParamValue(text, kind).FingerprintText);
+        Assert.NotEqual(new ParamValue(otherText, otherKind).FingerprintText, new ParamValue(text, kind).FingerprintText);
     }
 
     [Fact]
