@@ -54,11 +54,11 @@ public sealed record ParamValue(string Text, ParamKind Kind)
 
     private const char KindTag = '\u0001';
 
-    /// <summary>A recorded <see cref="FingerprintText"/> as a stale reason shows it: "50", or "'50' (string)" where the kind was named.</summary>
+    /// <summary>A recorded <see cref="FingerprintText"/> as a stale reason shows it: "50", or as YAML quotes it where the kind was named ("'50'"; only strings are).</summary>
     public static string ShowFingerprintText(string recorded) =>
-        recorded.StartsWith(KindTag) && recorded.IndexOf(':') is var colon and > 1
-            ? $"'{recorded[(colon + 1)..]}' ({recorded[1..colon]})"
-            : recorded;
+        !recorded.StartsWith(KindTag) || recorded.IndexOf(':') is not (var colon and > 1) ? recorded
+        : recorded[1..colon] == "string" ? $"'{recorded[(colon + 1)..]}'"
+        : $"{recorded[(colon + 1)..]} ({recorded[1..colon]})";
 
     // The kind an unquoted value with this very text has (a list or mapping is written as JSON).
     private static ParamKind KindOf(string text) =>

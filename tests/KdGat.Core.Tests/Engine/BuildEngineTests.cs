@@ -59,7 +59,7 @@ public sealed class BuildEngineTests : IDisposable
             With(r, Outcome.Ran));
         Assert.Equal(7, With(r, Outcome.UpToDate).Length);
         var gat = r.Stages.Single(s => s.Stage == "gat_large_curriculum");
-        Assert.Contains(gat.Reasons, x => x.StartsWith("parameter v changed (1 -> 2) in kdgat.yaml(", StringComparison.Ordinal));
+        Assert.Contains(gat.Reasons, x => x.StartsWith("parameter v changed ('1' -> '2') in kdgat.yaml(", StringComparison.Ordinal));
         Assert.Equal(["upstream gat_large_curriculum output changed"], r.Stages.Single(s => s.Stage == "gat_small_curriculum_kd").Reasons);
         Assert.StartsWith("gat_large_curriculum 2\n", Out("gat_large_curriculum"));
     }

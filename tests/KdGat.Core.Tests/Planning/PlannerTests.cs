@@ -129,10 +129,10 @@ public sealed class PlannerTests : IDisposable
     /// to date over a params.json the from-scratch build wrote differently).
     /// </summary>
     [Theory]
-    [InlineData("0.001", "'0.001'", "parameter lr changed (0.001 -> '0.001' (string))")]
-    [InlineData("'0.001'", "0.001", "parameter lr changed ('0.001' (string) -> 0.001)")]
-    [InlineData("true", "'true'", "parameter lr changed (true -> 'true' (string))")]
-    [InlineData("[1, 2]", "'[1,2]'", "parameter lr changed ([1,2] -> '[1,2]' (string))")]
+    [InlineData("0.001", "'0.001'", "parameter lr changed (0.001 -> '0.001')")]
+    [InlineData("'0.001'", "0.001", "parameter lr changed ('0.001' -> 0.001)")]
+    [InlineData("true", "'true'", "parameter lr changed (true -> 'true')")]
+    [InlineData("[1, 2]", "'[1,2]'", "parameter lr changed ([1,2] -> '[1,2]')")]
     public void Check_ValueQuotedOrUnquoted_IsStale_NamingTheKind(string before, string after, string reason)
     {
         _p.WriteConfig(Yaml(lr: before));
