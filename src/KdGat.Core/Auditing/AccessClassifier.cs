@@ -125,8 +125,7 @@ internal sealed class AccessClassifier
     {
         if (s.Inputs.Any(i => PathText.IsUnder(path, i))) return true;
         if (s.Config.ParamsFile is { } pf && Path.GetFullPath(Path.Combine(s.Layout.Root, pf)) == path) return true;
-        var relative = PathText.ToStored(s.Layout.Root, path);
-        return s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.ToRegex(g.Replace('\\', '/')).IsMatch(relative));
+        return s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.HasWildcard(g) && Glob.Covers(s.Layout.Root, g, path));
     }
 
     /// <summary>The stage, among the direct needs, through which <paramref name="name"/> is an upstream; null if it is not one.</summary>

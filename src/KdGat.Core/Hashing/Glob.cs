@@ -33,10 +33,11 @@ internal static class Glob
         var wildPart = string.Join('/', segments.Skip(literal.Length));
         var regex = ToRegex(wildPart);
         var recurse = segments.Skip(literal.Length).Count() > 1 || pattern.Contains("**");
+        var projectDirs = new Dictionary<string, bool>(StringComparer.Ordinal); // one listing per bin/ or obj/ parent, not per file
         return PathHasher.Walk(baseDir)
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
             .Select(f => (f.Path, f.Kind, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))
-            .Where(f => regex.IsMatch(f.Relative) && !InBuildOutput(f.Relative, wildPart))
+            .Where(f => regex.IsMatch(f.Relative) && !Excluded(baseDir, f.Relative, wildPart, projectDirs))
             .Select(f => f.Kind == PathKind.File ? f.Path : throw PathHasher.NotContent(f.Path, PathStat.Of(f.Path)))
             .ToArray();
     }
@@ -49,14 +50,52 @@ internal static class Glob
         return literal.Length == segments.Length ? fullPattern : Path.GetFullPath(string.Join('/', literal) is { Length: > 0 } l ? l : "/");
     }
 
-    // Generated files under obj/ and bin/ change with every compile (AssemblyInfo, GlobalUsings):
-    // matched through a wildcard they would make every stage stale after any `dotnet build`.
-    private static readonly string[] BuildOutputDirs = ["bin", "obj", ".git", Pipeline.PipelineLayout.StateDirName];
+    /// <summary>
+    /// Whether a root-relative wildcard glob covers a file (what <see cref="Expand"/> would list,
+    /// without walking): the audit's test of a read against a stage's code globs.
+    /// </summary>
+    public static bool Covers(string root, string pattern, string fullPath)
+    {
+        pattern = pattern.Replace('\\', '/');
+        var segments = pattern.Split('/');
+        var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
+        var baseDir = Path.GetFullPath(Path.Combine(root, string.Join('/', literal)));
+        if (!IO.PathText.IsUnder(fullPath, baseDir)) return false;
+        var wildPart = string.Join('/', segments.Skip(literal.Length));
+        var relative = Path.GetRelativePath(baseDir, fullPath).Replace('\\', '/');
+        return ToRegex(wildPart).IsMatch(relative) && !Excluded(baseDir, relative, wildPart, new(StringComparer.Ordinal));
+    }
 
-    private static bool InBuildOutput(string relative, string wildPart)
+    // A wildcard never reaches into KdGat's state or git's, nor into a .NET project's bin/ and obj/:
+    // files generated there change with every compile (AssemblyInfo, GlobalUsings) and would make
+    // every stage stale after any `dotnet build`. Naming the directory in the glob reaches it. Only
+    // a project's own build output is left out: a bin/ of scripts beside no project file is code like
+    // any other (a stage ran scripts2/bin/wrap.sh, matched by 'scripts2/**/*.sh', and an edit there
+    // left it up to date when every bin/ was skipped).
+    private static readonly string[] StateDirs = [".git", Pipeline.PipelineLayout.StateDirName];
+    private static readonly string[] BuildOutputDirs = ["bin", "obj"];
+
+    private static bool Excluded(string baseDir, string relative, string wildPart, Dictionary<string, bool> projectDirs)
     {
         var dirs = relative.Split('/')[..^1];
-        return dirs.Any(d => BuildOutputDirs.Contains(d) && !wildPart.Split('/').Contains(d));
+        var named = wildPart.Split('/');
+        for (var i = 0; i < dirs.Length; i++)
+        {
+            if (named.Contains(dirs[i])) continue;
+            if (StateDirs.Contains(dirs[i])) return true;
+            if (!BuildOutputDirs.Contains(dirs[i])) continue;
+            var parent = Path.Combine(baseDir, string.Join('/', dirs[..i]));
+            if (!projectDirs.TryGetValue(parent, out var isProject)) projectDirs[parent] = isProject = IsProjectDir(parent);
+            if (isProject) return true;
+        }
+        return false;
+    }
+
+    /// <summary>A directory holding an MSBuild project file (*.csproj, *.fsproj, *.vbproj, *.proj): its bin/ and obj/ are build output.</summary>
+    private static bool IsProjectDir(string dir)
+    {
+        try { return Directory.EnumerateFiles(dir, "*proj").Any(f => Path.GetExtension(f) is ".csproj" or ".fsproj" or ".vbproj" or ".proj"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     public static bool HasWildcard(string s) => s.IndexOfAny(['*', '?']) >= 0;

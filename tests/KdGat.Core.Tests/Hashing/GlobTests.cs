@@ -24,13 +24,32 @@ public sealed class GlobTests : IDisposable
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs"], Expand("src/**/*.cs"));
 
     [Fact]
-    public void Expand_Wildcard_DoesNotDescendIntoBuildOutput_UnlessNamed()
+    public void Expand_Wildcard_DoesNotDescendIntoAProjectsBuildOutput_UnlessNamed()
     {
+        _dir.Write("src/App.csproj", "<Project />");
         _dir.Write("src/obj/Debug/GlobalUsings.g.cs", "x");
         _dir.Write("src/bin/Release/Gen.cs", "x");
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs"], Expand("src/**/*.cs"));
         Assert.Equal(["src/obj/Debug/GlobalUsings.g.cs"], Expand("src/obj/**/*.cs"));
         Assert.Equal(["src/obj/Debug/GlobalUsings.g.cs"], Expand("src/**/obj/**/*.cs"));
+        Assert.True(Glob.Covers(_dir.Path, "src/**/obj/**/*.cs", _dir["src/obj/Debug/GlobalUsings.g.cs"]));
+        Assert.False(Glob.Covers(_dir.Path, "src/**/*.cs", _dir["src/obj/Debug/GlobalUsings.g.cs"])); // the audit sees such a read as undeclared
+    }
+
+    /// <summary>
+    /// A bin/ or obj/ beside no project file is code like any other: skipping every bin/ left a stage
+    /// whose wrapper script scripts2/bin/wrap.sh changed up to date (found by review, reproduced).
+    /// </summary>
+    [Fact]
+    public void Expand_Wildcard_ReachesABinOfScripts_ButNeverGitOrKdGatState()
+    {
+        _dir.Write("scripts/bin/wrap.sh", "exit 0");
+        _dir.Write("scripts/obj/notes.sh", "x");
+        _dir.Write("scripts/.git/hooks/pre-commit.sh", "x");
+        _dir.Write("scripts/.kdgat/tmp.sh", "x");
+        Assert.Equal(["scripts/bin/wrap.sh", "scripts/obj/notes.sh"], Expand("scripts/**/*.sh"));
+        Assert.True(Glob.Covers(_dir.Path, "scripts/**/*.sh", _dir["scripts/bin/wrap.sh"]));
+        Assert.False(Glob.Covers(_dir.Path, "scripts/**/*.sh", _dir["scripts/.git/hooks/pre-commit.sh"]));
     }
 
     [Fact]
