@@ -103,7 +103,12 @@ internal static class Glob
     // Patterns are few (a stage's code globs and inputs), instances many: each is compiled once.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
 
-    internal static Regex ToRegex(string glob) => Compiled.GetOrAdd(glob, Build);
+    internal static Regex ToRegex(string glob)
+    {
+        // A long-lived process (server, IDE) sees edited globs and many pipelines: bounded, not kept for ever.
+        if (Compiled.Count > 1024) Compiled.Clear();
+        return Compiled.GetOrAdd(glob, Build);
+    }
 
     private static Regex Build(string glob)
     {

@@ -62,6 +62,24 @@ public sealed class HashCachePersistenceTests : IDisposable
         Assert.Equal(1, again.FilesHashed);
     }
 
+    /// <summary>
+    /// A FIFO in the cache file's place blocked the plan for good (its open waits for a writer): now it
+    /// is no cache. The save refuses to replace it (the build warns, best effort) rather than remove
+    /// what the user put there.
+    /// </summary>
+    [Fact]
+    public async Task Load_AFifoInItsPlace_IsNoCache()
+    {
+        var f = _dir.Write("f.txt", "abc");
+        var file = _dir["cache.tsv"];
+        Assert.Equal(0, Sh.Run("mkfifo cache.tsv", _dir.Path).ExitCode);
+
+        var c = await Task.Run(() => new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite)).WaitAsync(TimeSpan.FromSeconds(60)); // TimeoutException: it blocked
+        Assert.Equal(AbcHash, c.HashFile(f));
+        Assert.Equal(1, c.FilesHashed);
+        Assert.Contains("FIFO", Assert.Throws<IOException>(c.Save).Message);
+    }
+
     [Fact]
     public void Load_LineWithCorruptedIdentity_IsIgnored()
     {
