@@ -67,7 +67,8 @@ public sealed partial class StageInstance
 
     /// <summary>
     /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the
-    /// command, absolute words of the rendered command (<c>{root}/data/cache/x</c>), inputs, outputs.
+    /// command, absolute words of the rendered command (<c>{root}/data/cache/x</c>) and relative ones
+    /// with a '/' (<c>../gat/model.ckpt</c>, from the run dir), inputs, outputs.
     /// Rendering the command here also makes its placeholder errors load-time errors.
     /// </summary>
     internal IEnumerable<(string What, string Path)> ReferencedPaths()
@@ -79,8 +80,10 @@ public sealed partial class StageInstance
             if (v is { Raw: false } x && n is not ("root" or "tools") && Path.IsPathRooted(x.Text)) named.Add(("command", x.Text));
             return v;
         }, shell: false, $"stage '{Name}' command");
+        // The command runs in the run dir: a relative word with a '/' ("../gat/model.ckpt") names a path from there.
         foreach (var word in CommandWords.Split(text))
             if (word.StartsWith('/')) named.Add(("command", word));
+            else if (word.Contains('/') && !word.Contains("://", StringComparison.Ordinal) && !word.StartsWith('~')) named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, word))));
         return named.Concat(Inputs.Select(i => ("inputs", i))).Concat(Outputs.Select(o => ("outputs", o)));
     }
 

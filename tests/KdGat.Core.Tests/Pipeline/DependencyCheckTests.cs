@@ -104,6 +104,33 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("'cache/d1/graphs.bin'", e.Message);
     }
 
+    /// <summary>
+    /// Commands run in the run dir, so "../a/model.ckpt" is another stage's output as much as its
+    /// absolute path is: only absolute words were looked at, and an evaluation reading
+    /// ../dqn_small_fusion without needing it stayed up to date when that changed (found by review).
+    /// </summary>
+    [Theory]
+    [InlineData("score --model ../a/model.ckpt")]
+    [InlineData("score --model=../a")]
+    [InlineData("cat ../../../cache/{dataset}/x")]
+    public void RelativeCommandWord_UnderAnotherStagesOutput_IsKdg1011(string command)
+    {
+        var e = Refused($$"""
+              a: { command: x, outputs: [model.ckpt, '{cache_dir}'] }
+              b: { command: '{{command}}', outputs: [m] }
+            """, new("a", []), new("b", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'a'", e.Message);
+    }
+
+    [Fact]
+    public void RelativeCommandWords_InsideTheOwnRunDir_OrURLs_AreNoDependency() =>
+        Assert.Equal(4, Load("""
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: 'fetch https://example.org/a/model.ckpt ./sub/x logs/y ~/a/b', outputs: [m] }
+            """, new("a", []), new("b", [])).Count);
+
     [Fact]
     public void OutputOutsideTheRunDir_CountsAsThatStagesOutput()
     {
