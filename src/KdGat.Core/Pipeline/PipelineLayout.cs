@@ -1,5 +1,6 @@
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 
 namespace KdGat.Core.Pipeline;
@@ -19,6 +20,33 @@ public sealed class PipelineLayout
     public PipelineConfig Config { get; }
     public string Root { get; }
     public string ToolsDir { get; }
+
+    /// <summary>
+    /// What the tools in <see cref="ToolsDir"/> are, for the fingerprint of a command that runs one
+    /// (<c>dotnet {tools}/KdGat.Sample.dll</c>): the stamp the bootstrap wrote there (the tool
+    /// sources, csproj and Directory.Build files, SDK version, configuration), or else the content
+    /// of its DLLs (a package's tools). The path itself stays out, so clones agree. Before, the
+    /// fingerprint had the word "&lt;tools&gt;" alone: stages run on tools built from other sources
+    /// (-p:KdGatSkipBootstrap=true after an edit, a changed csproj) stayed up to date.
+    /// </summary>
+    public string ToolsIdentity => _toolsIdentity ??= IdentityOf(ToolsDir);
+    private string? _toolsIdentity;
+
+    private static string IdentityOf(string toolsDir)
+    {
+        try
+        {
+            var stamp = Path.Combine(toolsDir, "source.sha256");
+            if (File.Exists(stamp)) return "stamp:" + ContentHash.OfText(SmallFile.ReadAllText(stamp, 1 << 16).Trim());
+            if (!Directory.Exists(toolsDir)) return "none";
+            return "dlls:" + ContentHash.OfEntries(Directory.EnumerateFiles(toolsDir, "*.dll").Order(StringComparer.Ordinal)
+                .Select(f => KeyValuePair.Create(Path.GetFileName(f), ContentHash.OfBytes(SmallFile.ReadAllBytes(f)))));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "unreadable"; // as a stage running them would find them: the fingerprint changes when they become readable
+        }
+    }
     public string RunsRoot { get; }
     /// <summary>.kdgat/: hash cache, last-build.json, run records, the index database.</summary>
     public string StateDir { get; }

@@ -102,7 +102,7 @@ public sealed partial class StageInstance
             case "dataset": return new(Dataset);
             case "stage" or "run": return new(Name);
             case "root": return new(fingerprint ? "<root>" : Layout.Root);
-            case "tools": return new(fingerprint ? "<tools>" : Layout.ToolsDir);
+            case "tools": return new(fingerprint ? $"<tools {Layout.ToolsIdentity}>" : Layout.ToolsDir);
             case "run_dir": return P(RunDir);
             case "raw_dir": return P(RawDir);
             case "cache_dir": return P(CacheDir);

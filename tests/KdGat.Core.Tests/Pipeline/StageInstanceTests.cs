@@ -89,6 +89,41 @@ public sealed class StageInstanceTests : IDisposable
         Assert.Equal("run-tool --root '<root>' --up '<root>/runs/d1/a' --t '<root>/runs/d1/a' --p '<root>/runs/d1/b/params.json' --lr '0.5' 'd1'/'b'", s[1].RenderCommandForFingerprint());
     }
 
+    /// <summary>
+    /// A command that runs a tool from {tools} is fingerprinted with what those tools were built from
+    /// (the bootstrap's stamp), not their path: the word "&lt;tools&gt;" alone kept stages up to date
+    /// that ran tools built from other sources (found by review, reproduced with
+    /// -p:KdGatSkipBootstrap=true after an edit of a sample stage).
+    /// </summary>
+    [Fact]
+    public void FingerprintOfAToolCommand_FollowsTheToolsStamp_NotTheirPath()
+    {
+        string Fingerprint(string stamp)
+        {
+            var s = Instances("  a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [o] }\n", [new("a", [])]);
+            _p!.Dir.Write("tools/source.sha256", stamp);
+            var text = s[0].RenderCommandForFingerprint();
+            Assert.DoesNotContain(_p.ToolsDir, text);
+            _p.Dispose();
+            return text;
+        }
+
+        Assert.Equal(Fingerprint("abc sdk 10.0.401 Debug\n"), Fingerprint("abc sdk 10.0.401 Debug\n")); // another clone, same sources
+        Assert.NotEqual(Fingerprint("abc sdk 10.0.401 Debug\n"), Fingerprint("abd sdk 10.0.401 Debug\n"));
+        Assert.NotEqual(Fingerprint("abc sdk 10.0.401 Debug\n"), Fingerprint("abc sdk 10.0.401 Release\n"));
+    }
+
+    [Fact]
+    public void FingerprintOfAToolCommand_WithoutAStamp_FollowsTheDllsContent()
+    {
+        var s = Instances("  a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [o] }\n", [new("a", [])]);
+        _p!.Dir.Write("tools/KdGat.Sample.dll", "v1");
+        var before = s[0].RenderCommandForFingerprint();
+        _p.Dir.Write("tools/KdGat.Sample.dll", "v2");
+
+        Assert.NotEqual(before, _p.Instances([new("a", [])])[0].RenderCommandForFingerprint());
+    }
+
     [Theory]
     [InlineData("'{params.nope}'")]
     [InlineData("'{upstream.zzz}'")]
