@@ -57,11 +57,12 @@ public sealed class AuditTests
 
     /// <summary>
     /// The sample stages, but those that do not need preprocess in the old DAG find the graph cache
-    /// by a hard-coded path, as the real KD-GAT stages do from the dataset name: no {cache_dir}.
+    /// by a path they compute, as the real KD-GAT stages do from the dataset name: no {cache_dir},
+    /// and no path the load-time check reads (a literal "../../../data/cache/hcrl_sa" is KDG1011).
     /// </summary>
     private static string Config()
     {
-        const string cache = "../../../data/cache/hcrl_sa";
+        const string cache = "$(cd ../../.. && pwd)/data/cache/hcrl_sa";
         string Train(string kind, string extra) =>
             $"'{{vars.sample}} {kind} --cache {cache} --params {{params_file}}{extra} --out {{run_dir}}'";
         string Eval(string v, string g, string d) =>
