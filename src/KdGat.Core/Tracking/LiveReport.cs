@@ -212,18 +212,31 @@ internal sealed class LiveReport : IDisposable
     /// The page as UTF-8, encoded chunk by chunk into a buffer kept between writes: the page is
     /// ~10 MB at 7,800 instances, and a string of it plus its bytes were two more large objects per write.
     /// </summary>
-    private ReadOnlySpan<byte> Utf8(StringBuilder page)
+    private ReadOnlySpan<byte> Utf8(StringBuilder page) => Utf8(page, ref _bytes);
+
+    /// <summary><see cref="Utf8(StringBuilder)"/> into <paramref name="buffer"/>, grown when short (internal for tests).</summary>
+    internal static ReadOnlySpan<byte> Utf8(StringBuilder page, ref byte[] buffer)
     {
         var encoder = Encoding.UTF8.GetEncoder();
+        // Only a first size: counting keeps no state, so a surrogate pair split between two chunks
+        // counts 3 bytes (each half alone), not 4. Sized by it alone, such a page failed its write
+        // (KDG4020) and the page stayed at an earlier, still reloading state for the rest of the build.
         var count = 0;
         foreach (var chunk in page.GetChunks()) count += encoder.GetByteCount(chunk.Span, flush: false);
-        count += encoder.GetByteCount([], flush: true);
-        if (_bytes.Length < count) _bytes = new byte[count];
-        encoder.Reset();
+        if (buffer.Length < count) buffer = new byte[count];
         var at = 0;
-        foreach (var chunk in page.GetChunks()) at += encoder.GetBytes(chunk.Span, _bytes.AsSpan(at), flush: false);
-        at += encoder.GetBytes([], _bytes.AsSpan(at), flush: true);
-        return _bytes.AsSpan(0, at);
+        foreach (var chunk in page.GetChunks()) at = Append(encoder, chunk.Span, flush: false, ref buffer, at);
+        at = Append(encoder, [], flush: true, ref buffer, at);
+        return buffer.AsSpan(0, at);
+    }
+
+    /// <summary>Encodes <paramref name="chars"/> at <paramref name="at"/>; returns the end.</summary>
+    private static int Append(Encoder encoder, ReadOnlySpan<char> chars, bool flush, ref byte[] buffer, int at)
+    {
+        // Counted after the chunk before was encoded, with the high surrogate it ended on held by the encoder: exact.
+        var need = at + encoder.GetByteCount(chars, flush);
+        if (buffer.Length < need) Array.Resize(ref buffer, need + buffer.Length / 64); // room for a few more split pairs without a copy each
+        return at + encoder.GetBytes(chars, buffer.AsSpan(at), flush);
     }
 
     /// <summary>The page as it stands (public for tests).</summary>

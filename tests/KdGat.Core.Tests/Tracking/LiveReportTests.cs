@@ -294,4 +294,16 @@ public sealed class LiveReportTests : IDisposable
         Assert.Equal(System.Text.Encoding.UTF8.GetBytes(live.Render(live: false)), bytes);
         Assert.Contains("😀€", System.Text.Encoding.UTF8.GetString(bytes));
     }
+
+    [Fact]
+    public void ASurrogatePairSplitBetweenChunks_IsEncodedWhole()
+    {
+        // 15 characters and the emoji's high surrogate fill the first 16-character chunk; its low surrogate starts the next.
+        var page = new System.Text.StringBuilder(16).Append("0123456789abcde😀").Append(" é€");
+        var chunks = new List<string>();
+        foreach (var c in page.GetChunks()) chunks.Add(c.ToString());
+        Assert.True(chunks.Count > 1 && char.IsHighSurrogate(chunks[0][^1]), "the pair is split between chunks");
+        byte[] buffer = [];
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(page.ToString()), LiveReport.Utf8(page, ref buffer).ToArray());
+    }
 }
