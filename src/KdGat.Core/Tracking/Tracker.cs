@@ -176,10 +176,13 @@ internal sealed class Tracker : IDisposable
                 $"SLURM job {jobId} (attempt {journal.AttemptId}) is unknown to SLURM; the next build decides the stage again", jobId, Last: last);
         if (job.IsActive)
             return new StatusRow(s.Dataset, s.Name, StatusRow.Running,
-                $"SLURM job {jobId} {job.State}{(string.IsNullOrEmpty(job.Reason) || job.Reason == "None" ? "" : $" ({job.Reason})")}; the next build re-attaches to it (nothing is submitted twice)", jobId, Last: last);
+                $"SLURM job {jobId} {job.State}{(string.IsNullOrEmpty(job.Reason) || job.Reason == "None" ? "" : $" ({job.Reason})")}; the next build re-attaches to it (nothing is submitted twice){AsSubmitted}", jobId, Last: last);
         return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
-            $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); the next build collects its result without resubmitting", jobId, Last: last);
+            $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); the next build collects its result without resubmitting{AsSubmitted}", jobId, Last: last);
     }
+
+    // What InstanceRunner.Chain checks before it re-attaches or collects.
+    private const string AsSubmitted = " if the stage and its upstreams are still what the job was submitted against (else the job is dropped, cancelled if it still runs, and the stage decided again)";
 
     // ---------------------------------------------------------------- History
 
