@@ -60,9 +60,9 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         : recorded[1..colon] == "string" ? $"'{recorded[(colon + 1)..]}'"
         : $"{recorded[(colon + 1)..]} ({recorded[1..colon]})";
 
-    // The kind an unquoted value with this very text has (a list or mapping is written as JSON).
+    // The kind an unquoted value with this very text has (a list is written as "[...]"; mappings are flattened).
     private static ParamKind KindOf(string text) =>
-        text.StartsWith('[') || text.StartsWith('{') ? ParamKind.Json
+        text.StartsWith('[') && text.EndsWith(']') ? ParamKind.Json
         : FromScalar(text, quoted: false) is { } v && v.Text == text ? v.Kind : ParamKind.String;
 
     public override string ToString() => Text;

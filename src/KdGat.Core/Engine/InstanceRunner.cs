@@ -428,7 +428,7 @@ internal sealed partial class InstanceRunner
             Stage = s.Name,
             Variant = s.Sweep.IsEmpty ? null : s.Variant,
             Fingerprint = v.Fingerprint,
-            Params = v.Current.Params,
+            Params = new SortedDictionary<string, string>(s.Config.Params.ToDictionary(p => p.Key, p => p.Value.Text), StringComparer.Ordinal), // as written, not the fingerprint's tagged text
             State = state,
             ExecState = r.State.ToString(),
             MemRequestMb = memMb,

@@ -91,10 +91,13 @@ internal static class Glob
         return false;
     }
 
-    /// <summary>A directory holding an MSBuild project file (*.csproj, *.fsproj, *.vbproj, *.proj): its bin/ and obj/ are build output.</summary>
+    /// <summary>
+    /// A directory holding a .NET project file (*.csproj, *.fsproj, *.vbproj): its bin/ and obj/ are
+    /// build output. Not *.proj: every pipeline root has pipeline.proj, and a bin/ of scripts beside it is code.
+    /// </summary>
     private static bool IsProjectDir(string dir)
     {
-        try { return Directory.EnumerateFiles(dir, "*proj").Any(f => Path.GetExtension(f) is ".csproj" or ".fsproj" or ".vbproj" or ".proj"); }
+        try { return Directory.EnumerateFiles(dir, "*proj").Any(f => Path.GetExtension(f) is ".csproj" or ".fsproj" or ".vbproj"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 

@@ -32,6 +32,13 @@ public sealed class PipelineLayout
     public string ToolsIdentity => _toolsIdentity ??= IdentityOf(ToolsDir);
     private string? _toolsIdentity;
 
+    /// <summary>
+    /// Whether the tools are still what <see cref="ToolsIdentity"/> said (true when it was never
+    /// asked): a pipeline kept for the next build of a long-lived process is reused only then, since
+    /// a rebuild of the sample alone (its csproj) leaves the tasks' assemblies, and so KDG1209, as they were.
+    /// </summary>
+    public bool ToolsUnchanged() => _toolsIdentity is null || _toolsIdentity == IdentityOf(ToolsDir);
+
     private static string IdentityOf(string toolsDir)
     {
         try
@@ -39,8 +46,10 @@ public sealed class PipelineLayout
             var stamp = Path.Combine(toolsDir, "source.sha256");
             if (File.Exists(stamp)) return "stamp:" + ContentHash.OfText(SmallFile.ReadAllText(stamp, 1 << 16).Trim());
             if (!Directory.Exists(toolsDir)) return "none";
+            // Regular files only (a FIFO named x.dll would block the open), streamed whatever their size.
             return "dlls:" + ContentHash.OfEntries(Directory.EnumerateFiles(toolsDir, "*.dll").Order(StringComparer.Ordinal)
-                .Select(f => KeyValuePair.Create(Path.GetFileName(f), ContentHash.OfBytes(SmallFile.ReadAllBytes(f)))));
+                .Where(f => PathStat.Of(f).Kind == PathKind.File)
+                .Select(f => KeyValuePair.Create(Path.GetFileName(f), ContentHash.OfFile(f))));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

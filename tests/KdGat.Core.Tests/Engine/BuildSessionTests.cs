@@ -113,6 +113,33 @@ public sealed class BuildSessionTests : IDisposable
         finally { Environment.SetEnvironmentVariable(variable, null); }
     }
 
+    /// <summary>
+    /// The fingerprint of a command naming {tools} follows the tools' stamp; a pipeline kept by the
+    /// process must not carry the stamp an earlier build saw past a rebuild of the tools (a csproj of
+    /// the sample alone leaves the tasks' assemblies, so KDG1209, as they were; found by review).
+    /// </summary>
+    [Fact]
+    public void ALaterBuildOfTheProcess_LoadsAgain_WhenTheToolsWereRebuilt()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [out.txt] }
+            """, "d1");
+        p.Dir.Write("tools/source.sha256", "abc sdk 10.0.401 Debug\n");
+        var request = p.Request([new("a", [])]);
+        var first = new BuildSession().Load(request);
+        var before = first.Instances.Single().RenderCommandForFingerprint();
+        Assert.Same(first, new BuildSession().Load(request));
+
+        p.Dir.Write("tools/source.sha256", "abd sdk 10.0.401 Debug\n");
+        var rebuilt = new BuildSession().Load(request);
+
+        Assert.NotSame(first, rebuilt);
+        Assert.NotEqual(before, rebuilt.Instances.Single().RenderCommandForFingerprint());
+    }
+
     [Fact]
     public void TheProcessKeepsTheLastTwoPipelines()
     {

@@ -43,6 +43,9 @@ public sealed class GlobTests : IDisposable
     [Fact]
     public void Expand_Wildcard_ReachesABinOfScripts_ButNeverGitOrKdGatState()
     {
+        _dir.Write("pipeline.proj", "<Project />"); // every pipeline root has one: not a .NET project
+        _dir.Write("bin/train.sh", "exit 0");
+        Assert.Equal(["bin/train.sh"], Expand("**/train.sh"));
         _dir.Write("scripts/bin/wrap.sh", "exit 0");
         _dir.Write("scripts/obj/notes.sh", "x");
         _dir.Write("scripts/.git/hooks/pre-commit.sh", "x");

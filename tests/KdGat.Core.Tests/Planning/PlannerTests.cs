@@ -154,6 +154,8 @@ public sealed class PlannerTests : IDisposable
     [InlineData("adam", ParamKind.String)]
     [InlineData("+1", ParamKind.String)]
     [InlineData("NaN", ParamKind.String)]
+    [InlineData("[1]\n", ParamKind.String)] // a block scalar starting with '['
+    [InlineData("[", ParamKind.String)]
     public void FingerprintText_OfAValueOfItsTextsOwnKind_IsTheText(string text, ParamKind kind) =>
         Assert.Equal(text, new ParamValue(text, kind).FingerprintText);
 
