@@ -64,7 +64,8 @@ internal sealed class SlurmClient
                 throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
             var transient = IsTransient(r.Text);
             // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate, or give up on a job that runs.
-            if (transient && await FindByCommentAsync(comment, cancel).ConfigureAwait(false) is { } existing) return existing;
+            var (answered, existing) = transient ? await LookUpAsync(comment, cancel).ConfigureAwait(false) : (true, null);
+            if (existing is not null) return existing;
             if (!transient)
                 throw new KdgException(ErrorCodes.SlurmSubmitFailed,
                     $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. " +
@@ -72,12 +73,26 @@ internal sealed class SlurmClient
                     "Fix the stage's resources in kdgat.yaml (cpus, mem, gpus, time, partition, account, qos, extra; or defaults.resources, slurm.extra) " +
                     "to what the cluster offers: sinfo -o '%P %c %m %G %l' lists partitions with cpus, memory (MB), GRES such as gpu:N and time limit; " +
                     $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
-            stopRetrying.ThrowIfCancellationRequested();
-            if (attempt >= maxTries)
+            if (stopRetrying.IsCancellationRequested || attempt >= maxTries)
+            {
+                // Giving up: whether the failed try created the job must be known first, or a job
+                // could run that nothing tracks (squeue failing too is a busy controller, not "no job").
+                for (var look = 1; !answered && look <= (stopRetrying.IsCancellationRequested ? 2 : 5); look++) // Ctrl+C: a few seconds more, not minutes
+                {
+                    await _delay(TimeSpan.FromSeconds(2 << look), cancel).ConfigureAwait(false);
+                    (answered, existing) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
+                    if (existing is not null) return existing;
+                }
+                if (!answered)
+                    throw new KdgException(ErrorCodes.SlurmUnavailable,
+                        $"{where}: sbatch failed {attempt} time(s), the last: {r.Text}; and SLURM did not answer whether that try created the job. " +
+                        $"If `squeue -o '%i %k'` lists a job with the comment {comment}, cancel it (scancel <id>) or leave it to finish; the next build submits the stage again. The job script is {script}.");
+                stopRetrying.ThrowIfCancellationRequested();
                 throw new KdgException(ErrorCodes.SlurmUnavailable,
                     $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {r.Text}. Nothing was submitted. " +
                     "Check that the controller answers (scontrol ping; sinfo), or what it says (sdiag; a full queue makes sbatch wait), and build again; " +
                     $"or use -p:Executor=local. The job script is {script}.");
+            }
             onRetry?.Invoke(attempt + 1, r.Text);
             using (var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying))
                 await _delay(wait, both.Token).ConfigureAwait(false);
@@ -88,12 +103,15 @@ internal sealed class SlurmClient
     /// <summary>The job submitted for this KdGat attempt (its --comment), if the controller still knows it.</summary>
     public Task<string?> FindAttemptAsync(string attemptId, CancellationToken cancel) => FindByCommentAsync(JobScript.Comment(attemptId), cancel);
 
-    /// <summary>The job carrying this --comment, if the controller still knows it.</summary>
-    public async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel)
+    /// <summary>The job carrying this --comment, if the controller still knows it (null also when squeue failed).</summary>
+    public async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel) => (await LookUpAsync(comment, cancel).ConfigureAwait(false)).Id;
+
+    /// <summary>Whether squeue answered, and the job carrying this --comment if it lists one.</summary>
+    private async Task<(bool Answered, string? Id)> LookUpAsync(string comment, CancellationToken cancel)
     {
         var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
-        if (r.ExitCode != 0) return null;
-        return r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0];
+        if (r.ExitCode != 0) return (false, null);
+        return (true, r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0]);
     }
 
     /// <summary>"123" or "123;cluster" -> "123".</summary>

@@ -97,15 +97,39 @@ public sealed class SlurmClientTests
     }
 
     [Fact]
-    public async Task Submit_ControllerNeverAnswers_IsKDG4003_WithControllerAdvice_NotResourceAdvice()
+    public async Task Submit_SbatchNeverGetsThrough_IsKDG4003_WithControllerAdvice_NotResourceAdvice()
     {
-        var run = new Scripted((f, _) => f == "squeue" ? new(1, "", "squeue: error: Socket timed out") : new(1, "", "sbatch: error: Socket timed out on send/recv operation"));
+        var run = new Scripted((f, _) => f == "squeue" ? new(0, "", "") : new(1, "", "sbatch: error: Socket timed out on send/recv operation"));
         var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, maxTries: 3));
         Assert.Equal(ErrorCodes.SlurmUnavailable, e.Code);
         Assert.Contains("d1/train: sbatch failed 3 times", e.Message);
+        Assert.Contains("Nothing was submitted", e.Message);
         Assert.Contains("scontrol ping", e.Message);
         Assert.DoesNotContain("resources", e.Message);
         Assert.Equal(3, run.Calls.Count(c => c.StartsWith("sbatch", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// Giving up while squeue fails too: the last try may have created the job, so it is looked for a
+    /// few more times, and if SLURM never says, the error names the job's comment instead of "nothing
+    /// was submitted" (found by review: a job could run that nothing tracked).
+    /// </summary>
+    [Fact]
+    public async Task Submit_GivingUpWhileSqueueFails_LooksAgain_AndOtherwiseSaysTheJobMayExist()
+    {
+        var run = new Scripted((f, _) => f == "squeue" ? new(1, "", "squeue: error: Socket timed out") : new(1, "", "sbatch: error: Socket timed out on send/recv operation"));
+        var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, maxTries: 2));
+        Assert.Equal(ErrorCodes.SlurmUnavailable, e.Code);
+        Assert.Contains("did not answer whether that try created the job", e.Message);
+        Assert.Contains("kdgat-x", e.Message);
+        Assert.DoesNotContain("Nothing was submitted", e.Message);
+        Assert.Equal(2 + 5, run.Calls.Count(c => c.StartsWith("squeue", StringComparison.Ordinal))); // one per try, then five more
+
+        var found = 0;
+        var late = new Scripted((f, _) => f == "squeue" ? (++found < 3 ? new(1, "", "squeue: error: Socket timed out") : new(0, "41|kdgat-x\n", "")) : new(1, "", "sbatch: error: Socket timed out on send/recv operation"));
+        using var ctrlC = new CancellationTokenSource();
+        ctrlC.Cancel();
+        Assert.Equal("41", await new SlurmClient(late, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, stopRetrying: ctrlC.Token));
     }
 
     [Fact]
