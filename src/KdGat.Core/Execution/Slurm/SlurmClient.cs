@@ -73,30 +73,35 @@ internal sealed class SlurmClient
                     "Fix the stage's resources in kdgat.yaml (cpus, mem, gpus, time, partition, account, qos, extra; or defaults.resources, slurm.extra) " +
                     "to what the cluster offers: sinfo -o '%P %c %m %G %l' lists partitions with cpus, memory (MB), GRES such as gpu:N and time limit; " +
                     $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
-            if (stopRetrying.IsCancellationRequested || attempt >= maxTries)
+            if (!stopRetrying.IsCancellationRequested && attempt < maxTries)
             {
-                // Giving up: whether the failed try created the job must be known first, or a job
-                // could run that nothing tracks (squeue failing too is a busy controller, not "no job").
-                for (var look = 1; !answered && look <= (stopRetrying.IsCancellationRequested ? 2 : 5); look++) // Ctrl+C: a few seconds more, not minutes
+                onRetry?.Invoke(attempt + 1, r.Text);
+                try
                 {
-                    await _delay(TimeSpan.FromSeconds(2 << look), cancel).ConfigureAwait(false);
-                    (answered, existing) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
-                    if (existing is not null) return existing;
+                    using var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying);
+                    await _delay(wait, both.Token).ConfigureAwait(false);
+                    wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 30));
+                    continue;
                 }
-                if (!answered)
-                    throw new KdgException(ErrorCodes.SlurmUnavailable,
-                        $"{where}: sbatch failed {attempt} time(s), the last: {r.Text}; and SLURM did not answer whether that try created the job. " +
-                        $"If `squeue -o '%i %k'` lists a job with the comment {comment}, cancel it (scancel <id>) or leave it to finish; the next build submits the stage again. The job script is {script}.");
-                stopRetrying.ThrowIfCancellationRequested();
-                throw new KdgException(ErrorCodes.SlurmUnavailable,
-                    $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {r.Text}. Nothing was submitted. " +
-                    "Check that the controller answers (scontrol ping; sinfo), or what it says (sdiag; a full queue makes sbatch wait), and build again; " +
-                    $"or use -p:Executor=local. The job script is {script}.");
+                catch (OperationCanceledException) when (!cancel.IsCancellationRequested) { } // Ctrl+C in the backoff: give up as below
             }
-            onRetry?.Invoke(attempt + 1, r.Text);
-            using (var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying))
-                await _delay(wait, both.Token).ConfigureAwait(false);
-            wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 30));
+            // Giving up: whether the failed try created the job must be known first, or a job
+            // could run that nothing tracks (squeue failing too is a busy controller, not "no job").
+            for (var look = 1; !answered && look <= (stopRetrying.IsCancellationRequested ? 2 : 5); look++) // Ctrl+C: a few seconds more, not minutes
+            {
+                await _delay(TimeSpan.FromSeconds(2 << look), cancel).ConfigureAwait(false);
+                (answered, existing) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
+                if (existing is not null) return existing;
+            }
+            if (!answered)
+                throw new KdgException(ErrorCodes.SlurmUnavailable,
+                    $"{where}: sbatch failed {attempt} time(s), the last: {r.Text}; and SLURM did not answer whether that try created the job. " +
+                    $"If `squeue -o '%i %k'` lists a job with the comment {comment}, cancel it (scancel <id>) or leave it to finish; the next build submits the stage again. The job script is {script}.");
+            stopRetrying.ThrowIfCancellationRequested();
+            throw new KdgException(ErrorCodes.SlurmUnavailable,
+                $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {r.Text}. Nothing was submitted. " +
+                "Check that the controller answers (scontrol ping; sinfo), or what it says (sdiag; a full queue makes sbatch wait), and build again; " +
+                $"or use -p:Executor=local. The job script is {script}.");
         }
     }
 

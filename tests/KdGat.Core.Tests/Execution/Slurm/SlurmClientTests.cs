@@ -132,6 +132,21 @@ public sealed class SlurmClientTests
         Assert.Equal("41", await new SlurmClient(late, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, stopRetrying: ctrlC.Token));
     }
 
+    /// <summary>Ctrl+C during the backoff after a try whose job SLURM did not confirm or deny: it is looked for before giving up.</summary>
+    [Fact]
+    public async Task Submit_CtrlCInTheBackoff_AfterAnUnansweredLookup_StillLooksForTheJob()
+    {
+        using var ctrlC = new CancellationTokenSource();
+        var squeues = 0;
+        var run = new Scripted((f, _) => f == "squeue"
+            ? (++squeues == 1 ? new(1, "", "squeue: error: Socket timed out") : new(0, "41|kdgat-x\n", ""))
+            : new(1, "", "sbatch: error: Socket timed out on send/recv operation"));
+        var client = new SlurmClient(run, (_, c) => { if (!ctrlC.IsCancellationRequested) { ctrlC.Cancel(); c.ThrowIfCancellationRequested(); } return Task.CompletedTask; });
+
+        Assert.Equal("41", await client.SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, stopRetrying: ctrlC.Token));
+        Assert.Single(run.Calls, c => c.StartsWith("sbatch", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Submit_Retry_IsToldTheNextTryAndWhyTheLastFailed()
     {
