@@ -26,13 +26,10 @@ internal static class Glob
                 _ => Array.Empty<string>(),
             };
         }
-        var segments = pattern.Split('/');
-        var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
-        var baseDir = Path.GetFullPath(Path.Combine(root, string.Join('/', literal)));
+        var (baseDir, wildPart) = Split(root, pattern);
         if (PathStat.Of(baseDir).Kind != PathKind.Directory) return Array.Empty<string>();
-        var wildPart = string.Join('/', segments.Skip(literal.Length));
         var regex = ToRegex(wildPart);
-        var recurse = segments.Skip(literal.Length).Count() > 1 || pattern.Contains("**");
+        var recurse = wildPart.Contains('/') || wildPart.Contains("**");
         var projectDirs = new Dictionary<string, bool>(StringComparer.Ordinal); // one listing per bin/ or obj/ parent, not per file
         return PathHasher.Walk(baseDir)
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
@@ -40,6 +37,14 @@ internal static class Glob
             .Where(f => regex.IsMatch(f.Relative) && !Excluded(baseDir, f.Relative, wildPart, projectDirs))
             .Select(f => f.Kind == PathKind.File ? f.Path : throw PathHasher.NotContent(f.Path, PathStat.Of(f.Path)))
             .ToArray();
+    }
+
+    /// <summary>A '/'-separated wildcard glob as the directory of its segments before the first wildcard, and the rest.</summary>
+    private static (string BaseDir, string WildPart) Split(string root, string pattern)
+    {
+        var segments = pattern.Split('/');
+        var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
+        return (Path.GetFullPath(Path.Combine(root, string.Join('/', literal))), string.Join('/', segments.Skip(literal.Length)));
     }
 
     /// <summary>The directory a glob's walk starts at: its segments before the first wildcard (the path itself without one).</summary>
@@ -56,12 +61,8 @@ internal static class Glob
     /// </summary>
     public static bool Covers(string root, string pattern, string fullPath)
     {
-        pattern = pattern.Replace('\\', '/');
-        var segments = pattern.Split('/');
-        var literal = segments.TakeWhile(s => !HasWildcard(s)).ToArray();
-        var baseDir = Path.GetFullPath(Path.Combine(root, string.Join('/', literal)));
+        var (baseDir, wildPart) = Split(root, pattern.Replace('\\', '/'));
         if (!IO.PathText.IsUnder(fullPath, baseDir)) return false;
-        var wildPart = string.Join('/', segments.Skip(literal.Length));
         var relative = Path.GetRelativePath(baseDir, fullPath).Replace('\\', '/');
         return ToRegex(wildPart).IsMatch(relative) && !Excluded(baseDir, relative, wildPart, new(StringComparer.Ordinal));
     }
