@@ -436,6 +436,45 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A job chained on an upstream job is fingerprinted when it is submitted; once the upstream
+    /// ended, only the upstream digests are filled in. A code file edited while the job ran is
+    /// not recorded as the version the job used: the next build runs the stage again.
+    /// </summary>
+    [SlurmFact]
+    public void A_code_file_edited_while_a_chained_job_runs_leaves_the_stage_stale()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        Directory.CreateDirectory(Path.Combine(sb.Dir, "code"));
+        var code = Path.Combine(sb.Dir, "code", "gat.txt");
+        File.WriteAllText(code, "v1\n");
+        sb.EditConfig(c => c.Replace("  gat_large_curriculum:\n", "  gat_large_curriculum:\n    code: ['code/gat.txt']\n"));
+        sb.PrefixCommand("vgae_large_autoencoder", "sleep 3; "); // still running when gat's job is submitted, chained on it
+        sb.PrefixCommand("gat_large_curriculum", "cp {root}/code/gat.txt used.txt; touch {root}/started; while [ ! -e {root}/gate ]; do sleep 0.2; done; ");
+
+        using (var p = sb.Start(["-t:Large", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(Path.Combine(sb.Dir, "started")) || p.HasExited, TimeSpan.FromMilliseconds(100));
+            Assert.False(p.HasExited, "build ended before the gat job started:\n" + log);
+            File.WriteAllText(code, "v2\n");
+            File.WriteAllText(Path.Combine(sb.Dir, "gate"), "");
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "build did not end:\n" + log);
+            p.WaitForExit();
+            lock (log) output.WriteLine(log.ToString());
+            Assert.Equal(0, p.ExitCode);
+        }
+        Assert.Equal("v1\n", File.ReadAllText(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "used.txt")));
+
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        var report = sb.LastBuild().Stages.ToDictionary(st => st.Stage, st => st.Outcome);
+        Assert.Equal(Outcome.Ran, report["gat_large_curriculum"]);
+        Assert.Equal(Outcome.UpToDate, report["vgae_large_autoencoder"]);
+        Assert.Equal("v2\n", File.ReadAllText(Path.Combine(sb.RunDir("hcrl_sa", "gat_large_curriculum"), "used.txt")));
+    }
+
+    /// <summary>
     /// The other side of the check above: a job submitted while its upstreams were up to date (not
     /// chained on a job) is collected by a later build as long as those upstreams are unchanged.
     /// </summary>

@@ -109,13 +109,16 @@ internal sealed partial class InstanceRunner
         return _ctx.Planner.Provisional(s, digests, reasons);
     }
 
-    /// <summary>Once the upstream jobs ended: the real fingerprint for the manifest, or null when an upstream failed.</summary>
+    /// <summary>
+    /// Once the upstream jobs ended: the real fingerprint for the manifest (the submission's
+    /// components with the upstreams' digests), or null when an upstream failed.
+    /// </summary>
     private async Task<(Verdict? Verdict, InstanceResult? FailedUpstream)> SettleAsync(StageInstance s, Verdict provisional, Chain chain)
     {
         if (chain.Pending.Count == 0) return (provisional, null);
         var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
         if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed) return (null, failed);
-        var current = _ctx.Planner.Fingerprinter.Compute(s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
+        var current = Fingerprinter.WithUpstreams(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
         return (provisional with { Current = current, Fingerprint = current.Digest() }, null);
     }
 

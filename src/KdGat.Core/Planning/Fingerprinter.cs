@@ -58,10 +58,22 @@ internal sealed class Fingerprinter
             Params = new SortedDictionary<string, string>(s.Config.Params.ToDictionary(p => p.Key, p => p.Value.FingerprintText), StringComparer.Ordinal), // the kind too where params.json tells it
             Inputs = inputs,
             Code = code,
-            Upstream = new SortedDictionary<string, string>(s.Upstreams.ToDictionary(u => u.Name, u => upstreamDigests[u.Name]), StringComparer.Ordinal),
+            Upstream = Upstreams(s, upstreamDigests),
             Env = env,
         };
     }
+
+    /// <summary>
+    /// The components with the upstream digests replaced and everything else kept: a chained batch
+    /// job's fingerprint once its upstream jobs have ended. Inputs and code stay as hashed when the
+    /// job was submitted (all it could have read); hashed again after it ran, a file edited
+    /// meanwhile would be recorded as the version the job used.
+    /// </summary>
+    public static FingerprintComponents WithUpstreams(FingerprintComponents c, StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests) =>
+        c with { Upstream = Upstreams(s, upstreamDigests) };
+
+    private static SortedDictionary<string, string> Upstreams(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests) =>
+        new(s.Upstreams.ToDictionary(u => u.Name, u => upstreamDigests[u.Name]), StringComparer.Ordinal);
 
     /// <summary>
     /// Hashes the declared outputs as they are on disk; missing required ones are listed separately,
