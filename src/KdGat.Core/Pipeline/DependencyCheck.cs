@@ -15,32 +15,49 @@ internal static class DependencyCheck
     /// <summary>Checks the stage instances of one dataset (all of them, in dependency order).</summary>
     public static void Verify(IReadOnlyList<StageInstance> dataset)
     {
-        var owners = new PathMap<StageInstance>(); // first added wins, as before
+        var owners = new PathMap<StageInstance[]>(); // first added wins, as before
         foreach (var inst in dataset)
         {
-            owners.Add(inst.RunDir, inst);
-            foreach (var o in inst.Outputs) owners.Add(o, inst);
+            owners.Add(inst.RunDir, [inst]);
+            foreach (var o in inst.Outputs) owners.Add(o, [inst]);
         }
+        // A swept stage's folder above the run dirs of its points: naming it, or a glob through it
+        // (sx/*/out.txt), reads every point.
+        foreach (var points in dataset.Where(i => !i.Sweep.IsEmpty).GroupBy(i => i.Name))
+            owners.Add(Path.Combine(points.First().Layout.RunsRoot, points.First().Dataset, points.Key), points.ToArray());
         foreach (var inst in dataset)
         {
-            var needs = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
-            var missing = new SortedDictionary<string, (string What, string Path)>(StringComparer.Ordinal);
+            // Instances, not stage names: an instance depends on the one point of each stage it
+            // needs whose sweep agrees with its own, and on no other point of its own stage.
+            var upstreams = inst.Upstreams.ToHashSet();
+            var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
             foreach (var (what, path) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
-                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owner && owner.Name != inst.Name && !needs.Contains(owner.Name))
-                    missing.TryAdd(owner.Name, (what, path));
-            if (missing.Count > 0) throw Undeclared(inst, missing);
+                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owned)
+                    foreach (var owner in owned)
+                        if (owner != inst && !upstreams.Contains(owner)) missing.TryAdd(owner.Slot, (owner, what, path));
+            if (missing.Count > 0) throw Undeclared(inst, missing.Values);
         }
     }
 
-    private static KdgException Undeclared(StageInstance inst, SortedDictionary<string, (string What, string Path)> missing)
+    private static KdgException Undeclared(StageInstance inst, IReadOnlyCollection<(StageInstance Owner, string What, string Path)> missing)
     {
-        var reads = string.Join("; ", missing.Select(m => $"its {m.Value.What} names '{PathText.ToStored(inst.Layout.Root, m.Value.Path)}', an output of stage '{m.Key}'"));
-        var list = string.Join(";", missing.Keys);
+        var reads = string.Join("; ", missing.Select(m => $"its {m.What} names '{PathText.ToStored(inst.Layout.Root, m.Path)}', an output of {Describe(m.Owner)}"));
+        var needed = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
+        var unneeded = missing.Select(m => m.Owner.Name).Where(n => n != inst.Name && !needed.Contains(n)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var fix = unneeded.Length > 0
+            ? $"Add {string.Join(", ", unneeded.Select(k => $"'{k}'"))} to Needs and to DependsOnTargets of target '{inst.Name}' in pipeline.proj (Needs=\"...;{string.Join(";", unneeded)}\")."
+            : "";
+        // Another point of a needed stage, or of its own: no Needs declares that.
+        if (missing.Any(m => m.Owner.Name == inst.Name || needed.Contains(m.Owner.Name)))
+            fix += (fix.Length > 0 ? " " : "") + $"An instance reads only the point of each stage it needs that has its own sweep values ({{upstream.NAME}}{(inst.Sweep.IsEmpty ? "" : $", here {inst.Variant}")}), " +
+                   "not other points of that stage or of its own: name {upstream.NAME} instead of a path across points, and compare points with -t:Compare or -t:Report, not in a stage.";
         return new KdgException(ErrorCodes.UndeclaredDependency,
-            $"stage '{inst.Name}' reads what another stage writes but does not need it ({reads}), so a change there would leave '{inst.Name}' wrongly up to date. " +
-            $"Add {string.Join(", ", missing.Keys.Select(k => $"'{k}'"))} to Needs and to DependsOnTargets of target '{inst.Name}' in pipeline.proj (Needs=\"...;{list}\").",
+            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} reads what another stage instance writes but does not depend on it ({reads}), so a change there would leave '{inst.Name}' wrongly up to date. " + fix,
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }
+
+    private static string Describe(StageInstance owner) =>
+        owner.Sweep.IsEmpty ? $"stage '{owner.Name}'" : $"stage '{owner.Name}' ({owner.Variant})";
 
     /// <summary>Error for <c>{upstream.X}</c> where X is a stage but not one of the stage's Needs.</summary>
     public static KdgException NotNeeded(Config.StageConfig stage, string configFile, string upstream) => new(ErrorCodes.UndeclaredDependency,

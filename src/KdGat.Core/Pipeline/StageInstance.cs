@@ -74,23 +74,39 @@ public sealed partial class StageInstance
     internal IEnumerable<(string What, string Path)> ReferencedPaths()
     {
         var named = new List<(string, string)>();
+        // Each path a placeholder gives stands in the text as a token without word separators, so a
+        // run dir such as teacher/seed=0,lr=0.1 stays one word however the words are split below.
+        var paths = new List<string>();
         var text = CommandTemplate.Render(Config.Command, n =>
         {
             var v = Lookup(n, fingerprint: false);
-            if (v is { Raw: false } x && n is not ("root" or "tools") && Path.IsPathRooted(x.Text)) named.Add(("command", x.Text));
-            return v;
+            if (v is not { Raw: false } x || !Path.IsPathRooted(x.Text)) return v;
+            if (n is not ("root" or "tools")) named.Add(("command", x.Text));
+            paths.Add(x.Text);
+            return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command");
-        // The command runs in the run dir: a relative word with a '/' ("../gat/model.ckpt") names a path from there.
-        foreach (var word in CommandWords.Split(text))
-            if (word.StartsWith('/')) named.Add(("command", word));
-            else if (word.Contains('/') && !word.Contains("://", StringComparison.Ordinal) && !word.StartsWith('~')) named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, word))));
+        // A word, and what follows each '=' or ',' in it (--graphs=/x, a,b): a path may hold '=' and
+        // ',' itself (a sweep point's run dir, seed=0,lr=0.1), so the parts before them are not paths.
+        // The command runs in the run dir: a relative one with a '/' ("../gat/model.ckpt") names a path from there.
+        foreach (var token in CommandWords.Split(text))
+        {
+            var word = PathToken().Replace(token, m => paths[int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)]);
+            for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1)
+            {
+                var candidate = word[from..];
+                if (candidate.StartsWith('/')) named.Add(("command", candidate));
+                else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~')) named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate))));
+            }
+        }
         return named.Concat(Inputs.Select(i => ("inputs", i))).Concat(Outputs.Select(o => ("outputs", o)));
     }
 
     // Generated at compile time: RegexOptions.Compiled emitted and JIT-compiled it in every MSBuild process (~7 ms of a no-op).
-    [System.Text.RegularExpressions.GeneratedRegex(@"[\s'""=;&|<>()`,]+")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\s'"";&|<>()`]+")]
     private static partial System.Text.RegularExpressions.Regex CommandWordsRegex();
     private static readonly System.Text.RegularExpressions.Regex CommandWords = CommandWordsRegex();
+    [System.Text.RegularExpressions.GeneratedRegex("\u0001([0-9]+)\u0001")]
+    private static partial System.Text.RegularExpressions.Regex PathToken();
 
     private string RenderPath(string template, string where) => CommandTemplate.Render(template, n => Lookup(n, fingerprint: false), shell: false, where);
 

@@ -148,6 +148,51 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(2, Load("  a: { command: 'run {root} {raw_dir} {run_dir}/x {params_file} {cache_dir}', inputs: ['{raw_dir}'], outputs: ['{cache_dir}', m] }\n",
             new StageDeclaration("a", [])).Count);
 
+    private const string Swept = "  sx: { command: x, outputs: [out.txt], sweep: { seed: [0, 1] } }\n";
+
+    [Fact]
+    public void AnotherPointOfANeededStage_IsKdg1011_ForTheInstancesThatDoNotDependOnIt()
+    {
+        // sy (seed=1) depends on sx (seed=1) only; seed=0 of sx is another instance.
+        var e = Refused(Swept + "  sy: { command: 'cat ../../sx/seed=0/out.txt {upstream.sx}/out.txt', outputs: [all.txt] }\n", new("sx", []), new("sy", ["sx"]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'sy' (seed=1)", e.Message);
+        Assert.Contains("stage 'sx' (seed=0)", e.Message);
+        Assert.Contains("-t:Compare", e.Message);
+        Assert.DoesNotContain("to Needs", e.Message); // sx is needed already: Needs is not the fix
+    }
+
+    [Fact]
+    public void AnotherPointOfTheSameStage_IsKdg1011()
+    {
+        var e = Refused("  sz: { command: 'cat ../seed=0/z.txt > z.txt', outputs: [z.txt], sweep: { seed: [0, 1] } }\n", new StageDeclaration("sz", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'sz' (seed=1)", e.Message);
+        Assert.Contains("stage 'sz' (seed=0)", e.Message);
+    }
+
+    [Theory]
+    [InlineData("cat ../sx/*/out.txt")]
+    [InlineData("ls {root}/runs/{dataset}/sx")]
+    public void TheFolderAboveASweptStagesPoints_ReadsEveryPoint_IsKdg1011(string command)
+    {
+        var e = Refused(Swept + $"  sw: {{ command: '{command}', outputs: [agg.txt] }}\n", new("sx", []), new("sw", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'sx' (seed=0)", e.Message);
+        Assert.Contains("stage 'sx' (seed=1)", e.Message);
+        Assert.Contains("Add 'sx' to Needs", e.Message);
+    }
+
+    [Fact]
+    public void UpstreamRunDirsOfSweptPoints_AreOneWordEachThoughTheyHoldEqualsAndCommas() =>
+        Assert.Equal(16, Load("""
+              sx: { command: x, outputs: [out.txt], sweep: { seed: [0, 1], lr: [0.1, 0.2] } }
+              sy: { command: 'fit --from={upstream.sx} {upstream.sx}/out.txt', outputs: [m] }
+            """, new("sx", []), new("sy", ["sx"])).Count); // 2 datasets x 4 points x 2 stages
+
     [Fact]
     public void RepositoryPipeline_Loads_AndWithoutPreprocessInNeeds_IsKdg1011()
     {
