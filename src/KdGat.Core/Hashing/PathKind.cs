@@ -45,6 +45,8 @@ internal static unsafe partial class Statx
         catch (DllNotFoundException) { _unavailable = true; return false; }
         if (rc != 0)
         {
+            // ENAMETOOLONG: an error, not "missing" (a file too deep in a declared directory was skipped).
+            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 36) throw TooLong(path);
             // ENOENT (also a dangling symlink), ENOTDIR, ELOOP: nothing to read there. Anything else
             // (EACCES, EIO): let the caller's own open report it.
             if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is not (2 or 20 or 40)) return false;
@@ -73,4 +75,9 @@ internal static unsafe partial class Statx
             };
         return true;
     }
+
+    /// <summary>ENAMETOOLONG: the path, or one of its names, is longer than the system allows; it was taken for missing (and skipped inside a directory).</summary>
+    private static Diagnostics.KdgException TooLong(string path) =>
+        new(Diagnostics.ErrorCodes.UnusablePathName,
+            $"'{path}' is longer than the system allows for a path ({path.Length} characters; Linux allows 4,095 bytes, 255 per name), so KdGat cannot look at it. Rename or move it (shorter names, fewer directory levels), or declare a shorter path.", path);
 }
