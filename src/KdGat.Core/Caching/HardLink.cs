@@ -8,9 +8,18 @@ internal static partial class HardLink
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Link(string oldPath, string newPath);
 
-    /// <summary>Hard-links a file, or a directory tree file by file; copies where linking is not possible (EXDEV, EPERM).</summary>
+    /// <summary>
+    /// Hard-links a file, or a directory tree file by file; copies where linking is not possible
+    /// (EXDEV, EPERM). A dangling symlink is made again with the same target (a copy would fail,
+    /// and the output's digest counts it by its target); empty directories are made too.
+    /// </summary>
     public static void LinkOrCopy(string from, string to)
     {
+        if (Hashing.PathStat.Of(from).Kind == Hashing.PathKind.Missing && new FileInfo(from).LinkTarget is { } target)
+        {
+            File.CreateSymbolicLink(to, target);
+            return;
+        }
         if (File.Exists(from))
         {
             if (Link(from, to) != 0) File.Copy(from, to, overwrite: false);

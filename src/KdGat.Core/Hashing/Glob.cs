@@ -6,7 +6,9 @@ namespace KdGat.Core.Hashing;
 /// <summary>
 /// Expands a root-relative glob ('*', '?', '**') into files: code globs and inputs in the config.
 /// The walk starts at the longest literal directory prefix and follows symlinks as
-/// <see cref="PathHasher"/> does (a cycle is an error); a matching FIFO or device is an error.
+/// <see cref="PathHasher"/> does (a cycle is an error); a matching FIFO or device is an error, and
+/// so is a name below the base directory that is not UTF-8. Dangling symlinks and empty
+/// directories are not files: code globs skip them, declared inputs hash dangling links they match.
 /// </summary>
 internal static class Glob
 {
@@ -26,16 +28,35 @@ internal static class Glob
                 _ => Array.Empty<string>(),
             };
         }
+        return Wild(root, pattern, withDangling: false).Select(e => e.Path).ToArray();
+    }
+
+    /// <summary>
+    /// A wildcard glob's matches as walk entries: regular files (with their x bit) and, with
+    /// <paramref name="withDangling"/>, dangling symlinks the pattern matches (a declared input
+    /// hashes them by target); never directories. A matching FIFO or device is an error.
+    /// </summary>
+    internal static IReadOnlyList<PathHasher.WalkEntry> ExpandEntries(string root, string pattern, bool withDangling)
+    {
+        pattern = pattern.Replace('\\', '/');
+        if (Path.IsPathRooted(pattern)) { root = "/"; pattern = pattern.TrimStart('/'); }
+        if (!HasWildcard(pattern)) throw new ArgumentException("a wildcard glob expected", nameof(pattern));
+        return Wild(root, pattern, withDangling);
+    }
+
+    private static PathHasher.WalkEntry[] Wild(string root, string pattern, bool withDangling)
+    {
         var (baseDir, wildPart) = Split(root, pattern);
-        if (PathStat.Of(baseDir).Kind != PathKind.Directory) return Array.Empty<string>();
+        if (PathStat.Of(baseDir).Kind != PathKind.Directory) return [];
         var regex = ToRegex(wildPart);
         var recurse = wildPart.Contains('/') || wildPart.Contains("**");
         var projectDirs = new Dictionary<string, bool>(StringComparer.Ordinal); // one listing per bin/ or obj/ parent, not per file
         return PathHasher.Walk(baseDir)
+            .Where(f => f.Kind is PathKind.File or PathKind.Other || (withDangling && f.Kind == PathKind.Missing))
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
-            .Select(f => (f.Path, f.Kind, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))
+            .Select(f => (Entry: f, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))
             .Where(f => regex.IsMatch(f.Relative) && !Excluded(baseDir, f.Relative, wildPart, projectDirs))
-            .Select(f => f.Kind == PathKind.File ? f.Path : throw PathHasher.NotContent(f.Path, PathStat.Of(f.Path)))
+            .Select(f => f.Entry.Kind != PathKind.Other ? f.Entry : throw PathHasher.NotContent(f.Entry.Path, PathStat.Of(f.Entry.Path)))
             .ToArray();
     }
 

@@ -8,7 +8,11 @@ namespace KdGat.Core.Hashing;
 /// same way). NFS "silly rename" ghosts (.nfsXXXX) and our own temp files are not content and are
 /// skipped. Symlinks are followed (a dataset dir linked from scratch is normal), but a link back to
 /// a directory above it is an error, not an endless walk, and only regular files are read: a FIFO
-/// or device would block or never end.
+/// or device would block or never end. Beyond names and bytes a digest covers what a build from
+/// scratch would see differently, each only where present so that a tree of plain files keeps
+/// its digest: an executable file's x bit, a dangling symlink (by its target: a git-annex file not
+/// yet fetched), an empty directory, and an empty declared directory (not the digest of an empty file).
+/// A name that cannot be looked up (not UTF-8, too long) is an error, not skipped.
 /// </summary>
 internal sealed class PathHasher
 {
@@ -29,13 +33,30 @@ internal sealed class PathHasher
             case PathKind.Missing: return null;
             case PathKind.Other: throw NotContent(fullPath, stat);
             case PathKind.File when stat.Identity is { } id:
-                return new Result(_cache.HashFile(fullPath, id), id.Size, false);
+                return new Result(WithMode(_cache.HashFile(fullPath, id), stat.Executable), id.Size, false);
             case PathKind.File:
                 var h = _cache.HashFile(fullPath);
-                return h is null ? null : new Result(h, new FileInfo(fullPath).Length, false);
+                return h is null ? null : new Result(WithMode(h, stat.Executable), new FileInfo(fullPath).Length, false);
         }
-        return HashSet(fullPath, EnumerateContentFiles(fullPath).ToArray());
+        var entries = Walk(fullPath);
+        foreach (var e in entries)
+            if (e.Kind == PathKind.Other) throw NotContent(e.Path, PathStat.Of(e.Path));
+        return HashSet(fullPath, entries);
     }
+
+    /// <summary>
+    /// A file's digest with its x bit: an executable file's is the hash of a marker and its content
+    /// hash; any other file's is its content hash, as before the bit counted. The hash cache keeps
+    /// content only (chmod does not make it read the file again).
+    /// </summary>
+    internal static string WithMode(string contentHash, bool executable) =>
+        executable ? ContentHash.OfText("executable\0" + contentHash) : contentHash;
+
+    /// <summary>A dangling symlink's entry value: not a hash (hex), so no file can match it.</summary>
+    internal static string DanglingValue(string target) => "dangling symlink -> " + target;
+
+    /// <summary>An empty directory's entry value (non-empty ones are implied by their files' names).</summary>
+    internal const string EmptyDirectoryValue = "empty directory";
 
     /// <summary>
     /// The hash of a declared input: as <see cref="Hash"/>, or for a path with '*' or '?' the set
@@ -45,28 +66,44 @@ internal sealed class PathHasher
     public Result? HashInput(string fullPath)
     {
         if (!Glob.HasWildcard(fullPath)) return Hash(fullPath);
-        var files = Glob.Expand("/", fullPath);
-        return files.Count == 0 ? null : HashSet(Glob.LiteralBase(fullPath), files);
+        // Dangling symlinks the glob matches count as in a directory (a from-scratch run would not find them either).
+        var entries = Glob.ExpandEntries("/", fullPath, withDangling: true);
+        return entries.Count == 0 ? null : HashSet(Glob.LiteralBase(fullPath), entries);
     }
 
-    /// <summary>Digest of files (sorted ordinally) by their path relative to <paramref name="baseDir"/> and content.</summary>
-    private Result HashSet(string baseDir, IReadOnlyList<string> files)
+    /// <summary>
+    /// Digest of walk entries (sorted ordinally) by their path relative to <paramref name="baseDir"/>
+    /// and content (with the x bit, see <see cref="WithMode"/>); a dangling symlink by its target,
+    /// an empty directory by a tag.
+    /// </summary>
+    private Result HashSet(string baseDir, IReadOnlyList<WalkEntry> walked)
     {
+        var files = walked.Where(e => e.Kind == PathKind.File).Select(e => e.Path).ToArray();
         var sizes = files.Select(SizeOf).ToArray(); // one stat each, as before; also the parallel threshold
-        var hashes = new string?[files.Count];
+        var hashes = new string?[files.Length];
         // A directory of checkpoints is hashed on every core: one thread tops out below the page
         // cache's bandwidth. Small directories stay on this thread (no pool threads to wait for).
-        if (files.Count > 1 && sizes.Sum() >= ParallelThresholdBytes)
-            Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => hashes[i] = _cache.HashFile(files[i]));
+        if (files.Length > 1 && sizes.Sum() >= ParallelThresholdBytes)
+            Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => hashes[i] = _cache.HashFile(files[i]));
         else
-            for (var i = 0; i < files.Count; i++) hashes[i] = _cache.HashFile(files[i]);
-        var entries = new List<KeyValuePair<string, string>>(files.Count);
+            for (var i = 0; i < files.Length; i++) hashes[i] = _cache.HashFile(files[i]);
+        var entries = new List<KeyValuePair<string, string>>(walked.Count);
         long total = 0;
-        for (var i = 0; i < files.Count; i++)
+        var f = 0;
+        foreach (var e in walked)
         {
-            if (hashes[i] is not { } h) continue; // vanished while we walked: the directory is changing; its digest says so
-            entries.Add(new(Path.GetRelativePath(baseDir, files[i]).Replace('\\', '/'), h));
-            total += sizes[i];
+            string value;
+            if (e.Kind == PathKind.File)
+            {
+                var i = f++;
+                if (hashes[i] is not { } h) continue; // vanished while we walked: the directory is changing; its digest says so
+                value = WithMode(h, e.Executable);
+                total += sizes[i];
+            }
+            else if (e.Kind == PathKind.Directory) value = EmptyDirectoryValue;
+            else if (e.LinkTarget is { } target) value = DanglingValue(target);
+            else continue;
+            entries.Add(new(Path.GetRelativePath(baseDir, e.Path).Replace('\\', '/'), value));
         }
         return new Result(ContentHash.OfEntries(entries), total, true);
     }
@@ -79,33 +116,48 @@ internal sealed class PathHasher
         catch (IOException) { return 0; }
     }
 
-    /// <summary>The regular files below <paramref name="dir"/>, ordinally sorted; a FIFO, device or socket among them is an error.</summary>
+    /// <summary>
+    /// The regular files below <paramref name="dir"/>, ordinally sorted; a FIFO, device or socket
+    /// among them is an error. Dangling symlinks and empty directories are not listed (nothing to read or link).
+    /// </summary>
     public static IEnumerable<string> EnumerateContentFiles(string dir) =>
-        Walk(dir).Select(e => e.Kind == PathKind.File ? e.Path : throw NotContent(e.Path, PathStat.Of(e.Path)));
+        Walk(dir).Where(e => e.Kind is PathKind.File or PathKind.Other)
+            .Select(e => e.Kind == PathKind.File ? e.Path : throw NotContent(e.Path, PathStat.Of(e.Path)));
 
     /// <summary>
-    /// Every non-directory below <paramref name="dir"/> (regular or not; the caller decides), in
-    /// ordinal order, following symlinks. Each directory's (device, inode) is kept while the walk
-    /// is inside it, so a link to itself or to a directory above it is found on first sight. A
-    /// directory reached by two links that are not cycles is listed under both names.
+    /// One thing a walk found: a regular file (<see cref="Executable"/> set by its x bit), a FIFO,
+    /// device or socket (<see cref="PathKind.Other"/>), an empty directory (<see cref="PathKind.Directory"/>,
+    /// the walked directory itself when it is empty), or a dangling symlink (<see cref="PathKind.Missing"/>
+    /// with its <see cref="LinkTarget"/>).
     /// </summary>
-    internal static IReadOnlyList<(string Path, PathKind Kind)> Walk(string dir)
+    internal readonly record struct WalkEntry(string Path, PathKind Kind, bool Executable = false, string? LinkTarget = null);
+
+    /// <summary>
+    /// Every non-directory below <paramref name="dir"/> (regular or not; the caller decides), every
+    /// empty directory and every dangling symlink, in ordinal order, following symlinks. Each
+    /// directory's (device, inode) is kept while the walk is inside it, so a link to itself or to a
+    /// directory above it is found on first sight. A directory reached by two links that are not
+    /// cycles is listed under both names. A name that is listed but cannot be looked up (not valid
+    /// UTF-8: .NET reads it with U+FFFD) is an error: skipping it lost a file, or a whole subtree.
+    /// </summary>
+    internal static IReadOnlyList<WalkEntry> Walk(string dir)
     {
-        var found = new List<(string, PathKind)>();
+        var found = new List<WalkEntry>();
         // The directories above the start count as "above" too: a link to one of them is a cycle
         // at once, instead of a walk through its siblings (or all of '/') until the start recurs.
         var above = new HashSet<(ulong, ulong)>();
         for (var a = Path.GetDirectoryName(Path.GetFullPath(dir)); a is not null; a = Path.GetDirectoryName(a))
             if (PathStat.Of(a) is { Kind: PathKind.Directory, Inode: not 0 } up) above.Add((up.Device, up.Inode));
         Walk(dir, PathStat.Of(dir), above, found);
-        found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        found.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return found;
     }
 
     private static readonly EnumerationOptions OneLevel = new() { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 };
 
-    private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<(string, PathKind)> found)
+    private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<WalkEntry> found)
     {
+        var before = found.Count;
         var id = (stat.Device, stat.Inode);
         if (stat.Inode != 0 && !above.Add(id))
             throw new KdgException(ErrorCodes.SymlinkCycle,
@@ -114,15 +166,34 @@ internal sealed class PathHasher
         {
             if (IsGhost(Path.GetFileName(path))) continue;
             var s = PathStat.Of(path); // follows symlinks; tells a FIFO from a file before anything opens it
-            if (s.Kind == PathKind.Directory) Walk(path, s, above, found);
-            else if (s.Kind == PathKind.Missing) continue; // a dangling symlink, or deleted while we walked: no content
-            else if (found.Count >= MaxFilesPerWalk)
+            if (s.Kind == PathKind.Directory) { Walk(path, s, above, found); continue; }
+            string? target = null;
+            if (s.Kind == PathKind.Missing && (target = LinkTargetOf(path)) is null)
+            {
+                // Listed, yet neither it nor a link by that name is there: deleted while we walked,
+                // or a name .NET could not read back (not UTF-8).
+                if (path.Contains('\uFFFD')) throw UnreadableName(dir, path);
+                continue;
+            }
+            if (found.Count >= MaxFilesPerWalk)
                 throw new KdgException(ErrorCodes.SymlinkCycle,
                     $"'{dir}' holds more than {MaxFilesPerWalk:N0} files (symlinks leading into the same directories many times?). Declare a smaller directory.", dir);
-            else found.Add((path, s.Kind));
+            found.Add(new(path, s.Kind, s.Executable, target));
         }
+        if (found.Count == before) found.Add(new(dir, PathKind.Directory)); // empty (or only ghosts)
         above.Remove(id);
     }
+
+    /// <summary>readlink(2) of a path that stat calls missing: its target when it is a (dangling) symlink, else null.</summary>
+    private static string? LinkTargetOf(string path)
+    {
+        try { return new FileInfo(path).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static KdgException UnreadableName(string dir, string path) =>
+        new(ErrorCodes.UnusablePathName,
+            $"'{dir}' holds an entry whose name is not valid UTF-8 (shown as '{Path.GetFileName(path)}'): it is listed but cannot be looked up by the name .NET reads, so KdGat cannot hash it (a directory by that name would lose all its files). Rename it to a UTF-8 name (e.g. `convmv -f latin1 -t utf8 --notest` or `mv` with a glob), or move it out of the declared directory.", dir);
 
     internal static KdgException NotContent(string path, PathStat stat) =>
         new(ErrorCodes.NotRegularFile,

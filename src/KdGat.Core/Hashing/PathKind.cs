@@ -12,6 +12,9 @@ internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inod
     /// <summary>A regular file's identity from the same statx call (null without statx): what the hash cache keys on.</summary>
     public FileIdentity? Identity { get; init; }
 
+    /// <summary>A regular file with any execute bit (u, g or o): a script run as ./run.sh works or not by it, so digests say it.</summary>
+    public bool Executable { get; init; }
+
     public static PathStat Of(string path) => Statx.TryStat(path, out var stat) ? stat : Fallback(path);
 
     /// <summary>
@@ -26,9 +29,18 @@ internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inod
 
     /// <summary>Without statx (not Linux) FIFOs and devices cannot be told from files.</summary>
     private static PathStat Fallback(string path) =>
-        File.Exists(path) ? new(PathKind.File, 0, 0, "file")
+        File.Exists(path) ? new(PathKind.File, 0, 0, "file") { Executable = IsExecutable(path) }
         : Directory.Exists(path) ? new(PathKind.Directory, 0, 0, "directory")
         : new(PathKind.Missing, 0, 0, "missing");
+
+    private const UnixFileMode AnyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    private static bool IsExecutable(string path)
+    {
+        if (OperatingSystem.IsWindows()) return false;
+        try { return (File.GetUnixFileMode(path) & AnyExecute) != 0; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
 }
 
 internal static unsafe partial class Statx
@@ -53,7 +65,8 @@ internal static unsafe partial class Statx
             stat = new PathStat(PathKind.Missing, 0, 0, "missing");
             return true;
         }
-        var mode = *(ushort*)(buf + 28) & 0xF000;
+        var fullMode = *(ushort*)(buf + 28);
+        var mode = fullMode & 0xF000;
         ulong ino = *(ulong*)(buf + 32);
         ulong dev = ((ulong)*(uint*)(buf + 136) << 32) | *(uint*)(buf + 140);
         var (kind, name) = mode switch
@@ -70,6 +83,7 @@ internal static unsafe partial class Statx
         if (kind == PathKind.File)
             stat = stat with
             {
+                Executable = (fullMode & 0x49) != 0, // 0111: any execute bit
                 Identity = new FileIdentity(*(long*)(buf + 40), *(long*)(buf + 112) * 1_000_000_000L + *(uint*)(buf + 120),
                     *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104), ino, dev),
             };
