@@ -69,9 +69,15 @@ internal static class FileMover
 
     private static void CopyTree(string from, string to)
     {
+        // A dangling symlink cannot be copied (File.Copy follows it); made again, it keeps the output's digest (hashed by target).
+        if (Hashing.PathStat.Of(from).Kind == Hashing.PathKind.Missing && new FileInfo(from).LinkTarget is { } target)
+        {
+            File.CreateSymbolicLink(to, target);
+            return;
+        }
         if (File.Exists(from)) { File.Copy(from, to, overwrite: true); return; }
         Directory.CreateDirectory(to);
-        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)), true);
+        foreach (var f in Directory.EnumerateFiles(from)) CopyTree(f, Path.Combine(to, Path.GetFileName(f)));
         foreach (var d in Directory.EnumerateDirectories(from)) CopyTree(d, Path.Combine(to, Path.GetFileName(d)));
     }
 }

@@ -1,0 +1,36 @@
+using KdGat.Core.Execution;
+using KdGat.Core.Hashing;
+using KdGat.Core.Tests.Support;
+
+namespace KdGat.Core.Tests.Execution;
+
+[Trait("Category", "Unit")]
+public sealed class FileMoverTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly string _other = Path.Combine("/dev/shm", "kdgat-filemover-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        if (Directory.Exists(_other)) Directory.Delete(_other, recursive: true);
+    }
+
+    [Fact]
+    public void Move_AcrossFileSystems_KeepsADanglingLinkAndTheDigest()
+    {
+        // The EXDEV path copies the tree: a dangling symlink (hashed by target) must come along as a link.
+        if (!Directory.Exists("/dev/shm") || new DriveInfo("/dev/shm").Name == new DriveInfo(_dir.Path).Name) return;
+        _dir.Write("out/a.txt", "alpha");
+        Directory.CreateDirectory(_dir["out/empty"]);
+        File.CreateSymbolicLink(_dir["out/gone"], "missing-target");
+        var before = new PathHasher(new HashCache()).Hash(_dir["out"])!.Hash;
+        var to = Path.Combine(_other, "out");
+
+        FileMover.Move(_dir["out"], to);
+
+        Assert.Equal(before, new PathHasher(new HashCache()).Hash(to)!.Hash);
+        Assert.Equal("missing-target", new FileInfo(Path.Combine(to, "gone")).LinkTarget);
+        Assert.False(Directory.Exists(_dir["out"]));
+    }
+}
