@@ -12,8 +12,9 @@ namespace KdGat.Core.Engine;
 /// is never touched (outputs may not overlap it), nor are unselected datasets or run records.
 /// All or nothing: it first takes every selected dataset's build lock and every stage lock it
 /// will delete under, without waiting; if a build holds any of them it refuses (KDG2006) before
-/// deleting anything. It never follows a symbolic link below the runs root: a linked run dir
-/// loses the link, never what it points to (KDG2007).
+/// deleting anything. It never deletes outputs through a symbolic link below the runs root: a
+/// linked run dir loses the link, never what it points to (KDG2007); under a linked folder above a
+/// run dir only the stage's manifest is deleted, which is enough to make it rerun.
 /// </summary>
 internal static class Cleaner
 {
@@ -63,11 +64,18 @@ internal static class Cleaner
                 if (!FileMover.Exists(path)) continue;
                 if (PathText.LinkBetween(s.Layout.RunsRoot, path) is { } link)
                 {
-                    log.Warn(ErrorCodes.CleanSymlink, $"{s.Key}: {PathText.ToStored(p.Layout.Root, path)} lies under the symbolic link {PathText.ToStored(p.Layout.Root, link)}; Clean does not follow it (the link itself is removed).");
+                    log.Warn(ErrorCodes.CleanSymlink, $"{s.Key}: {PathText.ToStored(p.Layout.Root, path)} lies under the symbolic link {PathText.ToStored(p.Layout.Root, link)}; Clean does not delete through it (a run dir that is itself a link loses the link; what lies under a linked folder above it stays until the rerun replaces it).");
                     continue;
                 }
                 FileMover.Delete(path);
                 deleted.Add(PathText.ToStored(p.Layout.Root, path));
+            }
+            // Under a linked folder (a dataset dir linked to scratch) nothing above was deleted; the
+            // manifest, KdGat's own file, goes anyway, so the stage is stale and the next build reruns it.
+            if (FileMover.Exists(s.ManifestPath))
+            {
+                FileMover.Delete(s.ManifestPath);
+                deleted.Add(PathText.ToStored(p.Layout.Root, s.ManifestPath));
             }
             foreach (var f in new[] { Path.Combine(guard.StateDir, "attempt.json"), Path.Combine(guard.StateDir, "aside") })
                 FileMover.Delete(f);

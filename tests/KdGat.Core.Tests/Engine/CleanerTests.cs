@@ -88,4 +88,30 @@ public sealed class CleanerTests : IDisposable
         Assert.Contains(log.Items, i => i.Code == ErrorCodes.CleanSymlink);
         Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
     }
+
+    /// <summary>
+    /// A dataset's runs folder linked to scratch (the common layout): every run dir lies under the
+    /// link, so no output is deleted through it, but the stages still rerun (their manifests go),
+    /// and not from the cache.
+    /// </summary>
+    [Fact]
+    public async Task SymlinkedDatasetFolder_CleanStillForcesTheRerun_WithoutDeletingOutputsThroughTheLink()
+    {
+        using var d = NewRoot(Yaml("1", cache: true));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        using var scratch = new TempDir();
+        Directory.Move(d["runs/d1"], scratch["d1"]);
+        Directory.CreateSymbolicLink(d["runs/d1"], scratch["d1"]);
+        Assert.Empty(With(await BuildAsync(d), Outcome.Ran)); // up to date through the link
+        var log = new RecordingLog();
+
+        await Cleaner.CleanAsync(Request(d), null, log);
+
+        Assert.True(File.Exists(scratch["d1/b/out.txt"])); // not deleted through the link
+        Assert.False(File.Exists(scratch["d1/b/kdgat.manifest.json"]));
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.CleanSymlink);
+        var r = await BuildAsync(d);
+        Assert.True(r.Succeeded);
+        Assert.Equal(["a", "b"], With(r, Outcome.Ran).Order(StringComparer.Ordinal));
+    }
 }
