@@ -33,6 +33,29 @@ internal static class PathText
     }
 
     /// <summary>
+    /// The symbolic link a '..' of <paramref name="relative"/> (taken from <paramref name="baseDir"/>)
+    /// would step back out of, or null. The system follows the link first, so 'lnk/..' is the
+    /// parent of the link's target; the full paths KdGat works with drop 'lnk/..' from the text, so
+    /// it would hash another file than the command reads. Only the segment just before a '..'
+    /// matters: a link further up resolves to the same file either way.
+    /// </summary>
+    public static string? LinkBeforeDotDot(string baseDir, string relative)
+    {
+        if (!relative.Contains("..", StringComparison.Ordinal)) return null;
+        var current = Path.IsPathRooted(relative) ? "/" : Path.GetFullPath(baseDir);
+        foreach (var segment in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (segment == "..")
+            {
+                if (new DirectoryInfo(current).LinkTarget is not null) return current;
+                current = Path.GetDirectoryName(current) ?? "/";
+            }
+            else if (segment != ".") current = Path.Combine(current, segment);
+        }
+        return null;
+    }
+
+    /// <summary>
     /// The first symbolic link among the directories strictly below <paramref name="top"/> that
     /// contain <paramref name="path"/> (not <paramref name="path"/> itself), or null. Paths not under
     /// <paramref name="top"/> have none.

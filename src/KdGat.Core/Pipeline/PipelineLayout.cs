@@ -69,12 +69,12 @@ public sealed class PipelineLayout
     public string DatasetStateDir(string dataset) => Path.Combine(RunsRoot, dataset, StateDirName);
 
     public string Resolve(string template, string dataset) =>
-        Path.GetFullPath(Path.Combine(Root, CommandTemplate.Render(template, n => n switch
+        StageInstance.Declared(Root, CommandTemplate.Render(template, n => n switch
         {
             "dataset" => new CommandTemplate.Value(dataset),
             "root" => new CommandTemplate.Value(Root),
             _ => null,
-        }, shell: false, "paths")));
+        }, shell: false, "paths"), $"paths entry '{template}'");
 
     private OutputRules? _outputRules;
     /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>

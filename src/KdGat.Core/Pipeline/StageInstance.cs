@@ -25,9 +25,9 @@ public sealed partial class StageInstance
         RawDir = layout.Resolve(layout.Config.RawDir, dataset);
         CacheDir = layout.Resolve(layout.Config.CacheDir, dataset);
         var where = $"stage '{Name}'";
-        RequiredOutputs = config.Outputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " outputs")))).ToArray();
-        Outputs = RequiredOutputs.Concat(config.OptionalOutputs.Select(o => Path.GetFullPath(Path.Combine(RunDir, RenderPath(o, where + " optional_outputs"))))).ToArray();
-        Inputs = config.Inputs.Select(i => Path.GetFullPath(Path.Combine(layout.Root, RenderPath(i, where + " inputs")))).ToArray();
+        RequiredOutputs = config.Outputs.Select(o => Declared(RunDir, RenderPath(o, where + " outputs"), where + " outputs")).ToArray();
+        Outputs = RequiredOutputs.Concat(config.OptionalOutputs.Select(o => Declared(RunDir, RenderPath(o, where + " optional_outputs"), where + " optional_outputs"))).ToArray();
+        Inputs = config.Inputs.Select(i => Declared(layout.Root, RenderPath(i, where + " inputs"), where + " inputs")).ToArray();
         foreach (var o in Outputs)
             if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
     }
@@ -107,6 +107,15 @@ public sealed partial class StageInstance
     private static readonly System.Text.RegularExpressions.Regex CommandWords = CommandWordsRegex();
     [System.Text.RegularExpressions.GeneratedRegex("\u0001([0-9]+)\u0001")]
     private static partial System.Text.RegularExpressions.Regex PathToken();
+
+    /// <summary>A declared path in full; '..' out of a symbolic link is KDG1018 (see <see cref="PathText.LinkBeforeDotDot"/>).</summary>
+    internal static string Declared(string baseDir, string path, string where)
+    {
+        if (PathText.LinkBeforeDotDot(baseDir, path) is { } link)
+            throw new KdgException(ErrorCodes.PathUpThroughSymlink,
+                $"{where}: '{path}' goes up ('..') out of '{link}', a symbolic link (to '{new DirectoryInfo(link).LinkTarget}'): the system reads from the parent of the link's target, while the path as written names '{Path.GetFullPath(Path.Combine(baseDir, path))}', so KdGat would hash another file than the command reads. Write the path without '..' after the link (name the folder it means directly).");
+        return Path.GetFullPath(Path.Combine(baseDir, path));
+    }
 
     private string RenderPath(string template, string where) => CommandTemplate.Render(template, n => Lookup(n, fingerprint: false), shell: false, where);
 

@@ -1,4 +1,5 @@
 using KdGat.Core.IO;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.IO;
 
@@ -32,5 +33,24 @@ public sealed class PathTextTests
     {
         Assert.Equal(expected, PathText.ForFingerprint(root, path));
         Assert.Equal(path, PathText.FromStored(root, PathText.ToStored(root, path)));
+    }
+
+    [Fact]
+    public void LinkBeforeDotDot_IsTheLinkADotDotStepsOutOf_AndNullWhereTheTextMeansWhatTheSystemReads()
+    {
+        using var d = new TempDir();
+        Directory.CreateDirectory(d["scratch/raw/hcrl_sa"]);
+        Directory.CreateDirectory(d["repo/data/real/sub"]);
+        Directory.CreateDirectory(d["scratch/raw/hcrl_sa/hcrl"]);
+        Directory.CreateSymbolicLink(d["repo/data/lnk"], d["scratch/raw/hcrl_sa"]);
+        var repo = d["repo"];
+
+        Assert.Equal(d["repo/data/lnk"], PathText.LinkBeforeDotDot(repo, "data/lnk/../labels.csv"));
+        Assert.Equal(d["repo/data/lnk"], PathText.LinkBeforeDotDot(repo, "./data/lnk/sub/../../x"));
+        Assert.Equal(d["repo/data/lnk"], PathText.LinkBeforeDotDot(d["repo/data"], "lnk/.."));
+        Assert.Null(PathText.LinkBeforeDotDot(repo, "data/lnk/labels.csv")); // through the link, no '..': the same file either way
+        Assert.Null(PathText.LinkBeforeDotDot(repo, "data/real/sub/../x")); // '..' out of a real directory
+        Assert.Null(PathText.LinkBeforeDotDot(repo, "data/lnk/hcrl/../x")); // '..' out of a real directory inside the link's target
+        Assert.Null(PathText.LinkBeforeDotDot(d["repo/data/real"], "../../outside"));
     }
 }

@@ -29,6 +29,29 @@ public sealed class StageInstanceTests : IDisposable
     private static readonly StageDeclaration[] AB = [new("a", []), new("b", ["a"])];
 
     [Fact]
+    public void AnInputGoingUpOutOfASymlinkedFolder_IsKdg1018AtTheStage()
+    {
+        _p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'x {raw_dir}/../labels.csv', inputs: ['{raw_dir}/../labels.csv'], outputs: [m] }
+            """);
+        using var scratch = new TempDir();
+        Directory.CreateDirectory(scratch["d1"]);
+        if (Directory.Exists(_p.Dir["raw/d1"])) Directory.Delete(_p.Dir["raw/d1"], recursive: true);
+        Directory.CreateDirectory(_p.Dir["raw"]);
+        Directory.CreateSymbolicLink(_p.Dir["raw/d1"], scratch["d1"]); // the dataset linked from scratch
+
+        var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", [])]));
+
+        Assert.Equal(ErrorCodes.PathUpThroughSymlink, e.Code);
+        Assert.Contains("'raw/d1/../labels.csv'".Replace("raw/d1", _p.Dir["raw/d1"]), e.Message);
+        Assert.Contains(scratch["d1"], e.Message);
+        Assert.Equal(_p.ConfigFile, e.File);
+    }
+
+    [Fact]
     public void Paths_AreResolvedUnderRoot()
     {
         var s = Instances("""
