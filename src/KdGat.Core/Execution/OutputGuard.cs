@@ -27,8 +27,12 @@ namespace KdGat.Core.Execution;
 ///   7  journal deleted (the commit)              -                 deletes the stray aside/
 ///
 /// "had" lists the items that had a previous version, so a rollback interrupted after putting an
-/// item back never mistakes the restored item for a partial one. Before rolling back, the stage's
-/// processes are stopped: they carry the attempt id in their environment (journalled at step 1,
+/// item back never mistakes the restored item for a partial one. The journal of step 1 lists where
+/// each output item lives ("outputs": stored paths, output{i} is the i-th), so recovery puts every
+/// item back where it was taken from even when the stage's outputs list changed since (reordered,
+/// removed). A journal without it (older KdGat) is mapped to today's outputs by position, unless a
+/// saved item lies beyond them (the list got shorter): then aside/ is kept whole under unrecovered/.
+/// Before rolling back, the stage's processes are stopped: they carry the attempt id in their environment (journalled at step 1,
 /// before any start), so they are found even when the build died before journalling the pid.
 /// A failed attempt (step 4 or 6 failing) rolls back in-process the same way; if that fails too,
 /// the journal stays and the next build finishes it.
@@ -52,6 +56,8 @@ internal sealed class OutputGuard
     /// <summary>Written by Clean: the next build must really run the stage, not restore it from the cache.</summary>
     public string RerunRequested => Path.Combine(StateDir, "rerun-requested");
     private string Aside(string item) => Path.Combine(AsideDir, item);
+    /// <summary>Where recovery keeps the aside/ of an older KdGat's journal it cannot map to today's outputs.</summary>
+    public string UnrecoveredDir => Path.Combine(StateDir, "unrecovered");
 
     /// <summary>The journal of an attempt in progress (or of one a crash interrupted).</summary>
     public sealed record JournalEntry(string AttemptId, string? Handle, string Host, int BuildPid)
@@ -68,6 +74,8 @@ internal sealed class OutputGuard
         public string? Phase { get; init; }
         /// <summary>The guarded items that had a previous version (moved to aside/); null: unknown (older KdGat).</summary>
         public IReadOnlyList<string>? Had { get; init; }
+        /// <summary>Where item output{i} was taken from (stored path, as in manifests); null: written by an older KdGat.</summary>
+        public IReadOnlyList<string>? Outputs { get; init; }
         /// <summary>The run record this attempt writes when it succeeds: with its manifest, proof that it committed.</summary>
         public string? RecordId { get; init; }
         public string? BuildId { get; init; }
@@ -121,6 +129,12 @@ internal sealed class OutputGuard
             return $"attempt {entry!.AttemptId} of {_s.Key} had committed when its build was interrupted; its result is kept";
         }
         var started = entry?.Phase != PhaseAside;
+        if (Unmappable(entry))
+        {
+            var kept = KeepUnmappable(entry!);
+            return $"attempt {entry!.AttemptId} of {_s.Key} was interrupted, and its journal (from an older KdGat) does not say where the previous outputs "
+                + $"belong now that the outputs list changed; they were kept in {PathText.ToStored(_s.Layout.Root, kept)} and the stage runs again";
+        }
         RollBack(entry);
         return started
             ? $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result, if any, was put back"
@@ -140,7 +154,10 @@ internal sealed class OutputGuard
             File.Exists(Aside(item)) || Directory.Exists(Aside(item)) ? Aside(item)
             : entry?.Phase == PhaseAside || entry?.Had is null || entry.Had.Contains(item) ? live
             : Path.Combine(AsideDir, "(none)");
-        return (Where(ManifestItem, _s.ManifestPath), _s.Outputs.Select((o, i) => Where(OutputItem(i), o)).ToArray());
+        if (Unmappable(entry)) return (Path.Combine(AsideDir, "(none)"), _s.Outputs); // the previous manifest is kept aside: stale
+        var saved = SavedOutputs(entry).GroupBy(x => x.Live, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Item, StringComparer.Ordinal);
+        return (Where(ManifestItem, _s.ManifestPath),
+            _s.Outputs.Select(o => saved.TryGetValue(o, out var item) ? Where(item, o) : o).ToArray()); // an output the attempt did not guard stays as it is
     }
 
     /// <param name="recordId">The run record a successful attempt writes (before <see cref="Commit"/>).</param>
@@ -151,13 +168,14 @@ internal sealed class OutputGuard
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { Fingerprint = fingerprint, Upstream = upstream, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId };
+            { Fingerprint = fingerprint, Upstream = upstream, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId,
+              Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         WriteJournal(entry);
         try
         {
             var had = new List<string>();
             Directory.CreateDirectory(AsideDir);
-            foreach (var (item, live) in Items(withManifest: true))
+            foreach (var (item, live) in Items(entry, withManifest: true))
                 if (FileMover.Exists(live)) { FileMover.Move(live, Aside(item)); had.Add(item); }
             WriteJournal(entry with { Phase = PhaseRunning, Had = had });
         }
@@ -222,7 +240,7 @@ internal sealed class OutputGuard
         bool IsNew(string item) => Exists(Aside(item)) || (e?.Had is { } had && !had.Contains(item));
         if (started && IsNew(ManifestItem)) FileMover.Delete(_s.ManifestPath);
         var failedCleared = false;
-        foreach (var (item, live) in Items(withManifest: false))
+        foreach (var (item, live) in Items(e, withManifest: false))
         {
             if (started && FileMover.Exists(live) && IsNew(item))
             {
@@ -244,13 +262,61 @@ internal sealed class OutputGuard
         else FileMover.Move(Aside(item), live);
     }
 
-    /// <summary>Manifest first (so it leaves first), then params.json and the outputs.</summary>
-    private IEnumerable<(string Item, string Live)> Items(bool withManifest)
+    /// <summary>
+    /// The items of the attempt journalled as <paramref name="e"/>: manifest first (so it leaves
+    /// first), then params.json and the outputs where the journal says they were taken from.
+    /// </summary>
+    private IEnumerable<(string Item, string Live)> Items(JournalEntry? e, bool withManifest)
     {
         if (withManifest) yield return (ManifestItem, _s.ManifestPath);
         yield return ("params", _s.ParamsFilePath);
-        for (var i = 0; i < _s.Outputs.Count; i++) yield return (OutputItem(i), _s.Outputs[i]);
+        foreach (var x in SavedOutputs(e)) yield return x;
     }
+
+    /// <summary>
+    /// Each output item and the live path it belongs to: the journal's paths; a journal without them
+    /// (older KdGat, or unreadable) by position in today's outputs, which only
+    /// <see cref="Unmappable"/> journals get wrong.
+    /// </summary>
+    private IEnumerable<(string Item, string Live)> SavedOutputs(JournalEntry? e) =>
+        e?.Outputs is { } stored
+            ? stored.Select((p, i) => (OutputItem(i), PathText.FromStored(_s.Layout.Root, p)))
+            : _s.Outputs.Select((o, i) => (OutputItem(i), o));
+
+    /// <summary>
+    /// A journal of an older KdGat (no output paths) with a saved output item beyond today's outputs
+    /// (the list got shorter): mapping its items by position would put a previous output under
+    /// another output's name or drop it. (Same count, reordered, cannot be told from such a journal.)
+    /// </summary>
+    private bool Unmappable(JournalEntry? e)
+    {
+        if (e is null || e.Outputs is not null) return false;
+        var items = (e.Had ?? []).Concat(Directory.Exists(AsideDir) ? Directory.EnumerateFileSystemEntries(AsideDir).Select(p => Path.GetFileName(p)!) : []);
+        return items.Any(n => n.StartsWith("output", StringComparison.Ordinal) && !IsOutputItemBelow(n, _s.Outputs.Count));
+    }
+
+    /// <summary>
+    /// Recovery of an <see cref="Unmappable"/> journal: the uncommitted manifest goes, the whole aside/
+    /// (previous manifest, params and outputs) is kept under unrecovered/, so the stage runs again and
+    /// nothing previous is lost or misplaced. Idempotent like <see cref="RollBack"/>.
+    /// </summary>
+    private string KeepUnmappable(JournalEntry e)
+    {
+        var kept = Path.Combine(UnrecoveredDir, e.AttemptId);
+        var started = e.Phase != PhaseAside;
+        if (started && (Exists(Aside(ManifestItem)) || e.Had is { } had && !had.Contains(ManifestItem))) FileMover.Delete(_s.ManifestPath);
+        if (Directory.Exists(AsideDir))
+        {
+            Directory.CreateDirectory(UnrecoveredDir);
+            if (Exists(kept)) kept += "-" + Guid.NewGuid().ToString("N")[..8];
+            FileMover.Move(AsideDir, kept);
+        }
+        if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+        return kept;
+    }
+
+    private static bool IsOutputItemBelow(string item, int count) =>
+        int.TryParse(item.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i < count;
 
     private static string OutputItem(int i) => $"output{i}";
     private static string FailedName(string item, string live) =>
@@ -260,7 +326,7 @@ internal sealed class OutputGuard
     /// <summary>Temp files and cross-filesystem move remains a crash left beside the guarded items.</summary>
     private void RemoveLeftovers()
     {
-        foreach (var (item, live) in Items(withManifest: true))
+        foreach (var (item, live) in Items(ReadJournal(), withManifest: true))
         {
             FileMover.RemoveLeftovers(live);
             FileMover.RemoveLeftovers(Aside(item));
