@@ -46,16 +46,27 @@ internal sealed class OutputStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }
 
-    /// <summary>Adds the outputs of a successful run. False when an entry already exists (another build won the race).</summary>
-    public bool Insert(string fingerprint, string stage, string dataset, IReadOnlyList<string> sources, IReadOnlyList<OutputRecord> outputs, string outputsDigest)
+    /// <summary>
+    /// Adds the outputs of a successful run of a stage declaring <paramref name="declared"/>. False
+    /// when an entry already exists (another build won the race). An existing entry that cannot be
+    /// restored for these declared outputs (made before an output was declared or dropped, or by an
+    /// older KdGat) is replaced, so it does not turn every later build's restore into a miss.
+    /// </summary>
+    public bool Insert(string fingerprint, string stage, string dataset, IReadOnlyList<string> sources, IReadOnlyList<OutputRecord> outputs, string outputsDigest,
+        IReadOnlyList<DeclaredOutput>? declared = null)
     {
         var final = EntryDir(fingerprint);
-        if (ReadOnly || Directory.Exists(final)) return false;
+        if (ReadOnly) return false;
+        if (Directory.Exists(final))
+        {
+            if (declared is null || Find(fingerprint) is not { } old || old.DeclaresSame(declared)) return false;
+            Evict(fingerprint);
+        }
         var tmp = Path.Combine(TmpDir, $"{fingerprint}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(tmp);
         try
         {
-            var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, OutputsDigest = outputsDigest, CreatedUtc = Time.GetUtcNow(), Dir = tmp };
+            var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, Declared = declared, OutputsDigest = outputsDigest, CreatedUtc = Time.GetUtcNow(), Dir = tmp };
             for (var i = 0; i < sources.Count; i++) HardLink.LinkOrCopy(sources[i], entry.Payload(i));
             AtomicFile.WriteAllBytes(Path.Combine(tmp, "entry.json"), JsonSerializer.SerializeToUtf8Bytes(entry, StoreJson.Default.StoreEntry));
             WriteLastUsed(tmp, entry.CreatedUtc);

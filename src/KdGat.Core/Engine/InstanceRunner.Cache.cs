@@ -17,16 +17,24 @@ internal sealed partial class InstanceRunner
 
     /// <summary>
     /// Where each of the entry's outputs goes, and whether the stage declares it optional; null when
-    /// the entry does not fit the declared outputs (every required one, optional ones as recorded).
+    /// the entry does not fit the declared outputs: it must have been made with the same declared
+    /// outputs (an output declared since would be missing from it: an optional one the run wrote
+    /// would vanish), and hold every required one. Explain's would-restore is decided here too.
     /// </summary>
     private static (string Path, bool Optional)[]? EntryTargets(StageInstance s, StoreEntry e)
     {
+        if (!e.DeclaresSame(Declared(s))) return null; // also an entry of an older KdGat, which did not record them
+
         var byStored = s.Outputs.Select((o, i) => (Stored: PathText.ToStored(s.Layout.Root, o), Path: o, Optional: s.IsOptional(i)))
             .ToDictionary(x => x.Stored, StringComparer.Ordinal);
         var targets = e.Outputs.Select(o => byStored.TryGetValue(o.Path, out var d) ? ((string Path, bool Optional)?)(d.Path, d.Optional) : null).ToArray();
         var required = byStored.Values.Count(d => !d.Optional);
         return targets.Any(t => t is null) || targets.Count(t => !t!.Value.Optional) != required ? null : targets.Select(t => t!.Value).ToArray();
     }
+
+    /// <summary>The stage's declared outputs as a store entry records them.</summary>
+    private static DeclaredOutput[] Declared(StageInstance s) =>
+        s.Outputs.Select((o, i) => new DeclaredOutput(PathText.ToStored(s.Layout.Root, o), s.IsOptional(i))).ToArray();
 
     /// <summary>The outputs a run left on disk, in declared order, matching the records HashOutputs made.</summary>
     private static string[] PresentOutputs(StageInstance s, IReadOnlyList<OutputRecord> present)
@@ -103,7 +111,7 @@ internal sealed partial class InstanceRunner
         try
         {
             var sources = PresentOutputs(s, outputs);
-            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest)) Relinked(sources);
+            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest, Declared(s))) Relinked(sources);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -197,6 +197,8 @@ public sealed class OldShapeTests : IDisposable
         Assert.Equal(DateTimeOffset.Parse("2026-12-02T14:14:07.7139969+00:00", System.Globalization.CultureInfo.InvariantCulture), e.CreatedUtc);
         Assert.False(OutputStore.Verify(e)); // no payload was written beside it: the check reads bytes, not the record
         Assert.Single(store.All());
+        Assert.Null(e.Declared); // it did not record the declared outputs, so it is never restored (a miss)
+        Assert.False(e.DeclaresSame([new DeclaredOutput("experimentruns/ds0003/eval_small_evaluation/metrics.json", false)]));
     }
 
     [Fact]
