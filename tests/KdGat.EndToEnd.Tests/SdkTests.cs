@@ -42,6 +42,16 @@ public sealed class SdkTests(ITestOutputHelper output)
         Assert.Equal(["linux-arm64", "linux-musl-arm64", "linux-musl-x64", "linux-ppc64le", "linux-x64", "osx-arm64", "osx-x64", "win-arm64", "win-x64"],
             Directory.GetDirectories(runtimes).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("model_bytes", File.ReadAllText(Path.Combine(repo.RunDir("evaluate"), "metrics.json")));
+        // tools/ stays IL for every platform; tools-linux-x64/ holds the same DLLs precompiled (ReadyToRun), and on linux-x64 builds use it.
+        var package = Path.Combine(SdkPackage.PackagesDir, "kdgat.sdk", SdkPackage.Version);
+        foreach (var dll in new[] { "KdGat.Core.dll", "KdGat.Tasks.dll", "YamlDotNet.dll", "Microsoft.Data.Sqlite.dll" })
+        {
+            Assert.False(IsReadyToRun(Path.Combine(package, "tools", dll)), dll + " in tools/ is precompiled");
+            Assert.True(IsReadyToRun(Path.Combine(package, "tools-linux-x64", dll)), dll + " in tools-linux-x64/ is not ReadyToRun");
+        }
+        Assert.Equal(["linux-x64"], Directory.GetDirectories(Path.Combine(package, "tools-linux-x64", "runtimes")).Select(Path.GetFileName));
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            Assert.Equal(Path.Combine(package, "tools-linux-x64") + "/", Build(repo, "-getProperty:KdGatToolsDir").Output.Trim());
 
         var second = Build(repo);
         Assert.Equal(0, second.ExitCode);
@@ -55,5 +65,12 @@ public sealed class SdkTests(ITestOutputHelper output)
         Assert.Equal(0, third.ExitCode);
         Assert.Equal(Chain, Sandbox.With(repo.LastBuild(), Outcome.Ran));
         Assert.Contains("00FF,1\n", File.ReadAllText(Path.Combine(repo.RunDir("train"), "model.ckpt")));
+    }
+
+    /// <summary>A ReadyToRun image has a managed native header (its READYTORUN_HEADER); IL-only DLLs have none.</summary>
+    private static bool IsReadyToRun(string path)
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(path));
+        return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
     }
 }
