@@ -39,7 +39,7 @@ internal sealed partial class InstanceRunner
 
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
-        var digest = Fingerprinter.OutputsDigest(present);
+        var digest = OutputsDigest(s, present);
         _ctx.Archive.Capture([s]); // a manifest replaced under AdoptOverwrite stays queryable (History)
         WriteParams(s);
         ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, 1) with { Executor = AdoptExecutor });

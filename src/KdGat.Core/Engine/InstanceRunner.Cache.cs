@@ -66,7 +66,7 @@ internal sealed partial class InstanceRunner
                 throw new InvalidDataException("content does not match its recorded hashes");
             // Verified byte for byte, so the entry's records describe the placed outputs; optional as the stage now declares it.
             var present = entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).ToList();
-            var digest = Fingerprinter.OutputsDigest(present); // the entry's, unless the stage now declares an output optional or not
+            var digest = OutputsDigest(s, present); // the entry's, unless the stage now declares an output optional or not
 
             var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = _ctx.Time.GetUtcNow() };
             ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, 1) with { RestoredFrom = entry.Dir });

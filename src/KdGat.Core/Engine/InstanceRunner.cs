@@ -3,6 +3,7 @@ using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
 using KdGat.Core.IO;
+using KdGat.Core.Hashing;
 using KdGat.Core.Locking;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
@@ -296,7 +297,7 @@ internal sealed partial class InstanceRunner
             if (missing.Count == 0)
             {
                 Settled(PresentOutputs(s, present), jobEnded);
-                var digest = Fingerprinter.OutputsDigest(present);
+                var digest = OutputsDigest(s, present);
                 ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)
                     return (undone with { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
@@ -347,7 +348,8 @@ internal sealed partial class InstanceRunner
         {
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(u);
-            if (missing.Count > 0 || Fingerprinter.OutputsDigest(present) != used) return u.Name;
+            // The digest the upstream's manifest recorded: with its params.json, or (written before that counted) without.
+            if (missing.Count > 0 || (OutputsDigest(u, present) != used && Fingerprinter.OutputsDigest(present, null) != used)) return u.Name;
         }
         return null;
     }
@@ -383,7 +385,10 @@ internal sealed partial class InstanceRunner
         Directory.Exists(s.LogDir) && Directory.GetFiles(s.LogDir, $"*-{attemptId}.sbatch") is [var script] ? Path.ChangeExtension(script, null) : null;
 
     /// <summary>params.json in the run dir: the stage's merged parameters, keys sorted, for {params_file}.</summary>
-    private static void WriteParams(StageInstance s)
+    private static void WriteParams(StageInstance s) => AtomicFile.WriteAllBytes(s.ParamsFilePath, ParamsFileBytes(s));
+
+    /// <summary>The params.json KdGat writes into the run dir (<c>{params_file}</c>).</summary>
+    private static byte[] ParamsFileBytes(StageInstance s)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -392,11 +397,16 @@ internal sealed partial class InstanceRunner
             foreach (var (k, v) in s.Config.Params) { w.WritePropertyName(k); v.WriteTo(w); }
             w.WriteEndObject();
         }
-        AtomicFile.WriteAllBytes(s.ParamsFilePath, ms.ToArray());
+        return ms.ToArray();
     }
 
+    private static string ParamsFileHash(StageInstance s) => ContentHash.OfBytes(ParamsFileBytes(s));
+
+    /// <summary>The digest downstream fingerprints use: the declared outputs and the params.json beside them.</summary>
+    private static string OutputsDigest(StageInstance s, IEnumerable<OutputRecord> present) => Fingerprinter.OutputsDigest(present, ParamsFileHash(s));
+
     private StageManifest Manifest(StageInstance s, Verdict v, List<OutputRecord> outputs, string digest, ExecutionResult r, int attempt) =>
-        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest }, r, attempt);
+        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest, ParamsFile = ParamsFileHash(s) }, r, attempt);
 
     /// <summary>The one place the facts of an attempt are filled in, for its manifest and its run record alike.</summary>
     private T WithFacts<T>(T shell, ExecutionResult r, int attempt) where T : AttemptFacts =>

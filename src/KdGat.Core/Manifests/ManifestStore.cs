@@ -43,7 +43,7 @@ internal static class ManifestStore
                 return (ReadStatus.Corrupt, null, "not a KdGat manifest (fields missing)");
             // The digest downstream fingerprints use must be the one of the outputs it lists: a manifest
             // edited or damaged there would otherwise keep downstream stages up to date against a lie.
-            if (m.OutputsDigest != Planning.Fingerprinter.OutputsDigest(m.Outputs))
+            if (m.OutputsDigest != Planning.Fingerprinter.OutputsDigest(m.Outputs, m.ParamsFile))
                 return (ReadStatus.Corrupt, null, "its outputs_digest does not match the output hashes it records");
             return (ReadStatus.Ok, m, null);
         }

@@ -20,6 +20,13 @@ internal sealed record StageManifest : AttemptFacts
     public required FingerprintComponents Components { get; init; }
     public required IReadOnlyList<OutputRecord> Outputs { get; init; }
     public required string OutputsDigest { get; init; }
+    /// <summary>
+    /// The hash of the params.json KdGat wrote into the run dir, part of <see cref="OutputsDigest"/>:
+    /// a downstream stage given the run dir ({upstream.X}) can read it, so a parameter change
+    /// that leaves the declared outputs byte-identical must still reach it. Null in manifests of
+    /// KdGat before 2026-12-04, whose digest does not cover it (they keep it until the stage runs again).
+    /// </summary>
+    public string? ParamsFile { get; init; }
     /// <summary>Set when the outputs came from the content-addressed cache instead of a run.</summary>
     public string? RestoredFrom { get; init; }
 }

@@ -98,7 +98,9 @@ internal sealed class Fingerprinter
     /// optional ones by path, so an optional output replaced by another with the same content still
     /// changes the digest and reruns the downstream.
     /// </summary>
-    public static string OutputsDigest(IEnumerable<OutputRecord> outputs) =>
+    /// <param name="paramsFile">The hash of the run dir's params.json (<see cref="Manifests.StageManifest.ParamsFile"/>); null: the digest of manifests written before it counted.</param>
+    public static string OutputsDigest(IEnumerable<OutputRecord> outputs, string? paramsFile) =>
         ContentHash.OfEntries(outputs.Select((o, i) => new KeyValuePair<string, string>(
-            o.Optional ? "optional:" + o.Path : i.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Hash)));
+            o.Optional ? "optional:" + o.Path : i.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Hash))
+            .Concat(paramsFile is null ? [] : [new KeyValuePair<string, string>("params.json", paramsFile)]));
 }

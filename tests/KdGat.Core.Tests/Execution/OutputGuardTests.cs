@@ -47,7 +47,7 @@ public sealed class OutputGuardTests : IDisposable
         ManifestStore.Write(_s.ManifestPath, new StageManifest
         {
             Stage = "a", Dataset = "d1", Fingerprint = c.Digest(), Components = c,
-            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present), BuildId = version, Executor = "test",
+            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present, null), BuildId = version, Executor = "test",
         });
     }
 

@@ -58,7 +58,7 @@ public sealed class PlannerTests : IDisposable
             Fingerprint = components.Digest(),
             Components = components,
             Outputs = present,
-            OutputsDigest = Fingerprinter.OutputsDigest(present),
+            OutputsDigest = Fingerprinter.OutputsDigest(present, null),
             BuildId = "test",
             Executor = "test",
         };

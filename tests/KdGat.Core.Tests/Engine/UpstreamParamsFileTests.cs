@@ -1,0 +1,44 @@
+using KdGat.Core.Engine;
+using KdGat.Core.Tests.Support;
+using static KdGat.Core.Tests.Engine.CrashLab;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>
+/// {upstream.X} gives a downstream stage X's whole run dir, params.json included (evaluation code
+/// that reads the training run's hyperparameters). A parameter change that leaves X's declared
+/// outputs byte-identical must still rerun the downstream: params.json is part of X's outputs digest.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class UpstreamParamsFileTests
+{
+    private static string Yaml(string note) => $$"""
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        cache_store: off
+        defaults: { retries: 0 }
+        stages:
+          a:
+            command: 'echo same > model.ckpt'
+            params: { note: '{{note}}' }
+            outputs: [model.ckpt]
+          b:
+            command: 'cat {upstream.a}/model.ckpt {upstream.a}/params.json > out.txt'
+            outputs: [out.txt]
+        """;
+
+    [Fact]
+    public async Task AnUpstreamParameterThatLeavesItsOutputsAlone_StillRerunsTheDownstreamThatReadsParamsJson()
+    {
+        using var d = NewRoot(Yaml("first"));
+        Assert.Equal(["a", "b"], With(await BuildAsync(d), Outcome.Ran));
+
+        SetConfig(d, Yaml("second"));
+        var r = await BuildAsync(d);
+
+        Assert.True(r.Succeeded);
+        Assert.Equal(["a", "b"], With(r, Outcome.Ran));
+        Assert.Contains("second", File.ReadAllText(d["runs/d1/b/out.txt"]));
+        Assert.Empty(With(await BuildAsync(d), Outcome.Ran)); // and then it is up to date
+    }
+}
