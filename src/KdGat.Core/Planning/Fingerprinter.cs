@@ -94,13 +94,19 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>
-    /// Required outputs are keyed by position (digests stay the same wherever the run dir is);
+    /// Required outputs are keyed by position and file name (digests stay the same wherever the run
+    /// dir is, but an output renamed with the same bytes changes it: a downstream opens it by name);
     /// optional ones by path, so an optional output replaced by another with the same content still
-    /// changes the digest and reruns the downstream.
+    /// changes the digest and reruns the downstream. The run dir's params.json counts too.
     /// </summary>
-    /// <param name="paramsFile">The hash of the run dir's params.json (<see cref="Manifests.StageManifest.ParamsFile"/>); null: the digest of manifests written before it counted.</param>
+    /// <param name="paramsFile">
+    /// The hash of the run dir's params.json (<see cref="Manifests.StageManifest.ParamsFile"/>); null
+    /// gives the digest of manifests written before 2026-12-04: by position only, without params.json.
+    /// </param>
     public static string OutputsDigest(IEnumerable<OutputRecord> outputs, string? paramsFile) =>
         ContentHash.OfEntries(outputs.Select((o, i) => new KeyValuePair<string, string>(
-            o.Optional ? "optional:" + o.Path : i.ToString(System.Globalization.CultureInfo.InvariantCulture), o.Hash))
+            o.Optional ? "optional:" + o.Path
+                : paramsFile is null ? i.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Path.GetFileName(o.Path.TrimEnd('/')), o.Hash))
             .Concat(paramsFile is null ? [] : [new KeyValuePair<string, string>("params.json", paramsFile)]));
 }

@@ -42,4 +42,15 @@ public sealed class OutputsDigestTests
         Assert.Equal(ManifestStore.ReadStatus.Ok, ManifestStore.Parse(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(m, ManifestJson.Readable.StageManifest)).Status);
         Assert.Equal(ManifestStore.ReadStatus.Corrupt, ManifestStore.Parse(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(m with { ParamsFile = "p1" }, ManifestJson.Readable.StageManifest)).Status);
     }
+
+    [Fact]
+    public void WithTheParamsFile_ARequiredOutputRenamedWithTheSameBytes_ChangesTheDigest_WhereverTheRunDirIs()
+    {
+        var a = Fingerprinter.OutputsDigest([new OutputRecord("experimentruns/a/s/model.ckpt", "h1", 1, false)], "p");
+        var moved = Fingerprinter.OutputsDigest([new OutputRecord("elsewhere/s/model.ckpt", "h1", 1, false)], "p");
+        var renamed = Fingerprinter.OutputsDigest([new OutputRecord("experimentruns/a/s/model.pt", "h1", 1, false)], "p");
+
+        Assert.Equal(a, moved);
+        Assert.NotEqual(a, renamed);
+    }
 }
