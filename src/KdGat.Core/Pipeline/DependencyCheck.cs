@@ -15,29 +15,32 @@ internal static class DependencyCheck
     /// <summary>Checks the stage instances of one dataset (all of them, in dependency order).</summary>
     public static void Verify(IReadOnlyList<StageInstance> dataset)
     {
-        var owners = new PathMap<StageInstance[]>(); // first added wins, as before
+        var owners = new PathMap<Owners>(); // first added wins, as before
         foreach (var inst in dataset)
         {
-            owners.Add(inst.RunDir, [inst]);
-            foreach (var o in inst.Outputs) owners.Add(o, [inst]);
+            owners.Add(inst.RunDir, new([inst], false));
+            foreach (var o in inst.Outputs) owners.Add(o, new([inst], false));
         }
         // A swept stage's folder above the run dirs of its points: naming it, or a glob through it
         // (sx/*/out.txt), reads every point.
         foreach (var points in dataset.Where(i => !i.Sweep.IsEmpty).GroupBy(i => i.Name))
-            owners.Add(Path.Combine(points.First().Layout.RunsRoot, points.First().Dataset, points.Key), points.ToArray());
+            owners.Add(Path.Combine(points.First().Layout.RunsRoot, points.First().Dataset, points.Key), new(points.ToArray(), true));
         foreach (var inst in dataset)
         {
             // Instances, not stage names: an instance depends on the one point of each stage it
             // needs whose sweep agrees with its own, and on no other point of its own stage.
             var upstreams = inst.Upstreams.ToHashSet();
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
-                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owned)
-                    foreach (var owner in owned)
+            foreach (var (what, path, piece) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
+                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owned && !(piece && owned.Folder))
+                    foreach (var owner in owned.Points)
                         if (owner != inst && !upstreams.Contains(owner)) missing.TryAdd(owner.Slot, (owner, what, path));
             if (missing.Count > 0) throw Undeclared(inst, missing.Values);
         }
     }
+
+    /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>
+    private sealed record Owners(StageInstance[] Points, bool Folder);
 
     private static KdgException Undeclared(StageInstance inst, IReadOnlyCollection<(StageInstance Owner, string What, string Path)> missing)
     {

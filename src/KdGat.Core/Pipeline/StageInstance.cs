@@ -71,9 +71,9 @@ public sealed partial class StageInstance
     /// with a '/' (<c>../gat/model.ckpt</c>, from the run dir), inputs, outputs.
     /// Rendering the command here also makes its placeholder errors load-time errors.
     /// </summary>
-    internal IEnumerable<(string What, string Path)> ReferencedPaths()
+    internal IEnumerable<(string What, string Path, bool Piece)> ReferencedPaths()
     {
-        var named = new List<(string, string)>();
+        var named = new List<(string, string, bool)>();
         // Each path a placeholder gives stands in the text as a token without word separators, so a
         // run dir such as teacher/seed=0,lr=0.1 stays one word however the words are split below.
         var paths = new List<string>();
@@ -81,24 +81,31 @@ public sealed partial class StageInstance
         {
             var v = Lookup(n, fingerprint: false);
             if (v is not { Raw: false } x || !Path.IsPathRooted(x.Text)) return v;
-            if (n is not ("root" or "tools")) named.Add(("command", x.Text));
+            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command");
-        // A word, and what follows each '=' or ',' in it (--graphs=/x, a,b): a path may hold '=' and
-        // ',' itself (a sweep point's run dir, seed=0,lr=0.1), so the parts before them are not paths.
+        // A word (a path may hold '=' and ',' itself: a sweep point's run dir, seed=0,lr=0.1), what
+        // follows each '=' or ',' in it (--graphs=/x), and each piece between them (--caches=/x,/y).
+        // A piece may also be a fragment of a run dir such as seed=0,lr=0.1 ("../seed"): pieces are
+        // marked, so the folder above a swept stage's points does not count them (DependencyCheck).
         // The command runs in the run dir: a relative one with a '/' ("../gat/model.ckpt") names a path from there.
         foreach (var token in CommandWords.Split(text))
         {
             var word = PathToken().Replace(token, m => paths[int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)]);
             for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1)
             {
-                var candidate = word[from..];
-                if (candidate.StartsWith('/')) named.Add(("command", candidate));
-                else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~')) named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate))));
+                Add(word[from..], piece: false);
+                if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: true);
             }
         }
-        return named.Concat(Inputs.Select(i => ("inputs", i))).Concat(Outputs.Select(o => ("outputs", o)));
+        return named.Concat(Inputs.Select(i => ("inputs", i, false))).Concat(Outputs.Select(o => ("outputs", o, false)));
+
+        void Add(string candidate, bool piece)
+        {
+            if (candidate.StartsWith('/')) named.Add(("command", candidate, piece));
+            else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~')) named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate)), piece));
+        }
     }
 
     // Generated at compile time: RegexOptions.Compiled emitted and JIT-compiled it in every MSBuild process (~7 ms of a no-op).

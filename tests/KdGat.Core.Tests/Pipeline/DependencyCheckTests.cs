@@ -186,6 +186,30 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("Add 'sx' to Needs", e.Message);
     }
 
+    [Theory]
+    [InlineData("fit --caches={root}/cache/{dataset},x")]
+    [InlineData("fit {root}/cache/{dataset},x")]
+    [InlineData("fit --caches={root}/cache/{dataset},{root}/y")]
+    [InlineData("fit a=b,{root}/cache/{dataset},x")]
+    public void APathBeforeAComma_IsStillChecked(string command)
+    {
+        var e = Refused(Prep + $"  train: {{ command: '{command}', outputs: [m] }}\n", new("prep", []), new("train", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'prep'", e.Message);
+    }
+
+    [Fact]
+    public void ALiteralPathToAPointsRunDir_IsCheckedWhole_NotByItsPiecesBeforeEqualsAndCommas()
+    {
+        // From seed=0,lr=0.1 its own run dir; from the other points another point's: only those are refused.
+        var e = Refused("  sz: { command: 'cat ../seed=0,lr=0.1/z.txt,x > z.txt', outputs: [z.txt], sweep: { seed: [0, 1], lr: [0.1] } }\n", new StageDeclaration("sz", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'sz' (seed=1,lr=0.1) reads", e.Message);
+        Assert.Contains("stage 'sz' (seed=0,lr=0.1)", e.Message);
+    }
+
     [Fact]
     public void UpstreamRunDirsOfSweptPoints_AreOneWordEachThoughTheyHoldEqualsAndCommas() =>
         Assert.Equal(16, Load("""
