@@ -33,7 +33,7 @@ internal static partial class ErrorCodes
     public const string SymlinkCycle = "KDG1016";
     /// <summary>An input, output or code path cannot be looked up by its name: a name inside a directory that is not valid UTF-8, or a path longer than the system allows.</summary>
     public const string UnusablePathName = "KDG1017";
-    /// <summary>An input, output or <c>paths:</c> entry goes up ('..') out of a symbolic link: the system reads the parent of the link's target, not what the text names.</summary>
+    /// <summary>An input, output, <c>paths.raw</c> or <c>paths.cache</c> goes up ('..') out of a symbolic link: the system reads the parent of the link's target, not what the text names.</summary>
     public const string PathUpThroughSymlink = "KDG1018";
     /// <summary>Error: an invalid dataset name (letters, digits, <c>_ . -</c> only).</summary>
     public const string InvalidDatasetName = "KDG1101";

@@ -36,7 +36,7 @@ internal static class PathText
     /// The symbolic link a '..' of <paramref name="relative"/> (taken from <paramref name="baseDir"/>)
     /// would step back out of, or null. The system follows the link first, so 'lnk/..' is the
     /// parent of the link's target; the full paths KdGat works with drop 'lnk/..' from the text, so
-    /// it would hash another file than the command reads. Only the segment just before a '..'
+    /// it would hash another file than the command reads (unless the target lies beside the link). Only the segment just before a '..'
     /// matters: a link further up resolves to the same file either way.
     /// </summary>
     public static string? LinkBeforeDotDot(string baseDir, string relative)
@@ -47,12 +47,25 @@ internal static class PathText
         {
             if (segment == "..")
             {
-                if (new DirectoryInfo(current).LinkTarget is not null) return current;
+                if (new DirectoryInfo(current).LinkTarget is not null && !SameParent(current)) return current;
                 current = Path.GetDirectoryName(current) ?? "/";
             }
             else if (segment != ".") current = Path.Combine(current, segment);
         }
         return null;
+    }
+
+    /// <summary>Whether a link's parent folder is its final target's parent (raw/d1 -> d1_v2): then 'lnk/..' is the same folder either way.</summary>
+    private static bool SameParent(string link)
+    {
+        try
+        {
+            if (new DirectoryInfo(link).ResolveLinkTarget(returnFinalTarget: true) is not { } target) return false;
+            var a = Hashing.PathStat.Of(Path.GetDirectoryName(target.FullName) ?? "/");
+            var b = Hashing.PathStat.Of(Path.GetDirectoryName(link) ?? "/");
+            return a.Kind == Hashing.PathKind.Directory && b.Kind == Hashing.PathKind.Directory && a.Inode != 0 && (a.Device, a.Inode) == (b.Device, b.Inode);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>

@@ -52,5 +52,7 @@ public sealed class PathTextTests
         Assert.Null(PathText.LinkBeforeDotDot(repo, "data/real/sub/../x")); // '..' out of a real directory
         Assert.Null(PathText.LinkBeforeDotDot(repo, "data/lnk/hcrl/../x")); // '..' out of a real directory inside the link's target
         Assert.Null(PathText.LinkBeforeDotDot(d["repo/data/real"], "../../outside"));
+        Directory.CreateSymbolicLink(d["repo/data/current"], "real"); // a version switch beside its target: '..' is the same folder
+        Assert.Null(PathText.LinkBeforeDotDot(repo, "data/current/../labels.csv"));
     }
 }
