@@ -475,6 +475,28 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// An input a needed stage writes (vgae declares preprocess's {cache_dir}) does not exist yet
+    /// when vgae's job is submitted, chained on preprocess's: it is hashed once that job has ended,
+    /// so the first build succeeds and the next one finds everything up to date.
+    /// </summary>
+    [SlurmFact]
+    public void An_input_an_upstream_job_writes_is_hashed_after_that_job_ended()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n    inputs: ['{cache_dir}']\n"));
+        sb.PrefixCommand("preprocess", "sleep 2; "); // still running when vgae's job is submitted
+
+        var first = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.All(sb.LastBuild().Stages, st => Assert.Equal(Outcome.Ran, st.Outcome));
+        var second = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, second.ExitCode);
+        Assert.All(sb.LastBuild().Stages, st => Assert.Equal(Outcome.UpToDate, st.Outcome));
+    }
+
+    /// <summary>
     /// The other side of the check above: a job submitted while its upstreams were up to date (not
     /// chained on a job) is collected by a later build as long as those upstreams are unchanged.
     /// </summary>

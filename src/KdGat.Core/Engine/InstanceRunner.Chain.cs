@@ -106,7 +106,7 @@ internal sealed partial class InstanceRunner
         IReadOnlyList<StaleReason> reasons = attach is not null
             ? [new("reattached", $"collecting SLURM job {attach.Handle.Id} of an interrupted build")]
             : Planner.UpstreamsNotUpToDate(chain.Pending.Select(p => p.Progress.Instance.Name));
-        return _ctx.Planner.Provisional(s, digests, reasons);
+        return _ctx.Planner.Provisional(s, digests, reasons, chain.Pending.Select(p => p.Progress.Instance).ToArray());
     }
 
     /// <summary>
@@ -118,7 +118,7 @@ internal sealed partial class InstanceRunner
         if (chain.Pending.Count == 0) return (provisional, null);
         var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
         if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed) return (null, failed);
-        var current = Fingerprinter.WithUpstreams(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
+        var current = _ctx.Planner.Fingerprinter.Settled(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
         return (provisional with { Current = current, Fingerprint = current.Digest() }, null);
     }
 

@@ -25,9 +25,10 @@ internal sealed class Fingerprinter
     public PathHasher Hasher => _hasher;
 
     /// <param name="upstreamDigests">Output digest of each upstream stage, by name.</param>
-    public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
+    /// <param name="pending">Upstreams whose jobs have not ended (a chained batch job): inputs declared under their outputs or run dirs are not hashed yet (<see cref="PendingInput"/>).</param>
+    public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance>? pending = null)
     {
-        try { return ComputeAt(s, upstreamDigests); }
+        try { return ComputeAt(s, upstreamDigests, pending ?? []); }
         catch (KdgException e) when (e.Code is ErrorCodes.NotRegularFile or ErrorCodes.SymlinkCycle)
         {
             // A FIFO, device or link cycle among what the stage declares: say which stage, at its entry.
@@ -35,12 +36,19 @@ internal sealed class Fingerprinter
         }
     }
 
-    private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
+    /// <summary>The value of an input an upstream job still writes: known once that job has ended (<see cref="Settled"/>).</summary>
+    public const string PendingInput = "<written by an upstream job>";
+
+    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path) =>
+        upstreams.Any(u => PathText.IsUnder(path, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(path, o)));
+
+    private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance> pending)
     {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var input in s.Inputs)
         {
+            if (pending.Count > 0 && WrittenBy(pending, input)) { inputs[PathText.ToStored(root, input)] = PendingInput; continue; }
             var h = _hasher.HashInput(input) ?? throw new KdgException(ErrorCodes.InputMissing,
                 $"{s.Key}: declared input '{PathText.ToStored(root, input)}' {(Glob.HasWildcard(input) ? "matches no file" : "does not exist")}. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
             inputs[PathText.ToStored(root, input)] = h.Hash;
@@ -64,13 +72,19 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>
-    /// The components with the upstream digests replaced and everything else kept: a chained batch
-    /// job's fingerprint once its upstream jobs have ended. Inputs and code stay as hashed when the
-    /// job was submitted (all it could have read); hashed again after it ran, a file edited
-    /// meanwhile would be recorded as the version the job used.
+    /// A chained batch job's fingerprint once its upstream jobs have ended: the components as
+    /// hashed when it was submitted (all it could have read; hashed again after it ran, a file
+    /// edited meanwhile would be recorded as the version the job used), with the upstream digests
+    /// filled in and the inputs those upstream jobs wrote (<see cref="PendingInput"/>) hashed now.
     /// </summary>
-    public static FingerprintComponents WithUpstreams(FingerprintComponents c, StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests) =>
-        c with { Upstream = Upstreams(s, upstreamDigests) };
+    public FingerprintComponents Settled(FingerprintComponents submitted, StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
+    {
+        var inputs = new SortedDictionary<string, string>(submitted.Inputs, StringComparer.Ordinal);
+        if (inputs.ContainsValue(PendingInput))
+            foreach (var (key, value) in Compute(s, upstreamDigests).Inputs)
+                if (submitted.Inputs.GetValueOrDefault(key) == PendingInput) inputs[key] = value;
+        return submitted with { Upstream = Upstreams(s, upstreamDigests), Inputs = inputs };
+    }
 
     private static SortedDictionary<string, string> Upstreams(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests) =>
         new(s.Upstreams.ToDictionary(u => u.Name, u => upstreamDigests[u.Name]), StringComparer.Ordinal);

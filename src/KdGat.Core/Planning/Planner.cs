@@ -74,12 +74,12 @@ internal sealed class Planner
 
     /// <summary>The stage's own fingerprint, without upstream digests: what a journalled batch job must still match to be re-attached.</summary>
     public string OwnFingerprint(StageInstance s) =>
-        (Fingerprinter.Compute(s, s.Upstreams.ToDictionary(u => u.Name, _ => "-")) with { Upstream = new(StringComparer.Ordinal) }).Digest();
+        (Fingerprinter.Compute(s, s.Upstreams.ToDictionary(u => u.Name, _ => "-"), pending: s.Upstreams) with { Upstream = new(StringComparer.Ordinal) }).Digest();
 
-    /// <summary>A verdict for an instance that runs because its upstreams do (their outputs are not known yet).</summary>
-    public Verdict Provisional(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyList<StaleReason> reasons)
+    /// <summary>A verdict for an instance that runs because its upstreams do (their outputs are not known yet: <paramref name="pending"/>).</summary>
+    public Verdict Provisional(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyList<StaleReason> reasons, IReadOnlyCollection<StageInstance> pending)
     {
-        var current = Fingerprinter.Compute(s, upstreamDigests);
+        var current = Fingerprinter.Compute(s, upstreamDigests, pending);
         return new Verdict(current, current.Digest(), reasons, null);
     }
 
