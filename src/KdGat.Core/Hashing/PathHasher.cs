@@ -47,7 +47,7 @@ internal sealed class PathHasher
     /// <summary>
     /// A file's digest with its x bit: an executable file's is the hash of a marker and its content
     /// hash; any other file's is its content hash, as before the bit counted. The hash cache keeps
-    /// content only (chmod does not make it read the file again).
+    /// content only, so its rows stay valid for either mode (a chmod changes the ctime, so the file is read once more anyway).
     /// </summary>
     internal static string WithMode(string contentHash, bool executable) =>
         executable ? ContentHash.OfText("executable\0" + contentHash) : contentHash;
