@@ -32,6 +32,15 @@ internal sealed partial class InstanceRunner
         return targets.Any(t => t is null) || targets.Count(t => !t!.Value.Optional) != required ? null : targets.Select(t => t!.Value).ToArray();
     }
 
+    /// <summary>
+    /// The entry's output records as a restore places them, optional as the stage declares them:
+    /// their digest (<see cref="OutputsDigest(StageInstance, IEnumerable{OutputRecord})"/>) is the
+    /// restored stage's, computed as a run computes it (an entry's recorded digest may be of an
+    /// older formula), and Explain predicts with the same.
+    /// </summary>
+    private static List<OutputRecord> RestoredOutputs(StoreEntry entry, (string Path, bool Optional)[] targets) =>
+        entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).ToList();
+
     /// <summary>The stage's declared outputs as a store entry records them.</summary>
     private static DeclaredOutput[] Declared(StageInstance s) =>
         s.Outputs.Select((o, i) => new DeclaredOutput(PathText.ToStored(s.Layout.Root, o), s.IsOptional(i))).ToArray();
@@ -65,8 +74,8 @@ internal sealed partial class InstanceRunner
             if (!OutputStore.Verify(entry, targets.Select(t => t.Path).ToArray()))
                 throw new InvalidDataException("content does not match its recorded hashes");
             // Verified byte for byte, so the entry's records describe the placed outputs; optional as the stage now declares it.
-            var present = entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).ToList();
-            var digest = OutputsDigest(s, present); // the entry's, unless the stage now declares an output optional or not
+            var present = RestoredOutputs(entry, targets);
+            var digest = OutputsDigest(s, present);
 
             var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = _ctx.Time.GetUtcNow() };
             ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, 1) with { RestoredFrom = entry.Dir });
