@@ -104,7 +104,18 @@ public sealed partial class StageInstance
         void Add(string candidate, bool piece)
         {
             if (candidate.StartsWith('/')) named.Add(("command", candidate, piece));
-            else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~')) named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate)), piece));
+            else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
+                named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate)), piece));
+        }
+
+        // "--data=../../../prep/out" as a whole is not a path: its '..' would climb out of "--data=..".
+        // The path is what follows the '=' (a candidate of its own).
+        static bool UpAfterSeparator(string candidate)
+        {
+            var segments = candidate.Split('/');
+            for (var i = 1; i < segments.Length; i++)
+                if (segments[i] == ".." && segments[i - 1].IndexOfAny(['=', ',']) >= 0) return true;
+            return false;
         }
     }
 

@@ -200,6 +200,14 @@ public sealed class DependencyCheckTests : IDisposable
     }
 
     [Fact]
+    public void AnOptionWhosePathGoesUp_IsReadFromAfterTheEquals_NotAsOneWord() =>
+        // As one word, "--data=../../../prep/out" would climb out of "--data=.." into runs/d1/prep (another stage's run dir).
+        Assert.Equal(4, Load("""
+              prep: { command: x, outputs: [out] }
+              fit: { command: 'fit --data=../../../prep/out', outputs: [m] }
+            """, new("prep", []), new("fit", [])).Count);
+
+    [Fact]
     public void ALiteralPathToAPointsRunDir_IsCheckedWhole_NotByItsPiecesBeforeEqualsAndCommas()
     {
         // From seed=0,lr=0.1 its own run dir; from the other points another point's: only those are refused.
