@@ -7,12 +7,12 @@ using static KdGat.Core.Tests.Engine.CrashLab;
 
 namespace KdGat.Core.Tests.Engine;
 
-[Trait("Category", "Unit")]
 /// <summary>
 /// Explain's would-restore predicts the downstream with the digest a restore will give the stage,
 /// computed as a run computes it, not the one the store entry recorded (an entry written before
 /// params.json counted records the older formula's digest).
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class ExplainRestoreDigestTests
 {
     private static string Yaml(string note) => $$"""
