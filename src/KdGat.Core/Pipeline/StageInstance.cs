@@ -93,9 +93,12 @@ public sealed partial class StageInstance
         foreach (var token in CommandWords.Split(text))
         {
             var word = PathToken().Replace(token, m => paths[int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)]);
-            for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1)
+            // Suffixes only after the first few separators: each is a copy of the rest of the word, and a
+            // word of the 128 KB a command may have, all commas, would otherwise copy gigabytes.
+            var n = 0;
+            for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1, n++)
             {
-                Add(word[from..], piece: false);
+                if (n < MaxSuffixesPerWord) Add(word[from..], piece: false);
                 if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: true);
             }
         }
@@ -103,6 +106,9 @@ public sealed partial class StageInstance
 
         void Add(string candidate, bool piece)
         {
+            // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
+            // length times its depth (the owners above each of its folders).
+            if (candidate.Length > MaxPathChars) return;
             if (candidate.StartsWith('/')) named.Add(("command", candidate, piece));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
                 named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate)), piece));
@@ -118,6 +124,9 @@ public sealed partial class StageInstance
             return false;
         }
     }
+
+    private const int MaxSuffixesPerWord = 16;
+    private const int MaxPathChars = 4096;
 
     // Generated at compile time: RegexOptions.Compiled emitted and JIT-compiled it in every MSBuild process (~7 ms of a no-op).
     [System.Text.RegularExpressions.GeneratedRegex(@"[\s'"";&|<>()`]+")]

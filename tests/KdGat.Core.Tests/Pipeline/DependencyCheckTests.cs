@@ -200,6 +200,15 @@ public sealed class DependencyCheckTests : IDisposable
     }
 
     [Fact]
+    public void AWordOfOnlySeparators_LoadsWithoutCopyingItOverAndOver()
+    {
+        var word = string.Concat(Enumerable.Repeat("/,", 30_000)); // 60 KB, 30,000 commas and folders: suffixes of it, each walked folder by folder, were minutes
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(2, Load($"  a: {{ command: 'x {word}', outputs: [m] }}\n", new StageDeclaration("a", [])).Count);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), sw.Elapsed.ToString());
+    }
+
+    [Fact]
     public void AnOptionWhosePathGoesUp_IsReadFromAfterTheEquals_NotAsOneWord() =>
         // As one word, "--data=../../../prep/out" would climb out of "--data=.." into runs/d1/prep (another stage's run dir).
         Assert.Equal(4, Load("""
