@@ -15,11 +15,7 @@ internal static partial class HardLink
     /// </summary>
     public static void LinkOrCopy(string from, string to)
     {
-        if (Hashing.PathStat.Of(from).Kind == Hashing.PathKind.Missing && new FileInfo(from).LinkTarget is { } target)
-        {
-            File.CreateSymbolicLink(to, target);
-            return;
-        }
+        if (Execution.FileMover.TryRecreateDanglingLink(from, to)) return;
         if (File.Exists(from))
         {
             if (Link(from, to) != 0) File.Copy(from, to, overwrite: false);

@@ -67,14 +67,21 @@ internal static class FileMover
         catch (IOException) { return false; }
     }
 
+    /// <summary>
+    /// Makes <paramref name="from"/> again at <paramref name="to"/> when it is a dangling symlink
+    /// (File.Copy follows it and fails; made again, it keeps the output's digest, hashed by target).
+    /// False when it is not one.
+    /// </summary>
+    public static bool TryRecreateDanglingLink(string from, string to)
+    {
+        if (Hashing.PathStat.Of(from).Kind != Hashing.PathKind.Missing || new FileInfo(from).LinkTarget is not { } target) return false;
+        File.CreateSymbolicLink(to, target);
+        return true;
+    }
+
     private static void CopyTree(string from, string to)
     {
-        // A dangling symlink cannot be copied (File.Copy follows it); made again, it keeps the output's digest (hashed by target).
-        if (Hashing.PathStat.Of(from).Kind == Hashing.PathKind.Missing && new FileInfo(from).LinkTarget is { } target)
-        {
-            File.CreateSymbolicLink(to, target);
-            return;
-        }
+        if (TryRecreateDanglingLink(from, to)) return;
         if (File.Exists(from)) { File.Copy(from, to, overwrite: true); return; }
         Directory.CreateDirectory(to);
         foreach (var f in Directory.EnumerateFiles(from)) CopyTree(f, Path.Combine(to, Path.GetFileName(f)));

@@ -15,20 +15,7 @@ namespace KdGat.Core.Tests.Engine;
 [Trait("Category", "Unit")]
 public sealed class ExplainRestoreDigestTests
 {
-    private static string Yaml(string note) => $$"""
-        datasets: [d1]
-        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-        cache_store: store
-        defaults: { retries: 0 }
-        stages:
-          a:
-            command: 'echo same > model.ckpt'
-            params: { note: '{{note}}' }
-            outputs: [model.ckpt]
-          b:
-            command: 'cat {upstream.a}/model.ckpt {upstream.a}/params.json > out.txt'
-            outputs: [out.txt]
-        """;
+    private static string Yaml(string note) => UpstreamParamsFileTests.Yaml(note, store: "store");
 
     [Fact]
     public async Task AnEntryWithAnOlderDigest_ExplainPredictsWhatTheBuildDoes()

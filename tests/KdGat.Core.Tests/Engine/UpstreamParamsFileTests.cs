@@ -12,10 +12,11 @@ namespace KdGat.Core.Tests.Engine;
 [Trait("Category", "Unit")]
 public sealed class UpstreamParamsFileTests
 {
-    private static string Yaml(string note) => $$"""
+    /// <summary>Stage a writes the same bytes whatever its parameter; b reads a's model and params.json.</summary>
+    internal static string Yaml(string note, string store = "off") => $$"""
         datasets: [d1]
         paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-        cache_store: off
+        cache_store: {{store}}
         defaults: { retries: 0 }
         stages:
           a:
