@@ -111,4 +111,6 @@ internal static partial class ErrorCodes
     public const string UpstreamChangedDuringRun = "KDG3017";
     /// <summary>Error: a batch job's output changed after its done-marker was written, before a build collected it; the attempt is discarded.</summary>
     public const string OutputChangedAfterJob = "KDG3018";
+    /// <summary>Error: a stage's command changed or removed the params.json KdGat wrote into its run dir: the attempt is discarded.</summary>
+    public const string ParamsFileChangedByStage = "KDG3019";
 }

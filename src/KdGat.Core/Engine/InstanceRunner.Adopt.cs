@@ -41,7 +41,9 @@ internal sealed partial class InstanceRunner
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
         var digest = OutputsDigest(s, present);
         _ctx.Archive.Capture([s]); // a manifest replaced under AdoptOverwrite stays queryable (History)
+        var written = _ctx.Planner.Cache?.Mark() ?? 0;
         WriteParams(s);
+        if (ParamsFileAsWritten(s)) Settled([s.ParamsFilePath], written); // else the next check finds it changed
         ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, 1) with { Executor = AdoptExecutor });
         try
         {

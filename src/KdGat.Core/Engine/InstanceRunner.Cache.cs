@@ -70,9 +70,11 @@ internal sealed partial class InstanceRunner
         {
             var targets = EntryTargets(s, entry)!;
             for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i].Path);
+            var written = _ctx.Planner.Cache?.Mark() ?? 0;
             WriteParams(s); // the run dir looks as if the stage had run here
             if (!OutputStore.Verify(entry, targets.Select(t => t.Path).ToArray()))
                 throw new InvalidDataException("content does not match its recorded hashes");
+            if (ParamsFileAsWritten(s)) Settled([s.ParamsFilePath], written); // else the next check finds it changed
             // Verified byte for byte, so the entry's records describe the placed outputs; optional as the stage now declares it.
             var present = RestoredOutputs(entry, targets);
             var digest = OutputsDigest(s, present);

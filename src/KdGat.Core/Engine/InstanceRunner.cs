@@ -150,8 +150,8 @@ internal sealed partial class InstanceRunner
     /// Explain with an interrupted attempt's journal: the verdict for what recovery will leave
     /// (the previous manifest and outputs, wherever they now are), not for the half-moved run dir.
     /// </summary>
-    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs) view) =>
-        _ctx.Planner.Against(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!), view.ManifestPath, view.Outputs);
+    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath) view) =>
+        _ctx.Planner.Against(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!), view.ManifestPath, view.Outputs, view.ParamsPath);
 
     /// <summary>One attempt as it ended: what ran, how, and where its log is.</summary>
     private sealed record AttemptRun(int Number, bool Attaching, ResourceSpec Resources, StageJob Job, ExecutionResult Result, string Log);
@@ -293,10 +293,13 @@ internal sealed partial class InstanceRunner
         if (result.State == ExecState.Completed)
         {
             var jobEnded = _ctx.Planner.Cache?.Mark() ?? 0;
+            if (!ParamsFileAsWritten(s))
+                return Rejected($"{s.Key}: its command changed or removed {PathText.ToStored(s.Layout.Root, s.ParamsFilePath)}, which KdGat writes from the configuration before each run and checks afterwards; " +
+                                $"the attempt was discarded and the previous result, if any, kept. Write what the stage derives from its parameters to another file in its run dir. Log: {log}", ErrorCodes.ParamsFileChangedByStage);
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
             if (missing.Count == 0)
             {
-                Settled(PresentOutputs(s, present), jobEnded);
+                Settled([.. PresentOutputs(s, present), s.ParamsFilePath], jobEnded);
                 var digest = OutputsDigest(s, present);
                 ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)
@@ -401,6 +404,14 @@ internal sealed partial class InstanceRunner
     }
 
     private static string ParamsFileHash(StageInstance s) => ContentHash.OfBytes(ParamsFileBytes(s));
+
+    /// <summary>
+    /// Whether the run dir's params.json is still what KdGat wrote, read through the hash cache (whose
+    /// row <see cref="Settled(IEnumerable{string}, long)"/> can then keep, so the next no-op reads nothing).
+    /// The up-to-date check compares it with the manifest as it does outputs (Planner).
+    /// </summary>
+    private bool ParamsFileAsWritten(StageInstance s) =>
+        _ctx.Planner.Fingerprinter.Hasher.Hash(s.ParamsFilePath) is { IsDirectory: false } h && h.Hash == ParamsFileHash(s);
 
     /// <summary>The digest downstream fingerprints use: the declared outputs and the params.json beside them.</summary>
     private static string OutputsDigest(StageInstance s, IEnumerable<OutputRecord> present) => Fingerprinter.OutputsDigest(present, ParamsFileHash(s));

@@ -39,7 +39,7 @@ namespace KdGat.Core.Execution;
 /// </summary>
 internal sealed class OutputGuard
 {
-    private const string PhaseAside = "aside", PhaseRunning = "running", ManifestItem = "manifest";
+    private const string PhaseAside = "aside", PhaseRunning = "running", ManifestItem = "manifest", ParamsItem = "params";
     private readonly StageInstance _s;
 
     public OutputGuard(StageInstance s)
@@ -145,19 +145,20 @@ internal sealed class OutputGuard
     /// What <see cref="RecoverIfNeededAsync"/> would leave, without changing anything (Explain): null
     /// when there is no journal; else where the manifest and each output would then be read from.
     /// </summary>
-    public (string ManifestPath, IReadOnlyList<string> Outputs)? PendingRecoveryView()
+    public (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath)? PendingRecoveryView()
     {
         if (!File.Exists(Journal)) return null;
         var entry = ReadJournal();
-        if (Committed(entry)) return (_s.ManifestPath, _s.Outputs);
+        if (Committed(entry)) return (_s.ManifestPath, _s.Outputs, _s.ParamsFilePath);
         string Where(string item, string live) =>
             File.Exists(Aside(item)) || Directory.Exists(Aside(item)) ? Aside(item)
             : entry?.Phase == PhaseAside || entry?.Had is null || entry.Had.Contains(item) ? live
             : Path.Combine(AsideDir, "(none)");
-        if (Unmappable(entry)) return (Path.Combine(AsideDir, "(none)"), _s.Outputs); // the previous manifest is kept aside: stale
+        if (Unmappable(entry)) return (Path.Combine(AsideDir, "(none)"), _s.Outputs, _s.ParamsFilePath); // the previous manifest is kept aside: stale
         var saved = SavedOutputs(entry).GroupBy(x => x.Live, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Item, StringComparer.Ordinal);
         return (Where(ManifestItem, _s.ManifestPath),
-            _s.Outputs.Select(o => saved.TryGetValue(o, out var item) ? Where(item, o) : o).ToArray()); // an output the attempt did not guard stays as it is
+            _s.Outputs.Select(o => saved.TryGetValue(o, out var item) ? Where(item, o) : o).ToArray(), // an output the attempt did not guard stays as it is
+            Where(ParamsItem, _s.ParamsFilePath));
     }
 
     /// <param name="recordId">The run record a successful attempt writes (before <see cref="Commit"/>).</param>
@@ -269,7 +270,7 @@ internal sealed class OutputGuard
     private IEnumerable<(string Item, string Live)> Items(JournalEntry? e, bool withManifest)
     {
         if (withManifest) yield return (ManifestItem, _s.ManifestPath);
-        yield return ("params", _s.ParamsFilePath);
+        yield return (ParamsItem, _s.ParamsFilePath);
         foreach (var x in SavedOutputs(e)) yield return x;
     }
 

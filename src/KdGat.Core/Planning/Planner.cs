@@ -44,13 +44,13 @@ internal sealed class Planner
 
     /// <summary>The instance against its manifest and outputs in the run dir.</summary>
     public Verdict Check(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, Action<string>? warnCorrupt = null) =>
-        Against(s, upstreamDigests, s.ManifestPath, s.Outputs, warnCorrupt);
+        Against(s, upstreamDigests, s.ManifestPath, s.Outputs, s.ParamsFilePath, warnCorrupt);
 
     /// <summary>
     /// The instance against a manifest and outputs elsewhere: what the recovery of an interrupted
     /// attempt will put back (Explain looks without recovering).
     /// </summary>
-    public Verdict Against(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, string manifestPath, IReadOnlyList<string> outputPaths, Action<string>? warnCorrupt = null)
+    public Verdict Against(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, string manifestPath, IReadOnlyList<string> outputPaths, string paramsPath, Action<string>? warnCorrupt = null)
     {
         var current = Fingerprinter.Compute(s, upstreamDigests);
         var fingerprint = current.Digest();
@@ -65,6 +65,7 @@ internal sealed class Planner
         if (manifest!.Fingerprint != fingerprint) reasons.AddRange(Diff(manifest.Components, current, s.Config.ParamSources));
         if (manifest.Fingerprint != fingerprint && reasons.Count == 0) reasons.Add(new("fingerprint", "fingerprint format changed"));
         reasons.AddRange(CheckOutputs(s, manifest, outputPaths));
+        if (CheckParamsFile(s, manifest, paramsPath) is { } changed) reasons.Add(changed);
         return new(current, fingerprint, reasons, manifest);
     }
 
@@ -102,6 +103,25 @@ internal sealed class Planner
         var now = present.Select(o => o.Stored).Concat(missing).ToHashSet(StringComparer.Ordinal);
         foreach (var path in recorded.Keys.Where(p => !now.Contains(p)).Order(StringComparer.Ordinal))
             yield return new("output-missing", $"output missing: {path}");
+    }
+
+    /// <summary>
+    /// The run dir's params.json is part of the result downstreams read (its hash is in the output
+    /// digest), so it is checked like an output: edited or deleted by hand, a downstream that runs
+    /// later would read what no from-scratch build writes. Manifests from before params.json counted
+    /// (no <see cref="StageManifest.ParamsFile"/>) are not checked.
+    /// </summary>
+    private StaleReason? CheckParamsFile(StageInstance s, StageManifest m, string paramsPath)
+    {
+        if (m.ParamsFile is null) return null;
+        var stored = PathText.ToStored(s.Layout.Root, paramsPath);
+        return Fingerprinter.Hasher.Hash(paramsPath) switch
+        {
+            null => new("output-missing", $"params.json missing: {stored} (KdGat writes it when the stage runs)"),
+            { IsDirectory: true } => new("output-modified", $"params.json is a directory: {stored}"),
+            { } h when h.Hash != m.ParamsFile => new("output-modified", $"params.json modified: {stored} (KdGat writes it from the configuration when the stage runs; change parameters in kdgat.yaml or the params file)"),
+            _ => null,
+        };
     }
 
     /// <summary>Component-by-component differences, e.g. "parameter lr changed (0.001 -> 0.002)".</summary>

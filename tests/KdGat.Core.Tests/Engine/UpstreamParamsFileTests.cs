@@ -1,3 +1,4 @@
+using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
@@ -41,5 +42,46 @@ public sealed class UpstreamParamsFileTests
         Assert.Equal(["a", "b"], With(r, Outcome.Ran));
         Assert.Contains("second", File.ReadAllText(d["runs/d1/b/out.txt"]));
         Assert.Empty(With(await BuildAsync(d), Outcome.Ran)); // and then it is up to date
+    }
+
+    /// <summary>
+    /// params.json is KdGat's, written from the configuration: a hand edit of an up-to-date stage's
+    /// copy would be read by a downstream that runs later (from scratch it would see the configured
+    /// values), so the stage is stale until KdGat has written it again.
+    /// </summary>
+    [Theory]
+    [InlineData("edited")]
+    [InlineData("deleted")]
+    public async Task AParamsJsonChangedByHand_MakesItsStageStale_AndTheDownstreamReadsTheConfiguredValues(string how)
+    {
+        using var d = NewRoot(Yaml("configured"));
+        Assert.Equal(["a", "b"], With(await BuildAsync(d), Outcome.Ran));
+
+        var paramsJson = d["runs/d1/a/params.json"];
+        if (how == "edited") File.WriteAllText(paramsJson, File.ReadAllText(paramsJson).Replace("configured", "by-hand-x", StringComparison.Ordinal));
+        else File.Delete(paramsJson);
+        var r = await BuildAsync(d);
+
+        Assert.True(r.Succeeded);
+        Assert.Contains("a", With(r, Outcome.Ran));
+        Assert.Contains(r.Stages.Single(x => x.Stage == "a").Reasons, x => x.Contains("params.json", StringComparison.Ordinal));
+        Assert.Contains("configured", File.ReadAllText(paramsJson));
+        Assert.Empty(With(await BuildAsync(d), Outcome.Ran));
+    }
+
+    [Fact]
+    public async Task ACommandThatRewritesItsParamsJson_IsRejected_AndThePreviousResultKept()
+    {
+        using var d = NewRoot(Yaml("configured"));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        var before = File.ReadAllText(d["runs/d1/a/params.json"]);
+
+        SetConfig(d, Yaml("configured").Replace("'echo same > model.ckpt'", "'echo same > model.ckpt; echo more >> {params_file}'", StringComparison.Ordinal));
+        var log = new RecordingLog();
+        var r = await BuildAsync(d, log: log);
+
+        Assert.False(r.Succeeded);
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.ParamsFileChangedByStage);
+        Assert.Equal(before, File.ReadAllText(d["runs/d1/a/params.json"]));
     }
 }
