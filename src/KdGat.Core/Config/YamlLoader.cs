@@ -10,7 +10,8 @@ namespace KdGat.Core.Config;
 /// Reads a YAML file (kdgat.yaml or a params file) into a node tree with bounded work: regular
 /// files only, at most <see cref="MaxFileBytes"/>, nesting at most <see cref="MaxDepth"/> levels
 /// and at most <see cref="MaxNodes"/> nodes with every alias expanded, and no alias inside the
-/// node it names (a cycle). Whatever YamlDotNet throws (YamlException, but also
+/// node it names (a cycle). Merge keys (<c>&lt;&lt;: *base</c>) are expanded (<see cref="YamlMerge"/>).
+/// Whatever YamlDotNet throws (YamlException, but also
 /// InvalidOperationException from its scanner) becomes a KDG1002 with file(line,col).
 /// </summary>
 internal static class YamlLoader
@@ -71,7 +72,10 @@ internal static class YamlLoader
                 "a second YAML document ('---') starts here; KdGat reads one document per file, so it would be ignored. Remove the '---' line, or move what follows into the first document.",
                 file, Math.Max(1, (int)second.Line), Math.Max(1, (int)second.Column));
         }
-        return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+        if (stream.Documents.Count == 0) return null;
+        var root = stream.Documents[0].RootNode;
+        YamlMerge.Expand(root, file);
+        return root;
     }
 
     private static string ReadBounded(string file, ConfigSources? sources)
