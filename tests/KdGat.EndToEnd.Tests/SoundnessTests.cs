@@ -6,7 +6,7 @@ namespace KdGat.EndToEnd.Tests;
 
 /// <summary>
 /// Issue 11: a stage reading another stage's outputs must need it (KDG1011, before anything runs);
-/// parameters compare by value; a path outside the checkout fingerprints the same from any clone.
+/// parameters compare by value (also when written through YAML merge keys); a path outside the checkout fingerprints the same from any clone.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class SoundnessTests
@@ -47,6 +47,43 @@ public sealed class SoundnessTests
         Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
         Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
         Assert.Equal(before, File.ReadAllBytes(paramsJson));
+    }
+
+    [Fact]
+    public void ParamsWrittenWithYamlMergeKeys_RerunNothing_AndParamsJsonHasTheMergedNames()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_CACHE"] = "off"; // up to date, not restored
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var paramsJson = new[] { "gat_large_curriculum", "gat_small_curriculum_kd" }.Select(st => Path.Combine(s.RunDir("hcrl_sa", st), "params.json")).ToArray();
+        var before = paramsJson.Select(File.ReadAllBytes).ToArray();
+        // The same values through merge keys: in a params file (keys written in the mapping win,
+        // earlier mappings of the list win) and in kdgat.yaml (one stage's params merged into another's).
+        File.WriteAllText(Path.Combine(s.Dir, "models", "gat", "large.yaml"), """
+            <<: [{hidden: 32, heads: 8, lr: 0.003}, {epochs: 20, curriculum_stages: 4, lr: 0.1}]
+            heads: 4
+            lr: 0.001
+            seed: 11
+            """);
+        const string kd = "params: { kd_alpha: 0.5, kd_temperature: 2.0 }";
+        s.EditConfig(c =>
+        {
+            var first = c.IndexOf(kd, StringComparison.Ordinal);
+            var second = c.IndexOf(kd, first + kd.Length, StringComparison.Ordinal);
+            Assert.True(first >= 0 && second > first, "the two KD stages' params lines are not in kdgat.yaml");
+            return c[..first] + "params: &kd { kd_alpha: 0.5, kd_temperature: 2.0 }" + c[(first + kd.Length)..second] + "params: { <<: *kd }" + c[(second + kd.Length)..];
+        });
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
+        Assert.Equal(before, paramsJson.Select(File.ReadAllBytes).ToArray());
+        var gat = File.ReadAllText(paramsJson[0]);
+        Assert.Contains("\"lr\": 0.001", gat);
+        Assert.Contains("\"epochs\": 20", gat);
+        Assert.DoesNotContain("u003C", gat); // no parameter named <<.lr
     }
 
     [Fact]
