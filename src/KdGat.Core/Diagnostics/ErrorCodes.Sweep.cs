@@ -13,4 +13,6 @@ internal static partial class ErrorCodes
     public const string SweepSelection = "KDG1033";
     /// <summary>Two points of one stage's grid give the same job and record id (names differing only by '=' and '_' placement).</summary>
     public const string SweepIdClash = "KDG1034";
+    /// <summary>Two stage instances of one build, of different stages or datasets, get the same attempt/record id and job name (stage 'a.b_1' and stage 'a' at b=1; stage 'a-b' of dataset 'x' and 'b' of 'x-a') or the same run dir.</summary>
+    public const string InstanceIdClash = "KDG1035";
 }

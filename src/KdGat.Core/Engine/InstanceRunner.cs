@@ -381,7 +381,7 @@ internal sealed partial class InstanceRunner
         return null;
     }
 
-    private string RecordId(StageInstance s, int attempt) => $"{_ctx.BuildId}-{s.Dataset}-{s.IdName}-{attempt}";
+    private string RecordId(StageInstance s, int attempt) => $"{_ctx.BuildId}-{s.Id}-{attempt}";
 
     /// <summary>The log stem an earlier build gave this attempt (a re-attached job writes there).</summary>
     private static string? ExistingLogStem(StageInstance s, string attemptId) =>

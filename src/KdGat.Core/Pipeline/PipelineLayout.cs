@@ -115,6 +115,44 @@ public sealed class PipelineLayout
     }
 
     /// <summary>
+    /// Attempt ids, run record ids and SLURM job names and comments carry <see cref="StageInstance.Id"/>
+    /// (dataset-stage.variant); run dirs, manifests, state dirs and record folders <see cref="StageInstance.Key"/>.
+    /// Stage names are free text and dataset names may hold '.', '_' and '-', so two instances of one
+    /// build can get the same one: stage 'a.b_1' and stage 'a' at b=1, or stage 'a-b' of dataset 'x' and
+    /// stage 'b' of dataset 'x-a'. Then one's record is indexed as the other's (and the other's dropped),
+    /// and a job found by its comment (a retried sbatch, an interrupted build re-attaching) is taken for the
+    /// other's. KDG1034 within one stage's grid, KDG1035 across stages or datasets.
+    /// </summary>
+    private void CheckUnique(StageInstance inst, Dictionary<string, StageInstance> ids, Dictionary<string, StageInstance> keys)
+    {
+        var sameKey = keys.TryGetValue(inst.Key, out var other);
+        if (sameKey || ids.TryGetValue(inst.Id, out other))
+        {
+            if (other!.Name == inst.Name && other.Dataset == inst.Dataset)
+                throw new KdgException(ErrorCodes.SweepIdClash,
+                    $"stage '{inst.Name}': two points of its sweep grid give the same job and record id '{inst.IdName}' (one is {inst.Variant}, the other {other.Variant}). Rename a sweep dimension or change a value so they differ other than by '=', ',' and '_'.",
+                    Config.File, inst.Config.Line, inst.Config.Column);
+            var what = sameKey
+                ? $"the same run dir '{PathText.ToStored(Root, inst.RunDir)}' (manifest, logs, state and run records)"
+                : $"the same attempt and run record id and SLURM job name '{inst.Id}'";
+            var rename = other.Name == inst.Name ? $"Rename dataset '{inst.Dataset}' or '{other.Dataset}'"
+                : other.Dataset == inst.Dataset ? $"Rename stage '{inst.Name}' or '{other.Name}' (its entry in {Path.GetFileName(Config.File)} and its KdGatStage item in the pipeline)"
+                : $"Rename stage '{inst.Name}' or '{other.Name}' (its entry in {Path.GetFileName(Config.File)} and its KdGatStage item in the pipeline), or dataset '{inst.Dataset}' or '{other.Dataset}'";
+            var why = sameKey ? " (a '/' in a stage name is a folder of the run dir)"
+                : other.Dataset == inst.Dataset ? " (a '.' in a stage name reads as a sweep point of another stage: stage.dimension_value)"
+                : " (a '-' in a stage or dataset name reads as the boundary between dataset and stage: dataset-stage)";
+            throw new KdgException(ErrorCodes.InstanceIdClash,
+                $"{Describe(inst)} and {Describe(other)} (at {Path.GetFileName(Config.File)}({other.Config.Line},{other.Config.Column})) get {what}, " +
+                $"so the result, run record or job of one could be taken for the other's. {rename} so they differ{why}.",
+                Config.File, inst.Config.Line, inst.Config.Column);
+        }
+        ids.Add(inst.Id, inst);
+        keys.Add(inst.Key, inst);
+
+        static string Describe(StageInstance i) => $"stage '{i.Name}'{(i.Sweep.IsEmpty ? "" : $" ({i.Variant})")} of dataset '{i.Dataset}'";
+    }
+
+    /// <summary>
     /// Stage instances for every dataset, in dependency order; refuses undeclared dependencies (<see cref="DependencyCheck"/>).
     /// A stage has one instance per point of its sweep grid: the points of its upstreams joined on
     /// the dimensions they share, times its own dimensions (one it also inherits keeps only its listed values).
@@ -123,6 +161,8 @@ public sealed class PipelineLayout
     {
         var all = new List<StageInstance>();
         var index = new OverlapIndex();
+        var ids = new Dictionary<string, StageInstance>(StringComparer.Ordinal);
+        var keys = new Dictionary<string, StageInstance>(StringComparer.Ordinal);
         foreach (var d in datasets)
         {
             var byName = new Dictionary<string, IReadOnlyList<StageInstance>>(StringComparer.Ordinal);
@@ -131,14 +171,10 @@ public sealed class PipelineLayout
             {
                 var config = Config.Stages[s.Name];
                 var mine = new List<StageInstance>();
-                var ids = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var (sweep, ups) in Points(config, s.Needs.Select(n => byName[n]).ToArray()))
                 {
                     var inst = AtStage(Config.File, config, () => new StageInstance(this, d, config, ups, sweep));
-                    if (!ids.Add(inst.IdName))
-                        throw new KdgException(ErrorCodes.SweepIdClash,
-                            $"stage '{s.Name}': two points of its sweep grid give the same job and record id '{inst.IdName}' (one is {inst.Variant}). Rename a sweep dimension or change a value so they differ other than by '=', ',' and '_'.",
-                            Config.File, config.Line, config.Column);
+                    CheckUnique(inst, ids, keys);
                     CheckNoOverlap(inst, index);
                     index.Add(inst);
                     mine.Add(inst);

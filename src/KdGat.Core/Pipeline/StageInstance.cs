@@ -44,6 +44,12 @@ public sealed partial class StageInstance
     public string Slot => Sweep.IsEmpty ? Name : $"{Name}/{Sweep.Variant}";
     /// <summary>"stage" or "stage.seed_1-lr_0.003": the instance within its dataset in job names, attempt and record ids.</summary>
     public string IdName => Sweep.IsEmpty ? Name : $"{Name}.{Sweep.IdText}";
+    /// <summary>
+    /// "dataset-stage" or "dataset-stage.seed_1-lr_0.003": the instance within its build, as attempt ids,
+    /// run record ids and SLURM job names and comments carry it. Stage and dataset names may hold '.', '_'
+    /// and '-', so two instances can get the same one; loading refuses that (KDG1034, KDG1035).
+    /// </summary>
+    public string Id => $"{Dataset}-{IdName}";
     public string Key => $"{Dataset}/{Slot}";
     public IReadOnlyList<StageInstance> Upstreams { get; }
     public string RunDir { get; }

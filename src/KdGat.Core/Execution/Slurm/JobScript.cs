@@ -30,7 +30,7 @@ internal static partial class JobScript
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvNamePattern();
 
-    public static string JobName(StageInstance s) => $"kdgat-{s.Dataset}-{s.IdName}";
+    public static string JobName(StageInstance s) => $"kdgat-{s.Id}";
 
     public static string Comment(string attemptId) => $"kdgat-{attemptId}";
 
