@@ -93,8 +93,10 @@ public sealed partial class StageInstance
         }, shell: false, $"stage '{Name}' command");
         // A word (a path may hold '=' and ',' itself: a sweep point's run dir, seed=0,lr=0.1), what
         // follows each '=' or ',' in it (--graphs=/x), and each piece between them (--caches=/x,/y).
-        // A piece may also be a fragment of a run dir such as seed=0,lr=0.1 ("../seed"): pieces are
-        // marked, so the folder above a swept stage's points does not count them (DependencyCheck).
+        // A piece before an '=' may also be the start of a point's run dir such as seed=0,lr=0.1
+        // ("../seed" of "../seed=0,lr=0.1"): those are marked, so the folder above a swept stage's points
+        // does not count them (DependencyCheck). A piece before a ',' never is (a run dir's first
+        // separator is an '='): "../sx" of "--runs=../sx,x" names the folder above sx's points.
         // The command runs in the run dir: a relative one with a '/' ("../gat/model.ckpt") names a path from there.
         foreach (var token in CommandWords.Split(text))
         {
@@ -105,7 +107,7 @@ public sealed partial class StageInstance
             for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1, n++)
             {
                 if (n < MaxSuffixesPerWord) Add(word[from..], piece: false);
-                if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: true);
+                if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=');
             }
         }
         return named.Concat(Inputs.Select(i => ("inputs", i, false))).Concat(Outputs.Select(o => ("outputs", o, false)));

@@ -186,6 +186,25 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("Add 'sx' to Needs", e.Message);
     }
 
+    /// <summary>
+    /// Pieces of a word between '=' and ',' were never checked against the folder above a swept
+    /// stage's points (so that "../seed" of "../seed=0,lr=0.1" is not read as one): an aggregation
+    /// passed "--runs=../sx,x" loaded without needing sx, and stayed up to date, with one point's
+    /// output, after sx ran again (reproduced with -t:Evaluate on a copied pipeline).
+    /// </summary>
+    [Theory]
+    [InlineData("agg --runs=../sx,x")]
+    [InlineData("agg {root}/runs/{dataset}/sx,other")]
+    public void TheFolderAboveASweptStagesPoints_BeforeAComma_IsKdg1011(string command)
+    {
+        var e = Refused(Swept + $"  sw: {{ command: '{command}', outputs: [agg.txt] }}\n", new("sx", []), new("sw", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'sx' (seed=0)", e.Message);
+        Assert.Contains("stage 'sx' (seed=1)", e.Message);
+        Assert.Contains("Add 'sx' to Needs", e.Message);
+    }
+
     [Theory]
     [InlineData("fit --caches={root}/cache/{dataset},x")]
     [InlineData("fit {root}/cache/{dataset},x")]
