@@ -353,6 +353,40 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A user's scancel of a job waiting on its dependency (squeue and sacct: CANCELLED, reason
+    /// Dependency, as when SLURM cancels it because the upstream failed) is a cancel: the stage is
+    /// not submitted again behind the user's back. Before, it was taken for SLURM's dependency
+    /// cancel, "decided again" since the upstream had succeeded, and resubmitted.
+    /// </summary>
+    [SlurmFact]
+    public void A_scancel_of_a_job_waiting_on_its_dependency_is_not_resubmitted()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var go = Path.Combine(sb.Dir, "go");
+        sb.PrefixCommand("preprocess", $"while [ ! -e '{go}' ]; do sleep 0.2; done; ");
+        using (var p = sb.Start(["-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            Cluster.Job? vgae = null;
+            Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => (vgae = Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault(j => j.Name.Contains("vgae_large"))) is { State: "PENDING" } || p.HasExited, TimeSpan.FromMilliseconds(200)),
+                "vgae's job was never pending:\n" + log);
+            Assert.False(p.HasExited, "build ended early:\n" + log);
+            ProcessRunner.Run("scancel", [vgae!.Id], sb.Dir);
+            Thread.Sleep(TimeSpan.FromSeconds(3)); // the build sees the cancel before preprocess ends
+            File.WriteAllText(go, "");
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "build did not end:\n" + log);
+            p.WaitForExit();
+            lock (log) output.WriteLine(log.ToString());
+            Assert.NotEqual(0, p.ExitCode);
+        }
+        var jobs = Cluster.JobsUnder(sb.Dir, expected: 2);
+        Assert.Single(jobs, j => j.Name.Contains("vgae_large")); // not submitted again
+        var report = sb.LastBuild();
+        Assert.Equal(["hcrl_sa/preprocess"], Sandbox.With(report, Outcome.Ran));
+        Assert.Equal(["hcrl_sa/vgae_large_autoencoder"], Sandbox.With(report, Outcome.Cancelled));
+    }
+
+    /// <summary>
     /// Ctrl+C after a job has completed but before the build's next poll saw it (polls are up to
     /// slurm.max_poll_seconds apart): its result is not thrown away and run again. The next build
     /// collects that very job, and runs again only what the scancel stopped.

@@ -17,7 +17,8 @@ namespace KdGat.Core.Execution.Slurm;
 /// attempt's done-marker (<see cref="MarkerPath"/>, atomically: temp file, then rename) and exits
 /// with that code. The marker only tells the <see cref="JobWatcher"/> to ask SLURM now: the outcome
 /// is still what squeue/sacct say. A job killed before the subshell returns (TIMEOUT, scancel,
-/// node failure, preemption) writes none; the watcher's slower squeue polling catches those.
+/// node failure, preemption) writes none; the watcher's slower squeue polling catches those. A
+/// job SLURM requeues runs the script again: it removes the first run's marker and declared outputs.
 /// </summary>
 internal static partial class JobScript
 {
@@ -92,6 +93,13 @@ internal static partial class JobScript
         // A requeued job runs the script again: its first run's marker must not wake the watcher early.
         sb.Append(MarkerLine(marker)).Append('\n');
         sb.Append("rm -f \"$kdgat_done\"\n");
+        // A requeued job (node failure, preemption, scontrol requeue) runs the script again in the same
+        // run dir: as a retry of KdGat's own starts without the failed attempt's outputs, the run
+        // starts without what the killed run left in the declared outputs (files it added to an
+        // output directory would otherwise be committed with the second run's).
+        if (job.Instance.Outputs.Count > 0)
+            sb.Append("if [ \"${SLURM_RESTART_COUNT:-0}\" != 0 ]; then rm -rf -- ")
+              .AppendJoin(' ', job.Instance.Outputs.Select(CommandTemplate.Quote)).Append("; fi\n");
         sb.Append("(\n");
         sb.Append("cd ").Append(CommandTemplate.Quote(job.Instance.RunDir)).Append(" || exit 125\n");
         // As the local executor runs it: /bin/sh, in the run dir, the command as rendered. In a

@@ -243,7 +243,8 @@ internal sealed class JobWatcher
                     w.LastState = st.State;
                 }
                 // A held job stays PENDING for ever: say so, and how to let it go (a SLURM pass).
-                var shown = st.Reason is "JobHeldAdmin" or "JobHeldUser" ? $"HELD ({st.Reason}: scontrol release {w.Id})" : st.State;
+                var shown = st.Reason is "JobHeldAdmin" or "JobHeldUser" || SlurmState.Normalize(st.State) == "REQUEUE_HOLD" || st.Reason?.Contains("held state", StringComparison.OrdinalIgnoreCase) == true
+                    ? $"HELD ({st.Reason}: scontrol release {w.Id})" : st.State;
                 if (st.IsActive && shown != w.LastShown)
                 {
                     w.LastShown = shown;
@@ -273,7 +274,9 @@ internal sealed class JobWatcher
             if (fromAcct is not null && !fromAcct.IsActive)
             {
                 // The controller's state and reason are the live truth; accounting adds exit code, elapsed, MaxRSS.
-                Complete(w, fromQueue is null ? fromAcct : fromAcct with { State = fromQueue.State, Reason = fromQueue.Reason ?? fromAcct.Reason });
+                // sacct's "CANCELLED by 1234" says who cancelled (SlurmState.ToExecState); squeue's is the bare state.
+                var state = fromQueue is null || SlurmState.Normalize(fromQueue.State) == SlurmState.Normalize(fromAcct.State) ? fromAcct.State : fromQueue.State;
+                Complete(w, fromQueue is null ? fromAcct : fromAcct with { State = state, Reason = fromQueue.Reason ?? fromAcct.Reason });
                 changed = true;
             }
             else if (++w.WaitedForSacct >= SacctPatience || acct is null && w.WaitedForSacct >= SacctPatience * 2)

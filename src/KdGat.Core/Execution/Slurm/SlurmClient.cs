@@ -170,7 +170,9 @@ internal sealed class SlurmClient
             var kb = SlurmState.ParseRssKb(f[4]);
             rss[id] = Math.Max(rss.GetValueOrDefault(id), kb);
             if (dot >= 0) continue;
-            jobs[id] = new JobStatus(id, SlurmState.Normalize(f[1]), f.Length > 7 && f[7] is not ("" or "None") ? f[7] : null)
+            // "CANCELLED by 1234" keeps who cancelled (SlurmState.ToExecState); "RUNNING+" loses its '+'.
+            var state = SlurmState.Normalize(f[1]) is var bare && f[1].Trim().StartsWith(bare + " by ", StringComparison.OrdinalIgnoreCase) ? f[1].Trim() : SlurmState.Normalize(f[1]);
+            jobs[id] = new JobStatus(id, state, f.Length > 7 && f[7] is not ("" or "None") ? f[7] : null)
             {
                 ExitCode = SlurmState.ParseExitCode(f[2]),
                 ElapsedSeconds = SlurmState.ParseElapsed(f[3]),

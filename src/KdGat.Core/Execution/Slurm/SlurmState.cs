@@ -10,9 +10,14 @@ internal static class SlurmState
     /// <summary>The job has its allocation and runs (or is finishing): RUNNING, COMPLETING, SIGNALING, STAGE_OUT.</summary>
     public static bool IsRunning(string state) => Normalize(state) is "RUNNING" or "COMPLETING" or "SIGNALING" or "STAGE_OUT";
 
-    /// <summary>Maps a terminal state; reason distinguishes a dependency cancel (DependencyNeverSatisfied) from a user cancel.</summary>
+    /// <summary>
+    /// Maps a terminal state. A job SLURM cancels because its dependency failed (--kill-on-invalid-dep)
+    /// is CANCELLED with reason Dependency; so is a job someone cancelled while it waited on one, but
+    /// sacct then says who: "CANCELLED by 1234". Only the former is an upstream's failure.
+    /// </summary>
     public static ExecState ToExecState(string state, string? reason) => Normalize(state) switch
     {
+        "CANCELLED" when state.Contains(" by ", StringComparison.Ordinal) => ExecState.Cancelled,
         "COMPLETED" => ExecState.Completed,
         "OUT_OF_MEMORY" => ExecState.OutOfMemory,
         "TIMEOUT" or "DEADLINE" => ExecState.Timeout,

@@ -90,7 +90,9 @@ public sealed class JobScriptTests : IDisposable
         var marker = JobScript.MarkerPath(job);
         Assert.Equal(Path.Combine(_s.LogDir, "a.done"), marker);
         Assert.EndsWith(
-            $"kdgat_done='{marker}'\nrm -f \"$kdgat_done\"\n(\ncd '{_s.RunDir}' || exit 125\necho hi\n)\nkdgat_rc=$?\n" +
+            $"kdgat_done='{marker}'\nrm -f \"$kdgat_done\"\n" +
+            $"if [ \"${{SLURM_RESTART_COUNT:-0}}\" != 0 ]; then rm -rf -- '{_s.Outputs[0]}'; fi\n" +
+            $"(\ncd '{_s.RunDir}' || exit 125\necho hi\n)\nkdgat_rc=$?\n" +
             "{ printf '%s\\n' \"$kdgat_rc\" > \"$kdgat_done.tmp\" && mv -f \"$kdgat_done.tmp\" \"$kdgat_done\"; } 2>/dev/null\nexit \"$kdgat_rc\"\n", text);
     }
 
@@ -113,6 +115,33 @@ public sealed class JobScriptTests : IDisposable
         Assert.Equal($"{code}\n", File.ReadAllText(JobScript.MarkerPath(job)));
         Assert.False(File.Exists(JobScript.MarkerPath(job) + ".tmp"));
         Assert.Equal(JobScript.MarkerPath(job), JobScript.MarkerWrittenBy(script, JobScript.MarkerPath(job)));
+    }
+
+    /// <summary>
+    /// A requeued job runs the script again in the same run dir (SLURM sets SLURM_RESTART_COUNT): what
+    /// the killed first run wrote into a declared output must not be committed with the second run's.
+    /// </summary>
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("0", true)]
+    [InlineData("1", false)]
+    public void ARequeuedJob_StartsWithoutWhatTheKilledRunLeftInItsOutputs(string? restartCount, bool kept)
+    {
+        if (!File.Exists("/bin/sh")) return;
+        var job = Job(new ResourceSpec(), "ls o > listing.txt");
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "o"));
+        File.WriteAllText(Path.Combine(_s.RunDir, "o", "partial-from-run-1"), "x");
+        File.WriteAllText(Path.Combine(_s.RunDir, "keep.txt"), "not an output");
+        Directory.CreateDirectory(_s.LogDir);
+        var script = Path.Combine(_s.LogDir, "a.sbatch");
+        File.WriteAllText(script, JobScript.Render(job, []));
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh", [script]) { RedirectStandardError = true };
+        start.Environment.Remove("SLURM_RESTART_COUNT");
+        if (restartCount is not null) start.Environment["SLURM_RESTART_COUNT"] = restartCount;
+        using var p = System.Diagnostics.Process.Start(start)!;
+        p.WaitForExit();
+        Assert.Equal(kept, File.Exists(Path.Combine(_s.RunDir, "o", "partial-from-run-1")));
+        Assert.True(File.Exists(Path.Combine(_s.RunDir, "keep.txt")));
     }
 
     [Fact]

@@ -25,7 +25,11 @@ public sealed class JobWatcherMarkerTests : IDisposable
         private readonly object _gate = new();
         private readonly Dictionary<string, (string State, int Exit)> _jobs = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _reasons = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _acctStates = new(StringComparer.Ordinal);
         public int Squeues, Saccts;
+
+        /// <summary>What sacct says instead of the state squeue gives (sacct's "CANCELLED by 1234").</summary>
+        public void SetAcctState(string id, string state) { lock (_gate) _acctStates[id] = state; }
 
         public void Set(string id, string state, int exit = 0, string reason = "None") { lock (_gate) { _jobs[id] = (state, exit); _reasons[id] = reason; } }
 
@@ -42,7 +46,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
                 }
                 Saccts++;
                 return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j =>
-                    $"{j.id}|{j.Item2.State}|{j.Item2.Exit}:0|00:15:00||2026-12-02T12:00:00|2026-12-02T12:15:00|None|00:00:01|vm\n" +
+                    $"{j.id}|{_acctStates.GetValueOrDefault(j.id, j.Item2.State)}|{j.Item2.Exit}:0|00:15:00||2026-12-02T12:00:00|2026-12-02T12:15:00|None|00:00:01|vm\n" +
                     $"{j.id}.batch|{j.Item2.State}|{j.Item2.Exit}:0|00:15:00|2048K|||\n")), ""));
             }
         }
@@ -92,6 +96,38 @@ public sealed class JobWatcherMarkerTests : IDisposable
 
         lock (told) Assert.Equal(["PENDING", "HELD (JobHeldAdmin: scontrol release 7)", "RUNNING"], told);
         Assert.False(job.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AJobRequeuedInHeldState_IsToldAsHeld()
+    {
+        var told = new List<string>();
+        _slurm.Set("7", "PENDING", reason: "job requeued in held state"); // scontrol requeuehold
+        var job = Watcher().WaitAsync("7", CancellationToken.None, Marker("7"), state => { lock (told) told.Add(state); });
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+
+        lock (told) Assert.Equal(["HELD (job requeued in held state: scontrol release 7)"], told);
+        Assert.False(job.IsCompleted);
+    }
+
+    /// <summary>
+    /// squeue gives a cancelled job's bare state; sacct says who cancelled it. A job someone cancelled
+    /// while it waited on its dependency (reason Dependency) was taken for SLURM's dependency cancel
+    /// (an upstream failed) and submitted again.
+    /// </summary>
+    [Fact]
+    public async Task WhoCancelledAJob_AsSacctSaysIt_ReachesTheStatus()
+    {
+        _slurm.Set("7", "PENDING", reason: "Dependency");
+        var job = Watcher().WaitAsync("7", CancellationToken.None, Marker("7"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+        _slurm.Set("7", "CANCELLED", reason: "Dependency");
+        _slurm.SetAcctState("7", "CANCELLED by 1234");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(5), () => job.IsCompleted);
+
+        Assert.True(job.IsCompleted);
+        var status = await job;
+        Assert.Equal(global::KdGat.Core.Execution.ExecState.Cancelled, SlurmState.ToExecState(status.State, status.Reason));
     }
 
     [Fact]

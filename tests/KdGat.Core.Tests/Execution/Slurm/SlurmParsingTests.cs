@@ -17,6 +17,7 @@ public sealed class SlurmParsingTests
     [InlineData("CANCELLED", "DependencyNeverSatisfied", ExecState.UpstreamFailed)]
     [InlineData("CANCELLED", "Dependency", ExecState.UpstreamFailed)]
     [InlineData("CANCELLED by 0", null, ExecState.Cancelled)]
+    [InlineData("CANCELLED by 1234", "Dependency", ExecState.Cancelled)] // someone cancelled it while it waited on its dependency (sacct names who); SLURM's own cancel names no one
     [InlineData("CANCELLED", "Priority", ExecState.Cancelled)]
     [InlineData("SPECIAL_EXIT", null, ExecState.Failed)]
     public void TerminalStates_MapToExecStates(string state, string? reason, ExecState expected)
@@ -67,15 +68,17 @@ public sealed class SlurmParsingTests
             43|OUT_OF_MEMORY|0:125|00:00:01||2026-11-23T13:31:44|2026-11-23T13:31:45|None
             43.batch|OUT_OF_MEMORY|0:125|00:00:01|1248K|2026-11-23T13:31:44|2026-11-23T13:31:45|
             47|CANCELLED|0:0|00:00:00||None|2026-11-23T13:31:45|Dependency
+            48|CANCELLED by 1234|0:0|00:00:00||None|2026-11-23T13:31:45|Dependency
             """;
         var jobs = SlurmClient.ParseSacct(text);
-        Assert.Equal(3, jobs.Count);
+        Assert.Equal(4, jobs.Count);
         Assert.Equal(("COMPLETED", 322240L, 4.0), (jobs["41"].State, jobs["41"].MaxRssKb, jobs["41"].ElapsedSeconds));
         Assert.NotNull(jobs["41"].Start);
         Assert.Equal((3.25, "vm"), (jobs["41"].CpuSeconds, jobs["41"].Node));
         Assert.Equal(("OUT_OF_MEMORY", 1248L), (jobs["43"].State, jobs["43"].MaxRssKb));
         Assert.Equal(ExecState.UpstreamFailed, SlurmState.ToExecState(jobs["47"].State, jobs["47"].Reason));
         Assert.Null(jobs["47"].Start);
+        Assert.Equal(ExecState.Cancelled, SlurmState.ToExecState(jobs["48"].State, jobs["48"].Reason)); // cancelled by someone while it waited on its dependency
     }
 
     [Fact]
