@@ -1,4 +1,5 @@
 using System.Text.Json;
+using KdGat.Core.Diagnostics;
 using KdGat.Core.IO;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
@@ -49,6 +50,8 @@ internal sealed class OutputGuard
     }
 
     public string StateDir { get; }
+    /// <summary>Runs squeue and scancel for an interrupted attempt's job (tests: a cluster that fails).</summary>
+    public Slurm.ICommandRunner? SlurmCommands { get; init; }
     public string LockFile => Path.Combine(StateDir, "lock");
     private string Journal => Path.Combine(StateDir, "attempt.json");
     private string AsideDir => Path.Combine(StateDir, "aside");
@@ -342,11 +345,24 @@ internal sealed class OutputGuard
     /// environment carries this attempt's id (journalled before the start, so even when the build
     /// died before journalling the pid), and a SLURM job of the attempt this build will not re-attach to.
     /// </summary>
-    private static async Task StopOrphansAsync(JournalEntry? e)
+    /// <summary>
+    /// Nothing of the interrupted attempt may write into the run dir while it is recovered and run
+    /// again: its processes are stopped, its SLURM job cancelled. When SLURM cannot say whether the
+    /// job still runs, the stage is left as it is (journal and aside dir kept) with KDG4010: a job
+    /// still writing would damage the new result (as it did before: the local run's outputs were
+    /// rewritten by the old job).
+    /// </summary>
+    private async Task StopOrphansAsync(JournalEntry? e)
     {
         if (e is null) return;
-        if (e.StartedAs is { IsBatchJob: true })
-            await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None).ConfigureAwait(false);
+        if (e.StartedAs is { IsBatchJob: true } job)
+        {
+            if (await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false) is { } unknown)
+                throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
+                    $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +
+                    $"nothing was recovered or run for the stage, so that job cannot write into a new result. Once SLURM answers, build again; or cancel the job yourself " +
+                    $"(`squeue -o '%i %k'` lists it with the comment {Slurm.JobScript.Comment(e.AttemptId)}; `scancel` it), then build again.");
+        }
         else if (e.Host == Environment.MachineName)
             Local.AttemptProcesses.Stop(e.AttemptId);
     }

@@ -150,6 +150,35 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Null((await new OutputGuard(_s).RecoverIfNeededAsync())); // done once
     }
 
+    /// <summary>squeue and scancel as a cluster that answers every query with an error.</summary>
+    private sealed class FailingSlurm : KdGat.Core.Execution.Slurm.ICommandRunner
+    {
+        public Task<KdGat.Core.Execution.Slurm.CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel) =>
+            Task.FromResult(new KdGat.Core.Execution.Slurm.CommandOutput(1, "", "squeue: error: Invalid user for SlurmUser"));
+    }
+
+    /// <summary>
+    /// An interrupted attempt's job may still write into the run dir while SLURM cannot say whether it
+    /// runs: recovery (and so the stage's new run) waits. Before, it went on, and the old job rewrote
+    /// the new run's outputs (a review reproduced it with -p:Executor=local while squeue failed).
+    /// </summary>
+    [Fact]
+    public async Task RecoverIfNeeded_ABatchJobSlurmCannotAccountFor_IsKdg4010_AndLeavesEverythingInPlace()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        crashed.Started(AttemptHandle.BatchJob("4711"), "b2-d1-a-1", "b2");
+        WriteOutputs("v2-partial");
+
+        var e = await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = new FailingSlurm() }.RecoverIfNeededAsync());
+
+        Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.SlurmOrphanUnknown, e.Code);
+        Assert.Contains("4711", e.Message);
+        Assert.Equal("model v2-partial", Model()); // nothing moved: the journal still describes the attempt
+        Assert.NotNull(new OutputGuard(_s).ReadJournal());
+    }
+
     [Fact]
     public async Task RecoverIfNeeded_CrashOnFirstAttempt_LeavesStageStale()
     {

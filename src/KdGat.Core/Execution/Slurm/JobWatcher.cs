@@ -30,6 +30,14 @@ internal sealed class JobWatcher
     public const int MissingPatience = 60;
     /// <summary>Queries at poll_seconds after a job's marker appeared while SLURM still lists the job as active; then the backoff again.</summary>
     public const int MarkerPatience = 6;
+    /// <summary>
+    /// How long squeue may keep failing before the watcher stops waiting: longer than a controller
+    /// restart or failover takes; a failure that lasts (wrong SlurmUser, a login node cut off from the
+    /// controller) would otherwise keep the build waiting for ever. The jobs are left as they are.
+    /// </summary>
+    public static readonly TimeSpan UnreachableAfter = TimeSpan.FromMinutes(30);
+    /// <summary>The state a watch ends with when squeue failed for <see cref="UnreachableAfter"/> (not a SLURM state).</summary>
+    public const string Unreachable = "UNREACHABLE";
 
     private sealed class Watch(string id, string? marker)
     {
@@ -63,6 +71,8 @@ internal sealed class JobWatcher
     private DateTimeOffset _nextMarkerLook = DateTimeOffset.MinValue;
     private int _markerWatches;
     private int _failedQueries;
+    /// <summary>When squeue's current streak of failures began (null: it answered last time).</summary>
+    private DateTimeOffset? _squeueFailingSince;
 
     private readonly TimeProvider _time;
 
@@ -227,8 +237,14 @@ internal sealed class JobWatcher
         if (live is null)
         {
             Warn("squeue failed; retrying with backoff (jobs are not affected)");
-            return (false, true);
+            var now = _time.GetUtcNow();
+            _squeueFailingSince ??= now;
+            if (now - _squeueFailingSince < UnreachableAfter) return (false, true);
+            var why = $"squeue has failed for {UnreachableAfter.TotalMinutes:0} minutes" + (_client.LastError is { } e ? $" (last: {e})" : "");
+            foreach (var w in watches) Complete(w, new JobStatus(w.Id, Unreachable, why));
+            return (true, true);
         }
+        _squeueFailingSince = null;
         var changed = false;
         var ended = new List<Watch>();
         foreach (var w in watches)

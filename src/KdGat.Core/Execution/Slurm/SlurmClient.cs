@@ -111,13 +111,27 @@ internal sealed class SlurmClient
     /// <summary>The job carrying this --comment, if the controller still knows it (null also when squeue failed).</summary>
     public async Task<string?> FindByCommentAsync(string comment, CancellationToken cancel) => (await LookUpAsync(comment, cancel).ConfigureAwait(false)).Id;
 
+    /// <summary>
+    /// Whether squeue answered, the job of this KdGat attempt if it lists one, and else squeue's
+    /// error. No squeue installed counts as an answer: no job of this machine's SLURM can run.
+    /// </summary>
+    public async Task<(bool Answered, string? Id, string? Error)> LookUpAttemptAsync(string attemptId, CancellationToken cancel)
+    {
+        var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
+        if (r.ExitCode == 127) return (true, null, null);
+        return r.ExitCode != 0 ? (false, null, $"squeue failed: {r.Text.Trim()}") : (true, JobWithComment(r.Stdout, JobScript.Comment(attemptId)), null);
+    }
+
     /// <summary>Whether squeue answered, and the job carrying this --comment if it lists one.</summary>
     private async Task<(bool Answered, string? Id)> LookUpAsync(string comment, CancellationToken cancel)
     {
         var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
         if (r.ExitCode != 0) return (false, null);
-        return (true, r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0]);
+        return (true, JobWithComment(r.Stdout, comment));
     }
+
+    private static string? JobWithComment(string squeueOutput, string comment) =>
+        squeueOutput.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0];
 
     /// <summary>"123" or "123;cluster" -> "123".</summary>
     public static string? ParseSubmitted(string stdout)
@@ -134,8 +148,13 @@ internal sealed class SlurmClient
         var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-j", string.Join(',', ids), "-o", "%i|%T|%r"], null, cancel).ConfigureAwait(false);
         // "Invalid job id specified": every id is unknown to the controller (purged or lost); sacct decides.
         if (r.ExitCode != 0 && r.Text.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase)) return new();
-        return r.ExitCode == 0 ? ParseSqueue(r.Stdout) : null;
+        if (r.ExitCode == 0) return ParseSqueue(r.Stdout);
+        LastError = r.Text;
+        return null;
     }
+
+    /// <summary>What the last failed squeue of <see cref="SqueueAsync"/> said.</summary>
+    public string? LastError { get; private set; }
 
     public static Dictionary<string, JobStatus> ParseSqueue(string stdout)
     {

@@ -148,6 +148,13 @@ internal sealed class SlurmExecutor : IStageExecutor
             return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
         }
         _ended[id] = 1;
+        if (status.State == JobWatcher.Unreachable)
+        {
+            // The job may run on: nothing is rolled back or rerun under it; its journal stays for the next build.
+            _log.Error(ErrorCodes.SlurmUnavailable, $"{job.Instance.Key}: {status.Reason}; stopped waiting for job {id}, which is left as it is. " +
+                "Check the SLURM client on this machine (`squeue` by hand); the next build re-attaches to the job or collects its result.");
+            return Ended(ExecState.LeftRunning, id, started, $"job {id} left as it is: {status.Reason}");
+        }
         var state = SlurmState.ToExecState(status.State, status.Reason);
         var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
         if (state == ExecState.Completed)
@@ -218,11 +225,17 @@ internal sealed class SlurmExecutor : IStageExecutor
     /// the local executor) must not write into the run dir while the stage runs again. Found by its
     /// attempt comment, so a recycled job id is never cancelled; without SLURM there is nothing to do.
     /// </summary>
-    public static async Task CancelAttemptAsync(string attemptId, CancellationToken cancel)
+    /// <returns>
+    /// Null when no job of the attempt can still write (none listed, or cancelled; or no SLURM tools
+    /// here at all); else why that is not known: squeue or scancel failed, and the job may still run.
+    /// </returns>
+    public static async Task<string?> CancelAttemptAsync(string attemptId, CancellationToken cancel, ICommandRunner? run = null)
     {
-        var client = new SlurmClient();
-        if (await client.FindAttemptAsync(attemptId, cancel).ConfigureAwait(false) is { } id)
-            await client.CancelAsync([id]).ConfigureAwait(false);
+        var client = new SlurmClient(run);
+        var (answered, id, error) = await client.LookUpAttemptAsync(attemptId, cancel).ConfigureAwait(false);
+        if (!answered) return error;
+        if (id is null || await client.CancelAsync([id]).ConfigureAwait(false)) return null;
+        return $"scancel {id} failed";
     }
 
     /// <summary>Status: one squeue for all, one sacct for the ones squeue no longer lists; null when SLURM cannot be asked.</summary>

@@ -27,6 +27,8 @@ public sealed class JobWatcherMarkerTests : IDisposable
         private readonly Dictionary<string, string> _reasons = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _acctStates = new(StringComparer.Ordinal);
         public int Squeues, Saccts;
+        /// <summary>Every query fails as on a login node whose SLURM client is misconfigured.</summary>
+        public volatile bool Failing;
 
         /// <summary>What sacct says instead of the state squeue gives (sacct's "CANCELLED by 1234").</summary>
         public void SetAcctState(string id, string state) { lock (_gate) _acctStates[id] = state; }
@@ -39,6 +41,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
             {
                 var ids = args[args.ToList().IndexOf("-j") + 1].Split(',');
                 var known = ids.Where(_jobs.ContainsKey).Select(id => (id, _jobs[id])).ToArray();
+                if (Failing) return Task.FromResult(new CommandOutput(1, "", $"{file}: error: Invalid user for SlurmUser slurm, ignored"));
                 if (file == "squeue")
                 {
                     Squeues++;
@@ -95,6 +98,40 @@ public sealed class JobWatcherMarkerTests : IDisposable
         await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
 
         lock (told) Assert.Equal(["PENDING", "HELD (JobHeldAdmin: scontrol release 7)", "RUNNING"], told);
+        Assert.False(job.IsCompleted);
+    }
+
+    /// <summary>
+    /// A squeue that keeps failing (not a passing controller restart) ends the wait after
+    /// JobWatcher.UnreachableAfter instead of never: the build stopped only when killed.
+    /// </summary>
+    [Fact]
+    public async Task ASqueueThatKeepsFailing_EndsTheWait_AfterHalfAnHour_NotBefore()
+    {
+        _slurm.Set("7", "RUNNING");
+        var job = Watcher().WaitAsync("7", CancellationToken.None, Marker("7"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+        _slurm.Failing = true;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(29));
+        Assert.False(job.IsCompleted);
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(40), () => job.IsCompleted);
+
+        var status = await job;
+        Assert.Equal(JobWatcher.Unreachable, status.State);
+        Assert.Contains("Invalid user for SlurmUser", status.Reason);
+    }
+
+    [Fact]
+    public async Task ASqueueFailingForAWhile_ThenAnswering_KeepsWaiting()
+    {
+        _slurm.Set("7", "RUNNING");
+        var job = Watcher().WaitAsync("7", CancellationToken.None, Marker("7"));
+        _slurm.Failing = true;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+        _slurm.Failing = false;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(25));
+        _slurm.Failing = true;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(50)); // 25 minutes of failures: a new streak
         Assert.False(job.IsCompleted);
     }
 
