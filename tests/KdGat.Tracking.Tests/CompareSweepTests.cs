@@ -42,7 +42,7 @@ public sealed class CompareSweepTests
         Write(t, "p2", "plain", null, 0.8);              // unswept: the latest run, as before
         using var tracker = Open(t, "{ seed: [0, 1, 2], lr: [0.1, 0.2] }");
 
-        var table = tracker.Compare([new Variant("ev", ["eval"]), new Variant("pl", ["plain"])]);
+        var table = tracker.Compare([], [new Variant("ev", ["eval"]), new Variant("pl", ["plain"])]);
 
         Assert.Equal(["ev [lr=0.1]", "ev [lr=0.2]", "pl"], table.Variants);
         var row = Assert.Single(table.Rows);
@@ -63,7 +63,7 @@ public sealed class CompareSweepTests
         Write(t, "c", "eval", "seed=2", 0.3);
         using var tracker = Open(t, "{ seed: [0, 1, 2] }");
 
-        var table = tracker.Compare([new Variant("ev", ["eval"])]);
+        var table = tracker.Compare([], [new Variant("ev", ["eval"])]);
 
         // Was "0.375 ± ... (n=4)": the old unswept metrics.json averaged in as a fourth seed.
         Assert.Equal("0.2 ± 0.1 (n=3)", Assert.Single(table.Rows).Stats[0]!.ToString());
@@ -86,7 +86,7 @@ public sealed class CompareSweepTests
         var request = new BuildRequest { Root = t.Path, ConfigFile = "kdgat.yaml", ToolsDir = System.IO.Path.Combine(t.Path, "tools"), Stages = Stages, Sweep = "seed=1" };
         using var tracker = Tracker.Open(request, new RecordingLog(), t.Db);
 
-        Assert.Equal("0.3", Assert.Single(tracker.Compare([new Variant("ev", ["eval"])]).Rows).Stats[0]!.ToString());
+        Assert.Equal("0.3", Assert.Single(tracker.Compare([], [new Variant("ev", ["eval"])]).Rows).Stats[0]!.ToString());
         Assert.Equal("seed=1", Assert.Single(tracker.History("eval")).Record.Variant);
     }
 }

@@ -165,4 +165,34 @@ public sealed class EndToEndTests
         var only = s.Ok("-t:Compare", "-p:Metrics=f1");
         Assert.DoesNotContain(" bytes ", only.Output);
     }
+
+    /// <summary>
+    /// Compare showed each variant's latest run with metrics, whatever the instance's state: with the
+    /// large chain stale, its old metrics stood next to small_kd's current ones, unmarked; and after
+    /// a change was undone and the result restored from the cache, the metrics of the undone run
+    /// (restored and adopted runs were never looked at). Now each value is the current result's, or
+    /// marked.
+    /// </summary>
+    [Fact]
+    public void Compare_MarksTheValuesOfAStaleChain_AndTakesARestoredResultAsCurrent()
+    {
+        using var s = TrackingSandbox.Create();
+        s.Ok("-p:Dataset=hcrl_sa");
+        var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+        var original = File.ReadAllText(gat);
+        File.WriteAllText(gat, original.Replace("lr: 0.001", "lr: 0.002"));
+
+        var stale = s.Ok("-t:Compare", "-p:Dataset=hcrl_sa");
+        // large and small_kd (distilled from the large teacher) are stale, small_nokd is current.
+        Assert.Matches(@"hcrl_sa\s+f1\s+0\.5 \*\s+0\.5 \*\s+0\.5\s*\n", stale.Output);
+        Assert.Matches(@"hcrl_sa large: eval_large_evaluation, run \S+ \(ran\) finished [^\n]*NOT CURRENT: stale", stale.Output);
+        Assert.DoesNotMatch(@"hcrl_sa small_nokd: [^\n]*NOT CURRENT", stale.Output);
+
+        s.Ok("-p:Dataset=hcrl_sa");                 // the large chain runs with lr 0.002
+        File.WriteAllText(gat, original);
+        s.Ok("-p:Dataset=hcrl_sa");                 // and is restored from the cache with lr 0.001
+        var restored = s.Ok("-t:Compare", "-p:Dataset=hcrl_sa");
+        Assert.Matches(@"hcrl_sa large: eval_large_evaluation, run \S+ \(restored\) finished", restored.Output);
+        Assert.DoesNotContain("NOT CURRENT", restored.Output);
+    }
 }

@@ -20,7 +20,7 @@ internal static class HtmlReport
     /// <param name="reloadSeconds">Make the page reload itself this often (something is still running); 0: never.</param>
     public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now, IReadOnlyList<StatusRow> status, int reloadSeconds = 0)
     {
-        var compare = t.Compare(variants);
+        var compare = t.Compare(status, variants);
         var runs = t.Index.Runs().Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
         var rows = status;
         var statusByKey = rows.ToDictionary(s => s.Key);
@@ -43,17 +43,25 @@ internal static class HtmlReport
             h.Append("</tr></thead><tbody>\n");
             foreach (var row in compare.Rows)
             {
-                var best = row.Values.Where(x => x.HasValue).DefaultIfEmpty().Max();
+                // Only current values compete for bold: a stale one is not a result of today's tree.
+                bool Current(int i) => !compare.NotCurrent.ContainsKey((row.Dataset, compare.Variants[i]));
+                var current = Enumerable.Range(0, row.Values.Count).Where(i => row.Values[i].HasValue && Current(i)).ToArray();
+                var best = current.Select(i => row.Values[i]).DefaultIfEmpty().Max();
                 h.Append($"<tr><td>{E(row.Dataset)}</td><td>{E(row.Metric)}</td>");
                 for (var i = 0; i < row.Values.Count; i++)
                 {
                     var v = row.Values[i];
                     var shown = i < row.Stats.Count && row.Stats[i] is { } st ? st.ToString() : Tracker.Number(v); // mean ± std (n) over seeds
-                    h.Append($"<td class=\"num{(v.HasValue && v == best && row.Values.Count(x => x.HasValue) > 1 ? " best" : "")}\">{E(shown)}</td>");
+                    if (!Current(i) && v.HasValue)
+                    {
+                        h.Append($"<td class=\"num not-current\" title=\"{E(compare.NotCurrent[(row.Dataset, compare.Variants[i])])}\">{E(shown)} <span class=\"muted\">({E(compare.NotCurrent[(row.Dataset, compare.Variants[i])])})</span></td>");
+                        continue;
+                    }
+                    h.Append($"<td class=\"num{(v.HasValue && v == best && current.Length > 1 ? " best" : "")}\">{E(shown)}</td>");
                 }
                 h.Append("</tr>\n");
             }
-            h.Append("</tbody></table>\n<p class=\"muted\">Each column is the latest successful run of the variant's evaluation stage; bold is the highest value in a row.</p>\n");
+            h.Append("</tbody></table>\n<p class=\"muted\">Each value comes from the run that made its stage instance's current result; a value in grey with a reason is from an older run while the instance is stale, failed or not yet built (a build of today's tree may give another); bold is the highest current value in a row.</p>\n");
         }
 
         // Per dataset: timeline of the latest build, then each stage's latest attempt.

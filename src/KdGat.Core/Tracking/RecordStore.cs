@@ -86,18 +86,48 @@ internal sealed class RecordStore
         return r is null || string.IsNullOrEmpty(r.RecordId) || string.IsNullOrEmpty(r.Dataset) || string.IsNullOrEmpty(r.Stage) ? null : r;
     }
 
-    /// <summary>Numbers from a stage's metrics.json, if it wrote one; anything unreadable is just "no metrics".</summary>
+    /// <summary>
+    /// Finite numbers from a stage's metrics.json, if it wrote one; anything unreadable is just "no
+    /// metrics". Python's json.dump writes NaN and Infinity bare, which is not JSON: such a value is
+    /// left out (as a number too large for a double, 1e400), not the whole file. A non-finite value in
+    /// a record could not be written (KDG9001 in every build).
+    /// </summary>
     public static SortedDictionary<string, double>? ReadMetrics(string metricsFile)
     {
         try
         {
             if (!File.Exists(metricsFile)) return null;
-            using var doc = JsonDocument.Parse(SmallFile.ReadAllBytes(metricsFile));
+            using var doc = JsonDocument.Parse(WithoutNonFiniteLiterals(SmallFile.ReadAllBytes(metricsFile)));
             var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
             foreach (var p in doc.RootElement.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.Number) result[p.Name] = p.Value.GetDouble();
+                if (p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetDouble(out var x) && double.IsFinite(x)) result[p.Name] = x;
             return result;
         }
         catch (Exception e) when (e is JsonException or IOException or InvalidOperationException) { return null; }
+    }
+
+    /// <summary>Python's bare NaN, Infinity and -Infinity outside strings become null (same length is not needed: a copy).</summary>
+    internal static byte[] WithoutNonFiniteLiterals(byte[] json)
+    {
+        var output = new List<byte>(json.Length);
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                output.Add(c);
+                if (c == (byte)'\\' && i + 1 < json.Length) output.Add(json[++i]);
+                else if (c == (byte)'"') inString = false;
+                continue;
+            }
+            if (c == (byte)'"') { inString = true; output.Add(c); continue; }
+            var rest = json.AsSpan(i);
+            var literal = rest.StartsWith("NaN"u8) ? 3 : rest.StartsWith("Infinity"u8) ? 8 : rest.StartsWith("-Infinity"u8) ? 9 : 0;
+            if (literal == 0) { output.Add(c); continue; }
+            output.AddRange("null"u8);
+            i += literal - 1;
+        }
+        return [.. output];
     }
 }

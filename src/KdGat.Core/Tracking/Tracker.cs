@@ -22,7 +22,6 @@ internal sealed record StatusRow(string Dataset, string Stage, string State, str
 /// <summary>A comparison variant: a column name and the stages whose metrics fill it (e.g. large = eval_large_evaluation).</summary>
 internal sealed record Variant(string Name, IReadOnlyList<string> Stages);
 
-/// <summary>Metrics per dataset (rows: dataset x metric) per variant (columns), from each variant's latest successful run.</summary>
 /// <summary>
 /// Compare's answer. A column is a comparison variant, or for a swept stage a variant at one point
 /// of the grid's other dimensions ("large [lr=0.003]"); seeds are aggregated within it.
@@ -32,6 +31,16 @@ internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyLis
 {
     public IReadOnlyDictionary<(string Dataset, string Variant), IReadOnlyList<IndexedRun>> Groups { get; init; } =
         new Dictionary<(string Dataset, string Variant), IReadOnlyList<IndexedRun>>();
+    /// <summary>
+    /// Cells whose values are not (all) from the current result of their instances, and why: "stale",
+    /// "failed", "2 of 3 seeds not current (...)". A from-scratch build of today's tree could give
+    /// other values there; Compare and the report say so next to each such value.
+    /// </summary>
+    public IReadOnlyDictionary<(string Dataset, string Variant), string> NotCurrent { get; init; } =
+        new Dictionary<(string Dataset, string Variant), string>();
+
+    /// <summary>" (stale)" after a value of a cell that is not current; "" otherwise.</summary>
+    public string Mark(string dataset, string variant) => NotCurrent.TryGetValue((dataset, variant), out var why) ? $" (NOT CURRENT: {why})" : "";
 }
 
 /// <summary><see cref="Values"/>: the value, or the mean over seeds; <see cref="Stats"/>: mean, sample standard deviation and n per cell.</summary>
@@ -229,31 +238,51 @@ internal sealed class Tracker : IDisposable
     public const string SeedDimension = "seed";
 
     /// <summary>
-    /// The question asked most: large vs small_kd vs small_nokd metrics per dataset. Each cell is
-    /// from the latest successful run of the variant's stages that has metrics. With no variants,
-    /// every stage of the current pipeline that recorded metrics is a column (a renamed or removed
-    /// stage's runs stay in History, not here). A swept stage's instances that differ
-    /// only by seed are one cell: mean, standard deviation and n of their latest runs; other swept
-    /// dimensions make a column each ("large [lr=0.003]"). Runs count only when their instance is in
-    /// the current grid (and -p:Sweep): a seed dropped from kdgat.yaml drops out of the mean, and so
-    /// does the unswept run from before a sweep was turned on (it was counted as one more seed).
+    /// The question asked most: large vs small_kd vs small_nokd metrics per dataset. Each instance
+    /// counts with the run that made its current result (the run record of the build and attempt
+    /// its manifest names: ran, restored or adopted) when <paramref name="status"/> says it is up to
+    /// date; otherwise with its latest run that has metrics, and the cell is marked
+    /// (<see cref="CompareTable.NotCurrent"/>): stale, failed, running, never built. A current run
+    /// without readable metrics gives no value, never an older run's. With no variants, every stage
+    /// of the current pipeline that recorded metrics is a column (a renamed or removed stage's runs
+    /// stay in History, not here). A swept stage's instances that differ only by seed are one cell:
+    /// mean, standard deviation and n; other swept dimensions make a column each ("large
+    /// [lr=0.003]"). Runs count only when their instance is in the current grid (and -p:Sweep).
     /// </summary>
-    public CompareTable Compare(IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
+    /// <param name="status">Status rows (<see cref="StatusAsync"/>); an instance without one is marked as of unknown state.</param>
+    public CompareTable Compare(IReadOnlyList<StatusRow> status, IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
     {
-        var current = Pipeline.Instances.Select(i => (i.Dataset, i.Slot)).ToHashSet();
-        var withMetrics = Index.Runs(state: Engine.Outcome.Ran)
-            .Where(r => r.Record.Metrics is { Count: > 0 } && current.Contains((r.Record.Dataset, r.Record.Slot)))
-            .ToArray();
+        var states = status.ToDictionary(r => (r.Dataset, Slot: r.Variant is null ? r.Stage : $"{r.Stage}/{r.Variant}"), r => r.State);
+        var instances = Pipeline.Instances.ToDictionary(i => (i.Dataset, i.Slot));
+        var results = Index.Runs()
+            .Where(r => r.Record.State is Engine.Outcome.Ran or Engine.Outcome.Restored or Engine.Outcome.Adopted && instances.ContainsKey((r.Record.Dataset, r.Record.Slot)))
+            .GroupBy(r => (r.Record.Dataset, r.Record.Slot));
+        // Per instance: the run whose metrics count, and why it is not the current result (null: it is).
+        var chosen = new List<(IndexedRun Run, string? NotCurrent)>();
+        foreach (var runs in results)
+        {
+            var state = states.GetValueOrDefault(runs.Key) ?? "state unknown";
+            if (state == StatusRow.UpToDate)
+            {
+                var (readStatus, manifest, _) = Manifests.ManifestStore.Read(instances[runs.Key].ManifestPath);
+                if (readStatus == Manifests.ManifestStore.ReadStatus.Ok && runs.LastOrDefault(r => r.Record.BuildId == manifest!.BuildId && r.Record.Attempt == manifest.Attempt) is { } current)
+                {
+                    if (current.Record.Metrics is { Count: > 0 }) chosen.Add((current, null));
+                    continue; // the current result recorded no metrics: no value, not an older run's
+                }
+                state = "no run record of its current result";
+            }
+            if (runs.LastOrDefault(r => r.Record.Metrics is { Count: > 0 }) is { } latest) chosen.Add((latest, state)); // oldest first
+        }
+        var withMetrics = chosen.Select(c => c.Run).ToArray();
+        var notCurrentRun = chosen.Where(c => c.NotCurrent is not null).ToDictionary(c => c.Run.Record.RecordId, c => c.NotCurrent!, StringComparer.Ordinal);
         variants = variants is { Count: > 0 } ? variants
             : withMetrics.Select(r => r.Record.Stage).Distinct().Order(StringComparer.Ordinal).Select(s => new Variant(s, [s])).ToArray();
 
-        // The latest run per instance (dataset, slot), then per cell (dataset, column): an unswept
-        // cell keeps its latest run, a swept one every seed's latest run.
-        var latest = new Dictionary<(string, string), IndexedRun>();
-        foreach (var run in withMetrics) latest[(run.Record.Dataset, run.Record.Slot)] = run; // oldest first: later runs win
+        // Per cell (dataset, column): an unswept cell has its instance's run, a swept one every seed's.
         var cells = new Dictionary<(string Dataset, string Variant), List<IndexedRun>>();
         var columns = variants.ToDictionary(v => v.Name, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
-        foreach (var run in latest.Values.OrderBy(r => r.Record.FinishedUtc).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal))
+        foreach (var run in withMetrics.OrderBy(r => r.Record.FinishedUtc).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal))
             foreach (var v in variants.Where(v => v.Stages.Contains(run.Record.Stage)))
             {
                 var rest = WithoutSeed(run.Record.Variant);
@@ -265,6 +294,13 @@ internal sealed class Tracker : IDisposable
             }
         var names = variants.SelectMany(v => columns[v.Name].Count == 0 ? [v.Name] : columns[v.Name].Select(rest => rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]")).ToArray();
         var sources = cells.ToDictionary(c => c.Key, c => c.Value[^1]);
+        var notCurrent = new Dictionary<(string Dataset, string Variant), string>();
+        foreach (var (key, runs) in cells)
+        {
+            var marks = runs.Where(r => notCurrentRun.ContainsKey(r.Record.RecordId)).Select(r => (r.Record.Slot, Why: notCurrentRun[r.Record.RecordId])).ToArray();
+            if (marks.Length > 0)
+                notCurrent[key] = runs.Count == 1 ? marks[0].Why : $"{marks.Length} of {runs.Count} seeds not current ({string.Join(", ", marks.Select(m => $"{m.Slot}: {m.Why}"))})";
+        }
         var rows = new List<CompareRow>();
         foreach (var d in Pipeline.Datasets)
         {
@@ -280,7 +316,7 @@ internal sealed class Tracker : IDisposable
                 rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats });
             }
         }
-        return new CompareTable(names, rows, sources) { Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value) };
+        return new CompareTable(names, rows, sources) { Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value), NotCurrent = notCurrent };
     }
 
     /// <summary>"seed=1,lr=0.003" without its seed: "lr=0.003".</summary>

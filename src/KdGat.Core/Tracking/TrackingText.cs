@@ -61,19 +61,21 @@ internal static class TrackingText
     /// <summary>Metrics per dataset, one column per variant, and where each value comes from.</summary>
     public static IEnumerable<string> Compare(CompareTable table)
     {
-        yield return $"KdGat: metrics per variant ({string.Join(" vs ", table.Variants)}), latest successful run of each{(table.Groups.Values.Any(g => g.Count > 1) ? "; mean ± std (n) over seeds" : "")}:";
+        yield return $"KdGat: metrics per variant ({string.Join(" vs ", table.Variants)}), from the run behind each stage instance's current result{(table.Groups.Values.Any(g => g.Count > 1) ? "; mean ± std (n) over seeds" : "")}:";
         var header = new List<string> { "dataset", "metric" };
         header.AddRange(table.Variants);
         foreach (var line in TextTable.Format(header, table.Rows.Select(r =>
                  {
                      var row = new List<string> { r.Dataset, r.Metric };
-                     row.AddRange(r.Stats.Select(x => x?.ToString() ?? "-"));
+                     row.AddRange(r.Stats.Select((x, i) => x is null ? "-" : x + (table.NotCurrent.ContainsKey((r.Dataset, table.Variants[i])) ? " *" : "")));
                      return (IReadOnlyList<string>)row;
                  })))
             yield return line;
         foreach (var ((dataset, variant), run) in table.Sources.OrderBy(s => s.Key.Dataset, StringComparer.Ordinal).ThenBy(s => s.Key.Variant, StringComparer.Ordinal))
-            yield return table.Groups.TryGetValue((dataset, variant), out var group) && group.Count > 1
-                ? $"  {dataset} {variant}: {run.Record.Stage}, mean of {group.Count} seeds' latest runs, newest {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}"
-                : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}";
+            yield return (table.Groups.TryGetValue((dataset, variant), out var group) && group.Count > 1
+                ? $"  {dataset} {variant}: {run.Record.Stage}, mean of {group.Count} seeds, newest run {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}"
+                : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} ({run.Record.State}) finished {Tracker.Local(run.Record.FinishedUtc)}") + table.Mark(dataset, variant);
+        if (table.NotCurrent.Count > 0)
+            yield return "  * NOT CURRENT: from an older run while the stage instance is stale, failed or not built; a build of today's tree may give another value (-t:Status says why; build, then compare).";
     }
 }

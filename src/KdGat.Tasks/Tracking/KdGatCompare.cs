@@ -3,7 +3,7 @@ using KdGat.Core.Tracking;
 
 namespace KdGat.Tasks.Tracking;
 
-/// <summary>Metrics per dataset, one column per variant (large, small_kd, small_nokd), from their latest successful runs.</summary>
+/// <summary>Metrics per dataset, one column per variant (large, small_kd, small_nokd), from the runs behind their current results; values that are not current are marked.</summary>
 public sealed class KdGatCompare : TrackingTask
 {
     /// <summary>-p:Metrics=f1;accuracy: only these metrics.</summary>
@@ -13,7 +13,7 @@ public sealed class KdGatCompare : TrackingTask
     {
         using var t = OpenTracker(log);
         var filter = (Metrics ?? "").Split([';', ',', ' ']).Select(m => m.Trim()).Where(m => m.Length > 0).ToArray();
-        var table = t.Compare(VariantList(), filter);
+        var table = t.Compare(t.StatusAsync().GetAwaiter().GetResult(), VariantList(), filter); // MSBuild tasks are synchronous
         if (table.Rows.Count == 0)
         {
             log.Report(new Diagnostic(Severity.Warning, ErrorCodes.NothingToCompare,
