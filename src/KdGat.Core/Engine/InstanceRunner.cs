@@ -251,6 +251,8 @@ internal sealed partial class InstanceRunner
         if (result.Leftovers == LeftoverProcesses.Killed)
             _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.LeftoversKilled,
                 $"{s.Key}: the command exited but left processes running; they were killed (as SLURM ends a job's processes with its script), so nothing writes an output after it was hashed. If the command starts work in the background (`&`), end it with `wait`. Log: {log}"));
+        if (result.State == ExecState.LeftRunning && result.LostContact) // a failure of the build, not of the stage: no record, the journal stays
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.SlurmUnavailable }, verdict, null);
         if (result.State == ExecState.LeftRunning)
             return (_ctx.Cancel.IsCancellationRequested
                 ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }

@@ -65,6 +65,11 @@ internal sealed record ExecutionResult
     public string Host { get; init; } = System.Environment.MachineName;
     /// <summary>Why it did not complete, in words (signal, SLURM reason, spawn error).</summary>
     public string? Detail { get; init; }
+    /// <summary>
+    /// With <see cref="ExecState.LeftRunning"/>: the build stopped waiting because SLURM kept failing
+    /// to answer, not by choice; the stage fails (KDG4003) while the job stays journalled.
+    /// </summary>
+    public bool LostContact { get; init; }
     /// <summary>The local executor: what the command left running when it exited (<see cref="Local.AttemptProcesses.StopGroup"/>).</summary>
     public LeftoverProcesses Leftovers { get; init; }
     /// <summary>The KDG code for a NotStarted attempt when the executor knows better than "could not be started" (e.g. sbatch refused it).</summary>

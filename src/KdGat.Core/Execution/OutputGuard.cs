@@ -125,7 +125,8 @@ internal sealed class OutputGuard
         }
         RemoveLeftovers();
         var entry = ReadJournal();
-        await StopOrphansAsync(entry).ConfigureAwait(false);
+        // A committed attempt's job had ended before its commit: nothing of it can still write.
+        if (!Committed(entry)) await StopOrphansAsync(entry).ConfigureAwait(false);
         if (Committed(entry))
         {
             FinishCommit();
@@ -360,8 +361,8 @@ internal sealed class OutputGuard
             if (await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false) is { } unknown)
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +
-                    $"nothing was recovered or run for the stage, so that job cannot write into a new result. Once SLURM answers, build again; or cancel the job yourself " +
-                    $"(`squeue -o '%i %k'` lists it with the comment {Slurm.JobScript.Comment(e.AttemptId)}; `scancel` it), then build again.");
+                    $"nothing was recovered, run or cleaned for the stage, so that job cannot write into a new result. Build (or Clean) again where `squeue` works, e.g. on the login node, " +
+                    $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {Slurm.JobScript.Comment(e.AttemptId)}) if it still runs.");
         }
         else if (e.Host == Environment.MachineName)
             Local.AttemptProcesses.Stop(e.AttemptId);

@@ -15,7 +15,8 @@ namespace KdGat.Core.Tests.Engine;
 [Trait("Category", "Unit")]
 public sealed class BatchSchedulingTests : IDisposable
 {
-    private sealed class FakeBatch(int holdUntilSubmitted) : IStageExecutor
+    /// <param name="lostStage">This stage's job comes back as SLURM's watcher gives it up (squeue kept failing): left running, contact lost.</param>
+    private sealed class FakeBatch(int holdUntilSubmitted, string? lostStage = null) : IStageExecutor
     {
         private readonly LocalExecutor _local = new(4);
         private readonly ConcurrentDictionary<string, TaskCompletionSource<ExecState>> _jobs = new();
@@ -34,6 +35,11 @@ public sealed class BatchSchedulingTests : IDisposable
             job.OnStarted?.Invoke(AttemptHandle.BatchJob(id));
             if (Submitted.Count >= holdUntilSubmitted) _allSubmitted.TrySetResult();
             await _allSubmitted.Task.WaitAsync(TimeSpan.FromSeconds(30), cancel);
+            if (job.Instance.Name == lostStage)
+            {
+                done.SetResult(ExecState.LeftRunning);
+                return new ExecutionResult { State = ExecState.LeftRunning, Handle = AttemptHandle.BatchJob(id), Detail = "squeue has failed for 30 minutes", LostContact = true };
+            }
             var deps = await Task.WhenAll(job.AfterOk.Select(d => _jobs[d].Task));
             if (deps.Any(d => d != ExecState.Completed))
             {
@@ -102,5 +108,23 @@ public sealed class BatchSchedulingTests : IDisposable
         Assert.Equal(["gat_large_curriculum"], With(r, Outcome.Failed));
         Assert.Equal(["dqn_large_fusion", "dqn_small_fusion_kd", "eval_large_evaluation", "eval_small_evaluation_kd", "gat_small_curriculum_kd"], With(r, Outcome.Skipped));
         Assert.Equal(7, With(r, Outcome.Ran).Length);
+    }
+
+    /// <summary>
+    /// The watcher gave a job up because squeue kept failing: the job may still run, so its journal
+    /// stays for the next build, but the build fails (KDG4003). It counted as "submitted": the build
+    /// said it succeeded and ran on_success.
+    /// </summary>
+    [Fact]
+    public async Task AJobTheBuildLostContactWith_FailsTheBuild_AndStaysJournalled()
+    {
+        var log = new RecordingLog();
+        var r = await new BuildEngine((_, _) => new FakeBatch(13, lostStage: "gat_large_curriculum")).RunAsync(_p.Request(KdGatGraph.Stages), log, CancellationToken.None);
+
+        Assert.False(r.Succeeded);
+        Assert.Equal(["gat_large_curriculum"], With(r, Outcome.Failed));
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.SlurmUnavailable);
+        var gat = _p.Instances(KdGatGraph.Stages).Single(i => i.Name == "gat_large_curriculum");
+        Assert.NotNull(new OutputGuard(gat).ReadJournal()); // the next build re-attaches to the job
     }
 }

@@ -32,6 +32,9 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
             WorkingDirectory = workingDir ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // sbatch hands its environment to the job (--export=ALL): a build that itself runs in a
+        // requeued job would make every job script think it was requeued (JobScript clears outputs then).
+        psi.Environment.Remove("SLURM_RESTART_COUNT");
         using var p = new Process { StartInfo = psi };
         try { p.Start(); }
         catch (System.ComponentModel.Win32Exception e) { return new CommandOutput(127, "", $"{file}: {e.Message}"); }

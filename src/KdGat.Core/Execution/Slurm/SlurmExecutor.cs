@@ -148,13 +148,9 @@ internal sealed class SlurmExecutor : IStageExecutor
             return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
         }
         _ended[id] = 1;
-        if (status.State == JobWatcher.Unreachable)
-        {
-            // The job may run on: nothing is rolled back or rerun under it; its journal stays for the next build.
-            _log.Error(ErrorCodes.SlurmUnavailable, $"{job.Instance.Key}: {status.Reason}; stopped waiting for job {id}, which is left as it is. " +
-                "Check the SLURM client on this machine (`squeue` by hand); the next build re-attaches to the job or collects its result.");
-            return Ended(ExecState.LeftRunning, id, started, $"job {id} left as it is: {status.Reason}");
-        }
+        if (status.State == JobWatcher.Unreachable) // the job may run on: nothing is rolled back or rerun under it; its journal stays for the next build
+            return Ended(ExecState.LeftRunning, id, started, $"{status.Reason}; stopped waiting for job {id}, which is left as it is. " +
+                "Check the SLURM client on this machine (`squeue` by hand shows the error); the next build re-attaches to the job or collects its result") with { LostContact = true };
         var state = SlurmState.ToExecState(status.State, status.Reason);
         var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
         if (state == ExecState.Completed)
