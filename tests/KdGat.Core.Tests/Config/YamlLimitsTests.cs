@@ -15,7 +15,8 @@ public sealed class YamlLimitsTests : IDisposable
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
 
-    private const string Stage = """
+    /// <summary>One stage; a test appends its own lines (params_file, params, resources) to it.</summary>
+    internal const string Stage = """
         datasets: [d1]
         stages:
           train:

@@ -15,14 +15,7 @@ public sealed class YamlMergeTests : IDisposable
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
 
-    private const string Stage = """
-        datasets: [d1]
-        stages:
-          train:
-            command: 'true'
-            outputs: [out.txt]
-
-        """;
+    private const string Stage = YamlLimitsTests.Stage;
 
     private PipelineConfig Load(string config) => ConfigLoader.Load(_dir.Write("kdgat.yaml", config), _dir.Path);
 
