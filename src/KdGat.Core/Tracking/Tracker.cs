@@ -39,7 +39,7 @@ internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyLis
     public IReadOnlyDictionary<(string Dataset, string Variant), string> NotCurrent { get; init; } =
         new Dictionary<(string Dataset, string Variant), string>();
 
-    /// <summary>" (stale)" after a value of a cell that is not current; "" otherwise.</summary>
+    /// <summary>" (NOT CURRENT: stale)" after the source of a cell that is not current; "" otherwise.</summary>
     public string Mark(string dataset, string variant) => NotCurrent.TryGetValue((dataset, variant), out var why) ? $" (NOT CURRENT: {why})" : "";
 }
 

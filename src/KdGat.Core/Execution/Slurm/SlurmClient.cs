@@ -64,7 +64,7 @@ internal sealed class SlurmClient
                 throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
             var transient = IsTransient(r.Text);
             // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate, or give up on a job that runs.
-            var (answered, existing) = transient ? await LookUpAsync(comment, cancel).ConfigureAwait(false) : (true, null);
+            var (answered, existing, _) = transient ? await LookUpAsync(comment, cancel).ConfigureAwait(false) : (true, null, r);
             if (existing is not null) return existing;
             if (!transient)
                 throw new KdgException(ErrorCodes.SlurmSubmitFailed,
@@ -90,7 +90,7 @@ internal sealed class SlurmClient
             for (var look = 1; !answered && look <= (stopRetrying.IsCancellationRequested ? 2 : 5); look++) // Ctrl+C: a few seconds more, not minutes
             {
                 await _delay(TimeSpan.FromSeconds(2 << look), cancel).ConfigureAwait(false);
-                (answered, existing) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
+                (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
                 if (existing is not null) return existing;
             }
             if (!answered)
@@ -117,21 +117,17 @@ internal sealed class SlurmClient
     /// </summary>
     public async Task<(bool Answered, string? Id, string? Error)> LookUpAttemptAsync(string attemptId, CancellationToken cancel)
     {
-        var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
-        if (r.ExitCode == 127) return (true, null, null);
-        return r.ExitCode != 0 ? (false, null, $"squeue failed: {r.Text.Trim()}") : (true, JobWithComment(r.Stdout, JobScript.Comment(attemptId)), null);
+        var (answered, id, output) = await LookUpAsync(JobScript.Comment(attemptId), cancel).ConfigureAwait(false);
+        return answered || output.ExitCode == 127 ? (true, id, null) : (false, null, $"squeue failed: {output.Text.Trim()}");
     }
 
-    /// <summary>Whether squeue answered, and the job carrying this --comment if it lists one.</summary>
-    private async Task<(bool Answered, string? Id)> LookUpAsync(string comment, CancellationToken cancel)
+    /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>
+    private async Task<(bool Answered, string? Id, CommandOutput Output)> LookUpAsync(string comment, CancellationToken cancel)
     {
         var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
-        if (r.ExitCode != 0) return (false, null);
-        return (true, JobWithComment(r.Stdout, comment));
+        if (r.ExitCode != 0) return (false, null, r);
+        return (true, r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0], r);
     }
-
-    private static string? JobWithComment(string squeueOutput, string comment) =>
-        squeueOutput.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0];
 
     /// <summary>"123" or "123;cluster" -> "123".</summary>
     public static string? ParseSubmitted(string stdout)
