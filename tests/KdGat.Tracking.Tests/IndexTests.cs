@@ -170,9 +170,28 @@ public sealed class IndexTests
         }
         finally { File.Delete(link); }
 
-        // The pipeline's own .kdgat/index.db after the pipeline moved: it follows.
-        using var moved = RunIndex.Open(new IndexLocation(a.Db, true, "test"), new RecordStore(b.StateDir));
-        Assert.Equal(5, moved.Count());
+        // A default index.db holding a's runs opened for b while a still exists (copied from another
+        // clone): rebuilt from b's records. It was kept, and b's History showed a's 3 runs as its own.
+        using (RunIndex.Open(new IndexLocation(a.Db, true, "test"), new RecordStore(a.StateDir))) { } // a's again (the link above is gone)
+        var log = new RecordingLog();
+        using (var copied = RunIndex.Open(new IndexLocation(a.Db, true, "test"), new RecordStore(b.StateDir), log))
+        {
+            Assert.Equal(2, copied.Count());
+            Assert.Contains(log.Items, d => d.Code == ErrorCodes.IndexRebuilt);
+        }
+
+        // The pipeline's own .kdgat/index.db after the pipeline moved (the old records are gone): it follows, nothing rebuilt.
+        using (RunIndex.Open(new IndexLocation(a.Db, true, "test"), new RecordStore(a.StateDir))) { } // a's again
+        var c = a.Path + "-moved";
+        Directory.Move(a.Path, c);
+        try
+        {
+            var quiet = new RecordingLog();
+            using var moved = RunIndex.Open(new IndexLocation(Path.Combine(c, ".kdgat", "index.db"), true, "test"), new RecordStore(Path.Combine(c, ".kdgat")), quiet);
+            Assert.Equal(3, moved.Count());
+            Assert.DoesNotContain(quiet.Items, d => d.Code == ErrorCodes.IndexRebuilt);
+        }
+        finally { Directory.Move(c, a.Path); }
     }
 
     [Fact]

@@ -85,7 +85,18 @@ internal sealed class RunIndex : IDisposable
             ? Replace(location, records, log, shared, problem!)
             : new RunIndex(location, records, log, shared, db);
         if (!existed && index.RebuiltBecause is null) index.RebuiltBecause = "no index yet";
-        try { index.ClaimFor(records.Dir); }
+        try
+        {
+            if (index.ClaimFor(records.Dir) is { } other)
+            {
+                // A default index that holds another live pipeline's runs (an index.db copied from another
+                // clone): its rows are not this pipeline's records, and History would show them as its own.
+                log?.Warn(ErrorCodes.IndexRebuilt, $"KdGat: the run index {location.DbPath} held the runs of another pipeline ({other}), for example copied from another clone; it was rebuilt from this pipeline's records.");
+                index.Rebuild();
+                index.ClaimFor(records.Dir);
+                index.RebuiltBecause = "it held another pipeline's runs";
+            }
+        }
         catch { index.Dispose(); throw; }
         index.Ingest();
         return index;
@@ -95,14 +106,18 @@ internal sealed class RunIndex : IDisposable
     /// One index serves one pipeline: record files are keyed relative to the records dir, so two
     /// clones sharing a -p:KdGatIndex showed each other's runs as their own (Status, Compare; a
     /// hostile-input pass). The index remembers whose records it holds; an explicit path that holds
-    /// another pipeline's is refused (KDG5003), a default one follows its pipeline when it moves.
+    /// another pipeline's is refused (KDG5003), a default one follows its pipeline when it moves and is
+    /// rebuilt from this pipeline's records when the other pipeline still exists (an index.db copied
+    /// from another clone).
     /// </summary>
     private const string OwnerQuery = "SELECT value FROM meta WHERE key = 'records_dir';";
 
-    private void ClaimFor(string recordsDir)
+    /// <returns>The other pipeline's records dir when a default index held a live other pipeline's runs (the caller rebuilds it); else null.</returns>
+    private string? ClaimFor(string recordsDir)
     {
         var mine = Path.GetFullPath(recordsDir);
-        if (SqliteRetry.Run(() => Scalar(_db, OwnerQuery)?.ToString()) == mine) return; // the usual case: no write
+        if (SqliteRetry.Run(() => Scalar(_db, OwnerQuery)?.ToString()) == mine) return null; // the usual case: no write
+        string? foreign = null;
         var owner = SqliteRetry.Run(() =>
         {
             using var tx = _db.BeginTransaction(deferred: false);
@@ -114,6 +129,7 @@ internal sealed class RunIndex : IDisposable
             var value = Scalar(_db, OwnerQuery, tx)?.ToString();
             // The same pipeline under another name (moved, reached through a symlink) or an owner
             // that is gone: take it over. Only a live other pipeline's records keep an explicit index.
+            foreign = value is not null && value != mine && !Location.Explicit && !SameOrGone(value, mine) ? value : null;
             if (value != mine && (!Location.Explicit || value is null || SameOrGone(value, mine)))
             {
                 using var update = Command(tx, "UPDATE meta SET value = $v WHERE key = 'records_dir';");
@@ -128,6 +144,7 @@ internal sealed class RunIndex : IDisposable
             throw new KdgException(ErrorCodes.IndexUnusable,
                 $"the run index {Location.DbPath} (-p:KdGatIndex or KDGAT_INDEX) holds the runs of another pipeline ({owner}); one index serves one pipeline, or each would show the other's runs as its own. Give this pipeline its own index path, or leave -p:KdGatIndex out (or delete that index file to give it to this pipeline). The run records are not affected.",
                 Location.DbPath);
+        return foreign;
     }
 
     private static bool SameOrGone(string recorded, string mine)
