@@ -52,9 +52,9 @@ internal static class HtmlReport
                 {
                     var v = row.Values[i];
                     var shown = i < row.Stats.Count && row.Stats[i] is { } st ? st.ToString() : Tracker.Number(v); // mean ± std (n) over seeds
-                    if (!Current(i) && v.HasValue)
+                    if (v.HasValue && compare.NotCurrent.TryGetValue((row.Dataset, compare.Variants[i]), out var why))
                     {
-                        h.Append($"<td class=\"num not-current\" title=\"{E(compare.NotCurrent[(row.Dataset, compare.Variants[i])])}\">{E(shown)} <span class=\"muted\">({E(compare.NotCurrent[(row.Dataset, compare.Variants[i])])})</span></td>");
+                        h.Append($"<td class=\"num not-current\" title=\"{E(why)}\">{E(shown)} <span class=\"muted\">({E(why)})</span></td>");
                         continue;
                     }
                     h.Append($"<td class=\"num{(v.HasValue && v == best && current.Length > 1 ? " best" : "")}\">{E(shown)}</td>");

@@ -16,6 +16,8 @@ internal sealed record StatusRow(string Dataset, string Stage, string State, str
     public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Interrupted = "interrupted", Failed = "failed";
     /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
     public string? Variant { get; init; }
+    /// <summary>For an up-to-date instance: the build and attempt its manifest names, i.e. the run that made its current result.</summary>
+    public (string BuildId, int Attempt)? Result { get; init; }
     public string Key => Variant is null ? $"{Dataset}/{Stage}" : $"{Dataset}/{Stage}/{Variant}";
 }
 
@@ -116,6 +118,7 @@ internal sealed class Tracker : IDisposable
         {
             latest.TryGetValue((s.Dataset, s.Slot), out var last);
             string? digest = null;
+            Manifests.StageManifest? current = null;
             IReadOnlyList<string> reasons;
             var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
             if (rerunning.Length > 0)
@@ -126,7 +129,7 @@ internal sealed class Tracker : IDisposable
                 {
                     var v = planner.Check(s, s.Upstreams.ToDictionary(u => u.Name, u => digests[u]!), _ => { });
                     reasons = v.Reasons.Select(r => r.Text).ToArray();
-                    if (v.UpToDate) digest = v.Previous!.OutputsDigest;
+                    if (v.UpToDate) (digest, current) = (v.Previous!.OutputsDigest, v.Previous);
                 }
                 catch (KdgException e)
                 {
@@ -134,7 +137,7 @@ internal sealed class Tracker : IDisposable
                 }
             }
             digests[s] = digest;
-            rows.Add(Classify(s, reasons, last, journals[s], jobs) with { Variant = s.Sweep.IsEmpty ? null : s.Variant });
+            rows.Add(Classify(s, reasons, last, journals[s], jobs) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
         }
         planner.Cache!.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
@@ -240,8 +243,8 @@ internal sealed class Tracker : IDisposable
     /// <summary>
     /// The question asked most: large vs small_kd vs small_nokd metrics per dataset. Each instance
     /// counts with the run that made its current result (the run record of the build and attempt
-    /// its manifest names: ran, restored or adopted) when <paramref name="status"/> says it is up to
-    /// date; otherwise with its latest run that has metrics, and the cell is marked
+    /// its manifest names, <see cref="StatusRow.Result"/>: ran, restored or adopted) when
+    /// <paramref name="status"/> says it is up to date; otherwise with its latest run that has metrics, and the cell is marked
     /// (<see cref="CompareTable.NotCurrent"/>): stale, failed, running, never built. A current run
     /// without readable metrics gives no value, never an older run's. With no variants, every stage
     /// of the current pipeline that recorded metrics is a column (a renamed or removed stage's runs
@@ -252,22 +255,22 @@ internal sealed class Tracker : IDisposable
     /// <param name="status">Status rows (<see cref="StatusAsync"/>); an instance without one is marked as of unknown state.</param>
     public CompareTable Compare(IReadOnlyList<StatusRow> status, IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null)
     {
-        var states = status.ToDictionary(r => (r.Dataset, Slot: r.Variant is null ? r.Stage : $"{r.Stage}/{r.Variant}"), r => r.State);
-        var instances = Pipeline.Instances.ToDictionary(i => (i.Dataset, i.Slot));
+        var rowOf = status.ToDictionary(r => r.Key, StringComparer.Ordinal);
+        var instances = Pipeline.Instances.Select(i => i.Key).ToHashSet(StringComparer.Ordinal);
         var results = Index.Runs()
-            .Where(r => r.Record.State is Engine.Outcome.Ran or Engine.Outcome.Restored or Engine.Outcome.Adopted && instances.ContainsKey((r.Record.Dataset, r.Record.Slot)))
-            .GroupBy(r => (r.Record.Dataset, r.Record.Slot));
+            .Where(r => r.Record.State is Engine.Outcome.Ran or Engine.Outcome.Restored or Engine.Outcome.Adopted && instances.Contains($"{r.Record.Dataset}/{r.Record.Slot}"))
+            .GroupBy(r => $"{r.Record.Dataset}/{r.Record.Slot}");
         // Per instance: the run whose metrics count, and why it is not the current result (null: it is).
         var chosen = new List<(IndexedRun Run, string? NotCurrent)>();
         foreach (var runs in results)
         {
-            var state = states.GetValueOrDefault(runs.Key) ?? "state unknown";
+            var row = rowOf.GetValueOrDefault(runs.Key);
+            var state = row?.State ?? "state unknown";
             if (state == StatusRow.UpToDate)
             {
-                var (readStatus, manifest, _) = Manifests.ManifestStore.Read(instances[runs.Key].ManifestPath);
-                if (readStatus == Manifests.ManifestStore.ReadStatus.Ok && runs.LastOrDefault(r => r.Record.BuildId == manifest!.BuildId && r.Record.Attempt == manifest.Attempt) is { } current)
+                if (row!.Result is { } made && runs.LastOrDefault(r => r.Record.BuildId == made.BuildId && r.Record.Attempt == made.Attempt) is { } result)
                 {
-                    if (current.Record.Metrics is { Count: > 0 }) chosen.Add((current, null));
+                    if (result.Record.Metrics is { Count: > 0 }) chosen.Add((result, null));
                     continue; // the current result recorded no metrics: no value, not an older run's
                 }
                 state = "no run record of its current result";
