@@ -7,6 +7,7 @@ using KdGat.Core.Execution.Local;
 using KdGat.Core.Execution.Slurm;
 using KdGat.Core.Hashing;
 using KdGat.Core.IO;
+using KdGat.Core.NoOp;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
 using KdGat.Core.Tracking;
@@ -42,23 +43,90 @@ internal sealed class BuildEngine
     /// </summary>
     public bool WroteState { get; private set; } = true;
 
-    public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel) =>
-        (await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false)).Report;
+    public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    {
+        Observe(request);
+        var vouched = false;
+        if (request.Mode == BuildMode.Build && _session?.Certified is { } cert && Certifies(cert, request))
+        {
+            if (!NoOpCertificate.Verifying) return CertifiedNoOp(cert, request, log);
+            vouched = true;
+        }
+        var (report, _) = await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false);
+        if (vouched && report.Stages.FirstOrDefault(s => s.Outcome != Outcome.UpToDate) is { } wrong)
+            log.Error(ErrorCodes.NoOpCertificateWrong, $"KdGat: the no-op certificate said every instance was up to date, but the full check found {wrong.Dataset}/{wrong.Stage} {wrong.Outcome} ({string.Join("; ", wrong.Reasons)}). This is a bug in KdGat; please report it. Set {NoOpCertificate.Variable}=off to build without certificates.");
+        return report;
+    }
+
+    /// <summary>
+    /// The plan task's shortcut: the stamps a certificate recorded for this plan request, when
+    /// everything it observed is unchanged (MSBuild then skips every stage target, and the build
+    /// task checks the certificate again); null: plan as usual (<see cref="PlanAsync"/>).
+    /// </summary>
+    public IReadOnlyList<StageStamps.Entry>? CertifiedPlan(BuildRequest request, IReadOnlyList<string> stageNames)
+    {
+        if (_session is null || request.VerifyHashes || NoOpCertificate.Disabled) return null;
+        var cert = NoOpCertificate.Find(request.Root, NoOpCertificate.KeyOf(request, [.. stageNames]));
+        _session.Certified = cert;
+        return cert?.Stamps;
+    }
+
+    /// <summary>Records what the tasks of this build look at, for a certificate (only with a session: the plan and the build task of one MSBuild build).</summary>
+    private void Observe(BuildRequest request)
+    {
+        if (_session is not null && !NoOpCertificate.Disabled) _session.Observe(request.Root);
+    }
+
+    private static bool Certifies(NoOpCertificate cert, BuildRequest request) =>
+        !request.VerifyHashes && !request.Audit && cert.BuildKey == NoOpCertificate.KeyOf(request) && cert.StillHolds();
+
+    /// <summary>The build a certificate vouches for: every instance up to date, reported and summarized as the full check would.</summary>
+    private BuildReport CertifiedNoOp(NoOpCertificate cert, BuildRequest request, IBuildLog log)
+    {
+        var started = _time.GetUtcNow();
+        var report = new BuildReport
+        {
+            BuildId = BuildContext.NewId(_time),
+            Mode = "build",
+            Executor = cert.Executor,
+            StartedUtc = started,
+            FinishedUtc = _time.GetUtcNow(),
+            Datasets = cert.Datasets,
+            Stages = cert.Rows.Select(r => new InstanceReport { Dataset = r.Dataset, Stage = r.Stage, Variant = r.Variant, Outcome = Outcome.UpToDate }).ToArray(),
+            Succeeded = true,
+        };
+        var root = Path.GetFullPath(request.Root);
+        if (request.PublishReport) BestEffort(() => report.Publish(Path.Combine(root, Pipeline.PipelineLayout.StateDirName)), "the build report (.kdgat/last-build.json)", log);
+        log.Info(SummaryLine(report, cert.Rows.Count, 0, 0) + " (no-op certificate: nothing it looked at has changed)");
+        WroteState = false;
+        return report;
+    }
 
     /// <summary>
     /// Before MSBuild runs the stage targets: the content check (Explain, nothing runs, no report)
     /// of the selected instances, turned into their stamps and up-to-date markers (see <see cref="StageStamps"/>).
     /// </summary>
-    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    /// <param name="stageNames">The plan task's other input (its key: <see cref="CertifiedPlan"/>).</param>
+    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IReadOnlyList<string> stageNames, IBuildLog log, CancellationToken cancel)
     {
+        Observe(request);
         var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
-        return results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
+        var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
+        if (_session?.Observations is not null)
+        {
+            // As MSBuild will compare them: a certificate holds only while they stay as they are now.
+            foreach (var e in stamps) { FileIdentity.Of(e.Stamp); FileIdentity.Of(e.Marker); }
+            _session.Plan = (NoOpCertificate.KeyOf(request, [.. stageNames]), stamps);
+        }
+        return stamps;
     }
 
     private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         var started = _time.GetUtcNow();
         var (config, datasets, _, layout, instances) = _session?.Load(request) ?? LoadedPipeline.Load(request);
+        var said = new CountingLog(log);
+        log = said;
 
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
             : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
@@ -141,7 +209,10 @@ internal sealed class BuildEngine
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
+        var quiet = said.Count == 0; // nothing but the summary: what a certified no-op prints
         Summarize(report, results, log, hashCache, request.DecisionTable, cancel.IsCancellationRequested);
+        if (request.Mode == BuildMode.Build && quiet && !WroteState && report.Succeeded && config.OnSuccess is null && config.OnFailure is null)
+            BestEffort(() => Certify(request, report, instances), "the no-op certificate (.kdgat/noop/)", log);
         if (request.FailIfStale) ReportStale(results, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return (report, results);
@@ -231,9 +302,7 @@ internal sealed class BuildEngine
             else if (isFailure.Contains(r) || (NotStarted(r) && !cancelled))
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
         }
-        var counts = string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"));
-        log.Info($"KdGat: {report.Mode} {report.BuildId}: {results.Count} stage instance(s): {counts} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
-                 $"(hashed {cache.FilesHashed} file(s), {cache.BytesHashed / 1048576.0:0.#} MiB)");
+        log.Info(SummaryLine(report, results.Count, cache.FilesHashed, cache.BytesHashed));
         if (cancelled) SummarizeCancel(report, results, log, failures.Where(r => r.Outcome == Outcome.Cancelled).ToArray());
         if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped) && (!cancelled || results.Any(r => r.Outcome == Outcome.Failed)))
         {
@@ -248,6 +317,48 @@ internal sealed class BuildEngine
             log.Report((results.FirstOrDefault(r => r.Outcome == Outcome.Failed) ?? results.FirstOrDefault(r => r.Outcome == Outcome.Cancelled)) is { } first
                 ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }
                 : new Diagnostic(Severity.Error, ErrorCodes.BuildFailed, message));
+        }
+    }
+
+    private static string SummaryLine(BuildReport report, int instances, int filesHashed, long bytesHashed) =>
+        $"KdGat: {report.Mode} {report.BuildId}: {instances} stage instance(s): {string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"))} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
+        $"(hashed {filesHashed} file(s), {bytesHashed / 1048576.0:0.#} MiB)";
+
+    /// <summary>
+    /// After a build that found everything up to date, said nothing and wrote nothing: what it
+    /// observed becomes the certificate of its request, if every observation still holds now and
+    /// none is of a file changed since the build began (less the racy margin: such an identity
+    /// cannot vouch for the bytes read). Only with the plan task's observations of this very build.
+    /// </summary>
+    private void Certify(BuildRequest request, BuildReport report, IReadOnlyList<Pipeline.StageInstance> instances)
+    {
+        if (_session is not { Observations: { Usable: true } seen, Plan: { } plan, LoadedHere: true } || request.VerifyHashes || request.Audit) return;
+        if (seen.Count > NoOpCertificate.MaxObservations || seen.LatestChangeNs >= _session.ObservedSinceNs - HashCache.RacyMarginNs || _session.ObservedSinceNs == long.MinValue) return;
+        var cert = new NoOpCertificate
+        {
+            PlanKey = plan.Key,
+            BuildKey = NoOpCertificate.KeyOf(request),
+            Executor = report.Executor,
+            Datasets = report.Datasets,
+            Stamps = plan.Stamps,
+            Rows = report.Stages.Select(s => (s.Dataset, s.Stage, s.Variant)).ToArray(),
+            Observations = seen.All.ToArray(),
+        };
+        if (!NoOpCertificate.Writable(cert.Observations.Select(o => o.Path).Concat(cert.Datasets).Concat(cert.Rows.SelectMany(r => new[] { r.Dataset, r.Stage, r.Variant ?? "" }))
+                .Concat(cert.Stamps.SelectMany(s => new[] { s.Stamp, s.Marker })))) return;
+        if (!seen.Usable || !cert.StillHolds()) return; // changed while the build ran
+        NoOpCertificate.Write(request.Root, cert);
+    }
+
+    /// <summary>Counts what a build says before its summary.</summary>
+    private sealed class CountingLog(IBuildLog inner) : IBuildLog
+    {
+        private int _count;
+        public int Count => Volatile.Read(ref _count);
+        public void Report(Diagnostic d)
+        {
+            Interlocked.Increment(ref _count);
+            inner.Report(d);
         }
     }
 

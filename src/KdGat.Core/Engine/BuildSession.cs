@@ -21,6 +21,35 @@ internal sealed class BuildSession
     /// <summary>Parsed manifests by file identity.</summary>
     public ManifestCache Manifests { get; } = new();
 
+    /// <summary>What this build's plan and build tasks asked the file system (a no-op certificate is made of it); null until <see cref="Observe"/>.</summary>
+    public NoOp.FileObservations? Observations { get; private set; }
+
+    /// <summary>The file system's clock when recording began (ns): files changed since, less the racy margin, cannot vouch for their content.</summary>
+    public long ObservedSinceNs { get; private set; }
+
+    /// <summary>False once a pipeline came from an earlier build of this process: what its load read was observed then, not in this build.</summary>
+    public bool LoadedHere { get; private set; } = true;
+
+    /// <summary>The plan task's key and stamps (a certificate written by the build task needs both); null when the plan did not run here.</summary>
+    public (string Key, IReadOnlyList<StageStamps.Entry> Stamps)? Plan { get; set; }
+
+    /// <summary>The certificate the plan task found still holding (the build task checks it again before using it).</summary>
+    public NoOp.NoOpCertificate? Certified { get; set; }
+
+    /// <summary>Starts recording, once per build, for the current async flow and what it starts.</summary>
+    public void Observe(string root)
+    {
+        lock (_loaded)
+        {
+            if (Observations is null)
+            {
+                ObservedSinceNs = Hashing.HashCache.FileSystemNow(NoOp.NoOpCertificate.DirOf(root));
+                Observations = new NoOp.FileObservations();
+            }
+        }
+        NoOp.FileObservations.RecordInto(Observations);
+    }
+
     /// <summary>
     /// The pipeline as <see cref="LoadedPipeline.Load"/> makes it; the same object again while the
     /// request and every configuration source are the same: this build's, else one an earlier build
@@ -31,7 +60,9 @@ internal sealed class BuildSession
         var key = LoadKey(request);
         // This build's pipeline is checked here; a stale one is also the process's (the same object),
         // so its files are not hashed a second time there: it is loaded again.
-        var kept = _loaded.TryGetValue(key, out var hit) ? (hit.Config.Sources.Unchanged() ? hit : null) : LoadedPipelineCache.Get(key);
+        var fromProcess = false;
+        var kept = _loaded.TryGetValue(key, out var hit) ? (hit.Config.Sources.Unchanged() ? hit : null) : (LoadedPipelineCache.Get(key) is { } p && (fromProcess = true) ? p : null);
+        if (fromProcess) LoadedHere = false;
         return _loaded[key] = kept ?? LoadedPipelineCache.Put(key, LoadedPipeline.Load(request));
     }
 

@@ -12,7 +12,12 @@ namespace KdGat.Core.Engine;
 /// </summary>
 internal static class RawData
 {
-    public static bool IsPresent(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+    public static bool IsPresent(string dir)
+    {
+        if (!NoOp.FileObservations.DirectoryExists(dir)) return false;
+        NoOp.FileObservations.SawListing(dir);
+        return Directory.EnumerateFileSystemEntries(dir).Any();
+    }
 
     public static async Task EnsureAsync(PipelineLayout layout, string dataset, bool mayGenerate, IBuildLog log, CancellationToken cancel)
     {

@@ -93,7 +93,7 @@ internal sealed class OutputGuard
     /// No attempt in progress or interrupted (no journal) and nothing left of one (no aside dir):
     /// recovery would do nothing, so the live manifest and outputs are the committed result.
     /// </summary>
-    public bool NothingToRecover => !File.Exists(Journal) && !Directory.Exists(AsideDir);
+    public bool NothingToRecover => !NoOp.FileObservations.FileExists(Journal) && !NoOp.FileObservations.DirectoryExists(AsideDir);
 
     /// <summary>
     /// The journalled batch job of an interrupted build, if any. Unlike a local process, it did not

@@ -12,6 +12,13 @@ internal readonly record struct FileIdentity(long Size, long MtimeNs, long Ctime
 {
     public static FileIdentity? Of(string path)
     {
+        var id = Read(path);
+        NoOp.FileObservations.SawIdentity(path, id);
+        return id;
+    }
+
+    private static FileIdentity? Read(string path)
+    {
         if (OperatingSystem.IsLinux() && Statx.TryGet(path, out var id)) return id;
         var info = new FileInfo(path);
         if (!info.Exists) return null;

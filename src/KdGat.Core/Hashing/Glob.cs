@@ -119,6 +119,7 @@ internal static class Glob
     /// </summary>
     private static bool IsProjectDir(string dir)
     {
+        NoOp.FileObservations.SawListing(dir);
         try { return Directory.EnumerateFiles(dir, "*proj").Any(f => Path.GetExtension(f) is ".csproj" or ".fsproj" or ".vbproj"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }

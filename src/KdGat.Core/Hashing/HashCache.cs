@@ -75,7 +75,7 @@ internal sealed class HashCache
     public string? HashFile(string fullPath)
     {
         var id = FileIdentity.Of(fullPath);
-        if (id is null) return File.Exists(fullPath) ? Fresh(fullPath, null) : null;
+        if (id is null) return NoOp.FileObservations.FileExists(fullPath) ? Fresh(fullPath, null) : null;
         return HashFile(fullPath, id.Value);
     }
 
@@ -161,6 +161,7 @@ internal sealed class HashCache
     internal static long FileSystemNow(string dir)
     {
         var probe = Path.Combine(dir, $".clock-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        using var _ = NoOp.FileObservations.Pause(); // our own probe file, gone when this returns
         try
         {
             Directory.CreateDirectory(dir);

@@ -153,8 +153,6 @@ internal sealed class PathHasher
         return found;
     }
 
-    private static readonly EnumerationOptions OneLevel = new() { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 };
-
     private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<WalkEntry> found)
     {
         var before = found.Count;
@@ -162,8 +160,10 @@ internal sealed class PathHasher
         if (stat.Inode != 0 && !above.Add(id))
             throw new KdgException(ErrorCodes.SymlinkCycle,
                 $"'{dir}' leads back to a directory above it through a symlink (a cycle), so its files never end. Remove the link or point it elsewhere; KdGat follows symlinks inside inputs, outputs and code globs.", dir);
-        foreach (var path in new System.IO.Enumeration.FileSystemEnumerable<string>(dir, (ref System.IO.Enumeration.FileSystemEntry e) => e.ToFullPath(), OneLevel))
+        var names = NoOp.FileObservations.Recording ? new List<string>() : null;
+        foreach (var path in new System.IO.Enumeration.FileSystemEnumerable<string>(dir, (ref System.IO.Enumeration.FileSystemEntry e) => e.ToFullPath(), NoOp.FileObservations.OneLevel))
         {
+            names?.Add(Path.GetFileName(path));
             if (IsGhost(Path.GetFileName(path))) continue;
             var s = PathStat.Of(path); // follows symlinks; tells a FIFO from a file before anything opens it
             if (s.Kind == PathKind.Directory) { Walk(path, s, above, found); continue; }
@@ -180,6 +180,7 @@ internal sealed class PathHasher
                     $"'{dir}' holds more than {MaxFilesPerWalk:N0} files (symlinks leading into the same directories many times?). Declare a smaller directory.", dir);
             found.Add(new(path, s.Kind, s.Executable, target));
         }
+        if (names is not null) NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, dir, NoOp.FileObservations.ListAnswer(names));
         if (found.Count == before) found.Add(new(dir, PathKind.Directory)); // empty (or only ghosts)
         above.Remove(id);
     }
@@ -187,8 +188,9 @@ internal sealed class PathHasher
     /// <summary>readlink(2) of a path that stat calls missing: its target when it is a (dangling) symlink, else null.</summary>
     private static string? LinkTargetOf(string path)
     {
-        try { return new FileInfo(path).LinkTarget; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        var answer = NoOp.FileObservations.LinkAnswer(path);
+        NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.Link, path, answer);
+        return answer == "none" ? null : answer[1..];
     }
 
     private static KdgException UnreadableName(string dir, string path) =>

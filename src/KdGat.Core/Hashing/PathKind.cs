@@ -15,7 +15,12 @@ internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inod
     /// <summary>A regular file with any execute bit (u, g or o): a script run as ./run.sh works or not by it, so digests say it.</summary>
     public bool Executable { get; init; }
 
-    public static PathStat Of(string path) => Statx.TryStat(path, out var stat) ? stat : Fallback(path);
+    public static PathStat Of(string path)
+    {
+        var stat = Statx.TryStat(path, out var s) ? s : Fallback(path);
+        NoOp.FileObservations.SawStat(path, stat);
+        return stat;
+    }
 
     /// <summary>
     /// What a path KdGat is told to write a file at is, when that cannot be a file: "a directory"

@@ -20,7 +20,7 @@ internal static class ManifestStore
     {
         try
         {
-            if (!regularFile && !File.Exists(path)) return (ReadStatus.Missing, null, null);
+            if (!regularFile && !NoOp.FileObservations.FileExists(path)) return (ReadStatus.Missing, null, null);
             return (ReadStatus.Ok, SmallFile.ReadAllBytes(path, checkedRegular: regularFile), null);
         }
         catch (Exception e) when (regularFile && e is FileNotFoundException or DirectoryNotFoundException)

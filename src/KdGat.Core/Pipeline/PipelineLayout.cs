@@ -44,8 +44,9 @@ public sealed class PipelineLayout
         try
         {
             var stamp = Path.Combine(toolsDir, "source.sha256");
-            if (File.Exists(stamp)) return "stamp:" + ContentHash.OfText(SmallFile.ReadAllText(stamp, 1 << 16).Trim());
-            if (!Directory.Exists(toolsDir)) return "none";
+            if (NoOp.FileObservations.FileExists(stamp)) return "stamp:" + ContentHash.OfText(SmallFile.ReadAllText(stamp, 1 << 16).Trim());
+            if (!NoOp.FileObservations.DirectoryExists(toolsDir)) return "none";
+            NoOp.FileObservations.SawListing(toolsDir);
             // Regular files only (a FIFO named x.dll would block the open), streamed whatever their size.
             return "dlls:" + ContentHash.OfEntries(Directory.EnumerateFiles(toolsDir, "*.dll").Order(StringComparer.Ordinal)
                 .Where(f => PathStat.Of(f).Kind == PathKind.File)

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using KdGat.Core.Hashing;
+
+namespace KdGat.Core.NoOp;
+
+/// <summary>
+/// Every question a build asked the file system while it decided, with the answer it got: the
+/// stat of a path, a regular file's identity, a directory's names, a symlink's target. Recorded
+/// by the few places that ask (<see cref="PathStat.Of"/>, <see cref="FileIdentity.Of"/>, the
+/// directory walk, ...) while a recorder is active for the current async flow; asked again, the
+/// same questions give the same answers exactly when nothing the decision read has changed
+/// (content by identity, under the hash cache's racy rule). That is what a
+/// <see cref="NoOpCertificate"/> stores and replays.
+/// </summary>
+internal sealed class FileObservations
+{
+    /// <summary>The kinds of question; each answer is a string made by <see cref="Ask"/>, the same function at record and replay.</summary>
+    public enum Probe
+    {
+        /// <summary><see cref="PathStat.Of"/>: kind, and a regular file's identity and x bit.</summary>
+        Stat = 'S',
+        /// <summary><see cref="FileIdentity.Of"/>.</summary>
+        Identity = 'I',
+        /// <summary>The names one directory lists (one level, ghosts and temp files included).</summary>
+        List = 'L',
+        /// <summary>readlink(2) of a path stat calls missing.</summary>
+        Link = 'K',
+        /// <summary><see cref="File.Exists"/>.</summary>
+        FileExists = 'F',
+        /// <summary><see cref="Directory.Exists"/>.</summary>
+        DirectoryExists = 'D',
+    }
+
+    private static readonly AsyncLocal<FileObservations?> Active = new();
+
+    private readonly ConcurrentDictionary<(Probe, string), string> _seen = new();
+    private long _latestChangeNs = long.MinValue;
+    private int _unusable;
+
+    /// <summary>Observations recorded; the answers as (probe, path, answer).</summary>
+    public IEnumerable<(Probe Probe, string Path, string Answer)> All => _seen.Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value));
+    public int Count => _seen.Count;
+
+    /// <summary>The newest ctime among the regular files observed (their identities vouch for content only when older than the build: racy rule).</summary>
+    public long LatestChangeNs => Interlocked.Read(ref _latestChangeNs);
+
+    /// <summary>
+    /// False when an answer cannot vouch for what was read: the same question answered two ways
+    /// (something changed during the build), or a file without a full identity (no statx).
+    /// </summary>
+    public bool Usable => Volatile.Read(ref _unusable) == 0;
+
+    /// <summary>Records into <paramref name="into"/> for the rest of the current async flow (null: stops recording).</summary>
+    public static void RecordInto(FileObservations? into) => Active.Value = into;
+
+    /// <summary>While the result is not disposed, the current flow records nothing (KdGat's own probe and temp files).</summary>
+    public static Paused Pause()
+    {
+        var was = Active.Value;
+        Active.Value = null;
+        return new Paused(was);
+    }
+
+    public readonly struct Paused(FileObservations? was) : IDisposable
+    {
+        public void Dispose() => Active.Value = was;
+    }
+
+    public static bool Recording => Active.Value is not null;
+
+    public static void Saw(Probe probe, string path, string answer)
+    {
+        if (Active.Value is { } o) o.Add(probe, path, answer);
+    }
+
+    public static void SawStat(string path, PathStat stat)
+    {
+        if (Active.Value is { } o) o.Add(Probe.Stat, path, StatAnswer(stat));
+    }
+
+    public static void SawIdentity(string path, FileIdentity? id)
+    {
+        if (Active.Value is { } o) o.Add(Probe.Identity, path, IdentityAnswer(id));
+    }
+
+    public void Add(Probe probe, string path, string answer)
+    {
+        var key = (probe, path);
+        var kept = _seen.GetOrAdd(key, answer);
+        if (kept != answer) Interlocked.Exchange(ref _unusable, 1);
+        if (answer.StartsWith('?')) Interlocked.Exchange(ref _unusable, 1);
+        if (ChangedAtNs(answer) is { } changed)
+        {
+            var seen = Interlocked.Read(ref _latestChangeNs);
+            while (changed > seen)
+            {
+                var was = Interlocked.CompareExchange(ref _latestChangeNs, changed, seen);
+                if (was == seen) break;
+                seen = was;
+            }
+        }
+    }
+
+    /// <summary>Asks the question again, now: equal to the recorded answer when what it vouches for is unchanged.</summary>
+    public static string Ask(Probe probe, string path)
+    {
+        using var _ = Pause();
+        try
+        {
+            return probe switch
+            {
+                Probe.Stat => StatAnswer(PathStat.Of(path)),
+                Probe.Identity => IdentityAnswer(FileIdentity.Of(path)),
+                Probe.List => ListAnswer(path),
+                Probe.Link => LinkAnswer(path),
+                Probe.FileExists => File.Exists(path) ? "1" : "0",
+                Probe.DirectoryExists => Directory.Exists(path) ? "1" : "0",
+                _ => "?unknown probe",
+            };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Diagnostics.KdgException)
+        {
+            return "?" + e.GetType().Name; // never equal to a recorded answer
+        }
+    }
+
+    internal static string StatAnswer(PathStat s) => s.Kind switch
+    {
+        PathKind.File when s.Identity is { IsCheckedRegularFile: true } id => (s.Executable ? "fx:" : "f:") + id,
+        PathKind.File => "?file without identity",
+        PathKind.Directory => "d",
+        PathKind.Missing => "m",
+        _ => "o:" + s.TypeName,
+    };
+
+    internal static string IdentityAnswer(FileIdentity? id) => id switch
+    {
+        null => "none",
+        { IsCheckedRegularFile: true } i => "f:" + i,
+        _ => "?file without identity",
+    };
+
+    /// <summary>A directory's names, one level, sorted ordinally, as one digest (what a walk or a glob saw).</summary>
+    internal static string ListAnswer(IEnumerable<string> names)
+    {
+        var sorted = names.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return ContentHash.OfText(string.Join('\n', sorted));
+    }
+
+    private static string ListAnswer(string dir) =>
+        ListAnswer(new System.IO.Enumeration.FileSystemEnumerable<string>(dir, (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(), OneLevel));
+
+    internal static readonly EnumerationOptions OneLevel = new() { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 };
+
+    /// <summary>"=" and the target of a symlink, "none" for anything else.</summary>
+    internal static string LinkAnswer(string path)
+    {
+        try { return new FileInfo(path).LinkTarget is { } target ? "=" + target : "none"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "none"; }
+    }
+
+    /// <summary><see cref="File.Exists"/>, observed.</summary>
+    public static bool FileExists(string path)
+    {
+        var exists = File.Exists(path);
+        Saw(Probe.FileExists, path, exists ? "1" : "0");
+        return exists;
+    }
+
+    /// <summary><see cref="Directory.Exists"/>, observed.</summary>
+    public static bool DirectoryExists(string path)
+    {
+        var exists = Directory.Exists(path);
+        Saw(Probe.DirectoryExists, path, exists ? "1" : "0");
+        return exists;
+    }
+
+    /// <summary>Observes a directory's names when recording (a caller that lists it by other means: a filter, Any()).</summary>
+    public static void SawListing(string dir)
+    {
+        if (Active.Value is { } o) o.Add(Probe.List, dir, Ask(Probe.List, dir));
+    }
+
+    /// <summary>The ctime of a regular file's answer (FileIdentity's text: size:mtime:ctime:inode:device).</summary>
+    private static long? ChangedAtNs(string answer)
+    {
+        var colon = answer.IndexOf(':');
+        if (colon < 0 || answer[0] != 'f') return null;
+        var parts = answer[(colon + 1)..].Split(':');
+        return parts.Length == 5 && long.TryParse(parts[2], out var ctime) ? ctime : null;
+    }
+}

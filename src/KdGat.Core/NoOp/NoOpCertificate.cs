@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text;
+using KdGat.Core.Engine;
+using KdGat.Core.Hashing;
+using KdGat.Core.IO;
+
+namespace KdGat.Core.NoOp;
+
+/// <summary>
+/// What a build that found every selected instance up to date looked at, and what it answered:
+/// every file-system observation of its full content check (<see cref="FileObservations"/>), the
+/// keys of the request (its plan and build task parameters, the environment, KdGat's own code),
+/// and the stamps and report rows it produced. The next build with the same keys asks the same
+/// questions again (statx, directory listings: no content is read, no YAML parsed, no fingerprint
+/// computed); only when every answer is the same does it give the recorded result, else it runs the
+/// full check as before. So it can only ever say "up to date" where the full check, run now, would
+/// say so too: the same identities mean the same bytes (the hash cache's rule, racy files excluded),
+/// the same listings the same globs and walks. The README's "No-op certificate" says what it covers.
+/// </summary>
+internal sealed class NoOpCertificate
+{
+    private const string Header = "kdgat-noop v1";
+
+    /// <summary>Certificates kept (the most recently written), one per combination of request keys.</summary>
+    public const int Kept = 8;
+
+    /// <summary>Most observations one certificate holds (~100 bytes each); a larger build is simply not certified.</summary>
+    public const int MaxObservations = 2_000_000;
+
+    public required string PlanKey { get; init; }
+    public required string BuildKey { get; init; }
+    public required string Executor { get; init; }
+    public required IReadOnlyList<string> Datasets { get; init; }
+    public required IReadOnlyList<StageStamps.Entry> Stamps { get; init; }
+    /// <summary>The report rows: dataset, stage, variant (null when unswept), all up to date.</summary>
+    public required IReadOnlyList<(string Dataset, string Stage, string? Variant)> Rows { get; init; }
+    public required IReadOnlyList<(FileObservations.Probe Probe, string Path, string Answer)> Observations { get; init; }
+
+    /// <summary>KDGAT_NOOP_CERTIFICATE: "off" (also 0, false, no) never uses or writes one; "verify" checks every use against the full check (tests).</summary>
+    public const string Variable = "KDGAT_NOOP_CERTIFICATE";
+
+    public static bool Disabled => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
+    public static bool Verifying => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() == "verify";
+
+    public static string DirOf(string root) => Path.Combine(Path.GetFullPath(root), Pipeline.PipelineLayout.StateDirName, "noop");
+    private static string FileOf(string root, string planKey) => Path.Combine(DirOf(root), planKey);
+
+    /// <summary>
+    /// The certificate for this plan key, when every observation it holds is still answered the
+    /// same; null otherwise (none, damaged, another build key, anything changed). The existence
+    /// probes (attempt journals, aside dirs) are asked before and after the rest, as the fast path
+    /// of one instance does: an attempt that began meanwhile shows as one of them.
+    /// </summary>
+    public static NoOpCertificate? Find(string root, string planKey)
+    {
+        if (Disabled) return null;
+        var cert = Read(FileOf(root, planKey));
+        return cert is not null && cert.PlanKey == planKey && cert.StillHolds() ? cert : null;
+    }
+
+    /// <summary>Every observation asked again, now, with the same answer.</summary>
+    public bool StillHolds()
+    {
+        static bool Existence(FileObservations.Probe p) => p is FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists;
+        bool Same(Func<FileObservations.Probe, bool> which)
+        {
+            foreach (var (probe, path, answer) in Observations)
+                if (which(probe) && FileObservations.Ask(probe, path) != answer) return false;
+            return true;
+        }
+        return Same(Existence) && Same(p => !Existence(p)) && Same(Existence);
+    }
+
+    public static void Write(string root, NoOpCertificate cert)
+    {
+        var text = new StringBuilder();
+        text.Append(Header).Append('\n');
+        Line(text, "plan", cert.PlanKey);
+        Line(text, "build", cert.BuildKey);
+        Line(text, "executor", cert.Executor);
+        foreach (var d in cert.Datasets) Line(text, "dataset", d);
+        foreach (var s in cert.Stamps) Line(text, "stamp", s.Dataset, s.Stage, s.Stamp, s.Marker);
+        foreach (var (dataset, stage, variant) in cert.Rows) Line(text, "row", dataset, stage, variant ?? "");
+        foreach (var (probe, path, answer) in cert.Observations.OrderBy(o => o.Path, StringComparer.Ordinal).ThenBy(o => o.Probe))
+            Line(text, "o", ((char)probe).ToString(), path, answer);
+        text.Append("sum\t").Append(ContentHash.OfText(text.ToString())).Append('\n');
+        var dir = DirOf(root);
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(FileOf(root, cert.PlanKey), text.ToString());
+        Prune(dir);
+    }
+
+    /// <summary>Whether every value can go on a line of its own field (no tab or line break in a path or name).</summary>
+    public static bool Writable(IEnumerable<string> values) => values.All(v => v.IndexOfAny(['\t', '\n', '\r']) < 0);
+
+    private static void Line(StringBuilder text, string kind, params string[] fields)
+    {
+        text.Append(kind);
+        foreach (var f in fields) text.Append('\t').Append(f);
+        text.Append('\n');
+    }
+
+    /// <summary>Only the newest <see cref="Kept"/> stay (file times choose what to delete, never what is up to date).</summary>
+    private static void Prune(string dir)
+    {
+        try
+        {
+            foreach (var old in new DirectoryInfo(dir).EnumerateFiles().Where(f => !AtomicFile.IsTempName(f.Name))
+                         .OrderByDescending(f => f.LastWriteTimeUtc).Skip(Kept))
+                old.Delete();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Deletes every certificate of the pipeline (Clean: belt and braces; a changed file alone already voids one).</summary>
+    public static void DeleteAll(string root)
+    {
+        try { if (Directory.Exists(DirOf(root))) Directory.Delete(DirOf(root), recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The certificate in a file; null when it is missing, not a regular file, or damaged (bad checksum, unknown line).</summary>
+    internal static NoOpCertificate? Read(string file)
+    {
+        string text;
+        try
+        {
+            if (PathStat.Of(file).Kind != PathKind.File) return null;
+            text = SmallFile.ReadAllText(file, 1L << 30);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        var sumAt = text.LastIndexOf("sum\t", StringComparison.Ordinal);
+        if (!text.StartsWith(Header + "\n", StringComparison.Ordinal) || sumAt < 0 || (sumAt > 0 && text[sumAt - 1] != '\n')
+            || text[(sumAt + 4)..].TrimEnd('\n') != ContentHash.OfText(text[..sumAt]))
+            return null;
+        string? plan = null, build = null, executor = null;
+        var datasets = new List<string>();
+        var stamps = new List<StageStamps.Entry>();
+        var rows = new List<(string, string, string?)>();
+        var observations = new List<(FileObservations.Probe, string, string)>();
+        foreach (var line in text[(Header.Length + 1)..sumAt].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = line.Split('\t');
+            switch (f[0])
+            {
+                case "plan" when f.Length == 2: plan = f[1]; break;
+                case "build" when f.Length == 2: build = f[1]; break;
+                case "executor" when f.Length == 2: executor = f[1]; break;
+                case "dataset" when f.Length == 2: datasets.Add(f[1]); break;
+                case "stamp" when f.Length == 5: stamps.Add(new(f[1], f[2], f[3], f[4], Outcome.UpToDate, [])); break;
+                case "row" when f.Length == 4: rows.Add((f[1], f[2], f[3].Length == 0 ? null : f[3])); break;
+                case "o" when f.Length == 4 && f[1].Length == 1: observations.Add(((FileObservations.Probe)f[1][0], f[2], f[3])); break;
+                default: return null;
+            }
+        }
+        if (plan is null || build is null || executor is null) return null;
+        return new NoOpCertificate
+        {
+            PlanKey = plan, BuildKey = build, Executor = executor, Datasets = datasets, Stamps = stamps, Rows = rows, Observations = observations,
+        };
+    }
+
+    /// <summary>
+    /// What a request's result depends on besides the files it looks at: every field of the
+    /// request (a field added later is refused until it is formatted here), the task's extra
+    /// inputs, KdGat's own code, where and as whom it runs, and the environment (stages declare
+    /// variables, the configuration expands them, KdGat reads its own KDGAT_* settings) but for
+    /// the few a shell changes between two commands.
+    /// </summary>
+    public static string KeyOf(BuildRequest request, params string[] extra)
+    {
+        var text = new StringBuilder(Header).Append('\n');
+        text.Append(typeof(NoOpCertificate).Assembly.ManifestModule.ModuleVersionId).Append('\n');
+        text.Append(Environment.CurrentDirectory).Append('\n').Append(Environment.MachineName).Append('\n').Append(Environment.UserName).Append('\n');
+        foreach (var p in typeof(BuildRequest).GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
+            text.Append(p.Name).Append('=').Append(Format(p.GetValue(request))).Append('\n');
+        foreach (var e in extra) text.Append("extra=").Append(e).Append('\n');
+        var env = Environment.GetEnvironmentVariables();
+        foreach (var name in env.Keys.Cast<string>().Where(n => !ShellOwn.Contains(n)).Order(StringComparer.Ordinal))
+            text.Append("env:").Append(name).Append('=').Append(env[name] as string).Append('\0');
+        return ContentHash.OfText(text.ToString());
+    }
+
+    /// <summary>Variables a shell or terminal changes between two commands, which nothing KdGat runs or reads depends on.</summary>
+    private static readonly HashSet<string> ShellOwn = new(StringComparer.Ordinal) { "_", "OLDPWD", "SHLVL", "COLUMNS", "LINES" };
+
+    internal static string Format(object? value) => value switch
+    {
+        null => "<null>",
+        string s => "\"" + s + "\"",
+        bool or int or Enum => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        IEnumerable<Pipeline.StageDeclaration> stages => string.Join('\u001e', stages.Select(s => s.Name + "\u001d" + string.Join('\u001d', s.Needs))),
+        IEnumerable<string> names => string.Join('\u001e', names.Order(StringComparer.Ordinal)), // a set (GlobalPropertyNames)
+        _ => throw new InvalidOperationException($"{nameof(NoOpCertificate)}.{nameof(KeyOf)} does not know how to key a {value.GetType().Name}: add it, so that a request field cannot be left out of the key"),
+    };
+}
