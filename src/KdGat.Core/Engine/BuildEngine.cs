@@ -243,6 +243,7 @@ internal sealed class BuildEngine
     /// <summary>State that only speeds up or reports a build: failing to write it changes no result.</summary>
     private static void BestEffort(Action write, string what, IBuildLog log)
     {
+        using var _ = FileObservations.Pause(); // what KdGat writes for itself is not what the build decided from
         try { write(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

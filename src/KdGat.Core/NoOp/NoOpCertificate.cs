@@ -83,7 +83,8 @@ internal sealed class NoOpCertificate
         foreach (var (dataset, stage, variant) in cert.Rows) Line(text, "row", dataset, stage, variant ?? "");
         foreach (var (probe, path, answer) in cert.Observations.OrderBy(o => o.Path, StringComparer.Ordinal).ThenBy(o => o.Probe))
             Line(text, "o", ((char)probe).ToString(), path, answer);
-        text.Append("sum\t").Append(ContentHash.OfText(text.ToString())).Append('\n');
+        var sum = ContentHash.OfText(text.ToString());
+        text.Append("sum\t").Append(sum).Append('\n');
         var dir = DirOf(root);
         Directory.CreateDirectory(dir);
         AtomicFile.WriteAllText(FileOf(root, cert.PlanKey), text.ToString());
