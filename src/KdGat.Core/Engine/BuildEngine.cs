@@ -94,6 +94,7 @@ internal sealed class BuildEngine
             Datasets = cert.Datasets,
             Stages = cert.Rows.Select(r => new InstanceReport { Dataset = r.Dataset, Stage = r.Stage, Variant = r.Variant, Outcome = Outcome.UpToDate }).ToArray(),
             Succeeded = true,
+            NoOpCertificate = true,
         };
         var root = Path.GetFullPath(request.Root);
         if (request.PublishReport) BestEffort(() => report.Publish(Path.Combine(root, Pipeline.PipelineLayout.StateDirName)), "the build report (.kdgat/last-build.json)", log);
@@ -115,7 +116,7 @@ internal sealed class BuildEngine
         if (_session?.Observations is not null)
         {
             // As MSBuild will compare them: a certificate holds only while they stay as they are now.
-            foreach (var e in stamps) { FileIdentity.Of(e.Stamp); FileIdentity.Of(e.Marker); }
+            foreach (var e in stamps) { FileObservations.SawOwn(e.Stamp); FileObservations.SawOwn(e.Marker); }
             _session.Plan = (NoOpCertificate.KeyOf(request, [.. stageNames]), stamps);
         }
         return stamps;

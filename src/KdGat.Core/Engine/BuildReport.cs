@@ -58,6 +58,8 @@ public sealed record BuildReport
     public required IReadOnlyList<string> Datasets { get; init; }
     public required IReadOnlyList<InstanceReport> Stages { get; init; }
     public bool Succeeded { get; init; }
+    /// <summary>True when a no-op certificate answered (nothing it observed had changed); absent when the full check ran.</summary>
+    public bool? NoOpCertificate { get; init; }
     public SortedDictionary<string, int> Counts => new(Stages.GroupBy(s => s.Outcome).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal);
 
     /// <summary>How many reports .kdgat/builds/ keeps (the most recently started ones).</summary>

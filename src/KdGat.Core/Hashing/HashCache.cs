@@ -251,6 +251,7 @@ internal sealed class HashCache
     {
         byte[] bytes;
         // Not a FIFO or device in its place (an open would block the build for good), nor a file of any size.
+        using var _ = NoOp.FileObservations.Pause(); // it only saves work: what it holds decides nothing
         try { bytes = SmallFile.ReadAllBytes(file, MaxFileBytes); }
         catch (IOException) { return; }
         catch (UnauthorizedAccessException) { return; }

@@ -83,13 +83,23 @@ internal sealed class FileObservations
         if (Active.Value is { } o) o.Add(Probe.Identity, path, IdentityAnswer(id));
     }
 
-    public void Add(Probe probe, string path, string answer)
+    /// <summary>
+    /// The identity of a file KdGat itself writes for MSBuild (a stamp or up-to-date marker): its
+    /// bytes vouch for nothing (MSBuild compares times and existence, which the answer holds), so
+    /// it was written in this very build does not make the observations racy.
+    /// </summary>
+    public static void SawOwn(string path)
+    {
+        if (Active.Value is { } o) o.Add(Probe.Identity, path, Ask(Probe.Identity, path), vouches: false);
+    }
+
+    public void Add(Probe probe, string path, string answer, bool vouches = true)
     {
         var key = (probe, path);
         var kept = _seen.GetOrAdd(key, answer);
         if (kept != answer) Interlocked.Exchange(ref _unusable, 1);
         if (answer.StartsWith('?')) Interlocked.Exchange(ref _unusable, 1);
-        if (ChangedAtNs(answer) is { } changed)
+        if (vouches && ChangedAtNs(answer) is { } changed)
         {
             var seen = Interlocked.Read(ref _latestChangeNs);
             while (changed > seen)

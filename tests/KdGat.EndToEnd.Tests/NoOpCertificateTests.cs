@@ -1,0 +1,123 @@
+using System.Text.RegularExpressions;
+using KdGat.Core.Engine;
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// The no-op certificate (NoOp/): a settled no-op writes one, the next no-op uses it, and any
+/// change a full check would see makes the next build check in full. Every build here runs with
+/// KDGAT_NOOP_CERTIFICATE=verify: a certificate that holds is checked against the full check,
+/// and a disagreement fails the build (KDG9002).
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class NoOpCertificateTests
+{
+    private static Sandbox Certified(out string certificateDir)
+    {
+        var s = Sandbox.Trivial();
+        s.Env["KDGAT_NOOP_CERTIFICATE"] = "verify";
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var settled = s.BuildSettled("-p:Dataset=hcrl_sa");
+        Assert.True(settled.ExitCode == 0, settled.ToString());
+        Assert.Null(s.LastBuild().NoOpCertificate); // the full check ran, and wrote the certificate
+        certificateDir = Path.Combine(s.Dir, ".kdgat", "noop");
+        Assert.Single(Directory.GetFiles(certificateDir));
+        return s;
+    }
+
+    [Fact]
+    public void ASettledNoOpWritesACertificate_TheNextNoOpIsAnsweredByIt()
+    {
+        using var s = Certified(out _);
+        s.Env.Remove("KDGAT_NOOP_CERTIFICATE"); // as users run it: the certificate answers alone
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(s.LastBuild().NoOpCertificate);
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
+        // Another selection is another request: the full check, not this certificate.
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-p:Stage=gat_large_curriculum").ExitCode);
+        Assert.Null(s.LastBuild().NoOpCertificate);
+        s.Env["KDGAT_NOOP_CERTIFICATE"] = "off";
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Null(s.LastBuild().NoOpCertificate);
+    }
+
+    public static TheoryData<string> Changes =>
+    [
+        "parameter", "raw data, same size and mtime", "output, same size and mtime", "params.json", "file added to an input directory",
+        "dangling symlink added to an input directory", "declared environment variable", "journal of an interrupted attempt", "up-to-date marker deleted", "kdgat.yaml",
+    ];
+
+    /// <summary>Each change after a certificate was written: the next build does not take the certificate, and does what the change needs.</summary>
+    [Theory]
+    [MemberData(nameof(Changes))]
+    public void AChangeAfterTheCertificate_IsSeenByTheNextBuild(string change)
+    {
+        using var s = Certified(out _);
+        string[] mustRun = [];
+        switch (change)
+        {
+            case "parameter":
+                var gat = Path.Combine(s.Dir, "models", "gat", "large.yaml");
+                File.WriteAllText(gat, File.ReadAllText(gat).Replace("lr: 0.001", "lr: 0.002"));
+                mustRun = IncrementalBuildTests.GatLargeDownstream;
+                break;
+            case "raw data, same size and mtime":
+                KeepSizeAndTime(s.RawFile("hcrl_sa"), b => b[0] ^= 1);
+                mustRun = [.. s.LastBuild().Stages.Select(x => $"{x.Dataset}/{x.Stage}").Order(StringComparer.Ordinal)];
+                break;
+            case "output, same size and mtime":
+                KeepSizeAndTime(Path.Combine(s.RunDir("hcrl_sa", "gat_large_curriculum"), "model.ckpt"), b => b[0] ^= 1);
+                mustRun = ["hcrl_sa/gat_large_curriculum"]; // restored from the output cache or run: either puts the bytes back, downstream unchanged
+                break;
+            case "params.json":
+                File.WriteAllText(Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "params.json"), "{}");
+                mustRun = ["hcrl_sa/eval_large_evaluation"];
+                break;
+            case "file added to an input directory":
+                File.WriteAllText(Path.Combine(Path.GetDirectoryName(s.RawFile("hcrl_sa"))!, "more.csv"), "x\n");
+                mustRun = [.. s.LastBuild().Stages.Select(x => $"{x.Dataset}/{x.Stage}").Order(StringComparer.Ordinal)];
+                break;
+            case "dangling symlink added to an input directory":
+                File.CreateSymbolicLink(Path.Combine(Path.GetDirectoryName(s.RawFile("hcrl_sa"))!, "annexed.csv"), "/nonexistent/annex/object");
+                mustRun = [.. s.LastBuild().Stages.Select(x => $"{x.Dataset}/{x.Stage}").Order(StringComparer.Ordinal)];
+                break;
+            case "declared environment variable":
+                s.EditConfig(c => Regex.Replace(c, @"(\n  preprocess:\n)", "$1    env: [KDG_TEST_VAR]\n"));
+                Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+                Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode);
+                Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+                Assert.True(s.LastBuild().NoOpCertificate);
+                s.Env["KDG_TEST_VAR"] = "on";
+                mustRun = [.. s.LastBuild().Stages.Select(x => $"{x.Dataset}/{x.Stage}").Order(StringComparer.Ordinal)];
+                break;
+            case "journal of an interrupted attempt":
+                // What an attempt that is running (or was killed) has: its state dir's aside dir (the previous result moved there).
+                Directory.CreateDirectory(Path.Combine(s.Dir, "experimentruns", "hcrl_sa", ".kdgat", "eval_small_evaluation", "aside"));
+                break;
+            case "up-to-date marker deleted":
+                File.Delete(Path.Combine(s.Dir, ".kdgat", "stamps", "hcrl_sa", "dqn_large_fusion.current"));
+                break;
+            case "kdgat.yaml":
+                s.EditConfig(c => c + "\n# a comment\n");
+                break;
+        }
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var report = s.LastBuild();
+        Assert.Null(report.NoOpCertificate);
+        Assert.Equal(mustRun, report.Stages.Where(x => x.Outcome is Outcome.Ran or Outcome.Restored).Select(x => $"{x.Dataset}/{x.Stage}").Order(StringComparer.Ordinal).ToArray());
+    }
+
+    /// <summary>Flips bytes of a file and puts its size and mtime back (only its ctime says it changed: a copy tool, or a clock on NFS).</summary>
+    private static void KeepSizeAndTime(string file, Action<byte[]> edit)
+    {
+        var mtime = File.GetLastWriteTimeUtc(file);
+        var bytes = File.ReadAllBytes(file);
+        edit(bytes);
+        File.WriteAllBytes(file, bytes);
+        File.SetLastWriteTimeUtc(file, mtime);
+    }
+}
