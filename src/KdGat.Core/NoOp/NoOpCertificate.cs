@@ -113,13 +113,6 @@ internal sealed class NoOpCertificate
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>Deletes every certificate of the pipeline (Clean: belt and braces; a changed file alone already voids one).</summary>
-    public static void DeleteAll(string root)
-    {
-        try { if (Directory.Exists(DirOf(root))) Directory.Delete(DirOf(root), recursive: true); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-    }
-
     /// <summary>The certificate in a file; null when it is missing, not a regular file, or damaged (bad checksum, unknown line).</summary>
     internal static NoOpCertificate? Read(string file)
     {
@@ -182,8 +175,8 @@ internal sealed class NoOpCertificate
         return ContentHash.OfText(text.ToString());
     }
 
-    /// <summary>Variables a shell or terminal changes between two commands, which nothing KdGat runs or reads depends on.</summary>
-    private static readonly HashSet<string> ShellOwn = new(StringComparer.Ordinal) { "_", "OLDPWD", "SHLVL", "COLUMNS", "LINES" };
+    /// <summary>Variables a shell or terminal changes between two commands, which nothing KdGat runs or reads depends on; and the certificate's own switch (it changes how a result is found, not the result).</summary>
+    private static readonly HashSet<string> ShellOwn = new(StringComparer.Ordinal) { "_", "OLDPWD", "SHLVL", "COLUMNS", "LINES", Variable };
 
     internal static string Format(object? value) => value switch
     {

@@ -33,6 +33,7 @@ public sealed class DifferentialTests
         var clock = Stopwatch.StartNew();
         using var tree = Sandbox.Sample();
         tree.Env["KDGAT_CACHE"] = store;
+        tree.Env["KDGAT_NOOP_CERTIFICATE"] = "verify";
         // KDGAT_DIFF_SERVER=1: the incremental builds go through one MSBuild server, so what a
         // long-lived process keeps between builds (LoadedPipelineCache) meets every mutation.
         var server = FromEnv("KDGAT_DIFF_SERVER", 0) == 1;
@@ -82,6 +83,11 @@ public sealed class DifferentialTests
             .Select(k => $"{k}: incremental {Describe(a, k)}, from scratch {Describe(b, k)}").ToArray();
         if (diffs.Length > 0)
             Fail(seed, applied, "outputs differ", string.Join("\n", diffs) + "\nthe incremental build: " + string.Join(", ", tree.LastBuild().Stages.Select(s => $"{s.Dataset}/{s.Stage} {s.Outcome}")));
+        // A settled no-op (the from-scratch build took longer than the racy margin) writes the no-op
+        // certificate the next mutation must void: every build here runs with KDGAT_NOOP_CERTIFICATE=verify,
+        // so a certificate that holds when the full check finds something to do fails the build (KDG9002).
+        var noop = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER") ? tree.BuildSettled("-t:Evaluate", "-nodeReuse:true") : tree.BuildSettled("-t:Evaluate");
+        if (noop.ExitCode != 0 || tree.LastBuild().Stages.Any(s => s.Outcome != Outcome.UpToDate)) Fail(seed, applied, "the no-op after the incremental build was not one", noop.ToString());
         _out.WriteLine($"{what}: {string.Join(", ", outcomes)}; {a.Count} files equal; incremental {incrementalSeconds:F1} s, " +
             $"from scratch {clock.Elapsed.TotalSeconds - incrementalSeconds:F1} s (stages {report.Stages.Sum(s => s.Seconds ?? 0):F1} s)");
     }

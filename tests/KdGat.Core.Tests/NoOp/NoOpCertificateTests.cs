@@ -1,0 +1,76 @@
+using KdGat.Core.Engine;
+using KdGat.Core.NoOp;
+using KdGat.Core.Pipeline;
+
+namespace KdGat.Core.Tests.NoOp;
+
+/// <summary>The certificate file and its keys: damaged means none, and no request field is left out of a key.</summary>
+[Trait("Category", "Unit")]
+public sealed class NoOpCertificateTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("kdgat-cert-").FullName;
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static BuildRequest Request() => new() { Root = "/r", ConfigFile = "kdgat.yaml", ToolsDir = "/t", Stages = [new StageDeclaration("a", [])] };
+
+    private NoOpCertificate Certificate(string watched) => new()
+    {
+        PlanKey = "plan1",
+        BuildKey = "build1",
+        Executor = "local",
+        Datasets = ["d1"],
+        Stamps = [new StageStamps.Entry("d1", "a", "/s/fingerprints", "/s/a.current", Outcome.UpToDate, [])],
+        Rows = [("d1", "a", null), ("d1", "b", "seed=1")],
+        Observations = [(FileObservations.Probe.FileExists, watched, "0")],
+    };
+
+    [Fact]
+    public void WrittenAndFound_WhileWhatItObservedHolds()
+    {
+        var watched = Path.Combine(_root, "attempt.json");
+        NoOpCertificate.Write(_root, Certificate(watched));
+        var found = NoOpCertificate.Find(_root, "plan1");
+        Assert.NotNull(found);
+        Assert.Equal([("d1", "a", (string?)null), ("d1", "b", "seed=1")], found.Rows);
+        Assert.Equal("/s/a.current", Assert.Single(found.Stamps).Marker);
+        File.WriteAllText(watched, "{}");
+        Assert.Null(NoOpCertificate.Find(_root, "plan1"));
+        Assert.Null(NoOpCertificate.Find(_root, "plan2"));
+    }
+
+    [Fact]
+    public void ADamagedCertificate_IsNone()
+    {
+        NoOpCertificate.Write(_root, Certificate(Path.Combine(_root, "x")));
+        var file = Directory.GetFiles(NoOpCertificate.DirOf(_root)).Single();
+        File.WriteAllText(file, File.ReadAllText(file).Replace("seed=1", "seed=2"));
+        Assert.Null(NoOpCertificate.Find(_root, "plan1"));
+        File.WriteAllText(file, "kdgat-noop v1\n");
+        Assert.Null(NoOpCertificate.Find(_root, "plan1"));
+    }
+
+    /// <summary>Every BuildRequest property, changed alone, changes the key: a field added later cannot be left out.</summary>
+    [Fact]
+    public void EveryRequestField_IsInTheKey()
+    {
+        var baseKey = NoOpCertificate.KeyOf(Request());
+        foreach (var p in typeof(BuildRequest).GetProperties())
+        {
+            object? other = p.PropertyType switch
+            {
+                var t when t == typeof(string) => "other",
+                var t when t == typeof(bool) => !(bool)p.GetValue(Request())!,
+                var t when t == typeof(int) => 12345,
+                var t when t == typeof(BuildMode) => BuildMode.Adopt,
+                var t when t == typeof(Core.Config.ExecutorKind?) => Core.Config.ExecutorKind.Slurm,
+                var t when t == typeof(IReadOnlyList<StageDeclaration>) => new[] { new StageDeclaration("a", ["b"]) },
+                var t when t == typeof(IReadOnlyCollection<string>) => new[] { "lr" },
+                var t => throw new InvalidOperationException($"add a changed value for {p.Name} ({t.Name})"),
+            };
+            var changed = Request();
+            p.SetValue(changed, other);
+            Assert.True(NoOpCertificate.KeyOf(changed) != baseKey, p.Name);
+        }
+        Assert.NotEqual(baseKey, NoOpCertificate.KeyOf(Request(), "stage-names"));
+    }
+}
