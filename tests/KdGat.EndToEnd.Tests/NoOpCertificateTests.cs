@@ -143,10 +143,16 @@ public sealed class NoOpCertificateTests
 
     private static bool PathText_IsUnder(string path, string dir) => path.StartsWith(dir + "/", StringComparison.Ordinal);
 
-    /// <summary>KdGat's state under .kdgat/ (stamps are observed by the plan, the rest decides nothing), MSBuild's project files, locks.</summary>
+    /// <summary>
+    /// KdGat's state under .kdgat/ (stamps are observed by the plan, the rest decides nothing) and
+    /// a dataset's .kdgat/ (its lock), MSBuild's and the dotnet host's own files (project, response
+    /// files, global.json, and what the host probes relative to the working directory).
+    /// </summary>
     private static bool NotADecision(string relative) =>
-        relative.StartsWith(".kdgat/", StringComparison.Ordinal) || relative is "pipeline.proj" or "Directory.Build.rsp" || relative.StartsWith("targets/", StringComparison.Ordinal)
-        || !relative.Contains('/') && relative.StartsWith("Directory.", StringComparison.Ordinal) || Path.GetFileName(relative) is "lock" or "obj" or "bin";
+        relative.StartsWith(".kdgat/", StringComparison.Ordinal) || relative is ".kdgat" or "targets" or "pipeline.proj" or "Directory.Build.rsp" or "MSBuild.rsp" or "global.json"
+        || relative.StartsWith("targets/", StringComparison.Ordinal) || relative.StartsWith("opt/", StringComparison.Ordinal) || relative.StartsWith("--", StringComparison.Ordinal)
+        || !relative.Contains('/') && relative.StartsWith("Directory.", StringComparison.Ordinal)
+        || Regex.IsMatch(relative, @"^experimentruns/[^/]+/\.kdgat(/[^/]*lock[^/]*)?$") || Path.GetFileName(relative) is "lock" or "obj" or "bin";
 
     /// <summary>Absolute paths in strace lines: quoted ones, and "dirfd&lt;dir&gt;, \"relative\"" joined.</summary>
     private static IEnumerable<string> TracedPaths(IEnumerable<string> lines, string cwd)
