@@ -214,7 +214,7 @@ internal sealed class BuildEngine
         var quiet = said.Count == 0; // nothing but the summary: what a certified no-op prints
         Summarize(report, results, log, hashCache, request.DecisionTable, cancel.IsCancellationRequested);
         if (request.Mode == BuildMode.Build && quiet && !WroteState && report.Succeeded && config.OnSuccess is null && config.OnFailure is null)
-            BestEffort(() => Certify(request, report, instances), "the no-op certificate (.kdgat/noop/)", log);
+            BestEffort(() => Certify(request, report), "the no-op certificate (.kdgat/noop/)", log);
         if (request.FailIfStale) ReportStale(results, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return (report, results);
@@ -333,9 +333,10 @@ internal sealed class BuildEngine
     /// none is of a file changed since the build began (less the racy margin: such an identity
     /// cannot vouch for the bytes read). Only with the plan task's observations of this very build.
     /// </summary>
-    private void Certify(BuildRequest request, BuildReport report, IReadOnlyList<Pipeline.StageInstance> instances)
+    private void Certify(BuildRequest request, BuildReport report)
     {
         if (_session is not { Observations: { Usable: true } seen, Plan: { } plan, LoadedHere: true } || request.VerifyHashes || request.Audit) return;
+        if (plan.Stamps.Any(e => !e.Current)) return; // the plan saw something stale (then settled by another build): the stamps say so, not a no-op
         if (seen.Count > NoOpCertificate.MaxObservations || seen.LatestChangeNs >= _session.ObservedSinceNs - HashCache.RacyMarginNs || _session.ObservedSinceNs == long.MinValue) return;
         var cert = new NoOpCertificate
         {

@@ -115,6 +115,12 @@ internal sealed class FileObservations
     public static string Ask(Probe probe, string path)
     {
         using var _ = Pause();
+        return AskUnrecorded(probe, path);
+    }
+
+    /// <summary><see cref="Ask"/> for a caller that has paused recording already (a replay of many: one pause, not one each).</summary>
+    internal static string AskUnrecorded(Probe probe, string path)
+    {
         try
         {
             return probe switch

@@ -58,17 +58,30 @@ internal sealed class NoOpCertificate
         return cert is not null && cert.PlanKey == planKey && cert.StillHolds() ? cert : null;
     }
 
-    /// <summary>Every observation asked again, now, with the same answer.</summary>
+    /// <summary>Every observation asked again, now, with the same answer (on every core: they are statx and readdir calls, 60,000 at 600 datasets).</summary>
     public bool StillHolds()
     {
-        static bool Existence(FileObservations.Probe p) => p is FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists;
-        bool Same(Func<FileObservations.Probe, bool> which)
+        using var _ = FileObservations.Pause();
+        var existence = Observations.Where(o => o.Probe is FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists).ToArray();
+        var rest = Observations.Where(o => o.Probe is not (FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists)).ToArray();
+        return Same(existence) && Same(rest) && Same(existence);
+    }
+
+    private static bool Same((FileObservations.Probe Probe, string Path, string Answer)[] observations)
+    {
+        if (observations.Length < 2048)
         {
-            foreach (var (probe, path, answer) in Observations)
-                if (which(probe) && FileObservations.Ask(probe, path) != answer) return false;
+            foreach (var (probe, path, answer) in observations)
+                if (FileObservations.AskUnrecorded(probe, path) != answer) return false;
             return true;
         }
-        return Same(Existence) && Same(p => !Existence(p)) && Same(Existence);
+        var differs = 0;
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, observations.Length, 1024), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (range, loop) =>
+        {
+            for (var i = range.Item1; i < range.Item2 && Volatile.Read(ref differs) == 0; i++)
+                if (FileObservations.AskUnrecorded(observations[i].Probe, observations[i].Path) != observations[i].Answer) { Interlocked.Exchange(ref differs, 1); loop.Stop(); }
+        });
+        return differs == 0;
     }
 
     public static void Write(string root, NoOpCertificate cert)
@@ -132,9 +145,15 @@ internal sealed class NoOpCertificate
         var stamps = new List<StageStamps.Entry>();
         var rows = new List<(string, string, string?)>();
         var observations = new List<(FileObservations.Probe, string, string)>();
-        foreach (var line in text[(Header.Length + 1)..sumAt].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var body = text.AsSpan(Header.Length + 1, sumAt - Header.Length - 1);
+        while (body.Length > 0)
         {
-            var f = line.Split('\t');
+            var end = body.IndexOf('\n');
+            var line = end < 0 ? body : body[..end];
+            body = end < 0 ? [] : body[(end + 1)..];
+            if (line.Length == 0) continue;
+            if (line.StartsWith("o\t") && Observation(line[2..]) is { } o) { observations.Add(o); continue; }
+            var f = line.ToString().Split('\t');
             switch (f[0])
             {
                 case "plan" when f.Length == 2: plan = f[1]; break;
@@ -143,7 +162,6 @@ internal sealed class NoOpCertificate
                 case "dataset" when f.Length == 2: datasets.Add(f[1]); break;
                 case "stamp" when f.Length == 5: stamps.Add(new(f[1], f[2], f[3], f[4], Outcome.UpToDate, [])); break;
                 case "row" when f.Length == 4: rows.Add((f[1], f[2], f[3].Length == 0 ? null : f[3])); break;
-                case "o" when f.Length == 4 && f[1].Length == 1: observations.Add(((FileObservations.Probe)f[1][0], f[2], f[3])); break;
                 default: return null;
             }
         }
@@ -152,6 +170,17 @@ internal sealed class NoOpCertificate
         {
             PlanKey = plan, BuildKey = build, Executor = executor, Datasets = datasets, Stamps = stamps, Rows = rows, Observations = observations,
         };
+    }
+
+    /// <summary>An observation line's fields after "o\t": probe letter, path, answer; null when it has not exactly three.</summary>
+    private static (FileObservations.Probe, string, string)? Observation(ReadOnlySpan<char> fields)
+    {
+        var a = fields.IndexOf('\t');
+        if (a != 1) return null;
+        var rest = fields[2..];
+        var b = rest.IndexOf('\t');
+        if (b < 0 || rest[(b + 1)..].Contains('\t')) return null;
+        return ((FileObservations.Probe)fields[0], rest[..b].ToString(), rest[(b + 1)..].ToString());
     }
 
     /// <summary>
