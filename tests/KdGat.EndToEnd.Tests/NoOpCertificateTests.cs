@@ -49,7 +49,7 @@ public sealed class NoOpCertificateTests
     public static TheoryData<string> Changes =>
     [
         "parameter", "raw data, same size and mtime", "output, same size and mtime", "params.json", "file added to an input directory",
-        "dangling symlink added to an input directory", "declared environment variable", "journal of an interrupted attempt", "up-to-date marker deleted", "kdgat.yaml",
+        "dangling symlink added to an input directory", "declared environment variable", "declared environment variable a shell sets (COLUMNS)", "journal of an interrupted attempt", "up-to-date marker deleted", "kdgat.yaml",
     ];
 
     /// <summary>Each change after a certificate was written: the next build does not take the certificate, and does what the change needs.</summary>
@@ -87,12 +87,15 @@ public sealed class NoOpCertificateTests
                 mustRun = ["hcrl_sa/preprocess"];
                 break;
             case "declared environment variable":
-                s.EditConfig(c => Regex.Replace(c, @"(\n  preprocess:\n)", "$1    env: [KDG_TEST_VAR]\n"));
+            case "declared environment variable a shell sets (COLUMNS)":
+                // COLUMNS is left out of the certificate's key (shells change it), so this one is seen only as a variable the stage reads.
+                var name = change.EndsWith("(COLUMNS)", StringComparison.Ordinal) ? "COLUMNS" : "KDG_TEST_VAR";
+                s.EditConfig(c => Regex.Replace(c, @"(\n  preprocess:\n)", $"$1    env: [{name}]\n"));
                 Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
                 Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode);
                 Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
                 Assert.True(s.LastBuild().NoOpCertificate);
-                s.Env["KDG_TEST_VAR"] = "on";
+                s.Env[name] = "on";
                 mustRun = ["hcrl_sa/preprocess"];
                 break;
             case "journal of an interrupted attempt":
@@ -112,6 +115,65 @@ public sealed class NoOpCertificateTests
         Assert.Null(report.NoOpCertificate);
         Assert.True(mustRun.SequenceEqual(report.Stages.Where(x => x.Outcome is Outcome.Ran or Outcome.Restored).Select(x => $"{x.Dataset}/{x.Stage}").Order(StringComparer.Ordinal)),
             $"expected to run: {string.Join(", ", mustRun)}\n{r}");
+    }
+
+    /// <summary>
+    /// What the full check refuses, a certificate must not accept: a declared path going up ('..')
+    /// out of a directory symlink is KDG1018, so a link made or retargeted after the certificate
+    /// (the input then read from elsewhere) must fail the next build; and so must a dataset whose
+    /// state directory became a file (its lock cannot be taken, KDG1207).
+    /// </summary>
+    [Fact]
+    public void WhatTheFullCheckRefuses_AfterTheCertificate_FailsTheNextBuild()
+    {
+        using var s = Sandbox.Trivial();
+        var extra = Path.Combine(s.Dir, "extra");
+        Directory.CreateDirectory(Path.Combine(extra, "a_v2"));
+        File.WriteAllText(Path.Combine(extra, "b.txt"), "b\n");
+        File.CreateSymbolicLink(Path.Combine(extra, "a"), "a_v2"); // a link into a sibling: 'a/..' is 'extra' either way, allowed
+        s.EditConfig(c => Regex.Replace(c, @"(\n  eval_small_evaluation:\n)", "$1    inputs: ['extra/a/../b.txt']\n"));
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.True(s.LastBuild().NoOpCertificate);
+
+        var elsewhere = Path.Combine(s.Dir + "-elsewhere", "a");
+        Directory.CreateDirectory(elsewhere);
+        try
+        {
+            File.Delete(Path.Combine(extra, "a"));
+            File.CreateSymbolicLink(Path.Combine(extra, "a"), elsewhere);
+            var r = s.Build("-p:Dataset=hcrl_sa");
+            Assert.True(r.ExitCode != 0 && r.Output.Contains("KDG1018", StringComparison.Ordinal), r.ToString());
+
+            File.Delete(Path.Combine(extra, "a"));
+            File.CreateSymbolicLink(Path.Combine(extra, "a"), "a_v2");
+            Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+            Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode);
+            Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+            Assert.True(s.LastBuild().NoOpCertificate);
+            var state = Path.Combine(s.Dir, "experimentruns", "hcrl_sa", ".kdgat");
+            Directory.Move(state, state + ".moved");
+            File.WriteAllText(state, "");
+            r = s.Build("-p:Dataset=hcrl_sa");
+            Assert.True(r.ExitCode != 0, r.ToString());
+        }
+        finally { Directory.Delete(s.Dir + "-elsewhere", recursive: true); }
+    }
+
+    /// <summary>Two targets of one plan (-t:Train, -t:Evaluate) keep a certificate each: alternating, both are answered by theirs.</summary>
+    [Fact]
+    public void TwoBuildsOfOnePlan_EachKeepTheirCertificate()
+    {
+        using var s = Certified(out var certificates);
+        Assert.Equal(0, s.Build("-t:Train", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.BuildSettled("-t:Train", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(2, Directory.GetFiles(certificates).Length);
+        foreach (var target in new[] { "-t:Evaluate", "-t:Train", "-t:Evaluate" })
+        {
+            Assert.Equal(0, s.Build(target, "-p:Dataset=hcrl_sa").ExitCode);
+            Assert.True(s.LastBuild().NoOpCertificate, target);
+        }
     }
 
     /// <summary>

@@ -46,10 +46,12 @@ internal sealed class BuildEngine
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         Observe(request);
-        if (request.Mode == BuildMode.Build && _session?.Certified is { } cert && Certifies(cert, request))
+        if (request.Mode == BuildMode.Build && _session?.Certified is { } planFound && !request.VerifyHashes && !request.Audit
+            && NoOpCertificate.Find(request.Root, planFound, NoOpCertificate.KeyOf(request)) is { } cert)
         {
             if (!NoOpCertificate.Verifying) return CertifiedNoOp(cert, request, log);
-            // Tests: the full check too, whose report is published only when it disagrees.
+            // Tests: the full check too, whose report is published only when it disagrees (and which certifies nothing).
+            _verifying = true;
             var (full, _) = await RunWithResultsAsync(request with { PublishReport = false }, log, cancel).ConfigureAwait(false);
             if (full.Stages.FirstOrDefault(s => s.Outcome != Outcome.UpToDate) is not { } wrong) return CertifiedNoOp(cert, request, log);
             log.Error(ErrorCodes.NoOpCertificateWrong, $"KdGat: the no-op certificate said every instance was up to date, but the full check found {wrong.Dataset}/{wrong.Stage} {wrong.Outcome} ({string.Join("; ", wrong.Reasons)}). This is a bug in KdGat; please report it. Set {NoOpCertificate.Variable}=off to build without certificates.");
@@ -67,8 +69,10 @@ internal sealed class BuildEngine
     public IReadOnlyList<StageStamps.Entry>? CertifiedPlan(BuildRequest request, IReadOnlyList<string> stageNames)
     {
         if (_session is null || request.VerifyHashes || NoOpCertificate.Disabled) return null;
-        var cert = NoOpCertificate.Find(request.Root, NoOpCertificate.KeyOf(request, [.. stageNames]));
+        var key = NoOpCertificate.KeyOf(request, [.. stageNames]);
+        var cert = NoOpCertificate.Find(request.Root, key);
         _session.Certified = cert;
+        if (cert is not null) _session.Plan = (key, cert.Stamps, cert.Observations);
         return cert?.Stamps;
     }
 
@@ -77,9 +81,6 @@ internal sealed class BuildEngine
     {
         if (_session is not null && !NoOpCertificate.Disabled) _session.Observe(request.Root);
     }
-
-    private static bool Certifies(NoOpCertificate cert, BuildRequest request) =>
-        !request.VerifyHashes && !request.Audit && cert.BuildKey == NoOpCertificate.KeyOf(request) && cert.StillHolds();
 
     /// <summary>The build a certificate vouches for: every instance up to date, reported and summarized as the full check would.</summary>
     private BuildReport CertifiedNoOp(NoOpCertificate cert, BuildRequest request, IBuildLog log)
@@ -118,7 +119,7 @@ internal sealed class BuildEngine
         {
             // As MSBuild will compare them: a certificate holds only while they stay as they are now.
             foreach (var e in stamps) { FileObservations.SawOwn(e.Stamp); FileObservations.SawOwn(e.Marker); }
-            _session.Plan = (NoOpCertificate.KeyOf(request, [.. stageNames]), stamps);
+            _session.Plan = (NoOpCertificate.KeyOf(request, [.. stageNames]), stamps, []);
         }
         return stamps;
     }
@@ -184,8 +185,14 @@ internal sealed class BuildEngine
         {
             if (request.Mode != BuildMode.Explain)
                 foreach (var d in datasets)
-                    datasetLocks.Add(await Locking.StageLock.AcquireAsync(Locking.StageLock.DatasetLockFile(layout, d),
+                {
+                    // A certified no-op takes no lock: it holds only while the lock could be taken.
+                    var lockFile = Locking.StageLock.DatasetLockFile(layout, d);
+                    FileObservations.DirectoryExists(Path.GetDirectoryName(lockFile)!);
+                    FileObservations.Saw(FileObservations.Probe.Kind, lockFile, FileObservations.Ask(FileObservations.Probe.Kind, lockFile));
+                    datasetLocks.Add(await Locking.StageLock.AcquireAsync(lockFile,
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true, time: _time).ConfigureAwait(false));
+                }
             results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
         }
         finally
@@ -333,8 +340,11 @@ internal sealed class BuildEngine
     /// none is of a file changed since the build began (less the racy margin: such an identity
     /// cannot vouch for the bytes read). Only with the plan task's observations of this very build.
     /// </summary>
+    private bool _verifying;
+
     private void Certify(BuildRequest request, BuildReport report)
     {
+        if (_verifying) return;
         if (_session is not { Observations: { Usable: true } seen, Plan: { } plan, LoadedHere: true } || request.VerifyHashes || request.Audit) return;
         if (plan.Stamps.Any(e => !e.Current)) return; // the plan saw something stale (then settled by another build): the stamps say so, not a no-op
         if (seen.Count > NoOpCertificate.MaxObservations || seen.LatestChangeNs >= _session.ObservedSinceNs - HashCache.RacyMarginNs || _session.ObservedSinceNs == long.MinValue) return;
@@ -346,8 +356,10 @@ internal sealed class BuildEngine
             Datasets = report.Datasets,
             Stamps = plan.Stamps,
             Rows = report.Stages.Select(s => (s.Dataset, s.Stage, s.Variant)).ToArray(),
-            Observations = seen.All.ToArray(),
+            Observations = seen.All.Concat(plan.Observed).DistinctBy(o => (o.Probe, o.Path, o.Answer)).ToArray(),
         };
+        // The same question answered two ways (the plan's certificate, then this build): something changed between them.
+        if (cert.Observations.CountBy(o => (o.Probe, o.Path)).Any(c => c.Value > 1)) return;
         if (!NoOpCertificate.Writable(cert.Observations.Select(o => o.Path).Concat(cert.Datasets).Concat(cert.Rows.SelectMany(r => new[] { r.Dataset, r.Stage, r.Variant ?? "" }))
                 .Concat(cert.Stamps.SelectMany(s => new[] { s.Stamp, s.Marker })))) return;
         if (!seen.Usable || !cert.StillHolds()) return; // changed while the build ran

@@ -30,8 +30,11 @@ internal sealed class BuildSession
     /// <summary>False once a pipeline came from an earlier build of this process: what its load read was observed then, not in this build.</summary>
     public bool LoadedHere { get; private set; } = true;
 
-    /// <summary>The plan task's key and stamps (a certificate written by the build task needs both); null when the plan did not run here.</summary>
-    public (string Key, IReadOnlyList<StageStamps.Entry> Stamps)? Plan { get; set; }
+    /// <summary>
+    /// The plan task's key and stamps (a certificate written by the build task needs both), and when
+    /// a certificate answered the plan, what that one observed (the new certificate must cover the whole plan, not only what this build checked); null when the plan did not run here.
+    /// </summary>
+    public (string Key, IReadOnlyList<StageStamps.Entry> Stamps, IReadOnlyList<(NoOp.FileObservations.Probe Probe, string Path, string Answer)> Observed)? Plan { get; set; }
 
     /// <summary>The certificate the plan task found still holding (the build task checks it again before using it).</summary>
     public NoOp.NoOpCertificate? Certified { get; set; }

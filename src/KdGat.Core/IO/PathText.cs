@@ -47,7 +47,9 @@ internal static class PathText
         {
             if (segment == "..")
             {
-                if (new DirectoryInfo(current).LinkTarget is not null && !SameParent(current)) return current;
+                var link = NoOp.FileObservations.LinkAnswer(current);
+                NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.Link, current, link);
+                if (link != "none" && !SameParent(current)) return current;
                 current = Path.GetDirectoryName(current) ?? "/";
             }
             else if (segment != ".") current = Path.Combine(current, segment);
@@ -60,6 +62,7 @@ internal static class PathText
     {
         try
         {
+            NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.FinalTarget, link, NoOp.FileObservations.FinalTargetAnswer(link));
             if (new DirectoryInfo(link).ResolveLinkTarget(returnFinalTarget: true) is not { } target) return false;
             var a = Hashing.PathStat.Of(Path.GetDirectoryName(target.FullName) ?? "/");
             var b = Hashing.PathStat.Of(Path.GetDirectoryName(link) ?? "/");

@@ -29,6 +29,12 @@ internal sealed class FileObservations
         FileExists = 'F',
         /// <summary><see cref="Directory.Exists"/>.</summary>
         DirectoryExists = 'D',
+        /// <summary>Only what a path is (file, directory, missing, other): for a file whose bytes decide nothing (a lock).</summary>
+        Kind = 'N',
+        /// <summary>A symlink's final target (through a chain of links), in full.</summary>
+        FinalTarget = 'T',
+        /// <summary>An environment variable's value (its digest): one a stage declares or the configuration expands.</summary>
+        Environment = 'E',
     }
 
     private static readonly AsyncLocal<FileObservations?> Active = new();
@@ -131,6 +137,9 @@ internal sealed class FileObservations
                 Probe.Link => LinkAnswer(path),
                 Probe.FileExists => File.Exists(path) ? "1" : "0",
                 Probe.DirectoryExists => Directory.Exists(path) ? "1" : "0",
+                Probe.FinalTarget => FinalTargetAnswer(path),
+                Probe.Kind => PathStat.Of(path).Kind.ToString(),
+                Probe.Environment => EnvironmentAnswer(System.Environment.GetEnvironmentVariable(path)),
                 _ => "?unknown probe",
             };
         }
@@ -144,7 +153,7 @@ internal sealed class FileObservations
     {
         PathKind.File when s.Identity is { IsCheckedRegularFile: true } id => (s.Executable ? "fx:" : "f:") + id,
         PathKind.File => "?file without identity",
-        PathKind.Directory => "d",
+        PathKind.Directory => $"d:{s.Device}:{s.Inode}", // which directory: a link retargeted to another one with the same names shows
         PathKind.Missing => "m",
         _ => "o:" + s.TypeName,
     };
@@ -174,6 +183,23 @@ internal sealed class FileObservations
     {
         try { return new FileInfo(path).LinkTarget is { } target ? "=" + target : "none"; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "none"; }
+    }
+
+    /// <summary>"=" and where a chain of symlinks ends, in full; "none" when the path is not a link.</summary>
+    internal static string FinalTargetAnswer(string path)
+    {
+        try { return new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } target ? "=" + target.FullName : "none"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "?" + e.GetType().Name; }
+    }
+
+    internal static string EnvironmentAnswer(string? value) => value is null ? "unset" : "=" + ContentHash.OfText(value);
+
+    /// <summary>An environment variable a decision reads, observed (the certificate's key leaves out a few a shell changes: these count anyway).</summary>
+    public static string? Variable(string name)
+    {
+        var value = System.Environment.GetEnvironmentVariable(name);
+        Saw(Probe.Environment, name, EnvironmentAnswer(value));
+        return value;
     }
 
     /// <summary><see cref="File.Exists"/>, observed.</summary>

@@ -43,7 +43,8 @@ internal sealed class NoOpCertificate
     public static bool Verifying => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() == "verify";
 
     public static string DirOf(string root) => Path.Combine(Path.GetFullPath(root), Pipeline.PipelineLayout.StateDirName, "noop");
-    private static string FileOf(string root, string planKey) => Path.Combine(DirOf(root), planKey);
+    /// <summary>One file per plan and build key: -t:Train and -t:Evaluate (one plan, two builds) keep one each.</summary>
+    private static string FileOf(string root, string planKey, string buildKey) => Path.Combine(DirOf(root), planKey + "." + buildKey);
 
     /// <summary>
     /// The certificate for this plan key, when every observation it holds is still answered the
@@ -53,9 +54,18 @@ internal sealed class NoOpCertificate
     /// </summary>
     public static NoOpCertificate? Find(string root, string planKey)
     {
-        if (Disabled) return null;
-        var cert = Read(FileOf(root, planKey));
-        return cert is not null && cert.PlanKey == planKey && cert.StillHolds() ? cert : null;
+        if (Disabled || !Directory.Exists(DirOf(root))) return null;
+        // Newest first: the order to try them in, never whether one holds.
+        foreach (var file in new DirectoryInfo(DirOf(root)).EnumerateFiles(planKey + ".*").OrderByDescending(f => f.LastWriteTimeUtc))
+            if (Read(file.FullName) is { } cert && cert.PlanKey == planKey && file.Name == planKey + "." + cert.BuildKey && cert.StillHolds()) return cert;
+        return null;
+    }
+
+    /// <summary>The certificate of this plan and build key when it still holds (the build task's own, when the plan found another build's).</summary>
+    public static NoOpCertificate? Find(string root, NoOpCertificate planFound, string buildKey)
+    {
+        var cert = planFound.BuildKey == buildKey ? planFound : Read(FileOf(root, planFound.PlanKey, buildKey));
+        return cert is not null && cert.PlanKey == planFound.PlanKey && cert.BuildKey == buildKey && cert.StillHolds() ? cert : null;
     }
 
     /// <summary>Every observation asked again, now, with the same answer (on every core: they are statx and readdir calls, 60,000 at 600 datasets).</summary>
@@ -100,7 +110,7 @@ internal sealed class NoOpCertificate
         text.Append("sum\t").Append(sum).Append('\n');
         var dir = DirOf(root);
         Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(FileOf(root, cert.PlanKey), text.ToString());
+        AtomicFile.WriteAllText(FileOf(root, cert.PlanKey, cert.BuildKey), text.ToString());
         Prune(dir);
     }
 

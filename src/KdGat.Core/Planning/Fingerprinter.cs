@@ -19,7 +19,7 @@ internal sealed class Fingerprinter
     public Fingerprinter(PathHasher hasher, Func<string, string?>? env = null)
     {
         _hasher = hasher;
-        _env = env ?? Environment.GetEnvironmentVariable;
+        _env = env ?? NoOp.FileObservations.Variable;
     }
 
     public PathHasher Hasher => _hasher;

@@ -33,6 +33,8 @@ public sealed class NoOpCertificateTests : IDisposable
         Assert.NotNull(found);
         Assert.Equal([("d1", "a", (string?)null), ("d1", "b", "seed=1")], found.Rows);
         Assert.Equal("/s/a.current", Assert.Single(found.Stamps).Marker);
+        Assert.Same(found, NoOpCertificate.Find(_root, found, "build1"));
+        Assert.Null(NoOpCertificate.Find(_root, found, "build2")); // another build of the same plan: its own certificate, none here
         File.WriteAllText(watched, "{}");
         Assert.Null(NoOpCertificate.Find(_root, "plan1"));
         Assert.Null(NoOpCertificate.Find(_root, "plan2"));
