@@ -139,6 +139,7 @@ internal sealed class NoOpCertificate
     /// <summary>The certificate in a file; null when it is missing, not a regular file, or damaged (bad checksum, unknown line).</summary>
     internal static NoOpCertificate? Read(string file)
     {
+        using var _ = FileObservations.Pause(); // KdGat's own file: what it holds is checked, not observed
         string text;
         try
         {
