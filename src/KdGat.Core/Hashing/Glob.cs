@@ -51,7 +51,11 @@ internal static class Glob
         var regex = ToRegex(wildPart);
         var recurse = wildPart.Contains('/') || wildPart.Contains("**");
         var projectDirs = new Dictionary<string, bool>(StringComparer.Ordinal); // one listing per bin/ or obj/ parent, not per file
-        return PathHasher.Walk(baseDir)
+        // .git/ and .kdgat/ are never entered unless the glob names them: nothing below them could
+        // match (Excluded), and what they hold (KdGat's own state, rewritten by every build) would
+        // otherwise be read and listed for nothing, and void every no-op certificate.
+        var named = wildPart.Split('/');
+        return PathHasher.Walk(baseDir, skip: name => StateDirs.Contains(name) && !named.Contains(name))
             .Where(f => f.Kind is PathKind.File or PathKind.Other || (withDangling && f.Kind == PathKind.Missing))
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
             .Select(f => (Entry: f, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))

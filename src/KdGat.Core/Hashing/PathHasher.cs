@@ -140,7 +140,8 @@ internal sealed class PathHasher
     /// cycles is listed under both names. A name that is listed but cannot be looked up (not valid
     /// UTF-8: .NET reads it with U+FFFD) is an error: skipping it lost a file, or a whole subtree.
     /// </summary>
-    internal static IReadOnlyList<WalkEntry> Walk(string dir)
+    /// <param name="skip">Names of subdirectories not to enter (a glob's <c>.git/</c> and <c>.kdgat/</c>: nothing below them can match).</param>
+    internal static IReadOnlyList<WalkEntry> Walk(string dir, Func<string, bool>? skip = null)
     {
         var found = new List<WalkEntry>();
         // The directories above the start count as "above" too: a link to one of them is a cycle
@@ -148,12 +149,12 @@ internal sealed class PathHasher
         var above = new HashSet<(ulong, ulong)>();
         for (var a = Path.GetDirectoryName(Path.GetFullPath(dir)); a is not null; a = Path.GetDirectoryName(a))
             if (PathStat.Of(a) is { Kind: PathKind.Directory, Inode: not 0 } up) above.Add((up.Device, up.Inode));
-        Walk(dir, PathStat.Of(dir), above, found);
+        Walk(dir, PathStat.Of(dir), above, found, skip);
         found.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return found;
     }
 
-    private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<WalkEntry> found)
+    private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<WalkEntry> found, Func<string, bool>? skip)
     {
         var before = found.Count;
         var id = (stat.Device, stat.Inode);
@@ -166,7 +167,11 @@ internal sealed class PathHasher
             names?.Add(Path.GetFileName(path));
             if (IsGhost(Path.GetFileName(path))) continue;
             var s = PathStat.Of(path); // follows symlinks; tells a FIFO from a file before anything opens it
-            if (s.Kind == PathKind.Directory) { Walk(path, s, above, found); continue; }
+            if (s.Kind == PathKind.Directory)
+            {
+                if (skip?.Invoke(Path.GetFileName(path)) != true) Walk(path, s, above, found, skip);
+                continue;
+            }
             string? target = null;
             if (s.Kind == PathKind.Missing && (target = LinkTargetOf(path)) is null)
             {

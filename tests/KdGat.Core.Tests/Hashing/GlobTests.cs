@@ -37,6 +37,26 @@ public sealed class GlobTests : IDisposable
     }
 
     /// <summary>
+    /// .git/ and .kdgat/ are not even entered by a wildcard that does not name them: a FIFO or a link
+    /// cycle there is no error (nothing there can match), and a change there is no listing a no-op
+    /// certificate observed (KdGat's own state changes in every build). Named, they are walked.
+    /// </summary>
+    [Fact]
+    public void Expand_Wildcard_DoesNotEnterGitOrKdGatState_UnlessNamed()
+    {
+        _dir.Write(".kdgat/builds/b.cs", "x");
+        _dir.Write(".git/hooks/h.cs", "x");
+        Directory.CreateSymbolicLink(_dir[".git/loop"], _dir.Path);
+        var seen = new KdGat.Core.NoOp.FileObservations();
+        KdGat.Core.NoOp.FileObservations.RecordInto(seen);
+        try { Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs", "top.cs"], Expand("**/*.cs")); }
+        finally { KdGat.Core.NoOp.FileObservations.RecordInto(null); }
+        Assert.DoesNotContain(seen.All, o => o.Path.Contains("/.kdgat/", StringComparison.Ordinal) || o.Path.Contains("/.git/", StringComparison.Ordinal)); // the directories themselves are stat-ed, not entered
+        Assert.Equal([".kdgat/builds/b.cs"], Expand(".kdgat/**/*.cs"));
+        Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => Expand("**/.git/hooks/*.cs")); // named: entered, and the link cycle in it is an error as anywhere
+    }
+
+    /// <summary>
     /// A bin/ or obj/ beside no project file is code like any other: skipping every bin/ left a stage
     /// whose wrapper script scripts2/bin/wrap.sh changed up to date (found by review, reproduced).
     /// </summary>
