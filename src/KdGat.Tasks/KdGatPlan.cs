@@ -50,8 +50,7 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         var stageNames = names.Distinct(StringComparer.Ordinal).ToArray();
         var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
         // The build task reports warnings and the decision table; here only what stops the build.
-        var engine = new BuildEngine(session: Session());
-        var plan = engine.CertifiedPlan(request, stageNames) ?? engine.PlanAsync(request, stageNames, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        var plan = new BuildEngine(session: Session()).PlanAsync(request, stageNames, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         if (_cancel.IsCancellationRequested) return false;
         Stamps = plan.Count == 0
             ? [Item(Path.GetFullPath(PipelineFile), stageNames, null)]

@@ -196,7 +196,7 @@ public sealed class NoOpCertificateTests
             var r = ProcessRunner.Run("strace", ["-f", "-qq", "-y", "-s", "4096", "-e", "trace=%file,getdents64", "-o", trace, "dotnet", .. s.MSBuildArgs(["-p:Dataset=hcrl_sa"])], s.Dir, TimeSpan.FromMinutes(5), s.Env);
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
-            var touched = TracedPaths(File.ReadLines(trace), s.Dir).Where(p => PathText_IsUnder(p, s.Dir)).ToHashSet(StringComparer.Ordinal);
+            var touched = TracedPaths(File.ReadLines(trace), s.Dir).Where(p => StrictlyUnder(p, s.Dir)).ToHashSet(StringComparer.Ordinal);
             Assert.Contains(s.RawFile("hcrl_sa"), touched); // the trace sees what the check reads
             var missed = touched.Where(p => !observed.Contains(p) && !NotADecision(Path.GetRelativePath(s.Dir, p))).Order(StringComparer.Ordinal).ToArray();
             Assert.True(missed.Length == 0, "looked at by the full check, not observed by the certificate:\n" + string.Join("\n", missed));
@@ -204,7 +204,7 @@ public sealed class NoOpCertificateTests
         finally { File.Delete(trace); }
     }
 
-    private static bool PathText_IsUnder(string path, string dir) => path.StartsWith(dir + "/", StringComparison.Ordinal);
+    private static bool StrictlyUnder(string path, string dir) => path.StartsWith(dir + "/", StringComparison.Ordinal);
 
     /// <summary>
     /// KdGat's state under .kdgat/ (stamps are observed by the plan, the rest decides nothing) and

@@ -55,25 +55,10 @@ internal sealed class BuildEngine
             var (full, _) = await RunWithResultsAsync(request with { PublishReport = false }, log, cancel).ConfigureAwait(false);
             if (full.Stages.FirstOrDefault(s => s.Outcome != Outcome.UpToDate) is not { } wrong) return CertifiedNoOp(cert, request, log);
             log.Error(ErrorCodes.NoOpCertificateWrong, $"KdGat: the no-op certificate said every instance was up to date, but the full check found {wrong.Dataset}/{wrong.Stage} {wrong.Outcome} ({string.Join("; ", wrong.Reasons)}). This is a bug in KdGat; please report it. Set {NoOpCertificate.Variable}=off to build without certificates.");
-            if (request.PublishReport) full.Publish(Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName));
+            if (request.PublishReport) full.Publish(StateDirOf(request));
             return full with { Succeeded = false };
         }
         return (await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false)).Report;
-    }
-
-    /// <summary>
-    /// The plan task's shortcut: the stamps a certificate recorded for this plan request, when
-    /// everything it observed is unchanged (MSBuild then skips every stage target, and the build
-    /// task checks the certificate again); null: plan as usual (<see cref="PlanAsync"/>).
-    /// </summary>
-    public IReadOnlyList<StageStamps.Entry>? CertifiedPlan(BuildRequest request, IReadOnlyList<string> stageNames)
-    {
-        if (_session is null || request.VerifyHashes || NoOpCertificate.Disabled) return null;
-        var key = NoOpCertificate.KeyOf(request, [.. stageNames]);
-        var cert = NoOpCertificate.Find(request.Root, key);
-        _session.Certified = cert;
-        if (cert is not null) _session.Plan = (key, cert.Stamps, cert.Observations);
-        return cert?.Stamps;
     }
 
     /// <summary>Records what the tasks of this build look at, for a certificate (only with a session: the plan and the build task of one MSBuild build).</summary>
@@ -81,6 +66,9 @@ internal sealed class BuildEngine
     {
         if (_session is not null && !NoOpCertificate.Disabled) _session.Observe(request.Root);
     }
+
+    /// <summary>The pipeline's .kdgat/ without loading it (a certified build loads nothing): always under the root.</summary>
+    private static string StateDirOf(BuildRequest request) => Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName);
 
     /// <summary>The build a certificate vouches for: every instance up to date, reported and summarized as the full check would.</summary>
     private BuildReport CertifiedNoOp(NoOpCertificate cert, BuildRequest request, IBuildLog log)
@@ -98,8 +86,7 @@ internal sealed class BuildEngine
             Succeeded = true,
             NoOpCertificate = true,
         };
-        var root = Path.GetFullPath(request.Root);
-        if (request.PublishReport) BestEffort(() => report.Publish(Path.Combine(root, Pipeline.PipelineLayout.StateDirName)), "the build report (.kdgat/last-build.json)", log);
+        if (request.PublishReport) BestEffort(() => report.Publish(StateDirOf(request)), "the build report (.kdgat/last-build.json)", log);
         log.Info(SummaryLine(report, cert.Rows.Count, 0, 0) + " (no-op certificate: nothing it looked at has changed)");
         WroteState = false;
         return report;
@@ -108,10 +95,19 @@ internal sealed class BuildEngine
     /// <summary>
     /// Before MSBuild runs the stage targets: the content check (Explain, nothing runs, no report)
     /// of the selected instances, turned into their stamps and up-to-date markers (see <see cref="StageStamps"/>).
+    /// With a session, first the stamps a no-op certificate of this plan request recorded, when
+    /// everything it observed is unchanged (MSBuild then skips every stage target, and the build
+    /// task checks a certificate again).
     /// </summary>
-    /// <param name="stageNames">The plan task's other input (its key: <see cref="CertifiedPlan"/>).</param>
+    /// <param name="stageNames">The plan task's other input (part of its certificate key).</param>
     public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IReadOnlyList<string> stageNames, IBuildLog log, CancellationToken cancel)
     {
+        var key = _session is null || request.VerifyHashes || NoOpCertificate.Disabled ? null : NoOpCertificate.KeyOf(request, [.. stageNames]);
+        if (key is not null && (_session!.Certified = NoOpCertificate.Find(request.Root, key)) is { } cert)
+        {
+            _session.Plan = (key, cert.Stamps, cert.Observations);
+            return cert.Stamps;
+        }
         Observe(request);
         var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
@@ -119,7 +115,7 @@ internal sealed class BuildEngine
         {
             // As MSBuild will compare them: a certificate holds only while they stay as they are now.
             foreach (var e in stamps) { FileObservations.SawOwn(e.Stamp); FileObservations.SawOwn(e.Marker); }
-            _session.Plan = (NoOpCertificate.KeyOf(request, [.. stageNames]), stamps, []);
+            _session.Plan = (key ?? NoOpCertificate.KeyOf(request, [.. stageNames]), stamps, []);
         }
         return stamps;
     }

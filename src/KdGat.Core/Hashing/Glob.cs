@@ -55,11 +55,11 @@ internal static class Glob
         // match (Excluded), and what they hold (KdGat's own state, rewritten by every build) would
         // otherwise be read and listed for nothing, and void every no-op certificate.
         var named = wildPart.Split('/');
-        return PathHasher.Walk(baseDir, skip: name => StateDirs.Contains(name) && !named.Contains(name))
+        return PathHasher.Walk(baseDir, skip: name => UnnamedStateDir(name, named))
             .Where(f => f.Kind is PathKind.File or PathKind.Other || (withDangling && f.Kind == PathKind.Missing))
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
             .Select(f => (Entry: f, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))
-            .Where(f => regex.IsMatch(f.Relative) && !Excluded(baseDir, f.Relative, wildPart, projectDirs))
+            .Where(f => regex.IsMatch(f.Relative) && !Excluded(baseDir, f.Relative, named, projectDirs))
             .Select(f => f.Entry.Kind != PathKind.Other ? f.Entry : throw PathHasher.NotContent(f.Entry.Path, PathStat.Of(f.Entry.Path)))
             .ToArray();
     }
@@ -89,7 +89,7 @@ internal static class Glob
         var (baseDir, wildPart) = Split(root, pattern.Replace('\\', '/'));
         if (!IO.PathText.IsUnder(fullPath, baseDir)) return false;
         var relative = Path.GetRelativePath(baseDir, fullPath).Replace('\\', '/');
-        return ToRegex(wildPart).IsMatch(relative) && !Excluded(baseDir, relative, wildPart, new(StringComparer.Ordinal));
+        return ToRegex(wildPart).IsMatch(relative) && !Excluded(baseDir, relative, wildPart.Split('/'), new(StringComparer.Ordinal));
     }
 
     // A wildcard never reaches into KdGat's state or git's, nor into a .NET project's bin/ and obj/:
@@ -101,14 +101,17 @@ internal static class Glob
     private static readonly string[] StateDirs = [".git", Pipeline.PipelineLayout.StateDirName];
     private static readonly string[] BuildOutputDirs = ["bin", "obj"];
 
-    private static bool Excluded(string baseDir, string relative, string wildPart, Dictionary<string, bool> projectDirs)
+    /// <summary>.git/ or .kdgat/, and the glob's own segments (<paramref name="named"/>) do not name it.</summary>
+    private static bool UnnamedStateDir(string dir, string[] named) => StateDirs.Contains(dir) && !named.Contains(dir);
+
+    /// <param name="named">The glob's wildcard part, by '/' segment: a directory it names is reached.</param>
+    private static bool Excluded(string baseDir, string relative, string[] named, Dictionary<string, bool> projectDirs)
     {
         var dirs = relative.Split('/')[..^1];
-        var named = wildPart.Split('/');
         for (var i = 0; i < dirs.Length; i++)
         {
+            if (UnnamedStateDir(dirs[i], named)) return true;
             if (named.Contains(dirs[i])) continue;
-            if (StateDirs.Contains(dirs[i])) return true;
             if (!BuildOutputDirs.Contains(dirs[i])) continue;
             var parent = Path.Combine(baseDir, string.Join('/', dirs[..i]));
             if (!projectDirs.TryGetValue(parent, out var isProject)) projectDirs[parent] = isProject = IsProjectDir(parent);

@@ -81,12 +81,12 @@ internal sealed class FileObservations
 
     public static void SawStat(string path, PathStat stat)
     {
-        if (Active.Value is { } o) o.Add(Probe.Stat, path, StatAnswer(stat));
+        if (Active.Value is { } o) o.Add(Probe.Stat, path, StatAnswer(stat), stat.Identity?.CtimeNs);
     }
 
     public static void SawIdentity(string path, FileIdentity? id)
     {
-        if (Active.Value is { } o) o.Add(Probe.Identity, path, IdentityAnswer(id));
+        if (Active.Value is { } o) o.Add(Probe.Identity, path, IdentityAnswer(id), id?.CtimeNs);
     }
 
     /// <summary>
@@ -96,16 +96,17 @@ internal sealed class FileObservations
     /// </summary>
     public static void SawOwn(string path)
     {
-        if (Active.Value is { } o) o.Add(Probe.Identity, path, Ask(Probe.Identity, path), vouches: false);
+        if (Active.Value is { } o) o.Add(Probe.Identity, path, Ask(Probe.Identity, path));
     }
 
-    public void Add(Probe probe, string path, string answer, bool vouches = true)
+    /// <param name="changedNs">The ctime of a regular file whose identity vouches for the bytes read (racy rule: <see cref="LatestChangeNs"/>); null for every other answer.</param>
+    public void Add(Probe probe, string path, string answer, long? changedNs = null)
     {
         var key = (probe, path);
         var kept = _seen.GetOrAdd(key, answer);
         if (kept != answer) Interlocked.Exchange(ref _unusable, 1);
         if (answer.StartsWith('?')) Interlocked.Exchange(ref _unusable, 1);
-        if (vouches && ChangedAtNs(answer) is { } changed)
+        if (changedNs is { } changed)
         {
             var seen = Interlocked.Read(ref _latestChangeNs);
             while (changed > seen)
@@ -222,14 +223,5 @@ internal sealed class FileObservations
     public static void SawListing(string dir)
     {
         if (Active.Value is { } o) o.Add(Probe.List, dir, Ask(Probe.List, dir));
-    }
-
-    /// <summary>The ctime of a regular file's answer (FileIdentity's text: size:mtime:ctime:inode:device).</summary>
-    private static long? ChangedAtNs(string answer)
-    {
-        var colon = answer.IndexOf(':');
-        if (colon < 0 || answer[0] != 'f') return null;
-        var parts = answer[(colon + 1)..].Split(':');
-        return parts.Length == 5 && long.TryParse(parts[2], out var ctime) ? ctime : null;
     }
 }

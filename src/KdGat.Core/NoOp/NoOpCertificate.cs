@@ -72,9 +72,18 @@ internal sealed class NoOpCertificate
     public bool StillHolds()
     {
         using var _ = FileObservations.Pause();
-        var existence = Observations.Where(o => o.Probe is FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists).ToArray();
-        var rest = Observations.Where(o => o.Probe is not (FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists)).ToArray();
+        var (existence, rest) = _partition ??= Partition(Observations);
         return Same(existence) && Same(rest) && Same(existence);
+    }
+
+    /// <summary>The existence probes and the rest, split once: the plan and the build task may replay the same certificate.</summary>
+    private ((FileObservations.Probe, string, string)[] Existence, (FileObservations.Probe, string, string)[] Others)? _partition;
+
+    private static ((FileObservations.Probe, string, string)[], (FileObservations.Probe, string, string)[]) Partition(
+        IEnumerable<(FileObservations.Probe Probe, string Path, string Answer)> observations)
+    {
+        var existence = observations.ToLookup(o => o.Probe is FileObservations.Probe.FileExists or FileObservations.Probe.DirectoryExists);
+        return (existence[true].ToArray(), existence[false].ToArray());
     }
 
     private static bool Same((FileObservations.Probe Probe, string Path, string Answer)[] observations)

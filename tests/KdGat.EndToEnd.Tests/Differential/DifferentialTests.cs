@@ -63,7 +63,8 @@ public sealed class DifferentialTests
     private void Step(Sandbox tree, int seed, List<string> applied, string what)
     {
         var clock = Stopwatch.StartNew();
-        var incremental = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER") ? tree.Build("-t:Evaluate", "-nodeReuse:true") : tree.Build("-t:Evaluate");
+        var server = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER");
+        var incremental = server ? tree.Build("-t:Evaluate", "-nodeReuse:true") : tree.Build("-t:Evaluate");
         if (incremental.ExitCode != 0) Fail(seed, applied, "the incremental build failed", incremental.ToString());
         var outcomes = tree.LastBuild().Stages.GroupBy(s => s.Outcome).Select(g => $"{g.Key} {g.Count()}").Order(StringComparer.Ordinal);
 
@@ -86,10 +87,9 @@ public sealed class DifferentialTests
         // A settled no-op (the from-scratch build took longer than the racy margin) writes the no-op
         // certificate the next mutation must void: every build here runs with KDGAT_NOOP_CERTIFICATE=verify,
         // so a certificate that holds when the full check finds something to do fails the build (KDG9002).
-        var noop = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER") ? tree.BuildSettled("-t:Evaluate", "-nodeReuse:true") : tree.BuildSettled("-t:Evaluate");
+        var noop = server ? tree.BuildSettled("-t:Evaluate", "-nodeReuse:true") : tree.BuildSettled("-t:Evaluate");
         if (noop.ExitCode != 0 || tree.LastBuild().Stages.Any(s => s.Outcome != Outcome.UpToDate)) Fail(seed, applied, "the no-op after the incremental build was not one", noop.ToString());
         // Through the server a pipeline kept from an earlier build was loaded then, not observed now: no certificate.
-        var server = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER");
         var written = server ? DateTime.MaxValue : Directory.EnumerateFiles(Path.Combine(tree.Dir, ".kdgat", "noop")).Max(File.GetLastWriteTimeUtc);
         if (written < tree.LastBuild().StartedUtc.UtcDateTime.AddSeconds(-2)) Fail(seed, applied, "the settled no-op wrote no no-op certificate", noop.ToString());
         if (applied.Count % 10 == 0 && !server)
