@@ -43,6 +43,8 @@ internal static partial class ErrorCodes
     public const string RawDataMissing = "KDG1103";
     /// <summary>Error: the sample-data generator failed (its log is named).</summary>
     public const string GeneratorFailed = "KDG1104";
+    /// <summary>Error: an invalid stage name ('/'-separated parts of letters, digits, <c>_ . -</c>, each starting with a letter or digit).</summary>
+    public const string InvalidStageName = "KDG1105";
     /// <summary>Error: <c>Needs</c> names a stage that is not in the pipeline.</summary>
     public const string UnknownUpstream = "KDG1201";
     /// <summary>Error: a stage is declared twice.</summary>

@@ -303,6 +303,29 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains($"'{name}'", e.Message);
     }
 
+    /// <summary>A stage name is a run dir that a run moves aside and Clean empties: '../x' would be one outside the runs root.</summary>
+    [Theory]
+    [InlineData("../escape")]
+    [InlineData("a/../../b")]
+    [InlineData("/abs")]
+    [InlineData("a//b")]
+    [InlineData("has space")]
+    [InlineData("a;rm -rf x")]
+    [InlineData(".hidden")]
+    public void Load_InvalidStageName_IsKdg1105(string name)
+    {
+        var e = LoadFails($"datasets: [d1]\nstages:\n  ok:\n    command: x\n    outputs: [o]\n  '{name}':\n    command: x\n    outputs: [o]\n");
+
+        AssertAt(e, ErrorCodes.InvalidStageName, 6, 3);
+        Assert.Contains($"'{name}'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("gat_large_curriculum")]
+    [InlineData("group/stage-2.v1")]
+    public void Load_StageNames_LettersDigitsAndFolders_Load(string name) =>
+        Assert.Contains(name, Load($"datasets: [d1]\nstages:\n  '{name}':\n    command: x\n    outputs: [o]\n").Stages.Keys);
+
     /// <summary>It was reported as a cache dir shared by "hcrl_sa, hcrl_sa" (a hostile-input pass).</summary>
     [Fact]
     public void Load_ADatasetListedTwice_IsKdg1101SayingSo()

@@ -64,16 +64,17 @@ public sealed class InstanceIdTests : IDisposable
     }
 
     [Fact]
-    public void AStageNamedLikeAnotherStagesPointsRunDir_IsKdg1035()
+    public void AStageNamedLikeAnotherStagesPointsRunDir_IsRefusedByItsName_Kdg1105()
     {
-        // outputs outside the run dir, so no output overlaps: only the run dir (manifest, logs) is shared
+        // It would share the run dir 'runs/d/a/b=1' (manifest, logs) with a point of a's grid: a
+        // stage name has no '=' (KDG1105), so only a sweep point's run dir has one.
         var e = Assert.Throws<KdgException>(() => Load("""
               a: { command: x, outputs: ['{cache_dir}/a_{sweep.b}'], sweep: { b: [1, 2] } }
               'a/b=1': { command: x, outputs: ['{cache_dir}/other'] }
             """, "[d]", new("a", []), new("a/b=1", [])));
 
-        Assert.Equal(ErrorCodes.InstanceIdClash, e.Code);
-        Assert.Contains("the same run dir 'runs/d/a/b=1'", e.Message);
+        Assert.Equal(ErrorCodes.InvalidStageName, e.Code);
+        Assert.Contains("'a/b=1'", e.Message);
     }
 
     [Fact]
