@@ -29,6 +29,13 @@ internal readonly record struct FileIdentity(long Size, long MtimeNs, long Ctime
     /// <summary>Read by statx, which answers only for regular files; the fallback cannot tell a FIFO from a file.</summary>
     public bool IsCheckedRegularFile => Inode != 0;
 
+    /// <summary>
+    /// When this version was last changed as the file system tells it: the ctime, or the mtime where
+    /// it reports none (0). What the racy rules of the hash cache and the no-op certificate compare
+    /// with the file system's clock: a ctime of 0 must not make a just-written file look old.
+    /// </summary>
+    public long ChangedNs => CtimeNs != 0 ? CtimeNs : MtimeNs;
+
     public override string ToString() => $"{Size}:{MtimeNs}:{CtimeNs}:{Inode}:{Device}";
 }
 

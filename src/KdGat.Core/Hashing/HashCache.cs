@@ -166,14 +166,13 @@ internal sealed class HashCache
         {
             Directory.CreateDirectory(dir);
             using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write)) { }
-            return FileIdentity.Of(probe) is { } id && ChangedAt(id) > 0 ? ChangedAt(id) : long.MinValue;
+            return FileIdentity.Of(probe) is { ChangedNs: > 0 and var changed } ? changed : long.MinValue;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return long.MinValue; }
         finally { try { File.Delete(probe); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
     /// <summary>When the file last changed: its ctime, or its mtime where there is no statx (ctime 0).</summary>
-    private static long ChangedAt(FileIdentity id) => id.CtimeNs != 0 ? id.CtimeNs : id.MtimeNs;
 
     private string Fresh(string fullPath, FileIdentity? before)
     {
@@ -185,7 +184,7 @@ internal sealed class HashCache
         var after = FileIdentity.Of(fullPath);
         if (before is not null && after == before)
         {
-            var racy = _file is not null && ChangedAt(before.Value) >= (since == long.MinValue ? long.MinValue : since - RacyMarginNs);
+            var racy = _file is not null && before.Value.ChangedNs >= (since == long.MinValue ? long.MinValue : since - RacyMarginNs);
             _entries[fullPath] = new Entry(before.Value, hash, _generation, racy, seq);
             Interlocked.Exchange(ref _dirty, 1);
             Interlocked.Add(ref _bytesHashed, before.Value.Size);

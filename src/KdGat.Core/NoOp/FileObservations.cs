@@ -81,12 +81,12 @@ internal sealed class FileObservations
 
     public static void SawStat(string path, PathStat stat)
     {
-        if (Active.Value is { } o) o.Add(Probe.Stat, path, StatAnswer(stat), stat.Identity?.CtimeNs);
+        if (Active.Value is { } o) o.Add(Probe.Stat, path, StatAnswer(stat), stat.Identity?.ChangedNs);
     }
 
     public static void SawIdentity(string path, FileIdentity? id)
     {
-        if (Active.Value is { } o) o.Add(Probe.Identity, path, IdentityAnswer(id), id?.CtimeNs);
+        if (Active.Value is { } o) o.Add(Probe.Identity, path, IdentityAnswer(id), id?.ChangedNs);
     }
 
     /// <summary>
@@ -99,7 +99,7 @@ internal sealed class FileObservations
         if (Active.Value is { } o) o.Add(Probe.Identity, path, Ask(Probe.Identity, path));
     }
 
-    /// <param name="changedNs">The ctime of a regular file whose identity vouches for the bytes read (racy rule: <see cref="LatestChangeNs"/>); null for every other answer.</param>
+    /// <param name="changedNs">When a regular file whose identity vouches for the bytes read last changed (<see cref="FileIdentity.ChangedNs"/>; racy rule: <see cref="LatestChangeNs"/>); null for every other answer.</param>
     public void Add(Probe probe, string path, string answer, long? changedNs = null)
     {
         var key = (probe, path);

@@ -103,4 +103,17 @@ public sealed class FileObservationsTests : IDisposable
         Assert.Equal(changed, seen.LatestChangeNs);
         Assert.Contains(seen.All, o => o.Path == stamp);
     }
+
+    /// <summary>A file system that reports no ctime (0) must not make a file just written look old: its mtime counts, as in the hash cache.</summary>
+    [Fact]
+    public void AFileWithoutCtime_CountsByItsMtime()
+    {
+        var id = new FileIdentity(1, MtimeNs: 1_700_000_000_000_000_000, CtimeNs: 0, Inode: 7, Device: 1);
+
+        var seen = Record(() => FileObservations.SawIdentity(Path.Combine(_dir, "f"), id));
+
+        Assert.Equal(id.MtimeNs, seen.LatestChangeNs);
+        Assert.Equal(id.MtimeNs, id.ChangedNs);
+        Assert.Equal(5, (id with { CtimeNs = 5 }).ChangedNs);
+    }
 }
