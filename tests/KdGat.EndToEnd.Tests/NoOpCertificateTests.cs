@@ -181,14 +181,18 @@ public sealed class NoOpCertificateTests
     /// Completeness, measured from outside: every path under the pipeline that the full check's
     /// build touches (stat, open, list, readlink: strace of the whole MSBuild process) is one the
     /// certificate observed, except KdGat's own state, MSBuild's own project files and locks. A
-    /// file the check reads that no probe records would fail here.
+    /// file the check reads that no probe records would fail here. And by kind of question: a
+    /// directory it lists has a listing probe, a link it reads a link probe, a file it opens to
+    /// read an identity probe (a path observed only as "exists" would miss a changed listing,
+    /// target or content).
     /// </summary>
     [Fact]
     public void EveryPathTheFullCheckLooksAt_IsObservedByTheCertificate()
     {
         using var s = Certified(out var certificates);
-        var observed = File.ReadAllLines(Directory.GetFiles(certificates).Single())
-            .Where(l => l.StartsWith("o\t", StringComparison.Ordinal)).Select(l => l.Split('\t')[2]).ToHashSet(StringComparer.Ordinal);
+        var probes = File.ReadAllLines(Directory.GetFiles(certificates).Single())
+            .Where(l => l.StartsWith("o\t", StringComparison.Ordinal)).Select(l => l.Split('\t')).Select(f => (Probe: f[1], Path: f[2])).ToHashSet();
+        var observed = probes.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
         var trace = Path.Combine(s.Dir, "..", Path.GetFileName(s.Dir) + ".strace");
         s.Env["KDGAT_NOOP_CERTIFICATE"] = "off"; // the full check, as a build without a certificate makes it
         try
@@ -200,6 +204,11 @@ public sealed class NoOpCertificateTests
             Assert.Contains(s.RawFile("hcrl_sa"), touched); // the trace sees what the check reads
             var missed = touched.Where(p => !observed.Contains(p) && !NotADecision(Path.GetRelativePath(s.Dir, p))).Order(StringComparer.Ordinal).ToArray();
             Assert.True(missed.Length == 0, "looked at by the full check, not observed by the certificate:\n" + string.Join("\n", missed));
+            var questions = TracedQuestions(File.ReadLines(trace), s.Dir).Where(q => StrictlyUnder(q.Path, s.Dir) && !NotADecision(Path.GetRelativePath(s.Dir, q.Path))).ToHashSet();
+            Assert.Contains(("read", Path.Combine(s.Dir, "kdgat.yaml")), questions); // the kinds are told apart (the raw data's bytes: hash cache)
+            Assert.Contains(("list", Path.GetDirectoryName(s.RawFile("hcrl_sa"))!), questions);
+            var unanswered = questions.Where(q => !AnsweredBy[q.Kind].Any(probe => probes.Contains((probe, q.Path)))).Select(q => $"{q.Kind} {q.Path}").Order(StringComparer.Ordinal).ToArray();
+            Assert.True(unanswered.Length == 0, "asked by the full check, not by a probe of the same kind:\n" + string.Join("\n", unanswered));
         }
         finally { File.Delete(trace); }
     }
@@ -217,17 +226,48 @@ public sealed class NoOpCertificateTests
         || !relative.Contains('/') && relative.StartsWith("Directory.", StringComparison.Ordinal)
         || Regex.IsMatch(relative, @"^experimentruns/[^/]+/\.kdgat(/[^/]*lock[^/]*)?$") || Path.GetFileName(relative) is "lock" or "obj" or "bin";
 
+    /// <summary>
+    /// A path argument of an *at call: "dirfd&lt;dir&gt;, \"path\"" or "AT_FDCWD&lt;cwd&gt;, \"path\"" (strace -y
+    /// names the directory of both; without -y, AT_FDCWD alone: the test's working directory).
+    /// </summary>
+    private const string AtPath = @"(?:\d+<(?<dir>[^>]*)>|AT_FDCWD(?:<(?<dir>[^>]*)>)?), ""(?<path>[^""]*)""";
+
+    private static string Full(Match m, string cwd) =>
+        Path.GetFullPath(m.Groups["path"].Value.StartsWith('/') ? m.Groups["path"].Value : Path.Combine(m.Groups["dir"].Success ? m.Groups["dir"].Value : cwd, m.Groups["path"].Value)).TrimEnd('/');
+
     /// <summary>Absolute paths in strace lines: quoted ones, and "dirfd&lt;dir&gt;, \"relative\"" joined.</summary>
     private static IEnumerable<string> TracedPaths(IEnumerable<string> lines, string cwd)
     {
         foreach (var line in lines)
         {
-            foreach (Match m in Regex.Matches(line, @"(?:(\d+)<([^>]*)>|AT_FDCWD), ""([^""]*)"""))
-                yield return Path.GetFullPath(m.Groups[3].Value.StartsWith('/') ? m.Groups[3].Value : Path.Combine(m.Groups[2].Success ? m.Groups[2].Value : cwd, m.Groups[3].Value)).TrimEnd('/');
+            foreach (Match m in Regex.Matches(line, AtPath))
+                yield return Full(m, cwd);
             foreach (Match m in Regex.Matches(line, @"^\d+ +(?:open|stat|lstat|access|readlink|statfs)\(""([^""]*)"""))
                 yield return Path.GetFullPath(m.Groups[1].Value, cwd).TrimEnd('/');
             foreach (Match m in Regex.Matches(line, @"getdents64\(\d+<([^>]*)>"))
                 yield return m.Groups[1].Value.TrimEnd('/');
+        }
+    }
+
+    /// <summary>The probes (FileObservations.Probe letters) that ask what a kind of system call asked.</summary>
+    private static readonly Dictionary<string, string[]> AnsweredBy = new()
+    {
+        ["list"] = ["L"],           // getdents64: the names a directory lists
+        ["readlink"] = ["K", "T"],  // a link's target, or the final one of a chain
+        ["read"] = ["I", "S"],      // a regular file's bytes: its identity (Stat holds it too)
+    };
+
+    /// <summary>Directories listed, links read and files opened for reading (successfully) in strace lines, with absolute paths.</summary>
+    private static IEnumerable<(string Kind, string Path)> TracedQuestions(IEnumerable<string> lines, string cwd)
+    {
+        foreach (var line in lines)
+        {
+            if (Regex.Match(line, @"getdents64\(\d+<([^>]*)>") is { Success: true } list) yield return ("list", list.Groups[1].Value.TrimEnd('/'));
+            if (Regex.Match(line, @"^\d+ +readlink(?:at\(" + AtPath + @"|\(""(?<path>[^""]*)"")") is { Success: true } link)
+                yield return ("readlink", Full(link, cwd));
+            if (Regex.Match(line, @"^\d+ +open(?:at\(" + AtPath + @"|\(""(?<path>[^""]*)""), (?<flags>[A-Z_|]+).*\) = \d+<") is { Success: true } open
+                && open.Groups["flags"].Value.Contains("O_RDONLY", StringComparison.Ordinal) && !Regex.IsMatch(open.Groups["flags"].Value, "O_DIRECTORY|O_WRONLY|O_RDWR|O_CREAT|O_PATH"))
+                yield return ("read", Full(open, cwd));
         }
     }
 
