@@ -58,7 +58,7 @@ internal static class ConfigLoader
         {
             var name = r.Scalar(k, "stage name");
             if (!StageName.IsValid(name))
-                throw r.Error(ErrorCodes.InvalidStageName, k, $"invalid stage name '{name}' under 'stages'. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit ('/' separates folders of the run dir, each part the same); no spaces, '..' or shell characters. Rename the entry here and the stage's KdGatStage item in the pipeline.");
+                throw r.Error(ErrorCodes.InvalidStageName, k, $"invalid stage name '{name}' under 'stages'. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no '/', spaces, '..' or shell characters. Rename the entry here and the stage's KdGatStage item in the pipeline.");
             stages[name] = ReadStage(r, name, v, defaults, root, sources);
         }
 

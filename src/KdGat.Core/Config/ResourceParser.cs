@@ -18,7 +18,7 @@ internal static partial class ResourceParser
     [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
     private static partial Regex MemPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+\z")] // \z: "$" also matches before a final newline
     private static partial Regex NamePattern();
 
     public static ResourceSpec Read(YamlReader r, YamlNode node, string what)

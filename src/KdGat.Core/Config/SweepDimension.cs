@@ -18,11 +18,11 @@ internal static partial class SweepReader
     /// <summary>Instances of one stage per dataset at most: a grid (own dimensions times inherited ones) above it is KDG1032.</summary>
     public const int MaxGridPoints = 1000;
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\z")] // \z: "$" also matches before a final newline
     private static partial Regex NamePattern();
 
     // What a run dir component, a job name (after mapping) and -p:Sweep can all carry.
-    [GeneratedRegex(@"^[A-Za-z0-9._+-]+$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._+-]+\z")]
     private static partial Regex ValuePattern();
 
     public static bool IsValidValue(string text) => ValuePattern().IsMatch(text);

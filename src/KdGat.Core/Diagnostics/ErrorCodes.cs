@@ -43,7 +43,7 @@ internal static partial class ErrorCodes
     public const string RawDataMissing = "KDG1103";
     /// <summary>Error: the sample-data generator failed (its log is named).</summary>
     public const string GeneratorFailed = "KDG1104";
-    /// <summary>Error: an invalid stage name ('/'-separated parts of letters, digits, <c>_ . -</c>, each starting with a letter or digit).</summary>
+    /// <summary>Error: an invalid stage name (letters, digits, <c>_ . -</c>, starting with a letter or digit, as a dataset name).</summary>
     public const string InvalidStageName = "KDG1105";
     /// <summary>Error: <c>Needs</c> names a stage that is not in the pipeline.</summary>
     public const string UnknownUpstream = "KDG1201";

@@ -9,7 +9,7 @@ namespace KdGat.Core.Pipeline;
 /// </summary>
 internal static partial class DatasetName
 {
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\z")] // \z: "$" also matches before a final newline
     private static partial Regex Pattern();
 
     public static bool IsValid(string name) => Pattern().IsMatch(name) && !name.Contains("..");

@@ -2,11 +2,11 @@ namespace KdGat.Core.Pipeline;
 
 /// <summary>
 /// Stage names become run dirs (runs/{dataset}/{stage}, which a run moves aside and Clean empties),
-/// state dirs and SLURM job names: one or more '/'-separated parts (each a folder of the run dir),
-/// every part a valid dataset name. That rules out '../x' and '/x' (a run dir outside the runs
-/// root), empty parts, spaces and shell characters.
+/// up-to-date markers (.kdgat/stamps/{dataset}/{stage}.current), attempt ids and SLURM job names:
+/// the dataset-name rule. That rules out '../x' (a run dir outside the runs root), '/' (a marker,
+/// log or job name in a folder that does not exist), spaces, newlines and shell characters.
 /// </summary>
 internal static class StageName
 {
-    public static bool IsValid(string name) => name.Split('/').All(DatasetName.IsValid);
+    public static bool IsValid(string name) => DatasetName.IsValid(name);
 }

@@ -312,9 +312,11 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("has space")]
     [InlineData("a;rm -rf x")]
     [InlineData(".hidden")]
+    [InlineData("group/stage")] // its marker, logs and SLURM job name would need a folder: refused, not half supported
+    [InlineData("a\n")]        // a newline would end a line of the SLURM job script
     public void Load_InvalidStageName_IsKdg1105(string name)
     {
-        var e = LoadFails($"datasets: [d1]\nstages:\n  ok:\n    command: x\n    outputs: [o]\n  '{name}':\n    command: x\n    outputs: [o]\n");
+        var e = LoadFails($"datasets: [d1]\nstages:\n  ok:\n    command: x\n    outputs: [o]\n  {System.Text.Json.JsonSerializer.Serialize(name)}:\n    command: x\n    outputs: [o]\n");
 
         AssertAt(e, ErrorCodes.InvalidStageName, 6, 3);
         Assert.Contains($"'{name}'", e.Message);
@@ -322,7 +324,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
     [Theory]
     [InlineData("gat_large_curriculum")]
-    [InlineData("group/stage-2.v1")]
+    [InlineData("stage-2.v1")]
     public void Load_StageNames_LettersDigitsAndFolders_Load(string name) =>
         Assert.Contains(name, Load($"datasets: [d1]\nstages:\n  '{name}':\n    command: x\n    outputs: [o]\n").Stages.Keys);
 

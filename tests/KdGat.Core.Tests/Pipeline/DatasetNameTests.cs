@@ -32,6 +32,7 @@ public sealed class DatasetNameTests
     [InlineData("$(id)")]
     [InlineData("tab\there")]
     [InlineData("new\nline")]
+    [InlineData("trailing\n")] // "$" matched before a final newline
     [InlineData("ümlaut")]
     public void Validate_Rejects_WithKdg1101(string name)
     {

@@ -22,13 +22,14 @@ namespace KdGat.Core.Execution.Slurm;
 /// </summary>
 internal static partial class JobScript
 {
-    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    // \z, not $: "$" also matches before a final newline, which would end a script line.
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+\z")]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9\-]*(=[^\x00-\x1f\x7f""]*)?$")]
+    [GeneratedRegex(@"^--[A-Za-z][A-Za-z0-9\-]*(=[^\x00-\x1f\x7f""]*)?\z")]
     private static partial Regex ExtraPattern();
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex EnvNamePattern();
 
     public static string JobName(StageInstance s) => $"kdgat-{s.Id}";

@@ -160,6 +160,7 @@ public sealed class JobScriptTests : IDisposable
     [InlineData("--comment=\"x\"")]
     [InlineData("-x")]
     [InlineData("--begin=now\r")]
+    [InlineData("--time=1:00\n")] // "$" matched before a final newline, which ends the #SBATCH line
     public void UnsafeExtra_IsRefusedWithKDG4001(string extra)
     {
         var e = Assert.Throws<KdgException>(() => JobScript.Render(Job(new ResourceSpec { Extra = [extra] }), []));
@@ -171,6 +172,7 @@ public sealed class JobScriptTests : IDisposable
     [InlineData("proj 1")]
     [InlineData("a;b")]
     [InlineData("$(x)")]
+    [InlineData("proj\n")]
     public void UnsafeAccount_IsRefusedWithKDG4001(string account)
     {
         var e = Assert.Throws<KdgException>(() => JobScript.Directives(Job(new ResourceSpec { Account = account }), []));
