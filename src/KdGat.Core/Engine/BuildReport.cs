@@ -77,10 +77,12 @@ public sealed record BuildReport
         AtomicFile.WriteAllBytes(Path.Combine(dir, $"{BuildId}.json"), bytes);
         using var _ = Locking.StageLock.Acquire(Path.Combine(dir, "lock"));
         var last = Path.Combine(stateDir, "last-build.json");
-        DateTimeOffset? current = null;
-        try { current = FinishedUtcOf(last); }
-        catch (Exception e) when (e is JsonException or IOException or InvalidOperationException or FormatException) { }
-        if (current is not { } finished || finished <= FinishedUtc) AtomicFile.WriteAllBytes(last, bytes);
+        // Kept only when a report that finished later is there and reads as one (the full read only then:
+        // another build finished after this one, which is rare).
+        var keep = false;
+        try { keep = FinishedUtcOf(last) is { } finished && finished > FinishedUtc && Read(last) is not null; }
+        catch (Exception e) when (e is JsonException or IOException or InvalidOperationException or FormatException or NotSupportedException) { }
+        if (!keep) AtomicFile.WriteAllBytes(last, bytes);
         foreach (var old in Directory.EnumerateFiles(dir, "*.json").Order(StringComparer.Ordinal).SkipLast(KeptReports))
             try { File.Delete(old); } catch (IOException) { }
     }

@@ -69,6 +69,8 @@ public sealed class BuildReportTests : IDisposable
     [InlineData("""{"finished_utc":"2099-01-01T00:00:00+00:00","stages":[""", "torn")]
     [InlineData("""{"finished_utc":"tomorrow"}""", "not a time")]
     [InlineData("""[1,2,3]""", "not a report")]
+    [InlineData("""{"finished_utc":"2099-01-01T00:00:00+00:00"}""", "a later time, but no report (required fields missing)")]
+    [InlineData("""{"build_id":"x","mode":"build","executor":"local","datasets":[],"finished_utc":"2099-01-01T00:00:00+00:00","stages":[{"dataset":5}]}""", "a later time, a row that does not read")]
     public void Publish_ReplacesALastBuildThatCannotBeRead(string broken, string why)
     {
         var state = _d[".kdgat"];
