@@ -200,11 +200,11 @@ public sealed class NoOpCertificateTests
             var r = ProcessRunner.Run("strace", ["-f", "-qq", "-y", "-s", "4096", "-e", "trace=%file,getdents64", "-o", trace, "dotnet", .. s.MSBuildArgs(["-p:Dataset=hcrl_sa"])], s.Dir, TimeSpan.FromMinutes(5), s.Env);
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
-            var touched = TracedPaths(File.ReadLines(trace), s.Dir).Where(p => StrictlyUnder(p, s.Dir)).ToHashSet(StringComparer.Ordinal);
+            var touched = TracedPaths(Joined(File.ReadLines(trace)), s.Dir).Where(p => StrictlyUnder(p, s.Dir)).ToHashSet(StringComparer.Ordinal);
             Assert.Contains(s.RawFile("hcrl_sa"), touched); // the trace sees what the check reads
             var missed = touched.Where(p => !observed.Contains(p) && !NotADecision(Path.GetRelativePath(s.Dir, p))).Order(StringComparer.Ordinal).ToArray();
             Assert.True(missed.Length == 0, "looked at by the full check, not observed by the certificate:\n" + string.Join("\n", missed));
-            var questions = TracedQuestions(File.ReadLines(trace), s.Dir).Where(q => StrictlyUnder(q.Path, s.Dir) && !NotADecision(Path.GetRelativePath(s.Dir, q.Path))).ToHashSet();
+            var questions = TracedQuestions(Joined(File.ReadLines(trace)), s.Dir).Where(q => StrictlyUnder(q.Path, s.Dir) && !NotADecision(Path.GetRelativePath(s.Dir, q.Path))).ToHashSet();
             Assert.Contains(("read", Path.Combine(s.Dir, "kdgat.yaml")), questions); // the kinds are told apart (the raw data's bytes: hash cache)
             Assert.Contains(("list", Path.GetDirectoryName(s.RawFile("hcrl_sa"))!), questions);
             var unanswered = questions.Where(q => !AnsweredBy[q.Kind].Any(probe => probes.Contains((probe, q.Path)))).Select(q => $"{q.Kind} {q.Path}").Order(StringComparer.Ordinal).ToArray();
@@ -257,6 +257,27 @@ public sealed class NoOpCertificateTests
         ["read"] = ["I", "S"],      // a regular file's bytes: its identity (Stat holds it too)
     };
 
+    /// <summary>
+    /// strace -f's lines with each call that another thread interrupted put back together: "PID
+    /// call(args &lt;unfinished ...&gt;" and, later, "PID &lt;... call resumed&gt;rest) = result".
+    /// </summary>
+    private static IEnumerable<string> Joined(IEnumerable<string> lines)
+    {
+        var started = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            var pid = line.Split(' ', 2)[0];
+            if (line.EndsWith(" <unfinished ...>", StringComparison.Ordinal)) { started[pid] = line[..^" <unfinished ...>".Length]; continue; }
+            if (Regex.Match(line, @"^\d+ +<\.\.\. [a-z0-9_]+ resumed>(.*)$") is { Success: true } resumed && started.Remove(pid, out var start))
+            {
+                yield return start + resumed.Groups[1].Value;
+                continue;
+            }
+            yield return line;
+        }
+        foreach (var start in started.Values) yield return start;
+    }
+
     /// <summary>Directories listed, links read and files opened for reading (successfully) in strace lines, with absolute paths.</summary>
     private static IEnumerable<(string Kind, string Path)> TracedQuestions(IEnumerable<string> lines, string cwd)
     {
@@ -265,7 +286,7 @@ public sealed class NoOpCertificateTests
             if (Regex.Match(line, @"getdents64\(\d+<([^>]*)>") is { Success: true } list) yield return ("list", list.Groups[1].Value.TrimEnd('/'));
             if (Regex.Match(line, @"^\d+ +readlink(?:at\(" + AtPath + @"|\(""(?<path>[^""]*)"")") is { Success: true } link)
                 yield return ("readlink", Full(link, cwd));
-            if (Regex.Match(line, @"^\d+ +open(?:at\(" + AtPath + @"|\(""(?<path>[^""]*)""), (?<flags>[A-Z_|]+).*\) = \d+<") is { Success: true } open
+            if (Regex.Match(line, @"^\d+ +open(?:at2?\(" + AtPath + @"|\(""(?<path>[^""]*)""), \{?(?:flags=)?(?<flags>[A-Z_|]+).*\) = \d+<") is { Success: true } open
                 && open.Groups["flags"].Value.Contains("O_RDONLY", StringComparison.Ordinal) && !Regex.IsMatch(open.Groups["flags"].Value, "O_DIRECTORY|O_WRONLY|O_RDWR|O_CREAT|O_PATH"))
                 yield return ("read", Full(open, cwd));
         }
