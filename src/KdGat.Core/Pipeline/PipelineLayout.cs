@@ -139,7 +139,8 @@ public sealed class PipelineLayout
             var rename = other.Name == inst.Name ? $"Rename dataset '{inst.Dataset}' or '{other.Dataset}'"
                 : other.Dataset == inst.Dataset ? $"Rename stage '{inst.Name}' or '{other.Name}' (its entry in {Path.GetFileName(Config.File)} and its KdGatStage item in the pipeline)"
                 : $"Rename stage '{inst.Name}' or '{other.Name}' (its entry in {Path.GetFileName(Config.File)} and its KdGatStage item in the pipeline), or dataset '{inst.Dataset}' or '{other.Dataset}'";
-            var why = sameKey ? " (a '/' in a stage name is a folder of the run dir)"
+            // The same run dir: a guard; names without '/' and '=' (KDG1101, KDG1105) keep a stage's dir apart from another's points.
+            var why = sameKey ? ""
                 : other.Dataset == inst.Dataset ? " (a '.' in a stage name reads as a sweep point of another stage: stage.dimension_value)"
                 : " (a '-' in a stage or dataset name reads as the boundary between dataset and stage: dataset-stage)";
             throw new KdgException(ErrorCodes.InstanceIdClash,
