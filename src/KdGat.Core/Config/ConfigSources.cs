@@ -17,7 +17,7 @@ internal sealed class ConfigSources
 
     public void AddEnvironment(string name, string? value)
     {
-        NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.Environment, name, NoOp.FileObservations.EnvironmentAnswer(value));
+        NoOp.FileObservations.SawVariable(name, value);
         lock (_environment) _environment.Add((name, value));
     }
 

@@ -185,7 +185,7 @@ internal sealed class BuildEngine
                     // A certified no-op takes no lock: it holds only while the lock could be taken.
                     var lockFile = Locking.StageLock.DatasetLockFile(layout, d);
                     FileObservations.DirectoryExists(Path.GetDirectoryName(lockFile)!);
-                    FileObservations.Saw(FileObservations.Probe.Kind, lockFile, FileObservations.Ask(FileObservations.Probe.Kind, lockFile));
+                    FileObservations.Observe(FileObservations.Probe.Kind, lockFile);
                     datasetLocks.Add(await Locking.StageLock.AcquireAsync(lockFile,
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true, time: _time).ConfigureAwait(false));
                 }

@@ -62,7 +62,7 @@ internal static class PathText
     {
         try
         {
-            NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.FinalTarget, link, NoOp.FileObservations.FinalTargetAnswer(link));
+            NoOp.FileObservations.Observe(NoOp.FileObservations.Probe.FinalTarget, link);
             if (new DirectoryInfo(link).ResolveLinkTarget(returnFinalTarget: true) is not { } target) return false;
             var a = Hashing.PathStat.Of(Path.GetDirectoryName(target.FullName) ?? "/");
             var b = Hashing.PathStat.Of(Path.GetDirectoryName(link) ?? "/");

@@ -79,6 +79,12 @@ internal sealed class FileObservations
         if (Active.Value is { } o) o.Add(probe, path, answer);
     }
 
+    /// <summary>Asks <paramref name="probe"/> of <paramref name="path"/> and records the answer, only while recording (no system call otherwise).</summary>
+    public static void Observe(Probe probe, string path)
+    {
+        if (Active.Value is { } o) o.Add(probe, path, Ask(probe, path));
+    }
+
     public static void SawStat(string path, PathStat stat)
     {
         if (Active.Value is { } o) o.Add(Probe.Stat, path, StatAnswer(stat), stat.Identity?.ChangedNs);
@@ -94,10 +100,7 @@ internal sealed class FileObservations
     /// bytes vouch for nothing (MSBuild compares times and existence, which the answer holds), so
     /// it was written in this very build does not make the observations racy.
     /// </summary>
-    public static void SawOwn(string path)
-    {
-        if (Active.Value is { } o) o.Add(Probe.Identity, path, Ask(Probe.Identity, path));
-    }
+    public static void SawOwn(string path) => Observe(Probe.Identity, path);
 
     /// <param name="changedNs">When a regular file whose identity vouches for the bytes read last changed (<see cref="FileIdentity.ChangedNs"/>; racy rule: <see cref="LatestChangeNs"/>); null for every other answer.</param>
     public void Add(Probe probe, string path, string answer, long? changedNs = null)
@@ -199,8 +202,14 @@ internal sealed class FileObservations
     public static string? Variable(string name)
     {
         var value = System.Environment.GetEnvironmentVariable(name);
-        Saw(Probe.Environment, name, EnvironmentAnswer(value));
+        SawVariable(name, value);
         return value;
+    }
+
+    /// <summary>A variable's value as a decision read it (its digest only while recording: the fingerprint of every instance reads its variables).</summary>
+    public static void SawVariable(string name, string? value)
+    {
+        if (Active.Value is { } o) o.Add(Probe.Environment, name, EnvironmentAnswer(value));
     }
 
     /// <summary><see cref="File.Exists"/>, observed.</summary>
@@ -220,8 +229,5 @@ internal sealed class FileObservations
     }
 
     /// <summary>Observes a directory's names when recording (a caller that lists it by other means: a filter, Any()).</summary>
-    public static void SawListing(string dir)
-    {
-        if (Active.Value is { } o) o.Add(Probe.List, dir, Ask(Probe.List, dir));
-    }
+    public static void SawListing(string dir) => Observe(Probe.List, dir);
 }
