@@ -193,8 +193,7 @@ internal sealed class PathHasher
     /// <summary>readlink(2) of a path that stat calls missing: its target when it is a (dangling) symlink, else null.</summary>
     private static string? LinkTargetOf(string path)
     {
-        var answer = NoOp.FileObservations.LinkAnswer(path);
-        NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.Link, path, answer);
+        var answer = NoOp.FileObservations.ReadLink(path);
         return answer == "none" ? null : answer[1..];
     }
 

@@ -47,9 +47,7 @@ internal static class PathText
         {
             if (segment == "..")
             {
-                var link = NoOp.FileObservations.LinkAnswer(current);
-                NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.Link, current, link);
-                if (link != "none" && !SameParent(current)) return current;
+                if (NoOp.FileObservations.ReadLink(current) != "none" && !SameParent(current)) return current;
                 current = Path.GetDirectoryName(current) ?? "/";
             }
             else if (segment != ".") current = Path.Combine(current, segment);

@@ -212,6 +212,14 @@ internal sealed class FileObservations
         if (Active.Value is { } o) o.Add(Probe.Environment, name, EnvironmentAnswer(value));
     }
 
+    /// <summary><see cref="LinkAnswer"/> (readlink(2): "=target", or "none" when the path is not a link), observed.</summary>
+    public static string ReadLink(string path)
+    {
+        var answer = LinkAnswer(path);
+        Saw(Probe.Link, path, answer);
+        return answer;
+    }
+
     /// <summary><see cref="File.Exists"/>, observed.</summary>
     public static bool FileExists(string path)
     {
