@@ -25,11 +25,15 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     /// <summary>-p:Stage: plan only this stage and what it needs.</summary>
     public string? Stage { get; set; }
     public string? VerifyHashes { get; set; }
-    /// <summary>More stage names to give metadata for (KdGatStageDefinition items).</summary>
+    /// <summary>More stage names to give metadata for (KdGatStageDefinition items); part of the plan's certificate key.</summary>
     public ITaskItem[] StageNames { get; set; } = [];
+    /// <summary>Only look for a no-op certificate of this plan (no Stages needed); <see cref="Certified"/> says whether one answered.</summary>
+    public bool CertifiedOnly { get; set; }
 
     /// <summary>Include = a dataset's stamp; metadata Dataset, Current (stages up to date), Stale (stages that would run), Reasons ("stage: reason; ..."), and one per stage name.</summary>
     [Output] public ITaskItem[] Stamps { get; private set; } = [];
+    /// <summary>With <see cref="CertifiedOnly"/>: a certificate gave the stamps, so the stage graph (MSBuild's second evaluation) is not needed.</summary>
+    [Output] public bool Certified { get; private set; }
 
     // Ctrl+C while hashing large inputs; idempotent (MSBuild may call it many times).
     public void Cancel()
@@ -39,7 +43,18 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
 
     private protected override bool Run(MSBuildLog log)
     {
-        var names = StageNames.Select(i => i.ItemSpec).Concat(Stages.Select(i => i.ItemSpec));
+        var defined = StageNames.Select(i => i.ItemSpec).Distinct(StringComparer.Ordinal).ToArray();
+        var names = defined.Concat(Stages.Select(i => i.ItemSpec));
+        if (CertifiedOnly)
+        {
+            // Under -question and in keys-only mode the plan below checks nothing: no certificate either.
+            if (KeysOnly || FailIfNotIncremental) return true;
+            var found = new BuildEngine(session: Session()).CertifiedPlan(PlanRequest(), defined);
+            if (found is null) return true;
+            Stamps = ItemsOf(found, [.. names.Concat(found.Select(e => e.Stage)).Distinct(StringComparer.Ordinal)]);
+            Certified = true;
+            return true;
+        }
         if (KeysOnly || FailIfNotIncremental)
         {
             // No graph yet: every stage with a configuration entry (a stage target without one is KDG1006 later, so its item must arrive).
@@ -47,16 +62,19 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             Stamps = [Item(Path.GetFullPath(PipelineFile), [.. config.Stages.Keys.Concat(names).Distinct(StringComparer.Ordinal)], null)];
             return true;
         }
-        var stageNames = names.Distinct(StringComparer.Ordinal).ToArray();
-        var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
         // The build task reports warnings and the decision table; here only what stops the build.
-        var plan = new BuildEngine(session: Session()).PlanAsync(request, stageNames, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), defined, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         if (_cancel.IsCancellationRequested) return false;
-        Stamps = plan.Count == 0
-            ? [Item(Path.GetFullPath(PipelineFile), stageNames, null)]
-            : plan.GroupBy(e => e.Dataset).Select(d => Item(d.First().Stamp, stageNames, d.ToArray())).ToArray();
+        Stamps = ItemsOf(plan, [.. names.Distinct(StringComparer.Ordinal)]);
         return true;
     }
+
+    private BuildRequest PlanRequest() =>
+        Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
+
+    private ITaskItem[] ItemsOf(IReadOnlyList<StageStamps.Entry> plan, IReadOnlyList<string> stageNames) => plan.Count == 0
+        ? [Item(Path.GetFullPath(PipelineFile), stageNames, null)]
+        : plan.GroupBy(e => e.Dataset).Select(d => Item(d.First().Stamp, stageNames, d.ToArray())).ToArray();
 
     private static ITaskItem Item(string stamp, IReadOnlyList<string> names, IReadOnlyList<StageStamps.Entry>? dataset)
     {

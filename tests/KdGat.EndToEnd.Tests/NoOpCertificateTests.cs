@@ -178,6 +178,33 @@ public sealed class NoOpCertificateTests
     }
 
     /// <summary>
+    /// The plan's certificate is looked up before MSBuild evaluates the project for the stage
+    /// graph, so its key has no graph. A graph changed by nothing the plan key covers (here only a
+    /// property's value, its name the same) finds the plan's certificate, and the build task, whose
+    /// key has the graph it was given, must then check in full: the stage that gained an upstream runs.
+    /// </summary>
+    [Fact]
+    public void AStageGraphChangedOnlyByAPropertyValue_IsCheckedInFull()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_NOOP_CERTIFICATE"] = "verify";
+        var pipeline = Path.Combine(s.Dir, "pipeline.proj");
+        const string needs = "Needs=\"preprocess;vgae_small_autoencoder;gat_small_curriculum;dqn_small_fusion\"";
+        Assert.Contains(needs, File.ReadAllText(pipeline));
+        File.WriteAllText(pipeline, File.ReadAllText(pipeline).Replace(needs, needs[..^1] + "$(KdgTestExtraNeeds)\""));
+        string[] before = ["-p:Dataset=hcrl_sa", "-p:KdgTestExtraNeeds=%3B"], after = ["-p:Dataset=hcrl_sa", "-p:KdgTestExtraNeeds=%3Bdqn_large_fusion"];
+        Assert.Equal(0, s.Build(before).ExitCode);
+        Assert.Equal(0, s.BuildSettled(before).ExitCode);
+        Assert.Equal(0, s.Build(before).ExitCode);
+        Assert.True(s.LastBuild().NoOpCertificate);
+
+        var r = s.Build(after);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Null(s.LastBuild().NoOpCertificate);
+        Assert.Equal(["hcrl_sa/eval_small_evaluation"], Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
+    /// <summary>
     /// Completeness, measured from outside: every path under the pipeline that the full check's
     /// build touches (stat, open, list, readlink: strace of the whole MSBuild process) is one the
     /// certificate observed, except KdGat's own state, MSBuild's own project files and locks. A

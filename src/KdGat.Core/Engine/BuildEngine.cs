@@ -97,17 +97,13 @@ internal sealed class BuildEngine
     /// of the selected instances, turned into their stamps and up-to-date markers (see <see cref="StageStamps"/>).
     /// With a session, first the stamps a no-op certificate of this plan request recorded, when
     /// everything it observed is unchanged (MSBuild then skips every stage target, and the build
-    /// task checks a certificate again).
+    /// task checks a certificate again); not again when <see cref="CertifiedPlan"/> just missed.
     /// </summary>
-    /// <param name="stageNames">The plan task's other input (part of its certificate key).</param>
-    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IReadOnlyList<string> stageNames, IBuildLog log, CancellationToken cancel)
+    /// <param name="definedStages">The stage names the project declares at evaluation (KdGatStageDefinition), part of the plan key.</param>
+    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IReadOnlyList<string> definedStages, IBuildLog log, CancellationToken cancel)
     {
-        var key = _session is null || request.VerifyHashes || NoOpCertificate.Disabled ? null : NoOpCertificate.KeyOf(request, [.. stageNames]);
-        if (key is not null && (_session!.Certified = NoOpCertificate.Find(request.Root, key)) is { } cert)
-        {
-            _session.Plan = (key, cert.Stamps, cert.Observations);
-            return cert.Stamps;
-        }
+        var key = PlanKey(request, definedStages);
+        if (key is not null && key != _session!.PlanMissed && CertifiedPlan(request, definedStages) is { } certified) return certified;
         Observe(request);
         var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
@@ -115,10 +111,35 @@ internal sealed class BuildEngine
         {
             // As MSBuild will compare them: a certificate holds only while they stay as they are now.
             foreach (var e in stamps) { FileObservations.SawOwn(e.Stamp); FileObservations.SawOwn(e.Marker); }
-            _session.Plan = (key ?? NoOpCertificate.KeyOf(request, [.. stageNames]), stamps, []);
+            _session.Plan = (key ?? KeyOfPlan(request, definedStages), stamps, []);
         }
         return stamps;
     }
+
+    /// <summary>
+    /// The stamps of a no-op certificate of this plan request whose observations all hold now; null
+    /// when there is none. Needs no stage graph (the plan task asks before MSBuild evaluates the
+    /// project a second time for it): the plan key leaves the graph out, the build task's key has
+    /// it, and that task decides (a changed graph is its full check).
+    /// </summary>
+    public IReadOnlyList<StageStamps.Entry>? CertifiedPlan(BuildRequest request, IReadOnlyList<string> definedStages)
+    {
+        if (PlanKey(request, definedStages) is not { } key) return null;
+        if ((_session!.Certified = NoOpCertificate.Find(request.Root, key)) is not { } cert)
+        {
+            _session.PlanMissed = key;
+            return null;
+        }
+        _session.Plan = (key, cert.Stamps, cert.Observations);
+        return cert.Stamps;
+    }
+
+    /// <summary>The plan's certificate key; null when no certificate is used (no session, -p:VerifyHashes, switched off).</summary>
+    private string? PlanKey(BuildRequest request, IReadOnlyList<string> definedStages) =>
+        _session is null || request.VerifyHashes || NoOpCertificate.Disabled ? null : KeyOfPlan(request, definedStages);
+
+    private static string KeyOfPlan(BuildRequest request, IReadOnlyList<string> definedStages) =>
+        NoOpCertificate.KeyOf(request with { Stages = [] }, [.. definedStages]);
 
     private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {

@@ -39,6 +39,9 @@ internal sealed class BuildSession
     /// <summary>The certificate the plan task found still holding (the build task checks it again before using it).</summary>
     public NoOp.NoOpCertificate? Certified { get; set; }
 
+    /// <summary>The plan key a certificate was last looked for and not found (the plan task's full check does not look again).</summary>
+    public string? PlanMissed { get; set; }
+
     /// <summary>Starts recording, once per build, for the current async flow and what it starts.</summary>
     public void Observe(string root)
     {
