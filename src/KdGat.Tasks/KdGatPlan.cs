@@ -27,6 +27,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     public string? VerifyHashes { get; set; }
     /// <summary>More stage names to give metadata for (KdGatStageDefinition items); part of the plan's certificate key.</summary>
     public ITaskItem[] StageNames { get; set; } = [];
+    /// <summary>The project files that hold the stage targets (KdGatGraphFile items): a certificate's plan holds only while they are unchanged.</summary>
+    public ITaskItem[] GraphFiles { get; set; } = [];
     /// <summary>Only look for a no-op certificate of this plan (no Stages needed); <see cref="Certified"/> says whether one answered.</summary>
     public bool CertifiedOnly { get; set; }
 
@@ -49,7 +51,7 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         {
             // Under -question and in keys-only mode the plan below checks nothing: no certificate either.
             if (KeysOnly || FailIfNotIncremental) return true;
-            var found = new BuildEngine(session: Session()).CertifiedPlan(PlanRequest(), defined);
+            var found = new BuildEngine(session: Session()).CertifiedPlan(PlanRequest(), Graph(defined));
             if (found is null) return true;
             Stamps = ItemsOf(found, [.. names.Concat(found.Select(e => e.Stage)).Distinct(StringComparer.Ordinal)]);
             Certified = true;
@@ -63,11 +65,16 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             return true;
         }
         // The build task reports warnings and the decision table; here only what stops the build.
-        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), defined, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         if (_cancel.IsCancellationRequested) return false;
         Stamps = ItemsOf(plan, [.. names.Distinct(StringComparer.Ordinal)]);
         return true;
     }
+
+    private GraphSources Graph(IReadOnlyList<string> defined) => new(
+        defined,
+        BuildEngine is IBuildEngine6 e6 ? [.. e6.GetGlobalProperties()] : [],
+        [.. GraphFiles.Select(f => f.GetMetadata("FullPath")).Distinct(StringComparer.Ordinal)]);
 
     private BuildRequest PlanRequest() =>
         Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };

@@ -179,29 +179,40 @@ public sealed class NoOpCertificateTests
 
     /// <summary>
     /// The plan's certificate is looked up before MSBuild evaluates the project for the stage
-    /// graph, so its key has no graph. A graph changed by nothing the plan key covers (here only a
-    /// property's value, its name the same) finds the plan's certificate, and the build task, whose
-    /// key has the graph it was given, must then check in full: the stage that gained an upstream runs.
+    /// graph, so its key has what the graph is made from instead (stage names, -p: values) and it
+    /// observes the project files. A graph changed by an edit of pipeline.proj or by a property's
+    /// value (its name the same) must not take the plan's certificate: MSBuild runs the stage target
+    /// of the stage that gained an upstream (its body has a side effect here), and the build runs
+    /// that stage.
     /// </summary>
-    [Fact]
-    public void AStageGraphChangedOnlyByAPropertyValue_IsCheckedInFull()
+    [Theory]
+    [InlineData("pipeline.proj edited")]
+    [InlineData("property value")]
+    public void AStageGraphChangedAfterTheCertificate_RunsTheStageTargetAndTheStage(string change)
     {
         using var s = Sandbox.Trivial();
         s.Env["KDGAT_NOOP_CERTIFICATE"] = "verify";
         var pipeline = Path.Combine(s.Dir, "pipeline.proj");
-        const string needs = "Needs=\"preprocess;vgae_small_autoencoder;gat_small_curriculum;dqn_small_fusion\"";
-        Assert.Contains(needs, File.ReadAllText(pipeline));
-        File.WriteAllText(pipeline, File.ReadAllText(pipeline).Replace(needs, needs[..^1] + "$(KdgTestExtraNeeds)\""));
-        string[] before = ["-p:Dataset=hcrl_sa", "-p:KdgTestExtraNeeds=%3B"], after = ["-p:Dataset=hcrl_sa", "-p:KdgTestExtraNeeds=%3Bdqn_large_fusion"];
-        Assert.Equal(0, s.Build(before).ExitCode);
-        Assert.Equal(0, s.BuildSettled(before).ExitCode);
-        Assert.Equal(0, s.Build(before).ExitCode);
+        var ranFile = Path.Combine(s.Dir, "target-ran.txt");
+        const string item = "<KdGatStage Include=\"eval_small_evaluation\" Needs=\"preprocess;vgae_small_autoencoder;gat_small_curriculum;dqn_small_fusion\" />";
+        Assert.Contains(item + "</ItemGroup>", File.ReadAllText(pipeline));
+        File.WriteAllText(pipeline, File.ReadAllText(pipeline).Replace(item + "</ItemGroup>",
+            item.Replace("dqn_small_fusion\"", "dqn_small_fusion$(KdgTestExtraNeeds)\"") + "</ItemGroup><WriteLinesToFile File=\"target-ran.txt\" Lines=\"ran\" />"));
+        string[] args = ["-p:Dataset=hcrl_sa", "-p:KdgTestExtraNeeds=%3B"];
+        Assert.Equal(0, s.Build(args).ExitCode);
+        Assert.Equal(0, s.BuildSettled(args).ExitCode);
+        File.Delete(ranFile);
+        Assert.Equal(0, s.Build(args).ExitCode);
         Assert.True(s.LastBuild().NoOpCertificate);
+        Assert.False(File.Exists(ranFile)); // certified: MSBuild skipped every stage target
 
-        var r = s.Build(after);
+        if (change == "property value") args = ["-p:Dataset=hcrl_sa", "-p:KdgTestExtraNeeds=%3Bdqn_large_fusion"];
+        else File.WriteAllText(pipeline, File.ReadAllText(pipeline).Replace("$(KdgTestExtraNeeds)", ";dqn_large_fusion$(KdgTestExtraNeeds)"));
+        var r = s.Build(args);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Null(s.LastBuild().NoOpCertificate);
         Assert.Equal(["hcrl_sa/eval_small_evaluation"], Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.True(File.Exists(ranFile), "MSBuild skipped the stage target of a stage the build ran\n" + r);
     }
 
     /// <summary>

@@ -99,19 +99,21 @@ internal sealed class BuildEngine
     /// everything it observed is unchanged (MSBuild then skips every stage target, and the build
     /// task checks a certificate again); not again when <see cref="CertifiedPlan"/> just missed.
     /// </summary>
-    /// <param name="definedStages">The stage names the project declares at evaluation (KdGatStageDefinition), part of the plan key.</param>
-    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, IReadOnlyList<string> definedStages, IBuildLog log, CancellationToken cancel)
+    /// <param name="graph">What the stage graph is made from (<see cref="GraphSources"/>): part of the plan's certificate key, its files observed.</param>
+    public async Task<IReadOnlyList<StageStamps.Entry>> PlanAsync(BuildRequest request, GraphSources graph, IBuildLog log, CancellationToken cancel)
     {
-        var key = PlanKey(request, definedStages);
-        if (key is not null && key != _session!.PlanMissed && CertifiedPlan(request, definedStages) is { } certified) return certified;
+        var key = PlanKey(request, graph);
+        if (key is not null && key != _session!.PlanMissed && CertifiedPlan(request, graph) is { } certified) return certified;
+        if (_session is not null) _session.Certified = null; // this plan is checked in full: no certificate answered it
         Observe(request);
+        foreach (var file in graph.Files) FileObservations.SawOwn(file);
         var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
         if (_session?.Observations is not null)
         {
             // As MSBuild will compare them: a certificate holds only while they stay as they are now.
             foreach (var e in stamps) { FileObservations.SawOwn(e.Stamp); FileObservations.SawOwn(e.Marker); }
-            _session.Plan = (key ?? KeyOfPlan(request, definedStages), stamps, []);
+            _session.Plan = (key ?? KeyOfPlan(request, graph), stamps, []);
         }
         return stamps;
     }
@@ -119,12 +121,12 @@ internal sealed class BuildEngine
     /// <summary>
     /// The stamps of a no-op certificate of this plan request whose observations all hold now; null
     /// when there is none. Needs no stage graph (the plan task asks before MSBuild evaluates the
-    /// project a second time for it): the plan key leaves the graph out, the build task's key has
-    /// it, and that task decides (a changed graph is its full check).
+    /// project a second time for it): the plan key has what the graph is made from instead
+    /// (<see cref="GraphSources"/>), the build task's key has the graph, and that task decides.
     /// </summary>
-    public IReadOnlyList<StageStamps.Entry>? CertifiedPlan(BuildRequest request, IReadOnlyList<string> definedStages)
+    public IReadOnlyList<StageStamps.Entry>? CertifiedPlan(BuildRequest request, GraphSources graph)
     {
-        if (PlanKey(request, definedStages) is not { } key) return null;
+        if (PlanKey(request, graph) is not { } key) return null;
         if ((_session!.Certified = NoOpCertificate.Find(request.Root, key)) is not { } cert)
         {
             _session.PlanMissed = key;
@@ -135,11 +137,11 @@ internal sealed class BuildEngine
     }
 
     /// <summary>The plan's certificate key; null when no certificate is used (no session, -p:VerifyHashes, switched off).</summary>
-    private string? PlanKey(BuildRequest request, IReadOnlyList<string> definedStages) =>
-        _session is null || request.VerifyHashes || NoOpCertificate.Disabled ? null : KeyOfPlan(request, definedStages);
+    private string? PlanKey(BuildRequest request, GraphSources graph) =>
+        _session is null || request.VerifyHashes || NoOpCertificate.Disabled ? null : KeyOfPlan(request, graph);
 
-    private static string KeyOfPlan(BuildRequest request, IReadOnlyList<string> definedStages) =>
-        NoOpCertificate.KeyOf(request with { Stages = [] }, [.. definedStages]);
+    private static string KeyOfPlan(BuildRequest request, GraphSources graph) =>
+        NoOpCertificate.KeyOf(request with { Stages = [] }, graph.KeyParts());
 
     private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {

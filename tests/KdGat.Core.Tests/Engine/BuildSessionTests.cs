@@ -21,7 +21,7 @@ public sealed class BuildSessionTests : IDisposable
 
     private async Task<string[]> PlanThenBuild(BuildSession session, Action between)
     {
-        var plan = await new BuildEngine(session: session).PlanAsync(_p.Request(KdGatGraph.Stages), [], new RecordingLog(), default);
+        var plan = await new BuildEngine(session: session).PlanAsync(_p.Request(KdGatGraph.Stages), GraphSources.None, new RecordingLog(), default);
         Assert.All(plan, e => Assert.True(e.Current, e.Stage)); // the plan saw everything up to date
         between();
         var report = await new BuildEngine(session: session).RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);

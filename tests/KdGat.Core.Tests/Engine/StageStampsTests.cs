@@ -11,7 +11,7 @@ public sealed class StageStampsTests : IDisposable
     private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
     public void Dispose() => _p.Dispose();
 
-    private Task<IReadOnlyList<StageStamps.Entry>> Plan() => new BuildEngine().PlanAsync(_p.Request(KdGatGraph.Stages), [], new RecordingLog(), default);
+    private Task<IReadOnlyList<StageStamps.Entry>> Plan() => new BuildEngine().PlanAsync(_p.Request(KdGatGraph.Stages), GraphSources.None, new RecordingLog(), default);
 
     [Fact]
     public async Task MarkerExistsOnlyForUpToDateInstances_AndAnUnchangedFingerprintKeepsItsStamp()
@@ -46,7 +46,7 @@ public sealed class StageStampsTests : IDisposable
     public async Task ThePlanFormatsNoDecisionTable_ExplainDoes()
     {
         var plan = new RecordingLog();
-        await new BuildEngine().PlanAsync(_p.Request(KdGatGraph.Stages), [], plan, default);
+        await new BuildEngine().PlanAsync(_p.Request(KdGatGraph.Stages), GraphSources.None, plan, default);
         var explain = new RecordingLog();
         await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = BuildMode.Explain }, explain, default);
         // A row names its instance first ("d1/preprocess  would-run  never run"); the summary line starts with "KdGat:".
@@ -66,12 +66,12 @@ public sealed class StageStampsTests : IDisposable
             """, "d1");
         IReadOnlyList<KdGat.Core.Pipeline.StageDeclaration> stages = [new("a", [])];
         await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
-        var built = Assert.Single(await new BuildEngine().PlanAsync(p.Request(stages), [], new RecordingLog(), default));
+        var built = Assert.Single(await new BuildEngine().PlanAsync(p.Request(stages), GraphSources.None, new RecordingLog(), default));
         Assert.True(built.Current && File.Exists(built.Marker));
 
         // One grid point's output edited: the other two are up to date, but the stage target must run.
         File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "edited\n");
-        var edited = Assert.Single(await new BuildEngine().PlanAsync(p.Request(stages), [], new RecordingLog(), default));
+        var edited = Assert.Single(await new BuildEngine().PlanAsync(p.Request(stages), GraphSources.None, new RecordingLog(), default));
         Assert.False(edited.Current);
         Assert.False(File.Exists(edited.Marker));
         Assert.Contains(edited.Reasons, r => r.StartsWith("seed=1: output modified", StringComparison.Ordinal));
