@@ -216,6 +216,41 @@ public sealed class NoOpCertificateTests
     }
 
     /// <summary>
+    /// A graph changed through something the plan's certificate does not observe (here a condition
+    /// on a file's existence) is caught by the build task: it warns (KDG1231: MSBuild may have
+    /// skipped stage targets), checks in full (the stage runs), and forgets the plan's certificates
+    /// so the next build plans in full.
+    /// </summary>
+    [Fact]
+    public void AStageGraphChangedThroughSomethingUnobserved_IsWarnedAndCheckedInFull()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_NOOP_CERTIFICATE"] = "verify";
+        var pipeline = Path.Combine(s.Dir, "pipeline.proj");
+        const string needs = "Needs=\"preprocess;vgae_small_autoencoder;gat_small_curriculum;dqn_small_fusion\"";
+        Assert.Contains(needs, File.ReadAllText(pipeline));
+        File.WriteAllText(pipeline, File.ReadAllText(pipeline)
+            .Replace(needs, needs[..^1] + "$(KdgTestExtraNeeds)\"")
+            .Replace("<PropertyGroup>", "<PropertyGroup><KdgTestExtraNeeds Condition=\"Exists('more-needs.flag')\">;dqn_large_fusion</KdgTestExtraNeeds>"));
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.True(s.LastBuild().NoOpCertificate);
+
+        File.WriteAllText(Path.Combine(s.Dir, "more-needs.flag"), "");
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0 && r.Output.Contains("KDG1231", StringComparison.Ordinal), r.ToString());
+        Assert.Null(s.LastBuild().NoOpCertificate);
+        Assert.Equal(["hcrl_sa/eval_small_evaluation"], Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Empty(Directory.GetFiles(Path.Combine(s.Dir, ".kdgat", "noop")));
+        // Settled again under the new graph: certified, and no warning.
+        Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode);
+        r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0 && !r.Output.Contains("KDG1231", StringComparison.Ordinal), r.ToString());
+        Assert.True(s.LastBuild().NoOpCertificate);
+    }
+
+    /// <summary>
     /// Completeness, measured from outside: every path under the pipeline that the full check's
     /// build touches (stat, open, list, readlink: strace of the whole MSBuild process) is one the
     /// certificate observed, except KdGat's own state, MSBuild's own project files and locks. A

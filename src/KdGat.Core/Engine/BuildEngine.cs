@@ -46,6 +46,14 @@ internal sealed class BuildEngine
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         Observe(request);
+        if (_session?.Certified is { } certifiedPlan && certifiedPlan.StageWithOtherNeeds(request.Stages) is { } moved)
+        {
+            // The plan's certificate held, but the graph it was made with is not the one MSBuild ran: a
+            // stage target may have been skipped on stale stamps. This build checks everything in full.
+            log.Warn(ErrorCodes.StageGraphUnobserved, $"KdGat: the Needs of stage '{moved}' changed since the no-op certificate of this plan was written, through something that certificate does not observe (a condition, a property function, or an imported file that is not a KdGatGraphFile item), so MSBuild may have skipped stage targets in this build. Every instance was checked in full; nothing stale is reported as up to date. Add the file your stage targets come from as <KdGatGraphFile Include=\"...\" />, or ignore this if it was a one-off.");
+            NoOpCertificate.Forget(request.Root, certifiedPlan.PlanKey);
+            _session.Certified = null;
+        }
         if (request.Mode == BuildMode.Build && _session?.Certified is { } planFound && !request.VerifyHashes && !request.Audit
             && NoOpCertificate.Find(request.Root, planFound, NoOpCertificate.KeyOf(request)) is { } cert)
         {
@@ -113,7 +121,7 @@ internal sealed class BuildEngine
         {
             // As MSBuild will compare them: a certificate holds only while they stay as they are now.
             foreach (var e in stamps) { FileObservations.SawOwn(e.Stamp); FileObservations.SawOwn(e.Marker); }
-            _session.Plan = (key ?? KeyOfPlan(request, graph), stamps, []);
+            _session.Plan = (key ?? KeyOfPlan(request, graph), stamps, request.Stages, []);
         }
         return stamps;
     }
@@ -132,7 +140,7 @@ internal sealed class BuildEngine
             _session.PlanMissed = key;
             return null;
         }
-        _session.Plan = (key, cert.Stamps, cert.Observations);
+        _session.Plan = (key, cert.Stamps, cert.PlanGraph, cert.Observations);
         return cert.Stamps;
     }
 
@@ -374,13 +382,14 @@ internal sealed class BuildEngine
             Executor = report.Executor,
             Datasets = report.Datasets,
             Stamps = plan.Stamps,
+            PlanGraph = plan.Graph,
             Rows = report.Stages.Select(s => (s.Dataset, s.Stage, s.Variant)).ToArray(),
             Observations = seen.All.Concat(plan.Observed).DistinctBy(o => (o.Probe, o.Path, o.Answer)).ToArray(),
         };
         // The same question answered two ways (the plan's certificate, then this build): something changed between them.
         if (cert.Observations.CountBy(o => (o.Probe, o.Path)).Any(c => c.Value > 1)) return;
         if (!NoOpCertificate.Writable(cert.Observations.Select(o => o.Path).Concat(cert.Datasets).Concat(cert.Rows.SelectMany(r => new[] { r.Dataset, r.Stage, r.Variant ?? "" }))
-                .Concat(cert.Stamps.SelectMany(s => new[] { s.Stamp, s.Marker })))) return;
+                .Concat(cert.Stamps.SelectMany(s => new[] { s.Stamp, s.Marker })).Concat(cert.PlanGraph.SelectMany(s => s.Needs.Prepend(s.Name))))) return;
         if (!seen.Usable || !cert.StillHolds()) return; // changed while the build ran
         NoOpCertificate.Write(request.Root, cert);
     }

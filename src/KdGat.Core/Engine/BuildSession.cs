@@ -34,7 +34,7 @@ internal sealed class BuildSession
     /// The plan task's key and stamps (a certificate written by the build task needs both), and when
     /// a certificate answered the plan, what that one observed (the new certificate must cover the whole plan, not only what this build checked); null when the plan did not run here.
     /// </summary>
-    public (string Key, IReadOnlyList<StageStamps.Entry> Stamps, IReadOnlyList<(NoOp.FileObservations.Probe Probe, string Path, string Answer)> Observed)? Plan { get; set; }
+    public (string Key, IReadOnlyList<StageStamps.Entry> Stamps, IReadOnlyList<StageDeclaration> Graph, IReadOnlyList<(NoOp.FileObservations.Probe Probe, string Path, string Answer)> Observed)? Plan { get; set; }
 
     /// <summary>The certificate the plan task found still holding (the build task checks it again before using it).</summary>
     public NoOp.NoOpCertificate? Certified { get; set; }

@@ -32,6 +32,8 @@ internal sealed class NoOpCertificate
     public required string Executor { get; init; }
     public required IReadOnlyList<string> Datasets { get; init; }
     public required IReadOnlyList<StageStamps.Entry> Stamps { get; init; }
+    /// <summary>The stage graph the stamps were planned with (every stage and its Needs): the build task compares the graph it is given.</summary>
+    public IReadOnlyList<Pipeline.StageDeclaration> PlanGraph { get; init; } = [];
     /// <summary>The report rows: dataset, stage, variant (null when unswept), all up to date.</summary>
     public required IReadOnlyList<(string Dataset, string Stage, string? Variant)> Rows { get; init; }
     public required IReadOnlyList<(FileObservations.Probe Probe, string Path, string Answer)> Observations { get; init; }
@@ -112,6 +114,7 @@ internal sealed class NoOpCertificate
         Line(text, "executor", cert.Executor);
         foreach (var d in cert.Datasets) Line(text, "dataset", d);
         foreach (var s in cert.Stamps) Line(text, "stamp", s.Dataset, s.Stage, s.Stamp, s.Marker);
+        foreach (var g in cert.PlanGraph) Line(text, "graph", g.Name, string.Join(';', g.Needs));
         foreach (var (dataset, stage, variant) in cert.Rows) Line(text, "row", dataset, stage, variant ?? "");
         foreach (var (probe, path, answer) in cert.Observations.OrderBy(o => o.Path, StringComparer.Ordinal).ThenBy(o => o.Probe))
             Line(text, "o", ((char)probe).ToString(), path, answer);
@@ -121,6 +124,28 @@ internal sealed class NoOpCertificate
         Directory.CreateDirectory(dir);
         AtomicFile.WriteAllText(FileOf(root, cert.PlanKey, cert.BuildKey), text.ToString());
         Prune(dir);
+    }
+
+    /// <summary>
+    /// A stage the build task was given whose Needs differ from the graph the certified plan was
+    /// made with (null: none, or no graph recorded). Stages only one side has are not compared:
+    /// a build runs a subset of the stage targets, and a plan may not reach every one of them.
+    /// </summary>
+    public string? StageWithOtherNeeds(IEnumerable<Pipeline.StageDeclaration> given)
+    {
+        var planned = PlanGraph.GroupBy(s => s.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Needs, StringComparer.Ordinal);
+        return given.FirstOrDefault(s => planned.TryGetValue(s.Name, out var needs) && !needs.ToHashSet(StringComparer.Ordinal).SetEquals(s.Needs))?.Name;
+    }
+
+    /// <summary>Deletes every certificate of a plan key (its plan no longer describes MSBuild's view).</summary>
+    public static void Forget(string root, string planKey)
+    {
+        try
+        {
+            if (Directory.Exists(DirOf(root)))
+                foreach (var file in new DirectoryInfo(DirOf(root)).EnumerateFiles(planKey + ".*")) file.Delete();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Whether every value can go on a line of its own field (no tab or line break in a path or name).</summary>
@@ -163,6 +188,7 @@ internal sealed class NoOpCertificate
         string? plan = null, build = null, executor = null;
         var datasets = new List<string>();
         var stamps = new List<StageStamps.Entry>();
+        var graph = new List<Pipeline.StageDeclaration>();
         var rows = new List<(string, string, string?)>();
         var observations = new List<(FileObservations.Probe, string, string)>();
         var body = text.AsSpan(Header.Length + 1, sumAt - Header.Length - 1);
@@ -181,6 +207,7 @@ internal sealed class NoOpCertificate
                 case "executor" when f.Length == 2: executor = f[1]; break;
                 case "dataset" when f.Length == 2: datasets.Add(f[1]); break;
                 case "stamp" when f.Length == 5: stamps.Add(new(f[1], f[2], f[3], f[4], Outcome.UpToDate, [])); break;
+                case "graph" when f.Length == 3: graph.Add(new(f[1], f[2].Split(';', StringSplitOptions.RemoveEmptyEntries))); break;
                 case "row" when f.Length == 4: rows.Add((f[1], f[2], f[3].Length == 0 ? null : f[3])); break;
                 default: return null;
             }
@@ -188,7 +215,7 @@ internal sealed class NoOpCertificate
         if (plan is null || build is null || executor is null) return null;
         return new NoOpCertificate
         {
-            PlanKey = plan, BuildKey = build, Executor = executor, Datasets = datasets, Stamps = stamps, Rows = rows, Observations = observations,
+            PlanKey = plan, BuildKey = build, Executor = executor, Datasets = datasets, Stamps = stamps, PlanGraph = graph, Rows = rows, Observations = observations,
         };
     }
 

@@ -20,6 +20,7 @@ public sealed class NoOpCertificateTests : IDisposable
         Executor = "local",
         Datasets = ["d1"],
         Stamps = [new StageStamps.Entry("d1", "a", "/s/fingerprints", "/s/a.current", Outcome.UpToDate, [])],
+        PlanGraph = [new StageDeclaration("a", []), new StageDeclaration("b", ["a", "c"])],
         Rows = [("d1", "a", null), ("d1", "b", "seed=1")],
         Observations = [(FileObservations.Probe.FileExists, watched, "0")],
     };
@@ -33,6 +34,10 @@ public sealed class NoOpCertificateTests : IDisposable
         Assert.NotNull(found);
         Assert.Equal([("d1", "a", (string?)null), ("d1", "b", "seed=1")], found.Rows);
         Assert.Equal("/s/a.current", Assert.Single(found.Stamps).Marker);
+        Assert.Equal(["a", "c"], found.PlanGraph.Single(g => g.Name == "b").Needs);
+        // The build's graph against the plan's: Needs compared as sets, stages only one side has not at all.
+        Assert.Null(found.StageWithOtherNeeds([new StageDeclaration("b", ["c", "a"]), new StageDeclaration("z", ["q"])]));
+        Assert.Equal("b", found.StageWithOtherNeeds([new StageDeclaration("a", []), new StageDeclaration("b", ["a"])]));
         Assert.Same(found, NoOpCertificate.Find(_root, found, "build1"));
         Assert.Null(NoOpCertificate.Find(_root, found, "build2")); // another build of the same plan: its own certificate, none here
         File.WriteAllText(watched, "{}");
