@@ -35,6 +35,9 @@ public sealed class NoOpCertificateTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.True(s.LastBuild().NoOpCertificate);
         Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
+        // The terminal logger (-tl:on sets _MSBUILDTLENABLED) is the same request.
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-tl:on").ExitCode);
+        Assert.True(s.LastBuild().NoOpCertificate);
         // Another selection is another request: the full check, not this certificate.
         Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-p:Stage=gat_large_curriculum").ExitCode);
         Assert.Null(s.LastBuild().NoOpCertificate);

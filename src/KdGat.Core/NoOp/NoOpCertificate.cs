@@ -251,8 +251,13 @@ internal sealed class NoOpCertificate
         return ContentHash.OfText(text.ToString());
     }
 
-    /// <summary>Variables a shell or terminal changes between two commands, which nothing KdGat runs or reads depends on; and the certificate's own switch (it changes how a result is found, not the result).</summary>
-    private static readonly HashSet<string> ShellOwn = new(StringComparer.Ordinal) { "_", "OLDPWD", "SHLVL", "COLUMNS", "LINES", Variable };
+    /// <summary>
+    /// Variables a shell or terminal changes between two commands, which nothing KdGat runs or reads
+    /// depends on (a stage that declares one has it observed like any variable); MSBuild's own
+    /// _MSBUILDTLENABLED, which -tl:on sets for its terminal logger; and the certificate's own switch
+    /// (it changes how a result is found, not the result).
+    /// </summary>
+    private static readonly HashSet<string> ShellOwn = new(StringComparer.Ordinal) { "_", "OLDPWD", "SHLVL", "COLUMNS", "LINES", "_MSBUILDTLENABLED", Variable };
 
     internal static string Format(object? value) => value switch
     {
