@@ -114,7 +114,9 @@ internal sealed class BuildEngine
         if (key is not null && key != _session!.PlanMissed && CertifiedPlan(request, graph) is { } certified) return certified;
         if (_session is not null) _session.Certified = null; // this plan is checked in full: no certificate answered it
         Observe(request);
-        foreach (var file in graph.Files) FileObservations.SawOwn(file);
+        // MSBuild read these files' bytes for the graph: observed as any file whose bytes were read
+        // (FileIdentity.Of: racy rule included), not as KdGat's own files.
+        foreach (var file in graph.Files) _ = FileIdentity.Of(file);
         var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
         if (_session?.Observations is not null)

@@ -172,8 +172,6 @@ internal sealed class HashCache
         finally { try { File.Delete(probe); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
-    /// <summary>When the file last changed: its ctime, or its mtime where there is no statx (ctime 0).</summary>
-
     private string Fresh(string fullPath, FileIdentity? before)
     {
         var seq = Interlocked.Increment(ref _seq);

@@ -325,7 +325,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Theory]
     [InlineData("gat_large_curriculum")]
     [InlineData("stage-2.v1")]
-    public void Load_StageNames_LettersDigitsAndFolders_Load(string name) =>
+    public void Load_StageNames_LettersDigitsDotsAndDashes_Load(string name) =>
         Assert.Contains(name, Load($"datasets: [d1]\nstages:\n  '{name}':\n    command: x\n    outputs: [o]\n").Stages.Keys);
 
     /// <summary>It was reported as a cache dir shared by "hcrl_sa, hcrl_sa" (a hostile-input pass).</summary>
