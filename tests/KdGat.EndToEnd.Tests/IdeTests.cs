@@ -90,7 +90,7 @@ public sealed class IdeTests
     }
 
     [Fact]
-    public void ToolProjectsBuiltAsTheSolutionBuildsThem_AreCopiedNotCompiled_AndTheStampNamesTheSdk()
+    public void ToolProjectsBuiltByTheSolution_AreCompiledAgainByTheBootstrap_AndTheStampNamesTheSdk()
     {
         var tools = Path.Combine(Path.GetTempPath(), "kdgat-ide-tools-" + Guid.NewGuid().ToString("N")[..8]);
         ProcessResult Bootstrap() => ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatToolsDir={tools}", "-v:n", "-nologo"],
@@ -108,10 +108,9 @@ public sealed class IdeTests
                 var r = Bootstrap();
                 Assert.True(r.ExitCode == 0, r.ToString());
                 Assert.Contains("KdGat: building tools", r.Output);
-                // A target's line carries its node's "2>" when the log switches between projects built in parallel.
-                var compiles = System.Text.RegularExpressions.Regex.Matches(r.Output, @"^\s*(\d+>)?CoreCompile:\s*$", System.Text.RegularExpressions.RegexOptions.Multiline).Count;
-                var skipped = System.Text.RegularExpressions.Regex.Matches(r.Output, @"Skipping target ""CoreCompile"" because all output files are up-to-date").Count;
-                Assert.True(compiles == skipped, "the bootstrap compiled the tools again:\n" + r.Output);
+                // Outputs newer than their sources say nothing about which sources they were compiled
+                // from (a source edited with an old time): when its stamp differs, the bootstrap compiles.
+                Assert.DoesNotContain(@"Skipping target ""CoreCompile"" because all output files are up-to-date", r.Output);
                 Assert.True(File.Exists(Path.Combine(tools, "KdGat.Tasks.dll")) && File.Exists(Path.Combine(tools, "KdGat.Sample.dll")));
 
                 var sdk = ProcessRunner.Run("dotnet", ["--version"], Repo.Root).Output.Trim();

@@ -6,7 +6,8 @@ namespace KdGat.EndToEnd.Tests;
 /// <summary>
 /// The bootstrap rebuilds the tools when their source hash changes: an edit it misses would run
 /// old tools (old staleness rules) against new sources. Both ways of computing it are checked on a
-/// copy of src/: the shell pipeline (Linux, macOS) and GetFileHash (elsewhere).
+/// copy of src/: the shell pipeline (Linux, macOS) and GetFileHash (elsewhere). And what it then
+/// builds is what the sources say, whatever their file times, the same bytes at any path.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class ToolSourceHashTests : IDisposable
@@ -71,6 +72,39 @@ public sealed class ToolSourceHashTests : IDisposable
 
         File.AppendAllText(Path.Combine(_repo, "Directory.Build.props"), "<!-- an edit -->\n");
         Assert.NotEqual(edited, Hash(shell));
+    }
+
+    /// <summary>
+    /// A source edited with an old file time (rsync -a, cp -p, tar, a checkout on NFS) is compiled:
+    /// MSBuild's incremental build compared times and skipped the compile while the stamp named the
+    /// new sources, so stages ran the old code and their results were recorded as the new code's
+    /// (found by review). The copy at another path builds the same bytes as the repository's tools.
+    /// </summary>
+    [Fact]
+    public void ASourceEditedWithAnOldFileTime_IsCompiled_AndAnotherPathBuildsTheSameBytes()
+    {
+        var tools = Path.Combine(_repo, "tools") + "/";
+        ProcessResult Bootstrap() => ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}", "-v:m", "-nologo"],
+            Repo.Root, TimeSpan.FromMinutes(8));
+        byte[] Sample() => File.ReadAllBytes(Path.Combine(tools, "KdGat.Sample.dll"));
+        using (Tools.Lock())
+        {
+            var first = Bootstrap();
+            Assert.True(first.ExitCode == 0, first.ToString());
+        }
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Tools.Path, "KdGat.Sample.dll")), Sample());
+
+        var stage = Path.Combine(Src, "KdGat.Sample", "Stages", "EvaluateStage.cs");
+        var old = File.GetLastWriteTimeUtc(stage).AddHours(-1);
+        File.AppendAllText(stage, "\ninternal static class EditedWithAnOldTime { public const string Marker = \"kdgat-edited-with-an-old-time\"; }\n");
+        File.SetLastWriteTimeUtc(stage, old);
+        using (Tools.Lock())
+        {
+            var second = Bootstrap();
+            Assert.True(second.ExitCode == 0, second.ToString());
+        }
+
+        Assert.Contains("kdgat-edited-with-an-old-time", System.Text.Encoding.UTF8.GetString(Sample()).Replace("\0", ""));
     }
 
     [Fact]

@@ -23,11 +23,13 @@ public sealed class PipelineLayout
 
     /// <summary>
     /// What the tools in <see cref="ToolsDir"/> are, for the fingerprint of a command that runs one
-    /// (<c>dotnet {tools}/KdGat.Sample.dll</c>): the stamp the bootstrap wrote there (the tool
-    /// sources, csproj and Directory.Build files, SDK version, configuration), or else the content
-    /// of its DLLs (a package's tools). The path itself stays out, so clones agree. Before, the
-    /// fingerprint had the word "&lt;tools&gt;" alone: stages run on tools built from other sources
-    /// (-p:KdGatSkipBootstrap=true after an edit, a changed csproj) stayed up to date.
+    /// (<c>dotnet {tools}/KdGat.Sample.dll</c>): the content of the DLLs and JSON files (deps,
+    /// runtimeconfig) at its top level, what such a command loads. The path itself stays out, and
+    /// the bootstrap maps source paths to /_/, so clones agree. Not the bootstrap's stamp of the
+    /// sources: MSBuild's incremental compile skipped a source edited with an old file time while
+    /// the stamp named it, so results of the old code were recorded as the new code's (a review).
+    /// Before that, the fingerprint had the word "&lt;tools&gt;" alone: stages run on tools built
+    /// from other sources (-p:KdGatSkipBootstrap=true after an edit) stayed up to date.
     /// </summary>
     public string ToolsIdentity => _toolsIdentity ??= IdentityOf(ToolsDir);
     private string? _toolsIdentity;
@@ -43,13 +45,11 @@ public sealed class PipelineLayout
     {
         try
         {
-            var stamp = Path.Combine(toolsDir, "source.sha256");
-            if (NoOp.FileObservations.FileExists(stamp)) return "stamp:" + ContentHash.OfText(SmallFile.ReadAllText(stamp, 1 << 16).Trim());
             if (!NoOp.FileObservations.DirectoryExists(toolsDir)) return "none";
             NoOp.FileObservations.SawListing(toolsDir);
             // Regular files only (a FIFO named x.dll would block the open), streamed whatever their size.
-            return "dlls:" + ContentHash.OfEntries(Directory.EnumerateFiles(toolsDir, "*.dll").Order(StringComparer.Ordinal)
-                .Where(f => PathStat.Of(f).Kind == PathKind.File)
+            return "files:" + ContentHash.OfEntries(Directory.EnumerateFiles(toolsDir).Order(StringComparer.Ordinal)
+                .Where(f => (f.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)) && PathStat.Of(f).Kind == PathKind.File)
                 .Select(f => KeyValuePair.Create(Path.GetFileName(f), ContentHash.OfFile(f))));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -114,8 +114,8 @@ public sealed class BuildSessionTests : IDisposable
     }
 
     /// <summary>
-    /// The fingerprint of a command naming {tools} follows the tools' stamp; a pipeline kept by the
-    /// process must not carry the stamp an earlier build saw past a rebuild of the tools (a csproj of
+    /// The fingerprint of a command naming {tools} follows the tools' content; a pipeline kept by the
+    /// process must not carry the tools an earlier build saw past a rebuild of them (a csproj of
     /// the sample alone leaves the tasks' assemblies, so KDG1209, as they were; found by review).
     /// </summary>
     [Fact]
@@ -127,13 +127,13 @@ public sealed class BuildSessionTests : IDisposable
             stages:
               a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [out.txt] }
             """, "d1");
-        p.Dir.Write("tools/source.sha256", "abc sdk 10.0.401 Debug\n");
+        p.Dir.Write("tools/KdGat.Sample.dll", "v1");
         var request = p.Request([new("a", [])]);
         var first = new BuildSession().Load(request);
         var before = first.Instances.Single().RenderCommandForFingerprint();
         Assert.Same(first, new BuildSession().Load(request));
 
-        p.Dir.Write("tools/source.sha256", "abd sdk 10.0.401 Debug\n");
+        p.Dir.Write("tools/KdGat.Sample.dll", "v2");
         var rebuilt = new BuildSession().Load(request);
 
         Assert.NotSame(first, rebuilt);

@@ -113,38 +113,33 @@ public sealed class StageInstanceTests : IDisposable
     }
 
     /// <summary>
-    /// A command that runs a tool from {tools} is fingerprinted with what those tools were built from
-    /// (the bootstrap's stamp), not their path: the word "&lt;tools&gt;" alone kept stages up to date
-    /// that ran tools built from other sources (found by review, reproduced with
-    /// -p:KdGatSkipBootstrap=true after an edit of a sample stage).
+    /// A command that runs a tool from {tools} is fingerprinted with the content of the tools' DLLs
+    /// and JSON files, what such a command loads, not their path: the word "&lt;tools&gt;" alone kept
+    /// stages up to date that ran tools built from other sources (-p:KdGatSkipBootstrap=true after an
+    /// edit), and the bootstrap's stamp of the sources named code MSBuild had not compiled (a source
+    /// edited with an old file time; both found by review).
     /// </summary>
     [Fact]
-    public void FingerprintOfAToolCommand_FollowsTheToolsStamp_NotTheirPath()
+    public void FingerprintOfAToolCommand_FollowsTheToolsContent_NotTheirPathOrStamp()
     {
-        string Fingerprint(string stamp)
+        string Fingerprint(string dll, string json = "{}", string stamp = "abc sdk 10.0.401 Debug\n")
         {
             var s = Instances("  a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [o] }\n", [new("a", [])]);
-            _p!.Dir.Write("tools/source.sha256", stamp);
+            _p!.Dir.Write("tools/KdGat.Sample.dll", dll);
+            _p.Dir.Write("tools/KdGat.Sample.runtimeconfig.json", json);
+            _p.Dir.Write("tools/source.sha256", stamp);
+            _p.Dir.Write("tools/KdGat.Sample.pdb", Guid.NewGuid().ToString());
             var text = s[0].RenderCommandForFingerprint();
             Assert.DoesNotContain(_p.ToolsDir, text);
             _p.Dispose();
             return text;
         }
 
-        Assert.Equal(Fingerprint("abc sdk 10.0.401 Debug\n"), Fingerprint("abc sdk 10.0.401 Debug\n")); // another clone, same sources
-        Assert.NotEqual(Fingerprint("abc sdk 10.0.401 Debug\n"), Fingerprint("abd sdk 10.0.401 Debug\n"));
-        Assert.NotEqual(Fingerprint("abc sdk 10.0.401 Debug\n"), Fingerprint("abc sdk 10.0.401 Release\n"));
-    }
-
-    [Fact]
-    public void FingerprintOfAToolCommand_WithoutAStamp_FollowsTheDllsContent()
-    {
-        var s = Instances("  a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [o] }\n", [new("a", [])]);
-        _p!.Dir.Write("tools/KdGat.Sample.dll", "v1");
-        var before = s[0].RenderCommandForFingerprint();
-        _p.Dir.Write("tools/KdGat.Sample.dll", "v2");
-
-        Assert.NotEqual(before, _p.Instances([new("a", [])])[0].RenderCommandForFingerprint());
+        Assert.Equal(Fingerprint("v1"), Fingerprint("v1")); // another clone, same tools
+        Assert.NotEqual(Fingerprint("v1"), Fingerprint("v2"));
+        Assert.NotEqual(Fingerprint("v1"), Fingerprint("v1", json: """{"rollForward":"Major"}"""));
+        // The stamp says what the bootstrap meant to compile; only the DLLs say what runs.
+        Assert.Equal(Fingerprint("v1"), Fingerprint("v1", stamp: "abd sdk 10.0.401 Debug\n"));
     }
 
     [Theory]
