@@ -21,6 +21,9 @@ internal sealed class ConfigSources
         lock (_environment) _environment.Add((name, value));
     }
 
+    /// <summary>Whether <paramref name="path"/> is one of the files whose bytes <see cref="Unchanged"/> compares.</summary>
+    public bool Holds(string path) => _files.Exists(f => f.Path == path);
+
     /// <summary>True when every file still holds the bytes that were parsed (hashed again: they are small) and every variable its value.</summary>
     public bool Unchanged()
     {

@@ -67,7 +67,7 @@ internal sealed class BuildSession
         // This build's pipeline is checked here; a stale one is also the process's (the same object),
         // so its files are not hashed a second time there: it is loaded again.
         var fromProcess = false;
-        var kept = _loaded.TryGetValue(key, out var hit) ? (hit.Config.Sources.Unchanged() ? hit : null) : (LoadedPipelineCache.Get(key) is { } p && (fromProcess = true) ? p : null);
+        var kept = _loaded.TryGetValue(key, out var hit) ? (hit.StillValid() ? hit : null) : (LoadedPipelineCache.Get(key) is { } p && (fromProcess = true) ? p : null);
         if (fromProcess) LoadedHere = false;
         return _loaded[key] = kept ?? LoadedPipelineCache.Put(key, LoadedPipeline.Load(request));
     }

@@ -8,6 +8,27 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
 {
     public static LoadedPipeline Load(BuildRequest request)
     {
+        var observed = new NoOp.FileObservations();
+        using (NoOp.FileObservations.RecordAlso(observed))
+            return LoadObserved(request) with { Observed = observed };
+    }
+
+    /// <summary>
+    /// What the load asked the file system besides the configuration's bytes (a declared path's
+    /// symlink before '..' is KDG1018, a glob's directories, the tools): a pipeline kept for a
+    /// later build of the process is used again only while each is answered the same
+    /// (<see cref="StillValid"/>; the MSBuild server skipped KDG1018 for a link made since: review).
+    /// </summary>
+    public NoOp.FileObservations Observed { get; init; } = new();
+
+    /// <summary>Every configuration file has the bytes parsed, every variable its value, every file-system answer the load got is the same, and the tools are the same.</summary>
+    public bool StillValid() => Config.Sources.Unchanged()
+        // A configuration file's identity: its bytes were just compared (rewritten with the same bytes, it still serves).
+        && Observed.StillAnswered((probe, path) => probe is NoOp.FileObservations.Probe.Stat or NoOp.FileObservations.Probe.Identity && Config.Sources.Holds(path))
+        && Layout.ToolsUnchanged();
+
+    private static LoadedPipeline LoadObserved(BuildRequest request)
+    {
         var root = Path.GetFullPath(request.Root);
         var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(root, request.ConfigFile)), root);
         var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File, config.DatasetsAt);

@@ -5,7 +5,8 @@ namespace KdGat.Core.Engine;
 /// server, a reused node or an IDE runs build after build, and loading a pipeline of 7,800
 /// instances (configuration, graph, every instance with its path checks) was about a fifth of a
 /// warm no-op there. An entry is handed out only while its configuration sources are unchanged (every file's
-/// bytes, every expanded environment variable: <see cref="Config.ConfigSources"/>) and the tools are
+/// bytes, every expanded environment variable: <see cref="Config.ConfigSources"/>), every
+/// file-system answer its load got is the same (a symlink before '..': <see cref="LoadedPipeline.Observed"/>) and the tools are
 /// what its fingerprints of <c>{tools}</c> say; a load depends on nothing else but the request, which is the key. In a process that runs one build (the
 /// default `dotnet msbuild`) nothing is ever found here.
 /// </summary>
@@ -27,7 +28,7 @@ internal static class LoadedPipelineCache
                     Entries.Remove(node);
                     break;
                 }
-        if (found is null || !found.Config.Sources.Unchanged() || !found.Layout.ToolsUnchanged()) return null; // checked outside the lock: it reads files
+        if (found is null || !found.StillValid()) return null; // checked outside the lock: it reads files
         return Put(key, found);
     }
 

@@ -40,6 +40,8 @@ internal sealed class FileObservations
     private static readonly AsyncLocal<FileObservations?> Active = new();
 
     private readonly ConcurrentDictionary<(Probe, string), string> _seen = new();
+    /// <summary>The recorder that was active when this one started with <see cref="RecordAlso"/>: it gets every answer too.</summary>
+    private FileObservations? _forward;
     private long _latestChangeNs = long.MinValue;
     private int _unusable;
 
@@ -58,6 +60,28 @@ internal sealed class FileObservations
 
     /// <summary>Records into <paramref name="into"/> for the rest of the current async flow (null: stops recording).</summary>
     public static void RecordInto(FileObservations? into) => Active.Value = into;
+
+    /// <summary>
+    /// While the result is not disposed, the current flow records into <paramref name="into"/> as
+    /// well as into whatever recorded before (a pipeline load keeps its own answers, to ask them again
+    /// before a later build of the process uses it, and the build's certificate still gets them).
+    /// </summary>
+    public static Paused RecordAlso(FileObservations into)
+    {
+        var was = Active.Value;
+        into._forward = was;
+        Active.Value = into;
+        return new Paused(was);
+    }
+
+    /// <summary>Whether every observation but those <paramref name="checkedOtherwise"/> names is answered the same now (asked unrecorded).</summary>
+    public bool StillAnswered(Func<Probe, string, bool> checkedOtherwise)
+    {
+        using var _ = Pause();
+        foreach (var ((probe, path), answer) in _seen)
+            if (!checkedOtherwise(probe, path) && AskUnrecorded(probe, path) != answer) return false;
+        return true;
+    }
 
     /// <summary>While the result is not disposed, the current flow records nothing (KdGat's own probe and temp files).</summary>
     public static Paused Pause()
@@ -105,6 +129,7 @@ internal sealed class FileObservations
     /// <param name="changedNs">When a regular file whose identity vouches for the bytes read last changed (<see cref="FileIdentity.ChangedNs"/>; racy rule: <see cref="LatestChangeNs"/>); null for every other answer.</param>
     public void Add(Probe probe, string path, string answer, long? changedNs = null)
     {
+        _forward?.Add(probe, path, answer, changedNs);
         var key = (probe, path);
         var kept = _seen.GetOrAdd(key, answer);
         if (kept != answer) Interlocked.Exchange(ref _unusable, 1);
