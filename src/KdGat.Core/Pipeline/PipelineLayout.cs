@@ -6,7 +6,7 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Pipeline;
 
 /// <summary>Where things live for one pipeline: root, run dirs, tools, KdGat's own state.</summary>
-public sealed class PipelineLayout
+public sealed partial class PipelineLayout
 {
     public PipelineLayout(PipelineConfig config, string toolsDir)
     {
@@ -22,24 +22,44 @@ public sealed class PipelineLayout
     public string ToolsDir { get; }
 
     /// <summary>
-    /// What the tools in <see cref="ToolsDir"/> are, for the fingerprint of a command that runs one
-    /// (<c>dotnet {tools}/KdGat.Sample.dll</c>): the content of the DLLs and JSON files (deps,
-    /// runtimeconfig) at its top level, what such a command loads. The path itself stays out, and
-    /// the bootstrap maps source paths to /_/, so clones agree. Not the bootstrap's stamp of the
-    /// sources: MSBuild's incremental compile skipped a source edited with an old file time while
-    /// the stamp named it, so results of the old code were recorded as the new code's (a review).
-    /// Before that, the fingerprint had the word "&lt;tools&gt;" alone: stages run on tools built
-    /// from other sources (-p:KdGatSkipBootstrap=true after an edit) stayed up to date.
+    /// What the tools in <see cref="ToolsDir"/> are, for the fingerprint of a command that names
+    /// {tools} without a program after it: the content of every DLL and JSON file at its top level.
+    /// The path itself stays out, and the bootstrap builds reproducibly, so clones agree. Not the
+    /// bootstrap's stamp of the sources: MSBuild's incremental compile skipped a source edited with an
+    /// old file time while the stamp named it, so results of the old code were recorded as the new
+    /// code's (a review). Before that, the fingerprint had the word "&lt;tools&gt;" alone: stages run on
+    /// tools built from other sources (-p:KdGatSkipBootstrap=true after an edit) stayed up to date.
     /// </summary>
     public string ToolsIdentity => _toolsIdentity ??= IdentityOf(ToolsDir);
     private string? _toolsIdentity;
 
+    /// <summary>{tools} in a command rendered for its fingerprint, until <see cref="ToolsInFingerprint"/> puts what it stands for in.</summary>
+    internal const string ToolsMarker = "<kdgat-tools>";
+
     /// <summary>
-    /// Whether the tools are still what <see cref="ToolsIdentity"/> said (true when it was never
-    /// asked): a pipeline kept for the next build of a long-lived process is reused only then, since
-    /// a rebuild of the sample alone (its csproj) leaves the tasks' assemblies, and so KDG1209, as they were.
+    /// {tools}/NAME.dll in a fingerprint's command text stands for what running that program loads
+    /// (<see cref="ProgramIdentity"/>: the DLL, its runtimeconfig and deps.json, and the assemblies its
+    /// deps.json lists), so an edit of KdGat.Core, which the sample does not load, reruns none of its
+    /// stages, and a stray DLL in the folder changes nothing; any other {tools} for the whole folder.
     /// </summary>
-    public bool ToolsUnchanged() => _toolsIdentity is null || _toolsIdentity == IdentityOf(ToolsDir);
+    internal string ToolsInFingerprint(string text) => !text.Contains(ToolsMarker, StringComparison.Ordinal) ? text
+        : ToolReference().Replace(text, m => m.Groups[1].Success ? $"<tools {ProgramIdentity(m.Groups[1].Value)}>/{m.Groups[1].Value}" : $"<tools {ToolsIdentity}>");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"'<kdgat-tools>'(?:/([A-Za-z0-9_.+-]+\.dll)(?![A-Za-z0-9_.+/-]))?")]
+    private static partial System.Text.RegularExpressions.Regex ToolReference();
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _programIdentities = new(StringComparer.Ordinal);
+
+    /// <summary>What a program in the tools folder loads, as content; the whole folder's identity when that cannot be told (no deps.json: the host may load any DLL beside it).</summary>
+    private string ProgramIdentity(string dll) => _programIdentities.GetOrAdd(dll, d => ClosureOf(ToolsDir, d) ?? ToolsIdentity);
+
+    /// <summary>
+    /// Whether the tools are still what <see cref="ToolsIdentity"/> and every program's identity said
+    /// (true when never asked): a pipeline kept for the next build of a long-lived process is reused
+    /// only then, since a rebuild of the sample alone (its csproj) leaves the tasks' assemblies, and so KDG1209, as they were.
+    /// </summary>
+    public bool ToolsUnchanged() => (_toolsIdentity is null || _toolsIdentity == IdentityOf(ToolsDir))
+        && _programIdentities.All(p => p.Value == (ClosureOf(ToolsDir, p.Key) ?? IdentityOf(ToolsDir)));
 
     private static string IdentityOf(string toolsDir)
     {
@@ -47,16 +67,46 @@ public sealed class PipelineLayout
         {
             if (!NoOp.FileObservations.DirectoryExists(toolsDir)) return "none";
             NoOp.FileObservations.SawListing(toolsDir);
-            // Regular files only (a FIFO named x.dll would block the open), streamed whatever their size.
-            return "files:" + ContentHash.OfEntries(Directory.EnumerateFiles(toolsDir).Order(StringComparer.Ordinal)
-                .Where(f => (f.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)) && PathStat.Of(f).Kind == PathKind.File)
-                .Select(f => KeyValuePair.Create(Path.GetFileName(f), ContentHash.OfFile(f))));
+            return "files:" + HashFiles(toolsDir, Directory.EnumerateFiles(toolsDir).Select(Path.GetFileName)
+                .Where(f => f!.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal))!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "unreadable"; // as a stage running them would find them: the fingerprint changes when they become readable
         }
     }
+
+    /// <summary>
+    /// The program <paramref name="dll"/> with its NAME.runtimeconfig.json, NAME.deps.json and the
+    /// runtime assemblies that deps.json lists (what the .NET host loads from the folder); null
+    /// without a deps.json, or one that cannot be read.
+    /// </summary>
+    private static string? ClosureOf(string toolsDir, string dll)
+    {
+        var stem = dll[..^".dll".Length];
+        var deps = Path.Combine(toolsDir, stem + ".deps.json");
+        try
+        {
+            if (PathStat.Of(deps).Kind != PathKind.File) return null;
+            var names = new SortedSet<string>(StringComparer.Ordinal) { dll, stem + ".deps.json", stem + ".runtimeconfig.json" };
+            using (var doc = System.Text.Json.JsonDocument.Parse(SmallFile.ReadAllText(deps, 16 << 20)))
+                foreach (var target in doc.RootElement.GetProperty("targets").EnumerateObject())
+                    foreach (var library in target.Value.EnumerateObject())
+                        if (library.Value.TryGetProperty("runtime", out var runtime))
+                            foreach (var asset in runtime.EnumerateObject()) names.Add(Path.GetFileName(asset.Name));
+            return "program:" + HashFiles(toolsDir, names);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Names and contents of the regular files among <paramref name="names"/> (a FIFO named x.dll would block the open; a missing one is named as missing).</summary>
+    private static string HashFiles(string dir, IEnumerable<string> names) =>
+        ContentHash.OfEntries(names.Order(StringComparer.Ordinal).Select(n => (Name: n, Path: Path.Combine(dir, n)))
+            .Select(f => KeyValuePair.Create(f.Name, PathStat.Of(f.Path).Kind == PathKind.File ? ContentHash.OfFile(f.Path) : "-")));
+
     public string RunsRoot { get; }
     /// <summary>.kdgat/: hash cache, last-build.json, run records, the index database.</summary>
     public string StateDir { get; }

@@ -69,7 +69,7 @@ public sealed partial class StageInstance
     public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command");
 
     /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
-    public string RenderCommandForFingerprint() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command");
+    public string RenderCommandForFingerprint() => Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command"));
 
     /// <summary>
     /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the
@@ -162,7 +162,7 @@ public sealed partial class StageInstance
             case "dataset": return new(Dataset);
             case "stage" or "run": return new(Name);
             case "root": return new(fingerprint ? "<root>" : Layout.Root);
-            case "tools": return new(fingerprint ? $"<tools {Layout.ToolsIdentity}>" : Layout.ToolsDir);
+            case "tools": return new(fingerprint ? PipelineLayout.ToolsMarker : Layout.ToolsDir);
             case "run_dir": return P(RunDir);
             case "raw_dir": return P(RawDir);
             case "cache_dir": return P(CacheDir);

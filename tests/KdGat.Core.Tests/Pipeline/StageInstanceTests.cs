@@ -142,6 +142,47 @@ public sealed class StageInstanceTests : IDisposable
         Assert.Equal(Fingerprint("v1"), Fingerprint("v1", stamp: "abd sdk 10.0.401 Debug\n"));
     }
 
+    /// <summary>
+    /// {tools}/NAME.dll stands for what that program loads: the DLL, its runtimeconfig and deps.json,
+    /// and the assemblies deps.json lists. A DLL it does not load (KdGat.Core for the sample, a stray
+    /// copy) reruns nothing; every {tools}/NAME.dll of a command counts; {tools} without a program after
+    /// it is the whole folder (found by review: a comment in KdGat.Tasks reran all 13 sample stages).
+    /// </summary>
+    [Fact]
+    public void FingerprintOfAToolCommand_FollowsWhatTheProgramLoads()
+    {
+        const string deps = """{ "targets": { ".NETCoreApp,Version=v10.0": { "KdGat.Sample/1.0.0": { "runtime": { "KdGat.Sample.dll": {} }, "dependencies": { "Dep": "1.0.0" } }, "Dep/1.0.0": { "runtime": { "lib/net8.0/Dep.dll": {} } } } } }""";
+        string Fingerprint(string command, Action<TempDir> tools)
+        {
+            var s = Instances($"  a: {{ command: '{command}', outputs: [o] }}\n", [new("a", [])]);
+            _p!.Dir.Write("tools/KdGat.Sample.dll", "sample v1");
+            _p.Dir.Write("tools/KdGat.Sample.deps.json", deps);
+            _p.Dir.Write("tools/KdGat.Sample.runtimeconfig.json", "{}");
+            _p.Dir.Write("tools/Dep.dll", "dep v1");
+            _p.Dir.Write("tools/KdGat.Core.dll", "core v1");
+            tools(_p.Dir);
+            var text = s[0].RenderCommandForFingerprint();
+            Assert.DoesNotContain(_p.ToolsDir, text);
+            Assert.DoesNotContain(PipelineLayout.ToolsMarker, text);
+            _p.Dispose();
+            return text;
+        }
+        const string Sample = "dotnet {tools}/KdGat.Sample.dll train";
+        var plain = Fingerprint(Sample, _ => { });
+
+        Assert.Equal(plain, Fingerprint(Sample, d => d.Write("tools/KdGat.Core.dll", "core v2")));
+        Assert.Equal(plain, Fingerprint(Sample, d => d.Write("tools/Stray.dll", "left behind")));
+        Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/KdGat.Sample.dll", "sample v2")));
+        Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/Dep.dll", "dep v2")));
+        Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/KdGat.Sample.runtimeconfig.json", """{"rollForward":"Major"}""")));
+        Assert.NotEqual(plain, Fingerprint(Sample, d => File.Delete(d["tools/KdGat.Sample.deps.json"]))); // the host may then load any DLL beside it
+        // Another program of the folder in the same command counts too; {tools} alone is the whole folder.
+        var both = Fingerprint("dotnet {tools}/KdGat.Sample.dll train && dotnet {tools}/Other.dll", _ => { });
+        Assert.NotEqual(both, Fingerprint("dotnet {tools}/KdGat.Sample.dll train && dotnet {tools}/Other.dll", d => d.Write("tools/KdGat.Core.dll", "core v2")));
+        var folder = Fingerprint("cd {tools} && ./run", _ => { });
+        Assert.NotEqual(folder, Fingerprint("cd {tools} && ./run", d => d.Write("tools/KdGat.Core.dll", "core v2")));
+    }
+
     [Theory]
     [InlineData("'{params.nope}'")]
     [InlineData("'{upstream.zzz}'")]
