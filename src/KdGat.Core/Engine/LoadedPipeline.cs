@@ -21,8 +21,8 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
     /// </summary>
     public NoOp.FileObservations Observed { get; init; } = new();
 
-    /// <summary>Every configuration file has the bytes parsed, every variable its value, every file-system answer the load got is the same, and the tools are the same.</summary>
-    public bool StillValid() => Config.Sources.Unchanged()
+    /// <summary>Every configuration file has the bytes parsed, every variable its value, every file-system answer the load got is the same (and was one answer that can vouch: <see cref="NoOp.FileObservations.Usable"/>), and the tools are the same.</summary>
+    public bool StillValid() => Observed.Usable && Config.Sources.Unchanged()
         // A configuration file's identity: its bytes were just compared (rewritten with the same bytes, it still serves).
         && Observed.StillAnswered((probe, path) => probe is NoOp.FileObservations.Probe.Stat or NoOp.FileObservations.Probe.Identity && Config.Sources.Holds(path))
         && Layout.ToolsUnchanged();

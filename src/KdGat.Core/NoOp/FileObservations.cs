@@ -66,12 +66,22 @@ internal sealed class FileObservations
     /// well as into whatever recorded before (a pipeline load keeps its own answers, to ask them again
     /// before a later build of the process uses it, and the build's certificate still gets them).
     /// </summary>
-    public static Paused RecordAlso(FileObservations into)
+    public static Forwarding RecordAlso(FileObservations into)
     {
         var was = Active.Value;
         into._forward = was;
         Active.Value = into;
-        return new Paused(was);
+        return new Forwarding(into, was);
+    }
+
+    /// <summary>Ends <see cref="RecordAlso"/>: the earlier recorder again, and nothing later added to the kept one reaches it (its build is over).</summary>
+    public readonly struct Forwarding(FileObservations into, FileObservations? was) : IDisposable
+    {
+        public void Dispose()
+        {
+            into._forward = null;
+            Active.Value = was;
+        }
     }
 
     /// <summary>Whether every observation but those <paramref name="checkedOtherwise"/> names is answered the same now (asked unrecorded).</summary>

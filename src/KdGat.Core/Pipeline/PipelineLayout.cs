@@ -23,12 +23,13 @@ public sealed partial class PipelineLayout
 
     /// <summary>
     /// What the tools in <see cref="ToolsDir"/> are, for the fingerprint of a command that names
-    /// {tools} without a program after it: the content of every DLL and JSON file at its top level.
-    /// The path itself stays out, and the bootstrap builds reproducibly, so clones agree. Not the
-    /// bootstrap's stamp of the sources: MSBuild's incremental compile skipped a source edited with an
-    /// old file time while the stamp named it, so results of the old code were recorded as the new
-    /// code's (a review). Before that, the fingerprint had the word "&lt;tools&gt;" alone: stages run on
-    /// tools built from other sources (-p:KdGatSkipBootstrap=true after an edit) stayed up to date.
+    /// {tools} without a program after it: every file below the folder, by relative path and content
+    /// (such a command may run or read anything there). The path itself stays out, and the bootstrap
+    /// builds reproducibly, so clones agree. Not the bootstrap's stamp of the sources: MSBuild's
+    /// incremental compile skipped a source edited with an old file time while the stamp named it, so
+    /// results of the old code were recorded as the new code's (a review). Before that, the
+    /// fingerprint had the word "&lt;tools&gt;" alone: stages run on tools built from other sources
+    /// (-p:KdGatSkipBootstrap=true after an edit) stayed up to date.
     /// </summary>
     public string ToolsIdentity => _toolsIdentity ??= IdentityOf(ToolsDir);
     private string? _toolsIdentity;
@@ -37,15 +38,18 @@ public sealed partial class PipelineLayout
     internal const string ToolsMarker = "<kdgat-tools>";
 
     /// <summary>
-    /// {tools}/NAME.dll in a fingerprint's command text stands for what running that program loads
-    /// (<see cref="ProgramIdentity"/>: the DLL, its runtimeconfig and deps.json, and the assemblies its
-    /// deps.json lists), so an edit of KdGat.Core, which the sample does not load, reruns none of its
-    /// stages, and a stray DLL in the folder changes nothing; any other {tools} for the whole folder.
+    /// {tools}/NAME.dll in a fingerprint's command text, as a whole shell word, stands for what
+    /// running that program loads (<see cref="ProgramIdentity"/>: the DLL, its runtimeconfig and
+    /// deps.json, and the assets its deps.json lists), so an edit of KdGat.Core, which the sample does
+    /// not load, reruns none of its stages, and a stray DLL in the folder changes nothing; any other
+    /// {tools} stands for the whole folder. Both with the .NET runtime this process runs on (the
+    /// programs roll forward to its patch), as the bootstrap's stamp had the SDK.
     /// </summary>
     internal string ToolsInFingerprint(string text) => !text.Contains(ToolsMarker, StringComparison.Ordinal) ? text
         : ToolReference().Replace(text, m => m.Groups[1].Success ? $"<tools {ProgramIdentity(m.Groups[1].Value)}>/{m.Groups[1].Value}" : $"<tools {ToolsIdentity}>");
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"'<kdgat-tools>'(?:/([A-Za-z0-9_.+-]+\.dll)(?![A-Za-z0-9_.+/-]))?")]
+    /// <summary>The quoted marker, and a DLL name after it when the name ends the shell word (x.dll'.bak' or x.dll* run another file).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"'<kdgat-tools>'(?:/([A-Za-z0-9_.+-]+\.dll)(?=$|[\s;&|<>()]))?")]
     private static partial System.Text.RegularExpressions.Regex ToolReference();
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _programIdentities = new(StringComparer.Ordinal);
@@ -61,16 +65,19 @@ public sealed partial class PipelineLayout
     public bool ToolsUnchanged() => (_toolsIdentity is null || _toolsIdentity == IdentityOf(ToolsDir))
         && _programIdentities.All(p => p.Value == (ClosureOf(ToolsDir, p.Key) ?? IdentityOf(ToolsDir)));
 
+    private static string Runtime => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+
     private static string IdentityOf(string toolsDir)
     {
         try
         {
             if (!NoOp.FileObservations.DirectoryExists(toolsDir)) return "none";
-            NoOp.FileObservations.SawListing(toolsDir);
-            return "files:" + HashFiles(toolsDir, Directory.EnumerateFiles(toolsDir).Select(Path.GetFileName)
-                .Where(f => f!.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal))!);
+            var entries = PathHasher.Walk(toolsDir).Select(e => e.Kind == PathKind.File
+                ? FileEntry(toolsDir, Path.GetRelativePath(toolsDir, e.Path))
+                : KeyValuePair.Create(Path.GetRelativePath(toolsDir, e.Path), e.Kind + " " + e.LinkTarget));
+            return $"tree {Runtime}:" + ContentHash.OfEntries(entries);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or KdgException)
         {
             return "unreadable"; // as a stage running them would find them: the fingerprint changes when they become readable
         }
@@ -78,7 +85,8 @@ public sealed partial class PipelineLayout
 
     /// <summary>
     /// The program <paramref name="dll"/> with its NAME.runtimeconfig.json, NAME.deps.json and the
-    /// runtime assemblies that deps.json lists (what the .NET host loads from the folder); null
+    /// assets that deps.json lists (runtime assemblies and native libraries beside it, RID-specific and
+    /// satellite assets under their relative paths: what the .NET host loads from the folder); null
     /// without a deps.json, or one that cannot be read.
     /// </summary>
     private static string? ClosureOf(string toolsDir, string dll)
@@ -88,24 +96,33 @@ public sealed partial class PipelineLayout
         try
         {
             if (PathStat.Of(deps).Kind != PathKind.File) return null;
-            var names = new SortedSet<string>(StringComparer.Ordinal) { dll, stem + ".deps.json", stem + ".runtimeconfig.json" };
-            using (var doc = System.Text.Json.JsonDocument.Parse(SmallFile.ReadAllText(deps, 16 << 20)))
+            var bytes = SmallFile.ReadAllBytes(deps, 16 << 20);
+            var names = new SortedSet<string>(StringComparer.Ordinal) { dll, stem + ".runtimeconfig.json" };
+            using (var doc = System.Text.Json.JsonDocument.Parse(bytes))
                 foreach (var target in doc.RootElement.GetProperty("targets").EnumerateObject())
                     foreach (var library in target.Value.EnumerateObject())
-                        if (library.Value.TryGetProperty("runtime", out var runtime))
-                            foreach (var asset in runtime.EnumerateObject()) names.Add(Path.GetFileName(asset.Name));
-            return "program:" + HashFiles(toolsDir, names);
+                    {
+                        foreach (var (kind, inFolder) in new[] { ("runtime", false), ("native", false), ("runtimeTargets", true), ("resources", true) })
+                            if (library.Value.TryGetProperty(kind, out var assets))
+                                foreach (var asset in assets.EnumerateObject()) names.Add(inFolder ? asset.Name : Path.GetFileName(asset.Name));
+                    }
+            // deps.json as read (its list and its digest from the same bytes), the rest as they are now.
+            var entries = names.Select(n => FileEntry(toolsDir, n)).Append(KeyValuePair.Create(stem + ".deps.json", ContentHash.OfBytes(bytes)));
+            return $"program {Runtime}:" + ContentHash.OfEntries(entries.OrderBy(e => e.Key, StringComparer.Ordinal));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
             return null;
         }
     }
 
-    /// <summary>Names and contents of the regular files among <paramref name="names"/> (a FIFO named x.dll would block the open; a missing one is named as missing).</summary>
-    private static string HashFiles(string dir, IEnumerable<string> names) =>
-        ContentHash.OfEntries(names.Order(StringComparer.Ordinal).Select(n => (Name: n, Path: Path.Combine(dir, n)))
-            .Select(f => KeyValuePair.Create(f.Name, PathStat.Of(f.Path).Kind == PathKind.File ? ContentHash.OfFile(f.Path) : "-")));
+    /// <summary>A file's name and content with its x bit (observed: its identity vouches for it); "-" for one missing or not a regular file (a FIFO named x.dll would block the open).</summary>
+    private static KeyValuePair<string, string> FileEntry(string dir, string relative)
+    {
+        var path = Path.Combine(dir, relative);
+        var stat = PathStat.Of(path);
+        return KeyValuePair.Create(relative, stat.Kind == PathKind.File ? PathHasher.WithMode(ContentHash.OfFile(path), stat.Executable) : "-");
+    }
 
     public string RunsRoot { get; }
     /// <summary>.kdgat/: hash cache, last-build.json, run records, the index database.</summary>

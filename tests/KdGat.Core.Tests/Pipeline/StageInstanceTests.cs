@@ -113,33 +113,37 @@ public sealed class StageInstanceTests : IDisposable
     }
 
     /// <summary>
-    /// A command that runs a tool from {tools} is fingerprinted with the content of the tools' DLLs
-    /// and JSON files, what such a command loads, not their path: the word "&lt;tools&gt;" alone kept
-    /// stages up to date that ran tools built from other sources (-p:KdGatSkipBootstrap=true after an
-    /// edit), and the bootstrap's stamp of the sources named code MSBuild had not compiled (a source
-    /// edited with an old file time; both found by review).
+    /// {tools} without a program it names (or one without a deps.json, which may load any DLL beside
+    /// it) is fingerprinted with every file below the tools folder, not its path: the word
+    /// "&lt;tools&gt;" alone kept stages up to date that ran tools built from other sources
+    /// (-p:KdGatSkipBootstrap=true after an edit), and the bootstrap's stamp of the sources named code
+    /// MSBuild had not compiled (a source edited with an old file time; both found by review).
     /// </summary>
     [Fact]
-    public void FingerprintOfAToolCommand_FollowsTheToolsContent_NotTheirPathOrStamp()
+    public void FingerprintOfAToolCommandWithoutAProgram_FollowsTheWholeFolder_NotItsPath()
     {
-        string Fingerprint(string dll, string json = "{}", string stamp = "abc sdk 10.0.401 Debug\n")
+        string Fingerprint(string command, Action<TempDir> tools)
         {
-            var s = Instances("  a: { command: 'dotnet {tools}/KdGat.Sample.dll train', outputs: [o] }\n", [new("a", [])]);
-            _p!.Dir.Write("tools/KdGat.Sample.dll", dll);
-            _p.Dir.Write("tools/KdGat.Sample.runtimeconfig.json", json);
-            _p.Dir.Write("tools/source.sha256", stamp);
-            _p.Dir.Write("tools/KdGat.Sample.pdb", Guid.NewGuid().ToString());
+            var s = Instances($"  a: {{ command: '{command}', outputs: [o] }}\n", [new("a", [])]);
+            _p!.Dir.Write("tools/KdGat.Sample.dll", "v1");
+            _p.Dir.Write("tools/KdGat.Sample.runtimeconfig.json", "{}");
+            _p.Dir.Write("tools/runtimes/linux-x64/native/libx.so", "native v1");
+            tools(_p.Dir);
             var text = s[0].RenderCommandForFingerprint();
             Assert.DoesNotContain(_p.ToolsDir, text);
             _p.Dispose();
             return text;
         }
 
-        Assert.Equal(Fingerprint("v1"), Fingerprint("v1")); // another clone, same tools
-        Assert.NotEqual(Fingerprint("v1"), Fingerprint("v2"));
-        Assert.NotEqual(Fingerprint("v1"), Fingerprint("v1", json: """{"rollForward":"Major"}"""));
-        // The stamp says what the bootstrap meant to compile; only the DLLs say what runs.
-        Assert.Equal(Fingerprint("v1"), Fingerprint("v1", stamp: "abd sdk 10.0.401 Debug\n"));
+        foreach (var command in new[] { "cd {tools} && ./run", "dotnet {tools}/KdGat.Sample.dll train" })
+        {
+            var plain = Fingerprint(command, _ => { });
+            Assert.Equal(plain, Fingerprint(command, _ => { })); // another clone, same tools
+            Assert.NotEqual(plain, Fingerprint(command, d => d.Write("tools/KdGat.Sample.dll", "v2")));
+            Assert.NotEqual(plain, Fingerprint(command, d => d.Write("tools/KdGat.Sample.runtimeconfig.json", """{"rollForward":"Major"}""")));
+            Assert.NotEqual(plain, Fingerprint(command, d => d.Write("tools/runtimes/linux-x64/native/libx.so", "native v2")));
+            Assert.NotEqual(plain, Fingerprint(command, d => d.Write("tools/Stray.dll", "left behind")));
+        }
     }
 
     /// <summary>
@@ -151,7 +155,7 @@ public sealed class StageInstanceTests : IDisposable
     [Fact]
     public void FingerprintOfAToolCommand_FollowsWhatTheProgramLoads()
     {
-        const string deps = """{ "targets": { ".NETCoreApp,Version=v10.0": { "KdGat.Sample/1.0.0": { "runtime": { "KdGat.Sample.dll": {} }, "dependencies": { "Dep": "1.0.0" } }, "Dep/1.0.0": { "runtime": { "lib/net8.0/Dep.dll": {} } } } } }""";
+        const string deps = """{ "targets": { ".NETCoreApp,Version=v10.0": { "KdGat.Sample/1.0.0": { "runtime": { "KdGat.Sample.dll": {} }, "dependencies": { "Dep": "1.0.0" } }, "Dep/1.0.0": { "runtime": { "lib/net8.0/Dep.dll": {} }, "runtimeTargets": { "runtimes/linux-x64/native/libdep.so": { "rid": "linux-x64", "assetType": "native" } } } } } }""";
         string Fingerprint(string command, Action<TempDir> tools)
         {
             var s = Instances($"  a: {{ command: '{command}', outputs: [o] }}\n", [new("a", [])]);
@@ -160,6 +164,8 @@ public sealed class StageInstanceTests : IDisposable
             _p.Dir.Write("tools/KdGat.Sample.runtimeconfig.json", "{}");
             _p.Dir.Write("tools/Dep.dll", "dep v1");
             _p.Dir.Write("tools/KdGat.Core.dll", "core v1");
+            _p.Dir.Write("tools/runtimes/linux-x64/native/libdep.so", "native v1");
+            _p.Dir.Write("tools/source.sha256", "abc sdk 10.0.401 Debug\n");
             tools(_p.Dir);
             var text = s[0].RenderCommandForFingerprint();
             Assert.DoesNotContain(_p.ToolsDir, text);
@@ -172,6 +178,8 @@ public sealed class StageInstanceTests : IDisposable
 
         Assert.Equal(plain, Fingerprint(Sample, d => d.Write("tools/KdGat.Core.dll", "core v2")));
         Assert.Equal(plain, Fingerprint(Sample, d => d.Write("tools/Stray.dll", "left behind")));
+        Assert.Equal(plain, Fingerprint(Sample, d => d.Write("tools/source.sha256", "abd sdk 10.0.401 Debug\n"))); // what the bootstrap meant to compile; the DLLs say what runs
+        Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/runtimes/linux-x64/native/libdep.so", "native v2")));
         Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/KdGat.Sample.dll", "sample v2")));
         Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/Dep.dll", "dep v2")));
         Assert.NotEqual(plain, Fingerprint(Sample, d => d.Write("tools/KdGat.Sample.runtimeconfig.json", """{"rollForward":"Major"}""")));
@@ -179,6 +187,9 @@ public sealed class StageInstanceTests : IDisposable
         // Another program of the folder in the same command counts too; {tools} alone is the whole folder.
         var both = Fingerprint("dotnet {tools}/KdGat.Sample.dll train && dotnet {tools}/Other.dll", _ => { });
         Assert.NotEqual(both, Fingerprint("dotnet {tools}/KdGat.Sample.dll train && dotnet {tools}/Other.dll", d => d.Write("tools/KdGat.Core.dll", "core v2")));
+        // A name that does not end the shell word runs another file (x.dll,v; x.dll'.bak' from a placeholder): the whole folder.
+        var odd = Fingerprint("dotnet {tools}/KdGat.Sample.dll,v", _ => { });
+        Assert.NotEqual(odd, Fingerprint("dotnet {tools}/KdGat.Sample.dll,v", d => d.Write("tools/KdGat.Core.dll", "core v2")));
         var folder = Fingerprint("cd {tools} && ./run", _ => { });
         Assert.NotEqual(folder, Fingerprint("cd {tools} && ./run", d => d.Write("tools/KdGat.Core.dll", "core v2")));
     }
