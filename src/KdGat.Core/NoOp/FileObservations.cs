@@ -84,13 +84,30 @@ internal sealed class FileObservations
         }
     }
 
-    /// <summary>Whether every observation but those <paramref name="checkedOtherwise"/> names is answered the same now (asked unrecorded).</summary>
-    public bool StillAnswered(Func<Probe, string, bool> checkedOtherwise)
+    /// <summary>Whether every observation but those <paramref name="checkedOtherwise"/> names is answered the same now.</summary>
+    public bool StillAnswered(Func<Probe, string, bool> checkedOtherwise) =>
+        AnsweredTheSame([.. _seen.Where(kv => !checkedOtherwise(kv.Key.Item1, kv.Key.Item2)).Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value))]);
+
+    /// <summary>
+    /// Every observation asked again, now, unrecorded, with the same answer; many of them on every core
+    /// (statx and readdir calls: a certificate of 600 datasets holds 60,000).
+    /// </summary>
+    public static bool AnsweredTheSame((Probe Probe, string Path, string Answer)[] observations)
     {
         using var _ = Pause();
-        foreach (var ((probe, path), answer) in _seen)
-            if (!checkedOtherwise(probe, path) && AskUnrecorded(probe, path) != answer) return false;
-        return true;
+        if (observations.Length < 2048)
+        {
+            foreach (var (probe, path, answer) in observations)
+                if (AskUnrecorded(probe, path) != answer) return false;
+            return true;
+        }
+        var differs = 0;
+        Parallel.ForEach(Partitioner.Create(0, observations.Length, 1024), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (range, loop) =>
+        {
+            for (var i = range.Item1; i < range.Item2 && Volatile.Read(ref differs) == 0; i++)
+                if (AskUnrecorded(observations[i].Probe, observations[i].Path) != observations[i].Answer) { Interlocked.Exchange(ref differs, 1); loop.Stop(); }
+        });
+        return differs == 0;
     }
 
     /// <summary>While the result is not disposed, the current flow records nothing (KdGat's own probe and temp files).</summary>

@@ -62,8 +62,12 @@ public sealed partial class PipelineLayout
     /// (true when never asked): a pipeline kept for the next build of a long-lived process is reused
     /// only then, since a rebuild of the sample alone (its csproj) leaves the tasks' assemblies, and so KDG1209, as they were.
     /// </summary>
-    public bool ToolsUnchanged() => (_toolsIdentity is null || _toolsIdentity == IdentityOf(ToolsDir))
-        && _programIdentities.All(p => p.Value == (ClosureOf(ToolsDir, p.Key) ?? IdentityOf(ToolsDir)));
+    public bool ToolsUnchanged()
+    {
+        var folder = new Lazy<string>(() => IdentityOf(ToolsDir)); // the whole folder hashed once, and only when asked
+        return (_toolsIdentity is null || _toolsIdentity == folder.Value)
+            && _programIdentities.All(p => p.Value == (ClosureOf(ToolsDir, p.Key) ?? folder.Value));
+    }
 
     private static string Runtime => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 
