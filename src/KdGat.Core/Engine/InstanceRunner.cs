@@ -292,6 +292,17 @@ internal sealed partial class InstanceRunner
             return Rejected($"{s.Key}: output {late} was changed after job {result.JobId} ended (its done-marker {PathText.ToStored(s.Layout.Root, marker)} is older), " +
                             $"so it is not what the job wrote; the attempt was discarded and the previous result, if any, kept. Leave outputs alone until a build has collected them, then build again. Log: {log}", ErrorCodes.OutputChangedAfterJob);
 
+        // An input, code file or the tools changed while it ran (an edit, a checkout, another build's bootstrap): the
+        // outputs serve this build, but the manifest says so and nothing is cached (Fingerprinter.ChangedSince).
+        var changedDuringRun = result.State == ExecState.Completed ? _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current) : null;
+        if (changedDuringRun is { } during)
+        {
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.InputChangedDuringRun,
+                $"{s.Key}: {during.What} changed while it ran, so it may have read either version. Its outputs are kept for this build but recorded as stale and not cached: " +
+                $"the next build runs it again. Leave a stage's inputs alone while it runs; if the stage itself writes where it reads (a cache beside its data, __pycache__ under a code pattern), declare inputs and code that leave that out. Log: {log}"));
+            verdict = verdict with { Current = during.Marked, Fingerprint = during.Marked.Digest() };
+        }
+
         if (result.State == ExecState.Completed)
         {
             var jobEnded = _ctx.Planner.Cache?.Mark() ?? 0;
@@ -307,7 +318,7 @@ internal sealed partial class InstanceRunner
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)
                     return (undone with { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
                 // An output a killed leftover was writing may be cut short: kept (as SLURM would), not spread through the cache.
-                if (result.Leftovers == LeftoverProcesses.None) Insert(s, verdict, present, digest);
+                if (result.Leftovers == LeftoverProcesses.None && changedDuringRun is null) Insert(s, verdict, present, digest);
                 return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching }, verdict, null);
             }
             return Rejected($"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log),

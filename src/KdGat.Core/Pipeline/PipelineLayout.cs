@@ -45,8 +45,12 @@ public sealed partial class PipelineLayout
     /// {tools} stands for the whole folder. Both with the .NET runtime this process runs on (the
     /// programs roll forward to its patch), as the bootstrap's stamp had the SDK.
     /// </summary>
-    internal string ToolsInFingerprint(string text) => !text.Contains(ToolsMarker, StringComparison.Ordinal) ? text
-        : ToolReference().Replace(text, m => m.Groups[1].Success ? $"<tools {ProgramIdentity(m.Groups[1].Value)}>/{m.Groups[1].Value}" : $"<tools {ToolsIdentity}>");
+    /// <param name="now">Hashed again now instead of as this build first found them: whether a run saw the tools its fingerprint has
+    /// (another build's bootstrap may replace them while a stage runs).</param>
+    internal string ToolsInFingerprint(string text, bool now = false) => !text.Contains(ToolsMarker, StringComparison.Ordinal) ? text
+        : ToolReference().Replace(text, m => m.Groups[1].Success
+            ? $"<tools {(now ? ClosureOf(ToolsDir, m.Groups[1].Value) ?? IdentityOf(ToolsDir) : ProgramIdentity(m.Groups[1].Value))}>/{m.Groups[1].Value}"
+            : $"<tools {(now ? IdentityOf(ToolsDir) : ToolsIdentity)}>");
 
     /// <summary>The quoted marker, and a DLL name after it when the name ends the shell word (x.dll'.bak' or x.dll* run another file).</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"'<kdgat-tools>'(?:/([A-Za-z0-9_.+-]+\.dll)(?=$|[\s;&|<>()]))?")]

@@ -69,7 +69,9 @@ public sealed partial class StageInstance
     public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command");
 
     /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
-    public string RenderCommandForFingerprint() => Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command"));
+    /// <param name="toolsNow">The tools as they are now, not as this build first found them (<see cref="PipelineLayout.ToolsInFingerprint"/>).</param>
+    public string RenderCommandForFingerprint(bool toolsNow = false) =>
+        Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command"), toolsNow);
 
     /// <summary>
     /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the

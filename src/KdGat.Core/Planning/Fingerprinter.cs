@@ -42,6 +42,58 @@ internal sealed class Fingerprinter
     private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path) =>
         upstreams.Any(u => PathText.IsUnder(path, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(path, o)));
 
+    /// <summary>The value a run's manifest records for what changed while it ran: no fingerprint computed from files has it, so the next build runs the stage again.</summary>
+    public const string ChangedDuringRun = "<changed while the stage ran>";
+
+    /// <summary>
+    /// What of <paramref name="used"/>, the components a run started with, is no longer so now that
+    /// it has ended: a declared input or code file, or the tools its command runs (another build's
+    /// bootstrap may replace them), changed while it ran, so it may have read either version. Null
+    /// when nothing did. Else <c>Marked</c> is <paramref name="used"/> with each changed value replaced
+    /// by <see cref="ChangedDuringRun"/>: recorded with that, the result is never taken as up to date
+    /// (neither for the old content nor for the new), and the next build says which file changed.
+    /// Upstream outputs are KDG3017's, checked before; parameters and variables do not change while a build runs.
+    /// </summary>
+    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used)
+    {
+        var root = s.Layout.Root;
+        var inputs = new SortedDictionary<string, string>(used.Inputs, StringComparer.Ordinal);
+        var code = new SortedDictionary<string, string>(used.Code, StringComparer.Ordinal);
+        var changed = new List<string>();
+        foreach (var input in s.Inputs)
+        {
+            var key = PathText.ToStored(root, input);
+            if (!used.Inputs.TryGetValue(key, out var was) || was == PendingInput) continue;
+            if (Now(() => _hasher.HashInput(input)?.Hash) == was) continue;
+            inputs[key] = ChangedDuringRun;
+            changed.Add($"input {key}");
+        }
+        var codeNow = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pattern in s.Config.Code)
+            foreach (var file in Now(() => Glob.Expand(root, pattern)) ?? [])
+                codeNow[PathText.ToStored(root, file)] = Now(() => _hasher.Hash(file)?.Hash) ?? "missing";
+        foreach (var key in used.Code.Keys.Union(codeNow.Keys).Where(k => used.Code.GetValueOrDefault(k) != codeNow.GetValueOrDefault(k)).ToArray())
+        {
+            code[key] = ChangedDuringRun;
+            changed.Add($"code file {key}");
+        }
+        var command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint(toolsNow: true));
+        var marked = used with { Inputs = inputs, Code = code };
+        if (command != used.Command)
+        {
+            marked = marked with { Command = used.Command + "\n" + ChangedDuringRun };
+            changed.Add("the program its command runs from KdGat's tools folder ({tools}: rebuilt by another build's bootstrap?)");
+        }
+        return changed.Count == 0 ? null : (string.Join(", ", changed.Take(3)) + (changed.Count > 3 ? $" and {changed.Count - 3} more" : ""), marked);
+    }
+
+    /// <summary>A hash or listing as it is now; null when it cannot be had any more (deleted, unreadable, a FIFO now): that differs from what was hashed.</summary>
+    private static T? Now<T>(Func<T?> hash) where T : class
+    {
+        try { return hash(); }
+        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
+    }
+
     private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance> pending)
     {
         var root = s.Layout.Root;

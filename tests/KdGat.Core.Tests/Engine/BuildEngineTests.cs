@@ -212,6 +212,83 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.WouldRestore, Outcome.WouldRun], explain.Stages.Select(x => x.Outcome)); // a's output was modified (v1 is in the cache), b never committed
     }
 
+    /// <summary>
+    /// A declared input edited while its stage runs (here the stage plays the editor: a checkout, a
+    /// second terminal): the stage may have read either version, so its result is up to date for
+    /// neither: not for the new content (it may have read the old), and not, once the edit is undone,
+    /// for the old (it may have read the new: recorded under the old fingerprint, that undo made it a
+    /// stale result reported as current). Its output serves the build; nothing is cached.
+    /// </summary>
+    [Fact]
+    public async Task AnInputChangedWhileAStageRan_IsUpToDateForNeitherVersion_Kdg3020()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo new > {root}/data/x.txt; cat {root}/data/x.txt > out.txt', inputs: ['data/x.txt'], outputs: [out.txt] }
+            """, "d1");
+        p.Dir.Write("data/x.txt", "old\n");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+
+        Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Severity == Severity.Warning && d.Message.Contains("input data/x.txt", StringComparison.Ordinal));
+        Assert.Equal("new\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+        p.Dir.Write("data/x.txt", "old\n");
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome)); // not WouldRestore either: not cached
+    }
+
+    /// <summary>
+    /// The same for the tools a command runs ({tools}): another build's bootstrap may replace them
+    /// while a stage of this one runs (two builds of a clone after a source edit; here the stage does it).
+    /// </summary>
+    [Fact]
+    public async Task ToolsReplacedWhileAStageRan_AreUpToDateForNeitherVersion_Kdg3020()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v2 > {tools}/Prog.dll; cat {tools}/Prog.dll > out.txt', outputs: [out.txt] }
+            """, "d1");
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+
+        Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("{tools}", StringComparison.Ordinal));
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>A stage that leaves what it reads alone: no warning, up to date next time (the check finds nothing to mark).</summary>
+    [Fact]
+    public async Task InputsAndToolsUnchangedDuringARun_NoKdg3020()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'cat {root}/data/x.txt {tools}/Prog.dll > out.txt', inputs: ['data/x.txt'], code: ['data/*.py'], outputs: [out.txt] }
+            """, "d1");
+        p.Dir.Write("data/x.txt", "old\n");
+        p.Dir.Write("data/m.py", "pass\n");
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        var log = new RecordingLog();
+
+        await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
+        Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
+    private static Task<BuildReport> Explain(TestPipeline p) =>
+        new BuildEngine().RunAsync(p.Request([new("a", [])]) with { Mode = BuildMode.Explain }, new RecordingLog(), default);
+
     [Fact]
     public async Task OnlyStage_BuildsItAndItsUpstreamsOnly()
     {
