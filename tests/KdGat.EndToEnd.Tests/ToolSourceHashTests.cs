@@ -79,20 +79,26 @@ public sealed class ToolSourceHashTests : IDisposable
     /// MSBuild's incremental build compared times and skipped the compile while the stamp named the
     /// new sources, so stages ran the old code and their results were recorded as the new code's
     /// (found by review). The copy at another path builds the same bytes as the repository's tools.
+    /// A build folder a bootstrap stopped by Ctrl+C left in the temp dir goes once it is a day old.
     /// </summary>
     [Fact]
     public void ASourceEditedWithAnOldFileTime_IsCompiled_AndAnotherPathBuildsTheSameBytes()
     {
         var tools = Path.Combine(_repo, "tools") + "/";
+        var temp = Path.Combine(_repo, "tmp");
         ProcessResult Bootstrap() => ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}", "-v:m", "-nologo"],
-            Repo.Root, TimeSpan.FromMinutes(8));
+            Repo.Root, TimeSpan.FromMinutes(8), new Dictionary<string, string> { ["TMPDIR"] = temp });
         byte[] Sample() => File.ReadAllBytes(Path.Combine(tools, "KdGat.Sample.dll"));
+        var leftOld = Directory.CreateDirectory(Path.Combine(temp, "kdgat-tools-build-left-by-a-ctrl-c", "obj")).Parent!;
+        leftOld.LastWriteTimeUtc = DateTime.UtcNow.AddDays(-2);
+        var leftNew = Directory.CreateDirectory(Path.Combine(temp, "kdgat-tools-build-of-a-build-now"));
         using (Tools.Lock())
         {
             var first = Bootstrap();
             Assert.True(first.ExitCode == 0, first.ToString());
         }
         Assert.Equal(File.ReadAllBytes(Path.Combine(Tools.Path, "KdGat.Sample.dll")), Sample());
+        Assert.Equal([leftNew.FullName], Directory.GetDirectories(temp, "kdgat-tools-build-*")); // its own removed too
 
         var stage = Path.Combine(Src, "KdGat.Sample", "Stages", "EvaluateStage.cs");
         var old = File.GetLastWriteTimeUtc(stage).AddHours(-1);
