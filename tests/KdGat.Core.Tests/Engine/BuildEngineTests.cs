@@ -222,16 +222,11 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task AnInputChangedWhileAStageRan_IsUpToDateForNeitherVersion_Kdg3020()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo new > {root}/data/x.txt; cat {root}/data/x.txt > out.txt', inputs: ['data/x.txt'], outputs: [out.txt] }
-            """, "d1");
+        using var p = OneStage("command: 'echo new > {root}/data/x.txt; cat {root}/data/x.txt > out.txt', inputs: ['data/x.txt'], outputs: [out.txt]");
         p.Dir.Write("data/x.txt", "old\n");
         var log = new RecordingLog();
 
-        var r = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+        var r = await Run(p, log);
 
         Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Severity == Severity.Warning && d.Message.Contains("input data/x.txt", StringComparison.Ordinal));
@@ -248,16 +243,11 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task ToolsReplacedWhileAStageRan_AreUpToDateForNeitherVersion_Kdg3020()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo v2 > {tools}/Prog.dll; cat {tools}/Prog.dll > out.txt', outputs: [out.txt] }
-            """, "d1");
+        using var p = OneStage("command: 'echo v2 > {tools}/Prog.dll; cat {tools}/Prog.dll > out.txt', outputs: [out.txt]");
         p.Dir.Write("tools/Prog.dll", "v1\n");
         var log = new RecordingLog();
 
-        var r = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+        var r = await Run(p, log);
 
         Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("{tools}", StringComparison.Ordinal));
@@ -269,22 +259,27 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task InputsAndToolsUnchangedDuringARun_NoKdg3020()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'cat {root}/data/x.txt {tools}/Prog.dll > out.txt', inputs: ['data/x.txt'], code: ['data/*.py'], outputs: [out.txt] }
-            """, "d1");
+        using var p = OneStage("command: 'cat {root}/data/x.txt {tools}/Prog.dll > out.txt', inputs: ['data/x.txt'], code: ['data/*.py'], outputs: [out.txt]");
         p.Dir.Write("data/x.txt", "old\n");
         p.Dir.Write("data/m.py", "pass\n");
         p.Dir.Write("tools/Prog.dll", "v1\n");
         var log = new RecordingLog();
 
-        await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
+        await Run(p, log);
 
         Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
         Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome));
     }
+
+    /// <summary>A pipeline of one stage 'a' ("command: ..., outputs: [...]") for dataset d1.</summary>
+    private static TestPipeline OneStage(string stage) => new($$"""
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        stages:
+          a: { {{stage}} }
+        """, "d1");
+
+    private static Task<BuildReport> Run(TestPipeline p, IBuildLog log) => new BuildEngine().RunAsync(p.Request([new("a", [])]), log, default);
 
     private static Task<BuildReport> Explain(TestPipeline p) =>
         new BuildEngine().RunAsync(p.Request([new("a", [])]) with { Mode = BuildMode.Explain }, new RecordingLog(), default);
