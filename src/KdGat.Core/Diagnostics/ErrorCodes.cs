@@ -115,6 +115,6 @@ internal static partial class ErrorCodes
     public const string OutputChangedAfterJob = "KDG3018";
     /// <summary>Error: a stage's command changed or removed the params.json KdGat wrote into its run dir: the attempt is discarded.</summary>
     public const string ParamsFileChangedByStage = "KDG3019";
-    /// <summary>Warning: a declared input, code file or the tools a stage runs changed while it ran; its outputs are kept, recorded as stale, not cached.</summary>
+    /// <summary>Warning: a declared input, code file or the tools a stage runs changed after its fingerprint was taken (while it ran); its outputs are kept, recorded as stale, not cached.</summary>
     public const string InputChangedDuringRun = "KDG3020";
 }

@@ -292,17 +292,6 @@ internal sealed partial class InstanceRunner
             return Rejected($"{s.Key}: output {late} was changed after job {result.JobId} ended (its done-marker {PathText.ToStored(s.Layout.Root, marker)} is older), " +
                             $"so it is not what the job wrote; the attempt was discarded and the previous result, if any, kept. Leave outputs alone until a build has collected them, then build again. Log: {log}", ErrorCodes.OutputChangedAfterJob);
 
-        // An input, code file or the tools changed while it ran (an edit, a checkout, another build's bootstrap): the
-        // outputs serve this build, but the manifest says so and nothing is cached (Fingerprinter.ChangedSince).
-        var changedDuringRun = result.State == ExecState.Completed ? _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current) : null;
-        if (changedDuringRun is { } during)
-        {
-            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.InputChangedDuringRun,
-                $"{s.Key}: {during.What} changed while it ran, so it may have read either version. Its outputs are kept for this build but recorded as stale and not cached: " +
-                $"the next build runs it again. Leave a stage's inputs alone while it runs; if the stage itself writes where it reads (a cache beside its data, __pycache__ under a code pattern), declare inputs and code that leave that out. Log: {log}"));
-            verdict = verdict with { Current = during.Marked, Fingerprint = during.Marked.Digest() };
-        }
-
         if (result.State == ExecState.Completed)
         {
             var jobEnded = _ctx.Planner.Cache?.Mark() ?? 0;
@@ -312,11 +301,20 @@ internal sealed partial class InstanceRunner
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
             if (missing.Count == 0)
             {
+                // An input, code file or the tools changed after the fingerprint was taken (an edit, a checkout, another build's
+                // bootstrap): the outputs serve this build, but the manifest says so and nothing is cached (Fingerprinter.ChangedSince).
+                var changedDuringRun = _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current);
+                if (changedDuringRun is { } during) verdict = verdict with { Current = during.Marked, Fingerprint = during.Marked.Digest() };
                 Settled([.. PresentOutputs(s, present), s.ParamsFilePath], jobEnded);
                 var digest = OutputsDigest(s, present);
                 ManifestStore.Write(s.ManifestPath, Manifest(s, verdict, present, digest, result, attempt));
                 if (CommitWithRecord(s, guard, () => Record(s, verdict, result, attempt, Outcome.Ran, log, present, memMb, null)) is { } undone)
                     return (undone with { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
+                if (changedDuringRun is not null)
+                    _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.InputChangedDuringRun,
+                        $"{s.Key}: {changedDuringRun.Value.What} changed after its fingerprint was taken (while it ran, or waited to start or to be collected), so it may have read either version. " +
+                        "Its outputs are kept for this build but recorded as stale and not cached: the next build runs it again. Leave a stage's inputs alone while it runs; " +
+                        $"if the stage, or stages running beside it, write where it reads (a cache or lock file beside its data, SQLite's -wal and -shm files, __pycache__ under a code pattern), declare inputs and code that leave that out. Log: {log}"));
                 // An output a killed leftover was writing may be cut short: kept (as SLURM would), not spread through the cache.
                 if (result.Leftovers == LeftoverProcesses.None && changedDuringRun is null) Insert(s, verdict, present, digest);
                 return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching }, verdict, null);

@@ -39,20 +39,32 @@ internal sealed class Fingerprinter
     /// <summary>The value of an input an upstream job still writes: known once that job has ended (<see cref="Settled"/>).</summary>
     public const string PendingInput = "<written by an upstream job>";
 
-    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path) =>
-        upstreams.Any(u => PathText.IsUnder(path, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(path, o)));
+    /// <summary>
+    /// Whether an upstream job writes below <paramref name="path"/>, or <paramref name="path"/> lies
+    /// in what it writes: a directory or glob input above an upstream's output (cache/ holding
+    /// cache/{dataset}) was hashed at submission, before the job rewrote it, then recorded stale.
+    /// </summary>
+    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path)
+    {
+        var literal = Glob.LiteralBase(path);
+        return upstreams.Any(u => Overlap(literal, u.RunDir) || u.Outputs.Any(o => Overlap(literal, o)));
+    }
+
+    private static bool Overlap(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
 
     /// <summary>The value a run's manifest records for what changed while it ran: no fingerprint computed from files has it, so the next build runs the stage again.</summary>
     public const string ChangedDuringRun = "<changed while the stage ran>";
 
     /// <summary>
-    /// What of <paramref name="used"/>, the components a run started with, is no longer so now that
-    /// it has ended: a declared input or code file, or the tools its command runs (another build's
-    /// bootstrap may replace them), changed while it ran, so it may have read either version. Null
-    /// when nothing did. Else <c>Marked</c> is <paramref name="used"/> with each changed value replaced
-    /// by <see cref="ChangedDuringRun"/>: recorded with that, the result is never taken as up to date
-    /// (neither for the old content nor for the new), and the next build says which file changed.
-    /// Upstream outputs are KDG3017's, checked before; parameters and variables do not change while a build runs.
+    /// What of <paramref name="used"/>, the components its fingerprint was taken with, is no longer so
+    /// now that a run has ended: a declared input or code file, or the tools its command runs (another
+    /// build's bootstrap may replace them), changed meanwhile (while it ran, waited to start or to be
+    /// collected), so it may have read either version. Null when nothing did. Else <c>Marked</c> is
+    /// <paramref name="used"/> with each changed value replaced by <see cref="ChangedDuringRun"/>:
+    /// recorded with that, the result is never taken as up to date (neither for the old content nor
+    /// for the new), and the next build says which file changed. Content is compared, so an edit
+    /// undone before the run ends is not seen. Inputs below an upstream's outputs are KDG3017's,
+    /// checked before; parameters and variables do not change while a build runs.
     /// </summary>
     public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used)
     {
@@ -64,6 +76,7 @@ internal sealed class Fingerprinter
         {
             var key = PathText.ToStored(root, input);
             if (!used.Inputs.TryGetValue(key, out var was) || was == PendingInput) continue;
+            if (s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(input, o)))) continue;
             if (Now(() => _hasher.HashInput(input)?.Hash) == was) continue;
             inputs[key] = ChangedDuringRun;
             changed.Add($"input {key}");
@@ -81,8 +94,8 @@ internal sealed class Fingerprinter
         var marked = used with { Inputs = inputs, Code = code };
         if (command != used.Command)
         {
-            marked = marked with { Command = used.Command + "\n" + ChangedDuringRun };
-            changed.Add("the program its command runs from KdGat's tools folder ({tools}: rebuilt by another build's bootstrap?)");
+            marked = marked with { Command = used.Command + " " + ChangedDuringRun };
+            changed.Add("the program its command runs from KdGat's tools folder ({tools}; another build's bootstrap may have rebuilt it)");
         }
         return changed.Count == 0 ? null : (string.Join(", ", changed.Take(3)) + (changed.Count > 3 ? $" and {changed.Count - 3} more" : ""), marked);
     }

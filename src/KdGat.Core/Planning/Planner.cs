@@ -128,7 +128,9 @@ internal sealed class Planner
     /// <param name="paramSources">Where each current parameter is written: a changed or added one says "in file(line,col)".</param>
     public static IEnumerable<StaleReason> Diff(FingerprintComponents old, FingerprintComponents now, IReadOnlyDictionary<string, string>? paramSources = null)
     {
-        if (old.Command != now.Command) yield return new("command", $"command changed ({old.Command} -> {now.Command})");
+        if (old.Command.EndsWith(Fingerprinter.ChangedDuringRun, StringComparison.Ordinal))
+            yield return new("command", "the tools its command runs ({tools}) changed after its last run's fingerprint was taken (KDG3020)");
+        else if (old.Command != now.Command) yield return new("command", $"command changed ({old.Command} -> {now.Command})");
         foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources, Config.ParamValue.ShowFingerprintText)) yield return r;
         foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Code, now.Code, "code", "code file", showValues: false)) yield return r;
@@ -148,6 +150,7 @@ internal sealed class Planner
             var v = show(value);
             var at = sources is not null && sources.TryGetValue(k, out var where) ? $" in {where}" : "";
             if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({v}){at}" : $"{noun} added ({k})");
+            else if (was == Fingerprinter.ChangedDuringRun) yield return new(kind, $"{noun} {k} changed after its last run's fingerprint was taken (KDG3020)");
             else if (was != value) yield return new(kind, showValues ? $"{noun} {k} changed ({show(was)} -> {v}){at}" : $"{noun} changed ({k})");
         }
         foreach (var k in old.Keys.Except(now.Keys))

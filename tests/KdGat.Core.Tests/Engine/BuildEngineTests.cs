@@ -231,7 +231,9 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Severity == Severity.Warning && d.Message.Contains("input data/x.txt", StringComparison.Ordinal));
         Assert.Equal("new\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
-        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+        var next = (await Explain(p)).Stages.Single();
+        Assert.Equal(Outcome.WouldRun, next.Outcome);
+        Assert.Equal(["input file data/x.txt changed after its last run's fingerprint was taken (KDG3020)"], next.Reasons);
         p.Dir.Write("data/x.txt", "old\n");
         Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome)); // not WouldRestore either: not cached
     }
@@ -252,7 +254,24 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.Ran], r.Stages.Select(x => x.Outcome));
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("{tools}", StringComparison.Ordinal));
         p.Dir.Write("tools/Prog.dll", "v1\n");
-        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+        var next = (await Explain(p)).Stages.Single();
+        Assert.Equal(Outcome.WouldRun, next.Outcome);
+        Assert.Equal(["the tools its command runs ({tools}) changed after its last run's fingerprint was taken (KDG3020)"], next.Reasons);
+    }
+
+    /// <summary>An attempt that fails (here: no output) keeps nothing, so it says nothing of outputs kept (found by review).</summary>
+    [Fact]
+    public async Task AnInputChangedByAFailingAttempt_IsKdg3002Only()
+    {
+        using var p = OneStage("command: 'echo new > {root}/data/x.txt', inputs: ['data/x.txt'], outputs: [out.txt]");
+        p.Dir.Write("data/x.txt", "old\n");
+        var log = new RecordingLog();
+
+        var r = await Run(p, log);
+
+        Assert.Equal([Outcome.Failed], r.Stages.Select(x => x.Outcome));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.OutputMissing);
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
     }
 
     /// <summary>A stage that leaves what it reads alone: no warning, up to date next time (the check finds nothing to mark).</summary>
