@@ -167,9 +167,11 @@ internal sealed partial class InstanceRunner
         while (true)
         {
             attempt++;
+            // What it reads, as it is when the attempt starts (or is submitted): asked again when it ends (KDG3020).
+            var seen = _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current);
             var run = await RunAttemptAsync(s, guard, verdict, chain, attach, self, attempt, resources, ownFingerprint).ConfigureAwait(false);
             totalSeconds += run.Result.WallSeconds;
-            var (result, settled, retryWith) = await DecideAsync(s, guard, verdict, chain, self, run, totalSeconds, attemptsBefore).ConfigureAwait(false);
+            var (result, settled, retryWith) = await DecideAsync(s, guard, verdict, chain, self, run, totalSeconds, attemptsBefore, seen).ConfigureAwait(false);
             if (result is not null) return result;
             verdict = settled;
             resources = retryWith!;
@@ -244,7 +246,7 @@ internal sealed partial class InstanceRunner
     /// the verdict from here on (the real fingerprint once chained upstream jobs have ended).
     /// </summary>
     private async Task<(InstanceResult? Result, Verdict Settled, ResourceSpec? RetryWith)> DecideAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain,
-        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore)
+        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore, NoOp.FileObservations? seen)
     {
         var (attempt, result, log) = (run.Number, run.Result, run.Log);
         var memMb = run.Resources.MemMb;
@@ -303,7 +305,7 @@ internal sealed partial class InstanceRunner
             {
                 // An input, code file or the tools changed after the fingerprint was taken (an edit, a checkout, another build's
                 // bootstrap): the outputs serve this build, but the manifest says so and nothing is cached (Fingerprinter.ChangedSince).
-                var changedDuringRun = _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current);
+                var changedDuringRun = _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current, seen);
                 if (changedDuringRun is { } during) verdict = verdict with { Current = during.Marked, Fingerprint = during.Marked.Digest() };
                 Settled([.. PresentOutputs(s, present), s.ParamsFilePath], jobEnded);
                 var digest = OutputsDigest(s, present);

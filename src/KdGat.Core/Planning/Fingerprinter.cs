@@ -66,18 +66,20 @@ internal sealed class Fingerprinter
     /// undone before the run ends is not seen. Inputs below an upstream's outputs are KDG3017's,
     /// checked before; parameters and variables do not change while a build runs.
     /// </summary>
-    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used)
+    /// <param name="seen">
+    /// What <see cref="Snapshot"/> saw before the run started: a file rewritten since counts even when
+    /// its content is back (an edit undone, a branch checked out and back while a job ran); null: content only.
+    /// </param>
+    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, NoOp.FileObservations? seen = null)
     {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(used.Inputs, StringComparer.Ordinal);
         var code = new SortedDictionary<string, string>(used.Code, StringComparer.Ordinal);
         var changed = new List<string>();
-        foreach (var input in s.Inputs)
+        foreach (var input in CheckedInputs(s, used))
         {
             var key = PathText.ToStored(root, input);
-            if (!used.Inputs.TryGetValue(key, out var was) || was == PendingInput) continue;
-            if (s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(input, o)))) continue;
-            if (Now(() => _hasher.HashInput(input)?.Hash) == was) continue;
+            if (Now(() => _hasher.HashInput(input)?.Hash) == used.Inputs[key]) continue;
             inputs[key] = ChangedDuringRun;
             changed.Add($"input {key}");
         }
@@ -90,6 +92,13 @@ internal sealed class Fingerprinter
             code[key] = ChangedDuringRun;
             changed.Add($"code file {key}");
         }
+        foreach (var (file, key, isCode) in Rewritten(s, used, seen))
+        {
+            var values = isCode ? code : inputs;
+            if (values[key] == ChangedDuringRun) continue; // said already: its content, or another of its files
+            values[key] = ChangedDuringRun;
+            changed.Add($"{(isCode ? "code file" : "input")} {key} (rewritten{(file == key ? "" : $": {file}")})");
+        }
         var command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint(toolsNow: true));
         var marked = used with { Inputs = inputs, Code = code };
         if (command != used.Command)
@@ -98,6 +107,45 @@ internal sealed class Fingerprinter
             changed.Add("the program its command runs from KdGat's tools folder ({tools}; another build's bootstrap may have rebuilt it)");
         }
         return changed.Count == 0 ? null : (string.Join(", ", changed.Take(3)) + (changed.Count > 3 ? $" and {changed.Count - 3} more" : ""), marked);
+    }
+
+    /// <summary>
+    /// Before a run starts: the identity of every input and code file its fingerprint covers, as the
+    /// hash cache sees it now (a stat each), for <see cref="ChangedSince"/> to ask again when it ends.
+    /// Inputs an upstream job still writes and inputs below upstream outputs (KDG3017's) are left out.
+    /// </summary>
+    public NoOp.FileObservations Snapshot(StageInstance s, FingerprintComponents used)
+    {
+        var seen = new NoOp.FileObservations();
+        using (NoOp.FileObservations.RecordAlso(seen))
+        {
+            foreach (var input in CheckedInputs(s, used)) _ = Now(() => _hasher.HashInput(input));
+            foreach (var pattern in s.Config.Code)
+                foreach (var file in Now(() => Glob.Expand(s.Layout.Root, pattern)) ?? [])
+                    _ = Now(() => _hasher.Hash(file));
+        }
+        return seen;
+    }
+
+    /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
+    private static IEnumerable<string> CheckedInputs(StageInstance s, FingerprintComponents used) =>
+        s.Inputs.Where(input => used.Inputs.TryGetValue(PathText.ToStored(s.Layout.Root, input), out var was) && was != PendingInput
+                                && !s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(input, o))));
+
+    /// <summary>Regular files the snapshot saw whose identity is another now (rewritten, replaced, removed), each with the input or code key it belongs to.</summary>
+    private static IEnumerable<(string File, string Key, bool IsCode)> Rewritten(StageInstance s, FingerprintComponents used, NoOp.FileObservations? seen)
+    {
+        if (seen is null) yield break;
+        var root = s.Layout.Root;
+        foreach (var (probe, path, answer) in seen.All.OrderBy(o => o.Path, StringComparer.Ordinal))
+        {
+            if (probe is not (NoOp.FileObservations.Probe.Identity or NoOp.FileObservations.Probe.Stat) || !answer.StartsWith('f')) continue;
+            if (NoOp.FileObservations.Ask(probe, path) == answer) continue;
+            var stored = PathText.ToStored(root, path);
+            if (used.Code.ContainsKey(stored)) { yield return (stored, stored, true); continue; }
+            if (CheckedInputs(s, used).FirstOrDefault(i => PathText.IsUnder(path, Glob.LiteralBase(i))) is { } input)
+                yield return (stored, PathText.ToStored(root, input), false);
+        }
     }
 
     /// <summary>A hash or listing as it is now; null when it cannot be had any more (deleted, unreadable, a FIFO now): that differs from what was hashed.</summary>

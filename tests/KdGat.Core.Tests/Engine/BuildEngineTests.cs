@@ -239,6 +239,26 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// An edit undone before the run ends (a branch checked out and back, `git stash` and `stash pop`
+    /// while a job ran): the content is as the fingerprint has it, but the stage may have read the
+    /// edit. The file's identity tells (found by review: content alone did not).
+    /// </summary>
+    [Fact]
+    public async Task AnInputEditedAndRestoredWhileAStageRan_IsStillKdg3020()
+    {
+        using var p = OneStage("command: 'echo newer > {root}/data/x.txt; cat {root}/data/x.txt > out.txt; echo old > {root}/data/x.txt', inputs: ['data/x.txt'], code: ['data/*.py'], outputs: [out.txt]");
+        p.Dir.Write("data/x.txt", "old\n");
+        p.Dir.Write("data/m.py", "pass\n");
+        var log = new RecordingLog();
+
+        await Run(p, log);
+
+        Assert.Equal("old\n", File.ReadAllText(p.Dir["data/x.txt"]));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("input data/x.txt (rewritten)", StringComparison.Ordinal));
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>
     /// The same for the tools a command runs ({tools}): another build's bootstrap may replace them
     /// while a stage of this one runs (two builds of a clone after a source edit; here the stage does it).
     /// </summary>
