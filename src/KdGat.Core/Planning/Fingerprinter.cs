@@ -70,7 +70,7 @@ internal sealed class Fingerprinter
     /// What <see cref="Snapshot"/> saw before the run started: a file rewritten since counts even when
     /// its content is back (an edit undone, a branch checked out and back while a job ran); null: content only.
     /// </param>
-    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, NoOp.FileObservations? seen = null)
+    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, IReadOnlyList<FileSeen>? seen = null)
     {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(used.Inputs, StringComparer.Ordinal);
@@ -92,12 +92,13 @@ internal sealed class Fingerprinter
             code[key] = ChangedDuringRun;
             changed.Add($"code file {key}");
         }
-        foreach (var (file, key, isCode) in Rewritten(s, used, seen))
+        foreach (var f in Rewritten(seen))
         {
-            var values = isCode ? code : inputs;
-            if (values[key] == ChangedDuringRun) continue; // said already: its content, or another of its files
-            values[key] = ChangedDuringRun;
-            changed.Add($"{(isCode ? "code file" : "input")} {key} (rewritten{(file == key ? "" : $": {file}")})");
+            var values = f.IsCode ? code : inputs;
+            if (values.GetValueOrDefault(f.Key) is null or ChangedDuringRun) continue; // not in the fingerprint, or said already (its content, another of its files)
+            values[f.Key] = ChangedDuringRun;
+            var file = PathText.ToStored(root, f.Path);
+            changed.Add($"{(f.IsCode ? "code file" : "input")} {f.Key} (rewritten{(file == f.Key ? "" : $": {file}")})");
         }
         var command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint(toolsNow: true));
         var marked = used with { Inputs = inputs, Code = code };
@@ -110,43 +111,44 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>
-    /// Before a run starts: the identity of every input and code file its fingerprint covers, as the
-    /// hash cache sees it now (a stat each), for <see cref="ChangedSince"/> to ask again when it ends.
-    /// Inputs an upstream job still writes and inputs below upstream outputs (KDG3017's) are left out.
+    /// Before a run starts: the identity of every file its declared inputs and code patterns match
+    /// (a stat each), for <see cref="ChangedSince"/> to ask again when it ends. Inputs an upstream
+    /// job still writes, and files below an upstream's outputs (KDG3017's: the output store links and
+    /// unlinks those), are left out.
     /// </summary>
-    public NoOp.FileObservations Snapshot(StageInstance s, FingerprintComponents used)
+    public IReadOnlyList<FileSeen> Snapshot(StageInstance s, FingerprintComponents used)
     {
-        var seen = new NoOp.FileObservations();
-        using (NoOp.FileObservations.RecordAlso(seen))
-        {
-            foreach (var input in CheckedInputs(s, used)) _ = Now(() => _hasher.HashInput(input));
-            foreach (var pattern in s.Config.Code)
-                foreach (var file in Now(() => Glob.Expand(s.Layout.Root, pattern)) ?? [])
-                    _ = Now(() => _hasher.Hash(file));
-        }
+        var root = s.Layout.Root;
+        var seen = new List<FileSeen>();
+        foreach (var input in CheckedInputs(s, used))
+            foreach (var file in Now(() => Glob.Expand("/", input)) ?? [])
+                if (!BelowUpstreamOutputs(s, file)) seen.Add(new(file, PathText.ToStored(root, input), false, FileIdentity.Of(file)));
+        foreach (var pattern in s.Config.Code)
+            foreach (var file in Now(() => Glob.Expand(root, pattern)) ?? [])
+                seen.Add(new(file, PathText.ToStored(root, file), true, FileIdentity.Of(file)));
         return seen;
     }
 
+    /// <summary>A file a stage's fingerprint covers, the input or code key it counts under, and its identity before the run.</summary>
+    public sealed record FileSeen(string Path, string Key, bool IsCode, FileIdentity? Identity);
+
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
     private static IEnumerable<string> CheckedInputs(StageInstance s, FingerprintComponents used) =>
-        s.Inputs.Where(input => used.Inputs.TryGetValue(PathText.ToStored(s.Layout.Root, input), out var was) && was != PendingInput
-                                && !s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(input, o))));
+        s.Inputs.Where(input => used.Inputs.TryGetValue(PathText.ToStored(s.Layout.Root, input), out var was) && was != PendingInput && !BelowUpstreamOutputs(s, input));
 
-    /// <summary>Regular files the snapshot saw whose identity is another now (rewritten, replaced, removed), each with the input or code key it belongs to.</summary>
-    private static IEnumerable<(string File, string Key, bool IsCode)> Rewritten(StageInstance s, FingerprintComponents used, NoOp.FileObservations? seen)
-    {
-        if (seen is null) yield break;
-        var root = s.Layout.Root;
-        foreach (var (probe, path, answer) in seen.All.OrderBy(o => o.Path, StringComparer.Ordinal))
-        {
-            if (probe is not (NoOp.FileObservations.Probe.Identity or NoOp.FileObservations.Probe.Stat) || !answer.StartsWith('f')) continue;
-            if (NoOp.FileObservations.Ask(probe, path) == answer) continue;
-            var stored = PathText.ToStored(root, path);
-            if (used.Code.ContainsKey(stored)) { yield return (stored, stored, true); continue; }
-            if (CheckedInputs(s, used).FirstOrDefault(i => PathText.IsUnder(path, Glob.LiteralBase(i))) is { } input)
-                yield return (stored, PathText.ToStored(root, input), false);
-        }
-    }
+    private static bool BelowUpstreamOutputs(StageInstance s, string path) => s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(path, o)));
+
+    /// <summary>
+    /// The files of a snapshot written since: another size, mtime, inode or device (or gone). A change
+    /// of ctime alone is not one: chmod, chown and hard links (a permissions cron job, another
+    /// workspace linking the data) move it without touching the bytes. A writer that puts the old
+    /// mtime back on the same inode (cp -p over the file) is not seen.
+    /// </summary>
+    private static IEnumerable<FileSeen> Rewritten(IReadOnlyList<FileSeen>? seen) =>
+        (seen ?? []).Where(f => !SameBytesByIdentity(f.Identity, FileIdentity.Of(f.Path)));
+
+    private static bool SameBytesByIdentity(FileIdentity? was, FileIdentity? now) =>
+        was is null ? now is null : now is { } n && n.Size == was.Value.Size && n.MtimeNs == was.Value.MtimeNs && n.Inode == was.Value.Inode && n.Device == was.Value.Device;
 
     /// <summary>A hash or listing as it is now; null when it cannot be had any more (deleted, unreadable, a FIFO now): that differs from what was hashed.</summary>
     private static T? Now<T>(Func<T?> hash) where T : class

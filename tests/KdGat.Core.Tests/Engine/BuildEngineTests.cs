@@ -310,6 +310,49 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome));
     }
 
+    /// <summary>
+    /// What changes a file's identity but not what the stage reads is no KDG3020 (found by review):
+    /// a file beside a glob input that it does not match, a chmod (a permissions cron job), a hard
+    /// link to an input (another workspace, the output store linking an upstream's output).
+    /// </summary>
+    [Theory]
+    [InlineData("echo log >> {root}/data/side.log", "'data/*.csv'")]
+    [InlineData("mkdir -p {root}/data/.cache && echo idx > {root}/data/.cache/x.idx", "'data/*.csv'")]
+    [InlineData("chmod 644 {root}/data/x.csv", "'data/*.csv'")]
+    [InlineData("ln -f {root}/data/x.csv {root}/elsewhere.csv", "data")]
+    public async Task WhatDoesNotChangeWhatAStageReads_IsNoKdg3020(string sideEffect, string input)
+    {
+        using var p = OneStage($"command: '{sideEffect}; cat {{root}}/data/x.csv > out.txt', inputs: [{input}], outputs: [out.txt]");
+        p.Dir.Write("data/x.csv", "1,2\n");
+        p.Dir.Write("data/side.log", "start\n");
+        p.Dir.Write("data/.cache/x.idx", "idx\n");
+        File.SetUnixFileMode(p.Dir["data/x.csv"], UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var log = new RecordingLog();
+
+        await Run(p, log);
+
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
+        Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>An input that reads an upstream's outputs through a glob: the output store links and unlinks those files (their ctime moves), which is KDG3017's to judge.</summary>
+    [Fact]
+    public async Task AGlobInputOverAnUpstreamsOutputs_RelinkedMeanwhile_IsNoKdg3020()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              u: { command: 'echo w > weights.txt', outputs: [weights.txt] }
+              r: { command: 'ln -f {root}/runs/d1/u/weights.txt {root}/store-link; cat {root}/runs/d1/u/weights.txt > out.txt', inputs: ['runs/d1/u/*.txt'], outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        await new BuildEngine().RunAsync(p.Request([new("u", []), new("r", ["u"])]), log, default);
+
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
+    }
+
     /// <summary>A pipeline of one stage 'a' ("command: ..., outputs: [...]") for dataset d1.</summary>
     private static TestPipeline OneStage(string stage) => new($$"""
         datasets: [d1]
