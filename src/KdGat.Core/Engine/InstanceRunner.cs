@@ -246,7 +246,7 @@ internal sealed partial class InstanceRunner
     /// the verdict from here on (the real fingerprint once chained upstream jobs have ended).
     /// </summary>
     private async Task<(InstanceResult? Result, Verdict Settled, ResourceSpec? RetryWith)> DecideAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain,
-        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore, IReadOnlyList<Planning.Fingerprinter.FileSeen>? seen)
+        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore, IReadOnlyList<Planning.Fingerprinter.FileSeen> seen)
     {
         var (attempt, result, log) = (run.Number, run.Result, run.Log);
         var memMb = run.Resources.MemMb;

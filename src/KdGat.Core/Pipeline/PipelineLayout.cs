@@ -49,7 +49,7 @@ public sealed partial class PipelineLayout
     /// (another build's bootstrap may replace them while a stage runs).</param>
     internal string ToolsInFingerprint(string text, bool now = false) => !text.Contains(ToolsMarker, StringComparison.Ordinal) ? text
         : ToolReference().Replace(text, m => m.Groups[1].Success
-            ? $"<tools {(now ? ClosureOf(ToolsDir, m.Groups[1].Value) ?? IdentityOf(ToolsDir) : ProgramIdentity(m.Groups[1].Value))}>/{m.Groups[1].Value}"
+            ? $"<tools {(now ? ProgramIdentityNow(m.Groups[1].Value, () => IdentityOf(ToolsDir)) : ProgramIdentity(m.Groups[1].Value))}>/{m.Groups[1].Value}"
             : $"<tools {(now ? IdentityOf(ToolsDir) : ToolsIdentity)}>");
 
     /// <summary>The quoted marker, and a DLL name after it when the name ends the shell word (x.dll'.bak' or x.dll* run another file).</summary>
@@ -59,7 +59,10 @@ public sealed partial class PipelineLayout
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _programIdentities = new(StringComparer.Ordinal);
 
     /// <summary>What a program in the tools folder loads, as content; the whole folder's identity when that cannot be told (no deps.json: the host may load any DLL beside it).</summary>
-    private string ProgramIdentity(string dll) => _programIdentities.GetOrAdd(dll, d => ClosureOf(ToolsDir, d) ?? ToolsIdentity);
+    private string ProgramIdentity(string dll) => _programIdentities.GetOrAdd(dll, d => ProgramIdentityNow(d, () => ToolsIdentity));
+
+    /// <summary>The program's closure as it is now, else <paramref name="folder"/> (the whole folder's identity: this build's, or hashed now).</summary>
+    private string ProgramIdentityNow(string dll, Func<string> folder) => ClosureOf(ToolsDir, dll) ?? folder();
 
     /// <summary>
     /// Whether the tools are still what <see cref="ToolsIdentity"/> and every program's identity said
@@ -70,7 +73,7 @@ public sealed partial class PipelineLayout
     {
         var folder = new Lazy<string>(() => IdentityOf(ToolsDir)); // the whole folder hashed once, and only when asked
         return (_toolsIdentity is null || _toolsIdentity == folder.Value)
-            && _programIdentities.All(p => p.Value == (ClosureOf(ToolsDir, p.Key) ?? folder.Value));
+            && _programIdentities.All(p => p.Value == ProgramIdentityNow(p.Key, () => folder.Value));
     }
 
     private static string Runtime => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;

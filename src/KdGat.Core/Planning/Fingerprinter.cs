@@ -39,18 +39,8 @@ internal sealed class Fingerprinter
     /// <summary>The value of an input an upstream job still writes: known once that job has ended (<see cref="Settled"/>).</summary>
     public const string PendingInput = "<written by an upstream job>";
 
-    /// <summary>
-    /// Whether an upstream job writes below <paramref name="path"/>, or <paramref name="path"/> lies
-    /// in what it writes: a directory or glob input above an upstream's output (cache/ holding
-    /// cache/{dataset}) was hashed at submission, before the job rewrote it, then recorded stale.
-    /// </summary>
-    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path)
-    {
-        var literal = Glob.LiteralBase(path);
-        return upstreams.Any(u => Overlap(literal, u.RunDir) || u.Outputs.Any(o => Overlap(literal, o)));
-    }
-
-    private static bool Overlap(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
+    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path) =>
+        upstreams.Any(u => PathText.IsUnder(path, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(path, o)));
 
     /// <summary>The value a run's manifest records for what changed while it ran: no fingerprint computed from files has it, so the next build runs the stage again.</summary>
     public const string ChangedDuringRun = "<changed while the stage ran>";
@@ -68,9 +58,9 @@ internal sealed class Fingerprinter
     /// </summary>
     /// <param name="seen">
     /// What <see cref="Snapshot"/> saw before the run started: a file rewritten since counts even when
-    /// its content is back (an edit undone, a branch checked out and back while a job ran); null: content only.
+    /// its content is back (an edit undone, a branch checked out and back while a job ran).
     /// </param>
-    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, IReadOnlyList<FileSeen>? seen = null)
+    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, IReadOnlyList<FileSeen> seen)
     {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(used.Inputs, StringComparer.Ordinal);
@@ -120,9 +110,13 @@ internal sealed class Fingerprinter
     {
         var root = s.Layout.Root;
         var seen = new List<FileSeen>();
+        using var _ = NoOp.FileObservations.Pause(); // a check of this run, not part of any decision a certificate replays
         foreach (var input in CheckedInputs(s, used))
+        {
+            var key = PathText.ToStored(root, input);
             foreach (var file in Now(() => Glob.Expand("/", input)) ?? [])
-                if (!BelowUpstreamOutputs(s, file)) seen.Add(new(file, PathText.ToStored(root, input), false, FileIdentity.Of(file)));
+                if (!BelowUpstreamOutputs(s, file)) seen.Add(new(file, key, false, FileIdentity.Of(file)));
+        }
         foreach (var pattern in s.Config.Code)
             foreach (var file in Now(() => Glob.Expand(root, pattern)) ?? [])
                 seen.Add(new(file, PathText.ToStored(root, file), true, FileIdentity.Of(file)));
@@ -139,22 +133,27 @@ internal sealed class Fingerprinter
     private static bool BelowUpstreamOutputs(StageInstance s, string path) => s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(path, o)));
 
     /// <summary>
-    /// The files of a snapshot written since: another size, mtime, inode or device (or gone). A change
-    /// of ctime alone is not one: chmod, chown and hard links (a permissions cron job, another
-    /// workspace linking the data) move it without touching the bytes. A writer that puts the old
-    /// mtime back on the same inode (cp -p over the file) is not seen.
+    /// The files of a snapshot written since: another size, mtime or inode (or gone). A change of
+    /// ctime alone is not one: chmod, chown and hard links (a permissions cron job, another workspace
+    /// or the output store linking the file) move it without touching the bytes; nor is one of the
+    /// device number, which an automounted NFS share gets anew when it is mounted again during a long
+    /// job. A writer that puts the old mtime back on the same inode (cp -p over the file) is not seen.
     /// </summary>
-    private static IEnumerable<FileSeen> Rewritten(IReadOnlyList<FileSeen>? seen) =>
-        (seen ?? []).Where(f => !SameBytesByIdentity(f.Identity, FileIdentity.Of(f.Path)));
+    private static IEnumerable<FileSeen> Rewritten(IReadOnlyList<FileSeen> seen)
+    {
+        using var _ = NoOp.FileObservations.Pause();
+        return seen.Where(f => !SameBytesByIdentity(f.Identity, FileIdentity.Of(f.Path))).ToArray();
+    }
 
     private static bool SameBytesByIdentity(FileIdentity? was, FileIdentity? now) =>
-        was is null ? now is null : now is { } n && n.Size == was.Value.Size && n.MtimeNs == was.Value.MtimeNs && n.Inode == was.Value.Inode && n.Device == was.Value.Device;
+        was is null ? now is null : now is { } n && n.Size == was.Value.Size && n.MtimeNs == was.Value.MtimeNs && n.Inode == was.Value.Inode;
 
     /// <summary>A hash or listing as it is now; null when it cannot be had any more (deleted, unreadable, a FIFO now): that differs from what was hashed.</summary>
     private static T? Now<T>(Func<T?> hash) where T : class
     {
         try { return hash(); }
-        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
+        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException
+                                  || (e is AggregateException a && a.Flatten().InnerExceptions.All(i => i is KdgException or IOException or UnauthorizedAccessException))) { return null; } // a large directory hashes in parallel
     }
 
     private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance> pending)
