@@ -154,7 +154,8 @@ internal sealed partial class InstanceRunner
         _ctx.Planner.Against(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!), view.ManifestPath, view.Outputs, view.ParamsPath);
 
     /// <summary>One attempt as it ended: what ran, how, and where its log is.</summary>
-    private sealed record AttemptRun(int Number, bool Attaching, ResourceSpec Resources, StageJob Job, ExecutionResult Result, string Log);
+    /// <param name="Seen">The identities of what it reads as the attempt started or was submitted (<see cref="Planning.Fingerprinter.Snapshot"/>): asked again when it ends (KDG3020).</param>
+    private sealed record AttemptRun(int Number, bool Attaching, ResourceSpec Resources, StageJob Job, ExecutionResult Result, string Log, IReadOnlyDictionary<string, string> Seen);
 
     /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
     /// <param name="attach">A job of an interrupted build to collect as the first attempt instead of submitting one.</param>
@@ -167,11 +168,9 @@ internal sealed partial class InstanceRunner
         while (true)
         {
             attempt++;
-            // What it reads, as it is when the attempt starts (or is submitted): asked again when it ends (KDG3020).
-            var seen = _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current);
             var run = await RunAttemptAsync(s, guard, verdict, chain, attach, self, attempt, resources, ownFingerprint).ConfigureAwait(false);
             totalSeconds += run.Result.WallSeconds;
-            var (result, settled, retryWith) = await DecideAsync(s, guard, verdict, chain, self, run, totalSeconds, attemptsBefore, seen).ConfigureAwait(false);
+            var (result, settled, retryWith) = await DecideAsync(s, guard, verdict, chain, self, run, totalSeconds, attemptsBefore).ConfigureAwait(false);
             if (result is not null) return result;
             verdict = settled;
             resources = retryWith!;
@@ -216,14 +215,17 @@ internal sealed partial class InstanceRunner
         };
 
         ExecutionResult result;
+        IReadOnlyDictionary<string, string> seen;
         await _ctx.Slots.AcquireAsync(_ctx.Cancel).ConfigureAwait(false);
         try
         {
+            // A job an earlier build submitted is judged by what it saw then (its journal), else by what is there now.
+            seen = attaching && attach!.Seen is { } noted ? noted : _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current);
             if (!attaching)
             {
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
                 // The upstream digests the verdict was decided with: job:ID for an upstream still running as a job (Provisional).
-                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream);
+                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream, ownFingerprint is null ? null : seen);
                 WriteParams(s);
             }
             // A stage with executor: local in a SLURM build runs here: it is running, not submitted.
@@ -237,7 +239,7 @@ internal sealed partial class InstanceRunner
             _ctx.Slots.Release();
         }
         if (job.TraceFile is not null && result.State != ExecState.NotStarted) _ctx.Audit!.Inspect(s, job.TraceFile, _ctx.Log);
-        return new AttemptRun(attempt, attaching, resources, job, result, PathText.ToStored(s.Layout.Root, job.StderrPath));
+        return new AttemptRun(attempt, attaching, resources, job, result, PathText.ToStored(s.Layout.Root, job.StderrPath), seen);
     }
 
     /// <summary>
@@ -246,7 +248,7 @@ internal sealed partial class InstanceRunner
     /// the verdict from here on (the real fingerprint once chained upstream jobs have ended).
     /// </summary>
     private async Task<(InstanceResult? Result, Verdict Settled, ResourceSpec? RetryWith)> DecideAsync(StageInstance s, OutputGuard guard, Verdict verdict, Chain chain,
-        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore, IReadOnlyList<Planning.Fingerprinter.FileSeen> seen)
+        InstanceProgress self, AttemptRun run, double totalSeconds, int attemptsBefore)
     {
         var (attempt, result, log) = (run.Number, run.Result, run.Log);
         var memMb = run.Resources.MemMb;
@@ -305,7 +307,7 @@ internal sealed partial class InstanceRunner
             {
                 // An input, code file or the tools changed after the fingerprint was taken (an edit, a checkout, another build's
                 // bootstrap): the outputs serve this build, but the manifest says so and nothing is cached (Fingerprinter.ChangedSince).
-                var changedDuringRun = _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current, seen);
+                var changedDuringRun = _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current, run.Seen);
                 if (changedDuringRun is { } during) verdict = verdict with { Current = during.Marked, Fingerprint = during.Marked.Digest() };
                 Settled([.. PresentOutputs(s, present), s.ParamsFilePath], jobEnded);
                 var digest = OutputsDigest(s, present);

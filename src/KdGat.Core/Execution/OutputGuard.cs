@@ -82,12 +82,14 @@ internal sealed class OutputGuard
         /// <summary>The run record this attempt writes when it succeeds: with its manifest, proof that it committed.</summary>
         public string? RecordId { get; init; }
         public string? BuildId { get; init; }
+        /// <summary>Batch jobs: the identities of what the stage reads as the job was submitted (<c>Fingerprinter.Snapshot</c>), for the build that collects it; null: written by an older KdGat.</summary>
+        public IReadOnlyDictionary<string, string>? Seen { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
         [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
 
     /// <summary>A batch job (SLURM) an interrupted build submitted and journalled: it may still be pending or running.</summary>
-    public sealed record BatchAttempt(string AttemptId, AttemptHandle Handle, string? Fingerprint, int Attempt, IReadOnlyDictionary<string, string>? Upstream = null);
+    public sealed record BatchAttempt(string AttemptId, AttemptHandle Handle, string? Fingerprint, int Attempt, IReadOnlyDictionary<string, string>? Upstream = null, IReadOnlyDictionary<string, string>? Seen = null);
 
     /// <summary>
     /// No attempt in progress or interrupted (no journal) and nothing left of one (no aside dir):
@@ -104,7 +106,7 @@ internal sealed class OutputGuard
     {
         if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
         var h = e.StartedAs ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
-        return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt, e.Upstream) : null;
+        return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt, e.Upstream, e.Seen) : null;
     }
 
     /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
@@ -168,12 +170,14 @@ internal sealed class OutputGuard
     /// <param name="recordId">The run record a successful attempt writes (before <see cref="Commit"/>).</param>
     /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
     /// <param name="upstream">Batch jobs: what each upstream was at submission (<see cref="JournalEntry.Upstream"/>).</param>
-    public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1, IReadOnlyDictionary<string, string>? upstream = null)
+    /// <param name="seen">Batch jobs: <see cref="JournalEntry.Seen"/>.</param>
+    public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1, IReadOnlyDictionary<string, string>? upstream = null,
+        IReadOnlyDictionary<string, string>? seen = null)
     {
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { Fingerprint = fingerprint, Upstream = upstream, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId,
+            { Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         WriteJournal(entry);
         try

@@ -60,7 +60,7 @@ internal sealed class Fingerprinter
     /// What <see cref="Snapshot"/> saw before the run started: a file rewritten since counts even when
     /// its content is back (an edit undone, a branch checked out and back while a job ran).
     /// </param>
-    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, IReadOnlyList<FileSeen> seen)
+    public (string What, FingerprintComponents Marked)? ChangedSince(StageInstance s, FingerprintComponents used, IReadOnlyDictionary<string, string> seen)
     {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(used.Inputs, StringComparer.Ordinal);
@@ -82,13 +82,12 @@ internal sealed class Fingerprinter
             code[key] = ChangedDuringRun;
             changed.Add($"code file {key}");
         }
-        foreach (var f in Rewritten(seen))
+        foreach (var (key, isCode) in Rewritten(s, used, seen))
         {
-            var values = f.IsCode ? code : inputs;
-            if (values.GetValueOrDefault(f.Key) is null or ChangedDuringRun) continue; // not in the fingerprint, or said already (its content, another of its files)
-            values[f.Key] = ChangedDuringRun;
-            var file = PathText.ToStored(root, f.Path);
-            changed.Add($"{(f.IsCode ? "code file" : "input")} {f.Key} (rewritten{(file == f.Key ? "" : $": {file}")})");
+            var values = isCode ? code : inputs;
+            if (values.GetValueOrDefault(key) is null or ChangedDuringRun) continue; // not in the fingerprint, or said already (its content)
+            values[key] = ChangedDuringRun;
+            changed.Add($"{(isCode ? "code file" : "input")} {key} (rewritten)");
         }
         var command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint(toolsNow: true));
         var marked = used with { Inputs = inputs, Code = code };
@@ -101,30 +100,34 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>
-    /// Before a run starts: the identity of every file its declared inputs and code patterns match
-    /// (a stat each), for <see cref="ChangedSince"/> to ask again when it ends. Inputs an upstream
-    /// job still writes, and files below an upstream's outputs (KDG3017's: the output store links and
-    /// unlinks those), are left out.
+    /// Before a run starts (or its job is submitted): the size, mtime and inode of every file its
+    /// declared inputs and code patterns match, as one digest per input and per code file ("input\tKEY",
+    /// "code\tKEY"), for <see cref="ChangedSince"/> to take again when it ends; small enough for a
+    /// batch job's journal. Inputs an upstream job still writes, and files below an upstream's outputs
+    /// (KDG3017's: the output store links and unlinks those), are left out. A change of ctime alone
+    /// is not counted (chmod, chown and hard links: a permissions cron job, another workspace or the
+    /// output store linking a file), nor of the device number (an automounted NFS share mounted again
+    /// during a long job); a writer that puts the old mtime back on the same inode (cp -p over the
+    /// file) is not seen.
     /// </summary>
-    public IReadOnlyList<FileSeen> Snapshot(StageInstance s, FingerprintComponents used)
+    public IReadOnlyDictionary<string, string> Snapshot(StageInstance s, FingerprintComponents used)
     {
         var root = s.Layout.Root;
-        var seen = new List<FileSeen>();
+        var seen = new SortedDictionary<string, string>(StringComparer.Ordinal);
         using var _ = NoOp.FileObservations.Pause(); // a check of this run, not part of any decision a certificate replays
         foreach (var input in CheckedInputs(s, used))
-        {
-            var key = PathText.ToStored(root, input);
-            foreach (var file in Now(() => Glob.Expand("/", input)) ?? [])
-                if (!BelowUpstreamOutputs(s, file)) seen.Add(new(file, key, false, FileIdentity.Of(file)));
-        }
+            seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Glob.Expand("/", input)) ?? []);
         foreach (var pattern in s.Config.Code)
             foreach (var file in Now(() => Glob.Expand(root, pattern)) ?? [])
-                seen.Add(new(file, PathText.ToStored(root, file), true, FileIdentity.Of(file)));
+                seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [file]);
         return seen;
     }
 
-    /// <summary>A file a stage's fingerprint covers, the input or code key it counts under, and its identity before the run.</summary>
-    public sealed record FileSeen(string Path, string Key, bool IsCode, FileIdentity? Identity);
+    private const string InputKind = "input\t", CodeKind = "code\t";
+
+    private static string Identities(StageInstance s, IEnumerable<string> files) => ContentHash.OfText(string.Join('\n',
+        files.Where(f => !BelowUpstreamOutputs(s, f)).Order(StringComparer.Ordinal)
+            .Select(f => FileIdentity.Of(f) is { } id ? $"{f}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}" : f + "\t-")));
 
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
     private static IEnumerable<string> CheckedInputs(StageInstance s, FingerprintComponents used) =>
@@ -132,21 +135,13 @@ internal sealed class Fingerprinter
 
     private static bool BelowUpstreamOutputs(StageInstance s, string path) => s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(path, o)));
 
-    /// <summary>
-    /// The files of a snapshot written since: another size, mtime or inode (or gone). A change of
-    /// ctime alone is not one: chmod, chown and hard links (a permissions cron job, another workspace
-    /// or the output store linking the file) move it without touching the bytes; nor is one of the
-    /// device number, which an automounted NFS share gets anew when it is mounted again during a long
-    /// job. A writer that puts the old mtime back on the same inode (cp -p over the file) is not seen.
-    /// </summary>
-    private static IEnumerable<FileSeen> Rewritten(IReadOnlyList<FileSeen> seen)
+    /// <summary>The inputs and code files of a snapshot with a file written since (another size, mtime or inode, added or gone), by key.</summary>
+    private IEnumerable<(string Key, bool IsCode)> Rewritten(StageInstance s, FingerprintComponents used, IReadOnlyDictionary<string, string> seen)
     {
-        using var _ = NoOp.FileObservations.Pause();
-        return seen.Where(f => !SameBytesByIdentity(f.Identity, FileIdentity.Of(f.Path))).ToArray();
+        var now = Snapshot(s, used);
+        return seen.Where(e => now.GetValueOrDefault(e.Key) != e.Value)
+            .Select(e => e.Key.StartsWith(CodeKind, StringComparison.Ordinal) ? (e.Key[CodeKind.Length..], true) : (e.Key[InputKind.Length..], false)).ToArray();
     }
-
-    private static bool SameBytesByIdentity(FileIdentity? was, FileIdentity? now) =>
-        was is null ? now is null : now is { } n && n.Size == was.Value.Size && n.MtimeNs == was.Value.MtimeNs && n.Inode == was.Value.Inode;
 
     /// <summary>A hash or listing as it is now; null when it cannot be had any more (deleted, unreadable, a FIFO now): that differs from what was hashed.</summary>
     private static T? Now<T>(Func<T?> hash) where T : class

@@ -259,6 +259,50 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// -p:Wait=false: the job ran while no build watched, and the edit it read was undone before the
+    /// build that collects it started. The identities noted at submission travel in the journal
+    /// (found by review: the collecting build had only what it saw itself).
+    /// </summary>
+    [Fact]
+    public async Task AnInputEditedAndRestoredBeforeTheCollectingBuild_IsKdg3020()
+    {
+        using var p = OneStage("command: 'echo new > {root}/data/x.txt; cat {root}/data/x.txt > out.txt', inputs: ['data/x.txt'], outputs: [out.txt]");
+        p.Dir.Write("data/x.txt", "old\n");
+        var batch = new UnwatchedBatch();
+        var engine = new BuildEngine((_, _) => batch);
+
+        var submitted = await engine.RunAsync(p.Request([new("a", [])]), new RecordingLog(), default);
+        p.Dir.Write("data/x.txt", "old\n");
+        var log = new RecordingLog();
+        var collected = await new BuildEngine((_, _) => batch).RunAsync(p.Request([new("a", [])]), log, default);
+
+        Assert.Equal([Outcome.Submitted], submitted.Stages.Select(x => x.Outcome));
+        Assert.Equal([Outcome.Ran], collected.Stages.Select(x => x.Outcome));
+        Assert.Equal("new\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("input data/x.txt (rewritten)", StringComparison.Ordinal));
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>A batch system whose job runs at submission while the build returns (-p:Wait=false); the next build collects it.</summary>
+    private sealed class UnwatchedBatch : KdGat.Core.Execution.IStageExecutor
+    {
+        private readonly KdGat.Core.Execution.Local.LocalExecutor _local = new(2);
+        private static readonly KdGat.Core.Execution.AttemptHandle Job = KdGat.Core.Execution.AttemptHandle.BatchJob("77");
+        public string Name => "fake-batch";
+        public int MaxParallel => 100;
+        public bool SubmitsAhead => true;
+        public async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        {
+            if (job.AttachTo is { } h)
+                return new() { State = KdGat.Core.Execution.ExecState.Completed, Handle = h, Started = DateTimeOffset.UtcNow, Finished = DateTimeOffset.UtcNow };
+            job.OnStarted?.Invoke(Job);
+            await _local.RunAsync(job with { OnStarted = null }, cancel);
+            return new() { State = KdGat.Core.Execution.ExecState.LeftRunning, Handle = Job };
+        }
+        public Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(Job);
+    }
+
+    /// <summary>
     /// The same for the tools a command runs ({tools}): another build's bootstrap may replace them
     /// while a stage of this one runs (two builds of a clone after a source edit; here the stage does it).
     /// </summary>
