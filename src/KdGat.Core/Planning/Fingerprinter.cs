@@ -52,9 +52,10 @@ internal sealed class Fingerprinter
     /// collected), so it may have read either version. Null when nothing did. Else <c>Marked</c> is
     /// <paramref name="used"/> with each changed value replaced by <see cref="ChangedDuringRun"/>:
     /// recorded with that, the result is never taken as up to date (neither for the old content nor
-    /// for the new), and the next build says which file changed. Content is compared, so an edit
-    /// undone before the run ends is not seen. Inputs below an upstream's outputs are KDG3017's,
-    /// checked before; parameters and variables do not change while a build runs.
+    /// for the new), and the next build says which file changed. Content is compared, and the files'
+    /// identities against <paramref name="seen"/>, so an edit undone before the run ended counts too.
+    /// Inputs below an upstream's outputs are KDG3017's, checked before; parameters and variables do
+    /// not change while a build runs.
     /// </summary>
     /// <param name="seen">
     /// What <see cref="Snapshot"/> saw before the run started: a file rewritten since counts even when
@@ -125,9 +126,10 @@ internal sealed class Fingerprinter
 
     private const string InputKind = "input\t", CodeKind = "code\t";
 
+    /// <summary>The files' identities as one digest, each named as a manifest names it (relative to the root inside it: the build collecting a job may reach the clone by another path).</summary>
     private static string Identities(StageInstance s, IEnumerable<string> files) => ContentHash.OfText(string.Join('\n',
-        files.Where(f => !BelowUpstreamOutputs(s, f)).Order(StringComparer.Ordinal)
-            .Select(f => FileIdentity.Of(f) is { } id ? $"{f}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}" : f + "\t-")));
+        files.Where(f => !BelowUpstreamOutputs(s, f)).Select(f => (File: f, Name: PathText.ToStored(s.Layout.Root, f))).OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => FileIdentity.Of(f.File) is { } id ? $"{f.Name}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}" : f.Name + "\t-")));
 
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
     private static IEnumerable<string> CheckedInputs(StageInstance s, FingerprintComponents used) =>
