@@ -75,9 +75,8 @@ internal sealed class Fingerprinter
             changed.Add($"input {key}");
         }
         var codeNow = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pattern in s.Config.Code)
-            foreach (var file in Now(() => Glob.Expand(root, pattern)) ?? [])
-                codeNow[PathText.ToStored(root, file)] = Now(() => _hasher.Hash(file)?.Hash) ?? "missing";
+        foreach (var file in CodeFilesNow(s))
+            codeNow[PathText.ToStored(root, file)] = Now(() => _hasher.Hash(file)?.Hash) ?? "missing";
         foreach (var key in used.Code.Keys.Union(codeNow.Keys).Where(k => used.Code.GetValueOrDefault(k) != codeNow.GetValueOrDefault(k)).ToArray())
         {
             code[key] = ChangedDuringRun;
@@ -118,11 +117,13 @@ internal sealed class Fingerprinter
         using var _ = NoOp.FileObservations.Pause(); // a check of this run, not part of any decision a certificate replays
         foreach (var input in CheckedInputs(s, used))
             seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Glob.Expand("/", input)) ?? []);
-        foreach (var pattern in s.Config.Code)
-            foreach (var file in Now(() => Glob.Expand(root, pattern)) ?? [])
-                seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [file]);
+        foreach (var file in CodeFilesNow(s))
+            seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [file]);
         return seen;
     }
+
+    /// <summary>The files the code patterns match now (a pattern that cannot be expanded any more matches none: its files then differ from what was hashed).</summary>
+    private static IEnumerable<string> CodeFilesNow(StageInstance s) => s.Config.Code.SelectMany(pattern => Now(() => Glob.Expand(s.Layout.Root, pattern)) ?? []);
 
     private const string InputKind = "input\t", CodeKind = "code\t";
 
