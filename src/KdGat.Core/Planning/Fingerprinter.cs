@@ -26,9 +26,12 @@ internal sealed class Fingerprinter
 
     /// <param name="upstreamDigests">Output digest of each upstream stage, by name.</param>
     /// <param name="pending">Upstreams whose jobs have not ended (a chained batch job): inputs declared under their outputs or run dirs are not hashed yet (<see cref="PendingInput"/>).</param>
-    public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance>? pending = null)
+    public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance>? pending = null) =>
+        AtEntry(s, () => ComputeAt(s, upstreamDigests, pending ?? []));
+
+    private static T AtEntry<T>(StageInstance s, Func<T> hash)
     {
-        try { return ComputeAt(s, upstreamDigests, pending ?? []); }
+        try { return hash(); }
         catch (KdgException e) when (e.Code is ErrorCodes.NotRegularFile or ErrorCodes.SymlinkCycle)
         {
             // A FIFO, device or link cycle among what the stage declares: say which stage, at its entry.
@@ -154,17 +157,17 @@ internal sealed class Fingerprinter
                                   || (e is AggregateException a && a.Flatten().InnerExceptions.All(i => i is KdgException or IOException or UnauthorizedAccessException))) { return null; } // a large directory hashes in parallel
     }
 
+    /// <summary>A declared input's hash; a missing one is KDG3006 at the stage's entry.</summary>
+    private string HashDeclared(StageInstance s, string input) =>
+        _hasher.HashInput(input)?.Hash ?? throw new KdgException(ErrorCodes.InputMissing,
+            $"{s.Key}: declared input '{PathText.ToStored(s.Layout.Root, input)}' {(Glob.HasWildcard(input) ? "matches no file" : "does not exist")}. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
+
     private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance> pending)
     {
         var root = s.Layout.Root;
         var inputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var input in s.Inputs)
-        {
-            if (pending.Count > 0 && WrittenBy(pending, input)) { inputs[PathText.ToStored(root, input)] = PendingInput; continue; }
-            var h = _hasher.HashInput(input) ?? throw new KdgException(ErrorCodes.InputMissing,
-                $"{s.Key}: declared input '{PathText.ToStored(root, input)}' {(Glob.HasWildcard(input) ? "matches no file" : "does not exist")}. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
-            inputs[PathText.ToStored(root, input)] = h.Hash;
-        }
+            inputs[PathText.ToStored(root, input)] = pending.Count > 0 && WrittenBy(pending, input) ? PendingInput : HashDeclared(s, input);
         var code = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var pattern in s.Config.Code)
             foreach (var file in Glob.Expand(root, pattern))
@@ -192,9 +195,10 @@ internal sealed class Fingerprinter
     public FingerprintComponents Settled(FingerprintComponents submitted, StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
     {
         var inputs = new SortedDictionary<string, string>(submitted.Inputs, StringComparer.Ordinal);
-        if (inputs.ContainsValue(PendingInput))
-            foreach (var (key, value) in Compute(s, upstreamDigests).Inputs)
-                if (submitted.Inputs.GetValueOrDefault(key) == PendingInput) inputs[key] = value;
+        // Only those: an ordinary input deleted while the job ran is KDG3020's to report when the run is checked, not a KDG3006 here.
+        foreach (var input in s.Inputs)
+            if (submitted.Inputs.GetValueOrDefault(PathText.ToStored(s.Layout.Root, input)) == PendingInput)
+                inputs[PathText.ToStored(s.Layout.Root, input)] = AtEntry(s, () => HashDeclared(s, input));
         return submitted with { Upstream = Upstreams(s, upstreamDigests), Inputs = inputs };
     }
 

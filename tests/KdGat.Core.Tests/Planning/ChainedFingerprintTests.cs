@@ -41,4 +41,21 @@ public sealed class ChainedFingerprintTests : IDisposable
         Assert.Equal(submitted.Inputs["extra.txt"], settled.Inputs["extra.txt"]);
         Assert.Equal("digest", settled.Upstream["prep"]);
     }
+
+    [Fact]
+    public void AnOrdinaryInputDeletedWhileTheJobRan_DoesNotFailTheSettle_ItKeepsItsHashFromSubmission()
+    {
+        var instances = _p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
+        var (prep, fit) = (instances[0], instances[1]);
+        _p.Dir.Write("extra.txt", "v1");
+        var fp = new Fingerprinter(new PathHasher(new HashCache()));
+        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
+
+        _p.Dir.Write("cache/d1/graphs.bin", "g");
+        File.Delete(_p.Dir["extra.txt"]); // gone while the job ran: the end-of-run check (KDG3020) says so, not a KDG3006 here
+        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" });
+
+        Assert.Equal(submitted.Inputs["extra.txt"], settled.Inputs["extra.txt"]);
+        Assert.NotEqual(Fingerprinter.PendingInput, settled.Inputs["cache/d1"]);
+    }
 }
