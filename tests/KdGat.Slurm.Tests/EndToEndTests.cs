@@ -531,6 +531,31 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// An input that holds what an upstream job writes (data/cache, above preprocess's
+    /// data/cache/hcrl_sa) is hashed once that job has ended, like one inside it: the upstream's
+    /// writing is no edit during the run (KDG3020), and the next build finds everything up to date.
+    /// </summary>
+    [SlurmFact]
+    public void An_input_above_what_an_upstream_job_writes_is_hashed_after_that_job_ended()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        Directory.CreateDirectory(Path.Combine(sb.Dir, "data", "cache"));
+        File.WriteAllText(Path.Combine(sb.Dir, "data", "cache", "notes.txt"), "kept beside the graph caches\n");
+        sb.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n    inputs: ['data/cache']\n"));
+        sb.PrefixCommand("preprocess", "sleep 2; "); // still running when vgae's job is submitted
+
+        var first = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.DoesNotContain("KDG3020", first.Output);
+        Assert.All(sb.LastBuild().Stages, st => Assert.Equal(Outcome.Ran, st.Outcome));
+        var second = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, second.ExitCode);
+        Assert.All(sb.LastBuild().Stages, st => Assert.Equal(Outcome.UpToDate, st.Outcome));
+    }
+
+    /// <summary>
     /// The other side of the check above: a job submitted while its upstreams were up to date (not
     /// chained on a job) is collected by a later build as long as those upstreams are unchanged.
     /// </summary>

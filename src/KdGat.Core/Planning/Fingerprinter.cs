@@ -42,8 +42,24 @@ internal sealed class Fingerprinter
     /// <summary>The value of an input an upstream job still writes: known once that job has ended (<see cref="Settled"/>).</summary>
     public const string PendingInput = "<written by an upstream job>";
 
-    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string path) =>
-        upstreams.Any(u => PathText.IsUnder(path, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(path, o)));
+    /// <summary>
+    /// Whether an upstream job writes what <paramref name="input"/> names: the input lies in its
+    /// outputs or run dir, or holds them (a directory above its output, a glob whose walk starts
+    /// above it). Such an input is hashed once that job has ended; hashed at submission, the job's
+    /// writing would make every run look changed during the run (KDG3020). Its other files are
+    /// still checked for edits during the run: <see cref="Snapshot"/> notes them at submission.
+    /// </summary>
+    private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string input)
+    {
+        var literal = Glob.LiteralBase(input);
+        return upstreams.Any(u => Overlap(literal, u.RunDir) || u.Outputs.Any(o => Overlap(literal, o)));
+    }
+
+    private static bool Overlap(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
+
+    /// <summary>Whether an upstream writes <paramref name="file"/>: below its outputs (KDG3017's to check, and the output store relinks them) or its run dir.</summary>
+    private static bool BelowUpstreamWrites(StageInstance s, string file) =>
+        s.Upstreams.Any(u => PathText.IsUnder(file, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(file, o)));
 
     /// <summary>The value a run's manifest records for what changed while it ran: no fingerprint computed from files has it, so the next build runs the stage again.</summary>
     public const string ChangedDuringRun = "<changed while the stage ran>";
@@ -106,8 +122,10 @@ internal sealed class Fingerprinter
     /// Before a run starts (or its job is submitted): the size, mtime and inode of every file its
     /// declared inputs and code patterns match, as one digest per input and per code file ("input\tKEY",
     /// "code\tKEY"), for <see cref="ChangedSince"/> to take again when it ends; small enough for a
-    /// batch job's journal. Inputs an upstream job still writes, and files below an upstream's outputs
-    /// (KDG3017's: the output store links and unlinks those), are left out. A change of ctime alone
+    /// batch job's journal. Files an upstream writes are left out: below its outputs (KDG3017's: the
+    /// output store links and unlinks those) or its run dir; an input that holds them (a directory
+    /// above an upstream job's output, hashed only when that job has ended) is noted for the rest of
+    /// its files, which nothing but an edit changes during the run. A change of ctime alone
     /// is not counted (chmod, chown and hard links: a permissions cron job, another workspace or the
     /// output store linking a file), nor of the device number (an automounted NFS share mounted again
     /// during a long job); a writer that puts the old mtime back on the same inode (cp -p over the
@@ -118,7 +136,8 @@ internal sealed class Fingerprinter
         var root = s.Layout.Root;
         var seen = new SortedDictionary<string, string>(StringComparer.Ordinal);
         using var _ = NoOp.FileObservations.Pause(); // a check of this run, not part of any decision a certificate replays
-        foreach (var input in CheckedInputs(s, used))
+        // Inputs an upstream job still writes too (a directory above its output): their other files can be edited meanwhile.
+        foreach (var input in s.Inputs.Where(i => used.Inputs.ContainsKey(PathText.ToStored(root, i)) && !BelowUpstreamOutputs(s, i)))
             seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Glob.Expand("/", input)) ?? []);
         foreach (var file in CodeFilesNow(s))
             seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [file]);
@@ -132,7 +151,7 @@ internal sealed class Fingerprinter
 
     /// <summary>The files' identities as one digest, each named as a manifest names it (relative to the root inside it: the build collecting a job may reach the clone by another path).</summary>
     private static string Identities(StageInstance s, IEnumerable<string> files) => ContentHash.OfText(string.Join('\n',
-        files.Where(f => !BelowUpstreamOutputs(s, f)).Select(f => (File: f, Name: PathText.ToStored(s.Layout.Root, f))).OrderBy(f => f.Name, StringComparer.Ordinal)
+        files.Where(f => !BelowUpstreamWrites(s, f)).Select(f => (File: f, Name: PathText.ToStored(s.Layout.Root, f))).OrderBy(f => f.Name, StringComparer.Ordinal)
             .Select(f => FileIdentity.Of(f.File) is { } id ? $"{f.Name}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}" : f.Name + "\t-")));
 
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
