@@ -93,4 +93,45 @@ public sealed class MSBuildSemanticsTests
         var output = replay.Output[replay.Output.IndexOf("KdGatStageResult=", StringComparison.Ordinal)..];
         Assert.Matches(@"hcrl_sa/gat_large_curriculum\s+Attempts=1\s+Dataset=hcrl_sa\s+ExitCode=0\s+JobId=\S+\s+Log=\S+\s+Outcome=ran\s+ReasonKinds=never-run\s+Reasons=never run[^\n]*\s+Seconds=\d+(\.\d+)?\s+Stage=gat_large_curriculum", output);
     }
+
+    /// <summary>
+    /// Stages run once per build: a second public target in -t: used to collect its stages after the
+    /// run and end "succeeded" without running them (found by review). It is KDG1213 now.
+    /// </summary>
+    [Fact]
+    public void TwoTargetsThatRunStages_InOneBuild_AreKdg1213_NotASilentPartialBuild()
+    {
+        using var s = Sandbox.Trivial();
+
+        var r = s.Build("-t:Preprocess;Train", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1213: stage(s) vgae_large_autoencoder,", r.Output);
+        Assert.Equal(["hcrl_sa/preprocess"], Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+    }
+
+    /// <summary>
+    /// A stage target whose DependsOnTargets names a stage whose name is a public target's
+    /// ('preprocess' is Preprocess: target names ignore case), as KDG1011's fix once said to:
+    /// Evaluate ran part of the stages and succeeded, and Explain ran stages. Now both stop with
+    /// KDG1213 before anything runs.
+    /// </summary>
+    [Theory]
+    [InlineData("Evaluate")]
+    [InlineData("Explain")]
+    [InlineData("Clean")]
+    public void AStageTargetDependingOnAPublicTarget_IsKdg1213_AndRunsNothing(string target)
+    {
+        using var s = Sandbox.Trivial();
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        const string was = "<Target Name=\"vgae_small_autoencoder\" DependsOnTargets=\"preprocess_stage\"";
+        Assert.Contains(was, File.ReadAllText(proj));
+        File.WriteAllText(proj, File.ReadAllText(proj).Replace(was, "<Target Name=\"vgae_small_autoencoder\" DependsOnTargets=\"preprocess\""));
+
+        var r = s.Build($"-t:{target}", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1213: a target that runs stages", r.Output);
+        Assert.False(Directory.Exists(s.RunDir("hcrl_sa", "preprocess")), "a stage ran:\n" + r.Output);
+    }
 }

@@ -48,7 +48,7 @@ internal static class DependencyCheck
         var needed = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
         var unneeded = missing.Select(m => m.Owner.Name).Where(n => n != inst.Name && !needed.Contains(n)).Distinct().Order(StringComparer.Ordinal).ToArray();
         var fix = unneeded.Length > 0
-            ? $"Add {string.Join(", ", unneeded.Select(k => $"'{k}'"))} to Needs and to DependsOnTargets of target '{inst.Name}' in pipeline.proj (Needs=\"...;{string.Join(";", unneeded)}\")."
+            ? $"Add {string.Join(", ", unneeded.Select(k => $"'{k}'"))} to the Needs of stage '{inst.Name}' in pipeline.proj (Needs=\"...;{string.Join(";", unneeded)}\"), and {TheirTargets(unneeded.Length)} to the DependsOnTargets of its target."
             : "";
         // Another point of a needed stage, or of its own: no Needs declares that.
         if (missing.Any(m => m.Owner.Name == inst.Name || needed.Contains(m.Owner.Name)))
@@ -59,12 +59,16 @@ internal static class DependencyCheck
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }
 
+    /// <summary>DependsOnTargets names targets, not stages: a stage named like a public target has a target of another name (MSBuild target names ignore case).</summary>
+    internal static string TheirTargets(int count) =>
+        (count == 1 ? "the target that declares that stage" : "the targets that declare them") + " (its name, where it differs from the stage's: preprocess_stage for 'preprocess' in the bundled pipeline.proj)";
+
     private static string Describe(StageInstance owner) =>
         owner.Sweep.IsEmpty ? $"stage '{owner.Name}'" : $"stage '{owner.Name}' ({owner.Variant})";
 
     /// <summary>Error for <c>{upstream.X}</c> where X is a stage but not one of the stage's Needs.</summary>
     public static KdgException NotNeeded(Config.StageConfig stage, string configFile, string upstream) => new(ErrorCodes.UndeclaredDependency,
         $"stage '{stage.Name}' uses {{upstream.{upstream}}} but '{upstream}' is not in its Needs, so a change of '{upstream}' would leave '{stage.Name}' wrongly up to date. " +
-        $"Add '{upstream}' to Needs and to DependsOnTargets of target '{stage.Name}' in pipeline.proj.",
+        $"Add '{upstream}' to the Needs of stage '{stage.Name}' in pipeline.proj, and {TheirTargets(1)} to the DependsOnTargets of its target.",
         configFile, stage.Line, stage.Column);
 }

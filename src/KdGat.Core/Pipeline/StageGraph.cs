@@ -31,13 +31,13 @@ public sealed class StageGraph
             foreach (var n in s.Needs)
                 if (!seen.ContainsKey(n))
                     throw new KdgException(ErrorCodes.UnknownUpstream,
-                        $"stage '{s.Name}' needs '{n}', which is not a stage declared before it. Add '{n}' to the DependsOnTargets of target '{s.Name}' (and check the spelling).", pipelineFile);
+                        $"stage '{s.Name}' needs '{n}', which is not a stage declared before it. Check the spelling, and add {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of the target of stage '{s.Name}'.", pipelineFile);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
                 throw new KdgException(ErrorCodes.StageNotConfigured,
                     $"stage '{s.Name}' has no entry under 'stages:' in {Path.GetFileName(config.File)}. Add one with at least 'command:' and 'outputs:'.", config.File, config.StagesAt.Line, config.StagesAt.Column);
             if (sc.Teacher is not null && !s.Needs.Contains(sc.Teacher))
                 throw new KdgException(ErrorCodes.TeacherNotUpstream,
-                    $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs and DependsOnTargets.",
+                    $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs, and {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of its target.",
                     config.File, sc.Line, sc.Column);
             seen[s.Name] = s;
             ordered.Add(s);

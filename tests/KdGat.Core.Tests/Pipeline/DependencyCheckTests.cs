@@ -38,7 +38,7 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("stage 'train'", e.Message);
         Assert.Contains("stage 'prep'", e.Message);
         Assert.Contains("cache/d1", e.Message);
-        Assert.Contains("Add 'prep' to Needs and to DependsOnTargets of target 'train' in pipeline.proj", e.Message);
+        Assert.Contains("Add 'prep' to the Needs of stage 'train' in pipeline.proj (Needs=\"...;prep\"), and the target that declares that stage", e.Message);
         Assert.Equal(_p!.ConfigFile, e.File);
         Assert.Equal(5, e.Line);
     }
@@ -71,7 +71,7 @@ public sealed class DependencyCheckTests : IDisposable
 
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("{upstream.a}", e.Message);
-        Assert.Contains("target 'c'", e.Message);
+        Assert.Contains("the Needs of stage 'c'", e.Message);
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("stage 'sx' (seed=0)", e.Message);
         Assert.Contains("stage 'sx' (seed=1)", e.Message);
-        Assert.Contains("Add 'sx' to Needs", e.Message);
+        Assert.Contains("Add 'sx' to the Needs of stage", e.Message);
     }
 
     /// <summary>
@@ -202,7 +202,7 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("stage 'sx' (seed=0)", e.Message);
         Assert.Contains("stage 'sx' (seed=1)", e.Message);
-        Assert.Contains("Add 'sx' to Needs", e.Message);
+        Assert.Contains("Add 'sx' to the Needs of stage", e.Message);
     }
 
     [Theory]
