@@ -28,17 +28,25 @@ internal sealed class MSBuildLog : IBuildLog
                 _log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
                 break;
             default:
-                // The terminal logger (-tl) holds a project's messages until the project ends, except
-                // "TLTESTOUTPUT" messages of a project it saw run _TestRunStart (the protocol test
-                // runners use): those it prints at once. _KdGatRunStages runs that target, so stage
-                // start/end and "still running" lines appear live; every other logger (console, file,
-                // binlog, IDEs) sees a plain high-importance message.
-                if (_engine is not null)
-                    _engine.LogMessageEvent(new ExtendedBuildMessageEventArgs("TLTESTOUTPUT", d.Message, null, "KdGat", MessageImportance.High));
-                else
-                    _log.LogMessage(MessageImportance.High, d.Message);
+                Message(d.Message);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A line for the user. The terminal logger (-tl) holds a project's messages until the project
+    /// ends, and shows them only at detailed verbosity, except "TLTESTOUTPUT" messages of a project
+    /// it saw run _TestRunStart (the protocol test runners use): those it prints at once. The
+    /// targets that print (running stages, Explain, Clean, Status, ...) run that target, so their
+    /// lines appear live without -tlp:verbosity=detailed; every other logger (console, file,
+    /// binlog, IDEs) sees a plain high-importance message.
+    /// </summary>
+    public void Message(string text)
+    {
+        if (_engine is not null)
+            _engine.LogMessageEvent(new ExtendedBuildMessageEventArgs("TLTESTOUTPUT", text, null, "KdGat", MessageImportance.High));
+        else
+            _log.LogMessage(MessageImportance.High, text);
     }
 
     /// <summary>User errors print as one line with code and location, never a stack trace.</summary>

@@ -19,13 +19,19 @@ public sealed class TerminalOutputTests
         "vgae_small_autoencoder", "gat_small_curriculum", "dqn_small_fusion", "eval_small_evaluation",
     ];
 
+    /// <param name="rsp">
+    /// Whether Directory.Build.rsp (-tlp:verbosity=detailed) is there: a repository on the KdGat.Sdk
+    /// package has none, and the terminal logger then showed no table and no Clean line (found by review).
+    /// </param>
     [Theory]
-    [InlineData("-tl:on")]
-    [InlineData("-tl:off")]
-    [InlineData("")]
-    public void EveryStageThatRuns_AndTheTables_AreVisibleInATerminal(string logger)
+    [InlineData("-tl:on", true)]
+    [InlineData("-tl:on", false)]
+    [InlineData("-tl:off", true)]
+    [InlineData("", true)]
+    public void EveryStageThatRuns_AndTheTables_AreVisibleInATerminal(string logger, bool rsp)
     {
         using var s = Sandbox.Trivial();
+        if (!rsp) File.Delete(Path.Combine(s.Dir, "Directory.Build.rsp"));
 
         var build = InTerminal(s, logger, "-t:Evaluate", "-p:Dataset=hcrl_sa");
         Assert.True(build.ExitCode == 0, build.ToString());
@@ -51,6 +57,10 @@ public sealed class TerminalOutputTests
         var status = InTerminal(s, logger, "-t:Status", "-p:Dataset=hcrl_sa");
         Assert.True(status.ExitCode == 0, status.ToString());
         AssertTable(status.Output, "state");
+
+        var clean = InTerminal(s, logger, "-t:Clean", "-p:Dataset=hcrl_sa");
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        Assert.Matches(new Regex(@"KdGat: Clean removed \d+ path\(s\) for hcrl_sa"), clean.Output);
     }
 
     /// <summary>A header line naming the columns, then one row per stage instance.</summary>

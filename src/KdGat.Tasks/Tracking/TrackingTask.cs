@@ -50,5 +50,5 @@ public abstract class TrackingTask : PipelineTask
         .Select(i => new Variant(i.ItemSpec, i.GetMetadata("Stages").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         .Where(v => v.Stages.Count > 0).ToArray();
 
-    private protected void Print(string line) => Log.LogMessage(MessageImportance.High, line);
+    private protected void Print(string line) => new MSBuildLog(Log, BuildEngine).Message(line);
 }
