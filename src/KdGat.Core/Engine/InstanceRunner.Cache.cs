@@ -38,8 +38,12 @@ internal sealed partial class InstanceRunner
     /// restored stage's, computed as a run computes it (an entry's recorded digest may be of an
     /// older formula), and Explain predicts with the same.
     /// </summary>
-    private static List<OutputRecord> RestoredOutputs(StoreEntry entry, (string Path, bool Optional)[] targets) =>
-        entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).ToList();
+    private static List<OutputRecord> RestoredOutputs(StageInstance s, StoreEntry entry, (string Path, bool Optional)[] targets)
+    {
+        // In declared order, as a run lists them (the entry's may be that of an `outputs:` list reordered since): the same digest either way.
+        var declared = s.Outputs.Select((o, i) => (Stored: PathText.ToStored(s.Layout.Root, o), i)).ToDictionary(d => d.Stored, d => d.i, StringComparer.Ordinal);
+        return entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).OrderBy(o => declared[o.Path]).ToList();
+    }
 
     /// <summary>The stage's declared outputs as a store entry records them.</summary>
     private static DeclaredOutput[] Declared(StageInstance s) =>
@@ -76,7 +80,7 @@ internal sealed partial class InstanceRunner
                 throw new InvalidDataException("content does not match its recorded hashes");
             if (ParamsFileAsWritten(s)) Settled([s.ParamsFilePath], written); // else the next check finds it changed
             // Verified byte for byte, so the entry's records describe the placed outputs; optional as the stage now declares it.
-            var present = RestoredOutputs(entry, targets);
+            var present = RestoredOutputs(s, entry, targets);
             var digest = OutputsDigest(s, present);
 
             var result = new ExecutionResult { State = ExecState.Completed, Started = started, Finished = _ctx.Time.GetUtcNow() };

@@ -137,7 +137,7 @@ internal sealed partial class InstanceRunner
             var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);
             if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest, Fingerprint = v.Fingerprint };
             return CachedEntry(s, v) is { } hit
-                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = OutputsDigest(s, RestoredOutputs(hit, EntryTargets(s, hit)!)), Fingerprint = v.Fingerprint }
+                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = OutputsDigest(s, RestoredOutputs(s, hit, EntryTargets(s, hit)!)), Fingerprint = v.Fingerprint }
                 : new InstanceResult(s, Outcome.WouldRun, v.Reasons) { Fingerprint = v.Fingerprint };
         }
         catch (KdgException e) when (e.Code == ErrorCodes.InputMissing)
@@ -366,10 +366,27 @@ internal sealed partial class InstanceRunner
         {
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(u);
+            var asRecorded = AsRecorded(u, present);
             // The digest the upstream's manifest recorded: with its params.json, or (written before that counted) without.
-            if (missing.Count > 0 || (OutputsDigest(u, present) != used && Fingerprinter.OutputsDigest(present, null) != used)) return u.Name;
+            if (missing.Count > 0 || (OutputsDigest(u, asRecorded) != used && Fingerprinter.OutputsDigest(asRecorded, null) != used)) return u.Name;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The outputs as they are now, listed as the upstream's manifest lists them (its order, its
+    /// optional flags): an `outputs:` list reordered, or an output moved to `optional_outputs:`, since
+    /// the upstream last ran leaves it up to date (the check compares outputs by path), so its digest
+    /// is still of the old list; recomputed from the new one it differed, a false KDG3017 on every
+    /// rerun of a downstream (found by review). Any output added, gone or changed still differs.
+    /// </summary>
+    private static List<OutputRecord> AsRecorded(StageInstance u, List<OutputRecord> present)
+    {
+        if (ManifestStore.Read(u.ManifestPath) is not (ManifestStore.ReadStatus.Ok, { } manifest, _)) return present;
+        var now = present.ToDictionary(o => o.Path, StringComparer.Ordinal);
+        var listed = manifest.Outputs.Where(o => now.ContainsKey(o.Path)).Select(o => now[o.Path] with { Optional = o.Optional }).ToList();
+        var recorded = manifest.Outputs.Select(o => o.Path).ToHashSet(StringComparer.Ordinal);
+        return [.. listed, .. present.Where(o => !recorded.Contains(o.Path))];
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Tests.Support;
 using KdGat.Testing;
@@ -210,6 +211,68 @@ public sealed class BuildEngineTests : IDisposable
         Assert.False(File.Exists(p.Dir["runs/d1/b/out.txt"])); // the attempt's output was discarded
         var explain = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]) with { Mode = BuildMode.Explain }, new RecordingLog(), default);
         Assert.Equal([Outcome.WouldRestore, Outcome.WouldRun], explain.Stages.Select(x => x.Outcome)); // a's output was modified (v1 is in the cache), b never committed
+    }
+
+    /// <summary>
+    /// An upstream's `outputs:` reordered, or one moved to `optional_outputs:`, leaves it up to date
+    /// with the digest of its old list; a downstream that reruns must not take the new list's digest
+    /// for a change during its run (a false KDG3017 on every rerun, found by review). A cache restore
+    /// lists the outputs as declared, so it gives a run's digest.
+    /// </summary>
+    [Theory]
+    [InlineData("outputs: [two.txt, one.txt]")]
+    [InlineData("outputs: [one.txt], optional_outputs: [two.txt]")]
+    public async Task AnUpstreamsOutputListReordered_IsNoChangeDuringADownstreamRun(string edited)
+    {
+        const string config = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo 1 > one.txt; echo 2 > two.txt', outputs: [one.txt, two.txt] }
+              b: { command: 'cat {upstream.a}/one.txt {upstream.a}/two.txt > out.txt', params: { k: 1 }, outputs: [out.txt] }
+            """;
+        using var p = new TestPipeline(config, "d1");
+        StageDeclaration[] graph = [new("a", []), new("b", ["a"])];
+        Assert.True((await new BuildEngine().RunAsync(p.Request(graph), new RecordingLog(), default)).Succeeded);
+        p.WriteConfig(config.Replace("outputs: [one.txt, two.txt]", edited).Replace("k: 1", "k: 2"));
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request(graph), log, default);
+
+        Assert.True(r.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.Equal([Outcome.UpToDate, Outcome.Ran], r.Stages.Select(x => x.Outcome));
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun);
+    }
+
+    /// <summary>
+    /// A restore after an `outputs:` reorder (from an entry made under the old order) gives the
+    /// digest a run from scratch under the new order gives: the downstream's fingerprint does not
+    /// depend on whether its upstream ran or was restored (found by review).
+    /// </summary>
+    [Fact]
+    public async Task ARestoreAfterAnOutputReorder_GivesTheDigestOfARunFromScratch()
+    {
+        const string config = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo {params.k} > one.txt; echo 2 > two.txt', params: { k: 1 }, outputs: [one.txt, two.txt] }
+            """;
+        var reordered = config.Replace("outputs: [one.txt, two.txt]", "outputs: [two.txt, one.txt]");
+        StageDeclaration[] graph = [new("a", [])];
+        using var p = new TestPipeline(config, "d1");
+        await new BuildEngine().RunAsync(p.Request(graph), new RecordingLog(), default); // cached under the old order
+        p.WriteConfig(reordered.Replace("k: 1", "k: 2"));
+        await new BuildEngine().RunAsync(p.Request(graph), new RecordingLog(), default);
+        p.WriteConfig(reordered);
+        var restored = await new BuildEngine().RunAsync(p.Request(graph), new RecordingLog(), default);
+        using var scratch = new TestPipeline(reordered, "d1");
+        await new BuildEngine().RunAsync(scratch.Request(graph), new RecordingLog(), default);
+
+        Assert.Equal(Outcome.Restored, Assert.Single(restored.Stages).Outcome);
+        Assert.Equal(Digest(scratch), Digest(p));
+
+        static string Digest(TestPipeline t) => ManifestStore.Read(t.Dir[$"runs/d1/a/{StageInstance.ManifestFileName}"]).Manifest!.OutputsDigest;
     }
 
     /// <summary>
