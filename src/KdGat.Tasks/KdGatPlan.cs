@@ -64,7 +64,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             Stamps = [Item(Path.GetFullPath(PipelineFile), [.. config.Stages.Keys.Concat(names).Distinct(StringComparer.Ordinal)], null)];
             return true;
         }
-        // The build task reports warnings and the decision table; here only what stops the build.
+        // The build task reports warnings and the decision table; here only what stops the build, and
+        // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012).
         var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         if (_cancel.IsCancellationRequested) return false;
         Stamps = ItemsOf(plan, [.. names.Distinct(StringComparer.Ordinal)]);
@@ -104,7 +105,7 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     {
         public void Report(Diagnostic d)
         {
-            if (d.Severity == Severity.Error) inner.Report(d);
+            if (d.Severity == Severity.Error || d.Code == ErrorCodes.StageWithoutTarget) inner.Report(d);
         }
     }
 }

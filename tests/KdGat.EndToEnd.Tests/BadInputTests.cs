@@ -25,6 +25,24 @@ public sealed class BadInputTests
         AssertUserError(s.Build("-p:Dataset=hcrl_sa"), "KDG1002", "kdgat.yaml");
     }
 
+    /// <summary>
+    /// A stage added to kdgat.yaml alone (as a Snakemake rule is added to its one file) was silently
+    /// never run (found by review): it is a warning at its entry, and -p:Stage of it says why.
+    /// </summary>
+    [Fact]
+    public void AStageInTheConfigWithoutATarget_IsKdg1012_AndRunStageSaysWhy()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("  eval_small_evaluation:\n", "  report:\n    command: 'echo hi > out.txt'\n    outputs: [out.txt]\n  eval_small_evaluation:\n"));
+
+        var build = s.Build("-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, build.ExitCode);
+        Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): warning KDG1012: stage 'report' is under 'stages:' but no target in pipeline\.proj declares it", build.Output);
+        var run = s.Build("-t:RunStage", "-p:Stage=report", "-p:Dataset=hcrl_sa");
+        AssertUserError(run, "KDG1203", "'report' is under 'stages:'", "KDG1012");
+    }
+
     [Fact]
     public void UnknownConfigKey_SuggestsTheRightOne()
     {

@@ -4,4 +4,6 @@ internal static partial class ErrorCodes
 {
     /// <summary>A stage names another stage's outputs (a placeholder, an input or output path) without having it as a direct Need.</summary>
     public const string UndeclaredDependency = "KDG1011";
+    /// <summary>Warning: a stage under 'stages:' that no stage target of the pipeline declares (a KdGatStage item), so no build runs it.</summary>
+    public const string StageWithoutTarget = "KDG1012";
 }

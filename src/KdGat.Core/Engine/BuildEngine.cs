@@ -117,7 +117,11 @@ internal sealed class BuildEngine
         // MSBuild read these files' bytes for the graph: observed as any file whose bytes were read
         // (FileIdentity.Of: racy rule included), not as KdGat's own files.
         foreach (var file in graph.Files) _ = FileIdentity.Of(file);
-        var (_, results) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
+        var planRequest = request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false };
+        var (_, results) = await RunWithResultsAsync(planRequest, log, cancel).ConfigureAwait(false);
+        // Only the plan has every stage target of the pipeline (a build's own request has those of its -t:).
+        var loaded = _session?.Load(planRequest) ?? LoadedPipeline.Load(planRequest);
+        foreach (var warning in loaded.Graph.WithoutTargetWarnings(loaded.Config, request.PipelineFile)) log.Report(warning);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
         if (_session?.Observations is not null)
         {

@@ -12,9 +12,27 @@ public sealed record StageDeclaration(string Name, IReadOnlyList<string> Needs);
 /// </summary>
 public sealed class StageGraph
 {
-    private StageGraph(IReadOnlyList<StageDeclaration> ordered) => Stages = ordered;
+    private StageGraph(IReadOnlyList<StageDeclaration> ordered, IReadOnlyList<string> withoutTarget)
+    {
+        Stages = ordered;
+        WithoutTarget = withoutTarget;
+    }
 
     public IReadOnlyList<StageDeclaration> Stages { get; }
+
+    /// <summary>Stages the configuration has that no stage target of this build declared (all of the pipeline's when the build collected every stage).</summary>
+    public IReadOnlyList<string> WithoutTarget { get; }
+
+    /// <summary>
+    /// KDG1012, one warning per stage of the configuration that no stage target declares: a rule a
+    /// Snakemake user adds to the YAML alone, which no build would ever run. Only meaningful for a
+    /// graph of every stage (the plan's).
+    /// </summary>
+    internal IEnumerable<Diagnostic> WithoutTargetWarnings(PipelineConfig config, string pipelineFile) => WithoutTarget.Select(name => new Diagnostic(
+        Severity.Warning, ErrorCodes.StageWithoutTarget,
+        $"stage '{name}' is under 'stages:' but no target in {Path.GetFileName(pipelineFile)} declares it, so no build runs it. Add a target with <KdGatStage Include=\"{name}\" Needs=\"...\" /> " +
+        "(and name that target in a *DependsOn list such as EvaluateDependsOn, or in the DependsOnTargets of a stage target that reads it), or remove the entry.",
+        config.File, config.Stages[name].Line, config.Stages[name].Column));
 
     public static StageGraph Build(IEnumerable<StageDeclaration> declared, PipelineConfig config, string pipelineFile)
     {
@@ -42,14 +60,18 @@ public sealed class StageGraph
             seen[s.Name] = s;
             ordered.Add(s);
         }
-        return new StageGraph(ordered);
+        return new StageGraph(ordered, [.. config.Stages.Keys.Where(k => !seen.ContainsKey(k)).Order(StringComparer.Ordinal)]);
     }
+
+    private KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
+        $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
+        (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no target in {Path.GetFileName(pipelineFile)} declares it (KDG1012): add one." : ""), pipelineFile);
 
     /// <summary>The named stage and every stage that (transitively) reads from it.</summary>
     public IReadOnlySet<string> WithDownstream(string stage, string pipelineFile)
     {
         if (!Stages.Any(s => s.Name == stage))
-            throw new KdgException(ErrorCodes.UnknownStage, $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}.", pipelineFile);
+            throw Unknown(stage, pipelineFile);
         var set = new HashSet<string>(StringComparer.Ordinal) { stage };
         foreach (var s in Stages) // topological order: one pass suffices
             if (s.Needs.Any(set.Contains)) set.Add(s.Name);
@@ -57,18 +79,18 @@ public sealed class StageGraph
     }
 
     /// <summary>The named stage and everything it (transitively) needs, as a graph of its own.</summary>
-    public StageGraph RestrictTo(string stage, string pipelineFile) => new(WithUpstream(stage, pipelineFile));
+    public StageGraph RestrictTo(string stage, string pipelineFile) => new(WithUpstream(stage, pipelineFile), WithoutTarget);
 
     /// <summary>The named stage and everything it (transitively) needs.</summary>
     public IReadOnlyList<StageDeclaration> WithUpstream(string stage, string pipelineFile)
     {
         if (!Stages.Any(s => s.Name == stage))
-            throw new KdgException(ErrorCodes.UnknownStage, $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}.", pipelineFile);
+            throw Unknown(stage, pipelineFile);
         return WithNeeds([stage]);
     }
 
     /// <summary>The named stage, its downstream, and everything those need: what Rebuild -p:Stage cleans and then builds.</summary>
-    public StageGraph RestrictToDownstream(string stage, string pipelineFile) => new(WithNeeds(WithDownstream(stage, pipelineFile)));
+    public StageGraph RestrictToDownstream(string stage, string pipelineFile) => new(WithNeeds(WithDownstream(stage, pipelineFile)), WithoutTarget);
 
     private IReadOnlyList<StageDeclaration> WithNeeds(IEnumerable<string> stages)
     {
