@@ -191,13 +191,19 @@ public sealed partial class StageInstance
 
     public override string ToString() => Key;
 
-    /// <summary>Every swept value is a parameter of the instance (overriding one of the same name), so it is in params.json and the fingerprint.</summary>
+    /// <summary>
+    /// Every swept value is a parameter of the instance, so it is in params.json and the fingerprint:
+    /// a value of the stage's own dimensions overrides its parameter of the same name; one of a
+    /// dimension it only inherits from an upstream does not (the GAT's swept lr is not the DQN's lr).
+    /// </summary>
     private static StageConfig WithSweptParams(StageConfig c, SweepAssignment sweep)
     {
         var p = new SortedDictionary<string, ParamValue>(c.Params.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
         var sources = new Dictionary<string, string>(c.ParamSources, StringComparer.Ordinal);
+        var own = c.Sweep.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var i in sweep.Items)
         {
+            if (!own.Contains(i.Name) && p.ContainsKey(i.Name)) continue;
             p[i.Name] = i.Value;
             sources[i.Name] = i.Source;
         }

@@ -74,6 +74,23 @@ public sealed class SweepTests : IDisposable
         Assert.False(s[0].Config.Params.ContainsKey("seed"));
     }
 
+    /// <summary>
+    /// A dimension a stage only inherits never overrides a parameter of its own with that name: a
+    /// sweep of the GAT's lr left the DQN downstream of it trained with the GAT's lr instead of the
+    /// lr its own params file sets (found by review). Its own dimensions still do.
+    /// </summary>
+    [Fact]
+    public void AnInheritedDimension_DoesNotOverrideTheStagesOwnParameter()
+    {
+        var s = Pipeline(Stages.Replace("eval: { command: 'ev {upstream.student}',", "eval: { command: 'ev {upstream.student} {params.lr} {sweep.lr}', params: { lr: 0.5 },")).Instances(Chain);
+        var eval = s.Single(i => i.Key == "d1/eval/seed=1,lr=0.003");
+
+        Assert.Equal("0.5", eval.Config.Params["lr"].Text);
+        Assert.EndsWith("'0.5' '0.003'", eval.RenderCommand());
+        Assert.Equal("1", eval.Config.Params["seed"].Text); // inherited, and no parameter of its own: still a parameter
+        Assert.Equal("0.003", s.Single(i => i.Key == "d1/teacher/seed=1,lr=0.003").Config.Params["lr"].Text); // its own dimension overrides lr: 0.1
+    }
+
     [Fact]
     public void DefaultsSweep_AppliesToEveryStage_AndEmptySweepOptsOut()
     {
