@@ -11,6 +11,23 @@ namespace KdGat.Tracking.Tests;
 [Trait("Category", "EndToEnd")]
 public sealed class EndToEndTests
 {
+    /// <summary>
+    /// A dataset whose raw data a build would generate: Status says so, as Explain does, instead of
+    /// telling the user to create a missing input by hand (found by review).
+    /// </summary>
+    [Fact]
+    public void Status_OfADatasetWithoutRawData_SaysABuildGeneratesIt()
+    {
+        using var s = TrackingSandbox.Create();
+        s.Ok("-p:Dataset=hcrl_sa");
+
+        var status = s.Ok("-t:Status", "-p:Dataset=hcrl_ch");
+
+        var row = Assert.Single(TrackingSandbox.StatusRows(status), r => r.StartsWith("hcrl_ch/preprocess"));
+        Assert.Contains("raw data not found at 'data/automotive/hcrl_ch' (a build generates it first)", row);
+        Assert.DoesNotContain("Create it", row);
+    }
+
     [Fact]
     public void DeleteTheDatabase_StatusShowsTheSameRows_RebuiltFromRecords()
     {

@@ -129,9 +129,8 @@ internal sealed partial class InstanceRunner
         var rerunning = upstream.Where(u => u.WouldChange).ToArray();
         if (rerunning.Length > 0)
             return new InstanceResult(s, Outcome.WouldRun, Planner.UpstreamsNotUpToDate(rerunning.Select(u => u.Instance.Name)));
-        if (!RawData.IsPresent(s.RawDir) && s.ReferencedPaths().Any(p => p.Path == s.RawDir || PathText.IsUnder(p.Path, s.RawDir))) // a missing dataset is an outcome here, not a failed Explain
-            return new InstanceResult(s, Outcome.WouldRun, [new("raw-data-missing", $"raw data not found at '{PathText.ToStored(s.Layout.Root, s.RawDir)}'" +
-                (s.Layout.Config.Generator is null ? " (a build stops with KDG1103 until it is there)" : " (a build generates it first)"))]);
+        if (RawData.Missing(s) is { } missing) // a missing dataset is an outcome here, not a failed Explain
+            return new InstanceResult(s, Outcome.WouldRun, [missing]);
         try
         {
             var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);

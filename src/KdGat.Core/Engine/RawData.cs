@@ -3,6 +3,7 @@ using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
 using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
+using KdGat.Core.Planning;
 
 namespace KdGat.Core.Engine;
 
@@ -18,6 +19,16 @@ internal static class RawData
         NoOp.FileObservations.SawListing(dir);
         return Directory.EnumerateFileSystemEntries(dir).Any();
     }
+
+    /// <summary>
+    /// Why an instance that reads its dataset's raw data would run while that data is not there, or
+    /// null: Explain and Status say so (and whether a build generates it) instead of a missing input.
+    /// </summary>
+    public static StaleReason? Missing(StageInstance s) =>
+        !IsPresent(s.RawDir) && s.ReferencedPaths().Any(p => p.Path == s.RawDir || PathText.IsUnder(p.Path, s.RawDir))
+            ? new("raw-data-missing", $"raw data not found at '{PathText.ToStored(s.Layout.Root, s.RawDir)}'" +
+                (s.Layout.Config.Generator is null ? " (a build stops with KDG1103 until it is there)" : " (a build generates it first)"))
+            : null;
 
     public static async Task EnsureAsync(PipelineLayout layout, string dataset, bool mayGenerate, IBuildLog log, CancellationToken cancel)
     {

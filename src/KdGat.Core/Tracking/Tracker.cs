@@ -123,6 +123,8 @@ internal sealed class Tracker : IDisposable
             var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
             if (rerunning.Length > 0)
                 reasons = Planner.UpstreamsNotUpToDate(rerunning.Select(u => u.Name)).Select(r => r.Text).ToArray();
+            else if (RawData.Missing(s) is { } missing) // as Explain says it: not a missing input to create by hand
+                reasons = [missing.Text];
             else
             {
                 try
