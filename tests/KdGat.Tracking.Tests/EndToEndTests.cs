@@ -11,6 +11,20 @@ namespace KdGat.Tracking.Tests;
 [Trait("Category", "EndToEnd")]
 public sealed class EndToEndTests
 {
+    /// <summary>A stage whose last attempt failed: Status warns KDG5021 with its log (the code was documented but never raised, found by review).</summary>
+    [Fact]
+    public void Status_OfAFailedStage_WarnsKdg5021WithItsLog()
+    {
+        using var s = TrackingSandbox.Create();
+        s.PrefixCommand("gat_large_curriculum", "exit 3; ");
+        Assert.NotEqual(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+
+        var status = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+
+        Assert.Matches(@"\.(out|err)[^\n]*: warning KDG5021: hcrl_sa/gat_large_curriculum: its last attempt failed \(", status.Output);
+        Assert.DoesNotContain("KDG5021: hcrl_sa/preprocess", status.Output);
+    }
+
     /// <summary>
     /// A dataset whose raw data a build would generate: Status says so, as Explain does, instead of
     /// telling the user to create a missing input by hand (found by review).

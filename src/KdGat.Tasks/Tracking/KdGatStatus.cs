@@ -26,6 +26,9 @@ public sealed class KdGatStatus : TrackingTask
         Print($"KdGat: status of {rows.Count} stage instance(s) in {t.Pipeline.Datasets.Count} dataset(s): {string.Join(", ", counts)}");
         foreach (var line in TextTable.Format(["stage instance", "state", "detail"], rows.Select(r => (IReadOnlyList<string>)[r.Key, r.State, r.Detail])))
             Print(line);
+        foreach (var failed in rows.Where(r => r.State == StatusRow.Failed))
+            log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, Core.Diagnostics.ErrorCodes.LastAttemptFailed,
+                $"{failed.Key}: its last attempt failed ({failed.Detail}), so it stays stale until a build of it succeeds: fix what its log says, then build again.", failed.Log));
         Print($"KdGat: {t.Index.Count()} recorded attempt(s); index {t.Index.Location.DbPath} ({t.Index.Location.Why})");
         if (ParseBool(nameof(LiveReport), LiveReport, true))
         {
