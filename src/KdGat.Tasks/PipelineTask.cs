@@ -60,7 +60,14 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             log.Report(new KdgException(ErrorCodes.FileAccess, $"{e.Message} Check the path and its permissions, then run again."));
             return false;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or a termination signal reached a wait the core does not turn into its own KDG3004 line.
+            log.Report(new KdgException(ErrorCodes.StageCancelled,
+                $"KdGat: {GetType().Name} was cancelled (Ctrl+C or a termination signal) before it finished; what had finished is kept, the rest is not recorded. Build again to go on."));
+            return false;
+        }
+        catch (Exception e)
         {
             // A bug in KdGat: one line with a code on the console, the stack trace in a file (and at
             // detailed verbosity) instead of MSBuild's MSB4018 wall of frames.

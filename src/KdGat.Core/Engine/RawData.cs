@@ -52,7 +52,9 @@ internal static class RawData
         Directory.CreateDirectory(logDir);
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?>(), TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
-        cancel.ThrowIfCancellationRequested();
+        if (cancel.IsCancellationRequested) // the generator's process group was killed; its temp dir never became the dataset
+            throw new KdgException(ErrorCodes.StageCancelled,
+                $"KdGat: build cancelled while generating the raw data of dataset '{dataset}'; no stage had started and nothing was changed. Build again to go on.", layout.Config.File);
         if (run.Leftovers != LeftoverProcesses.None)
             log.Warn(ErrorCodes.LeftoversKilled, $"the generator for dataset '{dataset}' exited but left processes running; they were {(run.Leftovers == LeftoverProcesses.Killed ? "killed" : "sent SIGKILL but did not end within 5 s")} so nothing writes the raw data after it was checked. End background work in the generator command with `wait`.");
         var exit = run.Exit;

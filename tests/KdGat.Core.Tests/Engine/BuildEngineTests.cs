@@ -600,6 +600,25 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal(ErrorCodes.RawDataMissing, e.Code);
     }
 
+    /// <summary>Ctrl+C while the generator makes a dataset: one KDG3004 line, not an OperationCanceledException's stack trace (found by review).</summary>
+    [Fact]
+    public async Task ACancelWhileGeneratingRawData_IsKdg3004()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            generator: 'sleep 30'
+            stages:
+              a: { command: 'cat {raw_dir}/x > out.txt', outputs: [out.txt] }
+            """);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), cancel.Token));
+
+        Assert.Equal(ErrorCodes.StageCancelled, e.Code);
+        Assert.Contains("generating the raw data of dataset 'd1'", e.Message);
+    }
+
     [Fact]
     public async Task Explain_WithADatasetMissing_ReportsItsStagesAsWouldRun_InsteadOfFailing()
     {
