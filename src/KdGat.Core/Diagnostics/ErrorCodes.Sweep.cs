@@ -15,4 +15,6 @@ internal static partial class ErrorCodes
     public const string SweepIdClash = "KDG1034";
     /// <summary>Two stage instances of one build, of different stages or datasets, get the same attempt/record id and job name (stage 'a.b_1' and stage 'a' at b=1; stage 'a-b' of dataset 'x' and 'b' of 'x-a') or the same run dir.</summary>
     public const string InstanceIdClash = "KDG1035";
+    /// <summary>Error: one build would have more stage instances than KdGat plans at once (datasets times stages times sweep points): refused before they use unbounded memory.</summary>
+    public const string TooManyInstances = "KDG1036";
 }

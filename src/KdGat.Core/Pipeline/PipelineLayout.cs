@@ -253,6 +253,7 @@ public sealed partial class PipelineLayout
                 var mine = new List<StageInstance>();
                 foreach (var (sweep, ups) in Points(config, s.Needs.Select(n => byName[n]).ToArray()))
                 {
+                    if (all.Count + ofDataset.Count + mine.Count >= MaxInstances) throw TooManyInstances(datasets.Count);
                     var inst = AtStage(Config.File, config, () => new StageInstance(this, d, config, ups, sweep));
                     CheckUnique(inst, ids, keys);
                     CheckNoOverlap(inst, index);
@@ -267,6 +268,19 @@ public sealed partial class PipelineLayout
         }
         return all;
     }
+
+    /// <summary>
+    /// Most stage instances one build plans (about 1 GB of memory): 600 datasets of 13 stages are
+    /// 7,800, the largest sweep (1,000 points a stage) of 6 such datasets 78,000. A configuration of
+    /// many thousand datasets, or datasets times sweep points, is refused (KDG1036) before it uses
+    /// unbounded time and memory.
+    /// </summary>
+    public const int MaxInstances = 100_000;
+
+    private KdgException TooManyInstances(int datasets) => new(ErrorCodes.TooManyInstances,
+        $"this build would have more than {MaxInstances} stage instances ({datasets} dataset(s) times their stages and sweep points). " +
+        "Build fewer datasets at a time (-p:Dataset=NAME;NAME; every instance of the selected datasets is planned, whatever -p:Stage or -p:Sweep select), or sweep fewer values.",
+        Config.File, Config.DatasetsAt.Line, Config.DatasetsAt.Column);
 
     /// <summary>The grid points of one stage and, for each, the upstream instances it reads (the ones whose points agree with it).</summary>
     private List<(SweepAssignment Sweep, StageInstance[] Upstreams)> Points(StageConfig config, IReadOnlyList<IReadOnlyList<StageInstance>> needs)

@@ -127,6 +127,26 @@ public sealed class SweepTests : IDisposable
         Assert.Equal(9, e.Line); // the sweep line: datasets, paths, (no defaults), stages, prep, teacher, command, outputs, sweep
     }
 
+    /// <summary>
+    /// The grid limit is per dataset: many datasets times a large grid used to plan millions of
+    /// instances in unbounded memory (found by review). One build plans at most MaxInstances.
+    /// </summary>
+    [Fact]
+    public void TooManyInstancesInOneBuild_AreKdg1036_AtTheDatasetsList()
+    {
+        var values = string.Join(", ", Enumerable.Range(0, 1000));
+        var datasets = "[" + string.Join(", ", Enumerable.Range(0, 101).Select(i => $"d{i}")) + "]";
+        Pipeline($"  prep: {{ command: x, outputs: [o], sweep: {{ a: [{values}] }} }}\n", datasets: datasets);
+
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", [])], [.. Enumerable.Range(0, 101).Select(i => $"d{i}")]));
+
+        Assert.Equal(ErrorCodes.TooManyInstances, e.Code);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Equal(1, e.Line); // datasets:
+        Assert.Contains("101 dataset(s)", e.Message);
+        Assert.Equal(100_000, _p.Instances([new("prep", [])], [.. Enumerable.Range(0, 100).Select(i => $"d{i}")]).Count); // at the limit: planned
+    }
+
     [Fact]
     public void TooLargeGrid_IsRefusedBeforeExpanding()
     {
