@@ -15,12 +15,25 @@ internal static class ContentHash
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
         // A small file gets a small buffer: a 1 MiB one per small file, when the pool has none to
         // give, is a large-object allocation (a full collection every few hundred, at 7,800 instances).
-        var size = (int)Math.Clamp(fs.Length + 1, 4096, BufferSize);
+        var length = fs.Length;
+        if (length == 0 && PseudoFile.Is(path))
+            throw new Diagnostics.KdgException(Diagnostics.ErrorCodes.NotRegularFile,
+                $"'{path}' is a file of the /proc or /sys pseudo-filesystem: its size says 0 whatever it holds, and reading it may never end (/proc/kmsg), so KdGat does not hash it. Declare regular files and directories only (remove the link, or copy what it shows into a file).", path);
+        var size = (int)Math.Clamp(length + 1, 4096, BufferSize);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
         try
         {
+            // The bytes the size said when the file was opened, and no more: what the hash cache's row
+            // (size, mtime) describes, and a file that looks regular but never ends (/proc/kmsg: size 0,
+            // a read blocks until the kernel logs) cannot hang the build. A file written meanwhile has
+            // another mtime, so the next build reads it again.
+            long left = length;
             int n;
-            while ((n = fs.Read(buffer, 0, size)) > 0) hasher.Append(buffer.AsSpan(0, n));
+            while (left > 0 && (n = fs.Read(buffer, 0, (int)Math.Min(size, left))) > 0)
+            {
+                hasher.Append(buffer.AsSpan(0, n));
+                left -= n;
+            }
         }
         finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         return ToHex(hasher.GetCurrentHash());

@@ -27,6 +27,25 @@ public sealed class UnsafeInputTests : IDisposable
 
     private void Link(string target, string link) => Assert.Equal(0, Sh.Run($"ln -s '{target}' '{link}'", _dir.Path).ExitCode);
 
+    /// <summary>
+    /// A link into /proc looks like a regular file of size 0; /proc/kmsg's read blocks until the
+    /// kernel logs, which hung a build silently (found by review). /proc/self/status stands in for
+    /// it here (same kind of file, but a read returns). An ordinary empty file still hashes.
+    /// </summary>
+    [Fact]
+    public void InputDirectory_WithALinkIntoProc_IsKdg1015_AndAnEmptyFileStillHashes()
+    {
+        _dir.Write("data/a.csv", "a");
+        _dir.Write("data/empty.csv", "");
+        Assert.NotNull(Returns(() => Hasher().Hash(_dir["data"])));
+        Link("/proc/self/status", "data/zz.csv");
+
+        var e = Fails(() => Hasher().Hash(_dir["data"]));
+
+        Assert.Equal(ErrorCodes.NotRegularFile, e.Code);
+        Assert.Contains("/proc or /sys", e.Message);
+    }
+
     [Fact]
     public void InputDirectory_WithLinkToParent_IsKdg1016()
     {
