@@ -19,6 +19,31 @@ public sealed class EscapeTests
         Assert.DoesNotContain("Exception", r.Output);
     }
 
+    /// <summary>
+    /// A clone whose path has characters MSBuild escapes (';', '$', '(', ')', '@', '\'', ','): its
+    /// tools folder (the default, under the clone) could not be loaded (MSB4062 for '/tmp/a%3bb/...',
+    /// found by review). '%' itself MSBuild cannot take in a project path.
+    /// </summary>
+    [Fact]
+    public void AClonePath_WithCharactersMSBuildEscapes_LoadsItsTools()
+    {
+        using var s = Sandbox.Trivial();
+        var odd = Path.Combine(Path.GetTempPath(), $"kdgat-e2e-{Guid.NewGuid():N} a;b$(c)@d'e,f");
+        try
+        {
+            Sandbox.CopyTree(s.Dir, odd);
+            Sandbox.CopyTree(Tools.Path, Path.Combine(odd, ".kdgat", "tools"));
+
+            var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-nologo", "-v:m", "-p:KdGatSkipBootstrap=true", "-p:Dataset=hcrl_sa"], odd, TimeSpan.FromMinutes(5), s.Env);
+
+            Assert.True(r.ExitCode == 0, r.ToString());
+            NoTrace(r);
+            Assert.DoesNotContain("MSB4062", r.Output);
+            Assert.True(File.Exists(Path.Combine(odd, "experimentruns", "hcrl_sa", "eval_large_evaluation", "metrics.json")));
+        }
+        finally { Directory.Delete(odd, recursive: true); }
+    }
+
     [Fact]
     public void UnclosedBracket_InConfigOrParamsFile_IsAKdgErrorWithPosition()
     {
