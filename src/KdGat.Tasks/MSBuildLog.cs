@@ -18,6 +18,7 @@ internal sealed class MSBuildLog : IBuildLog
 
     public void Report(Diagnostic d)
     {
+        d = d with { Message = Bounded(d.Message) };
         // The MSBuild logger is thread-safe for these calls; stages report from many threads.
         switch (d.Severity)
         {
@@ -48,6 +49,12 @@ internal sealed class MSBuildLog : IBuildLog
         else
             _log.LogMessage(MessageImportance.High, text);
     }
+
+    /// <summary>Longest message printed whole; a longer one (a 500,000-character dataset name echoed back) keeps its start and its end, where the fix is.</summary>
+    internal const int MaxMessage = 4000;
+
+    internal static string Bounded(string message) => message.Length <= MaxMessage ? message
+        : $"{message[..(MaxMessage * 3 / 4)]} … ({message.Length - MaxMessage} characters left out) … {message[^(MaxMessage / 4)..]}";
 
     /// <summary>User errors print as one line with code and location, never a stack trace.</summary>
     public void Report(KdgException e) => Report(Diagnostic.From(e));

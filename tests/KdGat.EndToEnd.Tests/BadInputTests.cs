@@ -43,6 +43,18 @@ public sealed class BadInputTests
         AssertUserError(run, "KDG1203", "'report' is under 'stages:'", "KDG1012");
     }
 
+    /// <summary>A huge value echoed back in an error is cut in the middle: the line stays readable and keeps its fix (a 500,000-character dataset name was printed whole, found by review).</summary>
+    [Fact]
+    public void AHugeValueInAnError_IsCutInTheMiddle_KeepingTheFix()
+    {
+        using var s = Sandbox.Trivial();
+
+        var r = s.Build("-p:Dataset=" + new string('x', 20_000) + "/");
+
+        AssertUserError(r, "KDG1101", "characters left out", "Use 1-64 letters");
+        Assert.All(r.Output.Split('\n'), line => Assert.True(line.Length < 5_000, $"a line of {line.Length} characters"));
+    }
+
     [Fact]
     public void UnknownConfigKey_SuggestsTheRightOne()
     {
