@@ -11,7 +11,7 @@ namespace KdGat.Core.Diagnostics;
 internal static class LogTail
 {
     public const int MaxLines = 10;
-    public const int MaxLineLength = 240;
+    public const int MaxLineLength = 400; // a tool's one-line error with a long path and its fix (the sample's run to ~350)
     public const int MaxBytes = 16 * 1024;
 
     /// <summary>The last non-empty lines of <paramref name="path"/>; empty when it is missing, empty or unreadable.</summary>
