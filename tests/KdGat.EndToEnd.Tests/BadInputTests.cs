@@ -38,7 +38,7 @@ public sealed class BadInputTests
         var build = s.Build("-p:Dataset=hcrl_sa");
 
         Assert.Equal(0, build.ExitCode);
-        Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): warning KDG1012: stage 'report' is under 'stages:' but no target in pipeline\.proj declares it", build.Output);
+        Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): warning KDG1012: stage 'report' is under 'stages:' but no stage target that pipeline\.proj's AllStagesDependsOn reaches \(by default EvaluateDependsOn\) declares it", build.Output);
         var run = s.Build("-t:RunStage", "-p:Stage=report", "-p:Dataset=hcrl_sa");
         AssertUserError(run, "KDG1203", "'report' is under 'stages:'", "KDG1012");
     }

@@ -108,6 +108,11 @@ public sealed class MSBuildSemanticsTests
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("error KDG1213: stage(s) vgae_large_autoencoder,", r.Output);
         Assert.Equal(["hcrl_sa/preprocess"], Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+
+        // Adopt or Audit after a target that ran the stages would adopt or trace nothing, and succeed.
+        var audit = s.Build("-t:Evaluate;Audit", "-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, audit.ExitCode);
+        Assert.Contains("error KDG1213: -t: names Adopt or Audit after another target", audit.Output);
     }
 
     /// <summary>

@@ -24,14 +24,16 @@ public sealed class StageGraph
     public IReadOnlyList<string> WithoutTarget { get; }
 
     /// <summary>
-    /// KDG1012, one warning per stage of the configuration that no stage target declares: a rule a
-    /// Snakemake user adds to the YAML alone, which no build would ever run. Only meaningful for a
-    /// graph of every stage (the plan's).
+    /// KDG1012, one warning per stage of the configuration that no stage target of the whole pipeline
+    /// declares (the plan's graph: the stage targets $(AllStagesDependsOn) reaches, by default
+    /// $(EvaluateDependsOn)): a rule a Snakemake user adds to the YAML alone, which Evaluate never
+    /// runs and Explain, Status and Clean never see. Only meaningful for the plan's graph.
     /// </summary>
     internal IEnumerable<Diagnostic> WithoutTargetWarnings(PipelineConfig config, string pipelineFile) => WithoutTarget.Select(name => new Diagnostic(
         Severity.Warning, ErrorCodes.StageWithoutTarget,
-        $"stage '{name}' is under 'stages:' but no target in {Path.GetFileName(pipelineFile)} declares it, so no build runs it. Add a target with <KdGatStage Include=\"{name}\" Needs=\"...\" /> " +
-        "(and name that target in a *DependsOn list such as EvaluateDependsOn, or in the DependsOnTargets of a stage target that reads it), or remove the entry.",
+        $"stage '{name}' is under 'stages:' but no stage target that {Path.GetFileName(pipelineFile)}'s AllStagesDependsOn reaches (by default EvaluateDependsOn) declares it, " +
+        "so Evaluate never runs it and Explain, Status and Clean do not see it. " +
+        $"Add a target with <KdGatStage Include=\"{name}\" Needs=\"...\" /> to EvaluateDependsOn (or to the DependsOnTargets of a stage target it reaches; or list every stage target in AllStagesDependsOn), or remove the entry.",
         config.File, config.Stages[name].Line, config.Stages[name].Column));
 
     public static StageGraph Build(IEnumerable<StageDeclaration> declared, PipelineConfig config, string pipelineFile)
@@ -65,7 +67,7 @@ public sealed class StageGraph
 
     private KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
         $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
-        (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no target in {Path.GetFileName(pipelineFile)} declares it (KDG1012): add one." : ""), pipelineFile);
+        (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no stage target that AllStagesDependsOn reaches declares it (KDG1012)." : ""), pipelineFile);
 
     /// <summary>The named stage and every stage that (transitively) reads from it.</summary>
     public IReadOnlySet<string> WithDownstream(string stage, string pipelineFile)
