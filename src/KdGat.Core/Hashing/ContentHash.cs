@@ -16,7 +16,7 @@ internal static class ContentHash
         // A small file gets a small buffer: a 1 MiB one per small file, when the pool has none to
         // give, is a large-object allocation (a full collection every few hundred, at 7,800 instances).
         var length = fs.Length;
-        if (length == 0 && PseudoFile.Is(path))
+        if ((length is 0 or 4096) && PseudoFile.Is(path)) // the sizes /proc and /sys give their files
             throw new Diagnostics.KdgException(Diagnostics.ErrorCodes.NotRegularFile,
                 $"'{path}' is a file of the /proc or /sys pseudo-filesystem: its size says 0 whatever it holds, and reading it may never end (/proc/kmsg), so KdGat does not hash it. Declare regular files and directories only (remove the link, or copy what it shows into a file).", path);
         var size = (int)Math.Clamp(length + 1, 4096, BufferSize);

@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace KdGat.Core.Hashing;
 
 /// <summary>
-/// Files of /proc and /sys look regular to stat, with size 0 whatever they hold; one read of
-/// /proc/kmsg blocks until the kernel logs. Asked only of a file with size 0 about to be read (a
-/// hash cache miss), so a tree of ordinary empty files pays one realpath each, once.
+/// Files of /proc and /sys look regular to stat, with size 0 (/proc) or 4096 (/sys) whatever they
+/// hold, and an unchanged identity when their content changes; one read of /proc/kmsg blocks until
+/// the kernel logs. Asked only of a file of one of those sizes about to be read (a hash cache
+/// miss), so a tree of ordinary empty files pays one realpath each, once.
 /// </summary>
 internal static partial class PseudoFile
 {

@@ -279,7 +279,7 @@ public sealed partial class PipelineLayout
 
     private KdgException TooManyInstances(int datasets) => new(ErrorCodes.TooManyInstances,
         $"this build would have more than {MaxInstances} stage instances ({datasets} dataset(s) times their stages and sweep points). " +
-        "Build fewer datasets at a time (-p:Dataset=NAME;NAME; every instance of the selected datasets is planned, whatever -p:Stage or -p:Sweep select), or sweep fewer values.",
+        "Build fewer datasets at a time (-p:Dataset=\"NAME NAME\"; every instance of the selected datasets is planned, whatever -p:Stage or -p:Sweep select), or sweep fewer values.",
         Config.File, Config.DatasetsAt.Line, Config.DatasetsAt.Column);
 
     /// <summary>The grid points of one stage and, for each, the upstream instances it reads (the ones whose points agree with it).</summary>

@@ -138,9 +138,9 @@ internal sealed class Fingerprinter
         using var _ = NoOp.FileObservations.Pause(); // a check of this run, not part of any decision a certificate replays
         // Inputs an upstream job still writes too (a directory above its output): their other files can be edited meanwhile.
         foreach (var input in s.Inputs.Where(i => used.Inputs.ContainsKey(PathText.ToStored(root, i)) && !BelowUpstreamOutputs(s, i)))
-            seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Glob.Expand("/", input)) ?? []);
+            seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Entries(input)) ?? []);
         foreach (var file in CodeFilesNow(s))
-            seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [file]);
+            seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [Entry(file)]);
         return seen;
     }
 
@@ -149,10 +149,42 @@ internal sealed class Fingerprinter
 
     private const string InputKind = "input\t", CodeKind = "code\t";
 
-    /// <summary>The files' identities as one digest, each named as a manifest names it (relative to the root inside it: the build collecting a job may reach the clone by another path).</summary>
-    private static string Identities(StageInstance s, IEnumerable<string> files) => ContentHash.OfText(string.Join('\n',
-        files.Where(f => !BelowUpstreamWrites(s, f)).Select(f => (File: f, Name: PathText.ToStored(s.Layout.Root, f))).OrderBy(f => f.Name, StringComparer.Ordinal)
-            .Select(f => FileIdentity.Of(f.File) is { } id ? $"{f.Name}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}" : f.Name + "\t-")));
+    /// <summary>
+    /// What an input's digest is made of, as <see cref="PathHasher"/> walks it: its regular files
+    /// (with their x bit), and of a directory or glob also its empty directories and dangling links.
+    /// </summary>
+    private static IReadOnlyList<PathHasher.WalkEntry> Entries(string input)
+    {
+        if (Glob.HasWildcard(input)) return Glob.ExpandEntries("/", input, withDangling: true);
+        return PathStat.Of(input) switch
+        {
+            { Kind: PathKind.Directory } => PathHasher.Walk(input),
+            { Kind: PathKind.Missing } => [],
+            _ => [Entry(input)],
+        };
+    }
+
+    private static PathHasher.WalkEntry Entry(string file)
+    {
+        try { var stat = PathStat.Of(file); return new(file, stat.Kind, stat.Executable); }
+        catch (KdgException) { return new(file, PathKind.Missing); } // a name too long to look at now: not what was hashed
+    }
+
+    /// <summary>
+    /// The entries' identities as one digest, each named as a manifest names it (relative to the root
+    /// inside it: the build collecting a job may reach the clone by another path): a file by size,
+    /// mtime, inode and x bit (the x bit is in its hash: a chmod during a run is a change), an empty
+    /// directory or dangling link as such (they are in a directory's digest too).
+    /// </summary>
+    private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries) => ContentHash.OfText(string.Join('\n',
+        entries.Where(e => !BelowUpstreamWrites(s, e.Path)).Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => f.Entry.Kind switch
+            {
+                PathKind.File => FileIdentity.Of(f.Entry.Path) is { } id ? $"{f.Name}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}\t{(f.Entry.Executable ? "x" : "-")}" : f.Name + "\t-",
+                PathKind.Directory => f.Name + "\tempty directory",
+                PathKind.Missing => f.Name + "\t-> " + f.Entry.LinkTarget,
+                _ => f.Name + "\tnot a regular file",
+            })));
 
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
     private static IEnumerable<string> CheckedInputs(StageInstance s, FingerprintComponents used) =>
@@ -215,9 +247,16 @@ internal sealed class Fingerprinter
     {
         var inputs = new SortedDictionary<string, string>(submitted.Inputs, StringComparer.Ordinal);
         // Only those: an ordinary input deleted while the job ran is KDG3020's to report when the run is checked, not a KDG3006 here.
+        // So is one that holds what an upstream writes (a directory above its output) and is gone now: its other files were deleted.
+        // One inside what an upstream writes that is missing now was not written by it: KDG3006.
         foreach (var input in s.Inputs)
-            if (submitted.Inputs.GetValueOrDefault(PathText.ToStored(s.Layout.Root, input)) == PendingInput)
-                inputs[PathText.ToStored(s.Layout.Root, input)] = AtEntry(s, () => HashDeclared(s, input));
+        {
+            var key = PathText.ToStored(s.Layout.Root, input);
+            if (submitted.Inputs.GetValueOrDefault(key) != PendingInput) continue;
+            inputs[key] = BelowUpstreamWrites(s, input)
+                ? AtEntry(s, () => HashDeclared(s, input))
+                : Now(() => _hasher.HashInput(input)?.Hash) ?? ChangedDuringRun;
+        }
         return submitted with { Upstream = Upstreams(s, upstreamDigests), Inputs = inputs };
     }
 

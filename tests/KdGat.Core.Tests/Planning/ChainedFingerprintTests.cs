@@ -66,9 +66,12 @@ public sealed class ChainedFingerprintTests : IDisposable
     /// without the note it was recorded as the version the job read).
     /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AnInputAboveAnUpstreamJobsOutput_IsHashedWhenSettled_AndItsOtherFilesAreChecked(bool editOtherFile)
+    [InlineData(null)]
+    [InlineData("edit undone")]
+    [InlineData("chmod")]         // the x bit is in the digest; size, mtime and inode stay (found by review)
+    [InlineData("empty dir")]     // an empty directory is in the digest too (found by review)
+    [InlineData("deleted")]       // gone at settle: KDG3020, not the KDG3006 d42ade5 removed (found by review)
+    public void AnInputAboveAnUpstreamJobsOutput_IsHashedWhenSettled_AndItsOtherFilesAreChecked(string? editOtherFile)
     {
         using var p = new TestPipeline("""
             datasets: [d1]
@@ -88,18 +91,24 @@ public sealed class ChainedFingerprintTests : IDisposable
 
         File.Delete(p.Dir["cache/d1/graphs.bin"]);
         p.Dir.Write("cache/d1/graphs.bin", "new, written by the upstream job");
-        if (editOtherFile)
+        switch (editOtherFile)
         {
-            File.WriteAllText(p.Dir["cache/notes.txt"], "v2");
-            File.WriteAllText(p.Dir["cache/notes.txt"], "v1"); // undone before the job ended: same content, another mtime or inode
-            File.SetLastWriteTimeUtc(p.Dir["cache/notes.txt"], DateTime.UtcNow.AddMinutes(1));
+            case "edit undone":
+                File.WriteAllText(p.Dir["cache/notes.txt"], "v2");
+                File.WriteAllText(p.Dir["cache/notes.txt"], "v1"); // undone before the job ended: same content, another mtime or inode
+                File.SetLastWriteTimeUtc(p.Dir["cache/notes.txt"], DateTime.UtcNow.AddMinutes(1));
+                break;
+            case "chmod": File.SetUnixFileMode(p.Dir["cache/notes.txt"], File.GetUnixFileMode(p.Dir["cache/notes.txt"]) | UnixFileMode.UserExecute); break;
+            case "empty dir": Directory.CreateDirectory(p.Dir["cache/new_dataset"]); break;
+            case "deleted": Directory.Delete(p.Dir["cache"], recursive: true); break;
         }
         var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" });
         var changed = fp.ChangedSince(fit, settled, seen);
 
-        Assert.Equal(fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "digest" }).Inputs["cache"], settled.Inputs["cache"]);
-        if (editOtherFile) Assert.Equal("input cache (rewritten)", changed?.What);
-        else Assert.Null(changed);
+        if (editOtherFile is null or "edit undone")
+            Assert.Equal(fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "digest" }).Inputs["cache"], settled.Inputs["cache"]);
+        if (editOtherFile is null) Assert.Null(changed);
+        else Assert.StartsWith("input cache", changed?.What);
     }
 
     /// <summary>What an upstream job writes to its run dir (logs, params.json) is not an edit of an input that names that dir.</summary>
