@@ -119,8 +119,9 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>
-    /// Before a run starts (or its job is submitted): the size, mtime and inode of every file its
-    /// declared inputs and code patterns match, as one digest per input and per code file ("input\tKEY",
+    /// Before a run starts (or its job is submitted): the size, mtime, inode and x bit of every file its
+    /// declared inputs and code patterns match (and an input's empty directories and dangling links,
+    /// which its digest holds too), as one digest per input and per code file ("input\tKEY",
     /// "code\tKEY"), for <see cref="ChangedSince"/> to take again when it ends; small enough for a
     /// batch job's journal. Files an upstream writes are left out: below its outputs (KDG3017's: the
     /// output store links and unlinks those) or its run dir; an input that holds them (a directory
