@@ -113,12 +113,12 @@ internal sealed partial class InstanceRunner
     /// Once the upstream jobs ended: the real fingerprint for the manifest (the submission's
     /// components with the upstreams' digests), or null when an upstream failed.
     /// </summary>
-    private async Task<(Verdict? Verdict, InstanceResult? FailedUpstream)> SettleAsync(StageInstance s, Verdict provisional, Chain chain)
+    private async Task<(Verdict? Verdict, InstanceResult? FailedUpstream)> SettleAsync(StageInstance s, Verdict provisional, Chain chain, IReadOnlyDictionary<string, string> seen)
     {
         if (chain.Pending.Count == 0) return (provisional, null);
         var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
         if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed) return (null, failed);
-        var current = _ctx.Planner.Fingerprinter.Settled(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!));
+        var current = _ctx.Planner.Fingerprinter.Settled(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!), seen);
         return (provisional with { Current = current, Fingerprint = current.Digest() }, null);
     }
 

@@ -268,7 +268,7 @@ internal sealed partial class InstanceRunner
         }
         if (result.State == ExecState.Completed && chain.Pending.Count > 0)
         {
-            var (settled, failedUpstream) = await SettleAsync(s, verdict, chain).ConfigureAwait(false);
+            var (settled, failedUpstream) = await SettleAsync(s, verdict, chain, run.Seen).ConfigureAwait(false);
             if (settled is null)
             {
                 guard.Abort();

@@ -18,7 +18,7 @@ internal static class ContentHash
         var length = fs.Length;
         if ((length is 0 or 4096) && PseudoFile.Is(path)) // the sizes /proc and /sys give their files
             throw new Diagnostics.KdgException(Diagnostics.ErrorCodes.NotRegularFile,
-                $"'{path}' is a file of the /proc or /sys pseudo-filesystem: its size says 0 whatever it holds, and reading it may never end (/proc/kmsg), so KdGat does not hash it. Declare regular files and directories only (remove the link, or copy what it shows into a file).", path);
+                $"'{path}' is a file of the /proc or /sys pseudo-filesystem: its size says 0 (or 4096) whatever it holds, and reading it may never end (/proc/kmsg), so KdGat does not hash it. Declare regular files and directories only (remove the link, or copy what it shows into a file).", path);
         var size = (int)Math.Clamp(length + 1, 4096, BufferSize);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
         try

@@ -57,6 +57,10 @@ internal sealed class Fingerprinter
 
     private static bool Overlap(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
 
+    /// <summary>Whether an upstream's outputs or run dir lie below <paramref name="dir"/>: an empty directory there (its outputs moved aside when its job was submitted) fills when the job writes them.</summary>
+    private static bool AboveUpstreamWrites(StageInstance s, string dir) =>
+        s.Upstreams.Any(u => PathText.IsUnder(u.RunDir, dir) || u.Outputs.Any(o => PathText.IsUnder(o, dir)));
+
     /// <summary>Whether an upstream writes <paramref name="file"/>: below its outputs (KDG3017's to check, and the output store relinks them) or its run dir.</summary>
     private static bool BelowUpstreamWrites(StageInstance s, string file) =>
         s.Upstreams.Any(u => PathText.IsUnder(file, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(file, o)));
@@ -150,6 +154,9 @@ internal sealed class Fingerprinter
 
     private const string InputKind = "input\t", CodeKind = "code\t";
 
+    /// <summary>A snapshot entry of no files (an input not there, or holding only what upstreams write).</summary>
+    private static readonly string NothingSeen = ContentHash.OfText("");
+
     /// <summary>
     /// What an input's digest is made of, as <see cref="PathHasher"/> walks it: its regular files
     /// (with their x bit), and of a directory or glob also its empty directories and dangling links.
@@ -178,7 +185,7 @@ internal sealed class Fingerprinter
     /// directory or dangling link as such (they are in a directory's digest too).
     /// </summary>
     private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries) => ContentHash.OfText(string.Join('\n',
-        entries.Where(e => !BelowUpstreamWrites(s, e.Path)).Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal)
+        entries.Where(e => !BelowUpstreamWrites(s, e.Path) && !(e.Kind == PathKind.Directory && AboveUpstreamWrites(s, e.Path))).Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal)
             .Select(f => f.Entry.Kind switch
             {
                 PathKind.File => FileIdentity.Of(f.Entry.Path) is { } id ? $"{f.Name}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}\t{(f.Entry.Executable ? "x" : "-")}" : f.Name + "\t-",
@@ -244,19 +251,22 @@ internal sealed class Fingerprinter
     /// edited meanwhile would be recorded as the version the job used), with the upstream digests
     /// filled in and the inputs those upstream jobs wrote (<see cref="PendingInput"/>) hashed now.
     /// </summary>
-    public FingerprintComponents Settled(FingerprintComponents submitted, StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests)
+    /// <param name="seen">The <see cref="Snapshot"/> taken at submission: whether an input that holds what an upstream writes had other files then.</param>
+    public FingerprintComponents Settled(FingerprintComponents submitted, StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyDictionary<string, string>? seen = null)
     {
         var inputs = new SortedDictionary<string, string>(submitted.Inputs, StringComparer.Ordinal);
         // Only those: an ordinary input deleted while the job ran is KDG3020's to report when the run is checked, not a KDG3006 here.
-        // So is one that holds what an upstream writes (a directory above its output) and is gone now: its other files were deleted.
-        // One inside what an upstream writes that is missing now was not written by it: KDG3006.
+        // So is one that holds what an upstream writes (a directory above its output) and is gone now, if it had other files at
+        // submission: they were deleted meanwhile. Missing now otherwise (inside what an upstream writes, or a glob that only
+        // upstream files could match), the upstream did not write it: KDG3006.
         foreach (var input in s.Inputs)
         {
             var key = PathText.ToStored(s.Layout.Root, input);
             if (submitted.Inputs.GetValueOrDefault(key) != PendingInput) continue;
-            inputs[key] = BelowUpstreamWrites(s, input)
-                ? AtEntry(s, () => HashDeclared(s, input))
-                : Now(() => _hasher.HashInput(input)?.Hash) ?? ChangedDuringRun;
+            var hadOwnFiles = !BelowUpstreamWrites(s, input) && seen?.GetValueOrDefault(InputKind + key) is { } was && was != NothingSeen;
+            inputs[key] = hadOwnFiles
+                ? Now(() => _hasher.HashInput(input)?.Hash) ?? ChangedDuringRun
+                : AtEntry(s, () => HashDeclared(s, input));
         }
         return submitted with { Upstream = Upstreams(s, upstreamDigests), Inputs = inputs };
     }

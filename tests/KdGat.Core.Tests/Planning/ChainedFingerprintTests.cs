@@ -1,3 +1,4 @@
+using KdGat.Core.Diagnostics;
 using KdGat.Core.Hashing;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
@@ -102,7 +103,7 @@ public sealed class ChainedFingerprintTests : IDisposable
             case "empty dir": Directory.CreateDirectory(p.Dir["cache/new_dataset"]); break;
             case "deleted": Directory.Delete(p.Dir["cache"], recursive: true); break;
         }
-        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" });
+        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" }, seen);
         var changed = fp.ChangedSince(fit, settled, seen);
 
         if (editOtherFile is null or "edit undone")
@@ -136,5 +137,58 @@ public sealed class ChainedFingerprintTests : IDisposable
         var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" });
 
         Assert.Null(fp.ChangedSince(fit, settled, seen));
+    }
+
+    /// <summary>
+    /// A directory input that is empty when the job is submitted (the upstream's outputs were moved
+    /// aside then) and that the upstream job fills is no change during the run (found by review: the
+    /// empty directory was noted, and gone at the end).
+    /// </summary>
+    [Theory]
+    [InlineData("'{cache_dir}'", "cache", "cache")]
+    [InlineData("'{cache_dir}/graphs.bin'", "cache/d1", "cache/d1")]
+    public void AnInputEmptyAtSubmission_FilledByTheUpstreamJob_IsNoChange(string prepOutput, string input, string emptyDir)
+    {
+        using var p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              prep: { command: x, outputs: [{{prepOutput}}] }
+              fit: { command: 'fit', inputs: ['{{input}}'], outputs: [m] }
+            """);
+        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
+        var (prep, fit) = (instances[0], instances[1]);
+        Directory.CreateDirectory(p.Dir[emptyDir]);
+        var fp = new Fingerprinter(new PathHasher(new HashCache()));
+        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
+        var seen = fp.Snapshot(fit, submitted);
+
+        p.Dir.Write("cache/d1/graphs.bin", "written by the upstream job");
+        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" }, seen);
+
+        Assert.Null(fp.ChangedSince(fit, settled, seen));
+    }
+
+    /// <summary>A glob above an upstream job's output that matches nothing, then or after the job, is KDG3006 as it was, not a change during the run (found by review).</summary>
+    [Fact]
+    public void AGlobAboveAnUpstreamJobsOutput_ThatNeverMatched_IsKdg3006()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              prep: { command: x, outputs: ['{cache_dir}'] }
+              fit: { command: 'fit', inputs: ['cache/*/extra.csv'], outputs: [m] }
+            """);
+        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
+        var (prep, fit) = (instances[0], instances[1]);
+        var fp = new Fingerprinter(new PathHasher(new HashCache()));
+        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
+        var seen = fp.Snapshot(fit, submitted);
+        p.Dir.Write("cache/d1/graphs.bin", "written by the upstream job");
+
+        var e = Assert.Throws<KdgException>(() => fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" }, seen));
+
+        Assert.Equal(ErrorCodes.InputMissing, e.Code);
     }
 }
