@@ -61,6 +61,37 @@ public sealed class ChainedFingerprintTests : IDisposable
     }
 
     /// <summary>
+    /// prep (writing <paramref name="prepOutput"/>) and fit (reading <paramref name="fitInput"/>), fit's
+    /// job chained on prep's: fit fingerprinted and its inputs noted at submission, after
+    /// <paramref name="before"/> laid out the files as they are then.
+    /// </summary>
+    private static Submission Submit(string prepOutput, string fitInput, Action<TestPipeline, StageInstance>? before = null)
+    {
+        var p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              prep: { command: x, outputs: [{{prepOutput}}] }
+              fit: { command: 'fit', inputs: ['{{fitInput}}'], outputs: [m] }
+            """);
+        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
+        before?.Invoke(p, instances[0]);
+        var fp = new Fingerprinter(new PathHasher(new HashCache()));
+        var submitted = fp.Compute(instances[1], new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [instances[0]]);
+        return new Submission(p, instances[0], instances[1], fp, submitted, fp.Snapshot(instances[1], submitted));
+    }
+
+    private sealed record Submission(TestPipeline P, StageInstance Prep, StageInstance Fit, Fingerprinter Fp, FingerprintComponents Submitted, IReadOnlyDictionary<string, string> Seen) : IDisposable
+    {
+        /// <summary>Once prep's job has ended.</summary>
+        public FingerprintComponents Settle() => Fp.Settled(Submitted, Fit, new Dictionary<string, string> { ["prep"] = "digest" }, Seen);
+
+        public (string What, FingerprintComponents Marked)? ChangedSince(FingerprintComponents settled) => Fp.ChangedSince(Fit, settled, Seen);
+
+        public void Dispose() => P.Dispose();
+    }
+
+    /// <summary>
     /// An input that holds what an upstream job writes (cache/ above prep's cache/d1) is hashed when
     /// that job has ended: its writing is not an edit during the run. Its other files are noted at
     /// submission, so an edit of one during the job, even undone, still counts (found by review:
@@ -74,40 +105,28 @@ public sealed class ChainedFingerprintTests : IDisposable
     [InlineData("deleted")]       // gone at settle: KDG3020, not the KDG3006 d42ade5 removed (found by review)
     public void AnInputAboveAnUpstreamJobsOutput_IsHashedWhenSettled_AndItsOtherFilesAreChecked(string? editOtherFile)
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              prep: { command: x, outputs: ['{cache_dir}'] }
-              fit: { command: 'fit cache', inputs: ['cache'], outputs: [m] }
-            """);
-        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
-        var (prep, fit) = (instances[0], instances[1]);
-        p.Dir.Write("cache/notes.txt", "v1");
-        p.Dir.Write("cache/d1/graphs.bin", "old");
-        var fp = new Fingerprinter(new PathHasher(new HashCache()));
-        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
-        var seen = fp.Snapshot(fit, submitted);
-        Assert.Equal(Fingerprinter.PendingInput, submitted.Inputs["cache"]);
+        using var j = Submit("'{cache_dir}'", "cache", (p, _) => { p.Dir.Write("cache/notes.txt", "v1"); p.Dir.Write("cache/d1/graphs.bin", "old"); });
+        var dir = j.P.Dir;
+        Assert.Equal(Fingerprinter.PendingInput, j.Submitted.Inputs["cache"]);
 
-        File.Delete(p.Dir["cache/d1/graphs.bin"]);
-        p.Dir.Write("cache/d1/graphs.bin", "new, written by the upstream job");
+        File.Delete(dir["cache/d1/graphs.bin"]);
+        dir.Write("cache/d1/graphs.bin", "new, written by the upstream job");
         switch (editOtherFile)
         {
             case "edit undone":
-                File.WriteAllText(p.Dir["cache/notes.txt"], "v2");
-                File.WriteAllText(p.Dir["cache/notes.txt"], "v1"); // undone before the job ended: same content, another mtime or inode
-                File.SetLastWriteTimeUtc(p.Dir["cache/notes.txt"], DateTime.UtcNow.AddMinutes(1));
+                File.WriteAllText(dir["cache/notes.txt"], "v2");
+                File.WriteAllText(dir["cache/notes.txt"], "v1"); // undone before the job ended: same content, another mtime or inode
+                File.SetLastWriteTimeUtc(dir["cache/notes.txt"], DateTime.UtcNow.AddMinutes(1));
                 break;
-            case "chmod": File.SetUnixFileMode(p.Dir["cache/notes.txt"], File.GetUnixFileMode(p.Dir["cache/notes.txt"]) | UnixFileMode.UserExecute); break;
-            case "empty dir": Directory.CreateDirectory(p.Dir["cache/new_dataset"]); break;
-            case "deleted": Directory.Delete(p.Dir["cache"], recursive: true); break;
+            case "chmod": File.SetUnixFileMode(dir["cache/notes.txt"], File.GetUnixFileMode(dir["cache/notes.txt"]) | UnixFileMode.UserExecute); break;
+            case "empty dir": Directory.CreateDirectory(dir["cache/new_dataset"]); break;
+            case "deleted": Directory.Delete(dir["cache"], recursive: true); break;
         }
-        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" }, seen);
-        var changed = fp.ChangedSince(fit, settled, seen);
+        var settled = j.Settle();
+        var changed = j.ChangedSince(settled);
 
         if (editOtherFile is null or "edit undone")
-            Assert.Equal(fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "digest" }).Inputs["cache"], settled.Inputs["cache"]);
+            Assert.Equal(j.Fp.Compute(j.Fit, new Dictionary<string, string> { ["prep"] = "digest" }).Inputs["cache"], settled.Inputs["cache"]);
         if (editOtherFile is null) Assert.Null(changed);
         else Assert.StartsWith("input cache", changed?.What);
     }
@@ -116,27 +135,13 @@ public sealed class ChainedFingerprintTests : IDisposable
     [Fact]
     public void AnInputInAnUpstreamJobsRunDir_IsNotChangedByWhatTheJobWritesThere()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              prep: { command: x, outputs: ['{cache_dir}'] }
-              fit: { command: 'fit', inputs: ['runs/d1/prep'], outputs: [m] }
-            """);
-        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
-        var (prep, fit) = (instances[0], instances[1]);
-        Assert.Equal(p.Dir["runs/d1/prep"], prep.RunDir);
-        Directory.CreateDirectory(prep.RunDir);
-        File.WriteAllText(Path.Combine(prep.RunDir, "log.txt"), "old");
-        var fp = new Fingerprinter(new PathHasher(new HashCache()));
-        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
-        var seen = fp.Snapshot(fit, submitted);
+        using var j = Submit("'{cache_dir}'", "runs/d1/prep", (_, prep) => { Directory.CreateDirectory(prep.RunDir); File.WriteAllText(Path.Combine(prep.RunDir, "log.txt"), "old"); });
+        Assert.Equal(j.P.Dir["runs/d1/prep"], j.Prep.RunDir);
 
-        File.Delete(Path.Combine(prep.RunDir, "log.txt"));
-        File.WriteAllText(Path.Combine(prep.RunDir, "log.txt"), "the job's log");
-        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" });
+        File.Delete(Path.Combine(j.Prep.RunDir, "log.txt"));
+        File.WriteAllText(Path.Combine(j.Prep.RunDir, "log.txt"), "the job's log");
 
-        Assert.Null(fp.ChangedSince(fit, settled, seen));
+        Assert.Null(j.ChangedSince(j.Settle()));
     }
 
     /// <summary>
@@ -145,49 +150,25 @@ public sealed class ChainedFingerprintTests : IDisposable
     /// empty directory was noted, and gone at the end).
     /// </summary>
     [Theory]
-    [InlineData("'{cache_dir}'", "cache", "cache")]
-    [InlineData("'{cache_dir}/graphs.bin'", "cache/d1", "cache/d1")]
-    public void AnInputEmptyAtSubmission_FilledByTheUpstreamJob_IsNoChange(string prepOutput, string input, string emptyDir)
+    [InlineData("'{cache_dir}'", "cache")]
+    [InlineData("'{cache_dir}/graphs.bin'", "cache/d1")]
+    public void AnInputEmptyAtSubmission_FilledByTheUpstreamJob_IsNoChange(string prepOutput, string input)
     {
-        using var p = new TestPipeline($$"""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              prep: { command: x, outputs: [{{prepOutput}}] }
-              fit: { command: 'fit', inputs: ['{{input}}'], outputs: [m] }
-            """);
-        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
-        var (prep, fit) = (instances[0], instances[1]);
-        Directory.CreateDirectory(p.Dir[emptyDir]);
-        var fp = new Fingerprinter(new PathHasher(new HashCache()));
-        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
-        var seen = fp.Snapshot(fit, submitted);
+        using var j = Submit(prepOutput, input, (p, _) => Directory.CreateDirectory(p.Dir[input]));
 
-        p.Dir.Write("cache/d1/graphs.bin", "written by the upstream job");
-        var settled = fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" }, seen);
+        j.P.Dir.Write("cache/d1/graphs.bin", "written by the upstream job");
 
-        Assert.Null(fp.ChangedSince(fit, settled, seen));
+        Assert.Null(j.ChangedSince(j.Settle()));
     }
 
     /// <summary>A glob above an upstream job's output that matches nothing, then or after the job, is KDG3006 as it was, not a change during the run (found by review).</summary>
     [Fact]
     public void AGlobAboveAnUpstreamJobsOutput_ThatNeverMatched_IsKdg3006()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              prep: { command: x, outputs: ['{cache_dir}'] }
-              fit: { command: 'fit', inputs: ['cache/*/extra.csv'], outputs: [m] }
-            """);
-        var instances = p.Instances([new StageDeclaration("prep", []), new StageDeclaration("fit", ["prep"])]);
-        var (prep, fit) = (instances[0], instances[1]);
-        var fp = new Fingerprinter(new PathHasher(new HashCache()));
-        var submitted = fp.Compute(fit, new Dictionary<string, string> { ["prep"] = "job:1" }, pending: [prep]);
-        var seen = fp.Snapshot(fit, submitted);
-        p.Dir.Write("cache/d1/graphs.bin", "written by the upstream job");
+        using var j = Submit("'{cache_dir}'", "cache/*/extra.csv");
+        j.P.Dir.Write("cache/d1/graphs.bin", "written by the upstream job");
 
-        var e = Assert.Throws<KdgException>(() => fp.Settled(submitted, fit, new Dictionary<string, string> { ["prep"] = "digest" }, seen));
+        var e = Assert.Throws<KdgException>(() => j.Settle());
 
         Assert.Equal(ErrorCodes.InputMissing, e.Code);
     }
