@@ -60,7 +60,7 @@ internal sealed class BuildEngine
             if (!NoOpCertificate.Verifying) return CertifiedNoOp(cert, request, log);
             // Tests: the full check too, whose report is published only when it disagrees (and which certifies nothing).
             _verifying = true;
-            var (full, _) = await RunWithResultsAsync(request with { PublishReport = false }, log, cancel).ConfigureAwait(false);
+            var (full, _, _) = await RunWithResultsAsync(request with { PublishReport = false }, log, cancel).ConfigureAwait(false);
             if (full.Stages.FirstOrDefault(s => s.Outcome != Outcome.UpToDate) is not { } wrong) return CertifiedNoOp(cert, request, log);
             log.Error(ErrorCodes.NoOpCertificateWrong, $"KdGat: the no-op certificate said every instance was up to date, but the full check found {wrong.Dataset}/{wrong.Stage} {wrong.Outcome} ({string.Join("; ", wrong.Reasons)}). This is a bug in KdGat; please report it. Set {NoOpCertificate.Variable}=off to build without certificates.");
             if (request.PublishReport) full.Publish(StateDirOf(request));
@@ -117,10 +117,8 @@ internal sealed class BuildEngine
         // MSBuild read these files' bytes for the graph: observed as any file whose bytes were read
         // (FileIdentity.Of: racy rule included), not as KdGat's own files.
         foreach (var file in graph.Files) _ = FileIdentity.Of(file);
-        var planRequest = request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false };
-        var (_, results) = await RunWithResultsAsync(planRequest, log, cancel).ConfigureAwait(false);
+        var (_, results, loaded) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
         // Only the plan has every stage target of the pipeline (a build's own request has those of its -t:).
-        var loaded = _session?.Load(planRequest) ?? LoadedPipeline.Load(planRequest);
         foreach (var warning in loaded.Graph.WithoutTargetWarnings(loaded.Config, request.PipelineFile)) log.Report(warning);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
         if (_session?.Observations is not null)
@@ -157,10 +155,11 @@ internal sealed class BuildEngine
     private static string KeyOfPlan(BuildRequest request, GraphSources graph) =>
         NoOpCertificate.KeyOf(request with { Stages = [] }, graph.KeyParts());
 
-    private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results, LoadedPipeline Pipeline)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
         var started = _time.GetUtcNow();
-        var (config, datasets, _, layout, instances) = _session?.Load(request) ?? LoadedPipeline.Load(request);
+        var loaded = _session?.Load(request) ?? LoadedPipeline.Load(request);
+        var (config, datasets, _, layout, instances) = loaded;
         var said = new CountingLog(log);
         log = said;
 
@@ -257,7 +256,7 @@ internal sealed class BuildEngine
             BestEffort(() => Certify(request, report), "the no-op certificate (.kdgat/noop/)", log);
         if (request.FailIfStale) ReportStale(results, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
-        return (report, results);
+        return (report, results, loaded);
     }
 
     /// <summary>Checked before anything runs: strace works here, and the stages run on this machine.</summary>

@@ -52,18 +52,17 @@ internal sealed class Fingerprinter
     private static bool WrittenBy(IReadOnlyCollection<StageInstance> upstreams, string input)
     {
         var literal = Glob.LiteralBase(input);
-        return upstreams.Any(u => Overlap(literal, u.RunDir) || u.Outputs.Any(o => Overlap(literal, o)));
+        return Writes(upstreams).Any(w => PathText.IsUnder(literal, w) || PathText.IsUnder(w, literal));
     }
 
-    private static bool Overlap(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
+    /// <summary>Where upstream stages write: each one's run dir and declared outputs.</summary>
+    private static IEnumerable<string> Writes(IEnumerable<StageInstance> upstreams) => upstreams.SelectMany(u => u.Outputs.Prepend(u.RunDir));
 
     /// <summary>Whether an upstream's outputs or run dir lie below <paramref name="dir"/>: an empty directory there (its outputs moved aside when its job was submitted) fills when the job writes them.</summary>
-    private static bool AboveUpstreamWrites(StageInstance s, string dir) =>
-        s.Upstreams.Any(u => PathText.IsUnder(u.RunDir, dir) || u.Outputs.Any(o => PathText.IsUnder(o, dir)));
+    private static bool AboveUpstreamWrites(StageInstance s, string dir) => Writes(s.Upstreams).Any(w => PathText.IsUnder(w, dir));
 
     /// <summary>Whether an upstream writes <paramref name="file"/>: below its outputs (KDG3017's to check, and the output store relinks them) or its run dir.</summary>
-    private static bool BelowUpstreamWrites(StageInstance s, string file) =>
-        s.Upstreams.Any(u => PathText.IsUnder(file, u.RunDir) || u.Outputs.Any(o => PathText.IsUnder(file, o)));
+    private static bool BelowUpstreamWrites(StageInstance s, string file) => Writes(s.Upstreams).Any(w => PathText.IsUnder(file, w));
 
     /// <summary>The value a run's manifest records for what changed while it ran: no fingerprint computed from files has it, so the next build runs the stage again.</summary>
     public const string ChangedDuringRun = "<changed while the stage ran>";
