@@ -36,6 +36,10 @@ internal sealed partial class InstanceRunner
             return Refused(s, verdict, ErrorCodes.AdoptManifestDiffers,
                 $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
                 "Build the stage to bring it up to date, or add -p:AdoptOverwrite=true to replace that manifest with the outputs as they are now.");
+        if (MadeFromAnotherUpstream(verdict, present) is { } upstreamStage)
+            return Refused(s, verdict, ErrorCodes.AdoptOutputsPredateUpstream,
+                $"{s.Key}: not adopted: its outputs are the ones its manifest records as made from another result of upstream {upstreamStage}, not from {upstreamStage} as it is now, so -p:AdoptOverwrite=true cannot vouch for them. " +
+                $"Build the stage (it reruns on {upstreamStage}'s new result), or produce its outputs again from it by hand and Adopt again; -p:Stage= adopts only the stages it names.");
 
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
@@ -58,6 +62,23 @@ internal sealed partial class InstanceRunner
         }
         return new InstanceResult(s, Outcome.Adopted, verdict.Reasons) { OutputsDigest = digest, Fresh = true };
     }
+
+    /// <summary>
+    /// The upstream whose output the existing manifest proves these outputs were not made from: the
+    /// outputs are byte for byte the ones it records, and it records another digest of that
+    /// upstream (or none). AdoptOverwrite vouches for outputs produced again by hand; for these it
+    /// would turn a known-stale result (a downstream of a re-adopted upstream) into a current one.
+    /// </summary>
+    private static string? MadeFromAnotherUpstream(Verdict verdict, IReadOnlyList<OutputRecord> present)
+    {
+        if (verdict.Previous is not { } previous || !SameOutputs(previous.Outputs, present)) return null;
+        foreach (var (stage, digest) in verdict.Current.Upstream)
+            if (!previous.Components.Upstream.TryGetValue(stage, out var was) || was != digest) return stage;
+        return null;
+    }
+
+    private static bool SameOutputs(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present) =>
+        recorded.Count == present.Count && present.All(o => recorded.Any(r => r.Path == o.Path && r.Hash == o.Hash));
 
     private static InstanceResult Refused(StageInstance s, Verdict verdict, string code, string error) =>
         new(s, Outcome.Failed, verdict.Reasons) { Error = error, ErrorCode = code };

@@ -14,10 +14,10 @@ public sealed class AdoptTests : IDisposable
     private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
     public void Dispose() => _p.Dispose();
 
-    private async Task<(BuildReport Report, RecordingLog Log)> Run(BuildMode mode)
+    private async Task<(BuildReport Report, RecordingLog Log)> Run(BuildMode mode, bool overwrite = false)
     {
         var log = new RecordingLog();
-        return (await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = mode }, log, default), log);
+        return (await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = mode, AdoptOverwrite = overwrite }, log, default), log);
     }
 
     private static string[] With(BuildReport r, string outcome) =>
@@ -70,5 +70,36 @@ public sealed class AdoptTests : IDisposable
         Assert.Contains("runs/d1/vgae_large_autoencoder/out.txt", refusal.Message);
         Assert.Contains("gat_large_curriculum", With(adopt, Outcome.Skipped));
         Assert.False(File.Exists(_p.Dir[$"runs/d1/vgae_large_autoencoder/{StageInstance.ManifestFileName}"]));
+    }
+
+    /// <summary>
+    /// An upstream re-produced by hand and adopted with AdoptOverwrite: a downstream whose outputs are
+    /// still the ones its manifest records as made from the old upstream result is known stale, and
+    /// adopting it too made that result current (found by review: old metrics of a retrained model).
+    /// One re-produced by hand as well is the user's claim, and adopted.
+    /// </summary>
+    [Fact]
+    public async Task AdoptOverwrite_RefusesADownstreamItsManifestShowsWasMadeFromTheOldUpstream()
+    {
+        await Run(BuildMode.Build);
+        File.AppendAllText(_p.Dir["runs/d1/vgae_large_autoencoder/out.txt"], "retrained by hand\n");
+        File.AppendAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"], "trained again by hand\n");
+        var dqnManifest = File.ReadAllBytes(_p.Dir[$"runs/d1/dqn_large_fusion/{StageInstance.ManifestFileName}"]);
+
+        var (adopt, log) = await Run(BuildMode.Adopt, overwrite: true);
+
+        Assert.False(adopt.Succeeded);
+        Assert.Equal(["gat_large_curriculum", "vgae_large_autoencoder"], With(adopt, Outcome.Adopted));
+        Assert.Equal(["dqn_large_fusion", "vgae_small_autoencoder_kd"], With(adopt, Outcome.Failed));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsPredateUpstream && d.Message.Contains("d1/dqn_large_fusion"));
+        Assert.Contains("upstream gat_large_curriculum", refusal.Message);
+        Assert.Contains("eval_large_evaluation", With(adopt, Outcome.Skipped));
+        Assert.Contains("gat_small_curriculum_kd", With(adopt, Outcome.Skipped));
+        Assert.Equal(dqnManifest, File.ReadAllBytes(_p.Dir[$"runs/d1/dqn_large_fusion/{StageInstance.ManifestFileName}"]));
+
+        var (build, _) = await Run(BuildMode.Build);
+        Assert.True(build.Succeeded);
+        Assert.Contains("dqn_large_fusion", With(build, Outcome.Ran));
+        Assert.DoesNotContain("gat_large_curriculum", With(build, Outcome.Ran));
     }
 }
