@@ -7,7 +7,8 @@ using KdGat.Core.Pipeline;
 namespace KdGat.Core.Engine;
 
 /// <summary>
-/// Clean: deletes outputs, manifests, logs and per-stage state of the selected datasets (all
+/// Clean: deletes outputs, manifests, everything else in the run dirs but KdGat's logs/ (the run
+/// records name them: History keeps its logs), and per-stage state of the selected datasets (all
 /// stages, or -p:Stage and everything downstream of it), so the next build reruns them. Raw data
 /// is never touched (outputs may not overlap it), nor are unselected datasets or run records.
 /// All or nothing: it first takes every selected dataset's build lock and every stage lock it
@@ -47,6 +48,11 @@ internal static class Cleaner
         }
     }
 
+    /// <summary>The run dir's entries but logs/; a run dir that is a symbolic link: the link.</summary>
+    private static IEnumerable<string> RunDirContent(StageInstance s) =>
+        !Directory.Exists(s.RunDir) || FileMover.IsLink(s.RunDir) ? [s.RunDir]
+        : Directory.EnumerateFileSystemEntries(s.RunDir).Where(e => e != s.LogDir).Order(StringComparer.Ordinal).ToArray();
+
     private static async Task<List<string>> DeleteAllAsync(LoadedPipeline p, IReadOnlyList<StageInstance> instances, IReadOnlyCollection<string>? selected, IBuildLog log)
     {
         var deleted = new List<string>();
@@ -59,7 +65,7 @@ internal static class Cleaner
             // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
             Directory.CreateDirectory(guard.StateDir);
             AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
-            foreach (var path in s.Outputs.Append(s.RunDir).Append(guard.FailedDir))
+            foreach (var path in s.Outputs.Concat(RunDirContent(s)).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;
                 if (PathText.LinkBetween(s.Layout.RunsRoot, path) is { } link)

@@ -21,7 +21,9 @@ internal static class FileMover
         CrashPoints.Hit("rename", from);
         try
         {
-            if (File.Exists(from) || IsLink(from)) File.Move(from, to, overwrite: false);
+            // A link to a directory is renamed by Directory.Move (rename(2) moves the link itself);
+            // File.Move reports it missing, and the copy below used to follow it.
+            if (File.Exists(from) || IsLink(from) && !Directory.Exists(from)) File.Move(from, to, overwrite: false);
             else Directory.Move(from, to);
         }
         catch (IOException) when (Exists(from) && !Exists(to))
@@ -79,9 +81,10 @@ internal static class FileMover
         return true;
     }
 
+    /// <summary>A copy that keeps symbolic links as links (to where they point), as a rename would.</summary>
     private static void CopyTree(string from, string to)
     {
-        if (TryRecreateDanglingLink(from, to)) return;
+        if (new FileInfo(from).LinkTarget is { } target) { File.CreateSymbolicLink(to, target); return; }
         if (File.Exists(from)) { File.Copy(from, to, overwrite: true); return; }
         Directory.CreateDirectory(to);
         foreach (var f in Directory.EnumerateFiles(from)) CopyTree(f, Path.Combine(to, Path.GetFileName(f)));

@@ -9,7 +9,10 @@ namespace KdGat.Core.Execution;
 /// <summary>
 /// Keeps a previous good result safe while a stage reruns, through any crash or file error.
 /// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock}. The guarded
-/// items are the manifest, params.json and every declared output; each path is only ever absent
+/// items are the manifest, params.json, every declared output and every leftover (an entry of the run
+/// dir that is none of these nor KdGat's logs/: what an earlier attempt left, e.g. a checkpoint a
+/// training script resumes from, so each attempt starts in the run dir a from-scratch build gives it,
+/// and a rollback puts them back with the previous result); each path is only ever absent
 /// or complete (renames; see <see cref="FileMover"/>). The protocol, step by step, and what a
 /// crash right after each step leaves (recovery = <see cref="RecoverIfNeededAsync"/>, run under the
 /// stage lock before anything is decided; it is idempotent, so a crash inside it is covered too):
@@ -79,6 +82,8 @@ internal sealed class OutputGuard
         public IReadOnlyList<string>? Had { get; init; }
         /// <summary>Where item output{i} was taken from (stored path, as in manifests); null: written by an older KdGat.</summary>
         public IReadOnlyList<string>? Outputs { get; init; }
+        /// <summary>Where item leftover{j} was taken from (stored path): the run dir's other entries at the start; null: none, or an older KdGat.</summary>
+        public IReadOnlyList<string>? Leftovers { get; init; }
         /// <summary>The run record this attempt writes when it succeeds: with its manifest, proof that it committed.</summary>
         public string? RecordId { get; init; }
         public string? BuildId { get; init; }
@@ -179,6 +184,8 @@ internal sealed class OutputGuard
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
             { Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
+        var leftovers = Leftovers();
+        if (leftovers.Count > 0) entry = entry with { Leftovers = leftovers.Select(p => PathText.ToStored(_s.Layout.Root, p)).ToArray() };
         WriteJournal(entry);
         try
         {
@@ -280,6 +287,41 @@ internal sealed class OutputGuard
         if (withManifest) yield return (ManifestItem, _s.ManifestPath);
         yield return (ParamsItem, _s.ParamsFilePath);
         foreach (var x in SavedOutputs(e)) yield return x;
+        foreach (var (p, j) in (e?.Leftovers ?? []).Select((p, j) => (p, j))) yield return (LeftoverItem(j), PathText.FromStored(_s.Layout.Root, p));
+    }
+
+    /// <summary>
+    /// The run dir's entries that are not the manifest, params.json, logs/ or a declared output
+    /// (directories above an output are looked into), in name order. Left alone: another result's
+    /// run dir (a sweep point's, under a stage that is no longer swept: it has '=' in its name or a
+    /// manifest of its own), NFS's .nfs* ghosts of open deleted files (they cannot be moved), and
+    /// atomic-write temps (recovery's). A symlinked directory is moved as the link, never followed.
+    /// </summary>
+    private List<string> Leftovers()
+    {
+        var found = new List<string>();
+        if (!Directory.Exists(_s.RunDir)) return found;
+        var outputs = _s.Outputs.Select(o => Path.TrimEndingDirectorySeparator(Path.GetFullPath(o))).ToArray();
+        var own = new HashSet<string>(outputs.Append(_s.ManifestPath).Append(_s.ParamsFilePath).Append(_s.LogDir), StringComparer.Ordinal);
+        Walk(_s.RunDir);
+        return found;
+
+        void Walk(string dir)
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(entry);
+                if (own.Contains(entry) || name.StartsWith(".nfs", StringComparison.Ordinal) || AtomicFile.IsTempName(name)) continue;
+                var realDir = Directory.Exists(entry) && !FileMover.IsLink(entry);
+                if (outputs.Any(o => PathText.IsUnder(o, entry)))
+                {
+                    if (realDir) Walk(entry);
+                    continue;
+                }
+                if (realDir && (File.Exists(Path.Combine(entry, StageInstance.ManifestFileName)) || dir == _s.RunDir && _s.Sweep.IsEmpty && name.Contains('='))) continue;
+                found.Add(entry);
+            }
+        }
     }
 
     /// <summary>
@@ -328,8 +370,11 @@ internal sealed class OutputGuard
         int.TryParse(item.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i < count;
 
     private static string OutputItem(int i) => $"output{i}";
+    private static string LeftoverItem(int j) => $"leftover{j}";
     private static string FailedName(string item, string live) =>
-        item.StartsWith("output", StringComparison.Ordinal) ? $"{item[6..]}-{Path.GetFileName(live)}" : Path.GetFileName(live);
+        item.StartsWith("output", StringComparison.Ordinal) ? $"{item[6..]}-{Path.GetFileName(live)}"
+        : item.StartsWith("leftover", StringComparison.Ordinal) ? $"{item}-{Path.GetFileName(live)}"
+        : Path.GetFileName(live);
     private static bool Exists(string path) => FileMover.Exists(path);
 
     /// <summary>Temp files and cross-filesystem move remains a crash left beside the guarded items.</summary>

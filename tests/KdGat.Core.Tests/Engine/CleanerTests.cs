@@ -71,6 +71,26 @@ public sealed class CleanerTests : IDisposable
         Assert.DoesNotContain("a", With(r, Outcome.Restored));
     }
 
+    /// <summary>
+    /// Clean deletes what a run left in the run dir, declared or not, but not KdGat's logs/: run
+    /// records name those logs, and History showed paths Clean had deleted (found by review).
+    /// </summary>
+    [Fact]
+    public async Task Clean_DeletesTheRunDirButItsLogs()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        File.WriteAllText(_d["runs/d1/a/last.ckpt"], "undeclared");
+        var logs = Directory.GetFiles(_d["runs/d1/a/logs"]);
+        Assert.NotEmpty(logs);
+
+        await Cleaner.CleanAsync(Request(_d), null, new RecordingLog());
+
+        Assert.Equal(["logs"], Directory.EnumerateFileSystemEntries(_d["runs/d1/a"]).Select(Path.GetFileName));
+        Assert.Equal(logs, Directory.GetFiles(_d["runs/d1/a/logs"]));
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        Assert.True(File.Exists(_d["runs/d1/a/model.ckpt"]));
+    }
+
     [Fact]
     public async Task SymlinkedRunDir_CleanRemovesTheLinkNotWhatItPointsTo()
     {

@@ -121,6 +121,62 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal("model v2", Model());
     }
 
+    /// <summary>
+    /// A training script that resumes from a checkpoint it finds in its working dir: after a
+    /// parameter change, the rerun read the old run's checkpoint and wrote the old model again,
+    /// recorded as the new parameters' result (found by review). Each attempt now starts without
+    /// what an earlier one left in the run dir (as from scratch), KdGat's logs/ kept; a commit
+    /// drops them with the previous result, a rollback puts them back with it.
+    /// </summary>
+    [Fact]
+    public async Task Begin_MovesWhatAnEarlierAttemptLeftInTheRunDirAside_CommitDropsIt_RollbackPutsItBack()
+    {
+        GoodResult("v1");
+        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v1");
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "checkpoints", "epoch-3"));
+        Directory.CreateDirectory(_s.LogDir);
+        File.WriteAllText(Path.Combine(_s.LogDir, "attempt-1.out"), "log of v1");
+        File.CreateSymbolicLink(Path.Combine(_s.RunDir, "data"), _p.Dir["runs"]); // moved as a link, never followed
+
+        var guard = new OutputGuard(_s);
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
+        Assert.Equal(["logs"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName));
+        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v2, half");
+        guard.Abort();
+
+        Assert.Equal("checkpoint v1", File.ReadAllText(Path.Combine(_s.RunDir, "last.ckpt")));
+        Assert.True(Directory.Exists(Path.Combine(_s.RunDir, "checkpoints", "epoch-3")));
+        Assert.True(FileMover.IsLink(Path.Combine(_s.RunDir, "data")));
+        Assert.True(Check().UpToDate);
+        Assert.Equal("checkpoint v2, half", File.ReadAllText(Path.Combine(guard.FailedDir, "leftover2-last.ckpt")));
+
+        guard.Begin("b3-1", "b3-d1-a-1", "b3");
+        GoodResult("v3");
+        guard.Commit();
+
+        Assert.Equal(["kdgat.manifest.json", "logs", "model.ckpt"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("log of v1", File.ReadAllText(Path.Combine(_s.LogDir, "attempt-1.out")));
+        Assert.True(Directory.Exists(_p.Dir["runs"]));
+        Assert.Null(await new OutputGuard(_s).RecoverIfNeededAsync());
+    }
+
+    /// <summary>A crash while the leftovers are moved aside, or while the attempt runs: recovery puts them back with the previous result.</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_PutsLeftoversBack()
+    {
+        GoodResult("v1");
+        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        crashed.Started(AttemptHandle.Process(999999999), "b2-d1-a-1", "b2");
+        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v2, partial");
+
+        Assert.NotNull(await new OutputGuard(_s).RecoverIfNeededAsync());
+
+        Assert.Equal("checkpoint v1", File.ReadAllText(Path.Combine(_s.RunDir, "last.ckpt")));
+        Assert.True(Check().UpToDate);
+    }
+
     [Fact]
     public async Task RecoverIfNeeded_NoJournal_DoesNothing()
     {
