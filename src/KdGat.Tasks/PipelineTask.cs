@@ -29,13 +29,30 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         ConfigFile = ConfigFile,
         ToolsDir = ToolsDir,
         PipelineFile = PipelineFile,
-        Stages = Stages.Select(i => new StageDeclaration(i.ItemSpec,
-            i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))).ToArray(),
+        Stages = Stages.Select(Declaration).ToArray(),
         Datasets = Dataset,
         Sweep = Sweep,
         GlobalPropertyNames = BuildEngine is IBuildEngine6 e6 ? e6.GetGlobalProperties().Keys.ToArray() : [],
         Mode = mode,
     };
+
+    /// <summary>
+    /// A stage item as the core sees it. Needs is the one metadata KdGat reads, so any other is an
+    /// error: a misspelt one (Need, needs_) would silently drop the dependency, and the downstream
+    /// would stay up to date on its upstream's old result (found by review).
+    /// </summary>
+    private static StageDeclaration Declaration(ITaskItem i)
+    {
+        // MSBuild's own: MSBuildSourceProjectFile and MSBuildSourceTargetName on items an MSBuild task returned (the plan's second instance).
+        foreach (string name in i.CloneCustomMetadata().Keys)
+            if (!string.Equals(name, "Needs", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(name, "OriginalItemSpec", StringComparison.OrdinalIgnoreCase))
+                throw new KdgException(ErrorCodes.UnknownStageMetadata,
+                    $"the KdGatStage item of stage '{i.ItemSpec}' has metadata '{name}', which KdGat does not read: a stage item has only Needs (the ';' list of stages it reads from). " +
+                    $"Rename it to Needs{(name.StartsWith("need", StringComparison.OrdinalIgnoreCase) ? "" : ", or remove it")} in the stage's target.",
+                    new[] { i.GetMetadata("MSBuildSourceProjectFile"), i.GetMetadata("DefiningProjectFullPath") }.FirstOrDefault(f => f.Length > 0));
+        return new StageDeclaration(i.ItemSpec, i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
 
     public sealed override bool Execute()
     {

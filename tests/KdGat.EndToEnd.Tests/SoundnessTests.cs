@@ -30,6 +30,26 @@ public sealed class SoundnessTests
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "data")), "raw data was generated");
     }
 
+    /// <summary>
+    /// A misspelt Needs (Need=) dropped the dependency without a word: the downstream stayed up to
+    /// date on its upstream's old result (found by review). Any metadata but Needs is KDG1214.
+    /// </summary>
+    [Fact]
+    public void AMisspeltNeeds_IsKdg1214_BeforeAnythingRuns()
+    {
+        using var s = Sandbox.Trivial();
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        const string was = "<KdGatStage Include=\"gat_large_curriculum\" Needs=";
+        Assert.Contains(was, File.ReadAllText(proj));
+        File.WriteAllText(proj, File.ReadAllText(proj).Replace(was, "<KdGatStage Include=\"gat_large_curriculum\" Need="));
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches(@"pipeline\.proj ?: error KDG1214: the KdGatStage item of stage 'gat_large_curriculum' has metadata 'Need'", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
+    }
+
     [Fact]
     public void LearningRateWrittenAsExponent_RerunsNothing_AndStagesSeeTheSameParams()
     {

@@ -11,4 +11,6 @@ internal static partial class ErrorCodes
     public const string StageNotDefined = "KDG1212";
     /// <summary>Error, raised by targets/KdGat.Pipeline.targets: a stage target was reached after the build had run its stages (two public targets that run stages in -t:, or a stage target depending on one), or a target that runs stages was reached while they were only being collected.</summary>
     public const string StagesAfterRun = "KDG1213";
+    /// <summary>Error: a KdGatStage item carries metadata KdGat does not read (a misspelt Needs would silently drop the dependency).</summary>
+    public const string UnknownStageMetadata = "KDG1214";
 }
