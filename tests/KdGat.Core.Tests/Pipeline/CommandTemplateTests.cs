@@ -95,9 +95,45 @@ public sealed class CommandTemplateTests : IDisposable
     /// The rendered command runs under /bin/sh with a PATH holding only fake 'rm' and 'touch'
     /// that leave a marker, so a quoting failure shows up as a marker instead of doing harm.
     /// </summary>
+    /// <summary>
+    /// Placeholders inside quotes the author wrote, as Snakemake users write "{input}": the value is
+    /// escaped for those quotes. Before, the single quotes KdGat always added stayed in the value
+    /// ("{params.lr}" wrote '0.001' with its quotes; found by review).
+    /// </summary>
+    public static TheoryData<string, string, string> QuotedPlaceholders
+    {
+        get
+        {
+            var data = new TheoryData<string, string, string>();
+            foreach (var value in HostileValues)
+            {
+                data.Add("printf '%s' \"{params.v}\"", value, value);
+                data.Add("printf '%s' '{params.v}'", value, value);
+                data.Add("printf '%s' \"v={params.v}.\"", value, $"v={value}.");
+                data.Add("printf '%s' 'v='{params.v}'.'", value, $"v={value}.");
+                data.Add("printf '%s' \"$(printf '%s' {params.v})\"", value, value);
+                data.Add("printf '%s' \"$(printf '%s' \"{params.v}\")\"", value, value);
+                data.Add("printf '%s' \"`printf '%s' {params.v}`\"", value, value);
+                data.Add("(printf '%s' {params.v})", value, value);
+                data.Add("printf '%s' \\\"{params.v}", value, "\"" + value);
+            }
+            return data;
+        }
+    }
+
     [Theory]
     [MemberData(nameof(HostileValues))]
-    public void Render_HostileParameter_ReachesProgramVerbatimAndRunsNothing(string value)
+    public void Render_HostileParameter_ReachesProgramVerbatimAndRunsNothing(string value) => RunsVerbatim("printf '%s' {params.v}", value, value);
+
+    [Theory]
+    [MemberData(nameof(QuotedPlaceholders))]
+    public void Render_PlaceholderInsideTheAuthorsQuotes_ReachesProgramVerbatimAndRunsNothing(string template, string value, string expected) => RunsVerbatim(template, value, expected);
+
+    [Fact]
+    public void Render_UnquotedPlaceholders_AreSingleQuotedAsBefore() =>
+        Assert.Equal("a 'hcrl_sa' \"hcrl_sa\" 'hcrl_sa' \"$(b 'hcrl_sa')\" 'x'", CommandTemplate.Render("a {dataset} \"{dataset}\" '{dataset}' \"$(b {dataset})\" 'x'", Resolve, shell: true, "t"));
+
+    private void RunsVerbatim(string template, string value, string expected)
     {
         var bin = Directory.CreateDirectory(_dir["bin"]).FullName;
         var work = Directory.CreateDirectory(_dir["work"]).FullName;
@@ -110,12 +146,12 @@ public sealed class CommandTemplateTests : IDisposable
             File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var command = CommandTemplate.Render("printf '%s' {params.v}", n => n == "params.v" ? new(value) : null, shell: true, "t");
+        var command = CommandTemplate.Render(template, n => n == "params.v" ? new(value) : null, shell: true, "t");
         var r = Sh.Run(command, work, new Dictionary<string, string> { ["PATH"] = bin, ["HOME"] = "/home/nobody" });
 
         Assert.Equal(0, r.ExitCode);
         Assert.Equal("", r.Stderr);
-        Assert.Equal(value, r.Stdout);
+        Assert.Equal(expected, r.Stdout);
         Assert.Empty(Directory.EnumerateFileSystemEntries(markers));
         Assert.Equal(["existing.txt"], Directory.EnumerateFileSystemEntries(work).Select(Path.GetFileName));
     }
