@@ -52,8 +52,11 @@ public sealed partial class PipelineLayout
             ? $"<tools {(now ? ProgramIdentityNow(m.Groups[1].Value, () => IdentityOf(ToolsDir)) : ProgramIdentity(m.Groups[1].Value))}>/{m.Groups[1].Value}"
             : $"<tools {(now ? IdentityOf(ToolsDir) : ToolsIdentity)}>");
 
-    /// <summary>The quoted marker, and a DLL name after it when the name ends the shell word (x.dll'.bak' or x.dll* run another file).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"'<kdgat-tools>'(?:/([A-Za-z0-9_.+-]+\.dll)(?=$|[\s;&|<>()]))?")]
+    /// <summary>
+    /// The marker (single-quoted, or bare inside the author's own quotes), and a DLL name after it
+    /// when the name ends the shell word, a closing quote at most between (x.dll'.bak' or x.dll* run another file).
+    /// </summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"'?<kdgat-tools>'?(?:/([A-Za-z0-9_.+-]+\.dll)(?=$|[\s;&|<>()]|[""'](?:$|[\s;&|<>()])))?")]
     private static partial System.Text.RegularExpressions.Regex ToolReference();
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _programIdentities = new(StringComparer.Ordinal);

@@ -135,7 +135,7 @@ public sealed class StageInstanceTests : IDisposable
             return text;
         }
 
-        foreach (var command in new[] { "cd {tools} && ./run", "dotnet {tools}/KdGat.Sample.dll train" })
+        foreach (var command in new[] { "cd {tools} && ./run", "dotnet {tools}/KdGat.Sample.dll train", "cd \"{tools}\" && ./run", "dotnet \"{tools}/KdGat.Sample.dll\" train", "sh -c ''cd {tools}''" })
         {
             var plain = Fingerprint(command, _ => { });
             Assert.Equal(plain, Fingerprint(command, _ => { })); // another clone, same tools
@@ -190,6 +190,11 @@ public sealed class StageInstanceTests : IDisposable
         // A name that does not end the shell word runs another file (x.dll,v; x.dll'.bak' from a placeholder): the whole folder.
         var odd = Fingerprint("dotnet {tools}/KdGat.Sample.dll,v", _ => { });
         Assert.NotEqual(odd, Fingerprint("dotnet {tools}/KdGat.Sample.dll,v", d => d.Write("tools/KdGat.Core.dll", "core v2")));
+        // Inside the author's own quotes ("{tools}/x.dll" as Snakemake users write it) the same rules hold.
+        Assert.Equal(Fingerprint("dotnet \"{tools}/KdGat.Sample.dll\" train", _ => { }), Fingerprint("dotnet \"{tools}/KdGat.Sample.dll\" train", d => d.Write("tools/KdGat.Core.dll", "core v2")));
+        Assert.NotEqual(Fingerprint("dotnet \"{tools}/KdGat.Sample.dll\" train", _ => { }), Fingerprint("dotnet \"{tools}/KdGat.Sample.dll\" train", d => d.Write("tools/Dep.dll", "dep v2")));
+        var quotedOdd = Fingerprint("dotnet \"{tools}/KdGat.Sample.dll\".bak", _ => { });
+        Assert.NotEqual(quotedOdd, Fingerprint("dotnet \"{tools}/KdGat.Sample.dll\".bak", d => d.Write("tools/KdGat.Core.dll", "core v2")));
         var folder = Fingerprint("cd {tools} && ./run", _ => { });
         Assert.NotEqual(folder, Fingerprint("cd {tools} && ./run", d => d.Write("tools/KdGat.Core.dll", "core v2")));
     }
