@@ -223,6 +223,9 @@ internal sealed class NoOpCertificate
     {
         var text = new StringBuilder(Header).Append('\n');
         text.Append(typeof(NoOpCertificate).Assembly.ManifestModule.ModuleVersionId).Append('\n');
+        // {tools} in a fingerprint has the runtime the programs roll forward to (PipelineLayout): a runtime
+        // patch installed without a new SDK changes no file a certificate observes (found by review).
+        text.Append(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription).Append('\n');
         text.Append(Environment.CurrentDirectory).Append('\n').Append(Environment.MachineName).Append('\n').Append(Environment.UserName).Append('\n');
         foreach (var p in typeof(BuildRequest).GetProperties().OrderBy(p => p.Name, StringComparer.Ordinal))
             text.Append(p.Name).Append('=').Append(Format(p.GetValue(request))).Append('\n');
