@@ -139,4 +139,28 @@ public sealed class MSBuildSemanticsTests
         Assert.Contains("error KDG1213: a target that runs stages", r.Output);
         Assert.False(Directory.Exists(s.RunDir("hcrl_sa", "preprocess")), "a stage ran:\n" + r.Output);
     }
+
+    /// <summary>
+    /// A stage target named like a public target, named in a *DependsOn list: MSBuild stopped with
+    /// an uncoded MSB4006 circular dependency inside KdGat's targets (found by review: 'report' and
+    /// 'evaluate' are natural stage names). KDG1215 names it and says what to rename, before anything runs.
+    /// </summary>
+    [Theory]
+    [InlineData("-t:Evaluate")]
+    [InlineData("-t:Explain")]
+    public void AStageTargetNamedLikeAPublicTarget_IsKdg1215_NotMsb4006(string target)
+    {
+        using var s = Sandbox.Trivial();
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        File.WriteAllText(proj, File.ReadAllText(proj)
+            .Replace("<LargeDependsOn>eval_large_evaluation</LargeDependsOn>", "<LargeDependsOn>report</LargeDependsOn>")
+            .Replace("<Target Name=\"eval_large_evaluation\"", "<Target Name=\"report\""));
+
+        var r = s.Build(target, "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1215: a *DependsOn list names the target 'report'", r.Output);
+        Assert.DoesNotContain("error MSB4006", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
+    }
 }
