@@ -11,7 +11,10 @@ namespace KdGat.Core.Auditing;
 /// direct Needs, or of another dataset's stage: its fingerprint does not cover that file;
 /// KDG6002 (warning) it read a file under the repository or the raw/cache roots that is not a
 /// declared input, code file or params file, with the kdgat.yaml line to add;
-/// KDG6003 (warning) it wrote outside its run dir and its declared outputs.
+/// KDG6003 (warning) it wrote outside its run dir and its declared outputs;
+/// KDG6007 (error) it read a file in a needed upstream's run dir that the upstream does not declare
+/// (nor its params.json): the upstream's output digest, all this stage's fingerprint has of it, does not cover it;
+/// KDG6008 (warning) it read its params_file itself: its fingerprint has the values KdGat parsed, not the bytes.
 /// Its own run dir and outputs, the temp siblings of its outputs (".NAME.*.tmp", the atomic-write
 /// idiom) and the parents it creates for them are its own. Directory listings count only for KDG6001.
 /// </summary>
@@ -33,6 +36,8 @@ internal sealed class AccessClassifier
         var foreign = new SortedDictionary<string, (StageInstance Owner, SortedSet<string> Paths)>(StringComparer.Ordinal);
         var undeclared = new SortedSet<string>(StringComparer.Ordinal);
         var strayWrites = new SortedSet<string>(StringComparer.Ordinal);
+        var upstreamFiles = new SortedDictionary<string, (StageInstance Owner, SortedSet<string> Paths)>(StringComparer.Ordinal);
+        var paramsFileRead = false;
 
         foreach (var traced in accesses)
         {
@@ -52,14 +57,23 @@ internal sealed class AccessClassifier
                     if (!foreign.TryGetValue(o.Owner.Key, out var entry)) foreign[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
                 }
+                else if (!o.Output && !a.Listing && a.Path != Path.GetFullPath(o.Owner.RunDir).TrimEnd('/') && a.Path != o.Owner.ParamsFilePath && a.Path != o.Owner.ManifestPath)
+                {
+                    if (!upstreamFiles.TryGetValue(o.Owner.Key, out var entry)) upstreamFiles[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
+                    entry.Paths.Add(a.Path);
+                }
                 continue;
             }
-            if (a.Listing || !_scope.InProject(a.Path) || IsDeclared(s, a.Path)) continue;
+            if (a.Listing || !_scope.InProject(a.Path)) continue;
+            if (IsParamsFile(s, a.Path) && !s.Inputs.Any(i => PathText.IsUnder(a.Path, i))) { paramsFileRead = true; continue; }
+            if (IsDeclared(s, a.Path)) continue;
             undeclared.Add(a.Path);
         }
 
         var found = new List<Diagnostic>();
         foreach (var (_, (owner, paths)) in foreign) found.Add(ForeignRead(s, owner, paths));
+        foreach (var (_, (owner, paths)) in upstreamFiles) found.Add(UndeclaredUpstreamFile(s, owner, paths));
+        if (paramsFileRead) found.Add(ParamsFileRead(s));
         if (undeclared.Count > 0) found.Add(UndeclaredInputs(s, undeclared));
         if (strayWrites.Count > 0) found.Add(StrayWrites(s, strayWrites));
         return found;
@@ -84,6 +98,19 @@ internal sealed class AccessClassifier
         }
         return new Diagnostic(Severity.Error, ErrorCodes.AuditUndeclaredUpstream, message, _pipelineFile);
     }
+
+    private Diagnostic UndeclaredUpstreamFile(StageInstance s, StageInstance owner, IReadOnlyCollection<string> paths) =>
+        new(Severity.Error, ErrorCodes.AuditUndeclaredUpstreamFile,
+            $"{s.Key} read {Show(paths)} in the run dir of its upstream {owner.Key}, which {owner.Name} does not declare as {(paths.Count == 1 ? "an output" : "outputs")}: " +
+            $"the fingerprint of {s.Name} has {owner.Name}'s declared outputs (and params.json), not {(paths.Count == 1 ? "that file" : "those files")}, so a rerun of {owner.Name} that writes {(paths.Count == 1 ? "it" : "them")} differently would leave {s.Key} reported up to date with stale results. " +
+            $"Declare {(paths.Count == 1 ? "it" : "them")} under `outputs:` (or `optional_outputs:`) of stage {owner.Name} in {Path.GetFileName(s.Layout.Config.File)}.",
+            s.Layout.Config.File, owner.Config.Line, owner.Config.Column);
+
+    private static Diagnostic ParamsFileRead(StageInstance s) =>
+        new(Severity.Warning, ErrorCodes.AuditParamsFileRead,
+            $"{s.Key} read its params_file {s.Config.ParamsFile} itself. Its fingerprint has the values KdGat parsed from that file, not its bytes, so an edit that KdGat reads as the same value and your parser does not " +
+            $"(1e-3 for 0.001, 010, yes/no) would leave {s.Name} up to date on the old reading. Read {{params_file}} (the params.json KdGat writes, with the values the fingerprint has) instead, or list {s.Config.ParamsFile} under `inputs:` of stage {s.Name} so its bytes count.",
+            s.Layout.Config.File, s.Config.Line, s.Config.Column);
 
     private Diagnostic UndeclaredInputs(StageInstance s, IReadOnlyCollection<string> paths)
     {
@@ -121,10 +148,12 @@ internal sealed class AccessClassifier
 
     private static bool IsParentOfOwn(StageInstance s, string dir) => s.Outputs.Append(s.RunDir).Any(o => PathText.IsUnder(o, dir));
 
+    private static bool IsParamsFile(StageInstance s, string path) =>
+        s.Config.ParamsFile is { } pf && Path.GetFullPath(Path.Combine(s.Layout.Root, pf)) == path;
+
     private static bool IsDeclared(StageInstance s, string path)
     {
         if (s.Inputs.Any(i => PathText.IsUnder(path, i))) return true;
-        if (s.Config.ParamsFile is { } pf && Path.GetFullPath(Path.Combine(s.Layout.Root, pf)) == path) return true;
         return s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.HasWildcard(g) && Glob.Covers(s.Layout.Root, g, path));
     }
 

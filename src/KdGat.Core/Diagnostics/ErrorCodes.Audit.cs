@@ -15,4 +15,8 @@ internal static partial class ErrorCodes
     public const string AuditNeedsLocalExecutor = "KDG6005";
     /// <summary>Warning: a stage's trace is missing or could not be read, so that stage was not audited.</summary>
     public const string AuditTraceUnreadable = "KDG6006";
+    /// <summary>Error: a stage read a file in a needed upstream's run dir that is not one of its declared outputs (nor its params.json): the upstream's output digest does not cover it.</summary>
+    public const string AuditUndeclaredUpstreamFile = "KDG6007";
+    /// <summary>Warning: a stage read its params_file itself: its fingerprint has the values KdGat parsed from it, not its bytes.</summary>
+    public const string AuditParamsFileRead = "KDG6008";
 }

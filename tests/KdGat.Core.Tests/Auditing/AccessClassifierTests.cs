@@ -58,10 +58,54 @@ public sealed class AccessClassifierTests : IDisposable
         Assert.Empty(Classify("d1/b", Read(R("runs/d1/a/model.ckpt")), Read(R("runs/d1/b/params.json")), Read("/usr/lib/x86_64-linux-gnu/libc.so.6"),
             Read("/etc/hostname"), Read("/proc/self/maps"), Read("/tmp/elsewhere/x"), Read(R(".kdgat/tools/KdGat.Sample.dll"))));
         Assert.Empty(Classify("d1/a", Read(R("cache/d1/graphs.json")), Read(R("cache/d1"), listing: true), Read(R("data/labels.csv")),
-            Read(R("src/pipeline/cli.py")), Read(R("src/pipeline/__pycache__/cli.cpython-312.pyc")), Read(R("models/a.yaml")), Read(R("."), listing: true),
+            Read(R("src/pipeline/cli.py")), Read(R("src/pipeline/__pycache__/cli.cpython-312.pyc")), Read(R("."), listing: true),
             Read(R(".venv/lib/python3.11/site-packages/numpy/__init__.py")), Read(R(".venv/bin/python"))));
         Assert.Empty(Classify("d1/pre", Read(R("raw/d1/frames-1.csv")), Write(R("cache"), created: true),
             Write(R("cache/.d1.77.0123abcd.tmp/graphs.json")), Write(R("cache/d1/graphs.json"))));
+    }
+
+    /// <summary>
+    /// A file in a needed upstream's run dir that the upstream does not declare: the downstream's
+    /// fingerprint has only the upstream's output digest, so a rerun of the upstream that rewrote it
+    /// left the downstream up to date on the old file (found by review). Its declared outputs,
+    /// params.json and a listing of its run dir are fine.
+    /// </summary>
+    [Fact]
+    public void ReadOfAnUndeclaredFileInANeededUpstreamsRunDir_IsAnErrorNamingTheUpstreamsOutputs()
+    {
+        Assert.Empty(Classify("d1/b", Read(R("runs/d1/a/model.ckpt")), Read(R("runs/d1/a/params.json")), Read(R("runs/d1/a"), listing: true)));
+
+        var d = Assert.Single(Classify("d1/b", Read(R("runs/d1/a/notes.txt")), Read(R("runs/d1/a/model.ckpt"))));
+
+        Assert.Equal(Severity.Error, d.Severity);
+        Assert.Equal(ErrorCodes.AuditUndeclaredUpstreamFile, d.Code);
+        Assert.Contains("d1/b read runs/d1/a/notes.txt in the run dir of its upstream d1/a", d.Message);
+        Assert.Contains("under `outputs:` (or `optional_outputs:`) of stage a", d.Message);
+    }
+
+    /// <summary>
+    /// A stage that reads its params_file itself: the fingerprint has the values KdGat parsed, so an
+    /// edit KdGat reads as the same value (0.001 -> 1e-3, which PyYAML reads as a string) left it up
+    /// to date on the old reading (found by review). Listed under inputs, its bytes count: silent.
+    /// </summary>
+    [Fact]
+    public void ReadOfItsOwnParamsFile_IsAWarning_UnlessItIsAlsoAnInput()
+    {
+        var d = Assert.Single(Classify("d1/a", Read(R("models/a.yaml"))));
+
+        Assert.Equal(Severity.Warning, d.Severity);
+        Assert.Equal(ErrorCodes.AuditParamsFileRead, d.Code);
+        Assert.Contains("read its params_file models/a.yaml itself", d.Message);
+        Assert.Contains("Read {params_file}", d.Message);
+
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            stages:
+              a: { command: x, inputs: [models/a.yaml], params_file: models/a.yaml, outputs: [model.ckpt] }
+            """);
+        p.Dir.Write("models/a.yaml", "lr: 0.1\n");
+        var all = p.Instances([new("a", [])]);
+        Assert.Empty(new AccessClassifier(new AuditScope(all[0].Layout, all)).Classify(all[0], [Read(Path.Combine(p.Root, "models/a.yaml"))]));
     }
 
     [Fact]
