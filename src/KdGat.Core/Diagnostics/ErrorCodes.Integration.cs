@@ -13,4 +13,6 @@ internal static partial class ErrorCodes
     public const string StagesAfterRun = "KDG1213";
     /// <summary>Error: a KdGatStage item carries metadata KdGat does not read (a misspelt Needs would silently drop the dependency).</summary>
     public const string UnknownStageMetadata = "KDG1214";
+    /// <summary>Raised by targets/KdGat.Pipeline.targets, not C#: a *DependsOn list names a target called like one of KdGat's or MSBuild's own.</summary>
+    public const string ReservedStageTargetName = "KDG1215";
 }
