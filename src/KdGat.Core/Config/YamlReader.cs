@@ -55,7 +55,7 @@ internal sealed class YamlReader
     public string Scalar(YamlNode node, string what)
     {
         if (node is YamlScalarNode s) return s.Value ?? "";
-        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}' must be a single value, not {Describe(node)}.");
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}' must be a single value, not {Describe(node)}.{UnquotedPlaceholder(node)}");
     }
 
     public string? OptionalString(YamlMappingNode map, string key, string what)
@@ -124,6 +124,12 @@ internal sealed class YamlReader
 
     public static bool IsNull(YamlNode node) =>
         node is YamlScalarNode { Style: ScalarStyle.Plain } s && (s.Value is "" or "~" or "null" or null);
+
+    /// <summary>A placeholder written unquoted ({raw_dir}) is a YAML flow mapping of one key without a value: say to quote it.</summary>
+    private static string UnquotedPlaceholder(YamlNode node) =>
+        node is YamlMappingNode m && m.Children.Count == 1 && m.Children.First() is { Key: YamlScalarNode k, Value: var v } && IsNull(v)
+            ? $" YAML reads {{{k.Value}}} unquoted as a mapping: quote it, '{{{k.Value}}}'."
+            : "";
 
     private static string Describe(YamlNode node) => node switch
     {

@@ -242,6 +242,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("datasets: {d1: 1}\nstages: {}\n", 1, 11, "list")]
     [InlineData("datasets: [d1]\nstages: [a, b]\n", 2, 9, "mapping")]
     [InlineData("datasets: [d1]\nstages:\n  a:\n    command: [x, y]\n    outputs: [y]\n", 4, 14, "single value")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    inputs: [{raw_dir}]\n    outputs: [y]\n", 5, 14, "YAML reads {raw_dir} unquoted as a mapping: quote it, '{raw_dir}'.")]
     [InlineData("datasets: [d1]\nexecutor: kubernetes\nstages: {}\n", 2, 11, "'local' or 'slurm'")]
     [InlineData("datasets: [d1]\nmax_parallel_stages: -1\nstages: {}\n", 2, 22, "whole number")]
     [InlineData("datasets: [d1]\nslurm: { poll_seconds: 0 }\nstages: {}\n", 2, 24, "positive number")]
