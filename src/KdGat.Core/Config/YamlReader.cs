@@ -43,8 +43,7 @@ internal sealed class YamlReader
         {
             var k = Scalar(key, what);
             if (allowed.Contains(k)) continue;
-            var hint = allowed.OrderBy(a => Distance(a, k)).FirstOrDefault();
-            var suggestion = hint is not null && Distance(hint, k) <= 3 ? $" Did you mean '{hint}'?" : "";
+            var suggestion = Spelling.DidYouMean(k, allowed, 3);
             throw Error(ErrorCodes.ConfigUnknownKey, key, $"unknown key '{k}' in {what}.{suggestion} Allowed keys: {string.Join(", ", allowed)}.");
         }
     }
@@ -138,15 +137,4 @@ internal sealed class YamlReader
         YamlScalarNode s => $"the value '{s.Value}'",
         _ => "this",
     };
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
-    }
 }

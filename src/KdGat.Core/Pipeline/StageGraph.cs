@@ -40,7 +40,8 @@ public sealed class StageGraph
     {
         var seen = new Dictionary<string, StageDeclaration>(StringComparer.Ordinal);
         var ordered = new List<StageDeclaration>();
-        foreach (var s in declared)
+        var all = declared as IReadOnlyList<StageDeclaration> ?? declared.ToArray();
+        foreach (var s in all)
         {
             if (seen.TryGetValue(s.Name, out var prior))
             {
@@ -50,8 +51,7 @@ public sealed class StageGraph
             }
             foreach (var n in s.Needs)
                 if (!seen.ContainsKey(n))
-                    throw new KdgException(ErrorCodes.UnknownUpstream,
-                        $"stage '{s.Name}' needs '{n}', which is not a stage declared before it. Check the spelling, and add {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of the target of stage '{s.Name}'.", pipelineFile);
+                    throw new KdgException(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
                 throw new KdgException(ErrorCodes.StageNotConfigured,
                     $"stage '{s.Name}' has no entry under 'stages:' in {Path.GetFileName(config.File)}. Add one with at least 'command:' and 'outputs:'.", config.File, config.StagesAt.Line, config.StagesAt.Column);
@@ -63,6 +63,36 @@ public sealed class StageGraph
             ordered.Add(s);
         }
         return new StageGraph(ordered, [.. config.Stages.Keys.Where(k => !seen.ContainsKey(k)).Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>The rest of KDG1201: a stage declared later (its target runs after: a missing DependsOnTargets, or a cycle), or one never declared (a misspelling).</summary>
+    private static string WhyNotBefore(StageDeclaration s, string need, IReadOnlyList<StageDeclaration> all, PipelineConfig config)
+    {
+        if (all.Any(d => d.Name == need))
+        {
+            if (Reaches(need, s.Name, all) is { } path)
+                return $"and '{need}' needs '{s.Name}' ({string.Join(" -> ", path)}): the stages need each other in a circle, and no order can run them. Remove one of those Needs (and its target from the other's DependsOnTargets).";
+            return $"whose target runs after the target of stage '{s.Name}', so '{s.Name}' would run on what '{need}' has not made yet. Add {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of the target of stage '{s.Name}'.";
+        }
+        var names = all.Select(d => d.Name).Concat(config.Stages.Keys).Distinct(StringComparer.Ordinal).ToArray();
+        var guess = Spelling.DidYouMean(need, names.Where(x => x != s.Name), Math.Max(2, need.Length / 3));
+        return $"which no stage target declares.{guess} Check the spelling of Needs in the KdGatStage item of '{s.Name}'; a stage of kdgat.yaml needs a target with its KdGatStage item that runs before this one ({DependencyCheck.TheirTargets(1)} in the DependsOnTargets of the target of stage '{s.Name}').";
+    }
+
+    /// <summary>A chain of Needs from <paramref name="from"/> to <paramref name="to"/>, or null.</summary>
+    private static List<string>? Reaches(string from, string to, IReadOnlyList<StageDeclaration> all)
+    {
+        var needs = all.GroupBy(d => d.Name).ToDictionary(g => g.Key, g => g.First().Needs, StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        List<string>? Walk(string at)
+        {
+            if (at == to) return [at];
+            if (!seen.Add(at) || !needs.TryGetValue(at, out var ns)) return null;
+            foreach (var n in ns)
+                if (Walk(n) is { } rest) { rest.Insert(0, at); return rest; }
+            return null;
+        }
+        return Walk(from);
     }
 
     private KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,

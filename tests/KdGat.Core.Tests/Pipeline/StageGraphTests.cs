@@ -97,7 +97,10 @@ public sealed class StageGraphTests : IDisposable
 
         Assert.Equal(ErrorCodes.UnknownUpstream, e.Code);
         Assert.Equal("pipeline.proj", e.File);
-        Assert.Contains("stage 'b' needs 'zzz'", e.Message);
+        Assert.Contains("stage 'b' needs 'zzz', which no stage target declares", e.Message);
+        Assert.DoesNotContain("Did you mean", e.Message);
+        var typo = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["aa"])], Abc(), "pipeline.proj"));
+        Assert.Contains("Did you mean 'a'?", typo.Message);
     }
 
     [Fact]
@@ -105,6 +108,7 @@ public sealed class StageGraphTests : IDisposable
     {
         var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("b", ["a"]), new("a", [])], Abc(), "pipeline.proj"));
         Assert.Equal(ErrorCodes.UnknownUpstream, e.Code);
+        Assert.Contains("whose target runs after the target of stage 'b'", e.Message);
     }
 
     [Fact]
@@ -116,6 +120,10 @@ public sealed class StageGraphTests : IDisposable
 
         Assert.Equal(ErrorCodes.UnknownUpstream, self.Code);
         Assert.Equal(ErrorCodes.UnknownUpstream, mutual.Code);
+        // Said as a cycle, not as a DependsOnTargets to add (that would be a circle of targets: MSB4006).
+        Assert.Contains("circle", mutual.Message);
+        Assert.Contains("c -> b", mutual.Message);
+        Assert.Contains("circle", self.Message);
     }
 
     [Fact]

@@ -1,0 +1,25 @@
+namespace KdGat.Core.Diagnostics;
+
+/// <summary>"Did you mean": the known name nearest to a misspelt one, by edit distance.</summary>
+internal static class Spelling
+{
+    /// <summary>" Did you mean 'x'?" for the candidate nearest to <paramref name="word"/> when it is at most <paramref name="maxDistance"/> edits away; else "".</summary>
+    public static string DidYouMean(string word, IEnumerable<string> candidates, int maxDistance)
+    {
+        if (word.Length > 256) return ""; // no guess for a pasted blob, and no table of its size
+        var near = candidates.Where(c => c.Length <= 256).OrderBy(c => Distance(c, word)).FirstOrDefault();
+        return near is not null && Distance(near, word) <= maxDistance ? $" Did you mean '{near}'?" : "";
+    }
+
+    /// <summary>Levenshtein distance.</summary>
+    public static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+}
