@@ -54,7 +54,7 @@ public sealed class StageGraph
                     throw new KdgException(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
                 throw new KdgException(ErrorCodes.StageNotConfigured,
-                    $"stage '{s.Name}' has no entry under 'stages:' in {Path.GetFileName(config.File)}. Add one with at least 'command:' and 'outputs:'.", config.File, config.StagesAt.Line, config.StagesAt.Column);
+                    $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.DidYouMean(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3))} Fix the name of one of the two, or add an entry with at least 'command:' and 'outputs:'.", config.File, config.StagesAt.Line, config.StagesAt.Column);
             if (sc.Teacher is not null && !s.Needs.Contains(sc.Teacher))
                 throw new KdgException(ErrorCodes.TeacherNotUpstream,
                     $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs, and {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of its target.",

@@ -66,12 +66,12 @@ public sealed partial class StageInstance
     public string ParamsFilePath => Path.Combine(RunDir, "params.json");
 
     /// <summary>The command to run, values shell-quoted.</summary>
-    public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command");
+    public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command", KnownPlaceholders);
 
     /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
     /// <param name="toolsNow">The tools as they are now, not as this build first found them (<see cref="PipelineLayout.ToolsInFingerprint"/>).</param>
     public string RenderCommandForFingerprint(bool toolsNow = false) =>
-        Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command"), toolsNow);
+        Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command", KnownPlaceholders), toolsNow);
 
     /// <summary>
     /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the
@@ -92,7 +92,7 @@ public sealed partial class StageInstance
             if (n is not ("root" or "tools")) named.Add(("command", x.Text, false));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
-        }, shell: false, $"stage '{Name}' command");
+        }, shell: false, $"stage '{Name}' command", KnownPlaceholders);
         // A word (a path may hold '=' and ',' itself: a sweep point's run dir, seed=0,lr=0.1), what
         // follows each '=' or ',' in it (--graphs=/x), and each piece between them (--caches=/x,/y).
         // A piece before an '=' may also be the start of a point's run dir such as seed=0,lr=0.1
@@ -188,6 +188,14 @@ public sealed partial class StageInstance
         }
         return null;
     }
+
+    /// <summary>Every placeholder this instance's text may name: the fixed ones, its parameters, sweep values, vars and upstreams.</summary>
+    private IEnumerable<string> KnownPlaceholders() =>
+        new[] { "dataset", "stage", "run", "root", "tools", "run_dir", "raw_dir", "cache_dir", "params_file", "variant" }
+            .Concat(Config.Teacher is null ? [] : ["teacher"])
+            .Concat(Config.Params.Keys.Select(k => "params." + k))
+            .Concat(Layout.Config.Vars.Keys.Select(k => "vars." + k))
+            .Concat(Upstreams.Select(u => "upstream." + u.Name));
 
     public override string ToString() => Key;
 

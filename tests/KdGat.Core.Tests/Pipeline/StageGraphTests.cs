@@ -151,6 +151,8 @@ public sealed class StageGraphTests : IDisposable
         Assert.Equal(ErrorCodes.StageNotConfigured, e.Code);
         Assert.EndsWith("abc.yaml", e.File);
         Assert.Equal(3, e.Line); // the 'stages:' mapping, where the entry goes (was no line; a README pass)
+        var typo = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("bb", ["a"])], Abc(), "pipeline.proj"));
+        Assert.Contains("Did you mean 'b'?", typo.Message);
     }
 
     [Fact]

@@ -214,6 +214,15 @@ public sealed class StageInstanceTests : IDisposable
     }
 
     [Fact]
+    public void Command_MisspeltParameter_IsKdg1007WithTheNearestPlaceholder()
+    {
+        var e = Assert.Throws<KdgException>(() => Instances("  a: { command: x, outputs: [o] }\n  b: { command: 'train {params.lrr}', params: { lr: 0.1 }, outputs: [o] }\n", AB));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Contains("unknown placeholder '{params.lrr}'. Did you mean 'params.lr'?", e.Message);
+    }
+
+    [Fact]
     public void Output_UnknownPlaceholder_IsKdg1007WhenInstantiated()
     {
         var e = Assert.Throws<KdgException>(() => Instances("  a: { command: x, outputs: ['{bogus}/x'] }\n", [new("a", [])]));
