@@ -108,16 +108,22 @@ internal sealed class OutputStore
     }
 
     /// <summary>Removes an entry: one rename out of entries/, then delete at leisure. Read-only: nothing.</summary>
-    public void Evict(string fingerprint)
+    /// <returns>False when the entry could not be moved out (a store this user may not write): it stays.</returns>
+    public bool Evict(string fingerprint)
     {
-        if (ReadOnly) return;
+        if (ReadOnly) return false;
         var dir = EntryDir(fingerprint);
         var trash = Path.Combine(TrashDir, $"{fingerprint}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(TrashDir);
-        try { Directory.Move(dir, trash); }
-        catch (DirectoryNotFoundException) { return; }
-        catch (IOException) when (!Directory.Exists(dir)) { return; }
+        try
+        {
+            Directory.CreateDirectory(TrashDir);
+            Directory.Move(dir, trash);
+        }
+        catch (DirectoryNotFoundException) { return true; }
+        catch (IOException) when (!Directory.Exists(dir)) { return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
         try { FileMover.Delete(trash); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        return true;
     }
 
     /// <summary>Marks a use, for least-recently-used collection. Not used for any staleness decision.</summary>

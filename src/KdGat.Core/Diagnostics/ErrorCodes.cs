@@ -81,6 +81,8 @@ internal static partial class ErrorCodes
     public const string CleanSymlink = "KDG2007";
     /// <summary>The hash cache or the build report could not be written; no stage result is affected.</summary>
     public const string StateWriteFailed = "KDG2008";
+    /// <summary>Warning: a cache entry could not be placed in the run dir (a full disk, permissions); the entry is kept and the stage runs.</summary>
+    public const string CacheRestoreFailed = "KDG2009";
 
     // 3xxx: stage execution.
     /// <summary>Error: a stage's last attempt failed (its stderr tail is in the message).</summary>

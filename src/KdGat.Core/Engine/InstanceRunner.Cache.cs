@@ -92,12 +92,23 @@ internal sealed partial class InstanceRunner
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
             return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = digest, Seconds = result.WallSeconds, Fresh = true };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException)
         {
+            // The placed bytes are not the entry's recorded ones: the entry is damaged.
             guard.Abort();
-            _ctx.Store!.Evict(entry.Fingerprint);
-            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.CacheEntryDamaged, $"{s.Key}: cache entry {entry.Dir} is damaged or vanished ({e.Message}); " +
-                (_ctx.Store.ReadOnly ? "the cache is read-only, so it was left in place;" : "it was evicted and") + " the stage runs."));
+            var evicted = _ctx.Store!.Evict(entry.Fingerprint);
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.CacheEntryDamaged, $"{s.Key}: cache entry {entry.Dir} is damaged ({e.Message}); " +
+                (_ctx.Store.ReadOnly ? "the cache is read-only, so it was left in place;" : evicted ? "it was evicted and" : "it could not be evicted (no write permission in the store), so it was left in place;") + " the stage runs."));
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file error placing it (a full disk, a run dir or store entry this user may not read or
+            // write) says nothing against the entry: it stays for every other build and clone (a
+            // shared store lost good entries to one user's full disk; found by review).
+            guard.Abort();
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.CacheRestoreFailed,
+                $"{s.Key}: could not be restored from cache entry {entry.Dir} ({e.Message.TrimEnd('.')}); the entry is kept and the stage runs. Check free space and permissions of the run dir and the store."));
             return null;
         }
     }

@@ -106,6 +106,34 @@ public sealed class CrashSweepTests : IDisposable
         await SweepAsync("restore path", v2, Yaml("1", cache: true), "2", r2, "1", r1, mode);
     }
 
+    /// <summary>
+    /// A file error placing a cache entry (a full disk in the run dir, here the first hard link of
+    /// the restore) says nothing against the entry: it is kept (KDG2009) and the stage runs. It was
+    /// evicted as damaged (KDG2004), so one user's full disk cost every clone sharing the store its
+    /// good entries (found by review).
+    /// </summary>
+    [Fact]
+    public async Task RestoreFromCache_AFileErrorPlacingTheEntry_KeepsTheEntry()
+    {
+        var (v1, _, _) = await PrepareAsync(cache: true);
+        var v2 = Keep(Copy(v1));
+        SetConfig(v2, Yaml("2", cache: true));
+        Assert.True((await BuildAsync(v2)).Succeeded);
+        var ops = await OperationsAsync(v2, Yaml("1", cache: true));
+        var link = ops.FindIndex(o => o.Contains(" link ", StringComparison.Ordinal)) + 1;
+        Assert.True(link > 0, string.Join("\n", ops));
+        var entries = Directory.GetFiles(v2["store"], "entry.json", SearchOption.AllDirectories).ToDictionary(f => f, f => KdGat.Core.Hashing.FileIdentity.Of(f));
+
+        SetConfig(v2, Yaml("1", cache: true));
+        var log = new RecordingLog();
+        var r = await BuildAsync(v2, new CrashPoints.Plan(link, CrashPoints.Mode.Fail), log);
+
+        Assert.True(r.Succeeded, string.Join("\n", log.Items.Select(i => $"{i.Code} {i.Message}")));
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.CacheRestoreFailed && i.Message.Contains("the entry is kept", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Items, i => i.Code == ErrorCodes.CacheEntryDamaged);
+        Assert.Equal(entries, Directory.GetFiles(v2["store"], "entry.json", SearchOption.AllDirectories).ToDictionary(f => f, f => KdGat.Core.Hashing.FileIdentity.Of(f)));
+    }
+
     [Fact]
     public async Task Recovery_InterruptedAtEveryOperation_LosesNoGoodResult()
     {
