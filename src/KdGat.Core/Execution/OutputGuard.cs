@@ -124,7 +124,9 @@ internal sealed class OutputGuard
     /// <summary>Undoes (or completes) an interrupted attempt, if any. Returns a description of what was done, or null.</summary>
     public async Task<string?> RecoverIfNeededAsync()
     {
-        if (!File.Exists(Journal))
+        // Anything at the journal's path (a directory, a FIFO: damage) is a journal that cannot be read, not none:
+        // with none, aside/ would be deleted as garbage, and it may hold the previous result (found by review).
+        if (!FileMover.Exists(Journal))
         {
             // A journal-less aside dir is the remains of a committed attempt: garbage.
             FileMover.Delete(AsideDir);
@@ -158,7 +160,7 @@ internal sealed class OutputGuard
     /// </summary>
     public (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath)? PendingRecoveryView()
     {
-        if (!File.Exists(Journal)) return null;
+        if (!FileMover.Exists(Journal)) return null;
         var entry = ReadJournal();
         if (Committed(entry)) return (_s.ManifestPath, _s.Outputs, _s.ParamsFilePath);
         string Where(string item, string live) =>
@@ -266,7 +268,7 @@ internal sealed class OutputGuard
             PutBack(item, live);
         }
         PutBack(ManifestItem, _s.ManifestPath); // last: nothing looks up to date before everything is back
-        if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+        FileMover.Delete(Journal); // a file, or the damage in its place (a directory)
         FileMover.Delete(AsideDir);
     }
 

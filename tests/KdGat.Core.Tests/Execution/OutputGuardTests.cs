@@ -305,20 +305,27 @@ public sealed class OutputGuardTests : IDisposable
         Assert.False(Directory.Exists(guard.FailedDir));
     }
 
-    [Fact]
-    public async Task RecoverIfNeeded_DamagedJournal_StillRestores()
+    /// <summary>A torn journal, or a directory in its place (which recovery took for no journal and so deleted aside/ with the previous result; found by review).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RecoverIfNeeded_DamagedJournal_StillRestores(bool directory)
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
         crashed.Begin("b2-1", "b2-d1-a-1", "b2");
         WriteOutputs("v2-partial");
-        File.WriteAllText(Path.Combine(crashed.StateDir, "attempt.json"), "{ torn");
+        var journal = Path.Combine(crashed.StateDir, "attempt.json");
+        if (directory) { File.Delete(journal); Directory.CreateDirectory(journal); }
+        else File.WriteAllText(journal, "{ torn");
 
         var message = (await new OutputGuard(_s).RecoverIfNeededAsync());
 
         Assert.Contains("attempt ? of d1/a", message);
         Assert.Equal("model v1", Model());
         Assert.True(Check().UpToDate);
+        Assert.False(Path.Exists(journal));
+        new OutputGuard(_s).Begin("b3-1", "b3-d1-a-1", "b3"); // the next attempt can journal again
     }
 
     [Fact]
