@@ -63,8 +63,15 @@ internal static class Cleaner
             if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             // Clean is the forced rerun: without this the next build could restore the same fingerprint
             // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
-            Directory.CreateDirectory(guard.StateDir);
-            AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
+            // On a full disk (where Clean is what frees space) the marker goes in after the deletions instead.
+            var marked = false;
+            try
+            {
+                Directory.CreateDirectory(guard.StateDir);
+                AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
+                marked = true;
+            }
+            catch (IOException) when (!File.Exists(guard.RerunRequested)) { }
             foreach (var path in s.Outputs.Concat(RunDirContent(s)).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;
@@ -85,6 +92,11 @@ internal static class Cleaner
             }
             foreach (var f in new[] { Path.Combine(guard.StateDir, "attempt.json"), Path.Combine(guard.StateDir, "aside") })
                 FileMover.Delete(f);
+            if (!marked)
+            {
+                Directory.CreateDirectory(guard.StateDir);
+                AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
+            }
         }
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;

@@ -143,6 +143,13 @@ internal sealed partial class InstanceRunner
         {
             return new InstanceResult(s, Outcome.WouldRun, [new("input-missing", e.Message)]);
         }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        {
+            // Another build's attempt committed or rolled back while this looked (its aside/ went away
+            // mid-walk): a plan then failed the whole build with KDG1207 (found by review). Explain has
+            // no lock; the build decides again under it.
+            return new InstanceResult(s, Outcome.WouldRun, [new("changing", $"another build changed it while it was checked ({e.Message})")]);
+        }
     }
 
     /// <summary>

@@ -72,6 +72,35 @@ public sealed class CleanerTests : IDisposable
     }
 
     /// <summary>
+    /// On a full disk Clean could not write its rerun marker first and so deleted nothing (KDG1207),
+    /// though freeing space is what it is for (found by review). It deletes, then writes the marker.
+    /// </summary>
+    [Fact]
+    public async Task CleanOnAFullDisk_DeletesAndStillForcesTheRerun()
+    {
+        using var d = NewRoot(Yaml("1", cache: true));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        var probe = new KdGat.Core.IO.CrashPoints.Plan(int.MaxValue, KdGat.Core.IO.CrashPoints.Mode.Crash);
+        using (var copy = Copy(d))
+        {
+            KdGat.Core.IO.CrashPoints.Current = probe;
+            try { await Cleaner.CleanAsync(Request(copy), null, new RecordingLog()); }
+            finally { KdGat.Core.IO.CrashPoints.Current = null; }
+        }
+        var marker = probe.Seen.FindIndex(op => op.Contains("rerun-requested", StringComparison.Ordinal)) + 1;
+        Assert.True(marker > 0, string.Join("\n", probe.Seen));
+
+        KdGat.Core.IO.CrashPoints.Current = new KdGat.Core.IO.CrashPoints.Plan(marker, KdGat.Core.IO.CrashPoints.Mode.Fail); // ENOSPC writing the marker
+        try { await Cleaner.CleanAsync(Request(d), null, new RecordingLog()); }
+        finally { KdGat.Core.IO.CrashPoints.Current = null; }
+
+        Assert.False(File.Exists(d["runs/d1/a/model.ckpt"]));
+        var r = await BuildAsync(d);
+        Assert.True(r.Succeeded);
+        Assert.Contains("a", With(r, Outcome.Ran)); // forced: not restored from the cache
+    }
+
+    /// <summary>
     /// Clean deletes what a run left in the run dir, declared or not, but not KdGat's logs/: run
     /// records name those logs, and History showed paths Clean had deleted (found by review).
     /// </summary>
