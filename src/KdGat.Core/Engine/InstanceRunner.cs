@@ -64,7 +64,7 @@ internal sealed partial class InstanceRunner
             // makes the next build put the previous result back first.
             return new InstanceResult(s, Outcome.Failed, [])
             {
-                Error = $"{s.Key}: file operation failed: {e.Message} Check free space and permissions under {s.RunDir}, then build again.",
+                Error = $"{s.Key}: file operation failed: {e.Message.TrimEnd('.')}. Check free space and permissions where it names (the run dir is {PathText.ToStored(s.Layout.Root, s.RunDir)}), then build again.",
                 ErrorCode = ErrorCodes.StageIoError,
             };
         }
