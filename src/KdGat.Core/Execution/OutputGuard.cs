@@ -304,6 +304,9 @@ internal sealed class OutputGuard
         var found = new List<string>();
         if (!Directory.Exists(_s.RunDir)) return found;
         var outputs = _s.Outputs.Select(o => Path.TrimEndingDirectorySeparator(Path.GetFullPath(o))).ToArray();
+        // Declared inputs there (a config file the user put in the run dir; a glob from the part before its first wildcard) stay too:
+        // what lies in one is hashed into the fingerprint anyway.
+        var inputs = _s.Inputs.Select(i => Path.TrimEndingDirectorySeparator(Path.GetFullPath(WithoutWildcards(i)))).ToArray();
         var own = new HashSet<string>(outputs.Append(_s.ManifestPath).Append(_s.ParamsFilePath).Append(_s.LogDir), StringComparer.Ordinal);
         Walk(_s.RunDir);
         return found;
@@ -313,9 +316,9 @@ internal sealed class OutputGuard
             foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(entry);
-                if (own.Contains(entry) || name.StartsWith(".nfs", StringComparison.Ordinal) || AtomicFile.IsTempName(name)) continue;
+                if (own.Contains(entry) || name.StartsWith(".nfs", StringComparison.Ordinal) || AtomicFile.IsTempName(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
                 var realDir = Directory.Exists(entry) && !FileMover.IsLink(entry);
-                if (outputs.Any(o => PathText.IsUnder(o, entry)))
+                if (outputs.Concat(inputs).Any(o => PathText.IsUnder(o, entry)))
                 {
                     if (realDir) Walk(entry);
                     continue;
@@ -370,6 +373,9 @@ internal sealed class OutputGuard
 
     private static bool IsOutputItemBelow(string item, int count) =>
         int.TryParse(item.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i < count;
+
+    private static string WithoutWildcards(string path) =>
+        string.Join('/', path.Split('/').TakeWhile(part => !Hashing.Glob.HasWildcard(part)));
 
     private static string OutputItem(int i) => $"output{i}";
     private static string LeftoverItem(int j) => $"leftover{j}";

@@ -160,6 +160,27 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Null(await new OutputGuard(_s).RecoverIfNeededAsync());
     }
 
+    /// <summary>A declared input the user keeps in the run dir is not a leftover (it is hashed into the fingerprint).</summary>
+    [Fact]
+    public void Begin_LeavesDeclaredInputsInTheRunDir()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs }
+            stages:
+              a: { command: x, inputs: ['{run_dir}/config.json', '{run_dir}/extra/*.txt'], outputs: [model.ckpt] }
+            """);
+        var s = p.Instances([new("a", [])]).Single();
+        Directory.CreateDirectory(Path.Combine(s.RunDir, "extra"));
+        File.WriteAllText(Path.Combine(s.RunDir, "config.json"), "{}");
+        File.WriteAllText(Path.Combine(s.RunDir, "extra", "x.txt"), "x");
+        File.WriteAllText(Path.Combine(s.RunDir, "last.ckpt"), "left");
+
+        new OutputGuard(s).Begin("b1-1", "b1-d1-a-1", "b1");
+
+        Assert.Equal(["config.json", "extra"], Directory.EnumerateFileSystemEntries(s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>A crash while the leftovers are moved aside, or while the attempt runs: recovery puts them back with the previous result.</summary>
     [Fact]
     public async Task RecoverIfNeeded_PutsLeftoversBack()
