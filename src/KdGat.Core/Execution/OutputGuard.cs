@@ -126,7 +126,7 @@ internal sealed class OutputGuard
     {
         // Anything at the journal's path (a directory, a FIFO: damage) is a journal that cannot be read, not none:
         // with none, aside/ would be deleted as garbage, and it may hold the previous result (found by review).
-        if (!FileMover.Exists(Journal))
+        if (!File.Exists(Journal) && !Directory.Exists(Journal))
         {
             // A journal-less aside dir is the remains of a committed attempt: garbage.
             FileMover.Delete(AsideDir);
@@ -160,7 +160,7 @@ internal sealed class OutputGuard
     /// </summary>
     public (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath)? PendingRecoveryView()
     {
-        if (!FileMover.Exists(Journal)) return null;
+        if (!File.Exists(Journal)) return null; // Explain only: a directory in its place is seen by recovery
         var entry = ReadJournal();
         if (Committed(entry)) return (_s.ManifestPath, _s.Outputs, _s.ParamsFilePath);
         string Where(string item, string live) =>
