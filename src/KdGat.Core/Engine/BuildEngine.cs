@@ -363,7 +363,7 @@ internal sealed class BuildEngine
     }
 
     private static string SummaryLine(BuildReport report, int instances, int filesHashed, long bytesHashed) =>
-        $"KdGat: {report.Mode} {report.BuildId}: {instances} stage instance(s): {string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}"))} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
+        $"KdGat: {report.Mode} {report.BuildId}: {instances} stage instance(s){(report.Counts.Count == 0 ? "" : ": " + string.Join(", ", report.Counts.Select(c => $"{c.Value} {c.Key}")))} in {(report.FinishedUtc - report.StartedUtc).TotalSeconds:0.0} s " +
         $"(hashed {filesHashed} file(s), {bytesHashed / 1048576.0:0.#} MiB)";
 
     /// <summary>
