@@ -10,12 +10,13 @@ internal static partial class HardLink
 
     /// <summary>
     /// Hard-links a file, or a directory tree file by file; copies where linking is not possible
-    /// (EXDEV, EPERM). A dangling symlink is made again with the same target (a copy would fail,
-    /// and the output's digest counts it by its target); empty directories are made too.
+    /// (EXDEV, EPERM). A symbolic link is made again with the same target, never followed: a link
+    /// to a directory came back from the cache as a real directory of hard links to what it pointed
+    /// to (found by review; a dangling one cannot be copied at all); empty directories are made too.
     /// </summary>
     public static void LinkOrCopy(string from, string to)
     {
-        if (Execution.FileMover.TryRecreateDanglingLink(from, to)) return;
+        if (new FileInfo(from).LinkTarget is { } target) { File.CreateSymbolicLink(to, target); return; }
         if (File.Exists(from))
         {
             if (Link(from, to) != 0) File.Copy(from, to, overwrite: false);

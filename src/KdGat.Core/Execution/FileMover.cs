@@ -69,18 +69,6 @@ internal static class FileMover
         catch (IOException) { return false; }
     }
 
-    /// <summary>
-    /// Makes <paramref name="from"/> again at <paramref name="to"/> when it is a dangling symlink
-    /// (File.Copy follows it and fails; made again, it keeps the output's digest, hashed by target).
-    /// False when it is not one.
-    /// </summary>
-    public static bool TryRecreateDanglingLink(string from, string to)
-    {
-        if (Hashing.PathStat.Of(from).Kind != Hashing.PathKind.Missing || new FileInfo(from).LinkTarget is not { } target) return false;
-        File.CreateSymbolicLink(to, target);
-        return true;
-    }
-
     /// <summary>A copy that keeps symbolic links as links (to where they point), as a rename would.</summary>
     private static void CopyTree(string from, string to)
     {

@@ -43,6 +43,31 @@ public sealed class OutputStoreTests : IDisposable
         Assert.Equal("weights-graph", File.ReadAllText(_tmp["restored/graphs/part-0.bin"]));
     }
 
+    /// <summary>
+    /// A symbolic link inside an output comes back as the same link: one to a directory came back
+    /// as a real directory of hard links to what it pointed to, where a from-scratch run has the link
+    /// (found by review). Same content and digest either way; now the same tree too.
+    /// </summary>
+    [Fact]
+    public void ASymlinkInsideAnOutput_IsRestoredAsTheSameLink()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        _tmp.Write("data/raw/frames.csv", "frames");
+        _tmp.Write("run/out/model.ckpt", "weights");
+        Directory.CreateSymbolicLink(_tmp["run/out/rawlink"], _tmp["data/raw"]);
+        File.CreateSymbolicLink(_tmp["run/out/latest"], "model.ckpt");
+        var h = new PathHasher(new HashCache()).Hash(_tmp["run/out"])!;
+        Assert.True(store.Insert(Fp, "s", "d1", [_tmp["run/out"]], [new("run/out", h.Hash, h.Size, true)], "digest"));
+
+        var entry = store.Find(Fp)!;
+        OutputStore.Materialize(entry, 0, _tmp["restored/out"]);
+
+        Assert.Equal(_tmp["data/raw"], new DirectoryInfo(_tmp["restored/out/rawlink"]).LinkTarget);
+        Assert.Equal("model.ckpt", new FileInfo(_tmp["restored/out/latest"]).LinkTarget);
+        Assert.True(OutputStore.Verify(entry, [_tmp["restored/out"]]));
+        Assert.Equal(_tmp["data/raw"], new DirectoryInfo(Path.Combine(entry.Payload(0), "rawlink")).LinkTarget); // the store holds the link, not the data
+    }
+
     [Fact]
     public void Insert_WhenTheEntryExists_KeepsTheFirstAndLeavesNoTemp()
     {
