@@ -17,4 +17,6 @@ internal static partial class ErrorCodes
     public const string InstanceIdClash = "KDG1035";
     /// <summary>Error: one build would have more stage instances than KdGat plans at once (datasets times stages times sweep points): refused before they use unbounded memory.</summary>
     public const string TooManyInstances = "KDG1036";
+    /// <summary>Error: a placeholder stands where KdGat cannot tell how the shell quotes it (after a here-document, a case statement, backticks, $'...', inside ${...} or a comment).</summary>
+    public const string PlaceholderUnquotable = "KDG1037";
 }

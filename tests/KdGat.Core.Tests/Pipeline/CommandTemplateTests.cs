@@ -113,7 +113,9 @@ public sealed class CommandTemplateTests : IDisposable
                 data.Add("printf '%s' 'v='{params.v}'.'", value, $"v={value}.");
                 data.Add("printf '%s' \"$(printf '%s' {params.v})\"", value, value);
                 data.Add("printf '%s' \"$(printf '%s' \"{params.v}\")\"", value, value);
-                data.Add("printf '%s' \"`printf '%s' {params.v}`\"", value, value);
+                data.Add("# it's a comment \"\nprintf '%s' {params.v} # and a comment's quote '", value, value);
+                data.Add("printf '%s' \"$(printf '%s' \"$(printf '%s' '{params.v}')\")\"", value, value);
+                data.Add("printf '%s' x{params.v}#y", value, $"x{value}#y");
                 data.Add("(printf '%s' {params.v})", value, value);
                 data.Add("printf '%s' \\\"{params.v}", value, "\"" + value);
             }
@@ -132,6 +134,35 @@ public sealed class CommandTemplateTests : IDisposable
     [Fact]
     public void Render_UnquotedPlaceholders_AreSingleQuotedAsBefore() =>
         Assert.Equal("a 'hcrl_sa' \"hcrl_sa\" 'hcrl_sa' \"$(b 'hcrl_sa')\" 'x'", CommandTemplate.Render("a {dataset} \"{dataset}\" '{dataset}' \"$(b {dataset})\" 'x'", Resolve, shell: true, "t"));
+
+    /// <summary>
+    /// Where the quoting cannot be told for sure, a placeholder is KDG1037, never a guess: the first
+    /// quote-aware version guessed wrong after a comment, a here-document or inside a case in $(...)
+    /// and a value ran as a command (found by review).
+    /// </summary>
+    [Theory]
+    [InlineData("cat <<EOF\ndon't\nEOF\nprintf '%s' {params.v}", "a here-document")]
+    [InlineData("printf '%s' \"$(case a in a) printf '%s' '{params.v}';; esac)\"", "a case statement")]
+    [InlineData("printf '%s' `printf '%s' \"{params.v}\"`", "backticks")]
+    [InlineData("printf '%s' $'\\'' {params.v}", "$'...'")]
+    [InlineData("printf '%s' ${{X:-{params.v}}}", "inside ${...}")]
+    [InlineData("printf '%s' ${params.v}", "right after a '$'")]
+    public void Render_WhereTheQuotingCannotBeTold_IsKdg1037(string template, string expected)
+    {
+        var e = Assert.Throws<KdgException>(() => CommandTemplate.Render(template, n => n == "params.v" ? new("x; touch pwned") : null, shell: true, "stage 'a' command"));
+
+        Assert.Equal(ErrorCodes.PlaceholderUnquotable, e.Code);
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("'{params.v}'", e.Message);
+    }
+
+    [Fact]
+    public void Render_PlaceholderInAComment_IsText_UnlessItsValueHasALineBreak()
+    {
+        Assert.Equal("true # lr 'a'", CommandTemplate.Render("true # lr {params.v}", n => n == "params.v" ? new("a") : null, shell: true, "t"));
+        var e = Assert.Throws<KdgException>(() => CommandTemplate.Render("true # lr {params.v}", n => n == "params.v" ? new("a\ntouch pwned") : null, shell: true, "t"));
+        Assert.Equal(ErrorCodes.PlaceholderUnquotable, e.Code);
+    }
 
     private void RunsVerbatim(string template, string value, string expected)
     {
