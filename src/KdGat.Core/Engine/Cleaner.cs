@@ -71,7 +71,7 @@ internal static class Cleaner
                 AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
                 marked = true;
             }
-            catch (IOException) when (!File.Exists(guard.RerunRequested)) { }
+            catch (IOException) { } // written after the deletions below (an earlier Clean's marker, if there is one, stands meanwhile)
             foreach (var path in s.Outputs.Concat(RunDirContent(s)).Append(guard.FailedDir))
             {
                 if (!FileMover.Exists(path)) continue;
@@ -94,8 +94,12 @@ internal static class Cleaner
                 FileMover.Delete(f);
             if (!marked)
             {
-                Directory.CreateDirectory(guard.StateDir);
-                AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
+                try
+                {
+                    Directory.CreateDirectory(guard.StateDir);
+                    AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
+                }
+                catch (IOException) when (File.Exists(guard.RerunRequested)) { } // an earlier Clean's marker forces the rerun as well
             }
         }
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");

@@ -92,9 +92,9 @@ internal sealed partial class InstanceRunner
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
             return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = digest, Seconds = result.WallSeconds, Fresh = true };
         }
-        catch (Exception e) when (e is InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException || e is FileNotFoundException or DirectoryNotFoundException && !Whole(entry))
         {
-            // The placed bytes are not the entry's recorded ones: the entry is damaged.
+            // The placed bytes are not the entry's recorded ones, or a file of the entry is gone: the entry is damaged.
             guard.Abort();
             var evicted = _ctx.Store!.Evict(entry.Fingerprint);
             _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.CacheEntryDamaged, $"{s.Key}: cache entry {entry.Dir} is damaged ({e.Message}); " +
@@ -112,6 +112,10 @@ internal sealed partial class InstanceRunner
             return null;
         }
     }
+
+    /// <summary>Every payload the entry records is still there (a missing one makes it damaged, not a local file error).</summary>
+    private static bool Whole(StoreEntry entry) =>
+        Enumerable.Range(0, entry.Outputs.Count).All(i => FileMover.Exists(entry.Payload(i)));
 
     /// <summary>The store's hard links changed the outputs' ctime: the hash cache follows (best effort: a miss only costs a re-hash).</summary>
     private void Relinked(IEnumerable<string> outputs) => EachOutputFile(outputs, (cache, file) => cache.Relinked(file));

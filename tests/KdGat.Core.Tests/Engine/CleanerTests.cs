@@ -98,6 +98,14 @@ public sealed class CleanerTests : IDisposable
         var r = await BuildAsync(d);
         Assert.True(r.Succeeded);
         Assert.Contains("a", With(r, Outcome.Ran)); // forced: not restored from the cache
+
+        // A second Clean on the full disk, with the first Clean's marker still there (its rerun failed): it deletes too.
+        Directory.CreateDirectory(d["runs/d1/.kdgat/a"]);
+        File.WriteAllText(d["runs/d1/.kdgat/a/rerun-requested"], "requested by Clean\n");
+        KdGat.Core.IO.CrashPoints.Current = new KdGat.Core.IO.CrashPoints.Plan(marker, KdGat.Core.IO.CrashPoints.Mode.Fail);
+        try { await Cleaner.CleanAsync(Request(d), null, new RecordingLog()); }
+        finally { KdGat.Core.IO.CrashPoints.Current = null; }
+        Assert.False(File.Exists(d["runs/d1/a/model.ckpt"]));
     }
 
     /// <summary>

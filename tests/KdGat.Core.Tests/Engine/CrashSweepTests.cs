@@ -134,6 +134,26 @@ public sealed class CrashSweepTests : IDisposable
         Assert.Equal(entries, Directory.GetFiles(v2["store"], "entry.json", SearchOption.AllDirectories).ToDictionary(f => f, f => KdGat.Core.Hashing.FileIdentity.Of(f)));
     }
 
+    /// <summary>An entry with a payload gone (a partial rsync, a user's rm) is damaged: evicted (KDG2004), so the next run's insert repairs it; not kept as if the run dir had failed.</summary>
+    [Fact]
+    public async Task RestoreFromCache_AnEntryWithAPayloadGone_IsEvictedAsDamaged()
+    {
+        using var d = NewRoot(Yaml("1", cache: true));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        var v1 = Directory.GetFiles(d["store"], "entry.json", SearchOption.AllDirectories).Select(f => Path.GetDirectoryName(f)!).ToArray();
+        SetConfig(d, Yaml("2", cache: true));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        foreach (var e in v1) File.Delete(Path.Combine(e, "o0"));
+
+        SetConfig(d, Yaml("1", cache: true));
+        var log = new RecordingLog();
+        Assert.True((await BuildAsync(d, log: log)).Succeeded);
+
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.CacheEntryDamaged);
+        Assert.DoesNotContain(log.Items, i => i.Code == ErrorCodes.CacheRestoreFailed);
+        Assert.All(v1, e => Assert.True(File.Exists(Path.Combine(e, "o0")), e)); // evicted, then inserted again by the run
+    }
+
     [Fact]
     public async Task Recovery_InterruptedAtEveryOperation_LosesNoGoodResult()
     {
