@@ -194,7 +194,17 @@ internal sealed class OutputGuard
             var had = new List<string>();
             Directory.CreateDirectory(AsideDir);
             foreach (var (item, live) in Items(entry, withManifest: true))
-                if (FileMover.Exists(live)) { FileMover.Move(live, Aside(item)); had.Add(item); }
+            {
+                if (!FileMover.Exists(live)) continue;
+                if (IsLeftover(item))
+                {
+                    // One that cannot be moved (a read-only directory cannot change its parent) stays where
+                    // it is for this attempt, as it did before leftovers were moved at all; a rollback leaves it alone.
+                    try { FileMover.Move(live, Aside(item)); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+                }
+                else FileMover.Move(live, Aside(item));
+                had.Add(item);
+            }
             WriteJournal(entry with { Phase = PhaseRunning, Had = had });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -255,7 +265,8 @@ internal sealed class OutputGuard
         var started = e?.Phase != PhaseAside;
         // A live item is this attempt's (partial) work when aside/ still holds the previous version,
         // or when there was no previous version; otherwise it is the previous version, already put back.
-        bool IsNew(string item) => Exists(Aside(item)) || (e?.Had is { } had && !had.Contains(item));
+        // A leftover only when aside/ holds the earlier one: one that was never moved is not this attempt's.
+        bool IsNew(string item) => Exists(Aside(item)) || !IsLeftover(item) && e?.Had is { } had && !had.Contains(item);
         if (started && IsNew(ManifestItem)) FileMover.Delete(_s.ManifestPath);
         var failedCleared = false;
         foreach (var (item, live) in Items(e, withManifest: false))
@@ -269,7 +280,13 @@ internal sealed class OutputGuard
         }
         PutBack(ManifestItem, _s.ManifestPath); // last: nothing looks up to date before everything is back
         FileMover.Delete(Journal); // a file, or the damage in its place (a directory)
-        FileMover.Delete(AsideDir);
+        // Leftovers a damaged journal no longer names: kept under unrecovered/, not deleted.
+        if (Directory.Exists(AsideDir) && Directory.EnumerateFileSystemEntries(AsideDir).Any(p => IsLeftover(Path.GetFileName(p))))
+        {
+            Directory.CreateDirectory(UnrecoveredDir);
+            FileMover.Move(AsideDir, Path.Combine(UnrecoveredDir, $"{e?.AttemptId ?? "journal-unreadable"}-{Guid.NewGuid().ToString("N")[..8]}"));
+        }
+        else FileMover.Delete(AsideDir);
     }
 
     /// <summary>Moves an item back from aside/; when the live path holds it too (an interrupted move), aside/ is only a twin.</summary>
@@ -295,8 +312,8 @@ internal sealed class OutputGuard
     /// <summary>
     /// The run dir's entries that are not the manifest, params.json, logs/ or a declared output
     /// (directories above an output are looked into), in name order. Left alone: another result's
-    /// run dir (a sweep point's, under a stage that is no longer swept: it has '=' in its name or a
-    /// manifest of its own), NFS's .nfs* ghosts of open deleted files (they cannot be moved), and
+    /// run dir (a sweep point's, under a stage that is no longer swept: a manifest of its own, or '='
+    /// in its name and logs/), declared inputs (a glob's whole folder), NFS's .nfs* ghosts of open deleted files (they cannot be moved), and
     /// atomic-write temps (recovery's). A symlinked directory is moved as the link, never followed.
     /// </summary>
     private List<string> Leftovers()
@@ -323,7 +340,9 @@ internal sealed class OutputGuard
                     if (realDir) Walk(entry);
                     continue;
                 }
-                if (realDir && (File.Exists(Path.Combine(entry, StageInstance.ManifestFileName)) || dir == _s.RunDir && _s.Sweep.IsEmpty && name.Contains('='))) continue;
+                // A sweep point's folder has a manifest, or at least logs/ ('=' alone is also Lightning's epoch=9-step=500.ckpt/).
+                if (realDir && (File.Exists(Path.Combine(entry, StageInstance.ManifestFileName))
+                                || dir == _s.RunDir && _s.Sweep.IsEmpty && name.Contains('=') && Directory.Exists(Path.Combine(entry, "logs")))) continue;
                 found.Add(entry);
             }
         }
@@ -379,6 +398,7 @@ internal sealed class OutputGuard
 
     private static string OutputItem(int i) => $"output{i}";
     private static string LeftoverItem(int j) => $"leftover{j}";
+    private static bool IsLeftover(string item) => item.StartsWith("leftover", StringComparison.Ordinal);
     private static string FailedName(string item, string live) =>
         item.StartsWith("output", StringComparison.Ordinal) ? $"{item[6..]}-{Path.GetFileName(live)}"
         : item.StartsWith("leftover", StringComparison.Ordinal) ? $"{item}-{Path.GetFileName(live)}"

@@ -160,6 +160,39 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Null(await new OutputGuard(_s).RecoverIfNeededAsync());
     }
 
+    /// <summary>
+    /// A folder with '=' in its name is a sweep point's run dir only with logs/ (or a manifest):
+    /// Lightning's sharded checkpoint epoch=9-step=500.ckpt/ was kept as one, and resumed from (found by review).
+    /// </summary>
+    [Fact]
+    public void Begin_MovesACheckpointFolderWithAnEqualsSign_KeepsASweepPointsFolder()
+    {
+        GoodResult("v1");
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "epoch=9-step=500.ckpt"));
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "seed=1", "logs"));
+
+        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2");
+
+        Assert.Equal(["seed=1"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName));
+    }
+
+    /// <summary>A journal damaged while leftovers were aside: they are kept under unrecovered/, not deleted with aside/.</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_DamagedJournal_KeepsTheLeftoversItCannotPlace()
+    {
+        GoodResult("v1");
+        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        File.WriteAllText(Path.Combine(crashed.StateDir, "attempt.json"), "{ torn");
+
+        await new OutputGuard(_s).RecoverIfNeededAsync();
+
+        Assert.True(Check().UpToDate);
+        var kept = Assert.Single(Directory.GetFiles(crashed.UnrecoveredDir, "leftover*", SearchOption.AllDirectories));
+        Assert.Equal("checkpoint v1", File.ReadAllText(kept));
+    }
+
     /// <summary>A declared input the user keeps in the run dir is not a leftover (it is hashed into the fingerprint).</summary>
     [Fact]
     public void Begin_LeavesDeclaredInputsInTheRunDir()
