@@ -57,7 +57,9 @@ internal sealed class AccessClassifier
                     if (!foreign.TryGetValue(o.Owner.Key, out var entry)) foreign[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
                 }
-                else if (!o.Output && !a.Listing && a.Path != Path.GetFullPath(o.Owner.RunDir).TrimEnd('/') && a.Path != o.Owner.ParamsFilePath && a.Path != o.Owner.ManifestPath)
+                else if (!o.Output && !a.Listing && a.Path != Path.GetFullPath(o.Owner.RunDir).TrimEnd('/') && a.Path != o.Owner.ParamsFilePath && a.Path != o.Owner.ManifestPath
+                         && !PathText.IsUnder(a.Path, o.Owner.LogDir)) // KdGat's logs cannot be declared outputs
+
                 {
                     if (!upstreamFiles.TryGetValue(o.Owner.Key, out var entry)) upstreamFiles[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
@@ -65,7 +67,7 @@ internal sealed class AccessClassifier
                 continue;
             }
             if (a.Listing || !_scope.InProject(a.Path)) continue;
-            if (IsParamsFile(s, a.Path) && !s.Inputs.Any(i => PathText.IsUnder(a.Path, i))) { paramsFileRead = true; continue; }
+            if (IsParamsFile(s, a.Path) && !s.Inputs.Any(i => PathText.IsUnder(a.Path, i)) && !IsCode(s, a.Path)) { paramsFileRead = true; continue; }
             if (IsDeclared(s, a.Path)) continue;
             undeclared.Add(a.Path);
         }
@@ -154,6 +156,12 @@ internal sealed class AccessClassifier
     private static bool IsDeclared(StageInstance s, string path)
     {
         if (s.Inputs.Any(i => PathText.IsUnder(path, i))) return true;
+        return IsCode(s, path);
+    }
+
+    /// <summary>Under a code glob: its bytes are in the fingerprint.</summary>
+    private static bool IsCode(StageInstance s, string path)
+    {
         return s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.HasWildcard(g) && Glob.Covers(s.Layout.Root, g, path));
     }
 

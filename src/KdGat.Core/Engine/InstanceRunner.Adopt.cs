@@ -77,8 +77,9 @@ internal sealed partial class InstanceRunner
         return null;
     }
 
+    /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>
     private static bool SameOutputs(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present) =>
-        recorded.Count == present.Count && present.All(o => recorded.Any(r => r.Path == o.Path && r.Hash == o.Hash));
+        present.Count > 0 && present.All(o => recorded.Any(r => r.Path == o.Path && r.Hash == o.Hash));
 
     private static InstanceResult Refused(StageInstance s, Verdict verdict, string code, string error) =>
         new(s, Outcome.Failed, verdict.Reasons) { Error = error, ErrorCode = code };

@@ -73,7 +73,7 @@ public sealed class AccessClassifierTests : IDisposable
     [Fact]
     public void ReadOfAnUndeclaredFileInANeededUpstreamsRunDir_IsAnErrorNamingTheUpstreamsOutputs()
     {
-        Assert.Empty(Classify("d1/b", Read(R("runs/d1/a/model.ckpt")), Read(R("runs/d1/a/params.json")), Read(R("runs/d1/a"), listing: true)));
+        Assert.Empty(Classify("d1/b", Read(R("runs/d1/a/model.ckpt")), Read(R("runs/d1/a/params.json")), Read(R("runs/d1/a"), listing: true), Read(R("runs/d1/a/logs/x.out"))));
 
         var d = Assert.Single(Classify("d1/b", Read(R("runs/d1/a/notes.txt")), Read(R("runs/d1/a/model.ckpt"))));
 
@@ -106,6 +106,14 @@ public sealed class AccessClassifierTests : IDisposable
         p.Dir.Write("models/a.yaml", "lr: 0.1\n");
         var all = p.Instances([new("a", [])]);
         Assert.Empty(new AccessClassifier(new AuditScope(all[0].Layout, all)).Classify(all[0], [Read(Path.Combine(p.Root, "models/a.yaml"))]));
+        using var q = new TestPipeline("""
+            datasets: [d1]
+            stages:
+              a: { command: x, code: ['models/*.yaml'], params_file: models/a.yaml, outputs: [model.ckpt] }
+            """);
+        q.Dir.Write("models/a.yaml", "lr: 0.1\n");
+        var coded = q.Instances([new("a", [])]);
+        Assert.Empty(new AccessClassifier(new AuditScope(coded[0].Layout, coded)).Classify(coded[0], [Read(Path.Combine(q.Root, "models/a.yaml"))])); // a code glob has its bytes too
     }
 
     [Fact]
