@@ -90,8 +90,9 @@ internal sealed class ShellContext
     public string Literal(string value, string placeholder, string where)
     {
         // In a comment the value is only text, unless a line break in it ended the comment.
-        // A '$' right before it would make bash read the quoted value as $'...', with escapes.
-        var dollar = Unquoted && _previous == '$' && !_escaped;
+        // A '$' right before it would make bash read the quoted value as $'...', with escapes, or,
+        // inside "...", expand what the value starts with: $( runs a command.
+        var dollar = (Unquoted || Top == Kind.Double) && _previous == '$';
         if (_unsure is not null || dollar || Top is Kind.Brace || Top is Kind.Comment && value.AsSpan().IndexOfAny('\n', '\r') >= 0)
             throw new KdgException(ErrorCodes.PlaceholderUnquotable,
                 $"{where}: KdGat cannot tell how the shell quotes '{{{placeholder}}}' there ({(dollar ? "right after a '$'" : Top == Kind.Brace ? "inside ${...}" : Top == Kind.Comment ? "in a comment, with a line break in its value" : $"it comes after {_unsure}")}), so it cannot pass its value safely. " +

@@ -147,6 +147,7 @@ public sealed class CommandTemplateTests : IDisposable
     [InlineData("printf '%s' $'\\'' {params.v}", "$'...'")]
     [InlineData("printf '%s' ${{X:-{params.v}}}", "inside ${...}")]
     [InlineData("printf '%s' ${params.v}", "right after a '$'")]
+    [InlineData("printf '%s' \"${params.v}\"", "right after a '$'")]
     public void Render_WhereTheQuotingCannotBeTold_IsKdg1037(string template, string expected)
     {
         var e = Assert.Throws<KdgException>(() => CommandTemplate.Render(template, n => n == "params.v" ? new("x; touch pwned") : null, shell: true, "stage 'a' command"));
