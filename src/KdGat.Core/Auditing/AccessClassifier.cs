@@ -57,9 +57,7 @@ internal sealed class AccessClassifier
                     if (!foreign.TryGetValue(o.Owner.Key, out var entry)) foreign[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
                 }
-                else if (!o.Output && !a.Listing && a.Path != Path.GetFullPath(o.Owner.RunDir).TrimEnd('/') && a.Path != o.Owner.ParamsFilePath && a.Path != o.Owner.ManifestPath
-                         && !PathText.IsUnder(a.Path, o.Owner.LogDir)) // KdGat's logs cannot be declared outputs
-
+                else if (!o.Output && !a.Listing && IsUndeclaredFileOf(o.Owner, a.Path))
                 {
                     if (!upstreamFiles.TryGetValue(o.Owner.Key, out var entry)) upstreamFiles[o.Owner.Key] = entry = (o.Owner, new SortedSet<string>(StringComparer.Ordinal));
                     entry.Paths.Add(a.Path);
@@ -67,8 +65,8 @@ internal sealed class AccessClassifier
                 continue;
             }
             if (a.Listing || !_scope.InProject(a.Path)) continue;
-            if (IsParamsFile(s, a.Path) && !s.Inputs.Any(i => PathText.IsUnder(a.Path, i)) && !IsCode(s, a.Path)) { paramsFileRead = true; continue; }
             if (IsDeclared(s, a.Path)) continue;
+            if (IsParamsFile(s, a.Path)) { paramsFileRead = true; continue; }
             undeclared.Add(a.Path);
         }
 
@@ -150,20 +148,21 @@ internal sealed class AccessClassifier
 
     private static bool IsParentOfOwn(StageInstance s, string dir) => s.Outputs.Append(s.RunDir).Any(o => PathText.IsUnder(o, dir));
 
+    /// <summary>
+    /// A file in an upstream's run dir that is neither a declared output (the caller knows) nor what
+    /// KdGat writes there: the run dir itself, params.json (in the output digest), the manifest, and
+    /// logs/ (which cannot be declared outputs).
+    /// </summary>
+    private static bool IsUndeclaredFileOf(StageInstance owner, string path) =>
+        path != Path.GetFullPath(owner.RunDir).TrimEnd('/') && path != owner.ParamsFilePath && path != owner.ManifestPath && !PathText.IsUnder(path, owner.LogDir);
+
     private static bool IsParamsFile(StageInstance s, string path) =>
         s.Config.ParamsFile is { } pf && Path.GetFullPath(Path.Combine(s.Layout.Root, pf)) == path;
 
-    private static bool IsDeclared(StageInstance s, string path)
-    {
-        if (s.Inputs.Any(i => PathText.IsUnder(path, i))) return true;
-        return IsCode(s, path);
-    }
-
-    /// <summary>Under a code glob: its bytes are in the fingerprint.</summary>
-    private static bool IsCode(StageInstance s, string path)
-    {
-        return s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.HasWildcard(g) && Glob.Covers(s.Layout.Root, g, path));
-    }
+    /// <summary>Under a declared input or code glob: its bytes are in the fingerprint.</summary>
+    private static bool IsDeclared(StageInstance s, string path) =>
+        s.Inputs.Any(i => PathText.IsUnder(path, i))
+        || s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.HasWildcard(g) && Glob.Covers(s.Layout.Root, g, path));
 
     /// <summary>The stage, among the direct needs, through which <paramref name="name"/> is an upstream; null if it is not one.</summary>
     private static string? Transitively(StageInstance s, string name)

@@ -63,14 +63,14 @@ internal static class Cleaner
             if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             // Clean is the forced rerun: without this the next build could restore the same fingerprint
             // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
-            // On a full disk (where Clean is what frees space) the marker goes in after the deletions instead.
-            var marked = false;
-            try
+            void MarkRerun()
             {
                 Directory.CreateDirectory(guard.StateDir);
                 AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
-                marked = true;
             }
+            // On a full disk (where Clean is what frees space) the marker goes in after the deletions instead.
+            var marked = false;
+            try { MarkRerun(); marked = true; }
             catch (IOException) { } // written after the deletions below (an earlier Clean's marker, if there is one, stands meanwhile)
             foreach (var path in s.Outputs.Concat(RunDirContent(s)).Append(guard.FailedDir))
             {
@@ -94,11 +94,7 @@ internal static class Cleaner
                 FileMover.Delete(f);
             if (!marked)
             {
-                try
-                {
-                    Directory.CreateDirectory(guard.StateDir);
-                    AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
-                }
+                try { MarkRerun(); }
                 catch (IOException) when (File.Exists(guard.RerunRequested)) { } // an earlier Clean's marker forces the rerun as well
             }
         }

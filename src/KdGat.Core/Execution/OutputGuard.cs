@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
@@ -323,7 +324,7 @@ internal sealed class OutputGuard
         var outputs = _s.Outputs.Select(o => Path.TrimEndingDirectorySeparator(Path.GetFullPath(o))).ToArray();
         // Declared inputs there (a config file the user put in the run dir; a glob from the part before its first wildcard) stay too:
         // what lies in one is hashed into the fingerprint anyway.
-        var inputs = _s.Inputs.Select(i => Path.TrimEndingDirectorySeparator(Path.GetFullPath(WithoutWildcards(i)))).ToArray();
+        var inputs = _s.Inputs.Select(i => Path.TrimEndingDirectorySeparator(Glob.LiteralBase(i))).ToArray();
         var own = new HashSet<string>(outputs.Append(_s.ManifestPath).Append(_s.ParamsFilePath).Append(_s.LogDir), StringComparer.Ordinal);
         Walk(_s.RunDir);
         return found;
@@ -392,9 +393,6 @@ internal sealed class OutputGuard
 
     private static bool IsOutputItemBelow(string item, int count) =>
         int.TryParse(item.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i < count;
-
-    private static string WithoutWildcards(string path) =>
-        string.Join('/', path.Split('/').TakeWhile(part => !Hashing.Glob.HasWildcard(part)));
 
     private static string OutputItem(int i) => $"output{i}";
     private static string LeftoverItem(int j) => $"leftover{j}";

@@ -189,7 +189,7 @@ public sealed partial class StageInstance
         return null;
     }
 
-    /// <summary>Every placeholder this instance's text may name: the fixed ones, its parameters, sweep values, vars and upstreams.</summary>
+    /// <summary>The placeholders a did-you-mean offers for this instance's text: the fixed ones, its parameters, vars and upstreams.</summary>
     private IEnumerable<string> KnownPlaceholders() =>
         new[] { "dataset", "stage", "run", "root", "tools", "run_dir", "raw_dir", "cache_dir", "params_file", "variant" }
             .Concat(Config.Teacher is null ? [] : ["teacher"])
