@@ -176,14 +176,21 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal(["seed=1"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName));
     }
 
+    /// <summary>A good result with a checkpoint beside it in the run dir, and the next attempt begun (the checkpoint moved aside).</summary>
+    private OutputGuard BegunOverACheckpoint()
+    {
+        GoodResult("v1");
+        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v1");
+        var guard = new OutputGuard(_s);
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
+        return guard;
+    }
+
     /// <summary>A journal damaged while leftovers were aside: they are kept under unrecovered/, not deleted with aside/.</summary>
     [Fact]
     public async Task RecoverIfNeeded_DamagedJournal_KeepsTheLeftoversItCannotPlace()
     {
-        GoodResult("v1");
-        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v1");
-        var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        var crashed = BegunOverACheckpoint();
         File.WriteAllText(Path.Combine(crashed.StateDir, "attempt.json"), "{ torn");
 
         await new OutputGuard(_s).RecoverIfNeededAsync();
@@ -218,10 +225,7 @@ public sealed class OutputGuardTests : IDisposable
     [Fact]
     public async Task RecoverIfNeeded_PutsLeftoversBack()
     {
-        GoodResult("v1");
-        File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v1");
-        var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        var crashed = BegunOverACheckpoint();
         crashed.Started(AttemptHandle.Process(999999999), "b2-d1-a-1", "b2");
         File.WriteAllText(Path.Combine(_s.RunDir, "last.ckpt"), "checkpoint v2, partial");
 
