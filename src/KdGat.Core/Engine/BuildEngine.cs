@@ -145,6 +145,7 @@ internal sealed class BuildEngine
             return null;
         }
         _session.Plan = (key, cert.Stamps, cert.PlanGraph, cert.Observations);
+        BuildReport.WarmUpWriter(); // the build task's certified report is next
         return cert.Stamps;
     }
 
