@@ -54,7 +54,8 @@ public sealed class ToolSourceHashTests : IDisposable
         var obj = Path.Combine(Src, "KdGat.Core", "obj", "Debug");
         Directory.CreateDirectory(obj);
         File.WriteAllText(Path.Combine(obj, "Generated.cs"), "// build output");
-        File.WriteAllText(Path.Combine(Src, "KdGat.Tasks", "bin.cs.txt"), "not a source");
+        Directory.CreateDirectory(Path.Combine(Src, "KdGat.Tasks", "bin", "Release"));
+        File.WriteAllText(Path.Combine(Src, "KdGat.Tasks", "bin", "Release", "KdGat.Tasks.dll"), "build output");
         Assert.Equal(first, Hash(shell));
 
         var planner = Path.Combine(Src, "KdGat.Core", "Planning", "Planner.cs");
@@ -72,6 +73,40 @@ public sealed class ToolSourceHashTests : IDisposable
 
         File.AppendAllText(Path.Combine(_repo, "Directory.Build.props"), "<!-- an edit -->\n");
         Assert.NotEqual(edited, Hash(shell));
+    }
+
+    /// <summary>
+    /// What the compiler reads besides .cs and .csproj changes the hash: a bin/ or obj/ folder below
+    /// a project's top (compiled: only src/X/bin and src/X/obj are build output), a
+    /// Directory.Build.props in a subfolder (its DefineConstants chose the code), any other file (a
+    /// .resx). A review found the first two skipped: stages reran on the new code glob against the
+    /// old DLL, and Clean did not recover. Editors' swap and backup files change nothing.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void NestedBinAndObj_ASubfolderProps_AndOtherFiles_ChangeTheHash_EditorFilesDoNot(bool shell)
+    {
+        var first = Hash(shell);
+        var stages = Path.Combine(Src, "KdGat.Sample", "Stages");
+        File.WriteAllText(Path.Combine(stages, ".EvaluateStage.cs.swp"), "vim");
+        File.WriteAllText(Path.Combine(stages, "EvaluateStage.cs~"), "backup");
+        Assert.Equal(first, Hash(shell));
+
+        var nested = Directory.CreateDirectory(Path.Combine(stages, "bin")).FullName;
+        File.WriteAllText(Path.Combine(nested, "Extra.cs"), "namespace KdGat.Sample; internal static class Extra { }\n");
+        var withNestedBin = Hash(shell);
+        Assert.NotEqual(first, withNestedBin);
+        File.AppendAllText(Path.Combine(nested, "Extra.cs"), "// an edit\n");
+        var editedNestedBin = Hash(shell);
+        Assert.NotEqual(withNestedBin, editedNestedBin);
+
+        File.WriteAllText(Path.Combine(Src, "Directory.Build.props"), "<Project><PropertyGroup><DefineConstants>$(DefineConstants);KDG_X</DefineConstants></PropertyGroup></Project>\n");
+        var withProps = Hash(shell);
+        Assert.NotEqual(editedNestedBin, withProps);
+
+        File.WriteAllText(Path.Combine(stages, "Strings.resx"), "<root />\n");
+        Assert.NotEqual(withProps, Hash(shell));
     }
 
     /// <summary>
