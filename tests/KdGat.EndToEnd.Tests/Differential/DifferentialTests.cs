@@ -66,7 +66,8 @@ public sealed class DifferentialTests
         var server = tree.Env.ContainsKey("DOTNET_CLI_USE_MSBUILD_SERVER");
         var incremental = server ? tree.Build("-t:Evaluate", "-nodeReuse:true") : tree.Build("-t:Evaluate");
         if (incremental.ExitCode != 0) Fail(seed, applied, "the incremental build failed", incremental.ToString());
-        var outcomes = tree.LastBuild().Stages.GroupBy(s => s.Outcome).Select(g => $"{g.Key} {g.Count()}").Order(StringComparer.Ordinal);
+        var incrementalReport = tree.LastBuild();
+        var outcomes = incrementalReport.Stages.GroupBy(s => s.Outcome).Select(g => $"{g.Key} {g.Count()}").Order(StringComparer.Ordinal);
 
         var incrementalSeconds = clock.Elapsed.TotalSeconds;
         using var scratch = tree.Clone();
@@ -84,14 +85,28 @@ public sealed class DifferentialTests
             .Select(k => $"{k}: incremental {Describe(a, k)}, from scratch {Describe(b, k)}").ToArray();
         if (diffs.Length > 0)
             Fail(seed, applied, "outputs differ", string.Join("\n", diffs) + "\nthe incremental build: " + string.Join(", ", tree.LastBuild().Stages.Select(s => $"{s.Dataset}/{s.Stage} {s.Outcome}")));
-        // A settled no-op (the from-scratch build took longer than the racy margin) writes the no-op
-        // certificate the next mutation must void: every build here runs with KDGAT_NOOP_CERTIFICATE=verify,
+        // A settled no-op (the from-scratch build took longer than the racy margin) leaves a no-op
+        // certificate (below) the next mutation must void: every build here runs with KDGAT_NOOP_CERTIFICATE=verify,
         // so a certificate that holds when the full check finds something to do fails the build (KDG9002).
         var noop = server ? tree.BuildSettled("-t:Evaluate", "-nodeReuse:true") : tree.BuildSettled("-t:Evaluate");
         if (noop.ExitCode != 0 || tree.LastBuild().Stages.Any(s => s.Outcome != Outcome.UpToDate)) Fail(seed, applied, "the no-op after the incremental build was not one", noop.ToString());
-        // Through the server a pipeline kept from an earlier build was loaded then, not observed now: no certificate.
-        var written = server ? DateTime.MaxValue : Directory.EnumerateFiles(Path.Combine(tree.Dir, ".kdgat", "noop")).Max(File.GetLastWriteTimeUtc);
-        if (written < tree.LastBuild().StartedUtc.UtcDateTime.AddSeconds(-2)) Fail(seed, applied, "the settled no-op wrote no no-op certificate", noop.ToString());
+        // The newest certificate is the settled no-op's own, or, when a certificate answered it (verify: the full check
+        // agreed), the incremental build's: after an edit that changes no result (an equivalent number) that build is a
+        // no-op too, and one that began more than the racy margin after the edit (a slow start under load) certifies it
+        // itself. Only a no-op can write one: a certificate answering after a build that ran or restored anything was
+        // written before that build. Through the server a pipeline kept from an earlier build was loaded then, not
+        // observed now: no certificate.
+        var settled = tree.LastBuild();
+        var answered = settled.NoOpCertificate == true;
+        var writer = answered ? incrementalReport : settled;
+        if (answered && incrementalReport.Stages.Any(s => s.Outcome != Outcome.UpToDate))
+            Fail(seed, applied, "a no-op certificate answered the settled no-op after an incremental build that was not a no-op", noop.ToString());
+        var certificates = Path.Combine(tree.Dir, ".kdgat", "noop");
+        var written = server || writer.NoOpCertificate == true ? DateTime.MaxValue
+            : Directory.Exists(certificates) ? Directory.EnumerateFiles(certificates).Where(f => !Path.GetFileName(f).StartsWith('.')).Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max()
+            : DateTime.MinValue; // not a clock probe or temp file (".clock-*.tmp", ".NAME.*.tmp"): certificates only
+        if (written < writer.StartedUtc.UtcDateTime.AddSeconds(-2))
+            Fail(seed, applied, !answered ? "the settled no-op wrote no no-op certificate" : "a no-op certificate answered the settled no-op, but the incremental no-op did not write it", noop.ToString());
         if (applied.Count % 10 == 0 && !server)
         {
             // Now and then the certificate answers (checked against the full check: verify).
