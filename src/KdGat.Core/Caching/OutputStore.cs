@@ -138,7 +138,8 @@ internal sealed class OutputStore
 
     private static DateTimeOffset LastUsed(StoreEntry e)
     {
-        try { return new DateTimeOffset(long.Parse(File.ReadAllText(Path.Combine(e.Dir, "last-used")).Trim(), CultureInfo.InvariantCulture), TimeSpan.Zero); }
+        // Bounded and never a FIFO's endless open: a store may be shared, and one user's FIFO hung everyone's CacheGc (a review).
+        try { return new DateTimeOffset(long.Parse(SmallFile.ReadAllText(Path.Combine(e.Dir, "last-used"), 4096).Trim(), CultureInfo.InvariantCulture), TimeSpan.Zero); }
         catch (Exception ex) when (ex is IOException or FormatException or OverflowException or UnauthorizedAccessException) { return e.CreatedUtc; }
     }
 

@@ -1,4 +1,5 @@
 using KdGat.Core.Diagnostics;
+using KdGat.Core.IO;
 
 namespace KdGat.Core.Engine;
 
@@ -93,11 +94,11 @@ internal static class StageStamps
         File.Move(tmp, path, overwrite: true);
     }
 
+    /// <summary>The stamp's text; null when there is none or it is not a small regular file (a FIFO hung the build, a link to /dev/zero took 4 GB: a review), which is then written anew.</summary>
     private static string? ReadOrNull(string path)
     {
-        try { return File.ReadAllText(path); }
-        catch (FileNotFoundException) { return null; }
-        catch (DirectoryNotFoundException) { return null; }
+        try { return SmallFile.ReadAllText(path); }
+        catch (IOException) { return null; }
     }
 
     /// <summary>

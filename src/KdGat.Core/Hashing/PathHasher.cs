@@ -84,7 +84,15 @@ internal sealed class PathHasher
         // A directory of checkpoints is hashed on every core: one thread tops out below the page
         // cache's bandwidth. Small directories stay on this thread (no pool threads to wait for).
         if (files.Length > 1 && sizes.Sum() >= ParallelThresholdBytes)
-            Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => hashes[i] = _cache.HashFile(files[i]));
+        {
+            // One file's error (unreadable, a /proc file: KDG1015/KDG1207) is the error, as on one thread,
+            // not an AggregateException that reads as a bug in KdGat (KDG9001; found by review).
+            try { Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => hashes[i] = _cache.HashFile(files[i])); }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
         else
             for (var i = 0; i < files.Length; i++) hashes[i] = _cache.HashFile(files[i]);
         var entries = new List<KeyValuePair<string, string>>(walked.Count);

@@ -88,7 +88,8 @@ internal sealed partial class StageLock : IDisposable
             {
                 told = true;
                 string holder;
-                try { holder = File.ReadAllText(lockFile + ".owner").Trim(); } catch (IOException) { holder = "another build"; }
+                try { holder = IO.SmallFile.ReadAllText(lockFile + ".owner", 4096).Trim(); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { holder = "another build"; }
                 onWait(holder);
             }
             await Time.Clock.Delay(clock, TimeSpan.FromMilliseconds(250), cancel).ConfigureAwait(false);

@@ -166,6 +166,26 @@ public sealed class OutputStoreTests : IDisposable
         Assert.Null(store.Find(Fp));
     }
 
+    /// <summary>
+    /// A FIFO as an entry's last-used file hung CacheGc in its open, and a store may be shared by
+    /// several users (found by review): it now counts as unreadable, the entry's creation time decides.
+    /// </summary>
+    [Fact]
+    public async Task Collect_WithAFifoAsLastUsed_DoesNotBlock_AndFallsBackToTheCreationTime()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("fifo");
+        store.Insert(Fp, "gat", "hcrl_sa", sources, records, "d");
+        var lastUsed = Path.Combine(store.Find(Fp)!.Dir, "last-used");
+        File.Delete(lastUsed);
+        Assert.Equal(0, Sh.Run($"mkfifo '{lastUsed}'", _tmp.Path).ExitCode);
+
+        // A hang is a TimeoutException after a generous wait, not a timing assertion.
+        var collected = await Task.Run(() => store.Collect(null, TimeSpan.FromDays(30), DateTimeOffset.UtcNow.AddDays(31))).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, collected.Evicted);
+    }
+
     [Theory]
     [InlineData("500M", 500L * 1024 * 1024)]
     [InlineData("20G", 20L * 1024 * 1024 * 1024)]

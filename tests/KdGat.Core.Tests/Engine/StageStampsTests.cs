@@ -76,4 +76,23 @@ public sealed class StageStampsTests : IDisposable
         Assert.False(File.Exists(edited.Marker));
         Assert.Contains(edited.Reasons, r => r.StartsWith("seed=1: output modified", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// A stamp that is not a small regular file is written anew: a FIFO there hung the build in its
+    /// open, a link to /dev/zero took 4 GB (found by review). A hang fails the generous wait, not a timing assertion.
+    /// </summary>
+    [Fact]
+    public async Task AFifoAsTheStamp_IsReplaced_WithoutBlocking()
+    {
+        await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        var stamp = (await Plan())[0].Stamp;
+        File.Delete(stamp);
+        Assert.Equal(0, Sh.Run($"mkfifo '{stamp}'", _p.Root).ExitCode);
+
+        var plan = await Task.Run(Plan).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.All(plan, e => Assert.True(e.Current, e.ToString()));
+        Assert.True(File.Exists(stamp) && new FileInfo(stamp).Length > 0);
+        Assert.Equal(KdGat.Core.Hashing.PathKind.File, KdGat.Core.Hashing.PathStat.Of(stamp).Kind);
+    }
 }

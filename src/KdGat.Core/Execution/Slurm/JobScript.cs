@@ -46,7 +46,7 @@ internal static partial class JobScript
     /// </summary>
     public static string? MarkerWrittenBy(string scriptPath, string marker)
     {
-        try { return File.ReadAllText(scriptPath).Contains(MarkerLine(marker), StringComparison.Ordinal) ? marker : null; }
+        try { return IO.SmallFile.ReadAllText(scriptPath).Contains(MarkerLine(marker), StringComparison.Ordinal) ? marker : null; }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
     }
