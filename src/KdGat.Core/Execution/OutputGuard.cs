@@ -314,8 +314,8 @@ internal sealed class OutputGuard
     /// The run dir's entries that are not the manifest, params.json, logs/ or a declared output
     /// (directories above an output are looked into), in name order. Left alone: another result's
     /// run dir (a sweep point's, under a stage that is no longer swept: a manifest of its own, or '='
-    /// in its name and logs/), declared inputs (a glob's whole folder), NFS's .nfs* ghosts of open deleted files (they cannot be moved), and
-    /// atomic-write temps (recovery's). A symlinked directory is moved as the link, never followed.
+    /// in its name and logs/), declared inputs (a glob's whole folder), NFS silly-rename ghosts of open deleted files (they cannot be moved), and
+    /// KdGat's atomic-write temps (recovery's): <see cref="PathHasher.IsGhost"/>, nothing else with a similar name. A symlinked directory is moved as the link, never followed.
     /// </summary>
     private List<string> Leftovers()
     {
@@ -334,7 +334,7 @@ internal sealed class OutputGuard
             foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(entry);
-                if (own.Contains(entry) || name.StartsWith(".nfs", StringComparison.Ordinal) || AtomicFile.IsTempName(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
+                if (own.Contains(entry) || PathHasher.IsGhost(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
                 var realDir = Directory.Exists(entry) && !FileMover.IsLink(entry);
                 if (outputs.Concat(inputs).Any(o => PathText.IsUnder(o, entry)))
                 {

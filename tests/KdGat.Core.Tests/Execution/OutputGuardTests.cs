@@ -176,6 +176,22 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal(["seed=1"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName));
     }
 
+    /// <summary>
+    /// Only real ghosts stay in the run dir (an NFS silly-rename name, KdGat's own temp file): a
+    /// stage's `.nfs_scratch` or `.meta.tmp` is what an earlier attempt left, moved aside like any leftover.
+    /// </summary>
+    [Fact]
+    public void Begin_LeavesOnlyRealGhosts_AndMovesNamesThatLookLikeThem()
+    {
+        GoodResult("v1");
+        const string nfs = ".nfs0000000000a1b2c300000001", temp = ".kdgat.manifest.json.host-1.0123456789abcdef0123456789abcdef.tmp";
+        foreach (var name in new[] { nfs, temp, ".nfs_scratch", ".meta.tmp" }) File.WriteAllText(Path.Combine(_s.RunDir, name), name);
+
+        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2");
+
+        Assert.Equal([temp, nfs], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>A good result with a checkpoint beside it in the run dir, and the next attempt begun (the checkpoint moved aside).</summary>
     private OutputGuard BegunOverACheckpoint()
     {
