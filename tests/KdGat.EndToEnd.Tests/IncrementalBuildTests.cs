@@ -70,6 +70,35 @@ public sealed class IncrementalBuildTests
         Assert.Equal(GatLargeDownstream, Sandbox.With(s.LastBuild(), Outcome.Ran));
     }
 
+    /// <summary>
+    /// Only real ghosts are left out of a directory's digest. A file named like an NFS ghost but not
+    /// one (`.nfs_extra_capture.csv` in the raw data) and a stage's own `.meta.tmp` in its output dir
+    /// were skipped, so the build said 13 up to date while a build from scratch read the new file
+    /// (found by review). A real silly-rename ghost (`.nfs` + 24 hex digits) still changes nothing.
+    /// </summary>
+    [Fact]
+    public void FilesNamedLikeGhosts_AreContent_ARealNfsGhostIsNot()
+    {
+        using var s = Sandbox.Trivial();
+        // preprocess also copies the raw dir's .nfs_*.csv files into {cache_dir}/.meta.tmp, which its downstreams read with the cache dir.
+        s.PrefixCommand("preprocess", "mkdir -p {cache_dir} && cat {raw_dir}/.nfs_*.csv > {cache_dir}/.meta.tmp 2>/dev/null; ");
+        var first = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var raw = Path.GetDirectoryName(s.RawFile("hcrl_sa"))!;
+
+        File.WriteAllText(Path.Combine(raw, ".nfs0000000000a1b2c300000001"), "an open file someone deleted");
+        var ghost = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(ghost.ExitCode == 0, ghost.ToString());
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+
+        File.WriteAllText(Path.Combine(raw, ".nfs_extra_capture.csv"), "extra frames");
+        var extra = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa", "-p:VerifyHashes=true");
+        Assert.True(extra.ExitCode == 0, extra.ToString());
+        // preprocess for its input; the other 12 for its output digest (only .meta.tmp changed in the cache dir).
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.Ran).Length);
+        Assert.Equal("extra frames", File.ReadAllText(Path.Combine(s.Dir, "data", "cache", "hcrl_sa", ".meta.tmp")));
+    }
+
     [Fact]
     public void RawDataByteChange_RerunsOnlyThatDataset()
     {

@@ -86,4 +86,36 @@ public sealed class SweepTests
         // f1 is 0.0, 0.1, 0.2 for seeds 0, 1, 2: mean 0.1, sample std 0.1.
         Assert.Matches(@"hcrl_sa\s+f1\s+0\.1 ± 0\.1 \(n=3\)\s+0\.1 ± 0\.1 \(n=3\)\s+0\.1 ± 0\.1 \(n=3\)", compare.Output);
     }
+
+    /// <summary>
+    /// A stage that was swept and no longer is: its unswept run dir is the parent of the old points'
+    /// folders (seed=0/, seed=1/). They were left in place, so a command resuming from `*/model.ckpt`
+    /// found seed=0's and that was recorded as current, while Clean and a build gave a fresh result
+    /// (found by review). Now the attempt sees the run dir a from-scratch build gives it, and the
+    /// commit drops the old points' folders (README, Design choices).
+    /// </summary>
+    [Fact]
+    public void AStageThatIsNoLongerSwept_DoesNotSeeItsOldPointsFolders()
+    {
+        using var s = Sandbox.Trivial();
+        const string sweep = "    sweep: { seed: [0, 1] }\n";
+        s.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n" + sweep, StringComparison.Ordinal));
+        s.PrefixCommand("vgae_large_autoencoder", "if ls */model.ckpt >/dev/null 2>&1; then echo resumed; else echo fresh; fi > origin.txt; ");
+        var swept = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(swept.ExitCode == 0, swept.ToString());
+        var runDir = s.RunDir("hcrl_sa", "vgae_large_autoencoder");
+        Assert.Equal("fresh\n", File.ReadAllText(Path.Combine(runDir, "seed=0", "origin.txt")));
+
+        s.EditConfig(c => c.Replace(sweep, "", StringComparison.Ordinal));
+        var unswept = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(unswept.ExitCode == 0, unswept.ToString());
+
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+        Assert.Equal("fresh\n", File.ReadAllText(Path.Combine(runDir, "origin.txt")));
+        Assert.False(Directory.Exists(Path.Combine(runDir, "seed=0")));
+        Assert.False(Directory.Exists(Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "seed=1"))); // a downstream's too, when it ran unswept
+        var again = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+    }
 }

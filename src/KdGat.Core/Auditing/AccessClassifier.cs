@@ -143,7 +143,8 @@ internal sealed class AccessClassifier
         var dir = Path.GetDirectoryName(output.TrimEnd('/'))!;
         if (!PathText.IsUnder(path, dir) || PathText.IsUnder(path, output)) return false;
         var entry = Path.GetRelativePath(dir, path).Split('/')[0];
-        return entry.StartsWith("." + Path.GetFileName(output.TrimEnd('/')) + ".", StringComparison.Ordinal) && AtomicFile.IsTempName(entry);
+        // Any writer's atomic-write idiom (a stage's own, not only KdGat's exact temp names: AtomicFile.IsTempName).
+        return entry.StartsWith("." + Path.GetFileName(output.TrimEnd('/')) + ".", StringComparison.Ordinal) && entry.EndsWith(".tmp", StringComparison.Ordinal);
     }
 
     private static bool IsParentOfOwn(StageInstance s, string dir) => s.Outputs.Append(s.RunDir).Any(o => PathText.IsUnder(o, dir));

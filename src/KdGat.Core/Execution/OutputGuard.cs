@@ -312,10 +312,13 @@ internal sealed class OutputGuard
 
     /// <summary>
     /// The run dir's entries that are not the manifest, params.json, logs/ or a declared output
-    /// (directories above an output are looked into), in name order. Left alone: another result's
-    /// run dir (a sweep point's, under a stage that is no longer swept: a manifest of its own, or '='
-    /// in its name and logs/), declared inputs (a glob's whole folder), NFS's .nfs* ghosts of open deleted files (they cannot be moved), and
-    /// atomic-write temps (recovery's). A symlinked directory is moved as the link, never followed.
+    /// (directories above an output are looked into), in name order. Among them the folders of the
+    /// stage's former sweep points (seed=0/ under a stage that is no longer swept): moved aside like any
+    /// leftover, put back by a rollback, dropped by the commit, so the run dir is the one a from-scratch
+    /// build gives the stage and its downstreams (README, Design choices). Left alone: declared inputs
+    /// (a glob's whole folder), NFS silly-rename ghosts of open deleted files (they cannot be moved), and
+    /// KdGat's atomic-write temps (recovery's): <see cref="PathHasher.IsGhost"/>, nothing else with a
+    /// similar name. A symlinked directory is moved as the link, never followed.
     /// </summary>
     private List<string> Leftovers()
     {
@@ -334,16 +337,16 @@ internal sealed class OutputGuard
             foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(entry);
-                if (own.Contains(entry) || name.StartsWith(".nfs", StringComparison.Ordinal) || AtomicFile.IsTempName(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
+                if (own.Contains(entry) || PathHasher.IsGhost(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
                 var realDir = Directory.Exists(entry) && !FileMover.IsLink(entry);
                 if (outputs.Concat(inputs).Any(o => PathText.IsUnder(o, entry)))
                 {
                     if (realDir) Walk(entry);
                     continue;
                 }
-                // A sweep point's folder has a manifest, or at least logs/ ('=' alone is also Lightning's epoch=9-step=500.ckpt/).
-                if (realDir && (File.Exists(Path.Combine(entry, StageInstance.ManifestFileName))
-                                || dir == _s.RunDir && _s.Sweep.IsEmpty && name.Contains('=') && Directory.Exists(Path.Combine(entry, "logs")))) continue;
+                // The folders of a stage's former sweep points (seed=0/, with a manifest and logs/) are leftovers too: they
+                // are what an unswept instance's run dir holds only after the stage was swept, and a command that
+                // resumes from `*/model.ckpt` read them (found by review). No other instance's run dir lies inside one.
                 found.Add(entry);
             }
         }

@@ -5,8 +5,8 @@ namespace KdGat.Core.Hashing;
 /// <summary>
 /// Hashes what a stage declares: a file (its content), a directory (every file below it, by
 /// relative path and content, in ordinal order) or, for inputs, a glob (the matching files the
-/// same way). NFS "silly rename" ghosts (.nfsXXXX) and our own temp files are not content and are
-/// skipped. Symlinks are followed (a dataset dir linked from scratch is normal), but a link back to
+/// same way). NFS "silly rename" ghosts (.nfs + 24 hex digits) and KdGat's own temp files are not
+/// content and are skipped (<see cref="IsGhost"/>; nothing else is). Symlinks are followed (a dataset dir linked from scratch is normal), but a link back to
 /// a directory above it is an error, not an endless walk, and only regular files are read: a FIFO
 /// or device would block or never end. Beyond names and bytes a digest covers what a build from
 /// scratch would see differently, each only where present so that a tree of plain files keeps
@@ -213,5 +213,18 @@ internal sealed class PathHasher
         new(ErrorCodes.NotRegularFile,
             $"'{path}' is a {stat.TypeName}, not a regular file or directory: reading it would block or never end, so KdGat does not hash it. Declare regular files and directories only (remove it, or move it out of the declared directory).", path);
 
-    private static bool IsGhost(string name) => name.StartsWith(".nfs", StringComparison.Ordinal) || IO.AtomicFile.IsTempName(name);
+    /// <summary>
+    /// Not content: an NFS silly-rename ghost (<see cref="IsNfsSillyName"/>) or a temp file of KdGat's
+    /// own writers (<see cref="IO.AtomicFile.IsTempName"/>). Every other name, dotted or not, is hashed:
+    /// a stage reads <c>.nfs_extra_capture.csv</c> or <c>.meta.tmp</c> like any file.
+    /// </summary>
+    internal static bool IsGhost(string name) => IsNfsSillyName(name) || IO.AtomicFile.IsTempName(name);
+
+    /// <summary>
+    /// The name Linux's NFS client gives an open file that is deleted (nfs_sillyrename:
+    /// <c>".nfs%016llx%08x"</c>, file id and counter): ".nfs" and exactly 24 lowercase hex digits.
+    /// It goes away when the last reader closes it and cannot be moved meanwhile.
+    /// </summary>
+    internal static bool IsNfsSillyName(string name) =>
+        name.Length == 28 && name.StartsWith(".nfs", StringComparison.Ordinal) && name.AsSpan(4).IndexOfAnyExcept("0123456789abcdef") < 0;
 }

@@ -9,7 +9,7 @@ namespace KdGat.Core.IO;
 /// the next write of the same file removes it (temp names carry host and pid, so a live writer's
 /// temp file on a shared file system is never touched).
 /// </summary>
-internal static class AtomicFile
+internal static partial class AtomicFile
 {
     /// <param name="durable">false skips the fsync: still never torn, but may be lost in a power cut (for informational files).</param>
     public static void WriteAllText(string path, string contents, bool durable = true) => WriteAllBytes(path, Encoding.UTF8.GetBytes(contents), durable);
@@ -67,8 +67,18 @@ internal static class AtomicFile
         return Path.GetDirectoryName(full)!;
     }
 
-    /// <summary>True for names this class uses for its temp files; directory hashing skips them.</summary>
-    public static bool IsTempName(string fileName) => fileName.StartsWith('.') && fileName.EndsWith(".tmp", StringComparison.Ordinal);
+    /// <summary>
+    /// True exactly for the temp names KdGat's own writers give their files, which directory hashing
+    /// skips: this class's <c>.{name}.{host}-{pid}.{guid:N}.tmp</c>, the bundled sample stages'
+    /// <c>.{name}.{pid}.{guid:N}.tmp</c> (KdGat.Sample's AtomicWrite) and the hash cache's clock probe
+    /// <c>.clock-{pid}-{guid:N}.tmp</c>: a pid in digits, then 32 lowercase hex digits. Any other name
+    /// ending in .tmp (a stage's own <c>.meta.tmp</c>) is content: skipping it left a stage up to date on
+    /// data it reads, and a changed output dir invisible to its downstream (found by review).
+    /// </summary>
+    public static bool IsTempName(string fileName) => fileName.EndsWith(".tmp", StringComparison.Ordinal) && TempName().IsMatch(fileName);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\.(?:.+\.(?:[A-Za-z0-9-]*-)?[0-9]+\.|clock-[0-9]+-)[0-9a-f]{32}\.tmp\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex TempName();
 
     /// <summary>
     /// Deletes temp files a crashed writer of <paramref name="fileName"/> (or of any file, when null)
@@ -83,6 +93,7 @@ internal static class AtomicFile
             foreach (var f in Directory.EnumerateFiles(dir, $"{prefix}*.tmp"))
             {
                 var name = Path.GetFileName(f);
+                if (!IsTempName(name)) continue; // a stage's own .x.myhost-12.tmp is not ours to delete
                 var at = name.LastIndexOf(marker, StringComparison.Ordinal);
                 if (at < 0) continue;
                 var pidText = name[(at + marker.Length)..].Split('.')[0];

@@ -152,8 +152,8 @@ public sealed class AttemptProtocolTests : IDisposable
     {
         var target = _d["state/x.json"];
         Directory.CreateDirectory(_d["state"]);
-        var dead = _d.Write($"state/.x.json.{HostTag}-999999999.0123.tmp", "torn");
-        var live = _d.Write($"state/.x.json.{HostTag}-1.0123.tmp", "pid 1 is alive");
+        var dead = _d.Write($"state/.x.json.{HostTag}-999999999.0123456789abcdef0123456789abcdef.tmp", "torn");
+        var live = _d.Write($"state/.x.json.{HostTag}-1.0123456789abcdef0123456789abcdef.tmp", "pid 1 is alive");
 
         AtomicFile.WriteAllText(target, "new");
 
@@ -169,7 +169,7 @@ public sealed class AttemptProtocolTests : IDisposable
         var started = await OperationOfV2Build(o => o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3);
         SetConfig(_d, Yaml("2", cache: false));
         await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(started, CrashPoints.Mode.Crash)));
-        var torn = _d.Write($"runs/d1/a/.kdgat.manifest.json.{HostTag}-999999999.0123.tmp", "torn");
+        var torn = _d.Write($"runs/d1/a/.kdgat.manifest.json.{HostTag}-999999999.0123456789abcdef0123456789abcdef.tmp", "torn");
 
         await BuildV("1");
 

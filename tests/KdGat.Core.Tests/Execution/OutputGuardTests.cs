@@ -161,19 +161,88 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     /// <summary>
-    /// A folder with '=' in its name is a sweep point's run dir only with logs/ (or a manifest):
-    /// Lightning's sharded checkpoint epoch=9-step=500.ckpt/ was kept as one, and resumed from (found by review).
+    /// A stage that was swept and no longer is: its unswept instance's run dir is the parent of the
+    /// old points' folders. They were left in place, so a command resuming from `*/model.ckpt` read
+    /// seed=0's checkpoint and that was recorded as current, while Clean and a build gave a fresh
+    /// result (found by review). They are leftovers like any other: aside for the attempt, back on a
+    /// rollback (nothing lost to a failure), dropped by the commit (the run dir a from-scratch build
+    /// gives the stage and its downstreams). A Lightning checkpoint folder with '=' goes the same way.
     /// </summary>
     [Fact]
-    public void Begin_MovesACheckpointFolderWithAnEqualsSign_KeepsASweepPointsFolder()
+    public void Begin_OfAnUnsweptInstance_MovesItsFormerSweepPointsAside_RollbackPutsThemBack_CommitDropsThem()
+    {
+        var point0 = Path.Combine(_s.RunDir, "seed=0");
+        Directory.CreateDirectory(Path.Combine(point0, "logs"));
+        File.WriteAllText(Path.Combine(point0, "model.ckpt"), "seed 0 model");
+        File.WriteAllText(Path.Combine(point0, StageInstance.ManifestFileName), "{}");
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "seed=1", "logs"));
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "epoch=9-step=500.ckpt"));
+
+        var guard = new OutputGuard(_s);
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
+        Assert.Equal([], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName));
+        guard.Abort();
+
+        Assert.Equal(["epoch=9-step=500.ckpt", "seed=0", "seed=1"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("seed 0 model", File.ReadAllText(Path.Combine(point0, "model.ckpt")));
+        Assert.True(File.Exists(Path.Combine(point0, StageInstance.ManifestFileName)));
+
+        guard.Begin("b3-1", "b3-d1-a-1", "b3");
+        GoodResult("v3");
+        guard.Commit();
+
+        Assert.Equal(["kdgat.manifest.json", "model.ckpt"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.True(Check().UpToDate);
+    }
+
+    /// <summary>
+    /// The reverse: a point's attempt of a stage that is (still, or newly) swept. Its run dir is its own
+    /// folder; the other points beside it and what the unswept stage left in the folder above stay.
+    /// </summary>
+    [Fact]
+    public void Begin_OfASweepPoint_TouchesOnlyItsOwnFolder()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs }
+            stages:
+              a: { command: x, outputs: [model.ckpt], sweep: { seed: [0, 1] } }
+            """);
+        var points = p.Instances([new("a", [])]);
+        var s0 = points.Single(i => i.Variant == "seed=0");
+        var parent = Path.GetDirectoryName(s0.RunDir)!;
+        Directory.CreateDirectory(s0.RunDir);
+        File.WriteAllText(Path.Combine(s0.RunDir, "last.ckpt"), "seed 0 checkpoint");
+        File.WriteAllText(Path.Combine(parent, "model.ckpt"), "unswept model");
+        File.WriteAllText(Path.Combine(parent, StageInstance.ManifestFileName), "{}");
+        Directory.CreateDirectory(Path.Combine(parent, "seed=1"));
+        File.WriteAllText(Path.Combine(parent, "seed=1", "model.ckpt"), "seed 1 model");
+
+        var guard = new OutputGuard(s0);
+        guard.Begin("b2-1", "b2-d1-a.seed_0-1", "b2");
+        Assert.Equal([], Directory.EnumerateFileSystemEntries(s0.RunDir).Select(Path.GetFileName));
+        File.WriteAllText(s0.Outputs[0], "seed 0 model");
+        guard.Commit();
+
+        Assert.Equal(["kdgat.manifest.json", "model.ckpt", "seed=0", "seed=1"], Directory.EnumerateFileSystemEntries(parent).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("unswept model", File.ReadAllText(Path.Combine(parent, "model.ckpt")));
+        Assert.Equal("seed 1 model", File.ReadAllText(Path.Combine(parent, "seed=1", "model.ckpt")));
+    }
+
+    /// <summary>
+    /// Only real ghosts stay in the run dir (an NFS silly-rename name, KdGat's own temp file): a
+    /// stage's `.nfs_scratch` or `.meta.tmp` is what an earlier attempt left, moved aside like any leftover.
+    /// </summary>
+    [Fact]
+    public void Begin_LeavesOnlyRealGhosts_AndMovesNamesThatLookLikeThem()
     {
         GoodResult("v1");
-        Directory.CreateDirectory(Path.Combine(_s.RunDir, "epoch=9-step=500.ckpt"));
-        Directory.CreateDirectory(Path.Combine(_s.RunDir, "seed=1", "logs"));
+        const string nfs = ".nfs0000000000a1b2c300000001", temp = ".kdgat.manifest.json.host-1.0123456789abcdef0123456789abcdef.tmp";
+        foreach (var name in new[] { nfs, temp, ".nfs_scratch", ".meta.tmp" }) File.WriteAllText(Path.Combine(_s.RunDir, name), name);
 
         new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2");
 
-        Assert.Equal(["seed=1"], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName));
+        Assert.Equal([temp, nfs], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     /// <summary>A good result with a checkpoint beside it in the run dir, and the next attempt begun (the checkpoint moved aside).</summary>

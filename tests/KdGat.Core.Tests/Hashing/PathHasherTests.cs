@@ -147,9 +147,9 @@ public sealed class PathHasherTests : IDisposable
 
     [Theory]
     [InlineData(".nfs0000000000a1b2c300000001")]
-    [InlineData("sub/.nfs1234")]
+    [InlineData("sub/.nfs00000000001234ab0000002a")]
     [InlineData(".a.txt.4242.0123456789abcdef0123456789abcdef.tmp")]
-    [InlineData("sub/.c.txt.1.2.tmp")]
+    [InlineData("sub/.c.txt.node-1-4242.0123456789abcdef0123456789abcdef.tmp")]
     public void Hash_Directory_IgnoresNfsGhostsAndTempFiles(string ghost)
     {
         var dir = MakeTree("t", Files);
@@ -158,6 +158,32 @@ public sealed class PathHasherTests : IDisposable
         File.WriteAllText(Path.Combine(dir, ghost), "not content");
 
         Assert.Equal(before, HashOf(dir));
+    }
+
+    /// <summary>
+    /// Names that only look like ghosts are content, and so is everything below such a folder: a
+    /// stage that reads `.nfs_extra_capture.csv` or its own `.meta.tmp` stayed up to date when they
+    /// changed, even with VerifyHashes, while a build from scratch read the new bytes (found by review).
+    /// </summary>
+    [Theory]
+    [InlineData(".nfs_extra_capture.csv")]
+    [InlineData(".nfs1234")]
+    [InlineData(".nfs0000000000A1B2C300000001")]   // uppercase: not what Linux writes
+    [InlineData(".nfs0000000000a1b2c3000000011")]  // 25 hex digits
+    [InlineData("sub/.meta.tmp")]
+    [InlineData(".c.txt.1.2.tmp")]
+    [InlineData(".nfs_cache/part-0.csv")]            // a whole subtree
+    [InlineData(".scratch.tmp/part-0.csv")]
+    public void Hash_Directory_NamesThatOnlyLookLikeGhosts_AreContent(string name)
+    {
+        var dir = MakeTree("t", Files);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, name))!);
+        File.WriteAllText(Path.Combine(dir, name), "v1");
+        var before = HashOf(dir);
+
+        File.WriteAllText(Path.Combine(dir, name), "v2, another size"); // not a racy same-size rewrite the cache may still vouch for
+
+        Assert.NotEqual(before, HashOf(dir));
     }
 
     [Fact]
@@ -185,10 +211,10 @@ public sealed class PathHasherTests : IDisposable
     [Fact]
     public void EnumerateContentFiles_IsOrdinalSortedAndSkipsGhosts()
     {
-        var dir = MakeTree("t", [("b", "1"), ("B", "2"), ("a/z", "3"), (".nfs1", "4"), (".b.1.x.tmp", "5")]);
+        var dir = MakeTree("t", [("b", "1"), ("B", "2"), ("a/z", "3"), (".nfs0000000000a1b2c300000001", "4"), (".b.1.0123456789abcdef0123456789abcdef.tmp", "5"), (".meta.tmp", "6")]);
 
         var rel = PathHasher.EnumerateContentFiles(dir).Select(f => Path.GetRelativePath(dir, f)).ToArray();
 
-        Assert.Equal(["B", "a/z", "b"], rel);
+        Assert.Equal([".meta.tmp", "B", "a/z", "b"], rel);
     }
 }

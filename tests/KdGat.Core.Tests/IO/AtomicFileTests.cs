@@ -133,12 +133,57 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("hello", File.ReadAllText(path));
     }
 
+    private const string Guid32 = "0123456789abcdef0123456789abcdef";
+
+    /// <summary>
+    /// Exactly KdGat's own temp names: any dotted .tmp name was skipped by directory hashing, so a
+    /// stage's own .meta.tmp in an output dir changed nothing downstream (found by review).
+    /// </summary>
     [Theory]
-    [InlineData(".a.txt.123.0123abcd.tmp", true)]
-    [InlineData(".x.tmp", true)]
+    [InlineData(".a.txt.myhost-123." + Guid32 + ".tmp", true)]       // AtomicFile
+    [InlineData(".a.b.txt.node-01.cluster-7." + Guid32 + ".tmp", true)] // dots in the name, '-' in the host
+    [InlineData(".a.txt.-123." + Guid32 + ".tmp", true)]              // no host name
+    [InlineData(".model.ckpt.4242." + Guid32 + ".tmp", true)]         // the sample stages' AtomicWrite
+    [InlineData(".clock-77-" + Guid32 + ".tmp", true)]                // the hash cache's clock probe
+    [InlineData(".a.txt.123.0123abcd.tmp", false)]
+    [InlineData(".a.txt.myhost-123." + "0123456789ABCDEF0123456789abcdef" + ".tmp", false)]
+    [InlineData(".a.txt.myhost-123.0123456789abcdef0123456789abcde.tmp", false)]
+    [InlineData(".a.txt.myhost-12x." + Guid32 + ".tmp", false)]
+    [InlineData(".." + Guid32 + ".tmp", false)]
+    [InlineData("a.txt.123." + Guid32 + ".tmp", false)]
+    [InlineData(".meta.tmp", false)]
+    [InlineData(".x.tmp", false)]
+    [InlineData(".c.txt.1.2.tmp", false)]
     [InlineData("a.tmp", false)]
     [InlineData(".hidden", false)]
     [InlineData(".a.tmp.bak", false)]
-    public void IsTempName_RecognisesOwnTempNames(string name, bool expected) =>
+    public void IsTempName_RecognisesExactlyKdGatsTempNames(string name, bool expected) =>
         Assert.Equal(expected, AtomicFile.IsTempName(name));
+
+    /// <summary>The name a real write gives its temp file is one IsTempName knows (a crash between write and rename leaves it).</summary>
+    [Fact]
+    public void Write_TempFileItLeavesOnACrash_IsATempName()
+    {
+        var plan = new CrashPoints.Plan(2, CrashPoints.Mode.Crash); // 1 write temp, 2 rename: crash
+        CrashPoints.Current = plan;
+        try { Assert.ThrowsAny<Exception>(() => AtomicFile.WriteAllText(_dir["a.txt"], "x")); }
+        finally { CrashPoints.Current = null; }
+
+        var left = Assert.Single(DirEntries());
+        Assert.True(AtomicFile.IsTempName(left), left);
+    }
+
+    /// <summary>Stale-temp removal deletes only KdGat's temp names, not a stage's file that happens to carry this host's marker.</summary>
+    [Fact]
+    public void RemoveStaleTemps_LeavesANameThatIsNotATempName()
+    {
+        var host = new string(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        var notOurs = _dir.Write($".run.{host}-999999999.tmp", "a stage's file");
+        var ours = _dir.Write($".run.{host}-999999999.{Guid32}.tmp", "temp of a dead writer");
+
+        AtomicFile.RemoveStaleTemps(_dir.Path);
+
+        Assert.True(File.Exists(notOurs));
+        Assert.False(File.Exists(ours));
+    }
 }
