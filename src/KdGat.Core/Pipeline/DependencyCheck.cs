@@ -15,6 +15,9 @@ internal static class DependencyCheck
     /// <summary>Checks the stage instances of one dataset (all of them, in dependency order).</summary>
     public static void Verify(IReadOnlyList<StageInstance> dataset)
     {
+        if (dataset.Count == 0) return;
+        var layout = dataset[0].Layout;
+        var root = PathMap<Owners>.Normalize(layout.Root);
         var owners = new PathMap<Owners>(); // first added wins, as before
         foreach (var inst in dataset)
         {
@@ -32,12 +35,33 @@ internal static class DependencyCheck
             var upstreams = inst.Upstreams.ToHashSet();
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
             foreach (var (what, path, piece) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
-                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owned && !(piece && owned.Folder))
+            {
+                // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
+                // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a
+                // swept stage's points), so the owners below such a path count as well as the one
+                // it lies in. Not for the pipeline root and the folders above it (cd {root}; /tmp),
+                // nor for the piece before an '=' ("../seed" of "../seed=0,lr=0.1": no folder).
+                var at = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(path) ? Hashing.Glob.LiteralBase(path) : path);
+                var above = !piece && !(at == "/" || root == at || root.StartsWith(at + "/", StringComparison.Ordinal));
+                foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
+                    if (area.Dataset != inst.Dataset) throw OtherDataset(inst, what, path, folder, area);
+                var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
+                if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
+                foreach (var owned in found)
                     foreach (var owner in owned.Points)
                         if (owner != inst && !upstreams.Contains(owner)) missing.TryAdd(owner.Slot, (owner, what, path));
+            }
             if (missing.Count > 0) throw Undeclared(inst, missing.Values);
         }
     }
+
+    /// <summary>KDG1038: no Needs can name another dataset's stage, so its outputs are never part of this stage's fingerprint.</summary>
+    private static KdgException OtherDataset(StageInstance inst, string what, string path, string area, DatasetAreas.Area other) => new(ErrorCodes.CrossDatasetRead,
+        $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} of dataset '{inst.Dataset}' reads the outputs of dataset '{other.Dataset}': its {what} names '{PathText.ToStored(inst.Layout.Root, path)}', " +
+        $"{(PathText.IsUnder(path, area) ? "in" : "above")} {other.What} ('{PathText.ToStored(inst.Layout.Root, area)}'). A stage may only read its own dataset's stage outputs (Needs names stages of the same dataset), " +
+        $"so a change there would leave '{inst.Name}' wrongly up to date. Compare datasets with -t:Compare or -t:Report, or move the step that reads several datasets out of the pipeline (a script run after the build); " +
+        $"data every dataset shares belongs outside paths.runs and the cache dirs, declared in the stage's inputs.",
+        inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
 
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>
     private sealed record Owners(StageInstance[] Points, bool Folder);
