@@ -163,7 +163,7 @@ public sealed partial class PipelineLayout
     internal OutputRules OutputRules => _outputRules ??= new OutputRules(this);
 
     private DatasetAreas? _datasetAreas;
-    /// <summary>Every configured dataset's run and cache folders (built once), for <see cref="DependencyCheck"/>.</summary>
+    /// <summary>Every configured dataset's run and cache folders and raw data (built once), for <see cref="DependencyCheck"/>.</summary>
     internal DatasetAreas DatasetAreas => _datasetAreas ??= new DatasetAreas(this);
 
     /// <summary>

@@ -80,9 +80,11 @@ public sealed partial class StageInstance
     /// <c>cd DIR</c>, which is named itself), inputs, outputs.
     /// Rendering the command here also makes its placeholder errors load-time errors.
     /// </summary>
-    internal IEnumerable<(string What, string Path, bool Piece)> ReferencedPaths()
+    /// <remarks><c>Whole</c> marks the path a placeholder gives as such (also when the word it stands in names a file below it:
+    /// <c>{raw_dir}/frames.csv</c>): a dependency on its owner, not a read of all of it.</remarks>
+    internal IEnumerable<(string What, string Path, bool Piece, bool Whole)> ReferencedPaths()
     {
-        var named = new List<(string, string, bool)>();
+        var named = new List<(string, string, bool, bool)>();
         // Each path a placeholder gives stands in the text as a token without word separators, so a
         // run dir such as teacher/seed=0,lr=0.1 stays one word however the words are split below.
         var paths = new List<string>();
@@ -90,7 +92,7 @@ public sealed partial class StageInstance
         {
             var v = Lookup(n, fingerprint: false);
             if (v is not { Raw: false } x || !Path.IsPathRooted(x.Text)) return v;
-            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false));
+            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command", KnownPlaceholders);
@@ -118,7 +120,7 @@ public sealed partial class StageInstance
                 var targets = word.StartsWith('/') ? [Path.GetFullPath(word)] : bases.Select(b => Path.GetFullPath(Path.Combine(b, word))).ToArray();
                 foreach (var t in targets)
                 {
-                    named.Add(("command", t, false));
+                    named.Add(("command", t, false, false));
                     if (bases.Count < MaxCdBases && !bases.Contains(t, StringComparer.Ordinal)) bases.Add(t);
                 }
             }
@@ -131,16 +133,16 @@ public sealed partial class StageInstance
                 if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=');
             }
         }
-        return named.Concat(Inputs.Select(i => ("inputs", i, false))).Concat(Outputs.Select(o => ("outputs", o, false)));
+        return named.Concat(Inputs.Select(i => ("inputs", i, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false)));
 
         void Add(string candidate, bool piece)
         {
             // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
             // length times its depth (the owners above each of its folders).
             if (candidate.Length > MaxPathChars) return;
-            if (candidate.StartsWith('/')) named.Add(("command", candidate, piece));
+            if (candidate.StartsWith('/')) named.Add(("command", candidate, piece, false));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
-                foreach (var b in bases) named.Add(("command", Path.GetFullPath(Path.Combine(b, candidate)), piece));
+                foreach (var b in bases) named.Add(("command", Path.GetFullPath(Path.Combine(b, candidate)), piece, false));
         }
 
         // "--data=../../../prep/out" as a whole is not a path: its '..' would climb out of "--data=..".

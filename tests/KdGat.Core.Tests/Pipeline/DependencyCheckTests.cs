@@ -391,4 +391,61 @@ public sealed class DependencyCheckTests : IDisposable
               a: { command: x, outputs: [model.ckpt] }
               b: { command: 'cd {root} && python src/train.py --out runs/{dataset}/b/m', outputs: [m] }
             """, new("a", []), new("b", [])).Count);
+
+    // Raw data (KDG1039): what the command names there must be covered by the stage's inputs.
+
+    [Theory]
+    [InlineData("cat {raw_dir}/frames.csv > m", "'raw/d1/frames.csv'")]
+    [InlineData("prep --raw {raw_dir} --out m", "'raw/d1'")]
+    [InlineData("prep --raw={raw_dir}", "'raw/d1'")]
+    [InlineData("cd {raw_dir} && cat ./frames.csv", "'raw/d1'")]
+    [InlineData("cd {root} && cat raw/{dataset}/frames.csv", "'raw/d1/frames.csv'")]
+    public void RawDataTheInputsDoNotCover_IsKdg1039NamingStageFieldAndFix(string command, string named)
+    {
+        var e = Refused($"  a: {{ command: '{command}', outputs: [m] }}\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("stage 'a' (dataset d1): its command names " + named, e.Message);
+        Assert.Contains("the raw data of dataset d1 (paths.raw)", e.Message);
+        Assert.Contains("Add inputs: ['{raw_dir}'] to stage 'a' in kdgat.yaml", e.Message);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Equal(4, e.Line);
+    }
+
+    [Theory]
+    [InlineData("'{raw_dir}'")]
+    [InlineData("'raw/{dataset}'")]
+    [InlineData("'{raw_dir}/frames.csv'")]
+    [InlineData("'{raw_dir}/*.csv'")]
+    public void RawDataTheInputsCover_Loads(string input) =>
+        Assert.Equal(2, Load($"  a: {{ command: 'cat {{raw_dir}}/frames.csv > m', inputs: [{input}], outputs: [m] }}\n", new StageDeclaration("a", [])).Count);
+
+    [Fact]
+    public void TheRawFolder_WithOnlyAGlobOfItsFilesAsInput_IsKdg1039()
+    {
+        // The program is passed the folder and may read any file in it, not only the .csv ones.
+        var e = Refused("  a: { command: 'prep --raw {raw_dir}', inputs: ['{raw_dir}/*.csv'], outputs: [m] }\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+    }
+
+    [Fact]
+    public void AnotherDatasetsRawData_IsKdg1039NamingItsFolder()
+    {
+        var e = Assert.Throws<KdgException>(() => LoadD2("  a: { command: 'prep --raw {root}/raw/d1', inputs: ['{raw_dir}'], outputs: [m] }\n", new StageDeclaration("a", [])));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("the raw data of dataset d1", e.Message);
+        Assert.Contains("Add inputs: ['raw/d1']", e.Message);
+    }
+
+    [Fact]
+    public void ACacheDirNoStageWrites_IsKdg1039()
+    {
+        var e = Refused("  a: { command: 'fit --cache {cache_dir}', outputs: [m] }\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("where no stage writes it", e.Message);
+        Assert.Contains("Add inputs: ['{cache_dir}']", e.Message);
+    }
 }
