@@ -6,4 +6,8 @@ internal static partial class ErrorCodes
     public const string UndeclaredDependency = "KDG1011";
     /// <summary>Warning: a stage under 'stages:' that no stage target of the pipeline declares (a KdGatStage item), so no build runs it.</summary>
     public const string StageWithoutTarget = "KDG1012";
+    /// <summary>A stage names a path in, or above, another dataset's runs or cache dir: no Needs can name another dataset's stage.</summary>
+    public const string CrossDatasetRead = "KDG1038";
+    /// <summary>A stage's command names raw data (or a cache dir no stage writes) that its declared inputs do not cover, so its fingerprint misses it.</summary>
+    public const string UndeclaredRawData = "KDG1039";
 }

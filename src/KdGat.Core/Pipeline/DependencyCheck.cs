@@ -4,17 +4,21 @@ using KdGat.Core.IO;
 namespace KdGat.Core.Pipeline;
 
 /// <summary>
-/// The fingerprint of a stage covers the outputs of the stages in its Needs, and nothing else.
-/// A stage that reads another stage's outputs without needing it (its command passes
-/// <c>{cache_dir}</c>, a path under another run dir or output, or an <c>inputs:</c> entry there)
-/// would stay "up to date" when those outputs change, so such a pipeline is refused when it loads,
-/// before anything runs.
+/// The fingerprint of a stage covers the outputs of the stages in its Needs, its declared inputs,
+/// and nothing else. A stage that reads another stage's outputs without needing it (its command
+/// passes <c>{cache_dir}</c>, a path under another run dir or output or a folder above them, or an
+/// <c>inputs:</c> entry there: KDG1011), another dataset's outputs (KDG1038), or raw data no input
+/// covers (KDG1039) would stay "up to date" when those change, so such a pipeline is refused when it
+/// loads, before anything runs.
 /// </summary>
 internal static class DependencyCheck
 {
     /// <summary>Checks the stage instances of one dataset (all of them, in dependency order).</summary>
     public static void Verify(IReadOnlyList<StageInstance> dataset)
     {
+        if (dataset.Count == 0) return;
+        var layout = dataset[0].Layout;
+        var root = PathMap<Owners>.Normalize(layout.Root);
         var owners = new PathMap<Owners>(); // first added wins, as before
         foreach (var inst in dataset)
         {
@@ -30,13 +34,61 @@ internal static class DependencyCheck
             // Instances, not stage names: an instance depends on the one point of each stage it
             // needs whose sweep agrees with its own, and on no other point of its own stage.
             var upstreams = inst.Upstreams.ToHashSet();
+            var cache = PathMap<Owners>.Normalize(inst.CacheDir);
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path, piece) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
-                if (owners.AtOrAbove(path).Select(e => e.Value).FirstOrDefault() is { } owned && !(piece && owned.Folder))
+            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
+            {
+                // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
+                // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a
+                // swept stage's points), so the owners below such a path count as well as the one
+                // it lies in. Not for the pipeline root and the folders above it (cd {root}; /tmp),
+                // nor for the piece before an '=' ("../seed" of "../seed=0,lr=0.1": no folder).
+                var at = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(path) ? Hashing.Glob.LiteralBase(path) : path);
+                var above = !piece && !(at == "/" || root == at || root.StartsWith(at + "/", StringComparison.Ordinal));
+                foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
+                {
+                    if (!area.Raw && area.Dataset != inst.Dataset)
+                        throw OtherDataset(inst, what, path, folder, area);
+                    // Raw data the command names (a folder above it is not a read of it: {root}); the
+                    // path a placeholder gives counts as its word: {raw_dir}/x.csv reads x.csv, not all of it.
+                    if (area.Raw && what == "command" && !whole && PathText.IsUnder(at, folder) && !Covered(inst, at))
+                        throw Untracked(inst, path, folder, area.What, area.Dataset == inst.Dataset ? "{raw_dir}" : null);
+                }
+                // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
+                // placeholder of its own, {cache_dir}, whether a stage writes it or not).
+                if (what == "command" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
+                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at))
+                    throw Untracked(inst, path, inst.CacheDir, $"the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}");
+                var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
+                if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
+                foreach (var owned in found)
                     foreach (var owner in owned.Points)
                         if (owner != inst && !upstreams.Contains(owner)) missing.TryAdd(owner.Slot, (owner, what, path));
+            }
             if (missing.Count > 0) throw Undeclared(inst, missing.Values);
         }
+    }
+
+    /// <summary>Whether a declared input of <paramref name="inst"/> covers <paramref name="path"/>: a folder or file at or above it, or a glob that matches it.</summary>
+    private static bool Covered(StageInstance inst, string path) => inst.Inputs.Any(i =>
+        Hashing.Glob.HasWildcard(i) ? Hashing.Glob.Covers(inst.Layout.Root, i, path) : PathText.IsUnder(path, i));
+
+    /// <summary>KDG1038: no Needs can name another dataset's stage, so its outputs are never part of this stage's fingerprint.</summary>
+    private static KdgException OtherDataset(StageInstance inst, string what, string path, string area, DatasetAreas.Area other) => new(ErrorCodes.CrossDatasetRead,
+        $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} of dataset '{inst.Dataset}' reads the outputs of dataset '{other.Dataset}': its {what} names '{PathText.ToStored(inst.Layout.Root, path)}', " +
+        $"{(PathText.IsUnder(path, area) ? "in" : "above")} {other.What} ('{PathText.ToStored(inst.Layout.Root, area)}'). A stage may only read its own dataset's stage outputs (Needs names stages of the same dataset), " +
+        $"so a change there would leave '{inst.Name}' wrongly up to date. Compare datasets with -t:Compare or -t:Report, or move the step that reads several datasets out of the pipeline (a script run after the build); " +
+        $"data every dataset shares belongs outside paths.runs and the cache dirs, declared in the stage's inputs.",
+        inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
+
+    /// <summary>KDG1039: data the command names that no input covers and no stage writes: its changes would go unnoticed.</summary>
+    private static KdgException Untracked(StageInstance inst, string path, string folder, string what, string? placeholder)
+    {
+        var entry = placeholder ?? PathText.ToStored(inst.Layout.Root, folder);
+        return new(ErrorCodes.UndeclaredRawData,
+            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): its command names '{PathText.ToStored(inst.Layout.Root, path)}', in {what}, but none of its inputs covers it, " +
+            $"so a change of that data would leave '{inst.Name}' wrongly up to date. Add inputs: ['{entry}'] to stage '{inst.Name}' in {Path.GetFileName(inst.Layout.Config.File)} (beside any inputs it has), so its content is part of the stage's fingerprint.",
+            inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }
 
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>

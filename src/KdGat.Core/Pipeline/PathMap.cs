@@ -9,6 +9,8 @@ internal sealed class PathMap<T>
 {
     private readonly Dictionary<string, T> _entries = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _sorted = new(StringComparer.Ordinal);
+    /// <summary>Every folder strictly above a key: a path not in it has nothing <see cref="Below"/> it, told by one lookup.</summary>
+    private readonly HashSet<string> _above = new(StringComparer.Ordinal);
 
     public static string Normalize(string path) => Path.GetFullPath(path).TrimEnd('/') is { Length: > 0 } p ? p : "/";
 
@@ -16,7 +18,10 @@ internal sealed class PathMap<T>
     public void Add(string path, T value)
     {
         var p = Normalize(path);
-        if (_entries.TryAdd(p, value)) _sorted.Add(p);
+        if (!_entries.TryAdd(p, value)) return;
+        _sorted.Add(p);
+        for (var a = Path.GetDirectoryName(p); !string.IsNullOrEmpty(a); a = Path.GetDirectoryName(a))
+            if (!_above.Add(a)) break; // the folders above it are there already
     }
 
     /// <summary>Entries at <paramref name="path"/> and at the directories above it, nearest first.</summary>
@@ -30,6 +35,7 @@ internal sealed class PathMap<T>
     public IEnumerable<KeyValuePair<string, T>> Below(string path)
     {
         var p = Normalize(path);
+        if (!_above.Contains(p)) yield break;
         var prefix = p == "/" ? "/" : p + "/";
         foreach (var k in _sorted.GetViewBetween(prefix, prefix[..^1] + "0"))
             if (k.StartsWith(prefix, StringComparison.Ordinal) && k != p) yield return new(k, _entries[k]);

@@ -162,6 +162,10 @@ public sealed partial class PipelineLayout
     /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>
     internal OutputRules OutputRules => _outputRules ??= new OutputRules(this);
 
+    private DatasetAreas? _datasetAreas;
+    /// <summary>Every configured dataset's run and cache folders and raw data (built once), for <see cref="DependencyCheck"/>.</summary>
+    internal DatasetAreas DatasetAreas => _datasetAreas ??= new DatasetAreas(this);
+
     /// <summary>
     /// Two stage instances may not write the same place, nor one into the other's run dir. Checked
     /// against the instances before it through path maps, so a large DAG costs O(n log n)

@@ -76,12 +76,15 @@ public sealed partial class StageInstance
     /// <summary>
     /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the
     /// command, absolute words of the rendered command (<c>{root}/data/cache/x</c>) and relative ones
-    /// with a '/' (<c>../gat/model.ckpt</c>, from the run dir), inputs, outputs.
+    /// with a '/' (<c>../gat/model.ckpt</c>, from the run dir and from the folder of every earlier
+    /// <c>cd DIR</c>, which is named itself), inputs, outputs.
     /// Rendering the command here also makes its placeholder errors load-time errors.
     /// </summary>
-    internal IEnumerable<(string What, string Path, bool Piece)> ReferencedPaths()
+    /// <remarks><c>Whole</c> marks the path a placeholder gives as such (also when the word it stands in names a file below it:
+    /// <c>{raw_dir}/frames.csv</c>): a dependency on its owner, not a read of all of it.</remarks>
+    internal IEnumerable<(string What, string Path, bool Piece, bool Whole)> ReferencedPaths()
     {
-        var named = new List<(string, string, bool)>();
+        var named = new List<(string, string, bool, bool)>();
         // Each path a placeholder gives stands in the text as a token without word separators, so a
         // run dir such as teacher/seed=0,lr=0.1 stays one word however the words are split below.
         var paths = new List<string>();
@@ -89,7 +92,7 @@ public sealed partial class StageInstance
         {
             var v = Lookup(n, fingerprint: false);
             if (v is not { Raw: false } x || !Path.IsPathRooted(x.Text)) return v;
-            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false));
+            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command", KnownPlaceholders);
@@ -99,10 +102,28 @@ public sealed partial class StageInstance
         // ("../seed" of "../seed=0,lr=0.1"): those are marked, so the folder above a swept stage's points
         // does not count them (DependencyCheck). A piece before a ',' never is (a run dir's first
         // separator is an '='): "../sx" of "--runs=../sx,x" names the folder above sx's points.
-        // The command runs in the run dir: a relative one with a '/' ("../gat/model.ckpt") names a path from there.
+        // The command runs in the run dir: a relative one with a '/' ("../gat/model.ckpt") names a path from there,
+        // and, after a `cd DIR` (or pushd) anywhere before it, from DIR too (`cd {root} && cat runs/x/m.json`):
+        // every folder it may be in then, whichever branch of the shell ran.
+        var bases = new List<string> { RunDir };
+        var cdNext = false;
         foreach (var token in CommandWords.Split(text))
         {
+            if (token.Length == 0) continue;
             var word = PathToken().Replace(token, m => paths[int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)]);
+            if (cdNext && word.StartsWith('-') && word != "-") continue; // cd -P, cd --
+            var cdTarget = cdNext;
+            cdNext = word is "cd" or "pushd";
+            if (cdTarget && word.Length <= MaxPathChars && !word.StartsWith('~') && !word.StartsWith('$') && word != "-")
+            {
+                // The folder itself is named (also "..", without a '/'), and later relative words are read from it too.
+                var targets = word.StartsWith('/') ? [Path.GetFullPath(word)] : bases.Select(b => Path.GetFullPath(Path.Combine(b, word))).ToArray();
+                foreach (var t in targets)
+                {
+                    named.Add(("command", t, false, false));
+                    if (bases.Count < MaxCdBases && !bases.Contains(t, StringComparer.Ordinal)) bases.Add(t);
+                }
+            }
             // Suffixes only after the first few separators: each is a copy of the rest of the word, and a
             // word of the 128 KB a command may have, all commas, would otherwise copy gigabytes.
             var n = 0;
@@ -112,16 +133,16 @@ public sealed partial class StageInstance
                 if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=');
             }
         }
-        return named.Concat(Inputs.Select(i => ("inputs", i, false))).Concat(Outputs.Select(o => ("outputs", o, false)));
+        return named.Concat(Inputs.Select(i => ("inputs", i, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false)));
 
         void Add(string candidate, bool piece)
         {
             // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
             // length times its depth (the owners above each of its folders).
             if (candidate.Length > MaxPathChars) return;
-            if (candidate.StartsWith('/')) named.Add(("command", candidate, piece));
+            if (candidate.StartsWith('/')) named.Add(("command", candidate, piece, false));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
-                named.Add(("command", Path.GetFullPath(Path.Combine(RunDir, candidate)), piece));
+                foreach (var b in bases) named.Add(("command", Path.GetFullPath(Path.Combine(b, candidate)), piece, false));
         }
 
         // "--data=../../../prep/out" as a whole is not a path: its '..' would climb out of "--data=..".
@@ -136,6 +157,8 @@ public sealed partial class StageInstance
     }
 
     private const int MaxSuffixesPerWord = 16;
+    /// <summary>Folders a relative word is read from: the run dir and the targets of up to 15 `cd`s (each relative one taken from every folder before it).</summary>
+    private const int MaxCdBases = 16;
     private const int MaxPathChars = 4096;
 
     // Generated at compile time: RegexOptions.Compiled emitted and JIT-compiled it in every MSBuild process (~7 ms of a no-op).

@@ -609,7 +609,7 @@ public sealed class BuildEngineTests : IDisposable
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
             generator: 'sleep 30'
             stages:
-              a: { command: 'cat {raw_dir}/x > out.txt', outputs: [out.txt] }
+              a: { command: 'cat {raw_dir}/x > out.txt', inputs: ['{raw_dir}'], outputs: [out.txt] }
             """);
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
 

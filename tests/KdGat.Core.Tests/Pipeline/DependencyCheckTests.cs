@@ -27,6 +27,18 @@ public sealed class DependencyCheckTests : IDisposable
     private KdgException Refused(string stagesYaml, params StageDeclaration[] decl) =>
         Assert.Throws<KdgException>(() => Load(stagesYaml, decl));
 
+    /// <summary>Loads only dataset d2 (-p:Dataset=d2): d1 is configured but not instantiated.</summary>
+    private IReadOnlyList<StageInstance> LoadD2(string stagesYaml, params StageDeclaration[] decl)
+    {
+        _p = new TestPipeline($$"""
+            datasets: [d1, d2]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+            {{stagesYaml}}
+            """);
+        return _p.Instances(decl, "d2");
+    }
+
     private const string Prep = "  prep: { command: x, outputs: ['{cache_dir}'] }\n";
 
     [Fact]
@@ -268,5 +280,172 @@ public sealed class DependencyCheckTests : IDisposable
         var e = Assert.Throws<KdgException>(() => layout.Instantiate(StageGraph.Build(old, config, "pipeline.proj"), ["hcrl_sa"]));
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("stage 'gat_large_curriculum'", e.Message);
+    }
+
+    // Another dataset's outputs (KDG1038): no Needs names a stage of another dataset, so they are never in the fingerprint.
+
+    /// <summary>
+    /// An evaluation of dataset d2 passed d1's graph cache loaded, and stayed up to date after d1's
+    /// preprocess ran again (found by review): the owners were only the selected dataset's instances.
+    /// d1 is configured but not selected here, so nothing of it is instantiated.
+    /// </summary>
+    [Theory]
+    [InlineData("evaluate --cache {root}/cache/d1 --out {run_dir}", "'cache/d1'", "in the cache dir of dataset d1")]
+    [InlineData("evaluate --model=../../d1/prep/m", "'runs/d1/prep/m'", "in the runs of dataset d1")]
+    [InlineData("ls {root}/runs", "'runs'", "above the runs of dataset d1")]
+    [InlineData("cat {root}/runs/*/prep/m", "'runs/*/prep/m'", "above the runs of dataset d1")]
+    public void AnotherDatasetsOutputs_AreKdg1038_EvenWhenThatDatasetIsNotSelected(string command, string named, string where)
+    {
+        var e = Assert.Throws<KdgException>(() => LoadD2(Prep + $"  eval: {{ command: '{command}', outputs: [m] }}\n", new("prep", []), new("eval", ["prep"])));
+
+        Assert.Equal(ErrorCodes.CrossDatasetRead, e.Code);
+        Assert.Contains("stage 'eval' of dataset 'd2' reads the outputs of dataset 'd1'", e.Message);
+        Assert.Contains($"its command names {named}", e.Message);
+        Assert.Contains(where, e.Message);
+        Assert.Contains("-t:Compare", e.Message);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Equal(5, e.Line);
+    }
+
+    [Fact]
+    public void AnInputInAnotherDatasetsRunDir_IsKdg1038()
+    {
+        var e = Assert.Throws<KdgException>(() => LoadD2("  a: { command: x, inputs: ['runs/d1/a/model.ckpt'], outputs: [m] }\n", new StageDeclaration("a", [])));
+
+        Assert.Equal(ErrorCodes.CrossDatasetRead, e.Code);
+        Assert.Contains("its inputs names 'runs/d1/a/model.ckpt'", e.Message);
+    }
+
+    [Fact]
+    public void TheOwnDatasetsCacheDir_ByItsLiteralPath_IsNoCrossDatasetRead() =>
+        Assert.Equal(2, LoadD2(Prep + "  eval: { command: 'evaluate --cache {root}/cache/d2', outputs: [m] }\n", new("prep", []), new("eval", ["prep"])).Count);
+
+    // Above other stages' outputs: a folder or a glob's literal base reads what lies below it.
+
+    [Theory]
+    [InlineData("cat {root}/runs/{dataset}/eval_*/metrics.json")]
+    [InlineData("cat ../eval_*/metrics.json")]
+    [InlineData("ls {root}/runs/{dataset}")]
+    [InlineData("agg --runs=..")] // "..": no '/', not a word read as a path; "--runs=.." neither
+    public void AFolderOrGlobAboveOtherStagesOutputs_IsKdg1011(string command)
+    {
+        var yaml = """
+              eval_a: { command: x, outputs: [metrics.json] }
+              eval_b: { command: x, outputs: [metrics.json] }
+            """ + $"\n  summary: {{ command: '{command}', outputs: [all.json] }}\n";
+        if (command.EndsWith("..", StringComparison.Ordinal))
+        {
+            Assert.Equal(6, Load(yaml, new("eval_a", []), new("eval_b", []), new("summary", [])).Count);
+            return;
+        }
+        var e = Refused(yaml, new("eval_a", []), new("eval_b", []), new("summary", ["eval_a"]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'summary' reads", e.Message);
+        Assert.Contains("an output of stage 'eval_b'", e.Message);
+        Assert.DoesNotContain("stage 'eval_a'", e.Message); // needed
+        Assert.Contains("Add 'eval_b' to the Needs of stage 'summary'", e.Message);
+    }
+
+    [Fact]
+    public void AGlobAboveOtherStagesOutputs_WithEveryOneNeeded_Loads() =>
+        Assert.Equal(6, Load("""
+              eval_a: { command: x, outputs: [metrics.json] }
+              eval_b: { command: x, outputs: [metrics.json] }
+              summary: { command: 'cat {root}/runs/{dataset}/eval_*/metrics.json ../eval_*/metrics.json > all.json', outputs: [all.json] }
+            """, new("eval_a", []), new("eval_b", []), new("summary", ["eval_a", "eval_b"])).Count);
+
+    [Fact]
+    public void TheRootAndFoldersAboveIt_AreNoReadOfWhatLiesBelow() =>
+        // cd {root} makes a package importable; / and the temp dir lie above every pipeline in them.
+        Assert.Equal(4, Load($"  a: {{ command: x, outputs: [m] }}\n  b: {{ command: 'cd {{root}} && run / {Path.GetTempPath()} {{root}}/ --out {{run_dir}}', outputs: [m] }}\n",
+            new("a", []), new("b", [])).Count);
+
+    // Relative words after cd: read from the run dir and from every folder a cd before them names.
+
+    [Theory]
+    [InlineData("cd {root} && cat runs/{dataset}/a/model.ckpt")]
+    [InlineData("cd {root}/src; cd .. && cat runs/{dataset}/a/model.ckpt")]
+    [InlineData("cd -P {root} && score --model=runs/{dataset}/a")]
+    [InlineData("pushd {root}/src && cat ../runs/{dataset}/a/model.ckpt")]
+    public void ARelativeWordAfterCd_UnderAnotherStagesOutput_IsKdg1011(string command)
+    {
+        var e = Refused($"  a: {{ command: x, outputs: [model.ckpt] }}\n  b: {{ command: '{command}', outputs: [m] }}\n", new("a", []), new("b", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("an output of stage 'a'", e.Message);
+    }
+
+    [Fact]
+    public void ARelativeWordAfterCd_InAnotherDataset_IsKdg1038()
+    {
+        var e = Assert.Throws<KdgException>(() => LoadD2(Prep + "  eval: { command: 'cd {root} && evaluate --cache cache/d1', outputs: [m] }\n", new("prep", []), new("eval", ["prep"])));
+
+        Assert.Equal(ErrorCodes.CrossDatasetRead, e.Code);
+        Assert.Contains("'cache/d1'", e.Message);
+    }
+
+    [Fact]
+    public void ARelativeWordAfterCd_ToCodeOrItsOwnOutputs_Loads() =>
+        Assert.Equal(4, Load("""
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: 'cd {root} && python src/train.py --out runs/{dataset}/b/m', outputs: [m] }
+            """, new("a", []), new("b", [])).Count);
+
+    // Raw data (KDG1039): what the command names there must be covered by the stage's inputs.
+
+    [Theory]
+    [InlineData("cat {raw_dir}/frames.csv > m", "'raw/d1/frames.csv'")]
+    [InlineData("prep --raw {raw_dir} --out m", "'raw/d1'")]
+    [InlineData("prep --raw={raw_dir}", "'raw/d1'")]
+    [InlineData("cd {raw_dir} && cat ./frames.csv", "'raw/d1'")]
+    [InlineData("cd {root} && cat raw/{dataset}/frames.csv", "'raw/d1/frames.csv'")]
+    public void RawDataTheInputsDoNotCover_IsKdg1039NamingStageFieldAndFix(string command, string named)
+    {
+        var e = Refused($"  a: {{ command: '{command}', outputs: [m] }}\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("stage 'a' (dataset d1): its command names " + named, e.Message);
+        Assert.Contains("the raw data of dataset d1 (paths.raw)", e.Message);
+        Assert.Contains("Add inputs: ['{raw_dir}'] to stage 'a' in kdgat.yaml", e.Message);
+        Assert.Equal(_p!.ConfigFile, e.File);
+        Assert.Equal(4, e.Line);
+    }
+
+    [Theory]
+    [InlineData("'{raw_dir}'")]
+    [InlineData("'raw/{dataset}'")]
+    [InlineData("'{raw_dir}/frames.csv'")]
+    [InlineData("'{raw_dir}/*.csv'")]
+    public void RawDataTheInputsCover_Loads(string input) =>
+        Assert.Equal(2, Load($"  a: {{ command: 'cat {{raw_dir}}/frames.csv > m', inputs: [{input}], outputs: [m] }}\n", new StageDeclaration("a", [])).Count);
+
+    [Fact]
+    public void TheRawFolder_WithOnlyAGlobOfItsFilesAsInput_IsKdg1039()
+    {
+        // The program is passed the folder and may read any file in it, not only the .csv ones.
+        var e = Refused("  a: { command: 'prep --raw {raw_dir}', inputs: ['{raw_dir}/*.csv'], outputs: [m] }\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+    }
+
+    [Fact]
+    public void AnotherDatasetsRawData_IsKdg1039NamingItsFolder()
+    {
+        var e = Assert.Throws<KdgException>(() => LoadD2("  a: { command: 'prep --raw {root}/raw/d1', inputs: ['{raw_dir}'], outputs: [m] }\n", new StageDeclaration("a", [])));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("the raw data of dataset d1", e.Message);
+        Assert.Contains("Add inputs: ['raw/d1']", e.Message);
+    }
+
+    [Fact]
+    public void ACacheDirNoStageWrites_IsKdg1039()
+    {
+        var e = Refused("  a: { command: 'fit --cache {cache_dir}', outputs: [m] }\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("where no stage writes it", e.Message);
+        Assert.Contains("Add inputs: ['{cache_dir}']", e.Message);
     }
 }

@@ -59,6 +59,7 @@ public static class KdGatGraph
                 : $"(echo {{stage}} {{params.v}}{(cats.Length > 0 ? $"; cat{cats}" : "")}) > out.txt";
             sb.Append("  ").Append(s.Name).Append(":\n");
             sb.Append("    command: ").Append(YamlQuote(command)).Append('\n');
+            if (command.Contains("{raw_dir}", StringComparison.Ordinal)) sb.Append("    inputs: ['{raw_dir}']\n"); // as the bundled preprocess declares it (KDG1039 otherwise)
             if (Teachers.TryGetValue(s.Name, out var t)) sb.Append("    teacher: ").Append(t).Append('\n');
             sb.Append("    params: { v: ").Append(YamlQuote(paramV is not null && paramV.TryGetValue(s.Name, out var v) ? v : "1")).Append(" }\n");
             sb.Append("    outputs: [out.txt]\n");
