@@ -228,15 +228,8 @@ internal sealed class Fingerprinter
             inputs[PathText.ToStored(root, input)] = pending.Count > 0 && WrittenBy(pending, input) ? PendingInput : HashDeclared(s, input);
         var code = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var pattern in s.Config.Code)
-        {
-            var files = Glob.Expand(root, pattern);
-            // A misspelt pattern fingerprinted no code at all, silently: no edit would ever rerun the stage (found by review).
-            if (files.Count == 0)
-                throw new KdgException(ErrorCodes.InputMissing,
-                    $"{s.Key}: code pattern '{pattern}' matches no file, so no edit of the stage's code would rerun it. Fix 'code' of stage '{s.Name}' (paths are relative to the pipeline root).", s.Layout.Config.File, s.Config.Line, s.Config.Column);
-            foreach (var file in files)
+            foreach (var file in Glob.Expand(root, pattern))
                 code[PathText.ToStored(root, file)] = _hasher.Hash(file)?.Hash ?? "missing";
-        }
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in s.Config.Env)
             env[name] = _env(name) is { } v ? ContentHash.OfText(v) : "<unset>";
