@@ -177,6 +177,8 @@ internal sealed class SlurmExecutor : IStageExecutor
             PeakRssKb = status.MaxRssKb,
             EndMarker = marker,
             AppearedAfterEnd = late,
+            // The script killed what the command left running before it wrote the marker: KDG3016, kept but not cached, as locally.
+            Leftovers = JobScript.MarkerNamesLeftovers(marker) ? LeftoverProcesses.Killed : LeftoverProcesses.None,
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null

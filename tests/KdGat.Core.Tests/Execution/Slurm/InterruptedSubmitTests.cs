@@ -155,6 +155,26 @@ public sealed class InterruptedSubmitTests : IDisposable
         Assert.Equal(127, missing.ExitCode); // "sbatch was not found" still tells a missing client
     }
 
+    /// <summary>The job script named what it killed in its marker: the result says so, as the local executor's does (KDG3016, not cached).</summary>
+    [Theory]
+    [InlineData("0\nleftovers: 4711 4712\n", LeftoverProcesses.Killed)]
+    [InlineData("0\n", LeftoverProcesses.None)]
+    public async Task ACompletedJob_WhoseMarkerNamesLeftovers_ReportsThem(string marker, LeftoverProcesses expected)
+    {
+        var run = new Scripted((f, _) => f switch
+        {
+            "sbatch" => new(0, "42\n", ""),
+            "squeue" => new(0, "42|COMPLETED|None\n", ""),
+            _ => new(0, "42|COMPLETED|0:0|00:00:01|1K|||None|00:00:00|node1\n", ""),
+        });
+        var (job, _) = Job();
+        Directory.CreateDirectory(job.Instance.LogDir);
+        File.WriteAllText(JobScript.MarkerPath(job), marker);
+        var r = await Executor(run).RunAsync(job, CancellationToken.None);
+        Assert.Equal(ExecState.Completed, r.State);
+        Assert.Equal(expected, r.Leftovers);
+    }
+
     private static (string Group, string Session) GroupAndSession(string stat)
     {
         var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
