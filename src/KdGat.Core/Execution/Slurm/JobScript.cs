@@ -68,11 +68,11 @@ internal static partial class JobScript
             $"--comment={Name(Comment(job.AttemptId), where, "attempt id")}",
         };
         if (r.Account is { } a) d.Add($"--account={Name(a, where, "resources.account")}");
-        if (r.Partition is { } p) d.Add($"--partition={Name(p, where, "resources.partition")}");
+        if (r.Partition is { } p) d.Add($"--partition={string.Join(',', p.Split(',').Select(one => Name(one, where, "resources.partition")))}");
         if (r.Qos is { } q) d.Add($"--qos={Name(q, where, "resources.qos")}");
         if (r.Cpus is { } c) d.Add($"--cpus-per-task={c.ToString(CultureInfo.InvariantCulture)}");
         if (r.MemMb is { } m) d.Add($"--mem={m.ToString(CultureInfo.InvariantCulture)}M");
-        if (r.TimeMinutes is { } t) d.Add($"--time={t.ToString(CultureInfo.InvariantCulture)}");
+        if (r.TimeMinutes is { } t) d.Add($"--time={(t == ResourceParser.UnlimitedMinutes ? "UNLIMITED" : t.ToString(CultureInfo.InvariantCulture))}");
         if (r.Gpus is { } g && g > 0)
             d.Add($"--gpus={(r.GpuType is { } type ? Name(type, where, "resources.gpus type") + ":" : "")}{g.ToString(CultureInfo.InvariantCulture)}");
         foreach (var e in configExtra) d.Add(Extra(e, "slurm.extra"));

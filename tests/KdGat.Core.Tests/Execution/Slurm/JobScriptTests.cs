@@ -43,6 +43,15 @@ public sealed class JobScriptTests : IDisposable
     }
 
     [Fact]
+    public void Directives_APartitionList_AndAnUnlimitedTime_ReachSbatchAsItReadsThem()
+    {
+        var d = JobScript.Directives(Job(new ResourceSpec { Partition = "cpu,gpu", TimeMinutes = ResourceParser.UnlimitedMinutes }), []);
+        Assert.Contains("--partition=cpu,gpu", d);
+        Assert.Contains("--time=UNLIMITED", d);
+        Assert.Throws<KdgException>(() => JobScript.Directives(Job(new ResourceSpec { Partition = "cpu,g\npu" }), []));
+    }
+
+    [Fact]
     public void Directives_GpuType_IsPartOfGpus()
     {
         var d = JobScript.Directives(Job(new ResourceSpec { Gpus = 2, GpuType = "a100" }), []);
