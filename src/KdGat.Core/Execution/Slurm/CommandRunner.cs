@@ -21,12 +21,10 @@ internal interface ICommandRunner
 /// build's group reaches MSBuild, which cancels KdGat, and not an sbatch half-way through a
 /// submission (a killed sbatch says nothing about whether the controller took the job).
 /// </summary>
-internal sealed class ProcessCommandRunner(TimeSpan? timeout = null, string? setsid = "") : ICommandRunner
+internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandRunner
 {
     /// <summary>setsid on PATH, or null: then the calls run in the build's process group (the client still looks a job up by its comment after a failed sbatch).</summary>
     public static readonly string? Setsid = FindOnPath("setsid");
-    // "": the installed setsid; null: none (tests).
-    private readonly string? _setsid = setsid == "" ? Setsid : setsid;
 
     /// <summary>A client call that takes longer is ended and counts as a passing failure (sbatch blocks while the controller is at its job limit).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
@@ -34,8 +32,7 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null, string? set
 
     public async Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
     {
-        // -w: should setsid have to fork (it does when it leads a process group), it still waits and passes on the exit code.
-        var psi = new ProcessStartInfo(_setsid ?? file)
+        var psi = new ProcessStartInfo(Setsid ?? file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -43,7 +40,9 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null, string? set
             UseShellExecute = false,
             WorkingDirectory = workingDir ?? Environment.CurrentDirectory,
         };
-        if (_setsid is not null) { psi.ArgumentList.Add("-w"); psi.ArgumentList.Add(file); }
+        // -w: should setsid have to fork (it does when it leads a process group), it still waits and passes on the exit code.
+        // Not leading one (a child of this process), it execs the program in place: same pid, so the timeout's kill reaches it.
+        if (Setsid is not null) { psi.ArgumentList.Add("-w"); psi.ArgumentList.Add(file); }
         foreach (var a in args) psi.ArgumentList.Add(a);
         // sbatch hands its environment to the job (--export=ALL): a build that itself runs in a
         // requeued job would make every job script think it was requeued (JobScript clears outputs then).
