@@ -70,7 +70,10 @@ internal sealed class SlurmClient
             // Any failed sbatch may still have created the job (a timed-out or killed call): adopt it
             // rather than submit a duplicate, or give up on a job that runs. Asked after a refusal too.
             var (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
-            if (existing is not null) return existing;
+            // A refusal can leave an ended record with the comment (the controller keeps "Requested node
+            // configuration is not available" as a FAILED job, reason BadConstraints): that is the
+            // refusal, not a job to collect; a listed job that is still active is kept.
+            if (existing is not null && (transient || await IsActiveAsync(existing, cancel).ConfigureAwait(false))) return existing;
             if (!transient)
                 throw new KdgException(ErrorCodes.SlurmSubmitFailed,
                     $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. " +
@@ -113,6 +116,10 @@ internal sealed class SlurmClient
                 $"or use -p:Executor=local. The job script is {script}.");
         }
     }
+
+    /// <summary>Whether squeue lists the job as pending or running (a failed squeue counts as active: kept rather than lost).</summary>
+    private async Task<bool> IsActiveAsync(string id, CancellationToken cancel) =>
+        await SqueueAsync([id], cancel).ConfigureAwait(false) is not { } jobs || jobs.GetValueOrDefault(id)?.IsActive == true;
 
     /// <summary>What a failed client call said, or its exit code when it said nothing (killed by a signal).</summary>
     private static string Said(CommandOutput r) => r.Text.Length > 0 ? r.Text : $"exit code {r.ExitCode}, no output";

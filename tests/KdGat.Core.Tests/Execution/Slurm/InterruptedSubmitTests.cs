@@ -128,12 +128,27 @@ public sealed class InterruptedSubmitTests : IDisposable
         Assert.Single(run.Calls, c => c.StartsWith("sbatch", StringComparison.Ordinal));
     }
 
-    /// <summary>Even a refusal is checked against the queue before it is believed (an sbatch killed after printing an error).</summary>
+    /// <summary>Even a refusal is checked against the queue before it is believed (an sbatch killed after printing an error): a listed active job is kept.</summary>
     [Fact]
-    public async Task Submit_Refused_ButTheJobIsListed_ReturnsIt()
+    public async Task Submit_Refused_ButAnActiveJobIsListed_ReturnsIt()
     {
-        var run = new Scripted((f, _) => f == "sbatch" ? new(1, "", "sbatch: error: something") : new(0, "41|kdgat-x\n", ""));
+        var run = new Scripted((f, a) => f == "sbatch" ? new(1, "", "sbatch: error: something")
+            : a.Contains("-j") ? new(0, "41|PENDING|Priority\n", "") : new(0, "41|kdgat-x\n", ""));
         Assert.Equal("41", await new SlurmClient(run, (_, _) => Task.CompletedTask).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+    }
+
+    /// <summary>
+    /// A refusal the controller records as an ended job (found on the local cluster: --gpus=3 on a
+    /// 2-GPU node is refused, yet squeue lists a FAILED job, reason BadConstraints, with the comment):
+    /// still KDG4002 with the resource advice, not a job collected as failed (KDG3001).
+    /// </summary>
+    [Fact]
+    public async Task Submit_Refused_WithAnEndedRecordListed_IsStillKDG4002()
+    {
+        var run = new Scripted((f, a) => f == "sbatch" ? new(1, "", "sbatch: error: Batch job submission failed: Requested node configuration is not available")
+            : a.Contains("-j") ? new(0, "41|FAILED|BadConstraints\n", "") : new(0, "41|kdgat-x\n", ""));
+        var e = await Assert.ThrowsAsync<KdgException>(() => new SlurmClient(run, (_, _) => Task.CompletedTask).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+        Assert.Equal(ErrorCodes.SlurmSubmitFailed, e.Code);
     }
 
     /// <summary>
