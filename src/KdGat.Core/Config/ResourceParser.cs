@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace KdGat.Core.Config;
 
 /// <summary>
-/// Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), gpus (N or TYPE:N), partition, account, qos, extra.
+/// Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED), gpus (N or TYPE:N), partition (one, or several with commas), account, qos, extra.
 /// Any value may use <c>${NAME}</c>: replaced, when the config loads, by the orchestrator's environment variable (KDG1025 when unset).
 /// </summary>
 internal static partial class ResourceParser
@@ -33,8 +33,8 @@ internal static partial class ResourceParser
             Gpus = gpus?.Count,
             GpuType = gpus?.Type,
             MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
-            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S, at most 100 years"),
-            Partition = Optional(r, map, "partition", what, Name, "a name of letters, digits, '_', '.' or '-'"),
+            TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S, at most 100 years; or UNLIMITED (INFINITE)"),
+            Partition = Optional(r, map, "partition", what, Partitions, "a name of letters, digits, '_', '.' or '-', or several separated by commas (cpu,gpu: the job runs in whichever starts it first)"),
             Account = Optional(r, map, "account", what, Name, "a name of letters, digits, '_', '.' or '-'"),
             Qos = Optional(r, map, "qos", what, Name, "a name of letters, digits, '_', '.' or '-'"),
             Extra = ReadExtra(r, map, what),
@@ -85,6 +85,9 @@ internal static partial class ResourceParser
 
     private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
 
+    /// <summary>sbatch --partition takes a comma-separated list: "cpu,gpu" (no spaces, no empty names).</summary>
+    public static string? Partitions(string s) => s.Split(',').All(p => NamePattern().IsMatch(p)) ? s : null;
+
     /// <summary>"2" or "a100:2" (what sbatch --gpus takes).</summary>
     private static (int Count, string? Type)? ParseGpus(string s)
     {
@@ -109,6 +112,12 @@ internal static partial class ResourceParser
         return mb >= 1 ? (long)Math.Ceiling(mb) : null;
     }
 
+    /// <summary>
+    /// <c>time: UNLIMITED</c> (or INFINITE): no limit of the job's own (the partition's MaxTime still
+    /// applies). A plain 0 is refused as before (likely a slip); retries multiply it and keep it.
+    /// </summary>
+    public const int UnlimitedMinutes = 0;
+
     /// <summary>The longest time accepted (100 years): its retries' multiples stay far inside an int (they overflowed to negative --time values).</summary>
     public const int MaxMinutes = 100 * 365 * 1440;
 
@@ -118,6 +127,8 @@ internal static partial class ResourceParser
     /// </summary>
     public static int? ParseMinutes(string s)
     {
+        // sbatch's words for no limit (SLURM's time_str2mins reads them in any case): --time=UNLIMITED.
+        if (s.Equals("UNLIMITED", StringComparison.OrdinalIgnoreCase) || s.Equals("INFINITE", StringComparison.OrdinalIgnoreCase)) return UnlimitedMinutes;
         if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)) return minutes is > 0 and <= MaxMinutes ? minutes : null;
         var days = 0;
         var dash = s.IndexOf('-');

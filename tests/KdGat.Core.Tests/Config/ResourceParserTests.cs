@@ -50,6 +50,10 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("1-12:00:00", 2160)]
     [InlineData("36500-0", 52_560_000)] // 100 years, the most
     [InlineData("0:59:59", 60)]
+    [InlineData("UNLIMITED", ResourceParser.UnlimitedMinutes)] // sbatch's no-limit words, in any case
+    [InlineData("unlimited", ResourceParser.UnlimitedMinutes)]
+    [InlineData("INFINITE", ResourceParser.UnlimitedMinutes)]
+    [InlineData("infinite", ResourceParser.UnlimitedMinutes)]
     public void ParseMinutes_ValidTimes(string text, int minutes) => Assert.Equal(minutes, ResourceParser.ParseMinutes(text));
 
     [Theory]
@@ -71,10 +75,22 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("1h")]
     public void ParseMinutes_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMinutes(text));
 
+    /// <summary>Values sbatch takes that were refused (found by review): several partitions, no time limit.</summary>
+    [Fact]
+    public void Read_AcceptsAPartitionList_AndAnUnlimitedTime_AsSbatchDoes()
+    {
+        var r = Load("{ partition: 'cpu,gpu', time: UNLIMITED }");
+        Assert.Equal("cpu,gpu", r.Partition);
+        Assert.Equal(ResourceParser.UnlimitedMinutes, r.TimeMinutes);
+    }
+
     [Theory]
     [InlineData("{ mem: lots }", "mem", 23)]
     [InlineData("{ time: '99:99:99' }", "time", 24)]
     [InlineData("{ partition: 'gpu;rm' }", "partition", 29)]
+    [InlineData("{ partition: 'cpu,,gpu' }", "partition", 29)]
+    [InlineData("{ partition: 'cpu, gpu' }", "partition", 29)]
+    [InlineData("{ time: 'forever' }", "time", 24)]
     [InlineData("{ extra: ['rm -rf /'] }", "extra", 25)]
     public void Read_BadValue_IsKdg1008AtTheValue(string resources, string key, int column)
     {

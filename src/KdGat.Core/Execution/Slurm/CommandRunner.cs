@@ -14,16 +14,25 @@ internal interface ICommandRunner
     Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel);
 }
 
-/// <summary>Plain child processes, no shell: arguments are never parsed by anything but the program.</summary>
+/// <summary>
+/// Plain child processes, no shell: arguments are never parsed by anything but the program. Each
+/// runs in a session of its own (util-linux <c>setsid</c>, when installed), outside the terminal's
+/// process group: a terminal's Ctrl+C (SIGINT to the foreground group) or a killer's signal to the
+/// build's group reaches MSBuild, which cancels KdGat, and not an sbatch half-way through a
+/// submission (a killed sbatch says nothing about whether the controller took the job).
+/// </summary>
 internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandRunner
 {
+    /// <summary>setsid on PATH, or null: then the calls run in the build's process group (the client still looks a job up by its comment after a failed sbatch).</summary>
+    public static readonly string? Setsid = FindOnPath("setsid");
+
     /// <summary>A client call that takes longer is ended and counts as a passing failure (sbatch blocks while the controller is at its job limit).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
     public async Task<CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
     {
-        var psi = new ProcessStartInfo(file)
+        var psi = new ProcessStartInfo(Setsid ?? file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -31,6 +40,9 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
             UseShellExecute = false,
             WorkingDirectory = workingDir ?? Environment.CurrentDirectory,
         };
+        // -w: should setsid have to fork (it does when it leads a process group), it still waits and passes on the exit code.
+        // Not leading one (a child of this process), it execs the program in place: same pid, so the timeout's kill reaches it.
+        if (Setsid is not null) { psi.ArgumentList.Add("-w"); psi.ArgumentList.Add(file); }
         foreach (var a in args) psi.ArgumentList.Add(a);
         // sbatch hands its environment to the job (--export=ALL): a build that itself runs in a
         // requeued job would make every job script think it was requeued (JobScript clears outputs then).
@@ -57,6 +69,18 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
             return new CommandOutput(124, "", $"{file} timed out after {Engine.StageProgress.Duration(_timeout.TotalSeconds)}{(said.Length > 0 ? ": " + said : "")}");
         }
         return new CommandOutput(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    private static string? FindOnPath(string name)
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin").Append("/bin"))
+        {
+            var path = Path.Combine(dir, name);
+            try { if (File.Exists(path) && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0) return path; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return null;
     }
 
     /// <summary>A killed process's output so far; its pipe closes with it, but a grandchild may hold it open: wait 5 s at most.</summary>

@@ -68,11 +68,11 @@ internal static partial class JobScript
             $"--comment={Name(Comment(job.AttemptId), where, "attempt id")}",
         };
         if (r.Account is { } a) d.Add($"--account={Name(a, where, "resources.account")}");
-        if (r.Partition is { } p) d.Add($"--partition={Name(p, where, "resources.partition")}");
+        if (r.Partition is { } p) d.Add($"--partition={string.Join(',', p.Split(',').Select(one => Name(one, where, "resources.partition")))}");
         if (r.Qos is { } q) d.Add($"--qos={Name(q, where, "resources.qos")}");
         if (r.Cpus is { } c) d.Add($"--cpus-per-task={c.ToString(CultureInfo.InvariantCulture)}");
         if (r.MemMb is { } m) d.Add($"--mem={m.ToString(CultureInfo.InvariantCulture)}M");
-        if (r.TimeMinutes is { } t) d.Add($"--time={t.ToString(CultureInfo.InvariantCulture)}");
+        if (r.TimeMinutes is { } t) d.Add($"--time={(t == ResourceParser.UnlimitedMinutes ? "UNLIMITED" : t.ToString(CultureInfo.InvariantCulture))}");
         if (r.Gpus is { } g && g > 0)
             d.Add($"--gpus={(r.GpuType is { } type ? Name(type, where, "resources.gpus type") + ":" : "")}{g.ToString(CultureInfo.InvariantCulture)}");
         foreach (var e in configExtra) d.Add(Extra(e, "slurm.extra"));
@@ -108,10 +108,69 @@ internal static partial class JobScript
         sb.Append(job.Command).Append('\n');
         sb.Append(")\n");
         sb.Append("kdgat_rc=$?\n");
-        sb.Append("{ printf '%s\\n' \"$kdgat_rc\" > \"$kdgat_done.tmp\" && mv -f \"$kdgat_done.tmp\" \"$kdgat_done\"; } 2>/dev/null\n");
+        sb.Append(LeftoverScan(job.AttemptId));
+        sb.Append("{ printf '%s\\n' \"$kdgat_rc\"; if [ -n \"$kdgat_left\" ]; then printf '").Append(LeftoversTag).Append("%s\\n' \"$kdgat_left\"; fi; } > \"$kdgat_done.tmp\" 2>/dev/null && mv -f \"$kdgat_done.tmp\" \"$kdgat_done\" 2>/dev/null\n");
         sb.Append("exit \"$kdgat_rc\"\n");
         return sb.ToString();
     }
+
+    /// <summary>The done-marker's second line when the command left processes running: "leftovers: PID ...".</summary>
+    public const string LeftoversTag = "leftovers:";
+
+    /// <summary>
+    /// Whether the attempt's done-marker says the command left processes running (killed by the
+    /// script before it wrote the marker): the result is kept but not cached (KDG3016), as with the
+    /// local executor. The marker is trusted this far only: it can refuse the cache, never a result.
+    /// </summary>
+    public static bool MarkerNamesLeftovers(string? marker)
+    {
+        if (marker is null) return false;
+        try { return IO.SmallFile.ReadAllText(marker).Split('\n').Any(l => l.StartsWith(LeftoversTag, StringComparison.Ordinal)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>
+    /// Shell lines run after the command's subshell returned: what it left running (work started with
+    /// <c>&amp;</c> and never waited for) is found as the local executor finds it, by process group
+    /// (SLURM starts the batch script as the leader of its own; the whole group, unless the script
+    /// does not lead one) or by this attempt's KDGAT_ATTEMPT_ID in a process's environment (which
+    /// also finds one that left the group), never this shell or its ancestors. Such processes are
+    /// SIGKILLed (SLURM would end them with the script anyway) and waited for, up to 5 s, so none
+    /// writes an output after the marker; their pids go into <c>$kdgat_left</c> for the marker.
+    /// Builtins only in the /proc walk, so the scan finds no process of its own; the one grep runs
+    /// without the attempt id in its environment.
+    /// </summary>
+    private static string LeftoverScan(string attemptId) =>
+        "kdgat_anc=' ' kdgat_p=$$ kdgat_pg= kdgat_left=\n" +
+        "while [ \"${kdgat_p:-0}\" -gt 0 ] && read -r kdgat_s 2>/dev/null < \"/proc/$kdgat_p/stat\"; do\n" +
+        "  set -- ${kdgat_s##*') '}\n" +
+        "  [ \"$kdgat_p\" = $$ ] && [ \"$3\" = $$ ] && kdgat_pg=$$\n" +
+        "  kdgat_anc=\"$kdgat_anc$kdgat_p \" kdgat_p=$2\n" +
+        "done\n" +
+        "kdgat_env=$(env -u KDGAT_ATTEMPT_ID grep -lzxF -e " + CommandTemplate.Quote("KDGAT_ATTEMPT_ID=" + attemptId) + " /proc/[0-9]*/environ 2>/dev/null)\n" +
+        "for kdgat_d in /proc/[0-9]*; do\n" +
+        "  kdgat_p=${kdgat_d#/proc/}\n" +
+        "  case \"$kdgat_anc\" in *\" $kdgat_p \"*) continue ;; esac\n" +
+        "  read -r kdgat_s 2>/dev/null < \"$kdgat_d/stat\" || continue\n" +
+        "  set -- ${kdgat_s##*') '}\n" +
+        "  case \"$1\" in Z|X) continue ;; esac\n" +
+        "  if [ -n \"$kdgat_pg\" ] && [ \"$3\" = \"$kdgat_pg\" ]; then kdgat_left=\"$kdgat_left $kdgat_p\"; continue; fi\n" +
+        "  case \"\n$kdgat_env\n\" in *\"\n$kdgat_d/environ\n\"*) kdgat_left=\"$kdgat_left $kdgat_p\" ;; esac\n" +
+        "done\n" +
+        "if [ -n \"$kdgat_left\" ]; then\n" +
+        "  kill -9 $kdgat_left 2>/dev/null\n" +
+        "  kdgat_i=0\n" +
+        "  while [ $kdgat_i -lt 50 ]; do\n" +
+        "    kdgat_alive=\n" +
+        "    for kdgat_p in $kdgat_left; do\n" +
+        "      read -r kdgat_s 2>/dev/null < \"/proc/$kdgat_p/stat\" || continue\n" +
+        "      set -- ${kdgat_s##*') '}\n" +
+        "      case \"$1\" in Z|X) ;; *) kdgat_alive=1 ;; esac\n" +
+        "    done\n" +
+        "    [ -z \"$kdgat_alive\" ] && break\n" +
+        "    kdgat_i=$((kdgat_i + 1)); sleep 0.1\n" +
+        "  done\n" +
+        "fi\n";
 
     private static string Name(string v, string where, string field) =>
         NamePattern().IsMatch(v) ? v : throw Unsafe($"{field} '{Printable(v)}' of {where} (letters, digits, '_', '.', '-' only)", where);

@@ -62,10 +62,18 @@ internal sealed class SlurmClient
             if (r.ExitCode == 0 && ParseSubmitted(r.Stdout) is { } id) return id;
             if (r.ExitCode == 127)
                 throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
-            var transient = IsTransient(r.Text);
-            // A timed-out sbatch may still have created the job: adopt it rather than submit a duplicate, or give up on a job that runs.
-            var (answered, existing, _) = transient ? await LookUpAsync(comment, cancel).ConfigureAwait(false) : (true, null, r);
-            if (existing is not null) return existing;
+            // An sbatch killed by a signal (exit 128+N; a terminal's Ctrl+C where setsid is missing), or
+            // one that printed no job id and no reason, says nothing about whether the controller took
+            // the job: as uncertain as a timed-out one.
+            var unknown = r.ExitCode is 0 or < 0 or > 128 || r.Text.Length == 0;
+            var transient = unknown || IsTransient(r.Text);
+            // Any failed sbatch may still have created the job (a timed-out or killed call): adopt it
+            // rather than submit a duplicate, or give up on a job that runs. Asked after a refusal too.
+            var (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
+            // A refusal can leave an ended record with the comment (the controller keeps "Requested node
+            // configuration is not available" as a FAILED job, reason BadConstraints): that is the
+            // refusal, not a job to collect; a listed job that is still active is kept.
+            if (existing is not null && (transient || await IsActiveAsync(existing, cancel).ConfigureAwait(false))) return existing;
             if (!transient)
                 throw new KdgException(ErrorCodes.SlurmSubmitFailed,
                     $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. " +
@@ -75,7 +83,7 @@ internal sealed class SlurmClient
                     $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
             if (!stopRetrying.IsCancellationRequested && attempt < maxTries)
             {
-                onRetry?.Invoke(attempt + 1, r.Text);
+                onRetry?.Invoke(attempt + 1, Said(r));
                 try
                 {
                     using var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying);
@@ -87,23 +95,41 @@ internal sealed class SlurmClient
             }
             // Giving up: whether the failed try created the job must be known first, or a job
             // could run that nothing tracks (squeue failing too is a busy controller, not "no job").
-            for (var look = 1; !answered && look <= (stopRetrying.IsCancellationRequested ? 2 : 5); look++) // Ctrl+C: a few seconds more, not minutes
+            // A killed sbatch's request may reach the controller just after the first look: one more then.
+            var again = unknown && answered;
+            for (var look = 1; (!answered || again) && look <= (stopRetrying.IsCancellationRequested ? 2 : 5); look++) // Ctrl+C: a few seconds more, not minutes
             {
+                again = false;
                 await _delay(TimeSpan.FromSeconds(2 << look), cancel).ConfigureAwait(false);
                 (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
                 if (existing is not null) return existing;
             }
             if (!answered)
                 throw new KdgException(ErrorCodes.SlurmUnavailable,
-                    $"{where}: sbatch failed {attempt} time(s), the last: {r.Text}; and SLURM did not answer whether that try created the job. " +
-                    $"If `squeue -o '%i %k'` lists a job with the comment {comment}, cancel it (scancel <id>) or leave it to finish; the next build submits the stage again. The job script is {script}.");
+                    $"{where}: sbatch failed {attempt} time(s), the last: {Said(r)}; and SLURM did not answer whether that try created the job. " +
+                    $"The attempt stays journalled: the next build looks for the job by its comment {comment} and re-attaches to it or cancels it. To drop it now, scancel the job `squeue -o '%i %k'` lists with that comment. The job script is {script}.")
+                { Data = { [MayHaveSubmitted] = true } };
             stopRetrying.ThrowIfCancellationRequested();
             throw new KdgException(ErrorCodes.SlurmUnavailable,
-                $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {r.Text}. Nothing was submitted. " +
+                $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {Said(r)}. Nothing was submitted. " +
                 "Check that the controller answers (scontrol ping; sinfo), or what it says (sdiag; a full queue makes sbatch wait), and build again; " +
                 $"or use -p:Executor=local. The job script is {script}.");
         }
     }
+
+    /// <summary>Whether squeue lists the job as pending or running (a failed squeue counts as active: kept rather than lost).</summary>
+    private async Task<bool> IsActiveAsync(string id, CancellationToken cancel) =>
+        await SqueueAsync([id], cancel).ConfigureAwait(false) is not { } jobs || jobs.GetValueOrDefault(id)?.IsActive == true;
+
+    /// <summary>What a failed client call said, or its exit code when it said nothing (killed by a signal).</summary>
+    private static string Said(CommandOutput r) => r.Text.Length > 0 ? r.Text : $"exit code {r.ExitCode}, no output";
+
+    /// <summary>
+    /// Set (true) in the Data of a submission's KdgException when sbatch failed and SLURM did not say
+    /// whether that try created the job: the attempt's journal must stay, so the next build looks the
+    /// job up by its comment (re-attaches or cancels it).
+    /// </summary>
+    public const string MayHaveSubmitted = "kdgat.slurm.may-have-submitted";
 
     /// <summary>The job submitted for this KdGat attempt (its --comment), if the controller still knows it.</summary>
     public Task<string?> FindAttemptAsync(string attemptId, CancellationToken cancel) => FindByCommentAsync(JobScript.Comment(attemptId), cancel);

@@ -103,13 +103,25 @@ internal sealed class SlurmExecutor : IStageExecutor
                 id = await _client.SubmitAsync(script, job.Instance.RunDir, job.AfterOk, JobScript.Comment(job.AttemptId), job.Instance.Key, CancellationToken.None,
                     request: job.Resources.Describe(), stopRetrying: cancel, onRetry: (n, why) => SubmitRetrying(job, n, why)).ConfigureAwait(false);
             }
+            catch (KdgException e) when (e.Data[SlurmClient.MayHaveSubmitted] is true)
+            {
+                // A job may exist that nothing else tracks: the attempt's journal stays (no rollback), so
+                // the next build looks the job up by its comment and re-attaches to it or cancels it.
+                var said = e.Message.StartsWith(job.Instance.Key + ": ", StringComparison.Ordinal) ? e.Message[(job.Instance.Key.Length + 2)..] : e.Message; // the stage's line names it
+                return Ended(ExecState.LeftRunning, null, started, said) with { LostContact = !cancel.IsCancellationRequested };
+            }
+            catch (KdgException e) when (cancel.IsCancellationRequested)
+            {
+                // Interrupted by the Ctrl+C (the lookup found no job): a cancel, not a refused request.
+                return Ended(ExecState.Cancelled, null, started, $"build cancelled while the job was being submitted; SLURM lists no job of this attempt ({e.Message})");
+            }
             catch (KdgException e)
             {
                 return Ended(ExecState.NotStarted, null, started, e.Message) with { ExitCode = -1, ErrorCode = e.Code };
             }
             catch (OperationCanceledException)
             {
-                return Ended(ExecState.Cancelled, null, started, "build cancelled while sbatch was being retried; nothing was submitted");
+                return Ended(ExecState.Cancelled, null, started, "build cancelled while the job was being submitted; SLURM lists no job of this attempt, nothing was submitted");
             }
             _submitted[id] = job.Instance.Key;
             job.OnStarted?.Invoke(AttemptHandle.BatchJob(id)); // journalled before anything else can happen
@@ -165,6 +177,8 @@ internal sealed class SlurmExecutor : IStageExecutor
             PeakRssKb = status.MaxRssKb,
             EndMarker = marker,
             AppearedAfterEnd = late,
+            // The script killed what the command left running before it wrote the marker: KDG3016, kept but not cached, as locally.
+            Leftovers = JobScript.MarkerNamesLeftovers(marker) ? LeftoverProcesses.Killed : LeftoverProcesses.None,
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null

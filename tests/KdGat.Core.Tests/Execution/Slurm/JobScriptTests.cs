@@ -43,6 +43,15 @@ public sealed class JobScriptTests : IDisposable
     }
 
     [Fact]
+    public void Directives_APartitionList_AndAnUnlimitedTime_ReachSbatchAsItReadsThem()
+    {
+        var d = JobScript.Directives(Job(new ResourceSpec { Partition = "cpu,gpu", TimeMinutes = ResourceParser.UnlimitedMinutes }), []);
+        Assert.Contains("--partition=cpu,gpu", d);
+        Assert.Contains("--time=UNLIMITED", d);
+        Assert.Throws<KdgException>(() => JobScript.Directives(Job(new ResourceSpec { Partition = "cpu,g\npu" }), []));
+    }
+
+    [Fact]
     public void Directives_GpuType_IsPartOfGpus()
     {
         var d = JobScript.Directives(Job(new ResourceSpec { Gpus = 2, GpuType = "a100" }), []);
@@ -89,11 +98,52 @@ public sealed class JobScriptTests : IDisposable
         var text = JobScript.Render(job, []);
         var marker = JobScript.MarkerPath(job);
         Assert.Equal(Path.Combine(_s.LogDir, "a.done"), marker);
-        Assert.EndsWith(
+        Assert.Contains(
             $"kdgat_done='{marker}'\nrm -f \"$kdgat_done\"\n" +
             $"if [ \"${{SLURM_RESTART_COUNT:-0}}\" != 0 ]; then rm -rf -- '{_s.Outputs[0]}'; fi\n" +
-            $"(\ncd '{_s.RunDir}' || exit 125\necho hi\n)\nkdgat_rc=$?\n" +
-            "{ printf '%s\\n' \"$kdgat_rc\" > \"$kdgat_done.tmp\" && mv -f \"$kdgat_done.tmp\" \"$kdgat_done\"; } 2>/dev/null\nexit \"$kdgat_rc\"\n", text);
+            $"(\ncd '{_s.RunDir}' || exit 125\necho hi\n)\nkdgat_rc=$?\n", text);
+        // Then the scan for what the command left running (LeftoverScan), then the marker.
+        Assert.Contains("grep -lzxF -e 'KDGAT_ATTEMPT_ID=20260101T000000Z-abc123-1' /proc/[0-9]*/environ", text);
+        Assert.EndsWith(
+            "{ printf '%s\\n' \"$kdgat_rc\"; if [ -n \"$kdgat_left\" ]; then printf 'leftovers:%s\\n' \"$kdgat_left\"; fi; } > \"$kdgat_done.tmp\" 2>/dev/null && mv -f \"$kdgat_done.tmp\" \"$kdgat_done\" 2>/dev/null\nexit \"$kdgat_rc\"\n", text);
+    }
+
+    /// <summary>
+    /// A command that leaves a background writer (found by review: under SLURM the job COMPLETED, the
+    /// cut-short output was committed and cached silently). The script, started as SLURM starts it (the
+    /// leader of its own process group), kills the leftover before its marker and names it there; the
+    /// executor then reports it as the local executor does (KDG3016, not cached).
+    /// </summary>
+    [Theory]
+    [InlineData(true, "(sleep 3; echo late >> o) & echo early > o; sleep 0.3")] // found by process group, though the subshell carries no KDGAT_ATTEMPT_ID in /proc/PID/environ
+    [InlineData(false, "setsid sh -c 'sleep 3; echo late >> o' & echo early > o; sleep 0.3")] // left the group: found by KDGAT_ATTEMPT_ID
+    public void TheScript_KillsWhatTheCommandLeftRunning_BeforeItsMarker_AndNamesItThere(bool leader, string command)
+    {
+        if (!File.Exists("/bin/sh") || !File.Exists("/usr/bin/setsid")) return;
+        var job = Job(new ResourceSpec(), command) with { Environment = new Dictionary<string, string> { ["KDGAT_ATTEMPT_ID"] = "20260101T000000Z-abc123-1" } };
+        Directory.CreateDirectory(_s.RunDir);
+        Directory.CreateDirectory(_s.LogDir);
+        var script = Path.Combine(_s.LogDir, "a.sbatch");
+        File.WriteAllText(script, JobScript.Render(job, []));
+        // setsid: the script leads its own process group as under slurmstepd; without it, it shares the test's (then only the environment tells).
+        using var p = System.Diagnostics.Process.Start(leader ? new System.Diagnostics.ProcessStartInfo("/usr/bin/setsid", ["-w", "/bin/sh", script]) : new System.Diagnostics.ProcessStartInfo("/bin/sh", [script]))!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        var marker = File.ReadAllText(JobScript.MarkerPath(job));
+        Assert.StartsWith("0\nleftovers: ", marker);
+        Assert.True(JobScript.MarkerNamesLeftovers(JobScript.MarkerPath(job)));
+        Thread.Sleep(3500);
+        Assert.Equal("early\n", File.ReadAllText(Path.Combine(_s.RunDir, "o"))); // killed: "late" never came
+    }
+
+    [Fact]
+    public void AMarkerOfAJobThatLeftNothing_NamesNoLeftovers()
+    {
+        var marker = Path.Combine(_p.Root, "m.done");
+        File.WriteAllText(marker, "0\n");
+        Assert.False(JobScript.MarkerNamesLeftovers(marker));
+        Assert.False(JobScript.MarkerNamesLeftovers(marker + ".missing"));
+        Assert.False(JobScript.MarkerNamesLeftovers(null));
     }
 
     [Theory]

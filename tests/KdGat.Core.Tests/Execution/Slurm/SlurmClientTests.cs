@@ -176,7 +176,7 @@ public sealed class SlurmClientTests
         Assert.Equal(ErrorCodes.SlurmSubmitFailed, e.Code);
         Assert.Contains("d1/train", e.Message);
         Assert.Contains("Invalid partition", e.Message);
-        Assert.Single(run.Calls);
+        Assert.Equal(["sbatch --parsable /r/job.sbatch", "squeue -h -t all -o %i|%k"], run.Calls); // looked up (no job), not retried
     }
 
     [Fact]

@@ -1,0 +1,84 @@
+using KdGat.Core.Engine;
+using KdGat.Testing;
+using Xunit.Abstractions;
+
+namespace KdGat.Slurm.Tests;
+
+/// <summary>Found by review: a terminal's Ctrl+C during sbatch, and a command's background writer under SLURM.</summary>
+[Collection("cluster")]
+[Trait("Category", "Slurm")]
+public sealed class InterruptTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// A terminal's Ctrl+C is SIGINT to its whole foreground process group. sbatch ran in that group,
+    /// so it was killed half-way (here: after the controller took the job, before it replied, as with a
+    /// busy controller), the build reported KDG4002 ("fix the stage's resources"), rolled back, and the
+    /// job ran untracked (the next build submitted a duplicate). Now the SLURM client calls run in a
+    /// session of their own, and the submitted job is journalled and cancelled: a cancel, KDG3004.
+    /// </summary>
+    [SlurmFact]
+    public void CtrlC_to_the_terminals_process_group_while_sbatch_runs_cancels_the_job_it_created()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 30; ");
+        var real = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "sbatch")).FirstOrDefault(File.Exists);
+        Assert.NotNull(real);
+        var fake = Path.Combine(sb.Dir, "fakebin");
+        Directory.CreateDirectory(fake);
+        var created = Path.Combine(fake, "created");
+        // The real submission, then a slow reply: the Ctrl+C comes while sbatch still runs.
+        File.WriteAllText(Path.Combine(fake, "sbatch"), $"#!/bin/sh\nout=$('{real}' \"$@\"); rc=$?\necho \"$out\" > '{created}.tmp' && mv '{created}.tmp' '{created}'\nsleep 5\necho \"$out\"\nexit $rc\n");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["755", Path.Combine(fake, "sbatch")], sb.Dir).ExitCode);
+        sb.Env["PATH"] = fake + ":" + Environment.GetEnvironmentVariable("PATH");
+
+        // setsid: the build leads a process group of its own, as a terminal's foreground job does.
+        using var p = ProcessRunner.Start("setsid", ["dotnet", .. sb.MSBuildArgs(["-t:Preprocess", "-p:Dataset=hcrl_sa"])], sb.Dir, sb.Env, out var log);
+        Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(created) || p.HasExited, TimeSpan.FromMilliseconds(50));
+        Assert.False(p.HasExited, "build ended before sbatch ran:\n" + log);
+        var job = File.ReadAllText(created).Trim().Split(';')[0];
+        Assert.Equal(0, ProcessRunner.Run("kill", ["-INT", "--", "-" + p.Id], sb.Dir).ExitCode); // the group: as a terminal's Ctrl+C
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(90)), "build did not stop after SIGINT:\n" + log);
+        p.WaitForExit();
+        string text;
+        lock (log) text = log.ToString();
+        output.WriteLine(text);
+
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.DoesNotContain("KDG4002", text);
+        Assert.Contains("KDG3004", text);
+        Assert.Contains($"job {job}", text);
+        Eventually.Within(TimeSpan.FromSeconds(30), () => Cluster.LiveJobsUnder(sb.Dir).All(j => j.State.StartsWith("CANCELLED", StringComparison.Ordinal)), TimeSpan.FromMilliseconds(300));
+        var jobs = Cluster.LiveJobsUnder(sb.Dir);
+        output.WriteLine(string.Join("\n", jobs));
+        Assert.Equal(job, Assert.Single(jobs).Id); // the job sbatch created was not left running untracked
+        Assert.StartsWith("CANCELLED", jobs[0].State);
+    }
+
+    /// <summary>
+    /// A command that leaves a background writer: SLURM ends it with the job, the job is COMPLETED, and
+    /// the output it was writing may be cut short. Before, that result was committed and cached silently;
+    /// now the job script kills the leftover before its done-marker and names it there, and the build
+    /// warns KDG3016 and keeps the result out of the output cache, as the local executor does.
+    /// </summary>
+    [SlurmFact]
+    public void A_background_writer_left_by_a_jobs_command_is_killed_warned_KDG3016_and_not_cached()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "(sleep 4; echo late >> part.txt) & echo early > part.txt; sleep 1; ");
+        var r = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("KDG3016", r.Output);
+        var logs = Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "logs");
+        Assert.Contains("leftovers:", File.ReadAllText(Assert.Single(Directory.GetFiles(logs, "*.done"))));
+        Thread.Sleep(4000);
+        Assert.Equal("early\n", File.ReadAllText(Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "part.txt"))); // killed, not left to write
+
+        // Not in the output cache: with its outputs gone, the stage runs again instead of being restored.
+        Directory.Delete(Path.Combine(sb.Dir, "data", "cache", "hcrl_sa"), recursive: true);
+        var again = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages, s => s.Stage == "preprocess").Outcome);
+    }
+}
