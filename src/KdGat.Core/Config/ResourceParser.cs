@@ -32,7 +32,7 @@ internal static partial class ResourceParser
             Cpus = Optional(r, map, "cpus", what, s => Count(s, 1), "a whole number of at least 1"),
             Gpus = gpus?.Count,
             GpuType = gpus?.Type,
-            MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB"),
+            MemMb = Optional(r, map, "mem", what, ParseMemMb, "a size such as 512M, 8G or 128GB, at most 1024T"),
             TimeMinutes = Optional(r, map, "time", what, ParseMinutes, "a SLURM time: minutes (90), M:S, H:M:S (01:30:00), D-H (1-12) or D-H:M:S, at most 100 years; or UNLIMITED (INFINITE)"),
             Partition = Optional(r, map, "partition", what, Partitions, "a name of letters, digits, '_', '.' or '-', or several separated by commas (cpu,gpu: the job runs in whichever starts it first)"),
             Account = Optional(r, map, "account", what, Name, "a name of letters, digits, '_', '.' or '-'"),
@@ -109,8 +109,11 @@ internal static partial class ResourceParser
         {
             "K" => n / 1024, "" or "M" => n, "G" => n * 1024, "T" => n * 1024 * 1024, _ => -1,
         };
-        return mb >= 1 ? (long)Math.Ceiling(mb) : null;
+        return mb >= 1 && mb <= MaxMemMb ? (long)Math.Ceiling(mb) : null;
     }
+
+    /// <summary>1 PiB: past it a value is a slip, and an out-of-memory retry's mem x attempt would overflow (found by review).</summary>
+    public const long MaxMemMb = 1L << 30;
 
     /// <summary>
     /// <c>time: UNLIMITED</c> (or INFINITE): no limit of the job's own (the partition's MaxTime still

@@ -19,7 +19,7 @@ public sealed record ResourceSpec
     /// <summary>Every field with its value ("-" when unset), for messages about a refused request.</summary>
     public string Describe() =>
         $"cpus={Cpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, mem={(MemMb is { } m ? $"{m}M" : "-")}, " +
-        $"gpus={(GpuType is null ? "" : GpuType + ":")}{Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? $"{t}min" : "-")}, " +
+        $"gpus={(GpuType is null ? "" : GpuType + ":")}{Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? (t == ResourceParser.UnlimitedMinutes ? "UNLIMITED" : $"{t}min") : "-")}, " +
         $"partition={Partition ?? "-"}, account={Account ?? "-"}, qos={Qos ?? "-"}, extra=[{string.Join(' ', Extra)}]";
 
     /// <summary>Stage values win key by key; extras add up.</summary>

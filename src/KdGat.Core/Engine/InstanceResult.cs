@@ -25,6 +25,8 @@ internal sealed record InstanceResult : InstanceEnd
     public Execution.AttemptHandle? Handle { get; init; }
     public string? JobId => Handle?.RecordedId;
     public string? ErrorCode { get; init; }
+    /// <summary>Cancelled with its SLURM job left running (-p:CancelOnAbort=false): a later build collects it.</summary>
+    public bool JobLeftRunning { get; init; }
     /// <summary>The outputs were produced by a run or restore of this build (not collected from an earlier build's job).</summary>
     public bool Fresh { get; init; }
     /// <summary>Explain: this instance would run, so its downstream would see new outputs.</summary>

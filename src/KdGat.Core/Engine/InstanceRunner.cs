@@ -265,7 +265,7 @@ internal sealed partial class InstanceRunner
             return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.SlurmUnavailable }, verdict, null);
         if (result.State == ExecState.LeftRunning)
             return (_ctx.Cancel.IsCancellationRequested
-                ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled }
+                ? new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = $"{s.Key}: {result.Detail}", ErrorCode = ErrorCodes.StageCancelled, JobLeftRunning = true }
                 : new InstanceResult(s, Outcome.Submitted, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle }, verdict, null);
         if (result.State == ExecState.UpstreamFailed)
         {

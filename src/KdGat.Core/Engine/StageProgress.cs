@@ -154,7 +154,9 @@ internal sealed class StageProgress : IDisposable
         if (r.Handle is { } handle) details.Add(handle.Describe());
         if (r.ExitCode is { } code && code != 0) details.Add($"exit code {code}");
         var took = r.Seconds is { } s ? $" in {Duration(s)}" : "";
-        return $"KdGat: {r.Instance.Key}: {r.Outcome}{took}{(details.Count > 0 ? $" ({string.Join(", ", details)})" : "")}";
+        // "cancelled" alone read as if the job had been scancel'd (a review): with CancelOnAbort=false it runs on.
+        var outcome = r.JobLeftRunning ? "cancelled, its job left running" : r.Outcome;
+        return $"KdGat: {r.Instance.Key}: {outcome}{took}{(details.Count > 0 ? $" ({string.Join(", ", details)})" : "")}";
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal static class RetryPolicy
         var next = attemptJustEnded + 1;
         return state switch
         {
-            ExecState.OutOfMemory => original with { MemMb = (original.MemMb ?? 1024) * next },
+            ExecState.OutOfMemory => original with { MemMb = Math.Min((original.MemMb ?? 1024) * next, Config.ResourceParser.MaxMemMb) },
             ExecState.Timeout => original with { TimeMinutes = (int)Math.Min((original.TimeMinutes ?? 60) * (long)next, Config.ResourceParser.MaxMinutes) },
             ExecState.NodeFail or ExecState.Preempted or ExecState.BootFail => original,
             _ => null,

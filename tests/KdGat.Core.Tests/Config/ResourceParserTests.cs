@@ -37,6 +37,8 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("1K")] // below one megabyte
     [InlineData("\u0668G")] // an Arabic-Indic eight: \d matched it and double.Parse threw (KDG9001; a SLURM pass)
     [InlineData("\uff18G")] // a full-width eight
+    [InlineData("99999999999999999999T")] // accepted, capped at long.MaxValue: an OOM retry's mem x attempt overflowed (a review)
+    [InlineData("1025T")]
     public void ParseMemMb_Invalid_IsNull(string text) => Assert.Null(ResourceParser.ParseMemMb(text));
 
     [Theory]

@@ -30,6 +30,19 @@ public sealed class StageProgressTests : IDisposable
         ], log.Items.Select(d => d.Message));
     }
 
+    /// <summary>With -p:CancelOnAbort=false a cancelled stage's job runs on; its line said only "cancelled", as if scancel'd (a review).</summary>
+    [Fact]
+    public void EndLine_OfACancelledStageWhoseJobWasLeftRunning_SaysSo()
+    {
+        var s = _p.Instances(KdGatGraph.Stages).First(i => i.Name == "gat_large_curriculum");
+        var job = KdGat.Core.Execution.AttemptHandle.BatchJob("4711");
+
+        Assert.Equal("KdGat: d1/gat_large_curriculum: cancelled, its job left running (attempt 1, job 4711)",
+            StageProgress.EndLine(new InstanceResult(s, Outcome.Cancelled, []) { Attempts = 1, Handle = job, JobLeftRunning = true }));
+        Assert.Equal("KdGat: d1/gat_large_curriculum: cancelled (attempt 1, job 4711)",
+            StageProgress.EndLine(new InstanceResult(s, Outcome.Cancelled, []) { Attempts = 1, Handle = job }));
+    }
+
     [Fact]
     public void Heartbeat_NamesWhatRuns_AndForHowLong_AndIsSilentWhenNothingRuns()
     {
