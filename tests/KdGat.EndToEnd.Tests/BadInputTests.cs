@@ -142,6 +142,55 @@ public sealed class BadInputTests
         Assert.DoesNotContain("MSB4062", r.Output);
     }
 
+    /// <summary>
+    /// An empty path property means its default, as an empty -p:Executor= does: -p:KdGatConfig= was
+    /// MSBuild's MSB4044 (a task without its required ConfigFile), -p:KdGatSourceDir= MSB4184
+    /// (GetFullPath('')), found by a bad-input review. The sandbox's own -p:KdGatToolsDir comes first on
+    /// the command line, so the empty one below replaces it (the last value wins).
+    /// </summary>
+    [Theory]
+    [InlineData("-p:KdGatConfig=")]
+    [InlineData("-p:KdGatSourceDir=")]
+    [InlineData("-p:KdGatIndex=")]
+    [InlineData("-p:KdGatToolsConfiguration=")]
+    [InlineData("-p:ReportFile=")]
+    public void EmptyPathProperty_MeansTheDefault(string property)
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build(property, "-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.DoesNotContain("error", r.Output);
+        Assert.True(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "eval_small_evaluation"), "metrics.json")), "the default kdgat.yaml was built");
+    }
+
+    /// <summary>-p:KdGatToolsDir= is the default .kdgat/tools/ (empty in a sandbox: KDG1206 naming it), not MSB4184.</summary>
+    [Fact]
+    public void EmptyToolsDir_MeansTheDefaultToolsDir()
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build("-p:KdGatToolsDir=", "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1206", Path.Combine(s.Dir, ".kdgat", "tools") + "/");
+        Assert.DoesNotContain("MSB", r.Output);
+    }
+
+    /// <summary>
+    /// .kdgat (or the tools dir) as a regular file: 85 s of compiling, then 300 MSB3021/MSB3026 copy
+    /// errors (found by review). It is KDG1207 naming the file before anything compiles.
+    /// </summary>
+    [Theory]
+    [InlineData(".kdgat")]
+    [InlineData(".kdgat/tools")]
+    public void ToolsDirUnderAFile_IsKdg1207BeforeCompiling(string file)
+    {
+        using var s = Sandbox.Trivial();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(s.Dir, file))!);
+        File.WriteAllText(Path.Combine(s.Dir, file), "");
+        var r = s.Build("-p:KdGatToolsDir=", "-p:KdGatSkipBootstrap=false", $"-p:KdGatSourceDir={Repo.Root}/src/", "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1207", $"'{Path.Combine(s.Dir, file)}' is a file, not a directory", "-p:KdGatToolsDir=");
+        Assert.DoesNotContain("building tools", r.Output);
+        Assert.DoesNotContain("MSB", r.Output);
+    }
+
     [Fact]
     public void RunStageWithoutStage_SaysHowToNameOne()
     {
