@@ -121,6 +121,24 @@ internal sealed class YamlReader
         throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
     }
 
+    /// <summary>A path value: <see cref="OptionalString"/> with $NAME, ${NAME} and a leading ~ expanded (<see cref="PathExpansion"/>).</summary>
+    public string? OptionalPath(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return null;
+        return PathExpansion.Expand(this, node, Scalar(node, $"{what}.{key}"), $"{what}.{key}");
+    }
+
+    /// <summary>A list of paths: <see cref="StringList"/> with each item expanded as <see cref="OptionalPath"/> is.</summary>
+    public IReadOnlyList<string> PathList(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return Array.Empty<string>();
+        if (node is YamlScalarNode s) return new[] { PathExpansion.Expand(this, s, s.Value ?? "", $"{what}.{key}") };
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => PathExpansion.Expand(this, c, Scalar(c, $"{what}.{key}[]"), $"{what}.{key}")).ToArray();
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
+    }
+
     public static bool IsNull(YamlNode node) =>
         node is YamlScalarNode { Style: ScalarStyle.Plain } s && (s.Value is "" or "~" or "null" or null);
 
