@@ -194,7 +194,7 @@ public sealed class BadInputTests
     /// <summary>-p:Dataset of separators only built no instance and succeeded, while -p:Dataset= builds every dataset (found by review).</summary>
     [Theory]
     [InlineData("-p:Dataset=%3B%3B")]
-    [InlineData("-p:Dataset= ; ")]
+    [InlineData("-p:Dataset=%20%3B%20%3B")]
     public void DatasetOfOnlySeparators_IsKdg1205(string property)
     {
         using var s = Sandbox.Trivial();
@@ -212,8 +212,8 @@ public sealed class BadInputTests
     {
         using var s = Sandbox.Trivial();
         s.Env["KDGAT_TEST_WHO"] = "alice";
-        s.EditConfig(c => c.Replace("executor: local ", "cache_store: 'store-$KDGAT_TEST_WHO'\nexecutor: local ")
-                           .Replace("  runs: experimentruns ", "  runs: 'runs-${KDGAT_TEST_WHO}' "));
+        s.EditConfig(c => c.Replace("\nexecutor: local ", "\ncache_store: 'store-$KDGAT_TEST_WHO'\nexecutor: local ")
+                           .Replace("\n  runs: experimentruns ", "\n  runs: 'runs-${KDGAT_TEST_WHO}' "));
 
         var r = s.Build("-p:Dataset=hcrl_sa");
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -224,7 +224,8 @@ public sealed class BadInputTests
 
         s.Env.Remove("KDGAT_TEST_WHO");
         var unset = s.Build("-p:Dataset=hcrl_sa");
-        AssertUserError(unset, "KDG1025", "kdgat.yaml(6,14)", "'configuration.cache_store' uses $KDGAT_TEST_WHO", "export KDGAT_TEST_WHO=");
+        // paths: is read first; cache_store (line 6) would be next.
+        AssertUserError(unset, "KDG1025", "kdgat.yaml(15,9)", "'paths.runs' uses ${KDGAT_TEST_WHO}", "export KDGAT_TEST_WHO=");
     }
 
     /// <summary>`a.b: 1` beside `a: {b: 2}` in a params file: params.json kept 2 and dropped 1 silently (found by review).</summary>
