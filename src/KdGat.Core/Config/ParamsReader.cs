@@ -16,14 +16,14 @@ internal static class ParamsReader
     {
         var stat = Hashing.PathStat.Of(path);
         if (stat.Kind == Hashing.PathKind.Missing)
-            throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' does not exist. Create it or fix the path (relative to the pipeline root).");
+            throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' {MissingPath.Why(path)}. {MissingPath.Fix(path, "Create it or fix the path (relative to the pipeline root).")}");
         if (stat.Kind != Hashing.PathKind.File)
             throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' is a {stat.TypeName}, not a file. Point it at a YAML file of parameters.");
         YamlNode? root;
         try { root = YamlReader.LoadRoot(path, files); }
         catch (KdgException e) when (e.Code == ErrorCodes.YamlSyntax)
         {
-            throw new KdgException(ErrorCodes.ParamsFile, $"stage '{stage}': params_file has {e.Message}", e.File, e.Line, e.Column, e);
+            throw new KdgException(ErrorCodes.ParamsFile, $"stage '{stage}': in its params_file, {e.Message}", e.File, e.Line, e.Column, e);
         }
         if (root is null || YamlReader.IsNull(root)) return;
         var reader = new YamlReader(path);

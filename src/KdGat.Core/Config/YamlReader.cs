@@ -21,7 +21,7 @@ internal sealed class YamlReader
     {
         var stat = Hashing.PathStat.Of(file);
         if (stat.Kind == Hashing.PathKind.Missing)
-            throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' does not exist. Create it, or pass -p:KdGatConfig=<path>.", file);
+            throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' {MissingPath.Why(file)}. {MissingPath.Fix(file, "Create it, or pass -p:KdGatConfig=<path>.")}", file);
         if (stat.Kind != Hashing.PathKind.File)
             throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' is a {stat.TypeName}, not a file. Pass -p:KdGatConfig=<path of a YAML file>.", file);
         return YamlLoader.Load(file, sources);
