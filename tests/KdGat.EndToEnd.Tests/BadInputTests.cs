@@ -142,6 +142,106 @@ public sealed class BadInputTests
         Assert.DoesNotContain("MSB4062", r.Output);
     }
 
+    /// <summary>
+    /// An empty path property means its default, as an empty -p:Executor= does: -p:KdGatConfig= was
+    /// MSBuild's MSB4044 (a task without its required ConfigFile), -p:KdGatSourceDir= MSB4184
+    /// (GetFullPath('')), found by a bad-input review. The sandbox's own -p:KdGatToolsDir comes first on
+    /// the command line, so the empty one below replaces it (the last value wins).
+    /// </summary>
+    [Theory]
+    [InlineData("-p:KdGatConfig=")]
+    [InlineData("-p:KdGatSourceDir=")]
+    [InlineData("-p:KdGatIndex=")]
+    [InlineData("-p:KdGatToolsConfiguration=")]
+    [InlineData("-p:ReportFile=")]
+    public void EmptyPathProperty_MeansTheDefault(string property)
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build(property, "-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.DoesNotContain("error", r.Output);
+        Assert.True(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "eval_small_evaluation"), "metrics.json")), "the default kdgat.yaml was built");
+    }
+
+    /// <summary>-p:KdGatToolsDir= is the default .kdgat/tools/ (empty in a sandbox: KDG1206 naming it), not MSB4184.</summary>
+    [Fact]
+    public void EmptyToolsDir_MeansTheDefaultToolsDir()
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build("-p:KdGatToolsDir=", "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1206", Path.Combine(s.Dir, ".kdgat", "tools") + "/");
+        Assert.DoesNotContain("MSB", r.Output);
+    }
+
+    /// <summary>
+    /// .kdgat (or the tools dir) as a regular file: 85 s of compiling, then 300 MSB3021/MSB3026 copy
+    /// errors (found by review). It is KDG1207 naming the file before anything compiles.
+    /// </summary>
+    [Theory]
+    [InlineData(".kdgat")]
+    [InlineData(".kdgat/tools")]
+    public void ToolsDirUnderAFile_IsKdg1207BeforeCompiling(string file)
+    {
+        using var s = Sandbox.Trivial();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(s.Dir, file))!);
+        File.WriteAllText(Path.Combine(s.Dir, file), "");
+        var r = s.Build($"-p:KdGatToolsDir={Path.Combine(s.Dir, ".kdgat", "tools")}/", "-p:KdGatSkipBootstrap=false", $"-p:KdGatSourceDir={Repo.Root}/src/", "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1207", $"'{Path.Combine(s.Dir, file)}' is a file, not a directory", "-p:KdGatToolsDir=");
+        Assert.DoesNotContain("building tools", r.Output);
+        Assert.DoesNotContain("MSB", r.Output);
+    }
+
+    /// <summary>-p:Dataset of separators only built no instance and succeeded, while -p:Dataset= builds every dataset (found by review).</summary>
+    [Theory]
+    [InlineData("-p:Dataset=%3B%3B")]
+    [InlineData("-p:Dataset=%20%3B%20%3B")]
+    public void DatasetOfOnlySeparators_IsKdg1205(string property)
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build(property);
+        AssertUserError(r, "KDG1205", "-p:Dataset", "names no dataset", "leave -p:Dataset out");
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "nothing may run");
+    }
+
+    /// <summary>
+    /// `cache_store: /scratch/$USER/kdgat-cache` (the bundled kdgat.yaml's example) made a folder named
+    /// `$USER`: a path's $NAME and ${NAME} are the build's environment; unset, KDG1025 at kdgat.yaml(line,col).
+    /// </summary>
+    [Fact]
+    public void EnvironmentVariablesInPaths_AreExpanded_AndAnUnsetOneIsKdg1025AtItsLine()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_TEST_WHO"] = "alice";
+        s.EditConfig(c => c.Replace("\nexecutor: local ", "\ncache_store: 'store-$KDGAT_TEST_WHO'\nexecutor: local ")
+                           .Replace("\n  runs: experimentruns ", "\n  runs: 'runs-${KDGAT_TEST_WHO}' "));
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(Path.Combine(s.Dir, "runs-alice", "hcrl_sa", "eval_small_evaluation", "metrics.json")));
+        Assert.True(Directory.Exists(Path.Combine(s.Dir, "store-alice")));
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "runs-${KDGAT_TEST_WHO}")));
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "store-$KDGAT_TEST_WHO")));
+
+        s.Env.Remove("KDGAT_TEST_WHO");
+        var unset = s.Build("-p:Dataset=hcrl_sa");
+        // paths: is read first; cache_store (line 6) would be next.
+        AssertUserError(unset, "KDG1025", "kdgat.yaml(15,9)", "'paths.runs' uses ${KDGAT_TEST_WHO}", "export KDGAT_TEST_WHO=");
+    }
+
+    /// <summary>`a.b: 1` beside `a: {b: 2}` in a params file: params.json kept 2 and dropped 1 silently (found by review).</summary>
+    [Fact]
+    public void ParamsKeyCollision_IsKdg1009NamingBothPositions()
+    {
+        using var s = Sandbox.Trivial();
+        var file = Path.Combine(s.Dir, "models", "vgae", "large.yaml");
+        var lines = File.ReadAllLines(file).Length;
+        File.AppendAllText(file, "a.b: 1\na:\n  b: 2\n");
+
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1009", $"large.yaml({lines + 3},3)", $"models/vgae/large.yaml({lines + 1},1)", "parameter 'a.b' is written twice");
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "nothing may run");
+    }
+
     [Fact]
     public void RunStageWithoutStage_SaysHowToNameOne()
     {

@@ -41,9 +41,9 @@ internal static class ConfigLoader
         {
             var paths = r.Mapping(pathsNode, "paths");
             r.CheckKeys(paths, "paths", "runs", "raw", "cache");
-            runs = r.OptionalString(paths, "runs", "paths") ?? runs;
-            raw = r.OptionalString(paths, "raw", "paths") ?? raw;
-            cache = r.OptionalString(paths, "cache", "paths") ?? cache;
+            runs = r.OptionalPath(paths, "runs", "paths") ?? runs;
+            raw = r.OptionalPath(paths, "raw", "paths") ?? raw;
+            cache = r.OptionalPath(paths, "cache", "paths") ?? cache;
         }
 
         var vars = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -75,7 +75,7 @@ internal static class ConfigLoader
             RawDir = raw,
             CacheDir = cache,
             Generator = r.OptionalString(top, "generator", "configuration"),
-            CacheStore = r.OptionalString(top, "cache_store", "configuration"),
+            CacheStore = r.OptionalPath(top, "cache_store", "configuration"),
             OnSuccess = r.OptionalString(top, "on_success", "configuration"),
             OnFailure = r.OptionalString(top, "on_failure", "configuration"),
             Vars = vars,
@@ -93,7 +93,7 @@ internal static class ConfigLoader
         var map = r.Mapping(node, "defaults");
         r.CheckKeys(map, "defaults", "code", "env", "resources", "cache", "retries", "sweep");
         var res = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn) ? ResourceParser.Read(r, rn, "defaults.resources") : new ResourceSpec();
-        return new(r.StringList(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
+        return new(r.PathList(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
             r.OptionalBool(map, "cache", "defaults"), r.OptionalInt(map, "retries", "defaults"),
             r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, "defaults.sweep", root) : []);
     }
@@ -105,16 +105,16 @@ internal static class ConfigLoader
         r.CheckKeys(map, what, StageKeys);
         var parameters = new SortedDictionary<string, ParamValue>(StringComparer.Ordinal);
         var paramSources = new Dictionary<string, string>(StringComparer.Ordinal);
-        var paramsFile = r.OptionalString(map, "params_file", what);
+        var paramsFile = r.OptionalPath(map, "params_file", what);
         if (paramsFile is not null)
             ParamsReader.ReadFile(Path.GetFullPath(Path.Combine(root, paramsFile)), parameters, name, r.File, r.Get(map, "params_file")!, r, paramSources, root, sources);
         if (r.Get(map, "params") is { } p && !YamlReader.IsNull(p))
-            ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters, paramSources, root);
+            ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters, paramSources, root, ErrorCodes.YamlSyntax);
 
-        var outputs = r.StringList(map, "outputs", what);
+        var outputs = r.PathList(map, "outputs", what);
         if (outputs.Count == 0)
             throw r.Error(ErrorCodes.ConfigMissingKey, map, $"{what} declares no 'outputs'. List the files or directories it writes (relative to its run dir), so KdGat can tell whether it is up to date.");
-        var optionalOutputs = r.StringList(map, "optional_outputs", what);
+        var optionalOutputs = r.PathList(map, "optional_outputs", what);
         foreach (var (key, list) in new[] { ("outputs", outputs), ("optional_outputs", optionalOutputs) })
             foreach (var o in list)
                 if (o.Split('/', '\\').Contains("..") || Path.IsPathRooted(o) || o.StartsWith('~'))
@@ -132,10 +132,10 @@ internal static class ConfigLoader
             ParamsFile = paramsFile,
             Params = parameters,
             ParamSources = paramSources,
-            Inputs = r.StringList(map, "inputs", what),
+            Inputs = r.PathList(map, "inputs", what),
             Outputs = outputs,
             OptionalOutputs = optionalOutputs,
-            Code = d.Code.Concat(r.StringList(map, "code", what)).Distinct().ToArray(),
+            Code = d.Code.Concat(r.PathList(map, "code", what)).Distinct().ToArray(),
             Env = d.Env.Concat(r.StringList(map, "env", what)).Distinct().ToArray(),
             Resources = resources,
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,

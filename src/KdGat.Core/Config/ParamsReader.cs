@@ -16,14 +16,14 @@ internal static class ParamsReader
     {
         var stat = Hashing.PathStat.Of(path);
         if (stat.Kind == Hashing.PathKind.Missing)
-            throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' does not exist. Create it or fix the path (relative to the pipeline root).");
+            throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' {MissingPath.Why(path)}. {MissingPath.Fix(path, "Create it or fix the path (relative to the pipeline root).")}");
         if (stat.Kind != Hashing.PathKind.File)
             throw configReader.Error(ErrorCodes.ParamsFile, at, $"stage '{stage}': params_file '{path}' is a {stat.TypeName}, not a file. Point it at a YAML file of parameters.");
         YamlNode? root;
         try { root = YamlReader.LoadRoot(path, files); }
         catch (KdgException e) when (e.Code == ErrorCodes.YamlSyntax)
         {
-            throw new KdgException(ErrorCodes.ParamsFile, $"stage '{stage}': params_file has {e.Message}", e.File, e.Line, e.Column, e);
+            throw new KdgException(ErrorCodes.ParamsFile, $"stage '{stage}': in its params_file, {e.Message}", e.File, e.Line, e.Column, e);
         }
         if (root is null || YamlReader.IsNull(root)) return;
         var reader = new YamlReader(path);
@@ -32,17 +32,33 @@ internal static class ParamsReader
         Flatten(reader, map, "", into, sources, pipelineRoot);
     }
 
+    /// <param name="code">The code of a parameter written twice (KDG1009 in a params file, KDG1002 inline in kdgat.yaml, as a key written twice in one mapping).</param>
     public static void Flatten(YamlReader r, YamlMappingNode map, string prefix, SortedDictionary<string, ParamValue> into,
-        IDictionary<string, string>? sources = null, string? root = null)
+        IDictionary<string, string>? sources = null, string? root = null, string code = ErrorCodes.ParamsFile) =>
+        FlattenInto(r, map, prefix, into, sources, root, code, new Dictionary<string, YamlNode>(StringComparer.Ordinal));
+
+    /// <param name="written">Each dotted name flattened so far from this mapping, at its key: `a.b: 1` and `a: {b: 2}` are both
+    /// the parameter a.b, and one value was dropped without a word (found by review).</param>
+    private static void FlattenInto(YamlReader r, YamlMappingNode map, string prefix, SortedDictionary<string, ParamValue> into,
+        IDictionary<string, string>? sources, string? root, string code, Dictionary<string, YamlNode> written)
     {
         foreach (var (k, v) in map.Children)
         {
             var name = prefix + r.Scalar(k, "parameter name");
+            var at = $"{(root is null ? r.File : IO.PathText.ToStored(root, r.File))}({k.Start.Line},{k.Start.Column})";
+            if (v is not YamlMappingNode)
+            {
+                if (written.TryGetValue(name, out var first))
+                    throw r.Error(code, k,
+                        $"parameter '{name}' is written twice: at {(root is null ? r.File : IO.PathText.ToStored(root, r.File))}({first.Start.Line},{first.Start.Column}) and here at {at} " +
+                        $"(a dotted key and a nested mapping name the same parameter), so one value would be dropped. Write it once.");
+                written[name] = k;
+            }
             if (sources is not null)
-                sources[name] = $"{(root is null ? r.File : IO.PathText.ToStored(root, r.File))}({k.Start.Line},{k.Start.Column})";
+                sources[name] = at;
             switch (v)
             {
-                case YamlMappingNode m: Flatten(r, m, name + ".", into, sources, root); break;
+                case YamlMappingNode m: FlattenInto(r, m, name + ".", into, sources, root, code, written); break;
                 case YamlSequenceNode seq:
                     var items = seq.Children.Select(c => ToJson(r, c, name));
                     into[name] = new ParamValue("[" + string.Join(",", items) + "]", ParamKind.Json);

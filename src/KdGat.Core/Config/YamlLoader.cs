@@ -151,6 +151,8 @@ internal static class YamlLoader
         private readonly Stack<Open> _open = new();
         private readonly Dictionary<string, (long Nodes, int Depth)> _anchors = new(StringComparer.Ordinal);
         private long _documentNodes;
+        /// <summary>Whether an alias was expanded: only then is "aliases" the advice.</summary>
+        private bool _aliases;
 
         public void Add(ParsingEvent e)
         {
@@ -160,7 +162,7 @@ internal static class YamlLoader
                     Node(s, s.Anchor, 1, 1);
                     break;
                 case NodeEvent { } start and (SequenceStart or MappingStart):
-                    if (_open.Count + 1 > MaxDepth) throw Limit(e, $"nesting is deeper than {MaxDepth} levels");
+                    if (_open.Count + 1 > MaxDepth) throw Deep(e);
                     _open.Push(new Open(start.Anchor.IsEmpty ? null : start.Anchor.Value));
                     break;
                 case SequenceEnd or MappingEnd:
@@ -168,11 +170,12 @@ internal static class YamlLoader
                     Node(e, done.Anchor is null ? AnchorName.Empty : new AnchorName(done.Anchor), done.Nodes, done.Depth);
                     break;
                 case AnchorAlias alias:
+                    _aliases = true;
                     var name = alias.Value.Value;
                     if (_anchors.TryGetValue(name, out var target)) Node(alias, AnchorName.Empty, target.Nodes, target.Depth);
                     else if (_open.Any(o => o.Anchor == name))
-                        throw Limit(e, $"alias '*{name}' refers to a node that contains it (a cycle), which would never end");
-                    else throw Limit(e, $"alias '*{name}' refers to no anchor '&{name}' before it");
+                        throw Limit(e, $"alias '*{name}' refers to a node that contains it (a cycle), which would never end", AliasFix);
+                    else throw Limit(e, $"alias '*{name}' refers to no anchor '&{name}' before it", AliasFix);
                     break;
                 case DocumentStart:
                     _documentNodes = 0;
@@ -183,18 +186,29 @@ internal static class YamlLoader
         private void Node(ParsingEvent at, AnchorName anchor, long nodes, int depth)
         {
             if (!anchor.IsEmpty) _anchors[anchor.Value] = (nodes, depth);
-            if (_open.Count + depth > MaxDepth) throw Limit(at, $"with aliases expanded, nesting is deeper than {MaxDepth} levels");
+            if (_open.Count + depth > MaxDepth) throw Deep(at);
             if (_open.TryPeek(out var parent))
             {
                 parent.Nodes += nodes;
                 parent.Depth = Math.Max(parent.Depth, depth + 1);
-                if (parent.Nodes > MaxNodes) throw Limit(at, $"with aliases expanded, it has more than {MaxNodes:N0} values");
+                if (parent.Nodes > MaxNodes) throw Large(at);
             }
-            else if ((_documentNodes += nodes) > MaxNodes) throw Limit(at, $"with aliases expanded, it has more than {MaxNodes:N0} values");
+            else if ((_documentNodes += nodes) > MaxNodes) throw Large(at);
         }
 
-        private KdgException Limit(ParsingEvent at, string what) =>
-            new(ErrorCodes.YamlSyntax, $"YAML too large to read: {what}. Write the values out, or use fewer and smaller aliases.",
+        private const string AliasFix = "Write the values out, or use fewer and smaller aliases.";
+
+        private KdgException Deep(ParsingEvent at) => _aliases
+            ? Limit(at, $"with aliases expanded, nesting is deeper than {MaxDepth} levels", "Write the values out, or use fewer and less deeply nested aliases.")
+            : Limit(at, $"nesting is deeper than {MaxDepth} levels", "Nest mappings and lists less deeply.");
+
+        // Keys count: `a: 1` is two nodes, so a file of 60,000 parameters is over the limit.
+        private KdgException Large(ParsingEvent at) => _aliases
+            ? Limit(at, $"with aliases expanded, it has more than {MaxNodes:N0} nodes (keys and values)", AliasFix)
+            : Limit(at, $"it has more than {MaxNodes:N0} nodes (keys and values)", "Keep configuration and parameters small: put data (tables, long lists) in a file the stage reads, named under inputs.");
+
+        private KdgException Limit(ParsingEvent at, string what, string fix) =>
+            new(ErrorCodes.YamlSyntax, $"YAML too large to read: {what}. {fix}",
                 file, (int)at.Start.Line, (int)at.Start.Column);
     }
 

@@ -21,7 +21,7 @@ internal sealed class YamlReader
     {
         var stat = Hashing.PathStat.Of(file);
         if (stat.Kind == Hashing.PathKind.Missing)
-            throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' does not exist. Create it, or pass -p:KdGatConfig=<path>.", file);
+            throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' {MissingPath.Why(file)}. {MissingPath.Fix(file, "Create it, or pass -p:KdGatConfig=<path>.")}", file);
         if (stat.Kind != Hashing.PathKind.File)
             throw new KdgException(ErrorCodes.ConfigNotFound, $"configuration file '{file}' is a {stat.TypeName}, not a file. Pass -p:KdGatConfig=<path of a YAML file>.", file);
         return YamlLoader.Load(file, sources);
@@ -118,6 +118,24 @@ internal sealed class YamlReader
         if (node is null || IsNull(node)) return Array.Empty<string>();
         if (node is YamlScalarNode s) return new[] { s.Value ?? "" };
         if (node is YamlSequenceNode seq) return seq.Children.Select(c => Scalar(c, $"{what}.{key}[]")).ToArray();
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
+    }
+
+    /// <summary>A path value: <see cref="OptionalString"/> with $NAME, ${NAME} and a leading ~ expanded (<see cref="PathExpansion"/>).</summary>
+    public string? OptionalPath(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return null;
+        return PathExpansion.Expand(this, node, Scalar(node, $"{what}.{key}"), $"{what}.{key}");
+    }
+
+    /// <summary>A list of paths: <see cref="StringList"/> with each item expanded as <see cref="OptionalPath"/> is.</summary>
+    public IReadOnlyList<string> PathList(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return Array.Empty<string>();
+        if (node is YamlScalarNode s) return new[] { PathExpansion.Expand(this, s, s.Value ?? "", $"{what}.{key}") };
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => PathExpansion.Expand(this, c, Scalar(c, $"{what}.{key}[]"), $"{what}.{key}")).ToArray();
         throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
     }
 

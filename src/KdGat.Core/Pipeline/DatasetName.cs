@@ -26,6 +26,11 @@ internal static partial class DatasetName
     {
         if (string.IsNullOrWhiteSpace(requested)) return configured;
         var names = requested.Split([';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToArray();
+        // `-p:Dataset=%3B%3B` built nothing and succeeded, while an empty value builds every dataset.
+        if (names.Length == 0)
+            throw new KdgException(ErrorCodes.BadProperty,
+                $"-p:Dataset='{requested}' names no dataset, only separators. Name one or more datasets (-p:Dataset=hcrl_sa, several separated by spaces or ';'), " +
+                $"or leave -p:Dataset out to build every dataset in {Path.GetFileName(configFile)} ({string.Join(", ", configured)}).");
         foreach (var n in names)
         {
             Validate(n, "-p:Dataset");

@@ -394,7 +394,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    params_file: models/bad.yaml\n    outputs: [y]\n");
 
         Assert.Equal(ErrorCodes.ParamsFile, e.Code);
-        Assert.Contains("stage 'a': params_file has malformed YAML", e.Message);
+        Assert.Contains("stage 'a': in its params_file, malformed YAML", e.Message);
         Assert.Equal(paramsFile, e.File);
         Assert.True(e.Line >= 2, $"line {e.Line}");
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using KdGat.Core.Config;
+using KdGat.Core.Diagnostics;
 using KdGat.Core.Tests.Support;
 using YamlDotNet.RepresentationModel;
 
@@ -111,4 +112,28 @@ public sealed class ParamsReaderTests : IDisposable
     [InlineData("0x1F")]
     public void Flatten_NonFiniteOrNonDecimal_StaysText(string text) =>
         Assert.Equal(new ParamValue(text, ParamKind.String), Flatten($"v: {text}\n")["v"]);
+
+    /// <summary>`a.b: 1` and `a: {b: 2}` are both the parameter a.b: params.json kept 2 and dropped 1 without a word (found by review).</summary>
+    [Theory]
+    [InlineData("a.b: 1\na:\n  b: 2\n", 3, 3, 1, 1)]
+    [InlineData("a:\n  b: 2\na.b: 1\n", 3, 1, 2, 3)]
+    [InlineData("x:\n  a.b: [1]\nx.a:\n  b: 2\n", 4, 3, 2, 3)]
+    public void Flatten_ADottedKeyAndANestedMappingNamingOneParameter_IsKdg1009AtBothPositions(string yaml, int line, int column, int firstLine, int firstColumn)
+    {
+        var e = Assert.Throws<KdgException>(() => Flatten(yaml));
+
+        Assert.Equal(ErrorCodes.ParamsFile, e.Code);
+        Assert.Equal(_dir["p.yaml"], e.File);
+        Assert.Equal((line, column), (e.Line, e.Column));
+        Assert.Contains($"p.yaml({firstLine},{firstColumn})", e.Message);
+        Assert.Contains($"p.yaml({line},{column})", e.Message);
+        Assert.Contains("written twice", e.Message);
+    }
+
+    [Fact]
+    public void Flatten_ADottedKeyBesideAnotherNestedName_IsNoCollision()
+    {
+        var p = Flatten("a.b: 1\na:\n  c: 2\n");
+        Assert.Equal(["a.b", "a.c"], p.Keys);
+    }
 }

@@ -145,6 +145,71 @@ public sealed class YamlLimitsTests : IDisposable
 
         Assert.Equal(ErrorCodes.ParamsFile, e.Code);
         Assert.Contains("1024 KiB", e.Message);
+        // It read "params_file has '.../p.yaml' is larger than 1024 KiB" (found by review).
+        Assert.Contains($"stage 'train': in its params_file, '{_dir["p.yaml"]}' is larger than 1024 KiB", e.Message);
+    }
+
+    /// <summary>60,000 plain parameters: the message counted keys as "values" and advised "fewer and smaller aliases" where there are none (found by review).</summary>
+    [Fact]
+    public void ManyPlainParameters_SayKeysAndValues_WithoutAliasAdvice()
+    {
+        _dir.Write("p.yaml", string.Concat(Enumerable.Range(0, 60_000).Select(i => $"p{i}: {i}\n")));
+
+        var e = LoadFails(Stage + "    params_file: p.yaml\n");
+
+        Assert.Equal(ErrorCodes.ParamsFile, e.Code);
+        Assert.Contains("it has more than 100,000 nodes (keys and values)", e.Message);
+        Assert.DoesNotContain("alias", e.Message);
+        Assert.Contains("put data (tables, long lists) in a file the stage reads", e.Message);
+    }
+
+    [Fact]
+    public void DeepPlainNesting_SaysNestLess_WithoutAliasAdvice()
+    {
+        var e = LoadFails(Stage + "    params: " + string.Concat(Enumerable.Repeat("{a: ", 70)) + "1" + new string('}', 70) + "\n");
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.Contains("nesting is deeper than 64 levels", e.Message);
+        Assert.DoesNotContain("alias", e.Message);
+        Assert.Contains("Nest mappings and lists less deeply", e.Message);
+    }
+
+    /// <summary>A symbolic link loop as params_file or kdgat.yaml said "does not exist. Create it" (found by review).</summary>
+    [Fact]
+    public void ParamsFile_IsASymlinkLoop_SaysSo()
+    {
+        File.CreateSymbolicLink(_dir["p.yaml"], "q.yaml");
+        File.CreateSymbolicLink(_dir["q.yaml"], "p.yaml");
+
+        var e = LoadFails(Stage + "    params_file: p.yaml\n");
+
+        Assert.Equal(ErrorCodes.ParamsFile, e.Code);
+        Assert.Contains("is a symbolic link loop", e.Message);
+        Assert.DoesNotContain("does not exist", e.Message);
+        Assert.DoesNotContain("Create it", e.Message);
+    }
+
+    [Fact]
+    public void Config_IsASymlinkLoop_IsKdg1001SayingSo()
+    {
+        File.CreateSymbolicLink(_dir["kdgat.yaml"], "kdgat.yaml");
+
+        var e = Assert.Throws<KdgException>(() => ConfigLoader.Load(_dir["kdgat.yaml"], _dir.Path));
+
+        Assert.Equal(ErrorCodes.ConfigNotFound, e.Code);
+        Assert.Contains("is a symbolic link loop", e.Message);
+        Assert.DoesNotContain("Create it", e.Message);
+    }
+
+    [Fact]
+    public void ParamsFile_IsADanglingSymlink_NamesItsTarget()
+    {
+        File.CreateSymbolicLink(_dir["p.yaml"], "gone.yaml");
+
+        var e = LoadFails(Stage + "    params_file: p.yaml\n");
+
+        Assert.Equal(ErrorCodes.ParamsFile, e.Code);
+        Assert.Contains("is a symbolic link to 'gone.yaml', which does not exist", e.Message);
     }
 
     [Theory]

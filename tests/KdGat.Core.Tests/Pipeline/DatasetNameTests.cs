@@ -85,4 +85,20 @@ public sealed class DatasetNameTests
         var e = Assert.Throws<KdgException>(() => DatasetName.Select(requested, Configured, "/r/kdgat.yaml"));
         Assert.Equal(ErrorCodes.InvalidDatasetName, e.Code);
     }
+
+    /// <summary>`-p:Dataset=%3B%3B` built no instance and succeeded, while an empty value means every dataset (found by review).</summary>
+    [Theory]
+    [InlineData(";;")]
+    [InlineData(" ; ")]
+    [InlineData(";\t;")]
+    public void Select_OnlySeparators_IsKdg1205SayingToNameOneOrLeaveItOut(string requested)
+    {
+        var e = Assert.Throws<KdgException>(() => DatasetName.Select(requested, Configured, "/r/kdgat.yaml"));
+
+        Assert.Equal(ErrorCodes.BadProperty, e.Code);
+        Assert.Contains("-p:Dataset", e.Message);
+        Assert.Contains("names no dataset", e.Message);
+        Assert.Contains("leave -p:Dataset out", e.Message);
+        Assert.Contains("hcrl_sa, hcrl_ch, set_01, set_02", e.Message);
+    }
 }
