@@ -39,13 +39,14 @@ internal static partial class PathExpansion
         });
     }
 
-    private static string Variable(YamlReader r, YamlNode node, string name, string field, string uses)
+    /// <summary>The variable's value, noted in the configuration's sources; KDG1025 at the node when it is unset or empty (paths and resources alike).</summary>
+    internal static string Variable(YamlReader r, YamlNode node, string name, string field, string uses)
     {
         var value = Environment.GetEnvironmentVariable(name);
         r.Sources?.AddEnvironment(name, value);
         return string.IsNullOrEmpty(value)
             ? throw r.Error(ErrorCodes.ResourceVariableUnset, node, $"'{field}' {uses}, but the environment variable {name} is not set (or is empty). " +
-                $"Set it before the build (export {name}=...) or write the path out in the configuration.")
+                $"Set it before the build (export {name}=...) or write the value out in the configuration.")
             : value;
     }
 }

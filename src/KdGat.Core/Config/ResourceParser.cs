@@ -72,16 +72,7 @@ internal static partial class ResourceParser
     /// job runs does not change what it computes.
     /// </summary>
     private static string Expand(YamlReader r, YamlNode node, string text, string field) =>
-        EnvReference().Replace(text, m =>
-        {
-            var name = m.Groups[1].Value;
-            var value = Environment.GetEnvironmentVariable(name);
-            r.Sources?.AddEnvironment(name, value);
-            return string.IsNullOrEmpty(value)
-                ? throw r.Error(ErrorCodes.ResourceVariableUnset, node, $"'{field}' uses ${{{name}}}, but the environment variable {name} is not set (or is empty). " +
-                    $"Set it before the build (export {name}=...) or write the value into the configuration.")
-                : value;
-        });
+        EnvReference().Replace(text, m => PathExpansion.Variable(r, node, m.Groups[1].Value, field, $"uses {m.Value}"));
 
     private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
 
