@@ -531,18 +531,19 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// An input that holds what an upstream job writes (data/cache, above preprocess's
-    /// data/cache/hcrl_sa) is hashed once that job has ended, like one inside it: the upstream's
-    /// writing is no edit during the run (KDG3020), and the next build finds everything up to date.
+    /// An input that holds what an upstream job writes (the dataset's cache dir, above preprocess's
+    /// graphs.bin) is hashed once that job has ended, like one inside it: the upstream's writing is
+    /// no edit during the run (KDG3020), and the next build finds everything up to date. (data/cache,
+    /// above every dataset's cache dir, is KDG1038 since 2026-12-05: other datasets' outputs.)
     /// </summary>
     [SlurmFact]
     public void An_input_above_what_an_upstream_job_writes_is_hashed_after_that_job_ended()
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
-        Directory.CreateDirectory(Path.Combine(sb.Dir, "data", "cache"));
-        File.WriteAllText(Path.Combine(sb.Dir, "data", "cache", "notes.txt"), "kept beside the graph caches\n");
-        sb.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n    inputs: ['data/cache']\n"));
+        Directory.CreateDirectory(Path.Combine(sb.Dir, "data", "cache", "hcrl_sa"));
+        File.WriteAllText(Path.Combine(sb.Dir, "data", "cache", "hcrl_sa", "notes.txt"), "kept beside the graph cache\n");
+        sb.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n    inputs: ['{cache_dir}']\n"));
         sb.PrefixCommand("preprocess", "sleep 2; "); // still running when vgae's job is submitted
 
         var first = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
