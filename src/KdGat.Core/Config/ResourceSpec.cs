@@ -19,7 +19,7 @@ public sealed record ResourceSpec
     /// <summary>Every field with its value ("-" when unset), for messages about a refused request.</summary>
     public string Describe() =>
         $"cpus={Cpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, mem={(MemMb is { } m ? $"{m}M" : "-")}, " +
-        $"gpus={(GpuType is null ? "" : GpuType + ":")}{Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? (t == ResourceParser.UnlimitedMinutes ? "UNLIMITED" : $"{t}min") : "-")}, " +
+        $"gpus={(GpuType is null ? "" : GpuType + ":")}{Gpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, time={(TimeMinutes is { } t ? TimeText(t) : "-")}, " +
         $"partition={Partition ?? "-"}, account={Account ?? "-"}, qos={Qos ?? "-"}, extra=[{string.Join(' ', Extra)}]";
 
     /// <summary>Stage values win key by key; extras add up.</summary>
@@ -35,4 +35,8 @@ public sealed record ResourceSpec
         Qos = s.Qos ?? Qos,
         Extra = Extra.Concat(s.Extra).ToArray(),
     };
+
+    /// <summary>"90min", or "UNLIMITED" for time: UNLIMITED (stored as 0 minutes).</summary>
+    public static string TimeText(int minutes) =>
+        minutes == ResourceParser.UnlimitedMinutes ? "UNLIMITED" : $"{minutes.ToString(System.Globalization.CultureInfo.InvariantCulture)}min";
 }

@@ -342,7 +342,7 @@ internal sealed partial class InstanceRunner
         var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
         if (next is not null)
         {
-            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={next.TimeMinutes}min"));
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={(next.TimeMinutes is { } t ? ResourceSpec.TimeText(t) : "-")}"));
             return (null, verdict, next);
         }
         var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;
@@ -356,7 +356,7 @@ internal sealed partial class InstanceRunner
     private static string Remedy(ExecState state, ResourceSpec last, int retries) => state switch
     {
         ExecState.OutOfMemory => $" It ran out of memory at mem={last.MemMb?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "the cluster's default "}M: raise the stage's resources.mem, or its retries ({retries}), which raise it each time.",
-        ExecState.Timeout => $" It hit its time limit of {last.TimeMinutes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "the partition's default "}min: raise the stage's resources.time, or its retries ({retries}), which raise it each time.",
+        ExecState.Timeout => $" It hit its time limit ({(last.TimeMinutes is { } t ? ResourceSpec.TimeText(t) + (t == ResourceParser.UnlimitedMinutes ? ": the partition's own" : "") : "the partition's default")}): raise the stage's resources.time, or its retries ({retries}), which raise it each time.",
         _ => "",
     };
 

@@ -117,12 +117,15 @@ public sealed partial class StageInstance
             if (cdTarget && word.Length <= MaxPathChars && !word.StartsWith('~') && !word.StartsWith('$') && word != "-")
             {
                 // The folder itself is named (also "..", without a '/'), and later relative words are read from it too.
+                // As a piece: cd reads nothing below it ("cd .." is the dataset's runs folder, above every
+                // stage: a review found it refused), only a cd into another stage's output counts.
                 var targets = word.StartsWith('/') ? [Path.GetFullPath(word)] : bases.Select(b => Path.GetFullPath(Path.Combine(b, word))).ToArray();
                 foreach (var t in targets)
                 {
-                    named.Add(("command", t, false, false));
+                    named.Add(("command", t, true, false));
                     if (bases.Count < MaxCdBases && !bases.Contains(t, StringComparer.Ordinal)) bases.Add(t);
                 }
+                continue; // named above as the folder it is, not again as a word that reads below it
             }
             // Suffixes only after the first few separators: each is a copy of the rest of the word, and a
             // word of the 128 KB a command may have, all commas, would otherwise copy gigabytes.

@@ -40,6 +40,16 @@ public sealed class RetryPolicyTests
         Assert.Equal(ResourceParser.MaxMinutes, next!.TimeMinutes);
     }
 
+    /// <summary>time: UNLIMITED is stored as 0 minutes: a retry keeps it, and messages said "0min" (a review).</summary>
+    [Fact]
+    public void NextAttempt_Timeout_OfUnlimited_StaysUnlimited_AndReadsSo()
+    {
+        var next = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, Original with { TimeMinutes = ResourceParser.UnlimitedMinutes });
+        Assert.Equal(ResourceParser.UnlimitedMinutes, next!.TimeMinutes);
+        Assert.Contains("time=UNLIMITED", next.Describe());
+        Assert.Equal("90min", ResourceSpec.TimeText(90));
+    }
+
     [Theory]
     [InlineData(ExecState.NodeFail)]
     [InlineData(ExecState.Preempted)]

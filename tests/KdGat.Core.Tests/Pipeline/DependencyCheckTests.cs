@@ -385,6 +385,21 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("'cache/d1'", e.Message);
     }
 
+    /// <summary>cd reads nothing: "cd .." from the run dir is the dataset's runs folder, above every stage, and "cd ../.." every dataset's (a review found both refused).</summary>
+    [Theory]
+    [InlineData("cd .. && python {root}/src/train.py --out {run_dir}/m")]
+    [InlineData("cd ../.. && ls")]
+    public void ACdUpwards_ReadsNothingBelow_AndLoads(string command) =>
+        Assert.Equal(4, Load($"  a: {{ command: x, outputs: [model.ckpt] }}\n  b: {{ command: '{command}', outputs: [m] }}\n", new("a", []), new("b", [])).Count);
+
+    [Fact]
+    public void ACdIntoAnotherStagesRunDir_IsKdg1011()
+    {
+        var e = Refused("  a: { command: x, outputs: [model.ckpt] }\n  b: { command: 'cd {root}/runs/{dataset}/a && cp model.ckpt {run_dir}/m', outputs: [m] }\n", new("a", []), new("b", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+    }
+
     [Fact]
     public void ARelativeWordAfterCd_ToCodeOrItsOwnOutputs_Loads() =>
         Assert.Equal(4, Load("""

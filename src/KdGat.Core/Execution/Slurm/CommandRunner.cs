@@ -24,7 +24,7 @@ internal interface ICommandRunner
 internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandRunner
 {
     /// <summary>setsid on PATH, or null: then the calls run in the build's process group (the client still looks a job up by its comment after a failed sbatch).</summary>
-    public static readonly string? Setsid = FindOnPath("setsid");
+    public static readonly string? Setsid = Usable(FindOnPath("setsid"));
 
     /// <summary>A client call that takes longer is ended and counts as a passing failure (sbatch blocks while the controller is at its job limit).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
@@ -71,12 +71,29 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
         return new CommandOutput(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// The setsid found, when it takes -w (util-linux's does; a busybox or an old one may not, and
+    /// then every SLURM call would fail as "invalid option": a review): tried once with `true`.
+    /// </summary>
+    private static string? Usable(string? setsid)
+    {
+        if (setsid is null) return null;
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(setsid) { ArgumentList = { "-w", "true" }, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true });
+            if (p is null) return null;
+            if (!p.WaitForExit(5000)) { try { p.Kill(); } catch (InvalidOperationException) { } return null; }
+            return p.ExitCode == 0 ? setsid : null;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException) { return null; }
+    }
+
     private static string? FindOnPath(string name)
     {
         if (OperatingSystem.IsWindows()) return null;
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin").Append("/bin"))
         {
-            var path = Path.Combine(dir, name);
+            var path = Path.GetFullPath(Path.Combine(dir, name)); // a relative PATH entry is not relative to a job's working dir
             try { if (File.Exists(path) && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0) return path; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
