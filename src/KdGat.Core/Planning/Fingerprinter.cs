@@ -211,8 +211,8 @@ internal sealed class Fingerprinter
     private static T? Now<T>(Func<T?> hash) where T : class
     {
         try { return hash(); }
-        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException
-                                  || (e is AggregateException a && a.Flatten().InnerExceptions.All(i => i is KdgException or IOException or UnauthorizedAccessException))) { return null; } // a large directory hashes in parallel
+        // A large directory's parallel hash throws its file's own error, not an AggregateException (PathHasher).
+        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>A declared input's hash; a missing one is KDG3006 at the stage's entry.</summary>
