@@ -85,7 +85,7 @@ internal static class ConfigLoader
         };
     }
 
-    private sealed record Defaults(IReadOnlyList<string> Code, IReadOnlyList<string> Env, ResourceSpec Resources, bool? Cache, int? Retries, IReadOnlyList<SweepDimension> Sweep);
+    private sealed record Defaults(IReadOnlyList<(string Value, int Line, int Column)> Code, IReadOnlyList<string> Env, ResourceSpec Resources, bool? Cache, int? Retries, IReadOnlyList<SweepDimension> Sweep);
 
     private static Defaults ReadDefaults(YamlReader r, YamlNode? node, string root)
     {
@@ -93,7 +93,7 @@ internal static class ConfigLoader
         var map = r.Mapping(node, "defaults");
         r.CheckKeys(map, "defaults", "code", "env", "resources", "cache", "retries", "sweep");
         var res = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn) ? ResourceParser.Read(r, rn, "defaults.resources") : new ResourceSpec();
-        return new(r.PathList(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
+        return new(r.PathListAt(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
             r.OptionalBool(map, "cache", "defaults"), r.OptionalInt(map, "retries", "defaults"),
             r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, "defaults.sweep", root) : []);
     }
@@ -120,6 +120,8 @@ internal static class ConfigLoader
                 if (o.Split('/', '\\').Contains("..") || Path.IsPathRooted(o) || o.StartsWith('~'))
                     throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, key)!, $"{what}: output '{o}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
 
+        // A pattern in defaults.code and the stage's own: the first, where it is written first.
+        var code = d.Code.Concat(r.PathListAt(map, "code", what)).DistinctBy(c => c.Value, StringComparer.Ordinal).ToArray();
         var resources = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn)
             ? d.Resources.OverriddenBy(ResourceParser.Read(r, rn, $"{what}.resources"))
             : d.Resources;
@@ -135,7 +137,8 @@ internal static class ConfigLoader
             Inputs = r.PathList(map, "inputs", what),
             Outputs = outputs,
             OptionalOutputs = optionalOutputs,
-            Code = d.Code.Concat(r.PathList(map, "code", what)).Distinct().ToArray(),
+            Code = code.Select(c => c.Value).ToArray(),
+            CodeAt = code.ToDictionary(c => c.Value, c => (c.Line, c.Column), StringComparer.Ordinal),
             Env = d.Env.Concat(r.StringList(map, "env", what)).Distinct().ToArray(),
             Resources = resources,
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,

@@ -16,6 +16,8 @@ public sealed record StageConfig
     /// <summary>optional_outputs: written only sometimes; hashed, cached, guarded and cleaned when present, never missing.</summary>
     public IReadOnlyList<string> OptionalOutputs { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Code { get; init; } = Array.Empty<string>();
+    /// <summary>Where each <see cref="Code"/> pattern is written in kdgat.yaml (line, column: its defaults.code entry or the stage's own), for a message about it.</summary>
+    public IReadOnlyDictionary<string, (int Line, int Column)> CodeAt { get; init; } = new Dictionary<string, (int, int)>();
     public IReadOnlyList<string> Env { get; init; } = Array.Empty<string>();
     public ResourceSpec Resources { get; init; } = new();
     public bool Cache { get; init; } = true;

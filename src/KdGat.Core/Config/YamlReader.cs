@@ -130,12 +130,16 @@ internal sealed class YamlReader
     }
 
     /// <summary>A list of paths: <see cref="StringList"/> with each item expanded as <see cref="OptionalPath"/> is.</summary>
-    public IReadOnlyList<string> PathList(YamlMappingNode map, string key, string what)
+    public IReadOnlyList<string> PathList(YamlMappingNode map, string key, string what) =>
+        PathListAt(map, key, what).Select(p => p.Value).ToArray();
+
+    /// <summary><see cref="PathList"/> with where each item is written (line, column), for a message about one of them.</summary>
+    public IReadOnlyList<(string Value, int Line, int Column)> PathListAt(YamlMappingNode map, string key, string what)
     {
         var node = Get(map, key);
-        if (node is null || IsNull(node)) return Array.Empty<string>();
-        if (node is YamlScalarNode s) return new[] { PathExpansion.Expand(this, s, s.Value ?? "", $"{what}.{key}") };
-        if (node is YamlSequenceNode seq) return seq.Children.Select(c => PathExpansion.Expand(this, c, Scalar(c, $"{what}.{key}[]"), $"{what}.{key}")).ToArray();
+        if (node is null || IsNull(node)) return [];
+        if (node is YamlScalarNode s) return [(PathExpansion.Expand(this, s, s.Value ?? "", $"{what}.{key}"), (int)s.Start.Line, (int)s.Start.Column)];
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{what}.{key}[]"), $"{what}.{key}"), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
         throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
     }
 

@@ -27,6 +27,8 @@ internal static partial class ErrorCodes
     public const string ParamsFile = "KDG1009";
     /// <summary>Error: a stage's <c>teacher</c> is not one of its upstreams.</summary>
     public const string TeacherNotUpstream = "KDG1010";
+    /// <summary>Warning: a <c>code</c> pattern (defaults.code or a stage's) matches no file, so the stages using it are fingerprinted without the code it meant (a misspelt folder: no edit would rerun them).</summary>
+    public const string CodePatternMatchesNothing = "KDG1013";
     /// <summary>An input, output or code path is a FIFO, device or socket: only regular files and directories are hashed.</summary>
     public const string NotRegularFile = "KDG1015";
     /// <summary>A symlink inside an input, output or code directory leads back to a directory above it (a cycle).</summary>

@@ -61,7 +61,13 @@ internal sealed class BuildEngine
             // Tests: the full check too, whose report is published only when it disagrees (and which certifies nothing).
             _verifying = true;
             var (full, _, _) = await RunWithResultsAsync(request with { PublishReport = false }, log, cancel).ConfigureAwait(false);
-            if (full.Stages.FirstOrDefault(s => s.Outcome != Outcome.UpToDate) is not { } wrong) return CertifiedNoOp(cert, request, log);
+            if (full.Stages.FirstOrDefault(s => s.Outcome != Outcome.UpToDate) is not { } wrong)
+            {
+                // What it says must be what the full check said too: its load-time warnings, the same.
+                if (cert.Warnings.ToHashSet().SetEquals(_session.Warned)) return CertifiedNoOp(cert, request, log);
+                log.Error(ErrorCodes.NoOpCertificateWrong, $"KdGat: the no-op certificate would have said {cert.Warnings.Count} warning(s) ({string.Join(", ", cert.Warnings.Select(w => w.Code))}), but the full check said {_session.Warned.Count} ({string.Join(", ", _session.Warned.Select(w => w.Code))}). This is a bug in KdGat; please report it. Set {NoOpCertificate.Variable}=off to build without certificates.");
+                return full with { Succeeded = false };
+            }
             log.Error(ErrorCodes.NoOpCertificateWrong, $"KdGat: the no-op certificate said every instance was up to date, but the full check found {wrong.Dataset}/{wrong.Stage} {wrong.Outcome} ({string.Join("; ", wrong.Reasons)}). This is a bug in KdGat; please report it. Set {NoOpCertificate.Variable}=off to build without certificates.");
             if (request.PublishReport) full.Publish(StateDirOf(request));
             return full with { Succeeded = false };
@@ -95,6 +101,7 @@ internal sealed class BuildEngine
             NoOpCertificate = true,
         };
         if (request.PublishReport) BestEffort(() => report.Publish(StateDirOf(request)), "the build report (.kdgat/last-build.json)", log);
+        SayLoadWarnings(cert.Warnings, log); // what the full check would say of the configuration: it looked at nothing that changed
         log.Info(SummaryLine(report, cert.Rows.Count, 0, 0) + " (no-op certificate: nothing it looked at has changed)");
         WroteState = false;
         return report;
@@ -117,7 +124,8 @@ internal sealed class BuildEngine
         // MSBuild read these files' bytes for the graph: observed as any file whose bytes were read
         // (FileIdentity.Of: racy rule included), not as KdGat's own files.
         foreach (var file in graph.Files) _ = FileIdentity.Of(file);
-        var (_, results, loaded) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel).ConfigureAwait(false);
+        // Load-time warnings are the build task's to say (it loads too; a certified build says them from its certificate).
+        var (_, results, loaded) = await RunWithResultsAsync(request with { Mode = BuildMode.Explain, FailIfStale = false, PublishReport = false, DecisionTable = false }, log, cancel, sayLoadWarnings: false).ConfigureAwait(false);
         // Only the plan has every stage target of the pipeline (a build's own request has those of its -t:).
         foreach (var warning in loaded.Graph.WithoutTargetWarnings(loaded.Config, request.PipelineFile)) log.Report(warning);
         var stamps = results.Count == 0 ? [] : StageStamps.Refresh(results[0].Instance.Layout.StateDir, results, _time);
@@ -156,11 +164,18 @@ internal sealed class BuildEngine
     private static string KeyOfPlan(BuildRequest request, GraphSources graph) =>
         NoOpCertificate.KeyOf(request with { Stages = [] }, graph.KeyParts());
 
-    private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results, LoadedPipeline Pipeline)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
+    /// <param name="sayLoadWarnings">
+    /// Whether to say the load-time warnings (<see cref="Fingerprinter.CodePatternsMatchingNothing"/>;
+    /// once per session). They are said before anything is counted as said: a pure function of what the
+    /// certificate observes (kdgat.yaml, the globs' directory listings), they are recorded in it and said
+    /// again when it answers, so they do not keep a no-op from being certified.
+    /// </param>
+    private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results, LoadedPipeline Pipeline)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel, bool sayLoadWarnings = true)
     {
         var started = _time.GetUtcNow();
         var loaded = _session?.Load(request) ?? LoadedPipeline.Load(request);
         var (config, datasets, _, layout, instances) = loaded;
+        if (sayLoadWarnings) SayLoadWarnings(Fingerprinter.CodePatternsMatchingNothing(instances), log);
         var said = new CountingLog(log);
         log = said;
 
@@ -251,7 +266,7 @@ internal sealed class BuildEngine
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
-        var quiet = said.Count == 0; // nothing but the summary: what a certified no-op prints
+        var quiet = said.Count == 0; // nothing but the load-time warnings (not counted: the certificate says them again) and the summary: what a certified no-op prints
         Summarize(report, results, log, hashCache, request.DecisionTable, cancel.IsCancellationRequested);
         if (request.Mode == BuildMode.Build && quiet && !WroteState && report.Succeeded && config.OnSuccess is null && config.OnFailure is null)
             BestEffort(() => Certify(request, report), "the no-op certificate (.kdgat/noop/)", log);
@@ -391,13 +406,22 @@ internal sealed class BuildEngine
             PlanGraph = plan.Graph,
             Rows = report.Stages.Select(s => (s.Dataset, s.Stage, s.Variant)).ToArray(),
             Observations = seen.All.Concat(plan.Observed).DistinctBy(o => (o.Probe, o.Path, o.Answer)).ToArray(),
+            Warnings = _session.Warned,
         };
         // The same question answered two ways (the plan's certificate, then this build): something changed between them.
         if (cert.Observations.CountBy(o => (o.Probe, o.Path)).Any(c => c.Value > 1)) return;
         if (!NoOpCertificate.Writable(cert.Observations.Select(o => o.Path).Concat(cert.Datasets).Concat(cert.Rows.SelectMany(r => new[] { r.Dataset, r.Stage, r.Variant ?? "" }))
-                .Concat(cert.Stamps.SelectMany(s => new[] { s.Stamp, s.Marker })).Concat(cert.PlanGraph.SelectMany(s => s.Needs.Prepend(s.Name))))) return;
+                .Concat(cert.Stamps.SelectMany(s => new[] { s.Stamp, s.Marker })).Concat(cert.PlanGraph.SelectMany(s => s.Needs.Prepend(s.Name)))
+                .Concat(cert.Warnings.SelectMany(w => new[] { w.Code ?? "", w.File ?? "", w.Message })))) return;
         if (!seen.Usable || !cert.StillHolds()) return; // changed while the build ran
         NoOpCertificate.Write(request.Root, cert);
+    }
+
+    /// <summary>Says each warning not said yet in this build (the session's; without one, each).</summary>
+    private void SayLoadWarnings(IEnumerable<Diagnostic> warnings, IBuildLog log)
+    {
+        foreach (var w in warnings)
+            if (_session is null || _session.FirstTime(w)) log.Report(w);
     }
 
     /// <summary>Counts what a build says before its summary.</summary>

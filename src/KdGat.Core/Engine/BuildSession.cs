@@ -42,6 +42,28 @@ internal sealed class BuildSession
     /// <summary>The plan key a certificate was last looked for and not found (the plan task's full check does not look again).</summary>
     public string? PlanMissed { get; set; }
 
+    private readonly List<Diagnostics.Diagnostic> _warned = [];
+
+    /// <summary>
+    /// The load-time warnings said in this build (<see cref="Planning.Fingerprinter.CodePatternsMatchingNothing"/>):
+    /// a no-op certificate written by it records them, to say them again when it answers.
+    /// </summary>
+    public IReadOnlyList<Diagnostics.Diagnostic> Warned { get { lock (_warned) return [.. _warned]; } }
+
+    /// <summary>
+    /// True the first time this build would say <paramref name="warning"/> (then it is <see cref="Warned"/>):
+    /// the plan and the build task, or the full check and the certificate it verifies, say it once.
+    /// </summary>
+    public bool FirstTime(Diagnostics.Diagnostic warning)
+    {
+        lock (_warned)
+        {
+            if (_warned.Contains(warning)) return false;
+            _warned.Add(warning);
+            return true;
+        }
+    }
+
     /// <summary>Starts recording, once per build, for the current async flow and what it starts.</summary>
     public void Observe(string root)
     {

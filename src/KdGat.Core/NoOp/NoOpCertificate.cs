@@ -19,7 +19,8 @@ namespace KdGat.Core.NoOp;
 /// </summary>
 internal sealed class NoOpCertificate
 {
-    private const string Header = "kdgat-noop v1";
+    /// <summary>The format's version: a certificate of another one is not read (none is found, the full check runs and writes a new one). v2: warn lines.</summary>
+    private const string Header = "kdgat-noop v2";
 
     /// <summary>Certificates kept (the most recently written), one per combination of request keys.</summary>
     public const int Kept = 8;
@@ -37,6 +38,12 @@ internal sealed class NoOpCertificate
     /// <summary>The report rows: dataset, stage, variant (null when unswept), all up to date.</summary>
     public required IReadOnlyList<(string Dataset, string Stage, string? Variant)> Rows { get; init; }
     public required IReadOnlyList<(FileObservations.Probe Probe, string Path, string Answer)> Observations { get; init; }
+    /// <summary>
+    /// The load-time warnings the certified build said (a code pattern matching no file, KDG1013): a pure
+    /// function of what it observed (the configuration's bytes, the globs' listings), said again, the
+    /// same code, file, line, column and text, whenever the certificate answers.
+    /// </summary>
+    public IReadOnlyList<Diagnostics.Diagnostic> Warnings { get; init; } = [];
 
     /// <summary>KDGAT_NOOP_CERTIFICATE: "off" (also 0, false, no) never uses or writes one; "verify" checks every use against the full check (tests).</summary>
     public const string Variable = "KDGAT_NOOP_CERTIFICATE";
@@ -98,6 +105,8 @@ internal sealed class NoOpCertificate
         foreach (var s in cert.Stamps) Line(text, "stamp", s.Dataset, s.Stage, s.Stamp, s.Marker);
         foreach (var g in cert.PlanGraph) Line(text, "graph", g.Name, string.Join(';', g.Needs));
         foreach (var (dataset, stage, variant) in cert.Rows) Line(text, "row", dataset, stage, variant ?? "");
+        foreach (var w in cert.Warnings)
+            Line(text, "warn", w.Code ?? "", w.File ?? "", w.Line.ToString(CultureInfo.InvariantCulture), w.Column.ToString(CultureInfo.InvariantCulture), w.Message);
         foreach (var (probe, path, answer) in cert.Observations.OrderBy(o => o.Path, StringComparer.Ordinal).ThenBy(o => o.Probe))
             Line(text, "o", ((char)probe).ToString(), path, answer);
         var sum = ContentHash.OfText(text.ToString());
@@ -172,6 +181,7 @@ internal sealed class NoOpCertificate
         var stamps = new List<StageStamps.Entry>();
         var graph = new List<Pipeline.StageDeclaration>();
         var rows = new List<(string, string, string?)>();
+        var warnings = new List<Diagnostics.Diagnostic>();
         var observations = new List<(FileObservations.Probe, string, string)>();
         var body = text.AsSpan(Header.Length + 1, sumAt - Header.Length - 1);
         while (body.Length > 0)
@@ -191,13 +201,17 @@ internal sealed class NoOpCertificate
                 case "stamp" when f.Length == 5: stamps.Add(new(f[1], f[2], f[3], f[4], Outcome.UpToDate, [])); break;
                 case "graph" when f.Length == 3: graph.Add(new(f[1], f[2].Split(';', StringSplitOptions.RemoveEmptyEntries))); break;
                 case "row" when f.Length == 4: rows.Add((f[1], f[2], f[3].Length == 0 ? null : f[3])); break;
+                case "warn" when f.Length == 6 && int.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var at)
+                                               && int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out var column):
+                    warnings.Add(new(Diagnostics.Severity.Warning, f[1].Length == 0 ? null : f[1], f[5], f[2].Length == 0 ? null : f[2], at, column));
+                    break;
                 default: return null;
             }
         }
         if (plan is null || build is null || executor is null) return null;
         return new NoOpCertificate
         {
-            PlanKey = plan, BuildKey = build, Executor = executor, Datasets = datasets, Stamps = stamps, PlanGraph = graph, Rows = rows, Observations = observations,
+            PlanKey = plan, BuildKey = build, Executor = executor, Datasets = datasets, Stamps = stamps, PlanGraph = graph, Rows = rows, Observations = observations, Warnings = warnings,
         };
     }
 

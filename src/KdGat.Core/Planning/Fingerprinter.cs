@@ -148,6 +148,46 @@ internal sealed class Fingerprinter
         return seen;
     }
 
+    /// <summary>
+    /// KDG1013 for each <c>code</c> pattern of <paramref name="instances"/>' stages that matches no
+    /// file: their fingerprints then hold no code of it, so a misspelt folder would let no edit of the
+    /// real code rerun a stage. A warning, not an error: a pattern may rightly match nothing in this
+    /// checkout (a sandbox without the sources, <c>pipeline/**/*.py</c> before there is any). One per
+    /// pattern where it is written (a defaults.code pattern once, not once per stage, dataset or
+    /// point), in the order written. A pure function of the configuration and of what the globs' walks
+    /// ask the file system (observed like the fingerprint's own walks), so a no-op certificate
+    /// replays it. A pattern that cannot be walked (a FIFO, a link cycle) is not said here: the
+    /// fingerprint reports it at the stage's entry.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic> CodePatternsMatchingNothing(IEnumerable<StageInstance> instances)
+    {
+        var stages = instances.DistinctBy(s => s.Name, StringComparer.Ordinal).ToArray();
+        var users = new Dictionary<(string Pattern, int Line, int Column), List<StageInstance>>();
+        foreach (var s in stages)
+            foreach (var pattern in s.Config.Code)
+            {
+                var (line, column) = s.Config.CodeAt.GetValueOrDefault(pattern, (s.Config.Line, s.Config.Column));
+                if (!users.TryGetValue((pattern, line, column), out var list)) users[(pattern, line, column)] = list = [];
+                list.Add(s);
+            }
+        var warnings = new List<Diagnostic>();
+        foreach (var ((pattern, line, column), using_) in users.OrderBy(u => u.Key.Line).ThenBy(u => u.Key.Column).ThenBy(u => u.Key.Pattern, StringComparer.Ordinal))
+        {
+            var s = using_[0];
+            IReadOnlyList<string> files;
+            try { files = Glob.Expand(s.Layout.Root, pattern); }
+            catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { continue; }
+            if (files.Count > 0) continue;
+            var names = using_.Select(u => u.Name).Order(StringComparer.Ordinal).ToArray();
+            var who = names.Length == stages.Length && names.Length > 1 ? "every stage" : names.Length == 1 ? $"stage '{names[0]}'" : $"stages {string.Join(", ", names.Select(n => $"'{n}'"))}";
+            warnings.Add(new Diagnostic(Severity.Warning, ErrorCodes.CodePatternMatchesNothing,
+                $"code pattern '{pattern}' matches no file (paths are relative to the pipeline root, {s.Layout.Root}), so {who} {(names.Length == 1 ? "is" : "are")} fingerprinted without any code of it: no edit of that code would rerun {(names.Length == 1 ? "it" : "them")}. " +
+                "Fix the pattern if a folder or extension is misspelt, or remove it if that code is not in this checkout.",
+                s.Layout.Config.File, line, column));
+        }
+        return warnings;
+    }
+
     /// <summary>The files the code patterns match now (a pattern that cannot be expanded any more matches none: its files then differ from what was hashed).</summary>
     private static IEnumerable<string> CodeFilesNow(StageInstance s) => s.Config.Code.SelectMany(pattern => Now(() => Glob.Expand(s.Layout.Root, pattern)) ?? []);
 

@@ -160,6 +160,50 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.CorruptManifest && d.Severity == Severity.Warning);
     }
 
+    /// <summary>
+    /// A code pattern that matches no file (a misspelt folder) fingerprinted no code, silently: no edit
+    /// would rerun the stage (review). KDG1013 at the pattern's entry, once per build however many
+    /// stages and datasets use it, said by the build task (the plan's check of one MSBuild build does
+    /// not say it again); a pattern that matches files is not warned of.
+    /// </summary>
+    [Fact]
+    public async Task CodePatternMatchingNothing_WarnsKdg1013Once_AtItsEntry_UntilAFileMatches()
+    {
+        var line = "defaults: { retries: 0, code: ['srcx/**/*.py', 'src/**/*.py'] }";
+        _p.WriteConfig(KdGatGraph.Yaml(datasets: "[d1, d2]").Replace("defaults: { retries: 0 }", line));
+        _p.Dir.Write("raw/d2/frames.csv", "frames of d2\n");
+        _p.Dir.Write("src/model.py", "print(1)\n");
+        async Task<(RecordingLog Plan, RecordingLog Build, BuildReport Report)> PlanThenBuild()
+        {
+            var session = new BuildSession();
+            var request = _p.Request(KdGatGraph.Stages, datasets: "d1;d2");
+            var plan = new RecordingLog();
+            await new BuildEngine(session: session).PlanAsync(request, GraphSources.None, plan, default);
+            var build = new RecordingLog();
+            return (plan, build, await new BuildEngine(session: session).RunAsync(request, build, default));
+        }
+
+        var (plan1, build1, first) = await PlanThenBuild();
+
+        Assert.True(first.Succeeded);
+        Assert.DoesNotContain(plan1.Items, d => d.Code == ErrorCodes.CodePatternMatchesNothing);
+        var w = Assert.Single(build1.Items, d => d.Code == ErrorCodes.CodePatternMatchesNothing);
+        Assert.Equal(Severity.Warning, w.Severity);
+        Assert.Contains("code pattern 'srcx/**/*.py' matches no file", w.Message);
+        Assert.Contains("every stage", w.Message);
+        Assert.Contains("Fix the pattern", w.Message);
+        Assert.Equal((_p.ConfigFile, 6, line.IndexOf("'srcx", StringComparison.Ordinal) + 1), (w.File, w.Line, w.Column));
+        var (_, build2, second) = await PlanThenBuild();
+        Assert.Equal(26, second.Stages.Count(s => s.Outcome == Outcome.UpToDate));
+        Assert.Equal([w], build2.Items.Where(d => d.Code == ErrorCodes.CodePatternMatchesNothing)); // the same, every build
+
+        _p.Dir.Write("srcx/train.py", "print(2)\n");
+        var (plan3, build3, third) = await PlanThenBuild();
+
+        Assert.DoesNotContain(plan3.Items.Concat(build3.Items), d => d.Code == ErrorCodes.CodePatternMatchesNothing);
+        Assert.Equal(26, third.Stages.Count(s => s.Outcome is Outcome.Ran or Outcome.Restored)); // the code every stage names changed
+    }
+
     [Fact]
     public async Task StageLeavingABackgroundWriter_IsCommittedWithWhatItWroteByItsEnd_AndWarnsKdg3016()
     {

@@ -23,6 +23,7 @@ public sealed class NoOpCertificateTests : IDisposable
         PlanGraph = [new StageDeclaration("a", []), new StageDeclaration("b", ["a", "c"])],
         Rows = [("d1", "a", null), ("d1", "b", "seed=1")],
         Observations = [(FileObservations.Probe.FileExists, watched, "0")],
+        Warnings = [new(KdGat.Core.Diagnostics.Severity.Warning, KdGat.Core.Diagnostics.ErrorCodes.CodePatternMatchesNothing, "code pattern 'srcx/**/*.py' matches no file (it's: here)", "/r/kdgat.yaml", 12, 34)],
     };
 
     [Fact]
@@ -34,6 +35,8 @@ public sealed class NoOpCertificateTests : IDisposable
         Assert.NotNull(found);
         Assert.Equal([("d1", "a", (string?)null), ("d1", "b", "seed=1")], found.Rows);
         Assert.Equal("/s/a.current", Assert.Single(found.Stamps).Marker);
+        // Said again as recorded: code, file, line, column and text.
+        Assert.Equal(Certificate(watched).Warnings, found.Warnings);
         Assert.Equal(["a", "c"], found.PlanGraph.Single(g => g.Name == "b").Needs);
         // The build's graph against the plan's: Needs compared as sets, stages only one side has not at all.
         Assert.Null(found.StageWithOtherNeeds([new StageDeclaration("b", ["c", "a"]), new StageDeclaration("z", ["q"])]));
