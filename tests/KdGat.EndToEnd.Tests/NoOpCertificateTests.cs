@@ -254,6 +254,51 @@ public sealed class NoOpCertificateTests
     }
 
     /// <summary>
+    /// A code pattern that matches no file (a misspelt folder) is warning KDG1013 at its entry, once
+    /// per build (the plan and the build task of one MSBuild build; every stage and dataset uses it).
+    /// A warning at load does not keep a no-op from being certified: the certificate says it again,
+    /// the same line, under -tl:off and -tl:on. Creating a file the pattern matches changes a listing
+    /// the certificate observed: the full check runs, without the warning, and every stage reruns.
+    /// </summary>
+    [Fact]
+    public void ACodePatternMatchingNothing_IsWarnedOnce_ByTheFullCheckAndByTheCertificate_UntilAFileMatches()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_NOOP_CERTIFICATE"] = "verify";
+        const string bundled = "code: ['src/KdGat.Sample/**/*.cs']";
+        s.EditConfig(c => c.Contains(bundled, StringComparison.Ordinal) ? c.Replace(bundled, "code: ['scriptz/**/*.sh']") : throw new InvalidOperationException("the bundled code line is not there"));
+        var at = File.ReadAllLines(s.Config).Select((l, i) => (Line: i + 1, Column: l.IndexOf("'scriptz", StringComparison.Ordinal) + 1)).Single(p => p.Column > 0);
+        var warning = $"kdgat.yaml({at.Line},{at.Column}): warning KDG1013: code pattern 'scriptz/**/*.sh' matches no file";
+        string WarnedOnce(ProcessResult r)
+        {
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var lines = r.Output.Split('\n').Where(l => l.Contains("KDG1013", StringComparison.Ordinal)).Select(l => l.Trim()).ToArray();
+            // The console logger repeats a build's warnings in its summary at the end: one warning, said once, shows there twice.
+            Assert.True(lines.Distinct().Count() == 1 && lines[0].Contains(warning, StringComparison.Ordinal), r.ToString());
+            return lines[0];
+        }
+
+        var first = WarnedOnce(s.Build("-p:Dataset=hcrl_sa", "-tl:off"));
+        var full = WarnedOnce(s.BuildSettled("-p:Dataset=hcrl_sa", "-tl:off"));
+        Assert.Null(s.LastBuild().NoOpCertificate); // the full check, which writes the certificate despite the warning
+        Assert.Equal(first, full);
+        s.Env.Remove("KDGAT_NOOP_CERTIFICATE"); // the certificate answers alone, as users run it
+        var certified = s.Build("-p:Dataset=hcrl_sa", "-tl:off");
+        Assert.True(s.LastBuild().NoOpCertificate, certified.ToString());
+        Assert.Equal(full, WarnedOnce(certified)); // what the full check said: file, line, column, text
+        var tl = s.Build("-p:Dataset=hcrl_sa", "-tl:on");
+        Assert.True(s.LastBuild().NoOpCertificate, tl.ToString());
+        Assert.True(tl.ExitCode == 0 && tl.Output.Contains("warning KDG1013: code pattern 'scriptz/**/*.sh' matches no file", StringComparison.Ordinal), tl.ToString());
+
+        Directory.CreateDirectory(Path.Combine(s.Dir, "scriptz", "prep"));
+        File.WriteAllText(Path.Combine(s.Dir, "scriptz", "prep", "run.sh"), "echo prep\n");
+        var fixedUp = s.Build("-p:Dataset=hcrl_sa", "-tl:off");
+        Assert.True(fixedUp.ExitCode == 0 && !fixedUp.Output.Contains("KDG1013", StringComparison.Ordinal), fixedUp.ToString());
+        Assert.Null(s.LastBuild().NoOpCertificate);
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.Ran).Length); // the code every stage names changed
+    }
+
+    /// <summary>
     /// Completeness, measured from outside: every path under the pipeline that the full check's
     /// build touches (stat, open, list, readlink: strace of the whole MSBuild process) is one the
     /// certificate observed, except KdGat's own state, MSBuild's own project files and locks. A
