@@ -180,8 +180,9 @@ internal sealed class Fingerprinter
             if (files.Count > 0) continue;
             var names = using_.Select(u => u.Name).Order(StringComparer.Ordinal).ToArray();
             var who = names.Length == stages.Length && names.Length > 1 ? "every stage" : names.Length == 1 ? $"stage '{names[0]}'" : $"stages {string.Join(", ", names.Select(n => $"'{n}'"))}";
+            var plural = who.StartsWith("stages ", StringComparison.Ordinal);
             warnings.Add(new Diagnostic(Severity.Warning, ErrorCodes.CodePatternMatchesNothing,
-                $"code pattern '{pattern}' matches no file (paths are relative to the pipeline root, {s.Layout.Root}), so {who} {(names.Length == 1 ? "is" : "are")} fingerprinted without any code of it: no edit of that code would rerun {(names.Length == 1 ? "it" : "them")}. " +
+                $"code pattern '{pattern}' matches no file (paths are relative to the pipeline root, {s.Layout.Root}), so {who} {(plural ? "are" : "is")} fingerprinted without any code of it: no edit of that code would rerun {(plural ? "them" : "it")}. " +
                 "Fix the pattern if a folder or extension is misspelt, or remove it if that code is not in this checkout.",
                 s.Layout.Config.File, line, column));
         }
