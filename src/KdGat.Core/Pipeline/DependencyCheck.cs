@@ -45,7 +45,7 @@ internal static class DependencyCheck
                 // nor for the piece before an '=' ("../seed" of "../seed=0,lr=0.1": no folder).
                 var at = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(path) ? Hashing.Glob.LiteralBase(path) : path);
                 var above = !piece && !(at == "/" || root == at || root.StartsWith(at + "/", StringComparison.Ordinal));
-                var rawBelow = new List<DatasetAreas.Area>();
+                List<DatasetAreas.Area>? rawBelow = null; // made only when there is one: this runs for every word of every instance
                 foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
                 {
                     if (!area.Raw && area.Dataset != inst.Dataset)
@@ -60,13 +60,13 @@ internal static class DependencyCheck
                     }
                     // A folder above raw dirs ("ls {root}/data/automotive", a glob through it) reads
                     // all of them: each must be covered (not so the root and above: 'above' is false).
-                    else if (!Covered(inst, folder, folder: true)) rawBelow.Add(area);
+                    else if (!Covered(inst, folder, folder: true)) (rawBelow ??= []).Add(area);
                 }
-                if (rawBelow.Count > 0) throw Untracked(inst, path, at, $"above {RawOf(rawBelow)}", null);
+                if (rawBelow is not null) throw Untracked(inst, path, at, $"above {RawOf(rawBelow)}", null);
                 // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
                 // placeholder of its own, {cache_dir}, whether a stage writes it or not).
                 if (what == "command" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
-                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at))
+                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache))
                     throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}");
                 var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));

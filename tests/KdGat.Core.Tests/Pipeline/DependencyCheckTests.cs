@@ -454,10 +454,12 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("Add inputs: ['raw/d1']", e.Message);
     }
 
-    [Fact]
-    public void ACacheDirNoStageWrites_IsKdg1039()
+    [Theory]
+    [InlineData("")]
+    [InlineData("inputs: ['{cache_dir}/*'], ")] // the files directly in it, none in its subfolders
+    public void ACacheDirNoStageWrites_IsKdg1039(string inputs)
     {
-        var e = Refused("  a: { command: 'fit --cache {cache_dir}', outputs: [m] }\n", new StageDeclaration("a", []));
+        var e = Refused($"  a: {{ command: 'fit --cache {{cache_dir}}', {inputs}outputs: [m] }}\n", new StageDeclaration("a", []));
 
         Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
         Assert.Contains("where no stage writes it", e.Message);
