@@ -5,7 +5,7 @@ namespace KdGat.Core.Config;
 /// <summary>
 /// Everything a configuration was made from besides the build request: the files it was read from,
 /// with a digest of exactly the bytes parsed, and the environment variables it expanded (a
-/// resource's ${NAME}). A loaded pipeline may be used again only while every file still has those
+/// path's or resource's $NAME or ${NAME}). A loaded pipeline may be used again only while every file still has those
 /// bytes and every variable that value (<see cref="Engine.BuildSession"/>, <see cref="Engine.LoadedPipelineCache"/>).
 /// </summary>
 internal sealed class ConfigSources

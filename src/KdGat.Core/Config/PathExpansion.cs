@@ -32,12 +32,19 @@ internal static partial class PathExpansion
             home = Variable(r, node, "HOME", field, "starts with '~' (your home directory)");
             text = text[1..];
         }
-        return home + Reference().Replace(text, m =>
+        return home + Variables(r, node, text, field);
+    }
+
+    /// <summary>
+    /// Every <c>$NAME</c> and <c>${NAME}</c> in <paramref name="text"/> replaced by <see cref="Variable"/>;
+    /// a <c>$</c> not followed by a name stays. Paths and <c>resources:</c> values alike (a resource has no <c>~</c>).
+    /// </summary>
+    internal static string Variables(YamlReader r, YamlNode node, string text, string field) =>
+        text.Contains('$') ? Reference().Replace(text, m =>
         {
             var name = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value;
             return Variable(r, node, name, field, $"uses {m.Value}");
-        });
-    }
+        }) : text;
 
     /// <summary>The variable's value, noted in the configuration's sources; KDG1025 at the node when it is unset or empty (paths and resources alike).</summary>
     internal static string Variable(YamlReader r, YamlNode node, string name, string field, string uses)

@@ -7,13 +7,12 @@ namespace KdGat.Core.Config;
 
 /// <summary>
 /// Reads <c>resources:</c> blocks: cpus, mem (512M, 8G, 128GB), time (sbatch --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED), gpus (N or TYPE:N), partition (one, or several with commas), account, qos, extra.
-/// Any value may use <c>${NAME}</c>: replaced, when the config loads, by the orchestrator's environment variable (KDG1025 when unset).
+/// Any value may use <c>$NAME</c> or <c>${NAME}</c>, as paths do (<see cref="PathExpansion"/>): replaced, when the config loads, by the
+/// orchestrator's environment variable (KDG1025 when unset). No resource holds a <c>$</c> of its own: the number and name fields
+/// refuse it, and SLURM expands nothing in the #SBATCH lines <c>extra</c> becomes, so a <c>$USER</c> there reached the job literally.
 /// </summary>
 internal static partial class ResourceParser
 {
-    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
-    private static partial Regex EnvReference();
-
     // [0-9], not \d: \d matches every Unicode digit ('٨G'), which double.Parse then refused (KDG9001).
     [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(?:i?B)?$", RegexOptions.IgnoreCase)]
     private static partial Regex MemPattern();
@@ -67,12 +66,11 @@ internal static partial class ResourceParser
     }
 
     /// <summary>
-    /// ${NAME} -> the variable's value in the orchestrator's environment (a site's account or
+    /// $NAME, ${NAME} -> the variable's value in the orchestrator's environment (a site's account or
     /// partition kept out of the shared config). Not fingerprinted, like every resource: where a
     /// job runs does not change what it computes.
     /// </summary>
-    private static string Expand(YamlReader r, YamlNode node, string text, string field) =>
-        EnvReference().Replace(text, m => PathExpansion.Variable(r, node, m.Groups[1].Value, field, $"uses {m.Value}"));
+    private static string Expand(YamlReader r, YamlNode node, string text, string field) => PathExpansion.Variables(r, node, text, field);
 
     private static string? Name(string s) => NamePattern().IsMatch(s) ? s : null;
 

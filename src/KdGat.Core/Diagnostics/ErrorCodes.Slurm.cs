@@ -25,6 +25,6 @@ internal static partial class ErrorCodes
     public const string SlurmOrphanUnknown = "KDG4010";
 
     // 1025-1027: configuration for real SLURM sites.
-    /// <summary>Error: a resource value uses ${NAME}, or a path in kdgat.yaml $NAME, ${NAME} or a leading ~ ($HOME), and the environment variable is not set (or empty) when the configuration loads.</summary>
+    /// <summary>Error: a resource value uses $NAME or ${NAME}, or a path in kdgat.yaml $NAME, ${NAME} or a leading ~ ($HOME), and the environment variable is not set (or empty) when the configuration loads.</summary>
     public const string ResourceVariableUnset = "KDG1025";
 }

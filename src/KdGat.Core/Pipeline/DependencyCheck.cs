@@ -8,8 +8,8 @@ namespace KdGat.Core.Pipeline;
 /// and nothing else. A stage that reads another stage's outputs without needing it (its command
 /// passes <c>{cache_dir}</c>, a path under another run dir or output or a folder above them, or an
 /// <c>inputs:</c> entry there: KDG1011), another dataset's outputs (KDG1038), or raw data no input
-/// covers (KDG1039) would stay "up to date" when those change, so such a pipeline is refused when it
-/// loads, before anything runs.
+/// covers (a path in a raw dir, or a folder above raw dirs below the root: KDG1039) would stay "up to
+/// date" when those change, so such a pipeline is refused when it loads, before anything runs.
 /// </summary>
 internal static class DependencyCheck
 {
@@ -45,20 +45,29 @@ internal static class DependencyCheck
                 // nor for the piece before an '=' ("../seed" of "../seed=0,lr=0.1": no folder).
                 var at = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(path) ? Hashing.Glob.LiteralBase(path) : path);
                 var above = !piece && !(at == "/" || root == at || root.StartsWith(at + "/", StringComparison.Ordinal));
+                List<DatasetAreas.Area>? rawBelow = null; // made only when there is one: this runs for every word of every instance
                 foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
                 {
                     if (!area.Raw && area.Dataset != inst.Dataset)
                         throw OtherDataset(inst, what, path, folder, area);
-                    // Raw data the command names (a folder above it is not a read of it: {root}); the
-                    // path a placeholder gives counts as its word: {raw_dir}/x.csv reads x.csv, not all of it.
-                    if (area.Raw && what == "command" && !whole && PathText.IsUnder(at, folder) && !Covered(inst, at))
-                        throw Untracked(inst, path, folder, area.What, area.Dataset == inst.Dataset ? "{raw_dir}" : null);
+                    // Raw data the command names; the path a placeholder gives counts as its word:
+                    // {raw_dir}/x.csv reads x.csv, not all of it.
+                    if (!area.Raw || what != "command" || whole) continue;
+                    if (PathText.IsUnder(at, folder))
+                    {
+                        if (!Covered(inst, at, folder: at == folder))
+                            throw Untracked(inst, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" : null);
+                    }
+                    // A folder above raw dirs ("ls {root}/data/automotive", a glob through it) reads
+                    // all of them: each must be covered (not so the root and above: 'above' is false).
+                    else if (!Covered(inst, folder, folder: true)) (rawBelow ??= []).Add(area);
                 }
+                if (rawBelow is not null) throw Untracked(inst, path, at, $"above {RawOf(rawBelow)}", null);
                 // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
                 // placeholder of its own, {cache_dir}, whether a stage writes it or not).
                 if (what == "command" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
-                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at))
-                    throw Untracked(inst, path, inst.CacheDir, $"the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}");
+                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache))
+                    throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}");
                 var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
@@ -69,9 +78,23 @@ internal static class DependencyCheck
         }
     }
 
-    /// <summary>Whether a declared input of <paramref name="inst"/> covers <paramref name="path"/>: a folder or file at or above it, or a glob that matches it.</summary>
-    private static bool Covered(StageInstance inst, string path) => inst.Inputs.Any(i =>
-        Hashing.Glob.HasWildcard(i) ? Hashing.Glob.Covers(inst.Layout.Root, i, path) : PathText.IsUnder(path, i));
+    /// <summary>
+    /// Whether a declared input of <paramref name="inst"/> covers <paramref name="path"/>: a folder or
+    /// file at or above it, or a glob that matches it. A glob lists files, never a folder, so it
+    /// covers a <paramref name="folder"/> only when it matches every file below it, whatever its
+    /// name and depth ('raw/**'; not 'raw/*', the files directly in raw/ and none of raw/d1's):
+    /// probed with names no pattern spells, one level and eight levels down.
+    /// </summary>
+    private static bool Covered(StageInstance inst, string path, bool folder = false) => inst.Inputs.Any(i =>
+        !Hashing.Glob.HasWildcard(i) ? PathText.IsUnder(path, i)
+        : folder ? FolderProbes.All(p => Hashing.Glob.Covers(inst.Layout.Root, i, path + p))
+        : Hashing.Glob.Covers(inst.Layout.Root, i, path));
+
+    private static readonly string[] FolderProbes = ["/\u0001\u0002\u0003", string.Concat(Enumerable.Repeat("/\u0001\u0002\u0003", 8))];
+
+    /// <summary>"the raw data of dataset d2 (paths.raw)", or of several datasets (the first five named).</summary>
+    private static string RawOf(IReadOnlyList<DatasetAreas.Area> areas) => areas.Count == 1 ? areas[0].What
+        : $"the raw data of datasets {string.Join(", ", areas.Take(5).Select(a => a.Dataset))}{(areas.Count > 5 ? $" and {areas.Count - 5} more" : "")} (paths.raw)";
 
     /// <summary>KDG1038: no Needs can name another dataset's stage, so its outputs are never part of this stage's fingerprint.</summary>
     private static KdgException OtherDataset(StageInstance inst, string what, string path, string area, DatasetAreas.Area other) => new(ErrorCodes.CrossDatasetRead,
@@ -81,12 +104,12 @@ internal static class DependencyCheck
         $"data every dataset shares belongs outside paths.runs and the cache dirs, declared in the stage's inputs.",
         inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
 
-    /// <summary>KDG1039: data the command names that no input covers and no stage writes: its changes would go unnoticed.</summary>
-    private static KdgException Untracked(StageInstance inst, string path, string folder, string what, string? placeholder)
+    /// <summary>KDG1039: data the command names (<paramref name="where"/>: in raw data, above raw dirs, in a cache dir) that no input covers and no stage writes: its changes would go unnoticed. The fix names <paramref name="folder"/> (or the placeholder for it).</summary>
+    private static KdgException Untracked(StageInstance inst, string path, string folder, string where, string? placeholder)
     {
         var entry = placeholder ?? PathText.ToStored(inst.Layout.Root, folder);
         return new(ErrorCodes.UndeclaredRawData,
-            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): its command names '{PathText.ToStored(inst.Layout.Root, path)}', in {what}, but none of its inputs covers it, " +
+            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): its command names '{PathText.ToStored(inst.Layout.Root, path)}', {where}, but none of its inputs covers it, " +
             $"so a change of that data would leave '{inst.Name}' wrongly up to date. Add inputs: ['{entry}'] to stage '{inst.Name}' in {Path.GetFileName(inst.Layout.Config.File)} (beside any inputs it has), so its content is part of the stage's fingerprint.",
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }

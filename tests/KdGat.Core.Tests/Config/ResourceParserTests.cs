@@ -201,4 +201,48 @@ public sealed class ResourceParserTests : IDisposable
         Assert.Contains("${" + name + "}", e.Message);
         Assert.Contains($"export {name}=", e.Message);
     }
+
+    /// <summary>
+    /// $NAME as well as ${NAME}, as in paths (found by review: 'account: $SLURM_ACCOUNT' was refused
+    /// as a bad name, and '--comment=$USER' in extra reached sbatch literally: SLURM expands no
+    /// variables in #SBATCH lines).
+    /// </summary>
+    [Fact]
+    public void Read_DollarNameWithoutBraces_IsExpandedLikeInPaths()
+    {
+        var account = "KDGAT_TEST_ACCOUNT_" + Guid.NewGuid().ToString("N")[..8];
+        var partition = "KDGAT_TEST_PARTITION_" + Guid.NewGuid().ToString("N")[..8];
+        Environment.SetEnvironmentVariable(account, "lab42");
+        Environment.SetEnvironmentVariable(partition, "gpu");
+        try
+        {
+            var r = Load($"{{ account: '${account}', partition: '${partition},${{{partition}}}-a100', extra: ['--comment=${account}.x', '--constraint=${partition}'] }}");
+            Assert.Equal("lab42", r.Account);
+            Assert.Equal("gpu,gpu-a100", r.Partition);
+            Assert.Equal(["--comment=lab42.x", "--constraint=gpu"], r.Extra);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(account, null);
+            Environment.SetEnvironmentVariable(partition, null);
+        }
+    }
+
+    [Fact]
+    public void Read_UnsetDollarName_IsKdg1025NamingFileStageFieldAndVariable()
+    {
+        var name = "KDGAT_TEST_UNSET_" + Guid.NewGuid().ToString("N")[..8];
+        var e = Assert.Throws<KdgException>(() => Load($"{{ mem: 2G, extra: ['--comment=${name}'] }}"));
+
+        Assert.Equal(ErrorCodes.ResourceVariableUnset, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+        Assert.Equal((6, 34), (e.Line, e.Column));
+        Assert.Contains("stage 'a'.resources.extra", e.Message);
+        Assert.Contains("uses $" + name + ",", e.Message);
+        Assert.Contains($"export {name}=", e.Message);
+    }
+
+    [Fact]
+    public void Read_ADollarNotFollowedByAName_StaysAsWritten() =>
+        Assert.Equal(["--comment=5$", "--comment=a$1", "--comment=$-x"], Load("{ extra: ['--comment=5$', '--comment=a$1', '--comment=$-x'] }").Extra);
 }
