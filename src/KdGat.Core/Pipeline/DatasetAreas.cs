@@ -6,7 +6,7 @@ namespace KdGat.Core.Pipeline;
 /// that reads another dataset's outputs (KDG1038) or raw data its inputs do not cover (KDG1039).
 /// An output lies in its run dir ({runs}/{dataset}/...) or its own dataset's cache dir
 /// (<see cref="OutputRules"/>, checked for every dataset that is built), so those two folders
-/// stand for every declared output of a dataset, instantiated or not: two entries a dataset, built
+/// stand for every declared output of a dataset, instantiated or not; with its raw dir, three entries a dataset, built
 /// once per layout, each path checked by hash lookups of its ancestors and one ordinal range.
 /// </summary>
 internal sealed class DatasetAreas

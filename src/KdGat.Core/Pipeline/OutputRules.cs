@@ -21,7 +21,7 @@ namespace KdGat.Core.Pipeline;
 internal sealed class OutputRules
 {
     /// <summary>What a protected path is; <see cref="OwnDataset"/> may write it (its own cache dir and runs).</summary>
-    private sealed record Protected(string What, string? OwnDataset = null);
+    private sealed record Protected(string What, string? OwnDataset = null, bool Raw = false);
 
     private readonly PipelineLayout _layout;
     private readonly PathMap<Protected> _protected = new();
@@ -33,7 +33,7 @@ internal sealed class OutputRules
         var c = layout.Config;
         foreach (var d in c.Datasets)
         {
-            _protected.Add(layout.Resolve(c.RawDir, d), new($"the raw data of dataset {d} (paths.raw)"));
+            _protected.Add(layout.Resolve(c.RawDir, d), new($"the raw data of dataset {d} (paths.raw)", Raw: true));
             _protected.Add(layout.DatasetStateDir(d), new($"KdGat's state for dataset {d}"));
             _protected.Add(Path.Combine(layout.RunsRoot, d), new($"the runs of dataset {d}", d));
         }
@@ -68,7 +68,12 @@ internal sealed class OutputRules
             return $"is or contains {container.Value.What}";
         // Its own cache dir and runs are where it may write; everything else protected is off limits, above or below.
         if (_protected.AtOrAbove(o).Concat(_protected.Below(o)).FirstOrDefault(p => p.Value.OwnDataset != s.Dataset) is { Key: not null } hit)
+        {
+            // The layout itself, not this output: a cache dir inside a raw dir (raw: data/{dataset}, cache: data/{dataset}/cache).
+            if (hit.Value.Raw && CacheInRaw(s))
+                return $"lies in {Stored(hit.Key)}, {hit.Value.What}: paths.cache ({Stored(s.CacheDir)}) is inside paths.raw. Raw data is what stages read and never write; move paths.cache out of paths.raw in {Path.GetFileName(_layout.Config.File)} (for example cache: data/cache/{{dataset}})";
             return $"{(PathText.IsUnder(hit.Key, o) && !Same(hit.Key, o) ? "contains" : "overlaps")} {hit.Value.What} ({Stored(hit.Key)})";
+        }
         if (s.Inputs.FirstOrDefault(i => Overlaps(o, Glob.LiteralBase(i))) is { } input)
             return $"overlaps its input {Stored(input)}";
         if (PathText.IsUnder(s.RunDir, o) || Overlaps(o, s.LogDir) || Same(o, s.ManifestPath) || Same(o, s.ParamsFilePath))
@@ -94,6 +99,9 @@ internal sealed class OutputRules
         return null;
     }
 
+    /// <summary>Whether the instance's cache dir lies in a raw dir: then its outputs there can never be allowed, whatever their names.</summary>
+    private bool CacheInRaw(StageInstance s) => _protected.AtOrAbove(s.CacheDir).Any(p => p.Value.Raw);
+
     private static bool Same(string a, string b) => PathMap<Protected>.Normalize(a) == PathMap<Protected>.Normalize(b);
 
     private static bool Overlaps(string a, string b) => PathText.IsUnder(a, b) || PathText.IsUnder(b, a);
@@ -102,6 +110,7 @@ internal sealed class OutputRules
 
     public KdgException Error(StageInstance s, string o, string problem) =>
         new(ErrorCodes.UnsafeOutputPath,
-            $"stage '{s.Name}' (dataset {s.Dataset}): output '{Stored(o)}' {problem}. KdGat moves outputs aside before a run and Clean deletes them, so an output must lie in its run dir ({{run_dir}}, the default for a relative name) or under its dataset's {{cache_dir}}, and touch nothing else.",
+            $"stage '{s.Name}' (dataset {s.Dataset}): output '{Stored(o)}' {problem}." + (CacheInRaw(s) ? ""
+                : " KdGat moves outputs aside before a run and Clean deletes them, so an output must lie in its run dir ({run_dir}, the default for a relative name) or under its dataset's {cache_dir}, and touch nothing else."),
             _layout.Config.File, s.Config.Line, s.Config.Column);
 }

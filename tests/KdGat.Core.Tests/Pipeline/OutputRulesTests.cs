@@ -60,7 +60,7 @@ public sealed class OutputRulesTests : IDisposable
         Assert.Contains("is outside its run dir", Refused(output).Message);
 
     [Theory]
-    [InlineData("raw/{dataset}/cache", "overlaps the raw data of dataset d1")]
+    [InlineData("raw/{dataset}/cache", "is inside paths.raw")]
     [InlineData(".", "the pipeline root")]
     [InlineData("runs", "the runs root")]
     [InlineData(".kdgat/{dataset}", "KdGat's state (.kdgat)")]
