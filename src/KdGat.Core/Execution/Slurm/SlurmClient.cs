@@ -139,12 +139,14 @@ internal sealed class SlurmClient
 
     /// <summary>
     /// Whether squeue answered, the job of this KdGat attempt if it lists one, and else squeue's
-    /// error. No squeue installed counts as an answer: no job of this machine's SLURM can run.
+    /// error. No squeue installed counts as an answer (no job of this machine's SLURM can run) with
+    /// <paramref name="missingToolsAnswer"/>, else as none.
     /// </summary>
-    public async Task<(bool Answered, string? Id, string? Error)> LookUpAttemptAsync(string attemptId, CancellationToken cancel)
+    public async Task<(bool Answered, string? Id, string? Error)> LookUpAttemptAsync(string attemptId, CancellationToken cancel, bool missingToolsAnswer = true)
     {
         var (answered, id, output) = await LookUpAsync(JobScript.Comment(attemptId), cancel).ConfigureAwait(false);
-        return answered || output.ExitCode == 127 ? (true, id, null) : (false, null, $"squeue failed: {output.Text.Trim()}");
+        if (answered || output.ExitCode == 127 && missingToolsAnswer) return (true, id, null);
+        return (false, null, output.ExitCode == 127 ? "squeue is not installed on this machine" : $"squeue failed: {output.Text.Trim()}");
     }
 
     /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>

@@ -235,17 +235,26 @@ internal sealed class SlurmExecutor : IStageExecutor
     /// the local executor) must not write into the run dir while the stage runs again. Found by its
     /// attempt comment, so a recycled job id is never cancelled; without SLURM there is nothing to do.
     /// </summary>
+    /// <param name="missingToolsAnswer">
+    /// True: no squeue on this machine counts as "no job" (a journalled job id: the build that submitted
+    /// it ran here, so this machine's SLURM is the one it used). False: it counts as no answer (a
+    /// submission SLURM never confirmed, looked up by a build of any executor: the job may be on a
+    /// cluster this machine cannot ask).
+    /// </param>
     /// <returns>
-    /// Null when no job of the attempt can still write (none listed, or cancelled; or no SLURM tools
-    /// here at all); else why that is not known: squeue or scancel failed, and the job may still run.
+    /// Unknown: null when no job of the attempt can still write (none listed, ended, or cancelled; or no
+    /// SLURM tools here at all, with <paramref name="missingToolsAnswer"/>); else why that is not known:
+    /// squeue or scancel failed, and the job may still run. Cancelled: the job scancel was sent to.
     /// </returns>
-    public static async Task<string?> CancelAttemptAsync(string attemptId, CancellationToken cancel, ICommandRunner? run = null)
+    public static async Task<(string? Unknown, string? Cancelled)> CancelAttemptAsync(string attemptId, CancellationToken cancel, ICommandRunner? run = null, bool missingToolsAnswer = true)
     {
         var client = new SlurmClient(run);
-        var (answered, id, error) = await client.LookUpAttemptAsync(attemptId, cancel).ConfigureAwait(false);
-        if (!answered) return error;
-        if (id is null || await client.CancelAsync([id]).ConfigureAwait(false)) return null;
-        return $"scancel {id} failed";
+        var (answered, id, error) = await client.LookUpAttemptAsync(attemptId, cancel, missingToolsAnswer).ConfigureAwait(false);
+        if (!answered) return (error, null);
+        if (id is null) return (null, null);
+        // squeue -t all lists ended jobs too: only one that may still run is cancelled (and named so).
+        if (await client.SqueueAsync([id], cancel).ConfigureAwait(false) is { } jobs && jobs.GetValueOrDefault(id) is { IsActive: false }) return (null, null);
+        return await client.CancelAsync([id]).ConfigureAwait(false) ? (null, id) : ($"scancel {id} failed", null);
     }
 
     /// <summary>Status: one squeue for all, one sacct for the ones squeue no longer lists; null when SLURM cannot be asked.</summary>
