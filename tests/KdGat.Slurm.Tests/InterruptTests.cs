@@ -117,6 +117,40 @@ public sealed class InterruptTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A killed sbatch whose request reaches the controller a moment later (after the client's first
+    /// look, within its 1 s backoff). Before, the client resubmitted after the backoff without looking
+    /// again: two jobs with the same comment, one untracked, both writing into the run dir. Now it looks
+    /// the job up immediately before every resubmission and adopts it.
+    /// </summary>
+    [SlurmFact]
+    public void A_killed_sbatch_whose_job_arrives_during_the_backoff_is_adopted_not_submitted_twice()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var real = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "sbatch")).FirstOrDefault(File.Exists);
+        Assert.NotNull(real);
+        var fake = Path.Combine(sb.Dir, "fakebin");
+        Directory.CreateDirectory(fake);
+        var first = Path.Combine(fake, "first");
+        // The first call dies at once (exit 137: killed) while its request still reaches the controller half a second later.
+        File.WriteAllText(Path.Combine(fake, "sbatch"),
+            $"#!/bin/sh\nif [ ! -e '{first}' ]; then\n  touch '{first}'\n  ( sleep 0.5; '{real}' \"$@\" ) </dev/null >'{first}.late' 2>&1 &\n  exit 137\nfi\nexec '{real}' \"$@\"\n");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["755", Path.Combine(fake, "sbatch")], sb.Dir).ExitCode);
+        sb.Env["PATH"] = fake + ":" + Environment.GetEnvironmentVariable("PATH");
+
+        var r = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(File.Exists(first));
+        var late = File.ReadAllText(first + ".late").Trim().Split(';')[0];
+        var jobs = Cluster.JobsUnder(sb.Dir, 1);
+        output.WriteLine(string.Join("\n", jobs));
+        Assert.Equal(late, Assert.Single(jobs).Id); // the late job was adopted; no second job
+        Assert.Equal("COMPLETED", jobs[0].State);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+    }
+
+    /// <summary>
     /// A command that leaves a background writer: SLURM ends it with the job, the job is COMPLETED, and
     /// the output it was writing may be cut short. Before, that result was committed and cached silently;
     /// now the job script kills the leftover before its done-marker and names it there, and the build
