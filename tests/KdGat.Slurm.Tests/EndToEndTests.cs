@@ -313,6 +313,25 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal("CANCELLED", state);
     }
 
+    /// <summary>Clean cancels a job an earlier build left writing into the run dir, and names it (before, silently).</summary>
+    [SlurmFact]
+    public void Clean_names_each_job_it_cancels_with_its_stage_and_dataset()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 120; ");
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var job = Assert.Single(Cluster.LiveJobsUnder(sb.Dir));
+
+        var r = Build(sb, "-t:Clean", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains($"Clean cancelled SLURM job {job.Id} (stage preprocess, dataset hcrl_sa)", r.Output);
+        var state = "";
+        Eventually.Within(TimeSpan.FromSeconds(30), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job.Id).State) is "CANCELLED" or "COMPLETED" or "FAILED", TimeSpan.FromMilliseconds(500));
+        Assert.Equal("CANCELLED", state);
+    }
+
     [SlurmFact]
     public void CtrlC_cancels_this_builds_jobs_unless_CancelOnAbort_is_false()
     {
