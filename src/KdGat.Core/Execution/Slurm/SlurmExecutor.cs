@@ -139,7 +139,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         JobStatus status;
         try
         {
-            status = await _watcher.WaitAsync(id, cancel, marker, job.OnBatchState).ConfigureAwait(false);
+            status = await _watcher.WaitAsync(id, cancel, marker, job.OnBatchState, job.Instance.Key).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -167,9 +167,12 @@ internal sealed class SlurmExecutor : IStageExecutor
         var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
         if (state == ExecState.Completed)
             await OutputWait.UntilPresentAsync(job.Instance.RequiredOutputs, _options.LatencyWait, OutputWait.Exists, _options.Delay ?? ((d, c) => Time.Clock.Delay(_time, d, c)), cancel).ConfigureAwait(false);
+        // This build's own scancel (Ctrl+C) ends the wait above by its cancellation: a cancelled job here was cancelled by someone else.
+        var outside = state == ExecState.Cancelled && !cancel.IsCancellationRequested;
         return new ExecutionResult
         {
             State = state,
+            CancelledOutside = outside,
             ExitCode = status.ExitCode,
             Started = status.Start ?? started,
             Finished = status.End ?? _time.GetUtcNow(),
@@ -182,6 +185,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
+                : outside ? $"job {id} was cancelled outside this build (scancel{(SlurmState.CancelledBy(status.State) is { } by ? $" by uid {by}" : "")}), elapsed {status.ElapsedSeconds:0} s"
                 : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}{(status.ExitCode != 0 ? $", exit code {status.ExitCode}" : "")}, elapsed {status.ElapsedSeconds:0} s", // OOM and TIMEOUT report 0
         };
     }
