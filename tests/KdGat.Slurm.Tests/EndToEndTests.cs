@@ -313,6 +313,74 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal("CANCELLED", state);
     }
 
+    /// <summary>Clean cancels a job an earlier build left writing into the run dir, and names it (before, silently).</summary>
+    [SlurmFact]
+    public void Clean_names_each_job_it_cancels_with_its_stage_and_dataset()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 120; ");
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Wait=false").ExitCode);
+        var job = Assert.Single(Cluster.LiveJobsUnder(sb.Dir));
+
+        var r = Build(sb, "-t:Clean", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains($"Clean cancelled SLURM job {job.Id} (stage preprocess, dataset hcrl_sa)", r.Output);
+        var state = "";
+        Eventually.Within(TimeSpan.FromSeconds(30), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job.Id).State) is "CANCELLED" or "COMPLETED" or "FAILED", TimeSpan.FromMilliseconds(500));
+        Assert.Equal("CANCELLED", state);
+    }
+
+    /// <summary>
+    /// A requeue and an outside scancel are named as such on the console. Before, a requeued job only
+    /// showed as pending again, and a job someone else cancelled as a bare "cancelled".
+    /// </summary>
+    [SlurmFact]
+    public void A_requeue_and_an_outside_scancel_are_named_on_the_console()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var go = Path.Combine(sb.Dir, "go");
+        // The first run waits (requeued); the second ends at once.
+        sb.PrefixCommand("preprocess", "[ \"0$SLURM_RESTART_COUNT\" -gt 0 ] || sleep 120; ");
+        string text;
+        using (var p = sb.Start(["-t:Preprocess", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            Cluster.Job? job = null;
+            Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => (job = Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault()) is { State: "RUNNING" } || p.HasExited, TimeSpan.FromMilliseconds(200)), "never running:\n" + log);
+            Assert.False(p.HasExited, "build ended early:\n" + log);
+            Thread.Sleep(3000); // the build's poll sees it running
+            var requeue = ProcessRunner.Run("scontrol", ["requeue", job!.Id], sb.Dir);
+            Assert.True(requeue.ExitCode == 0, requeue.Output + "\n" + log);
+            // SLURM holds a requeued job back (reason BeginTime) for a while: let it start now.
+            Eventually.Within(TimeSpan.FromSeconds(60), () => Cluster.LiveJobsUnder(sb.Dir).Single().State == "PENDING", TimeSpan.FromMilliseconds(200));
+            Thread.Sleep(3000); // the build's poll sees it back in the queue
+            ProcessRunner.Run("scontrol", ["update", $"jobid={job.Id}", "StartTime=now"], sb.Dir);
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(4)), "build did not end:\n" + log);
+            p.WaitForExit();
+            lock (log) text = log.ToString();
+            output.WriteLine(text);
+            Assert.Equal(0, p.ExitCode);
+            Assert.Contains($"job {job.Id} was requeued by SLURM", text);
+        }
+
+        sb.PrefixCommand("preprocess", "sleep 120; ");
+        using (var p = sb.Start(["-t:Preprocess", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            Cluster.Job? job = null;
+            Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => (job = Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault(j => j.State is "RUNNING")) is not null || p.HasExited, TimeSpan.FromMilliseconds(200)), "never running:\n" + log);
+            Assert.False(p.HasExited, "build ended early:\n" + log);
+            Assert.Equal(0, ProcessRunner.Run("scancel", [job!.Id], sb.Dir).ExitCode);
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "build did not end:\n" + log);
+            p.WaitForExit();
+            lock (log) text = log.ToString();
+            output.WriteLine(text);
+            Assert.NotEqual(0, p.ExitCode);
+            Assert.Contains($"job {job.Id} was cancelled outside this build (scancel", text);
+        }
+    }
+
     [SlurmFact]
     public void CtrlC_cancels_this_builds_jobs_unless_CancelOnAbort_is_false()
     {

@@ -56,6 +56,101 @@ public sealed class InterruptTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A submission SLURM never confirmed: the build died while sbatch ran (here: after the controller
+    /// took the job, before its reply), so the journal has no job id. Before, a next build whose lookup
+    /// by comment failed (and any local-executor build, which never looked) took it for a local attempt:
+    /// the stage rolled back and ran again while the job could still write into the run dir. Now that
+    /// build stops the stage with KDG4010, naming the comment, and keeps the journal; once squeue
+    /// answers, a local build finds the job by its comment and cancels it before running the stage.
+    /// </summary>
+    [SlurmFact]
+    public void A_submission_SLURM_never_confirmed_is_KDG4010_while_squeue_fails_and_cancelled_once_it_answers()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("preprocess", "sleep 120; ");
+        var real = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "sbatch")).FirstOrDefault(File.Exists);
+        Assert.NotNull(real);
+        var fake = Path.Combine(sb.Dir, "fakebin");
+        Directory.CreateDirectory(fake);
+        var created = Path.Combine(fake, "created");
+        File.WriteAllText(Path.Combine(fake, "sbatch"), $"#!/bin/sh\nout=$('{real}' \"$@\"); rc=$?\necho \"$out\" > '{created}.tmp' && mv '{created}.tmp' '{created}'\nsleep 60\necho \"$out\"\nexit $rc\n");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["755", Path.Combine(fake, "sbatch")], sb.Dir).ExitCode);
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        sb.Env["PATH"] = fake + ":" + path;
+        using (var p = sb.Start(["-t:Preprocess", "-p:Dataset=hcrl_sa"], out var log))
+        {
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(created) || p.HasExited, TimeSpan.FromMilliseconds(50));
+            Assert.False(p.HasExited, "build ended before sbatch ran:\n" + log);
+            p.Kill(entireProcessTree: true); // the build dies before sbatch replies: no job id journalled
+            p.WaitForExit();
+        }
+        var job = File.ReadAllText(created).Trim().Split(';')[0];
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "preprocess", "attempt.json");
+        Assert.DoesNotContain("slurm:", File.ReadAllText(journal));
+        var comment = Assert.Single(Cluster.LiveJobsUnder(sb.Dir), j => j.Id == job).Comment;
+
+        // A local build where squeue fails: the job may still write, so the stage is not run.
+        var failing = Path.Combine(sb.Dir, "failbin");
+        Directory.CreateDirectory(failing);
+        File.WriteAllText(Path.Combine(failing, "squeue"), "#!/bin/sh\necho 'squeue: error: Socket timed out on send/recv operation' >&2\nexit 1\n");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["755", Path.Combine(failing, "squeue")], sb.Dir).ExitCode);
+        sb.Env["PATH"] = failing + ":" + path;
+        sb.EditConfig(c => c.Replace("sleep 120; ", ""));
+        var r = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Executor=local");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("KDG4010", r.Output);
+        Assert.Contains(comment, r.Output);
+        Assert.NotEqual(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+        Assert.True(File.Exists(journal));
+        Assert.Contains(Cluster.LiveJobsUnder(sb.Dir), j => j.Id == job && j.State is "PENDING" or "RUNNING");
+
+        // squeue answers again: the job is found by its comment and cancelled, then the stage runs locally.
+        sb.Env["PATH"] = path;
+        var again = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa", "-p:Executor=local");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains($"job {job}", again.Output);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+        var state = "";
+        Eventually.Within(TimeSpan.FromSeconds(30), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job).State) is not ("PENDING" or "RUNNING" or "COMPLETING"), TimeSpan.FromMilliseconds(500));
+        Assert.Equal("CANCELLED", state);
+    }
+
+    /// <summary>
+    /// A killed sbatch whose request reaches the controller a moment later (after the client's first
+    /// look, within its 1 s backoff). Before, the client resubmitted after the backoff without looking
+    /// again: two jobs with the same comment, one untracked, both writing into the run dir. Now it looks
+    /// the job up immediately before every resubmission and adopts it.
+    /// </summary>
+    [SlurmFact]
+    public void A_killed_sbatch_whose_job_arrives_during_the_backoff_is_adopted_not_submitted_twice()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var real = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "sbatch")).FirstOrDefault(File.Exists);
+        Assert.NotNull(real);
+        var fake = Path.Combine(sb.Dir, "fakebin");
+        Directory.CreateDirectory(fake);
+        var first = Path.Combine(fake, "first");
+        // The first call dies at once (exit 137: killed) while its request still reaches the controller half a second later.
+        File.WriteAllText(Path.Combine(fake, "sbatch"),
+            $"#!/bin/sh\nif [ ! -e '{first}' ]; then\n  touch '{first}'\n  ( sleep 0.5; '{real}' \"$@\" ) </dev/null >'{first}.late' 2>&1 &\n  exit 137\nfi\nexec '{real}' \"$@\"\n");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["755", Path.Combine(fake, "sbatch")], sb.Dir).ExitCode);
+        sb.Env["PATH"] = fake + ":" + Environment.GetEnvironmentVariable("PATH");
+
+        var r = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(File.Exists(first));
+        var late = File.ReadAllText(first + ".late").Trim().Split(';')[0];
+        var jobs = Cluster.JobsUnder(sb.Dir, 1);
+        output.WriteLine(string.Join("\n", jobs));
+        Assert.Equal(late, Assert.Single(jobs).Id); // the late job was adopted; no second job
+        Assert.Equal("COMPLETED", jobs[0].State);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+    }
+
+    /// <summary>
     /// A command that leaves a background writer: SLURM ends it with the job, the job is COMPLETED, and
     /// the output it was writing may be cut short. Before, that result was committed and cached silently;
     /// now the job script kills the leftover before its done-marker and names it there, and the build

@@ -21,7 +21,7 @@ internal static partial class ErrorCodes
     public const string SlurmJobsCancelled = "KDG4008";
     /// <summary>Warning: a journalled job no longer matches the stage (config changed) and was cancelled; the stage is submitted again.</summary>
     public const string SlurmStaleJob = "KDG4009";
-    /// <summary>Error: an interrupted attempt ran as a SLURM job and squeue or scancel failed, so KdGat cannot tell that the job no longer writes into the run dir; nothing was recovered or run for the stage.</summary>
+    /// <summary>Error: an interrupted attempt ran (or may have been submitted: sbatch unconfirmed, KDG4003) as a SLURM job and squeue or scancel failed (or squeue is not installed, for an unconfirmed one), so KdGat cannot tell that the job no longer writes into the run dir; nothing was recovered or run for the stage.</summary>
     public const string SlurmOrphanUnknown = "KDG4010";
 
     // 1025-1027: configuration for real SLURM sites.

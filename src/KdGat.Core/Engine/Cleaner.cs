@@ -61,6 +61,9 @@ internal static class Cleaner
             var guard = new OutputGuard(s);
             // An interrupted attempt's processes would write into what is about to be deleted.
             if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            // A job Clean stops is named, one line each: who looks at the queue later sees why it was cancelled.
+            if (guard.CancelledJob is { } job)
+                log.Info($"KdGat: Clean cancelled SLURM job {job} (stage {s.Slot}, dataset {s.Dataset}): it was writing into the run dir about to be cleaned.");
             // Clean is the forced rerun: without this the next build could restore the same fingerprint
             // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
             void MarkRerun()

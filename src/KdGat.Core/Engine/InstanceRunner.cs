@@ -227,15 +227,16 @@ internal sealed partial class InstanceRunner
         {
             // A job an earlier build submitted is judged by what it saw then (its journal), else by what is there now.
             seen = attaching && attach!.Seen is { } noted ? noted : _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current);
+            // A stage with executor: local in a SLURM build runs here: it is running, not submitted.
+            var submits = _ctx.Executor.SubmitsAhead && s.Config.Executor != ExecutorKind.Local;
             if (!attaching)
             {
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
                 // The upstream digests the verdict was decided with: job:ID for an upstream still running as a job (Provisional).
-                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream, ownFingerprint is null ? null : seen);
+                // Submits: a journal left without a job id (sbatch killed, SLURM unsure) is looked up by any later build.
+                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream, ownFingerprint is null ? null : seen, submits);
                 WriteParams(s);
             }
-            // A stage with executor: local in a SLURM build runs here: it is running, not submitted.
-            var submits = _ctx.Executor.SubmitsAhead && s.Config.Executor != ExecutorKind.Local;
             _ctx.Progress.Started(s, attaching ? "collecting" : submits ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));
             result = await _ctx.Executor.RunAsync(job, _ctx.Cancel).ConfigureAwait(false);
         }
@@ -338,7 +339,7 @@ internal sealed partial class InstanceRunner
         var detail = result.Detail ?? $"exit code {result.ExitCode}";
         Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], memMb, detail);
         if (cancelled)
-            return (new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled }, verdict, null);
+            return (new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = result.CancelledOutside ? $"cancelled: {detail}; the stage stays stale and reruns next build" : "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled }, verdict, null);
         var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
         if (next is not null)
         {

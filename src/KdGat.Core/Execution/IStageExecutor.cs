@@ -70,6 +70,8 @@ internal sealed record ExecutionResult
     /// to answer, not by choice; the stage fails (KDG4003) while the job stays journalled.
     /// </summary>
     public bool LostContact { get; init; }
+    /// <summary>With <see cref="ExecState.Cancelled"/>: a batch job someone else cancelled (scancel), not this build's Ctrl+C; <see cref="Detail"/> says so.</summary>
+    public bool CancelledOutside { get; init; }
     /// <summary>The local executor: what the command left running when it exited (<see cref="Local.AttemptProcesses.StopGroup"/>).</summary>
     public LeftoverProcesses Leftovers { get; init; }
     /// <summary>The KDG code for a NotStarted attempt when the executor knows better than "could not be started" (e.g. sbatch refused it).</summary>

@@ -88,6 +88,12 @@ internal sealed class OutputGuard
         /// <summary>The run record this attempt writes when it succeeds: with its manifest, proof that it committed.</summary>
         public string? RecordId { get; init; }
         public string? BuildId { get; init; }
+        /// <summary>
+        /// True: the attempt is submitted as a SLURM job (journalled before sbatch runs, so a journal
+        /// without a <see cref="Handle"/> may still have a job: sbatch killed, or SLURM could not confirm);
+        /// false: it runs locally; null: written by an older KdGat (then a batch <see cref="Fingerprint"/> says SLURM).
+        /// </summary>
+        public bool? Submits { get; init; }
         /// <summary>Batch jobs: the identities of what the stage reads as the job was submitted (<c>Fingerprinter.Snapshot</c>), for the build that collects it; null: written by an older KdGat.</summary>
         public IReadOnlyDictionary<string, string>? Seen { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
@@ -134,6 +140,7 @@ internal sealed class OutputGuard
             return null;
         }
         RemoveLeftovers();
+        CancelledJob = null;
         var entry = ReadJournal();
         // A committed attempt's job had ended before its commit: nothing of it can still write.
         if (!Committed(entry)) await StopOrphansAsync(entry).ConfigureAwait(false);
@@ -150,8 +157,9 @@ internal sealed class OutputGuard
                 + $"belong now that the outputs list changed; they were kept in {PathText.ToStored(_s.Layout.Root, kept)} and the stage runs again";
         }
         RollBack(entry);
+        var job = CancelledJob is { } id ? $" (its SLURM job {id} was cancelled: scancel)" : "";
         return started
-            ? $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result, if any, was put back"
+            ? $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted{job}; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result, if any, was put back"
             : $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted before it started; the previous result, if any, was put back untouched";
     }
 
@@ -179,13 +187,14 @@ internal sealed class OutputGuard
     /// <param name="fingerprint">Batch jobs: the stage's own fingerprint, so a later build can tell whether the job still matches.</param>
     /// <param name="upstream">Batch jobs: what each upstream was at submission (<see cref="JournalEntry.Upstream"/>).</param>
     /// <param name="seen">Batch jobs: <see cref="JournalEntry.Seen"/>.</param>
+    /// <param name="submits">The attempt is submitted as a SLURM job (<see cref="JournalEntry.Submits"/>).</param>
     public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1, IReadOnlyDictionary<string, string>? upstream = null,
-        IReadOnlyDictionary<string, string>? seen = null)
+        IReadOnlyDictionary<string, string>? seen = null, bool submits = false)
     {
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId,
+            { Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         var leftovers = Leftovers();
         if (leftovers.Count > 0) entry = entry with { Leftovers = leftovers.Select(p => PathText.ToStored(_s.Layout.Root, p)).ToArray() };
@@ -420,31 +429,58 @@ internal sealed class OutputGuard
 
     /// <summary>
     /// The build that started the attempt died (kill -9), but its stage processes may live on in
-    /// their own process group and later overwrite a result. Stop every process on this host whose
-    /// environment carries this attempt's id (journalled before the start, so even when the build
-    /// died before journalling the pid), and a SLURM job of the attempt this build will not re-attach to.
-    /// </summary>
-    /// <summary>
-    /// Nothing of the interrupted attempt may write into the run dir while it is recovered and run
-    /// again: its processes are stopped, its SLURM job cancelled. When SLURM cannot say whether the
-    /// job still runs, the stage is left as it is (journal and aside dir kept) with KDG4010: a job
-    /// still writing would damage the new result (as it did before: the local run's outputs were
-    /// rewritten by the old job).
+    /// their own process group and later overwrite a result. Nothing of the interrupted attempt may
+    /// write into the run dir while it is recovered and run again: every process on this host whose
+    /// environment carries this attempt's id is stopped (journalled before the start, so even when the
+    /// build died before journalling the pid), and a SLURM job of the attempt this build will not
+    /// re-attach to is cancelled, found by its comment. That includes a submission SLURM never
+    /// confirmed (sbatch killed or failing, then squeue too: no job id journalled), whichever executor
+    /// this build uses. When SLURM cannot say whether such a job still runs, the stage is left as it is
+    /// (journal and aside dir kept) with KDG4010: a job still writing would damage the new result (as it
+    /// did before: the local run's outputs were rewritten by the old job).
     /// </summary>
     private async Task StopOrphansAsync(JournalEntry? e)
     {
         if (e is null) return;
+        var comment = Slurm.JobScript.Comment(e.AttemptId);
         if (e.StartedAs is { IsBatchJob: true } job)
         {
-            if (await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false) is { } unknown)
+            var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false);
+            if (unknown is not null)
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +
                     $"nothing was recovered, run or cleaned for the stage, so that job cannot write into a new result. Build (or Clean) again where `squeue` works, e.g. on the login node, " +
-                    $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {Slurm.JobScript.Comment(e.AttemptId)}) if it still runs.");
+                    $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {comment}) if it still runs.");
+            CancelledJob = cancelled;
+        }
+        else if (MayHaveUnconfirmedJob(e))
+        {
+            // sbatch ran (or was about to) and no job id came back: a job may exist that only its comment finds.
+            var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands, missingToolsAnswer: false).ConfigureAwait(false);
+            if (unknown is not null)
+                throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
+                    $"{_s.Key}: attempt {e.AttemptId} of an earlier build was being submitted to SLURM and SLURM never confirmed whether the job exists; it still cannot say ({unknown}). " +
+                    $"A SLURM job with the comment {comment} may still be writing into the run dir {PathText.ToStored(_s.Layout.Root, _s.RunDir)}, so nothing was recovered, run or cleaned for the stage (its journal is kept). " +
+                    $"Check `squeue --me -t all -o '%i %T %k'` on the login node: cancel a job with that comment (`scancel <id>`), or let it end; then build again. " +
+                    "Or just build (or Clean) again once SLURM answers there: KdGat looks the job up by its comment and cancels (or re-attaches to) it.");
+            CancelledJob = cancelled;
+            if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // an older journal (no Submits) may be a local stage's
         }
         else if (e.Host == Environment.MachineName)
             Local.AttemptProcesses.Stop(e.AttemptId);
     }
+
+    /// <summary>
+    /// The attempt was (or was about to be) submitted as a SLURM job and no job id was journalled:
+    /// sbatch was killed, failed without SLURM saying whether it took the job, or the build died
+    /// before journalling the id. A journal of an older KdGat (no <see cref="JournalEntry.Submits"/>)
+    /// counts when it has a batch fingerprint. Nothing is submitted before the previous result is aside.
+    /// </summary>
+    private static bool MayHaveUnconfirmedJob(JournalEntry e) =>
+        e.Handle is null && e.Phase != PhaseAside && (e.Submits ?? e.Fingerprint is not null);
+
+    /// <summary>The SLURM job of the interrupted attempt that the last <see cref="RecoverIfNeededAsync"/> cancelled (scancel), if any.</summary>
+    public string? CancelledJob { get; private set; }
 
     private void WriteJournal(JournalEntry e) => AtomicFile.WriteAllText(Journal, JsonSerializer.Serialize(e));
 }

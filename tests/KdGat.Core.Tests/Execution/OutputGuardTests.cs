@@ -362,6 +362,95 @@ public sealed class OutputGuardTests : IDisposable
         Assert.NotNull(new OutputGuard(_s).ReadJournal());
     }
 
+    /// <summary>squeue, scancel as a scripted cluster: each call is recorded and answered by <c>answer(file, args)</c>.</summary>
+    private sealed class ScriptedSlurm(Func<string, IReadOnlyList<string>, KdGat.Core.Execution.Slurm.CommandOutput> answer) : KdGat.Core.Execution.Slurm.ICommandRunner
+    {
+        public List<string> Calls { get; } = [];
+        public Task<KdGat.Core.Execution.Slurm.CommandOutput> RunAsync(string file, IReadOnlyList<string> args, string? workingDir, CancellationToken cancel)
+        {
+            lock (Calls) Calls.Add(file + " " + string.Join(' ', args));
+            return Task.FromResult(answer(file, args));
+        }
+    }
+
+    /// <summary>
+    /// An attempt whose sbatch SLURM never confirmed (killed, then squeue failing too: KDG4003, no job id
+    /// journalled). Before, the next build whose lookup failed again took it for a local attempt: no
+    /// scancel, the stage rolled back and ran again while the job it may have created could still write.
+    /// </summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AnUnconfirmedSubmissionSlurmStillCannotAnswerFor_IsKdg4010_NamingTheComment_AndKeepsTheJournal()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "fp", submits: true);
+        WriteOutputs("v2-partial"); // what the job it may have created wrote
+
+        var slurm = new ScriptedSlurm((_, _) => new(1, "", "squeue: error: Socket timed out on send/recv operation"));
+        var e = await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync());
+
+        Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.SlurmOrphanUnknown, e.Code);
+        Assert.Contains("kdgat-b2-1", e.Message);
+        Assert.Contains("squeue --me", e.Message);
+        Assert.Contains("scancel", e.Message);
+        Assert.Equal("model v2-partial", Model());
+        Assert.NotNull(new OutputGuard(_s).ReadJournal());
+    }
+
+    /// <summary>A build of any executor on a machine without SLURM tools cannot tell either: KDG4010, not "no job".</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AnUnconfirmedSubmissionWhereNoSqueueIsInstalled_IsKdg4010()
+    {
+        GoodResult("v1");
+        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "fp", submits: true);
+
+        var slurm = new ScriptedSlurm((f, _) => new(127, "", $"{f}: No such file or directory"));
+        var e = await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync());
+
+        Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.SlurmOrphanUnknown, e.Code);
+        Assert.Contains("not installed", e.Message);
+        Assert.NotNull(new OutputGuard(_s).ReadJournal());
+    }
+
+    /// <summary>When SLURM answers and lists the job, it is cancelled (by its comment) before the rollback, and named.</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AnUnconfirmedSubmissionWhoseJobSlurmLists_CancelsThatJob_ThenRollsBack()
+    {
+        GoodResult("v1");
+        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "fp", submits: true);
+        WriteOutputs("v2-partial");
+
+        var slurm = new ScriptedSlurm((f, args) => f switch
+        {
+            "squeue" when args.Contains("-j") => new(0, "4711|RUNNING|None\n", ""),
+            "squeue" => new(0, "4700|kdgat-other\n4711|kdgat-b2-1\n", ""),
+            "scancel" => new(0, "", ""),
+            _ => new(1, "", "unexpected"),
+        });
+        var guard = new OutputGuard(_s) { SlurmCommands = slurm };
+        var message = await guard.RecoverIfNeededAsync();
+
+        Assert.Contains("scancel 4711", slurm.Calls);
+        Assert.Equal("4711", guard.CancelledJob);
+        Assert.Contains("job 4711 was cancelled", message);
+        Assert.Equal("model v1", Model());
+        Assert.Null(new OutputGuard(_s).ReadJournal());
+    }
+
+    /// <summary>A local attempt's journal (submits: false) never asks SLURM: a failing squeue does not hold it up.</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_ALocalAttemptWithoutPid_DoesNotAskSlurm()
+    {
+        GoodResult("v1");
+        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "fp", submits: false);
+
+        var slurm = new ScriptedSlurm((_, _) => new(1, "", "squeue: error: Socket timed out"));
+        Assert.NotNull(await new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync());
+
+        Assert.Empty(slurm.Calls);
+        Assert.Equal("model v1", Model());
+    }
+
     [Fact]
     public async Task RecoverIfNeeded_CrashOnFirstAttempt_LeavesStageStale()
     {

@@ -42,6 +42,10 @@ internal sealed class JobWatcher
     private sealed class Watch(string id, string? marker)
     {
         public string Id { get; } = id;
+        /// <summary>Who the job is for (the stage instance's key), in the lines the watcher writes itself.</summary>
+        public string? Label;
+        /// <summary>Seen running since it was last seen queued: a return to the queue is a requeue.</summary>
+        public bool WasRunning;
         /// <summary>The done-marker its job script writes; null: none (only squeue sees it end).</summary>
         public string? Marker { get; } = marker;
         public TaskCompletionSource<JobStatus> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -99,10 +103,11 @@ internal sealed class JobWatcher
     /// <summary>Completes when the job has ended (or is lost). Cancellation only stops waiting, never the job.</summary>
     /// <param name="marker">The done-marker the job's script writes (<see cref="JobScript.MarkerPath"/>); null when it writes none.</param>
     /// <param name="onState">Told each new state of the job while it is active, as the polls see it (a start shows within max_poll_seconds).</param>
-    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel, string? marker = null, Action<string>? onState = null)
+    /// <param name="label">Who the job is for (the stage instance's key): named in the line a requeue gets.</param>
+    public Task<JobStatus> WaitAsync(string jobId, CancellationToken cancel, string? marker = null, Action<string>? onState = null, string? label = null)
     {
         var added = false;
-        var w = _watches.GetOrAdd(jobId, id => { added = true; return new Watch(id, marker) { OnState = onState }; });
+        var w = _watches.GetOrAdd(jobId, id => { added = true; return new Watch(id, marker) { OnState = onState, Label = label }; });
         lock (_gate)
         {
             if (added && w.Marker is not null) _markerWatches++;
@@ -257,6 +262,14 @@ internal sealed class JobWatcher
                 {
                     changed |= !st.IsActive;
                     w.LastState = st.State;
+                    if (SlurmState.IsRunning(st.State)) w.WasRunning = true;
+                    else if (w.WasRunning && Requeued(st.State))
+                    {
+                        // Back in the queue after running (node failure, preemption, scontrol requeue): said as such,
+                        // not left to look like a job that has not started yet.
+                        w.WasRunning = false;
+                        _log.Info($"KdGat: {(w.Label is null ? "" : w.Label + ": ")}job {w.Id} was requeued by SLURM{(st.Reason is { } r ? $" ({r})" : "")}; it runs again as the same attempt, its script clearing the declared outputs first.");
+                    }
                 }
                 // A held job stays PENDING for ever: say so, and how to let it go (a SLURM pass).
                 var shown = st.Reason is "JobHeldAdmin" or "JobHeldUser" || SlurmState.Normalize(st.State) == "REQUEUE_HOLD" || st.Reason?.Contains("held state", StringComparison.OrdinalIgnoreCase) == true
@@ -303,6 +316,9 @@ internal sealed class JobWatcher
         }
         return (changed, acct is null);
     }
+
+    /// <summary>A state a job is in again after it ran: queued (PENDING) or SLURM's own REQUEUED, REQUEUE_HOLD, REQUEUE_FED.</summary>
+    private static bool Requeued(string state) => SlurmState.Normalize(state) is var n && (n == "PENDING" || n.StartsWith("REQUEUE", StringComparison.Ordinal));
 
     private void Complete(Watch w, JobStatus s)
     {

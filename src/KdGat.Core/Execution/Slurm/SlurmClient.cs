@@ -56,39 +56,54 @@ internal sealed class SlurmClient
         }
         args.Add(script);
         var wait = TimeSpan.FromSeconds(1);
-        for (var attempt = 1; ; attempt++)
+        CommandOutput r = default!;
+        bool unknown = false, answered = false, resubmit = true;
+        string? existing;
+        var tries = 0; // sbatch calls; a round whose lookup got no answer calls none
+        for (var round = 1; ; round++)
         {
-            var r = await _run.RunAsync("sbatch", args, workingDir, cancel).ConfigureAwait(false);
-            if (r.ExitCode == 0 && ParseSubmitted(r.Stdout) is { } id) return id;
-            if (r.ExitCode == 127)
-                throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
-            // An sbatch killed by a signal (exit 128+N; a terminal's Ctrl+C where setsid is missing), or
-            // one that printed no job id and no reason, says nothing about whether the controller took
-            // the job: as uncertain as a timed-out one.
-            var unknown = r.ExitCode is 0 or < 0 or > 128 || r.Text.Length == 0;
-            var transient = unknown || IsTransient(r.Text);
-            // Any failed sbatch may still have created the job (a timed-out or killed call): adopt it
-            // rather than submit a duplicate, or give up on a job that runs. Asked after a refusal too.
-            var (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
-            // A refusal can leave an ended record with the comment (the controller keeps "Requested node
-            // configuration is not available" as a FAILED job, reason BadConstraints): that is the
-            // refusal, not a job to collect; a listed job that is still active is kept.
-            if (existing is not null && (transient || await IsActiveAsync(existing, cancel).ConfigureAwait(false))) return existing;
-            if (!transient)
-                throw new KdgException(ErrorCodes.SlurmSubmitFailed,
-                    $"{where}: sbatch failed{(attempt > 1 ? $" after {attempt} tries" : "")}: {r.Text}. " +
-                    (request is null ? "" : $"The job asked for {request}. ") +
-                    "Fix the stage's resources in kdgat.yaml (cpus, mem, gpus, time, partition, account, qos, extra; or defaults.resources, slurm.extra) " +
-                    "to what the cluster offers: sinfo -o '%P %c %m %G %l' lists partitions with cpus, memory (MB), GRES such as gpu:N and time limit; " +
-                    $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
-            if (!stopRetrying.IsCancellationRequested && attempt < maxTries)
+            if (resubmit)
             {
-                onRetry?.Invoke(attempt + 1, Said(r));
+                tries++;
+                r = await _run.RunAsync("sbatch", args, workingDir, cancel).ConfigureAwait(false);
+                if (r.ExitCode == 0 && ParseSubmitted(r.Stdout) is { } id) return id;
+                if (r.ExitCode == 127)
+                    throw new KdgException(ErrorCodes.SlurmUnavailable, $"{where}: sbatch was not found ({r.Text}). Run the build on a SLURM login node, start the local test cluster (scripts/slurm/start-local-slurm.sh), or use -p:Executor=local.");
+                // An sbatch killed by a signal (exit 128+N; a terminal's Ctrl+C where setsid is missing), or
+                // one that printed no job id and no reason, says nothing about whether the controller took
+                // the job: as uncertain as a timed-out one.
+                unknown = r.ExitCode is 0 or < 0 or > 128 || r.Text.Length == 0;
+                var transient = unknown || IsTransient(r.Text);
+                // Any failed sbatch may still have created the job (a timed-out or killed call): adopt it
+                // rather than submit a duplicate, or give up on a job that runs. Asked after a refusal too.
+                (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
+                // A refusal can leave an ended record with the comment (the controller keeps "Requested node
+                // configuration is not available" as a FAILED job, reason BadConstraints): that is the
+                // refusal, not a job to collect; a listed job that is still active is kept.
+                if (existing is not null && (transient || await IsActiveAsync(existing, cancel).ConfigureAwait(false))) return existing;
+                if (!transient)
+                    throw new KdgException(ErrorCodes.SlurmSubmitFailed,
+                        $"{where}: sbatch failed{(tries > 1 ? $" after {tries} tries" : "")}: {r.Text}. " +
+                        (request is null ? "" : $"The job asked for {request}. ") +
+                        "Fix the stage's resources in kdgat.yaml (cpus, mem, gpus, time, partition, account, qos, extra; or defaults.resources, slurm.extra) " +
+                        "to what the cluster offers: sinfo -o '%P %c %m %G %l' lists partitions with cpus, memory (MB), GRES such as gpu:N and time limit; " +
+                        $"sacctmgr show assoc user=$USER lists your accounts and qos. Remove gpus: on a cluster without GPUs. The job script is {script}.");
+            }
+            if (!stopRetrying.IsCancellationRequested && round < maxTries)
+            {
+                onRetry?.Invoke(tries + 1, Said(r));
                 try
                 {
                     using var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying);
                     await _delay(wait, both.Token).ConfigureAwait(false);
                     wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 30));
+                    // Immediately before resubmitting: the failed try's request may have reached the controller
+                    // during the backoff (a killed sbatch's request often does), and a second sbatch would make a
+                    // second job. Listed: adopted. No answer: no sbatch this round (the look is repeated after the
+                    // next backoff), since a resubmission SLURM cannot rule out is the duplicate this prevents.
+                    (answered, existing, _) = await LookUpAsync(comment, cancel).ConfigureAwait(false);
+                    if (existing is not null) return existing;
+                    resubmit = answered;
                     continue;
                 }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested) { } // Ctrl+C in the backoff: give up as below
@@ -106,12 +121,12 @@ internal sealed class SlurmClient
             }
             if (!answered)
                 throw new KdgException(ErrorCodes.SlurmUnavailable,
-                    $"{where}: sbatch failed {attempt} time(s), the last: {Said(r)}; and SLURM did not answer whether that try created the job. " +
+                    $"{where}: sbatch failed {tries} time(s), the last: {Said(r)}; and SLURM did not answer whether that try created the job. " +
                     $"The attempt stays journalled: the next build looks for the job by its comment {comment} and re-attaches to it or cancels it. To drop it now, scancel the job `squeue -o '%i %k'` lists with that comment. The job script is {script}.")
                 { Data = { [MayHaveSubmitted] = true } };
             stopRetrying.ThrowIfCancellationRequested();
             throw new KdgException(ErrorCodes.SlurmUnavailable,
-                $"{where}: sbatch failed {attempt} times, each for a passing reason; the last: {Said(r)}. Nothing was submitted. " +
+                $"{where}: sbatch failed {tries} times, each for a passing reason; the last: {Said(r)}. Nothing was submitted. " +
                 "Check that the controller answers (scontrol ping; sinfo), or what it says (sdiag; a full queue makes sbatch wait), and build again; " +
                 $"or use -p:Executor=local. The job script is {script}.");
         }
@@ -139,12 +154,14 @@ internal sealed class SlurmClient
 
     /// <summary>
     /// Whether squeue answered, the job of this KdGat attempt if it lists one, and else squeue's
-    /// error. No squeue installed counts as an answer: no job of this machine's SLURM can run.
+    /// error. No squeue installed counts as an answer (no job of this machine's SLURM can run) with
+    /// <paramref name="missingToolsAnswer"/>, else as none.
     /// </summary>
-    public async Task<(bool Answered, string? Id, string? Error)> LookUpAttemptAsync(string attemptId, CancellationToken cancel)
+    public async Task<(bool Answered, string? Id, string? Error)> LookUpAttemptAsync(string attemptId, CancellationToken cancel, bool missingToolsAnswer = true)
     {
         var (answered, id, output) = await LookUpAsync(JobScript.Comment(attemptId), cancel).ConfigureAwait(false);
-        return answered || output.ExitCode == 127 ? (true, id, null) : (false, null, $"squeue failed: {output.Text.Trim()}");
+        if (answered || output.ExitCode == 127 && missingToolsAnswer) return (true, id, null);
+        return (false, null, output.ExitCode == 127 ? "squeue is not installed on this machine" : $"squeue failed: {output.Text.Trim()}");
     }
 
     /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>

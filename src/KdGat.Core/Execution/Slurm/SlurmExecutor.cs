@@ -139,7 +139,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         JobStatus status;
         try
         {
-            status = await _watcher.WaitAsync(id, cancel, marker, job.OnBatchState).ConfigureAwait(false);
+            status = await _watcher.WaitAsync(id, cancel, marker, job.OnBatchState, job.Instance.Key).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -167,9 +167,12 @@ internal sealed class SlurmExecutor : IStageExecutor
         var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
         if (state == ExecState.Completed)
             await OutputWait.UntilPresentAsync(job.Instance.RequiredOutputs, _options.LatencyWait, OutputWait.Exists, _options.Delay ?? ((d, c) => Time.Clock.Delay(_time, d, c)), cancel).ConfigureAwait(false);
+        // This build's own scancel (Ctrl+C) ends the wait above by its cancellation: a cancelled job here was cancelled by someone else.
+        var outside = state == ExecState.Cancelled && !cancel.IsCancellationRequested;
         return new ExecutionResult
         {
             State = state,
+            CancelledOutside = outside,
             ExitCode = status.ExitCode,
             Started = status.Start ?? started,
             Finished = status.End ?? _time.GetUtcNow(),
@@ -182,6 +185,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             Handle = AttemptHandle.BatchJob(id),
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
+                : outside ? $"job {id} was cancelled outside this build (scancel{(SlurmState.CancelledBy(status.State) is { } by ? $" by uid {by}" : "")}), elapsed {status.ElapsedSeconds:0} s"
                 : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}{(status.ExitCode != 0 ? $", exit code {status.ExitCode}" : "")}, elapsed {status.ElapsedSeconds:0} s", // OOM and TIMEOUT report 0
         };
     }
@@ -235,17 +239,26 @@ internal sealed class SlurmExecutor : IStageExecutor
     /// the local executor) must not write into the run dir while the stage runs again. Found by its
     /// attempt comment, so a recycled job id is never cancelled; without SLURM there is nothing to do.
     /// </summary>
+    /// <param name="missingToolsAnswer">
+    /// True: no squeue on this machine counts as "no job" (a journalled job id: the build that submitted
+    /// it ran here, so this machine's SLURM is the one it used). False: it counts as no answer (a
+    /// submission SLURM never confirmed, looked up by a build of any executor: the job may be on a
+    /// cluster this machine cannot ask).
+    /// </param>
     /// <returns>
-    /// Null when no job of the attempt can still write (none listed, or cancelled; or no SLURM tools
-    /// here at all); else why that is not known: squeue or scancel failed, and the job may still run.
+    /// Unknown: null when no job of the attempt can still write (none listed, ended, or cancelled; or no
+    /// SLURM tools here at all, with <paramref name="missingToolsAnswer"/>); else why that is not known:
+    /// squeue or scancel failed, and the job may still run. Cancelled: the job scancel was sent to.
     /// </returns>
-    public static async Task<string?> CancelAttemptAsync(string attemptId, CancellationToken cancel, ICommandRunner? run = null)
+    public static async Task<(string? Unknown, string? Cancelled)> CancelAttemptAsync(string attemptId, CancellationToken cancel, ICommandRunner? run = null, bool missingToolsAnswer = true)
     {
         var client = new SlurmClient(run);
-        var (answered, id, error) = await client.LookUpAttemptAsync(attemptId, cancel).ConfigureAwait(false);
-        if (!answered) return error;
-        if (id is null || await client.CancelAsync([id]).ConfigureAwait(false)) return null;
-        return $"scancel {id} failed";
+        var (answered, id, error) = await client.LookUpAttemptAsync(attemptId, cancel, missingToolsAnswer).ConfigureAwait(false);
+        if (!answered) return (error, null);
+        if (id is null) return (null, null);
+        // squeue -t all lists ended jobs too: only one that may still run is cancelled (and named so).
+        if (await client.SqueueAsync([id], cancel).ConfigureAwait(false) is { } jobs && jobs.GetValueOrDefault(id) is { IsActive: false }) return (null, null);
+        return await client.CancelAsync([id]).ConfigureAwait(false) ? (null, id) : ($"scancel {id} failed", null);
     }
 
     /// <summary>Status: one squeue for all, one sacct for the ones squeue no longer lists; null when SLURM cannot be asked.</summary>

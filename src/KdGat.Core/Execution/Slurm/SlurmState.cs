@@ -10,6 +10,10 @@ internal static class SlurmState
     /// <summary>The job has its allocation and runs (or is finishing): RUNNING, COMPLETING, SIGNALING, STAGE_OUT.</summary>
     public static bool IsRunning(string state) => Normalize(state) is "RUNNING" or "COMPLETING" or "SIGNALING" or "STAGE_OUT";
 
+    /// <summary>Who sacct says cancelled a job ("CANCELLED by 1234" -> "1234"), or null.</summary>
+    public static string? CancelledBy(string state) =>
+        state.IndexOf(" by ", StringComparison.Ordinal) is var at and >= 0 ? state[(at + 4)..].Trim() : null;
+
     /// <summary>
     /// Maps a terminal state. A job SLURM cancels because its dependency failed (--kill-on-invalid-dep)
     /// is CANCELLED with reason Dependency; so is a job someone cancelled while it waited on one, but

@@ -135,6 +135,28 @@ public sealed class JobWatcherMarkerTests : IDisposable
         Assert.False(job.IsCompleted);
     }
 
+    /// <summary>A job back in the queue after it ran (node failure, preemption, scontrol requeue) is named as requeued, with its stage; before, it only looked pending again.</summary>
+    [Fact]
+    public async Task AJobRequeuedAfterRunning_IsNamedAsRequeuedBySlurm_Once()
+    {
+        var log = new RecordingLog();
+        var w = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log, _clock, maxMarkerSeconds: 30);
+        _slurm.Set("7", "PENDING");
+        var job = w.WaitAsync("7", CancellationToken.None, Marker("7"), label: "d1/train");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+        Assert.DoesNotContain(log.Items, i => i.Message.Contains("requeued", StringComparison.Ordinal)); // queued at first: no requeue
+        _slurm.Set("7", "RUNNING");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(5));
+        _slurm.Set("7", "REQUEUED");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(10));
+        _slurm.Set("7", "PENDING", reason: "BeginTime");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(15));
+
+        var line = Assert.Single(log.Items, i => i.Message.Contains("requeued", StringComparison.Ordinal));
+        Assert.Equal("KdGat: d1/train: job 7 was requeued by SLURM; it runs again as the same attempt, its script clearing the declared outputs first.", line.Message);
+        Assert.False(job.IsCompleted);
+    }
+
     [Fact]
     public async Task AJobRequeuedInHeldState_IsToldAsHeld()
     {

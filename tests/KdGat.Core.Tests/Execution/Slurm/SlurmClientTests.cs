@@ -96,6 +96,36 @@ public sealed class SlurmClientTests
         Assert.Equal("41", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None, maxTries: 3));
     }
 
+    /// <summary>
+    /// A killed sbatch whose request reaches the controller during the backoff, after the first look
+    /// (found by review): before, the second sbatch made a second job with the same comment. Now the job
+    /// is looked up again immediately before every resubmission, and adopted.
+    /// </summary>
+    [Fact]
+    public async Task Submit_AKilledSbatchsJobListedOnlyAfterTheFirstLook_IsAdopted_NotSubmittedTwice()
+    {
+        var squeues = 0;
+        var sbatches = 0;
+        var run = new Scripted((f, _) => f == "squeue"
+            ? new(0, ++squeues == 1 ? "" : "41|kdgat-x\n", "")
+            : ++sbatches == 1 ? new(137, "", "") : new(0, "42\n", ""));
+        Assert.Equal("41", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+        Assert.Single(run.Calls, c => c.StartsWith("sbatch", StringComparison.Ordinal));
+    }
+
+    /// <summary>When the look before a resubmission gets no answer, nothing is resubmitted that round: it waits and looks again.</summary>
+    [Fact]
+    public async Task Submit_NoAnswerBeforeAResubmission_SubmitsNothingUntilSqueueAnswers()
+    {
+        var squeues = 0;
+        var sbatches = 0;
+        var run = new Scripted((f, _) => f == "squeue"
+            ? (++squeues == 2 ? new(1, "", "squeue: error: Socket timed out") : new(0, "", ""))
+            : ++sbatches == 1 ? new(1, "", "sbatch: error: Socket timed out on send/recv operation") : new(0, "43\n", ""));
+        Assert.Equal("43", await new SlurmClient(run, NoDelay).SubmitAsync("/r/job.sbatch", "/r", [], "kdgat-x", "d1/train", CancellationToken.None));
+        Assert.Equal(["sbatch", "squeue", "squeue", "squeue", "sbatch"], run.Calls.Select(c => c.Split(' ')[0]));
+    }
+
     [Fact]
     public async Task Submit_SbatchNeverGetsThrough_IsKDG4003_WithControllerAdvice_NotResourceAdvice()
     {
