@@ -446,29 +446,41 @@ internal sealed class OutputGuard
         if (e.StartedAs is { IsBatchJob: true } job)
         {
             var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false);
-            if (unknown is not null)
+            if (unknown is not null && !NoUnconfirmedJobAssumed)
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +
                     $"nothing was recovered, run or cleaned for the stage, so that job cannot write into a new result. Build (or Clean) again where `squeue` works, e.g. on the login node, " +
-                    $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {comment}) if it still runs.");
+                    $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {comment}) if it still runs. " +
+                    $"Where SLURM never answers, once you know job {job.Id} has ended, build once with {AssumeNoUnconfirmedJobVariable}=1.");
             CancelledJob = cancelled;
         }
         else if (MayHaveUnconfirmedJob(e))
         {
             // sbatch ran (or was about to) and no job id came back: a job may exist that only its comment finds.
             var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands, missingToolsAnswer: false).ConfigureAwait(false);
-            if (unknown is not null)
+            if (unknown is not null && !NoUnconfirmedJobAssumed)
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an earlier build was being submitted to SLURM and SLURM never confirmed whether the job exists; it still cannot say ({unknown}). " +
                     $"A SLURM job with the comment {comment} may still be writing into the run dir {PathText.ToStored(_s.Layout.Root, _s.RunDir)}, so nothing was recovered, run or cleaned for the stage (its journal is kept). " +
                     $"Check `squeue --me -t all -o '%i %T %k'` on the login node: cancel a job with that comment (`scancel <id>`), or let it end; then build again. " +
-                    "Or just build (or Clean) again once SLURM answers there: KdGat looks the job up by its comment and cancels (or re-attaches to) it.");
+                    "Or just build (or Clean) again once SLURM answers there: KdGat looks the job up by its comment and cancels (or re-attaches to) it. " +
+                    $"Where SLURM never answers (a machine without it), once you know no such job runs, build once with {AssumeNoUnconfirmedJobVariable}=1: the stage is then recovered as after any crash (its previous result put back).");
             CancelledJob = cancelled;
             if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // an older journal (no Submits) may be a local stage's
         }
         else if (e.Host == Environment.MachineName)
             Local.AttemptProcesses.Stop(e.AttemptId);
     }
+
+    /// <summary>
+    /// Set to 1 by a user who checked by hand that the interrupted attempt's job (journalled, or of an
+    /// unconfirmed submission) no longer runs, where SLURM never answers: recovery then goes on as if SLURM had said "no such job",
+    /// instead of KDG4010. The only way out where squeue never answers: deleting the journal would
+    /// make the aside dir, the previous result, look like garbage.
+    /// </summary>
+    public const string AssumeNoUnconfirmedJobVariable = "KDGAT_ASSUME_NO_SLURM_JOB";
+
+    private static bool NoUnconfirmedJobAssumed => Environment.GetEnvironmentVariable(AssumeNoUnconfirmedJobVariable)?.Trim() == "1";
 
     /// <summary>
     /// The attempt was (or was about to be) submitted as a SLURM job and no job id was journalled:

@@ -412,6 +412,26 @@ public sealed class OutputGuardTests : IDisposable
         Assert.NotNull(new OutputGuard(_s).ReadJournal());
     }
 
+    /// <summary>The way out where squeue never answers: KDGAT_ASSUME_NO_SLURM_JOB=1 recovers as after any crash, the previous result put back (deleting the journal would lose it).</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AnUnconfirmedSubmission_WithNoJobAssumed_RollsBackToThePreviousResult()
+    {
+        GoodResult("v1");
+        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "fp", submits: true);
+        WriteOutputs("v2-partial");
+        var slurm = new ScriptedSlurm((f, _) => new(127, "", $"{f}: No such file or directory"));
+
+        var first = await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync());
+        Assert.Contains(OutputGuard.AssumeNoUnconfirmedJobVariable + "=1", first.Message);
+
+        Environment.SetEnvironmentVariable(OutputGuard.AssumeNoUnconfirmedJobVariable, "1");
+        try { Assert.NotNull(await new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync()); }
+        finally { Environment.SetEnvironmentVariable(OutputGuard.AssumeNoUnconfirmedJobVariable, null); }
+
+        Assert.Equal("model v1", Model());
+        Assert.Null(new OutputGuard(_s).ReadJournal());
+    }
+
     /// <summary>When SLURM answers and lists the job, it is cancelled (by its comment) before the rollback, and named.</summary>
     [Fact]
     public async Task RecoverIfNeeded_AnUnconfirmedSubmissionWhoseJobSlurmLists_CancelsThatJob_ThenRollsBack()
