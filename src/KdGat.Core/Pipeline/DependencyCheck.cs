@@ -45,6 +45,9 @@ internal static class DependencyCheck
                 // nor for the piece before an '=' ("../seed" of "../seed=0,lr=0.1": no folder).
                 var at = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(path) ? Hashing.Glob.LiteralBase(path) : path);
                 var above = !piece && !(at == "/" || root == at || root.StartsWith(at + "/", StringComparison.Ordinal));
+                // A glob word reads what it matches, no more: covered when the inputs match every
+                // path it can match ('cat {raw_dir}/*' with inputs ['{raw_dir}/*']), whatever folder it starts in.
+                var glob = Hashing.Glob.HasWildcard(path);
                 List<DatasetAreas.Area>? rawBelow = null; // made only when there is one: this runs for every word of every instance
                 foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
                 {
@@ -55,19 +58,19 @@ internal static class DependencyCheck
                     if (!area.Raw || what != "command" || whole) continue;
                     if (PathText.IsUnder(at, folder))
                     {
-                        if (!Covered(inst, at, folder: at == folder))
-                            throw Untracked(inst, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" : null);
+                        if (!Covered(inst, at, folder: at == folder) && !(glob && GlobCovered(inst, path)))
+                            throw Untracked(inst, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" + (glob ? path[folder.TrimEnd('/').Length..] : "") : null);
                     }
                     // A folder above raw dirs ("ls {root}/data/automotive", a glob through it) reads
                     // all of them: each must be covered (not so the root and above: 'above' is false).
-                    else if (!Covered(inst, folder, folder: true)) (rawBelow ??= []).Add(area);
+                    else if (!Covered(inst, folder, folder: true) && !(glob && (!GlobReaches(path, at, folder) || GlobCovered(inst, path)))) (rawBelow ??= []).Add(area);
                 }
-                if (rawBelow is not null) throw Untracked(inst, path, at, $"above {RawOf(rawBelow)}", null);
+                if (rawBelow is not null) throw Untracked(inst, path, glob ? path : at, $"above {RawOf(rawBelow)}", null);
                 // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
                 // placeholder of its own, {cache_dir}, whether a stage writes it or not).
                 if (what == "command" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
-                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache))
-                    throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}");
+                    && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache) && !(glob && GlobCovered(inst, path)))
+                    throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? path[cache.Length..] : ""));
                 var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
@@ -90,7 +93,41 @@ internal static class DependencyCheck
         : folder ? FolderProbes.All(p => Hashing.Glob.Covers(inst.Layout.Root, i, path + p))
         : Hashing.Glob.Covers(inst.Layout.Root, i, path));
 
-    private static readonly string[] FolderProbes = ["/\u0001\u0002\u0003", string.Concat(Enumerable.Repeat("/\u0001\u0002\u0003", 8))];
+    /// <summary>
+    /// Whether the inputs cover every path the command's glob <paramref name="glob"/> can match:
+    /// probed with names no pattern spells in place of each wildcard ('*' several characters, '?'
+    /// one, '**' zero, one and eight folders), each of which an input must cover as a file.
+    /// </summary>
+    private static bool GlobCovered(StageInstance inst, string glob) => Probes(glob).All(p => Covered(inst, p));
+
+    private static IEnumerable<string> Probes(string glob)
+    {
+        IEnumerable<string> paths = [""];
+        foreach (var segment in glob.Split('/'))
+        {
+            var named = segment.Replace("*", Probe, StringComparison.Ordinal).Replace("?", "\u0001", StringComparison.Ordinal);
+            paths = segment == "**"
+                ? paths.SelectMany(p => new[] { p, p + "/" + Probe, p + string.Concat(Enumerable.Repeat("/" + Probe, 8)) })
+                : paths.Select(p => p.Length == 0 && segment.Length == 0 ? "" : p + "/" + named);
+        }
+        return paths.Select(p => p.Replace("//", "/", StringComparison.Ordinal)).Take(81); // at most four '**' probed in full
+    }
+
+    private const string Probe = "\u0001\u0002\u0003";
+
+    /// <summary>
+    /// Whether the glob, starting at its literal base <paramref name="at"/>, can match a file inside
+    /// <paramref name="folder"/> (a raw dir below it): with '**', or with more segments than the
+    /// folder lies deep ('{root}/data/*.txt' never reaches data/automotive/hcrl_sa/).
+    /// </summary>
+    private static bool GlobReaches(string glob, string at, string folder)
+    {
+        var segments = Path.GetRelativePath(at, glob).Split('/');
+        var depth = Path.GetRelativePath(at, folder).Split('/').Length;
+        return segments.Contains("**") || segments.Length > depth;
+    }
+
+    private static readonly string[] FolderProbes = ["/" + Probe, string.Concat(Enumerable.Repeat("/" + Probe, 8))];
 
     /// <summary>"the raw data of dataset d2 (paths.raw)", or of several datasets (the first five named).</summary>
     private static string RawOf(IReadOnlyList<DatasetAreas.Area> areas) => areas.Count == 1 ? areas[0].What
@@ -108,9 +145,13 @@ internal static class DependencyCheck
     private static KdgException Untracked(StageInstance inst, string path, string folder, string where, string? placeholder)
     {
         var entry = placeholder ?? PathText.ToStored(inst.Layout.Root, folder);
+        // An input glob that nearly covers a folder the command is handed ('{raw_dir}/*.csv' for '--raw {raw_dir}'): why it does not.
+        var globs = !Hashing.Glob.HasWildcard(path) && inst.Inputs.Any(Hashing.Glob.HasWildcard)
+            ? " A glob input covers a folder the command names only when it matches every file below it, at any depth ('.../**'): the program may read any of them."
+            : "";
         return new(ErrorCodes.UndeclaredRawData,
             $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): its command names '{PathText.ToStored(inst.Layout.Root, path)}', {where}, but none of its inputs covers it, " +
-            $"so a change of that data would leave '{inst.Name}' wrongly up to date. Add inputs: ['{entry}'] to stage '{inst.Name}' in {Path.GetFileName(inst.Layout.Config.File)} (beside any inputs it has), so its content is part of the stage's fingerprint.",
+            $"so a change of that data would leave '{inst.Name}' wrongly up to date. Add inputs: ['{entry}'] to stage '{inst.Name}' in {Path.GetFileName(inst.Layout.Config.File)} (beside any inputs it has), so its content is part of the stage's fingerprint." + globs,
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }
 

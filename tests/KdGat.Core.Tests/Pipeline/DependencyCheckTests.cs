@@ -471,18 +471,18 @@ public sealed class DependencyCheckTests : IDisposable
     // stage up to date (found by review: only a path at or below a raw dir was checked).
 
     [Theory]
-    [InlineData("ls {root}/raw", "'raw'")]
-    [InlineData("cat {root}/raw/*/frames.csv", "'raw/*/frames.csv'")]
-    [InlineData("agg --all={root}/raw", "'raw'")]
-    [InlineData("cd {root} && cat raw/*/frames.csv", "'raw/*/frames.csv'")]
-    public void AFolderAboveRawDirs_TheInputsDoNotCover_IsKdg1039NamingTheFolder(string command, string named)
+    [InlineData("ls {root}/raw", "'raw'", "'raw'")]
+    [InlineData("cat {root}/raw/*/frames.csv", "'raw/*/frames.csv'", "'raw/*/frames.csv'")] // a glob: the fix is the glob itself
+    [InlineData("agg --all={root}/raw", "'raw'", "'raw'")]
+    [InlineData("cd {root} && cat raw/*/frames.csv", "'raw/*/frames.csv'", "'raw/*/frames.csv'")]
+    public void AFolderAboveRawDirs_TheInputsDoNotCover_IsKdg1039NamingTheFolder(string command, string named, string fix)
     {
         var e = Refused($"  a: {{ command: '{command}', inputs: ['{{raw_dir}}'], outputs: [m] }}\n", new StageDeclaration("a", []));
 
         Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
         Assert.Contains("stage 'a' (dataset d1): its command names " + named, e.Message);
         Assert.Contains("above the raw data of dataset d2 (paths.raw)", e.Message);
-        Assert.Contains("Add inputs: ['raw']", e.Message);
+        Assert.Contains($"Add inputs: [{fix}]", e.Message);
         Assert.Equal(_p!.ConfigFile, e.File);
         Assert.Equal(4, e.Line);
     }
@@ -522,6 +522,39 @@ public sealed class DependencyCheckTests : IDisposable
 
         Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
     }
+
+    // A glob in the command reads what it matches, not its whole literal base: the same glob as an
+    // input (or a wider one) covers it (a review: 'cat {raw_dir}/*' with inputs ['{raw_dir}/*'] was refused).
+
+    [Theory]
+    [InlineData("cat {raw_dir}/*", "'{raw_dir}/*'")]
+    [InlineData("cat {raw_dir}/*.csv", "'{raw_dir}/*.csv'")]
+    [InlineData("cat {raw_dir}/*.csv", "'{raw_dir}/*'")]
+    [InlineData("cat {raw_dir}/frames_?.csv", "'{raw_dir}/*.csv'")]
+    [InlineData("cat {raw_dir}/**/*.csv", "'{raw_dir}/**'")]
+    [InlineData("cat {root}/raw/*/frames.csv", "'raw/*/frames.csv'")]
+    [InlineData("cat {root}/raw/*/frames.csv", "'raw/**/frames.csv'")]
+    [InlineData("cat {root}/raw/*/frames.csv", "'raw'")]
+    [InlineData("cat {root}/raw/*.txt", "'{raw_dir}'")] // one level: never inside raw/d1 or raw/d2
+    public void AGlobInTheCommand_ThatItsInputsCover_Loads(string command, string inputs) =>
+        Assert.Equal(2, Load($"  a: {{ command: '{command}', inputs: [{inputs}], outputs: [m] }}\n", new StageDeclaration("a", [])).Count);
+
+    [Theory]
+    [InlineData("cat {raw_dir}/*", "'{raw_dir}/*.csv'", "'{raw_dir}/*'")]
+    [InlineData("cat {raw_dir}/**/*.csv", "'{raw_dir}/*.csv'", "'{raw_dir}/**/*.csv'")]
+    [InlineData("cat {raw_dir}/*/x.csv", "'{raw_dir}/x.csv'", "'{raw_dir}/*/x.csv'")]
+    public void AGlobInTheCommand_WiderThanItsInputs_IsKdg1039WithTheGlobAsFix(string command, string inputs, string fix)
+    {
+        var e = Refused($"  a: {{ command: '{command}', inputs: [{inputs}], outputs: [m] }}\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains($"Add inputs: [{fix}]", e.Message);
+    }
+
+    [Fact]
+    public void TheRawFolder_WithAGlobInput_SaysWhyTheGlobDoesNotCoverIt() =>
+        Assert.Contains("only when it matches every file below it",
+            Refused("  a: { command: 'prep --raw {raw_dir}', inputs: ['{raw_dir}/*.csv'], outputs: [m] }\n", new StageDeclaration("a", [])).Message);
 
     [Fact]
     public void TheRootAndFoldersAboveIt_AreNoReadOfRawData() =>
