@@ -141,6 +141,7 @@ internal sealed class OutputGuard
         }
         RemoveLeftovers();
         CancelledJob = null;
+        AssumedEndedJob = null;
         var entry = ReadJournal();
         // A committed attempt's job had ended before its commit: nothing of it can still write.
         if (!Committed(entry)) await StopOrphansAsync(entry).ConfigureAwait(false);
@@ -157,7 +158,8 @@ internal sealed class OutputGuard
                 + $"belong now that the outputs list changed; they were kept in {PathText.ToStored(_s.Layout.Root, kept)} and the stage runs again";
         }
         RollBack(entry);
-        var job = CancelledJob is { } id ? $" (its SLURM job {id} was cancelled: scancel)" : "";
+        var job = CancelledJob is { } id ? $" (its SLURM job {id} was cancelled: scancel)"
+            : AssumedEndedJob is { } c ? $" (its SLURM job {c} was taken as ended, as {AssumeNoUnconfirmedJobVariable} says: SLURM was not asked)" : "";
         return started
             ? $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted{job}; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result, if any, was put back"
             : $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted before it started; the previous result, if any, was put back untouched";
@@ -446,25 +448,25 @@ internal sealed class OutputGuard
         if (e.StartedAs is { IsBatchJob: true } job)
         {
             var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false);
-            if (unknown is not null && !NoUnconfirmedJobAssumed)
+            if (unknown is not null && !AssumedEnded(comment))
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +
                     $"nothing was recovered, run or cleaned for the stage, so that job cannot write into a new result. Build (or Clean) again where `squeue` works, e.g. on the login node, " +
                     $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {comment}) if it still runs. " +
-                    $"Where SLURM never answers, once you know job {job.Id} has ended, build once with {AssumeNoUnconfirmedJobVariable}=1.");
+                    $"Where SLURM never answers, once you know job {job.Id} has ended, build once with {AssumeNoUnconfirmedJobVariable}={comment}.");
             CancelledJob = cancelled;
         }
         else if (MayHaveUnconfirmedJob(e))
         {
             // sbatch ran (or was about to) and no job id came back: a job may exist that only its comment finds.
             var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands, missingToolsAnswer: false).ConfigureAwait(false);
-            if (unknown is not null && !NoUnconfirmedJobAssumed)
+            if (unknown is not null && !AssumedEnded(comment))
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an earlier build was being submitted to SLURM and SLURM never confirmed whether the job exists; it still cannot say ({unknown}). " +
                     $"A SLURM job with the comment {comment} may still be writing into the run dir {PathText.ToStored(_s.Layout.Root, _s.RunDir)}, so nothing was recovered, run or cleaned for the stage (its journal is kept). " +
                     $"Check `squeue --me -t all -o '%i %T %k'` on the login node: cancel a job with that comment (`scancel <id>`), or let it end; then build again. " +
                     "Or just build (or Clean) again once SLURM answers there: KdGat looks the job up by its comment and cancels (or re-attaches to) it. " +
-                    $"Where SLURM never answers (a machine without it), once you know no such job runs, build once with {AssumeNoUnconfirmedJobVariable}=1: the stage is then recovered as after any crash (its previous result put back).");
+                    $"Where SLURM never answers (a machine without it), once you know no such job runs, build once with {AssumeNoUnconfirmedJobVariable}={comment}: the stage is then recovered as after any crash (its previous result put back).");
             CancelledJob = cancelled;
             if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // an older journal (no Submits) may be a local stage's
         }
@@ -473,14 +475,24 @@ internal sealed class OutputGuard
     }
 
     /// <summary>
-    /// Set to 1 by a user who checked by hand that the interrupted attempt's job (journalled, or of an
-    /// unconfirmed submission) no longer runs, where SLURM never answers: recovery then goes on as if SLURM had said "no such job",
-    /// instead of KDG4010. The only way out where squeue never answers: deleting the journal would
-    /// make the aside dir, the previous result, look like garbage.
+    /// The job comments (kdgat-ATTEMPT, comma- or space-separated) of interrupted attempts a user
+    /// checked by hand are no longer running, where SLURM never answers: recovery of exactly those
+    /// goes on as if SLURM had said "no such job", instead of KDG4010, and says so. The only way out
+    /// where squeue never answers (deleting the journal would make the aside dir, the previous
+    /// result, look like garbage); naming each job keeps a value left exported from covering another.
     /// </summary>
     public const string AssumeNoUnconfirmedJobVariable = "KDGAT_ASSUME_NO_SLURM_JOB";
 
-    private static bool NoUnconfirmedJobAssumed => Environment.GetEnvironmentVariable(AssumeNoUnconfirmedJobVariable)?.Trim() == "1";
+    /// <summary>The comment a recovery went on without SLURM's answer for (<see cref="AssumeNoUnconfirmedJobVariable"/>), if any.</summary>
+    public string? AssumedEndedJob { get; private set; }
+
+    private bool AssumedEnded(string comment)
+    {
+        var named = (Environment.GetEnvironmentVariable(AssumeNoUnconfirmedJobVariable) ?? "").Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries);
+        if (!named.Contains(comment, StringComparer.Ordinal)) return false;
+        AssumedEndedJob = comment;
+        return true;
+    }
 
     /// <summary>
     /// The attempt was (or was about to be) submitted as a SLURM job and no job id was journalled:

@@ -179,10 +179,10 @@ internal sealed class Fingerprinter
             catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { continue; }
             if (files.Count > 0) continue;
             var names = using_.Select(u => u.Name).Order(StringComparer.Ordinal).ToArray();
-            var who = names.Length == stages.Length && names.Length > 1 ? "every stage" : names.Length == 1 ? $"stage '{names[0]}'" : $"stages {string.Join(", ", names.Select(n => $"'{n}'"))}";
-            var plural = who.StartsWith("stages ", StringComparison.Ordinal);
+            var who = names.Length == stages.Length && names.Length > 1 ? "every stage built" : names.Length == 1 ? $"stage '{names[0]}'" : $"stages {string.Join(", ", names.Select(n => $"'{n}'"))}";
+            var plural = names.Length > 1;
             warnings.Add(new Diagnostic(Severity.Warning, ErrorCodes.CodePatternMatchesNothing,
-                $"code pattern '{pattern}' matches no file (paths are relative to the pipeline root, {s.Layout.Root}), so {who} {(plural ? "are" : "is")} fingerprinted without any code of it: no edit of that code would rerun {(plural ? "them" : "it")}. " +
+                $"code pattern '{pattern}' matches no file (paths are relative to the pipeline root, {s.Layout.Root}), so {who} {(plural && names.Length < stages.Length ? "are" : "is")} fingerprinted without any code of it: no edit of that code would rerun {(plural ? "them" : "it")}. " +
                 "Fix the pattern if a folder or extension is misspelt, or remove it if that code is not in this checkout.",
                 s.Layout.Config.File, line, column));
         }

@@ -412,7 +412,7 @@ public sealed class OutputGuardTests : IDisposable
         Assert.NotNull(new OutputGuard(_s).ReadJournal());
     }
 
-    /// <summary>The way out where squeue never answers: KDGAT_ASSUME_NO_SLURM_JOB=1 recovers as after any crash, the previous result put back (deleting the journal would lose it).</summary>
+    /// <summary>The way out where squeue never answers: KDGAT_ASSUME_NO_SLURM_JOB naming the job's comment recovers as after any crash, the previous result put back (deleting the journal would lose it).</summary>
     [Fact]
     public async Task RecoverIfNeeded_AnUnconfirmedSubmission_WithNoJobAssumed_RollsBackToThePreviousResult()
     {
@@ -422,12 +422,22 @@ public sealed class OutputGuardTests : IDisposable
         var slurm = new ScriptedSlurm((f, _) => new(127, "", $"{f}: No such file or directory"));
 
         var first = await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync());
-        Assert.Contains(OutputGuard.AssumeNoUnconfirmedJobVariable + "=1", first.Message);
+        Assert.Contains(OutputGuard.AssumeNoUnconfirmedJobVariable + "=kdgat-b2-1", first.Message);
 
-        Environment.SetEnvironmentVariable(OutputGuard.AssumeNoUnconfirmedJobVariable, "1");
-        try { Assert.NotNull(await new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync()); }
+        string? message;
+        try
+        {
+            // Another job's comment (a value left exported) covers nothing: still KDG4010, journal kept.
+            Environment.SetEnvironmentVariable(OutputGuard.AssumeNoUnconfirmedJobVariable, "kdgat-b1-1");
+            await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync());
+            Assert.Equal("model v2-partial", Model());
+
+            Environment.SetEnvironmentVariable(OutputGuard.AssumeNoUnconfirmedJobVariable, "kdgat-b1-1,kdgat-b2-1");
+            message = await new OutputGuard(_s) { SlurmCommands = slurm }.RecoverIfNeededAsync();
+        }
         finally { Environment.SetEnvironmentVariable(OutputGuard.AssumeNoUnconfirmedJobVariable, null); }
 
+        Assert.Contains("kdgat-b2-1 was taken as ended", message);
         Assert.Equal("model v1", Model());
         Assert.Null(new OutputGuard(_s).ReadJournal());
     }

@@ -283,7 +283,7 @@ internal sealed class SlurmExecutor : IStageExecutor
     {
         job.OnBatchState?.Invoke($"{Submitting} (sbatch try {nextTry}; the last: {why})");
         if (Interlocked.Exchange(ref _submitRetried, 1) == 0)
-            _log.Warn(ErrorCodes.SlurmQueryRetry, $"KdGat: {job.Instance.Key}: sbatch failed ({why}); retrying with backoff, up to 6 tries a job. A job a failed try created is found by its comment and kept, never submitted twice. The progress lines name the jobs still being submitted.");
+            _log.Warn(ErrorCodes.SlurmQueryRetry, $"KdGat: {job.Instance.Key}: sbatch failed ({why}); retrying with backoff, up to 6 rounds a job. A job a failed try created is found by its comment and kept, never submitted twice: before each new sbatch SLURM is asked again, and a round it does not answer submits nothing. The progress lines name the jobs still being submitted.");
     }
 
     public void Finish(IBuildLog log, bool cancelled)
