@@ -59,18 +59,18 @@ internal static class DependencyCheck
                     if (PathText.IsUnder(at, folder))
                     {
                         if (!Covered(inst, at, folder: at == folder) && !(glob && GlobCovered(inst, path)))
-                            throw Untracked(inst, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" + (glob ? path[folder.TrimEnd('/').Length..] : "") : null);
+                            throw Untracked(inst, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" + (glob ? GlobFix(path, path[folder.TrimEnd('/').Length..], "") : "") : null);
                     }
                     // A folder above raw dirs ("ls {root}/data/automotive", a glob through it) reads
                     // all of them: each must be covered (not so the root and above: 'above' is false).
                     else if (!Covered(inst, folder, folder: true) && !(glob && (!GlobReaches(path, at, folder) || GlobCovered(inst, path)))) (rawBelow ??= []).Add(area);
                 }
-                if (rawBelow is not null) throw Untracked(inst, path, glob ? path : at, $"above {RawOf(rawBelow)}", null);
+                if (rawBelow is not null) throw Untracked(inst, path, glob ? GlobFix(path, path, at) : at, $"above {RawOf(rawBelow)}", null);
                 // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
                 // placeholder of its own, {cache_dir}, whether a stage writes it or not).
                 if (what == "command" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
                     && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache) && !(glob && GlobCovered(inst, path)))
-                    throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? path[cache.Length..] : ""));
+                    throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
                 var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
@@ -96,9 +96,19 @@ internal static class DependencyCheck
     /// <summary>
     /// Whether the inputs cover every path the command's glob <paramref name="glob"/> can match:
     /// probed with names no pattern spells in place of each wildcard ('*' several characters, '?'
-    /// one, '**' zero, one and eight folders), each of which an input must cover as a file.
+    /// one, '**' zero, one and eight folders), each of which an input must cover as a file. The shell
+    /// hands the program folders a glob matches too, which it may read whole: a last segment that
+    /// can match a folder's name ('*', 'run_?'; not '*.csv') is probed below as well, so '{raw_dir}/*'
+    /// as an input (its files, none of its subfolders') does not cover 'prep {raw_dir}/*'.
     /// </summary>
-    private static bool GlobCovered(StageInstance inst, string glob) => Probes(glob).All(p => Covered(inst, p));
+    private static bool GlobCovered(StageInstance inst, string glob) =>
+        Probes(glob).SelectMany(p => MatchesFolders(glob) ? FolderProbes.Select(f => p + f).Prepend(p) : [p]).All(p => Covered(inst, p));
+
+    /// <summary>Its last segment has a wildcard and no extension: it may well match folders (see <see cref="GlobCovered"/>).</summary>
+    private static bool MatchesFolders(string glob) => glob[(glob.LastIndexOf('/') + 1)..] is var last && Hashing.Glob.HasWildcard(last) && !last.Contains('.');
+
+    /// <summary>The input to add for a glob the inputs do not cover: the glob itself, or, when it may match folders, its literal base (<paramref name="folderEntry"/>).</summary>
+    private static string GlobFix(string glob, string globEntry, string folderEntry) => MatchesFolders(glob) ? folderEntry : globEntry;
 
     private static IEnumerable<string> Probes(string glob)
     {

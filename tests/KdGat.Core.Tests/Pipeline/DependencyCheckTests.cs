@@ -527,7 +527,7 @@ public sealed class DependencyCheckTests : IDisposable
     // input (or a wider one) covers it (a review: 'cat {raw_dir}/*' with inputs ['{raw_dir}/*'] was refused).
 
     [Theory]
-    [InlineData("cat {raw_dir}/*", "'{raw_dir}/*'")]
+    [InlineData("cat {raw_dir}/*", "'{raw_dir}/**'")]
     [InlineData("cat {raw_dir}/*.csv", "'{raw_dir}/*.csv'")]
     [InlineData("cat {raw_dir}/*.csv", "'{raw_dir}/*'")]
     [InlineData("cat {raw_dir}/frames_?.csv", "'{raw_dir}/*.csv'")]
@@ -540,7 +540,9 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(2, Load($"  a: {{ command: '{command}', inputs: [{inputs}], outputs: [m] }}\n", new StageDeclaration("a", [])).Count);
 
     [Theory]
-    [InlineData("cat {raw_dir}/*", "'{raw_dir}/*.csv'", "'{raw_dir}/*'")]
+    [InlineData("cat {raw_dir}/*", "'{raw_dir}/*.csv'", "'{raw_dir}'")]
+    [InlineData("prep {raw_dir}/*", "'{raw_dir}/*'", "'{raw_dir}'")] // '*' may hand it folders, whose files '{raw_dir}/*' does not hash
+    [InlineData("prep {raw_dir}/run_?", "'{raw_dir}/run_?'", "'{raw_dir}'")]
     [InlineData("cat {raw_dir}/**/*.csv", "'{raw_dir}/*.csv'", "'{raw_dir}/**/*.csv'")]
     [InlineData("cat {raw_dir}/*/x.csv", "'{raw_dir}/x.csv'", "'{raw_dir}/*/x.csv'")]
     public void AGlobInTheCommand_WiderThanItsInputs_IsKdg1039WithTheGlobAsFix(string command, string inputs, string fix)
