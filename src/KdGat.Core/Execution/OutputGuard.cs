@@ -117,7 +117,8 @@ internal sealed class OutputGuard
     public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted)
     {
         if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
-        var h = e.StartedAs ?? (e.Host == Environment.MachineName || e.Fingerprint is not null ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
+        // A journal that says it was not submitted (a local stage's) has no job to find: no squeue for it.
+        var h = e.StartedAs ?? (e.Submits ?? (e.Host == Environment.MachineName || e.Fingerprint is not null) ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
         return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt, e.Upstream, e.Seen) : null;
     }
 
@@ -447,7 +448,10 @@ internal sealed class OutputGuard
         var comment = Slurm.JobScript.Comment(e.AttemptId);
         if (e.StartedAs is { IsBatchJob: true } job)
         {
-            var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands).ConfigureAwait(false);
+            // No squeue here means "no job" only where the job was submitted from (this machine's SLURM is the one it used);
+            // a journal from another host (a .kdgat shared over NFS) says nothing about this machine's tools.
+            var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands,
+                missingToolsAnswer: e.Host is null || e.Host == Environment.MachineName).ConfigureAwait(false);
             if (unknown is not null && !AssumedEnded(comment))
                 throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
                     $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +

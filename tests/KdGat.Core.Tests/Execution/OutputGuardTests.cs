@@ -362,6 +362,39 @@ public sealed class OutputGuardTests : IDisposable
         Assert.NotNull(new OutputGuard(_s).ReadJournal());
     }
 
+    /// <summary>
+    /// No squeue here means "no job" only on the host that submitted it: a journal from another host (a
+    /// .kdgat shared over NFS, read from a machine without SLURM) says nothing about this machine's
+    /// tools, so its job may still write: KDG4010 (review). On its own host, recovery goes on.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RecoverIfNeeded_AJournalledJob_WhereNoSqueueIsInstalled_IsNoJobOnlyOnTheHostThatSubmittedIt(bool sameHost)
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        crashed.Started(AttemptHandle.BatchJob("4711"), "b2-d1-a-1", "b2");
+        WriteOutputs("v2-partial");
+        if (!sameHost)
+        {
+            var journal = Directory.GetFiles(_s.Layout.Root, "attempt.json", SearchOption.AllDirectories).Single();
+            File.WriteAllText(journal, File.ReadAllText(journal).Replace($"\"{Environment.MachineName}\"", "\"login-node-7\"", StringComparison.Ordinal));
+        }
+        var noSlurm = new ScriptedSlurm((f, _) => new(127, "", $"{f}: No such file or directory"));
+
+        if (sameHost)
+        {
+            Assert.NotNull(await new OutputGuard(_s) { SlurmCommands = noSlurm }.RecoverIfNeededAsync());
+            Assert.Equal("model v1", Model());
+            return;
+        }
+        var e = await Assert.ThrowsAsync<KdGat.Core.Diagnostics.KdgException>(() => new OutputGuard(_s) { SlurmCommands = noSlurm }.RecoverIfNeededAsync());
+        Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.SlurmOrphanUnknown, e.Code);
+        Assert.Equal("model v2-partial", Model());
+    }
+
     /// <summary>squeue, scancel as a scripted cluster: each call is recorded and answered by <c>answer(file, args)</c>.</summary>
     private sealed class ScriptedSlurm(Func<string, IReadOnlyList<string>, KdGat.Core.Execution.Slurm.CommandOutput> answer) : KdGat.Core.Execution.Slurm.ICommandRunner
     {
