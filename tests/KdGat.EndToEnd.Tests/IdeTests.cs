@@ -172,4 +172,41 @@ public sealed class IdeTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    /// <summary>
+    /// A solution of the user's own that lists pipeline.proj (dotnet sln add: its Debug and Release
+    /// build it) calls the default target, Clean and Rebuild: none of them may run or delete a stage
+    /// there. Before, `dotnet clean` of such a solution deleted every dataset's results and its
+    /// Rebuild ran every stage again (a review). The solution's Pipeline configuration opts in.
+    /// </summary>
+    [Fact]
+    public void ASolutionOfYourOwn_InDebug_NeitherRunsNorDeletesStages()
+    {
+        using var s = Sandbox.Trivial();
+        Run(s, "dotnet", "new", "sln", "-n", "mine", "--format", "sln");
+        Run(s, "dotnet", "sln", "mine.sln", "add", "pipeline.proj");
+        string[] props = [$"-p:KdGatToolsDir={Tools.Path}", "-p:KdGatSkipBootstrap=true", "-nologo", "-v:m", "-tl:off"];
+
+        var build = Run(s, ["dotnet", "build", "mine.sln", .. props]);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), build.ToString());
+        Assert.Contains("runs and deletes no stage", build.Output);
+
+        Assert.Equal(0, s.Build().ExitCode); // the pipeline itself, as the README says
+        var built = s.LastBuild().BuildId;
+        var manifests = Directory.GetFiles(Path.Combine(s.Dir, "experimentruns"), "*.json", SearchOption.AllDirectories).Length;
+
+        Run(s, ["dotnet", "clean", "mine.sln", .. props]);
+        Run(s, ["dotnet", "build", "mine.sln", "-t:Rebuild", .. props]);
+        Run(s, ["dotnet", "build", "mine.sln", .. props]);
+
+        Assert.Equal(built, s.LastBuild().BuildId); // nothing ran
+        Assert.Equal(manifests, Directory.GetFiles(Path.Combine(s.Dir, "experimentruns"), "*.json", SearchOption.AllDirectories).Length); // nothing deleted
+    }
+
+    private static ProcessResult Run(Sandbox s, params string[] command)
+    {
+        var r = ProcessRunner.Run(command[0], command[1..], s.Dir, TimeSpan.FromMinutes(5));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
 }
