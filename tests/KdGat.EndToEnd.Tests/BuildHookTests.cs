@@ -48,6 +48,20 @@ public sealed class BuildHookTests
         Assert.Equal($"hcrl_sa/{Stage}", lines[2]);
     }
 
+    /// <summary>A sweep point is named with its variant: before, every point of a stage read hcrl_sa/STAGE alike (a review).</summary>
+    [Fact]
+    public void SweepPoints_AreNamedWithTheirVariant()
+    {
+        using var s = WithHooks(WriteEnv, "echo failure > hook.txt");
+        s.WithSeeds("0, 1");
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+
+        var ran = File.ReadAllLines(Path.Combine(s.Dir, "hook.txt"))[3].Split(' ');
+        Assert.Contains($"hcrl_sa/{Stage}/seed=0", ran);
+        Assert.Contains($"hcrl_sa/{Stage}/seed=1", ran);
+        Assert.Equal(ran.Length, ran.Distinct().Count());
+    }
+
     [Fact]
     public void FailingHook_WarnsKdg3015_AndTheBuildStillSucceeds()
     {

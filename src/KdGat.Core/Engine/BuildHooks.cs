@@ -24,7 +24,8 @@ internal static class BuildHooks
         Directory.CreateDirectory(dir);
         var stdout = Path.Combine(dir, $"{report.BuildId}-{name}.out");
         var stderr = Path.Combine(dir, $"{report.BuildId}-{name}.err");
-        static string Keys(IEnumerable<InstanceReport> r) => string.Join(' ', r.Select(s => $"{s.Dataset}/{s.Stage}"));
+        // A sweep point is named with its variant (hcrl_sa/train/seed=0,lr=0.001): without it the points of one stage read the same.
+        static string Keys(IEnumerable<InstanceReport> r) => string.Join(' ', r.Select(s => $"{s.Dataset}/{s.Stage}" + (s.Variant is { Length: > 0 } v ? "/" + v : "")));
         var env = new Dictionary<string, string?>
         {
             ["KDGAT_BUILD_ID"] = report.BuildId,
