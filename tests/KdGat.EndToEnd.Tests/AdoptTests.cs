@@ -112,4 +112,31 @@ public sealed class AdoptTests
         Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
         Assert.Equal("{\"f1\": 0.9}", File.ReadAllText(metrics));
     }
+
+    /// <summary>
+    /// Review: after KDG2017 refused the downstream of a model replaced by hand, deleting its manifest
+    /// and adopting it alone made its old outputs (made from the old model) current. The manifest
+    /// archive still records them as made from the old model: refused, naming that record.
+    /// </summary>
+    [Fact]
+    public void DeletedManifest_OfOutputsMadeFromAReplacedModel_IsStillRefused()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        File.AppendAllText(Path.Combine(s.RunDir("hcrl_sa", "gat_large_curriculum"), "model.ckpt"), "retrained by hand\n");
+        var overwrite = s.Build("-t:Adopt", "-p:Dataset=hcrl_sa", "-p:AdoptOverwrite=true");
+        Assert.NotEqual(0, overwrite.ExitCode);
+        Assert.Contains("KDG2017", overwrite.Output);
+        Assert.Contains("hcrl_sa/dqn_large_fusion", Sandbox.With(s.LastBuild(), Outcome.Failed));
+        File.Delete(Path.Combine(s.RunDir("hcrl_sa", "dqn_large_fusion"), "kdgat.manifest.json"));
+
+        var adopt = s.Build("-t:Adopt", "-p:Dataset=hcrl_sa", "-p:Stage=dqn_large_fusion");
+
+        Assert.NotEqual(0, adopt.ExitCode);
+        Assert.Contains("KDG2017", adopt.Output);
+        Assert.Contains(".kdgat/manifests/hcrl_sa/dqn_large_fusion/", adopt.Output);
+        Assert.Contains("upstream gat_large_curriculum", adopt.Output);
+        Assert.Equal(["hcrl_sa/dqn_large_fusion"], Sandbox.With(s.LastBuild(), Outcome.Failed));
+        Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "dqn_large_fusion"), "kdgat.manifest.json")));
+    }
 }

@@ -21,7 +21,7 @@ internal sealed partial class InstanceRunner
     /// <summary>
     /// Up to date: left alone. Every declared output present and no manifest saying otherwise:
     /// params.json, the manifest a run would write (today's fingerprint, the outputs as they are)
-    /// and a run record in state "adopted". Otherwise refused with the reason, nothing written.
+    /// and a run record in state "adopted". Otherwise refused with the reason, nothing written (but the manifest found, archived as evidence).
     /// </summary>
     private InstanceResult Adopt(StageInstance s, IReadOnlyList<InstanceResult> upstream)
     {
@@ -32,6 +32,9 @@ internal sealed partial class InstanceRunner
         if (missing.Count > 0)
             return Refused(s, verdict, ErrorCodes.AdoptOutputsMissing,
                 $"{s.Key}: not adopted: declared output(s) missing: {string.Join(", ", missing)}. Put them in place (or fix the stage's 'outputs'), or let KdGat build the stage, then Adopt again.");
+        // The manifest found here stays evidence (KDG2017 below reads the archive) even when it is
+        // deleted or cleaned after a refusal, with or without the index step that archives it too.
+        _ctx.Archive.Capture([s]);
         if (File.Exists(s.ManifestPath) && !_ctx.AdoptOverwrite)
             return Refused(s, verdict, ErrorCodes.AdoptManifestDiffers,
                 $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
@@ -40,11 +43,16 @@ internal sealed partial class InstanceRunner
             return Refused(s, verdict, ErrorCodes.AdoptOutputsPredateUpstream,
                 $"{s.Key}: not adopted: its outputs are the ones its manifest records as made from another result of upstream {upstreamStage}, not from {upstreamStage} as it is now, so -p:AdoptOverwrite=true cannot vouch for them. " +
                 $"Build the stage (it reruns on {upstreamStage}'s new result), or produce its outputs again from it by hand and Adopt again; -p:Stage= adopts only the stages it names.");
+        if (ArchivedFromAnotherUpstream(s, verdict, present) is { } archived)
+            return Refused(s, verdict, ErrorCodes.AdoptOutputsPredateUpstream,
+                $"{s.Key}: not adopted: its outputs are byte for byte the ones {PathText.ToStored(s.Layout.Root, archived.Path)} records " +
+                $"(build {archived.Manifest.BuildId}, {(archived.Manifest.Executor is "" ? "run" : archived.Manifest.Executor)}, finished {archived.Manifest.FinishedUtc:yyyy-MM-dd HH:mm:ss} UTC) as made from another result of upstream {archived.Upstream} " +
+                $"({archived.Was}; it is {Short(verdict.Current.Upstream[archived.Upstream])} now), so they are not known to come from {archived.Upstream} as it is now; " +
+                $"deleting or cleaning the stage's manifest does not change that. Build the stage (it reruns on {archived.Upstream}'s current result), or produce its outputs again from it by hand and Adopt again.");
 
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
         var digest = OutputsDigest(s, present);
-        _ctx.Archive.Capture([s]); // a manifest replaced under AdoptOverwrite stays queryable (History)
         var written = _ctx.Planner.Cache?.Mark() ?? 0;
         WriteParams(s);
         if (ParamsFileAsWritten(s)) Settled([s.ParamsFilePath], written); // else the next check finds it changed
@@ -77,9 +85,35 @@ internal sealed partial class InstanceRunner
         return null;
     }
 
+    /// <summary>
+    /// The archived manifest of this instance (.kdgat/manifests, newest first) that proves these
+    /// outputs were made from another result of an upstream: the newest one recording exactly these
+    /// output bytes, when it records another digest (or none) of an upstream. Without it, deleting
+    /// the live manifest (or Clean, then the old outputs copied back) let Adopt make such outputs
+    /// current (review). A newer run or restore that made these bytes from today's upstream results
+    /// vouches for them and ends the search; an adoption does not (it is only a claim), so the search
+    /// goes on past it. Lazy: files without an output's hash are not parsed, and the search stops there.
+    /// </summary>
+    private (string Path, StageManifest Manifest, string Upstream, string Was)? ArchivedFromAnotherUpstream(StageInstance s, Verdict verdict, IReadOnlyList<OutputRecord> present)
+    {
+        if (verdict.Current.Upstream.Count == 0 || present.Count == 0) return null;
+        var dir = Path.GetDirectoryName(_ctx.Archive.PathFor(s.Dataset, s.Slot, "-"))!;
+        foreach (var (path, m) in ManifestHistory.NewestFirst(dir, mustContain: present[0].Hash))
+        {
+            if (!SameOutputs(m.Outputs, present)) continue;
+            foreach (var (stage, digest) in verdict.Current.Upstream)
+                if (!m.Components.Upstream.TryGetValue(stage, out var was) || was != digest)
+                    return (path, m, stage, was is null ? "none recorded" : $"it was {Short(was)}");
+            if (m.Executor != AdoptExecutor) return null;
+        }
+        return null;
+    }
+
     /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>
     private static bool SameOutputs(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present) =>
         present.Count > 0 && present.All(o => recorded.Any(r => r.Path == o.Path && r.Hash == o.Hash));
+
+    private static string Short(string digest) => digest[..Math.Min(12, digest.Length)];
 
     private static InstanceResult Refused(StageInstance s, Verdict verdict, string code, string error) =>
         new(s, Outcome.Failed, verdict.Reasons) { Error = error, ErrorCode = code };

@@ -14,10 +14,10 @@ public sealed class AdoptTests : IDisposable
     private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
     public void Dispose() => _p.Dispose();
 
-    private async Task<(BuildReport Report, RecordingLog Log)> Run(BuildMode mode, bool overwrite = false)
+    private async Task<(BuildReport Report, RecordingLog Log)> Run(BuildMode mode, bool overwrite = false, string? stage = null)
     {
         var log = new RecordingLog();
-        return (await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = mode, AdoptOverwrite = overwrite }, log, default), log);
+        return (await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages) with { Mode = mode, AdoptOverwrite = overwrite, OnlyStage = stage }, log, default), log);
     }
 
     private static string[] With(BuildReport r, string outcome) =>
@@ -101,5 +101,66 @@ public sealed class AdoptTests : IDisposable
         Assert.True(build.Succeeded);
         Assert.Contains("dqn_large_fusion", With(build, Outcome.Ran));
         Assert.DoesNotContain("gat_large_curriculum", With(build, Outcome.Ran));
+    }
+
+    /// <summary>
+    /// Review: after KDG2017, deleting the downstream's manifest (or Clean, then its old outputs
+    /// copied back) and adopting it alone made the outputs its archived manifest records as made from
+    /// the old upstream result current. The archive still says so: refused, naming that manifest.
+    /// </summary>
+    [Fact]
+    public async Task DeletingTheManifest_DoesNotLetAdoptMakeOutputsOfAnOldUpstreamResultCurrent()
+    {
+        await Run(BuildMode.Build);
+        File.AppendAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"], "retrained by hand\n");
+        var (overwrite, _) = await Run(BuildMode.Adopt, overwrite: true);
+        Assert.Equal(["gat_large_curriculum"], With(overwrite, Outcome.Adopted));
+        Assert.Contains("dqn_large_fusion", With(overwrite, Outcome.Failed));
+        File.Delete(_p.Dir[$"runs/d1/dqn_large_fusion/{StageInstance.ManifestFileName}"]);
+
+        foreach (var again in new[] { true, false })
+        {
+            var (adopt, log) = await Run(BuildMode.Adopt, overwrite: again, stage: "dqn_large_fusion");
+
+            Assert.False(adopt.Succeeded);
+            Assert.Equal(["dqn_large_fusion"], With(adopt, Outcome.Failed));
+            var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsPredateUpstream);
+            Assert.Contains(".kdgat/manifests/d1/dqn_large_fusion/", refusal.Message);
+            Assert.Contains("upstream gat_large_curriculum", refusal.Message);
+            Assert.Contains("Build the stage", refusal.Message);
+            Assert.False(File.Exists(_p.Dir[$"runs/d1/dqn_large_fusion/{StageInstance.ManifestFileName}"]));
+        }
+
+        var (build, _) = await Run(BuildMode.Build);
+        Assert.True(build.Succeeded);
+        Assert.Contains("dqn_large_fusion", With(build, Outcome.Ran));
+    }
+
+    /// <summary>
+    /// The archive is evidence both ways: outputs a run made from the upstream results of today, their
+    /// manifest deleted since, are adopted again although an older manifest records the same bytes as
+    /// made from another upstream result (a stage whose output did not depend on what changed).
+    /// </summary>
+    [Fact]
+    public async Task ANewerRunFromTodaysUpstream_VouchesForTheSameBytes()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml(commandOverride: new Dictionary<string, string>
+        {
+            ["dqn_large_fusion"] = "cat {upstream.vgae_large_autoencoder}/out.txt {upstream.gat_large_curriculum}/out.txt {upstream.preprocess}/out.txt > /dev/null; echo same > out.txt",
+        }));
+        await Run(BuildMode.Build);
+        void IndexStep() => new ManifestArchive(_p.Dir[".kdgat"]).Capture(_p.Instances(KdGatGraph.Stages));
+        IndexStep();
+        File.AppendAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"], "retrained by hand\n");
+        Assert.Equal(["gat_large_curriculum"], With((await Run(BuildMode.Adopt, overwrite: true)).Report, Outcome.Adopted));
+        var (rerun, _) = await Run(BuildMode.Build);
+        Assert.Contains("dqn_large_fusion", With(rerun, Outcome.Ran)); // on the new model, to the same bytes
+        IndexStep();
+        File.Delete(_p.Dir[$"runs/d1/dqn_large_fusion/{StageInstance.ManifestFileName}"]);
+
+        var (adopt, log) = await Run(BuildMode.Adopt, stage: "dqn_large_fusion");
+
+        Assert.True(adopt.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.Equal(["dqn_large_fusion"], With(adopt, Outcome.Adopted));
     }
 }
