@@ -57,6 +57,25 @@ public sealed class IndexLockTests
     }
 
     [Fact]
+    public async Task WaitingForTheIndexLock_SaysSo_OnceAsStageLocksDo()
+    {
+        using var t = new TempDir();
+        var location = IndexLocation.Choose(t.Path, t.Db);
+        var held = IndexLock.Exclusive(location.DbPath + ".lock", TimeSpan.FromSeconds(5));
+        var calls = 0;
+        Assert.Throws<IOException>(() => IndexLock.Shared(location.DbPath + ".lock", TimeSpan.FromMilliseconds(300), waiting: () => calls++));
+        Assert.Equal(1, calls);
+
+        // Was: Compare waited up to 2 min without a word while another process rebuilt the index.
+        var log = new KdGat.Core.Diagnostics.RecordingLog();
+        var release = Task.Run(async () => { await Task.Delay(500); held.Dispose(); });
+        using (RunIndex.Open(location, new RecordStore(t.StateDir), log)) { }
+        await release;
+        var line = Assert.Single(log.Items, d => d.Code == KdGat.Core.Diagnostics.ErrorCodes.LockWait);
+        Assert.Contains("waiting for the run index lock", line.Message);
+    }
+
+    [Fact]
     public void SharedInOneProcess_SharedInAnother_BothHold()
     {
         using var t = new TempDir();

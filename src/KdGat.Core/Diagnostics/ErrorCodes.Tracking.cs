@@ -25,4 +25,6 @@ internal static partial class ErrorCodes
     public const string NothingToCompare = "KDG5020";
     /// <summary>Warning: a stage is stale because its last attempt failed; shown by Status with the log.</summary>
     public const string LastAttemptFailed = "KDG5021";
+    /// <summary>Two KdGatVariant items (Compare/Report columns) with the same name and different stages.</summary>
+    public const string DuplicateVariant = "KDG5022";
 }

@@ -35,7 +35,10 @@ internal static class HtmlReport
         // Metrics per variant.
         h.Append("<h2 id=\"metrics\">Metrics per variant</h2>\n");
         if (compare.Rows.Count == 0)
+        {
             h.Append("<p>No stage has recorded metrics yet (a stage's metrics come from the metrics.json among its outputs).</p>\n");
+            foreach (var note in compare.Notes) h.Append($"<p class=\"not-current\">{E(note)}</p>\n");
+        }
         else
         {
             h.Append("<table class=\"metrics\" id=\"metrics-table\"><thead><tr><th>dataset</th><th>metric</th>");
@@ -44,7 +47,7 @@ internal static class HtmlReport
             foreach (var row in compare.Rows)
             {
                 // Only current values compete for bold: a stale one is not a result of today's tree.
-                bool Current(int i) => !compare.NotCurrent.ContainsKey((row.Dataset, compare.Variants[i]));
+                bool Current(int i) => !compare.NotCurrent.ContainsKey((row.Dataset, compare.Variants[i])) && row.Gap(i) is null;
                 var current = Enumerable.Range(0, row.Values.Count).Where(i => row.Values[i].HasValue && Current(i)).ToArray();
                 var best = current.Select(i => row.Values[i]).DefaultIfEmpty().Max();
                 h.Append($"<tr><td>{E(row.Dataset)}</td><td>{E(row.Metric)}</td>");
@@ -52,7 +55,8 @@ internal static class HtmlReport
                 {
                     var v = row.Values[i];
                     var shown = i < row.Stats.Count && row.Stats[i] is { } st ? st.ToString() : Tracker.Number(v); // mean ± std (n) over seeds
-                    if (v.HasValue && compare.NotCurrent.TryGetValue((row.Dataset, compare.Variants[i]), out var why))
+                    var why = string.Join("; ", new[] { compare.NotCurrent.GetValueOrDefault((row.Dataset, compare.Variants[i])), row.Gap(i) }.OfType<string>());
+                    if (why.Length > 0)
                     {
                         h.Append($"<td class=\"num not-current\" title=\"{E(why)}\">{E(shown)} <span class=\"muted\">({E(why)})</span></td>");
                         continue;
@@ -61,7 +65,9 @@ internal static class HtmlReport
                 }
                 h.Append("</tr>\n");
             }
-            h.Append("</tbody></table>\n<p class=\"muted\">Each value comes from the run that made its stage instance's current result; a value in grey with a reason is from an older run while the instance is stale, failed or not yet built (a build of today's tree may give another); bold is the highest current value in a row.</p>\n");
+            h.Append("</tbody></table>\n");
+            foreach (var note in compare.Notes) h.Append($"<p class=\"not-current\">{E(note)}</p>\n");
+            h.Append("<p class=\"muted\">Each value comes from the run that made its stage instance's current result; a value in grey with a reason is from an older run while the instance is stale, failed or not yet built (a build of today's tree may give another); bold is the highest current value in a row.</p>\n");
         }
 
         // Per dataset: timeline of the latest build, then each stage's latest attempt.

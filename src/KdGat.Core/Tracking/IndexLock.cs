@@ -13,12 +13,13 @@ internal sealed class IndexLock : IDisposable
     private FileStream? _stream;
     private IndexLock(FileStream s) => _stream = s;
 
-    public static IndexLock Shared(string path, TimeSpan timeout, TimeProvider? time = null) => Acquire(path, timeout, exclusive: false, time ?? TimeProvider.System);
+    /// <param name="waiting">Called once when the lock is found busy, before waiting (to print a line, as stage locks do: KDG2002).</param>
+    public static IndexLock Shared(string path, TimeSpan timeout, TimeProvider? time = null, Action? waiting = null) => Acquire(path, timeout, exclusive: false, time ?? TimeProvider.System, waiting);
 
-    public static IndexLock Exclusive(string path, TimeSpan timeout, TimeProvider? time = null) => Acquire(path, timeout, exclusive: true, time ?? TimeProvider.System);
+    public static IndexLock Exclusive(string path, TimeSpan timeout, TimeProvider? time = null, Action? waiting = null) => Acquire(path, timeout, exclusive: true, time ?? TimeProvider.System, waiting);
 
     /// <summary>Waits up to <paramref name="timeout"/>; then an IOException naming the lock file.</summary>
-    private static IndexLock Acquire(string path, TimeSpan timeout, bool exclusive, TimeProvider time)
+    private static IndexLock Acquire(string path, TimeSpan timeout, bool exclusive, TimeProvider time, Action? waiting)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var until = time.GetUtcNow() + timeout;
@@ -38,6 +39,8 @@ internal sealed class IndexLock : IDisposable
                 // not disabled, met the holder's lock. The same "busy"; any other error is real.
             }
             fs?.Dispose();
+            waiting?.Invoke();
+            waiting = null;
             if (time.GetUtcNow() >= until)
                 throw new IOException($"the run index lock {path} is still held by another process after {timeout.TotalSeconds:0} s");
             Time.Clock.Sleep(time, TimeSpan.FromMilliseconds(delay + Random.Shared.Next(delay)));

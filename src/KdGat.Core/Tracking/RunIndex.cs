@@ -69,7 +69,8 @@ internal sealed class RunIndex : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(location.DbPath)!);
         var lockPath = location.DbPath + ".lock";
         var existed = File.Exists(location.DbPath);
-        var shared = IndexLock.Shared(lockPath, TimeSpan.FromMinutes(2));
+        var shared = IndexLock.Shared(lockPath, TimeSpan.FromMinutes(2), waiting: () => log?.Warn(ErrorCodes.LockWait,
+            $"KdGat: waiting for the run index lock {lockPath}: another process is rebuilding or replacing the index (up to 2 min)"));
         SqliteConnection? db = null;
         string? problem;
         try

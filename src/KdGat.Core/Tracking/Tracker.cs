@@ -43,12 +43,18 @@ internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyLis
 
     /// <summary>" (NOT CURRENT: stale)" after the source of a cell that is not current; "" otherwise.</summary>
     public string Mark(string dataset, string variant) => NotCurrent.TryGetValue((dataset, variant), out var why) ? $" (NOT CURRENT: {why})" : "";
+
+    /// <summary>Selected datasets with no metrics at all (never built, or every stage failed): a line each, not a silently missing row.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary><see cref="Values"/>: the value, or the mean over seeds; <see cref="Stats"/>: mean, sample standard deviation and n per cell.</summary>
 internal sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<double?> Values)
 {
     public IReadOnlyList<MetricStats?> Stats { get; init; } = [];
+    /// <summary>Per column: "1 of 3 seeds has no value for f1 (seed=2)" when seeds that count have no number for this metric; null otherwise.</summary>
+    public IReadOnlyList<string?> Gaps { get; init; } = [];
+    public string? Gap(int column) => column < Gaps.Count ? Gaps[column] : null;
 }
 
 /// <summary>One metric over the seeds of one cell: mean, sample standard deviation (0 for n = 1), n.</summary>
@@ -281,12 +287,43 @@ internal sealed class Tracker : IDisposable
         }
         var withMetrics = chosen.Select(c => c.Run).ToArray();
         var notCurrentRun = chosen.Where(c => c.NotCurrent is not null).ToDictionary(c => c.Run.Record.RecordId, c => c.NotCurrent!, StringComparer.Ordinal);
+        // Instances of the grid with no run that counts: why (never built, failed, stale, or a current result without metrics).
+        var anyRun = Index.Runs().Select(r => $"{r.Record.Dataset}/{r.Record.Slot}").ToHashSet(StringComparer.Ordinal);
+        var counted = chosen.Select(c => $"{c.Run.Record.Dataset}/{c.Run.Record.Slot}").ToHashSet(StringComparer.Ordinal);
+        var noResult = new Dictionary<string, (string Why, bool NoValue)>(StringComparer.Ordinal);
+        foreach (var i in Pipeline.Instances.Where(i => !counted.Contains(i.Key)))
+        {
+            var row = rowOf.GetValueOrDefault(i.Key);
+            noResult[i.Key] = row?.State == StatusRow.UpToDate && row.Result is not null && anyRun.Contains(i.Key)
+                ? ("its current result recorded no metrics", true)
+                : (anyRun.Contains(i.Key) ? row?.State ?? "state unknown" : $"{row?.State ?? "state unknown"}, never built", false);
+        }
         variants = variants is { Count: > 0 } ? variants
             : withMetrics.Select(r => r.Record.Stage).Distinct().Order(StringComparer.Ordinal).Select(s => new Variant(s, [s])).ToArray();
+        variants = variants.DistinctBy(v => (v.Name, string.Join(";", v.Stages))).ToArray(); // the same item twice is harmless
+        var duplicate = variants.GroupBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw DuplicateVariant(duplicate.Key, duplicate.Select(v => v.Stages));
 
         // Per cell (dataset, column): an unswept cell has its instance's run, a swept one every seed's.
+        // A variant listing several stages (train + eval) counts, per instance of the grid (sweep point),
+        // only the run that finished last, as for an unswept cell: never one metrics.json per stage as if they were seeds.
         var cells = new Dictionary<(string Dataset, string Variant), List<IndexedRun>>();
         var columns = variants.ToDictionary(v => v.Name, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        // Every point of the grid a cell should hold (its seeds), with the instances behind each: a seed never
+        // built or without a result is counted against the cell, and a column no run reached still shows.
+        var expected = new Dictionary<(string Dataset, string Variant), SortedDictionary<string, List<StageInstance>>>();
+        foreach (var v in variants)
+            foreach (var i in Pipeline.Instances.Where(i => v.Stages.Contains(i.Name)))
+            {
+                var point = i.Sweep.IsEmpty ? "" : i.Variant;
+                var rest = WithoutSeed(point);
+                columns[v.Name].Add(rest);
+                var key = (i.Dataset, rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]");
+                if (!expected.TryGetValue(key, out var points)) expected[key] = points = new(StringComparer.Ordinal);
+                if (!points.TryGetValue(point, out var list)) points[point] = list = [];
+                list.Add(i);
+            }
         foreach (var run in withMetrics.OrderBy(r => r.Record.FinishedUtc).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal))
             foreach (var v in variants.Where(v => v.Stages.Contains(run.Record.Stage)))
             {
@@ -294,35 +331,79 @@ internal sealed class Tracker : IDisposable
                 var column = rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]";
                 columns[v.Name].Add(rest);
                 if (!cells.TryGetValue((run.Record.Dataset, column), out var list)) cells[(run.Record.Dataset, column)] = list = [];
-                if (string.IsNullOrEmpty(run.Record.Variant)) list.RemoveAll(r => string.IsNullOrEmpty(r.Record.Variant));
+                list.RemoveAll(r => (r.Record.Variant ?? "") == (run.Record.Variant ?? ""));
                 list.Add(run);
             }
         var names = variants.SelectMany(v => columns[v.Name].Count == 0 ? [v.Name] : columns[v.Name].Select(rest => rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]")).ToArray();
         var sources = cells.ToDictionary(c => c.Key, c => c.Value[^1]);
         var notCurrent = new Dictionary<(string Dataset, string Variant), string>();
-        foreach (var (key, runs) in cells)
-        {
-            var marks = runs.Where(r => notCurrentRun.ContainsKey(r.Record.RecordId)).Select(r => (r.Record.Slot, Why: notCurrentRun[r.Record.RecordId])).ToArray();
-            if (marks.Length > 0)
-                notCurrent[key] = runs.Count == 1 ? marks[0].Why : $"{marks.Length} of {runs.Count} seeds not current ({string.Join(", ", marks.Select(m => $"{m.Slot}: {m.Why}"))})";
-        }
+        foreach (var d in Pipeline.Datasets)
+            foreach (var n in names)
+            {
+                var runs = cells.GetValueOrDefault((d, n)) ?? [];
+                var points = expected.GetValueOrDefault((d, n));
+                var swept = points is not null && points.Keys.Any(k => k.Length > 0);
+                var total = swept ? points!.Count : runs.Count;
+                var parts = new List<string>();
+                var marks = runs.Where(r => notCurrentRun.ContainsKey(r.Record.RecordId)).Select(r => (Point: r.Record.Variant ?? r.Record.Slot, Why: notCurrentRun[r.Record.RecordId])).ToArray();
+                if (marks.Length > 0)
+                    parts.Add(total <= 1 && !swept ? marks[0].Why : $"{marks.Length} of {total} seeds not current ({string.Join(", ", marks.Select(m => $"{m.Point}: {m.Why}"))})");
+                if (swept)
+                {
+                    // Points with no run in the cell: no successful run at all, or one whose current result has no metrics (F2, per metric below).
+                    var missing = points!.Where(p => !runs.Any(r => (r.Record.Variant ?? "") == p.Key))
+                        .Select(p => (Point: p.Key, Why: Why(p.Value)))
+                        .Where(m => m.Why is { NoValue: false }).ToArray();
+                    if (missing.Length > 0)
+                        parts.Add($"{Seeds(missing.Length, total)} no current result ({string.Join(", ", missing.Select(m => $"{m.Point}: {m.Why!.Value.Why}"))})");
+                }
+                if (parts.Count > 0) notCurrent[(d, n)] = string.Join("; ", parts);
+            }
+        // The reason an instance of a point has no run in its cell: that of the variant's last stage without one.
+        (string Why, bool NoValue)? Why(List<StageInstance> at) =>
+            at.Select(i => noResult.TryGetValue(i.Key, out var w) ? w : ((string, bool)?)null).LastOrDefault(w => w is not null) ?? ("no run with metrics", true);
+        static string Seeds(int k, int of) => $"{k} of {of} seed{(of == 1 ? "" : "s")} {(k == 1 ? "has" : "have")}";
+
         var rows = new List<CompareRow>();
+        var notes = new List<string>();
         foreach (var d in Pipeline.Datasets)
         {
             var metrics = names.SelectMany(n => cells.TryGetValue((d, n), out var rs) ? rs.SelectMany(r => r.Record.Metrics!.Keys) : Enumerable.Empty<string>())
-                .Distinct().Where(m => metricFilter is null || metricFilter.Count == 0 || metricFilter.Contains(m)).Order(StringComparer.Ordinal);
+                .Distinct().Where(m => metricFilter is null || metricFilter.Count == 0 || metricFilter.Contains(m)).Order(StringComparer.Ordinal).ToArray();
+            if (metrics.Length == 0)
+            {
+                if (!cells.Keys.Any(k => k.Dataset == d))
+                    notes.Add($"{d}: no metrics recorded for {string.Join(", ", variants.Select(v => v.Name))} (not built yet, or its stages failed): dotnet msbuild -t:Evaluate -p:Dataset={d}, then compare");
+                continue;
+            }
             foreach (var m in metrics)
             {
-                var stats = names.Select(n =>
+                var gaps = new string?[names.Length];
+                var stats = names.Select((n, col) =>
                 {
-                    var xs = cells.TryGetValue((d, n), out var rs) ? rs.Select(r => r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).OfType<double>().ToArray() : [];
+                    var rs = cells.GetValueOrDefault((d, n)) ?? [];
+                    var xs = rs.Select(r => r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).OfType<double>().ToArray();
+                    // A seed whose run counts but whose metrics.json has no number for m (NaN, no key): said, never a silently smaller n.
+                    if (expected.GetValueOrDefault((d, n)) is { } points && points.Keys.Any(k => k.Length > 0))
+                    {
+                        var none = points.Where(p =>
+                            rs.FirstOrDefault(r => (r.Record.Variant ?? "") == p.Key) is { } run ? !run.Record.Metrics!.ContainsKey(m) : Why(p.Value) is { NoValue: true })
+                            .Select(p => p.Key).ToArray();
+                        if (none.Length > 0) gaps[col] = $"{Seeds(none.Length, points.Count)} no value for {m} ({string.Join(", ", none)})";
+                    }
                     return xs.Length == 0 ? null : MetricStats.Of(xs);
                 }).ToArray();
-                rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats });
+                rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats, Gaps = gaps });
             }
         }
-        return new CompareTable(names, rows, sources) { Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value), NotCurrent = notCurrent };
+        return new CompareTable(names, rows, sources) { Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value), NotCurrent = notCurrent, Notes = notes };
     }
+
+    private static KdgException DuplicateVariant(string name, IEnumerable<IReadOnlyList<string>> stages) =>
+        new(ErrorCodes.DuplicateVariant,
+            $"the Compare/Report variant '{name}' is defined more than once (KdGatVariant items with Stages {string.Join(" and ", stages.Select(s => $"\"{string.Join(";", s)}\""))}). " +
+            "KdGatVariant items placed after the Import of KdGat's targets come on top of the default large/small_kd/small_nokd items: define them in an ItemGroup before that Import " +
+            "(with <Project Sdk=\"KdGat.Sdk\">, anywhere in the project), or give each variant its own name.");
 
     /// <summary>"seed=1,lr=0.003" without its seed: "lr=0.003".</summary>
     private static string WithoutSeed(string? variant) =>

@@ -67,15 +67,28 @@ internal static class TrackingText
         foreach (var line in TextTable.Format(header, table.Rows.Select(r =>
                  {
                      var row = new List<string> { r.Dataset, r.Metric };
-                     row.AddRange(r.Stats.Select((x, i) => x is null ? "-" : x + (table.NotCurrent.ContainsKey((r.Dataset, table.Variants[i])) ? " *" : "")));
+                     row.AddRange(r.Stats.Select((x, i) => (x is null ? "-" : x.ToString()) + (table.NotCurrent.ContainsKey((r.Dataset, table.Variants[i])) || r.Gap(i) is not null ? " *" : "")));
                      return (IReadOnlyList<string>)row;
                  })))
             yield return line;
-        foreach (var ((dataset, variant), run) in table.Sources.OrderBy(s => s.Key.Dataset, StringComparer.Ordinal).ThenBy(s => s.Key.Variant, StringComparer.Ordinal))
+        var cells = table.Sources.Keys.Concat(table.NotCurrent.Keys).Distinct().OrderBy(k => k.Dataset, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal);
+        foreach (var (dataset, variant) in cells)
+        {
+            if (!table.Sources.TryGetValue((dataset, variant), out var run))
+            {
+                yield return $"  {dataset} {variant}: no run with metrics{table.Mark(dataset, variant)}";
+                continue;
+            }
             yield return (table.Groups.TryGetValue((dataset, variant), out var group) && group.Count > 1
                 ? $"  {dataset} {variant}: {run.Record.Stage}, mean of {group.Count} seeds, newest run {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}"
                 : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} ({run.Record.State}) finished {Tracker.Local(run.Record.FinishedUtc)}") + table.Mark(dataset, variant);
-        if (table.NotCurrent.Count > 0)
-            yield return "  * NOT CURRENT: from an older run while the stage instance is stale, failed or not built; a build of today's tree may give another value (-t:Status says why; build, then compare).";
+        }
+        foreach (var r in table.Rows)
+            for (var i = 0; i < table.Variants.Count; i++)
+                if (r.Gap(i) is { } gap)
+                    yield return $"  {r.Dataset} {table.Variants[i]} {r.Metric}: INCOMPLETE: {gap}; the mean is over the other seeds";
+        foreach (var note in table.Notes) yield return "  " + note;
+        if (table.NotCurrent.Count > 0 || table.Rows.Any(r => r.Gaps.Any(g => g is not null)))
+            yield return "  * NOT CURRENT: from an older run while the stage instance is stale, failed or not built, or some seeds of a mean have no current result; INCOMPLETE: some seeds' metrics.json has no number for that metric. A build of today's tree may give another value (-t:Status says why; build, then compare).";
     }
 }

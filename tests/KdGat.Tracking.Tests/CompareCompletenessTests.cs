@@ -1,0 +1,155 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tracking;
+using Xunit;
+
+namespace KdGat.Tracking.Tests;
+
+/// <summary>
+/// Compare and Report never show a swept cell as a clean mean when seeds of the grid have no current
+/// result or no value, never average several stages of a variant as seeds, and refuse duplicate variants.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class CompareCompletenessTests
+{
+    private static readonly StageDeclaration[] Stages = [new("train", []), new("eval", ["train"])];
+
+    private static Tracker Open(TempDir t, string sweep, string datasets = "[d1]")
+    {
+        File.WriteAllText(System.IO.Path.Combine(t.Path, "kdgat.yaml"), $$"""
+            datasets: {{datasets}}
+            stages:
+              train: { command: x, outputs: [metrics.json], sweep: {{sweep}} }
+              eval: { command: x, outputs: [metrics.json] }
+            """);
+        var request = new BuildRequest { Root = t.Path, ConfigFile = "kdgat.yaml", ToolsDir = System.IO.Path.Combine(t.Path, "tools"), Stages = Stages };
+        return Tracker.Open(request, new RecordingLog(), t.Db);
+    }
+
+    private static void Write(TempDir t, string id, string stage, string variant, Dictionary<string, double>? metrics, string state = "ran") =>
+        new RecordStore(t.StateDir).Write(Records.Make(id, dataset: "d1", stage: stage, state: state, metrics: metrics) with { Variant = variant });
+
+    private static Dictionary<string, double> F1(double x) => new() { ["f1"] = x };
+
+    /// <summary>Status as the tracker would give it: the written runs are current, every other instance stale.</summary>
+    private static StatusRow[] Status(Tracker tracker, params (string Stage, string Variant, string Id)[] current) =>
+        tracker.Pipeline.Instances.Select(i =>
+        {
+            var made = current.FirstOrDefault(c => c.Stage == i.Name && c.Variant == i.Variant);
+            return made.Id is null
+                ? new StatusRow(i.Dataset, i.Name, StatusRow.Stale, "never run") { Variant = i.Variant }
+                : new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Variant, Result = ("b-" + made.Id, 1) };
+        }).ToArray();
+
+    [Fact]
+    public void ASeedAddedToTheGridButNotBuilt_MarksTheCell()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "seed=0", F1(0.1));
+        Write(t, "b", "eval", "seed=1", F1(0.2));
+        Write(t, "c", "eval", "seed=2", F1(0.3));
+        using var tracker = Open(t, "{ seed: [0, 1, 2, 3] }");
+
+        var table = tracker.Compare(Status(tracker, ("eval", "seed=0", "a"), ("eval", "seed=1", "b"), ("eval", "seed=2", "c")), [new Variant("ev", ["eval"])]);
+
+        Assert.Equal("0.2 ± 0.1 (n=3)", Assert.Single(table.Rows).Stats[0]!.ToString());
+        // Was unmarked: seed=3 never entered the cell.
+        Assert.Contains("1 of 4 seeds has no current result (seed=3: stale, never built)", table.NotCurrent[("d1", "ev")]);
+        var text = TrackingText.Compare(table).ToArray();
+        Assert.Contains(text, l => l.Contains("0.2 ± 0.1 (n=3) *"));
+        Assert.Contains(text, l => l.Contains("NOT CURRENT: 1 of 4 seeds has no current result"));
+    }
+
+    [Fact]
+    public void ASeedWhoseOnlyRunFailed_MarksTheCell()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "seed=0", F1(0.1));
+        Write(t, "b", "eval", "seed=1", F1(0.3));
+        Write(t, "c", "eval", "seed=2", null, state: "failed");
+        using var tracker = Open(t, "{ seed: [0, 1, 2] }");
+        var status = Status(tracker, ("eval", "seed=0", "a"), ("eval", "seed=1", "b"))
+            .Select(r => r.Key == "d1/eval/seed=2" ? r with { State = StatusRow.Failed } : r).ToArray();
+
+        var table = tracker.Compare(status, [new Variant("ev", ["eval"])]);
+
+        Assert.Equal(2, Assert.Single(table.Rows).Stats[0]!.N);
+        Assert.Contains("1 of 3 seeds has no current result (seed=2: failed)", table.NotCurrent[("d1", "ev")]);
+    }
+
+    [Fact]
+    public void AGridColumnNeverBuilt_IsShown_AndADatasetNeverBuilt_HasANote()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "seed=0,lr=0.1", F1(0.1));
+        using var tracker = Open(t, "{ seed: [0], lr: [0.1, 0.2] }", "[d1, d2]");
+
+        var table = tracker.Compare(Status(tracker, ("eval", "seed=0,lr=0.1", "a")), [new Variant("ev", ["eval"])]);
+
+        Assert.Equal(["ev [lr=0.1]", "ev [lr=0.2]"], table.Variants);
+        Assert.Null(Assert.Single(table.Rows).Stats[1]);
+        Assert.Contains("1 of 1 seed has no current result", table.NotCurrent[("d1", "ev [lr=0.2]")]);
+        Assert.Contains(table.Notes, n => n.StartsWith("d2: no metrics recorded", StringComparison.Ordinal));
+        var text = TrackingText.Compare(table).ToArray();
+        Assert.Contains(text, l => l.Contains("d1 ev [lr=0.2]: no run with metrics (NOT CURRENT"));
+        Assert.Contains(text, l => l.Contains("d2: no metrics recorded"));
+    }
+
+    [Fact]
+    public void ASeedWithoutTheMetric_IsSaid_NotASilentlySmallerN()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "seed=0", new() { ["f1"] = 0.1, ["acc"] = 0.5 });
+        Write(t, "b", "eval", "seed=1", new() { ["f1"] = 0.3, ["acc"] = 0.6 });
+        Write(t, "c", "eval", "seed=2", new() { ["acc"] = 0.7 }); // f1 was NaN: left out of the record
+        using var tracker = Open(t, "{ seed: [0, 1, 2] }");
+
+        var table = tracker.Compare(Status(tracker, ("eval", "seed=0", "a"), ("eval", "seed=1", "b"), ("eval", "seed=2", "c")), [new Variant("ev", ["eval"])]);
+
+        var f1 = table.Rows.Single(r => r.Metric == "f1");
+        Assert.Equal(2, f1.Stats[0]!.N);
+        Assert.Equal("1 of 3 seeds has no value for f1 (seed=2)", f1.Gap(0));
+        Assert.Null(table.Rows.Single(r => r.Metric == "acc").Gap(0));
+        Assert.False(table.NotCurrent.ContainsKey(("d1", "ev")));
+        var text = TrackingText.Compare(table).ToArray();
+        Assert.Contains(text, l => l.Contains("0.2 ± 0.1414 (n=2) *"));
+        Assert.Contains(text, l => l.Contains("INCOMPLETE: 1 of 3 seeds has no value for f1 (seed=2)"));
+    }
+
+    [Fact]
+    public void AVariantOfSeveralSweptStages_CountsOneRunPerSeed()
+    {
+        using var t = new TempDir();
+        Write(t, "t0", "train", "seed=0", F1(0.9));
+        Write(t, "t1", "train", "seed=1", F1(0.9));
+        Write(t, "t2", "train", "seed=2", F1(0.9));
+        Write(t, "e0", "eval", "seed=0", F1(0.1));
+        Write(t, "e1", "eval", "seed=1", F1(0.2));
+        Write(t, "e2", "eval", "seed=2", F1(0.3));
+        using var tracker = Open(t, "{ seed: [0, 1, 2] }");
+        var status = Status(tracker, ("train", "seed=0", "t0"), ("train", "seed=1", "t1"), ("train", "seed=2", "t2"), ("eval", "seed=0", "e0"), ("eval", "seed=1", "e1"), ("eval", "seed=2", "e2"));
+
+        var table = tracker.Compare(status, [new Variant("large", ["train", "eval"])]);
+
+        // Was "0.5 ± 0.4382 (n=6)": both stages' metrics.json averaged as if they were seeds.
+        Assert.Equal("0.2 ± 0.1 (n=3)", Assert.Single(table.Rows).Stats[0]!.ToString());
+        Assert.Equal(3, table.Groups[("d1", "large")].Count);
+        Assert.Empty(table.NotCurrent);
+    }
+
+    [Fact]
+    public void ADuplicateVariantName_IsAKdgError_NotACrash()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "seed=0", F1(0.1));
+        using var tracker = Open(t, "{ seed: [0] }");
+
+        var e = Assert.Throws<KdgException>(() => tracker.Compare([], [new Variant("large", ["train"]), new Variant("large", ["eval"])]));
+        Assert.Equal(ErrorCodes.DuplicateVariant, e.Code);
+        Assert.Contains("'large'", e.Message);
+        Assert.Contains("before that Import", e.Message);
+        // The same item twice is harmless.
+        Assert.Single(tracker.Compare([], [new Variant("large", ["eval"]), new Variant("large", ["eval"])]).Variants);
+    }
+}
