@@ -159,6 +159,9 @@ public sealed class AuditTests
         Assert.Contains("error KDG6001", r.Output);
         Assert.Contains("hcrl_sa/eval_large_evaluation read data/cache/hcrl_sa/", r.Output);
         Assert.Contains("preprocess is not in the Needs of eval_large_evaluation", r.Output);
+        var lines = File.ReadAllLines(Path.Combine(s.Dir, "pipeline.proj")); // at the stage's target, where the fix goes (user review: the file alone before)
+        var line = Array.FindIndex(lines, l => l.Contains("<Target Name=\"eval_large_evaluation\"", StringComparison.Ordinal)) + 1;
+        Assert.Contains($"pipeline.proj({line},{lines[line - 1].IndexOf('<', StringComparison.Ordinal) + 1}): error KDG6001: hcrl_sa/eval_large_evaluation", r.Output);
         Assert.DoesNotContain("error KDG6001: hcrl_sa/vgae_large_autoencoder", r.Output); // it does need preprocess
         Assert.DoesNotContain("   at ", r.Output);
         Assert.True(File.Exists(Directory.GetFiles(Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "logs"), "*.strace").Single()));

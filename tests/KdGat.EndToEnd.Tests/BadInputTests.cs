@@ -107,6 +107,25 @@ public sealed class BadInputTests
         s.EditConfig(c => string.Join('\n', c.Split('\n').Where(l => !l.StartsWith("generator:"))));
         var r = s.Build("-p:Dataset=hcrl_sa");
         AssertUserError(r, "KDG1103", "hcrl_sa", "data/automotive/hcrl_sa");
+        // At the paths.raw value (user review: the file alone before).
+        var lines = File.ReadAllLines(s.Config);
+        var line = Array.FindIndex(lines, l => l.StartsWith("  raw:", StringComparison.Ordinal)) + 1;
+        Assert.Contains($"kdgat.yaml({line},8): error KDG1103", r.Output);
+    }
+
+    /// <summary>A stage item whose name kdgat.yaml does not have (a misspelling on either side): KDG1006 at that KdGatStage item in pipeline.proj.</summary>
+    [Fact]
+    public void StageItemWithoutConfigEntry_IsKdg1006AtTheItem()
+    {
+        using var s = Sandbox.Trivial();
+        s.EditConfig(c => c.Replace("\n  eval_small_evaluation:", "\n  eval_small_evalution:", StringComparison.Ordinal));
+        var r = s.Build("-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1006", "eval_small_evaluation", "Did you mean 'eval_small_evalution'?");
+        var lines = File.ReadAllLines(Path.Combine(s.Dir, "pipeline.proj"));
+        var line = Array.FindIndex(lines, l => l.Contains("<KdGatStage Include=\"eval_small_evaluation\"", StringComparison.Ordinal)) + 1;
+        var column = lines[line - 1].IndexOf("<KdGatStage", StringComparison.Ordinal) + 1;
+        Assert.Contains($"pipeline.proj({line},{column}): error KDG1006", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
     }
 
     [Fact]

@@ -154,12 +154,18 @@ public sealed class MSBuildSemanticsTests
         var proj = Path.Combine(s.Dir, "pipeline.proj");
         File.WriteAllText(proj, File.ReadAllText(proj)
             .Replace("<LargeDependsOn>eval_large_evaluation</LargeDependsOn>", "<LargeDependsOn>report</LargeDependsOn>")
-            .Replace("<Target Name=\"eval_large_evaluation\"", "<Target Name=\"report\""));
+            .Replace("<Target Name=\"eval_large_evaluation\"", "<Target Name=\"report\"")
+            .Replace("<Project DefaultTargets=\"Evaluate\">", "<Project DefaultTargets=\"Evaluate\">\n  <!-- before: <Target Name=\"report\"> -->")); // a commented-out one is not the place
 
         var r = s.Build(target, "-p:Dataset=hcrl_sa");
 
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("error KDG1215: a *DependsOn list names the target 'report'", r.Output);
+        // At that target's line and column in pipeline.proj (user review: the file alone before).
+        var lines = File.ReadAllLines(proj);
+        var line = Array.FindIndex(lines, l => l.StartsWith("  <Target Name=\"report\"", StringComparison.Ordinal)) + 1;
+        var column = lines[line - 1].IndexOf('<', StringComparison.Ordinal) + 1;
+        Assert.Contains($"pipeline.proj({line},{column}): error KDG1215:", r.Output);
         Assert.DoesNotContain("error MSB4006", r.Output);
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
     }

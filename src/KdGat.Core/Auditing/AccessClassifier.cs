@@ -83,6 +83,8 @@ internal sealed class AccessClassifier
     {
         var what = $"{s.Key} read {Show(paths)}, {(paths.Count == 1 ? "which belongs" : "which belong")} to {owner.Key}";
         string message;
+        // The fix of the first two is in the stage's command (kdgat.yaml); of the third in the stage's target.
+        ProjectPlace at = new(s.Layout.Config.File, s.Config.Line, s.Config.Column);
         if (owner.Dataset == s.Dataset && (owner.Name == s.Name || s.Upstreams.Any(u => u.Name == owner.Name)))
             message = $"{what}, another point of the sweep grid than {(owner.Name == s.Name ? "its own" : $"the {owner.Name} instance it reads ({s.Upstreams.First(u => u.Name == owner.Name).Key})")}. " +
                       $"Its fingerprint covers only the upstream instances at its own point ({s.Variant}), so a change there would leave {s.Key} reported up to date with stale results. Read {{upstream.{owner.Name}}} (or {{teacher}}) instead of a path to another variant.";
@@ -95,8 +97,10 @@ internal sealed class AccessClassifier
                       (via is null ? "" : $" (it is only an indirect upstream, through {via}, whose early cutoff can hide a change)") +
                       $": the fingerprint of {s.Name} does not cover {(paths.Count == 1 ? "that file" : "those files")}, so a change to {(paths.Count == 1 ? "it" : "them")} would leave {s.Name} reported up to date with stale results. " +
                       $"Fix {Path.GetFileName(_pipelineFile)}: add {owner.Name} to Needs=\"...\" of <KdGatStage Include=\"{s.Name}\"> and its target to DependsOnTargets of the {s.Name} target.";
+            // At that target (a target the project file does not declare literally: the file alone).
+            at = StageTargets.Find(_pipelineFile, s.Name)?.Target ?? new(_pipelineFile, 0, 0);
         }
-        return new Diagnostic(Severity.Error, ErrorCodes.AuditUndeclaredUpstream, message, _pipelineFile);
+        return new Diagnostic(Severity.Error, ErrorCodes.AuditUndeclaredUpstream, message, at.File, at.Line, at.Column);
     }
 
     private Diagnostic UndeclaredUpstreamFile(StageInstance s, StageInstance owner, IReadOnlyCollection<string> paths) =>

@@ -37,6 +37,8 @@ internal static class ConfigLoader
             throw r.Error(ErrorCodes.InvalidDatasetName, datasetsNode, $"dataset '{twice.Key}' is listed twice under 'datasets'. List each dataset once.");
 
         string runs = "experimentruns", raw = "data/automotive/{dataset}", cache = "data/cache/{dataset}";
+        (int Line, int Column)? rawAt = null;
+        var rawSet = false;
         if (r.Get(top, "paths") is { } pathsNode && !YamlReader.IsNull(pathsNode))
         {
             var paths = r.Mapping(pathsNode, "paths");
@@ -44,6 +46,12 @@ internal static class ConfigLoader
             runs = r.OptionalPath(paths, "runs", "paths") ?? runs;
             raw = r.OptionalPath(paths, "raw", "paths") ?? raw;
             cache = r.OptionalPath(paths, "cache", "paths") ?? cache;
+            // KDG1103 points at the raw value, or at the 'paths' key when raw is left at its default.
+            var rawNode = r.Get(paths, "raw");
+            rawSet = rawNode is not null && !YamlReader.IsNull(rawNode);
+            var at = rawSet ? rawNode!.Start
+                : top.Children.Keys.First(k => k is YamlScalarNode { Value: "paths" }).Start;
+            rawAt = ((int)at.Line, (int)at.Column);
         }
 
         var vars = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -73,6 +81,8 @@ internal static class ConfigLoader
             Datasets = datasets,
             RunsDir = runs,
             RawDir = raw,
+            RawAt = rawAt,
+            RawIsDefault = !rawSet,
             CacheDir = cache,
             Generator = r.OptionalString(top, "generator", "configuration"),
             CacheStore = r.OptionalPath(top, "cache_store", "configuration"),

@@ -16,6 +16,10 @@ public sealed record PipelineConfig
     public required IReadOnlyList<string> Datasets { get; init; }
     public string RunsDir { get; init; } = "experimentruns";
     public string RawDir { get; init; } = "data/automotive/{dataset}";
+    /// <summary>Where KDG1103 points: the 'paths.raw' value, or the 'paths' key when raw is unset (the default); null without 'paths:'.</summary>
+    public (int Line, int Column)? RawAt { get; init; }
+    /// <summary>'paths.raw' is not set: <see cref="RawDir"/> is the default.</summary>
+    public bool RawIsDefault { get; init; } = true;
     public string CacheDir { get; init; } = "data/cache/{dataset}";
     /// <summary>Command that creates a dataset's raw data when it is absent; null means "missing raw data is an error".</summary>
     public string? Generator { get; init; }

@@ -36,8 +36,16 @@ internal static class RawData
         if (IsPresent(raw)) return;
         var stored = PathText.ToStored(layout.Root, raw);
         if (layout.Config.Generator is null || !mayGenerate)
+        {
+            var config = layout.Config;
+            var file = Path.GetFileName(config.File);
+            var fix = config.RawIsDefault
+                ? $"or set 'paths.raw' in {file}: it is not set, so the default '{config.RawDir}' applies"
+                : $"or fix 'paths.raw' in {file}";
             throw new KdgException(ErrorCodes.RawDataMissing,
-                $"raw data for dataset '{dataset}' not found at '{stored}'. Put the dataset there (or fix 'paths.raw' in {Path.GetFileName(layout.Config.File)}).", layout.Config.File);
+                $"raw data for dataset '{dataset}' not found at '{stored}'. Put the dataset there ({fix}).",
+                config.File, config.RawAt?.Line ?? 0, config.RawAt?.Column ?? 0);
+        }
         log.Info($"KdGat: generating sample raw data for '{dataset}' into {stored} (configured 'generator'; existing data is never overwritten)");
         var command = CommandTemplate.Render(layout.Config.Generator, n => n switch
         {

@@ -53,8 +53,14 @@ public sealed class StageGraph
                 if (!seen.ContainsKey(n))
                     throw new KdgException(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
-                throw new KdgException(ErrorCodes.StageNotConfigured,
-                    $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.DidYouMean(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3))} Fix the name of one of the two, or add an entry with at least 'command:' and 'outputs:'.", config.File, config.StagesAt.Line, config.StagesAt.Column);
+            {
+                var message = $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.DidYouMean(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3))} Fix the name of one of the two, or add an entry with at least 'command:' and 'outputs:'.";
+                // At the KdGatStage item that names it, the node with the name to fix; without one written
+                // literally in the project (an imported target), at 'stages:', the other place to fix.
+                if (StageTargets.Find(pipelineFile, s.Name) is { Item: var item })
+                    throw new KdgException(ErrorCodes.StageNotConfigured, message, item.File, item.Line, item.Column);
+                throw new KdgException(ErrorCodes.StageNotConfigured, message, config.File, config.StagesAt.Line, config.StagesAt.Column);
+            }
             if (sc.Teacher is not null && !s.Needs.Contains(sc.Teacher))
                 throw new KdgException(ErrorCodes.TeacherNotUpstream,
                     $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs, and {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of its target.",

@@ -50,6 +50,28 @@ public sealed class AccessClassifierTests : IDisposable
         Assert.Contains("pre is not in the Needs of b", d.Message);
         Assert.Contains("through a", d.Message);
         Assert.Contains("add pre to Needs=", d.Message);
+        Assert.Equal(("pipeline.proj", 0), (d.File, d.Line)); // no such file here: the file alone
+    }
+
+    /// <summary>The fix is in pipeline.proj: KDG6001 points at the stage's target there (user review: the file alone before).</summary>
+    [Fact]
+    public void ReadOfAnIndirectUpstreamsOutput_PointsAtTheStagesTarget()
+    {
+        var proj = _p.Dir.Write("pipeline.proj", """
+            <Project>
+              <Target Name="pre_stage"><ItemGroup><KdGatStage Include="pre" /></ItemGroup></Target>
+              <Target Name="a" DependsOnTargets="pre_stage"><ItemGroup><KdGatStage Include="a" Needs="pre" /></ItemGroup></Target>
+
+              <Target Name="b" DependsOnTargets="a">
+                <ItemGroup><KdGatStage Include="b" Needs="a" /></ItemGroup>
+              </Target>
+            </Project>
+            """);
+
+        var d = Assert.Single(new AccessClassifier(new AuditScope(_all[0].Layout, _all), proj).Classify(I("d1/b"), [Read(R("cache/d1/graphs.json"))]));
+
+        Assert.Equal(ErrorCodes.AuditUndeclaredUpstream, d.Code);
+        Assert.Equal((proj, 5, 3), (d.File, d.Line, d.Column));
     }
 
     [Fact]
@@ -123,6 +145,7 @@ public sealed class AccessClassifierTests : IDisposable
 
         Assert.Equal(ErrorCodes.AuditUndeclaredUpstream, d.Code);
         Assert.Contains("belongs to d2/pre, a stage of another dataset", d.Message);
+        Assert.Equal((_p.ConfigFile, 8, 6), (d.File, d.Line, d.Column)); // the fix is in the command of stage a (its entry)
     }
 
     [Fact]

@@ -33,6 +33,23 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal((line, column), (e.Line, e.Column));
     }
 
+    /// <summary>Where KDG1103 (missing raw data) points: the raw value, the 'paths' key when raw is unset, nowhere without 'paths:'.</summary>
+    [Fact]
+    public void RawAt_IsTheRawValueOrThePathsKey()
+    {
+        var set = Load("datasets: [d1]\npaths:\n  runs: r\n  raw: 'data/{dataset}'\n" + Minimal[(Minimal.IndexOf('\n') + 1)..]);
+        Assert.Equal((4, 8), set.RawAt);
+        Assert.False(set.RawIsDefault);
+
+        var unset = Load("datasets: [d1]\npaths:\n  runs: r\n" + Minimal[(Minimal.IndexOf('\n') + 1)..]);
+        Assert.Equal((2, 1), unset.RawAt);
+        Assert.True(unset.RawIsDefault);
+
+        var none = Load(Minimal);
+        Assert.Null(none.RawAt);
+        Assert.True(none.RawIsDefault);
+    }
+
     [Fact]
     public void Load_MinimalConfig_AppliesDefaults()
     {

@@ -642,6 +642,22 @@ public sealed class BuildEngineTests : IDisposable
         var e = await Assert.ThrowsAsync<KdgException>(() => Build());
 
         Assert.Equal(ErrorCodes.RawDataMissing, e.Code);
+        // At the 'paths.raw' value (line 4: "  raw: raw/{dataset}"), not just the file (user review).
+        Assert.Equal((_p.ConfigFile, 4, 8), (e.File, e.Line, e.Column));
+        Assert.Contains("fix 'paths.raw' in kdgat.yaml", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Raw left at its default: KDG1103 points at 'paths' and says the default applies.</summary>
+    [Fact]
+    public async Task MissingRawDataAtTheDefaultPath_IsKdg1103AtPathsSayingSo()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml().Replace("  raw: raw/{dataset}\n", "", StringComparison.Ordinal));
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => Build());
+
+        Assert.Equal(ErrorCodes.RawDataMissing, e.Code);
+        Assert.Equal((_p.ConfigFile, 2, 1), (e.File, e.Line, e.Column));
+        Assert.Contains("it is not set, so the default 'data/automotive/{dataset}' applies", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Ctrl+C while the generator makes a dataset: one KDG3004 line, not an OperationCanceledException's stack trace (found by review).</summary>

@@ -155,6 +155,28 @@ public sealed class StageGraphTests : IDisposable
         Assert.Contains("Did you mean 'b'?", typo.Message);
     }
 
+    /// <summary>A misspelt stage name: KDG1006 points at the KdGatStage item that has it, not at 'stages:' (user review).</summary>
+    [Fact]
+    public void Build_MisspeltStageItem_IsKdg1006AtThatItem()
+    {
+        var proj = _p.Dir.Write("pipeline.proj", """
+            <Project>
+              <Target Name="a">
+                <ItemGroup><KdGatStage Include="a" /></ItemGroup>
+              </Target>
+              <Target Name="bb" DependsOnTargets="a">
+                <ItemGroup><KdGatStage Include="bb" Needs="a" /></ItemGroup>
+              </Target>
+            </Project>
+            """);
+
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("bb", ["a"])], Abc(), proj));
+
+        Assert.Equal(ErrorCodes.StageNotConfigured, e.Code);
+        Assert.Equal((proj, 6, 16), (e.File, e.Line, e.Column));
+        Assert.Contains("Did you mean 'b'?", e.Message);
+    }
+
     [Fact]
     public void Build_TeacherNotUpstream_IsKdg1010AtTheStageEntry()
     {
