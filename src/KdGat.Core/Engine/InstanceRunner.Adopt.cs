@@ -48,7 +48,8 @@ internal sealed partial class InstanceRunner
                 $"{s.Key}: not adopted: its outputs are byte for byte the ones {PathText.ToStored(s.Layout.Root, archived.Path)} records " +
                 $"(build {archived.Manifest.BuildId}, {(archived.Manifest.Executor is "" ? "run" : archived.Manifest.Executor)}, finished {archived.Manifest.FinishedUtc:yyyy-MM-dd HH:mm:ss} UTC) as made from another result of upstream {archived.Upstream} " +
                 $"({archived.Was}; it is {Short(verdict.Current.Upstream[archived.Upstream])} now), so they are not known to come from {archived.Upstream} as it is now; " +
-                $"deleting or cleaning the stage's manifest does not change that. Build the stage (it reruns on {archived.Upstream}'s current result), or produce its outputs again from it by hand and Adopt again.");
+                $"deleting or cleaning the stage's manifest does not change that. Build the stage (it reruns on {archived.Upstream}'s current result); " +
+                "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
 
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
@@ -96,11 +97,14 @@ internal sealed partial class InstanceRunner
     /// </summary>
     private (string Path, StageManifest Manifest, string Upstream, string Was)? ArchivedFromAnotherUpstream(StageInstance s, Verdict verdict, IReadOnlyList<OutputRecord> present)
     {
-        if (verdict.Current.Upstream.Count == 0 || present.Count == 0) return null;
-        var dir = Path.GetDirectoryName(_ctx.Archive.PathFor(s.Dataset, s.Slot, "-"))!;
-        foreach (var (path, m) in ManifestHistory.NewestFirst(dir, mustContain: present[0].Hash))
+        if (verdict.Current.Upstream.Count == 0) return null;
+        // The required outputs decide: an optional one made again by hand (a plot, a log) that the old
+        // manifest lacks must not hide the old metrics beside it (review).
+        var required = present.Where(o => !o.Optional).ToArray();
+        if (required.Length == 0) return null;
+        foreach (var (path, m) in ManifestHistory.NewestFirst(_ctx.Archive.DirFor(s.Dataset, s.Slot), mustContain: required[0].Hash))
         {
-            if (!SameOutputs(m.Outputs, present)) continue;
+            if (!SameOutputs(m.Outputs, required)) continue;
             foreach (var (stage, digest) in verdict.Current.Upstream)
                 if (!m.Components.Upstream.TryGetValue(stage, out var was) || was != digest)
                     return (path, m, stage, was is null ? "none recorded" : $"it was {Short(was)}");

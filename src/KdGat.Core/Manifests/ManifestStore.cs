@@ -41,6 +41,11 @@ internal static class ManifestStore
             var m = JsonSerializer.Deserialize(bytes, ManifestJson.Readable.StageManifest);
             if (m is null || m.Schema != 1 || string.IsNullOrEmpty(m.Fingerprint) || m.Outputs is null || m.Components is null)
                 return (ReadStatus.Corrupt, null, "not a KdGat manifest (fields missing)");
+            // An explicit null where a list or table belongs passes the deserializer ("upstream": null,
+            // "outputs": [null]) and would surface later as a NullReferenceException (KDG9001; review).
+            if (m.Outputs.Any(o => o is null || o.Path is null || o.Hash is null) || m.Components.Command is null || m.Components.Params is null
+                || m.Components.Inputs is null || m.Components.Code is null || m.Components.Upstream is null || m.Components.Env is null)
+                return (ReadStatus.Corrupt, null, "not a KdGat manifest (a field is null)");
             // The digest downstream fingerprints use must be the one of the outputs it lists: a manifest
             // edited or damaged there would otherwise keep downstream stages up to date against a lie.
             if (m.OutputsDigest != Planning.Fingerprinter.OutputsDigest(m.Outputs, m.ParamsFile))

@@ -19,7 +19,10 @@ internal sealed class ManifestArchive
     public string Dir { get; }
 
     /// <summary><paramref name="stage"/>: the instance's slot, "stage" or "stage/variant".</summary>
-    public string PathFor(string dataset, string stage, string buildId) => Path.Combine(Dir, dataset, stage, buildId + ".json");
+    public string PathFor(string dataset, string stage, string buildId) => Path.Combine(DirFor(dataset, stage), buildId + ".json");
+
+    /// <summary>The folder of one instance's archived manifests (<see cref="Manifests.ManifestHistory"/> reads it).</summary>
+    public string DirFor(string dataset, string stage) => Path.Combine(Dir, dataset, stage);
 
     /// <summary>Archives the current manifest of each instance when not archived yet; returns how many were new.</summary>
     public int Capture(IEnumerable<StageInstance> instances)

@@ -136,6 +136,23 @@ public sealed class AdoptTests : IDisposable
         Assert.Contains("dqn_large_fusion", With(build, Outcome.Ran));
     }
 
+    /// <summary>An optional output made by hand (a plot the old manifest lacks) does not hide the old required outputs beside it (review).</summary>
+    [Fact]
+    public async Task DeletingTheManifest_AndAddingAnOptionalOutput_StillDoesNotLetAdoptMakeTheOldOutputsCurrent()
+    {
+        _p.WriteConfig(KdGatGraph.Yaml().Replace("  dqn_large_fusion:\n", "  dqn_large_fusion:\n    optional_outputs: [plot.png]\n", StringComparison.Ordinal));
+        await Run(BuildMode.Build);
+        File.AppendAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"], "retrained by hand\n");
+        await Run(BuildMode.Adopt, overwrite: true);
+        File.Delete(_p.Dir[$"runs/d1/dqn_large_fusion/{StageInstance.ManifestFileName}"]);
+        File.WriteAllText(_p.Dir["runs/d1/dqn_large_fusion/plot.png"], "drawn again by hand");
+
+        var (adopt, log) = await Run(BuildMode.Adopt, stage: "dqn_large_fusion");
+
+        Assert.Equal(["dqn_large_fusion"], With(adopt, Outcome.Failed));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.AdoptOutputsPredateUpstream);
+    }
+
     /// <summary>
     /// The archive is evidence both ways: outputs a run made from the upstream results of today, their
     /// manifest deleted since, are adopted again although an older manifest records the same bytes as

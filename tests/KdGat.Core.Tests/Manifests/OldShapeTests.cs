@@ -201,6 +201,19 @@ public sealed class OldShapeTests : IDisposable
         Assert.False(e.DeclaresSame([new DeclaredOutput("experimentruns/ds0003/eval_small_evaluation/metrics.json", false)]));
     }
 
+    /// <summary>An explicit null where a table or list belongs passed the reader and was a NullReferenceException later (KDG9001; review): corrupt instead.</summary>
+    [Theory]
+    [InlineData("\"upstream\": {}", "\"upstream\": null")]
+    [InlineData("\"params\": {\n      \"stride\": \"25\",\n      \"window\": \"50\"\n    }", "\"params\": null")]
+    [InlineData("\"hash\": \"0a09e4a489948c51ca6d93a60967a136\"", "\"hash\": null")]
+    public void Manifest_WithANullTableOrEntry_IsCorrupt(string field, string nulled)
+    {
+        var text = OldManifest.Replace("\r", "").Replace(field, nulled, StringComparison.Ordinal);
+        Assert.NotEqual(OldManifest.Replace("\r", ""), text);
+
+        Assert.Equal(ManifestStore.ReadStatus.Corrupt, ManifestStore.Parse(System.Text.Encoding.UTF8.GetBytes(text)).Status);
+    }
+
     [Fact]
     public void Manifest_OfThePreviousVersion_ReadsOk()
     {
