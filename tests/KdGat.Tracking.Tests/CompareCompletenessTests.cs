@@ -32,14 +32,16 @@ public sealed class CompareCompletenessTests
 
     private static Dictionary<string, double> F1(double x) => new() { ["f1"] = x };
 
+    private static Dictionary<string, double> Acc(double x) => new() { ["accuracy"] = x };
+
     /// <summary>Status as the tracker would give it: the written runs are current, every other instance stale.</summary>
     private static StatusRow[] Status(Tracker tracker, params (string Stage, string Variant, string Id)[] current) =>
         tracker.Pipeline.Instances.Select(i =>
         {
             var made = current.FirstOrDefault(c => c.Stage == i.Name && c.Variant == i.Variant);
             return made.Id is null
-                ? new StatusRow(i.Dataset, i.Name, StatusRow.Stale, "never run") { Variant = i.Variant }
-                : new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Variant, Result = ("b-" + made.Id, 1) };
+                ? new StatusRow(i.Dataset, i.Name, StatusRow.Stale, "never run") { Variant = i.Sweep.IsEmpty ? null : i.Variant }
+                : new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Sweep.IsEmpty ? null : i.Variant, Result = ("b-" + made.Id, 1) };
         }).ToArray();
 
     [Fact]
@@ -136,6 +138,47 @@ public sealed class CompareCompletenessTests
         Assert.Equal("0.2 ± 0.1 (n=3)", Assert.Single(table.Rows).Stats[0]!.ToString());
         Assert.Equal(3, table.Groups[("d1", "large")].Count);
         Assert.Empty(table.NotCurrent);
+    }
+
+    [Fact]
+    public void AVariantOfSeveralSweptStages_TakesItsDownstreamStage_AndMarksAStaleOneBehindACurrentUpstream()
+    {
+        using var t = new TempDir();
+        Write(t, "t0", "train", "seed=0", Acc(0.9));
+        Write(t, "t1", "train", "seed=1", Acc(0.9));
+        Write(t, "t2", "train", "seed=2", Acc(0.9));
+        Write(t, "e0", "eval", "seed=0", Acc(0.1));
+        Write(t, "e1", "eval", "seed=1", Acc(0.2));
+        Write(t, "e2", "eval", "seed=2", Acc(0.3));
+        Write(t, "t1b", "train", "seed=1", Acc(0.95)); // -t:Train for seed=1: train newer and current, its eval now stale
+        using var tracker = Open(t, "{ seed: [0, 1, 2] }");
+        var status = Status(tracker, ("train", "seed=0", "t0"), ("train", "seed=1", "t1b"), ("train", "seed=2", "t2"), ("eval", "seed=0", "e0"), ("eval", "seed=2", "e2"));
+
+        var table = tracker.Compare(status, [new Variant("large", ["train", "eval"])]);
+
+        // Was "0.4333 ± 0.4509 (n=3)" and unmarked: seed=1 counted train's accuracy (the last to finish, current), the others eval's.
+        Assert.Equal("0.2 ± 0.1 (n=3)", Assert.Single(table.Rows).Stats[0]!.ToString());
+        Assert.All(table.Groups[("d1", "large")], r => Assert.Equal("eval", r.Record.Stage));
+        Assert.Equal("1 of 3 seeds not current (seed=1: eval stale)", table.NotCurrent[("d1", "large")]);
+        Assert.Contains(TrackingText.Compare(table), l => l.Contains("0.2 ± 0.1 (n=3) *"));
+    }
+
+    [Fact]
+    public void AnUnsweptVariantOfSeveralStages_TakesItsDownstreamStage_AndMarksAStaleOneBehindACurrentUpstream()
+    {
+        using var t = new TempDir();
+        Write(t, "t0", "train", "", Acc(0.9));
+        Write(t, "e0", "eval", "", Acc(0.2));
+        Write(t, "t1", "train", "", Acc(0.95)); // -t:Train: train newer and current, eval stale
+        using var tracker = Open(t, "{}");
+        var status = Status(tracker, ("train", tracker.Pipeline.Instances.Single(i => i.Name == "train").Variant, "t1"));
+
+        var table = tracker.Compare(status, [new Variant("large", ["train", "eval"])]);
+
+        // Was 0.95 from train and unmarked.
+        Assert.Equal(0.2, Assert.Single(table.Rows).Values[0]);
+        Assert.Equal("e0", table.Sources[("d1", "large")].Record.RecordId);
+        Assert.Equal("eval stale", table.NotCurrent[("d1", "large")]);
     }
 
     [Fact]

@@ -265,7 +265,8 @@ internal sealed class Tracker : IDisposable
     {
         var rowOf = status.ToDictionary(r => r.Key, StringComparer.Ordinal);
         var instances = Pipeline.Instances.Select(i => i.Key).ToHashSet(StringComparer.Ordinal);
-        var results = Index.Runs()
+        var allRuns = Index.Runs();
+        var results = allRuns
             .Where(r => r.Record.State is Engine.Outcome.Ran or Engine.Outcome.Restored or Engine.Outcome.Adopted && instances.Contains($"{r.Record.Dataset}/{r.Record.Slot}"))
             .GroupBy(r => $"{r.Record.Dataset}/{r.Record.Slot}");
         // Per instance: the run whose metrics count, and why it is not the current result (null: it is).
@@ -288,7 +289,7 @@ internal sealed class Tracker : IDisposable
         var withMetrics = chosen.Select(c => c.Run).ToArray();
         var notCurrentRun = chosen.Where(c => c.NotCurrent is not null).ToDictionary(c => c.Run.Record.RecordId, c => c.NotCurrent!, StringComparer.Ordinal);
         // Instances of the grid with no run that counts: why (never built, failed, stale, or a current result without metrics).
-        var anyRun = Index.Runs().Select(r => $"{r.Record.Dataset}/{r.Record.Slot}").ToHashSet(StringComparer.Ordinal);
+        var anyRun = allRuns.Select(r => $"{r.Record.Dataset}/{r.Record.Slot}").ToHashSet(StringComparer.Ordinal);
         var counted = chosen.Select(c => $"{c.Run.Record.Dataset}/{c.Run.Record.Slot}").ToHashSet(StringComparer.Ordinal);
         var noResult = new Dictionary<string, (string Why, bool NoValue)>(StringComparer.Ordinal);
         foreach (var i in Pipeline.Instances.Where(i => !counted.Contains(i.Key)))
@@ -306,9 +307,12 @@ internal sealed class Tracker : IDisposable
             throw DuplicateVariant(duplicate.Key, duplicate.Select(v => v.Stages));
 
         // Per cell (dataset, column): an unswept cell has its instance's run, a swept one every seed's.
-        // A variant listing several stages (train + eval) counts, per instance of the grid (sweep point),
-        // only the run that finished last, as for an unswept cell: never one metrics.json per stage as if they were seeds.
+        // A variant listing several stages (train + eval) counts, per instance of the grid (sweep point), the run of its
+        // most-downstream stage that has one in the cell (dependency order, then the order of Stages): the same stage for
+        // every point, never the run that happened to finish last (after -t:Train that is train's, while eval's is stale),
+        // and never one metrics.json per stage as if they were seeds.
         var cells = new Dictionary<(string Dataset, string Variant), List<IndexedRun>>();
+        var cellStage = new Dictionary<(string Dataset, string Variant), string>();
         var columns = variants.ToDictionary(v => v.Name, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
         // Every point of the grid a cell should hold (its seeds), with the instances behind each: a seed never
         // built or without a result is counted against the cell, and a column no run reached still shows.
@@ -324,16 +328,25 @@ internal sealed class Tracker : IDisposable
                 if (!points.TryGetValue(point, out var list)) points[point] = list = [];
                 list.Add(i);
             }
+        var order = Pipeline.Graph.Stages.Select((s, k) => (s.Name, k)).ToDictionary(x => x.Name, x => x.k, StringComparer.Ordinal);
+        int Downstream(Variant v, string stage) => order.TryGetValue(stage, out var k) ? k : order.Count + v.Stages.ToList().IndexOf(stage);
+        var candidates = new Dictionary<(string Dataset, string Variant), List<(IndexedRun Run, int Rank)>>();
         foreach (var run in withMetrics.OrderBy(r => r.Record.FinishedUtc).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal))
             foreach (var v in variants.Where(v => v.Stages.Contains(run.Record.Stage)))
             {
                 var rest = WithoutSeed(run.Record.Variant);
                 var column = rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]";
                 columns[v.Name].Add(rest);
-                if (!cells.TryGetValue((run.Record.Dataset, column), out var list)) cells[(run.Record.Dataset, column)] = list = [];
-                list.RemoveAll(r => (r.Record.Variant ?? "") == (run.Record.Variant ?? ""));
-                list.Add(run);
+                if (!candidates.TryGetValue((run.Record.Dataset, column), out var list)) candidates[(run.Record.Dataset, column)] = list = [];
+                list.Add((run, Downstream(v, run.Record.Stage)));
             }
+        foreach (var (key, list) in candidates)
+        {
+            var top = list.Max(c => c.Rank);
+            var kept = list.Where(c => c.Rank == top).Select(c => c.Run).ToList(); // one run per instance (chosen), finish order
+            cells[key] = kept;
+            cellStage[key] = kept[0].Record.Stage;
+        }
         var names = variants.SelectMany(v => columns[v.Name].Count == 0 ? [v.Name] : columns[v.Name].Select(rest => rest.Length == 0 ? v.Name : $"{v.Name} [{rest}]")).ToArray();
         var sources = cells.ToDictionary(c => c.Key, c => c.Value[^1]);
         var notCurrent = new Dictionary<(string Dataset, string Variant), string>();
@@ -341,27 +354,46 @@ internal sealed class Tracker : IDisposable
             foreach (var n in names)
             {
                 var runs = cells.GetValueOrDefault((d, n)) ?? [];
+                var stage = cellStage.GetValueOrDefault((d, n));
                 var points = expected.GetValueOrDefault((d, n));
                 var swept = points is not null && points.Keys.Any(k => k.Length > 0);
                 var total = swept ? points!.Count : runs.Count;
                 var parts = new List<string>();
-                var marks = runs.Where(r => notCurrentRun.ContainsKey(r.Record.RecordId)).Select(r => (Point: r.Record.Variant ?? r.Record.Slot, Why: notCurrentRun[r.Record.RecordId])).ToArray();
-                if (marks.Length > 0)
-                    parts.Add(total <= 1 && !swept ? marks[0].Why : $"{marks.Length} of {total} seeds not current ({string.Join(", ", marks.Select(m => $"{m.Point}: {m.Why}"))})");
+                // A point whose value counts is not current when ANY of the variant's instances at it is not up to date
+                // (eval stale behind a current train), not only the stage whose run gives the value.
+                var marks = new List<(string Point, string Why)>();
+                foreach (var run in runs)
+                {
+                    var point = run.Record.Variant ?? "";
+                    var at = points?.GetValueOrDefault(point) ?? [];
+                    var runKey = $"{run.Record.Dataset}/{run.Record.Slot}";
+                    var whys = at.Where(i => i.Key != runKey)
+                        .Select(i => (i.Name, Why: rowOf.GetValueOrDefault(i.Key) is { State: StatusRow.UpToDate } ? null : rowOf.GetValueOrDefault(i.Key)?.State ?? "state unknown"))
+                        .Append((run.Record.Stage, Why: notCurrentRun.GetValueOrDefault(run.Record.RecordId)))
+                        .Where(w => w.Why is not null)
+                        .OrderBy(w => order.GetValueOrDefault(w.Item1, order.Count)).ToArray();
+                    if (whys.Length > 0)
+                        marks.Add((swept ? point : run.Record.Slot, at.Count <= 1 ? whys[0].Why! : string.Join(" and ", whys.Select(w => $"{w.Item1} {w.Why}"))));
+                }
+                if (marks.Count > 0)
+                    parts.Add(total <= 1 && !swept ? marks[0].Why : $"{marks.Count} of {total} seeds not current ({string.Join(", ", marks.Select(m => $"{m.Point}: {m.Why}"))})");
                 if (swept)
                 {
-                    // Points with no run in the cell: no successful run at all, or one whose current result has no metrics (F2, per metric below).
+                    // Points with no run in the cell: no successful run at all, or one whose current result has no metrics
+                    // (those are not counted here but per metric below, as INCOMPLETE: "no value for <metric>").
                     var missing = points!.Where(p => !runs.Any(r => (r.Record.Variant ?? "") == p.Key))
-                        .Select(p => (Point: p.Key, Why: Why(p.Value)))
+                        .Select(p => (Point: p.Key, Why: Why(p.Value, stage)))
                         .Where(m => m.Why is { NoValue: false }).ToArray();
                     if (missing.Length > 0)
                         parts.Add($"{Seeds(missing.Length, total)} no current result ({string.Join(", ", missing.Select(m => $"{m.Point}: {m.Why!.Value.Why}"))})");
                 }
                 if (parts.Count > 0) notCurrent[(d, n)] = string.Join("; ", parts);
             }
-        // The reason an instance of a point has no run in its cell: that of the variant's last stage without one.
-        (string Why, bool NoValue)? Why(List<StageInstance> at) =>
-            at.Select(i => noResult.TryGetValue(i.Key, out var w) ? w : ((string, bool)?)null).LastOrDefault(w => w is not null) ?? ("no run with metrics", true);
+        // The reason an instance of a point has no run in its cell: that of the cell's stage (the one whose runs count) at
+        // that point, else that of the variant's last stage without one.
+        (string Why, bool NoValue)? Why(List<StageInstance> at, string? stage) =>
+            (stage is not null && at.FirstOrDefault(i => i.Name == stage) is { } own && noResult.TryGetValue(own.Key, out var w0) ? w0 : ((string, bool)?)null)
+            ?? at.Select(i => noResult.TryGetValue(i.Key, out var w) ? w : ((string, bool)?)null).LastOrDefault(w => w is not null) ?? ("no run with metrics", true);
         static string Seeds(int k, int of) => $"{k} of {of} seed{(of == 1 ? "" : "s")} {(k == 1 ? "has" : "have")}";
 
         var rows = new List<CompareRow>();
@@ -379,20 +411,22 @@ internal sealed class Tracker : IDisposable
             foreach (var m in metrics)
             {
                 var gaps = new string?[names.Length];
-                var stats = names.Select((n, col) =>
+                var stats = new MetricStats?[names.Length];
+                for (var col = 0; col < names.Length; col++)
                 {
+                    var n = names[col];
                     var rs = cells.GetValueOrDefault((d, n)) ?? [];
                     var xs = rs.Select(r => r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).OfType<double>().ToArray();
                     // A seed whose run counts but whose metrics.json has no number for m (NaN, no key): said, never a silently smaller n.
                     if (expected.GetValueOrDefault((d, n)) is { } points && points.Keys.Any(k => k.Length > 0))
                     {
                         var none = points.Where(p =>
-                            rs.FirstOrDefault(r => (r.Record.Variant ?? "") == p.Key) is { } run ? !run.Record.Metrics!.ContainsKey(m) : Why(p.Value) is { NoValue: true })
+                            rs.FirstOrDefault(r => (r.Record.Variant ?? "") == p.Key) is { } run ? !run.Record.Metrics!.ContainsKey(m) : Why(p.Value, cellStage.GetValueOrDefault((d, n))) is { NoValue: true })
                             .Select(p => p.Key).ToArray();
                         if (none.Length > 0) gaps[col] = $"{Seeds(none.Length, points.Count)} no value for {m} ({string.Join(", ", none)})";
                     }
-                    return xs.Length == 0 ? null : MetricStats.Of(xs);
-                }).ToArray();
+                    stats[col] = xs.Length == 0 ? null : MetricStats.Of(xs);
+                }
                 rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats, Gaps = gaps });
             }
         }
