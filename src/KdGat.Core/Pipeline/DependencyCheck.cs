@@ -102,7 +102,7 @@ internal static class DependencyCheck
     /// as an input (its files, none of its subfolders') does not cover 'prep {raw_dir}/*'.
     /// </summary>
     private static bool GlobCovered(StageInstance inst, string glob) =>
-        Probes(glob).SelectMany(p => MatchesFolders(glob) ? FolderProbes.Select(f => p + f).Prepend(p) : [p]).All(p => Covered(inst, p));
+        glob.Split('/').Count(segment => segment == "**") <= MaxProbedDoubleStars && Probes(glob).SelectMany(p => MatchesFolders(glob) ? FolderProbes.Select(f => p + f).Prepend(p) : [p]).All(p => Covered(inst, p));
 
     /// <summary>Its last segment has a wildcard and no extension: it may well match folders (see <see cref="GlobCovered"/>).</summary>
     private static bool MatchesFolders(string glob) => glob[(glob.LastIndexOf('/') + 1)..] is var last && Hashing.Glob.HasWildcard(last) && !last.Contains('.');
@@ -120,8 +120,11 @@ internal static class DependencyCheck
                 ? paths.SelectMany(p => new[] { p, p + "/" + Probe, p + string.Concat(Enumerable.Repeat("/" + Probe, 8)) })
                 : paths.Select(p => p.Length == 0 && segment.Length == 0 ? "" : p + "/" + named);
         }
-        return paths.Select(p => p.Replace("//", "/", StringComparison.Ordinal)).Take(81); // at most four '**' probed in full
+        return paths.Select(p => p.Replace("//", "/", StringComparison.Ordinal));
     }
+
+    /// <summary>More '**' than this and a glob is not probed (3 probes each: 3^4 paths): it counts as uncovered, never as covered on a part of its probes.</summary>
+    private const int MaxProbedDoubleStars = 4;
 
     private const string Probe = "\u0001\u0002\u0003";
 
