@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using KdGat.Core.Engine;
 
@@ -109,6 +110,19 @@ public sealed class Sandbox : IDisposable
 
     public IEnumerable<string> MSBuildArgs(IEnumerable<string> args) =>
         new[] { "msbuild", "pipeline.proj", "-nologo", "-v:m", $"-p:KdGatToolsDir={Tools.Path}", "-p:KdGatSkipBootstrap=true" }.Concat(args);
+
+    /// <summary>
+    /// The JSON -getTargetResult (or -getProperty/-getItem) printed: its first value, from the first '{'.
+    /// A warning the build says (KDG1013 in every sandbox: the bundled code pattern names src/, which
+    /// sandboxes do not copy) may be printed after it, so the rest is not parsed (callers also pass
+    /// -noWarn:KDG1013, so that no line can land inside it).
+    /// </summary>
+    public static JsonElement MSBuildJson(ProcessResult r)
+    {
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(r.Output[r.Output.IndexOf('{')..]));
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return doc.RootElement.Clone();
+    }
 
     public BuildReport LastBuild() => BuildReport.Read(Path.Combine(Dir, ".kdgat", "last-build.json"))
         ?? throw new InvalidOperationException("no last-build.json");
