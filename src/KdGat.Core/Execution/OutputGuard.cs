@@ -450,32 +450,37 @@ internal sealed class OutputGuard
         {
             // No squeue here means "no job" only where the job was submitted from (this machine's SLURM is the one it used);
             // a journal from another host (a .kdgat shared over NFS) says nothing about this machine's tools.
-            var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands,
-                missingToolsAnswer: e.Host is null || e.Host == Environment.MachineName).ConfigureAwait(false);
-            if (unknown is not null && !AssumedEnded(comment))
-                throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
+            await CancelJobOfAsync(e.AttemptId, comment, missingToolsAnswer: e.Host is null || e.Host == Environment.MachineName, unknown =>
                     $"{_s.Key}: attempt {e.AttemptId} of an interrupted build ran as SLURM job {job.Id}, and KdGat cannot tell whether it still runs ({unknown}); " +
                     $"nothing was recovered, run or cleaned for the stage, so that job cannot write into a new result. Build (or Clean) again where `squeue` works, e.g. on the login node, " +
                     $"or fix this machine's SLURM client (`squeue` by hand shows the error): KdGat then cancels the job (found by its comment {comment}) if it still runs. " +
-                    $"Where SLURM never answers, once you know job {job.Id} has ended, build once with {AssumeNoUnconfirmedJobVariable}={comment}.");
-            CancelledJob = cancelled;
+                    $"Where SLURM never answers, once you know job {job.Id} has ended, build once with {AssumeNoUnconfirmedJobVariable}={comment}.").ConfigureAwait(false);
         }
         else if (MayHaveUnconfirmedJob(e))
         {
             // sbatch ran (or was about to) and no job id came back: a job may exist that only its comment finds.
-            var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(e.AttemptId, CancellationToken.None, SlurmCommands, missingToolsAnswer: false).ConfigureAwait(false);
-            if (unknown is not null && !AssumedEnded(comment))
-                throw new KdgException(ErrorCodes.SlurmOrphanUnknown,
+            await CancelJobOfAsync(e.AttemptId, comment, missingToolsAnswer: false, unknown =>
                     $"{_s.Key}: attempt {e.AttemptId} of an earlier build was being submitted to SLURM and SLURM never confirmed whether the job exists; it still cannot say ({unknown}). " +
                     $"A SLURM job with the comment {comment} may still be writing into the run dir {PathText.ToStored(_s.Layout.Root, _s.RunDir)}, so nothing was recovered, run or cleaned for the stage (its journal is kept). " +
                     $"Check `squeue --me -t all -o '%i %T %k'` on the login node: cancel a job with that comment (`scancel <id>`), or let it end; then build again. " +
                     "Or just build (or Clean) again once SLURM answers there: KdGat looks the job up by its comment and cancels (or re-attaches to) it. " +
-                    $"Where SLURM never answers (a machine without it), once you know no such job runs, build once with {AssumeNoUnconfirmedJobVariable}={comment}: the stage is then recovered as after any crash (its previous result put back).");
-            CancelledJob = cancelled;
+                    $"Where SLURM never answers (a machine without it), once you know no such job runs, build once with {AssumeNoUnconfirmedJobVariable}={comment}: the stage is then recovered as after any crash (its previous result put back).").ConfigureAwait(false);
             if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // an older journal (no Submits) may be a local stage's
         }
         else if (e.Host == Environment.MachineName)
             Local.AttemptProcesses.Stop(e.AttemptId);
+    }
+
+    /// <summary>
+    /// Cancels the attempt's SLURM job, found by its comment (<see cref="CancelledJob"/> names it). When
+    /// SLURM cannot say whether one still runs, KDG4010 with <paramref name="whyUnknown"/>'s text, unless
+    /// the user named the job as ended (<see cref="AssumeNoUnconfirmedJobVariable"/>).
+    /// </summary>
+    private async Task CancelJobOfAsync(string attemptId, string comment, bool missingToolsAnswer, Func<string, string> whyUnknown)
+    {
+        var (unknown, cancelled) = await Slurm.SlurmExecutor.CancelAttemptAsync(attemptId, CancellationToken.None, SlurmCommands, missingToolsAnswer).ConfigureAwait(false);
+        if (unknown is not null && !AssumedEnded(comment)) throw new KdgException(ErrorCodes.SlurmOrphanUnknown, whyUnknown(unknown));
+        CancelledJob = cancelled;
     }
 
     /// <summary>
