@@ -24,6 +24,8 @@ internal sealed class AccessClassifier
     private static readonly string[] CodeExtensions = [".py", ".pyx", ".sh", ".cs", ".r", ".jl", ".pl", ".rb", ".lua", ".m", ".ipynb"];
     private readonly AuditScope _scope;
     private readonly string _pipelineFile;
+    /// <summary>Each stage's target in the project file, read once per stage, not once per finding (the file is parsed each time).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ProjectPlace> _targets = new(StringComparer.Ordinal);
 
     public AccessClassifier(AuditScope scope, string pipelineFile = "pipeline.proj")
     {
@@ -98,7 +100,7 @@ internal sealed class AccessClassifier
                       $": the fingerprint of {s.Name} does not cover {(paths.Count == 1 ? "that file" : "those files")}, so a change to {(paths.Count == 1 ? "it" : "them")} would leave {s.Name} reported up to date with stale results. " +
                       $"Fix {Path.GetFileName(_pipelineFile)}: add {owner.Name} to Needs=\"...\" of <KdGatStage Include=\"{s.Name}\"> and its target to DependsOnTargets of the {s.Name} target.";
             // At that target (a target the project file does not declare literally: the file alone).
-            at = StageTargets.Find(_pipelineFile, s.Name)?.Target ?? new(_pipelineFile, 0, 0);
+            at = _targets.GetOrAdd(s.Name, name => StageTargets.Find(_pipelineFile, name)?.Target ?? new(_pipelineFile, 0, 0));
         }
         return new Diagnostic(Severity.Error, ErrorCodes.AuditUndeclaredUpstream, message, at.File, at.Line, at.Column);
     }
