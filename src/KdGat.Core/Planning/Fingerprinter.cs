@@ -174,10 +174,8 @@ internal sealed class Fingerprinter
         foreach (var ((pattern, line, column), using_) in users.OrderBy(u => u.Key.Line).ThenBy(u => u.Key.Column).ThenBy(u => u.Key.Pattern, StringComparer.Ordinal))
         {
             var s = using_[0];
-            IReadOnlyList<string> files;
-            try { files = Glob.Expand(s.Layout.Root, pattern); }
-            catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { continue; }
-            if (files.Count > 0) continue;
+            // Null (the walk failed) is the fingerprint's to report; only a walk that found nothing warns.
+            if (Now(() => Glob.Expand(s.Layout.Root, pattern)) is not { Count: 0 }) continue;
             var names = using_.Select(u => u.Name).Order(StringComparer.Ordinal).ToArray();
             var who = names.Length == stages.Length && names.Length > 1 ? "every stage built" : names.Length == 1 ? $"stage '{names[0]}'" : $"stages {string.Join(", ", names.Select(n => $"'{n}'"))}";
             var plural = names.Length > 1;
