@@ -5,9 +5,11 @@ namespace KdGat.EndToEnd.Tests;
 
 /// <summary>
 /// The bootstrap rebuilds the tools when their source hash changes: an edit it misses would run
-/// old tools (old staleness rules) against new sources. Both ways of computing it are checked on a
-/// copy of src/: the shell pipeline (Linux, macOS) and GetFileHash (elsewhere). And what it then
-/// builds is what the sources say, whatever their file times, the same bytes at any path.
+/// old tools (old staleness rules) against new sources. Every way of computing it is checked on a
+/// copy of src/: in process (KdGat.Bootstrap, when the tools dir has it), the shell pipeline (Linux,
+/// macOS) and GetFileHash (elsewhere); the first two must agree to the byte, as one writes the stamp
+/// the other is compared with. And what the bootstrap then builds is what the sources say, whatever
+/// their file times, the same bytes at any path.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class ToolSourceHashTests : IDisposable
@@ -30,23 +32,36 @@ public sealed class ToolSourceHashTests : IDisposable
 
     public void Dispose() => Directory.Delete(_repo, recursive: true);
 
-    private string Hash(bool shell) => Hash(shell ? null : "");
+    public enum Way { InProcess, Shell, GetFileHash }
 
-    /// <param name="command">-p:_KdGatSha256Command: null for this platform's, "" for GetFileHash.</param>
-    private string Hash(string? command)
+    private string Hash(Way way)
     {
-        string[] args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", "-getProperty:_KdGatToolSourceHash", "-nologo"];
-        var r = ProcessRunner.Run("dotnet", command is null ? args : [.. args, $"-p:_KdGatSha256Command={command}"], Repo.Root, TimeSpan.FromMinutes(2));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        var hash = r.Output.Trim();
-        Assert.Matches("^[0-9a-fA-F]{40,64}$", hash);
+        var (hash, piped) = HashAndHow(way);
+        if (way == Way.InProcess) Assert.Equal("", piped); // the task answered, not the pipeline
         return hash;
     }
 
+    /// <summary>The hash, and whether the shell pipeline computed it (Piped: its output).</summary>
+    private (string Hash, string Piped) HashAndHow(Way way, string? sha256Command = null)
+    {
+        // The in-process task is in the tools the tests bootstrap; the repository's own .kdgat/tools may or may not be there.
+        List<string> args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={Tools.Path}",
+            "-getProperty:_KdGatToolSourceHash", "-getProperty:_KdGatToolSourceHashPiped", "-nologo"];
+        if (way == Way.Shell) args.Add("-p:_KdGatHashInProcess=false");
+        if (way == Way.GetFileHash || sha256Command is not null) args.Add($"-p:_KdGatSha256Command={sha256Command ?? ""}");
+        var r = ProcessRunner.Run("dotnet", args, Repo.Root, TimeSpan.FromMinutes(2));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var properties = Sandbox.MSBuildJson(r).GetProperty("Properties");
+        var hash = properties.GetProperty("_KdGatToolSourceHash").GetString()!;
+        Assert.Matches("^[0-9a-fA-F]{40,64}$", hash);
+        return (hash, properties.GetProperty("_KdGatToolSourceHashPiped").GetString()!);
+    }
+
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void AnEditedAddedOrRemovedSource_ChangesTheHash_BinAndObjDoNot(bool shell)
+    [InlineData(Way.InProcess)]
+    [InlineData(Way.Shell)]
+    [InlineData(Way.GetFileHash)]
+    public void AnEditedAddedOrRemovedSource_ChangesTheHash_BinAndObjDoNot(Way shell)
     {
         var first = Hash(shell);
         Assert.Equal(first, Hash(shell));
@@ -83,9 +98,10 @@ public sealed class ToolSourceHashTests : IDisposable
     /// old DLL, and Clean did not recover. Editors' swap and backup files change nothing.
     /// </summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void NestedBinAndObj_ASubfolderProps_AndOtherFiles_ChangeTheHash_EditorFilesDoNot(bool shell)
+    [InlineData(Way.InProcess)]
+    [InlineData(Way.Shell)]
+    [InlineData(Way.GetFileHash)]
+    public void NestedBinAndObj_ASubfolderProps_AndOtherFiles_ChangeTheHash_EditorFilesDoNot(Way shell)
     {
         var first = Hash(shell);
         var stages = Path.Combine(Src, "KdGat.Sample", "Stages");
@@ -148,16 +164,70 @@ public sealed class ToolSourceHashTests : IDisposable
         Assert.Contains("kdgat-edited-with-an-old-time", System.Text.Encoding.UTF8.GetString(Sample()).Replace("\0", ""));
     }
 
-    [Fact]
-    public void AnEditorsDanglingLockLink_ChangesNothing_AMissingHashCommandFallsBackToGetFileHash()
+    [Theory]
+    [InlineData(Way.InProcess)]
+    [InlineData(Way.Shell)]
+    public void AnEditorsDanglingLockLink_ChangesNothing_AMissingHashCommandFallsBackToGetFileHash(Way way)
     {
-        var first = Hash(shell: true);
+        var first = Hash(way);
         // Emacs' lock file: a symlink to nowhere. Its error line went into the hash (a review).
         File.CreateSymbolicLink(Path.Combine(Src, "KdGat.Core", ".#Planner.cs"), "root@host.1234:1700000000");
-        Assert.Equal(first, Hash(shell: true));
+        Assert.Equal(first, Hash(way));
         File.Delete(Path.Combine(Src, "KdGat.Core", ".#Planner.cs"));
 
         // A shell without the tool: the hash was the error text (a new one every build); now GetFileHash's.
-        Assert.Equal(Hash(shell: false), Hash("no-such-sha256sum"));
+        Assert.Equal(Hash(Way.GetFileHash), HashAndHow(Way.Shell, "no-such-sha256sum").Hash);
+    }
+
+    /// <summary>
+    /// The in-process hash gives the pipeline's bytes (the stamp one writes, the other reads: any
+    /// difference would rebuild the tools once more, any file one sees and the other misses could
+    /// hide an edit), on names that sort or match differently in careless code: C-locale order of
+    /// upper case, '-', '.', non-ASCII and "../", dotfiles, "#x#", a file named bin beside the
+    /// projects, obj three levels down. Where its answer could differ (an empty file, which may be a
+    /// FIFO, a symlink to a file, its own sources edited) it gives none and the pipeline decides;
+    /// a FIFO does not hang it.
+    /// </summary>
+    [Fact]
+    public void InProcess_AgreesWithThePipeline_AndLeavesItWhatItCannotTell()
+    {
+        var core = Path.Combine(Src, "KdGat.Core");
+        foreach (var name in new[] { "Zeta.cs", "alpha-beta.txt", "alpha.beta.txt", "Ärger.md", "日本.txt", ".hidden", "#notes#", "a b.cs" })
+            File.WriteAllText(Path.Combine(core, name), name + "\n");
+        File.WriteAllText(Path.Combine(Src, "bin"), "a file named bin beside the projects\n");
+        Directory.CreateDirectory(Path.Combine(core, "Deep", "obj"));
+        File.WriteAllText(Path.Combine(core, "Deep", "obj", "Kept.cs"), "// compiled\n");
+        Directory.CreateDirectory(Path.Combine(core, ".git"));
+        File.WriteAllText(Path.Combine(core, ".git", "HEAD"), "ref: refs/heads/main\n");
+
+        var inProcess = HashAndHow(Way.InProcess);
+        Assert.Equal("", inProcess.Piped); // the task answered
+        Assert.Equal(HashAndHow(Way.Shell).Hash, inProcess.Hash);
+
+        void LeftToThePipeline(string what)
+        {
+            var (hash, piped) = HashAndHow(Way.InProcess);
+            Assert.True(piped != "", what + ": the task answered");
+            Assert.Equal(HashAndHow(Way.Shell).Hash, hash);
+        }
+
+        var empty = Path.Combine(core, ".gitkeep");
+        File.WriteAllBytes(empty, []);
+        LeftToThePipeline("an empty file");
+        File.Delete(empty);
+
+        var fifo = Path.Combine(core, "pipe");
+        Assert.Equal(0, ProcessRunner.Run("mkfifo", [fifo], Src, TimeSpan.FromSeconds(30)).ExitCode);
+        LeftToThePipeline("a FIFO");
+        File.Delete(fifo);
+
+        var link = Path.Combine(core, "Linked.cs");
+        File.CreateSymbolicLink(link, Path.Combine(core, "Zeta.cs"));
+        LeftToThePipeline("a symlink to a file");
+        File.Delete(link);
+
+        Assert.Equal(inProcess, HashAndHow(Way.InProcess));
+        File.AppendAllText(Path.Combine(Src, "KdGat.Bootstrap", "ToolSourceHash.cs"), "// an edit of the hash's own code\n");
+        LeftToThePipeline("its own sources edited");
     }
 }

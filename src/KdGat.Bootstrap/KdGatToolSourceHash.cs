@@ -1,0 +1,32 @@
+using System.Reflection;
+using Microsoft.Build.Framework;
+
+namespace KdGat.Bootstrap;
+
+/// <summary>
+/// The tool-source hash (<see cref="ToolSourceHash"/>) for the bootstrap, or "" when this assembly
+/// was not built from the sources beside it now (an edit here, a source dir of another version:
+/// <see cref="SelfCheck"/>) or the tree has what only the shell pipeline answers; the bootstrap then
+/// runs the pipeline. ITask itself, not Microsoft.Build.Utilities' Task: no other assembly to load.
+/// </summary>
+public sealed class KdGatToolSourceHash : ITask
+{
+    public IBuildEngine BuildEngine { get; set; } = null!;
+    public ITaskHost HostObject { get; set; } = null!;
+
+    /// <summary>The tool source dir (src/), as the pipeline's working directory.</summary>
+    [Required] public string SourceDir { get; set; } = "";
+
+    [Output] public string Hash { get; private set; } = "";
+
+    public bool Execute()
+    {
+        var own = SelfCheck.Differences(Assembly.GetExecutingAssembly(), Path.Combine(SourceDir, "KdGat.Bootstrap"));
+        Hash = own is null ? ToolSourceHash.Compute(SourceDir) ?? "" : "";
+        if (Hash.Length == 0)
+            BuildEngine.LogMessageEvent(new BuildMessageEventArgs(
+                "KdGat: tool-source hash left to the shell pipeline: " + (own ?? "the source tree has a link, an empty or unreadable file or a name the pipeline escapes"),
+                null, nameof(KdGatToolSourceHash), MessageImportance.Low));
+        return true;
+    }
+}
