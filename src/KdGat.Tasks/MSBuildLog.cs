@@ -9,24 +9,31 @@ internal sealed class MSBuildLog : IBuildLog
 {
     private readonly TaskLoggingHelper _log;
     private readonly IBuildEngine? _engine;
+    private readonly string? _projectFile;
 
-    public MSBuildLog(TaskLoggingHelper log, IBuildEngine? engine = null)
+    /// <param name="projectFile">
+    /// Where a diagnostic without a file of its own is (a -p: value, SLURM, a cancel): the pipeline
+    /// project. MSBuild would put it at the task's line in KdGat's targets, which is not for the user to edit.
+    /// </param>
+    public MSBuildLog(TaskLoggingHelper log, IBuildEngine? engine = null, string? projectFile = null)
     {
         _log = log;
         _engine = engine;
+        _projectFile = string.IsNullOrEmpty(projectFile) ? null : projectFile;
     }
 
     public void Report(Diagnostic d)
     {
         d = d with { Message = Bounded(d.Message) };
+        var file = string.IsNullOrEmpty(d.File) ? _projectFile : d.File;
         // The MSBuild logger is thread-safe for these calls; stages report from many threads.
         switch (d.Severity)
         {
             case Severity.Error:
-                _log.LogError(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
+                _log.LogError(null, d.Code, null, file, d.Line, d.Column, 0, 0, d.Message);
                 break;
             case Severity.Warning:
-                _log.LogWarning(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
+                _log.LogWarning(null, d.Code, null, file, d.Line, d.Column, 0, 0, d.Message);
                 break;
             default:
                 Message(d.Message);

@@ -56,7 +56,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
 
     public sealed override bool Execute()
     {
-        var log = new MSBuildLog(Log, BuildEngine);
+        var log = new MSBuildLog(Log, BuildEngine, PipelineFile);
         try
         {
             // Tests only: this task fails as a bug in it would (InternalErrorTests).

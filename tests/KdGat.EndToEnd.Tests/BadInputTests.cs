@@ -15,6 +15,8 @@ public sealed class BadInputTests
         foreach (var m in mentions) Assert.Contains(m, r.Output);
         Assert.DoesNotContain("   at ", r.Output);          // no stack trace
         Assert.DoesNotContain("Exception", r.Output);
+        // At the user's project or file, never at a line of KdGat's own targets (where MSBuild puts what has no file).
+        Assert.DoesNotMatch(@"KdGat\.\w+\.targets\(", r.Output);
     }
 
     [Fact]

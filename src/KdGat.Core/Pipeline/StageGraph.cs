@@ -46,12 +46,12 @@ public sealed class StageGraph
             if (seen.TryGetValue(s.Name, out var prior))
             {
                 if (!prior.Needs.SequenceEqual(s.Needs))
-                    throw new KdgException(ErrorCodes.DuplicateStage, $"stage '{s.Name}' is declared twice with different Needs. Declare each stage once.", pipelineFile);
+                    throw AtItem(ErrorCodes.DuplicateStage, $"stage '{s.Name}' is declared twice with different Needs (here: {Listed(s.Needs)}; first: {Listed(prior.Needs)}). Declare each stage once.", pipelineFile, s.Name, second: true);
                 continue;
             }
             foreach (var n in s.Needs)
                 if (!seen.ContainsKey(n))
-                    throw new KdgException(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile);
+                    throw AtItem(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile, s.Name);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
             {
                 var message = $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.DidYouMean(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3))} Fix the name of one of the two, or add an entry with at least 'command:' and 'outputs:'.";
@@ -70,6 +70,21 @@ public sealed class StageGraph
         }
         return new StageGraph(ordered, [.. config.Stages.Keys.Where(k => !seen.ContainsKey(k)).Order(StringComparer.Ordinal)]);
     }
+
+    /// <summary>
+    /// An error at the KdGatStage item of <paramref name="stage"/> (the second one with
+    /// <paramref name="second"/>: of two declarations, the one that disagrees), where its Needs are
+    /// written; without one written literally in the project (an imported target), at the file.
+    /// </summary>
+    private static KdgException AtItem(string code, string message, string pipelineFile, string stage, bool second = false)
+    {
+        var items = StageTargets.FindAll(pipelineFile, stage).Take(2).ToArray();
+        return (second && items.Length > 1 ? items[1] : items.FirstOrDefault()) is { Item: { } at }
+            ? new KdgException(code, message, at.File, at.Line, at.Column)
+            : new KdgException(code, message, pipelineFile);
+    }
+
+    private static string Listed(IReadOnlyCollection<string> needs) => needs.Count == 0 ? "no Needs" : $"Needs=\"{string.Join(';', needs)}\"";
 
     /// <summary>The rest of KDG1201: a stage declared later (its target runs after: a missing DependsOnTargets, or a cycle), or one never declared (a misspelling).</summary>
     private static string WhyNotBefore(StageDeclaration s, string need, IReadOnlyList<StageDeclaration> all, PipelineConfig config)

@@ -9,7 +9,7 @@ internal sealed record ProjectPlace(string File, int Line, int Column);
 
 /// <summary>
 /// Where a stage's target and its KdGatStage item are in the pipeline project, for errors that ask
-/// for an edit there (KDG1006, KDG6001). MSBuild hands tasks items without XML positions, so this
+/// for an edit there (KDG1006, KDG1201, KDG1202, KDG6001). MSBuild hands tasks items without XML positions, so this
 /// reads the project file itself (System.Xml.Linq with line info; no DTD, bounded size). Only what is
 /// written literally is found: a <c>&lt;KdGatStage Include="NAME"&gt;</c> in a <c>&lt;Target&gt;</c> of
 /// that file (names separated by ';' count). A stage target imported from another file, an Include
@@ -21,19 +21,22 @@ internal static class StageTargets
     internal const long MaxBytes = 4 * 1024 * 1024;
 
     /// <summary>The KdGatStage item that declares <paramref name="stage"/> and the target around it, or null.</summary>
-    public static (ProjectPlace Item, ProjectPlace Target)? Find(string projectFile, string stage)
+    public static (ProjectPlace Item, ProjectPlace Target)? Find(string projectFile, string stage) =>
+        FindAll(projectFile, stage).FirstOrDefault() is { Item: not null } first ? first : null;
+
+    /// <summary>Every KdGatStage item that declares <paramref name="stage"/>, with the target around it, in file order (KDG1202: the second of two).</summary>
+    public static IEnumerable<(ProjectPlace Item, ProjectPlace Target)> FindAll(string projectFile, string stage)
     {
         var doc = Read(projectFile);
-        if (doc?.Root is null) return null;
+        if (doc?.Root is null) yield break;
         foreach (var item in doc.Root.Descendants().Where(e => e.Name.LocalName == "KdGatStage"))
         {
             var names = ((string?)item.Attribute("Include") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (!names.Contains(stage, StringComparer.Ordinal)) continue;
             var target = item.Ancestors().FirstOrDefault(e => e.Name.LocalName == "Target");
             if (target is null) continue; // an item outside a target is not a stage declaration
-            return (At(projectFile, item), At(projectFile, target));
+            yield return (At(projectFile, item), At(projectFile, target));
         }
-        return null;
     }
 
     private static ProjectPlace At(string file, XElement e)

@@ -135,6 +135,42 @@ public sealed class StageGraphTests : IDisposable
         Assert.Contains("'b'", e.Message);
     }
 
+    /// <summary>
+    /// KDG1201 and KDG1202 point at the KdGatStage item whose Needs to fix (they named the project
+    /// file alone: the brief asks for file(line,col) where there is one); of two declarations of a
+    /// stage, at the second, which disagrees with the first. An item not written in the file (an
+    /// imported target) leaves the file alone, as before.
+    /// </summary>
+    [Fact]
+    public void Build_UnknownNeedAndDuplicate_AreAtTheKdGatStageItem()
+    {
+        var proj = _p.Dir.Write("pipeline.proj", """
+            <Project>
+              <Target Name="a">
+                <ItemGroup><KdGatStage Include="a" /></ItemGroup>
+              </Target>
+              <Target Name="b" DependsOnTargets="a">
+                <ItemGroup><KdGatStage Include="b" Needs="a" /></ItemGroup>
+              </Target>
+              <Target Name="b_again">
+                    <ItemGroup><KdGatStage Include="b" /></ItemGroup>
+              </Target>
+            </Project>
+            """);
+
+        var unknown = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["aa"])], Abc(), proj));
+        Assert.Equal(ErrorCodes.UnknownUpstream, unknown.Code);
+        Assert.Equal((proj, 6, 16), (unknown.File, unknown.Line, unknown.Column));
+
+        var twice = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["a"]), new("b", [])], Abc(), proj));
+        Assert.Equal(ErrorCodes.DuplicateStage, twice.Code);
+        Assert.Equal((proj, 9, 20), (twice.File, twice.Line, twice.Column));
+        Assert.Contains("here: no Needs; first: Needs=\"a\"", twice.Message);
+
+        var imported = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("c", ["aa"])], Abc(), proj));
+        Assert.Equal((proj, 0, 0), (imported.File, imported.Line, imported.Column));
+    }
+
     [Fact]
     public void Build_IdenticalDuplicate_IsKeptOnce()
     {
