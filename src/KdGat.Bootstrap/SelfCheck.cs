@@ -39,15 +39,19 @@ public static class SelfCheck
         foreach (var file in files)
         {
             using var resource = assembly.GetManifestResourceStream(embedded[file.Name])!;
-            // Lengths first: a FIFO (0 bytes) is never opened, and every embedded file has content.
-            if (file.LinkTarget is not null || file.Length != resource.Length || resource.Length == 0)
-                return $"{file.Name} changed since this assembly was built";
-            var compiled = new byte[resource.Length];
-            resource.ReadExactly(compiled);
-            byte[] now;
-            try { now = File.ReadAllBytes(file.FullName); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return $"{file.Name} cannot be read ({e.Message})"; }
-            if (!compiled.AsSpan().SequenceEqual(now)) return $"{file.Name} changed since this assembly was built";
+            try
+            {
+                // Lengths first: a FIFO (0 bytes) is never opened, and every embedded file has content.
+                if (file.LinkTarget is not null || file.Length != resource.Length || resource.Length == 0)
+                    return $"{file.Name} changed since this assembly was built";
+                var compiled = new byte[resource.Length];
+                resource.ReadExactly(compiled);
+                if (!compiled.AsSpan().SequenceEqual(File.ReadAllBytes(file.FullName))) return $"{file.Name} changed since this assembly was built";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"{file.Name} cannot be read ({e.Message})"; // gone or replaced while it was compared
+            }
         }
         return null;
     }

@@ -8,12 +8,12 @@ namespace KdGat.Bootstrap;
 /// prints (the stamp written by one is compared with the other's):
 /// <code>
 /// { find -L . \( \( -name obj -o -name bin \) ! -path './*/*/*' \) -prune -o -type f ! \( editor files \) -print
-///   ls ../Directory.Build.props ../Directory.Build.targets ../Directory.Packages.props; }
+///   for f in ../Directory.Build.props ../Directory.Build.targets ../Directory.Packages.props; do [ -e or -L ] and echo $f; done; }
 ///   | LC_ALL=C sort | xargs sha256sum | sha256sum
 /// </code>
-/// run in the source dir. Where the two could differ or this could block (a symlink to anything, a
-/// name sha256sum would escape or that is not UTF-8, an empty file, which may be a FIFO, a file that
-/// cannot be read), <see cref="Compute"/> gives null and the pipeline decides: an answer here is
+/// run in the source dir. Where the two could differ or this could block (a symlink, but an editor's
+/// lock link, a name sha256sum would escape or that is not UTF-8, an empty file, which may be a FIFO,
+/// a file that cannot be read), <see cref="Compute"/> gives null and the pipeline decides: an answer here is
 /// never a different one.
 /// </summary>
 public static class ToolSourceHash
@@ -58,17 +58,17 @@ public static class ToolSourceHash
         foreach (var entry in dir.EnumerateFileSystemInfos())
         {
             var name = entry.Name;
-            if (name.Contains('\\') || name.Contains('\n') || name.Contains('\uFFFD')) return false;
+            // sha256sum escapes '\\', '\n' and '\r' in a name (any control character is left to it here).
+            if (name.Contains('\\') || name.Contains('\uFFFD') || name.Any(char.IsControl)) return false;
             var child = path + "/" + name;
             // -prune of src/obj, src/bin, src/X/obj, src/X/bin (files so named too); deeper ones are sources.
             if (name is "obj" or "bin" && depth <= 2) continue;
             if (entry.LinkTarget is not null)
             {
-                // A link to nothing (an editor's lock file) is not -type f; any other link, find -L
-                // follows (a folder: loops, repeats): left to it. (File.Exists is true for a link to
-                // nothing in .NET: the final target is asked.)
-                var target = entry.ResolveLinkTarget(returnFinalTarget: true);
-                if (target is not null && (File.Exists(target.FullName) || Directory.Exists(target.FullName))) return false;
+                // Every link is the pipeline's to follow (find -L: the kernel resolves it, where .NET
+                // would cancel ".." in its text, and a folder may loop), but an editor's lock link to
+                // a file or to nothing (not hashed either way; Directory.Exists asks the kernel).
+                if (!IsEditorFile(name) || Directory.Exists(entry.FullName)) return false;
                 continue;
             }
             if (entry is DirectoryInfo sub)

@@ -42,14 +42,14 @@ public sealed class ToolSourceHashTests : IDisposable
     }
 
     /// <summary>The hash, and whether the shell pipeline computed it (Piped: its output).</summary>
-    private (string Hash, string Piped) HashAndHow(Way way, string? sha256Command = null)
+    private (string Hash, string Piped) HashAndHow(Way way, string? sha256Command = null, Dictionary<string, string>? environment = null)
     {
         // The in-process task is in the tools the tests bootstrap; the repository's own .kdgat/tools may or may not be there.
         List<string> args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={Tools.Path}",
             "-getProperty:_KdGatToolSourceHash", "-getProperty:_KdGatToolSourceHashPiped", "-nologo"];
         if (way == Way.Shell) args.Add("-p:_KdGatHashInProcess=false");
         if (way == Way.GetFileHash || sha256Command is not null) args.Add($"-p:_KdGatSha256Command={sha256Command ?? ""}");
-        var r = ProcessRunner.Run("dotnet", args, Repo.Root, TimeSpan.FromMinutes(2));
+        var r = ProcessRunner.Run("dotnet", args, Repo.Root, TimeSpan.FromMinutes(2), environment);
         Assert.True(r.ExitCode == 0, r.ToString());
         var properties = Sandbox.MSBuildJson(r).GetProperty("Properties");
         var hash = properties.GetProperty("_KdGatToolSourceHash").GetString()!;
@@ -143,12 +143,15 @@ public sealed class ToolSourceHashTests : IDisposable
         var leftOld = Directory.CreateDirectory(Path.Combine(temp, "kdgat-tools-build-left-by-a-ctrl-c", "obj")).Parent!;
         leftOld.LastWriteTimeUtc = DateTime.UtcNow.AddDays(-2);
         var leftNew = Directory.CreateDirectory(Path.Combine(temp, "kdgat-tools-build-of-a-build-now"));
+        // An editor's lock file with C# in it: the hash leaves it out, so the compiler must too (it compiled it: a review).
+        File.WriteAllText(Path.Combine(Src, "KdGat.Sample", "Stages", ".#Lock.cs"), "internal static class EditorLock { public const string Marker = \"kdgat-editor-lock-compiled\"; }\n");
         using (Tools.Lock())
         {
             var first = Bootstrap();
             Assert.True(first.ExitCode == 0, first.ToString());
         }
         Assert.Equal(File.ReadAllBytes(Path.Combine(Tools.Path, "KdGat.Sample.dll")), Sample());
+        Assert.DoesNotContain("kdgat-editor-lock-compiled", System.Text.Encoding.UTF8.GetString(Sample()).Replace("\0", ""));
         Assert.Equal([leftNew.FullName], Directory.GetDirectories(temp, "kdgat-tools-build-*")); // its own removed too
 
         var stage = Path.Combine(Src, "KdGat.Sample", "Stages", "EvaluateStage.cs");
@@ -184,9 +187,9 @@ public sealed class ToolSourceHashTests : IDisposable
     /// difference would rebuild the tools once more, any file one sees and the other misses could
     /// hide an edit), on names that sort or match differently in careless code: C-locale order of
     /// upper case, '-', '.', non-ASCII and "../", dotfiles, "#x#", a file named bin beside the
-    /// projects, obj three levels down. Where its answer could differ (an empty file, which may be a
-    /// FIFO, a symlink to a file, its own sources edited) it gives none and the pipeline decides;
-    /// a FIFO does not hang it.
+    /// projects, obj three levels down; and with QUOTING_STYLE=c set. Where its answer could differ (an
+    /// empty file, which may be a FIFO, any symlink but an editor's lock link, a carriage return in a
+    /// name, its own sources edited) it gives none and the pipeline decides; a FIFO does not hang it.
     /// </summary>
     [Fact]
     public void InProcess_AgreesWithThePipeline_AndLeavesItWhatItCannotTell()
@@ -203,6 +206,8 @@ public sealed class ToolSourceHashTests : IDisposable
         var inProcess = HashAndHow(Way.InProcess);
         Assert.Equal("", inProcess.Piped); // the task answered
         Assert.Equal(HashAndHow(Way.Shell).Hash, inProcess.Hash);
+        // GNU ls quoted the repository's Directory.* names under QUOTING_STYLE=c, and sha256sum left them out (a review).
+        Assert.Equal(inProcess.Hash, HashAndHow(Way.Shell, environment: new() { ["QUOTING_STYLE"] = "c" }).Hash);
 
         void LeftToThePipeline(string what)
         {
@@ -221,10 +226,20 @@ public sealed class ToolSourceHashTests : IDisposable
         LeftToThePipeline("a FIFO");
         File.Delete(fifo);
 
+        // Every link but an editor's lock link: the kernel resolves a relative link reached through a
+        // linked folder otherwise than .NET's text does, which hid a compiled file (a review).
         var link = Path.Combine(core, "Linked.cs");
         File.CreateSymbolicLink(link, Path.Combine(core, "Zeta.cs"));
         LeftToThePipeline("a symlink to a file");
         File.Delete(link);
+        File.CreateSymbolicLink(link, "../../../nowhere/Linked.cs");
+        LeftToThePipeline("a symlink to nothing that is not an editor's");
+        File.Delete(link);
+
+        var carriageReturn = Path.Combine(core, "a\rb.txt"); // sha256sum escapes it: another listing line
+        File.WriteAllText(carriageReturn, "x\n");
+        LeftToThePipeline("a carriage return in a name");
+        File.Delete(carriageReturn);
 
         Assert.Equal(inProcess, HashAndHow(Way.InProcess));
         File.AppendAllText(Path.Combine(Src, "KdGat.Bootstrap", "ToolSourceHash.cs"), "// an edit of the hash's own code\n");
