@@ -42,10 +42,10 @@ public sealed class ToolSourceHashTests : IDisposable
     }
 
     /// <summary>The hash, and whether the shell pipeline computed it (Piped: its output).</summary>
-    private (string Hash, string Piped) HashAndHow(Way way, string? sha256Command = null, Dictionary<string, string>? environment = null)
+    private (string Hash, string Piped) HashAndHow(Way way, string? sha256Command = null, Dictionary<string, string>? environment = null, string? tools = null)
     {
         // The in-process task is in the tools the tests bootstrap; the repository's own .kdgat/tools may or may not be there.
-        List<string> args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={Tools.Path}",
+        List<string> args = ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools ?? Tools.Path}",
             "-getProperty:_KdGatToolSourceHash", "-getProperty:_KdGatToolSourceHashPiped", "-nologo"];
         if (way == Way.Shell) args.Add("-p:_KdGatHashInProcess=false");
         if (way == Way.GetFileHash || sha256Command is not null) args.Add($"-p:_KdGatSha256Command={sha256Command ?? ""}");
@@ -180,6 +180,30 @@ public sealed class ToolSourceHashTests : IDisposable
 
         // A shell without the tool: the hash was the error text (a new one every build); now GetFileHash's.
         Assert.Equal(Hash(Way.GetFileHash), HashAndHow(Way.Shell, "no-such-sha256sum").Hash);
+    }
+
+    /// <summary>
+    /// A KdGat.Bootstrap.dll MSBuild cannot load is never asked (MSB4062 is an error whatever
+    /// ContinueOnError says, and stopped every build before the rebuild that would replace it: a
+    /// review): the task runs only when the stamp names this SDK. A copy cut off half-way leaves no
+    /// stamp (deleted before the copy, written after it); another SDK's build names that SDK.
+    /// </summary>
+    [Fact]
+    public void AnUnloadableBootstrapAssembly_IsNotAsked_WithoutTheStampOfThisSdk()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Directory.CreateDirectory(tools);
+        foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json", "source.sha256" })
+            File.Copy(Path.Combine(Tools.Path, name), Path.Combine(tools, name));
+        var dll = Path.Combine(tools, "KdGat.Bootstrap.dll");
+        File.WriteAllBytes(dll, File.ReadAllBytes(dll)[..5000]);
+        var stamp = Path.Combine(tools, "source.sha256");
+        var current = File.ReadAllText(stamp);
+
+        File.Delete(stamp);
+        Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped);
+        File.WriteAllText(stamp, System.Text.RegularExpressions.Regex.Replace(current, " sdk [^ ]+ ", " sdk 9.0.100 "));
+        Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped);
     }
 
     /// <summary>

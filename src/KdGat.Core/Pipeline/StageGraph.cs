@@ -46,12 +46,12 @@ public sealed class StageGraph
             if (seen.TryGetValue(s.Name, out var prior))
             {
                 if (!prior.Needs.SequenceEqual(s.Needs))
-                    throw AtItem(ErrorCodes.DuplicateStage, $"stage '{s.Name}' is declared twice with different Needs (here: {Listed(s.Needs)}; first: {Listed(prior.Needs)}). Declare each stage once.", pipelineFile, s.Name, second: true);
+                    throw AtItem(ErrorCodes.DuplicateStage, $"stage '{s.Name}' is declared twice with different Needs (here: {Listed(s.Needs)}; first: {Listed(prior.Needs)}). Declare each stage once.", pipelineFile, s);
                 continue;
             }
             foreach (var n in s.Needs)
                 if (!seen.ContainsKey(n))
-                    throw AtItem(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile, s.Name);
+                    throw AtItem(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile, s);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
             {
                 var message = $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.DidYouMean(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3))} Fix the name of one of the two, or add an entry with at least 'command:' and 'outputs:'.";
@@ -72,16 +72,16 @@ public sealed class StageGraph
     }
 
     /// <summary>
-    /// An error at the KdGatStage item of <paramref name="stage"/> (the second one with
-    /// <paramref name="second"/>: of two declarations, the one that disagrees), where its Needs are
-    /// written; without one written literally in the project (an imported target), at the file.
+    /// An error at the KdGatStage item of the declaration <paramref name="stage"/>, where its Needs are
+    /// written: the one item of that stage with those Needs, or the stage's only item; else (Needs made
+    /// from a property, an imported target, several items alike) at the file alone.
     /// </summary>
-    private static KdgException AtItem(string code, string message, string pipelineFile, string stage, bool second = false)
+    private static KdgException AtItem(string code, string message, string pipelineFile, StageDeclaration stage)
     {
-        var items = StageTargets.FindAll(pipelineFile, stage).Take(2).ToArray();
-        return (second && items.Length > 1 ? items[1] : items.FirstOrDefault()) is { Item: { } at }
-            ? new KdgException(code, message, at.File, at.Line, at.Column)
-            : new KdgException(code, message, pipelineFile);
+        var items = StageTargets.FindAll(pipelineFile, stage.Name).ToArray();
+        var same = items.Where(i => i.Needs.SequenceEqual(stage.Needs, StringComparer.Ordinal)).ToArray();
+        var at = same.Length == 1 ? same[0].Item : items.Length == 1 ? items[0].Item : null;
+        return at is null ? new KdgException(code, message, pipelineFile) : new KdgException(code, message, at.File, at.Line, at.Column);
     }
 
     private static string Listed(IReadOnlyCollection<string> needs) => needs.Count == 0 ? "no Needs" : $"Needs=\"{string.Join(';', needs)}\"";

@@ -22,10 +22,14 @@ internal static class StageTargets
 
     /// <summary>The KdGatStage item that declares <paramref name="stage"/> and the target around it, or null.</summary>
     public static (ProjectPlace Item, ProjectPlace Target)? Find(string projectFile, string stage) =>
-        FindAll(projectFile, stage).FirstOrDefault() is { Item: not null } first ? first : null;
+        FindAll(projectFile, stage).FirstOrDefault() is { Item: not null } first ? (first.Item, first.Target) : null;
 
-    /// <summary>Every KdGatStage item that declares <paramref name="stage"/>, with the target around it, in file order (KDG1202: the second of two).</summary>
-    public static IEnumerable<(ProjectPlace Item, ProjectPlace Target)> FindAll(string projectFile, string stage)
+    /// <summary>
+    /// Every KdGatStage item that declares <paramref name="stage"/>, with the target around it and its
+    /// Needs as written (split at ';'), in file order: of several declarations, the one an error is
+    /// about is the one with its Needs (KDG1201, KDG1202), not the first in the file.
+    /// </summary>
+    public static IEnumerable<(ProjectPlace Item, ProjectPlace Target, string[] Needs)> FindAll(string projectFile, string stage)
     {
         var doc = Read(projectFile);
         if (doc?.Root is null) yield break;
@@ -35,7 +39,8 @@ internal static class StageTargets
             if (!names.Contains(stage, StringComparer.Ordinal)) continue;
             var target = item.Ancestors().FirstOrDefault(e => e.Name.LocalName == "Target");
             if (target is null) continue; // an item outside a target is not a stage declaration
-            yield return (At(projectFile, item), At(projectFile, target));
+            yield return (At(projectFile, item), At(projectFile, target),
+                ((string?)item.Attribute("Needs") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         }
     }
 

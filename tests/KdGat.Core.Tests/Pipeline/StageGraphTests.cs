@@ -137,12 +137,13 @@ public sealed class StageGraphTests : IDisposable
 
     /// <summary>
     /// KDG1201 and KDG1202 point at the KdGatStage item whose Needs to fix (they named the project
-    /// file alone: the brief asks for file(line,col) where there is one); of two declarations of a
-    /// stage, at the second, which disagrees with the first. An item not written in the file (an
-    /// imported target) leaves the file alone, as before.
+    /// file alone: the brief asks for file(line,col) where there is one): the item of that declaration,
+    /// found by its Needs, not the first in the file (a review: with the declarations met in another
+    /// order than the file's, the first item was the one that agreed). An item not written in the file
+    /// (an imported target) leaves the file alone, as before.
     /// </summary>
     [Fact]
-    public void Build_UnknownNeedAndDuplicate_AreAtTheKdGatStageItem()
+    public void Build_UnknownNeedAndDuplicate_AreAtTheKdGatStageItemOfThatDeclaration()
     {
         var proj = _p.Dir.Write("pipeline.proj", """
             <Project>
@@ -155,20 +156,28 @@ public sealed class StageGraphTests : IDisposable
               <Target Name="b_again">
                     <ItemGroup><KdGatStage Include="b" /></ItemGroup>
               </Target>
+              <Target Name="c">
+                <ItemGroup><KdGatStage Include="c" Needs="aa" /></ItemGroup>
+              </Target>
             </Project>
             """);
+        (string, int, int) Place(KdgException e) => (e.File!, e.Line, e.Column);
 
-        var unknown = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["aa"])], Abc(), proj));
+        var unknown = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("c", ["aa"])], Abc(), proj));
         Assert.Equal(ErrorCodes.UnknownUpstream, unknown.Code);
-        Assert.Equal((proj, 6, 16), (unknown.File, unknown.Line, unknown.Column));
+        Assert.Equal((proj, 12, 16), Place(unknown));
 
-        var twice = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["a"]), new("b", [])], Abc(), proj));
-        Assert.Equal(ErrorCodes.DuplicateStage, twice.Code);
-        Assert.Equal((proj, 9, 20), (twice.File, twice.Line, twice.Column));
-        Assert.Contains("here: no Needs; first: Needs=\"a\"", twice.Message);
+        var later = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["a"]), new("b", [])], Abc(), proj));
+        Assert.Equal(ErrorCodes.DuplicateStage, later.Code);
+        Assert.Equal((proj, 9, 20), Place(later));
+        Assert.Contains("here: no Needs; first: Needs=\"a\"", later.Message);
 
-        var imported = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("c", ["aa"])], Abc(), proj));
-        Assert.Equal((proj, 0, 0), (imported.File, imported.Line, imported.Column));
+        var earlier = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", []), new("b", ["a"])], Abc(), proj));
+        Assert.Equal((proj, 6, 16), Place(earlier));
+        Assert.Contains("here: Needs=\"a\"; first: no Needs", earlier.Message);
+
+        var imported = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("d", ["aa"])], Abc(), proj));
+        Assert.Equal((proj, 0, 0), Place(imported));
     }
 
     [Fact]
