@@ -130,6 +130,28 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
     }
 
+    /// <summary>
+    /// A KdGatVariant item written after the Import of KdGat's targets, with the name of a default
+    /// one, is KDG5022 for Compare and Report; Status, whose table does not depend on variants, says
+    /// it as a warning (the report it rewrites is not updated) and succeeds: it failed, and a CI step
+    /// gating on Status failed with it.
+    /// </summary>
+    [Fact]
+    public void ADuplicateVariant_FailsCompare_AndIsAWarningInStatus()
+    {
+        using var s = Sandbox.Trivial();
+        var project = Path.Combine(s.Dir, "pipeline.proj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("</Project>",
+            "  <ItemGroup><KdGatVariant Include=\"large\" Stages=\"eval_small_evaluation\" /></ItemGroup>\n</Project>"));
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+
+        var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("warning KDG5022", status.Output);
+        Assert.Matches(@"hcrl_sa/eval_large_evaluation\s+up-to-date", status.Output);
+        AssertUserError(s.Build("-t:Compare", "-p:Dataset=hcrl_sa"), "KDG5022", "'large'");
+    }
+
     [Fact]
     public void UnknownStage_ListsTheKnownOnes()
     {

@@ -45,6 +45,13 @@ public sealed class KdGatStatus : TrackingTask
                 log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, Core.Diagnostics.ErrorCodes.LiveReportWriteFailed,
                     $"could not write the report {path} ({e.Message}); the status above is complete. Choose another file with -p:ReportFile=PATH or -p:LiveReport=false."));
             }
+            catch (Core.Diagnostics.KdgException e) when (e.Code == Core.Diagnostics.ErrorCodes.DuplicateVariant)
+            {
+                // The report's Compare section cannot be made, but the status above is complete: Status
+                // says so and succeeds (scripts and CI gate on it); -t:Compare and -t:Report fail with it.
+                log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, e.Code,
+                    $"{e.Message} The report {path} was not updated; the status above is complete.", e.File, e.Line, e.Column));
+            }
         }
         Rows = rows.Select(r =>
         {
