@@ -196,7 +196,11 @@ public sealed partial class PipelineLayout
         foreach (var (o, other) in earlier.Check(inst))
             if (other is not null)
                 throw new KdgException(ErrorCodes.UnsafeOutputPath,
-                    $"stage '{inst.Name}': output '{PathText.ToStored(Root, o)}' overlaps an output or the run dir of {other.Key}. Give each stage (and each dataset) outputs of its own, e.g. under {{run_dir}} or a path with {{dataset}}.",
+                    $"stage '{inst.Name}': output '{PathText.ToStored(Root, o)}' overlaps an output or the run dir of {other.Key}. " +
+                    (other.Name == inst.Name && other.Dataset == inst.Dataset
+                        // two points of one swept stage: {dataset} does not tell them apart (a swept preprocess writing to {cache_dir})
+                        ? "Give each point of the sweep outputs of its own: under {run_dir} (one per point), or a path with {variant}."
+                        : "Give each stage (and each dataset) outputs of its own, e.g. under {run_dir} or a path with {dataset}."),
                     Config.File, inst.Config.Line, inst.Config.Column);
     }
 

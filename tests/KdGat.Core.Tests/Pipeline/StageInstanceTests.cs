@@ -263,6 +263,17 @@ public sealed class StageInstanceTests : IDisposable
         Assert.Contains("d1/a", e.Message);
     }
 
+    /// <summary>Two points of one swept stage writing one cache path: the hint is {variant} ({dataset} was named, which does not tell them apart).</summary>
+    [Fact]
+    public void Output_SharedAcrossSweepPoints_IsKdg1204NamingVariant()
+    {
+        var e = Assert.Throws<KdgException>(() => Instances("  a: { command: x, outputs: ['{cache_dir}/graphs'], sweep: { seed: [0, 1] } }\n", [new("a", [])]));
+
+        Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
+        Assert.Contains("{variant}", e.Message);
+        Assert.DoesNotContain("{dataset}", e.Message);
+    }
+
     [Fact]
     public void Output_SharedAcrossDatasets_IsKdg1204()
     {
