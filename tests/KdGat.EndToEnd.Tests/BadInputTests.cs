@@ -174,6 +174,21 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns", "hcrl_sa")), "nothing may run");
     }
 
+    /// <summary>
+    /// A tools dir no file can be made in is one KDG1207 before anything compiles: MSBuild's Copy
+    /// retried each file for over a minute and printed hundreds of MSB3026/MSB3021 lines (a user
+    /// review; /proc stands for a read-only folder, which root could still write).
+    /// </summary>
+    [Fact]
+    public void ToolsDirNoFileCanBeMadeIn_IsKdg1207BeforeCompiling()
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build("-p:KdGatToolsDir=/proc/kdgat-no-tools/", "-p:KdGatSkipBootstrap=false", $"-p:KdGatSourceDir={Path.Combine(Repo.Root, "src")}/", "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1207", "/proc/kdgat-no-tools/", "-p:KdGatToolsDir");
+        Assert.DoesNotContain("MSB3026", r.Output);
+        Assert.DoesNotContain("KdGat.Core ->", r.Output); // nothing compiled
+    }
+
     [Fact]
     public void ToolsDirWithoutTheTasks_IsKdg1206_NotMSB4062()
     {
