@@ -48,6 +48,32 @@ public sealed class FailureTests
         Assert.Contains("hcrl_sa/gat_large_curriculum", Sandbox.With(s.LastBuild(), Outcome.WouldRun));
     }
 
+    /// <summary>
+    /// A failed attempt changes nothing, so after the change that made it is undone the instance is
+    /// up to date with its earlier result: Status names the build that made that result, and the
+    /// failed attempt as a later one. It named the failed attempt's build as "last ran" (a user
+    /// review), the wrong build to look up for a result's provenance.
+    /// </summary>
+    [Fact]
+    public void UpToDateAfterAFailedAttempt_StatusNamesTheBuildOfTheResult()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var good = s.LastBuild().BuildId;
+        var config = File.ReadAllText(s.Config);
+        s.PrefixCommand("gat_large_curriculum", "exit 1; ");
+        Assert.NotEqual(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var failed = s.LastBuild().BuildId;
+        File.WriteAllText(s.Config, config);
+
+        var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        var row = status.Output.Split('\n').Single(l => l.Contains("hcrl_sa/gat_large_curriculum "));
+        Assert.Contains("up-to-date", row);
+        Assert.Contains($"last ran", row);
+        Assert.Matches($@"last ran [^;]*build {good}\); a later attempt \(failed, [^)]*build {failed}\) left this result as it was", row);
+    }
+
     [Fact]
     public void ExitZeroWithoutDeclaredOutput_IsAFailure()
     {

@@ -145,13 +145,24 @@ internal sealed class Tracker : IDisposable
                 }
             }
             digests[s] = digest;
-            rows.Add(Classify(s, reasons, last, journals[s], jobs) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
+            // The run behind the current result, which a later failed or cancelled attempt (rolled back) is not.
+            var made = current is not null && last is not null && (last.Record.BuildId != current.BuildId || last.Record.Attempt != current.Attempt)
+                ? RunOf(s, current.BuildId, current.Attempt) : last;
+            rows.Add(Classify(s, reasons, last, journals[s], jobs, made) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
         }
         planner.Cache!.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs)
+    /// <summary>Every indexed run by instance, build and attempt; read only when some current result is not an instance's latest run.</summary>
+    private Dictionary<(string Dataset, string Slot, string BuildId, int Attempt), IndexedRun>? _runsByAttempt;
+
+    private IndexedRun? RunOf(StageInstance s, string buildId, int attempt) =>
+        (_runsByAttempt ??= Index.Runs().GroupBy(r => (r.Record.Dataset, r.Record.Slot, r.Record.BuildId, r.Record.Attempt)).ToDictionary(g => g.Key, g => g.Last()))
+        .GetValueOrDefault((s.Dataset, s.Slot, buildId, attempt));
+
+    /// <param name="made">For an up-to-date instance, the run that made its current result (not a later attempt that failed and changed nothing); null when the index has none.</param>
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made)
     {
         if (journal is not null)
         {
@@ -167,10 +178,15 @@ internal sealed class Tracker : IDisposable
                 journal.StartedAs?.RecordedId, Last: last);
         }
         if (reasons.Count == 0)
-            return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate,
-                last is null ? "up to date"
-                : last.Record.State == Engine.Outcome.Adopted ? $"adopted {Local(last.Record.FinishedUtc)} (build {last.Record.BuildId}; produced outside KdGat)"
-                : $"last ran {Local(last.Record.FinishedUtc)} ({Duration(last.Record.WallSeconds)}, build {last.Record.BuildId})", Last: last);
+        {
+            var detail = made is null ? "up to date"
+                : made.Record.State == Engine.Outcome.Adopted ? $"adopted {Local(made.Record.FinishedUtc)} (build {made.Record.BuildId}; produced outside KdGat)"
+                : made.Record.State == Engine.Outcome.Restored ? $"restored from the cache {Local(made.Record.FinishedUtc)} (build {made.Record.BuildId})"
+                : $"last ran {Local(made.Record.FinishedUtc)} ({Duration(made.Record.WallSeconds)}, build {made.Record.BuildId})";
+            if (last is not null && made is not null && last != made)
+                detail += $"; a later attempt ({last.Record.State}, {Local(last.Record.FinishedUtc)}, build {last.Record.BuildId}) left this result as it was";
+            return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate, detail, Last: last);
+        }
         if (last is not null && last.Record.State is Engine.Outcome.Failed or Engine.Outcome.Cancelled)
         {
             var r = last.Record;
