@@ -144,6 +144,10 @@ public sealed class FailureTests
         lock (output) Assert.Contains("KDG3004", output.ToString());
         Assert.Empty(SleepsUnder(s.Dir));                     // the stage's process group is gone
         Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "vgae_small_autoencoder"), "kdgat.manifest.json")));
+        // Status: stale, cancelled; not "failed" with KDG5021's "fix what its log says" (a user review).
+        var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa");
+        Assert.Matches(@"hcrl_sa/vgae_small_autoencoder\s+stale\s+.*its last attempt was cancelled", status.Output);
+        Assert.DoesNotContain("KDG5021", status.Output);
 
         s.EditConfig(c => c.Replace("echo started > started.txt; sleep 120; ", ""));
         Assert.Equal(0, s.Build("-t:Explain", "-p:Dataset=hcrl_sa").ExitCode);

@@ -187,12 +187,20 @@ internal sealed class Tracker : IDisposable
                 detail += $"; a later attempt ({last.Record.State}, {Local(last.Record.FinishedUtc)}, build {last.Record.BuildId}) left this result as it was";
             return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate, detail, Last: last);
         }
-        if (last is not null && last.Record.State is Engine.Outcome.Failed or Engine.Outcome.Cancelled)
+        if (last is not null && last.Record.State == Engine.Outcome.Cancelled)
+        {
+            // A Ctrl+C (or scancel) is not the stage failing: stale, and no KDG5021 "fix what its log says".
+            var r = last.Record;
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Stale,
+                $"{string.Join("; ", reasons)}; its last attempt was cancelled at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)})",
+                r.JobId, r.Log, last);
+        }
+        if (last is not null && last.Record.State == Engine.Outcome.Failed)
         {
             var r = last.Record;
-            var what = r.State == Engine.Outcome.Cancelled ? "cancelled" : r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
+            var what = r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
             return new StatusRow(s.Dataset, s.Name, StatusRow.Failed,
-                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null || r.State == Engine.Outcome.Cancelled ? "" : ": " + r.Detail)}; log: {r.Log}",
+                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null ? "" : ": " + r.Detail)}; log: {r.Log}",
                 r.JobId, r.Log, last);
         }
         return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);

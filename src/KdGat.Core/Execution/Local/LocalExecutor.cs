@@ -42,9 +42,10 @@ internal sealed class LocalExecutor : IStageExecutor
         }
         // Outputs that something may still write are no result: the attempt fails (and is not retried).
         var survived = o.Leftovers == LeftoverProcesses.Survived;
+        var cancelled = o.Cancelled || (o.Exit.Signal is SigHup or SigInt or SigTerm && await CancelledSoonAsync(cancel).ConfigureAwait(false));
         return new ExecutionResult
         {
-            State = o.Cancelled ? ExecState.Cancelled : o.Exit.ExitCode == 0 && !survived ? ExecState.Completed : ExecState.Failed,
+            State = cancelled ? ExecState.Cancelled : o.Exit.ExitCode == 0 && !survived ? ExecState.Completed : ExecState.Failed,
             ExitCode = o.Exit.ExitCode,
             Started = started,
             Finished = _time.GetUtcNow(),
@@ -57,5 +58,31 @@ internal sealed class LocalExecutor : IStageExecutor
                 : survived ? $"exit code {o.Exit.ExitCode}, but processes it left running in its process group {o.Pid} did not end on SIGKILL within 5 s (blocked in I/O, or not ours to kill), so its outputs could still change; find them with `ps -o pid,stat,cmd -g {o.Pid}`"
                 : null,
         };
+    }
+
+    private const int SigHup = 1, SigInt = 2, SigTerm = 15;
+
+    /// <summary>How long a stage killed by SIGHUP, SIGINT or SIGTERM waits for the build's cancel before it counts as failed.</summary>
+    internal static readonly TimeSpan SignalCancelWindow = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A terminal's Ctrl+C goes to the whole foreground process group, and a stage spawned at that
+    /// instant can get it before it is in a group of its own and before MSBuild has asked the task
+    /// to cancel: it dies of the signal first. Such a death counts as cancelled when the build's
+    /// cancel comes within a moment; it was "failed, exit code 130", with KDG3001 and a KDG3010
+    /// that blamed it for the stages the cancel skipped (a user review, 1 Ctrl+C in 13).
+    /// </summary>
+    private async Task<bool> CancelledSoonAsync(CancellationToken cancel)
+    {
+        if (cancel.IsCancellationRequested) return true;
+        try
+        {
+            await Task.Delay(SignalCancelWindow, _time, cancel).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
     }
 }

@@ -50,6 +50,23 @@ public sealed class LocalExecutorTests : IDisposable
         Assert.True(r.Finished >= r.Started);
     }
 
+    /// <summary>
+    /// A stage that dies of SIGINT just before the build's cancel arrives (a Ctrl+C reaching a stage
+    /// spawned at that instant) is cancelled, not failed; with no cancel it is failed.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_KilledBySigintJustBeforeTheBuildsCancel_IsCancelled_WithoutACancel_Failed()
+    {
+        using var cts = new CancellationTokenSource();
+        var job = Job("kill -INT $$; sleep 5", _ => cts.CancelAfter(TimeSpan.FromMilliseconds(300)));
+        var r = await new LocalExecutor(1).RunAsync(job, cts.Token).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExecState.Cancelled, r.State);
+
+        var alone = await new LocalExecutor(1).RunAsync(Job("kill -INT $$; sleep 5"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExecState.Failed, alone.State);
+        Assert.Equal("killed by signal 2", alone.Detail);
+    }
+
     [Fact]
     public async Task RunAsync_BackgroundWorkLeftRunning_IsKilledWhenTheShellExits_AsSlurmDoes()
     {
