@@ -7,6 +7,9 @@ internal static class Spelling
     public static string DidYouMean(string word, IEnumerable<string> candidates, int maxDistance)
     {
         if (word.Length > 256) return ""; // no guess for a pasted blob, and no table of its size
+        // Names are case-sensitive: HCRL_SA is hcrl_sa however many letters differ in case.
+        if (candidates.FirstOrDefault(c => string.Equals(c, word, StringComparison.OrdinalIgnoreCase) && c != word) is { } cased)
+            return $" Did you mean '{cased}'? (names are case-sensitive)";
         var near = candidates.Where(c => c.Length <= 256).OrderBy(c => Distance(c, word)).FirstOrDefault();
         return near is not null && Distance(near, word) <= maxDistance ? $" Did you mean '{near}'?" : "";
     }

@@ -36,7 +36,7 @@ internal static partial class DatasetName
             Validate(n, "-p:Dataset");
             if (!configured.Contains(n))
                 throw new KdgException(ErrorCodes.UnknownDataset,
-                    $"unknown dataset '{n}'. Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile, datasetsAt.Line, datasetsAt.Column);
+                    $"unknown dataset '{n}'.{Spelling.DidYouMean(n, configured, Math.Max(2, n.Length / 3))} Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile, datasetsAt.Line, datasetsAt.Column);
         }
         return names;
     }

@@ -63,7 +63,10 @@ public sealed class StageGraph
             }
             if (sc.Teacher is not null && !s.Needs.Contains(sc.Teacher))
                 throw new KdgException(ErrorCodes.TeacherNotUpstream,
-                    $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs, and {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of its target.",
+                    config.Stages.ContainsKey(sc.Teacher)
+                        ? $"stage '{s.Name}': teacher '{sc.Teacher}' is not one of its upstream stages ({string.Join(", ", s.Needs)}). Add it to the stage's Needs, and {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of its target."
+                        // a misspelt teacher: the name to fix is in kdgat.yaml, not the Needs (a user review)
+                        : $"stage '{s.Name}': teacher '{sc.Teacher}' is no stage of {Path.GetFileName(config.File)}.{Spelling.DidYouMean(sc.Teacher, s.Needs.Concat(config.Stages.Keys), Math.Max(2, sc.Teacher.Length / 3))} Name one of its upstream stages ({string.Join(", ", s.Needs)}).",
                     config.File, sc.Line, sc.Column);
             seen[s.Name] = s;
             ordered.Add(s);
@@ -117,7 +120,7 @@ public sealed class StageGraph
     }
 
     private KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
-        $"unknown stage '{stage}' in -p:Stage. Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
+        $"unknown stage '{stage}' in -p:Stage.{Spelling.DidYouMean(stage, Stages.Select(s => s.Name).Concat(WithoutTarget), Math.Max(2, stage.Length / 3))} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
         (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no stage target that AllStagesDependsOn reaches declares it (KDG1012)." : ""), pipelineFile);
 
     /// <summary>The named stage and every stage that (transitively) reads from it.</summary>

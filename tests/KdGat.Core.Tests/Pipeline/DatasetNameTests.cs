@@ -76,6 +76,18 @@ public sealed class DatasetNameTests
         Assert.Contains("kdgat.yaml", e.Message);
     }
 
+    /// <summary>A near miss and a name in the wrong case get a "did you mean" (a user review: they only listed every name).</summary>
+    [Theory]
+    [InlineData("set01", "set_01", false)]
+    [InlineData("HCRL_SA", "hcrl_sa", true)]
+    public void Select_MisspeltOrMiscasedDataset_SaysDidYouMean(string given, string meant, bool caseOnly)
+    {
+        var e = Assert.Throws<KdgException>(() => DatasetName.Select(given, Configured, "/r/kdgat.yaml"));
+
+        Assert.Contains($"Did you mean '{meant}'?", e.Message);
+        Assert.Equal(caseOnly, e.Message.Contains("case-sensitive"));
+    }
+
     [Theory]
     [InlineData("../hcrl_sa")]
     [InlineData("hcrl_sa;a|b")]

@@ -233,6 +233,34 @@ public sealed class StageGraphTests : IDisposable
         Assert.Contains("teacher 'a'", e.Message);
     }
 
+    /// <summary>A misspelt teacher is named as no stage, with a did-you-mean (it said to add the misspelt name to the Needs: a user review).</summary>
+    [Fact]
+    public void Build_MisspeltTeacher_IsKdg1010SayingDidYouMean()
+    {
+        var config = ConfigLoader.Load(_p.Dir.Write("typo.yaml", """
+            datasets: [d1]
+            stages:
+              a: { command: x, outputs: [o] }
+              b: { command: x, outputs: [o] }
+              c: { command: x, outputs: [o], teacher: aa }
+            """), _p.Root);
+
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", []), new("c", ["a"])], config, "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.TeacherNotUpstream, e.Code);
+        Assert.Contains("teacher 'aa' is no stage of typo.yaml. Did you mean 'a'?", e.Message);
+        Assert.DoesNotContain("Add it to the stage's Needs", e.Message);
+    }
+
+    [Fact]
+    public void Build_UnknownStageInStageProperty_SaysDidYouMean()
+    {
+        var e = Assert.Throws<KdgException>(() => Graph().WithDownstream("gat_larg_curriculum", "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.UnknownStage, e.Code);
+        Assert.Contains("Did you mean 'gat_large_curriculum'?", e.Message);
+    }
+
     [Fact]
     public void Build_TeacherUpstream_IsAccepted()
     {

@@ -77,7 +77,7 @@ internal sealed class LocalExecutor : IStageExecutor
         if (cancel.IsCancellationRequested) return true;
         try
         {
-            await Task.Delay(SignalCancelWindow, _time, cancel).ConfigureAwait(false);
+            await Time.Clock.Delay(_time, SignalCancelWindow, cancel).ConfigureAwait(false);
             return false;
         }
         catch (OperationCanceledException)
