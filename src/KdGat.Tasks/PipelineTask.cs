@@ -47,10 +47,15 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         foreach (string name in i.CloneCustomMetadata().Keys)
             if (!string.Equals(name, "Needs", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)
                 && !string.Equals(name, "OriginalItemSpec", StringComparison.OrdinalIgnoreCase))
-                throw new KdgException(ErrorCodes.UnknownStageMetadata,
-                    $"the KdGatStage item of stage '{i.ItemSpec}' has metadata '{name}', which KdGat does not read: a stage item has only Needs (the ';' list of stages it reads from). " +
-                    $"Rename it to Needs{(name.StartsWith("need", StringComparison.OrdinalIgnoreCase) ? "" : ", or remove it")} in the stage's target.",
-                    new[] { i.GetMetadata("MSBuildSourceProjectFile"), i.GetMetadata("DefiningProjectFullPath") }.FirstOrDefault(f => f.Length > 0));
+            {
+                var file = new[] { i.GetMetadata("MSBuildSourceProjectFile"), i.GetMetadata("DefiningProjectFullPath") }.FirstOrDefault(f => f.Length > 0);
+                var message = $"the KdGatStage item of stage '{i.ItemSpec}' has metadata '{name}', which KdGat does not read: a stage item has only Needs (the ';' list of stages it reads from). " +
+                    $"Rename it to Needs{(name.StartsWith("need", StringComparison.OrdinalIgnoreCase) ? "" : ", or remove it")} in the stage's target.";
+                // At the item, when it is written in that file (a user review: the file alone).
+                throw file is not null && StageTargets.Find(file, i.ItemSpec) is { Item: var at }
+                    ? new KdgException(ErrorCodes.UnknownStageMetadata, message, at.File, at.Line, at.Column)
+                    : new KdgException(ErrorCodes.UnknownStageMetadata, message, file);
+            }
         return new StageDeclaration(i.ItemSpec, i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 

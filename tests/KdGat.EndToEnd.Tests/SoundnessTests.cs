@@ -46,7 +46,11 @@ public sealed class SoundnessTests
         var r = s.Build("-p:Dataset=hcrl_sa");
 
         Assert.NotEqual(0, r.ExitCode);
-        Assert.Matches(@"pipeline\.proj ?: error KDG1214: the KdGatStage item of stage 'gat_large_curriculum' has metadata 'Need'", r.Output);
+        // At the item (line, column of its '<'), not the file alone (a user review).
+        var lines = File.ReadAllLines(proj);
+        var line = Array.FindIndex(lines, l => l.Contains("<KdGatStage Include=\"gat_large_curriculum\" Need=", StringComparison.Ordinal)) + 1;
+        var column = lines[line - 1].IndexOf("<KdGatStage", StringComparison.Ordinal) + 1;
+        Assert.Contains($"pipeline.proj({line},{column}): error KDG1214: the KdGatStage item of stage 'gat_large_curriculum' has metadata 'Need'", r.Output);
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
     }
 
