@@ -130,7 +130,7 @@ internal sealed class Planner
     {
         if (old.Command.EndsWith(Fingerprinter.ChangedDuringRun, StringComparison.Ordinal))
             yield return new("command", "the tools its command runs ({tools}) changed after its last run's fingerprint was taken (KDG3020)");
-        else if (old.Command != now.Command) yield return new("command", $"command changed ({old.Command} -> {now.Command})");
+        else if (old.Command != now.Command) yield return new("command", $"command changed ({CommandChange(old.Command, now.Command)})");
         foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources, Config.ParamValue.ShowFingerprintText)) yield return r;
         foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Code, now.Code, "code", "code file", showValues: false)) yield return r;
@@ -139,6 +139,24 @@ internal sealed class Planner
             if (!old.Upstream.TryGetValue(stage, out var was)) yield return new("upstream", $"new upstream {stage}");
             else if (was != digest) yield return new("upstream", $"upstream {stage} output changed");
         foreach (var stage in old.Upstream.Keys.Except(now.Upstream.Keys)) yield return new("upstream", $"upstream {stage} removed");
+    }
+
+    /// <summary>
+    /// "old -> new" of a command, the part they share before and after the change cut to a few words
+    /// ("…" for the rest): after a tools rebuild the two ~450-character commands differed only in the
+    /// tools program's version, and the reason that said so came first and was cut off in a terminal (a user review).
+    /// </summary>
+    internal static string CommandChange(string old, string now)
+    {
+        const int Context = 24;
+        var prefix = 0;
+        while (prefix < old.Length && prefix < now.Length && old[prefix] == now[prefix]) prefix++;
+        var suffix = 0;
+        while (suffix < old.Length - prefix && suffix < now.Length - prefix && old[^(suffix + 1)] == now[^(suffix + 1)]) suffix++;
+        if (prefix <= Context && suffix <= Context) return $"{old} -> {now}"; // little in common to cut: whole
+        var from = Math.Max(0, prefix - Context);
+        string Part(string c) => (from > 0 ? "…" : "") + c[from..Math.Min(c.Length, c.Length - suffix + Context)] + (suffix > Context ? "…" : "");
+        return $"{Part(old)} -> {Part(now)}";
     }
 
     private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,

@@ -70,6 +70,18 @@ public sealed class PlannerTests : IDisposable
 
     private static string Kinds(Verdict v) => string.Join(",", v.Reasons.Select(r => r.Kind));
 
+    /// <summary>A long command's change is shown as the changed part with a few characters around it; a short one whole.</summary>
+    [Fact]
+    public void CommandChange_LongCommands_ShowTheChangedPartInContext_ShortOnesWhole()
+    {
+        var head = "dotnet <tools program .NET 10.0.12:";
+        var tail = ">/KdGat.Sample.dll preprocess --raw " + new string('r', 300) + " --out graphs.json";
+        var change = Planner.CommandChange(head + "b59a01" + tail, head + "c71e02" + tail);
+
+        Assert.Equal("…ls program .NET 10.0.12:b59a01>/KdGat.Sample.dll prepr… -> …ls program .NET 10.0.12:c71e02>/KdGat.Sample.dll prepr…", change);
+        Assert.Equal("train --lr 1 -> train --lr 2", Planner.CommandChange("train --lr 1", "train --lr 2"));
+    }
+
     [Fact]
     public void Check_NoManifest_IsNeverRun()
     {
