@@ -133,8 +133,8 @@ public sealed class BadInputTests
     /// <summary>
     /// A KdGatVariant item written after the Import of KdGat's targets, with the name of a default
     /// one, is KDG5022 for Compare and Report; Status, whose table does not depend on variants, says
-    /// it as a warning (the report it rewrites is not updated) and succeeds: it failed, and a CI step
-    /// gating on Status failed with it.
+    /// it as a warning, writes the report with the error in place of its metrics, and succeeds: it
+    /// failed, and a CI step gating on Status failed with it.
     /// </summary>
     [Fact]
     public void ADuplicateVariant_FailsCompare_AndIsAWarningInStatus()
@@ -145,9 +145,12 @@ public sealed class BadInputTests
             "  <ItemGroup><KdGatVariant Include=\"large\" Stages=\"eval_small_evaluation\" /></ItemGroup>\n</Project>"));
         Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
 
+        var report = Path.Combine(s.Dir, ".kdgat", "report.html");
+        File.Delete(report);
         var status = s.Build("-t:Status", "-p:Dataset=hcrl_sa");
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("warning KDG5022", status.Output);
+        Assert.Contains("KDG5022", File.ReadAllText(report)); // the page is written, the error in place of its metrics
         Assert.Matches(@"hcrl_sa/eval_large_evaluation\s+up-to-date", status.Output);
         AssertUserError(s.Build("-t:Compare", "-p:Dataset=hcrl_sa"), "KDG5022", "'large'");
     }

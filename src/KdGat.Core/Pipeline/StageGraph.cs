@@ -120,7 +120,7 @@ public sealed class StageGraph
     }
 
     private KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
-        $"unknown stage '{stage}' in -p:Stage.{Spelling.DidYouMean(stage, Stages.Select(s => s.Name).Concat(WithoutTarget), Math.Max(2, stage.Length / 3))} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
+        $"unknown stage '{stage}' in -p:Stage.{Spelling.DidYouMean(stage, Stages.Select(s => s.Name).Concat(WithoutTarget).Where(n => n != stage), Math.Max(2, stage.Length / 3))} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
         (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no stage target that AllStagesDependsOn reaches declares it (KDG1012)." : ""), pipelineFile);
 
     /// <summary>The named stage and every stage that (transitively) reads from it.</summary>

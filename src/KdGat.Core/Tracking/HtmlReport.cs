@@ -18,9 +18,25 @@ internal static class HtmlReport
 
     /// <param name="status">The Status rows (<see cref="Tracker.StatusAsync"/>).</param>
     /// <param name="reloadSeconds">Make the page reload itself this often (something is still running); 0: never.</param>
-    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now, IReadOnlyList<StatusRow> status, int reloadSeconds = 0)
+    /// <param name="variantErrors">
+    /// Status's page: a variant error (KDG5022) is said here as a warning and on the page in place of
+    /// the metrics, and the rest of the page is written (a live page kept its old states while jobs
+    /// ran, a review). Without it (-t:Report) it is the error it is.
+    /// </param>
+    public static string Render(Tracker t, IReadOnlyList<Variant>? variants, DateTimeOffset now, IReadOnlyList<StatusRow> status, int reloadSeconds = 0, Diagnostics.IBuildLog? variantErrors = null)
     {
-        var compare = t.Compare(status, variants);
+        CompareTable compare;
+        string? compareError = null;
+        try
+        {
+            compare = t.Compare(status, variants);
+        }
+        catch (Diagnostics.KdgException e) when (variantErrors is not null && e.Code == Diagnostics.ErrorCodes.DuplicateVariant)
+        {
+            variantErrors.Report(new Diagnostics.Diagnostic(Diagnostics.Severity.Warning, e.Code, $"{e.Message} The report's metrics section says so; the rest of it is up to date.", e.File, e.Line, e.Column));
+            compare = new CompareTable([], [], new Dictionary<(string Dataset, string Variant), IndexedRun>());
+            compareError = $"{e.Code}: {e.Message}";
+        }
         var runs = t.Index.Runs().Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
         var rows = status;
         var statusByKey = rows.ToDictionary(s => s.Key);
@@ -34,7 +50,9 @@ internal static class HtmlReport
 
         // Metrics per variant.
         h.Append("<h2 id=\"metrics\">Metrics per variant</h2>\n");
-        if (compare.Rows.Count == 0)
+        if (compareError is not null)
+            h.Append($"<p class=\"not-current\">{E(compareError)}</p>\n");
+        else if (compare.Rows.Count == 0)
         {
             h.Append("<p>No stage has recorded metrics yet (a stage's metrics come from the metrics.json among its outputs).</p>\n");
             foreach (var note in compare.Notes) h.Append($"<p class=\"not-current\">{E(note)}</p>\n");

@@ -183,7 +183,7 @@ internal sealed class Tracker : IDisposable
                 : made.Record.State == Engine.Outcome.Adopted ? $"adopted {Local(made.Record.FinishedUtc)} (build {made.Record.BuildId}; produced outside KdGat)"
                 : made.Record.State == Engine.Outcome.Restored ? $"restored from the cache {Local(made.Record.FinishedUtc)} (build {made.Record.BuildId})"
                 : $"last ran {Local(made.Record.FinishedUtc)} ({Duration(made.Record.WallSeconds)}, build {made.Record.BuildId})";
-            if (last is not null && made is not null && last != made)
+            if (last is not null && last != made) // also when the run behind the result is no longer indexed
                 detail += $"; a later attempt ({last.Record.State}, {Local(last.Record.FinishedUtc)}, build {last.Record.BuildId}) left this result as it was";
             return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate, detail, Last: last);
         }

@@ -37,7 +37,7 @@ public sealed class KdGatStatus : TrackingTask
             var reload = all.Any(r => r.State == StatusRow.Running) ? KdGatBuild.ParseRefresh(LiveReportRefresh) : 0;
             try
             {
-                HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), all, reload));
+                HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), all, reload, variantErrors: log));
                 Print($"KdGat: report updated: {path}{(reload > 0 ? $" (reloads every {reload} s while jobs run)" : "")}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -45,13 +45,7 @@ public sealed class KdGatStatus : TrackingTask
                 log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, Core.Diagnostics.ErrorCodes.LiveReportWriteFailed,
                     $"could not write the report {path} ({e.Message}); the status above is complete. Choose another file with -p:ReportFile=PATH or -p:LiveReport=false."));
             }
-            catch (Core.Diagnostics.KdgException e) when (e.Code == Core.Diagnostics.ErrorCodes.DuplicateVariant)
-            {
-                // The report's Compare section cannot be made, but the status above is complete: Status
-                // says so and succeeds (scripts and CI gate on it); -t:Compare and -t:Report fail with it.
-                log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, e.Code,
-                    $"{e.Message} The report {path} was not updated; the status above is complete.", e.File, e.Line, e.Column));
-            }
+
         }
         Rows = rows.Select(r =>
         {
