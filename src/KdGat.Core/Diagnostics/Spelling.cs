@@ -4,14 +4,19 @@ namespace KdGat.Core.Diagnostics;
 internal static class Spelling
 {
     /// <summary>" Did you mean 'x'?" for the candidate nearest to <paramref name="word"/> when it is at most <paramref name="maxDistance"/> edits away; else "".</summary>
-    public static string DidYouMean(string word, IEnumerable<string> candidates, int maxDistance)
+    public static string DidYouMean(string word, IEnumerable<string> candidates, int maxDistance) =>
+        Nearest(word, candidates, maxDistance) is not { } near ? ""
+        : near != word && string.Equals(near, word, StringComparison.OrdinalIgnoreCase) ? $" Did you mean '{near}'? (names are case-sensitive)"
+        : $" Did you mean '{near}'?";
+
+    /// <summary>The candidate <see cref="DidYouMean"/> would offer (one differing only in case first), or null.</summary>
+    public static string? Nearest(string word, IEnumerable<string> candidates, int maxDistance)
     {
-        if (word.Length > 256) return ""; // no guess for a pasted blob, and no table of its size
+        if (word.Length > 256) return null; // no guess for a pasted blob, and no table of its size
         // Names are case-sensitive: HCRL_SA is hcrl_sa however many letters differ in case.
-        if (candidates.FirstOrDefault(c => string.Equals(c, word, StringComparison.OrdinalIgnoreCase) && c != word) is { } cased)
-            return $" Did you mean '{cased}'? (names are case-sensitive)";
+        if (candidates.FirstOrDefault(c => string.Equals(c, word, StringComparison.OrdinalIgnoreCase) && c != word) is { } cased) return cased;
         var near = candidates.Where(c => c.Length <= 256).OrderBy(c => Distance(c, word)).FirstOrDefault();
-        return near is not null && Distance(near, word) <= maxDistance ? $" Did you mean '{near}'?" : "";
+        return near is not null && Distance(near, word) <= maxDistance ? near : null;
     }
 
     /// <summary>Levenshtein distance.</summary>

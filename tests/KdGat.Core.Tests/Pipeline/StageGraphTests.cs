@@ -219,7 +219,7 @@ public sealed class StageGraphTests : IDisposable
 
         Assert.Equal(ErrorCodes.StageNotConfigured, e.Code);
         Assert.Equal((proj, 6, 16), (e.File, e.Line, e.Column));
-        Assert.Contains("Did you mean 'b'?", e.Message);
+        Assert.Contains("Did you mean 'b'? abc.yaml(4,6) has 'b'.", e.Message); // the entry's place too: the typo may be there
     }
 
     [Fact]
