@@ -56,7 +56,9 @@ internal sealed partial class InstanceRunner
         return s.Outputs.Where(o => stored.Contains(PathText.ToStored(s.Layout.Root, o))).ToArray();
     }
 
-    private static StaleReason RestoredReason(StoreEntry e) => new("restored", $"restored from cache ({e.Fingerprint[..12]})");
+    /// <param name="wouldBe">Explain: the restore is what a build would do ("restored from cache" read as done: a user review).</param>
+    private static StaleReason RestoredReason(StoreEntry e, bool wouldBe = false) =>
+        new("restored", $"{(wouldBe ? "can be restored" : "restored")} from cache ({e.Fingerprint[..12]})");
 
     /// <summary>
     /// Puts a cached result in place under the output guard, as a run would: previous outputs aside,

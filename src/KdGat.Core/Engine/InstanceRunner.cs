@@ -136,7 +136,7 @@ internal sealed partial class InstanceRunner
             var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);
             if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest, Fingerprint = v.Fingerprint };
             return CachedEntry(s, v) is { } hit
-                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit)]) { OutputsDigest = OutputsDigest(s, RestoredOutputs(s, hit, EntryTargets(s, hit)!)), Fingerprint = v.Fingerprint }
+                ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit, wouldBe: true)]) { OutputsDigest = OutputsDigest(s, RestoredOutputs(s, hit, EntryTargets(s, hit)!)), Fingerprint = v.Fingerprint }
                 : new InstanceResult(s, Outcome.WouldRun, v.Reasons) { Fingerprint = v.Fingerprint };
         }
         catch (KdgException e) when (e.Code == ErrorCodes.InputMissing)
