@@ -51,8 +51,10 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
                 var file = new[] { i.GetMetadata("MSBuildSourceProjectFile"), i.GetMetadata("DefiningProjectFullPath") }.FirstOrDefault(f => f.Length > 0);
                 var message = $"the KdGatStage item of stage '{i.ItemSpec}' has metadata '{name}', which KdGat does not read: a stage item has only Needs (the ';' list of stages it reads from). " +
                     $"Rename it to Needs{(name.StartsWith("need", StringComparison.OrdinalIgnoreCase) ? "" : ", or remove it")} in the stage's target.";
-                // At the item, when it is written in that file (a user review: the file alone).
-                throw file is not null && StageTargets.Find(file, i.ItemSpec) is { Item: var at }
+                // At the item that has it, when it is written in that file (a user review: the file alone).
+                var at = file is null ? null
+                    : StageTargets.FindAll(file, i.ItemSpec).Where(d => d.Metadata.Contains(name, StringComparer.OrdinalIgnoreCase)).Select(d => d.Item).FirstOrDefault();
+                throw at is not null
                     ? new KdgException(ErrorCodes.UnknownStageMetadata, message, at.File, at.Line, at.Column)
                     : new KdgException(ErrorCodes.UnknownStageMetadata, message, file);
             }

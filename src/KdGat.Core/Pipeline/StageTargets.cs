@@ -25,11 +25,12 @@ internal static class StageTargets
         FindAll(projectFile, stage).FirstOrDefault() is { Item: not null } first ? (first.Item, first.Target) : null;
 
     /// <summary>
-    /// Every KdGatStage item that declares <paramref name="stage"/>, with the target around it and its
-    /// Needs as written (split at ';'), in file order: of several declarations, the one an error is
-    /// about is the one with its Needs (KDG1201, KDG1202), not the first in the file.
+    /// Every KdGatStage item that declares <paramref name="stage"/>, with the target around it, its
+    /// Needs as written (split at ';') and the names of its metadata (attributes and child elements),
+    /// in file order: of several declarations, the one an error is about is the one with its Needs
+    /// (KDG1201, KDG1202) or its metadata (KDG1214), not the first in the file.
     /// </summary>
-    public static IEnumerable<(ProjectPlace Item, ProjectPlace Target, string[] Needs)> FindAll(string projectFile, string stage)
+    public static IEnumerable<(ProjectPlace Item, ProjectPlace Target, string[] Needs, string[] Metadata)> FindAll(string projectFile, string stage)
     {
         var doc = Read(projectFile);
         if (doc?.Root is null) yield break;
@@ -40,7 +41,9 @@ internal static class StageTargets
             var target = item.Ancestors().FirstOrDefault(e => e.Name.LocalName == "Target");
             if (target is null) continue; // an item outside a target is not a stage declaration
             yield return (At(projectFile, item), At(projectFile, target),
-                ((string?)item.Attribute("Needs") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                ((string?)item.Attribute("Needs") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                [.. item.Attributes().Select(a => a.Name.LocalName).Where(n => n is not ("Include" or "Exclude" or "Remove" or "Update" or "Condition")),
+                 .. item.Elements().Select(e => e.Name.LocalName)]);
         }
     }
 

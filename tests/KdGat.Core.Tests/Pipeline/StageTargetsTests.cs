@@ -34,6 +34,26 @@ public sealed class StageTargetsTests : IDisposable
         Assert.Equal((new ProjectPlace(file, 10, 9), new ProjectPlace(file, 8, 5)), StageTargets.Find(file, "b"));
     }
 
+    /// <summary>Each declaration's Needs and metadata names, so an error can point at the item it is about (KDG1202, KDG1214), not the first.</summary>
+    [Fact]
+    public void FindAll_GivesEveryDeclaration_WithItsNeedsAndMetadataNames()
+    {
+        var file = _dir.Write("two.proj", """
+            <Project>
+              <Target Name="a"><ItemGroup><KdGatStage Include="s" Needs="x;y" /></ItemGroup></Target>
+              <Target Name="b"><ItemGroup><KdGatStage Include="s" Need="x" Condition="true"><Extra>1</Extra></KdGatStage></ItemGroup></Target>
+            </Project>
+            """);
+
+        var all = StageTargets.FindAll(file, "s").ToArray();
+
+        Assert.Equal([2, 3], all.Select(d => d.Item.Line));
+        Assert.Equal(["x", "y"], all[0].Needs);
+        Assert.Equal(["Needs"], all[0].Metadata);
+        Assert.Empty(all[1].Needs);
+        Assert.Equal(["Need", "Extra"], all[1].Metadata);
+    }
+
     [Fact]
     public void Find_IsNull_ForAStageNotWrittenThere_OrAFileItCannotRead()
     {
