@@ -35,7 +35,7 @@ public static class ToolSourceHash
             {
                 var full = Path.Combine(root.FullName, "..", name);
                 var info = new FileInfo(full);
-                if (info.LinkTarget is null && !info.Exists && !Directory.Exists(full)) continue; // not there: ls prints nothing
+                if (info.LinkTarget is null && !info.Exists && !Directory.Exists(full)) continue; // not there: the pipeline's loop names nothing
                 if (info.LinkTarget is not null || !info.Exists || info.Length == 0) return null; // a link, a folder, maybe a FIFO: left to the pipeline
                 files.Add(("../" + name, full));
             }

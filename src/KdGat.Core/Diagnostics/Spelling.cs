@@ -4,8 +4,11 @@ namespace KdGat.Core.Diagnostics;
 internal static class Spelling
 {
     /// <summary>" Did you mean 'x'?" for the candidate nearest to <paramref name="word"/> when it is at most <paramref name="maxDistance"/> edits away; else "".</summary>
-    public static string DidYouMean(string word, IEnumerable<string> candidates, int maxDistance) =>
-        Nearest(word, candidates, maxDistance) is not { } near ? ""
+    public static string DidYouMean(string word, IEnumerable<string> candidates, int maxDistance) => Offer(word, Nearest(word, candidates, maxDistance));
+
+    /// <summary>The " Did you mean 'x'?" text for a guess <see cref="Nearest"/> already made; "" for none.</summary>
+    public static string Offer(string word, string? near) =>
+        near is null ? ""
         : near != word && string.Equals(near, word, StringComparison.OrdinalIgnoreCase) ? $" Did you mean '{near}'? (names are case-sensitive)"
         : $" Did you mean '{near}'?";
 

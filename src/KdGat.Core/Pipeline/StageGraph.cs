@@ -57,7 +57,7 @@ public sealed class StageGraph
                 // The near entry's own place too: the misspelt name may be that one (a user review: the hint read as "rename the item").
                 var near = Spelling.Nearest(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3));
                 var entry = near is null ? "" : $" {Path.GetFileName(config.File)}({config.Stages[near].Line},{config.Stages[near].Column}) has '{near}'.";
-                var message = $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.DidYouMean(s.Name, config.Stages.Keys, Math.Max(2, s.Name.Length / 3))}{entry} Fix the name of one of the two (this item, or that entry), or add an entry with at least 'command:' and 'outputs:'.";
+                var message = $"stage '{s.Name}' (a KdGatStage item in the pipeline) has no entry under 'stages:' in {Path.GetFileName(config.File)}.{Spelling.Offer(s.Name, near)}{entry} Fix the name of one of the two (this item, or that entry), or add an entry with at least 'command:' and 'outputs:'.";
                 // At the KdGatStage item that names it, the node with the name to fix; without one written
                 // literally in the project (an imported target), at 'stages:', the other place to fix.
                 if (StageTargets.Find(pipelineFile, s.Name) is { Item: var item })

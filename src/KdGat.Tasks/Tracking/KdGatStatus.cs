@@ -45,7 +45,6 @@ public sealed class KdGatStatus : TrackingTask
                 log.Report(new Core.Diagnostics.Diagnostic(Core.Diagnostics.Severity.Warning, Core.Diagnostics.ErrorCodes.LiveReportWriteFailed,
                     $"could not write the report {path} ({e.Message}); the status above is complete. Choose another file with -p:ReportFile=PATH or -p:LiveReport=false."));
             }
-
         }
         Rows = rows.Select(r =>
         {
