@@ -21,6 +21,8 @@ internal static partial class ErrorCodes
     public const string UnknownRunId = "KDG5012";
     /// <summary>Error: a tracking property (-p:Limit, -p:ReportFile, ...) has a bad value.</summary>
     public const string TrackingBadProperty = "KDG5013";
+    /// <summary>Warning (the targets' own): -p:RunId given to Status, Compare or Report, which show current results, not that run's.</summary>
+    public const string RunIdIsHistorys = "KDG5014";
     /// <summary>Warning: Compare found no metrics to compare yet.</summary>
     public const string NothingToCompare = "KDG5020";
     /// <summary>Warning: a stage is stale because its last attempt failed; shown by Status with the log.</summary>
