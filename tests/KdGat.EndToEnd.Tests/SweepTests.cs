@@ -120,4 +120,33 @@ public sealed class SweepTests
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
     }
+    /// <summary>
+    /// A stage built unswept, then swept, then unswept again: its manifest from before the sweep still
+    /// matched, so it was up to date again with the points' folders beside its outputs, a run dir no
+    /// from-scratch build has (found by review); while swept, its model.ckpt sat above the points'.
+    /// The points' first attempts retire the unswept result; removing the sweep brings it back (from
+    /// the cache, or by a run) and that commit drops the points' folders.
+    /// </summary>
+    [Fact]
+    public void ASweptStageUnsweptAgain_IsNotUpToDateBesideItsPointsFolders()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        var runDir = s.RunDir("hcrl_sa", "vgae_large_autoencoder");
+        Assert.True(File.Exists(Path.Combine(runDir, "model.ckpt")));
+
+        const string sweep = "    sweep: { seed: [0, 1] }\n";
+        s.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n" + sweep, StringComparison.Ordinal));
+        var swept = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(swept.ExitCode == 0, swept.ToString());
+        Assert.True(File.Exists(Path.Combine(runDir, "seed=1", "model.ckpt")));
+        Assert.Equal(["logs", "seed=0", "seed=1"], Directory.GetFileSystemEntries(runDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        s.EditConfig(c => c.Replace(sweep, "", StringComparison.Ordinal));
+        var unswept = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(unswept.ExitCode == 0, unswept.ToString());
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", Sandbox.Instances(s.LastBuild(), Outcome.Ran).Concat(Sandbox.Instances(s.LastBuild(), Outcome.Restored)));
+        Assert.False(Directory.Exists(Path.Combine(runDir, "seed=0")));
+        Assert.True(File.Exists(Path.Combine(runDir, "model.ckpt")));
+    }
 }

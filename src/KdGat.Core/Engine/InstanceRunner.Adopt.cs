@@ -51,6 +51,7 @@ internal sealed partial class InstanceRunner
                 $"deleting or cleaning the stage's manifest does not change that. Build the stage (it reruns on {archived.Upstream}'s current result); " +
                 "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
 
+        RetireUnsweptResult(s);
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
         var digest = OutputsDigest(s, present);

@@ -25,22 +25,20 @@ internal sealed class ManifestArchive
     public string DirFor(string dataset, string stage) => Path.Combine(Dir, dataset, stage);
 
     /// <summary>Archives the current manifest of each instance when not archived yet; returns how many were new.</summary>
-    public int Capture(IEnumerable<StageInstance> instances)
+    public int Capture(IEnumerable<StageInstance> instances) => instances.Count(s => Capture(s.Dataset, s.Slot, s.ManifestPath));
+
+    /// <summary>Archives the manifest at <paramref name="manifestPath"/> as <paramref name="slot"/>'s when not archived yet; true when it was new.</summary>
+    public bool Capture(string dataset, string slot, string manifestPath)
     {
-        var added = 0;
-        foreach (var s in instances)
-        {
-            var (status, manifest, _) = ManifestStore.Read(s.ManifestPath);
-            if (status != ManifestStore.ReadStatus.Ok || string.IsNullOrEmpty(manifest!.BuildId)) continue;
-            var target = PathFor(s.Dataset, s.Slot, manifest.BuildId);
-            if (File.Exists(target)) continue;
-            byte[] bytes;
-            try { bytes = SmallFile.ReadAllBytes(s.ManifestPath); }
-            catch (IOException) { continue; } // replaced under us by a running build: the next capture gets it
-            AtomicFile.WriteAllBytes(target, bytes);
-            added++;
-        }
-        return added;
+        var (status, manifest, _) = ManifestStore.Read(manifestPath);
+        if (status != ManifestStore.ReadStatus.Ok || string.IsNullOrEmpty(manifest!.BuildId)) return false;
+        var target = PathFor(dataset, slot, manifest.BuildId);
+        if (File.Exists(target)) return false;
+        byte[] bytes;
+        try { bytes = SmallFile.ReadAllBytes(manifestPath); }
+        catch (IOException) { return false; } // replaced under us by a running build: the next capture gets it
+        AtomicFile.WriteAllBytes(target, bytes);
+        return true;
     }
 
     public string? Find(string dataset, string stage, string buildId)
