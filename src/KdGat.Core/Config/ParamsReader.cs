@@ -64,7 +64,7 @@ internal static class ParamsReader
                     into[name] = new ParamValue("[" + string.Join(",", items) + "]", ParamKind.Json);
                     break;
                 case YamlScalarNode s:
-                    into[name] = ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted);
+                    into[name] = Value(s);
                     break;
             }
         }
@@ -73,7 +73,11 @@ internal static class ParamsReader
     private static string ToJson(YamlReader r, YamlNode node, string name)
     {
         var s = node as YamlScalarNode ?? throw r.Error(ErrorCodes.ConfigWrongType, node, $"parameter '{name}': lists may hold plain values only.");
-        var v = ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted);
+        var v = Value(s);
         return v.Kind == ParamKind.String ? System.Text.Json.JsonSerializer.Serialize(v.Text) : v.Text;
     }
+
+    /// <summary>A parameter or sweep value: text when quoted or tagged !!str (the only value tag <see cref="YamlLoader"/> lets through), else by how it reads.</summary>
+    public static ParamValue Value(YamlScalarNode s) =>
+        ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted || s.Tag is { IsEmpty: false, IsNonSpecific: false, Value: YamlLoader.StrTag });
 }

@@ -53,7 +53,7 @@ internal static partial class SweepReader
             {
                 if (item is not YamlScalarNode sc || YamlReader.IsNull(sc))
                     throw r.Error(ErrorCodes.SweepInvalid, item, $"{what}.{name}: each value must be a plain value (a number, word or true/false), not a list, mapping or null.");
-                var pv = ParamValue.FromScalar(sc.Value ?? "", sc.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted);
+                var pv = ParamsReader.Value(sc);
                 if (!IsValidValue(pv.Text))
                     throw r.Error(ErrorCodes.SweepUnsafeValue, item, $"{what}.{name}: value '{pv.Text}' would break run dir names ({{runs}}/{{dataset}}/{{stage}}/{name}=VALUE) and -p:Sweep. Use letters, digits, '.', '_', '-' or '+' only.");
                 if (values.Contains(pv))

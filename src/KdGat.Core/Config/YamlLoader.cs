@@ -38,6 +38,7 @@ internal static class YamlLoader
             while (parser.MoveNext())
             {
                 budget.Add(parser.Current!);
+                CheckTag(file, parser.Current!);
                 events.Add(parser.Current!);
                 if (parser.Current is SequenceStart or MappingStart) open.Push((NodeEvent)parser.Current);
                 else if (parser.Current is SequenceEnd or MappingEnd && open.Count > 0) open.Pop();
@@ -124,6 +125,31 @@ internal static class YamlLoader
         throw new KdgException(ErrorCodes.YamlSyntax,
             $"not valid UTF-8 at byte {valid}: YAML files are UTF-8 here, and a wrong byte would silently change the text. Save the file as UTF-8 (for example `iconv -f latin1 -t utf-8`).",
             file, line, column);
+    }
+
+    /// <summary>'!!str' on a value (read as quoted: <see cref="ParamsReader.Value"/>), and '!!map'/'!!seq' on their own kind.</summary>
+    public const string StrTag = "tag:yaml.org,2002:str";
+
+    /// <summary>
+    /// A tag KdGat would not honour is refused where it is written: `version: !!str 1.10` became the
+    /// number 1.1 and `hidden: !!int "32"` the string "32", without a word (a review). A value's type
+    /// comes from how it is written; quoting (or !!str) makes it text.
+    /// </summary>
+    private static void CheckTag(string file, ParsingEvent e)
+    {
+        if (e is not NodeEvent { Tag: var tag } node || tag.IsEmpty || tag.IsNonSpecific) return;
+        var allowed = node switch
+        {
+            Scalar => tag.Value == StrTag,
+            SequenceStart => tag.Value == "tag:yaml.org,2002:seq",
+            MappingStart => tag.Value == "tag:yaml.org,2002:map",
+            _ => false,
+        };
+        if (allowed) return;
+        var shown = tag.Value.StartsWith("tag:yaml.org,2002:", StringComparison.Ordinal) ? "!!" + tag.Value["tag:yaml.org,2002:".Length..] : tag.Value;
+        throw new KdgException(ErrorCodes.YamlSyntax,
+            $"the YAML tag '{shown}' is not supported: KdGat takes a value's type from how it is written (42, 0.5, true, or quoted text) and would otherwise read it differently from what the tag says. Remove the tag; quote the value (or tag it !!str) to keep it as text.",
+            file, Math.Max(1, (int)node.Start.Line), Math.Max(1, (int)node.Start.Column));
     }
 
     private static bool Flow(NodeEvent e) => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow };

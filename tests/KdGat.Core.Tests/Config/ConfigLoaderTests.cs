@@ -416,6 +416,60 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.True(e.Line >= 2, $"line {e.Line}");
     }
 
+    /// <summary>
+    /// Tags were dropped without a word: `version: !!str 1.10` became the number 1.1 and `hidden: !!int "32"`
+    /// the string "32" (a hostile-input review). !!str is honoured; a tag KdGat would read otherwise is refused where it stands.
+    /// </summary>
+    [Fact]
+    public void Load_StrTaggedValues_StayText_InParamsFilesInlineAndSweeps()
+    {
+        _dir.Write("models/m.yaml", "version: !!str 1.10\nzip: !!str 007\nsizes: !!seq [1, !!str 2]\nopt: !!map { flag: !!str true }\n");
+
+        var c = Load("""
+            datasets: [d1]
+            stages:
+              a:
+                command: x
+                params_file: models/m.yaml
+                params: { tag: !!str 1e3 }
+                sweep: { seed: [!!str 01, 2] }
+                outputs: [y]
+            """);
+
+        var p = c.Stages["a"].Params.ToDictionary(kv => kv.Key, kv => (kv.Value.Text, kv.Value.Kind));
+        Assert.Equal(("1.10", ParamKind.String), p["version"]);
+        Assert.Equal(("007", ParamKind.String), p["zip"]);
+        Assert.Equal(("[1,\"2\"]", ParamKind.Json), p["sizes"]);
+        Assert.Equal(("true", ParamKind.String), p["opt.flag"]);
+        Assert.Equal(("1e3", ParamKind.String), p["tag"]);
+        Assert.Equal([("01", ParamKind.String), ("2", ParamKind.Integer)], c.Stages["a"].Sweep.Single().Values.Select(v => (v.Text, v.Kind)));
+    }
+
+    [Theory]
+    [InlineData("hidden: !!int \"32\"\n", 1, 9, "'!!int'")]
+    [InlineData("lr: 0.1\nflag: !!bool yes\n", 2, 7, "'!!bool'")]
+    [InlineData("blob: !!binary aGVsbG8=\n", 1, 7, "'!!binary'")]
+    [InlineData("x: !foo 3\n", 1, 4, "'!foo'")]
+    [InlineData("opt: !!set { a }\n", 1, 6, "'!!set'")]
+    public void Load_AnotherTagInAParamsFile_IsKdg1009AtIt(string yaml, int line, int column, string named)
+    {
+        var paramsFile = _dir.Write("models/t.yaml", yaml);
+
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    params_file: models/t.yaml\n    outputs: [y]\n");
+
+        AssertAt(e, ErrorCodes.ParamsFile, line, column, paramsFile);
+        Assert.Contains($"YAML tag {named} is not supported", e.Message);
+    }
+
+    [Fact]
+    public void Load_ATagInKdgatYaml_IsKdg1002AtIt()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    resources: { mem: !!int 4 }\n");
+
+        AssertAt(e, ErrorCodes.YamlSyntax, 6, 23);
+        Assert.Contains("'!!int'", e.Message);
+    }
+
     [Fact]
     public void Load_ParamsFileNotAMapping_IsKdg1009InTheParamsFile()
     {
