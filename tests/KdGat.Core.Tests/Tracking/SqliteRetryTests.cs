@@ -1,0 +1,51 @@
+using KdGat.Core.Tracking;
+using Microsoft.Data.Sqlite;
+
+namespace KdGat.Core.Tests.Tracking;
+
+/// <summary>Which SQLite errors are tried again, and how often.</summary>
+[Trait("Category", "Unit")]
+public sealed class SqliteRetryTests
+{
+    private static (int Tries, SqliteException? Error) Failing(int code, int maxAttempts = 40)
+    {
+        var tries = 0;
+        try { SqliteRetry.Run<int>(() => { tries++; throw new SqliteException("failing", code); }, maxAttempts); }
+        catch (SqliteException e) { return (tries, e); }
+        return (tries, null);
+    }
+
+    /// <summary>A full disk reports SQLITE_IOERR too: 40 tries with backoff kept a build silent for 35 s (a review).</summary>
+    [Fact]
+    public void DiskIoError_IsTriedAFewTimesOnly()
+    {
+        var (tries, error) = Failing(SqliteRetry.IoErr);
+
+        Assert.Equal(SqliteRetry.MaxIoErrAttempts, tries);
+        Assert.Equal(SqliteRetry.IoErr, error!.SqliteErrorCode);
+    }
+
+    [Fact]
+    public void Busy_IsTriedUpToTheLimitGiven()
+    {
+        Assert.Equal(8, Failing(SqliteRetry.Busy, maxAttempts: 8).Tries);
+    }
+
+    [Theory]
+    [InlineData(13)] // SQLITE_FULL
+    [InlineData(SqliteRetry.Corrupt)]
+    [InlineData(SqliteRetry.CantOpen)]
+    public void OtherErrors_AreNotTriedAgain(int code)
+    {
+        Assert.Equal(1, Failing(code).Tries);
+    }
+
+    [Fact]
+    public void ASucceedingTry_EndsTheRetries()
+    {
+        var tries = 0;
+        var value = SqliteRetry.Run(() => ++tries < 3 ? throw new SqliteException("busy", SqliteRetry.Busy) : 42);
+
+        Assert.Equal((42, 3), (value, tries));
+    }
+}
