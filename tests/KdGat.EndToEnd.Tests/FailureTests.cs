@@ -9,6 +9,33 @@ namespace KdGat.EndToEnd.Tests;
 [Trait("Category", "EndToEnd")]
 public sealed class FailureTests
 {
+    /// <summary>
+    /// A raw file this user may not read was a bare "Access to the path ... is denied" (KDG1207) at
+    /// the project, and the plan stopped the whole build (a review). Now it fails that dataset's stage
+    /// at its kdgat.yaml entry, naming it, and the other dataset is built. Root reads any file, so as
+    /// root the build runs without the capabilities that let it (setpriv).
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // file modes and setpriv
+    public void AnUnreadableInput_FailsItsStageAtItsEntry_OtherDatasetsBuild()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode); // generates hcrl_sa's raw data
+        var raw = Path.Combine(s.Dir, "data", "automotive", "hcrl_sa", "frames.csv");
+        File.SetUnixFileMode(raw, UnixFileMode.None);
+
+        string[] args = [.. s.MSBuildArgs(["-p:Dataset=\"hcrl_sa;hcrl_ch\""])];
+        var r = Environment.IsPrivilegedProcess
+            ? ProcessRunner.Run("setpriv", ["--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", "dotnet", .. args], s.Dir, TimeSpan.FromMinutes(5), s.Env)
+            : ProcessRunner.Run("dotnet", args, s.Dir, TimeSpan.FromMinutes(5), s.Env);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): error KDG1207: hcrl_sa/preprocess \(its inputs or code\): Access to the path '[^']*frames\.csv' is denied", r.Output);
+        var report = s.LastBuild();
+        Assert.Equal(["hcrl_sa/preprocess"], Sandbox.With(report, Outcome.Failed));
+        Assert.Contains("hcrl_ch/eval_large_evaluation", Sandbox.With(report, Outcome.Ran));
+    }
+
     [Fact]
     public void FailingStage_SkipsOnlyItsDownstream_OtherBranchesAndDatasetsComplete()
     {

@@ -143,6 +143,12 @@ internal sealed partial class InstanceRunner
         {
             return new InstanceResult(s, Outcome.WouldRun, [new("input-missing", e.Message)]);
         }
+        catch (KdgException e) when (e.Code == ErrorCodes.FileAccess)
+        {
+            // A declared file this user may not read: not up to date for all Explain can tell; the build
+            // fails this instance (and what needs it) with the error, not the whole plan (a review).
+            return new InstanceResult(s, Outcome.WouldRun, [new("unreadable", e.Message)]);
+        }
         catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
             // Another build's attempt committed or rolled back while this looked (its aside/ went away

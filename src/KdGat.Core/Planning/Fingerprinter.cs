@@ -37,6 +37,14 @@ internal sealed class Fingerprinter
             // A FIFO, device or link cycle among what the stage declares: say which stage, at its entry.
             throw e.At(s.Layout.Config.File, s.Config.Line, s.Config.Column, $"{s.Key} (its inputs or code): ");
         }
+        catch (UnauthorizedAccessException e)
+        {
+            // A file or folder this user may not read: named with the stage, at its entry (it was a bare
+            // "Access to the path ... is denied" at the project, a review).
+            throw new KdgException(ErrorCodes.FileAccess,
+                $"{s.Key} (its inputs or code): {e.Message.TrimEnd('.')}: KdGat reads every file a stage declares to fingerprint it. Make it readable for this user (chmod, chown), or move it out of what the stage declares.",
+                s.Layout.Config.File, s.Config.Line, s.Config.Column, e);
+        }
     }
 
     /// <summary>The value of an input an upstream job still writes: known once that job has ended (<see cref="Settled"/>).</summary>
