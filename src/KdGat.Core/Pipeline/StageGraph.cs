@@ -50,7 +50,9 @@ public sealed class StageGraph
                 continue;
             }
             foreach (var n in s.Needs)
-                if (!seen.ContainsKey(n))
+                if (n == s.Name)
+                    throw AtItem(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs itself: no order can run it. Remove '{n}' from its Needs (and its target from its own DependsOnTargets).", pipelineFile, s);
+                else if (!seen.ContainsKey(n))
                     throw AtItem(ErrorCodes.UnknownUpstream, $"stage '{s.Name}' needs '{n}', " + WhyNotBefore(s, n, all, config), pipelineFile, s);
             if (!config.Stages.TryGetValue(s.Name, out var sc))
             {
