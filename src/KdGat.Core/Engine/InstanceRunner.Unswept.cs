@@ -30,9 +30,16 @@ internal sealed partial class InstanceRunner
         {
             var path = PathText.FromStored(s.Layout.Root, o.Path);
             // Only what lies in the unswept run dir, and never a folder holding this point's own.
-            if (PathText.IsUnder(path, dir) && !PathText.IsUnder(s.RunDir, path)) FileMover.Delete(path);
+            if (PathText.IsUnder(path, dir) && !PathText.IsUnder(s.RunDir, path)) Gone(path);
         }
-        FileMover.Delete(Path.Combine(dir, Path.GetFileName(s.ParamsFilePath)));
-        FileMover.Delete(manifestPath);
+        Gone(Path.Combine(dir, Path.GetFileName(s.ParamsFilePath)));
+        Gone(manifestPath);
+
+        // The stage's other points retire it at the same time: what one of them removed first is gone all the same.
+        static void Gone(string path)
+        {
+            try { FileMover.Delete(path); }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { }
+        }
     }
 }
