@@ -28,6 +28,7 @@ internal static class YamlLoader
     public static YamlNode? Load(string file, ConfigSources? sources = null)
     {
         var text = ReadBounded(file, sources);
+        CheckNoNul(file, text);
         var scanner = new Scanner(new StringReader(text), skipComments: true);
         var parser = new Parser(scanner);
         var events = new List<ParsingEvent>();
@@ -150,6 +151,17 @@ internal static class YamlLoader
         throw new KdgException(ErrorCodes.YamlSyntax,
             $"the YAML tag '{shown}' is not supported: KdGat takes a value's type from how it is written (42, 0.5, true, or quoted text) and would otherwise read it differently from what the tag says. Remove the tag; quote the value (or tag it !!str) to keep it as text.",
             file, Math.Max(1, (int)node.Start.Line), Math.Max(1, (int)node.Start.Column));
+    }
+
+    /// <summary>A NUL byte (a binary file, a truncated write) was reported as a missing ',' two columns on (a review): said as what it is.</summary>
+    private static void CheckNoNul(string file, string text)
+    {
+        var at = text.IndexOf('\0');
+        if (at < 0) return;
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
+        throw new KdgException(ErrorCodes.YamlSyntax,
+            "a NUL byte (\\0) here: YAML files are text, and this one holds a byte no text has (a binary file, or a write cut short). Remove it, or write the file again.",
+            file, 1 + text.AsSpan(0, at).Count('\n'), at - lineStart + 1);
     }
 
     private static bool Flow(NodeEvent e) => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow };

@@ -198,6 +198,16 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("UTF-8", e.Message);
     }
 
+    /// <summary>A NUL byte was "did not find expected ',' or '}'" two columns on (a hostile-input review).</summary>
+    [Fact]
+    public void Load_ANulByte_IsKdg1002AtIt()
+    {
+        var e = LoadFails("datasets: [d1]\nvars:\n  a: 'x\0y'\nstages: {}\n");
+
+        AssertAt(e, ErrorCodes.YamlSyntax, 3, 8);
+        Assert.Contains("NUL byte", e.Message);
+    }
+
     /// <summary>A second document after '---' was ignored without a word (a hostile-input pass).</summary>
     [Fact]
     public void Load_ASecondYamlDocument_IsKdg1002AtIt()
