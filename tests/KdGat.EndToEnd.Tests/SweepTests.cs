@@ -149,4 +149,34 @@ public sealed class SweepTests
         Assert.False(Directory.Exists(Path.Combine(runDir, "seed=0")));
         Assert.True(File.Exists(Path.Combine(runDir, "model.ckpt")));
     }
+    /// <summary>
+    /// An unswept result beside folders of former sweep points that no point's attempt retired (a
+    /// result put back by recovery after an interrupted attempt, a batch job still running when the
+    /// stage was swept, a tree from before the retiring; a review reproduced the first) is not up
+    /// to date: it runs again and its commit drops them. A folder or file merely named with a '='
+    /// and no KdGat manifest in it is the stage's own business.
+    /// </summary>
+    [Fact]
+    public void AnUnsweptResultBesideFormerPointsFolders_RunsAgainAndDropsThem()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        var runDir = s.RunDir("hcrl_sa", "vgae_large_autoencoder");
+        Directory.CreateDirectory(Path.Combine(runDir, "fold=1"));
+        File.WriteAllText(Path.Combine(runDir, "note=x.txt"), "");
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+
+        var point = Directory.CreateDirectory(Path.Combine(runDir, "seed=0")).FullName;
+        File.Copy(Path.Combine(runDir, "kdgat.manifest.json"), Path.Combine(point, "kdgat.manifest.json"));
+        var explain = s.Build("-t:Explain", "-p:Dataset=hcrl_sa");
+        Assert.Matches(@"hcrl_sa/vgae_large_autoencoder\s+would-\w+\s+its run dir holds folders of former sweep points \(seed=0/\)", explain.Output);
+
+        var again = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", Sandbox.Instances(s.LastBuild(), Outcome.Ran).Concat(Sandbox.Instances(s.LastBuild(), Outcome.Restored)));
+        Assert.False(Directory.Exists(point));
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+    }
 }

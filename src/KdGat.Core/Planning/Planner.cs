@@ -66,7 +66,37 @@ internal sealed class Planner
         if (manifest.Fingerprint != fingerprint && reasons.Count == 0) reasons.Add(new("fingerprint", "fingerprint format changed"));
         reasons.AddRange(CheckOutputs(s, manifest, outputPaths));
         if (CheckParamsFile(s, manifest, paramsPath) is { } changed) reasons.Add(changed);
+        if (reasons.Count == 0 && FormerPoints(s) is { Count: > 0 } points)
+            reasons.Add(new("former-points", $"its run dir holds folders of former sweep points ({string.Join(", ", points.Take(3))}{(points.Count > 3 ? $" and {points.Count - 3} more" : "")}), which a from-scratch run dir has not: it runs again (or is restored), and its commit drops them"));
         return new(current, fingerprint, reasons, manifest);
+    }
+
+    /// <summary>
+    /// An unswept instance's run dir is the parent of its stage's sweep points' folders (seed=0/). A
+    /// point's attempt retires the unswept result above it (InstanceRunner.RetireUnsweptResult), but
+    /// one it could not see (an interrupted attempt's result put back by recovery, a batch job still
+    /// running when the stage was swept, a tree from before that) would be up to date again beside
+    /// them once the sweep is removed (a review), while downstreams get the whole folder. So it is
+    /// checked: a folder named like a point (a '=' in its name) holding a KdGat manifest, that is not a
+    /// declared output nor holds one. Listed only for an otherwise up-to-date instance (observed, for
+    /// the no-op certificate).
+    /// </summary>
+    private static List<string> FormerPoints(StageInstance s)
+    {
+        var found = new List<string>();
+        if (!s.Sweep.IsEmpty || !NoOp.FileObservations.DirectoryExists(s.RunDir)) return found;
+        var names = new System.IO.Enumeration.FileSystemEnumerable<string>(s.RunDir,
+            (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(), NoOp.FileObservations.OneLevel).ToArray();
+        NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, s.RunDir, NoOp.FileObservations.ListAnswer(names));
+        // Files too (their manifest path is simply not there): the listing holds names only, and a file
+        // that becomes a point's folder by the same name must change an observation.
+        foreach (var name in names.Where(n => n.Contains('=')).Order(StringComparer.Ordinal))
+        {
+            var folder = Path.Combine(s.RunDir, name);
+            if (s.Outputs.Any(o => PathText.IsUnder(o, folder))) continue;
+            if (NoOp.FileObservations.FileExists(Path.Combine(folder, StageInstance.ManifestFileName))) found.Add(name + "/");
+        }
+        return found;
     }
 
     /// <summary>Upstreams that are not up to date make the instance stale before anything of its own is looked at.</summary>
