@@ -381,6 +381,42 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// An upstream job requeued after its dependant's job had ended, before any build collected them:
+    /// the dependant read the first run's outputs, gone since, and was collected as current with the
+    /// second run's digest (a SLURM user review). Now it is refused (KDG3017) and the next build runs it.
+    /// </summary>
+    [SlurmFact]
+    public void A_job_whose_upstream_job_ran_again_after_it_started_is_not_collected()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        string[] stage = ["-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa"];
+        Assert.Equal(0, Build(sb, [.. stage, "-p:Wait=false"]).ExitCode);
+        IReadOnlyList<Cluster.Job> jobs = [];
+        Assert.True(Eventually.Within(TimeSpan.FromMinutes(3), () => (jobs = Cluster.LiveJobsUnder(sb.Dir)).Count == 2 && jobs.All(j => j.State == "COMPLETED"), TimeSpan.FromMilliseconds(500)),
+            "jobs did not complete: " + string.Join(", ", jobs));
+        var upstream = jobs.Single(j => j.Name.Contains("preprocess", StringComparison.Ordinal));
+        Thread.Sleep(TimeSpan.FromSeconds(1.5)); // the rerun starts in a later second than the dependant did
+        var requeue = ProcessRunner.Run("scontrol", ["requeue", upstream.Id], sb.Dir);
+        Assert.True(requeue.ExitCode == 0, requeue.Output);
+        // SLURM holds a requeued job back (reason BeginTime) for a while: let it start now.
+        Eventually.Within(TimeSpan.FromSeconds(60), () => Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == upstream.Id).State == "PENDING", TimeSpan.FromMilliseconds(200));
+        ProcessRunner.Run("scontrol", ["update", $"jobid={upstream.Id}", "StartTime=now"], sb.Dir);
+
+        var collect = Build(sb, stage);
+
+        Assert.NotEqual(0, collect.ExitCode);
+        Assert.Contains("error KDG3017", collect.Output);
+        Assert.Contains("ran again after this one had read its outputs", collect.Output);
+        var report = sb.LastBuild();
+        Assert.Equal(Outcome.Ran, report.Stages.Single(r => r.Stage == "preprocess").Outcome);
+        Assert.Equal(Outcome.Failed, report.Stages.Single(r => r.Stage == "vgae_large_autoencoder").Outcome);
+        var again = Build(sb, stage);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Equal(Outcome.Ran, sb.LastBuild().Stages.Single(r => r.Stage == "vgae_large_autoencoder").Outcome);
+    }
+
     [SlurmFact]
     public void CtrlC_cancels_this_builds_jobs_unless_CancelOnAbort_is_false()
     {

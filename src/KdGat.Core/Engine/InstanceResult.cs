@@ -29,6 +29,8 @@ internal sealed record InstanceResult : InstanceEnd
     public bool JobLeftRunning { get; init; }
     /// <summary>The outputs were produced by a run or restore of this build (not collected from an earlier build's job).</summary>
     public bool Fresh { get; init; }
+    /// <summary>Ran as a batch job: when that job ended, by SLURM's accounting (null when it did not say).</summary>
+    public DateTimeOffset? JobEnded { get; init; }
     /// <summary>Explain: this instance would run, so its downstream would see new outputs.</summary>
     public bool WouldChange => Outcome == Engine.Outcome.WouldRun;
 

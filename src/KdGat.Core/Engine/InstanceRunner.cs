@@ -302,6 +302,10 @@ internal sealed partial class InstanceRunner
             return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = code, Handle = result.Handle }, verdict, null);
         }
 
+        if (result.State == ExecState.Completed && UpstreamJobRanAgainAfter(chain, result) is { } again)
+            return Rejected($"{s.Key}: job {result.JobId} started ({result.SlurmTimes!.Value.Start:yyyy-MM-dd HH:mm:ss}) before its upstream {again.Stage}'s job {again.JobId} last ended ({again.Ended:yyyy-MM-dd HH:mm:ss}): " +
+                            $"that job ran again after this one had read its outputs (requeued), so it read outputs that are gone; its result was discarded and the previous one, if any, kept. Build again. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
+
         if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict) is { } changed)
             return Rejected($"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}), so it may have read either version; " +
                             $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
@@ -335,7 +339,7 @@ internal sealed partial class InstanceRunner
                         $"if the stage, or stages running beside it, write where it reads (a cache or lock file beside its data, SQLite's -wal and -shm files, __pycache__ under a code pattern), declare inputs and code that leave that out. Log: {log}"));
                 // An output a killed leftover was writing may be cut short: kept (as SLURM would), not spread through the cache.
                 if (result.Leftovers == LeftoverProcesses.None && changedDuringRun is null) Insert(s, verdict, present, digest);
-                return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching }, verdict, null);
+                return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching, JobEnded = result.SlurmTimes?.End }, verdict, null);
             }
             return Rejected($"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log),
                 ErrorCodes.OutputMissing);
@@ -374,6 +378,23 @@ internal sealed partial class InstanceRunner
     /// (locks are per instance); committing then would record output made from one version under
     /// the digest of the other: a stale result reported as current, and spread by the cache.
     /// </summary>
+    /// <summary>
+    /// An upstream job this one was chained after (afterok) that ended after this job started: SLURM
+    /// ran it again (an admin's `scontrol requeue` of the ended job before any build collected it), so
+    /// this job read the outputs of its earlier run, gone since. Its outputs digest is the new run's, so
+    /// nothing else tells; a SLURM user review found the result collected as current. Only SLURM's own
+    /// times are compared (sacct Start and End: one clock, whole seconds, and an upstream ends no later
+    /// than the second its dependant starts); without them nothing is concluded.
+    /// </summary>
+    private static (string Stage, string JobId, DateTimeOffset Ended)? UpstreamJobRanAgainAfter(Chain chain, ExecutionResult result)
+    {
+        if (result.SlurmTimes is not { Start: var started }) return null;
+        foreach (var p in chain.Pending)
+            if (p.Progress.Final is { IsCompletedSuccessfully: true, Result: { JobEnded: { } ended } u } && u.JobId == p.JobId && ended > started)
+                return (u.Instance.Name, p.JobId, ended);
+        return null;
+    }
+
     private string? UpstreamChangedDuringRun(StageInstance s, Verdict verdict)
     {
         foreach (var u in s.Upstreams)

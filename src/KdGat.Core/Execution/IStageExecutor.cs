@@ -53,6 +53,8 @@ internal sealed record ExecutionResult
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Finished { get; init; }
     public double WallSeconds => Math.Max(0, (Finished - Started).TotalSeconds);
+    /// <summary>A batch job's start and end as SLURM's accounting recorded them (one clock for every job); null when it did not say.</summary>
+    public (DateTimeOffset Start, DateTimeOffset End)? SlurmTimes { get; init; }
     public double CpuSeconds { get; init; }
     /// <summary>A batch job's done-marker, written as its script's last act: outputs changed after it were not the job's.</summary>
     public string? EndMarker { get; init; }

@@ -176,6 +176,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             ExitCode = status.ExitCode,
             Started = status.Start ?? started,
             Finished = status.End ?? _time.GetUtcNow(),
+            SlurmTimes = status.Start is { } start && status.End is { } end ? (start, end) : null,
             CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
             EndMarker = marker,
