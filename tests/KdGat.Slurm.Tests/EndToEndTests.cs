@@ -570,7 +570,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.Equal(Outcome.Ran, report[stage].Outcome);
             Assert.NotEqual(left[stage], report[stage].JobId); // run again, not the old job collected
         }
-        Assert.Contains($"hcrl_sa/gat_large_curriculum: SLURM job {left["gat_large_curriculum"]} from an interrupted build no longer matches the stage (an upstream was redone)", r.Output);
+        Assert.Contains($"hcrl_sa/gat_large_curriculum: SLURM job {left["gat_large_curriculum"]} of an earlier build no longer matches the stage (an upstream was redone)", r.Output);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static partial class ErrorCodes
     public const string SlurmQueryRetry = "KDG4004";
     /// <summary>Warning: a job was cancelled by SLURM because an upstream job failed (--kill-on-invalid-dep).</summary>
     public const string SlurmDependencyCancelled = "KDG4005";
-    /// <summary>Warning: a build re-attached to (or collected) a job submitted by an earlier, interrupted build.</summary>
+    /// <summary>Warning: a build re-attached to (or collected) a job an earlier build submitted (-p:Wait=false, or stopped before collecting it).</summary>
     public const string SlurmReattached = "KDG4006";
     /// <summary>Warning: -p:Wait=false or Ctrl+C with -p:CancelOnAbort=false left jobs in the cluster, Ctrl+C came after jobs had completed unseen, or left an earlier build's jobs this build was collecting; a later build collects them.</summary>
     public const string SlurmJobsLeftRunning = "KDG4007";

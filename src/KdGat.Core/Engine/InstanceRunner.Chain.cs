@@ -54,11 +54,11 @@ internal sealed partial class InstanceRunner
         var own = OwnFingerprint(s);
         if (job.Fingerprint == own && !chain.AnyFresh && UpstreamsAsSubmitted(job, chain))
         {
-            _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {job.Handle.Id} (attempt {job.Attempt}) submitted by an interrupted build; it is not submitted again.");
+            _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {job.Handle.Id} (attempt {job.Attempt}) submitted by an earlier build (one with -p:Wait=false, or one stopped before it collected the job); it is not submitted again.");
             return job;
         }
         await _ctx.Executor.AbandonAsync(job.Handle).ConfigureAwait(false);
-        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {job.Handle.Id} from an interrupted build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); it was cancelled and the stage is decided again.");
+        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {job.Handle.Id} of an earlier build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); it was cancelled and the stage is decided again.");
         return null;
     }
 
