@@ -257,7 +257,10 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // ... and rewrites the report with what SLURM said: reloading while a job still runs.
         html = File.ReadAllText(page);
         foreach (var jobId in submitted.Values) Assert.Contains($"SLURM job {jobId} ", html);
-        Assert.Equal(status.Output.Contains(" running ", StringComparison.Ordinal), html.Contains("http-equiv=\"refresh\"", StringComparison.Ordinal));
+        Assert.Equal(status.Output.Contains(" running ", StringComparison.Ordinal) || status.Output.Contains(" queued ", StringComparison.Ordinal), html.Contains("http-equiv=\"refresh\"", StringComparison.Ordinal));
+        // A job waiting in the queue (PENDING on its dependency) is "queued", not "running" (a SLURM user review).
+        foreach (var row in status.Output.Split('\n').Where(l => l.Contains(" PENDING", StringComparison.Ordinal)))
+            Assert.Matches(@"\squeued\s", row);
 
         var collect = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, collect.ExitCode);

@@ -36,6 +36,7 @@ internal static class GraphStyle
         (Outcome.UpToDate, "#c8e6c9", ""),
         ("stale", "#ffe0b2", "would run (why: hover the box)"),
         (Running, "#fff176", "running (job id: hover the box)"),
+        ("queued", "#fff9c4", "a SLURM job waiting in the queue (job id: hover the box)"),
         ("interrupted", "#ffccbc", "the next build recovers or collects it"),
         (Outcome.Failed, "#ffcdd2", "its last attempt failed"),
     ];
