@@ -77,7 +77,10 @@ internal static class ParamsReader
         return v.Kind == ParamKind.String ? System.Text.Json.JsonSerializer.Serialize(v.Text) : v.Text;
     }
 
-    /// <summary>A parameter or sweep value: text when quoted or tagged !!str (the only value tag <see cref="YamlLoader"/> lets through), else by how it reads.</summary>
+    /// <summary>
+    /// A parameter or sweep value: text when quoted or tagged !!str (the only value tag <see cref="YamlLoader"/> lets
+    /// through) or '!' (YAML's non-specific tag, which makes a scalar a string; it was read as a number, a review), else by how it reads.
+    /// </summary>
     public static ParamValue Value(YamlScalarNode s) =>
-        ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted || s.Tag is { IsEmpty: false, IsNonSpecific: false, Value: YamlLoader.StrTag });
+        ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted || s.Tag is { IsEmpty: false, Value: "!" or YamlLoader.StrTag });
 }

@@ -25,7 +25,7 @@ internal static class IndexFailure
             SqliteException { SqliteErrorCode: Full } => "the disk holding it is full. Free space there",
             SqliteException { SqliteErrorCode: ReadOnly or Perm or Auth or SqliteRetry.CantOpen } =>
                 "it cannot be created or written there (read-only file system, permissions, or the path is a directory). Make it writable",
-            SqliteException { SqliteErrorCode: SqliteRetry.IoErr } => "the file system reported an I/O error (full, read-only or failing disk, or one of its files -wal, -shm, -journal is not a regular file). Check the disk and those files",
+            SqliteException { SqliteErrorCode: SqliteRetry.IoErr } => "the file system reported an I/O error (full, read-only or failing disk, one of its files -wal, -shm, -journal is not a regular file, or a passing error of a network file system with other builds writing it: then running the command again works). Check the disk and those files",
             SqliteException => "SQLite failed",
             IOException when IsDiskFull(e) => "the disk holding it is full. Free space there",
             IOException or UnauthorizedAccessException => "a file of it cannot be read or written. Fix the path or its permissions",

@@ -13,8 +13,11 @@ internal static class SqliteRetry
 {
     public const int Busy = 5, Locked = 6, IoErr = 10, Corrupt = 11, CantOpen = 14, Protocol = 15, NotADb = 26;
 
-    /// <summary>Tries of an operation failing with a disk I/O error (backoff 10-160 ms between them: well under a second in all).</summary>
-    public const int MaxIoErrAttempts = 5;
+    /// <summary>
+    /// Tries of an operation failing with a disk I/O error: backoff 10-640 ms between them, 1-2 s in
+    /// all, enough for a passing error of a network file system, not the 35 s a full disk took.
+    /// </summary>
+    public const int MaxIoErrAttempts = 8;
 
     public static bool IsTransient(SqliteException e) => e.SqliteErrorCode is Busy or Locked or IoErr or Protocol;
     public static bool IsCorrupt(SqliteException e) => e.SqliteErrorCode is Corrupt or NotADb;

@@ -433,7 +433,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Load_StrTaggedValues_StayText_InParamsFilesInlineAndSweeps()
     {
-        _dir.Write("models/m.yaml", "version: !!str 1.10\nzip: !!str 007\nsizes: !!seq [1, !!str 2]\nopt: !!map { flag: !!str true }\n");
+        _dir.Write("models/m.yaml", "version: !!str 1.10\nzip: !!str 007\nsizes: !!seq [1, !!str 2]\nopt: !!map { flag: !!str true }\nwindow: ! 50\n");
 
         var c = Load("""
             datasets: [d1]
@@ -451,6 +451,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(("007", ParamKind.String), p["zip"]);
         Assert.Equal(("[1,\"2\"]", ParamKind.Json), p["sizes"]);
         Assert.Equal(("true", ParamKind.String), p["opt.flag"]);
+        Assert.Equal(("50", ParamKind.String), p["window"]); // '!', YAML's non-specific tag: a string
         Assert.Equal(("1e3", ParamKind.String), p["tag"]);
         Assert.Equal([("01", ParamKind.String), ("2", ParamKind.Integer)], c.Stages["a"].Sweep.Single().Values.Select(v => (v.Text, v.Kind)));
     }

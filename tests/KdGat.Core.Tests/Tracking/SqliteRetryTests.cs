@@ -15,7 +15,7 @@ public sealed class SqliteRetryTests
         return (tries, null);
     }
 
-    /// <summary>A full disk reports SQLITE_IOERR too: 40 tries with backoff kept a build silent for 35 s (a review).</summary>
+    /// <summary>A full disk reports SQLITE_IOERR too: 40 tries with backoff kept a build silent for 35 s (a review); a few seconds' worth stay for NFS.</summary>
     [Fact]
     public void DiskIoError_IsTriedAFewTimesOnly()
     {
