@@ -178,5 +178,14 @@ public sealed class SweepTests
         Assert.False(Directory.Exists(point));
         Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
         Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+
+        // A former point's folder the stage declares as an input is its own, never dropped: counted, it reran at every build (a review).
+        Directory.CreateDirectory(point);
+        File.Copy(Path.Combine(runDir, "kdgat.manifest.json"), Path.Combine(point, "kdgat.manifest.json"));
+        s.EditConfig(c => c.Replace("    params_file: models/vgae/large.yaml\n", "    params_file: models/vgae/large.yaml\n    inputs: ['experimentruns/{dataset}/vgae_large_autoencoder/seed=0']\n", StringComparison.Ordinal));
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode); // runs: its inputs changed
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran).Concat(Sandbox.Instances(s.LastBuild(), Outcome.Restored)));
+        Assert.True(File.Exists(Path.Combine(point, "kdgat.manifest.json")));
     }
 }

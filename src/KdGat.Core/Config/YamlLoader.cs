@@ -149,7 +149,7 @@ internal static class YamlLoader
         if (allowed) return;
         var shown = tag.Value.StartsWith("tag:yaml.org,2002:", StringComparison.Ordinal) ? "!!" + tag.Value["tag:yaml.org,2002:".Length..] : tag.Value;
         throw new KdgException(ErrorCodes.YamlSyntax,
-            $"the YAML tag '{shown}' is not supported: KdGat takes a value's type from how it is written (42, 0.5, true, or quoted text) and would otherwise read it differently from what the tag says. Remove the tag; quote the value (or tag it !!str) to keep it as text.",
+            $"the YAML tag '{shown}' is not supported: KdGat takes a value's type from how it is written (42, 0.5, true, or quoted text) and resolves no tags of other tools (!ENV, !include). Remove the tag: a number or true/false needs none, quotes (or !!str) keep text; write $NAME in a path value for an environment variable, and a params_file for a file of parameters.",
             file, Math.Max(1, (int)node.Start.Line), Math.Max(1, (int)node.Start.Column));
     }
 

@@ -104,7 +104,7 @@ internal sealed partial class InstanceRunner
     {
         var digests = UpstreamBasis(chain);
         IReadOnlyList<StaleReason> reasons = attach is not null
-            ? [new("reattached", $"collecting SLURM job {attach.Handle.Id} of an interrupted build")]
+            ? [new("reattached", $"collecting SLURM job {attach.Handle.Id} of an earlier build")]
             : Planner.UpstreamsNotUpToDate(chain.Pending.Select(p => p.Progress.Instance.Name));
         return _ctx.Planner.Provisional(s, digests, reasons, chain.Pending.Select(p => p.Progress.Instance).ToArray());
     }

@@ -373,18 +373,12 @@ internal sealed partial class InstanceRunner
     };
 
     /// <summary>
-    /// The upstream whose outputs are no longer those the fingerprint was computed from, or null.
-    /// Nothing stops another build from restoring or rerunning an upstream while this stage runs
-    /// (locks are per instance); committing then would record output made from one version under
-    /// the digest of the other: a stale result reported as current, and spread by the cache.
-    /// </summary>
-    /// <summary>
     /// An upstream job this one was chained after (afterok) that ended after this job started: SLURM
     /// ran it again (an admin's `scontrol requeue` of the ended job before any build collected it), so
     /// this job read the outputs of its earlier run, gone since. Its outputs digest is the new run's, so
     /// nothing else tells; a SLURM user review found the result collected as current. Only SLURM's own
-    /// times are compared (sacct Start and End: one clock, whole seconds, and an upstream ends no later
-    /// than the second its dependant starts); without them nothing is concluded.
+    /// times are compared (sacct Start and End in UTC: one clock, whole seconds, and an upstream ends no
+    /// later than the second its dependant starts); without them nothing is concluded.
     /// </summary>
     private static (string Stage, string JobId, DateTimeOffset Ended)? UpstreamJobRanAgainAfter(Chain chain, ExecutionResult result)
     {
@@ -395,6 +389,12 @@ internal sealed partial class InstanceRunner
         return null;
     }
 
+    /// <summary>
+    /// The upstream whose outputs are no longer those the fingerprint was computed from, or null.
+    /// Nothing stops another build from restoring or rerunning an upstream while this stage runs
+    /// (locks are per instance); committing then would record output made from one version under
+    /// the digest of the other: a stale result reported as current, and spread by the cache.
+    /// </summary>
     private string? UpstreamChangedDuringRun(StageInstance s, Verdict verdict)
     {
         foreach (var u in s.Upstreams)

@@ -339,7 +339,7 @@ internal sealed class OutputGuard
         var outputs = _s.Outputs.Select(o => Path.TrimEndingDirectorySeparator(Path.GetFullPath(o))).ToArray();
         // Declared inputs there (a config file the user put in the run dir; a glob from the part before its first wildcard) stay too:
         // what lies in one is hashed into the fingerprint anyway.
-        var inputs = _s.Inputs.Select(i => Path.TrimEndingDirectorySeparator(Glob.LiteralBase(i))).ToArray();
+        var inputs = InputBases(_s);
         var own = new HashSet<string>(outputs.Append(_s.ManifestPath).Append(_s.ParamsFilePath).Append(_s.LogDir), StringComparer.Ordinal);
         Walk(_s.RunDir);
         return found;
@@ -363,6 +363,9 @@ internal sealed class OutputGuard
             }
         }
     }
+
+    /// <summary>Where each declared input lies (a glob: the folder before its first wildcard): what lies there is the stage's to read, never a leftover.</summary>
+    internal static string[] InputBases(StageInstance s) => s.Inputs.Select(i => Path.TrimEndingDirectorySeparator(Glob.LiteralBase(i))).ToArray();
 
     /// <summary>
     /// Each output item and the live path it belongs to: the journal's paths; a journal without them

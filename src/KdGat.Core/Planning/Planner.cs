@@ -78,7 +78,7 @@ internal sealed class Planner
     /// running when the stage was swept, a tree from before that) would be up to date again beside
     /// them once the sweep is removed (a review), while downstreams get the whole folder. So it is
     /// checked: a folder named like a point (a '=' in its name) holding a KdGat manifest, that is not a
-    /// declared output nor holds one. Listed only for an otherwise up-to-date instance (observed, for
+    /// declared output or input, nor in or above one. Listed only for an otherwise up-to-date instance (observed, for
     /// the no-op certificate).
     /// </summary>
     private static List<string> FormerPoints(StageInstance s)
@@ -93,7 +93,10 @@ internal sealed class Planner
         foreach (var name in names.Where(n => n.Contains('=')).Order(StringComparer.Ordinal))
         {
             var folder = Path.Combine(s.RunDir, name);
-            if (s.Outputs.Any(o => PathText.IsUnder(o, folder))) continue;
+            // As OutputGuard's leftovers: not what a declared output or input is, lies in or holds (an input there is never dropped,
+            // so counting it would rerun the stage at every build: a review).
+            var inputs = Execution.OutputGuard.InputBases(s);
+            if (s.Outputs.Concat(inputs).Any(o => PathText.IsUnder(o, folder)) || inputs.Any(i => PathText.IsUnder(folder, i))) continue;
             if (NoOp.FileObservations.FileExists(Path.Combine(folder, StageInstance.ManifestFileName))) found.Add(name + "/");
         }
         return found;

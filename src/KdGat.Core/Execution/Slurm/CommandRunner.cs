@@ -47,6 +47,10 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
         // sbatch hands its environment to the job (--export=ALL): a build that itself runs in a
         // requeued job would make every job script think it was requeued (JobScript clears outputs then).
         psi.Environment.Remove("SLURM_RESTART_COUNT");
+        // sacct's Start and End in UTC, in its standard form, whatever the user's zone and SLURM_TIME_FORMAT:
+        // local times repeat an hour when daylight saving ends, and KDG3017 compares two jobs' times (a review).
+        // Only sacct: sbatch hands its environment to the job.
+        if (file == "sacct") { psi.Environment["TZ"] = "UTC"; psi.Environment["SLURM_TIME_FORMAT"] = "standard"; }
         using var p = new Process { StartInfo = psi };
         try { p.Start(); }
         catch (System.ComponentModel.Win32Exception e) { return new CommandOutput(127, "", $"{file}: {e.Message}"); }

@@ -243,8 +243,9 @@ internal sealed class SlurmClient
         return jobs.ToDictionary(kv => kv.Key, kv => kv.Value with { MaxRssKb = rss.GetValueOrDefault(kv.Key) }, StringComparer.Ordinal);
     }
 
+    /// <summary>sacct's time, in UTC (ProcessCommandRunner runs it with TZ=UTC).</summary>
     private static DateTimeOffset? ParseTime(string s) =>
-        DateTime.TryParseExact(s, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var t) ? new DateTimeOffset(t) : null;
+        DateTimeOffset.TryParseExact(s, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
     /// <summary>One scancel for all ids; false when it failed (the caller says so).</summary>
     public async Task<bool> CancelAsync(IReadOnlyCollection<string> ids)
