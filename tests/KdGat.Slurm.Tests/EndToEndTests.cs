@@ -264,6 +264,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 
         var collect = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, collect.ExitCode);
+        // One KDG4006 warning for the build, a line for each other job (five warnings before; a SLURM user review).
+        Assert.Single(collect.Output.Split('\n').Where(l => l.Contains("warning KDG4006", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct());
         var report = sb.LastBuild();
         Assert.Equal(5, Sandbox.With(report, Outcome.Ran).Length);
         Assert.All(report.Stages, s => Assert.Equal(submitted[s.Stage], s.JobId)); // the same jobs, collected

@@ -33,5 +33,9 @@ internal sealed class BuildContext
     /// <summary>-t:Adopt: an existing manifest that records another result may be replaced.</summary>
     public bool AdoptOverwrite { get; init; }
 
+    /// <summary>KDG4006 is said once a build (a -p:Wait=false build's collection re-attached 13 jobs: 13 warnings, a SLURM user review); then a line each.</summary>
+    public bool FirstReattach() => Interlocked.Exchange(ref _reattached, 1) == 0;
+    private int _reattached;
+
     public static string NewId(TimeProvider time) => $"{KdGat.Core.Time.Clock.Stamp(time)}Z-{Guid.NewGuid().ToString("N")[..6]}";
 }

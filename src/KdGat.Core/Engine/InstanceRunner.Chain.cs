@@ -54,7 +54,9 @@ internal sealed partial class InstanceRunner
         var own = OwnFingerprint(s);
         if (job.Fingerprint == own && !chain.AnyFresh && UpstreamsAsSubmitted(job, chain))
         {
-            _ctx.Log.Warn(ErrorCodes.SlurmReattached, $"{s.Key}: re-attaching to SLURM job {job.Handle.Id} (attempt {job.Attempt}) submitted by an earlier build (one with -p:Wait=false, or one stopped before it collected the job); it is not submitted again.");
+            var line = $"{s.Key}: re-attaching to SLURM job {job.Handle.Id} (attempt {job.Attempt}) submitted by an earlier build (one with -p:Wait=false, or one stopped before it collected the job); it is not submitted again.";
+            if (_ctx.FirstReattach()) _ctx.Log.Warn(ErrorCodes.SlurmReattached, line + " (Said once a build; the other jobs re-attached get a line each.)");
+            else _ctx.Log.Info($"KdGat: {line}");
             return job;
         }
         await _ctx.Executor.AbandonAsync(job.Handle).ConfigureAwait(false);
