@@ -27,7 +27,7 @@ internal static class TrackingText
         var rows = runs.Select(run =>
         {
             var r = run.Record;
-            var row = new List<string> { Tracker.Local(r.FinishedUtc), r.Dataset, r.State, r.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture), Tracker.Duration(r.WallSeconds), Tracker.Memory(r.PeakRssKb) };
+            var row = new List<string> { Tracker.Local(r.FinishedUtc), r.Dataset, StateCell(r.State, r.ExecState), r.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture), Tracker.Duration(r.WallSeconds), Tracker.Memory(r.PeakRssKb) };
             if (swept) row.Insert(2, r.Variant ?? "-");
             row.AddRange(varying.Select(p => r.Params.GetValueOrDefault(p) ?? "-"));
             row.AddRange(metricNames.Select(m => r.Metrics is not null && r.Metrics.TryGetValue(m, out var v) ? Tracker.Number(v) : "-"));
@@ -39,6 +39,10 @@ internal static class TrackingText
         if (same.Length > 0) yield return $"  same in every run shown: {string.Join(" ", same)}";
         yield return "  one run in full, with its manifest: -t:History -p:RunId=<run id>";
     }
+
+    /// <summary>The state, with how the attempt ended when that says more ("failed (Timeout)", "failed (OutOfMemory)"): a timed-out SLURM attempt was a plain "failed" (a SLURM user review).</summary>
+    internal static string StateCell(string state, string? execState) =>
+        execState is null or "Completed" or "Failed" || string.Equals(execState, state, StringComparison.OrdinalIgnoreCase) ? state : $"{state} ({execState})";
 
     /// <summary>One run in full, with its record and archived manifest.</summary>
     public static IEnumerable<string> Run(Tracker t, IndexedRun run)
