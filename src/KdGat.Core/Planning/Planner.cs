@@ -90,12 +90,12 @@ internal sealed class Planner
         NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, s.RunDir, NoOp.FileObservations.ListAnswer(names));
         // Files too (their manifest path is simply not there): the listing holds names only, and a file
         // that becomes a point's folder by the same name must change an observation.
+        // As OutputGuard's leftovers: not what a declared output or input is, lies in or holds (an input there is never dropped,
+        // so counting it would rerun the stage at every build: a review).
+        var inputs = Execution.OutputGuard.InputBases(s);
         foreach (var name in names.Where(n => n.Contains('=')).Order(StringComparer.Ordinal))
         {
             var folder = Path.Combine(s.RunDir, name);
-            // As OutputGuard's leftovers: not what a declared output or input is, lies in or holds (an input there is never dropped,
-            // so counting it would rerun the stage at every build: a review).
-            var inputs = Execution.OutputGuard.InputBases(s);
             if (s.Outputs.Concat(inputs).Any(o => PathText.IsUnder(o, folder)) || inputs.Any(i => PathText.IsUnder(folder, i))) continue;
             if (NoOp.FileObservations.FileExists(Path.Combine(folder, StageInstance.ManifestFileName))) found.Add(name + "/");
         }

@@ -178,7 +178,7 @@ internal static class HtmlReport
             return new GraphNode(i.Dataset, i.Name, r.State, r.Detail)
             {
                 Variant = i.Sweep.IsEmpty ? null : i.Variant, // a node per grid point: ids (and edges) are instance keys
-                Caption = r.State is StatusRow.Running or StatusRow.Queued && r.JobId is { } job ? $"{r.State}, job {job}" : null,
+                Caption = r.Active && r.JobId is { } job ? $"{r.State}, job {job}" : null,
             };
         }).ToArray();
         var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);

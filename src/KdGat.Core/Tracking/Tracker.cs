@@ -14,6 +14,8 @@ namespace KdGat.Core.Tracking;
 internal sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
 {
     public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Queued = "queued", Interrupted = "interrupted", Failed = "failed";
+    /// <summary>Its job or process is still on its way: running, or a SLURM job waiting in the queue.</summary>
+    public bool Active => State is Running or Queued;
     /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
     public string? Variant { get; init; }
     /// <summary>For an up-to-date instance: the build and attempt its manifest names, i.e. the run that made its current result.</summary>
