@@ -163,7 +163,7 @@ internal sealed class Planner
     {
         if (old.Command.EndsWith(Fingerprinter.ChangedDuringRun, StringComparison.Ordinal))
             yield return new("command", "the tools its command runs ({tools}) changed after its last run's fingerprint was taken (KDG3020)");
-        else if (old.Command != now.Command) yield return new("command", $"command changed ({CommandChange(old.Command, now.Command)})");
+        else if (old.Command != now.Command) yield return new("command", $"command changed ({Change(old.Command, now.Command)})");
         foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources, Config.ParamValue.ShowFingerprintText)) yield return r;
         foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
         foreach (var r in DiffMap(old.Code, now.Code, "code", "code file", showValues: false)) yield return r;
@@ -175,22 +175,31 @@ internal sealed class Planner
     }
 
     /// <summary>
-    /// "old -> new" of a command, the part they share before and after the change cut to a few words
-    /// ("…" for the rest): after a tools rebuild the two ~450-character commands differed only in the
-    /// tools program's version, and the reason that said so came first and was cut off in a terminal (a user review).
+    /// "old -> new" of a command or a parameter value, the part they share before and after the change
+    /// cut to a few characters ("…" for the rest), and a changed part itself cut to <see cref="MaxShown"/>:
+    /// after a tools rebuild the two ~450-character commands differed only in the tools program's
+    /// version, and the reason that said so came first and was cut off in a terminal (a user review);
+    /// a 900 KB parameter made a reason line of thousands of characters (a hostile-input review).
     /// </summary>
-    internal static string CommandChange(string old, string now)
+    internal static string Change(string old, string now)
     {
         const int Context = 24;
         var prefix = 0;
         while (prefix < old.Length && prefix < now.Length && old[prefix] == now[prefix]) prefix++;
         var suffix = 0;
         while (suffix < old.Length - prefix && suffix < now.Length - prefix && old[^(suffix + 1)] == now[^(suffix + 1)]) suffix++;
-        if (prefix <= Context && suffix <= Context) return $"{old} -> {now}"; // little in common to cut: whole
+        if (prefix <= Context && suffix <= Context) return $"{Clip(old)} -> {Clip(now)}"; // little in common to cut: whole
         var from = Math.Max(0, prefix - Context);
-        string Part(string c) => (from > 0 ? "…" : "") + c[from..Math.Min(c.Length, c.Length - suffix + Context)] + (suffix > Context ? "…" : "");
+        string Part(string c) => (from > 0 ? "…" : "") + Clip(c[from..Math.Min(c.Length, c.Length - suffix + Context)]) + (suffix > Context ? "…" : "");
         return $"{Part(old)} -> {Part(now)}";
     }
+
+    /// <summary>The most of one value (or of its changed part) a reason shows.</summary>
+    internal const int MaxShown = 200;
+
+    /// <summary>A value of at most <see cref="MaxShown"/> characters as it is; a longer one's start and its length.</summary>
+    internal static string Clip(string value) =>
+        value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({value.Length:N0} characters)";
 
     private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
         IReadOnlyDictionary<string, string>? sources = null, Func<string, string>? show = null)
@@ -200,11 +209,11 @@ internal sealed class Planner
         {
             var v = show(value);
             var at = sources is not null && sources.TryGetValue(k, out var where) ? $" in {where}" : "";
-            if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({v}){at}" : $"{noun} added ({k})");
+            if (!old.TryGetValue(k, out var was)) yield return new(kind, showValues ? $"{noun} {k} added ({Clip(v)}){at}" : $"{noun} added ({k})");
             else if (was == Fingerprinter.ChangedDuringRun) yield return new(kind, $"{noun} {k} changed after its last run's fingerprint was taken (KDG3020)");
-            else if (was != value) yield return new(kind, showValues ? $"{noun} {k} changed ({show(was)} -> {v}){at}" : $"{noun} changed ({k})");
+            else if (was != value) yield return new(kind, showValues ? $"{noun} {k} changed ({Change(show(was), v)}){at}" : $"{noun} changed ({k})");
         }
         foreach (var k in old.Keys.Except(now.Keys))
-            yield return new(kind, showValues ? $"{noun} {k} removed (was {show(old[k])})" : $"{noun} removed ({k})");
+            yield return new(kind, showValues ? $"{noun} {k} removed (was {Clip(show(old[k]))})" : $"{noun} removed ({k})");
     }
 }

@@ -72,14 +72,32 @@ public sealed class PlannerTests : IDisposable
 
     /// <summary>A long command's change is shown as the changed part with a few characters around it; a short one whole.</summary>
     [Fact]
-    public void CommandChange_LongCommands_ShowTheChangedPartInContext_ShortOnesWhole()
+    public void Change_LongCommands_ShowTheChangedPartInContext_ShortOnesWhole()
     {
         var head = "dotnet <tools program .NET 10.0.12:";
         var tail = ">/KdGat.Sample.dll preprocess --raw " + new string('r', 300) + " --out graphs.json";
-        var change = Planner.CommandChange(head + "b59a01" + tail, head + "c71e02" + tail);
+        var change = Planner.Change(head + "b59a01" + tail, head + "c71e02" + tail);
 
         Assert.Equal("…ls program .NET 10.0.12:b59a01>/KdGat.Sample.dll prepr… -> …ls program .NET 10.0.12:c71e02>/KdGat.Sample.dll prepr…", change);
-        Assert.Equal("train --lr 1 -> train --lr 2", Planner.CommandChange("train --lr 1", "train --lr 2"));
+        Assert.Equal("train --lr 1 -> train --lr 2", Planner.Change("train --lr 1", "train --lr 2"));
+    }
+
+    /// <summary>A huge parameter value is shown cut, with its length: a 900 KB value made a reason line of thousands of characters.</summary>
+    [Fact]
+    public void Diff_HugeParameterValues_AreShownCut()
+    {
+        var huge = new string('x', 900_000);
+
+        var changed = Assert.Single(Planner.Diff(Components(("notes", huge)), Components(("notes", huge + "y")))).Text;
+        var added = Assert.Single(Planner.Diff(Components(), Components(("notes", huge)))).Text;
+        var whole = Assert.Single(Planner.Diff(Components(("notes", "a" + huge)), Components(("notes", "b" + huge)))).Text;
+
+        Assert.True(changed.Length < 400, changed);
+        Assert.True(added.Length < 400, added);
+        Assert.Contains("(900,000 characters)", added);
+        Assert.True(whole.Length < 700, whole);
+        Assert.StartsWith("parameter notes changed (axxx", whole);
+        Assert.Equal("parameter lr changed (1 -> 2)", Assert.Single(Planner.Diff(Components(("lr", "1")), Components(("lr", "2")))).Text);
     }
 
     [Fact]
