@@ -45,7 +45,6 @@ internal sealed class BuildEngine
 
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
-        Observe(request);
         if (_session?.Certified is { } certifiedPlan && certifiedPlan.StageWithOtherNeeds(request.Stages) is { } moved)
         {
             // The plan's certificate held, but the graph it was made with is not the one MSBuild ran: a
@@ -58,6 +57,7 @@ internal sealed class BuildEngine
             && NoOpCertificate.Find(request.Root, planFound, NoOpCertificate.KeyOf(request)) is { } cert)
         {
             if (!NoOpCertificate.Verifying) return CertifiedNoOp(cert, request, log);
+            Observe(request);
             // Tests: the full check too, whose report is published only when it disagrees (and which certifies nothing).
             _verifying = true;
             var (full, _, _) = await RunWithResultsAsync(request with { PublishReport = false }, log, cancel).ConfigureAwait(false);
@@ -72,6 +72,9 @@ internal sealed class BuildEngine
             if (request.PublishReport) full.Publish(StateDirOf(request));
             return full with { Succeeded = false };
         }
+        // Recording starts only now: a certified no-op records nothing, and so does not create and
+        // delete the recording's clock probe in .kdgat/noop/ (three round trips on NFS).
+        Observe(request);
         return (await RunWithResultsAsync(request, log, cancel).ConfigureAwait(false)).Report;
     }
 
