@@ -12,6 +12,8 @@ internal static class ConfigLoader
 
     public static PipelineConfig Load(string file, string root)
     {
+        if (MissingPath.NotAPath(file) is { } shape)
+            throw new KdgException(ErrorCodes.ConfigNotFound, $"-p:KdGatConfig is not taken as a path: it {shape}. Pass -p:KdGatConfig=<path of a YAML file>, or leave it out for kdgat.yaml beside the project.");
         file = Path.GetFullPath(file);
         var sources = new ConfigSources();
         var r = new YamlReader(file) { Sources = sources };

@@ -140,6 +140,21 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(_dir["nope.yaml"], e.File);
     }
 
+    /// <summary>A multi-line or huge -p:KdGatConfig is one short KDG1001 at the project, not echoed as the error's file once per line.</summary>
+    [Theory]
+    [InlineData("conf\nline\nconf", "has a line break: 'conf\\u000aline\\u000aconf'")]
+    [InlineData("a\tb.yaml", "has the control character U+0009")]
+    [InlineData(null, "is 5,000 characters long")]
+    public void Load_APathNoFileHas_IsKdg1001WithoutAFile(string? path, string says)
+    {
+        var e = Assert.Throws<KdgException>(() => ConfigLoader.Load(path ?? new string('c', 5000), _dir.Path));
+
+        Assert.Equal(ErrorCodes.ConfigNotFound, e.Code);
+        Assert.Null(e.File);
+        Assert.Contains(says, e.Message);
+        Assert.True(e.Message.Length < 400, e.Message);
+    }
+
     [Fact]
     public void Load_EmptyFile_IsKdg1005()
     {
