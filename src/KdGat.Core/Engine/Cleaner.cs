@@ -28,18 +28,21 @@ internal static class Cleaner
         var locks = new List<StageLock>();
         try
         {
-            var busy = new List<string>();
-            foreach (var d in instances.Select(i => i.Dataset).Distinct())
-                Take(StageLock.DatasetLockFile(p.Layout, d), $"dataset {d}");
-            foreach (var s in instances) Take(new OutputGuard(s).LockFile, s.Key);
-            if (busy.Count > 0)
+            var busyDatasets = instances.Select(i => i.Dataset).Distinct().Where(d => !Take(StageLock.DatasetLockFile(p.Layout, d))).ToArray();
+            var busyStages = instances.Where(s => !Take(new OutputGuard(s).LockFile)).Select(s => s.Key).ToArray();
+            if (busyDatasets.Length + busyStages.Length > 0)
                 throw new KdgException(ErrorCodes.CleanRefused,
-                    $"Clean refused, nothing was deleted: a build is running on {string.Join(", ", busy)}. Clean after that build ends (or stop it).");
+                    $"Clean refused, nothing was deleted: a build is running on {string.Join(" and ", new[] { Busy("dataset", busyDatasets), Busy("stage instance", busyStages) }.Where(b => b.Length > 0))}. Clean after that build ends (or stop it).");
 
-            void Take(string lockFile, string what)
+            bool Take(string lockFile)
             {
-                if (StageLock.TryAcquire(lockFile) is { } l) locks.Add(l); else busy.Add(what);
+                if (StageLock.TryAcquire(lockFile) is not { } l) return false;
+                locks.Add(l);
+                return true;
             }
+            // Datasets and stage instances each said as such (one list of both read as if a dataset were a stage; a SLURM user review), at most a few by name.
+            static string Busy(string noun, string[] names) => names.Length == 0 ? ""
+                : $"{names.Length} {noun}(s): {string.Join(", ", names.Take(5))}{(names.Length > 5 ? $" and {names.Length - 5} more" : "")}";
             return await DeleteAllAsync(p, instances, selected, log).ConfigureAwait(false);
         }
         finally

@@ -25,6 +25,7 @@ public sealed class CleanerTests : IDisposable
 
         Assert.Equal(ErrorCodes.CleanRefused, e.Code);
         Assert.Contains("nothing was deleted", e.Message);
+        Assert.Contains("running on 1 dataset(s): d1 and 1 stage instance(s): d1/b.", e.Message); // each said as what it is
         Assert.True(File.Exists(_d["runs/d1/a/model.ckpt"]));
         Assert.True(File.Exists(_d["cache/d1/g.bin"]));
         File.WriteAllText(_d["runs/b.release"], "");
