@@ -120,6 +120,38 @@ public sealed class IncrementalBuildTests
         Assert.All(ran, x => Assert.StartsWith("hcrl_ch/", x));
     }
 
+    /// <summary>
+    /// Without statx (a container's seccomp filter; here strace makes every statx fail with EPERM, as
+    /// such a filter does; glibc emulates a missing one, ENOSYS, with fstatat) a file has no inode or ctime: a same-size edit with its mtime put back must still be
+    /// hashed, not answered from the hash cache by size and mtime alone (a review found it was), and
+    /// KDG1019 says why every file is hashed.
+    /// </summary>
+    [Fact]
+    public void WithoutStatx_ASameSizeEditWithItsMtimePutBack_StillReruns()
+    {
+        using var s = Sandbox.Trivial();
+        ProcessResult NoStatx() => ProcessRunner.Run("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=statx", "-e", "inject=statx:error=EPERM",
+            "dotnet", .. s.MSBuildArgs(["-p:Dataset=hcrl_sa"])], s.Dir, TimeSpan.FromMinutes(5), s.Env);
+        var first = NoStatx();
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("KDG1019", first.Output);
+        s.WaitPastRacyMargin(); // so that the next build's rows of every file are not racy: a cache that kept them would use them
+        var second = NoStatx();
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(13, Sandbox.With(s.LastBuild(), Outcome.UpToDate).Length);
+
+        var raw = s.RawFile("hcrl_sa");
+        var bytes = File.ReadAllBytes(raw);
+        var mtime = File.GetLastWriteTimeUtc(raw);
+        bytes[0] ^= 0x20;
+        File.WriteAllBytes(raw, bytes);
+        File.SetLastWriteTimeUtc(raw, mtime);
+        var r = NoStatx();
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("hcrl_sa/preprocess", Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
+
     [Fact]
     public void DeletedOutput_WithoutCache_RerunsThatStage_AndIdenticalResultStopsThere()
     {

@@ -92,13 +92,19 @@ public sealed class Sandbox : IDisposable
     /// </summary>
     public ProcessResult BuildSettled(params string[] args)
     {
+        WaitPastRacyMargin();
+        return MSBuild(args);
+    }
+
+    /// <summary>Until the file system's clock is past the hash cache's racy margin after the last build's report.</summary>
+    public void WaitPastRacyMargin()
+    {
         var lastWrite = File.GetLastWriteTimeUtc(Path.Combine(Dir, ".kdgat", "last-build.json"));
         var margin = TimeSpan.FromTicks(KdGat.Core.Hashing.HashCache.RacyMarginNs / 100);
         var probe = Path.Combine(Dir, ".kdgat", "settle-probe.tmp");
         Eventually.Until(() => { File.WriteAllText(probe, ""); return File.GetLastWriteTimeUtc(probe) > lastWrite + margin; },
             TimeSpan.FromSeconds(60), "the file system's clock passes the racy margin after the last build", poll: TimeSpan.FromMilliseconds(100));
         File.Delete(probe);
-        return MSBuild(args);
     }
 
     public ProcessResult MSBuild(IEnumerable<string> args, TimeSpan? timeout = null) =>

@@ -37,6 +37,8 @@ internal static partial class ErrorCodes
     public const string UnusablePathName = "KDG1017";
     /// <summary>An input, output, <c>paths.raw</c> or <c>paths.cache</c> goes up ('..') out of a symbolic link: the system reads the parent of the link's target, not what the text names.</summary>
     public const string PathUpThroughSymlink = "KDG1018";
+    /// <summary>Warning: no statx here, so no file has an identity that vouches for an earlier hash: everything is hashed in every build.</summary>
+    public const string NoFileIdentity = "KDG1019";
     /// <summary>Error: an invalid dataset name (letters, digits, <c>_ . -</c> only).</summary>
     public const string InvalidDatasetName = "KDG1101";
     /// <summary>Error: a dataset that is not under <c>datasets:</c> in the configuration.</summary>

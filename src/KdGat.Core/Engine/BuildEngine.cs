@@ -251,6 +251,7 @@ internal sealed class BuildEngine
             foreach (var l in datasetLocks) l.Dispose();
         }
         WroteState = ctx.Records.Written > 0 || results.Any(r => r.Outcome != Outcome.UpToDate);
+        if (sayLoadWarnings && OperatingSystem.IsLinux() && Hashing.Statx.Unavailable) SayLoadWarnings([NoFileIdentity], log); // the build task's to say, as the load-time warnings
         BestEffort(hashCache.Save, "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
         progress.Live?.Complete();
@@ -421,6 +422,12 @@ internal sealed class BuildEngine
     }
 
     /// <summary>Says each warning not said yet in this build (the session's; without one, each).</summary>
+    /// <summary>KDG1019: said once per build (the plan's check and the build task's alike) while this process has no statx.</summary>
+    private static readonly Diagnostic NoFileIdentity = new(Severity.Warning, ErrorCodes.NoFileIdentity,
+        "KdGat: the statx system call is refused here (a container's seccomp filter that does not know it, as older runtimes' default profiles; or a C library without it), " +
+        "so files have no inode or ctime that could vouch for an earlier hash: every input, code file and output was hashed in this build, and no-op certificates are not used. " +
+        "Results are correct, only slower. Allow statx in the container's seccomp profile (or run KdGat outside the container) to get the hash cache back.");
+
     private void SayLoadWarnings(IEnumerable<Diagnostic> warnings, IBuildLog log)
     {
         foreach (var w in warnings)

@@ -22,7 +22,7 @@ internal readonly record struct FileIdentity(long Size, long MtimeNs, long Ctime
         if (OperatingSystem.IsLinux() && Statx.TryGet(path, out var id)) return id;
         var info = new FileInfo(path);
         if (!info.Exists) return null;
-        // Without statx there is no inode or ctime: size and mtime alone still only skip work.
+        // Without statx there is no inode or ctime: such an identity vouches for nothing (IsCheckedRegularFile).
         return new FileIdentity(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0, 0);
     }
 
@@ -48,7 +48,19 @@ internal static unsafe partial class Statx
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Native(int dirfd, string path, int flags, uint mask, byte* buffer);
 
-    private static bool _unavailable;
+    private static volatile bool _unavailable;
+
+    /// <summary>
+    /// Whether this process found statx refused (EPERM: a seccomp filter that does not know it) or
+    /// missing (ENOSYS, where the C library does not emulate it with fstatat on a kernel before 4.11
+    /// as glibc does; a libc without the function). Files then have no identity
+    /// that vouches for them: the hash cache and no-op certificates are not used, and every file is
+    /// hashed in every build (KDG1019 says so).
+    /// </summary>
+    public static bool Unavailable => _unavailable;
+
+    /// <summary>Whether a failed call's errno says statx itself is missing (ENOSYS) or refused for every path (EPERM: a seccomp filter; a file's own permissions give EACCES).</summary>
+    private static bool CallUnavailable() => System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is 38 or 1 && (_unavailable = true);
 
     public static bool TryGet(string path, out FileIdentity identity)
     {
@@ -59,7 +71,7 @@ internal static unsafe partial class Statx
         try { rc = Native(AtFdcwd, path, 0, StatxBasicStats, buf); }
         catch (EntryPointNotFoundException) { _unavailable = true; return false; }
         catch (DllNotFoundException) { _unavailable = true; return false; }
-        if (rc != 0) return false;
+        if (rc != 0) { CallUnavailable(); return false; }
         var mode = *(ushort*)(buf + 28);
         if ((mode & 0xF000) != 0x8000) return false; // not a regular file
         ulong ino = *(ulong*)(buf + 32);

@@ -82,7 +82,9 @@ internal sealed class HashCache
     /// <summary>Hash of a regular file whose identity the caller has just read (one statx instead of two).</summary>
     public string HashFile(string fullPath, FileIdentity id)
     {
-        if (!VerifyAll && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id)
+        // Only an identity statx read (inode and ctime too) can vouch for a row: size and mtime alone
+        // would decide by time (no statx: an old kernel, a seccomp filter, not Linux; a review).
+        if (!VerifyAll && id.IsCheckedRegularFile && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id)
         {
             if (hit.LastUsed != _generation)
             {
@@ -180,7 +182,7 @@ internal sealed class HashCache
         Interlocked.Increment(ref _filesHashed);
         // Cache only if the file did not change while we read it.
         var after = FileIdentity.Of(fullPath);
-        if (before is not null && after == before)
+        if (before is { IsCheckedRegularFile: true } && after == before)
         {
             var racy = _file is not null && before.Value.ChangedNs >= (since == long.MinValue ? long.MinValue : since - RacyMarginNs);
             _entries[fullPath] = new Entry(before.Value, hash, _generation, racy, seq);

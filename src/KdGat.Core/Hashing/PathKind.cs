@@ -62,6 +62,7 @@ internal static unsafe partial class Statx
         catch (DllNotFoundException) { _unavailable = true; return false; }
         if (rc != 0)
         {
+            if (CallUnavailable()) return false;
             // ENAMETOOLONG: an error, not "missing" (a file too deep in a declared directory was skipped).
             if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 36) throw TooLong(path);
             // ENOENT (also a dangling symlink), ENOTDIR, ELOOP: nothing to read there. Anything else
