@@ -7,7 +7,7 @@ namespace KdGat.Core.Config;
 /// <summary>Loads and validates kdgat.yaml. Every problem is a <see cref="KdgException"/> with file, line and column.</summary>
 internal static class ConfigLoader
 {
-    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure"];
+    private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure", "trust_ctime"];
     private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor", "sweep"];
 
     public static PipelineConfig Load(string file, string root)
@@ -90,6 +90,7 @@ internal static class ConfigLoader
             CacheStore = r.OptionalPath(top, "cache_store", "configuration"),
             OnSuccess = r.OptionalString(top, "on_success", "configuration"),
             OnFailure = r.OptionalString(top, "on_failure", "configuration"),
+            TrustCtime = r.OptionalBool(top, "trust_ctime", "configuration") ?? true,
             Vars = vars,
             Stages = stages,
             Slurm = ReadSlurm(r, r.Get(top, "slurm")),

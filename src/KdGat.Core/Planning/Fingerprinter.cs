@@ -112,12 +112,14 @@ internal sealed class Fingerprinter
             code[key] = ChangedDuringRun;
             changed.Add($"code file {key}");
         }
-        foreach (var (key, isCode) in Rewritten(s, used, seen))
+        var ctimeOnly = false;
+        foreach (var (key, isCode, ctime) in Rewritten(s, used, seen))
         {
             var values = isCode ? code : inputs;
             if (values.GetValueOrDefault(key) is null or ChangedDuringRun) continue; // not in the fingerprint, or said already (its content)
             values[key] = ChangedDuringRun;
-            changed.Add($"{(isCode ? "code file" : "input")} {key} (rewritten)");
+            changed.Add($"{(isCode ? "code file" : "input")} {key} ({(ctime ? "only its ctime" : "rewritten")})");
+            ctimeOnly |= ctime;
         }
         var command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint(toolsNow: true));
         var marked = used with { Inputs = inputs, Code = code };
@@ -126,8 +128,13 @@ internal sealed class Fingerprinter
             marked = marked with { Command = used.Command + " " + ChangedDuringRun };
             changed.Add("the program its command runs from KdGat's tools folder ({tools}; another build's bootstrap may have rebuilt it)");
         }
-        return changed.Count == 0 ? null : (string.Join(", ", changed.Take(3)) + (changed.Count > 3 ? $" and {changed.Count - 3} more" : ""), marked);
+        return changed.Count == 0 ? null : (string.Join(", ", changed.Take(3)) + (changed.Count > 3 ? $" and {changed.Count - 3} more" : "") + (ctimeOnly ? CtimeOnlySaid : ""), marked);
     }
+
+    /// <summary>What a change of ctime alone may be, and what to do when it is not an edit.</summary>
+    private const string CtimeOnlySaid = " (a change of ctime alone: an edit undone with its old mtime put back, cp -p over the file, leaves only that; " +
+        "so do a chmod or chown, a new hard link and a backup tool that puts access times back: if something on this machine does that to inputs while stages run, " +
+        "set trust_ctime: false in kdgat.yaml)";
 
     /// <summary>
     /// Before a run starts (or its job is submitted): the size, mtime, inode and x bit of every file its
@@ -137,11 +144,10 @@ internal sealed class Fingerprinter
     /// batch job's journal. Files an upstream writes are left out: below its outputs (KDG3017's: the
     /// output store links and unlinks those) or its run dir; an input that holds them (a directory
     /// above an upstream job's output, hashed only when that job has ended) is noted for the rest of
-    /// its files, which nothing but an edit changes during the run. A change of ctime alone
-    /// is not counted (chmod, chown and hard links: a permissions cron job, another workspace or the
-    /// output store linking a file), nor of the device number (an automounted NFS share mounted again
-    /// during a long job); a writer that puts the old mtime back on the same inode (cp -p over the
-    /// file) is not seen.
+    /// its files, which nothing but an edit changes during the run. With trust_ctime (the default) a
+    /// change of ctime alone counts too: a writer that puts the old mtime back on the same inode (cp -p
+    /// over the file) leaves nothing else (a review); chmod, chown and hard links change it as well. A
+    /// new device number does not count (an automounted NFS share mounted again during a long job).
     /// </summary>
     public IReadOnlyDictionary<string, string> Snapshot(StageInstance s, FingerprintComponents used)
     {
@@ -200,7 +206,7 @@ internal sealed class Fingerprinter
 
     private const string InputKind = "input\t", CodeKind = "code\t";
 
-    /// <summary>A snapshot entry of no files (an input not there, or holding only what upstreams write).</summary>
+    /// <summary>A snapshot entry's identities of no files (an input not there, or holding only what upstreams write), before any ctimes.</summary>
     private static readonly string NothingSeen = ContentHash.OfText("");
 
     /// <summary>
@@ -228,17 +234,54 @@ internal sealed class Fingerprinter
     /// The entries' identities as one digest, each named as a manifest names it (relative to the root
     /// inside it: the build collecting a job may reach the clone by another path): a file by size,
     /// mtime, inode and x bit (the x bit is in its hash: a chmod during a run is a change), an empty
-    /// directory or dangling link as such (they are in a directory's digest too).
+    /// directory or dangling link as such (they are in a directory's digest too); with trust_ctime, a
+    /// digest of the files' ctimes and one of their link counts after <see cref="CtimesAfter"/>, told
+    /// apart so that a change of ctime alone is said as such, and one that came with a link made or
+    /// removed (another workspace, the output store) is no change of what the file holds.
     /// </summary>
-    private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries) => ContentHash.OfText(string.Join('\n',
-        entries.Where(e => !BelowUpstreamWrites(s, e.Path) && !(e.Kind == PathKind.Directory && AboveUpstreamWrites(s, e.Path))).Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal)
-            .Select(f => f.Entry.Kind switch
+    private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries)
+    {
+        var lines = new List<string>();
+        var ctimes = new List<string>();
+        var links = new List<string>();
+        foreach (var f in entries.Where(e => !BelowUpstreamWrites(s, e.Path) && !(e.Kind == PathKind.Directory && AboveUpstreamWrites(s, e.Path)))
+                     .Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            var id = f.Entry.Kind == PathKind.File ? FileIdentity.Of(f.Entry.Path) : null;
+            lines.Add(f.Entry.Kind switch
             {
-                PathKind.File => FileIdentity.Of(f.Entry.Path) is { } id ? $"{f.Name}\t{id.Size}\t{id.MtimeNs}\t{id.Inode}\t{(f.Entry.Executable ? "x" : "-")}" : f.Name + "\t-",
+                PathKind.File => id is { } i ? $"{f.Name}\t{i.Size}\t{i.MtimeNs}\t{i.Inode}\t{(f.Entry.Executable ? "x" : "-")}" : f.Name + "\t-",
                 PathKind.Directory => f.Name + "\tempty directory",
                 PathKind.Missing => f.Name + "\t-> " + f.Entry.LinkTarget,
                 _ => f.Name + "\tnot a regular file",
-            })));
+            });
+            if (id is not { } c || !s.Layout.Config.TrustCtime) continue;
+            ctimes.Add($"{f.Name}\t{c.CtimeNs}");
+            links.Add($"{f.Name}\t{Statx.Links(f.Entry.Path)}");
+        }
+        var identity = ContentHash.OfText(string.Join('\n', lines));
+        return s.Layout.Config.TrustCtime
+            ? identity + CtimesAfter + ContentHash.OfText(string.Join('\n', ctimes)) + CtimesAfter + ContentHash.OfText(string.Join('\n', links))
+            : identity;
+    }
+
+    /// <summary>Between a snapshot entry's identities and its ctimes (a snapshot a journal kept from before trust_ctime has none).</summary>
+    private const char CtimesAfter = ' ';
+
+    /// <summary>
+    /// How a snapshot entry differs now: not at all; in ctimes alone (trust_ctime, both with ctimes, the
+    /// link counts the same); or otherwise. Ctimes that moved with a link count are no change.
+    /// </summary>
+    private static (bool Changed, bool CtimeOnly) Compare(string was, string? now)
+    {
+        if (now == was) return (false, false);
+        if (now is null) return (true, false);
+        var wasParts = was.Split(CtimesAfter);
+        var nowParts = now.Split(CtimesAfter);
+        if (wasParts[0] != nowParts[0]) return (true, false);
+        if (wasParts.Length != 3 || nowParts.Length != 3 || wasParts[2] != nowParts[2]) return (false, false); // from before trust_ctime, or a link made or removed
+        return (wasParts[1] != nowParts[1], true);
+    }
 
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>
     private static IEnumerable<string> CheckedInputs(StageInstance s, FingerprintComponents used) =>
@@ -246,12 +289,12 @@ internal sealed class Fingerprinter
 
     private static bool BelowUpstreamOutputs(StageInstance s, string path) => s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(path, o)));
 
-    /// <summary>The inputs and code files of a snapshot with a file written since (another size, mtime or inode, added or gone), by key.</summary>
-    private IEnumerable<(string Key, bool IsCode)> Rewritten(StageInstance s, FingerprintComponents used, IReadOnlyDictionary<string, string> seen)
+    /// <summary>The inputs and code files of a snapshot with a file written since (another size, mtime or inode, added or gone; or with trust_ctime another ctime), by key.</summary>
+    private IEnumerable<(string Key, bool IsCode, bool CtimeOnly)> Rewritten(StageInstance s, FingerprintComponents used, IReadOnlyDictionary<string, string> seen)
     {
         var now = Snapshot(s, used);
-        return seen.Where(e => now.GetValueOrDefault(e.Key) != e.Value)
-            .Select(e => e.Key.StartsWith(CodeKind, StringComparison.Ordinal) ? (e.Key[CodeKind.Length..], true) : (e.Key[InputKind.Length..], false)).ToArray();
+        return seen.Select(e => (e.Key, Diff: Compare(e.Value, now.GetValueOrDefault(e.Key)))).Where(e => e.Diff.Changed)
+            .Select(e => e.Key.StartsWith(CodeKind, StringComparison.Ordinal) ? (e.Key[CodeKind.Length..], true, e.Diff.CtimeOnly) : (e.Key[InputKind.Length..], false, e.Diff.CtimeOnly)).ToArray();
     }
 
     /// <summary>A hash or listing as it is now; null when it cannot be had any more (deleted, unreadable, a FIFO now): that differs from what was hashed.</summary>
@@ -309,7 +352,7 @@ internal sealed class Fingerprinter
         {
             var key = PathText.ToStored(s.Layout.Root, input);
             if (submitted.Inputs.GetValueOrDefault(key) != PendingInput) continue;
-            var hadOwnFiles = !BelowUpstreamWrites(s, input) && seen?.GetValueOrDefault(InputKind + key) is { } was && was != NothingSeen;
+            var hadOwnFiles = !BelowUpstreamWrites(s, input) && seen?.GetValueOrDefault(InputKind + key) is { } was && was.Split(CtimesAfter)[0] != NothingSeen;
             inputs[key] = hadOwnFiles
                 ? Now(() => _hasher.HashInput(input)?.Hash) ?? ChangedDuringRun
                 : AtEntry(s, () => HashDeclared(s, input));

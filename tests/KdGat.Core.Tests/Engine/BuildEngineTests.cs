@@ -366,6 +366,40 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// An edit undone with its old mtime put back (cp -p of a backup over the file: the same inode,
+    /// size and mtime) leaves only the file's ctime changed: that counts (a review found it did not),
+    /// and says so; with trust_ctime: false it does not (a permissions cron job changes ctimes too).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnInputEditedAndRestoredWithItsMtime_IsKdg3020ByItsCtime_UnlessCtimeIsNotTrusted(bool trusted)
+    {
+        using var p = OneStage("command: 'cp -p {root}/data/x.txt {root}/bak; echo new > {root}/data/x.txt; cat {root}/data/x.txt > out.txt; cp -p {root}/bak {root}/data/x.txt', inputs: ['data/x.txt'], outputs: [out.txt]",
+            trusted ? "" : "\ntrust_ctime: false");
+        p.Dir.Write("data/x.txt", "old\n");
+        File.SetLastWriteTimeUtc(p.Dir["data/x.txt"], DateTime.UtcNow.AddHours(-1));
+        var id = KdGat.Core.Hashing.FileIdentity.Of(p.Dir["data/x.txt"]);
+        var log = new RecordingLog();
+
+        await Run(p, log);
+
+        var after = KdGat.Core.Hashing.FileIdentity.Of(p.Dir["data/x.txt"]);
+        Assert.Equal(id!.Value with { CtimeNs = 0 }, after!.Value with { CtimeNs = 0 }); // only the ctime tells
+        Assert.Equal("new\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+        if (trusted)
+        {
+            Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("input data/x.txt (only its ctime)", StringComparison.Ordinal) && d.Message.Contains("trust_ctime: false", StringComparison.Ordinal));
+            Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+        }
+        else
+        {
+            Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
+            Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome)); // the blind spot trust_ctime: false accepts
+        }
+    }
+
+    /// <summary>
     /// -p:Wait=false: the job ran while no build watched, and the edit it read was undone before the
     /// build that collects it started. The identities noted at submission travel in the journal
     /// (found by review: the collecting build had only what it saw itself).
@@ -463,17 +497,19 @@ public sealed class BuildEngineTests : IDisposable
 
     /// <summary>
     /// What changes a file's identity but not what the stage reads is no KDG3020 (found by review):
-    /// a file beside a glob input that it does not match, a chmod (a permissions cron job), a hard
-    /// link to an input (another workspace, the output store linking an upstream's output).
+    /// a file beside a glob input that it does not match, a hard link to an input (another workspace,
+    /// the output store linking an upstream's output: its ctime moves with its link count), and with
+    /// trust_ctime: false a chmod (a permissions cron job; trusted, a ctime alone counts: it is all an
+    /// edit undone with its mtime put back leaves).
     /// </summary>
     [Theory]
-    [InlineData("echo log >> {root}/data/side.log", "'data/*.csv'")]
-    [InlineData("mkdir -p {root}/data/.cache && echo idx > {root}/data/.cache/x.idx", "'data/*.csv'")]
-    [InlineData("chmod 644 {root}/data/x.csv", "'data/*.csv'")]
-    [InlineData("ln -f {root}/data/x.csv {root}/elsewhere.csv", "data")]
-    public async Task WhatDoesNotChangeWhatAStageReads_IsNoKdg3020(string sideEffect, string input)
+    [InlineData("echo log >> {root}/data/side.log", "'data/*.csv'", "")]
+    [InlineData("mkdir -p {root}/data/.cache && echo idx > {root}/data/.cache/x.idx", "'data/*.csv'", "")]
+    [InlineData("chmod 644 {root}/data/x.csv", "'data/*.csv'", "\ntrust_ctime: false")]
+    [InlineData("ln -f {root}/data/x.csv {root}/elsewhere.csv", "data", "")]
+    public async Task WhatDoesNotChangeWhatAStageReads_IsNoKdg3020(string sideEffect, string input, string top)
     {
-        using var p = OneStage($"command: '{sideEffect}; cat {{root}}/data/x.csv > out.txt', inputs: [{input}], outputs: [out.txt]");
+        using var p = OneStage($"command: '{sideEffect}; cat {{root}}/data/x.csv > out.txt', inputs: [{input}], outputs: [out.txt]", top);
         p.Dir.Write("data/x.csv", "1,2\n");
         p.Dir.Write("data/side.log", "start\n");
         p.Dir.Write("data/.cache/x.idx", "idx\n");
@@ -505,8 +541,8 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>A pipeline of one stage 'a' ("command: ..., outputs: [...]") for dataset d1.</summary>
-    private static TestPipeline OneStage(string stage) => new($$"""
-        datasets: [d1]
+    private static TestPipeline OneStage(string stage, string top = "") => new($$"""
+        datasets: [d1]{{top}}
         paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
         stages:
           a: { {{stage}} }
