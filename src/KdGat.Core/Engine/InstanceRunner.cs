@@ -38,9 +38,10 @@ internal sealed partial class InstanceRunner
         if (UpToDateWithoutLock(s, upstream, chain) is { } current) return current;
 
         StageLock? stageLock = null;
+        OutputGuard? guard = null;
         try
         {
-            var guard = new OutputGuard(s);
+            guard = new OutputGuard(s);
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}"), _ctx.Cancel, time: _ctx.Time).ConfigureAwait(false);
             var attach = await ReattachableAsync(s, guard, chain).ConfigureAwait(false);
@@ -60,8 +61,9 @@ internal sealed partial class InstanceRunner
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A filesystem problem (disk full, permissions, a stale NFS handle) fails this stage only.
-            // Nothing was committed: the stage stays stale, and if an attempt had begun its journal
-            // makes the next build put the previous result back first.
+            // Nothing was committed: the stage stays stale, and the previous result goes back now (else
+            // its journal makes the next build put it back first).
+            RollBackOwnAttempt(guard);
             return new InstanceResult(s, Outcome.Failed, [])
             {
                 Error = $"{s.Key}: file operation failed: {e.Message.TrimEnd('.')}. Check free space and permissions where it names (the run dir is {PathText.ToStored(s.Layout.Root, s.RunDir)}), then build again.",
@@ -72,6 +74,23 @@ internal sealed partial class InstanceRunner
         {
             stageLock?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// After a file operation failed (params.json or the manifest not written on a full disk): an
+    /// attempt this build began and that runs nothing any more is rolled back here, as a failed one
+    /// is, so the run dir holds the previous result again and Status does not call it interrupted
+    /// (a crash-injection review: only the next build put it back). A submitted batch job may still
+    /// write into the run dir: its journal stays for the next build to re-attach to or recover.
+    /// </summary>
+    private void RollBackOwnAttempt(OutputGuard? guard)
+    {
+        try
+        {
+            if (guard?.ReadJournal() is { BuildId: var own } e && own == _ctx.BuildId && e.Submits != true && e.StartedAs is not { IsBatchJob: true })
+                guard.Abort();
+        }
+        catch (Exception again) when (again is IOException or UnauthorizedAccessException) { } // the journal stays: the next build recovers
     }
 
     /// <summary>
