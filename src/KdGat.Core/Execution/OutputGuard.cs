@@ -327,10 +327,12 @@ internal sealed class OutputGuard
     /// (directories above an output are looked into), in name order. Among them the folders of the
     /// stage's former sweep points (seed=0/ under a stage that is no longer swept): moved aside like any
     /// leftover, put back by a rollback, dropped by the commit, so the run dir is the one a from-scratch
-    /// build gives the stage and its downstreams (README, Design choices). Left alone: declared inputs
-    /// (a glob's whole folder), NFS silly-rename ghosts of open deleted files (they cannot be moved), and
-    /// KdGat's atomic-write temps (recovery's): <see cref="PathHasher.IsGhost"/>, nothing else with a
-    /// similar name. A symlinked directory is moved as the link, never followed.
+    /// build gives the stage and its downstreams (README, Design choices). Among them too the temp files
+    /// of atomic writes a killed attempt left (KdGat's naming, which the bundled stages share: hashing
+    /// skips them, so nothing else ever removed a half-written checkpoint's; a crash-injection review):
+    /// under the stage lock no writer of this run dir is live. Left alone: declared inputs (a glob's
+    /// whole folder) and NFS silly-rename ghosts of open deleted files (they cannot be moved), nothing
+    /// else with a similar name. A symlinked directory is moved as the link, never followed.
     /// </summary>
     private List<string> Leftovers()
     {
@@ -349,7 +351,7 @@ internal sealed class OutputGuard
             foreach (var entry in Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(entry);
-                if (own.Contains(entry) || PathHasher.IsGhost(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
+                if (own.Contains(entry) || PathHasher.IsNfsSillyName(name) || inputs.Any(i => PathText.IsUnder(entry, i))) continue;
                 var realDir = Directory.Exists(entry) && !FileMover.IsLink(entry);
                 if (outputs.Concat(inputs).Any(o => PathText.IsUnder(o, entry)))
                 {

@@ -230,19 +230,26 @@ public sealed class OutputGuardTests : IDisposable
     }
 
     /// <summary>
-    /// Only real ghosts stay in the run dir (an NFS silly-rename name, KdGat's own temp file): a
-    /// stage's `.nfs_scratch` or `.meta.tmp` is what an earlier attempt left, moved aside like any leftover.
+    /// Only an NFS silly-rename ghost stays in the run dir: a stage's `.nfs_scratch` or `.meta.tmp` is what
+    /// an earlier attempt left, moved aside like any leftover, and so is the temp file of an atomic write a
+    /// killed attempt left (KdGat's naming, the bundled stages' too: a half-written checkpoint's stayed
+    /// through every later attempt; a crash-injection review). The commit drops them.
     /// </summary>
     [Fact]
-    public void Begin_LeavesOnlyRealGhosts_AndMovesNamesThatLookLikeThem()
+    public void Begin_LeavesOnlyNfsGhosts_AndMovesKilledWritesTempsAndNamesThatLookLikeGhosts()
     {
         GoodResult("v1");
-        const string nfs = ".nfs0000000000a1b2c300000001", temp = ".kdgat.manifest.json.host-1.0123456789abcdef0123456789abcdef.tmp";
-        foreach (var name in new[] { nfs, temp, ".nfs_scratch", ".meta.tmp" }) File.WriteAllText(Path.Combine(_s.RunDir, name), name);
+        const string nfs = ".nfs0000000000a1b2c300000001", temp = ".kdgat.manifest.json.host-1.0123456789abcdef0123456789abcdef.tmp",
+            stageTemp = ".model.ckpt.4242.0123456789abcdef0123456789abcdef.tmp";
+        foreach (var name in new[] { nfs, temp, stageTemp, ".nfs_scratch", ".meta.tmp" }) File.WriteAllText(Path.Combine(_s.RunDir, name), name);
+        var guard = new OutputGuard(_s);
 
-        new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2");
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
 
-        Assert.Equal([temp, nfs], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal([nfs], Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        GoodResult("v2");
+        guard.Commit();
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_s.RunDir).Select(Path.GetFileName), n => n!.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
     /// <summary>A good result with a checkpoint beside it in the run dir, and the next attempt begun (the checkpoint moved aside).</summary>
