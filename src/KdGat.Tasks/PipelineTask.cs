@@ -70,6 +70,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             if (Environment.GetEnvironmentVariable("KDGAT_TEST_INTERNAL_ERROR") == GetType().Name)
                 throw new InvalidOperationException("KDGAT_TEST_INTERNAL_ERROR is set");
             RequireLoadedToolsCurrent();
+            TerminationSignals.Install(); // from now on no SIGTERM ends this build as a silent success
             using (this is ICancelableTask cancelable ? TerminationSignals.CancelWith(cancelable.Cancel, GetType().Name) : null)
                 return Run(log) && !Log.HasLoggedErrors;
         }

@@ -4,41 +4,67 @@ namespace KdGat.Tasks;
 
 /// <summary>
 /// SIGTERM (a login node's CPU-time killer, SLURM, `kill`) and SIGHUP (a closed terminal) stop a
-/// KdGat task as Ctrl+C does. Left to `dotnet msbuild`, SIGTERM ended the process at once with exit
-/// code 0 (read as success by scripts and CI), nothing printed, and the stages still running. While
-/// a task runs, the handler cancels it, waits until it has stopped its stages and reported, and
-/// ends the process with 128 + the signal, as a shell reports a signal's death.
+/// KdGat build as Ctrl+C does. Left to `dotnet msbuild`, SIGTERM ended the process at once with exit
+/// code 0 (read as success by scripts and CI: `dotnet msbuild ... &amp;&amp; publish` went on), nothing
+/// printed, and the stages still running. From the first KdGat task of a build on, for the rest of
+/// the process: while a cancelable task runs, the handler cancels it, waits until it has stopped its
+/// stages and reported, and ends the process with 128 + the signal, as a shell reports a signal's
+/// death; between KdGat's tasks (MSBuild's own targets, the plan's second evaluation, after the build
+/// task) it ends the process the same way at once (a crash-injection review found exit code 0 there).
+/// Before any KdGat task has run (MSBuild's evaluation, the tool bootstrap) no KdGat code is loaded.
 /// </summary>
 internal sealed class TerminationSignals : IDisposable
 {
-    private readonly IDisposable[] _registrations;
+    private static IDisposable[]? s_registrations; // kept: a collected registration unregisters itself
+    private static TerminationSignals? s_running;
+
+    private readonly Action _cancel;
+    private readonly string _task;
     private readonly ManualResetEventSlim _taskEnded = new();
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
 
-    private TerminationSignals(Action cancel, string task)
+    private TerminationSignals(Action cancel, string task) => (_cancel, _task) = (cancel, task);
+
+    /// <summary>Handles the two signals for the rest of this process (once; the first KdGat task of a build calls it).</summary>
+    public static void Install()
     {
-        _registrations = OperatingSystem.IsWindows() ? [] :
+        if (OperatingSystem.IsWindows() || Volatile.Read(ref s_registrations) is not null) return;
+        IDisposable[] registrations =
         [
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, cancel, task, 15)),
-            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Stop(c, cancel, task, 1)),
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, 15)),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Stop(c, 1)),
         ];
+        if (Interlocked.CompareExchange(ref s_registrations, registrations, null) is not null)
+            foreach (var r in registrations) r.Dispose();
     }
 
-    public static TerminationSignals CancelWith(Action cancel, string task) => new(cancel, task);
+    /// <summary>While the result is not disposed, a signal cancels this task and waits for it first.</summary>
+    public static TerminationSignals CancelWith(Action cancel, string task)
+    {
+        Install();
+        var running = new TerminationSignals(cancel, task);
+        Volatile.Write(ref s_running, running);
+        return running;
+    }
 
-    private void Stop(PosixSignalContext context, Action cancel, string task, int number)
+    private static void Stop(PosixSignalContext context, int number)
     {
         context.Cancel = true;
-        cancel();
-        var stopped = _taskEnded.Wait(Grace);
-        Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}){(stopped ? "" : $"; {task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).");
+        if (Volatile.Read(ref s_running) is { } running)
+        {
+            running._cancel();
+            var stopped = running._taskEnded.Wait(Grace);
+            Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}){(stopped ? "" : $"; {running._task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).");
+        }
+        else
+            Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}) while no stage was running; what this build had finished is kept, nothing else changed. Build again to go on.");
         Environment.Exit(128 + number);
     }
 
-    /// <summary>The task has ended: a signal from now on gets the default handling.</summary>
+    /// <summary>The task has ended: a signal from now on ends the process without waiting for it.</summary>
     public void Dispose()
     {
         _taskEnded.Set();
-        foreach (var r in _registrations) r.Dispose();
+        Interlocked.CompareExchange(ref s_running, null, this);
     }
 }

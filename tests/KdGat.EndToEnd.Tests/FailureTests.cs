@@ -141,6 +141,36 @@ public sealed class FailureTests
     }
 
     /// <summary>
+    /// SIGTERM while MSBuild works between KdGat's tasks (here a target of the user's after the plan):
+    /// the build ended with exit code 0 and printed nothing, so `dotnet msbuild ... &amp;&amp; publish`
+    /// went on as after a success (a crash-injection review). Now 143 and KDG3004, and nothing ran.
+    /// </summary>
+    [Fact]
+    public void SigtermBetweenKdGatsTasks_Is143AndKdg3004_NotASilentSuccess()
+    {
+        using var s = Sandbox.Trivial();
+        var project = Path.Combine(s.Dir, "pipeline.proj");
+        var between = Path.Combine(s.Dir, "between.txt");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("</Project>",
+            "  <Target Name=\"UsersStepAfterThePlan\" AfterTargets=\"_KdGatPlan\"><Exec Command=\"touch between.txt; while [ -e between.txt ]; do sleep 0.1; done\" /></Target>\n</Project>"));
+        try
+        {
+            using var p = ProcessRunner.Start("env", ["--default-signal=HUP,INT,TERM", "dotnet", .. s.MSBuildArgs(["-p:Dataset=hcrl_sa"])], s.Dir, s.Env, out var output);
+            Eventually.Within(TimeSpan.FromMinutes(2), () => File.Exists(between) || p.HasExited, TimeSpan.FromMilliseconds(100));
+            Assert.False(p.HasExited, "build ended before the target between KdGat's tasks:\n" + output);
+
+            Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", p.Id.ToString()], s.Dir).ExitCode);
+
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "build did not stop after SIGTERM:\n" + output);
+            p.WaitForExit();
+            Assert.Equal(143, p.ExitCode);
+            lock (output) Assert.Contains("KDG3004", output.ToString());
+            Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "preprocess"), "kdgat.manifest.json")));
+        }
+        finally { File.Delete(between); } // ends the target's loop, which outlives the build
+    }
+
+    /// <summary>
     /// Ctrl+C (SIGINT), and SIGTERM and SIGHUP as a login node's CPU-time killer, SLURM or a closed
     /// terminal send them: before, SIGTERM ended the build with exit code 0, no message, and the
     /// stage still running (a crash-and-signal pass).
