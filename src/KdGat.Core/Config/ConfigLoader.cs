@@ -90,7 +90,7 @@ internal static class ConfigLoader
             CacheStore = r.OptionalPath(top, "cache_store", "configuration"),
             OnSuccess = r.OptionalString(top, "on_success", "configuration"),
             OnFailure = r.OptionalString(top, "on_failure", "configuration"),
-            TrustCtime = r.OptionalBool(top, "trust_ctime", "configuration") ?? true,
+            TrustCtime = r.OptionalBool(top, "trust_ctime", "configuration") ?? false,
             Vars = vars,
             Stages = stages,
             Slurm = ReadSlurm(r, r.Get(top, "slurm")),

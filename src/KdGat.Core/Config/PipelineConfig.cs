@@ -33,12 +33,12 @@ public sealed record PipelineConfig
     /// <summary>on_failure: shell command run in the root after a build that failed; not fingerprinted.</summary>
     public string? OnFailure { get; init; }
     /// <summary>
-    /// trust_ctime (default true, as git's core.trustctime): a file whose ctime alone changed while
-    /// its stage ran counts as changed (KDG3020): an edit undone with its old mtime put back (cp -p
-    /// over the file) leaves nothing else. False where something else changes ctimes of inputs
-    /// (a permissions cron job, a backup tool putting access times back), which would rerun stages.
+    /// trust_ctime (default false): true makes a file whose ctime alone changed while its stage ran
+    /// count as changed (KDG3020): an edit undone with its old mtime put back (cp -p over the file)
+    /// leaves nothing else. Off by default: a chmod, chown or hard link (a permissions cron job, a
+    /// stage's own `chmod +x`) changes ctimes too, and would rerun such stages at every build.
     /// </summary>
-    public bool TrustCtime { get; init; } = true;
+    public bool TrustCtime { get; init; }
     /// <summary>Every file this configuration was read from (kdgat.yaml, params files), with a digest of the bytes parsed.</summary>
     internal ConfigSources Sources { get; init; } = new();
 }

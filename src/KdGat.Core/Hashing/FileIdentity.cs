@@ -62,21 +62,6 @@ internal static unsafe partial class Statx
     /// <summary>Whether a failed call's errno says statx itself is missing (ENOSYS) or refused for every path (EPERM: a seccomp filter; a file's own permissions give EACCES).</summary>
     private static bool CallUnavailable() => System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is 38 or 1 && (_unavailable = true);
 
-    /// <summary>
-    /// A regular file's hard link count (null without statx, or for anything else): a ctime that moved
-    /// with it is a link made or removed (another workspace, the output store), not a write.
-    /// </summary>
-    public static uint? Links(string path)
-    {
-        if (_unavailable || !OperatingSystem.IsLinux()) return null;
-        byte* buf = stackalloc byte[256];
-        int rc;
-        try { rc = Native(AtFdcwd, path, 0, StatxBasicStats, buf); }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return null; }
-        if (rc != 0 || (*(ushort*)(buf + 28) & 0xF000) != 0x8000) return null;
-        return *(uint*)(buf + 16);
-    }
-
     public static bool TryGet(string path, out FileIdentity identity)
     {
         identity = default;

@@ -132,9 +132,9 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>What a change of ctime alone may be, and what to do when it is not an edit.</summary>
-    private const string CtimeOnlySaid = " (a change of ctime alone: an edit undone with its old mtime put back, cp -p over the file, leaves only that; " +
-        "so do a chmod or chown, a new hard link and a backup tool that puts access times back: if something on this machine does that to inputs while stages run, " +
-        "set trust_ctime: false in kdgat.yaml)";
+    private const string CtimeOnlySaid = " (a change of ctime alone, counted with trust_ctime: true: an edit undone with its old mtime put back, cp -p over the file, leaves only that; " +
+        "so do a chmod or chown, even one that changes nothing, a hard link made or removed, and a backup tool that puts access times back: if the stage's own command or setup, " +
+        "or a job on this machine, does that to its inputs or code, remove trust_ctime from kdgat.yaml, or this stage runs again at every build)";
 
     /// <summary>
     /// Before a run starts (or its job is submitted): the size, mtime, inode and x bit of every file its
@@ -144,10 +144,12 @@ internal sealed class Fingerprinter
     /// batch job's journal. Files an upstream writes are left out: below its outputs (KDG3017's: the
     /// output store links and unlinks those) or its run dir; an input that holds them (a directory
     /// above an upstream job's output, hashed only when that job has ended) is noted for the rest of
-    /// its files, which nothing but an edit changes during the run. With trust_ctime (the default) a
-    /// change of ctime alone counts too: a writer that puts the old mtime back on the same inode (cp -p
-    /// over the file) leaves nothing else (a review); chmod, chown and hard links change it as well. A
-    /// new device number does not count (an automounted NFS share mounted again during a long job).
+    /// its files, which nothing but an edit changes during the run. A change of ctime alone counts only
+    /// with trust_ctime: true: a writer that puts the old mtime back on the same inode (cp -p over the
+    /// file) leaves nothing else (a review), but so do chmod, chown and hard links (a permissions cron
+    /// job, a stage's own `chmod +x`, a job collected the morning after such a job ran: every build would
+    /// rerun it; a second review). A new device number does not count (an automounted NFS share
+    /// mounted again during a long job).
     /// </summary>
     public IReadOnlyDictionary<string, string> Snapshot(StageInstance s, FingerprintComponents used)
     {
@@ -235,15 +237,13 @@ internal sealed class Fingerprinter
     /// inside it: the build collecting a job may reach the clone by another path): a file by size,
     /// mtime, inode and x bit (the x bit is in its hash: a chmod during a run is a change), an empty
     /// directory or dangling link as such (they are in a directory's digest too); with trust_ctime, a
-    /// digest of the files' ctimes and one of their link counts after <see cref="CtimesAfter"/>, told
-    /// apart so that a change of ctime alone is said as such, and one that came with a link made or
-    /// removed (another workspace, the output store) is no change of what the file holds.
+    /// digest of the files' ctimes after <see cref="CtimesAfter"/>, told apart so that a change of
+    /// ctime alone is said as such.
     /// </summary>
     private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries)
     {
         var lines = new List<string>();
         var ctimes = new List<string>();
-        var links = new List<string>();
         foreach (var f in entries.Where(e => !BelowUpstreamWrites(s, e.Path) && !(e.Kind == PathKind.Directory && AboveUpstreamWrites(s, e.Path)))
                      .Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal))
         {
@@ -255,23 +255,16 @@ internal sealed class Fingerprinter
                 PathKind.Missing => f.Name + "\t-> " + f.Entry.LinkTarget,
                 _ => f.Name + "\tnot a regular file",
             });
-            if (id is not { } c || !s.Layout.Config.TrustCtime) continue;
-            ctimes.Add($"{f.Name}\t{c.CtimeNs}");
-            links.Add($"{f.Name}\t{Statx.Links(f.Entry.Path)}");
+            if (id is { } c) ctimes.Add($"{f.Name}\t{c.CtimeNs}");
         }
         var identity = ContentHash.OfText(string.Join('\n', lines));
-        return s.Layout.Config.TrustCtime
-            ? identity + CtimesAfter + ContentHash.OfText(string.Join('\n', ctimes)) + CtimesAfter + ContentHash.OfText(string.Join('\n', links))
-            : identity;
+        return s.Layout.Config.TrustCtime ? identity + CtimesAfter + ContentHash.OfText(string.Join('\n', ctimes)) : identity;
     }
 
     /// <summary>Between a snapshot entry's identities and its ctimes (a snapshot a journal kept from before trust_ctime has none).</summary>
     private const char CtimesAfter = ' ';
 
-    /// <summary>
-    /// How a snapshot entry differs now: not at all; in ctimes alone (trust_ctime, both with ctimes, the
-    /// link counts the same); or otherwise. Ctimes that moved with a link count are no change.
-    /// </summary>
+    /// <summary>How a snapshot entry differs now: not at all; in ctimes alone (trust_ctime then and now); or otherwise.</summary>
     private static (bool Changed, bool CtimeOnly) Compare(string was, string? now)
     {
         if (now == was) return (false, false);
@@ -279,8 +272,7 @@ internal sealed class Fingerprinter
         var wasParts = was.Split(CtimesAfter);
         var nowParts = now.Split(CtimesAfter);
         if (wasParts[0] != nowParts[0]) return (true, false);
-        if (wasParts.Length != 3 || nowParts.Length != 3 || wasParts[2] != nowParts[2]) return (false, false); // from before trust_ctime, or a link made or removed
-        return (wasParts[1] != nowParts[1], true);
+        return wasParts.Length == 2 && nowParts.Length == 2 ? (true, true) : (false, false); // without ctimes on one side: trust_ctime set since
     }
 
     /// <summary>The declared inputs <see cref="ChangedSince"/> checks: hashed when the fingerprint was taken, not below an upstream's outputs.</summary>

@@ -367,8 +367,9 @@ public sealed class BuildEngineTests : IDisposable
 
     /// <summary>
     /// An edit undone with its old mtime put back (cp -p of a backup over the file: the same inode,
-    /// size and mtime) leaves only the file's ctime changed: that counts (a review found it did not),
-    /// and says so; with trust_ctime: false it does not (a permissions cron job changes ctimes too).
+    /// size and mtime) leaves only the file's ctime changed: with trust_ctime: true that counts, and
+    /// says so (a review found it could not); by default it does not, since a chmod, chown or hard link
+    /// changes ctimes too and would rerun the stage at every build (a second review).
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -376,7 +377,7 @@ public sealed class BuildEngineTests : IDisposable
     public async Task AnInputEditedAndRestoredWithItsMtime_IsKdg3020ByItsCtime_UnlessCtimeIsNotTrusted(bool trusted)
     {
         using var p = OneStage("command: 'cp -p {root}/data/x.txt {root}/bak; echo new > {root}/data/x.txt; cat {root}/data/x.txt > out.txt; cp -p {root}/bak {root}/data/x.txt', inputs: ['data/x.txt'], outputs: [out.txt]",
-            trusted ? "" : "\ntrust_ctime: false");
+            trusted ? "\ntrust_ctime: true" : "");
         p.Dir.Write("data/x.txt", "old\n");
         File.SetLastWriteTimeUtc(p.Dir["data/x.txt"], DateTime.UtcNow.AddHours(-1));
         var id = KdGat.Core.Hashing.FileIdentity.Of(p.Dir["data/x.txt"]);
@@ -389,13 +390,13 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal("new\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
         if (trusted)
         {
-            Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("input data/x.txt (only its ctime)", StringComparison.Ordinal) && d.Message.Contains("trust_ctime: false", StringComparison.Ordinal));
+            Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("input data/x.txt (only its ctime)", StringComparison.Ordinal) && d.Message.Contains("remove trust_ctime", StringComparison.Ordinal));
             Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
         }
         else
         {
             Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
-            Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome)); // the blind spot trust_ctime: false accepts
+            Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome)); // the blind spot the default accepts
         }
     }
 
@@ -497,19 +498,19 @@ public sealed class BuildEngineTests : IDisposable
 
     /// <summary>
     /// What changes a file's identity but not what the stage reads is no KDG3020 (found by review):
-    /// a file beside a glob input that it does not match, a hard link to an input (another workspace,
-    /// the output store linking an upstream's output: its ctime moves with its link count), and with
-    /// trust_ctime: false a chmod (a permissions cron job; trusted, a ctime alone counts: it is all an
-    /// edit undone with its mtime put back leaves).
+    /// a file beside a glob input that it does not match, a chmod (a permissions cron job, a stage's
+    /// own `chmod +x`), a hard link to an input (another workspace, the output store linking an
+    /// upstream's output), made or made and removed again; unless trust_ctime: true, which counts them.
     /// </summary>
     [Theory]
-    [InlineData("echo log >> {root}/data/side.log", "'data/*.csv'", "")]
-    [InlineData("mkdir -p {root}/data/.cache && echo idx > {root}/data/.cache/x.idx", "'data/*.csv'", "")]
-    [InlineData("chmod 644 {root}/data/x.csv", "'data/*.csv'", "\ntrust_ctime: false")]
-    [InlineData("ln -f {root}/data/x.csv {root}/elsewhere.csv", "data", "")]
-    public async Task WhatDoesNotChangeWhatAStageReads_IsNoKdg3020(string sideEffect, string input, string top)
+    [InlineData("echo log >> {root}/data/side.log", "'data/*.csv'")]
+    [InlineData("mkdir -p {root}/data/.cache && echo idx > {root}/data/.cache/x.idx", "'data/*.csv'")]
+    [InlineData("chmod 644 {root}/data/x.csv", "'data/*.csv'")]
+    [InlineData("ln -f {root}/data/x.csv {root}/elsewhere.csv", "data")]
+    [InlineData("ln -f {root}/data/x.csv {root}/elsewhere.csv; rm {root}/elsewhere.csv", "data")]
+    public async Task WhatDoesNotChangeWhatAStageReads_IsNoKdg3020(string sideEffect, string input)
     {
-        using var p = OneStage($"command: '{sideEffect}; cat {{root}}/data/x.csv > out.txt', inputs: [{input}], outputs: [out.txt]", top);
+        using var p = OneStage($"command: '{sideEffect}; cat {{root}}/data/x.csv > out.txt', inputs: [{input}], outputs: [out.txt]");
         p.Dir.Write("data/x.csv", "1,2\n");
         p.Dir.Write("data/side.log", "start\n");
         p.Dir.Write("data/.cache/x.idx", "idx\n");
