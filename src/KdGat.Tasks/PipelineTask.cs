@@ -70,8 +70,9 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             if (Environment.GetEnvironmentVariable("KDGAT_TEST_INTERNAL_ERROR") == GetType().Name)
                 throw new InvalidOperationException("KDGAT_TEST_INTERNAL_ERROR is set");
             RequireLoadedToolsCurrent();
-            TerminationSignals.Install(); // from now on no SIGTERM ends this build as a silent success
-            using (this is ICancelableTask cancelable ? TerminationSignals.CancelWith(cancelable.Cancel, GetType().Name) : null)
+            ConfigLoader.RequirePath(ConfigFile); // every task combines it with paths first
+            // From now on no SIGTERM ends this build as a silent success.
+            using (TerminationSignals.During(this is ICancelableTask cancelable ? cancelable.Cancel : null, GetType().Name))
                 return Run(log) && !Log.HasLoggedErrors;
         }
         catch (KdgException e)

@@ -17,13 +17,14 @@ internal sealed class TerminationSignals : IDisposable
 {
     private static IDisposable[]? s_registrations; // kept: a collected registration unregisters itself
     private static TerminationSignals? s_running;
+    private static int s_stopping;
 
-    private readonly Action _cancel;
+    private readonly Action? _cancel;
     private readonly string _task;
     private readonly ManualResetEventSlim _taskEnded = new();
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
 
-    private TerminationSignals(Action cancel, string task) => (_cancel, _task) = (cancel, task);
+    private TerminationSignals(Action? cancel, string task) => (_cancel, _task) = (cancel, task);
 
     /// <summary>Handles the two signals for the rest of this process (once; the first KdGat task of a build calls it).</summary>
     public static void Install()
@@ -38,8 +39,11 @@ internal sealed class TerminationSignals : IDisposable
             foreach (var r in registrations) r.Dispose();
     }
 
-    /// <summary>While the result is not disposed, a signal cancels this task and waits for it first.</summary>
-    public static TerminationSignals CancelWith(Action cancel, string task)
+    /// <summary>
+    /// While the result is not disposed, a signal cancels this task and waits for it first; a task
+    /// that cannot be cancelled (null: Clean, CacheGc, tracking) is named as cut short where it was.
+    /// </summary>
+    public static TerminationSignals During(Action? cancel, string task)
     {
         Install();
         var running = new TerminationSignals(cancel, task);
@@ -50,15 +54,23 @@ internal sealed class TerminationSignals : IDisposable
     private static void Stop(PosixSignalContext context, int number)
     {
         context.Cancel = true;
-        if (Volatile.Read(ref s_running) is { } running)
+        // SIGTERM then SIGHUP (a killer, then the closed terminal): the first signal's handler ends the process.
+        if (Interlocked.Exchange(ref s_stopping, 1) == 1) return;
+        var exit = 128 + number;
+        string said;
+        if (Volatile.Read(ref s_running) is not { } running)
+            said = $"stopped by {context.Signal} (exit code {exit}) while no stage was running; what this build had finished is kept, nothing else changed. Build again to go on.";
+        else if (running._cancel is null)
+            said = $"stopped by {context.Signal} (exit code {exit}) during {running._task}, which was cut short where it was (no stage was running); run the same command again to finish it.";
+        else
         {
             running._cancel();
             var stopped = running._taskEnded.Wait(Grace);
-            Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}){(stopped ? "" : $"; {running._task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).");
+            said = $"stopped by {context.Signal} (exit code {exit}){(stopped ? "" : $"; {running._task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).";
         }
-        else
-            Console.Error.WriteLine($"error KDG3004: KdGat: stopped by {context.Signal} (exit code {128 + number}) while no stage was running; what this build had finished is kept, nothing else changed. Build again to go on.");
-        Environment.Exit(128 + number);
+        try { Console.Error.WriteLine("error KDG3004: KdGat: " + said); }
+        catch (IOException) { } // the terminal that hung up: the exit code still says it
+        Environment.Exit(exit);
     }
 
     /// <summary>The task has ended: a signal from now on ends the process without waiting for it.</summary>

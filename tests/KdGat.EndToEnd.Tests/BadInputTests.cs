@@ -224,6 +224,23 @@ public sealed class BadInputTests
         Assert.True(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "eval_small_evaluation"), "metrics.json")), "the default kdgat.yaml was built");
     }
 
+    /// <summary>
+    /// A -p:KdGatConfig no file's path can be: a NUL (%00) was .NET's ArgumentException in the plan
+    /// task's first Path call, a KDG9001 crash file (a diff review); a line break was echoed as the
+    /// error's file once per line. One KDG1001 each, for every target that reads the configuration.
+    /// </summary>
+    [Theory]
+    [InlineData("-p:KdGatConfig=a%00b.yaml", "-t:Evaluate", "U+0000")]
+    [InlineData("-p:KdGatConfig=a%00b.yaml", "-t:Status", "U+0000")]
+    [InlineData("-p:KdGatConfig=a%0Ab.yaml", "-t:Clean", "line break")]
+    public void AConfigPathNoFileHas_IsKdg1001(string property, string target, string says)
+    {
+        using var s = Sandbox.Trivial();
+        var r = s.Build(property, target, "-p:Dataset=hcrl_sa");
+        AssertUserError(r, "KDG1001", says);
+        Assert.DoesNotContain("KDG9001", r.Output);
+    }
+
     /// <summary>-p:KdGatToolsDir= is the default .kdgat/tools/ (empty in a sandbox: KDG1206 naming it), not MSB4184.</summary>
     [Fact]
     public void EmptyToolsDir_MeansTheDefaultToolsDir()

@@ -10,10 +10,19 @@ internal static class ConfigLoader
     private static readonly string[] TopKeys = ["executor", "max_parallel_stages", "datasets", "paths", "generator", "vars", "defaults", "slurm", "stages", "cache_store", "on_success", "on_failure", "trust_ctime"];
     private static readonly string[] StageKeys = ["command", "teacher", "params_file", "params", "inputs", "outputs", "optional_outputs", "code", "env", "resources", "cache", "retries", "setup", "executor", "sweep"];
 
-    public static PipelineConfig Load(string file, string root)
+    /// <summary>
+    /// KDG1001 for a configuration path KdGat does not take as one (a line break, a NUL, longer than any
+    /// path Linux opens): before any Path call, which throws its own ArgumentException at a NUL (KDG9001).
+    /// </summary>
+    public static void RequirePath(string file)
     {
         if (MissingPath.NotAPath(file) is { } shape)
-            throw new KdgException(ErrorCodes.ConfigNotFound, $"-p:KdGatConfig is not taken as a path: it {shape}. Pass -p:KdGatConfig=<path of a YAML file>, or leave it out for kdgat.yaml beside the project.");
+            throw new KdgException(ErrorCodes.ConfigNotFound, $"the configuration file's path (-p:KdGatConfig) is not taken as a path: it {shape}. Pass -p:KdGatConfig=<path of a YAML file>, or leave it out for kdgat.yaml beside the project.");
+    }
+
+    public static PipelineConfig Load(string file, string root)
+    {
+        RequirePath(file);
         file = Path.GetFullPath(file);
         var sources = new ConfigSources();
         var r = new YamlReader(file) { Sources = sources };

@@ -144,6 +144,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Theory]
     [InlineData("conf\nline\nconf", "has a line break: 'conf\\u000aline\\u000aconf'")]
     [InlineData("a\tb.yaml", "has the control character U+0009")]
+    [InlineData("a\0b.yaml", "has the control character U+0000")]
     [InlineData(null, "is 5,000 characters long")]
     public void Load_APathNoFileHas_IsKdg1001WithoutAFile(string? path, string says)
     {
