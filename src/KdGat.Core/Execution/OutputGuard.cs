@@ -241,10 +241,15 @@ internal sealed class OutputGuard
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
     public void Commit() => FinishCommit();
 
-    /// <summary>The attempt failed: keep its outputs for inspection and restore the previous result.</summary>
+    /// <summary>
+    /// The attempt failed: keep its outputs for inspection and restore the previous result. One that
+    /// committed already (its manifest and run record written; a later step failed) is finished
+    /// instead, as recovery would: a committed result is never rolled back.
+    /// </summary>
     public void Abort()
     {
         var e = ReadJournal();
+        if (Committed(e)) { FinishCommit(); return; }
         if (e is not null && e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // e.g. started but not journalled
         RollBack(e);
     }

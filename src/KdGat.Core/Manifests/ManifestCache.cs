@@ -36,7 +36,8 @@ internal sealed class ManifestCache
     public (ManifestStore.ReadStatus Status, StageManifest? Manifest, string? Problem) Read(string path)
     {
         var before = FileIdentity.Of(path);
-        if (before is { } id && _read.TryGetValue(path, out var hit) && hit.Id == id) return (ManifestStore.ReadStatus.Ok, hit.Manifest, null);
+        // Only a statx identity vouches for an earlier parse (without one, size and mtime would decide).
+        if (before is { IsCheckedRegularFile: true } id && _read.TryGetValue(path, out var hit) && hit.Id == id) return (ManifestStore.ReadStatus.Ok, hit.Manifest, null);
         var result = ReadKept(path, regularFile: before is { IsCheckedRegularFile: true });
         if (result.Status == ManifestStore.ReadStatus.Ok && before is { } b && FileIdentity.Of(path) == b) _read[path] = (b, result.Manifest!);
         else _read.TryRemove(path, out _);

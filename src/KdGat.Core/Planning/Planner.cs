@@ -190,16 +190,16 @@ internal sealed class Planner
         while (suffix < old.Length - prefix && suffix < now.Length - prefix && old[^(suffix + 1)] == now[^(suffix + 1)]) suffix++;
         if (prefix <= Context && suffix <= Context) return $"{Clip(old)} -> {Clip(now)}"; // little in common to cut: whole
         var from = Math.Max(0, prefix - Context);
-        string Part(string c) => (from > 0 ? "…" : "") + Clip(c[from..Math.Min(c.Length, c.Length - suffix + Context)]) + (suffix > Context ? "…" : "");
+        string Part(string c) => (from > 0 ? "…" : "") + Clip(c[from..Math.Min(c.Length, c.Length - suffix + Context)], c.Length) + (suffix > Context ? "…" : "");
         return $"{Part(old)} -> {Part(now)}";
     }
 
     /// <summary>The most of one value (or of its changed part) a reason shows.</summary>
     internal const int MaxShown = 200;
 
-    /// <summary>A value of at most <see cref="MaxShown"/> characters as it is; a longer one's start and its length.</summary>
-    internal static string Clip(string value) =>
-        value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({value.Length:N0} characters)";
+    /// <summary>A value of at most <see cref="MaxShown"/> characters as it is; a longer one's start and the whole value's length.</summary>
+    internal static string Clip(string value, int? wholeLength = null) =>
+        value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({wholeLength ?? value.Length:N0} characters)";
 
     private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
         IReadOnlyDictionary<string, string>? sources = null, Func<string, string>? show = null)

@@ -571,6 +571,28 @@ public sealed class OutputGuardTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(crashed.StateDir, "aside")));
     }
 
+    /// <summary>
+    /// Abort after the attempt committed (manifest and run record written, the journal's deletion
+    /// failed, then a later file error reached the runner's rollback): the committed result stays, as
+    /// recovery keeps it; it is never rolled back to the previous one (a diff review).
+    /// </summary>
+    [Fact]
+    public void Abort_AfterTheAttemptCommitted_KeepsTheCommittedResult()
+    {
+        GoodResult("v1");
+        var guard = new OutputGuard(_s);
+        guard.Begin("b2-1", "b2-d1-a-1", "b2");
+        GoodResult("b2");
+        _p.Dir.Write(".kdgat/records/d1/a/20260101T000000.000Z-b2-d1-a-1.json", "{}");
+
+        guard.Abort();
+
+        Assert.Equal("model b2", Model());
+        Assert.True(Check().UpToDate);
+        Assert.Null(guard.ReadJournal());
+        Assert.False(Directory.Exists(Path.Combine(guard.StateDir, "aside")));
+    }
+
     [Fact]
     public async Task RecoverIfNeeded_CrashWhileMovingAside_PutsBackWithoutTouchingTheRunDir()
     {
