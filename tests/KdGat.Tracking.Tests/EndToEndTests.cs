@@ -162,6 +162,15 @@ public sealed class EndToEndTests
         Assert.Contains("exit code 3", row);
         Assert.Matches(@"log: experimentruns/hcrl_sa/gat_small_curriculum/logs/\S+\.err", row);
 
+        // The command fixed, and an upstream changed before any build: the old failure is no longer what a build
+        // would run into, so the stage is stale (naming that failure), with no KDG5021 "fix what its log says".
+        s.EditConfig(c => c.Replace("exit 3; ", ""));
+        File.AppendAllText(s.RawFile("hcrl_sa"), "\n");
+        var after = s.Ok("-t:Status", "-p:Dataset=hcrl_sa");
+        var stale = Assert.Single(TrackingSandbox.StatusRows(after), r => r.StartsWith("hcrl_sa/gat_small_curriculum "));
+        Assert.Matches(@"hcrl_sa/gat_small_curriculum\s+stale\s+.*its last attempt failed with what has changed since \(exit code 3", stale);
+        Assert.DoesNotContain("KDG5021", after.Output);
+
         var noStage = s.Build("-t:History");
         Assert.NotEqual(0, noStage.ExitCode);
         Assert.Contains("error KDG5010", noStage.Output);

@@ -125,7 +125,7 @@ internal sealed class Tracker : IDisposable
         foreach (var s in Pipeline.Instances) // dependency order
         {
             latest.TryGetValue((s.Dataset, s.Slot), out var last);
-            string? digest = null;
+            string? digest = null, fingerprint = null;
             Manifests.StageManifest? current = null;
             IReadOnlyList<string> reasons;
             var rerunning = s.Upstreams.Where(u => digests[u] is null).ToArray();
@@ -139,6 +139,7 @@ internal sealed class Tracker : IDisposable
                 {
                     var v = planner.Check(s, s.Upstreams.ToDictionary(u => u.Name, u => digests[u]!), _ => { });
                     reasons = v.Reasons.Select(r => r.Text).ToArray();
+                    fingerprint = v.Fingerprint;
                     if (v.UpToDate) (digest, current) = (v.Previous!.OutputsDigest, v.Previous);
                 }
                 catch (KdgException e)
@@ -150,7 +151,7 @@ internal sealed class Tracker : IDisposable
             // The run behind the current result, which a later failed or cancelled attempt (rolled back) is not.
             var made = current is not null && last is not null && (last.Record.BuildId != current.BuildId || last.Record.Attempt != current.Attempt)
                 ? RunOf(s, current.BuildId, current.Attempt) : last;
-            rows.Add(Classify(s, reasons, last, journals[s], jobs, made) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
+            rows.Add(Classify(s, reasons, fingerprint, last, journals[s], jobs, made) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
         }
         planner.Cache!.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
@@ -163,8 +164,9 @@ internal sealed class Tracker : IDisposable
         (_runsByAttempt ??= Index.Runs().GroupBy(r => (r.Record.Dataset, r.Record.Slot, r.Record.BuildId, r.Record.Attempt)).ToDictionary(g => g.Key, g => g.Last()))
         .GetValueOrDefault((s.Dataset, s.Slot, buildId, attempt));
 
+    /// <param name="fingerprint">The fingerprint a build would run the stage with now; null while an upstream is not up to date (it is not known yet).</param>
     /// <param name="made">For an up-to-date instance, the run that made its current result (not a later attempt that failed and changed nothing); null when the index has none.</param>
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made)
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made)
     {
         if (journal is not null)
         {
@@ -200,13 +202,22 @@ internal sealed class Tracker : IDisposable
         if (last is not null && last.Record.State == Engine.Outcome.Failed)
         {
             var r = last.Record;
-            var what = r.ExecState is null or "Failed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
-            return new StatusRow(s.Dataset, s.Name, StatusRow.Failed,
-                $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null ? "" : ": " + r.Detail)}; log: {r.Log}",
-                r.JobId, r.Log, last);
+            // "Completed" is the process's end, not the attempt's (its outputs were missing): not said beside "failed".
+            var what = r.ExecState is null or "Failed" or "Completed" ? $"exit code {r.ExitCode}" : $"{r.ExecState}, exit code {r.ExitCode}";
+            var failure = $"{what} at {Local(r.FinishedUtc)} (attempt {r.Attempt}{(r.JobId is null ? "" : ", job " + r.JobId)}){(r.Detail is null ? "" : ": " + r.Detail)}";
+            // Failed: a build would run it as it failed (the same fingerprint). After a change (its configuration, an upstream that
+            // reruns first) the old failure is history, not what to fix: stale, saying so (a first-contact review).
+            if (fingerprint is not null && fingerprint == r.Fingerprint)
+                return new StatusRow(s.Dataset, s.Name, StatusRow.Failed, failure + LogUnlessSaid(r), r.JobId, r.Log, last);
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Stale,
+                $"{string.Join("; ", reasons)}; its last attempt failed with what has changed since ({failure}{LogUnlessSaid(r)})", r.JobId, r.Log, last);
         }
         return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);
     }
+
+    /// <summary>"; log: PATH", unless the failure's own detail names that log already (it was said twice).</summary>
+    private static string LogUnlessSaid(RunRecord r) =>
+        r.Log is null || (r.Detail?.Contains(r.Log, StringComparison.Ordinal) ?? false) ? "" : "; log: " + r.Log;
 
     /// <summary>
     /// A SLURM job whose build is gone (-p:Wait=false, or the build was killed): the job lives on
