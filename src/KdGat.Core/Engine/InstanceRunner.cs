@@ -143,11 +143,33 @@ internal sealed partial class InstanceRunner
         _ctx.Planner.Check(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!),
             problem => _ctx.Log.Warn(ErrorCodes.CorruptManifest, $"{s.Key}: manifest is damaged ({problem}); it is ignored and the stage is brought up to date again (run, or restored from the output cache).", s.ManifestPath));
 
+    /// <summary>
+    /// Explain, for an instance whose upstreams run first: what makes it stale besides them (a code file,
+    /// a parameter, no manifest), checked against the upstream results its manifest recorded. Explain said
+    /// only "upstream X is not up to date" where the build then said "code file changed", so a user read
+    /// that it runs only if X's outputs change (a first-contact review). Nothing where that cannot be told
+    /// now (an input an upstream writes is missing).
+    /// </summary>
+    private IReadOnlyList<StaleReason> OwnReasons(StageInstance s, IReadOnlyList<InstanceResult> upstream)
+    {
+        try
+        {
+            var recorded = ManifestStore.Read(s.ManifestPath) is (ManifestStore.ReadStatus.Ok, { } m, _) ? m.Components.Upstream : null;
+            var digests = upstream.ToDictionary(u => u.Instance.Name,
+                u => !u.WouldChange && u.OutputsDigest is { } now ? now : recorded?.GetValueOrDefault(u.Instance.Name) ?? "");
+            return _ctx.Planner.Check(s, digests).Reasons.Where(r => r.Kind != "upstream").ToArray();
+        }
+        catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     private InstanceResult Explain(StageInstance s, IReadOnlyList<InstanceResult> upstream)
     {
         var rerunning = upstream.Where(u => u.WouldChange).ToArray();
         if (rerunning.Length > 0)
-            return new InstanceResult(s, Outcome.WouldRun, Planner.UpstreamsNotUpToDate(rerunning.Select(u => u.Instance.Name)));
+            return new InstanceResult(s, Outcome.WouldRun, [.. OwnReasons(s, upstream), .. Planner.UpstreamsNotUpToDate(rerunning.Select(u => u.Instance.Name))]);
         if (RawData.Missing(s) is { } missing) // a missing dataset is an outcome here, not a failed Explain
             return new InstanceResult(s, Outcome.WouldRun, [missing]);
         try

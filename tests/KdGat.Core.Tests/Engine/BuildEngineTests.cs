@@ -541,6 +541,37 @@ public sealed class BuildEngineTests : IDisposable
         Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
     }
 
+    /// <summary>
+    /// Explain of a stage whose upstream runs first names its own changes too (here its code file), as
+    /// the build then does: it said only "upstream u is not up to date", and a user read that the stage
+    /// runs only if u's outputs change (a first-contact review). One that has none says only that.
+    /// </summary>
+    [Fact]
+    public async Task Explain_OfAStageBehindARerunningUpstream_NamesItsOwnChangesToo()
+    {
+        const string Yaml = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              u: { command: 'echo U > w.txt', outputs: [w.txt] }
+              r: { command: 'cat {upstream.u}/w.txt > out.txt', code: ['r.py'], outputs: [out.txt] }
+              q: { command: 'cat {upstream.u}/w.txt > out.txt', outputs: [out.txt] }
+            """;
+        using var p = new TestPipeline(Yaml, "d1");
+        p.Dir.Write("r.py", "v1\n");
+        StageDeclaration[] stages = [new("u", []), new("r", ["u"]), new("q", ["u"])];
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Succeeded);
+        p.WriteConfig(Yaml.Replace("echo U", "echo V"));
+        p.Dir.Write("r.py", "v2\n");
+
+        var explained = await new BuildEngine().RunAsync(p.Request(stages) with { Mode = BuildMode.Explain }, new RecordingLog(), default);
+
+        var r = explained.Stages.Single(x => x.Stage == "r");
+        Assert.Equal(Outcome.WouldRun, r.Outcome);
+        Assert.Equal(["code file changed (r.py)", "upstream u is not up to date"], r.Reasons);
+        Assert.Equal(["upstream u is not up to date"], explained.Stages.Single(x => x.Stage == "q").Reasons);
+    }
+
     /// <summary>A pipeline of one stage 'a' ("command: ..., outputs: [...]") for dataset d1.</summary>
     private static TestPipeline OneStage(string stage, string top = "") => new($$"""
         datasets: [d1]{{top}}
