@@ -27,6 +27,9 @@ internal sealed class YamlReader
         return YamlLoader.Load(file, sources);
     }
 
+    /// <summary>How a key is named in a message: "stages.train.lr", and a top-level one by itself ("trust_ctime", not "configuration.trust_ctime": no such key).</summary>
+    public static string Named(string what, string key) => what == "configuration" ? key : $"{what}.{key}";
+
     public KdgException Error(string code, YamlNode node, string message) =>
         new(code, message, File, (int)node.Start.Line, (int)node.Start.Column);
 
@@ -61,7 +64,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        return Scalar(node, $"{what}.{key}");
+        return Scalar(node, $"{Named(what, key)}");
     }
 
     public string RequiredString(YamlMappingNode map, string key, string what)
@@ -69,8 +72,8 @@ internal sealed class YamlReader
         var node = Get(map, key);
         if (node is null || IsNull(node))
             throw Error(ErrorCodes.ConfigMissingKey, map, $"{what} needs '{key}'. Add a '{key}:' line to it.");
-        var s = Scalar(node, $"{what}.{key}");
-        if (string.IsNullOrWhiteSpace(s)) throw Error(ErrorCodes.ConfigMissingKey, node, $"'{what}.{key}' is empty. Give it a value.");
+        var s = Scalar(node, $"{Named(what, key)}");
+        if (string.IsNullOrWhiteSpace(s)) throw Error(ErrorCodes.ConfigMissingKey, node, $"'{Named(what, key)}' is empty. Give it a value.");
         return s;
     }
 
@@ -78,9 +81,9 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        var s = Scalar(node, $"{what}.{key}");
+        var s = Scalar(node, $"{Named(what, key)}");
         if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < min)
-            throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a whole number of at least {min}, not '{s}'.");
+            throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a whole number of at least {min}, not '{s}'.");
         return v;
     }
 
@@ -91,10 +94,10 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        var s = Scalar(node, $"{what}.{key}");
+        var s = Scalar(node, $"{Named(what, key)}");
         // NaN and 1e400 (infinity) parse; a time that large overflows TimeSpan (a KDG9001 before).
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v <= 0 || v > MaxDouble)
-            throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a positive number of at most {MaxDouble:0}, not '{s}'.");
+            throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a positive number of at most {MaxDouble:0}, not '{s}'.");
         return v;
     }
 
@@ -102,12 +105,12 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        var s = Scalar(node, $"{what}.{key}");
+        var s = Scalar(node, $"{Named(what, key)}");
         return s switch
         {
             "true" or "True" or "yes" => true,
             "false" or "False" or "no" => false,
-            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be true or false, not '{s}'."),
+            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be true or false, not '{s}'."),
         };
     }
 
@@ -117,8 +120,8 @@ internal sealed class YamlReader
         var node = Get(map, key);
         if (node is null || IsNull(node)) return Array.Empty<string>();
         if (node is YamlScalarNode s) return new[] { s.Value ?? "" };
-        if (node is YamlSequenceNode seq) return seq.Children.Select(c => Scalar(c, $"{what}.{key}[]")).ToArray();
-        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => Scalar(c, $"{Named(what, key)}[]")).ToArray();
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of values, not {Describe(node)}.");
     }
 
     /// <summary>A path value: <see cref="OptionalString"/> with $NAME, ${NAME} and a leading ~ expanded (<see cref="PathExpansion"/>).</summary>
@@ -126,7 +129,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        return PathExpansion.Expand(this, node, Scalar(node, $"{what}.{key}"), $"{what}.{key}");
+        return PathExpansion.Expand(this, node, Scalar(node, $"{Named(what, key)}"), $"{Named(what, key)}");
     }
 
     /// <summary>A list of paths: <see cref="StringList"/> with each item expanded as <see cref="OptionalPath"/> is.</summary>
@@ -138,9 +141,9 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return [];
-        if (node is YamlScalarNode s) return [(PathExpansion.Expand(this, s, s.Value ?? "", $"{what}.{key}"), (int)s.Start.Line, (int)s.Start.Column)];
-        if (node is YamlSequenceNode seq) return seq.Children.Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{what}.{key}[]"), $"{what}.{key}"), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
-        throw Error(ErrorCodes.ConfigWrongType, node, $"'{what}.{key}' must be a list of values, not {Describe(node)}.");
+        if (node is YamlScalarNode s) return [(PathExpansion.Expand(this, s, s.Value ?? "", $"{Named(what, key)}"), (int)s.Start.Line, (int)s.Start.Column)];
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{Named(what, key)}[]"), $"{Named(what, key)}"), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
+        throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of values, not {Describe(node)}.");
     }
 
     public static bool IsNull(YamlNode node) =>

@@ -91,7 +91,7 @@ public sealed class PathExpansionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("cache_store: /scratch/$NAME/c", 2, 14, "'configuration.cache_store' uses $NAME")]
+    [InlineData("cache_store: /scratch/$NAME/c", 2, 14, "'cache_store' uses $NAME")]
     [InlineData("paths: { cache: 'x/${NAME}/{dataset}' }", 2, 17, "'paths.cache' uses ${NAME}")]
     public void UnsetVariable_IsKdg1025WithFileLineAndColumn(string top, int line, int column, string says)
     {
