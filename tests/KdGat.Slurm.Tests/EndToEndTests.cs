@@ -300,6 +300,38 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.DoesNotContain("edited by hand", File.ReadAllText(graphs));
     }
 
+    /// <summary>
+    /// A job script that cannot be written (the stage's logs/ immutable, as a full or read-only disk
+    /// fails it) is KDG3007 before sbatch runs, and the same build puts the previous result back: it
+    /// stayed aside until the next build, and Status said "interrupted" (a SLURM review).
+    /// </summary>
+    [SlurmFact]
+    public void A_job_script_that_cannot_be_written_is_kdg3007_and_the_previous_result_stays_in_place()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        Assert.Equal(0, Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa").ExitCode);
+        var manifest = Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "kdgat.manifest.json");
+        var before = File.ReadAllText(manifest);
+        sb.PrefixCommand("preprocess", "true; "); // another command: the stage runs again
+        var logs = Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "logs");
+        var jobsBefore = Cluster.LiveJobsUnder(sb.Dir).Select(j => j.Id).ToHashSet();
+        var chattr = ProcessRunner.Run("chattr", ["+i", logs], sb.Dir);
+        Assert.True(chattr.ExitCode == 0, "chattr +i (root, a file system with the immutable flag): " + chattr);
+        try
+        {
+            var r = Build(sb, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("error KDG3007", r.Output);
+            Assert.All(Cluster.LiveJobsUnder(sb.Dir), j => Assert.Contains(j.Id, jobsBefore)); // nothing submitted
+            Assert.True(File.Exists(manifest), "the previous manifest is back in the run dir");
+            Assert.Equal(before, File.ReadAllText(manifest));
+            Assert.False(Directory.Exists(Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "preprocess", "aside")), "nothing left aside for the next build");
+        }
+        finally { ProcessRunner.Run("chattr", ["-i", logs], sb.Dir); }
+    }
+
     [SlurmFact]
     public void A_job_left_by_an_earlier_build_is_cancelled_when_the_stage_now_runs_locally()
     {

@@ -63,7 +63,7 @@ internal sealed partial class InstanceRunner
             // A filesystem problem (disk full, permissions, a stale NFS handle) fails this stage only.
             // Nothing was committed: the stage stays stale, and the previous result goes back now (else
             // its journal makes the next build put it back first).
-            RollBackOwnAttempt(guard);
+            await RollBackOwnAttemptAsync(guard).ConfigureAwait(false);
             return new InstanceResult(s, Outcome.Failed, [])
             {
                 Error = $"{s.Key}: file operation failed: {e.Message.TrimEnd('.')}. Check free space and permissions where it names (the run dir is {PathText.ToStored(s.Layout.Root, s.RunDir)}), then build again.",
@@ -77,20 +77,25 @@ internal sealed partial class InstanceRunner
     }
 
     /// <summary>
-    /// After a file operation failed (params.json or the manifest not written on a full disk): an
-    /// attempt this build began and that runs nothing any more is rolled back here, as a failed one
-    /// is, so the run dir holds the previous result again and Status does not call it interrupted
-    /// (a crash-injection review: only the next build put it back). A submitted batch job may still
-    /// write into the run dir: its journal stays for the next build to re-attach to or recover.
+    /// After a file operation failed (params.json, a job script or the manifest not written on a full
+    /// disk): an attempt this build began is rolled back here, as a failed one is, so the run dir holds
+    /// the previous result again and Status does not call it interrupted (a crash-injection review:
+    /// only the next build put it back). A local attempt is stopped and rolled back. A SLURM submission
+    /// with no job id journalled (the script could not be written, or sbatch's answer was lost) goes
+    /// the way recovery takes it: its job looked up by comment and cancelled, then rolled back (a SLURM
+    /// review: every SLURM attempt had kept its journal). A job with an id may still write, or has
+    /// completed: its journal stays for the next build to re-attach to or collect.
     /// </summary>
-    private void RollBackOwnAttempt(OutputGuard? guard)
+    private async Task RollBackOwnAttemptAsync(OutputGuard? guard)
     {
         try
         {
-            if (guard?.ReadJournal() is { BuildId: var own } e && own == _ctx.BuildId && e.Submits != true && e.StartedAs is not { IsBatchJob: true })
-                guard.Abort();
+            if (guard?.ReadJournal() is not { BuildId: var own } e || own != _ctx.BuildId || e.StartedAs is { IsBatchJob: true }) return;
+            if (e.Submits == true) await guard.RecoverIfNeededAsync().ConfigureAwait(false);
+            else guard.Abort();
         }
-        catch (Exception again) when (again is IOException or UnauthorizedAccessException) { } // the journal stays: the next build recovers
+        // The journal stays and the next build recovers: a second file error, or SLURM that cannot answer for the submission (KDG4010).
+        catch (Exception again) when (again is IOException or UnauthorizedAccessException or KdgException) { }
     }
 
     /// <summary>

@@ -99,7 +99,9 @@ internal sealed partial class StageLock : IDisposable
     public void Dispose()
     {
         if (_ownerFile is not null)
-            try { File.Delete(_ownerFile); } catch (IOException) { }
+            // Best effort: the lock is the flock, released below whatever happens here (a denied delete, an
+            // immutable state dir, escaped as a build-wide KDG1207 and cut the build's summary off; a SLURM review).
+            try { File.Delete(_ownerFile); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         _stream.Dispose();
     }
 }
