@@ -83,7 +83,7 @@ internal sealed class HashCache
     public string HashFile(string fullPath, FileIdentity id)
     {
         // Only an identity statx read (inode and ctime too) can vouch for a row: size and mtime alone
-        // would decide by time (no statx: an old kernel, a seccomp filter, not Linux; a review).
+        // would decide by time (no statx: a seccomp filter that refuses it, not Linux; a review).
         if (!VerifyAll && id.IsCheckedRegularFile && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id)
         {
             if (hit.LastUsed != _generation)
