@@ -64,7 +64,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        return Scalar(node, $"{Named(what, key)}");
+        return Scalar(node, Named(what, key));
     }
 
     public string RequiredString(YamlMappingNode map, string key, string what)
@@ -72,7 +72,7 @@ internal sealed class YamlReader
         var node = Get(map, key);
         if (node is null || IsNull(node))
             throw Error(ErrorCodes.ConfigMissingKey, map, $"{what} needs '{key}'. Add a '{key}:' line to it.");
-        var s = Scalar(node, $"{Named(what, key)}");
+        var s = Scalar(node, Named(what, key));
         if (string.IsNullOrWhiteSpace(s)) throw Error(ErrorCodes.ConfigMissingKey, node, $"'{Named(what, key)}' is empty. Give it a value.");
         return s;
     }
@@ -81,7 +81,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        var s = Scalar(node, $"{Named(what, key)}");
+        var s = Scalar(node, Named(what, key));
         if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < min)
             throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a whole number of at least {min}, not '{s}'.");
         return v;
@@ -94,7 +94,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        var s = Scalar(node, $"{Named(what, key)}");
+        var s = Scalar(node, Named(what, key));
         // NaN and 1e400 (infinity) parse; a time that large overflows TimeSpan (a KDG9001 before).
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v <= 0 || v > MaxDouble)
             throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a positive number of at most {MaxDouble:0}, not '{s}'.");
@@ -105,7 +105,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        var s = Scalar(node, $"{Named(what, key)}");
+        var s = Scalar(node, Named(what, key));
         return s switch
         {
             "true" or "True" or "yes" => true,
@@ -129,7 +129,7 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
-        return PathExpansion.Expand(this, node, Scalar(node, $"{Named(what, key)}"), $"{Named(what, key)}");
+        return PathExpansion.Expand(this, node, Scalar(node, Named(what, key)), Named(what, key));
     }
 
     /// <summary>A list of paths: <see cref="StringList"/> with each item expanded as <see cref="OptionalPath"/> is.</summary>
@@ -141,8 +141,8 @@ internal sealed class YamlReader
     {
         var node = Get(map, key);
         if (node is null || IsNull(node)) return [];
-        if (node is YamlScalarNode s) return [(PathExpansion.Expand(this, s, s.Value ?? "", $"{Named(what, key)}"), (int)s.Start.Line, (int)s.Start.Column)];
-        if (node is YamlSequenceNode seq) return seq.Children.Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{Named(what, key)}[]"), $"{Named(what, key)}"), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
+        if (node is YamlScalarNode s) return [(PathExpansion.Expand(this, s, s.Value ?? "", Named(what, key)), (int)s.Start.Line, (int)s.Start.Column)];
+        if (node is YamlSequenceNode seq) return seq.Children.Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{Named(what, key)}[]"), Named(what, key)), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
         throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of values, not {Describe(node)}.");
     }
 
