@@ -81,18 +81,17 @@ internal sealed partial class InstanceRunner
     /// disk): an attempt this build began is rolled back here, as a failed one is, so the run dir holds
     /// the previous result again and Status does not call it interrupted (a crash-injection review:
     /// only the next build put it back). A local attempt is stopped and rolled back. A SLURM submission
-    /// with no job id journalled (the script could not be written, or sbatch's answer was lost) goes
-    /// the way recovery takes it: its job looked up by comment and cancelled, then rolled back (a SLURM
-    /// review: every SLURM attempt had kept its journal). A job with an id may still write, or has
-    /// completed: its journal stays for the next build to re-attach to or collect.
+    /// with no job id journalled (the script could not be written, or sbatch's answer was lost) has its
+    /// job looked up by comment and cancelled first (a SLURM review: every SLURM attempt had kept its
+    /// journal). Both are what the next build's recovery does, so recovery does it now. A job with an
+    /// id may still write, or has completed: its journal stays for the next build to re-attach to or collect.
     /// </summary>
     private async Task RollBackOwnAttemptAsync(OutputGuard? guard)
     {
         try
         {
             if (guard?.ReadJournal() is not { BuildId: var own } e || own != _ctx.BuildId || e.StartedAs is { IsBatchJob: true }) return;
-            if (e.Submits == true) await guard.RecoverIfNeededAsync().ConfigureAwait(false);
-            else guard.Abort();
+            await guard.RecoverIfNeededAsync().ConfigureAwait(false);
         }
         // The journal stays and the next build recovers: a second file error, or SLURM that cannot answer for the submission (KDG4010).
         catch (Exception again) when (again is IOException or UnauthorizedAccessException or KdgException) { }
@@ -150,7 +149,7 @@ internal sealed partial class InstanceRunner
 
     /// <summary>
     /// Explain, for an instance whose upstreams run first: what makes it stale besides them (a code file,
-    /// a parameter, no manifest), checked against the upstream results its manifest recorded. Explain said
+    /// a parameter, no manifest): its check without the upstream reasons. Explain said
     /// only "upstream X is not up to date" where the build then said "code file changed", so a user read
     /// that it runs only if X's outputs change (a first-contact review). Nothing where that cannot be told
     /// now (an input an upstream writes is missing).
@@ -159,9 +158,8 @@ internal sealed partial class InstanceRunner
     {
         try
         {
-            var recorded = ManifestStore.Read(s.ManifestPath) is (ManifestStore.ReadStatus.Ok, { } m, _) ? m.Components.Upstream : null;
-            var digests = upstream.ToDictionary(u => u.Instance.Name,
-                u => !u.WouldChange && u.OutputsDigest is { } now ? now : recorded?.GetValueOrDefault(u.Instance.Name) ?? "");
+            // A rerunning upstream's digest is not known yet: any placeholder only adds an "upstream" reason, left out.
+            var digests = upstream.ToDictionary(u => u.Instance.Name, u => !u.WouldChange && u.OutputsDigest is { } now ? now : "");
             return _ctx.Planner.Check(s, digests).Reasons.Where(r => r.Kind != "upstream").ToArray();
         }
         catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException)
