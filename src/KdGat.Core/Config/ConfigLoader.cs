@@ -133,14 +133,14 @@ internal static class ConfigLoader
         if (r.Get(map, "params") is { } p && !YamlReader.IsNull(p))
             ParamsReader.Flatten(r, r.Mapping(p, $"{what}.params"), "", parameters, paramSources, root, ErrorCodes.YamlSyntax);
 
-        var outputs = r.PathList(map, "outputs", what);
+        var outputs = r.PathListAt(map, "outputs", what);
         if (outputs.Count == 0)
             throw r.Error(ErrorCodes.ConfigMissingKey, map, $"{what} declares no 'outputs'. List the files or directories it writes (relative to its run dir), so KdGat can tell whether it is up to date.");
-        var optionalOutputs = r.PathList(map, "optional_outputs", what);
-        foreach (var (key, list) in new[] { ("outputs", outputs), ("optional_outputs", optionalOutputs) })
-            foreach (var o in list)
-                if (o.Split('/', '\\').Contains("..") || Path.IsPathRooted(o) || o.StartsWith('~'))
-                    throw r.Error(ErrorCodes.UnsafeOutputPath, r.Get(map, key)!, $"{what}: output '{o}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.");
+        var optionalOutputs = r.PathListAt(map, "optional_outputs", what);
+        foreach (var o in outputs.Concat(optionalOutputs))
+            if (o.Value.Split('/', '\\').Contains("..") || Path.IsPathRooted(o.Value) || o.Value.StartsWith('~'))
+                throw new KdgException(ErrorCodes.UnsafeOutputPath, $"{what}: output '{o.Value}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.", r.File, o.Line, o.Column);
+        var inputs = r.PathListAt(map, "inputs", what);
 
         // A pattern in defaults.code and the stage's own: the first, where it is written first.
         var code = d.Code.Concat(r.PathListAt(map, "code", what)).DistinctBy(c => c.Value, StringComparer.Ordinal).ToArray();
@@ -156,9 +156,11 @@ internal static class ConfigLoader
             ParamsFile = paramsFile,
             Params = parameters,
             ParamSources = paramSources,
-            Inputs = r.PathList(map, "inputs", what),
-            Outputs = outputs,
-            OptionalOutputs = optionalOutputs,
+            Inputs = inputs.Select(i => i.Value).ToArray(),
+            InputsAt = inputs.Select(i => (i.Line, i.Column)).ToArray(),
+            Outputs = outputs.Select(o => o.Value).ToArray(),
+            OptionalOutputs = optionalOutputs.Select(o => o.Value).ToArray(),
+            OutputsAt = outputs.Concat(optionalOutputs).Select(o => (o.Line, o.Column)).ToArray(),
             Code = code.Select(c => c.Value).ToArray(),
             CodeAt = code.ToDictionary(c => c.Value, c => (c.Line, c.Column), StringComparer.Ordinal),
             Env = d.Env.Concat(r.StringList(map, "env", what)).Distinct().ToArray(),

@@ -12,9 +12,13 @@ public sealed record StageConfig
     /// <summary>Where each parameter is written, "file(line,col)" relative to the root, so a stale reason can point there.</summary>
     public IReadOnlyDictionary<string, string> ParamSources { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Inputs { get; init; } = Array.Empty<string>();
+    /// <summary>Where each of <see cref="Inputs"/> is written (line, column), in their order, so a message about one points at it.</summary>
+    public IReadOnlyList<(int Line, int Column)> InputsAt { get; init; } = [];
     public required IReadOnlyList<string> Outputs { get; init; }
     /// <summary>optional_outputs: written only sometimes; hashed, cached, guarded and cleaned when present, never missing.</summary>
     public IReadOnlyList<string> OptionalOutputs { get; init; } = Array.Empty<string>();
+    /// <summary>Where each output is written: those of <see cref="Outputs"/>, then those of <see cref="OptionalOutputs"/>.</summary>
+    public IReadOnlyList<(int Line, int Column)> OutputsAt { get; init; } = [];
     public IReadOnlyList<string> Code { get; init; } = Array.Empty<string>();
     /// <summary>Where each <see cref="Code"/> pattern is written in kdgat.yaml (line, column: its defaults.code entry or the stage's own), for a message about it.</summary>
     public IReadOnlyDictionary<string, (int Line, int Column)> CodeAt { get; init; } = new Dictionary<string, (int, int)>();

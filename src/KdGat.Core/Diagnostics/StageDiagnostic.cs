@@ -8,9 +8,11 @@ namespace KdGat.Core.Diagnostics;
 /// </summary>
 internal static class StageDiagnostic
 {
-    public static Diagnostic At(StageInstance s, Severity severity, string code, string message)
+    /// <param name="at">A place inside the stage's entry (the line of one of its inputs or outputs), when the message is about it.</param>
+    public static Diagnostic At(StageInstance s, Severity severity, string code, string message, (int Line, int Column)? at = null)
     {
         var text = message.StartsWith(s.Key, StringComparison.Ordinal) ? message : $"{s.Key}: {message}";
-        return new Diagnostic(severity, code, text, s.Layout.Config.File, s.Config.Line, s.Config.Column);
+        var (line, column) = at ?? (s.Config.Line, s.Config.Column);
+        return new Diagnostic(severity, code, text, s.Layout.Config.File, line, column);
     }
 }

@@ -362,7 +362,7 @@ internal sealed class BuildEngine
             if (r.Outcome == Outcome.Skipped && !cancelled)
                 log.Report(StageDiagnostic.At(r.Instance, Severity.Warning, ErrorCodes.StageSkipped, $"{r.Instance.Key} skipped: {string.Join("; ", r.Reasons)}"));
             else if (isFailure.Contains(r) || (NotStarted(r) && !cancelled))
-                log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}"));
+                log.Report(StageDiagnostic.At(r.Instance, Severity.Error, r.ErrorCode ?? ErrorCodes.StageFailed, r.Error ?? $"{r.Instance.Key} {r.Outcome}", r.ErrorAt));
         }
         log.Info(SummaryLine(report, results.Count, cache.FilesHashed, cache.BytesHashed));
         if (cancelled) SummarizeCancel(report, results, log, failures.Where(r => r.Outcome == Outcome.Cancelled).ToArray());

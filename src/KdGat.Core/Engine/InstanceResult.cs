@@ -25,6 +25,8 @@ internal sealed record InstanceResult : InstanceEnd
     public Execution.AttemptHandle? Handle { get; init; }
     public string? JobId => Handle?.RecordedId;
     public string? ErrorCode { get; init; }
+    /// <summary>Where in the configuration the error is (a declared input's or output's line); null: the stage's entry.</summary>
+    public (int Line, int Column)? ErrorAt { get; init; }
     /// <summary>Cancelled with its SLURM job left running (-p:CancelOnAbort=false): a later build collects it.</summary>
     public bool JobLeftRunning { get; init; }
     /// <summary>The outputs were produced by a run or restore of this build (not collected from an earlier build's job).</summary>

@@ -56,7 +56,7 @@ internal sealed partial class InstanceRunner
         }
         catch (KdgException e)
         {
-            return new InstanceResult(s, Outcome.Failed, []) { Error = e.Message, ErrorCode = e.Code };
+            return new InstanceResult(s, Outcome.Failed, []) { Error = e.Message, ErrorCode = e.Code, ErrorAt = e.File == s.Layout.Config.File && e.Line > 0 ? (e.Line, e.Column) : null };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -339,11 +339,11 @@ internal sealed partial class InstanceRunner
         }
 
         // A command that exited 0 whose result is not taken: the previous result is put back, the attempt recorded as failed.
-        (InstanceResult?, Verdict, ResourceSpec?) Rejected(string why, string code)
+        (InstanceResult?, Verdict, ResourceSpec?) Rejected(string why, string code, (int, int)? at = null)
         {
             guard.Abort();
             Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
-            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = code, Handle = result.Handle }, verdict, null);
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = code, ErrorAt = at, Handle = result.Handle }, verdict, null);
         }
 
         if (result.State == ExecState.Completed && UpstreamJobRanAgainAfter(chain, result) is { } again)
@@ -386,7 +386,7 @@ internal sealed partial class InstanceRunner
                 return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching, JobEnded = result.SlurmTimes?.End }, verdict, null);
             }
             return Rejected($"{s.Key} exited 0 but did not write declared output(s): {string.Join(", ", missing)}. Fix the command or the stage's 'outputs'. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log),
-                ErrorCodes.OutputMissing);
+                ErrorCodes.OutputMissing, s.PlaceOf(s.RequiredOutputs.First(o => PathText.ToStored(s.Layout.Root, o) == missing[0])));
         }
 
         guard.Abort();

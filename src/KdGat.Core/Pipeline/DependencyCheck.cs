@@ -152,7 +152,7 @@ internal static class DependencyCheck
         $"{(PathText.IsUnder(path, area) ? "in" : "above")} {other.What} ('{PathText.ToStored(inst.Layout.Root, area)}'). A stage may only read its own dataset's stage outputs (Needs names stages of the same dataset), " +
         $"so a change there would leave '{inst.Name}' wrongly up to date. Compare datasets with -t:Compare or -t:Report, or move the step that reads several datasets out of the pipeline (a script run after the build); " +
         $"data every dataset shares belongs outside paths.runs and the cache dirs, declared in the stage's inputs.",
-        inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
+        inst.Layout.Config.File, inst.PlaceOf(path).Line, inst.PlaceOf(path).Column);
 
     /// <summary>KDG1039: data the command names (<paramref name="where"/>: in raw data, above raw dirs, in a cache dir) that no input covers and no stage writes: its changes would go unnoticed. The fix names <paramref name="folder"/> (or the placeholder for it).</summary>
     private static KdgException Untracked(StageInstance inst, string path, string folder, string where, string? placeholder)
@@ -185,8 +185,12 @@ internal static class DependencyCheck
                    "not other points of that stage or of its own: name {upstream.NAME} instead of a path across points, and compare points with -t:Compare or -t:Report, not in a stage.";
         return new KdgException(ErrorCodes.UndeclaredDependency,
             $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} reads what another stage instance writes but does not depend on it ({reads}), so a change there would leave '{inst.Name}' wrongly up to date. " + fix,
-            inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
+            inst.Layout.Config.File, Place(inst, missing).Line, Place(inst, missing).Column);
     }
+
+    /// <summary>The first declared input or output among what is read (its line in inputs:), else the stage's entry (its command names them).</summary>
+    private static (int Line, int Column) Place(StageInstance inst, IEnumerable<(StageInstance Owner, string What, string Path)> read) =>
+        read.FirstOrDefault(m => m.What is "inputs" or "outputs") is { What: not null } declared ? inst.PlaceOf(declared.Path) : (inst.Config.Line, inst.Config.Column);
 
     /// <summary>DependsOnTargets names targets, not stages: a stage named like a public target has a target of another name (MSBuild target names ignore case).</summary>
     internal static string TheirTargets(int count) =>

@@ -112,5 +112,5 @@ internal sealed class OutputRules
         new(ErrorCodes.UnsafeOutputPath,
             $"stage '{s.Name}' (dataset {s.Dataset}): output '{Stored(o)}' {problem}." + (CacheInRaw(s) && PathText.IsUnder(o, s.CacheDir) ? ""
                 : " KdGat moves outputs aside before a run and Clean deletes them, so an output must lie in its run dir ({run_dir}, the default for a relative name) or under its dataset's {cache_dir}, and touch nothing else."),
-            _layout.Config.File, s.Config.Line, s.Config.Column);
+            _layout.Config.File, s.PlaceOf(o).Line, s.PlaceOf(o).Column);
 }

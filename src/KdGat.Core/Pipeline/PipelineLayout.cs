@@ -201,7 +201,7 @@ public sealed partial class PipelineLayout
                         // two points of one swept stage: {dataset} does not tell them apart (a swept preprocess writing to {cache_dir})
                         ? "Give each point of the sweep outputs of its own: under {run_dir} (one per point), or a path with {variant}."
                         : "Give each stage (and each dataset) outputs of its own, e.g. under {run_dir} or a path with {dataset}."),
-                    Config.File, inst.Config.Line, inst.Config.Column);
+                    Config.File, inst.PlaceOf(o).Line, inst.PlaceOf(o).Column);
     }
 
     /// <summary>

@@ -25,11 +25,42 @@ public sealed partial class StageInstance
         RawDir = layout.Resolve(layout.Config.RawDir, dataset);
         CacheDir = layout.Resolve(layout.Config.CacheDir, dataset);
         var where = $"stage '{Name}'";
-        RequiredOutputs = config.Outputs.Select(o => Declared(RunDir, RenderPath(o, where + " outputs"), where + " outputs")).ToArray();
-        Outputs = RequiredOutputs.Concat(config.OptionalOutputs.Select(o => Declared(RunDir, RenderPath(o, where + " optional_outputs"), where + " optional_outputs"))).ToArray();
-        Inputs = config.Inputs.Select(i => Declared(layout.Root, RenderPath(i, where + " inputs"), where + " inputs")).ToArray();
+        RequiredOutputs = config.Outputs.Select((o, i) => AtEntry(config.OutputsAt, i, () => Declared(RunDir, RenderPath(o, where + " outputs"), where + " outputs"))).ToArray();
+        Outputs = RequiredOutputs.Concat(config.OptionalOutputs.Select((o, i) => AtEntry(config.OutputsAt, config.Outputs.Count + i,
+            () => Declared(RunDir, RenderPath(o, where + " optional_outputs"), where + " optional_outputs")))).ToArray();
+        Inputs = config.Inputs.Select((p, i) => AtEntry(config.InputsAt, i, () => Declared(layout.Root, RenderPath(p, where + " inputs"), where + " inputs"))).ToArray();
         foreach (var o in Outputs)
             if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
+    }
+
+    /// <summary>An error rendering a declared path points at its entry (its line in inputs: or outputs:), not only at the stage.</summary>
+    private string AtEntry(IReadOnlyList<(int Line, int Column)> places, int index, Func<string> render)
+    {
+        try { return render(); }
+        catch (KdgException e) when (e.File is null && index < places.Count)
+        {
+            throw e.At(Layout.Config.File, places[index].Line, places[index].Column);
+        }
+    }
+
+    /// <summary>
+    /// Where a declared input or output (a path of <see cref="Inputs"/> or <see cref="Outputs"/>) is written in the
+    /// configuration; the stage's entry for any other path (one its command names).
+    /// </summary>
+    public (int Line, int Column) PlaceOf(string path)
+    {
+        var i = IndexOf(Inputs, path);
+        if (i >= 0 && i < Config.InputsAt.Count) return Config.InputsAt[i];
+        var o = IndexOf(Outputs, path);
+        if (o >= 0 && o < Config.OutputsAt.Count) return Config.OutputsAt[o];
+        return (Config.Line, Config.Column);
+
+        static int IndexOf(IReadOnlyList<string> paths, string path)
+        {
+            for (var k = 0; k < paths.Count; k++)
+                if (string.Equals(paths[k], path, StringComparison.Ordinal)) return k;
+            return -1;
+        }
     }
 
     public PipelineLayout Layout { get; }

@@ -297,10 +297,11 @@ internal sealed class Fingerprinter
         catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>A declared input's hash; a missing one is KDG3006 at the stage's entry.</summary>
+    /// <summary>A declared input's hash; a missing one is KDG3006 at its entry under the stage's inputs:.</summary>
     private string HashDeclared(StageInstance s, string input) =>
         _hasher.HashInput(input)?.Hash ?? throw new KdgException(ErrorCodes.InputMissing,
-            $"{s.Key}: declared input '{PathText.ToStored(s.Layout.Root, input)}' {(Glob.HasWildcard(input) ? "matches no file" : "does not exist")}. Create it, or fix 'inputs' of stage '{s.Name}'.", s.Layout.Config.File, s.Config.Line, s.Config.Column);
+            $"{s.Key}: declared input '{PathText.ToStored(s.Layout.Root, input)}' {(Glob.HasWildcard(input) ? "matches no file" : "does not exist")}. Create it, or fix 'inputs' of stage '{s.Name}'.",
+            s.Layout.Config.File, s.PlaceOf(input).Line, s.PlaceOf(input).Column);
 
     private FingerprintComponents ComputeAt(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance> pending)
     {

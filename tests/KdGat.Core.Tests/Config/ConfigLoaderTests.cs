@@ -332,7 +332,7 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         var e = LoadFails($"datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: ['{output}']\n");
 
-        AssertAt(e, ErrorCodes.UnsafeOutputPath, 5, 14);
+        AssertAt(e, ErrorCodes.UnsafeOutputPath, 5, 15); // the output itself, not the list's "["
     }
 
     [Theory]

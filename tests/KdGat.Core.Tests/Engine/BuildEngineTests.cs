@@ -143,8 +143,19 @@ public sealed class BuildEngineTests : IDisposable
         var (r, log) = await Build();
 
         Assert.Equal(["eval_large_evaluation"], With(r, Outcome.Failed));
-        Assert.Contains(log.Items, d => d.Code == ErrorCodes.OutputMissing && d.Message.Contains("runs/d1/eval_large_evaluation/out.txt"));
+        var missing = Assert.Single(log.Items, d => d.Code == ErrorCodes.OutputMissing);
+        Assert.Contains("runs/d1/eval_large_evaluation/out.txt", missing.Message);
         Assert.False(File.Exists(ManifestPath("eval_large_evaluation")));
+        // At the output's own entry (outputs: [out.txt] of that stage), where the fix goes, not the stage's first line.
+        Assert.Equal((OutputsLine("eval_large_evaluation"), "    outputs: [".Length + 1), (missing.Line, missing.Column));
+    }
+
+    /// <summary>The line of a stage's "outputs: [out.txt]" in <see cref="KdGatGraph.Yaml"/>'s configuration.</summary>
+    private int OutputsLine(string stage)
+    {
+        var lines = File.ReadAllLines(_p.ConfigFile);
+        var entry = Array.IndexOf(lines, $"  {stage}:");
+        return Array.FindIndex(lines, entry, l => l.StartsWith("    outputs:", StringComparison.Ordinal)) + 1;
     }
 
     [Fact]

@@ -99,11 +99,17 @@ public sealed class DependencyCheckTests : IDisposable
     {
         var e = Refused("""
               a: { command: x, outputs: [model.ckpt] }
-              b: { command: x, inputs: ['runs/{dataset}/a/model.ckpt'], outputs: [m] }
+              b:
+                command: x
+                inputs:
+                  - 'raw/{dataset}'
+                  - 'runs/{dataset}/a/model.ckpt'
+                outputs: [m]
             """, new("a", []), new("b", []));
 
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("its inputs names 'runs/d1/a/model.ckpt'", e.Message);
+        Assert.Equal((_p!.ConfigFile, 9, 9), (e.File, e.Line, e.Column)); // that input's entry, not "  b:"
     }
 
     [Fact]

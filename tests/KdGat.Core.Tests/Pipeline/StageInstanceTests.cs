@@ -306,4 +306,30 @@ public sealed class StageInstanceTests : IDisposable
         Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
         Assert.Equal(9, e.Line);
     }
+
+    /// <summary>An error about one declared path points at that path's entry (an IDE's error list opens the line to fix), not at the stage.</summary>
+    [Theory]
+    [InlineData("inputs", "'{nope}/x'", ErrorCodes.UnknownPlaceholder)]
+    [InlineData("outputs", "'{nope}/x'", ErrorCodes.UnknownPlaceholder)]
+    [InlineData("optional_outputs", "'{nope}/x'", ErrorCodes.UnknownPlaceholder)]
+    [InlineData("outputs", "'{raw_dir}/x'", ErrorCodes.UnsafeOutputPath)]
+    [InlineData("optional_outputs", "'{raw_dir}/x'", ErrorCodes.UnsafeOutputPath)]
+    public void AnErrorInOneDeclaredPath_IsAtItsEntry(string key, string bad, string code)
+    {
+        string[] stage =
+        [
+            "  a:",
+            "    command: x",
+            $"    {key}:",
+            $"      - {(key == "inputs" ? "'{raw_dir}'" : "ok")}",
+            $"      - {bad}", // line 13 of the configuration, the value at column 9
+            key == "inputs" ? "    outputs: [o]" : "    inputs: ['{raw_dir}']",
+            .. key == "optional_outputs" ? ["    outputs: [o]"] : Array.Empty<string>(),
+        ];
+
+        var e = Assert.Throws<KdgException>(() => Instances(string.Join("\n", stage) + "\n", [new("a", [])]));
+
+        Assert.Equal(code, e.Code);
+        Assert.Equal((_p!.ConfigFile, 13, 9), (e.File, e.Line, e.Column));
+    }
 }

@@ -244,6 +244,8 @@ public sealed class PlannerTests : IDisposable
 
         Assert.Equal(ErrorCodes.InputMissing, e.Code);
         Assert.Contains("raw/d1", e.Message);
+        // At the input's entry ("    inputs: ['{raw_dir}']", line 11), where the fix goes, not at "  a:".
+        Assert.Equal((_p.ConfigFile, 11, "    inputs: [".Length + 1), (e.File, e.Line, e.Column));
     }
 
     [Fact]
