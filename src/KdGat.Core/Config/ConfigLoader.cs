@@ -152,6 +152,7 @@ internal static class ConfigLoader
         {
             Name = name,
             Command = r.RequiredString(map, "command", what),
+            CommandAt = r.Get(map, "command") is { } cn ? ((int)cn.Start.Line, (int)cn.Start.Column) : ((int)node.Start.Line, (int)node.Start.Column),
             Teacher = r.OptionalString(map, "teacher", what),
             ParamsFile = paramsFile,
             Params = parameters,

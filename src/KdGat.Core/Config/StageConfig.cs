@@ -5,6 +5,8 @@ public sealed record StageConfig
 {
     public required string Name { get; init; }
     public required string Command { get; init; }
+    /// <summary>Where <see cref="Command"/> is written (line, column), for an error in it (an unknown placeholder).</summary>
+    public (int Line, int Column) CommandAt { get; init; }
     public string? Teacher { get; init; }
     public string? ParamsFile { get; init; }
     /// <summary>Parameters from the params file overlaid by inline <c>params:</c>, sorted by name.</summary>

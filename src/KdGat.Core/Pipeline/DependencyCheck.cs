@@ -36,7 +36,7 @@ internal static class DependencyCheck
             var upstreams = inst.Upstreams.ToHashSet();
             var cache = PathMap<Owners>.Normalize(inst.CacheDir);
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray()))
+            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray(), inst.Config.CommandAt))
             {
                 // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
                 // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a

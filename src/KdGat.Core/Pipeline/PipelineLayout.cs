@@ -327,12 +327,14 @@ public sealed partial class PipelineLayout
     }
 
     /// <summary>A placeholder error in a stage's paths or command names the stage's entry in the configuration, file(line,col).</summary>
-    internal static T AtStage<T>(string configFile, StageConfig config, Func<T> make)
+    /// <param name="at">A place inside the stage's entry the errors are about (its command); the entry itself by default.</param>
+    internal static T AtStage<T>(string configFile, StageConfig config, Func<T> make, (int Line, int Column)? at = null)
     {
         try { return make(); }
         catch (KdgException e) when (e.File is null)
         {
-            throw e.At(configFile, config.Line, config.Column);
+            var (line, column) = at is { Line: > 0 } place ? place : (config.Line, config.Column);
+            throw e.At(configFile, line, column);
         }
     }
 

@@ -332,4 +332,12 @@ public sealed class StageInstanceTests : IDisposable
         Assert.Equal(code, e.Code);
         Assert.Equal((_p!.ConfigFile, 13, 9), (e.File, e.Line, e.Column));
     }
+    [Fact]
+    public void AnUnknownPlaceholderInTheCommand_IsKdg1007AtTheCommand()
+    {
+        var e = Assert.Throws<KdgException>(() => Instances("  a:\n    outputs: [o]\n    command: 'x {nope}'\n", [new("a", [])]));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Equal((_p!.ConfigFile, 11, 14), (e.File, e.Line, e.Column));
+    }
 }
