@@ -27,6 +27,7 @@ internal static class ContentHash
             // (size, mtime) describes, and a file that looks regular but never ends (/proc/kmsg: size 0,
             // a read blocks until the kernel logs) cannot hang the build. A file written meanwhile has
             // another mtime, so the next build reads it again.
+            if (length >= Xxh3Long.MinLength && Xxh3Long.IsSupported) return ToHex(Xxh3Long.Hash(fs, length, buffer));
             long left = length;
             int n;
             while (left > 0 && (n = fs.Read(buffer, 0, (int)Math.Min(size, left))) > 0)
