@@ -34,6 +34,9 @@ internal sealed class MSBuildLog : IBuildLog
                 break;
             case Severity.Warning:
                 _log.LogWarning(null, d.Code, null, file, d.Line, d.Column, 0, 0, d.Message);
+                // The terminal logger shows a warning only when its project ends: a build waiting for
+                // another's lock (minutes, behind a running stage) would sit there saying nothing.
+                if (d.Code == ErrorCodes.LockWait && TerminalLogger) Message($"KdGat: {d.Message}");
                 break;
             default:
                 Message(d.Message);
@@ -56,6 +59,9 @@ internal sealed class MSBuildLog : IBuildLog
         else
             _log.LogMessage(MessageImportance.High, text);
     }
+
+    /// <summary>Whether MSBuild's terminal logger (-tl) prints this build: it sets this variable for its process.</summary>
+    private static bool TerminalLogger => Environment.GetEnvironmentVariable("_MSBUILDTLENABLED") == "1";
 
     /// <summary>Longest message printed whole; a longer one (a 500,000-character dataset name echoed back) keeps its start and its end, where the fix is.</summary>
     internal const int MaxMessage = 4000;

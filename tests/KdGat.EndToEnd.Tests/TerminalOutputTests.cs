@@ -63,6 +63,31 @@ public sealed class TerminalOutputTests
         Assert.Matches(new Regex(@"KdGat: Clean removed \d+ path\(s\) for hcrl_sa"), clean.Output);
     }
 
+    /// <summary>
+    /// A build waiting for another build's stage lock says so while it waits, with the terminal logger
+    /// too: that logger shows a warning (KDG2002) only when its project ends, so the wait looked like a hang.
+    /// </summary>
+    [Fact]
+    public void WaitingForAnotherBuildsStageLock_IsSaidLiveWithTheTerminalLogger()
+    {
+        using var s = Sandbox.Trivial();
+        s.PrefixCommand("preprocess", "touch started; sleep 10; ");
+        using var first = s.Start(["-p:Dataset=hcrl_sa"], out var firstOutput);
+        var started = Path.Combine(s.RunDir("hcrl_sa", "preprocess"), "started");
+        for (var waited = 0; !File.Exists(started) && waited < 1200 && !first.HasExited; waited++) Thread.Sleep(100);
+        Assert.True(File.Exists(started), firstOutput.ToString());
+
+        var second = InTerminal(s, "-tl:on", "-t:Evaluate", "-p:Dataset=hcrl_sa");
+
+        Assert.True(first.WaitForExit(TimeSpan.FromMinutes(4)));
+        first.WaitForExit();
+        Assert.True(second.ExitCode == 0, second.ToString());
+        var ended = Regex.Match(second.Output, @"^\s*pipeline\b.*succeeded", RegexOptions.Multiline);
+        Assert.True(ended.Success, second.Output);
+        var waiting = second.Output.IndexOf("hcrl_sa/preprocess: waiting for the stage lock", StringComparison.Ordinal);
+        Assert.True(waiting >= 0 && waiting < ended.Index, second.Output); // printed while the project ran
+    }
+
     /// <summary>A header line naming the columns, then one row per stage instance.</summary>
     private static void AssertTable(string output, string column)
     {
