@@ -139,4 +139,26 @@ public sealed class AdoptTests
         Assert.Equal(["hcrl_sa/dqn_large_fusion"], Sandbox.With(s.LastBuild(), Outcome.Failed));
         Assert.False(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "dqn_large_fusion"), "kdgat.manifest.json")));
     }
+    /// <summary>
+    /// Review: a parameter changed, then Adopt with the AdoptOverwrite KDG2016 suggested made the model
+    /// trained with the old value current, and every metric after it stale and "up-to-date". The
+    /// manifest records those very bytes as made with the old value: refused (KDG2017), and the build reruns.
+    /// </summary>
+    [Fact]
+    public void AChangedParameter_ThenAdoptWithOverwrite_IsRefused_AndTheNextBuildReruns()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        File.AppendAllText(Path.Combine(s.Dir, "models", "gat", "large.yaml"), "\nextra_knob: 1\n");
+
+        var adopt = s.Build("-t:Adopt", "-p:Dataset=hcrl_sa", "-p:Stage=gat_large_curriculum", "-p:AdoptOverwrite=true");
+
+        Assert.NotEqual(0, adopt.ExitCode);
+        Assert.Contains("KDG2017", adopt.Output);
+        Assert.Contains("extra_knob", adopt.Output);
+        Assert.Equal(["hcrl_sa/gat_large_curriculum"], Sandbox.With(s.LastBuild(), Outcome.Failed));
+        var build = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Equal(IncrementalBuildTests.GatLargeDownstream, Sandbox.With(s.LastBuild(), Outcome.Ran));
+    }
 }

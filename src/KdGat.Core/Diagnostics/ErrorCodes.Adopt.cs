@@ -7,6 +7,10 @@ internal static partial class ErrorCodes
     public const string AdoptOutputsMissing = "KDG2015";
     /// <summary>Error: Adopt refused a stage instance whose existing manifest records another fingerprint or other outputs (-p:AdoptOverwrite=true replaces it).</summary>
     public const string AdoptManifestDiffers = "KDG2016";
-    /// <summary>Error: Adopt with AdoptOverwrite refused a stage instance whose outputs are the ones its manifest records as made from another result of an upstream.</summary>
-    public const string AdoptOutputsPredateUpstream = "KDG2017";
+    /// <summary>
+    /// Error: Adopt refused a stage instance whose outputs are byte for byte the ones its manifest (or
+    /// the newest archived one recording them) records as made from something the stage no longer has:
+    /// other parameters, inputs, code, command or upstream results. AdoptOverwrite cannot vouch for them.
+    /// </summary>
+    public const string AdoptOutputsMadeFromOther = "KDG2017";
 }

@@ -35,20 +35,21 @@ internal sealed partial class InstanceRunner
         // The manifest found here stays evidence (KDG2017 below reads the archive) even when it is
         // deleted or cleaned after a refusal, with or without the index step that archives it too.
         _ctx.Archive.Capture([s]);
+        // Before KDG2016, whose fix (AdoptOverwrite) cannot help here.
+        if (verdict.Previous is { } previous && SameOutputs(previous.Outputs, present) && MadeFrom(s, previous, verdict) is { Count: > 0 } made)
+            return Refused(s, verdict, ErrorCodes.AdoptOutputsMadeFromOther,
+                $"{s.Key}: not adopted: its outputs are byte for byte the ones its manifest records as made from what the stage no longer has ({Said(made)}), " +
+                "so they are its stale result, not one made from what it has now, and -p:AdoptOverwrite=true cannot vouch for them. " +
+                "Build the stage (it reruns on what changed); outputs made again by hand from what it has now are adopted when they differ. -p:Stage= adopts only the stages it names.");
         if (File.Exists(s.ManifestPath) && !_ctx.AdoptOverwrite)
             return Refused(s, verdict, ErrorCodes.AdoptManifestDiffers,
                 $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
-                "Build the stage to bring it up to date, or add -p:AdoptOverwrite=true to replace that manifest with the outputs as they are now.");
-        if (MadeFromAnotherUpstream(verdict, present) is { } upstreamStage)
-            return Refused(s, verdict, ErrorCodes.AdoptOutputsPredateUpstream,
-                $"{s.Key}: not adopted: its outputs are the ones its manifest records as made from another result of upstream {upstreamStage}, not from {upstreamStage} as it is now, so -p:AdoptOverwrite=true cannot vouch for them. " +
-                $"Build the stage (it reruns on {upstreamStage}'s new result), or produce its outputs again from it by hand and Adopt again; -p:Stage= adopts only the stages it names.");
-        if (ArchivedFromAnotherUpstream(s, verdict, present) is { } archived)
-            return Refused(s, verdict, ErrorCodes.AdoptOutputsPredateUpstream,
+                "Build the stage to bring it up to date, or, if the outputs there now are your own result made from what the stage has now, add -p:AdoptOverwrite=true to replace that manifest with them.");
+        if (ArchivedFromOther(s, verdict, present) is { } archived)
+            return Refused(s, verdict, ErrorCodes.AdoptOutputsMadeFromOther,
                 $"{s.Key}: not adopted: its outputs are byte for byte the ones {PathText.ToStored(s.Layout.Root, archived.Path)} records " +
-                $"(build {archived.Manifest.BuildId}, {(archived.Manifest.Executor is "" ? "run" : archived.Manifest.Executor)}, finished {archived.Manifest.FinishedUtc:yyyy-MM-dd HH:mm:ss} UTC) as made from another result of upstream {archived.Upstream} " +
-                $"({archived.Was}; it is {Short(verdict.Current.Upstream[archived.Upstream])} now), so they are not known to come from {archived.Upstream} as it is now; " +
-                $"deleting or cleaning the stage's manifest does not change that. Build the stage (it reruns on {archived.Upstream}'s current result); " +
+                $"(build {archived.Manifest.BuildId}, {(archived.Manifest.Executor is "" ? "run" : archived.Manifest.Executor)}, finished {archived.Manifest.FinishedUtc:yyyy-MM-dd HH:mm:ss} UTC) as made from what the stage no longer has " +
+                $"({Said(archived.Made)}), so they are not known to come from what it has now; deleting or cleaning the stage's manifest does not change that. Build the stage; " +
                 "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
 
         RetireUnsweptResult(s);
@@ -74,31 +75,29 @@ internal sealed partial class InstanceRunner
     }
 
     /// <summary>
-    /// The upstream whose output the existing manifest proves these outputs were not made from: the
-    /// outputs are byte for byte the ones it records, and it records another digest of that
-    /// upstream (or none). AdoptOverwrite vouches for outputs produced again by hand; for these it
-    /// would turn a known-stale result (a downstream of a re-adopted upstream) into a current one.
+    /// How a manifest that records these very output bytes says they were made other than the stage
+    /// would make them now (its stale reasons: a parameter, input, code file, the command, an
+    /// upstream's result); empty when it records today's fingerprint. AdoptOverwrite vouches for
+    /// outputs produced again by hand; for these it would turn a known-stale result into a current
+    /// one (a review: a changed learning rate, adopted over the old model, left every metric stale).
     /// </summary>
-    private static string? MadeFromAnotherUpstream(Verdict verdict, IReadOnlyList<OutputRecord> present)
-    {
-        if (verdict.Previous is not { } previous || !SameOutputs(previous.Outputs, present)) return null;
-        foreach (var (stage, digest) in verdict.Current.Upstream)
-            if (!previous.Components.Upstream.TryGetValue(stage, out var was) || was != digest) return stage;
-        return null;
-    }
+    private static IReadOnlyList<StaleReason> MadeFrom(StageInstance s, StageManifest m, Verdict verdict) =>
+        m.Fingerprint == verdict.Fingerprint || m.Components is null ? [] : Planner.Diff(m.Components, verdict.Current, s.Config.ParamSources).ToArray();
+
+    private static string Said(IReadOnlyList<StaleReason> reasons) =>
+        string.Join("; ", reasons.Take(5).Select(r => r.Text)) + (reasons.Count > 5 ? $"; and {reasons.Count - 5} more" : "");
 
     /// <summary>
     /// The archived manifest of this instance (.kdgat/manifests, newest first) that proves these
-    /// outputs were made from another result of an upstream: the newest one recording exactly these
-    /// output bytes, when it records another digest (or none) of an upstream. Without it, deleting
-    /// the live manifest (or Clean, then the old outputs copied back) let Adopt make such outputs
-    /// current (review). A newer run or restore that made these bytes from today's upstream results
-    /// vouches for them and ends the search; an adoption does not (it is only a claim), so the search
-    /// goes on past it. Lazy: files without an output's hash are not parsed, and the search stops there.
+    /// outputs were made from something the stage no longer has: the newest one recording exactly
+    /// these output bytes, when <see cref="MadeFrom"/> finds a difference. Without it, deleting the
+    /// live manifest (or Clean, then the old outputs copied back) let Adopt make such outputs current
+    /// (reviews). A newer run or restore that made these bytes with today's fingerprint vouches for
+    /// them and ends the search; an adoption does not (it is only a claim), so the search goes on
+    /// past it. Lazy: files without an output's hash are not parsed, and the search stops there.
     /// </summary>
-    private (string Path, StageManifest Manifest, string Upstream, string Was)? ArchivedFromAnotherUpstream(StageInstance s, Verdict verdict, IReadOnlyList<OutputRecord> present)
+    private (string Path, StageManifest Manifest, IReadOnlyList<StaleReason> Made)? ArchivedFromOther(StageInstance s, Verdict verdict, IReadOnlyList<OutputRecord> present)
     {
-        if (verdict.Current.Upstream.Count == 0) return null;
         // The required outputs decide: an optional one made again by hand (a plot, a log) that the old
         // manifest lacks must not hide the old metrics beside it (review).
         var required = present.Where(o => !o.Optional).ToArray();
@@ -106,9 +105,7 @@ internal sealed partial class InstanceRunner
         foreach (var (path, m) in ManifestHistory.NewestFirst(_ctx.Archive.DirFor(s.Dataset, s.Slot), mustContain: required[0].Hash))
         {
             if (!SameOutputs(m.Outputs, required)) continue;
-            foreach (var (stage, digest) in verdict.Current.Upstream)
-                if (!m.Components.Upstream.TryGetValue(stage, out var was) || was != digest)
-                    return (path, m, stage, was is null ? "none recorded" : $"it was {Short(was)}");
+            if (MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
             if (m.Executor != AdoptExecutor) return null;
         }
         return null;
@@ -117,8 +114,6 @@ internal sealed partial class InstanceRunner
     /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>
     private static bool SameOutputs(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present) =>
         present.Count > 0 && present.All(o => recorded.Any(r => r.Path == o.Path && r.Hash == o.Hash));
-
-    private static string Short(string digest) => digest[..Math.Min(12, digest.Length)];
 
     private static InstanceResult Refused(StageInstance s, Verdict verdict, string code, string error) =>
         new(s, Outcome.Failed, verdict.Reasons) { Error = error, ErrorCode = code };

@@ -91,7 +91,7 @@ public sealed class AdoptTests : IDisposable
         Assert.False(adopt.Succeeded);
         Assert.Equal(["gat_large_curriculum", "vgae_large_autoencoder"], With(adopt, Outcome.Adopted));
         Assert.Equal(["dqn_large_fusion", "vgae_small_autoencoder_kd"], With(adopt, Outcome.Failed));
-        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsPredateUpstream && d.Message.Contains("d1/dqn_large_fusion"));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther && d.Message.Contains("d1/dqn_large_fusion"));
         Assert.Contains("upstream gat_large_curriculum", refusal.Message);
         Assert.Contains("eval_large_evaluation", With(adopt, Outcome.Skipped));
         Assert.Contains("gat_small_curriculum_kd", With(adopt, Outcome.Skipped));
@@ -124,7 +124,7 @@ public sealed class AdoptTests : IDisposable
 
             Assert.False(adopt.Succeeded);
             Assert.Equal(["dqn_large_fusion"], With(adopt, Outcome.Failed));
-            var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsPredateUpstream);
+            var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
             Assert.Contains(".kdgat/manifests/d1/dqn_large_fusion/", refusal.Message);
             Assert.Contains("upstream gat_large_curriculum", refusal.Message);
             Assert.Contains("Build the stage", refusal.Message);
@@ -134,6 +134,56 @@ public sealed class AdoptTests : IDisposable
         var (build, _) = await Run(BuildMode.Build);
         Assert.True(build.Succeeded);
         Assert.Contains("dqn_large_fusion", With(build, Outcome.Ran));
+    }
+
+    /// <summary>
+    /// Review: a parameter changed, then Adopt with AdoptOverwrite (which KDG2016 suggested) made the
+    /// outputs its manifest records as made with the old value current: every metric downstream stale
+    /// and "up-to-date". Refused whatever the overwrite says, before KDG2016, naming the change; so is
+    /// the same after the manifest is gone (Clean, the old outputs copied back), from the archive.
+    /// </summary>
+    [Fact]
+    public async Task Adopt_RefusesOutputsAManifestRecordsAsMadeWithAnotherParameter_WithOrWithoutOverwriteOrManifest()
+    {
+        await Run(BuildMode.Build);
+        _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
+        var manifest = _p.Dir[$"runs/d1/gat_large_curriculum/{StageInstance.ManifestFileName}"];
+        var before = File.ReadAllBytes(manifest);
+
+        foreach (var (overwrite, deleteManifest) in new[] { (false, false), (true, false), (true, true), (false, true) })
+        {
+            if (deleteManifest) File.Delete(manifest);
+
+            var (adopt, log) = await Run(BuildMode.Adopt, overwrite, stage: "gat_large_curriculum");
+
+            Assert.Equal(["gat_large_curriculum"], With(adopt, Outcome.Failed));
+            var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
+            Assert.True(refusal.Message.Contains("parameter v changed ('1' -> '2')"), refusal.Message);
+            Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.AdoptManifestDiffers);
+            if (!deleteManifest) Assert.Equal(before, File.ReadAllBytes(manifest));
+            else Assert.Contains(".kdgat/manifests/d1/gat_large_curriculum/", refusal.Message);
+        }
+
+        var (build, _) = await Run(BuildMode.Build);
+        Assert.True(build.Succeeded);
+        Assert.Contains("gat_large_curriculum", With(build, Outcome.Ran));
+        Assert.StartsWith("gat_large_curriculum 2\n", File.ReadAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"]));
+    }
+
+    /// <summary>Outputs made again by hand with the new parameter (other bytes) are the user's claim: KDG2016 without the overwrite, adopted with it.</summary>
+    [Fact]
+    public async Task Adopt_OfOutputsMadeAgainByHand_AfterAParameterChange_NeedsOnlyTheOverwrite()
+    {
+        await Run(BuildMode.Build);
+        _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["eval_large_evaluation"] = "2" }));
+        File.WriteAllText(_p.Dir["runs/d1/eval_large_evaluation/out.txt"], "made again by hand with v=2\n");
+
+        var (refused, log) = await Run(BuildMode.Adopt, stage: "eval_large_evaluation");
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.AdoptManifestDiffers);
+        Assert.Equal(["eval_large_evaluation"], With(refused, Outcome.Failed));
+
+        var (adopt, _) = await Run(BuildMode.Adopt, overwrite: true, stage: "eval_large_evaluation");
+        Assert.Equal(["eval_large_evaluation"], With(adopt, Outcome.Adopted));
     }
 
     /// <summary>An optional output made by hand (a plot the old manifest lacks) does not hide the old required outputs beside it (review).</summary>
@@ -150,7 +200,7 @@ public sealed class AdoptTests : IDisposable
         var (adopt, log) = await Run(BuildMode.Adopt, stage: "dqn_large_fusion");
 
         Assert.Equal(["dqn_large_fusion"], With(adopt, Outcome.Failed));
-        Assert.Contains(log.Items, d => d.Code == ErrorCodes.AdoptOutputsPredateUpstream);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
     }
 
     /// <summary>
