@@ -150,6 +150,35 @@ public sealed class SweepTests
         Assert.True(File.Exists(Path.Combine(runDir, "model.ckpt")));
     }
     /// <summary>
+    /// A review: a newly swept stage whose first point failed had its unswept result deleted before
+    /// the attempt, although the build said "the previous result is kept"; with the cache off (hours
+    /// of training) removing the sweep again ran the stage anew. Retired only once a point has a result.
+    /// </summary>
+    [Fact]
+    public void ANewlySweptStageWhosePointFails_KeepsItsUnsweptResult()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["KDGAT_CACHE"] = "off";
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+        var runDir = s.RunDir("hcrl_sa", "vgae_large_autoencoder");
+        var model = File.ReadAllBytes(Path.Combine(runDir, "model.ckpt"));
+
+        const string sweep = "    sweep: { seed: [0] }\n";
+        s.EditConfig(c => c.Replace("  vgae_large_autoencoder:\n", "  vgae_large_autoencoder:\n" + sweep, StringComparison.Ordinal));
+        s.PrefixCommand("vgae_large_autoencoder", "exit 3; ");
+        var failed = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder/seed=0", Sandbox.Instances(s.LastBuild(), Outcome.Failed));
+        Assert.Equal(model, File.ReadAllBytes(Path.Combine(runDir, "model.ckpt")));
+        Assert.True(File.Exists(Path.Combine(runDir, "kdgat.manifest.json")));
+
+        s.EditConfig(c => c.Replace(sweep, "", StringComparison.Ordinal).Replace("exit 3; ", "", StringComparison.Ordinal));
+        var unswept = s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa");
+        Assert.True(unswept.ExitCode == 0, unswept.ToString());
+        Assert.Empty(Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+    }
+
+    /// <summary>
     /// An unswept result beside folders of former sweep points that no point's attempt retired (a
     /// result put back by recovery after an interrupted attempt, a batch job still running when the
     /// stage was swept, a tree from before the retiring; a review reproduced the first) is not up

@@ -52,7 +52,6 @@ internal sealed partial class InstanceRunner
                 $"({Said(archived.Made)}), so they are not known to come from what it has now; deleting or cleaning the stage's manifest does not change that. Build the stage; " +
                 "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
 
-        RetireUnsweptResult(s);
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
         var digest = OutputsDigest(s, present);
@@ -71,6 +70,7 @@ internal sealed partial class InstanceRunner
             throw new KdgException(ErrorCodes.RecordWriteFailed,
                 $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so it was not adopted. Check free space and permissions there, then Adopt again.");
         }
+        RetireUnsweptResult(s);
         return new InstanceResult(s, Outcome.Adopted, verdict.Reasons) { OutputsDigest = digest, Fresh = true };
     }
 

@@ -71,7 +71,6 @@ internal sealed partial class InstanceRunner
         if (CachedEntry(s, verdict) is not { } entry) return null;
         var started = _ctx.Time.GetUtcNow();
         _ctx.Archive.Capture([s]);
-        RetireUnsweptResult(s);
         guard.Begin($"{_ctx.BuildId}-{s.Id}-cache", RecordId(s, 1), _ctx.BuildId);
         try
         {

@@ -1,3 +1,4 @@
+using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
 using KdGat.Core.IO;
 using KdGat.Core.Manifests;
@@ -8,15 +9,20 @@ namespace KdGat.Core.Engine;
 internal sealed partial class InstanceRunner
 {
     /// <summary>
-    /// Before a swept instance's attempt, cache restore or adoption: the stage's unswept result (the
-    /// manifest in the folder above the points, from before the sweep, with its params.json and the
-    /// outputs it records) stops being a result. Left there, once the sweep was removed again its
-    /// unchanged fingerprint made it up to date beside the points' folders, a run dir no from-scratch
-    /// build has (a review; a downstream gets the whole folder as {upstream.X}); while swept, its
-    /// metrics.json sat above the points' as if it were the stage's. Archived first (History); the
-    /// outputs go before the manifest, so a crash in between leaves a manifest with outputs missing
-    /// (stale) and the next attempt finishes. The output cache keeps the result: removing the sweep
-    /// again restores it rather than running the stage (with the cache on). logs/ stays, as Clean leaves it.
+    /// After a swept instance's result is committed (run, cache restore or adoption): the stage's
+    /// unswept result (the manifest in the folder above the points, from before the sweep, with its
+    /// params.json and the outputs it records) stops being a result. Left there, once the sweep was
+    /// removed again its unchanged fingerprint made it up to date beside the points' folders, a run
+    /// dir no from-scratch build has (a review; a downstream gets the whole folder as {upstream.X});
+    /// while swept, its metrics.json sat above the points' as if it were the stage's. Only after a
+    /// point has a result: retired before the attempt, a failed or interrupted first attempt of a newly
+    /// swept stage cost the unswept result (hours of training with the cache off; a review), although
+    /// "the previous result is kept". Archived first (History); the outputs go before the manifest, so a
+    /// crash in between leaves a manifest with outputs missing (stale). A crash before this step leaves
+    /// it beside committed points: once the sweep is removed, the former points' folders make it rerun
+    /// (Planner.FormerPoints). The output cache keeps the result: removing the sweep again restores it
+    /// rather than running the stage (with the cache on). logs/ stays, as Clean leaves it. Best effort:
+    /// what cannot be deleted (permissions) is said and left, the point's result stands.
     /// </summary>
     private void RetireUnsweptResult(StageInstance s)
     {
@@ -36,10 +42,15 @@ internal sealed partial class InstanceRunner
         Gone(manifestPath);
 
         // The stage's other points retire it at the same time: what one of them removed first is gone all the same.
-        static void Gone(string path)
+        void Gone(string path)
         {
             try { FileMover.Delete(path); }
             catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _ctx.Log.Warn(ErrorCodes.FileAccess, $"{s.Key}: the stage's result from before it was swept could not be removed ({PathText.ToStored(s.Layout.Root, path)}: {e.Message}); " +
+                    "it stays beside the points until then. Fix the permissions there.");
+            }
         }
     }
 }

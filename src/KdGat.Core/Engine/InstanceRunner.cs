@@ -282,7 +282,6 @@ internal sealed partial class InstanceRunner
             if (!attaching)
             {
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
-                RetireUnsweptResult(s);
                 // The upstream digests the verdict was decided with: job:ID for an upstream still running as a job (Provisional).
                 // Submits: a journal left without a job id (sbatch killed, SLURM unsure) is looked up by any later build.
                 guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream, ownFingerprint is null ? null : seen, submits);
@@ -489,6 +488,7 @@ internal sealed partial class InstanceRunner
             };
         }
         guard.Commit();
+        RetireUnsweptResult(s);
         return null;
     }
 
