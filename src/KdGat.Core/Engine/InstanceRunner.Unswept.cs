@@ -48,7 +48,7 @@ internal sealed partial class InstanceRunner
             catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _ctx.Log.Warn(ErrorCodes.FileAccess, $"{s.Key}: the stage's result from before it was swept could not be removed ({PathText.ToStored(s.Layout.Root, path)}: {e.Message}); " +
+                _ctx.Log.Warn(ErrorCodes.UnsweptResultNotRemoved, $"{s.Key}: the stage's result from before it was swept could not be removed ({PathText.ToStored(s.Layout.Root, path)}: {e.Message}); " +
                     "it stays beside the points until then. Fix the permissions there.");
             }
         }

@@ -55,22 +55,22 @@ internal static class DependencyCheck
                         throw OtherDataset(inst, what, path, folder, area);
                     // Raw data the command names; the path a placeholder gives counts as its word:
                     // {raw_dir}/x.csv reads x.csv, not all of it.
-                    if (!area.Raw || what != "command" || whole) continue;
+                    if (!area.Raw || what is not ("command" or "setup") || whole) continue;
                     if (PathText.IsUnder(at, folder))
                     {
                         if (!Covered(inst, at, folder: at == folder) && !(glob && GlobCovered(inst, path)))
-                            throw Untracked(inst, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" + (glob ? GlobFix(path, path[folder.TrimEnd('/').Length..], "") : "") : null);
+                            throw Untracked(inst, what, path, folder, $"in {area.What}", area.Dataset == inst.Dataset ? "{raw_dir}" + (glob ? GlobFix(path, path[folder.TrimEnd('/').Length..], "") : "") : null);
                     }
                     // A folder above raw dirs ("ls {root}/data/automotive", a glob through it) reads
                     // all of them: each must be covered (not so the root and above: 'above' is false).
                     else if (!Covered(inst, folder, folder: true) && !(glob && (!GlobReaches(path, at, folder) || GlobCovered(inst, path)))) (rawBelow ??= []).Add(area);
                 }
-                if (rawBelow is not null) throw Untracked(inst, path, glob ? GlobFix(path, path, at) : at, $"above {RawOf(rawBelow)}", null);
+                if (rawBelow is not null) throw Untracked(inst, what, path, glob ? GlobFix(path, path, at) : at, $"above {RawOf(rawBelow)}", null);
                 // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
                 // placeholder of its own, {cache_dir}, whether a stage writes it or not).
-                if (what == "command" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
+                if (what is "command" or "setup" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
                     && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache) && !(glob && GlobCovered(inst, path)))
-                    throw Untracked(inst, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
+                    throw Untracked(inst, what, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
                 var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
@@ -155,7 +155,7 @@ internal static class DependencyCheck
         inst.Layout.Config.File, inst.PlaceOf(path).Line, inst.PlaceOf(path).Column);
 
     /// <summary>KDG1039: data the command names (<paramref name="where"/>: in raw data, above raw dirs, in a cache dir) that no input covers and no stage writes: its changes would go unnoticed. The fix names <paramref name="folder"/> (or the placeholder for it).</summary>
-    private static KdgException Untracked(StageInstance inst, string path, string folder, string where, string? placeholder)
+    private static KdgException Untracked(StageInstance inst, string what, string path, string folder, string where, string? placeholder)
     {
         var entry = placeholder ?? PathText.ToStored(inst.Layout.Root, folder);
         // An input glob that nearly covers a folder the command is handed ('{raw_dir}/*.csv' for '--raw {raw_dir}'): why it does not.
@@ -163,7 +163,7 @@ internal static class DependencyCheck
             ? " A glob input covers a folder the command names only when it matches every file below it, at any depth ('.../**'): the program may read any of them."
             : "";
         return new(ErrorCodes.UndeclaredRawData,
-            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): its command names '{PathText.ToStored(inst.Layout.Root, path)}', {where}, but none of its inputs covers it, " +
+            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): {(what == "setup" ? "a line of its setup" : "its command")} names '{PathText.ToStored(inst.Layout.Root, path)}', {where}, but none of its inputs covers it, " +
             $"so a change of that data would leave '{inst.Name}' wrongly up to date. Add inputs: ['{entry}'] to stage '{inst.Name}' in {Path.GetFileName(inst.Layout.Config.File)} (beside any inputs it has), so its content is part of the stage's fingerprint." + globs,
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
     }

@@ -127,6 +127,11 @@ public sealed partial class StageInstance
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command", KnownPlaceholders);
+        // Its setup lines run first, in the same shell (a `cd` there moves the command too): their words are read
+        // as the command's are (setup is not a template). A review found `cp ../other_stage/model.ckpt .` in
+        // setup unchecked, the stage up to date for good after the other stage changed.
+        if (Config.Setup.Count > 0) text = string.Concat(Config.Setup.Select(l => l + "\n")) + SetupEnds + "\n" + text;
+        var what = Config.Setup.Count > 0 ? "setup" : "command";
         // A word (a path may hold '=' and ',' itself: a sweep point's run dir, seed=0,lr=0.1), what
         // follows each '=' or ',' in it (--graphs=/x), and each piece between them (--caches=/x,/y).
         // A piece before an '=' may also be the start of a point's run dir such as seed=0,lr=0.1
@@ -141,6 +146,7 @@ public sealed partial class StageInstance
         foreach (var token in CommandWords.Split(text))
         {
             if (token.Length == 0) continue;
+            if (token == SetupEnds) { what = "command"; continue; }
             var word = PathToken().Replace(token, m => paths[int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)]);
             if (cdNext && word.StartsWith('-') && word != "-") continue; // cd -P, cd --
             var cdTarget = cdNext;
@@ -153,7 +159,7 @@ public sealed partial class StageInstance
                 var targets = word.StartsWith('/') ? [Path.GetFullPath(word)] : bases.Select(b => Path.GetFullPath(Path.Combine(b, word))).ToArray();
                 foreach (var t in targets)
                 {
-                    named.Add(("command", t, true, false));
+                    named.Add((what, t, true, false));
                     if (bases.Count < MaxCdBases && !bases.Contains(t, StringComparer.Ordinal)) bases.Add(t);
                 }
                 continue; // named above as the folder it is, not again as a word that reads below it
@@ -174,9 +180,9 @@ public sealed partial class StageInstance
             // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
             // length times its depth (the owners above each of its folders).
             if (candidate.Length > MaxPathChars) return;
-            if (candidate.StartsWith('/')) named.Add(("command", candidate, piece, false));
+            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
-                foreach (var b in bases) named.Add(("command", Path.GetFullPath(Path.Combine(b, candidate)), piece, false));
+                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false));
         }
 
         // "--data=../../../prep/out" as a whole is not a path: its '..' would climb out of "--data=..".
@@ -190,6 +196,8 @@ public sealed partial class StageInstance
         }
     }
 
+    /// <summary>Between the setup lines and the command in <see cref="ReferencedPaths"/>' text: no word of either can be it.</summary>
+    private const string SetupEnds = "\u0002";
     private const int MaxSuffixesPerWord = 16;
     /// <summary>Folders a relative word is read from: the run dir and the targets of up to 15 `cd`s (each relative one taken from every folder before it).</summary>
     private const int MaxCdBases = 16;

@@ -112,6 +112,42 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal((_p!.ConfigFile, 9, 9), (e.File, e.Line, e.Column)); // that input's entry, not "  b:"
     }
 
+    /// <summary>
+    /// Setup lines run before the command in the same shell: what they read counts as the command's
+    /// reads. A review found `cp ../a/model.ckpt .` in setup unchecked, and the stage up to date for
+    /// good after a changed; a `cd` there moves the command's relative words too.
+    /// </summary>
+    [Theory]
+    [InlineData("['cp ../a/model.ckpt teacher.ckpt']", "x")]
+    [InlineData("['cd ../a']", "cat ./model.ckpt")]
+    public void SetupReadingAnotherStagesOutput_IsKdg1011(string setup, string command)
+    {
+        var e = Refused($$"""
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: '{{command}}', setup: {{setup}}, outputs: [m] }
+            """, new("a", []), new("b", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("stage 'a'", e.Message);
+        Assert.Equal(4, Load($$"""
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: '{{command}}', setup: {{setup}}, outputs: [m] }
+            """, new("a", []), new("b", ["a"])).Count);
+    }
+
+    [Fact]
+    public void SetupReadingRawData_WithoutAnInput_IsKdg1039NamingTheSetup()
+    {
+        var e = Refused("  a: { command: x, setup: ['cp {root}/raw/d1/frames.csv .', 'cp ../../../raw/d1/frames.csv .'], outputs: [m] }\n", new StageDeclaration("a", []));
+
+        Assert.Equal(ErrorCodes.UndeclaredRawData, e.Code);
+        Assert.Contains("a line of its setup names 'raw/d1/frames.csv'", e.Message);
+    }
+
+    [Fact]
+    public void OrdinarySetupLines_Load() =>
+        Assert.Equal(2, Load("  a: { command: 'python train.py --out model.ckpt', setup: ['module load cuda/12.1', 'source /opt/venv/bin/activate', 'export OMP_NUM_THREADS=4'], outputs: [model.ckpt] }\n", new StageDeclaration("a", [])).Count);
+
     [Fact]
     public void CommandWord_UnderAnotherStagesOutput_IsKdg1011()
     {
