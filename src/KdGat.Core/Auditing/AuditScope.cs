@@ -13,7 +13,7 @@ namespace KdGat.Core.Auditing;
 /// (.kdgat/, the tools dir, run-state dirs) and Python's environment (__pycache__, written by the
 /// interpreter from code files; .venv, venv, site-packages, dist-packages: installed packages).
 /// </summary>
-internal sealed partial class AuditScope
+internal sealed class AuditScope
 {
     // Python's bytecode caches and installed packages: the interpreter's environment, not pipeline data.
     private static readonly HashSet<string> EnvironmentDirs = new(StringComparer.Ordinal) { "__pycache__", "site-packages", "dist-packages", ".venv", "venv" };
@@ -43,7 +43,7 @@ internal sealed partial class AuditScope
         _ignoredEverywhere = [Norm(layout.StateDir), Norm(layout.ToolsDir)];
         // strace -y prints directories as the kernel sees them, with symbolic links resolved
         // (/home -> /gpfs/home on many clusters); the pipeline's paths are as the user wrote them.
-        _physicalToLogical = _projectRoots.Select(r => (Physical: RealPath(r), Logical: Norm(r)))
+        _physicalToLogical = _projectRoots.Select(r => (Physical: PathText.RealPath(r), Logical: Norm(r)))
             .Where(p => p.Physical is not null && p.Physical != p.Logical).Select(p => (p.Physical!, p.Logical))
             .OrderByDescending(p => p.Item1.Length).ToArray();
     }
@@ -57,18 +57,6 @@ internal sealed partial class AuditScope
             if (PathText.IsUnder(path, physical)) return logical + path[physical.Length..];
         return path;
     }
-
-    /// <summary>realpath(3): the path with every symbolic link resolved, or null when it does not exist.</summary>
-    private static string? RealPath(string path)
-    {
-        var p = NativeRealPath(path, 0);
-        if (p == 0) return null;
-        try { return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(p); }
-        finally { System.Runtime.InteropServices.Marshal.FreeHGlobal(p); }
-    }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    private static partial nint NativeRealPath(string path, nint resolved);
 
     public PipelineLayout Layout { get; }
     /// <summary>The directories raw data and graph caches live under (paths.raw / paths.cache up to the first placeholder).</summary>

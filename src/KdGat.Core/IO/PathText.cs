@@ -5,8 +5,23 @@ namespace KdGat.Core.IO;
 /// root when inside it (so moving the checkout changes nothing), absolute when outside it (so a
 /// shared raw-data or scratch directory reads the same from clones at any depth).
 /// </summary>
-internal static class PathText
+internal static partial class PathText
 {
+    /// <summary>realpath(3): the path with every symbolic link resolved (and '.', '..' taken out), or null when it does not exist.</summary>
+    public static string? RealPath(string path)
+    {
+        var resolved = realpath(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero) return null;
+        try { return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(resolved); }
+        finally { free(resolved); }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial IntPtr realpath(string path, IntPtr resolved);
+
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    private static partial void free(IntPtr p);
+
     public static string ToStored(string root, string fullPath)
     {
         var full = Path.GetFullPath(fullPath);

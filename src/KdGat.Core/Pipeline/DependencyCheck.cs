@@ -20,10 +20,14 @@ internal static class DependencyCheck
         var layout = dataset[0].Layout;
         var root = PathMap<Owners>.Normalize(layout.Root);
         var owners = new PathMap<Owners>(); // first added wins, as before
+        var real = new RealPaths(layout, dataset[0]);
         foreach (var inst in dataset)
         {
             owners.Add(inst.RunDir, new([inst], false));
             foreach (var o in inst.Outputs) owners.Add(o, new([inst], false));
+            // Where they are once the runs folder or the cache dir, often links to scratch space, are resolved.
+            owners.Add(real.OfOwned(inst.RunDir), new([inst], false));
+            foreach (var o in inst.Outputs) owners.Add(real.OfOwned(o), new([inst], false));
         }
         // A swept stage's folder above the run dirs of its points: naming it, or a glob through it
         // (sx/*/out.txt), reads every point.
@@ -36,7 +40,7 @@ internal static class DependencyCheck
             var upstreams = inst.Upstreams.ToHashSet();
             var cache = PathMap<Owners>.Normalize(inst.CacheDir);
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => inst.ReferencedPaths().ToArray(), inst.Config.CommandAt))
+            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinkedInputs(inst.ReferencedPaths()).ToArray(), inst.Config.CommandAt))
             {
                 // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
                 // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a
@@ -166,6 +170,73 @@ internal static class DependencyCheck
             $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): {(what == "setup" ? "a line of its setup" : "its command")} names '{PathText.ToStored(inst.Layout.Root, path)}', {where}, but none of its inputs covers it, " +
             $"so a change of that data would leave '{inst.Name}' wrongly up to date. Add inputs: ['{entry}'] to stage '{inst.Name}' in {Path.GetFileName(inst.Layout.Config.File)} (beside any inputs it has), so its content is part of the stage's fingerprint." + globs,
             inst.Layout.Config.File, inst.Config.Line, inst.Config.Column);
+    }
+
+    /// <summary>
+    /// Declared inputs as the system opens them: the textual check sees a path, and a symbolic link
+    /// on it (data/vl -> ../experimentruns/d/vgae) named another stage's output without KDG1011, and
+    /// the stage stayed up to date when that output changed (a review). Each declared input is also
+    /// checked where it leads (its folder resolved once per folder, its own name if it is a link);
+    /// owners are known there too through the runs folder and the dataset's cache dir resolved (a
+    /// cluster's runs often link to scratch space). Links deeper inside a run dir are not followed.
+    /// </summary>
+    private sealed class RealPaths
+    {
+        private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
+        private readonly (string Text, string Real)[] _owned;
+
+        public RealPaths(PipelineLayout layout, StageInstance any) =>
+            _owned = new[] { layout.RunsRoot, any.CacheDir }
+                .Select(p => (Text: PathMap<Owners>.Normalize(p), Real: PathText.RealPath(p)))
+                .Where(p => p.Real is not null && p.Real != p.Text).Select(p => (p.Text, p.Real!)).ToArray();
+
+        /// <summary>An owned path (a run dir, an output) with the runs folder or cache dir above it resolved.</summary>
+        public string OfOwned(string path)
+        {
+            foreach (var (text, realPath) in _owned)
+                if (PathText.IsUnder(path, text)) return realPath + path[text.Length..];
+            return path;
+        }
+
+        /// <summary>The paths, and after each declared input that leads elsewhere through a link, where it leads.</summary>
+        public IEnumerable<(string What, string Path, bool Piece, bool Whole)> WithLinkedInputs(IEnumerable<(string What, string Path, bool Piece, bool Whole)> paths)
+        {
+            foreach (var p in paths)
+            {
+                yield return p;
+                if (p.What == "inputs" && Leads(p.Path) is { } to) yield return ("inputs (through a symbolic link)", to, p.Piece, p.Whole);
+            }
+        }
+
+        /// <summary>Where a declared input (a glob: from its literal part) leads when a link is on the way; null when nowhere else.</summary>
+        private string? Leads(string input)
+        {
+            var text = PathMap<Owners>.Normalize(input);
+            var literal = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(input) ? Hashing.Glob.LiteralBase(input) : input);
+            var to = Resolve(literal, 0) + text[literal.Length..];
+            return to == text ? null : to;
+        }
+
+        /// <summary>
+        /// realpath(3), and for what is not there yet (a link to an upstream's output before its first
+        /// run dangles) the same walk by hand: the folder resolved (once per folder), then the name,
+        /// followed if it is a link. At most 40 links deep, as the kernel.
+        /// </summary>
+        private string Resolve(string path, int depth)
+        {
+            var folder = Path.GetDirectoryName(path);
+            if (folder is null || depth > 40) return path;
+            if (!_folders.TryGetValue(folder, out var realFolder))
+                _folders[folder] = realFolder = PathText.RealPath(folder) ?? Resolve(folder, depth + 1);
+            var named = Path.Join(realFolder, Path.GetFileName(path));
+            return LinkTarget(named) is { } target ? Resolve(PathMap<Owners>.Normalize(Path.GetFullPath(target, realFolder)), depth + 1) : named;
+        }
+
+        private static string? LinkTarget(string path)
+        {
+            try { return new FileInfo(path).LinkTarget; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        }
     }
 
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>

@@ -148,6 +148,79 @@ public sealed class DependencyCheckTests : IDisposable
     public void OrdinarySetupLines_Load() =>
         Assert.Equal(2, Load("  a: { command: 'python train.py --out model.ckpt', setup: ['module load cuda/12.1', 'source /opt/venv/bin/activate', 'export OMP_NUM_THREADS=4'], outputs: [model.ckpt] }\n", new StageDeclaration("a", [])).Count);
 
+    /// <summary>
+    /// A review: an input through a symbolic link into another stage's run dir (data/vl -> that run
+    /// dir) passed the textual check, and the stage stayed up to date when that output changed. Where
+    /// the link leads is checked too, also before the upstream ever ran (the link dangles then), and
+    /// through a glob; a link to data of its own stays fine.
+    /// </summary>
+    [Theory]
+    [InlineData("data/vl/model.ckpt", true)]
+    [InlineData("data/vl/model.ckpt", false)]
+    [InlineData("data/vl/*.ckpt", true)]
+    [InlineData("data/model-link.ckpt", true)]
+    public void AnInputThroughASymlinkIntoAnotherStagesRunDir_IsKdg1011(string input, bool upstreamRan)
+    {
+        const string stages = """
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: x, inputs: ['INPUT'], outputs: [m] }
+            """;
+        _p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+            {{stages.Replace("INPUT", input)}}
+            """);
+        Directory.CreateDirectory(_p.Dir["data"]);
+        if (upstreamRan) { Directory.CreateDirectory(_p.Dir["runs/d1/a"]); File.WriteAllText(_p.Dir["runs/d1/a/model.ckpt"], "w"); }
+        File.CreateSymbolicLink(_p.Dir["data/vl"], "../runs/d1/a");
+        File.CreateSymbolicLink(_p.Dir["data/model-link.ckpt"], "../runs/d1/a/model.ckpt");
+
+        var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains("through a symbolic link", e.Message);
+        Assert.Contains("stage 'a'", e.Message);
+        Assert.Equal(2, _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", ["a"])]).Count);
+    }
+
+    [Fact]
+    public void AnInputThroughASymlinkToDataOfItsOwn_Loads()
+    {
+        _p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              b: { command: x, inputs: ['data/shared/labels.csv'], outputs: [m] }
+            """);
+        Directory.CreateDirectory(_p.Dir["elsewhere"]);
+        File.WriteAllText(_p.Dir["elsewhere/labels.csv"], "x");
+        Directory.CreateDirectory(_p.Dir["data"]);
+        File.CreateSymbolicLink(_p.Dir["data/shared"], "../elsewhere");
+
+        Assert.Single(_p.Instances([new StageDeclaration("b", [])]));
+    }
+
+    /// <summary>A runs folder linked to scratch space: an input naming a run dir there directly is known as the stage's output.</summary>
+    [Fact]
+    public void AnInputNamingARunDirThroughTheResolvedRunsFolder_IsKdg1011()
+    {
+        _p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: x, inputs: ['SCRATCH/d1/a/model.ckpt'], outputs: [m] }
+            """.Replace("SCRATCH", "scratch-runs"));
+        Directory.CreateDirectory(_p.Dir["scratch-runs"]);
+        if (Directory.Exists(_p.Dir["runs"])) Directory.Delete(_p.Dir["runs"], recursive: true);
+        Directory.CreateSymbolicLink(_p.Dir["runs"], _p.Dir["scratch-runs"]);
+
+        var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+    }
+
     [Fact]
     public void CommandWord_UnderAnotherStagesOutput_IsKdg1011()
     {
