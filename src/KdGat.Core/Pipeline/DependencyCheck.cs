@@ -176,19 +176,27 @@ internal static class DependencyCheck
     /// Declared inputs as the system opens them: the textual check sees a path, and a symbolic link
     /// on it (data/vl -> ../experimentruns/d/vgae) named another stage's output without KDG1011, and
     /// the stage stayed up to date when that output changed (a review). Each declared input is also
-    /// checked where it leads (its folder resolved once per folder, its own name if it is a link);
-    /// owners are known there too through the runs folder and the dataset's cache dir resolved (a
-    /// cluster's runs often link to scratch space). Links deeper inside a run dir are not followed.
+    /// checked where it leads; owners are known there too through the runs folder and the dataset's
+    /// cache dir resolved (a cluster's runs often link to scratch space). Links are followed below
+    /// the pipeline root by readlink(2), each observed (a no-op certificate then sees a link
+    /// retargeted); the root and what lies outside it are taken as realpath(3) gives them. Links
+    /// deeper inside a run dir are not followed.
     /// </summary>
     private sealed class RealPaths
     {
+        private readonly string _root;
+        private readonly string _realRoot;
         private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
         private readonly (string Text, string Real)[] _owned;
 
-        public RealPaths(PipelineLayout layout, StageInstance any) =>
+        public RealPaths(PipelineLayout layout, StageInstance any)
+        {
+            _root = PathMap<Owners>.Normalize(layout.Root);
+            _realRoot = PathText.RealPath(_root) ?? _root;
             _owned = new[] { layout.RunsRoot, any.CacheDir }
-                .Select(p => (Text: PathMap<Owners>.Normalize(p), Real: PathText.RealPath(p)))
-                .Where(p => p.Real is not null && p.Real != p.Text).Select(p => (p.Text, p.Real!)).ToArray();
+                .Select(p => (Text: PathMap<Owners>.Normalize(p), Real: Resolve(PathMap<Owners>.Normalize(p), 0)))
+                .Where(p => p.Real != p.Text).ToArray();
+        }
 
         /// <summary>An owned path (a run dir, an output) with the runs folder or cache dir above it resolved.</summary>
         public string OfOwned(string path)
@@ -218,25 +226,26 @@ internal static class DependencyCheck
         }
 
         /// <summary>
-        /// realpath(3), and for what is not there yet (a link to an upstream's output before its first
-        /// run dangles) the same walk by hand: the folder resolved (once per folder), then the name,
-        /// followed if it is a link. At most 40 links deep, as the kernel.
+        /// The path with the links below the root followed, also to what is not there yet (a link to an
+        /// upstream's output dangles before its first run): the folder resolved (once per folder), then
+        /// the name, followed if it is a link. At most 40 links deep, as the kernel.
         /// </summary>
         private string Resolve(string path, int depth)
         {
-            var folder = Path.GetDirectoryName(path);
-            if (folder is null || depth > 40) return path;
-            if (!_folders.TryGetValue(folder, out var realFolder))
-                _folders[folder] = realFolder = PathText.RealPath(folder) ?? Resolve(folder, depth + 1);
+            if (path == _root) return _root;
+            if (!PathText.IsUnder(path, _root) || depth > 40) return InRoot(PathText.RealPath(path) ?? path);
+            var folder = Path.GetDirectoryName(path)!;
+            if (!_folders.TryGetValue(folder, out var realFolder)) _folders[folder] = realFolder = Resolve(folder, depth + 1);
             var named = Path.Join(realFolder, Path.GetFileName(path));
-            return LinkTarget(named) is { } target ? Resolve(PathMap<Owners>.Normalize(Path.GetFullPath(target, realFolder)), depth + 1) : named;
+            if (!PathText.IsUnder(named, _root)) return InRoot(PathText.RealPath(named) ?? named);
+            return NoOp.FileObservations.ReadLink(named) is ['=', .. var target]
+                ? Resolve(PathMap<Owners>.Normalize(Path.GetFullPath(target, realFolder)), depth + 1)
+                : named;
         }
 
-        private static string? LinkTarget(string path)
-        {
-            try { return new FileInfo(path).LinkTarget; }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
-        }
+        /// <summary>A resolved path under the root's own real path, spelled under the root as the pipeline names it.</summary>
+        private string InRoot(string real) =>
+            _realRoot != _root && PathText.IsUnder(real, _realRoot) ? _root + real[_realRoot.Length..] : real;
     }
 
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>
