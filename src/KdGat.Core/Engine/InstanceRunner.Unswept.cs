@@ -21,36 +21,45 @@ internal sealed partial class InstanceRunner
     /// crash in between leaves a manifest with outputs missing (stale). A crash before this step leaves
     /// it beside committed points: once the sweep is removed, the former points' folders make it rerun
     /// (Planner.FormerPoints). The output cache keeps the result: removing the sweep again restores it
-    /// rather than running the stage (with the cache on). logs/ stays, as Clean leaves it. Best effort:
-    /// what cannot be deleted (permissions) is said and left, the point's result stands.
+    /// rather than running the stage (with the cache on). logs/ stays, as Clean leaves it. Best effort,
+    /// after the point's commit: what cannot be archived or deleted (permissions, a full disk) is said
+    /// (KDG2018) and left, and the point's result stands.
     /// </summary>
     private void RetireUnsweptResult(StageInstance s)
     {
         if (s.Sweep.IsEmpty) return;
         var dir = Path.GetDirectoryName(s.RunDir)!; // {runs}/{dataset}/{stage}: the unswept run dir
         var manifestPath = Path.Combine(dir, StageInstance.ManifestFileName);
-        var (status, manifest, _) = ManifestStore.Read(manifestPath);
-        if (status == ManifestStore.ReadStatus.Missing) return;
-        _ctx.Archive.Capture(s.Dataset, s.Name, manifestPath);
-        foreach (var o in manifest?.Outputs ?? [])
+        try
         {
-            var path = PathText.FromStored(s.Layout.Root, o.Path);
-            // Only what lies in the unswept run dir, and never a folder holding this point's own.
-            if (PathText.IsUnder(path, dir) && !PathText.IsUnder(s.RunDir, path)) Gone(path);
+            var (status, manifest, _) = ManifestStore.Read(manifestPath);
+            if (status == ManifestStore.ReadStatus.Missing) return;
+            _ctx.Archive.Capture(s.Dataset, s.Name, manifestPath);
+            foreach (var o in manifest?.Outputs ?? [])
+            {
+                var path = PathText.FromStored(s.Layout.Root, o.Path);
+                // Only what lies in the unswept run dir, and never a folder holding this point's run dir or
+                // outputs (an unswept cache folder the points now write theirs into: a review lost them all).
+                if (PathText.IsUnder(path, dir) && !s.Outputs.Append(s.RunDir).Any(own => PathText.IsUnder(own, path))) Gone(path);
+            }
+            Gone(Path.Combine(dir, Path.GetFileName(s.ParamsFilePath)));
+            Gone(manifestPath);
         }
-        Gone(Path.Combine(dir, Path.GetFileName(s.ParamsFilePath)));
-        Gone(manifestPath);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            NotRemoved(manifestPath, e); // archiving it (History) failed: a committed point is not failed for that (a review)
+        }
 
         // The stage's other points retire it at the same time: what one of them removed first is gone all the same.
         void Gone(string path)
         {
             try { FileMover.Delete(path); }
             catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _ctx.Log.Warn(ErrorCodes.UnsweptResultNotRemoved, $"{s.Key}: the stage's result from before it was swept could not be removed ({PathText.ToStored(s.Layout.Root, path)}: {e.Message}); " +
-                    "it stays beside the points until then. Fix the permissions there.");
-            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { NotRemoved(path, e); }
         }
+
+        void NotRemoved(string path, Exception e) =>
+            _ctx.Log.Warn(ErrorCodes.UnsweptResultNotRemoved, $"{s.Key}: the stage's result from before it was swept could not be archived or removed ({PathText.ToStored(s.Layout.Root, path)}: {e.Message}); " +
+                "it stays beside the points. Fix the permissions or free space there; once the sweep is removed, the former points' folders make the stage run again.");
     }
 }

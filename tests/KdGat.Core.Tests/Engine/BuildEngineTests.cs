@@ -215,6 +215,70 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal(26, third.Stages.Count(s => s.Outcome is Outcome.Ran or Outcome.Restored)); // the code every stage names changed
     }
 
+    /// <summary>
+    /// A review: an unswept output folder (a cache dir inside the stage's folder) that the sweep's
+    /// points now write theirs into was deleted with the unswept result after the first point's
+    /// commit, and both points' committed outputs with it. A folder holding a point's own is kept.
+    /// </summary>
+    [Fact]
+    public async Task RetiringTheUnsweptResult_KeepsAFolderThePointsWriteInto()
+    {
+        const string unswept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'runs/{dataset}/prep/cache' }
+            stages:
+              prep: { command: 'mkdir -p {cache_dir} && echo all > {cache_dir}/graphs.bin', outputs: ['{cache_dir}'] }
+            """;
+        using var p = new TestPipeline(unswept, "d1");
+        var stages = new StageDeclaration[] { new("prep", []) };
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Succeeded);
+        p.WriteConfig(unswept.Replace(
+            "prep: { command: 'mkdir -p {cache_dir} && echo all > {cache_dir}/graphs.bin', outputs: ['{cache_dir}'] }",
+            "prep: { command: 'mkdir -p ../cache/{variant} && echo {variant} > ../cache/{variant}/graphs.bin', outputs: ['{cache_dir}/{variant}'], sweep: { seed: [0, 1] } }",
+            StringComparison.Ordinal));
+
+        var swept = await new BuildEngine().RunAsync(p.Request(stages) with { MaxParallelStages = 1 }, new RecordingLog(), default);
+
+        Assert.Equal([Outcome.Ran, Outcome.Ran], swept.Stages.Select(x => x.Outcome));
+        Assert.Equal("seed=0\n", File.ReadAllText(p.Dir["runs/d1/prep/cache/seed=0/graphs.bin"]));
+        Assert.Equal("seed=1\n", File.ReadAllText(p.Dir["runs/d1/prep/cache/seed=1/graphs.bin"]));
+        Assert.False(File.Exists(p.Dir[$"runs/d1/prep/{StageInstance.ManifestFileName}"])); // the unswept result is retired all the same
+        var again = await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
+        Assert.Equal([Outcome.UpToDate, Outcome.UpToDate], again.Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>
+    /// A review: after a point's commit, archiving the unswept manifest failed (a full disk; here its
+    /// archive folder is a file) and reported the committed point failed (KDG3007). It is a warning,
+    /// the point's result stands, and the unswept result stays until it can go.
+    /// </summary>
+    [Fact]
+    public async Task RetiringTheUnsweptResult_WhenItCannotBeArchived_IsAWarning_ThePointSucceeds()
+    {
+        const string unswept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              prep: { command: 'echo {params.v} > out.txt', params: { v: 1 }, outputs: [out.txt] }
+            """;
+        using var p = new TestPipeline(unswept, "d1");
+        var stages = new StageDeclaration[] { new("prep", []) };
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Succeeded);
+        var archive = p.Dir[".kdgat/manifests/d1/prep"];
+        if (Directory.Exists(archive)) Directory.Delete(archive, recursive: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(archive)!);
+        File.WriteAllText(archive, "not a folder");
+        p.WriteConfig(unswept.Replace("outputs: [out.txt] }", "outputs: [out.txt], sweep: { v: [2] } }", StringComparison.Ordinal));
+        var log = new RecordingLog();
+
+        var swept = await new BuildEngine().RunAsync(p.Request(stages), log, default);
+
+        Assert.Equal([Outcome.Ran], swept.Stages.Select(x => x.Outcome));
+        Assert.True(swept.Succeeded);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UnsweptResultNotRemoved && d.Severity == Severity.Warning);
+        Assert.Equal("2\n", File.ReadAllText(p.Dir["runs/d1/prep/v=2/out.txt"]));
+    }
+
     [Fact]
     public async Task StageLeavingABackgroundWriter_IsCommittedWithWhatItWroteByItsEnd_AndWarnsKdg3016()
     {
