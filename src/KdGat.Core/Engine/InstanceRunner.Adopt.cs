@@ -80,9 +80,16 @@ internal sealed partial class InstanceRunner
     /// upstream's result); empty when it records today's fingerprint. AdoptOverwrite vouches for
     /// outputs produced again by hand; for these it would turn a known-stale result into a current
     /// one (a review: a changed learning rate, adopted over the old model, left every metric stale).
+    /// A manifest written by other digest rules (<see cref="FingerprintComponents.DigestRules"/>: an
+    /// older KdGat) may record another digest of files that did not change (a review: a folder's
+    /// digest took in the x bit), so only a changed upstream result counts then, as before.
     /// </summary>
-    private static IReadOnlyList<StaleReason> MadeFrom(StageInstance s, StageManifest m, Verdict verdict) =>
-        m.Fingerprint == verdict.Fingerprint || m.Components is null ? [] : Planner.Diff(m.Components, verdict.Current, s.Config.ParamSources).ToArray();
+    private static IReadOnlyList<StaleReason> MadeFrom(StageInstance s, StageManifest m, Verdict verdict)
+    {
+        if (m.Fingerprint == verdict.Fingerprint) return [];
+        var reasons = Planner.Diff(m.Components, verdict.Current, s.Config.ParamSources);
+        return (m.DigestRules == FingerprintComponents.DigestRules ? reasons : reasons.Where(r => r.Kind == "upstream")).ToArray();
+    }
 
     private static string Said(IReadOnlyList<StaleReason> reasons) =>
         string.Join("; ", reasons.Take(5).Select(r => r.Text)) + (reasons.Count > 5 ? $"; and {reasons.Count - 5} more" : "");

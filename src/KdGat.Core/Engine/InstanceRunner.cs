@@ -528,7 +528,7 @@ internal sealed partial class InstanceRunner
     private static string OutputsDigest(StageInstance s, IEnumerable<OutputRecord> present) => Fingerprinter.OutputsDigest(present, ParamsFileHash(s));
 
     private StageManifest Manifest(StageInstance s, Verdict v, List<OutputRecord> outputs, string digest, ExecutionResult r, int attempt) =>
-        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest, ParamsFile = ParamsFileHash(s) }, r, attempt);
+        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest, ParamsFile = ParamsFileHash(s), DigestRules = FingerprintComponents.DigestRules }, r, attempt);
 
     /// <summary>The one place the facts of an attempt are filled in, for its manifest and its run record alike.</summary>
     private T WithFacts<T>(T shell, ExecutionResult r, int attempt) where T : AttemptFacts =>

@@ -27,6 +27,8 @@ internal sealed record StageManifest : AttemptFacts
     /// KdGat before 2026-12-04, whose digest does not cover it (they keep it until the stage runs again).
     /// </summary>
     public string? ParamsFile { get; init; }
+    /// <summary><see cref="Planning.FingerprintComponents.DigestRules"/> of the KdGat that wrote it; null before 2026-12-06.</summary>
+    public int? DigestRules { get; init; }
     /// <summary>Set when the outputs came from the content-addressed cache instead of a run.</summary>
     public string? RestoredFrom { get; init; }
 }

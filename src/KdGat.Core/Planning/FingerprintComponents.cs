@@ -20,6 +20,15 @@ internal sealed record FingerprintComponents
     /// <summary>The canonical JSON the digest is taken of (the same form the manifest stores).</summary>
     public string Canonical() => JsonSerializer.Serialize(this, Manifests.ManifestJson.Readable.FingerprintComponents);
 
+    /// <summary>
+    /// The rules by which unchanged files, folders and outputs get their digests (what DigestPinTests
+    /// pins), recorded in every manifest. Raise it with any change that gives an unchanged file or
+    /// tree another digest (a directory's digest taking in the x bit, the outputs digest taking in
+    /// params.json): Adopt then knows that a digest of a manifest written by other rules may differ
+    /// with no byte changed (<c>InstanceRunner.MadeFrom</c>).
+    /// </summary>
+    public const int DigestRules = 1;
+
     /// <summary>The fingerprint: one hash of every component.</summary>
     public string Digest() => ContentHash.OfText("kdgat-fingerprint-v1\n" + Canonical());
 }

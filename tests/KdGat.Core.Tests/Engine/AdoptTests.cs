@@ -170,6 +170,29 @@ public sealed class AdoptTests : IDisposable
         Assert.StartsWith("gat_large_curriculum 2\n", File.ReadAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"]));
     }
 
+    /// <summary>
+    /// A manifest an older KdGat wrote (no digest rules recorded) may hold another digest of files that
+    /// did not change (a review: a folder's digest took in the x bit in an upgrade), so after an upgrade
+    /// AdoptOverwrite still adopts outputs whose recorded fingerprint differs in anything but an upstream's
+    /// result, as before; the manifests KdGat writes now record their rules and are held to every difference.
+    /// </summary>
+    [Fact]
+    public async Task AManifestOfOlderDigestRules_IsHeldOnlyToItsUpstreams_AsBefore()
+    {
+        await Run(BuildMode.Build);
+        var manifest = _p.Dir[$"runs/d1/gat_large_curriculum/{StageInstance.ManifestFileName}"];
+        var json = File.ReadAllText(manifest);
+        Assert.Contains("\"digest_rules\": 1", json);
+        File.WriteAllText(manifest, System.Text.RegularExpressions.Regex.Replace(json, "\\s*\"digest_rules\": 1,?", ""));
+        Assert.Equal(Outcome.UpToDate, Assert.Single((await Run(BuildMode.Build, stage: "gat_large_curriculum")).Report.Stages, x => x.Stage == "gat_large_curriculum").Outcome);
+        _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
+
+        var (adopt, log) = await Run(BuildMode.Adopt, overwrite: true, stage: "gat_large_curriculum");
+
+        Assert.True(adopt.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.Equal(["gat_large_curriculum"], With(adopt, Outcome.Adopted));
+    }
+
     /// <summary>Outputs made again by hand with the new parameter (other bytes) are the user's claim: KDG2016 without the overwrite, adopted with it.</summary>
     [Fact]
     public async Task Adopt_OfOutputsMadeAgainByHand_AfterAParameterChange_NeedsOnlyTheOverwrite()

@@ -48,6 +48,13 @@ public sealed class DigestPinTests : IDisposable
         Assert.Equal(expected, ContentHash.OfFile(path));
     }
 
+    /// <summary>
+    /// The digests pinned here are those of digest rules 1. A change that makes any of them differ must
+    /// raise FingerprintComponents.DigestRules (manifests record it: Adopt relies on it) and this number.
+    /// </summary>
+    [Fact]
+    public void ThesePins_AreDigestRules1() => Assert.Equal(1, Core.Planning.FingerprintComponents.DigestRules);
+
     [Fact]
     public void Directory_PinnedDigest()
     {
