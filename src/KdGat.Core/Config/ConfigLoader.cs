@@ -169,6 +169,7 @@ internal static class ConfigLoader
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,
             Retries = r.OptionalInt(map, "retries", what) ?? d.Retries ?? 2,
             Setup = r.StringList(map, "setup", what),
+            SetupAt = r.Get(map, "setup") is { } sn ? ((int)sn.Start.Line, (int)sn.Start.Column) : (0, 0),
             // A stage's own sweep: replaces defaults.sweep (sweep: {} opts out of it).
             Sweep = r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, $"{what}.sweep", root) : d.Sweep,
             Executor = r.OptionalString(map, "executor", what) switch

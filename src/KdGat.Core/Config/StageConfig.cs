@@ -7,6 +7,8 @@ public sealed record StageConfig
     public required string Command { get; init; }
     /// <summary>Where <see cref="Command"/> is written (line, column), for an error in it (an unknown placeholder).</summary>
     public (int Line, int Column) CommandAt { get; init; }
+    /// <summary>Where <see cref="Setup"/> is written; (0, 0) without one.</summary>
+    public (int Line, int Column) SetupAt { get; init; }
     public string? Teacher { get; init; }
     public string? ParamsFile { get; init; }
     /// <summary>Parameters from the params file overlaid by inline <c>params:</c>, sorted by name.</summary>

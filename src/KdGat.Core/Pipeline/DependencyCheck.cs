@@ -25,9 +25,6 @@ internal static class DependencyCheck
         {
             owners.Add(inst.RunDir, new([inst], false));
             foreach (var o in inst.Outputs) owners.Add(o, new([inst], false));
-            // Where they are once the runs folder or the cache dir, often links to scratch space, are resolved.
-            owners.Add(real.OfOwned(inst.RunDir), new([inst], false));
-            foreach (var o in inst.Outputs) owners.Add(real.OfOwned(o), new([inst], false));
         }
         // A swept stage's folder above the run dirs of its points: naming it, or a glob through it
         // (sx/*/out.txt), reads every point.
@@ -56,7 +53,7 @@ internal static class DependencyCheck
                 foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
                 {
                     if (!area.Raw && area.Dataset != inst.Dataset)
-                        throw OtherDataset(inst, what, path, folder, area);
+                        throw OtherDataset(inst, what, path, folder, area, PlaceOf(inst, what, path, real));
                     // Raw data the command names; the path a placeholder gives counts as its word:
                     // {raw_dir}/x.csv reads x.csv, not all of it.
                     if (!area.Raw || what is not ("command" or "setup") || whole) continue;
@@ -81,7 +78,7 @@ internal static class DependencyCheck
                     foreach (var owner in owned.Points)
                         if (owner != inst && !upstreams.Contains(owner)) missing.TryAdd(owner.Slot, (owner, what, path));
             }
-            if (missing.Count > 0) throw Undeclared(inst, missing.Values);
+            if (missing.Count > 0) throw Undeclared(inst, missing.Values, Place(inst, missing.Values, real));
         }
     }
 
@@ -151,12 +148,12 @@ internal static class DependencyCheck
         : $"the raw data of datasets {string.Join(", ", areas.Take(5).Select(a => a.Dataset))}{(areas.Count > 5 ? $" and {areas.Count - 5} more" : "")} (paths.raw)";
 
     /// <summary>KDG1038: no Needs can name another dataset's stage, so its outputs are never part of this stage's fingerprint.</summary>
-    private static KdgException OtherDataset(StageInstance inst, string what, string path, string area, DatasetAreas.Area other) => new(ErrorCodes.CrossDatasetRead,
+    private static KdgException OtherDataset(StageInstance inst, string what, string path, string area, DatasetAreas.Area other, (int Line, int Column) at) => new(ErrorCodes.CrossDatasetRead,
         $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} of dataset '{inst.Dataset}' reads the outputs of dataset '{other.Dataset}': its {what} names '{PathText.ToStored(inst.Layout.Root, path)}', " +
         $"{(PathText.IsUnder(path, area) ? "in" : "above")} {other.What} ('{PathText.ToStored(inst.Layout.Root, area)}'). A stage may only read its own dataset's stage outputs (Needs names stages of the same dataset), " +
         $"so a change there would leave '{inst.Name}' wrongly up to date. Compare datasets with -t:Compare or -t:Report, or move the step that reads several datasets out of the pipeline (a script run after the build); " +
         $"data every dataset shares belongs outside paths.runs and the cache dirs, declared in the stage's inputs.",
-        inst.Layout.Config.File, inst.PlaceOf(path).Line, inst.PlaceOf(path).Column);
+        inst.Layout.Config.File, at.Line, at.Column);
 
     /// <summary>KDG1039: data the command names (<paramref name="where"/>: in raw data, above raw dirs, in a cache dir) that no input covers and no stage writes: its changes would go unnoticed. The fix names <paramref name="folder"/> (or the placeholder for it).</summary>
     private static KdgException Untracked(StageInstance inst, string what, string path, string folder, string where, string? placeholder)
@@ -187,6 +184,7 @@ internal static class DependencyCheck
         private readonly string _root;
         private readonly string _realRoot;
         private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _declared = new(StringComparer.Ordinal);
         private readonly (string Text, string Real)[] _owned;
 
         public RealPaths(PipelineLayout layout, StageInstance any)
@@ -198,30 +196,39 @@ internal static class DependencyCheck
                 .Where(p => p.Real != p.Text).ToArray();
         }
 
-        /// <summary>An owned path (a run dir, an output) with the runs folder or cache dir above it resolved.</summary>
-        public string OfOwned(string path)
+        /// <summary>
+        /// A resolved path under the resolved runs folder or cache dir, spelled as the pipeline names them
+        /// (owners and dataset areas are known by those names; registering them under the resolved ones
+        /// too made a word naming the scratch folder above the runs a read of every stage: a review).
+        /// </summary>
+        private string Textual(string resolved)
         {
             foreach (var (text, realPath) in _owned)
-                if (PathText.IsUnder(path, text)) return realPath + path[text.Length..];
-            return path;
+                if (PathText.IsUnder(resolved, realPath)) return text + resolved[realPath.Length..];
+            return resolved;
         }
 
-        /// <summary>The paths, and after each declared input that leads elsewhere through a link, where it leads.</summary>
+        /// <summary>The paths, and after each declared input that leads elsewhere (a link on its way, or a resolved spelling of the runs folder), where it leads.</summary>
         public IEnumerable<(string What, string Path, bool Piece, bool Whole)> WithLinkedInputs(IEnumerable<(string What, string Path, bool Piece, bool Whole)> paths)
         {
             foreach (var p in paths)
             {
                 yield return p;
-                if (p.What == "inputs" && Leads(p.Path) is { } to) yield return ("inputs (through a symbolic link)", to, p.Piece, p.Whole);
+                if (p.What != "inputs" || Leads(p.Path) is not { } to) continue;
+                _declared.TryAdd(to, p.Path);
+                yield return ("inputs (through a symbolic link)", to, p.Piece, p.Whole);
             }
         }
 
-        /// <summary>Where a declared input (a glob: from its literal part) leads when a link is on the way; null when nowhere else.</summary>
+        /// <summary>The declared input a path <see cref="WithLinkedInputs"/> gave stands for (for the line of an error); the path itself otherwise.</summary>
+        public string DeclaredAs(string path) => _declared.GetValueOrDefault(path, path);
+
+        /// <summary>Where a declared input (a glob: from its literal part) leads; null when nowhere else.</summary>
         private string? Leads(string input)
         {
             var text = PathMap<Owners>.Normalize(input);
             var literal = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(input) ? Hashing.Glob.LiteralBase(input) : input);
-            var to = Resolve(literal, 0) + text[literal.Length..];
+            var to = Textual(Resolve(literal, 0)) + text[literal.Length..];
             return to == text ? null : to;
         }
 
@@ -251,7 +258,7 @@ internal static class DependencyCheck
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>
     private sealed record Owners(StageInstance[] Points, bool Folder);
 
-    private static KdgException Undeclared(StageInstance inst, IReadOnlyCollection<(StageInstance Owner, string What, string Path)> missing)
+    private static KdgException Undeclared(StageInstance inst, IReadOnlyCollection<(StageInstance Owner, string What, string Path)> missing, (int Line, int Column) at)
     {
         var reads = string.Join("; ", missing.Select(m => $"its {m.What} names '{PathText.ToStored(inst.Layout.Root, m.Path)}', an output of {Describe(m.Owner)}"));
         var needed = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
@@ -265,12 +272,23 @@ internal static class DependencyCheck
                    "not other points of that stage or of its own: name {upstream.NAME} instead of a path across points, and compare points with -t:Compare or -t:Report, not in a stage.";
         return new KdgException(ErrorCodes.UndeclaredDependency,
             $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} reads what another stage instance writes but does not depend on it ({reads}), so a change there would leave '{inst.Name}' wrongly up to date. " + fix,
-            inst.Layout.Config.File, Place(inst, missing).Line, Place(inst, missing).Column);
+            inst.Layout.Config.File, at.Line, at.Column);
     }
 
-    /// <summary>The first declared input or output among what is read (its line in inputs:), else the stage's entry (its command names them).</summary>
-    private static (int Line, int Column) Place(StageInstance inst, IEnumerable<(StageInstance Owner, string What, string Path)> read) =>
-        read.FirstOrDefault(m => m.What is "inputs" or "outputs") is { What: not null } declared ? inst.PlaceOf(declared.Path) : (inst.Config.Line, inst.Config.Column);
+    /// <summary>Where the first of what is read is written: a declared input or output (its line in inputs:) before the setup and the command.</summary>
+    private static (int Line, int Column) Place(StageInstance inst, IEnumerable<(StageInstance Owner, string What, string Path)> read, RealPaths real)
+    {
+        var first = read.OrderBy(m => m.What.StartsWith("inputs", StringComparison.Ordinal) || m.What == "outputs" ? 0 : m.What == "setup" ? 1 : 2).First();
+        return PlaceOf(inst, first.What, first.Path, real);
+    }
+
+    /// <summary>Where what names a path is written: its entry under inputs: or outputs: (through a link: the input that leads there), setup:, command:.</summary>
+    private static (int Line, int Column) PlaceOf(StageInstance inst, string what, string path, RealPaths real) => what switch
+    {
+        "setup" when inst.Config.SetupAt.Line > 0 => inst.Config.SetupAt,
+        "command" when inst.Config.CommandAt.Line > 0 => inst.Config.CommandAt,
+        _ => inst.PlaceOf(real.DeclaredAs(path)),
+    };
 
     /// <summary>DependsOnTargets names targets, not stages: a stage named like a public target has a target of another name (MSBuild target names ignore case).</summary>
     internal static string TheirTargets(int count) =>

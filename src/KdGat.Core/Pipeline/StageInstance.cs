@@ -130,7 +130,9 @@ public sealed partial class StageInstance
         // Its setup lines run first, in the same shell (a `cd` there moves the command too): their words are read
         // as the command's are (setup is not a template). A review found `cp ../other_stage/model.ckpt .` in
         // setup unchecked, the stage up to date for good after the other stage changed.
-        if (Config.Setup.Count > 0) text = string.Concat(Config.Setup.Select(l => l + "\n")) + SetupEnds + "\n" + text;
+        // A line that only loads modules or environments names packages, not paths ('module load cuda/12.1' read
+        // from a swept stage's folder after 'cd ..' was another point's output: a review); one that does more is read.
+        if (Config.Setup.Count > 0) text = string.Concat(Config.Setup.Select(l => (EnvironmentLine().IsMatch(l) ? "" : l) + "\n")) + SetupEnds + "\n" + text;
         var what = Config.Setup.Count > 0 ? "setup" : "command";
         // A word (a path may hold '=' and ',' itself: a sweep point's run dir, seed=0,lr=0.1), what
         // follows each '=' or ',' in it (--graphs=/x), and each piece between them (--caches=/x,/y).
@@ -146,7 +148,7 @@ public sealed partial class StageInstance
         foreach (var token in CommandWords.Split(text))
         {
             if (token.Length == 0) continue;
-            if (token == SetupEnds) { what = "command"; continue; }
+            if (token == SetupEnds) { what = "command"; cdNext = false; continue; } // a bare `cd` ending the setup goes home
             var word = PathToken().Replace(token, m => paths[int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)]);
             if (cdNext && word.StartsWith('-') && word != "-") continue; // cd -P, cd --
             var cdTarget = cdNext;
@@ -195,6 +197,9 @@ public sealed partial class StageInstance
             return false;
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*(module|ml|spack|conda|mamba|micromamba)\s[^;&|`$()]*$")]
+    private static partial System.Text.RegularExpressions.Regex EnvironmentLine();
 
     /// <summary>Between the setup lines and the command in <see cref="ReferencedPaths"/>' text: no word of either can be it.</summary>
     private const string SetupEnds = "\u0002";

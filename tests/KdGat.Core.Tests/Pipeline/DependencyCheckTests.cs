@@ -181,8 +181,49 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("through a symbolic link", e.Message);
         Assert.Contains("stage 'a'", e.Message);
+        var line = File.ReadAllLines(_p.ConfigFile).Select((l, i) => (Line: i + 1, Column: l.IndexOf($"'{input}'", StringComparison.Ordinal) + 1)).Single(p => p.Column > 0);
+        Assert.Equal(line, (e.Line, e.Column)); // at the input that leads there
         Assert.Equal(2, _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", ["a"])]).Count);
     }
+
+    /// <summary>
+    /// Runs linked to scratch space (a cluster's usual layout): a word naming the scratch folder above
+    /// them (export SCRATCH=...) is not a read of every stage (a review: it was KDG1011 once owners were
+    /// known by their resolved paths too), and an input linked into another dataset's run dir through
+    /// that folder is still KDG1038.
+    /// </summary>
+    [Fact]
+    public void RunsLinkedToScratch_TheScratchFolderIsNoRead_AndAnotherDatasetsRunDirThroughItIsKdg1038()
+    {
+        using var scratch = new TempDir();
+        Directory.CreateDirectory(scratch["runs"]);
+        const string stages = """
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: 'export SCRATCH=SCR; x', setup: ['cd SCR', 'mkdir -p SCR/tmp'], outputs: [m] }
+            """;
+        _p = new TestPipeline($$"""
+            datasets: [d1, d2]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+            {{stages.Replace("SCR", scratch.Path)}}
+            """);
+        if (Directory.Exists(_p.Dir["runs"])) Directory.Delete(_p.Dir["runs"], recursive: true);
+        Directory.CreateSymbolicLink(_p.Dir["runs"], scratch["runs"]);
+        StageDeclaration[] decl = [new("a", []), new("b", [])];
+
+        Assert.Equal(4, _p.Instances(decl).Count);
+
+        Directory.CreateDirectory(_p.Dir["data"]);
+        File.CreateSymbolicLink(_p.Dir["data/other"], "../runs/d2/a");
+        _p.WriteConfig(File.ReadAllText(_p.ConfigFile).Replace("outputs: [m] }", "inputs: ['data/other'], outputs: [m] }", StringComparison.Ordinal));
+        var e = Assert.Throws<KdgException>(() => _p.Instances(decl));
+        Assert.Equal(ErrorCodes.CrossDatasetRead, e.Code);
+    }
+
+    [Fact]
+    public void ASweptStageWhoseSetupGoesUpAndLoadsModules_Loads() =>
+        Assert.Equal(4, Load("  gat: { command: 'python train.py', setup: ['cd ..', 'module load cuda/12.1', 'conda activate envs/torch'], sweep: { seed: [0, 1] }, outputs: [model.ckpt] }\n",
+            new StageDeclaration("gat", [])).Count);
 
     [Fact]
     public void AnInputThroughASymlinkToDataOfItsOwn_Loads()
