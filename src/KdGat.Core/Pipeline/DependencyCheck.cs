@@ -173,8 +173,9 @@ internal static class DependencyCheck
     /// Declared inputs as the system opens them: the textual check sees a path, and a symbolic link
     /// on it (data/vl -> ../experimentruns/d/vgae) named another stage's output without KDG1011, and
     /// the stage stayed up to date when that output changed (a review). Each declared input is also
-    /// checked where it leads; owners are known there too through the runs folder and the dataset's
-    /// cache dir resolved (a cluster's runs often link to scratch space). Links are followed below
+    /// checked where it leads, spelled back under the runs folder's and the dataset's cache dir's own
+    /// names when it lands in their resolved places (a cluster's runs often link to scratch space), so
+    /// owners and dataset areas are known by one name each. Links are followed below
     /// the pipeline root by readlink(2), each observed (a no-op certificate then sees a link
     /// retargeted); the root and what lies outside it are taken as realpath(3) gives them. Links
     /// deeper inside a run dir are not followed.
