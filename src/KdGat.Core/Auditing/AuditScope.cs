@@ -51,12 +51,7 @@ internal sealed class AuditScope
     private readonly (string Physical, string Logical)[] _physicalToLogical;
 
     /// <summary>The path as the pipeline names it: a traced path under the resolved form of a project root is moved back under the root.</summary>
-    public string Logical(string path)
-    {
-        foreach (var (physical, logical) in _physicalToLogical)
-            if (PathText.IsUnder(path, physical)) return logical + path[physical.Length..];
-        return path;
-    }
+    public string Logical(string path) => PathText.Respelled(path, _physicalToLogical);
 
     public PipelineLayout Layout { get; }
     /// <summary>The directories raw data and graph caches live under (paths.raw / paths.cache up to the first placeholder).</summary>

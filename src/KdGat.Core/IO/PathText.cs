@@ -40,6 +40,17 @@ internal static partial class PathText
         Path.GetFullPath(Path.IsPathRooted(stored) ? stored : Path.Combine(root, stored));
 
     /// <summary>True when <paramref name="path"/> is <paramref name="dir"/> or lies below it.</summary>
+    /// <summary>
+    /// The path moved from the first of <paramref name="spellings"/>' From folders that holds it to that
+    /// one's To (a resolved path spelled again under the folder as the pipeline names it); the path itself otherwise.
+    /// </summary>
+    public static string Respelled(string path, IEnumerable<(string From, string To)> spellings)
+    {
+        foreach (var (from, to) in spellings)
+            if (IsUnder(path, from)) return to + path[from.Length..];
+        return path;
+    }
+
     public static bool IsUnder(string path, string dir)
     {
         var p = Path.GetFullPath(path).TrimEnd('/');

@@ -183,30 +183,25 @@ internal static class DependencyCheck
     private sealed class RealPaths
     {
         private readonly string _root;
-        private readonly string _realRoot;
+        /// <summary>The root's resolved path, to the root as the pipeline names it (none when they are the same).</summary>
+        private readonly (string From, string To)[] _rootSpelling;
         private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _declared = new(StringComparer.Ordinal);
-        private readonly (string Text, string Real)[] _owned;
+        /// <summary>
+        /// The resolved runs folder and cache dir, to their names in the pipeline: a path that lands there
+        /// is spelled by those names (owners and dataset areas are known by them; registering owners under
+        /// the resolved ones too made a word naming the scratch folder above the runs a read of every stage: a review).
+        /// </summary>
+        private readonly (string From, string To)[] _ownedSpelling;
 
         public RealPaths(PipelineLayout layout, StageInstance any)
         {
             _root = PathMap<Owners>.Normalize(layout.Root);
-            _realRoot = PathText.RealPath(_root) ?? _root;
-            _owned = new[] { layout.RunsRoot, any.CacheDir }
-                .Select(p => (Text: PathMap<Owners>.Normalize(p), Real: Resolve(PathMap<Owners>.Normalize(p), 0)))
-                .Where(p => p.Real != p.Text).ToArray();
-        }
-
-        /// <summary>
-        /// A resolved path under the resolved runs folder or cache dir, spelled as the pipeline names them
-        /// (owners and dataset areas are known by those names; registering them under the resolved ones
-        /// too made a word naming the scratch folder above the runs a read of every stage: a review).
-        /// </summary>
-        private string Textual(string resolved)
-        {
-            foreach (var (text, realPath) in _owned)
-                if (PathText.IsUnder(resolved, realPath)) return text + resolved[realPath.Length..];
-            return resolved;
+            var realRoot = PathText.RealPath(_root) ?? _root;
+            _rootSpelling = realRoot == _root ? [] : [(realRoot, _root)];
+            _ownedSpelling = new[] { layout.RunsRoot, any.CacheDir }
+                .Select(p => (From: Resolve(PathMap<Owners>.Normalize(p), 0), To: PathMap<Owners>.Normalize(p)))
+                .Where(p => p.From != p.To).ToArray();
         }
 
         /// <summary>The paths, and after each declared input that leads elsewhere (a link on its way, or a resolved spelling of the runs folder), where it leads.</summary>
@@ -229,7 +224,7 @@ internal static class DependencyCheck
         {
             var text = PathMap<Owners>.Normalize(input);
             var literal = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(input) ? Hashing.Glob.LiteralBase(input) : input);
-            var to = Textual(Resolve(literal, 0)) + text[literal.Length..];
+            var to = PathText.Respelled(Resolve(literal, 0), _ownedSpelling) + text[literal.Length..];
             return to == text ? null : to;
         }
 
@@ -241,19 +236,15 @@ internal static class DependencyCheck
         private string Resolve(string path, int depth)
         {
             if (path == _root) return _root;
-            if (!PathText.IsUnder(path, _root) || depth > 40) return InRoot(PathText.RealPath(path) ?? path);
+            if (!PathText.IsUnder(path, _root) || depth > 40) return PathText.Respelled(PathText.RealPath(path) ?? path, _rootSpelling);
             var folder = Path.GetDirectoryName(path)!;
             if (!_folders.TryGetValue(folder, out var realFolder)) _folders[folder] = realFolder = Resolve(folder, depth + 1);
             var named = Path.Join(realFolder, Path.GetFileName(path));
-            if (!PathText.IsUnder(named, _root)) return InRoot(PathText.RealPath(named) ?? named);
+            if (!PathText.IsUnder(named, _root)) return PathText.Respelled(PathText.RealPath(named) ?? named, _rootSpelling);
             return NoOp.FileObservations.ReadLink(named) is ['=', .. var target]
                 ? Resolve(PathMap<Owners>.Normalize(Path.GetFullPath(target, realFolder)), depth + 1)
                 : named;
         }
-
-        /// <summary>A resolved path under the root's own real path, spelled under the root as the pipeline names it.</summary>
-        private string InRoot(string real) =>
-            _realRoot != _root && PathText.IsUnder(real, _realRoot) ? _root + real[_realRoot.Length..] : real;
     }
 
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>
