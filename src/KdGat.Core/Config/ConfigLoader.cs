@@ -83,8 +83,8 @@ internal static class ConfigLoader
 
         return new PipelineConfig
         {
-            DatasetsAt = ((int)datasetsNode.Start.Line, (int)datasetsNode.Start.Column),
-            StagesAt = ((int)stagesNode.Start.Line, (int)stagesNode.Start.Column),
+            DatasetsAt = YamlReader.At(datasetsNode),
+            StagesAt = YamlReader.At(stagesNode),
             File = file,
             Root = root,
             Executor = executor,
@@ -152,7 +152,7 @@ internal static class ConfigLoader
         {
             Name = name,
             Command = r.RequiredString(map, "command", what),
-            CommandAt = r.Get(map, "command") is { } cn ? ((int)cn.Start.Line, (int)cn.Start.Column) : ((int)node.Start.Line, (int)node.Start.Column),
+            CommandAt = YamlReader.At(r.Get(map, "command")), // there: Command above refuses an entry without one
             Teacher = r.OptionalString(map, "teacher", what),
             ParamsFile = paramsFile,
             Params = parameters,
@@ -169,7 +169,7 @@ internal static class ConfigLoader
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,
             Retries = r.OptionalInt(map, "retries", what) ?? d.Retries ?? 2,
             Setup = r.StringList(map, "setup", what),
-            SetupAt = r.Get(map, "setup") is { } sn ? ((int)sn.Start.Line, (int)sn.Start.Column) : (0, 0),
+            SetupAt = YamlReader.At(r.Get(map, "setup")),
             // A stage's own sweep: replaces defaults.sweep (sweep: {} opts out of it).
             Sweep = r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, $"{what}.sweep", root) : d.Sweep,
             Executor = r.OptionalString(map, "executor", what) switch

@@ -30,6 +30,9 @@ internal sealed class YamlReader
     /// <summary>How a key is named in a message: "stages.train.lr", and a top-level one by itself ("trust_ctime", not "configuration.trust_ctime": no such key).</summary>
     public static string Named(string what, string key) => what == "configuration" ? key : $"{what}.{key}";
 
+    /// <summary>Where a node starts (line, column), for a message about it; (0, 0) for none.</summary>
+    public static (int Line, int Column) At(YamlNode? node) => node is null ? (0, 0) : ((int)node.Start.Line, (int)node.Start.Column);
+
     public KdgException Error(string code, YamlNode node, string message) =>
         new(code, message, File, (int)node.Start.Line, (int)node.Start.Column);
 

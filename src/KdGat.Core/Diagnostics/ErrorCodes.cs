@@ -87,7 +87,7 @@ internal static partial class ErrorCodes
     public const string StateWriteFailed = "KDG2008";
     /// <summary>Warning: a cache entry could not be placed in the run dir (a full disk, permissions); the entry is kept and the stage runs.</summary>
     public const string CacheRestoreFailed = "KDG2009";
-    /// <summary>Warning: a swept stage's result from before the sweep could not be removed after a point's result was committed (permissions); it stays beside the points.</summary>
+    /// <summary>Warning: a swept stage's result from before the sweep could not be archived or removed after a point's result was committed (permissions, a full disk); it stays beside the points.</summary>
     public const string UnsweptResultNotRemoved = "KDG2018";
 
     // 3xxx: stage execution.
