@@ -37,7 +37,7 @@ internal static class DependencyCheck
             var upstreams = inst.Upstreams.ToHashSet();
             var cache = PathMap<Owners>.Normalize(inst.CacheDir);
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinkedInputs(inst.ReferencedPaths()).ToArray(), inst.Config.CommandAt))
+            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinks(inst, owners).ToArray(), inst.Config.CommandAt))
             {
                 // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
                 // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a
@@ -78,7 +78,7 @@ internal static class DependencyCheck
                     foreach (var owner in owned.Points)
                         if (owner != inst && !upstreams.Contains(owner)) missing.TryAdd(owner.Slot, (owner, what, path));
             }
-            if (missing.Count > 0) throw Undeclared(inst, missing.Values, Place(inst, missing.Values, real));
+            if (missing.Count > 0) throw Undeclared(inst, missing.Values, real);
         }
     }
 
@@ -170,9 +170,9 @@ internal static class DependencyCheck
     }
 
     /// <summary>
-    /// Declared inputs as the system opens them: the textual check sees a path, and a symbolic link
+    /// Declared inputs and command words as the system opens them: the textual check sees a path, and a symbolic link
     /// on it (data/vl -> ../experimentruns/d/vgae) named another stage's output without KDG1011, and
-    /// the stage stayed up to date when that output changed (a review). Each declared input is also
+    /// the stage stayed up to date when that output changed (a review). Each declared input (and such a word) is also
     /// checked where it leads, spelled back under the runs folder's and the dataset's cache dir's own
     /// names when it lands in their resolved places (a cluster's runs often link to scratch space), so
     /// owners and dataset areas are known by one name each. Links are followed below
@@ -183,6 +183,7 @@ internal static class DependencyCheck
     private sealed class RealPaths
     {
         private readonly string _root;
+        private readonly string _runs;
         /// <summary>The root's resolved path, to the root as the pipeline names it (none when they are the same).</summary>
         private readonly (string From, string To)[] _rootSpelling;
         private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
@@ -197,6 +198,7 @@ internal static class DependencyCheck
         public RealPaths(PipelineLayout layout, StageInstance any)
         {
             _root = PathMap<Owners>.Normalize(layout.Root);
+            _runs = PathMap<Owners>.Normalize(layout.RunsRoot);
             var realRoot = PathText.RealPath(_root) ?? _root;
             _rootSpelling = realRoot == _root ? [] : [(realRoot, _root)];
             _ownedSpelling = new[] { layout.RunsRoot, any.CacheDir }
@@ -204,19 +206,43 @@ internal static class DependencyCheck
                 .Where(p => p.From != p.To).ToArray();
         }
 
-        /// <summary>The paths, and after each declared input that leads elsewhere (a link on its way, or a resolved spelling of the runs folder), where it leads.</summary>
-        public IEnumerable<(string What, string Path, bool Piece, bool Whole)> WithLinkedInputs(IEnumerable<(string What, string Path, bool Piece, bool Whole)> paths)
+        /// <summary>
+        /// The paths, and after each that leads elsewhere (a link on its way, or a resolved spelling of the runs
+        /// folder), where it leads: every declared input, and each word of the command and the setup below the root
+        /// that no stage's run dir or output holds (`cat {root}/data/vl/model.ckpt` with data/vl a link into another
+        /// stage's run dir read that model unfingerprinted: a review). Where a word leads is checked for the owners
+        /// and other datasets only; raw data it reaches there is judged by the word as written, which the inputs spell.
+        /// </summary>
+        public IEnumerable<(string What, string Path, bool Piece, bool Whole)> WithLinks(StageInstance inst, PathMap<Owners> owners)
         {
-            foreach (var p in paths)
+            foreach (var p in inst.ReferencedPaths())
             {
                 yield return p;
-                if (p.What != "inputs" || Leads(p.Path) is not { } to) continue;
+                if (!Followed(inst, p, owners) || Leads(p.Path) is not { } to) continue;
                 _declared.TryAdd(to, p.Path);
-                yield return ("inputs (through a symbolic link)", to, p.Piece, p.Whole);
+                yield return (p.What + Through, to, p.Piece, p.Whole);
             }
         }
 
-        /// <summary>The declared input a path <see cref="WithLinkedInputs"/> gave stands for (for the line of an error); the path itself otherwise.</summary>
+        /// <summary>The mark of a path <see cref="WithLinks"/> followed, after what named it.</summary>
+        public const string Through = " (through a symbolic link)";
+
+        /// <summary>
+        /// A declared input always; a word of the command or setup when it lies below the root outside the runs folder,
+        /// every run dir and output (those are owned as named: a placeholder's own path, {run_dir}/x, {upstream.a}/m) and
+        /// the stage's file and folder inputs (their content is fingerprinted, and each input is followed itself: {raw_dir}/frames.csv),
+        /// so only words such as {root}/data/vl/model.ckpt pay a readlink.
+        /// </summary>
+        private bool Followed(StageInstance inst, (string What, string Path, bool Piece, bool Whole) p, PathMap<Owners> owners)
+        {
+            if (p.What == "inputs") return true;
+            if (p.What is not ("command" or "setup") || p.Whole) return false;
+            var at = PathMap<Owners>.Normalize(Hashing.Glob.HasWildcard(p.Path) ? Hashing.Glob.LiteralBase(p.Path) : p.Path);
+            return at.Length > _root.Length && PathText.IsUnder(at, _root) && !PathText.IsUnder(at, _runs)
+                && !owners.AtOrAbove(at).Any() && !inst.Inputs.Any(i => !Hashing.Glob.HasWildcard(i) && PathText.IsUnder(at, i));
+        }
+
+        /// <summary>The declared input or word a path <see cref="WithLinks"/> gave stands for (for the line of an error); the path itself otherwise.</summary>
         public string DeclaredAs(string path) => _declared.GetValueOrDefault(path, path);
 
         /// <summary>Where a declared input (a glob: from its literal part) leads; null when nowhere else.</summary>
@@ -250,9 +276,13 @@ internal static class DependencyCheck
     /// <summary>Who writes under a path: one instance, or every point of a swept stage (<see cref="Folder"/>: the folder above their run dirs).</summary>
     private sealed record Owners(StageInstance[] Points, bool Folder);
 
-    private static KdgException Undeclared(StageInstance inst, IReadOnlyCollection<(StageInstance Owner, string What, string Path)> missing, (int Line, int Column) at)
+    private static KdgException Undeclared(StageInstance inst, IReadOnlyCollection<(StageInstance Owner, string What, string Path)> missing, RealPaths real)
     {
-        var reads = string.Join("; ", missing.Select(m => $"its {m.What} names '{PathText.ToStored(inst.Layout.Root, m.Path)}', an output of {Describe(m.Owner)}"));
+        var at = Place(inst, missing, real);
+        string Stored(string path) => PathText.ToStored(inst.Layout.Root, path);
+        var reads = string.Join("; ", missing.Select(m => (m.What.EndsWith(RealPaths.Through, StringComparison.Ordinal)
+            ? $"its {m.What[..^RealPaths.Through.Length]} names '{Stored(real.DeclaredAs(m.Path))}', which a symbolic link on its way leads to '{Stored(m.Path)}'"
+            : $"its {m.What} names '{Stored(m.Path)}'") + $", an output of {Describe(m.Owner)}"));
         var needed = inst.Upstreams.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
         var unneeded = missing.Select(m => m.Owner.Name).Where(n => n != inst.Name && !needed.Contains(n)).Distinct().Order(StringComparer.Ordinal).ToArray();
         var fix = unneeded.Length > 0
@@ -270,15 +300,15 @@ internal static class DependencyCheck
     /// <summary>Where the first of what is read is written: a declared input or output (its line in inputs:) before the setup and the command.</summary>
     private static (int Line, int Column) Place(StageInstance inst, IEnumerable<(StageInstance Owner, string What, string Path)> read, RealPaths real)
     {
-        var first = read.OrderBy(m => m.What.StartsWith("inputs", StringComparison.Ordinal) || m.What == "outputs" ? 0 : m.What == "setup" ? 1 : 2).First();
+        var first = read.OrderBy(m => m.What.StartsWith("inputs", StringComparison.Ordinal) || m.What == "outputs" ? 0 : m.What.StartsWith("setup", StringComparison.Ordinal) ? 1 : 2).First();
         return PlaceOf(inst, first.What, first.Path, real);
     }
 
     /// <summary>Where what names a path is written: its entry under inputs: or outputs: (through a link: the input that leads there), setup:, command:.</summary>
     private static (int Line, int Column) PlaceOf(StageInstance inst, string what, string path, RealPaths real) => what switch
     {
-        "setup" when inst.Config.SetupAt.Line > 0 => inst.Config.SetupAt,
-        "command" when inst.Config.CommandAt.Line > 0 => inst.Config.CommandAt,
+        "setup" or "setup" + RealPaths.Through when inst.Config.SetupAt.Line > 0 => inst.Config.SetupAt,
+        "command" or "command" + RealPaths.Through when inst.Config.CommandAt.Line > 0 => inst.Config.CommandAt,
         _ => inst.PlaceOf(real.DeclaredAs(path)),
     };
 

@@ -179,7 +179,7 @@ public sealed class DependencyCheckTests : IDisposable
         var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
 
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
-        Assert.Contains("through a symbolic link", e.Message);
+        Assert.Contains("which a symbolic link on its way leads to", e.Message);
         Assert.Contains("stage 'a'", e.Message);
         var line = File.ReadAllLines(_p.ConfigFile).Select((l, i) => (Line: i + 1, Column: l.IndexOf($"'{input}'", StringComparison.Ordinal) + 1)).Single(p => p.Column > 0);
         Assert.Equal(line, (e.Line, e.Column)); // at the input that leads there
@@ -224,6 +224,68 @@ public sealed class DependencyCheckTests : IDisposable
     public void ASweptStageWhoseSetupGoesUpAndLoadsModules_Loads() =>
         Assert.Equal(4, Load("  gat: { command: 'python train.py', setup: ['cd ..', 'module load cuda/12.1', 'conda activate envs/torch'], sweep: { seed: [0, 1] }, outputs: [model.ckpt] }\n",
             new StageDeclaration("gat", [])).Count);
+
+    /// <summary>
+    /// A word of the command or setup through a link: `cat {root}/data/vl/model.ckpt` with data/vl a link into
+    /// another stage's run dir read that model unfingerprinted, the stage up to date for good after it changed
+    /// (a review; only -t:Audit saw it). The error is at the command or setup line.
+    /// </summary>
+    [Theory]
+    [InlineData("command", "cat {root}/data/vl/model.ckpt", true)]
+    [InlineData("command", "cat {root}/data/vl/model.ckpt", false)]
+    [InlineData("command", "python x.py --model ../../../data/model-link.ckpt", true)]
+    [InlineData("command", "ls {root}/data/vl", true)]
+    [InlineData("setup", "cp ../../../data/vl/model.ckpt .", true)]
+    public void AWordThroughASymlinkIntoAnotherStagesRunDir_IsKdg1011(string where, string text, bool upstreamRan)
+    {
+        var b = where == "command" ? $"command: '{text}'" : $"command: x, setup: ['{text}']";
+        _p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: x, outputs: [model.ckpt] }
+              b: { {{b}}, outputs: [m] }
+            """);
+        Directory.CreateDirectory(_p.Dir["data"]);
+        if (upstreamRan) { Directory.CreateDirectory(_p.Dir["runs/d1/a"]); File.WriteAllText(_p.Dir["runs/d1/a/model.ckpt"], "w"); }
+        File.CreateSymbolicLink(_p.Dir["data/vl"], "../runs/d1/a");
+        File.CreateSymbolicLink(_p.Dir["data/model-link.ckpt"], "../runs/d1/a/model.ckpt");
+
+        var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
+
+        Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
+        Assert.Contains($"its {where} names", e.Message);
+        Assert.Contains("which a symbolic link on its way leads to 'runs/d1/a", e.Message);
+        Assert.Contains("stage 'a'", e.Message);
+        var line = File.ReadAllLines(_p.ConfigFile).Select((l, i) => (Line: i + 1, Text: l)).Single(l => l.Text.Contains("  b: ", StringComparison.Ordinal));
+        Assert.Equal(line.Line, e.Line);
+        Assert.Equal(line.Text.IndexOf(where == "command" ? "command:" : "setup:", StringComparison.Ordinal) + 1 + (where == "command" ? "command: ".Length : "setup: ".Length), e.Column);
+        Assert.Equal(2, _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", ["a"])]).Count);
+    }
+
+    /// <summary>A word through a link to data of its own, or to another dataset's run dir (KDG1038).</summary>
+    [Fact]
+    public void AWordThroughASymlink_ToDataOfItsOwnLoads_ToAnotherDatasetsRunDirIsKdg1038()
+    {
+        _p = new TestPipeline("""
+            datasets: [d1, d2]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: x, outputs: [model.ckpt] }
+              b: { command: 'cat {root}/data/shared/labels.csv', outputs: [m] }
+            """);
+        Directory.CreateDirectory(_p.Dir["elsewhere"]);
+        File.WriteAllText(_p.Dir["elsewhere/labels.csv"], "x");
+        Directory.CreateDirectory(_p.Dir["data"]);
+        File.CreateSymbolicLink(_p.Dir["data/shared"], "../elsewhere");
+        StageDeclaration[] decl = [new("a", []), new("b", ["a"])];
+
+        Assert.Equal(4, _p.Instances(decl).Count);
+
+        File.Delete(_p.Dir["data/shared"]);
+        File.CreateSymbolicLink(_p.Dir["data/shared"], "../runs/d2/a");
+        Assert.Equal(ErrorCodes.CrossDatasetRead, Assert.Throws<KdgException>(() => _p.Instances(decl)).Code);
+    }
 
     [Fact]
     public void AnInputThroughASymlinkToDataOfItsOwn_Loads()
