@@ -462,7 +462,8 @@ internal sealed partial class InstanceRunner
     {
         if (ManifestStore.Read(u.ManifestPath) is not (ManifestStore.ReadStatus.Ok, { } manifest, _)) return present;
         var now = present.ToDictionary(o => o.Path, StringComparer.Ordinal);
-        var listed = manifest.Outputs.Where(o => now.ContainsKey(o.Path)).Select(o => now[o.Path] with { Optional = o.Optional }).ToList();
+        // Keyed as it records them too: a manifest written before Within was still has the digest of file names.
+        var listed = manifest.Outputs.Where(o => now.ContainsKey(o.Path)).Select(o => now[o.Path] with { Optional = o.Optional, Within = o.Within }).ToList();
         var recorded = manifest.Outputs.Select(o => o.Path).ToHashSet(StringComparer.Ordinal);
         return [.. listed, .. present.Where(o => !recorded.Contains(o.Path))];
     }

@@ -8,6 +8,17 @@ internal sealed record OutputRecord(string Path, string Hash, long Size, bool Di
     /// <summary>An `optional_outputs` entry: the digest names it by path, since which optional outputs exist can change.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool Optional { get; init; }
+
+    /// <summary>
+    /// Where a required output lies within its run dir (or its dataset's cache dir), when that is more than its
+    /// file name (best/m.txt): the outputs digest keys it so (<see cref="Fingerprinter.OutputsDigest"/>). Null for
+    /// an output directly in the run dir, and in manifests written before 2026-12-06, whose digests key the file name.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Within { get; init; }
+
+    /// <summary>What the outputs digest keys a required output by: where it lies within its run dir, else its file name.</summary>
+    internal string Key => Within ?? System.IO.Path.GetFileName(Path.TrimEnd('/'));
 }
 
 /// <summary>

@@ -369,14 +369,28 @@ internal sealed class Fingerprinter
             var stored = PathText.ToStored(s.Layout.Root, s.Outputs[i]);
             var h = _hasher.Hash(s.Outputs[i]);
             if (h is null) { if (!s.IsOptional(i)) missing.Add(stored); }
-            else present.Add(new OutputRecord(stored, h.Hash, h.Size, h.IsDirectory) { Optional = s.IsOptional(i) });
+            else present.Add(new OutputRecord(stored, h.Hash, h.Size, h.IsDirectory) { Optional = s.IsOptional(i), Within = Within(s, s.Outputs[i]) });
         }
         return (present, missing);
     }
 
     /// <summary>
-    /// Required outputs are keyed by position and file name (digests stay the same wherever the run
-    /// dir is, but an output renamed with the same bytes changes it: a downstream opens it by name);
+    /// An output's path within its run dir, or else its dataset's cache dir, or else the pipeline root, where that is
+    /// more than its file name; null where it is just that (the digest of such an output is as before).
+    /// </summary>
+    private static string? Within(StageInstance s, string output)
+    {
+        var path = output.TrimEnd('/');
+        var within = new[] { s.RunDir, s.CacheDir, s.Layout.Root }.Select(b => b.TrimEnd('/'))
+            .Where(b => PathText.IsUnder(path, b) && path.Length > b.Length).Select(b => path[(b.Length + 1)..]).FirstOrDefault() ?? path;
+        return within == Path.GetFileName(path) ? null : within;
+    }
+
+    /// <summary>
+    /// Required outputs are keyed by position and where they lie within the run dir (<see cref="OutputRecord.Key"/>:
+    /// digests stay the same wherever the run dir is, but an output renamed or moved to another subfolder with the same
+    /// bytes changes it: a downstream opens it by name; keyed by file name alone, best/m.txt and last/m.txt swapped
+    /// in the outputs list with their contents left the downstream up to date: a review);
     /// optional ones by path, so an optional output replaced by another with the same content still
     /// changes the digest and reruns the downstream. The run dir's params.json counts too.
     /// </summary>
@@ -388,6 +402,6 @@ internal sealed class Fingerprinter
         ContentHash.OfEntries(outputs.Select((o, i) => new KeyValuePair<string, string>(
             o.Optional ? "optional:" + o.Path
                 : paramsFile is null ? i.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                : i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Path.GetFileName(o.Path.TrimEnd('/')), o.Hash))
+                : i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + o.Key, o.Hash))
             .Concat(paramsFile is null ? [] : [new KeyValuePair<string, string>("params.json", paramsFile)]));
 }
