@@ -276,7 +276,7 @@ internal sealed partial class InstanceRunner
         try
         {
             // A job an earlier build submitted is judged by what it saw then (its journal), else by what is there now.
-            seen = attaching && attach!.Seen is { } noted ? noted : _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current);
+            seen = attaching && attach!.Seen is { } noted ? noted : WithUpstreamMarks(s, chain, _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current));
             // A stage with executor: local in a SLURM build runs here: it is running, not submitted.
             var submits = _ctx.Executor.SubmitsAhead && s.Config.Executor != ExecutorKind.Local;
             if (!attaching)
@@ -349,7 +349,7 @@ internal sealed partial class InstanceRunner
             return Rejected($"{s.Key}: job {result.JobId} started ({result.SlurmTimes!.Value.Start:yyyy-MM-dd HH:mm:ss}) before its upstream {again.Stage}'s job {again.JobId} last ended ({again.Ended:yyyy-MM-dd HH:mm:ss}): " +
                             $"that job ran again after this one had read its outputs (requeued), so it read outputs that are gone; its result was discarded and the previous one, if any, kept. Build again. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
-        if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict) is { } changed)
+        if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } changed)
             return Rejected($"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}), so it may have read either version; " +
                             $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
@@ -438,10 +438,13 @@ internal sealed partial class InstanceRunner
     /// (locks are per instance); committing then would record output made from one version under
     /// the digest of the other: a stale result reported as current, and spread by the cache.
     /// </summary>
-    private string? UpstreamChangedDuringRun(StageInstance s, Verdict verdict)
+    private string? UpstreamChangedDuringRun(StageInstance s, Verdict verdict, IReadOnlyDictionary<string, string> seen)
     {
         foreach (var u in s.Upstreams)
         {
+            // Rerun or restored meanwhile, whatever bytes that left (the same, or the old ones put back by a rollback):
+            // the stage may have read the outputs while they were aside or half-written.
+            if (seen.TryGetValue(UpstreamMarkKind + u.Name, out var mark) && new OutputGuard(u).Mark(_ctx.BuildId) != mark) return u.Name;
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(u);
             var asRecorded = AsRecorded(u, present);
@@ -449,6 +452,23 @@ internal sealed partial class InstanceRunner
             if (missing.Count > 0 || (OutputsDigest(u, asRecorded) != used && Fingerprinter.OutputsDigest(asRecorded, null) != used)) return u.Name;
         }
         return null;
+    }
+
+    private const string UpstreamMarkKind = "upstream\t";
+
+    /// <summary>
+    /// The snapshot with each upstream's <see cref="OutputGuard.Mark"/> as the attempt starts, for
+    /// <see cref="UpstreamChangedDuringRun"/> to ask again when it ends (kept in a batch job's journal with the rest).
+    /// Not for an upstream still running as a job this one is chained after: its attempt ends after this one starts,
+    /// and the chain's own checks (its job, its requeue) judge it.
+    /// </summary>
+    private IReadOnlyDictionary<string, string> WithUpstreamMarks(StageInstance s, Chain chain, IReadOnlyDictionary<string, string> seen)
+    {
+        var chained = chain.Pending.Select(p => p.Progress.Instance).ToHashSet();
+        var marked = new SortedDictionary<string, string>(seen.ToDictionary(), StringComparer.Ordinal);
+        foreach (var u in s.Upstreams.Where(u => !chained.Contains(u)))
+            marked[UpstreamMarkKind + u.Name] = new OutputGuard(u).Mark(_ctx.BuildId);
+        return marked;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace KdGat.Core.Execution;
 
 /// <summary>
 /// Keeps a previous good result safe while a stage reruns, through any crash or file error.
-/// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock}. The guarded
+/// Layout: {runs}/{dataset}/.kdgat/{stage}/{attempt.json, aside/, failed/, lock, generation}. The guarded
 /// items are the manifest, params.json, every declared output and every leftover (an entry of the run
 /// dir that is none of these nor KdGat's logs/: what an earlier attempt left, e.g. a checkpoint a
 /// training script resumes from, so each attempt starts in the run dir a from-scratch build gives it,
@@ -58,6 +58,8 @@ internal sealed class OutputGuard
     public Slurm.ICommandRunner? SlurmCommands { get; init; }
     public string LockFile => Path.Combine(StateDir, "lock");
     private string Journal => Path.Combine(StateDir, "attempt.json");
+    /// <summary>A random id replaced as every attempt begins and again before it ends (commit or rollback): see <see cref="Mark"/>.</summary>
+    private string GenerationFile => Path.Combine(StateDir, "generation");
     private string AsideDir => Path.Combine(StateDir, "aside");
     public string FailedDir => Path.Combine(StateDir, "failed");
     /// <summary>Written by Clean: the next build must really run the stage, not restore it from the cache.</summary>
@@ -121,6 +123,28 @@ internal sealed class OutputGuard
         var h = e.StartedAs ?? (e.Submits ?? (e.Host == Environment.MachineName || e.Fingerprint is not null) ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
         return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt, e.Upstream, e.Seen) : null;
     }
+
+    /// <summary>
+    /// What a downstream notes of this (upstream) instance as its attempt starts and asks again when it ends: the
+    /// generation, replaced as every attempt on this instance begins and again before its journal goes (commit or
+    /// rollback), or, while another build's attempt is in progress (its journal is there), that build. Another build
+    /// rerunning or restoring the upstream meanwhile moved its outputs aside under the running stage; when it then
+    /// wrote the same bytes again, or failed and put the old ones back, the outputs digest was the same and the
+    /// stage's result, made from missing or half-written files, was committed (a review). The generation is read
+    /// before the journal, and written before the journal is, so no attempt falls between what the two reads saw.
+    /// </summary>
+    public string Mark(string buildId)
+    {
+        using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
+        string generation;
+        try { generation = File.Exists(GenerationFile) ? SmallFile.ReadAllText(GenerationFile, 64).Trim() : "none"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { generation = "unreadable"; }
+        if (!FileMover.Exists(Journal)) return generation;
+        var owner = ReadJournal()?.BuildId;
+        return owner == buildId ? generation : $"in an attempt of build {owner ?? "(journal unreadable)"}";
+    }
+
+    private void NextGeneration() => AtomicFile.WriteAllText(GenerationFile, Guid.NewGuid().ToString("N"), durable: false);
 
     /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
     public JournalEntry? ReadJournal()
@@ -196,6 +220,7 @@ internal sealed class OutputGuard
     {
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
+        NextGeneration(); // before the journal: a downstream that noted the old one sees this attempt (Mark)
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
             { Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
@@ -262,7 +287,7 @@ internal sealed class OutputGuard
     {
         try
         {
-            if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+            if (File.Exists(Journal)) { NextGeneration(); CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
             FileMover.Delete(RerunRequested);
             FileMover.Delete(AsideDir);
         }
@@ -297,6 +322,7 @@ internal sealed class OutputGuard
             PutBack(item, live);
         }
         PutBack(ManifestItem, _s.ManifestPath); // last: nothing looks up to date before everything is back
+        if (FileMover.Exists(Journal)) NextGeneration();
         FileMover.Delete(Journal); // a file, or the damage in its place (a directory)
         // Leftovers a damaged journal no longer names: kept under unrecovered/, not deleted.
         if (Directory.Exists(AsideDir) && Directory.EnumerateFileSystemEntries(AsideDir).Any(p => IsLeftover(Path.GetFileName(p))))

@@ -285,7 +285,9 @@ internal sealed class Fingerprinter
     private IEnumerable<(string Key, bool IsCode, bool CtimeOnly)> Rewritten(StageInstance s, FingerprintComponents used, IReadOnlyDictionary<string, string> seen)
     {
         var now = Snapshot(s, used);
-        return seen.Select(e => (e.Key, Diff: Compare(e.Value, now.GetValueOrDefault(e.Key)))).Where(e => e.Diff.Changed)
+        // Only what Snapshot notes (the engine adds its own kinds: the upstreams' marks).
+        return seen.Where(e => e.Key.StartsWith(InputKind, StringComparison.Ordinal) || e.Key.StartsWith(CodeKind, StringComparison.Ordinal))
+            .Select(e => (e.Key, Diff: Compare(e.Value, now.GetValueOrDefault(e.Key)))).Where(e => e.Diff.Changed)
             .Select(e => e.Key.StartsWith(CodeKind, StringComparison.Ordinal) ? (e.Key[CodeKind.Length..], true, e.Diff.CtimeOnly) : (e.Key[InputKind.Length..], false, e.Diff.CtimeOnly)).ToArray();
     }
 

@@ -333,6 +333,58 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// Another build reruns the upstream while the stage runs and writes the same bytes again (an early cutoff), or
+    /// fails and puts the old ones back: the outputs digest is the same at the end, yet the stage read the upstream's
+    /// outputs while they were aside. Its result ("none") was committed and stayed up to date (a review). The
+    /// upstream's generation, noted as the stage starts and asked again as it ends, tells.
+    /// </summary>
+    [Theory]
+    [InlineData("echo v1 > out.txt")]
+    [InlineData("exit 3")]
+    public async Task AnUpstreamRerunByAnotherBuildWhileAStageRan_EvenToTheSameBytesOrRolledBack_DiscardsThatRun_Kdg3017(string rerun)
+    {
+        static string Yaml(string aCommand, int n) => $$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            defaults: { retries: 0 }
+            stages:
+              a: { command: '{{aCommand}}', outputs: [out.txt] }
+              b:
+                command: 'touch {root}/b-started; until [ -e {root}/read ]; do sleep 0.05; done; (cat {upstream.a}/out.txt || echo none) > out.txt; touch {root}/b-read; until [ -e {root}/end ]; do sleep 0.05; done'
+                params: { n: {{n}} }
+                outputs: [out.txt]
+            """;
+        using var p = new TestPipeline(Yaml("echo v1 > out.txt", 1), "d1");
+        File.WriteAllText(p.Dir["read"], "");
+        File.WriteAllText(p.Dir["end"], "");
+        StageDeclaration[] both = [new("a", []), new("b", ["a"])];
+        Assert.True((await new BuildEngine().RunAsync(p.Request(both), new RecordingLog(), default)).Succeeded);
+        File.Delete(p.Dir["read"]);
+        File.Delete(p.Dir["end"]);
+        File.Delete(p.Dir["b-started"]);
+
+        p.WriteConfig(Yaml("echo v1 > out.txt", 2)); // b reruns
+        var log = new RecordingLog();
+        var first = new BuildEngine().RunAsync(p.Request(both), log, default);
+        await Eventually.UntilAsync(() => File.Exists(p.Dir["b-started"]) || first.IsCompleted, TimeSpan.FromSeconds(30), "b started");
+        p.WriteConfig(Yaml($"touch {{root}}/a-started; until [ -e {{root}}/a-go ]; do sleep 0.05; done; {rerun}", 2)); // the other build reruns a
+        var other = new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), default);
+        await Eventually.UntilAsync(() => File.Exists(p.Dir["a-started"]) || other.IsCompleted, TimeSpan.FromSeconds(30), "a started in the other build");
+        File.WriteAllText(p.Dir["read"], ""); // b reads a's outputs now: they are aside
+        await Eventually.UntilAsync(() => File.Exists(p.Dir["b-read"]) || first.IsCompleted, TimeSpan.FromSeconds(30), "b read");
+        File.WriteAllText(p.Dir["a-go"], "");
+        var otherReport = await other;
+        File.WriteAllText(p.Dir["end"], "");
+        var r = await first;
+
+        Assert.Equal(rerun == "exit 3" ? Outcome.Failed : Outcome.Ran, otherReport.Stages.Single().Outcome);
+        Assert.Equal("v1\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"])); // a's bytes are what they were
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("upstream a", StringComparison.Ordinal));
+        Assert.Equal("v1\n", File.ReadAllText(p.Dir["runs/d1/b/out.txt"])); // the previous result, not "none"
+    }
+
+    /// <summary>
     /// An upstream's `outputs:` reordered, or one moved to `optional_outputs:`, leaves it up to date
     /// with the digest of its old list; a downstream that reruns must not take the new list's digest
     /// for a change during its run (a false KDG3017 on every rerun, found by review). A cache restore

@@ -116,7 +116,7 @@ public sealed class OutputGuardTests : IDisposable
 
         Assert.Equal("model v2", Model());
         Assert.True(Check().UpToDate);
-        Assert.Equal([], Directory.EnumerateFileSystemEntries(guard.StateDir).Select(Path.GetFileName));
+        Assert.Equal(["generation"], Directory.EnumerateFileSystemEntries(guard.StateDir).Select(Path.GetFileName)); // what a downstream running meanwhile notes
         Assert.Null((await new OutputGuard(_s).RecoverIfNeededAsync()));
         Assert.Equal("model v2", Model());
     }
@@ -598,7 +598,7 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var guard = new OutputGuard(_s);
-        var plan = new KdGat.Core.IO.CrashPoints.Plan(5, KdGat.Core.IO.CrashPoints.Mode.Crash); // journal (write, rename), manifest and output 0 moved; crash moving output 1
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(7, KdGat.Core.IO.CrashPoints.Mode.Crash); // generation and journal (write, rename each), manifest and output 0 moved; crash moving output 1
         KdGat.Core.IO.CrashPoints.Current = plan;
         try { Assert.Throws<KdGat.Core.IO.SimulatedCrashException>(() => guard.Begin("b2-1", "b2-d1-a-1", "b2")); }
         finally { KdGat.Core.IO.CrashPoints.Current = null; }
