@@ -98,6 +98,8 @@ internal sealed class OutputGuard
         public bool? Submits { get; init; }
         /// <summary>Batch jobs: the identities of what the stage reads as the job was submitted (<c>Fingerprinter.Snapshot</c>), for the build that collects it; null: written by an older KdGat.</summary>
         public IReadOnlyDictionary<string, string>? Seen { get; init; }
+        /// <summary>A local attempt: when the process group's leader (<see cref="Handle"/>) started, in clock ticks after boot; null: a batch job, or an older KdGat.</summary>
+        public long? StartTicks { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
         [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
@@ -260,7 +262,8 @@ internal sealed class OutputGuard
     public void Started(AttemptHandle handle, string recordId, string buildId)
     {
         if (ReadJournal() is { } e)
-            WriteJournal(e with { Handle = handle.ToString(), Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId });
+            WriteJournal(e with { Handle = handle.ToString(), Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId,
+                StartTicks = handle.IsBatchJob || !int.TryParse(handle.Id, out var pid) ? null : Local.AttemptProcesses.StartTicksOf(pid) });
     }
 
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
@@ -504,7 +507,11 @@ internal sealed class OutputGuard
             if (e.Host == Environment.MachineName) Local.AttemptProcesses.Stop(e.AttemptId); // an older journal (no Submits) may be a local stage's
         }
         else if (e.Host == Environment.MachineName)
+        {
             Local.AttemptProcesses.Stop(e.AttemptId);
+            if (e.StartedAs is { IsBatchJob: false } p && int.TryParse(p.Id, out var leader) && e.StartTicks is { } started)
+                Local.AttemptProcesses.StopJournalledGroup(leader, started);
+        }
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Planning;
 using KdGat.Core.Tests.Support;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Execution;
 
@@ -308,6 +309,36 @@ public sealed class OutputGuardTests : IDisposable
         Assert.NotNull(await new OutputGuard(_s).RecoverIfNeededAsync());
 
         Assert.Equal("checkpoint v1", File.ReadAllText(Path.Combine(_s.RunDir, "last.ckpt")));
+        Assert.True(Check().UpToDate);
+    }
+
+    /// <summary>
+    /// An attempt whose processes dropped the environment (`exec env -i ...`, `apptainer exec --cleanenv`) carry no
+    /// attempt id: after its build died they outlived recovery and wrote into the next attempt's outputs (a review).
+    /// The journalled process group is stopped too, its leader known by pid and start time; a group the journal
+    /// does not name, or a pid now held by a process of another start time, is left alone.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RecoverIfNeeded_StopsTheJournalledProcessGroup_WhoseProcessesDroppedTheAttemptId(bool leaderAlive)
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        // A new session (its own group, as a stage's shell leads one) without KDGAT_ATTEMPT_ID anywhere; the leader waits, or exits at once.
+        var script = leaderAlive ? "sleep 60 & sleep 60" : "sleep 60 & sleep 60 & sleep 2; exit 0";
+        using var leader = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", script]))!;
+        await Eventually.UntilAsync(() => Sh.LiveInGroup(leader.Id).Length >= 2, TimeSpan.FromSeconds(10), "the group's sleeps started");
+        crashed.Started(AttemptHandle.Process(leader.Id), "b2-d1-a-1", "b2");
+        if (!leaderAlive) await Eventually.UntilAsync(() => !Sh.IsRunning(leader.Id), TimeSpan.FromSeconds(10), "the leader exited");
+        using var bystander = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", "sleep 60"]))!;
+
+        Assert.NotNull(await new OutputGuard(_s).RecoverIfNeededAsync());
+
+        await Eventually.UntilAsync(() => Sh.LiveInGroup(leader.Id).Length == 0, TimeSpan.FromSeconds(10), "the journalled group is stopped");
+        Assert.True(Sh.IsRunning(bystander.Id));
+        bystander.Kill(entireProcessTree: true);
         Assert.True(Check().UpToDate);
     }
 
@@ -695,6 +726,11 @@ public sealed class OutputGuardTests : IDisposable
         try
         {
             crashed.Started(AttemptHandle.Process(other.Id), "b2-d1-a-1", "b2");
+            // The journalled leader started before this process took its pid (a pid reused after the build died).
+            var journal = Path.Combine(crashed.StateDir, "attempt.json");
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journal))!;
+            node["StartTicks"] = node["StartTicks"]!.GetValue<long>() - 1;
+            File.WriteAllText(journal, node.ToJsonString());
 
             await new OutputGuard(_s).RecoverIfNeededAsync();
 

@@ -28,6 +28,43 @@ internal static class AttemptProcesses
     }
 
     /// <summary>
+    /// The process group a journalled local attempt's shell led (<paramref name="leader"/>, started at
+    /// <paramref name="startTicks"/>): a build that died left it running, and its processes need not carry the
+    /// attempt id (a command run through `env -i`, or a container runtime that clears the environment, such as
+    /// `apptainer exec --cleanenv`): such an orphan outlived recovery and wrote into the next attempt's outputs (a
+    /// review). SIGKILLs the group's live processes started since the leader, until none is left; nothing when a
+    /// process of another start time holds the leader's pid (Linux gives a pid to no new process while a group of
+    /// that id lives, so the group is gone then).
+    /// </summary>
+    public static void StopJournalledGroup(int leader, long startTicks, TimeProvider? time = null)
+    {
+        if (StartTicksOf(leader) is { } now && now != startTicks) return;
+        var group = leader.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        for (var round = 0; round < 100; round++)
+        {
+            var found = Find((_, fields) => fields[2] == group && long.TryParse(fields[StartTimeField], out var t) && t >= startTicks);
+            if (found.Count == 0) return;
+            foreach (var (pid, _) in found) PosixSpawn.KillProcess(pid, SigKill);
+            Time.Clock.Sleep(time ?? TimeProvider.System, TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    /// <summary>When a live process started (clock ticks after boot, /proc/PID/stat's field 22); null when there is none.</summary>
+    public static long? StartTicksOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] is "Z" or "X" ? null : long.Parse(fields[StartTimeField], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException) { return null; }
+    }
+
+    /// <summary>starttime among the stat fields after the name (field 22; the first after the name is field 3).</summary>
+    private const int StartTimeField = 22 - 3;
+
+    /// <summary>
     /// After an attempt's shell exited: SIGKILLs what it left running in the process group it led
     /// (work started with <c>&amp;</c> and never waited for), as SLURM ends a job's processes with its
     /// batch script, so nothing writes an output after the attempt ended and its outputs were hashed.
