@@ -12,7 +12,8 @@ namespace KdGat.Core.Hashing;
 /// </summary>
 internal static class Glob
 {
-    public static IReadOnlyList<string> Expand(string root, string pattern)
+    /// <param name="notInto">Folders a wildcard does not enter (a code glob: <see cref="Pipeline.PipelineLayout.WrittenFolders"/>); the literal part of the pattern may lie in one.</param>
+    public static IReadOnlyList<string> Expand(string root, string pattern, IReadOnlySet<string>? notInto = null)
     {
         pattern = pattern.Replace('\\', '/');
         if (Path.IsPathRooted(pattern)) { root = "/"; pattern = pattern.TrimStart('/'); }
@@ -28,7 +29,7 @@ internal static class Glob
                 _ => Array.Empty<string>(),
             };
         }
-        return Wild(root, pattern, withDangling: false).Select(e => e.Path).ToArray();
+        return Wild(root, pattern, withDangling: false, notInto).Select(e => e.Path).ToArray();
     }
 
     /// <summary>
@@ -44,7 +45,7 @@ internal static class Glob
         return Wild(root, pattern, withDangling);
     }
 
-    private static PathHasher.WalkEntry[] Wild(string root, string pattern, bool withDangling)
+    private static PathHasher.WalkEntry[] Wild(string root, string pattern, bool withDangling, IReadOnlySet<string>? notInto = null)
     {
         var (baseDir, wildPart) = Split(root, pattern);
         if (PathStat.Of(baseDir).Kind != PathKind.Directory) return [];
@@ -55,7 +56,7 @@ internal static class Glob
         // match (Excluded), and what they hold (KdGat's own state, rewritten by every build) would
         // otherwise be read and listed for nothing, and void every no-op certificate.
         var named = wildPart.Split('/');
-        return PathHasher.Walk(baseDir, skip: name => UnnamedStateDir(name, named))
+        return PathHasher.Walk(baseDir, skip: dir => UnnamedStateDir(Path.GetFileName(dir), named) || notInto?.Contains(dir) == true)
             .Where(f => f.Kind is PathKind.File or PathKind.Other || (withDangling && f.Kind == PathKind.Missing))
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
             .Select(f => (Entry: f, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))
@@ -84,10 +85,11 @@ internal static class Glob
     /// Whether a root-relative wildcard glob covers a file (what <see cref="Expand"/> would list,
     /// without walking): the audit's test of a read against a stage's code globs.
     /// </summary>
-    public static bool Covers(string root, string pattern, string fullPath)
+    public static bool Covers(string root, string pattern, string fullPath, IReadOnlySet<string>? notInto = null)
     {
         var (baseDir, wildPart) = Split(root, pattern.Replace('\\', '/'));
         if (!IO.PathText.IsUnder(fullPath, baseDir)) return false;
+        if (notInto?.Any(d => d.Length > baseDir.Length && IO.PathText.IsUnder(d, baseDir) && IO.PathText.IsUnder(fullPath, d)) == true) return false;
         var relative = Path.GetRelativePath(baseDir, fullPath).Replace('\\', '/');
         return ToRegex(wildPart).IsMatch(relative) && !Excluded(baseDir, relative, wildPart.Split('/'), new(StringComparer.Ordinal));
     }

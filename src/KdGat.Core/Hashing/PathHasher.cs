@@ -148,7 +148,7 @@ internal sealed class PathHasher
     /// cycles is listed under both names. A name that is listed but cannot be looked up (not valid
     /// UTF-8: .NET reads it with U+FFFD) is an error: skipping it lost a file, or a whole subtree.
     /// </summary>
-    /// <param name="skip">Names of subdirectories not to enter (a glob's <c>.git/</c> and <c>.kdgat/</c>: nothing below them can match).</param>
+    /// <param name="skip">Subdirectories (full paths) not to enter (a glob's <c>.git/</c> and <c>.kdgat/</c>: nothing below them can match; a code glob's folders stages write).</param>
     internal static IReadOnlyList<WalkEntry> Walk(string dir, Func<string, bool>? skip = null)
     {
         var found = new List<WalkEntry>();
@@ -177,7 +177,7 @@ internal sealed class PathHasher
             var s = PathStat.Of(path); // follows symlinks; tells a FIFO from a file before anything opens it
             if (s.Kind == PathKind.Directory)
             {
-                if (skip?.Invoke(Path.GetFileName(path)) != true) Walk(path, s, above, found, skip);
+                if (skip?.Invoke(path) != true) Walk(path, s, above, found, skip);
                 continue;
             }
             string? target = null;

@@ -162,6 +162,18 @@ public sealed partial class PipelineLayout
     /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>
     internal OutputRules OutputRules => _outputRules ??= new OutputRules(this);
 
+    private HashSet<string>? _writtenFolders;
+    /// <summary>
+    /// The folders stages write: the runs folder and each dataset's own cache dir, below the root. A code glob's
+    /// wildcard does not reach into them (<see cref="Hashing.Glob.Expand"/>): what a stage writes there is an output,
+    /// not code; matched by `**/*.py`, a stage's own generated gen.py changed its code as it ran (KDG3020) in every
+    /// build, so it never settled (a review), and the walk listed every run dir.
+    /// </summary>
+    internal IReadOnlySet<string> WrittenFolders => _writtenFolders ??= Config.Datasets
+        .GroupBy(d => Path.TrimEndingDirectorySeparator(Resolve(Config.CacheDir, d)), StringComparer.Ordinal).Where(g => g.Count() == 1).Select(g => g.Key)
+        .Append(Path.TrimEndingDirectorySeparator(RunsRoot)).Where(f => IO.PathText.IsUnder(f, Root) && f.Length > Path.TrimEndingDirectorySeparator(Root).Length)
+        .ToHashSet(StringComparer.Ordinal);
+
     private DatasetAreas? _datasetAreas;
     /// <summary>Every configured dataset's run and cache folders and raw data (built once), for <see cref="DependencyCheck"/>.</summary>
     internal DatasetAreas DatasetAreas => _datasetAreas ??= new DatasetAreas(this);

@@ -191,7 +191,7 @@ internal sealed class Fingerprinter
         {
             var s = using_[0];
             // Null (the walk failed) is the fingerprint's to report; only a walk that found nothing warns.
-            if (Now(() => Glob.Expand(s.Layout.Root, pattern)) is not { Count: 0 }) continue;
+            if (Now(() => Glob.Expand(s.Layout.Root, pattern, s.Layout.WrittenFolders)) is not { Count: 0 }) continue;
             var names = using_.Select(u => u.Name).Order(StringComparer.Ordinal).ToArray();
             var who = names.Length == stages.Length && names.Length > 1 ? "every stage built" : names.Length == 1 ? $"stage '{names[0]}'" : $"stages {string.Join(", ", names.Select(n => $"'{n}'"))}";
             var plural = names.Length > 1;
@@ -204,7 +204,7 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>The files the code patterns match now (a pattern that cannot be expanded any more matches none: its files then differ from what was hashed).</summary>
-    private static IEnumerable<string> CodeFilesNow(StageInstance s) => s.Config.Code.SelectMany(pattern => Now(() => Glob.Expand(s.Layout.Root, pattern)) ?? []);
+    private static IEnumerable<string> CodeFilesNow(StageInstance s) => s.Config.Code.SelectMany(pattern => Now(() => Glob.Expand(s.Layout.Root, pattern, s.Layout.WrittenFolders)) ?? []);
 
     private const string InputKind = "input\t", CodeKind = "code\t";
 
@@ -313,7 +313,7 @@ internal sealed class Fingerprinter
             inputs[PathText.ToStored(root, input)] = pending.Count > 0 && WrittenBy(pending, input) ? PendingInput : HashDeclared(s, input);
         var code = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var pattern in s.Config.Code)
-            foreach (var file in Glob.Expand(root, pattern))
+            foreach (var file in Glob.Expand(root, pattern, s.Layout.WrittenFolders))
                 code[PathText.ToStored(root, file)] = _hasher.Hash(file)?.Hash ?? "missing";
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in s.Config.Env)

@@ -333,6 +333,32 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// A code glob over the whole root (`**/*.py`) matched a stage's own generated output: its code "changed" as it ran,
+    /// KDG3020 in every build, and it never settled (a review). A wildcard does not reach into the folders stages write
+    /// (the runs folder, each dataset's cache dir); code elsewhere still counts.
+    /// </summary>
+    [Fact]
+    public async Task ACodeGlobOverTheRoot_DoesNotTakeAStagesOwnOutputsAsCode_AndSettles()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            defaults: { code: ['**/*.py'] }
+            stages:
+              a: { command: 'echo "X = 1" > gen.py; mkdir -p {cache_dir}; echo "Y = 2" > {cache_dir}/made.py', outputs: [gen.py, '{cache_dir}/made.py'] }
+            """, "d1");
+        p.Dir.Write("src/train.py", "print(1)\n");
+        StageDeclaration[] a = [new("a", [])];
+        var log = new RecordingLog();
+
+        Assert.Equal([Outcome.Ran], (await new BuildEngine().RunAsync(p.Request(a), log, default)).Stages.Select(x => x.Outcome));
+        Assert.Equal([Outcome.UpToDate], (await new BuildEngine().RunAsync(p.Request(a), log, default)).Stages.Select(x => x.Outcome));
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
+        p.Dir.Write("src/train.py", "print(2)\n");
+        Assert.Equal([Outcome.Ran], (await new BuildEngine().RunAsync(p.Request(a), new RecordingLog(), default)).Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>
     /// Another build reruns the upstream while the stage runs and writes the same bytes again (an early cutoff), or
     /// fails and puts the old ones back: the outputs digest is the same at the end, yet the stage read the upstream's
     /// outputs while they were aside. Its result ("none") was committed and stayed up to date (a review). The

@@ -23,6 +23,22 @@ public sealed class GlobTests : IDisposable
     public void Expand_DoubleStar_MatchesAllDepthsIncludingZero() =>
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs", "src/sub/C.cs", "src/sub/deep/D.cs"], Expand("src/**/*.cs"));
 
+    /// <summary>A code glob's wildcard does not enter the folders stages write; a pattern whose literal part lies there still reaches them.</summary>
+    [Fact]
+    public void Expand_Wildcard_DoesNotEnterAFolderItIsToldNotInto_UnlessItsLiteralPartIsThere()
+    {
+        _dir.Write("runs/d1/a/gen.cs", "x");
+        var notInto = new HashSet<string>([_dir["runs"]]);
+        string[] Code(string pattern) => Glob.Expand(_dir.Path, pattern, notInto).Select(f => Path.GetRelativePath(_dir.Path, f)).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.DoesNotContain("runs/d1/a/gen.cs", Code("**/*.cs"));
+        Assert.Contains("src/A.cs", Code("**/*.cs"));
+        Assert.Equal(["runs/d1/a/gen.cs"], Code("runs/**/*.cs"));
+        Assert.False(Glob.Covers(_dir.Path, "**/*.cs", _dir["runs/d1/a/gen.cs"], notInto));
+        Assert.True(Glob.Covers(_dir.Path, "runs/**/*.cs", _dir["runs/d1/a/gen.cs"], notInto));
+        Assert.Contains("runs/d1/a/gen.cs", Expand("**/*.cs")); // inputs: no such folders
+    }
+
     [Fact]
     public void Expand_Wildcard_DoesNotDescendIntoAProjectsBuildOutput_UnlessNamed()
     {
