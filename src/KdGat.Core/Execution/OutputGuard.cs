@@ -129,7 +129,8 @@ internal sealed class OutputGuard
     /// <summary>
     /// What a downstream notes of this (upstream) instance as its attempt starts and asks again when it ends: the
     /// generation, replaced as every attempt on this instance begins and again before its journal goes (commit or
-    /// rollback), or, while another build's attempt is in progress (its journal is there), that build. Another build
+    /// rollback), or, while another build's attempt is in progress (its journal is there), that build and a value no
+    /// later mark has (a stage started then may read the outputs aside, so its end always differs). Another build
     /// rerunning or restoring the upstream meanwhile moved its outputs aside under the running stage; when it then
     /// wrote the same bytes again, or failed and put the old ones back, the outputs digest was the same and the
     /// stage's result, made from missing or half-written files, was committed (a review). The generation is read
@@ -143,7 +144,9 @@ internal sealed class OutputGuard
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { generation = "unreadable"; }
         if (!FileMover.Exists(Journal)) return generation;
         var owner = ReadJournal()?.BuildId;
-        return owner == buildId ? generation : $"in an attempt of build {owner ?? "(journal unreadable)"}";
+        // Never equal to a later mark: a stage that starts and ends inside one foreign attempt (or two of its retries) read
+        // the outputs aside all along, while the same bytes written again left the digest alone (a review).
+        return owner == buildId ? generation : $"in an attempt of build {owner ?? "(journal unreadable)"}, seen {Guid.NewGuid():N}";
     }
 
     private void NextGeneration() => AtomicFile.WriteAllText(GenerationFile, Guid.NewGuid().ToString("N"), durable: false);

@@ -342,6 +342,36 @@ public sealed class OutputGuardTests : IDisposable
         Assert.True(Check().UpToDate);
     }
 
+    /// <summary>
+    /// What a downstream notes of its upstream (<see cref="OutputGuard.Mark"/>): replaced by every attempt's start and
+    /// end; during another build's attempt never equal to a later mark (a stage that started and ended inside one
+    /// foreign attempt, which wrote the same bytes again, read the outputs aside and was committed: a review).
+    /// </summary>
+    [Fact]
+    public void Mark_ChangesWithEveryAttempt_AndDuringAnotherBuildsAttemptNeverRepeats()
+    {
+        GoodResult("v1");
+        var before = new OutputGuard(_s).Mark("b1");
+        Assert.Equal(before, new OutputGuard(_s).Mark("b1"));
+
+        var other = new OutputGuard(_s);
+        other.Begin("b2-1", "b2-d1-a-1", "b2");
+        var during = new OutputGuard(_s).Mark("b1");
+        Assert.NotEqual(during, new OutputGuard(_s).Mark("b1"));
+        Assert.NotEqual(before, new OutputGuard(_s).Mark("b2")); // the attempt's own build sees the new generation
+        Assert.Equal(new OutputGuard(_s).Mark("b2"), new OutputGuard(_s).Mark("b2"));
+        GoodResult("v1");
+        other.Commit();
+
+        var after = new OutputGuard(_s).Mark("b1");
+        Assert.NotEqual(before, after);
+        Assert.Equal(after, new OutputGuard(_s).Mark("b1"));
+        var rolledBack = new OutputGuard(_s);
+        rolledBack.Begin("b3-1", "b3-d1-a-1", "b3");
+        rolledBack.Abort();
+        Assert.NotEqual(after, new OutputGuard(_s).Mark("b1"));
+    }
+
     [Fact]
     public async Task RecoverIfNeeded_NoJournal_DoesNothing()
     {
