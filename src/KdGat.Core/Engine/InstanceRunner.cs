@@ -279,6 +279,14 @@ internal sealed partial class InstanceRunner
             seen = attaching && attach!.Seen is { } noted ? noted : WithUpstreamMarks(s, chain, _ctx.Planner.Fingerprinter.Snapshot(s, verdict.Current));
             // A stage with executor: local in a SLURM build runs here: it is running, not submitted.
             var submits = _ctx.Executor.SubmitsAhead && s.Config.Executor != ExecutorKind.Local;
+            // An upstream another build is rerunning or restoring right now has its outputs aside: the stage would read
+            // none of them and be discarded when it ends (KDG3017), after hours of training. Not started instead.
+            if (!attaching && UpstreamInAnotherBuildsAttempt(s, seen) is { } busy)
+                return new AttemptRun(attempt, attaching, resources, job, new ExecutionResult
+                {
+                    State = ExecState.NotStarted, ErrorCode = ErrorCodes.UpstreamChangedDuringRun,
+                    Detail = $"{s.Key}: its upstream {busy.Name} is being rerun or restored by another build of this pipeline now ({busy.Mark}), so its outputs are not there to read; the stage was not started and its previous result, if any, is kept. Build again when that build has finished; run one build of a dataset at a time.",
+                }, PathText.ToStored(s.Layout.Root, job.StderrPath), seen);
             if (!attaching)
             {
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
@@ -455,6 +463,11 @@ internal sealed partial class InstanceRunner
     }
 
     private const string UpstreamMarkKind = "upstream\t";
+
+    /// <summary>An upstream whose mark says another build's attempt on it is in progress, or null.</summary>
+    private static (string Name, string Mark)? UpstreamInAnotherBuildsAttempt(StageInstance s, IReadOnlyDictionary<string, string> seen) =>
+        s.Upstreams.Select(u => (u.Name, Mark: seen.GetValueOrDefault(UpstreamMarkKind + u.Name)))
+            .Where(m => m.Mark?.StartsWith(OutputGuard.InAttemptOf, StringComparison.Ordinal) == true).Select(m => ((string, string)?)(m.Name, m.Mark![..m.Mark!.IndexOf(',', StringComparison.Ordinal)])).FirstOrDefault();
 
     /// <summary>
     /// The snapshot with each upstream's <see cref="OutputGuard.Mark"/> as the attempt starts, for

@@ -146,8 +146,11 @@ internal sealed class OutputGuard
         var owner = ReadJournal()?.BuildId;
         // Never equal to a later mark: a stage that starts and ends inside one foreign attempt (or two of its retries) read
         // the outputs aside all along, while the same bytes written again left the digest alone (a review).
-        return owner == buildId ? generation : $"in an attempt of build {owner ?? "(journal unreadable)"}, seen {Guid.NewGuid():N}";
+        return owner == buildId ? generation : $"{InAttemptOf}{owner ?? "(journal unreadable)"}, seen {Guid.NewGuid():N}";
     }
+
+    /// <summary>How a <see cref="Mark"/> taken during another build's attempt starts.</summary>
+    public const string InAttemptOf = "in an attempt of build ";
 
     private void NextGeneration() => AtomicFile.WriteAllText(GenerationFile, Guid.NewGuid().ToString("N"), durable: false);
 

@@ -333,6 +333,58 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// A stage about to start while another build reruns its upstream (that build's attempt journal is there, the
+    /// outputs aside) would read nothing of it and be discarded at its end, after hours of training: it is not
+    /// started (KDG3017), its previous result kept.
+    /// </summary>
+    [Fact]
+    public async Task AStageWhoseUpstreamAnotherBuildIsRerunningNow_IsNotStarted_Kdg3017()
+    {
+        static string Yaml(string aCommand, int n) => $$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            defaults: { retries: 0 }
+            stages:
+              a: { command: '{{aCommand}}', outputs: [out.txt] }
+              c:
+                command: 'touch {root}/c-started; until [ -e {root}/c-go ]; do sleep 0.05; done; echo c > out.txt'
+                params: { n: {{n}} }
+                outputs: [out.txt]
+              b:
+                command: 'touch {root}/b-ran; cat {upstream.a}/out.txt > out.txt'
+                params: { n: {{n}} }
+                outputs: [out.txt]
+            """;
+        using var p = new TestPipeline(Yaml("echo v1 > out.txt", 1), "d1");
+        File.WriteAllText(p.Dir["c-go"], "");
+        StageDeclaration[] all = [new("a", []), new("c", []), new("b", ["a", "c"])];
+        Assert.True((await new BuildEngine().RunAsync(p.Request(all), new RecordingLog(), default)).Succeeded);
+        File.Delete(p.Dir["c-go"]);
+        File.Delete(p.Dir["b-ran"]);
+        // A journal of an attempt that crashed before it moved anything: the first build's check of a recovers it,
+        // so its going tells that a has been checked (up to date) before the other build begins on a.
+        var aJournal = p.Dir["runs/d1/.kdgat/a/attempt.json"];
+        File.WriteAllText(aJournal, System.Text.Json.JsonSerializer.Serialize(new KdGat.Core.Execution.OutputGuard.JournalEntry("crashed-1", null, Environment.MachineName, 1) { Phase = "aside", BuildId = "crashed" }));
+
+        p.WriteConfig(Yaml("echo v1 > out.txt", 2)); // b and c rerun, a is up to date
+        var log = new RecordingLog();
+        var first = new BuildEngine().RunAsync(p.Request(all), log, default);
+        await Eventually.UntilAsync(() => (File.Exists(p.Dir["c-started"]) && !File.Exists(aJournal)) || first.IsCompleted, TimeSpan.FromSeconds(30), "a checked, c started");
+        p.WriteConfig(Yaml("touch {root}/a-started; until [ -e {root}/a-go ]; do sleep 0.05; done; echo v1 > out.txt", 2));
+        var other = new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), default);
+        await Eventually.UntilAsync(() => File.Exists(p.Dir["a-started"]) || other.IsCompleted, TimeSpan.FromSeconds(30), "a started in the other build");
+        File.WriteAllText(p.Dir["c-go"], "");
+        var r = await first;
+        File.WriteAllText(p.Dir["a-go"], "");
+        await other;
+
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("upstream a is being rerun or restored by another build", StringComparison.Ordinal));
+        Assert.False(File.Exists(p.Dir["b-ran"])); // not started
+        Assert.Equal("v1\n", File.ReadAllText(p.Dir["runs/d1/b/out.txt"]));
+    }
+
+    /// <summary>
     /// A code glob over the whole root (`**/*.py`) matched a stage's own generated output: its code "changed" as it ran,
     /// KDG3020 in every build, and it never settled (a review). A wildcard does not reach into the folders stages write
     /// (the runs folder, each dataset's cache dir); code elsewhere still counts.
