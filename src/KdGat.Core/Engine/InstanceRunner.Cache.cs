@@ -42,7 +42,10 @@ internal sealed partial class InstanceRunner
     {
         // In declared order, as a run lists them (the entry's may be that of an `outputs:` list reordered since): the same digest either way.
         var declared = s.Outputs.Select((o, i) => (Stored: PathText.ToStored(s.Layout.Root, o), i)).ToDictionary(d => d.Stored, d => d.i, StringComparer.Ordinal);
-        return entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional }).OrderBy(o => declared[o.Path]).ToList();
+        // Keyed where they lie now (Fingerprinter.Within), as a run of this instance keys them: an entry made before outputs
+        // were keyed by their path within the run dir has none, and its file-name keys let two outputs of one name swapped pass.
+        return entry.Outputs.Select((o, i) => o with { Optional = targets[i].Optional, Within = Fingerprinter.Within(s, PathText.FromStored(s.Layout.Root, o.Path)) })
+            .OrderBy(o => declared[o.Path]).ToList();
     }
 
     /// <summary>The stage's declared outputs as a store entry records them.</summary>

@@ -380,7 +380,7 @@ internal sealed class Fingerprinter
     /// An output's path within its run dir, or else its dataset's cache dir, or else the pipeline root, where that is
     /// more than its file name; null where it is just that (the digest of such an output is as before).
     /// </summary>
-    private static string? Within(StageInstance s, string output)
+    internal static string? Within(StageInstance s, string output)
     {
         var path = output.TrimEnd('/');
         var within = new[] { s.RunDir, s.CacheDir, s.Layout.Root }.Select(b => b.TrimEnd('/'))

@@ -77,6 +77,32 @@ public sealed class UpstreamOutputPathTests
         Assert.Empty(With(await BuildAsync(d), Outcome.Ran));
     }
 
+    /// <summary>
+    /// A cache entry made before outputs were keyed by their path within the run dir records none: restored, its
+    /// outputs are keyed where they lie now, as a run keys them, so the digest is the run's (keyed by file name, two
+    /// outputs of one name swapped would pass, and the downstream would rerun for nothing).
+    /// </summary>
+    [Fact]
+    public async Task AnOlderCacheEntryRestored_KeysItsOutputsAsARunDoes()
+    {
+        static string Cached(string v) => Yaml($"mkdir -p best && echo {v} > best/m.txt", "best/m.txt", "best/m.txt").Replace("cache_store: off", "cache_store: store", StringComparison.Ordinal);
+        using var d = NewRoot(Cached("X"));
+        Assert.Equal(["a", "b"], With(await BuildAsync(d), Outcome.Ran));
+        SetConfig(d, Cached("Y"));
+        Assert.True((await BuildAsync(d)).Succeeded);
+        foreach (var entry in Directory.EnumerateFiles(d["store"], "entry.json", SearchOption.AllDirectories))
+        {
+            File.WriteAllText(entry, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(entry), ",\\s*\"within\":\\s*\"[^\"]*\"", ""));
+            Assert.DoesNotContain("\"within\"", File.ReadAllText(entry));
+        }
+
+        SetConfig(d, Cached("X"));
+        var r = await BuildAsync(d);
+
+        Assert.Equal(["a", "b"], With(r, Outcome.Restored)); // b's entry was made against a's digest as a run keys it
+        Assert.Equal("X\n", File.ReadAllText(d["runs/d1/b/out.txt"]));
+    }
+
     /// <summary>An output directly in the run dir records no path within it: its digest, and every manifest's, is as before.</summary>
     [Fact]
     public async Task AnOutputDirectlyInTheRunDir_IsKeyedByItsNameAsBefore()
