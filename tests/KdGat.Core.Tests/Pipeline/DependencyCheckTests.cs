@@ -171,12 +171,7 @@ public sealed class DependencyCheckTests : IDisposable
             stages:
             {{stages.Replace("INPUT", input)}}
             """);
-        Directory.CreateDirectory(_p.Dir["data"]);
-        if (upstreamRan) { Directory.CreateDirectory(_p.Dir["runs/d1/a"]); File.WriteAllText(_p.Dir["runs/d1/a/model.ckpt"], "w"); }
-        File.CreateSymbolicLink(_p.Dir["data/vl"], "../runs/d1/a");
-        File.CreateSymbolicLink(_p.Dir["data/model-link.ckpt"], "../runs/d1/a/model.ckpt");
-
-        var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
+        var e = LinkedIntoAsRunDir(upstreamRan);
 
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains("which a symbolic link on its way leads to", e.Message);
@@ -225,6 +220,16 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(4, Load("  gat: { command: 'python train.py', setup: ['cd ..', 'module load cuda/12.1', 'conda activate envs/torch'], sweep: { seed: [0, 1] }, outputs: [model.ckpt] }\n",
             new StageDeclaration("gat", [])).Count);
 
+    /// <summary>data/vl, a link to stage a's run dir, and data/model-link.ckpt to its model (also before a first ran); then b's load, without a in its Needs.</summary>
+    private KdgException LinkedIntoAsRunDir(bool upstreamRan)
+    {
+        Directory.CreateDirectory(_p!.Dir["data"]);
+        if (upstreamRan) { Directory.CreateDirectory(_p.Dir["runs/d1/a"]); File.WriteAllText(_p.Dir["runs/d1/a/model.ckpt"], "w"); }
+        File.CreateSymbolicLink(_p.Dir["data/vl"], "../runs/d1/a");
+        File.CreateSymbolicLink(_p.Dir["data/model-link.ckpt"], "../runs/d1/a/model.ckpt");
+        return Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
+    }
+
     /// <summary>
     /// A word of the command or setup through a link: `cat {root}/data/vl/model.ckpt` with data/vl a link into
     /// another stage's run dir read that model unfingerprinted, the stage up to date for good after it changed
@@ -246,12 +251,7 @@ public sealed class DependencyCheckTests : IDisposable
               a: { command: x, outputs: [model.ckpt] }
               b: { {{b}}, outputs: [m] }
             """);
-        Directory.CreateDirectory(_p.Dir["data"]);
-        if (upstreamRan) { Directory.CreateDirectory(_p.Dir["runs/d1/a"]); File.WriteAllText(_p.Dir["runs/d1/a/model.ckpt"], "w"); }
-        File.CreateSymbolicLink(_p.Dir["data/vl"], "../runs/d1/a");
-        File.CreateSymbolicLink(_p.Dir["data/model-link.ckpt"], "../runs/d1/a/model.ckpt");
-
-        var e = Assert.Throws<KdgException>(() => _p.Instances([new StageDeclaration("a", []), new StageDeclaration("b", [])]));
+        var e = LinkedIntoAsRunDir(upstreamRan);
 
         Assert.Equal(ErrorCodes.UndeclaredDependency, e.Code);
         Assert.Contains($"its {where} names", e.Message);
