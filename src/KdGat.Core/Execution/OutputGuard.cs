@@ -100,6 +100,8 @@ internal sealed class OutputGuard
         public IReadOnlyDictionary<string, string>? Seen { get; init; }
         /// <summary>A local attempt: when the process group's leader (<see cref="Handle"/>) started, in clock ticks after boot; null: a batch job, or an older KdGat.</summary>
         public long? StartTicks { get; init; }
+        /// <summary>With <see cref="StartTicks"/>: the boot they count from (/proc/sys/kernel/random/boot_id); after a reboot no process of the attempt lives.</summary>
+        public string? BootId { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
         [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
@@ -269,7 +271,8 @@ internal sealed class OutputGuard
     {
         if (ReadJournal() is { } e)
             WriteJournal(e with { Handle = handle.ToString(), Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId,
-                StartTicks = handle.IsBatchJob || !int.TryParse(handle.Id, out var pid) ? null : Local.AttemptProcesses.StartTicksOf(pid) });
+                StartTicks = handle.IsBatchJob || !int.TryParse(handle.Id, out var pid) ? null : Local.AttemptProcesses.StartTicksOf(pid),
+                BootId = handle.IsBatchJob ? null : Local.AttemptProcesses.BootId() });
     }
 
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
@@ -515,7 +518,7 @@ internal sealed class OutputGuard
         else if (e.Host == Environment.MachineName)
         {
             Local.AttemptProcesses.Stop(e.AttemptId);
-            if (e.StartedAs is { IsBatchJob: false } p && int.TryParse(p.Id, out var leader) && e.StartTicks is { } started)
+            if (e.StartedAs is { IsBatchJob: false } p && int.TryParse(p.Id, out var leader) && e.StartTicks is { } started && e.BootId is { } boot && boot == Local.AttemptProcesses.BootId())
                 Local.AttemptProcesses.StopJournalledGroup(leader, started);
         }
     }

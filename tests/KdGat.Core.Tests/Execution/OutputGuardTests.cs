@@ -342,6 +342,31 @@ public sealed class OutputGuardTests : IDisposable
         Assert.True(Check().UpToDate);
     }
 
+    /// <summary>Start times count from the boot: a journal of another boot names no live process (after a reboot a pid and its group may be anyone's).</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AJournalOfAnotherBoot_StopsNoProcessGroup()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        using var group = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", "sleep 60 & sleep 60"]))!;
+        try
+        {
+            await Eventually.UntilAsync(() => Sh.LiveInGroup(group.Id).Length >= 2, TimeSpan.FromSeconds(10), "the group's sleeps started");
+            crashed.Started(AttemptHandle.Process(group.Id), "b2-d1-a-1", "b2");
+            var journal = Path.Combine(crashed.StateDir, "attempt.json");
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journal))!;
+            Assert.NotNull(node["BootId"]?.GetValue<string>());
+            node["BootId"] = "another-boot";
+            File.WriteAllText(journal, node.ToJsonString());
+
+            Assert.NotNull(await new OutputGuard(_s).RecoverIfNeededAsync());
+
+            Assert.Equal(3, Sh.LiveInGroup(group.Id).Length);
+        }
+        finally { foreach (var pid in Sh.LiveInGroup(group.Id)) System.Diagnostics.Process.GetProcessById(pid).Kill(); }
+    }
+
     /// <summary>
     /// What a downstream notes of its upstream (<see cref="OutputGuard.Mark"/>): replaced by every attempt's start and
     /// end; during another build's attempt never equal to a later mark (a stage that started and ended inside one

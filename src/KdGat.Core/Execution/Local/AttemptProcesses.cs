@@ -61,6 +61,13 @@ internal static class AttemptProcesses
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException) { return null; }
     }
 
+    /// <summary>This boot's id (start times count from it); null where Linux does not give it.</summary>
+    public static string? BootId()
+    {
+        try { return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>starttime among the stat fields after the name (field 22; the first after the name is field 3).</summary>
     private const int StartTimeField = 22 - 3;
 
