@@ -371,10 +371,13 @@ internal sealed class BuildEngine
             var failed = (cancelled ? failures.Where(r => r.Outcome == Outcome.Failed) : results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled))
                 .Select(r => (WrittenLog(r) ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
-            var message = $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failed)}." +
-                (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "") +
+            var failedList = failed.ToArray();
+            var message = (failedList.Length == 0 // only skipped ones: each line above says why (an upstream still running as a job, -p:Wait=false)
+                    ? $"{(report.Mode == "adopt" ? "adopt incomplete" : "build incomplete")}: not run: {string.Join(", ", skipped)} (the lines above say why)."
+                    : $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failedList)}." +
+                      (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "")) +
                 (report.Mode == "adopt" ? " The other selected instances were adopted or are up to date; fix these (or build them) and Adopt again."
-                    : " Independent stages were completed; fix the failures and build again.");
+                    : failedList.Length == 0 ? " Build again once what they wait for has ended." : " Independent stages were completed; fix the failures and build again.");
             // At the first failed stage's entry in the configuration, where the fix usually starts.
             log.Report((results.FirstOrDefault(r => r.Outcome == Outcome.Failed) ?? results.FirstOrDefault(r => r.Outcome == Outcome.Cancelled)) is { } first
                 ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }

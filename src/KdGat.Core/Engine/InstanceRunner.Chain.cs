@@ -25,9 +25,10 @@ internal sealed partial class InstanceRunner
         public bool AnyFresh => Pending.Any(p => p.Fresh) || Finals.Any(f => f.Fresh);
     }
 
-    /// <summary>Waits until every upstream has either ended or been submitted (batch executors only).</summary>
-    private static async Task<Chain> ResolveAsync(IReadOnlyList<InstanceProgress> ups)
+    /// <summary>Waits until every upstream has either ended or been submitted (batch executors only); <paramref name="untilEnded"/>: until each has ended (or been left running as a job, -p:Wait=false).</summary>
+    private static async Task<Chain> ResolveAsync(IReadOnlyList<InstanceProgress> ups, bool untilEnded = false)
     {
+        if (untilEnded) await Task.WhenAll(ups.Select(u => u.Final)).ConfigureAwait(false);
         var handoffs = await Task.WhenAll(ups.Select(u => u.Ready)).ConfigureAwait(false);
         var pending = new List<PendingUpstream>();
         var finals = new List<InstanceResult>();

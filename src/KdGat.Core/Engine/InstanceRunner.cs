@@ -27,6 +27,15 @@ internal sealed partial class InstanceRunner
     public async Task<InstanceResult> RunAsync(StageInstance s, IReadOnlyList<InstanceProgress> ups, InstanceProgress self)
     {
         var chain = await ResolveAsync(ups).ConfigureAwait(false);
+        // A stage that runs on this machine (executor: local) in a SLURM build cannot be chained after a job: it waits for its
+        // upstreams' jobs to end. It ran at once on their outputs, moved aside for those jobs, and was committed (a review).
+        if (chain.Pending.Count > 0 && s.Config.Executor == ExecutorKind.Local && _ctx.Mode != BuildMode.Explain)
+        {
+            chain = await ResolveAsync(ups, untilEnded: true).ConfigureAwait(false);
+            if (chain.Pending.FirstOrDefault() is { } running) // -p:Wait=false: the job is left running
+                return new InstanceResult(s, Outcome.Skipped, [new("upstream-submitted",
+                    $"upstream {running.Progress.Instance.Name} is still running as SLURM job {running.JobId} (-p:Wait=false), and {s.Name} runs on this machine (executor: local), so it runs in the build that collects that job")]);
+        }
         var upstream = chain.Finals;
         var blocked = upstream.FirstOrDefault(u => u.OutputsDigest is null && !u.WouldChange);
         if (blocked is not null)

@@ -4,6 +4,7 @@ using KdGat.Core.Engine;
 using KdGat.Core.Execution;
 using KdGat.Core.Execution.Local;
 using KdGat.Core.Tests.Support;
+using KdGat.Testing;
 
 namespace KdGat.Core.Tests.Engine;
 
@@ -29,6 +30,8 @@ public sealed class BatchSchedulingTests : IDisposable
 
         public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
         {
+            // As SlurmExecutor: a stage with executor: local runs here, not as a job.
+            if (job.Instance.Config.Executor == KdGat.Core.Config.ExecutorKind.Local && job.AttachTo is not { IsBatchJob: true }) return await _local.RunAsync(job, cancel);
             var id = Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var done = _jobs.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
             Submitted[job.Instance.Name + "#" + job.Attempt] = (id, job.AfterOk);
@@ -82,6 +85,36 @@ public sealed class BatchSchedulingTests : IDisposable
         var again = new FakeBatch(holdUntilSubmitted: 0);
         Assert.Equal(13, With(await Build(again), Outcome.UpToDate).Length);
         Assert.Empty(again.Submitted);
+    }
+
+    /// <summary>
+    /// A stage with executor: local below a stage that runs as a job cannot be chained on it: it ran at once, on the
+    /// job's outputs moved aside ("MISSING"), and was committed as current (a SLURM review). It waits for the job to end;
+    /// with the job left running (-p:Wait=false) it is not run, and the build says so.
+    /// </summary>
+    [Fact]
+    public async Task ALocalStageBelowAJob_WaitsForTheJobToEnd()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'until [ -e {root}/go ]; do sleep 0.05; done; echo a > out.txt', outputs: [out.txt] }
+              c: { command: '(cat {upstream.a}/out.txt 2>/dev/null || echo MISSING) > out.txt', executor: local, outputs: [out.txt] }
+            """, "d1");
+        var batch = new FakeBatch(holdUntilSubmitted: 1);
+
+        var build = new BuildEngine((_, _) => batch).RunAsync(p.Request([new("a", []), new("c", ["a"])]), new RecordingLog(), CancellationToken.None);
+        // a's job ends when told: a c that does not wait for it has run by then (it did within milliseconds).
+        try { await Eventually.UntilAsync(() => File.Exists(p.Dir["runs/d1/c/out.txt"]) || build.IsCompleted, TimeSpan.FromSeconds(2), "c ran before a's job ended"); }
+        catch (TimeoutException) { } // it waits, as it should
+        File.WriteAllText(p.Dir["go"], "");
+        var r = await build;
+
+        Assert.True(r.Succeeded);
+        Assert.Equal(["a", "c"], With(r, Outcome.Ran));
+        Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/c/out.txt"]));
+        Assert.Equal(["a#1"], batch.Submitted.Keys); // c ran here, after a's job
     }
 
     [Fact]
