@@ -422,9 +422,14 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     /// An upstream job requeued after its dependant's job had ended, before any build collected them:
     /// the dependant read the first run's outputs, gone since, and was collected as current with the
     /// second run's digest (a SLURM user review). Now it is refused (KDG3017) and the next build runs it.
+    /// Also when a build of its own collected the upstream first (-t:RunStage -p:Stage=preprocess): the upstream was
+    /// no longer a pending job for the build that collected the dependant, and a requeued job keeps its id (a second
+    /// SLURM review); the upstream's manifest records its job's end.
     /// </summary>
-    [SlurmFact]
-    public void A_job_whose_upstream_job_ran_again_after_it_started_is_not_collected()
+    [SlurmTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_job_whose_upstream_job_ran_again_after_it_started_is_not_collected(bool upstreamCollectedFirst)
     {
         if (!Cluster.Available(output)) return;
         using var sb = SlurmSandbox.Trivial();
@@ -440,6 +445,12 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // SLURM holds a requeued job back (reason BeginTime) for a while: let it start now.
         Eventually.Within(TimeSpan.FromSeconds(60), () => Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == upstream.Id).State == "PENDING", TimeSpan.FromMilliseconds(200));
         ProcessRunner.Run("scontrol", ["update", $"jobid={upstream.Id}", "StartTime=now"], sb.Dir);
+        if (upstreamCollectedFirst)
+        {
+            Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == upstream.Id).State == "COMPLETED", TimeSpan.FromMilliseconds(300)), "the requeued job did not end");
+            var first = Build(sb, ["-t:RunStage", "-p:Stage=preprocess", "-p:Dataset=hcrl_sa"]);
+            Assert.True(first.ExitCode == 0, first.Output);
+        }
 
         var collect = Build(sb, stage);
 
@@ -447,7 +458,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains("error KDG3017", collect.Output);
         Assert.Contains("ran again after this one had read its outputs", collect.Output);
         var report = sb.LastBuild();
-        Assert.Equal(Outcome.Ran, report.Stages.Single(r => r.Stage == "preprocess").Outcome);
+        Assert.Equal(upstreamCollectedFirst ? Outcome.UpToDate : Outcome.Ran, report.Stages.Single(r => r.Stage == "preprocess").Outcome);
         Assert.Equal(Outcome.Failed, report.Stages.Single(r => r.Stage == "vgae_large_autoencoder").Outcome);
         var again = Build(sb, stage);
         Assert.True(again.ExitCode == 0, again.Output);

@@ -220,7 +220,9 @@ internal sealed partial class InstanceRunner
 
     /// <summary>One attempt as it ended: what ran, how, and where its log is.</summary>
     /// <param name="Seen">The identities of what it reads as the attempt started or was submitted (<see cref="Planning.Fingerprinter.Snapshot"/>): asked again when it ends (KDG3020).</param>
-    private sealed record AttemptRun(int Number, bool Attaching, ResourceSpec Resources, StageJob Job, ExecutionResult Result, string Log, IReadOnlyDictionary<string, string> Seen);
+    /// <param name="ChainedOn">A collected job of an earlier build: each upstream as it was submitted against (its journal's <c>Upstream</c>).</param>
+    private sealed record AttemptRun(int Number, bool Attaching, ResourceSpec Resources, StageJob Job, ExecutionResult Result, string Log, IReadOnlyDictionary<string, string> Seen,
+        IReadOnlyDictionary<string, string>? ChainedOn = null);
 
     /// <param name="chain">Upstreams still running as batch jobs: this attempt is chained after them (afterok).</param>
     /// <param name="attach">A job of an interrupted build to collect as the first attempt instead of submitting one.</param>
@@ -313,7 +315,7 @@ internal sealed partial class InstanceRunner
             _ctx.Slots.Release();
         }
         if (job.TraceFile is not null && result.State != ExecState.NotStarted) _ctx.Audit!.Inspect(s, job.TraceFile, _ctx.Log);
-        return new AttemptRun(attempt, attaching, resources, job, result, PathText.ToStored(s.Layout.Root, job.StderrPath), seen);
+        return new AttemptRun(attempt, attaching, resources, job, result, PathText.ToStored(s.Layout.Root, job.StderrPath), seen, attaching ? attach!.Upstream : null);
     }
 
     /// <summary>
@@ -362,7 +364,7 @@ internal sealed partial class InstanceRunner
             return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = 0, Attempts = attempt, Error = why, ErrorCode = code, ErrorAt = at, Handle = result.Handle }, verdict, null);
         }
 
-        if (result.State == ExecState.Completed && UpstreamJobRanAgainAfter(chain, result) is { } again)
+        if (result.State == ExecState.Completed && (UpstreamJobRanAgainAfter(chain, result) ?? (run.Attaching ? UpstreamCollectedEarlierRanAgainAfter(s, run.ChainedOn, result) : null)) is { } again)
             return Rejected($"{s.Key}: job {result.JobId} started ({result.SlurmTimes!.Value.Start:yyyy-MM-dd HH:mm:ss}) before its upstream {again.Stage}'s job {again.JobId} last ended ({again.Ended:yyyy-MM-dd HH:mm:ss}): " +
                             $"that job ran again after this one had read its outputs (requeued), so it read outputs that are gone; its result was discarded and the previous one, if any, kept. Build again. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
@@ -446,6 +448,24 @@ internal sealed partial class InstanceRunner
         foreach (var p in chain.Pending)
             if (p.Progress.Final is { IsCompletedSuccessfully: true, Result: { JobEnded: { } ended } u } && u.JobId == p.JobId && ended > started)
                 return (u.Instance.Name, p.JobId, ended);
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="UpstreamJobRanAgainAfter"/> for an upstream job an earlier build collected: a job chained on it (journalled
+    /// as job:ID) and collected by a later build read the outputs of its first run; requeued after that, its last run ended
+    /// after this job started, and that is what its manifest records. Not caught before: the upstream was no longer pending
+    /// here, and a requeued job keeps its id (a SLURM review). A manifest without the end (older KdGat) is taken as before.
+    /// </summary>
+    private static (string Stage, string JobId, DateTimeOffset Ended)? UpstreamCollectedEarlierRanAgainAfter(StageInstance s, IReadOnlyDictionary<string, string>? chainedOn, ExecutionResult result)
+    {
+        if (chainedOn is null || result.SlurmTimes is not { Start: var started }) return null;
+        foreach (var u in s.Upstreams)
+        {
+            if (chainedOn.GetValueOrDefault(u.Name) is not { } was || !was.StartsWith(JobPrefix, StringComparison.Ordinal)) continue;
+            var jobId = was[JobPrefix.Length..];
+            if (ManifestStore.Read(u.ManifestPath) is (ManifestStore.ReadStatus.Ok, { JobEnded: { } ended } m, _) && m.JobId == jobId && ended > started) return (u.Name, jobId, ended);
+        }
         return null;
     }
 
@@ -571,7 +591,7 @@ internal sealed partial class InstanceRunner
     private static string OutputsDigest(StageInstance s, IEnumerable<OutputRecord> present) => Fingerprinter.OutputsDigest(present, ParamsFileHash(s));
 
     private StageManifest Manifest(StageInstance s, Verdict v, List<OutputRecord> outputs, string digest, ExecutionResult r, int attempt) =>
-        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest, ParamsFile = ParamsFileHash(s), DigestRules = FingerprintComponents.DigestRules }, r, attempt);
+        WithFacts(new StageManifest { Stage = s.Name, Dataset = s.Dataset, Fingerprint = v.Fingerprint, Components = v.Current, Outputs = outputs, OutputsDigest = digest, ParamsFile = ParamsFileHash(s), DigestRules = FingerprintComponents.DigestRules, JobEnded = r.SlurmTimes?.End }, r, attempt);
 
     /// <summary>The one place the facts of an attempt are filled in, for its manifest and its run record alike.</summary>
     private T WithFacts<T>(T shell, ExecutionResult r, int attempt) where T : AttemptFacts =>

@@ -40,6 +40,12 @@ internal sealed record StageManifest : AttemptFacts
     public string? ParamsFile { get; init; }
     /// <summary><see cref="Planning.FingerprintComponents.DigestRules"/> of the KdGat that wrote it; null before 2026-12-06.</summary>
     public int? DigestRules { get; init; }
+    /// <summary>
+    /// A SLURM job's end as sacct gives it (its last run, after a requeue): a downstream job chained on it and collected by
+    /// a later build is refused when it started before this (KDG3017). Null: not a job, or written before 2026-12-06.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? JobEnded { get; init; }
     /// <summary>Set when the outputs came from the content-addressed cache instead of a run.</summary>
     public string? RestoredFrom { get; init; }
 }
