@@ -323,14 +323,9 @@ public sealed class OutputGuardTests : IDisposable
     [InlineData(false)]
     public async Task RecoverIfNeeded_StopsTheJournalledProcessGroup_WhoseProcessesDroppedTheAttemptId(bool leaderAlive)
     {
-        GoodResult("v1");
-        var crashed = new OutputGuard(_s);
-        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
-        // A new session (its own group, as a stage's shell leads one) without KDGAT_ATTEMPT_ID anywhere; the leader waits, or exits at once.
-        var script = leaderAlive ? "sleep 60 & sleep 60" : "sleep 60 & sleep 60 & sleep 2; exit 0";
-        using var leader = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", script]))!;
-        await Eventually.UntilAsync(() => Sh.LiveInGroup(leader.Id).Length >= 2, TimeSpan.FromSeconds(10), "the group's sleeps started");
-        crashed.Started(AttemptHandle.Process(leader.Id), "b2-d1-a-1", "b2");
+        // The leader waits, or exits soon after its start was journalled.
+        var (crashed, leader) = await CrashedWithAGroupWithoutTheAttemptId(leaderAlive ? "sleep 60 & sleep 60" : "sleep 60 & sleep 60 & sleep 2; exit 0");
+        using var _ = leader;
         if (!leaderAlive) await Eventually.UntilAsync(() => !Sh.IsRunning(leader.Id), TimeSpan.FromSeconds(10), "the leader exited");
         using var bystander = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", "sleep 60"]))!;
 
@@ -342,18 +337,28 @@ public sealed class OutputGuardTests : IDisposable
         Assert.True(Check().UpToDate);
     }
 
-    /// <summary>Start times count from the boot: a journal of another boot names no live process (after a reboot a pid and its group may be anyone's).</summary>
-    [Fact]
-    public async Task RecoverIfNeeded_AJournalOfAnotherBoot_StopsNoProcessGroup()
+    /// <summary>
+    /// A good result, then an attempt begun and started as a new session (its own group, as a stage's shell leads one)
+    /// running <paramref name="script"/> without KDGAT_ATTEMPT_ID anywhere; the build dies there.
+    /// </summary>
+    private async Task<(OutputGuard Crashed, System.Diagnostics.Process Leader)> CrashedWithAGroupWithoutTheAttemptId(string script)
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
         crashed.Begin("b2-1", "b2-d1-a-1", "b2");
-        using var group = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", "sleep 60 & sleep 60"]))!;
+        var leader = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["env", "-i", "/bin/sh", "-c", script]))!;
+        await Eventually.UntilAsync(() => Sh.LiveInGroup(leader.Id).Length >= 2, TimeSpan.FromSeconds(10), "the group's sleeps started");
+        crashed.Started(AttemptHandle.Process(leader.Id), "b2-d1-a-1", "b2");
+        return (crashed, leader);
+    }
+
+    /// <summary>Start times count from the boot: a journal of another boot names no live process (after a reboot a pid and its group may be anyone's).</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AJournalOfAnotherBoot_StopsNoProcessGroup()
+    {
+        var (crashed, group) = await CrashedWithAGroupWithoutTheAttemptId("sleep 60 & sleep 60");
         try
         {
-            await Eventually.UntilAsync(() => Sh.LiveInGroup(group.Id).Length >= 2, TimeSpan.FromSeconds(10), "the group's sleeps started");
-            crashed.Started(AttemptHandle.Process(group.Id), "b2-d1-a-1", "b2");
             var journal = Path.Combine(crashed.StateDir, "attempt.json");
             var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journal))!;
             Assert.NotNull(node["BootId"]?.GetValue<string>());
@@ -364,7 +369,7 @@ public sealed class OutputGuardTests : IDisposable
 
             Assert.Equal(3, Sh.LiveInGroup(group.Id).Length);
         }
-        finally { foreach (var pid in Sh.LiveInGroup(group.Id)) System.Diagnostics.Process.GetProcessById(pid).Kill(); }
+        finally { foreach (var pid in Sh.LiveInGroup(group.Id)) System.Diagnostics.Process.GetProcessById(pid).Kill(); group.Dispose(); }
     }
 
     /// <summary>
