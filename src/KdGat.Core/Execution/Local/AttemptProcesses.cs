@@ -54,8 +54,7 @@ internal static class AttemptProcesses
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var fields = StatFields($"/proc/{pid}");
             return fields[0] is "Z" or "X" ? null : long.Parse(fields[StartTimeField], System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException) { return null; }
@@ -66,6 +65,13 @@ internal static class AttemptProcesses
     {
         try { return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>A process's /proc/PID/stat fields after its name (which may hold spaces and parentheses): [0] is field 3, the state.</summary>
+    private static string[] StatFields(string procDir)
+    {
+        var stat = File.ReadAllText($"{procDir}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 
     /// <summary>starttime among the stat fields after the name (field 22; the first after the name is field 3).</summary>
@@ -104,8 +110,7 @@ internal static class AttemptProcesses
             if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId) continue;
             try
             {
-                var stat = File.ReadAllText($"{dir}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var fields = StatFields(dir);
                 if (fields[0] is "Z" or "X") continue; // dead, waiting to be reaped
                 if (!match(dir, fields)) continue;
                 found.Add((pid, int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture)));
