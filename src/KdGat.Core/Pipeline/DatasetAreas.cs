@@ -24,9 +24,7 @@ internal sealed class DatasetAreas
             _areas.Add(Path.Combine(layout.RunsRoot, d), new(d, $"the runs of dataset {d}", false));
             _areas.Add(layout.Resolve(c.RawDir, d), new(d, $"the raw data of dataset {d} (paths.raw)", true));
         }
-        // A cache dir several datasets share (paths.cache without {dataset}) holds no outputs (KDG1204).
-        foreach (var g in c.Datasets.GroupBy(d => PathMap<Area>.Normalize(layout.Resolve(c.CacheDir, d)), StringComparer.Ordinal))
-            if (g.Count() == 1) _areas.Add(g.Key, new(g.First(), $"the cache dir of dataset {g.First()} (paths.cache)", false));
+        foreach (var (dataset, dir) in layout.OwnCacheDirs()) _areas.Add(dir, new(dataset, $"the cache dir of dataset {dataset} (paths.cache)", false));
     }
 
     /// <summary>

@@ -169,10 +169,13 @@ public sealed partial class PipelineLayout
     /// not code; matched by `**/*.py`, a stage's own generated gen.py changed its code as it ran (KDG3020) in every
     /// build, so it never settled (a review), and the walk listed every run dir.
     /// </summary>
-    internal IReadOnlySet<string> WrittenFolders => _writtenFolders ??= Config.Datasets
-        .GroupBy(d => Path.TrimEndingDirectorySeparator(Resolve(Config.CacheDir, d)), StringComparer.Ordinal).Where(g => g.Count() == 1).Select(g => g.Key)
-        .Append(Path.TrimEndingDirectorySeparator(RunsRoot)).Where(f => IO.PathText.IsUnder(f, Root) && f.Length > Path.TrimEndingDirectorySeparator(Root).Length)
+    internal IReadOnlySet<string> WrittenFolders => _writtenFolders ??= OwnCacheDirs().Select(c => c.Dir)
+        .Append(PathMap<object>.Normalize(RunsRoot)).Where(f => IO.PathText.IsUnder(f, Root) && f.Length > PathMap<object>.Normalize(Root).Length)
         .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Each dataset's cache dir that is its own (normalized); one several datasets share (paths.cache without {dataset}) holds no outputs (KDG1204).</summary>
+    internal IEnumerable<(string Dataset, string Dir)> OwnCacheDirs() =>
+        Config.Datasets.GroupBy(d => PathMap<object>.Normalize(Resolve(Config.CacheDir, d)), StringComparer.Ordinal).Where(g => g.Count() == 1).Select(g => (g.First(), g.Key));
 
     private DatasetAreas? _datasetAreas;
     /// <summary>Every configured dataset's run and cache folders and raw data (built once), for <see cref="DependencyCheck"/>.</summary>
