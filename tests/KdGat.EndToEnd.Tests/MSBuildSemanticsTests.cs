@@ -115,6 +115,29 @@ public sealed class MSBuildSemanticsTests
     }
 
     /// <summary>
+    /// -t: naming a stage target (what `snakemake gat_large_curriculum` would be) only collected its
+    /// stage: nothing ran, nothing was said, and MSBuild said "Build succeeded". It is KDG1216 now,
+    /// and the target it points to runs that stage and what it needs.
+    /// </summary>
+    [Theory]
+    [InlineData("gat_large_curriculum")]
+    [InlineData("preprocess_stage")]
+    public void AStageTargetAlone_IsKdg1216_AndRunsNothing(string stageTarget)
+    {
+        using var s = Sandbox.Trivial();
+
+        var r = s.Build($"-t:{stageTarget}", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1216:", r.Output);
+        Assert.False(Directory.Exists(s.RunDir("hcrl_sa", "preprocess")), "a stage ran:\n" + r.Output);
+
+        var run = s.Build("-t:RunStage", "-p:Stage=gat_large_curriculum", "-p:Dataset=hcrl_sa");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["hcrl_sa/gat_large_curriculum", "hcrl_sa/preprocess", "hcrl_sa/vgae_large_autoencoder"], Sandbox.Instances(s.LastBuild(), Outcome.Ran).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
     /// A stage target whose DependsOnTargets names a stage whose name is a public target's
     /// ('preprocess' is Preprocess: target names ignore case), as KDG1011's fix once said to:
     /// Evaluate ran part of the stages and succeeded, and Explain ran stages. Now both stop with
