@@ -551,6 +551,12 @@ internal sealed partial class InstanceRunner
             };
         }
         guard.Commit();
+        // The committed manifest is archived now, not only by the index step after the build (skipped
+        // when the build fails, is killed, or runs with -p:KdGatTracking=false): it is the evidence
+        // Adopt's KDG2017 reads once the live one is deleted (a review: a run with another parameter,
+        // the parameter put back, its manifest deleted by hand, and Adopt made its outputs current).
+        try { _ctx.Archive.Capture([s]); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the index step archives it later
         RetireUnsweptResult(s);
         return null;
     }

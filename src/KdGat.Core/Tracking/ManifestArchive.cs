@@ -7,10 +7,11 @@ namespace KdGat.Core.Tracking;
 /// <summary>
 /// Keeps every manifest a stage instance ever had: .kdgat/manifests/{dataset}/{stage}/{build}.json,
 /// written once (atomically) and never replaced. A rerun replaces the live manifest beside the
-/// outputs; the build archives a manifest right before an attempt (or a cache restore) replaces
-/// it, Clean before it deletes, and the index step after a build that changed anything (and every
-/// Status, History, Compare and Report, on open) archives the new ones, so
-/// every manifest stays queryable (History -p:RunId=...) next to its run record.
+/// outputs; the build archives a manifest as its run or cache restore commits it and right before
+/// an attempt (or a restore) replaces it, Clean before it deletes, and the index step after a build
+/// that changed anything (and every Status, History, Compare and Report, on open) archives any
+/// left, so every manifest stays queryable (History -p:RunId=...) next to its run record, and is
+/// Adopt's evidence (KDG2017) once the live one is deleted.
 /// </summary>
 internal sealed class ManifestArchive
 {

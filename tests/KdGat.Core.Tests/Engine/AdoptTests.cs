@@ -171,6 +171,32 @@ public sealed class AdoptTests : IDisposable
     }
 
     /// <summary>
+    /// Review: a build ran the stage with another parameter and its manifest was never archived (the
+    /// index step after a build is skipped when the build fails, is killed or runs with
+    /// -p:KdGatTracking=false; the engine alone never runs it); the parameter went back, the manifest
+    /// was deleted by hand, and Adopt made those outputs current for the old value. A commit archives
+    /// its manifest now, so KDG2017 finds it.
+    /// </summary>
+    [Fact]
+    public async Task AManifestDeletedBeforeAnyIndexStep_StillKeepsAdoptFromMakingItsOutputsCurrent()
+    {
+        await Run(BuildMode.Build);
+        _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
+        Assert.Equal(["gat_large_curriculum"], With((await Run(BuildMode.Build, stage: "gat_large_curriculum")).Report, Outcome.Ran));
+        _p.WriteConfig(KdGatGraph.Yaml());
+        File.Delete(_p.Dir[$"runs/d1/gat_large_curriculum/{StageInstance.ManifestFileName}"]);
+
+        var (adopt, log) = await Run(BuildMode.Adopt, stage: "gat_large_curriculum");
+
+        Assert.Equal(["gat_large_curriculum"], With(adopt, Outcome.Failed));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
+        Assert.True(refusal.Message.Contains("parameter v changed ('2' -> '1')"), refusal.Message);
+        var (build, _) = await Run(BuildMode.Build, stage: "gat_large_curriculum");
+        Assert.Equal(["gat_large_curriculum"], With(build, Outcome.Restored)); // the v=1 result, cached by the first build
+        Assert.StartsWith("gat_large_curriculum 1\n", File.ReadAllText(_p.Dir["runs/d1/gat_large_curriculum/out.txt"]));
+    }
+
+    /// <summary>
     /// A manifest an older KdGat wrote (no digest rules recorded) may hold another digest of files that
     /// did not change (a review: a folder's digest took in the x bit in an upgrade), so after an upgrade
     /// AdoptOverwrite still adopts outputs whose recorded fingerprint differs in anything but an upstream's
@@ -183,7 +209,9 @@ public sealed class AdoptTests : IDisposable
         var manifest = _p.Dir[$"runs/d1/gat_large_curriculum/{StageInstance.ManifestFileName}"];
         var json = File.ReadAllText(manifest);
         Assert.Contains("\"digest_rules\": 1", json);
-        File.WriteAllText(manifest, System.Text.RegularExpressions.Regex.Replace(json, "\\s*\"digest_rules\": 1,?", ""));
+        // As an older KdGat left it: the live manifest and its archived copy (a commit archives it) without rules.
+        foreach (var f in Directory.GetFiles(_p.Dir[".kdgat/manifests/d1/gat_large_curriculum"]).Append(manifest))
+            File.WriteAllText(f, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(f), "\\s*\"digest_rules\": 1,?", ""));
         Assert.Equal(Outcome.UpToDate, Assert.Single((await Run(BuildMode.Build, stage: "gat_large_curriculum")).Report.Stages, x => x.Stage == "gat_large_curriculum").Outcome);
         _p.WriteConfig(KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["gat_large_curriculum"] = "2" }));
 
