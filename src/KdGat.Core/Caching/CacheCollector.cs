@@ -25,8 +25,10 @@ internal static partial class CacheCollector
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var m = SizePattern().Match(text.Trim());
+        // A number alone is refused, not read as bytes: -p:CacheMaxSize=20 meant 20G and evicted almost the whole cache (a user review).
         if (!m.Success)
-            throw new KdgException(ErrorCodes.BadProperty, $"-p:CacheMaxSize='{text}' is not a size. Use a number with K, M, G or T, e.g. 500M or 20G.");
+            throw new KdgException(ErrorCodes.BadProperty, $"-p:CacheMaxSize='{text}' is not a size{(NumberAlone().IsMatch(text.Trim()) ? " (a number needs its unit: a number alone would be bytes, and evict almost everything)" : "")}. " +
+                "Use a number with K, M, G or T (KiB..TiB; 20G, 20GB, 20Gi and 20GiB are the same), e.g. 500M or 20G, or B for bytes (4096B). Nothing was evicted.");
         var unit = m.Groups[2].Value.Length == 0 ? 0 : "KMGT".IndexOf(char.ToUpperInvariant(m.Groups[2].Value[0])) + 1;
         return (long)(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * Math.Pow(1024, unit));
     }
@@ -41,8 +43,12 @@ internal static partial class CacheCollector
         return m.Groups[2].Value switch { "m" => TimeSpan.FromMinutes(n), "h" => TimeSpan.FromHours(n), _ => TimeSpan.FromDays(n) };
     }
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGTkmgt]?)(?:i?[Bb])?$")]
+    /// <summary>A number and its unit: K, M, G or T (binary; an "i" and a "B" after it change nothing), or B alone for bytes.</summary>
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(?:([KMGTkmgt])i?[Bb]?|[Bb])$")]
     private static partial Regex SizePattern();
+
+    [GeneratedRegex(@"^\d+(?:\.\d+)?$")]
+    private static partial Regex NumberAlone();
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)([mhd])$")]
     private static partial Regex AgePattern();

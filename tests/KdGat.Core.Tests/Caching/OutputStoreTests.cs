@@ -191,12 +191,17 @@ public sealed class OutputStoreTests : IDisposable
     [InlineData("20G", 20L * 1024 * 1024 * 1024)]
     [InlineData("4K", 4096L)]
     [InlineData("1.5GiB", 1610612736L)]
+    [InlineData("1Gi", 1073741824L)]
+    [InlineData("2gb", 2147483648L)]
+    [InlineData("4096B", 4096L)]
     public void ParseSize_AcceptsUnits(string text, long bytes) => Assert.Equal(bytes, CacheCollector.ParseSize(text));
 
     [Theory]
     [InlineData("lots")]
     [InlineData("-1G")]
     [InlineData("10X")]
+    [InlineData("20")] // a user review: read as 20 bytes, it evicted almost the whole cache
+    [InlineData("0")]
     public void ParseSize_RejectsNonsense_WithKDG1205(string text) =>
         Assert.Equal("KDG1205", Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => CacheCollector.ParseSize(text)).Code);
 
