@@ -10,4 +10,6 @@ internal static partial class ErrorCodes
     public const string CrossDatasetRead = "KDG1038";
     /// <summary>A stage's command names raw data (or a cache dir no stage writes) that its declared inputs do not cover, so its fingerprint misses it.</summary>
     public const string UndeclaredRawData = "KDG1039";
+    /// <summary>Warning: a stage's command or setup names a file below the pipeline root (a script) that no inputs: or code: pattern of the stage covers, so an edit to it reruns nothing.</summary>
+    public const string UncoveredNamedFile = "KDG1040";
 }

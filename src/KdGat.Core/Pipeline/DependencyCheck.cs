@@ -72,6 +72,11 @@ internal static class DependencyCheck
                 if (what is "command" or "setup" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
                     && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache) && !(glob && GlobCovered(inst, path)))
                     throw Untracked(inst, what, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
+                // A file of its own below the root, in nothing KdGat knows (a script: python3 {root}/scripts/summ.py):
+                // kept for the load-time warning (KDG1040), which asks whether it is there and covered.
+                if (what is "command" or "setup" && !piece && !glob && IsOwnFileCandidate(layout, root, at) && !owners.AtOrAbove(at).Any()
+                    && !layout.DatasetAreas.Around(at, below: false).Any())
+                    inst.NamedFiles.Add(new(what, at, PlaceOf(inst, what, path, real)));
                 var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
@@ -81,6 +86,43 @@ internal static class DependencyCheck
             if (missing.Count > 0) throw Undeclared(inst, missing.Values, real);
         }
     }
+
+    /// <summary>Strictly below the root, and in none of KdGat's own folders (the runs folder, .kdgat/, the tools).</summary>
+    private static bool IsOwnFileCandidate(PipelineLayout layout, string root, string at) =>
+        at.StartsWith(root + "/", StringComparison.Ordinal)
+        && !PathText.IsUnder(at, layout.RunsRoot) && !PathText.IsUnder(at, layout.StateDir) && !PathText.IsUnder(at, layout.ToolsDir);
+
+    /// <summary>
+    /// KDG1040 (warning): a file below the pipeline root that a stage's command or setup names
+    /// (python3 {root}/scripts/summ.py, source {root}/env.sh), outside every run dir, output, raw and
+    /// cache dir and KdGat's own folders, that neither its inputs: nor its code: patterns cover. The
+    /// fingerprint has the command's text, not that file, so an edit to it would leave the stage up
+    /// to date (a user review: an edited summary script, the old summary reported current). A folder
+    /// or glob word is not asked (-t:Audit sees what a stage really reads). Whether the file is there
+    /// is observed, so the no-op certificate says the warning again exactly while it holds.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic> UncoveredNamedFiles(IEnumerable<StageInstance> instances)
+    {
+        var warnings = new List<Diagnostic>();
+        var said = new HashSet<(string Stage, string Path)>();
+        foreach (var s in instances)
+            foreach (var (what, path, (line, column)) in s.NamedFiles)
+            {
+                var stored = PathText.ToStored(s.Layout.Root, path);
+                if (said.Contains((s.Name, stored)) || !NoOp.FileObservations.FileExists(path) || Covered(s, path) || CodeCovers(s, path)) continue;
+                said.Add((s.Name, stored));
+                warnings.Add(new Diagnostic(Severity.Warning, ErrorCodes.UncoveredNamedFile,
+                    $"stage '{s.Name}': its {what} names '{stored}', a file below the pipeline root that none of the stage's inputs: or code: patterns covers, so an edit to it would leave the stage " +
+                    $"up to date (its fingerprint has the {what}'s text, not that file's content). Add it to the stage's code ('code: [\"{stored}\"]', or a pattern such as '{Path.GetDirectoryName(stored)}/**' for its folder), " +
+                    "or to defaults.code for every stage; data goes in inputs:.",
+                    s.Layout.Config.File, line, column));
+            }
+        return warnings;
+    }
+
+    /// <summary>Whether one of the stage's code patterns (relative to the root) covers the file.</summary>
+    private static bool CodeCovers(StageInstance s, string path) => s.Config.Code.Any(pattern =>
+        Hashing.Glob.HasWildcard(pattern) ? Hashing.Glob.Covers(s.Layout.Root, pattern, path) : PathText.IsUnder(path, Path.GetFullPath(Path.Combine(s.Layout.Root, pattern))));
 
     /// <summary>
     /// Whether a declared input of <paramref name="inst"/> covers <paramref name="path"/>: a folder or

@@ -94,6 +94,12 @@ public sealed partial class StageInstance
     public IReadOnlyList<string> Inputs { get; }
     public string ManifestPath => Path.Combine(RunDir, ManifestFileName);
     public string LogDir => Path.Combine(RunDir, "logs");
+
+    /// <summary>A file below the root its command or setup names, where it is written (<see cref="DependencyCheck.UncoveredNamedFiles"/>).</summary>
+    internal sealed record NamedFile(string What, string Path, (int Line, int Column) At);
+
+    /// <summary>Files of its own below the root its command or setup names (filled when the pipeline loads: <see cref="DependencyCheck"/>).</summary>
+    internal List<NamedFile> NamedFiles { get; } = [];
     public string ParamsFilePath => Path.Combine(RunDir, "params.json");
 
     /// <summary>The command to run, values shell-quoted.</summary>

@@ -279,6 +279,46 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal("2\n", File.ReadAllText(p.Dir["runs/d1/prep/v=2/out.txt"]));
     }
 
+    /// <summary>
+    /// A user review: a stage added to run a script of theirs (python3 {root}/myscripts/summ.py), which
+    /// no code: pattern covered (the bundled defaults cover the sample's C#); the script was edited and
+    /// the build said up to date, the old summary current. The load now warns (KDG1040) at the stage's
+    /// command, said again by the no-op certificate; once code: covers it the warning goes and an edit
+    /// reruns the stage. A file under an input, a run dir, raw data or KdGat's folders is not asked.
+    /// </summary>
+    [Fact]
+    public async Task AScriptTheCommandNamesThatNoCodePatternCovers_IsKdg1040_UntilCodeCoversIt()
+    {
+        const string yaml = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'sh {root}/myscripts/summ.sh > out.txt; cat {raw_dir}/frames.csv {root}/notes/missing.txt {root}/shared/ok.csv >> out.txt || true', inputs: ['shared/ok.csv', '{raw_dir}'], outputs: [out.txt] }
+            """;
+        using var p = new TestPipeline(yaml, "d1");
+        p.Dir.Write("myscripts/summ.sh", "echo v1\n");
+        p.Dir.Write("shared/ok.csv", "ok\n");
+        p.Dir.Write("raw/d1/frames.csv", "f\n");
+        var stages = new StageDeclaration[] { new("a", []) };
+        var log = new RecordingLog();
+
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), log, default)).Succeeded);
+
+        var warning = Assert.Single(log.Items, d => d.Code == ErrorCodes.UncoveredNamedFile);
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.Contains("its command names 'myscripts/summ.sh'", warning.Message);
+        Assert.Equal((p.ConfigFile, 4), (warning.File, warning.Line));
+
+        p.WriteConfig(yaml.Replace("outputs: [out.txt] }", "outputs: [out.txt], code: ['myscripts/*.sh'] }", StringComparison.Ordinal));
+        var covered = new RecordingLog();
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), covered, default)).Succeeded);
+        Assert.DoesNotContain(covered.Items, d => d.Code == ErrorCodes.UncoveredNamedFile);
+        p.Dir.Write("myscripts/summ.sh", "echo v2\n");
+        var edited = await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
+        Assert.Equal([Outcome.Ran], edited.Stages.Select(x => x.Outcome));
+        Assert.StartsWith("v2\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+    }
+
     [Fact]
     public async Task StageLeavingABackgroundWriter_IsCommittedWithWhatItWroteByItsEnd_AndWarnsKdg3016()
     {
