@@ -9,7 +9,8 @@ namespace KdGat.Core.Engine;
 /// <summary>
 /// Clean: deletes outputs, manifests, everything else in the run dirs but KdGat's logs/ (the run
 /// records name them: History keeps its logs), and per-stage state of the selected datasets (all
-/// stages, or -p:Stage and everything downstream of it), so the next build reruns them. Raw data
+/// stages, or -p:Stage and everything downstream of it; with them, without -p:Sweep, the slots of
+/// those stages today's grid does not have: <see cref="OtherSlot"/>), so the next build reruns them. Raw data
 /// is never touched (outputs may not overlap it), nor are unselected datasets or run records.
 /// All or nothing: it first takes every selected dataset's build lock and every stage lock it
 /// will delete under, without waiting; if a build holds any of them it refuses (KDG2006) before
@@ -25,11 +26,13 @@ internal static class Cleaner
         var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile);
         // -p:Sweep cleans the matching instances only, never the unswept upstreams a build would add.
         var instances = p.Instances.Where(i => (selected is null || selected.Contains(i.Name)) && (p.Sweep is null || p.Sweep.Matches(i))).ToArray();
+        var others = p.Sweep is null ? OtherSlots(p, instances) : [];
         var locks = new List<StageLock>();
         try
         {
             var busyDatasets = instances.Select(i => i.Dataset).Distinct().Where(d => !Take(StageLock.DatasetLockFile(p.Layout, d))).ToArray();
-            var busyStages = instances.Where(s => !Take(new OutputGuard(s).LockFile)).Select(s => s.Key).ToArray();
+            var busyStages = instances.Where(s => !Take(new OutputGuard(s).LockFile)).Select(s => s.Key)
+                .Concat(others.Where(o => Directory.Exists(o.StateDir) && !Take(OutputGuard.LockFileIn(o.StateDir))).Select(o => o.Key)).ToArray();
             if (busyDatasets.Length + busyStages.Length > 0)
                 throw new KdgException(ErrorCodes.CleanRefused,
                     $"Clean refused, nothing was deleted: a build is running on {string.Join(" and ", new[] { Busy("dataset", busyDatasets), Busy("stage instance", busyStages) }.Where(b => b.Length > 0))}. Clean after that build ends (or stop it).");
@@ -43,7 +46,7 @@ internal static class Cleaner
             // Datasets and stage instances each said as such (one list of both read as if a dataset were a stage; a SLURM user review), at most a few by name.
             static string Busy(string noun, string[] names) => names.Length == 0 ? ""
                 : $"{names.Length} {noun}(s): {string.Join(", ", names.Take(5))}{(names.Length > 5 ? $" and {names.Length - 5} more" : "")}";
-            return await DeleteAllAsync(p, instances, selected, log).ConfigureAwait(false);
+            return await DeleteAllAsync(p, instances, others, selected, log).ConfigureAwait(false);
         }
         finally
         {
@@ -52,11 +55,46 @@ internal static class Cleaner
     }
 
     /// <summary>The run dir's entries but logs/; a run dir that is a symbolic link: the link.</summary>
-    private static IEnumerable<string> RunDirContent(StageInstance s) =>
-        !Directory.Exists(s.RunDir) || FileMover.IsLink(s.RunDir) ? [s.RunDir]
-        : Directory.EnumerateFileSystemEntries(s.RunDir).Where(e => e != s.LogDir).Order(StringComparer.Ordinal).ToArray();
+    private static IEnumerable<string> RunDirContent(string runDir) =>
+        !Directory.Exists(runDir) || FileMover.IsLink(runDir) ? [runDir]
+        : Directory.EnumerateFileSystemEntries(runDir).Where(e => e != Path.Combine(runDir, "logs")).Order(StringComparer.Ordinal).ToArray();
 
-    private static async Task<List<string>> DeleteAllAsync(LoadedPipeline p, IReadOnlyList<StageInstance> instances, IReadOnlyCollection<string>? selected, IBuildLog log)
+    /// <summary>
+    /// A slot of a selected stage in a dataset that today's grid does not have: a former sweep point
+    /// (y=2/ after the grid lost y=2; its folder and its state under .kdgat/), or the unswept result
+    /// above today's points. Clean is the forced rerun of the stage, so they are cleaned as well: a
+    /// point coming back to the grid was up to date again with its old result, and the sweep removed,
+    /// the unswept result came back from the cache (a review).
+    /// </summary>
+    private sealed record OtherSlot(string Dataset, string Slot, string RunDir, string StateDir)
+    {
+        public string Key => $"{Dataset}/{Slot}";
+        /// <summary>A point's folder is its own; the unswept run dir above points holds them (only its manifest goes).</summary>
+        public bool IsPoint => Slot.Contains('/');
+    }
+
+    private static List<OtherSlot> OtherSlots(LoadedPipeline p, IReadOnlyList<StageInstance> instances)
+    {
+        var others = new List<OtherSlot>();
+        foreach (var stage in instances.GroupBy(i => (i.Dataset, i.Name)))
+        {
+            var (dataset, name) = stage.Key;
+            var current = stage.Select(i => i.Slot).ToHashSet(StringComparer.Ordinal);
+            // Point folders are named by their values (a '=' in the name), in the run dir and in the state dir.
+            var points = new[] { Path.Combine(p.Layout.RunsRoot, dataset, name), Path.Combine(p.Layout.DatasetStateDir(dataset), name) }
+                .Where(d => Directory.Exists(d) && !FileMover.IsLink(d))
+                .SelectMany(d => Directory.EnumerateDirectories(d).Select(Path.GetFileName).Where(n => n!.Contains('=')))
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            foreach (var slot in points.Select(n => name + "/" + n).Prepend(name).Where(slot => !current.Contains(slot)))
+            {
+                var other = new OtherSlot(dataset, slot, Path.Combine(p.Layout.RunsRoot, dataset, slot), Path.Combine(p.Layout.DatasetStateDir(dataset), slot));
+                if (Directory.Exists(other.StateDir) || File.Exists(Path.Combine(other.RunDir, StageInstance.ManifestFileName))) others.Add(other);
+            }
+        }
+        return others;
+    }
+
+    private static async Task<List<string>> DeleteAllAsync(LoadedPipeline p, IReadOnlyList<StageInstance> instances, IReadOnlyList<OtherSlot> others, IReadOnlyCollection<string>? selected, IBuildLog log)
     {
         var deleted = new List<string>();
         foreach (var s in instances)
@@ -67,44 +105,53 @@ internal static class Cleaner
             // A job Clean stops is named, one line each: who looks at the queue later sees why it was cancelled.
             if (guard.CancelledJob is { } job)
                 log.Info($"KdGat: Clean cancelled SLURM job {job} (stage {s.Slot}, dataset {s.Dataset}): it was writing into the run dir about to be cleaned.");
-            // Clean is the forced rerun: without this the next build could restore the same fingerprint
-            // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
-            void MarkRerun()
-            {
-                Directory.CreateDirectory(guard.StateDir);
-                AtomicFile.WriteAllText(guard.RerunRequested, "requested by Clean\n");
-            }
-            // On a full disk (where Clean is what frees space) the marker goes in after the deletions instead.
-            var marked = false;
-            try { MarkRerun(); marked = true; }
-            catch (IOException) { } // written after the deletions below (an earlier Clean's marker, if there is one, stands meanwhile)
-            foreach (var path in s.Outputs.Concat(RunDirContent(s)).Append(guard.FailedDir))
-            {
-                if (!FileMover.Exists(path)) continue;
-                if (PathText.LinkBetween(s.Layout.RunsRoot, path) is { } link)
-                {
-                    log.Warn(ErrorCodes.CleanSymlink, $"{s.Key}: {PathText.ToStored(p.Layout.Root, path)} lies under the symbolic link {PathText.ToStored(p.Layout.Root, link)}; Clean does not delete through it (a run dir that is itself a link loses the link; what lies under a linked folder above it stays until the rerun replaces it).");
-                    continue;
-                }
-                FileMover.Delete(path);
-                deleted.Add(PathText.ToStored(p.Layout.Root, path));
-            }
-            // Under a linked folder (a dataset dir linked to scratch) nothing above was deleted; the
-            // manifest, KdGat's own file, goes anyway, so the stage is stale and the next build reruns it.
-            if (FileMover.Exists(s.ManifestPath))
-            {
-                FileMover.Delete(s.ManifestPath);
-                deleted.Add(PathText.ToStored(p.Layout.Root, s.ManifestPath));
-            }
-            foreach (var f in new[] { Path.Combine(guard.StateDir, "attempt.json"), Path.Combine(guard.StateDir, "aside") })
-                FileMover.Delete(f);
-            if (!marked)
-            {
-                try { MarkRerun(); }
-                catch (IOException) when (File.Exists(guard.RerunRequested)) { } // an earlier Clean's marker forces the rerun as well
-            }
+            CleanSlot(p, s.Key, guard.StateDir, s.ManifestPath, s.Outputs.Concat(RunDirContent(s.RunDir)).Append(guard.FailedDir), deleted, log);
         }
+        foreach (var o in others)
+            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : [], deleted, log);
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;
+    }
+
+    /// <summary>Marks the slot's rerun, deletes <paramref name="paths"/> (not through a link below the runs root), its manifest and its attempt state.</summary>
+    private static void CleanSlot(LoadedPipeline p, string key, string stateDir, string manifestPath, IEnumerable<string> paths, List<string> deleted, IBuildLog log)
+    {
+        var rerunRequested = OutputGuard.RerunRequestedIn(stateDir);
+        // Clean is the forced rerun: without this the next build could restore the same fingerprint
+        // from the cache. Written before anything is deleted, so a Clean killed half-way still forces it.
+        void MarkRerun()
+        {
+            Directory.CreateDirectory(stateDir);
+            AtomicFile.WriteAllText(rerunRequested, "requested by Clean\n");
+        }
+        // On a full disk (where Clean is what frees space) the marker goes in after the deletions instead.
+        var marked = false;
+        try { MarkRerun(); marked = true; }
+        catch (IOException) { } // written after the deletions below (an earlier Clean's marker, if there is one, stands meanwhile)
+        foreach (var path in paths)
+        {
+            if (!FileMover.Exists(path)) continue;
+            if (PathText.LinkBetween(p.Layout.RunsRoot, path) is { } link)
+            {
+                log.Warn(ErrorCodes.CleanSymlink, $"{key}: {PathText.ToStored(p.Layout.Root, path)} lies under the symbolic link {PathText.ToStored(p.Layout.Root, link)}; Clean does not delete through it (a run dir that is itself a link loses the link; what lies under a linked folder above it stays until the rerun replaces it).");
+                continue;
+            }
+            FileMover.Delete(path);
+            deleted.Add(PathText.ToStored(p.Layout.Root, path));
+        }
+        // Under a linked folder (a dataset dir linked to scratch) nothing above was deleted; the
+        // manifest, KdGat's own file, goes anyway, so the stage is stale and the next build reruns it.
+        if (FileMover.Exists(manifestPath))
+        {
+            FileMover.Delete(manifestPath);
+            deleted.Add(PathText.ToStored(p.Layout.Root, manifestPath));
+        }
+        foreach (var f in new[] { Path.Combine(stateDir, "attempt.json"), Path.Combine(stateDir, "aside") })
+            FileMover.Delete(f);
+        if (!marked)
+        {
+            try { MarkRerun(); }
+            catch (IOException) when (File.Exists(rerunRequested)) { } // an earlier Clean's marker forces the rerun as well
+        }
     }
 }

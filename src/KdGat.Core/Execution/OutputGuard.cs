@@ -56,14 +56,17 @@ internal sealed class OutputGuard
     public string StateDir { get; }
     /// <summary>Runs squeue and scancel for an interrupted attempt's job (tests: a cluster that fails).</summary>
     public Slurm.ICommandRunner? SlurmCommands { get; init; }
-    public string LockFile => Path.Combine(StateDir, "lock");
+    public string LockFile => LockFileIn(StateDir);
+    /// <summary>The lock of the slot whose state is in <paramref name="stateDir"/> (Clean takes those of former sweep points by path).</summary>
+    public static string LockFileIn(string stateDir) => Path.Combine(stateDir, "lock");
     private string Journal => Path.Combine(StateDir, "attempt.json");
     /// <summary>A random id replaced as every attempt begins and again before it ends (commit or rollback): see <see cref="Mark"/>.</summary>
     private string GenerationFile => Path.Combine(StateDir, "generation");
     private string AsideDir => Path.Combine(StateDir, "aside");
     public string FailedDir => Path.Combine(StateDir, "failed");
     /// <summary>Written by Clean: the next build must really run the stage, not restore it from the cache.</summary>
-    public string RerunRequested => Path.Combine(StateDir, "rerun-requested");
+    public string RerunRequested => RerunRequestedIn(StateDir);
+    public static string RerunRequestedIn(string stateDir) => Path.Combine(stateDir, "rerun-requested");
     private string Aside(string item) => Path.Combine(AsideDir, item);
     /// <summary>Where recovery keeps the aside/ of an older KdGat's journal it cannot map to today's outputs.</summary>
     public string UnrecoveredDir => Path.Combine(StateDir, "unrecovered");

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
 using KdGat.Testing;
@@ -171,5 +172,42 @@ public sealed class CleanerTests : IDisposable
         var r = await BuildAsync(d);
         Assert.True(r.Succeeded);
         Assert.Equal(["a", "b"], With(r, Outcome.Ran).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// A review: Clean cleaned only today's grid. A point the grid had lost (y=2, Clean, y=2 back)
+    /// came back up to date with its old result, and a stage whose sweep was removed after Clean got
+    /// its unswept result back from the cache; Clean is the forced rerun of the stage in that dataset,
+    /// so both really run now, as from scratch.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Clean_AlsoForcesTheRerunOfSweepPointsOutsideTodaysGrid_AndOfTheUnsweptResultAbove(bool pointLeftTheGrid)
+    {
+        static string Config(string sweep) => $$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            cache_store: store
+            stages:
+              b: { command: 'echo {params.y} > out.txt', params: { y: 1 }, outputs: [out.txt]{{sweep}} }
+            """;
+        using var p = new TestPipeline(pointLeftTheGrid ? Config(", sweep: { y: [1, 2] }") : Config(""), "d1");
+        var stages = new StageDeclaration[] { new("b", []) };
+        async Task<BuildReport> Build() => await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
+        Assert.True((await Build()).Succeeded);
+        if (pointLeftTheGrid) p.WriteConfig(Config(", sweep: { y: [1] }")); // y=2 leaves the grid
+        else
+        {
+            p.WriteConfig(Config(", sweep: { y: [2, 3] }")); // swept: the points' first commit retires the unswept result (cached)
+            Assert.True((await Build()).Succeeded);
+        }
+
+        await Cleaner.CleanAsync(p.Request(stages), null, new RecordingLog());
+        p.WriteConfig(pointLeftTheGrid ? Config(", sweep: { y: [1, 2] }") : Config(""));
+        var r = await Build();
+
+        Assert.True(r.Succeeded);
+        Assert.Equal(pointLeftTheGrid ? [Outcome.Ran, Outcome.Ran] : [Outcome.Ran], r.Stages.Select(x => x.Outcome));
     }
 }
