@@ -17,4 +17,6 @@ internal static partial class ErrorCodes
     public const string ReservedStageTargetName = "KDG1215";
     /// <summary>Raised by targets/KdGat.Pipeline.targets, not C#: a stage target was reached before any KdGat target planned the stages (-t: names a stage target), so nothing would run.</summary>
     public const string StageTargetAlone = "KDG1216";
+    /// <summary>Warning: a -p: name KdGat does not read, a letter or two from one it does (-p:Datset): the build went on without it.</summary>
+    public const string PropertyMisspelt = "KDG1217";
 }

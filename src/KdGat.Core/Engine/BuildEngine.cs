@@ -178,7 +178,7 @@ internal sealed class BuildEngine
         var started = _time.GetUtcNow();
         var loaded = _session?.Load(request) ?? LoadedPipeline.Load(request);
         var (config, datasets, _, layout, instances) = loaded;
-        if (sayLoadWarnings) SayLoadWarnings([.. Fingerprinter.CodePatternsMatchingNothing(instances), .. Pipeline.DependencyCheck.UncoveredNamedFiles(instances)], log);
+        if (sayLoadWarnings) SayLoadWarnings([.. PropertySpelling.Warnings(request), .. Fingerprinter.CodePatternsMatchingNothing(instances), .. Pipeline.DependencyCheck.UncoveredNamedFiles(instances)], log);
         var said = new CountingLog(log);
         log = said;
 
