@@ -1,5 +1,4 @@
 using KdGat.Core.Diagnostics;
-using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
 
@@ -168,8 +167,7 @@ internal sealed class AccessClassifier
 
     /// <summary>Under a declared input or code glob: its bytes are in the fingerprint.</summary>
     private static bool IsDeclared(StageInstance s, string path) =>
-        s.Inputs.Any(i => PathText.IsUnder(path, i))
-        || s.Config.Code.Any(g => PathText.IsUnder(path, Path.Combine(s.Layout.Root, g)) || Glob.HasWildcard(g) && Glob.Covers(s.Layout.Root, g, path, s.Layout.WrittenFolders));
+        s.Inputs.Any(i => PathText.IsUnder(path, i)) || s.CodeCovers(path);
 
     /// <summary>The stage, among the direct needs, through which <paramref name="name"/> is an upstream; null if it is not one.</summary>
     private static string? Transitively(StageInstance s, string name)

@@ -50,8 +50,10 @@ internal static class DependencyCheck
                 // path it can match ('cat {raw_dir}/*' with inputs ['{raw_dir}/*']), whatever folder it starts in.
                 var glob = Hashing.Glob.HasWildcard(path);
                 List<DatasetAreas.Area>? rawBelow = null; // made only when there is one: this runs for every word of every instance
+                var inArea = false; // at or below a runs, cache or raw folder of some dataset
                 foreach (var (folder, area) in layout.DatasetAreas.Around(at, above))
                 {
+                    inArea |= PathText.IsUnder(at, folder);
                     if (!area.Raw && area.Dataset != inst.Dataset)
                         throw OtherDataset(inst, what, path, folder, area, PlaceOf(inst, what, path, real));
                     // Raw data the command names; the path a placeholder gives counts as its word:
@@ -74,10 +76,10 @@ internal static class DependencyCheck
                     throw Untracked(inst, what, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
                 // A file of its own below the root, in nothing KdGat knows (a script: python3 {root}/scripts/summ.py):
                 // kept for the load-time warning (KDG1040), which asks whether it is there and covered.
-                if (what is "command" or "setup" && !piece && !glob && IsOwnFileCandidate(layout, root, at) && !owners.AtOrAbove(at).Any()
-                    && !layout.DatasetAreas.Around(at, below: false).Any())
+                var holder = owners.AtOrAbove(at).Select(e => e.Value).Take(1).ToArray();
+                if (what is "command" or "setup" && !piece && !glob && !inArea && holder.Length == 0 && IsOwnFileCandidate(layout, root, at))
                     inst.NamedFiles.Add(new(what, at, PlaceOf(inst, what, path, real)));
-                var found = owners.AtOrAbove(at).Select(e => e.Value).Take(1).Where(o => !(piece && o.Folder));
+                var found = holder.Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
                     foreach (var owner in owned.Points)
@@ -109,7 +111,7 @@ internal static class DependencyCheck
             foreach (var (what, path, (line, column)) in s.NamedFiles)
             {
                 var stored = PathText.ToStored(s.Layout.Root, path);
-                if (said.Contains((s.Name, stored)) || !NoOp.FileObservations.FileExists(path) || Covered(s, path) || CodeCovers(s, path)) continue;
+                if (said.Contains((s.Name, stored)) || !NoOp.FileObservations.FileExists(path) || Covered(s, path) || s.CodeCovers(path)) continue;
                 said.Add((s.Name, stored));
                 warnings.Add(new Diagnostic(Severity.Warning, ErrorCodes.UncoveredNamedFile,
                     $"stage '{s.Name}': its {what} names '{stored}', a file below the pipeline root that none of the stage's inputs: or code: patterns covers, so an edit to it would leave the stage " +
@@ -119,10 +121,6 @@ internal static class DependencyCheck
             }
         return warnings;
     }
-
-    /// <summary>Whether one of the stage's code patterns (relative to the root) covers the file.</summary>
-    private static bool CodeCovers(StageInstance s, string path) => s.Config.Code.Any(pattern =>
-        Hashing.Glob.HasWildcard(pattern) ? Hashing.Glob.Covers(s.Layout.Root, pattern, path) : PathText.IsUnder(path, Path.GetFullPath(Path.Combine(s.Layout.Root, pattern))));
 
     /// <summary>
     /// Whether a declared input of <paramref name="inst"/> covers <paramref name="path"/>: a folder or

@@ -95,6 +95,10 @@ public sealed partial class StageInstance
     public string ManifestPath => Path.Combine(RunDir, ManifestFileName);
     public string LogDir => Path.Combine(RunDir, "logs");
 
+    /// <summary>Whether one of its code patterns (relative to the root) covers the file: its bytes are in the fingerprint (a wildcard does not reach the folders stages write).</summary>
+    public bool CodeCovers(string path) => Config.Code.Any(g =>
+        PathText.IsUnder(path, System.IO.Path.Combine(Layout.Root, g)) || Hashing.Glob.HasWildcard(g) && Hashing.Glob.Covers(Layout.Root, g, path, Layout.WrittenFolders));
+
     /// <summary>A file below the root its command or setup names, where it is written (<see cref="DependencyCheck.UncoveredNamedFiles"/>).</summary>
     internal sealed record NamedFile(string What, string Path, (int Line, int Column) At);
 
