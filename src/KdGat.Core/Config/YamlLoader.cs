@@ -14,7 +14,7 @@ namespace KdGat.Core.Config;
 /// Whatever YamlDotNet throws (YamlException, but also
 /// InvalidOperationException from its scanner) becomes a KDG1002 with file(line,col).
 /// </summary>
-internal static class YamlLoader
+internal static partial class YamlLoader
 {
     /// <summary>Largest configuration or params file read (1 MiB; kdgat.yaml for 600 datasets is ~20 KiB).</summary>
     public const int MaxFileBytes = 1 << 20;
@@ -53,20 +53,20 @@ internal static class YamlLoader
         catch (Exception e) when (e is not YamlException || (e is YamlException { Start.Index: var at } && at >= text.TrimEnd().Length
                                                              && e.Message.Contains("While parsing a flow", StringComparison.Ordinal)))
         {
-            if (open.FirstOrDefault(Flow) is not { } unclosed) throw Syntax(file, e, e is YamlException y ? y.Start : scanner.CurrentPosition);
+            if (open.FirstOrDefault(Flow) is not { } unclosed) throw Syntax(file, text, e, e is YamlException y ? y.Start : scanner.CurrentPosition);
             var (opening, closing) = unclosed is SequenceStart ? ('[', ']') : ('{', '}');
             throw new KdgException(ErrorCodes.YamlSyntax,
                 $"malformed YAML: the '{opening}' here is not closed (the file ends, or a line below starts something else, before its '{closing}'). Add the '{closing}', or write the value as a block list or mapping.",
                 file, Math.Max(1, (int)unclosed.Start.Line), Math.Max(1, (int)unclosed.Start.Column), e);
         }
         // Some scanner errors (a tab as indentation) carry the document's start, (1,1): where the scanner stopped is the place.
-        catch (YamlException e) { throw Syntax(file, e, e.Start is { Line: <= 1, Column: <= 1 } ? scanner.CurrentPosition : e.Start); }
+        catch (YamlException e) { throw Syntax(file, text, e, e.Start is { Line: <= 1, Column: <= 1 } ? scanner.CurrentPosition : e.Start); }
 
         var replay = new Replay(events);
         var stream = new YamlStream();
         try { stream.Load(replay); }
-        catch (YamlException e) { throw Syntax(file, e, e.Start); }
-        catch (Exception e) { throw Syntax(file, e, replay.Current?.Start ?? Mark.Empty); }
+        catch (YamlException e) { throw Syntax(file, text, e, e.Start); }
+        catch (Exception e) { throw Syntax(file, text, e, replay.Current?.Start ?? Mark.Empty); }
         if (stream.Documents.Count > 1)
         {
             var second = stream.Documents[1].RootNode.Start;
@@ -166,15 +166,38 @@ internal static class YamlLoader
 
     private static bool Flow(NodeEvent e) => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow };
 
-    private static KdgException Syntax(string file, Exception e, Mark at)
+    private static KdgException Syntax(string file, string text, Exception e, Mark at)
     {
         var message = (e.InnerException as YamlException)?.Message ?? e.Message;
         // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 40) - (...): "; the position is ours to print.
         var cut = message.IndexOf("): ", StringComparison.Ordinal);
         if (message.StartsWith("(Line:", StringComparison.Ordinal) && cut > 0) message = message[(cut + 3)..];
-        return new KdgException(ErrorCodes.YamlSyntax, $"malformed YAML: {message.TrimEnd('.')}. Fix the syntax at this position.",
+        return new KdgException(ErrorCodes.YamlSyntax, $"malformed YAML: {message.TrimEnd('.')}. Fix the syntax at this position.{PlaceholderHint(text, (int)at.Line)}",
             file, Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column), e);
     }
+
+    /// <summary>
+    /// An unquoted value that starts with a placeholder (<c>command: {vars.sample} train</c>,
+    /// <c>inputs: [{raw_dir}/frames.csv]</c>, <c>- {raw_dir}/x</c>) is YAML's flow mapping, and the
+    /// parser's complaint ("did not find expected key") names none of that. Looked for on the line of
+    /// the error and the one before it (the parser often stops on the next line).
+    /// </summary>
+    private static string PlaceholderHint(string text, int line)
+    {
+        var lines = text.Split('\n');
+        for (var i = Math.Min(line, lines.Length) - 1; i >= Math.Max(0, line - 2); i--)
+        {
+            var m = UnquotedPlaceholder().Match(lines[i].TrimEnd('\r'));
+            if (!m.Success) continue;
+            var value = m.Groups["value"].Value.TrimEnd();
+            return $" Line {i + 1} has a value that starts with '{m.Groups["name"].Value}' unquoted, which YAML reads as the start of a mapping: quote the whole value, '{value.Replace("'", "''")}'.";
+        }
+        return "";
+    }
+
+    /// <summary>A '{name}' that starts a plain value: after "key: ", "- ", '[' or ','; the value runs to a comment, or in a flow list to ',' or ']'.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?:^\s*-\s+|:\s+|(?<flow>[\[,])\s*)(?<value>(?<name>\{[A-Za-z_][\w.]*\})(?(flow)[^,\]#]*|(?:[^#]|(?<!\s)#)*))")]
+    private static partial System.Text.RegularExpressions.Regex UnquotedPlaceholder();
 
     /// <summary>Counts expanded nodes and depth as the events arrive, before any tree is built.</summary>
     private sealed class Budget(string file)

@@ -235,6 +235,34 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("second YAML document", e.Message);
     }
 
+    /// <summary>
+    /// An unquoted value that starts with a placeholder is a YAML flow mapping; the parser's own words
+    /// ("did not find expected key") did not say so (a first-contact review). The hint names the line
+    /// and the value quoted.
+    /// </summary>
+    [Theory]
+    [InlineData("    command: {vars.s} train --x 1\n    outputs: [y]\n", 5, "'{vars.s} train --x 1'")]
+    [InlineData("    command: x\n    inputs: [{raw_dir}/frames.csv, b]\n    outputs: [y]\n", 6, "'{raw_dir}/frames.csv'")]
+    [InlineData("    command: x\n    inputs:\n      - {raw_dir}/x  # the frames\n    outputs: [y]\n", 7, "'{raw_dir}/x'")]
+    public void Load_AnUnquotedValueStartingWithAPlaceholder_IsKdg1002SayingQuoteIt(string stage, int line, string quoted)
+    {
+        var e = LoadFails("datasets: [d1]\nvars: { s: x }\nstages:\n  a:\n" + stage);
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.Contains($"Line {line} has a value that starts with '{{", e.Message);
+        Assert.Contains($"quote the whole value, {quoted}.", e.Message);
+    }
+
+    /// <summary>A syntax error with no placeholder in sight gets no quoting advice.</summary>
+    [Fact]
+    public void Load_ASyntaxErrorWithoutAPlaceholder_GivesNoQuotingHint()
+    {
+        var e = LoadFails("datasets: [d1]\nstages:\n  a:\n    command: x: y: z\n    outputs: [y]\n");
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.DoesNotContain("quote the whole value", e.Message);
+    }
+
     [Fact]
     public void Load_UnknownStageKey_IsKdg1003WithSuggestion()
     {
