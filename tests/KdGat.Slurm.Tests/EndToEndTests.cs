@@ -261,6 +261,14 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // A job waiting in the queue (PENDING on its dependency) is "queued", not "running" (a SLURM user review).
         foreach (var row in status.Output.Split('\n').Where(l => l.Contains(" PENDING", StringComparison.Ordinal)))
             Assert.Matches(@"\squeued\s", row);
+        // A job that ended after its build left is "ended", waiting to be collected: "interrupted" said a
+        // COMPLETED job had been cut short (a first-contact review).
+        Eventually.Until(() => Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "logs"), "*.done").Length > 0, TimeSpan.FromMinutes(2), "preprocess's job to end", TimeSpan.FromMilliseconds(300));
+        string? ended = null;
+        Eventually.Until(() => (ended = Build(sb, "-t:Status", "-p:Dataset=hcrl_sa").Output.Split('\n').SingleOrDefault(l => l.Contains("hcrl_sa/preprocess ", StringComparison.Ordinal))) is { } row
+            && row.Contains(" ended COMPLETED", StringComparison.Ordinal), TimeSpan.FromMinutes(1), "Status to see preprocess's job ended", TimeSpan.FromSeconds(2));
+        Assert.Matches(@"\sended\s", ended);
+        Assert.DoesNotContain("interrupted", ended);
 
         var collect = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
         Assert.Equal(0, collect.ExitCode);

@@ -1,4 +1,5 @@
 using KdGat.Core.Engine;
+using KdGat.Core.Tracking;
 
 namespace KdGat.Core.Graphing;
 
@@ -37,7 +38,8 @@ internal static class GraphStyle
         ("stale", "#ffe0b2", "would run (why: hover the box)"),
         (Running, "#fff176", "running (job id: hover the box)"),
         ("queued", "#fff9c4", "a SLURM job waiting in the queue (job id: hover the box)"),
-        ("interrupted", "#ffccbc", "the next build recovers or collects it"),
+        (StatusRow.Ended, "#dcedc8", "a SLURM job that ended after its build left; the next build collects its result"),
+        (StatusRow.Interrupted, "#ffccbc", "the next build recovers it"),
         (Outcome.Failed, "#ffcdd2", "its last attempt failed"),
     ];
 

@@ -10,10 +10,10 @@ using KdGat.Core.Planning;
 
 namespace KdGat.Core.Tracking;
 
-/// <summary>Status of one stage instance: up-to-date, stale, running, queued (a SLURM job waiting), interrupted or failed.</summary>
+/// <summary>Status of one stage instance: up-to-date, stale, running, queued (a SLURM job waiting), ended (a SLURM job not collected yet), interrupted or failed.</summary>
 internal sealed record StatusRow(string Dataset, string Stage, string State, string Detail, string? JobId = null, string? Log = null, IndexedRun? Last = null)
 {
-    public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Queued = "queued", Interrupted = "interrupted", Failed = "failed";
+    public const string UpToDate = "up-to-date", Stale = "stale", Running = "running", Queued = "queued", Ended = "ended", Interrupted = "interrupted", Failed = "failed";
     /// <summary>Its job or process is still on its way: running, or a SLURM job waiting in the queue.</summary>
     public bool Active => State is Running or Queued;
     /// <summary>A swept instance's grid point ("seed=1"); null for an unswept one.</summary>
@@ -235,7 +235,8 @@ internal sealed class Tracker : IDisposable
             // Waiting in the queue (PENDING on its dependency, held) is not running: 12 of 13 chained jobs were counted "running" (a SLURM user review).
             return new StatusRow(s.Dataset, s.Name, Execution.Slurm.SlurmState.IsRunning(job.State) ? StatusRow.Running : StatusRow.Queued,
                 $"SLURM job {jobId} {job.State}{(string.IsNullOrEmpty(job.Reason) || job.Reason == "None" ? "" : $" ({job.Reason})")}; the next build re-attaches to it (nothing is submitted twice){AsSubmitted}", jobId, Last: last);
-        return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
+        // Ended, not "interrupted": a COMPLETED job of a -p:Wait=false build was interrupted by nothing (a first-contact review).
+        return new StatusRow(s.Dataset, s.Name, StatusRow.Ended,
             $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); the next build collects its result without resubmitting{AsSubmitted}", jobId, Last: last);
     }
 
