@@ -67,7 +67,7 @@ internal static class HtmlReport
                 // Only current values compete for bold: a stale one is not a result of today's tree.
                 bool Current(int i) => !compare.NotCurrent.ContainsKey((row.Dataset, compare.Variants[i])) && row.Gap(i) is null;
                 var current = Enumerable.Range(0, row.Values.Count).Where(i => row.Values[i].HasValue && Current(i)).ToArray();
-                var best = current.Select(i => row.Values[i]).DefaultIfEmpty().Max();
+                var best = MetricDirection.Best(row.Metric, current.Select(i => row.Values[i]!.Value));
                 h.Append($"<tr><td>{E(row.Dataset)}</td><td>{E(row.Metric)}</td>");
                 for (var i = 0; i < row.Values.Count; i++)
                 {
@@ -85,7 +85,7 @@ internal static class HtmlReport
             }
             h.Append("</tbody></table>\n");
             foreach (var note in compare.Notes) h.Append($"<p class=\"not-current\">{E(note)}</p>\n");
-            h.Append("<p class=\"muted\">Each value comes from the run that made its stage instance's current result; a value in grey with a reason is from an older run while the instance is stale, failed or not yet built (a build of today's tree may give another); bold is the highest current value in a row.</p>\n");
+            h.Append("<p class=\"muted\">Each value comes from the run that made its stage instance's current result; a value in grey with a reason is from an older run while the instance is stale, failed or not yet built (a build of today's tree may give another); bold is the best current value in a row: the highest of accuracy-like metrics (accuracy, precision, recall, f1, auc, ...), the lowest of error-like ones (fp, fn, fpr, loss, error, mse, ...), none for other names (counts such as graphs).</p>\n");
         }
 
         // Per dataset: timeline of the latest build, then each stage's latest attempt.

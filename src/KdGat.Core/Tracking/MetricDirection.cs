@@ -1,0 +1,49 @@
+namespace KdGat.Core.Tracking;
+
+/// <summary>
+/// Which way a metric improves, from its name, for the report's bold "best" cell. Bolding the
+/// highest value made the variant with the most false positives or the largest loss look best (a
+/// first-contact review); a count that is neither good nor bad (graphs, epochs) gets no bold.
+/// </summary>
+internal static class MetricDirection
+{
+    public enum Better { Unknown, Higher, Lower }
+
+    // Whole name or its last '_'/'-'/'.'-separated word, lower case: "val_loss", "test.fpr", "gat_accuracy".
+    private static readonly HashSet<string> Higher = new(StringComparer.Ordinal)
+    {
+        "accuracy", "acc", "balanced_accuracy", "precision", "recall", "f1", "f1_score", "fscore", "auc", "roc_auc", "auroc",
+        "auprc", "ap", "map", "mcc", "specificity", "sensitivity", "tpr", "tnr", "tp", "tn", "iou", "dice", "r2", "kappa", "score", "reward", "return",
+    };
+
+    private static readonly HashSet<string> Lower = new(StringComparer.Ordinal)
+    {
+        "fp", "fn", "fpr", "fnr", "far", "eer", "loss", "error", "err", "mse", "mae", "rmse", "nll", "perplexity", "ppl", "latency",
+        "false_positives", "false_negatives", "false_alarms",
+    };
+
+    public static Better Of(string metric)
+    {
+        var name = metric.Trim().ToLowerInvariant();
+        var last = name[(name.LastIndexOfAny(['_', '-', '.']) + 1)..];
+        foreach (var candidate in new[] { name, last })
+        {
+            if (Higher.Contains(candidate)) return Better.Higher;
+            if (Lower.Contains(candidate)) return Better.Lower;
+        }
+        return Better.Unknown;
+    }
+
+    /// <summary>The best of <paramref name="values"/> for <paramref name="metric"/>; null for a metric of no known direction or no values.</summary>
+    public static double? Best(string metric, IEnumerable<double> values)
+    {
+        var all = values.ToArray();
+        if (all.Length == 0) return null;
+        return Of(metric) switch
+        {
+            Better.Higher => all.Max(),
+            Better.Lower => all.Min(),
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,30 @@
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Tests.Tracking;
+
+[Trait("Category", "Unit")]
+public sealed class MetricDirectionTests
+{
+    [Theory]
+    [InlineData("accuracy", "Higher")]
+    [InlineData("gat_accuracy", "Higher")]
+    [InlineData("F1", "Higher")]
+    [InlineData("test.roc_auc", "Higher")]
+    [InlineData("fp", "Lower")]
+    [InlineData("fn", "Lower")]
+    [InlineData("val_loss", "Lower")]
+    [InlineData("test-mse", "Lower")]
+    [InlineData("graphs", "Unknown")]
+    [InlineData("epochs", "Unknown")]
+    public void Of_ReadsTheDirectionFromTheNameOrItsLastWord(string metric, string expected) =>
+        Assert.Equal(expected, MetricDirection.Of(metric).ToString());
+
+    [Fact]
+    public void Best_IsTheHighestAccuracy_TheLowestErrorCount_AndNoneForACount()
+    {
+        Assert.Equal(0.9, MetricDirection.Best("accuracy", [0.8, 0.9, 0.85]));
+        Assert.Equal(3, MetricDirection.Best("fp", [7, 3, 12]));
+        Assert.Null(MetricDirection.Best("graphs", [178, 180]));
+        Assert.Null(MetricDirection.Best("f1", []));
+    }
+}
