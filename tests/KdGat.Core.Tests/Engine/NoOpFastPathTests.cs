@@ -79,12 +79,15 @@ public sealed class NoOpFastPathTests : IDisposable
         var first = await BuildAsync(liveReport: page);
         Assert.True(first.Engine.WroteState);
         Assert.True(File.Exists(page));
+        // The build says where its page is (nothing did: first users never found it).
+        Assert.Contains(first.Log.Items, i => i.Message.StartsWith($"KdGat: report: {page} ", StringComparison.Ordinal));
         File.Delete(page);
 
         var noop = await BuildAsync(liveReport: page);
         Assert.All(noop.Report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
         Assert.False(noop.Engine.WroteState);
         Assert.False(File.Exists(page));
+        Assert.DoesNotContain(noop.Log.Items, i => i.Message.StartsWith("KdGat: report:", StringComparison.Ordinal));
 
         // b stale, a up to date: the page opens when b runs and still shows a (ended before it opened).
         File.Delete(Path.Combine(_d.Path, "runs", "d1", "b", "out.txt"));
