@@ -15,6 +15,8 @@ public sealed record ParamValue(string Text, ParamKind Kind)
 {
     /// <summary>Above this a double no longer holds every integer exactly, so integral values stay floats.</summary>
     private const double MaxExactInteger = 9007199254740992d; // 2^53
+    /// <summary>Digits of the longest whole number kept exact (parsing is quadratic in them; a parameter is not a bignum store).</summary>
+    private const int MaxIntegerDigits = 1000;
 
     public static ParamValue FromScalar(string text, bool quoted)
     {
@@ -22,6 +24,10 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         if (text is "true" or "false" or "True" or "False") return new(text.ToLowerInvariant(), ParamKind.Bool);
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return new(l.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
+        // Beyond 64 bits a whole number stays exact (JSON and Python's json have integers of any size):
+        // as a double, seed 123456789012345678901234 reached the stage as 1.2345678901234569E+23.
+        if (text.Length <= MaxIntegerDigits && System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+            return new(big.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
         {
             if (Math.Abs(d) <= MaxExactInteger && d == Math.Floor(d))

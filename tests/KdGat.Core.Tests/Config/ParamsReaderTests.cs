@@ -59,6 +59,9 @@ public sealed class ParamsReaderTests : IDisposable
     [Theory]
     [InlineData("v: 42", "42", ParamKind.Integer)]
     [InlineData("v: -7", "-7", ParamKind.Integer)]
+    // Beyond 64 bits: exact, not the double 1.2345678901234569E+23 (the stage got another seed).
+    [InlineData("v: 123456789012345678901234", "123456789012345678901234", ParamKind.Integer)]
+    [InlineData("v: -98765432109876543210", "-98765432109876543210", ParamKind.Integer)]
     [InlineData("v: 1e-3", "0.001", ParamKind.Float)]
     [InlineData("v: True", "true", ParamKind.Bool)]
     [InlineData("v: false", "false", ParamKind.Bool)]
@@ -95,6 +98,7 @@ public sealed class ParamsReaderTests : IDisposable
     [InlineData("1", "+1")]
     [InlineData("1000", "1e3")]
     [InlineData("7", "007")]
+    [InlineData("123456789012345678901234", "+000123456789012345678901234")]
     [InlineData("-0.5", "-5e-1")]
     public void Flatten_NumbersEqualByValue_HaveOneCanonicalText(string a, string b)
     {
