@@ -154,6 +154,23 @@ public sealed class PlannerTests : IDisposable
     }
 
     /// <summary>
+    /// Two whole numbers beyond 64 bits that one double rounds alike: the second was up to date over
+    /// the first's result (both were 1.8446744073709552E+19; a hostile-input review).
+    /// </summary>
+    [Fact]
+    public void Check_AHugeWholeNumberChangedInItsLastDigit_IsStale()
+    {
+        _p.WriteConfig(Yaml(lr: "18446744073709551615"));
+        SimulateRun(Instance());
+        _p.WriteConfig(Yaml(lr: "18446744073709551614"));
+
+        var v = Check();
+
+        Assert.False(v.UpToDate);
+        Assert.StartsWith("parameter lr changed (18446744073709551615 -> 18446744073709551614)", Assert.Single(v.Reasons).Text);
+    }
+
+    /// <summary>
     /// Quoting a value changes its JSON type in params.json ("0.001" against 0.001), so what the stage
     /// reads: the fingerprint must see it (it recorded the text alone, and a quoted number stayed up
     /// to date over a params.json the from-scratch build wrote differently).
