@@ -236,8 +236,11 @@ internal sealed class Tracker : IDisposable
             return new StatusRow(s.Dataset, s.Name, Execution.Slurm.SlurmState.IsRunning(job.State) ? StatusRow.Running : StatusRow.Queued,
                 $"SLURM job {jobId} {job.State}{(string.IsNullOrEmpty(job.Reason) || job.Reason == "None" ? "" : $" ({job.Reason})")}; the next build re-attaches to it (nothing is submitted twice){AsSubmitted}", jobId, Last: last);
         // Ended, not "interrupted": a COMPLETED job of a -p:Wait=false build was interrupted by nothing (a first-contact review).
+        // Only a COMPLETED job has a result to collect: a cancelled, failed or timed-out one was promised as one (a SLURM review).
         return new StatusRow(s.Dataset, s.Name, StatusRow.Ended,
-            $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); the next build collects its result without resubmitting{AsSubmitted}", jobId, Last: last);
+            Execution.Slurm.SlurmState.Normalize(job.State) == "COMPLETED"
+                ? $"SLURM job {jobId} ended COMPLETED; the next build collects its result without resubmitting{AsSubmitted}"
+                : $"SLURM job {jobId} ended {job.State} (exit code {job.ExitCode}); it left no result: the next build records how it ended, and the stage stays stale until it runs again", jobId, Last: last);
     }
 
     // What InstanceRunner.Chain checks before it re-attaches or collects.

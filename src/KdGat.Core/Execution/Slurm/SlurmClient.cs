@@ -219,6 +219,9 @@ internal sealed class SlurmClient
     {
         var jobs = new Dictionary<string, JobStatus>(StringComparer.Ordinal);
         var rss = new Dictionary<string, long>(StringComparer.Ordinal);
+        // A job cancelled or timed out says "0:0" on its own line; its batch step says how the script
+        // died ("0:15": 143). Status and the record said "exit code 0" for a killed job (a SLURM review).
+        var batchExit = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var line in stdout.Split('\n'))
         {
             var f = line.Trim().Split('|');
@@ -227,6 +230,7 @@ internal sealed class SlurmClient
             var id = dot < 0 ? f[0] : f[0][..dot];
             var kb = SlurmState.ParseRssKb(f[4]);
             rss[id] = Math.Max(rss.GetValueOrDefault(id), kb);
+            if (f[0].AsSpan(dot + 1) is "batch") batchExit[id] = SlurmState.ParseExitCode(f[2]);
             if (dot >= 0) continue;
             // "CANCELLED by 1234" keeps who cancelled (SlurmState.ToExecState); "RUNNING+" loses its '+'.
             var state = SlurmState.Normalize(f[1]) is var bare && f[1].Trim().StartsWith(bare + " by ", StringComparison.OrdinalIgnoreCase) ? f[1].Trim() : SlurmState.Normalize(f[1]);
@@ -240,7 +244,11 @@ internal sealed class SlurmClient
                 Node = f.Length > 9 && f[9] is not ("" or "None assigned") ? f[9] : null,
             };
         }
-        return jobs.ToDictionary(kv => kv.Key, kv => kv.Value with { MaxRssKb = rss.GetValueOrDefault(kv.Key) }, StringComparer.Ordinal);
+        return jobs.ToDictionary(kv => kv.Key, kv => kv.Value with
+        {
+            MaxRssKb = rss.GetValueOrDefault(kv.Key),
+            ExitCode = kv.Value.ExitCode != 0 ? kv.Value.ExitCode : batchExit.GetValueOrDefault(kv.Key),
+        }, StringComparer.Ordinal);
     }
 
     /// <summary>sacct's time, in UTC (ProcessCommandRunner runs it with TZ=UTC).</summary>

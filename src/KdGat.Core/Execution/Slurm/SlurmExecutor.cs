@@ -187,7 +187,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             Host = status.Node ?? "slurm",
             Detail = state == ExecState.Completed ? null
                 : outside ? $"job {id} was cancelled outside this build (scancel{(SlurmState.CancelledBy(status.State) is { } by ? $" by uid {by}" : "")}), elapsed {status.ElapsedSeconds:0} s"
-                : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}{(status.ExitCode != 0 ? $", exit code {status.ExitCode}" : "")}, elapsed {status.ElapsedSeconds:0} s", // OOM and TIMEOUT report 0
+                : $"SLURM job {id} {status.State}{(status.Reason is null ? "" : $" ({status.Reason})")}{(status.ExitCode != 0 ? $", exit code {status.ExitCode}" : "")}, elapsed {status.ElapsedSeconds:0} s", // OOM reports 0; TIMEOUT the batch step's signal (143)
         };
     }
 
@@ -262,7 +262,11 @@ internal sealed class SlurmExecutor : IStageExecutor
         return await client.CancelAsync([id]).ConfigureAwait(false) ? (null, id) : ($"scancel {id} failed", null);
     }
 
-    /// <summary>Status: one squeue for all, one sacct for the ones squeue no longer lists; null when SLURM cannot be asked.</summary>
+    /// <summary>
+    /// Status: one squeue for all, one sacct for the ones squeue no longer lists or lists as ended
+    /// (squeue has no exit code: an ended job read "exit code 0" however it died); null when SLURM
+    /// cannot be asked. An ended job sacct does not know yet keeps squeue's row.
+    /// </summary>
     public static async Task<IReadOnlyDictionary<string, JobStatus>?> QueryAsync(IEnumerable<AttemptHandle> handles, CancellationToken cancel)
     {
         var ids = handles.Where(h => h.IsBatchJob).Select(h => h.Id).Distinct().ToArray();
@@ -270,10 +274,11 @@ internal sealed class SlurmExecutor : IStageExecutor
         var client = new SlurmClient();
         var live = await client.SqueueAsync(ids, cancel).ConfigureAwait(false);
         if (live is null) return null;
-        var ended = ids.Where(id => !live.ContainsKey(id)).ToArray();
+        var ended = ids.Where(id => live.GetValueOrDefault(id) is not { IsActive: true }).ToArray();
         var done = ended.Length == 0 ? new Dictionary<string, JobStatus>() : await client.SacctAsync(ended, cancel).ConfigureAwait(false);
         if (done is null) return null;
-        foreach (var (id, st) in done) live.TryAdd(id, st);
+        foreach (var (id, st) in done)
+            if (!live.ContainsKey(id) || !st.IsActive) live[id] = st; // not sacct's lagging "RUNNING" over squeue's end
         return live;
     }
 

@@ -81,6 +81,23 @@ public sealed class SlurmParsingTests
         Assert.Equal(ExecState.Cancelled, SlurmState.ToExecState(jobs["48"].State, jobs["48"].Reason)); // cancelled by someone while it waited on its dependency
     }
 
+    /// <summary>A killed job's own line says 0:0; its batch step how the script died (it read "exit code 0"; a SLURM review).</summary>
+    [Fact]
+    public void Sacct_ExitCodeOfAKilledJob_IsItsBatchStepsSignal()
+    {
+        const string text = """
+            50|CANCELLED by 0|0:0|00:00:10||2026-11-23T13:31:44|2026-11-23T13:31:54|None|00:00.100|vm
+            50.batch|CANCELLED|0:15|00:00:10|1000K|2026-11-23T13:31:44|2026-11-23T13:31:54|
+            51|TIMEOUT|0:0|00:01:00||2026-11-23T13:31:44|2026-11-23T13:32:44|None|00:00.100|vm
+            51.batch|CANCELLED|0:15|00:01:00|1000K|2026-11-23T13:31:44|2026-11-23T13:32:44|
+            51.extern|COMPLETED|0:0|00:01:00|1000K|2026-11-23T13:31:44|2026-11-23T13:32:44|
+            52|FAILED|3:0|00:00:01||2026-11-23T13:31:44|2026-11-23T13:31:45|None|00:00.100|vm
+            52.batch|FAILED|3:0|00:00:01|1000K|2026-11-23T13:31:44|2026-11-23T13:31:45|
+            """;
+        var jobs = SlurmClient.ParseSacct(text);
+        Assert.Equal((143, 143, 3), (jobs["50"].ExitCode, jobs["51"].ExitCode, jobs["52"].ExitCode));
+    }
+
     [Fact]
     public void Squeue_ParsesStateAndReason()
     {
