@@ -170,7 +170,7 @@ internal sealed class Tracker : IDisposable
     {
         if (journal is not null)
         {
-            var alive = journal.Host != Environment.MachineName || Directory.Exists($"/proc/{journal.BuildPid}");
+            var alive = BuildIsAlive(journal.Host, journal.BuildPid);
             if (journal.StartedAs is { IsBatchJob: true } job && !alive)
                 return SubmittedJobRow(s, journal, job.Id, jobs, last);
             if (alive)
@@ -214,6 +214,14 @@ internal sealed class Tracker : IDisposable
         }
         return new StatusRow(s.Dataset, s.Name, StatusRow.Stale, string.Join("; ", reasons), Last: last);
     }
+
+    /// <summary>
+    /// Whether the build that journalled an attempt still runs: on another host it is taken to; here
+    /// its process must exist and not be a zombie (a killed build its parent had not reaped kept its
+    /// SLURM jobs "running" in Status; a SLURM review).
+    /// </summary>
+    internal static bool BuildIsAlive(string host, int pid) =>
+        host != Environment.MachineName || Execution.Local.AttemptProcesses.StartTicksOf(pid) is not null;
 
     /// <summary>"; log: PATH", unless the failure's own detail names that log already (it was said twice).</summary>
     private static string LogUnlessSaid(RunRecord r) =>

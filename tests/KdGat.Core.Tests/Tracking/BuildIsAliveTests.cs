@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using KdGat.Core.Tracking;
+
+namespace KdGat.Core.Tests.Tracking;
+
+/// <summary>Status's test of whether a journalled attempt's build still runs.</summary>
+[Trait("Category", "Unit")]
+public sealed class BuildIsAliveTests
+{
+    [Fact]
+    public void ARunningProcessIsAlive_AnEndedOneAndAZombieAreNot()
+    {
+        Assert.True(Tracker.BuildIsAlive(Environment.MachineName, Environment.ProcessId));
+        Assert.True(Tracker.BuildIsAlive("another-host", int.MaxValue - 1)); // not ours to look at
+
+        // A zombie: `sleep 0`'s parent execs into a sleep that never reaps it (a killed build whose parent has not waited for it yet).
+        using var parent = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "sleep 0 & echo $!; exec sleep 30"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
+            Assert.True(SpinWait.SpinUntil(() => File.Exists($"/proc/{zombie}/stat") && File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z ", StringComparison.Ordinal), TimeSpan.FromSeconds(20)),
+                "the child never became a zombie");
+            Assert.True(Directory.Exists($"/proc/{zombie}")); // what Status looked at before
+            Assert.False(Tracker.BuildIsAlive(Environment.MachineName, zombie));
+        }
+        finally { parent.Kill(); parent.WaitForExit(); }
+
+        Assert.False(Tracker.BuildIsAlive(Environment.MachineName, parent.Id));
+    }
+}
