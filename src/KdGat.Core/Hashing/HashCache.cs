@@ -259,7 +259,7 @@ internal sealed class HashCache
         var loaded = Kept.Get(key, content);
         if (loaded is null)
         {
-            loaded = Parse(Encoding.UTF8.GetString(bytes).Split('\n'));
+            loaded = Parse(bytes);
             if (loaded is null) return;
             Kept.Keep(key, content, loaded, bytes.Length);
         }
@@ -268,19 +268,38 @@ internal sealed class HashCache
         DamagedLines = loaded.DamagedLines;
     }
 
-    private LoadedFile? Parse(string[] lines)
+    /// <summary>The longest line read as a row (a path of PATH_MAX and the fields are ~4.2 KB); a longer one is damage, not decoded.</summary>
+    private const int MaxLineBytes = 64 << 10;
+
+    /// <summary>
+    /// Line by line over the bytes: decoding the whole file, then splitting it, held five copies of a
+    /// damaged file's 200 MB line at once (1.1 GB; a hostile-input review).
+    /// </summary>
+    private LoadedFile? Parse(ReadOnlySpan<byte> bytes)
     {
-        if (lines.Length == 0 || !lines[0].StartsWith(Header + " ", StringComparison.Ordinal)
-            || !long.TryParse(lines[0].AsSpan(Header.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var generation)) return null;
-        var rows = new List<KeyValuePair<string, Entry>>(lines.Length);
+        var rest = bytes;
+        var header = NextLine(ref rest);
+        if (header.Length > MaxLineBytes) return null;
+        var first = Encoding.UTF8.GetString(header);
+        if (!first.StartsWith(Header + " ", StringComparison.Ordinal)
+            || !long.TryParse(first.AsSpan(Header.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var generation)) return null;
+        var rows = new List<KeyValuePair<string, Entry>>(bytes.Length / 160);
         var damaged = 0;
-        for (var i = 1; i < lines.Length; i++)
+        while (!rest.IsEmpty) // nothing after the last newline
         {
-            if (i == lines.Length - 1 && lines[i].Length == 0) break; // after the last newline
-            if (TryParse(lines[i]) is { } row) rows.Add(row);
+            var line = NextLine(ref rest);
+            if (line.Length <= MaxLineBytes && TryParse(Encoding.UTF8.GetString(line)) is { } row) rows.Add(row);
             else damaged++; // a damaged line is a cache miss, nothing more
         }
         return new LoadedFile(generation, [.. rows], damaged);
+    }
+
+    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> rest)
+    {
+        var end = rest.IndexOf((byte)'\n');
+        var line = end < 0 ? rest : rest[..end];
+        rest = end < 0 ? [] : rest[(end + 1)..];
+        return line;
     }
 
     private KeyValuePair<string, Entry>? TryParse(string line)

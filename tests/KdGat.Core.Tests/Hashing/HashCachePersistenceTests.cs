@@ -80,6 +80,24 @@ public sealed class HashCachePersistenceTests : IDisposable
         Assert.Contains("FIFO", Assert.Throws<IOException>(c.Save).Message);
     }
 
+    /// <summary>
+    /// A damaged cache file with a huge line (200 MB took the build to 1.1 GB): that line is one damaged
+    /// line, not decoded, and the rows after it still count.
+    /// </summary>
+    [Fact]
+    public void Load_AHugeLineBetweenRows_IsOneDamagedLine_AndTheRowAfterItIsKept()
+    {
+        var (f, file) = SavedCacheOfOneFile();
+        var lines = File.ReadAllLines(file);
+        File.WriteAllLines(file, [lines[0], new string('x', 1 << 20), .. lines[1..]]);
+
+        var loaded = new HashCache(file, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+
+        Assert.Equal(1, loaded.DamagedLines);
+        Assert.Equal(AbcHash, loaded.HashFile(f));
+        Assert.Equal(0, loaded.FilesHashed);
+    }
+
     [Fact]
     public void Load_LineWithCorruptedIdentity_IsIgnored()
     {
