@@ -208,7 +208,12 @@ public sealed partial class StageInstance
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*(module|ml|spack|conda|mamba|micromamba)\s[^;&|`$()]*$")]
+    /// <summary>
+    /// A setup line that only loads modules or activates an environment: one line (a YAML '|' entry
+    /// 'module load x' then 'cp ../a/model .' was passed over whole), and not `conda run` or `spack
+    /// python`, which run anything (a review found both unchecked).
+    /// </summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[ \t]*(?:(?:module|ml)[ \t]|(?:conda|mamba|micromamba)[ \t]+(?:activate|deactivate)\b|spack[ \t]+(?:load|unload|env[ \t]+(?:activate|deactivate))\b)[^;&|`$()<>\r\n]*\n?\z")]
     private static partial System.Text.RegularExpressions.Regex EnvironmentLine();
 
     /// <summary>Between the setup lines and the command in <see cref="ReferencedPaths"/>' text: no word of either can be it.</summary>

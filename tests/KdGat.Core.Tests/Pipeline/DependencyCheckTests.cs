@@ -120,6 +120,10 @@ public sealed class DependencyCheckTests : IDisposable
     [Theory]
     [InlineData("['cp ../a/model.ckpt teacher.ckpt']", "x")]
     [InlineData("['cd ../a']", "cat ./model.ckpt")]
+    // Read although the line starts like an environment line (a review: both were passed over whole).
+    [InlineData("[\"module load foo/1.0\\ncp ../a/model.ckpt teacher.ckpt\"]", "x")]
+    [InlineData("['conda run -n base cp ../a/model.ckpt teacher.ckpt']", "x")]
+    [InlineData("['micromamba run -n torch cp ../a/model.ckpt teacher.ckpt']", "x")]
     public void SetupReadingAnotherStagesOutput_IsKdg1011(string setup, string command)
     {
         var e = Refused($$"""
