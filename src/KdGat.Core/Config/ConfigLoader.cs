@@ -115,7 +115,7 @@ internal static class ConfigLoader
         var map = r.Mapping(node, "defaults");
         r.CheckKeys(map, "defaults", "code", "env", "resources", "cache", "retries", "sweep");
         var res = r.Get(map, "resources") is { } rn && !YamlReader.IsNull(rn) ? ResourceParser.Read(r, rn, "defaults.resources") : new ResourceSpec();
-        return new(r.PathListAt(map, "code", "defaults"), r.StringList(map, "env", "defaults"), res,
+        return new(r.PathListAt(map, "code", "defaults"), r.EnvNameList(map, "env", "defaults"), res,
             r.OptionalBool(map, "cache", "defaults"), r.OptionalInt(map, "retries", "defaults"),
             r.Get(map, "sweep") is { } sw ? SweepReader.Read(r, sw, "defaults.sweep", root) : []);
     }
@@ -164,7 +164,7 @@ internal static class ConfigLoader
             OutputsAt = outputs.Concat(optionalOutputs).Select(o => (o.Line, o.Column)).ToArray(),
             Code = code.Select(c => c.Value).ToArray(),
             CodeAt = code.ToDictionary(c => c.Value, c => (c.Line, c.Column), StringComparer.Ordinal),
-            Env = d.Env.Concat(r.StringList(map, "env", what)).Distinct().ToArray(),
+            Env = d.Env.Concat(r.EnvNameList(map, "env", what)).Distinct().ToArray(),
             Resources = resources,
             Cache = r.OptionalBool(map, "cache", what) ?? d.Cache ?? true,
             Retries = r.OptionalInt(map, "retries", what) ?? d.Retries ?? 2,

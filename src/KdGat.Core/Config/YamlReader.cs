@@ -9,7 +9,7 @@ namespace KdGat.Core.Config;
 /// Typed reads from a YAML node tree that fail with a KDG code, the file, line and column, and
 /// what to write instead. Used for kdgat.yaml and for per-model parameter files.
 /// </summary>
-internal sealed class YamlReader
+internal sealed partial class YamlReader
 {
     public YamlReader(string file) => File = file;
     public string File { get; }
@@ -126,6 +126,35 @@ internal sealed class YamlReader
         if (node is YamlSequenceNode seq) return seq.Children.Select(c => Scalar(c, $"{Named(what, key)}[]")).ToArray();
         throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of values, not {Describe(node)}.");
     }
+
+    /// <summary>
+    /// <see cref="StringList"/> of environment variable names: `env: ["$MODEL_VARIANT"]` (a path's
+    /// way of naming one) was fingerprinted as the unset variable of that name, so changing the real
+    /// one reran nothing (a soundness review).
+    /// </summary>
+    public IReadOnlyList<string> EnvNameList(YamlMappingNode map, string key, string what)
+    {
+        var node = Get(map, key);
+        if (node is null || IsNull(node)) return [];
+        IEnumerable<YamlNode> items = node switch
+        {
+            YamlScalarNode => [node],
+            YamlSequenceNode seq => seq.Children,
+            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of environment variable names, not {Describe(node)}."),
+        };
+        return items.Select(item =>
+        {
+            var name = Scalar(item, $"{Named(what, key)}[]");
+            if (!EnvName().IsMatch(name))
+                throw Error(ErrorCodes.ConfigWrongType, item,
+                    $"'{Named(what, key)}' must name environment variables (letters, digits and '_', not starting with a digit), not '{name}'." +
+                    (name.Trim().TrimStart('$').Trim('{', '}') is var bare && EnvName().IsMatch(bare) && bare != name ? $" Write {bare}." : ""));
+            return name;
+        }).ToArray();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z")]
+    private static partial System.Text.RegularExpressions.Regex EnvName();
 
     /// <summary>A path value: <see cref="OptionalString"/> with $NAME, ${NAME} and a leading ~ expanded (<see cref="PathExpansion"/>).</summary>
     public string? OptionalPath(YamlMappingNode map, string key, string what)

@@ -315,6 +315,10 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("datasets: [d1]\nstages:\n  a:\n    command: [x, y]\n    outputs: [y]\n", 4, 14, "single value")]
     [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    inputs: [{raw_dir}]\n    outputs: [y]\n", 5, 14, "YAML reads {raw_dir} unquoted as a mapping: quote it, '{raw_dir}'.")]
     [InlineData("datasets: [d1]\nexecutor: kubernetes\nstages: {}\n", 2, 11, "'local' or 'slurm'")]
+    // A path's way of naming a variable was fingerprinted as an unset variable of that name (a soundness review).
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    env: [OK, '$MODEL_VARIANT']\n", 6, 15, "not '$MODEL_VARIANT'. Write MODEL_VARIANT.")]
+    [InlineData("datasets: [d1]\ndefaults:\n  env: '${FOO}'\nstages: {}\n", 3, 8, "not '${FOO}'. Write FOO.")]
+    [InlineData("datasets: [d1]\ndefaults:\n  env: [FOO=1]\nstages: {}\n", 3, 9, "not 'FOO=1'.")]
     [InlineData("datasets: [d1]\nmax_parallel_stages: -1\nstages: {}\n", 2, 22, "whole number")]
     [InlineData("datasets: [d1]\nslurm: { poll_seconds: 0 }\nstages: {}\n", 2, 24, "positive number")]
     [InlineData("datasets: [d1]\nslurm: { poll_seconds: 1e400 }\nstages: {}\n", 2, 24, "positive number")] // infinity: TimeSpan overflowed (KDG9001)
