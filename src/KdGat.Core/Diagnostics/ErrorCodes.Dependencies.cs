@@ -12,4 +12,6 @@ internal static partial class ErrorCodes
     public const string UndeclaredRawData = "KDG1039";
     /// <summary>Warning: a stage's command or setup names a file below the pipeline root (a script) that no inputs: or code: pattern of the stage covers, so an edit to it reruns nothing.</summary>
     public const string UncoveredNamedFile = "KDG1040";
+    /// <summary>A literal code: entry that is, or holds, KdGat's state dir or a folder stages write (code: ["."]): every build would change its fingerprint.</summary>
+    public const string CodeCoversState = "KDG1041";
 }

@@ -99,6 +99,25 @@ internal sealed class OutputRules
         return null;
     }
 
+    /// <summary>
+    /// Why a literal `code:` entry may not be there, or null: a folder that holds KdGat's state or a
+    /// folder stages write (`code: ["."]`) took every build's state into the fingerprint, so the stage
+    /// reran at every build (a soundness review). A wildcard never walks into them (<see cref="Glob.Expand"/>).
+    /// </summary>
+    public string? CodeProblem(string pattern) => _codeProblems.GetOrAdd(pattern, FindCodeProblem); // once per pattern, not per instance (7,800 at 600 datasets)
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _codeProblems = new(StringComparer.Ordinal);
+
+    private string? FindCodeProblem(string pattern)
+    {
+        if (Glob.HasWildcard(pattern)) return null;
+        var full = Path.GetFullPath(Path.Combine(_layout.Root, pattern));
+        var written = _layout.WrittenFolders.Prepend(PathMap<Protected>.Normalize(_layout.StateDir));
+        return written.FirstOrDefault(w => PathText.IsUnder(w, full)) is { } hit
+            ? $"{(Same(hit, full) ? "is" : "contains")} {(Same(hit, _layout.StateDir) ? "KdGat's state (.kdgat), which every build rewrites" : $"{Stored(hit)}, which stages write")}"
+            : null;
+    }
+
     /// <summary>Whether the instance's cache dir lies in a raw dir: then its outputs there can never be allowed, whatever their names.</summary>
     private bool CacheInRaw(StageInstance s) => _protected.AtOrAbove(s.CacheDir).Any(p => p.Value.Raw);
 

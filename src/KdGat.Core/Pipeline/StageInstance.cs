@@ -29,6 +29,15 @@ public sealed partial class StageInstance
         Outputs = RequiredOutputs.Concat(config.OptionalOutputs.Select((o, i) => AtEntry(config.OutputsAt, config.Outputs.Count + i,
             () => Declared(RunDir, RenderPath(o, where + " optional_outputs"), where + " optional_outputs")))).ToArray();
         Inputs = config.Inputs.Select((p, i) => AtEntry(config.InputsAt, i, () => Declared(layout.Root, RenderPath(p, where + " inputs"), where + " inputs"))).ToArray();
+        foreach (var code in Config.Code)
+            if (layout.OutputRules.CodeProblem(code) is { } codeProblem)
+            {
+                var (line, column) = Config.CodeAt.GetValueOrDefault(code, (Config.Line, Config.Column));
+                throw new KdgException(ErrorCodes.CodeCoversState,
+                    $"stage '{Name}': code entry '{code}' {codeProblem}, so the stage would never be up to date. Name the folders or patterns that hold its code (src/, scripts/**/*.py); a wildcard pattern (**/*.py) leaves KdGat's state and the folders stages write out.",
+                    layout.Config.File, line, column);
+            }
+        // (code first: a code entry over the runs folder is the cause of its outputs' KDG1204 too)
         foreach (var o in Outputs)
             if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
     }

@@ -77,4 +77,47 @@ public sealed class OutputRulesTests : IDisposable
     [InlineData("'{root}/runs/d1/a/model.ckpt'")]
     public void Output_InItsRunDirOrCacheDir_IsAllowed(string output) =>
         Assert.Single(Instances(output));
+
+    /// <summary>
+    /// A literal code entry that is or holds KdGat's state or a folder stages write: `code: ["."]`
+    /// fingerprinted .kdgat/ and the run dirs, and the stage reran at every build (a soundness
+    /// review). At the entry; a wildcard and an ordinary folder load.
+    /// </summary>
+    [Theory]
+    [InlineData("'.'", "KdGat's state (.kdgat)")]
+    [InlineData("''", "KdGat's state (.kdgat)")]
+    [InlineData("runs", "is runs, which stages write")]
+    [InlineData("cache", "contains cache/d1, which stages write")]
+    public void ACodeEntryHoldingStateOrWhatStagesWrite_IsKdg1041AtTheEntry(string code, string expected)
+    {
+        _p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a:
+                command: x
+                outputs: [m]
+                code: [src, {{code}}]
+            """);
+        var e = Assert.Throws<KdgException>(() => _p.Instances([new("a", [])]));
+
+        Assert.Equal(ErrorCodes.CodeCoversState, e.Code);
+        Assert.Contains(expected, e.Message);
+        Assert.Equal((7, 17), (e.Line, e.Column));
+    }
+
+    [Theory]
+    [InlineData("'**/*.py'")]
+    [InlineData("src")]
+    [InlineData("'.kdgat/tools'")]
+    public void AWildcardOrAnOrdinaryCodeFolder_Loads(string code)
+    {
+        _p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: x, outputs: [m], code: [{{code}}] }
+            """);
+        Assert.Single(_p.Instances([new("a", [])]));
+    }
 }
