@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace KdGat.Core.Config;
 
-public enum ParamKind { String, Integer, Float, Bool, Json }
+public enum ParamKind { String, Integer, Float, Bool, Json, Null }
 
 /// <summary>
 /// A parameter as canonical text plus the JSON type it stands for. Numbers are compared by value:
@@ -21,6 +21,8 @@ public sealed record ParamValue(string Text, ParamKind Kind)
     public static ParamValue FromScalar(string text, bool quoted)
     {
         if (quoted) return new(text, ParamKind.String);
+        // YAML's null (null, ~, nothing) is JSON's null: params.json had the string "null" (a review).
+        if (text is "" or "~" or "null" or "Null" or "NULL") return new("null", ParamKind.Null);
         if (text is "true" or "false" or "True" or "False") return new(text.ToLowerInvariant(), ParamKind.Bool);
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return new(l.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
@@ -43,6 +45,7 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         switch (Kind)
         {
             case ParamKind.Bool: w.WriteBooleanValue(Text == "true"); break;
+            case ParamKind.Null: w.WriteNullValue(); break;
             case ParamKind.Integer or ParamKind.Float or ParamKind.Json: w.WriteRawValue(Text); break;
             default: w.WriteStringValue(Text); break;
         }
@@ -52,11 +55,12 @@ public sealed record ParamValue(string Text, ParamKind Kind)
     /// The value as the fingerprint records it: its text, unless the text alone would be read as
     /// another kind (the string '50' or 'true' beside the number 50 or the bool true, a quoted
     /// '[1,2]' beside a list), which params.json tells apart; then the kind is named too. Values of
-    /// the kind their text reads as keep the text alone, so their fingerprints stay as they were.
+    /// the kind their text reads as keep the text alone, so their fingerprints stay as they were. A null
+    /// is always tagged: it was the string "null" before, which params.json no longer says.
     /// The tag starts with a character no untagged text starts with (such text is tagged too).
     /// </summary>
     public string FingerprintText =>
-        Kind == KindOf(Text) && !Text.StartsWith(KindTag) ? Text : $"{KindTag}{Kind.ToString().ToLowerInvariant()}:{Text}";
+        Kind == KindOf(Text) && Kind != ParamKind.Null && !Text.StartsWith(KindTag) ? Text : $"{KindTag}{Kind.ToString().ToLowerInvariant()}:{Text}";
 
     private const char KindTag = '\u0001';
 

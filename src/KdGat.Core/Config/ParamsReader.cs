@@ -80,7 +80,9 @@ internal static class ParamsReader
     /// <summary>
     /// A parameter or sweep value: text when quoted or tagged !!str (the only value tag <see cref="YamlLoader"/> lets
     /// through) or '!' (YAML's non-specific tag, which makes a scalar a string; it was read as a number, a review), else by how it reads.
+    /// A block scalar (| or >) is text too: `blk: |` then `5` is the string "5\n" in YAML (it was the number 5; a review).
     /// </summary>
     public static ParamValue Value(YamlScalarNode s) =>
-        ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted || s.Tag is { IsEmpty: false, Value: "!" or YamlLoader.StrTag });
+        ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
+            || s.Tag is { IsEmpty: false, Value: "!" or YamlLoader.StrTag });
 }

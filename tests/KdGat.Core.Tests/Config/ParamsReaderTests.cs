@@ -68,6 +68,12 @@ public sealed class ParamsReaderTests : IDisposable
     [InlineData("v: '42'", "42", ParamKind.String)]
     [InlineData("v: \"true\"", "true", ParamKind.String)]
     [InlineData("v: adam", "adam", ParamKind.String)]
+    // YAML's null is JSON's null (params.json said "null"), and a block scalar is text ("5\n" was the number 5).
+    [InlineData("v: null", "null", ParamKind.Null)]
+    [InlineData("v: ~", "null", ParamKind.Null)]
+    [InlineData("v:", "null", ParamKind.Null)]
+    [InlineData("v: 'null'", "null", ParamKind.String)]
+    [InlineData("v: |\n  5\n", "5\n", ParamKind.String)]
     public void Flatten_Scalars_KeepTextAndKind(string yaml, string text, ParamKind kind)
     {
         var v = Flatten(yaml)["v"];
@@ -78,7 +84,7 @@ public sealed class ParamsReaderTests : IDisposable
     [Fact]
     public void WriteTo_EmitsTypedJson()
     {
-        var p = Flatten("i: 3\nf: 0.5\nb: true\ns: '3'\nl: [1, x]\n");
+        var p = Flatten("i: 3\nf: 0.5\nb: true\ns: '3'\nl: [1, x, null]\nn: null\n");
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
@@ -87,7 +93,7 @@ public sealed class ParamsReaderTests : IDisposable
             w.WriteEndObject();
         }
 
-        Assert.Equal("{\"b\":true,\"f\":0.5,\"i\":3,\"l\":[1,\"x\"],\"s\":\"3\"}", Encoding.UTF8.GetString(ms.ToArray()));
+        Assert.Equal("{\"b\":true,\"f\":0.5,\"i\":3,\"l\":[1,\"x\",null],\"n\":null,\"s\":\"3\"}", Encoding.UTF8.GetString(ms.ToArray()));
     }
 
     [Theory]
