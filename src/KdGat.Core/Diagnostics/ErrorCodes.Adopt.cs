@@ -13,4 +13,6 @@ internal static partial class ErrorCodes
     /// other parameters, inputs, code, command or upstream results. AdoptOverwrite cannot vouch for them.
     /// </summary>
     public const string AdoptOutputsMadeFromOther = "KDG2017";
+    /// <summary>Error: Adopt refused a stage instance whose run dir holds a params.json of the user's (no manifest of KdGat's beside it) with other bytes than KdGat writes there: adopting would overwrite it.</summary>
+    public const string AdoptParamsFileTaken = "KDG2019";
 }

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution;
+using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
@@ -52,6 +53,12 @@ internal sealed partial class InstanceRunner
                 $"({Said(archived.Made)}), so they are not known to come from what it has now; deleting or cleaning the stage's manifest does not change that. Build the stage; " +
                 "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
 
+        // A params.json of the user's own (another tool's record of its parameters): KdGat writes its own
+        // there ({params_file}); it was overwritten without a word (a first-contact review).
+        if (!File.Exists(s.ManifestPath) && PathStat.Of(s.ParamsFilePath).Kind != PathKind.Missing && !ParamsFileAsWritten(s))
+            return Refused(s, verdict, ErrorCodes.AdoptParamsFileTaken,
+                $"{s.Key}: not adopted: its run dir already has a {Path.GetFileName(s.ParamsFilePath)} ({PathText.ToStored(s.Layout.Root, s.ParamsFilePath)}) with other parameters than KdGat writes there for today's (what {{params_file}} names), with no manifest beside it: another tool's, or one an earlier KdGat run left. " +
+                "Adopting would overwrite it: move or rename it (delete it if KdGat wrote it), then Adopt again.");
         var now = _ctx.Time.GetUtcNow();
         var result = new ExecutionResult { State = ExecState.Completed, Started = now, Finished = now };
         var digest = OutputsDigest(s, present);

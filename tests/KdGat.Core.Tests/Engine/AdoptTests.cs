@@ -73,6 +73,28 @@ public sealed class AdoptTests : IDisposable
     }
 
     /// <summary>
+    /// A params.json of another tool's in the run dir was overwritten by Adopt without a word (a
+    /// first-contact review): refused, the file as it was; KdGat's own params.json is no obstacle.
+    /// </summary>
+    [Fact]
+    public async Task AParamsJsonOfTheUsersOwn_IsRefusedAndKept()
+    {
+        await Run(BuildMode.Build);
+        ForgetEverythingButOutputs();
+        var mine = _p.Dir["runs/d1/vgae_large_autoencoder/params.json"];
+        File.WriteAllText(mine, "{\"note\": \"snakemake's record\"}");
+
+        var (adopt, log) = await Run(BuildMode.Adopt);
+
+        Assert.Equal(["vgae_large_autoencoder"], With(adopt, Outcome.Failed));
+        Assert.Contains("runs/d1/vgae_large_autoencoder/params.json", Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptParamsFileTaken).Message);
+        Assert.Equal("{\"note\": \"snakemake's record\"}", File.ReadAllText(mine));
+
+        File.Delete(mine);
+        Assert.True((await Run(BuildMode.Adopt)).Report.Succeeded);
+    }
+
+    /// <summary>
     /// An upstream re-produced by hand and adopted with AdoptOverwrite: a downstream whose outputs are
     /// still the ones its manifest records as made from the old upstream result is known stale, and
     /// adopting it too made that result current (found by review: old metrics of a retrained model).
