@@ -41,7 +41,7 @@ internal sealed partial class InstanceRunner
             return Refused(s, verdict, ErrorCodes.AdoptOutputsMadeFromOther,
                 $"{s.Key}: not adopted: its outputs are byte for byte the ones its manifest records as made from what the stage no longer has ({Said(made)}), " +
                 "so they are its stale result, not one made from what it has now, and -p:AdoptOverwrite=true cannot vouch for them. " +
-                "Build the stage (it reruns on what changed); outputs made again by hand from what it has now are adopted when they differ. -p:Stage= adopts only the stages it names.");
+                "Build the stage (it reruns on what changed); outputs made again by hand from what it has now are adopted when they differ. -p:Stage=X adopts X and what it needs, nothing downstream of it.");
         if (File.Exists(s.ManifestPath) && !_ctx.AdoptOverwrite)
             return Refused(s, verdict, ErrorCodes.AdoptManifestDiffers,
                 $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
