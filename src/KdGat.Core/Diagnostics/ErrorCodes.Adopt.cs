@@ -15,4 +15,8 @@ internal static partial class ErrorCodes
     public const string AdoptOutputsMadeFromOther = "KDG2017";
     /// <summary>Error: Adopt refused a stage instance whose run dir holds a params.json of the user's (no manifest of KdGat's beside it) with other bytes than KdGat writes there: adopting would overwrite it.</summary>
     public const string AdoptParamsFileTaken = "KDG2019";
+    /// <summary>Error: Adopt refused a stage instance with an output Snakemake marked incomplete (.snakemake/incomplete/): the job writing it was killed or failed.</summary>
+    public const string AdoptSnakemakeIncomplete = "KDG2020";
+    /// <summary>Warning: Adopt took an output with no bytes (an empty file or a folder of none), which a job killed before it wrote leaves behind.</summary>
+    public const string AdoptedEmptyOutput = "KDG2021";
 }

@@ -33,6 +33,10 @@ internal sealed partial class InstanceRunner
         if (missing.Count > 0)
             return Refused(s, verdict, ErrorCodes.AdoptOutputsMissing,
                 $"{s.Key}: not adopted: declared output(s) missing: {string.Join(", ", missing)}. Put them in place (or fix the stage's 'outputs'), or let KdGat build the stage, then Adopt again.");
+        if (SnakemakeIncomplete(s, present) is { } incomplete)
+            return Refused(s, verdict, ErrorCodes.AdoptSnakemakeIncomplete,
+                $"{s.Key}: not adopted: Snakemake marked its output {incomplete.Output} incomplete ({incomplete.Marker}): the job writing it was killed or failed, so it is no result. " +
+                $"Build the stage instead; if the output is complete after all, `snakemake --cleanup-metadata {incomplete.Output}` removes the mark, then Adopt again.");
         // The manifest found here stays evidence (KDG2017 below reads the archive) even when it is
         // deleted or cleaned after a refusal, with or without the index step that archives it too.
         _ctx.Archive.Capture([s]);
@@ -78,7 +82,31 @@ internal sealed partial class InstanceRunner
                 $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so it was not adopted. Check free space and permissions there, then Adopt again.");
         }
         RetireUnsweptResult(s);
+        // Adopted (an empty output can be a result), but said: a killed job leaves such files (a first-contact review).
+        if (present.Where(o => o.Size == 0).Select(o => o.Path).ToArray() is { Length: > 0 } empty)
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AdoptedEmptyOutput,
+                $"{s.Key}: adopted with empty output(s) {string.Join(", ", empty)} (no bytes), which a job killed before it wrote them leaves behind. " +
+                $"If that is not a real result, run -t:Clean -p:Stage={s.Name} -p:Dataset={s.Dataset} and build it."));
         return new InstanceResult(s, Outcome.Adopted, verdict.Reasons) { OutputsDigest = digest, Fresh = true };
+    }
+
+    /// <summary>
+    /// An output Snakemake marked incomplete: .snakemake/incomplete/ holds a file named by the output's
+    /// path (as the Snakefile wrote it, relative to its working directory: here, to the pipeline root)
+    /// in URL-safe base64, split into folders ('@' + 254 characters) past a file name's 255.
+    /// </summary>
+    private static (string Output, string Marker)? SnakemakeIncomplete(StageInstance s, IReadOnlyList<OutputRecord> present)
+    {
+        var dir = Path.Combine(s.Layout.Root, ".snakemake", "incomplete");
+        if (PathStat.Of(dir).Kind != PathKind.Directory) return null;
+        foreach (var o in present)
+        {
+            var id = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(o.Path)).Replace('+', '-').Replace('/', '_');
+            var chunks = id.Chunk(254).Select(c => new string(c)).ToArray();
+            var marker = Path.Combine([dir, .. chunks[..^1].Select(c => "@" + c), chunks[^1]]);
+            if (PathStat.Of(marker).Kind != PathKind.Missing) return (o.Path, PathText.ToStored(s.Layout.Root, marker));
+        }
+        return null;
     }
 
     /// <summary>

@@ -73,6 +73,44 @@ public sealed class AdoptTests : IDisposable
     }
 
     /// <summary>
+    /// An output Snakemake marked incomplete (a job killed while writing it) was adopted as a result
+    /// (a first-contact review): refused, naming the mark; the marks' own encoding is Snakemake's
+    /// (URL-safe base64 of the output path, as Python's urlsafe_b64encode writes it).
+    /// </summary>
+    [Fact]
+    public async Task AnOutputSnakemakeMarkedIncomplete_IsRefused()
+    {
+        await Run(BuildMode.Build);
+        ForgetEverythingButOutputs();
+        const string output = "runs/d1/vgae_large_autoencoder/out.txt";
+        Assert.Equal("cnVucy9kMS92Z2FlX2xhcmdlX2F1dG9lbmNvZGVyL291dC50eHQ=", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(output)));
+        _p.Dir.Write(".snakemake/incomplete/cnVucy9kMS92Z2FlX2xhcmdlX2F1dG9lbmNvZGVyL291dC50eHQ=", "");
+
+        var (adopt, log) = await Run(BuildMode.Adopt);
+
+        Assert.Equal(["vgae_large_autoencoder"], With(adopt, Outcome.Failed));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptSnakemakeIncomplete);
+        Assert.Contains(output, refusal.Message);
+        Assert.Contains(".snakemake/incomplete/cnVucy9", refusal.Message);
+    }
+
+    /// <summary>An empty output (what a job killed before it wrote leaves) is adopted, with a warning that names it.</summary>
+    [Fact]
+    public async Task AnEmptyOutput_IsAdoptedWithAWarningNamingIt()
+    {
+        await Run(BuildMode.Build);
+        ForgetEverythingButOutputs();
+        File.WriteAllText(_p.Dir["runs/d1/vgae_large_autoencoder/out.txt"], "");
+
+        var (adopt, log) = await Run(BuildMode.Adopt);
+
+        Assert.True(adopt.Succeeded);
+        var warning = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptedEmptyOutput);
+        Assert.Contains("d1/vgae_large_autoencoder", warning.Message);
+        Assert.Contains("runs/d1/vgae_large_autoencoder/out.txt", warning.Message);
+    }
+
+    /// <summary>
     /// A params.json of another tool's in the run dir was overwritten by Adopt without a word (a
     /// first-contact review): refused, the file as it was; KdGat's own params.json is no obstacle.
     /// </summary>
