@@ -43,6 +43,10 @@ public sealed class BadInputTests
         Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): warning KDG1012: stage 'report' is under 'stages:' but no stage target that pipeline\.proj's AllStagesDependsOn reaches \(by default EvaluateDependsOn\) declares it", build.Output);
         var run = s.Build("-t:RunStage", "-p:Stage=report", "-p:Dataset=hcrl_sa");
         AssertUserError(run, "KDG1203", "'report' is under 'stages:'", "KDG1012");
+        // Explain lists the stages a build runs, and says which one it does not (it said nothing; a first-contact review).
+        var explain = s.Build("-t:Explain", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, explain.ExitCode);
+        Assert.Single(explain.Output.Split('\n').Where(l => l.Contains("warning KDG1012: stage 'report'", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct());
     }
 
     /// <summary>A huge value echoed back in an error is cut in the middle: the line stays readable and keeps its fix (a 500,000-character dataset name was printed whole, found by review).</summary>
