@@ -213,7 +213,9 @@ internal sealed class Planner
             else if (was == Fingerprinter.ChangedDuringRun) yield return new(kind, $"{noun} {k} changed after its last run's fingerprint was taken (KDG3020)");
             else if (was != value) yield return new(kind, showValues ? $"{noun} {k} changed ({Change(show(was), v)}){at}" : $"{noun} changed ({k})");
         }
+        // A code file "removed" while it is still there confused a review (the stage's code: patterns had been narrowed).
         foreach (var k in old.Keys.Except(now.Keys))
-            yield return new(kind, showValues ? $"{noun} {k} removed (was {Clip(show(old[k]))})" : $"{noun} removed ({k})");
+            yield return new(kind, showValues ? $"{noun} {k} removed (was {Clip(show(old[k]))})"
+                : kind == "code" ? $"{noun} deleted, or no longer matched by the stage's code: patterns ({k})" : $"{noun} removed ({k})");
     }
 }

@@ -278,6 +278,19 @@ public sealed class PlannerTests : IDisposable
         Assert.Equal(["code file added (code/pkg/util.py)", "code file changed (code/train.py)"], v.Reasons.Select(r => r.Text).Order());
     }
 
+    /// <summary>A code file gone from the fingerprint was "removed" although still there, its pattern narrowed (a first-contact review).</summary>
+    [Fact]
+    public void Check_CodeFileDeleted_SaysDeletedOrNoLongerMatched()
+    {
+        _p.Dir.Write("code/pkg/util.py", "x = 1\n");
+        SimulateRun(Instance());
+        File.Delete(_p.Dir["code/pkg/util.py"]);
+
+        var v = Check();
+
+        Assert.Equal("code file deleted, or no longer matched by the stage's code: patterns (code/pkg/util.py)", Assert.Single(v.Reasons).Text);
+    }
+
     [Fact]
     public void Check_DeclaredEnvChanged_IsStaleWithoutShowingTheValue()
     {
