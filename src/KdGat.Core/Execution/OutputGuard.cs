@@ -105,6 +105,8 @@ internal sealed class OutputGuard
         public long? StartTicks { get; init; }
         /// <summary>With <see cref="StartTicks"/>: the boot they count from (/proc/sys/kernel/random/boot_id); after a reboot no process of the attempt lives.</summary>
         public string? BootId { get; init; }
+        /// <summary>When the build process (<see cref="BuildPid"/>) started, in clock ticks after boot: a process that took its pid later is not it. Null: an older KdGat, or no /proc.</summary>
+        public long? BuildStartTicks { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
         [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
@@ -235,7 +237,7 @@ internal sealed class OutputGuard
         FileMover.Delete(AsideDir);
         NextGeneration(); // before the journal: a downstream that noted the old one sees this attempt (Mark)
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
+            { BuildStartTicks = ThisProcessStarted.Value, Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         var leftovers = Leftovers();
         if (leftovers.Count > 0) entry = entry with { Leftovers = leftovers.Select(p => PathText.ToStored(_s.Layout.Root, p)).ToArray() };
@@ -273,10 +275,12 @@ internal sealed class OutputGuard
     public void Started(AttemptHandle handle, string recordId, string buildId)
     {
         if (ReadJournal() is { } e)
-            WriteJournal(e with { Handle = handle.ToString(), Host = Environment.MachineName, BuildPid = Environment.ProcessId, RecordId = recordId, BuildId = buildId,
+            WriteJournal(e with { Handle = handle.ToString(), Host = Environment.MachineName, BuildPid = Environment.ProcessId, BuildStartTicks = ThisProcessStarted.Value, RecordId = recordId, BuildId = buildId,
                 StartTicks = handle.IsBatchJob || !int.TryParse(handle.Id, out var pid) ? null : Local.AttemptProcesses.StartTicksOf(pid),
                 BootId = handle.IsBatchJob ? null : Local.AttemptProcesses.BootId() });
     }
+
+    private static readonly Lazy<long?> ThisProcessStarted = new(() => Local.AttemptProcesses.StartTicksOf(Environment.ProcessId));
 
     /// <summary>The new manifest and run record are written: the previous result is superseded.</summary>
     public void Commit() => FinishCommit();

@@ -170,7 +170,7 @@ internal sealed class Tracker : IDisposable
     {
         if (journal is not null)
         {
-            var alive = BuildIsAlive(journal.Host, journal.BuildPid);
+            var alive = BuildIsAlive(journal.Host, journal.BuildPid, journal.BuildStartTicks);
             if (journal.StartedAs is { IsBatchJob: true } job && !alive)
                 return SubmittedJobRow(s, journal, job.Id, jobs, last);
             if (alive)
@@ -217,11 +217,13 @@ internal sealed class Tracker : IDisposable
 
     /// <summary>
     /// Whether the build that journalled an attempt still runs: on another host it is taken to; here
-    /// its process must exist and not be a zombie (a killed build its parent had not reaped kept its
-    /// SLURM jobs "running" in Status; a SLURM review).
+    /// its process must exist, not be a zombie (a killed build its parent had not reaped kept its
+    /// SLURM jobs "running" in Status; a SLURM review), and have started when the build did (a
+    /// process that took the pid since is not it; journals of an older KdGat do not say).
     /// </summary>
-    internal static bool BuildIsAlive(string host, int pid) =>
-        host != Environment.MachineName || Execution.Local.AttemptProcesses.StartTicksOf(pid) is not null;
+    internal static bool BuildIsAlive(string host, int pid, long? startTicks = null) =>
+        host != Environment.MachineName
+        || Execution.Local.AttemptProcesses.StartTicksOf(pid) is { } started && (startTicks is null || started == startTicks);
 
     /// <summary>"; log: PATH", unless the failure's own detail names that log already (it was said twice).</summary>
     private static string LogUnlessSaid(RunRecord r) =>

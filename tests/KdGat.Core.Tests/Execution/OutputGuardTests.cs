@@ -457,7 +457,10 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.SlurmOrphanUnknown, e.Code);
         Assert.Contains("4711", e.Message);
         Assert.Equal("model v2-partial", Model()); // nothing moved: the journal still describes the attempt
-        Assert.NotNull(new OutputGuard(_s).ReadJournal());
+        var journal = new OutputGuard(_s).ReadJournal();
+        Assert.NotNull(journal);
+        // Which process the build was, beyond its pid (Status: a pid taken since is not the build).
+        Assert.Equal(KdGat.Core.Execution.Local.AttemptProcesses.StartTicksOf(Environment.ProcessId), journal!.BuildStartTicks);
     }
 
     /// <summary>

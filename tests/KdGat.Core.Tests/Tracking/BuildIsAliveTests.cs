@@ -27,4 +27,16 @@ public sealed class BuildIsAliveTests
 
         Assert.False(Tracker.BuildIsAlive(Environment.MachineName, parent.Id));
     }
+
+    /// <summary>A pid taken by another process since: its start differs from the one the journal recorded.</summary>
+    [Fact]
+    public void AProcessWithTheBuildsPidThatStartedAnotherTime_IsNotTheBuild()
+    {
+        var started = KdGat.Core.Execution.Local.AttemptProcesses.StartTicksOf(Environment.ProcessId);
+        Assert.NotNull(started);
+
+        Assert.True(Tracker.BuildIsAlive(Environment.MachineName, Environment.ProcessId, started));
+        Assert.False(Tracker.BuildIsAlive(Environment.MachineName, Environment.ProcessId, started - 1));
+        Assert.True(Tracker.BuildIsAlive(Environment.MachineName, Environment.ProcessId, null)); // an older KdGat's journal
+    }
 }
