@@ -181,6 +181,14 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns", "hcrl_sa")), "nothing may run");
     }
 
+    /// <summary>Explain explains the build of the same -p: values: a misspelt executor was accepted there, and refused only by the build (a first-contact review).</summary>
+    [Fact]
+    public void AMisspeltExecutor_IsKdg1205InExplainToo()
+    {
+        using var s = Sandbox.Trivial();
+        AssertUserError(s.Build("-t:Explain", "-p:Executor=slurmm", "-p:Dataset=hcrl_sa"), "KDG1205", "Executor");
+    }
+
     /// <summary>
     /// A tools dir no file can be made in is one KDG1207 before anything compiles: MSBuild's Copy
     /// retried each file for over a minute and printed hundreds of MSB3026/MSB3021 lines (a user
