@@ -14,7 +14,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     public bool Explain { get; set; }
     /// <summary>Set by MSBuild under -question: run nothing, and every stale stage instance is an error.</summary>
     public bool FailIfNotIncremental { get; set; }
-    /// <summary>-p:FailIfStale=true with Explain: a CI gate, every stage instance that would run is an error (KDG3011).</summary>
+    /// <summary>-p:FailIfStale=true: a CI gate, with Explain or a target that runs stages: nothing runs, and every stage instance that would run is an error (KDG3011).</summary>
     public string? FailIfStale { get; set; }
     /// <summary>Rebuild: -p:Stage selects the stage and its downstream (what Clean cleaned), plus what they need.</summary>
     public bool StageWithDownstream { get; set; }
@@ -73,12 +73,15 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
 
     private protected override bool Run(MSBuildLog log)
     {
-        var mode = Explain || FailIfNotIncremental ? BuildMode.Explain : ParseBool(nameof(Adopt), Adopt, false) ? BuildMode.Adopt : BuildMode.Build;
+        // -p:FailIfStale=true on a target that runs stages is the CI gate -question is: run nothing, fail on
+        // what would run (it was read by Explain alone, and such a "gate" ran the stages; a review).
+        var gate = FailIfNotIncremental || ParseBool(nameof(FailIfStale), FailIfStale, false);
+        var mode = Explain || gate ? BuildMode.Explain : ParseBool(nameof(Adopt), Adopt, false) ? BuildMode.Adopt : BuildMode.Build;
         var request = Request(mode) with
         {
             OnlyStage = Stage,
             StageWithDownstream = StageWithDownstream,
-            FailIfStale = FailIfNotIncremental || (Explain && ParseBool(nameof(FailIfStale), FailIfStale, false)),
+            FailIfStale = gate,
             VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false),
             MaxParallelStages = ParseCount(nameof(MaxParallelStages), MaxParallelStages),
             Executor = ParseExecutor(Executor),

@@ -5,12 +5,14 @@ using KdGat.Core.Diagnostics;
 namespace KdGat.Tasks;
 
 /// <summary>Trims the content-addressed output store by size and/or age since last use, least recently used first.</summary>
-public sealed class KdGatCacheGc : PipelineTask
+public sealed class KdGatCacheGc : ChangingTask
 {
     public string? MaxSize { get; set; }
     public string? MaxAge { get; set; }
 
-    private protected override bool Run(MSBuildLog log)
+    private protected override string Changes => "evict entries from the output cache";
+
+    private protected override bool Change(MSBuildLog log)
     {
         var config = ConfigLoader.Load(ConfigFile, Root);
         var r = CacheCollector.Collect(config, MaxSize, MaxAge, TimeProvider.System.GetUtcNow());

@@ -57,10 +57,39 @@ public sealed class MSBuildSemanticsTests
         Assert.NotEqual(0, gate.ExitCode);
         Assert.Contains("error KDG3011: hcrl_sa/gat_large_curriculum is not up to date", gate.Output);
         Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        // The same gate on a target that runs stages: it ran them, and passed (a review).
+        var before = ManifestText(s, "gat_large_curriculum");
+        var onBuild = s.Build("-p:Dataset=hcrl_sa", "-p:FailIfStale=true");
+        Assert.NotEqual(0, onBuild.ExitCode);
+        Assert.Contains("error KDG3011: hcrl_sa/gat_large_curriculum is not up to date", onBuild.Output);
+        Assert.Empty(Sandbox.With(s.LastBuild(), Outcome.Ran));
+        Assert.Equal(before, ManifestText(s, "gat_large_curriculum"));
 
         Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
         var passes = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:FailIfStale=true");
         Assert.True(passes.ExitCode == 0, passes.ToString());
+    }
+
+    /// <summary>
+    /// -question asks; it changes nothing: -t:Clean -question deleted every selected result, -t:Rebuild
+    /// -question answered its own deletion, -t:CacheGc -question evicted entries (a review).
+    /// </summary>
+    [Theory]
+    [InlineData("-t:Clean")]
+    [InlineData("-t:Rebuild")]
+    [InlineData("-t:CacheGc", "-p:CacheMaxSize=1K")]
+    public void Question_OfATargetThatDeletes_IsKdg1218_AndDeletesNothing(params string[] target)
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var before = Directory.GetFiles(s.Dir, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.kdgat/", StringComparison.Ordinal) || f.Contains("/.kdgat/store/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+
+        var r = s.Build([.. target, "-p:Dataset=hcrl_sa", "-question"]);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1218", r.Output);
+        Assert.Equal(before, Directory.GetFiles(s.Dir, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.kdgat/", StringComparison.Ordinal) || f.Contains("/.kdgat/store/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-question").ExitCode); // still up to date
     }
 
     [Fact]

@@ -19,4 +19,6 @@ internal static partial class ErrorCodes
     public const string StageTargetAlone = "KDG1216";
     /// <summary>Warning: a -p: name KdGat does not read, a letter or two from one it does (-p:Datset): the build went on without it.</summary>
     public const string PropertyMisspelt = "KDG1217";
+    /// <summary>-question (or -p:FailIfStale=true) asked a target that deletes or changes what it keeps (Clean, Rebuild, CacheGc): nothing was changed, and the answer is "not up to date".</summary>
+    public const string QuestionWouldChange = "KDG1218";
 }

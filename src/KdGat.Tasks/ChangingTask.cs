@@ -1,0 +1,28 @@
+using KdGat.Core.Diagnostics;
+using Microsoft.Build.Framework;
+
+namespace KdGat.Tasks;
+
+/// <summary>
+/// A task whose work is to delete or change what a pipeline keeps (Clean, CacheGc). Under MSBuild's
+/// -question it changes nothing and fails, as MSBuild's own Delete does when it has work: -t:Clean
+/// -question deleted every selected result, and -t:CacheGc -question evicted entries (a review).
+/// </summary>
+public abstract class ChangingTask : PipelineTask, IIncrementalTask
+{
+    /// <summary>Set by MSBuild under -question.</summary>
+    public bool FailIfNotIncremental { get; set; }
+
+    /// <summary>What the task would change, for the -question error ("delete the selected stages' results").</summary>
+    private protected abstract string Changes { get; }
+
+    private protected sealed override bool Run(MSBuildLog log)
+    {
+        if (!FailIfNotIncremental) return Change(log);
+        log.Report(new Diagnostic(Severity.Error, ErrorCodes.QuestionWouldChange,
+            $"-question: {GetType().Name["KdGat".Length..]} would {Changes}, so it is not up to date; nothing was changed. Run it without -question to do it."));
+        return false;
+    }
+
+    private protected abstract bool Change(MSBuildLog log);
+}
