@@ -92,6 +92,25 @@ public sealed class MSBuildSemanticsTests
         Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-question").ExitCode); // still up to date
     }
 
+    /// <summary>A relative -p:KdGatToolsDir or -p:KdGatSourceDir is the project's, as MSBuild paths are: it was the shell's directory's (a review).</summary>
+    [Fact]
+    public void RelativeToolsAndSourceDirs_AreRelativeToTheProject_NotTheShellsDirectory()
+    {
+        using var s = Sandbox.Trivial();
+        var elsewhere = Directory.CreateTempSubdirectory("kdgat-cwd-").FullName;
+        try
+        {
+            var r = ProcessRunner.Run("dotnet", ["msbuild", Path.Combine(s.Dir, "pipeline.proj"), "-nologo", "-getProperty:_KdGatToolsDir", "-getProperty:_KdGatSourceDir",
+                "-p:KdGatToolsDir=rel/tools", "-p:KdGatSourceDir=../src"], elsewhere, TimeSpan.FromMinutes(2), s.Env);
+
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var properties = Sandbox.MSBuildJson(r).GetProperty("Properties");
+            Assert.Equal(Path.Combine(s.Dir, "rel", "tools") + "/", properties.GetProperty("_KdGatToolsDir").GetString());
+            Assert.Equal(Path.GetFullPath(Path.Combine(s.Dir, "..", "src")) + "/", properties.GetProperty("_KdGatSourceDir").GetString());
+        }
+        finally { Directory.Delete(elsewhere, recursive: true); }
+    }
+
     [Fact]
     public void RebuildOneStage_CleansAndBuildsTheSameScope()
     {
