@@ -9,7 +9,7 @@ namespace KdGat.Bootstrap;
 /// <see cref="SelfCheck"/>) or the tree has what only the shell pipeline answers; the bootstrap then
 /// runs the pipeline. ITask itself, not Microsoft.Build.Utilities' Task: no other assembly to load.
 /// </summary>
-public sealed class KdGatToolSourceHash : ITask
+public sealed class KdGatToolSourceHash : ITask, IIncrementalTask
 {
     public IBuildEngine BuildEngine { get; set; } = null!;
     public ITaskHost HostObject { get; set; } = null!;
@@ -18,6 +18,12 @@ public sealed class KdGatToolSourceHash : ITask
     [Required] public string SourceDir { get; set; } = "";
 
     [Output] public string Hash { get; private set; } = "";
+
+    /// <summary>Set by MSBuild under -question: nothing here changes anything, but the bootstrap must not compile then.</summary>
+    public bool FailIfNotIncremental { get; set; }
+
+    /// <summary>Whether this build is MSBuild's -question (no property says so): the bootstrap then says the tools are not current instead of compiling them.</summary>
+    [Output] public bool Question => FailIfNotIncremental;
 
     public bool Execute()
     {
