@@ -207,6 +207,48 @@ public sealed class ToolSourceHashTests : IDisposable
     }
 
     /// <summary>
+    /// A Bootstrap.dll built before the task's parameters changed (its stamp lacks this contract) is not
+    /// asked: after a pull that added one, every build was MSB4131 and none got as far as rebuilding it.
+    /// </summary>
+    [Fact]
+    public void ABootstrapOfAnOlderContract_IsNotAsked()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Directory.CreateDirectory(tools);
+        foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json", "source.sha256" })
+            File.Copy(Path.Combine(Tools.Path, name), Path.Combine(tools, name));
+        var stamp = Path.Combine(tools, "source.sha256");
+        Assert.EndsWith(" bootstrap/2", File.ReadAllText(stamp).Trim());
+        Assert.Equal("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // asked
+
+        File.WriteAllText(stamp, File.ReadAllText(stamp).Trim()[..^" bootstrap/2".Length] + "\n");
+
+        Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // not asked: the pipeline answered
+    }
+
+    /// <summary>
+    /// -question when the tools must be rebuilt first (src/ changed since): one KDG1218, nothing
+    /// compiled (it compiled in question mode, ending in MSBuild errors without a code; a review).
+    /// </summary>
+    [Fact]
+    public void Question_WithToolsToRebuild_IsKdg1218_AndCompilesNothing()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Sandbox.CopyTree(Tools.Path, tools);
+        var before = Directory.GetFiles(tools, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        File.AppendAllText(Path.Combine(Src, "KdGat.Core", "Planning", "Planner.cs"), "\n// an edit\n");
+
+        var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-question", "-nologo", "-p:Dataset=hcrl_sa", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/"],
+            Repo.Root, TimeSpan.FromMinutes(5));
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1218", r.Output);
+        Assert.DoesNotContain("building tools", r.Output);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(tools, "*", SearchOption.AllDirectories).Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+    }
+
+    /// <summary>
     /// The in-process hash gives the pipeline's bytes (the stamp one writes, the other reads: any
     /// difference would rebuild the tools once more, any file one sees and the other misses could
     /// hide an edit), on names that sort or match differently in careless code: C-locale order of
