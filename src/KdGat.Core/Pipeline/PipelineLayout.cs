@@ -47,6 +47,9 @@ public sealed partial class PipelineLayout
     /// </summary>
     /// <param name="now">Hashed again now instead of as this build first found them: whether a run saw the tools its fingerprint has
     /// (another build's bootstrap may replace them while a stage runs).</param>
+    /// <summary>How a fingerprint's command text names the tools (<see cref="ToolsInFingerprint"/>'s "&lt;tools ...&gt;").</summary>
+    internal const string ToolsInCommand = "<tools ";
+
     internal string ToolsInFingerprint(string text, bool now = false) => !text.Contains(ToolsMarker, StringComparison.Ordinal) ? text
         : ToolReference().Replace(text, m => m.Groups[1].Success
             ? $"<tools {(now ? ProgramIdentityNow(m.Groups[1].Value, () => IdentityOf(ToolsDir)) : ProgramIdentity(m.Groups[1].Value))}>/{m.Groups[1].Value}"

@@ -123,7 +123,9 @@ internal sealed class Fingerprinter
         }
         var command = Execution.StageSetup.Prefix(s.Config.Setup, s.RenderCommandForFingerprint(toolsNow: true));
         var marked = used with { Inputs = inputs, Code = code };
-        if (command != used.Command)
+        // Its content back as it was is not enough: tools rebuilt from an edit and again from the edit undone
+        // while a job waited ran the edited program (a review: collected as current, and cached).
+        if (command != used.Command || seen.TryGetValue(ToolsKind, out var toolsSeen) && Compare(toolsSeen, ToolsIdentities(s)).Changed)
         {
             marked = marked with { Command = used.Command + " " + ChangedDuringRun };
             changed.Add("the program its command runs from KdGat's tools folder ({tools}; another build's bootstrap may have rebuilt it)");
@@ -161,8 +163,13 @@ internal sealed class Fingerprinter
             seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Entries(input)) ?? []);
         foreach (var file in CodeFilesNow(s))
             seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [Entry(file)]);
+        // The tools folder, when the command runs from it ({tools} in the fingerprint's command), by identity as the rest.
+        if (used.Command.Contains(Pipeline.PipelineLayout.ToolsInCommand, StringComparison.Ordinal)) seen[ToolsKind] = ToolsIdentities(s);
         return seen;
     }
+
+    /// <summary>The identities of every file in the tools folder (a rebuild writes them anew, whatever their bytes).</summary>
+    private static string ToolsIdentities(StageInstance s) => Identities(s, Now(() => PathStat.Of(s.Layout.ToolsDir).Kind == PathKind.Directory ? PathHasher.Walk(s.Layout.ToolsDir) : null) ?? []);
 
     /// <summary>
     /// KDG1013 for each <c>code</c> pattern of <paramref name="instances"/>' stages that matches no
@@ -206,7 +213,7 @@ internal sealed class Fingerprinter
     /// <summary>The files the code patterns match now (a pattern that cannot be expanded any more matches none: its files then differ from what was hashed).</summary>
     private static IEnumerable<string> CodeFilesNow(StageInstance s) => s.Config.Code.SelectMany(pattern => Now(() => Glob.Expand(s.Layout.Root, pattern, s.Layout.WrittenFolders)) ?? []);
 
-    private const string InputKind = "input\t", CodeKind = "code\t";
+    private const string InputKind = "input\t", CodeKind = "code\t", ToolsKind = "tools\t";
 
     /// <summary>A snapshot entry's identities of no files (an input not there, or holding only what upstreams write), before any ctimes.</summary>
     private static readonly string NothingSeen = ContentHash.OfText("");

@@ -710,6 +710,25 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal(["the tools its command runs ({tools}) changed after its last run's fingerprint was taken (KDG3020)"], next.Reasons);
     }
 
+    /// <summary>
+    /// Tools rebuilt from an edit and again from the edit undone while a job waited: their content is
+    /// back as the fingerprint has it, but the stage ran the edited program (a review: collected as
+    /// current, and cached). Their identities tell, as an input's do.
+    /// </summary>
+    [Fact]
+    public async Task ToolsRewrittenWithTheSameBytesWhileAStageRan_IsStillKdg3020()
+    {
+        using var p = OneStage("command: 'echo v2 > {tools}/Prog.dll; cat {tools}/Prog.dll > out.txt; rm {tools}/Prog.dll; echo v1 > {tools}/Prog.dll', outputs: [out.txt]");
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        var log = new RecordingLog();
+
+        await Run(p, log);
+
+        Assert.Equal("v1\n", File.ReadAllText(p.Dir["tools/Prog.dll"]));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("{tools}", StringComparison.Ordinal));
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
     /// <summary>An attempt that fails (here: no output) keeps nothing, so it says nothing of outputs kept (found by review).</summary>
     [Fact]
     public async Task AnInputChangedByAFailingAttempt_IsKdg3002Only()
