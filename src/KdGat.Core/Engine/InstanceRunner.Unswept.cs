@@ -9,7 +9,8 @@ namespace KdGat.Core.Engine;
 internal sealed partial class InstanceRunner
 {
     /// <summary>
-    /// After a swept instance's result is committed (run, cache restore or adoption): the stage's
+    /// After a swept instance's result is committed (run, cache restore or adoption), or found up to date
+    /// under its lock (a result recovery put back, a retirement a crash cut short): the stage's
     /// unswept result (the manifest in the folder above the points, from before the sweep, with its
     /// params.json and the outputs it records) stops being a result. Left there, once the sweep was
     /// removed again its unchanged fingerprint made it up to date beside the points' folders, a run
@@ -25,6 +26,10 @@ internal sealed partial class InstanceRunner
     /// after the point's commit: what cannot be archived or deleted (permissions, a full disk) is said
     /// (KDG2018) and left, and the point's result stands.
     /// </summary>
+    /// <summary>Whether a swept instance's stage still has its unswept result (a manifest above the points): observed, as any question a no-op asks.</summary>
+    private static bool HasUnsweptResult(StageInstance s) =>
+        !s.Sweep.IsEmpty && Hashing.PathStat.Of(Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName)).Kind != Hashing.PathKind.Missing;
+
     private void RetireUnsweptResult(StageInstance s)
     {
         if (s.Sweep.IsEmpty) return;

@@ -137,7 +137,7 @@ internal sealed partial class InstanceRunner
         {
             return null; // e.g. a missing input: the locked path reports it
         }
-        if (!v.UpToDate || !guard.NothingToRecover) return null;
+        if (!v.UpToDate || !guard.NothingToRecover || HasUnsweptResult(s)) return null; // the locked path retires it
         return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest };
     }
 
@@ -148,7 +148,13 @@ internal sealed partial class InstanceRunner
         var verdict = Check(s, upstream);
         if (_ctx.Audit?.Selects(s) == true) // an audit must see the stage run: not up to date, not restored
             return await RunAttemptsAsync(s, guard, verdict with { Reasons = [.. verdict.Reasons, new("audit", "audited: run under strace")] }, Chain.None, null, self, attemptsBefore).ConfigureAwait(false);
-        if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
+        if (verdict.UpToDate)
+        {
+            // A point up to date without a commit of this build (its result put back by recovery) retires the unswept
+            // result above it too: left there, its metrics.json sat above the points as the stage's (a review).
+            RetireUnsweptResult(s);
+            return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
+        }
         return TryRestore(s, guard, verdict) ?? await RunAttemptsAsync(s, guard, verdict, Chain.None, null, self, attemptsBefore).ConfigureAwait(false);
     }
 

@@ -248,6 +248,38 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// Points up to date with no commit in this build (their results put back by recovery after jobs
+    /// that a removed sweep left; here the unswept result put back as a crash before its retirement
+    /// leaves it) kept the unswept result above them, its metrics.json taken for the stage's (a review).
+    /// </summary>
+    [Fact]
+    public async Task AnUnsweptResultBesideUpToDatePoints_IsRetiredByTheirBuild()
+    {
+        const string unswept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo {variant} > metrics.json', outputs: [metrics.json] }
+            """;
+        using var p = new TestPipeline(unswept, "d1");
+        var stages = new StageDeclaration[] { new("a", []) };
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Succeeded);
+        var keep = Directory.CreateTempSubdirectory("kdgat-unswept-").FullName;
+        foreach (var f in new[] { "metrics.json", "params.json", StageInstance.ManifestFileName }) File.Copy(p.Dir[$"runs/d1/a/{f}"], Path.Combine(keep, f));
+        p.WriteConfig(unswept.Replace("outputs: [metrics.json] }", "outputs: [metrics.json], sweep: { seed: [0, 1] } }", StringComparison.Ordinal));
+        Assert.Equal([Outcome.Ran, Outcome.Ran], (await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Stages.Select(x => x.Outcome));
+        foreach (var f in Directory.GetFiles(keep)) File.Copy(f, p.Dir[$"runs/d1/a/{Path.GetFileName(f)}"]);
+        Directory.Delete(keep, recursive: true);
+
+        var again = await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
+
+        Assert.Equal([Outcome.UpToDate, Outcome.UpToDate], again.Stages.Select(x => x.Outcome));
+        Assert.False(File.Exists(p.Dir[$"runs/d1/a/{StageInstance.ManifestFileName}"]));
+        Assert.False(File.Exists(p.Dir["runs/d1/a/metrics.json"]));
+        Assert.False(File.Exists(p.Dir["runs/d1/a/params.json"]));
+    }
+
+    /// <summary>
     /// A review: after a point's commit, archiving the unswept manifest failed (a full disk; here its
     /// archive folder is a file) and reported the committed point failed (KDG3007). It is a warning,
     /// the point's result stands, and the unswept result stays until it can go.
