@@ -150,7 +150,22 @@ internal sealed partial class InstanceRunner
             if (MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
             if (m.Executor != AdoptExecutor) return null;
         }
+        // A sweep point's outputs copied from the stage's unswept result (its manifest above the points, or
+        // archived): made without the point's values, so not its result (a review: adopted as seed=1's).
+        if (s.Sweep.IsEmpty) return null;
+        var unswept = Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName);
+        IEnumerable<(string Path, StageManifest Manifest)> candidates = ManifestHistory.NewestFirst(_ctx.Archive.DirFor(s.Dataset, s.Name), mustContain: required[0].Hash);
+        if (ManifestStore.Read(unswept) is (ManifestStore.ReadStatus.Ok, { } live, _)) candidates = candidates.Prepend((unswept, live));
+        foreach (var (path, m) in candidates)
+            if (SameOutputsInTheirRunDir(m.Outputs, required) && MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
         return null;
+    }
+
+    /// <summary>The same bytes at the same place within their run dirs (the unswept one and a point's differ in the folder above).</summary>
+    private static bool SameOutputsInTheirRunDir(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present)
+    {
+        static string Place(OutputRecord o) => o.Within ?? Path.GetFileName(o.Path);
+        return present.Count > 0 && present.All(o => recorded.Any(r => Place(r) == Place(o) && r.Hash == o.Hash));
     }
 
     /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>

@@ -111,6 +111,41 @@ public sealed class AdoptTests : IDisposable
     }
 
     /// <summary>
+    /// A sweep point's outputs copied from the stage's unswept result: made without the point's value,
+    /// they were adopted as its result (a review). The unswept manifest (live, and archived once it is
+    /// retired) records them; by place within the run dir, as the points' folders differ.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnUnsweptResultCopiedIntoAPoint_IsKdg2017(bool unsweptRetired)
+    {
+        const string yaml = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo "model {params_file}" > model.ckpt', outputs: [model.ckpt] }
+            """;
+        using var p = new TestPipeline(yaml, "d1");
+        StageDeclaration[] stages = [new("a", [])];
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Succeeded);
+        p.WriteConfig(yaml.Replace("outputs: [model.ckpt] }", "outputs: [model.ckpt], sweep: { seed: [0, 1] } }", StringComparison.Ordinal));
+        var unswept = File.ReadAllBytes(p.Dir["runs/d1/a/model.ckpt"]);
+        if (unsweptRetired)
+            Assert.True((await new BuildEngine().RunAsync(p.Request(stages) with { Sweep = "seed=0" }, new RecordingLog(), default)).Succeeded); // seed=0's commit retires (and archives) it
+        Directory.CreateDirectory(p.Dir["runs/d1/a/seed=1"]);
+        File.WriteAllBytes(p.Dir["runs/d1/a/seed=1/model.ckpt"], unswept);
+
+        var log = new RecordingLog();
+        var adopt = await new BuildEngine().RunAsync(p.Request(stages) with { Mode = BuildMode.Adopt, Sweep = "seed=1" }, log, default);
+
+        Assert.False(adopt.Succeeded);
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
+        Assert.Contains("seed", refusal.Message);
+        Assert.False(File.Exists(p.Dir[$"runs/d1/a/seed=1/{StageInstance.ManifestFileName}"]));
+    }
+
+    /// <summary>
     /// A params.json of another tool's in the run dir was overwritten by Adopt without a word (a
     /// first-contact review): refused, the file as it was; KdGat's own params.json is no obstacle.
     /// </summary>
