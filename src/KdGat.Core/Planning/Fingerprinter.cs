@@ -169,7 +169,11 @@ internal sealed class Fingerprinter
     }
 
     /// <summary>The identities of every file in the tools folder (a rebuild writes them anew, whatever their bytes).</summary>
-    private static string ToolsIdentities(StageInstance s) => Identities(s, Now(() => PathStat.Of(s.Layout.ToolsDir).Kind == PathKind.Directory ? PathHasher.Walk(s.Layout.ToolsDir) : null) ?? []);
+    private static string ToolsIdentities(StageInstance s)
+    {
+        var dir = Path.TrimEndingDirectorySeparator(s.Layout.ToolsDir); // -p:KdGatToolsDir ends in '/': walked as it was, it saw no file
+        return Identities(s, Now(() => PathStat.Of(dir).Kind == PathKind.Directory ? PathHasher.Walk(dir) : null) ?? []);
+    }
 
     /// <summary>
     /// KDG1013 for each <c>code</c> pattern of <paramref name="instances"/>' stages that matches no

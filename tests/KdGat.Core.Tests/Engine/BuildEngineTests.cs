@@ -702,6 +702,27 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
     }
 
+    /// <summary>The same for the tools: rebuilt while the job waited, and again from the edit undone before the collecting build (a review).</summary>
+    [Fact]
+    public async Task ToolsRewrittenWithTheSameBytesBeforeTheCollectingBuild_IsKdg3020()
+    {
+        using var p = OneStage("command: 'cat {tools}/Prog.dll > out.txt', outputs: [out.txt]");
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        var batch = new UnwatchedBatch();
+        var request = p.Request([new("a", [])]) with { ToolsDir = p.ToolsDir + "/" }; // as MSBuild passes it (the walk of "tools/" saw no file)
+
+        var submitted = await new BuildEngine((_, _) => batch).RunAsync(request, new RecordingLog(), default);
+        File.Delete(p.Dir["tools/Prog.dll"]);
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        var log = new RecordingLog();
+        var collected = await new BuildEngine((_, _) => batch).RunAsync(request, log, default);
+
+        Assert.Equal([Outcome.Submitted], submitted.Stages.Select(x => x.Outcome));
+        Assert.Equal([Outcome.Ran], collected.Stages.Select(x => x.Outcome));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun && d.Message.Contains("{tools}", StringComparison.Ordinal));
+        Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
     /// <summary>A batch system whose job runs at submission while the build returns (-p:Wait=false); the next build collects it.</summary>
     private sealed class UnwatchedBatch : KdGat.Core.Execution.IStageExecutor
     {
