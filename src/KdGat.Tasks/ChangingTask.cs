@@ -13,14 +13,18 @@ public abstract class ChangingTask : PipelineTask, IIncrementalTask
     /// <summary>Set by MSBuild under -question.</summary>
     public bool FailIfNotIncremental { get; set; }
 
+    /// <summary>-p:FailIfStale=true, the gate -question is: -t:Rebuild with it deleted every selected result, then refused to build (a review).</summary>
+    public string? FailIfStale { get; set; }
+
     /// <summary>What the task would change, for the -question error ("delete the selected stages' results").</summary>
     private protected abstract string Changes { get; }
 
     private protected sealed override bool Run(MSBuildLog log)
     {
-        if (!FailIfNotIncremental) return Change(log);
+        var asked = FailIfNotIncremental ? "-question" : ParseBool(nameof(FailIfStale), FailIfStale, false) ? "-p:FailIfStale=true" : null;
+        if (asked is null) return Change(log);
         log.Report(new Diagnostic(Severity.Error, ErrorCodes.QuestionWouldChange,
-            $"-question: {GetType().Name["KdGat".Length..]} would {Changes}, so it is not up to date; nothing was changed. Run it without -question to do it."));
+            $"{asked}: {GetType().Name["KdGat".Length..]} would {Changes}, so it is not up to date; nothing was changed. Run it without {asked} to do it."));
         return false;
     }
 

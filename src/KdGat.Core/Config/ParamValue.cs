@@ -21,8 +21,9 @@ public sealed record ParamValue(string Text, ParamKind Kind)
     public static ParamValue FromScalar(string text, bool quoted)
     {
         if (quoted) return new(text, ParamKind.String);
-        // YAML's null (null, ~, nothing) is JSON's null: params.json had the string "null" (a review).
-        if (text is "" or "~" or "null" or "Null" or "NULL") return new("null", ParamKind.Null);
+        // YAML's null (null, ~, nothing) is JSON's null: params.json had the string "null" (a review). Its text
+        // stays as written: {params.X} renders it as before ('' for an empty value, not 'null').
+        if (text is "" or "~" or "null" or "Null" or "NULL") return new(text, ParamKind.Null);
         if (text is "true" or "false" or "True" or "False") return new(text.ToLowerInvariant(), ParamKind.Bool);
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return new(l.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
@@ -70,10 +71,11 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         : recorded[1..colon] == "string" ? $"'{recorded[(colon + 1)..]}'"
         : $"{recorded[(colon + 1)..]} ({recorded[1..colon]})";
 
-    // The kind an unquoted value with this very text has (a list is written as "[...]"; mappings are flattened).
+    // The kind an unquoted value with this very text has (a list is written as "[...]"; mappings are flattened);
+    // a null's texts as strings, as before nulls had a kind: a quoted '' or 'null' keeps its fingerprint.
     private static ParamKind KindOf(string text) =>
         text.StartsWith('[') && text.EndsWith(']') ? ParamKind.Json
-        : FromScalar(text, quoted: false) is { } v && v.Text == text ? v.Kind : ParamKind.String;
+        : FromScalar(text, quoted: false) is { Kind: not ParamKind.Null } v && v.Text == text ? v.Kind : ParamKind.String;
 
     public override string ToString() => Text;
 }

@@ -74,7 +74,7 @@ internal static class ParamsReader
     {
         var s = node as YamlScalarNode ?? throw r.Error(ErrorCodes.ConfigWrongType, node, $"parameter '{name}': lists may hold plain values only.");
         var v = Value(s);
-        return v.Kind == ParamKind.String ? System.Text.Json.JsonSerializer.Serialize(v.Text) : v.Text;
+        return v.Kind switch { ParamKind.String => System.Text.Json.JsonSerializer.Serialize(v.Text), ParamKind.Null => "null", _ => v.Text };
     }
 
     /// <summary>

@@ -108,6 +108,22 @@ public sealed partial class PipelineLayout
     /// </summary>
     private static string? ClosureOf(string toolsDir, string dll)
     {
+        if (ClosureNames(toolsDir, dll) is not var (names, depsBytes)) return null;
+        try
+        {
+            // deps.json as read (its list and its digest from the same bytes), the rest as they are now.
+            var entries = names.Select(n => FileEntry(toolsDir, n)).Append(KeyValuePair.Create(dll[..^".dll".Length] + ".deps.json", ContentHash.OfBytes(depsBytes)));
+            return $"program {Runtime}:" + ContentHash.OfEntries(entries.OrderBy(e => e.Key, StringComparer.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The names (relative to the tools folder) of what running <paramref name="dll"/> loads, deps.json aside, and that deps.json's bytes; null when it cannot be told.</summary>
+    private static (SortedSet<string> Names, byte[] DepsBytes)? ClosureNames(string toolsDir, string dll)
+    {
         var stem = dll[..^".dll".Length];
         var deps = Path.Combine(toolsDir, stem + ".deps.json");
         try
@@ -123,14 +139,29 @@ public sealed partial class PipelineLayout
                             if (library.Value.TryGetProperty(kind, out var assets))
                                 foreach (var asset in assets.EnumerateObject()) names.Add(inFolder ? asset.Name : Path.GetFileName(asset.Name));
                     }
-            // deps.json as read (its list and its digest from the same bytes), the rest as they are now.
-            var entries = names.Select(n => FileEntry(toolsDir, n)).Append(KeyValuePair.Create(stem + ".deps.json", ContentHash.OfBytes(bytes)));
-            return $"program {Runtime}:" + ContentHash.OfEntries(entries.OrderBy(e => e.Key, StringComparer.Ordinal));
+            return (names, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The files of the tools folder a command (rendered with <see cref="ToolsMarker"/>) runs, as
+    /// <see cref="ToolsInFingerprint"/> counts them: each {tools}/NAME.dll's closure with its deps.json;
+    /// null for the whole folder (a bare {tools}, or a closure that cannot be told); empty without {tools}.
+    /// </summary>
+    internal IReadOnlyList<string>? ToolFilesIn(string text)
+    {
+        if (!text.Contains(ToolsMarker, StringComparison.Ordinal)) return [];
+        var files = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (System.Text.RegularExpressions.Match m in ToolReference().Matches(text))
+        {
+            if (!m.Groups[1].Success || ClosureNames(ToolsDir, m.Groups[1].Value) is not var (names, _)) return null;
+            files.UnionWith(names.Append(m.Groups[1].Value[..^".dll".Length] + ".deps.json").Select(n => Path.Combine(ToolsDir, n)));
+        }
+        return [.. files];
     }
 
     /// <summary>A file's name and content with its x bit (observed: its identity vouches for it); "-" for one missing or not a regular file (a FIFO named x.dll would block the open).</summary>

@@ -120,6 +120,10 @@ public sealed partial class StageInstance
 
     /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
     /// <param name="toolsNow">The tools as they are now, not as this build first found them (<see cref="PipelineLayout.ToolsInFingerprint"/>).</param>
+    /// <summary>The tools files its command runs (<see cref="PipelineLayout.ToolFilesIn"/>): null for the whole folder, empty for none.</summary>
+    internal IReadOnlyList<string>? ToolFiles() =>
+        Layout.ToolFilesIn(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command", KnownPlaceholders));
+
     public string RenderCommandForFingerprint(bool toolsNow = false) =>
         Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command", KnownPlaceholders), toolsNow);
 
@@ -151,7 +155,7 @@ public sealed partial class StageInstance
         // setup unchecked, the stage up to date for good after the other stage changed.
         // A line that only loads modules or environments names packages, not paths ('module load cuda/12.1' read
         // from a swept stage's folder after 'cd ..' was another point's output: a review); one that does more is read.
-        if (Config.Setup.Count > 0) text = string.Concat(Config.Setup.Select(l => (EnvironmentLine().IsMatch(l) ? "" : l) + "\n")) + SetupEnds + "\n" + text;
+        if (Config.Setup.Count > 0) text = string.Concat(Config.Setup.Select(l => (LoadsEnvironmentOnly(l) ? "" : l) + "\n")) + SetupEnds + "\n" + text;
         var what = Config.Setup.Count > 0 ? "setup" : "command";
         // A word (a path may hold '=' and ',' itself: a sweep point's run dir, seed=0,lr=0.1), what
         // follows each '=' or ',' in it (--graphs=/x), and each piece between them (--caches=/x,/y).
@@ -218,12 +222,22 @@ public sealed partial class StageInstance
     }
 
     /// <summary>
-    /// A setup line that only loads modules or activates an environment: one line (a YAML '|' entry
-    /// 'module load x' then 'cp ../a/model .' was passed over whole), and not `conda run` or `spack
-    /// python`, which run anything (a review found both unchecked).
+    /// A setup entry that only loads modules or activates an environment: every line of it (a YAML '|'
+    /// entry 'module load x' then 'cp ../a/model .' was passed over whole), output sent to /dev/null at
+    /// most, and not `conda run` or `spack python`, which run anything (a review found both unchecked).
     /// </summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[ \t]*(?:(?:module|ml)[ \t]|(?:conda|mamba|micromamba)[ \t]+(?:activate|deactivate)\b|spack[ \t]+(?:load|unload|env[ \t]+(?:activate|deactivate))\b)[^;&|`$()<>\r\n]*\n?\z")]
+    private static bool LoadsEnvironmentOnly(string entry)
+    {
+        var lines = entry.Split('\n').Select(l => ToDevNull().Replace(l.TrimEnd('\r'), "")).Where(l => l.Trim().Length > 0).ToArray();
+        return lines.Length > 0 && lines.All(EnvironmentLine().IsMatch);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[ \t]*(?:(?:module|ml)[ \t]|(?:conda|mamba|micromamba)[ \t]+(?:activate|deactivate)\b|spack[ \t]+(?:load|unload|env[ \t]+(?:activate|deactivate))\b)[^;&|`$()<>]*\z")]
     private static partial System.Text.RegularExpressions.Regex EnvironmentLine();
+
+    /// <summary>`2>/dev/null`, `>/dev/null`, `&>/dev/null`, `2>&1`: output thrown away names no file a stage reads.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"[ \t]*(?:(?:[0-9]?>>?|&>)[ \t]*/dev/null|[0-9]>&[0-9])")]
+    private static partial System.Text.RegularExpressions.Regex ToDevNull();
 
     /// <summary>Between the setup lines and the command in <see cref="ReferencedPaths"/>' text: no word of either can be it.</summary>
     private const string SetupEnds = "\u0002";

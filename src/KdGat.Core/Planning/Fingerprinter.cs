@@ -168,11 +168,16 @@ internal sealed class Fingerprinter
         return seen;
     }
 
-    /// <summary>The identities of every file in the tools folder (a rebuild writes them anew, whatever their bytes).</summary>
+    /// <summary>
+    /// The identities of the tools files the command runs (a rebuild writes them anew, whatever their bytes):
+    /// the program's closure, as its fingerprint has it; the whole folder for a bare {tools}. Not every
+    /// file of the folder: a rebuild that left the program's bytes alone would rerun it (a review).
+    /// </summary>
     private static string ToolsIdentities(StageInstance s)
     {
         var dir = Path.TrimEndingDirectorySeparator(s.Layout.ToolsDir); // -p:KdGatToolsDir ends in '/': walked as it was, it saw no file
-        return Identities(s, Now(() => PathStat.Of(dir).Kind == PathKind.Directory ? PathHasher.Walk(dir) : null) ?? []);
+        return Identities(s, Now(() => s.ToolFiles() is { } files ? files.Select(Entry).ToArray()
+            : PathStat.Of(dir).Kind == PathKind.Directory ? PathHasher.Walk(dir) : null) ?? []);
     }
 
     /// <summary>

@@ -14,12 +14,13 @@ internal static class MetricDirection
     {
         "accuracy", "acc", "balanced_accuracy", "precision", "recall", "f1", "f1_score", "fscore", "auc", "roc_auc", "auroc",
         "auprc", "ap", "map", "mcc", "specificity", "sensitivity", "tpr", "tnr", "tp", "tn", "iou", "dice", "r2", "kappa", "score", "reward", "return",
+        "bleu", "rouge", "meteor", "ndcg", "mrr", "top1", "top5", "hit_rate", "hits",
     };
 
     private static readonly HashSet<string> Lower = new(StringComparer.Ordinal)
     {
         "fp", "fn", "fpr", "fnr", "far", "eer", "loss", "error", "err", "mse", "mae", "rmse", "nll", "perplexity", "ppl", "latency",
-        "false_positives", "false_negatives", "false_alarms",
+        "false_positives", "false_negatives", "false_alarms", "error_rate", "miss_rate", "wer", "cer",
     };
 
     public static Better Of(string metric)

@@ -70,8 +70,8 @@ public sealed class ParamsReaderTests : IDisposable
     [InlineData("v: adam", "adam", ParamKind.String)]
     // YAML's null is JSON's null (params.json said "null"), and a block scalar is text ("5\n" was the number 5).
     [InlineData("v: null", "null", ParamKind.Null)]
-    [InlineData("v: ~", "null", ParamKind.Null)]
-    [InlineData("v:", "null", ParamKind.Null)]
+    [InlineData("v: ~", "~", ParamKind.Null)]
+    [InlineData("v:", "", ParamKind.Null)]
     [InlineData("v: 'null'", "null", ParamKind.String)]
     [InlineData("v: |\n  5\n", "5\n", ParamKind.String)]
     public void Flatten_Scalars_KeepTextAndKind(string yaml, string text, ParamKind kind)
@@ -84,7 +84,7 @@ public sealed class ParamsReaderTests : IDisposable
     [Fact]
     public void WriteTo_EmitsTypedJson()
     {
-        var p = Flatten("i: 3\nf: 0.5\nb: true\ns: '3'\nl: [1, x, null]\nn: null\n");
+        var p = Flatten("i: 3\nf: 0.5\nb: true\ns: '3'\nl: [1, x, null, ~]\nn:\n");
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
@@ -93,7 +93,7 @@ public sealed class ParamsReaderTests : IDisposable
             w.WriteEndObject();
         }
 
-        Assert.Equal("{\"b\":true,\"f\":0.5,\"i\":3,\"l\":[1,\"x\",null],\"n\":null,\"s\":\"3\"}", Encoding.UTF8.GetString(ms.ToArray()));
+        Assert.Equal("{\"b\":true,\"f\":0.5,\"i\":3,\"l\":[1,\"x\",null,null],\"n\":null,\"s\":\"3\"}", Encoding.UTF8.GetString(ms.ToArray()));
     }
 
     [Theory]

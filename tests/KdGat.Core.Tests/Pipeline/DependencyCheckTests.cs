@@ -219,9 +219,13 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(ErrorCodes.CrossDatasetRead, e.Code);
     }
 
-    [Fact]
-    public void ASweptStageWhoseSetupGoesUpAndLoadsModules_Loads() =>
-        Assert.Equal(4, Load("  gat: { command: 'python train.py', setup: ['cd ..', 'module load cuda/12.1', 'conda activate envs/torch'], sweep: { seed: [0, 1] }, outputs: [model.ckpt] }\n",
+    [Theory]
+    [InlineData("['cd ..', 'module load cuda/12.1', 'conda activate envs/torch']")]
+    // Output thrown away, and a '|' entry of module lines only (a review: both were read as paths, a false KDG1011).
+    [InlineData("['cd ..', 'module load cuda/12.1 2>/dev/null', 'module load gcc/12 > /dev/null 2>&1']")]
+    [InlineData("['cd ..', \"module load cuda/12.1\\nmodule load gcc/12\\n\"]")]
+    public void ASweptStageWhoseSetupGoesUpAndLoadsModules_Loads(string setup) =>
+        Assert.Equal(4, Load($"  gat: {{ command: 'python train.py', setup: {setup}, sweep: {{ seed: [0, 1] }}, outputs: [model.ckpt] }}\n",
             new StageDeclaration("gat", [])).Count);
 
     /// <summary>data/vl, a link to stage a's run dir, and data/model-link.ckpt to its model (also before a first ran); then b's load, without a in its Needs.</summary>

@@ -180,7 +180,8 @@ public sealed class PlannerTests : IDisposable
     [InlineData("'0.001'", "0.001", "parameter lr changed ('0.001' -> 0.001)")]
     [InlineData("true", "'true'", "parameter lr changed (true -> 'true')")]
     [InlineData("[1, 2]", "'[1,2]'", "parameter lr changed ([1,2] -> '[1,2]')")]
-    [InlineData("'null'", "null", "parameter lr changed ('null' -> null (null))")]
+    [InlineData("'null'", "null", "parameter lr changed (null -> null (null))")]
+    [InlineData("''", "", "parameter lr changed ( ->  (null))")]
     public void Check_ValueQuotedOrUnquoted_IsStale_NamingTheKind(string before, string after, string reason)
     {
         _p.WriteConfig(Yaml(lr: before));
