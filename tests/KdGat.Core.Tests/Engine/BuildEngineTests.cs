@@ -702,6 +702,22 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
     }
 
+    /// <summary>Another file of the tools folder rewritten while the stage ran: not the program it runs, so no KDG3020 (a review: any rewrite in the folder counted).</summary>
+    [Fact]
+    public async Task AnotherToolsFileRewrittenWhileAStageRan_IsNoKdg3020()
+    {
+        using var p = OneStage("command: 'cat {tools}/Prog.dll > out.txt; cp {root}/tools/Other.dll {root}/t; rm {root}/tools/Other.dll; mv {root}/t {root}/tools/Other.dll', outputs: [out.txt]");
+        p.Dir.Write("tools/Prog.dll", "v1\n");
+        p.Dir.Write("tools/Prog.deps.json", "{\"targets\": {}}\n");
+        p.Dir.Write("tools/Other.dll", "other\n");
+        var log = new RecordingLog();
+
+        await Run(p, log);
+
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.InputChangedDuringRun);
+        Assert.Equal([Outcome.UpToDate], (await Explain(p)).Stages.Select(x => x.Outcome));
+    }
+
     /// <summary>The same for the tools: rebuilt while the job waited, and again from the edit undone before the collecting build (a review).</summary>
     [Fact]
     public async Task ToolsRewrittenWithTheSameBytesBeforeTheCollectingBuild_IsKdg3020()
