@@ -117,32 +117,30 @@ internal sealed partial class YamlReader
         };
     }
 
-    /// <summary>A list of strings; a single value counts as a one-item list.</summary>
-    public IReadOnlyList<string> StringList(YamlMappingNode map, string key, string what)
+    /// <summary>The items of a list value: none when absent, a single value as a one-item list; anything else is KDG1004 ("a list of <paramref name="ofWhat"/>").</summary>
+    private IEnumerable<YamlNode> ListItems(YamlMappingNode map, string key, string what, string ofWhat = "values")
     {
         var node = Get(map, key);
-        if (node is null || IsNull(node)) return Array.Empty<string>();
-        if (node is YamlScalarNode s) return new[] { s.Value ?? "" };
-        if (node is YamlSequenceNode seq) return seq.Children.Select(c => Scalar(c, $"{Named(what, key)}[]")).ToArray();
-        throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of values, not {Describe(node)}.");
+        if (node is null || IsNull(node)) return [];
+        return node switch
+        {
+            YamlScalarNode => [node],
+            YamlSequenceNode seq => seq.Children,
+            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of {ofWhat}, not {Describe(node)}."),
+        };
     }
+
+    /// <summary>A list of strings; a single value counts as a one-item list.</summary>
+    public IReadOnlyList<string> StringList(YamlMappingNode map, string key, string what) =>
+        ListItems(map, key, what).Select(c => Scalar(c, $"{Named(what, key)}[]")).ToArray();
 
     /// <summary>
     /// <see cref="StringList"/> of environment variable names: `env: ["$MODEL_VARIANT"]` (a path's
     /// way of naming one) was fingerprinted as the unset variable of that name, so changing the real
     /// one reran nothing (a soundness review).
     /// </summary>
-    public IReadOnlyList<string> EnvNameList(YamlMappingNode map, string key, string what)
-    {
-        var node = Get(map, key);
-        if (node is null || IsNull(node)) return [];
-        IEnumerable<YamlNode> items = node switch
-        {
-            YamlScalarNode => [node],
-            YamlSequenceNode seq => seq.Children,
-            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of environment variable names, not {Describe(node)}."),
-        };
-        return items.Select(item =>
+    public IReadOnlyList<string> EnvNameList(YamlMappingNode map, string key, string what) =>
+        ListItems(map, key, what, "environment variable names").Select(item =>
         {
             var name = Scalar(item, $"{Named(what, key)}[]");
             if (!EnvName().IsMatch(name))
@@ -151,7 +149,6 @@ internal sealed partial class YamlReader
                     (name.Trim().TrimStart('$').Trim('{', '}') is var bare && EnvName().IsMatch(bare) && bare != name ? $" Write {bare}." : ""));
             return name;
         }).ToArray();
-    }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial System.Text.RegularExpressions.Regex EnvName();
@@ -169,14 +166,8 @@ internal sealed partial class YamlReader
         PathListAt(map, key, what).Select(p => p.Value).ToArray();
 
     /// <summary><see cref="PathList"/> with where each item is written (line, column), for a message about one of them.</summary>
-    public IReadOnlyList<(string Value, int Line, int Column)> PathListAt(YamlMappingNode map, string key, string what)
-    {
-        var node = Get(map, key);
-        if (node is null || IsNull(node)) return [];
-        if (node is YamlScalarNode s) return [(PathExpansion.Expand(this, s, s.Value ?? "", Named(what, key)), (int)s.Start.Line, (int)s.Start.Column)];
-        if (node is YamlSequenceNode seq) return seq.Children.Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{Named(what, key)}[]"), Named(what, key)), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
-        throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be a list of values, not {Describe(node)}.");
-    }
+    public IReadOnlyList<(string Value, int Line, int Column)> PathListAt(YamlMappingNode map, string key, string what) =>
+        ListItems(map, key, what).Select(c => (PathExpansion.Expand(this, c, Scalar(c, $"{Named(what, key)}[]"), Named(what, key)), (int)c.Start.Line, (int)c.Start.Column)).ToArray();
 
     public static bool IsNull(YamlNode node) =>
         node is YamlScalarNode { Style: ScalarStyle.Plain } s && (s.Value is "" or "~" or "null" or null);

@@ -153,24 +153,21 @@ internal sealed partial class InstanceRunner
         // A sweep point's outputs copied from the stage's unswept result (its manifest above the points, or
         // archived): made without the point's values, so not its result (a review: adopted as seed=1's).
         if (s.Sweep.IsEmpty) return null;
-        var unswept = Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName);
+        var unswept = UnsweptManifestPath(s);
         IEnumerable<(string Path, StageManifest Manifest)> candidates = ManifestHistory.NewestFirst(_ctx.Archive.DirFor(s.Dataset, s.Name), mustContain: required[0].Hash);
         if (ManifestStore.Read(unswept) is (ManifestStore.ReadStatus.Ok, { } live, _)) candidates = candidates.Prepend((unswept, live));
         foreach (var (path, m) in candidates)
-            if (SameOutputsInTheirRunDir(m.Outputs, required) && MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
+            if (SameOutputs(m.Outputs, required, withinRunDir: true) && MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
         return null;
     }
 
-    /// <summary>The same bytes at the same place within their run dirs (the unswept one and a point's differ in the folder above).</summary>
-    private static bool SameOutputsInTheirRunDir(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present)
+    /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>
+    /// <param name="withinRunDir">Compared by place within their run dirs, not by path (the unswept run dir and a point's differ in the folder above).</param>
+    private static bool SameOutputs(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present, bool withinRunDir = false)
     {
-        static string Place(OutputRecord o) => o.Within ?? Path.GetFileName(o.Path);
+        string Place(OutputRecord o) => !withinRunDir ? o.Path : o.Within ?? Path.GetFileName(o.Path);
         return present.Count > 0 && present.All(o => recorded.Any(r => Place(r) == Place(o) && r.Hash == o.Hash));
     }
-
-    /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>
-    private static bool SameOutputs(IReadOnlyList<OutputRecord> recorded, IReadOnlyList<OutputRecord> present) =>
-        present.Count > 0 && present.All(o => recorded.Any(r => r.Path == o.Path && r.Hash == o.Hash));
 
     private static InstanceResult Refused(StageInstance s, Verdict verdict, string code, string error) =>
         new(s, Outcome.Failed, verdict.Reasons) { Error = error, ErrorCode = code };

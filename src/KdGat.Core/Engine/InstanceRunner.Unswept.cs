@@ -26,15 +26,18 @@ internal sealed partial class InstanceRunner
     /// after the point's commit: what cannot be archived or deleted (permissions, a full disk) is said
     /// (KDG2018) and left, and the point's result stands.
     /// </summary>
+    /// <summary>The manifest of the stage's unswept result: in the folder above a swept instance's run dir.</summary>
+    private static string UnsweptManifestPath(StageInstance s) => Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName);
+
     /// <summary>Whether a swept instance's stage still has its unswept result (a manifest above the points): observed, as any question a no-op asks.</summary>
     private static bool HasUnsweptResult(StageInstance s) =>
-        !s.Sweep.IsEmpty && Hashing.PathStat.Of(Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName)).Kind != Hashing.PathKind.Missing;
+        !s.Sweep.IsEmpty && Hashing.PathStat.Of(UnsweptManifestPath(s)).Kind != Hashing.PathKind.Missing;
 
     private void RetireUnsweptResult(StageInstance s)
     {
         if (s.Sweep.IsEmpty) return;
-        var dir = Path.GetDirectoryName(s.RunDir)!; // {runs}/{dataset}/{stage}: the unswept run dir
-        var manifestPath = Path.Combine(dir, StageInstance.ManifestFileName);
+        var manifestPath = UnsweptManifestPath(s);
+        var dir = Path.GetDirectoryName(manifestPath)!; // {runs}/{dataset}/{stage}: the unswept run dir
         try
         {
             var (status, manifest, _) = ManifestStore.Read(manifestPath);

@@ -113,7 +113,8 @@ internal sealed class Fingerprinter
             changed.Add($"code file {key}");
         }
         var ctimeOnly = false;
-        foreach (var (key, isCode, ctime) in Rewritten(s, used, seen))
+        var now = Snapshot(s, used); // once: inputs, code and tools are taken again from it
+        foreach (var (key, isCode, ctime) in Rewritten(seen, now))
         {
             var values = isCode ? code : inputs;
             if (values.GetValueOrDefault(key) is null or ChangedDuringRun) continue; // not in the fingerprint, or said already (its content)
@@ -125,7 +126,7 @@ internal sealed class Fingerprinter
         var marked = used with { Inputs = inputs, Code = code };
         // Its content back as it was is not enough: tools rebuilt from an edit and again from the edit undone
         // while a job waited ran the edited program (a review: collected as current, and cached).
-        if (command != used.Command || seen.TryGetValue(ToolsKind, out var toolsSeen) && Compare(toolsSeen, ToolsIdentities(s)).Changed)
+        if (command != used.Command || seen.TryGetValue(ToolsKind, out var toolsSeen) && Compare(toolsSeen, now.GetValueOrDefault(ToolsKind)).Changed)
         {
             marked = marked with { Command = used.Command + " " + ChangedDuringRun };
             changed.Add("the program its command runs from KdGat's tools folder ({tools}; another build's bootstrap may have rebuilt it)");
@@ -298,9 +299,8 @@ internal sealed class Fingerprinter
     private static bool BelowUpstreamOutputs(StageInstance s, string path) => s.Upstreams.Any(u => u.Outputs.Any(o => PathText.IsUnder(path, o)));
 
     /// <summary>The inputs and code files of a snapshot with a file written since (another size, mtime or inode, added or gone; or with trust_ctime another ctime), by key.</summary>
-    private IEnumerable<(string Key, bool IsCode, bool CtimeOnly)> Rewritten(StageInstance s, FingerprintComponents used, IReadOnlyDictionary<string, string> seen)
+    private static IEnumerable<(string Key, bool IsCode, bool CtimeOnly)> Rewritten(IReadOnlyDictionary<string, string> seen, IReadOnlyDictionary<string, string> now)
     {
-        var now = Snapshot(s, used);
         // Only what Snapshot notes (the engine adds its own kinds: the upstreams' marks).
         return seen.Where(e => e.Key.StartsWith(InputKind, StringComparison.Ordinal) || e.Key.StartsWith(CodeKind, StringComparison.Ordinal))
             .Select(e => (e.Key, Diff: Compare(e.Value, now.GetValueOrDefault(e.Key)))).Where(e => e.Diff.Changed)
