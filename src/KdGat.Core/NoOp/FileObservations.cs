@@ -226,7 +226,7 @@ internal sealed class FileObservations
     {
         var sorted = names.ToArray();
         Array.Sort(sorted, StringComparer.Ordinal);
-        return ContentHash.OfText(string.Join('\n', sorted));
+        return CertificateHash.Of(string.Join('\n', sorted));
     }
 
     private static string ListAnswer(string dir) =>
@@ -248,7 +248,7 @@ internal sealed class FileObservations
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "?" + e.GetType().Name; }
     }
 
-    internal static string EnvironmentAnswer(string? value) => value is null ? "unset" : "=" + ContentHash.OfText(value);
+    internal static string EnvironmentAnswer(string? value) => value is null ? "unset" : "=" + CertificateHash.Of(value);
 
     /// <summary>An environment variable a decision reads, observed (the certificate's key leaves out a few a shell changes: these count anyway).</summary>
     public static string? Variable(string name)
