@@ -49,6 +49,28 @@ public sealed class BadInputTests
         Assert.Single(explain.Output.Split('\n').Where(l => l.Contains("warning KDG1012: stage 'report'", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct());
     }
 
+    /// <summary>
+    /// -p:Dataset=@(x): MSBuild expanded the item list to nothing before the task saw it, and an empty
+    /// selection is every dataset, so Clean removed every result (a review). Refused first, removes nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("-p:Dataset=@(x)", "KDG1101")]
+    [InlineData("-p:Dataset=%(x)", "KDG1101")]
+    [InlineData("-p:Stage=@(x)", "KDG1203")]
+    [InlineData("-p:Sweep=@(x)", "KDG1033")]
+    public void ASelectionMSBuildWouldExpandToNothing_IsRefused_AndCleanRemovesNothing(string property, string code)
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        string[] Results() => Directory.GetFiles(Path.Combine(s.Dir, "experimentruns"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        var before = Results();
+
+        var r = s.Build(["-t:Clean", property, .. property.StartsWith("-p:Dataset", StringComparison.Ordinal) ? Array.Empty<string>() : ["-p:Dataset=hcrl_sa"]]);
+
+        AssertUserError(r, code, "expands before KdGat sees the value");
+        Assert.Equal(before, Results());
+    }
+
     /// <summary>A huge value echoed back in an error is cut in the middle: the line stays readable and keeps its fix (a 500,000-character dataset name was printed whole, found by review).</summary>
     [Fact]
     public void AHugeValueInAnError_IsCutInTheMiddle_KeepingTheFix()
