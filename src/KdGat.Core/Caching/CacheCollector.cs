@@ -33,14 +33,19 @@ internal static partial class CacheCollector
         return (long)(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * Math.Pow(1024, unit));
     }
 
+    private const int MaxAgeDays = 36_500;
+
     public static TimeSpan? ParseAge(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var m = AgePattern().Match(text.Trim());
         if (!m.Success)
             throw new KdgException(ErrorCodes.BadProperty, $"-p:CacheMaxAge='{text}' is not an age. Use a number with m, h or d, e.g. 90m, 12h or 30d.");
-        var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        return m.Groups[2].Value switch { "m" => TimeSpan.FromMinutes(n), "h" => TimeSpan.FromHours(n), _ => TimeSpan.FromDays(n) };
+        var minutes = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * m.Groups[2].Value switch { "m" => 1, "h" => 60, _ => 24 * 60 };
+        // 99999999999999d overflowed TimeSpan: KDG9001 (a review).
+        if (minutes > MaxAgeDays * 24 * 60)
+            throw new KdgException(ErrorCodes.BadProperty, $"-p:CacheMaxAge='{text}' is more than {MaxAgeDays}d. Leave CacheMaxAge out for no age limit, or use a smaller age, e.g. 365d.");
+        return TimeSpan.FromMinutes(minutes);
     }
 
     /// <summary>A number and its unit: K, M, G or T (binary; an "i" and a "B" after it change nothing), or B alone for bytes.</summary>

@@ -220,6 +220,11 @@ internal static partial class YamlLoader
             switch (e)
             {
                 case Scalar s:
+                    // A "\0" escape: every path with it crashed as KDG9001 (ArgumentException), and a command was cut there (a review).
+                    if (s.Value.Contains('\0'))
+                        throw new KdgException(ErrorCodes.YamlSyntax,
+                            "this value holds a NUL character (a \\0 escape in double quotes): no path, command or parameter can hold one, since the operating system ends a path or an argument at it. Remove the \\0.",
+                            file, Math.Max(1, (int)s.Start.Line), Math.Max(1, (int)s.Start.Column));
                     Node(s, s.Anchor, 1, 1);
                     break;
                 case NodeEvent { } start and (SequenceStart or MappingStart):

@@ -212,5 +212,14 @@ public sealed class OutputStoreTests : IDisposable
         Assert.Equal(TimeSpan.FromHours(12), CacheCollector.ParseAge("12h"));
         Assert.Equal(TimeSpan.FromDays(30), CacheCollector.ParseAge("30d"));
         Assert.Equal("KDG1205", Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => CacheCollector.ParseAge("soon")).Code);
+        Assert.Equal(TimeSpan.FromDays(36_500), CacheCollector.ParseAge("36500d"));
     }
+
+    /// <summary>99999999999999d overflowed TimeSpan: KDG9001, "a bug in KdGat" (a review).</summary>
+    [Theory]
+    [InlineData("99999999999999d")]
+    [InlineData("36501d")]
+    [InlineData("99999999999999999999999m")]
+    public void ParseAge_BeyondAHundredYears_IsKdg1205(string text) =>
+        Assert.Equal("KDG1205", Assert.Throws<KdGat.Core.Diagnostics.KdgException>(() => CacheCollector.ParseAge(text)).Code);
 }

@@ -224,6 +224,18 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("NUL byte", e.Message);
     }
 
+    /// <summary>A "\0" escape in a path crashed as KDG9001 (ArgumentException), and in a command cut it short (a review): KDG1002 at the value.</summary>
+    [Theory]
+    [InlineData("datasets: [d1]\npaths:\n  runs: \"out\\0x\"\nstages: {}\n", 3, 9)]
+    [InlineData("datasets: [d1]\nstages:\n  a: { command: \"echo a\\0; rm -rf x\", outputs: [y] }\n", 3, 17)]
+    public void Load_ANulEscapeInAValue_IsKdg1002AtIt(string yaml, int line, int column)
+    {
+        var e = LoadFails(yaml);
+
+        AssertAt(e, ErrorCodes.YamlSyntax, line, column);
+        Assert.Contains("NUL character", e.Message);
+    }
+
     /// <summary>A second document after '---' was ignored without a word (a hostile-input pass).</summary>
     [Fact]
     public void Load_ASecondYamlDocument_IsKdg1002AtIt()
