@@ -78,6 +78,8 @@ internal static class ConfigLoader
             var name = r.Scalar(k, "stage name");
             if (!StageName.IsValid(name))
                 throw r.Error(ErrorCodes.InvalidStageName, k, $"invalid stage name '{name}' under 'stages'. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no '/', spaces, '..' or shell characters. Rename the entry here and the stage's KdGatStage item in the pipeline.");
+            if (StageName.IsReservedMetadata(name))
+                throw r.Error(ErrorCodes.InvalidStageName, k, $"stage name '{name}' is one of MSBuild's reserved item metadata names (Identity, Filename, Extension, FullPath, Directory, ... in any case), and KdGat's stamp items name one metadata after each stage, so MSBuild would stop every build (MSB3031). Rename the entry here and the stage's KdGatStage item in the pipeline (e.g. '{name}_stage').");
             stages[name] = ReadStage(r, name, v, defaults, root, sources);
         }
 

@@ -9,4 +9,17 @@ namespace KdGat.Core.Pipeline;
 internal static class StageName
 {
     public static bool IsValid(string name) => DatasetName.IsValid(name);
+
+    /// <summary>
+    /// MSBuild's reserved item metadata, in any case: the plan's stamp items carry one metadata per
+    /// stage, named by the stage, and a stage named 'identity' stopped every build with MSB3031 (a review).
+    /// </summary>
+    public static bool IsReservedMetadata(string name) => Reserved.Contains(name);
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "FullPath", "RootDir", "Filename", "Extension", "RelativeDir", "Directory", "RecursiveDir", "Identity",
+        "ModifiedTime", "CreatedTime", "AccessedTime", "DefiningProjectFullPath", "DefiningProjectDirectory",
+        "DefiningProjectName", "DefiningProjectExtension",
+    };
 }
