@@ -46,7 +46,31 @@ internal static partial class ResourceParser
         foreach (var e in extras)
             if (!e.StartsWith("--", StringComparison.Ordinal) || e.Contains('\n'))
                 throw r.Error(ErrorCodes.BadResource, r.Get(map, "extra")!, $"'{what}.extra' entries must be single sbatch options such as '--constraint=a100', not '{e}'.");
+            else if (OwnOption(e) is { } own)
+                throw r.Error(ErrorCodes.BadResource, r.Get(map, "extra")!,
+                    $"'{what}.extra' entry '{e}' sets --{own}, which KdGat sets for every job itself ({OwnOptions[own]}); extra lines come after KdGat's, so it would win. Remove the entry.");
         return extras;
+    }
+
+    /// <summary>
+    /// sbatch options KdGat writes itself, and what they are for. A habitual '--output=slurm-%j.out' in
+    /// extra overrode KdGat's: its logs were never written, and a failed stage's KDG3001 named a log that
+    /// did not exist (a review).
+    /// </summary>
+    private static readonly Dictionary<string, string> OwnOptions = new(StringComparer.Ordinal)
+    {
+        ["job-name"] = "the name a later build finds its jobs by",
+        ["output"] = "the stage's log in its run dir, which KdGat shows and keeps",
+        ["error"] = "the stage's error log in its run dir, whose tail a failure shows",
+        ["comment"] = "the attempt id a retried sbatch finds its job by",
+        ["array"] = "one job per stage instance: an array would run the command several times in one run dir",
+    };
+
+    /// <summary>Which of KdGat's own options an entry sets, also abbreviated as sbatch takes them (--out=x is --output).</summary>
+    private static string? OwnOption(string entry)
+    {
+        var name = entry[2..].Split('=', 2)[0].Trim();
+        return name.Length < 3 ? null : OwnOptions.Keys.FirstOrDefault(o => o.StartsWith(name, StringComparison.Ordinal));
     }
 
     private static T? Optional<T>(YamlReader r, YamlMappingNode map, string key, string what, Func<string, T?> parse, string expected) where T : struct

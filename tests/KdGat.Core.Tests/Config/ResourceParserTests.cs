@@ -204,7 +204,7 @@ public sealed class ResourceParserTests : IDisposable
 
     /// <summary>
     /// $NAME as well as ${NAME}, as in paths (found by review: 'account: $SLURM_ACCOUNT' was refused
-    /// as a bad name, and '--comment=$USER' in extra reached sbatch literally: SLURM expands no
+    /// as a bad name, and '--mail-user=$USER' in extra reached sbatch literally: SLURM expands no
     /// variables in #SBATCH lines).
     /// </summary>
     [Fact]
@@ -216,10 +216,10 @@ public sealed class ResourceParserTests : IDisposable
         Environment.SetEnvironmentVariable(partition, "gpu");
         try
         {
-            var r = Load($"{{ account: '${account}', partition: '${partition},${{{partition}}}-a100', extra: ['--comment=${account}.x', '--constraint=${partition}'] }}");
+            var r = Load($"{{ account: '${account}', partition: '${partition},${{{partition}}}-a100', extra: ['--mail-user=${account}.x', '--constraint=${partition}'] }}");
             Assert.Equal("lab42", r.Account);
             Assert.Equal("gpu,gpu-a100", r.Partition);
-            Assert.Equal(["--comment=lab42.x", "--constraint=gpu"], r.Extra);
+            Assert.Equal(["--mail-user=lab42.x", "--constraint=gpu"], r.Extra);
         }
         finally
         {
@@ -232,7 +232,7 @@ public sealed class ResourceParserTests : IDisposable
     public void Read_UnsetDollarName_IsKdg1025NamingFileStageFieldAndVariable()
     {
         var name = "KDGAT_TEST_UNSET_" + Guid.NewGuid().ToString("N")[..8];
-        var e = Assert.Throws<KdgException>(() => Load($"{{ mem: 2G, extra: ['--comment=${name}'] }}"));
+        var e = Assert.Throws<KdgException>(() => Load($"{{ mem: 2G, extra: ['--mail-user=${name}'] }}"));
 
         Assert.Equal(ErrorCodes.ResourceVariableUnset, e.Code);
         Assert.Equal(_dir["kdgat.yaml"], e.File);
@@ -242,7 +242,28 @@ public sealed class ResourceParserTests : IDisposable
         Assert.Contains($"export {name}=", e.Message);
     }
 
+    /// <summary>An extra line setting an option KdGat writes itself won (it comes after): '--output=slurm-%j.out' lost the stage's logs (a review).</summary>
+    [Theory]
+    [InlineData("--output=slurm-%j.out", "output")]
+    [InlineData("--out=x.log", "output")]
+    [InlineData("--error=x.err", "error")]
+    [InlineData("--job-name=mine", "job-name")]
+    [InlineData("--comment=x", "comment")]
+    [InlineData("--array=0-3", "array")]
+    public void Read_AnExtraSettingAnOptionKdGatSets_IsKdg1008(string extra, string option)
+    {
+        var e = Assert.Throws<KdgException>(() => Load($"{{ extra: ['--constraint=a100', '{extra}'] }}"));
+
+        Assert.Equal(ErrorCodes.BadResource, e.Code);
+        Assert.Equal(_dir["kdgat.yaml"], e.File);
+        Assert.Contains($"sets --{option}, which KdGat sets for every job itself", e.Message);
+    }
+
+    [Fact]
+    public void Read_ExtrasKdGatDoesNotSet_AreKept() =>
+        Assert.Equal(["--constraint=a100", "--mail-type=END", "--exclusive", "--o"], Load("{ extra: ['--constraint=a100', '--mail-type=END', '--exclusive', '--o'] }").Extra);
+
     [Fact]
     public void Read_ADollarNotFollowedByAName_StaysAsWritten() =>
-        Assert.Equal(["--comment=5$", "--comment=a$1", "--comment=$-x"], Load("{ extra: ['--comment=5$', '--comment=a$1', '--comment=$-x'] }").Extra);
+        Assert.Equal(["--mail-user=5$", "--mail-user=a$1", "--mail-user=$-x"], Load("{ extra: ['--mail-user=5$', '--mail-user=a$1', '--mail-user=$-x'] }").Extra);
 }
