@@ -15,6 +15,7 @@ public sealed class StorePlacementTests
     [Theory]
     [InlineData("raw/d1/store", "raw data of dataset d1")]
     [InlineData("runs/d1/store", "runs of dataset d1")]
+    [InlineData("runs/store", "the runs root")] // the runs of a dataset named 'store' (a review: only per-dataset runs were refused)
     [InlineData("cache/d1/store", "cache dir of dataset d1")]
     [InlineData(".", "is the pipeline root")]
     [InlineData("tools/store", "KdGat's tools")]
@@ -31,6 +32,7 @@ public sealed class StorePlacementTests
     [Theory]
     [InlineData("store")]
     [InlineData(".kdgat/store")]
+    [InlineData("raw/store")] // beside the raw dirs, in none of them
     public async Task AStoreOfItsOwn_IsUsed(string store)
     {
         using var d = NewRoot(Yaml("1", cache: true).Replace("cache_store: store", $"cache_store: '{store}'"));
