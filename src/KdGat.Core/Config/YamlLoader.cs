@@ -241,7 +241,9 @@ internal static partial class YamlLoader
                     if (_anchors.TryGetValue(name, out var target)) Node(alias, AnchorName.Empty, target.Nodes, target.Depth);
                     else if (_open.Any(o => o.Anchor == name))
                         throw Limit(e, $"alias '*{name}' refers to a node that contains it (a cycle), which would never end", AliasFix);
-                    else throw Limit(e, $"alias '*{name}' refers to no anchor '&{name}' before it", AliasFix);
+                    else throw new KdgException(ErrorCodes.YamlSyntax,
+                        $"malformed YAML: alias '*{name}' refers to no anchor '&{name}' before it. Define the anchor first ('key: &{name} value'), or write the value out.",
+                        file, (int)e.Start.Line, (int)e.Start.Column);
                     break;
                 case DocumentStart:
                     _documentNodes = 0;

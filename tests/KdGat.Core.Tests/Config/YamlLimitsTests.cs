@@ -56,6 +56,18 @@ public sealed class YamlLimitsTests : IDisposable
         Assert.Equal(6, e.Line);
     }
 
+    /// <summary>An alias without an anchor was "YAML too large to read ... use fewer and smaller aliases" (a review).</summary>
+    [Fact]
+    public void AnAliasWithoutAnAnchor_IsKdg1002_SayingSo()
+    {
+        var e = LoadFails(Stage + "    params: *nope\n");
+
+        Assert.Equal(ErrorCodes.YamlSyntax, e.Code);
+        Assert.Equal((6, 13), (e.Line, e.Column));
+        Assert.Contains("alias '*nope' refers to no anchor", e.Message);
+        Assert.DoesNotContain("too large", e.Message);
+    }
+
     [Fact]
     public void BillionLaughs_InParamsFile_IsKdg1009()
     {
