@@ -98,6 +98,7 @@ internal static class ConfigLoader
             RawIsDefault = !rawSet,
             CacheDir = cache,
             Generator = r.OptionalString(top, "generator", "configuration"),
+            GeneratorAt = YamlReader.At(r.Get(top, "generator")),
             CacheStore = r.OptionalPath(top, "cache_store", "configuration"),
             OnSuccess = r.OptionalString(top, "on_success", "configuration"),
             OnFailure = r.OptionalString(top, "on_failure", "configuration"),

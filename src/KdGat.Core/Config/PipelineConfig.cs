@@ -23,6 +23,8 @@ public sealed record PipelineConfig
     public string CacheDir { get; init; } = "data/cache/{dataset}";
     /// <summary>Command that creates a dataset's raw data when it is absent; null means "missing raw data is an error".</summary>
     public string? Generator { get; init; }
+    /// <summary>Where the 'generator' value is, for its errors.</summary>
+    public (int Line, int Column) GeneratorAt { get; init; }
     public IReadOnlyDictionary<string, string> Vars { get; init; } = new Dictionary<string, string>();
     public required IReadOnlyDictionary<string, StageConfig> Stages { get; init; }
     public SlurmConfig Slurm { get; init; } = new();

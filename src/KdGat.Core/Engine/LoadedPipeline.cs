@@ -34,6 +34,7 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
         var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File, config.DatasetsAt);
         var graph = StageGraph.Build(request.Stages, config, request.PipelineFile);
         var layout = new PipelineLayout(config, request.ToolsDir);
+        RawData.CheckGenerator(config, layout.ToolsDir);
         // Every declared stage is instantiated (and checked) even with -p:Stage, so a pipeline is valid or not whatever is selected.
         var instances = layout.Instantiate(graph, datasets);
         if (!string.IsNullOrWhiteSpace(request.OnlyStage))

@@ -47,15 +47,7 @@ internal static class RawData
                 config.File, config.RawAt?.Line ?? 0, config.RawAt?.Column ?? 0);
         }
         log.Info($"KdGat: generating sample raw data for '{dataset}' into {stored} (configured 'generator'; existing data is never overwritten)");
-        var command = CommandTemplate.Render(layout.Config.Generator, n => n switch
-        {
-            "dataset" => new(dataset),
-            "raw_dir" => new(raw),
-            "root" => new(layout.Root),
-            "tools" => new(layout.ToolsDir),
-            _ when n.StartsWith("vars.", StringComparison.Ordinal) && layout.Config.Vars.TryGetValue(n[5..], out var t) => new(t, Raw: true),
-            _ => null,
-        }, shell: true, "generator");
+        var command = RenderGenerator(layout.Config, dataset, raw, layout.Root, layout.ToolsDir);
         var logDir = Path.Combine(layout.DatasetStateDir(dataset), "generator");
         Directory.CreateDirectory(logDir);
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
@@ -70,4 +62,30 @@ internal static class RawData
             throw new KdgException(ErrorCodes.GeneratorFailed,
                 $"the generator for dataset '{dataset}' failed (exit code {exit.ExitCode}). See {PathText.ToStored(layout.Root, Path.Combine(logDir, "stderr.log"))}.", layout.Config.File);
     }
+
+    /// <summary>
+    /// Checks the generator's placeholders when the configuration loads, at the 'generator' value: an
+    /// unknown one passed Explain and stopped the build only when a dataset's raw data was missing, with
+    /// no position (a review).
+    /// </summary>
+    public static void CheckGenerator(Config.PipelineConfig config, string toolsDir)
+    {
+        if (config.Generator is null) return;
+        try { RenderGenerator(config, "dataset", "raw_dir", config.Root, toolsDir); }
+        catch (KdgException e) when (e.File is null)
+        {
+            throw new KdgException(e.Code, e.Message, config.File, config.GeneratorAt.Line, config.GeneratorAt.Column);
+        }
+    }
+
+    private static string RenderGenerator(Config.PipelineConfig config, string dataset, string raw, string root, string tools) =>
+        CommandTemplate.Render(config.Generator!, n => n switch
+        {
+            "dataset" => new(dataset),
+            "raw_dir" => new(raw),
+            "root" => new(root),
+            "tools" => new(tools),
+            _ when n.StartsWith("vars.", StringComparison.Ordinal) && config.Vars.TryGetValue(n[5..], out var t) => new(t, Raw: true),
+            _ => null,
+        }, shell: true, "generator", () => ["dataset", "raw_dir", "root", "tools", .. config.Vars.Keys.Select(k => "vars." + k)], "{dataset}, {raw_dir}, {root}, {tools}, {vars.NAME}");
 }

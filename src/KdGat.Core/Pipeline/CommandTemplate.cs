@@ -23,15 +23,19 @@ internal static class CommandTemplate
     /// </summary>
     public const int MaxLength = 128 * 1024;
 
+    /// <summary>What a stage's command and paths may name, said when a placeholder is unknown.</summary>
+    public const string StagePlaceholders = "{dataset}, {stage}, {run}, {run_dir}, {raw_dir}, {cache_dir}, {root}, {tools}, {params_file}, {params.NAME}, {vars.NAME}, {teacher}, {upstream.STAGE}, {variant}, {sweep.NAME}, {seed}";
+
     /// <param name="known">The placeholders this text may name (for a did-you-mean when one is unknown).</param>
-    public static string Render(string template, Func<string, Value?> resolve, bool shell, string where, Func<IEnumerable<string>>? known = null)
+    /// <param name="knownList">The placeholders this text may name, as the error lists them (a stage's by default: the generator and paths: have fewer).</param>
+    public static string Render(string template, Func<string, Value?> resolve, bool shell, string where, Func<IEnumerable<string>>? known = null, string knownList = StagePlaceholders)
     {
         var sb = new StringBuilder(template.Length + 64);
-        Render(sb, template, resolve, shell ? new ShellContext() : null, where, 0, known);
+        Render(sb, template, resolve, shell ? new ShellContext() : null, where, 0, known, knownList);
         return sb.ToString();
     }
 
-    private static void Render(StringBuilder sb, string template, Func<string, Value?> resolve, ShellContext? shell, string where, int depth, Func<IEnumerable<string>>? known)
+    private static void Render(StringBuilder sb, string template, Func<string, Value?> resolve, ShellContext? shell, string where, int depth, Func<IEnumerable<string>>? known, string knownList)
     {
         if (depth > 8) throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: vars refer to each other in a loop. Break the cycle.");
         for (var i = 0; i < template.Length; i++)
@@ -44,8 +48,8 @@ internal static class CommandTemplate
             if (end < 0) throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: '{{' without a closing '}}' in '{template}'. Write '{{{{' for a literal brace.");
             var name = template[(i + 1)..end];
             var value = resolve(name) ?? throw new KdgException(ErrorCodes.UnknownPlaceholder,
-                $"{where}: unknown placeholder '{{{name}}}'.{(known is null ? "" : Spelling.DidYouMean(name, known(), 3))} Known: {{dataset}}, {{stage}}, {{run}}, {{run_dir}}, {{raw_dir}}, {{cache_dir}}, {{root}}, {{tools}}, {{params_file}}, {{params.NAME}}, {{vars.NAME}}, {{teacher}}, {{upstream.STAGE}}. Write '{{{{' for a literal brace.");
-            if (value.Raw) Render(sb, value.Text, resolve, shell, where, depth + 1, known);
+                $"{where}: unknown placeholder '{{{name}}}'.{(known is null ? "" : Spelling.DidYouMean(name, known(), 3))} Known here: {knownList}. Write '{{{{' for a literal brace.");
+            if (value.Raw) Render(sb, value.Text, resolve, shell, where, depth + 1, known, knownList);
             else sb.Append(shell?.Literal(value.Text, name, where) ?? value.Text);
             if (sb.Length > MaxLength)
                 throw new KdgException(ErrorCodes.UnknownPlaceholder, $"{where}: the text with its placeholders filled in is longer than {MaxLength / 1024} KiB (at '{{{name}}}'), more than a command line can hold. Check vars that repeat other vars, or pass large values in a file ({{params_file}}).");

@@ -190,7 +190,7 @@ public sealed partial class PipelineLayout
             "dataset" => new CommandTemplate.Value(dataset),
             "root" => new CommandTemplate.Value(Root),
             _ => null,
-        }, shell: false, "paths"), $"paths entry '{template}'");
+        }, shell: false, $"paths entry '{template}'", knownList: "{dataset}, {root}"), $"paths entry '{template}'");
 
     private OutputRules? _outputRules;
     /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>

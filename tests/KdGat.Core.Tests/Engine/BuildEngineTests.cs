@@ -1080,6 +1080,31 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Contains("generating the raw data of dataset 'd1'", e.Message);
     }
 
+    /// <summary>
+    /// An unknown placeholder in 'generator' passed Explain, and the build stopped only when raw data was
+    /// missing, at pipeline.proj and listing {stage} and {run_dir} as known (a review): KDG1007 at the value.
+    /// </summary>
+    [Fact]
+    public async Task AnUnknownPlaceholderInTheGenerator_IsKdg1007AtItsValue_EvenInExplain()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            generator: 'make-data {raw_dir} {nope}'
+            stages:
+              a: { command: 'cat {raw_dir}/x > out.txt', inputs: ['{raw_dir}'], outputs: [out.txt] }
+            """);
+        Directory.CreateDirectory(p.Dir["raw/d1"]);
+        File.WriteAllText(p.Dir["raw/d1/x"], "x");
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]) with { Mode = BuildMode.Explain }, new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Equal((p.ConfigFile, 3, 12), (e.File, e.Line, e.Column));
+        Assert.Contains("generator: unknown placeholder '{nope}'", e.Message);
+        Assert.Contains("Known here: {dataset}, {raw_dir}, {root}, {tools}, {vars.NAME}", e.Message);
+    }
+
     [Fact]
     public async Task Explain_WithADatasetMissing_ReportsItsStagesAsWouldRun_InsteadOfFailing()
     {
