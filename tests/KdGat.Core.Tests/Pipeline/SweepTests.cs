@@ -117,6 +117,8 @@ public sealed class SweepTests : IDisposable
     [InlineData("sweep: { opt: ['a,b'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { opt: ['a=b'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { opt: ['a b'] }", ErrorCodes.SweepUnsafeValue)]
+    [InlineData("sweep: { opt: [a, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'] }", ErrorCodes.SweepUnsafeValue)] // a point's name longer than a run dir's may be (KDG3007 "path too long" in every stage: a review)
+    [InlineData("sweep: { seed: [1, 2], learning_rate_of_the_optimizer: [adam_with_warmup_and_cosine_decay], weight_decay_of_the_optimizer_used: [decoupled_weight_decay_schedule] }", ErrorCodes.SweepUnsafeValue)]
     public void BadSweep_IsACodedErrorAtItsPosition(string sweep, string code)
     {
         Pipeline($"  prep: {{ command: x, outputs: [o] }}\n  teacher:\n    command: x\n    outputs: [o]\n    {sweep}\n");
