@@ -71,6 +71,25 @@ public sealed class BadInputTests
         Assert.Equal(before, Results());
     }
 
+    /// <summary>
+    /// A clone at a path holding '@(': MSB4012 in KdGat's targets, and the tasks were looked for in another
+    /// folder, which the path without '@(y)' names (a review). One KDG1219 before anything runs.
+    /// </summary>
+    [Fact]
+    public void APipelineAtAPathHoldingAnItemList_IsKdg1219_BeforeAnythingRuns()
+    {
+        using var s = Sandbox.Trivial();
+        var odd = Path.Combine(s.Dir, "at@(y)");
+        Directory.CreateDirectory(odd);
+        Assert.Equal(0, ProcessRunner.Run("cp", ["-r", "pipeline.proj", "kdgat.yaml", "Directory.Build.rsp", "targets", "models", odd], s.Dir, TimeSpan.FromMinutes(1)).ExitCode);
+
+        var r = ProcessRunner.Run("dotnet", s.MSBuildArgs(["-p:Dataset=hcrl_sa"]), odd, TimeSpan.FromMinutes(2), s.Env);
+
+        AssertUserError(r, "KDG1219", "path holds '@(' or '%('");
+        Assert.DoesNotMatch(@"MSB\d{4}", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(odd, "experimentruns")));
+    }
+
     /// <summary>A huge value echoed back in an error is cut in the middle: the line stays readable and keeps its fix (a 500,000-character dataset name was printed whole, found by review).</summary>
     [Fact]
     public void AHugeValueInAnError_IsCutInTheMiddle_KeepingTheFix()
