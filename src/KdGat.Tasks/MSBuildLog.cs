@@ -24,7 +24,7 @@ internal sealed class MSBuildLog : IBuildLog
 
     public void Report(Diagnostic d)
     {
-        d = d with { Message = Bounded(d.Message) };
+        d = d with { Message = ConsoleText.Printable(Bounded(d.Message)) };
         var file = string.IsNullOrEmpty(d.File) ? _projectFile : d.File;
         // The MSBuild logger is thread-safe for these calls; stages report from many threads.
         switch (d.Severity)
@@ -54,6 +54,7 @@ internal sealed class MSBuildLog : IBuildLog
     /// </summary>
     public void Message(string text)
     {
+        text = ConsoleText.Printable(text);
         if (_engine is not null)
             _engine.LogMessageEvent(new ExtendedBuildMessageEventArgs("TLTESTOUTPUT", text, null, "KdGat", MessageImportance.High));
         else
