@@ -100,6 +100,7 @@ internal static class ConfigLoader
             Generator = r.OptionalString(top, "generator", "configuration"),
             GeneratorAt = YamlReader.At(r.Get(top, "generator")),
             CacheStore = r.OptionalPath(top, "cache_store", "configuration"),
+            CacheStoreAt = YamlReader.At(r.Get(top, "cache_store")),
             OnSuccess = r.OptionalString(top, "on_success", "configuration"),
             OnFailure = r.OptionalString(top, "on_failure", "configuration"),
             TrustCtime = r.OptionalBool(top, "trust_ctime", "configuration") ?? false,

@@ -30,6 +30,8 @@ public sealed record PipelineConfig
     public SlurmConfig Slurm { get; init; } = new();
     /// <summary>cache_store: the output store's directory (relative to the config), "off", or null for the default.</summary>
     public string? CacheStore { get; init; }
+    /// <summary>Where the 'cache_store' value is, for its errors ((0, 0) without one).</summary>
+    public (int Line, int Column) CacheStoreAt { get; init; }
     /// <summary>on_success: shell command run in the root after a build that succeeded; not fingerprinted.</summary>
     public string? OnSuccess { get; init; }
     /// <summary>on_failure: shell command run in the root after a build that failed; not fingerprinted.</summary>

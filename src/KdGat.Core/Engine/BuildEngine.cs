@@ -300,10 +300,12 @@ internal sealed class BuildEngine
     private Caching.OutputStore? CheckedStore(Config.PipelineConfig config, Pipeline.PipelineLayout layout)
     {
         var store = OutputStoreLocation.Open(config, time: _time);
+        var fromEnvironment = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OutputStoreLocation.EnvironmentVariable));
         if (store is not null && layout.OutputRules.StoreProblem(store.Root) is { } problem)
             throw new KdgException(ErrorCodes.UnsafeOutputPath,
                 $"the output cache '{PathText.ToStored(layout.Root, store.Root)}' (cache_store, or $KDGAT_CACHE) {problem}. It is written whenever a stage succeeds, so there it would change what stages read or be deleted by Clean. Leave cache_store out (.kdgat/store), or give a directory of its own.",
-                config.File);
+                // At the cache_store value, unless $KDGAT_CACHE chose the place.
+                config.File, fromEnvironment ? 0 : config.CacheStoreAt.Line, fromEnvironment ? 0 : config.CacheStoreAt.Column);
         return store;
     }
 

@@ -116,16 +116,23 @@ public sealed partial class StageInstance
     public string ParamsFilePath => Path.Combine(RunDir, "params.json");
 
     /// <summary>The command to run, values shell-quoted.</summary>
-    public string RenderCommand() => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: false), shell: true, $"stage '{Name}' command", KnownPlaceholders);
+    public string RenderCommand() => Rendered(fingerprint: false);
+
+    /// <summary>
+    /// The command rendered, an error in it at the command's place in the configuration: a here-document
+    /// around a placeholder (KDG1037) was said at pipeline.proj, since it is found only here (a review).
+    /// </summary>
+    private string Rendered(bool fingerprint) => PipelineLayout.AtStage(Layout.Config.File, Config,
+        () => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint), shell: true, $"stage '{Name}' command", KnownPlaceholders), Config.CommandAt);
 
     /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
     /// <param name="toolsNow">The tools as they are now, not as this build first found them (<see cref="PipelineLayout.ToolsInFingerprint"/>).</param>
     /// <summary>The tools files its command runs (<see cref="PipelineLayout.ToolFilesIn"/>): null for the whole folder, empty for none.</summary>
     internal IReadOnlyList<string>? ToolFiles() =>
-        Layout.ToolFilesIn(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command", KnownPlaceholders));
+        Layout.ToolFilesIn(Rendered(fingerprint: true));
 
     public string RenderCommandForFingerprint(bool toolsNow = false) =>
-        Layout.ToolsInFingerprint(CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint: true), shell: true, $"stage '{Name}' command", KnownPlaceholders), toolsNow);
+        Layout.ToolsInFingerprint(Rendered(fingerprint: true), toolsNow);
 
     /// <summary>
     /// Every path the stage names, for <see cref="DependencyCheck"/>: path placeholders in the

@@ -26,6 +26,9 @@ public sealed class StorePlacementTests
         Assert.Equal(ErrorCodes.UnsafeOutputPath, e.Code);
         Assert.Contains(what, e.Message);
         Assert.EndsWith("kdgat.yaml", e.File);
+        // at the cache_store value (it was the file alone: a review)
+        var line = File.ReadAllLines(e.File!).ToList().FindIndex(l => l.StartsWith("cache_store:", StringComparison.Ordinal)) + 1;
+        Assert.Equal((line, "cache_store: ".Length + 1), (e.Line, e.Column));
         Assert.False(Directory.Exists(d["runs/d1/a"])); // refused before anything ran
     }
 

@@ -213,6 +213,19 @@ public sealed class StageInstanceTests : IDisposable
         Assert.StartsWith("stage 'b' command: unknown placeholder", e.Message);
     }
 
+    /// <summary>A placeholder whose quoting cannot be told (KDG1037) is found when the command is rendered for its fingerprint: it was said at pipeline.proj (a review).</summary>
+    [Fact]
+    public void Command_WhereAPlaceholdersQuotingCannotBeTold_IsKdg1037AtTheCommand()
+    {
+        var b = Instances("  a: { command: x, outputs: [o] }\n  b: { command: 'printf %s \"${params.v}\"', params: { v: x }, outputs: [o] }\n", AB).Single(i => i.Name == "b");
+
+        var e = Assert.Throws<KdgException>(() => b.RenderCommandForFingerprint());
+
+        Assert.Equal(ErrorCodes.PlaceholderUnquotable, e.Code);
+        Assert.Equal((_p!.ConfigFile, 10), (e.File, e.Line));
+        Assert.True(e.Column > 1, e.Column.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public void Command_MisspeltParameter_IsKdg1007WithTheNearestPlaceholder()
     {
