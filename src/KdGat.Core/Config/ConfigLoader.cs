@@ -57,6 +57,11 @@ internal static class ConfigLoader
             runs = r.OptionalPath(paths, "runs", "paths") ?? runs;
             raw = r.OptionalPath(paths, "raw", "paths") ?? raw;
             cache = r.OptionalPath(paths, "cache", "paths") ?? cache;
+            // An unknown placeholder here was said at the first stage's command (a review): at the value.
+            foreach (var (key, value) in new[] { ("raw", raw), ("cache", cache) })
+                if (r.Get(paths, key) is { } node)
+                    try { PipelineLayout.RenderPathsEntry(value, "dataset", root, $"paths.{key}"); }
+                    catch (KdgException e) when (e.File is null) { throw r.Error(e.Code, node, e.Message); }
             // KDG1103 points at the raw value, or at the 'paths' key when raw is left at its default.
             var rawNode = r.Get(paths, "raw");
             rawSet = rawNode is not null && !YamlReader.IsNull(rawNode);

@@ -185,12 +185,16 @@ public sealed partial class PipelineLayout
     public string DatasetStateDir(string dataset) => Path.Combine(RunsRoot, dataset, StateDirName);
 
     public string Resolve(string template, string dataset) =>
-        StageInstance.Declared(Root, CommandTemplate.Render(template, n => n switch
+        StageInstance.Declared(Root, RenderPathsEntry(template, dataset, Root, $"paths entry '{template}'"), $"paths entry '{template}'");
+
+    /// <summary>A paths: value with {dataset} and {root} filled in (ConfigLoader checks each one this way, at its value).</summary>
+    internal static string RenderPathsEntry(string template, string dataset, string root, string where) =>
+        CommandTemplate.Render(template, n => n switch
         {
             "dataset" => new CommandTemplate.Value(dataset),
-            "root" => new CommandTemplate.Value(Root),
+            "root" => new CommandTemplate.Value(root),
             _ => null,
-        }, shell: false, $"paths entry '{template}'", knownList: "{dataset}, {root}"), $"paths entry '{template}'");
+        }, shell: false, where, () => ["dataset", "root"], "{dataset}, {root}");
 
     private OutputRules? _outputRules;
     /// <summary>Where outputs may be, against every dataset of the configuration (built once).</summary>

@@ -236,6 +236,17 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("NUL character", e.Message);
     }
 
+    /// <summary>An unknown placeholder in paths.raw was said at the first stage's command, listing {stage} and {run_dir} as known (a review).</summary>
+    [Fact]
+    public void Load_AnUnknownPlaceholderInPaths_IsKdg1007AtTheValue()
+    {
+        var e = LoadFails("datasets: [d1]\npaths:\n  raw: 'data/{datset}'\nstages: {}\n");
+
+        AssertAt(e, ErrorCodes.UnknownPlaceholder, 3, 8);
+        Assert.Contains("paths.raw: unknown placeholder '{datset}'. Did you mean 'dataset'?", e.Message);
+        Assert.Contains("Known here: {dataset}, {root}.", e.Message);
+    }
+
     /// <summary>A second document after '---' was ignored without a word (a hostile-input pass).</summary>
     [Fact]
     public void Load_ASecondYamlDocument_IsKdg1002AtIt()
