@@ -246,7 +246,7 @@ internal sealed class BuildEngine
                     FileObservations.DirectoryExists(Path.GetDirectoryName(lockFile)!);
                     FileObservations.Observe(FileObservations.Probe.Kind, lockFile);
                     datasetLocks.Add(await Locking.StageLock.AcquireAsync(lockFile,
-                        _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish"), cancel, shared: true, time: _time).ConfigureAwait(false));
+                        _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish; this build goes on after it. Nothing to do; Ctrl+C stops waiting and changes nothing"), cancel, shared: true, time: _time).ConfigureAwait(false));
                 }
             results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
         }
