@@ -108,9 +108,26 @@ internal static class Cleaner
             CleanSlot(p, s.Key, guard.StateDir, s.ManifestPath, s.Outputs.Concat(RunDirContent(s.RunDir)).Append(guard.FailedDir), deleted, log);
         }
         foreach (var o in others)
-            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : [], deleted, log);
+            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o), deleted, log);
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;
+    }
+
+    /// <summary>
+    /// The unswept result above today's points: everything in its run dir but logs/ and the points'
+    /// folders (today's are cleaned as instances, former ones as slots of their own), and the outputs
+    /// its manifest records elsewhere ({cache_dir}) that no planned instance's output or run dir
+    /// overlaps. Only its manifest went: its metrics.json and params.json stayed above the points, a
+    /// tree no from-scratch build has (a differential review).
+    /// </summary>
+    private static IEnumerable<string> UnsweptResult(LoadedPipeline p, OtherSlot o)
+    {
+        var inRunDir = RunDirContent(o.RunDir).Where(e => !(Path.GetFileName(e).Contains('=') && Directory.Exists(e) && !FileMover.IsLink(e)));
+        var (_, manifest, _) = Manifests.ManifestStore.Read(Path.Combine(o.RunDir, StageInstance.ManifestFileName));
+        var planned = p.Instances.SelectMany(i => i.Outputs.Append(i.RunDir)).ToArray();
+        var elsewhere = (manifest?.Outputs ?? []).Select(x => PathText.FromStored(p.Layout.Root, x.Path))
+            .Where(path => !PathText.IsUnder(path, o.RunDir) && !planned.Any(k => PathText.IsUnder(k, path) || PathText.IsUnder(path, k)));
+        return inRunDir.Concat(elsewhere).ToArray();
     }
 
     /// <summary>Marks the slot's rerun, deletes <paramref name="paths"/> (not through a link below the runs root), its manifest and its attempt state.</summary>

@@ -210,4 +210,38 @@ public sealed class CleanerTests : IDisposable
         Assert.True(r.Succeeded);
         Assert.Equal(pointLeftTheGrid ? [Outcome.Ran, Outcome.Ran] : [Outcome.Ran], r.Stages.Select(x => x.Outcome));
     }
+
+    /// <summary>
+    /// A differential review: a stage made swept and cleaned before any point ran lost only its unswept
+    /// manifest; its outputs and params.json stayed above the points, where no from-scratch build has
+    /// them (-t:Rebuild after turning the README's sweep on). Clean takes them, and what the unswept
+    /// manifest records outside its run dir, but not the points' folders or logs/.
+    /// </summary>
+    [Fact]
+    public async Task Clean_OfAStageMadeSwept_RemovesItsUnsweptResultAboveThePoints()
+    {
+        const string unswept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              b: { command: 'echo {params.y} > out.txt && mkdir -p {cache_dir} && echo x > {cache_dir}/side.txt && echo s > scratch.tmp', params: { y: 1 }, outputs: [out.txt, '{cache_dir}/side.txt'] }
+            """;
+        const string swept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              b: { command: 'echo {params.y} > out.txt', params: { y: 1 }, outputs: [out.txt], sweep: { y: [2, 3] } }
+            """;
+        using var p = new TestPipeline(unswept, "d1");
+        var stages = new StageDeclaration[] { new("b", []) };
+        async Task<BuildReport> Build() => await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
+        Assert.True((await Build()).Succeeded);
+        p.WriteConfig(swept);
+
+        await Cleaner.CleanAsync(p.Request(stages), null, new RecordingLog());
+        Assert.True((await Build()).Succeeded);
+
+        Assert.Equal(["logs", "y=2", "y=3"], Directory.EnumerateFileSystemEntries(p.Dir["runs/d1/b"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.False(File.Exists(p.Dir["cache/d1/side.txt"]));
+    }
 }
