@@ -13,7 +13,22 @@ internal static partial class Flock
     private const int LockSh = 1, LockEx = 2, LockNb = 4;
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)] private static partial int Native(nint fd, int operation);
 
-    /// <summary>Takes the lock without waiting; false when another open file (in any process, this one included) holds a conflicting one.</summary>
-    public static bool TryLock(SafeFileHandle file, bool exclusive) =>
-        Native(file.DangerousGetHandle(), (exclusive ? LockEx : LockSh) | LockNb) == 0;
+    /// <summary>
+    /// Takes the lock without waiting; false when another open file (in any process, this one included)
+    /// holds a conflicting one (EWOULDBLOCK). Any other failure (ENOLCK: an NFS mount without lock
+    /// support) is an IOException: read as "held", it made builds wait for a holder that did not exist.
+    /// </summary>
+    public static bool TryLock(SafeFileHandle file, bool exclusive)
+    {
+        while (true)
+        {
+            if (Native(file.DangerousGetHandle(), (exclusive ? LockEx : LockSh) | LockNb) == 0) return true;
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) continue;
+            if (errno == (OperatingSystem.IsMacOS() ? 35 : 11)) return false; // EWOULDBLOCK
+            throw new IOException($"flock failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+        }
+    }
+
+    private const int EINTR = 4;
 }

@@ -36,11 +36,24 @@ internal sealed partial class StageLock : IDisposable
         {
             fs = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, OperatingSystem.IsWindows() ? FileShare.None : FileShare.ReadWrite);
         }
-        catch (IOException)
+        catch (IOException e) when (OperatingSystem.IsWindows() || Busy(e))
         {
-            return null; // Windows: FileShare.None refused, another holder
+            return null; // another holder: Windows' FileShare.None, or .NET's own advisory lock on open meeting the holder's flock
         }
-        if (!OperatingSystem.IsWindows() && !Flock.TryLock(fs.SafeFileHandle, exclusive: !shared))
+        catch (IOException e)
+        {
+            // A read-only file system, a full disk or quota, an I/O error: read as another holder, the
+            // build waited forever for it (KDG2002) and Clean said a build was running (a crash review).
+            throw Unusable(lockFile, e);
+        }
+        bool locked;
+        try { locked = OperatingSystem.IsWindows() || Flock.TryLock(fs.SafeFileHandle, exclusive: !shared); }
+        catch (IOException e)
+        {
+            fs.Dispose();
+            throw Unusable(lockFile, e);
+        }
+        if (!locked)
         {
             fs.Dispose(); // EWOULDBLOCK: another process (or another open in this one) holds it
             return null;
@@ -63,6 +76,12 @@ internal sealed partial class StageLock : IDisposable
         }
         return new StageLock(fs, owner);
     }
+
+    /// <summary>EWOULDBLOCK (Linux 11, macOS 35) or a sharing violation (Windows 32): the file is held, not unusable.</summary>
+    private static bool Busy(IOException e) => (e.HResult & 0xFFFF) is 11 or 35 or 32;
+
+    private static IOException Unusable(string lockFile, IOException e) =>
+        new($"KdGat cannot take its lock '{lockFile}' ({e.Message.TrimEnd('.')}): the folder is read-only or full, or its file system refuses file locks (an NFS mount without lock support). Make it writable, free space, or use a file system with locks; nothing was changed there.", e);
 
     /// <summary>Waits for the lock on this thread (short critical sections of synchronous code, e.g. publishing a build report).</summary>
     public static StageLock Acquire(string lockFile, TimeProvider? time = null)

@@ -33,6 +33,24 @@ public sealed class StageLockTests : IDisposable
         Assert.NotNull(again);
     }
 
+    /// <summary>
+    /// A lock file that cannot be opened (here a name too long; a read-only file system, a full disk or quota
+    /// the same way) was read as another holder: the build waited forever (KDG2002) and Clean said a build
+    /// was running (a crash review). It is an IOException naming the lock, said as KDG3007 or KDG1207.
+    /// </summary>
+    [Fact]
+    public async Task ALockFileThatCannotBeOpened_IsAnError_NotAHolderToWaitFor()
+    {
+        var unusable = _dir["state/" + new string('x', 300) + ".lock"];
+
+        var e = Assert.ThrowsAny<IOException>(() => StageLock.TryAcquire(unusable));
+        Assert.Contains("KdGat cannot take its lock", e.Message);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var told = false;
+        await Assert.ThrowsAnyAsync<IOException>(() => StageLock.AcquireAsync(unusable, _ => told = true, cancel.Token));
+        Assert.False(told);
+    }
+
     [Fact]
     public async Task AcquireAsync_Held_ReportsHolderOnceAndGetsLockAfterRelease()
     {
