@@ -416,6 +416,15 @@ internal sealed partial class InstanceRunner
         guard.Abort();
         var cancelled = result.State == ExecState.Cancelled;
         var detail = result.Detail ?? $"exit code {result.ExitCode}";
+        // Failed while another build moved its upstream's outputs aside or replaced them: that is the likely cause, not the
+        // stage (it was KDG3001 with the stage's own "model not found", and retried; a crash review). Said as KDG3017, not retried.
+        if (!cancelled && result.State != ExecState.NotStarted && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } moved)
+        {
+            var why = $"{s.Key} failed ({result.State}, {detail}) while the outputs of its upstream {moved} changed (another build of this pipeline restored or reran {moved}), which is the likely cause; " +
+                      $"the previous result, if any, is kept. Build again; run one build of a dataset at a time. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
+            Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
+            return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.UpstreamChangedDuringRun }, verdict, null);
+        }
         Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], memMb, detail);
         if (cancelled)
             return (new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = result.CancelledOutside ? $"cancelled: {detail}; the stage stays stale and reruns next build" : "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled }, verdict, null);

@@ -376,6 +376,31 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// The same, the stage failing (it found its upstream's model gone while another build had moved it
+    /// aside): that was KDG3001, as if the stage were at fault (a crash review). It is KDG3017.
+    /// </summary>
+    [Fact]
+    public async Task AnUpstreamChangedWhileAStageFailed_IsKdg3017_NotAStageFailure()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
+              b: { command: 'echo v2 > {upstream.a}/out.txt; echo "upstream model not found" >&2; exit 2', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
+
+        var b = r.Stages.Single(x => x.Stage == "b");
+        Assert.Equal(Outcome.Failed, b.Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("while the outputs of its upstream a changed", StringComparison.Ordinal)
+                                        && d.Message.Contains("upstream model not found", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.StageFailed);
+    }
+
+    /// <summary>
     /// Another build restoring or rerunning an upstream while a stage runs (a crash-and-concurrency
     /// pass did it with two builds and an edit between their starts): the stage's result may come
     /// from either version, so it must not be committed (nor cached) under the fingerprint of the
