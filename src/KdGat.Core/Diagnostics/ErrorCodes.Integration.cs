@@ -21,4 +21,6 @@ internal static partial class ErrorCodes
     public const string PropertyMisspelt = "KDG1217";
     /// <summary>-question (or -p:FailIfStale=true) asked a target that deletes or changes what it keeps (Clean, Rebuild, CacheGc): nothing was changed, and the answer is "not up to date".</summary>
     public const string QuestionWouldChange = "KDG1218";
+    /// <summary>Error, raised by targets/KdGat.Tasks.targets, not C#: the pipeline's path holds '@(' or '%(', which MSBuild expands wherever the path is used.</summary>
+    public const string PipelinePathExpands = "KDG1219";
 }
