@@ -27,8 +27,6 @@ internal static partial class SweepReader
 
     public static bool IsValidValue(string text) => ValuePattern().IsMatch(text);
 
-    /// <summary>Longest name of a grid point (name=VALUE,...): its run dir, and with the build id, dataset and stage (64 each at most) the run record's file name, under the 255-byte file-name limit.</summary>
-    public const int MaxVariantLength = 100;
 
     public static IReadOnlyList<SweepDimension> Read(YamlReader r, YamlNode node, string what, string root)
     {
@@ -67,11 +65,6 @@ internal static partial class SweepReader
             if (points > MaxGridPoints)
                 throw r.Error(ErrorCodes.SweepTooLarge, v, $"{what}: the grid has more than {MaxGridPoints} points per dataset. Sweep fewer values, or split the sweep into several configurations.");
             dims.Add(new SweepDimension(name, values, $"{IO.PathText.ToStored(root, r.File)}({k.Start.Line},{k.Start.Column})"));
-            // The point's folder is every name=VALUE joined by ','; a file name holds 255 bytes, and its marker and
-            // record names add the stage's: a 300-character value failed every stage as KDG3007 "path too long" (a review).
-            var longest = dims.Sum(d => d.Name.Length + 1 + d.Values.Max(x => x.Text.Length)) + dims.Count - 1;
-            if (longest > MaxVariantLength)
-                throw r.Error(ErrorCodes.SweepUnsafeValue, v, $"{what}: a point of this grid is named by {longest} characters ({string.Join(",", dims.Select(d => d.Name + "=" + d.Values.MaxBy(x => x.Text.Length)!.Text))}), more than the {MaxVariantLength} a run dir's name may have. Use shorter values (put long ones in a params file the stage reads) or fewer, shorter sweep names.");
         }
         return dims;
     }

@@ -21,7 +21,7 @@ internal static partial class AtomicFile
     {
         Directory.CreateDirectory(dir);
         RemoveStaleTemps(dir, Path.GetFileName(path));
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{HostTag}-{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(dir, $".{TempBase(Path.GetFileName(path))}.{HostTag}-{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             CrashPoints.Hit("write", temp);
@@ -86,7 +86,7 @@ internal static partial class AtomicFile
     /// </summary>
     public static void RemoveStaleTemps(string dir, string? fileName = null)
     {
-        var prefix = fileName is null ? "." : $".{fileName}.";
+        var prefix = fileName is null ? "." : $".{TempBase(fileName)}.";
         var marker = $".{HostTag}-";
         try
         {
@@ -102,6 +102,21 @@ internal static partial class AtomicFile
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// The file's name as its temp name starts, cut (ending in '~') where the whole temp name would pass the
+    /// 255-byte limit of a file name: a run record of a long sweep point, a name that fits, failed as "path
+    /// too long" on its temp file alone (a review).
+    /// </summary>
+    private static string TempBase(string fileName)
+    {
+        var room = 255 - (1 + 1 + HostTag.Length + 1 + 10 + 1 + 32 + 4); // "." name "." host "-" pid "." guid ".tmp"
+        if (Encoding.UTF8.GetByteCount(fileName) <= room) return fileName;
+        var cut = fileName.Length;
+        while (cut > 0 && Encoding.UTF8.GetByteCount(fileName.AsSpan(0, cut)) > room - 1) cut--;
+        if (cut > 0 && char.IsHighSurrogate(fileName[cut - 1])) cut--;
+        return fileName[..cut] + "~";
     }
 
     /// <summary>This host's name as it appears in temp names (letters, digits and '-').</summary>

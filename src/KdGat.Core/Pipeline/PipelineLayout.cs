@@ -319,6 +319,7 @@ public sealed partial class PipelineLayout
                 {
                     if (all.Count + ofDataset.Count + mine.Count >= MaxInstances) throw TooManyInstances(datasets.Count);
                     var inst = AtStage(Config.File, config, () => new StageInstance(this, d, config, ups, sweep));
+                    CheckNameLength(inst, config);
                     CheckUnique(inst, ids, keys);
                     CheckNoOverlap(inst, index);
                     index.Add(inst);
@@ -331,6 +332,23 @@ public sealed partial class PipelineLayout
             all.AddRange(ofDataset);
         }
         return all;
+    }
+
+    /// <summary>
+    /// Longest instance id (dataset-stage.point, <see cref="StageInstance.Id"/>): its run records are named
+    /// by it and ~60 characters more, and a point's run dir by its variant, under the 255-byte limit of a
+    /// file name. A sweep of long values (a 300-character one, or three upstreams' dimensions joined) failed
+    /// every stage as KDG3007/KDG3008 "path too long"; it is said when the configuration loads.
+    /// </summary>
+    public const int MaxIdLength = 190;
+
+    private void CheckNameLength(StageInstance inst, StageConfig config)
+    {
+        if (inst.Id.Length <= MaxIdLength && inst.Variant.Length <= 240) return;
+        throw new KdgException(ErrorCodes.SweepUnsafeValue,
+            $"stage '{inst.Name}' (dataset {inst.Dataset}): its sweep point {inst.Variant} (with its upstreams' dimensions) makes names longer than a file name may be: " +
+            $"its run records are named by dataset, stage and point, {inst.Id.Length} characters here, at most {MaxIdLength}. Use shorter sweep values (long ones belong in a params file the stage reads), fewer or shorter sweep names, or a shorter stage name.",
+            Config.File, config.Line, config.Column);
     }
 
     /// <summary>

@@ -36,6 +36,19 @@ public sealed class AtomicFileTests : IDisposable
     public void TheRootDirectory_IsNoFileName() =>
         Assert.Contains("not a file name", Assert.Throws<IOException>(() => AtomicFile.WriteAllText("/", "x")).Message);
 
+    /// <summary>A name that fits but whose temp name would not (a run record of a long sweep point) failed as "path too long" (a review).</summary>
+    [Fact]
+    public void AFileWhoseTempNameWouldBeTooLong_IsWritten()
+    {
+        var name = new string('r', 240) + ".json";
+
+        AtomicFile.WriteAllText(_dir[name], "record");
+        AtomicFile.WriteAllText(_dir[name], "record 2");
+
+        Assert.Equal("record 2", File.ReadAllText(_dir[name]));
+        Assert.Equal([name], DirEntries()); // no temp left
+    }
+
     [Fact]
     public void WriteAllText_ExistingFile_ReplacesContent()
     {
