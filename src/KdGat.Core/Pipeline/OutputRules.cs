@@ -96,9 +96,6 @@ internal sealed class OutputRules
         var state = PathMap<Protected>.Normalize(_layout.StateDir);
         if (_protected.AtOrAbove(dir).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
             return $"lies in {hit.Value.What} ({Stored(hit.Key)})";
-        // Not only a dataset's runs: experimentruns/store would be the runs of a dataset named 'store' (a review).
-        if (PathText.IsUnder(dir, _layout.RunsRoot))
-            return $"lies in the runs root (paths.runs, {Stored(_layout.RunsRoot)}), where each folder is a dataset's runs";
         return null;
     }
 

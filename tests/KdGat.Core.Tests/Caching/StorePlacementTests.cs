@@ -15,7 +15,6 @@ public sealed class StorePlacementTests
     [Theory]
     [InlineData("raw/d1/store", "raw data of dataset d1")]
     [InlineData("runs/d1/store", "runs of dataset d1")]
-    [InlineData("runs/store", "the runs root")] // the runs of a dataset named 'store' (a review: only per-dataset runs were refused)
     [InlineData("cache/d1/store", "cache dir of dataset d1")]
     [InlineData(".", "is the pipeline root")]
     [InlineData("tools/store", "KdGat's tools")]
@@ -36,6 +35,7 @@ public sealed class StorePlacementTests
     [InlineData("store")]
     [InlineData(".kdgat/store")]
     [InlineData("raw/store")] // beside the raw dirs, in none of them
+    [InlineData("runs/store")] // beside the datasets' runs, in none of them (a dataset named store would be refused then)
     public async Task AStoreOfItsOwn_IsUsed(string store)
     {
         using var d = NewRoot(Yaml("1", cache: true).Replace("cache_store: store", $"cache_store: '{store}'"));
