@@ -48,7 +48,7 @@ internal static partial class ResourceParser
                 throw r.Error(ErrorCodes.BadResource, r.Get(map, "extra")!, $"'{what}.extra' entries must be single sbatch options such as '--constraint=a100', not '{e}'.");
             else if (OwnOption(e) is { } own)
                 throw r.Error(ErrorCodes.BadResource, r.Get(map, "extra")!,
-                    $"'{what}.extra' entry '{e}' sets --{own}, which KdGat sets for every job itself ({OwnOptions[own]}); extra lines come after KdGat's, so it would win. Remove the entry.");
+                    $"'{what}.extra' entry '{e}' sets (or abbreviates) --{own}, which KdGat sets for every job itself ({OwnOptions[own]}); extra lines come after KdGat's, so it would win. Remove the entry.");
         return extras;
     }
 
@@ -70,7 +70,8 @@ internal static partial class ResourceParser
     private static string? OwnOption(string entry)
     {
         var name = entry[2..].Split('=', 2)[0].Trim();
-        return name.Length < 3 ? null : OwnOptions.Keys.FirstOrDefault(o => o.StartsWith(name, StringComparison.Ordinal));
+        // Any prefix: sbatch takes a unique one (--ou, --j, --ar: a review), and an ambiguous one (--o) it refuses anyway.
+        return name.Length == 0 ? null : OwnOptions.Keys.FirstOrDefault(o => o.StartsWith(name, StringComparison.Ordinal));
     }
 
     private static T? Optional<T>(YamlReader r, YamlMappingNode map, string key, string what, Func<string, T?> parse, string expected) where T : struct

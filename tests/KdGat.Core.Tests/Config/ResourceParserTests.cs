@@ -250,18 +250,21 @@ public sealed class ResourceParserTests : IDisposable
     [InlineData("--job-name=mine", "job-name")]
     [InlineData("--comment=x", "comment")]
     [InlineData("--array=0-3", "array")]
+    [InlineData("--ou=x.log", "output")] // sbatch takes a unique prefix however short
+    [InlineData("--j=mine", "job-name")]
+    [InlineData("--ar=0-3", "array")]
     public void Read_AnExtraSettingAnOptionKdGatSets_IsKdg1008(string extra, string option)
     {
         var e = Assert.Throws<KdgException>(() => Load($"{{ extra: ['--constraint=a100', '{extra}'] }}"));
 
         Assert.Equal(ErrorCodes.BadResource, e.Code);
         Assert.Equal(_dir["kdgat.yaml"], e.File);
-        Assert.Contains($"sets --{option}, which KdGat sets for every job itself", e.Message);
+        Assert.Contains($"sets (or abbreviates) --{option}, which KdGat sets for every job itself", e.Message);
     }
 
     [Fact]
     public void Read_ExtrasKdGatDoesNotSet_AreKept() =>
-        Assert.Equal(["--constraint=a100", "--mail-type=END", "--exclusive", "--o"], Load("{ extra: ['--constraint=a100', '--mail-type=END', '--exclusive', '--o'] }").Extra);
+        Assert.Equal(["--constraint=a100", "--mail-type=END", "--exclusive", "--export=ALL"], Load("{ extra: ['--constraint=a100', '--mail-type=END', '--exclusive', '--export=ALL'] }").Extra);
 
     [Fact]
     public void Read_ADollarNotFollowedByAName_StaysAsWritten() =>
