@@ -24,7 +24,7 @@ internal sealed class MSBuildLog : IBuildLog
 
     public void Report(Diagnostic d)
     {
-        d = d with { Message = ConsoleText.Printable(Bounded(d.Message)) };
+        d = d with { Message = Bounded(ConsoleText.Printable(d.Message)), File = d.File is null ? null : ConsoleText.Printable(d.File) };
         var file = string.IsNullOrEmpty(d.File) ? _projectFile : d.File;
         // The MSBuild logger is thread-safe for these calls; stages report from many threads.
         switch (d.Severity)

@@ -90,6 +90,18 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(Path.Combine(odd, "experimentruns")));
     }
 
+    /// <summary>A value echoed back holding an escape sequence reached the terminal raw, recolouring it (a review): it is written out.</summary>
+    [Fact]
+    public void AControlCharacterInAnEchoedValue_IsWrittenOut()
+    {
+        using var s = Sandbox.Trivial();
+
+        var r = s.Build("-p:Dataset=\u001b[31mred");
+
+        AssertUserError(r, "KDG1101", "\\x1b[31mred");
+        Assert.DoesNotContain('\u001b', r.Output);
+    }
+
     /// <summary>A huge value echoed back in an error is cut in the middle: the line stays readable and keeps its fix (a 500,000-character dataset name was printed whole, found by review).</summary>
     [Fact]
     public void AHugeValueInAnError_IsCutInTheMiddle_KeepingTheFix()

@@ -17,10 +17,11 @@ internal static class ConsoleText
         if (i == text.Length) return text;
         var sb = new StringBuilder(text.Length + 16).Append(text, 0, i);
         for (; i < text.Length; i++)
-            if (IsControl(text[i])) sb.Append("\\x").Append(((int)text[i]).ToString("x2", CultureInfo.InvariantCulture));
+            if (IsControl(text[i])) sb.Append(text[i] < 0x100 ? "\\x" : "\\u").Append(((int)text[i]).ToString(text[i] < 0x100 ? "x2" : "x4", CultureInfo.InvariantCulture));
             else sb.Append(text[i]);
         return sb.ToString();
     }
 
-    private static bool IsControl(char c) => char.IsControl(c) && c is not '\n' and not '\t';
+    /// <summary>C0 and C1 controls but line breaks and tabs, and the bidirectional format marks (U+202E shows text reversed).</summary>
+    private static bool IsControl(char c) => (char.IsControl(c) && c is not '\n' and not '\t') || c is '\u061c' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
 }
