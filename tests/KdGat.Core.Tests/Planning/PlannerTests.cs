@@ -82,6 +82,19 @@ public sealed class PlannerTests : IDisposable
         Assert.Equal("train --lr 1 -> train --lr 2", Planner.Change("train --lr 1", "train --lr 2"));
     }
 
+    /// <summary>Commands that differ only in the tools program's identity say so: the reason was a cut-off "…ls program .NET 10.0.12:b59a…" (a review).</summary>
+    [Fact]
+    public void Diff_ACommandWhoseToolsProgramAloneChanged_SaysSo_AnotherProgramIsACommandChange()
+    {
+        static FingerprintComponents Run(string command) => Components() with { Command = command };
+        const string before = "dotnet <tools program .NET 10.0.12:b59a01>/KdGat.Sample.dll preprocess --out graphs.json";
+
+        Assert.Equal("the tools program its command runs changed (KdGat.Sample.dll: rebuilt from changed sources, or another .NET runtime)",
+            Assert.Single(Planner.Diff(Run(before), Run(before.Replace("b59a01", "c71e02")))).Text);
+        Assert.StartsWith("command changed (", Assert.Single(Planner.Diff(Run(before), Run(before.Replace("b59a01>/KdGat.Sample.dll", "c71e02>/Other.dll")))).Text);
+        Assert.StartsWith("command changed (", Assert.Single(Planner.Diff(Run(before), Run(before.Replace("b59a01", "c71e02").Replace("graphs", "g")))).Text);
+    }
+
     /// <summary>A huge parameter value is shown cut, with its length: a 900 KB value made a reason line of thousands of characters.</summary>
     [Fact]
     public void Diff_HugeParameterValues_AreShownCut()
