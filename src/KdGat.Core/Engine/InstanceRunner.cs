@@ -418,7 +418,9 @@ internal sealed partial class InstanceRunner
         var detail = result.Detail ?? $"exit code {result.ExitCode}";
         // Failed while another build moved its upstream's outputs aside or replaced them: that is the likely cause, not the
         // stage (it was KDG3001 with the stage's own "model not found", and retried; a crash review). Said as KDG3017, not retried.
-        if (!cancelled && result.State != ExecState.NotStarted && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } moved)
+        // Not for a job chained after upstream jobs (this build's or an earlier one's): their outputs were meant to change meanwhile.
+        if (!cancelled && result.State != ExecState.NotStarted && chain.Pending.Count == 0 && run.ChainedOn is null
+            && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } moved)
         {
             var why = $"{s.Key} failed ({result.State}, {detail}) while the outputs of its upstream {moved} changed (another build of this pipeline restored or reran {moved}), which is the likely cause; " +
                       $"the previous result, if any, is kept. Build again; run one build of a dataset at a time. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
