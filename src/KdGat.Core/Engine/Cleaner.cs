@@ -122,7 +122,9 @@ internal static class Cleaner
     /// </summary>
     private static IEnumerable<string> UnsweptResult(LoadedPipeline p, OtherSlot o)
     {
-        var inRunDir = RunDirContent(o.RunDir).Where(e => !(Path.GetFileName(e).Contains('=') && Directory.Exists(e) && !FileMover.IsLink(e)));
+        // A stage folder that is a link holds the points too: it stays (what is in it reruns all the same).
+        var inRunDir = FileMover.IsLink(o.RunDir) ? []
+            : RunDirContent(o.RunDir).Where(e => !(Path.GetFileName(e).Contains('=') && Directory.Exists(e) && !FileMover.IsLink(e)));
         var (_, manifest, _) = Manifests.ManifestStore.Read(Path.Combine(o.RunDir, StageInstance.ManifestFileName));
         var planned = p.Instances.SelectMany(i => i.Outputs.Append(i.RunDir)).ToArray();
         var elsewhere = (manifest?.Outputs ?? []).Select(x => PathText.FromStored(p.Layout.Root, x.Path))
