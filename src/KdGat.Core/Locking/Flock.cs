@@ -31,4 +31,11 @@ internal static partial class Flock
     }
 
     private const int EINTR = 4;
+
+    /// <summary>
+    /// Whether opening a lock file failed because another holder has it (EWOULDBLOCK: .NET's own advisory
+    /// lock on open, when not disabled, met the holder's flock; a sharing violation on Windows), not
+    /// because the file cannot be used.
+    /// </summary>
+    public static bool IsHeld(IOException e) => (e.HResult & 0xFFFF) is 11 or 35 or 32;
 }

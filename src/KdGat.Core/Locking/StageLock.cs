@@ -36,7 +36,7 @@ internal sealed partial class StageLock : IDisposable
         {
             fs = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, OperatingSystem.IsWindows() ? FileShare.None : FileShare.ReadWrite);
         }
-        catch (IOException e) when (OperatingSystem.IsWindows() || Busy(e))
+        catch (IOException e) when (OperatingSystem.IsWindows() || Flock.IsHeld(e))
         {
             return null; // another holder: Windows' FileShare.None, or .NET's own advisory lock on open meeting the holder's flock
         }
@@ -76,9 +76,6 @@ internal sealed partial class StageLock : IDisposable
         }
         return new StageLock(fs, owner);
     }
-
-    /// <summary>EWOULDBLOCK (Linux 11, macOS 35) or a sharing violation (Windows 32): the file is held, not unusable.</summary>
-    private static bool Busy(IOException e) => (e.HResult & 0xFFFF) is 11 or 35 or 32;
 
     private static IOException Unusable(string lockFile, IOException e) =>
         new($"KdGat cannot take its lock '{lockFile}' ({e.Message.TrimEnd('.')}): the folder is read-only or full, or its file system refuses file locks (an NFS mount without lock support). Make it writable, free space, or use a file system with locks; nothing was changed there.", e);

@@ -33,10 +33,14 @@ internal sealed class IndexLock : IDisposable
                 fs = new FileStream(path, FileMode.OpenOrCreate, exclusive ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 if (Flock.TryLock(fs.SafeFileHandle, exclusive)) return new IndexLock(fs);
             }
-            catch (IOException e) when (fs is null && (e.HResult & 0xFFFF) is 11 or 32)
+            catch (IOException e) when (fs is null && Flock.IsHeld(e))
             {
-                // EWOULDBLOCK (Linux) or a sharing violation (Windows): .NET's own lock on open, when
-                // not disabled, met the holder's lock. The same "busy"; any other error is real.
+                // .NET's own lock on open met the holder's: the same "busy"; any other error is real.
+            }
+            catch (IOException) when (fs is not null)
+            {
+                fs.Dispose(); // flock itself failed (ENOLCK, ...): the error stands, the file is not left open
+                throw;
             }
             fs?.Dispose();
             waiting?.Invoke();
