@@ -107,8 +107,16 @@ internal static class Cleaner
                 log.Info($"KdGat: Clean cancelled SLURM job {job} (stage {s.Slot}, dataset {s.Dataset}): it was writing into the run dir about to be cleaned.");
             CleanSlot(p, s.Key, guard.StateDir, s.ManifestPath, s.Outputs.Concat(RunDirContent(s.RunDir)).Append(guard.FailedDir), deleted, log);
         }
+        // Every planned output and run dir, once and only when an unswept result records an output outside its run dir.
+        var planned = new Lazy<PathMap<bool>>(() =>
+        {
+            var map = new PathMap<bool>();
+            foreach (var i in p.Instances)
+                foreach (var path in i.Outputs.Append(i.RunDir)) map.Add(path, true);
+            return map;
+        });
         foreach (var o in others)
-            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o), deleted, log);
+            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o, planned), deleted, log);
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;
     }
@@ -120,15 +128,14 @@ internal static class Cleaner
     /// overlaps. Only its manifest went: its metrics.json and params.json stayed above the points, a
     /// tree no from-scratch build has (a differential review).
     /// </summary>
-    private static IEnumerable<string> UnsweptResult(LoadedPipeline p, OtherSlot o)
+    private static IEnumerable<string> UnsweptResult(LoadedPipeline p, OtherSlot o, Lazy<PathMap<bool>> planned)
     {
         // A stage folder that is a link holds the points too: it stays (what is in it reruns all the same).
         var inRunDir = FileMover.IsLink(o.RunDir) ? []
             : RunDirContent(o.RunDir).Where(e => !(Path.GetFileName(e).Contains('=') && Directory.Exists(e) && !FileMover.IsLink(e)));
         var (_, manifest, _) = Manifests.ManifestStore.Read(Path.Combine(o.RunDir, StageInstance.ManifestFileName));
-        var planned = p.Instances.SelectMany(i => i.Outputs.Append(i.RunDir)).ToArray();
         var elsewhere = (manifest?.Outputs ?? []).Select(x => PathText.FromStored(p.Layout.Root, x.Path))
-            .Where(path => !PathText.IsUnder(path, o.RunDir) && !planned.Any(k => PathText.IsUnder(k, path) || PathText.IsUnder(path, k)));
+            .Where(path => !PathText.IsUnder(path, o.RunDir) && !planned.Value.AtOrAbove(path).Concat(planned.Value.Below(path)).Any());
         return inRunDir.Concat(elsewhere).ToArray();
     }
 
