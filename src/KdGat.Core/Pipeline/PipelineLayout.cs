@@ -55,6 +55,20 @@ public sealed partial class PipelineLayout
             ? $"<tools {(now ? ProgramIdentityNow(m.Groups[1].Value, () => IdentityOf(ToolsDir)) : ProgramIdentity(m.Groups[1].Value))}>/{m.Groups[1].Value}"
             : $"<tools {(now ? IdentityOf(ToolsDir) : ToolsIdentity)}>");
 
+    /// <summary>A fingerprint's command with each {tools} identity (<see cref="ToolsInFingerprint"/>'s "&lt;tools ...&gt;") left out: equal texts differ only in the programs.</summary>
+    internal static string WithoutToolIdentities(string command) =>
+        ToolIdentity().Replace(command, m => m.Groups[1].Success ? "<tools>/" + m.Groups[1].Value : "<tools>");
+
+    /// <summary>The programs a fingerprint's command runs from the tools folder ("{tools}" for the whole folder).</summary>
+    internal static string ToolProgramsIn(string command)
+    {
+        var names = ToolIdentity().Matches(command).Select(m => m.Groups[1].Success ? m.Groups[1].Value : "{tools}").Distinct(StringComparer.Ordinal).ToArray();
+        return names.Length == 0 ? "{tools}" : string.Join(", ", names);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"<tools [^>]*>(?:/([A-Za-z0-9_.+-]+\.dll))?")]
+    private static partial System.Text.RegularExpressions.Regex ToolIdentity();
+
     /// <summary>
     /// The marker (single-quoted, or bare inside the author's own quotes), and a DLL name after it
     /// when the name ends the shell word, a closing quote at most between (x.dll'.bak' or x.dll* run another file).

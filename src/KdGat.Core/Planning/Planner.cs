@@ -18,7 +18,7 @@ internal sealed record Verdict(FingerprintComponents Current, string Fingerprint
 /// parses, the fingerprint matches, every output still hashes to what the manifest says. No file
 /// time is compared.
 /// </summary>
-internal sealed partial class Planner
+internal sealed class Planner
 {
     public Planner(Fingerprinter fingerprinter, ManifestCache? manifests = null)
     {
@@ -164,8 +164,9 @@ internal sealed partial class Planner
         if (old.Command.EndsWith(Fingerprinter.ChangedDuringRun, StringComparison.Ordinal))
             yield return new("command", "the tools its command runs ({tools}) changed after its last run's fingerprint was taken (KDG3020)");
         else if (old.Command != now.Command)
-            yield return WithoutToolIdentities(old.Command) == WithoutToolIdentities(now.Command)
-                ? new("command", $"the tools program its command runs changed ({ToolNames(now.Command)}: rebuilt from changed sources, or another .NET runtime)")
+            // Said as such: the reason was a cut-off "…ls program .NET 10.0.12:b59a…" (a review).
+            yield return PipelineLayout.WithoutToolIdentities(old.Command) == PipelineLayout.WithoutToolIdentities(now.Command)
+                ? new("command", $"the tools program its command runs changed ({PipelineLayout.ToolProgramsIn(now.Command)}: rebuilt from changed sources, or another .NET runtime)")
                 : new("command", $"command changed ({Change(old.Command, now.Command)})");
         foreach (var r in DiffMap(old.Params, now.Params, "param", "parameter", showValues: true, paramSources, Config.ParamValue.ShowFingerprintText)) yield return r;
         foreach (var r in DiffMap(old.Inputs, now.Inputs, "input", "input file", showValues: false)) yield return r;
@@ -177,21 +178,6 @@ internal sealed partial class Planner
         foreach (var stage in old.Upstream.Keys.Except(now.Upstream.Keys)) yield return new("upstream", $"upstream {stage} removed");
     }
 
-    /// <summary>
-    /// The command with each {tools} identity (PipelineLayout.ToolsInFingerprint's "&lt;tools ...&gt;") left out: equal
-    /// texts differ only in the programs. Said as such: the reason was a cut-off "…ls program .NET 10.0.12:b59a…" (a review).
-    /// </summary>
-    private static string WithoutToolIdentities(string command) =>
-        ToolIdentity().Replace(command, m => m.Groups[1].Success ? "<tools>/" + m.Groups[1].Value : "<tools>");
-
-    private static string ToolNames(string command)
-    {
-        var names = ToolIdentity().Matches(command).Select(m => m.Groups[1].Success ? m.Groups[1].Value : "{tools}").Distinct(StringComparer.Ordinal).ToArray();
-        return names.Length == 0 ? "{tools}" : string.Join(", ", names);
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"<tools [^>]*>(?:/([A-Za-z0-9_.+-]+\.dll))?")]
-    private static partial System.Text.RegularExpressions.Regex ToolIdentity();
 
     /// <summary>
     /// "old -> new" of a command or a parameter value, the part they share before and after the change
