@@ -75,7 +75,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     {
         // -p:FailIfStale=true on a target that runs stages is the CI gate -question is: run nothing, fail on
         // what would run (it was read by Explain alone, and such a "gate" ran the stages; a review).
-        var gate = FailIfNotIncremental || ParseBool(nameof(FailIfStale), FailIfStale, false);
+        var gate = GateAsked(FailIfNotIncremental, FailIfStale) is not null;
         var mode = Explain || gate ? BuildMode.Explain : ParseBool(nameof(Adopt), Adopt, false) ? BuildMode.Adopt : BuildMode.Build;
         var request = Request(mode) with
         {

@@ -162,6 +162,14 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         }
     }
 
+    /// <summary>
+    /// How this build only asks whether it is up to date, the CI gate ("-question", or "-p:FailIfStale=true",
+    /// which gates every target that would change something as -question does), or null: a build and Clean
+    /// read it the same way.
+    /// </summary>
+    private protected static string? GateAsked(bool failIfNotIncremental, string? failIfStale) =>
+        failIfNotIncremental ? "-question" : ParseBool("FailIfStale", failIfStale, false) ? "-p:FailIfStale=true" : null;
+
     protected static bool ParseBool(string property, string? value, bool fallback) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" => fallback,
