@@ -27,7 +27,6 @@ internal static partial class SweepReader
 
     public static bool IsValidValue(string text) => ValuePattern().IsMatch(text);
 
-
     public static IReadOnlyList<SweepDimension> Read(YamlReader r, YamlNode node, string what, string root)
     {
         if (YamlReader.IsNull(node)) return [];
