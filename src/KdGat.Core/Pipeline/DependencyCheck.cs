@@ -37,7 +37,7 @@ internal static class DependencyCheck
             var upstreams = inst.Upstreams.ToHashSet();
             var cache = PathMap<Owners>.Normalize(inst.CacheDir);
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path, piece, whole) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinks(inst, owners).ToArray(), inst.Config.CommandAt))
+            foreach (var (what, path, piece, whole, cut) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinks(inst, owners).ToArray(), inst.Config.CommandAt))
             {
                 // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
                 // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a
@@ -58,7 +58,9 @@ internal static class DependencyCheck
                         throw OtherDataset(inst, what, path, folder, area, PlaceOf(inst, what, path, real));
                     // Raw data the command names; the path a placeholder gives counts as its word:
                     // {raw_dir}/x.csv reads x.csv, not all of it.
-                    if (!area.Raw || what is not ("command" or "setup") || whole) continue;
+                    // Not the piece before an '=' either: a guess at a point's folder ({cache_dir}/seed of
+                    // {cache_dir}/seed=0), never a path of its own; the whole word is checked (a review).
+                    if (!area.Raw || what is not ("command" or "setup") || whole || cut) continue;
                     if (PathText.IsUnder(at, folder))
                     {
                         if (!Covered(inst, at, folder: at == folder) && !(glob && GlobCovered(inst, path)))
@@ -71,7 +73,7 @@ internal static class DependencyCheck
                 if (rawBelow is not null) throw Untracked(inst, what, path, glob ? GlobFix(path, path, at) : at, $"above {RawOf(rawBelow)}", null);
                 // Its dataset's cache dir where no stage writes is data like raw data (paths.cache is a
                 // placeholder of its own, {cache_dir}, whether a stage writes it or not).
-                if (what is "command" or "setup" && !whole && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
+                if (what is "command" or "setup" && !whole && !cut && (at == cache || at.StartsWith(cache + "/", StringComparison.Ordinal))
                     && !owners.AtOrAbove(at).Any() && !owners.Below(at).Any() && !Covered(inst, at, folder: at == cache) && !(glob && GlobCovered(inst, path)))
                     throw Untracked(inst, what, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
                 // A file of its own below the root, in nothing KdGat knows (a script: python3 {root}/scripts/summ.py):
@@ -253,14 +255,14 @@ internal static class DependencyCheck
         /// stage's run dir read that model unfingerprinted: a review). Where a word leads is checked for the owners
         /// and other datasets only; raw data it reaches there is judged by the word as written, which the inputs spell.
         /// </summary>
-        public IEnumerable<(string What, string Path, bool Piece, bool Whole)> WithLinks(StageInstance inst, PathMap<Owners> owners)
+        public IEnumerable<(string What, string Path, bool Piece, bool Whole, bool Cut)> WithLinks(StageInstance inst, PathMap<Owners> owners)
         {
             foreach (var p in inst.ReferencedPaths())
             {
                 yield return p;
                 if (!Followed(inst, p, owners) || Leads(p.Path) is not { } to) continue;
                 _declared.TryAdd(to, p.Path);
-                yield return (p.What + Through, to, p.Piece, p.Whole);
+                yield return (p.What + Through, to, p.Piece, p.Whole, p.Cut);
             }
         }
 
@@ -273,7 +275,7 @@ internal static class DependencyCheck
         /// the stage's file and folder inputs (their content is fingerprinted, and each input is followed itself: {raw_dir}/frames.csv),
         /// so only words such as {root}/data/vl/model.ckpt pay a readlink.
         /// </summary>
-        private bool Followed(StageInstance inst, (string What, string Path, bool Piece, bool Whole) p, PathMap<Owners> owners)
+        private bool Followed(StageInstance inst, (string What, string Path, bool Piece, bool Whole, bool Cut) p, PathMap<Owners> owners)
         {
             if (p.What == "inputs") return true;
             if (p.What is not ("command" or "setup") || p.Whole) return false;

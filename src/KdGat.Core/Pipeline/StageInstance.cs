@@ -142,10 +142,11 @@ public sealed partial class StageInstance
     /// Rendering the command here also makes its placeholder errors load-time errors.
     /// </summary>
     /// <remarks><c>Whole</c> marks the path a placeholder gives as such (also when the word it stands in names a file below it:
-    /// <c>{raw_dir}/frames.csv</c>): a dependency on its owner, not a read of all of it.</remarks>
-    internal IEnumerable<(string What, string Path, bool Piece, bool Whole)> ReferencedPaths()
+    /// <c>{raw_dir}/frames.csv</c>): a dependency on its owner, not a read of all of it. <c>Cut</c> marks the piece
+    /// before an '=' in a word (also a <c>Piece</c>): a guess at the start of a point's folder, whose whole word is named too.</remarks>
+    internal IEnumerable<(string What, string Path, bool Piece, bool Whole, bool Cut)> ReferencedPaths()
     {
-        var named = new List<(string, string, bool, bool)>();
+        var named = new List<(string, string, bool, bool, bool)>();
         // Each path a placeholder gives stands in the text as a token without word separators, so a
         // run dir such as teacher/seed=0,lr=0.1 stays one word however the words are split below.
         var paths = new List<string>();
@@ -153,7 +154,7 @@ public sealed partial class StageInstance
         {
             var v = Lookup(n, fingerprint: false);
             if (v is not { Raw: false } x || !Path.IsPathRooted(x.Text)) return v;
-            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true));
+            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true, false));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command", KnownPlaceholders);
@@ -191,7 +192,7 @@ public sealed partial class StageInstance
                 var targets = word.StartsWith('/') ? [Path.GetFullPath(word)] : bases.Select(b => Path.GetFullPath(Path.Combine(b, word))).ToArray();
                 foreach (var t in targets)
                 {
-                    named.Add((what, t, true, false));
+                    named.Add((what, t, true, false, false));
                     if (bases.Count < MaxCdBases && !bases.Contains(t, StringComparer.Ordinal)) bases.Add(t);
                 }
                 continue; // named above as the folder it is, not again as a word that reads below it
@@ -205,16 +206,16 @@ public sealed partial class StageInstance
                 if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=');
             }
         }
-        return named.Concat(Inputs.Select(i => ("inputs", i, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false)));
+        return named.Concat(Inputs.Select(i => ("inputs", i, false, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false, false)));
 
         void Add(string candidate, bool piece)
         {
             // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
             // length times its depth (the owners above each of its folders).
             if (candidate.Length > MaxPathChars) return;
-            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false));
+            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false, piece));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
-                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false));
+                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false, piece));
         }
 
         // "--data=../../../prep/out" as a whole is not a path: its '..' would climb out of "--data=..".

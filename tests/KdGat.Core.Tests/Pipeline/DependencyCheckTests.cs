@@ -692,6 +692,24 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Contains("Add inputs: ['{cache_dir}']", e.Message);
     }
 
+    /// <summary>
+    /// A file with an '=' in its name, in raw data or a cache dir no stage writes, that the inputs
+    /// name was refused as untracked data: the piece before the '=' ("{raw_dir}/part", a guess at
+    /// the start of a point's run dir such as seed=0) was checked as a path of its own. The whole
+    /// word is what is read, and it is checked.
+    /// </summary>
+    [Theory]
+    [InlineData("  a: { command: 'cat {cache_dir}/part=1.bin > m', inputs: ['{cache_dir}/part=1.bin'], outputs: [m] }\n")]
+    [InlineData("  a: { command: 'cat {raw_dir}/part=1.csv > m', inputs: ['{raw_dir}/part=1.csv'], outputs: [m] }\n")]
+    public void ThePieceBeforeAnEquals_IsNoUntrackedDataOfItsOwn(string yaml) =>
+        Assert.NotEmpty(Load(yaml, new StageDeclaration("a", [])));
+
+    [Theory]
+    [InlineData("  a: { command: 'cat {raw_dir}/part=1.csv > m', inputs: ['{raw_dir}/part=2.csv'], outputs: [m] }\n")]
+    [InlineData("  a: { command: 'cat {cache_dir}/part=1.bin > m', inputs: ['{cache_dir}/part=2.bin'], outputs: [m] }\n")]
+    public void AWholeWordWithAnEquals_InDataNoInputCovers_IsStillKdg1039(string yaml) =>
+        Assert.Equal(ErrorCodes.UndeclaredRawData, Refused(yaml, new StageDeclaration("a", [])).Code);
+
     // A folder above raw dirs (paths.raw: raw/{dataset}; the command names {root}/raw): it reads
     // every dataset's raw data below it, which no input covered, so a change of raw data left the
     // stage up to date (found by review: only a path at or below a raw dir was checked).
