@@ -30,6 +30,8 @@ internal sealed class BuildContext
     public required TimeProvider Time { get; init; }
     /// <summary>-t:Audit: forces the selected instances to run under strace and checks their traces; null in a normal build.</summary>
     public Auditing.Auditor? Audit { get; init; }
+    /// <summary>Every planned instance's outputs and run dir, made when a stage's unswept result is first retired.</summary>
+    public required Lazy<Pipeline.PathMap<bool>> Planned { get; init; }
     /// <summary>-t:Adopt: an existing manifest that records another result may be replaced.</summary>
     public bool AdoptOverwrite { get; init; }
 

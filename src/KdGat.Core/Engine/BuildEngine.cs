@@ -217,6 +217,7 @@ internal sealed class BuildEngine
             Time = _time,
             Audit = audit,
             AdoptOverwrite = request.AdoptOverwrite,
+            Planned = new(() => UnsweptLeftovers.Planned(instances)),
         };
 
         // Opened on the first instance that is not up to date (a no-op writes no page); disposed with progress.

@@ -107,37 +107,16 @@ internal static class Cleaner
                 log.Info($"KdGat: Clean cancelled SLURM job {job} (stage {s.Slot}, dataset {s.Dataset}): it was writing into the run dir about to be cleaned.");
             CleanSlot(p, s.Key, guard.StateDir, s.ManifestPath, s.Outputs.Concat(RunDirContent(s.RunDir)).Append(guard.FailedDir), deleted, log);
         }
-        // Every planned output and run dir, once and only when an unswept result records an output outside its run dir.
-        var planned = new Lazy<PathMap<bool>>(() =>
-        {
-            var map = new PathMap<bool>();
-            foreach (var i in p.Instances)
-                foreach (var path in i.Outputs.Append(i.RunDir)) map.Add(path, true);
-            return map;
-        });
+        var planned = new Lazy<PathMap<bool>>(() => UnsweptLeftovers.Planned(p.Instances)); // once, and only when there is an unswept result
         foreach (var o in others)
-            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o, planned), deleted, log);
+            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o, planned.Value), deleted, log);
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;
     }
 
-    /// <summary>
-    /// The unswept result above today's points: everything in its run dir but logs/ and the points'
-    /// folders (today's are cleaned as instances, former ones as slots of their own), and the outputs
-    /// its manifest records elsewhere ({cache_dir}) that no planned instance's output or run dir
-    /// overlaps. Only its manifest went: its metrics.json and params.json stayed above the points, a
-    /// tree no from-scratch build has (a differential review).
-    /// </summary>
-    private static IEnumerable<string> UnsweptResult(LoadedPipeline p, OtherSlot o, Lazy<PathMap<bool>> planned)
-    {
-        // A stage folder that is a link holds the points too: it stays (what is in it reruns all the same).
-        var inRunDir = FileMover.IsLink(o.RunDir) ? []
-            : RunDirContent(o.RunDir).Where(e => !(Path.GetFileName(e).Contains('=') && Directory.Exists(e) && !FileMover.IsLink(e)));
-        var (_, manifest, _) = Manifests.ManifestStore.Read(Path.Combine(o.RunDir, StageInstance.ManifestFileName));
-        var elsewhere = (manifest?.Outputs ?? []).Select(x => PathText.FromStored(p.Layout.Root, x.Path))
-            .Where(path => !PathText.IsUnder(path, o.RunDir) && !planned.Value.AtOrAbove(path).Concat(planned.Value.Below(path)).Any());
-        return inRunDir.Concat(elsewhere).ToArray();
-    }
+    /// <summary>The unswept result above today's points (<see cref="UnsweptLeftovers"/>): only its manifest went, its metrics.json and params.json stayed above the points (a differential review).</summary>
+    private static IReadOnlyList<string> UnsweptResult(LoadedPipeline p, OtherSlot o, PathMap<bool> planned) =>
+        UnsweptLeftovers.Of(p.Layout.Root, o.RunDir, Manifests.ManifestStore.Read(Path.Combine(o.RunDir, StageInstance.ManifestFileName)).Manifest, planned);
 
     /// <summary>Marks the slot's rerun, deletes <paramref name="paths"/> (not through a link below the runs root), its manifest and its attempt state.</summary>
     private static void CleanSlot(LoadedPipeline p, string key, string stateDir, string manifestPath, IEnumerable<string> paths, List<string> deleted, IBuildLog log)

@@ -12,7 +12,7 @@ internal sealed partial class InstanceRunner
     /// After a swept instance's result is committed (run, cache restore or adoption), or found up to date
     /// under its lock (a result recovery put back, a retirement a crash cut short): the stage's
     /// unswept result (the manifest in the folder above the points, from before the sweep, with its
-    /// params.json and the outputs it records) stops being a result. Left there, once the sweep was
+    /// params.json, the outputs it records and the rest of its run dir: UnsweptLeftovers) stops being a result. Left there, once the sweep was
     /// removed again its unchanged fingerprint made it up to date beside the points' folders, a run
     /// dir no from-scratch build has (a review; a downstream gets the whole folder as {upstream.X});
     /// while swept, its metrics.json sat above the points' as if it were the stage's. Only after a
@@ -43,14 +43,9 @@ internal sealed partial class InstanceRunner
             var (status, manifest, _) = ManifestStore.Read(manifestPath);
             if (status == ManifestStore.ReadStatus.Missing) return;
             _ctx.Archive.Capture(s.Dataset, s.Name, manifestPath);
-            foreach (var o in manifest?.Outputs ?? [])
-            {
-                var path = PathText.FromStored(s.Layout.Root, o.Path);
-                // Only what lies in the unswept run dir, and never a folder holding this point's run dir or
-                // outputs (an unswept cache folder the points now write theirs into: a review lost them all).
-                if (PathText.IsUnder(path, dir) && !s.Outputs.Append(s.RunDir).Any(own => PathText.IsUnder(own, path))) Gone(path);
-            }
-            Gone(Path.Combine(dir, Path.GetFileName(s.ParamsFilePath)));
+            // Its outputs, params.json and scratch, never what a planned instance writes (an unswept cache
+            // folder the points now write theirs into: a review lost them all).
+            foreach (var path in UnsweptLeftovers.Of(s.Layout.Root, dir, manifest, _ctx.Planned.Value)) Gone(path);
             Gone(manifestPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

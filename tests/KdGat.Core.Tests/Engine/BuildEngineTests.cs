@@ -243,8 +243,43 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal("seed=0\n", File.ReadAllText(p.Dir["runs/d1/prep/cache/seed=0/graphs.bin"]));
         Assert.Equal("seed=1\n", File.ReadAllText(p.Dir["runs/d1/prep/cache/seed=1/graphs.bin"]));
         Assert.False(File.Exists(p.Dir[$"runs/d1/prep/{StageInstance.ManifestFileName}"])); // the unswept result is retired all the same
+        Assert.Equal(["seed=0", "seed=1"], Directory.EnumerateFileSystemEntries(p.Dir["runs/d1/prep/cache"]).Select(Path.GetFileName).Order(StringComparer.Ordinal)); // its graphs.bin with it
         var again = await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
         Assert.Equal([Outcome.UpToDate, Outcome.UpToDate], again.Stages.Select(x => x.Outcome));
+    }
+
+    /// <summary>
+    /// A differential review: the build that made a stage swept retired only the unswept manifest,
+    /// params.json and the outputs in its run dir. A scratch file of the command stayed above the
+    /// points, and an output it recorded under {cache_dir} stayed there: a tree no from-scratch
+    /// build has (Clean already removed both).
+    /// </summary>
+    [Fact]
+    public async Task TheBuildThatSweepsAStage_LeavesNothingOfItsUnsweptResult()
+    {
+        const string unswept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              b: { command: 'echo {params.y} > out.txt && mkdir -p {cache_dir} && echo x > {cache_dir}/side.txt && echo s > scratch.tmp', params: { y: 1 }, outputs: [out.txt, '{cache_dir}/side.txt'] }
+            """;
+        const string swept = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              b: { command: 'echo {params.y} > out.txt', params: { y: 1 }, outputs: [out.txt], sweep: { y: [2, 3] } }
+            """;
+        using var p = new TestPipeline(unswept, "d1");
+        var stages = new StageDeclaration[] { new("b", []) };
+        async Task<BuildReport> Build() => await new BuildEngine().RunAsync(p.Request(stages) with { MaxParallelStages = 1 }, new RecordingLog(), default);
+        Assert.True((await Build()).Succeeded);
+        Assert.True(File.Exists(p.Dir["cache/d1/side.txt"]));
+        p.WriteConfig(swept);
+
+        Assert.True((await Build()).Succeeded);
+
+        Assert.Equal(["logs", "y=2", "y=3"], Directory.EnumerateFileSystemEntries(p.Dir["runs/d1/b"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.False(File.Exists(p.Dir["cache/d1/side.txt"]));
     }
 
     /// <summary>
