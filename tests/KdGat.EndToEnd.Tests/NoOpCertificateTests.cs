@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit;
@@ -44,9 +45,19 @@ public sealed class NoOpCertificateTests
         s.Env["KDGAT_NOOP_CERTIFICATE"] = "off";
         Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
         Assert.Null(s.LastBuild().NoOpCertificate);
-        s.Env.Remove("KDGAT_NOOP_CERTIFICATE"); // as users run it: the certificate answers alone
-        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        s.Env["KDGAT_NOOP_CERTIFICATE"] = "of"; // a typo: said (KDG1220), and certificates stay on
+        var typo = s.Build("-p:Dataset=hcrl_sa");
+        Assert.Equal(0, typo.ExitCode);
+        Assert.True(typo.Output.Contains(ErrorCodes.NoOpSettingUnknown, StringComparison.Ordinal), typo.ToString());
+        var typoAgain = s.BuildSettled("-p:Dataset=hcrl_sa");
+        Assert.Equal(0, typoAgain.ExitCode);
+        Assert.Contains(ErrorCodes.NoOpSettingUnknown, typoAgain.Output); // said again by the certificate
         Assert.True(s.LastBuild().NoOpCertificate);
+        s.Env.Remove("KDGAT_NOOP_CERTIFICATE"); // as users run it: the certificate answers alone
+        var fixedTypo = s.Build("-p:Dataset=hcrl_sa");
+        Assert.Equal(0, fixedTypo.ExitCode);
+        Assert.True(s.LastBuild().NoOpCertificate);
+        Assert.DoesNotContain(ErrorCodes.NoOpSettingUnknown, fixedTypo.Output); // not recorded in the certificate
     }
 
     public static TheoryData<string> Changes =>

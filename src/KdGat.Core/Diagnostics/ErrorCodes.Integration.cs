@@ -23,4 +23,6 @@ internal static partial class ErrorCodes
     public const string QuestionWouldChange = "KDG1218";
     /// <summary>Error, raised by targets/KdGat.Tasks.targets, not C#: the pipeline's path holds '@(' or '%(', which MSBuild expands wherever the path is used.</summary>
     public const string PipelinePathExpands = "KDG1219";
+    /// <summary>Warning: KDGAT_NOOP_CERTIFICATE holds a value that is none of off, verify, on (and their spellings): certificates are used as without it.</summary>
+    public const string NoOpSettingUnknown = "KDG1220";
 }

@@ -104,6 +104,7 @@ internal sealed class BuildEngine
             NoOpCertificate = true,
         };
         if (request.PublishReport) BestEffort(() => report.Publish(StateDirOf(request)), "the build report (.kdgat/last-build.json)", log);
+        SaySettingWarning(request, log);
         SayLoadWarnings(cert.Warnings, log); // what the full check would say of the configuration: it looked at nothing that changed
         log.Info(SummaryLine(report, cert.Rows.Count, 0, 0) + " (no-op certificate: nothing it looked at has changed)");
         WroteState = false;
@@ -178,6 +179,7 @@ internal sealed class BuildEngine
         var started = _time.GetUtcNow();
         var loaded = _session?.Load(request) ?? LoadedPipeline.Load(request);
         var (config, datasets, _, layout, instances) = loaded;
+        if (sayLoadWarnings) SaySettingWarning(request, log);
         if (sayLoadWarnings) SayLoadWarnings([.. PropertySpelling.Warnings(request), .. Fingerprinter.CodePatternsMatchingNothing(instances), .. Pipeline.DependencyCheck.UncoveredNamedFiles(instances)], log);
         // -t:Explain's stages are every stage target AllStagesDependsOn reaches, as the plan's: it says KDG1012
         // too (a stage only in kdgat.yaml was missing from what Explain listed, without a word; a first-contact review).
@@ -439,6 +441,16 @@ internal sealed class BuildEngine
         "KdGat: the statx system call is refused here (a container's seccomp filter that does not know it, as older runtimes' default profiles; or a C library without it), " +
         "so files have no inode or ctime that could vouch for an earlier hash: every input, code file and output was hashed in this build, and no-op certificates are not used. " +
         "Results are correct, only slower. Allow statx in the container's seccomp profile (or run KdGat outside the container) to get the hash cache back.");
+
+    /// <summary>
+    /// KDG1220, said by every build, certified or not, and never recorded in a certificate: the
+    /// certificate key leaves KDGAT_NOOP_CERTIFICATE out (a verify build's certificate answers
+    /// the same build without it), so a certificate written with the typo would say it after the fix.
+    /// </summary>
+    private static void SaySettingWarning(BuildRequest request, IBuildLog log)
+    {
+        if (NoOpCertificate.SettingWarning(Environment.GetEnvironmentVariable(NoOpCertificate.Variable), request.PipelineFile) is { } w) log.Report(w);
+    }
 
     private void SayLoadWarnings(IEnumerable<Diagnostic> warnings, IBuildLog log)
     {

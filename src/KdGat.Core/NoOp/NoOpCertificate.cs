@@ -51,6 +51,13 @@ internal sealed class NoOpCertificate
     public static bool Disabled => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
     public static bool Verifying => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() == "verify";
 
+    /// <summary>KDG1220: a value of KDGAT_NOOP_CERTIFICATE that means neither off nor verify nor on (a typo such as "of" left certificates on without a word).</summary>
+    public static Diagnostics.Diagnostic? SettingWarning(string? value, string? pipelineFile) =>
+        value?.Trim() is not { Length: > 0 } v || v.ToLowerInvariant() is "off" or "0" or "false" or "no" or "verify" or "on" or "1" or "true" or "yes" ? null
+        : new(Diagnostics.Severity.Warning, Diagnostics.ErrorCodes.NoOpSettingUnknown,
+            $"{Variable}={Diagnostics.ConsoleText.Printable(v)} is not a value KdGat reads, so no-op certificates are used as without it. Set it to off (never use or write one), verify (check every use against the full check) or on, or unset it.",
+            string.IsNullOrEmpty(pipelineFile) ? null : pipelineFile, 0, 0);
+
     public static string DirOf(string root) => Path.Combine(Path.GetFullPath(root), Pipeline.PipelineLayout.StateDirName, "noop");
     /// <summary>One file per plan and build key: -t:Train and -t:Evaluate (one plan, two builds) keep one each.</summary>
     private static string FileOf(string root, string planKey, string buildKey) => Path.Combine(DirOf(root), planKey + "." + buildKey);

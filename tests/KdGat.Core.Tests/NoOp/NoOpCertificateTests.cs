@@ -83,4 +83,29 @@ public sealed class NoOpCertificateTests : IDisposable
         }
         Assert.NotEqual(baseKey, NoOpCertificate.KeyOf(Request(), "stage-names"));
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData(" off ")]
+    [InlineData("0")]
+    [InlineData("VERIFY")]
+    [InlineData("on")]
+    [InlineData("yes")]
+    public void TheSettingsKdGatReads_AreNoWarning(string? value) => Assert.Null(NoOpCertificate.SettingWarning(value, "/r/pipeline.proj"));
+
+    [Theory]
+    [InlineData("of")]
+    [InlineData("disable")]
+    [InlineData("verfy")]
+    public void AnyOtherSetting_IsKdg1220AtThePipeline(string value)
+    {
+        var w = NoOpCertificate.SettingWarning(value, "/r/pipeline.proj");
+
+        Assert.NotNull(w);
+        Assert.Equal(KdGat.Core.Diagnostics.ErrorCodes.NoOpSettingUnknown, w.Code);
+        Assert.Equal(KdGat.Core.Diagnostics.Severity.Warning, w.Severity);
+        Assert.Equal("/r/pipeline.proj", w.File);
+        Assert.Contains($"KDGAT_NOOP_CERTIFICATE={value} ", w.Message);
+    }
 }
