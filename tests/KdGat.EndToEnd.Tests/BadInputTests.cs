@@ -72,6 +72,27 @@ public sealed class BadInputTests
     }
 
     /// <summary>
+    /// Clean with a selection KdGat refuses said its error twice: once as a warning of the run index
+    /// update before it (ContinueOnError), then as Clean's error. Once, as the error; nothing removed.
+    /// </summary>
+    [Theory]
+    [InlineData("-p:Sweep=bogus=1", "KDG1033")]
+    [InlineData("-p:Dataset=bogus", "KDG1102")]
+    public void CleanWithARefusedSelection_SaysItsErrorOnce_AndRemovesNothing(string property, string code)
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        string[] Results() => Directory.GetFiles(Path.Combine(s.Dir, "experimentruns"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        var before = Results();
+
+        var r = s.Build(["-t:Clean", property, .. property.StartsWith("-p:Dataset", StringComparison.Ordinal) ? Array.Empty<string>() : ["-p:Dataset=hcrl_sa"]]);
+
+        AssertUserError(r, code);
+        Assert.Single(r.Output.Split('\n').Where(l => l.Contains(code, StringComparison.Ordinal)).Select(l => l.Trim()).Distinct());
+        Assert.Equal(before, Results());
+    }
+
+    /// <summary>
     /// A clone at a path holding '@(': MSB4012 in KdGat's targets, and the tasks were looked for in another
     /// folder, which the path without '@(y)' names (a review). One KDG1219 before anything runs.
     /// </summary>

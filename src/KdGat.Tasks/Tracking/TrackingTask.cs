@@ -26,6 +26,13 @@ public abstract class TrackingTask : PipelineTask
         {
             return RunTracking(log);
         }
+        catch (KdgException e) when (WarnOnly && e.Code.StartsWith("KDG1", StringComparison.Ordinal))
+        {
+            // The configuration or -p: selection is refused (before Clean; a build loaded it already): the
+            // target this step serves says so as its error, once (it was said twice, as a warning first).
+            Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"KdGat: run index not updated: {e.Code}, said by the next step");
+            return true;
+        }
         catch (Exception e) when (Translate(e) is { } failure)
         {
             if (!WarnOnly) throw failure;
