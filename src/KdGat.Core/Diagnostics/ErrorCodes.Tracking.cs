@@ -15,8 +15,6 @@ internal static partial class ErrorCodes
     public const string IndexReadFailed = "KDG5005";
     /// <summary>Error: History needs -p:Stage.</summary>
     public const string HistoryNeedsStage = "KDG5010";
-    /// <summary>Error: -p:Stage names no stage of the pipeline.</summary>
-    public const string TrackingUnknownStage = "KDG5011";
     /// <summary>Error: -p:RunId names no recorded run.</summary>
     public const string UnknownRunId = "KDG5012";
     /// <summary>Error: a tracking property (-p:Limit, -p:ReportFile, ...) has a bad value.</summary>

@@ -124,9 +124,19 @@ public sealed class StageGraph
         return Walk(from);
     }
 
-    private KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
-        $"unknown stage '{stage}' in -p:Stage.{Spelling.DidYouMean(stage, Stages.Select(s => s.Name).Concat(WithoutTarget).Where(n => n != stage), Math.Max(2, stage.Length / 3))} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
+    /// <summary>KDG1203: -p:Stage names no stage, whichever target was asked (the build, Explain, Clean, Status, History: one code).</summary>
+    internal KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
+        $"unknown stage '{stage}' in -p:Stage.{Guess(stage)} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
         (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no stage target that AllStagesDependsOn reaches declares it (KDG1012)." : ""), pipelineFile);
+
+    /// <summary>A misspelling's nearest name, else the stages whose names hold it or it holds (gat_large: gat_large_curriculum).</summary>
+    private string Guess(string stage)
+    {
+        var names = Stages.Select(s => s.Name).Concat(WithoutTarget).Where(n => n != stage).ToArray();
+        if (Spelling.DidYouMean(stage, names, Math.Max(2, stage.Length / 3)) is { Length: > 0 } near) return near;
+        var holding = stage.Trim().Length == 0 ? [] : names.Where(n => n.Contains(stage.Trim(), StringComparison.OrdinalIgnoreCase) || stage.Contains(n, StringComparison.OrdinalIgnoreCase)).Take(5).ToArray();
+        return holding.Length == 0 ? "" : $" Did you mean {string.Join(" or ", holding.Select(n => $"'{n}'"))}?";
+    }
 
     /// <summary>The named stage and every stage that (transitively) reads from it.</summary>
     public IReadOnlySet<string> WithDownstream(string stage, string pipelineFile)

@@ -79,8 +79,9 @@ internal sealed record MetricStats(double Mean, double Std, int N)
 /// </summary>
 internal sealed class Tracker : IDisposable
 {
-    private Tracker(LoadedPipeline pipeline, RecordStore records, ManifestArchive archive, RunIndex index, IBuildLog log)
+    private Tracker(LoadedPipeline pipeline, RecordStore records, ManifestArchive archive, RunIndex index, IBuildLog log, string pipelineFile)
     {
+        _pipelineFile = pipelineFile;
         Pipeline = pipeline;
         Records = records;
         Archive = archive;
@@ -88,6 +89,7 @@ internal sealed class Tracker : IDisposable
         Log = log;
     }
 
+    private readonly string _pipelineFile;
     public LoadedPipeline Pipeline { get; }
     public RecordStore Records { get; }
     public ManifestArchive Archive { get; }
@@ -105,7 +107,7 @@ internal sealed class Tracker : IDisposable
         var index = RunIndex.Open(location, records, log);
         if (index.RebuiltBecause is { } why && why == "no index yet")
             log.Info($"KdGat: run index created at {location.DbPath} from {index.Count()} run record(s) ({location.Why})");
-        return new Tracker(pipeline, records, archive, index, log);
+        return new Tracker(pipeline, records, archive, index, log, request.PipelineFile);
     }
 
     /// <summary>Indexes new records (after every build). Open has already archived the current manifests and ingested once.</summary>
@@ -288,9 +290,7 @@ internal sealed class Tracker : IDisposable
     {
         stage = stage.Trim();
         if (StageNames().Contains(stage)) return stage;
-        var near = StageNames().Where(n => n.Contains(stage, StringComparison.OrdinalIgnoreCase) || stage.Contains(n, StringComparison.OrdinalIgnoreCase)).ToArray();
-        throw new KdgException(ErrorCodes.TrackingUnknownStage,
-            $"unknown stage '{stage}'. {(near.Length > 0 ? $"Did you mean {string.Join(" or ", near)}? " : "")}Stages: {string.Join(", ", StageNames())}.");
+        throw Pipeline.Graph.Unknown(stage, _pipelineFile);
     }
 
     public IReadOnlyList<string> StageNames() => Pipeline.Graph.Stages.Select(s => s.Name).ToArray();
