@@ -60,8 +60,9 @@ internal sealed partial class InstanceRunner
             else _ctx.Log.Info($"KdGat: {line}");
             return job;
         }
-        await _ctx.Executor.AbandonAsync(job.Handle).ConfigureAwait(false);
-        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {job.Handle.Id} of an earlier build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); it was cancelled and the stage is decided again.");
+        var cancelled = await _ctx.Executor.AbandonAsync(job.Handle).ConfigureAwait(false);
+        _ctx.Log.Warn(ErrorCodes.SlurmStaleJob, $"{s.Key}: SLURM job {job.Handle.Id} of an earlier build no longer matches the stage ({(job.Fingerprint == own ? "an upstream was redone" : "its command, parameters, inputs or code changed")}); " +
+            (cancelled ? "it was cancelled and the stage is decided again." : "scancel of it failed, so it may still run: the stage is not run under it (its run dir stays as the job left it) until SLURM can tell."));
         return null;
     }
 

@@ -98,8 +98,8 @@ internal interface IStageExecutor
     Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel);
     /// <summary>Called once at the end of a build (e.g. to tell what Ctrl+C did to submitted jobs).</summary>
     void Finish(Diagnostics.IBuildLog log, bool cancelled) { }
-    /// <summary>Batch executors: stop a job an earlier build submitted that no longer matches its stage.</summary>
-    Task AbandonAsync(AttemptHandle handle) => Task.CompletedTask;
+    /// <summary>Batch executors: stop a job an earlier build submitted that no longer matches its stage; false when that failed (it may still run).</summary>
+    Task<bool> AbandonAsync(AttemptHandle handle) => Task.FromResult(true);
     /// <summary>Batch executors: the handle of a job submitted for this attempt id, if one exists (a build killed before journalling it).</summary>
     Task<AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<AttemptHandle?>(null);
 }

@@ -128,9 +128,9 @@ internal sealed class SlurmExecutor : IStageExecutor
             if (cancel.IsCancellationRequested && _options.CancelOnAbort)
             {
                 Abort(); // the others; this one may have come after the scancel
-                var ok = await _client.CancelAsync([id]).ConfigureAwait(false);
+                if (!await _client.CancelAsync([id]).ConfigureAwait(false)) return CancelFailed(id, started);
                 _ended[id] = 1;
-                return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
+                return Ended(ExecState.Cancelled, id, started, $"job {id} cancelled (scancel)");
             }
         }
 
@@ -151,13 +151,19 @@ internal sealed class SlurmExecutor : IStageExecutor
             bool ok;
             lock (_submitted) ok = _cancelTask is null;
             ok = ok || await _cancelTask!.ConfigureAwait(false);
-            if (await CompletedBeforeCancelAsync(id).ConfigureAwait(false))
+            if (!ok) return CancelFailed(id, started);
+            switch (await CompletedBeforeCancelAsync(id).ConfigureAwait(false))
             {
-                _ended[id] = 1;
-                _completedBeforeCancel[id] = 1;
-                return Ended(ExecState.LeftRunning, id, started, $"job {id} had already completed when the build was cancelled; the next build collects its result (checked as any job's) instead of running it again");
+                case true:
+                    _ended[id] = 1;
+                    _completedBeforeCancel[id] = 1;
+                    return Ended(ExecState.LeftRunning, id, started, $"job {id} had already completed when the build was cancelled; the next build collects its result (checked as any job's) instead of running it again");
+                case null:
+                    _ended[id] = 1;
+                    _undecidedAfterCancel[id] = 1;
+                    return Ended(ExecState.LeftRunning, id, started, $"squeue failed after the scancel, so whether job {id} had completed before it is unknown; its attempt stays journalled: the next build collects its result if it completed (checked as any job's) and runs the stage again if not");
             }
-            return Ended(ExecState.Cancelled, id, started, ok ? $"job {id} cancelled (scancel)" : $"scancel of job {id} failed; cancel it by hand: scancel {id}");
+            return Ended(ExecState.Cancelled, id, started, $"job {id} cancelled (scancel)");
         }
         _ended[id] = 1;
         if (status.State == JobWatcher.Unreachable) // the job may run on: nothing is rolled back or rerun under it; its journal stays for the next build
@@ -198,13 +204,31 @@ internal sealed class SlurmExecutor : IStageExecutor
     /// for the next build to collect, as with -p:CancelOnAbort=false, instead of being run again.
     /// One squeue -t all for every job of the build, after the scancel (the controller keeps ended
     /// jobs for MinJobAge, 300 s by default); anything but COMPLETED there counts as cancelled.
+    /// Null when that squeue failed: unknown, so the job is left for the next build (a review: a
+    /// completed job's result was thrown away as cancelled).
     /// </summary>
-    private async Task<bool> CompletedBeforeCancelAsync(string id)
+    private async Task<bool?> CompletedBeforeCancelAsync(string id)
     {
         Task<Dictionary<string, JobStatus>?> look;
         lock (_submitted) look = _afterCancel ??= _client.SqueueAsync(_submitted.Keys.ToArray(), CancellationToken.None);
-        return (await look.ConfigureAwait(false))?.GetValueOrDefault(id) is { } st && SlurmState.Normalize(st.State) == "COMPLETED";
+        return await look.ConfigureAwait(false) is not { } jobs ? null : jobs.GetValueOrDefault(id) is { } st && SlurmState.Normalize(st.State) == "COMPLETED";
     }
+
+    /// <summary>
+    /// scancel of this build's job failed (the controller restarting): the job may run on, so it is
+    /// left journalled, never rolled back and forgotten. A review: the next build's attempt took the
+    /// old job's output, written into its run dir, as its own: a stale result committed as current.
+    /// The next build re-attaches to it (its result checked as any job's) or cancels it (KDG4009/KDG4010).
+    /// </summary>
+    private ExecutionResult CancelFailed(string id, DateTimeOffset started)
+    {
+        _ended[id] = 1;
+        _cancelFailed[id] = 1;
+        return Ended(ExecState.LeftRunning, id, started, $"scancel of job {id} failed, so the job may still run; its attempt stays journalled: the next build re-attaches to it or cancels it. To drop it now: scancel {id}");
+    }
+
+    private readonly ConcurrentDictionary<string, byte> _cancelFailed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _undecidedAfterCancel = new(StringComparer.Ordinal);
 
     private Task<Dictionary<string, JobStatus>?>? _afterCancel;
     private readonly ConcurrentDictionary<string, byte> _completedBeforeCancel = new(StringComparer.Ordinal);
@@ -227,10 +251,8 @@ internal sealed class SlurmExecutor : IStageExecutor
     }
 
     /// <summary>A job from an earlier build that no longer matches its stage: cancel it before the stage is decided again.</summary>
-    public async Task AbandonAsync(AttemptHandle handle)
-    {
-        if (handle.IsBatchJob) await _client.CancelAsync([handle.Id]).ConfigureAwait(false);
-    }
+    public async Task<bool> AbandonAsync(AttemptHandle handle) =>
+        !handle.IsBatchJob || await _client.CancelAsync([handle.Id]).ConfigureAwait(false);
 
     public async Task<AttemptHandle?> FindSubmittedAsync(string attemptId) =>
         await _client.FindAttemptAsync(attemptId, CancellationToken.None).ConfigureAwait(false) is { } id ? AttemptHandle.BatchJob(id) : null;
@@ -307,6 +329,12 @@ internal sealed class SlurmExecutor : IStageExecutor
         var (completed, completedList) = Named(_submitted, _completedBeforeCancel.ContainsKey);
         if (cancelled && completed > 0) // after the if/else above: one more line, never instead of one
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed} SLURM job(s) had already completed before the cancel reached them: {completedList}. Build again to collect their results (they are not run again).");
+        var (failed, failedList) = Named(_submitted, _cancelFailed.ContainsKey);
+        if (cancelled && failed > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: scancel FAILED for {failed} SLURM job(s) this build submitted, which may still run: {failedList}. Their attempts stay journalled: the next build re-attaches to them (their results checked as any job's) or cancels them; scancel them by hand to drop them now.");
+        var (undecided, undecidedList) = Named(_submitted, _undecidedAfterCancel.ContainsKey);
+        if (cancelled && undecided > 0)
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: squeue failed after the scancel, so whether {undecided} SLURM job(s) had completed before it is unknown: {undecidedList}. Build again: it collects the results of those that completed and runs the others again.");
         var (uncollected, uncollectedList) = Named(_attached, id => !_ended.ContainsKey(id));
         if ((cancelled || !_options.Wait) && uncollected > 0)
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: {(cancelled ? "cancelled" : "did not wait (-p:Wait=false)")}: {uncollected} SLURM job(s) of an earlier build this build was collecting are left as they were: {uncollectedList}. Build again to collect them; scancel them to drop them.");

@@ -107,6 +107,97 @@ public sealed class InterruptedSubmitTests : IDisposable
         Assert.Contains("Invalid partition", r.Detail);
     }
 
+    /// <summary>
+    /// A SLURM review: Ctrl+C while the job was pending, and scancel failed ("Unable to contact slurm
+    /// controller"): the attempt was called cancelled, rolled back and its journal deleted, while the
+    /// job ran on, wrote its old command's output into the next build's attempt and was committed
+    /// under the new fingerprint (a stale result reported as current). Now the job is left, journalled:
+    /// the next build re-attaches to it or cancels it.
+    /// </summary>
+    [Fact]
+    public async Task CtrlC_WhileTheJobWaits_WithScancelFailing_LeavesItJournalled_NotCancelled()
+    {
+        using var ctrlC = new CancellationTokenSource();
+        var run = new Scripted((f, _) => f switch
+        {
+            "sbatch" => Submitted(ctrlC, cancel: false),
+            "squeue" => Pending(ctrlC),
+            "scancel" => new(1, "", "scancel: error: Kill job error on job id 42: Unable to contact slurm controller (connect failure)"),
+            _ => new(0, "", ""),
+        });
+        var (job, started) = Job();
+
+        var r = await Executor(run).RunAsync(job, ctrlC.Token);
+
+        Assert.Equal(ExecState.LeftRunning, r.State);
+        Assert.False(r.LostContact); // the build was cancelled: the stage is cancelled with its job left running
+        Assert.Contains("scancel", r.Detail);
+        Assert.Equal(["42"], started.Select(h => h.Id));
+        Assert.Contains(run.Calls, c => c.StartsWith("scancel", StringComparison.Ordinal));
+    }
+
+    /// <summary>The same when the Ctrl+C came while sbatch ran (the job cancelled right after it was submitted).</summary>
+    [Fact]
+    public async Task CtrlC_DuringSbatch_WithScancelFailing_LeavesTheJobJournalled()
+    {
+        using var ctrlC = new CancellationTokenSource();
+        var run = new Scripted((f, _) => f switch
+        {
+            "sbatch" => Submitted(ctrlC, cancel: true),
+            "scancel" => new(1, "", "scancel: error: Unable to contact slurm controller (connect failure)"),
+            _ => new(0, "", ""),
+        });
+
+        var r = await Executor(run).RunAsync(Job().Job, ctrlC.Token);
+
+        Assert.Equal(ExecState.LeftRunning, r.State);
+        Assert.Equal("42", r.Handle?.Id);
+    }
+
+    /// <summary>
+    /// scancel answered, but the one squeue after it failed: whether the job had completed before the
+    /// cancel is unknown. It was taken as cancelled and a completed job's result thrown away; now it is
+    /// left journalled, and the next build collects it (completed) or runs the stage (cancelled).
+    /// </summary>
+    [Fact]
+    public async Task CtrlC_WithTheSqueueAfterTheCancelFailing_LeavesTheJobForTheNextBuild()
+    {
+        using var ctrlC = new CancellationTokenSource();
+        var cancelled = false;
+        var run = new Scripted((f, _) => f switch
+        {
+            "sbatch" => Submitted(ctrlC, cancel: false),
+            "squeue" when cancelled => new(1, "", "squeue: error: Socket timed out on send/recv operation"),
+            "squeue" => Pending(ctrlC),
+            "scancel" => Scancel(ref cancelled),
+            _ => new(0, "", ""),
+        });
+
+        var r = await Executor(run).RunAsync(Job().Job, ctrlC.Token);
+
+        Assert.Equal(ExecState.LeftRunning, r.State);
+        Assert.False(r.LostContact);
+    }
+
+    private static CommandOutput Scancel(ref bool cancelled)
+    {
+        cancelled = true;
+        return new(0, "", "");
+    }
+
+    private static CommandOutput Submitted(CancellationTokenSource ctrlC, bool cancel)
+    {
+        if (cancel) ctrlC.Cancel();
+        return new(0, "42\n", "");
+    }
+
+    /// <summary>The job pending at every poll; the first poll is where the user presses Ctrl+C.</summary>
+    private static CommandOutput Pending(CancellationTokenSource ctrlC)
+    {
+        ctrlC.Cancel();
+        return new(0, "42|PENDING|BeginTime\n", "");
+    }
+
     /// <summary>sbatch failed and squeue cannot say whether the job exists: the attempt is left journalled (no rollback), for the next build to find the job.</summary>
     [Fact]
     public async Task SbatchFailing_WhileSqueueCannotAnswer_LeavesTheAttemptJournalled()
