@@ -56,6 +56,62 @@ public sealed class InterruptTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A SLURM review: Ctrl+C while the job pended, and scancel failed for a while (a restarting
+    /// controller). The build called the stage cancelled, rolled back and dropped its journal; the job
+    /// ran on, and after the user fixed the command the next build committed the old job's output,
+    /// written into its attempt's run dir, under the new command's fingerprint: a stale result
+    /// reported as current. Now the job stays journalled, and the next build cancels it (KDG4009)
+    /// before the stage runs, so the result is the fixed command's.
+    /// </summary>
+    [SlurmFact]
+    public void CtrlC_whose_scancel_fails_leaves_the_job_journalled_and_the_next_build_cancels_it_before_running()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        // Pending for a while (as behind a busy queue), then the old command writes its output late.
+        sb.PrefixCommand("preprocess", "sleep 8; echo OLD > {cache_dir}/old-command.txt; ");
+        sb.EditConfig(c => c.Replace("resources: { cpus: 1, mem: 200M }", "resources: { cpus: 1, mem: 200M, extra: [\"--begin=now+20\"] }"));
+        Assert.Contains("--begin=now+20", File.ReadAllText(sb.Config));
+        var real = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "scancel")).FirstOrDefault(File.Exists);
+        Assert.NotNull(real);
+        var fake = Path.Combine(sb.Dir, "fakebin");
+        Directory.CreateDirectory(fake);
+        var failing = Path.Combine(fake, "failing");
+        File.WriteAllText(failing, "");
+        File.WriteAllText(Path.Combine(fake, "scancel"), $"#!/bin/sh\n[ -e '{failing}' ] && {{ echo 'scancel: error: Unable to contact slurm controller (connect failure)' >&2; exit 1; }}\nexec '{real}' \"$@\"\n");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["755", Path.Combine(fake, "scancel")], sb.Dir).ExitCode);
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        sb.Env["PATH"] = fake + ":" + path;
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "preprocess", "attempt.json");
+
+        using (var p = ProcessRunner.Start("setsid", ["dotnet", .. sb.MSBuildArgs(["-t:Preprocess", "-p:Dataset=hcrl_sa"])], sb.Dir, sb.Env, out var log))
+        {
+            Eventually.Within(TimeSpan.FromMinutes(2), () => (File.Exists(journal) && File.ReadAllText(journal).Contains("slurm:", StringComparison.Ordinal)) || p.HasExited, TimeSpan.FromMilliseconds(100));
+            Assert.False(p.HasExited, "build ended before its job was submitted:\n" + log);
+            Assert.Equal(0, ProcessRunner.Run("kill", ["-INT", "--", "-" + p.Id], sb.Dir).ExitCode);
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(90)), "build did not stop after SIGINT:\n" + log);
+            lock (log) output.WriteLine(log.ToString());
+            Assert.NotEqual(0, p.ExitCode);
+        }
+        var job = Assert.Single(Cluster.LiveJobsUnder(sb.Dir));
+        Assert.Equal("PENDING", job.State); // scancel failed: the job is still there...
+        Assert.Contains($"slurm:{job.Id}", File.ReadAllText(journal)); // ...and journalled, not forgotten
+
+        // The controller is back, the user fixed the command: the old job is cancelled before the stage runs.
+        File.Delete(failing);
+        sb.EditConfig(c => c.Replace("sleep 8; echo OLD > {cache_dir}/old-command.txt; ", "").Replace(", extra: [\"--begin=now+20\"]", ""));
+        var r = SlurmSandbox.Build(sb, output, "-t:Preprocess", "-p:Dataset=hcrl_sa");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("KDG4009", r.Output);
+        Assert.Equal(Outcome.Ran, Assert.Single(sb.LastBuild().Stages).Outcome);
+        var state = "";
+        Eventually.Within(TimeSpan.FromSeconds(30), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == job.Id).State) is not ("PENDING" or "RUNNING" or "COMPLETING"), TimeSpan.FromMilliseconds(500));
+        Assert.StartsWith("CANCELLED", state);
+        Thread.Sleep(TimeSpan.FromSeconds(30)); // past the old job's begin time and its sleep: it never ran, so nothing of it appears
+        Assert.False(File.Exists(Path.Combine(sb.Dir, "data", "cache", "hcrl_sa", "old-command.txt")));
+    }
+
+    /// <summary>
     /// A submission SLURM never confirmed: the build died while sbatch ran (here: after the controller
     /// took the job, before its reply), so the journal has no job id. Before, a next build whose lookup
     /// by comment failed (and any local-executor build, which never looked) took it for a local attempt:
