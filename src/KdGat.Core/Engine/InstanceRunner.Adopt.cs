@@ -41,7 +41,8 @@ internal sealed partial class InstanceRunner
         // deleted or cleaned after a refusal, with or without the index step that archives it too.
         _ctx.Archive.Capture([s]);
         // Before KDG2016, whose fix (AdoptOverwrite) cannot help here.
-        if (verdict.Previous is { } previous && SameOutputs(previous.Outputs, present) && MadeFrom(s, previous, verdict) is { Count: > 0 } made)
+        // By place within the run dir: a point's folder renamed, manifest and all, records the old point's paths (a review).
+        if (verdict.Previous is { } previous && SameOutputs(previous.Outputs, present, withinRunDir: true) && MadeFrom(s, previous, verdict) is { Count: > 0 } made)
             return Refused(s, verdict, ErrorCodes.AdoptOutputsMadeFromOther,
                 $"{s.Key}: not adopted: its outputs are byte for byte the ones its manifest records as made from what the stage no longer has ({Said(made)}), " +
                 "so they are its stale result, not one made from what it has now, and -p:AdoptOverwrite=true cannot vouch for them. " +
@@ -150,15 +151,28 @@ internal sealed partial class InstanceRunner
             if (MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
             if (m.Executor != AdoptExecutor) return null;
         }
-        // A sweep point's outputs copied from the stage's unswept result (its manifest above the points, or
-        // archived): made without the point's values, so not its result (a review: adopted as seed=1's).
-        if (s.Sweep.IsEmpty) return null;
-        var unswept = UnsweptManifestPath(s);
-        IEnumerable<(string Path, StageManifest Manifest)> candidates = ManifestHistory.NewestFirst(_ctx.Archive.DirFor(s.Dataset, s.Name), mustContain: required[0].Hash);
-        if (ManifestStore.Read(unswept) is (ManifestStore.ReadStatus.Ok, { } live, _)) candidates = candidates.Prepend((unswept, live));
+        // Outputs copied from another slot of the stage: its unswept result (its manifest above the points,
+        // or archived) or another point (archived, in a folder of its own; a grid changed from lr 3 to 2 and
+        // lr=3's model copied into lr=2). Made with other values, so not this instance's result (reviews:
+        // adopted as seed=1's, as lr=2's). By place within the run dir, as the slots' folders differ.
+        IEnumerable<(string Path, StageManifest Manifest)> candidates = OtherSlotsArchived(s, required[0].Hash);
+        if (!s.Sweep.IsEmpty && ManifestStore.Read(UnsweptManifestPath(s)) is (ManifestStore.ReadStatus.Ok, { } live, _)) candidates = candidates.Prepend((UnsweptManifestPath(s), live));
         foreach (var (path, m) in candidates)
             if (SameOutputs(m.Outputs, required, withinRunDir: true) && MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
         return null;
+    }
+
+    /// <summary>The archived manifests of the stage's other slots (its unswept result's, every other point's) holding this hash, newest first within each slot.</summary>
+    private IEnumerable<(string Path, StageManifest Manifest)> OtherSlotsArchived(StageInstance s, string hash)
+    {
+        var stageDir = _ctx.Archive.DirFor(s.Dataset, s.Name);
+        var own = Path.GetFullPath(_ctx.Archive.DirFor(s.Dataset, s.Slot));
+        string[] points;
+        try { points = Directory.GetDirectories(stageDir).Order(StringComparer.Ordinal).ToArray(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { points = []; } // none archived yet
+        foreach (var dir in points.Prepend(stageDir).Where(d => Path.GetFullPath(d) != own))
+            foreach (var found in ManifestHistory.NewestFirst(dir, mustContain: hash))
+                yield return found;
     }
 
     /// <summary>Every output there now is the one recorded (an optional one recorded and gone since does not make the rest new).</summary>

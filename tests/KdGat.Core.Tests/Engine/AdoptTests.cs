@@ -146,6 +146,45 @@ public sealed class AdoptTests : IDisposable
     }
 
     /// <summary>
+    /// A first-contact review: a grid changed from lr [1, 3] to [1, 2]; the user copied lr=3's outputs
+    /// into lr=2 (or renamed its folder, manifest and all, then added AdoptOverwrite as KDG2016 says),
+    /// and Adopt made lr=3's model lr=2's current result: a stale result reported as current. Another
+    /// point's manifest (archived, or the renamed live one) records these bytes as made with lr 3.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnotherPointsOutputs_CopiedOrRenamedIntoAPoint_AreKdg2017(bool renamedFolder)
+    {
+        const string yaml = """
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo "model {params_file}" > model.ckpt && echo {sweep.lr} > lr.txt', outputs: [model.ckpt, lr.txt], sweep: { lr: [1, 3] } }
+            """;
+        using var p = new TestPipeline(yaml, "d1");
+        StageDeclaration[] stages = [new("a", [])];
+        Assert.True((await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default)).Succeeded);
+        p.WriteConfig(yaml.Replace("lr: [1, 3]", "lr: [1, 2]", StringComparison.Ordinal));
+        if (renamedFolder) Directory.Move(p.Dir["runs/d1/a/lr=3"], p.Dir["runs/d1/a/lr=2"]);
+        else
+        {
+            Directory.CreateDirectory(p.Dir["runs/d1/a/lr=2"]);
+            foreach (var f in new[] { "model.ckpt", "lr.txt" }) File.Copy(p.Dir[$"runs/d1/a/lr=3/{f}"], p.Dir[$"runs/d1/a/lr=2/{f}"]);
+        }
+
+        var log = new RecordingLog();
+        var adopt = await new BuildEngine().RunAsync(p.Request(stages) with { Mode = BuildMode.Adopt, Sweep = "lr=2", AdoptOverwrite = renamedFolder }, log, default);
+
+        Assert.False(adopt.Succeeded);
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
+        Assert.Contains("lr", refusal.Message);
+        var build = await new BuildEngine().RunAsync(p.Request(stages) with { Sweep = "lr=2" }, new RecordingLog(), default);
+        Assert.Equal([Outcome.Ran], build.Stages.Select(x => x.Outcome)); // still stale: the build runs it
+        Assert.Equal("2\n", File.ReadAllText(p.Dir["runs/d1/a/lr=2/lr.txt"]));
+    }
+
+    /// <summary>
     /// A params.json of another tool's in the run dir was overwritten by Adopt without a word (a
     /// first-contact review): refused, the file as it was; KdGat's own params.json is no obstacle.
     /// </summary>
