@@ -132,10 +132,14 @@ internal sealed class Planner
         foreach (var (path, hash) in present)
             if (!recorded.TryGetValue(path, out var was)) yield return new("output-missing", $"output not recorded in manifest: {path}");
             else if (was != hash) yield return new("output-modified", $"output modified: {path}");
-        // An optional output present at commit and gone now: not in missing, but the result changed.
+        // An optional output present at commit and gone now: not in missing, but the result changed. One the
+        // stage no longer declares was called missing while it was there (a first-contact review).
         var now = present.Select(o => o.Stored).Concat(missing).ToHashSet(StringComparer.Ordinal);
+        var declared = s.Outputs.Select(o => PathText.ToStored(s.Layout.Root, o)).ToHashSet(StringComparer.Ordinal);
         foreach (var path in recorded.Keys.Where(p => !now.Contains(p)).Order(StringComparer.Ordinal))
-            yield return new("output-missing", $"output missing: {path}");
+            yield return declared.Contains(path)
+                ? new("output-missing", $"output missing: {path}")
+                : new("output-undeclared", $"output no longer declared: {path} (the manifest records it; the stage's outputs: do not list it now)");
     }
 
     /// <summary>

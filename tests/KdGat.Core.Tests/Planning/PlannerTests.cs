@@ -355,6 +355,20 @@ public sealed class PlannerTests : IDisposable
         Assert.Equal("output missing: runs/d1/a/model.ckpt", v.Reasons[0].Text);
     }
 
+    /// <summary>An output dropped from outputs: was said to be missing while it was there (a first-contact review).</summary>
+    [Fact]
+    public void Check_AnOutputNoLongerDeclared_IsSaidSo_NotMissing()
+    {
+        SimulateRun(Instance());
+        _p.WriteConfig(Yaml().Replace("outputs: [model.ckpt, logs_dir]", "outputs: [model.ckpt]", StringComparison.Ordinal));
+
+        var v = Check();
+
+        Assert.False(v.UpToDate);
+        Assert.Contains(v.Reasons, r => r.Kind == "output-undeclared" && r.Text.StartsWith("output no longer declared: runs/d1/a/logs_dir", StringComparison.Ordinal));
+        Assert.DoesNotContain(v.Reasons, r => r.Text.Contains("output missing", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Check_OutputRewrittenWithSameContent_IsUpToDate()
     {
