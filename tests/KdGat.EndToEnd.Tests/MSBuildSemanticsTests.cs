@@ -192,6 +192,28 @@ public sealed class MSBuildSemanticsTests
     /// Evaluate ran part of the stages and succeeded, and Explain ran stages. Now both stop with
     /// KDG1213 before anything runs.
     /// </summary>
+    /// <summary>
+    /// A first-contact review: in a KdGat.Sdk pipeline (EvaluateDependsOn only), -t:train (target names
+    /// ignore case: Train) ran nothing and succeeded. KDG1221 before anything runs; -t:Evaluate still works.
+    /// </summary>
+    [Fact]
+    public void APublicTargetWhoseListNamesNoStage_IsKdg1221_AndRunsNothing()
+    {
+        using var s = Sandbox.Trivial();
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        const string was = "<TrainDependsOn>dqn_large_fusion;dqn_small_fusion_kd;dqn_small_fusion</TrainDependsOn>";
+        Assert.Contains(was, File.ReadAllText(proj));
+        File.WriteAllText(proj, File.ReadAllText(proj).Replace(was, "<TrainDependsOn></TrainDependsOn>"));
+
+        var r = s.Build("-t:train", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1221", r.Output);
+        Assert.Contains("-t:RunStage -p:Stage=NAME", r.Output);
+        Assert.False(Directory.Exists(s.RunDir("hcrl_sa", "preprocess")), "a stage ran:\n" + r.Output);
+        Assert.Equal(0, s.Build("-t:Evaluate", "-p:Dataset=hcrl_sa").ExitCode);
+    }
+
     [Theory]
     [InlineData("Evaluate")]
     [InlineData("Explain")]
