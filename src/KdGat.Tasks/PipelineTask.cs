@@ -189,6 +189,8 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             : Path.GetFullPath(Path.Combine(root, reportFile.Trim()));
         if (Directory.Exists(path))
             throw new KdgException(code, $"-p:ReportFile '{reportFile}' is a directory; give a file name such as {Path.Combine(reportFile!.Trim(), "report.html")}{orElse}.");
+        if (!KdGat.Core.IO.ReplaceableFile.MayReplace(path, KdGat.Core.IO.ReplaceableFile.HtmlSignature))
+            throw new KdgException(code, KdGat.Core.IO.ReplaceableFile.Refusal("ReportFile", reportFile?.Trim() ?? "", path));
         return path;
     }
 

@@ -72,6 +72,24 @@ public sealed class BadInputTests
     }
 
     /// <summary>
+    /// -p:ReportFile=kdgat.yaml replaced the configuration with the HTML report (a review; the same
+    /// for -p:GraphFile, see ReplaceableFileTests). A file KdGat did not write is refused, kept as it was.
+    /// </summary>
+    [Theory]
+    [InlineData("-t:Report", "KDG5013")]
+    [InlineData("-t:Evaluate", "KDG4021")]
+    public void AReportFileNamingTheConfiguration_IsRefused_AndTheConfigurationKept(string target, string code)
+    {
+        using var s = Sandbox.Trivial();
+        var before = File.ReadAllText(s.Config);
+
+        var r = s.Build(target, "-p:Dataset=hcrl_sa", "-p:ReportFile=kdgat.yaml");
+
+        AssertUserError(r, code, "a file KdGat did not write");
+        Assert.Equal(before, File.ReadAllText(s.Config));
+    }
+
+    /// <summary>
     /// Clean with a selection KdGat refuses said its error twice: once as a warning of the run index
     /// update before it (ContinueOnError), then as Clean's error. Once, as the error; nothing removed.
     /// </summary>

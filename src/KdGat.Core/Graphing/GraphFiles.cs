@@ -28,6 +28,9 @@ internal static class GraphFiles
         foreach (var path in new[] { dot, svg }.Where(Directory.Exists))
             throw new KdgException(ErrorCodes.FileAccess,
                 $"-p:GraphFile '{dotFile}' names a directory ('{path}'); give a file name such as {Path.Combine(dotFile?.Trim() ?? "", "graph.dot")} (the SVG goes beside it).");
+        foreach (var (path, signature) in new[] { (dot, ReplaceableFile.DotSignature), (svg, ReplaceableFile.SvgSignature) })
+            if (!ReplaceableFile.MayReplace(path, signature))
+                throw new KdgException(ErrorCodes.FileAccess, ReplaceableFile.Refusal("GraphFile", dotFile?.Trim() ?? "", path));
         return (dot, svg);
     }
 }

@@ -23,7 +23,7 @@ public sealed class PictureTests
             ?? new InstanceReport { Dataset = d, Stage = s.Name, Outcome = Outcome.WouldRun, Reasons = [$"no manifest {Nasty}", "second reason"] })).ToArray(),
     };
 
-    private static PipelinePicture Sample(params string[] datasets) => PipelinePicture.From(Report("explain", datasets, KdGatGraph.Stages), KdGatGraph.Stages, null);
+    internal static PipelinePicture Sample(params string[] datasets) => PipelinePicture.From(Report("explain", datasets, KdGatGraph.Stages), KdGatGraph.Stages, null);
 
     [Fact]
     public void Model_OneNodePerInstance_OneEdgePerNeedWithinTheSelection_FirstReasonAsDetail()

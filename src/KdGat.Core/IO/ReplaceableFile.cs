@@ -1,0 +1,43 @@
+namespace KdGat.Core.IO;
+
+/// <summary>
+/// A file KdGat writes where the user says (-p:ReportFile, -p:GraphFile) replaces only nothing, an
+/// empty file, or what KdGat wrote there before: -p:ReportFile=kdgat.yaml replaced the configuration
+/// with the HTML report, and -p:GraphFile=kdgat.yaml with DOT (a review). What KdGat wrote is told
+/// by a signature in the file's first bytes.
+/// </summary>
+internal static class ReplaceableFile
+{
+    /// <summary>In the head every HTML page of KdGat's has (Tracking.ReportPage.Head).</summary>
+    public const string HtmlSignature = "body{font-family:DejaVu Sans,Arial,sans-serif;margin:16px 24px";
+    /// <summary>The first line of the DOT file -t:Graph writes (Graphing.DotWriter).</summary>
+    public const string DotSignature = "digraph kdgat {";
+    /// <summary>The root element of the SVG -t:Graph writes (Graphing.SvgWriter).</summary>
+    public const string SvgSignature = "class=\"stage-graph\"";
+
+    private const int HeadBytes = 4096;
+
+    /// <summary>Whether <paramref name="path"/> is missing, empty, or a regular file whose first bytes hold <paramref name="signature"/>.</summary>
+    public static bool MayReplace(string path, string signature)
+    {
+        var stat = Hashing.PathStat.Of(path);
+        if (stat.Kind == Hashing.PathKind.Missing) return true;
+        if (stat.Kind != Hashing.PathKind.File) return false; // a directory, a FIFO, a device: never ours
+        try
+        {
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            var buffer = new byte[HeadBytes];
+            var read = 0;
+            for (int n; read < buffer.Length && (n = f.Read(buffer, read, buffer.Length - read)) > 0;) read += n;
+            return read == 0 || System.Text.Encoding.UTF8.GetString(buffer, 0, read).Contains(signature, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // unreadable: not known to be ours
+        }
+    }
+
+    /// <summary>The refusal's text: which property named which file, and what to do.</summary>
+    public static string Refusal(string property, string given, string path) =>
+        $"-p:{property} '{given}' names {path}, a file KdGat did not write, so it is not replaced. Give another file name, or move that file away first.";
+}
