@@ -249,6 +249,27 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// A first-contact review: a command writing {cache_dir}/all.txt failed with "Directory nonexistent";
+    /// Snakemake makes the folders of a rule's outputs. So does KdGat now, never the outputs themselves.
+    /// </summary>
+    [Fact]
+    public async Task TheFoldersOfDeclaredOutputs_AreMadeBeforeTheCommandRuns()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo x > {cache_dir}/all.txt && echo y > sub/dir/out.txt && test ! -e made', outputs: ['{cache_dir}/all.txt', sub/dir/out.txt, made] , optional_outputs: [] }
+            """.Replace("&& test ! -e made', outputs: ['{cache_dir}/all.txt', sub/dir/out.txt, made] , optional_outputs: [] }", "&& test ! -e made && mkdir made', outputs: ['{cache_dir}/all.txt', sub/dir/out.txt, made] }", StringComparison.Ordinal), "d1");
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), default);
+
+        Assert.True(r.Succeeded);
+        Assert.Equal("x\n", File.ReadAllText(p.Dir["cache/d1/all.txt"]));
+        Assert.Equal("y\n", File.ReadAllText(p.Dir["runs/d1/a/sub/dir/out.txt"]));
+    }
+
+    /// <summary>
     /// A differential review: the build that made a stage swept retired only the unswept manifest,
     /// params.json and the outputs in its run dir. A scratch file of the command stayed above the
     /// points, and an output it recorded under {cache_dir} stayed there: a tree no from-scratch

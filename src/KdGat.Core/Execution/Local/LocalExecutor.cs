@@ -27,7 +27,7 @@ internal sealed class LocalExecutor : IStageExecutor
         if (!PosixSpawn.IsSupported)
             return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = started, Detail = "the local executor needs Linux (posix_spawn)" };
         Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
-        Directory.CreateDirectory(job.Instance.RunDir);
+        OutputFolders.Create(job.Instance);
         ShellProcess.Outcome o;
         try
         {

@@ -96,7 +96,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
-                Directory.CreateDirectory(job.Instance.RunDir);
+                OutputFolders.Create(job.Instance);
                 AtomicFile.WriteAllText(script, JobScript.Render(job, _options.Extra));
                 // Heartbeat lines name a job still being submitted as such, not as "still running".
                 job.OnBatchState?.Invoke(Submitting);
