@@ -124,6 +124,31 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(["COMPLETED", "OUT_OF_MEMORY"], states);
     }
 
+    /// <summary>
+    /// A stage without mem runs with the cluster's default (the local cluster's DefMemPerCPU=1024 x
+    /// cpus: 2 = 2G). Its retry asked 1024M x 2, the same 2G, and ran out of memory again (a SLURM
+    /// review); now it asks twice what sacct says the job was given.
+    /// </summary>
+    [SlurmFact]
+    public void Out_of_memory_without_mem_is_resubmitted_with_double_what_the_cluster_gave()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.PrefixCommand("vgae_large_autoencoder", "head -c 2300M /dev/zero | tail > /dev/null; ");
+        sb.EditConfig(c => c.Replace("resources: { cpus: 1, mem: 200M, time: '00:10:00' }", "resources: { cpus: 1, time: '00:10:00' }")
+            .Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { cpus: 2, gpus: 1, time: '01:00:00' }\n    retries: 1\n  gat_large_curriculum"));
+        Assert.Contains("resources: { cpus: 2, gpus: 1, time: '01:00:00' }\n    retries: 1", File.ReadAllText(sb.Config));
+        Assert.Contains("resources: { cpus: 1, time: '00:10:00' }", File.ReadAllText(sb.Config));
+
+        var r = Build(sb, "-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("retrying with mem=4096M", r.Output);
+        Assert.DoesNotContain("assumed mem=", r.Output);
+        var stage = sb.LastBuild().Stages.Single(s => s.Stage == "vgae_large_autoencoder");
+        Assert.Equal((Outcome.Ran, 2), (stage.Outcome, stage.Attempts));
+    }
+
     [SlurmFact]
     public void Out_of_memory_with_no_retries_left_says_to_raise_mem()
     {

@@ -430,10 +430,9 @@ internal sealed partial class InstanceRunner
         Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], memMb, detail);
         if (cancelled)
             return (new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = result.CancelledOutside ? $"cancelled: {detail}; the stage stays stale and reruns next build" : "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled }, verdict, null);
-        var next = RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources);
-        if (next is not null)
+        if (RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources, run.Resources, result.Granted) is { Resources: var next } retry)
         {
-            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={(next.TimeMinutes is { } t ? ResourceSpec.TimeText(t) : "-")}"));
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={(next.TimeMinutes is { } t ? ResourceSpec.TimeText(t) : "-")}{(retry.Note is { } n ? $" ({n})" : "")}"));
             return (null, verdict, next);
         }
         var code = result.State == ExecState.NotStarted ? result.ErrorCode ?? ErrorCodes.CommandNotStarted : ErrorCodes.StageFailed;

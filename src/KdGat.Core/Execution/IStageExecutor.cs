@@ -46,6 +46,9 @@ public enum LeftoverProcesses
     Survived,
 }
 
+/// <summary>The memory (MB, whole job) and time limit (minutes; <see cref="Config.ResourceParser.UnlimitedMinutes"/> for none) a batch job was given; each null when SLURM did not say.</summary>
+internal sealed record Granted(long? MemMb, int? TimeMinutes);
+
 internal sealed record ExecutionResult
 {
     public required ExecState State { get; init; }
@@ -76,6 +79,8 @@ internal sealed record ExecutionResult
     public bool CancelledOutside { get; init; }
     /// <summary>The local executor: what the command left running when it exited (<see cref="Local.AttemptProcesses.StopGroup"/>).</summary>
     public LeftoverProcesses Leftovers { get; init; }
+    /// <summary>What SLURM gave a batch job (the cluster's defaults for what the stage left unset): the base of an out-of-memory or time-limit retry. Null for the local executor.</summary>
+    public Granted? Granted { get; init; }
     /// <summary>The KDG code for a NotStarted attempt when the executor knows better than "could not be started" (e.g. sbatch refused it).</summary>
     public string? ErrorCode { get; init; }
 }

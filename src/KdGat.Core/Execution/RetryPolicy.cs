@@ -2,23 +2,59 @@ using KdGat.Core.Config;
 
 namespace KdGat.Core.Execution;
 
+/// <summary>A retry's resources, and what it had to assume (said in the KDG3009 line), if anything.</summary>
+internal sealed record Retry(ResourceSpec Resources, string? Note = null);
+
 /// <summary>
 /// Whether a failed attempt is tried again and with what: OUT_OF_MEMORY gets mem x attempt,
 /// TIMEOUT gets time x attempt, node failures and preemption retry unchanged, a plain non-zero
-/// exit is final (a bug does not fix itself), all within the stage's 'retries'.
+/// exit is final (a bug does not fix itself), all within the stage's 'retries'. A stage that sets
+/// no mem or time multiplies what SLURM gave its first attempt (the cluster's default): assuming
+/// 1024M gave a retry no more memory than the default DefMemPerCPU x cpus, or less (a SLURM review).
 /// </summary>
 internal static class RetryPolicy
 {
-    public static ResourceSpec? NextAttempt(ExecState state, int attemptJustEnded, int retries, ResourceSpec original)
+    /// <summary>Multiplied when neither the stage nor SLURM says what the attempt had (and locally, where they limit nothing).</summary>
+    public const long FallbackMemMb = 1024;
+    public const int FallbackMinutes = 60;
+
+    /// <param name="original">The stage's resources.</param>
+    /// <param name="ran">What the attempt just ended asked for (an earlier retry of this build may have raised it); null: <paramref name="original"/>.</param>
+    /// <param name="granted">What SLURM gave that attempt's job; null for the local executor.</param>
+    public static Retry? NextAttempt(ExecState state, int attemptJustEnded, int retries, ResourceSpec original, ResourceSpec? ran = null, Granted? granted = null)
     {
         if (attemptJustEnded > retries) return null;
         var next = attemptJustEnded + 1;
-        return state switch
+        ran ??= original;
+        switch (state)
         {
-            ExecState.OutOfMemory => original with { MemMb = Math.Min((original.MemMb ?? 1024) * next, Config.ResourceParser.MaxMemMb) },
-            ExecState.Timeout => original with { TimeMinutes = (int)Math.Min((original.TimeMinutes ?? 60) * (long)next, Config.ResourceParser.MaxMinutes) },
-            ExecState.NodeFail or ExecState.Preempted or ExecState.BootFail => original,
-            _ => null,
-        };
+            case ExecState.OutOfMemory:
+            {
+                var mem = Base(original.MemMb, ran.MemMb, granted?.MemMb, attemptJustEnded);
+                var note = mem is null && granted is not null ? $"assumed mem={FallbackMemMb}M x {next}: the stage sets no resources.mem and SLURM did not say what the job was given" : null;
+                return new(original with { MemMb = Math.Min((mem ?? FallbackMemMb) * next, ResourceParser.MaxMemMb) }, note);
+            }
+            case ExecState.Timeout:
+            {
+                // A job without a time limit cannot hit one: nothing to raise, retried as it was.
+                if (original.TimeMinutes is null && ran.TimeMinutes is null && granted?.TimeMinutes == ResourceParser.UnlimitedMinutes)
+                    return new(original, "time unchanged: the job had no time limit (UNLIMITED) to raise");
+                var time = Base(original.TimeMinutes, ran.TimeMinutes, granted?.TimeMinutes, attemptJustEnded);
+                var note = time is null && granted is not null ? $"assumed time={FallbackMinutes}min x {next}: the stage sets no resources.time and SLURM did not say the job's time limit" : null;
+                return new(original with { TimeMinutes = (int)Math.Min((time ?? FallbackMinutes) * (long)next, ResourceParser.MaxMinutes) }, note);
+            }
+            case ExecState.NodeFail or ExecState.Preempted or ExecState.BootFail:
+                return new(original);
+            default:
+                return null;
+        }
     }
+
+    /// <summary>
+    /// What a retry multiplies by its attempt number: the stage's own value; else the first attempt's,
+    /// known from a raise of an earlier retry (it asked base x its attempt number) or, for an attempt
+    /// that asked nothing, from what SLURM gave it; null when none says.
+    /// </summary>
+    private static long? Base(long? own, long? ran, long? granted, int attemptJustEnded) =>
+        own ?? (ran is { } raised ? raised / attemptJustEnded : granted);
 }

@@ -11,8 +11,8 @@ public sealed class RetryPolicyTests
     [Fact]
     public void NextAttempt_OutOfMemory_MultipliesMemoryByNextAttemptNumber()
     {
-        var second = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, retries: 2, Original);
-        var third = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 2, retries: 2, Original);
+        var second = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, retries: 2, Original)!.Resources;
+        var third = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 2, retries: 2, Original)!.Resources;
 
         Assert.Equal(Original with { MemMb = 8192 }, second);
         Assert.Equal(Original with { MemMb = 12288 }, third);
@@ -20,13 +20,13 @@ public sealed class RetryPolicyTests
 
     [Fact]
     public void NextAttempt_OutOfMemoryWithoutMemRequest_StartsFromOneGigabyte() =>
-        Assert.Equal(2048, RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, 2, new ResourceSpec())!.MemMb);
+        Assert.Equal(2048, RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, 2, new ResourceSpec())!.Resources.MemMb);
 
     [Fact]
     public void NextAttempt_Timeout_MultipliesTimeOnly()
     {
-        var second = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 3, Original);
-        var fourth = RetryPolicy.NextAttempt(ExecState.Timeout, 3, 3, Original);
+        var second = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 3, Original)!.Resources;
+        var fourth = RetryPolicy.NextAttempt(ExecState.Timeout, 3, 3, Original)!.Resources;
 
         Assert.Equal(Original with { TimeMinutes = 120 }, second);
         Assert.Equal(Original with { TimeMinutes = 240 }, fourth);
@@ -36,7 +36,7 @@ public sealed class RetryPolicyTests
     public void NextAttempt_Timeout_NeverPassesTheLongestTime()
     {
         // Was "retrying with time=-1414967296min" (an int overflow) for a long time limit.
-        var next = RetryPolicy.NextAttempt(ExecState.Timeout, 3, 5, Original with { TimeMinutes = ResourceParser.MaxMinutes / 2 });
+        var next = RetryPolicy.NextAttempt(ExecState.Timeout, 3, 5, Original with { TimeMinutes = ResourceParser.MaxMinutes / 2 })!.Resources;
         Assert.Equal(ResourceParser.MaxMinutes, next!.TimeMinutes);
     }
 
@@ -44,10 +44,75 @@ public sealed class RetryPolicyTests
     [Fact]
     public void NextAttempt_Timeout_OfUnlimited_StaysUnlimited_AndReadsSo()
     {
-        var next = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, Original with { TimeMinutes = ResourceParser.UnlimitedMinutes });
+        var next = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, Original with { TimeMinutes = ResourceParser.UnlimitedMinutes })!.Resources;
         Assert.Equal(ResourceParser.UnlimitedMinutes, next!.TimeMinutes);
         Assert.Contains("time=UNLIMITED", next.Describe());
         Assert.Equal("90min", ResourceSpec.TimeText(90));
+    }
+
+    /// <summary>
+    /// A stage without mem ran with the cluster's default (DefMemPerCPU 1024 x cpus: 2 = 2G): the retry
+    /// asked 1024M x 2, the same 2G (with cpus: 4 less than attempt 1 had; a SLURM review).
+    /// </summary>
+    [Theory]
+    [InlineData(2048, 4096)]
+    [InlineData(4096, 8192)]
+    public void NextAttempt_OutOfMemoryWithoutMemRequest_MultipliesWhatSlurmGaveTheJob(long granted, long expected)
+    {
+        var retry = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, 2, new ResourceSpec { Cpus = 2 }, null, new Granted(granted, 60))!;
+        Assert.Equal(new ResourceSpec { Cpus = 2, MemMb = expected }, retry.Resources);
+        Assert.Null(retry.Note);
+    }
+
+    /// <summary>Attempt 2 asked 2G x 2 (the first retry's raise): attempt 3 gets 2G x 3, not 4G x 3.</summary>
+    [Fact]
+    public void NextAttempt_OutOfMemoryAgain_MultipliesTheFirstAttemptsMemory()
+    {
+        var raised = new ResourceSpec { MemMb = 4096 };
+        Assert.Equal(6144, RetryPolicy.NextAttempt(ExecState.OutOfMemory, 2, 2, new ResourceSpec(), raised, new Granted(4096, 60))!.Resources.MemMb);
+    }
+
+    [Fact]
+    public void NextAttempt_StagesOwnMemAndTime_WinOverWhatSlurmSays()
+    {
+        Assert.Equal(8192, RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, 2, Original, null, new Granted(100, 5))!.Resources.MemMb);
+        Assert.Equal(120, RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, Original, null, new Granted(100, 5))!.Resources.TimeMinutes);
+    }
+
+    /// <summary>SLURM did not say (sacct lagged): the 1024M / 60 min of before, and the KDG3009 line says it assumed them.</summary>
+    [Fact]
+    public void NextAttempt_WithoutRequestAndWithoutSlurmsWord_FallsBackAndSaysSo()
+    {
+        var mem = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 1, 2, new ResourceSpec(), null, new Granted(null, null))!;
+        var time = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, new ResourceSpec(), null, new Granted(null, null))!;
+        Assert.Equal((2048L, 120), (mem.Resources.MemMb!.Value, time.Resources.TimeMinutes!.Value));
+        Assert.Contains("assumed mem=1024M", mem.Note);
+        Assert.Contains("assumed time=60min", time.Note);
+    }
+
+    /// <summary>The local executor reports nothing: its retries are as they were, with nothing said.</summary>
+    [Fact]
+    public void NextAttempt_Locally_IsAsBefore()
+    {
+        Assert.Equal(new Retry(new ResourceSpec { MemMb = 3072 }), RetryPolicy.NextAttempt(ExecState.OutOfMemory, 2, 2, new ResourceSpec(), new ResourceSpec { MemMb = 2048 }));
+        Assert.Equal(new Retry(new ResourceSpec { TimeMinutes = 120 }), RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, new ResourceSpec()));
+    }
+
+    /// <summary>A partition whose default time is 2 h: a TIMEOUT retry asked 60 min x 2 (no more); now 2 h x 2, then 2 h x 3.</summary>
+    [Fact]
+    public void NextAttempt_TimeoutWithoutTimeRequest_MultipliesTheJobsTimeLimit()
+    {
+        Assert.Equal(240, RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, new ResourceSpec(), null, new Granted(2048, 120))!.Resources.TimeMinutes);
+        Assert.Equal(360, RetryPolicy.NextAttempt(ExecState.Timeout, 2, 2, new ResourceSpec(), new ResourceSpec { TimeMinutes = 240 }, new Granted(2048, 240))!.Resources.TimeMinutes);
+    }
+
+    /// <summary>A job SLURM gave no time limit has none to raise: retried as it was (not with an explicit UNLIMITED or 60 min).</summary>
+    [Fact]
+    public void NextAttempt_TimeoutOfAJobWithoutTimeLimit_RetriesUnchanged()
+    {
+        var retry = RetryPolicy.NextAttempt(ExecState.Timeout, 1, 2, new ResourceSpec { Cpus = 2 }, null, new Granted(2048, ResourceParser.UnlimitedMinutes))!;
+        Assert.Equal(new ResourceSpec { Cpus = 2 }, retry.Resources);
+        Assert.Contains("no time limit", retry.Note);
     }
 
     [Theory]
@@ -55,7 +120,7 @@ public sealed class RetryPolicyTests
     [InlineData(ExecState.Preempted)]
     [InlineData(ExecState.BootFail)]
     public void NextAttempt_InfrastructureFailure_RetriesUnchanged(ExecState state) =>
-        Assert.Equal(Original, RetryPolicy.NextAttempt(state, 1, 2, Original));
+        Assert.Equal(Original, RetryPolicy.NextAttempt(state, 1, 2, Original)!.Resources);
 
     [Theory]
     [InlineData(ExecState.Failed)]

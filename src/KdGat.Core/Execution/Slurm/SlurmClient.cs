@@ -13,6 +13,10 @@ internal sealed record JobStatus(string JobId, string State, string? Reason)
     public DateTimeOffset? End { get; init; }
     public double CpuSeconds { get; init; }
     public string? Node { get; init; }
+    /// <summary>The memory the job was given (sacct ReqMem, for the whole job); null when sacct did not say.</summary>
+    public long? ReqMemMb { get; init; }
+    /// <summary>The job's time limit (sacct Timelimit; <see cref="Config.ResourceParser.UnlimitedMinutes"/> for none); null when sacct did not say.</summary>
+    public int? TimeLimitMinutes { get; init; }
     public bool IsActive => SlurmState.IsActive(State);
 }
 
@@ -207,11 +211,11 @@ internal sealed class SlurmClient
         return result;
     }
 
-    /// <summary>One sacct for all ids: state, exit code, elapsed and MaxRSS (from the steps). Null when the query failed.</summary>
+    /// <summary>One sacct for all ids: state, exit code, elapsed, MaxRSS (from the steps), and the memory and time limit the job was given. Null when the query failed.</summary>
     public async Task<Dictionary<string, JobStatus>?> SacctAsync(IReadOnlyCollection<string> ids, CancellationToken cancel)
     {
         if (ids.Count == 0) return new();
-        var r = await _run.RunAsync("sacct", ["-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,State,ExitCode,Elapsed,MaxRSS,Start,End,Reason,TotalCPU,NodeList"], null, cancel).ConfigureAwait(false);
+        var r = await _run.RunAsync("sacct", ["-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,State,ExitCode,Elapsed,MaxRSS,Start,End,Reason,TotalCPU,NodeList,ReqMem,Timelimit,AllocCPUS"], null, cancel).ConfigureAwait(false);
         return r.ExitCode == 0 ? ParseSacct(r.Stdout) : null;
     }
 
@@ -242,6 +246,9 @@ internal sealed class SlurmClient
                 End = f.Length > 6 ? ParseTime(f[6]) : null,
                 CpuSeconds = f.Length > 8 ? SlurmState.ParseElapsed(f[8]) : 0,
                 Node = f.Length > 9 && f[9] is not ("" or "None assigned") ? f[9] : null,
+                // What the job was given when the stage set no mem or time (the cluster's defaults): a retry raises that.
+                ReqMemMb = f.Length > 12 ? SlurmState.ParseReqMemMb(f[10], f[12]) : null,
+                TimeLimitMinutes = f.Length > 11 ? Config.ResourceParser.ParseMinutes(f[11].Trim()) : null,
             };
         }
         return jobs.ToDictionary(kv => kv.Key, kv => kv.Value with

@@ -185,6 +185,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             SlurmTimes = status.Start is { } start && status.End is { } end ? (start, end) : null,
             CpuSeconds = status.CpuSeconds,
             PeakRssKb = status.MaxRssKb,
+            Granted = new(status.ReqMemMb, status.TimeLimitMinutes),
             EndMarker = marker,
             AppearedAfterEnd = late,
             // The script killed what the command left running before it wrote the marker: KDG3016, kept but not cached, as locally.

@@ -64,6 +64,21 @@ internal static class SlurmState
         return days * 86400 + total;
     }
 
+    /// <summary>
+    /// sacct ReqMem in MB for the whole job: "2G", "2048M"; SLURM before 21.08 writes "2048Mc" per CPU
+    /// (times AllocCPUS) or "2048Mn" per node (a KdGat job has one node). Null when unreadable or 0 (no limit).
+    /// </summary>
+    public static long? ParseReqMemMb(string reqMem, string allocCpus)
+    {
+        var t = reqMem.Trim();
+        var perCpu = t.EndsWith('c');
+        if (perCpu || t.EndsWith('n')) t = t[..^1];
+        if (Config.ResourceParser.ParseMemMb(t) is not { } mb) return null;
+        if (!perCpu) return mb;
+        return int.TryParse(allocCpus.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cpus) && cpus > 0
+            ? Math.Min(mb * cpus, Config.ResourceParser.MaxMemMb) : null;
+    }
+
     /// <summary>sacct MaxRSS: "322240K", "1.5M", "2G", "" -> KiB.</summary>
     public static long ParseRssKb(string text)
     {

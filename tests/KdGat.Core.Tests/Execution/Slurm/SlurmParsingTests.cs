@@ -1,3 +1,4 @@
+using KdGat.Core.Config;
 using KdGat.Core.Execution;
 using KdGat.Core.Execution.Slurm;
 
@@ -96,6 +97,28 @@ public sealed class SlurmParsingTests
             """;
         var jobs = SlurmClient.ParseSacct(text);
         Assert.Equal((143, 143, 3), (jobs["50"].ExitCode, jobs["51"].ExitCode, jobs["52"].ExitCode));
+    }
+
+    /// <summary>What the job was given (the retry of a stage without mem or time multiplies it): ReqMem for the whole job, or per CPU / node before SLURM 21.08.</summary>
+    [Fact]
+    public void Sacct_ReadsTheMemoryAndTimeLimitTheJobWasGiven()
+    {
+        const string text = """
+            60|OUT_OF_MEMORY|0:125|00:00:01||2026-11-23T13:31:44|2026-11-23T13:31:45|None|00:00.100|vm|2G|01:00:00|2
+            60.batch|OUT_OF_MEMORY|0:125|00:00:01|1248K|2026-11-23T13:31:44|2026-11-23T13:31:45||00:00.100|vm|||2
+            61|TIMEOUT|0:0|00:01:00||2026-11-23T13:31:44|2026-11-23T13:32:44|None|00:00.100|vm|2048Mc|1-00:00:00|4
+            62|TIMEOUT|0:0|00:01:00||2026-11-23T13:31:44|2026-11-23T13:32:44|None|00:00.100|vm|1500Mn|UNLIMITED|2
+            63|COMPLETED|0:0|00:01:00||2026-11-23T13:31:44|2026-11-23T13:32:44|None|00:00.100|vm|0n|Partition_Limit|2
+            64|COMPLETED|0:0|00:01:00||2026-11-23T13:31:44|2026-11-23T13:32:44|None|00:00.100|vm|2048Mc|00:05:00|
+            65|COMPLETED|0:0|00:00:04||2026-11-23T13:31:44|2026-11-23T13:31:48|None|00:03.250|vm
+            """;
+        var jobs = SlurmClient.ParseSacct(text);
+        Assert.Equal((2048L, 60), (jobs["60"].ReqMemMb, jobs["60"].TimeLimitMinutes));
+        Assert.Equal((8192L, 1440), (jobs["61"].ReqMemMb, jobs["61"].TimeLimitMinutes));
+        Assert.Equal((1500L, ResourceParser.UnlimitedMinutes), (jobs["62"].ReqMemMb, jobs["62"].TimeLimitMinutes));
+        Assert.Equal(((long?)null, (int?)null), (jobs["63"].ReqMemMb, jobs["63"].TimeLimitMinutes)); // unreadable: the retry falls back
+        Assert.Equal(((long?)null, (int?)5), (jobs["64"].ReqMemMb, jobs["64"].TimeLimitMinutes)); // per CPU without a CPU count
+        Assert.Equal(((long?)null, (int?)null), (jobs["65"].ReqMemMb, jobs["65"].TimeLimitMinutes));
     }
 
     [Fact]
