@@ -280,7 +280,8 @@ internal sealed class BuildEngine
         var quiet = said.Count == 0; // nothing but the load-time warnings (not counted: the certificate says them again) and the summary: what a certified no-op prints
         Summarize(report, results, log, hashCache, request.DecisionTable, cancel.IsCancellationRequested);
         // Where this build's page is: nothing said it, so first users never found it (a first-contact review).
-        if (progress.Live is { } live) log.Info($"KdGat: report: {live.Path} (stage graph, metrics, logs: open it in a browser)");
+        // Not a page that could not be written (KDG4020 said so): the line named a file that does not exist.
+        if (progress.Live is { Written: true } live) log.Info($"KdGat: report: {live.Path} (stage graph, metrics, logs: open it in a browser)");
         if (request.Mode == BuildMode.Build && quiet && !WroteState && report.Succeeded && config.OnSuccess is null && config.OnFailure is null)
             BestEffort(() => Certify(request, report), "the no-op certificate (.kdgat/noop/)", log);
         if (request.FailIfStale) ReportStale(results, log);

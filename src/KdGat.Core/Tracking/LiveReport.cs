@@ -68,6 +68,8 @@ internal sealed class LiveReport : IDisposable
     public string Path { get; }
     public int RefreshSeconds { get; }
     public TimeSpan MinInterval { get; }
+    /// <summary>Every write so far succeeded (after <see cref="Complete"/>: the file holds the final page); false after a KDG4020.</summary>
+    public bool Written => !_broken && Writes > 0;
     /// <summary>Files written so far (tests: bounded work).</summary>
     public int Writes { get; private set; }
     /// <summary>Times the loop looked at the page without being woken by a change (tests).</summary>

@@ -99,6 +99,18 @@ public sealed class NoOpFastPathTests : IDisposable
     }
 
     [Fact]
+    public async Task ALiveReportThatCouldNotBeWritten_IsNotNamedAsTheBuildsPage()
+    {
+        _d.Write("blocker", "a file where the report's directory should be");
+        var page = _d["blocker/report.html"];
+        var (report, log, _) = await BuildAsync(liveReport: page);
+        Assert.True(report.Succeeded);
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.LiveReportWriteFailed);
+        // KDG4020 said it: no "open it in a browser" line for a file that does not exist.
+        Assert.DoesNotContain(log.Items, i => i.Message.StartsWith("KdGat: report:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task NoOpAfterABuildThatFilledTheOutputStore_HashesNothing()
     {
         // The store hard-links each new output, which changes its ctime: without the hash cache
