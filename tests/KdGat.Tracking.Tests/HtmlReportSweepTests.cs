@@ -9,7 +9,7 @@ namespace KdGat.Tracking.Tests;
 /// <summary>
 /// The report over a swept stage: a row of the stage table and a box of the stage graph per grid
 /// point, each with its own state now (the graph had two nodes with one id, and the page failed),
-/// and training curves per grid point, judged against that grid point's own latest attempt.
+/// and training curves per grid point, marked by that grid point's own state.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class HtmlReportSweepTests
@@ -26,7 +26,6 @@ public sealed class HtmlReportSweepTests
             """);
         var store = new RecordStore(t.StateDir);
         store.Write(Records.Make("a", dataset: "d1", stage: "train") with { Variant = "seed=0", State = "failed" });
-        // seed=1's attempt starts after seed=0's curves were written: they are still seed=0's latest.
         store.Write(Records.Make("b", dataset: "d1", stage: "train", finished: DateTimeOffset.Parse("2100-01-01T00:00:00Z")) with { Variant = "seed=1" });
         foreach (var seed in new[] { "seed=0", "seed=1" })
         {
@@ -55,8 +54,9 @@ public sealed class HtmlReportSweepTests
         Assert.Contains("data-id=\"d1/train/seed=1\" data-state=\"up-to-date\"", html);
         Assert.Contains(">seed=1: up-to-date</text>", html);
         Assert.DoesNotContain("data-id=\"d1/train\"", html);
-        // Curves: each grid point's own, under its own name (seed=1's file predates its attempt: not shown).
-        Assert.Contains("<p class=\"muted\">train/seed=0: 1 epoch line(s)</p>", html);
-        Assert.DoesNotContain("train/seed=1: 1 epoch line(s)", html);
+        // Curves: each grid point's own, under its own name, marked by its own state (seed=0 stale; seed=1
+        // up to date, but its stage does not declare curves.jsonl, so no manifest vouches for the file).
+        Assert.Contains("<p class=\"muted not-current\" title=\"never run\">train/seed=0: 1 epoch line(s) (NOT CURRENT: stale)</p>", html);
+        Assert.Contains("train/seed=1: 1 epoch line(s) (NOT CURRENT: curves.jsonl is not a declared output", html);
     }
 }

@@ -107,10 +107,11 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
     }
 
     /// <summary>One small inline SVG line chart per curve, in a div; HTML-escaped.</summary>
-    public string ToHtml(string instanceKey)
+    /// <param name="current">False: the div is marked "not-current" (the tracking report's curves of an instance that is not up to date).</param>
+    public string ToHtml(string instanceKey, bool current = true)
     {
         var h = new StringBuilder();
-        h.Append($"<div class=\"curves\" data-id=\"{E(instanceKey)}\">");
+        h.Append($"<div class=\"curves{(current ? "" : " not-current")}\" data-id=\"{E(instanceKey)}\">");
         foreach (var s in Series) h.Append(Chart(s));
         h.Append("</div>");
         return h.ToString();

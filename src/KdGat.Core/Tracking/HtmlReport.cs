@@ -189,24 +189,55 @@ internal static class HtmlReport
         h.Append("</div>\n");
     }
 
-    /// <summary>Per-epoch curves (curves.jsonl) of each stage instance whose file its latest attempt wrote.</summary>
+    /// <summary>
+    /// Per-epoch curves (curves.jsonl) of each stage instance, current or marked as not, by Status as
+    /// Compare's values are (never by file time: a restore from the cache keeps the cached file's time,
+    /// a later attempt rolled back leaves the result's): current only while Status finds the instance up
+    /// to date and the file is a declared output, whose content its manifest vouches for. A running
+    /// instance's file is its attempt's progress (as on the live report), not a result.
+    /// </summary>
     private static void Curves(StringBuilder h, Tracker t, string dataset, IReadOnlyList<IndexedRun> mine, IReadOnlyDictionary<string, StatusRow> status)
     {
         var any = false;
+        var marked = false;
         foreach (var i in t.Pipeline.Instances.Where(i => i.Dataset == dataset))
         {
-            // This instance's own attempts: a swept stage's grid points run (and write curves) apart.
-            var last = mine.Where(r => r.Record.Stage == i.Name && r.Record.Slot == i.Slot).Select(r => r.Record).OrderBy(r => r.StartedUtc).LastOrDefault();
-            var running = status.TryGetValue(i.Key, out var st) && st.State == StatusRow.Running;
-            // A file older than the attempt it would describe is an earlier run's: not shown.
-            DateTimeOffset? since = running ? last?.FinishedUtc : last?.StartedUtc;
-            if (since is null && !running) continue;
-            if (EpochCurves.Read(Path.Combine(i.RunDir, EpochCurves.FileName), since) is not { } c) continue;
+            var path = Path.Combine(i.RunDir, EpochCurves.FileName);
+            var st = status.GetValueOrDefault(i.Key);
+            var running = st?.State == StatusRow.Running;
+            string? notCurrent = null;
+            EpochCurves? c;
+            if (running)
+            {
+                // This instance's own attempts: a swept stage's grid points run (and write curves) apart.
+                var last = mine.Where(r => r.Record.Stage == i.Name && r.Record.Slot == i.Slot).Select(r => r.Record).OrderBy(r => r.StartedUtc).LastOrDefault();
+                c = EpochCurves.Read(path, last?.FinishedUtc); // not yet rewritten by the running attempt: an earlier run's
+            }
+            else
+            {
+                c = EpochCurves.Read(path);
+                notCurrent = st is null ? "state unknown"
+                    : st.State != StatusRow.UpToDate ? st.State
+                    : !i.Outputs.Any(o => Covers(o, path)) ? $"{EpochCurves.FileName} is not a declared output of this stage, so no manifest says which run wrote it (declare it under outputs: or optional_outputs:)"
+                    : null;
+            }
+            if (c is null) continue;
             if (!any) h.Append("<h3>Training curves (per epoch)</h3>\n");
             any = true;
-            h.Append($"<p class=\"muted\">{E(i.Slot)}{(running ? " (running)" : "")}: {c.Lines} epoch line(s){(c.Tail ? ", last 1 MiB of the file" : "")}</p>");
-            h.Append(c.ToHtml(i.Key)).Append('\n');
+            marked |= notCurrent is not null;
+            var title = notCurrent is null ? "" : $" title=\"{E(st?.Detail ?? "")}\"";
+            h.Append($"<p class=\"muted{(notCurrent is null ? "" : " not-current")}\"{title}>{E(i.Slot)}{(running ? " (running)" : "")}: {c.Lines} epoch line(s){(c.Tail ? ", last 1 MiB of the file" : "")}{(notCurrent is null ? "" : $" (NOT CURRENT: {E(notCurrent)})")}</p>");
+            h.Append(c.ToHtml(i.Key, current: notCurrent is null)).Append('\n');
         }
+        if (marked)
+            h.Append("<p class=\"muted\">Curves marked NOT CURRENT are the run dir's file while its instance is not up to date (stale, failed, never built: a build of today's tree may write others), or a file no manifest records.</p>\n");
+    }
+
+    /// <summary>Whether a declared output is the file, or a directory holding it.</summary>
+    private static bool Covers(string output, string file)
+    {
+        var o = output.TrimEnd('/');
+        return file == o || file.StartsWith(o + "/", StringComparison.Ordinal);
     }
 
     public static void Write(string path, string html) => AtomicFile.WriteAllText(path, html);

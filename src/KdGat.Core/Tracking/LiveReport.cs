@@ -318,10 +318,13 @@ internal sealed class LiveReport : IDisposable
                 _curves.Remove(path); // gone (a retry moved it aside): no longer shown, so not "moved" on every look
                 return null;
             }
-            if (_curves.TryGetValue(path, out var shown) && shown.Matches(info) && shown.Since == e.Started)
+            // A running attempt's file is its own once written after it started (before, an earlier run's); a restored
+            // one is the cached result, checked by the restore, with the cached file's (older) time: no time check.
+            var since = e.State == Outcome.Restored ? null : e.Started;
+            if (_curves.TryGetValue(path, out var shown) && shown.Matches(info) && shown.Since == since)
                 return shown.Curves;
-            var c = EpochCurves.Read(path, e.Started);
-            _curves[path] = new ShownCurves(info.Length, info.LastWriteTimeUtc, e.Started, c);
+            var c = EpochCurves.Read(path, since);
+            _curves[path] = new ShownCurves(info.Length, info.LastWriteTimeUtc, since, c);
             return c;
         }
     }

@@ -182,6 +182,21 @@ public sealed class LiveReportTests : IDisposable
     }
 
     [Fact]
+    public void ARestoredInstance_ShowsTheCurvesRestoredWithIt_WhateverTheirFileTime()
+    {
+        var gat = _p.Instances(KdGatGraph.Stages).First(i => i.Name == "gat_large_curriculum");
+        Directory.CreateDirectory(gat.RunDir);
+        var curves = Path.Combine(gat.RunDir, EpochCurves.FileName);
+        File.WriteAllText(curves, "{\"epoch\":1,\"loss\":0.8}\n");
+        File.SetLastWriteTimeUtc(curves, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc)); // the cached file's time, kept by the restore
+        var file = _p.Dir["report.html"];
+        using var live = new LiveReport(file, "b1", _p.Root, [gat], new RecordingLog());
+        live.Ended(new InstanceResult(gat, Outcome.Restored, []) { Seconds = 1 });
+        live.Complete();
+        Assert.Contains($"<div class=\"curves\" data-id=\"{gat.Key}\">", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void UnwritablePlace_OneWarning_TheBuildGoesOn()
     {
         var instances = _p.Instances(KdGatGraph.Stages).Take(1).ToArray();
