@@ -27,4 +27,6 @@ internal static partial class ErrorCodes
     public const string LastAttemptFailed = "KDG5021";
     /// <summary>Two KdGatVariant items (Compare/Report columns) with the same name and different stages.</summary>
     public const string DuplicateVariant = "KDG5022";
+    /// <summary>Warning: a stage's metrics.json holds more than a run record keeps (too many metrics, too long names, or a file over the read cap); the record keeps what fits.</summary>
+    public const string MetricsOverLimit = "KDG5023";
 }

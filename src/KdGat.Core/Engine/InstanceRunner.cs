@@ -638,6 +638,16 @@ internal sealed partial class InstanceRunner
     private RunRecord NewRecord(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
     {
         var metricsFile = s.Outputs.FirstOrDefault(o => Path.GetFileName(o) == "metrics.json");
+        SortedDictionary<string, double>? metrics = null;
+        if (state is Outcome.Ran or Outcome.Restored or Outcome.Adopted && metricsFile is not null)
+        {
+            metrics = RecordStore.ReadMetrics(metricsFile, out var overLimit);
+            // Bounded so that the record stays readable (a ~70 MiB one was KDG5002 in every tracking target).
+            if (overLimit is not null)
+                _ctx.Log.Warn(ErrorCodes.MetricsOverLimit,
+                    $"{s.Key}: {PathText.ToStored(s.Layout.Root, metricsFile)}: {overLimit} (at most {RecordStore.MaxMetrics} metrics with names of at most {RecordStore.MaxMetricName} characters). Keep metrics.json to scalar summaries (f1, accuracy, loss, ...) and put per-sample or per-class values in another output.",
+                    metricsFile);
+        }
         return WithFacts(new RunRecord
         {
             RecordId = RecordId(s, attempt),
@@ -651,7 +661,7 @@ internal sealed partial class InstanceRunner
             MemRequestMb = memMb,
             Why = v.Reasons.Select(x => x.Text).ToArray(),
             OutputHashes = new SortedDictionary<string, string>(outputs.ToDictionary(o => o.Path, o => o.Hash), StringComparer.Ordinal),
-            Metrics = state is Outcome.Ran or Outcome.Restored or Outcome.Adopted && metricsFile is not null ? RecordStore.ReadMetrics(metricsFile) : null,
+            Metrics = metrics,
             Log = log,
             Detail = detail,
         }, r, attempt);

@@ -87,20 +87,51 @@ internal sealed class RecordStore
     }
 
     /// <summary>
+    /// The most metrics a run record keeps, and the longest name: a record must stay well below what
+    /// KdGat reads back (<see cref="SmallFile.MaxBytes"/>); a metrics.json of millions of numbers made
+    /// one of ~70 MiB, unreadable by every tracking target (KDG5002). At most ~12 MB of metrics even
+    /// with every character of every name escaped.
+    /// </summary>
+    public const int MaxMetrics = 10_000, MaxMetricName = 200;
+
+    /// <inheritdoc cref="ReadMetrics(string, out string?)"/>
+    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile) => ReadMetrics(metricsFile, out _);
+
+    /// <summary>
     /// Finite numbers from a stage's metrics.json, if it wrote one; anything unreadable is just "no
     /// metrics". Python's json.dump writes NaN and Infinity bare, which is not JSON: such a value is
     /// left out (as a number too large for a double, 1e400), not the whole file. A non-finite value in
-    /// a record could not be written (KDG9001 in every build).
+    /// a record could not be written (KDG9001 in every build). Bounded: the first <see cref="MaxMetrics"/>
+    /// in file order, names of at most <see cref="MaxMetricName"/> characters.
     /// </summary>
-    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile)
+    /// <param name="overLimit">What the bound left out (for the build's KDG5023), or null.</param>
+    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile, out string? overLimit)
     {
+        overLimit = null;
         try
         {
             if (!File.Exists(metricsFile)) return null;
+            if (new FileInfo(metricsFile).Length is var size && size > SmallFile.MaxBytes)
+            {
+                overLimit = $"it is {size >> 20} MiB, more than KdGat reads ({SmallFile.MaxBytes >> 20} MiB): no metrics were recorded";
+                return null;
+            }
             using var doc = JsonDocument.Parse(WithoutNonFiniteLiterals(SmallFile.ReadAllBytes(metricsFile)));
             var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            int tooMany = 0, tooLong = 0;
             foreach (var p in doc.RootElement.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetDouble(out var x) && double.IsFinite(x)) result[p.Name] = x;
+            {
+                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out var x) || !double.IsFinite(x)) continue;
+                if (p.Name.Length > MaxMetricName) tooLong++;
+                else if (result.Count >= MaxMetrics && !result.ContainsKey(p.Name)) tooMany++;
+                else result[p.Name] = x;
+            }
+            if (tooMany + tooLong > 0)
+                overLimit = string.Join(" and ", new[]
+                {
+                    tooMany > 0 ? $"{tooMany} metric(s) beyond the first {MaxMetrics}" : null,
+                    tooLong > 0 ? $"{tooLong} with a name longer than {MaxMetricName} characters" : null,
+                }.OfType<string>()) + $" were left out of the run record, which keeps the {result.Count} that fit";
             return result;
         }
         catch (Exception e) when (e is JsonException or IOException or InvalidOperationException) { return null; }

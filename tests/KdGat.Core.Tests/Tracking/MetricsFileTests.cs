@@ -41,4 +41,33 @@ public sealed class MetricsFileTests : IDisposable
         });
         Assert.Single(Directory.EnumerateFiles(_dir["state"], "*.json", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public void MetricsBeyondTheRecordsBound_AreLeftOut_AndSaid_TheFirstOnesKept()
+    {
+        var names = Enumerable.Range(0, RecordStore.MaxMetrics + 5).Select(i => $"\"k{i:D6}\": {i}.5")
+            .Append($"\"{new string('x', RecordStore.MaxMetricName + 1)}\": 1");
+        var file = _dir.Write("metrics.json", "{" + string.Join(", ", names) + "}");
+
+        var metrics = RecordStore.ReadMetrics(file, out var overLimit);
+
+        Assert.NotNull(metrics);
+        Assert.Equal(RecordStore.MaxMetrics, metrics.Count);
+        Assert.Equal(0.5, metrics["k000000"]);
+        Assert.False(metrics.ContainsKey($"k{RecordStore.MaxMetrics:D6}"));
+        Assert.NotNull(overLimit);
+        Assert.Contains("5 metric(s) beyond the first 10000", overLimit);
+        Assert.Contains("1 with a name longer than 200 characters", overLimit);
+        Assert.Null(RecordStore.ReadMetrics(_dir.Write("small.json", """{"f1": 0.5}"""), out var none) is null ? "unread" : none);
+    }
+
+    [Fact]
+    public void AMetricsFileBeyondTheReadCap_RecordsNoMetrics_AndSaysSo()
+    {
+        var file = _dir["metrics.json"];
+        using (var f = File.Create(file)) f.SetLength(KdGat.Core.IO.SmallFile.MaxBytes + 1);
+
+        Assert.Null(RecordStore.ReadMetrics(file, out var overLimit));
+        Assert.Contains("more than KdGat reads", overLimit);
+    }
 }
