@@ -153,7 +153,7 @@ internal sealed class Tracker : IDisposable
             // The run behind the current result, which a later failed or cancelled attempt (rolled back) is not.
             var made = current is not null && last is not null && (last.Record.BuildId != current.BuildId || last.Record.Attempt != current.Attempt)
                 ? RunOf(s, current.BuildId, current.Attempt) : last;
-            rows.Add(Classify(s, reasons, fingerprint, last, journals[s], jobs, made) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
+            rows.Add(Classify(s, reasons, fingerprint, last, journals[s], jobs, made, current is null ? null : (current.BuildId, current.Attempt)) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
         }
         planner.Cache!.Save();
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
@@ -168,7 +168,9 @@ internal sealed class Tracker : IDisposable
 
     /// <param name="fingerprint">The fingerprint a build would run the stage with now; null while an upstream is not up to date (it is not known yet).</param>
     /// <param name="made">For an up-to-date instance, the run that made its current result (not a later attempt that failed and changed nothing); null when the index has none.</param>
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made)
+    /// <param name="result">For an up-to-date instance, the build and attempt its manifest names.</param>
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made,
+        (string BuildId, int Attempt)? result = null)
     {
         if (journal is not null)
         {
@@ -189,7 +191,10 @@ internal sealed class Tracker : IDisposable
                 : made.Record.State == Engine.Outcome.Adopted ? $"adopted {Local(made.Record.FinishedUtc)} (build {made.Record.BuildId}; produced outside KdGat)"
                 : made.Record.State == Engine.Outcome.Restored ? $"restored from the cache {Local(made.Record.FinishedUtc)} (build {made.Record.BuildId})"
                 : $"last ran {Local(made.Record.FinishedUtc)} ({Duration(made.Record.WallSeconds)}, build {made.Record.BuildId})";
-            if (last is not null && last != made) // also when the run behind the result is no longer indexed
+            if (made is null && last is not null && result is { } m)
+                // Not indexed: its record was deleted or could not be read. The indexed runs are not later attempts (they may be older).
+                detail += $"; the run record of its current result (build {m.BuildId}, attempt {m.Attempt}) is missing or unreadable (a KDG5002 warning names an unreadable one), so History and Compare do not have it";
+            else if (last is not null && last != made)
                 detail += $"; a later attempt ({last.Record.State}, {Local(last.Record.FinishedUtc)}, build {last.Record.BuildId}) left this result as it was";
             return new StatusRow(s.Dataset, s.Name, StatusRow.UpToDate, detail, Last: last);
         }

@@ -1,0 +1,36 @@
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Tracking;
+using KdGat.Core.Tests.Support;
+using static KdGat.Core.Tests.Engine.CrashLab;
+
+namespace KdGat.Core.Tests.Tracking;
+
+/// <summary>
+/// Status of an up-to-date instance whose current result's run record is not indexed (deleted, or
+/// unreadable: KDG5002): it said an older run was "a later attempt (...) that left this result as it was".
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class TrackerStatusTests : IDisposable
+{
+    private readonly TempDir _d = NewRoot(Yaml("1", cache: false));
+    public void Dispose() => _d.Dispose();
+
+    [Fact]
+    public async Task TheRecordOfTheCurrentResultMissing_IsSaid_NotAnOlderRunAsALaterAttempt()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        SetConfig(_d, Yaml("2", cache: false));
+        var second = await BuildAsync(_d);
+        Assert.True(second.Succeeded);
+        foreach (var f in Directory.EnumerateFiles(_d[".kdgat/records"], $"*{second.BuildId}*.json", SearchOption.AllDirectories).Where(f => f.Contains("/a/", StringComparison.Ordinal)))
+            File.Delete(f);
+
+        using var tracker = Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]);
+        var a = (await tracker.StatusAsync()).Single(r => r.Stage == "a");
+
+        Assert.Equal(StatusRow.UpToDate, a.State);
+        Assert.DoesNotContain("a later attempt", a.Detail);
+        Assert.Contains($"the run record of its current result (build {second.BuildId}, attempt 1) is missing or unreadable", a.Detail);
+    }
+}
