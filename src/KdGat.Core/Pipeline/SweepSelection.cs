@@ -8,6 +8,8 @@ namespace KdGat.Core.Pipeline;
 /// spaces or ',', so a run dir's variant <c>seed=1,lr=0.003</c> can be pasted), and
 /// <c>seed=0,1</c> (a value without a name adds to the name before it). An instance is selected
 /// when it has every named dimension with one of the given values; what they need is built too.
+/// A value is given as its run dir text (a quoted <c>'1.10'</c> or <c>'007'</c> as just that) or,
+/// for a number, in any spelling of the same number (<c>lr=3e-3</c> selects <c>0.003</c>).
 /// </summary>
 internal sealed class SweepSelection
 {
@@ -15,21 +17,21 @@ internal sealed class SweepSelection
 
     private SweepSelection(IReadOnlyList<(string, IReadOnlyList<ParamValue>)> terms) => _terms = terms;
 
-    public override string ToString() => string.Join(";", _terms.Select(t => $"{t.Name}={string.Join(",", t.Values.Select(v => v.Text))}"));
+    public override string ToString() => string.Join(";", _terms.Select(t => $"{t.Name}={string.Join(",", t.Values.Select(v => v.Text).Distinct())}"));
 
     /// <summary>Null for an empty -p:Sweep. Names and values are checked against the instances' grids (KDG1033).</summary>
     /// <param name="globalProperties">The build's other -p: names: one named like a swept dimension is a part of -p:Sweep MSBuild split off.</param>
     public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile, IReadOnlyCollection<string>? globalProperties = null)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        var terms = new List<(string Name, List<ParamValue> Values)>();
+        var terms = new List<(string Name, List<string> Values)>();
         foreach (var token in text.Split([';', ' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = token.IndexOf('=');
             if (eq < 0)
             {
                 if (terms.Count == 0) throw Error($"-p:Sweep='{text}': '{token}' has no name. Write NAME=VALUE, e.g. -p:Sweep=seed=1 or -p:Sweep=\"seed=1 lr=0.003\".", configFile);
-                terms[^1].Values.Add(ParamValue.FromScalar(token, quoted: false));
+                terms[^1].Values.Add(token);
                 continue;
             }
             var name = token[..eq].Trim();
@@ -38,30 +40,40 @@ internal sealed class SweepSelection
                 throw Error($"-p:Sweep='{text}': '{token}' needs a name and a value, NAME=VALUE (e.g. seed=1).", configFile);
             if (terms.Any(t => t.Name == name))
                 throw Error($"-p:Sweep='{text}': '{name}' is given twice. List several values as {name}=A,B.", configFile);
-            terms.Add((name, [ParamValue.FromScalar(value, quoted: false)]));
+            terms.Add((name, [value]));
         }
-        var grid = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var grid = new Dictionary<string, HashSet<ParamValue>>(StringComparer.Ordinal);
         foreach (var item in instances.SelectMany(i => i.Sweep.Items))
         {
-            if (!grid.TryGetValue(item.Name, out var set)) grid[item.Name] = set = new HashSet<string>(StringComparer.Ordinal);
-            set.Add(item.Value.Text);
+            if (!grid.TryGetValue(item.Name, out var set)) grid[item.Name] = set = [];
+            set.Add(item.Value);
         }
         // MSBuild separates properties at ',' and ';': -p:Sweep=seed=1,lr=0.003 arrives as Sweep=seed=1
         // and a property lr. Going on would select (and Clean would delete) every lr.
         if (globalProperties?.FirstOrDefault(grid.ContainsKey) is { } split)
             throw Error($"-p:Sweep='{text}' arrived without '{split}': MSBuild splits -p: values at ',' and ';' and made -p:{split}=... a property of its own, so the selection would cover every value of '{split}'. " +
                 "Separate names with spaces, -p:Sweep=\"seed=1 lr=0.003\", or keep MSBuild's quotes around the value, '-p:Sweep=\"seed=1,lr=0.003\"' (several values: '-p:Sweep=\"seed=0,1\"').", configFile);
+        var selected = new List<(string, IReadOnlyList<ParamValue>)>();
         foreach (var (name, values) in terms)
         {
             if (!grid.TryGetValue(name, out var known))
                 throw Error(grid.Count == 0
                     ? $"-p:Sweep='{text}': no stage of the selection is swept, so there is no '{name}' to select. Add a 'sweep:' to a stage (or to defaults) in kdgat.yaml, or drop -p:Sweep."
                     : $"-p:Sweep='{text}': no stage sweeps '{name}'. Swept names: {string.Join(", ", grid.Keys.Order(StringComparer.Ordinal))}.", configFile);
+            var chosen = new List<ParamValue>();
             foreach (var v in values)
-                if (!known.Contains(v.Text))
-                    throw Error($"-p:Sweep='{text}': {name}={v.Text} is not in the grid. Values of '{name}': {string.Join(", ", known.Order(StringComparer.Ordinal))}. Add it to the sweep in kdgat.yaml to build it.", configFile);
+            {
+                // The run dir's text first: a quoted '1.10' is not the number 1.1, nor '007' the number 7.
+                // Else a number by value. No dimension lists two values of one text (SweepReader).
+                var parsed = ParamValue.FromScalar(v, quoted: false);
+                var matches = known.Where(k => k.Text == v).ToArray() is { Length: > 0 } byText ? byText : known.Where(k => k == parsed).ToArray();
+                if (matches.Length == 0)
+                    throw Error($"-p:Sweep='{text}': {name}={v} is not in the grid. Values of '{name}': {string.Join(", ", known.Select(k => k.Text).Distinct().Order(StringComparer.Ordinal))}. Add it to the sweep in kdgat.yaml to build it.", configFile);
+                chosen.AddRange(matches);
+            }
+            selected.Add((name, chosen));
         }
-        return new SweepSelection(terms.Select(t => (t.Name, (IReadOnlyList<ParamValue>)t.Values)).ToArray());
+        return new SweepSelection(selected);
     }
 
     /// <summary>True when the instance has every named dimension with one of the selected values.</summary>

@@ -248,6 +248,32 @@ public sealed class SweepTests : IDisposable
     }
 
     /// <summary>
+    /// Values quoted in kdgat.yaml (text that reads as a number, '1.10' or '007') are selected by their
+    /// text in the run dir: -p:Sweep read every value as an unquoted number, so version=1.10 looked for
+    /// 1.1 and seed=8 for the number 8, and no such point could be selected (a review). Numbers still
+    /// compare by value (lr=3e-3 is 0.003), and a number's other spelling never selects the text.
+    /// </summary>
+    [Theory]
+    [InlineData("version=1.10", "d1/teacher/version=1.10,seed=007,lr=0.003 d1/teacher/version=1.10,seed=8,lr=0.003")]
+    [InlineData("seed=007", "d1/teacher/version=1.10,seed=007,lr=0.003 d1/teacher/version=1.2,seed=007,lr=0.003")]
+    [InlineData("seed=8 version=1.2 lr=3e-3", "d1/teacher/version=1.2,seed=8,lr=0.003")]
+    [InlineData("version=1.2,1.10 seed=8", "d1/teacher/version=1.10,seed=8,lr=0.003 d1/teacher/version=1.2,seed=8,lr=0.003")]
+    public void Selection_OfQuotedValues_IsByTheirRunDirText(string sweep, string teachers)
+    {
+        Pipeline("""
+              prep: { command: x, outputs: ['{cache_dir}'] }
+              teacher: { command: x, outputs: [m], sweep: { version: ['1.10', '1.2'], seed: ['007', '8'], lr: [0.003] } }
+              student: { command: x, teacher: teacher, outputs: [m] }
+              eval: { command: x, outputs: [metrics.json] }
+            """);
+
+        Assert.Equal(teachers.Split(' '), Select(sweep).Where(k => k.StartsWith("d1/teacher/")));
+        var e = Assert.Throws<KdgException>(() => Select("version=1.1"));
+        Assert.Equal(ErrorCodes.SweepSelection, e.Code);
+        Assert.Contains("version=1.1 is not in the grid", e.Message);
+    }
+
+    /// <summary>
     /// -p:Sweep=seed=1,lr=0.003 on the command line: MSBuild splits it at ',' into Sweep=seed=1 and a
     /// property lr. Selecting seed=1 alone would build, and Clean delete, every lr (a hostile-input
     /// pass saw Clean remove 24 instances instead of 12).
