@@ -56,8 +56,11 @@ internal static partial class SweepReader
                 var pv = ParamsReader.Value(sc);
                 if (!IsValidValue(pv.Text))
                     throw r.Error(ErrorCodes.SweepUnsafeValue, item, $"{what}.{name}: value '{pv.Text}' would break run dir names ({{runs}}/{{dataset}}/{{stage}}/{name}=VALUE) and -p:Sweep. Use letters, digits, '.', '_', '-' or '+' only.");
-                if (values.Contains(pv))
-                    throw r.Error(ErrorCodes.SweepInvalid, item, $"{what}.{name}: value '{pv.Text}' is listed twice (numbers are compared by value). Remove one.");
+                // By text, not value and type: the number 1 and the string '1' are both the run dir seed=1.
+                if (values.FirstOrDefault(o => o.Text == pv.Text) is { } first)
+                    throw r.Error(ErrorCodes.SweepInvalid, item, first == pv
+                        ? $"{what}.{name}: value '{pv.Text}' is listed twice (numbers are compared by value). Remove one."
+                        : $"{what}.{name}: value '{pv.Text}' is listed twice: a {Kind(first)} and a {Kind(pv)} of the same text are the same in run dir names ({name}={pv.Text}) and -p:Sweep. Remove one.");
                 values.Add(pv);
             }
             points *= values.Count;
@@ -67,4 +70,12 @@ internal static partial class SweepReader
         }
         return dims;
     }
+
+    private static string Kind(ParamValue v) => v.Kind switch
+    {
+        ParamKind.String => "quoted string",
+        ParamKind.Integer or ParamKind.Float => "number",
+        ParamKind.Bool => "boolean",
+        _ => v.Kind.ToString().ToLowerInvariant(),
+    };
 }

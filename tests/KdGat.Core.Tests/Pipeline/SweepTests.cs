@@ -147,6 +147,26 @@ public sealed class SweepTests : IDisposable
     }
 
     /// <summary>
+    /// A number and a quoted string of the same text (1 and '1') are two values in params.json but one
+    /// run dir, seed=1: they passed the "listed twice" check (it compared the type too) and then failed
+    /// as KDG1034 naming '=', ',' and '_', which did not apply (a review). Listed twice, at the second.
+    /// </summary>
+    [Theory]
+    [InlineData("[1, '1']", 24)]
+    [InlineData("['0.5', 0.5]", 28)]
+    [InlineData("[true, 'true']", 27)]
+    public void ValuesOfOneRunDirText_AreListedTwice_AtTheSecond(string values, int column)
+    {
+        Pipeline($"  prep: {{ command: x, outputs: [o] }}\n  teacher:\n    command: x\n    outputs: [o]\n    sweep: {{ seed: {values} }}\n");
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", []), new("teacher", ["prep"])]));
+
+        Assert.Equal(ErrorCodes.SweepInvalid, e.Code);
+        Assert.Equal((9, column), (e.Line, e.Column));
+        Assert.Contains("is listed twice", e.Message);
+        Assert.Contains("the same in run dir names", e.Message);
+    }
+
+    /// <summary>
     /// The grid limit is per dataset: many datasets times a large grid used to plan millions of
     /// instances in unbounded memory (found by review). One build plans at most MaxInstances.
     /// </summary>
