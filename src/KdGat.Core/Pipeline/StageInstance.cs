@@ -285,7 +285,7 @@ public sealed partial class StageInstance
             case "raw_dir": return P(RawDir);
             case "cache_dir": return P(CacheDir);
             case "params_file": return P(ParamsFilePath);
-            case "variant": return new(Variant);
+            case "variant": return Sweep.IsEmpty ? null : new(Variant); // unknown unswept, as {seed} and {sweep.NAME}
             case "teacher":
                 return Config.Teacher is null ? null : P(Upstreams.First(u => u.Name == Config.Teacher).RunDir);
         }
@@ -307,7 +307,8 @@ public sealed partial class StageInstance
 
     /// <summary>The placeholders a did-you-mean offers for this instance's text: the fixed ones, its parameters, vars and upstreams.</summary>
     private IEnumerable<string> KnownPlaceholders() =>
-        new[] { "dataset", "stage", "run", "root", "tools", "run_dir", "raw_dir", "cache_dir", "params_file", "variant" }
+        new[] { "dataset", "stage", "run", "root", "tools", "run_dir", "raw_dir", "cache_dir", "params_file" }
+            .Concat(Sweep.IsEmpty ? [] : ["variant"])
             .Concat(Config.Teacher is null ? [] : ["teacher"])
             .Concat(Config.Params.Keys.Select(k => "params." + k))
             .Concat(Layout.Config.Vars.Keys.Select(k => "vars." + k))

@@ -315,7 +315,7 @@ public sealed class BuildEngineTests : IDisposable
             datasets: [d1]
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
             stages:
-              a: { command: 'echo {variant} > metrics.json', outputs: [metrics.json] }
+              a: { command: 'echo "$KDGAT_VARIANT" > metrics.json', outputs: [metrics.json] }
             """;
         using var p = new TestPipeline(unswept, "d1");
         var stages = new StageDeclaration[] { new("a", []) };

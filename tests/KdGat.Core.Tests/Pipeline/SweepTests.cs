@@ -215,6 +215,25 @@ public sealed class SweepTests : IDisposable
         Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
     }
 
+    /// <summary>
+    /// {variant} on an unswept stage expanded to '' while README says it, {sweep.NAME} and {seed} are
+    /// unknown there (a review): KDG1007 when the pipeline loads, at the command or path entry, as {seed} is.
+    /// </summary>
+    [Theory]
+    [InlineData("{ command: 'x {variant}', outputs: [o] }", 20)]
+    [InlineData("{ command: 'x {seed}', outputs: [o] }", 20)]
+    [InlineData("{ command: x, outputs: ['o/{variant}'] }", 33)]
+    [InlineData("{ command: x, inputs: ['i/{variant}'], outputs: [o] }", 32)]
+    public void SweepPlaceholders_OnAnUnsweptStage_AreKdg1007AtTheirPlace(string stage, int column)
+    {
+        Pipeline($"  prep: {stage}\n");
+        var e = Assert.Throws<KdgException>(() => _p!.Instances([new("prep", [])]));
+
+        Assert.Equal(ErrorCodes.UnknownPlaceholder, e.Code);
+        Assert.Equal((_p!.ConfigFile, 5, column), (e.File, e.Line, e.Column));
+        Assert.Contains("unknown placeholder", e.Message);
+    }
+
     private IReadOnlyList<string> Select(string sweep) =>
         LoadedPipeline.Load(_p!.Request(Chain) with { Sweep = sweep }).Instances.Select(i => i.Key).ToArray();
 
