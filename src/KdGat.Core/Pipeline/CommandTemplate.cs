@@ -23,8 +23,13 @@ internal static class CommandTemplate
     /// </summary>
     public const int MaxLength = 128 * 1024;
 
-    /// <summary>What a stage's command and paths may name, said when a placeholder is unknown.</summary>
-    public const string StagePlaceholders = "{dataset}, {stage}, {run}, {run_dir}, {raw_dir}, {cache_dir}, {root}, {tools}, {params_file}, {params.NAME}, {vars.NAME}, {teacher}, {upstream.STAGE}, {variant}, {sweep.NAME}, {seed}";
+    private const string EveryStagePlaceholders = "{dataset}, {stage}, {run}, {run_dir}, {raw_dir}, {cache_dir}, {root}, {tools}, {params_file}, {params.NAME}, {vars.NAME}, {teacher}, {upstream.STAGE}";
+
+    /// <summary>What a swept stage's command and paths may name, said when a placeholder is unknown.</summary>
+    public const string StagePlaceholders = EveryStagePlaceholders + ", {variant}, {sweep.NAME}, {seed}";
+
+    /// <summary>What an unswept stage's may name: its error does not list {variant} as known where it is the unknown one.</summary>
+    public const string UnsweptStagePlaceholders = EveryStagePlaceholders + " ({variant}, {sweep.NAME} and {seed} only on a swept stage)";
 
     /// <param name="known">The placeholders this text may name (for a did-you-mean when one is unknown).</param>
     /// <param name="knownList">The placeholders this text may name, as the error lists them (a stage's by default: the generator and paths: have fewer).</param>

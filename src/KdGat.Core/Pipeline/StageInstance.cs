@@ -123,7 +123,7 @@ public sealed partial class StageInstance
     /// around a placeholder (KDG1037) was said at pipeline.proj, since it is found only here (a review).
     /// </summary>
     private string Rendered(bool fingerprint) => PipelineLayout.AtStage(Layout.Config.File, Config,
-        () => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint), shell: true, $"stage '{Name}' command", KnownPlaceholders), Config.CommandAt);
+        () => CommandTemplate.Render(Config.Command, n => Lookup(n, fingerprint), shell: true, $"stage '{Name}' command", KnownPlaceholders, KnownList), Config.CommandAt);
 
     /// <summary>The command as the fingerprint sees it: paths inside the root relative to it, outside it absolute, so clones and shared caches agree.</summary>
     /// <param name="toolsNow">The tools as they are now, not as this build first found them (<see cref="PipelineLayout.ToolsInFingerprint"/>).</param>
@@ -157,7 +157,7 @@ public sealed partial class StageInstance
             if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true, false));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
-        }, shell: false, $"stage '{Name}' command", KnownPlaceholders);
+        }, shell: false, $"stage '{Name}' command", KnownPlaceholders, KnownList);
         // Its setup lines run first, in the same shell (a `cd` there moves the command too): their words are read
         // as the command's are (setup is not a template). A review found `cp ../other_stage/model.ckpt .` in
         // setup unchecked, the stage up to date for good after the other stage changed.
@@ -270,7 +270,7 @@ public sealed partial class StageInstance
         return Path.GetFullPath(Path.Combine(baseDir, path));
     }
 
-    private string RenderPath(string template, string where) => CommandTemplate.Render(template, n => Lookup(n, fingerprint: false), shell: false, where);
+    private string RenderPath(string template, string where) => CommandTemplate.Render(template, n => Lookup(n, fingerprint: false), shell: false, where, knownList: KnownList);
 
     private CommandTemplate.Value? Lookup(string name, bool fingerprint)
     {
@@ -304,6 +304,8 @@ public sealed partial class StageInstance
         }
         return null;
     }
+
+    private string KnownList => Sweep.IsEmpty ? CommandTemplate.UnsweptStagePlaceholders : CommandTemplate.StagePlaceholders;
 
     /// <summary>The placeholders a did-you-mean offers for this instance's text: the fixed ones, its parameters, vars and upstreams.</summary>
     private IEnumerable<string> KnownPlaceholders() =>
