@@ -194,6 +194,71 @@ public sealed class IndexTests
         finally { Directory.Move(c, a.Path); }
     }
 
+    private static void Sql(string db, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// -p:KdGatIndex=kdgat.yaml (a typo for KdGatConfig) moved the user's config aside as a "damaged
+    /// index" and put a database in its place; an SQLite database of another program got KdGat's
+    /// tables and WAL mode (a review). An explicit path is used only when it is missing, empty or an
+    /// index KdGat made; anything else is refused (KDG5003) and left byte for byte as it was, with no
+    /// file beside it.
+    /// </summary>
+    [Theory]
+    [InlineData("yaml")]
+    [InlineData("sqlite-with-runs")]
+    [InlineData("sqlite-of-its-own")]
+    public void AnExplicitPathHoldingAFileKdGatDidNotMake_IsRefusedAndLeftAlone(string kind)
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 2);
+        var path = Path.Combine(t.Path, "user-file");
+        switch (kind)
+        {
+            case "yaml": File.WriteAllText(path, "datasets:\n  hcrl_sa: {}\n"); break;
+            case "sqlite-with-runs": Sql(path, "CREATE TABLE runs(run_uuid TEXT PRIMARY KEY, status TEXT); INSERT INTO runs VALUES('abc','FINISHED');"); break;
+            default: Sql(path, "CREATE TABLE results(name TEXT, f1 REAL); INSERT INTO results VALUES('a',0.9);"); break;
+        }
+        var bytes = File.ReadAllBytes(path);
+        var listing = Directory.GetFileSystemEntries(t.Path).Order().ToArray();
+
+        var e = Assert.Throws<KdgException>(() => RunIndex.Open(new IndexLocation(path, true, "test") { Explicit = true }, new RecordStore(t.StateDir)));
+
+        Assert.Equal(ErrorCodes.IndexUnusable, e.Code);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("not a run index KdGat made", e.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(path));
+        Assert.Equal(listing, Directory.GetFileSystemEntries(t.Path).Order().ToArray()); // no .lock, -wal, -shm, .damaged-*
+    }
+
+    /// <summary>What an explicit path may hold: nothing yet, an empty file, or KdGat's own index (repaired when damaged).</summary>
+    [Fact]
+    public void AnExplicitPathThatIsEmptyOrKdGatsOwnIndex_IsUsed_AndRepairedWhenDamaged()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 3);
+        var path = Path.Combine(t.Path, "idx.db");
+        var explicitly = new IndexLocation(path, true, "test") { Explicit = true };
+        File.WriteAllBytes(path, []);
+        using (var first = RunIndex.Open(explicitly, new RecordStore(t.StateDir)))
+        {
+            Assert.True(new FileInfo(path + "-wal").Length > 0); // its tables are in the -wal until the first one closes
+            using var second = RunIndex.Open(explicitly, new RecordStore(t.StateDir));
+            Assert.Equal((3L, 3L), (first.Count(), second.Count()));
+        }
+
+        Sql(path, "DROP TABLE metrics;");
+        var log = new RecordingLog();
+        using (var index = RunIndex.Open(explicitly, new RecordStore(t.StateDir), log)) Assert.Equal(3, index.Count());
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.IndexRebuilt);
+    }
+
     [Fact]
     public void AnExplicitIndex_FollowsItsPipelineWhenTheOldPlaceIsGone()
     {

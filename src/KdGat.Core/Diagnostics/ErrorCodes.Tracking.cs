@@ -7,7 +7,7 @@ internal static partial class ErrorCodes
     public const string IndexRebuilt = "KDG5001";
     /// <summary>Warning: a run record file cannot be read; it is left out of the index.</summary>
     public const string RecordDamaged = "KDG5002";
-    /// <summary>Error: the index cannot be created at all (e.g. unwritable directory).</summary>
+    /// <summary>Error: the index cannot be created at all (e.g. unwritable directory), or an explicit index path holds another pipeline's index or a file KdGat did not make.</summary>
     public const string IndexUnusable = "KDG5003";
     /// <summary>Warning: after a build the run index could not be updated (full disk, read-only, unusable path); the build's result stands.</summary>
     public const string IndexUpdateFailed = "KDG5004";

@@ -66,6 +66,10 @@ internal sealed class RunIndex : IDisposable
     /// <summary>Opens (creating, migrating or rebuilding as needed) and ingests every record not yet indexed.</summary>
     public static RunIndex Open(IndexLocation location, RecordStore records, IBuildLog? log = null)
     {
+        if (location.Explicit && NotKdGats(location.DbPath) is { } what)
+            throw new KdgException(ErrorCodes.IndexUnusable,
+                $"the run index path {location.DbPath} (-p:KdGatIndex or KDGAT_INDEX) is {what}, not a run index KdGat made; KdGat leaves it as it is. Give the path of a new file (e.g. -p:KdGatIndex=.kdgat/index.db) or leave -p:KdGatIndex and KDGAT_INDEX out; if it is an index of KdGat's that is damaged, delete it. The run records are not affected.",
+                location.DbPath);
         Directory.CreateDirectory(Path.GetDirectoryName(location.DbPath)!);
         var lockPath = location.DbPath + ".lock";
         var existed = File.Exists(location.DbPath);
@@ -146,6 +150,48 @@ internal sealed class RunIndex : IDisposable
                 $"the run index {Location.DbPath} (-p:KdGatIndex or KDGAT_INDEX) holds the runs of another pipeline ({owner}); one index serves one pipeline, or each would show the other's runs as its own. Give this pipeline its own index path, or leave -p:KdGatIndex out (or delete that index file to give it to this pipeline). The run records are not affected.",
                 Location.DbPath);
         return foreign;
+    }
+
+    /// <summary>
+    /// Why the file at an explicit index path is not KdGat's to use; null when it is missing, empty,
+    /// an SQLite database without tables (one being created) or KdGat's own index (its meta and
+    /// record_files tables, which KdGat's schema makes together; another of its tables may be
+    /// damaged). -p:KdGatIndex=kdgat.yaml, a typo, moved the user's config aside as a "damaged
+    /// index"; another program's database got KdGat's tables. Read
+    /// with immutable=1: no lock taken, no -shm or -wal created (an existing -wal is read: an index
+    /// another KdGat has just made and still has open holds its tables there; a test covers it).
+    /// </summary>
+    private static string? NotKdGats(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists || info.Length == 0) return null;
+        var header = new byte[16];
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            if (f.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length || !header.AsSpan().SequenceEqual("SQLite format 3\0"u8))
+                return "an existing file that is not an SQLite database";
+        try
+        {
+            var tables = TablesOf(new Uri(path).AbsoluteUri + "?immutable=1");
+            return Ours(tables) ? null : $"an SQLite database of another program (its tables: {string.Join(", ", tables.Take(5))})";
+        }
+        catch (SqliteException e)
+        {
+            return $"an SQLite database that cannot be read ({e.Message})";
+        }
+
+        static bool Ours(List<string> t) => t.Count == 0 || (t.Contains("meta") && t.Contains("record_files"));
+
+        static List<string> TablesOf(string source)
+        {
+            using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;";
+            using var r = cmd.ExecuteReader();
+            var names = new List<string>();
+            while (r.Read()) names.Add(r.GetString(0));
+            return names;
+        }
     }
 
     private static bool SameOrGone(string recorded, string mine)
