@@ -284,6 +284,34 @@ public sealed class IndexTests
         }
     }
 
+    /// <summary>
+    /// A write transaction another program keeps open on the index (sqlite3 after BEGIN, a database
+    /// browser with unsaved edits) made a build go silent ~2 min (a review). Now a line once it has
+    /// waited a few seconds, naming the index; the wait goes on (bounded) and ends when the lock does.
+    /// </summary>
+    [Fact]
+    public async Task AnIndexLockedByAnotherProgram_IsSaidWhileWaiting_AndUsedOnceReleased()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 2);
+        using (Open(t)) { }
+        WriteRecords(t, 1, "new"); // to ingest: a write
+        using var holder = new SqliteConnection($"Data Source={t.Db};Pooling=False");
+        holder.Open();
+        var tx = holder.BeginTransaction(deferred: false);
+
+        var log = new RecordingLog();
+        var opening = Task.Run(() => { using var index = Open(t, log); return index.Count(); });
+        var said = KdGat.Testing.Eventually.Within(TimeSpan.FromSeconds(20), () => log.Items.Any(d => d.Severity == Severity.Message && d.Message.Contains("locked by another process")));
+        var stillWaiting = !opening.IsCompleted;
+        tx.Rollback();
+
+        Assert.True(said, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.True(stillWaiting);
+        Assert.Contains(t.Db, Assert.Single(log.Items, d => d.Message.Contains("locked by another process")).Message);
+        Assert.Equal(3, await opening.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
     [Fact]
     public void ARecordsDirThatIsAFile_IsSaid_NotReadAsNoRecords()
     {

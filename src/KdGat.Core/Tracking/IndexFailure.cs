@@ -20,6 +20,12 @@ internal static class IndexFailure
         if (e is KdgException k) // already a KDG error: only "cannot be created" (KDG5003) is a warning after a build
             return code == ErrorCodes.IndexUpdateFailed && k.Code == ErrorCodes.IndexUnusable ? new KdgException(code, stands + k.Message, k.File, inner: k) : null;
         var where = indexPath is null ? "the run index" : $"the run index {indexPath}";
+        if (e is SqliteException locked && SqliteRetry.IsLocked(locked))
+        {
+            // Moving the index (the advice below) does not help: another program has it open.
+            var held = $"{where} is locked by another process: it stayed locked for {SqliteRetry.LockedWait.TotalSeconds:0} s (a program with a write transaction open on it, such as sqlite3 or a database browser, or another build writing it). Close the program holding it, or end its transaction, or wait for that build to finish, then run again. The run records in .kdgat/records are not affected; the next tracking target indexes them. ({e.Message.Trim()})";
+            return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + held : held, indexPath, inner: e);
+        }
         var what = e switch
         {
             SqliteException { SqliteErrorCode: Full } => "the disk holding it is full. Free space there",

@@ -48,8 +48,11 @@ internal sealed class RunIndex : IDisposable
     private IndexLock _lock;
     private SqliteConnection _db;
 
-    private RunIndex(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock @lock, SqliteConnection db)
+    private readonly Action _lockedNote;
+
+    private RunIndex(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock @lock, SqliteConnection db, Action lockedNote)
     {
+        _lockedNote = lockedNote;
         Location = location;
         Records = records;
         _log = log;
@@ -73,13 +76,14 @@ internal sealed class RunIndex : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(location.DbPath)!);
         var lockPath = location.DbPath + ".lock";
         var existed = File.Exists(location.DbPath);
+        var lockedNote = LockedNote(log, location.DbPath);
         var shared = IndexLock.Shared(lockPath, TimeSpan.FromMinutes(2), waiting: () => log?.Warn(ErrorCodes.LockWait,
             $"KdGat: waiting for the run index lock {lockPath}: another process is rebuilding or replacing the index (up to 2 min)"));
         SqliteConnection? db = null;
         string? problem;
         try
         {
-            (db, problem) = TryOpen(location);
+            (db, problem) = TryOpen(location, lockedNote);
         }
         catch
         {
@@ -87,8 +91,8 @@ internal sealed class RunIndex : IDisposable
             throw;
         }
         var index = db is null
-            ? Replace(location, records, log, shared, problem!)
-            : new RunIndex(location, records, log, shared, db);
+            ? Replace(location, records, log, shared, problem!, lockedNote)
+            : new RunIndex(location, records, log, shared, db, lockedNote);
         if (!existed && index.RebuiltBecause is null) index.RebuiltBecause = "no index yet";
         try
         {
@@ -121,9 +125,9 @@ internal sealed class RunIndex : IDisposable
     private string? ClaimFor(string recordsDir)
     {
         var mine = Path.GetFullPath(recordsDir);
-        if (SqliteRetry.Run(() => Scalar(_db, OwnerQuery)?.ToString()) == mine) return null; // the usual case: no write
+        if (Sql(() => Scalar(_db, OwnerQuery)?.ToString()) == mine) return null; // the usual case: no write
         string? foreign = null;
-        var owner = SqliteRetry.Run(() =>
+        var owner = Sql(() =>
         {
             using var tx = _db.BeginTransaction(deferred: false);
             using (var insert = Command(tx, "INSERT OR IGNORE INTO meta(key, value) VALUES('records_dir', $v);"))
@@ -202,14 +206,14 @@ internal sealed class RunIndex : IDisposable
         return then.Inode != 0 && (then.Device, then.Inode) == (now.Device, now.Inode);
     }
 
-    private static RunIndex Replace(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock shared, string problem)
+    private static RunIndex Replace(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock shared, string problem, Action lockedNote)
     {
         shared.Dispose();
         string? aside = null;
         using (IndexLock.Exclusive(location.DbPath + ".lock", TimeSpan.FromMinutes(2)))
         {
             // Another process may have replaced it while we waited for the exclusive lock.
-            var (db, stillProblem) = TryOpen(location);
+            var (db, stillProblem) = TryOpen(location, lockedNote);
             db?.Dispose();
             if (db is null)
             {
@@ -222,7 +226,7 @@ internal sealed class RunIndex : IDisposable
             }
         }
         var again = IndexLock.Shared(location.DbPath + ".lock", TimeSpan.FromMinutes(2));
-        var (fresh, err) = TryOpen(location);
+        var (fresh, err) = TryOpen(location, lockedNote);
         if (fresh is null)
         {
             again.Dispose();
@@ -233,22 +237,24 @@ internal sealed class RunIndex : IDisposable
             log?.Warn(ErrorCodes.IndexRebuilt,
                 $"KdGat: the run index was unusable ({problem}); it was moved to {aside} and is rebuilt from the run records in {records.Dir}. No history is lost.",
                 location.DbPath);
-        return new RunIndex(location, records, log, again, fresh) { RebuiltBecause = aside is null ? null : problem };
+        return new RunIndex(location, records, log, again, fresh, lockedNote) { RebuiltBecause = aside is null ? null : problem };
     }
 
     /// <summary>Opens, checks and migrates; (null, problem) when the file is damaged or from a newer KdGat.</summary>
-    private static (SqliteConnection? Db, string? Problem) TryOpen(IndexLocation location)
+    private static (SqliteConnection? Db, string? Problem) TryOpen(IndexLocation location, Action lockedNote)
     {
-        var cs = new SqliteConnectionStringBuilder { DataSource = location.DbPath, Pooling = false, DefaultTimeout = 60 }.ToString();
+        // Busy waits of a second inside SQLite (and of Microsoft.Data.Sqlite's own retry loop, DefaultTimeout):
+        // the rest of the wait is SqliteRetry's, which says it (see there).
+        var cs = new SqliteConnectionStringBuilder { DataSource = location.DbPath, Pooling = false, DefaultTimeout = 1 }.ToString();
         SqliteConnection? db = null;
         try
         {
-            return SqliteRetry.Run<(SqliteConnection?, string?)>(() =>
+            return SqliteRetry.Run<(SqliteConnection?, string?)>(waiting: lockedNote, op: () =>
             {
                 db?.Dispose();
                 db = new SqliteConnection(cs);
                 db.Open();
-                Exec(db, "PRAGMA busy_timeout=10000;");
+                Exec(db, "PRAGMA busy_timeout=1000;");
                 var mode = Scalar(db, location.Wal ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;")?.ToString();
                 Exec(db, location.Wal ? "PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=FULL;");
                 if (!location.Wal && string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
@@ -322,7 +328,7 @@ internal sealed class RunIndex : IDisposable
 
     private IngestResult IngestOnce(int batchSize)
     {
-        var known = SqliteRetry.Run(() =>
+        var known = Sql(() =>
         {
             var set = new HashSet<string>(StringComparer.Ordinal);
             using var cmd = _db.CreateCommand();
@@ -352,7 +358,7 @@ internal sealed class RunIndex : IDisposable
         return new IngestResult(added, already, damaged, files.Length);
     }
 
-    private int WriteBatch(List<(string Rel, RunRecord Record, string Json)> batch) => SqliteRetry.Run(() =>
+    private int WriteBatch(List<(string Rel, RunRecord Record, string Json)> batch) => Sql(() =>
     {
         using var tx = _db.BeginTransaction(deferred: false);
         using var run = Command(tx, """
@@ -386,10 +392,10 @@ internal sealed class RunIndex : IDisposable
         return added;
     });
 
-    public long Count() => WithRecovery(() => SqliteRetry.Run(() => Convert.ToInt64(Scalar(_db, "SELECT count(*) FROM runs;"), CultureInfo.InvariantCulture)));
+    public long Count() => WithRecovery(() => Sql(() => Convert.ToInt64(Scalar(_db, "SELECT count(*) FROM runs;"), CultureInfo.InvariantCulture)));
 
     /// <summary>Runs matching the filters, oldest first.</summary>
-    public IReadOnlyList<IndexedRun> Runs(string? stage = null, string? dataset = null, string? state = null) => WithRecovery(() => SqliteRetry.Run(() =>
+    public IReadOnlyList<IndexedRun> Runs(string? stage = null, string? dataset = null, string? state = null) => WithRecovery(() => Sql(() =>
     {
         using var cmd = _db.CreateCommand();
         cmd.CommandText = """
@@ -414,7 +420,7 @@ internal sealed class RunIndex : IDisposable
     }
 
     /// <summary>Rows of every table, in a stable order: what "the same rows" means after a rebuild.</summary>
-    public IReadOnlyList<string> Dump() => WithRecovery(() => SqliteRetry.Run(() =>
+    public IReadOnlyList<string> Dump() => WithRecovery(() => Sql(() =>
     {
         var rows = new List<string>();
         foreach (var sql in new[]
@@ -446,7 +452,7 @@ internal sealed class RunIndex : IDisposable
                 if (File.Exists(Location.DbPath + suffix)) File.Delete(Location.DbPath + suffix);
         }
         _lock = IndexLock.Shared(LockPath, TimeSpan.FromMinutes(2));
-        var (db, problem) = TryOpen(Location);
+        var (db, problem) = TryOpen(Location, _lockedNote);
         _db = db ?? throw new KdgException(ErrorCodes.IndexUnusable, $"the run index {Location.DbPath} cannot be created ({problem}). Pass -p:KdGatIndex=<path on a local disk>.");
         RebuiltBecause = "rebuild requested";
         return Ingest();
@@ -462,11 +468,25 @@ internal sealed class RunIndex : IDisposable
         catch (SqliteException e) when (SqliteRetry.IsCorrupt(e))
         {
             _db.Dispose();
-            var replaced = Replace(Location, Records, _log, _lock, e.Message);
+            var replaced = Replace(Location, Records, _log, _lock, e.Message, _lockedNote);
             (_db, _lock, RebuiltBecause) = (replaced._db, replaced._lock, replaced.RebuiltBecause);
             IngestOnce(500);
             return op();
         }
+    }
+
+    /// <summary>An index operation, retried on busy, locked and I/O errors (<see cref="SqliteRetry"/>); a lock held on says so.</summary>
+    private T Sql<T>(Func<T> op) => SqliteRetry.Run(op, waiting: _lockedNote);
+
+    /// <summary>Said once per open when another process keeps the index locked for seconds: a wait is never silent.</summary>
+    private static Action LockedNote(IBuildLog? log, string dbPath)
+    {
+        var said = 0;
+        return () =>
+        {
+            if (Interlocked.Exchange(ref said, 1) == 0)
+                log?.Info($"KdGat: the run index {dbPath} is locked by another process (a program with a write transaction open on it, such as sqlite3 or a database browser, or another build writing it); waiting up to {SqliteRetry.LockedWait.TotalSeconds:0} s. Close the program holding it, or end its transaction, to go on at once.");
+        };
     }
 
     public void Dispose()

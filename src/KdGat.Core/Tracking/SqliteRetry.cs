@@ -8,6 +8,10 @@ namespace KdGat.Core.Tracking;
 /// covers what it does not (busy on BEGIN IMMEDIATE after a WAL checkpoint, transient I/O errors,
 /// a snapshot that went stale). A disk I/O error gets a few quick tries only: a full disk reports it
 /// too, and 40 tries with backoff kept a build silent for 35 s before its KDG5004 (a review).
+/// Busy or locked is waited for here, not inside SQLite (the index keeps busy_timeout to a second),
+/// so a wait can be said: KdGat's own writers hold the write lock for one batch of rows, milliseconds;
+/// a lock held for seconds is another program's open transaction (sqlite3 after BEGIN, a database
+/// browser), which kept a build silent ~2 min before a KDG5004 that advised moving the index.
 /// </summary>
 internal static class SqliteRetry
 {
@@ -19,6 +23,17 @@ internal static class SqliteRetry
     /// </summary>
     public const int MaxIoErrAttempts = 8;
 
+    /// <summary>
+    /// How long a busy or locked index is waited for in all. 30 s, not the 2 min it was: 32 processes
+    /// writing at once (ConcurrencyTests) wait far less, and a lock held longer is a program that will
+    /// not let go soon; the user is told which and what to do (IndexFailure).
+    /// </summary>
+    public static readonly TimeSpan LockedWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long busy or locked lasts before the waiting callback is called (once): a wait is never silent.</summary>
+    public static readonly TimeSpan SayWaitingAfter = TimeSpan.FromSeconds(3);
+
+    public static bool IsLocked(SqliteException e) => e.SqliteErrorCode is Busy or Locked;
     public static bool IsTransient(SqliteException e) => e.SqliteErrorCode is Busy or Locked or IoErr or Protocol;
     public static bool IsCorrupt(SqliteException e) => e.SqliteErrorCode is Corrupt or NotADb;
 
@@ -26,10 +41,12 @@ internal static class SqliteRetry
     public static int Retries => _retries;
     private static int _retries;
 
-    public static T Run<T>(Func<T> op, int maxAttempts = 40, TimeSpan? maxTotal = null, TimeProvider? time = null)
+    /// <param name="waiting">Called once when busy or locked has lasted <see cref="SayWaitingAfter"/>.</param>
+    public static T Run<T>(Func<T> op, int maxAttempts = 40, TimeSpan? maxTotal = null, TimeProvider? time = null, Action? waiting = null)
     {
         var clock = time ?? TimeProvider.System;
-        var deadline = clock.GetUtcNow() + (maxTotal ?? TimeSpan.FromSeconds(120));
+        var start = clock.GetUtcNow();
+        var deadline = start + (maxTotal ?? LockedWait);
         var delayMs = 10.0;
         for (var attempt = 1; ; attempt++)
         {
@@ -41,11 +58,16 @@ internal static class SqliteRetry
                                             && clock.GetUtcNow() < deadline)
             {
                 Interlocked.Increment(ref _retries);
+                if (waiting is not null && IsLocked(e) && clock.GetUtcNow() - start >= SayWaitingAfter)
+                {
+                    waiting();
+                    waiting = null;
+                }
                 Time.Clock.Sleep(clock, TimeSpan.FromMilliseconds(delayMs * (0.5 + Random.Shared.NextDouble())));
                 delayMs = Math.Min(delayMs * 2, 1000);
             }
         }
     }
 
-    public static void Run(Action op) => Run(() => { op(); return 0; });
+    public static void Run(Action op, Action? waiting = null) => Run(() => { op(); return 0; }, waiting: waiting);
 }

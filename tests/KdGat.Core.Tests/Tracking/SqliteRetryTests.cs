@@ -1,3 +1,4 @@
+using KdGat.Core.Tests.Support;
 using KdGat.Core.Tracking;
 using Microsoft.Data.Sqlite;
 
@@ -29,6 +30,32 @@ public sealed class SqliteRetryTests
     public void Busy_IsTriedUpToTheLimitGiven()
     {
         Assert.Equal(8, Failing(SqliteRetry.Busy, maxAttempts: 8).Tries);
+    }
+
+    /// <summary>
+    /// Another process holding a write transaction on the index kept a build silent ~2 min, then
+    /// "SQLite failed ... pass -p:KdGatIndex" (a review). Now a line once it has waited a few seconds,
+    /// and a bounded wait in all.
+    /// </summary>
+    [Theory]
+    [InlineData(SqliteRetry.Busy)]
+    [InlineData(SqliteRetry.Locked)]
+    public void ALockHeldOn_IsSaidOnceAfterAFewSeconds_AndWaitedForABoundedTime(int code)
+    {
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        var start = time.Now;
+        var saidAt = new List<TimeSpan>();
+
+        var e = Assert.Throws<SqliteException>(() => SqliteRetry.Run<int>(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(2)); // each try waits in SQLite's busy handler (the backoff between them is real time)
+            throw new SqliteException("database is locked", code);
+        }, time: time, waiting: () => saidAt.Add(time.Now - start)));
+
+        Assert.Equal(code, e.SqliteErrorCode);
+        var said = Assert.Single(saidAt);
+        Assert.InRange(said, SqliteRetry.SayWaitingAfter, SqliteRetry.SayWaitingAfter + TimeSpan.FromSeconds(2));
+        Assert.InRange(time.Now - start, SqliteRetry.LockedWait, SqliteRetry.LockedWait + TimeSpan.FromSeconds(2));
     }
 
     [Theory]
