@@ -31,6 +31,17 @@ public sealed class IndexLocationTests
         Assert.StartsWith("/scratch/local/", custom.DbPath);
     }
 
+    /// <summary>KDGAT_INDEX_DIR is read only where the per-host directory is chosen: errors advise it only there.</summary>
+    [Fact]
+    public void TheIndexDirApplies_OnlyToAPipelineOnANetworkFileSystemWithoutAnExplicitPath()
+    {
+        Func<string, string?> fs = p => p.StartsWith("/home/", StringComparison.Ordinal) ? "nfs" : null;
+        Assert.True(IndexLocation.Choose("/home/u/pipe", networkFs: fs, env: Env()).IndexDirApplies);
+        Assert.False(IndexLocation.Choose("/data/pipe", networkFs: fs, env: Env()).IndexDirApplies);
+        Assert.False(IndexLocation.Choose("/home/u/pipe", explicitPath: "/data/i.db", networkFs: fs, env: Env()).IndexDirApplies);
+        Assert.False(IndexLocation.Choose("/home/u/pipe", networkFs: fs, env: Env(("KDGAT_INDEX", "/data/i.db"))).IndexDirApplies);
+    }
+
     /// <summary>-p:KdGatIndex=/ crashed (no directory of "/"); a device made SQLite wait ~36 s before an I/O error.</summary>
     [Theory]
     [InlineData("/", "a directory")]

@@ -312,6 +312,22 @@ public sealed class IndexTests
         Assert.Equal(3, await opening.WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
+    /// <summary>An index that cannot be created advises KDGAT_INDEX_DIR only where that variable is read (a review: always).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnIndexThatCannotBeCreated_AdvisesKdgatIndexDirOnlyWhereItApplies(bool indexDirApplies)
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t.Db); // a directory where the database file should be
+
+        var e = Assert.Throws<KdgException>(() => RunIndex.Open(new IndexLocation(t.Db, true, "test") { IndexDirApplies = indexDirApplies }, new RecordStore(t.StateDir)));
+
+        Assert.Equal(ErrorCodes.IndexUnusable, e.Code);
+        Assert.Contains("-p:KdGatIndex=", e.Message);
+        Assert.Equal(indexDirApplies, e.Message.Contains("KDGAT_INDEX_DIR"));
+    }
+
     [Fact]
     public void ARecordsDirThatIsAFile_IsSaid_NotReadAsNoRecords()
     {

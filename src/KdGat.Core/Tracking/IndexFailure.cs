@@ -14,7 +14,8 @@ internal static class IndexFailure
     private const int ReadOnly = 8, Full = 13, Perm = 3, Auth = 23;
 
     /// <summary>The KdgException for <paramref name="e"/>, or null when it is not a tracking failure.</summary>
-    public static KdgException? From(Exception e, string code, string? indexPath)
+    /// <param name="indexDirApplies">The index is where KDGAT_INDEX_DIR puts it (<see cref="IndexLocation.IndexDirApplies"/>): only then is that advised.</param>
+    public static KdgException? From(Exception e, string code, string? indexPath, bool indexDirApplies = false)
     {
         const string stands = "KdGat: the build's result stands, but ";
         if (e is KdgException k) // already a KDG error: only "cannot be created" (KDG5003) is a warning after a build
@@ -38,7 +39,7 @@ internal static class IndexFailure
             _ => null,
         };
         if (what is null) return null;
-        var message = $"{where} cannot be used: {what}, or pass -p:KdGatIndex=<path on a local, writable disk> (or set KDGAT_INDEX_DIR), then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()})";
+        var message = $"{where} cannot be used: {what}, or {IndexLocation.MoveAdvice(indexDirApplies)}, then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()})";
         return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + message : message, indexPath, inner: e);
     }
 

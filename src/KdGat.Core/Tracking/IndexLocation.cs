@@ -24,6 +24,13 @@ internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
     /// <summary>Named by -p:KdGatIndex or KDGAT_INDEX: the one kind of index path two pipelines can share by mistake.</summary>
     public bool Explicit { get; init; }
 
+    /// <summary>In the per-host directory, the one place KDGAT_INDEX_DIR is read: only here may an error advise it.</summary>
+    public bool IndexDirApplies { get; init; }
+
+    /// <summary>What an error says to do to put the index elsewhere.</summary>
+    public static string MoveAdvice(bool indexDirApplies) =>
+        "pass -p:KdGatIndex=<path on a local, writable disk>" + (indexDirApplies ? " (or set KDGAT_INDEX_DIR)" : "");
+
     public static IndexLocation Choose(string root, string? explicitPath = null, Func<string, string?>? networkFs = null, Func<string, string?>? env = null)
     {
         networkFs ??= FileSystemKind.NetworkNameOf;
@@ -55,7 +62,7 @@ internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
         var local = Path.Combine(Path.GetFullPath(baseDir), key, "index.db");
         var localFs = networkFs(local);
         return localFs is null
-            ? new(local, true, $"pipeline on {rootFs}: index kept on local disk (WAL); rebuilt from the shared records when missing")
-            : new(local, false, $"pipeline on {rootFs} and {baseDir} on {localFs} too: journal_mode=DELETE");
+            ? new(local, true, $"pipeline on {rootFs}: index kept on local disk (WAL); rebuilt from the shared records when missing") { IndexDirApplies = true }
+            : new(local, false, $"pipeline on {rootFs} and {baseDir} on {localFs} too: journal_mode=DELETE") { IndexDirApplies = true };
     }
 }

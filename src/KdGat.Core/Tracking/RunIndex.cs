@@ -231,7 +231,7 @@ internal sealed class RunIndex : IDisposable
         {
             again.Dispose();
             throw new KdgException(ErrorCodes.IndexUnusable,
-                $"the run index {location.DbPath} cannot be created ({err}). The run records are safe; pass -p:KdGatIndex=<path on a local disk> or set KDGAT_INDEX_DIR.");
+                $"the run index {location.DbPath} cannot be created ({err}). The run records are safe; {IndexLocation.MoveAdvice(location.IndexDirApplies)}.");
         }
         if (aside is not null)
             log?.Warn(ErrorCodes.IndexRebuilt,
@@ -453,7 +453,7 @@ internal sealed class RunIndex : IDisposable
         }
         _lock = IndexLock.Shared(LockPath, TimeSpan.FromMinutes(2));
         var (db, problem) = TryOpen(Location, _lockedNote);
-        _db = db ?? throw new KdgException(ErrorCodes.IndexUnusable, $"the run index {Location.DbPath} cannot be created ({problem}). Pass -p:KdGatIndex=<path on a local disk>.");
+        _db = db ?? throw new KdgException(ErrorCodes.IndexUnusable, $"the run index {Location.DbPath} cannot be created ({problem}). The run records are safe; {IndexLocation.MoveAdvice(Location.IndexDirApplies)}.");
         RebuiltBecause = "rebuild requested";
         return Ingest();
     }

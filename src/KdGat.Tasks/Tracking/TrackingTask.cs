@@ -41,13 +41,17 @@ public abstract class TrackingTask : PipelineTask
         }
     }
 
-    private KdgException? Translate(Exception e) =>
-        IndexFailure.From(e, WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed, string.IsNullOrWhiteSpace(IndexPath) ? DefaultIndexPath() : IndexPath);
-
-    /// <summary>The index file the message should name when -p:KdGatIndex was not given (it named none).</summary>
-    private string? DefaultIndexPath()
+    private KdgException? Translate(Exception e)
     {
-        try { return IndexLocation.Choose(Root).DbPath; }
+        var location = ChosenLocation();
+        return IndexFailure.From(e, WarnOnly ? ErrorCodes.IndexUpdateFailed : ErrorCodes.IndexReadFailed,
+            location?.DbPath ?? (string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath), location?.IndexDirApplies ?? false);
+    }
+
+    /// <summary>Where the index is, for the message to name it and advise only what applies there; null when it cannot be told.</summary>
+    private IndexLocation? ChosenLocation()
+    {
+        try { return IndexLocation.Choose(Root, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath); }
         catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
     }
 

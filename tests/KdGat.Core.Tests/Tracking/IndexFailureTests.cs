@@ -20,4 +20,20 @@ public sealed class IndexFailureTests
         Assert.DoesNotContain("KdGatIndex=", e.Message);
         Assert.DoesNotContain("SQLite failed", e.Message);
     }
+
+    /// <summary>
+    /// "or set KDGAT_INDEX_DIR" was said for every index; it is read only for a pipeline on a network
+    /// file system without an explicit path (IndexLocation), so elsewhere following it changed nothing (a review).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KdgatIndexDir_IsAdvisedOnlyWhereItIsRead(bool indexDirApplies)
+    {
+        var e = IndexFailure.From(new UnauthorizedAccessException("Access denied"), ErrorCodes.IndexReadFailed, "/p/.kdgat/index.db", indexDirApplies);
+
+        Assert.NotNull(e);
+        Assert.Contains("-p:KdGatIndex=", e.Message);
+        Assert.Equal(indexDirApplies, e.Message.Contains("KDGAT_INDEX_DIR"));
+    }
 }
