@@ -49,6 +49,42 @@ public sealed class IndexTests
         Assert.Equal(new IngestResult(0, 2, 0, 2), index.Ingest());
     }
 
+    /// <summary>
+    /// Ingest only added rows: runs whose record files were deleted (by hand, or an index outside the
+    /// clone that outlived a re-clone) stayed in History and Compare for good (a review). The records
+    /// are the truth: their rows go; a run whose record id another file still holds stays.
+    /// </summary>
+    [Fact]
+    public void RecordFilesThatAreGone_LeaveTheIndex()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 5);
+        var store = new RecordStore(t.StateDir);
+        store.Write(Records.Make("dup"));
+        store.Write(Records.Make("dup"));
+        using var index = Open(t);
+        Assert.Equal(6, index.Count());
+        var files = store.EnumerateFiles().ToArray();
+        var r0 = files.Single(f => f.EndsWith("r0.json", StringComparison.Ordinal));
+        File.Delete(r0);
+        File.Delete(files.First(f => f.EndsWith("dup.json", StringComparison.Ordinal)));
+        File.Delete(files.Single(f => f.EndsWith("r3.json", StringComparison.Ordinal)));
+
+        index.Ingest();
+
+        Assert.Equal(4, index.Count());
+        var ids = index.Runs().Select(r => r.Record.RecordId).Order().ToArray();
+        Assert.Equal(["dup", "r1", "r2", "r4"], ids);
+        Assert.DoesNotContain(index.Dump(), row => row.Contains("\tr0\t") || row.Contains("\tr3\t") || row.EndsWith("\tr0") || row.EndsWith("\tr3"));
+        var dup = Assert.Single(index.Runs(), r => r.Record.RecordId == "dup");
+        Assert.True(File.Exists(Path.Combine(store.Dir, dup.RecordFile)), dup.RecordFile); // the file still there
+
+        Directory.Delete(store.Dir, recursive: true); // a fresh clone: no records at all
+        index.Ingest();
+        Assert.Equal(0, index.Count());
+        Assert.Empty(index.Dump());
+    }
+
     [Fact]
     public void DeletedDatabase_IsRebuiltWithTheSameRows()
     {

@@ -320,7 +320,7 @@ internal sealed class RunIndex : IDisposable
     public int UserVersion => Convert.ToInt32(Scalar(_db, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
     public string JournalMode => Scalar(_db, "PRAGMA journal_mode;")?.ToString() ?? "";
 
-    /// <summary>Indexes record files not indexed yet. Safe to run any number of times, from any number of processes.</summary>
+    /// <summary>Indexes record files not indexed yet and drops the rows of those that are gone. Safe to run any number of times, from any number of processes.</summary>
     public IngestResult Ingest(int batchSize = 500) => LastIngest = WithRecovery(() => IngestOnce(batchSize));
 
     /// <summary>What the latest Ingest (Open runs one) added.</summary>
@@ -328,22 +328,25 @@ internal sealed class RunIndex : IDisposable
 
     private IngestResult IngestOnce(int batchSize)
     {
+        // Read before the records are listed: a path known here and not listed then was deleted (records never move).
         var known = Sql(() =>
         {
-            var set = new HashSet<string>(StringComparer.Ordinal);
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
             using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT path FROM record_files;";
+            cmd.CommandText = "SELECT path, record_id FROM record_files;";
             using var r = cmd.ExecuteReader();
-            while (r.Read()) set.Add(r.GetString(0));
-            return set;
+            while (r.Read()) map[r.GetString(0)] = r.GetString(1);
+            return map;
         });
         var files = Records.EnumerateFiles().ToArray();
         int added = 0, already = 0, damaged = 0;
         var batch = new List<(string Rel, RunRecord Record, string Json)>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
             var rel = Path.GetRelativePath(Records.Dir, file).Replace('\\', '/');
-            if (known.Contains(rel)) { already++; continue; }
+            listed.Add(rel);
+            if (known.ContainsKey(rel)) { already++; continue; }
             var (record, json, problem) = RecordStore.TryRead(file);
             if (record is null)
             {
@@ -355,7 +358,49 @@ internal sealed class RunIndex : IDisposable
             if (batch.Count >= batchSize) { added += WriteBatch(batch); batch.Clear(); }
         }
         if (batch.Count > 0) added += WriteBatch(batch);
+        if (already < known.Count) DropGone(known, listed, batchSize);
         return new IngestResult(added, already, damaged, files.Length);
+    }
+
+    /// <summary>
+    /// Drops the rows of record files that are gone (deleted by hand; an index outside the clone that
+    /// outlived a re-clone): they stayed in History and Compare for good. The records are the truth.
+    /// A run stays while another file still holds its record id (its record_file then names that one).
+    /// </summary>
+    private void DropGone(Dictionary<string, string> known, HashSet<string> listed, int batchSize)
+    {
+        var stays = new Dictionary<string, string>(StringComparer.Ordinal); // record id -> a file still there
+        foreach (var (path, id) in known)
+            if (listed.Contains(path)) stays.TryAdd(id, path);
+        var gone = known.Where(k => !listed.Contains(k.Key)).ToArray();
+        foreach (var chunk in gone.Chunk(batchSize))
+            Sql(() =>
+            {
+                using var tx = _db.BeginTransaction(deferred: false);
+                using var file = Command(tx, "DELETE FROM record_files WHERE path = $path;");
+                using var run = Command(tx, "DELETE FROM runs WHERE record_id = $id;");
+                using var param = Command(tx, "DELETE FROM params WHERE record_id = $id;");
+                using var metric = Command(tx, "DELETE FROM metrics WHERE record_id = $id;");
+                using var moved = Command(tx, "UPDATE runs SET record_file = $other WHERE record_id = $id AND record_file = $path;");
+                foreach (var (path, id) in chunk)
+                {
+                    Set(file, ("$path", path));
+                    file.ExecuteNonQuery();
+                    if (stays.TryGetValue(id, out var other))
+                    {
+                        Set(moved, ("$other", other), ("$id", id), ("$path", path));
+                        moved.ExecuteNonQuery();
+                        continue;
+                    }
+                    foreach (var cmd in new[] { run, param, metric })
+                    {
+                        Set(cmd, ("$id", id));
+                        cmd.ExecuteNonQuery();
+                    }
+                }
+                tx.Commit();
+                return chunk.Length;
+            });
     }
 
     private int WriteBatch(List<(string Rel, RunRecord Record, string Json)> batch) => Sql(() =>
