@@ -12,8 +12,8 @@ internal static class ReplaceableFile
     public const string HtmlSignature = "body{font-family:DejaVu Sans,Arial,sans-serif;margin:16px 24px";
     /// <summary>The first line of the DOT file -t:Graph writes (Graphing.DotWriter).</summary>
     public const string DotSignature = "digraph kdgat {";
-    /// <summary>The root element of the SVG -t:Graph writes (Graphing.SvgWriter).</summary>
-    public const string SvgSignature = "class=\"stage-graph\"";
+    /// <summary>The arrow head every SVG -t:Graph has written defines first (Graphing.SvgWriter; its root element's class came later).</summary>
+    public const string SvgSignature = "<marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">";
 
     private const int HeadBytes = 4096;
 

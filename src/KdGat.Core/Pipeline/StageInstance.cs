@@ -202,20 +202,24 @@ public sealed partial class StageInstance
             var n = 0;
             for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1, n++)
             {
-                if (n < MaxSuffixesPerWord) Add(word[from..], piece: false);
-                if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=');
+                var whole = n < MaxSuffixesPerWord && Add(word[from..], piece: false);
+                // A piece before '=' is a cut (no raw or cache data of its own) only when the word from here was named whole:
+                // past the first separators, or a word refused as a path, the piece is all that is checked (a review).
+                if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=', cut: word[end] == '=' && whole);
             }
         }
         return named.Concat(Inputs.Select(i => ("inputs", i, false, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false, false)));
 
-        void Add(string candidate, bool piece)
+        bool Add(string candidate, bool piece, bool cut = false)
         {
             // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
             // length times its depth (the owners above each of its folders).
-            if (candidate.Length > MaxPathChars) return;
-            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false, piece));
+            if (candidate.Length > MaxPathChars) return false;
+            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false, cut));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
-                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false, piece));
+                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false, cut));
+            else return false;
+            return true;
         }
 
         // "--data=../../../prep/out" as a whole is not a path: its '..' would climb out of "--data=..".

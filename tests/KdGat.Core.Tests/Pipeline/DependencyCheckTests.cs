@@ -707,6 +707,8 @@ public sealed class DependencyCheckTests : IDisposable
     [Theory]
     [InlineData("  a: { command: 'cat {raw_dir}/part=1.csv > m', inputs: ['{raw_dir}/part=2.csv'], outputs: [m] }\n")]
     [InlineData("  a: { command: 'cat {cache_dir}/part=1.bin > m', inputs: ['{cache_dir}/part=2.bin'], outputs: [m] }\n")]
+    // Past the first separators only the pieces are named (a word of weights, path=0.1,...): there the piece is checked (a review).
+    [InlineData("  a: { command: 'mix --data /tmp/x0.csv=0.1,/tmp/x1.csv=0.1,/tmp/x2.csv=0.1,/tmp/x3.csv=0.1,/tmp/x4.csv=0.1,/tmp/x5.csv=0.1,/tmp/x6.csv=0.1,/tmp/x7.csv=0.1,/tmp/x8.csv=0.1,{raw_dir}/secret.csv=0.1 > m', outputs: [m] }\n")]
     public void AWholeWordWithAnEquals_InDataNoInputCovers_IsStillKdg1039(string yaml) =>
         Assert.Equal(ErrorCodes.UndeclaredRawData, Refused(yaml, new StageDeclaration("a", [])).Code);
 
