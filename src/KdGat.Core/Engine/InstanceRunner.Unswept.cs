@@ -45,7 +45,7 @@ internal sealed partial class InstanceRunner
             _ctx.Archive.Capture(s.Dataset, s.Name, manifestPath);
             // Its outputs, params.json and scratch, never what a planned instance writes (an unswept cache
             // folder the points now write theirs into: a review lost them all).
-            foreach (var path in UnsweptLeftovers.Of(s.Layout.Root, dir, manifest, _ctx.Planned.Value)) Gone(path);
+            foreach (var path in UnsweptLeftovers.Of(s.Layout.Root, dir, manifest, _ctx.Planned.Value, StillRecorded)) Gone(path);
             Gone(manifestPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -53,9 +53,12 @@ internal sealed partial class InstanceRunner
             NotRemoved(manifestPath, e); // archiving it (History) failed: a committed point is not failed for that (a review)
         }
 
+        bool StillRecorded(OutputRecord o, string path) => _ctx.Planner.Fingerprinter.Hasher.Hash(path)?.Hash == o.Hash;
+
         // The stage's other points retire it at the same time: what one of them removed first is gone all the same.
         void Gone(string path)
         {
+            if (PathText.LinkBetween(s.Layout.RunsRoot, path) is not null) return; // as Clean: never through a link below the runs root
             try { FileMover.Delete(path); }
             catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { NotRemoved(path, e); }
