@@ -25,6 +25,6 @@ internal static partial class ErrorCodes
     public const string PipelinePathExpands = "KDG1219";
     /// <summary>Warning: KDGAT_NOOP_CERTIFICATE holds a value that is none of off, verify, on (and their spellings): certificates are used as without it.</summary>
     public const string NoOpSettingUnknown = "KDG1220";
-    /// <summary>Error, raised by targets/KdGat.Pipeline.targets, not C#: a public target (Train, Preprocess, ...) whose *DependsOn list names no stage target, so it would run nothing.</summary>
+    /// <summary>Error, raised by targets/KdGat.Pipeline.targets, not C#: a public target but Evaluate (Train, Preprocess, ...) whose *DependsOn list names no stage target, so it would run nothing.</summary>
     public const string PublicTargetSelectsNoStage = "KDG1221";
 }

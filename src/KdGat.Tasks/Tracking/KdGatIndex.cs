@@ -10,7 +10,11 @@ public sealed class KdGatIndex : TrackingTask
     public bool Rebuild { get; set; }
     public bool Quiet { get; set; }
 
+    /// <summary>Before Clean: a configuration or -p: selection KdGat refuses (KDG1xxx) is Clean's to say, once.</summary>
+    public bool LoadErrorsSaidNext { get; set; }
+
     private protected override bool WarnOnly => Quiet;
+    private protected override bool LoadErrorsSaidLater => LoadErrorsSaidNext;
 
     private protected override bool RunTracking(MSBuildLog log)
     {

@@ -20,16 +20,19 @@ public abstract class TrackingTask : PipelineTask
     /// <summary>After a build (KdGatIndex Quiet): tracking problems are warnings, the build's result stands.</summary>
     private protected virtual bool WarnOnly => false;
 
+    /// <summary>The step before a target that loads the pipeline itself (Clean): a refused configuration or selection is that target's error.</summary>
+    private protected virtual bool LoadErrorsSaidLater => false;
+
     private protected sealed override bool Run(MSBuildLog log)
     {
         try
         {
             return RunTracking(log);
         }
-        catch (KdgException e) when (WarnOnly && e.Code.StartsWith("KDG1", StringComparison.Ordinal))
+        catch (KdgException e) when (LoadErrorsSaidLater && e.Code.StartsWith("KDG1", StringComparison.Ordinal))
         {
-            // The configuration or -p: selection is refused (before Clean; a build loaded it already): the
-            // target this step serves says so as its error, once (it was said twice, as a warning first).
+            // The configuration or -p: selection is refused before Clean: Clean says so as its error, once
+            // (it was said twice, as a warning first). After a build it stays a warning: nothing says it later.
             Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"KdGat: run index not updated: {e.Code}, said by the next step");
             return true;
         }
