@@ -95,7 +95,6 @@ public sealed class BadInputTests
     /// </summary>
     [Theory]
     [InlineData("-p:Sweep=bogus=1", "KDG1033")]
-    [InlineData("-p:Dataset=bogus", "KDG1102")]
     public void CleanWithARefusedSelection_SaysItsErrorOnce_AndRemovesNothing(string property, string code)
     {
         using var s = Sandbox.Trivial();
