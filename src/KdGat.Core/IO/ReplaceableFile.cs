@@ -25,11 +25,8 @@ internal static class ReplaceableFile
         if (stat.Kind != Hashing.PathKind.File) return false; // a directory, a FIFO, a device: never ours
         try
         {
-            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-            var buffer = new byte[HeadBytes];
-            var read = 0;
-            for (int n; read < buffer.Length && (n = f.Read(buffer, read, buffer.Length - read)) > 0;) read += n;
-            return read == 0 || System.Text.Encoding.UTF8.GetString(buffer, 0, read).Contains(signature, StringComparison.Ordinal);
+            var head = SmallFile.Head(path, HeadBytes);
+            return head.Length == 0 || System.Text.Encoding.UTF8.GetString(head).Contains(signature, StringComparison.Ordinal);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -32,6 +32,15 @@ internal static class SmallFile
 
     public static string ReadAllText(string path, long maxBytes = MaxBytes) => System.Text.Encoding.UTF8.GetString(ReadAllBytes(path, maxBytes));
 
+    /// <summary>The first <paramref name="bytes"/> of a file (fewer when it is shorter): enough to tell what wrote it. A FIFO or device is an IOException, as above.</summary>
+    public static byte[] Head(string path, int bytes)
+    {
+        RefuseSpecial(path);
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var head = new byte[bytes];
+        return head[..fs.ReadAtLeast(head, bytes, throwOnEndOfStream: false)];
+    }
+
     /// <summary>An IOException when the path is a FIFO, device or socket: an open could block or never end.</summary>
     public static void RefuseSpecial(string path)
     {

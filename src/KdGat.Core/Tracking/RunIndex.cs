@@ -169,10 +169,8 @@ internal sealed class RunIndex : IDisposable
     {
         var info = new FileInfo(path);
         if (!info.Exists || info.Length == 0) return null;
-        var header = new byte[16];
-        using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-            if (f.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length || !header.AsSpan().SequenceEqual("SQLite format 3\0"u8))
-                return "an existing file that is not an SQLite database";
+        if (!IO.SmallFile.Head(path, 16).AsSpan().SequenceEqual("SQLite format 3\0"u8))
+            return "an existing file that is not an SQLite database";
         try
         {
             var tables = TablesOf(new Uri(path).AbsoluteUri + "?immutable=1");
