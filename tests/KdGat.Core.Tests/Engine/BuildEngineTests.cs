@@ -278,24 +278,12 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task TheBuildThatSweepsAStage_LeavesNothingOfItsUnsweptResult()
     {
-        const string unswept = """
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              b: { command: 'echo {params.y} > out.txt && mkdir -p {cache_dir} && echo x > {cache_dir}/side.txt && echo s > scratch.tmp', params: { y: 1 }, outputs: [out.txt, '{cache_dir}/side.txt'] }
-            """;
-        const string swept = """
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              b: { command: 'echo {params.y} > out.txt', params: { y: 1 }, outputs: [out.txt], sweep: { y: [2, 3] } }
-            """;
-        using var p = new TestPipeline(unswept, "d1");
+        using var p = new TestPipeline(StageMadeSwept.Unswept, "d1");
         var stages = new StageDeclaration[] { new("b", []) };
         async Task<BuildReport> Build() => await new BuildEngine().RunAsync(p.Request(stages) with { MaxParallelStages = 1 }, new RecordingLog(), default);
         Assert.True((await Build()).Succeeded);
         Assert.True(File.Exists(p.Dir["cache/d1/side.txt"]));
-        p.WriteConfig(swept);
+        p.WriteConfig(StageMadeSwept.Swept);
 
         Assert.True((await Build()).Succeeded);
 

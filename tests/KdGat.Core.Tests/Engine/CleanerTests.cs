@@ -220,23 +220,11 @@ public sealed class CleanerTests : IDisposable
     [Fact]
     public async Task Clean_OfAStageMadeSwept_RemovesItsUnsweptResultAboveThePoints()
     {
-        const string unswept = """
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              b: { command: 'echo {params.y} > out.txt && mkdir -p {cache_dir} && echo x > {cache_dir}/side.txt && echo s > scratch.tmp', params: { y: 1 }, outputs: [out.txt, '{cache_dir}/side.txt'] }
-            """;
-        const string swept = """
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              b: { command: 'echo {params.y} > out.txt', params: { y: 1 }, outputs: [out.txt], sweep: { y: [2, 3] } }
-            """;
-        using var p = new TestPipeline(unswept, "d1");
+        using var p = new TestPipeline(StageMadeSwept.Unswept, "d1");
         var stages = new StageDeclaration[] { new("b", []) };
         async Task<BuildReport> Build() => await new BuildEngine().RunAsync(p.Request(stages), new RecordingLog(), default);
         Assert.True((await Build()).Succeeded);
-        p.WriteConfig(swept);
+        p.WriteConfig(StageMadeSwept.Swept);
 
         await Cleaner.CleanAsync(p.Request(stages), null, new RecordingLog());
         Assert.True((await Build()).Succeeded);
@@ -244,4 +232,26 @@ public sealed class CleanerTests : IDisposable
         Assert.Equal(["logs", "y=2", "y=3"], Directory.EnumerateFileSystemEntries(p.Dir["runs/d1/b"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.False(File.Exists(p.Dir["cache/d1/side.txt"]));
     }
+}
+
+/// <summary>
+/// A stage whose command leaves a scratch file in its run dir and an output under {cache_dir}, then
+/// made swept: what a from-scratch build of the swept stage has none of (Clean and the build's
+/// retirement alike; CleanerTests and BuildEngineTests).
+/// </summary>
+internal static class StageMadeSwept
+{
+    public const string Unswept = """
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        stages:
+          b: { command: 'echo {params.y} > out.txt && mkdir -p {cache_dir} && echo x > {cache_dir}/side.txt && echo s > scratch.tmp', params: { y: 1 }, outputs: [out.txt, '{cache_dir}/side.txt'] }
+        """;
+
+    public const string Swept = """
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        stages:
+          b: { command: 'echo {params.y} > out.txt', params: { y: 1 }, outputs: [out.txt], sweep: { y: [2, 3] } }
+        """;
 }
