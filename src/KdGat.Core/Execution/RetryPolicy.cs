@@ -11,6 +11,8 @@ internal sealed record Retry(ResourceSpec Resources, string? Note = null);
 /// exit is final (a bug does not fix itself), all within the stage's 'retries'. A stage that sets
 /// no mem or time multiplies what SLURM gave its first attempt (the cluster's default): assuming
 /// 1024M gave a retry no more memory than the default DefMemPerCPU x cpus, or less (a SLURM review).
+/// What an earlier retry raised is kept: a TIMEOUT after an OOM retry keeps the raised memory (it
+/// went back to the stage's own and ran out again), and a node failure retries what ran.
 /// </summary>
 internal static class RetryPolicy
 {
@@ -32,19 +34,19 @@ internal static class RetryPolicy
             {
                 var mem = Base(original.MemMb, ran.MemMb, granted?.MemMb, attemptJustEnded);
                 var note = mem is null && granted is not null ? $"assumed mem={FallbackMemMb}M x {next}: the stage sets no resources.mem and SLURM did not say what the job was given" : null;
-                return new(original with { MemMb = Math.Min((mem ?? FallbackMemMb) * next, ResourceParser.MaxMemMb) }, note);
+                return new(ran with { MemMb = Math.Min(Math.Max((mem ?? FallbackMemMb) * next, ran.MemMb ?? 0), ResourceParser.MaxMemMb) }, note);
             }
             case ExecState.Timeout:
             {
                 // A job without a time limit cannot hit one: nothing to raise, retried as it was.
                 if (original.TimeMinutes is null && ran.TimeMinutes is null && granted?.TimeMinutes == ResourceParser.UnlimitedMinutes)
-                    return new(original, "time unchanged: the job had no time limit (UNLIMITED) to raise");
+                    return new(ran, "time unchanged: the job had no time limit (UNLIMITED) to raise");
                 var time = Base(original.TimeMinutes, ran.TimeMinutes, granted?.TimeMinutes, attemptJustEnded);
                 var note = time is null && granted is not null ? $"assumed time={FallbackMinutes}min x {next}: the stage sets no resources.time and SLURM did not say the job's time limit" : null;
-                return new(original with { TimeMinutes = (int)Math.Min((time ?? FallbackMinutes) * (long)next, ResourceParser.MaxMinutes) }, note);
+                return new(ran with { TimeMinutes = (int)Math.Min(Math.Max((time ?? FallbackMinutes) * (long)next, ran.TimeMinutes ?? 0), ResourceParser.MaxMinutes) }, note);
             }
             case ExecState.NodeFail or ExecState.Preempted or ExecState.BootFail:
-                return new(original);
+                return new(ran);
             default:
                 return null;
         }
@@ -53,7 +55,9 @@ internal static class RetryPolicy
     /// <summary>
     /// What a retry multiplies by its attempt number: the stage's own value; else the first attempt's,
     /// known from a raise of an earlier retry (it asked base x its attempt number) or, for an attempt
-    /// that asked nothing, from what SLURM gave it; null when none says.
+    /// that asked nothing, from what SLURM gave it; null when none says. A raise kept through a retry for
+    /// the other limit was asked at an earlier attempt: the base is then underestimated, which the
+    /// caller's floor (never less than what ran) makes up for.
     /// </summary>
     private static long? Base(long? own, long? ran, long? granted, int attemptJustEnded) =>
         own ?? (ran is { } raised ? raised / attemptJustEnded : granted);

@@ -115,6 +115,38 @@ public sealed class RetryPolicyTests
         Assert.Contains("no time limit", retry.Note);
     }
 
+    /// <summary>
+    /// OOM at attempt 1 (4G raised to 8G), then TIMEOUT at attempt 2: attempt 3 asked the stage's own 4G
+    /// again with the raised time, and ran out of memory once more (it said so since the SLURM pass).
+    /// </summary>
+    [Fact]
+    public void NextAttempt_TimeoutAfterAnOutOfMemoryRaise_KeepsTheRaisedMemory_AndTheReverse()
+    {
+        var afterOom = RetryPolicy.NextAttempt(ExecState.Timeout, 2, 3, Original, Original with { MemMb = 8192 })!.Resources;
+        Assert.Equal(Original with { MemMb = 8192, TimeMinutes = 180 }, afterOom);
+
+        var afterTimeout = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 2, 3, Original, Original with { TimeMinutes = 120 })!.Resources;
+        Assert.Equal(Original with { MemMb = 12288, TimeMinutes = 120 }, afterTimeout);
+    }
+
+    /// <summary>Without mem: 2G given, raised to 4G, kept through a TIMEOUT retry; the next OOM asks more than the 4G that ran out.</summary>
+    [Fact]
+    public void NextAttempt_OutOfMemory_AfterARaiseKeptThroughATimeout_AsksMoreThanWhatRanOut()
+    {
+        var next = RetryPolicy.NextAttempt(ExecState.OutOfMemory, 3, 3, new ResourceSpec(), new ResourceSpec { MemMb = 4096, TimeMinutes = 180 }, new Granted(4096, 180))!.Resources;
+        Assert.True(next.MemMb > 4096, $"mem={next.MemMb}");
+        Assert.Equal(180, next.TimeMinutes);
+    }
+
+    [Theory]
+    [InlineData(ExecState.NodeFail)]
+    [InlineData(ExecState.Preempted)]
+    public void NextAttempt_InfrastructureFailure_AfterARaise_RetriesWhatRan(ExecState state)
+    {
+        var raised = Original with { MemMb = 8192 };
+        Assert.Equal(raised, RetryPolicy.NextAttempt(state, 2, 3, Original, raised)!.Resources);
+    }
+
     [Theory]
     [InlineData(ExecState.NodeFail)]
     [InlineData(ExecState.Preempted)]
