@@ -27,6 +27,12 @@ internal static class IndexFailure
             var held = $"{where} is locked by another process: it stayed locked for {SqliteRetry.LockedWait.TotalSeconds:0} s (a program with a write transaction open on it, such as sqlite3 or a database browser, or another build writing it). Close the program holding it, or end its transaction, or wait for that build to finish, then run again. The run records in .kdgat/records are not affected; the next tracking target indexes them. ({e.Message.Trim()})";
             return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + held : held, indexPath, inner: e);
         }
+        if (e is IndexLockHeldException)
+        {
+            // KdGat's own lock beside the index: only another KdGat process holds it (one replacing a damaged index, or hung).
+            var held = $"{where} is in use by another KdGat process ({e.Message.Trim()}): another build, Status or Report, or one replacing a damaged index, holds it. Wait for it to finish, or end it if it hangs, then run again. The run records in .kdgat/records are not affected; the next tracking target indexes them.";
+            return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + held : held, indexPath, inner: e);
+        }
         var what = e switch
         {
             SqliteException { SqliteErrorCode: Full } => "the disk holding it is full. Free space there",

@@ -21,6 +21,24 @@ public sealed class IndexFailureTests
         Assert.DoesNotContain("SQLite failed", e.Message);
     }
 
+    /// <summary>KdGat's own lock beside the index, held past its bound, was "a file of it cannot be read or written. Fix the path or its permissions".</summary>
+    [Fact]
+    public void ItsLockHeldByAnotherKdGatProcess_SaysHeld_NotPermissions()
+    {
+        using var dir = new KdGat.Core.Tests.Support.TempDir();
+        var lockFile = Path.Combine(dir.Path, "index.db.lock");
+        using var held = IndexLock.Exclusive(lockFile, TimeSpan.FromSeconds(5));
+        var thrown = Assert.ThrowsAny<IOException>(() => IndexLock.Shared(lockFile, TimeSpan.FromMilliseconds(100)));
+
+        var e = IndexFailure.From(thrown, ErrorCodes.IndexReadFailed, Path.Combine(dir.Path, "index.db"));
+
+        Assert.NotNull(e);
+        Assert.Contains("in use by another KdGat process", e.Message);
+        Assert.Contains(lockFile, e.Message);
+        Assert.DoesNotContain("permissions", e.Message);
+        Assert.DoesNotContain("KdGatIndex=", e.Message);
+    }
+
     /// <summary>
     /// "or set KDGAT_INDEX_DIR" was said for every index; it is read only for a pipeline on a network
     /// file system without an explicit path (IndexLocation), so elsewhere following it changed nothing (a review).
