@@ -63,7 +63,7 @@ public sealed class IndexLockTests
         var location = IndexLocation.Choose(t.Path, t.Db);
         var held = IndexLock.Exclusive(location.DbPath + ".lock", TimeSpan.FromSeconds(5));
         var calls = 0;
-        Assert.Throws<IOException>(() => IndexLock.Shared(location.DbPath + ".lock", TimeSpan.FromMilliseconds(300), waiting: () => calls++));
+        Assert.Throws<IndexLockHeldException>(() => IndexLock.Shared(location.DbPath + ".lock", TimeSpan.FromMilliseconds(300), waiting: () => calls++));
         Assert.Equal(1, calls);
 
         // Was: Compare waited up to 2 min without a word while another process rebuilt the index.

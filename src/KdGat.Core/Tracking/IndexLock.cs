@@ -46,7 +46,7 @@ internal sealed class IndexLock : IDisposable
             waiting?.Invoke();
             waiting = null;
             if (time.GetUtcNow() >= until)
-                throw new IndexLockHeldException($"the run index lock {path} is still held by another process after {timeout.TotalSeconds:0} s");
+                throw new IndexLockHeldException($"the run index lock {path} is still held by another process after {timeout.TotalSeconds:0.#} s");
             Time.Clock.Sleep(time, TimeSpan.FromMilliseconds(delay + Random.Shared.Next(delay)));
             delay = Math.Min(delay * 2, 250);
         }
