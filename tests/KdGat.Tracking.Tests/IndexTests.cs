@@ -119,6 +119,81 @@ public sealed class IndexTests
         Assert.Single(Directory.GetFiles(t.StateDir, "index.db.damaged-*"), f => !f.EndsWith("-wal") && !f.EndsWith("-shm"));
     }
 
+    /// <summary>
+    /// The newest run of each instance, told apart by dataset, stage and grid point, and one attempt's
+    /// run, from queries that read one row per instance (Status parsed every record of the history).
+    /// </summary>
+    [Fact]
+    public void Latest_AndRunOf_AnswerPerInstance_SweptPointsApart()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        var day = DateTimeOffset.Parse("2025-03-01T00:00:00Z");
+        store.Write(Records.Make("old", finished: day));
+        store.Write(Records.Make("new", finished: day.AddHours(1)));
+        store.Write(Records.Make("failed", state: "failed", finished: day.AddHours(2)));
+        store.Write(Records.Make("other-dataset", dataset: "set_01", finished: day.AddHours(3)));
+        store.Write(Records.Make("seed1", finished: day.AddHours(4)) with { Variant = "seed=1", BuildId = "b-sweep" });
+        store.Write(Records.Make("seed2-old", finished: day.AddHours(4)) with { Variant = "seed=2" });
+        store.Write(Records.Make("seed2", finished: day.AddHours(5)) with { Variant = "seed=2", BuildId = "b-sweep" });
+        using var index = Open(t);
+
+        var latest = index.Latest();
+        Assert.Equal("failed", latest[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
+        Assert.Equal("other-dataset", latest[("set_01", "gat_large_curriculum")].Record.RecordId);
+        Assert.Equal("seed1", latest[("hcrl_sa", "gat_large_curriculum/seed=1")].Record.RecordId);
+        Assert.Equal("seed2", latest[("hcrl_sa", "gat_large_curriculum/seed=2")].Record.RecordId);
+        Assert.Equal(4, latest.Count);
+        Assert.Equal("new", index.Latest(successfulOnly: true)[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
+
+        Assert.Equal("old", index.RunOf("hcrl_sa", "gat_large_curriculum", null, "b-old", 1)?.Record.RecordId);
+        Assert.Equal("seed2", index.RunOf("hcrl_sa", "gat_large_curriculum", "seed=2", "b-sweep", 1)?.Record.RecordId);
+        Assert.Null(index.RunOf("hcrl_sa", "gat_large_curriculum", null, "b-sweep", 1));
+        Assert.Null(index.RunOf("hcrl_sa", "gat_large_curriculum", "seed=1", "b-sweep", 2));
+    }
+
+    /// <summary>An index of schema 2 (before the variant column) gets its runs' grid points from their JSON.</summary>
+    [Fact]
+    public void Schema2_IsMigrated_WithEachRunsGridPoint()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        store.Write(Records.Make("plain"));
+        store.Write(Records.Make("swept") with { Variant = "seed=1" });
+        Directory.CreateDirectory(t.StateDir);
+        RunIndex.CreateAtVersion(t.Db, 2);
+        using (var db = new SqliteConnection($"Data Source={t.Db};Pooling=False"))
+        {
+            db.Open();
+            foreach (var file in store.EnumerateFiles())
+            {
+                var (record, json, _) = RecordStore.TryRead(file);
+                using var cmd = db.CreateCommand();
+                cmd.CommandText = """
+                    INSERT INTO runs(record_id, build_id, dataset, stage, fingerprint, attempt, state, finished_utc, record_file, json)
+                    VALUES($id, $b, $d, $s, 'fp', 1, 'ran', $f, $file, $json);
+                    INSERT INTO record_files(path, record_id) VALUES($file, $id);
+                    """;
+                cmd.Parameters.AddWithValue("$id", record!.RecordId);
+                cmd.Parameters.AddWithValue("$b", record.BuildId);
+                cmd.Parameters.AddWithValue("$d", record.Dataset);
+                cmd.Parameters.AddWithValue("$s", record.Stage);
+                cmd.Parameters.AddWithValue("$f", RunIndex.Time(record.FinishedUtc));
+                cmd.Parameters.AddWithValue("$file", Path.GetRelativePath(store.Dir, file));
+                cmd.Parameters.AddWithValue("$json", json);
+                cmd.ExecuteNonQuery();
+            }
+        }
+
+        using var index = Open(t);
+
+        Assert.Equal(RunIndex.SchemaVersion, index.UserVersion);
+        Assert.Equal(new IngestResult(0, 2, 0, 2), index.LastIngest);
+        var latest = index.Latest();
+        Assert.Equal("plain", latest[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
+        Assert.Equal("swept", latest[("hcrl_sa", "gat_large_curriculum/seed=1")].Record.RecordId);
+    }
+
     [Fact]
     public void ExplicitRebuild_GivesTheSameRows()
     {

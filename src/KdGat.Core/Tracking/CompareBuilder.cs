@@ -10,8 +10,10 @@ namespace KdGat.Core.Tracking;
 /// the grid points every cell should hold (<see cref="ExpectedPoints"/>), the runs each cell holds
 /// (<see cref="FillCells"/>), what in a cell is not current (<see cref="NotCurrentCells"/>), and the
 /// rows (<see cref="Rows"/>). One object per table: the steps share the pipeline, the status and the runs.
+/// <paramref name="shownRuns"/>, oldest first, need not be the whole history (<see cref="RunIndex.Shown"/>): per
+/// instance its latest run, its latest successful run with metrics and its current result's run.
 /// </summary>
-internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<IndexedRun> allRuns, IReadOnlyList<StatusRow> status)
+internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<IndexedRun> shownRuns, IReadOnlyList<StatusRow> status)
 {
     /// <summary>The sweep dimension Compare aggregates over: instances differing only by it are one cell.</summary>
     public const string SeedDimension = "seed";
@@ -51,7 +53,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
     private List<(IndexedRun Run, string? NotCurrent)> ChooseRuns()
     {
         var instances = pipeline.Instances.Select(i => i.Key).ToHashSet(StringComparer.Ordinal);
-        var results = allRuns
+        var results = shownRuns
             .Where(r => r.Record.State is Outcome.Ran or Outcome.Restored or Outcome.Adopted && instances.Contains($"{r.Record.Dataset}/{r.Record.Slot}"))
             .GroupBy(r => $"{r.Record.Dataset}/{r.Record.Slot}");
         var chosen = new List<(IndexedRun Run, string? NotCurrent)>();
@@ -76,7 +78,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
     /// <summary>Instances of the grid with no run that counts: why (never built, failed, stale, or a current result without metrics).</summary>
     private Dictionary<string, (string Why, bool NoValue)> InstancesWithoutResult(List<(IndexedRun Run, string? NotCurrent)> chosen)
     {
-        var anyRun = allRuns.Select(r => $"{r.Record.Dataset}/{r.Record.Slot}").ToHashSet(StringComparer.Ordinal);
+        var anyRun = shownRuns.Select(r => $"{r.Record.Dataset}/{r.Record.Slot}").ToHashSet(StringComparer.Ordinal);
         var counted = chosen.Select(c => $"{c.Run.Record.Dataset}/{c.Run.Record.Slot}").ToHashSet(StringComparer.Ordinal);
         var noResult = new Dictionary<string, (string Why, bool NoValue)>(StringComparer.Ordinal);
         foreach (var i in pipeline.Instances.Where(i => !counted.Contains(i.Key)))

@@ -37,12 +37,13 @@ internal static class HtmlReport
             compare = new CompareTable([], [], new Dictionary<(string Dataset, string Variant), IndexedRun>());
             compareError = $"{e.Code}: {e.Message}";
         }
-        var runs = t.Index.Runs().Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
+        var runs = t.ShownRuns(status).Where(r => t.Pipeline.Datasets.Contains(r.Record.Dataset)).ToArray();
+        var counts = t.Index.Counts();
         var rows = status;
         var statusByKey = rows.ToDictionary(s => s.Key);
         var h = new StringBuilder();
         h.Append(ReportPage.Head("KdGat run report", reloadSeconds));
-        h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {runs.Length} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
+        h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {counts.Where(c => t.Pipeline.Datasets.Contains(c.Key.Dataset)).Sum(c => c.Value)} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
 
         if (reloadSeconds > 0)
             h.Append($"<p><span class=\"live\">live</span> <span class=\"muted\">stage instances still running: this page reloads every {reloadSeconds} s while <code>-t:Status</code> (or a build) rewrites it</span></p>\n");
@@ -112,7 +113,7 @@ internal static class HtmlReport
                     var r = ofSlot[^1];
                     h.Append($"<tr><td>{E(slot)}</td><td title=\"{E(st?.Detail ?? "")}\">{E(st?.State ?? "")}</td><td class=\"state-{E(r.State)}\">{E(r.State)}</td><td>{Tracker.Local(r.FinishedUtc)}</td>" +
                              $"<td class=\"num\">{Tracker.Duration(r.WallSeconds)}</td><td class=\"num\">{Tracker.Duration(r.CpuSeconds)}</td><td class=\"num\">{Tracker.Memory(r.PeakRssKb)}</td>" +
-                             $"<td class=\"num\">{ofSlot.Length}</td><td>{E(r.BuildId)}</td></tr>\n");
+                             $"<td class=\"num\">{counts.GetValueOrDefault((d, slot), ofSlot.Length)}</td><td>{E(r.BuildId)}</td></tr>\n");
                 }
             h.Append("</tbody></table>\n");
             Curves(h, t, d, mine, statusByKey);

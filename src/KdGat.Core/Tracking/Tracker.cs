@@ -159,12 +159,9 @@ internal sealed class Tracker : IDisposable
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 
-    /// <summary>Every indexed run by instance, build and attempt; read only when some current result is not an instance's latest run.</summary>
-    private Dictionary<(string Dataset, string Slot, string BuildId, int Attempt), IndexedRun>? _runsByAttempt;
-
+    /// <summary>The indexed run of one attempt; asked only when a current result is not its instance's latest run.</summary>
     private IndexedRun? RunOf(StageInstance s, string buildId, int attempt) =>
-        (_runsByAttempt ??= Index.Runs().GroupBy(r => (r.Record.Dataset, r.Record.Slot, r.Record.BuildId, r.Record.Attempt)).ToDictionary(g => g.Key, g => g.Last()))
-        .GetValueOrDefault((s.Dataset, s.Slot, buildId, attempt));
+        Index.RunOf(s.Dataset, s.Name, s.Sweep.IsEmpty ? null : s.Variant, buildId, attempt);
 
     /// <param name="fingerprint">The fingerprint a build would run the stage with now; null while an upstream is not up to date (it is not known yet).</param>
     /// <param name="made">For an up-to-date instance, the run that made its current result (not a later attempt that failed and changed nothing); null when the index has none.</param>
@@ -316,7 +313,21 @@ internal sealed class Tracker : IDisposable
     /// </summary>
     /// <param name="status">Status rows (<see cref="StatusAsync"/>); an instance without one is marked as of unknown state.</param>
     public CompareTable Compare(IReadOnlyList<StatusRow> status, IReadOnlyList<Variant>? variants = null, IReadOnlyCollection<string>? metricFilter = null) =>
-        new CompareBuilder(Pipeline, Index.Runs(), status).Build(variants, metricFilter);
+        new CompareBuilder(Pipeline, ShownRuns(status), status).Build(variants, metricFilter);
+
+    private (IReadOnlyList<StatusRow> Status, IReadOnlyList<IndexedRun> Runs)? _shown;
+
+    /// <summary>Compare and the report from every indexed run, as before <see cref="RunIndex.Shown"/>: what the tests hold its answers to.</summary>
+    internal bool WholeHistory { get; set; }
+
+    /// <summary>The runs Compare and the report can show for <paramref name="status"/> (<see cref="RunIndex.Shown"/>), read once per status.</summary>
+    public IReadOnlyList<IndexedRun> ShownRuns(IReadOnlyList<StatusRow> status)
+    {
+        if (_shown is { } s && ReferenceEquals(s.Status, status)) return s.Runs;
+        var runs = WholeHistory ? Index.Runs() : Index.Shown(status.Where(r => r.Result is not null).Select(r => (r.Dataset, r.Stage, r.Variant, r.Result!.Value.BuildId, r.Result.Value.Attempt)));
+        _shown = (status, runs);
+        return runs;
+    }
 
     public void Dispose() => Index.Dispose();
 
