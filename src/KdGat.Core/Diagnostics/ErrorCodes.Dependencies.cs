@@ -14,4 +14,6 @@ internal static partial class ErrorCodes
     public const string UncoveredNamedFile = "KDG1040";
     /// <summary>A literal code: entry that is, or holds, KdGat's state dir or a folder stages write (code: ["."]): every build would change its fingerprint.</summary>
     public const string CodeCoversState = "KDG1041";
+    /// <summary>A stage's command or setup names a file in a needed stage's run dir that the needed stage does not declare as an output: its fingerprint misses it.</summary>
+    public const string UndeclaredUpstreamFile = "KDG1042";
 }

@@ -81,6 +81,8 @@ internal static class DependencyCheck
                 var holder = owners.AtOrAbove(at).Select(e => e.Value).Take(1).ToArray();
                 if (what is "command" or "setup" && !piece && !glob && !inArea && holder.Length == 0 && IsOwnFileCandidate(layout, root, at))
                     inst.NamedFiles.Add(new(what, at, PlaceOf(inst, what, path, real)));
+                if (what is "command" or "setup" && !piece && !whole && !cut && !glob && !path.Contains('$') && UndeclaredInUpstream(inst, at, owners, upstreams) is { } up)
+                    throw NotAnOutput(inst, what, path, up, PlaceOf(inst, what, path, real));
                 var found = holder.Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
                 foreach (var owned in found)
@@ -89,6 +91,35 @@ internal static class DependencyCheck
             }
             if (missing.Count > 0) throw Undeclared(inst, missing.Values, real);
         }
+    }
+
+    /// <summary>
+    /// The needed upstream in whose run dir <paramref name="at"/> names something it does not declare
+    /// (model.json where its outputs: are [log.txt]); null otherwise. The fingerprint has a needed
+    /// stage's declared outputs and params.json, not such a file: a rerun of the upstream that changed
+    /// only it left the stage up to date (a user review; -t:Audit said it as KDG6007, after the fact).
+    /// A folder above declared outputs reads them, and a word that starts declared outputs' names
+    /// (--prefix {upstream.train}/model for model.pt, model.json) names them. A word with a shell
+    /// variable ("$OLDPWD/out.txt" after a cd into the run dir) names no path KdGat can tell.
+    /// </summary>
+    private static StageInstance? UndeclaredInUpstream(StageInstance inst, string at, PathMap<Owners> owners, HashSet<StageInstance> upstreams)
+    {
+        var nearest = owners.AtOrAbove(at).FirstOrDefault();
+        if (nearest.Value is not { Folder: false, Points: [var up] } || up == inst || !upstreams.Contains(up)) return null;
+        var runDir = PathMap<Owners>.Normalize(up.RunDir);
+        if (nearest.Key != runDir || at == runDir || at == PathMap<Owners>.Normalize(up.ParamsFilePath) || owners.Below(at).Any()) return null;
+        return up.Outputs.Any(o => PathMap<Owners>.Normalize(o).StartsWith(at, StringComparison.Ordinal)) ? null : up;
+    }
+
+    /// <summary>KDG1042: see <see cref="UndeclaredInUpstream"/>.</summary>
+    private static KdgException NotAnOutput(StageInstance inst, string what, string path, StageInstance up, (int Line, int Column) at)
+    {
+        var name = PathText.ToStored(up.RunDir, path);
+        return new(ErrorCodes.UndeclaredUpstreamFile,
+            $"stage '{inst.Name}'{(inst.Sweep.IsEmpty ? "" : $" ({inst.Variant})")} (dataset {inst.Dataset}): {(what == "setup" ? "a line of its setup" : "its command")} names '{PathText.ToStored(inst.Layout.Root, path)}', " +
+            $"in the run dir of {Describe(up)}, which does not declare it as an output. The fingerprint of '{inst.Name}' has the declared outputs of '{up.Name}' (and its params.json), not that file, " +
+            $"so a rerun of '{up.Name}' that changes it would leave '{inst.Name}' wrongly up to date. Add '{name}' to the outputs: (or optional_outputs:) of stage '{up.Name}' in {Path.GetFileName(inst.Layout.Config.File)}, or name a file it declares.",
+            inst.Layout.Config.File, at.Line, at.Column);
     }
 
     /// <summary>Strictly below the root, and in none of KdGat's own folders (the runs folder, .kdgat/, the tools).</summary>

@@ -48,7 +48,11 @@ public sealed class UpstreamOutputPathTests
         using var d = NewRoot(Yaml("mkdir -p best && echo Y > best/m.txt", "best/m.txt", "best/m.txt"));
         Assert.Equal(["a", "b"], With(await BuildAsync(d), Outcome.Ran));
 
-        SetConfig(d, Yaml("mkdir -p final && echo Y > final/m.txt", "final/m.txt", "best/m.txt"));
+        // Naming {upstream.a}/best/m.txt, which a no longer declares, is KDG1042 at load now; a program that finds
+        // the file itself in a folder it is handed reads the old path as before.
+        var finds = Yaml("mkdir -p final && echo Y > final/m.txt", "final/m.txt", "best/m.txt").Replace("cat {upstream.a}/best/m.txt > out.txt", "cd {upstream.a}/best && cat m.txt > \"$OLDPWD/out.txt\"", StringComparison.Ordinal);
+        Assert.Contains("$OLDPWD", finds);
+        SetConfig(d, finds);
         var r = await BuildAsync(d);
 
         Assert.Equal(["a"], With(r, Outcome.Ran));

@@ -55,6 +55,45 @@ public sealed class DependencyCheckTests : IDisposable
         Assert.Equal(5, e.Line);
     }
 
+    /// <summary>
+    /// A file in a needed stage's run dir that it does not declare: the fingerprint has only declared
+    /// outputs, so a rerun of train that changed model.json alone left eval up to date (a user review).
+    /// </summary>
+    [Theory]
+    [InlineData("eval --model {upstream.train}/model.json")]
+    [InlineData("eval --model=../train/model.json")]
+    [InlineData("cd {upstream.train} && eval sub/model.json")]
+    public void AFileInANeededRunDir_ItDoesNotDeclare_IsKdg1042AtTheCommand(string command)
+    {
+        var e = Refused($$"""
+              train: { command: x, outputs: [log.txt, sub/other.txt] }
+              eval: { command: '{{command}}', outputs: [m] }
+            """, new("train", []), new("eval", ["train"]));
+
+        Assert.Equal(ErrorCodes.UndeclaredUpstreamFile, e.Code);
+        Assert.Contains("stage 'eval' (dataset d1)", e.Message);
+        Assert.Contains("model.json", e.Message);
+        Assert.Contains("to the outputs: (or optional_outputs:) of stage 'train'", e.Message);
+        Assert.Equal((_p!.ConfigFile, 5), (e.File, e.Line));
+    }
+
+    /// <summary>What the fingerprint has, or what names it: declared outputs, a file in a declared folder, the run dir, a folder above outputs, params.json, a prefix of outputs' names, a glob.</summary>
+    [Theory]
+    [InlineData("eval {upstream.train}/model.json")]
+    [InlineData("eval {upstream.train}/ckpt/best.pt")]
+    [InlineData("eval {upstream.train}")]
+    [InlineData("eval {upstream.train}/sub")]
+    [InlineData("eval {upstream.train}/params.json")]
+    [InlineData("eval --prefix {upstream.train}/mod")]
+    [InlineData("eval {upstream.train}/*.json")]
+    [InlineData("eval {run_dir}/scratch.txt")]
+    [InlineData("cd {upstream.train} && eval model.json > \"$OLDPWD/m\"")]
+    public void WhatANeededStageDeclares_Loads(string command) =>
+        Assert.Equal(4, Load($$"""
+              train: { command: x, outputs: [model.json, ckpt/, sub/a.txt] }
+              eval: { command: '{{command}}', outputs: [m] }
+            """, new("train", []), new("eval", ["train"])).Count);
+
     [Fact]
     public void CacheDir_WithItsWriterNeeded_Loads() =>
         Assert.Equal(4, Load(Prep + "  train: { command: 'fit --cache {cache_dir}', outputs: [m] }\n", new("prep", []), new("train", ["prep"])).Count);
