@@ -24,7 +24,7 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         // YAML's null (null, ~, nothing) is JSON's null: params.json had the string "null" (a review). Its text
         // stays as written: {params.X} renders it as before ('' for an empty value, not 'null').
         if (text is "" or "~" or "null" or "Null" or "NULL") return new(text, ParamKind.Null);
-        if (text is "true" or "false" or "True" or "False") return new(text.ToLowerInvariant(), ParamKind.Bool);
+        if (text is "true" or "false" or "True" or "False" or "TRUE" or "FALSE") return new(text.ToLowerInvariant(), ParamKind.Bool); // YAML 1.2's core schema
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
             return new(l.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
         // Beyond 64 bits a whole number stays exact (JSON and Python's json have integers of any size):

@@ -64,7 +64,7 @@ internal static class ParamsReader
                     into[name] = new ParamValue("[" + string.Join(",", items) + "]", ParamKind.Json);
                     break;
                 case YamlScalarNode s:
-                    into[name] = Value(s);
+                    into[name] = Value(r, s, $"parameter '{name}'");
                     break;
             }
         }
@@ -73,7 +73,7 @@ internal static class ParamsReader
     private static string ToJson(YamlReader r, YamlNode node, string name)
     {
         var s = node as YamlScalarNode ?? throw r.Error(ErrorCodes.ConfigWrongType, node, $"parameter '{name}': lists may hold plain values only.");
-        var v = Value(s);
+        var v = Value(r, s, $"parameter '{name}'");
         return v.Kind switch { ParamKind.String => System.Text.Json.JsonSerializer.Serialize(v.Text), ParamKind.Null => "null", _ => v.Text };
     }
 
@@ -82,6 +82,25 @@ internal static class ParamsReader
     /// through) or '!' (YAML's non-specific tag, which makes a scalar a string; it was read as a number, a review), else by how it reads.
     /// A block scalar (| or >) is text too: `blk: |` then `5` is the string "5\n" in YAML (it was the number 5; a review).
     /// </summary>
+    /// <summary>
+    /// <see cref="Value(YamlScalarNode)"/>, refusing a plain yes/no/on/off (KDG1043): YAML 1.1 (PyYAML, and so
+    /// Snakemake configs) reads them as booleans, YAML 1.2 (KdGat) as text, and params.json had the string "no",
+    /// which Python takes as true (a user review: `augment: no` trained with augmentation).
+    /// </summary>
+    /// <param name="what">The parameter or sweep value, for the message.</param>
+    public static ParamValue Value(YamlReader r, YamlScalarNode s, string what)
+    {
+        var v = Value(s);
+        if (v.Kind == ParamKind.String && s.Style is ScalarStyle.Plain or ScalarStyle.Any && s.Tag.IsEmpty && Yaml11Booleans.Contains(v.Text))
+            throw r.Error(ErrorCodes.AmbiguousBoolean, s,
+                $"{what}: '{v.Text}' is a boolean to YAML 1.1 (PyYAML, Snakemake configs: {(v.Text.ToLowerInvariant() is "yes" or "on" ? "true" : "false")}) but text to KdGat's YAML 1.2, which would give the stage the string \"{v.Text}\" in params.json " +
+                $"(true to Python). Write {(v.Text.ToLowerInvariant() is "yes" or "on" ? "true" : "false")} for the boolean, or quote it ('{v.Text}') for the text.");
+        return v;
+    }
+
+    /// <summary>What PyYAML reads as a boolean beyond true/false (its resolver: not y/n).</summary>
+    private static readonly HashSet<string> Yaml11Booleans = new(StringComparer.Ordinal) { "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF" };
+
     public static ParamValue Value(YamlScalarNode s) =>
         ParamValue.FromScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
             || s.Tag is { IsEmpty: false, Value: "!" or YamlLoader.StrTag });

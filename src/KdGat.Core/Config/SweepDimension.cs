@@ -53,7 +53,7 @@ internal static partial class SweepReader
             {
                 if (item is not YamlScalarNode sc || YamlReader.IsNull(sc))
                     throw r.Error(ErrorCodes.SweepInvalid, item, $"{what}.{name}: each value must be a plain value (a number, word or true/false), not a list, mapping or null.");
-                var pv = ParamsReader.Value(sc);
+                var pv = ParamsReader.Value(r, sc, $"{what}.{name}");
                 if (!IsValidValue(pv.Text))
                     throw r.Error(ErrorCodes.SweepUnsafeValue, item, $"{what}.{name}: value '{pv.Text}' would break run dir names ({{runs}}/{{dataset}}/{{stage}}/{name}=VALUE) and -p:Sweep. Use letters, digits, '.', '_', '-' or '+' only.");
                 // By text, not value and type: the number 1 and the string '1' are both the run dir seed=1.

@@ -40,6 +40,35 @@ public sealed class ParamsReaderTests : IDisposable
         Assert.Equal(ParamKind.Float, p["lr"].Kind);
     }
 
+    /// <summary>
+    /// yes/no/on/off are booleans to PyYAML (YAML 1.1) and text to KdGat (YAML 1.2): params.json had "no",
+    /// which Python takes as true (a user review: `augment: no` trained with augmentation). Refused, at the value.
+    /// </summary>
+    [Theory]
+    [InlineData("augment: no\n", "parameter 'augment': 'no'", "Write false")]
+    [InlineData("train:\n  shuffle: ON\n", "parameter 'train.shuffle': 'ON'", "Write true")]
+    [InlineData("flags: [1, off]\n", "parameter 'flags': 'off'", "Write false")]
+    public void Flatten_APlainYamlOneOneBoolean_IsKdg1043AtTheValue(string yaml, string named, string fix)
+    {
+        var e = Assert.Throws<KdgException>(() => Flatten(yaml));
+
+        Assert.Equal(ErrorCodes.AmbiguousBoolean, e.Code);
+        Assert.Contains(named, e.Message);
+        Assert.Contains(fix, e.Message);
+        Assert.EndsWith("p.yaml", e.File);
+        Assert.Equal(yaml.Split('\n').Length - 1, e.Line);
+    }
+
+    /// <summary>Quoted, they are the text they say; y and n are text to PyYAML too; TRUE is YAML 1.2's boolean as well.</summary>
+    [Fact]
+    public void Flatten_QuotedYesNo_YAndN_AndUpperCaseTrue_ReadAsBothYamlsAgree()
+    {
+        var p = Flatten("a: 'no'\nb: \"on\"\nc: y\nd: n\ne: TRUE\nf: !!str off\n");
+
+        Assert.Equal([("no", ParamKind.String), ("on", ParamKind.String), ("y", ParamKind.String), ("n", ParamKind.String), ("true", ParamKind.Bool), ("off", ParamKind.String)],
+            p.Values.Select(v => (v.Text, v.Kind)));
+    }
+
     [Fact]
     public void Flatten_Lists_BecomeJsonArrays()
     {

@@ -136,6 +136,7 @@ public sealed class SweepTests : IDisposable
     [InlineData("sweep: { opt: ['a,b'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { opt: ['a=b'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { opt: ['a b'] }", ErrorCodes.SweepUnsafeValue)]
+    [InlineData("sweep: { augment: [yes, no] }", ErrorCodes.AmbiguousBoolean)]           // booleans to YAML 1.1, text to KdGat
     public void BadSweep_IsACodedErrorAtItsPosition(string sweep, string code)
     {
         Pipeline($"  prep: {{ command: x, outputs: [o] }}\n  teacher:\n    command: x\n    outputs: [o]\n    {sweep}\n");
