@@ -404,7 +404,7 @@ internal sealed partial class InstanceRunner
                     _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.InputChangedDuringRun,
                         $"{s.Key}: {changedDuringRun.Value.What} changed after its fingerprint was taken (while it ran, or waited to start or to be collected), so it may have read either version. " +
                         "Its outputs are kept for this build but recorded as stale and not cached: the next build runs it again. Leave a stage's inputs alone while it runs; " +
-                        $"if the stage, or stages running beside it, write where it reads (a cache or lock file beside its data, SQLite's -wal and -shm files, __pycache__ under a code pattern), declare inputs and code that leave that out. Log: {log}"));
+                        $"if the stage, or stages running beside it, write where it reads (a cache or lock file beside its data, SQLite's -wal and -shm files, __pycache__ under a code pattern that names it), declare inputs and code that leave that out. Log: {log}"));
                 // An output a killed leftover was writing may be cut short: kept (as SLURM would), not spread through the cache.
                 if (result.Leftovers == LeftoverProcesses.None && changedDuringRun is null) Insert(s, verdict, present, digest);
                 return (new InstanceResult(s, Outcome.Ran, verdict.Reasons) { OutputsDigest = digest, Log = log, Seconds = totalSeconds, ExitCode = 0, Handle = result.Handle, Attempts = attempt, Fresh = !run.Attaching, JobEnded = result.SlurmTimes?.End }, verdict, null);

@@ -100,10 +100,12 @@ internal static class Glob
     // a project's own build output is left out: a bin/ of scripts beside no project file is code like
     // any other (a stage ran scripts2/bin/wrap.sh, matched by 'scripts2/**/*.sh', and an edit there
     // left it up to date when every bin/ was skipped).
-    private static readonly string[] StateDirs = [".git", Pipeline.PipelineLayout.StateDirName];
+    // Nor into Python's __pycache__: a .pyc holds its source's file time, so a `touch` or a checkout of an
+    // unchanged module made `code: ['mylib/**']` see changed code (KDG3020, reruns that never settle: a user review).
+    private static readonly string[] StateDirs = [".git", Pipeline.PipelineLayout.StateDirName, "__pycache__"];
     private static readonly string[] BuildOutputDirs = ["bin", "obj"];
 
-    /// <summary>.git/ or .kdgat/, and the glob's own segments (<paramref name="named"/>) do not name it.</summary>
+    /// <summary>.git/, .kdgat/ or __pycache__/, and the glob's own segments (<paramref name="named"/>) do not name it.</summary>
     private static bool UnnamedStateDir(string dir, string[] named) => StateDirs.Contains(dir) && !named.Contains(dir);
 
     /// <param name="named">The glob's wildcard part, by '/' segment: a directory it names is reached.</param>

@@ -91,6 +91,23 @@ public sealed class GlobTests : IDisposable
         Assert.False(Glob.Covers(_dir.Path, "scripts/**/*.sh", _dir["scripts/.git/hooks/pre-commit.sh"]));
     }
 
+    /// <summary>
+    /// A .pyc holds its source's file time: with 'mylib/**' a `touch` of an unchanged module changed the stage's
+    /// code (KDG3020, reruns that never settled: a user review). A wildcard does not enter __pycache__; naming it does.
+    /// </summary>
+    [Fact]
+    public void Expand_Wildcard_DoesNotEnterPycache_UnlessNamed()
+    {
+        _dir.Write("mylib/util.py", "x = 1");
+        _dir.Write("mylib/__pycache__/util.cpython-311.pyc", "\u0001");
+        _dir.Write("mylib/sub/__pycache__/m.cpython-311.pyc", "\u0001");
+
+        Assert.Equal(["mylib/util.py"], Expand("mylib/**"));
+        Assert.False(Glob.Covers(_dir.Path, "mylib/**", _dir["mylib/__pycache__/util.cpython-311.pyc"]));
+        Assert.Equal(["mylib/__pycache__/util.cpython-311.pyc"], Expand("mylib/__pycache__/*.pyc"));
+        Assert.Equal(["mylib/__pycache__/util.cpython-311.pyc", "mylib/sub/__pycache__/m.cpython-311.pyc"], Expand("mylib/**/__pycache__/*.pyc"));
+    }
+
     [Fact]
     public void Expand_SingleStar_DoesNotRecurse() =>
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs"], Expand("src/*.cs"));
