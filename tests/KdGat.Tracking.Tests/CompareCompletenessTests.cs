@@ -44,6 +44,26 @@ public sealed class CompareCompletenessTests
                 : new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Sweep.IsEmpty ? null : i.Variant, Result = ("b-" + made.Id, 1) };
         }).ToArray();
 
+    /// <summary>
+    /// Results copied without .kdgat/records: every instance up to date, no record. Compare said "not built yet" and
+    /// "build first", which changed nothing (a user review); it says what is missing. Never built: as before.
+    /// </summary>
+    [Fact]
+    public void UpToDateWithoutRunRecords_SaysTheRecordsAreMissing_NotToBuild()
+    {
+        using var t = new TempDir();
+        using var tracker = Open(t, "{ seed: [0] }");
+        var upToDate = tracker.Pipeline.Instances.Select(i => new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Sweep.IsEmpty ? null : i.Variant, Result = ("b-x", 1) }).ToArray();
+
+        var note = Assert.Single(tracker.Compare(upToDate).Notes);
+        Assert.Contains("d1: every stage instance is up to date, but no run record of it has metrics", note);
+        Assert.Contains("Copy .kdgat/records", note);
+        Assert.DoesNotContain("for  (", note);
+
+        var never = Assert.Single(tracker.Compare(Status(tracker)).Notes);
+        Assert.Contains("d1: no metrics recorded (not built yet", never);
+    }
+
     [Fact]
     public void ASeedAddedToTheGridButNotBuilt_MarksTheCell()
     {

@@ -222,6 +222,20 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
     private static string Seeds(int k, int of) => $"{k} of {of} seed{(of == 1 ? "" : "s")} {(k == 1 ? "has" : "have")}";
 
     /// <summary>A row per dataset and metric, a value (or mean over seeds) per column; a seed that counts without a number for the metric is said (Gaps), never a silently smaller n.</summary>
+    /// <summary>
+    /// Why a dataset has no metrics: never built or failed, or up to date without run records (results
+    /// copied without .kdgat/, where "build first" changed nothing: a user review).
+    /// </summary>
+    private string NoMetrics(string dataset, IReadOnlyList<Variant> variants)
+    {
+        var of = variants.Count == 0 ? "" : $" for {string.Join(", ", variants.Select(v => v.Name))}";
+        var rows = status.Where(r => r.Dataset == dataset).ToArray();
+        return rows.Length > 0 && rows.All(r => r.State == StatusRow.UpToDate)
+            ? $"{dataset}: every stage instance is up to date, but no run record of it has metrics{of}: its results were built elsewhere and copied without .kdgat/records, or its records were deleted. " +
+              $"Copy .kdgat/records from where they were built (then any tracking target indexes them), or run the stages here: dotnet msbuild -t:Rebuild -p:Dataset={dataset}"
+            : $"{dataset}: no metrics recorded{of} (not built yet, or its stages failed): dotnet msbuild -t:Evaluate -p:Dataset={dataset}, then compare";
+    }
+
     private (List<CompareRow> Rows, List<string> Notes) Rows(
         IReadOnlyList<Variant> variants, IReadOnlyList<string> names,
         Dictionary<(string Dataset, string Variant), List<IndexedRun>> cells,
@@ -238,7 +252,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
             if (metrics.Length == 0)
             {
                 if (!cells.Keys.Any(k => k.Dataset == d))
-                    notes.Add($"{d}: no metrics recorded for {string.Join(", ", variants.Select(v => v.Name))} (not built yet, or its stages failed): dotnet msbuild -t:Evaluate -p:Dataset={d}, then compare");
+                    notes.Add(NoMetrics(d, variants));
                 continue;
             }
             foreach (var m in metrics)

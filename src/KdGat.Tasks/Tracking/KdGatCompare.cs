@@ -19,6 +19,7 @@ public sealed class KdGatCompare : TrackingTask
             log.Report(new Diagnostic(Severity.Warning, ErrorCodes.NothingToCompare,
                 filter.Length > 0
                     ? $"KdGat: none of the metrics {string.Join(", ", filter)} was recorded for {string.Join(", ", t.Pipeline.Datasets)}. Drop -p:Metrics to see which exist."
+                    : table.Notes.Count > 0 ? $"KdGat: nothing to compare. {string.Join(" ", table.Notes.Select(n => n.TrimEnd('.') + "."))}"
                     : $"KdGat: no evaluation has recorded metrics for {string.Join(", ", t.Pipeline.Datasets)} yet. Build first: dotnet msbuild -t:Evaluate"));
             return true;
         }
