@@ -152,6 +152,30 @@ public sealed class IndexTests
         Assert.Null(index.RunOf("hcrl_sa", "gat_large_curriculum", "seed=1", "b-sweep", 2));
     }
 
+    /// <summary>History reads the newest runs it shows and counts the rest without parsing them; a run id prefix or build id finds its runs.</summary>
+    [Fact]
+    public void Newest_Count_AndMatching_FilterInTheIndex()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        var day = DateTimeOffset.Parse("2025-04-01T00:00:00Z");
+        for (var i = 0; i < 6; i++)
+            store.Write(Records.Make($"run-{i}", dataset: i % 3 == 0 ? "other" : "hcrl_sa", finished: day.AddHours(i)) with { Variant = i % 2 == 0 ? "seed=0" : null, BuildId = $"build-{i / 2}" });
+        store.Write(Records.Make("eval-1", stage: "eval", finished: day));
+        using var index = Open(t);
+        bool Keep(string dataset, string? variant) => dataset == "hcrl_sa" && variant is null;
+
+        Assert.Equal(["run-5", "run-1"], index.Newest("gat_large_curriculum", Keep, 0).Select(r => r.Record.RecordId));
+        Assert.Equal(["run-5"], index.Newest("gat_large_curriculum", Keep, 1).Select(r => r.Record.RecordId));
+        Assert.Equal(2, index.Count("gat_large_curriculum", Keep));
+        Assert.Equal(6, index.Count("gat_large_curriculum", (_, _) => true));
+
+        Assert.Equal(["run-1"], index.Matching("run-1").Select(r => r.Record.RecordId));
+        Assert.Equal(["run-2", "run-3"], index.Matching("build-1").Select(r => r.Record.RecordId));
+        Assert.Equal(7, index.Matching("").Count);
+        Assert.Empty(index.Matching("eval", stage: "gat_large_curriculum"));
+    }
+
     /// <summary>An index of schema 2 (before the variant column) gets its runs' grid points from their JSON.</summary>
     [Fact]
     public void Schema2_IsMigrated_WithEachRunsGridPoint()

@@ -504,6 +504,45 @@ internal sealed class RunIndex : IDisposable
         return shown.OrderBy(r => Time(r.Record.FinishedUtc), StringComparer.Ordinal).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// Runs of <paramref name="stage"/> that <paramref name="keep"/> keeps (by dataset and grid point, null
+    /// for an unswept run), newest first, at most <paramref name="limit"/> (0: all): only those are parsed,
+    /// and with a limit the rest is not read (History of a long history read and parsed every run, twice).
+    /// </summary>
+    public IReadOnlyList<IndexedRun> Newest(string stage, Func<string, string?, bool> keep, int limit) => WithRecovery(() => Sql(() =>
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT dataset, variant, json, record_file FROM runs WHERE stage = $stage ORDER BY finished_utc DESC, record_id DESC;";
+        Set(cmd, ("$stage", stage));
+        var list = new List<IndexedRun>();
+        using var r = cmd.ExecuteReader();
+        while ((limit <= 0 || list.Count < limit) && r.Read())
+            if (keep(r.GetString(0), NullIfEmpty(r.GetString(1))) && RecordStore.Parse(r.GetString(2)) is { } rec) list.Add(new IndexedRun(rec, r.GetString(3)));
+        return (IReadOnlyList<IndexedRun>)list;
+    }));
+
+    /// <summary>How many runs of <paramref name="stage"/> <paramref name="keep"/> keeps (see <see cref="Newest"/>), without reading their records.</summary>
+    public int Count(string stage, Func<string, string?, bool> keep) => WithRecovery(() => Sql(() =>
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT dataset, variant, count(*) FROM runs WHERE stage = $stage GROUP BY dataset, variant;";
+        Set(cmd, ("$stage", stage));
+        var n = 0;
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            if (keep(r.GetString(0), NullIfEmpty(r.GetString(1)))) n += r.GetInt32(2);
+        return n;
+    }));
+
+    /// <summary>Runs whose record id is <paramref name="id"/> or starts with it, or whose build id is it, oldest first: only those are parsed.</summary>
+    public IReadOnlyList<IndexedRun> Matching(string id, string? stage = null) => Query("""
+        SELECT json, record_file FROM runs
+        WHERE ($stage IS NULL OR stage = $stage) AND (substr(record_id, 1, length($id)) = $id OR build_id = $id)
+        ORDER BY finished_utc, record_id;
+        """, ("$stage", stage), ("$id", id));
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
     /// <summary>How many runs each instance has recorded, by (dataset, slot).</summary>
     public IReadOnlyDictionary<(string Dataset, string Slot), int> Counts() => WithRecovery(() => Sql(() =>
     {

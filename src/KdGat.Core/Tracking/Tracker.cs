@@ -268,15 +268,19 @@ internal sealed class Tracker : IDisposable
         if (string.IsNullOrWhiteSpace(stage))
             throw new KdgException(ErrorCodes.HistoryNeedsStage,
                 $"History needs a stage: dotnet msbuild -t:History -p:Stage=<stage>. Stages: {string.Join(", ", StageNames())}.");
-        stage = RequireStage(stage);
-        var runs = Index.Runs(stage: stage).Where(r => Pipeline.Datasets.Contains(r.Record.Dataset) && (Pipeline.Sweep is null || Pipeline.Sweep.Matches(r.Record.Variant))).Reverse();
-        return (limit > 0 ? runs.Take(limit) : runs).ToArray();
+        return Index.Newest(RequireStage(stage), Shows, limit);
     }
+
+    /// <summary>How many runs <see cref="History"/> without a limit lists.</summary>
+    public int HistoryCount(string stage) => Index.Count(RequireStage(stage), Shows);
+
+    /// <summary>A run of the selected datasets and, with -p:Sweep, grid points.</summary>
+    private bool Shows(string dataset, string? variant) => Pipeline.Datasets.Contains(dataset) && (Pipeline.Sweep is null || Pipeline.Sweep.Matches(variant));
 
     /// <summary>One recorded run by record id, build id or a unique prefix of either.</summary>
     public IndexedRun FindRun(string runId, string? stage = null)
     {
-        var all = Index.Runs(stage: stage);
+        var all = Index.Matching(runId, stage);
         var exact = all.Where(r => r.Record.RecordId == runId).ToArray();
         var matches = exact.Length > 0 ? exact
             : all.Where(r => r.Record.RecordId.StartsWith(runId, StringComparison.Ordinal) || r.Record.BuildId == runId).ToArray();

@@ -8,7 +8,7 @@ internal static class TrackingText
     {
         var runs = t.History(stage, limit);
         var stageName = t.RequireStage(stage!);
-        var total = t.History(stageName).Count;
+        var total = t.HistoryCount(stageName);
         yield return $"KdGat: history of {stageName} in {string.Join(", ", t.Pipeline.Datasets)}: {total} recorded attempt(s){(runs.Count < total ? $", newest {runs.Count} shown (-p:Limit=0 for all)" : "")}";
         if (runs.Count == 0)
         {
