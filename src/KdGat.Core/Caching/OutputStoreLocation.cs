@@ -4,7 +4,8 @@ using KdGat.Core.Diagnostics;
 namespace KdGat.Core.Caching;
 
 /// <summary>
-/// Where the store is: $KDGAT_CACHE, else cache_store in the config, else .kdgat/store; "off" disables it.
+/// Where the store is: $KDGAT_CACHE, else cache_store in the config, else .kdgat/store; off/none/false/no/0
+/// (any case) disable it, on/true/yes/1 name the default.
 /// $KDGAT_CACHE_READONLY=1 opens it read-only (pull-request jobs: restore from it, never write to it).
 /// </summary>
 internal static class OutputStoreLocation
@@ -16,9 +17,12 @@ internal static class OutputStoreLocation
     {
         var value = (env ?? Environment.GetEnvironmentVariable)(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(value)) value = config.CacheStore;
-        if (string.IsNullOrWhiteSpace(value)) return Path.Combine(config.Root, Pipeline.PipelineLayout.StateDirName, "store");
-        if (value.Trim() is "off" or "none" or "false") return null;
-        return Path.GetFullPath(Path.Combine(config.Root, value.Trim()));
+        // Switch words in any case: KDGAT_CACHE=OFF or 0 was a store folder named OFF or 0 in the pipeline
+        // root, restored from without a word, where the user asked for a from-scratch build (an edge review).
+        var word = value?.Trim().ToLowerInvariant();
+        if (word is null or "" or "on" or "true" or "yes" or "1") return Path.Combine(config.Root, Pipeline.PipelineLayout.StateDirName, "store");
+        if (word is "off" or "none" or "false" or "no" or "0") return null;
+        return Path.GetFullPath(Path.Combine(config.Root, value!.Trim()));
     }
 
     public static OutputStore? Open(PipelineConfig config, Func<string, string?>? env = null, TimeProvider? time = null) =>

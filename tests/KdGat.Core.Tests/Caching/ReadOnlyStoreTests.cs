@@ -65,6 +65,27 @@ public sealed class ReadOnlyStoreTests : IDisposable
     public void IsReadOnly_ReadsTheVariable(string? value, bool expected) =>
         Assert.Equal(expected, OutputStoreLocation.IsReadOnly(n => n == OutputStoreLocation.ReadOnlyVariable ? value : null));
 
+    /// <summary>KDGAT_CACHE=OFF or 0 was a store folder named OFF or 0 in the pipeline root, restored from (an edge review).</summary>
+    [Theory]
+    [InlineData("off", null)]
+    [InlineData("OFF", null)]
+    [InlineData(" 0 ", null)]
+    [InlineData("No", null)]
+    [InlineData("none", null)]
+    [InlineData("on", ".kdgat/store")]
+    [InlineData("1", ".kdgat/store")]
+    [InlineData("", ".kdgat/store")]
+    [InlineData("/scratch/u/store", "/scratch/u/store")]
+    [InlineData("shared/store", "shared/store")]
+    public void Resolve_ReadsSwitchWordsInAnyCase_ElseAFolder(string value, string? expected)
+    {
+        var config = new KdGat.Core.Config.PipelineConfig { File = "/p/kdgat.yaml", Root = "/p", Datasets = ["d1"], Stages = new Dictionary<string, KdGat.Core.Config.StageConfig>() };
+
+        var store = OutputStoreLocation.Resolve(config, n => n == OutputStoreLocation.EnvironmentVariable ? value : null);
+
+        Assert.Equal(expected is null ? null : Path.GetFullPath(Path.Combine("/p", expected)), store);
+    }
+
     [Fact]
     public void IsReadOnly_OtherValue_IsKdg1210NamingTheVariable()
     {
