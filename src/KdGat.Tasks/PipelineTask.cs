@@ -187,10 +187,17 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         var path = string.IsNullOrWhiteSpace(reportFile)
             ? Path.Combine(Path.GetFullPath(root), KdGat.Core.Pipeline.PipelineLayout.StateDirName, "report.html")
             : Path.GetFullPath(Path.Combine(root, reportFile.Trim()));
+        // Without -p:ReportFile the default path is named, not an empty -p:ReportFile (a directory there was a
+        // NullReferenceException, KDG9001, in every build: an edge review).
+        var given = string.IsNullOrWhiteSpace(reportFile) ? null : reportFile.Trim();
         if (Directory.Exists(path))
-            throw new KdgException(code, $"-p:ReportFile '{reportFile}' is a directory; give a file name such as {Path.Combine(reportFile!.Trim(), "report.html")}{orElse}.");
+            throw new KdgException(code, given is null
+                ? $"{path} (the default report file) is a directory; remove it, or give -p:ReportFile=PATH{orElse}."
+                : $"-p:ReportFile '{given}' is a directory; give a file name such as {Path.Combine(given, "report.html")}{orElse}.");
         if (!KdGat.Core.IO.ReplaceableFile.MayReplace(path, KdGat.Core.IO.ReplaceableFile.HtmlSignature))
-            throw new KdgException(code, KdGat.Core.IO.ReplaceableFile.Refusal("ReportFile", reportFile?.Trim() ?? "", path));
+            throw new KdgException(code, given is null
+                ? $"{path} (the default report file) is a file KdGat did not write, so it is not replaced. Move it away, or give -p:ReportFile=PATH{orElse}."
+                : KdGat.Core.IO.ReplaceableFile.Refusal("ReportFile", given, path));
         return path;
     }
 

@@ -89,6 +89,21 @@ public sealed class BadInputTests
         Assert.Equal(before, File.ReadAllText(s.Config));
     }
 
+    /// <summary>A directory at the default report path was KDG9001 (a NullReferenceException) in every build, Status and Report (an edge review).</summary>
+    [Theory]
+    [InlineData("-t:Evaluate", "KDG4021")]
+    [InlineData("-t:Status", "KDG4021")] // its page is the live report's
+    [InlineData("-t:Report", "KDG5013")]
+    public void ADirectoryAtTheDefaultReportPath_IsACodedErrorNamingIt(string target, string code)
+    {
+        using var s = Sandbox.Trivial();
+        Directory.CreateDirectory(Path.Combine(s.Dir, ".kdgat", "report.html"));
+
+        var r = s.Build(target, "-p:Dataset=hcrl_sa");
+
+        AssertUserError(r, code, "(the default report file) is a directory");
+    }
+
     /// <summary>
     /// Clean with a selection KdGat refuses said its error twice: once as a warning of the run index
     /// update before it (ContinueOnError), then as Clean's error. Once, as the error; nothing removed.
