@@ -29,4 +29,6 @@ internal static partial class ErrorCodes
     public const string DuplicateVariant = "KDG5022";
     /// <summary>Warning: a stage's metrics.json holds more than a run record keeps (too many metrics, too long names, or a file over the read cap); the record keeps what fits.</summary>
     public const string MetricsOverLimit = "KDG5023";
+    /// <summary>Warning: a stage's metrics.json is there but is not a JSON object (not JSON, an array, cut short): no metrics recorded for the run.</summary>
+    public const string MetricsUnreadable = "KDG5024";
 }

@@ -641,7 +641,11 @@ internal sealed partial class InstanceRunner
         SortedDictionary<string, double>? metrics = null;
         if (state is Outcome.Ran or Outcome.Restored or Outcome.Adopted && metricsFile is not null)
         {
-            metrics = RecordStore.ReadMetrics(metricsFile, out var overLimit);
+            metrics = RecordStore.ReadMetrics(metricsFile, out var overLimit, out var unreadable);
+            if (unreadable is not null)
+                _ctx.Log.Warn(ErrorCodes.MetricsUnreadable,
+                    $"{s.Key}: {PathText.ToStored(s.Layout.Root, metricsFile)}: {unreadable}, so no metrics were recorded for this run (Compare and the report show none). Write a JSON object of numbers, e.g. {{\"f1\": 0.93, \"loss\": 0.12}} (json.dump in Python).",
+                    metricsFile);
             // Bounded so that the record stays readable (a ~70 MiB one was KDG5002 in every tracking target).
             if (overLimit is not null)
                 _ctx.Log.Warn(ErrorCodes.MetricsOverLimit,

@@ -105,9 +105,15 @@ internal sealed class RecordStore
     /// in file order, names of at most <see cref="MaxMetricName"/> characters.
     /// </summary>
     /// <param name="overLimit">What the bound left out (for the build's KDG5023), or null.</param>
-    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile, out string? overLimit)
+    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile, out string? overLimit) => ReadMetrics(metricsFile, out overLimit, out _);
+
+    /// <inheritdoc cref="ReadMetrics(string, out string?)"/>
+    /// <param name="unreadable">Why a metrics.json that is there gave no metrics (not JSON, not an object: the build's KDG5024), or null.
+    /// A UTF-8 BOM (PowerShell's Out-File) is skipped; such files were dropped without a word (an edge review).</param>
+    public static SortedDictionary<string, double>? ReadMetrics(string metricsFile, out string? overLimit, out string? unreadable)
     {
         overLimit = null;
+        unreadable = null;
         try
         {
             if (!File.Exists(metricsFile)) return null;
@@ -116,7 +122,13 @@ internal sealed class RecordStore
                 overLimit = $"it is {size >> 20} MiB, more than KdGat reads ({SmallFile.MaxBytes >> 20} MiB): no metrics were recorded";
                 return null;
             }
-            using var doc = JsonDocument.Parse(WithoutNonFiniteLiterals(SmallFile.ReadAllBytes(metricsFile)));
+            var bytes = SmallFile.ReadAllBytes(metricsFile);
+            using var doc = JsonDocument.Parse(WithoutNonFiniteLiterals(bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes[3..] : bytes));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                unreadable = $"it holds a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object of name: number pairs";
+                return null;
+            }
             var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
             int tooMany = 0, tooLong = 0;
             foreach (var p in doc.RootElement.EnumerateObject())
@@ -134,7 +146,16 @@ internal sealed class RecordStore
                 }.OfType<string>()) + $" were left out of the run record, which keeps the {result.Count} that fit";
             return result;
         }
-        catch (Exception e) when (e is JsonException or IOException or InvalidOperationException) { return null; }
+        catch (JsonException e)
+        {
+            unreadable = $"it is not JSON ({e.Message.Split(" Path:")[0].Trim()})";
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            unreadable = $"it cannot be read ({e.Message})";
+            return null;
+        }
     }
 
     /// <summary>Python's bare NaN, Infinity and -Infinity outside strings become null (same length is not needed: a copy).</summary>

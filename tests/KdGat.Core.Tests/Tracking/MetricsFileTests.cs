@@ -14,6 +14,35 @@ public sealed class MetricsFileTests : IDisposable
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>PowerShell's Out-File -Encoding utf8 writes a BOM: the metrics were dropped without a word (an edge review).</summary>
+    [Fact]
+    public void AUtf8Bom_IsSkipped()
+    {
+        var file = _dir.Write("metrics.json", "");
+        File.WriteAllBytes(file, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("""{"f1": 0.5}""")]);
+
+        var metrics = RecordStore.ReadMetrics(file, out _, out var unreadable);
+
+        Assert.Equal(0.5, metrics!["f1"]);
+        Assert.Null(unreadable);
+    }
+
+    /// <summary>A metrics.json that is there but gives nothing says why (the build's KDG5024); one that is not there says nothing.</summary>
+    [Theory]
+    [InlineData("{\"f1\": 0.5} trailing", "not JSON")]
+    [InlineData("", "not JSON")]
+    [InlineData("[0.5, 0.6]", "a JSON array, not an object")]
+    [InlineData("{\"f1\": 0.5", "not JSON")]
+    public void AFileThatIsNotAJsonObject_SaysWhy(string json, string said)
+    {
+        var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", json), out _, out var unreadable);
+
+        Assert.Null(metrics);
+        Assert.Contains(said, unreadable);
+        Assert.Null(RecordStore.ReadMetrics(_dir["absent.json"], out _, out var none));
+        Assert.Null(none);
+    }
+
     [Theory]
     [InlineData("""{"f1": 0.5, "auc": NaN}""")]
     [InlineData("""{"f1": 0.5, "auc": Infinity, "loss": -Infinity}""")]
