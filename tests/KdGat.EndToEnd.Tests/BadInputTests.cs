@@ -382,7 +382,8 @@ public sealed class BadInputTests
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(s.Dir, file))!);
         File.WriteAllText(Path.Combine(s.Dir, file), "");
         var r = s.Build($"-p:KdGatToolsDir={Path.Combine(s.Dir, ".kdgat", "tools")}/", "-p:KdGatSkipBootstrap=false", $"-p:KdGatSourceDir={Repo.Root}/src/", "-p:Dataset=hcrl_sa");
-        AssertUserError(r, "KDG1207", $"'{Path.Combine(s.Dir, file)}' is a file, not a directory", "-p:KdGatToolsDir=");
+        AssertUserError(r, "KDG1207", $"'{Path.Combine(s.Dir, file)}' is not a directory", "-p:KdGatToolsDir=");
+        Assert.DoesNotContain("rm ", r.Output); // it was `rm /dev/null` for -p:KdGatToolsDir=/dev/null
         Assert.DoesNotContain("building tools", r.Output);
         Assert.DoesNotContain("MSB", r.Output);
     }
