@@ -383,7 +383,7 @@ public sealed class BadInputTests
         File.WriteAllText(Path.Combine(s.Dir, file), "");
         var r = s.Build($"-p:KdGatToolsDir={Path.Combine(s.Dir, ".kdgat", "tools")}/", "-p:KdGatSkipBootstrap=false", $"-p:KdGatSourceDir={Repo.Root}/src/", "-p:Dataset=hcrl_sa");
         AssertUserError(r, "KDG1207", $"'{Path.Combine(s.Dir, file)}' is not a directory", "-p:KdGatToolsDir=");
-        Assert.DoesNotContain("rm ", r.Output); // it was `rm /dev/null` for -p:KdGatToolsDir=/dev/null
+        Assert.DoesNotContain("`rm ", r.Output); // it was `rm /dev/null` for -p:KdGatToolsDir=/dev/null
         Assert.DoesNotContain("building tools", r.Output);
         Assert.DoesNotContain("MSB", r.Output);
     }
