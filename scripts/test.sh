@@ -27,4 +27,7 @@ fi
 if [ -f scripts/strace/ensure-strace.sh ] && [ "$(id -u)" = 0 ]; then bash scripts/strace/ensure-strace.sh; fi
 
 echo "== dotnet test KdGat.sln"
-dotnet test KdGat.sln -c Release --logger "console;verbosity=normal" "$@"
+# -maxcpucount: the test projects run side by side, one per core (dotnet test ran them one after another:
+# the end-to-end suite's CPU-bound builds and the SLURM suite's waiting on jobs add up to 14 of the 18
+# minutes on 2 cores). Test projects that build the repository's tools take a lock (KdGat.Testing/Tools).
+dotnet test KdGat.sln -c Release -maxcpucount --logger "console;verbosity=normal" "$@"
