@@ -37,7 +37,7 @@ internal static class DependencyCheck
             var upstreams = inst.Upstreams.ToHashSet();
             var cache = PathMap<Owners>.Normalize(inst.CacheDir);
             var missing = new SortedDictionary<string, (StageInstance Owner, string What, string Path)>(StringComparer.Ordinal);
-            foreach (var (what, path, piece, whole, cut) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinks(inst, owners).ToArray(), inst.Config.CommandAt))
+            foreach (var (what, path, piece, whole, cut, sure) in PipelineLayout.AtStage(inst.Layout.Config.File, inst.Config, () => real.WithLinks(inst, owners).ToArray(), inst.Config.CommandAt))
             {
                 // A glob reads below its literal base (eval_*/metrics.json: every eval_ run dir), and
                 // a folder reads what lies below it ("ls experimentruns/{dataset}", the folder above a
@@ -81,7 +81,7 @@ internal static class DependencyCheck
                 var holder = owners.AtOrAbove(at).Select(e => e.Value).Take(1).ToArray();
                 if (what is "command" or "setup" && !piece && !glob && !inArea && holder.Length == 0 && IsOwnFileCandidate(layout, root, at))
                     inst.NamedFiles.Add(new(what, at, PlaceOf(inst, what, path, real)));
-                if (what is "command" or "setup" && !piece && !whole && !cut && !glob && !path.Contains('$') && UndeclaredInUpstream(inst, at, owners, upstreams) is { } up)
+                if (sure && what is "command" or "setup" && !glob && !path.Contains('$') && UndeclaredInUpstream(inst, at, owners, upstreams) is { } up)
                     throw NotAnOutput(inst, what, path, up, PlaceOf(inst, what, path, real));
                 var found = holder.Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
@@ -286,14 +286,14 @@ internal static class DependencyCheck
         /// stage's run dir read that model unfingerprinted: a review). Where a word leads is checked for the owners
         /// and other datasets only; raw data it reaches there is judged by the word as written, which the inputs spell.
         /// </summary>
-        public IEnumerable<(string What, string Path, bool Piece, bool Whole, bool Cut)> WithLinks(StageInstance inst, PathMap<Owners> owners)
+        public IEnumerable<(string What, string Path, bool Piece, bool Whole, bool Cut, bool Sure)> WithLinks(StageInstance inst, PathMap<Owners> owners)
         {
             foreach (var p in inst.ReferencedPaths())
             {
                 yield return p;
                 if (!Followed(inst, p, owners) || Leads(p.Path) is not { } to) continue;
                 _declared.TryAdd(to, p.Path);
-                yield return (p.What + Through, to, p.Piece, p.Whole, p.Cut);
+                yield return (p.What + Through, to, p.Piece, p.Whole, p.Cut, false);
             }
         }
 
@@ -306,7 +306,7 @@ internal static class DependencyCheck
         /// the stage's file and folder inputs (their content is fingerprinted, and each input is followed itself: {raw_dir}/frames.csv),
         /// so only words such as {root}/data/vl/model.ckpt pay a readlink.
         /// </summary>
-        private bool Followed(StageInstance inst, (string What, string Path, bool Piece, bool Whole, bool Cut) p, PathMap<Owners> owners)
+        private bool Followed(StageInstance inst, (string What, string Path, bool Piece, bool Whole, bool Cut, bool Sure) p, PathMap<Owners> owners)
         {
             if (p.What == "inputs") return true;
             if (p.What is not ("command" or "setup") || p.Whole) return false;

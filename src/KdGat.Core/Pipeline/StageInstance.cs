@@ -144,9 +144,9 @@ public sealed partial class StageInstance
     /// <remarks><c>Whole</c> marks the path a placeholder gives as such (also when the word it stands in names a file below it:
     /// <c>{raw_dir}/frames.csv</c>): a dependency on its owner, not a read of all of it. <c>Cut</c> marks the piece
     /// before an '=' in a word (also a <c>Piece</c>): a guess at the start of a point's folder, whose whole word is named too.</remarks>
-    internal IEnumerable<(string What, string Path, bool Piece, bool Whole, bool Cut)> ReferencedPaths()
+    internal IEnumerable<(string What, string Path, bool Piece, bool Whole, bool Cut, bool Sure)> ReferencedPaths()
     {
-        var named = new List<(string, string, bool, bool, bool)>();
+        var named = new List<(string, string, bool, bool, bool, bool)>();
         // Each path a placeholder gives stands in the text as a token without word separators, so a
         // run dir such as teacher/seed=0,lr=0.1 stays one word however the words are split below.
         var paths = new List<string>();
@@ -154,7 +154,7 @@ public sealed partial class StageInstance
         {
             var v = Lookup(n, fingerprint: false);
             if (v is not { Raw: false } x || !Path.IsPathRooted(x.Text)) return v;
-            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true, false));
+            if (n is not ("root" or "tools")) named.Add(("command", x.Text, false, true, false, false));
             paths.Add(x.Text);
             return new CommandTemplate.Value($"\u0001{paths.Count - 1}\u0001");
         }, shell: false, $"stage '{Name}' command", KnownPlaceholders, KnownList);
@@ -192,32 +192,37 @@ public sealed partial class StageInstance
                 var targets = word.StartsWith('/') ? [Path.GetFullPath(word)] : bases.Select(b => Path.GetFullPath(Path.Combine(b, word))).ToArray();
                 foreach (var t in targets)
                 {
-                    named.Add((what, t, true, false, false));
+                    named.Add((what, t, true, false, false, false));
                     if (bases.Count < MaxCdBases && !bases.Contains(t, StringComparer.Ordinal)) bases.Add(t);
                 }
                 continue; // named above as the folder it is, not again as a word that reads below it
             }
             // Suffixes only after the first few separators: each is a copy of the rest of the word, and a
             // word of the 128 KB a command may have, all commas, would otherwise copy gigabytes.
+            // The word itself names a path for sure, unless a separator in it starts another absolute path
+            // (--models=/x/a.pt,/x/b.pt, --out=/x): then it is a flag or a list, and its pieces are the paths.
+            var list = Enumerable.Range(0, word.Length - 1).Any(i => word[i] is '=' or ',' && word[i + 1] == '/');
             var n = 0;
             for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1, n++)
             {
-                var whole = n < MaxSuffixesPerWord && Add(word[from..], piece: false);
+                var whole = n < MaxSuffixesPerWord && Add(word[from..], piece: false, sure: from == 0 && !list);
                 // A piece before '=' is a cut (no raw or cache data of its own) only when the word from here was named whole:
                 // past the first separators, or a word refused as a path, the piece is all that is checked (a review).
                 if (word.IndexOfAny(['=', ','], from) is var end and >= 0) Add(word[from..end], piece: word[end] == '=', cut: word[end] == '=' && whole);
             }
         }
-        return named.Concat(Inputs.Select(i => ("inputs", i, false, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false, false)));
+        return named.Concat(Inputs.Select(i => ("inputs", i, false, false, false, false))).Concat(Outputs.Select(o => ("outputs", o, false, false, false, false)));
 
-        bool Add(string candidate, bool piece, bool cut = false)
+        // sure: a whole word, absolute or read from the run dir (not one of the folders an earlier cd may have
+        // gone to, whichever branch ran): the path the program is handed, not a guess (KDG1042 asks only these).
+        bool Add(string candidate, bool piece, bool cut = false, bool sure = false)
         {
             // Longer than PATH_MAX, it names nothing the system would open; and checking it costs its
             // length times its depth (the owners above each of its folders).
             if (candidate.Length > MaxPathChars) return false;
-            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false, cut));
+            if (candidate.StartsWith('/')) named.Add((what, candidate, piece, false, cut, sure));
             else if (candidate.Contains('/') && !candidate.Contains("://", StringComparison.Ordinal) && !candidate.StartsWith('~') && !UpAfterSeparator(candidate))
-                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false, cut));
+                foreach (var b in bases) named.Add((what, Path.GetFullPath(Path.Combine(b, candidate)), piece, false, cut, sure && b == RunDir));
             else return false;
             return true;
         }

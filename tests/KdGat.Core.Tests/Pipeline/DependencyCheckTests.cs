@@ -60,22 +60,30 @@ public sealed class DependencyCheckTests : IDisposable
     /// outputs, so a rerun of train that changed model.json alone left eval up to date (a user review).
     /// </summary>
     [Theory]
-    [InlineData("eval --model {upstream.train}/model.json")]
-    [InlineData("eval --model=../train/model.json")]
-    [InlineData("cd {upstream.train} && eval sub/model.json")]
-    public void AFileInANeededRunDir_ItDoesNotDeclare_IsKdg1042AtTheCommand(string command)
+    [InlineData("eval --model {upstream.train}/model.json", "")]
+    [InlineData("eval ../train/model.json", "")]
+    [InlineData("eval {upstream.train}/model.json", ", sweep: { seed: [0, 1] }")] // a run dir of a point: seed=0
+    public void AFileInANeededRunDir_ItDoesNotDeclare_IsKdg1042AtTheCommand(string command, string sweep)
     {
         var e = Refused($$"""
-              train: { command: x, outputs: [log.txt, sub/other.txt] }
+              train: { command: x, outputs: [log.txt, sub/other.txt]{{sweep}} }
               eval: { command: '{{command}}', outputs: [m] }
             """, new("train", []), new("eval", ["train"]));
 
         Assert.Equal(ErrorCodes.UndeclaredUpstreamFile, e.Code);
-        Assert.Contains("stage 'eval' (dataset d1)", e.Message);
+        Assert.Contains("stage 'eval'", e.Message);
         Assert.Contains("model.json", e.Message);
         Assert.Contains("to the outputs: (or optional_outputs:) of stage 'train'", e.Message);
         Assert.Equal((_p!.ConfigFile, 5), (e.File, e.Line));
     }
+
+    /// <summary>A swept upstream, and a cd into its point's run dir before naming its declared file (a review found it refused).</summary>
+    [Fact]
+    public void ASweptUpstreamsDeclaredFile_AfterACdIntoIt_Loads() =>
+        Assert.Equal(8, Load("""
+              train: { command: x, outputs: [a.pt], sweep: { seed: [0, 1] } }
+              eval: { command: 'cd {upstream.train} && eval {upstream.train}/a.pt > {run_dir}/m', outputs: [m] }
+            """, new("train", []), new("eval", ["train"])).Count);
 
     /// <summary>What the fingerprint has, or what names it: declared outputs, a file in a declared folder, the run dir, a folder above outputs, params.json, a prefix of outputs' names, a glob.</summary>
     [Theory]
@@ -88,6 +96,12 @@ public sealed class DependencyCheckTests : IDisposable
     [InlineData("eval {upstream.train}/*.json")]
     [InlineData("eval {run_dir}/scratch.txt")]
     [InlineData("cd {upstream.train} && eval model.json > \"$OLDPWD/m\"")]
+    // Words that are not a path the program is handed for sure (a review found them refused): a list, a flag
+    // after a cd, a sed expression after a cd (read from every folder a cd may have gone to), a point's run dir after a cd.
+    [InlineData("eval --models {upstream.train}/model.json,{upstream.train}/ckpt/a.pt --out {run_dir}/m")]
+    [InlineData("cd {upstream.train} && eval --model=model.json --out={run_dir}/m")]
+    [InlineData("cd {upstream.train} && sed s/x/y/ model.json > {run_dir}/m")]
+    [InlineData("cd {upstream.train} && eval sub/undeclared.txt")] // not asked: read from a cd's folder (-t:Audit sees it)
     public void WhatANeededStageDeclares_Loads(string command) =>
         Assert.Equal(4, Load($$"""
               train: { command: x, outputs: [model.json, ckpt/, sub/a.txt] }
