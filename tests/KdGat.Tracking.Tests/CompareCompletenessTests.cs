@@ -56,12 +56,26 @@ public sealed class CompareCompletenessTests
         var upToDate = tracker.Pipeline.Instances.Select(i => new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Sweep.IsEmpty ? null : i.Variant, Result = ("b-x", 1) }).ToArray();
 
         var note = Assert.Single(tracker.Compare(upToDate).Notes);
-        Assert.Contains("d1: every stage instance is up to date, but no run record of it has metrics", note);
+        Assert.Contains("d1: every stage instance is up to date, but it has no run records", note);
         Assert.Contains("Copy .kdgat/records", note);
         Assert.DoesNotContain("for  (", note);
 
         var never = Assert.Single(tracker.Compare(Status(tracker)).Notes);
         Assert.Contains("d1: no metrics recorded (not built yet", never);
+    }
+
+    /// <summary>Built here, records there, no stage recorded metrics: not "copied without records" (the diff review).</summary>
+    [Fact]
+    public void UpToDateWithRunRecordsWithoutMetrics_SaysNoStageRecordedMetrics()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "", null);
+        using var tracker = Open(t, "{ seed: [0] }");
+        var upToDate = tracker.Pipeline.Instances.Select(i => new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "up to date") { Variant = i.Sweep.IsEmpty ? null : i.Variant, Result = ("b-x", 1) }).ToArray();
+
+        var note = Assert.Single(tracker.Compare(upToDate).Notes);
+        Assert.Contains("none of its runs recorded metrics", note);
+        Assert.DoesNotContain("Rebuild", note);
     }
 
     [Fact]

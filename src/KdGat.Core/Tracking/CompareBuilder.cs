@@ -230,10 +230,12 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
     {
         var of = variants.Count == 0 ? "" : $" for {string.Join(", ", variants.Select(v => v.Name))}";
         var rows = status.Where(r => r.Dataset == dataset).ToArray();
-        return rows.Length > 0 && rows.All(r => r.State == StatusRow.UpToDate)
-            ? $"{dataset}: every stage instance is up to date, but no run record of it has metrics{of}: its results were built elsewhere and copied without .kdgat/records, or its records were deleted. " +
-              $"Copy .kdgat/records from where they were built (then any tracking target indexes them), or run the stages here: dotnet msbuild -t:Rebuild -p:Dataset={dataset}"
-            : $"{dataset}: no metrics recorded{of} (not built yet, or its stages failed): dotnet msbuild -t:Evaluate -p:Dataset={dataset}, then compare";
+        if (rows.Length == 0 || rows.Any(r => r.State != StatusRow.UpToDate))
+            return $"{dataset}: no metrics recorded{of} (not built yet, or its stages failed): dotnet msbuild -t:Evaluate -p:Dataset={dataset}, then compare";
+        return shownRuns.Any(r => r.Record.Dataset == dataset) // the latest run of each instance is among them
+            ? $"{dataset}: every stage instance is up to date, but none of its runs recorded metrics{of}: metrics come from a metrics.json among a stage's outputs, a JSON object of numbers (a build warns KDG5024 when it is not). Declare and write one"
+            : $"{dataset}: every stage instance is up to date, but it has no run records: its results were built elsewhere and copied without .kdgat/records, or its records were deleted. " +
+              $"Copy .kdgat/records from where they were built (then any tracking target indexes them), or run the stages here: dotnet msbuild -t:Rebuild -p:Dataset={dataset}";
     }
 
     private (List<CompareRow> Rows, List<string> Notes) Rows(
