@@ -24,7 +24,8 @@ internal static class Glob
             return stat.Kind switch
             {
                 PathKind.File => new[] { full },
-                PathKind.Directory => PathHasher.EnumerateContentFiles(full).ToArray(),
+                // A code folder named whole (code: [mylib]) leaves out its __pycache__ folders as a wildcard does (the diff review).
+                PathKind.Directory => PathHasher.EnumerateContentFiles(full).Where(f => !Path.GetRelativePath(full, f).Split('/')[..^1].Contains("__pycache__")).ToArray(),
                 PathKind.Other => throw PathHasher.NotContent(full, stat),
                 _ => Array.Empty<string>(),
             };

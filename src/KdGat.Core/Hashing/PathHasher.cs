@@ -151,6 +151,8 @@ internal sealed class PathHasher
     /// <param name="skip">Subdirectories (full paths) not to enter (a glob's <c>.git/</c> and <c>.kdgat/</c>: nothing below them can match; a code glob's folders stages write).</param>
     internal static IReadOnlyList<WalkEntry> Walk(string dir, Func<string, bool>? skip = null)
     {
+        // "src/" named itself as the folder above it (GetDirectoryName of "/p/src/" is "/p/src"): a false cycle.
+        dir = Path.TrimEndingDirectorySeparator(dir);
         var found = new List<WalkEntry>();
         // The directories above the start count as "above" too: a link to one of them is a cycle
         // at once, instead of a walk through its siblings (or all of '/') until the start recurs.

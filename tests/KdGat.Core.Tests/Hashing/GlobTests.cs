@@ -93,7 +93,7 @@ public sealed class GlobTests : IDisposable
 
     /// <summary>
     /// A .pyc holds its source's file time: with 'mylib/**' a `touch` of an unchanged module changed the stage's
-    /// code (KDG3020, reruns that never settled: a user review). A wildcard does not enter __pycache__; naming it does.
+    /// code (KDG3020, reruns that never settled: a user review). A wildcard, or a folder named whole, leaves out __pycache__; naming it reaches it.
     /// </summary>
     [Fact]
     public void Expand_Wildcard_DoesNotEnterPycache_UnlessNamed()
@@ -103,6 +103,8 @@ public sealed class GlobTests : IDisposable
         _dir.Write("mylib/sub/__pycache__/m.cpython-311.pyc", "\u0001");
 
         Assert.Equal(["mylib/util.py"], Expand("mylib/**"));
+        Assert.Equal(["mylib/util.py"], Expand("mylib")); // a folder named whole: the same
+        Assert.Equal(["mylib/util.py"], Expand("mylib/"));
         Assert.False(Glob.Covers(_dir.Path, "mylib/**", _dir["mylib/__pycache__/util.cpython-311.pyc"]));
         Assert.Equal(["mylib/__pycache__/util.cpython-311.pyc"], Expand("mylib/__pycache__/*.pyc"));
         Assert.Equal(["mylib/__pycache__/util.cpython-311.pyc", "mylib/sub/__pycache__/m.cpython-311.pyc"], Expand("mylib/**/__pycache__/*.pyc"));
