@@ -236,11 +236,18 @@ stop_pid() { local f=$1; alive "$f" || return 0; local p; p=$(cat "$f"); kill "$
   wait_for 60 stop sh -c "! kill -0 $p" || kill -9 "$p" 2>/dev/null || true; }
 
 start_slurm() {
+  local fresh=0 left
   if ! alive "$RUN/slurmctld.pid"; then
     info "starting slurmctld"; /usr/sbin/slurmctld || die "slurmctld failed ($LOG/slurmctld.log)"
-    record slurmctld "$RUN/slurmctld.pid"
+    record slurmctld "$RUN/slurmctld.pid"; fresh=1
   fi
   wait_for 30 ctld scontrol ping || die "slurmctld not answering ($LOG/slurmctld.log)"
+  if [ "$fresh" = 1 ]; then
+    # A controller started here has no user yet: jobs in its saved state were left by a test run that was
+    # killed (Ctrl+C), and held the node, so the probe job never started and the next test run failed.
+    left=$(squeue -h -o %i 2>/dev/null | tr '\n' ' ')
+    if [ -n "${left// /}" ]; then info "cancelling jobs left by an earlier, interrupted run: $left"; scancel $left || true; fi
+  fi
   if ! alive "$RUN/slurmd.pid"; then
     info "starting slurmd"; /usr/sbin/slurmd || die "slurmd failed ($LOG/slurmd.log)"
     record slurmd "$RUN/slurmd.pid"
