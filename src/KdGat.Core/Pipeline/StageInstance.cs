@@ -201,7 +201,7 @@ public sealed partial class StageInstance
             // word of the 128 KB a command may have, all commas, would otherwise copy gigabytes.
             // The word itself names a path for sure, unless a separator in it starts another absolute path
             // (--models=/x/a.pt,/x/b.pt, --out=/x): then it is a flag or a list, and its pieces are the paths.
-            var list = Enumerable.Range(0, word.Length - 1).Any(i => word[i] is '=' or ',' && word[i + 1] == '/');
+            var list = word.Length > 1 && Enumerable.Range(0, word.Length - 1).Any(i => word[i] is '=' or ',' && word[i + 1] == '/');
             var n = 0;
             for (var from = 0; from >= 0; from = word.IndexOfAny(['=', ','], from) is var at and >= 0 ? at + 1 : -1, n++)
             {
