@@ -19,6 +19,7 @@ command -v /usr/bin/time >/dev/null || { echo "history: /usr/bin/time is missing
 rm -rf "$WS"
 mkdir -p "$WS"
 cp "$REPO/pipeline.proj" "$REPO/kdgat.yaml" "$REPO/Directory.Build.rsp" "$WS/"
+cp -r "$REPO/targets" "$REPO/models" "$WS/"
 cd "$WS"
 # The first build generates the sample's raw data, as in a fresh clone.
 "${KDGAT[@]}" -t:Evaluate > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
