@@ -21,17 +21,19 @@ internal static class IndexFailure
         if (e is KdgException k) // already a KDG error: only "cannot be created" (KDG5003) is a warning after a build
             return code == ErrorCodes.IndexUpdateFailed && k.Code == ErrorCodes.IndexUnusable ? new KdgException(code, stands + k.Message, k.File, inner: k) : null;
         var where = indexPath is null ? "the run index" : $"the run index {indexPath}";
+        // After a build a warning that the result stands; for the read targets the error it is.
+        KdgException Said(string message) => new(code, code == ErrorCodes.IndexUpdateFailed ? stands + message : message, indexPath, inner: e);
         if (e is SqliteException locked && SqliteRetry.IsLocked(locked))
         {
             // Moving the index (the advice below) does not help: another program has it open.
             var held = $"{where} is locked by another process: it stayed locked for {SqliteRetry.LockedWait.TotalSeconds:0} s (a program with a write transaction open on it, such as sqlite3 or a database browser, or another build writing it). Close the program holding it, or end its transaction, or wait for that build to finish, then run again. The run records in .kdgat/records are not affected; the next tracking target indexes them. ({e.Message.Trim()})";
-            return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + held : held, indexPath, inner: e);
+            return Said(held);
         }
         if (e is IndexLockHeldException)
         {
             // KdGat's own lock beside the index: only another KdGat process holds it (one replacing a damaged index, or hung).
             var held = $"{where} is in use by another KdGat process ({e.Message.Trim()}): another build, Status or Report, or one replacing a damaged index, holds it. Wait for it to finish, or end it if it hangs, then run again. The run records in .kdgat/records are not affected; the next tracking target indexes them.";
-            return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + held : held, indexPath, inner: e);
+            return Said(held);
         }
         var what = e switch
         {
@@ -46,7 +48,7 @@ internal static class IndexFailure
         };
         if (what is null) return null;
         var message = $"{where} cannot be used: {what}, or {IndexLocation.MoveAdvice(indexDirApplies)}, then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()})";
-        return new KdgException(code, code == ErrorCodes.IndexUpdateFailed ? stands + message : message, indexPath, inner: e);
+        return Said(message);
     }
 
     // ENOSPC (28) and EDQUOT (122): .NET puts the errno in the low bits of HResult on Unix.
