@@ -78,10 +78,11 @@ internal static class DependencyCheck
                     throw Untracked(inst, what, path, inst.CacheDir, $"in the cache dir of dataset {inst.Dataset} (paths.cache), where no stage writes it", "{cache_dir}" + (glob ? GlobFix(path, path[cache.Length..], "") : ""));
                 // A file of its own below the root, in nothing KdGat knows (a script: python3 {root}/scripts/summ.py):
                 // kept for the load-time warning (KDG1040), which asks whether it is there and covered.
-                var holder = owners.AtOrAbove(at).Select(e => e.Value).Take(1).ToArray();
+                var nearest = owners.AtOrAbove(at).FirstOrDefault();
+                Owners[] holder = nearest.Value is { } held ? [held] : [];
                 if (what is "command" or "setup" && !piece && !glob && !inArea && holder.Length == 0 && IsOwnFileCandidate(layout, root, at))
                     inst.NamedFiles.Add(new(what, at, PlaceOf(inst, what, path, real)));
-                if (sure && what is "command" or "setup" && !glob && !path.Contains('$') && UndeclaredInUpstream(inst, at, owners, upstreams) is { } up)
+                if (sure && what is "command" or "setup" && !glob && !path.Contains('$') && UndeclaredInUpstream(inst, at, nearest, owners, upstreams) is { } up)
                     throw NotAnOutput(inst, what, path, up, PlaceOf(inst, what, path, real));
                 var found = holder.Where(o => !(piece && o.Folder));
                 if (above) found = found.Concat(owners.Below(at).Select(e => e.Value));
@@ -102,9 +103,9 @@ internal static class DependencyCheck
     /// (--prefix {upstream.train}/model for model.pt, model.json) names them. A word with a shell
     /// variable ("$OLDPWD/out.txt" after a cd into the run dir) names no path KdGat can tell.
     /// </summary>
-    private static StageInstance? UndeclaredInUpstream(StageInstance inst, string at, PathMap<Owners> owners, HashSet<StageInstance> upstreams)
+    /// <param name="nearest">The owner entry at or nearest above <paramref name="at"/> (the caller has looked it up).</param>
+    private static StageInstance? UndeclaredInUpstream(StageInstance inst, string at, KeyValuePair<string, Owners> nearest, PathMap<Owners> owners, HashSet<StageInstance> upstreams)
     {
-        var nearest = owners.AtOrAbove(at).FirstOrDefault();
         if (nearest.Value is not { Folder: false, Points: [var up] } || up == inst || !upstreams.Contains(up)) return null;
         var runDir = PathMap<Owners>.Normalize(up.RunDir);
         if (nearest.Key != runDir || at == runDir || at == PathMap<Owners>.Normalize(up.ParamsFilePath) || owners.Below(at).Any()) return null;
