@@ -61,7 +61,28 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         return new StageDeclaration(i.ItemSpec, i.GetMetadata("Needs").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
+    /// <summary>
+    /// Only what needs no assembly but this one and MSBuild's: a tools folder without KdGat.Core (or a
+    /// package beside it), or with one cut off, fails here as the runtime compiles <see cref="ExecuteWithTools"/>,
+    /// before any of its handlers exists (MSBuild's MSB4018 and its stack trace, a review). That is KDG1206.
+    /// </summary>
     public sealed override bool Execute()
+    {
+        try
+        {
+            return ExecuteWithTools();
+        }
+        catch (Exception e) when (ToolLoadFailure.Of(e) is { } what)
+        {
+            Log.LogError(null, "KDG1206", null, string.IsNullOrEmpty(PipelineFile) ? null : PipelineFile, 0, 0, 0, 0,
+                $"KdGat's tools in '{ToolsDir}' are incomplete or damaged: {what}, so {GetType().Name} could not run (as after a copy or a CI cache restored in part). " +
+                "Delete that folder and build again (the bootstrap builds it again; with KdGat.Sdk, delete the package's folder in the NuGet cache and restore), and drop a CI cache entry of it.");
+            return false;
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private bool ExecuteWithTools()
     {
         var log = new MSBuildLog(Log, BuildEngine, PipelineFile);
         try
@@ -80,7 +101,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
             log.Report(e);
             return false;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && ToolLoadFailure.Of(e) is null)
         {
             // A path the user chose (-p:ReportFile, -p:KdGatIndex, the config's paths) cannot be used.
             log.Report(new KdgException(ErrorCodes.FileAccess, $"{e.Message} Check the path and its permissions, then run again."));
@@ -93,7 +114,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
                 $"KdGat: {GetType().Name} was cancelled (Ctrl+C or a termination signal) before it finished; what had finished is kept, the rest is not recorded. Build again to go on."));
             return false;
         }
-        catch (Exception e)
+        catch (Exception e) when (ToolLoadFailure.Of(e) is null)
         {
             // A bug in KdGat: one line with a code on the console, the stack trace in a file (and at
             // detailed verbosity) instead of MSBuild's MSB4018 wall of frames.

@@ -28,4 +28,39 @@ public sealed class InternalErrorTests
         Assert.Contains("InvalidOperationException", text);
         Assert.Contains("   at ", text);
     }
+
+    /// <summary>
+    /// A tools folder without KdGat.Core, or with it cut off, as a CI cache restored in part leaves it
+    /// (here with the bootstrap off, as with KdGat.Sdk or -p:KdGatToolsDir): one KDG1206 naming the
+    /// folder, not MSBuild's MSB4018 and its stack trace, which the runtime threw before any of the
+    /// task's handlers existed (a review).
+    /// </summary>
+    [Theory]
+    [InlineData("missing")]
+    [InlineData("cut off")]
+    public void ToolsWithoutAWholeCore_AreKDG1206_NotAStackTrace(string damage)
+    {
+        using var s = Sandbox.Trivial();
+        var tools = Path.Combine(Path.GetTempPath(), "kdgat-damaged-tools-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            Sandbox.CopyTree(Tools.Path, tools);
+            var core = Path.Combine(tools, "KdGat.Core.dll");
+            if (damage == "missing") File.Delete(core);
+            else File.WriteAllBytes(core, File.ReadAllBytes(core)[..1000]);
+
+            var r = s.Build("-p:Dataset=hcrl_sa", $"-p:KdGatToolsDir={tools}/");
+
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("error KDG1206", r.Output);
+            Assert.Contains(tools, r.Output);
+            Assert.DoesNotContain("MSB4018", r.Output);
+            Assert.DoesNotContain("   at ", r.Output);
+            Assert.False(File.Exists(Path.Combine(s.Dir, ".kdgat", "last-build.json")));
+        }
+        finally
+        {
+            Directory.Delete(tools, recursive: true);
+        }
+    }
 }

@@ -207,6 +207,69 @@ public sealed class ToolSourceHashTests : IDisposable
     }
 
     /// <summary>
+    /// The same assembly cut off in a folder whose stamp names this SDK and contract (a copy or a CI
+    /// cache restored in part, the stamp among what got through): MSB4062, then one KDG1206 that says
+    /// to build again, and the stamp is gone, so that build rebuilds the tools instead of stopping at
+    /// the same error every time (a review).
+    /// </summary>
+    [Fact]
+    public void AnUnloadableBootstrapAssembly_WithItsStamp_IsKdg1206_AndLeavesNoStamp()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Sandbox.CopyTree(Tools.Path, tools);
+        var dll = Path.Combine(tools, "KdGat.Bootstrap.dll");
+        File.WriteAllBytes(dll, File.ReadAllBytes(dll)[..500]);
+        var stamp = Path.Combine(tools, "source.sha256");
+        Assert.True(File.Exists(stamp));
+
+        var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/", "-nologo", "-v:m"],
+            Repo.Root, TimeSpan.FromMinutes(2));
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1206", r.Output);
+        Assert.False(File.Exists(stamp));
+        Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // no longer asked: the pipeline answers, and the stamp differs
+    }
+
+    /// <summary>
+    /// A tools folder restored in part keeps the stamp of a whole one: the in-process check finds a
+    /// file that tools.list names missing or of another size, and the bootstrap builds the folder again
+    /// (the same bytes). A whole folder is left alone.
+    /// </summary>
+    [Fact]
+    public void AToolsFolderRestoredInPart_IsBuiltAgain()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Sandbox.CopyTree(Tools.Path, tools);
+        string Incomplete()
+        {
+            var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/",
+                "-getProperty:_KdGatToolsIncomplete", "-nologo"], Repo.Root, TimeSpan.FromMinutes(2));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            return r.Output.Trim();
+        }
+        Assert.Equal("", Incomplete());
+        var yaml = Path.Combine(tools, "YamlDotNet.dll");
+        var yamlBytes = File.ReadAllBytes(yaml);
+        File.Delete(yaml);
+        Assert.Contains("YamlDotNet.dll", Incomplete());
+        File.WriteAllBytes(yaml, yamlBytes);
+        Assert.Equal("", Incomplete());
+        var core = Path.Combine(tools, "KdGat.Core.dll");
+        File.WriteAllBytes(core, File.ReadAllBytes(core)[..1000]);
+        Assert.Contains("KdGat.Core.dll", Incomplete());
+
+        ProcessResult bootstrap;
+        Directory.CreateDirectory(Path.Combine(_repo, "tmp"));
+        using (Tools.Lock())
+            bootstrap = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/", "-v:m", "-nologo"],
+                Repo.Root, TimeSpan.FromMinutes(8), new Dictionary<string, string> { ["TMPDIR"] = Path.Combine(_repo, "tmp") });
+        Assert.True(bootstrap.ExitCode == 0, bootstrap.ToString());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Tools.Path, "KdGat.Core.dll")), File.ReadAllBytes(core));
+        Assert.Equal("", Incomplete());
+    }
+
+    /// <summary>
     /// A Bootstrap.dll built before the task's parameters changed (its stamp lacks this contract) is not
     /// asked: after a pull that added one, every build was MSB4131 and none got as far as rebuilding it.
     /// </summary>
@@ -218,10 +281,10 @@ public sealed class ToolSourceHashTests : IDisposable
         foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json", "source.sha256" })
             File.Copy(Path.Combine(Tools.Path, name), Path.Combine(tools, name));
         var stamp = Path.Combine(tools, "source.sha256");
-        Assert.EndsWith(" bootstrap/2", File.ReadAllText(stamp).Trim());
+        Assert.EndsWith(" bootstrap/3", File.ReadAllText(stamp).Trim());
         Assert.Equal("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // asked
 
-        File.WriteAllText(stamp, File.ReadAllText(stamp).Trim()[..^" bootstrap/2".Length] + "\n");
+        File.WriteAllText(stamp, File.ReadAllText(stamp).Trim()[..^" bootstrap/3".Length] + "\n");
 
         Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // not asked: the pipeline answered
     }
