@@ -65,6 +65,8 @@ internal sealed partial class InstanceRunner
         }
         catch (KdgException e)
         {
+            // An attempt this build began goes back now, as after a file error below (else Status calls it interrupted until the next build).
+            await RollBackOwnAttemptAsync(guard).ConfigureAwait(false);
             return new InstanceResult(s, Outcome.Failed, []) { Error = e.Message, ErrorCode = e.Code, ErrorAt = e.File == s.Layout.Config.File && e.Line > 0 ? (e.Line, e.Column) : null };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -388,7 +390,15 @@ internal sealed partial class InstanceRunner
             if (!ParamsFileAsWritten(s))
                 return Rejected($"{s.Key}: its command changed or removed {PathText.ToStored(s.Layout.Root, s.ParamsFilePath)}, which KdGat writes from the configuration before each run and checks afterwards; " +
                                 $"the attempt was discarded and the previous result, if any, kept. Write what the stage derives from its parameters to another file in its run dir. Log: {log}", ErrorCodes.ParamsFileChangedByStage);
-            var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s);
+            List<OutputRecord> present;
+            List<string> missing;
+            try { (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s); }
+            catch (KdgException e)
+            {
+                // What it wrote cannot be hashed (a symlink cycle, a FIFO or a name that is not UTF-8 in an output
+                // folder): not taken, like a missing output; it was not rolled back, and Status called it interrupted (a review).
+                return Rejected($"{s.Key} exited 0, but its outputs cannot be taken: {e.Message.TrimEnd('.')}. The attempt was discarded and the previous result, if any, kept. Log: {log}", e.Code);
+            }
             if (missing.Count == 0)
             {
                 // An input, code file or the tools changed after the fingerprint was taken (an edit, a checkout, another build's

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.Execution;
 using KdGat.Core.IO;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
@@ -48,6 +49,30 @@ public sealed class AttemptProtocolTests : IDisposable
         Assert.Equal(["a", "b"], With(r, Outcome.UpToDate));
         Assert.Equal(good, Snapshot(_d));
         Assert.False(Directory.Exists(_d["runs/d1/.kdgat/a/failed"]));
+    }
+
+    /// <summary>
+    /// A command that exits 0 but leaves an output that cannot be hashed (a symlink cycle in an output
+    /// folder, KDG1016): the attempt is rolled back in this build, as any failed one, and recorded as
+    /// failed. It used to keep its journal with the previous result aside (Status: interrupted) until the
+    /// next build, and had no run record (a review).
+    /// </summary>
+    [Fact]
+    public async Task AnAttemptWhoseOutputsCannotBeHashed_IsRolledBackAndRecorded()
+    {
+        Assert.True((await BuildV("1")).Succeeded);
+        var records = Directory.GetFiles(_d[".kdgat/records/d1/a"]).Length;
+
+        var r = await BuildV("2", aPrefix: "mkdir -p {cache_dir} && ln -s .. {cache_dir}/up; ");
+
+        Assert.Equal(["a"], With(r, Outcome.Failed));
+        Assert.StartsWith("a 1\n", File.ReadAllText(A("model.ckpt")));
+        Assert.Equal("a 1\n", File.ReadAllText(_d["cache/d1/g.bin"]));
+        Assert.False(FileMover.Exists(_d["cache/d1/up"]));
+        Assert.False(File.Exists(_d["runs/d1/.kdgat/a/attempt.json"]));
+        Assert.False(Directory.Exists(_d["runs/d1/.kdgat/a/aside"]));
+        Assert.Equal(records + 1, Directory.GetFiles(_d[".kdgat/records/d1/a"]).Length);
+        Assert.Equal(["a", "b"], With(await BuildV("1"), Outcome.UpToDate));
     }
 
     [Fact]
