@@ -52,8 +52,30 @@ internal static class FileMover
         else if (Directory.Exists(path))
         {
             CrashPoints.Hit("rmtree", path);
-            Directory.Delete(path, recursive: true);
+            try { Directory.Delete(path, recursive: true); }
+            catch (IOException) when (!OperatingSystem.IsWindows() && Directory.Exists(path) && RemovedByRm(path)) { }
         }
+    }
+
+    /// <summary>
+    /// rm -rf, which takes names as bytes: .NET reads a name that is not UTF-8 (a latin-1 name from an
+    /// unzip, written by a stage) with U+FFFD and cannot name it again, so Directory.Delete ends in
+    /// "Directory not empty". A failed attempt's folder kept under failed/ then stopped every later
+    /// attempt of its stage, and Clean (a review). True when the tree is gone.
+    /// </summary>
+    private static bool RemovedByRm(string path)
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("rm") { RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "-rf", "--", path }) start.ArgumentList.Add(a);
+            using var rm = System.Diagnostics.Process.Start(start);
+            if (rm is null) return false;
+            rm.StandardError.ReadToEnd(); // until it exits; its complaint is the IOException's to say
+            rm.WaitForExit();
+            return !Directory.Exists(path) && !IsLink(path);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException) { return false; }
     }
 
     /// <summary>Removes what an interrupted cross-filesystem move of <paramref name="path"/> left beside it.</summary>

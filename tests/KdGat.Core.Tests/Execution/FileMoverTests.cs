@@ -33,4 +33,28 @@ public sealed class FileMoverTests : IDisposable
         Assert.Equal("missing-target", new FileInfo(Path.Combine(to, "gone")).LinkTarget);
         Assert.False(Directory.Exists(_dir["out"]));
     }
+
+    /// <summary>
+    /// A name that is not UTF-8 (a stage's latin-1 "caf\xe9"), which .NET cannot name again: the tree
+    /// still goes. A failed attempt's folder with one, kept under failed/, stopped every later attempt
+    /// of its stage with "Directory not empty" (a review).
+    /// </summary>
+    [Fact]
+    public void Delete_ATreeWithANameThatIsNotUtf8_RemovesIt()
+    {
+        var tree = _dir["failed/3-ckpt"];
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        var made = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh")
+        {
+            ArgumentList = { "-c", "touch \"$(printf 'caf\\351')\" \"sub/$(printf '\\377')\"" },
+            WorkingDirectory = tree,
+        })!;
+        made.WaitForExit();
+        Assert.Equal(0, made.ExitCode);
+        Assert.Contains(Directory.GetFiles(tree), f => f.Contains('\uFFFD'));
+
+        FileMover.Delete(tree);
+
+        Assert.False(Directory.Exists(tree));
+    }
 }
