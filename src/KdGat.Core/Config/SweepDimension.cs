@@ -25,7 +25,8 @@ internal static partial class SweepReader
     [GeneratedRegex(@"^[A-Za-z0-9._+-]+\z")]
     private static partial Regex ValuePattern();
 
-    public static bool IsValidValue(string text) => ValuePattern().IsMatch(text);
+    /// <summary>Not dots alone either: "seed=.." as a path word was read as "..", the folder above (a bogus KDG1011, a review).</summary>
+    public static bool IsValidValue(string text) => ValuePattern().IsMatch(text) && text.Trim('.').Length > 0;
 
     public static IReadOnlyList<SweepDimension> Read(YamlReader r, YamlNode node, string what, string root)
     {
@@ -55,7 +56,7 @@ internal static partial class SweepReader
                     throw r.Error(ErrorCodes.SweepInvalid, item, $"{what}.{name}: each value must be a plain value (a number, word or true/false), not a list, mapping or null.");
                 var pv = ParamsReader.Value(r, sc, $"{what}.{name}");
                 if (!IsValidValue(pv.Text))
-                    throw r.Error(ErrorCodes.SweepUnsafeValue, item, $"{what}.{name}: value '{pv.Text}' would break run dir names ({{runs}}/{{dataset}}/{{stage}}/{name}=VALUE) and -p:Sweep. Use letters, digits, '.', '_', '-' or '+' only.");
+                    throw r.Error(ErrorCodes.SweepUnsafeValue, item, $"{what}.{name}: value '{pv.Text}' would break run dir names ({{runs}}/{{dataset}}/{{stage}}/{name}=VALUE) and -p:Sweep. Use letters, digits, '.', '_', '-' or '+' only, and not dots alone.");
                 // By text, not value and type: the number 1 and the string '1' are both the run dir seed=1.
                 if (values.FirstOrDefault(o => o.Text == pv.Text) is { } first)
                     throw r.Error(ErrorCodes.SweepInvalid, item, first == pv

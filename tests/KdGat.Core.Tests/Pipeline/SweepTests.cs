@@ -136,6 +136,8 @@ public sealed class SweepTests : IDisposable
     [InlineData("sweep: { opt: ['a,b'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { opt: ['a=b'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { opt: ['a b'] }", ErrorCodes.SweepUnsafeValue)]
+    [InlineData("sweep: { seed: [.., 1] }", ErrorCodes.SweepUnsafeValue)]              // the run dir seed=.. read as the folder above
+    [InlineData("sweep: { seed: ['.'] }", ErrorCodes.SweepUnsafeValue)]
     [InlineData("sweep: { augment: [yes, no] }", ErrorCodes.AmbiguousBoolean)]           // booleans to YAML 1.1, text to KdGat
     public void BadSweep_IsACodedErrorAtItsPosition(string sweep, string code)
     {
