@@ -107,6 +107,16 @@ internal sealed class RecordStore
     /// <param name="overLimit">What the bound left out (for the build's KDG5023), or null.</param>
     public static SortedDictionary<string, double>? ReadMetrics(string metricsFile, out string? overLimit) => ReadMetrics(metricsFile, out overLimit, out _);
 
+    /// <summary>What a JSON value is, in words (a metrics.json that gave no metrics).</summary>
+    private static string KindOf(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number out of range",
+        _ => v.ValueKind.ToString().ToLowerInvariant(),
+    };
+
     /// <inheritdoc cref="ReadMetrics(string, out string?)"/>
     /// <param name="unreadable">Why a metrics.json that is there gave no metrics (not JSON, not an object: the build's KDG5024), or null.
     /// A UTF-8 BOM (PowerShell's Out-File) is skipped; such files were dropped without a word (an edge review).</param>
@@ -138,6 +148,9 @@ internal sealed class RecordStore
                 else if (result.Count >= MaxMetrics && !result.ContainsKey(p.Name)) tooMany++;
                 else result[p.Name] = x;
             }
+            // {"test": {"f1": 0.9}} (a common Python shape) gave a run without metrics and no word (a review).
+            if (result.Count == 0 && tooLong == 0 && doc.RootElement.EnumerateObject() is var names && names.MoveNext())
+                unreadable = $"it has no number at its top level (the first name, '{Diagnostics.ConsoleText.Printable(names.Current.Name.Length > 40 ? names.Current.Name[..40] + "..." : names.Current.Name)}', holds {KindOf(names.Current.Value)}), and KdGat records only top-level numbers";
             if (tooMany + tooLong > 0)
                 overLimit = string.Join(" and ", new[]
                 {

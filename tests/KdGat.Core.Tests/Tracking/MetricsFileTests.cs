@@ -43,6 +43,26 @@ public sealed class MetricsFileTests : IDisposable
         Assert.Null(none);
     }
 
+    /// <summary>
+    /// An object without a number at its top level ({"test": {"f1": 0.9}}, a common Python shape) gave a
+    /// run without metrics and no warning (a review); with one number among nested values it is read quietly.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"test": {"f1": 0.9}}""", "'test', holds an object")]
+    [InlineData("""{"f1": "0.9"}""", "'f1', holds a string")]
+    [InlineData("""{"scores": [0.9, 0.8]}""", "'scores', holds a list")]
+    public void AnObjectWithoutTopLevelNumbers_SaysWhy(string json, string said)
+    {
+        var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", json), out _, out var unreadable);
+
+        Assert.Empty(metrics!);
+        Assert.Contains(said, unreadable);
+        Assert.Equal(0.5, RecordStore.ReadMetrics(_dir.Write("metrics.json", """{"f1": 0.5, "confusion": [[1, 2], [3, 4]]}"""), out _, out var quiet)!["f1"]);
+        Assert.Null(quiet);
+        Assert.Empty(RecordStore.ReadMetrics(_dir.Write("metrics.json", "{}"), out _, out var empty)!);
+        Assert.Null(empty);
+    }
+
     [Theory]
     [InlineData("""{"f1": 0.5, "auc": NaN}""")]
     [InlineData("""{"f1": 0.5, "auc": Infinity, "loss": -Infinity}""")]
