@@ -54,7 +54,11 @@ internal sealed partial class InstanceRunner
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}; this build goes on when that one is done with the stage (and then finds it up to date if it succeeded). Nothing to do (Ctrl+C stops this build as always: what it finished is kept)"), _ctx.Cancel, time: _ctx.Time).ConfigureAwait(false);
             var attach = await ReattachableAsync(s, guard, chain).ConfigureAwait(false);
-            if (attach is null && await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered) _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+            if (attach is null && await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
+            {
+                _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, recovered);
+                _ctx.Progress.Recovered();
+            }
             if (_ctx.Mode == BuildMode.Adopt) return Adopt(s, upstream);
             if (chain.Pending.Count == 0 && attach is null) return await DecideAndRunAsync(s, guard, upstream, self).ConfigureAwait(false);
             return await RunAttemptsAsync(s, guard, Provisional(s, chain, attach), chain, attach, self).ConfigureAwait(false);

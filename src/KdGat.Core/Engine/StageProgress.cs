@@ -85,6 +85,13 @@ internal sealed class StageProgress : IDisposable
         live?.Ended(r);
     }
 
+    /// <summary>
+    /// An interrupted attempt of an instance was rolled back: the page a killed build left says it runs
+    /// (and reloads itself), so it is written again even when every instance turns out up to date
+    /// (it said "running" forever after a kill -9, a review).
+    /// </summary>
+    public void Recovered() => LiveNow();
+
     /// <summary>An attempt starts (or a job is submitted or collected): "KdGat: ds/stage: running (attempt 2): why".</summary>
     public void Started(StageInstance s, string verb, int attempt, IEnumerable<string> reasons)
     {

@@ -59,6 +59,26 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.All(report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
     }
 
+    /// <summary>
+    /// The live page a killed build left says its attempt runs, and reloads itself: a build that rolls that
+    /// attempt back writes the page again, though everything then is up to date (a no-op writes none, so the
+    /// page said "running" forever; a review).
+    /// </summary>
+    [Fact]
+    public async Task ARecoveringBuild_WritesTheLivePageAgain_EvenWhenNothingRuns()
+    {
+        Assert.True((await BuildAsync()).Report.Succeeded);
+        var page = _d["live.html"];
+        Assert.True((await BuildAsync(liveReport: page)).Report.Succeeded);
+        Assert.False(File.Exists(page)); // a no-op writes no page
+        File.WriteAllText(Path.Combine(StateDir("a"), "attempt.json"), $$"""{"AttemptId":"t-a-1","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"aside"}""");
+
+        var (report, _, _) = await BuildAsync(liveReport: page);
+
+        Assert.All(report.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
+        Assert.True(File.Exists(page));
+    }
+
     [Fact]
     public async Task AsideDirWithoutJournal_IsClearedUnderTheLock()
     {
