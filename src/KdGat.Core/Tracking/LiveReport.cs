@@ -318,6 +318,13 @@ internal sealed class LiveReport : IDisposable
                 _curves.Remove(path); // gone (a retry moved it aside): no longer shown, so not "moved" on every look
                 return null;
             }
+            // A failed or cancelled attempt was rolled back: a curves.jsonl it declares is the kept result's again (its own
+            // went to failed/), whatever its time (shown under "failed" when written within 5 s of the start, a review).
+            if (e.State is Outcome.Failed or Outcome.Cancelled && e.Instance.Outputs.Contains(path, StringComparer.Ordinal))
+            {
+                _curves.Remove(path);
+                return null;
+            }
             // A running attempt's file is its own once written after it started (before, an earlier run's); a restored
             // one is the cached result, checked by the restore, with the cached file's (older) time: no time check.
             var since = e.State == Outcome.Restored ? null : e.Started;

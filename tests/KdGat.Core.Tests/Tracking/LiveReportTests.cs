@@ -196,6 +196,35 @@ public sealed class LiveReportTests : IDisposable
         Assert.Contains($"<div class=\"curves\" data-id=\"{gat.Key}\">", File.ReadAllText(file));
     }
 
+    /// <summary>
+    /// A failed attempt is rolled back: a declared curves.jsonl in its run dir is the kept result's again, not
+    /// the attempt's, and is not shown under "failed" (it was when the kept file was written within 5 s of the
+    /// attempt's start, a review). An undeclared one stays where the attempt wrote it, and is its own.
+    /// </summary>
+    [Theory]
+    [InlineData("[m, curves.jsonl]", false)]
+    [InlineData("[m]", true)]
+    public void AFailedAttempt_ShowsNoCurvesOfTheResultKeptForIt(string outputs, bool shown)
+    {
+        using var p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              train: { command: x, outputs: {{outputs}} }
+            """, "d1");
+        var train = p.Instances([new("train", [])]).Single();
+        var file = p.Dir["report.html"];
+        using var live = new LiveReport(file, "b1", p.Root, [train], new RecordingLog(), minInterval: TimeSpan.Zero);
+        live.Started(train, "running", 1, ["parameter lr changed"]);
+        Directory.CreateDirectory(train.RunDir);
+        File.WriteAllText(Path.Combine(train.RunDir, EpochCurves.FileName), "{\"epoch\":1,\"loss\":0.8}\n");
+
+        live.Ended(new InstanceResult(train, Outcome.Failed, []) { Seconds = 1 });
+        live.Complete();
+
+        Assert.Equal(shown, File.ReadAllText(file).Contains($"<div class=\"curves\" data-id=\"{train.Key}\">", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void UnwritablePlace_OneWarning_TheBuildGoesOn()
     {
