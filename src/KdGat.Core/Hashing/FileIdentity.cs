@@ -45,6 +45,15 @@ internal static unsafe partial class Statx
     private const int AtFdcwd = -100;
     private const uint StatxBasicStats = 0x7ff;
 
+    /// <summary>
+    /// AT_STATX_FORCE_SYNC: on NFS (and other network file systems) the answer comes from the server,
+    /// not the client's attribute cache, which may hold a file's size and times for up to a minute
+    /// (acregmax) after another host changed it: a config edited on one login node and built on another
+    /// would have kept its old identity, and the hash cache and a no-op certificate would have vouched
+    /// for the old bytes. Local file systems ignore it.
+    /// </summary>
+    private const int AtStatxForceSync = 0x2000;
+
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Native(int dirfd, string path, int flags, uint mask, byte* buffer);
 
@@ -68,7 +77,7 @@ internal static unsafe partial class Statx
         if (_unavailable) return false;
         byte* buf = stackalloc byte[256];
         int rc;
-        try { rc = Native(AtFdcwd, path, 0, StatxBasicStats, buf); }
+        try { rc = Native(AtFdcwd, path, AtStatxForceSync, StatxBasicStats, buf); }
         catch (EntryPointNotFoundException) { _unavailable = true; return false; }
         catch (DllNotFoundException) { _unavailable = true; return false; }
         if (rc != 0) { CallUnavailable(); return false; }

@@ -57,7 +57,7 @@ internal static unsafe partial class Statx
         if (_unavailable || !OperatingSystem.IsLinux()) return false;
         byte* buf = stackalloc byte[256];
         int rc;
-        try { rc = Native(AtFdcwd, path, 0, StatxBasicStats, buf); }
+        try { rc = Native(AtFdcwd, path, AtStatxForceSync, StatxBasicStats, buf); }
         catch (EntryPointNotFoundException) { _unavailable = true; return false; }
         catch (DllNotFoundException) { _unavailable = true; return false; }
         if (rc != 0)
