@@ -197,11 +197,14 @@ internal sealed class Planner
         while (prefix < old.Length && prefix < now.Length && old[prefix] == now[prefix]) prefix++;
         var suffix = 0;
         while (suffix < old.Length - prefix && suffix < now.Length - prefix && old[^(suffix + 1)] == now[^(suffix + 1)]) suffix++;
-        if (prefix <= Context && suffix <= Context) return $"{Clip(old)} -> {Clip(now)}"; // little in common to cut: whole
+        if (prefix <= Context && suffix <= Context) return OneLine($"{Clip(old)} -> {Clip(now)}"); // little in common to cut: whole
         var from = Math.Max(0, prefix - Context);
         string Part(string c) => (from > 0 ? "…" : "") + Clip(c[from..Math.Min(c.Length, c.Length - suffix + Context)], c.Length) + (suffix > Context ? "…" : "");
-        return $"{Part(old)} -> {Part(now)}";
+        return OneLine($"{Part(old)} -> {Part(now)}");
     }
+
+    /// <summary>A setup: block's line breaks as \n: a reason is one line of Explain's table and of the "running:" line (they broke both, a review).</summary>
+    private static string OneLine(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     /// <summary>The most of one value (or of its changed part) a reason shows.</summary>
     internal const int MaxShown = 200;
