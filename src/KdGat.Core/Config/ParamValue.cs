@@ -31,14 +31,31 @@ public sealed record ParamValue(string Text, ParamKind Kind)
         // as a double, seed 123456789012345678901234 reached the stage as 1.2345678901234569E+23.
         if (text.Length <= MaxIntegerDigits && System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
             return new(big.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
+        // YAML 1.2's core schema has 0x1F and 0o17 as integers (PyYAML reads 0x1F as 31 too); they were the text "0x1F"
+        // in params.json, which the stage then got as a string (a review).
+        if (text.Length is > 2 and <= MaxIntegerDigits && text[0] == '0' && text[1] is 'x' or 'o' && RadixInteger(text[2..], text[1] == 'x' ? 16 : 8) is { } radix)
+            return new(radix.ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
         {
             if (Math.Abs(d) <= MaxExactInteger && d == Math.Floor(d))
                 return new(((long)d).ToString(CultureInfo.InvariantCulture), ParamKind.Integer);
             return new(d.ToString("R", CultureInfo.InvariantCulture), ParamKind.Float);
         }
-        // Not a finite number (NaN, Infinity, 0x1F, 1_000): JSON has no such number, so it is text.
+        // Not a finite number (NaN, Infinity, 1_000): JSON has no such number, so it is text.
         return new(text, ParamKind.String);
+    }
+
+    /// <summary>Digits of base 16 or 8 (no sign, no '_': YAML 1.2) as a whole number; null when one is not such a digit.</summary>
+    private static System.Numerics.BigInteger? RadixInteger(string digits, int radix)
+    {
+        var value = System.Numerics.BigInteger.Zero;
+        foreach (var c in digits)
+        {
+            var digit = c is >= '0' and <= '9' ? c - '0' : radix == 16 && char.ToLowerInvariant(c) is >= 'a' and <= 'f' and var h ? h - 'a' + 10 : -1;
+            if (digit < 0 || digit >= radix) return null;
+            value = value * radix + digit;
+        }
+        return value;
     }
 
     public void WriteTo(Utf8JsonWriter w)
