@@ -321,11 +321,13 @@ public sealed class SweepTests : IDisposable
     /// property lr. Selecting seed=1 alone would build, and Clean delete, every lr (a hostile-input
     /// pass saw Clean remove 24 instances instead of 12).
     /// </summary>
-    [Fact]
-    public void ASelectionMSBuildSplit_IsRefused_NotWidened()
+    [Theory]
+    [InlineData("lr")]
+    [InlineData("LR")] // property names ignore case: -p:Sweep=seed=1,LR=0.003 (a review)
+    public void ASelectionMSBuildSplit_IsRefused_NotWidened(string property)
     {
         Pipeline(Stages);
-        var request = _p!.Request(Chain) with { Sweep = "seed=1", GlobalPropertyNames = ["Dataset", "lr", "Configuration"] };
+        var request = _p!.Request(Chain) with { Sweep = "seed=1", GlobalPropertyNames = ["Dataset", property, "Configuration"] };
         var e = Assert.Throws<KdgException>(() => LoadedPipeline.Load(request));
         Assert.Equal(ErrorCodes.SweepSelection, e.Code);
         Assert.Contains("arrived without 'lr'", e.Message);
