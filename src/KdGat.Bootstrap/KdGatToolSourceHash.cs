@@ -19,11 +19,8 @@ public sealed class KdGatToolSourceHash : ITask, IIncrementalTask
 
     [Output] public string Hash { get; private set; } = "";
 
-    /// <summary>The tools folder: its files are checked against <see cref="ToolsList"/> (or, with <see cref="WriteToolsList"/>, listed).</summary>
+    /// <summary>The tools folder: its files are checked against <see cref="ToolsList"/> ("" for no check).</summary>
     public string ToolsDir { get; set; } = "";
-
-    /// <summary>After the bootstrap's copy: writes the tools folder's list and hashes nothing.</summary>
-    public bool WriteToolsList { get; set; }
 
     /// <summary>What the tools folder lacks that its list names ("" when it is complete, or no <see cref="ToolsDir"/>): the bootstrap builds it again.</summary>
     [Output] public string ToolsIncomplete { get; private set; } = "";
@@ -36,18 +33,6 @@ public sealed class KdGatToolSourceHash : ITask, IIncrementalTask
 
     public bool Execute()
     {
-        if (WriteToolsList)
-        {
-            try { ToolsList.Write(ToolsDir); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The stamp is written next: without a list the next build finds the folder incomplete and builds it again.
-                BuildEngine.LogWarningEvent(new BuildWarningEventArgs(null, "KDG1207", null, 0, 0, 0, 0,
-                    $"KdGat: could not write {ToolsList.FileName} in '{ToolsDir}' ({e.Message}), so the next build builds the tools again. Make that folder writable.",
-                    null, nameof(KdGatToolSourceHash)));
-            }
-            return true;
-        }
         if (ToolsDir.Length > 0) ToolsIncomplete = ToolsList.Incomplete(ToolsDir) ?? "";
         var own = SelfCheck.Differences(Assembly.GetExecutingAssembly(), Path.Combine(SourceDir, "KdGat.Bootstrap"));
         Hash = own is null ? ToolSourceHash.Compute(SourceDir) ?? "" : "";

@@ -21,8 +21,6 @@ internal static class ToolLoadFailure
                     return $"{AssemblyName(f.FileName)} could not be loaded";
                 case BadImageFormatException b:
                     return $"{AssemblyName(b.FileName)} is not a whole assembly";
-                case DllNotFoundException:
-                    return $"a native library could not be loaded ({x.Message})";
                 case TypeLoadException or MissingMemberException:
                     return $"its assemblies are of different builds ({x.Message})";
             }

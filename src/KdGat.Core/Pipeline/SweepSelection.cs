@@ -50,9 +50,9 @@ internal sealed class SweepSelection
         }
         // MSBuild separates properties at ',' and ';': -p:Sweep=seed=1,lr=0.003 arrives as Sweep=seed=1
         // and a property lr. Going on would select (and Clean would delete) every lr.
-        // Property names ignore case (-p:Sweep=seed=1,LR=0.003 made the property lr too, a review); KdGat's own are not split-off parts.
-        if (globalProperties?.Where(p => !Engine.PropertySpelling.Known.Contains(p, StringComparer.OrdinalIgnoreCase))
-                .Select(p => grid.Keys.FirstOrDefault(k => string.Equals(k, p, StringComparison.OrdinalIgnoreCase))).FirstOrDefault(k => k is not null) is { } split)
+        // Property names ignore case (-p:Sweep=seed=1,LR=0.003 made the property lr too, a review). Every name counts, KdGat's own
+        // too: a dimension 'limit' split off as -p:limit would otherwise widen the selection (a diff review).
+        if (globalProperties?.Select(p => grid.Keys.FirstOrDefault(k => string.Equals(k, p, StringComparison.OrdinalIgnoreCase))).FirstOrDefault(k => k is not null) is { } split)
             throw Error($"-p:Sweep='{text}' arrived without '{split}': MSBuild splits -p: values at ',' and ';' and made -p:{split}=... a property of its own, so the selection would cover every value of '{split}'. " +
                 "Separate names with spaces, -p:Sweep=\"seed=1 lr=0.003\", or keep MSBuild's quotes around the value, '-p:Sweep=\"seed=1,lr=0.003\"' (several values: '-p:Sweep=\"seed=0,1\"').", configFile);
         var selected = new List<(string, IReadOnlyList<ParamValue>)>();

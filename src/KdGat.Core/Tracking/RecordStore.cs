@@ -114,6 +114,7 @@ internal sealed class RecordStore
         JsonValueKind.Array => "a list",
         JsonValueKind.String => "a string",
         JsonValueKind.Number => "a number out of range",
+        JsonValueKind.Null => "null, NaN or Infinity (no finite number)",
         _ => v.ValueKind.ToString().ToLowerInvariant(),
     };
 

@@ -330,9 +330,20 @@ public sealed class SweepTests : IDisposable
         var request = _p!.Request(Chain) with { Sweep = "seed=1", GlobalPropertyNames = ["Dataset", property, "Configuration"] };
         var e = Assert.Throws<KdgException>(() => LoadedPipeline.Load(request));
         Assert.Equal(ErrorCodes.SweepSelection, e.Code);
-        Assert.Contains("arrived without 'lr'", e.Message);
+        Assert.Contains("arrived without 'lr'", e.Message, StringComparison.OrdinalIgnoreCase);
         // Other global properties, and a selection given whole, are fine.
         Assert.Equal(4, LoadedPipeline.Load(request with { Sweep = "seed=1 lr=0.003", GlobalPropertyNames = ["Dataset"] }).Instances.Count);
+    }
+
+    /// <summary>A dimension named like one of KdGat's own properties (limit: -p:Limit) split off is refused too: skipping those widened the selection (a diff review).</summary>
+    [Fact]
+    public void ASelectionMSBuildSplit_OfADimensionNamedLikeAKdGatProperty_IsRefused()
+    {
+        Pipeline(Stages.Replace("lr", "limit", StringComparison.Ordinal));
+        var request = _p!.Request(Chain) with { Sweep = "seed=1", GlobalPropertyNames = ["Dataset", "limit"] };
+        var e = Assert.Throws<KdgException>(() => LoadedPipeline.Load(request));
+        Assert.Equal(ErrorCodes.SweepSelection, e.Code);
+        Assert.Contains("arrived without 'limit'", e.Message);
     }
 
     [Fact]

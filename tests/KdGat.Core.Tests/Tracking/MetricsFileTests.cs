@@ -51,6 +51,7 @@ public sealed class MetricsFileTests : IDisposable
     [InlineData("""{"test": {"f1": 0.9}}""", "'test', holds an object")]
     [InlineData("""{"f1": "0.9"}""", "'f1', holds a string")]
     [InlineData("""{"scores": [0.9, 0.8]}""", "'scores', holds a list")]
+    [InlineData("""{"loss": NaN}""", "'loss', holds null, NaN or Infinity")]
     public void AnObjectWithoutTopLevelNumbers_SaysWhy(string json, string said)
     {
         var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", json), out _, out var unreadable);
