@@ -273,6 +273,9 @@ public sealed class ToolSourceHashTests : IDisposable
         File.Delete(core);
         File.Delete(Path.Combine(tools, "KdGat.Bootstrap.dll"));
         Assert.Equal("KdGat.Bootstrap.dll is missing", Incomplete());
+        // Without the stamp the folder was never whole: a first build, "not built yet" (it said "incomplete" in every fresh clone).
+        File.Delete(Path.Combine(tools, "source.sha256"));
+        Assert.Equal("", Incomplete());
     }
 
     /// <summary>
