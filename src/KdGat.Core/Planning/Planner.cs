@@ -197,21 +197,23 @@ internal sealed class Planner
         while (prefix < old.Length && prefix < now.Length && old[prefix] == now[prefix]) prefix++;
         var suffix = 0;
         while (suffix < old.Length - prefix && suffix < now.Length - prefix && old[^(suffix + 1)] == now[^(suffix + 1)]) suffix++;
-        if (prefix <= Context && suffix <= Context) return OneLine($"{Clip(old)} -> {Clip(now)}"); // little in common to cut: whole
+        if (prefix <= Context && suffix <= Context) return $"{Clip(old)} -> {Clip(now)}"; // little in common to cut: whole
         var from = Math.Max(0, prefix - Context);
         string Part(string c) => (from > 0 ? "…" : "") + Clip(c[from..Math.Min(c.Length, c.Length - suffix + Context)], c.Length) + (suffix > Context ? "…" : "");
-        return OneLine($"{Part(old)} -> {Part(now)}");
+        return $"{Part(old)} -> {Part(now)}";
     }
-
-    /// <summary>A setup: block's line breaks as \n: a reason is one line of Explain's table and of the "running:" line (they broke both, a review).</summary>
-    private static string OneLine(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     /// <summary>The most of one value (or of its changed part) a reason shows.</summary>
     internal const int MaxShown = 200;
 
-    /// <summary>A value of at most <see cref="MaxShown"/> characters as it is; a longer one's start and the whole value's length.</summary>
+    /// <summary>
+    /// A value of at most <see cref="MaxShown"/> characters as it is; a longer one's start and the whole value's length.
+    /// Line breaks as \n: a reason is one line of Explain's table and of the "running:" line, which a setup: block's
+    /// or a block-scalar parameter's line breaks broke (a review).
+    /// </summary>
     internal static string Clip(string value, int? wholeLength = null) =>
-        value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({wholeLength ?? value.Length:N0} characters)";
+        (value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({wholeLength ?? value.Length:N0} characters)")
+            .Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
         IReadOnlyDictionary<string, string>? sources = null, Func<string, string>? show = null)

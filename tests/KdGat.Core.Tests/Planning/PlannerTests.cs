@@ -81,6 +81,7 @@ public sealed class PlannerTests : IDisposable
         Assert.Equal("…ls program .NET 10.0.12:b59a01>/KdGat.Sample.dll prepr… -> …ls program .NET 10.0.12:c71e02>/KdGat.Sample.dll prepr…", change);
         Assert.Equal("train --lr 1 -> train --lr 2", Planner.Change("train --lr 1", "train --lr 2"));
         Assert.Equal("module load cuda\\ntrain -> train", Planner.Change("module load cuda\ntrain", "train")); // a setup line removed: one line
+        Assert.Equal("parameter notes added (a\\nb)", Assert.Single(Planner.Diff(Components(), Components(("notes", "a\nb")))).Text); // a block scalar: one line too
     }
 
     /// <summary>Commands that differ only in the tools program's identity say so: the reason was a cut-off "…ls program .NET 10.0.12:b59a…" (a review).</summary>
