@@ -22,6 +22,11 @@ internal static class ConsoleText
         return sb.ToString();
     }
 
+    /// <summary>A value quoted inside a line, kept on that line: its line breaks written out (\n), as a newline in
+    /// -p:Dataset split the KDG1101 line in two, the second without its code's context.</summary>
+    public static string OneLine(string value) =>
+        value.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
     /// <summary>C0 and C1 controls but line breaks and tabs, and the bidirectional format marks (U+202E shows text reversed).</summary>
     private static bool IsControl(char c) => (char.IsControl(c) && c is not '\n' and not '\t') || c is '\u061c' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
 }

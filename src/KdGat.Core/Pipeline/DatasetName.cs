@@ -18,7 +18,7 @@ internal static partial class DatasetName
     {
         if (!IsValid(name))
             throw new KdgException(ErrorCodes.InvalidDatasetName,
-                $"invalid dataset name '{name}' ({source}). Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no spaces, '/', '..' or shell characters.");
+                $"invalid dataset name '{ConsoleText.OneLine(name)}' ({source}). Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no spaces, '/', '..' or shell characters.");
     }
 
     /// <summary>Splits -p:Dataset (one name, or several separated by ';' or spaces: `-p:Dataset="hcrl_sa hcrl_ch"` needs no MSBuild escaping); empty means "every dataset in the config".</summary>

@@ -126,7 +126,7 @@ public sealed class StageGraph
 
     /// <summary>KDG1203: -p:Stage names no stage, whichever target was asked (the build, Explain, Clean, Status, History: one code).</summary>
     internal KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
-        $"unknown stage '{stage}' in -p:Stage.{Guess(stage)} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
+        $"unknown stage '{ConsoleText.OneLine(stage)}' in -p:Stage.{Guess(stage)} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
         (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no stage target that AllStagesDependsOn reaches declares it (KDG1012)." : ""), pipelineFile);
 
     /// <summary>A misspelling's nearest name, else the stages whose names hold it or it holds (gat_large: gat_large_curriculum).</summary>

@@ -104,5 +104,6 @@ internal sealed class SweepSelection
         return instances.Where(keep.Contains).ToArray();
     }
 
-    private static KdgException Error(string message, string configFile) => new(ErrorCodes.SweepSelection, message, configFile);
+    // One line: the value quoted in it is the user's (a newline in -p:Sweep split the message).
+    private static KdgException Error(string message, string configFile) => new(ErrorCodes.SweepSelection, ConsoleText.OneLine(message), configFile);
 }

@@ -1,3 +1,4 @@
+using KdGat.Core.Diagnostics;
 using KdGat.Core.Hashing;
 using KdGat.Core.IO;
 using KdGat.Core.Manifests;
@@ -212,8 +213,7 @@ internal sealed class Planner
     /// or a block-scalar parameter's line breaks broke (a review).
     /// </summary>
     internal static string Clip(string value, int? wholeLength = null) =>
-        (value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({wholeLength ?? value.Length:N0} characters)")
-            .Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        ConsoleText.OneLine(value.Length <= MaxShown ? value : $"{value[..MaxShown]}… ({wholeLength ?? value.Length:N0} characters)");
 
     private static IEnumerable<StaleReason> DiffMap(SortedDictionary<string, string> old, SortedDictionary<string, string> now, string kind, string noun, bool showValues,
         IReadOnlyDictionary<string, string>? sources = null, Func<string, string>? show = null)

@@ -39,7 +39,8 @@ public sealed class DatasetNameTests
         Assert.False(DatasetName.IsValid(name));
         var e = Assert.Throws<KdgException>(() => DatasetName.Validate(name, "-p:Dataset"));
         Assert.Equal(ErrorCodes.InvalidDatasetName, e.Code);
-        Assert.Contains($"'{name}'", e.Message);
+        Assert.Contains($"'{name.Replace("\n", "\\n", StringComparison.Ordinal)}'", e.Message);
+        Assert.DoesNotContain('\n', e.Message); // one line: a second would reach the console without the code
     }
 
     [Fact]

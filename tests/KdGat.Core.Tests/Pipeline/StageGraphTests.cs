@@ -262,6 +262,16 @@ public sealed class StageGraphTests : IDisposable
     }
 
     [Fact]
+    public void Build_UnknownStageInStageProperty_WithALineBreak_IsOneLine()
+    {
+        var e = Assert.Throws<KdgException>(() => Graph().WithDownstream("gat\nx", "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.UnknownStage, e.Code);
+        Assert.Contains("unknown stage 'gat\\nx'", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void Build_TeacherUpstream_IsAccepted()
     {
         var g = StageGraph.Build([new("a", []), new("b", []), new("c", ["b", "a"])], Abc(), "pipeline.proj");

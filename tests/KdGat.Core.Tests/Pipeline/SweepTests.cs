@@ -281,6 +281,7 @@ public sealed class SweepTests : IDisposable
     [InlineData("1", "has no name")]
     [InlineData("seed=", "needs a name and a value")]
     [InlineData("seed=1;seed=0", "given twice")]
+    [InlineData("seed=9\nx", "-p:Sweep='seed=9\\nx': seed=9\\nx is not in the grid")] // one line: the value's line break written out
     public void Selection_Errors_AreCoded(string sweep, string message)
     {
         Pipeline(Stages);
@@ -288,6 +289,7 @@ public sealed class SweepTests : IDisposable
 
         Assert.Equal(ErrorCodes.SweepSelection, e.Code);
         Assert.Contains(message, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
     /// <summary>
