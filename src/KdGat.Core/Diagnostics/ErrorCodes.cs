@@ -49,6 +49,8 @@ internal static partial class ErrorCodes
     public const string RawDataMissing = "KDG1103";
     /// <summary>Error: the sample-data generator failed (its log is named).</summary>
     public const string GeneratorFailed = "KDG1104";
+    /// <summary>Warning: a dataset's raw data is what a generator run that did not finish left (its journal is there): moved aside beside it and generated again.</summary>
+    public const string GeneratorUnfinished = "KDG1106";
     /// <summary>Error: an invalid stage name (letters, digits, <c>_ . -</c>, starting with a letter or digit, as a dataset name).</summary>
     public const string InvalidStageName = "KDG1105";
     /// <summary>Error: <c>Needs</c> names a stage that is not in the pipeline.</summary>

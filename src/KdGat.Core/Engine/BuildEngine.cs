@@ -227,14 +227,16 @@ internal sealed class BuildEngine
             progress.OpenLive = () => new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time);
 
         if (request.Mode == BuildMode.Build)
-            foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, cancel).ConfigureAwait(false);
+            foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, _time, cancel).ConfigureAwait(false);
         else
-            foreach (var d in datasets.Where(d => !RawData.IsPresent(layout.Resolve(config.RawDir, d))))
+            foreach (var d in datasets.Where(d => !RawData.IsUsable(layout, d)))
                 if (request.Mode == BuildMode.Explain)
                     // Explain describes, it does not fail: the dataset's stages say would-run (input missing).
-                    log.Info($"KdGat: raw data for dataset '{d}' is not at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}'" +
-                             (config.Generator is null ? "; a build would stop with KDG1103 until it is there." : "; a build generates it first."));
-                else if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, cancel).ConfigureAwait(false);
+                    log.Info(RawData.IsPresent(layout.Resolve(config.RawDir, d))
+                        ? $"KdGat: the raw data of dataset '{d}' at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}' is what a generator that did not finish left; a build moves it aside and generates it again."
+                        : $"KdGat: raw data for dataset '{d}' is not at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}'" +
+                          (config.Generator is null ? "; a build would stop with KDG1103 until it is there." : "; a build generates it first."));
+                else if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, _time, cancel).ConfigureAwait(false);
 
         // Held shared for the whole build: Clean (exclusive) refuses rather than delete what this build reads.
         var datasetLocks = new List<Locking.StageLock>();

@@ -1171,7 +1171,7 @@ public sealed class BuildEngineTests : IDisposable
         using var p = new TestPipeline("""
             datasets: [d1]
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            generator: 'sleep 30'
+            generator: 'mkdir -p {raw_dir} && echo part > {raw_dir}/x && sleep 30'
             stages:
               a: { command: 'cat {raw_dir}/x > out.txt', inputs: ['{raw_dir}'], outputs: [out.txt] }
             """);
@@ -1181,6 +1181,92 @@ public sealed class BuildEngineTests : IDisposable
 
         Assert.Equal(ErrorCodes.StageCancelled, e.Code);
         Assert.Contains("generating the raw data of dataset 'd1'", e.Message);
+        // What it wrote is no dataset: the message said "nothing was changed" and the next build used it (a review).
+        Assert.Contains("What it wrote was moved to raw/d1.partial-", e.Message);
+        Assert.False(Directory.Exists(p.Dir["raw/d1"]));
+    }
+
+    private static TestPipeline GeneratedPipeline(string generator) => new($$"""
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        generator: '{{generator}}'
+        stages:
+          a: { command: 'cat {raw_dir}/x {raw_dir}/y > out.txt', inputs: ['{raw_dir}'], outputs: [out.txt] }
+        """);
+
+    private const string WholeGenerator = "mkdir -p {raw_dir} && echo whole > {raw_dir}/x && echo y > {raw_dir}/y";
+
+    /// <summary>
+    /// A generator that fails after writing part of the dataset (a download cut short): KDG1104, and what
+    /// it wrote is moved aside. The next build took the partial folder for the dataset and built on it
+    /// without a word (a review).
+    /// </summary>
+    [Fact]
+    public async Task AGeneratorThatFailsHalfWay_LeavesNoDataset_AndTheNextBuildGeneratesItWhole()
+    {
+        using var p = GeneratedPipeline("mkdir -p {raw_dir} && echo part > {raw_dir}/x && exit 3");
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.GeneratorFailed, e.Code);
+        Assert.Contains("What it wrote was moved to raw/d1.partial-", e.Message);
+        Assert.False(Directory.Exists(p.Dir["raw/d1"]));
+        Assert.Equal("part\n", File.ReadAllText(Assert.Single(Directory.GetDirectories(p.Dir["raw"], "d1.partial-*")) + "/x"));
+
+        p.WriteConfig(File.ReadAllText(p.ConfigFile).Replace("echo part > {raw_dir}/x && exit 3", "echo whole > {raw_dir}/x && echo y > {raw_dir}/y", StringComparison.Ordinal));
+        var result = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal("whole\ny\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+    }
+
+    /// <summary>
+    /// A build killed while its generator ran (kill -9: nothing could move the data aside) leaves the
+    /// generator's journal: Explain says the data is unfinished, and the next build moves it aside
+    /// (KDG1106) and generates the dataset again instead of building on it.
+    /// </summary>
+    [Fact]
+    public async Task RawDataAGeneratorLeftUnfinished_IsMovedAsideAndGeneratedAgain()
+    {
+        using var p = GeneratedPipeline(WholeGenerator);
+        Directory.CreateDirectory(p.Dir["raw/d1"]);
+        File.WriteAllText(p.Dir["raw/d1/x"], "part\n");
+        var mark = p.Dir["runs/d1/.kdgat/generator/generating"];
+        Directory.CreateDirectory(Path.GetDirectoryName(mark)!);
+        File.WriteAllText(mark, "pid 1 on node since 2026-12-07 04:00:00 UTC\n");
+
+        var explained = await new BuildEngine().RunAsync(p.Request([new("a", [])]) with { Mode = BuildMode.Explain }, new RecordingLog(), CancellationToken.None);
+        Assert.Contains("what a generator that did not finish left", Assert.Single(Assert.Single(explained.Stages).Reasons));
+
+        var log = new RecordingLog();
+        var result = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, CancellationToken.None);
+
+        Assert.True(result.Succeeded);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.GeneratorUnfinished && d.Message.Contains("pid 1 on node", StringComparison.Ordinal));
+        Assert.Equal("whole\ny\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+        Assert.Equal("part\n", File.ReadAllText(Assert.Single(Directory.GetDirectories(p.Dir["raw"], "d1.partial-*")) + "/x"));
+        Assert.False(File.Exists(mark));
+    }
+
+    /// <summary>Data of a dataset without a generator (the user's own) is never moved, whatever journal is there.</summary>
+    [Fact]
+    public async Task AGeneratorJournal_WithoutAGenerator_MovesNothing()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'cat {raw_dir}/x > out.txt', inputs: ['{raw_dir}'], outputs: [out.txt] }
+            """);
+        Directory.CreateDirectory(p.Dir["raw/d1"]);
+        File.WriteAllText(p.Dir["raw/d1/x"], "mine\n");
+        Directory.CreateDirectory(p.Dir["runs/d1/.kdgat/generator"]);
+        File.WriteAllText(p.Dir["runs/d1/.kdgat/generator/generating"], "pid 1\n");
+
+        var result = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal("mine\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
     }
 
     /// <summary>
