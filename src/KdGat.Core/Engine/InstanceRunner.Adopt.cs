@@ -52,11 +52,16 @@ internal sealed partial class InstanceRunner
                 $"{s.Key}: not adopted: its manifest {PathText.ToStored(s.Layout.Root, s.ManifestPath)} records another result ({string.Join("; ", verdict.Reasons.Select(r => r.Text))}). " +
                 "Build the stage to bring it up to date, or, if the outputs there now are your own result made from what the stage has now, add -p:AdoptOverwrite=true to replace that manifest with them.");
         if (ArchivedFromOther(s, verdict, present) is { } archived)
-            return Refused(s, verdict, ErrorCodes.AdoptOutputsMadeFromOther,
-                $"{s.Key}: not adopted: its outputs are byte for byte the ones {PathText.ToStored(s.Layout.Root, archived.Path)} records " +
-                $"(build {archived.Manifest.BuildId}, {(archived.Manifest.Executor is "" ? "run" : archived.Manifest.Executor)}, finished {archived.Manifest.FinishedUtc:yyyy-MM-dd HH:mm:ss} UTC) as made from what the stage no longer has " +
-                $"({Said(archived.Made)}), so they are not known to come from what it has now; deleting or cleaning the stage's manifest does not change that. Build the stage; " +
-                "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
+            return Refused(s, verdict, ErrorCodes.AdoptOutputsMadeFromOther, archived.Shared is { } shared
+                ? $"{s.Key}: not adopted: {string.Join(", ", shared)} {(shared.Count == 1 ? "is" : "are")} byte for byte what {Recorded(s, archived)} records as made from what the stage no longer has " +
+                  $"({Said(archived.Made)}), while its other outputs are new: a result rebuilt in part. Build the stage; or, if you made every output again from what the stage has now " +
+                  $"and {(shared.Count == 1 ? "this one comes" : "these come")} out the same because {(shared.Count == 1 ? "it does" : "they do")} not depend on what changed, add -p:AdoptOverwrite=true to vouch for that."
+                : archived.Made.Count == 0
+                ? $"{s.Key}: not adopted: its outputs are byte for byte the ones {Recorded(s, archived)} records as the result of {archived.Manifest.Dataset}/{archived.Manifest.Stage}, " +
+                  "another dataset or stage: copied from there, they are not this one's result. Build the stage (a result of its own that happens to be the same bytes needs a build to show it)."
+                : $"{s.Key}: not adopted: its outputs are byte for byte the ones {Recorded(s, archived)} records as made from what the stage no longer has " +
+                  $"({Said(archived.Made)}), so they are not known to come from what it has now; deleting or cleaning the stage's manifest does not change that. Build the stage; " +
+                  "producing the outputs again by hand helps only when they come out different (a deterministic stage gives the same bytes, which stay refused: build it).");
 
         // A params.json of the user's own (another tool's record of its parameters): KdGat writes its own
         // there ({params_file}); it was overwritten without a word (a first-contact review).
@@ -139,18 +144,30 @@ internal sealed partial class InstanceRunner
     /// them and ends the search; an adoption does not (it is only a claim), so the search goes on
     /// past it. Lazy: files without an output's hash are not parsed, and the search stops there.
     /// </summary>
-    private (string Path, StageManifest Manifest, IReadOnlyList<StaleReason> Made)? ArchivedFromOther(StageInstance s, Verdict verdict, IReadOnlyList<OutputRecord> present)
+    private (string Path, StageManifest Manifest, IReadOnlyList<StaleReason> Made, IReadOnlyList<string>? Shared)? ArchivedFromOther(StageInstance s, Verdict verdict, IReadOnlyList<OutputRecord> present)
     {
         // The required outputs decide: an optional one made again by hand (a plot, a log) that the old
         // manifest lacks must not hide the old metrics beside it (review).
         var required = present.Where(o => !o.Optional).ToArray();
         if (required.Length == 0) return null;
-        foreach (var (path, m) in ManifestHistory.NewestFirst(_ctx.Archive.DirFor(s.Dataset, s.Slot), mustContain: required[0].Hash))
+        var ownDir = _ctx.Archive.DirFor(s.Dataset, s.Slot);
+        foreach (var (path, m) in ManifestHistory.NewestFirst(ownDir, mustContain: required[0].Hash))
         {
             if (!SameOutputs(m.Outputs, required)) continue;
-            if (MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
+            if (MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made, null);
             if (m.Executor != AdoptExecutor) return null;
         }
+        // A result rebuilt in part: the newest run that made any of these very bytes made them from what the
+        // stage no longer has (a review: only the log rewritten, the old learning rate's model adopted as the
+        // new one's). The user may vouch that those do not depend on what changed (a vocabulary): AdoptOverwrite.
+        if (!_ctx.AdoptOverwrite && required.Length > 1)
+            foreach (var (path, m) in ManifestHistory.NewestFirst(ownDir).Where(f => f.Manifest.Executor != AdoptExecutor))
+            {
+                var shared = required.Where(o => m.Outputs.Any(r => r.Path == o.Path && r.Hash == o.Hash)).Select(o => o.Path).ToArray();
+                if (shared.Length == 0) continue;
+                if (MadeFrom(s, m, verdict) is { Count: > 0 } made && shared.Length < required.Length) return (path, m, made, shared);
+                break;
+            }
         // Outputs copied from another slot of the stage: its unswept result (its manifest above the points,
         // or archived) or another point (archived, in a folder of its own; a grid changed from lr 3 to 2 and
         // lr=3's model copied into lr=2). Made with other values, so not this instance's result (reviews:
@@ -158,9 +175,17 @@ internal sealed partial class InstanceRunner
         IEnumerable<(string Path, StageManifest Manifest)> candidates = OtherSlotsArchived(s, required[0].Hash);
         if (!s.Sweep.IsEmpty && ManifestStore.Read(UnsweptManifestPath(s)) is (ManifestStore.ReadStatus.Ok, { } live, _)) candidates = candidates.Prepend((UnsweptManifestPath(s), live));
         foreach (var (path, m) in candidates)
-            if (SameOutputs(m.Outputs, required, withinRunDir: true) && MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made);
+            if (SameOutputs(m.Outputs, required, withinRunDir: true) && MadeFrom(s, m, verdict) is { Count: > 0 } made) return (path, m, made, null);
+        // Copied from another dataset or stage (a review: hcrl_ch's model adopted as hcrl_sa's, the small
+        // model's as the distilled one's): another instance's result, whatever its fingerprint; its claims
+        // by Adopt are no evidence, as above.
+        foreach (var (path, m) in _ctx.Archive.OfOtherInstances(s.Dataset, s.Name, required[0].Hash))
+            if (m.Executor != AdoptExecutor && SameOutputs(m.Outputs, required, withinRunDir: true)) return (path, m, [], null);
         return null;
     }
+
+    private static string Recorded(StageInstance s, (string Path, StageManifest Manifest, IReadOnlyList<StaleReason> Made, IReadOnlyList<string>? Shared) found) =>
+        $"{PathText.ToStored(s.Layout.Root, found.Path)} (build {found.Manifest.BuildId}, {(found.Manifest.Executor is "" ? "run" : found.Manifest.Executor)}, finished {found.Manifest.FinishedUtc:yyyy-MM-dd HH:mm:ss} UTC)";
 
     /// <summary>The archived manifests of the stage's other slots (its unswept result's, every other point's) holding this hash, newest first within each slot.</summary>
     private IEnumerable<(string Path, StageManifest Manifest)> OtherSlotsArchived(StageInstance s, string hash)

@@ -15,7 +15,11 @@ namespace KdGat.Core.Tracking;
 /// </summary>
 internal sealed class ManifestArchive
 {
-    public ManifestArchive(string stateDir) => Dir = Path.Combine(stateDir, "manifests");
+    public ManifestArchive(string stateDir)
+    {
+        Dir = Path.Combine(stateDir, "manifests");
+        _byHash = new(ReadByHash, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
 
     public string Dir { get; }
 
@@ -40,6 +44,42 @@ internal sealed class ManifestArchive
         catch (IOException) { return false; } // replaced under us by a running build: the next capture gets it
         AtomicFile.WriteAllBytes(target, bytes);
         return true;
+    }
+
+    /// <summary>
+    /// Every archived manifest of the instances other than (<paramref name="dataset"/>, <paramref name="stage"/>)
+    /// that records an output with <paramref name="hash"/>: Adopt's evidence against outputs copied from
+    /// another dataset or stage (a review: hcrl_ch's model adopted as hcrl_sa's). The archive is read
+    /// once per build and only the file names are kept by hash (a manifest's fingerprint parts can be
+    /// large); what is archived after that first read is not seen by this build.
+    /// </summary>
+    public IEnumerable<(string Path, StageManifest Manifest)> OfOtherInstances(string dataset, string stage, string hash)
+    {
+        if (!_byHash.Value.TryGetValue(hash, out var files)) yield break;
+        foreach (var path in files)
+            if (ManifestStore.Read(path) is (ManifestStore.ReadStatus.Ok, { } m, _) && (m.Dataset != dataset || m.Stage != stage))
+                yield return (path, m);
+    }
+
+    private readonly Lazy<Dictionary<string, List<string>>> _byHash;
+
+    private Dictionary<string, List<string>> ReadByHash()
+    {
+        var byHash = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        string[] files;
+        try { files = Directory.GetFiles(Dir, "*.json", SearchOption.AllDirectories); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return byHash; } // none yet, or unreadable
+        foreach (var file in files)
+        {
+            var (status, manifest, _) = ManifestStore.Read(file);
+            if (status != ManifestStore.ReadStatus.Ok) continue;
+            foreach (var hash in manifest!.Outputs.Select(o => o.Hash).Distinct(StringComparer.Ordinal))
+            {
+                if (!byHash.TryGetValue(hash, out var list)) byHash[hash] = list = [];
+                list.Add(file);
+            }
+        }
+        return byHash;
     }
 
     public string? Find(string dataset, string stage, string buildId)

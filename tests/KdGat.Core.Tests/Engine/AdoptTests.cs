@@ -415,4 +415,65 @@ public sealed class AdoptTests : IDisposable
         Assert.True(adopt.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
         Assert.Equal(["dqn_large_fusion"], With(adopt, Outcome.Adopted));
     }
+
+    /// <summary>
+    /// Outputs copied from another dataset's or another stage's result, the manifest deleted: another
+    /// instance's result, which the archive records (a review: hcrl_ch's model adopted as hcrl_sa's,
+    /// the small model's as the distilled one's, and every stage downstream rebuilt on it).
+    /// </summary>
+    [Theory]
+    [InlineData("d2", "gat_large_curriculum")]
+    [InlineData("d1", "gat_small_curriculum")]
+    public async Task OutputsCopiedFromAnotherDatasetOrStage_AreKdg2017(string fromDataset, string fromStage)
+    {
+        using var p = new TestPipeline(KdGatGraph.Yaml(datasets: "[d1, d2]",
+            commandOverride: new Dictionary<string, string> { ["preprocess"] = "echo {dataset} > out.txt" }), "d1", "d2");
+        var request = p.Request(KdGatGraph.Stages);
+        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
+        var target = p.Dir["runs/d1/gat_large_curriculum"];
+        File.Copy(p.Dir[$"runs/{fromDataset}/{fromStage}/out.txt"], Path.Combine(target, "out.txt"), overwrite: true);
+        File.Delete(Path.Combine(target, StageInstance.ManifestFileName));
+        File.Delete(Path.Combine(target, "params.json"));
+
+        var log = new RecordingLog();
+        var adopt = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Adopt, Datasets = "d1", OnlyStage = "gat_large_curriculum" }, log, default);
+
+        Assert.Equal(["gat_large_curriculum"], With(adopt, Outcome.Failed));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
+        Assert.Contains($"as the result of {fromDataset}/{fromStage}, another dataset or stage", refusal.Message);
+        Assert.False(File.Exists(Path.Combine(target, StageInstance.ManifestFileName)));
+    }
+
+    /// <summary>
+    /// A result rebuilt in part: a parameter changed, the manifest and params.json deleted, only the log
+    /// made again. The old value's model is still what the archive records as made with it, so it is
+    /// not adopted as the new value's (a review); the user may vouch for it with AdoptOverwrite (an output
+    /// that does not depend on what changed, as a vocabulary).
+    /// </summary>
+    [Fact]
+    public async Task AResultRebuiltInPart_IsKdg2017NamingTheOldOutputs_UnlessVouchedFor()
+    {
+        string Yaml(string v) => System.Text.RegularExpressions.Regex.Replace(
+            KdGatGraph.Yaml(paramV: new Dictionary<string, string> { ["eval_large_evaluation"] = v },
+                commandOverride: new Dictionary<string, string> { ["eval_large_evaluation"] = "echo {stage} > out.txt; echo {params.v} > log.txt" }),
+            @"(  eval_large_evaluation:\n(?:    .*\n)*?    outputs: )\[out.txt\]", "$1[out.txt, log.txt]");
+        _p.WriteConfig(Yaml("1"));
+        await Run(BuildMode.Build);
+        _p.WriteConfig(Yaml("2"));
+        var dir = _p.Dir["runs/d1/eval_large_evaluation"];
+        File.Delete(Path.Combine(dir, StageInstance.ManifestFileName));
+        File.Delete(Path.Combine(dir, "params.json"));
+        File.WriteAllText(Path.Combine(dir, "log.txt"), "2\n");
+
+        var (refused, log) = await Run(BuildMode.Adopt, stage: "eval_large_evaluation");
+
+        Assert.Equal(["eval_large_evaluation"], With(refused, Outcome.Failed));
+        var refusal = Assert.Single(log.Items, d => d.Code == ErrorCodes.AdoptOutputsMadeFromOther);
+        Assert.Contains("runs/d1/eval_large_evaluation/out.txt is byte for byte what", refusal.Message);
+        Assert.Contains("parameter v changed ('1' -> '2')", refusal.Message);
+
+        var (vouched, vlog) = await Run(BuildMode.Adopt, overwrite: true, stage: "eval_large_evaluation");
+        Assert.True(vouched.Succeeded, string.Join("\n", vlog.Items.Select(d => d.Message)));
+        Assert.Equal(["eval_large_evaluation"], With(vouched, Outcome.Adopted));
+    }
 }
