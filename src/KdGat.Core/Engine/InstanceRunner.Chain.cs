@@ -51,7 +51,7 @@ internal sealed partial class InstanceRunner
     /// </summary>
     private async Task<OutputGuard.BatchAttempt?> ReattachableAsync(StageInstance s, OutputGuard guard, Chain chain)
     {
-        if (!_ctx.Executor.SubmitsAhead || await guard.InterruptedBatchJobAsync(_ctx.Executor.FindSubmittedAsync).ConfigureAwait(false) is not { } job) return null;
+        if (!_ctx.Executor.SubmitsAhead || await guard.InterruptedBatchJobAsync(_ctx.Executor.FindSubmittedAsync, _ctx.Executor.IsAttemptsJobAsync).ConfigureAwait(false) is not { } job) return null;
         var own = OwnFingerprint(s);
         if (job.Fingerprint == own && !chain.AnyFresh && UpstreamsAsSubmitted(job, chain))
         {

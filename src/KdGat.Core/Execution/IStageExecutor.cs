@@ -107,4 +107,10 @@ internal interface IStageExecutor
     Task<bool> AbandonAsync(AttemptHandle handle) => Task.FromResult(true);
     /// <summary>Batch executors: the handle of a job submitted for this attempt id, if one exists (a build killed before journalling it).</summary>
     Task<AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<AttemptHandle?>(null);
+    /// <summary>
+    /// Batch executors: whether the journalled job id is still this attempt's job: false when the
+    /// scheduler knows that id as another job (an id reused after the controller's state was wiped,
+    /// or wrapped around), null when it cannot tell.
+    /// </summary>
+    Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName) => Task.FromResult<bool?>(true);
 }

@@ -125,9 +125,14 @@ internal sealed class OutputGuard
     /// die with the build: the caller re-attaches to it (or collects it) instead of recovering.
     /// </summary>
     /// <param name="findSubmitted">Looks up a job by attempt id, for a build killed between submission and journalling it.</param>
-    public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted)
+    /// <param name="isTheAttempts">Whether a journalled job id is still the attempt's job (false: SLURM knows it as another job's; recovery then finds the attempt's job, if any, by its comment).</param>
+    public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted, Func<string, AttemptHandle, string, Task<bool?>>? isTheAttempts = null)
     {
         if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
+        if (e.StartedAs is { IsBatchJob: true } journalled)
+            return isTheAttempts is not null && await isTheAttempts(e.AttemptId, journalled, Slurm.JobScript.JobName(_s)).ConfigureAwait(false) == false
+                ? null
+                : new BatchAttempt(e.AttemptId, journalled, e.Fingerprint, e.Attempt, e.Upstream, e.Seen);
         // A journal that says it was not submitted (a local stage's) has no job to find: no squeue for it.
         var h = e.StartedAs ?? (e.Submits ?? (e.Host == Environment.MachineName || e.Fingerprint is not null) ? await findSubmitted(e.AttemptId).ConfigureAwait(false) : null);
         return h is { IsBatchJob: true } job ? new BatchAttempt(e.AttemptId, job, e.Fingerprint, e.Attempt, e.Upstream, e.Seen) : null;

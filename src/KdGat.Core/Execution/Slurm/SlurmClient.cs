@@ -168,6 +168,22 @@ internal sealed class SlurmClient
         return (false, null, output.ExitCode == 127 ? "squeue is not installed on this machine" : $"squeue failed: {output.Text.Trim()}");
     }
 
+    /// <summary>
+    /// Whether job <paramref name="id"/> is the one this attempt submitted: squeue's --comment while the
+    /// controller lists it, else sacct's job name. A journalled id re-used by SLURM for another job
+    /// (ids start again at 1 after its state is wiped) was re-attached to, its end committed as the
+    /// stage's result, or cancelled (a review). Null when neither can tell.
+    /// </summary>
+    public async Task<bool?> IsAttemptsJobAsync(string id, string attemptId, string jobName, CancellationToken cancel)
+    {
+        var q = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
+        if (q.ExitCode == 0 && q.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[0] == id) is { } listed)
+            return listed[1] == JobScript.Comment(attemptId);
+        var a = await _run.RunAsync("sacct", ["-n", "-P", "-X", "-j", id, "-o", "JobID,JobName%300"], null, cancel).ConfigureAwait(false);
+        if (a.ExitCode != 0) return null;
+        return a.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[0] == id) is { } row ? row[1] == jobName : null;
+    }
+
     /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>
     private async Task<(bool Answered, string? Id, CommandOutput Output)> LookUpAsync(string comment, CancellationToken cancel)
     {

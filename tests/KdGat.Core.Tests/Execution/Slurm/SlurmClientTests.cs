@@ -34,6 +34,25 @@ public sealed class SlurmClientTests
         Assert.Equal(["sbatch --parsable --dependency=afterok:7:9 --kill-on-invalid-dep=yes /r/job.sbatch"], run.Calls);
     }
 
+    /// <summary>
+    /// A journalled job id is the attempt's only while SLURM says so: by its comment while squeue lists it,
+    /// by its job name once only sacct does; an id SLURM reused for another job was re-attached to and its
+    /// end committed as the stage's result (a review). Null when neither answers.
+    /// </summary>
+    [Theory]
+    [InlineData("40|kdgat-a1\n41|kdgat-other\n", 0, "", true)]
+    [InlineData("40|kdgat-other\n", 0, "", false)]
+    [InlineData("", 0, "40|kdgat-d1-train\n", true)]
+    [InlineData("", 0, "40|unrelated\n", false)]
+    [InlineData("", 1, "", null)]
+    [InlineData("", 0, "", null)]
+    public async Task IsAttemptsJob_ByCommentWhileListed_ElseByJobName(string squeue, int sacctExit, string sacct, bool? expected)
+    {
+        var run = new Scripted((f, _) => f == "squeue" ? new(0, squeue, "") : new(sacctExit, sacct, sacctExit == 0 ? "" : "sacct: error"));
+
+        Assert.Equal(expected, await new SlurmClient(run, NoDelay).IsAttemptsJobAsync("40", "a1", "kdgat-d1-train", CancellationToken.None));
+    }
+
     [Fact]
     public async Task Submit_RetriesTransientErrors_AndAdoptsAJobATimedOutCallCreated()
     {
