@@ -242,9 +242,11 @@ start_slurm() {
     record slurmctld "$RUN/slurmctld.pid"; fresh=1
   fi
   wait_for 30 ctld scontrol ping || die "slurmctld not answering ($LOG/slurmctld.log)"
-  if [ "$fresh" = 1 ]; then
-    # A controller started here has no user yet: jobs in its saved state were left by a test run that was
-    # killed (Ctrl+C), and held the node, so the probe job never started and the next test run failed.
+  if [ "$fresh" = 1 ] && ! alive "$RUN/slurmd.pid"; then
+    # A cluster started here (controller and node both down) has no user yet: jobs in its saved state were
+    # left by a test run that was killed (Ctrl+C), and held the node, so the probe job never started and the
+    # next test run failed. With slurmd still up only the controller was restarted: its jobs still run under
+    # slurmd and a waiting build collects them, so they stay (a review: a restart cancelled a live job).
     left=$(squeue -h -o %i 2>/dev/null | tr '\n' ' ')
     if [ -n "${left// /}" ]; then info "cancelling jobs left by an earlier, interrupted run: $left"; scancel $left || true; fi
   fi
