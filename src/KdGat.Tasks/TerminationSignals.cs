@@ -64,6 +64,7 @@ internal sealed class TerminationSignals : IDisposable
             said = $"stopped by {context.Signal} (exit code {exit}) during {running._task}, which was cut short where it was (no stage was running); run the same command again to finish it.";
         else
         {
+            if (number == 1) Core.Execution.HangUp.Note(); // before the cancel: the SLURM executor then leaves its jobs
             running._cancel();
             var stopped = running._taskEnded.Wait(Grace);
             said = $"stopped by {context.Signal} (exit code {exit}){(stopped ? "" : $"; {running._task} had not finished stopping after {Grace.TotalSeconds:0} s")}; the lines above say which stages it stopped (they rerun in the next build) and which SLURM jobs, if any, were left running (the next build re-attaches).";

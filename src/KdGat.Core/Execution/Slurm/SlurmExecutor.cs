@@ -125,7 +125,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             }
             _submitted[id] = job.Instance.Key;
             job.OnStarted?.Invoke(AttemptHandle.BatchJob(id)); // journalled before anything else can happen
-            if (cancel.IsCancellationRequested && _options.CancelOnAbort)
+            if (cancel.IsCancellationRequested && CancelsJobs)
             {
                 Abort(); // the others; this one may have come after the scancel
                 if (!await _client.CancelAsync([id]).ConfigureAwait(false)) return CancelFailed(id, started);
@@ -146,7 +146,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             // The wait's own cancellation may run first and inline, disposing the registration above
             // before its callback ran: abort here too (it is idempotent).
             Abort();
-            if (!_options.CancelOnAbort) return Ended(ExecState.LeftRunning, id, started, $"job {id} left running (-p:CancelOnAbort=false); the next build re-attaches to it");
+            if (!CancelsJobs) return Ended(ExecState.LeftRunning, id, started, $"job {id} left running ({WhyLeft}); the next build re-attaches to it");
             if (_attached.ContainsKey(id)) return Ended(ExecState.LeftRunning, id, started, $"job {id} was submitted by an earlier build and is left as it was; the next build collects it");
             bool ok;
             lock (_submitted) ok = _cancelTask is null;
@@ -239,10 +239,15 @@ internal sealed class SlurmExecutor : IStageExecutor
     private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
         new() { State = state, Handle = id is null ? null : AttemptHandle.BatchJob(id), Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
 
+    /// <summary>A cancel sends scancel: not with -p:CancelOnAbort=false, and not when the terminal hung up (<see cref="HangUp"/>).</summary>
+    private bool CancelsJobs => _options.CancelOnAbort && !HangUp.Seen;
+
+    private string WhyLeft => _options.CancelOnAbort ? "SIGHUP: the terminal closed, so they are kept for the next build" : "-p:CancelOnAbort=false";
+
     /// <summary>Idempotent (MSBuild calls Cancel many times): one scancel for every job of this build that has not ended.</summary>
     private void Abort()
     {
-        if (!_options.CancelOnAbort) return;
+        if (!CancelsJobs) return;
         lock (_submitted)
         {
             if (Interlocked.Exchange(ref _aborted, 1) == 1) return;
@@ -323,10 +328,10 @@ internal sealed class SlurmExecutor : IStageExecutor
         var (open, list) = Named(_submitted, id => !_ended.ContainsKey(id));
         if (cancelled && open > 0)
         {
-            if (_options.CancelOnAbort)
+            if (CancelsJobs)
                 log.Warn(ErrorCodes.SlurmJobsCancelled, $"KdGat: cancelled: scancel sent to the {open} SLURM job(s) this build submitted ({list}). The stages stay stale and are submitted again by the next build. Use -p:CancelOnAbort=false to leave jobs running instead.");
             else
-                log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open} SLURM job(s) were LEFT RUNNING (-p:CancelOnAbort=false): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
+                log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open} SLURM job(s) were LEFT RUNNING ({WhyLeft}): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
         }
         else if (!_options.Wait && open > 0)
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
