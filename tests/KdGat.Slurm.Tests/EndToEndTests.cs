@@ -865,6 +865,30 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(3, Sandbox.With(sb.LastBuild(), Outcome.Skipped).Length);
     }
 
+    /// <summary>
+    /// A job SLURM accepts but can never start (more tasks than the partition's CPUs: pending with reason
+    /// PartitionConfig, as a time above a partition's MaxTime is with PartitionTimeLimit under SLURM's
+    /// default EnforcePartLimits=NO) fails with KDG4002 naming the reason, and its job is cancelled; the
+    /// build waited for ever, saying only "pending" (a review).
+    /// </summary>
+    [SlurmFact]
+    public void A_job_SLURM_queues_but_can_never_start_fails_with_KDG4002_instead_of_waiting_for_ever()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        sb.EditConfig(c => c.Replace("resources: { gpus: 1, mem: 200M, time: '01:00:00' }\n  gat_large_curriculum", "resources: { gpus: 1, mem: 200M, time: '01:00:00', extra: ['--ntasks=3'] }\n  gat_large_curriculum"));
+        Assert.Contains("extra: ['--ntasks=3']", File.ReadAllText(sb.Config));
+
+        var r = Build(sb, "-t:Large", "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        var error = r.Output[r.Output.IndexOf("KDG4002", StringComparison.Ordinal)..];
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder: SLURM job", error);
+        Assert.Contains("can never start: it is pending with reason PartitionConfig", error);
+        Assert.Equal(["hcrl_sa/vgae_large_autoencoder"], Sandbox.With(sb.LastBuild(), Outcome.Failed));
+        Eventually.Within(TimeSpan.FromSeconds(30), () => !Cluster.LiveJobsUnder(sb.Dir).Any(j => j.State is "PENDING" or "RUNNING" or "COMPLETING"), TimeSpan.FromMilliseconds(300));
+    }
+
     /// <summary>A GPU type (`gpus: a100:1`) reaches SLURM as --gpus=a100:1: the job is allocated one of the local cluster's a100 stand-ins.</summary>
     [SlurmFact]
     public void A_typed_gpu_request_is_allocated_a_gpu_of_that_type()

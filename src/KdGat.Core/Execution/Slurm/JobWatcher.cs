@@ -38,6 +38,8 @@ internal sealed class JobWatcher
     public static readonly TimeSpan UnreachableAfter = TimeSpan.FromMinutes(30);
     /// <summary>The state a watch ends with when squeue failed for <see cref="UnreachableAfter"/> (not a SLURM state).</summary>
     public const string Unreachable = "UNREACHABLE";
+    /// <summary>The state a watch ends with when the job is pending for a reason that never clears (<see cref="SlurmState.NeverStarts"/>; not a SLURM state).</summary>
+    public const string NeverStarts = "NEVER_STARTS";
 
     private sealed class Watch(string id, string? marker)
     {
@@ -271,9 +273,16 @@ internal sealed class JobWatcher
                         _log.Info($"KdGat: {(w.Label is null ? "" : w.Label + ": ")}job {w.Id} was requeued by SLURM{(st.Reason is { } r ? $" ({r})" : "")}; it runs again as the same attempt, its script clearing the declared outputs first.");
                     }
                 }
+                if (SlurmState.Normalize(st.State) == "PENDING" && SlurmState.NeverStarts(st.Reason))
+                {
+                    Complete(w, new JobStatus(w.Id, NeverStarts, st.Reason));
+                    changed = true;
+                    continue;
+                }
                 // A held job stays PENDING for ever: say so, and how to let it go (a SLURM pass).
                 var shown = st.Reason is "JobHeldAdmin" or "JobHeldUser" || SlurmState.Normalize(st.State) == "REQUEUE_HOLD" || st.Reason?.Contains("held state", StringComparison.OrdinalIgnoreCase) == true
-                    ? $"HELD ({st.Reason}: scontrol release {w.Id})" : st.State;
+                    ? $"HELD ({st.Reason}: scontrol release {w.Id})"
+                    : SlurmState.Normalize(st.State) == "PENDING" && SlurmState.IsNotable(st.Reason) ? $"{st.State} ({st.Reason})" : st.State;
                 if (st.IsActive && shown != w.LastShown)
                 {
                     w.LastShown = shown;

@@ -169,6 +169,14 @@ internal sealed class SlurmExecutor : IStageExecutor
         if (status.State == JobWatcher.Unreachable) // the job may run on: nothing is rolled back or rerun under it; its journal stays for the next build
             return Ended(ExecState.LeftRunning, id, started, $"{status.Reason}; stopped waiting for job {id}, which is left as it is. " +
                 "Check the SLURM client on this machine (`squeue` by hand shows the error); the next build re-attaches to the job or collects its result") with { LostContact = true };
+        if (status.State == JobWatcher.NeverStarts)
+        {
+            var cancelledIt = await _client.CancelAsync([id]).ConfigureAwait(false);
+            return Ended(ExecState.NotStarted, id, started,
+                $"{job.Instance.Key}: SLURM job {id} can never start: it is pending with reason {status.Reason} ({NeverStartsMeaning(status.Reason)}). " +
+                $"{(cancelledIt ? "It was cancelled." : $"scancel {id} failed: cancel it by hand.")} Fix the stage's resources (time, cpus, mem, gpus, partition, account, qos, extra) in kdgat.yaml to fit what the partition allows " +
+                "(`scontrol show partition`, `sacctmgr show qos`), then build again.") with { ExitCode = -1, ErrorCode = ErrorCodes.SlurmSubmitFailed };
+        }
         var state = SlurmState.ToExecState(status.State, status.Reason);
         var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
         if (state == ExecState.Completed)
@@ -238,6 +246,16 @@ internal sealed class SlurmExecutor : IStageExecutor
 
     private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
         new() { State = state, Handle = id is null ? null : AttemptHandle.BatchJob(id), Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
+
+    private static string NeverStartsMeaning(string? reason) => reason switch
+    {
+        "PartitionTimeLimit" => "its time limit is above the partition's",
+        "PartitionConfig" => "it asks for more than the partition's configuration has (cpus, tasks, nodes or memory)",
+        "BadConstraints" => "no node satisfies its constraints",
+        "InvalidAccount" => "its account is not one it may use",
+        "InvalidQOS" => "its qos is not one it may use",
+        _ => "it asks for more than its QOS or account allows one job",
+    };
 
     /// <summary>A cancel sends scancel: not with -p:CancelOnAbort=false, and not when the terminal hung up (<see cref="HangUp"/>).</summary>
     private bool CancelsJobs => _options.CancelOnAbort && !HangUp.Seen;

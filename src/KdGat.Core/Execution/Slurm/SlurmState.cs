@@ -34,6 +34,21 @@ internal static class SlurmState
     };
 
     /// <summary>"CANCELLED by 0" -> "CANCELLED"; "RUNNING+" -> "RUNNING".</summary>
+    /// <summary>
+    /// A pending job's reason that never clears by waiting: the request is beyond what its partition,
+    /// account or QOS lets one job have (SLURM's default EnforcePartLimits=NO queues such a job instead
+    /// of refusing it at sbatch), or names what does not exist. The build waited for ever, saying only
+    /// "pending" (a review). Not here: PartitionNodeLimit, ReqNodeNotAvail (also nodes down or drained),
+    /// group and per-user limits (they clear as other jobs end).
+    /// </summary>
+    public static bool NeverStarts(string? reason) =>
+        reason is "PartitionConfig" or "PartitionTimeLimit" or "BadConstraints" or "InvalidAccount" or "InvalidQOS"
+        || reason is not null && System.Text.RegularExpressions.Regex.IsMatch(reason, @"^(QOS|Assoc)Max\w*PerJob\w*$");
+
+    /// <summary>A pending reason worth showing: not the everyday ones (waiting for priority, resources, an upstream).</summary>
+    public static bool IsNotable(string? reason) =>
+        reason is not (null or "" or "None" or "Priority" or "Resources" or "Dependency" or "BeginTime" or "JobArrayTaskLimit");
+
     public static string Normalize(string state)
     {
         var s = state.Trim();

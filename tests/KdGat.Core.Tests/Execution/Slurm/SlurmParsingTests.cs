@@ -161,4 +161,23 @@ public sealed class SlurmParsingTests
         b.Reset();
         Assert.Equal(5, b.Current.TotalSeconds);
     }
+
+    /// <summary>Pending reasons that never clear by waiting end the wait (KDG4002); limits of a group or user, and nodes down, do clear.</summary>
+    [Theory]
+    [InlineData("PartitionConfig", true)]
+    [InlineData("PartitionTimeLimit", true)]
+    [InlineData("BadConstraints", true)]
+    [InlineData("InvalidAccount", true)]
+    [InlineData("InvalidQOS", true)]
+    [InlineData("QOSMaxWallDurationPerJobLimit", true)]
+    [InlineData("QOSMaxGRESPerJob", true)]
+    [InlineData("AssocMaxCpuPerJobLimit", true)]
+    [InlineData("QOSMaxJobsPerUserLimit", false)]
+    [InlineData("AssocGrpCpuLimit", false)]
+    [InlineData("PartitionNodeLimit", false)]
+    [InlineData("ReqNodeNotAvail", false)]
+    [InlineData("Resources", false)]
+    [InlineData("Priority", false)]
+    [InlineData(null, false)]
+    public void NeverStarts_OnlyForReasonsThatNeverClear(string? reason, bool never) => Assert.Equal(never, SlurmState.NeverStarts(reason));
 }
