@@ -248,6 +248,38 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains(directives, l => l == "#SBATCH --mem=200M");
     }
 
+    /// <summary>
+    /// A journalled job id SLURM has since given to another job (ids start again at 1 after the controller's
+    /// state is wiped): the next build re-attached to that job, committed what the dead job left once the other
+    /// one ended, and with the stage changed cancelled it (a review). Now the id counts only while SLURM knows it
+    /// as the attempt's job (its comment): the attempt is recovered as one without a job and run again, and the
+    /// other job is left alone.
+    /// </summary>
+    [SlurmFact]
+    public void A_journalled_job_id_SLURM_gave_to_another_job_is_neither_reattached_to_nor_cancelled()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        string[] preprocess = ["-t:RunStage", "-p:Stage=preprocess", "-p:Dataset=hcrl_sa"];
+        sb.PrefixCommand("preprocess", "sleep 20; ");
+        Assert.Equal(0, Build(sb, [.. preprocess, "-p:Wait=false"]).ExitCode);
+        var mine = sb.LastBuild().Stages.Single(x => x.Stage == "preprocess").JobId!;
+        ProcessRunner.Run("scancel", [mine], sb.Dir); // the job dies with the controller's state ...
+        var other = ProcessRunner.Run("sbatch", ["--parsable", "-J", "unrelated", "--comment=unrelated", "-o", "/dev/null", "-t", "2", "--mem=32M", "--wrap", "sleep 10"], sb.Dir).Output.Trim();
+        var journal = Path.Combine(sb.Dir, "experimentruns", "hcrl_sa", ".kdgat", "preprocess", "attempt.json");
+        Assert.Contains($"\"slurm:{mine}\"", File.ReadAllText(journal));
+        File.WriteAllText(journal, File.ReadAllText(journal).Replace($"\"slurm:{mine}\"", $"\"slurm:{other}\"", StringComparison.Ordinal)); // ... and its id names another job
+
+        var r = Build(sb, preprocess);
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain($"re-attaching to SLURM job {other}", r.Output);
+        Assert.Equal(Outcome.Ran, sb.LastBuild().Stages.Single(x => x.Stage == "preprocess").Outcome);
+        string OtherState() => Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault(j => j.Id == other)?.State ?? "gone";
+        Eventually.Within(TimeSpan.FromSeconds(60), () => OtherState() is not ("PENDING" or "RUNNING" or "COMPLETING"), TimeSpan.FromMilliseconds(500));
+        Assert.Equal("COMPLETED", OtherState()); // ran its course: not cancelled by this build
+    }
+
     [SlurmFact]
     public void Wait_false_submits_and_exits_and_a_later_build_collects_the_jobs()
     {
