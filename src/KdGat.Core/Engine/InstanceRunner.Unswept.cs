@@ -26,6 +26,35 @@ internal sealed partial class InstanceRunner
     /// after the point's commit: what cannot be archived or deleted (permissions, a full disk) is said
     /// (KDG2018) and left, and the point's result stands.
     /// </summary>
+    /// <summary>
+    /// An unswept instance recovers the attempts a crash interrupted on its stage's former sweep points
+    /// (Planner.FormerPointAttempts made it stale): once a point leaves the grid nothing else did, so its
+    /// journal stayed "running", its process was never stopped and went on writing into the point's folder
+    /// inside the result every build called up to date (a crash review). Recovered as the point's own build
+    /// would (its processes or SLURM job stopped, its previous result put back, its partial outputs kept
+    /// under failed/), under the point's lock: a point another build is running is left to that build.
+    /// </summary>
+    private async Task RecoverFormerPointAttemptsAsync(StageInstance s)
+    {
+        foreach (var variant in Planning.Planner.FormerPointAttempts(s))
+        {
+            var items = variant.Split(',').Select(part => part.Split('=', 2)).ToArray();
+            if (items.Any(i => i.Length != 2)) continue; // not a point's name (a folder of the user's own)
+            StageInstance point;
+            try { point = new StageInstance(s.Layout, s.Dataset, s.Config, s.Upstreams, new SweepAssignment(items.Select(i => new SweepItem(i[0], Config.ParamValue.FromScalar(i[1], quoted: true), "former sweep point")).ToArray())); }
+            catch (KdgException) { continue; } // a point today's configuration cannot describe: its folder still makes the stage rerun
+            if (point.Slot != $"{s.Name}/{variant}") continue;
+            var guard = new OutputGuard(point);
+            using var pointLock = Locking.StageLock.TryAcquire(guard.LockFile, time: _ctx.Time);
+            if (pointLock is null) continue; // another build runs it now
+            if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
+            {
+                _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, $"{recovered} (a former sweep point of {s.Key}, recovered by it)");
+                _ctx.Progress.Recovered();
+            }
+        }
+    }
+
     /// <summary>The manifest of the stage's unswept result: in the folder above a swept instance's run dir.</summary>
     private static string UnsweptManifestPath(StageInstance s) => Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName);
 

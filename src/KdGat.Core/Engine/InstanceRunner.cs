@@ -53,6 +53,7 @@ internal sealed partial class InstanceRunner
             guard = new OutputGuard(s);
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}; this build goes on when that one is done with the stage (and then finds it up to date if it succeeded). Nothing to do (Ctrl+C stops this build as always: what it finished is kept)"), _ctx.Cancel, time: _ctx.Time).ConfigureAwait(false);
+            await RecoverFormerPointAttemptsAsync(s).ConfigureAwait(false);
             var attach = await ReattachableAsync(s, guard, chain).ConfigureAwait(false);
             if (attach is null && await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
             {

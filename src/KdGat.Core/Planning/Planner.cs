@@ -100,7 +100,21 @@ internal sealed class Planner
             if (s.Outputs.Concat(inputs).Any(o => PathText.IsUnder(o, folder)) || inputs.Any(i => PathText.IsUnder(folder, i))) continue;
             if (NoOp.FileObservations.FileExists(Path.Combine(folder, StageInstance.ManifestFileName))) found.Add(name + "/");
         }
+        // A former point's attempt a crash interrupted (its journal; the folder may not exist yet): its processes may still
+        // write into the run dir, and nothing else recovers it once the point left the grid (a crash review).
+        foreach (var name in FormerPointAttempts(s).Where(n => !found.Contains(n + "/"))) found.Add(name + "/ (an interrupted attempt)");
         return found;
+    }
+
+    /// <summary>The former sweep points of an unswept instance whose state dir holds an attempt's journal: an attempt a crash interrupted.</summary>
+    internal static IReadOnlyList<string> FormerPointAttempts(StageInstance s)
+    {
+        var stageState = Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Name);
+        if (!s.Sweep.IsEmpty || !NoOp.FileObservations.DirectoryExists(stageState)) return [];
+        var names = new System.IO.Enumeration.FileSystemEnumerable<string>(stageState,
+            (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(), NoOp.FileObservations.OneLevel).ToArray();
+        NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, stageState, NoOp.FileObservations.ListAnswer(names));
+        return names.Where(n => n.Contains('=') && NoOp.FileObservations.FileExists(Path.Combine(stageState, n, "attempt.json"))).Order(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>Upstreams that are not up to date make the instance stale before anything of its own is looked at.</summary>

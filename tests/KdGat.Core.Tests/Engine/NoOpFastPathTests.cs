@@ -143,4 +143,42 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.All(noop.Stages, s => Assert.Equal(Outcome.UpToDate, s.Outcome));
         Assert.Contains(log.Items, i => i.Message.Contains("(hashed 0 file(s)", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// A build of the stage swept over seeds was killed while seed=1 ran, then the sweep was taken out
+    /// again: nothing recovered that point (its journal said "running" for good, its process wrote on into
+    /// seed=1/ inside the result every build called up to date; a crash review). The unswept instance is
+    /// stale while such a journal is there, and recovers it.
+    /// </summary>
+    [Fact]
+    public async Task AnInterruptedAttemptOfAFormerSweepPoint_IsRecoveredByTheUnsweptInstance()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            defaults: { cache: false }
+            stages:
+              a: { command: 'echo a > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var request = p.Request([new("a", [])]);
+        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
+        var state = p.Dir["runs/d1/.kdgat/a/seed=1"];
+        Directory.CreateDirectory(state);
+        File.WriteAllText(Path.Combine(state, "attempt.json"),
+            $$"""{"AttemptId":"t-seed1-1","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"running","Outputs":["runs/d1/a/seed=1/out.txt"],"Had":[]}""");
+        Directory.CreateDirectory(p.Dir["runs/d1/a/seed=1"]);
+        File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "partial");
+
+        var explained = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, new RecordingLog(), default);
+        Assert.Contains("seed=1/ (an interrupted attempt)", Assert.Single(Assert.Single(explained.Stages).Reasons));
+
+        var log = new RecordingLog();
+        var built = await new BuildEngine().RunAsync(request, log, default);
+
+        Assert.True(built.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt && d.Message.Contains("a former sweep point of d1/a", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(state, "attempt.json")));
+        Assert.False(File.Exists(p.Dir["runs/d1/a/seed=1/out.txt"]));
+        Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+    }
 }
