@@ -67,7 +67,9 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         // The build task reports warnings and the decision table; here only what stops the build, and
         // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012).
         var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
-        if (_cancel.IsCancellationRequested) return false;
+        // A cancel after the check (while the stamps were written) returned false without a word: MSBuild's bare MSB4181, or nothing at all (a crash review).
+        if (_cancel.IsCancellationRequested)
+            throw new KdgException(ErrorCodes.StageCancelled, "KdGat: cancelled after checking what is up to date, before the stages' targets were told. Nothing was run or changed; build again to go on.");
         Stamps = ItemsOf(plan, [.. names.Distinct(StringComparer.Ordinal)]);
         return true;
     }
