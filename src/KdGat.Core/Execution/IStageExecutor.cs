@@ -112,5 +112,5 @@ internal interface IStageExecutor
     /// scheduler knows that id as another job (an id reused after the controller's state was wiped,
     /// or wrapped around), null when it cannot tell.
     /// </summary>
-    Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName) => Task.FromResult<bool?>(true);
+    Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName, string workDir) => Task.FromResult<bool?>(true);
 }

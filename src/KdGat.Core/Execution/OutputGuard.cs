@@ -126,11 +126,11 @@ internal sealed class OutputGuard
     /// </summary>
     /// <param name="findSubmitted">Looks up a job by attempt id, for a build killed between submission and journalling it.</param>
     /// <param name="isTheAttempts">Whether a journalled job id is still the attempt's job (false: SLURM knows it as another job's; recovery then finds the attempt's job, if any, by its comment).</param>
-    public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted, Func<string, AttemptHandle, string, Task<bool?>>? isTheAttempts = null)
+    public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted, Func<string, AttemptHandle, string, string, Task<bool?>>? isTheAttempts = null)
     {
         if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
         if (e.StartedAs is { IsBatchJob: true } journalled)
-            return isTheAttempts is not null && await isTheAttempts(e.AttemptId, journalled, Slurm.JobScript.JobName(_s)).ConfigureAwait(false) == false
+            return isTheAttempts is not null && await isTheAttempts(e.AttemptId, journalled, Slurm.JobScript.JobName(_s), _s.RunDir).ConfigureAwait(false) == false
                 ? null
                 : new BatchAttempt(e.AttemptId, journalled, e.Fingerprint, e.Attempt, e.Upstream, e.Seen);
         // A journal that says it was not submitted (a local stage's) has no job to find: no squeue for it.

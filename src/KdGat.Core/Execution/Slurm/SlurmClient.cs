@@ -170,18 +170,22 @@ internal sealed class SlurmClient
 
     /// <summary>
     /// Whether job <paramref name="id"/> is the one this attempt submitted: squeue's --comment while the
-    /// controller lists it, else sacct's job name. A journalled id re-used by SLURM for another job
-    /// (ids start again at 1 after its state is wiped) was re-attached to, its end committed as the
-    /// stage's result, or cancelled (a review). Null when neither can tell.
+    /// controller lists it, else sacct's job name and working directory (the instance's run dir: another
+    /// checkout's job of the same stage has the same name, not the same folder; a review). A journalled id
+    /// re-used by SLURM for another job (ids start again at 1 after its state is wiped) was re-attached to,
+    /// its end committed as the stage's result, or cancelled (a review). Null when neither can tell.
     /// </summary>
-    public async Task<bool?> IsAttemptsJobAsync(string id, string attemptId, string jobName, CancellationToken cancel)
+    public async Task<bool?> IsAttemptsJobAsync(string id, string attemptId, string jobName, string workDir, CancellationToken cancel)
     {
         var q = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
         if (q.ExitCode == 0 && q.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[0] == id) is { } listed)
             return listed[1] == JobScript.Comment(attemptId);
-        var a = await _run.RunAsync("sacct", ["-n", "-P", "-X", "-j", id, "-o", "JobID,JobName%300"], null, cancel).ConfigureAwait(false);
+        var a = await _run.RunAsync("sacct", ["-n", "-P", "-X", "-j", id, "-o", "JobID,JobName%300,WorkDir%4000"], null, cancel).ConfigureAwait(false);
         if (a.ExitCode != 0) return null;
-        return a.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[0] == id) is { } row ? row[1] == jobName : null;
+        var rows = a.Stdout.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length == 3 && f[0] == id).ToArray();
+        if (rows.Length == 0) return null;
+        // Every row SLURM keeps under that id must be this attempt's: after a wipe, accounting may hold the old job and the new one.
+        return rows.All(f => f[1] == jobName && Path.TrimEndingDirectorySeparator(f[2]) == Path.TrimEndingDirectorySeparator(workDir));
     }
 
     /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>

@@ -278,8 +278,8 @@ internal sealed class SlurmExecutor : IStageExecutor
     public async Task<bool> AbandonAsync(AttemptHandle handle) =>
         !handle.IsBatchJob || await _client.CancelAsync([handle.Id]).ConfigureAwait(false);
 
-    public Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName) =>
-        _client.IsAttemptsJobAsync(job.Id, attemptId, jobName, CancellationToken.None);
+    public Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName, string workDir) =>
+        _client.IsAttemptsJobAsync(job.Id, attemptId, jobName, workDir, CancellationToken.None);
 
     public async Task<AttemptHandle?> FindSubmittedAsync(string attemptId) =>
         await _client.FindAttemptAsync(attemptId, CancellationToken.None).ConfigureAwait(false) is { } id ? AttemptHandle.BatchJob(id) : null;

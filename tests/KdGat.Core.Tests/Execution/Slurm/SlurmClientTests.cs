@@ -42,15 +42,18 @@ public sealed class SlurmClientTests
     [Theory]
     [InlineData("40|kdgat-a1\n41|kdgat-other\n", 0, "", true)]
     [InlineData("40|kdgat-other\n", 0, "", false)]
-    [InlineData("", 0, "40|kdgat-d1-train\n", true)]
-    [InlineData("", 0, "40|unrelated\n", false)]
+    [InlineData("", 0, "40|kdgat-d1-train|/r/runs/d1/train\n", true)]
+    [InlineData("", 0, "40|kdgat-d1-train|/r/runs/d1/train/\n", true)]
+    [InlineData("", 0, "40|kdgat-d1-train|/other/checkout/runs/d1/train\n", false)] // another checkout's job of the same stage: the same name
+    [InlineData("", 0, "40|kdgat-d1-train|/r/runs/d1/train\n40|unrelated|/home/x\n", false)] // accounting holds the old job and the new one
+    [InlineData("", 0, "40|unrelated|/home/x\n", false)]
     [InlineData("", 1, "", null)]
     [InlineData("", 0, "", null)]
     public async Task IsAttemptsJob_ByCommentWhileListed_ElseByJobName(string squeue, int sacctExit, string sacct, bool? expected)
     {
         var run = new Scripted((f, _) => f == "squeue" ? new(0, squeue, "") : new(sacctExit, sacct, sacctExit == 0 ? "" : "sacct: error"));
 
-        Assert.Equal(expected, await new SlurmClient(run, NoDelay).IsAttemptsJobAsync("40", "a1", "kdgat-d1-train", CancellationToken.None));
+        Assert.Equal(expected, await new SlurmClient(run, NoDelay).IsAttemptsJobAsync("40", "a1", "kdgat-d1-train", "/r/runs/d1/train", CancellationToken.None));
     }
 
     [Fact]
