@@ -49,7 +49,7 @@ internal static partial class ErrorCodes
     public const string RawDataMissing = "KDG1103";
     /// <summary>Error: the sample-data generator failed (its log is named).</summary>
     public const string GeneratorFailed = "KDG1104";
-    /// <summary>Warning: a dataset's raw data is what a generator run that did not finish left (its journal is there): moved aside beside it and generated again.</summary>
+    /// <summary>Error: a dataset's raw data is what a generator run that did not finish left (its journal is beside it): not used until the folder is emptied or the journal deleted.</summary>
     public const string GeneratorUnfinished = "KDG1106";
     /// <summary>Error: an invalid stage name (letters, digits, <c>_ . -</c>, starting with a letter or digit, as a dataset name).</summary>
     public const string InvalidStageName = "KDG1105";

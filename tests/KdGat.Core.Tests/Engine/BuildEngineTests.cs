@@ -1182,7 +1182,7 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal(ErrorCodes.StageCancelled, e.Code);
         Assert.Contains("generating the raw data of dataset 'd1'", e.Message);
         // What it wrote is no dataset: the message said "nothing was changed" and the next build used it (a review).
-        Assert.Contains("What it wrote was moved to raw/d1.partial-", e.Message);
+        Assert.Contains("What it wrote was deleted", e.Message);
         Assert.False(Directory.Exists(p.Dir["raw/d1"]));
     }
 
@@ -1198,8 +1198,8 @@ public sealed class BuildEngineTests : IDisposable
 
     /// <summary>
     /// A generator that fails after writing part of the dataset (a download cut short): KDG1104, and what
-    /// it wrote is moved aside. The next build took the partial folder for the dataset and built on it
-    /// without a word (a review).
+    /// it wrote is deleted (the dataset was absent before it ran). The next build took the partial folder
+    /// for the dataset and built on it without a word (a review).
     /// </summary>
     [Fact]
     public async Task AGeneratorThatFailsHalfWay_LeavesNoDataset_AndTheNextBuildGeneratesItWhole()
@@ -1209,9 +1209,9 @@ public sealed class BuildEngineTests : IDisposable
         var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
 
         Assert.Equal(ErrorCodes.GeneratorFailed, e.Code);
-        Assert.Contains("What it wrote was moved to raw/d1.partial-", e.Message);
+        Assert.Contains("What it wrote was deleted", e.Message);
         Assert.False(Directory.Exists(p.Dir["raw/d1"]));
-        Assert.Equal("part\n", File.ReadAllText(Assert.Single(Directory.GetDirectories(p.Dir["raw"], "d1.partial-*")) + "/x"));
+        Assert.False(File.Exists(p.Dir["raw/.d1.kdgat-generating"]));
 
         p.WriteConfig(File.ReadAllText(p.ConfigFile).Replace("echo part > {raw_dir}/x && exit 3", "echo whole > {raw_dir}/x && echo y > {raw_dir}/y", StringComparison.Ordinal));
         var result = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None);
@@ -1220,37 +1220,59 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal("whole\ny\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
     }
 
+    /// <summary>A raw_dir that is a link to an empty folder elsewhere (scratch) stays that link: a failed run empties the folder it points to.</summary>
+    [Fact]
+    public async Task AFailedGenerator_IntoALinkedRawDir_KeepsTheLink()
+    {
+        using var p = GeneratedPipeline("echo part > {raw_dir}/x && exit 3");
+        Directory.CreateDirectory(p.Dir["scratch/d1"]);
+        Directory.CreateDirectory(p.Dir["raw"]);
+        File.CreateSymbolicLink(p.Dir["raw/d1"], p.Dir["scratch/d1"]);
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.GeneratorFailed, e.Code);
+        Assert.NotNull(new FileInfo(p.Dir["raw/d1"]).LinkTarget);
+        Assert.Empty(Directory.GetFileSystemEntries(p.Dir["scratch/d1"]));
+    }
+
     /// <summary>
-    /// A build killed while its generator ran (kill -9: nothing could move the data aside) leaves the
-    /// generator's journal: Explain says the data is unfinished, and the next build moves it aside
-    /// (KDG1106) and generates the dataset again instead of building on it.
+    /// A build killed while its generator ran (kill -9: nothing could clear what it wrote) leaves the
+    /// generator's journal beside the dataset: Explain says the data is unfinished, and builds stop with
+    /// KDG1106 instead of building on it, naming both ways out: empty the folder (generated again), or
+    /// delete the journal when the data there is whole (the user's own, put there since).
     /// </summary>
     [Fact]
-    public async Task RawDataAGeneratorLeftUnfinished_IsMovedAsideAndGeneratedAgain()
+    public async Task RawDataAGeneratorLeftUnfinished_IsNotUsed_UntilEmptiedOrVouchedFor()
     {
         using var p = GeneratedPipeline(WholeGenerator);
         Directory.CreateDirectory(p.Dir["raw/d1"]);
         File.WriteAllText(p.Dir["raw/d1/x"], "part\n");
-        var mark = p.Dir["runs/d1/.kdgat/generator/generating"];
-        Directory.CreateDirectory(Path.GetDirectoryName(mark)!);
-        File.WriteAllText(mark, "pid 1 on node since 2026-12-07 04:00:00 UTC\n");
+        var mark = p.Dir["raw/.d1.kdgat-generating"];
+        File.WriteAllText(mark, "generator-d1-20261207T040000Z-1\npid 1 on node since 2026-12-07 04:00:00 UTC\n");
 
         var explained = await new BuildEngine().RunAsync(p.Request([new("a", [])]) with { Mode = BuildMode.Explain }, new RecordingLog(), CancellationToken.None);
-        Assert.Contains("what a generator that did not finish left", Assert.Single(Assert.Single(explained.Stages).Reasons));
+        Assert.Contains("what a generator run that did not finish left", Assert.Single(Assert.Single(explained.Stages).Reasons));
 
-        var log = new RecordingLog();
-        var result = await new BuildEngine().RunAsync(p.Request([new("a", [])]), log, CancellationToken.None);
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
+        Assert.Equal(ErrorCodes.GeneratorUnfinished, e.Code);
+        Assert.Contains("pid 1 on node", e.Message);
+        Assert.Contains("delete raw/.d1.kdgat-generating", e.Message);
+        Assert.False(File.Exists(p.Dir["runs/d1/a/out.txt"]));
 
-        Assert.True(result.Succeeded);
-        Assert.Contains(log.Items, d => d.Code == ErrorCodes.GeneratorUnfinished && d.Message.Contains("pid 1 on node", StringComparison.Ordinal));
+        File.Delete(p.Dir["raw/d1/x"]); // emptied: generated again
+        Assert.True((await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None)).Succeeded);
         Assert.Equal("whole\ny\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
-        Assert.Equal("part\n", File.ReadAllText(Assert.Single(Directory.GetDirectories(p.Dir["raw"], "d1.partial-*")) + "/x"));
         Assert.False(File.Exists(mark));
+
+        File.WriteAllText(mark, "generator-d1-20261207T040000Z-1\n"); // killed again; the user puts a whole dataset of their own and vouches for it
+        File.Delete(mark);
+        Assert.True((await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None)).Succeeded);
     }
 
-    /// <summary>Data of a dataset without a generator (the user's own) is never moved, whatever journal is there.</summary>
+    /// <summary>Data of a dataset without a generator (the user's own) is used whatever journal is there.</summary>
     [Fact]
-    public async Task AGeneratorJournal_WithoutAGenerator_MovesNothing()
+    public async Task AGeneratorJournal_WithoutAGenerator_ChangesNothing()
     {
         using var p = new TestPipeline("""
             datasets: [d1]
@@ -1260,8 +1282,7 @@ public sealed class BuildEngineTests : IDisposable
             """);
         Directory.CreateDirectory(p.Dir["raw/d1"]);
         File.WriteAllText(p.Dir["raw/d1/x"], "mine\n");
-        Directory.CreateDirectory(p.Dir["runs/d1/.kdgat/generator"]);
-        File.WriteAllText(p.Dir["runs/d1/.kdgat/generator/generating"], "pid 1\n");
+        File.WriteAllText(p.Dir["raw/.d1.kdgat-generating"], "generator-d1-x\n");
 
         var result = await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None);
 
