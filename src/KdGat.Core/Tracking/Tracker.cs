@@ -179,7 +179,7 @@ internal sealed class Tracker : IDisposable
                     $"{(journal.StartedAs is { } h ? h.Describe() : "starting")} (attempt {journal.AttemptId}, build pid {journal.BuildPid} on {journal.Host})",
                     journal.StartedAs?.RecordedId, Last: last);
             return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
-                $"attempt {journal.AttemptId} was interrupted (its build, pid {journal.BuildPid}, is gone); the next build restores the previous result and reruns it",
+                $"attempt {journal.AttemptId} was interrupted (its build, pid {journal.BuildPid}, is gone); the next build puts the previous result back and decides the stage again: it reruns if that result is not up to date (Explain shows which)",
                 journal.StartedAs?.RecordedId, Last: last);
         }
         if (reasons.Count == 0)
