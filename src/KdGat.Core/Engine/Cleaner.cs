@@ -109,7 +109,15 @@ internal static class Cleaner
         }
         var planned = new Lazy<PathMap<bool>>(() => UnsweptLeftovers.Planned(p.Instances)); // once, and only when there is an unswept result
         foreach (var o in others)
+        {
+            // A former point's interrupted attempt: its processes (or SLURM job) would write on into what is deleted here.
+            if (o.IsPoint && File.Exists(Path.Combine(o.StateDir, "attempt.json"))
+                && instances.FirstOrDefault(i => i.Dataset == o.Dataset && o.Slot.StartsWith(i.Name + "/", StringComparison.Ordinal)) is { } sibling
+                && FormerPoint.Of(sibling, o.Slot[(sibling.Name.Length + 1)..]) is { } point
+                && await new OutputGuard(point).RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
+                log.Warn(ErrorCodes.RecoveredAttempt, recovered);
             CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o, planned.Value), deleted, log);
+        }
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;
     }

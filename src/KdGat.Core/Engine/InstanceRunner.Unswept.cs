@@ -38,12 +38,8 @@ internal sealed partial class InstanceRunner
     {
         foreach (var variant in Planning.Planner.FormerPointAttempts(s))
         {
-            var items = variant.Split(',').Select(part => part.Split('=', 2)).ToArray();
-            if (items.Any(i => i.Length != 2)) continue; // not a point's name (a folder of the user's own)
-            StageInstance point;
-            try { point = new StageInstance(s.Layout, s.Dataset, s.Config, s.Upstreams, new SweepAssignment(items.Select(i => new SweepItem(i[0], Config.ParamValue.FromScalar(i[1], quoted: true), "former sweep point")).ToArray())); }
-            catch (KdgException) { continue; } // a point today's configuration cannot describe: its folder still makes the stage rerun
-            if (point.Slot != $"{s.Name}/{variant}") continue;
+            // A point today's configuration cannot describe: its journal stays, and the stage stays stale (Explain says why).
+            if (FormerPoint.Of(s, variant) is not { } point) continue;
             var guard = new OutputGuard(point);
             using var pointLock = Locking.StageLock.TryAcquire(guard.LockFile, time: _ctx.Time);
             if (pointLock is null) continue; // another build runs it now

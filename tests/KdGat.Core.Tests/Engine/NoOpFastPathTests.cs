@@ -150,24 +150,36 @@ public sealed class NoOpFastPathTests : IDisposable
     /// seed=1/ inside the result every build called up to date; a crash review). The unswept instance is
     /// stale while such a journal is there, and recovers it.
     /// </summary>
-    [Fact]
-    public async Task AnInterruptedAttemptOfAFormerSweepPoint_IsRecoveredByTheUnsweptInstance()
+    /// <summary>A killed build's attempt on seed=1: its journal, a partial output, and its process still running (its environment names the attempt).</summary>
+    private static (string State, System.Diagnostics.Process Orphan) StrandSeedOneAttempt(TestPipeline p, string attemptId)
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            defaults: { cache: false }
-            stages:
-              a: { command: 'echo a > out.txt', outputs: [out.txt] }
-            """, "d1");
-        var request = p.Request([new("a", [])]);
-        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
         var state = p.Dir["runs/d1/.kdgat/a/seed=1"];
         Directory.CreateDirectory(state);
         File.WriteAllText(Path.Combine(state, "attempt.json"),
-            $$"""{"AttemptId":"t-seed1-1","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"running","Outputs":["runs/d1/a/seed=1/out.txt"],"Had":[]}""");
+            $$"""{"AttemptId":"{{attemptId}}","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"running","Outputs":["runs/d1/a/seed=1/out.txt"],"Had":[]}""");
         Directory.CreateDirectory(p.Dir["runs/d1/a/seed=1"]);
         File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "partial");
+        var start = new System.Diagnostics.ProcessStartInfo("sleep", "120");
+        start.Environment["KDGAT_ATTEMPT_ID"] = attemptId;
+        return (state, System.Diagnostics.Process.Start(start)!);
+    }
+
+    private static TestPipeline OneStage() => new("""
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        defaults: { cache: false }
+        stages:
+          a: { command: 'echo a > out.txt', outputs: [out.txt] }
+        """, "d1");
+
+    [Fact]
+    public async Task AnInterruptedAttemptOfAFormerSweepPoint_IsRecoveredByTheUnsweptInstance()
+    {
+        using var p = OneStage();
+        var request = p.Request([new("a", [])]);
+        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
+        var (state, orphan) = StrandSeedOneAttempt(p, "t-seed1-1");
+        using var _ = orphan;
 
         var explained = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, new RecordingLog(), default);
         Assert.Contains("seed=1/ (an interrupted attempt)", Assert.Single(Assert.Single(explained.Stages).Reasons));
@@ -180,5 +192,24 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.False(File.Exists(Path.Combine(state, "attempt.json")));
         Assert.False(File.Exists(p.Dir["runs/d1/a/seed=1/out.txt"]));
         Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
+        Assert.True(orphan.WaitForExit(10_000), "the attempt's process was not stopped");
+    }
+
+    /// <summary>Clean of the stage stops a former point's interrupted attempt before it deletes its folder (its process wrote on into a cleaned tree).</summary>
+    [Fact]
+    public async Task Clean_StopsAnInterruptedAttemptOfAFormerSweepPoint()
+    {
+        using var p = OneStage();
+        var request = p.Request([new("a", [])]);
+        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
+        var (state, orphan) = StrandSeedOneAttempt(p, "t-seed1-2");
+        using var _ = orphan;
+
+        var log = new RecordingLog();
+        await Cleaner.CleanAsync(request, null, log);
+
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt && d.Message.Contains("t-seed1-2", StringComparison.Ordinal));
+        Assert.True(orphan.WaitForExit(10_000), "the attempt's process was not stopped");
+        Assert.False(File.Exists(Path.Combine(state, "attempt.json")));
     }
 }
