@@ -164,6 +164,16 @@ public sealed class NoOpFastPathTests : IDisposable
         return (state, System.Diagnostics.Process.Start(start)!);
     }
 
+    private sealed class Killed(System.Diagnostics.Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { if (!process.HasExited) process.Kill(); }
+            catch (InvalidOperationException) { } // ended meanwhile
+            process.Dispose();
+        }
+    }
+
     private static TestPipeline OneStage() => new("""
         datasets: [d1]
         paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
@@ -179,7 +189,7 @@ public sealed class NoOpFastPathTests : IDisposable
         var request = p.Request([new("a", [])]);
         Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
         var (state, orphan) = StrandSeedOneAttempt(p, "t-seed1-1");
-        using var _ = orphan;
+        using var __ = new Killed(orphan); // a failing test leaves no process behind
 
         var explained = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, new RecordingLog(), default);
         Assert.Contains("seed=1/ (an interrupted attempt)", Assert.Single(Assert.Single(explained.Stages).Reasons));
@@ -203,7 +213,7 @@ public sealed class NoOpFastPathTests : IDisposable
         var request = p.Request([new("a", [])]);
         Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
         var (state, orphan) = StrandSeedOneAttempt(p, "t-seed1-2");
-        using var _ = orphan;
+        using var __ = new Killed(orphan); // a failing test leaves no process behind
 
         var log = new RecordingLog();
         await Cleaner.CleanAsync(request, null, log);
