@@ -233,7 +233,7 @@ internal sealed class BuildEngine
                 if (request.Mode == BuildMode.Explain)
                     // Explain describes, it does not fail: the dataset's stages say would-run (input missing).
                     log.Info(RawData.IsPresent(layout.Resolve(config.RawDir, d))
-                        ? $"KdGat: the raw data of dataset '{d}' at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}' is what a generator that did not finish left; a build moves it aside and generates it again."
+                        ? $"KdGat: the raw data of dataset '{d}' at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}' is {RawData.Unfinished(layout.Resolve(config.RawDir, d))}."
                         : $"KdGat: raw data for dataset '{d}' is not at '{PathText.ToStored(layout.Root, layout.Resolve(config.RawDir, d))}'" +
                           (config.Generator is null ? "; a build would stop with KDG1103 until it is there." : "; a build generates it first."));
                 else if (config.Generator is null) await RawData.EnsureAsync(layout, d, mayGenerate: false, log, _time, cancel).ConfigureAwait(false);
