@@ -45,7 +45,16 @@ internal sealed partial class InstanceRunner
             if (pointLock is null) continue; // another build runs it now
             if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
             {
-                _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, $"{recovered} (a former sweep point of {s.Key}, recovered by it)");
+                // Without a result of its own the point's folder is what the attempt left (files it wrote beside its outputs, its logs):
+                // kept under its failed/, not inside the unswept result a downstream gets whole (a review of this fix).
+                var kept = "";
+                if (!File.Exists(point.ManifestPath) && Directory.Exists(point.RunDir) && !FileMover.IsLink(point.RunDir))
+                {
+                    var to = Path.Combine(guard.FailedDir, $"folder-{_ctx.Time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}");
+                    FileMover.Move(point.RunDir, to);
+                    kept = $"; its folder was moved to {PathText.ToStored(s.Layout.Root, to)}";
+                }
+                _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, $"{recovered} (a former sweep point of {s.Key}, recovered by it{kept})");
                 _ctx.Progress.Recovered();
             }
         }

@@ -45,7 +45,7 @@ internal static class RawData
     /// </summary>
     public static StaleReason? Missing(StageInstance s) =>
         !IsComplete(s.Layout, s.RawDir) && s.ReferencedPaths().Any(p => p.Path == s.RawDir || PathText.IsUnder(p.Path, s.RawDir))
-            ? new("raw-data-missing", Generating(s.Layout, s.RawDir)
+            ? new("raw-data-missing", IsPresent(s.RawDir) && Generating(s.Layout, s.RawDir)
                 ? $"the raw data at '{PathText.ToStored(s.Layout.Root, s.RawDir)}' is {Unfinished(s.RawDir)}"
                 : $"raw data not found at '{PathText.ToStored(s.Layout.Root, s.RawDir)}'" +
                   (s.Layout.Config.Generator is null ? " (a build stops with KDG1103 until it is there)" : " (a build generates it first)"))
@@ -104,7 +104,7 @@ internal static class RawData
                     $"Delete what is in {stored} to have it generated again; or, if the data there is whole (your own), delete {PathText.ToStored(layout.Root, mark)}.", layout.Config.File);
             FileMover.Delete(mark);
         }
-        var existed = Directory.Exists(raw);
+        var existed = Directory.Exists(raw) || FileMover.IsLink(raw); // a link (even to nothing) is the user's: never deleted
         log.Info($"KdGat: generating sample raw data for '{dataset}' into {stored} (configured 'generator'; existing data is never overwritten)");
         var command = RenderGenerator(layout.Config, dataset, raw, layout.Root, layout.ToolsDir);
         var logDir = Path.Combine(layout.DatasetStateDir(dataset), "generator");
@@ -126,10 +126,11 @@ internal static class RawData
         var undone = "";
         try
         {
+            var wrote = existed ? Directory.Exists(raw) && Directory.EnumerateFileSystemEntries(raw).Any() : FileMover.Exists(raw);
             if (!existed) FileMover.Delete(raw);
-            else foreach (var entry in Directory.EnumerateFileSystemEntries(raw).ToArray()) FileMover.Delete(entry);
+            else if (Directory.Exists(raw)) foreach (var entry in Directory.EnumerateFileSystemEntries(raw).ToArray()) FileMover.Delete(entry);
             FileMover.Delete(mark);
-            undone = " What it wrote was deleted: the dataset is absent again, as before it ran.";
+            undone = wrote ? " What it wrote was deleted: the dataset is absent again, as before it ran." : "";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1236,6 +1236,21 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(p.Dir["scratch/d1"]));
     }
 
+    /// <summary>A raw_dir that is a link to nothing (a purged scratch folder) is the user's: a failed generator leaves it, and says it deleted nothing.</summary>
+    [Fact]
+    public async Task AFailedGenerator_IntoADanglingLink_LeavesTheLink()
+    {
+        using var p = GeneratedPipeline("exit 3");
+        Directory.CreateDirectory(p.Dir["raw"]);
+        File.CreateSymbolicLink(p.Dir["raw/d1"], p.Dir["scratch/purged"]);
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.GeneratorFailed, e.Code);
+        Assert.DoesNotContain("deleted", e.Message);
+        Assert.NotNull(new FileInfo(p.Dir["raw/d1"]).LinkTarget);
+    }
+
     /// <summary>
     /// A build killed while its generator ran (kill -9: nothing could clear what it wrote) leaves the
     /// generator's journal beside the dataset: Explain says the data is unfinished, and builds stop with

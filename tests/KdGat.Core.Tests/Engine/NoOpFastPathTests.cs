@@ -159,6 +159,7 @@ public sealed class NoOpFastPathTests : IDisposable
             $$"""{"AttemptId":"{{attemptId}}","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"running","Outputs":["runs/d1/a/seed=1/out.txt"],"Had":[]}""");
         Directory.CreateDirectory(p.Dir["runs/d1/a/seed=1"]);
         File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "partial");
+        File.WriteAllText(p.Dir["runs/d1/a/seed=1/scratch.txt"], "written beside its outputs");
         var start = new System.Diagnostics.ProcessStartInfo("sleep", "120");
         start.Environment["KDGAT_ATTEMPT_ID"] = attemptId;
         return (state, System.Diagnostics.Process.Start(start)!);
@@ -200,7 +201,8 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.True(built.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt && d.Message.Contains("a former sweep point of d1/a", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(state, "attempt.json")));
-        Assert.False(File.Exists(p.Dir["runs/d1/a/seed=1/out.txt"]));
+        Assert.False(Directory.Exists(p.Dir["runs/d1/a/seed=1"])); // nothing of it left in the result a downstream gets whole
+        Assert.Single(Directory.GetFiles(Path.Combine(state, "failed"), "scratch.txt", SearchOption.AllDirectories));
         Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
         Assert.True(orphan.WaitForExit(10_000), "the attempt's process was not stopped");
     }

@@ -185,7 +185,9 @@ internal sealed class SlurmClient
         var rows = a.Stdout.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length == 3 && f[0] == id).ToArray();
         if (rows.Length == 0) return null;
         // Every row SLURM keeps under that id must be this attempt's: after a wipe, accounting may hold the old job and the new one.
-        return rows.All(f => f[1] == jobName && Path.TrimEndingDirectorySeparator(f[2]) == Path.TrimEndingDirectorySeparator(workDir));
+        // sbatch records getcwd(3): the run dir with every link resolved (a home reached through /home -> /gpfs/home).
+        static string Real(string dir) => Path.TrimEndingDirectorySeparator(IO.PathText.RealPath(dir) ?? dir);
+        return rows.All(f => f[1] == jobName && Real(f[2]) == Real(workDir));
     }
 
     /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>

@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution.Slurm;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Execution.Slurm;
 
@@ -54,6 +55,18 @@ public sealed class SlurmClientTests
         var run = new Scripted((f, _) => f == "squeue" ? new(0, squeue, "") : new(sacctExit, sacct, sacctExit == 0 ? "" : "sacct: error"));
 
         Assert.Equal(expected, await new SlurmClient(run, NoDelay).IsAttemptsJobAsync("40", "a1", "kdgat-d1-train", "/r/runs/d1/train", CancellationToken.None));
+    }
+
+    /// <summary>sbatch records getcwd(3), the run dir with links resolved: a checkout reached through a link (/home -> /gpfs/home) is still the attempt's (a review).</summary>
+    [Fact]
+    public async Task IsAttemptsJob_ComparesWorkingDirectoriesWithLinksResolved()
+    {
+        using var d = new TempDir();
+        Directory.CreateDirectory(d["real/runs/d1/train"]);
+        Directory.CreateSymbolicLink(d["home"], d["real"]);
+        var run = new Scripted((f, _) => f == "squeue" ? new(0, "", "") : new(0, $"40|kdgat-d1-train|{d["real/runs/d1/train"]}\n", ""));
+
+        Assert.True(await new SlurmClient(run, NoDelay).IsAttemptsJobAsync("40", "a1", "kdgat-d1-train", d["home/runs/d1/train"], CancellationToken.None));
     }
 
     [Fact]
