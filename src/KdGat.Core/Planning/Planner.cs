@@ -99,14 +99,14 @@ internal sealed class Planner
             var folder = Path.Combine(s.RunDir, name);
             if (s.Outputs.Concat(inputs).Any(o => PathText.IsUnder(o, folder)) || inputs.Any(i => PathText.IsUnder(folder, i))) continue;
             if (NoOp.FileObservations.FileExists(Path.Combine(folder, StageInstance.ManifestFileName))) found.Add(name + "/");
+            // A former point's attempt a crash interrupted (its journal): its processes may still write into the folder, and nothing
+            // else recovers it once the point left the grid (a crash review). Asked only of such folders: no listing more per no-op.
+            else if (NoOp.FileObservations.FileExists(Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Name, name, "attempt.json"))) found.Add(name + "/ (an interrupted attempt)");
         }
-        // A former point's attempt a crash interrupted (its journal; the folder may not exist yet): its processes may still
-        // write into the run dir, and nothing else recovers it once the point left the grid (a crash review).
-        foreach (var name in FormerPointAttempts(s).Where(n => !found.Contains(n + "/"))) found.Add(name + "/ (an interrupted attempt)");
         return found;
     }
 
-    /// <summary>The former sweep points of an unswept instance whose state dir holds an attempt's journal: an attempt a crash interrupted.</summary>
+    /// <summary>The former sweep points of an unswept instance whose state dir holds an attempt's journal: an attempt a crash interrupted (the build recovers them under the lock).</summary>
     internal static IReadOnlyList<string> FormerPointAttempts(StageInstance s)
     {
         var stageState = Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Name);
