@@ -177,9 +177,8 @@ internal sealed class SlurmClient
     /// </summary>
     public async Task<bool?> IsAttemptsJobAsync(string id, string attemptId, string jobName, string workDir, CancellationToken cancel)
     {
-        var q = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
-        if (q.ExitCode == 0 && q.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[0] == id) is { } listed)
-            return listed[1] == JobScript.Comment(attemptId);
+        var (_, jobs) = await ListedAsync(cancel).ConfigureAwait(false);
+        if (jobs.FirstOrDefault(j => j.Id == id) is { Id: not null } listed) return listed.Comment == JobScript.Comment(attemptId);
         var a = await _run.RunAsync("sacct", ["-n", "-P", "-X", "-j", id, "-o", "JobID,JobName%300,WorkDir%4000"], null, cancel).ConfigureAwait(false);
         if (a.ExitCode != 0) return null;
         var rows = a.Stdout.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length == 3 && f[0] == id).ToArray();
@@ -187,15 +186,22 @@ internal sealed class SlurmClient
         // Every row SLURM keeps under that id must be this attempt's: after a wipe, accounting may hold the old job and the new one.
         // sbatch records getcwd(3): the run dir with every link resolved (a home reached through /home -> /gpfs/home).
         static string Real(string dir) => Path.TrimEndingDirectorySeparator(IO.PathText.RealPath(dir) ?? dir);
-        return rows.All(f => f[1] == jobName && Real(f[2]) == Real(workDir));
+        var ours = Real(workDir);
+        return rows.All(f => f[1] == jobName && Real(f[2]) == ours);
     }
 
     /// <summary>Whether squeue answered, the job carrying this --comment if it lists one, and what squeue said.</summary>
     private async Task<(bool Answered, string? Id, CommandOutput Output)> LookUpAsync(string comment, CancellationToken cancel)
     {
+        var (output, jobs) = await ListedAsync(cancel).ConfigureAwait(false);
+        return (output.ExitCode == 0, jobs.FirstOrDefault(j => j.Comment == comment).Id, output);
+    }
+
+    /// <summary>Every job the controller lists (ended ones too, for MinJobAge) with its --comment; none when squeue failed (its output says why).</summary>
+    private async Task<(CommandOutput Output, (string Id, string Comment)[] Jobs)> ListedAsync(CancellationToken cancel)
+    {
         var r = await _run.RunAsync("squeue", ["-h", "-t", "all", "-o", "%i|%k"], null, cancel).ConfigureAwait(false);
-        if (r.ExitCode != 0) return (false, null, r);
-        return (true, r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).FirstOrDefault(f => f.Length == 2 && f[1] == comment)?[0], r);
+        return (r, r.ExitCode != 0 ? [] : r.Stdout.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length == 2).Select(f => (f[0], f[1])).ToArray());
     }
 
     /// <summary>"123" or "123;cluster" -> "123".</summary>
