@@ -1280,9 +1280,13 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal("whole\ny\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
         Assert.False(File.Exists(mark));
 
-        File.WriteAllText(mark, "generator-d1-20261207T040000Z-1\n"); // killed again; the user puts a whole dataset of their own and vouches for it
+        // Killed again; the user then puts a whole dataset of their own there: refused until they vouch for it by deleting the journal.
+        File.WriteAllText(mark, "generator-d1-20261207T040000Z-1\n");
+        File.WriteAllText(p.Dir["raw/d1/x"], "mine\n");
+        Assert.Equal(ErrorCodes.GeneratorUnfinished, (await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None))).Code);
         File.Delete(mark);
         Assert.True((await new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None)).Succeeded);
+        Assert.Equal("mine\ny\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"])); // the user's data, not generated again
     }
 
     /// <summary>Data of a dataset without a generator (the user's own) is used whatever journal is there.</summary>

@@ -145,52 +145,61 @@ public sealed class NoOpFastPathTests : IDisposable
     }
 
     /// <summary>
+    /// A one-stage pipeline built once, then what a killed build left of an attempt on seed=1, a sweep point
+    /// since taken out of the grid: its journal, a partial output and a file beside it, and its process still
+    /// running (its environment names the attempt). Disposing kills that process (a failing test leaves
+    /// none behind) and removes the pipeline.
+    /// </summary>
+    private sealed class StrandedPoint(TestPipeline p, BuildRequest request, string state, System.Diagnostics.Process orphan) : IDisposable
+    {
+        public TestPipeline P => p;
+        public BuildRequest Request => request;
+        public string State => state;
+        public System.Diagnostics.Process Orphan => orphan;
+
+        public static async Task<StrandedPoint> Make(string attemptId)
+        {
+            var p = new TestPipeline("""
+                datasets: [d1]
+                paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+                defaults: { cache: false }
+                stages:
+                  a: { command: 'echo a > out.txt', outputs: [out.txt] }
+                """, "d1");
+            var request = p.Request([new("a", [])]);
+            Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
+            var state = p.Dir["runs/d1/.kdgat/a/seed=1"];
+            Directory.CreateDirectory(state);
+            File.WriteAllText(Path.Combine(state, "attempt.json"),
+                $$"""{"AttemptId":"{{attemptId}}","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"running","Outputs":["runs/d1/a/seed=1/out.txt"],"Had":[]}""");
+            Directory.CreateDirectory(p.Dir["runs/d1/a/seed=1"]);
+            File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "partial");
+            File.WriteAllText(p.Dir["runs/d1/a/seed=1/scratch.txt"], "written beside its outputs");
+            var start = new System.Diagnostics.ProcessStartInfo("sleep", "120");
+            start.Environment["KDGAT_ATTEMPT_ID"] = attemptId;
+            return new StrandedPoint(p, request, state, System.Diagnostics.Process.Start(start)!);
+        }
+
+        public void Dispose()
+        {
+            try { if (!orphan.HasExited) orphan.Kill(); }
+            catch (InvalidOperationException) { } // ended meanwhile
+            orphan.Dispose();
+            p.Dispose();
+        }
+    }
+
+    /// <summary>
     /// A build of the stage swept over seeds was killed while seed=1 ran, then the sweep was taken out
     /// again: nothing recovered that point (its journal said "running" for good, its process wrote on into
     /// seed=1/ inside the result every build called up to date; a crash review). The unswept instance is
     /// stale while such a journal is there, and recovers it.
     /// </summary>
-    /// <summary>A killed build's attempt on seed=1: its journal, a partial output, and its process still running (its environment names the attempt).</summary>
-    private static (string State, System.Diagnostics.Process Orphan) StrandSeedOneAttempt(TestPipeline p, string attemptId)
-    {
-        var state = p.Dir["runs/d1/.kdgat/a/seed=1"];
-        Directory.CreateDirectory(state);
-        File.WriteAllText(Path.Combine(state, "attempt.json"),
-            $$"""{"AttemptId":"{{attemptId}}","Host":"{{Environment.MachineName}}","BuildPid":2147483647,"Phase":"running","Outputs":["runs/d1/a/seed=1/out.txt"],"Had":[]}""");
-        Directory.CreateDirectory(p.Dir["runs/d1/a/seed=1"]);
-        File.WriteAllText(p.Dir["runs/d1/a/seed=1/out.txt"], "partial");
-        File.WriteAllText(p.Dir["runs/d1/a/seed=1/scratch.txt"], "written beside its outputs");
-        var start = new System.Diagnostics.ProcessStartInfo("sleep", "120");
-        start.Environment["KDGAT_ATTEMPT_ID"] = attemptId;
-        return (state, System.Diagnostics.Process.Start(start)!);
-    }
-
-    private sealed class Killed(System.Diagnostics.Process process) : IDisposable
-    {
-        public void Dispose()
-        {
-            try { if (!process.HasExited) process.Kill(); }
-            catch (InvalidOperationException) { } // ended meanwhile
-            process.Dispose();
-        }
-    }
-
-    private static TestPipeline OneStage() => new("""
-        datasets: [d1]
-        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-        defaults: { cache: false }
-        stages:
-          a: { command: 'echo a > out.txt', outputs: [out.txt] }
-        """, "d1");
-
     [Fact]
     public async Task AnInterruptedAttemptOfAFormerSweepPoint_IsRecoveredByTheUnsweptInstance()
     {
-        using var p = OneStage();
-        var request = p.Request([new("a", [])]);
-        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
-        var (state, orphan) = StrandSeedOneAttempt(p, "t-seed1-1");
-        using var __ = new Killed(orphan); // a failing test leaves no process behind
+        using var stranded = await StrandedPoint.Make("t-seed1-1");
+        var (p, request, state, orphan) = (stranded.P, stranded.Request, stranded.State, stranded.Orphan);
 
         var explained = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, new RecordingLog(), default);
         Assert.Contains("seed=1/ (an interrupted attempt)", Assert.Single(Assert.Single(explained.Stages).Reasons));
@@ -211,11 +220,8 @@ public sealed class NoOpFastPathTests : IDisposable
     [Fact]
     public async Task Clean_StopsAnInterruptedAttemptOfAFormerSweepPoint()
     {
-        using var p = OneStage();
-        var request = p.Request([new("a", [])]);
-        Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
-        var (state, orphan) = StrandSeedOneAttempt(p, "t-seed1-2");
-        using var __ = new Killed(orphan); // a failing test leaves no process behind
+        using var stranded = await StrandedPoint.Make("t-seed1-2");
+        var (request, state, orphan) = (stranded.Request, stranded.State, stranded.Orphan);
 
         var log = new RecordingLog();
         await Cleaner.CleanAsync(request, null, log);
