@@ -253,7 +253,10 @@ internal sealed class BuildEngine
                     datasetLocks.Add(await Locking.StageLock.AcquireAsync(lockFile,
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish; this build goes on after it. Nothing to do; Ctrl+C stops waiting and changes nothing"), cancel, shared: true, time: _time).ConfigureAwait(false));
                 }
-            results = await ScheduleAsync(instances, new InstanceRunner(ctx), progress).ConfigureAwait(false);
+            var runner = new InstanceRunner(ctx);
+            if (request.Mode == BuildMode.Explain) ExplainDroppedPointAttempts(instances, log);
+            else await runner.RecoverDroppedPointAttemptsAsync(instances).ConfigureAwait(false);
+            results = await ScheduleAsync(instances, runner, progress).ConfigureAwait(false);
         }
         finally
         {
@@ -350,6 +353,15 @@ internal sealed class BuildEngine
             progress[s] = self;
         }
         return await Task.WhenAll(instances.Select(s => progress[s].Final)).ConfigureAwait(false);
+    }
+
+    /// <summary>Explain recovers nothing: it says which interrupted attempts of points no longer in a sweep the next build stops.</summary>
+    private static void ExplainDroppedPointAttempts(IReadOnlyList<StageInstance> instances, IBuildLog log)
+    {
+        foreach (var stage in instances.Where(i => !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, i.Name)))
+            foreach (var variant in Planner.FormerPointAttempts(stage.First(), stage.Select(i => i.Variant)))
+                log.Info($"KdGat: {stage.Key.Dataset}/{stage.Key.Name}/{variant}: an attempt a crash interrupted on this point, which is no longer in the sweep; " +
+                    "the next build stops what it left running and keeps its partial outputs under its failed/ (today's points are not affected).");
     }
 
     /// <summary>The CI gate (-question, -p:FailIfStale=true): each instance that is not up to date is an error at its stage entry.</summary>

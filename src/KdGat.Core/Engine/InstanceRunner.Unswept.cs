@@ -9,6 +9,83 @@ namespace KdGat.Core.Engine;
 internal sealed partial class InstanceRunner
 {
     /// <summary>
+    /// An unswept instance recovers the attempts a crash interrupted on its stage's former sweep points
+    /// (Planner.FormerPoints made it stale): once a point leaves the grid nothing else did, so its
+    /// journal stayed "running", its process was never stopped and went on writing into the point's folder
+    /// inside the result every build called up to date (a crash review). A swept stage's points that
+    /// left the grid are recovered before anything runs (RecoverDroppedPointAttemptsAsync).
+    /// </summary>
+    private Task RecoverFormerPointAttemptsAsync(StageInstance s) =>
+        s.Sweep.IsEmpty ? RecoverPointAttemptsAsync(s, Planning.Planner.FormerPointAttempts(s, []), $"a former sweep point of {s.Key}, recovered by it") : Task.CompletedTask;
+
+    /// <summary>
+    /// Before any instance runs: attempts a crash interrupted on sweep points this build's grid no
+    /// longer has while the stage is still swept (seed [0, 1] -> [0] after a kill during seed=1). Nothing
+    /// else would recover them: today's points are up to date without a look at their siblings, so the
+    /// attempt's process or SLURM job ran on with no word, and its journal said "running" for good (a
+    /// review). Only the stages' state dirs of swept instances are listed (one listing per swept stage and
+    /// dataset, observed for the no-op certificate). What cannot be recovered now (a full disk, SLURM not
+    /// answering) is said and left to the next build: today's points do not depend on it.
+    /// </summary>
+    public async Task RecoverDroppedPointAttemptsAsync(IReadOnlyList<StageInstance> instances)
+    {
+        foreach (var stage in instances.Where(i => !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, i.Name)))
+        {
+            var sibling = stage.First();
+            try
+            {
+                await RecoverPointAttemptsAsync(sibling, Planning.Planner.FormerPointAttempts(sibling, stage.Select(i => i.Variant)),
+                    $"a point no longer in the sweep of {sibling.Dataset}/{sibling.Name}").ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or KdgException)
+            {
+                _ctx.Log.Warn(e is KdgException k ? k.Code : ErrorCodes.StageIoError,
+                    $"{sibling.Dataset}/{sibling.Name}: an attempt a crash interrupted on a point no longer in the sweep could not be recovered ({e.Message.TrimEnd('.')}); " +
+                    "its journal stays and the next build tries again. Today's points are not affected. Check free space and permissions under the run dir.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recovered as the point's own build would (its processes or SLURM job stopped, its previous result
+    /// put back, its partial outputs kept under failed/), under the point's lock: a point another build
+    /// is running is left to that build.
+    /// </summary>
+    private async Task RecoverPointAttemptsAsync(StageInstance sibling, IReadOnlyList<string> variants, string what)
+    {
+        foreach (var variant in variants)
+        {
+            // A point today's configuration cannot describe: its journal stays (an unswept stage stays stale: Explain says why).
+            if (FormerPoint.Of(sibling, variant) is not { } point) continue;
+            var guard = new OutputGuard(point);
+            using var pointLock = Locking.StageLock.TryAcquire(guard.LockFile, time: _ctx.Time);
+            if (pointLock is null) continue; // another build runs it now
+            if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
+            {
+                // Without a result of its own the point's folder is what the attempt left (files it wrote beside its outputs, its logs):
+                // kept under its failed/, not inside the unswept result a downstream gets whole (a review of this fix), nor where no
+                // from-scratch build has a folder.
+                var kept = "";
+                if (!File.Exists(point.ManifestPath) && Directory.Exists(point.RunDir) && !FileMover.IsLink(point.RunDir))
+                {
+                    var to = Path.Combine(guard.FailedDir, $"folder-{_ctx.Time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}");
+                    FileMover.Move(point.RunDir, to);
+                    kept = $"; its folder was moved to {PathText.ToStored(sibling.Layout.Root, to)}";
+                }
+                _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, $"{recovered} ({what}{kept})");
+                _ctx.Progress.Recovered();
+            }
+        }
+    }
+
+    /// <summary>The manifest of the stage's unswept result: in the folder above a swept instance's run dir.</summary>
+    private static string UnsweptManifestPath(StageInstance s) => Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName);
+
+    /// <summary>Whether a swept instance's stage still has its unswept result (a manifest above the points): observed, as any question a no-op asks.</summary>
+    private static bool HasUnsweptResult(StageInstance s) =>
+        !s.Sweep.IsEmpty && Hashing.PathStat.Of(UnsweptManifestPath(s)).Kind != Hashing.PathKind.Missing;
+
+    /// <summary>
     /// After a swept instance's result is committed (run, cache restore or adoption), or found up to date
     /// under its lock (a result recovery put back, a retirement a crash cut short): the stage's
     /// unswept result (the manifest in the folder above the points, from before the sweep, with its
@@ -26,47 +103,6 @@ internal sealed partial class InstanceRunner
     /// after the point's commit: what cannot be archived or deleted (permissions, a full disk) is said
     /// (KDG2018) and left, and the point's result stands.
     /// </summary>
-    /// <summary>
-    /// An unswept instance recovers the attempts a crash interrupted on its stage's former sweep points
-    /// (Planner.FormerPointAttempts made it stale): once a point leaves the grid nothing else did, so its
-    /// journal stayed "running", its process was never stopped and went on writing into the point's folder
-    /// inside the result every build called up to date (a crash review). Recovered as the point's own build
-    /// would (its processes or SLURM job stopped, its previous result put back, its partial outputs kept
-    /// under failed/), under the point's lock: a point another build is running is left to that build.
-    /// </summary>
-    private async Task RecoverFormerPointAttemptsAsync(StageInstance s)
-    {
-        foreach (var variant in Planning.Planner.FormerPointAttempts(s))
-        {
-            // A point today's configuration cannot describe: its journal stays, and the stage stays stale (Explain says why).
-            if (FormerPoint.Of(s, variant) is not { } point) continue;
-            var guard = new OutputGuard(point);
-            using var pointLock = Locking.StageLock.TryAcquire(guard.LockFile, time: _ctx.Time);
-            if (pointLock is null) continue; // another build runs it now
-            if (await guard.RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
-            {
-                // Without a result of its own the point's folder is what the attempt left (files it wrote beside its outputs, its logs):
-                // kept under its failed/, not inside the unswept result a downstream gets whole (a review of this fix).
-                var kept = "";
-                if (!File.Exists(point.ManifestPath) && Directory.Exists(point.RunDir) && !FileMover.IsLink(point.RunDir))
-                {
-                    var to = Path.Combine(guard.FailedDir, $"folder-{_ctx.Time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}");
-                    FileMover.Move(point.RunDir, to);
-                    kept = $"; its folder was moved to {PathText.ToStored(s.Layout.Root, to)}";
-                }
-                _ctx.Log.Warn(ErrorCodes.RecoveredAttempt, $"{recovered} (a former sweep point of {s.Key}, recovered by it{kept})");
-                _ctx.Progress.Recovered();
-            }
-        }
-    }
-
-    /// <summary>The manifest of the stage's unswept result: in the folder above a swept instance's run dir.</summary>
-    private static string UnsweptManifestPath(StageInstance s) => Path.Combine(Path.GetDirectoryName(s.RunDir)!, StageInstance.ManifestFileName);
-
-    /// <summary>Whether a swept instance's stage still has its unswept result (a manifest above the points): observed, as any question a no-op asks.</summary>
-    private static bool HasUnsweptResult(StageInstance s) =>
-        !s.Sweep.IsEmpty && Hashing.PathStat.Of(UnsweptManifestPath(s)).Kind != Hashing.PathKind.Missing;
-
     private void RetireUnsweptResult(StageInstance s)
     {
         if (s.Sweep.IsEmpty) return;

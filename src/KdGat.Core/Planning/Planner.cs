@@ -106,15 +106,21 @@ internal sealed class Planner
         return found;
     }
 
-    /// <summary>The former sweep points of an unswept instance whose state dir holds an attempt's journal: an attempt a crash interrupted (the build recovers them under the lock).</summary>
-    internal static IReadOnlyList<string> FormerPointAttempts(StageInstance s)
+    /// <summary>
+    /// The sweep points of an instance's stage, other than <paramref name="todaysPoints"/>, whose state dir holds an
+    /// attempt's journal: attempts a crash interrupted on points the grid no longer has (the build recovers them
+    /// under their locks). For an unswept instance every point is a former one.
+    /// </summary>
+    internal static IReadOnlyList<string> FormerPointAttempts(StageInstance s, IEnumerable<string> todaysPoints)
     {
         var stageState = Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Name);
-        if (!s.Sweep.IsEmpty || !NoOp.FileObservations.DirectoryExists(stageState)) return [];
+        if (!NoOp.FileObservations.DirectoryExists(stageState)) return [];
         var names = new System.IO.Enumeration.FileSystemEnumerable<string>(stageState,
             (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(), NoOp.FileObservations.OneLevel).ToArray();
         NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, stageState, NoOp.FileObservations.ListAnswer(names));
-        return names.Where(n => n.Contains('=') && NoOp.FileObservations.FileExists(Path.Combine(stageState, n, "attempt.json"))).Order(StringComparer.Ordinal).ToArray();
+        var today = todaysPoints.ToHashSet(StringComparer.Ordinal);
+        return names.Where(n => n.Contains('=') && !today.Contains(n) && NoOp.FileObservations.FileExists(Path.Combine(stageState, n, "attempt.json")))
+            .Order(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>Upstreams that are not up to date make the instance stale before anything of its own is looked at.</summary>

@@ -157,14 +157,15 @@ public sealed class NoOpFastPathTests : IDisposable
         public string State => state;
         public System.Diagnostics.Process Orphan => orphan;
 
-        public static async Task<StrandedPoint> Make(string attemptId)
+        /// <param name="sweep">The stage's sweep today, e.g. ", sweep: { seed: [0] }" ("": unswept).</param>
+        public static async Task<StrandedPoint> Make(string attemptId, string sweep = "")
         {
-            var p = new TestPipeline("""
+            var p = new TestPipeline($$"""
                 datasets: [d1]
                 paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
                 defaults: { cache: false }
                 stages:
-                  a: { command: 'echo a > out.txt', outputs: [out.txt] }
+                  a: { command: 'echo a > out.txt', outputs: [out.txt]{{sweep}} }
                 """, "d1");
             var request = p.Request([new("a", [])]);
             Assert.True((await new BuildEngine().RunAsync(request, new RecordingLog(), default)).Succeeded);
@@ -214,6 +215,40 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.Single(Directory.GetFiles(Path.Combine(state, "failed"), "scratch.txt", SearchOption.AllDirectories));
         Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"]));
         Assert.True(orphan.WaitForExit(10_000), "the attempt's process was not stopped");
+    }
+
+    /// <summary>
+    /// The same with the stage still swept, over a smaller grid (seed [0, 1] -> [0]): today's point was up to
+    /// date without a look at its siblings, so nothing stopped seed=1's process (a review). The build recovers
+    /// it before anything runs, and today's point does not run again.
+    /// </summary>
+    [Fact]
+    public async Task AnInterruptedAttemptOfAPointDroppedFromAStillSweptGrid_IsRecovered_TodaysPointNotRerun()
+    {
+        using var stranded = await StrandedPoint.Make("t-seed1-3", sweep: ", sweep: { seed: [0] }");
+        var (p, request, state, orphan) = (stranded.P, stranded.Request, stranded.State, stranded.Orphan);
+
+        var explainLog = new RecordingLog();
+        var explained = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, explainLog, default);
+        Assert.Equal(Outcome.UpToDate, Assert.Single(explained.Stages).Outcome);
+        Assert.Contains(explainLog.Items, d => d.Message.Contains("d1/a/seed=1: an attempt a crash interrupted", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(state, "attempt.json"))); // Explain recovers nothing
+
+        var log = new RecordingLog();
+        var built = await new BuildEngine().RunAsync(request, log, default);
+
+        Assert.True(built.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.Equal(Outcome.UpToDate, Assert.Single(built.Stages).Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt && d.Message.Contains("a point no longer in the sweep of d1/a", StringComparison.Ordinal));
+        Assert.True(orphan.WaitForExit(10_000), "the attempt's process was not stopped");
+        Assert.False(File.Exists(Path.Combine(state, "attempt.json")));
+        Assert.False(Directory.Exists(p.Dir["runs/d1/a/seed=1"]));
+        Assert.Single(Directory.GetFiles(Path.Combine(state, "failed"), "scratch.txt", SearchOption.AllDirectories));
+        Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/a/seed=0/out.txt"]));
+
+        var quiet = new RecordingLog();
+        await new BuildEngine().RunAsync(request, quiet, default);
+        Assert.DoesNotContain(quiet.Items, d => d.Code == ErrorCodes.RecoveredAttempt);
     }
 
     /// <summary>Clean of the stage stops a former point's interrupted attempt before it deletes its folder (its process wrote on into a cleaned tree).</summary>
