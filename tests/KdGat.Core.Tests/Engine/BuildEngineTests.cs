@@ -1209,6 +1209,7 @@ public sealed class BuildEngineTests : IDisposable
         var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
 
         Assert.Equal(ErrorCodes.GeneratorFailed, e.Code);
+        Assert.Equal((3, 12), (e.Line, e.Column)); // at the 'generator' value in kdgat.yaml
         Assert.Contains("What it wrote was deleted", e.Message);
         Assert.False(Directory.Exists(p.Dir["raw/d1"]));
         Assert.False(File.Exists(p.Dir["raw/.d1.kdgat-generating"]));
@@ -1271,6 +1272,7 @@ public sealed class BuildEngineTests : IDisposable
 
         var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
         Assert.Equal(ErrorCodes.GeneratorUnfinished, e.Code);
+        Assert.Equal((3, 12), (e.Line, e.Column));
         Assert.Contains("pid 1 on node", e.Message);
         Assert.Contains("delete raw/.d1.kdgat-generating", e.Message);
         Assert.False(File.Exists(p.Dir["runs/d1/a/out.txt"]));
