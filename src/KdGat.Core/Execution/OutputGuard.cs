@@ -107,6 +107,11 @@ internal sealed class OutputGuard
         public string? BootId { get; init; }
         /// <summary>When the build process (<see cref="BuildPid"/>) started, in clock ticks after boot: a process that took its pid later is not it. Null: an older KdGat, or no /proc.</summary>
         public long? BuildStartTicks { get; init; }
+        /// <summary>
+        /// The inode of the instance's state dir as the attempt began: a journal that came with a copy of the tree (cp -a, rsync)
+        /// names another (<see cref="CameWithACopy"/>); a tree moved in one piece keeps it. Null: an older KdGat, or no statx.
+        /// </summary>
+        public ulong? StateDirInode { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
         [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
@@ -128,7 +133,7 @@ internal sealed class OutputGuard
     /// <param name="isTheAttempts">Whether a journalled job id is still the attempt's job (false: SLURM knows it as another job's; recovery then finds the attempt's job, if any, by its comment).</param>
     public async Task<BatchAttempt?> InterruptedBatchJobAsync(Func<string, Task<AttemptHandle?>> findSubmitted, Func<string, AttemptHandle, string, string, Task<bool?>>? isTheAttempts = null)
     {
-        if (ReadJournal() is not { } e || e.Phase == PhaseAside) return null;
+        if (ReadJournal() is not { } e || e.Phase == PhaseAside || CameWithACopy(e)) return null;
         if (e.StartedAs is { IsBatchJob: true } journalled)
             return isTheAttempts is not null && await isTheAttempts(e.AttemptId, journalled, Slurm.JobScript.JobName(_s), _s.RunDir).ConfigureAwait(false) == false
                 ? null
@@ -188,8 +193,11 @@ internal sealed class OutputGuard
         CancelledJob = null;
         AssumedEndedJob = null;
         var entry = ReadJournal();
-        // A committed attempt's job had ended before its commit: nothing of it can still write.
-        if (!Committed(entry)) await StopOrphansAsync(entry).ConfigureAwait(false);
+        // A committed attempt's job had ended before its commit: nothing of it can still write. Nor can the processes or job of
+        // an attempt whose journal came with a copy of the tree: they write into the tree it was copied from (a review: the
+        // copy's first build stopped the original's running stage, and would have cancelled its SLURM job, found by comment).
+        var copied = CameWithACopy(entry);
+        if (!Committed(entry) && !copied) await StopOrphansAsync(entry).ConfigureAwait(false);
         if (Committed(entry))
         {
             FinishCommit();
@@ -203,7 +211,8 @@ internal sealed class OutputGuard
                 + $"belong now that the outputs list changed; they were kept in {PathText.ToStored(_s.Layout.Root, kept)} and the stage runs again";
         }
         RollBack(entry);
-        var job = CancelledJob is { } id ? $" (its SLURM job {id} was cancelled: scancel)"
+        var job = copied ? " in the tree this one was copied from (its journal came with the copy; what runs there was left alone)"
+            : CancelledJob is { } id ? $" (its SLURM job {id} was cancelled: scancel)"
             : AssumedEndedJob is { } c ? $" (its SLURM job {c} was taken as ended, as {AssumeNoUnconfirmedJobVariable} says: SLURM was not asked)" : "";
         return started
             ? $"attempt {entry?.AttemptId ?? "?"} of {_s.Key} was interrupted{job}; its partial outputs were moved to {PathText.ToStored(_s.Layout.Root, FailedDir)} and the previous result, if any, was put back"
@@ -242,7 +251,7 @@ internal sealed class OutputGuard
         FileMover.Delete(AsideDir);
         NextGeneration(); // before the journal: a downstream that noted the old one sees this attempt (Mark)
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { BuildStartTicks = ThisProcessStarted.Value, Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
+            { BuildStartTicks = ThisProcessStarted.Value, StateDirInode = StateDirInode(), Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         var leftovers = Leftovers();
         if (leftovers.Count > 0) entry = entry with { Leftovers = leftovers.Select(p => PathText.ToStored(_s.Layout.Root, p)).ToArray() };
@@ -317,6 +326,21 @@ internal sealed class OutputGuard
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
+
+    /// <summary>The state dir's inode now (null without statx): see <see cref="JournalEntry.StateDirInode"/>.</summary>
+    private ulong? StateDirInode()
+    {
+        using var _ = NoOp.FileObservations.Pause(); // about an attempt, not part of any decision a certificate replays
+        return Hashing.Statx.TryStat(StateDir, out var st) && st.Kind == Hashing.PathKind.Directory && st.Inode != 0 ? st.Inode : null;
+    }
+
+    /// <summary>
+    /// The journal was written in another tree, and came here with a copy of it (cp -a, rsync, a restored
+    /// backup): its attempt's processes and SLURM job, if any still run, write there, not here. Only
+    /// the files here are recovered. Inode numbers, not paths: a tree moved in one piece keeps them, and
+    /// its attempt's processes, whose working directories moved with it, still write into it.
+    /// </summary>
+    private bool CameWithACopy(JournalEntry? e) => e?.StateDirInode is { } then && StateDirInode() is { } now && now != then;
 
     /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>
     private bool Committed(JournalEntry? e)

@@ -760,6 +760,70 @@ public sealed class OutputGuardTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A checkout copied (cp -a, rsync) while a build ran a stage in it: the copy's first build recovered
+    /// the copied journal and stopped the original's running stage (its processes carry the attempt id), and
+    /// a journalled SLURM job would have been cancelled, found by comment (a review). A journal that came
+    /// with a copy is recovered in the copy only; the original's process runs on.
+    /// </summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AJournalThatCameWithACopiedTree_RollsBackHere_AndLeavesTheOriginalsProcessAlone()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        var original = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setsid", ["sleep", "60"])
+        {
+            Environment = { ["KDGAT_ATTEMPT_ID"] = "b2-1" },
+        })!;
+        try
+        {
+            crashed.Started(AttemptHandle.Process(original.Id), "b2-d1-a-1", "b2");
+            SpinWait.SpinUntil(() => ProcessGroupOf(original.Id) == original.Id && Stat(original.Id).Contains("(sleep)"), 15000);
+            WriteOutputs("v2-partial");
+            CopyInPlace(crashed.StateDir); // what cp -a of the tree gives: the same files in new directories
+
+            var said = await new OutputGuard(_s).RecoverIfNeededAsync();
+
+            Assert.Contains("copied from", said);
+            Assert.Equal("model v1", Model());
+            Assert.Null(new OutputGuard(_s).ReadJournal());
+            Assert.False(original.WaitForExit(500), "the original tree's stage was stopped by the copy's recovery");
+        }
+        finally
+        {
+            if (!original.HasExited) original.Kill();
+        }
+    }
+
+    /// <summary>The same for a journalled SLURM job: neither re-attached to nor cancelled, and SLURM is not asked (it would be KDG4010 here).</summary>
+    [Fact]
+    public async Task RecoverIfNeeded_AJournalledJobThatCameWithACopiedTree_IsNotTheCopysJob()
+    {
+        GoodResult("v1");
+        var crashed = new OutputGuard(_s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "f", submits: true);
+        crashed.Started(AttemptHandle.BatchJob("4711"), "b2-d1-a-1", "b2");
+        WriteOutputs("v2-partial");
+        CopyInPlace(crashed.StateDir);
+
+        var guard = new OutputGuard(_s) { SlurmCommands = new FailingSlurm() };
+        Assert.Null(await guard.InterruptedBatchJobAsync(_ => throw new InvalidOperationException("asked SLURM"), (_, _, _, _) => Task.FromResult<bool?>(true)));
+        Assert.Contains("copied from", await guard.RecoverIfNeededAsync());
+        Assert.Equal("model v1", Model());
+    }
+
+    /// <summary>Replaces a directory by a copy of it at the same path (new inodes, the same files).</summary>
+    private static void CopyInPlace(string dir)
+    {
+        var copy = dir + ".copy";
+        foreach (var d in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(copy, Path.GetRelativePath(dir, d)));
+        Directory.CreateDirectory(copy);
+        foreach (var f in Directory.GetFiles(dir, "*", SearchOption.AllDirectories)) File.Copy(f, Path.Combine(copy, Path.GetRelativePath(dir, f)));
+        Directory.Delete(dir, recursive: true);
+        Directory.Move(copy, dir);
+    }
+
     private static string Stat(int pid)
     {
         try { return File.ReadAllText($"/proc/{pid}/stat"); }
