@@ -382,7 +382,7 @@ internal sealed partial class InstanceRunner
                             $"that job ran again after this one had read its outputs (requeued), so it read outputs that are gone; its result was discarded and the previous one, if any, kept. Build again. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
         if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } changed)
-            return Rejected($"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}), so it may have read either version; " +
+            return Rejected($"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}, or something rewrote them, even if their bytes are back), so it may have read either version; " +
                             $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
         if (result.State == ExecState.Completed && result.EndMarker is { } marker && OutputWrittenAfter.Marker(s, marker, result.AppearedAfterEnd) is { } late)
@@ -437,7 +437,7 @@ internal sealed partial class InstanceRunner
         if (!cancelled && result.State != ExecState.NotStarted && chain.Pending.Count == 0 && run.ChainedOn is null
             && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } moved)
         {
-            var why = $"{s.Key} failed ({result.State}, {detail}) while the outputs of its upstream {moved} changed (another build of this pipeline restored or reran {moved}), which is the likely cause; " +
+            var why = $"{s.Key} failed ({result.State}, {detail}) while the outputs of its upstream {moved} changed (another build of this pipeline restored or reran {moved}, or something rewrote them), which is the likely cause; " +
                       $"the previous result, if any, is kept. Build again; run one build of a dataset at a time. Log: {log}" + LogTail.Describe(run.Job.StderrPath, log);
             Record(s, verdict, result, attempt, Outcome.Failed, log, [], memMb, why);
             return (new InstanceResult(s, Outcome.Failed, verdict.Reasons) { Log = log, Seconds = totalSeconds, ExitCode = result.ExitCode, Handle = result.Handle, Attempts = attempt, Error = why, ErrorCode = ErrorCodes.UpstreamChangedDuringRun }, verdict, null);
@@ -513,6 +513,8 @@ internal sealed partial class InstanceRunner
             // Rerun or restored meanwhile, whatever bytes that left (the same, or the old ones put back by a rollback):
             // the stage may have read the outputs while they were aside or half-written.
             if (seen.TryGetValue(UpstreamMarkKind + u.Name, out var mark) && new OutputGuard(u).Mark(_ctx.BuildId) != mark) return u.Name;
+            // Rewritten by something else meanwhile (by hand, another program), even with its bytes back by the end.
+            if (seen.TryGetValue(UpstreamFilesKind + u.Name, out var files) && Fingerprinter.OutputIdentities(u) != files) return u.Name;
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(u);
             var asRecorded = AsRecorded(u, present);
@@ -523,6 +525,7 @@ internal sealed partial class InstanceRunner
     }
 
     private const string UpstreamMarkKind = "upstream\t";
+    private const string UpstreamFilesKind = "upstream-files\t";
 
     /// <summary>An upstream whose mark says another build's attempt on it is in progress, or null.</summary>
     private static (string Name, string Mark)? UpstreamInAnotherBuildsAttempt(StageInstance s, IReadOnlyDictionary<string, string> seen) =>
@@ -540,7 +543,10 @@ internal sealed partial class InstanceRunner
         var chained = chain.Pending.Select(p => p.Progress.Instance).ToHashSet();
         var marked = new SortedDictionary<string, string>(seen.ToDictionary(), StringComparer.Ordinal);
         foreach (var u in s.Upstreams.Where(u => !chained.Contains(u)))
+        {
             marked[UpstreamMarkKind + u.Name] = new OutputGuard(u).Mark(_ctx.BuildId);
+            marked[UpstreamFilesKind + u.Name] = Fingerprinter.OutputIdentities(u);
+        }
         return marked;
     }
 

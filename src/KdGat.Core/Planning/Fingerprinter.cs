@@ -257,10 +257,10 @@ internal sealed class Fingerprinter
     /// digest of the files' ctimes after <see cref="CtimesAfter"/>, told apart so that a change of
     /// ctime alone is said as such.
     /// </summary>
-    private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries)
+    private static string Identities(StageInstance s, IEnumerable<PathHasher.WalkEntry> entries, bool withCtimes = true)
     {
         var lines = new List<string>();
-        var ctimes = new List<string>();
+        var ctimeLines = new List<string>();
         foreach (var f in entries.Where(e => !BelowUpstreamWrites(s, e.Path) && !(e.Kind == PathKind.Directory && AboveUpstreamWrites(s, e.Path)))
                      .Select(e => (Entry: e, Name: PathText.ToStored(s.Layout.Root, e.Path))).OrderBy(f => f.Name, StringComparer.Ordinal))
         {
@@ -272,10 +272,23 @@ internal sealed class Fingerprinter
                 PathKind.Missing => f.Name + "\t-> " + f.Entry.LinkTarget,
                 _ => f.Name + "\tnot a regular file",
             });
-            if (id is { } c) ctimes.Add($"{f.Name}\t{c.CtimeNs}");
+            if (id is { } c) ctimeLines.Add($"{f.Name}\t{c.CtimeNs}");
         }
         var identity = ContentHash.OfText(string.Join('\n', lines));
-        return s.Layout.Config.TrustCtime ? identity + CtimesAfter + ContentHash.OfText(string.Join('\n', ctimes)) : identity;
+        return s.Layout.Config.TrustCtime && withCtimes ? identity + CtimesAfter + ContentHash.OfText(string.Join('\n', ctimeLines)) : identity;
+    }
+
+    /// <summary>
+    /// An upstream's outputs by identity as they are now (as <see cref="Snapshot"/> notes inputs), for a
+    /// downstream's run to compare when it ends: rewritten meanwhile by something that is not an attempt of
+    /// KdGat's (a copy by hand, another program), even with the content put back before the end, the
+    /// downstream may have read other bytes than the digest its fingerprint records (a review). Never by
+    /// ctime: the output cache's hard links change that alone.
+    /// </summary>
+    public static string OutputIdentities(StageInstance upstream)
+    {
+        using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
+        return Identities(upstream, upstream.Outputs.SelectMany(o => Now(() => Entries(o)) ?? [new PathHasher.WalkEntry(o, PathKind.Other)]), withCtimes: false);
     }
 
     /// <summary>Between a snapshot entry's identities and its ctimes (a snapshot a journal kept from before trust_ctime has none).</summary>

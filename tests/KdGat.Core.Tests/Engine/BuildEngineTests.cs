@@ -479,6 +479,32 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// An upstream's output rewritten while the stage ran by something that is not a KdGat attempt (a copy by
+    /// hand, `git checkout` there and back), its bytes put back before the stage ended: the stage read the other
+    /// version, and was committed under the digest of the first (a review). Compared by identity, as inputs are.
+    /// </summary>
+    [Fact]
+    public async Task AnUpstreamOutputRewrittenAndPutBackWhileAStageRan_DiscardsThatRun_Kdg3017()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            defaults: { cache: false }
+            stages:
+              a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
+              b: { command: 'cp {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cat saved > {upstream.a}/out.txt; rm saved', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
+
+        Assert.Equal("v1\n", File.ReadAllText(p.Dir["runs/d1/a/out.txt"])); // its content is back
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("upstream a", StringComparison.Ordinal));
+        Assert.False(File.Exists(p.Dir[$"runs/d1/b/{StageInstance.ManifestFileName}"])); // nothing committed
+    }
+
+    /// <summary>
     /// Another build restoring or rerunning an upstream while a stage runs (a crash-and-concurrency
     /// pass did it with two builds and an edit between their starts): the stage's result may come
     /// from either version, so it must not be committed (nor cached) under the fingerprint of the
