@@ -42,7 +42,8 @@ internal sealed class AccessClassifier
 
         foreach (var traced in accesses)
         {
-            var a = traced with { Path = _scope.Logical(traced.Path) };
+            var logical = _scope.Logical(traced.Path);
+            var a = traced with { Path = traced.Kind == AccessKind.Write ? logical : AuditScope.SourceOfBytecode(logical) };
             if (_scope.Ignored(a.Path) || IsOwn(s, a.Path)) continue;
             var owner = _scope.Owner(a.Path);
             if (a.Kind == AccessKind.Write)

@@ -13,7 +13,7 @@ namespace KdGat.Core.Auditing;
 /// (.kdgat/, the tools dir, run-state dirs) and Python's environment (__pycache__, written by the
 /// interpreter from code files; .venv, venv, site-packages, dist-packages: installed packages).
 /// </summary>
-internal sealed class AuditScope
+internal sealed partial class AuditScope
 {
     // Python's bytecode caches and installed packages: the interpreter's environment, not pipeline data.
     private static readonly HashSet<string> EnvironmentDirs = new(StringComparer.Ordinal) { "__pycache__", "site-packages", "dist-packages", ".venv", "venv" };
@@ -56,6 +56,24 @@ internal sealed class AuditScope
     public PipelineLayout Layout { get; }
     /// <summary>The directories raw data and graph caches live under (paths.raw / paths.cache up to the first placeholder).</summary>
     public IReadOnlyList<string> DataRoots { get; }
+
+    /// <summary>
+    /// A read of a bytecode cache in the project (D/__pycache__/N.TAG.pyc) stands for its source D/N.py:
+    /// while the .pyc is valid Python only stats the source (not traced) and opens the .pyc, which
+    /// <see cref="Ignored"/> drops, so a module a stage imports and no code pattern covers went unsaid,
+    /// and an edit of it rebuilt nothing (a first-week review). Not in an environment's folders.
+    /// </summary>
+    public static string SourceOfBytecode(string path)
+    {
+        if (!path.EndsWith(".pyc", StringComparison.Ordinal) || PythonBytecode().Match(path) is not { Success: true } m) return path;
+        var dir = m.Groups["dir"].Value;
+        if (dir.Split('/').Any(EnvironmentDirs.Contains)) return path;
+        var source = dir + "/" + m.Groups["name"].Value + ".py";
+        return File.Exists(source) ? source : path;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<dir>.*)/__pycache__/(?<name>[^/.]+)\.[^/.]+(\.opt-[0-9]+)?\.pyc$")]
+    private static partial System.Text.RegularExpressions.Regex PythonBytecode();
 
     /// <summary>True for paths the audit never judges (system files, KdGat's state, interpreter caches).</summary>
     public bool Ignored(string path)

@@ -149,6 +149,10 @@ internal static class ConfigLoader
         foreach (var o in outputs.Concat(optionalOutputs))
             if (o.Value.Split('/', '\\').Contains("..") || Path.IsPathRooted(o.Value) || o.Value.StartsWith('~'))
                 throw new KdgException(ErrorCodes.UnsafeOutputPath, $"{what}: output '{o.Value}' may not contain '..' or be an absolute path. Outputs live in the run dir or under a path placeholder such as {{cache_dir}}.", r.File, o.Line, o.Column);
+            // A pattern was accepted, and every instance ran and then failed with KDG3002 (no file named '*.txt'; a first-week review).
+            else if (Hashing.Glob.HasWildcard(o.Value))
+                throw new KdgException(ErrorCodes.UnsafeOutputPath, $"{what}: output '{o.Value}' is a pattern, but outputs are paths: KdGat hashes, moves aside and caches exactly what is listed. " +
+                    "Name each file, or the folder that holds them (e.g. 'plots' for plots/*.png).", r.File, o.Line, o.Column);
         var inputs = r.PathListAt(map, "inputs", what);
 
         // A pattern in defaults.code and the stage's own: the first, where it is written first.

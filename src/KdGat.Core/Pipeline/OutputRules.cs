@@ -82,6 +82,22 @@ internal sealed class OutputRules
     }
 
     /// <summary>
+    /// Why output <paramref name="o"/> may not be listed so among its stage's outputs, or null: the run dir
+    /// itself, listed twice, or inside another of them. Each output is moved aside, hashed and recorded by
+    /// its path (listed twice, the commit failed with an internal error, KDG9001, at every build; a
+    /// first-week review).
+    /// </summary>
+    public KdgException? ListingError(StageInstance s, string o)
+    {
+        var problem = Same(o, s.RunDir) ? "is the run dir itself (where KdGat also keeps the stage's manifest, params.json and logs): name the files or folders in it that the stage writes"
+            : s.Outputs.Count(x => Same(x, o)) > 1 ? "is listed twice (in outputs: and optional_outputs:, or twice in one of them): list each output once"
+            : s.Outputs.FirstOrDefault(x => !Same(x, o) && PathText.IsUnder(o, x)) is { } outer ? $"lies inside its output {Stored(outer)}: list the folder alone, or only the files in it"
+            : null;
+        return problem is null ? null
+            : new(ErrorCodes.UnsafeOutputPath, $"stage '{s.Name}' (dataset {s.Dataset}): output '{Stored(o)}' {problem}.", _layout.Config.File, s.PlaceOf(o).Line, s.PlaceOf(o).Column);
+    }
+
+    /// <summary>
     /// Why the output store may not be at <paramref name="dir"/>, or null. It is written whenever a
     /// stage succeeds: inside raw data, a code directory or a params file's place it changes what the
     /// stages read (every build reruns them, a hostile-input pass found), inside runs or a cache dir

@@ -39,7 +39,10 @@ public sealed partial class StageInstance
             }
         // (code first: a code entry over the runs folder is the cause of its outputs' KDG1204 too)
         foreach (var o in Outputs)
+        {
+            if (layout.OutputRules.ListingError(this, o) is { } listing) throw listing;
             if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
+        }
     }
 
     /// <summary>An error rendering a declared path points at its entry (its line in inputs: or outputs:), not only at the stage.</summary>

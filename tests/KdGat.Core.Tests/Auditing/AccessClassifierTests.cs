@@ -169,6 +169,26 @@ public sealed class AccessClassifierTests : IDisposable
         Assert.Contains("code: ['scripts/helper.py']", d.Message);
     }
 
+    /// <summary>
+    /// A module imported through its valid bytecode cache: Python opens lib/__pycache__/util.cpython-311.pyc and
+    /// only stats lib/util.py, so the read went unsaid and an edit of util.py rebuilt nothing (a first-week review).
+    /// Read as its source; a .pyc without one, and one in a virtual environment, stay unjudged.
+    /// </summary>
+    [Fact]
+    public void ReadOfAModulesBytecodeCache_IsAReadOfItsSource()
+    {
+        _p.Dir.Write("lib/util.py", "def f(): pass\n");
+        _p.Dir.Write(".venv/lib/python3.11/site-packages/np/__init__.py", "\n");
+
+        var d = Assert.Single(Classify("d1/a", Read(R("lib/__pycache__/util.cpython-311.pyc")), Read(R("lib/__pycache__/gone.cpython-311.opt-1.pyc")),
+            Read(R(".venv/lib/python3.11/site-packages/np/__pycache__/__init__.cpython-311.pyc"))));
+
+        Assert.Equal(ErrorCodes.AuditUndeclaredInput, d.Code);
+        Assert.Contains("code: ['lib/util.py']", d.Message);
+        Assert.DoesNotContain("gone", d.Message);
+        Assert.DoesNotContain(".venv", d.Message);
+    }
+
     [Fact]
     public void ManyUndeclaredFiles_AreSuggestedAsTheirDirectory()
     {

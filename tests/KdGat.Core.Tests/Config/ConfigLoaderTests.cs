@@ -380,6 +380,18 @@ public sealed class ConfigLoaderTests : IDisposable
         AssertAt(e, ErrorCodes.ConfigMissingKey, 7, 5);
     }
 
+    /// <summary>A pattern as an output was accepted, and every instance ran and then failed (KDG3002: no file named '*.txt').</summary>
+    [Theory]
+    [InlineData("*.txt")]
+    [InlineData("plots/fig?.png")]
+    public void Load_OutputThatIsAPattern_IsKdg1204AtTheEntry(string output)
+    {
+        var e = LoadFails($"datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [m, '{output}']\n");
+
+        AssertAt(e, ErrorCodes.UnsafeOutputPath, 5, 18);
+        Assert.Contains("is a pattern", e.Message);
+    }
+
     [Theory]
     [InlineData("../escape")]
     [InlineData("a/../../b")]

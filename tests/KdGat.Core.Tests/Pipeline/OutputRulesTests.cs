@@ -69,6 +69,21 @@ public sealed class OutputRulesTests : IDisposable
     public void Output_InACacheDirThatOverlapsSomethingProtected_IsKdg1204(string cache, string why) =>
         Assert.Contains(why, Refused("'{cache_dir}'", cache).Message);
 
+    /// <summary>
+    /// Listed twice, inside another of the stage's outputs, or the run dir itself: refused at the entry. Listed
+    /// twice, the commit crashed (KDG9001) at every build, and Explain after it (a first-week review).
+    /// </summary>
+    [Theory]
+    [InlineData("model.ckpt, model.ckpt", "is listed twice")]
+    [InlineData("model.ckpt, ./model.ckpt", "is listed twice")]
+    [InlineData("'{run_dir}/m', m", "is listed twice")]
+    [InlineData("plots, plots/a.png", "lies inside its output runs/d1/a/plots")]
+    [InlineData("'{cache_dir}', '{cache_dir}/graphs'", "lies inside its output cache/d1")]
+    [InlineData("'.'", "is the run dir itself")]
+    [InlineData("'{run_dir}'", "is the run dir itself")]
+    public void AnOutputListedTwice_InsideAnother_OrTheRunDir_IsKdg1204(string outputs, string why) =>
+        Assert.Contains(why, Refused(outputs).Message);
+
     [Theory]
     [InlineData("model.ckpt")]
     [InlineData("'{run_dir}/sub/model.ckpt'")]
