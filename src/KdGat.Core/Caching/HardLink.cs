@@ -14,16 +14,45 @@ internal static partial class HardLink
     /// to a directory came back from the cache as a real directory of hard links to what it pointed
     /// to (found by review; a dangling one cannot be copied at all); empty directories are made too.
     /// </summary>
-    public static void LinkOrCopy(string from, string to)
+    /// <param name="undeclared">
+    /// Storing an entry: where a link's final target is a file the entry does not hold, which a restore leaves
+    /// out (the stage's run dir less its declared outputs). Such a link is stored as what it points to, the content its output
+    /// hash is of: made again, the usual checkpoint link (model.ckpt -> epoch_12.ckpt, the epoch file not
+    /// declared) pointed at nothing in a restored run dir, and every restore was KDG2004 "damaged" (a
+    /// first-week review). Links elsewhere (raw data, scratch, within the outputs) are made again. Null (a
+    /// restore): every link is made again.
+    /// </param>
+    public static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared = null) => LinkOrCopy(from, to, undeclared, []);
+
+    private static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared, HashSet<string> followed)
     {
-        if (new FileInfo(from).LinkTarget is { } target) { File.CreateSymbolicLink(to, target); return; }
+        if (new FileInfo(from).LinkTarget is { } target)
+        {
+            if (undeclared is null || Resolved(from) is not { } real || !undeclared(real) || !followed.Add(real))
+            {
+                File.CreateSymbolicLink(to, target);
+                return;
+            }
+            from = real;
+        }
         if (File.Exists(from))
         {
             if (Link(from, to) != 0) File.Copy(from, to, overwrite: false);
             return;
         }
         Directory.CreateDirectory(to);
-        foreach (var f in Directory.EnumerateFiles(from)) LinkOrCopy(f, Path.Combine(to, Path.GetFileName(f)));
-        foreach (var d in Directory.EnumerateDirectories(from)) LinkOrCopy(d, Path.Combine(to, Path.GetFileName(d)));
+        foreach (var f in Directory.EnumerateFiles(from)) LinkOrCopy(f, Path.Combine(to, Path.GetFileName(f)), undeclared, followed);
+        foreach (var d in Directory.EnumerateDirectories(from)) LinkOrCopy(d, Path.Combine(to, Path.GetFileName(d)), undeclared, followed);
+    }
+
+    /// <summary>What a link finally points to, when that exists; null for a dangling link or a cycle.</summary>
+    private static string? Resolved(string link)
+    {
+        try
+        {
+            var real = new FileInfo(link).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+            return real is not null && (File.Exists(real) || Directory.Exists(real)) ? real : null;
+        }
+        catch (IOException) { return null; } // a cycle (ELOOP)
     }
 }

@@ -52,8 +52,9 @@ internal sealed class OutputStore
     /// restored for these declared outputs (made before an output was declared or dropped, or by an
     /// older KdGat) is replaced, so it does not turn every later build's restore into a miss.
     /// </summary>
+    /// <param name="runDir">The stage's run dir: a link in the outputs to a file there that is not one of them is stored as that file's content (<see cref="HardLink.LinkOrCopy"/>).</param>
     public bool Insert(string fingerprint, string stage, string dataset, IReadOnlyList<string> sources, IReadOnlyList<OutputRecord> outputs, string outputsDigest,
-        IReadOnlyList<DeclaredOutput>? declared = null)
+        IReadOnlyList<DeclaredOutput>? declared = null, string? runDir = null)
     {
         var final = EntryDir(fingerprint);
         if (ReadOnly) return false;
@@ -67,7 +68,9 @@ internal sealed class OutputStore
         try
         {
             var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, Declared = declared, OutputsDigest = outputsDigest, CreatedUtc = Time.GetUtcNow(), Dir = tmp };
-            for (var i = 0; i < sources.Count; i++) HardLink.LinkOrCopy(sources[i], entry.Payload(i));
+            var outputDirs = sources.Select(Path.GetFullPath).ToArray();
+            Func<string, bool>? undeclared = runDir is null ? null : real => IO.PathText.IsUnder(real, runDir) && !outputDirs.Any(o => IO.PathText.IsUnder(real, o));
+            for (var i = 0; i < sources.Count; i++) HardLink.LinkOrCopy(sources[i], entry.Payload(i), undeclared);
             AtomicFile.WriteAllBytes(Path.Combine(tmp, "entry.json"), JsonSerializer.SerializeToUtf8Bytes(entry, StoreJson.Default.StoreEntry));
             WriteLastUsed(tmp, entry.CreatedUtc);
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);

@@ -146,7 +146,7 @@ internal sealed partial class InstanceRunner
         try
         {
             var sources = PresentOutputs(s, outputs);
-            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest, Declared(s))) Relinked(sources);
+            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest, Declared(s), Path.GetFullPath(s.RunDir))) Relinked(sources);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -57,7 +57,7 @@ public sealed class OutputStoreTests : IDisposable
         Directory.CreateSymbolicLink(_tmp["run/out/rawlink"], _tmp["data/raw"]);
         File.CreateSymbolicLink(_tmp["run/out/latest"], "model.ckpt");
         var h = new PathHasher(new HashCache()).Hash(_tmp["run/out"])!;
-        Assert.True(store.Insert(Fp, "s", "d1", [_tmp["run/out"]], [new("run/out", h.Hash, h.Size, true)], "digest"));
+        Assert.True(store.Insert(Fp, "s", "d1", [_tmp["run/out"]], [new("run/out", h.Hash, h.Size, true)], "digest", runDir: _tmp["run"]));
 
         var entry = store.Find(Fp)!;
         OutputStore.Materialize(entry, 0, _tmp["restored/out"]);
@@ -66,6 +66,34 @@ public sealed class OutputStoreTests : IDisposable
         Assert.Equal("model.ckpt", new FileInfo(_tmp["restored/out/latest"]).LinkTarget);
         Assert.True(OutputStore.Verify(entry, [_tmp["restored/out"]]));
         Assert.Equal(_tmp["data/raw"], new DirectoryInfo(Path.Combine(entry.Payload(0), "rawlink")).LinkTarget); // the store holds the link, not the data
+    }
+
+    /// <summary>
+    /// A link to a file of the run dir that is not an output (the usual best-checkpoint link, model.ckpt ->
+    /// epoch_12.ckpt) is stored as that file's content: made again, it pointed at nothing in the restored run
+    /// dir, and every restore was KDG2004 "damaged" (a first-week review).
+    /// </summary>
+    [Fact]
+    public void ALinkToAnUndeclaredFileOfTheRunDir_IsStoredAsWhatItPointsTo()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        _tmp.Write("run/epoch_12.ckpt", "weights 12");
+        File.CreateSymbolicLink(_tmp["run/model.ckpt"], "epoch_12.ckpt");
+        _tmp.Write("run/ckpt/epoch_3.ckpt", "weights 3");
+        File.CreateSymbolicLink(_tmp["run/ckpt/best"], "../epoch_12.ckpt"); // inside a declared folder, to the same undeclared file
+        var hasher = new PathHasher(new HashCache());
+        var (m, c) = (hasher.Hash(_tmp["run/model.ckpt"])!, hasher.Hash(_tmp["run/ckpt"])!);
+        Assert.True(store.Insert(Fp, "s", "d1", [_tmp["run/model.ckpt"], _tmp["run/ckpt"]],
+            [new("run/model.ckpt", m.Hash, m.Size, false), new("run/ckpt", c.Hash, c.Size, true)], "digest", runDir: _tmp["run"]));
+        File.Delete(_tmp["run/epoch_12.ckpt"]); // what a restore's run dir lacks
+
+        var entry = store.Find(Fp)!;
+        OutputStore.Materialize(entry, 0, _tmp["restored/model.ckpt"]);
+        OutputStore.Materialize(entry, 1, _tmp["restored/ckpt"]);
+
+        Assert.Equal("weights 12", File.ReadAllText(_tmp["restored/model.ckpt"]));
+        Assert.Equal("weights 12", File.ReadAllText(_tmp["restored/ckpt/best"]));
+        Assert.True(OutputStore.Verify(entry, [_tmp["restored/model.ckpt"], _tmp["restored/ckpt"]]));
     }
 
     [Fact]
