@@ -104,7 +104,9 @@ internal static class RawData
             // A run killed outright: what it started may still write here (found by the id in its environment), and what it
             // wrote is not known to be whole. Not deleted: the folder may since hold data of the user's own.
             var journal = ReadJournal(mark);
-            if (journal.Id.StartsWith("generator-", StringComparison.Ordinal)) AttemptProcesses.Stop(journal.Id);
+            // Not one that came with a copy of the tree (cp -a while the original generated): its processes write there (a review).
+            if (journal.Id.StartsWith("generator-", StringComparison.Ordinal) && (journal.FolderInode is null || journal.FolderInode == FolderInode(mark)))
+                AttemptProcesses.Stop(journal.Id);
             if (IsPresent(raw))
                 throw new KdgException(ErrorCodes.GeneratorUnfinished,
                     $"the raw data of dataset '{dataset}' at {stored} is what a generator run that did not finish left ({journal.Began}), so it is not used. " +
@@ -118,7 +120,7 @@ internal static class RawData
         var logDir = Path.Combine(layout.DatasetStateDir(dataset), "generator");
         Directory.CreateDirectory(logDir);
         var runId = $"generator-{dataset}-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
-        AtomicFile.WriteAllText(mark, $"{runId}\npid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC\n");
+        AtomicFile.WriteAllText(mark, $"{runId}\npid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC\n{FolderInode(mark)}\n");
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?> { ["KDGAT_ATTEMPT_ID"] = runId }, TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
         if (run.Leftovers != LeftoverProcesses.None)
@@ -154,17 +156,23 @@ internal static class RawData
 
     /// <summary>
     /// A killed run's journal, read once: its id (its processes on this host carry it in their environment,
-    /// AttemptProcesses) and when and where it began. An unreadable one names no processes.
+    /// AttemptProcesses), when and where it began, and the inode of the folder it lies in (a copy of the tree
+    /// has another; a moved one keeps it). An unreadable one names no processes.
     /// </summary>
-    private static (string Id, string Began) ReadJournal(string mark)
+    private static (string Id, string Began, ulong? FolderInode) ReadJournal(string mark)
     {
         try
         {
             var lines = IO.SmallFile.ReadAllText(mark, 4096).Split('\n');
-            return (lines[0].Trim(), "its run began as " + lines.Skip(1).FirstOrDefault()?.Trim());
+            return (lines[0].Trim(), "its run began as " + lines.Skip(1).FirstOrDefault()?.Trim(),
+                lines.Length > 2 && ulong.TryParse(lines[2].Trim(), out var inode) ? inode : null);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ("", "a run of it was under way"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ("", "a run of it was under way", null); }
     }
+
+    /// <summary>The inode of the folder the journal lies in; null without statx.</summary>
+    private static ulong? FolderInode(string mark) =>
+        Hashing.Statx.TryStat(Path.GetDirectoryName(mark)!, out var st) && st.Kind == Hashing.PathKind.Directory && st.Inode != 0 ? st.Inode : null;
 
     /// <summary>
     /// Checks the generator's placeholders when the configuration loads, at the 'generator' value: an

@@ -1279,6 +1279,36 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// A killed build's generator may still write: builds stop what carries its id. Not when the journal came
+    /// with a copy of the tree (cp -a while the original generated, told by the inode of the folder it lies
+    /// in): the copy's build killed the original's generator, which failed with exit code 137 (a review).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnUnfinishedGeneratorsProcesses_AreStopped_UnlessItsJournalCameWithACopy(bool copied)
+    {
+        using var p = GeneratedPipeline(WholeGenerator);
+        Directory.CreateDirectory(p.Dir["raw/d1"]);
+        File.WriteAllText(p.Dir["raw/d1/x"], "part\n");
+        Assert.True(KdGat.Core.Hashing.Statx.TryStat(p.Dir["raw"], out var folder));
+        var id = $"generator-d1-20261207T040000Z-{(copied ? 2 : 1)}";
+        File.WriteAllText(p.Dir["raw/.d1.kdgat-generating"], $"{id}\npid 1 on node since 2026-12-07 04:00:00 UTC\n{folder.Inode + (copied ? 1UL : 0UL)}\n");
+        using var generator = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "60") { Environment = { ["KDGAT_ATTEMPT_ID"] = id } })!;
+        try
+        {
+            var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(p.Request([new("a", [])]), new RecordingLog(), CancellationToken.None));
+
+            Assert.Equal(ErrorCodes.GeneratorUnfinished, e.Code);
+            Assert.Equal(!copied, generator.WaitForExit(copied ? 500 : 10_000));
+        }
+        finally
+        {
+            if (!generator.HasExited) generator.Kill();
+        }
+    }
+
+    /// <summary>
     /// A build killed while its generator ran (kill -9: nothing could clear what it wrote) leaves the
     /// generator's journal beside the dataset: Explain says the data is unfinished, and builds stop with
     /// KDG1106 instead of building on it, naming both ways out: empty the folder (generated again), or
