@@ -28,7 +28,8 @@ internal static partial class AtomicFile
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 fs.Write(contents);
-                fs.Flush(flushToDisk: durable);
+                fs.Flush(flushToDisk: false);
+                if (durable) FsyncChecked(fs.SafeFileHandle, temp);
             }
             CrashPoints.Hit("rename", path);
             File.Move(temp, path, overwrite: true);
@@ -36,6 +37,25 @@ internal static partial class AtomicFile
         finally
         {
             if (File.Exists(temp) && CrashPoints.Current is not { Crashed: true }) File.Delete(temp);
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int NativeFsync(nint fd);
+
+    /// <summary>
+    /// fsync(2) whose failure is an IOException: .NET's Flush(true) ignores it, and NFS reports a write the server
+    /// refused (EDQUOT, ENOSPC, EIO) only there, so a run record was committed empty with no KDG3008 (a quota review).
+    /// </summary>
+    internal static void FsyncChecked(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        while (NativeFsync(handle.DangerousGetHandle()) != 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno == 4) continue; // EINTR
+            if (errno is 22 or 95 or 30) return; // EINVAL, EOPNOTSUPP, EROFS: nothing to flush, as .NET treats them
+            throw new IOException($"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} : '{path}' (fsync)");
         }
     }
 

@@ -13,6 +13,19 @@ public sealed class AtomicFileTests : IDisposable
     private string[] DirEntries() => Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
     /// <summary>A report or graph file given as a FIFO or device: the rename would replace it (root's /dev/null), a read of it would wait forever.</summary>
+    /// <summary>
+    /// A failing fsync is an IOException: .NET's Flush(true) ignores it, and NFS reports a write the server
+    /// refused for quota only there, so a run record was committed empty with no error (a quota review).
+    /// </summary>
+    [Fact]
+    public void AFailingFsync_IsAnIOException()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var closed = new Microsoft.Win32.SafeHandles.SafeFileHandle(987_654, ownsHandle: false); // EBADF: fsync fails
+        var e = Assert.ThrowsAny<IOException>(() => AtomicFile.FsyncChecked(closed, "/x/record.json"));
+        Assert.Contains("/x/record.json", e.Message);
+    }
+
     [Fact]
     public void AFifoOrDeviceTarget_IsRefused_AndLeftAsItWas()
     {
