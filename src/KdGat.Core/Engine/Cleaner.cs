@@ -105,7 +105,7 @@ internal static class Cleaner
             // A job Clean stops is named, one line each: who looks at the queue later sees why it was cancelled.
             if (guard.CancelledJob is { } job)
                 log.Info($"KdGat: Clean cancelled SLURM job {job} (stage {s.Slot}, dataset {s.Dataset}): it was writing into the run dir about to be cleaned.");
-            CleanSlot(p, s.Key, guard.StateDir, s.ManifestPath, s.Outputs.Concat(RunDirContent(s.RunDir)).Append(guard.FailedDir), deleted, log);
+            CleanSlot(p, s.Dataset, s.Slot, s.Key, guard.StateDir, s.ManifestPath, s.Outputs.Concat(RunDirContent(s.RunDir)).Append(guard.FailedDir), deleted, log);
         }
         var planned = new Lazy<PathMap<bool>>(() => UnsweptLeftovers.Planned(p.Instances)); // once, and only when there is an unswept result
         foreach (var o in others)
@@ -116,7 +116,7 @@ internal static class Cleaner
                 && FormerPoint.Of(sibling, o.Slot[(sibling.Name.Length + 1)..]) is { } point
                 && await new OutputGuard(point).RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
                 log.Warn(ErrorCodes.RecoveredAttempt, recovered);
-            CleanSlot(p, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o, planned.Value), deleted, log);
+            CleanSlot(p, o.Dataset, o.Slot, o.Key, o.StateDir, Path.Combine(o.RunDir, StageInstance.ManifestFileName), o.IsPoint ? RunDirContent(o.RunDir) : UnsweptResult(p, o, planned.Value), deleted, log);
         }
         log.Info($"KdGat: Clean removed {deleted.Count} path(s) for {string.Join(", ", p.Datasets)}{(selected is null ? "" : $" (stages: {string.Join(", ", selected)})")}");
         return deleted;
@@ -126,8 +126,8 @@ internal static class Cleaner
     private static IReadOnlyList<string> UnsweptResult(LoadedPipeline p, OtherSlot o, PathMap<bool> planned) =>
         UnsweptLeftovers.Of(p.Layout.Root, o.RunDir, Manifests.ManifestStore.Read(Path.Combine(o.RunDir, StageInstance.ManifestFileName)).Manifest, planned);
 
-    /// <summary>Marks the slot's rerun, deletes <paramref name="paths"/> (not through a link below the runs root), its manifest and its attempt state.</summary>
-    private static void CleanSlot(LoadedPipeline p, string key, string stateDir, string manifestPath, IEnumerable<string> paths, List<string> deleted, IBuildLog log)
+    /// <summary>Marks the slot's rerun, deletes <paramref name="paths"/> (not through a link below the runs root), its manifest (archived first) and its attempt state.</summary>
+    private static void CleanSlot(LoadedPipeline p, string dataset, string slot, string key, string stateDir, string manifestPath, IEnumerable<string> paths, List<string> deleted, IBuildLog log)
     {
         var rerunRequested = OutputGuard.RerunRequestedIn(stateDir);
         // Clean is the forced rerun: without this the next build could restore the same fingerprint
@@ -143,7 +143,7 @@ internal static class Cleaner
         catch (IOException) { } // written after the deletions below (an earlier Clean's marker, if there is one, stands meanwhile)
         foreach (var path in paths)
         {
-            if (!FileMover.Exists(path)) continue;
+            if (!FileMover.Exists(path) || Path.GetFullPath(path) == Path.GetFullPath(manifestPath)) continue; // the manifest goes last, archived first
             if (PathText.LinkBetween(p.Layout.RunsRoot, path) is { } link)
             {
                 log.Warn(ErrorCodes.CleanSymlink, $"{key}: {PathText.ToStored(p.Layout.Root, path)} lies under the symbolic link {PathText.ToStored(p.Layout.Root, link)}; Clean does not delete through it (a run dir that is itself a link loses the link; what lies under a linked folder above it stays until the rerun replaces it).");
@@ -154,7 +154,21 @@ internal static class Cleaner
         }
         // Under a linked folder (a dataset dir linked to scratch) nothing above was deleted; the
         // manifest, KdGat's own file, goes anyway, so the stage is stale and the next build reruns it.
+        // Archived first (History, and Adopt's KDG2017 evidence of what outputs were made from), after the outputs went: on a
+        // full disk that frees the room. A build's own capture may have failed on that disk too; deleted unarchived, outputs
+        // copied back from a backup were adopted as current (a quota review). Kept when it cannot be archived: the stage is
+        // stale all the same (its outputs are gone, its rerun marked).
+        var manifestKept = false;
         if (FileMover.Exists(manifestPath))
+        {
+            try { new Tracking.ManifestArchive(p.Layout.StateDir).Capture(dataset, slot, manifestPath); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                manifestKept = true;
+                log.Warn(ErrorCodes.CleanManifestKept, $"{key}: its manifest could not be archived in .kdgat/manifests ({e.Message.TrimEnd('.')}), so it was kept: the stage runs again all the same, and Adopt can still tell what its outputs were made from. Free space or fix the permissions there, then run Clean again to remove it.");
+            }
+        }
+        if (!manifestKept && FileMover.Exists(manifestPath))
         {
             FileMover.Delete(manifestPath);
             deleted.Add(PathText.ToStored(p.Layout.Root, manifestPath));

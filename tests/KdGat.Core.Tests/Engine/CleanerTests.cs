@@ -111,6 +111,35 @@ public sealed class CleanerTests : IDisposable
     }
 
     /// <summary>
+    /// A manifest the build could not archive (a full disk) was deleted by Clean unarchived, and outputs
+    /// copied back from a backup were then adopted as current: Adopt had no record of what they were made
+    /// from (a quota review). Clean archives it after deleting the outputs, and keeps it (KDG2019) where it
+    /// cannot; the stage runs again all the same.
+    /// </summary>
+    [Fact]
+    public async Task CleanArchivesTheManifest_AndKeepsItWhereItCannot_Kdg2019()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var archived = _d[".kdgat/manifests/d1/a"];
+        Directory.Delete(archived, recursive: true); // the build's own capture failed
+        File.WriteAllText(archived, "not a folder"); // and Clean's cannot be written either
+
+        var log = new RecordingLog();
+        await Cleaner.CleanAsync(Request(_d), "a", log);
+
+        Assert.Contains(log.Items, i => i.Code == ErrorCodes.CleanManifestKept && i.Message.Contains("d1/a", StringComparison.Ordinal));
+        Assert.True(File.Exists(_d[$"runs/d1/a/{StageInstance.ManifestFileName}"]));
+        Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
+
+        File.Delete(archived);
+        await Cleaner.CleanAsync(Request(_d), "a", new RecordingLog());
+        Assert.False(File.Exists(_d[$"runs/d1/a/{StageInstance.ManifestFileName}"]));
+        Assert.Single(Directory.GetFiles(archived, "*.json"));
+        var r = await BuildAsync(_d);
+        Assert.Contains("a", With(r, Outcome.Ran));
+    }
+
+    /// <summary>
     /// Clean deletes what a run left in the run dir, declared or not, but not KdGat's logs/: run
     /// records name those logs, and History showed paths Clean had deleted (found by review).
     /// </summary>
