@@ -82,7 +82,9 @@ internal sealed partial class InstanceRunner
             var written = _ctx.Planner.Cache?.Mark() ?? 0;
             WriteParams(s); // the run dir looks as if the stage had run here
             if (!OutputStore.Verify(entry, targets.Select(t => t.Path).ToArray()))
-                throw new InvalidDataException("content does not match its recorded hashes");
+                throw OutputStore.Verify(entry) // the entry's own files still match: the copy placed here is what went wrong (a write error NFS reports only at close)
+                    ? new IOException("the copies placed in the run dir do not match the entry, whose own files do: a write error in the run dir (full disk or quota)")
+                    : new InvalidDataException("content does not match its recorded hashes");
             if (ParamsFileAsWritten(s)) Settled([s.ParamsFilePath], written); // else the next check finds it changed
             // Verified byte for byte, so the entry's records describe the placed outputs; optional as the stage now declares it.
             var present = RestoredOutputs(s, entry, targets);
@@ -96,6 +98,13 @@ internal sealed partial class InstanceRunner
             var reasons = verdict.Reasons.Append(RestoredReason(entry)).ToArray();
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
             return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = digest, Seconds = result.WallSeconds, Fresh = true };
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !Directory.Exists(entry.Dir))
+        {
+            // The whole entry went while it was placed: CacheGc, or another build that found it damaged, removed it. Not damage.
+            guard.Abort();
+            _ctx.Log.Info($"KdGat: {s.Key}: cache entry {entry.Dir} was removed while it was being restored (by -t:CacheGc or another build); the stage runs.");
+            return null;
         }
         catch (Exception e) when (e is InvalidDataException || e is FileNotFoundException or DirectoryNotFoundException && !Whole(entry))
         {
