@@ -29,14 +29,17 @@ internal sealed class LocalExecutor : IStageExecutor
         Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
         OutputFolders.Create(job.Instance);
         ShellProcess.Outcome o;
+        var spawned = false;
         try
         {
             var command = job.TraceFile is null ? job.Command : Auditing.Strace.Wrap(job.Command, job.TraceFile);
             o = await ShellProcess.RunAsync(job.Instance.RunDir, command, job.StdoutPath, job.StderrPath,
                 job.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), _grace,
-                pid => job.OnStarted?.Invoke(AttemptHandle.Process(pid)), cancel, _time).ConfigureAwait(false);
+                pid => { spawned = true; job.OnStarted?.Invoke(AttemptHandle.Process(pid)); }, cancel, _time).ConfigureAwait(false);
         }
-        catch (IOException e)
+        // Once it started, a file error (its pid not journalled on a full disk) is the stage's file error (KDG3007), not
+        // "the command could not be started" (KDG3005, whose advice is to check the shell; a quota review).
+        catch (IOException e) when (!spawned)
         {
             return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = _time.GetUtcNow(), Detail = e.Message };
         }

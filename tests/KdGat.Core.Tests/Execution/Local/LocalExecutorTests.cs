@@ -188,6 +188,21 @@ public sealed class LocalExecutorTests : IDisposable
         Assert.DoesNotContain("KDGAT_ATTEMPT_ID", environ); // only what the job's Environment adds
     }
 
+    /// <summary>
+    /// Its pid not journalled once it started (a full disk): the process is stopped and the file error goes to the
+    /// stage (KDG3007, "check free space"), not NotStarted, which said "the command could not be started" (KDG3005, a quota review).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_AFileErrorOnceStarted_StopsTheProcess_AndIsAFileError()
+    {
+        int? pid = null;
+        var job = Job("sleep 30", h => { pid = int.Parse(h.Id); throw new IOException("Disk quota exceeded : attempt.json"); });
+
+        await Assert.ThrowsAsync<IOException>(() => new LocalExecutor(1).RunAsync(job, CancellationToken.None));
+
+        Assert.False(Sh.IsRunning(pid!.Value));
+    }
+
     [Fact]
     public void MaxParallel_IsAtLeastOne()
     {
