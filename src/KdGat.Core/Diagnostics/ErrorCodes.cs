@@ -94,7 +94,7 @@ internal static partial class ErrorCodes
     /// <summary>Warning: a swept stage's result from before the sweep could not be archived or removed after a point's result was committed (permissions, a full disk); it stays beside the points.</summary>
     public const string UnsweptResultNotRemoved = "KDG2018";
     /// <summary>Warning: Clean could not archive a stage's manifest (a full disk, permissions) and kept it; the stage runs again all the same (its outputs are gone).</summary>
-    public const string CleanManifestKept = "KDG2019";
+    public const string CleanManifestKept = "KDG2022";
 
     // 3xxx: stage execution.
     /// <summary>Error: a stage's last attempt failed (its stderr tail is in the message).</summary>

@@ -340,7 +340,7 @@ internal sealed class OutputGuard
     /// the files here are recovered. Inode numbers, not paths: a tree moved in one piece keeps them, and
     /// its attempt's processes, whose working directories moved with it, still write into it.
     /// </summary>
-    private bool CameWithACopy(JournalEntry? e) => e?.StateDirInode is { } then && StateDirInode() is { } now && now != then;
+    public bool CameWithACopy(JournalEntry? e) => e?.StateDirInode is { } then && StateDirInode() is { } now && now != then;
 
     /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>
     private bool Committed(JournalEntry? e)

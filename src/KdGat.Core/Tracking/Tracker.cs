@@ -122,8 +122,9 @@ internal sealed class Tracker : IDisposable
         var planner = Planner.Open(layout);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
-        var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i).ReadJournal());
-        var jobs = await SlurmExecutor.QueryAsync(journals.Values.Select(j => j?.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
+        var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i) is var g && g.ReadJournal() is { } j ? (Journal: j, Copied: g.CameWithACopy(j)) : ((OutputGuard.JournalEntry Journal, bool Copied)?)null);
+        // Not a job of a journal that came with a copy of the tree: it is the other tree's.
+        var jobs = await SlurmExecutor.QueryAsync(journals.Values.Where(a => a is { Copied: false }).Select(a => a!.Value.Journal.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
         foreach (var s in Pipeline.Instances) // dependency order
         {
             latest.TryGetValue((s.Dataset, s.Slot), out var last);
@@ -166,10 +167,15 @@ internal sealed class Tracker : IDisposable
     /// <param name="fingerprint">The fingerprint a build would run the stage with now; null while an upstream is not up to date (it is not known yet).</param>
     /// <param name="made">For an up-to-date instance, the run that made its current result (not a later attempt that failed and changed nothing); null when the index has none.</param>
     /// <param name="result">For an up-to-date instance, the build and attempt its manifest names.</param>
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, OutputGuard.JournalEntry? journal, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made,
+    /// <param name="attempt">The instance's attempt journal, and whether it came with a copy of the tree (its attempt runs, or ran, in the other one).</param>
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, (OutputGuard.JournalEntry Journal, bool Copied)? attempt, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made,
         (string BuildId, int Attempt)? result = null)
     {
-        if (journal is not null)
+        if (attempt is ({ } copiedJournal, true))
+            return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
+                $"attempt {copiedJournal.AttemptId} came with a copy of the tree it ran in (its journal was copied too); the next build here puts the previous result back and decides the stage again, and leaves what runs in the other tree alone",
+                copiedJournal.StartedAs?.RecordedId, Last: last);
+        if (attempt?.Journal is { } journal)
         {
             var alive = BuildIsAlive(journal.Host, journal.BuildPid, journal.BuildStartTicks);
             if (journal.StartedAs is { IsBatchJob: true } job && !alive)

@@ -113,11 +113,11 @@ public sealed class CleanerTests : IDisposable
     /// <summary>
     /// A manifest the build could not archive (a full disk) was deleted by Clean unarchived, and outputs
     /// copied back from a backup were then adopted as current: Adopt had no record of what they were made
-    /// from (a quota review). Clean archives it after deleting the outputs, and keeps it (KDG2019) where it
+    /// from (a quota review). Clean archives it after deleting the outputs, and keeps it (KDG2022) where it
     /// cannot; the stage runs again all the same.
     /// </summary>
     [Fact]
-    public async Task CleanArchivesTheManifest_AndKeepsItWhereItCannot_Kdg2019()
+    public async Task CleanArchivesTheManifest_AndKeepsItWhereItCannot_Kdg2022()
     {
         Assert.True((await BuildAsync(_d)).Succeeded);
         var archived = _d[".kdgat/manifests/d1/a"];
