@@ -83,6 +83,25 @@ internal static class Glob
     }
 
     /// <summary>
+    /// Whether something a glob (a full path, wildcards allowed) can match lies at or under <paramref name="path"/>, or
+    /// <paramref name="path"/> holds where its walk starts: whether writing there can change what it matches. A glob's
+    /// literal folder alone said too much: 'data/*.txt' reaches no file of data/cache/ds1/ (a '*' stays within one
+    /// folder), yet a stage's output there was refused (KDG1204; a first-week review). With '**' everything below the folder.
+    /// </summary>
+    public static bool MayReach(string fullPattern, string path)
+    {
+        var baseDir = LiteralBase(fullPattern);
+        if (!HasWildcard(fullPattern)) return IO.PathText.IsUnder(path, baseDir) || IO.PathText.IsUnder(baseDir, path);
+        if (IO.PathText.IsUnder(baseDir, path)) return true;
+        if (!IO.PathText.IsUnder(path, baseDir)) return false;
+        var wild = fullPattern.Replace('\\', '/').Split('/').SkipWhile(seg => !HasWildcard(seg)).ToArray();
+        if (wild.Any(seg => seg.Contains("**", StringComparison.Ordinal))) return true;
+        var below = Path.GetRelativePath(baseDir, path).Replace('\\', '/').Split('/');
+        // A match has exactly as many segments as the wildcard part: one lies at or under the path when the path's segments match its first ones.
+        return below.Length <= wild.Length && below.Select((seg, i) => ToRegex(wild[i]).IsMatch(seg)).All(m => m);
+    }
+
+    /// <summary>
     /// Whether a root-relative wildcard glob covers a file (what <see cref="Expand"/> would list,
     /// without walking): the audit's test of a read against a stage's code globs.
     /// </summary>

@@ -26,6 +26,7 @@ internal sealed class OutputRules
     private readonly PipelineLayout _layout;
     private readonly PathMap<Protected> _protected = new();
     private readonly PathMap<Protected> _containers = new();
+    private readonly PathMap<Protected> _codeGlobBases = new();
 
     public OutputRules(PipelineLayout layout)
     {
@@ -52,7 +53,10 @@ internal sealed class OutputRules
             if (s.ParamsFile is not null) _protected.Add(Path.Combine(layout.Root, s.ParamsFile), new($"the params file of stage '{s.Name}'"));
             foreach (var code in s.Code)
                 if (Glob.LiteralBase(Path.Combine(layout.Root, code)) is var b && !Same(b, layout.Root))
-                    _protected.Add(b, new($"code of stage '{s.Name}' ({code})"));
+                    // A wildcard never walks into a folder stages write (Glob.Expand's notInto), where every output lies: only
+                    // an output that holds where it starts changes what it matches (its whole folder protected refused
+                    // 'data/*.txt' beside a default cache dir data/cache/{dataset}; a first-week review).
+                    (Glob.HasWildcard(code) ? _codeGlobBases : _protected).Add(b, new($"code of stage '{s.Name}' ({code})"));
         }
         _containers.Add(layout.Root, new("the pipeline root"));
         _containers.Add(layout.RunsRoot, new("the runs root (paths.runs)"));
@@ -74,7 +78,9 @@ internal sealed class OutputRules
                 return $"lies in {Stored(hit.Key)}, {hit.Value.What}: paths.cache ({Stored(s.CacheDir)}) is inside paths.raw. Raw data is what stages read and never write; move paths.cache out of paths.raw in {Path.GetFileName(_layout.Config.File)} (for example cache: data/cache/{{dataset}})";
             return $"{(PathText.IsUnder(hit.Key, o) && !Same(hit.Key, o) ? "contains" : "overlaps")} {hit.Value.What} ({Stored(hit.Key)})";
         }
-        if (s.Inputs.FirstOrDefault(i => Overlaps(o, Glob.LiteralBase(i))) is { } input)
+        if (_codeGlobBases.AtOrAbove(o).Where(c => Same(c.Key, o)).Concat(_codeGlobBases.Below(o)).FirstOrDefault() is { Key: not null } code)
+            return $"contains {code.Value.What}, where it looks for code ({Stored(code.Key)})";
+        if (s.Inputs.FirstOrDefault(i => Glob.MayReach(i, o)) is { } input)
             return $"overlaps its input {Stored(input)}";
         if (PathText.IsUnder(s.RunDir, o) || Overlaps(o, s.LogDir) || Same(o, s.ManifestPath) || Same(o, s.ParamsFilePath))
             return "overlaps the run dir itself, its logs, manifest or params.json";
@@ -110,7 +116,7 @@ internal sealed class OutputRules
         if (_containers.AtOrAbove(dir).FirstOrDefault(c => Same(c.Key, dir)) is { Key: not null } container)
             return $"is {container.Value.What}";
         var state = PathMap<Protected>.Normalize(_layout.StateDir);
-        if (_protected.AtOrAbove(dir).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
+        if (_protected.AtOrAbove(dir).Concat(_codeGlobBases.AtOrAbove(dir)).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
             return $"lies in {hit.Value.What} ({Stored(hit.Key)})";
         return null;
     }

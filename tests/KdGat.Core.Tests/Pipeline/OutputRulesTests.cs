@@ -70,6 +70,33 @@ public sealed class OutputRulesTests : IDisposable
         Assert.Contains(why, Refused("'{cache_dir}'", cache).Message);
 
     /// <summary>
+    /// An output is refused where one of its stage's input globs, or any stage's code glob, could match what it
+    /// writes, not wherever the glob's literal folder lies above it: 'data/*.txt' reaches nothing in
+    /// data/cache/d1/ (the default cache dir beside raw: data/{dataset}), yet it was refused (a first-week review).
+    /// </summary>
+    [Theory]
+    [InlineData("inputs: ['data/*.txt']", "'{cache_dir}/clean.txt'", null)]
+    [InlineData("code: ['data/*.txt']", "'{cache_dir}/clean.txt'", null)]
+    [InlineData("code: ['data/**/*.py']", "'{cache_dir}/clean.txt'", null)] // a code wildcard never walks into a cache dir
+    [InlineData("inputs: ['data/*/clean.txt']", "'{cache_dir}/clean.txt'", null)]
+    [InlineData("inputs: ['data/cache/*/x.txt']", "'{cache_dir}/clean.txt'", null)]
+    [InlineData("inputs: ['data/**/*.txt']", "'{cache_dir}/clean.txt'", "overlaps its input data/**/*.txt")]
+    [InlineData("inputs: ['data/cache/*/x.txt']", "'{cache_dir}'", "overlaps its input data/cache/*/x.txt")]
+    [InlineData("inputs: ['data/cache/d?/clean.txt']", "'{cache_dir}/clean.txt'", "overlaps its input")]
+    [InlineData("inputs: ['data/cache/d1/clean.txt']", "'{cache_dir}'", "overlaps its input")]
+    public void AnOutputBelowAGlobsFolder_IsRefusedOnlyWhereTheGlobCanMatchIt(string declared, string output, string? refused)
+    {
+        _p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'data/{dataset}', cache: 'data/cache/{dataset}' }
+            stages:
+              a: { command: x, {{declared}}, outputs: [{{output}}] }
+            """, "d1");
+        if (refused is null) Assert.Single(_p.Instances([new("a", [])]));
+        else Assert.Contains(refused, Assert.Throws<KdgException>(() => _p.Instances([new("a", [])])).Message);
+    }
+
+    /// <summary>
     /// Listed twice, inside another of the stage's outputs, or the run dir itself: refused at the entry. Listed
     /// twice, the commit crashed (KDG9001) at every build, and Explain after it (a first-week review).
     /// </summary>
