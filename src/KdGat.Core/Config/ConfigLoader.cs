@@ -85,6 +85,10 @@ internal static class ConfigLoader
                 throw r.Error(ErrorCodes.InvalidStageName, k, $"invalid stage name '{name}' under 'stages'. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit; no '/', spaces, '..' or shell characters. Rename the entry here and the stage's KdGatStage item in the pipeline.");
             if (StageName.IsReservedMetadata(name))
                 throw r.Error(ErrorCodes.InvalidStageName, k, $"stage name '{name}' is one of MSBuild's reserved item metadata names (Identity, Filename, Extension, FullPath, Directory, ... in any case), and KdGat's stamp items name one metadata after each stage, so MSBuild would stop every build (MSB3031). Rename the entry here and the stage's KdGatStage item in the pipeline (e.g. '{name}_stage').");
+            // MSBuild's item metadata (each stage's stamp) and target names ignore case: 'report' and 'Report' were one to it, and every
+            // build warned KDG1012 that one of them never ran (a first-week review).
+            if (stages.Keys.FirstOrDefault(other => string.Equals(other, name, StringComparison.OrdinalIgnoreCase)) is { } other)
+                throw r.Error(ErrorCodes.InvalidStageName, k, $"stage '{name}' differs from stage '{other}' only in case, and MSBuild, whose item metadata and target names ignore case, cannot tell them apart. Rename one of them here and its KdGatStage item in the pipeline.");
             stages[name] = ReadStage(r, name, v, defaults, root, sources);
         }
 

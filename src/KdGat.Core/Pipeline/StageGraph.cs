@@ -103,6 +103,11 @@ public sealed class StageGraph
                 return $"and '{need}' needs '{s.Name}' ({string.Join(" -> ", path)}): the stages need each other in a circle, and no order can run them. Remove one of those Needs (and its target from the other's DependsOnTargets).";
             return $"whose target runs after the target of stage '{s.Name}', so '{s.Name}' would run on what '{need}' has not made yet. Add {DependencyCheck.TheirTargets(1)} to the DependsOnTargets of the target of stage '{s.Name}'.";
         }
+        // In kdgat.yaml, but no target that declares it ran (the slip: a stage target that lost its DependsOnTargets). It was
+        // "which no stage target declares. Did you mean 'features'?", offering the very name (a first-week review).
+        if (config.Stages.ContainsKey(need))
+            return $"which is a stage of kdgat.yaml whose target did not run before the target of stage '{s.Name}' (nor, in this build, at all). " +
+                $"Add the target whose KdGatStage item declares '{need}' to the DependsOnTargets of the target of stage '{s.Name}' ({DependencyCheck.TheirTargets(1)}).";
         var names = all.Select(d => d.Name).Concat(config.Stages.Keys).Distinct(StringComparer.Ordinal).ToArray();
         var guess = Spelling.DidYouMean(need, names.Where(x => x != s.Name), Math.Max(2, need.Length / 3));
         return $"which no stage target declares.{guess} Check the spelling of Needs in the KdGatStage item of '{s.Name}'; a stage of kdgat.yaml needs a target with its KdGatStage item that runs before this one ({DependencyCheck.TheirTargets(1)} in the DependsOnTargets of the target of stage '{s.Name}').";

@@ -427,6 +427,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("a\n")]        // a newline would end a line of the SLURM job script
     [InlineData("identity")]   // MSBuild's reserved metadata, in any case: the stamp items name one metadata per stage (MSB3031 in every build)
     [InlineData("FileName")]
+    [InlineData("OK")]         // 'ok' in another case: MSBuild's metadata and target names ignore case
     public void Load_InvalidStageName_IsKdg1105(string name)
     {
         var e = LoadFails($"datasets: [d1]\nstages:\n  ok:\n    command: x\n    outputs: [o]\n  {System.Text.Json.JsonSerializer.Serialize(name)}:\n    command: x\n    outputs: [o]\n");

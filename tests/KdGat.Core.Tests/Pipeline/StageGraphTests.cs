@@ -103,6 +103,20 @@ public sealed class StageGraphTests : IDisposable
         Assert.Contains("Did you mean 'a'?", typo.Message);
     }
 
+    /// <summary>
+    /// A stage of kdgat.yaml whose target never ran (the target of the stage that needs it lost its
+    /// DependsOnTargets): it was "which no stage target declares. Did you mean 'c'?", the very name.
+    /// </summary>
+    [Fact]
+    public void Build_NeedOfKdgatYamlWhoseTargetDidNotRun_IsKdg1201_NamingTheFix()
+    {
+        var e = Assert.Throws<KdgException>(() => StageGraph.Build([new("a", []), new("b", ["c"])], Abc(), "pipeline.proj"));
+
+        Assert.Equal(ErrorCodes.UnknownUpstream, e.Code);
+        Assert.Contains("'c', which is a stage of kdgat.yaml whose target did not run before the target of stage 'b'", e.Message);
+        Assert.DoesNotContain("Did you mean", e.Message);
+    }
+
     [Fact]
     public void Build_NeedDeclaredLater_IsKdg1201()
     {
