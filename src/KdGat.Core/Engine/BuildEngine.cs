@@ -254,8 +254,10 @@ internal sealed class BuildEngine
                         _ => log.Warn(ErrorCodes.LockWait, $"{d}: waiting for a Clean of this dataset to finish; this build goes on after it. Nothing to do; Ctrl+C stops waiting and changes nothing"), cancel, shared: true, time: _time).ConfigureAwait(false));
                 }
             var runner = new InstanceRunner(ctx);
-            if (request.Mode == BuildMode.Explain) ExplainDroppedPointAttempts(instances, log);
-            else await runner.RecoverDroppedPointAttemptsAsync(instances).ConfigureAwait(false);
+            // Not with -p:Sweep: the points it leaves out are still in the grid (their attempts their own builds' to recover or
+            // re-attach to; a review: a -p:Sweep=seed=1 build stopped seed=0's running job), as Clean leaves them.
+            if (loaded.Sweep is null && request.Mode == BuildMode.Explain) ExplainDroppedPointAttempts(instances, log);
+            else if (loaded.Sweep is null) await runner.RecoverDroppedPointAttemptsAsync(instances).ConfigureAwait(false);
             results = await ScheduleAsync(instances, runner, progress).ConfigureAwait(false);
         }
         finally
@@ -361,7 +363,7 @@ internal sealed class BuildEngine
         foreach (var stage in instances.Where(i => !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, i.Name)))
             foreach (var variant in Planner.FormerPointAttempts(stage.First(), stage.Select(i => i.Variant)))
                 log.Info($"KdGat: {stage.Key.Dataset}/{stage.Key.Name}/{variant}: an attempt a crash interrupted on this point, which is no longer in the sweep; " +
-                    "the next build stops what it left running and keeps its partial outputs under its failed/ (today's points are not affected).");
+                    "the next build recovers it as the point's own build would (what it left running in this tree stopped, its partial outputs kept under its failed/; today's points are not affected).");
     }
 
     /// <summary>The CI gate (-question, -p:FailIfStale=true): each instance that is not up to date is an error at its stage entry.</summary>

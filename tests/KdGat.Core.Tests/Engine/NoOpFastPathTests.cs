@@ -251,6 +251,28 @@ public sealed class NoOpFastPathTests : IDisposable
         Assert.DoesNotContain(quiet.Items, d => d.Code == ErrorCodes.RecoveredAttempt);
     }
 
+    /// <summary>
+    /// With -p:Sweep the points it leaves out are still in the grid: an attempt on one is its own build's to recover
+    /// or re-attach to (a review: a -p:Sweep=seed=0 build stopped seed=1's running stage, and would have cancelled its job).
+    /// </summary>
+    [Fact]
+    public async Task APointLeftOutByPSweep_IsNotRecoveredAsDropped()
+    {
+        using var stranded = await StrandedPoint.Make("t-seed1-4", sweep: ", sweep: { seed: [0, 1] }");
+        var (request, state, orphan) = (stranded.Request with { Sweep = "seed=0", GlobalPropertyNames = ["Dataset"] }, stranded.State, stranded.Orphan);
+
+        var explainLog = new RecordingLog();
+        await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain }, explainLog, default);
+        var log = new RecordingLog();
+        var built = await new BuildEngine().RunAsync(request, log, default);
+
+        Assert.True(built.Succeeded, string.Join("\n", log.Items.Select(d => d.Message)));
+        Assert.DoesNotContain(explainLog.Items, d => d.Message.Contains("no longer in the sweep", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.RecoveredAttempt);
+        Assert.True(File.Exists(Path.Combine(state, "attempt.json")));
+        Assert.False(orphan.HasExited);
+    }
+
     /// <summary>Clean of the stage stops a former point's interrupted attempt before it deletes its folder (its process wrote on into a cleaned tree).</summary>
     [Fact]
     public async Task Clean_StopsAnInterruptedAttemptOfAFormerSweepPoint()
