@@ -105,7 +105,7 @@ internal static class RawData
             // wrote is not known to be whole. Not deleted: the folder may since hold data of the user's own.
             var journal = ReadJournal(mark);
             // Not one that came with a copy of the tree (cp -a while the original generated): its processes write there (a review).
-            if (journal.Id.StartsWith("generator-", StringComparison.Ordinal) && (journal.FolderInode is null || journal.FolderInode == FolderInode(mark)))
+            if (journal.Id.StartsWith("generator-", StringComparison.Ordinal) && !journal.CameWithACopy(mark))
                 AttemptProcesses.Stop(journal.Id);
             if (IsPresent(raw))
                 throw new KdgException(ErrorCodes.GeneratorUnfinished,
@@ -120,7 +120,8 @@ internal static class RawData
         var logDir = Path.Combine(layout.DatasetStateDir(dataset), "generator");
         Directory.CreateDirectory(logDir);
         var runId = $"generator-{dataset}-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
-        AtomicFile.WriteAllText(mark, $"{runId}\npid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC\n{FolderInode(mark)}\n");
+        var folder = Path.GetDirectoryName(mark)!;
+        AtomicFile.WriteAllText(mark, $"{runId}\npid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC\n{Hashing.Statx.DirectoryInode(folder)}\n{folder}\n");
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?> { ["KDGAT_ATTEMPT_ID"] = runId }, TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
         if (run.Leftovers != LeftoverProcesses.None)
@@ -156,23 +157,27 @@ internal static class RawData
 
     /// <summary>
     /// A killed run's journal, read once: its id (its processes on this host carry it in their environment,
-    /// AttemptProcesses), when and where it began, and the inode of the folder it lies in (a copy of the tree
-    /// has another; a moved one keeps it). An unreadable one names no processes.
+    /// AttemptProcesses), when and where it began, and the inode and path of the folder it lies in. An
+    /// unreadable one names no processes.
     /// </summary>
-    private static (string Id, string Began, ulong? FolderInode) ReadJournal(string mark)
+    private static GeneratorJournal ReadJournal(string mark)
     {
         try
         {
             var lines = IO.SmallFile.ReadAllText(mark, 4096).Split('\n');
-            return (lines[0].Trim(), "its run began as " + lines.Skip(1).FirstOrDefault()?.Trim(),
-                lines.Length > 2 && ulong.TryParse(lines[2].Trim(), out var inode) ? inode : null);
+            return new(lines[0].Trim(), "its run began as " + lines.Skip(1).FirstOrDefault()?.Trim(),
+                lines.Length > 3 && ulong.TryParse(lines[2].Trim(), out var inode) ? inode : null, lines.Length > 3 ? lines[3].Trim() : null);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ("", "a run of it was under way", null); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new("", "a run of it was under way", null, null); }
     }
 
-    /// <summary>The inode of the folder the journal lies in; null without statx.</summary>
-    private static ulong? FolderInode(string mark) =>
-        Hashing.Statx.TryStat(Path.GetDirectoryName(mark)!, out var st) && st.Kind == Hashing.PathKind.Directory && st.Inode != 0 ? st.Inode : null;
+    private sealed record GeneratorJournal(string Id, string Began, ulong? FolderInode, string? FolderPath)
+    {
+        /// <summary>Written beside another copy of the tree (cp -a while the original generated: its processes write there), as OutputGuard.CameWithACopy.</summary>
+        public bool CameWithACopy(string mark) =>
+            FolderInode is { } then && FolderPath is { Length: > 0 } was && was != Path.GetDirectoryName(mark)
+            && Hashing.Statx.DirectoryInode(Path.GetDirectoryName(mark)!) is { } now && now != then;
+    }
 
     /// <summary>
     /// Checks the generator's placeholders when the configuration loads, at the 'generator' value: an

@@ -108,10 +108,12 @@ internal sealed class OutputGuard
         /// <summary>When the build process (<see cref="BuildPid"/>) started, in clock ticks after boot: a process that took its pid later is not it. Null: an older KdGat, or no /proc.</summary>
         public long? BuildStartTicks { get; init; }
         /// <summary>
-        /// The inode of the instance's state dir as the attempt began: a journal that came with a copy of the tree (cp -a, rsync)
-        /// names another (<see cref="CameWithACopy"/>); a tree moved in one piece keeps it. Null: an older KdGat, or no statx.
+        /// The inode and full path of the instance's state dir as the attempt began: a journal that came with a copy of the tree
+        /// (cp -a, rsync to another place) names another of both (<see cref="CameWithACopy"/>). Null: an older KdGat, or no statx.
         /// </summary>
         public ulong? StateDirInode { get; init; }
+        /// <inheritdoc cref="StateDirInode"/>
+        public string? StateDirPath { get; init; }
         /// <summary>The journalled <see cref="Handle"/> as a typed handle.</summary>
         [System.Text.Json.Serialization.JsonIgnore] public AttemptHandle? StartedAs => AttemptHandle.Parse(Handle);
     }
@@ -251,7 +253,7 @@ internal sealed class OutputGuard
         FileMover.Delete(AsideDir);
         NextGeneration(); // before the journal: a downstream that noted the old one sees this attempt (Mark)
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { BuildStartTicks = ThisProcessStarted.Value, StateDirInode = StateDirInode(), Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
+            { BuildStartTicks = ThisProcessStarted.Value, StateDirInode = Hashing.Statx.DirectoryInode(StateDir), StateDirPath = Path.GetFullPath(StateDir), Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         var leftovers = Leftovers();
         if (leftovers.Count > 0) entry = entry with { Leftovers = leftovers.Select(p => PathText.ToStored(_s.Layout.Root, p)).ToArray() };
@@ -327,20 +329,17 @@ internal sealed class OutputGuard
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>The state dir's inode now (null without statx): see <see cref="JournalEntry.StateDirInode"/>.</summary>
-    private ulong? StateDirInode()
-    {
-        using var _ = NoOp.FileObservations.Pause(); // about an attempt, not part of any decision a certificate replays
-        return Hashing.Statx.TryStat(StateDir, out var st) && st.Kind == Hashing.PathKind.Directory && st.Inode != 0 ? st.Inode : null;
-    }
-
     /// <summary>
-    /// The journal was written in another tree, and came here with a copy of it (cp -a, rsync, a restored
-    /// backup): its attempt's processes and SLURM job, if any still run, write there, not here. Only
-    /// the files here are recovered. Inode numbers, not paths: a tree moved in one piece keeps them, and
-    /// its attempt's processes, whose working directories moved with it, still write into it.
+    /// The journal was written in another tree, and came here with a copy of it (cp -a or rsync to another
+    /// place): its attempt's processes and SLURM job, if any still run, write there, not here. Only the
+    /// files here are recovered. Both the state dir's inode and its path differ: a tree moved in one piece
+    /// keeps its inodes (and its attempt's processes, whose working directories moved with it, write into
+    /// it), and one moved to another file system and linked back, or restored from a backup, keeps its path
+    /// (a process writing by absolute path writes into it: a review of this check, inode alone).
     /// </summary>
-    public bool CameWithACopy(JournalEntry? e) => e?.StateDirInode is { } then && StateDirInode() is { } now && now != then;
+    public bool CameWithACopy(JournalEntry? e) =>
+        e is { StateDirInode: { } then, StateDirPath: { } was } && was != Path.GetFullPath(StateDir)
+        && Hashing.Statx.DirectoryInode(StateDir) is { } now && now != then;
 
     /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>
     private bool Committed(JournalEntry? e)

@@ -50,6 +50,12 @@ internal readonly record struct PathStat(PathKind Kind, ulong Device, ulong Inod
 
 internal static unsafe partial class Statx
 {
+    /// <summary>
+    /// A directory's inode; null when it is no directory or statx is unavailable. With the path it was seen at, what tells
+    /// a journal that came with a copy of a tree from one of the tree itself (OutputGuard, RawData).
+    /// </summary>
+    public static ulong? DirectoryInode(string path) => TryStat(path, out var st) && st.Kind == PathKind.Directory && st.Inode != 0 ? st.Inode : null;
+
     /// <summary>stat(2) of a path, following symlinks; false when statx is unavailable (then the caller falls back).</summary>
     public static bool TryStat(string path, out PathStat stat)
     {

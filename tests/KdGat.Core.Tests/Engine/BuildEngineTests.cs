@@ -1283,17 +1283,20 @@ public sealed class BuildEngineTests : IDisposable
     /// with a copy of the tree (cp -a while the original generated, told by the inode of the folder it lies
     /// in): the copy's build killed the original's generator, which failed with exit code 137 (a review).
     /// </summary>
+    /// <param name="newInode">The folder's inode differs from the journal's (alone: the tree moved to another file system and linked back, or restored).</param>
+    /// <param name="copied">Its path too: the journal was written in another tree.</param>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task AnUnfinishedGeneratorsProcesses_AreStopped_UnlessItsJournalCameWithACopy(bool copied)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task AnUnfinishedGeneratorsProcesses_AreStopped_UnlessItsJournalCameWithACopy(bool newInode, bool copied)
     {
         using var p = GeneratedPipeline(WholeGenerator);
         Directory.CreateDirectory(p.Dir["raw/d1"]);
         File.WriteAllText(p.Dir["raw/d1/x"], "part\n");
-        Assert.True(KdGat.Core.Hashing.Statx.TryStat(p.Dir["raw"], out var folder));
-        var id = $"generator-d1-20261207T040000Z-{(copied ? 2 : 1)}";
-        File.WriteAllText(p.Dir["raw/.d1.kdgat-generating"], $"{id}\npid 1 on node since 2026-12-07 04:00:00 UTC\n{folder.Inode + (copied ? 1UL : 0UL)}\n");
+        var inode = KdGat.Core.Hashing.Statx.DirectoryInode(p.Dir["raw"])!.Value + (newInode ? 1UL : 0UL);
+        var id = $"generator-d1-20261207T040000Z-{(newInode ? 2 : 1)}{(copied ? 2 : 1)}";
+        File.WriteAllText(p.Dir["raw/.d1.kdgat-generating"], $"{id}\npid 1 on node since 2026-12-07 04:00:00 UTC\n{inode}\n{(copied ? "/elsewhere/raw" : Path.GetFullPath(p.Dir["raw"]))}\n");
         using var generator = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "60") { Environment = { ["KDGAT_ATTEMPT_ID"] = id } })!;
         try
         {

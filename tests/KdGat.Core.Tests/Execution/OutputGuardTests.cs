@@ -766,8 +766,15 @@ public sealed class OutputGuardTests : IDisposable
     /// a journalled SLURM job would have been cancelled, found by comment (a review). A journal that came
     /// with a copy is recovered in the copy only; the original's process runs on.
     /// </summary>
-    [Fact]
-    public async Task RecoverIfNeeded_AJournalThatCameWithACopiedTree_RollsBackHere_AndLeavesTheOriginalsProcessAlone()
+    /// <param name="samePath">
+    /// The state dir has new inodes at the same path: a tree moved to another file system and linked back, or restored
+    /// from a backup. Not a copy: a process writing by absolute path writes into it, so it is stopped (a review of the
+    /// inode-only check left it writing).
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RecoverIfNeeded_AJournalThatCameWithACopiedTree_RollsBackHere_AndLeavesTheOriginalsProcessAlone(bool samePath)
     {
         GoodResult("v1");
         var crashed = new OutputGuard(_s);
@@ -781,14 +788,15 @@ public sealed class OutputGuardTests : IDisposable
             crashed.Started(AttemptHandle.Process(original.Id), "b2-d1-a-1", "b2");
             SpinWait.SpinUntil(() => ProcessGroupOf(original.Id) == original.Id && Stat(original.Id).Contains("(sleep)"), 15000);
             WriteOutputs("v2-partial");
-            CopyInPlace(crashed.StateDir); // what cp -a of the tree gives: the same files in new directories
+            CopiedHere(crashed.StateDir, from: samePath ? null : "/elsewhere/runs/d1/.kdgat/a");
 
             var said = await new OutputGuard(_s).RecoverIfNeededAsync();
 
-            Assert.Contains("copied from", said);
+            Assert.Equal(!samePath, said!.Contains("copied from", StringComparison.Ordinal));
             Assert.Equal("model v1", Model());
             Assert.Null(new OutputGuard(_s).ReadJournal());
-            Assert.False(original.WaitForExit(500), "the original tree's stage was stopped by the copy's recovery");
+            if (samePath) Assert.True(original.WaitForExit(10_000), "a process of this tree's attempt was left running");
+            else Assert.False(original.WaitForExit(500), "the original tree's stage was stopped by the copy's recovery");
         }
         finally
         {
@@ -805,7 +813,7 @@ public sealed class OutputGuardTests : IDisposable
         crashed.Begin("b2-1", "b2-d1-a-1", "b2", fingerprint: "f", submits: true);
         crashed.Started(AttemptHandle.BatchJob("4711"), "b2-d1-a-1", "b2");
         WriteOutputs("v2-partial");
-        CopyInPlace(crashed.StateDir);
+        CopiedHere(crashed.StateDir, from: "/elsewhere/runs/d1/.kdgat/a");
 
         var guard = new OutputGuard(_s) { SlurmCommands = new FailingSlurm() };
         Assert.Null(await guard.InterruptedBatchJobAsync(_ => throw new InvalidOperationException("asked SLURM"), (_, _, _, _) => Task.FromResult<bool?>(true)));
@@ -813,8 +821,11 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal("model v1", Model());
     }
 
-    /// <summary>Replaces a directory by a copy of it at the same path (new inodes, the same files).</summary>
-    private static void CopyInPlace(string dir)
+    /// <summary>
+    /// What cp -a of the tree gives: the state dir replaced by a copy of it (new inodes, the same files); with
+    /// <paramref name="from"/>, its journal written at that other place, as a copy's is.
+    /// </summary>
+    private static void CopiedHere(string dir, string? from)
     {
         var copy = dir + ".copy";
         foreach (var d in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(copy, Path.GetRelativePath(dir, d)));
@@ -822,6 +833,11 @@ public sealed class OutputGuardTests : IDisposable
         foreach (var f in Directory.GetFiles(dir, "*", SearchOption.AllDirectories)) File.Copy(f, Path.Combine(copy, Path.GetRelativePath(dir, f)));
         Directory.Delete(dir, recursive: true);
         Directory.Move(copy, dir);
+        if (from is null) return;
+        var journal = Path.Combine(dir, "attempt.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journal))!;
+        node["StateDirPath"] = from;
+        File.WriteAllText(journal, node.ToJsonString());
     }
 
     private static string Stat(int pid)
