@@ -68,8 +68,18 @@ internal sealed class OutputStore
         try
         {
             var entry = new StoreEntry { Fingerprint = fingerprint, Stage = stage, Dataset = dataset, Outputs = outputs, Declared = declared, OutputsDigest = outputsDigest, CreatedUtc = Time.GetUtcNow(), Dir = tmp };
-            var outputDirs = sources.Select(Path.GetFullPath).ToArray();
-            Func<string, bool>? undeclared = runDir is null ? null : real => IO.PathText.IsUnder(real, runDir) && !outputDirs.Any(o => IO.PathText.IsUnder(real, o));
+            // Each as written and with its links resolved: a link's target is a physical path (getcwd's, os.path.abspath's)
+            // where the run dir may be reached through a link (runs -> /scratch/runs; a review of this check).
+            // (The folder's links only: an output that is itself a link would resolve to the very file it points to.)
+            static string[] BothForms(string p)
+            {
+                var full = Path.GetFullPath(p).TrimEnd('/');
+                return IO.PathText.RealPath(Path.GetDirectoryName(full)!) is { } dir && Path.Combine(dir, Path.GetFileName(full)) is var real && real != full ? [full, real] : [full];
+            }
+            var outputForms = sources.SelectMany(BothForms).ToArray();
+            var runDirForms = runDir is null ? [] : BothForms(runDir);
+            Func<string, bool>? undeclared = runDir is null ? null
+                : target => runDirForms.Any(r => IO.PathText.IsUnder(target, r)) && !outputForms.Any(o => IO.PathText.IsUnder(target, o));
             for (var i = 0; i < sources.Count; i++) HardLink.LinkOrCopy(sources[i], entry.Payload(i), undeclared);
             AtomicFile.WriteAllBytes(Path.Combine(tmp, "entry.json"), JsonSerializer.SerializeToUtf8Bytes(entry, StoreJson.Default.StoreEntry));
             WriteLastUsed(tmp, entry.CreatedUtc);

@@ -26,7 +26,7 @@ internal sealed class OutputRules
     private readonly PipelineLayout _layout;
     private readonly PathMap<Protected> _protected = new();
     private readonly PathMap<Protected> _containers = new();
-    private readonly PathMap<Protected> _codeGlobBases = new();
+    private readonly List<(string Pattern, string Base, string What)> _codeGlobs = [];
 
     public OutputRules(PipelineLayout layout)
     {
@@ -53,10 +53,14 @@ internal sealed class OutputRules
             if (s.ParamsFile is not null) _protected.Add(Path.Combine(layout.Root, s.ParamsFile), new($"the params file of stage '{s.Name}'"));
             foreach (var code in s.Code)
                 if (Glob.LiteralBase(Path.Combine(layout.Root, code)) is var b && !Same(b, layout.Root))
-                    // A wildcard never walks into a folder stages write (Glob.Expand's notInto), where every output lies: only
-                    // an output that holds where it starts changes what it matches (its whole folder protected refused
-                    // 'data/*.txt' beside a default cache dir data/cache/{dataset}; a first-week review).
-                    (Glob.HasWildcard(code) ? _codeGlobBases : _protected).Add(b, new($"code of stage '{s.Name}' ({code})"));
+                {
+                    // A wildcard protects what it can match, not its whole folder: that refused 'data/*.txt' beside the default
+                    // cache dir data/cache/{dataset} (a first-week review). Not left to its walk's skipping of folders stages
+                    // write: one that starts inside such a folder (runs/d1/a/*.py) matched its stage's own output, and the
+                    // stage reran at every build (a review of that change).
+                    if (Glob.HasWildcard(code)) _codeGlobs.Add((Path.Combine(layout.Root, code), b, $"code of stage '{s.Name}' ({code})"));
+                    else _protected.Add(b, new($"code of stage '{s.Name}' ({code})"));
+                }
         }
         _containers.Add(layout.Root, new("the pipeline root"));
         _containers.Add(layout.RunsRoot, new("the runs root (paths.runs)"));
@@ -78,8 +82,8 @@ internal sealed class OutputRules
                 return $"lies in {Stored(hit.Key)}, {hit.Value.What}: paths.cache ({Stored(s.CacheDir)}) is inside paths.raw. Raw data is what stages read and never write; move paths.cache out of paths.raw in {Path.GetFileName(_layout.Config.File)} (for example cache: data/cache/{{dataset}})";
             return $"{(PathText.IsUnder(hit.Key, o) && !Same(hit.Key, o) ? "contains" : "overlaps")} {hit.Value.What} ({Stored(hit.Key)})";
         }
-        if (_codeGlobBases.AtOrAbove(o).Where(c => Same(c.Key, o)).Concat(_codeGlobBases.Below(o)).FirstOrDefault() is { Key: not null } code)
-            return $"contains {code.Value.What}, where it looks for code ({Stored(code.Key)})";
+        if (_codeGlobs.FirstOrDefault(c => Overlaps(o, c.Base) && Glob.MayReach(c.Pattern, o)) is { Pattern: not null } code)
+            return $"overlaps {code.What}, which could match what it writes";
         if (s.Inputs.FirstOrDefault(i => Glob.MayReach(i, o)) is { } input)
             return $"overlaps its input {Stored(input)}";
         if (PathText.IsUnder(s.RunDir, o) || Overlaps(o, s.LogDir) || Same(o, s.ManifestPath) || Same(o, s.ParamsFilePath))
@@ -116,8 +120,10 @@ internal sealed class OutputRules
         if (_containers.AtOrAbove(dir).FirstOrDefault(c => Same(c.Key, dir)) is { Key: not null } container)
             return $"is {container.Value.What}";
         var state = PathMap<Protected>.Normalize(_layout.StateDir);
-        if (_protected.AtOrAbove(dir).Concat(_codeGlobBases.AtOrAbove(dir)).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
+        if (_protected.AtOrAbove(dir).FirstOrDefault(p => p.Key != state) is { Key: not null } hit)
             return $"lies in {hit.Value.What} ({Stored(hit.Key)})";
+        if (_codeGlobs.FirstOrDefault(c => PathText.IsUnder(dir, c.Base)) is { Pattern: not null } code)
+            return $"lies in {code.What} ({Stored(code.Base)})";
         return null;
     }
 

@@ -73,19 +73,29 @@ public sealed class OutputStoreTests : IDisposable
     /// epoch_12.ckpt) is stored as that file's content: made again, it pointed at nothing in the restored run
     /// dir, and every restore was KDG2004 "damaged" (a first-week review).
     /// </summary>
-    [Fact]
-    public void ALinkToAnUndeclaredFileOfTheRunDir_IsStoredAsWhatItPointsTo()
+    /// <param name="linkedRunDir">
+    /// The run dir reached through a link (runs -> /scratch/runs), the link's target written as its physical path
+    /// (what getcwd and os.path.abspath give): the check compared it with the run dir as written (a review).
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ALinkToAnUndeclaredFileOfTheRunDir_IsStoredAsWhatItPointsTo(bool linkedRunDir)
     {
         var store = new OutputStore(_tmp["store"]);
-        _tmp.Write("run/epoch_12.ckpt", "weights 12");
-        File.CreateSymbolicLink(_tmp["run/model.ckpt"], "epoch_12.ckpt");
-        _tmp.Write("run/ckpt/epoch_3.ckpt", "weights 3");
-        File.CreateSymbolicLink(_tmp["run/ckpt/best"], "../epoch_12.ckpt"); // inside a declared folder, to the same undeclared file
+        Directory.CreateDirectory(_tmp["scratch/run"]);
+        if (linkedRunDir) Directory.CreateSymbolicLink(_tmp["linked"], _tmp["scratch"]);
+        var run = linkedRunDir ? _tmp["linked/run"] : _tmp["scratch/run"];
+        File.WriteAllText(Path.Combine(run, "epoch_12.ckpt"), "weights 12");
+        File.CreateSymbolicLink(Path.Combine(run, "model.ckpt"), _tmp["scratch/run/epoch_12.ckpt"]); // the physical path
+        Directory.CreateDirectory(Path.Combine(run, "ckpt"));
+        File.WriteAllText(Path.Combine(run, "ckpt/epoch_3.ckpt"), "weights 3");
+        File.CreateSymbolicLink(Path.Combine(run, "ckpt/best"), "../epoch_12.ckpt"); // inside a declared folder, to the same undeclared file
         var hasher = new PathHasher(new HashCache());
-        var (m, c) = (hasher.Hash(_tmp["run/model.ckpt"])!, hasher.Hash(_tmp["run/ckpt"])!);
-        Assert.True(store.Insert(Fp, "s", "d1", [_tmp["run/model.ckpt"], _tmp["run/ckpt"]],
-            [new("run/model.ckpt", m.Hash, m.Size, false), new("run/ckpt", c.Hash, c.Size, true)], "digest", runDir: _tmp["run"]));
-        File.Delete(_tmp["run/epoch_12.ckpt"]); // what a restore's run dir lacks
+        var (m, c) = (hasher.Hash(Path.Combine(run, "model.ckpt"))!, hasher.Hash(Path.Combine(run, "ckpt"))!);
+        Assert.True(store.Insert(Fp, "s", "d1", [Path.Combine(run, "model.ckpt"), Path.Combine(run, "ckpt")],
+            [new("run/model.ckpt", m.Hash, m.Size, false), new("run/ckpt", c.Hash, c.Size, true)], "digest", runDir: run));
+        File.Delete(Path.Combine(run, "epoch_12.ckpt")); // what a restore's run dir lacks
 
         var entry = store.Find(Fp)!;
         OutputStore.Materialize(entry, 0, _tmp["restored/model.ckpt"]);

@@ -73,11 +73,14 @@ public sealed class OutputRulesTests : IDisposable
     /// An output is refused where one of its stage's input globs, or any stage's code glob, could match what it
     /// writes, not wherever the glob's literal folder lies above it: 'data/*.txt' reaches nothing in
     /// data/cache/d1/ (the default cache dir beside raw: data/{dataset}), yet it was refused (a first-week review).
+    /// And a code glob whose walk starts inside a run dir matched its stage's own output (a review of that change).
     /// </summary>
     [Theory]
     [InlineData("inputs: ['data/*.txt']", "'{cache_dir}/clean.txt'", null)]
     [InlineData("code: ['data/*.txt']", "'{cache_dir}/clean.txt'", null)]
-    [InlineData("code: ['data/**/*.py']", "'{cache_dir}/clean.txt'", null)] // a code wildcard never walks into a cache dir
+    [InlineData("code: ['data/**/*.py']", "'{cache_dir}/clean.txt'", "overlaps code of stage 'a' (data/**/*.py)")] // what it could match, whatever its walk skips
+    [InlineData("code: ['runs/d1/a/*.py']", "gen.py", "overlaps code of stage 'a' (runs/d1/a/*.py)")] // its walk starts inside the run dir: it reran at every build
+    [InlineData("code: ['runs/d1/a/*.py']", "out.txt", null)]
     [InlineData("inputs: ['data/*/clean.txt']", "'{cache_dir}/clean.txt'", null)]
     [InlineData("inputs: ['data/cache/*/x.txt']", "'{cache_dir}/clean.txt'", null)]
     [InlineData("inputs: ['data/**/*.txt']", "'{cache_dir}/clean.txt'", "overlaps its input data/**/*.txt")]
