@@ -58,8 +58,9 @@ internal sealed class OutputRules
                     // cache dir data/cache/{dataset} (a first-week review). Not left to its walk's skipping of folders stages
                     // write: one that starts inside such a folder (runs/d1/a/*.py) matched its stage's own output, and the
                     // stage reran at every build (a review of that change).
-                    if (Glob.HasWildcard(code)) _codeGlobs.Add((Path.Combine(layout.Root, code), b, $"code of stage '{s.Name}' ({code})"));
-                    else _protected.Add(b, new($"code of stage '{s.Name}' ({code})"));
+                    var pattern = Path.Combine(layout.Root, code);
+                    if (!Glob.HasWildcard(code)) _protected.Add(b, new($"code of stage '{s.Name}' ({code})"));
+                    else if (!_codeGlobs.Exists(c => c.Pattern == pattern)) _codeGlobs.Add((pattern, b, $"code of stage '{s.Name}' ({code})")); // once: defaults.code is every stage's
                 }
         }
         _containers.Add(layout.Root, new("the pipeline root"));
