@@ -19,6 +19,8 @@ internal static partial class ErrorCodes
     public const string StageTargetAlone = "KDG1216";
     /// <summary>Warning: a -p: name KdGat does not read, a letter or two from one it does (-p:Datset): the build went on without it.</summary>
     public const string PropertyMisspelt = "KDG1217";
+    /// <summary>Error: Clean refused, deleting nothing: a -p: name a letter or two from Dataset, Stage or Sweep would have made it clean what that selection leaves out.</summary>
+    public const string CleanSelectionMisspelt = "KDG1222";
     /// <summary>-question (or -p:FailIfStale=true) asked a target that deletes or changes what it keeps (Clean, Rebuild, CacheGc): nothing was changed, and the answer is "not up to date".</summary>
     public const string QuestionWouldChange = "KDG1218";
     /// <summary>Error, raised by targets/KdGat.Tasks.targets, not C#: the pipeline's path holds '@(' or '%(', which MSBuild expands wherever the path is used.</summary>

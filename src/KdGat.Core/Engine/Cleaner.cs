@@ -22,6 +22,8 @@ internal static class Cleaner
 {
     public static async Task<IReadOnlyList<string>> CleanAsync(BuildRequest request, string? stage, IBuildLog log)
     {
+        if (PropertySpelling.CleanSelectionMisspelt(request) is { } misspelt) throw misspelt;
+        foreach (var warning in PropertySpelling.Warnings(request)) log.Report(warning);
         var p = LoadedPipeline.Load(request);
         var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile);
         // -p:Sweep cleans the matching instances only, never the unswept upstreams a build would add.

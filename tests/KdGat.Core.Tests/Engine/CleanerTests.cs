@@ -140,6 +140,36 @@ public sealed class CleanerTests : IDisposable
     }
 
     /// <summary>
+    /// A misspelt selection (-p:Stages=b) made Clean delete every stage of every dataset, and so rerun them all (a
+    /// first-week review): refused, nothing deleted. A near miss of another property is a warning, as for a build.
+    /// </summary>
+    [Theory]
+    [InlineData("Stages", true)]
+    [InlineData("Datset", true)]
+    [InlineData("Sweeps", true)]
+    [InlineData("Limits", false)]
+    public async Task CleanWithAMisspeltSelection_IsRefused_NothingDeleted(string property, bool refused)
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var request = Request(_d) with { GlobalPropertyNames = [property] };
+        var log = new RecordingLog();
+
+        if (refused)
+        {
+            var e = await Assert.ThrowsAsync<KdgException>(() => Cleaner.CleanAsync(request, null, log));
+            Assert.Equal(ErrorCodes.CleanSelectionMisspelt, e.Code);
+            Assert.Contains("nothing was deleted", e.Message);
+            Assert.True(File.Exists(_d["runs/d1/a/model.ckpt"]));
+        }
+        else
+        {
+            await Cleaner.CleanAsync(request, null, log);
+            Assert.Contains(log.Items, i => i.Code == ErrorCodes.PropertyMisspelt && i.Message.Contains("-p:Limit", StringComparison.Ordinal));
+            Assert.False(File.Exists(_d["runs/d1/a/model.ckpt"]));
+        }
+    }
+
+    /// <summary>
     /// Clean deletes what a run left in the run dir, declared or not, but not KdGat's logs/: run
     /// records name those logs, and History showed paths Clean had deleted (found by review).
     /// </summary>
