@@ -360,9 +360,9 @@ internal sealed class BuildEngine
     /// <summary>Explain recovers nothing: it says which interrupted attempts of points no longer in a sweep the next build stops.</summary>
     private static void ExplainDroppedPointAttempts(IReadOnlyList<StageInstance> instances, IBuildLog log)
     {
-        foreach (var stage in instances.Where(i => !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, i.Name)))
-            foreach (var variant in Planner.FormerPointAttempts(stage.First(), stage.Select(i => i.Variant)))
-                log.Info($"KdGat: {stage.Key.Dataset}/{stage.Key.Name}/{variant}: an attempt a crash interrupted on this point, which is no longer in the sweep; " +
+        foreach (var (sibling, today) in Planner.SweptStages(instances))
+            foreach (var variant in Planner.FormerPointAttempts(sibling, today))
+                log.Info($"KdGat: {sibling.Dataset}/{sibling.Name}/{variant}: an attempt a crash interrupted on this point, which is no longer in the sweep; " +
                     "the next build recovers it as the point's own build would (what it left running in this tree stopped, its partial outputs kept under its failed/; today's points are not affected).");
     }
 

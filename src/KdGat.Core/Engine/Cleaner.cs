@@ -113,7 +113,7 @@ internal static class Cleaner
         foreach (var o in others)
         {
             // A former point's interrupted attempt: its processes (or SLURM job) would write on into what is deleted here.
-            if (o.IsPoint && File.Exists(Path.Combine(o.StateDir, "attempt.json"))
+            if (o.IsPoint && File.Exists(OutputGuard.JournalIn(o.StateDir))
                 && instances.FirstOrDefault(i => i.Dataset == o.Dataset && o.Slot.StartsWith(i.Name + "/", StringComparison.Ordinal)) is { } sibling
                 && FormerPoint.Of(sibling, o.Slot[(sibling.Name.Length + 1)..]) is { } point
                 && await new OutputGuard(point).RecoverIfNeededAsync().ConfigureAwait(false) is { } recovered)
@@ -160,27 +160,31 @@ internal static class Cleaner
         // full disk that frees the room. A build's own capture may have failed on that disk too; deleted unarchived, outputs
         // copied back from a backup were adopted as current (a quota review). Kept when it cannot be archived: the stage is
         // stale all the same (its outputs are gone, its rerun marked).
-        var manifestKept = false;
-        if (FileMover.Exists(manifestPath))
-        {
-            try { new Tracking.ManifestArchive(p.Layout.StateDir).Capture(dataset, slot, manifestPath); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                manifestKept = true;
-                log.Warn(ErrorCodes.CleanManifestKept, $"{key}: its manifest could not be archived in .kdgat/manifests ({e.Message.TrimEnd('.')}), so it was kept: the stage runs again all the same, and Adopt can still tell what its outputs were made from. Free space or fix the permissions there, then run Clean again to remove it.");
-            }
-        }
-        if (!manifestKept && FileMover.Exists(manifestPath))
+        if (FileMover.Exists(manifestPath) && Archived())
         {
             FileMover.Delete(manifestPath);
             deleted.Add(PathText.ToStored(p.Layout.Root, manifestPath));
         }
-        foreach (var f in new[] { Path.Combine(stateDir, "attempt.json"), Path.Combine(stateDir, "aside") })
+        foreach (var f in new[] { OutputGuard.JournalIn(stateDir), Path.Combine(stateDir, "aside") })
             FileMover.Delete(f);
         if (!marked)
         {
             try { MarkRerun(); }
             catch (IOException) when (File.Exists(rerunRequested)) { } // an earlier Clean's marker forces the rerun as well
+        }
+
+        bool Archived()
+        {
+            try
+            {
+                new Tracking.ManifestArchive(p.Layout.StateDir).Capture(dataset, slot, manifestPath);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warn(ErrorCodes.CleanManifestKept, $"{key}: its manifest could not be archived in .kdgat/manifests ({e.Message.TrimEnd('.')}), so it was kept: the stage runs again all the same, and Adopt can still tell what its outputs were made from. Free space or fix the permissions there, then run Clean again to remove it.");
+                return false;
+            }
         }
     }
 }

@@ -29,12 +29,11 @@ internal sealed partial class InstanceRunner
     /// </summary>
     public async Task RecoverDroppedPointAttemptsAsync(IReadOnlyList<StageInstance> instances)
     {
-        foreach (var stage in instances.Where(i => !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, i.Name)))
+        foreach (var (sibling, today) in Planning.Planner.SweptStages(instances))
         {
-            var sibling = stage.First();
             try
             {
-                await RecoverPointAttemptsAsync(sibling, Planning.Planner.FormerPointAttempts(sibling, stage.Select(i => i.Variant)),
+                await RecoverPointAttemptsAsync(sibling, Planning.Planner.FormerPointAttempts(sibling, today),
                     $"a point no longer in the sweep of {sibling.Dataset}/{sibling.Name}").ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or KdgException)

@@ -120,8 +120,8 @@ internal static class RawData
         var logDir = Path.Combine(layout.DatasetStateDir(dataset), "generator");
         Directory.CreateDirectory(logDir);
         var runId = $"generator-{dataset}-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
-        var folder = Path.GetDirectoryName(mark)!;
-        AtomicFile.WriteAllText(mark, $"{runId}\npid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC\n{Hashing.Statx.DirectoryInode(folder)}\n{folder}\n");
+        var folder = TreeCopy.Of(Path.GetDirectoryName(mark)!);
+        AtomicFile.WriteAllText(mark, $"{runId}\npid {Environment.ProcessId} on {Environment.MachineName} since {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC\n{folder.Inode}\n{folder.Path}\n");
         var run = await ShellProcess.RunAsync(layout.Root, command, Path.Combine(logDir, "stdout.log"), Path.Combine(logDir, "stderr.log"),
             new Dictionary<string, string?> { ["KDGAT_ATTEMPT_ID"] = runId }, TimeSpan.FromSeconds(2), null, cancel).ConfigureAwait(false);
         if (run.Leftovers != LeftoverProcesses.None)
@@ -173,10 +173,8 @@ internal static class RawData
 
     private sealed record GeneratorJournal(string Id, string Began, ulong? FolderInode, string? FolderPath)
     {
-        /// <summary>Written beside another copy of the tree (cp -a while the original generated: its processes write there), as OutputGuard.CameWithACopy.</summary>
-        public bool CameWithACopy(string mark) =>
-            FolderInode is { } then && FolderPath is { Length: > 0 } was && was != Path.GetDirectoryName(mark)
-            && Hashing.Statx.DirectoryInode(Path.GetDirectoryName(mark)!) is { } now && now != then;
+        /// <summary>Written beside another copy of the tree (cp -a while the original generated: its processes write there).</summary>
+        public bool CameWithACopy(string mark) => TreeCopy.CameWithACopy(Path.GetDirectoryName(mark)!, FolderInode, FolderPath);
     }
 
     /// <summary>

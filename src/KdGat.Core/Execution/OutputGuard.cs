@@ -59,7 +59,9 @@ internal sealed class OutputGuard
     public string LockFile => LockFileIn(StateDir);
     /// <summary>The lock of the slot whose state is in <paramref name="stateDir"/> (Clean takes those of former sweep points by path).</summary>
     public static string LockFileIn(string stateDir) => Path.Combine(stateDir, "lock");
-    private string Journal => Path.Combine(StateDir, "attempt.json");
+    private string Journal => JournalIn(StateDir);
+    /// <summary>Where an attempt's journal lies in an instance's state dir (a former sweep point's too, which no instance has now).</summary>
+    public static string JournalIn(string stateDir) => Path.Combine(stateDir, "attempt.json");
     /// <summary>A random id replaced as every attempt begins and again before it ends (commit or rollback): see <see cref="Mark"/>.</summary>
     private string GenerationFile => Path.Combine(StateDir, "generation");
     private string AsideDir => Path.Combine(StateDir, "aside");
@@ -252,8 +254,9 @@ internal sealed class OutputGuard
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
         NextGeneration(); // before the journal: a downstream that noted the old one sees this attempt (Mark)
+        var tree = TreeCopy.Of(StateDir);
         var entry = new JournalEntry(attemptId, null, Environment.MachineName, Environment.ProcessId)
-            { BuildStartTicks = ThisProcessStarted.Value, StateDirInode = Hashing.Statx.DirectoryInode(StateDir), StateDirPath = Path.GetFullPath(StateDir), Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
+            { BuildStartTicks = ThisProcessStarted.Value, StateDirInode = tree.Inode, StateDirPath = tree.Path, Fingerprint = fingerprint, Upstream = upstream, Seen = seen, Attempt = attempt, Phase = PhaseAside, RecordId = recordId, BuildId = buildId, Submits = submits,
               Outputs = _s.Outputs.Select(o => PathText.ToStored(_s.Layout.Root, o)).ToArray() };
         var leftovers = Leftovers();
         if (leftovers.Count > 0) entry = entry with { Leftovers = leftovers.Select(p => PathText.ToStored(_s.Layout.Root, p)).ToArray() };
@@ -329,17 +332,8 @@ internal sealed class OutputGuard
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>
-    /// The journal was written in another tree, and came here with a copy of it (cp -a or rsync to another
-    /// place): its attempt's processes and SLURM job, if any still run, write there, not here. Only the
-    /// files here are recovered. Both the state dir's inode and its path differ: a tree moved in one piece
-    /// keeps its inodes (and its attempt's processes, whose working directories moved with it, write into
-    /// it), and one moved to another file system and linked back, or restored from a backup, keeps its path
-    /// (a process writing by absolute path writes into it: a review of this check, inode alone).
-    /// </summary>
-    public bool CameWithACopy(JournalEntry? e) =>
-        e is { StateDirInode: { } then, StateDirPath: { } was } && was != Path.GetFullPath(StateDir)
-        && Hashing.Statx.DirectoryInode(StateDir) is { } now && now != then;
+    /// <summary>The journal was written in another tree and came here with a copy of it (<see cref="TreeCopy"/>): only the files here are recovered.</summary>
+    public bool CameWithACopy(JournalEntry? e) => e is not null && TreeCopy.CameWithACopy(StateDir, e.StateDirInode, e.StateDirPath);
 
     /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>
     private bool Committed(JournalEntry? e)

@@ -101,7 +101,7 @@ internal sealed class Planner
             if (NoOp.FileObservations.FileExists(Path.Combine(folder, StageInstance.ManifestFileName))) found.Add(name + "/");
             // A former point's attempt a crash interrupted (its journal): its processes may still write into the folder, and nothing
             // else recovers it once the point left the grid (a crash review). Asked only of such folders: no listing more per no-op.
-            else if (NoOp.FileObservations.FileExists(Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Name, name, "attempt.json"))) found.Add(name + "/ (an interrupted attempt)");
+            else if (NoOp.FileObservations.FileExists(Execution.OutputGuard.JournalIn(Path.Combine(s.Layout.DatasetStateDir(s.Dataset), s.Name, name)))) found.Add(name + "/ (an interrupted attempt)");
         }
         return found;
     }
@@ -119,9 +119,16 @@ internal sealed class Planner
             (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(), NoOp.FileObservations.OneLevel).ToArray();
         NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, stageState, NoOp.FileObservations.ListAnswer(names));
         var today = todaysPoints.ToHashSet(StringComparer.Ordinal);
-        return names.Where(n => n.Contains('=') && !today.Contains(n) && NoOp.FileObservations.FileExists(Path.Combine(stageState, n, "attempt.json")))
+        return names.Where(n => n.Contains('=') && !today.Contains(n) && NoOp.FileObservations.FileExists(Execution.OutputGuard.JournalIn(Path.Combine(stageState, n))))
             .Order(StringComparer.Ordinal).ToArray();
     }
+
+    /// <summary>
+    /// For each swept stage and dataset among <paramref name="instances"/> (the whole grid: not with -p:Sweep), one of its
+    /// points and every point of today's grid: what <see cref="FormerPointAttempts"/> asks for the points that left it.
+    /// </summary>
+    internal static IEnumerable<(StageInstance Sibling, string[] TodaysPoints)> SweptStages(IEnumerable<StageInstance> instances) =>
+        instances.Where(i => !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, i.Name)).Select(stage => (stage.First(), stage.Select(i => i.Variant).ToArray()));
 
     /// <summary>Upstreams that are not up to date make the instance stale before anything of its own is looked at.</summary>
     public static IReadOnlyList<StaleReason> UpstreamsNotUpToDate(IEnumerable<string> upstreamStages) =>
