@@ -161,7 +161,7 @@ internal sealed class OutputGuard
     {
         using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
         string generation;
-        try { generation = File.Exists(GenerationFile) ? SmallFile.ReadAllText(GenerationFile, 64).Trim() : "none"; }
+        try { generation = File.Exists(GenerationFile) ? GenerationText(SmallFile.ReadAllBytes(GenerationFile)) : "none"; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { generation = "unreadable"; }
         if (!FileMover.Exists(Journal)) return generation;
         var owner = ReadJournal()?.BuildId;
@@ -174,6 +174,32 @@ internal sealed class OutputGuard
     public const string InAttemptOf = "in an attempt of build ";
 
     private void NextGeneration() => AtomicFile.WriteAllText(GenerationFile, Guid.NewGuid().ToString("N"), durable: false);
+
+    /// <summary>A generation as a mark: a random id, or a journal renamed over it (<see cref="EndJournal"/>) by its digest.</summary>
+    private static string GenerationText(byte[] bytes) =>
+        bytes.Length <= 64 ? System.Text.Encoding.UTF8.GetString(bytes).Trim() : "journal " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32];
+
+    /// <summary>
+    /// The end of an attempt (commit or rollback): the generation is replaced, then the journal goes. Where the
+    /// new generation cannot be written (a full disk or quota: the attempt may well have failed for that), the
+    /// journal is renamed over the generation, which needs no space and does both at once: its bytes name this
+    /// attempt's unique run record, so no mark has seen them. Kept instead, the journal made the next build call
+    /// the failed (and reported) attempt interrupted, KDG2003 (a quota review); deleted without a new generation,
+    /// a downstream whose mark read this attempt's generation just before the journal went would miss it.
+    /// </summary>
+    private void EndJournal()
+    {
+        if (!FileMover.Exists(Journal)) return;
+        try { NextGeneration(); }
+        catch (IOException full) when (File.Exists(Journal))
+        {
+            CrashPoints.Hit("rename", GenerationFile);
+            try { File.Move(Journal, GenerationFile, overwrite: true); }
+            catch (IOException) { throw full; } // read-only, say: the journal stays, and the first error says why
+            return;
+        }
+        FileMover.Delete(Journal); // a file, or the damage in its place (a directory)
+    }
 
     /// <summary>The current journal, or null when there is none or it cannot be read.</summary>
     public JournalEntry? ReadJournal()
@@ -325,7 +351,7 @@ internal sealed class OutputGuard
     {
         try
         {
-            if (File.Exists(Journal)) { NextGeneration(); CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+            EndJournal();
             FileMover.Delete(RerunRequested);
             FileMover.Delete(AsideDir);
         }
@@ -363,8 +389,7 @@ internal sealed class OutputGuard
             PutBack(item, live);
         }
         PutBack(ManifestItem, _s.ManifestPath); // last: nothing looks up to date before everything is back
-        if (FileMover.Exists(Journal)) NextGeneration();
-        FileMover.Delete(Journal); // a file, or the damage in its place (a directory)
+        EndJournal();
         // Leftovers a damaged journal no longer names: kept under unrecovered/, not deleted.
         if (Directory.Exists(AsideDir) && Directory.EnumerateFileSystemEntries(AsideDir).Any(p => IsLeftover(Path.GetFileName(p))))
         {
@@ -479,7 +504,7 @@ internal sealed class OutputGuard
             if (Exists(kept)) kept += "-" + Guid.NewGuid().ToString("N")[..8];
             FileMover.Move(AsideDir, kept);
         }
-        if (File.Exists(Journal)) { CrashPoints.Hit("unlink", Journal); File.Delete(Journal); }
+        EndJournal();
         return kept;
     }
 

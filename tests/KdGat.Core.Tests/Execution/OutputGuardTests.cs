@@ -402,6 +402,40 @@ public sealed class OutputGuardTests : IDisposable
         Assert.NotEqual(after, new OutputGuard(_s).Mark("b1"));
     }
 
+    /// <summary>
+    /// The end of an attempt on a full disk (quota), where the new generation cannot be written: the journal was kept,
+    /// so the next build called the attempt, failed and reported already, interrupted (KDG2003; a quota review). The
+    /// journal now goes all the same, renamed over the generation, which still changes with every attempt.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EndOfAnAttempt_NoRoomForTheGeneration_TheJournalGoesAndTheGenerationStillChanges(bool commit)
+    {
+        GoodResult("v1");
+        var marks = new List<string>();
+        foreach (var build in new[] { "b2", "b3" })
+        {
+            var guard = new OutputGuard(_s);
+            guard.Begin($"{build}-1", $"{build}-d1-a-1", build);
+            marks.Add(guard.Mark(build)); // the generation, as a downstream of the attempt's own build notes it
+            if (commit) GoodResult(build); else WriteOutputs($"{build}-half-written");
+            // The generation's temp file, after a rollback's moves (and, the second time, clearing failed/).
+            var plan = new KdGat.Core.IO.CrashPoints.Plan(commit ? 1 : build == "b2" ? 6 : 7, KdGat.Core.IO.CrashPoints.Mode.Fail);
+            KdGat.Core.IO.CrashPoints.Current = plan;
+            try { if (commit) guard.Commit(); else guard.Abort(); }
+            finally { KdGat.Core.IO.CrashPoints.Current = null; }
+            Assert.Matches(@" write .*/\.generation\..*\.tmp$", plan.Seen[plan.At - 1]);
+
+            Assert.False(File.Exists(Path.Combine(guard.StateDir, "attempt.json")));
+            Assert.Null(await new OutputGuard(_s).RecoverIfNeededAsync());
+            Assert.Equal(commit ? $"model {build}" : "model v1", Model());
+            marks.Add(new OutputGuard(_s).Mark("b1"));
+            Assert.Equal(marks[^1], new OutputGuard(_s).Mark("b1"));
+        }
+        Assert.Equal(marks.Count, marks.Distinct().Count()); // each attempt's start and end, as a downstream started before it compares
+    }
+
     [Fact]
     public async Task RecoverIfNeeded_NoJournal_DoesNothing()
     {
