@@ -25,7 +25,10 @@ internal sealed class PathHasher
     public const int MaxFilesPerWalk = 10_000_000;
 
     /// <summary>The hash of a file or directory, or null when the path does not exist.</summary>
-    public Result? Hash(string fullPath)
+    public Result? Hash(string fullPath) => Hash(fullPath, skip: null);
+
+    /// <param name="skip">Subdirectories the walk of a directory does not enter (<see cref="Walk"/>).</param>
+    private Result? Hash(string fullPath, Func<string, bool>? skip)
     {
         var stat = PathStat.Of(fullPath);
         switch (stat.Kind)
@@ -38,7 +41,7 @@ internal sealed class PathHasher
                 var h = _cache.HashFile(fullPath);
                 return h is null ? null : new Result(WithMode(h, stat.Executable), new FileInfo(fullPath).Length, false);
         }
-        var entries = Walk(fullPath);
+        var entries = Walk(fullPath, skip);
         foreach (var e in entries)
             if (e.Kind == PathKind.Other) throw NotContent(e.Path, PathStat.Of(e.Path));
         return HashSet(fullPath, entries);
@@ -59,13 +62,14 @@ internal sealed class PathHasher
     internal const string EmptyDirectoryValue = "empty directory";
 
     /// <summary>
-    /// The hash of a declared input: as <see cref="Hash"/>, or for a path with '*' or '?' the set
+    /// The hash of a declared input: as <see cref="Hash"/> (a directory without its
+    /// <see cref="IsBytecodeCache"/> folders), or for a path with '*' or '?' the set
     /// of files the glob matches, named relative to its literal directory; null when nothing is
     /// there or the glob matches no file.
     /// </summary>
     public Result? HashInput(string fullPath)
     {
-        if (!Glob.HasWildcard(fullPath)) return Hash(fullPath);
+        if (!Glob.HasWildcard(fullPath)) return Hash(fullPath, IsBytecodeCache);
         // Dangling symlinks the glob matches count as in a directory (a from-scratch run would not find them either).
         var entries = Glob.ExpandEntries("/", fullPath, withDangling: true);
         return entries.Count == 0 ? null : HashSet(Glob.LiteralBase(fullPath), entries);
@@ -131,6 +135,18 @@ internal sealed class PathHasher
     public static IEnumerable<string> EnumerateContentFiles(string dir) =>
         Walk(dir).Where(e => e.Kind is PathKind.File or PathKind.Other)
             .Select(e => e.Kind == PathKind.File ? e.Path : throw NotContent(e.Path, PathStat.Of(e.Path)));
+
+    /// <summary>Python's bytecode cache folder (<see cref="IsBytecodeCache"/>).</summary>
+    internal const string BytecodeCacheDir = "__pycache__";
+
+    /// <summary>
+    /// Python's bytecode cache, which a folder named whole as an input leaves out, not even entered
+    /// (as a wildcard does: <see cref="Glob"/>); naming it (<c>lib/__pycache__</c>) reaches it.
+    /// The stage's own import writes it while it runs (KDG3020 and a rerun at every build, a review), and a
+    /// .pyc holds its source's mtime (a touch changed it). Nothing is lost: Python reads a .pyc there only
+    /// in place of the .py beside the folder, which is in the digest, and ignores one whose source is gone.
+    /// </summary>
+    internal static bool IsBytecodeCache(string dir) => Path.GetFileName(dir) == BytecodeCacheDir;
 
     /// <summary>
     /// One thing a walk found: a regular file (<see cref="Executable"/> set by its x bit), a FIFO,

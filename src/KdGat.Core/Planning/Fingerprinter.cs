@@ -161,7 +161,7 @@ internal sealed class Fingerprinter
         using var _ = NoOp.FileObservations.Pause(); // a check of this run, not part of any decision a certificate replays
         // Inputs an upstream job still writes too (a directory above its output): their other files can be edited meanwhile.
         foreach (var input in s.Inputs.Where(i => used.Inputs.ContainsKey(PathText.ToStored(root, i)) && !BelowUpstreamOutputs(s, i)))
-            seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Entries(input)) ?? []);
+            seen[InputKind + PathText.ToStored(root, input)] = Identities(s, Now(() => Entries(input, PathHasher.IsBytecodeCache)) ?? []);
         foreach (var file in CodeFilesNow(s))
             seen[CodeKind + PathText.ToStored(root, file)] = Identities(s, [Entry(file)]);
         // The tools folder, when the command runs from it ({tools} in the fingerprint's command), by identity as the rest.
@@ -229,15 +229,16 @@ internal sealed class Fingerprinter
     private static readonly string NothingSeen = ContentHash.OfText("");
 
     /// <summary>
-    /// What an input's digest is made of, as <see cref="PathHasher"/> walks it: its regular files
+    /// What an input's or output's digest is made of, as <see cref="PathHasher"/> walks it: its regular files
     /// (with their x bit), and of a directory or glob also its empty directories and dangling links.
     /// </summary>
-    private static IReadOnlyList<PathHasher.WalkEntry> Entries(string input)
+    /// <param name="skip">Folders the digest leaves out: an input's <see cref="PathHasher.IsBytecodeCache"/>; none of an output.</param>
+    private static IReadOnlyList<PathHasher.WalkEntry> Entries(string input, Func<string, bool>? skip = null)
     {
         if (Glob.HasWildcard(input)) return Glob.ExpandEntries("/", input, withDangling: true);
         return PathStat.Of(input) switch
         {
-            { Kind: PathKind.Directory } => PathHasher.Walk(input),
+            { Kind: PathKind.Directory } => PathHasher.Walk(input, skip),
             { Kind: PathKind.Missing } => [],
             _ => [Entry(input)],
         };
