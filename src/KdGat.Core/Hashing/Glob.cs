@@ -25,7 +25,7 @@ internal static class Glob
             {
                 PathKind.File => new[] { full },
                 // A code folder named whole (code: [mylib]) leaves out its __pycache__ folders as a wildcard does (the diff review).
-                PathKind.Directory => PathHasher.EnumerateContentFiles(full).Where(f => !Path.GetRelativePath(full, f).Split('/')[..^1].Contains("__pycache__")).ToArray(),
+                PathKind.Directory => PathHasher.EnumerateContentFiles(full, PathHasher.IsBytecodeCache).ToArray(),
                 PathKind.Other => throw PathHasher.NotContent(full, stat),
                 _ => Array.Empty<string>(),
             };
@@ -122,7 +122,7 @@ internal static class Glob
     // left it up to date when every bin/ was skipped).
     // Nor into Python's __pycache__: a .pyc holds its source's file time, so a `touch` or a checkout of an
     // unchanged module made `code: ['mylib/**']` see changed code (KDG3020, reruns that never settle: a user review).
-    private static readonly string[] StateDirs = [".git", Pipeline.PipelineLayout.StateDirName, "__pycache__"];
+    private static readonly string[] StateDirs = [".git", Pipeline.PipelineLayout.StateDirName, PathHasher.BytecodeCacheDir];
     private static readonly string[] BuildOutputDirs = ["bin", "obj"];
 
     /// <summary>.git/, .kdgat/ or __pycache__/, and the glob's own segments (<paramref name="named"/>) do not name it.</summary>

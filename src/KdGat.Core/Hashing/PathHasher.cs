@@ -132,16 +132,17 @@ internal sealed class PathHasher
     /// The regular files below <paramref name="dir"/>, ordinally sorted; a FIFO, device or socket
     /// among them is an error. Dangling symlinks and empty directories are not listed (nothing to read or link).
     /// </summary>
-    public static IEnumerable<string> EnumerateContentFiles(string dir) =>
-        Walk(dir).Where(e => e.Kind is PathKind.File or PathKind.Other)
+    /// <param name="skip">Subdirectories not entered (<see cref="Walk"/>).</param>
+    public static IEnumerable<string> EnumerateContentFiles(string dir, Func<string, bool>? skip = null) =>
+        Walk(dir, skip).Where(e => e.Kind is PathKind.File or PathKind.Other)
             .Select(e => e.Kind == PathKind.File ? e.Path : throw NotContent(e.Path, PathStat.Of(e.Path)));
 
     /// <summary>Python's bytecode cache folder (<see cref="IsBytecodeCache"/>).</summary>
     internal const string BytecodeCacheDir = "__pycache__";
 
     /// <summary>
-    /// Python's bytecode cache, which a folder named whole as an input leaves out, not even entered
-    /// (as a wildcard does: <see cref="Glob"/>); naming it (<c>lib/__pycache__</c>) reaches it.
+    /// Python's bytecode cache, which a folder named whole as an input or as code leaves out, not even
+    /// entered (a wildcard does too: <see cref="Glob"/>); naming it (<c>lib/__pycache__</c>) reaches it.
     /// The stage's own import writes it while it runs (KDG3020 and a rerun at every build, a review), and a
     /// .pyc holds its source's mtime (a touch changed it). Nothing is lost: Python reads a .pyc there only
     /// in place of the .py beside the folder, which is in the digest, and ignores one whose source is gone.

@@ -110,6 +110,17 @@ public sealed class GlobTests : IDisposable
         Assert.Equal(["mylib/__pycache__/util.cpython-311.pyc", "mylib/sub/__pycache__/m.cpython-311.pyc"], Expand("mylib/**/__pycache__/*.pyc"));
     }
 
+    /// <summary>A code folder named whole walked its __pycache__ and then dropped what it found: not entered now (a FIFO there was KDG1015).</summary>
+    [Fact]
+    public void Expand_AFolderNamedWhole_DoesNotEnterPycache()
+    {
+        _dir.Write("mylib/util.py", "x = 1");
+        Directory.CreateDirectory(_dir["mylib/__pycache__"]);
+        Assert.Equal(0, Sh.Run("mkfifo mylib/__pycache__/p", _dir.Path).ExitCode);
+
+        Assert.Equal(["mylib/util.py"], Expand("mylib"));
+    }
+
     [Fact]
     public void Expand_SingleStar_DoesNotRecurse() =>
         Assert.Equal(["src/A.cs", "src/AB.cs", "src/B.cs"], Expand("src/*.cs"));
