@@ -153,9 +153,9 @@ internal sealed class PathHasher
     /// One thing a walk found: a regular file (<see cref="Executable"/> set by its x bit), a FIFO,
     /// device or socket (<see cref="PathKind.Other"/>), an empty directory (<see cref="PathKind.Directory"/>,
     /// the walked directory itself when it is empty), or a dangling symlink (<see cref="PathKind.Missing"/>
-    /// with its <see cref="LinkTarget"/>).
+    /// with its <see cref="LinkTarget"/>). A regular file's <see cref="Identity"/> is from the walk's own statx (null without statx).
     /// </summary>
-    internal readonly record struct WalkEntry(string Path, PathKind Kind, bool Executable = false, string? LinkTarget = null);
+    internal readonly record struct WalkEntry(string Path, PathKind Kind, bool Executable = false, string? LinkTarget = null, FileIdentity? Identity = null);
 
     /// <summary>
     /// Every non-directory below <paramref name="dir"/> (regular or not; the caller decides), every
@@ -210,7 +210,7 @@ internal sealed class PathHasher
             if (found.Count >= MaxFilesPerWalk)
                 throw new KdgException(ErrorCodes.SymlinkCycle,
                     $"'{dir}' holds more than {MaxFilesPerWalk:N0} files (symlinks leading into the same directories many times?). Declare a smaller directory.", dir);
-            found.Add(new(path, s.Kind, s.Executable, target));
+            found.Add(new(path, s.Kind, s.Executable, target, s.Identity));
         }
         if (names is not null) NoOp.FileObservations.Saw(NoOp.FileObservations.Probe.List, dir, NoOp.FileObservations.ListAnswer(names));
         if (found.Count == before) found.Add(new(dir, PathKind.Directory)); // empty (or only ghosts)

@@ -26,6 +26,23 @@ public sealed class PathHasherTests : IDisposable
 
     private string HashOf(string path) => _hasher.Hash(path)!.Hash;
 
+    /// <summary>
+    /// A walk hands over each file's identity from its own statx: noting a large upstream output, or an input, by identity
+    /// as a run starts and ends (KDG3017, KDG3020) statted every file twice (151 ms instead of 79 for 20,000 files).
+    /// </summary>
+    [Fact]
+    public void Walk_GivesEachFileTheIdentityOfItsOwnStat()
+    {
+        var tree = MakeTree("t", Files);
+        File.CreateSymbolicLink(_dir["t/dangling"], "nowhere");
+
+        var entries = PathHasher.Walk(tree);
+
+        Assert.Equal(Files.Length, entries.Count(e => e.Identity is not null));
+        Assert.All(entries.Where(e => e.Kind == PathKind.File), e => Assert.Equal(FileIdentity.Of(e.Path), e.Identity));
+        Assert.Null(Assert.Single(entries, e => e.Kind == PathKind.Missing).Identity);
+    }
+
     [Fact]
     public void Hash_File_IsContentHashAndSize()
     {
