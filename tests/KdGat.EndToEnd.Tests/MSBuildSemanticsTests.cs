@@ -261,4 +261,36 @@ public sealed class MSBuildSemanticsTests
         Assert.DoesNotContain("error MSB4006", r.Output);
         Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
     }
+    /// <summary>
+    /// A stage whose KdGatStageDefinition has no StageTarget and whose target has the stage's name,
+    /// 'preprocess' (as a new KdGat.Sdk user names a target after its stage), named in no *DependsOn
+    /// list but in the DependsOnTargets of the stages after it: that target is Preprocess (names
+    /// ignore case), and MSBuild stopped with an uncoded MSB4006 ('evaluate') or KDG1221 about a
+    /// -t:Train no one typed ('train'). KDG1215 at that target names the clash and the fix, before
+    /// anything runs, for the IDE's KdGatStages too.
+    /// </summary>
+    [Theory]
+    [InlineData("-t:Evaluate")]
+    [InlineData("-t:KdGatStages")]
+    public void ADefinedStageTargetNamedLikeAPublicTarget_IsKdg1215_NotMsb4006(string target)
+    {
+        using var s = Sandbox.Trivial();
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        const string definition = "<KdGatStageDefinition Include=\"preprocess\" StageTarget=\"preprocess_stage\" />";
+        Assert.Contains(definition, File.ReadAllText(proj));
+        File.WriteAllText(proj, File.ReadAllText(proj)
+            .Replace(definition, "<KdGatStageDefinition Include=\"preprocess\" />")
+            .Replace("preprocess_stage", "preprocess")
+            .Replace("<PreprocessDependsOn>preprocess</PreprocessDependsOn>", "<PreprocessDependsOn>vgae_large_autoencoder</PreprocessDependsOn>"));
+
+        var r = s.Build(target, "-p:Dataset=hcrl_sa");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1215: a KdGatStageDefinition item names the stage target 'preprocess'", r.Output);
+        Assert.Contains("StageTarget=\"preprocess_stage\"", r.Output);
+        var line = Array.FindIndex(File.ReadAllLines(proj), l => l.StartsWith("  <Target Name=\"preprocess\"", StringComparison.Ordinal)) + 1;
+        Assert.Contains($"pipeline.proj({line},3): error KDG1215:", r.Output);
+        Assert.DoesNotContain("error MSB4006", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(s.Dir, "experimentruns")), "a stage ran:\n" + r.Output);
+    }
 }
