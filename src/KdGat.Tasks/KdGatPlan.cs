@@ -1,6 +1,7 @@
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.Pipeline;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -65,8 +66,12 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             return true;
         }
         // The build task reports warnings and the decision table; here only what stops the build, and
-        // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012).
-        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012),
+        // a definition naming a target the project lacks (KDG1223; not on a certified no-op).
+        var graph = Graph(defined);
+        if (StageTargets.UndefinedStageTarget([.. graph.Files.Prepend(Path.GetFullPath(PipelineFile)).Distinct(StringComparer.Ordinal)], [.. StageNames.Select(StageTargetOf)]) is { } undefined)
+            throw undefined;
+        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), graph, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         // A cancel after the check (while the stamps were written) returned false without a word: MSBuild's bare MSB4181, or nothing at all (a crash review).
         if (_cancel.IsCancellationRequested)
             throw new KdgException(ErrorCodes.StageCancelled, "KdGat: cancelled after checking what is up to date, before the stages' targets were told. Nothing was run or changed; build again to go on.");
@@ -78,6 +83,10 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         defined,
         BuildEngine is IBuildEngine6 e6 ? [.. e6.GetGlobalProperties()] : [],
         [.. GraphFiles.Select(f => f.GetMetadata("FullPath")).Distinct(StringComparer.Ordinal)]);
+
+    /// <summary>A definition's stage and the target it names: its StageTarget, or the stage's own name without one (as _KdGatStageTargetAlone reads it).</summary>
+    private static (string Stage, string Target) StageTargetOf(ITaskItem definition) =>
+        (definition.ItemSpec, definition.GetMetadata("StageTarget").Trim() is { Length: > 0 } target ? target : definition.ItemSpec);
 
     private BuildRequest PlanRequest() =>
         Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };

@@ -1,5 +1,6 @@
 using System.Xml;
 using System.Xml.Linq;
+using KdGat.Core.Diagnostics;
 using KdGat.Core.IO;
 
 namespace KdGat.Core.Pipeline;
@@ -32,20 +33,79 @@ internal static class StageTargets
     /// </summary>
     public static IEnumerable<(ProjectPlace Item, ProjectPlace Target, string[] Needs, string[] Metadata)> FindAll(string projectFile, string stage)
     {
-        var doc = Read(projectFile);
-        if (doc?.Root is null) yield break;
-        foreach (var item in doc.Root.Descendants().Where(e => e.Name.LocalName == "KdGatStage"))
-        {
-            var names = ((string?)item.Attribute("Include") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (!names.Contains(stage, StringComparer.Ordinal)) continue;
-            var target = item.Ancestors().FirstOrDefault(e => e.Name.LocalName == "Target");
-            if (target is null) continue; // an item outside a target is not a stage declaration
+        foreach (var (item, target) in Declarations(Read(projectFile), stage))
             yield return (At(projectFile, item), At(projectFile, target),
                 ((string?)item.Attribute("Needs") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 [.. item.Attributes().Select(a => a.Name.LocalName).Where(n => n is not ("Include" or "Exclude" or "Remove" or "Update" or "Condition")),
                  .. item.Elements().Select(e => e.Name.LocalName)]);
+    }
+
+    /// <summary>
+    /// KDG1223: a KdGatStageDefinition names a stage target (its StageTarget, or the stage's own name
+    /// without one) that no target of <paramref name="files"/> (the project file first, then the
+    /// KdGatGraphFile items) has, while its stage is declared in a target of another name there. The
+    /// definitions are how MSBuild knows a stage target before the plan (KDG1216 for -t:prep_stage
+    /// alone, which otherwise ran nothing and succeeded), so a stale or misspelt one is an error.
+    /// Said only when that declaring target is found: a stage target imported from a file KdGat does
+    /// not read may well have the name. Reads the files' text first and parses XML only when a
+    /// definition's name is not in it as a Name="..." (the plan of every build that is not a
+    /// certified no-op passes here).
+    /// </summary>
+    public static KdgException? UndefinedStageTarget(IReadOnlyList<string> files, IReadOnlyList<(string Stage, string Target)> definitions)
+    {
+        if (definitions.Count == 0 || files.Count == 0) return null;
+        var texts = files.Select(ReadText).ToArray();
+        var unseen = definitions.Where(d => !texts.Any(t => t is not null && HasNameAttribute(t, d.Target))).ToArray();
+        if (unseen.Length == 0) return null;
+
+        var docs = files.Select(f => (File: f, Doc: Read(f))).ToArray();
+        var targets = docs.SelectMany(d => d.Doc?.Root?.Descendants().Where(e => e.Name.LocalName == "Target") ?? [])
+            .Select(t => ((string?)t.Attribute("Name") ?? "").Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase); // MSBuild's target names ignore case
+        foreach (var (stage, target) in unseen.Where(d => !targets.Contains(d.Target)))
+        {
+            var declared = docs.SelectMany(d => Declarations(d.Doc, stage).Select(x => (d.File, x.Target))).FirstOrDefault();
+            if (declared.Target is null) continue;
+            var name = ((string?)declared.Target.Attribute("Name") ?? "").Trim();
+            var where = At(declared.File, declared.Target);
+            var message = $"the KdGatStageDefinition item of stage '{stage}' names the stage target '{target}' (its StageTarget, or the stage's own name when it has none), " +
+                $"but the project has no target of that name: stage {stage} is declared in the target '{name}' ({where.File}({where.Line},{where.Column})). " +
+                $"Set StageTarget=\"{name}\" on that KdGatStageDefinition item (or rename the target): the definitions tell KdGat which targets are stage targets, " +
+                $"so with a wrong one -t:{name} alone would run nothing and say nothing instead of stopping with KDG1216.";
+            // At the definition (the edit to make), when it is written in one of the files.
+            var at = docs.Select(d => d.Doc?.Root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "KdGatStageDefinition" && Includes(e, stage)) is { } item ? At(d.File, item) : null)
+                .FirstOrDefault(p => p is not null);
+            return at is null
+                ? new KdgException(ErrorCodes.UndefinedStageTarget, message, files[0])
+                : new KdgException(ErrorCodes.UndefinedStageTarget, message, at.File, at.Line, at.Column);
+        }
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="text"/> has <c>Name="NAME"</c> (or single quotes) in any case, after whitespace: not PropertyName="NAME".</summary>
+    private static bool HasNameAttribute(string text, string name)
+    {
+        foreach (var quote in new[] { "\"", "'" })
+        {
+            var needle = "Name=" + quote + name + quote;
+            for (var at = text.IndexOf(needle, StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf(needle, at + 1, StringComparison.OrdinalIgnoreCase))
+                if (at > 0 && char.IsWhiteSpace(text[at - 1])) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Every KdGatStage item in a target of <paramref name="doc"/> that declares <paramref name="stage"/> (names separated by ';' count), with that target.</summary>
+    private static IEnumerable<(XElement Item, XElement Target)> Declarations(XDocument? doc, string stage)
+    {
+        if (doc?.Root is null) yield break;
+        foreach (var item in doc.Root.Descendants().Where(e => e.Name.LocalName == "KdGatStage" && Includes(e, stage)))
+        {
+            var target = item.Ancestors().FirstOrDefault(e => e.Name.LocalName == "Target");
+            if (target is not null) yield return (item, target); // an item outside a target is not a stage declaration
         }
     }
+
+    private static bool Includes(XElement item, string name) =>
+        ((string?)item.Attribute("Include") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(name, StringComparer.Ordinal);
 
     private static ProjectPlace At(string file, XElement e)
     {
@@ -58,14 +118,28 @@ internal static class StageTargets
     {
         try
         {
-            if (!File.Exists(file)) return null;
-            // A regular file of bounded size only (a FIFO would block the open); parsed without a DTD.
-            var bytes = SmallFile.ReadAllBytes(file, MaxBytes);
+            if (Bytes(file) is not { } bytes) return null;
+            // Parsed without a DTD.
             var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxBytes };
             using var reader = XmlReader.Create(new MemoryStream(bytes), settings);
             return XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
-        catch (Exception e) when (e is XmlException or IOException or UnauthorizedAccessException)
+        catch (XmlException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ReadText(string file) => Bytes(file) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+
+    /// <summary>A regular file of bounded size only (a FIFO would block the open), or null.</summary>
+    private static byte[]? Bytes(string file)
+    {
+        try
+        {
+            return File.Exists(file) ? SmallFile.ReadAllBytes(file, MaxBytes) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }

@@ -63,4 +63,48 @@ public sealed class StageTargetsTests : IDisposable
         Assert.Null(StageTargets.Find(_dir.Write("broken.proj", "<Project><Target"), "pre"));
         Assert.Null(StageTargets.Find(_dir.Write("dtd.proj", "<!DOCTYPE p [<!ENTITY e 'x'>]><Project/>"), "pre"));
     }
+    /// <summary>
+    /// KDG1223: a KdGatStageDefinition naming a target the project lacks (StageTarget="pre_stge", or no
+    /// StageTarget where the target is not the stage's name) said nothing, and -t:pre_stage alone ran
+    /// nothing and succeeded (its KDG1216 hangs on the definition). Now an error at the definition,
+    /// naming the target the stage is declared in as the fix.
+    /// </summary>
+    [Theory]
+    [InlineData("StageTarget=\"pre_stge\"", "pre_stge")]
+    [InlineData("", "pre")]
+    public void ADefinitionNamingNoTarget_IsKdg1223_AtTheDefinition_NamingTheStagesTarget(string stageTarget, string named)
+    {
+        var file = _dir.Write("pipeline.proj", Project.Replace("<KdGatStageDefinition Include=\"pre;b\" />",
+            $"<KdGatStageDefinition Include=\"pre\" {stageTarget} />\n    <KdGatStageDefinition Include=\"b\" />"));
+
+        var e = StageTargets.UndefinedStageTarget([file, _dir["KdGat.Pipeline.targets"]], [("pre", named), ("b", "b")]);
+
+        Assert.NotNull(e);
+        Assert.Equal("KDG1223", e.Code);
+        Assert.Equal((file, 3, 5), (e.File, e.Line, e.Column));
+        Assert.Contains($"names the stage target '{named}'", e.Message);
+        Assert.Contains($"declared in the target 'pre_stage' ({file}(6,3))", e.Message);
+        Assert.Contains("StageTarget=\"pre_stage\"", e.Message);
+    }
+
+    /// <summary>No error where the target exists in any case or in another graph file, or where the stage's own target cannot be found (imported from a file KdGat does not read).</summary>
+    [Fact]
+    public void ADefinitionWhoseTargetExists_OrWhoseStageIsDeclaredElsewhere_IsNoError()
+    {
+        var file = _dir.Write("pipeline.proj", Project);
+        var other = _dir.Write("stages.targets", """
+            <Project>
+              <Target
+                 Name = "Imported"><ItemGroup><KdGatStage Include="imp" /></ItemGroup></Target>
+              <Target Name="c_stage"><Output PropertyName="renamed" /><ItemGroup><KdGatStage Include="c" /></ItemGroup></Target>
+            </Project>
+            """);
+
+        Assert.Null(StageTargets.UndefinedStageTarget([file], [("pre", "PRE_STAGE"), ("b", "b")]));
+        Assert.Null(StageTargets.UndefinedStageTarget([file, other], [("imp", "imported")]));
+        Assert.Null(StageTargets.UndefinedStageTarget([file], [("imp", "imp_stage"), ("elsewhere", "elsewhere")]));
+        // PropertyName="renamed" is not a target called renamed
+        Assert.Equal("KDG1223", StageTargets.UndefinedStageTarget([file, other], [("c", "renamed")])?.Code);
+        Assert.Null(StageTargets.UndefinedStageTarget([_dir["missing.proj"]], [("pre", "x")]));
+    }
 }
