@@ -30,6 +30,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     public ITaskItem[] StageNames { get; set; } = [];
     /// <summary>The project files that hold the stage targets (KdGatGraphFile items): a certificate's plan holds only while they are unchanged.</summary>
     public ITaskItem[] GraphFiles { get; set; } = [];
+    /// <summary>KdGat's and MSBuild's own target names, '|' between them (_KdGatReservedTargetNames): a stage target must not have one (KDG1215).</summary>
+    public string? ReservedTargetNames { get; set; }
     /// <summary>Only look for a no-op certificate of this plan (no Stages needed); <see cref="Certified"/> says whether one answered.</summary>
     public bool CertifiedOnly { get; set; }
 
@@ -53,13 +55,19 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             // Under -question and in keys-only mode the plan below checks nothing: no certificate either.
             if (KeysOnly || FailIfNotIncremental) return true;
             var found = new BuildEngine(session: Session()).CertifiedPlan(PlanRequest(), Graph(defined));
-            if (found is null) return true;
+            if (found is null)
+            {
+                // Before the stage graph's evaluation, which a stage target named like a public target turns into MSB4006.
+                RefuseReservedStageTarget();
+                return true;
+            }
             Stamps = ItemsOf(found, [.. names.Concat(found.Select(e => e.Stage)).Distinct(StringComparer.Ordinal)]);
             Certified = true;
             return true;
         }
         if (KeysOnly || FailIfNotIncremental)
         {
+            RefuseReservedStageTarget(); // before Explain's, Clean's or the stage graph's stage targets
             // No graph yet: every stage with a configuration entry (a stage target without one is KDG1006 later, so its item must arrive).
             var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(Root, ConfigFile)), Path.GetFullPath(Root));
             Stamps = [Item(Path.GetFullPath(PipelineFile), [.. config.Stages.Keys.Concat(names).Distinct(StringComparer.Ordinal)], null)];
@@ -68,10 +76,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         // The build task reports warnings and the decision table; here only what stops the build, and
         // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012),
         // a definition naming a target the project lacks (KDG1223; not on a certified no-op).
-        var graph = Graph(defined);
-        if (StageTargets.UndefinedStageTarget([.. graph.Files.Prepend(Path.GetFullPath(PipelineFile)).Distinct(StringComparer.Ordinal)], [.. StageNames.Select(StageTargetOf)]) is { } undefined)
-            throw undefined;
-        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), graph, new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        if (StageTargets.UndefinedStageTarget(ProjectFiles(), [.. StageNames.Select(StageTargetOf)]) is { } undefined) throw undefined;
+        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         // A cancel after the check (while the stamps were written) returned false without a word: MSBuild's bare MSB4181, or nothing at all (a crash review).
         if (_cancel.IsCancellationRequested)
             throw new KdgException(ErrorCodes.StageCancelled, "KdGat: cancelled after checking what is up to date, before the stages' targets were told. Nothing was run or changed; build again to go on.");
@@ -83,6 +89,16 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         defined,
         BuildEngine is IBuildEngine6 e6 ? [.. e6.GetGlobalProperties()] : [],
         [.. GraphFiles.Select(f => f.GetMetadata("FullPath")).Distinct(StringComparer.Ordinal)]);
+
+    /// <summary>The files the stage targets are in: the project file first, then the KdGatGraphFile items.</summary>
+    private string[] ProjectFiles() =>
+        [.. GraphFiles.Select(f => f.GetMetadata("FullPath")).Prepend(Path.GetFullPath(PipelineFile)).Distinct(StringComparer.Ordinal)];
+
+    private void RefuseReservedStageTarget()
+    {
+        if (StageTargets.ReservedStageTarget(ProjectFiles(), (ReservedTargetNames ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) is { } reserved)
+            throw reserved;
+    }
 
     /// <summary>A definition's stage and the target it names: its StageTarget, or the stage's own name without one (as _KdGatStageTargetAlone reads it).</summary>
     private static (string Stage, string Target) StageTargetOf(ITaskItem definition) =>

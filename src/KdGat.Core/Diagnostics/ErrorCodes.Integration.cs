@@ -13,7 +13,7 @@ internal static partial class ErrorCodes
     public const string StagesAfterRun = "KDG1213";
     /// <summary>Error: a KdGatStage item carries metadata KdGat does not read (a misspelt Needs would silently drop the dependency).</summary>
     public const string UnknownStageMetadata = "KDG1214";
-    /// <summary>Raised by targets/KdGat.Pipeline.targets, not C#: a *DependsOn list or a KdGatStageDefinition names a stage target called like one of KdGat's or MSBuild's own.</summary>
+    /// <summary>Error, raised by targets/KdGat.Pipeline.targets where a *DependsOn list or a KdGatStageDefinition names it, and by the plan (StageTargets.ReservedStageTarget) for one only DependsOnTargets reaches: a stage target called like one of KdGat's or MSBuild's own.</summary>
     public const string ReservedStageTargetName = "KDG1215";
     /// <summary>Raised by targets/KdGat.Pipeline.targets, not C#: a stage target was reached before any KdGat target planned the stages (-t: names a stage target), so nothing would run.</summary>
     public const string StageTargetAlone = "KDG1216";

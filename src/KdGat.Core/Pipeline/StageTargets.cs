@@ -81,6 +81,34 @@ internal static class StageTargets
         return null;
     }
 
+    /// <summary>
+    /// KDG1215 for a stage target (a target that declares a KdGatStage item) named like one of
+    /// <paramref name="reserved"/>, KdGat's and MSBuild's own targets, in any case. The targets refuse
+    /// such a name where a *DependsOn list or a KdGatStageDefinition names it; a project without
+    /// definitions that reaches it through DependsOnTargets got MSBuild's uncoded MSB4006 ('evaluate')
+    /// or Train's KDG1221 though no one asked for Train ('train'). The plan asks this before the stage
+    /// targets run (not on a certified no-op); text first, XML only for a file with such a Name.
+    /// </summary>
+    public static KdgException? ReservedStageTarget(IReadOnlyList<string> files, IReadOnlyCollection<string> reserved)
+    {
+        foreach (var file in files)
+        {
+            if (ReadText(file) is not { } text || !text.Contains("<KdGatStage", StringComparison.Ordinal) || !reserved.Any(n => HasNameAttribute(text, n))) continue;
+            var clash = Read(file)?.Root?.Descendants().FirstOrDefault(t => t.Name.LocalName == "Target"
+                && reserved.Contains(((string?)t.Attribute("Name") ?? "").Trim(), StringComparer.OrdinalIgnoreCase)
+                && t.Descendants().Any(e => e.Name.LocalName == "KdGatStage"));
+            if (clash is null) continue;
+            var name = ((string?)clash.Attribute("Name") ?? "").Trim();
+            var at = At(file, clash);
+            return new KdgException(ErrorCodes.ReservedStageTargetName,
+                $"the stage target '{name}' has the name of one of KdGat's or MSBuild's own targets (target names ignore case), so it is replaced by that target: " +
+                $"the build would go round in a circle (MSB4006) or run KdGat's target in its place. Rename it (e.g. {name}_stage; the stage in kdgat.yaml and its KdGatStage item keep their name), " +
+                $"name the new target where the old one was named (DependsOnTargets, *DependsOn lists), and give its stage <KdGatStageDefinition Include=\"STAGE\" StageTarget=\"{name}_stage\" />.",
+                at.File, at.Line, at.Column);
+        }
+        return null;
+    }
+
     /// <summary>Whether <paramref name="text"/> has <c>Name="NAME"</c> (or single quotes) in any case, after whitespace: not PropertyName="NAME".</summary>
     private static bool HasNameAttribute(string text, string name)
     {

@@ -107,4 +107,33 @@ public sealed class StageTargetsTests : IDisposable
         Assert.Equal("KDG1223", StageTargets.UndefinedStageTarget([file, other], [("c", "renamed")])?.Code);
         Assert.Null(StageTargets.UndefinedStageTarget([_dir["missing.proj"]], [("pre", "x")]));
     }
+    /// <summary>
+    /// A stage target named like a public target that only DependsOnTargets reaches, in a project
+    /// without KdGatStageDefinition items ('evaluate', 'train'): MSBuild's uncoded MSB4006 or Train's
+    /// KDG1221 though no one asked for Train. KDG1215 at that target, any case, in any file of the graph.
+    /// </summary>
+    [Fact]
+    public void AStageTargetNamedLikeAReservedTarget_IsKdg1215_AtThatTarget()
+    {
+        string[] reserved = ["Evaluate", "Train", "Build"];
+        var file = _dir.Write("pipeline.proj", Project.Replace("<Target Name=\"b\" DependsOnTargets=\"pre_stage\">", "<Target Name=\"evaluate\" DependsOnTargets=\"pre_stage\">"));
+        var imported = _dir.Write("stages.targets", "<Project>\n  <Target Name='TRAIN'><ItemGroup><KdGatStage Include='t' /></ItemGroup></Target>\n</Project>");
+
+        var e = StageTargets.ReservedStageTarget([file], reserved);
+
+        Assert.NotNull(e);
+        Assert.Equal(("KDG1215", file, 8, 5), (e.Code, e.File, e.Line, e.Column));
+        Assert.Contains("the stage target 'evaluate' has the name of one of KdGat's or MSBuild's own targets", e.Message);
+        Assert.Contains("StageTarget=\"evaluate_stage\"", e.Message);
+        Assert.Equal((imported, 2), (StageTargets.ReservedStageTarget([_dir.Write("ok.proj", Project), imported], reserved)?.File, StageTargets.ReservedStageTarget([imported], reserved)!.Line));
+    }
+
+    /// <summary>A target of that name that declares no stage (a deliberate override of Build after KdGat's import), or a stage target of another name, is no error.</summary>
+    [Fact]
+    public void AReservedNameThatIsNoStageTarget_IsNoError()
+    {
+        var file = _dir.Write("pipeline.proj", Project.Replace("</Project>", "  <Target Name=\"Build\" DependsOnTargets=\"Evaluate\" />\n</Project>"));
+        Assert.Null(StageTargets.ReservedStageTarget([file], ["Evaluate", "Build", "pre"]));
+        Assert.Null(StageTargets.ReservedStageTarget([_dir["missing.proj"]], ["Evaluate"]));
+    }
 }
