@@ -138,7 +138,7 @@ public sealed class CompareCompletenessTests
         using var t = new TempDir();
         Write(t, "a", "eval", "seed=0", new() { ["f1"] = 0.1, ["acc"] = 0.5 });
         Write(t, "b", "eval", "seed=1", new() { ["f1"] = 0.3, ["acc"] = 0.6 });
-        Write(t, "c", "eval", "seed=2", new() { ["acc"] = 0.7 }); // f1 was NaN: left out of the record
+        Write(t, "c", "eval", "seed=2", new() { ["acc"] = 0.7 }); // no f1 in its metrics.json
         using var tracker = Open(t, "{ seed: [0, 1, 2] }");
 
         var table = tracker.Compare(Status(tracker, ("eval", "seed=0", "a"), ("eval", "seed=1", "b"), ("eval", "seed=2", "c")), [new Variant("ev", ["eval"])]);

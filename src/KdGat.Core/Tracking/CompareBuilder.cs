@@ -265,7 +265,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
                 {
                     var n = names[col];
                     var rs = cells.GetValueOrDefault((d, n)) ?? [];
-                    var xs = rs.Select(r => r.Record.Metrics!.TryGetValue(m, out var x) ? x : (double?)null).OfType<double>().ToArray();
+                    var values = rs.Where(r => r.Record.Metrics!.ContainsKey(m)).Select(r => (Point: r.Record.Variant ?? r.Record.Slot, X: r.Record.Metrics![m])).ToArray();
                     if (expected.GetValueOrDefault((d, n)) is { } points && points.Keys.Any(k => k.Length > 0))
                     {
                         var none = points.Where(p =>
@@ -273,7 +273,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
                             .Select(p => p.Key).ToArray();
                         if (none.Length > 0) gaps[col] = $"{Seeds(none.Length, points.Count)} no value for {m} ({string.Join(", ", none)})";
                     }
-                    stats[col] = xs.Length == 0 ? null : MetricStats.Of(xs);
+                    stats[col] = values.Length == 0 ? null : MetricStats.Of(values.Select(v => v.X).ToArray(), values.Select(v => v.Point).ToArray());
                 }
                 rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats, Gaps = gaps });
             }

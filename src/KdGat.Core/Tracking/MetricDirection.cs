@@ -35,10 +35,13 @@ internal static class MetricDirection
         return Better.Unknown;
     }
 
-    /// <summary>The best of <paramref name="values"/> for <paramref name="metric"/>; null for a metric of no known direction or no values.</summary>
+    /// <summary>
+    /// The best of <paramref name="values"/> for <paramref name="metric"/>; null for a metric of no known
+    /// direction or no values. A diverged run's NaN or infinity is never the best (a loss of -inf was the lowest).
+    /// </summary>
     public static double? Best(string metric, IEnumerable<double> values)
     {
-        var all = values.ToArray();
+        var all = values.Where(double.IsFinite).ToArray();
         if (all.Length == 0) return null;
         return Of(metric) switch
         {

@@ -98,11 +98,11 @@ internal sealed class RecordStore
     public static SortedDictionary<string, double>? ReadMetrics(string metricsFile) => ReadMetrics(metricsFile, out _);
 
     /// <summary>
-    /// Finite numbers from a stage's metrics.json, if it wrote one; anything unreadable is just "no
+    /// The numbers of a stage's metrics.json, if it wrote one; anything unreadable is just "no
     /// metrics". Python's json.dump writes NaN and Infinity bare, which is not JSON: such a value is
-    /// left out (as a number too large for a double, 1e400), not the whole file. A non-finite value in
-    /// a record could not be written (KDG9001 in every build). Bounded: the first <see cref="MaxMetrics"/>
-    /// in file order, names of at most <see cref="MaxMetricName"/> characters.
+    /// kept as what it is, and a number too large for a double (1e400) as infinity: a diverged run
+    /// must show as one (they were left out, and Compare showed the run without its loss: a review).
+    /// Bounded: the first <see cref="MaxMetrics"/> in file order, names of at most <see cref="MaxMetricName"/> characters.
     /// </summary>
     /// <param name="overLimit">What the bound left out (for the build's KDG5023), or null.</param>
     public static SortedDictionary<string, double>? ReadMetrics(string metricsFile, out string? overLimit) => ReadMetrics(metricsFile, out overLimit, out _);
@@ -113,8 +113,7 @@ internal sealed class RecordStore
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "a list",
         JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number out of range",
-        JsonValueKind.Null => "null, NaN or Infinity (no finite number)",
+        JsonValueKind.Null => "null",
         _ => v.ValueKind.ToString().ToLowerInvariant(),
     };
 
@@ -134,17 +133,19 @@ internal sealed class RecordStore
                 return null;
             }
             var bytes = SmallFile.ReadAllBytes(metricsFile);
-            using var doc = JsonDocument.Parse(WithoutNonFiniteLiterals(bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes[3..] : bytes));
+            var text = new NonFiniteJson(bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes[3..] : bytes);
+            using var doc = JsonDocument.Parse(text.Json);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 unreadable = $"it holds a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object of name: number pairs";
                 return null;
             }
             var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
-            int tooMany = 0, tooLong = 0;
+            int tooMany = 0, tooLong = 0, k = 0;
+            var literals = text.TopLevelLiterals();
             foreach (var p in doc.RootElement.EnumerateObject())
             {
-                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out var x) || !double.IsFinite(x)) continue;
+                if (NonFiniteJson.Number(p.Value, literals.ElementAtOrDefault(k++)) is not { } x) continue;
                 if (p.Name.Length > MaxMetricName) tooLong++;
                 else if (result.Count >= MaxMetrics && !result.ContainsKey(p.Name)) tooMany++;
                 else result[p.Name] = x;
@@ -170,30 +171,5 @@ internal sealed class RecordStore
             unreadable = $"it cannot be read ({e.Message})";
             return null;
         }
-    }
-
-    /// <summary>Python's bare NaN, Infinity and -Infinity outside strings become null (same length is not needed: a copy).</summary>
-    internal static byte[] WithoutNonFiniteLiterals(byte[] json)
-    {
-        var output = new List<byte>(json.Length);
-        var inString = false;
-        for (var i = 0; i < json.Length; i++)
-        {
-            var c = json[i];
-            if (inString)
-            {
-                output.Add(c);
-                if (c == (byte)'\\' && i + 1 < json.Length) output.Add(json[++i]);
-                else if (c == (byte)'"') inString = false;
-                continue;
-            }
-            if (c == (byte)'"') { inString = true; output.Add(c); continue; }
-            var rest = json.AsSpan(i);
-            var literal = rest.StartsWith("NaN"u8) ? 3 : rest.StartsWith("Infinity"u8) ? 8 : rest.StartsWith("-Infinity"u8) ? 9 : 0;
-            if (literal == 0) { output.Add(c); continue; }
-            output.AddRange("null"u8);
-            i += literal - 1;
-        }
-        return [.. output];
     }
 }

@@ -434,7 +434,8 @@ internal sealed class RunIndex : IDisposable
             {
                 added++;
                 foreach (var (k, v) in r.Params) { Set(param, ("$id", r.RecordId), ("$name", k), ("$value", v)); param.ExecuteNonQuery(); }
-                foreach (var (k, v) in r.Metrics ?? []) { Set(metric, ("$id", r.RecordId), ("$name", k), ("$value", v)); metric.ExecuteNonQuery(); }
+                // SQLite stores a NaN double as NULL (value is NOT NULL): as text, which the REAL column keeps as such.
+                foreach (var (k, v) in r.Metrics ?? []) { Set(metric, ("$id", r.RecordId), ("$name", k), ("$value", double.IsNaN(v) ? "NaN" : v)); metric.ExecuteNonQuery(); }
             }
             Set(file, ("$path", rel), ("$id", r.RecordId));
             file.ExecuteNonQuery();

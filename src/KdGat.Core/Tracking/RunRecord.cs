@@ -21,6 +21,8 @@ internal sealed record RunRecord : Manifests.AttemptFacts
     public long? MemRequestMb { get; init; }
     public IReadOnlyList<string> Why { get; init; } = [];
     public SortedDictionary<string, string> OutputHashes { get; init; } = new();
+    /// <summary>A diverged run's NaN, Infinity and -Infinity are kept, written as strings ("NaN"): JSON has no such numbers.</summary>
+    [JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)]
     public SortedDictionary<string, double>? Metrics { get; init; }
     public string? Log { get; init; }
     public string? Detail { get; init; }

@@ -62,15 +62,26 @@ internal sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<d
 /// <summary>One metric over the seeds of one cell: mean, sample standard deviation (0 for n = 1), n.</summary>
 internal sealed record MetricStats(double Mean, double Std, int N)
 {
-    public static MetricStats Of(IReadOnlyList<double> xs)
+    /// <summary>The seeds whose value is NaN or infinite, with it ("seed=1: NaN"): a diverged seed makes the mean NaN or inf, and the cell says which.</summary>
+    public IReadOnlyList<string> NonFinite { get; init; } = [];
+
+    /// <param name="points">Each value's grid point ("seed=1"), to name a diverged one.</param>
+    public static MetricStats Of(IReadOnlyList<double> xs, IReadOnlyList<string>? points = null)
     {
         var mean = xs.Average();
         var std = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : 0;
-        return new(mean, std, xs.Count);
+        return new(mean, std, xs.Count)
+        {
+            NonFinite = xs.Select((x, i) => (x, i)).Where(v => !double.IsFinite(v.x))
+                .Select(v => $"{(points is not null && v.i < points.Count ? points[v.i] : $"value {v.i + 1}")}: {Tracker.Number(v.x)}").ToArray(),
+        };
     }
 
-    /// <summary>"0.5" for one run, "0.91 ± 0.004 (n=3)" over seeds.</summary>
-    public override string ToString() => N <= 1 ? Tracker.Number(Mean) : $"{Tracker.Number(Mean)} ± {Tracker.Number(Std)} (n={N})";
+    /// <summary>"0.5" for one run, "0.91 ± 0.004 (n=3)" over seeds; "NaN (n=3; seed=1: NaN)" with a diverged seed (no ± of it).</summary>
+    public override string ToString() =>
+        N <= 1 ? Tracker.Number(Mean)
+        : NonFinite.Count > 0 ? $"{Tracker.Number(Mean)} (n={N}; {string.Join(", ", NonFinite)})"
+        : $"{Tracker.Number(Mean)} ± {Tracker.Number(Std)} (n={N})";
 }
 
 /// <summary>
@@ -359,7 +370,15 @@ internal sealed class Tracker : IDisposable
         _ => $"{(kb / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)} GiB",
     };
 
-    public static string Number(double? v) => v is { } x ? x.ToString("0.####", CultureInfo.InvariantCulture) : "-";
+    /// <summary>A metric as shown; a diverged run's NaN and infinities as Python prints them ("Infinity" was .NET's word, "∞" that of other cultures).</summary>
+    public static string Number(double? v) => v switch
+    {
+        null => "-",
+        double.NaN => "NaN",
+        double.PositiveInfinity => "inf",
+        double.NegativeInfinity => "-inf",
+        { } x => x.ToString("0.####", CultureInfo.InvariantCulture),
+    };
 
     public string Stored(string fullPath) => PathText.ToStored(Pipeline.Layout.Root, fullPath);
 }

@@ -27,4 +27,13 @@ public sealed class MetricDirectionTests
         Assert.Null(MetricDirection.Best("graphs", [178, 180]));
         Assert.Null(MetricDirection.Best("f1", []));
     }
+
+    /// <summary>A diverged variant's -inf loss was the lowest, and bold as the best.</summary>
+    [Fact]
+    public void Best_IsNeverNaNOrInfinite()
+    {
+        Assert.Equal(0.3, MetricDirection.Best("loss", [0.3, double.NegativeInfinity, double.NaN, 0.4]));
+        Assert.Equal(0.9, MetricDirection.Best("accuracy", [0.9, double.PositiveInfinity, double.NaN]));
+        Assert.Null(MetricDirection.Best("loss", [double.NaN]));
+    }
 }

@@ -5,8 +5,8 @@ namespace KdGat.Core.Tests.Tracking;
 
 /// <summary>
 /// A stage's metrics.json as ML code writes it. Python's json.dump writes NaN and Infinity bare (not
-/// JSON): the file was dropped whole, and Compare fell back to an older run; a number beyond a double
-/// (1e400) became infinity, which no record can hold: every build stopped with KDG9001.
+/// JSON): the file was dropped whole, and Compare fell back to an older run; then such values were
+/// left out, and a diverged run showed without its loss; they are kept, and a record holds them.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class MetricsFileTests : IDisposable
@@ -51,7 +51,7 @@ public sealed class MetricsFileTests : IDisposable
     [InlineData("""{"test": {"f1": 0.9}}""", "'test', holds an object")]
     [InlineData("""{"f1": "0.9"}""", "'f1', holds a string")]
     [InlineData("""{"scores": [0.9, 0.8]}""", "'scores', holds a list")]
-    [InlineData("""{"loss": NaN}""", "'loss', holds null, NaN or Infinity")]
+    [InlineData("""{"loss": null}""", "'loss', holds null")]
     public void AnObjectWithoutTopLevelNumbers_SaysWhy(string json, string said)
     {
         var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", json), out _, out var unreadable);
@@ -64,32 +64,53 @@ public sealed class MetricsFileTests : IDisposable
         Assert.Null(empty);
     }
 
+    /// <summary>A diverged run (a NaN or infinite loss) must show as one: these values were left out, and Compare showed "-" or nothing (a review).</summary>
     [Theory]
-    [InlineData("""{"f1": 0.5, "auc": NaN}""")]
-    [InlineData("""{"f1": 0.5, "auc": Infinity, "loss": -Infinity}""")]
-    [InlineData("""{"f1": 0.5, "auc": 1e400}""")]
-    [InlineData("""{"note": "NaN Infinity \" NaN", "f1": 0.5}""")]
-    public void NonFiniteValues_AreLeftOut_TheRestIsKept(string json)
+    [InlineData("""{"f1": 0.5, "auc": NaN}""", "auc", double.NaN)]
+    [InlineData("""{"f1": 0.5, "auc": Infinity}""", "auc", double.PositiveInfinity)]
+    [InlineData("""{"f1": 0.5, "loss": -Infinity}""", "loss", double.NegativeInfinity)]
+    [InlineData("""{"f1": 0.5, "auc": 1e400}""", "auc", double.PositiveInfinity)]
+    [InlineData("""{"auc": -1e400, "f1": 0.5}""", "auc", double.NegativeInfinity)]
+    public void NonFiniteValues_AreKept(string json, string name, double value)
     {
-        var file = _dir.Write("metrics.json", json);
-
-        var metrics = RecordStore.ReadMetrics(file);
+        var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", json), out _, out var unreadable);
 
         Assert.NotNull(metrics);
-        Assert.Equal(["f1"], metrics.Keys);
+        Assert.Equal(new[] { name, "f1" }.Order(StringComparer.Ordinal), metrics.Keys);
         Assert.Equal(0.5, metrics["f1"]);
+        Assert.Equal(value, metrics[name]);
+        Assert.Null(unreadable);
     }
 
+    /// <summary>Only a bare literal at the top level is a value: not a null the file wrote, not one in a string or a nested list.</summary>
     [Fact]
-    public void ARecordWithTheMetricsOfSuchAFile_CanBeWritten()
+    public void ANullOrALiteralElsewhere_IsNotTakenForOne()
     {
-        var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", """{"f1": 0.5, "auc": 1e400}"""));
+        var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", """{"note": "NaN Infinity \" NaN", "a": null, "per_class": [NaN, 1], "f1": 0.5, "b": NaN, "c": null}"""));
+
+        Assert.NotNull(metrics);
+        Assert.Equal(["b", "f1"], metrics.Keys);
+        Assert.True(double.IsNaN(metrics["b"]));
+    }
+
+    /// <summary>A record holds NaN and infinities (JSON has no such numbers: as strings) and reads back with them.</summary>
+    [Fact]
+    public void ARecordWithTheMetricsOfSuchAFile_IsWritten_AndReadBack()
+    {
+        var metrics = RecordStore.ReadMetrics(_dir.Write("metrics.json", """{"f1": NaN, "auc": 1e400, "loss": -Infinity, "acc": 0.5}"""));
         var store = new RecordStore(_dir["state"]);
-        store.Write(new RunRecord
+        var path = store.Write(new RunRecord
         {
             RecordId = "r1", Dataset = "d1", Stage = "eval", Fingerprint = "f", Params = new(), State = "ran", Metrics = metrics,
         });
-        Assert.Single(Directory.EnumerateFiles(_dir["state"], "*.json", SearchOption.AllDirectories));
+
+        var (record, json, problem) = RecordStore.TryRead(path);
+        Assert.Null(problem);
+        Assert.Contains("\"f1\": \"NaN\"", json);
+        Assert.True(double.IsNaN(record!.Metrics!["f1"]));
+        Assert.Equal(double.PositiveInfinity, record.Metrics["auc"]);
+        Assert.Equal(double.NegativeInfinity, record.Metrics["loss"]);
+        Assert.Equal(0.5, record.Metrics["acc"]);
     }
 
     [Fact]
