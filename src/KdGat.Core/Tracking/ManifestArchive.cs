@@ -35,13 +35,12 @@ internal sealed class ManifestArchive
     /// <summary>Archives the manifest at <paramref name="manifestPath"/> as <paramref name="slot"/>'s when not archived yet; true when it was new.</summary>
     public bool Capture(string dataset, string slot, string manifestPath)
     {
-        var (status, manifest, _) = ManifestStore.Read(manifestPath);
-        if (status != ManifestStore.ReadStatus.Ok || string.IsNullOrEmpty(manifest!.BuildId)) return false;
-        var target = PathFor(dataset, slot, manifest.BuildId);
+        // The bytes archived are the bytes parsed: read twice, a commit between the reads filed the new
+        // build's manifest under the old build's name.
+        var (_, bytes, _) = ManifestStore.ReadBytes(manifestPath);
+        if (bytes is null || ManifestStore.Parse(bytes) is not (ManifestStore.ReadStatus.Ok, { BuildId: { Length: > 0 } buildId }, _)) return false;
+        var target = PathFor(dataset, slot, buildId);
         if (File.Exists(target)) return false;
-        byte[] bytes;
-        try { bytes = SmallFile.ReadAllBytes(manifestPath); }
-        catch (IOException) { return false; } // replaced under us by a running build: the next capture gets it
         AtomicFile.WriteAllBytes(target, bytes);
         return true;
     }
