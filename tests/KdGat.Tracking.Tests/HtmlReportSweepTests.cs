@@ -59,4 +59,41 @@ public sealed class HtmlReportSweepTests
         Assert.Contains("<p class=\"muted not-current\" title=\"never run\">train/seed=0: 1 epoch line(s) (NOT CURRENT: stale)</p>", html);
         Assert.Contains("train/seed=1: 1 epoch line(s) (NOT CURRENT: curves.jsonl is not a declared output", html);
     }
+
+    /// <summary>
+    /// A row of a grid point no longer in the grid (seed=2 removed from sweep:, the stage's result from before
+    /// it was swept) had a blank "now"; it says so, and a point -p:Sweep leaves out says that.
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("seed=0")]
+    public void ARowOfAPointNotInTheGridNow_SaysSo_NotBlank(string? sweep)
+    {
+        using var t = new TempDir();
+        File.WriteAllText(System.IO.Path.Combine(t.Path, "kdgat.yaml"), """
+            datasets: [d1]
+            stages:
+              train: { command: x, outputs: [m], sweep: { seed: [0, 1] } }
+            """);
+        var store = new RecordStore(t.StateDir);
+        store.Write(Records.Make("before", dataset: "d1", stage: "train"));
+        foreach (var seed in new[] { "seed=0", "seed=1", "seed=2" })
+            store.Write(Records.Make(seed, dataset: "d1", stage: "train") with { Variant = seed });
+        var request = new BuildRequest { Root = t.Path, ConfigFile = "kdgat.yaml", ToolsDir = System.IO.Path.Combine(t.Path, "tools"), Stages = [new("train", [])], Sweep = sweep };
+        using var tracker = Tracker.Open(request, new RecordingLog(), t.Db);
+        var status = tracker.Pipeline.Instances.Select(i => new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "") { Variant = i.Variant }).ToArray();
+
+        var html = HtmlReport.Render(tracker, null, DateTimeOffset.UnixEpoch, status);
+
+        Assert.Contains("<tr><td>train/seed=0</td><td title=\"\">up-to-date</td>", html);
+        if (sweep is null)
+        {
+            Assert.Contains("<tr><td>train/seed=1</td><td title=\"\">up-to-date</td>", html);
+            Assert.Contains("<tr><td>train/seed=2</td><td title=\"train/seed=2 is not a grid point of train in kdgat.yaml now (removed from its sweep:, or the stage is no longer swept); History keeps its runs, Compare leaves them out\">not in the grid now</td>", html);
+            Assert.Contains("<tr><td>train</td><td title=\"train is swept in kdgat.yaml now: these are its runs from before the sweep; History keeps its runs, Compare leaves them out\">not in the grid now</td>", html);
+        }
+        else // what the selection leaves out, in the grid or not
+            foreach (var slot in new[] { "train/seed=1", "train/seed=2", "train" })
+                Assert.Contains($"<tr><td>{slot}</td><td title=\"-p:Sweep=seed=0 leaves {slot} out\">not selected</td>", html);
+    }
 }

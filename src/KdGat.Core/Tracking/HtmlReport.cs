@@ -104,14 +104,14 @@ internal static class HtmlReport
                 {
                     // A swept stage has a row per grid point ("train/seed=1"), each with its own state.
                     var ofSlot = mine.Where(r => r.Record.Stage == s && r.Record.Slot == slot).Select(r => r.Record).ToArray();
-                    statusByKey.TryGetValue($"{d}/{slot}", out var st);
+                    var (state, stateDetail) = statusByKey.TryGetValue($"{d}/{slot}", out var st) ? (st.State, st.Detail) : NotAnInstanceNow(t, s, slot);
                     if (ofSlot.Length == 0)
                     {
-                        h.Append($"<tr><td>{E(slot)}</td><td>{E(st?.State ?? "")}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
+                        h.Append($"<tr><td>{E(slot)}</td><td{(st is null ? $" title=\"{E(stateDetail)}\"" : "")}>{E(state)}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
                         continue;
                     }
                     var r = ofSlot[^1];
-                    h.Append($"<tr><td>{E(slot)}</td><td title=\"{E(st?.Detail ?? "")}\">{E(st?.State ?? "")}</td><td class=\"state-{E(r.State)}\">{E(r.State)}</td><td>{Tracker.Local(r.FinishedUtc)}</td>" +
+                    h.Append($"<tr><td>{E(slot)}</td><td title=\"{E(stateDetail)}\">{E(state)}</td><td class=\"state-{E(r.State)}\">{E(r.State)}</td><td>{Tracker.Local(r.FinishedUtc)}</td>" +
                              $"<td class=\"num\">{Tracker.Duration(r.WallSeconds)}</td><td class=\"num\">{Tracker.Duration(r.CpuSeconds)}</td><td class=\"num\">{Tracker.Memory(r.PeakRssKb)}</td>" +
                              $"<td class=\"num\">{counts.GetValueOrDefault((d, slot), ofSlot.Length)}</td><td>{E(r.BuildId)}</td></tr>\n");
                 }
@@ -122,6 +122,20 @@ internal static class HtmlReport
         h.Append(ReportPage.Foot);
         return h.ToString();
     }
+
+    /// <summary>
+    /// The "now" of a row Status has no instance for (it was blank): a grid point -p:Sweep leaves out, or
+    /// one no longer in the stage's grid (removed from its sweep:, the stage no longer swept, or its runs
+    /// from before it was), whose runs History keeps and Compare leaves out. Without the grid before
+    /// -p:Sweep narrowed it, a point the selection leaves out is "not selected", in the grid or not.
+    /// </summary>
+    private static (string State, string Detail) NotAnInstanceNow(Tracker t, string stage, string slot) =>
+        t.Pipeline.Sweep is { } selection && !selection.Matches(slot.Length > stage.Length ? slot[(stage.Length + 1)..] : null)
+            ? ("not selected", $"-p:Sweep={selection} leaves {slot} out")
+            : ("not in the grid now", (slot == stage
+                ? $"{stage} is swept in {t.Stored(t.Pipeline.Config.File)} now: these are its runs from before the sweep"
+                : $"{slot} is not a grid point of {stage} in {t.Stored(t.Pipeline.Config.File)} now (removed from its sweep:, or the stage is no longer swept)")
+                + "; History keeps its runs, Compare leaves them out");
 
     /// <summary>The instances of stage <paramref name="stage"/> in a dataset: "stage", or "stage/variant" per grid point the pipeline has now or a record has.</summary>
     private static IEnumerable<string> Slots(string dataset, string stage, IReadOnlyList<StatusRow> status, IReadOnlyList<IndexedRun> runs)
