@@ -74,14 +74,18 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
     {
         try
         {
-            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 8 });
+            // A diverged epoch's NaN loss (bare, from json.dumps) dropped the whole line: the curve just stopped.
+            var text = new NonFiniteJson(line.ToArray());
+            var reader = new Utf8JsonReader(text.Json, new JsonReaderOptions { MaxDepth = 8 });
             using var doc = JsonDocument.ParseValue(ref reader);
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
             double x = number;
             if (doc.RootElement.TryGetProperty("epoch", out var ep) && ep.ValueKind == JsonValueKind.Number && ep.TryGetDouble(out var e) && double.IsFinite(e)) x = e;
+            var literals = text.TopLevelLiterals();
+            var k = 0;
             foreach (var p in doc.RootElement.EnumerateObject())
             {
-                if (p.Name == "epoch" || p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out var y) || !double.IsFinite(y)) continue;
+                if (NonFiniteJson.Number(p.Value, literals.ElementAtOrDefault(k++)) is not { } y || p.Name == "epoch") continue;
                 if (!series.TryGetValue(p.Name, out var list))
                 {
                     if (order.Count >= MaxSeries) continue;
@@ -117,25 +121,35 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
         return h.ToString();
     }
 
+    /// <summary>
+    /// A NaN or infinite value is not drawn (no place on an axis) but said: the last value in the title
+    /// ("epoch 7: NaN"), and the first such one in the plot ("NaN at epoch 5 (not drawn)").
+    /// </summary>
     private static string Chart(CurveSeries s)
     {
         const double w = 250, ht = 120, left = 54, right = 8, top = 18, bottom = 18;
-        double x0 = s.Points.Min(p => p.X), x1 = s.Points.Max(p => p.X), y0 = s.Points.Min(p => p.Y), y1 = s.Points.Max(p => p.Y);
+        var last = s.Points[^1];
+        var diverged = s.Points.Where(p => !double.IsFinite(p.Y)).Take(1).ToArray();
+        var said = diverged.Length == 0 ? "" : $"<text x=\"{N(left + 4)}\" y=\"{N(top + 12)}\" font-size=\"10\" fill=\"{DivergedColor}\">{G(diverged[0].Y)} at epoch {G(diverged[0].X)} (not drawn)</text>";
+        var head = $"<svg class=\"curve\" data-metric=\"{E(s.Name)}\" width=\"{N(w)}\" height=\"{N(ht)}\" viewBox=\"0 0 {N(w)} {N(ht)}\" role=\"img\" aria-label=\"{E(s.Name)} per epoch\">" +
+               $"<rect x=\"{N(left)}\" y=\"{N(top)}\" width=\"{N(w - left - right)}\" height=\"{N(ht - top - bottom)}\" fill=\"#fafafa\" stroke=\"#cfd8dc\"/>" +
+               $"<text x=\"{N(left)}\" y=\"12\" font-size=\"11\" font-weight=\"bold\">{E(s.Name)}</text>" +
+               $"<text x=\"{N(w - right)}\" y=\"12\" font-size=\"10\" text-anchor=\"end\">epoch {G(last.X)}: {G(last.Y)}</text>";
+        var drawn = s.Points.Where(p => double.IsFinite(p.Y)).ToArray();
+        if (drawn.Length == 0) return head + said + "</svg>";
+        double x0 = drawn.Min(p => p.X), x1 = drawn.Max(p => p.X), y0 = drawn.Min(p => p.Y), y1 = drawn.Max(p => p.Y);
         if (x1 <= x0) x1 = x0 + 1;
         if (y1 <= y0) { y0 -= 0.5 * Math.Max(Math.Abs(y0), 1e-9); y1 = y0 + Math.Max(Math.Abs(y0), 1e-9); }
         string X(double v) => N(left + (w - left - right) * Fraction(v, x0, x1));
         string Y(double v) => N(top + (ht - top - bottom) * (1 - Fraction(v, y0, y1)));
-        var pts = string.Join(' ', s.Points.Select(p => $"{X(p.X)},{Y(p.Y)}"));
-        var last = s.Points[^1];
-        return $"<svg class=\"curve\" data-metric=\"{E(s.Name)}\" width=\"{N(w)}\" height=\"{N(ht)}\" viewBox=\"0 0 {N(w)} {N(ht)}\" role=\"img\" aria-label=\"{E(s.Name)} per epoch\">" +
-               $"<rect x=\"{N(left)}\" y=\"{N(top)}\" width=\"{N(w - left - right)}\" height=\"{N(ht - top - bottom)}\" fill=\"#fafafa\" stroke=\"#cfd8dc\"/>" +
-               $"<text x=\"{N(left)}\" y=\"12\" font-size=\"11\" font-weight=\"bold\">{E(s.Name)}</text>" +
-               $"<text x=\"{N(w - right)}\" y=\"12\" font-size=\"10\" text-anchor=\"end\">epoch {G(last.X)}: {G(last.Y)}</text>" +
+        var pts = string.Join(' ', drawn.Select(p => $"{X(p.X)},{Y(p.Y)}"));
+        var end = drawn[^1];
+        return head + said +
                $"<text x=\"{N(left - 3)}\" y=\"{N(top + 8)}\" font-size=\"9\" text-anchor=\"end\">{A(y1)}</text>" +
                $"<text x=\"{N(left - 3)}\" y=\"{N(ht - bottom)}\" font-size=\"9\" text-anchor=\"end\">{A(y0)}</text>" +
                $"<text x=\"{N(left)}\" y=\"{N(ht - 5)}\" font-size=\"9\">{G(x0)}</text><text x=\"{N(w - right)}\" y=\"{N(ht - 5)}\" font-size=\"9\" text-anchor=\"end\">{G(x1)}</text>" +
-               (s.Points.Count == 1
-                   ? $"<circle cx=\"{X(last.X)}\" cy=\"{Y(last.Y)}\" r=\"2.5\" fill=\"{LineColor}\"/>"
+               (drawn.Length == 1
+                   ? $"<circle cx=\"{X(end.X)}\" cy=\"{Y(end.Y)}\" r=\"2.5\" fill=\"{LineColor}\"/>"
                    : $"<polyline fill=\"none\" stroke=\"{LineColor}\" stroke-width=\"1.5\" points=\"{pts}\"/>") +
                "</svg>";
     }
@@ -143,10 +157,10 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
     /// <summary>Where v lies between lo and hi, in halves: 1e308 - (-1e308) overflows to infinity and drew NaN coordinates (a hostile-input pass).</summary>
     private static double Fraction(double v, double lo, double hi) => (v * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5);
 
-    public const string LineColor = "#6a1b9a";
+    public const string LineColor = "#6a1b9a", DivergedColor = "#bf360c";
 
     private static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
-    private static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+    private static string G(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : Tracker.Number(v);
     /// <summary>Axis labels: short enough for the margin (0.001933 -> 0.00193, 123456 -> 1.23E+05).</summary>
     private static string A(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
     private static string E(string s) => System.Net.WebUtility.HtmlEncode(s);

@@ -77,4 +77,32 @@ public sealed class EpochCurvesTests : IDisposable
         Assert.Equal(EpochCurves.MaxSeries, c.Series.Count);
         Assert.Equal([1.0, 2.0], c.Series[0].Points.Select(p => p.X));
     }
+
+    /// <summary>
+    /// A diverging run's curves.jsonl (json.dumps writes a NaN loss bare): the line was dropped whole, and
+    /// the chart just stopped at the last finite epoch, its other values (acc) too; NaN and inf are said, not drawn.
+    /// </summary>
+    [Fact]
+    public void ADivergedEpoch_IsSaid_NotDropped()
+    {
+        var path = _dir.Write("curves.jsonl",
+            "{\"epoch\":1,\"loss\":0.9,\"acc\":0.5}\n" +
+            "{\"epoch\":2,\"loss\":Infinity,\"acc\":0.4}\n" +
+            "{\"epoch\":3,\"loss\":NaN,\"acc\":0.1,\"note\":\"NaN\"}\n");
+
+        var c = EpochCurves.Read(path)!;
+
+        Assert.Equal(3, c.Lines);
+        Assert.Equal([(1.0, 0.5), (2.0, 0.4), (3.0, 0.1)], c.Series[1].Points);
+        Assert.Equal([1.0, 2.0, 3.0], c.Series[0].Points.Select(p => p.X));
+        var html = c.ToHtml("d/stage");
+        Assert.Contains(">epoch 3: NaN</text>", html);
+        Assert.Contains(">inf at epoch 2 (not drawn)</text>", html);
+        Assert.DoesNotContain("Infinity", html);
+        Assert.Contains("<circle ", html); // the one finite loss, as a point
+
+        var only = EpochCurves.Read(_dir.Write("nan.jsonl", "{\"epoch\":1,\"loss\":NaN}\n"))!.ToHtml("d/stage");
+        Assert.Contains(">epoch 1: NaN</text>", only);
+        Assert.Contains(">NaN at epoch 1 (not drawn)</text>", only);
+    }
 }
