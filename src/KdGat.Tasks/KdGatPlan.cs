@@ -75,8 +75,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         }
         // The build task reports warnings and the decision table; here only what stops the build, and
         // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012),
-        // a definition naming a target the project lacks (KDG1223; not on a certified no-op).
-        if (StageTargets.UndefinedStageTarget(ProjectFiles(), [.. StageNames.Select(StageTargetOf)]) is { } undefined) throw undefined;
+        // a definition naming a target KdGat finds nowhere (KDG1223, a warning; not on a certified no-op).
+        if (StageTargets.UndefinedStageTarget(ProjectFiles(), [.. StageNames.Select(StageTargetOf)]) is { } undefined) log.Report(undefined);
         var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         // A cancel after the check (while the stamps were written) returned false without a word: MSBuild's bare MSB4181, or nothing at all (a crash review).
         if (_cancel.IsCancellationRequested)

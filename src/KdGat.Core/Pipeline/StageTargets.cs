@@ -41,17 +41,18 @@ internal static class StageTargets
     }
 
     /// <summary>
-    /// KDG1223: a KdGatStageDefinition names a stage target (its StageTarget, or the stage's own name
-    /// without one) that no target of <paramref name="files"/> (the project file first, then the
+    /// KDG1223, a warning: a KdGatStageDefinition names a stage target (its StageTarget, or the stage's
+    /// own name without one) that no target of <paramref name="files"/> (the project file first, then the
     /// KdGatGraphFile items) has, while its stage is declared in a target of another name there. The
     /// definitions are how MSBuild knows a stage target before the plan (KDG1216 for -t:prep_stage
-    /// alone, which otherwise ran nothing and succeeded), so a stale or misspelt one is an error.
-    /// Said only when that declaring target is found: a stage target imported from a file KdGat does
-    /// not read may well have the name. Reads the files' text first and parses XML only when a
-    /// definition's name is not in it as a Name="..." (the plan of every build that is not a
-    /// certified no-op passes here).
+    /// alone, which otherwise ran nothing and succeeded), so a stale or misspelt one is said. Not an
+    /// error: the target may be in a file the project imports that KdGat does not read (a wrapper
+    /// target around the declaring one; a review), which the warning says to declare as a
+    /// KdGatGraphFile. Said only when that declaring target is found. Reads the files' text first and
+    /// parses XML only when a definition's name is not in it as a Name="..." (the plan of every build
+    /// that is not a certified no-op passes here).
     /// </summary>
-    public static KdgException? UndefinedStageTarget(IReadOnlyList<string> files, IReadOnlyList<(string Stage, string Target)> definitions)
+    public static Diagnostic? UndefinedStageTarget(IReadOnlyList<string> files, IReadOnlyList<(string Stage, string Target)> definitions)
     {
         if (definitions.Count == 0 || files.Count == 0) return null;
         var texts = files.Select(ReadText).ToArray();
@@ -67,16 +68,18 @@ internal static class StageTargets
             if (declared.Target is null) continue;
             var name = ((string?)declared.Target.Attribute("Name") ?? "").Trim();
             var where = At(declared.File, declared.Target);
+            var read = string.Join(", ", files.Select(Path.GetFileName));
             var message = $"the KdGatStageDefinition item of stage '{stage}' names the stage target '{target}' (its StageTarget, or the stage's own name when it has none), " +
-                $"but the project has no target of that name: stage {stage} is declared in the target '{name}' ({where.File}({where.Line},{where.Column})). " +
-                $"Set StageTarget=\"{name}\" on that KdGatStageDefinition item (or rename the target): the definitions tell KdGat which targets are stage targets, " +
-                $"so with a wrong one -t:{name} alone would run nothing and say nothing instead of stopping with KDG1216.";
+                $"which is in none of the files KdGat reads ({read}); stage {stage} is declared in the target '{name}' ({where.File}({where.Line},{where.Column})). " +
+                $"If '{target}' is misspelt or was renamed, set StageTarget=\"{name}\" on that KdGatStageDefinition item (or rename the target): the definitions tell KdGat which targets are stage targets, " +
+                $"so with a wrong one -t:{name} alone would run nothing and say nothing instead of stopping with KDG1216. " +
+                $"If '{target}' is defined in a file the project imports, add that file as <KdGatGraphFile Include=\"...\" />, which also lets the no-op certificate see its edits.";
             // At the definition (the edit to make), when it is written in one of the files.
             var at = docs.Select(d => d.Doc?.Root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "KdGatStageDefinition" && Includes(e, stage)) is { } item ? At(d.File, item) : null)
                 .FirstOrDefault(p => p is not null);
             return at is null
-                ? new KdgException(ErrorCodes.UndefinedStageTarget, message, files[0])
-                : new KdgException(ErrorCodes.UndefinedStageTarget, message, at.File, at.Line, at.Column);
+                ? new Diagnostic(Severity.Warning, ErrorCodes.UndefinedStageTarget, message, files[0])
+                : new Diagnostic(Severity.Warning, ErrorCodes.UndefinedStageTarget, message, at.File, at.Line, at.Column);
         }
         return null;
     }
