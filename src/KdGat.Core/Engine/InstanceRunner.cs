@@ -274,14 +274,14 @@ internal sealed partial class InstanceRunner
             AttemptId = attemptId,
             Attempt = attempt,
             Resources = resources,
-            Environment = new Dictionary<string, string>
+            Environment = StageEnvironment.WithPythonBytecodeRule(new Dictionary<string, string>
             {
                 ["KDGAT_ATTEMPT_ID"] = attemptId,
                 ["KDGAT_DATASET"] = s.Dataset,
                 ["KDGAT_STAGE"] = s.Name,
                 ["KDGAT_VARIANT"] = s.Variant,
                 ["KDGAT_RUN_DIR"] = s.RunDir,
-            },
+            }, System.Environment.GetEnvironmentVariable),
             OnStarted = handle =>
             {
                 guard.Started(handle, RecordId(s, attempt), _ctx.BuildId);
