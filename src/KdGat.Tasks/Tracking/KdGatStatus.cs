@@ -16,6 +16,8 @@ public sealed class KdGatStatus : TrackingTask
     /// <summary>Include = dataset/stage; metadata State, Detail, JobId, Log.</summary>
     [Output] public ITaskItem[] Rows { get; private set; } = [];
 
+    private protected override bool VariantErrorsWarn => true;
+
     private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);

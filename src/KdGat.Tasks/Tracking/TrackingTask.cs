@@ -11,8 +11,16 @@ public abstract class TrackingTask : PipelineTask
     /// <summary>-p:KdGatIndex: where the SQLite index lives (default: see IndexLocation).</summary>
     public string? IndexPath { get; set; }
 
-    /// <summary>Variant items: Include = column name, metadata Stages = ';' list (from LargeDependsOn etc.).</summary>
+    /// <summary>Variant items: Include = column name, metadata Stages = ';' list of stages; the defaults' FromProperty = the *DependsOn their Stages (targets) come from.</summary>
     public ITaskItem[] Variants { get; set; } = [];
+
+    /// <summary>KdGatStageDefinition items (metadata StageTarget): a *DependsOn list names targets, the variants stages.</summary>
+    public ITaskItem[] StageDefinitions { get; set; } = [];
+
+    /// <summary>Status writes the report beside its table, which no variant changes: a variant error is a warning there.</summary>
+    private protected virtual bool VariantErrorsWarn => false;
+
+    private IReadOnlyList<string> _stageNames = [];
 
     /// <summary>What the task does; a failing index or record store becomes a KDG error that says what to do (see IndexFailure).</summary>
     private protected abstract bool RunTracking(MSBuildLog log);
@@ -58,11 +66,31 @@ public abstract class TrackingTask : PipelineTask
         catch (Exception e) when (e is KdgException or IOException or UnauthorizedAccessException) { return null; }
     }
 
-    private protected Tracker OpenTracker(MSBuildLog log) => Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
+    private protected Tracker OpenTracker(MSBuildLog log)
+    {
+        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
+        _stageNames = tracker.StageNames(); // what VariantList checks the variants' stages against
+        return tracker;
+    }
 
-    private protected IReadOnlyList<Variant> VariantList() => Variants
-        .Select(i => new Variant(i.ItemSpec, i.GetMetadata("Stages").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-        .Where(v => v.Stages.Count > 0).ToArray();
+    /// <summary>The variants, their stages checked against the pipeline's (KDG5027; after <see cref="OpenTracker"/>).</summary>
+    private protected IReadOnlyList<Variant> VariantList()
+    {
+        var items = Variants.Select(i => new VariantItem(i.ItemSpec, SplitList(i.GetMetadata("Stages")),
+            NullIfBlank(i.GetMetadata("FromProperty")), NullIfBlank(i.GetMetadata("DefiningProjectFullPath")))).ToArray();
+        var definitions = StageDefinitions.Select(d => (d.ItemSpec, d.GetMetadata("StageTarget"))).ToArray();
+        var commandLine = BuildEngine is IBuildEngine6 e6 ? e6.GetGlobalProperties().Keys.ToArray() : [];
+        var (variants, error) = VariantStages.Resolve(items, definitions, _stageNames, NullIfBlank(PipelineFile), commandLine);
+        if (error is null) return variants;
+        if (!VariantErrorsWarn) throw error;
+        new MSBuildLog(Log, BuildEngine, PipelineFile).Report(new Diagnostic(Severity.Warning, error.Code,
+            $"{error.Message} The report shows that column empty until then.", error.File, error.Line, error.Column));
+        return variants;
+    }
+
+    private static string[] SplitList(string list) => list.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string? NullIfBlank(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private protected void Print(string line) => new MSBuildLog(Log, BuildEngine).Message(line);
 }
