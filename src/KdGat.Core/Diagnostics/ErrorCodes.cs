@@ -27,6 +27,8 @@ internal static partial class ErrorCodes
     public const string ParamsFile = "KDG1009";
     /// <summary>A parameter or sweep value written as a plain yes/no/on/off: a boolean to YAML 1.1 (PyYAML), text to KdGat's YAML 1.2.</summary>
     public const string AmbiguousBoolean = "KDG1043";
+    /// <summary>Error: two or more outputs of one stage instance are named metrics.json: a run records one as the stage's metrics.</summary>
+    public const string MetricsFileDeclaredTwice = "KDG1044";
     /// <summary>Error: a stage's <c>teacher</c> is not one of its upstreams.</summary>
     public const string TeacherNotUpstream = "KDG1010";
     /// <summary>Warning: a <c>code</c> pattern (defaults.code or a stage's) matches no file, so the stages using it are fingerprinted without the code it meant (a misspelt folder: no edit would rerun them).</summary>

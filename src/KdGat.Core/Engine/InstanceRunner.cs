@@ -658,7 +658,7 @@ internal sealed partial class InstanceRunner
 
     private RunRecord NewRecord(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
     {
-        var metricsFile = s.Outputs.FirstOrDefault(o => Path.GetFileName(o) == "metrics.json");
+        var metricsFile = MetricsFile.Of(s);
         SortedDictionary<string, double>? metrics = null;
         if (state is Outcome.Ran or Outcome.Restored or Outcome.Adopted && metricsFile is not null)
         {

@@ -43,6 +43,7 @@ public sealed partial class StageInstance
             if (layout.OutputRules.ListingError(this, o) is { } listing) throw listing;
             if (layout.OutputRules.Problem(this, o) is { } problem) throw layout.OutputRules.Error(this, o, problem);
         }
+        if (MetricsFile.DeclaredTwice(this) is { } metrics) throw metrics;
     }
 
     /// <summary>An error rendering a declared path points at its entry (its line in inputs: or outputs:), not only at the stage.</summary>
