@@ -31,6 +31,8 @@ internal static partial class ErrorCodes
     public const string MetricsOverLimit = "KDG5023";
     /// <summary>Warning: a stage's metrics.json is there but is not a JSON object (not JSON, an array, cut short): no metrics recorded for the run.</summary>
     public const string MetricsUnreadable = "KDG5024";
+    /// <summary>Warning: no output of a stage is named metrics.json and several of its output folders have one at their top: none is read, no metrics recorded for the run.</summary>
+    public const string MetricsInSeveralFolders = "KDG5025";
     /// <summary>A Compare/Report variant names no stage of the pipeline (a KdGatVariant item's Stages, or a *DependsOn target that is no stage's target); a warning for Status.</summary>
     public const string UnknownVariantStage = "KDG5027";
 }

@@ -658,9 +658,16 @@ internal sealed partial class InstanceRunner
 
     private RunRecord NewRecord(StageInstance s, Verdict v, ExecutionResult r, int attempt, string state, string log, List<OutputRecord> outputs, long? memMb, string? detail)
     {
-        var metricsFile = MetricsFile.Of(s);
         SortedDictionary<string, double>? metrics = null;
-        if (state is Outcome.Ran or Outcome.Restored or Outcome.Adopted && metricsFile is not null)
+        IReadOnlyList<string> several = [];
+        var metricsFile = state is Outcome.Ran or Outcome.Restored or Outcome.Adopted ? MetricsFile.Of(s, out several) : null;
+        if (several.Count > 0)
+            _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.MetricsInSeveralFolders,
+                $"no output is named {MetricsFile.Name}, and {several.Count} of its output folders have one at their top ({string.Join(", ", several.Select(f => PathText.ToStored(s.Layout.Root, f)))}), " +
+                "so none was read and no metrics were recorded for this run (Compare and the report show none): KdGat does not pick one by the order of outputs:. " +
+                $"Declare the stage's metrics as an output of their own named {MetricsFile.Name} (outputs: [..., {MetricsFile.Name}]), which is read instead, or keep a {MetricsFile.Name} in one folder only (name the others differently).",
+                s.PlaceOf(s.Outputs.First(o => Path.Combine(o, MetricsFile.Name) == several[0]))));
+        if (metricsFile is not null)
         {
             metrics = RecordStore.ReadMetrics(metricsFile, out var overLimit, out var unreadable);
             if (unreadable is not null)

@@ -5,16 +5,32 @@ namespace KdGat.Core.Pipeline;
 
 /// <summary>
 /// Which file holds a stage's metrics (what its run record keeps and Compare, History and the report
-/// show): its one output named metrics.json. Never chosen by the order of <c>outputs:</c>, which the
+/// show): its one output named metrics.json; else, with none so named, the metrics.json at the top of
+/// the one output folder that has one (<c>outputs: [results]</c>: it was not read, and Compare said the
+/// stage had recorded no metrics; a review). Never chosen by the order of <c>outputs:</c>, which the
 /// fingerprint leaves out: the first of two was taken, so reordering them changed the published
-/// number of a build only after Clean (a review).
+/// number of a build only after Clean (a review). One rule for every way a result commits (ran,
+/// restored from the cache, adopted), read from the outputs as committed, so each records the same.
 /// </summary>
 internal static class MetricsFile
 {
     public const string Name = "metrics.json";
 
-    /// <summary>The instance's metrics file, or null.</summary>
-    public static string? Of(StageInstance s) => s.Outputs.FirstOrDefault(IsNamed); // at most one: the load refuses two (KDG1044)
+    /// <summary>
+    /// The instance's metrics file as its outputs are now, or null. <paramref name="several"/> holds the folders'
+    /// metrics.json files (sorted) when no output is named metrics.json and more than one folder has one:
+    /// then none is read (KDG5025), as no rule but their order would pick one.
+    /// </summary>
+    public static string? Of(StageInstance s, out IReadOnlyList<string> several)
+    {
+        several = [];
+        if (s.Outputs.FirstOrDefault(IsNamed) is { } named) return named; // at most one: the load refuses two (KDG1044)
+        var inFolders = s.Outputs.Where(Directory.Exists).Select(d => Path.Combine(d, Name)).Where(File.Exists)
+            .Order(StringComparer.Ordinal).ToArray();
+        if (inFolders.Length == 1) return inFolders[0];
+        several = inFolders;
+        return null;
+    }
 
     /// <summary>
     /// KDG1044 at the second output named metrics.json (also one from optional_outputs:, or a templated one rendered

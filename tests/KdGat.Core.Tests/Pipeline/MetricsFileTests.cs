@@ -60,6 +60,6 @@ public sealed class MetricsFileTests : IDisposable
     {
         var s = Assert.Single(Instances(stage));
 
-        Assert.Equal(s.Outputs[0], MetricsFile.Of(s));
+        Assert.Equal(s.Outputs[0], MetricsFile.Of(s, out _));
     }
 }
