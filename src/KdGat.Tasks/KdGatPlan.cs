@@ -100,9 +100,9 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             throw reserved;
     }
 
-    /// <summary>A definition's stage and the target it names: its StageTarget, or the stage's own name without one (as _KdGatStageTargetAlone reads it).</summary>
+    /// <summary>A definition's stage and the target it names (<see cref="StageTargets.TargetOf"/>).</summary>
     private static (string Stage, string Target) StageTargetOf(ITaskItem definition) =>
-        (definition.ItemSpec, definition.GetMetadata("StageTarget").Trim() is { Length: > 0 } target ? target : definition.ItemSpec);
+        (definition.ItemSpec, StageTargets.TargetOf(definition.ItemSpec, definition.GetMetadata("StageTarget")));
 
     private BuildRequest PlanRequest() =>
         Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };

@@ -40,6 +40,9 @@ internal static class StageTargets
                  .. item.Elements().Select(e => e.Name.LocalName)]);
     }
 
+    /// <summary>The target a KdGatStageDefinition names: its StageTarget metadata, or the stage's own name without one (as _KdGatStageTargetAlone reads it).</summary>
+    public static string TargetOf(string stage, string? stageTarget) => stageTarget?.Trim() is { Length: > 0 } t ? t : stage;
+
     /// <summary>
     /// KDG1223, a warning: a KdGatStageDefinition names a stage target (its StageTarget, or the stage's
     /// own name without one) that no target of <paramref name="files"/> (the project file first, then the

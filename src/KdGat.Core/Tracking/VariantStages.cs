@@ -35,7 +35,7 @@ internal static class VariantStages
         // MSBuild's target names ignore case; the first definition of a target wins, as a stage target runs once.
         var stageOfTarget = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (stage, stageTarget) in definitions)
-            stageOfTarget.TryAdd(stageTarget.Trim() is { Length: > 0 } t ? t : stage, stage);
+            stageOfTarget.TryAdd(Pipeline.StageTargets.TargetOf(stage, stageTarget), stage);
 
         var variants = new List<Variant>();
         KdgException? error = null;
