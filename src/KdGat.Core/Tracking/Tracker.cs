@@ -370,14 +370,31 @@ internal sealed class Tracker : IDisposable
         _ => $"{(kb / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)} GiB",
     };
 
-    /// <summary>A metric as shown; a diverged run's NaN and infinities as Python prints them ("Infinity" was .NET's word, "∞" that of other cultures).</summary>
+    /// <summary>
+    /// A metric or a spread as every view shows it (Compare, History, the report): an integer as one,
+    /// at least 4 significant digits otherwise, scientific below 0.001 ("3.21e-05"; "0.####" showed a
+    /// loss of 3.21e-5 as "0" and a spread as "± 0"), never "-0"; a diverged run's NaN and infinities as
+    /// Python prints them ("Infinity" was .NET's word, "∞" that of other cultures).
+    /// </summary>
     public static string Number(double? v) => v switch
     {
         null => "-",
+        { } x when NonFinite(x) is { } word => word,
+        0 => "0", // also -0.0
+        { } x when Math.Abs(x) < 0.001 => x.ToString("0.###e-00", CultureInfo.InvariantCulture),
+        { } x when Math.Abs(x) < 1 => x.ToString("G4", CultureInfo.InvariantCulture),
+        { } x => x.ToString("0.####", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>A metric in full, as stored (round-trip "R"), for the one-run view a value is copied from; NaN and infinities as <see cref="Number"/> says them.</summary>
+    public static string Exact(double x) => NonFinite(x) ?? (x == 0 ? "0" : x.ToString("R", CultureInfo.InvariantCulture));
+
+    private static string? NonFinite(double x) => x switch
+    {
         double.NaN => "NaN",
         double.PositiveInfinity => "inf",
         double.NegativeInfinity => "-inf",
-        { } x => x.ToString("0.####", CultureInfo.InvariantCulture),
+        _ => null,
     };
 
     public string Stored(string fullPath) => PathText.ToStored(Pipeline.Layout.Root, fullPath);

@@ -53,7 +53,7 @@ internal static class TrackingText
         yield return $"  {Tracker.Local(r.StartedUtc)} -> {Tracker.Local(r.FinishedUtc)}: {Tracker.Duration(r.WallSeconds)}, CPU {Tracker.Duration(r.CpuSeconds)}, peak memory {Tracker.Memory(r.PeakRssKb)}{(r.MemRequestMb is { } m ? $" of {m} MiB requested" : "")}";
         yield return $"  why it ran: {(r.Why.Count == 0 ? "-" : string.Join("; ", r.Why))}";
         yield return $"  params: {(r.Params.Count == 0 ? "-" : string.Join(" ", r.Params.Select(p => $"{p.Key}={p.Value}")))}";
-        yield return $"  metrics: {(r.Metrics is not { Count: > 0 } ? "-" : string.Join(" ", r.Metrics.Select(p => $"{p.Key}={Tracker.Number(p.Value)}")))}";
+        yield return $"  metrics: {(r.Metrics is not { Count: > 0 } ? "-" : string.Join(" ", r.Metrics.Select(p => $"{p.Key}={Tracker.Exact(p.Value)}")))}";
         foreach (var (path, hash) in r.OutputHashes) yield return $"  output {path}: {hash}";
         if (r.Detail is not null) yield return $"  detail: {r.Detail}";
         if (r.Log is not null) yield return $"  log: {r.Log}";

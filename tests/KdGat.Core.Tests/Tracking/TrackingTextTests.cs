@@ -26,6 +26,47 @@ public sealed class TrackingTextTests
     public void Number_ShowsNaNAndInfinities(double? value, string shown) =>
         Assert.Equal(shown, Tracker.Number(value));
 
+    /// <summary>
+    /// One rule for every view: at least 4 significant digits, integers as integers, never "-0". With
+    /// "0.####" a loss of 3.21e-5 was "0", -2e-5 was "-0", and 3e-5 and 4e-5 were both "0" (one bold as best).
+    /// </summary>
+    [Theory]
+    [InlineData(0.0000321, "3.21e-05")]
+    [InlineData(-0.00002, "-2e-05")]
+    [InlineData(2.5e-7, "2.5e-07")]
+    [InlineData(0.000123456, "1.235e-04")]
+    [InlineData(0.0123456, "0.01235")]
+    [InlineData(0.001, "0.001")]
+    [InlineData(0.9, "0.9")]
+    [InlineData(178.0, "178")]
+    [InlineData(-3.0, "-3")]
+    [InlineData(12.3456789, "12.3457")]
+    [InlineData(0.0, "0")]
+    public void Number_KeepsSmallValuesAndIntegers(double value, string shown) =>
+        Assert.Equal(shown, Tracker.Number(value));
+
+    [Fact]
+    public void Number_NeverSaysMinusZero() => Assert.Equal("0", Tracker.Number(-0.0));
+
+    /// <summary>A spread over seeds below 5e-5 was "± 0".</summary>
+    [Fact]
+    public void MetricStats_ShowASmallSpread()
+    {
+        Assert.Equal("3e-05 ± 1.414e-05 (n=2)", MetricStats.Of([0.00002, 0.00004]).ToString());
+        Assert.Equal("3.5e-05 ± 7.071e-06 (n=2)", MetricStats.Of([0.00003, 0.00004]).ToString());
+    }
+
+    /// <summary>The one-run view (-t:History -p:RunId) shows the value as stored, to copy into a paper.</summary>
+    [Theory]
+    [InlineData(0.0000321, "3.21E-05")]
+    [InlineData(0.8155412345678901, "0.8155412345678901")]
+    [InlineData(178.0, "178")]
+    [InlineData(-0.0, "0")]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.NegativeInfinity, "-inf")]
+    public void Exact_RoundTrips(double value, string shown) =>
+        Assert.Equal(shown, Tracker.Exact(value));
+
     /// <summary>Over seeds, a diverged one makes the mean NaN or inf as arithmetic does, and the cell names it instead of a ± of nothing.</summary>
     [Fact]
     public void MetricStats_NameTheSeedsThatDiverged()
