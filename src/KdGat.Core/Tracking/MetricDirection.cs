@@ -23,9 +23,16 @@ internal static class MetricDirection
         "false_positives", "false_negatives", "false_alarms", "error_rate", "miss_rate", "wer", "cer",
     };
 
+    /// <summary>
+    /// scikit-learn's scorers negate a loss so that higher is better (neg_log_loss, neg_mean_squared_error):
+    /// read by their last word, the report bolded the worst.
+    /// </summary>
+    private const string Negated = "neg_";
+
     public static Better Of(string metric)
     {
         var name = metric.Trim().ToLowerInvariant();
+        if (name.StartsWith(Negated, StringComparison.Ordinal) && name.Length > Negated.Length) return Better.Higher;
         var last = name[(name.LastIndexOfAny(['_', '-', '.']) + 1)..];
         foreach (var candidate in new[] { name, last })
         {

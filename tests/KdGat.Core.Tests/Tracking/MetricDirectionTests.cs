@@ -19,6 +19,18 @@ public sealed class MetricDirectionTests
     public void Of_ReadsTheDirectionFromTheNameOrItsLastWord(string metric, string expected) =>
         Assert.Equal(expected, MetricDirection.Of(metric).ToString());
 
+    /// <summary>scikit-learn's negated losses are higher-is-better: by their last word the report bolded the worst.</summary>
+    [Theory]
+    [InlineData("neg_log_loss")]
+    [InlineData("neg_mean_squared_error")]
+    [InlineData("NEG_root_mean_squared_error")]
+    [InlineData("neg_mean_absolute_error")]
+    public void Of_NegPrefix_IsHigherIsBetter(string metric)
+    {
+        Assert.Equal(MetricDirection.Better.Higher, MetricDirection.Of(metric));
+        Assert.Equal(-0.12, MetricDirection.Best(metric, [-0.12, -2.3]));
+    }
+
     [Fact]
     public void Best_IsTheHighestAccuracy_TheLowestErrorCount_AndNoneForACount()
     {
