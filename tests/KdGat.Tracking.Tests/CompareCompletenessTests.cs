@@ -132,6 +132,27 @@ public sealed class CompareCompletenessTests
         Assert.Contains(text, l => l.Contains("d2: no metrics recorded"));
     }
 
+    /// <summary>After -t:Large, small_kd showed a bare "-" in Compare and the report: an unswept cell without a result says why, as a swept one does.</summary>
+    [Fact]
+    public void AnUnsweptVariantNeverBuilt_ShowsItsReason()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "train", "", F1(0.5));
+        using var tracker = Open(t, "{}");
+        var status = Status(tracker, ("train", "", "a"));
+        Variant[] variants = [new("tr", ["train"]), new("ev", ["eval"])];
+
+        var table = tracker.Compare(status, variants);
+
+        Assert.Equal("stale, never built", table.NotCurrent[("d1", "ev")]);
+        Assert.False(table.NotCurrent.ContainsKey(("d1", "tr")));
+        var text = TrackingText.Compare(table).ToArray();
+        Assert.Contains(text, l => l.StartsWith("  d1 ev: no run with metrics (NOT CURRENT: stale, never built)", StringComparison.Ordinal));
+        Assert.Contains(text, l => l.Contains("0.5 ") && l.TrimEnd().EndsWith("- *", StringComparison.Ordinal));
+        Assert.Contains("<td class=\"num not-current\" title=\"stale, never built\">- <span class=\"muted\">(stale, never built)</span></td>",
+            HtmlReport.Render(tracker, variants, DateTimeOffset.UnixEpoch, status));
+    }
+
     [Fact]
     public void ASeedWithoutTheMetric_IsSaid_NotASilentlySmallerN()
     {

@@ -206,6 +206,9 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
                     if (missing.Length > 0)
                         parts.Add($"{Seeds(missing.Length, total)} no current result ({string.Join(", ", missing.Select(m => $"{m.Point}: {m.Why!.Value.Why}"))})");
                 }
+                else if (runs.Count == 0 && points?.GetValueOrDefault("") is { } instances && cells.Keys.Any(k => k.Dataset == d)
+                         && WhyNoRun(instances, stage) is { NoValue: false } why)
+                    parts.Add(why.Why); // an unswept variant never built (after -t:Large, small_kd): a bare "-" said nothing
                 if (parts.Count > 0) notCurrent[(d, n)] = string.Join("; ", parts);
             }
         return notCurrent;
