@@ -153,6 +153,26 @@ public sealed class CompareCompletenessTests
             HtmlReport.Render(tracker, variants, DateTimeOffset.UnixEpoch, status));
     }
 
+    /// <summary>-p:Metrics="f1 acc" showed f1 and said nothing of acc (KDG5020 only when no name matched): KDG5026 names it, with a guess and the names there are.</summary>
+    [Fact]
+    public void AMetricsFilterNameThatMatchesNothing_IsSaid()
+    {
+        using var t = new TempDir();
+        Write(t, "a", "eval", "", new() { ["f1"] = 0.5, ["accuracy"] = 0.9 });
+        using var tracker = Open(t, "{}");
+        var status = Status(tracker, ("eval", "", "a"));
+
+        var table = tracker.Compare(status, [new Variant("ev", ["eval"])], ["f1", "acc"]);
+
+        Assert.Equal("f1", Assert.Single(table.Rows).Metric);
+        var warning = Assert.Single(table.UnknownMetrics(["f1", "acc"], tracker.Pipeline.Datasets));
+        Assert.Contains("-p:Metrics names 'acc', which no run shown recorded in d1", warning);
+        Assert.Contains("Did you mean 'accuracy'?", warning);
+        Assert.Contains("Metrics recorded: accuracy, f1.", warning);
+        Assert.Contains("Did you mean 'f1'?", Assert.Single(table.UnknownMetrics(["F1"], tracker.Pipeline.Datasets)));
+        Assert.Empty(table.UnknownMetrics(["f1", "accuracy"], tracker.Pipeline.Datasets));
+    }
+
     [Fact]
     public void ASeedWithoutTheMetric_IsSaid_NotASilentlySmallerN()
     {

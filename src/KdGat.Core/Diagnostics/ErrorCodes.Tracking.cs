@@ -33,6 +33,8 @@ internal static partial class ErrorCodes
     public const string MetricsUnreadable = "KDG5024";
     /// <summary>Warning: no output of a stage is named metrics.json and several of its output folders have one at their top: none is read, no metrics recorded for the run.</summary>
     public const string MetricsInSeveralFolders = "KDG5025";
+    /// <summary>Warning: a name in Compare's -p:Metrics matches no metric the table could show (a typo such as 'acc'); the others are shown.</summary>
+    public const string UnknownMetric = "KDG5026";
     /// <summary>A Compare/Report variant names no stage of the pipeline (a KdGatVariant item's Stages, or a *DependsOn target that is no stage's target); a warning for Status.</summary>
     public const string UnknownVariantStage = "KDG5027";
 }

@@ -42,6 +42,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
             Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value),
             NotCurrent = notCurrent,
             Notes = notes,
+            Metrics = cells.Values.SelectMany(rs => rs.SelectMany(r => r.Record.Metrics!.Keys)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
         };
     }
 

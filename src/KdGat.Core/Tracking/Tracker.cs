@@ -46,6 +46,25 @@ internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyLis
     /// <summary>" (NOT CURRENT: stale)" after the source of a cell that is not current; "" otherwise.</summary>
     public string Mark(string dataset, string variant) => NotCurrent.TryGetValue((dataset, variant), out var why) ? $" (NOT CURRENT: {why})" : "";
 
+    /// <summary>Every metric the cells hold, before -p:Metrics chose among them: what a name there can match.</summary>
+    public IReadOnlyList<string> Metrics { get; init; } = [];
+
+    /// <summary>
+    /// A KDG5026 text per name of <paramref name="filter"/> that matches no metric here (-p:Metrics="f1 acc" showed f1
+    /// and said nothing of acc), with a guess and the names there are; none while nothing recorded metrics (KDG5020 says so).
+    /// </summary>
+    public IEnumerable<string> UnknownMetrics(IReadOnlyCollection<string> filter, IEnumerable<string> datasets)
+    {
+        if (Metrics.Count == 0) yield break;
+        foreach (var name in filter.Distinct(StringComparer.Ordinal).Where(m => !Metrics.Contains(m, StringComparer.Ordinal)))
+        {
+            // 'acc' for 'accuracy' is too many edits away: a name it begins is a guess too.
+            var near = Spelling.Nearest(name, Metrics, 2) ?? Metrics.FirstOrDefault(m => m.StartsWith(name, StringComparison.OrdinalIgnoreCase));
+            yield return $"KdGat: -p:Metrics names '{name}', which no run shown recorded in {string.Join(", ", datasets)}, so Compare leaves it out.{Spelling.Offer(name, near)} " +
+                         $"Metrics recorded: {string.Join(", ", Metrics.Take(30))}{(Metrics.Count > 30 ? $", ... ({Metrics.Count} in all)" : "")}.";
+        }
+    }
+
     /// <summary>Selected datasets with no metrics at all (never built, or every stage failed): a line each, not a silently missing row.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 }
