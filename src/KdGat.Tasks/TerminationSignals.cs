@@ -37,6 +37,23 @@ internal sealed class TerminationSignals : IDisposable
         ];
         if (Interlocked.CompareExchange(ref s_registrations, registrations, null) is not null)
             foreach (var r in registrations) r.Dispose();
+        else AppDomain.CurrentDomain.UnhandledException += (_, _) => Crashing();
+    }
+
+    /// <summary>
+    /// The process is dying of an exception no one caught, most often MSBuild's terminal logger (-tl:on)
+    /// writing to a terminal that hung up (an ssh drop: EIO), before the SIGHUP reached the handler
+    /// above: the process aborted with the stages still running, orphaned and writing into the run dirs
+    /// (a review). The running task is cancelled as for SIGHUP (local stages stopped, SLURM jobs left to
+    /// be re-attached) and waited for; the runtime then ends the process, and the next build recovers
+    /// what is left (KDG2003).
+    /// </summary>
+    private static void Crashing()
+    {
+        if (Interlocked.Exchange(ref s_stopping, 1) == 1 || Volatile.Read(ref s_running) is not { _cancel: { } cancel } running) return;
+        Core.Execution.HangUp.Note();
+        cancel();
+        running._taskEnded.Wait(Grace);
     }
 
     /// <summary>
