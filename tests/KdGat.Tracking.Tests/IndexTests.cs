@@ -37,6 +37,25 @@ public sealed class IndexTests
         Assert.Equal("0.001", run.Record.Params["lr"]);
     }
 
+    /// <summary>
+    /// Ctrl+C while the index takes in a large history stops it between record files (MSBuild waited for
+    /// the whole ingest, then failed without a KdGat line: a review); what was written stays, and the next
+    /// open takes in the rest. The index is not left locked.
+    /// </summary>
+    [Fact]
+    public void ACancelledIngest_StopsBetweenFiles_AndTheNextOpenTakesInTheRest()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 30);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            RunIndex.Open(new IndexLocation(t.Db, true, "test"), new RecordStore(t.StateDir), null, cancel.Token));
+
+        using var index = Open(t); // not locked by the cancelled open
+        Assert.Equal(30, index.Count());
+    }
+
     [Fact]
     public void SameRecordIdInTwoFiles_IsOneRow()
     {

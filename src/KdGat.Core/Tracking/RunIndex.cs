@@ -57,6 +57,7 @@ internal sealed class RunIndex : IDisposable
     private SqliteConnection _db;
 
     private readonly Action _lockedNote;
+    private CancellationToken _cancel;
 
     private RunIndex(IndexLocation location, RecordStore records, IBuildLog? log, IndexLock @lock, SqliteConnection db, Action lockedNote)
     {
@@ -75,7 +76,8 @@ internal sealed class RunIndex : IDisposable
     public string? RebuiltBecause { get; private set; }
 
     /// <summary>Opens (creating, migrating or rebuilding as needed) and ingests every record not yet indexed.</summary>
-    public static RunIndex Open(IndexLocation location, RecordStore records, IBuildLog? log = null)
+    /// <param name="cancel">Ctrl+C: ingesting stops between record files (what was written stays; the next open goes on).</param>
+    public static RunIndex Open(IndexLocation location, RecordStore records, IBuildLog? log = null, CancellationToken cancel = default)
     {
         if (location.Explicit && NotKdGats(location.DbPath) is { } what)
             throw new KdgException(ErrorCodes.IndexUnusable,
@@ -115,7 +117,9 @@ internal sealed class RunIndex : IDisposable
             }
         }
         catch { index.Dispose(); throw; }
-        index.Ingest();
+        index._cancel = cancel;
+        try { index.Ingest(); }
+        catch (OperationCanceledException) { index.Dispose(); throw; }
         return index;
     }
 
@@ -350,6 +354,7 @@ internal sealed class RunIndex : IDisposable
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
+            _cancel.ThrowIfCancellationRequested(); // the batches written so far stay: a later ingest skips them
             var rel = Path.GetRelativePath(Records.Dir, file).Replace('\\', '/');
             listed.Add(rel);
             if (known.ContainsKey(rel)) { already++; continue; }

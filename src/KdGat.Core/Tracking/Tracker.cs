@@ -126,15 +126,17 @@ internal sealed class Tracker : IDisposable
     public RunIndex Index { get; }
     public IBuildLog Log { get; }
 
-    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null)
+    /// <param name="cancel">Ctrl+C: an OperationCanceledException between manifests or record files (a large history takes seconds).</param>
+    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null, CancellationToken cancel = default)
     {
         var pipeline = LoadedPipeline.Load(request);
         var layout = pipeline.Layout;
         var records = new RecordStore(layout.StateDir);
         var archive = new ManifestArchive(layout.StateDir);
-        archive.Capture(pipeline.Instances);
+        archive.Capture(pipeline.Instances.TakeWhile(_ => !cancel.IsCancellationRequested));
+        cancel.ThrowIfCancellationRequested();
         var location = IndexLocation.Choose(layout.Root, indexPath);
-        var index = RunIndex.Open(location, records, log);
+        var index = RunIndex.Open(location, records, log, cancel);
         if (index.RebuiltBecause is { } why && why == "no index yet")
             log.Info($"KdGat: run index created at {location.DbPath} from {index.Count()} run record(s) ({location.Why})");
         return new Tracker(pipeline, records, archive, index, log, request.PipelineFile);

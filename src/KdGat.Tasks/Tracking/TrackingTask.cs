@@ -6,8 +6,20 @@ using Microsoft.Build.Framework;
 namespace KdGat.Tasks.Tracking;
 
 /// <summary>Shared by the tracking tasks: opens the tracker (ingesting new records) and prints lines.</summary>
-public abstract class TrackingTask : PipelineTask
+public abstract class TrackingTask : PipelineTask, ICancelableTask
 {
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>
+    /// Ctrl+C while the index takes in a large history (seconds for 100,000 records): MSBuild waited for
+    /// it to end and the build then failed without a KdGat line (a review). Stops between manifests and
+    /// record files; idempotent (MSBuild may call it many times).
+    /// </summary>
+    public void Cancel()
+    {
+        try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
     /// <summary>-p:KdGatIndex: where the SQLite index lives (default: see IndexLocation).</summary>
     public string? IndexPath { get; set; }
 
@@ -36,6 +48,12 @@ public abstract class TrackingTask : PipelineTask
         try
         {
             return RunTracking(log);
+        }
+        catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+        {
+            log.Report(new KdgException(ErrorCodes.StageCancelled,
+                $"KdGat: {GetType().Name} was cancelled (Ctrl+C) while it read the run records and manifests; nothing a build made is lost: the records stay, and the run index takes in the rest at the next build, Status, Compare or History."));
+            return false;
         }
         catch (KdgException e) when (LoadErrorsSaidLater && e.Code.StartsWith("KDG1", StringComparison.Ordinal))
         {
@@ -68,7 +86,7 @@ public abstract class TrackingTask : PipelineTask
 
     private protected Tracker OpenTracker(MSBuildLog log)
     {
-        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath);
+        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath, _cancel.Token);
         _stageNames = tracker.StageNames(); // what VariantList checks the variants' stages against
         return tracker;
     }
