@@ -9,7 +9,7 @@ namespace KdGat.Core.Tests.Tracking;
 /// left out, and a diverged run showed without its loss; they are kept, and a record holds them.
 /// </summary>
 [Trait("Category", "Unit")]
-public sealed class MetricsFileTests : IDisposable
+public sealed class MetricsJsonReadingTests : IDisposable
 {
     private readonly TempDir _dir = new();
     public void Dispose() => _dir.Dispose();
