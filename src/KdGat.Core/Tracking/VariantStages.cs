@@ -43,8 +43,16 @@ internal static class VariantStages
         {
             var named = item.FromProperty is null ? item.Stages
                 : item.Stages.Select(t => stageOfTarget.GetValueOrDefault(t, t)).ToArray();
-            variants.Add(new Variant(item.Name, named));
             var unknown = named.Where(n => !stages.Contains(n)).Distinct(StringComparer.Ordinal).ToArray();
+            // A *DependsOn list is an extension point: a target of the user's own beside the stage targets
+            // (LargeDependsOn=eval_large_evaluation;PublishLarge) is no stage and was refused (a review). Only a
+            // list with no stage at all is a column of '-'. A KdGatVariant's Stages name stages: every name counts.
+            if (item.FromProperty is not null && unknown.Length < named.Distinct(StringComparer.Ordinal).Count())
+            {
+                named = [.. named.Where(stages.Contains)];
+                unknown = [];
+            }
+            variants.Add(new Variant(item.Name, named));
             if (unknown.Length > 0)
                 error ??= Unknown(item, unknown, stageOfTarget, stages, pipelineFile, commandLine ?? []);
         }

@@ -66,6 +66,18 @@ public sealed class VariantStagesTests
         Assert.Contains("'eval_large_target' is the target of stage 'eval_large_evaluation': Stages names stages. Did you mean 'eval_large_evaluation'?", error.Message);
     }
 
+    /// <summary>*DependsOn lists are extension points: a target of the user's own beside a stage target is left out, not refused (a review).</summary>
+    [Fact]
+    public void DependsOnNamingATargetOfTheUsersOwn_BesideAStageTarget_LeavesItOut()
+    {
+        var (variants, error) = VariantStages.Resolve([new("large", ["eval_large_target", "PublishLarge"], "LargeDependsOn")], Definitions, Stages, null);
+        Assert.Null(error);
+        Assert.Equal(["eval_large_evaluation"], variants[0].Stages);
+
+        // A KdGatVariant's Stages name stages: there a name that is none is still refused.
+        Assert.NotNull(VariantStages.Resolve([new("large", ["eval_large_evaluation", "PublishLarge"], null)], Definitions, Stages, null).Error);
+    }
+
     [Fact]
     public void DependsOnNamingNoStagesTarget_IsKdg5027AtTheProperty()
     {
