@@ -42,6 +42,11 @@ public sealed class TrackingTextTests
     [InlineData(-3.0, "-3")]
     [InlineData(12.3456789, "12.3457")]
     [InlineData(0.0, "0")]
+    [InlineData(1234567890123457.0, "1234567890123457")] // "0.####" kept 15 digits: ...460 (a review)
+    [InlineData(0.99996, "0.99996")] // not "1", a perfect score
+    [InlineData(-0.99996, "-0.99996")]
+    [InlineData(1e300, "1e+300")] // not 301 digits across the table
+    [InlineData(1.5e20, "1.5e+20")]
     public void Number_KeepsSmallValuesAndIntegers(double value, string shown) =>
         Assert.Equal(shown, Tracker.Number(value));
 
@@ -61,6 +66,7 @@ public sealed class TrackingTextTests
     [InlineData(0.0000321, "3.21E-05")]
     [InlineData(0.8155412345678901, "0.8155412345678901")]
     [InlineData(178.0, "178")]
+    [InlineData(1234567890123457.0, "1234567890123457")]
     [InlineData(-0.0, "0")]
     [InlineData(double.NaN, "NaN")]
     [InlineData(double.NegativeInfinity, "-inf")]
