@@ -25,14 +25,16 @@ internal static class MetricDirection
 
     /// <summary>
     /// scikit-learn's scorers negate a loss so that higher is better (neg_log_loss, neg_mean_squared_error):
-    /// read by their last word, the report bolded the worst.
+    /// read by their last word, the report bolded the worst. A word "neg" with words after it, anywhere:
+    /// cross_validate and GridSearchCV name them test_neg_log_loss, mean_test_neg_mean_squared_error (a review).
     /// </summary>
-    private const string Negated = "neg_";
+    private const string Negated = "neg";
 
     public static Better Of(string metric)
     {
         var name = metric.Trim().ToLowerInvariant();
-        if (name.StartsWith(Negated, StringComparison.Ordinal) && name.Length > Negated.Length) return Better.Higher;
+        var words = name.Split(['_', '-', '.']);
+        if (Array.IndexOf(words, Negated) is var at and >= 0 && at < words.Length - 1) return Better.Higher;
         var last = name[(name.LastIndexOfAny(['_', '-', '.']) + 1)..];
         foreach (var candidate in new[] { name, last })
         {

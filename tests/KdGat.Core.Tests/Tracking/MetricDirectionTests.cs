@@ -22,6 +22,9 @@ public sealed class MetricDirectionTests
     /// <summary>scikit-learn's negated losses are higher-is-better: by their last word the report bolded the worst.</summary>
     [Theory]
     [InlineData("neg_log_loss")]
+    [InlineData("test_neg_log_loss")] // cross_validate
+    [InlineData("mean_test_neg_mean_squared_error")] // GridSearchCV.cv_results_
+    [InlineData("val.neg_log_loss")]
     [InlineData("neg_mean_squared_error")]
     [InlineData("NEG_root_mean_squared_error")]
     [InlineData("neg_mean_absolute_error")]
