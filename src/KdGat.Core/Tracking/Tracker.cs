@@ -400,23 +400,22 @@ internal sealed class Tracker : IDisposable
     public static string Number(double? v) => v switch
     {
         null => "-",
-        { } x when NonFinite(x) is { } word => word,
-        0 => "0", // also -0.0
-        // A count is exact up to 2^53; "0.####" kept 15 digits (1234567890123457 showed as ...460).
-        { } x when Math.Abs(x) < MaxExactInteger && x == Math.Floor(x) => ((long)x).ToString(CultureInfo.InvariantCulture),
+        { } x when (NonFinite(x) ?? Integer(x)) is { } word => word,
         { } x when Math.Abs(x) < 0.001 || Math.Abs(x) >= 1e15 => x.ToString("0.###e+00", CultureInfo.InvariantCulture),
         // G4, but never rounded up to a whole 1 (0.99996 is no perfect score): then as many digits as it takes.
         { } x when Math.Abs(x) < 1 => x.ToString("G4", CultureInfo.InvariantCulture) is var g && Math.Abs(double.Parse(g, CultureInfo.InvariantCulture)) < 1 ? g : x.ToString("R", CultureInfo.InvariantCulture),
         { } x => x.ToString("0.####", CultureInfo.InvariantCulture),
     };
 
-    private const double MaxExactInteger = 9007199254740992; // 2^53
-
     /// <summary>A metric in full, as stored (round-trip "R"; an integer as one), for the one-run view a value is copied from; NaN and infinities as <see cref="Number"/> says them.</summary>
-    public static string Exact(double x) => NonFinite(x) ?? (x == 0 ? "0"
-        : Math.Abs(x) < MaxExactInteger && x == Math.Floor(x) ? ((long)x).ToString(CultureInfo.InvariantCulture)
-        : x.ToString("R", CultureInfo.InvariantCulture));
+    public static string Exact(double x) => NonFinite(x) ?? Integer(x) ?? x.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// An integer below 2^53 as one, whole, and -0.0 as "0": a count is exact up to there ("0.####" kept 15
+    /// digits: 1234567890123457 showed as ...460); null otherwise.
+    /// </summary>
+    private static string? Integer(double x) =>
+        Math.Abs(x) < 9007199254740992 && x == Math.Floor(x) ? ((long)x).ToString(CultureInfo.InvariantCulture) : null;
 
     private static string? NonFinite(double x) => x switch
     {
