@@ -81,16 +81,14 @@ internal sealed record EpochCurves(IReadOnlyList<CurveSeries> Series, int Lines,
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
             double x = number;
             if (doc.RootElement.TryGetProperty("epoch", out var ep) && ep.ValueKind == JsonValueKind.Number && ep.TryGetDouble(out var e) && double.IsFinite(e)) x = e;
-            var literals = text.TopLevelLiterals();
-            var k = 0;
-            foreach (var p in doc.RootElement.EnumerateObject())
+            foreach (var (name, y) in text.TopLevelNumbers(doc.RootElement))
             {
-                if (NonFiniteJson.Number(p.Value, literals.ElementAtOrDefault(k++)) is not { } y || p.Name == "epoch") continue;
-                if (!series.TryGetValue(p.Name, out var list))
+                if (name == "epoch") continue;
+                if (!series.TryGetValue(name, out var list))
                 {
                     if (order.Count >= MaxSeries) continue;
-                    series[p.Name] = list = [];
-                    order.Add(p.Name);
+                    series[name] = list = [];
+                    order.Add(name);
                 }
                 list.Add((x, y));
             }

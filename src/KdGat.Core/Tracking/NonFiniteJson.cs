@@ -6,8 +6,8 @@ namespace KdGat.Core.Tracking;
 /// <summary>
 /// JSON as Python's json.dump writes it: NaN, Infinity and -Infinity bare, which is not JSON. A
 /// diverged run writes them (metrics.json, curves.jsonl) and must show as one, so they are values:
-/// <see cref="Json"/> has each as null for System.Text.Json, and <see cref="TopLevelLiterals"/> says
-/// which of the root object's nulls were one (a null the file wrote is not).
+/// <see cref="Json"/> has each as null for System.Text.Json, and <see cref="TopLevelNumbers"/> gives
+/// them back as the numbers they were (a null the file wrote is not one).
 /// </summary>
 internal sealed class NonFiniteJson
 {
@@ -18,8 +18,27 @@ internal sealed class NonFiniteJson
     /// <summary>The text with each bare literal outside strings as null.</summary>
     public byte[] Json { get; }
 
-    /// <summary>Per member of the root object (an object: the caller has parsed <see cref="Json"/>), in text order: the literal its value was, else null.</summary>
-    public List<double?> TopLevelLiterals()
+    /// <summary>
+    /// The members of the root object (<paramref name="root"/>, parsed from <see cref="Json"/>) that hold a
+    /// number, in text order: a literal this text had there, a JSON number (beyond a double, 1e400:
+    /// infinity, as IEEE rounds it; TryGetDouble refuses it); a null the file wrote, a string or an
+    /// object is left out. What metrics.json and each curves.jsonl line are read by.
+    /// </summary>
+    public IEnumerable<(string Name, double Value)> TopLevelNumbers(JsonElement root)
+    {
+        var literals = TopLevelLiterals();
+        var k = 0;
+        foreach (var p in root.EnumerateObject())
+        {
+            var literal = literals.ElementAtOrDefault(k++);
+            if ((literal ?? (p.Value.ValueKind == JsonValueKind.Number
+                    && (p.Value.TryGetDouble(out var x) || double.TryParse(p.Value.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out x)) ? x : null)) is { } value)
+                yield return (p.Name, value);
+        }
+    }
+
+    /// <summary>Per member of the root object, in text order: the literal its value was, else null.</summary>
+    private List<double?> TopLevelLiterals()
     {
         var values = new List<double?>();
         if (_literals.Count == 0) return values;
@@ -33,14 +52,6 @@ internal sealed class NonFiniteJson
         }
         return values;
     }
-
-    /// <summary>
-    /// The number a member's value stands for: its literal (<see cref="TopLevelLiterals"/>), its JSON
-    /// number (beyond a double, 1e400: infinity, as IEEE rounds it; TryGetDouble refuses it), else null.
-    /// </summary>
-    public static double? Number(JsonElement value, double? literal) =>
-        literal ?? (value.ValueKind == JsonValueKind.Number
-            && (value.TryGetDouble(out var x) || double.TryParse(value.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out x)) ? x : null);
 
     /// <summary>A copy with each bare literal outside strings as null; <paramref name="literals"/> gets each such null's offset in the copy and the value it was.</summary>
     private static byte[] Rewrite(byte[] json, Dictionary<long, double> literals)

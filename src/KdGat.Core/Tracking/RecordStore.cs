@@ -141,14 +141,12 @@ internal sealed class RecordStore
                 return null;
             }
             var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
-            int tooMany = 0, tooLong = 0, k = 0;
-            var literals = text.TopLevelLiterals();
-            foreach (var p in doc.RootElement.EnumerateObject())
+            int tooMany = 0, tooLong = 0;
+            foreach (var (name, x) in text.TopLevelNumbers(doc.RootElement))
             {
-                if (NonFiniteJson.Number(p.Value, literals.ElementAtOrDefault(k++)) is not { } x) continue;
-                if (p.Name.Length > MaxMetricName) tooLong++;
-                else if (result.Count >= MaxMetrics && !result.ContainsKey(p.Name)) tooMany++;
-                else result[p.Name] = x;
+                if (name.Length > MaxMetricName) tooLong++;
+                else if (result.Count >= MaxMetrics && !result.ContainsKey(name)) tooMany++;
+                else result[name] = x;
             }
             // {"test": {"f1": 0.9}} (a common Python shape) gave a run without metrics and no word (a review).
             if (result.Count == 0 && tooLong == 0 && doc.RootElement.EnumerateObject() is var names && names.MoveNext())
