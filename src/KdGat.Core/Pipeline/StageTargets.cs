@@ -138,8 +138,24 @@ internal static class StageTargets
         }
     }
 
-    private static bool Includes(XElement item, string name) =>
-        ((string?)item.Attribute("Include") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(name, StringComparer.Ordinal);
+    /// <summary>
+    /// Where the first element named <paramref name="name"/> (in any case: MSBuild's property names ignore it)
+    /// that <paramref name="matches"/> is written in <paramref name="file"/>, the last one with <paramref name="last"/>
+    /// (MSBuild's last assignment of a property wins); comments do not count. Null when it is not there or the
+    /// file cannot be read or parsed: an error then names the file alone.
+    /// </summary>
+    public static ProjectPlace? Place(string? file, string name, Func<XElement, bool>? matches = null, bool last = false)
+    {
+        if (file is null || Read(file)?.Root is not { } root) return null;
+        var found = root.DescendantsAndSelf().Where(e => string.Equals(e.Name.LocalName, name, StringComparison.OrdinalIgnoreCase) && (matches?.Invoke(e) ?? true));
+        return (last ? found.LastOrDefault() : found.FirstOrDefault()) is { } e ? At(file, e) : null;
+    }
+
+    /// <summary>Whether the ';' list in <paramref name="attribute"/> of <paramref name="e"/> holds <paramref name="name"/>.</summary>
+    public static bool Lists(XElement e, string attribute, string name) =>
+        ((string?)e.Attribute(attribute) ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(name, StringComparer.Ordinal);
+
+    private static bool Includes(XElement item, string name) => Lists(item, "Include", name);
 
     private static ProjectPlace At(string file, XElement e)
     {

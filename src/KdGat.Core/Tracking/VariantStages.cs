@@ -1,6 +1,4 @@
-using System.Text.RegularExpressions;
 using KdGat.Core.Diagnostics;
-using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Tracking;
@@ -76,7 +74,7 @@ internal static class VariantStages
                 $"and no stage is called so), so its column would show '-' in every row.{guesses}{known} " +
                 $"Give the stage's KdGatStageDefinition item StageTarget=\"TARGET\" when its target is named apart from it, or define the variants yourself " +
                 $"(<KdGatVariant Include=\"{item.Name}\" Stages=\"STAGE;...\" /> in an ItemGroup before the Import of KdGat's targets: Stages names stages).";
-            at = onCommandLine ? null : Find(pipelineFile, new Regex($@"<{Regex.Escape(property)}(?=[\s/>])", RegexOptions.IgnoreCase), last: true);
+            at = onCommandLine ? null : StageTargets.Place(pipelineFile, property, last: true);
             file = pipelineFile;
         }
         else
@@ -84,7 +82,8 @@ internal static class VariantStages
             message = $"the Compare/Report variant '{item.Name}' (its KdGatVariant item's Stages) names {names}, which {(unknown.Count == 1 ? "is" : "are")} no stage of the pipeline, " +
                 $"so its column would show '-' in every row.{guesses}{known} Fix the name in Stages (stage names, as in the configuration), or remove the item.";
             file = item.DefinedIn ?? pipelineFile;
-            at = Find(file, VariantElement(item.Name, unknown[0])) ?? Find(file, VariantElement(item.Name, null));
+            at = StageTargets.Place(file, "KdGatVariant", e => StageTargets.Lists(e, "Include", item.Name) && StageTargets.Lists(e, "Stages", unknown[0]))
+                 ?? StageTargets.Place(file, "KdGatVariant", e => StageTargets.Lists(e, "Include", item.Name));
         }
         return at is null
             ? new KdgException(ErrorCodes.UnknownVariantStage, message, file)
@@ -98,36 +97,5 @@ internal static class VariantStages
             return $" '{name}' is the target of stage '{stage}': Stages names stages. Did you mean '{stage}'?";
         var near = Spelling.DidYouMean(name, stages, Math.Max(2, name.Length / 3));
         return near.Length == 0 || !several ? near : near.Replace("Did you mean", $"For '{ConsoleText.OneLine(name)}': did you mean", StringComparison.Ordinal);
-    }
-
-    /// <summary>A KdGatVariant element whose Include lists <paramref name="name"/> (and whose Stages lists <paramref name="stage"/>, when given).</summary>
-    private static Regex VariantElement(string name, string? stage) => new(
-        $@"<KdGatVariant\s(?=[^>]*\bInclude\s*=\s*([""'])(?:[^""']*;)?\s*{Regex.Escape(name)}\s*(?:;[^""']*)?\1)" +
-        (stage is null ? "" : $@"(?=[^>]*\bStages\s*=\s*([""'])(?:[^""']*;)?\s*{Regex.Escape(stage)}\s*(?:;[^""']*)?\2)"));
-
-    /// <summary>
-    /// Where <paramref name="element"/> is written in <paramref name="file"/> outside comments (the last
-    /// one with <paramref name="last"/>: MSBuild's last assignment of a property wins), or null when it
-    /// is not there literally or the file cannot be read: the error then names the file only.
-    /// </summary>
-    private static ProjectPlace? Find(string? file, Regex element, bool last = false)
-    {
-        string text;
-        try
-        {
-            if (file is null || !File.Exists(file)) return null;
-            text = SmallFile.ReadAllText(file, StageTargets.MaxBytes);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-        // Comments blanked, their line breaks kept, so positions stay where they are.
-        text = Regex.Replace(text, "<!--.*?(-->|$)", m => Regex.Replace(m.Value, "[^\n]", " "), RegexOptions.Singleline);
-        var matches = element.Matches(text);
-        if (matches.Count == 0) return null;
-        var index = (last ? matches[^1] : matches[0]).Index;
-        var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
-        return new ProjectPlace(file, text[..index].Count(c => c == '\n') + 1, index - lineStart + 1);
     }
 }
