@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using KdGat.Core.Graphing;
 using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
 
 namespace KdGat.Core.Tracking;
 
@@ -41,6 +42,11 @@ internal static class HtmlReport
         var counts = t.Index.Counts();
         var rows = status;
         var statusByKey = rows.ToDictionary(s => s.Key);
+        // Grouped once: per dataset (and stage) scans of every run, row and instance made a report of
+        // 600 datasets quadratic (each of 7,800 rows looked through all 7,800 again).
+        var runsOf = runs.ToLookup(r => r.Record.Dataset, StringComparer.Ordinal);
+        var rowsOf = rows.ToLookup(r => (r.Dataset, r.Stage));
+        var instancesOf = t.Pipeline.Instances.ToLookup(i => i.Dataset, StringComparer.Ordinal);
         var h = new StringBuilder();
         h.Append(ReportPage.Head("KdGat run report", reloadSeconds));
         h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {counts.Where(c => t.Pipeline.Datasets.Contains(c.Key.Dataset)).Sum(c => c.Value)} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
@@ -92,7 +98,7 @@ internal static class HtmlReport
         // Per dataset: timeline of the latest build, then each stage's latest attempt.
         foreach (var d in t.Pipeline.Datasets)
         {
-            var mine = runs.Where(r => r.Record.Dataset == d).ToArray();
+            var mine = runsOf[d].ToArray();
             h.Append($"<h2 id=\"dataset-{E(d)}\">{E(d)}</h2>\n");
             if (mine.Length == 0) { h.Append("<p>Nothing has run for this dataset yet.</p>\n"); continue; }
             var lastBuild = mine.OrderBy(r => r.Record.FinishedUtc).Last().Record.BuildId;
@@ -100,7 +106,7 @@ internal static class HtmlReport
 
             h.Append("<h3>Stages (latest attempt)</h3><table class=\"runs\"><thead><tr><th>stage</th><th>now</th><th>last attempt</th><th>finished (UTC)</th><th>duration</th><th>CPU</th><th>peak memory</th><th>attempts recorded</th><th>build</th></tr></thead><tbody>\n");
             foreach (var s in t.StageNames())
-                foreach (var slot in Slots(d, s, status, mine))
+                foreach (var slot in Slots(s, rowsOf[(d, s)], mine))
                 {
                     // A swept stage has a row per grid point ("train/seed=1"), each with its own state.
                     var ofSlot = mine.Where(r => r.Record.Stage == s && r.Record.Slot == slot).Select(r => r.Record).ToArray();
@@ -116,7 +122,7 @@ internal static class HtmlReport
                              $"<td class=\"num\">{counts.GetValueOrDefault((d, slot), ofSlot.Length)}</td><td>{E(r.BuildId)}</td></tr>\n");
                 }
             h.Append("</tbody></table>\n");
-            Curves(h, t, d, mine, statusByKey);
+            Curves(h, instancesOf[d], mine, statusByKey);
         }
 
         h.Append(ReportPage.Foot);
@@ -137,10 +143,14 @@ internal static class HtmlReport
                 : $"{slot} is not a grid point of {stage} in {t.Stored(t.Pipeline.Config.File)} now (removed from its sweep:, or the stage is no longer swept)")
                 + "; History keeps its runs, Compare leaves them out");
 
-    /// <summary>The instances of stage <paramref name="stage"/> in a dataset: "stage", or "stage/variant" per grid point the pipeline has now or a record has.</summary>
-    private static IEnumerable<string> Slots(string dataset, string stage, IReadOnlyList<StatusRow> status, IReadOnlyList<IndexedRun> runs)
+    /// <summary>
+    /// The instances of stage <paramref name="stage"/> in a dataset (<paramref name="rowsOfStage"/>: Status's rows of
+    /// the stage there, <paramref name="runs"/>: the dataset's runs): "stage", or "stage/variant" per grid point the
+    /// pipeline has now or a record has.
+    /// </summary>
+    private static IEnumerable<string> Slots(string stage, IEnumerable<StatusRow> rowsOfStage, IReadOnlyList<IndexedRun> runs)
     {
-        var slots = status.Where(x => x.Dataset == dataset && x.Stage == stage).Select(x => x.Variant is null ? stage : $"{stage}/{x.Variant}")
+        var slots = rowsOfStage.Select(x => x.Variant is null ? stage : $"{stage}/{x.Variant}")
             .Concat(runs.Where(r => r.Record.Stage == stage).Select(r => r.Record.Slot))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         return slots.Length == 0 ? [stage] : slots;
@@ -211,11 +221,11 @@ internal static class HtmlReport
     /// to date and the file is a declared output, whose content its manifest vouches for. A running
     /// instance's file is its attempt's progress (as on the live report), not a result.
     /// </summary>
-    private static void Curves(StringBuilder h, Tracker t, string dataset, IReadOnlyList<IndexedRun> mine, IReadOnlyDictionary<string, StatusRow> status)
+    private static void Curves(StringBuilder h, IEnumerable<StageInstance> instances, IReadOnlyList<IndexedRun> mine, IReadOnlyDictionary<string, StatusRow> status)
     {
         var any = false;
         var marked = false;
-        foreach (var i in t.Pipeline.Instances.Where(i => i.Dataset == dataset))
+        foreach (var i in instances)
         {
             var path = Path.Combine(i.RunDir, EpochCurves.FileName);
             var st = status.GetValueOrDefault(i.Key);
