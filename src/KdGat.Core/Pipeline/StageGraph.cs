@@ -32,8 +32,9 @@ public sealed class StageGraph
     internal IEnumerable<Diagnostic> WithoutTargetWarnings(PipelineConfig config, string pipelineFile) => WithoutTarget.Select(name => new Diagnostic(
         Severity.Warning, ErrorCodes.StageWithoutTarget,
         $"stage '{name}' is under 'stages:' but no stage target that {Path.GetFileName(pipelineFile)}'s AllStagesDependsOn reaches (by default EvaluateDependsOn) declares it, " +
-        "so Evaluate never runs it and Explain, Status and Clean do not see it. " +
-        $"Add a target with <KdGatStage Include=\"{name}\" Needs=\"...\" /> to EvaluateDependsOn (or to the DependsOnTargets of a stage target it reaches; or list every stage target in AllStagesDependsOn), or remove the entry.",
+        "so Evaluate never runs it and Explain, Status and Clean do not see it " +
+        "(or its stage target is reached only through a target of your own in that list, which builds run but collecting the stages does not: then Explain, Status, Clean and the plan miss it). " +
+        $"Add a target with <KdGatStage Include=\"{name}\" Needs=\"...\" /> to EvaluateDependsOn (or to the DependsOnTargets of a stage target it reaches; or list every stage target in AllStagesDependsOn), name that stage target in the list itself, or remove the entry.",
         config.File, config.Stages[name].Line, config.Stages[name].Column));
 
     public static StageGraph Build(IEnumerable<StageDeclaration> declared, PipelineConfig config, string pipelineFile)
