@@ -46,10 +46,18 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
             instances = instances.Where(i => selected.Contains(i.Name)).ToArray();
         }
         var sweep = SweepSelection.Parse(request.Sweep, instances, config.File, request.GlobalPropertyNames);
+        var grid = instances;
         if (sweep is not null) instances = sweep.Apply(instances, config.File);
-        return new LoadedPipeline(config, datasets, graph, layout, instances) { Sweep = sweep };
+        return new LoadedPipeline(config, datasets, graph, layout, instances) { Sweep = sweep, Grid = grid };
     }
 
     /// <summary>-p:Sweep as parsed; null when not given.</summary>
     public SweepSelection? Sweep { get; init; }
+
+    /// <summary>
+    /// The instances before -p:Sweep narrowed them (every grid point of the selected stages and
+    /// datasets): a view of a selection can say how much of the grid it covers ("n=1 of 3 seeds").
+    /// </summary>
+    public IReadOnlyList<StageInstance> Grid { get => _grid ?? Instances; init => _grid = value; }
+    private readonly IReadOnlyList<StageInstance>? _grid;
 }

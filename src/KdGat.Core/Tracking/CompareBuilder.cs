@@ -36,11 +36,13 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
         var (cells, cellStage) = FillCells(resolved, withMetrics, columns);
         var names = resolved.SelectMany(v => columns[v.Name].Count == 0 ? [v.Name] : columns[v.Name].Select(rest => Column(v, rest))).ToArray();
         var notCurrent = NotCurrentCells(names, cells, cellStage, expected, notCurrentRun);
-        var (rows, notes) = Rows(resolved, names, cells, cellStage, expected, metricFilter);
+        var narrowed = Narrowed(resolved, expected);
+        var (rows, notes) = Rows(resolved, names, cells, cellStage, expected, narrowed, metricFilter);
         return new CompareTable(names, rows, cells.ToDictionary(c => c.Key, c => c.Value[^1]))
         {
             Groups = cells.ToDictionary(c => c.Key, c => (IReadOnlyList<IndexedRun>)c.Value),
             NotCurrent = notCurrent,
+            Narrowed = narrowed,
             Notes = notes,
             Metrics = cells.Values.SelectMany(rs => rs.SelectMany(r => r.Record.Metrics!.Keys)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
         };
@@ -122,6 +124,26 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
                 list.Add(i);
             }
         return expected;
+    }
+
+    /// <summary>
+    /// Cells whose seeds -p:Sweep narrowed (-p:Sweep=seed=1 of seed: [0, 1, 2]): the seeds of the whole
+    /// grid there. Their mean is over the selection only, and every view says so ("n=1 of 3 seeds"): it
+    /// read as the grid's result. A cell whose seeds the selection all keeps is not here.
+    /// </summary>
+    private Dictionary<(string Dataset, string Variant), SweepShare> Narrowed(
+        IReadOnlyList<Variant> variants, Dictionary<(string Dataset, string Variant), SortedDictionary<string, List<StageInstance>>> expected)
+    {
+        var narrowed = new Dictionary<(string Dataset, string Variant), SweepShare>();
+        if (pipeline.Sweep is not { } selection) return narrowed;
+        foreach (var v in variants)
+            foreach (var cell in pipeline.Grid.Where(i => v.Stages.Contains(i.Name) && !i.Sweep.IsEmpty).GroupBy(i => (i.Dataset, Column(v, WithoutSeed(i.Variant)))))
+            {
+                var seeds = cell.Select(i => i.Variant).Distinct(StringComparer.Ordinal).Count();
+                var kept = expected.GetValueOrDefault(cell.Key)?.Keys.Count(k => k.Length > 0) ?? 0;
+                if (kept > 0 && kept < seeds) narrowed[cell.Key] = new SweepShare(kept, seeds, selection.ToString());
+            }
+        return narrowed;
     }
 
     /// <summary>
@@ -247,6 +269,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
         Dictionary<(string Dataset, string Variant), List<IndexedRun>> cells,
         Dictionary<(string Dataset, string Variant), string> cellStage,
         Dictionary<(string Dataset, string Variant), SortedDictionary<string, List<StageInstance>>> expected,
+        Dictionary<(string Dataset, string Variant), SweepShare> narrowed,
         IReadOnlyCollection<string>? metricFilter)
     {
         var rows = new List<CompareRow>();
@@ -277,7 +300,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
                             .Select(p => p.Key).ToArray();
                         if (none.Length > 0) gaps[col] = $"{Seeds(none.Length, points.Count)} no value for {m} ({string.Join(", ", none)})";
                     }
-                    stats[col] = values.Length == 0 ? null : MetricStats.Of(values.Select(v => v.X).ToArray(), values.Select(v => v.Point).ToArray());
+                    stats[col] = values.Length == 0 ? null : MetricStats.Of(values.Select(v => v.X).ToArray(), values.Select(v => v.Point).ToArray()) with { Share = narrowed.GetValueOrDefault((d, n)) };
                 }
                 rows.Add(new CompareRow(d, m, stats.Select(s => s?.Mean).ToArray()) { Stats = stats, Gaps = gaps });
             }

@@ -92,6 +92,8 @@ internal static class HtmlReport
             }
             h.Append("</tbody></table>\n");
             foreach (var note in compare.Notes) h.Append($"<p class=\"not-current\">{E(note)}</p>\n");
+            if (compare.Narrowed.Count > 0)
+                h.Append($"<p class=\"muted\">n=K of N seeds, -p:Sweep: the value is over only the K seeds -p:Sweep={E(compare.Narrowed.Values.First().Selection)} selects, not every seed of the grid; a report without -p:Sweep gives the mean ± std (n) of all N.</p>\n");
             h.Append("<p class=\"muted\">Each value comes from the run that made its stage instance's current result; a value in grey with a reason is from an older run while the instance is stale, failed or not yet built (a build of today's tree may give another); bold is the best current value in a row: the highest of accuracy-like metrics (accuracy, precision, recall, f1, auc, ...), the lowest of error-like ones (fp, fn, fpr, loss, error, mse, ...) but the highest of a neg_ score (neg_log_loss), none for other names (counts such as graphs).</p>\n");
         }
 

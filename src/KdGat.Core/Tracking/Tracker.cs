@@ -43,6 +43,10 @@ internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyLis
     public IReadOnlyDictionary<(string Dataset, string Variant), string> NotCurrent { get; init; } =
         new Dictionary<(string Dataset, string Variant), string>();
 
+    /// <summary>Cells whose seeds -p:Sweep narrowed: how many of the grid's seeds they hold.</summary>
+    public IReadOnlyDictionary<(string Dataset, string Variant), SweepShare> Narrowed { get; init; } =
+        new Dictionary<(string Dataset, string Variant), SweepShare>();
+
     /// <summary>" (NOT CURRENT: stale)" after the source of a cell that is not current; "" otherwise.</summary>
     public string Mark(string dataset, string variant) => NotCurrent.TryGetValue((dataset, variant), out var why) ? $" (NOT CURRENT: {why})" : "";
 
@@ -78,9 +82,19 @@ internal sealed record CompareRow(string Dataset, string Metric, IReadOnlyList<d
     public string? Gap(int column) => column < Gaps.Count ? Gaps[column] : null;
 }
 
+/// <summary>A cell -p:Sweep narrowed: <paramref name="Seeds"/> of the grid's <paramref name="Of"/> seeds selected, by <paramref name="Selection"/> ("seed=1").</summary>
+internal sealed record SweepShare(int Seeds, int Of, string Selection)
+{
+    /// <summary>"1 of 3 seeds (-p:Sweep=seed=1)".</summary>
+    public override string ToString() => $"{Seeds} of {Of} seeds (-p:Sweep={Selection})";
+}
+
 /// <summary>One metric over the seeds of one cell: mean, sample standard deviation (0 for n = 1), n.</summary>
 internal sealed record MetricStats(double Mean, double Std, int N)
 {
+    /// <summary>Set when -p:Sweep left out seeds of the cell's grid: the value is not the grid's, and it says so even for n=1.</summary>
+    public SweepShare? Share { get; init; }
+
     /// <summary>The seeds whose value is NaN or infinite, with it ("seed=1: NaN"): a diverged seed makes the mean NaN or inf, and the cell says which.</summary>
     public IReadOnlyList<string> NonFinite { get; init; } = [];
 
@@ -96,11 +110,19 @@ internal sealed record MetricStats(double Mean, double Std, int N)
         };
     }
 
-    /// <summary>"0.5" for one run, "0.91 ± 0.004 (n=3)" over seeds; "NaN (n=3; seed=1: NaN)" with a diverged seed (no ± of it).</summary>
-    public override string ToString() =>
-        N <= 1 ? Tracker.Number(Mean)
-        : NonFinite.Count > 0 ? $"{Tracker.Number(Mean)} (n={N}; {string.Join(", ", NonFinite)})"
-        : $"{Tracker.Number(Mean)} ± {Tracker.Number(Std)} (n={N})";
+    /// <summary>
+    /// "0.5" for one run, "0.91 ± 0.004 (n=3)" over seeds; "NaN (n=3; seed=1: NaN)" with a diverged seed (no ± of it);
+    /// with seeds -p:Sweep left out, n says of how many and why: "0.5 (n=1 of 3 seeds, -p:Sweep)".
+    /// </summary>
+    public override string ToString()
+    {
+        // The selection's text is on the cell's source line and under the table: in every cell it made the table twice as wide.
+        var n = Share is { } s ? $"n={N} of {s.Of} seeds, -p:Sweep" : $"n={N}";
+        return N <= 1 && Share is null ? Tracker.Number(Mean)
+            : NonFinite.Count > 0 ? $"{Tracker.Number(Mean)} ({n}; {string.Join(", ", NonFinite)})"
+            : N <= 1 ? $"{Tracker.Number(Mean)} ({n})"
+            : $"{Tracker.Number(Mean)} ± {Tracker.Number(Std)} ({n})";
+    }
 }
 
 /// <summary>

@@ -85,13 +85,16 @@ internal static class TrackingText
             }
             yield return (table.Groups.TryGetValue((dataset, variant), out var group) && group.Count > 1
                 ? $"  {dataset} {variant}: {run.Record.Stage}, mean of {group.Count} seeds, newest run {run.Record.RecordId} finished {Tracker.Local(run.Record.FinishedUtc)}"
-                : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} ({run.Record.State}) finished {Tracker.Local(run.Record.FinishedUtc)}") + table.Mark(dataset, variant);
+                : $"  {dataset} {variant}: {run.Record.Stage}, run {run.Record.RecordId} ({run.Record.State}) finished {Tracker.Local(run.Record.FinishedUtc)}")
+                + (table.Narrowed.TryGetValue((dataset, variant), out var share) ? $"; {share}" : "") + table.Mark(dataset, variant);
         }
         foreach (var r in table.Rows)
             for (var i = 0; i < table.Variants.Count; i++)
                 if (r.Gap(i) is { } gap)
                     yield return $"  {r.Dataset} {table.Variants[i]} {r.Metric}: INCOMPLETE: {gap}; the mean is over the other seeds";
         foreach (var note in table.Notes) yield return "  " + note;
+        if (table.Narrowed.Count > 0)
+            yield return $"  n=K of N seeds, -p:Sweep: the value is over only the K seeds -p:Sweep={table.Narrowed.Values.First().Selection} selects, not every seed of the grid; Compare without -p:Sweep gives the mean ± std (n) of all N.";
         if (table.NotCurrent.Count > 0 || table.Rows.Any(r => r.Gaps.Any(g => g is not null)))
             yield return "  * NOT CURRENT: from an older run while the stage instance is stale, failed or not built, or some seeds of a mean have no current result; INCOMPLETE: some seeds' metrics.json has no number for that metric. A build of today's tree may give another value (-t:Status says why; build, then compare).";
     }
