@@ -47,6 +47,7 @@ internal static class HtmlReport
         var runsOf = runs.ToLookup(r => r.Record.Dataset, StringComparer.Ordinal);
         var rowsOf = rows.ToLookup(r => (r.Dataset, r.Stage));
         var instancesOf = t.Pipeline.Instances.ToLookup(i => i.Dataset, StringComparer.Ordinal);
+        var grid = t.Pipeline.Sweep is null ? null : t.Pipeline.Grid.Select(i => i.Key).ToHashSet(StringComparer.Ordinal);
         var h = new StringBuilder();
         h.Append(ReportPage.Head("KdGat run report", reloadSeconds));
         h.Append($"<h1>KdGat run report</h1><p class=\"muted\">{E(t.Pipeline.Layout.Root)} &middot; generated <time data-utc=\"{RunIndex.Time(now)}\">{Tracker.Local(now)}</time> &middot; {counts.Where(c => t.Pipeline.Datasets.Contains(c.Key.Dataset)).Sum(c => c.Value)} recorded attempt(s) in {t.Pipeline.Datasets.Count} dataset(s)</p>\n");
@@ -112,7 +113,7 @@ internal static class HtmlReport
                 {
                     // A swept stage has a row per grid point ("train/seed=1"), each with its own state.
                     var ofSlot = mine.Where(r => r.Record.Stage == s && r.Record.Slot == slot).Select(r => r.Record).ToArray();
-                    var (state, stateDetail) = statusByKey.TryGetValue($"{d}/{slot}", out var st) ? (st.State, st.Detail) : NotAnInstanceNow(t, s, slot);
+                    var (state, stateDetail) = statusByKey.TryGetValue($"{d}/{slot}", out var st) ? (st.State, st.Detail) : NotAnInstanceNow(t, grid?.Contains($"{d}/{slot}") ?? false, s, slot);
                     if (ofSlot.Length == 0)
                     {
                         h.Append($"<tr><td>{E(slot)}</td><td{(st is null ? $" title=\"{E(stateDetail)}\"" : "")}>{E(state)}</td><td colspan=\"7\" class=\"muted\">never ran</td></tr>\n");
@@ -134,11 +135,12 @@ internal static class HtmlReport
     /// <summary>
     /// The "now" of a row Status has no instance for (it was blank): a grid point -p:Sweep leaves out, or
     /// one no longer in the stage's grid (removed from its sweep:, the stage no longer swept, or its runs
-    /// from before it was), whose runs History keeps and Compare leaves out. Without the grid before
-    /// -p:Sweep narrowed it, a point the selection leaves out is "not selected", in the grid or not.
+    /// from before it was), whose runs History keeps and Compare leaves out. A point of neither grid
+    /// said "not selected" under -p:Sweep, as if a build without it would make it.
     /// </summary>
-    private static (string State, string Detail) NotAnInstanceNow(Tracker t, string stage, string slot) =>
-        t.Pipeline.Sweep is { } selection && !selection.Matches(slot.Length > stage.Length ? slot[(stage.Length + 1)..] : null)
+    /// <param name="selectable">The row is an instance of the grid before -p:Sweep narrowed it (<see cref="Engine.LoadedPipeline.Grid"/>).</param>
+    private static (string State, string Detail) NotAnInstanceNow(Tracker t, bool selectable, string stage, string slot) =>
+        t.Pipeline.Sweep is { } selection && selectable
             ? ("not selected", $"-p:Sweep={selection} leaves {slot} out")
             : ("not in the grid now", (slot == stage
                 ? $"{stage} is swept in {t.Stored(t.Pipeline.Config.File)} now: these are its runs from before the sweep"
