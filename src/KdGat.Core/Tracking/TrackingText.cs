@@ -1,8 +1,25 @@
+using KdGat.Core.Engine;
+
 namespace KdGat.Core.Tracking;
 
 /// <summary>The History and Compare tables as console lines (the tasks only print them).</summary>
 internal static class TrackingText
 {
+    /// <summary>
+    /// Status's first line: how many instances are in which state, and with -p:Sweep of how many in the
+    /// grid ("13 up-to-date" read as the pipeline's state while 24 other points were never built).
+    /// </summary>
+    /// <param name="rows">The rows shown: the selection's, of <paramref name="stage"/> when -p:Stage names one.</param>
+    public static string StatusHeadline(LoadedPipeline pipeline, IReadOnlyList<StatusRow> rows, string? stage)
+    {
+        var counts = rows.GroupBy(r => r.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}");
+        var grid = pipeline.Grid.Count(i => stage is null || i.Name == stage);
+        var of = pipeline.Sweep is { } selection && grid > rows.Count
+            ? $"; -p:Sweep={selection} selects {rows.Count} of the grid's {grid}, the other {grid - rows.Count} are not shown"
+            : "";
+        return $"KdGat: status of {rows.Count} stage instance(s) in {pipeline.Datasets.Count} dataset(s): {string.Join(", ", counts)}{of}";
+    }
+
     /// <summary>Past runs of a stage, newest first: the parameters that differ between them, durations, peak memory, metrics.</summary>
     public static IEnumerable<string> History(Tracker t, string? stage, int limit)
     {

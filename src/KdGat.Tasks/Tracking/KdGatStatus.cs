@@ -24,8 +24,7 @@ public sealed class KdGatStatus : TrackingTask
         var stage = string.IsNullOrWhiteSpace(Stage) ? null : t.RequireStage(Stage);
         var all = t.StatusAsync().GetAwaiter().GetResult(); // MSBuild tasks are synchronous: the one blocking point
         var rows = stage is null ? all : all.Where(r => r.Stage == stage).ToArray();
-        var counts = rows.GroupBy(r => r.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}");
-        Print($"KdGat: status of {rows.Count} stage instance(s) in {t.Pipeline.Datasets.Count} dataset(s): {string.Join(", ", counts)}");
+        Print(TrackingText.StatusHeadline(t.Pipeline, rows, stage));
         foreach (var line in TextTable.Format(["stage instance", "state", "detail"], rows.Select(r => (IReadOnlyList<string>)[r.Key, r.State, r.Detail])))
             Print(line);
         foreach (var failed in rows.Where(r => r.State == StatusRow.Failed))

@@ -1,4 +1,6 @@
+using KdGat.Core.Engine;
 using KdGat.Core.Tracking;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Tracking;
 
@@ -81,5 +83,33 @@ public sealed class TrackingTextTests
         Assert.Equal("inf (n=2; seed=0: inf)", MetricStats.Of([double.PositiveInfinity, 0.3], ["seed=0", "seed=1"]).ToString());
         Assert.Equal("-inf", MetricStats.Of([double.NegativeInfinity]).ToString());
         Assert.Equal("0.2 ± 0.1 (n=3)", MetricStats.Of([0.1, 0.2, 0.3], ["seed=0", "seed=1", "seed=2"]).ToString());
+    }
+
+    /// <summary>
+    /// Status with -p:Sweep=seed=1 said "status of 2 stage instance(s) ...: 2 up-to-date" and nothing of
+    /// the grid's other 4 instances (never built, stale), as if the pipeline were up to date.
+    /// </summary>
+    [Theory]
+    [InlineData("seed=1", null, "KdGat: status of 2 stage instance(s) in 1 dataset(s): 2 up-to-date; -p:Sweep=seed=1 selects 2 of the grid's 6, the other 4 are not shown")]
+    [InlineData("seed=1", "eval", "KdGat: status of 1 stage instance(s) in 1 dataset(s): 1 up-to-date; -p:Sweep=seed=1 selects 1 of the grid's 3, the other 2 are not shown")]
+    [InlineData("seed=0,1,2", null, "KdGat: status of 6 stage instance(s) in 1 dataset(s): 6 up-to-date")]
+    [InlineData(null, null, "KdGat: status of 6 stage instance(s) in 1 dataset(s): 6 up-to-date")]
+    public void StatusHeadline_SaysHowMuchOfTheGridASweepSelectionShows(string? sweep, string? stage, string said)
+    {
+        using var d = new TempDir();
+        d.Write("kdgat.yaml", """
+            datasets: [d1]
+            stages:
+              train: { command: x, outputs: [m], sweep: { seed: [0, 1, 2] } }
+              eval: { command: x, outputs: [metrics.json] }
+            """);
+        var pipeline = LoadedPipeline.Load(new BuildRequest
+        {
+            Root = d.Path, ConfigFile = "kdgat.yaml", ToolsDir = d["tools"], Stages = [new("train", []), new("eval", ["train"])], Sweep = sweep,
+        });
+        var rows = pipeline.Instances.Where(i => stage is null || i.Name == stage)
+            .Select(i => new StatusRow(i.Dataset, i.Name, StatusRow.UpToDate, "") { Variant = i.Variant }).ToArray();
+
+        Assert.Equal(said, TrackingText.StatusHeadline(pipeline, rows, stage));
     }
 }
