@@ -36,7 +36,8 @@ namespace KdGat.Core.Execution;
 /// each output item lives ("outputs": stored paths, output{i} is the i-th), so recovery puts every
 /// item back where it was taken from even when the stage's outputs list changed since (reordered,
 /// removed). A journal without it (older KdGat) is mapped to today's outputs by position, unless a
-/// saved item lies beyond them (the list got shorter): then aside/ is kept whole under unrecovered/.
+/// saved item lies beyond them (the list got shorter) or the previous manifest aside names another
+/// path at its position (reordered): then aside/ is kept whole under unrecovered/.
 /// Before rolling back, the stage's processes are stopped: they carry the attempt id in their environment (journalled at step 1,
 /// before any start), so they are found even when the build died before journalling the pid.
 /// A failed attempt (step 4 or 6 failing) rolls back in-process the same way; if that fails too,
@@ -477,15 +478,23 @@ internal sealed class OutputGuard
             : _s.Outputs.Select((o, i) => (OutputItem(i), o));
 
     /// <summary>
-    /// A journal of an older KdGat (no output paths) with a saved output item beyond today's outputs
-    /// (the list got shorter): mapping its items by position would put a previous output under
-    /// another output's name or drop it. (Same count, reordered, cannot be told from such a journal.)
+    /// A journal of an older KdGat (no output paths) whose saved output items cannot be mapped to today's
+    /// outputs by position: one lies beyond them (the list got shorter), or the previous manifest saved
+    /// aside, which lists its outputs in the order they were numbered, names another path at an item's
+    /// position (the list was reordered: by position a.txt's previous version went back as b.txt, found
+    /// by review) or cannot be read. Mapping such items would put a previous output under another
+    /// output's name or drop it.
     /// </summary>
     private bool Unmappable(JournalEntry? e)
     {
         if (e is null || e.Outputs is not null) return false;
-        var items = (e.Had ?? []).Concat(Directory.Exists(AsideDir) ? Directory.EnumerateFileSystemEntries(AsideDir).Select(p => Path.GetFileName(p)!) : []);
-        return items.Any(n => n.StartsWith("output", StringComparison.Ordinal) && !IsOutputItemBelow(n, _s.Outputs.Count));
+        var items = (e.Had ?? []).Concat(Directory.Exists(AsideDir) ? Directory.EnumerateFileSystemEntries(AsideDir).Select(p => Path.GetFileName(p)!) : [])
+            .Where(n => n.StartsWith("output", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToArray();
+        if (items.Any(n => !IsOutputItemBelow(n, _s.Outputs.Count))) return true;
+        if (items.Length == 0 || !File.Exists(Aside(ManifestItem))) return false; // no previous manifest: position is all there is
+        var previous = ManifestStore.Read(Aside(ManifestItem)).Manifest;
+        return previous is null || items.Any(n => OutputIndex(n) is var i
+            && (i >= previous.Outputs.Count || previous.Outputs[i].Path != PathText.ToStored(_s.Layout.Root, _s.Outputs[i])));
     }
 
     /// <summary>
@@ -508,8 +517,11 @@ internal sealed class OutputGuard
         return kept;
     }
 
-    private static bool IsOutputItemBelow(string item, int count) =>
-        int.TryParse(item.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i < count;
+    private static bool IsOutputItemBelow(string item, int count) => OutputIndex(item) < count;
+
+    /// <summary>The i of an "output{i}" item; int.MaxValue for a name that is not one.</summary>
+    private static int OutputIndex(string item) =>
+        int.TryParse(item.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue;
 
     private static string OutputItem(int i) => $"output{i}";
     private static string LeftoverItem(int j) => $"leftover{j}";

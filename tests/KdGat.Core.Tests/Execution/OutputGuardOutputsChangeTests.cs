@@ -148,6 +148,30 @@ public sealed class OutputGuardOutputsChangeTests : IDisposable
         Assert.True(new Planner(Fp()).Check(s, NoUpstream).UpToDate);
     }
 
+    /// <summary>
+    /// An older KdGat's journal (no output paths), then the same outputs reordered (a review): by position,
+    /// a.txt's previous version went back as b.txt and b.txt's as a.txt. The previous manifest aside lists
+    /// them in the order they were saved, so the reorder is seen and the result kept under unrecovered/.
+    /// </summary>
+    [Fact]
+    public async Task Recover_OldFormatJournal_OutputsReordered_KeepsThePreviousResultUnderUnrecovered()
+    {
+        var s = Instance();
+        var crashed = CrashedAttempt(s);
+        MakeOldFormat(crashed);
+
+        var now = Reconfigured("[b.txt, a.txt]");
+        Assert.EndsWith("(none)", new OutputGuard(now).PendingRecoveryView()!.Value.ManifestPath); // Explain: no previous manifest stays
+        var message = await new OutputGuard(now).RecoverIfNeededAsync();
+
+        Assert.Contains("unrecovered", message);
+        var kept = Path.Combine(crashed.StateDir, "unrecovered", "b2-1");
+        Assert.Equal("A1", File.ReadAllText(Path.Combine(kept, "output0")));
+        Assert.Equal("B1", File.ReadAllText(Path.Combine(kept, "output1")));
+        Assert.NotEqual("B1", File.Exists(A(now)) ? File.ReadAllText(A(now)) : null); // nothing under the other's name
+        Assert.False(new Planner(Fp()).Check(now, NoUpstream).UpToDate);
+    }
+
     [Fact]
     public async Task Recover_OldFormatJournal_OutputRemoved_KeepsThePreviousResultUnderUnrecovered()
     {
