@@ -25,6 +25,7 @@ internal static class LoadedAssembly
         if (!string.Equals(Path.GetDirectoryName(location), folder, StringComparison.Ordinal)) return null;
         try
         {
+            SmallFile.RefuseSpecial(location); // a FIFO there would block the open for ever
             using var stream = new FileStream(location, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var pe = new PEReader(stream);
             var metadata = pe.GetMetadataReader();

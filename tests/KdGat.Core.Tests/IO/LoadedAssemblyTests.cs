@@ -47,6 +47,23 @@ public sealed class LoadedAssemblyTests : IDisposable
         Assert.Equal(path, LoadedAssembly.ReplacedIn(loaded, _dir.Path));
     }
 
+    /// <summary>
+    /// A FIFO left at the path (a sync tool, a user): opening it to read the module id waited for a
+    /// writer, and every task of a long-lived MSBuild process hung at its first line. It is not the
+    /// code loaded, so it is replaced, and it is never opened.
+    /// </summary>
+    [Fact]
+    public async Task AFifoAtThePath_IsReplaced_WithoutBlocking()
+    {
+        var loaded = LoadCopy(out var path);
+        File.Delete(path);
+        Assert.Equal(0, Sh.Run("mkfifo KdGat.Core.dll", _dir.Path).ExitCode);
+
+        var check = Task.Run(() => LoadedAssembly.ReplacedIn(loaded, _dir.Path));
+        Assert.True(await Task.WhenAny(check, Task.Delay(TimeSpan.FromSeconds(20))) == check, "the check blocked on the FIFO");
+        Assert.Equal(path, await check);
+    }
+
     /// <summary>Tests and hosts that load KdGat from elsewhere than the tools dir they pass are not judged by it.</summary>
     [Fact]
     public void AnAssemblyFromAnotherFolder_IsNotJudged()
