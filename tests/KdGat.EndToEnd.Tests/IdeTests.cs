@@ -114,8 +114,7 @@ public sealed class IdeTests
                 Assert.True(File.Exists(Path.Combine(tools, "KdGat.Tasks.dll")) && File.Exists(Path.Combine(tools, "KdGat.Sample.dll")));
 
                 var sdk = ProcessRunner.Run("dotnet", ["--version"], Repo.Root).Output.Trim();
-                var stampFile = Path.Combine(tools, "source.sha256");
-                var stamp = File.ReadAllText(stampFile);
+                var stamp = Tools.Stamp(tools);
                 Assert.Contains($" sdk {sdk} ", stamp);
 
                 // Tools from another SDK are not trusted.
@@ -123,7 +122,7 @@ public sealed class IdeTests
                 // Held open as a server holds it mapped: the old inode's number cannot go to a new file.
                 using var held = File.OpenRead(core);
                 var before = KdGat.Core.Hashing.PathStat.Of(core).Inode;
-                File.WriteAllText(stampFile, stamp.Replace($" sdk {sdk} ", " sdk 9.0.100 "));
+                Tools.SetStamp(tools, stamp.Replace($" sdk {sdk} ", " sdk 9.0.100 "));
                 Assert.Contains("KdGat: building tools", Bootstrap().Output);
                 // A new file, not the old one rewritten (MSBuild's Copy does that): an MSBuild server that has it mapped keeps running intact (MSBuildServerTests).
                 Assert.NotEqual(before, KdGat.Core.Hashing.PathStat.Of(core).Inode);

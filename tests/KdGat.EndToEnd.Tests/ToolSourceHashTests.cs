@@ -193,16 +193,14 @@ public sealed class ToolSourceHashTests : IDisposable
     {
         var tools = Path.Combine(_repo, "tools");
         Directory.CreateDirectory(tools);
-        foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json", "source.sha256" })
+        foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json" })
             File.Copy(Path.Combine(Tools.Path, name), Path.Combine(tools, name));
         var dll = Path.Combine(tools, "KdGat.Bootstrap.dll");
         File.WriteAllBytes(dll, File.ReadAllBytes(dll)[..5000]);
-        var stamp = Path.Combine(tools, "source.sha256");
-        var current = File.ReadAllText(stamp);
+        var current = Tools.Stamp(Tools.Path);
 
-        File.Delete(stamp);
         Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped);
-        File.WriteAllText(stamp, System.Text.RegularExpressions.Regex.Replace(current, " sdk [^ ]+ ", " sdk 9.0.100 "));
+        Tools.SetStamp(tools, System.Text.RegularExpressions.Regex.Replace(current, " sdk [^ ]+ ", " sdk 9.0.100 "));
         Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped);
     }
 
@@ -219,15 +217,15 @@ public sealed class ToolSourceHashTests : IDisposable
         Sandbox.CopyTree(Tools.Path, tools);
         var dll = Path.Combine(tools, "KdGat.Bootstrap.dll");
         File.WriteAllBytes(dll, File.ReadAllBytes(dll)[..500]);
-        var stamp = Path.Combine(tools, "source.sha256");
-        Assert.True(File.Exists(stamp));
+        var stamp = Path.Combine(tools, "stamp");
+        Assert.NotEqual("", Tools.Stamp(tools));
 
         var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatToolSourceHash", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/", "-nologo", "-v:m"],
             Repo.Root, TimeSpan.FromMinutes(2));
 
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("error KDG1206", r.Output);
-        Assert.False(File.Exists(stamp));
+        Assert.False(Directory.Exists(stamp));
         Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // no longer asked: the pipeline answers, and the stamp differs
     }
 
@@ -274,8 +272,30 @@ public sealed class ToolSourceHashTests : IDisposable
         File.Delete(Path.Combine(tools, "KdGat.Bootstrap.dll"));
         Assert.Equal("KdGat.Bootstrap.dll is missing", Incomplete());
         // Without the stamp the folder was never whole: a first build, "not built yet" (it said "incomplete" in every fresh clone).
-        File.Delete(Path.Combine(tools, "source.sha256"));
+        Tools.SetStamp(tools, null);
         Assert.Equal("", Incomplete());
+    }
+
+    /// <summary>
+    /// A FIFO where the stamp is (a user's, a sync tool's on NFS): the bootstrap read the stamp file
+    /// with MSBuild's File::ReadAllText, whose open waits for a writer, and every build hung before
+    /// any KdGat code ran. The stamp is now a file's name, listed and never opened: a FIFO so named
+    /// still says what it says, and one at the old stamp's path (source.sha256) is nothing.
+    /// </summary>
+    [Fact]
+    public void AFifoAsTheStamp_IsNeverOpened()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Sandbox.CopyTree(Tools.Path, tools);
+        var stampDir = Path.Combine(tools, "stamp");
+        var stamps = (Directory.Exists(stampDir) ? Directory.GetFiles(stampDir) : []).Append(Path.Combine(tools, "source.sha256")).ToList();
+        foreach (var stamp in stamps)
+        {
+            File.Delete(stamp);
+            Assert.Equal(0, ProcessRunner.Run("mkfifo", [stamp], tools, TimeSpan.FromSeconds(30)).ExitCode);
+        }
+
+        Assert.Equal("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // finished (within 2 minutes), and asked: the stamp names this SDK
     }
 
     /// <summary>
@@ -287,13 +307,14 @@ public sealed class ToolSourceHashTests : IDisposable
     {
         var tools = Path.Combine(_repo, "tools");
         Directory.CreateDirectory(tools);
-        foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json", "source.sha256" })
+        foreach (var name in new[] { "KdGat.Bootstrap.dll", "KdGat.Bootstrap.deps.json" })
             File.Copy(Path.Combine(Tools.Path, name), Path.Combine(tools, name));
-        var stamp = Path.Combine(tools, "source.sha256");
-        Assert.EndsWith(" bootstrap/3", File.ReadAllText(stamp).Trim());
+        var stamp = Tools.Stamp(Tools.Path);
+        Assert.EndsWith(" bootstrap/3", stamp);
+        Tools.SetStamp(tools, stamp);
         Assert.Equal("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // asked
 
-        File.WriteAllText(stamp, File.ReadAllText(stamp).Trim()[..^" bootstrap/3".Length] + "\n");
+        Tools.SetStamp(tools, stamp[..^" bootstrap/3".Length]);
 
         Assert.NotEqual("", HashAndHow(Way.InProcess, tools: tools + "/").Piped); // not asked: the pipeline answered
     }

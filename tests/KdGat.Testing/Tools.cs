@@ -25,6 +25,24 @@ public static class Tools
         return dir;
     }
 
+    /// <summary>The bootstrap's stamp in a tools folder: the name of the one file in its stamp/ ('/' written as ','), "" when there is none.</summary>
+    public static string Stamp(string toolsDir)
+    {
+        var dir = System.IO.Path.Combine(toolsDir, "stamp");
+        var files = Directory.Exists(dir) ? Directory.GetFiles(dir) : [];
+        return files.Length == 1 ? System.IO.Path.GetFileName(files[0]).Replace(',', '/') : "";
+    }
+
+    /// <summary>Replaces the stamp of a tools folder (null: none), as another bootstrap would have written it.</summary>
+    public static void SetStamp(string toolsDir, string? value)
+    {
+        var dir = System.IO.Path.Combine(toolsDir, "stamp");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        if (value is null) return;
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(System.IO.Path.Combine(dir, value.Replace('/', ',')), value + "\n");
+    }
+
     private static string Key { get; } = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Repo.Root)))[..12].ToLowerInvariant();
 
     /// <summary>
