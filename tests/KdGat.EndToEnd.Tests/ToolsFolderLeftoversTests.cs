@@ -1,0 +1,82 @@
+using KdGat.Testing;
+using Xunit;
+
+namespace KdGat.EndToEnd.Tests;
+
+/// <summary>
+/// When the bootstrap builds the tools again, what an older build copied into the tools folder and
+/// this one does not make goes: left there (an upgrade review: KdGat.Core.deps.json and SQLite's
+/// natives of dropped platforms after a pull), a clone pulled forward fingerprinted a bare {tools}
+/// over other files than a fresh clone of the same commit. In the default folder every such file
+/// goes; in a -p:KdGatToolsDir only what KdGat's last copy wrote, never a file of the user's.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class ToolsFolderLeftoversTests : IDisposable
+{
+    private readonly string _repo = Path.Combine(Path.GetTempPath(), "kdgat-leftovers-" + Guid.NewGuid().ToString("N")[..8]);
+    private string Src => Path.Combine(_repo, "src");
+
+    public ToolsFolderLeftoversTests()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repo.Root, "src"), "*", SearchOption.AllDirectories))
+        {
+            var rel = Path.GetRelativePath(Repo.Root, file);
+            if (rel.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj")) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_repo, rel))!);
+            File.Copy(file, Path.Combine(_repo, rel));
+        }
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.Copy(Path.Combine(Repo.Root, name), Path.Combine(_repo, name));
+        Directory.CreateDirectory(Path.Combine(_repo, "tmp"));
+    }
+
+    public void Dispose() => Directory.Delete(_repo, recursive: true);
+
+    /// <summary>A tools folder as an older build left it: the current tools plus what that build copied and this one does not make.</summary>
+    private string OlderToolsFolder(string name)
+    {
+        var tools = Path.Combine(_repo, name);
+        Sandbox.CopyTree(Tools.Path, tools);
+        Directory.CreateDirectory(Path.Combine(tools, "runtimes", "win-x86", "native"));
+        File.WriteAllText(Path.Combine(tools, "runtimes", "win-x86", "native", "e_sqlite3.dll"), "a dropped platform's native");
+        File.WriteAllText(Path.Combine(tools, "KdGat.Core.deps.json"), "{}");
+        Tools.SetStamp(tools, null); // no stamp: the bootstrap builds and copies again
+        return tools;
+    }
+
+    private void Bootstrap(string tools, params string[] more)
+    {
+        using var _ = Tools.Lock();
+        var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/", "-v:m", "-nologo", .. more],
+            Repo.Root, TimeSpan.FromMinutes(8), new Dictionary<string, string> { ["TMPDIR"] = Path.Combine(_repo, "tmp") });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(Path.Combine(tools, "KdGat.Tasks.dll")) && Tools.Stamp(tools) != "", r.ToString());
+    }
+
+    /// <summary>The tools themselves, not the bootstrap's bookkeeping (stamp/, tools.list*).</summary>
+    private static bool Compared(string relative) => !relative.StartsWith("tools.list", StringComparison.Ordinal) && !relative.StartsWith("stamp" + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    [Fact]
+    public void TheDefaultFolder_LosesWhatTheNewBuildDoesNotMake_AnotherFolderOnlyWhatKdGatCopiedThere()
+    {
+        // The default .kdgat/tools/ is KdGat's alone (older ones have no list of what was copied).
+        var owned = OlderToolsFolder("default-tools");
+        Bootstrap(owned, $"-p:_KdGatDefaultToolsDir={owned}/");
+        Assert.False(File.Exists(Path.Combine(owned, "KdGat.Core.deps.json")));
+        Assert.False(Directory.Exists(Path.Combine(owned, "runtimes", "win-x86")));
+        Assert.True(File.Exists(Path.Combine(owned, "runtimes", "linux-x64", "native", "libe_sqlite3.so")));
+        Assert.Equal( // nothing but what this build made (and copied: its list)
+            File.ReadAllLines(Path.Combine(owned, "tools.list.copied")).Select(l => l[2..]).Order(StringComparer.Ordinal),
+            Directory.EnumerateFiles(owned, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(owned, f)).Where(Compared).Order(StringComparer.Ordinal));
+
+        // -p:KdGatToolsDir may be a folder with the user's own files: only what the last copy wrote goes.
+        var theirs = OlderToolsFolder("their-tools");
+        File.WriteAllText(Path.Combine(theirs, "tools.list.copied"), "./KdGat.Core.deps.json\n./KdGat.Tasks.dll\n");
+        File.WriteAllText(Path.Combine(theirs, "notes.txt"), "the user's");
+        Bootstrap(theirs);
+        Assert.False(File.Exists(Path.Combine(theirs, "KdGat.Core.deps.json")));
+        Assert.True(File.Exists(Path.Combine(theirs, "runtimes", "win-x86", "native", "e_sqlite3.dll"))); // not listed as copied: could be theirs
+        Assert.Equal("the user's", File.ReadAllText(Path.Combine(theirs, "notes.txt")));
+        Assert.Contains("./KdGat.Tasks.dll", File.ReadAllLines(Path.Combine(theirs, "tools.list.copied")));
+    }
+}
