@@ -19,15 +19,7 @@ public sealed class ToolSourceHashTests : IDisposable
 
     public ToolSourceHashTests()
     {
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repo.Root, "src"), "*", SearchOption.AllDirectories))
-        {
-            var rel = Path.GetRelativePath(Repo.Root, file);
-            if (rel.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj")) continue;
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_repo, rel))!);
-            File.Copy(file, Path.Combine(_repo, rel));
-        }
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-            File.Copy(Path.Combine(Repo.Root, name), Path.Combine(_repo, name));
+        Sandbox.CopyToolSources(_repo);
     }
 
     public void Dispose() => Directory.Delete(_repo, recursive: true);

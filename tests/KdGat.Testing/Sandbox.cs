@@ -152,6 +152,14 @@ public sealed class Sandbox : IDisposable
         return d;
     }
 
+    /// <summary>A copy of the repository's src/ (without bin/ and obj/) and the Directory.* files its projects import: what the bootstrap builds the tools from.</summary>
+    public static void CopyToolSources(string to)
+    {
+        CopyTree(Path.Combine(Repo.Root, "src"), Path.Combine(to, "src"));
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            File.Copy(Path.Combine(Repo.Root, name), Path.Combine(to, name));
+    }
+
     public static void CopyTree(string from, string to)
     {
         Directory.CreateDirectory(to);
