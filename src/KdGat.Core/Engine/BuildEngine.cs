@@ -199,7 +199,7 @@ internal sealed class BuildEngine
                 : new LocalExecutor(parallel, time: _time));
 
         Directory.CreateDirectory(layout.StateDir);
-        var planner = Planner.Open(layout, request.VerifyHashes, _session?.HashCache(layout, request.VerifyHashes), _session?.Manifests);
+        var planner = Planner.Open(layout, request.VerifyHashes, _session?.HashCache(layout, request.VerifyHashes), _session?.Manifests, cancel);
         var hashCache = planner.Cache!;
         using var progress = new StageProgress(log, heartbeat: request.Mode == BuildMode.Build, time: _time);
         var ctx = new BuildContext

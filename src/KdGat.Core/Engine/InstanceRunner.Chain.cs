@@ -122,7 +122,7 @@ internal sealed partial class InstanceRunner
         if (chain.Pending.Count == 0) return (provisional, null);
         var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
         if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed) return (null, failed);
-        var current = _ctx.Planner.Fingerprinter.Settled(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!), seen);
+        var current = Finishing.Settled(provisional.Current, s, finals.ToDictionary(f => f.Instance.Name, f => f.OutputsDigest!), seen);
         return (provisional with { Current = current, Fingerprint = current.Digest() }, null);
     }
 

@@ -122,7 +122,7 @@ internal sealed partial class InstanceRunner
             NotRemoved(manifestPath, e); // archiving it (History) failed: a committed point is not failed for that (a review)
         }
 
-        bool StillRecorded(OutputRecord o, string path) => _ctx.Planner.Fingerprinter.Hasher.Hash(path)?.Hash == o.Hash;
+        bool StillRecorded(OutputRecord o, string path) => Finishing.Hasher.Hash(path)?.Hash == o.Hash;
 
         // The stage's other points retire it at the same time: what one of them removed first is gone all the same.
         void Gone(string path)

@@ -20,7 +20,18 @@ namespace KdGat.Core.Engine;
 internal sealed partial class InstanceRunner
 {
     private readonly BuildContext _ctx;
-    public InstanceRunner(BuildContext ctx) => _ctx = ctx;
+    public InstanceRunner(BuildContext ctx)
+    {
+        _ctx = ctx;
+        Finishing = ctx.Planner.Fingerprinter.Uncancelled;
+    }
+
+    /// <summary>
+    /// Hashes a Ctrl+C does not cut short: those of an attempt whose command has ended (its commit) and
+    /// after a commit. A cancel there would throw a finished run away, hours of training for seconds of
+    /// hashing; the checks before a stage runs hash with the build's cancel (<see cref="Planning.Planner"/>).
+    /// </summary>
+    private Planning.Fingerprinter Finishing { get; }
 
     /// <param name="ups">The upstreams' progress: a batch executor may submit this instance while they still run.</param>
     /// <param name="self">Where this instance signals its own submission to its downstream.</param>
@@ -43,8 +54,15 @@ internal sealed partial class InstanceRunner
         if (_ctx.Cancel.IsCancellationRequested)
             return new InstanceResult(s, Outcome.Cancelled, [new("cancelled", "build cancelled before it started")]);
 
-        if (_ctx.Mode == BuildMode.Explain) return Explain(s, upstream);
-        if (UpToDateWithoutLock(s, upstream, chain) is { } current) return current;
+        try
+        {
+            if (_ctx.Mode == BuildMode.Explain) return Explain(s, upstream);
+            if (UpToDateWithoutLock(s, upstream, chain) is { } current) return current;
+        }
+        catch (OperationCanceledException)
+        {
+            return new InstanceResult(s, Outcome.Cancelled, [new("cancelled", "build cancelled")]); // while its inputs were hashed: nothing changed
+        }
 
         StageLock? stageLock = null;
         OutputGuard? guard = null;
@@ -397,7 +415,7 @@ internal sealed partial class InstanceRunner
                                 $"the attempt was discarded and the previous result, if any, kept. Write what the stage derives from its parameters to another file in its run dir. Log: {log}", ErrorCodes.ParamsFileChangedByStage);
             List<OutputRecord> present;
             List<string> missing;
-            try { (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(s); }
+            try { (present, missing) = Finishing.HashOutputs(s); }
             catch (KdgException e)
             {
                 // What it wrote cannot be hashed (a symlink cycle, a FIFO or a name that is not UTF-8 in an output
@@ -408,7 +426,7 @@ internal sealed partial class InstanceRunner
             {
                 // An input, code file or the tools changed after the fingerprint was taken (an edit, a checkout, another build's
                 // bootstrap): the outputs serve this build, but the manifest says so and nothing is cached (Fingerprinter.ChangedSince).
-                var changedDuringRun = _ctx.Planner.Fingerprinter.ChangedSince(s, verdict.Current, run.Seen);
+                var changedDuringRun = Finishing.ChangedSince(s, verdict.Current, run.Seen);
                 if (changedDuringRun is { } during) verdict = verdict with { Current = during.Marked, Fingerprint = during.Marked.Digest() };
                 Settled([.. PresentOutputs(s, present), s.ParamsFilePath], jobEnded);
                 var digest = OutputsDigest(s, present);
@@ -516,7 +534,7 @@ internal sealed partial class InstanceRunner
             // Rewritten by something else meanwhile (by hand, another program), even with its bytes back by the end.
             if (seen.TryGetValue(UpstreamFilesKind + u.Name, out var files) && Fingerprinter.OutputIdentities(u) != files) return u.Name;
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
-            var (present, missing) = _ctx.Planner.Fingerprinter.HashOutputs(u);
+            var (present, missing) = Finishing.HashOutputs(u);
             var asRecorded = AsRecorded(u, present);
             // The digest the upstream's manifest recorded: with its params.json, or (written before that counted) without.
             if (missing.Count > 0 || (OutputsDigest(u, asRecorded) != used && Fingerprinter.OutputsDigest(asRecorded, null) != used)) return u.Name;
@@ -628,7 +646,7 @@ internal sealed partial class InstanceRunner
     /// The up-to-date check compares it with the manifest as it does outputs (Planner).
     /// </summary>
     private bool ParamsFileAsWritten(StageInstance s) =>
-        _ctx.Planner.Fingerprinter.Hasher.Hash(s.ParamsFilePath) is { IsDirectory: false } h && h.Hash == ParamsFileHash(s);
+        Finishing.Hasher.Hash(s.ParamsFilePath) is { IsDirectory: false } h && h.Hash == ParamsFileHash(s);
 
     /// <summary>The digest downstream fingerprints use: the declared outputs and the params.json beside them.</summary>
     private static string OutputsDigest(StageInstance s, IEnumerable<OutputRecord> present) => Fingerprinter.OutputsDigest(present, ParamsFileHash(s));

@@ -38,15 +38,15 @@ internal static class Glob
     /// <paramref name="withDangling"/>, dangling symlinks the pattern matches (a declared input
     /// hashes them by target); never directories. A matching FIFO or device is an error.
     /// </summary>
-    internal static IReadOnlyList<PathHasher.WalkEntry> ExpandEntries(string root, string pattern, bool withDangling)
+    internal static IReadOnlyList<PathHasher.WalkEntry> ExpandEntries(string root, string pattern, bool withDangling, CancellationToken cancel = default)
     {
         pattern = pattern.Replace('\\', '/');
         if (Path.IsPathRooted(pattern)) { root = "/"; pattern = pattern.TrimStart('/'); }
         if (!HasWildcard(pattern)) throw new ArgumentException("a wildcard glob expected", nameof(pattern));
-        return Wild(root, pattern, withDangling);
+        return Wild(root, pattern, withDangling, cancel: cancel);
     }
 
-    private static PathHasher.WalkEntry[] Wild(string root, string pattern, bool withDangling, IReadOnlySet<string>? notInto = null)
+    private static PathHasher.WalkEntry[] Wild(string root, string pattern, bool withDangling, IReadOnlySet<string>? notInto = null, CancellationToken cancel = default)
     {
         var (baseDir, wildPart) = Split(root, pattern);
         if (PathStat.Of(baseDir).Kind != PathKind.Directory) return [];
@@ -57,7 +57,7 @@ internal static class Glob
         // match (Excluded), and what they hold (KdGat's own state, rewritten by every build) would
         // otherwise be read and listed for nothing, and void every no-op certificate.
         var named = wildPart.Split('/');
-        return PathHasher.Walk(baseDir, skip: dir => UnnamedStateDir(Path.GetFileName(dir), named) || notInto?.Contains(dir) == true)
+        return PathHasher.Walk(baseDir, skip: dir => UnnamedStateDir(Path.GetFileName(dir), named) || notInto?.Contains(dir) == true, cancel)
             .Where(f => f.Kind is PathKind.File or PathKind.Other || (withDangling && f.Kind == PathKind.Missing))
             .Where(f => recurse || Path.GetDirectoryName(f.Path) == baseDir)
             .Select(f => (Entry: f, Relative: Path.GetRelativePath(baseDir, f.Path).Replace('\\', '/')))

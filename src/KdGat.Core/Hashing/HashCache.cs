@@ -72,15 +72,16 @@ internal sealed class HashCache
     private long _bytesHashed;
 
     /// <summary>Hash of a regular file, or null when it does not exist.</summary>
-    public string? HashFile(string fullPath)
+    /// <param name="cancel">Stops a fresh read between its chunks (OperationCanceledException): no row is made of a file not read to its end.</param>
+    public string? HashFile(string fullPath, CancellationToken cancel = default)
     {
         var id = FileIdentity.Of(fullPath);
-        if (id is null) return NoOp.FileObservations.FileExists(fullPath) ? Fresh(fullPath, null) : null;
-        return HashFile(fullPath, id.Value);
+        if (id is null) return NoOp.FileObservations.FileExists(fullPath) ? Fresh(fullPath, null, cancel) : null;
+        return HashFile(fullPath, id.Value, cancel);
     }
 
     /// <summary>Hash of a regular file whose identity the caller has just read (one statx instead of two).</summary>
-    public string HashFile(string fullPath, FileIdentity id)
+    public string HashFile(string fullPath, FileIdentity id, CancellationToken cancel = default)
     {
         // Only an identity statx read (inode and ctime too) can vouch for a row: size and mtime alone
         // would decide by time (no statx: a seccomp filter that refuses it, not Linux; a review).
@@ -94,7 +95,7 @@ internal sealed class HashCache
             }
             return hit.Hash;
         }
-        return Fresh(fullPath, id);
+        return Fresh(fullPath, id, cancel);
     }
 
     /// <summary>
@@ -174,11 +175,11 @@ internal sealed class HashCache
         finally { try { File.Delete(probe); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
-    private string Fresh(string fullPath, FileIdentity? before)
+    private string Fresh(string fullPath, FileIdentity? before, CancellationToken cancel)
     {
         var seq = Interlocked.Increment(ref _seq);
         var since = FirstHashAt();
-        var hash = ContentHash.OfFile(fullPath);
+        var hash = ContentHash.OfFile(fullPath, cancel);
         Interlocked.Increment(ref _filesHashed);
         // Cache only if the file did not change while we read it.
         var after = FileIdentity.Of(fullPath);

@@ -13,11 +13,23 @@ namespace KdGat.Core.Hashing;
 /// its digest: an executable file's x bit, a dangling symlink (by its target: a git-annex file not
 /// yet fetched), an empty directory, and an empty declared directory (not the digest of an empty file).
 /// A name that cannot be looked up (not UTF-8, too long) is an error, not skipped.
+/// A cancel (Ctrl+C) stops a hash between the files it lists and reads, and within a large file between
+/// its 1 MiB reads, with an OperationCanceledException: no digest, and no hash cache row for a file not read to its end.
 /// </summary>
 internal sealed class PathHasher
 {
     private readonly HashCache _cache;
-    public PathHasher(HashCache cache) => _cache = cache;
+    private readonly CancellationToken _cancel;
+
+    /// <param name="cancel">The build's: a Ctrl+C during the hash of a 200,000-file input waited for all of it (18 s; a review).</param>
+    public PathHasher(HashCache cache, CancellationToken cancel = default)
+    {
+        _cache = cache;
+        _cancel = cancel;
+    }
+
+    /// <summary>This hasher without its cancel, on the same hash cache: for what must finish once begun (after a commit).</summary>
+    public PathHasher Uncancelled => _cancel.CanBeCanceled ? new(_cache) : this;
 
     public sealed record Result(string Hash, long Size, bool IsDirectory);
 
@@ -36,12 +48,12 @@ internal sealed class PathHasher
             case PathKind.Missing: return null;
             case PathKind.Other: throw NotContent(fullPath, stat);
             case PathKind.File when stat.Identity is { } id:
-                return new Result(WithMode(_cache.HashFile(fullPath, id), stat.Executable), id.Size, false);
+                return new Result(WithMode(_cache.HashFile(fullPath, id, _cancel), stat.Executable), id.Size, false);
             case PathKind.File:
-                var h = _cache.HashFile(fullPath);
+                var h = _cache.HashFile(fullPath, _cancel);
                 return h is null ? null : new Result(WithMode(h, stat.Executable), new FileInfo(fullPath).Length, false);
         }
-        var entries = Walk(fullPath, skip);
+        var entries = Walk(fullPath, skip, _cancel);
         foreach (var e in entries)
             if (e.Kind == PathKind.Other) throw NotContent(e.Path, PathStat.Of(e.Path));
         return HashSet(fullPath, entries);
@@ -71,7 +83,7 @@ internal sealed class PathHasher
     {
         if (!Glob.HasWildcard(fullPath)) return Hash(fullPath, IsBytecodeCache);
         // Dangling symlinks the glob matches count as in a directory (a from-scratch run would not find them either).
-        var entries = Glob.ExpandEntries("/", fullPath, withDangling: true);
+        var entries = Glob.ExpandEntries("/", fullPath, withDangling: true, _cancel);
         return entries.Count == 0 ? null : HashSet(Glob.LiteralBase(fullPath), entries);
     }
 
@@ -83,7 +95,12 @@ internal sealed class PathHasher
     private Result HashSet(string baseDir, IReadOnlyList<WalkEntry> walked)
     {
         var files = walked.Where(e => e.Kind == PathKind.File).Select(e => e.Path).ToArray();
-        var sizes = files.Select(SizeOf).ToArray(); // one stat each, as before; also the parallel threshold
+        var sizes = new long[files.Length]; // one stat each, as before; also the parallel threshold
+        for (var i = 0; i < files.Length; i++)
+        {
+            _cancel.ThrowIfCancellationRequested(); // 200,000 stats took seconds on a busy machine
+            sizes[i] = SizeOf(files[i]);
+        }
         var hashes = new string?[files.Length];
         // A directory of checkpoints is hashed on every core: one thread tops out below the page
         // cache's bandwidth. Small directories stay on this thread (no pool threads to wait for).
@@ -91,19 +108,24 @@ internal sealed class PathHasher
         {
             // One file's error (unreadable, a /proc file: KDG1015/KDG1207) is the error, as on one thread,
             // not an AggregateException that reads as a bug in KdGat (KDG9001; found by review).
-            try { Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => hashes[i] = _cache.HashFile(files[i])); }
+            try { Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = _cancel }, i => hashes[i] = _cache.HashFile(files[i], _cancel)); }
             catch (AggregateException e) when (e.InnerExceptions.Count > 0)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
             }
         }
         else
-            for (var i = 0; i < files.Length; i++) hashes[i] = _cache.HashFile(files[i]);
+            for (var i = 0; i < files.Length; i++)
+            {
+                _cancel.ThrowIfCancellationRequested(); // also between hash cache hits: 200,000 of them take a second
+                hashes[i] = _cache.HashFile(files[i], _cancel);
+            }
         var entries = new List<KeyValuePair<string, string>>(walked.Count);
         long total = 0;
         var f = 0;
         foreach (var e in walked)
         {
+            _cancel.ThrowIfCancellationRequested();
             string value;
             if (e.Kind == PathKind.File)
             {
@@ -166,7 +188,8 @@ internal sealed class PathHasher
     /// UTF-8: .NET reads it with U+FFFD) is an error: skipping it lost a file, or a whole subtree.
     /// </summary>
     /// <param name="skip">Subdirectories (full paths) not to enter (a glob's <c>.git/</c> and <c>.kdgat/</c>: nothing below them can match; a code glob's folders stages write).</param>
-    internal static IReadOnlyList<WalkEntry> Walk(string dir, Func<string, bool>? skip = null)
+    /// <param name="cancel">Looked at for each entry listed.</param>
+    internal static IReadOnlyList<WalkEntry> Walk(string dir, Func<string, bool>? skip = null, CancellationToken cancel = default)
     {
         // "src/" named itself as the folder above it (GetDirectoryName of "/p/src/" is "/p/src"): a false cycle.
         dir = Path.TrimEndingDirectorySeparator(dir);
@@ -176,12 +199,12 @@ internal sealed class PathHasher
         var above = new HashSet<(ulong, ulong)>();
         for (var a = Path.GetDirectoryName(Path.GetFullPath(dir)); a is not null; a = Path.GetDirectoryName(a))
             if (PathStat.Of(a) is { Kind: PathKind.Directory, Inode: not 0 } up) above.Add((up.Device, up.Inode));
-        Walk(dir, PathStat.Of(dir), above, found, skip);
+        Walk(dir, PathStat.Of(dir), above, found, skip, cancel);
         found.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return found;
     }
 
-    private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<WalkEntry> found, Func<string, bool>? skip)
+    private static void Walk(string dir, PathStat stat, HashSet<(ulong, ulong)> above, List<WalkEntry> found, Func<string, bool>? skip, CancellationToken cancel)
     {
         var before = found.Count;
         var id = (stat.Device, stat.Inode);
@@ -191,12 +214,13 @@ internal sealed class PathHasher
         var names = NoOp.FileObservations.Recording ? new List<string>() : null;
         foreach (var path in new System.IO.Enumeration.FileSystemEnumerable<string>(dir, (ref System.IO.Enumeration.FileSystemEntry e) => e.ToFullPath(), NoOp.FileObservations.OneLevel))
         {
+            cancel.ThrowIfCancellationRequested();
             names?.Add(Path.GetFileName(path));
             if (IsGhost(Path.GetFileName(path))) continue;
             var s = PathStat.Of(path); // follows symlinks; tells a FIFO from a file before anything opens it
             if (s.Kind == PathKind.Directory)
             {
-                if (skip?.Invoke(path) != true) Walk(path, s, above, found, skip);
+                if (skip?.Invoke(path) != true) Walk(path, s, above, found, skip, cancel);
                 continue;
             }
             string? target = null;

@@ -51,7 +51,8 @@ internal static unsafe class Xxh3Long
     /// (a file cut short while read: the bytes read, as the library would have hashed them).
     /// </summary>
     /// <param name="buffer">Where chunks are read: whole stripes of it, at least 256 bytes (a first chunk holds any input too short for this path).</param>
-    public static byte[] Hash(Stream stream, long length, byte[] buffer)
+    /// <param name="cancel">Looked at before each chunk is read (Ctrl+C during a 10 GB checkpoint): one volatile read per chunk.</param>
+    public static byte[] Hash(Stream stream, long length, byte[] buffer, CancellationToken cancel = default)
     {
         var chunkLength = buffer.Length - buffer.Length % StripeLength;
         if (chunkLength < MinLength) throw new ArgumentException("the buffer must hold at least 256 bytes", nameof(buffer));
@@ -66,6 +67,7 @@ internal static unsafe class Xxh3Long
         {
             while (true)
             {
+                cancel.ThrowIfCancellationRequested();
                 var n = Fill(stream, buffer, (int)Math.Min(chunkLength, length - total));
                 total += n;
                 if (n < chunkLength || total >= length) // the input's last chunk (perhaps empty)

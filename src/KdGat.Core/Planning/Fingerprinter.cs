@@ -24,6 +24,9 @@ internal sealed class Fingerprinter
 
     public PathHasher Hasher => _hasher;
 
+    /// <summary>This fingerprinter with a hasher that a cancel does not stop (<see cref="PathHasher.Uncancelled"/>).</summary>
+    public Fingerprinter Uncancelled => new(_hasher.Uncancelled, _env);
+
     /// <param name="upstreamDigests">Output digest of each upstream stage, by name.</param>
     /// <param name="pending">Upstreams whose jobs have not ended (a chained batch job): inputs declared under their outputs or run dirs are not hashed yet (<see cref="PendingInput"/>).</param>
     public FingerprintComponents Compute(StageInstance s, IReadOnlyDictionary<string, string> upstreamDigests, IReadOnlyCollection<StageInstance>? pending = null) =>

@@ -33,10 +33,11 @@ internal sealed class Planner
     /// The planner of a pipeline, hashing through its persistent hash cache (<see cref="PipelineLayout.HashCacheFile"/>); save <see cref="Cache"/> when done.
     /// Given a loaded cache and parsed manifests (a build session's: the plan task's, for the build task), it uses them.
     /// </summary>
-    public static Planner Open(PipelineLayout layout, bool verifyHashes = false, HashCache? cache = null, ManifestCache? manifests = null)
+    /// <param name="cancel">The build's: its hashes stop at a Ctrl+C (<see cref="PathHasher"/>).</param>
+    public static Planner Open(PipelineLayout layout, bool verifyHashes = false, HashCache? cache = null, ManifestCache? manifests = null, CancellationToken cancel = default)
     {
         cache ??= new HashCache(layout.HashCacheFile, verifyHashes, layout.Root);
-        return new Planner(new Fingerprinter(new PathHasher(cache)), manifests) { Cache = cache };
+        return new Planner(new Fingerprinter(new PathHasher(cache, cancel)), manifests) { Cache = cache };
     }
 
     public Fingerprinter Fingerprinter { get; }

@@ -111,4 +111,40 @@ public sealed class Xxh3LongTests
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    /// <summary>
+    /// A cancel stops a large file's hash at its next 1 MiB read (Ctrl+C during a 10 GB checkpoint waited for
+    /// all of it), with an OperationCanceledException instead of a digest of the part read.
+    /// </summary>
+    [Fact]
+    public void ACancel_StopsTheHash_BeforeTheNextChunkIsRead()
+    {
+        using var cts = new CancellationTokenSource();
+        var data = Bytes(5 << 20, 7);
+        var stream = new CancelAfterFirstRead(new MemoryStream(data), cts);
+
+        Assert.Throws<OperationCanceledException>(() => Xxh3Long.Hash(stream, data.Length, new byte[1 << 20], cts.Token));
+
+        Assert.Equal(1, stream.Reads); // was 5 (and a digest)
+    }
+
+    private sealed class CancelAfterFirstRead(Stream inner, CancellationTokenSource cts) : Stream
+    {
+        public int Reads { get; private set; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            Reads++;
+            cts.Cancel();
+            return inner.Read(buffer, offset, count);
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }
