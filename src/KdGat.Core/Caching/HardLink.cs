@@ -22,10 +22,12 @@ internal static partial class HardLink
     /// first-week review). Links elsewhere (raw data, scratch, within the outputs) are made again. Null (a
     /// restore): every link is made again.
     /// </param>
-    public static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared = null) => LinkOrCopy(from, to, undeclared, []);
+    /// <param name="cancel">Looked at before each file and folder (a cancelled store insert).</param>
+    public static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared = null, CancellationToken cancel = default) => LinkOrCopy(from, to, undeclared, [], cancel);
 
-    private static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared, HashSet<string> followed)
+    private static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared, HashSet<string> followed, CancellationToken cancel)
     {
+        cancel.ThrowIfCancellationRequested();
         if (new FileInfo(from).LinkTarget is { } target)
         {
             if (undeclared is null || Resolved(from) is not { } real || !undeclared(real) || !followed.Add(real))
@@ -41,8 +43,8 @@ internal static partial class HardLink
             return;
         }
         Directory.CreateDirectory(to);
-        foreach (var f in Directory.EnumerateFiles(from)) LinkOrCopy(f, Path.Combine(to, Path.GetFileName(f)), undeclared, followed);
-        foreach (var d in Directory.EnumerateDirectories(from)) LinkOrCopy(d, Path.Combine(to, Path.GetFileName(d)), undeclared, followed);
+        foreach (var f in Directory.EnumerateFiles(from)) LinkOrCopy(f, Path.Combine(to, Path.GetFileName(f)), undeclared, followed, cancel);
+        foreach (var d in Directory.EnumerateDirectories(from)) LinkOrCopy(d, Path.Combine(to, Path.GetFileName(d)), undeclared, followed, cancel);
     }
 
     /// <summary>What a link finally points to, when that exists; null for a dangling link or a cycle.</summary>

@@ -155,7 +155,12 @@ internal sealed partial class InstanceRunner
         try
         {
             var sources = PresentOutputs(s, outputs);
-            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest, Declared(s), Path.GetFullPath(s.RunDir))) Relinked(sources);
+            if (store.Insert(verdict.Fingerprint, s.Name, s.Dataset, sources, outputs, digest, Declared(s), Path.GetFullPath(s.RunDir), _ctx.Cancel)) Relinked(sources);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the result is committed and stays; only the entry is not made (no lookup finds a part of one).
+            _ctx.Log.Info($"KdGat: {s.Key}: not added to the cache (cancelled); its result is kept.");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
