@@ -103,17 +103,9 @@ internal sealed class PathHasher
         }
         var hashes = new string?[files.Length];
         // A directory of checkpoints is hashed on every core: one thread tops out below the page
-        // cache's bandwidth. Small directories stay on this thread (no pool threads to wait for).
+        // cache's bandwidth. Small directories stay on this thread (no threads to start).
         if (files.Length > 1 && sizes.Sum() >= ParallelThresholdBytes)
-        {
-            // One file's error (unreadable, a /proc file: KDG1015/KDG1207) is the error, as on one thread,
-            // not an AggregateException that reads as a bug in KdGat (KDG9001; found by review).
-            try { Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = _cancel }, i => hashes[i] = _cache.HashFile(files[i], _cancel)); }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            }
-        }
+            OnEveryCore(files.Length, i => hashes[i] = _cache.HashFile(files[i], _cancel));
         else
             for (var i = 0; i < files.Length; i++)
             {
@@ -143,6 +135,33 @@ internal sealed class PathHasher
     }
 
     private const long ParallelThresholdBytes = 64L << 20;
+
+    /// <summary>
+    /// body(0 .. count - 1) on this thread and threads of its own, one per further core, not the thread pool's:
+    /// Parallel.For took the pool's threads (both, on two cores), and MSBuild hands a Ctrl+C on to the running
+    /// task through the pool, so the cancel waited seconds for a thread (3.6-4.6 s; 0.4 s with more pool threads).
+    /// The first error (a file's KDG1015 or KDG1207, a cancel) is the error, as on one thread, not an
+    /// AggregateException that reads as a bug in KdGat (KDG9001; found by review); the other threads stop at their next file.
+    /// </summary>
+    internal static void OnEveryCore(int count, Action<int> body)
+    {
+        var next = -1;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
+        void Work()
+        {
+            int i;
+            while (Volatile.Read(ref failed) is null && (i = Interlocked.Increment(ref next)) < count)
+            {
+                try { body(i); }
+                catch (Exception e) { Interlocked.CompareExchange(ref failed, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e), null); }
+            }
+        }
+        var helpers = new Thread[Math.Min(Environment.ProcessorCount, count) - 1];
+        for (var t = 0; t < helpers.Length; t++) (helpers[t] = new Thread(Work) { IsBackground = true, Name = "KdGat hash" }).Start();
+        Work();
+        foreach (var t in helpers) t.Join();
+        failed?.Throw();
+    }
 
     private static long SizeOf(string file)
     {

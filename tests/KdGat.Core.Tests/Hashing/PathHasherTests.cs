@@ -259,4 +259,38 @@ public sealed class PathHasherTests : IDisposable
         Assert.Equal(HashOf(tree), new PathHasher(again, CancellationToken.None).Hash(tree)!.Hash);
         Assert.Equal(40, again.FilesHashed);
     }
+
+    /// <summary>
+    /// A large directory is hashed on threads of its own, never the thread pool's: Parallel.For took the pool's
+    /// threads (both, on two cores), and MSBuild hands a Ctrl+C on to the running task through the pool, so the
+    /// cancel waited 3.6-4.6 s for a thread while the hash went on. Every file still gets hashed, each once.
+    /// </summary>
+    [Fact]
+    public void ALargeDirectorysHash_RunsOnNoThreadPoolThread()
+    {
+        var onPool = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>(); // thread -> a pool thread
+        var done = new int[200];
+        using var second = new ManualResetEventSlim();
+        var caller = new Thread(() => PathHasher.OnEveryCore(done.Length, i =>
+        {
+            onPool[Environment.CurrentManagedThreadId] = Thread.CurrentThread.IsThreadPoolThread;
+            if (onPool.Count > 1) second.Set();
+            if (i == 0) second.Wait(TimeSpan.FromSeconds(10)); // the first file waits for a second thread to start
+            Thread.Sleep(1);
+            Interlocked.Increment(ref done[i]);
+        }));
+        caller.Start();
+        caller.Join();
+
+        Assert.All(done, n => Assert.Equal(1, n));
+        if (Environment.ProcessorCount > 1) Assert.True(onPool.Count > 1, "one thread hashed it all"); // was so while the test host held the pool's threads
+        Assert.DoesNotContain(true, onPool.Values); // was half of it, on a pool thread, when one was free
+    }
+
+    [Fact]
+    public void ALargeDirectorysHash_FailsWithTheFirstFilesOwnError()
+    {
+        var e = Assert.Throws<IOException>(() => PathHasher.OnEveryCore(100, i => { if (i == 37) throw new IOException("file 37"); }));
+        Assert.Equal("file 37", e.Message);
+    }
 }
