@@ -48,6 +48,27 @@ public sealed class ToolsFolderLeftoversTests : IDisposable
     /// <summary>The tools themselves, not the bootstrap's bookkeeping (stamp/, tools.list*).</summary>
     private static bool Compared(string relative) => !relative.StartsWith("tools.list", StringComparison.Ordinal) && !relative.StartsWith("stamp" + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
+    /// <summary>
+    /// An older bootstrap (before the stamp was a file name in stamp/) that built in this folder wrote
+    /// source.sha256 and left stamp/ as it was: back at this commit, stamp/ still named these sources
+    /// while the DLLs were the older commit's, and they ran as current (a diff review, after a checkout
+    /// of an older commit and back). Its file now makes the tools stale; -question says so, compiling nothing.
+    /// </summary>
+    [Fact]
+    public void AnOlderBootstrapsStampFile_MakesTheToolsStale()
+    {
+        var tools = Path.Combine(_repo, "tools");
+        Sandbox.CopyTree(Tools.Path, tools);
+        ProcessResult Question() => ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-t:_KdGatBootstrap", "-question", "-nologo", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/"],
+            Repo.Root, TimeSpan.FromMinutes(5));
+        var current = Question();
+        Assert.True(current.ExitCode == 0, current.ToString());
+        File.WriteAllText(Path.Combine(tools, "source.sha256"), Tools.Stamp(tools) + "\n"); // what the older bootstrap wrote, naming its own sources
+        var older = Question();
+        Assert.NotEqual(0, older.ExitCode);
+        Assert.Contains("error KDG1218", older.Output);
+    }
+
     [Fact]
     public void TheDefaultFolder_LosesWhatTheNewBuildDoesNotMake_AnotherFolderOnlyWhatKdGatCopiedThere()
     {
