@@ -481,9 +481,9 @@ internal sealed class OutputGuard
     /// A journal of an older KdGat (no output paths) whose saved output items cannot be mapped to today's
     /// outputs by position: one lies beyond them (the list got shorter), or the previous manifest saved
     /// aside, which lists its outputs in the order they were numbered, names another path at an item's
-    /// position (the list was reordered: by position a.txt's previous version went back as b.txt, found
-    /// by review) or cannot be read. Mapping such items would put a previous output under another
-    /// output's name or drop it.
+    /// place (the list was reordered: by position a.txt's previous version went back as b.txt, found
+    /// by review), lists other outputs than were saved, or cannot be read. Mapping such items would put
+    /// a previous output under another output's name or drop it.
     /// </summary>
     private bool Unmappable(JournalEntry? e)
     {
@@ -492,9 +492,12 @@ internal sealed class OutputGuard
             .Where(n => n.StartsWith("output", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToArray();
         if (items.Any(n => !IsOutputItemBelow(n, _s.Outputs.Count))) return true;
         if (items.Length == 0 || !File.Exists(Aside(ManifestItem))) return false; // no previous manifest: position is all there is
+        // Its rows are the outputs present at its commit, in declared order (an absent optional one has none), so the
+        // k-th saved item, in index order, is its k-th row; another count (an output deleted or made since) is unmappable.
         var previous = ManifestStore.Read(Aside(ManifestItem)).Manifest;
-        return previous is null || items.Any(n => OutputIndex(n) is var i
-            && (i >= previous.Outputs.Count || previous.Outputs[i].Path != PathText.ToStored(_s.Layout.Root, _s.Outputs[i])));
+        var saved = items.Select(OutputIndex).Order().ToArray();
+        return previous is null || previous.Outputs.Count != saved.Length
+            || saved.Where((i, k) => previous.Outputs[k].Path != PathText.ToStored(_s.Layout.Root, _s.Outputs[i])).Any();
     }
 
     /// <summary>

@@ -172,6 +172,52 @@ public sealed class OutputGuardOutputsChangeTests : IDisposable
         Assert.False(new Planner(Fp()).Check(now, NoUpstream).UpToDate);
     }
 
+    /// <summary>
+    /// The same list, an optional output absent at the previous commit (its manifest lists only the
+    /// outputs present, so its rows are not the declared positions): by position is right, and the
+    /// previous result goes back (a diff review: the reorder check compared output2 with a third row
+    /// that was never there, and sent a good result to unrecovered/ and a rerun).
+    /// </summary>
+    [Fact]
+    public async Task Recover_OldFormatJournal_AnOptionalOutputAbsentBefore_PutsThePreviousResultBack()
+    {
+        _p.WriteConfig("""
+            datasets: [d1]
+            paths:
+              runs: runs
+            stages:
+              a:
+                command: x
+                outputs: [b.txt]
+                optional_outputs: [a.txt, c.txt]
+            """);
+        var s = Instance();
+        string P(string n) => Path.Combine(s.RunDir, n);
+        Directory.CreateDirectory(s.RunDir);
+        File.WriteAllText(P("b.txt"), "B1");
+        File.WriteAllText(P("c.txt"), "C1"); // a.txt, declared between them, absent
+        var c = Fp().Compute(s, NoUpstream);
+        var (present, _) = Fp().HashOutputs(s);
+        ManifestStore.Write(s.ManifestPath, new StageManifest
+        {
+            Stage = "a", Dataset = "d1", Fingerprint = c.Digest(), Components = c,
+            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present, null), BuildId = "1", Executor = "test",
+        });
+        Assert.True(new Planner(Fp()).Check(s, NoUpstream).UpToDate);
+        var crashed = new OutputGuard(s);
+        crashed.Begin("b2-1", "b2-d1-a-1", "b2");
+        crashed.Started(AttemptHandle.Process(999999999), "b2-d1-a-1", "b2");
+        File.WriteAllText(P("b.txt"), "B2-partial");
+        MakeOldFormat(crashed);
+
+        var message = await new OutputGuard(s).RecoverIfNeededAsync();
+
+        Assert.DoesNotContain("unrecovered", message ?? "");
+        Assert.Equal("B1", File.ReadAllText(P("b.txt")));
+        Assert.Equal("C1", File.ReadAllText(P("c.txt")));
+        Assert.True(new Planner(Fp()).Check(s, NoUpstream).UpToDate);
+    }
+
     [Fact]
     public async Task Recover_OldFormatJournal_OutputRemoved_KeepsThePreviousResultUnderUnrecovered()
     {
