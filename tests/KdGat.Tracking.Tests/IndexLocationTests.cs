@@ -53,6 +53,32 @@ public sealed class IndexLocationTests
         Assert.Contains("-p:KdGatIndex", e.Message);
     }
 
+    /// <summary>
+    /// A FIFO where the default index goes was SQLite's "I/O error ... -wal/-shm not a regular file", naming
+    /// neither the index file nor what to do (a FIFO review); now the path, what it is, and to remove it.
+    /// </summary>
+    [Fact]
+    public void AFifoAtTheDefaultIndexPath_IsNamed_WithWhatToDo()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "kdgat-indexfifo-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(root, ".kdgat"));
+        try
+        {
+            var db = Path.Combine(root, ".kdgat", "index.db");
+            Assert.Equal(LocalPipeline(root).DbPath, db);
+            var mkfifo = System.Diagnostics.Process.Start("mkfifo", [db])!;
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+            var e = Assert.Throws<IOException>(() => LocalPipeline(root));
+            Assert.Contains(db, e.Message);
+            Assert.Contains("FIFO", e.Message);
+            Assert.Contains("Remove it", e.Message);
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    private IndexLocation LocalPipeline(string root) => IndexLocation.Choose(root, networkFs: _ => null, env: Env());
+
     [Fact]
     public void ExplicitPathOnNfs_UsesRollbackJournalNotWal()
     {

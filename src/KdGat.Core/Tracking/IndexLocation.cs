@@ -53,7 +53,7 @@ internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
 
         var stateDir = Path.Combine(root, Pipeline.PipelineLayout.StateDirName);
         var rootFs = networkFs(stateDir);
-        if (rootFs is null) return new(Path.Combine(stateDir, "index.db"), true, "pipeline on a local file system (WAL)");
+        if (rootFs is null) return Openable(new(Path.Combine(stateDir, "index.db"), true, "pipeline on a local file system (WAL)"));
 
         var baseDir = env("KDGAT_INDEX_DIR");
         if (string.IsNullOrWhiteSpace(baseDir))
@@ -61,8 +61,17 @@ internal sealed record IndexLocation(string DbPath, bool Wal, string Why)
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(root)))[..16].ToLowerInvariant();
         var local = Path.Combine(Path.GetFullPath(baseDir), key, "index.db");
         var localFs = networkFs(local);
-        return localFs is null
+        return Openable(localFs is null
             ? new(local, true, $"pipeline on {rootFs}: index kept on local disk (WAL); rebuilt from the shared records when missing") { IndexDirApplies = true }
-            : new(local, false, $"pipeline on {rootFs} and {baseDir} on {localFs} too: journal_mode=DELETE") { IndexDirApplies = true };
+            : new(local, false, $"pipeline on {rootFs} and {baseDir} on {localFs} too: journal_mode=DELETE") { IndexDirApplies = true });
     }
+
+    /// <summary>
+    /// The default index path with a FIFO, device or socket in its place (left by hand, a sync tool) was SQLite's
+    /// I/O error naming its -wal or -journal file (a FIFO review): the path itself is named, and what to do.
+    /// </summary>
+    private static IndexLocation Openable(IndexLocation location) =>
+        Hashing.PathStat.NotAFileToWrite(location.DbPath) is { } what
+            ? throw new IOException($"the run index {location.DbPath} is {what}, not a database file (put there by hand or by a sync tool?). Remove it: the next build makes the index again from the run records.")
+            : location;
 }
