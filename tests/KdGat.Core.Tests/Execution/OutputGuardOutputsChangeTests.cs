@@ -51,12 +51,18 @@ public sealed class OutputGuardOutputsChangeTests : IDisposable
         Directory.CreateDirectory(s.RunDir);
         File.WriteAllText(A(s), "A" + version);
         File.WriteAllText(B(s), "B" + version);
+        Commit(s, version);
+    }
+
+    /// <summary>The manifest a successful build of what is in the run dir now writes.</summary>
+    private static void Commit(StageInstance s, string buildId)
+    {
         var c = Fp().Compute(s, NoUpstream);
         var (present, _) = Fp().HashOutputs(s);
         ManifestStore.Write(s.ManifestPath, new StageManifest
         {
             Stage = "a", Dataset = "d1", Fingerprint = c.Digest(), Components = c,
-            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present, null), BuildId = version, Executor = "test",
+            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present, null), BuildId = buildId, Executor = "test",
         });
     }
 
@@ -196,13 +202,7 @@ public sealed class OutputGuardOutputsChangeTests : IDisposable
         Directory.CreateDirectory(s.RunDir);
         File.WriteAllText(P("b.txt"), "B1");
         File.WriteAllText(P("c.txt"), "C1"); // a.txt, declared between them, absent
-        var c = Fp().Compute(s, NoUpstream);
-        var (present, _) = Fp().HashOutputs(s);
-        ManifestStore.Write(s.ManifestPath, new StageManifest
-        {
-            Stage = "a", Dataset = "d1", Fingerprint = c.Digest(), Components = c,
-            Outputs = present, OutputsDigest = Fingerprinter.OutputsDigest(present, null), BuildId = "1", Executor = "test",
-        });
+        Commit(s, "1");
         Assert.True(new Planner(Fp()).Check(s, NoUpstream).UpToDate);
         var crashed = new OutputGuard(s);
         crashed.Begin("b2-1", "b2-d1-a-1", "b2");
