@@ -235,9 +235,9 @@ internal sealed class OutputGuard
             return $"attempt {entry!.AttemptId} of {_s.Key} had committed when its build was interrupted; its result is kept";
         }
         var started = entry?.Phase != PhaseAside;
-        if (Unmappable(entry))
+        if (KeepsUnrecoveredAt(entry) is { } place)
         {
-            var kept = KeepUnmappable(entry!);
+            var kept = KeepUnmappable(entry!, place);
             return $"attempt {entry!.AttemptId} of {_s.Key} was interrupted, and its journal (from an older KdGat) does not say where the previous outputs "
                 + $"belong now that the outputs list changed; they were kept in {PathText.ToStored(_s.Layout.Root, kept)} and the stage runs again";
         }
@@ -501,13 +501,20 @@ internal sealed class OutputGuard
     }
 
     /// <summary>
-    /// Recovery of an <see cref="Unmappable"/> journal: the uncommitted manifest goes, the whole aside/
-    /// (previous manifest, params and outputs) is kept under unrecovered/, so the stage runs again and
-    /// nothing previous is lost or misplaced. Idempotent like <see cref="RollBack"/>.
+    /// Where recovery of journal <paramref name="e"/> keeps the previous result instead of putting it back (an
+    /// uncommitted <see cref="Unmappable"/> one: unrecovered/{attempt}); null when it puts it back or the attempt
+    /// committed. Status asks this too, so it cannot promise a put-back that recovery will not do. Unmappable first: a
+    /// journal of this KdGat (output paths in it) is answered without a file read.
     /// </summary>
-    private string KeepUnmappable(JournalEntry e)
+    public string? KeepsUnrecoveredAt(JournalEntry? e) => Unmappable(e) && !Committed(e) ? Path.Combine(UnrecoveredDir, e!.AttemptId) : null;
+
+    /// <summary>
+    /// Recovery of an <see cref="Unmappable"/> journal: the uncommitted manifest goes, the whole aside/
+    /// (previous manifest, params and outputs) is kept under unrecovered/ (at <paramref name="kept"/>, or beside it when
+    /// that is taken), so the stage runs again and nothing previous is lost or misplaced. Idempotent like <see cref="RollBack"/>.
+    /// </summary>
+    private string KeepUnmappable(JournalEntry e, string kept)
     {
-        var kept = Path.Combine(UnrecoveredDir, e.AttemptId);
         var started = e.Phase != PhaseAside;
         if (started && (Exists(Aside(ManifestItem)) || e.Had is { } had && !had.Contains(ManifestItem))) FileMover.Delete(_s.ManifestPath);
         if (Directory.Exists(AsideDir))

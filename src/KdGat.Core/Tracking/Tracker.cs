@@ -176,7 +176,9 @@ internal sealed class Tracker : IDisposable
         var planner = Planner.Open(layout);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
-        var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i) is var g && g.ReadJournal() is { } j ? (Journal: j, Copied: g.CameWithACopy(j)) : ((OutputGuard.JournalEntry Journal, bool Copied)?)null);
+        var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i) is var g && g.ReadJournal() is { } j
+            ? (Journal: j, Copied: g.CameWithACopy(j), KeptAt: g.KeepsUnrecoveredAt(j) is { } kept ? PathText.ToStored(layout.Root, kept) : null)
+            : ((OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt)?)null);
         // Not a job of a journal that came with a copy of the tree: it is the other tree's.
         var jobs = await SlurmExecutor.QueryAsync(journals.Values.Where(a => a is { Copied: false }).Select(a => a!.Value.Journal.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
         foreach (var s in Pipeline.Instances) // dependency order
@@ -221,13 +223,20 @@ internal sealed class Tracker : IDisposable
     /// <param name="fingerprint">The fingerprint a build would run the stage with now; null while an upstream is not up to date (it is not known yet).</param>
     /// <param name="made">For an up-to-date instance, the run that made its current result (not a later attempt that failed and changed nothing); null when the index has none.</param>
     /// <param name="result">For an up-to-date instance, the build and attempt its manifest names.</param>
-    /// <param name="attempt">The instance's attempt journal, and whether it came with a copy of the tree (its attempt runs, or ran, in the other one).</param>
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, (OutputGuard.JournalEntry Journal, bool Copied)? attempt, IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made,
-        (string BuildId, int Attempt)? result = null)
+    /// <param name="attempt">
+    /// The instance's attempt journal, whether it came with a copy of the tree (its attempt runs, or ran, in the other one), and where
+    /// recovery keeps the previous result instead of putting it back (<see cref="OutputGuard.KeepsUnrecoveredAt"/>, stored), if it does.
+    /// </param>
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, (OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt)? attempt,
+        IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made, (string BuildId, int Attempt)? result = null)
     {
-        if (attempt is ({ } copiedJournal, true))
+        // An older KdGat's journal after the outputs list changed: recovery keeps the previous result under unrecovered/ (a review: Status promised it back).
+        var recovery = attempt?.KeptAt is { } kept
+            ? $"keeps the previous result in {kept} instead of putting it back (the journal, from an older KdGat, does not say where the previous outputs belong now that the outputs list changed), and the stage runs again"
+            : "puts the previous result back and decides the stage again";
+        if (attempt is ({ } copiedJournal, true, _))
             return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
-                $"attempt {copiedJournal.AttemptId} came with a copy of the tree it ran in (its journal was copied too); the next build here puts the previous result back and decides the stage again, and leaves what runs in the other tree alone",
+                $"attempt {copiedJournal.AttemptId} came with a copy of the tree it ran in (its journal was copied too); the next build here {recovery}, and leaves what runs in the other tree alone",
                 copiedJournal.StartedAs?.RecordedId, Last: last);
         if (attempt?.Journal is { } journal)
         {
@@ -239,7 +248,7 @@ internal sealed class Tracker : IDisposable
                     $"{(journal.StartedAs is { } h ? h.Describe() : "starting")} (attempt {journal.AttemptId}, build pid {journal.BuildPid} on {journal.Host})",
                     journal.StartedAs?.RecordedId, Last: last);
             return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
-                $"attempt {journal.AttemptId} was interrupted (its build, pid {journal.BuildPid}, is gone); the next build puts the previous result back and decides the stage again: it reruns if that result is not up to date (Explain shows which)",
+                $"attempt {journal.AttemptId} was interrupted (its build, pid {journal.BuildPid}, is gone); the next build {recovery}{(attempt.Value.KeptAt is null ? ": it reruns if that result is not up to date" : ", or is restored from the cache")} (Explain shows which)",
                 journal.StartedAs?.RecordedId, Last: last);
         }
         if (reasons.Count == 0)

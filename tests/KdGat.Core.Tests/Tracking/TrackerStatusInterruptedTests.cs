@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Execution;
+using KdGat.Core.IO;
+using KdGat.Core.Pipeline;
+using KdGat.Core.Tracking;
+using KdGat.Core.Tests.Support;
+using static KdGat.Core.Tests.Engine.CrashLab;
+
+namespace KdGat.Core.Tests.Tracking;
+
+/// <summary>
+/// Status of an attempt a crash interrupted says what the next build's recovery does with the previous
+/// result: puts it back, or, for an older KdGat's journal that cannot be mapped to today's outputs list,
+/// keeps it under unrecovered/ (Status said "puts the previous result back" for that too).
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class TrackerStatusInterruptedTests : IDisposable
+{
+    private readonly TempDir _d = NewRoot(Yaml("1", cache: false));
+    public void Dispose() => _d.Dispose();
+
+    private StageInstance A() => LoadedPipeline.Load(Request(_d)).Instances.Single(i => i.Name == "a");
+
+    /// <summary>
+    /// a built, then an attempt on it that wrote a partial model.ckpt and whose build died (kill -9), with the
+    /// journal an older KdGat writes (no output paths); <paramref name="copied"/>: the journal came with a copy of the tree.
+    /// </summary>
+    private async Task<OutputGuard> CrashedOldFormatAttemptAsync(bool copied)
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var a = A();
+        var guard = new OutputGuard(a);
+        guard.Begin("t-a-2", "t2-d1-a-2", "t2");
+        guard.Started(AttemptHandle.Process(999999999), "t2-d1-a-2", "t2");
+        File.WriteAllText(Path.Combine(a.RunDir, "model.ckpt"), "partial");
+        var journal = Path.Combine(guard.StateDir, "attempt.json");
+        var json = JsonNode.Parse(File.ReadAllText(journal))!.AsObject();
+        json.Remove("Outputs");
+        json["BuildPid"] = int.MaxValue; // no such process: the build is gone
+        json.Remove("BuildStartTicks");
+        if (copied) (json["StateDirInode"], json["StateDirPath"]) = (1, "/elsewhere/.kdgat/d1/a");
+        File.WriteAllText(journal, json.ToJsonString());
+        return guard;
+    }
+
+    private async Task<StatusRow> StatusOfA()
+    {
+        using var tracker = Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]);
+        return (await tracker.StatusAsync()).Single(r => r.Stage == "a");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OldFormatJournal_OutputsReordered_SaysThePreviousResultIsKeptUnderUnrecovered_WhereTheBuildPutsIt(bool copied)
+    {
+        var guard = await CrashedOldFormatAttemptAsync(copied);
+        SetConfig(_d, Yaml("1", cache: false).Replace("outputs: [model.ckpt, '{cache_dir}']", "outputs: ['{cache_dir}', model.ckpt]", StringComparison.Ordinal));
+
+        var a = await StatusOfA();
+
+        Assert.Equal(StatusRow.Interrupted, a.State);
+        Assert.DoesNotContain("puts the previous result back", a.Detail);
+        var kept = PathText.ToStored(_d.Path, Path.Combine(guard.StateDir, "unrecovered", "t-a-2"));
+        Assert.Contains($"keeps the previous result in {kept} instead of putting it back", a.Detail);
+        Assert.Contains("the stage runs again", a.Detail);
+
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        Assert.StartsWith("a 1", File.ReadAllText(Path.Combine(_d.Path, kept, "output0"))); // where Status said: the previous model.ckpt
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OldFormatJournal_OutputsUnchanged_SaysThePreviousResultIsPutBack(bool copied)
+    {
+        var guard = await CrashedOldFormatAttemptAsync(copied);
+
+        var a = await StatusOfA();
+
+        Assert.Equal(StatusRow.Interrupted, a.State);
+        Assert.Contains("puts the previous result back and decides the stage again", a.Detail);
+        Assert.DoesNotContain("unrecovered", a.Detail);
+
+        var build = await BuildAsync(_d);
+        Assert.True(build.Succeeded);
+        Assert.Equal(["a", "b"], With(build, Outcome.UpToDate));
+        Assert.False(Directory.Exists(Path.Combine(guard.StateDir, "unrecovered")));
+    }
+}
