@@ -362,8 +362,8 @@ internal sealed class OutputGuard
     /// <summary>The journal was written in another tree and came here with a copy of it (<see cref="TreeCopy"/>): only the files here are recovered.</summary>
     public bool CameWithACopy(JournalEntry? e) => e is not null && TreeCopy.CameWithACopy(StateDir, e.StateDirInode, e.StateDirPath);
 
-    /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed.</summary>
-    private bool Committed(JournalEntry? e)
+    /// <summary>The live manifest is this attempt's and its run record exists: the attempt committed (recovery keeps its result; Status asks too).</summary>
+    public bool Committed(JournalEntry? e)
     {
         if (e is not { Phase: PhaseRunning, RecordId: { } recordId, BuildId: { } buildId }) return false;
         var (status, m, _) = ManifestStore.Read(_s.ManifestPath);

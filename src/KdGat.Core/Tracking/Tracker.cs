@@ -177,8 +177,8 @@ internal sealed class Tracker : IDisposable
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
         var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i) is var g && g.ReadJournal() is { } j
-            ? (Journal: j, Copied: g.CameWithACopy(j), KeptAt: g.KeepsUnrecoveredAt(j) is { } kept ? PathText.ToStored(layout.Root, kept) : null)
-            : ((OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt)?)null);
+            ? (Journal: j, Copied: g.CameWithACopy(j), KeptAt: g.KeepsUnrecoveredAt(j) is { } kept ? PathText.ToStored(layout.Root, kept) : null, Committed: g.Committed(j))
+            : ((OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt, bool Committed)?)null);
         // Not a job of a journal that came with a copy of the tree: it is the other tree's.
         var jobs = await SlurmExecutor.QueryAsync(journals.Values.Where(a => a is { Copied: false }).Select(a => a!.Value.Journal.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
         foreach (var s in Pipeline.Instances) // dependency order
@@ -225,16 +225,23 @@ internal sealed class Tracker : IDisposable
     /// <param name="result">For an up-to-date instance, the build and attempt its manifest names.</param>
     /// <param name="attempt">
     /// The instance's attempt journal, whether it came with a copy of the tree (its attempt runs, or ran, in the other one), and where
-    /// recovery keeps the previous result instead of putting it back (<see cref="OutputGuard.KeepsUnrecoveredAt"/>, stored), if it does.
+    /// recovery keeps the previous result instead of putting it back (<see cref="OutputGuard.KeepsUnrecoveredAt"/>, stored), if it does,
+    /// and whether the attempt committed (<see cref="OutputGuard.Committed"/>).
     /// </param>
-    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, (OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt)? attempt,
+    private static StatusRow Classify(StageInstance s, IReadOnlyList<string> reasons, string? fingerprint, IndexedRun? last, (OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt, bool Committed)? attempt,
         IReadOnlyDictionary<string, JobStatus>? jobs, IndexedRun? made, (string BuildId, int Attempt)? result = null)
     {
+        // Committed, and its build died before the journal went: the next build keeps this result (it only drops aside/),
+        // so the instance is what its manifest says. "Interrupted ... puts the previous result back" was untrue (a review).
+        // A SLURM job's journal here still goes to SubmittedJobRow: that build looks at the job first.
+        if (attempt is { Committed: true, Journal: var done }
+            && (attempt.Value.Copied || done.StartedAs is not { IsBatchJob: true } && !BuildIsAlive(done.Host, done.BuildPid, done.BuildStartTicks)))
+            attempt = null;
         // An older KdGat's journal after the outputs list changed: recovery keeps the previous result under unrecovered/ (a review: Status promised it back).
         var recovery = attempt?.KeptAt is { } kept
             ? $"keeps the previous result in {kept} instead of putting it back (the journal, from an older KdGat, does not say where the previous outputs belong now that the outputs list changed), and the stage runs again"
             : "puts the previous result back and decides the stage again";
-        if (attempt is ({ } copiedJournal, true, _))
+        if (attempt is ({ } copiedJournal, true, _, _))
             return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,
                 $"attempt {copiedJournal.AttemptId} came with a copy of the tree it ran in (its journal was copied too); the next build here {recovery}, and leaves what runs in the other tree alone",
                 copiedJournal.StartedAs?.RecordedId, Last: last);

@@ -13,7 +13,8 @@ namespace KdGat.Core.Tests.Tracking;
 /// <summary>
 /// Status of an attempt a crash interrupted says what the next build's recovery does with the previous
 /// result: puts it back, or, for an older KdGat's journal that cannot be mapped to today's outputs list,
-/// keeps it under unrecovered/ (Status said "puts the previous result back" for that too).
+/// keeps it under unrecovered/, or, for an attempt that had committed, keeps the attempt's result (Status said
+/// "puts the previous result back" for both).
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class TrackerStatusInterruptedTests : IDisposable
@@ -35,14 +36,19 @@ public sealed class TrackerStatusInterruptedTests : IDisposable
         guard.Begin("t-a-2", "t2-d1-a-2", "t2");
         guard.Started(AttemptHandle.Process(999999999), "t2-d1-a-2", "t2");
         File.WriteAllText(Path.Combine(a.RunDir, "model.ckpt"), "partial");
-        var journal = Path.Combine(guard.StateDir, "attempt.json");
+        OfADeadBuild(Path.Combine(guard.StateDir, "attempt.json"), copied, oldFormat: true);
+        return guard;
+    }
+
+    /// <summary>The build's journal made to look as one a dead build left (kill -9), and, <paramref name="copied"/>, one that came with a copy of the tree.</summary>
+    private static void OfADeadBuild(string journal, bool copied, bool oldFormat = false)
+    {
         var json = JsonNode.Parse(File.ReadAllText(journal))!.AsObject();
-        json.Remove("Outputs");
-        json["BuildPid"] = int.MaxValue; // no such process: the build is gone
+        if (oldFormat) json.Remove("Outputs");
+        json["BuildPid"] = int.MaxValue; // no such process
         json.Remove("BuildStartTicks");
         if (copied) (json["StateDirInode"], json["StateDirPath"]) = (1, "/elsewhere/.kdgat/d1/a");
         File.WriteAllText(journal, json.ToJsonString());
-        return guard;
     }
 
     private async Task<StatusRow> StatusOfA()
@@ -88,5 +94,32 @@ public sealed class TrackerStatusInterruptedTests : IDisposable
         Assert.True(build.Succeeded);
         Assert.Equal(["a", "b"], With(build, Outcome.UpToDate));
         Assert.False(Directory.Exists(Path.Combine(guard.StateDir, "unrecovered")));
+    }
+
+    /// <summary>
+    /// A build killed after a's attempt committed (manifest and run record written) and before its journal went: the next
+    /// build keeps that result (rolls forward), so Status shows it up to date, not "interrupted ... puts the previous result back".
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task JournalOfACommittedAttempt_IsTheResultItCommitted_NotAPutBack(bool copied)
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var ops = await OperationsAsync(_d, Yaml("2", cache: false));
+        SetConfig(_d, Yaml("2", cache: false));
+        var commitA = CommitOperation(ops, "a");
+        await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(commitA + 1, CrashPoints.Mode.Crash)));
+        var journal = Path.Combine(new OutputGuard(A()).StateDir, "attempt.json");
+        Assert.True(File.Exists(journal), ops[commitA]);
+        OfADeadBuild(journal, copied);
+
+        var a = await StatusOfA();
+
+        Assert.Equal(StatusRow.UpToDate, a.State);
+        Assert.DoesNotContain("puts the previous result back", a.Detail);
+        var build = await BuildAsync(_d);
+        Assert.Contains("a", With(build, Outcome.UpToDate)); // as Status said: the committed result kept
+        Assert.StartsWith("a 2", File.ReadAllText(Path.Combine(A().RunDir, "model.ckpt")));
     }
 }
