@@ -32,6 +32,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     public ITaskItem[] GraphFiles { get; set; } = [];
     /// <summary>KdGat's and MSBuild's own target names, '|' between them (_KdGatReservedTargetNames): a stage target must not have one (KDG1215).</summary>
     public string? ReservedTargetNames { get; set; }
+    /// <summary>$(AllStagesDependsOn): a stage target listed there without a KdGatStageDefinition is KDG1212 (the collecting would leave its stage out).</summary>
+    public string? ListedTargets { get; set; }
     /// <summary>Only look for a no-op certificate of this plan (no Stages needed); <see cref="Certified"/> says whether one answered.</summary>
     public bool CertifiedOnly { get; set; }
 
@@ -69,7 +71,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         {
             RefuseReservedStageTarget(); // before Explain's, Clean's or the stage graph's stage targets
             // No graph yet: every stage with a configuration entry (a stage target without one is KDG1006 later, so its item must arrive).
-            var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(Root, ConfigFile)), Path.GetFullPath(Root));
+            var config = LoadConfig();
+            RefuseUndefinedListedStage(() => config); // before the collecting, which would leave its stage out
             Stamps = [Item(Path.GetFullPath(PipelineFile), [.. config.Stages.Keys.Concat(names).Distinct(StringComparer.Ordinal)], null)];
             return true;
         }
@@ -77,6 +80,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         // what only the plan can tell (it alone has every stage target): a stage without one (KDG1012),
         // a definition naming a target KdGat finds nowhere (KDG1223, a warning; not on a certified no-op).
         if (StageTargets.UndefinedStageTarget(ProjectFiles(), [.. StageNames.Select(StageTargetOf)]) is { } undefined) log.Report(undefined);
+        // A build runs such a target and stops with KDG1212 later; said here, the check below does not warn KDG1012 for its stage first.
+        RefuseUndefinedListedStage(LoadConfig);
         var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
         // A cancel after the check (while the stamps were written) returned false without a word: MSBuild's bare MSB4181, or nothing at all (a crash review).
         if (_cancel.IsCancellationRequested)
@@ -98,6 +103,15 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     {
         if (StageTargets.ReservedStageTarget(ProjectFiles(), (ReservedTargetNames ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) is { } reserved)
             throw reserved;
+    }
+
+    private PipelineConfig LoadConfig() => ConfigLoader.Load(Path.GetFullPath(Path.Combine(Root, ConfigFile)), Path.GetFullPath(Root));
+
+    /// <summary>KDG1212 for a stage target $(AllStagesDependsOn) lists without a KdGatStageDefinition (<see cref="StageTargets.UndefinedListedStage"/>).</summary>
+    private void RefuseUndefinedListedStage(Func<PipelineConfig> config)
+    {
+        if (StageTargets.UndefinedListedStage(ProjectFiles(), (ListedTargets ?? "").Split(';'), [.. StageNames.Select(StageTargetOf)], config, PipelineFile) is { } withoutDefinition)
+            throw withoutDefinition;
     }
 
     /// <summary>A definition's stage and the target it names (<see cref="StageTargets.TargetOf"/>).</summary>

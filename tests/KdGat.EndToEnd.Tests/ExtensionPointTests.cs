@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit;
@@ -57,5 +58,41 @@ public sealed class ExtensionPointTests
         var rebuild = s.Build("-t:Rebuild", "-p:Dataset=hcrl_sa");
         Assert.True(rebuild.ExitCode == 0, rebuild.ToString());
         Assert.Equal((2, 2), (Runs(s, "publish.marker"), Runs(s, "fetch.marker")));
+    }
+
+    /// <summary>
+    /// A stage target listed in LargeDependsOn whose KdGatStageDefinition was removed: Evaluate stopped
+    /// with KDG1212, but the flows that only collect the stages took it for a target of the user's and
+    /// did not run it: Explain showed 12 of 13 stages and a KDG1012 warning, Status and Clean left the
+    /// stage out without a word (a review). Now each stops with the same KDG1212 before collecting,
+    /// Clean deletes nothing, and the user's PublishLarge in the same list still runs in none of them.
+    /// </summary>
+    [Fact]
+    public void StageTargetListedWithoutItsDefinition_IsKdg1212_InTheFlowsThatOnlyCollect_AsInEvaluate()
+    {
+        using var s = Sandbox.Trivial();
+        var build = s.Build("-p:Dataset=hcrl_sa");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        var proj = Path.Combine(s.Dir, "pipeline.proj");
+        const string import = "  <Import Project=\"targets/KdGat.Pipeline.targets\" />";
+        File.WriteAllText(proj, File.ReadAllText(proj)
+            .Replace("<KdGatStageDefinition Include=\"eval_large_evaluation;", "<KdGatStageDefinition Include=\"", StringComparison.Ordinal)
+            .Replace("<LargeDependsOn>eval_large_evaluation</LargeDependsOn>", "<LargeDependsOn>eval_large_evaluation;PublishLarge</LargeDependsOn>", StringComparison.Ordinal)
+            .Replace(import, """
+                  <Target Name="PublishLarge"><WriteLinesToFile File="publish.marker" Lines="ran" /></Target>
+
+                """ + import, StringComparison.Ordinal));
+        Assert.DoesNotContain("Include=\"eval_large_evaluation;", File.ReadAllText(proj), StringComparison.Ordinal);
+        var metrics = Path.Combine(s.RunDir("hcrl_sa", "eval_large_evaluation"), "metrics.json");
+        Assert.True(File.Exists(metrics));
+
+        foreach (var target in new[] { "-t:Explain", "-t:Status", "-t:Graph", "-t:Clean", "-t:Evaluate" })
+        {
+            var r = s.Build(target, "-p:Dataset=hcrl_sa");
+            Assert.True(r.ExitCode != 0 && !r.Output.Contains("KDG1012", StringComparison.Ordinal)
+                && Regex.IsMatch(r.Output, @"pipeline\.proj\(\d+,\d+\): error KDG1212: stage\(s\) eval_large_evaluation "), $"{target}:\n{r}");
+        }
+        Assert.True(File.Exists(metrics), "Clean deleted the stage's outputs");
+        Assert.Equal(0, Runs(s, "publish.marker"));
     }
 }

@@ -7,7 +7,7 @@ internal static partial class ErrorCodes
     public const string CacheReadOnlyValue = "KDG1210";
     /// <summary>Error: CacheGc was asked to trim a store opened read-only (KDGAT_CACHE_READONLY=1).</summary>
     public const string CacheReadOnlyGc = "KDG1211";
-    /// <summary>Raised by targets/KdGat.DesignTime.targets: a stage target runs whose stage has no KdGatStageDefinition item.</summary>
+    /// <summary>Error, raised by targets/KdGat.DesignTime.targets: a stage target runs whose stage has no KdGatStageDefinition item; and by the plan (StageTargets.UndefinedListedStage): one AllStagesDependsOn lists without a definition, which collecting would leave out.</summary>
     public const string StageNotDefined = "KDG1212";
     /// <summary>Error, raised by targets/KdGat.Pipeline.targets: a stage target was reached after the build had run its stages (two public targets that run stages in -t:, or a stage target depending on one), or a target that runs stages was reached while they were only being collected.</summary>
     public const string StagesAfterRun = "KDG1213";

@@ -1,5 +1,6 @@
 using System.Xml;
 using System.Xml.Linq;
+using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.IO;
 
@@ -83,6 +84,61 @@ internal static class StageTargets
             return at is null
                 ? new Diagnostic(Severity.Warning, ErrorCodes.UndefinedStageTarget, message, files[0])
                 : new Diagnostic(Severity.Warning, ErrorCodes.UndefinedStageTarget, message, at.File, at.Line, at.Column);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// KDG1212 for a stage target that <paramref name="listed"/> (AllStagesDependsOn) names while no
+    /// KdGatStageDefinition names it or its stage. The flows that only collect the stages (Explain,
+    /// Status, Clean, ...) run just the listed targets a definition names, so such a target counted as
+    /// one of the user's there: Explain showed the other stages and a KDG1012 warning, Status and Clean
+    /// left the stage out without a word, while Evaluate, which runs it, stopped with KDG1212 (a review).
+    /// MSBuild shows no target's body at evaluation and running it to see would run the user's targets
+    /// too, so the plan (of builds too) reads the files instead: a listed target written in
+    /// <paramref name="files"/> whose body declares a KdGatStage item, or one written in none of them
+    /// (imported from a file KdGat does not read) with the name of a stage of kdgat.yaml (<paramref name="config"/>
+    /// is loaded only then). Null without definitions (then every listed target is collected).
+    /// </summary>
+    public static KdgException? UndefinedListedStage(IReadOnlyList<string> files, IEnumerable<string> listed,
+        IReadOnlyList<(string Stage, string Target)> definitions, Func<PipelineConfig> config, string pipelineFile)
+    {
+        if (definitions.Count == 0) return null;
+        // MSBuild's target names ignore case; stage names do not.
+        var own = listed.Select(t => t.Trim()).Where(t => t.Length > 0 && !definitions.Any(d => string.Equals(d.Target, t, StringComparison.OrdinalIgnoreCase)))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (own.Length == 0) return null;
+        var defined = definitions.Select(d => d.Stage).ToHashSet(StringComparer.Ordinal);
+        var docs = files.Select(f => (File: f, Doc: Read(f))).ToArray();
+        foreach (var target in own)
+        {
+            // The last definition of a target is the one MSBuild keeps.
+            var written = docs.SelectMany(d => (d.Doc?.Root?.Elements() ?? []).Where(e => e.Name.LocalName == "Target" && string.Equals(((string?)e.Attribute("Name") ?? "").Trim(), target, StringComparison.OrdinalIgnoreCase))
+                .Select(e => (d.File, Element: e))).LastOrDefault();
+            string[] stages;
+            ProjectPlace? at;
+            if (written.Element is not null)
+            {
+                stages = [.. written.Element.Descendants().Where(e => e.Name.LocalName == "KdGatStage")
+                    .SelectMany(e => ((string?)e.Attribute("Include") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    .Where(s => s.IndexOfAny(['$', '@', '%']) < 0 && !defined.Contains(s)).Distinct(StringComparer.Ordinal)];
+                at = At(written.File, written.Element);
+            }
+            else
+            {
+                var yaml = config();
+                stages = [.. yaml.Stages.Keys.Where(s => string.Equals(s, target, StringComparison.OrdinalIgnoreCase) && !defined.Contains(s))];
+                at = stages.Length > 0 ? new ProjectPlace(yaml.File, yaml.Stages[stages[0]].Line, yaml.Stages[stages[0]].Column) : null;
+            }
+            if (stages.Length == 0 || at is null) continue;
+            var add = string.Join(" and ", stages.Select(s => string.Equals(s, target, StringComparison.OrdinalIgnoreCase)
+                ? $"<KdGatStageDefinition Include=\"{s}\" />" : $"<KdGatStageDefinition Include=\"{s}\" StageTarget=\"{target}\" />"));
+            var project = Path.GetFileName(pipelineFile);
+            return new KdgException(ErrorCodes.StageNotDefined,
+                $"stage(s) {string.Join(", ", stages)} have a target but no KdGatStageDefinition item: AllStagesDependsOn (by default EvaluateDependsOn) names their target '{target}', " +
+                "and the targets that only collect the stages (Explain, Status, Clean, Graph, ...) run only the listed targets a definition names, so they would leave the stage out while a build runs it. " +
+                $"Add {add} to the ItemGroup at the top of {project}.",
+                at.File, at.Line, at.Column);
         }
         return null;
     }

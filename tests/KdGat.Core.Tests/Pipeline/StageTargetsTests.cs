@@ -1,3 +1,4 @@
+using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Pipeline;
 using KdGat.Core.Tests.Support;
@@ -87,6 +88,53 @@ public sealed class StageTargetsTests : IDisposable
         Assert.Contains($"names the stage target '{named}'", e.Message);
         Assert.Contains($"declared in the target 'pre_stage' ({file}(6,3))", e.Message);
         Assert.Contains("StageTarget=\"pre_stage\"", e.Message);
+    }
+
+    private Func<PipelineConfig> Yaml(params string[] stages) => () => ConfigLoader.Load(_dir.Write("kdgat.yaml",
+        "datasets: [d1]\nstages:\n" + string.Concat(stages.Select(s => $"  {s}: {{ command: x, outputs: [o_{s}] }}\n"))), _dir.Path);
+
+    /// <summary>
+    /// KDG1212 before the collecting: a stage target in AllStagesDependsOn that no KdGatStageDefinition
+    /// names counted as a target of the user's there, so Explain showed the other stages (with KDG1012)
+    /// and Status and Clean left it out, while Evaluate stopped with KDG1212. Said at the target, with
+    /// the definition to add (StageTarget when the target has another name).
+    /// </summary>
+    [Fact]
+    public void AListedStageTargetNoDefinitionNames_IsKdg1212_AtTheTarget()
+    {
+        var file = _dir.Write("pipeline.proj", Project);
+        var config = Yaml("pre", "x", "b");
+
+        var e = StageTargets.UndefinedListedStage([file], ["pre_stage", " b "], [("pre", "pre_stage")], config, file);
+
+        Assert.NotNull(e);
+        Assert.Equal(("KDG1212", file, 8, 5), (e.Code, e.File, e.Line, e.Column));
+        Assert.StartsWith("stage(s) x, b have a target", e.Message);
+        Assert.Contains("<KdGatStageDefinition Include=\"x\" StageTarget=\"b\" /> and <KdGatStageDefinition Include=\"b\" />", e.Message);
+    }
+
+    /// <summary>
+    /// A listed target of the user's (no KdGatStage in it) stays one, however named; one not written in the
+    /// files read (imported from elsewhere) is KDG1212 at its stage in kdgat.yaml when it has the name of
+    /// a stage without a definition; nothing without definitions (the collecting then runs every listed target).
+    /// </summary>
+    [Fact]
+    public void AListedTargetOfTheUsers_IsNoError_AndAnUnreadOneNamedLikeAnUndefinedStage_IsKdg1212()
+    {
+        var file = _dir.Write("pipeline.proj", Project.Replace("</Project>", """
+              <Target Name="Publish"><Message Text="x" /></Target>
+              <Target Name="x"><Message Text="named like a stage, declares none" /></Target>
+            </Project>
+            """));
+        var config = Yaml("pre", "b", "x", "imported");
+        (string, string)[] defined = [("pre", "pre_stage"), ("b", "b")];
+
+        Assert.Null(StageTargets.UndefinedListedStage([file], ["PRE_STAGE", "b", "Publish", "x", "elsewhere"], defined, config, file));
+        Assert.Null(StageTargets.UndefinedListedStage([file], ["Imported"], [], config, file));
+        Assert.Null(StageTargets.UndefinedListedStage([file], ["Imported"], [("imported", "imp_stage")], config, file));
+        var e = StageTargets.UndefinedListedStage([file], ["b", "Imported"], defined, config, file);
+        Assert.Equal(("KDG1212", _dir["kdgat.yaml"], config().Stages["imported"].Line), (e?.Code, e?.File, e?.Line));
+        Assert.Contains("Add <KdGatStageDefinition Include=\"imported\" /> to", e!.Message); // target names ignore case
     }
 
     /// <summary>No error where the target exists in any case or in another graph file, or where the stage's own target cannot be found (imported from a file KdGat does not read).</summary>
