@@ -23,7 +23,8 @@ public sealed class ExtensionPointTests
     /// PublishLarge in LargeDependsOn ran in every flow that only collects the stages (Explain, Status,
     /// Compare, Graph, KdGatStages, Clean) and twice per build: once more in the plan's second instance,
     /// before the content check (a review). Now it runs once per build that runs stages, and FetchData,
-    /// a stage target's prerequisite, skips itself while KdGatCollectingStages is true.
+    /// a stage target's prerequisite, skips itself while KdGatCollectingStages is true; RunStage and
+    /// Adopt run both as Evaluate does.
     /// </summary>
     [Fact]
     public void OwnTargetInADependsOnList_RunsOncePerBuild_AndNeverWhileStagesAreOnlyCollected()
@@ -58,6 +59,15 @@ public sealed class ExtensionPointTests
         var rebuild = s.Build("-t:Rebuild", "-p:Dataset=hcrl_sa");
         Assert.True(rebuild.ExitCode == 0, rebuild.ToString());
         Assert.Equal((2, 2), (Runs(s, "publish.marker"), Runs(s, "fetch.marker")));
+
+        // RunStage and Adopt act on the stages a build runs, so the targets run there as in Evaluate:
+        // for a stage PublishLarge's list does not select, and though Adopt runs no stage (README).
+        foreach (var (args, runs) in new[] { (new[] { "-t:RunStage", "-p:Stage=preprocess" }, 3), (["-t:Adopt"], 4) })
+        {
+            var r = s.Build([.. args, "-p:Dataset=hcrl_sa"]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal((runs, runs), (Runs(s, "publish.marker"), Runs(s, "fetch.marker")));
+        }
     }
 
     /// <summary>
