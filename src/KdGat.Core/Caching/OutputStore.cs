@@ -107,11 +107,13 @@ internal sealed class OutputStore
     }
 
     /// <summary>Places output i of the entry at target (which must not exist).</summary>
-    public static void Materialize(StoreEntry entry, int index, string target)
+    /// <param name="cancel">Looked at per file and per 1 MiB copied (a restore of GBs of checkpoints waited for all of it): what was
+    /// placed before the OperationCanceledException stays at target, for the caller's rollback (<see cref="OutputGuard"/>).</param>
+    public static void Materialize(StoreEntry entry, int index, string target, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         IO.CrashPoints.Hit("link", target);
-        HardLink.LinkOrCopy(entry.Payload(index), target);
+        HardLink.LinkOrCopy(entry.Payload(index), target, cancel: cancel);
     }
 
     /// <summary>
@@ -120,10 +122,11 @@ internal sealed class OutputStore
     /// entry's own payload; with it, the copies of output i placed at materialized[i] (what a
     /// restored stage's consumers will read: a copy, or a link someone may have edited since).
     /// </summary>
-    public static bool Verify(StoreEntry entry, IReadOnlyList<string>? materialized = null)
+    /// <param name="cancel">Looked at per file and per 1 MiB read (<see cref="PathHasher"/>): an OperationCanceledException, no answer.</param>
+    public static bool Verify(StoreEntry entry, IReadOnlyList<string>? materialized = null, CancellationToken cancel = default)
     {
         if (materialized is not null && materialized.Count != entry.Outputs.Count) return false;
-        var hasher = new PathHasher(new HashCache(file: null, verifyAll: true));
+        var hasher = new PathHasher(new HashCache(file: null, verifyAll: true), cancel);
         for (var i = 0; i < entry.Outputs.Count; i++)
             if (hasher.Hash(materialized?[i] ?? entry.Payload(i))?.Hash != entry.Outputs[i].Hash) return false;
         return true;

@@ -67,7 +67,8 @@ internal sealed partial class InstanceRunner
     /// Puts a cached result in place under the output guard, as a run would: previous outputs aside,
     /// entry linked or copied in, every byte of those placed copies verified against the entry's
     /// hashes (<see cref="OutputStore.Verify"/>), manifest last. A damaged entry is evicted with a
-    /// warning and the stage runs. Null: run the stage.
+    /// warning and the stage runs. Null: run the stage. A Ctrl+C while it is placed or verified (GBs of
+    /// checkpoints) rolls it back as a stopped run is: the previous result, if any, back, the placed part in failed/.
     /// </summary>
     private InstanceResult? TryRestore(StageInstance s, OutputGuard guard, Verdict verdict)
     {
@@ -78,11 +79,11 @@ internal sealed partial class InstanceRunner
         try
         {
             var targets = EntryTargets(s, entry)!;
-            for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i].Path);
+            for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i].Path, _ctx.Cancel);
             var written = _ctx.Planner.Cache?.Mark() ?? 0;
             WriteParams(s); // the run dir looks as if the stage had run here
-            if (!OutputStore.Verify(entry, targets.Select(t => t.Path).ToArray()))
-                throw OutputStore.Verify(entry) // the entry's own files still match: the copy placed here is what went wrong (a write error NFS reports only at close)
+            if (!OutputStore.Verify(entry, targets.Select(t => t.Path).ToArray(), _ctx.Cancel))
+                throw OutputStore.Verify(entry, cancel: _ctx.Cancel) // the entry's own files still match: the copy placed here is what went wrong (a write error NFS reports only at close)
                     ? new IOException("the copies placed in the run dir do not match the entry, whose own files do: a write error in the run dir (full disk or quota)")
                     : new InvalidDataException("content does not match its recorded hashes");
             if (ParamsFileAsWritten(s)) Settled([s.ParamsFilePath], written); // else the next check finds it changed
@@ -98,6 +99,18 @@ internal sealed partial class InstanceRunner
             var reasons = verdict.Reasons.Append(RestoredReason(entry)).ToArray();
             _ctx.Log.Info($"KdGat: {s.Key}: restored from cache {entry.Dir}");
             return new InstanceResult(s, Outcome.Restored, reasons) { OutputsDigest = digest, Seconds = result.WallSeconds, Fresh = true };
+        }
+        catch (OperationCanceledException)
+        {
+            // Before the manifest (nothing after Verify looks at the cancel): undone now, else the journal makes Status call it
+            // interrupted and the next build recover it first. Undone or not, nothing here is taken as up to date.
+            try { guard.Abort(); } catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
+            return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons)
+            {
+                Attempts = 1, // stopped, not "not started": its own KDG3004 line
+                Error = $"{s.Key}: cancelled while it was restored from cache entry {entry.Dir}; its previous result, if any, is back, and the next build restores or runs it",
+                ErrorCode = ErrorCodes.StageCancelled,
+            };
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !Directory.Exists(entry.Dir))
         {

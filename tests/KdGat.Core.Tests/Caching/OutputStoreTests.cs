@@ -283,6 +283,39 @@ public sealed class OutputStoreTests : IDisposable
         Assert.True(OutputStore.Verify(next.Find(Fp)!));
     }
 
+    /// <summary>
+    /// Ctrl+C while a cached result is placed in the run dir (GBs of checkpoints, many files): the restore waited for all
+    /// of it. Now it stops before the next file with an OperationCanceledException, nothing placed after the cancel.
+    /// </summary>
+    [Fact]
+    public void ACancelledMaterialize_StopsBeforeTheNextFile()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("one");
+        Assert.True(store.Insert(Fp, "gat", "hcrl_sa", sources, records, "digest"));
+        var entry = store.Find(Fp)!;
+
+        Assert.Throws<OperationCanceledException>(() => OutputStore.Materialize(entry, 1, _tmp["restored/graphs"], new CancellationToken(canceled: true)));
+
+        Assert.False(Directory.Exists(_tmp["restored/graphs"]));
+        OutputStore.Materialize(entry, 1, _tmp["restored/graphs"]); // the next restore places it whole
+        Assert.True(OutputStore.Verify(entry, [sources[0], _tmp["restored/graphs"]]));
+    }
+
+    /// <summary>The hash of every placed byte (a restore's last step before its manifest) stops at a cancel too, with no answer.</summary>
+    [Fact]
+    public void ACancelledVerify_ThrowsInsteadOfAnswering()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("one");
+        Assert.True(store.Insert(Fp, "gat", "hcrl_sa", sources, records, "digest"));
+        var entry = store.Find(Fp)!;
+
+        Assert.Throws<OperationCanceledException>(() => OutputStore.Verify(entry, cancel: new CancellationToken(canceled: true)));
+        Assert.Throws<OperationCanceledException>(() => OutputStore.Verify(entry, sources, new CancellationToken(canceled: true)));
+        Assert.True(OutputStore.Verify(entry, sources));
+    }
+
     private sealed class CancelOnStamp(CancellationTokenSource cts) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow()

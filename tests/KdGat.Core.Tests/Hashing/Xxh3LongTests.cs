@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using KdGat.Core.Hashing;
+using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Hashing;
 
@@ -126,25 +127,5 @@ public sealed class Xxh3LongTests
         Assert.Throws<OperationCanceledException>(() => Xxh3Long.Hash(stream, data.Length, new byte[1 << 20], cts.Token));
 
         Assert.Equal(1, stream.Reads); // was 5 (and a digest)
-    }
-
-    private sealed class CancelAfterFirstRead(Stream inner, CancellationTokenSource cts) : Stream
-    {
-        public int Reads { get; private set; }
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            Reads++;
-            cts.Cancel();
-            return inner.Read(buffer, offset, count);
-        }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
