@@ -173,7 +173,9 @@ internal sealed class Tracker : IDisposable
     {
         var layout = Pipeline.Layout;
         var latest = Index.Latest();
-        var planner = Planner.Open(layout);
+        // Ctrl+C stops the check between files and 1 MiB reads, and between instances (whose hash cache hits look at no cancel):
+        // a Status of 7,800 instances went on to its end.
+        var planner = Planner.Open(layout, cancel: cancel);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
         var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i) is var g && g.ReadJournal() is { } j
@@ -183,6 +185,7 @@ internal sealed class Tracker : IDisposable
         var jobs = await SlurmExecutor.QueryAsync(journals.Values.Where(a => a is { Copied: false }).Select(a => a!.Value.Journal.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
         foreach (var s in Pipeline.Instances) // dependency order
         {
+            cancel.ThrowIfCancellationRequested();
             latest.TryGetValue((s.Dataset, s.Slot), out var last);
             string? digest = null, fingerprint = null;
             Manifests.StageManifest? current = null;

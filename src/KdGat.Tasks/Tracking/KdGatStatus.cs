@@ -22,7 +22,7 @@ public sealed class KdGatStatus : TrackingTask
     {
         using var t = OpenTracker(log);
         var stage = string.IsNullOrWhiteSpace(Stage) ? null : t.RequireStage(Stage);
-        var all = t.StatusAsync().GetAwaiter().GetResult(); // MSBuild tasks are synchronous: the one blocking point
+        var all = t.StatusAsync(cancel: Cancelled).GetAwaiter().GetResult(); // MSBuild tasks are synchronous: the one blocking point
         var rows = stage is null ? all : all.Where(r => r.Stage == stage).ToArray();
         Print(TrackingText.StatusHeadline(t.Pipeline, rows, stage));
         foreach (var line in TextTable.Format(["stage instance", "state", "detail"], rows.Select(r => (IReadOnlyList<string>)[r.Key, r.State, r.Detail])))

@@ -20,6 +20,9 @@ public abstract class TrackingTask : PipelineTask, ICancelableTask
         try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
     }
 
+    /// <summary>Ctrl+C, for what a task does after <see cref="OpenTracker"/> (Status's check of every instance).</summary>
+    private protected CancellationToken Cancelled => _cancel.Token;
+
     /// <summary>-p:KdGatIndex: where the SQLite index lives (default: see IndexLocation).</summary>
     public string? IndexPath { get; set; }
 
@@ -52,7 +55,7 @@ public abstract class TrackingTask : PipelineTask, ICancelableTask
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
             log.Report(new KdgException(ErrorCodes.StageCancelled,
-                $"KdGat: {GetType().Name} was cancelled (Ctrl+C) while it read the run records and manifests; nothing a build made is lost: the records stay, and the run index takes in the rest at the next build, Status, Compare or History."));
+                $"KdGat: {GetType().Name} was cancelled (Ctrl+C) while it read the run records and manifests or checked what is up to date; nothing a build made is lost: the records stay, and the run index takes in the rest at the next build, Status, Compare or History."));
             return false;
         }
         catch (KdgException e) when (LoadErrorsSaidLater && e.Code.StartsWith("KDG1", StringComparison.Ordinal))

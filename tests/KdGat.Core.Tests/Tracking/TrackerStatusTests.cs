@@ -33,4 +33,18 @@ public sealed class TrackerStatusTests : IDisposable
         Assert.DoesNotContain("a later attempt", a.Detail);
         Assert.Contains($"the run record of its current result (build {second.BuildId}, attempt 1) is missing or unreadable", a.Detail);
     }
+
+    /// <summary>
+    /// Ctrl+C during Status's check of what is up to date: its planner had no cancel, so a Status of 7,800 instances
+    /// went on hashing and checking to its end. Now it stops with an OperationCanceledException (the task's KDG3004).
+    /// </summary>
+    [Fact]
+    public async Task ACancel_StopsTheCheck()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        using var tracker = Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tracker.StatusAsync(cancel: new CancellationToken(canceled: true)));
+        Assert.Equal(StatusRow.UpToDate, (await tracker.StatusAsync()).Single(r => r.Stage == "a").State);
+    }
 }
