@@ -82,10 +82,12 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
         if (StageTargets.UndefinedStageTarget(ProjectFiles(), [.. StageNames.Select(StageTargetOf)]) is { } undefined) log.Report(undefined);
         // A build runs such a target and stops with KDG1212 later; said here, the check below does not warn KDG1012 for its stage first.
         RefuseUndefinedListedStage(LoadConfig);
-        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), new ErrorsOnly(log), _cancel.Token).GetAwaiter().GetResult();
+        var errors = new ErrorsOnly(log);
+        var plan = new BuildEngine(session: Session()).PlanAsync(PlanRequest(), Graph(defined), errors, _cancel.Token).GetAwaiter().GetResult();
         // A cancel after the check (while the stamps were written) returned false without a word: MSBuild's bare MSB4181, or nothing at all (a crash review).
+        // One during the check the engine's KDG3004 has said (it was said twice).
         if (_cancel.IsCancellationRequested)
-            throw new KdgException(ErrorCodes.StageCancelled, "KdGat: cancelled after checking what is up to date, before the stages' targets were told. Nothing was run or changed; build again to go on.");
+            return errors.SaidCancel ? false : throw new KdgException(ErrorCodes.StageCancelled, "KdGat: cancelled after checking what is up to date, before the stages' targets were told. Nothing was run or changed; build again to go on.");
         Stamps = ItemsOf(plan, [.. names.Distinct(StringComparer.Ordinal)]);
         return true;
     }
@@ -144,8 +146,12 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
 
     private sealed class ErrorsOnly(IBuildLog inner) : IBuildLog
     {
+        /// <summary>The engine said its KDG3004 (a cancel during the check).</summary>
+        public bool SaidCancel { get; private set; }
+
         public void Report(Diagnostic d)
         {
+            if (d.Code == ErrorCodes.StageCancelled) SaidCancel = true;
             if (d.Severity == Severity.Error || d.Code == ErrorCodes.StageWithoutTarget) inner.Report(d);
         }
     }

@@ -211,6 +211,50 @@ public sealed class FailureTests
         Assert.Contains("hcrl_sa/vgae_small_autoencoder", Sandbox.With(s.LastBuild(), Outcome.WouldRun));
     }
 
+    /// <summary>
+    /// Ctrl+C while the plan checks what is up to date (here the first hash of a large input): the engine's KDG3004,
+    /// "cancelled while checking what is up to date", was followed by the plan task's own, "cancelled after checking",
+    /// two lines for one cancel. Now the one. The input is 48 links to a sparse 1 GB file, each a path hashed on its own.
+    /// </summary>
+    [Fact]
+    public void CtrlCDuringThePlansCheck_IsOneKdg3004()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-t:Preprocess").ExitCode); // the raw data is generated
+        var raw = Path.GetDirectoryName(s.RawFile("hcrl_sa"))!;
+        var big = Path.Combine(raw, "big0.bin");
+        using (var f = File.Create(big)) f.SetLength(1L << 30);
+        for (var i = 1; i < 48; i++) Assert.Equal(0, ProcessRunner.Run("ln", [big, Path.Combine(raw, $"big{i}.bin")], s.Dir).ExitCode);
+
+        using var p = ProcessRunner.Start("env", ["--default-signal=HUP,INT,TERM", "dotnet", .. s.MSBuildArgs(["-p:Dataset=hcrl_sa", "-t:Preprocess"])], s.Dir, s.Env, out var output);
+        // The plan runs in the MSBuild process (no -m): it is checking once it has one of the files open.
+        Eventually.Within(TimeSpan.FromMinutes(2), () => Hashing(p.Id, raw) || p.HasExited, TimeSpan.FromMilliseconds(10));
+        Assert.False(p.HasExited, "build ended before its plan hashed the input:\n" + output);
+        Assert.Equal(0, ProcessRunner.Run("kill", ["-INT", p.Id.ToString()], s.Dir).ExitCode);
+
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(90)), "build did not stop after SIGINT:\n" + output);
+        p.WaitForExit();
+        Assert.NotEqual(0, p.ExitCode);
+        string text;
+        lock (output) text = output.ToString();
+        var line = Assert.Single(text.Split('\n'), l => l.Contains("KDG3004", StringComparison.Ordinal)); // was two
+        Assert.Contains("cancelled while checking what is up to date", line);
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> has a file under <paramref name="dir"/> open.</summary>
+    private static bool Hashing(int pid, string dir)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Any(fd =>
+            {
+                try { return new FileInfo(fd).LinkTarget?.StartsWith(dir + "/", StringComparison.Ordinal) == true; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)] // the stage lock is flock itself, not .NET's FileShare.None, which this variable turns off
