@@ -334,6 +334,28 @@ public sealed class ToolSourceHashTests : IDisposable
     }
 
     /// <summary>
+    /// -question before any tools exist (a fresh clone's CI gate): one KDG1218 and nothing written, where it compiled in
+    /// question mode (MSBuild's errors without a code, and a warning for the temp-dir probe's delete): the in-process
+    /// task that knows of -question is not there yet, so the command line says it.
+    /// </summary>
+    [Theory]
+    [InlineData("-question")]
+    [InlineData("-Q")]
+    public void Question_WithNoToolsYet_IsKdg1218_AndWritesNothing(string question)
+    {
+        var tools = Path.Combine(_repo, "no-tools-yet");
+
+        var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", question, "-nologo", "-p:Dataset=hcrl_sa", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/"],
+            Repo.Root, TimeSpan.FromMinutes(5));
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1218", r.Output);
+        Assert.DoesNotContain("MSBUILD : error", r.Output);
+        Assert.DoesNotContain("warning", r.Output);
+        Assert.False(Directory.Exists(tools));
+    }
+
+    /// <summary>
     /// The in-process hash gives the pipeline's bytes (the stamp one writes, the other reads: any
     /// difference would rebuild the tools once more, any file one sees and the other misses could
     /// hide an edit), on names that sort or match differently in careless code: C-locale order of
