@@ -356,6 +356,26 @@ public sealed class ToolSourceHashTests : IDisposable
     }
 
     /// <summary>
+    /// -isolate when the tools are to be built: KDG1224 and nothing compiled, where the bootstrap's MSBuild task ended in
+    /// MSB4254 without a code (a review: after every pull that changed src/). The in-process task is not there to ask.
+    /// </summary>
+    [Theory]
+    [InlineData("-isolate")]
+    [InlineData("-isolateProjects:True")]
+    public void Isolate_WithNoToolsYet_IsKdg1224_AndCompilesNothing(string isolate)
+    {
+        var tools = Path.Combine(_repo, "no-tools-yet");
+
+        var r = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", isolate, "-nologo", "-p:Dataset=hcrl_sa", $"-p:KdGatSourceDir={Src}/", $"-p:KdGatToolsDir={tools}/"],
+            Repo.Root, TimeSpan.FromMinutes(5));
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("error KDG1224", r.Output);
+        Assert.DoesNotContain("MSB4254", r.Output);
+        Assert.False(File.Exists(Path.Combine(tools, "KdGat.Tasks.dll")));
+    }
+
+    /// <summary>
     /// The in-process hash gives the pipeline's bytes (the stamp one writes, the other reads: any
     /// difference would rebuild the tools once more, any file one sees and the other misses could
     /// hide an edit), on names that sort or match differently in careless code: C-locale order of

@@ -29,6 +29,8 @@ internal static partial class ErrorCodes
     public const string NoOpSettingUnknown = "KDG1220";
     /// <summary>Error, raised by targets/KdGat.Pipeline.targets, not C#: a public target but Evaluate (Train, Preprocess, ...) whose *DependsOn list names no stage target, so it would run nothing.</summary>
     public const string PublicTargetSelectsNoStage = "KDG1221";
+    /// <summary>Error, raised by targets/KdGat.Tasks.targets, not C#: -isolate while KdGat's tools are to be built, which builds projects pipeline.proj does not reference.</summary>
+    public const string IsolateBeforeTools = "KDG1224";
     /// <summary>Warning: a KdGatStageDefinition names a stage target (its StageTarget, or its own name) that no file KdGat reads has, while its stage is declared in a target of another name.</summary>
     public const string UndefinedStageTarget = "KDG1223";
 }
