@@ -191,13 +191,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     private protected static string? GateAsked(bool failIfNotIncremental, string? failIfStale) =>
         failIfNotIncremental ? "-question" : ParseBool("FailIfStale", failIfStale, false) ? "-p:FailIfStale=true" : null;
 
-    protected static bool ParseBool(string property, string? value, bool fallback) => value?.Trim().ToLowerInvariant() switch
-    {
-        null or "" => fallback,
-        "true" or "yes" or "1" or "on" => true,
-        "false" or "no" or "0" or "off" => false,
-        _ => throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be true or false, not '{value}'."),
-    };
+    protected static bool ParseBool(string property, string? value, bool fallback) => YesNo.Property(property, value, fallback);
 
     /// <summary>
     /// Where an HTML report goes: -p:ReportFile relative to the root, else .kdgat/report.html (the

@@ -109,12 +109,8 @@ internal sealed partial class YamlReader
         var node = Get(map, key);
         if (node is null || IsNull(node)) return null;
         var s = Scalar(node, Named(what, key));
-        return s switch
-        {
-            "true" or "True" or "yes" => true,
-            "false" or "False" or "no" => false,
-            _ => throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be true or false, not '{s}'."),
-        };
+        // The words every yes/no setting takes: `TRUE` (YAML 1.2's boolean) and `on` were KDG1004 here only.
+        return YesNo.Read(s) ?? throw Error(ErrorCodes.ConfigWrongType, node, $"'{Named(what, key)}' must be true or false ({YesNo.Words}), not '{s}'.");
     }
 
     /// <summary>The items of a list value: none when absent, a single value as a one-item list; anything else is KDG1004 ("a list of <paramref name="ofWhat"/>").</summary>

@@ -45,17 +45,20 @@ internal sealed class NoOpCertificate
     /// </summary>
     public IReadOnlyList<Diagnostics.Diagnostic> Warnings { get; init; } = [];
 
-    /// <summary>KDGAT_NOOP_CERTIFICATE: "off" (also 0, false, no) never uses or writes one; "verify" checks every use against the full check (tests).</summary>
+    /// <summary>KDGAT_NOOP_CERTIFICATE: a no word (<see cref="Config.YesNo"/>: off, 0, ...) never uses or writes one; "verify" checks every use against the full check (tests).</summary>
     public const string Variable = "KDGAT_NOOP_CERTIFICATE";
 
-    public static bool Disabled => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
-    public static bool Verifying => Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() == "verify";
+    public static bool Disabled => Off(Environment.GetEnvironmentVariable(Variable));
+    public static bool Verifying => IsVerify(Environment.GetEnvironmentVariable(Variable));
+
+    internal static bool Off(string? value) => Config.YesNo.Read(value) == false;
+    private static bool IsVerify(string? value) => value?.Trim().Equals("verify", StringComparison.OrdinalIgnoreCase) == true;
 
     /// <summary>KDG1220: a value of KDGAT_NOOP_CERTIFICATE that means neither off nor verify nor on (a typo such as "of" left certificates on without a word).</summary>
     public static Diagnostics.Diagnostic? SettingWarning(string? value, string? pipelineFile) =>
-        value?.Trim() is not { Length: > 0 } v || v.ToLowerInvariant() is "off" or "0" or "false" or "no" or "verify" or "on" or "1" or "true" or "yes" ? null
+        value?.Trim() is not { Length: > 0 } v || Config.YesNo.Read(v) is not null || IsVerify(v) ? null
         : new(Diagnostics.Severity.Warning, Diagnostics.ErrorCodes.NoOpSettingUnknown,
-            $"{Variable}={Diagnostics.ConsoleText.Printable(v)} is not a value KdGat reads, so no-op certificates are used as without it. Set it to off (never use or write one), verify (check every use against the full check) or on, or unset it.",
+            $"{Variable}={Diagnostics.ConsoleText.Printable(v)} is not a value KdGat reads, so no-op certificates are used as without it. Set it to off (never use or write one) or on ({Config.YesNo.Words}), or verify (check every use against the full check), or unset it.",
             string.IsNullOrEmpty(pipelineFile) ? null : pipelineFile, 0, 0);
 
     public static string DirOf(string root) => Path.Combine(Path.GetFullPath(root), Pipeline.PipelineLayout.StateDirName, "noop");

@@ -62,6 +62,10 @@ public sealed class ReadOnlyStoreTests : IDisposable
     [InlineData("1", true)]
     [InlineData("true", true)]
     [InlineData(" Yes ", true)]
+    // Every yes/no word, as a -p: property reads it: on and off were KDG1210 here only.
+    [InlineData("on", true)]
+    [InlineData("TRUE", true)]
+    [InlineData("Off", false)]
     public void IsReadOnly_ReadsTheVariable(string? value, bool expected) =>
         Assert.Equal(expected, OutputStoreLocation.IsReadOnly(n => n == OutputStoreLocation.ReadOnlyVariable ? value : null));
 
@@ -72,7 +76,10 @@ public sealed class ReadOnlyStoreTests : IDisposable
     [InlineData(" 0 ", null)]
     [InlineData("No", null)]
     [InlineData("none", null)]
+    [InlineData("NONE", null)]
+    [InlineData("False", null)]
     [InlineData("on", ".kdgat/store")]
+    [InlineData("Yes", ".kdgat/store")]
     [InlineData("1", ".kdgat/store")]
     [InlineData("", ".kdgat/store")]
     [InlineData("/scratch/u/store", "/scratch/u/store")]
@@ -92,6 +99,7 @@ public sealed class ReadOnlyStoreTests : IDisposable
         var e = Assert.Throws<KdgException>(() => OutputStoreLocation.IsReadOnly(_ => "sometimes"));
 
         Assert.Equal(ErrorCodes.CacheReadOnlyValue, e.Code);
-        Assert.Contains("KDGAT_CACHE_READONLY", e.Message);
+        Assert.Contains("KDGAT_CACHE_READONLY='sometimes'", e.Message);
+        Assert.Contains(KdGat.Core.Config.YesNo.Words, e.Message);
     }
 }

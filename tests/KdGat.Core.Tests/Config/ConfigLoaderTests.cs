@@ -330,9 +330,31 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Contains("Did you mean 'mem'?", e.Message);
     }
 
+    /// <summary>
+    /// cache: and trust_ctime: read every yes/no word, in any case: `TRUE` (YAML 1.2's boolean too), `Yes`
+    /// and `on` were KDG1004 here only, while -p: properties and KDGAT_* variables took them.
+    /// </summary>
+    [Theory]
+    [InlineData("TRUE", true)]
+    [InlineData("Yes", true)]
+    [InlineData("on", true)]
+    [InlineData("1", true)]
+    [InlineData("FALSE", false)]
+    [InlineData("Off", false)]
+    [InlineData("'no'", false)]
+    [InlineData("0", false)]
+    public void Load_TrueFalseKeys_ReadTheYesNoWords(string word, bool expected)
+    {
+        var c = Load($"datasets: [d1]\ntrust_ctime: {word}\ndefaults:\n  cache: {word}\nstages:\n  a:\n    command: x\n    outputs: [y]\n  b:\n    command: x\n    outputs: [z]\n    cache: {word}\n");
+
+        Assert.Equal(expected, c.TrustCtime);
+        Assert.Equal(expected, c.Stages["a"].Cache);
+        Assert.Equal(expected, c.Stages["b"].Cache);
+    }
+
     [Theory]
     [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    retries: many\n", 6, 14, "whole number")]
-    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    cache: maybe\n", 6, 12, "true or false")]
+    [InlineData("datasets: [d1]\nstages:\n  a:\n    command: x\n    outputs: [y]\n    cache: maybe\n", 6, 12, "true or false (true/yes/on/1 or false/no/off/0, in any case), not 'maybe'")]
     [InlineData("datasets: {d1: 1}\nstages: {}\n", 1, 11, "list")]
     [InlineData("datasets: [d1]\nstages: [a, b]\n", 2, 9, "mapping")]
     [InlineData("datasets: [d1]\nstages:\n  a:\n    command: [x, y]\n    outputs: [y]\n", 4, 14, "single value")]

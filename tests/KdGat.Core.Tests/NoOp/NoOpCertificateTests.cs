@@ -94,6 +94,24 @@ public sealed class NoOpCertificateTests : IDisposable
     [InlineData("yes")]
     public void TheSettingsKdGatReads_AreNoWarning(string? value) => Assert.Null(NoOpCertificate.SettingWarning(value, "/r/pipeline.proj"));
 
+    /// <summary>Every no word turns certificates off, every yes word leaves them on without a warning: the words every yes/no setting reads.</summary>
+    [Theory]
+    [InlineData("off", true)]
+    [InlineData("OFF", true)]
+    [InlineData(" No ", true)]
+    [InlineData("FALSE", true)]
+    [InlineData("0", true)]
+    [InlineData("ON", false)]
+    [InlineData("True", false)]
+    [InlineData("1", false)]
+    [InlineData("verify", false)]
+    [InlineData(null, false)]
+    public void TheYesNoWords_InAnyCase_TurnCertificatesOffOrOn(string? value, bool off)
+    {
+        Assert.Equal(off, NoOpCertificate.Off(value));
+        Assert.Null(NoOpCertificate.SettingWarning(value, "/r/pipeline.proj"));
+    }
+
     [Theory]
     [InlineData("of")]
     [InlineData("disable")]
