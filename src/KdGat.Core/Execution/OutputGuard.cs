@@ -454,6 +454,9 @@ internal sealed class OutputGuard
                 if (outputs.Concat(inputs).Any(o => PathText.IsUnder(o, entry)))
                 {
                     if (realDir) Walk(entry);
+                    // A file where an output's folder must go (the output was that file before `outputs:` changed) is not in a
+                    // from-scratch run dir: it stayed, and the stage failed at every build. A link to a folder (outputs on scratch) stays.
+                    else if (!Directory.Exists(entry) && !FileMover.IsLink(entry) && !inputs.Any(i => PathText.IsUnder(i, entry))) found.Add(entry);
                     continue;
                 }
                 // The folders of a stage's former sweep points (seed=0/, with a manifest and logs/) are leftovers too: they
