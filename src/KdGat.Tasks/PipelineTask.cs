@@ -32,9 +32,28 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         Stages = Stages.Select(Declaration).ToArray(),
         Datasets = Dataset,
         Sweep = Sweep,
-        GlobalPropertyNames = BuildEngine is IBuildEngine6 e6 ? e6.GetGlobalProperties().Keys.ToArray() : [],
+        GlobalPropertyNames = GlobalPropertyNames,
+        FromEnvironment = FromEnvironment,
         Mode = mode,
     };
+
+    private string[] GlobalPropertyNames => BuildEngine is IBuildEngine6 e6 ? [.. e6.GetGlobalProperties().Keys] : [];
+
+    /// <summary>This task's KdGat properties that have an environment variable's value (KDG1225), for the request and for <see cref="Given"/>.</summary>
+    private IReadOnlyList<EnvironmentProperty> FromEnvironment =>
+        _fromEnvironment ??= EnvironmentProperties.Find(Environment.GetEnvironmentVariables(), GlobalPropertyNames, ParameterValue);
+    private IReadOnlyList<EnvironmentProperty>? _fromEnvironment;
+
+    /// <summary>"-p:Wait", or the environment variable WAIT that gave the value: what an error about the value blames.</summary>
+    private protected string Given(string property) => EnvironmentProperties.Given(FromEnvironment, property);
+
+    /// <summary>
+    /// The value of this task's parameter named like a KdGat property (the targets pass Stage="$(Stage)"); null
+    /// when it has none. Reflection, but only for a property an environment variable is named like.
+    /// </summary>
+    private string? ParameterValue(string property) =>
+        // The most derived one, should a task hide a parameter of its base (GetProperty would throw).
+        GetType().GetProperties().FirstOrDefault(p => p.Name == property && p.PropertyType == typeof(string) && p.CanWrite) is { } p ? p.GetValue(this) as string : null;
 
     /// <summary>
     /// A stage item as the core sees it. Needs is the one metadata KdGat reads, so any other is an
@@ -188,10 +207,10 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     /// which gates every target that would change something as -question does), or null: a build and Clean
     /// read it the same way.
     /// </summary>
-    private protected static string? GateAsked(bool failIfNotIncremental, string? failIfStale) =>
+    private protected string? GateAsked(bool failIfNotIncremental, string? failIfStale) =>
         failIfNotIncremental ? "-question" : ParseBool("FailIfStale", failIfStale, false) ? "-p:FailIfStale=true" : null;
 
-    protected static bool ParseBool(string property, string? value, bool fallback) => YesNo.Property(property, value, fallback);
+    protected bool ParseBool(string property, string? value, bool fallback) => YesNo.Property(property, value, fallback, Given(property));
 
     /// <summary>
     /// Where an HTML report goes: -p:ReportFile relative to the root, else .kdgat/report.html (the
@@ -217,19 +236,19 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>A whole-number property (0 or more); empty gives <paramref name="fallback"/>.</summary>
-    private protected static int ParseCount(string property, string? value, int fallback = 0, string code = ErrorCodes.BadProperty)
+    private protected int ParseCount(string property, string? value, int fallback = 0, string code = ErrorCodes.BadProperty)
     {
         if (string.IsNullOrWhiteSpace(value)) return fallback;
         return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
             ? n
-            : throw new KdgException(code, $"-p:{property} must be a whole number of 0 or more, not '{value}'.");
+            : throw new KdgException(code, $"{Given(property)} must be a whole number of 0 or more, not '{value}'.");
     }
 
-    protected static ExecutorKind? ParseExecutor(string? value) => value?.Trim().ToLowerInvariant() switch
+    protected ExecutorKind? ParseExecutor(string? value) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" => null,
         "local" => ExecutorKind.Local,
         "slurm" => ExecutorKind.Slurm,
-        _ => throw new KdgException(ErrorCodes.BadProperty, $"-p:Executor must be 'local' or 'slurm', not '{value}'."),
+        _ => throw new KdgException(ErrorCodes.BadProperty, $"{Given("Executor")} must be 'local' or 'slurm', not '{value}'."),
     };
 }

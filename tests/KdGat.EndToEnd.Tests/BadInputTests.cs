@@ -265,6 +265,34 @@ public sealed class BadInputTests
         AssertUserError(s.Build("-t:Compare", "-p:Dataset=hcrl_sa"), "KDG5022", "'large'");
     }
 
+    /// <summary>
+    /// STAGE=dev in the shell is MSBuild's property Stage: KDG1203 blamed a -p:Stage never passed (the
+    /// rvswitches review). It names the variable; a stage the variable names is used, with KDG1225, by a
+    /// build and by the no-op its certificate answers; -p:Stage= (empty) wins over the variable. A value a
+    /// task parses (Wait) names its variable too.
+    /// </summary>
+    [Fact]
+    public void AStageFromTheEnvironment_IsNamedAsThatVariable()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["STAGE"] = "dev";
+        AssertUserError(s.Build("-t:Explain", "-p:Dataset=hcrl_sa"), "KDG1203", "unknown stage 'dev' in the environment variable STAGE (MSBuild makes it the property Stage; no -p:Stage was given)");
+        var empty = s.Build("-t:Explain", "-p:Dataset=hcrl_sa", "-p:Stage=");
+        Assert.True(empty.ExitCode == 0, empty.ToString());
+        Assert.DoesNotContain("KDG1225", empty.Output);
+
+        s.Env["STAGE"] = "preprocess";
+        foreach (var build in new[] { s.Build("-t:RunStage", "-p:Dataset=hcrl_sa"), s.Build("-t:RunStage", "-p:Dataset=hcrl_sa") }) // the second a no-op
+        {
+            Assert.True(build.ExitCode == 0, build.ToString());
+            Assert.Single(build.Output.Split('\n').Where(l => l.Contains("warning KDG1225: Stage is 'preprocess' from the environment variable STAGE", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct());
+        }
+        Assert.True(File.Exists(Path.Combine(s.RunDir("hcrl_sa", "preprocess"), "kdgat.manifest.json")));
+        Assert.False(Directory.Exists(s.RunDir("hcrl_sa", "vgae_large_autoencoder")));
+        s.Env["wait"] = "maybe"; // a value the task parses; names ignore case
+        AssertUserError(s.Build("-t:RunStage", "-p:Dataset=hcrl_sa"), "KDG1205", "the environment variable wait (MSBuild makes it the property Wait; no -p:Wait was given) must be true or false");
+    }
+
     [Fact]
     public void UnknownStage_ListsTheKnownOnes()
     {

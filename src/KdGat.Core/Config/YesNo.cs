@@ -23,7 +23,8 @@ internal static class YesNo
     };
 
     /// <summary>A yes/no -p: property: empty is <paramref name="fallback"/>, anything but a word KDG1205 naming it.</summary>
-    public static bool Property(string property, string? value, bool fallback) =>
+    /// <param name="given">Where the value came from when not -p: (an environment variable WAIT: Engine.EnvironmentProperties.Given).</param>
+    public static bool Property(string property, string? value, bool fallback, string? given = null) =>
         string.IsNullOrWhiteSpace(value) ? fallback
-        : Read(value) ?? throw new KdgException(ErrorCodes.BadProperty, $"-p:{property} must be true or false ({Words}), not '{ConsoleText.Printable(value)}'.");
+        : Read(value) ?? throw new KdgException(ErrorCodes.BadProperty, $"{given ?? "-p:" + property} must be true or false ({Words}), not '{ConsoleText.Printable(value)}'.");
 }

@@ -33,4 +33,6 @@ internal static partial class ErrorCodes
     public const string IsolateBeforeTools = "KDG1224";
     /// <summary>Warning: a KdGatStageDefinition names a stage target (its StageTarget, or its own name) that no file KdGat reads has, while its stage is declared in a target of another name.</summary>
     public const string UndefinedStageTarget = "KDG1223";
+    /// <summary>Warning: a KdGat property (Stage, Dataset, Executor, ...) has an environment variable's value, not a -p: one: MSBuild makes every environment variable a property.</summary>
+    public const string PropertyFromEnvironment = "KDG1225";
 }

@@ -180,7 +180,7 @@ internal sealed class BuildEngine
         var loaded = _session?.Load(request) ?? LoadedPipeline.Load(request);
         var (config, datasets, _, layout, instances) = loaded;
         if (sayLoadWarnings) SaySettingWarning(request, log);
-        if (sayLoadWarnings) SayLoadWarnings([.. PropertySpelling.Warnings(request), .. Fingerprinter.CodePatternsMatchingNothing(instances), .. Pipeline.DependencyCheck.UncoveredNamedFiles(instances)], log);
+        if (sayLoadWarnings) SayLoadWarnings([.. EnvironmentProperties.Warnings(request), .. PropertySpelling.Warnings(request), .. Fingerprinter.CodePatternsMatchingNothing(instances), .. Pipeline.DependencyCheck.UncoveredNamedFiles(instances)], log);
         // -t:Explain's stages are every stage target AllStagesDependsOn reaches, as the plan's: it says KDG1012
         // too (a stage only in kdgat.yaml was missing from what Explain listed, without a word; a first-contact review).
         if (sayLoadWarnings && request.Mode == BuildMode.Explain)

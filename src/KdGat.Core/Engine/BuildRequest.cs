@@ -21,6 +21,10 @@ public sealed record BuildRequest
     public string? Sweep { get; init; }
     /// <summary>Names of the build's other global properties (-p:NAME=...): MSBuild splits -p:Sweep=seed=1,lr=0.003 at ',' into Sweep and lr.</summary>
     public IReadOnlyCollection<string> GlobalPropertyNames { get; init; } = [];
+    /// <summary>The KdGat properties whose value came from an environment variable, not -p: (<see cref="EnvironmentProperties"/>).</summary>
+    public IReadOnlyList<EnvironmentProperty> FromEnvironment { get; init; } = [];
+    /// <summary>How a message names where <paramref name="property"/>'s value came from: "-p:Stage", or the environment variable that set it.</summary>
+    public string Given(string property) => EnvironmentProperties.Given(FromEnvironment, property);
     /// <summary>-p:Stage for builds and Explain: only this stage and what it needs.</summary>
     public string? OnlyStage { get; init; }
     /// <summary>-p:Stage also selects its downstream (and what that needs): Rebuild builds what Clean cleaned.</summary>

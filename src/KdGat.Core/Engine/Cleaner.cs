@@ -23,9 +23,9 @@ internal static class Cleaner
     public static async Task<IReadOnlyList<string>> CleanAsync(BuildRequest request, string? stage, IBuildLog log)
     {
         if (PropertySpelling.CleanSelectionMisspelt(request) is { } misspelt) throw misspelt;
-        foreach (var warning in PropertySpelling.Warnings(request)) log.Report(warning);
+        foreach (var warning in EnvironmentProperties.Warnings(request).Concat(PropertySpelling.Warnings(request))) log.Report(warning);
         var p = LoadedPipeline.Load(request);
-        var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile);
+        var selected = string.IsNullOrWhiteSpace(stage) ? null : p.Graph.WithDownstream(stage.Trim(), request.PipelineFile, request.Given("Stage"));
         // -p:Sweep cleans the matching instances only, never the unswept upstreams a build would add.
         var instances = p.Instances.Where(i => (selected is null || selected.Contains(i.Name)) && (p.Sweep is null || p.Sweep.Matches(i))).ToArray();
         var others = p.Sweep is null ? OtherSlots(p, instances) : [];

@@ -31,7 +31,7 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
     {
         var root = Path.GetFullPath(request.Root);
         var config = ConfigLoader.Load(Path.GetFullPath(Path.Combine(root, request.ConfigFile)), root);
-        var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File, config.DatasetsAt);
+        var datasets = DatasetName.Select(request.Datasets, config.Datasets, config.File, config.DatasetsAt, request.Given("Dataset"));
         var graph = StageGraph.Build(request.Stages, config, request.PipelineFile);
         var layout = new PipelineLayout(config, request.ToolsDir);
         RawData.CheckGenerator(config, layout.ToolsDir);
@@ -40,14 +40,14 @@ internal sealed record LoadedPipeline(PipelineConfig Config, IReadOnlyList<strin
         if (!string.IsNullOrWhiteSpace(request.OnlyStage))
         {
             graph = request.StageWithDownstream
-                ? graph.RestrictToDownstream(request.OnlyStage.Trim(), request.PipelineFile)
-                : graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile);
+                ? graph.RestrictToDownstream(request.OnlyStage.Trim(), request.PipelineFile, request.Given("Stage"))
+                : graph.RestrictTo(request.OnlyStage.Trim(), request.PipelineFile, request.Given("Stage"));
             var selected = graph.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
             instances = instances.Where(i => selected.Contains(i.Name)).ToArray();
         }
-        var sweep = SweepSelection.Parse(request.Sweep, instances, config.File, request.GlobalPropertyNames);
+        var sweep = SweepSelection.Parse(request.Sweep, instances, config.File, request.GlobalPropertyNames, request.Given("Sweep"));
         var grid = instances;
-        if (sweep is not null) instances = sweep.Apply(instances, config.File);
+        if (sweep is not null) instances = sweep.Apply(instances, config.File, request.Given("Sweep"));
         return new LoadedPipeline(config, datasets, graph, layout, instances) { Sweep = sweep, Grid = grid };
     }
 

@@ -261,7 +261,7 @@ internal sealed class NoOpCertificate
     }
 
     /// <summary>
-    /// Every field of the request, named. Written out rather than read by reflection: its 23 getters'
+    /// Every field of the request, named. Written out rather than read by reflection: its 24 getters'
     /// invoke stubs were compiled in every no-op (~2 % of it). NoOpCertificateTests.EveryRequestField_IsInTheKey
     /// fails when a field added to <see cref="BuildRequest"/> is missing here.
     /// </summary>
@@ -275,6 +275,7 @@ internal sealed class NoOpCertificate
         (nameof(r.DecisionTable), r.DecisionTable),
         (nameof(r.Executor), r.Executor),
         (nameof(r.FailIfStale), r.FailIfStale),
+        (nameof(r.FromEnvironment), r.FromEnvironment),
         (nameof(r.GlobalPropertyNames), r.GlobalPropertyNames),
         (nameof(r.LiveReportFile), r.LiveReportFile),
         (nameof(r.LiveReportRefreshSeconds), r.LiveReportRefreshSeconds),
@@ -306,6 +307,7 @@ internal sealed class NoOpCertificate
         string s => "\"" + s + "\"",
         bool or int or Enum => Convert.ToString(value, CultureInfo.InvariantCulture)!,
         IEnumerable<Pipeline.StageDeclaration> stages => string.Join('\u001e', stages.Select(s => s.Name + "\u001d" + string.Join('\u001d', s.Needs))),
+        IEnumerable<Engine.EnvironmentProperty> properties => string.Join('\u001e', properties.Select(p => p.Property + "\u001d" + p.Variable + "\u001d" + p.Value)),
         IEnumerable<string> names => string.Join('\u001e', names.Order(StringComparer.Ordinal)), // a set (GlobalPropertyNames)
         _ => throw new InvalidOperationException($"{nameof(NoOpCertificate)}.{nameof(KeyOf)} does not know how to key a {value.GetType().Name}: add it, so that a request field cannot be left out of the key"),
     };

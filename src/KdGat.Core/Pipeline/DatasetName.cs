@@ -22,21 +22,22 @@ internal static partial class DatasetName
     }
 
     /// <summary>Splits -p:Dataset (one name, or several separated by ';' or spaces: `-p:Dataset="hcrl_sa hcrl_ch"` needs no MSBuild escaping); empty means "every dataset in the config".</summary>
-    public static IReadOnlyList<string> Select(string? requested, IReadOnlyList<string> configured, string configFile, (int Line, int Column) datasetsAt = default)
+    /// <param name="given">Where the value came from, for the errors: -p:Dataset, or an environment variable DATASET (BuildRequest.Given).</param>
+    public static IReadOnlyList<string> Select(string? requested, IReadOnlyList<string> configured, string configFile, (int Line, int Column) datasetsAt = default, string given = "-p:Dataset")
     {
         if (string.IsNullOrWhiteSpace(requested)) return configured;
         var names = requested.Split([';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToArray();
         // `-p:Dataset=%3B%3B` built nothing and succeeded, while an empty value builds every dataset.
         if (names.Length == 0)
             throw new KdgException(ErrorCodes.BadProperty,
-                $"-p:Dataset='{requested}' names no dataset, only separators. Name one or more datasets (-p:Dataset=hcrl_sa, several separated by spaces or ';'), " +
+                $"{given} ('{requested}') names no dataset, only separators. Name one or more datasets (-p:Dataset=hcrl_sa, several separated by spaces or ';'), " +
                 $"or leave -p:Dataset out to build every dataset in {Path.GetFileName(configFile)} ({string.Join(", ", configured)}).");
         foreach (var n in names)
         {
-            Validate(n, "-p:Dataset");
+            Validate(n, given);
             if (!configured.Contains(n))
                 throw new KdgException(ErrorCodes.UnknownDataset,
-                    $"unknown dataset '{n}'.{Spelling.DidYouMean(n, configured, Math.Max(2, n.Length / 3))} Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile, datasetsAt.Line, datasetsAt.Column);
+                    $"unknown dataset '{n}' in {given}.{Spelling.DidYouMean(n, configured, Math.Max(2, n.Length / 3))} Known datasets: {string.Join(", ", configured)}. Add it under 'datasets:' in {Path.GetFileName(configFile)} or fix the name.", configFile, datasetsAt.Line, datasetsAt.Column);
         }
         return names;
     }

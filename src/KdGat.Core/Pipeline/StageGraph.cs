@@ -130,9 +130,12 @@ public sealed class StageGraph
         return Walk(from);
     }
 
-    /// <summary>KDG1203: -p:Stage names no stage, whichever target was asked (the build, Explain, Clean, Status, History: one code).</summary>
-    internal KdgException Unknown(string stage, string pipelineFile) => new(ErrorCodes.UnknownStage,
-        $"unknown stage '{ConsoleText.OneLine(stage)}' in -p:Stage.{Guess(stage)} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
+    /// <summary>
+    /// KDG1203: -p:Stage names no stage, whichever target was asked (the build, Explain, Clean, Status, History: one code).
+    /// <paramref name="given"/> names where the value came from (an environment variable STAGE is one too: BuildRequest.Given).
+    /// </summary>
+    internal KdgException Unknown(string stage, string pipelineFile, string given = "-p:Stage") => new(ErrorCodes.UnknownStage,
+        $"unknown stage '{ConsoleText.OneLine(stage)}' in {given}.{Guess(stage)} Stages: {string.Join(", ", Stages.Select(s => s.Name))}." +
         (WithoutTarget.Contains(stage) ? $" '{stage}' is under 'stages:' in the configuration, but no stage target that AllStagesDependsOn reaches declares it (KDG1012)." : ""), pipelineFile);
 
     /// <summary>A misspelling's nearest name, else the stages whose names hold it or it holds (gat_large: gat_large_curriculum).</summary>
@@ -145,10 +148,10 @@ public sealed class StageGraph
     }
 
     /// <summary>The named stage and every stage that (transitively) reads from it.</summary>
-    public IReadOnlySet<string> WithDownstream(string stage, string pipelineFile)
+    public IReadOnlySet<string> WithDownstream(string stage, string pipelineFile, string given = "-p:Stage")
     {
         if (!Stages.Any(s => s.Name == stage))
-            throw Unknown(stage, pipelineFile);
+            throw Unknown(stage, pipelineFile, given);
         var set = new HashSet<string>(StringComparer.Ordinal) { stage };
         foreach (var s in Stages) // topological order: one pass suffices
             if (s.Needs.Any(set.Contains)) set.Add(s.Name);
@@ -156,18 +159,18 @@ public sealed class StageGraph
     }
 
     /// <summary>The named stage and everything it (transitively) needs, as a graph of its own.</summary>
-    public StageGraph RestrictTo(string stage, string pipelineFile) => new(WithUpstream(stage, pipelineFile), WithoutTarget);
+    public StageGraph RestrictTo(string stage, string pipelineFile, string given = "-p:Stage") => new(WithUpstream(stage, pipelineFile, given), WithoutTarget);
 
     /// <summary>The named stage and everything it (transitively) needs.</summary>
-    public IReadOnlyList<StageDeclaration> WithUpstream(string stage, string pipelineFile)
+    public IReadOnlyList<StageDeclaration> WithUpstream(string stage, string pipelineFile, string given = "-p:Stage")
     {
         if (!Stages.Any(s => s.Name == stage))
-            throw Unknown(stage, pipelineFile);
+            throw Unknown(stage, pipelineFile, given);
         return WithNeeds([stage]);
     }
 
     /// <summary>The named stage, its downstream, and everything those need: what Rebuild -p:Stage cleans and then builds.</summary>
-    public StageGraph RestrictToDownstream(string stage, string pipelineFile) => new(WithNeeds(WithDownstream(stage, pipelineFile)), WithoutTarget);
+    public StageGraph RestrictToDownstream(string stage, string pipelineFile, string given = "-p:Stage") => new(WithNeeds(WithDownstream(stage, pipelineFile, given)), WithoutTarget);
 
     private IReadOnlyList<StageDeclaration> WithNeeds(IEnumerable<string> stages)
     {

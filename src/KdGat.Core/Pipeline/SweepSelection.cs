@@ -21,25 +21,27 @@ internal sealed class SweepSelection
 
     /// <summary>Null for an empty -p:Sweep. Names and values are checked against the instances' grids (KDG1033).</summary>
     /// <param name="globalProperties">The build's other -p: names: one named like a swept dimension is a part of -p:Sweep MSBuild split off.</param>
-    public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile, IReadOnlyCollection<string>? globalProperties = null)
+    /// <param name="given">Where the value came from, for the errors: -p:Sweep, or an environment variable SWEEP (BuildRequest.Given).</param>
+    public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile, IReadOnlyCollection<string>? globalProperties = null, string given = "-p:Sweep")
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
+        var sweep = given == "-p:Sweep" ? $"-p:Sweep='{text}'" : $"{given}, '{text}'";
         var terms = new List<(string Name, List<string> Values)>();
         foreach (var token in text.Split([';', ' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = token.IndexOf('=');
             if (eq < 0)
             {
-                if (terms.Count == 0) throw Error($"-p:Sweep='{text}': '{token}' has no name. Write NAME=VALUE, e.g. -p:Sweep=seed=1 or -p:Sweep=\"seed=1 lr=0.003\".", configFile);
+                if (terms.Count == 0) throw Error($"{sweep}: '{token}' has no name. Write NAME=VALUE, e.g. -p:Sweep=seed=1 or -p:Sweep=\"seed=1 lr=0.003\".", configFile);
                 terms[^1].Values.Add(token);
                 continue;
             }
             var name = token[..eq].Trim();
             var value = token[(eq + 1)..].Trim();
             if (name.Length == 0 || value.Length == 0)
-                throw Error($"-p:Sweep='{text}': '{token}' needs a name and a value, NAME=VALUE (e.g. seed=1).", configFile);
+                throw Error($"{sweep}: '{token}' needs a name and a value, NAME=VALUE (e.g. seed=1).", configFile);
             if (terms.Any(t => t.Name == name))
-                throw Error($"-p:Sweep='{text}': '{name}' is given twice. List several values as {name}=A,B.", configFile);
+                throw Error($"{sweep}: '{name}' is given twice. List several values as {name}=A,B.", configFile);
             terms.Add((name, [value]));
         }
         var grid = new Dictionary<string, HashSet<ParamValue>>(StringComparer.Ordinal);
@@ -60,8 +62,8 @@ internal sealed class SweepSelection
         {
             if (!grid.TryGetValue(name, out var known))
                 throw Error(grid.Count == 0
-                    ? $"-p:Sweep='{text}': no stage of the selection is swept, so there is no '{name}' to select. Add a 'sweep:' to a stage (or to defaults) in kdgat.yaml, or drop -p:Sweep."
-                    : $"-p:Sweep='{text}': no stage sweeps '{name}'. Swept names: {string.Join(", ", grid.Keys.Order(StringComparer.Ordinal))}.", configFile);
+                    ? $"{sweep}: no stage of the selection is swept, so there is no '{name}' to select. Add a 'sweep:' to a stage (or to defaults) in kdgat.yaml, or drop -p:Sweep."
+                    : $"{sweep}: no stage sweeps '{name}'. Swept names: {string.Join(", ", grid.Keys.Order(StringComparer.Ordinal))}.", configFile);
             var chosen = new List<ParamValue>();
             foreach (var v in values)
             {
@@ -70,7 +72,7 @@ internal sealed class SweepSelection
                 var parsed = ParamValue.FromScalar(v, quoted: false);
                 var matches = known.Where(k => k.Text == v).ToArray() is { Length: > 0 } byText ? byText : known.Where(k => k == parsed).ToArray();
                 if (matches.Length == 0)
-                    throw Error($"-p:Sweep='{text}': {name}={v} is not in the grid. Values of '{name}': {string.Join(", ", known.Select(k => k.Text).Distinct().Order(StringComparer.Ordinal))}. Add it to the sweep in kdgat.yaml to build it.", configFile);
+                    throw Error($"{sweep}: {name}={v} is not in the grid. Values of '{name}': {string.Join(", ", known.Select(k => k.Text).Distinct().Order(StringComparer.Ordinal))}. Add it to the sweep in kdgat.yaml to build it.", configFile);
                 chosen.AddRange(matches);
             }
             selected.Add((name, chosen));
@@ -90,7 +92,7 @@ internal sealed class SweepSelection
     }
 
     /// <summary>The matching instances and every instance they need, in the given (dependency) order; KDG1033 when none matches.</summary>
-    public IReadOnlyList<StageInstance> Apply(IReadOnlyList<StageInstance> instances, string configFile)
+    public IReadOnlyList<StageInstance> Apply(IReadOnlyList<StageInstance> instances, string configFile, string given = "-p:Sweep")
     {
         var keep = new HashSet<StageInstance>();
         void Add(StageInstance s)
@@ -100,7 +102,7 @@ internal sealed class SweepSelection
         }
         foreach (var s in instances.Where(Matches)) Add(s);
         if (keep.Count == 0)
-            throw Error($"-p:Sweep={this} selects no stage instance among the selected stages and datasets (each value exists, but not together, or not in a selected stage). Check -p:Stage and the sweep of kdgat.yaml.", configFile);
+            throw Error($"{(given == "-p:Sweep" ? $"-p:Sweep={this}" : $"{given}, {this}")} selects no stage instance among the selected stages and datasets (each value exists, but not together, or not in a selected stage). Check -p:Stage and the sweep of kdgat.yaml.", configFile);
         return instances.Where(keep.Contains).ToArray();
     }
 

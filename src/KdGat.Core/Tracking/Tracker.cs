@@ -57,14 +57,15 @@ internal sealed record CompareTable(IReadOnlyList<string> Variants, IReadOnlyLis
     /// A KDG5026 text per name of <paramref name="filter"/> that matches no metric here (-p:Metrics="f1 acc" showed f1
     /// and said nothing of acc), with a guess and the names there are; none while nothing recorded metrics (KDG5020 says so).
     /// </summary>
-    public IEnumerable<string> UnknownMetrics(IReadOnlyCollection<string> filter, IEnumerable<string> datasets)
+    /// <param name="given">Where the names came from: -p:Metrics, or an environment variable METRICS (BuildRequest.Given).</param>
+    public IEnumerable<string> UnknownMetrics(IReadOnlyCollection<string> filter, IEnumerable<string> datasets, string given = "-p:Metrics")
     {
         if (Metrics.Count == 0) yield break;
         foreach (var name in filter.Distinct(StringComparer.Ordinal).Where(m => !Metrics.Contains(m, StringComparer.Ordinal)))
         {
             // 'acc' for 'accuracy' is too many edits away: a name it begins is a guess too.
             var near = Spelling.Nearest(name, Metrics, 2) ?? Metrics.FirstOrDefault(m => m.StartsWith(name, StringComparison.OrdinalIgnoreCase));
-            yield return $"KdGat: -p:Metrics names '{name}', which no run shown recorded in {string.Join(", ", datasets)}, so Compare leaves it out.{Spelling.Offer(name, near)} " +
+            yield return $"KdGat: {given} names '{name}', which no run shown recorded in {string.Join(", ", datasets)}, so Compare leaves it out.{Spelling.Offer(name, near)} " +
                          $"Metrics recorded: {string.Join(", ", Metrics.Take(30))}{(Metrics.Count > 30 ? $", ... ({Metrics.Count} in all)" : "")}.";
         }
     }
@@ -142,6 +143,8 @@ internal sealed class Tracker : IDisposable
     }
 
     private readonly string _pipelineFile;
+    /// <summary>For errors about a property's value: the environment variable that gave it, not a -p: (KDG1225).</summary>
+    private IReadOnlyList<EnvironmentProperty> _fromEnvironment = [];
     public LoadedPipeline Pipeline { get; }
     public RecordStore Records { get; }
     public ManifestArchive Archive { get; }
@@ -152,6 +155,7 @@ internal sealed class Tracker : IDisposable
     public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null, CancellationToken cancel = default)
     {
         var pipeline = LoadedPipeline.Load(request);
+        foreach (var warning in EnvironmentProperties.Warnings(request)) log.Report(warning);
         var layout = pipeline.Layout;
         var records = new RecordStore(layout.StateDir);
         var archive = new ManifestArchive(layout.StateDir);
@@ -161,7 +165,7 @@ internal sealed class Tracker : IDisposable
         var index = RunIndex.Open(location, records, log, cancel);
         if (index.RebuiltBecause is { } why && why == "no index yet")
             log.Info($"KdGat: run index created at {location.DbPath} from {index.Count()} run record(s) ({location.Why})");
-        return new Tracker(pipeline, records, archive, index, log, request.PipelineFile);
+        return new Tracker(pipeline, records, archive, index, log, request.PipelineFile) { _fromEnvironment = request.FromEnvironment };
     }
 
     /// <summary>Indexes new records (after every build). Open has already archived the current manifests and ingested once.</summary>
@@ -375,7 +379,7 @@ internal sealed class Tracker : IDisposable
     {
         stage = stage.Trim();
         if (StageNames().Contains(stage)) return stage;
-        throw Pipeline.Graph.Unknown(stage, _pipelineFile);
+        throw Pipeline.Graph.Unknown(stage, _pipelineFile, EnvironmentProperties.Given(_fromEnvironment, "Stage"));
     }
 
     public IReadOnlyList<string> StageNames() => Pipeline.Graph.Stages.Select(s => s.Name).ToArray();

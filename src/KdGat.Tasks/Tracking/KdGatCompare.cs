@@ -14,7 +14,7 @@ public sealed class KdGatCompare : TrackingTask
         using var t = OpenTracker(log);
         var filter = (Metrics ?? "").Split([';', ',', ' ']).Select(m => m.Trim()).Where(m => m.Length > 0).ToArray();
         var table = t.Compare(t.StatusAsync().GetAwaiter().GetResult(), VariantList(), filter); // MSBuild tasks are synchronous
-        foreach (var unknown in table.UnknownMetrics(filter, t.Pipeline.Datasets))
+        foreach (var unknown in table.UnknownMetrics(filter, t.Pipeline.Datasets, Given(nameof(Metrics))))
             log.Report(new Diagnostic(Severity.Warning, ErrorCodes.UnknownMetric, unknown));
         if (table.Rows.Count == 0)
         {

@@ -75,6 +75,7 @@ public sealed class NoOpCertificateTests : IDisposable
                 var t when t == typeof(Core.Config.ExecutorKind?) => Core.Config.ExecutorKind.Slurm,
                 var t when t == typeof(IReadOnlyList<StageDeclaration>) => new[] { new StageDeclaration("a", ["b"]) },
                 var t when t == typeof(IReadOnlyCollection<string>) => new[] { "lr" },
+                var t when t == typeof(IReadOnlyList<EnvironmentProperty>) => new[] { new EnvironmentProperty("Stage", "STAGE", "dev") },
                 var t => throw new InvalidOperationException($"add a changed value for {p.Name} ({t.Name})"),
             };
             var changed = Request();

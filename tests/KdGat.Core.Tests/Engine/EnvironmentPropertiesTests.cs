@@ -1,0 +1,108 @@
+using System.Collections;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Engine;
+using KdGat.Core.Tests.Support;
+using KdGat.Testing;
+
+namespace KdGat.Core.Tests.Engine;
+
+/// <summary>
+/// KDG1225: MSBuild makes every environment variable a property, so STAGE=dev in the shell was -p:Stage=dev
+/// without a word, and KDG1203 blamed a "-p:Stage" never passed (the rvswitches review).
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class EnvironmentPropertiesTests : IDisposable
+{
+    private readonly TestPipeline _p = new(KdGatGraph.Yaml(), "d1");
+    public void Dispose() => _p.Dispose();
+
+    private static IReadOnlyList<EnvironmentProperty> Find(IDictionary env, string[] global, Dictionary<string, string> values) =>
+        EnvironmentProperties.Find(env, global, name => values.GetValueOrDefault(name));
+
+    [Fact]
+    public void AVariableNamedLikeAProperty_WithItsValue_CameFromTheEnvironment()
+    {
+        var env = new Hashtable { ["STAGE"] = "dev", ["PATH"] = "/bin", ["wait"] = "false", ["LIMIT"] = "5" };
+        var found = Find(env, [], new() { ["Stage"] = "dev", ["Wait"] = "false" });
+
+        // LIMIT: this task has no Limit (a build), so it changes nothing here.
+        Assert.Equal([new EnvironmentProperty("Stage", "STAGE", "dev"), new EnvironmentProperty("Wait", "wait", "false")], found);
+    }
+
+    [Theory]
+    [InlineData("Stage")] // -p:Stage=... wins over the environment
+    [InlineData("stage")] // names ignore case
+    public void APropertyGivenWithP_IsNot(string global) =>
+        Assert.Empty(Find(new Hashtable { ["STAGE"] = "dev" }, [global], new() { ["Stage"] = "dev" }));
+
+    [Fact]
+    public void AValueTheProjectSet_OrAnEmptyOne_IsNot()
+    {
+        Assert.Empty(Find(new Hashtable { ["EXECUTOR"] = "slurm" }, [], new() { ["Executor"] = "local" })); // the project's <Executor>
+        Assert.Empty(Find(new Hashtable { ["DATASET"] = " " }, [], new() { ["Dataset"] = " " }));
+        Assert.Empty(Find(new Hashtable { ["DATASET"] = "hcrl_sa" }, [], new())); // the task does not read it
+    }
+
+    [Fact]
+    public void TheWarning_NamesTheVariable_AndHowToKeepItOut()
+    {
+        var request = _p.Request(KdGatGraph.Stages) with { PipelineFile = "/r/pipeline.proj", FromEnvironment = [new("Dataset", "DATASET", "hcrl_sa")] };
+
+        var w = Assert.Single(EnvironmentProperties.Warnings(request));
+
+        Assert.Equal((Severity.Warning, ErrorCodes.PropertyFromEnvironment, "/r/pipeline.proj"), (w.Severity, w.Code, w.File));
+        Assert.Contains("Dataset is 'hcrl_sa' from the environment variable DATASET, not from -p:Dataset", w.Message);
+        Assert.Contains("not every dataset", w.Message);
+        Assert.Contains("unset DATASET", w.Message);
+        Assert.Contains("-p:Dataset=", w.Message);
+        Assert.Empty(EnvironmentProperties.Warnings(request with { FromEnvironment = [] }));
+    }
+
+    [Fact]
+    public async Task AnUnknownStageFromTheEnvironment_IsKdg1203NamingTheVariable_NotMinusP()
+    {
+        var request = _p.Request(KdGatGraph.Stages) with { OnlyStage = "dev", FromEnvironment = [new("Stage", "STAGE", "dev")] };
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(request, new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.UnknownStage, e.Code);
+        Assert.Contains("unknown stage 'dev' in the environment variable STAGE", e.Message);
+        Assert.DoesNotContain("in -p:Stage", e.Message);
+        var p = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(request with { FromEnvironment = [] }, new RecordingLog(), CancellationToken.None));
+        Assert.Contains("unknown stage 'dev' in -p:Stage.", p.Message);
+    }
+
+    [Fact]
+    public async Task AnUnknownDatasetFromTheEnvironment_NamesTheVariable()
+    {
+        var request = _p.Request(KdGatGraph.Stages, datasets: "d9") with { FromEnvironment = [new("Dataset", "DATASET", "d9")] };
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(request, new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.UnknownDataset, e.Code);
+        Assert.Contains("unknown dataset 'd9' in the environment variable DATASET", e.Message);
+    }
+
+    [Fact]
+    public async Task ASweepFromTheEnvironment_IsKdg1033NamingTheVariable()
+    {
+        var request = _p.Request(KdGatGraph.Stages) with { Sweep = "seed=1", FromEnvironment = [new("Sweep", "SWEEP", "seed=1")] };
+
+        var e = await Assert.ThrowsAsync<KdgException>(() => new BuildEngine().RunAsync(request, new RecordingLog(), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.SweepSelection, e.Code);
+        Assert.StartsWith("the environment variable SWEEP (MSBuild makes it the property Sweep; no -p:Sweep was given), 'seed=1': ", e.Message);
+    }
+
+    [Fact]
+    public async Task AnExplainWithAStageFromTheEnvironment_HonoursIt_AndWarns()
+    {
+        var log = new RecordingLog();
+        var request = _p.Request(KdGatGraph.Stages) with { Mode = BuildMode.Explain, OnlyStage = "preprocess", FromEnvironment = [new("Stage", "STAGE", "preprocess")] };
+
+        var report = await new BuildEngine().RunAsync(request, log, CancellationToken.None);
+
+        Assert.Equal(["preprocess"], report.Stages.Select(s => s.Stage).Distinct());
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.PropertyFromEnvironment && d.Message.Contains("environment variable STAGE"));
+    }
+}
