@@ -1,6 +1,7 @@
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.IO;
 using KdGat.Core.Pipeline;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -50,6 +51,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
 
     private protected override bool Run(MSBuildLog log)
     {
+        // In every mode, a certified no-op too: MSBuild evaluated this build's stage graph before any check of KdGat's.
+        if (EvaluatedProjectFiles.InThisProcess.OldTextEvaluated(ProjectFiles()) is { } oldText) throw oldText;
         var defined = StageNames.Select(i => i.ItemSpec).Distinct(StringComparer.Ordinal).ToArray();
         var names = defined.Concat(Stages.Select(i => i.ItemSpec));
         if (CertifiedOnly)

@@ -95,6 +95,47 @@ public sealed class MSBuildServerTests : IDisposable
         Assert.Equal(12, Sandbox.With(_s.LastBuild(), Outcome.UpToDate).Length);
     }
 
+    /// <summary>
+    /// MSBuild's project cache in the server parses a project file again only when its time changed:
+    /// pipeline.proj edited with its time kept (cp -p, rsync -a, touch -r) was evaluated as the old
+    /// text, and a stage given one more upstream was reported up to date. Now KDG1229, nothing runs,
+    /// until the file's time changes: then MSBuild reads it and the stage runs.
+    /// </summary>
+    [Fact]
+    public void PipelineEditedUnderARunningServer_WithItsTimeKept_IsKdg1229_UntilItsTimeChanges()
+    {
+        var first = Build();
+        Assert.True(first.ExitCode == 0, first.ToString());
+        for (var i = 0; i < 3 && !ServerHoldsTheTools(); i++) Assert.Equal(0, Build().ExitCode);
+        Assert.True(ServerHoldsTheTools(), "no MSBuild server has KdGat's tasks loaded, so this test shows nothing\n" + first);
+        var noop = Build(); // the server has now evaluated pipeline.proj and planned from it
+        Assert.True(noop.ExitCode == 0, noop.ToString());
+        Assert.Empty(Sandbox.With(_s.LastBuild(), Outcome.Ran));
+
+        var proj = Path.Combine(_s.Dir, "pipeline.proj");
+        var time = File.GetLastWriteTimeUtc(proj);
+        var text = File.ReadAllText(proj);
+        var edited = text
+            .Replace("<KdGatStage Include=\"eval_large_evaluation\" Needs=\"preprocess;", "<KdGatStage Include=\"eval_large_evaluation\" Needs=\"vgae_small_autoencoder;preprocess;")
+            .Replace("<Target Name=\"eval_large_evaluation\" DependsOnTargets=\"preprocess_stage;", "<Target Name=\"eval_large_evaluation\" DependsOnTargets=\"vgae_small_autoencoder;preprocess_stage;");
+        Assert.NotEqual(text, edited);
+        File.WriteAllText(proj, edited);
+        File.SetLastWriteTimeUtc(proj, time);
+        var report = File.ReadAllBytes(Path.Combine(_s.Dir, ".kdgat", "last-build.json"));
+
+        var stale = Build();
+
+        Assert.NotEqual(0, stale.ExitCode);
+        Assert.True(stale.Output.Contains("error KDG1229"), stale.ToString());
+        Assert.Contains(proj, stale.Output);
+        Assert.Equal(report, File.ReadAllBytes(Path.Combine(_s.Dir, ".kdgat", "last-build.json")));
+
+        File.SetLastWriteTimeUtc(proj, time.AddSeconds(1)); // touch
+        var again = Build();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(["hcrl_sa/eval_large_evaluation"], Sandbox.With(_s.LastBuild(), Outcome.Ran));
+    }
+
     [Fact]
     public void ToolsRebuiltUnderARunningServer_AreKdg1209_AndNothingRuns_TheSameBuildAgainRuns()
     {

@@ -35,4 +35,6 @@ internal static partial class ErrorCodes
     public const string UndefinedStageTarget = "KDG1223";
     /// <summary>Warning: a KdGat property (Stage, Dataset, Executor, ...) has an environment variable's value, not a -p: one: MSBuild makes every environment variable a property.</summary>
     public const string PropertyFromEnvironment = "KDG1225";
+    /// <summary>Error: a file the stage graph is evaluated from (the project file, a KdGatGraphFile item) has other content under the last-write time this long-lived MSBuild process (the MSBuild server, a reused node, an IDE) last read it with: MSBuild may have evaluated its old text (IO/EvaluatedProjectFiles).</summary>
+    public const string ProjectReloadNeeded = "KDG1229";
 }

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using KdGat.Core.Diagnostics;
+using KdGat.Core.Hashing;
+
+namespace KdGat.Core.IO;
+
+/// <summary>
+/// Whether the project files a long-lived MSBuild process (the MSBuild server, a reused node, an
+/// IDE) evaluated can still be the files on disk. Such a process keeps every project file it parsed
+/// and parses it again only when its last-write time changed (MSBuild's ProjectRootElementCache):
+/// after an edit that keeps the time (cp -p, rsync -a, tar x, touch -r, two writes within a coarse
+/// file system's tick) it evaluates the old text, so the stage graph, Explain and the build judge
+/// by old Needs and targets, which no check of KdGat's can see. So each file's time and content are
+/// remembered for the life of the process (what a process that runs one build records is never
+/// asked again), and a later build that finds other content under the same time stops.
+/// </summary>
+internal sealed class EvaluatedProjectFiles
+{
+    /// <summary>Project files are kilobytes: a larger one is not read in every build, and not checked.</summary>
+    public const long MaxBytes = 4L << 20;
+
+    /// <summary>
+    /// This process's record. With MSBUILDCACHECHECKFILECONTENT set (any value) MSBuild compares a
+    /// kept file's content too and nothing needs checking; it reads the variable once per process,
+    /// as this does at its first use (both in the process's first build).
+    /// </summary>
+    public static readonly EvaluatedProjectFiles InThisProcess = new(!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MSBUILDCACHECHECKFILECONTENT")));
+
+    private readonly bool _msbuildComparesContent;
+    // A Dictionary of a class under a lock: a ConcurrentDictionary of a tuple measured 1-2 ms more in a fresh process (JIT).
+    private readonly Dictionary<string, Seen> _read = new(StringComparer.Ordinal);
+
+    private sealed record Seen(long WriteTicks, byte[] Digest);
+
+    public EvaluatedProjectFiles(bool msbuildComparesContent) => _msbuildComparesContent = msbuildComparesContent;
+
+    /// <summary>
+    /// KDG1229 naming the files whose content differs from what this process recorded under the
+    /// same last-write time; null when there is none. Records every other file as it is now (a new
+    /// time: MSBuild read it again). A file found so keeps its old record, so every later build of
+    /// the process stops too until the file's time changes: MSBuild still holds the old text.
+    /// </summary>
+    /// <param name="files">Full paths of the files MSBuild evaluated the stage graph from.</param>
+    public KdgException? OldTextEvaluated(IEnumerable<string> files)
+    {
+        if (_msbuildComparesContent) return null;
+        List<string>? old = null;
+        foreach (var file in files)
+        {
+            // Missing, unreadable, not a regular file, or large: unchecked, the record kept (MSBuild also keeps its text of a file that is gone).
+            if (Read(file) is not { } now) continue;
+            lock (_read)
+            {
+                if (_read.TryGetValue(file, out var was) && was.WriteTicks == now.WriteTicks && !was.Digest.AsSpan().SequenceEqual(now.Digest)) (old ??= []).Add(file);
+                else _read[file] = now;
+            }
+        }
+        if (old is null) return null;
+        var names = string.Join(", ", old);
+        return new KdgException(ErrorCodes.ProjectReloadNeeded,
+            $"{names} changed since this MSBuild process (the MSBuild server, a reused node or an IDE) last read it, and kept its modification time (as cp -p, rsync -a, tar x or touch -r leave it). " +
+            "MSBuild parses a project file again only when that time changed, so this build may have been evaluated from the old text, with its stage targets and Needs, and nothing KdGat checks would show it. Nothing was run. " +
+            $"Touch the file (`touch {old[0]}`: MSBuild then reads it again) or stop that process (`dotnet build-server shutdown`, or restart the IDE), and build again; " +
+            "an MSBuild server started with MSBUILDCACHECHECKFILECONTENT=1 in its environment compares the content itself.",
+            old[0]);
+    }
+
+    private static Seen? Read(string file)
+    {
+        try
+        {
+            // The time as MSBuild asks it (FileInfo, 100 ns ticks), not statx's forced NFS answer: a
+            // newer time MSBuild's cached attributes did not show yet must not pass for a reload.
+            var info = new FileInfo(file);
+            if (!info.Exists || info.Length > MaxBytes) return null;
+            // A FIFO or device: an open could block for ever (statx answers only for a regular file).
+            if (OperatingSystem.IsLinux() && !Statx.Unavailable && !Statx.TryGet(file, out _)) return null;
+            var ticks = info.LastWriteTimeUtc.Ticks;
+            // SHA-256, not XxHash128: loaded and compiled already in a fresh process (CertificateHash).
+            return new Seen(ticks, SHA256.HashData(SmallFile.ReadAllBytes(file, MaxBytes, checkedRegular: true)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+}
