@@ -157,5 +157,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
             if (d.Code == ErrorCodes.StageCancelled) SaidCancel = true;
             if (d.Severity == Severity.Error || d.Code == ErrorCodes.StageWithoutTarget) inner.Report(d);
         }
+
+        // A warning it does not pass on is no error of the build.
+        public bool WarningIsError(string? code) => code == ErrorCodes.StageWithoutTarget && inner.WarningIsError(code);
     }
 }

@@ -44,6 +44,10 @@ internal sealed class MSBuildLog : IBuildLog
         }
     }
 
+    /// <summary>MSBuild's answer (-warnAsError, -warnNotAsError, -warnAsMessage and -noWarn taken into account); it fails its build on such a warning.</summary>
+    public bool WarningIsError(string? code) =>
+        code is not null && _engine is IBuildEngine8 engine && engine.ShouldTreatWarningAsError(code);
+
     /// <summary>
     /// A line for the user. The terminal logger (-tl) holds a project's messages until the project
     /// ends, and shows them only at detailed verbosity, except "TLTESTOUTPUT" messages of a project

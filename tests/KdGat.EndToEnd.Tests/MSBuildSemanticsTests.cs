@@ -19,6 +19,47 @@ public sealed class MSBuildSemanticsTests
 
     private static string ManifestText(Sandbox s, string stage) => File.ReadAllText(Path.Combine(s.RunDir("hcrl_sa", stage), "kdgat.manifest.json"));
 
+    /// <summary>
+    /// -warnAsError:KDG1013 (a code pattern that matches nothing, a warning about the configuration): MSBuild failed
+    /// the build (exit 1), but KdGat ran the stale stages, ran on_success and wrote "succeeded": true to
+    /// last-build.json, which CI reads (rvswitches). It now stops before the stages, as an error in kdgat.yaml does,
+    /// and the report and hook say failed; also where a no-op certificate of the build without the switch answered.
+    /// -warnAsMessage and -noWarn keep it a warning.
+    /// </summary>
+    [Fact]
+    public void WarnAsError_OnAConfigurationWarning_StopsBeforeTheStages_AndTheReportSaysFailed()
+    {
+        using var s = Sandbox.Trivial();
+        const string bundled = "code: ['src/KdGat.Sample/**/*.cs']";
+        s.EditConfig(c => c.Contains(bundled, StringComparison.Ordinal) ? c.Replace(bundled, "code: ['scriptz/**/*.sh']") : throw new InvalidOperationException("the bundled code line is not there"));
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.BuildSettled("-p:Dataset=hcrl_sa").ExitCode); // writes the no-op certificate
+        s.Env.Remove("KDGAT_NOOP_CERTIFICATE"); // the certificate answers alone, as users run it
+        Assert.True(s.Build("-p:Dataset=hcrl_sa").ExitCode == 0 && s.LastBuild().NoOpCertificate == true);
+
+        var certified = s.Build("-p:Dataset=hcrl_sa", "-warnAsError:KDG1013");
+
+        Assert.True(certified.ExitCode != 0 && certified.Output.Contains("error KDG1013", StringComparison.Ordinal), certified.ToString());
+        Assert.True(!s.LastBuild().Succeeded && s.LastBuild().Stages.Count == 0 && s.LastBuild().NoOpCertificate is null, certified.ToString());
+
+        s.EditConfig(c => c.TrimEnd() + "\non_success: 'echo success >> hook.txt'\non_failure: 'echo failure >> hook.txt'\n");
+        ChangeGatLargeLr(s);
+        var before = ManifestText(s, "gat_large_curriculum");
+        var stale = s.Build("-p:Dataset=hcrl_sa", "-warnAsError:KDG1013");
+
+        Assert.True(stale.ExitCode != 0 && stale.Output.Contains("nothing was checked or run: KDG1013", StringComparison.Ordinal), stale.ToString());
+        Assert.False(s.LastBuild().Succeeded);
+        Assert.Equal(before, ManifestText(s, "gat_large_curriculum")); // not run
+        Assert.Equal("failure\n", File.ReadAllText(Path.Combine(s.Dir, "hook.txt")));
+
+        var asMessage = s.Build("-p:Dataset=hcrl_sa", "-warnAsError", "-warnAsMessage:KDG1013");
+        Assert.True(asMessage.ExitCode == 0 && s.LastBuild().Succeeded, asMessage.ToString());
+        Assert.Equal(GatLargeDownstream, Sandbox.Instances(s.LastBuild(), Outcome.Ran));
+        var noWarn = s.Build("-p:Dataset=hcrl_sa", "-warnAsError", "-noWarn:KDG1013");
+        Assert.True(noWarn.ExitCode == 0 && s.LastBuild().Succeeded, noWarn.ToString());
+        Assert.Equal("failure\nsuccess\nsuccess\n", File.ReadAllText(Path.Combine(s.Dir, "hook.txt")));
+    }
+
     [Fact]
     public void Question_ReportsEachStaleStageAsAnError_AndRunsNothing()
     {

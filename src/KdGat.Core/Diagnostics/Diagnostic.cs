@@ -12,6 +12,12 @@ internal sealed record Diagnostic(Severity Severity, string? Code, string Messag
 internal interface IBuildLog
 {
     void Report(Diagnostic diagnostic);
+
+    /// <summary>
+    /// Whether this build counts a warning with <paramref name="code"/> as an error (MSBuild's
+    /// -warnAsError, WarningsAsErrors): MSBuild fails its build on it, so KdGat's verdict must fail too.
+    /// </summary>
+    bool WarningIsError(string? code);
 }
 
 internal static class BuildLogExtensions
@@ -28,6 +34,9 @@ internal sealed class RecordingLog : IBuildLog
     private readonly IBuildLog? _forward;
     public RecordingLog(IBuildLog? forward = null) => _forward = forward;
     public IReadOnlyList<Diagnostic> Items { get { lock (_items) return _items.ToArray(); } }
+    /// <summary>Without a log to forward to: the warning codes this build counts as errors (tests' -warnAsError).</summary>
+    public IReadOnlySet<string> WarningsAsErrors { get; init; } = new HashSet<string>();
+    public bool WarningIsError(string? code) => _forward?.WarningIsError(code) ?? (code is not null && WarningsAsErrors.Contains(code));
     public void Report(Diagnostic diagnostic)
     {
         lock (_items) _items.Add(diagnostic);

@@ -45,6 +45,7 @@ internal sealed class BuildEngine
 
     public async Task<BuildReport> RunAsync(BuildRequest request, IBuildLog log, CancellationToken cancel)
     {
+        log = new CountingLog(log); // from the first line: an error said anywhere in the build fails its verdict
         if (_session?.Certified is { } certifiedPlan && certifiedPlan.StageWithOtherNeeds(request.Stages) is { } moved)
         {
             // The plan's certificate held, but the graph it was made with is not the one MSBuild ran: a
@@ -54,7 +55,10 @@ internal sealed class BuildEngine
             _session.Certified = null;
         }
         if (request.Mode == BuildMode.Build && _session?.Certified is { } planFound && !request.VerifyHashes && !request.Audit
-            && NoOpCertificate.Find(request.Root, planFound, NoOpCertificate.KeyOf(request)) is { } cert)
+            && NoOpCertificate.Find(request.Root, planFound, NoOpCertificate.KeyOf(request)) is { } cert
+            // Only for a build whose warnings stay warnings: one it makes an error (-warnAsError) stops it
+            // before the stages, which the full path does as a build from scratch would.
+            && !cert.Warnings.Append(SettingWarning(request)).Any(w => w is not null && log.WarningIsError(w.Code)))
         {
             if (!NoOpCertificate.Verifying) return CertifiedNoOp(cert, request, log);
             Observe(request);
@@ -177,6 +181,8 @@ internal sealed class BuildEngine
     private async Task<(BuildReport Report, IReadOnlyList<InstanceResult> Results, LoadedPipeline Pipeline)> RunWithResultsAsync(BuildRequest request, IBuildLog log, CancellationToken cancel, bool sayLoadWarnings = true)
     {
         var started = _time.GetUtcNow();
+        var said = log as CountingLog ?? new CountingLog(log); // RunAsync's, or the plan's own
+        log = said;
         var loaded = _session?.Load(request) ?? LoadedPipeline.Load(request);
         var (config, datasets, _, layout, instances) = loaded;
         if (sayLoadWarnings) SaySettingWarning(request, log);
@@ -185,8 +191,14 @@ internal sealed class BuildEngine
         // too (a stage only in kdgat.yaml was missing from what Explain listed, without a word; a first-contact review).
         if (sayLoadWarnings && request.Mode == BuildMode.Explain)
             foreach (var warning in loaded.Graph.WithoutTargetWarnings(config, request.PipelineFile)) log.Report(warning);
-        var said = new CountingLog(log);
-        log = said;
+        // Not counted for quiet below: a certificate says them again.
+        var saidBefore = said.Count;
+        // A load-time warning this build makes an error (-warnAsError) stops it here, before anything is
+        // checked or run, as an error in the configuration does; the report and hook still say it failed.
+        var stopped = said.Errors > 0;
+        if (stopped)
+            log.Info($"KdGat: nothing was checked or run: {string.Join(", ", said.ErrorCodes)} above {(said.ErrorCodes.Count == 1 ? "is an error" : "are errors")} in this build (-warnAsError), " +
+                "and a warning about the configuration stops a build before its stages as its errors do. Fix what it says, or keep it a warning with -warnNotAsError:CODE.");
 
         var parallel = request.MaxParallelStages > 0 ? request.MaxParallelStages
             : config.MaxParallelStages > 0 ? config.MaxParallelStages : Environment.ProcessorCount;
@@ -226,9 +238,10 @@ internal sealed class BuildEngine
         if (request.Mode == BuildMode.Build && request.LiveReportFile is { } liveFile)
             progress.OpenLive = () => new LiveReport(liveFile, ctx.BuildId, layout.Root, instances, log, request.LiveReportRefreshSeconds, time: _time);
 
-        if (request.Mode == BuildMode.Build)
+        // Stopped (above): nothing is generated, locked, recovered or checked.
+        if (request.Mode == BuildMode.Build && !stopped)
             foreach (var d in datasets) await RawData.EnsureAsync(layout, d, mayGenerate: true, log, _time, cancel).ConfigureAwait(false);
-        else
+        else if (!stopped)
             foreach (var d in datasets.Where(d => !RawData.IsUsable(layout, d)))
                 if (request.Mode == BuildMode.Explain)
                     // Explain describes, it does not fail: the dataset's stages say would-run (input missing).
@@ -243,7 +256,7 @@ internal sealed class BuildEngine
         IReadOnlyList<InstanceResult> results;
         try
         {
-            if (request.Mode != BuildMode.Explain)
+            if (request.Mode != BuildMode.Explain && !stopped)
                 foreach (var d in datasets)
                 {
                     // A certified no-op takes no lock: it holds only while the lock could be taken.
@@ -256,9 +269,9 @@ internal sealed class BuildEngine
             var runner = new InstanceRunner(ctx);
             // Not with -p:Sweep: the points it leaves out are still in the grid (their attempts their own builds' to recover or
             // re-attach to; a review: a -p:Sweep=seed=1 build stopped seed=0's running job), as Clean leaves them.
-            if (loaded.Sweep is null && request.Mode == BuildMode.Explain) ExplainDroppedPointAttempts(instances, log);
-            else if (loaded.Sweep is null) await runner.RecoverDroppedPointAttemptsAsync(instances).ConfigureAwait(false);
-            results = await ScheduleAsync(instances, runner, progress).ConfigureAwait(false);
+            if (loaded.Sweep is null && !stopped && request.Mode == BuildMode.Explain) ExplainDroppedPointAttempts(instances, log);
+            else if (loaded.Sweep is null && !stopped) await runner.RecoverDroppedPointAttemptsAsync(instances).ConfigureAwait(false);
+            results = stopped ? [] : await ScheduleAsync(instances, runner, progress).ConfigureAwait(false);
         }
         finally
         {
@@ -280,12 +293,15 @@ internal sealed class BuildEngine
             FinishedUtc = _time.GetUtcNow(),
             Datasets = datasets,
             Stages = results.Select(r => r.ToReport()).ToArray(),
-            Succeeded = results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted or Outcome.Adopted
+            // An error said by now fails it too: MSBuild fails its build on one, a warning -warnAsError made one included
+            // (a stage's KDG3016, SLURM's KDG4006, ...; the stages that ran keep their results). Said later (the report's or
+            // the hook's own warning) it fails MSBuild's build only: the report and the hook were decided by then.
+            Succeeded = said.Errors == 0 && results.All(r => r.Outcome is Outcome.Ran or Outcome.UpToDate or Outcome.Restored or Outcome.Submitted or Outcome.Adopted
                 || (r.Outcome is Outcome.WouldRun or Outcome.WouldRestore && !request.FailIfStale)),
         };
         if (request.PublishReport) BestEffort(() => report.Publish(layout.StateDir), "the build report (.kdgat/last-build.json)", log);
-        var quiet = said.Count == 0; // nothing but the load-time warnings (not counted: the certificate says them again) and the summary: what a certified no-op prints
-        Summarize(report, results, log, hashCache, request.DecisionTable, cancel.IsCancellationRequested);
+        var quiet = said.Count == saidBefore; // nothing but the load-time warnings and the summary: what a certified no-op prints
+        Summarize(report, results, log, hashCache, request.DecisionTable && !stopped, cancel.IsCancellationRequested);
         // Where this build's page is: nothing said it, so first users never found it (a first-contact review).
         // Not a page that could not be written (KDG4020 said so): the line named a file that does not exist.
         if (progress.Live is { Written: true } live) log.Info($"KdGat: report: {live.Path} (stage graph, metrics, logs: open it in a browser)");
@@ -466,8 +482,11 @@ internal sealed class BuildEngine
     /// </summary>
     private static void SaySettingWarning(BuildRequest request, IBuildLog log)
     {
-        if (NoOpCertificate.SettingWarning(Environment.GetEnvironmentVariable(NoOpCertificate.Variable), request.PipelineFile) is { } w) log.Report(w);
+        if (SettingWarning(request) is { } w) log.Report(w);
     }
+
+    private static Diagnostic? SettingWarning(BuildRequest request) =>
+        NoOpCertificate.SettingWarning(Environment.GetEnvironmentVariable(NoOpCertificate.Variable), request.PipelineFile);
 
     private void SayLoadWarnings(IEnumerable<Diagnostic> warnings, IBuildLog log)
     {
@@ -475,16 +494,25 @@ internal sealed class BuildEngine
             if (_session is null || _session.FirstTime(w)) log.Report(w);
     }
 
-    /// <summary>Counts what a build says before its summary.</summary>
+    /// <summary>Counts what a build says, and its errors: KdGat's own and the warnings the build makes errors (<see cref="IBuildLog.WarningIsError"/>).</summary>
     private sealed class CountingLog(IBuildLog inner) : IBuildLog
     {
         private int _count;
+        private readonly List<string> _errorCodes = [];
         public int Count => Volatile.Read(ref _count);
+        public int Errors { get { lock (_errorCodes) return _errorCodes.Count; } }
+        /// <summary>The code of each error said, in order, each once.</summary>
+        public IReadOnlyList<string> ErrorCodes { get { lock (_errorCodes) return [.. _errorCodes.Distinct()]; } }
+
         public void Report(Diagnostic d)
         {
             Interlocked.Increment(ref _count);
+            if (d.Severity == Severity.Error || d.Severity == Severity.Warning && inner.WarningIsError(d.Code))
+                lock (_errorCodes) _errorCodes.Add(d.Code ?? "an error");
             inner.Report(d);
         }
+
+        public bool WarningIsError(string? code) => inner.WarningIsError(code);
     }
 
     /// <summary>The stage's log when it exists: a job sbatch refused, or that SLURM could not launch, wrote none (the summary named it anyway).</summary>
