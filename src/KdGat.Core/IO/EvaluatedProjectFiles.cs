@@ -37,21 +37,30 @@ internal sealed class EvaluatedProjectFiles
     /// <summary>
     /// KDG1229 naming the files whose content differs from what this process recorded under the
     /// same last-write time; null when there is none. Records every other file as it is now (a new
-    /// time: MSBuild read it again). A file found so keeps its old record, so every later build of
-    /// the process stops too until the file's time changes: MSBuild still holds the old text.
+    /// time: MSBuild read it again). A file found so gets the time of now (what the message told
+    /// users to do by hand) and is recorded with it, so the next build's MSBuild reads it again and
+    /// goes on: whether MSBuild held the old text cannot be told (it also parses a file again after
+    /// -restore, or after dropping it from its cache: a review found that stop repeated in every
+    /// build until a touch). Where the time cannot be set, the old record stays: every later build
+    /// of the process stops too until the file's time changes.
     /// </summary>
     /// <param name="files">Full paths of the files MSBuild evaluated the stage graph from.</param>
     public KdgException? OldTextEvaluated(IEnumerable<string> files)
     {
         if (_msbuildComparesContent) return null;
-        List<string>? old = null;
+        List<string>? old = null, stuck = null;
         foreach (var file in files)
         {
             // Missing, unreadable, not a regular file, or large: unchecked, the record kept (MSBuild also keeps its text of a file that is gone).
             if (Read(file) is not { } now) continue;
             lock (_read)
             {
-                if (_read.TryGetValue(file, out var was) && was.WriteTicks == now.WriteTicks && !was.Digest.AsSpan().SequenceEqual(now.Digest)) (old ??= []).Add(file);
+                if (_read.TryGetValue(file, out var was) && was.WriteTicks == now.WriteTicks && !was.Digest.AsSpan().SequenceEqual(now.Digest))
+                {
+                    (old ??= []).Add(file);
+                    if (Touched(file, was.WriteTicks) is { } ticks) _read[file] = now with { WriteTicks = ticks };
+                    else (stuck ??= []).Add(file);
+                }
                 else _read[file] = now;
             }
         }
@@ -59,10 +68,25 @@ internal sealed class EvaluatedProjectFiles
         var names = string.Join(", ", old);
         return new KdgException(ErrorCodes.ProjectReloadNeeded,
             $"{names} changed since this MSBuild process (the MSBuild server, a reused node or an IDE) last read it, and kept its modification time (as cp -p, rsync -a, tar x or touch -r leave it). " +
-            "MSBuild parses a project file again only when that time changed, so this build may have been evaluated from the old text, with its stage targets and Needs, and nothing KdGat checks would show it. Nothing was run. " +
-            $"Touch the file (`touch {old[0]}`: MSBuild then reads it again) or stop that process (`dotnet build-server shutdown`, or restart the IDE), and build again; " +
-            "an MSBuild server started with MSBUILDCACHECHECKFILECONTENT=1 in its environment compares the content itself.",
+            "MSBuild parses a project file again only when that time changed (or after -restore), so this build may have been evaluated from the old text, with its stage targets and Needs, and nothing KdGat checks would show it. Nothing was run. " +
+            (stuck is null
+                ? "KdGat set its modification time to now, so MSBuild reads it again: build again. "
+                : $"Touch the file (`touch {stuck[0]}`: KdGat could not set its time) or stop that process (`dotnet build-server shutdown`, or restart the IDE), and build again. ") +
+            "An MSBuild server started with MSBUILDCACHECHECKFILECONTENT=1 in its environment compares the content itself.",
             old[0]);
+    }
+
+    /// <summary>Sets the file's last-write time to now (past the recorded one) and returns it as read back; null when it cannot be set.</summary>
+    private static long? Touched(string file, long wasTicks)
+    {
+        try
+        {
+            var now = DateTime.UtcNow;
+            File.SetLastWriteTimeUtc(file, now.Ticks > wasTicks ? now : new DateTime(wasTicks, DateTimeKind.Utc).AddSeconds(1));
+            var ticks = new FileInfo(file).LastWriteTimeUtc.Ticks;
+            return ticks != wasTicks ? ticks : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     private static Seen? Read(string file)
