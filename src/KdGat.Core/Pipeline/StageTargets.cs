@@ -119,7 +119,10 @@ internal static class StageTargets
             ProjectPlace? at;
             if (written.Element is not null)
             {
-                stages = [.. written.Element.Descendants().Where(e => e.Name.LocalName == "KdGatStage")
+                // Not a conditional declaration (an optional stage whose definition has the same condition, off in this build:
+                // a review found it refused where it had built the other stages): the evaluated definitions have no such
+                // stage, and the text cannot tell whether the condition holds; if the target runs, KDG1212 stops it there.
+                stages = [.. written.Element.Descendants().Where(e => e.Name.LocalName == "KdGatStage" && !e.AncestorsAndSelf().Any(a => a.Attribute("Condition") is not null))
                     .SelectMany(e => ((string?)e.Attribute("Include") ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     .Where(s => s.IndexOfAny(['$', '@', '%']) < 0 && !defined.Contains(s)).Distinct(StringComparer.Ordinal)];
                 at = At(written.File, written.Element);

@@ -114,6 +114,23 @@ public sealed class StageTargetsTests : IDisposable
     }
 
     /// <summary>
+    /// An optional stage: its definition, target (or item) under a condition that is off in this build. The evaluated
+    /// definitions lack it, the text cannot tell whether the condition holds: not refused here (a review: it was, where
+    /// the build had built the other stages); if the target runs, the build's own KDG1212 stops it.
+    /// </summary>
+    [Theory]
+    [InlineData("<Target Name=\"extra\" Condition=\"'$(WithExtra)' == 'true'\"><ItemGroup><KdGatStage Include=\"extra\" /></ItemGroup></Target>")]
+    [InlineData("<Target Name=\"extra\"><ItemGroup Condition=\"'$(WithExtra)' == 'true'\"><KdGatStage Include=\"extra\" /></ItemGroup></Target>")]
+    [InlineData("<Target Name=\"extra\"><ItemGroup><KdGatStage Include=\"extra\" Condition=\"'$(WithExtra)' == 'true'\" /></ItemGroup></Target>")]
+    public void AConditionalStageDeclaration_IsNotRefused(string target)
+    {
+        var file = _dir.Write("pipeline.proj", Project.Replace("</Project>", target + "\n</Project>"));
+        var config = Yaml("pre", "b", "extra");
+
+        Assert.Null(StageTargets.UndefinedListedStage([file], ["pre_stage", "b", "extra"], [("pre", "pre_stage"), ("b", "b")], config, file));
+    }
+
+    /// <summary>
     /// A listed target of the user's (no KdGatStage in it) stays one, however named; one not written in the
     /// files read (imported from elsewhere) is KDG1212 at its stage in kdgat.yaml when it has the name of
     /// a stage without a definition; nothing without definitions (the collecting then runs every listed target).
