@@ -6,7 +6,8 @@ namespace KdGat.Core.Execution.Slurm;
 /// <summary>
 /// Waits for many jobs with one loop: per poll one squeue for every outstanding job, and one sacct
 /// for those that ended (exit code, elapsed, MaxRSS). A failed query is retried with backoff and
-/// never ends a job. sacct lags behind the controller: a job squeue reports ended is held for a
+/// never fails a job; one that keeps failing for <see cref="UnreachableAfter"/> ends the wait
+/// (<see cref="Unreachable"/>: the job is left journalled for the next build). sacct lags behind the controller: a job squeue reports ended is held for a
 /// few polls until accounting has its row, then completed with what is known.
 /// <para>
 /// Between queries the loop looks for the done-marker each job script writes when its command
@@ -79,6 +80,8 @@ internal sealed class JobWatcher
     private int _failedQueries;
     /// <summary>When squeue's current streak of failures began (null: it answered last time).</summary>
     private DateTimeOffset? _squeueFailingSince;
+    /// <summary>When sacct's current streak of failures began (null: it answered last time, or was not needed).</summary>
+    private DateTimeOffset? _sacctFailingSince;
 
     private readonly TimeProvider _time;
 
@@ -292,15 +295,40 @@ internal sealed class JobWatcher
             }
             else ended.Add(w); // unknown to the controller: ask accounting
         }
-        if (ended.Count == 0) { _failedQueries = 0; return (changed, false); }
+        if (ended.Count == 0)
+        {
+            _failedQueries = 0;
+            _sacctFailingSince = null; // a streak is of sacct calls in a row: one long before must not count toward UnreachableAfter
+            return (changed, false);
+        }
 
         var acct = await _client.SacctAsync(ended.Select(w => w.Id).ToArray(), CancellationToken.None).ConfigureAwait(false);
-        if (acct is null) Warn("sacct failed; retrying with backoff (jobs are not affected)");
-        else _failedQueries = 0;
+        var polled = _time.GetUtcNow();
+        if (acct is null)
+        {
+            Warn("sacct failed; retrying with backoff (jobs are not affected)");
+            _sacctFailingSince ??= polled;
+        }
+        else
+        {
+            _failedQueries = 0;
+            _sacctFailingSince = null;
+        }
         foreach (var w in ended)
         {
             var fromQueue = live.GetValueOrDefault(w.Id);
             var fromAcct = acct?.GetValueOrDefault(w.Id);
+            if (fromQueue is null && acct is null)
+            {
+                // Gone from squeue (ended over MinJobAge ago, e.g. a -p:Wait=false build's job) and sacct failed
+                // (slurmdbd down, a site without accounting): nothing is known of how it ended. Not counted as
+                // missing: a completed job was taken for lost (NODE_FAIL) and run again (a review). After
+                // UnreachableAfter the wait ends as for a failing squeue: the journal stays, the next build collects it.
+                if (polled - _sacctFailingSince < UnreachableAfter) continue;
+                Complete(w, new JobStatus(w.Id, Unreachable, SacctUnreachable(w)));
+                changed = true;
+                continue;
+            }
             if (fromQueue is null && (fromAcct is null || fromAcct.IsActive))
             {
                 // Neither knows it as ended: sacct lag right after submission, or a lost job.
@@ -324,6 +352,16 @@ internal sealed class JobWatcher
             }
         }
         return (changed, acct is null);
+    }
+
+    /// <summary>Why the wait for a job squeue no longer lists ends while sacct keeps failing; the done-marker is named, never taken as the outcome.</summary>
+    private string SacctUnreachable(Watch w)
+    {
+        var marker = w.Marker is null ? "" : File.Exists(w.Marker)
+            ? $"; its done-marker {w.Marker} is there (the command returned), but only sacct can tell how the job ended"
+            : $"; its done-marker {w.Marker} is not there (killed before its command returned, or still hidden by the file system)";
+        return $"squeue no longer lists job {w.Id} (it ended over MinJobAge ago) and sacct has failed for {UnreachableAfter.TotalMinutes:0} minutes" +
+               (_client.LastSacctError is { } e ? $" (last: {e})" : "") + marker;
     }
 
     /// <summary>A state a job is in again after it ran: queued (PENDING) or SLURM's own REQUEUED, REQUEUE_HOLD, REQUEUE_FED.</summary>

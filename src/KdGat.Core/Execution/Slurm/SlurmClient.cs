@@ -244,8 +244,13 @@ internal sealed class SlurmClient
     {
         if (ids.Count == 0) return new();
         var r = await _run.RunAsync("sacct", ["-n", "-P", "-j", string.Join(',', ids), "-o", "JobID,State,ExitCode,Elapsed,MaxRSS,Start,End,Reason,TotalCPU,NodeList,ReqMem,Timelimit,AllocCPUS"], null, cancel).ConfigureAwait(false);
-        return r.ExitCode == 0 ? ParseSacct(r.Stdout) : null;
+        if (r.ExitCode == 0) return ParseSacct(r.Stdout);
+        LastSacctError = r.Text;
+        return null;
     }
+
+    /// <summary>What the last failed sacct of <see cref="SacctAsync"/> said.</summary>
+    public string? LastSacctError { get; private set; }
 
     public static Dictionary<string, JobStatus> ParseSacct(string stdout)
     {

@@ -168,7 +168,7 @@ internal sealed class SlurmExecutor : IStageExecutor
         _ended[id] = 1;
         if (status.State == JobWatcher.Unreachable) // the job may run on: nothing is rolled back or rerun under it; its journal stays for the next build
             return Ended(ExecState.LeftRunning, id, started, $"{status.Reason}; stopped waiting for job {id}, which is left as it is. " +
-                "Check the SLURM client on this machine (`squeue` by hand shows the error); the next build re-attaches to the job or collects its result") with { LostContact = true };
+                "Check the SLURM client on this machine (`squeue`, or `sacct` for a job squeue no longer lists, by hand shows the error; sacct needs SLURM's accounting, slurmdbd); the next build re-attaches to the job or collects its result") with { LostContact = true };
         if (status.State == JobWatcher.NeverStarts)
         {
             var cancelledIt = await _client.CancelAsync([id]).ConfigureAwait(false);

@@ -29,6 +29,10 @@ public sealed class JobWatcherMarkerTests : IDisposable
         public int Squeues, Saccts;
         /// <summary>Every query fails as on a login node whose SLURM client is misconfigured.</summary>
         public volatile bool Failing;
+        /// <summary>sacct fails as with slurmdbd down; squeue answers.</summary>
+        public volatile bool SacctFailing;
+        /// <summary>Jobs the controller has forgotten (MinJobAge): squeue does not list them, sacct still does.</summary>
+        public readonly HashSet<string> Purged = new(StringComparer.Ordinal);
 
         /// <summary>What sacct says instead of the state squeue gives (sacct's "CANCELLED by 1234").</summary>
         public void SetAcctState(string id, string state) { lock (_gate) _acctStates[id] = state; }
@@ -45,9 +49,10 @@ public sealed class JobWatcherMarkerTests : IDisposable
                 if (file == "squeue")
                 {
                     Squeues++;
-                    return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j => $"{j.id}|{j.Item2.State}|{_reasons[j.id]}\n")), ""));
+                    return Task.FromResult(new CommandOutput(0, string.Concat(known.Where(j => !Purged.Contains(j.id)).Select(j => $"{j.id}|{j.Item2.State}|{_reasons[j.id]}\n")), ""));
                 }
                 Saccts++;
+                if (SacctFailing) return Task.FromResult(new CommandOutput(1, "", "sacct: error: Problem talking to the database: Connection refused"));
                 return Task.FromResult(new CommandOutput(0, string.Concat(known.Select(j =>
                     $"{j.id}|{_acctStates.GetValueOrDefault(j.id, j.Item2.State)}|{j.Item2.Exit}:0|00:15:00||2026-12-02T12:00:00|2026-12-02T12:15:00|None|00:00:01|vm\n" +
                     $"{j.id}.batch|{j.Item2.State}|{j.Item2.Exit}:0|00:15:00|2048K|||\n")), ""));
@@ -119,6 +124,69 @@ public sealed class JobWatcherMarkerTests : IDisposable
         var status = await job;
         Assert.Equal(JobWatcher.Unreachable, status.State);
         Assert.Contains("Invalid user for SlurmUser", status.Reason);
+    }
+
+    /// <summary>
+    /// A job that completed and that the controller has forgotten (a -p:Wait=false build's, collected
+    /// later) while sacct fails (slurmdbd down): it was counted as missing and, after
+    /// JobWatcher.MissingPatience polls, ended NODE_FAIL, which is retried: a completed job run again.
+    /// Now the wait goes on while sacct fails, and the job's result is collected once it answers.
+    /// </summary>
+    [Fact]
+    public async Task APurgedCompletedJob_WhileSacctFails_IsNotTakenForLost_AndIsCollectedOnceSacctAnswers()
+    {
+        _slurm.Set("7", "COMPLETED");
+        _slurm.Purged.Add("7");
+        _slurm.SacctFailing = true;
+        WriteMarker(Marker("7"), 0);
+        var job = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(1, 2), new RecordingLog(), _clock, maxMarkerSeconds: 2)
+            .WaitAsync("7", CancellationToken.None, Marker("7"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(25), () => job.IsCompleted); // hundreds of polls, far over MissingPatience
+        Assert.True(_slurm.Saccts > JobWatcher.MissingPatience);
+        Assert.False(job.IsCompleted);
+        _slurm.SacctFailing = false;
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(26), () => job.IsCompleted);
+
+        Assert.Equal("COMPLETED", (await job).State);
+    }
+
+    /// <summary>sacct that never answers (no accounting) for a job squeue no longer lists: the wait ends as for a failing squeue, the marker named, never taken as the outcome.</summary>
+    [Fact]
+    public async Task APurgedJob_WhileSacctKeepsFailing_EndsUnreachable_AfterHalfAnHour()
+    {
+        _slurm.Set("7", "COMPLETED");
+        _slurm.Purged.Add("7");
+        _slurm.SacctFailing = true;
+        WriteMarker(Marker("7"), 0);
+        var job = Watcher().WaitAsync("7", CancellationToken.None, Marker("7"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(29), () => job.IsCompleted);
+        Assert.False(job.IsCompleted);
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(40), () => job.IsCompleted);
+        Assert.True(job.IsCompleted);
+
+        var status = await job;
+        Assert.Equal(JobWatcher.Unreachable, status.State);
+        Assert.Contains("squeue no longer lists job 7", status.Reason);
+        Assert.Contains("Connection refused", status.Reason);
+        Assert.Contains("done-marker", status.Reason);
+    }
+
+    /// <summary>A failed sacct long before (for another job, collected from squeue) does not count toward the half hour: the streak is of sacct calls in a row.</summary>
+    [Fact]
+    public async Task AnEarlierSacctFailure_DoesNotShortenTheHalfHour()
+    {
+        _slurm.SacctFailing = true;
+        _slurm.Set("6", "COMPLETED");
+        _slurm.Set("7", "RUNNING");
+        var w = Watcher();
+        var first = w.WaitAsync("6", CancellationToken.None, Marker("6"));
+        var job = w.WaitAsync("7", CancellationToken.None, Marker("7"));
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(5), () => first.IsCompleted);
+        Assert.True(first.IsCompleted); // from squeue, sacct never answering
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(45));
+        _slurm.Purged.Add("7"); // ended and forgotten while sacct still fails
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(70), () => job.IsCompleted);
+        Assert.False(job.IsCompleted);
     }
 
     [Fact]
