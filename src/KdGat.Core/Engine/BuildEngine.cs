@@ -413,7 +413,8 @@ internal sealed class BuildEngine
         if (results.Any(r => r.Outcome is Outcome.Failed or Outcome.Cancelled or Outcome.Skipped) && (!cancelled || results.Any(r => r.Outcome == Outcome.Failed)))
         {
             var failed = (cancelled ? failures.Where(r => r.Outcome == Outcome.Failed) : results.Where(r => r.Outcome is Outcome.Failed or Outcome.Cancelled))
-                .Select(r => (WrittenLog(r) ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
+                // A cancelled attempt's log says little (slurmstepd's "CANCELLED AT" line): its error says who cancelled it.
+                .Select(r => ((r.Outcome == Outcome.Cancelled ? r.Error : null) ?? WrittenLog(r) ?? r.Error) is { } detail ? $"{r.Instance.Key} ({detail})" : r.Instance.Key);
             var skipped = results.Where(r => r.Outcome == Outcome.Skipped).Select(r => r.Instance.Key).ToArray();
             var failedList = failed.ToArray();
             var message = (failedList.Length == 0 // only skipped ones: each line above says why (an upstream still running as a job, -p:Wait=false)
@@ -421,7 +422,9 @@ internal sealed class BuildEngine
                     : $"{(report.Mode == "adopt" ? "adopt refused" : "build failed")}: {string.Join(", ", failedList)}." +
                       (skipped.Length > 0 ? $" Skipped (or cancelled) because of it: {string.Join(", ", skipped)}." : "")) +
                 (report.Mode == "adopt" ? " The other selected instances were adopted or are up to date; fix these (or build them) and Adopt again."
-                    : failedList.Length == 0 ? " Build again once what they wait for has ended." : " Independent stages were completed; fix the failures and build again.");
+                    : failedList.Length == 0 ? " Build again once what they wait for has ended."
+                    : results.Any(r => r.Outcome == Outcome.Failed) ? " Independent stages were completed; fix the failures and build again."
+                    : " Independent stages were completed; the cancelled stages run again at the next build.");
             // At the first failed stage's entry in the configuration, where the fix usually starts.
             log.Report((results.FirstOrDefault(r => r.Outcome == Outcome.Failed) ?? results.FirstOrDefault(r => r.Outcome == Outcome.Cancelled)) is { } first
                 ? StageDiagnostic.At(first.Instance, Severity.Error, ErrorCodes.BuildFailed, message) with { Message = message }

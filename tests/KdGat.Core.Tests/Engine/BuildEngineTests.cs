@@ -868,6 +868,47 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
     }
 
+    /// <summary>
+    /// A job cancelled from outside (scancel) while it ran: its KDG3004 says so, but the KDG3010 summary
+    /// named the stage with its .err (only slurmstepd's "CANCELLED AT" line) and said to fix the
+    /// failures; it now gives the cancel, as for a pending job cancelled the same way (no log).
+    /// </summary>
+    [Fact]
+    public async Task AJobCancelledOutside_IsSummarizedByTheCancel_NotItsLog()
+    {
+        using var p = OneStage("command: 'echo x > out.txt', outputs: [out.txt]");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine((_, _) => new CancelledOutside()).RunAsync(p.Request([new("a", [])]), log, default);
+
+        Assert.False(r.Succeeded);
+        var summary = Assert.Single(log.Items, d => d.Code == ErrorCodes.BuildFailed);
+        Assert.Contains("cancelled outside this build (scancel by uid 1000)", summary.Message);
+        Assert.DoesNotContain(".err", summary.Message);
+        Assert.DoesNotContain("fix the failures", summary.Message);
+    }
+
+    /// <summary>A batch system whose job is cancelled by someone else while it runs; its .err holds slurmstepd's line.</summary>
+    private sealed class CancelledOutside : KdGat.Core.Execution.IStageExecutor
+    {
+        public string Name => "fake-batch";
+        public int MaxParallel => 100;
+        public bool SubmitsAhead => true;
+        public Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        {
+            var h = KdGat.Core.Execution.AttemptHandle.BatchJob("77");
+            job.OnStarted?.Invoke(h);
+            Directory.CreateDirectory(Path.GetDirectoryName(job.StderrPath)!);
+            File.WriteAllText(job.StderrPath, "slurmstepd: error: *** JOB 77 ON vm CANCELLED AT 2026-12-07T12:00:00 ***\n");
+            return Task.FromResult(new KdGat.Core.Execution.ExecutionResult
+            {
+                State = KdGat.Core.Execution.ExecState.Cancelled, CancelledOutside = true, Handle = h, Started = DateTimeOffset.UtcNow, Finished = DateTimeOffset.UtcNow,
+                Detail = "job 77 was cancelled outside this build (scancel by uid 1000), elapsed 3 s",
+            });
+        }
+        public Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(null);
+    }
+
     /// <summary>A batch system whose job runs at submission while the build returns (-p:Wait=false); the next build collects it.</summary>
     private sealed class UnwatchedBatch : KdGat.Core.Execution.IStageExecutor
     {
