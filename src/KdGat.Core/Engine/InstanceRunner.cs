@@ -272,6 +272,19 @@ internal sealed partial class InstanceRunner
             if (result is not null) return result;
             verdict = settled;
             resources = retryWith!;
+            if (chain.Pending.Count > 0)
+            {
+                // The upstream jobs this attempt was chained on may be retried too, as new jobs: a retry chained on the
+                // old ones (ended) started at once, read the upstream's run dir while its retry had the outputs aside, and
+                // failed, blamed on the stage (a review). The retry waits for the upstreams' final results instead.
+                var finals = await chain.AllFinalsAsync().ConfigureAwait(false);
+                if (finals.FirstOrDefault(f => f.OutputsDigest is null) is { } failed)
+                    return new InstanceResult(s, Outcome.Skipped, [new("upstream-failed", $"attempt {attempt} ended {run.Result.State} and upstream {failed.Instance.Name} {failed.Outcome}, so it was not retried")])
+                        { Log = run.Log, Handle = run.Result.Handle, Attempts = attempt };
+                verdict = Check(s, finals);
+                if (verdict.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = verdict.Previous!.OutputsDigest };
+                chain = Chain.None;
+            }
         }
     }
 

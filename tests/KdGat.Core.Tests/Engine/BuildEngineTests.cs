@@ -888,6 +888,61 @@ public sealed class BuildEngineTests : IDisposable
         Assert.DoesNotContain("fix the failures", summary.Message);
     }
 
+    /// <summary>
+    /// An upstream and its downstream both retried (NODE_FAIL): the downstream's retry was chained
+    /// (afterok) on the upstream's first job, ended, so it started at once while the upstream's retry
+    /// ran with its outputs aside, and failed (KDG3001, then KDG3010 blaming the stage). It now waits
+    /// for the upstream's final result.
+    /// </summary>
+    [Fact]
+    public async Task ARetryOfAChainedStage_WaitsForTheUpstreamsRetry_NotItsFirstJob()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              u: { command: 'echo w > weights.txt', outputs: [weights.txt] }
+              r: { command: 'cat {root}/runs/d1/u/weights.txt > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var batch = new RetriedTwice();
+
+        var r = await new BuildEngine((_, _) => batch).RunAsync(p.Request([new("u", []), new("r", ["u"])]), new RecordingLog(), default);
+
+        Assert.Equal([Outcome.Ran, Outcome.Ran], r.Stages.Select(x => x.Outcome));
+        Assert.True(batch.UpstreamDoneWhenRetried, $"r's retry was submitted before u's retry ended (afterok {string.Join(",", batch.RetryAfterOk)})");
+    }
+
+    /// <summary>Each stage's first job ends NODE_FAIL; u's retry takes up to 3 s, and says whether r's retry came after it.</summary>
+    private sealed class RetriedTwice : KdGat.Core.Execution.IStageExecutor
+    {
+        private readonly KdGat.Core.Execution.Local.LocalExecutor _local = new(2);
+        private readonly TaskCompletionSource _downstreamRetried = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _ids;
+        private volatile bool _upstreamDone;
+        public bool UpstreamDoneWhenRetried;
+        public IReadOnlyList<string> RetryAfterOk = [];
+        public string Name => "fake-batch";
+        public int MaxParallel => 100;
+        public bool SubmitsAhead => true;
+        public async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        {
+            var h = KdGat.Core.Execution.AttemptHandle.BatchJob($"{Interlocked.Increment(ref _ids)}");
+            job.OnStarted?.Invoke(h);
+            if (job.Attempt == 1) return new() { State = KdGat.Core.Execution.ExecState.NodeFail, Handle = h, Started = DateTimeOffset.UtcNow, Finished = DateTimeOffset.UtcNow, Detail = "node failure" };
+            if (job.Instance.Name == "r")
+            {
+                UpstreamDoneWhenRetried = _upstreamDone;
+                RetryAfterOk = job.AfterOk;
+                _downstreamRetried.TrySetResult();
+            }
+            else await Task.WhenAny(_downstreamRetried.Task, Task.Delay(TimeSpan.FromSeconds(3)));
+            var done = await _local.RunAsync(job with { OnStarted = null }, cancel);
+            if (job.Instance.Name == "u") _upstreamDone = true;
+            return done with { Handle = h };
+        }
+        public Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(null);
+    }
+
     /// <summary>A batch system whose job is cancelled by someone else while it runs; its .err holds slurmstepd's line.</summary>
     private sealed class CancelledOutside : KdGat.Core.Execution.IStageExecutor
     {
