@@ -81,7 +81,8 @@ internal sealed class EvaluatedProjectFiles
     {
         try
         {
-            var now = DateTime.UtcNow;
+            // The file system's own sense of now matters, not the build's clock: TimeProvider.System, as MSBuild compares it.
+            var now = TimeProvider.System.GetUtcNow().UtcDateTime;
             File.SetLastWriteTimeUtc(file, now.Ticks > wasTicks ? now : new DateTime(wasTicks, DateTimeKind.Utc).AddSeconds(1));
             var ticks = new FileInfo(file).LastWriteTimeUtc.Ticks;
             return ticks != wasTicks ? ticks : null;
