@@ -86,7 +86,11 @@ public sealed class ToolsFolderLeftoversTests : IDisposable
         var theirs = OlderToolsFolder("their-tools");
         File.WriteAllText(Path.Combine(theirs, "tools.list.copied"), "./KdGat.Core.deps.json\n./KdGat.Tasks.dll\n");
         File.WriteAllText(Path.Combine(theirs, "notes.txt"), "the user's");
-        Bootstrap(theirs);
+        // With the .NET properties a CI line passes to every project it builds: they do not reach the tool build, whose
+        // bytes are then those of a build without them (they were not: every stage with {tools} reran, no shared cache; a review).
+        Bootstrap(theirs, "-p:Version=9.9.9", "-p:SourceRevisionId=abc123", "-p:DefineConstants=CI_ONLY");
+        foreach (var dll in Directory.EnumerateFiles(Tools.Path, "KdGat.*.dll"))
+            Assert.True(File.ReadAllBytes(dll).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(theirs, Path.GetFileName(dll)))), Path.GetFileName(dll));
         Assert.False(File.Exists(Path.Combine(theirs, "KdGat.Core.deps.json")));
         Assert.True(File.Exists(Path.Combine(theirs, "runtimes", "win-x86", "native", "e_sqlite3.dll"))); // not listed as copied: could be theirs
         Assert.Equal("the user's", File.ReadAllText(Path.Combine(theirs, "notes.txt")));
