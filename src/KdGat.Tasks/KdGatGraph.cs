@@ -20,7 +20,7 @@ public sealed class KdGatGraph : PipelineTask
     {
         var request = Request(BuildMode.Explain) with { OnlyStage = Stage, VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false) };
         var r = GraphCommand.RunAsync(request, GraphFile, log).GetAwaiter().GetResult(); // MSBuild tasks are synchronous: the one blocking point
-        log.Info($"KdGat: stage graph ({r.Picture.Nodes.Count} stage instance(s)) written to {r.DotFile} and {r.SvgFile}");
+        if (r.DotFile is not null) log.Info($"KdGat: stage graph ({r.Picture.Nodes.Count} stage instance(s)) written to {r.DotFile} and {r.SvgFile}");
         return r.Explain.Succeeded;
     }
 }

@@ -6,7 +6,8 @@ namespace KdGat.Core.Graphing;
 /// <summary>-t:Graph: Explain the selection, map its report onto a picture, write DOT and SVG.</summary>
 internal static class GraphCommand
 {
-    public sealed record Result(BuildReport Explain, PipelinePicture Picture, string DotFile, string SvgFile);
+    /// <summary>Files null: nothing written (Explain stopped before it checked anything).</summary>
+    public sealed record Result(BuildReport Explain, PipelinePicture Picture, string? DotFile, string? SvgFile);
 
     /// <param name="graphFile">-p:GraphFile (relative to the root); empty for .kdgat/graph.dot.</param>
     public static async Task<Result> RunAsync(BuildRequest request, string? graphFile, IBuildLog log, CancellationToken cancel = default)
@@ -17,6 +18,9 @@ internal static class GraphCommand
         var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName));
         var explain = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, cancel).ConfigureAwait(false);
         var picture = PipelinePicture.From(explain, request.Stages, previous);
+        // Stopped before anything was checked (a load-time warning -warnAsError made an error): an empty picture
+        // replaced the last graph (a review); the files stay as they were.
+        if (!explain.Succeeded && explain.Stages.Count == 0) return new Result(explain, picture, null, null);
         var (dot, svg) = GraphFiles.Write(picture, request.Root, graphFile);
         return new Result(explain, picture, dot, svg);
     }
