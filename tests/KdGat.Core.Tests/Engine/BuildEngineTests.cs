@@ -912,8 +912,18 @@ public sealed class BuildEngineTests : IDisposable
         Assert.True(batch.UpstreamDoneWhenRetried, $"r's retry was submitted before u's retry ended (afterok {string.Join(",", batch.RetryAfterOk)})");
     }
 
+    /// <summary>A batch system of the tests' own (attempts handed over at submission, chained afterok): each says what its jobs do.</summary>
+    private abstract class FakeBatch : KdGat.Core.Execution.IStageExecutor
+    {
+        public string Name => "fake-batch";
+        public int MaxParallel => 100;
+        public bool SubmitsAhead => true;
+        public abstract Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel);
+        public virtual Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(null);
+    }
+
     /// <summary>Each stage's first job ends NODE_FAIL; u's retry takes up to 3 s, and says whether r's retry came after it.</summary>
-    private sealed class RetriedTwice : KdGat.Core.Execution.IStageExecutor
+    private sealed class RetriedTwice : FakeBatch
     {
         private readonly KdGat.Core.Execution.Local.LocalExecutor _local = new(2);
         private readonly TaskCompletionSource _downstreamRetried = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -921,10 +931,7 @@ public sealed class BuildEngineTests : IDisposable
         private volatile bool _upstreamDone;
         public bool UpstreamDoneWhenRetried;
         public IReadOnlyList<string> RetryAfterOk = [];
-        public string Name => "fake-batch";
-        public int MaxParallel => 100;
-        public bool SubmitsAhead => true;
-        public async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        public override async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
         {
             var h = KdGat.Core.Execution.AttemptHandle.BatchJob($"{Interlocked.Increment(ref _ids)}");
             job.OnStarted?.Invoke(h);
@@ -940,16 +947,12 @@ public sealed class BuildEngineTests : IDisposable
             if (job.Instance.Name == "u") _upstreamDone = true;
             return done with { Handle = h };
         }
-        public Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(null);
     }
 
     /// <summary>A batch system whose job is cancelled by someone else while it runs; its .err holds slurmstepd's line.</summary>
-    private sealed class CancelledOutside : KdGat.Core.Execution.IStageExecutor
+    private sealed class CancelledOutside : FakeBatch
     {
-        public string Name => "fake-batch";
-        public int MaxParallel => 100;
-        public bool SubmitsAhead => true;
-        public Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        public override Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
         {
             var h = KdGat.Core.Execution.AttemptHandle.BatchJob("77");
             job.OnStarted?.Invoke(h);
@@ -961,18 +964,14 @@ public sealed class BuildEngineTests : IDisposable
                 Detail = "job 77 was cancelled outside this build (scancel by uid 1000), elapsed 3 s",
             });
         }
-        public Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(null);
     }
 
     /// <summary>A batch system whose job runs at submission while the build returns (-p:Wait=false); the next build collects it.</summary>
-    private sealed class UnwatchedBatch : KdGat.Core.Execution.IStageExecutor
+    private sealed class UnwatchedBatch : FakeBatch
     {
         private readonly KdGat.Core.Execution.Local.LocalExecutor _local = new(2);
         private static readonly KdGat.Core.Execution.AttemptHandle Job = KdGat.Core.Execution.AttemptHandle.BatchJob("77");
-        public string Name => "fake-batch";
-        public int MaxParallel => 100;
-        public bool SubmitsAhead => true;
-        public async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        public override async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
         {
             if (job.AttachTo is { } h)
                 return new() { State = KdGat.Core.Execution.ExecState.Completed, Handle = h, Started = DateTimeOffset.UtcNow, Finished = DateTimeOffset.UtcNow };
@@ -980,7 +979,7 @@ public sealed class BuildEngineTests : IDisposable
             await _local.RunAsync(job with { OnStarted = null }, cancel);
             return new() { State = KdGat.Core.Execution.ExecState.LeftRunning, Handle = Job };
         }
-        public Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(Job);
+        public override Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(Job);
     }
 
     /// <summary>
