@@ -44,6 +44,8 @@ public sealed class SdkTests(ITestOutputHelper output)
         Assert.Contains("model_bytes", File.ReadAllText(Path.Combine(repo.RunDir("evaluate"), "metrics.json")));
         // tools/ stays IL for every platform; tools-linux-x64/ holds the same DLLs precompiled (ReadyToRun), and on linux-x64 builds use it.
         var package = Path.Combine(SdkPackage.PackagesDir, "kdgat.sdk", SdkPackage.Version);
+        // What NuGet and IDEs show for the package (pack warned "missing a readme" without it).
+        Assert.Contains("Sdk=\"KdGat.Sdk\"", File.ReadAllText(Path.Combine(package, "README.md")));
         foreach (var dll in new[] { "KdGat.Core.dll", "KdGat.Tasks.dll", "YamlDotNet.dll", "Microsoft.Data.Sqlite.dll" })
         {
             Assert.False(IsReadyToRun(Path.Combine(package, "tools", dll)), dll + " in tools/ is precompiled");
@@ -65,6 +67,32 @@ public sealed class SdkTests(ITestOutputHelper output)
         Assert.Equal(0, third.ExitCode);
         Assert.Equal(Chain, Sandbox.With(repo.LastBuild(), Outcome.Ran));
         Assert.Contains("00FF,1\n", File.ReadAllText(Path.Combine(repo.RunDir("train"), "model.ckpt")));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // the stand-in interpreter is a shell script
+    public void The_package_readme_example_builds_then_is_up_to_date()
+    {
+        // src/KdGat.Sdk/README.md is what NuGet and IDEs show: its pipeline.proj and kdgat.yaml, as written, must build.
+        var readme = File.ReadAllText(Path.Combine(Repo.Root, "src", "KdGat.Sdk", "README.md"));
+        string Block(string language) => System.Text.RegularExpressions.Regex.Match(readme, "```" + language + "\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
+        using var repo = SdkRepo.Bare();
+        repo.Write("pipeline.proj", Block("xml"));
+        repo.Write("kdgat.yaml", Block("yaml"));
+        repo.Write("train.py", "# the researcher's training script\n");
+        repo.Write("data/hcrl_sa/capture.csv", "timestamp,arbitration_id,data_field,attack\n0.0,1A0,00FF,0\n");
+        // A stand-in `python` (no interpreter needed): `python train.py --data DIR --out DIR` writes the declared model.
+        repo.Write("bin/python", "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\necho model > \"$out/model.ckpt\"\n");
+        File.SetUnixFileMode(Path.Combine(repo.Dir, "bin", "python"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        repo.Env["PATH"] = Path.Combine(repo.Dir, "bin") + ":" + Environment.GetEnvironmentVariable("PATH");
+
+        var first = Build(repo);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(["hcrl_sa/train"], Sandbox.With(repo.LastBuild(), Outcome.Ran));
+        Assert.True(File.Exists(Path.Combine(repo.RunDir("train", "hcrl_sa"), "model.ckpt")));
+        var second = Build(repo);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Equal(["hcrl_sa/train"], Sandbox.With(repo.LastBuild(), Outcome.UpToDate));
     }
 
     /// <summary>A ReadyToRun image has a managed native header (its READYTORUN_HEADER); IL-only DLLs have none.</summary>

@@ -30,6 +30,9 @@ public sealed class SdkRepo : IDisposable
         return r.UsePackage();
     }
 
+    /// <summary>global.json and nuget.config naming the test package, nothing else.</summary>
+    public static SdkRepo Bare() => New().UsePackage();
+
     public static SdkRepo Create()
     {
         var r = New().UsePackage();
