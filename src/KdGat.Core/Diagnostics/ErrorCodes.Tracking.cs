@@ -37,4 +37,6 @@ internal static partial class ErrorCodes
     public const string UnknownMetric = "KDG5026";
     /// <summary>A Compare/Report variant names no stage of the pipeline (a KdGatVariant item's Stages, or a *DependsOn target that is no stage's target); a warning for Status.</summary>
     public const string UnknownVariantStage = "KDG5027";
+    /// <summary>Warning: a current manifest could not be archived in .kdgat/manifests (full disk or quota, permissions) as a tracking target opened the index; the live one is kept and archived later.</summary>
+    public const string ManifestNotArchived = "KDG5028";
 }

@@ -1,3 +1,4 @@
+using KdGat.Core.Diagnostics;
 using KdGat.Core.IO;
 using KdGat.Core.Manifests;
 using KdGat.Core.Pipeline;
@@ -31,6 +32,31 @@ internal sealed class ManifestArchive
 
     /// <summary>Archives the current manifest of each instance when not archived yet; returns how many were new.</summary>
     public int Capture(IEnumerable<StageInstance> instances) => instances.Count(s => Capture(s.Dataset, s.Slot, s.ManifestPath));
+
+    /// <summary>
+    /// <see cref="Capture(IEnumerable{StageInstance})"/> for a tracking target as it opens the index (Status, History,
+    /// Compare, Report, the index step after a build): a manifest that cannot be written here (a full disk or quota,
+    /// a read-only folder) is one warning for all, KDG5028, and the rest goes on. As the target's failure it was
+    /// blamed on the run index (KDG5005, whose "-p:KdGatIndex" changes nothing) and the build's records were not
+    /// indexed. The live manifest stays, so the next open archives it; an attempt that would replace it archives it
+    /// first or fails.
+    /// </summary>
+    public void CaptureOrWarn(IEnumerable<StageInstance> instances, IBuildLog log)
+    {
+        var (failed, first) = (0, "");
+        foreach (var s in instances)
+        {
+            try { Capture(s.Dataset, s.Slot, s.ManifestPath); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (failed++ == 0) first = $"{s.Key}: {e.Message}";
+            }
+        }
+        if (failed > 0)
+            log.Warn(ErrorCodes.ManifestNotArchived,
+                $"KdGat: {failed} current manifest(s) could not be archived under {Dir} ({first}); each stays beside its outputs, the results are not affected, and History shows no manifest for those runs until one is archived. Free space or fix the permissions there; the next build, Status or History archives them.",
+                Dir);
+    }
 
     /// <summary>Archives the manifest at <paramref name="manifestPath"/> as <paramref name="slot"/>'s when not archived yet; true when it was new.</summary>
     public bool Capture(string dataset, string slot, string manifestPath)

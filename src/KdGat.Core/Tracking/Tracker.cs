@@ -159,7 +159,7 @@ internal sealed class Tracker : IDisposable
         var layout = pipeline.Layout;
         var records = new RecordStore(layout.StateDir);
         var archive = new ManifestArchive(layout.StateDir);
-        archive.Capture(pipeline.Instances.TakeWhile(_ => !cancel.IsCancellationRequested));
+        archive.CaptureOrWarn(pipeline.Instances.TakeWhile(_ => !cancel.IsCancellationRequested), log);
         cancel.ThrowIfCancellationRequested();
         var location = IndexLocation.Choose(layout.Root, indexPath);
         var index = RunIndex.Open(location, records, log, cancel);

@@ -47,4 +47,31 @@ public sealed class TrackerStatusTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tracker.StatusAsync(cancel: new CancellationToken(canceled: true)));
         Assert.Equal(StatusRow.UpToDate, (await tracker.StatusAsync()).Single(r => r.Stage == "a").State);
     }
+    /// <summary>
+    /// A current manifest that cannot be archived in .kdgat/manifests (a full disk or quota, the folder read-only; here a
+    /// file in its place): Status, History, Compare and Report failed with KDG5005, "the run index ... cannot be used ...
+    /// pass -p:KdGatIndex", which changes nothing, and the index step after a build took in none of its records (found on a
+    /// full tmpfs). Now a warning that names the folder, and the index and Status work; the next open archives it.
+    /// </summary>
+    [Fact]
+    public async Task AManifestThatCannotBeArchived_IsAWarning_NotAFailureOfTheIndex()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        SetConfig(_d, Yaml("2", cache: false));
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var archive = _d[".kdgat/manifests"];
+        Directory.Delete(archive, recursive: true);
+        File.WriteAllText(archive, "not a folder");
+        var log = new RecordingLog();
+
+        using (var tracker = Tracker.Open(Request(_d), log, _d[".kdgat/index.db"]))
+            Assert.Equal(StatusRow.UpToDate, (await tracker.StatusAsync()).Single(r => r.Stage == "a").State);
+
+        var warning = Assert.Single(log.Items, d => d.Code == ErrorCodes.ManifestNotArchived);
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.Equal(archive, warning.File);
+        File.Delete(archive);
+        using (Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]))
+            Assert.NotEmpty(Directory.GetFiles(archive, "*.json", SearchOption.AllDirectories));
+    }
 }
