@@ -219,8 +219,22 @@ internal sealed class Tracker : IDisposable
                 ? RunOf(s, current.BuildId, current.Attempt) : last;
             rows.Add(Classify(s, reasons, fingerprint, last, journals[s], jobs, made, current is null ? null : (current.BuildId, current.Attempt)) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
         }
-        planner.Cache!.Save();
+        SaveHashCache(planner.Cache!);
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
+    }
+
+    /// <summary>
+    /// The hash cache only speeds up the next check: where it cannot be written (a full disk or quota, a read-only
+    /// .kdgat) Status and Compare warn as a build does (KDG2008) and answer; the whole check was lost, blamed on the
+    /// run index (KDG5005).
+    /// </summary>
+    private void SaveHashCache(HashCache cache)
+    {
+        try { cache.Save(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Warn(ErrorCodes.StateWriteFailed, $"could not write the hash cache ({e.Message}); what is shown is not affected, the next check hashes again what it would have kept. Check free space and permissions under .kdgat/.");
+        }
     }
 
     /// <summary>The indexed run of one attempt; asked only when a current result is not its instance's latest run.</summary>

@@ -74,4 +74,22 @@ public sealed class TrackerStatusTests : IDisposable
         using (Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]))
             Assert.NotEmpty(Directory.GetFiles(archive, "*.json", SearchOption.AllDirectories));
     }
+    /// <summary>
+    /// Status (and Compare, which asks it) saves the hash cache after its check; where that cannot be written (a full disk
+    /// or quota, a read-only .kdgat; here a folder in its place) the whole Status failed, blamed on the run index (KDG5005,
+    /// found on a read-only file system with -p:KdGatIndex elsewhere). A build says it as KDG2008 and goes on; so does Status.
+    /// </summary>
+    [Fact]
+    public async Task AHashCacheThatCannotBeSaved_IsAWarning_AndStatusAnswers()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var cache = _d[".kdgat/hash-cache.tsv"];
+        File.Delete(cache);
+        Directory.CreateDirectory(cache);
+        var log = new RecordingLog();
+        using var tracker = Tracker.Open(Request(_d), log, _d[".kdgat/index.db"]);
+
+        Assert.Equal(StatusRow.UpToDate, (await tracker.StatusAsync()).Single(r => r.Stage == "a").State);
+        Assert.Equal(Severity.Warning, Assert.Single(log.Items, d => d.Code == ErrorCodes.StateWriteFailed).Severity);
+    }
 }
