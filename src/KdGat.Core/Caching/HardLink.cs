@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace KdGat.Core.Caching;
@@ -23,7 +22,7 @@ internal static partial class HardLink
     /// first-week review). Links elsewhere (raw data, scratch, within the outputs) are made again. Null (a
     /// restore): every link is made again.
     /// </param>
-    /// <param name="cancel">Looked at before each file and folder, and per 1 MiB of a file copied (<see cref="Copy"/>): a cancelled
+    /// <param name="cancel">Looked at before each file and folder, and between the steps of a file copied (<see cref="FileCopy"/>): a cancelled
     /// store insert or restore. What was placed before it stays, for the caller's cleanup (a restore's rollback, the store's tmp/).</param>
     public static void LinkOrCopy(string from, string to, Func<string, bool>? undeclared = null, CancellationToken cancel = default) => LinkOrCopy(from, to, undeclared, [], cancel);
 
@@ -41,45 +40,12 @@ internal static partial class HardLink
         }
         if (File.Exists(from))
         {
-            if (Link(from, to) != 0) Copy(from, to, cancel);
+            if (Link(from, to) != 0) FileCopy.Copy(from, to, cancel);
             return;
         }
         Directory.CreateDirectory(to);
         foreach (var f in Directory.EnumerateFiles(from)) LinkOrCopy(f, Path.Combine(to, Path.GetFileName(f)), undeclared, followed, cancel);
         foreach (var d in Directory.EnumerateDirectories(from)) LinkOrCopy(d, Path.Combine(to, Path.GetFileName(d)), undeclared, followed, cancel);
-    }
-
-    /// <summary>
-    /// File.Copy, but looked at for a cancel per 1 MiB: a store on another filesystem (scratch) is copied from, and
-    /// File.Copy of a 10 GB checkpoint let no Ctrl+C in until its end. The same result: bytes, permission bits, times.
-    /// </summary>
-    internal static void Copy(string from, string to, CancellationToken cancel)
-    {
-        using (var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
-        using (var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
-            CopyChunks(source, target, cancel);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(to, File.GetUnixFileMode(from)); // the x bit is part of an output's hash
-        File.SetLastAccessTimeUtc(to, File.GetLastAccessTimeUtc(from));
-        File.SetLastWriteTimeUtc(to, File.GetLastWriteTimeUtc(from));
-    }
-
-    internal const int ChunkBytes = 1 << 20;
-
-    /// <summary>Copies to the end of <paramref name="from"/>, looking at <paramref name="cancel"/> before each 1 MiB read.</summary>
-    internal static void CopyChunks(Stream from, Stream to, CancellationToken cancel)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-        try
-        {
-            while (true)
-            {
-                cancel.ThrowIfCancellationRequested();
-                var n = from.Read(buffer, 0, ChunkBytes);
-                if (n == 0) return;
-                to.Write(buffer, 0, n);
-            }
-        }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>What a link finally points to, when that exists; null for a dangling link or a cycle.</summary>
