@@ -7,14 +7,19 @@ namespace KdGat.Core.IO;
 /// OutputGuard) calls <see cref="Hit"/> just before it acts. Without a plan (always, outside tests)
 /// it does nothing. A plan counts the operations of its own async flow and, at the chosen one,
 /// fails it (an IOException, as a full disk would), crashes (this operation and every later one
-/// of the flow throw, as if the process had died), or kills the process with SIGKILL.
+/// of the flow throw, as if the process had died), kills the process with SIGKILL, or cancels the
+/// flow's token and lets the operation go on (a Ctrl+C that comes just before it).
 /// </summary>
 internal static partial class CrashPoints
 {
-    public enum Mode { Fail, Crash, Kill }
+    public enum Mode { Fail, Crash, Kill, Cancel }
 
     public sealed class Plan(int at, Mode mode)
     {
+        /// <summary>A plan that cancels <paramref name="cancel"/> at operation <paramref name="at"/> (<see cref="Mode.Cancel"/>).</summary>
+        public Plan(int at, CancellationTokenSource cancel) : this(at, Mode.Cancel) => _cancel = cancel;
+
+        private readonly CancellationTokenSource? _cancel;
         public int At { get; } = at;
         public Mode Mode { get; } = mode;
         public int Count { get; private set; }
@@ -33,11 +38,13 @@ internal static partial class CrashPoints
                 {
                     case Mode.Fail: throw new IOException($"injected failure of operation {Count} ({op} {path})");
                     case Mode.Kill: Kill(Environment.ProcessId, 9); break;
+                    case Mode.Cancel: break;
                     default:
                         Crashed = true;
                         throw new SimulatedCrashException($"crash at operation {Count}: {op} {path}");
                 }
             }
+            if (Mode == Mode.Cancel) _cancel!.Cancel(); // outside the lock: the token's callbacks may do file operations of their own
         }
     }
 

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.IO;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
 
@@ -19,8 +19,9 @@ public sealed class RestoreCancelTests
     /// does not call it interrupted), Explain still restores it, and the next build restores exactly what a build
     /// from scratch makes.
     /// </summary>
-    [Fact]
-    public async Task ACancelDuringARestore_PutsThePreviousResultBack_AndTheNextBuildRestoresTheFromScratchBytes()
+    [Theory]
+    [InlineData("link", "/runs/d1/a/model.ckpt")]
+    public async Task ACancelDuringARestore_PutsThePreviousResultBack_AndTheNextBuildRestoresTheFromScratchBytes(string op, string path)
     {
         using var scratch = NewRoot(Yaml("1", cache: false));
         Assert.True((await BuildAsync(scratch)).Succeeded);
@@ -31,9 +32,8 @@ public sealed class RestoreCancelTests
         var previous = Snapshot(d);
         SetConfig(d, Yaml("1", cache: true)); // a and b: in the store
 
-        using var cts = new CancellationTokenSource();
         var log = new RecordingLog();
-        var cancelled = await new BuildEngine(time: new CancelAsARestoreBegins(cts)).RunAsync(Request(d), log, cts.Token);
+        var cancelled = await CancelledAtAsync(d, op, path, log);
 
         Assert.Equal(Outcome.Cancelled, cancelled.Stages.Single(s => s.Stage == "a").Outcome); // was Restored: the cancel waited for it
         Assert.Equal(previous, Snapshot(d));
@@ -47,13 +47,27 @@ public sealed class RestoreCancelTests
         Assert.Equal(Snapshot(scratch), Snapshot(d));
     }
 
-    /// <summary>Cancels the build as an instance's restore from the cache begins (its first look at the build's clock).</summary>
-    private sealed class CancelAsARestoreBegins(CancellationTokenSource cts) : TimeProvider
+    /// <summary>
+    /// A build of <paramref name="d"/> whose token is cancelled just before a's restore does <paramref name="op"/> on the
+    /// path ending in <paramref name="path"/> (the first such after the restore's first link): found in the numbered
+    /// operations of the same build of a copy (<see cref="CrashPoints"/>).
+    /// </summary>
+    private static async Task<BuildReport> CancelledAtAsync(TempDir d, string op, string path, RecordingLog log)
     {
-        public override DateTimeOffset GetUtcNow()
+        var ops = await OperationsAsync(d, File.ReadAllText(d["kdgat.yaml"]));
+        var restoreBegins = ops.FindIndex(o => o.Contains(" link ", StringComparison.Ordinal) && o.EndsWith("/runs/d1/a/model.ckpt", StringComparison.Ordinal));
+        var at = ops.FindIndex(Math.Max(restoreBegins, 0), o => o.Contains($" {op} ", StringComparison.Ordinal) && o.EndsWith(path, StringComparison.Ordinal)) + 1;
+        Assert.True(restoreBegins >= 0 && at > 0, $"no {op} of {path} in a's restore:\n{string.Join('\n', ops)}");
+
+        using var cts = new CancellationTokenSource();
+        CrashPoints.Current = new CrashPoints.Plan(at, cts); // flows into this build's tasks only
+        try
         {
-            if (new StackTrace().GetFrames().Any(f => f.GetMethod()?.Name == "TryRestore")) cts.Cancel();
-            return base.GetUtcNow();
+            return await new BuildEngine().RunAsync(Request(d), log, cts.Token);
+        }
+        finally
+        {
+            CrashPoints.Current = null;
         }
     }
 }
