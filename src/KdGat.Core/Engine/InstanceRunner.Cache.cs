@@ -68,17 +68,17 @@ internal sealed partial class InstanceRunner
     /// entry linked or copied in, every byte of those placed copies verified against the entry's
     /// hashes (<see cref="OutputStore.Verify"/>), manifest last. A damaged entry is evicted with a
     /// warning and the stage runs. Null: run the stage. A Ctrl+C while it is placed or verified (GBs of
-    /// checkpoints) rolls it back as a stopped run is: the previous result, if any, back, the placed part in failed/.
+    /// checkpoints) rolls it back as a stopped run is, the previous result, if any, back; the placed part is deleted (<see cref="DiscardPlaced"/>).
     /// </summary>
     private InstanceResult? TryRestore(StageInstance s, OutputGuard guard, Verdict verdict)
     {
         if (CachedEntry(s, verdict) is not { } entry) return null;
         var started = _ctx.Time.GetUtcNow();
         _ctx.Archive.Capture([s]);
+        var targets = EntryTargets(s, entry)!;
         guard.Begin($"{_ctx.BuildId}-{s.Id}-cache", RecordId(s, 1), _ctx.BuildId);
         try
         {
-            var targets = EntryTargets(s, entry)!;
             for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i].Path, _ctx.Cancel);
             var written = _ctx.Planner.Cache?.Mark() ?? 0;
             WriteParams(s); // the run dir looks as if the stage had run here
@@ -104,6 +104,7 @@ internal sealed partial class InstanceRunner
         {
             // Before the manifest (nothing after Verify looks at the cancel): undone now, else the journal makes Status call it
             // interrupted and the next build recover it first. Undone or not, nothing here is taken as up to date.
+            DiscardPlaced(s, targets);
             try { guard.Abort(); } catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
             return new InstanceResult(s, Outcome.Cancelled, verdict.Reasons)
             {
@@ -138,6 +139,18 @@ internal sealed partial class InstanceRunner
                 $"{s.Key}: could not be restored from cache entry {entry.Dir} ({e.Message.TrimEnd('.')}); the entry is kept and the stage runs. Check free space and permissions of the run dir and the store."));
             return null;
         }
+    }
+
+    /// <summary>
+    /// What a cancelled restore placed: a part of what the entry still holds, of no use to anyone. Kept in failed/ as a
+    /// stopped run's outputs are, it was GBs of checkpoints until the next attempt, and it replaced the outputs of the
+    /// stage's last failed run there. Everything at these paths is the restore's: Begin moved the previous result aside.
+    /// What cannot be deleted goes to failed/ with the rollback, as before.
+    /// </summary>
+    private static void DiscardPlaced(StageInstance s, (string Path, bool Optional)[] targets)
+    {
+        foreach (var placed in targets.Select(t => t.Path).Append(s.ParamsFilePath))
+            try { FileMover.Delete(placed); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Every payload the entry records is still there (a missing one makes it damaged, not a local file error).</summary>
