@@ -173,7 +173,9 @@ internal sealed class Tracker : IDisposable
 
     // ---------------------------------------------------------------- Status
 
-    public async Task<IReadOnlyList<StatusRow>> StatusAsync(string? onlyStage = null, CancellationToken cancel = default)
+    /// <param name="cancel">Ctrl+C: an OperationCanceledException between instances, files and 1 MiB reads; the hashes finished by then are saved.</param>
+    /// <param name="checkedOne">Told each row as its instance is checked (tests: a Ctrl+C between two instances).</param>
+    public async Task<IReadOnlyList<StatusRow>> StatusAsync(string? onlyStage = null, CancellationToken cancel = default, Action<StatusRow>? checkedOne = null)
     {
         var layout = Pipeline.Layout;
         var latest = Index.Latest();
@@ -187,7 +189,22 @@ internal sealed class Tracker : IDisposable
             : ((OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt, bool Committed)?)null);
         // Not a job of a journal that came with a copy of the tree: it is the other tree's.
         var jobs = await SlurmExecutor.QueryAsync(journals.Values.Where(a => a is { Copied: false }).Select(a => a!.Value.Journal.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
-        foreach (var s in Pipeline.Instances) // dependency order
+        try
+        {
+            foreach (var s in Pipeline.Instances) // dependency order
+                rows.Add(StatusOf(s));
+        }
+        catch (OperationCanceledException)
+        {
+            // What was hashed before the Ctrl+C is saved (atomically, as always): the next Status hashed it all again, tens of GB
+            // of real data. Rows of files deleted since are left to the next save, as after a build's Ctrl+C (a stat per row).
+            try { planner.Cache!.Save(dropDeleted: false); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a lost save only costs hashing again
+            throw;
+        }
+        SaveHashCache(planner.Cache!);
+        return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
+
+        StatusRow StatusOf(StageInstance s)
         {
             cancel.ThrowIfCancellationRequested();
             latest.TryGetValue((s.Dataset, s.Slot), out var last);
@@ -217,10 +234,10 @@ internal sealed class Tracker : IDisposable
             // The run behind the current result, which a later failed or cancelled attempt (rolled back) is not.
             var made = current is not null && last is not null && (last.Record.BuildId != current.BuildId || last.Record.Attempt != current.Attempt)
                 ? RunOf(s, current.BuildId, current.Attempt) : last;
-            rows.Add(Classify(s, reasons, fingerprint, last, journals[s], jobs, made, current is null ? null : (current.BuildId, current.Attempt)) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) });
+            var row = Classify(s, reasons, fingerprint, last, journals[s], jobs, made, current is null ? null : (current.BuildId, current.Attempt)) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) };
+            checkedOne?.Invoke(row);
+            return row;
         }
-        SaveHashCache(planner.Cache!);
-        return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
     }
 
     /// <summary>

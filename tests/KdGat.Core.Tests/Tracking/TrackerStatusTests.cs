@@ -1,5 +1,6 @@
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
+using KdGat.Core.Hashing;
 using KdGat.Core.Tracking;
 using KdGat.Core.Tests.Support;
 using static KdGat.Core.Tests.Engine.CrashLab;
@@ -47,6 +48,7 @@ public sealed class TrackerStatusTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tracker.StatusAsync(cancel: new CancellationToken(canceled: true)));
         Assert.Equal(StatusRow.UpToDate, (await tracker.StatusAsync()).Single(r => r.Stage == "a").State);
     }
+
     /// <summary>
     /// A current manifest that cannot be archived in .kdgat/manifests (a full disk or quota, the folder read-only; here a
     /// file in its place): Status, History, Compare and Report failed with KDG5005, "the run index ... cannot be used ...
@@ -74,6 +76,7 @@ public sealed class TrackerStatusTests : IDisposable
         using (Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]))
             Assert.NotEmpty(Directory.GetFiles(archive, "*.json", SearchOption.AllDirectories));
     }
+
     /// <summary>
     /// Status (and Compare, which asks it) saves the hash cache after its check; where that cannot be written (a full disk
     /// or quota, a read-only .kdgat; here a folder in its place) the whole Status failed, blamed on the run index (KDG5005,
@@ -91,5 +94,26 @@ public sealed class TrackerStatusTests : IDisposable
 
         Assert.Equal(StatusRow.UpToDate, (await tracker.StatusAsync()).Single(r => r.Stage == "a").State);
         Assert.Equal(Severity.Warning, Assert.Single(log.Items, d => d.Code == ErrorCodes.StateWriteFailed).Severity);
+    }
+
+    /// <summary>
+    /// A Ctrl+C during Status saved none of the hashes it had finished, so the next Status hashed every file again (tens
+    /// of GB of real data). Now the hashes of what was checked before the cancel are in the hash cache, and only those.
+    /// </summary>
+    [Fact]
+    public async Task ACancel_SavesTheHashesFinishedBeforeIt()
+    {
+        Assert.True((await BuildAsync(_d)).Succeeded);
+        var file = _d[".kdgat/hash-cache.tsv"];
+        File.Delete(file); // every file is hashed afresh
+        Thread.Sleep(TimeSpan.FromTicks(HashCache.RacyMarginNs / 100) + TimeSpan.FromMilliseconds(500)); // a file changed within the margin is never saved
+        using var tracker = Tracker.Open(Request(_d), new RecordingLog(), _d[".kdgat/index.db"]);
+        using var cts = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tracker.StatusAsync(cancel: cts.Token, checkedOne: r => { if (r.Stage == "a") cts.Cancel(); }));
+
+        var saved = File.ReadAllText(file);
+        Assert.Contains("\truns/d1/a/model.ckpt\n", saved);
+        Assert.DoesNotContain("runs/d1/b/out.txt", saved); // b was not checked
     }
 }
