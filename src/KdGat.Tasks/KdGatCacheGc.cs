@@ -7,15 +7,16 @@ namespace KdGat.Tasks;
 /// <summary>Trims the content-addressed output store by size and/or age since last use, least recently used first.</summary>
 public sealed class KdGatCacheGc : ChangingTask
 {
-    public string? MaxSize { get; set; }
-    public string? MaxAge { get; set; }
+    [FromProperty("CacheMaxSize")] public string? MaxSize { get; set; }
+    [FromProperty("CacheMaxAge")] public string? MaxAge { get; set; }
 
     private protected override string Changes => "evict entries from the output cache";
 
     private protected override bool Change(MSBuildLog log)
     {
+        foreach (var warning in KdGat.Core.Engine.EnvironmentProperties.Warnings(Request())) log.Report(warning);
         var config = ConfigLoader.Load(ConfigFile, Root);
-        var r = CacheCollector.Collect(config, MaxSize, MaxAge, TimeProvider.System.GetUtcNow());
+        var r = CacheCollector.Collect(config, MaxSize, MaxAge, TimeProvider.System.GetUtcNow(), Given);
         log.Info($"KdGat: CacheGc: {r.EntriesBefore} entries ({Mb(r.BytesBefore)}) -> {r.EntriesAfter} entries ({Mb(r.BytesAfter)}); evicted {r.Evicted}, freed {Mb(r.BytesFreed)} in {OutputStoreLocation.Resolve(config)}");
         return true;
     }

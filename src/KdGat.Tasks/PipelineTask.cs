@@ -22,6 +22,11 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     public string? Dataset { get; set; }
     /// <summary>-p:Sweep: grid points to select ("seed=1", "seed=1;lr=0.003").</summary>
     public string? Sweep { get; set; }
+    /// <summary>
+    /// The KdGat properties the targets read themselves (KdGatConfig, KdGatToolsDir, ...: Include = name, metadata
+    /// Value = the property as the project holds it), which reach no parameter unchanged: for the KDG1225 check alone.
+    /// </summary>
+    public ITaskItem[] TargetProperties { get; set; } = [];
 
     protected BuildRequest Request(BuildMode mode = BuildMode.Build) => new()
     {
@@ -48,12 +53,16 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     private protected string Given(string property) => EnvironmentProperties.Given(FromEnvironment, property);
 
     /// <summary>
-    /// The value of this task's parameter named like a KdGat property (the targets pass Stage="$(Stage)"); null
-    /// when it has none. Reflection, but only for a property an environment variable is named like.
+    /// The value of this task's parameter that holds a KdGat property (the targets pass Stage="$(Stage)", and
+    /// MaxSize="$(CacheMaxSize)": <see cref="FromPropertyAttribute"/>), else of the <see cref="TargetProperties"/> item
+    /// named so; null when the task reads it nowhere. Reflection, but only for a property an environment variable is named like.
     /// </summary>
     private string? ParameterValue(string property) =>
         // The most derived one, should a task hide a parameter of its base (GetProperty would throw).
-        GetType().GetProperties().FirstOrDefault(p => p.Name == property && p.PropertyType == typeof(string) && p.CanWrite) is { } p ? p.GetValue(this) as string : null;
+        GetType().GetProperties().FirstOrDefault(p => (p.Name == property || p.GetCustomAttributes(typeof(FromPropertyAttribute), true).Any(a => ((FromPropertyAttribute)a).Property == property))
+                                                      && p.PropertyType == typeof(string) && p.CanWrite) is { } p ? p.GetValue(this) as string
+        : TargetProperties.FirstOrDefault(i => string.Equals(i.ItemSpec, property, StringComparison.OrdinalIgnoreCase)) is { } item ? item.GetMetadata("Value")
+        : null;
 
     /// <summary>
     /// A stage item as the core sees it. Needs is the one metadata KdGat reads, so any other is an
@@ -208,7 +217,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     /// read it the same way.
     /// </summary>
     private protected string? GateAsked(bool failIfNotIncremental, string? failIfStale) =>
-        failIfNotIncremental ? "-question" : ParseBool("FailIfStale", failIfStale, false) ? "-p:FailIfStale=true" : null;
+        failIfNotIncremental ? "-question" : ParseBool("FailIfStale", failIfStale, false) ? EnvironmentProperties.Setting(FromEnvironment, "FailIfStale", "true") : null;
 
     protected bool ParseBool(string property, string? value, bool fallback) => YesNo.Property(property, value, fallback, Given(property));
 

@@ -293,6 +293,44 @@ public sealed class BadInputTests
         AssertUserError(s.Build("-t:RunStage", "-p:Dataset=hcrl_sa"), "KDG1205", "the environment variable wait (MSBuild makes it the property Wait; no -p:Wait was given) must be true or false");
     }
 
+    /// <summary>
+    /// Every property README documents as -p: counts from the environment (the fxenvrest brief): CACHEMAXSIZE (the
+    /// task's parameter is MaxSize) was used without KDG1225 and its error named a -p:CacheMaxSize never passed;
+    /// KDGATCONFIG and KDGATTRACKING (read by the targets, no task has them as such) were used without a word, and
+    /// FAILIFSTALE's refusal named -p:FailIfStale=true. WAIT=true,
+    /// the default, changes nothing and is not said. The last build is a certified no-op (the sandbox verifies it),
+    /// which says the same warnings.
+    /// </summary>
+    [Fact]
+    public void PropertiesTheTargetsRead_FromTheEnvironment_AreSaid()
+    {
+        using var s = Sandbox.Trivial();
+        s.Env["CACHEMAXSIZE"] = "20";
+        var gc = s.Build("-t:CacheGc");
+        AssertUserError(gc, "KDG1205", "the environment variable CACHEMAXSIZE (MSBuild makes it the property CacheMaxSize; no -p:CacheMaxSize was given), '20' is not a size");
+        Assert.Contains("warning KDG1225: CacheMaxSize is '20' from the environment variable CACHEMAXSIZE", gc.Output);
+        s.Env["CACHEMAXSIZE"] = "20G";
+        s.Env["FAILIFSTALE"] = "yes"; // the gate's refusal named -p:FailIfStale=true
+        AssertUserError(s.Build("-t:CacheGc"), "KDG1218", "FAILIFSTALE=yes in the environment (the property FailIfStale; no -p:FailIfStale): CacheGc would");
+        s.Env.Remove("CACHEMAXSIZE");
+        s.Env.Remove("FAILIFSTALE");
+
+        s.Env["KDGATCONFIG"] = Path.Combine(s.Dir, "kdgat.yaml");
+        s.Env["KDGATTRACKING"] = "false";
+        s.Env["WAIT"] = "true";
+        var certified = new List<bool?>();
+        foreach (var _ in Enumerable.Range(0, 4)) // a certificate is written once the outputs are 2 s old: the last is certified
+        {
+            var build = s.Build("-t:RunStage", "-p:Dataset=hcrl_sa", "-p:Stage=preprocess");
+            Assert.True(build.ExitCode == 0, build.ToString());
+            Assert.Contains("warning KDG1225: KdGatConfig is", build.Output);
+            Assert.Contains("warning KDG1225: KdGatTracking is 'false' from the environment variable KDGATTRACKING", build.Output);
+            Assert.DoesNotContain("KDG1225: Wait", build.Output);
+            certified.Add(s.LastBuild().NoOpCertificate);
+        }
+        Assert.Equal(true, certified[^1]);
+    }
+
     [Fact]
     public void UnknownStage_ListsTheKnownOnes()
     {

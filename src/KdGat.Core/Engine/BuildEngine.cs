@@ -207,7 +207,7 @@ internal sealed class BuildEngine
         var audit = request.Audit ? AuditFor(request, kind) : null;
         var executor = _executorFactory?.Invoke(config with { Executor = kind }, parallel)
             ?? (kind == ExecutorKind.Slurm
-                ? new SlurmExecutor(SlurmOptions.From(config.Slurm, request.Wait, request.CancelOnAbort), log, time: _time)
+                ? new SlurmExecutor(SlurmOptions.From(config.Slurm, request.Wait, request.CancelOnAbort, request.Setting("Wait", "false")), log, time: _time)
                 : new LocalExecutor(parallel, time: _time));
 
         Directory.CreateDirectory(layout.StateDir);
@@ -307,7 +307,7 @@ internal sealed class BuildEngine
         if (progress.Live is { Written: true } live) log.Info($"KdGat: report: {live.Path} (stage graph, metrics, logs: open it in a browser)");
         if (request.Mode == BuildMode.Build && quiet && !WroteState && report.Succeeded && config.OnSuccess is null && config.OnFailure is null)
             BestEffort(() => Certify(request, report), "the no-op certificate (.kdgat/noop/)", log);
-        if (request.FailIfStale) ReportStale(results, log);
+        if (request.FailIfStale) ReportStale(results, request, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return (report, results, loaded);
     }
@@ -383,11 +383,11 @@ internal sealed class BuildEngine
     }
 
     /// <summary>The CI gate (-question, -p:FailIfStale=true): each instance that is not up to date is an error at its stage entry.</summary>
-    private static void ReportStale(IReadOnlyList<InstanceResult> results, IBuildLog log)
+    private static void ReportStale(IReadOnlyList<InstanceResult> results, BuildRequest request, IBuildLog log)
     {
         foreach (var r in results.Where(r => r.Outcome is Outcome.WouldRun or Outcome.WouldRestore))
             log.Report(StageDiagnostic.At(r.Instance, Severity.Error, ErrorCodes.StaleUnderGate,
-                $"{r.Instance.Key} is not up to date ({r.Outcome}: {string.Join("; ", r.Reasons)}). Nothing was run (-question or -p:FailIfStale=true); build it to bring it up to date."));
+                $"{r.Instance.Key} is not up to date ({r.Outcome}: {string.Join("; ", r.Reasons)}). Nothing was run (-question or {request.Setting("FailIfStale", "true")}); build it to bring it up to date."));
     }
 
     private static void Summarize(BuildReport report, IReadOnlyList<InstanceResult> results, IBuildLog log, HashCache cache, bool table, bool cancelled)

@@ -25,6 +25,8 @@ public sealed record BuildRequest
     public IReadOnlyList<EnvironmentProperty> FromEnvironment { get; init; } = [];
     /// <summary>How a message names where <paramref name="property"/>'s value came from: "-p:Stage", or the environment variable that set it.</summary>
     public string Given(string property) => EnvironmentProperties.Given(FromEnvironment, property);
+    /// <summary>"-p:Wait=false", or the environment variable that set it (<see cref="EnvironmentProperties.Setting"/>).</summary>
+    public string Setting(string property, string value) => EnvironmentProperties.Setting(FromEnvironment, property, value);
     /// <summary>-p:Stage for builds and Explain: only this stage and what it needs.</summary>
     public string? OnlyStage { get; init; }
     /// <summary>-p:Stage also selects its downstream (and what that needs): Rebuild builds what Clean cleaned.</summary>

@@ -1,5 +1,8 @@
 using System.Collections;
+using System.Globalization;
+using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
+using KdGat.Core.Tracking;
 
 namespace KdGat.Core.Engine;
 
@@ -24,6 +27,7 @@ internal static class EnvironmentProperties
     /// project, so it is not one; a project that sets the variable's very value is taken as the variable
     /// (MSBuild does not tell a task where a property came from; the value is the same either way). Only the
     /// environment's names are looked at, so a build without such a variable asks <paramref name="valueOf"/> nothing.
+    /// A value that changes nothing (<see cref="ChangesNothing"/>) is not one.
     /// </summary>
     public static IReadOnlyList<EnvironmentProperty> Find(IDictionary environment, IReadOnlyCollection<string> globalPropertyNames, Func<string, string?> valueOf)
     {
@@ -32,17 +36,49 @@ internal static class EnvironmentProperties
         {
             if (e.Key is not string variable || !Known.TryGetValue(variable, out var property) || e.Value is not string value || value.Trim().Length == 0) continue;
             if (globalPropertyNames.Contains(property, StringComparer.OrdinalIgnoreCase)) continue;
-            if (valueOf(property) != value || (found?.Exists(f => f.Property == property) ?? false)) continue;
+            if (valueOf(property) != value || ChangesNothing(property, value) || (found?.Exists(f => f.Property == property) ?? false)) continue;
             (found ??= []).Add(new EnvironmentProperty(property, variable, value));
         }
         return found is null ? [] : [.. found.OrderBy(f => f.Property, StringComparer.Ordinal)];
     }
+
+    /// <summary>
+    /// A value that changes nothing: the property's fixed default (README's properties table) as KdGat reads it (WAIT=yes
+    /// is Wait's default true: YesNo). Only fixed defaults: EXECUTOR=local, though kdgat.yaml says local too, pins what a
+    /// later kdgat.yaml would choose, and a path equal to the default one is said (paths are not compared).
+    /// </summary>
+    internal static bool ChangesNothing(string property, string value) => property switch
+    {
+        "Wait" or "CancelOnAbort" or "LiveReport" => YesNo.Read(value) == true,
+        "VerifyHashes" or "AdoptOverwrite" or "FailIfStale" => YesNo.Read(value) == false,
+        // Read by the targets' conditions, which ignore case but take only these words, spaces included.
+        "KdGatTracking" => value.Equals("true", StringComparison.OrdinalIgnoreCase),
+        "KdGatSkipBootstrap" => value.Equals("false", StringComparison.OrdinalIgnoreCase),
+        // In the tools' stamp as written: 'debug' would build the tools again.
+        "KdGatToolsConfiguration" => value.Trim() == "Debug",
+        "LiveReportRefresh" => int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n == LiveReport.DefaultRefreshSeconds,
+        _ => false,
+    };
 
     /// <summary>How a message names where a property's value came from: "-p:Stage", or "the environment variable STAGE".</summary>
     public static string Given(IReadOnlyList<EnvironmentProperty> fromEnvironment, string property) =>
         fromEnvironment.FirstOrDefault(f => string.Equals(f.Property, property, StringComparison.OrdinalIgnoreCase)) is { } f
             ? $"the environment variable {f.Variable} (MSBuild makes it the property {f.Property}; no -p:{f.Property} was given)"
             : $"-p:{property}";
+
+    /// <summary>
+    /// How a message names a setting in force: "-p:Wait=false", or "WAIT=no in the environment (the property Wait; no -p:Wait)"
+    /// with the variable's own text. <paramref name="value"/> is the -p: form's value.
+    /// </summary>
+    public static string Setting(IReadOnlyList<EnvironmentProperty> fromEnvironment, string property, string value) =>
+        fromEnvironment.FirstOrDefault(f => string.Equals(f.Property, property, StringComparison.OrdinalIgnoreCase)) is { } f
+            ? $"{f.Variable}={ConsoleText.OneLine(f.Value.Trim())} in the environment (the property {f.Property}; no -p:{f.Property})"
+            : $"-p:{property}={value}";
+
+    /// <summary>A property and its value in an error: "-p:Sweep='seed=9'", or "the environment variable SWEEP (...), 'seed=9'".</summary>
+    /// <param name="given"><see cref="Given"/>'s answer; null is -p:.</param>
+    public static string WithValue(string? given, string property, string value) =>
+        given is null || given == "-p:" + property ? $"-p:{property}='{value}'" : $"{given}, '{value}'";
 
     public static IReadOnlyList<Diagnostic> Warnings(BuildRequest request) =>
         request.FromEnvironment.Select(f => new Diagnostic(Severity.Warning, ErrorCodes.PropertyFromEnvironment,

@@ -25,7 +25,7 @@ internal sealed class SweepSelection
     public static SweepSelection? Parse(string? text, IReadOnlyList<StageInstance> instances, string configFile, IReadOnlyCollection<string>? globalProperties = null, string given = "-p:Sweep")
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        var sweep = given == "-p:Sweep" ? $"-p:Sweep='{text}'" : $"{given}, '{text}'";
+        var sweep = Engine.EnvironmentProperties.WithValue(given, "Sweep", text);
         var terms = new List<(string Name, List<string> Values)>();
         foreach (var token in text.Split([';', ' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries))
         {
@@ -54,7 +54,8 @@ internal sealed class SweepSelection
         // and a property lr. Going on would select (and Clean would delete) every lr.
         // Property names ignore case (-p:Sweep=seed=1,LR=0.003 made the property lr too, a review). Every name counts, KdGat's own
         // too: a dimension 'limit' split off as -p:limit would otherwise widen the selection (a diff review).
-        if (globalProperties?.Select(p => grid.Keys.FirstOrDefault(k => string.Equals(k, p, StringComparison.OrdinalIgnoreCase))).FirstOrDefault(k => k is not null) is { } split)
+        // Only a -p: value is split: SWEEP=seed=1 from the environment arrives whole, and a -p:lr beside it is a property of its own.
+        if (given == "-p:Sweep" && globalProperties?.Select(p => grid.Keys.FirstOrDefault(k => string.Equals(k, p, StringComparison.OrdinalIgnoreCase))).FirstOrDefault(k => k is not null) is { } split)
             throw Error($"-p:Sweep='{text}' arrived without '{split}': MSBuild splits -p: values at ',' and ';' and made -p:{split}=... a property of its own, so the selection would cover every value of '{split}'. " +
                 "Separate names with spaces, -p:Sweep=\"seed=1 lr=0.003\", or keep MSBuild's quotes around the value, '-p:Sweep=\"seed=1,lr=0.003\"' (several values: '-p:Sweep=\"seed=0,1\"').", configFile);
         var selected = new List<(string, IReadOnlyList<ParamValue>)>();

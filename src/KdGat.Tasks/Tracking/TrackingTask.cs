@@ -24,7 +24,7 @@ public abstract class TrackingTask : PipelineTask, ICancelableTask
     private protected CancellationToken Cancelled => _cancel.Token;
 
     /// <summary>-p:KdGatIndex: where the SQLite index lives (default: see IndexLocation).</summary>
-    public string? IndexPath { get; set; }
+    [FromProperty("KdGatIndex")] public string? IndexPath { get; set; }
 
     /// <summary>Variant items: Include = column name, metadata Stages = ';' list of stages; the defaults' FromProperty = the *DependsOn their Stages (targets) come from.</summary>
     public ITaskItem[] Variants { get; set; } = [];

@@ -25,4 +25,20 @@ public sealed class CacheCollectorTests
         var config = ConfigLoader.Load(root["kdgat.yaml"], root.Path);
         Assert.Equal(ErrorCodes.BadProperty, Assert.Throws<KdgException>(() => CacheCollector.Collect(config, null, null, DateTimeOffset.UnixEpoch)).Code);
     }
+
+    /// <summary>CACHEMAXSIZE=20 in the environment is MSBuild's CacheMaxSize (KDG1225): its error named a -p:CacheMaxSize never passed (the fxenvrest brief).</summary>
+    [Fact]
+    public void ALimitFromTheEnvironment_IsNamedAsThatVariable()
+    {
+        using var root = CrashLab.NewRoot(CrashLab.Yaml("1", cache: true));
+        var config = ConfigLoader.Load(root["kdgat.yaml"], root.Path);
+        string Given(string property) => Core.Engine.EnvironmentProperties.Given([new(property, property.ToUpperInvariant(), "x")], property);
+
+        var size = Assert.Throws<KdgException>(() => CacheCollector.Collect(config, "20", null, DateTimeOffset.UnixEpoch, Given));
+        var age = Assert.Throws<KdgException>(() => CacheCollector.Collect(config, null, "30", DateTimeOffset.UnixEpoch, Given));
+
+        Assert.StartsWith("the environment variable CACHEMAXSIZE (MSBuild makes it the property CacheMaxSize; no -p:CacheMaxSize was given), '20' is not a size", size.Message);
+        Assert.StartsWith("the environment variable CACHEMAXAGE (MSBuild makes it the property CacheMaxAge; no -p:CacheMaxAge was given), '30' is not an age", age.Message);
+        Assert.StartsWith("-p:CacheMaxSize='20' is not a size", Assert.Throws<KdgException>(() => CacheCollector.Collect(config, "20", null, DateTimeOffset.UnixEpoch)).Message);
+    }
 }

@@ -43,6 +43,37 @@ public sealed class EnvironmentPropertiesTests : IDisposable
         Assert.Empty(Find(new Hashtable { ["DATASET"] = "hcrl_sa" }, [], new())); // the task does not read it
     }
 
+    /// <summary>
+    /// WAIT=true is the default, so it changes nothing, yet it was warned about (the fxenvrest brief). A value
+    /// equal to the property's fixed default as KdGat reads it is not one; any other value is.
+    /// </summary>
+    [Theory]
+    [InlineData("Wait", "true")]
+    [InlineData("Wait", " YES ")] // YesNo's words and spaces
+    [InlineData("CancelOnAbort", "on")]
+    [InlineData("LiveReport", "1")]
+    [InlineData("VerifyHashes", "false")]
+    [InlineData("FailIfStale", "No")]
+    [InlineData("AdoptOverwrite", "0")]
+    [InlineData("KdGatTracking", "TRUE")] // the targets' conditions ignore case
+    [InlineData("KdGatSkipBootstrap", "false")]
+    [InlineData("KdGatToolsConfiguration", "Debug")]
+    [InlineData("LiveReportRefresh", " 5")]
+    public void AValueEqualToTheDefault_ChangesNothing_AndIsNot(string property, string value) =>
+        Assert.Empty(Find(new Hashtable { [property.ToUpperInvariant()] = value }, [], new() { [property] = value }));
+
+    [Theory]
+    [InlineData("Wait", "false")]
+    [InlineData("Wait", "maybe")] // not a word: its KDG1205 names the variable
+    [InlineData("VerifyHashes", "on")]
+    [InlineData("KdGatTracking", "yes")] // the targets take only true or false: KDG1205
+    [InlineData("KdGatToolsConfiguration", "debug")] // another stamp: the tools are built again
+    [InlineData("LiveReportRefresh", "05x")]
+    [InlineData("LiveReportRefresh", "6")]
+    [InlineData("Executor", "local")] // kdgat.yaml's default is not fixed: the variable pins it
+    public void AnyOtherValue_Is(string property, string value) =>
+        Assert.Single(Find(new Hashtable { [property.ToUpperInvariant()] = value }, [], new() { [property] = value }));
+
     [Fact]
     public void TheWarning_NamesTheVariable_AndHowToKeepItOut()
     {
@@ -104,5 +135,30 @@ public sealed class EnvironmentPropertiesTests : IDisposable
 
         Assert.Equal(["preprocess"], report.Stages.Select(s => s.Stage).Distinct());
         Assert.Contains(log.Items, d => d.Code == ErrorCodes.PropertyFromEnvironment && d.Message.Contains("environment variable STAGE"));
+    }
+
+    /// <summary>FAILIFSTALE=1 in the environment made the gate's errors say "-p:FailIfStale=true" (the fxenvrest brief).</summary>
+    [Fact]
+    public async Task TheGateFromTheEnvironment_IsNamedAsThatVariable()
+    {
+        var log = new RecordingLog();
+        var request = _p.Request(KdGatGraph.Stages) with { Mode = BuildMode.Explain, FailIfStale = true, FromEnvironment = [new("FailIfStale", "FAILIFSTALE", "1")] };
+
+        await new BuildEngine().RunAsync(request, log, CancellationToken.None);
+
+        var stale = log.Items.Where(d => d.Code == ErrorCodes.StaleUnderGate).ToArray();
+        Assert.NotEmpty(stale);
+        Assert.All(stale, d => Assert.Contains("(-question or FAILIFSTALE=1 in the environment (the property FailIfStale; no -p:FailIfStale))", d.Message));
+        Assert.DoesNotContain(stale, d => d.Message.Contains("-p:FailIfStale=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASetting_NamesTheVariableWithItsOwnText_OrTheMinusP()
+    {
+        IReadOnlyList<EnvironmentProperty> env = [new("Wait", "wait", " no ")];
+        Assert.Equal("wait=no in the environment (the property Wait; no -p:Wait)", EnvironmentProperties.Setting(env, "Wait", "false"));
+        Assert.Equal("-p:Wait=false", EnvironmentProperties.Setting([], "Wait", "false"));
+        Assert.Equal("-p:CacheMaxSize='20'", EnvironmentProperties.WithValue(null, "CacheMaxSize", "20"));
+        Assert.Equal("-p:CacheMaxSize='20'", EnvironmentProperties.WithValue("-p:CacheMaxSize", "CacheMaxSize", "20"));
     }
 }

@@ -337,6 +337,19 @@ public sealed class SweepTests : IDisposable
         Assert.Equal(4, LoadedPipeline.Load(request with { Sweep = "seed=1 lr=0.003", GlobalPropertyNames = ["Dataset"] }).Instances.Count);
     }
 
+    /// <summary>
+    /// SWEEP=seed=1 in the environment (MSBuild's Sweep, KDG1225) beside a -p:lr of the user's: MSBuild splits
+    /// only -p: values, yet this was refused as "-p:Sweep='seed=1' arrived without 'lr'" (the fxenvrest brief).
+    /// </summary>
+    [Fact]
+    public void ASelectionFromTheEnvironment_IsNotTakenAsSplit()
+    {
+        Pipeline(Stages);
+        var request = _p!.Request(Chain) with { Sweep = "seed=1", GlobalPropertyNames = ["Dataset", "lr"], FromEnvironment = [new("Sweep", "SWEEP", "seed=1")] };
+
+        Assert.Equal(LoadedPipeline.Load(request with { GlobalPropertyNames = ["Dataset"] }).Instances.Select(i => i.Key), LoadedPipeline.Load(request).Instances.Select(i => i.Key));
+    }
+
     /// <summary>A dimension named like one of KdGat's own properties (limit: -p:Limit) split off is refused too: skipping those widened the selection (a diff review).</summary>
     [Fact]
     public void ASelectionMSBuildSplit_OfADimensionNamedLikeAKdGatProperty_IsRefused()

@@ -15,6 +15,8 @@ internal sealed record SlurmOptions
     public IReadOnlyList<string> Extra { get; init; } = [];
     /// <summary>False (-p:Wait=false): submit and return; a later build collects the jobs.</summary>
     public bool Wait { get; init; } = true;
+    /// <summary>How messages name Wait=false: "-p:Wait=false", or the environment variable that set it (KDG1225).</summary>
+    public string NoWaitSetting { get; init; } = "-p:Wait=false";
     /// <summary>False (-p:CancelOnAbort=false): Ctrl+C leaves the jobs running for a later build to re-attach.</summary>
     public bool CancelOnAbort { get; init; } = true;
     /// <summary>slurm.max_jobs: at most this many of the build's jobs submitted and not ended at once; 0: no limit.</summary>
@@ -24,10 +26,10 @@ internal sealed record SlurmOptions
     /// <summary>Waits between output polls; null: the executor's clock (tests substitute one that does not sleep).</summary>
     public Func<TimeSpan, CancellationToken, Task>? Delay { get; init; }
 
-    public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort) =>
+    public static SlurmOptions From(SlurmConfig c, bool wait, bool cancelOnAbort, string noWaitSetting = "-p:Wait=false") =>
         new()
         {
-            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, MaxMarkerSeconds = c.MaxMarkerSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort,
+            PollSeconds = c.PollSeconds, MaxPollSeconds = c.MaxPollSeconds, MaxMarkerSeconds = c.MaxMarkerSeconds, Extra = c.Extra, Wait = wait, CancelOnAbort = cancelOnAbort, NoWaitSetting = noWaitSetting,
             MaxJobs = c.MaxJobs, LatencyWait = TimeSpan.FromSeconds(c.LatencyWaitSeconds),
         };
 }
@@ -134,7 +136,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             }
         }
 
-        if (!_options.Wait) return Ended(ExecState.LeftRunning, id, started, $"job {id} submitted; not waiting (-p:Wait=false)");
+        if (!_options.Wait) return Ended(ExecState.LeftRunning, id, started, $"job {id} submitted; not waiting ({_options.NoWaitSetting})");
         using var registration = cancel.Register(Abort);
         JobStatus status;
         try
@@ -352,7 +354,7 @@ internal sealed class SlurmExecutor : IStageExecutor
                 log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {open} SLURM job(s) were LEFT RUNNING ({WhyLeft}): {list}. Build again to re-attach to them and collect their results; scancel them to drop them.");
         }
         else if (!_options.Wait && open > 0)
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open} SLURM job(s) and did not wait (-p:Wait=false): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: submitted {open} SLURM job(s) and did not wait ({_options.NoWaitSetting}): {list}. Build again later to collect their results (it re-attaches instead of resubmitting).");
         var (completed, completedList) = Named(_submitted, _completedBeforeCancel.ContainsKey);
         if (cancelled && completed > 0) // after the if/else above: one more line, never instead of one
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: {completed} SLURM job(s) had already completed before the cancel reached them: {completedList}. Build again to collect their results (they are not run again).");
@@ -364,7 +366,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: cancelled: squeue failed after the scancel, so whether {undecided} SLURM job(s) had completed before it is unknown: {undecidedList}. Build again: it collects the results of those that completed and runs the others again.");
         var (uncollected, uncollectedList) = Named(_attached, id => !_ended.ContainsKey(id));
         if ((cancelled || !_options.Wait) && uncollected > 0)
-            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: {(cancelled ? "cancelled" : "did not wait (-p:Wait=false)")}: {uncollected} SLURM job(s) of an earlier build this build was collecting are left as they were: {uncollectedList}. Build again to collect them; scancel them to drop them.");
+            log.Warn(ErrorCodes.SlurmJobsLeftRunning, $"KdGat: {(cancelled ? "cancelled" : $"did not wait ({_options.NoWaitSetting})")}: {uncollected} SLURM job(s) of an earlier build this build was collecting are left as they were: {uncollectedList}. Build again to collect them; scancel them to drop them.");
     }
 
     /// <summary>The jobs of <paramref name="jobs"/> (id -> stage key) that <paramref name="selected"/> takes, as "stage=id, ..." in stage order.</summary>

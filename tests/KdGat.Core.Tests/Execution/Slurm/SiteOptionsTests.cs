@@ -128,6 +128,20 @@ public sealed class SiteOptionsTests : IDisposable
         Assert.Equal(2, waits);
     }
 
+    /// <summary>WAIT=false in the environment (MSBuild's Wait, KDG1225) was said as "not waiting (-p:Wait=false)", a -p: never passed (the fxenvrest brief).</summary>
+    [Fact]
+    public async Task SlurmExecutor_NotWaiting_SaysWhereWaitFalseCameFrom()
+    {
+        var s = Instance("train");
+        var setting = KdGat.Core.Engine.EnvironmentProperties.Setting([new("Wait", "WAIT", "false")], "Wait", "false");
+        var options = SlurmOptions.From(_p.LoadConfig().Slurm, wait: false, cancelOnAbort: true, setting);
+
+        var result = await new SlurmExecutor(options, new RecordingLog(), new SlurmClient(new Sacct("RUNNING"))).RunAsync(Job(s, "true"), CancellationToken.None);
+
+        Assert.Equal(ExecState.LeftRunning, result.State);
+        Assert.Equal("job 42 submitted; not waiting (WAIT=false in the environment (the property Wait; no -p:Wait))", result.Detail);
+    }
+
     [Fact]
     public async Task SlurmExecutor_RunsAnExecutorLocalStageOnThisMachine_NotAsAJob()
     {
