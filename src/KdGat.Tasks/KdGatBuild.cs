@@ -62,13 +62,14 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     internal static string LiveReportPath(string root, string? reportFile) =>
         ReportPath(root, reportFile, KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty, ", or -p:LiveReport=false for no live report");
 
-    internal static int ParseRefresh(string? value)
+    /// <param name="given">Where the value came from: -p:LiveReportRefresh, or an environment variable (KDG1225, <see cref="PipelineTask"/>.Given).</param>
+    internal static int ParseRefresh(string? value, string given)
     {
         if (string.IsNullOrWhiteSpace(value)) return KdGat.Core.Tracking.LiveReport.DefaultRefreshSeconds;
         return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 3600
             ? n
             : throw new KdGat.Core.Diagnostics.KdgException(KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty,
-                $"-p:LiveReportRefresh must be a whole number of seconds from 1 to 3600, not '{value}'.");
+                $"{given} must be a whole number of seconds from 1 to 3600, not '{value}'.");
     }
 
     private protected override bool Run(MSBuildLog log)
@@ -94,7 +95,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
             request = request with
             {
                 LiveReportFile = LiveReportPath(Root, ReportFile),
-                LiveReportRefreshSeconds = ParseRefresh(LiveReportRefresh),
+                LiveReportRefreshSeconds = ParseRefresh(LiveReportRefresh, Given(nameof(LiveReportRefresh))),
             };
         var engine = new BuildEngine(session: Session());
         var report = engine.RunAsync(request, log, _cancel.Token).GetAwaiter().GetResult();

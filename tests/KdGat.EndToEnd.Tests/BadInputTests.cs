@@ -329,6 +329,10 @@ public sealed class BadInputTests
             certified.Add(s.LastBuild().NoOpCertificate);
         }
         Assert.Equal(true, certified[^1]);
+
+        s.Env["LIVEREPORTREFRESH"] = "0"; // its error named -p:LiveReportRefresh
+        AssertUserError(s.Build("-t:RunStage", "-p:Dataset=hcrl_sa", "-p:Stage=preprocess"), "KDG4021",
+            "the environment variable LIVEREPORTREFRESH (MSBuild makes it the property LiveReportRefresh; no -p:LiveReportRefresh was given) must be a whole number");
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class KdGatStatus : TrackingTask
         {
             // After -p:Wait=false the build's page says "jobs left in SLURM"; Status brings it up to date.
             var path = KdGatBuild.LiveReportPath(Root, ReportFile);
-            var reload = all.Any(r => r.Active) ? KdGatBuild.ParseRefresh(LiveReportRefresh) : 0;
+            var reload = all.Any(r => r.Active) ? KdGatBuild.ParseRefresh(LiveReportRefresh, Given(nameof(LiveReportRefresh))) : 0;
             try
             {
                 HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), all, reload, variantErrors: log));
