@@ -318,17 +318,16 @@ public sealed class BadInputTests
         s.Env["KDGATCONFIG"] = Path.Combine(s.Dir, "kdgat.yaml");
         s.Env["KDGATTRACKING"] = "false";
         s.Env["WAIT"] = "true";
-        var certified = new List<bool?>();
-        foreach (var _ in Enumerable.Range(0, 4)) // a certificate is written once the outputs are 2 s old: the last is certified
+        string[] args = ["-t:RunStage", "-p:Dataset=hcrl_sa", "-p:Stage=preprocess"];
+        // Runs, then a settled no-op that writes the certificate, then one the certificate answers.
+        foreach (var build in new Func<ProcessResult>[] { () => s.Build(args), () => s.BuildSettled(args), () => s.Build(args) }.Select(b => b()))
         {
-            var build = s.Build("-t:RunStage", "-p:Dataset=hcrl_sa", "-p:Stage=preprocess");
             Assert.True(build.ExitCode == 0, build.ToString());
             Assert.Contains("warning KDG1225: KdGatConfig is", build.Output);
             Assert.Contains("warning KDG1225: KdGatTracking is 'false' from the environment variable KDGATTRACKING", build.Output);
             Assert.DoesNotContain("KDG1225: Wait", build.Output);
-            certified.Add(s.LastBuild().NoOpCertificate);
         }
-        Assert.Equal(true, certified[^1]);
+        Assert.True(s.LastBuild().NoOpCertificate == true, "the last build is the certificate's");
 
         s.Env["LIVEREPORTREFRESH"] = "0"; // its error named -p:LiveReportRefresh
         AssertUserError(s.Build("-t:RunStage", "-p:Dataset=hcrl_sa", "-p:Stage=preprocess"), "KDG4021",
