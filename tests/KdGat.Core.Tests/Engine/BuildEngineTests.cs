@@ -912,6 +912,55 @@ public sealed class BuildEngineTests : IDisposable
         Assert.True(batch.UpstreamDoneWhenRetried, $"r's retry was submitted before u's retry ended (afterok {string.Join(",", batch.RetryAfterOk)})");
     }
 
+    /// <summary>
+    /// The other half of the test above: the upstream's retry fails for good. The downstream's retry is
+    /// then not submitted at all (it would read no upstream outputs), and the build says it was skipped
+    /// for that upstream, not that the stage failed.
+    /// </summary>
+    [Fact]
+    public async Task ARetryOfAChainedStage_WhoseUpstreamFinallyFails_IsSkippedAndSaidSo()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              u: { command: 'echo w > weights.txt', outputs: [weights.txt] }
+              r: { command: 'cat {root}/runs/d1/u/weights.txt > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var batch = new UpstreamRetryFails();
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine((_, _) => batch).RunAsync(p.Request([new("u", []), new("r", ["u"])]), log, default);
+
+        Assert.False(r.Succeeded);
+        Assert.Equal([Outcome.Failed, Outcome.Skipped], r.Stages.Select(x => x.Outcome));
+        Assert.Equal(["u#1", "r#1", "u#2"], batch.Submitted); // r's retry never submitted
+        var skipped = Assert.Single(log.Items, d => d.Code == ErrorCodes.StageSkipped);
+        Assert.Contains("d1/r skipped", skipped.Message);
+        Assert.Contains("upstream u failed, so it was not retried", skipped.Message);
+        var summary = Assert.Single(log.Items, d => d.Code == ErrorCodes.BuildFailed);
+        Assert.Contains("Skipped (or cancelled) because of it: d1/r", summary.Message);
+        Assert.False(File.Exists(p.Dir["runs/d1/r/out.txt"]));
+    }
+
+    /// <summary>Each stage's first job ends NODE_FAIL; u's retry (once r's first job is in) fails with exit code 1, which is not retried.</summary>
+    private sealed class UpstreamRetryFails : FakeBatch
+    {
+        private readonly TaskCompletionSource _downstreamSubmitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _ids;
+        public readonly List<string> Submitted = [];
+        public override async Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel)
+        {
+            var h = KdGat.Core.Execution.AttemptHandle.BatchJob($"{Interlocked.Increment(ref _ids)}");
+            lock (Submitted) Submitted.Add($"{job.Instance.Name}#{job.Attempt}");
+            job.OnStarted?.Invoke(h);
+            if (job.Instance.Name == "r") _downstreamSubmitted.TrySetResult();
+            if (job.Attempt == 1) return new() { State = KdGat.Core.Execution.ExecState.NodeFail, Handle = h, Started = DateTimeOffset.UtcNow, Finished = DateTimeOffset.UtcNow, Detail = "node failure" };
+            await Task.WhenAny(_downstreamSubmitted.Task, Task.Delay(TimeSpan.FromSeconds(3), cancel));
+            return new() { State = KdGat.Core.Execution.ExecState.Failed, ExitCode = 1, Handle = h, Started = DateTimeOffset.UtcNow, Finished = DateTimeOffset.UtcNow, Detail = "exit code 1" };
+        }
+    }
+
     /// <summary>A batch system of the tests' own (attempts handed over at submission, chained afterok): each says what its jobs do.</summary>
     private abstract class FakeBatch : KdGat.Core.Execution.IStageExecutor
     {
