@@ -60,6 +60,8 @@ internal sealed class JobWatcher
         /// <summary>What the console was last told (the state, or that the job is held).</summary>
         public string? LastShown;
         public bool MarkerSeen;
+        /// <summary>Held when last polled, and said so.</summary>
+        public bool HeldSaid;
         /// <summary>Queries left at poll_seconds since the marker appeared.</summary>
         public int Hurry;
     }
@@ -273,9 +275,14 @@ internal sealed class JobWatcher
                         // Back in the queue after running (node failure, preemption, scontrol requeue): said as such,
                         // not left to look like a job that has not started yet.
                         w.WasRunning = false;
-                        _log.Info($"KdGat: {(w.Label is null ? "" : w.Label + ": ")}job {w.Id} was requeued by SLURM{(st.Reason is { } r ? $" ({r})" : "")}; it runs again as the same attempt, its script clearing the declared outputs first.");
+                        w.HeldSaid = Held(st);
+                        _log.Info($"KdGat: {Who(w)}job {w.Id} was requeued by SLURM{(st.Reason is { } r ? $" ({r})" : "")}{(w.HeldSaid ? $" and held: once someone releases it (scontrol release {w.Id}) it" : "; it")} runs again as the same attempt, its script clearing the declared outputs first{(w.HeldSaid ? "; the build waits for it" : "")}.");
                     }
                 }
+                // A held job waits for a human, for ever: said at once, not only in the next progress line (up to 10 minutes away).
+                if (Held(st) && !w.HeldSaid)
+                    _log.Info($"KdGat: {Who(w)}job {w.Id} is held ({st.Reason ?? st.State}): SLURM does not start it until someone releases it (scontrol release {w.Id}); the build waits for it.");
+                w.HeldSaid = Held(st);
                 if (SlurmState.Normalize(st.State) == "PENDING" && SlurmState.NeverStarts(st.Reason))
                 {
                     Complete(w, new JobStatus(w.Id, NeverStarts, st.Reason));
@@ -283,7 +290,7 @@ internal sealed class JobWatcher
                     continue;
                 }
                 // A held job stays PENDING for ever: say so, and how to let it go (a SLURM pass).
-                var shown = st.Reason is "JobHeldAdmin" or "JobHeldUser" || SlurmState.Normalize(st.State) == "REQUEUE_HOLD" || st.Reason?.Contains("held state", StringComparison.OrdinalIgnoreCase) == true
+                var shown = Held(st)
                     ? $"HELD ({st.Reason}: scontrol release {w.Id})"
                     : SlurmState.Normalize(st.State) == "PENDING" && SlurmState.IsNotable(st.Reason) ? $"{st.State} ({st.Reason})" : st.State;
                 if (st.IsActive && shown != w.LastShown)
@@ -363,6 +370,12 @@ internal sealed class JobWatcher
         return $"squeue no longer lists job {w.Id} (it ended over MinJobAge ago) and sacct has failed for {UnreachableAfter.TotalMinutes:0} minutes" +
                (_client.LastSacctError is { } e ? $" (last: {e})" : "") + marker;
     }
+
+    /// <summary>Held by scontrol hold or requeuehold (or sbatch --hold): it starts only once someone releases it.</summary>
+    private static bool Held(JobStatus st) =>
+        st.Reason is "JobHeldAdmin" or "JobHeldUser" || SlurmState.Normalize(st.State) == "REQUEUE_HOLD" || st.Reason?.Contains("held state", StringComparison.OrdinalIgnoreCase) == true;
+
+    private static string Who(Watch w) => w.Label is null ? "" : w.Label + ": ";
 
     /// <summary>A state a job is in again after it ran: queued (PENDING) or SLURM's own REQUEUED, REQUEUE_HOLD, REQUEUE_FED.</summary>
     private static bool Requeued(string state) => SlurmState.Normalize(state) is var n && (n == "PENDING" || n.StartsWith("REQUEUE", StringComparison.Ordinal));

@@ -238,6 +238,51 @@ public sealed class JobWatcherMarkerTests : IDisposable
     }
 
     /// <summary>
+    /// A job held while the build waits (scontrol hold) waits for a human for ever: the console says so
+    /// when the hold is first seen, once per hold, not only in the next progress line (up to 10 minutes away).
+    /// </summary>
+    [Fact]
+    public async Task AHoldIsSaidOnTheConsoleWhenItIsSeen_OncePerHold()
+    {
+        var log = new RecordingLog();
+        var w = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log, _clock, maxMarkerSeconds: 30);
+        _slurm.Set("7", "PENDING", reason: "Dependency");
+        var job = w.WaitAsync("7", CancellationToken.None, Marker("7"), label: "d1/train");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+        _slurm.Set("7", "PENDING", reason: "JobHeldAdmin");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(4)); // the next poll
+        var line = Assert.Single(log.Items, i => i.Message.Contains("held", StringComparison.Ordinal));
+        Assert.Equal("KdGat: d1/train: job 7 is held (JobHeldAdmin): SLURM does not start it until someone releases it (scontrol release 7); the build waits for it.", line.Message);
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(20));
+        Assert.Single(log.Items, i => i.Message.Contains("held", StringComparison.Ordinal));
+        _slurm.Set("7", "PENDING", reason: "Dependency"); // scontrol release
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(30));
+        _slurm.Set("7", "PENDING", reason: "JobHeldUser"); // held again
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(40));
+
+        Assert.Equal(2, log.Items.Count(i => i.Message.Contains("is held", StringComparison.Ordinal)));
+        Assert.False(job.IsCompleted);
+    }
+
+    /// <summary>scontrol requeuehold of a running job: the requeue line said it "runs again", but it waits for a release.</summary>
+    [Fact]
+    public async Task AJobRequeuedInHeldStateAfterRunning_IsSaidToWaitForARelease()
+    {
+        var log = new RecordingLog();
+        var w = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log, _clock, maxMarkerSeconds: 30);
+        _slurm.Set("7", "RUNNING");
+        var job = w.WaitAsync("7", CancellationToken.None, Marker("7"), label: "d1/train");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
+        _slurm.Set("7", "PENDING", reason: "job requeued in held state");
+        await _clock.RunUntilAsync(TimeSpan.FromMinutes(10));
+
+        var line = Assert.Single(log.Items, i => i.Message.Contains("held", StringComparison.Ordinal));
+        Assert.Equal("KdGat: d1/train: job 7 was requeued by SLURM (job requeued in held state) and held: once someone releases it (scontrol release 7) it runs again as the same attempt, " +
+                     "its script clearing the declared outputs first; the build waits for it.", line.Message);
+        Assert.False(job.IsCompleted);
+    }
+
+    /// <summary>
     /// squeue gives a cancelled job's bare state; sacct says who cancelled it. A job someone cancelled
     /// while it waited on its dependency (reason Dependency) was taken for SLURM's dependency cancel
     /// (an upstream failed) and submitted again.
