@@ -897,13 +897,7 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task ARetryOfAChainedStage_WaitsForTheUpstreamsRetry_NotItsFirstJob()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              u: { command: 'echo w > weights.txt', outputs: [weights.txt] }
-              r: { command: 'cat {root}/runs/d1/u/weights.txt > out.txt', outputs: [out.txt] }
-            """, "d1");
+        using var p = ChainedPair();
         var batch = new RetriedTwice();
 
         var r = await new BuildEngine((_, _) => batch).RunAsync(p.Request([new("u", []), new("r", ["u"])]), new RecordingLog(), default);
@@ -920,13 +914,7 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task ARetryOfAChainedStage_WhoseUpstreamFinallyFails_IsSkippedAndSaidSo()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              u: { command: 'echo w > weights.txt', outputs: [weights.txt] }
-              r: { command: 'cat {root}/runs/d1/u/weights.txt > out.txt', outputs: [out.txt] }
-            """, "d1");
+        using var p = ChainedPair();
         var batch = new UpstreamRetryFails();
         var log = new RecordingLog();
 
@@ -970,6 +958,15 @@ public sealed class BuildEngineTests : IDisposable
         public abstract Task<KdGat.Core.Execution.ExecutionResult> RunAsync(KdGat.Core.Execution.StageJob job, CancellationToken cancel);
         public virtual Task<KdGat.Core.Execution.AttemptHandle?> FindSubmittedAsync(string attemptId) => Task.FromResult<KdGat.Core.Execution.AttemptHandle?>(null);
     }
+
+    /// <summary>u, and r reading u's output from u's run dir.</summary>
+    private static TestPipeline ChainedPair() => new("""
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        stages:
+          u: { command: 'echo w > weights.txt', outputs: [weights.txt] }
+          r: { command: 'cat {root}/runs/d1/u/weights.txt > out.txt', outputs: [out.txt] }
+        """, "d1");
 
     /// <summary>Each stage's first job ends NODE_FAIL; u's retry takes up to 3 s, and says whether r's retry came after it.</summary>
     private sealed class RetriedTwice : FakeBatch

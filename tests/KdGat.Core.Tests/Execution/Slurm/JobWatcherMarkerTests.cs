@@ -60,7 +60,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
         }
     }
 
-    private JobWatcher Watcher() => new(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), new RecordingLog(), _clock, maxMarkerSeconds: 30);
+    private JobWatcher Watcher(RecordingLog? log = null) => new(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log ?? new RecordingLog(), _clock, maxMarkerSeconds: 30);
 
     /// <summary>Real time, on a condition: the watcher's loop runs on the thread pool.</summary>
     private static async Task Until(Func<bool> condition)
@@ -208,7 +208,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
     public async Task AJobRequeuedAfterRunning_IsNamedAsRequeuedBySlurm_Once()
     {
         var log = new RecordingLog();
-        var w = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log, _clock, maxMarkerSeconds: 30);
+        var w = Watcher(log);
         _slurm.Set("7", "PENDING");
         var job = w.WaitAsync("7", CancellationToken.None, Marker("7"), label: "d1/train");
         await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
@@ -245,7 +245,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
     public async Task AHoldIsSaidOnTheConsoleWhenItIsSeen_OncePerHold()
     {
         var log = new RecordingLog();
-        var w = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log, _clock, maxMarkerSeconds: 30);
+        var w = Watcher(log);
         _slurm.Set("7", "PENDING", reason: "Dependency");
         var job = w.WaitAsync("7", CancellationToken.None, Marker("7"), label: "d1/train");
         await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
@@ -269,7 +269,7 @@ public sealed class JobWatcherMarkerTests : IDisposable
     public async Task AJobRequeuedInHeldStateAfterRunning_IsSaidToWaitForARelease()
     {
         var log = new RecordingLog();
-        var w = new JobWatcher(new SlurmClient(_slurm, time: _clock), new PollBackoff(5, 180), log, _clock, maxMarkerSeconds: 30);
+        var w = Watcher(log);
         _slurm.Set("7", "RUNNING");
         var job = w.WaitAsync("7", CancellationToken.None, Marker("7"), label: "d1/train");
         await _clock.RunUntilAsync(TimeSpan.FromMinutes(1));
