@@ -176,8 +176,13 @@ internal sealed class SlurmExecutor : IStageExecutor
             var cancelledIt = await _client.CancelAsync([id]).ConfigureAwait(false);
             return Ended(ExecState.NotStarted, id, started,
                 $"{job.Instance.Key}: SLURM job {id} can never start: it is pending with reason {status.Reason} ({NeverStartsMeaning(status.Reason)}). " +
-                $"{(cancelledIt ? "It was cancelled." : $"scancel {id} failed: cancel it by hand.")} Fix the stage's resources (time, cpus, mem, gpus, partition, account, qos, extra) in kdgat.yaml to fit what the partition allows " +
-                "(`scontrol show partition`, `sacctmgr show qos`), then build again.") with { ExitCode = -1, ErrorCode = ErrorCodes.SlurmSubmitFailed };
+                $"{(cancelledIt ? "It was cancelled." : $"scancel {id} failed: cancel it by hand.")} It asked for {job.Resources.Describe()}. " + (RaisedByRetry(job) is { } raised
+                    // The stage's own request fitted: a retry after a time limit or out of memory asked for more (a review: the
+                    // error told the user to fix resources it had not written, and named attempt 1's limit nowhere).
+                    ? $"That is attempt {job.Attempt}, a retry after the attempt before it hit its limit (the KDG3009 line above), with {raised}, more than the partition lets one job have. " +
+                      "The stage needs more than this partition gives: use a partition or qos with higher limits (`scontrol show partition`, `sacctmgr show qos`), or make the stage fit them (save checkpoints, use less memory); lowering retries only ends the build sooner."
+                    : "Fix the stage's resources (time, cpus, mem, gpus, partition, account, qos, extra) in kdgat.yaml to fit what the partition allows " +
+                      "(`scontrol show partition`, `sacctmgr show qos`), then build again.")) with { ExitCode = -1, ErrorCode = ErrorCodes.SlurmSubmitFailed };
         }
         var state = SlurmState.ToExecState(status.State, status.Reason);
         var late = state == ExecState.Completed ? job.Instance.Outputs.Where(o => !OutputWait.Exists(o)).ToArray() : [];
@@ -249,10 +254,20 @@ internal sealed class SlurmExecutor : IStageExecutor
     private ExecutionResult Ended(ExecState state, string? id, DateTimeOffset started, string detail) =>
         new() { State = state, Handle = id is null ? null : AttemptHandle.BatchJob(id), Started = started, Finished = _time.GetUtcNow(), Detail = detail, Host = "slurm" };
 
+    /// <summary>What a retry raised above the stage's own resources ("time=4min where the stage asks for 2min"), or null.</summary>
+    private static string? RaisedByRetry(StageJob job)
+    {
+        var (own, asked) = (job.Instance.Config.Resources, job.Resources);
+        var raised = new List<string>();
+        if (asked.MemMb is { } m && m != own.MemMb) raised.Add($"mem={m}M where the stage asks for {(own.MemMb is { } o ? $"{o}M" : "the cluster's default")}");
+        if (asked.TimeMinutes is { } t && t != own.TimeMinutes) raised.Add($"time={ResourceSpec.TimeText(t)} where the stage asks for {(own.TimeMinutes is { } o ? ResourceSpec.TimeText(o) : "the partition's default")}");
+        return job.Attempt > 1 && raised.Count > 0 ? string.Join(" and ", raised) : null;
+    }
+
     private static string NeverStartsMeaning(string? reason) => reason switch
     {
         "PartitionTimeLimit" => "its time limit is above the partition's",
-        "PartitionConfig" => "it asks for more than the partition's configuration has (cpus, tasks, nodes or memory)",
+        "PartitionConfig" => "it asks for more than the partition's configuration allows one job (cpus, tasks, nodes, memory or time)",
         "BadConstraints" => "no node satisfies its constraints",
         "InvalidAccount" => "its account is not one it may use",
         "InvalidQOS" => "its qos is not one it may use",

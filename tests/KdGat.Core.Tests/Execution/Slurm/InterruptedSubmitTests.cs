@@ -18,7 +18,7 @@ public sealed class InterruptedSubmitTests : IDisposable
         datasets: [d1]
         paths: { runs: runs }
         stages:
-          train: { command: 'echo hi > out.txt', outputs: [out.txt] }
+          train: { command: 'echo hi > out.txt', outputs: [out.txt], resources: { time: '00:02:00' } }
 
         """);
     public void Dispose() => _p.Dispose();
@@ -51,6 +51,44 @@ public sealed class InterruptedSubmitTests : IDisposable
 
     private static SlurmExecutor Executor(ICommandRunner run) =>
         new(new SlurmOptions { PollSeconds = 0.01, MaxPollSeconds = 0.01, LatencyWait = TimeSpan.Zero }, new RecordingLog(), new SlurmClient(run, (_, _) => Task.CompletedTask));
+
+    /// <summary>
+    /// A TIMEOUT retry whose raised time is above the partition's MaxTime is queued for a reason that never
+    /// clears and cancelled (KDG4002). Its error told the user to fix resources it had not written (the stage
+    /// asks for what fits); it now says the retry raised them, and what the first job's request stays.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 4)]
+    public async Task AJobThatCanNeverStart_SaysWhenARetryRaisedItsRequest(int attempt, int minutes)
+    {
+        var run = new Scripted((f, a) => f switch
+        {
+            "sbatch" => new(0, "89\n", ""),
+            "squeue" when a.Contains("-j") => new(0, "89|PENDING|PartitionConfig\n", ""),
+            _ => new(0, "", ""),
+        });
+        var (job, _) = Job();
+        job = job with { Attempt = attempt, Resources = job.Resources with { TimeMinutes = minutes } };
+        Assert.Equal(2, job.Instance.Config.Resources.TimeMinutes);
+
+        var r = await Executor(run).RunAsync(job, CancellationToken.None);
+
+        Assert.Equal(ExecState.NotStarted, r.State);
+        Assert.Equal(ErrorCodes.SlurmSubmitFailed, r.ErrorCode);
+        Assert.Contains("scancel 89", run.Calls);
+        Assert.Contains($"It asked for cpus=-, mem=-, gpus=-, time={minutes}min", r.Detail);
+        if (attempt == 1)
+        {
+            Assert.Contains("Fix the stage's resources", r.Detail);
+            Assert.DoesNotContain("retry", r.Detail);
+        }
+        else
+        {
+            Assert.Contains("That is attempt 2, a retry after the attempt before it hit its limit (the KDG3009 line above), with time=4min where the stage asks for 2min, more than the partition lets one job have.", r.Detail);
+            Assert.DoesNotContain("Fix the stage's resources", r.Detail);
+        }
+    }
 
     /// <summary>sbatch killed by the Ctrl+C (exit 130, no output) after the controller took the job: found by its comment, journalled, cancelled.</summary>
     [Fact]
