@@ -484,6 +484,37 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A queued job someone holds (scontrol hold) waits for a human: the build says so as soon as it sees
+    /// the hold, not only in its next progress line; released, the job runs and the build completes.
+    /// </summary>
+    [SlurmFact]
+    public void A_held_job_is_said_at_once_and_the_build_completes_once_it_is_released()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var go = Path.Combine(sb.Dir, "go");
+        sb.PrefixCommand("preprocess", $"while [ ! -e '{go}' ]; do sleep 0.2; done; ");
+        using var p = sb.Start(["-t:RunStage", "-p:Stage=vgae_large_autoencoder", "-p:Dataset=hcrl_sa"], out var log);
+        Cluster.Job? vgae = null;
+        Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => (vgae = Cluster.LiveJobsUnder(sb.Dir).SingleOrDefault(j => j.Name.Contains("vgae_large"))) is { State: "PENDING" } || p.HasExited, TimeSpan.FromMilliseconds(200)),
+            "vgae's job was never pending:\n" + log);
+        Assert.Equal(0, ProcessRunner.Run("scontrol", ["hold", vgae!.Id], sb.Dir).ExitCode);
+        var said = $"job {vgae.Id} is held (JobHeldAdmin): SLURM does not start it until someone releases it (scontrol release {vgae.Id})";
+        // Within a few polls (max_poll_seconds 2), long before the first progress line (30 s).
+        var seen = Eventually.Within(TimeSpan.FromSeconds(20), () => { lock (log) return log.ToString().Contains(said, StringComparison.Ordinal); }, TimeSpan.FromMilliseconds(200));
+        Assert.Equal(0, ProcessRunner.Run("scontrol", ["release", vgae.Id], sb.Dir).ExitCode);
+        File.WriteAllText(go, "");
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "build did not end:\n" + log);
+        p.WaitForExit();
+        string text;
+        lock (log) text = log.ToString();
+        output.WriteLine(text);
+        Assert.True(seen, "the hold was not said within 20 s:\n" + text);
+        Assert.Equal(0, p.ExitCode);
+        Assert.Equal(vgae.Id, sb.LastBuild().Stages.Single(s => s.Stage == "vgae_large_autoencoder").JobId); // the held job itself ran
+    }
+
+    /// <summary>
     /// An upstream job requeued after its dependant's job had ended, before any build collected them:
     /// the dependant read the first run's outputs, gone since, and was collected as current with the
     /// second run's digest (a SLURM user review). Now it is refused (KDG3017) and the next build runs it.
