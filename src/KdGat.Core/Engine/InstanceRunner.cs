@@ -546,17 +546,33 @@ internal sealed partial class InstanceRunner
             if (seen.TryGetValue(UpstreamMarkKind + u.Name, out var mark) && new OutputGuard(u).Mark(_ctx.BuildId) != mark) return u.Name;
             // Rewritten by something else meanwhile (by hand, another program), even with its bytes back by the end.
             if (seen.TryGetValue(UpstreamFilesKind + u.Name, out var files) && Fingerprinter.OutputIdentities(u) != files) return u.Name;
+            if (seen.TryGetValue(UpstreamParamsKind + u.Name, out var paramsFile) && ParamsFileIdentity(u) != paramsFile) return u.Name;
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = Finishing.HashOutputs(u);
             var asRecorded = AsRecorded(u, present);
+            // The params.json there now, not the one KdGat writes: edited by hand after its stage ended, the stage read the
+            // edit, and was committed under the digest of the file KdGat wrote, up to date for good (a review).
+            var paramsNow = Finishing.Hasher.Hash(u.ParamsFilePath) is { IsDirectory: false } p ? p.Hash : null;
             // The digest the upstream's manifest recorded: with its params.json, or (written before that counted) without.
-            if (missing.Count > 0 || (OutputsDigest(u, asRecorded) != used && Fingerprinter.OutputsDigest(asRecorded, null) != used)) return u.Name;
+            if (missing.Count > 0 || ((paramsNow is null || Fingerprinter.OutputsDigest(asRecorded, paramsNow) != used) && Fingerprinter.OutputsDigest(asRecorded, null) != used)) return u.Name;
         }
         return null;
     }
 
     private const string UpstreamMarkKind = "upstream\t";
     private const string UpstreamFilesKind = "upstream-files\t";
+    /// <summary>An upstream's params.json (in its outputs digest): a key of its own, so a batch job's journal from before it was noted still compares.</summary>
+    private const string UpstreamParamsKind = "upstream-params\t";
+
+    /// <summary>
+    /// An upstream's params.json by identity, as <see cref="Fingerprinter.OutputIdentities"/> notes its outputs (not by
+    /// ctime): rewritten by hand while a downstream ran and put back before its end, it read the other bytes.
+    /// </summary>
+    private static string ParamsFileIdentity(StageInstance u)
+    {
+        using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
+        return FileIdentity.Of(u.ParamsFilePath) is { } id ? (id with { CtimeNs = 0 }).ToString() : "-";
+    }
 
     /// <summary>An upstream whose mark says another build's attempt on it is in progress, or null.</summary>
     private static (string Name, string Mark)? UpstreamInAnotherBuildsAttempt(StageInstance s, IReadOnlyDictionary<string, string> seen) =>
@@ -577,6 +593,7 @@ internal sealed partial class InstanceRunner
         {
             marked[UpstreamMarkKind + u.Name] = new OutputGuard(u).Mark(_ctx.BuildId);
             marked[UpstreamFilesKind + u.Name] = Fingerprinter.OutputIdentities(u);
+            marked[UpstreamParamsKind + u.Name] = ParamsFileIdentity(u);
         }
         return marked;
     }

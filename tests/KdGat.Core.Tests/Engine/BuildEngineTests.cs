@@ -505,6 +505,64 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// An upstream's params.json (in its outputs digest: `{upstream.X}` hands the whole run dir, and a stage may read
+    /// the upstream's hyperparameters there) edited by hand after the upstream ended, before or while the stage read it,
+    /// or edited and put back while it ran: the stage read what no build from scratch writes, and was committed under
+    /// the digest of the file KdGat wrote, up to date in every later build (a review of edits during a build: the check
+    /// took params.json from the configuration, not from the file). Discarded as for an output.
+    /// </summary>
+    [Theory]
+    [InlineData("echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt")]
+    [InlineData("cp {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cat saved > {upstream.a}/params.json; rm saved")]
+    public async Task AnUpstreamsParamsJsonEditedWhileAStageRan_DiscardsThatRun_Kdg3017(string command)
+    {
+        using var p = new TestPipeline($$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
+              b: { command: '{{command}}', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+        StageDeclaration[] graph = [new("a", []), new("b", ["a"])];
+
+        var r = await new BuildEngine().RunAsync(p.Request(graph), log, default);
+
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("upstream a", StringComparison.Ordinal));
+        Assert.False(File.Exists(p.Dir[$"runs/d1/b/{StageInstance.ManifestFileName}"])); // nothing committed
+    }
+
+    /// <summary>
+    /// The same edit made in a second terminal after the upstream ended and before the stage started (while another
+    /// upstream of it ran): no file changed during the stage's run, but what it read is not what its fingerprint's
+    /// digest of the upstream says.
+    /// </summary>
+    [Fact]
+    public async Task AnUpstreamsParamsJsonEditedBeforeAStageStarted_DiscardsThatRun_Kdg3017()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
+              c: { command: 'until [ -e {root}/go ]; do sleep 0.05; done; echo c > out.txt', outputs: [out.txt] }
+              b: { command: 'cat {upstream.a}/params.json {upstream.c}/out.txt > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+        var build = new BuildEngine().RunAsync(p.Request([new("a", []), new("c", []), new("b", ["a", "c"])]), log, default);
+        await Eventually.UntilAsync(() => File.Exists(p.Dir[$"runs/d1/a/{StageInstance.ManifestFileName}"]) || build.IsCompleted, TimeSpan.FromSeconds(30), "a committed");
+
+        File.WriteAllText(p.Dir["runs/d1/a/params.json"], "{ \"pa\": 99 }\n");
+        File.WriteAllText(p.Dir["go"], "");
+        var r = await build;
+
+        Assert.Equal(Outcome.Failed, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun && d.Message.Contains("upstream a", StringComparison.Ordinal));
+        Assert.False(File.Exists(p.Dir[$"runs/d1/b/{StageInstance.ManifestFileName}"])); // nothing committed
+    }
+
+    /// <summary>
     /// Another build restoring or rerunning an upstream while a stage runs (a crash-and-concurrency
     /// pass did it with two builds and an edit between their starts): the stage's result may come
     /// from either version, so it must not be committed (nor cached) under the fingerprint of the
