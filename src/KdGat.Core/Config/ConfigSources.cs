@@ -30,15 +30,19 @@ internal sealed class ConfigSources
         lock (_environment)
             foreach (var (name, value) in _environment)
                 if (Environment.GetEnvironmentVariable(name) != value) return false;
-        foreach (var (path, digest) in _files)
+        return !_files.Exists(f => !HasBytes(f.Path, f.Digest));
+    }
+
+    /// <summary>The files that no longer hold the bytes that were parsed (edited, replaced or gone since), in the order read.</summary>
+    public IReadOnlyList<string> ChangedFiles() => _files.Where(f => !HasBytes(f.Path, f.Digest)).Select(f => f.Path).Distinct(StringComparer.Ordinal).ToArray();
+
+    private static bool HasBytes(string path, string digest)
+    {
+        try
         {
-            try
-            {
-                // not a regular file any more (a FIFO would block the read): load again, which says what is wrong
-                if (PathStat.Of(path).Kind != PathKind.File || ContentHash.OfFile(path) != digest) return false;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+            // not a regular file any more (a FIFO would block the read): load again, which says what is wrong
+            return PathStat.Of(path).Kind == PathKind.File && ContentHash.OfFile(path) == digest;
         }
-        return true;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 }

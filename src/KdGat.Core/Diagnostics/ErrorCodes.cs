@@ -133,4 +133,6 @@ internal static partial class ErrorCodes
     public const string ParamsFileChangedByStage = "KDG3019";
     /// <summary>Warning: a declared input, code file or the tools a stage runs changed after its fingerprint was taken (while it ran); its outputs are kept, recorded as stale, not cached.</summary>
     public const string InputChangedDuringRun = "KDG3020";
+    /// <summary>Warning: kdgat.yaml or a params file changed while the build ran; its stages ran with the configuration it had read, the change is the next build's.</summary>
+    public const string ConfigChangedDuringBuild = "KDG3024";
 }

@@ -278,6 +278,7 @@ internal sealed class BuildEngine
             foreach (var l in datasetLocks) l.Dispose();
         }
         WroteState = ctx.Records.Written > 0 || results.Any(r => r.Outcome != Outcome.UpToDate);
+        if (request.Mode == BuildMode.Build && WroteState) SayConfigChanged(config, layout, log);
         if (sayLoadWarnings && OperatingSystem.IsLinux() && Hashing.Statx.Unavailable) SayLoadWarnings([NoFileIdentity], log); // the build task's to say, as the load-time warnings
         BestEffort(() => hashCache.Save(dropDeleted: !cancel.IsCancellationRequested), "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
@@ -310,6 +311,21 @@ internal sealed class BuildEngine
         if (request.FailIfStale) ReportStale(results, request, log);
         if (request.Mode == BuildMode.Build) await BuildHooks.RunAsync(config, report, layout.StateDir, log, cancel).ConfigureAwait(false);
         return (report, results, loaded);
+    }
+
+    /// <summary>
+    /// KDG3024 for each configuration file edited while the build ran (a parameter changed in a second terminal, a
+    /// `git checkout` while a stage trained): the build used what it read at its start, and its manifests say so, so the
+    /// next build reruns what the edit changes; but it ended "succeeded" without a word, and users took the edit as
+    /// built (a review of edits during a build). Only after a build that ran or restored something: a no-op reads nothing more.
+    /// </summary>
+    private static void SayConfigChanged(Config.PipelineConfig config, Pipeline.PipelineLayout layout, IBuildLog log)
+    {
+        using var _ = FileObservations.Pause(); // a check of this build, not part of any decision a certificate replays
+        foreach (var file in config.Sources.ChangedFiles())
+            log.Warn(ErrorCodes.ConfigChangedDuringBuild,
+                $"{PathText.ToStored(layout.Root, file)} changed while this build ran: its stages ran with the configuration as this build read it at its start " +
+                "(their manifests record that, so nothing is taken as built from the edit). Build again to apply the change; edit the configuration between builds.", file);
     }
 
     /// <summary>Checked before anything runs: strace works here, and the stages run on this machine.</summary>

@@ -563,6 +563,49 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// kdgat.yaml edited while a stage ran (a downstream's parameter changed in a second terminal, a `git checkout`):
+    /// the build goes on with the configuration it read, and its manifests say so (the next build reruns the
+    /// downstream), but it ended "succeeded" without a word and the edit looked built (a review of edits during a build).
+    /// </summary>
+    [Fact]
+    public async Task KdgatYamlEditedWhileAStageRan_IsSaid_Kdg3024_AndTheNextBuildAppliesIt()
+    {
+        static string Yaml(int pb) => $$"""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'touch {root}/a-started; until [ -e {root}/go ]; do sleep 0.05; done; echo a > out.txt', outputs: [out.txt] }
+              b: { command: 'cat {upstream.a}/out.txt {params_file} > out.txt', params: { pb: {{pb}} }, outputs: [out.txt] }
+            """;
+        using var p = new TestPipeline(Yaml(1), "d1");
+        StageDeclaration[] graph = [new("a", []), new("b", ["a"])];
+        var log = new RecordingLog();
+        var build = new BuildEngine().RunAsync(p.Request(graph), log, default);
+        await Eventually.UntilAsync(() => File.Exists(p.Dir["a-started"]) || build.IsCompleted, TimeSpan.FromSeconds(30), "a started");
+
+        p.WriteConfig(Yaml(2));
+        File.WriteAllText(p.Dir["go"], "");
+        var r = await build;
+
+        Assert.True(r.Succeeded);
+        Assert.Contains("\"pb\": 1", File.ReadAllText(p.Dir["runs/d1/b/out.txt"]), StringComparison.Ordinal); // as the build read it
+        Assert.Contains(log.Items, d => d.Code == ErrorCodes.ConfigChangedDuringBuild && d.Severity == Severity.Warning && Path.GetFileName(d.File) == "kdgat.yaml" && d.Message.StartsWith("kdgat.yaml changed while this build ran", StringComparison.Ordinal));
+        var next = await new BuildEngine().RunAsync(p.Request(graph), new RecordingLog(), default);
+        Assert.Equal([Outcome.UpToDate, Outcome.Ran], next.Stages.Select(x => x.Outcome));
+        Assert.Contains("\"pb\": 2", File.ReadAllText(p.Dir["runs/d1/b/out.txt"]), StringComparison.Ordinal);
+    }
+
+    /// <summary>A build that ran something with its configuration untouched says no KDG3024.</summary>
+    [Fact]
+    public async Task KdgatYamlLeftAlone_IsNoKdg3024()
+    {
+        var (r, log) = await Build();
+
+        Assert.True(r.Succeeded);
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.ConfigChangedDuringBuild);
+    }
+
+    /// <summary>
     /// Another build restoring or rerunning an upstream while a stage runs (a crash-and-concurrency
     /// pass did it with two builds and an edit between their starts): the stage's result may come
     /// from either version, so it must not be committed (nor cached) under the fingerprint of the
