@@ -413,7 +413,7 @@ internal sealed partial class InstanceRunner
                             $"that job ran again after this one had read its outputs (requeued), so it read outputs that are gone; its result was discarded and the previous one, if any, kept. Build again. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
         if (result.State == ExecState.Completed && UpstreamChangedDuringRun(s, verdict, run.Seen) is { } changed)
-            return Rejected($"{s.Key}: the outputs of its upstream {changed} changed while it ran (another build of this pipeline restored or reran {changed}, or something rewrote them, even if their bytes are back), so it may have read either version; " +
+            return Rejected($"{s.Key}: the outputs of its upstream {changed} (or its params.json) changed while it ran, or after {changed} ended and before it started (another build of this pipeline restored or reran {changed}, or something rewrote them, even if their bytes are back), so it may have read other bytes than its fingerprint records; " +
                             $"its result was discarded and the previous one, if any, kept. Build again; run one build of a dataset at a time. Log: {log}", ErrorCodes.UpstreamChangedDuringRun);
 
         if (result.State == ExecState.Completed && result.EndMarker is { } marker && OutputWrittenAfter.Marker(s, marker, result.AppearedAfterEnd) is { } late)
