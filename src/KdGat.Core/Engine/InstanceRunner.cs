@@ -217,7 +217,10 @@ internal sealed partial class InstanceRunner
             return new InstanceResult(s, Outcome.WouldRun, [missing]);
         try
         {
-            var v = new OutputGuard(s).PendingRecoveryView() is { } pending ? AfterRecovery(s, upstream, pending) : Check(s, upstream);
+            var pending = new OutputGuard(s).PendingRecoveryView();
+            var v = pending is { } view ? AfterRecovery(s, upstream, view) : Check(s, upstream);
+            // Its previous result goes to unrecovered/, which is no "never run" (Status names the folder; a review).
+            if (pending?.KeptAt is { } kept) v = v with { Reasons = [StaleReason.Unrecovered(kept)] };
             if (v.UpToDate) return new InstanceResult(s, Outcome.UpToDate, []) { OutputsDigest = v.Previous!.OutputsDigest, Fingerprint = v.Fingerprint };
             return CachedEntry(s, v) is { } hit
                 ? new InstanceResult(s, Outcome.WouldRestore, [.. v.Reasons, RestoredReason(hit, wouldBe: true)]) { OutputsDigest = OutputsDigest(s, RestoredOutputs(s, hit, EntryTargets(s, hit)!)), Fingerprint = v.Fingerprint }
@@ -246,7 +249,7 @@ internal sealed partial class InstanceRunner
     /// Explain with an interrupted attempt's journal: the verdict for what recovery will leave
     /// (the previous manifest and outputs, wherever they now are), not for the half-moved run dir.
     /// </summary>
-    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath) view) =>
+    private Verdict AfterRecovery(StageInstance s, IReadOnlyList<InstanceResult> upstream, (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath, string? KeptAt) view) =>
         _ctx.Planner.Against(s, upstream.ToDictionary(u => u.Instance.Name, u => u.OutputsDigest!), view.ManifestPath, view.Outputs, view.ParamsPath);
 
     /// <summary>One attempt as it ended: what ran, how, and where its log is.</summary>

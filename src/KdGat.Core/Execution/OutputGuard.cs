@@ -252,22 +252,24 @@ internal sealed class OutputGuard
 
     /// <summary>
     /// What <see cref="RecoverIfNeededAsync"/> would leave, without changing anything (Explain): null
-    /// when there is no journal; else where the manifest and each output would then be read from.
+    /// when there is no journal; else where the manifest and each output would then be read from, and
+    /// where recovery keeps the previous result instead (<see cref="KeepsUnrecoveredAt"/>, stored), if it does.
     /// </summary>
-    public (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath)? PendingRecoveryView()
+    public (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath, string? KeptAt)? PendingRecoveryView()
     {
         if (!File.Exists(Journal)) return null; // Explain only: a directory in its place is seen by recovery
         var entry = ReadJournal();
-        if (Committed(entry)) return (_s.ManifestPath, _s.Outputs, _s.ParamsFilePath);
+        if (Committed(entry)) return (_s.ManifestPath, _s.Outputs, _s.ParamsFilePath, null);
         string Where(string item, string live) =>
             File.Exists(Aside(item)) || Directory.Exists(Aside(item)) ? Aside(item)
             : entry?.Phase == PhaseAside || entry?.Had is null || entry.Had.Contains(item) ? live
             : Path.Combine(AsideDir, "(none)");
-        if (Unmappable(entry)) return (Path.Combine(AsideDir, "(none)"), _s.Outputs, _s.ParamsFilePath); // the previous manifest is kept aside: stale
+        // The previous result is kept under unrecovered/: stale (Explain said "no manifest (never run, or cleaned)" of it).
+        if (KeepsUnrecoveredAt(entry) is { } kept) return (Path.Combine(AsideDir, "(none)"), _s.Outputs, _s.ParamsFilePath, PathText.ToStored(_s.Layout.Root, kept));
         var saved = SavedOutputs(entry).GroupBy(x => x.Live, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Item, StringComparer.Ordinal);
         return (Where(ManifestItem, _s.ManifestPath),
             _s.Outputs.Select(o => saved.TryGetValue(o, out var item) ? Where(item, o) : o).ToArray(), // an output the attempt did not guard stays as it is
-            Where(ParamsItem, _s.ParamsFilePath));
+            Where(ParamsItem, _s.ParamsFilePath), null);
     }
 
     /// <param name="recordId">The run record a successful attempt writes (before <see cref="Commit"/>).</param>
@@ -510,6 +512,10 @@ internal sealed class OutputGuard
     /// journal of this KdGat (output paths in it) is answered without a file read.
     /// </summary>
     public string? KeepsUnrecoveredAt(JournalEntry? e) => Unmappable(e) && !Committed(e) ? Path.Combine(UnrecoveredDir, e!.AttemptId) : null;
+
+    /// <summary>What recovery does with the previous result at <see cref="KeepsUnrecoveredAt"/> (<paramref name="kept"/>, stored): Status's and Explain's words.</summary>
+    public static string KeepsUnrecoveredText(string kept) =>
+        $"keeps the previous result in {kept} instead of putting it back (the journal, from an older KdGat, does not say where the previous outputs belong now that the outputs list changed), and the stage runs again";
 
     /// <summary>
     /// Recovery of an <see cref="Unmappable"/> journal: the uncommitted manifest goes, the whole aside/

@@ -277,7 +277,7 @@ internal sealed class Tracker : IDisposable
             attempt = null;
         // An older KdGat's journal after the outputs list changed: recovery keeps the previous result under unrecovered/ (a review: Status promised it back).
         var recovery = attempt?.KeptAt is { } kept
-            ? $"keeps the previous result in {kept} instead of putting it back (the journal, from an older KdGat, does not say where the previous outputs belong now that the outputs list changed), and the stage runs again"
+            ? OutputGuard.KeepsUnrecoveredText(kept)
             : "puts the previous result back and decides the stage again";
         if (attempt is ({ } copiedJournal, true, _, _))
             return new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted,

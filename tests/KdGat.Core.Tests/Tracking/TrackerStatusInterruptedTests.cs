@@ -14,7 +14,7 @@ namespace KdGat.Core.Tests.Tracking;
 /// Status of an attempt a crash interrupted says what the next build's recovery does with the previous
 /// result: puts it back, or, for an older KdGat's journal that cannot be mapped to today's outputs list,
 /// keeps it under unrecovered/, or, for an attempt that had committed, keeps the attempt's result (Status said
-/// "puts the previous result back" for both).
+/// "puts the previous result back" for both). Explain says the same of it.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class TrackerStatusInterruptedTests : IDisposable
@@ -72,6 +72,11 @@ public sealed class TrackerStatusInterruptedTests : IDisposable
         var kept = PathText.ToStored(_d.Path, Path.Combine(guard.StateDir, "unrecovered", "t-a-2"));
         Assert.Contains($"keeps the previous result in {kept} instead of putting it back", a.Detail);
         Assert.Contains("the stage runs again", a.Detail);
+        // Explain says the same, not "no manifest (never run, or cleaned)" (a review).
+        var explain = (await new BuildEngine().RunAsync(Request(_d, BuildMode.Explain), new RecordingLog(), CancellationToken.None)).Stages.Single(r => r.Stage == "a");
+        Assert.Equal(Outcome.WouldRun, explain.Outcome);
+        Assert.Equal(["unrecovered"], explain.ReasonKinds);
+        Assert.Contains($"keeps the previous result in {kept} instead of putting it back", Assert.Single(explain.Reasons));
 
         Assert.True((await BuildAsync(_d)).Succeeded);
         Assert.StartsWith("a 1", File.ReadAllText(Path.Combine(_d.Path, kept, "output0"))); // where Status said: the previous model.ckpt
