@@ -209,6 +209,30 @@ internal sealed class OutputGuard
         catch (Exception x) when (x is JsonException or IOException) { return null; }
     }
 
+    /// <summary>
+    /// Status's look at the journal: the entry, or why something at its path cannot be read (torn JSON, a directory or
+    /// FIFO there, no permission: the build then fails the stage, KDG3007); (null, null) when there is none. A journal
+    /// read as none gave Status no "interrupted" row (a review).
+    /// </summary>
+    public (JournalEntry? Entry, string? Unreadable) LookAtJournal()
+    {
+        if (!File.Exists(Journal) && !Directory.Exists(Journal)) return (null, null);
+        try
+        {
+            if (Directory.Exists(Journal)) return (null, "a directory is there");
+            return JsonSerializer.Deserialize<JournalEntry>(SmallFile.ReadAllText(Journal)) is { } e ? (e, null) : (null, "it holds JSON null");
+        }
+        catch (JsonException x) { return (null, $"not a journal KdGat can read: {x.Message.TrimEnd('.')}"); }
+        catch (UnauthorizedAccessException) { return (null, PermissionDenied); }
+        catch (IOException x) { return (null, x.Message.TrimEnd('.')); }
+    }
+
+    /// <summary><see cref="LookAtJournal"/>'s answer for a journal this user may not read.</summary>
+    public const string PermissionDenied = "permission denied";
+
+    /// <summary>Where the journal is, stored (relative to the root), for Status to name.</summary>
+    public string JournalStored => PathText.ToStored(_s.Layout.Root, Journal);
+
     /// <summary>Undoes (or completes) an interrupted attempt, if any. Returns a description of what was done, or null.</summary>
     public async Task<string?> RecoverIfNeededAsync()
     {

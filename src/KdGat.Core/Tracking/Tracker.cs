@@ -184,9 +184,15 @@ internal sealed class Tracker : IDisposable
         var planner = Planner.Open(layout, cancel: cancel);
         var digests = new Dictionary<StageInstance, string?>();
         var rows = new List<StatusRow>();
-        var journals = Pipeline.Instances.ToDictionary(i => i, i => new OutputGuard(i) is var g && g.ReadJournal() is { } j
-            ? (Journal: j, Copied: g.CameWithACopy(j), KeptAt: g.KeepsUnrecoveredAt(j) is { } kept ? PathText.ToStored(layout.Root, kept) : null, Committed: g.Committed(j))
-            : ((OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt, bool Committed)?)null);
+        var unreadable = new Dictionary<StageInstance, string>();
+        var journals = Pipeline.Instances.ToDictionary(i => i, i =>
+        {
+            var g = new OutputGuard(i);
+            var (j, why) = g.LookAtJournal();
+            if (why is not null) unreadable[i] = UnreadableJournal(g, why, layout.Root);
+            return j is null ? ((OutputGuard.JournalEntry Journal, bool Copied, string? KeptAt, bool Committed)?)null
+                : (Journal: j, Copied: g.CameWithACopy(j), KeptAt: g.KeepsUnrecoveredAt(j) is { } kept ? PathText.ToStored(layout.Root, kept) : null, Committed: g.Committed(j));
+        });
         // Not a job of a journal that came with a copy of the tree: it is the other tree's.
         var jobs = await SlurmExecutor.QueryAsync(journals.Values.Where(a => a is { Copied: false }).Select(a => a!.Value.Journal.StartedAs).OfType<AttemptHandle>(), cancel).ConfigureAwait(false);
         try
@@ -234,7 +240,9 @@ internal sealed class Tracker : IDisposable
             // The run behind the current result, which a later failed or cancelled attempt (rolled back) is not.
             var made = current is not null && last is not null && (last.Record.BuildId != current.BuildId || last.Record.Attempt != current.Attempt)
                 ? RunOf(s, current.BuildId, current.Attempt) : last;
-            var row = Classify(s, reasons, fingerprint, last, journals[s], jobs, made, current is null ? null : (current.BuildId, current.Attempt)) with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) };
+            var row = (unreadable.TryGetValue(s, out var damaged) ? new StatusRow(s.Dataset, s.Name, StatusRow.Interrupted, damaged, Last: last)
+                : Classify(s, reasons, fingerprint, last, journals[s], jobs, made, current is null ? null : (current.BuildId, current.Attempt)))
+                with { Variant = s.Sweep.IsEmpty ? null : s.Variant, Result = current is null ? null : (current.BuildId, current.Attempt) };
             checkedOne?.Invoke(row);
             return row;
         }
@@ -253,6 +261,12 @@ internal sealed class Tracker : IDisposable
             Log.Warn(ErrorCodes.StateWriteFailed, $"could not write the hash cache ({e.Message}); what is shown is not affected, the next check hashes again what it would have kept. Check free space and permissions under .kdgat/.");
         }
     }
+
+    /// <summary>An instance whose attempt journal cannot be read: what the next build does with it (<see cref="OutputGuard.RecoverIfNeededAsync"/>).</summary>
+    private static string UnreadableJournal(OutputGuard g, string why, string root) => why == OutputGuard.PermissionDenied
+        ? $"an attempt was interrupted, and its journal {g.JournalStored} cannot be read ({why}): the next build fails this stage ({ErrorCodes.StageIoError}) until this user may read and write {PathText.ToStored(root, g.StateDir)}/; then it recovers the attempt and decides the stage again"
+        : $"an attempt was interrupted, and its journal {g.JournalStored} is damaged ({why}), so which attempt it was cannot be told: the next build puts back what of the previous result was moved aside (by its place in today's outputs list) and decides the stage again (Explain shows which); " +
+          "a process or SLURM job of that attempt still running is not stopped by it (the journal would name it): check `ps` or `squeue` first";
 
     /// <summary>The indexed run of one attempt; asked only when a current result is not its instance's latest run.</summary>
     private IndexedRun? RunOf(StageInstance s, string buildId, int attempt) =>

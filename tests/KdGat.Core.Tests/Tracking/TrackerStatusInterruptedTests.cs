@@ -102,6 +102,33 @@ public sealed class TrackerStatusInterruptedTests : IDisposable
     }
 
     /// <summary>
+    /// A journal Status cannot read (torn JSON, something else at its path) gave no "interrupted" row: a was shown as
+    /// stale "never run" while the next build recovered it first. The row says what that build does, and it does it.
+    /// </summary>
+    [Theory]
+    [InlineData("{ torn")]
+    [InlineData("")]
+    [InlineData(null)] // a directory at the journal's path
+    public async Task UnreadableJournal_IsAnInterruptedRow_SayingWhatTheNextBuildDoes(string? journalText)
+    {
+        var guard = await CrashedOldFormatAttemptAsync(copied: false);
+        var journal = Path.Combine(guard.StateDir, "attempt.json");
+        File.Delete(journal);
+        if (journalText is null) Directory.CreateDirectory(journal);
+        else File.WriteAllText(journal, journalText);
+
+        var a = await StatusOfA();
+
+        Assert.Equal(StatusRow.Interrupted, a.State);
+        Assert.Contains($"its journal {PathText.ToStored(_d.Path, journal)} is damaged", a.Detail);
+        Assert.Contains("the next build puts back what of the previous result was moved aside", a.Detail);
+        var build = await BuildAsync(_d);
+        Assert.True(build.Succeeded);
+        Assert.Equal(["a", "b"], With(build, Outcome.UpToDate)); // as Status said: the previous result put back
+        Assert.StartsWith("a 1", File.ReadAllText(Path.Combine(A().RunDir, "model.ckpt")));
+    }
+
+    /// <summary>
     /// A build killed after a's attempt committed (manifest and run record written) and before its journal went: the next
     /// build keeps that result (rolls forward), so Status shows it up to date, not "interrupted ... puts the previous result back".
     /// </summary>
