@@ -21,10 +21,7 @@ public abstract class ChangingTask : PipelineTask, IIncrementalTask
 
     private protected sealed override bool Run(MSBuildLog log)
     {
-        if (GateAsked(FailIfNotIncremental, FailIfStale) is not { } asked) return Change(log);
-        log.Report(new Diagnostic(Severity.Error, ErrorCodes.QuestionWouldChange,
-            $"{asked}: {GetType().Name["KdGat".Length..]} would {Changes}, so it is not up to date; nothing was changed. Run it without {asked} to do it."));
-        return false;
+        return GateAsked(FailIfNotIncremental, FailIfStale) is not { } asked ? Change(log) : NotUpToDate(log, asked, GetType().Name["KdGat".Length..], Changes);
     }
 
     private protected abstract bool Change(MSBuildLog log);

@@ -219,6 +219,17 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     private protected string? GateAsked(bool failIfNotIncremental, string? failIfStale) =>
         failIfNotIncremental ? "-question" : ParseBool("FailIfStale", failIfStale, false) ? EnvironmentProperties.Setting(FromEnvironment, "FailIfStale", "true") : null;
 
+    /// <summary>
+    /// MSBuild's -question answer for a task with work to do (KDG1218): it says what it <paramref name="would"/> do
+    /// ("write .kdgat/graph.dot"), did none of it, and fails, as MSBuild's own tasks do.
+    /// </summary>
+    private protected static bool NotUpToDate(MSBuildLog log, string asked, string target, string would, string nothing = "changed")
+    {
+        log.Report(new Diagnostic(Severity.Error, ErrorCodes.QuestionWouldChange,
+            $"{asked}: {target} would {would}, so it is not up to date; nothing was {nothing}. Run it without {asked} to do it."));
+        return false;
+    }
+
     protected bool ParseBool(string property, string? value, bool fallback) => YesNo.Property(property, value, fallback, Given(property));
 
     /// <summary>

@@ -134,6 +134,50 @@ public sealed class MSBuildSemanticsTests
         Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa", "-question").ExitCode); // still up to date
     }
 
+    /// <summary>
+    /// The targets that only look, under -question: -t:Graph, -t:Report, -t:Status and -t:RebuildIndex wrote
+    /// graph.dot/graph.svg, report.html and index.db (a review). They write nothing now, and fail (KDG1218) when a run
+    /// without -question would write a file that differs from what is there; what is already there passes.
+    /// </summary>
+    [Fact]
+    public void Question_OfTheTargetsThatLook_WritesNothing_AndFailsOnlyWhereTheFileWouldChange()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.Build("-t:Status", "-p:Dataset=hcrl_sa").ExitCode); // the index and Status's report as they are
+        Dictionary<string, string> Tree() => Directory.GetFiles(s.Dir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(s.Dir, f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+        var before = Tree();
+
+        foreach (var target in new[] { "-t:Graph", "-t:RebuildIndex" })
+        {
+            var r = s.Build(target, "-p:Dataset=hcrl_sa", "-question");
+            Assert.True(r.ExitCode != 0 && r.Output.Contains("error KDG1218", StringComparison.Ordinal), r.ToString());
+            Assert.Equal(before, Tree());
+        }
+        // Status wrote the report Report would write, and the index is up to date: nothing to write.
+        foreach (var target in new[] { "-t:Report", "-t:Status" })
+        {
+            var r = s.Build(target, "-p:Dataset=hcrl_sa", "-question");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal(before, Tree());
+        }
+        File.Delete(Path.Combine(s.Dir, ".kdgat", "index.db"));
+        Assert.NotEqual(0, s.Build("-t:Status", "-p:Dataset=hcrl_sa", "-question").ExitCode); // the index would be made again
+        Assert.False(File.Exists(Path.Combine(s.Dir, ".kdgat", "index.db")));
+
+        // What a run without -question wrote passes; a state that changed since does not.
+        Assert.Equal(0, s.Build("-t:Graph", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.Build("-t:Report", "-p:Dataset=hcrl_sa").ExitCode);
+        Assert.Equal(0, s.Build("-t:Graph", "-p:Dataset=hcrl_sa", "-question").ExitCode);
+        Assert.Equal(0, s.Build("-t:Report", "-p:Dataset=hcrl_sa", "-question").ExitCode);
+        ChangeGatLargeLr(s);
+        before = Tree();
+        Assert.NotEqual(0, s.Build("-t:Graph", "-p:Dataset=hcrl_sa", "-question").ExitCode);
+        Assert.NotEqual(0, s.Build("-t:Report", "-p:Dataset=hcrl_sa", "-question").ExitCode);
+        Assert.Equal(before, Tree());
+    }
+
     /// <summary>A relative -p:KdGatToolsDir or -p:KdGatSourceDir is the project's, as MSBuild paths are: it was the shell's directory's (a review).</summary>
     [Fact]
     public void RelativeToolsAndSourceDirs_AreRelativeToTheProject_NotTheShellsDirectory()

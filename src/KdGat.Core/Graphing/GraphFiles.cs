@@ -18,6 +18,14 @@ internal static class GraphFiles
         return (dot, svg);
     }
 
+    /// <summary>-question: the files <see cref="Write"/> would change (missing, or other bytes); nothing is written.</summary>
+    public static IReadOnlyList<string> WouldChange(PipelinePicture picture, string root, string? dotFile)
+    {
+        var (dot, svg) = Paths(root, dotFile);
+        return new[] { (Path: dot, Text: DotWriter.Write(picture)), (Path: svg, Text: SvgWriter.Write(picture)) }
+            .Where(f => ReplaceableFile.Current(f.Path) != f.Text).Select(f => f.Path).ToArray();
+    }
+
     /// <summary>Where the files go; a directory there is refused before anything is explained.</summary>
     public static (string Dot, string Svg) Paths(string root, string? dotFile)
     {

@@ -271,5 +271,18 @@ internal static class HtmlReport
 
     public static void Write(string path, string html) => AtomicFile.WriteAllText(path, html);
 
+    /// <summary>
+    /// -question: whether <paramref name="path"/> holds what <paramref name="render"/> gives at the time the file says it was
+    /// generated (the one thing two renders of the same state differ in); nothing is written.
+    /// </summary>
+    public static bool Holds(string path, Func<DateTimeOffset, string> render)
+    {
+        var text = ReplaceableFile.Current(path);
+        var at = text is null ? null : System.Text.RegularExpressions.Regex.Match(text, "generated <time data-utc=\"([^\"]+)\">");
+        return at is { Success: true }
+            && DateTimeOffset.TryParseExact(at.Groups[1].Value, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var generated)
+            && render(generated) == text;
+    }
+
     private static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -8,7 +8,11 @@ namespace KdGat.Core.Tracking;
 /// <summary>One indexed run: the record as it was written, and the file it came from (relative to the records dir).</summary>
 internal sealed record IndexedRun(RunRecord Record, string RecordFile);
 
-internal sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, int Files);
+internal sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, int Files)
+{
+    /// <summary>Rows dropped: their record files are gone.</summary>
+    public int Gone { get; init; }
+}
 
 /// <summary>
 /// The SQLite index over the immutable run records: a cache, written only by the process that
@@ -122,6 +126,36 @@ internal sealed class RunIndex : IDisposable
         catch (OperationCanceledException) { index.Dispose(); throw; }
         return index;
     }
+
+    /// <summary>
+    /// -question: the index at <paramref name="location"/> copied to a temp dir and brought up to date there, so the
+    /// answers are the records' and the real index is not written (Status, Report wrote it under -question: a review).
+    /// WouldChange: what opening the real one would have changed, or null.
+    /// </summary>
+    public static (RunIndex Index, string? WouldChange) OpenCopy(IndexLocation location, RecordStore records, IBuildLog? log = null, CancellationToken cancel = default)
+    {
+        var dir = Directory.CreateTempSubdirectory("kdgat-question-index-").FullName;
+        try
+        {
+            var copy = Path.Combine(dir, "index.db");
+            // The WAL holds committed rows not yet in the main file.
+            foreach (var suffix in new[] { "", "-wal" })
+                if (File.Exists(location.DbPath + suffix)) File.Copy(location.DbPath + suffix, copy + suffix);
+            var index = Open(location with { DbPath = copy }, records, log, cancel);
+            index._tempDir = dir;
+            var why = index.RebuiltBecause is { } rebuilt ? $"it would be made again: {rebuilt}"
+                : index.LastIngest is { } r && (r.Added > 0 || r.Gone > 0) ? $"{r.Added} run record(s) to add, {r.Gone} gone to drop" : null;
+            return (index, why);
+        }
+        catch
+        {
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>The temp dir of an <see cref="OpenCopy"/> index, deleted with it.</summary>
+    private string? _tempDir;
 
     /// <summary>
     /// One index serves one pipeline: record files are keyed relative to the records dir, so two
@@ -370,7 +404,7 @@ internal sealed class RunIndex : IDisposable
         }
         if (batch.Count > 0) added += WriteBatch(batch);
         if (already < known.Count) DropGone(known, listed, batchSize);
-        return new IngestResult(added, already, damaged, files.Length);
+        return new IngestResult(added, already, damaged, files.Length) { Gone = known.Count - already };
     }
 
     /// <summary>
@@ -657,6 +691,10 @@ internal sealed class RunIndex : IDisposable
     {
         _db.Dispose();
         _lock.Dispose();
+        if (_tempDir is not null)
+        {
+            try { Directory.Delete(_tempDir, recursive: true); } catch (IOException) { } // a temp dir: the system's to clear
+        }
     }
 
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);

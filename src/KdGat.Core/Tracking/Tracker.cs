@@ -150,22 +150,28 @@ internal sealed class Tracker : IDisposable
     public ManifestArchive Archive { get; }
     public RunIndex Index { get; }
     public IBuildLog Log { get; }
+    /// <summary>-question: nothing is written (<see cref="Open"/>'s lookOnly).</summary>
+    public bool LookOnly { get; private init; }
+    /// <summary>-question: what bringing the run index up to date would change ("the run index PATH (3 run record(s) to add...)"), or null.</summary>
+    public string? IndexWouldChange { get; private init; }
 
     /// <param name="cancel">Ctrl+C: an OperationCanceledException between manifests or record files (a large history takes seconds).</param>
-    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null, CancellationToken cancel = default)
+    /// <param name="lookOnly">-question: write nothing (no manifest archived, the index brought up to date in a copy, <see cref="IndexWouldChange"/>; no hash cache saved).</param>
+    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null, CancellationToken cancel = default, bool lookOnly = false)
     {
         var pipeline = LoadedPipeline.Load(request);
         foreach (var warning in EnvironmentProperties.Warnings(request)) log.Report(warning);
         var layout = pipeline.Layout;
         var records = new RecordStore(layout.StateDir);
         var archive = new ManifestArchive(layout.StateDir);
-        archive.CaptureOrWarn(pipeline.Instances.TakeWhile(_ => !cancel.IsCancellationRequested), log);
+        if (!lookOnly) archive.CaptureOrWarn(pipeline.Instances.TakeWhile(_ => !cancel.IsCancellationRequested), log);
         cancel.ThrowIfCancellationRequested();
         var location = IndexLocation.Choose(layout.Root, indexPath);
-        var index = RunIndex.Open(location, records, log, cancel);
-        if (index.RebuiltBecause is { } why && why == "no index yet")
+        var (index, wouldChange) = lookOnly ? RunIndex.OpenCopy(location, records, log, cancel) : (RunIndex.Open(location, records, log, cancel), null);
+        if (!lookOnly && index.RebuiltBecause is { } why && why == "no index yet")
             log.Info($"KdGat: run index created at {location.DbPath} from {index.Count()} run record(s) ({location.Why})");
-        return new Tracker(pipeline, records, archive, index, log, request.PipelineFile) { _fromEnvironment = request.FromEnvironment };
+        return new Tracker(pipeline, records, archive, index, log, request.PipelineFile)
+            { _fromEnvironment = request.FromEnvironment, LookOnly = lookOnly, IndexWouldChange = wouldChange is null ? null : $"the run index {location.DbPath} ({wouldChange})" };
     }
 
     /// <summary>Indexes new records (after every build). Open has already archived the current manifests and ingested once.</summary>
@@ -204,10 +210,10 @@ internal sealed class Tracker : IDisposable
         {
             // What was hashed before the Ctrl+C is saved (atomically, as always): the next Status hashed it all again, tens of GB
             // of real data. Rows of files deleted since are left to the next save, as after a build's Ctrl+C (a stat per row).
-            try { planner.Cache!.Save(dropDeleted: false); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a lost save only costs hashing again
+            if (!LookOnly) try { planner.Cache!.Save(dropDeleted: false); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a lost save only costs hashing again
             throw;
         }
-        SaveHashCache(planner.Cache!);
+        if (!LookOnly) SaveHashCache(planner.Cache!); // -question writes nothing
         return onlyStage is null ? rows : rows.Where(r => r.Stage == onlyStage).ToArray();
 
         StatusRow StatusOf(StageInstance s)

@@ -16,8 +16,13 @@ public sealed class KdGatIndex : TrackingTask
     private protected override bool WarnOnly => Quiet;
     private protected override bool LoadErrorsSaidLater => LoadErrorsSaidNext;
 
+    private protected override string Target => Rebuild ? "RebuildIndex" : "the run index update";
+
     private protected override bool RunTracking(MSBuildLog log)
     {
+        // -question: a rebuild always changes the index, so it is not opened at all; the update after a build or before
+        // Clean is bookkeeping that the next tracking target does (every reader ingests what is new).
+        if (FailIfNotIncremental) return Rebuild ? NotUpToDate(log, "-question", Target, "drop the run index and index every record again", "written") : true;
         using var t = OpenTracker(log);
         var r = Rebuild ? t.Index.Rebuild() : t.Sync();
         if (Rebuild || !Quiet || r.Added > 0)

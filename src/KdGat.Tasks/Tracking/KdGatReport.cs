@@ -14,6 +14,12 @@ public sealed class KdGatReport : TrackingTask
     {
         using var t = OpenTracker(log);
         var path = ReportPath(t.Pipeline.Layout.Root, ReportFile, Core.Diagnostics.ErrorCodes.TrackingBadProperty);
+        if (FailIfNotIncremental)
+        {
+            var status = t.StatusAsync().GetAwaiter().GetResult();
+            if (!HtmlReport.Holds(path, at => HtmlReport.Render(t, VariantList(), at, status))) WouldWrite($"the report {path} (missing, or other runs or states)");
+            return true;
+        }
         try
         {
             HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), t.StatusAsync().GetAwaiter().GetResult()));

@@ -36,7 +36,11 @@ public sealed class KdGatStatus : TrackingTask
             // After -p:Wait=false the build's page says "jobs left in SLURM"; Status brings it up to date.
             var path = KdGatBuild.LiveReportPath(Root, ReportFile);
             var reload = all.Any(r => r.Active) ? KdGatBuild.ParseRefresh(LiveReportRefresh, Given(nameof(LiveReportRefresh))) : 0;
-            try
+            if (FailIfNotIncremental)
+            {
+                if (!HtmlReport.Holds(path, at => HtmlReport.Render(t, VariantList(), at, all, reload, variantErrors: log))) WouldWrite($"the report {path} (missing, or another state)");
+            }
+            else try
             {
                 HtmlReport.Write(path, HtmlReport.Render(t, VariantList(), TimeProvider.System.GetUtcNow(), all, reload, variantErrors: log));
                 Print($"KdGat: report updated: {path}{(reload > 0 ? $" (reloads every {reload} s while jobs run)" : "")}");

@@ -6,8 +6,23 @@ using Microsoft.Build.Framework;
 namespace KdGat.Tasks.Tracking;
 
 /// <summary>Shared by the tracking tasks: opens the tracker (ingesting new records) and prints lines.</summary>
-public abstract class TrackingTask : PipelineTask, ICancelableTask
+public abstract class TrackingTask : PipelineTask, ICancelableTask, IIncrementalTask
 {
+    /// <summary>
+    /// Set by MSBuild under -question: write nothing (no index update, no report, no manifest archived); what a run
+    /// without it would write that differs from what is there fails it (KDG1218), as MSBuild's own tasks do.
+    /// </summary>
+    public bool FailIfNotIncremental { get; set; }
+
+    /// <summary>-question: what this task would have written (files that differ, the index's update).</summary>
+    private readonly List<string> _wouldWrite = [];
+
+    /// <summary>-question: <paramref name="what"/> ("the report PATH") would be written by a run without it.</summary>
+    private protected void WouldWrite(string what) => _wouldWrite.Add(what);
+
+    /// <summary>The target's name, for the -question error ("Status").</summary>
+    private protected virtual string Target => GetType().Name["KdGat".Length..];
+
     private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>
@@ -50,7 +65,8 @@ public abstract class TrackingTask : PipelineTask, ICancelableTask
     {
         try
         {
-            return RunTracking(log);
+            var done = RunTracking(log);
+            return _wouldWrite.Count == 0 || !done ? done : NotUpToDate(log, "-question", Target, $"write {string.Join("; and ", _wouldWrite)}", "written");
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
@@ -89,7 +105,8 @@ public abstract class TrackingTask : PipelineTask, ICancelableTask
 
     private protected Tracker OpenTracker(MSBuildLog log)
     {
-        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath, _cancel.Token);
+        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath, _cancel.Token, lookOnly: FailIfNotIncremental);
+        if (tracker.IndexWouldChange is { } index) WouldWrite(index);
         _stageNames = tracker.StageNames(); // what VariantList checks the variants' stages against
         return tracker;
     }
