@@ -74,7 +74,7 @@ public sealed class ExtensionPointTests
     /// A stage target listed in LargeDependsOn whose KdGatStageDefinition was removed: Evaluate stopped
     /// with KDG1212, but the flows that only collect the stages took it for a target of the user's and
     /// did not run it: Explain showed 12 of 13 stages and a KDG1012 warning, Status and Clean left the
-    /// stage out without a word (a review). Now each stops with the same KDG1212 before collecting,
+    /// stage out without a word (a review), and so did KdGatStages, which IDEs call. Now each stops with the same KDG1212 before collecting,
     /// Clean deletes nothing, and the user's PublishLarge in the same list still runs in none of them.
     /// </summary>
     [Fact]
@@ -102,6 +102,11 @@ public sealed class ExtensionPointTests
             Assert.True(r.ExitCode != 0 && !r.Output.Contains("KDG1012", StringComparison.Ordinal)
                 && Regex.IsMatch(r.Output, @"pipeline\.proj\(\d+,\d+\): error KDG1212: stage\(s\) eval_large_evaluation "), $"{target}:\n{r}");
         }
+        // KdGatStages, what an IDE lists (without the tools), left the stage out without a word; it says KDG1212 too,
+        // with the definition to add (at the file: no position without the tools).
+        var stages = s.Build("-t:KdGatStages", "-p:KdGatToolsDir=no-tools/");
+        Assert.True(stages.ExitCode != 0 && stages.Output.Contains("pipeline.proj : error KDG1212: stage(s) eval_large_evaluation have a target but no KdGatStageDefinition item", StringComparison.Ordinal)
+            && stages.Output.Contains("Add <KdGatStageDefinition Include=\"eval_large_evaluation\" /> to", StringComparison.Ordinal) && !stages.Output.Contains("PublishLarge", StringComparison.Ordinal), stages.ToString());
         Assert.True(File.Exists(metrics), "Clean deleted the stage's outputs");
         Assert.Equal(0, Runs(s, "publish.marker"));
     }
