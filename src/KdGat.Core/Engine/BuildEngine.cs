@@ -280,7 +280,7 @@ internal sealed class BuildEngine
         WroteState = ctx.Records.Written > 0 || results.Any(r => r.Outcome != Outcome.UpToDate);
         if (request.Mode == BuildMode.Build && WroteState) SayConfigChanged(config, layout, log);
         if (sayLoadWarnings && OperatingSystem.IsLinux() && Hashing.Statx.Unavailable) SayLoadWarnings([NoFileIdentity], log); // the build task's to say, as the load-time warnings
-        BestEffort(() => hashCache.Save(dropDeleted: !cancel.IsCancellationRequested), "the hash cache", log);
+        if (request.SaveHashCache) BestEffort(() => hashCache.Save(dropDeleted: !cancel.IsCancellationRequested), "the hash cache", log);
         executor.Finish(log, cancel.IsCancellationRequested);
         progress.Live?.Complete();
         audit?.Summarize(log);

@@ -46,6 +46,8 @@ public sealed record BuildRequest
     public bool Audit { get; init; }
     /// <summary>false: no build report is written (-t:Graph only looks; last-build.json stays the last build's).</summary>
     public bool PublishReport { get; init; } = true;
+    /// <summary>false: the hash cache is not saved either (-t:Graph under -question writes nothing).</summary>
+    public bool SaveHashCache { get; init; } = true;
     /// <summary>false: Explain and Adopt log no decision table (the plan task: the build task logs the table).</summary>
     public bool DecisionTable { get; init; } = true;
     /// <summary>A build's live HTML report (-p:ReportFile, default .kdgat/report.html; full path), rewritten as instances change state; null: none (-p:LiveReport=false, Explain).</summary>

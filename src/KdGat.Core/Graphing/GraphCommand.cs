@@ -21,7 +21,7 @@ internal static class GraphCommand
         // its Explain publishes no report, so last-build.json stays the last build's.
         GraphFiles.Paths(request.Root, graphFile);
         var previous = BuildReport.LatestBuild(Path.Combine(Path.GetFullPath(request.Root), Pipeline.PipelineLayout.StateDirName));
-        var explain = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false }, log, cancel).ConfigureAwait(false);
+        var explain = await new BuildEngine().RunAsync(request with { Mode = BuildMode.Explain, PublishReport = false, SaveHashCache = !lookOnly }, log, cancel).ConfigureAwait(false);
         var picture = PipelinePicture.From(explain, request.Stages, previous);
         // Stopped before anything was checked (a load-time warning -warnAsError made an error): an empty picture
         // replaced the last graph (a review); the files stay as they were.

@@ -285,6 +285,7 @@ internal sealed class NoOpCertificate
         (nameof(r.PipelineFile), r.PipelineFile),
         (nameof(r.PublishReport), r.PublishReport),
         (nameof(r.Root), r.Root),
+        (nameof(r.SaveHashCache), r.SaveHashCache),
         (nameof(r.StageWithDownstream), r.StageWithDownstream),
         (nameof(r.Stages), r.Stages),
         (nameof(r.Sweep), r.Sweep),
