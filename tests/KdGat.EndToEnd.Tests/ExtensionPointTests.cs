@@ -109,5 +109,13 @@ public sealed class ExtensionPointTests
             && stages.Output.Contains("Add <KdGatStageDefinition Include=\"eval_large_evaluation\" /> to", StringComparison.Ordinal) && !stages.Output.Contains("PublishLarge", StringComparison.Ordinal), stages.ToString());
         Assert.True(File.Exists(metrics), "Clean deleted the stage's outputs");
         Assert.Equal(0, Runs(s, "publish.marker"));
+
+        // The stage switched off by commenting out its KdGatStage item declares nothing: no KDG1212 (the regex read comments too).
+        const string item = "<ItemGroup><KdGatStage Include=\"eval_large_evaluation\"";
+        File.WriteAllText(proj, File.ReadAllText(proj).Replace(item, "<!-- " + item, StringComparison.Ordinal)
+            .Replace("dqn_large_fusion\" /></ItemGroup>", "dqn_large_fusion\" /></ItemGroup> -->", StringComparison.Ordinal));
+        Assert.Contains("<!-- " + item, File.ReadAllText(proj), StringComparison.Ordinal);
+        var off = s.Build("-t:KdGatStages", "-p:KdGatToolsDir=no-tools/");
+        Assert.True(off.ExitCode == 0 && !off.Output.Contains("KDG1212", StringComparison.Ordinal), off.ToString());
     }
 }
