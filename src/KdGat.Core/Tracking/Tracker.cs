@@ -157,10 +157,11 @@ internal sealed class Tracker : IDisposable
 
     /// <param name="cancel">Ctrl+C: an OperationCanceledException between manifests or record files (a large history takes seconds).</param>
     /// <param name="lookOnly">-question: write nothing (no manifest archived, the index brought up to date in a copy, <see cref="IndexWouldChange"/>; no hash cache saved).</param>
-    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null, CancellationToken cancel = default, bool lookOnly = false)
+    /// <param name="sayEnvironment">False after a build (its index step): the build has said its KDG1225 warnings once already.</param>
+    public static Tracker Open(BuildRequest request, IBuildLog log, string? indexPath = null, CancellationToken cancel = default, bool lookOnly = false, bool sayEnvironment = true)
     {
         var pipeline = LoadedPipeline.Load(request);
-        foreach (var warning in EnvironmentProperties.Warnings(request)) log.Report(warning);
+        if (sayEnvironment) foreach (var warning in EnvironmentProperties.Warnings(request)) log.Report(warning);
         var layout = pipeline.Layout;
         var records = new RecordStore(layout.StateDir);
         var archive = new ManifestArchive(layout.StateDir);

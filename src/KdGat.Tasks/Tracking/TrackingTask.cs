@@ -105,7 +105,7 @@ public abstract class TrackingTask : PipelineTask, ICancelableTask, IIncremental
 
     private protected Tracker OpenTracker(MSBuildLog log)
     {
-        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath, _cancel.Token, lookOnly: FailIfNotIncremental);
+        var tracker = Tracker.Open(Request(), log, string.IsNullOrWhiteSpace(IndexPath) ? null : IndexPath, _cancel.Token, lookOnly: FailIfNotIncremental, sayEnvironment: !WarnOnly);
         if (tracker.IndexWouldChange is { } index) WouldWrite(index);
         _stageNames = tracker.StageNames(); // what VariantList checks the variants' stages against
         return tracker;
