@@ -83,6 +83,8 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
             OnlyStage = Stage,
             StageWithDownstream = StageWithDownstream,
             FailIfStale = gate,
+            // -question writes nothing: not the hash cache either (as -t:Graph -question, 06d6a95); -p:FailIfStale=true may.
+            SaveHashCache = !FailIfNotIncremental,
             VerifyHashes = ParseBool(nameof(VerifyHashes), VerifyHashes, false),
             MaxParallelStages = ParseCount(nameof(MaxParallelStages), MaxParallelStages),
             Executor = ParseExecutor(Executor),

@@ -179,6 +179,26 @@ public sealed class MSBuildSemanticsTests
         Assert.Equal(before, Tree());
     }
 
+    /// <summary>
+    /// A build's -question (and -t:Explain -question) saved the hash cache (the rows a build left racy that had settled
+    /// since), as -t:Graph -question did before 06d6a95; README: -question writes nothing (a diff review).
+    /// </summary>
+    [Fact]
+    public void Question_OfABuild_SavesNoHashCache()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        s.WaitPastRacyMargin(); // so that a check now would save the rows the build left racy
+        var cache = Path.Combine(s.Dir, ".kdgat", "hash-cache.tsv");
+        var before = File.ReadAllBytes(cache);
+        foreach (var args in new[] { new[] { "-question" }, new[] { "-t:Explain", "-question" } })
+        {
+            var r = s.Build([.. args, "-p:Dataset=hcrl_sa"]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.True(before.AsSpan().SequenceEqual(File.ReadAllBytes(cache)), $"{string.Join(' ', args)} saved the hash cache");
+        }
+    }
+
     /// <summary>A relative -p:KdGatToolsDir or -p:KdGatSourceDir is the project's, as MSBuild paths are: it was the shell's directory's (a review).</summary>
     [Fact]
     public void RelativeToolsAndSourceDirs_AreRelativeToTheProject_NotTheShellsDirectory()
