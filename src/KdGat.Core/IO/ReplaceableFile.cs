@@ -17,7 +17,6 @@ internal static class ReplaceableFile
 
     private const int HeadBytes = 4096;
 
-    /// <summary>Whether <paramref name="path"/> is missing, empty, or a regular file whose first bytes hold <paramref name="signature"/>.</summary>
     /// <summary>
     /// The text of the file KdGat would replace at <paramref name="path"/>, for -question to compare with what it would write;
     /// null when there is none or it cannot be read (then it differs).
@@ -28,6 +27,7 @@ internal static class ReplaceableFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>Whether <paramref name="path"/> is missing, empty, or a regular file whose first bytes hold <paramref name="signature"/>.</summary>
     public static bool MayReplace(string path, string signature)
     {
         var stat = Hashing.PathStat.Of(path);
