@@ -23,13 +23,14 @@ internal sealed partial class InstanceRunner
     public InstanceRunner(BuildContext ctx)
     {
         _ctx = ctx;
-        Finishing = ctx.Planner.Fingerprinter.Uncancelled;
+        Finishing = ctx.Planner.Fingerprinter.Rechecking;
     }
 
     /// <summary>
     /// Hashes a Ctrl+C does not cut short: those of an attempt whose command has ended (its commit) and
     /// after a commit. A cancel there would throw a finished run away, hours of training for seconds of
     /// hashing; the checks before a stage runs hash with the build's cancel (<see cref="Planning.Planner"/>).
+    /// They do not trust a hash cache row read in the tick of its file's last change (<see cref="Planning.Fingerprinter.Rechecking"/>).
     /// </summary>
     private Planning.Fingerprinter Finishing { get; }
 
@@ -375,6 +376,9 @@ internal sealed partial class InstanceRunner
     {
         var (attempt, result, log) = (run.Number, run.Result, run.Log);
         var memMb = run.Resources.MemMb;
+        // The end-of-run check reads again what was hashed in the tick of its last change (Finishing): files read from here
+        // on, the margin after they changed, are settled for the rest of the build.
+        if (result.State == ExecState.Completed) _ctx.Planner.Cache?.Reprobe();
         if (result.Leftovers == LeftoverProcesses.Killed)
             _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.LeftoversKilled,
                 $"{s.Key}: the command exited but left processes running; they were killed (as SLURM ends a job's processes with its script), so nothing writes an output after it was hashed. If the command starts work in the background (`&`), end it with `wait`. Log: {log}"));

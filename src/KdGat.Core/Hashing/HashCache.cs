@@ -23,10 +23,12 @@ namespace KdGat.Core.Hashing;
 /// clock as its last change could be written again in that tick, with the same size, and keep its
 /// whole identity (ext4 and NFS servers on older kernels stamp times at 1-10 ms, some NFS servers
 /// at 1 s). Such a row would then vouch for content the file no longer has, in every later build.
-/// So a row whose file changed at or after this cache's first hash, less <see cref="RacyMarginNs"/>
-/// (<see cref="FileSystemNow"/>: the ctime of a file created then, next to the cache file, so the
-/// file system's own clock), is used within this build but never saved: the next build hashes that
-/// file again. Only ctime counts (a user cannot set it; an mtime from a wrong clock in an archive
+/// So a row whose file changed at or after the file system's clock as read before the hash, less
+/// <see cref="RacyMarginNs"/> (<see cref="FileSystemNow"/>: the ctime of a file created next to the
+/// cache file, so the file system's own clock; read at the first hash and again as each stage's job
+/// ends, <see cref="Reprobe"/>), is used within this build but never saved: the next build hashes
+/// that file again. Nor is it trusted by the end-of-run check (the <c>recheck</c> of HashFile),
+/// which reads such a file again. Only ctime counts (a user cannot set it; an mtime from a wrong clock in an archive
 /// would make a file racy forever); without statx, mtime. Outputs the commit read after their
 /// stage's job ended are the exception (<see cref="Settled"/>).
 /// </para>
@@ -39,7 +41,12 @@ internal sealed class HashCache
     public const int KeepGenerations = 20;
 
     /// <param name="Seq">Which fresh hash of this process made the row (0: loaded): <see cref="Settled"/> takes only rows read after a <see cref="Mark"/>.</param>
-    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed, bool Racy = false, long Seq = 0);
+    /// <param name="HashedAfter">The file system's clock before the read (<see cref="Reprobe"/>); a loaded row was saved settled (long.MaxValue).</param>
+    private sealed record Entry(FileIdentity Id, string Hash, long LastUsed, bool Racy = false, long Seq = 0, long HashedAfter = long.MaxValue)
+    {
+        /// <summary>Read within the margin of its file's last change: a write in that tick may have kept the identity (<see cref="HashFile(string, FileIdentity, CancellationToken, bool)"/>'s recheck).</summary>
+        public bool Unsettled => RacyAt(Id.ChangedNs, HashedAfter);
+    }
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly string? _file;
@@ -73,19 +80,27 @@ internal sealed class HashCache
 
     /// <summary>Hash of a regular file, or null when it does not exist.</summary>
     /// <param name="cancel">Stops a fresh read between its chunks (OperationCanceledException): no row is made of a file not read to its end.</param>
-    public string? HashFile(string fullPath, CancellationToken cancel = default)
+    /// <param name="recheck">The end-of-run check: an <see cref="Entry.Unsettled"/> row is not trusted (<see cref="HashFile(string, FileIdentity, CancellationToken, bool)"/>).</param>
+    public string? HashFile(string fullPath, CancellationToken cancel = default, bool recheck = false)
     {
         var id = FileIdentity.Of(fullPath);
         if (id is null) return NoOp.FileObservations.FileExists(fullPath) ? Fresh(fullPath, null, cancel) : null;
-        return HashFile(fullPath, id.Value, cancel);
+        return HashFile(fullPath, id.Value, cancel, recheck);
     }
 
     /// <summary>Hash of a regular file whose identity the caller has just read (one statx instead of two).</summary>
-    public string HashFile(string fullPath, FileIdentity id, CancellationToken cancel = default)
+    /// <param name="recheck">
+    /// The end-of-run check (what a stage read, asked again when it ends): a row read within the margin of its file's
+    /// last change is read again. On a clock that ticks coarsely (an NFS server's 1 s) a same-size write in the tick of
+    /// that read keeps the whole identity, and the row would vouch for bytes the stage did not read (a review: committed
+    /// as current). Racy rows are otherwise trusted within the build; only what was changed during it is read twice,
+    /// once (read again after <see cref="Reprobe"/>, the row is settled).
+    /// </param>
+    public string HashFile(string fullPath, FileIdentity id, CancellationToken cancel = default, bool recheck = false)
     {
         // Only an identity statx read (inode and ctime too) can vouch for a row: size and mtime alone
         // would decide by time (no statx: a seccomp filter that refuses it, not Linux; a review).
-        if (!VerifyAll && id.IsCheckedRegularFile && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id)
+        if (!VerifyAll && id.IsCheckedRegularFile && _entries.TryGetValue(fullPath, out var hit) && hit.Id == id && !(recheck && hit.Unsettled))
         {
             if (hit.LastUsed != _generation)
             {
@@ -144,6 +159,8 @@ internal sealed class HashCache
     private long _firstHashAt;
     private volatile bool _probed;
     private readonly object _clockLock = new();
+    /// <summary>The file system's clock as last read (<see cref="Reprobe"/>); long.MinValue: never (a cache without a file), every fresh row unsettled.</summary>
+    private long _probedAt = long.MinValue;
 
     /// <summary>The file system's clock at this cache's first hash (read once, before that file is read); unused without a file.</summary>
     private long FirstHashAt()
@@ -151,10 +168,25 @@ internal sealed class HashCache
         if (_probed || _file is null) return _firstHashAt;
         lock (_clockLock)
         {
-            if (!_probed) { _firstHashAt = _fileSystemNow(); _probed = true; }
+            if (!_probed) { _firstHashAt = _fileSystemNow(); Interlocked.Exchange(ref _probedAt, _firstHashAt); _probed = true; }
             return _firstHashAt;
         }
     }
+
+    /// <summary>
+    /// Reads the file system's clock again (a stage's job has ended: its end-of-run check follows): a row read from now on is
+    /// settled when its file changed the margin before, so an upstream output written during the build is read once more at
+    /// its first downstream's end, not at every one. One file made and deleted next to the cache file.
+    /// </summary>
+    public void Reprobe()
+    {
+        if (_file is null) return;
+        FirstHashAt();
+        Interlocked.Exchange(ref _probedAt, _fileSystemNow());
+    }
+
+    /// <summary>Whether a file changed at <paramref name="changedNs"/> is racy for a read after <paramref name="clock"/> (long.MinValue: unknown, racy).</summary>
+    private static bool RacyAt(long changedNs, long clock) => clock == long.MinValue || changedNs >= clock - RacyMarginNs;
 
     /// <summary>
     /// The file system's clock: the ctime of a file created in <paramref name="dir"/> (then
@@ -178,15 +210,20 @@ internal sealed class HashCache
     private string Fresh(string fullPath, FileIdentity? before, CancellationToken cancel)
     {
         var seq = Interlocked.Increment(ref _seq);
-        var since = FirstHashAt();
+        FirstHashAt();
+        var hashedAfter = Interlocked.Read(ref _probedAt); // before the read: the clock it began after
         var hash = ContentHash.OfFile(fullPath, cancel);
         Interlocked.Increment(ref _filesHashed);
         // Cache only if the file did not change while we read it.
         var after = FileIdentity.Of(fullPath);
         if (before is { IsCheckedRegularFile: true } && after == before)
         {
-            var racy = _file is not null && before.Value.ChangedNs >= (since == long.MinValue ? long.MinValue : since - RacyMarginNs);
-            _entries[fullPath] = new Entry(before.Value, hash, _generation, racy, seq);
+            // Read the margin after its change: a later write cannot keep the identity, so the row may be saved (git's rule,
+            // on the clock as last read, which is at least this cache's first hash). A row read again with the same result
+            // keeps the standing it had (a settled output read again by its downstream's end-of-run check).
+            var racy = _file is not null && RacyAt(before.Value.ChangedNs, hashedAfter)
+                && !(_entries.TryGetValue(fullPath, out var was) && was.Id == before.Value && was.Hash == hash && !was.Racy);
+            _entries[fullPath] = new Entry(before.Value, hash, _generation, racy, seq, hashedAfter);
             Interlocked.Exchange(ref _dirty, 1);
             Interlocked.Add(ref _bytesHashed, before.Value.Size);
         }

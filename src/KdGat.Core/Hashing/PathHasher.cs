@@ -20,16 +20,23 @@ internal sealed class PathHasher
 {
     private readonly HashCache _cache;
     private readonly CancellationToken _cancel;
+    private readonly bool _recheck;
 
     /// <param name="cancel">The build's: a Ctrl+C during the hash of a 200,000-file input waited for all of it (18 s; a review).</param>
-    public PathHasher(HashCache cache, CancellationToken cancel = default)
+    public PathHasher(HashCache cache, CancellationToken cancel = default) : this(cache, cancel, recheck: false) { }
+
+    private PathHasher(HashCache cache, CancellationToken cancel, bool recheck)
     {
         _cache = cache;
         _cancel = cancel;
+        _recheck = recheck;
     }
 
-    /// <summary>This hasher without its cancel, on the same hash cache: for what must finish once begun (after a commit).</summary>
-    public PathHasher Uncancelled => _cancel.CanBeCanceled ? new(_cache) : this;
+    /// <summary>
+    /// This hasher for the end of a stage's run, on the same hash cache: without its cancel (what must finish once begun,
+    /// a commit), and not trusting a row read in the tick of its file's last change (<see cref="HashCache.HashFile(string, FileIdentity, CancellationToken, bool)"/>).
+    /// </summary>
+    public PathHasher Rechecking => new(_cache, default, recheck: true);
 
     public sealed record Result(string Hash, long Size, bool IsDirectory);
 
@@ -48,9 +55,9 @@ internal sealed class PathHasher
             case PathKind.Missing: return null;
             case PathKind.Other: throw NotContent(fullPath, stat);
             case PathKind.File when stat.Identity is { } id:
-                return new Result(WithMode(_cache.HashFile(fullPath, id, _cancel), stat.Executable), id.Size, false);
+                return new Result(WithMode(_cache.HashFile(fullPath, id, _cancel, _recheck), stat.Executable), id.Size, false);
             case PathKind.File:
-                var h = _cache.HashFile(fullPath, _cancel);
+                var h = _cache.HashFile(fullPath, _cancel, _recheck);
                 return h is null ? null : new Result(WithMode(h, stat.Executable), new FileInfo(fullPath).Length, false);
         }
         var entries = Walk(fullPath, skip, _cancel);
@@ -105,12 +112,12 @@ internal sealed class PathHasher
         // A directory of checkpoints is hashed on every core: one thread tops out below the page
         // cache's bandwidth. Small directories stay on this thread (no threads to start).
         if (files.Length > 1 && sizes.Sum() >= ParallelThresholdBytes)
-            OnEveryCore(files.Length, i => hashes[i] = _cache.HashFile(files[i], _cancel));
+            OnEveryCore(files.Length, i => hashes[i] = _cache.HashFile(files[i], _cancel, _recheck));
         else
             for (var i = 0; i < files.Length; i++)
             {
                 _cancel.ThrowIfCancellationRequested(); // also between hash cache hits: 200,000 of them take a second
-                hashes[i] = _cache.HashFile(files[i], _cancel);
+                hashes[i] = _cache.HashFile(files[i], _cancel, _recheck);
             }
         var entries = new List<KeyValuePair<string, string>>(walked.Count);
         long total = 0;

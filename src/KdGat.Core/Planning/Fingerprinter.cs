@@ -24,8 +24,8 @@ internal sealed class Fingerprinter
 
     public PathHasher Hasher => _hasher;
 
-    /// <summary>This fingerprinter with a hasher that a cancel does not stop (<see cref="PathHasher.Uncancelled"/>).</summary>
-    public Fingerprinter Uncancelled => new(_hasher.Uncancelled, _env);
+    /// <summary>This fingerprinter for the end of a stage's run: a cancel does not stop it, and it reads again a file whose hash was taken in the tick of its last change (<see cref="PathHasher.Rechecking"/>).</summary>
+    public Fingerprinter Rechecking => new(_hasher.Rechecking, _env);
 
     /// <param name="upstreamDigests">Output digest of each upstream stage, by name.</param>
     /// <param name="pending">Upstreams whose jobs have not ended (a chained batch job): inputs declared under their outputs or run dirs are not hashed yet (<see cref="PendingInput"/>).</param>

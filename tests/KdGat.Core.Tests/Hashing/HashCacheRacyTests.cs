@@ -128,6 +128,81 @@ public sealed class HashCacheRacyTests : IDisposable
         Assert.Equal(truth, new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite).HashFile(output));
     }
 
+    /// <summary>
+    /// The end-of-run check (what a stage read, asked again as it ends): a row read in the tick of its file's last change
+    /// would vouch, within the build, for bytes a same-size write in that tick replaced while keeping the whole identity
+    /// (the identity passed in is what the coarse clock leaves), and the stage's result was committed as current.
+    /// </summary>
+    [Fact]
+    public void EndOfRunCheck_RowReadInTheTickOfItsFilesChange_IsReadAgain()
+    {
+        var f = _dir.Write("runs/a/out.txt", "aaa");
+        var stillThatTick = ChangedAt(f);
+        var build = new HashCache(CacheFile, fileSystemNow: () => stillThatTick);
+        var coarse = FileIdentity.Of(f)!.Value; // what the file's identity stays after the write below, on a coarse clock
+        var old = build.HashFile(f, coarse);
+
+        File.WriteAllText(f, "bbb"); // same size, same tick
+
+        Assert.Equal(old, build.HashFile(f, coarse)); // elsewhere in the build the row is used (and never saved)
+        Assert.Equal(ContentHash.OfFile(f), build.HashFile(f, coarse, recheck: true));
+    }
+
+    /// <summary>The cost side: a file read the margin after its last change is not read again by the end-of-run check.</summary>
+    [Fact]
+    public void EndOfRunCheck_TrustsARowReadTheMarginAfterItsFilesChange()
+    {
+        var f = _dir.Write("data/frames.csv", "aaa");
+        var build = new HashCache(CacheFile, fileSystemNow: WellAfter(f));
+        build.HashFile(f);
+        build.HashFile(f, recheck: true);
+        Assert.Equal(1, build.FilesHashed);
+    }
+
+    /// <summary>
+    /// An upstream output written and hashed in this build is read again once, at its first downstream's end (the clock read
+    /// again as that job ended, <see cref="HashCache.Reprobe"/>), not at every downstream's; and that read, the margin after
+    /// the write, may be saved.
+    /// </summary>
+    [Fact]
+    public void EndOfRunCheck_ReadsAFileChangedDuringTheBuildOnce_AfterTheClockIsReadAgain()
+    {
+        var f = _dir.Write("runs/a/model.ckpt", "aaa");
+        var now = ChangedAt(f);
+        var build = new HashCache(CacheFile, fileSystemNow: () => now);
+        build.HashFile(f); // the upstream's commit, in the tick of the write
+
+        now += HashCache.RacyMarginNs + 1; // a downstream's job ends
+        build.Reprobe();
+        build.HashFile(f, recheck: true);
+        build.HashFile(f, recheck: true); // another downstream's end
+        Assert.Equal(2, build.FilesHashed);
+
+        build.Save();
+        var next = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        next.HashFile(f);
+        Assert.Equal(0, next.FilesHashed);
+    }
+
+    /// <summary>A settled output read again by its downstream's end-of-run check, still within the margin, stays saved (the next build does not read the checkpoint again).</summary>
+    [Fact]
+    public void Settled_OutputReadAgainByTheEndOfRunCheck_IsStillSaved()
+    {
+        var output = _dir.Write("run/model.ckpt", "aaa");
+        var written = ChangedAt(output);
+        var build = new HashCache(CacheFile, fileSystemNow: () => written);
+        var jobEnded = build.Mark();
+        build.HashFile(output);
+        build.Settled(output, jobEnded);
+        build.HashFile(output, recheck: true);
+        Assert.Equal(2, build.FilesHashed);
+        build.Save();
+
+        var next = new HashCache(CacheFile, fileSystemNow: FileSystemClock.LongAfterEveryWrite);
+        next.HashFile(output);
+        Assert.Equal(0, next.FilesHashed);
+    }
+
     [Fact]
     public void CacheOfTheVersionBeforeTheRacyRule_IsReadAsEmpty()
     {
