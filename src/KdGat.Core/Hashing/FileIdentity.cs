@@ -26,6 +26,14 @@ internal readonly record struct FileIdentity(long Size, long MtimeNs, long Ctime
         return new FileIdentity(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0, 0);
     }
 
+    /// <summary>
+    /// A regular file's identity with its link count (statx only, else null): a hard link made or removed changes the
+    /// ctime and the count together, an edit the ctime alone. Not part of the identity: the hash cache follows a file
+    /// the output store linked (<see cref="HashCache.Relinked"/>).
+    /// </summary>
+    public static (FileIdentity Id, uint Links)? WithLinks(string path) =>
+        OperatingSystem.IsLinux() && Statx.TryGet(path, out var id, out var links) ? (id, links) : null;
+
     /// <summary>Read by statx, which answers only for regular files; the fallback cannot tell a FIFO from a file.</summary>
     public bool IsCheckedRegularFile => Inode != 0;
 
@@ -71,9 +79,12 @@ internal static unsafe partial class Statx
     /// <summary>Whether a failed call's errno says statx itself is missing (ENOSYS) or refused for every path (EPERM: a seccomp filter; a file's own permissions give EACCES).</summary>
     private static bool CallUnavailable() => System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is 38 or 1 && (_unavailable = true);
 
-    public static bool TryGet(string path, out FileIdentity identity)
+    public static bool TryGet(string path, out FileIdentity identity) => TryGet(path, out identity, out _);
+
+    public static bool TryGet(string path, out FileIdentity identity, out uint links)
     {
         identity = default;
+        links = 0;
         if (_unavailable) return false;
         byte* buf = stackalloc byte[256];
         int rc;
@@ -83,6 +94,7 @@ internal static unsafe partial class Statx
         if (rc != 0) { CallUnavailable(); return false; }
         var mode = *(ushort*)(buf + 28);
         if ((mode & 0xF000) != 0x8000) return false; // not a regular file
+        links = *(uint*)(buf + 16);
         ulong ino = *(ulong*)(buf + 32);
         long size = *(long*)(buf + 40);
         long ctime = *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104);

@@ -285,15 +285,41 @@ internal sealed class Fingerprinter
 
     /// <summary>
     /// An upstream's outputs by identity as they are now (as <see cref="Snapshot"/> notes inputs), for a
-    /// downstream's run to compare when it ends: rewritten meanwhile by something that is not an attempt of
-    /// KdGat's (a copy by hand, another program), even with the content put back before the end, the
-    /// downstream may have read other bytes than the digest its fingerprint records (a review). Never by
-    /// ctime: the output cache's hard links change that alone.
+    /// downstream's run to compare when it ends (<see cref="OutputsRewritten"/>): rewritten meanwhile by something
+    /// that is not an attempt of KdGat's (a copy by hand, another program), even with the content put back before
+    /// the end, the downstream may have read other bytes than the digest its fingerprint records (a review). With
+    /// their ctimes, which nothing can set back (`cp -p` of a backup over an output keeps size, mtime and inode;
+    /// a review), and their link counts after them: the output store's hard links (another clone restoring the
+    /// same entry, CacheGc evicting it) change a ctime and a count together.
     /// </summary>
     public static string OutputIdentities(StageInstance upstream)
     {
         using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
-        return Identities(upstream, upstream.Outputs.SelectMany(o => Now(() => Entries(o)) ?? [new PathHasher.WalkEntry(o, PathKind.Other)]), withCtimes: false);
+        var entries = upstream.Outputs.SelectMany(o => Now(() => Entries(o)) ?? [new PathHasher.WalkEntry(o, PathKind.Other)]).ToArray();
+        var ctimes = new List<string>();
+        var links = new List<string>();
+        foreach (var file in entries.Where(e => e.Kind == PathKind.File).Select(e => e.Path).Order(StringComparer.Ordinal))
+        {
+            var name = PathText.ToStored(upstream.Layout.Root, file);
+            var (ctime, count) = FileIdentity.WithLinks(file) is { } id ? (id.Id.CtimeNs, id.Links) : (0, 0u);
+            ctimes.Add($"{name}\t{ctime}");
+            links.Add($"{name}\t{count}");
+        }
+        return Identities(upstream, entries, withCtimes: false) + CtimesAfter + ContentHash.OfText(string.Join('\n', ctimes)) + CtimesAfter + ContentHash.OfText(string.Join('\n', links));
+    }
+
+    /// <summary>
+    /// Whether an upstream's outputs were rewritten since <see cref="OutputIdentities"/> gave <paramref name="was"/>: another
+    /// size, mtime, inode or x bit, file added or gone; or another ctime where no link count changed. A change of link count
+    /// is the output store's (or a user's `ln`), and hides an edit made in the same run only when it came with one.
+    /// Noted without ctimes (a batch job's journal from an older KdGat): by the rest.
+    /// </summary>
+    public static bool OutputsRewritten(string was, string now)
+    {
+        if (was == now) return false;
+        var (w, n) = (was.Split(CtimesAfter), now.Split(CtimesAfter));
+        if (w[0] != n[0]) return true;
+        return w.Length == 3 && n.Length == 3 && w[1] != n[1] && w[2] == n[2];
     }
 
     /// <summary>Between a snapshot entry's identities and its ctimes (a snapshot a journal kept from before trust_ctime has none).</summary>

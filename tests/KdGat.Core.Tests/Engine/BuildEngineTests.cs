@@ -481,18 +481,20 @@ public sealed class BuildEngineTests : IDisposable
     /// <summary>
     /// An upstream's output rewritten while the stage ran by something that is not a KdGat attempt (a copy by
     /// hand, `git checkout` there and back), its bytes put back before the stage ended: the stage read the other
-    /// version, and was committed under the digest of the first (a review). Compared by identity, as inputs are.
+    /// version, and was committed under the digest of the first (a review). Compared by identity, as inputs are; with
+    /// `cp -p` of a backup (bytes, size and mtime back on the same inode), by its ctime (a later review).
     /// </summary>
-    [Fact]
-    public async Task AnUpstreamOutputRewrittenAndPutBackWhileAStageRan_DiscardsThatRun_Kdg3017()
+    [Theory]
+    [InlineData("cp {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cat saved > {upstream.a}/out.txt; rm saved")]
+    [InlineData("cp -p {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cp -p saved {upstream.a}/out.txt; rm saved")]
+    public async Task AnUpstreamOutputRewrittenAndPutBackWhileAStageRan_DiscardsThatRun_Kdg3017(string command)
     {
-        using var p = new TestPipeline("""
+        using var p = new TestPipeline($$"""
             datasets: [d1]
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            defaults: { cache: false }
             stages:
               a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
-              b: { command: 'cp {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cat saved > {upstream.a}/out.txt; rm saved', outputs: [out.txt] }
+              b: { command: '{{command}}', outputs: [out.txt] }
             """, "d1");
         var log = new RecordingLog();
 
@@ -505,15 +507,39 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// A hard link made to an upstream's output while a stage ran (as the output store makes when another clone restores
+    /// the same result, or removes when CacheGc evicts it) changes its ctime too, and its link count: no KDG3017.
+    /// </summary>
+    [Fact]
+    public async Task AnUpstreamOutputLinkedWhileAStageRan_IsNoKdg3017()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
+              b: { command: 'ln {upstream.a}/out.txt {root}/linked; cat {upstream.a}/out.txt > out.txt', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
+
+        Assert.True(File.Exists(p.Dir["linked"]));
+        Assert.Equal([Outcome.Ran, Outcome.Ran], r.Stages.Select(x => x.Outcome));
+        Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.UpstreamChangedDuringRun);
+    }
+
+    /// <summary>
     /// An upstream's params.json (in its outputs digest: `{upstream.X}` hands the whole run dir, and a stage may read
     /// the upstream's hyperparameters there) edited by hand after the upstream ended, before or while the stage read it,
-    /// or edited and put back while it ran: the stage read what no build from scratch writes, and was committed under
+    /// or edited and put back while it ran (also with `cp -p`): the stage read what no build from scratch writes, and was committed under
     /// the digest of the file KdGat wrote, up to date in every later build (a review of edits during a build: the check
     /// took params.json from the configuration, not from the file). Discarded as for an output.
     /// </summary>
     [Theory]
     [InlineData("echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt")]
     [InlineData("cp {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cat saved > {upstream.a}/params.json; rm saved")]
+    [InlineData("cp -p {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cp -p saved {upstream.a}/params.json; rm saved")] // only its ctime tells
     public async Task AnUpstreamsParamsJsonEditedWhileAStageRan_DiscardsThatRun_Kdg3017(string command)
     {
         using var p = new TestPipeline($$"""
