@@ -552,8 +552,9 @@ internal sealed partial class InstanceRunner
             // the stage may have read the outputs while they were aside or half-written.
             if (seen.TryGetValue(UpstreamMarkKind + u.Name, out var mark) && new OutputGuard(u).Mark(_ctx.BuildId) != mark) return u.Name;
             // Rewritten by something else meanwhile (by hand, another program), even with its bytes back by the end.
-            if (seen.TryGetValue(UpstreamFilesKind + u.Name, out var files) && Fingerprinter.OutputsRewritten(files, Fingerprinter.OutputIdentities(u))) return u.Name;
-            // With its ctime (KdGat writes it anew, the store never links it); noted without one by an older KdGat (a batch job's journal): without.
+            if (seen.TryGetValue(UpstreamFilesKind + u.Name, out var files) && Fingerprinter.OutputsRewritten(files, Fingerprinter.OutputIdentities(u), u.Layout.Config.TrustCtime)) return u.Name;
+            // With its ctime under trust_ctime (KdGat writes it anew, the store never links it); noted without one (trust_ctime
+            // off then, or an older KdGat's batch journal): without.
             if (seen.TryGetValue(UpstreamParamsKind + u.Name, out var paramsFile) && ParamsFileIdentity(u) != paramsFile && ParamsFileIdentity(u, withCtime: false) != paramsFile) return u.Name;
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = Finishing.HashOutputs(u);
@@ -573,13 +574,14 @@ internal sealed partial class InstanceRunner
     private const string UpstreamParamsKind = "upstream-params\t";
 
     /// <summary>
-    /// An upstream's params.json by its whole identity, ctime too (as <see cref="Fingerprinter.OutputIdentities"/> notes its
-    /// outputs): rewritten by hand while a downstream ran and put back before its end, also with `cp -p`, it read the other bytes.
+    /// An upstream's params.json by identity, with its ctime under trust_ctime (as <see cref="Fingerprinter.OutputsRewritten"/>
+    /// compares its outputs): rewritten by hand while a downstream ran and put back before its end (with `cp -p`: only the
+    /// ctime tells), it read the other bytes.
     /// </summary>
-    private static string ParamsFileIdentity(StageInstance u, bool withCtime = true)
+    private static string ParamsFileIdentity(StageInstance u, bool? withCtime = null)
     {
         using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
-        return FileIdentity.Of(u.ParamsFilePath) is { } id ? (withCtime ? id : id with { CtimeNs = 0 }).ToString() : "-";
+        return FileIdentity.Of(u.ParamsFilePath) is { } id ? (withCtime ?? u.Layout.Config.TrustCtime ? id : id with { CtimeNs = 0 }).ToString() : "-";
     }
 
     /// <summary>An upstream whose mark says another build's attempt on it is in progress, or null.</summary>

@@ -312,14 +312,16 @@ internal sealed class Fingerprinter
     /// Whether an upstream's outputs were rewritten since <see cref="OutputIdentities"/> gave <paramref name="was"/>: another
     /// size, mtime, inode or x bit, file added or gone; or another ctime where no link count changed. A change of link count
     /// is the output store's (or a user's `ln`), and hides an edit made in the same run only when it came with one.
-    /// Noted without ctimes (a batch job's journal from an older KdGat): by the rest.
+    /// Noted without ctimes (a batch job's journal from an older KdGat): by the rest. The ctimes count only with
+    /// <paramref name="trustCtime"/> (kdgat.yaml's trust_ctime, as for the stage's own inputs): a chmod or chown, a
+    /// permissions cron job, changes them too, and would discard a long run each time.
     /// </summary>
-    public static bool OutputsRewritten(string was, string now)
+    public static bool OutputsRewritten(string was, string now, bool trustCtime)
     {
         if (was == now) return false;
         var (w, n) = (was.Split(CtimesAfter), now.Split(CtimesAfter));
         if (w[0] != n[0]) return true;
-        return w.Length == 3 && n.Length == 3 && w[1] != n[1] && w[2] == n[2];
+        return trustCtime && w.Length == 3 && n.Length == 3 && w[1] != n[1] && w[2] == n[2];
     }
 
     /// <summary>Between a snapshot entry's identities and its ctimes (a snapshot a journal kept from before trust_ctime has none).</summary>

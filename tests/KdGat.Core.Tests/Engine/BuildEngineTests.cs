@@ -482,15 +482,17 @@ public sealed class BuildEngineTests : IDisposable
     /// An upstream's output rewritten while the stage ran by something that is not a KdGat attempt (a copy by
     /// hand, `git checkout` there and back), its bytes put back before the stage ended: the stage read the other
     /// version, and was committed under the digest of the first (a review). Compared by identity, as inputs are; with
-    /// `cp -p` of a backup (bytes, size and mtime back on the same inode), by its ctime (a later review).
+    /// `cp -p` of a backup (bytes, size and mtime back on the same inode), by its ctime (a later review) under
+    /// trust_ctime, as for the stage's own inputs.
     /// </summary>
     [Theory]
-    [InlineData("cp {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cat saved > {upstream.a}/out.txt; rm saved")]
-    [InlineData("cp -p {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cp -p saved {upstream.a}/out.txt; rm saved")]
-    public async Task AnUpstreamOutputRewrittenAndPutBackWhileAStageRan_DiscardsThatRun_Kdg3017(string command)
+    [InlineData("cp {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cat saved > {upstream.a}/out.txt; rm saved", false)]
+    [InlineData("cp -p {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cp -p saved {upstream.a}/out.txt; rm saved", true)]
+    public async Task AnUpstreamOutputRewrittenAndPutBackWhileAStageRan_DiscardsThatRun_Kdg3017(string command, bool trustCtime)
     {
         using var p = new TestPipeline($$"""
             datasets: [d1]
+            trust_ctime: {{(trustCtime ? "true" : "false")}}
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
             stages:
               a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
@@ -507,6 +509,32 @@ public sealed class BuildEngineTests : IDisposable
     }
 
     /// <summary>
+    /// A chmod of an upstream's output and params.json while a stage ran (a permissions cron job on a shared project
+    /// folder) changes their ctimes alone: without trust_ctime no change, as for the stage's own inputs (a long run is
+    /// not discarded for it); with it, KDG3017 (it cannot be told from an edit put back with `cp -p`).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnUpstreamOutputChmodedWhileAStageRan_CountsOnlyUnderTrustCtime(bool trustCtime)
+    {
+        using var p = new TestPipeline($$"""
+            datasets: [d1]
+            trust_ctime: {{(trustCtime ? "true" : "false")}}
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
+              b: { command: 'cat {upstream.a}/out.txt > out.txt; chmod g+w {upstream.a}/out.txt {upstream.a}/params.json', outputs: [out.txt] }
+            """, "d1");
+        var log = new RecordingLog();
+
+        var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
+
+        Assert.Equal(trustCtime ? Outcome.Failed : Outcome.Ran, r.Stages.Single(x => x.Stage == "b").Outcome);
+        Assert.Equal(trustCtime, log.Items.Any(d => d.Code == ErrorCodes.UpstreamChangedDuringRun));
+    }
+
+    /// <summary>
     /// A hard link made to an upstream's output while a stage ran (as the output store makes when another clone restores
     /// the same result, or removes when CacheGc evicts it) changes its ctime too, and its link count: no KDG3017.
     /// </summary>
@@ -515,6 +543,7 @@ public sealed class BuildEngineTests : IDisposable
     {
         using var p = new TestPipeline("""
             datasets: [d1]
+            trust_ctime: true
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
             stages:
               a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
@@ -537,13 +566,14 @@ public sealed class BuildEngineTests : IDisposable
     /// took params.json from the configuration, not from the file). Discarded as for an output.
     /// </summary>
     [Theory]
-    [InlineData("echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt")]
-    [InlineData("cp {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cat saved > {upstream.a}/params.json; rm saved")]
-    [InlineData("cp -p {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cp -p saved {upstream.a}/params.json; rm saved")] // only its ctime tells
-    public async Task AnUpstreamsParamsJsonEditedWhileAStageRan_DiscardsThatRun_Kdg3017(string command)
+    [InlineData("echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt", false)]
+    [InlineData("cp {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cat saved > {upstream.a}/params.json; rm saved", false)]
+    [InlineData("cp -p {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cp -p saved {upstream.a}/params.json; rm saved", true)] // only its ctime tells
+    public async Task AnUpstreamsParamsJsonEditedWhileAStageRan_DiscardsThatRun_Kdg3017(string command, bool trustCtime)
     {
         using var p = new TestPipeline($$"""
             datasets: [d1]
+            trust_ctime: {{(trustCtime ? "true" : "false")}}
             paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
             stages:
               a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
