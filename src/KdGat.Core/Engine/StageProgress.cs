@@ -123,9 +123,11 @@ internal sealed class StageProgress : IDisposable
             if (!_running.TryGetValue(s.Key, out a!) || a.BatchState == state) return;
             var wasRunning = a.BatchState is { } before && Execution.Slurm.SlurmState.IsRunning(before);
             started = running && !wasRunning;
-            // Durations count from a start, a return to the queue or the end of the sbatch call, not from RUNNING -> COMPLETING.
+            // Durations count from a start, a return to the queue, the end of the sbatch call, a hold or a release, not from
+            // RUNNING -> COMPLETING. A held job's time is how long it has been held (it read as time queued, a SLURM review).
             var submitted = a.BatchState is { } was && IsSubmitting(was) && !IsSubmitting(state);
-            _running[s.Key] = a with { Since = a.BatchState is null || running != wasRunning || submitted ? _now() : a.Since, BatchState = state };
+            var holdChanged = a.BatchState is { } prior && IsHeld(prior) != IsHeld(state);
+            _running[s.Key] = a with { Since = a.BatchState is null || running != wasRunning || submitted || holdChanged ? _now() : a.Since, BatchState = state };
         }
         LiveNow()?.JobState(s, running);
         if (started)
@@ -134,6 +136,9 @@ internal sealed class StageProgress : IDisposable
     }
 
     private static bool IsSubmitting(string state) => state.StartsWith(Execution.Slurm.SlurmExecutor.Submitting, StringComparison.Ordinal);
+
+    /// <summary>The watcher's state of a held job: "HELD (JobHeldAdmin: scontrol release 7)".</summary>
+    private static bool IsHeld(string state) => state.StartsWith(Execution.Slurm.JobWatcher.HeldState, StringComparison.Ordinal);
 
     /// <summary>The attempt's process or job is no longer being waited for.</summary>
     public void Stopped(StageInstance s)

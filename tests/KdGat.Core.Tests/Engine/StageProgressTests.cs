@@ -121,4 +121,34 @@ public sealed class StageProgressTests : IDisposable
             $"KdGat: in progress (1): {s.Key} (pending 10.0 s)",
         ], beats);
     }
+    /// <summary>
+    /// A held job's time in the heartbeat is how long it has been held, not how long since it was queued
+    /// (an hour in the queue and one minute held read "held 1h"); once released it counts from the release.
+    /// </summary>
+    [Fact]
+    public void Heartbeat_CountsAHeldJobsTimeFromTheHold_AndFromTheRelease()
+    {
+        var s = _p.Instances(KdGatGraph.Stages)[0];
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z"));
+        var log = new RecordingLog();
+        using var progress = new StageProgress(log, heartbeat: false, time);
+
+        progress.Started(s, "submitting", 1, []);
+        progress.JobStarted(s, KdGat.Core.Execution.AttemptHandle.BatchJob("44"));
+        progress.JobState(s, "PENDING");
+        time.Advance(TimeSpan.FromMinutes(60));
+        progress.JobState(s, "HELD (JobHeldAdmin: scontrol release 44)");
+        time.Advance(TimeSpan.FromSeconds(90));
+        progress.Beat();
+        progress.JobState(s, "PENDING");
+        time.Advance(TimeSpan.FromSeconds(20));
+        progress.Beat();
+
+        var beats = log.Items.Select(d => d.Message).Where(m => m.StartsWith("KdGat: in progress", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(
+        [
+            $"KdGat: in progress (1): {s.Key} (held (JobHeldAdmin: scontrol release 44) 1m 30s)",
+            $"KdGat: in progress (1): {s.Key} (pending 20.0 s)",
+        ], beats);
+    }
 }

@@ -41,6 +41,8 @@ internal sealed class JobWatcher
     public const string Unreachable = "UNREACHABLE";
     /// <summary>The state a watch ends with when the job is pending for a reason that never clears (<see cref="SlurmState.NeverStarts"/>; not a SLURM state).</summary>
     public const string NeverStarts = "NEVER_STARTS";
+    /// <summary>How a held job's state is shown, before its reason and the scontrol release that lets it go (not a SLURM state).</summary>
+    public const string HeldState = "HELD";
 
     private sealed class Watch(string id, string? marker)
     {
@@ -291,7 +293,7 @@ internal sealed class JobWatcher
                 }
                 // A held job stays PENDING for ever: say so, and how to let it go (a SLURM pass).
                 var shown = Held(st)
-                    ? $"HELD ({st.Reason}: scontrol release {w.Id})"
+                    ? $"{HeldState} ({st.Reason}: scontrol release {w.Id})"
                     : SlurmState.Normalize(st.State) == "PENDING" && SlurmState.IsNotable(st.Reason) ? $"{st.State} ({st.Reason})" : st.State;
                 if (st.IsActive && shown != w.LastShown)
                 {
