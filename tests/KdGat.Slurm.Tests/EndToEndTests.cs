@@ -484,6 +484,47 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A job a build has collected (its outputs committed) that an admin requeues: its script ran again in the
+    /// committed run dir and rewrote outputs builds rely on (a SLURM review). Now it refuses (KDG4022 in its
+    /// .err log, exit code 3), touching nothing, and the next build finds the stage up to date. A requeue
+    /// before the job ended still runs it again as the same attempt (the test above).
+    /// </summary>
+    [SlurmFact]
+    public void A_collected_job_requeued_by_an_admin_does_not_run_again()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var count = Path.Combine(sb.Dir, "runs");
+        sb.PrefixCommand("preprocess", $"echo run >> '{count}'; ");
+        string[] stage = ["-t:RunStage", "-p:Stage=preprocess", "-p:Dataset=hcrl_sa"];
+        var first = Build(sb, stage);
+        Assert.True(first.ExitCode == 0, first.Output);
+        var job = Cluster.LiveJobsUnder(sb.Dir).Single();
+        Assert.Equal("COMPLETED", job.State);
+        var outputs = Directory.GetFiles(Path.Combine(sb.Dir, "experimentruns", "hcrl_sa"), "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/logs/", StringComparison.Ordinal) && !f.Contains("/.kdgat/", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(outputs);
+        var before = outputs.ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))));
+
+        var requeue = ProcessRunner.Run("scontrol", ["requeue", job.Id], sb.Dir);
+        Assert.True(requeue.ExitCode == 0, requeue.Output);
+        // SLURM holds a requeued job back (reason BeginTime) for a while: let it start now.
+        Eventually.Within(TimeSpan.FromSeconds(60), () => Cluster.LiveJobsUnder(sb.Dir).Single().State == "PENDING", TimeSpan.FromMilliseconds(200));
+        ProcessRunner.Run("scontrol", ["update", $"jobid={job.Id}", "StartTime=now"], sb.Dir);
+        var state = "";
+        Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single().State) is "FAILED" or "COMPLETED", TimeSpan.FromMilliseconds(300)), "the requeued job did not end: " + state);
+
+        Assert.Equal("run\n", File.ReadAllText(count)); // the command did not run a second time
+        Assert.All(before, kv => Assert.Equal(kv.Value, (File.GetLastWriteTimeUtc(kv.Key), Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(kv.Key))))));
+        Assert.Equal("FAILED", state);
+        var err = File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(sb.RunDir("hcrl_sa", "preprocess"), "logs"), "*.err")));
+        Assert.Contains("KDG4022", err);
+        var again = Build(sb, stage);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Equal(Outcome.UpToDate, sb.LastBuild().Stages.Single(r => r.Stage == "preprocess").Outcome);
+    }
+
+    /// <summary>
     /// A queued job someone holds (scontrol hold) waits for a human: the build says so as soon as it sees
     /// the hold, not only in its next progress line; released, the job runs and the build completes.
     /// </summary>

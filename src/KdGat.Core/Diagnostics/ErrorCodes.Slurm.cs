@@ -23,6 +23,8 @@ internal static partial class ErrorCodes
     public const string SlurmStaleJob = "KDG4009";
     /// <summary>Error: an interrupted attempt ran (or may have been submitted: sbatch unconfirmed, KDG4003) as a SLURM job and squeue or scancel failed (or squeue is not installed, for an unconfirmed one), so KdGat cannot tell that the job no longer writes into the run dir; nothing was recovered or run for the stage.</summary>
     public const string SlurmOrphanUnknown = "KDG4010";
+    /// <summary>A job KdGat had already collected ran again (scontrol requeue of an ended job): its script refused to run (said in the job's .err log).</summary>
+    public const string SlurmJobRanAfterCollected = "KDG4022";
 
     // 1025-1027: configuration for real SLURM sites.
     /// <summary>Error: a resource value uses $NAME or ${NAME}, or a path in kdgat.yaml $NAME, ${NAME} or a leading ~ ($HOME), and the environment variable is not set (or empty) when the configuration loads.</summary>

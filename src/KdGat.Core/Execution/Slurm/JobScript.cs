@@ -18,7 +18,9 @@ namespace KdGat.Core.Execution.Slurm;
 /// with that code. The marker only tells the <see cref="JobWatcher"/> to ask SLURM now: the outcome
 /// is still what squeue/sacct say. A job killed before the subshell returns (TIMEOUT, scancel,
 /// node failure, preemption) writes none; the watcher's slower squeue polling catches those. A
-/// job SLURM requeues runs the script again: it removes the first run's marker and declared outputs.
+/// job SLURM requeues runs the script again: it removes the first run's marker and declared outputs,
+/// but only while the attempt's <see cref="OpenPath"/> is there: once KdGat has seen the job end, a
+/// rerun (an admin's scontrol requeue of the ended job) refuses to run (KDG4022).
 /// </summary>
 internal static partial class JobScript
 {
@@ -50,6 +52,20 @@ internal static partial class JobScript
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
     }
+
+    /// <summary>
+    /// The file that lets the job script run: written before sbatch, removed by the executor once it
+    /// has seen the job end (<see cref="SlurmExecutor"/>), before the attempt's outputs are taken or
+    /// rolled back. A job SLURM runs again after that (an admin's `scontrol requeue` of an ended job)
+    /// would rewrite outputs a build has committed, or write into a later attempt's run dir; its script
+    /// finds the file gone and exits at once. A requeue before the end (node failure, preemption) finds
+    /// it and runs again as the same attempt. Absent is the safe side: a file lost refuses a run, never
+    /// lets one rewrite a result.
+    /// </summary>
+    public static string OpenPath(StageJob job) => Path.ChangeExtension(job.StdoutPath, ".open");
+
+    /// <summary>The exit code of a job script that refused to run again after its job was collected.</summary>
+    public const int RanAfterCollectedExitCode = 3;
 
     private static string MarkerLine(string marker) => $"kdgat_done={CommandTemplate.Quote(marker)}";
 
@@ -85,6 +101,12 @@ internal static partial class JobScript
         var sb = new StringBuilder("#!/bin/sh\n");
         sb.Append("# KdGat job script: ").Append(job.Instance.Key).Append(" attempt ").Append(job.Attempt.ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach (var d in Directives(job, configExtra)) sb.Append("#SBATCH ").Append(d).Append('\n');
+        // Before anything else (even the marker's removal): a run after KdGat collected the job touches nothing.
+        sb.Append("if [ ! -e ").Append(CommandTemplate.Quote(OpenPath(job))).Append(" ]; then echo ")
+          .Append(CommandTemplate.Quote($"KdGat: error {ErrorCodes.SlurmJobRanAfterCollected}: {job.Instance.Key} attempt {job.Attempt.ToString(CultureInfo.InvariantCulture)}: this job ran again (scontrol requeue?) after a KdGat build had collected it"))
+          .Append("\" (job $SLURM_JOB_ID, restart $SLURM_RESTART_COUNT); \"")
+          .Append(CommandTemplate.Quote("it refuses to run, so it cannot rewrite outputs that builds have taken. Nothing to do: the collected result stands; to run the stage again, change what it depends on or Clean it, then build."))
+          .Append(" >&2; exit ").Append(RanAfterCollectedExitCode.ToString(CultureInfo.InvariantCulture)).Append("; fi\n");
         foreach (var (k, v) in job.Environment.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             if (!EnvNamePattern().IsMatch(k)) throw Unsafe($"environment variable name '{k}'", job.Instance.Name);

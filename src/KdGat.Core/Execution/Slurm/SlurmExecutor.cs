@@ -78,6 +78,21 @@ internal sealed class SlurmExecutor : IStageExecutor
 
     public async Task<ExecutionResult> RunAsync(StageJob job, CancellationToken cancel)
     {
+        var result = await RunJobAsync(job, cancel).ConfigureAwait(false);
+        // Seen ended (or never made): from here on its script refuses to run again (JobScript.OpenPath), before
+        // the outputs are taken or rolled back. A job left running keeps it for the build that collects it.
+        if (result.State != ExecState.LeftRunning) Close(job);
+        return result;
+    }
+
+    private static void Close(StageJob job)
+    {
+        try { File.Delete(JobScript.OpenPath(job)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // as before the file existed: a requeue could run it again
+    }
+
+    private async Task<ExecutionResult> RunJobAsync(StageJob job, CancellationToken cancel)
+    {
         // A job an earlier build submitted for this very fingerprint is collected even if the stage now runs locally.
         if (job.Instance.Config.Executor == ExecutorKind.Local && job.AttachTo is not { IsBatchJob: true }) return await _local.Value.RunAsync(job, cancel).ConfigureAwait(false);
         var started = _time.GetUtcNow();
@@ -99,6 +114,7 @@ internal sealed class SlurmExecutor : IStageExecutor
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(job.StdoutPath)!);
                 OutputFolders.Create(job.Instance);
+                AtomicFile.WriteAllText(JobScript.OpenPath(job), job.AttemptId + "\n");
                 AtomicFile.WriteAllText(script, JobScript.Render(job, _options.Extra));
                 // Heartbeat lines name a job still being submitted as such, not as "still running".
                 job.OnBatchState?.Invoke(Submitting);

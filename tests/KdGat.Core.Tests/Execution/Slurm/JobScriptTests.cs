@@ -125,6 +125,7 @@ public sealed class JobScriptTests : IDisposable
         Directory.CreateDirectory(_s.LogDir);
         var script = Path.Combine(_s.LogDir, "a.sbatch");
         File.WriteAllText(script, JobScript.Render(job, []));
+        File.WriteAllText(JobScript.OpenPath(job), ""); // written before sbatch
         // setsid: the script leads its own process group as under slurmstepd; without it, it shares the test's (then only the environment tells).
         using var p = System.Diagnostics.Process.Start(leader ? new System.Diagnostics.ProcessStartInfo("/usr/bin/setsid", ["-w", "/bin/sh", script]) : new System.Diagnostics.ProcessStartInfo("/bin/sh", [script]))!;
         p.WaitForExit();
@@ -158,6 +159,7 @@ public sealed class JobScriptTests : IDisposable
         Directory.CreateDirectory(_s.LogDir);
         var script = Path.Combine(_s.LogDir, "a.sbatch");
         File.WriteAllText(script, JobScript.Render(job, []));
+        File.WriteAllText(JobScript.OpenPath(job), ""); // written before sbatch
         File.WriteAllText(JobScript.MarkerPath(job), "stale\n"); // a requeued job's first run: removed, then written afresh
         using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh", [script]) { RedirectStandardOutput = true })!;
         p.WaitForExit();
@@ -185,6 +187,7 @@ public sealed class JobScriptTests : IDisposable
         Directory.CreateDirectory(_s.LogDir);
         var script = Path.Combine(_s.LogDir, "a.sbatch");
         File.WriteAllText(script, JobScript.Render(job, []));
+        File.WriteAllText(JobScript.OpenPath(job), ""); // written before sbatch
         var start = new System.Diagnostics.ProcessStartInfo("/bin/sh", [script]) { RedirectStandardError = true };
         start.Environment.Remove("SLURM_RESTART_COUNT");
         if (restartCount is not null) start.Environment["SLURM_RESTART_COUNT"] = restartCount;
@@ -192,6 +195,38 @@ public sealed class JobScriptTests : IDisposable
         p.WaitForExit();
         Assert.Equal(kept, File.Exists(Path.Combine(_s.RunDir, "o", "partial-from-run-1")));
         Assert.True(File.Exists(Path.Combine(_s.RunDir, "keep.txt")));
+    }
+
+    /// <summary>
+    /// A job KdGat has collected (its outputs committed) that an admin requeues ran its script again in the
+    /// committed run dir: it cleared the outputs and wrote them anew under builds that rely on them. Once the
+    /// executor has seen the job end it removes the attempt's open file; a run without it touches nothing
+    /// (no output cleared, no marker removed, the command not run) and says why on stderr, exit code 3.
+    /// A requeue before the end (the open file still there) runs again as before (the theory above).
+    /// </summary>
+    [Fact]
+    public void AJobRunAgainAfterItWasCollected_RefusesBeforeTouchingAnything()
+    {
+        if (!File.Exists("/bin/sh")) return;
+        var job = Job(new ResourceSpec(), "echo second > o/result; touch ran-again");
+        Directory.CreateDirectory(Path.Combine(_s.RunDir, "o"));
+        File.WriteAllText(Path.Combine(_s.RunDir, "o", "result"), "first\n");
+        Directory.CreateDirectory(_s.LogDir);
+        File.WriteAllText(JobScript.MarkerPath(job), "0\n");
+        var script = Path.Combine(_s.LogDir, "a.sbatch");
+        File.WriteAllText(script, JobScript.Render(job, []));
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh", [script]) { RedirectStandardError = true };
+        start.Environment["SLURM_RESTART_COUNT"] = "1";
+        start.Environment["SLURM_JOB_ID"] = "77";
+        using var p = System.Diagnostics.Process.Start(start)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+
+        Assert.Equal(JobScript.RanAfterCollectedExitCode, p.ExitCode);
+        Assert.Equal("first\n", File.ReadAllText(Path.Combine(_s.RunDir, "o", "result")));
+        Assert.False(File.Exists(Path.Combine(_s.RunDir, "ran-again")));
+        Assert.Equal("0\n", File.ReadAllText(JobScript.MarkerPath(job)));
+        Assert.StartsWith($"KdGat: error KDG4022: {_s.Key} attempt 1: this job ran again (scontrol requeue?) after a KdGat build had collected it (job 77, restart 1); it refuses to run", err);
     }
 
     [Fact]
