@@ -68,6 +68,15 @@ public static class Cluster
         return Parse(r.Output, dir);
     }
 
+    /// <summary>`scontrol requeue` of an ended job, then lets it start now: SLURM holds a requeued job back (reason BeginTime) for a while.</summary>
+    public static void RequeueNow(string id, string dir)
+    {
+        var requeue = ProcessRunner.Run("scontrol", ["requeue", id], dir);
+        Assert.True(requeue.ExitCode == 0, requeue.Output);
+        Eventually.Within(TimeSpan.FromSeconds(60), () => LiveJobsUnder(dir).Single(j => j.Id == id).State == "PENDING", TimeSpan.FromMilliseconds(200));
+        ProcessRunner.Run("scontrol", ["update", $"jobid={id}", "StartTime=now"], dir);
+    }
+
     private static IReadOnlyList<Job> Parse(string text, string dir) =>
         text.Split('\n').Select(l => l.Trim().Split('|')).Where(f => f.Length >= 5)
             .Select(f => new Job(f[0], f[1], f[2], f[3], f[4]))

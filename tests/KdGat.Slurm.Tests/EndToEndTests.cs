@@ -506,11 +506,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.NotEmpty(outputs);
         var before = outputs.ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))));
 
-        var requeue = ProcessRunner.Run("scontrol", ["requeue", job.Id], sb.Dir);
-        Assert.True(requeue.ExitCode == 0, requeue.Output);
-        // SLURM holds a requeued job back (reason BeginTime) for a while: let it start now.
-        Eventually.Within(TimeSpan.FromSeconds(60), () => Cluster.LiveJobsUnder(sb.Dir).Single().State == "PENDING", TimeSpan.FromMilliseconds(200));
-        ProcessRunner.Run("scontrol", ["update", $"jobid={job.Id}", "StartTime=now"], sb.Dir);
+        Cluster.RequeueNow(job.Id, sb.Dir);
         var state = "";
         Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => (state = Cluster.LiveJobsUnder(sb.Dir).Single().State) is "FAILED" or "COMPLETED", TimeSpan.FromMilliseconds(300)), "the requeued job did not end: " + state);
 
@@ -577,11 +573,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             "jobs did not complete: " + string.Join(", ", jobs));
         var upstream = jobs.Single(j => j.Name.Contains("preprocess", StringComparison.Ordinal));
         Thread.Sleep(TimeSpan.FromSeconds(1.5)); // the rerun starts in a later second than the dependant did
-        var requeue = ProcessRunner.Run("scontrol", ["requeue", upstream.Id], sb.Dir);
-        Assert.True(requeue.ExitCode == 0, requeue.Output);
-        // SLURM holds a requeued job back (reason BeginTime) for a while: let it start now.
-        Eventually.Within(TimeSpan.FromSeconds(60), () => Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == upstream.Id).State == "PENDING", TimeSpan.FromMilliseconds(200));
-        ProcessRunner.Run("scontrol", ["update", $"jobid={upstream.Id}", "StartTime=now"], sb.Dir);
+        Cluster.RequeueNow(upstream.Id, sb.Dir);
         if (upstreamCollectedFirst)
         {
             Assert.True(Eventually.Within(TimeSpan.FromMinutes(2), () => Cluster.LiveJobsUnder(sb.Dir).Single(j => j.Id == upstream.Id).State == "COMPLETED", TimeSpan.FromMilliseconds(300)), "the requeued job did not end");
@@ -991,6 +983,44 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Contains("can never start: it is pending with reason PartitionConfig", error);
         Assert.Equal(["hcrl_sa/vgae_large_autoencoder"], Sandbox.With(sb.LastBuild(), Outcome.Failed));
         Eventually.Within(TimeSpan.FromSeconds(30), () => !Cluster.LiveJobsUnder(sb.Dir).Any(j => j.State is "PENDING" or "RUNNING" or "COMPLETING"), TimeSpan.FromMilliseconds(300));
+    }
+
+    /// <summary>
+    /// A TIMEOUT retry whose doubled time is above the partition's MaxTime failed with KDG4002 (PartitionTimeLimit),
+    /// though the partition allowed more than the first attempt had. Now the retry gets the partition's MaxTime and
+    /// its line says so (time 2min, MaxTime 3min: the retry runs with 3min, not 4min). The partition's MaxTime is
+    /// set with scontrol for the test and put back after.
+    /// </summary>
+    [SlurmFact]
+    public void A_timeout_retry_above_the_partitions_MaxTime_runs_with_the_most_it_allows()
+    {
+        if (!Cluster.Available(output)) return;
+        using var sb = SlurmSandbox.Trivial();
+        var flag = Path.Combine(sb.Dir, "first-attempt-ran");
+        sb.EditConfig(c => c.Replace("resources: { cpus: 1, mem: 200M }", "resources: { cpus: 1, mem: 200M, time: '00:02:00' }"));
+        Assert.Contains("time: '00:02:00'", File.ReadAllText(sb.Config));
+        sb.PrefixCommand("preprocess", $"if [ ! -e '{flag}' ]; then touch '{flag}'; sleep 600; fi; "); // the first attempt runs into its limit
+        var partition = ProcessRunner.Run("sinfo", ["-h", "-o", "%P"], sb.Dir).Output.Split('\n').Select(l => l.Trim()).Single(l => l.EndsWith('*')).TrimEnd('*');
+        var before = ProcessRunner.Run("scontrol", ["show", "partition", partition, "-o"], sb.Dir).Output;
+        var maxTime = System.Text.RegularExpressions.Regex.Match(before, @"MaxTime=(\S+)").Groups[1].Value;
+        Assert.NotEmpty(maxTime);
+        Assert.Equal(0, ProcessRunner.Run("scontrol", ["update", $"PartitionName={partition}", "MaxTime=3"], sb.Dir).ExitCode);
+        try
+        {
+            var r = Build(sb, "-t:RunStage", "-p:Stage=preprocess", "-p:Dataset=hcrl_sa");
+
+            Assert.True(r.ExitCode == 0, r.Output);
+            Assert.Contains("attempt 1 ended Timeout", r.Output);
+            Assert.Contains("time=3min, the most the default partition allows one job (MaxTime), not time=4min", r.Output);
+            var jobs = Cluster.JobsUnder(sb.Dir, 2);
+            Assert.Equal(["COMPLETED", "TIMEOUT"], jobs.Select(j => j.State).Order());
+            var retry = jobs.Single(j => j.State == "COMPLETED");
+            Assert.Equal("00:03:00", ProcessRunner.Run("sacct", ["-X", "-n", "-P", "-j", retry.Id, "-o", "Timelimit"], sb.Dir).Output.Trim());
+        }
+        finally
+        {
+            Assert.Equal(0, ProcessRunner.Run("scontrol", ["update", $"PartitionName={partition}", $"MaxTime={maxTime}"], sb.Dir).ExitCode);
+        }
     }
 
     /// <summary>A GPU type (`gpus: a100:1`) reaches SLURM as --gpus=a100:1: the job is allocated one of the local cluster's a100 stand-ins.</summary>

@@ -483,8 +483,13 @@ internal sealed partial class InstanceRunner
         Record(s, verdict, result, attempt, cancelled ? Outcome.Cancelled : Outcome.Failed, log, [], memMb, detail);
         if (cancelled)
             return (new InstanceResult(s, Outcome.Cancelled, verdict.Reasons) { Log = log, Attempts = attempt, Handle = result.Handle, Error = result.CancelledOutside ? $"cancelled: {detail}; the stage stays stale and reruns next build" : "cancelled; the stage stays stale and reruns next build", ErrorCode = ErrorCodes.StageCancelled }, verdict, null);
-        if (RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources, run.Resources, result.Granted) is { Resources: var next } retry)
+        if (RetryPolicy.NextAttempt(result.State, attempt - attemptsBefore, s.Config.Retries, s.Config.Resources, run.Resources, result.Granted) is { } raised)
         {
+            var retry = result.State == ExecState.Timeout && raised.Resources.TimeMinutes is not (null or ResourceParser.UnlimitedMinutes)
+                ? RetryPolicy.WithinPartition(raised, await _ctx.Executor.MaxTimeMinutesAsync(raised.Resources).ConfigureAwait(false),
+                    run.Resources.TimeMinutes ?? result.Granted?.TimeMinutes, raised.Resources.Partition is { } p ? $"partition {p}" : "the default partition")
+                : raised;
+            var next = retry.Resources;
             _ctx.Log.Report(StageDiagnostic.At(s, Severity.Warning, ErrorCodes.AttemptRetried, $"{s.Key}: attempt {attempt} ended {result.State} ({detail}); retrying with mem={next.MemMb}M time={(next.TimeMinutes is { } t ? ResourceSpec.TimeText(t) : "-")}{(retry.Note is { } n ? $" ({n})" : "")}"));
             return (null, verdict, next);
         }

@@ -113,4 +113,10 @@ internal interface IStageExecutor
     /// or wrapped around), null when it cannot tell.
     /// </summary>
     Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName, string workDir) => Task.FromResult<bool?>(true);
+    /// <summary>
+    /// Batch executors: the longest time limit a job with these resources may have (its partition's
+    /// MaxTime, in minutes; <see cref="Config.ResourceParser.UnlimitedMinutes"/> for none); null when
+    /// not known. A TIMEOUT retry is given at most this (<see cref="RetryPolicy.WithinPartition"/>).
+    /// </summary>
+    Task<int?> MaxTimeMinutesAsync(Config.ResourceSpec resources) => Task.FromResult<int?>(null);
 }

@@ -53,6 +53,23 @@ internal static class RetryPolicy
     }
 
     /// <summary>
+    /// A TIMEOUT retry whose raised time is above what the job's partition lets one job have
+    /// (<paramref name="maxMinutes"/>, its MaxTime) gets that maximum instead, when it is more than the
+    /// attempt that timed out had (<paramref name="ranMinutes"/>): as Snakemake's and Nextflow's retries
+    /// do, and the line says so. When that attempt already had the maximum the retry stays as raised,
+    /// and SLURM's refusal ends it (KDG4002: the stage needs a partition with higher limits). Before,
+    /// every retry above MaxTime was that refusal, though the partition allowed more than the first had.
+    /// </summary>
+    public static Retry WithinPartition(Retry retry, int? maxMinutes, int? ranMinutes, string partition)
+    {
+        if (retry.Resources.TimeMinutes is not { } asked || maxMinutes is not { } max
+            || max == ResourceParser.UnlimitedMinutes || asked == ResourceParser.UnlimitedMinutes || asked <= max) return retry;
+        if (ranMinutes is { } ran && ran != ResourceParser.UnlimitedMinutes && ran >= max) return retry;
+        var note = $"time={ResourceSpec.TimeText(max)}, the most {partition} allows one job (MaxTime), not time={ResourceSpec.TimeText(asked)}";
+        return new(retry.Resources with { TimeMinutes = max }, retry.Note is { } n ? $"{n}; {note}" : note);
+    }
+
+    /// <summary>
     /// What a retry multiplies by its attempt number: the stage's own value; else the first attempt's,
     /// known from a raise of an earlier retry (it asked base x its attempt number) or, for an attempt
     /// that asked nothing, from what SLURM gave it; null when none says. A raise kept through a retry for

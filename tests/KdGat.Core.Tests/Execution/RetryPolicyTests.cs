@@ -172,4 +172,31 @@ public sealed class RetryPolicyTests
         Assert.Null(RetryPolicy.NextAttempt(state, 3, retries: 2, Original));
         Assert.Null(RetryPolicy.NextAttempt(state, 1, retries: 0, Original));
     }
+    /// <summary>
+    /// A TIMEOUT retry raised above the partition's MaxTime failed with KDG4002 though the partition allowed
+    /// more than the first attempt had: it now gets the partition's most, and the line says so. Only when the
+    /// attempt that timed out already had that most does it stay above (SLURM's refusal, KDG4002).
+    /// </summary>
+    [Fact]
+    public void WithinPartition_ATimeoutRetryAboveMaxTime_GetsTheMost_UnlessTheAttemptHadItAlready()
+    {
+        var timedOut = new ResourceSpec { TimeMinutes = 120 };
+        var raised = RetryPolicy.NextAttempt(ExecState.Timeout, 1, retries: 2, timedOut)!;
+        Assert.Equal(240, raised.Resources.TimeMinutes);
+
+        var capped = RetryPolicy.WithinPartition(raised, maxMinutes: 180, ranMinutes: 120, "partition gpu");
+        Assert.Equal(180, capped.Resources.TimeMinutes);
+        Assert.Equal("time=180min, the most partition gpu allows one job (MaxTime), not time=240min", capped.Note);
+
+        // The attempt that timed out had the most already: unchanged, SLURM refuses it (KDG4002).
+        Assert.Same(raised, RetryPolicy.WithinPartition(raised, maxMinutes: 120, ranMinutes: 120, "partition gpu"));
+        // Within MaxTime, no MaxTime, an unknown one: unchanged.
+        Assert.Same(raised, RetryPolicy.WithinPartition(raised, maxMinutes: 240, ranMinutes: 120, "partition gpu"));
+        Assert.Same(raised, RetryPolicy.WithinPartition(raised, maxMinutes: ResourceParser.UnlimitedMinutes, ranMinutes: 120, "partition gpu"));
+        Assert.Same(raised, RetryPolicy.WithinPartition(raised, maxMinutes: null, ranMinutes: 120, "partition gpu"));
+        // A note of its own is kept before the cap's.
+        var assumed = new Retry(new ResourceSpec { TimeMinutes = 120 }, "assumed time=60min x 2");
+        Assert.Equal("assumed time=60min x 2; time=90min, the most the default partition allows one job (MaxTime), not time=120min",
+            RetryPolicy.WithinPartition(assumed, maxMinutes: 90, ranMinutes: null, "the default partition").Note);
+    }
 }

@@ -291,6 +291,35 @@ internal sealed class SlurmClient
         }, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The longest time limit a job asking for <paramref name="partition"/> (a comma list: SLURM runs it in
+    /// any; none: the default partition) may have: the largest MaxTime among them, in minutes
+    /// (<see cref="Config.ResourceParser.UnlimitedMinutes"/> for none); null when scontrol failed or
+    /// names none of them. One `scontrol show partition -o`.
+    /// </summary>
+    public async Task<int?> PartitionMaxTimeAsync(string? partition, CancellationToken cancel)
+    {
+        var r = await _run.RunAsync("scontrol", ["show", "partition", "-o"], null, cancel).ConfigureAwait(false);
+        return r.ExitCode == 0 ? ParsePartitionMaxTime(r.Stdout, partition) : null;
+    }
+
+    public static int? ParsePartitionMaxTime(string stdout, string? partition)
+    {
+        var wanted = partition?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        int? max = null;
+        foreach (var line in stdout.Split('\n'))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => f.Split('=', 2)).Where(f => f.Length == 2)
+                .GroupBy(f => f[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+            if (!fields.TryGetValue("PartitionName", out var name) || !fields.TryGetValue("MaxTime", out var text)) continue;
+            if (wanted is null ? fields.GetValueOrDefault("Default") != "YES" : !wanted.Contains(name, StringComparer.Ordinal)) continue;
+            if (Config.ResourceParser.ParseMinutes(text) is not { } minutes) return null; // unreadable: not known
+            const int unlimited = Config.ResourceParser.UnlimitedMinutes;
+            max = minutes == unlimited || max == unlimited ? unlimited : Math.Max(max ?? minutes, minutes);
+        }
+        return max;
+    }
+
     /// <summary>sacct's time, in UTC (ProcessCommandRunner runs it with TZ=UTC).</summary>
     private static DateTimeOffset? ParseTime(string s) =>
         DateTimeOffset.TryParseExact(s, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;

@@ -314,6 +314,8 @@ internal sealed class SlurmExecutor : IStageExecutor
     public Task<bool?> IsAttemptsJobAsync(string attemptId, AttemptHandle job, string jobName, string workDir) =>
         _client.IsAttemptsJobAsync(job.Id, attemptId, jobName, workDir, CancellationToken.None);
 
+    public Task<int?> MaxTimeMinutesAsync(ResourceSpec resources) => _client.PartitionMaxTimeAsync(resources.Partition, CancellationToken.None);
+
     public async Task<AttemptHandle?> FindSubmittedAsync(string attemptId) =>
         await _client.FindAttemptAsync(attemptId, CancellationToken.None).ConfigureAwait(false) is { } id ? AttemptHandle.BatchJob(id) : null;
 

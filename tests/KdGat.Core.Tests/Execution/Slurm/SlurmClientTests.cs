@@ -1,3 +1,4 @@
+using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Execution.Slurm;
 using KdGat.Core.Tests.Support;
@@ -309,5 +310,20 @@ public sealed class SlurmClientTests
         var s = await w.WaitAsync("9", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal("TIMEOUT", s.State);
         Assert.Equal(81, s.ElapsedSeconds);
+    }
+    /// <summary>`scontrol show partition -o`: the named partition's MaxTime, the largest of a list, the default partition's without one.</summary>
+    [Fact]
+    public void ParsePartitionMaxTime_NamedListOrDefault()
+    {
+        const string text =
+            "PartitionName=cpu AllowGroups=ALL Default=YES DefaultTime=NONE MaxNodes=UNLIMITED MaxTime=00:05:00 MinNodes=0 State=UP\n" +
+            "PartitionName=long Default=NO MaxTime=2-00:00:00 State=UP\n" +
+            "PartitionName=free Default=NO MaxTime=UNLIMITED State=UP\n";
+        Assert.Equal(5, SlurmClient.ParsePartitionMaxTime(text, null));
+        Assert.Equal(5, SlurmClient.ParsePartitionMaxTime(text, "cpu"));
+        Assert.Equal(2880, SlurmClient.ParsePartitionMaxTime(text, "cpu,long"));
+        Assert.Equal(ResourceParser.UnlimitedMinutes, SlurmClient.ParsePartitionMaxTime(text, "long,free"));
+        Assert.Null(SlurmClient.ParsePartitionMaxTime(text, "gpu"));
+        Assert.Null(SlurmClient.ParsePartitionMaxTime("", null));
     }
 }
