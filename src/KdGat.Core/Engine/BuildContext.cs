@@ -34,6 +34,8 @@ internal sealed class BuildContext
     public required Lazy<Pipeline.PathMap<bool>> Planned { get; init; }
     /// <summary>-t:Adopt: an existing manifest that records another result may be replaced.</summary>
     public bool AdoptOverwrite { get; init; }
+    /// <summary>How messages name Wait=false: "-p:Wait=false", or the WAIT variable that set it (KDG1225, <see cref="BuildRequest.Setting"/>).</summary>
+    public string NoWaitSetting { get; init; } = "-p:Wait=false";
 
     /// <summary>KDG4006 is said once a build (a -p:Wait=false build's collection re-attached 13 jobs: 13 warnings, a SLURM user review); then a line each.</summary>
     public bool FirstReattach() => Interlocked.Exchange(ref _reattached, 1) == 0;

@@ -231,6 +231,7 @@ internal sealed class BuildEngine
             Time = _time,
             Audit = audit,
             AdoptOverwrite = request.AdoptOverwrite,
+            NoWaitSetting = request.Setting("Wait", "false"),
             Planned = new(() => UnsweptLeftovers.Planned(instances)),
         };
 

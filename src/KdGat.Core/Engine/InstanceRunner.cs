@@ -44,9 +44,9 @@ internal sealed partial class InstanceRunner
         if (chain.Pending.Count > 0 && s.Config.Executor == ExecutorKind.Local && _ctx.Mode != BuildMode.Explain)
         {
             chain = await ResolveAsync(ups, untilEnded: true).ConfigureAwait(false);
-            if (chain.Pending.FirstOrDefault() is { } running) // -p:Wait=false: the job is left running
+            if (chain.Pending.FirstOrDefault() is { } running) // Wait=false: the job is left running
                 return new InstanceResult(s, Outcome.Skipped, [new("upstream-submitted",
-                    $"upstream {running.Progress.Instance.Name} is still running as SLURM job {running.JobId} (-p:Wait=false), and {s.Name} runs on this machine (executor: local), so it runs in the build that collects that job")]);
+                    $"upstream {running.Progress.Instance.Name} is still running as SLURM job {running.JobId} ({_ctx.NoWaitSetting}), and {s.Name} runs on this machine (executor: local), so it runs in the build that collects that job")]);
         }
         var upstream = chain.Finals;
         var blocked = upstream.FirstOrDefault(u => u.OutputsDigest is null && !u.WouldChange);

@@ -988,6 +988,31 @@ public sealed class BuildEngineTests : IDisposable
         Assert.Equal([Outcome.WouldRun], (await Explain(p)).Stages.Select(x => x.Outcome));
     }
 
+    /// <summary>
+    /// WAIT=false in the environment (MSBuild's Wait, KDG1225): a local stage below the job left running was
+    /// skipped "(-p:Wait=false)", a -p: never passed (the fxmsgs brief). It names the variable, as KDG4006 does.
+    /// </summary>
+    [Fact]
+    public async Task ALocalStageBelowAJobLeftRunning_NamesWhereWaitFalseCameFrom()
+    {
+        using var p = new TestPipeline("""
+            datasets: [d1]
+            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+            stages:
+              a: { command: 'echo a > out.txt', outputs: [out.txt] }
+              c: { command: 'cat {upstream.a}/out.txt > out.txt', executor: local, outputs: [out.txt] }
+            """, "d1");
+        var request = p.Request([new("a", []), new("c", ["a"])]) with { Wait = false, FromEnvironment = [new("Wait", "WAIT", "false")] };
+
+        var r = await new BuildEngine((_, _) => new UnwatchedBatch()).RunAsync(request, new RecordingLog(), default);
+
+        var c = r.Stages.Single(x => x.Stage == "c");
+        Assert.Equal(Outcome.Skipped, c.Outcome);
+        var reason = Assert.Single(c.Reasons);
+        Assert.Contains("(WAIT=false in the environment (the property Wait; no -p:Wait))", reason);
+        Assert.DoesNotContain("-p:Wait=false", reason);
+    }
+
     /// <summary>Another file of the tools folder rewritten while the stage ran: not the program it runs, so no KDG3020 (a review: any rewrite in the folder counted).</summary>
     [Fact]
     public async Task AnotherToolsFileRewrittenWhileAStageRan_IsNoKdg3020()
