@@ -161,4 +161,43 @@ public sealed class EnvironmentPropertiesTests : IDisposable
         Assert.Equal("-p:CacheMaxSize='20'", EnvironmentProperties.WithValue(null, "CacheMaxSize", "20"));
         Assert.Equal("-p:CacheMaxSize='20'", EnvironmentProperties.WithValue("-p:CacheMaxSize", "CacheMaxSize", "20"));
     }
+
+    /// <summary>The properties README's "Properties (-p:)" table lists: each row's backticked names and its default column.</summary>
+    private static IReadOnlyList<(string Property, string Default)> ReadmeProperties()
+    {
+        var lines = File.ReadAllLines(Path.Combine(Config.ConfigLoaderTests.RepoRoot(), "README.md"));
+        var start = Array.FindIndex(lines, l => l.StartsWith("### Properties (`-p:`)", StringComparison.Ordinal));
+        Assert.True(start >= 0, "README has no \"### Properties (`-p:`)\" section");
+        var rows = lines.Skip(start + 1).SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|')).Skip(2); // header, |---|
+        return [.. rows.SelectMany(row =>
+        {
+            var cells = row.Split('|');
+            return System.Text.RegularExpressions.Regex.Matches(cells[1], "`([A-Za-z]+)`").Select(m => (m.Groups[1].Value, cells[2].Trim()));
+        })];
+    }
+
+    /// <summary>
+    /// A property added to README's table but not to the list KDG1225 (and KDG1217) checks would take an environment
+    /// variable's value without a word, as STAGE did before KDG1225 (the fxmsgs brief: no test tied the two).
+    /// </summary>
+    [Fact]
+    public void EveryPropertyOfReadmesTable_IsOneTheEnvironmentCheckKnows_AndNoOther()
+    {
+        var documented = ReadmeProperties().Select(p => p.Property).ToArray();
+
+        Assert.True(documented.Length > 20, $"README's properties table read as {documented.Length} names");
+        Assert.Equal(documented.Order(StringComparer.Ordinal), PropertySpelling.Known.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A fixed default README gives (a word or number, not a path) changes nothing, so its variable is not said (WAIT=true; KDG1225's row).</summary>
+    [Fact]
+    public void EveryFixedDefaultOfReadmesTable_ChangesNothing()
+    {
+        var fixedDefaults = ReadmeProperties()
+            .Select(p => (p.Property, Match: System.Text.RegularExpressions.Regex.Match(p.Default, "^`([A-Za-z0-9]+)`$")))
+            .Where(p => p.Match.Success).Select(p => (p.Property, Value: p.Match.Groups[1].Value)).ToArray();
+
+        Assert.True(fixedDefaults.Length >= 10, $"README's properties table gave {fixedDefaults.Length} fixed defaults");
+        Assert.All(fixedDefaults, p => Assert.True(EnvironmentProperties.ChangesNothing(p.Property, p.Value), $"{p.Property}={p.Value}, README's default, is said by KDG1225"));
+    }
 }
