@@ -24,16 +24,48 @@ public sealed class FailureTests
         var raw = Path.Combine(s.Dir, "data", "automotive", "hcrl_sa", "frames.csv");
         File.SetUnixFileMode(raw, UnixFileMode.None);
 
-        string[] args = [.. s.MSBuildArgs(["-p:Dataset=\"hcrl_sa;hcrl_ch\""])];
-        var r = Environment.IsPrivilegedProcess
-            ? ProcessRunner.Run("setpriv", ["--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", "dotnet", .. args], s.Dir, TimeSpan.FromMinutes(5), s.Env)
-            : ProcessRunner.Run("dotnet", args, s.Dir, TimeSpan.FromMinutes(5), s.Env);
+        var r = WithoutReadingAnyFile(s, "-p:Dataset=\"hcrl_sa;hcrl_ch\"");
 
         Assert.NotEqual(0, r.ExitCode);
         Assert.Matches(@"kdgat\.yaml\(\d+,\d+\): error KDG1207: hcrl_sa/preprocess \(its inputs or code\): Access to the path '[^']*frames\.csv' is denied", r.Output);
         var report = s.LastBuild();
         Assert.Equal(["hcrl_sa/preprocess"], Sandbox.With(report, Outcome.Failed));
         Assert.Contains("hcrl_ch/eval_large_evaluation", Sandbox.With(report, Outcome.Ran));
+    }
+
+    /// <summary>Root reads any file: as root, the build runs without the capabilities that let it (setpriv), so file modes apply.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static ProcessResult WithoutReadingAnyFile(Sandbox s, params string[] msbuildArgs)
+    {
+        string[] args = [.. s.MSBuildArgs(msbuildArgs)];
+        return Environment.IsPrivilegedProcess
+            ? ProcessRunner.Run("setpriv", ["--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", "dotnet", .. args], s.Dir, TimeSpan.FromMinutes(5), s.Env)
+            : ProcessRunner.Run("dotnet", args, s.Dir, TimeSpan.FromMinutes(5), s.Env);
+    }
+
+    /// <summary>
+    /// -t:Explain with an interrupted attempt's journal this user may not read failed as a whole, an
+    /// UnauthorizedAccessException's stack trace (the fxmsgs brief). Now that instance would run, its reason
+    /// naming the journal (KDG1207's text), and Explain describes the rest.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // file modes and setpriv
+    public void ExplainWithAnUnreadableAttemptJournal_SaysSoForThatInstance()
+    {
+        using var s = Sandbox.Trivial();
+        Assert.Equal(0, s.Build("-p:Dataset=hcrl_sa").ExitCode);
+        var journal = Path.Combine(s.Dir, "experimentruns", "hcrl_sa", ".kdgat", "vgae_large_autoencoder", "attempt.json");
+        File.WriteAllText(journal, "{}");
+        File.SetUnixFileMode(journal, UnixFileMode.None);
+
+        var r = WithoutReadingAnyFile(s, "-t:Explain", "-p:Dataset=hcrl_sa");
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.DoesNotContain("UnauthorizedAccessException", r.Output);
+        Assert.Contains("experimentruns/hcrl_sa/.kdgat/vgae_large_autoencoder/attempt.json, may not be read by this user", r.Output);
+        var report = s.LastBuild();
+        Assert.Contains("hcrl_sa/vgae_large_autoencoder", Sandbox.With(report, Outcome.WouldRun));
+        Assert.Contains("hcrl_sa/preprocess", Sandbox.With(report, Outcome.UpToDate));
     }
 
     [Fact]

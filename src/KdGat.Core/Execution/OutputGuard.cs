@@ -282,6 +282,13 @@ internal sealed class OutputGuard
     public (string ManifestPath, IReadOnlyList<string> Outputs, string ParamsPath, string? KeptAt)? PendingRecoveryView()
     {
         if (!File.Exists(Journal)) return null; // Explain only: a directory in its place is seen by recovery
+        // A journal this user may not read was an UnauthorizedAccessException that failed the whole Explain with a
+        // stack trace; now KDG1207 naming it, which Explain turns into this instance's reason (a brief).
+        if (LookAtJournal().Unreadable == PermissionDenied)
+            throw new KdgException(ErrorCodes.FileAccess,
+                $"the journal of its interrupted attempt, {JournalStored}, may not be read by this user (permission denied), so what recovering that attempt " +
+                "would leave cannot be told. Run KdGat as the user that owns the pipeline's state, or fix the journal's permissions.",
+                Journal);
         var entry = ReadJournal();
         if (Committed(entry)) return (_s.ManifestPath, _s.Outputs, _s.ParamsFilePath, null);
         string Where(string item, string live) =>
