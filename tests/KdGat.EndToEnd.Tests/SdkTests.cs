@@ -69,6 +69,26 @@ public sealed class SdkTests(ITestOutputHelper output)
         Assert.Contains("00FF,1\n", File.ReadAllText(Path.Combine(repo.RunDir("train"), "model.ckpt")));
     }
 
+    /// <summary>
+    /// KDGATSKIPBOOTSTRAP=true exported (a CI's line for clones) warned KDG1225 under the SDK, where it is the default
+    /// and the package has no tool sources to bootstrap from: neither value changes anything there (the fxmsgs brief).
+    /// </summary>
+    [Theory]
+    [InlineData("true")]
+    [InlineData("false")]
+    public void KdGatSkipBootstrap_fromTheEnvironment_isNotSaid_theSdkHasNoBootstrap(string value)
+    {
+        using var repo = SdkRepo.Create();
+        repo.Env["KDGATSKIPBOOTSTRAP"] = value;
+
+        var r = Build(repo);
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(Chain, Sandbox.With(repo.LastBuild(), Outcome.Ran));
+        Assert.DoesNotContain("KDG1225", r.Output);
+        Assert.DoesNotContain("building tools", r.Output);
+    }
+
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")] // the stand-in interpreter is a shell script
     public void The_package_readme_example_builds_then_is_up_to_date()
