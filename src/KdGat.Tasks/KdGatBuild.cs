@@ -59,8 +59,9 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
     }
 
     /// <summary>Where the live report goes: -p:ReportFile relative to the root, else .kdgat/report.html (where -t:Report writes too).</summary>
-    internal static string LiveReportPath(string root, string? reportFile) =>
-        ReportPath(root, reportFile, KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty, ", or -p:LiveReport=false for no live report");
+    /// <param name="source">Where the value came from: -p:ReportFile, or an environment variable (KDG1225, <see cref="PipelineTask"/>.Given).</param>
+    internal static string LiveReportPath(string root, string? reportFile, string source) =>
+        ReportPath(root, reportFile, KdGat.Core.Diagnostics.ErrorCodes.LiveReportBadProperty, ", or -p:LiveReport=false for no live report", source);
 
     /// <param name="given">Where the value came from: -p:LiveReportRefresh, or an environment variable (KDG1225, <see cref="PipelineTask"/>.Given).</param>
     internal static int ParseRefresh(string? value, string given)
@@ -96,7 +97,7 @@ public sealed class KdGatBuild : PipelineTask, ICancelableTask, IIncrementalTask
         if (mode == BuildMode.Build && ParseBool(nameof(LiveReport), LiveReport, true))
             request = request with
             {
-                LiveReportFile = LiveReportPath(Root, ReportFile),
+                LiveReportFile = LiveReportPath(Root, ReportFile, Given(nameof(ReportFile))),
                 LiveReportRefreshSeconds = ParseRefresh(LiveReportRefresh, Given(nameof(LiveReportRefresh))),
             };
         var engine = new BuildEngine(session: Session());

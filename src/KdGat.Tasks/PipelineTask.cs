@@ -236,7 +236,8 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     /// Where an HTML report goes: -p:ReportFile relative to the root, else .kdgat/report.html (the
     /// live report, Status and -t:Report share it). A directory is <paramref name="code"/>.
     /// </summary>
-    private protected static string ReportPath(string root, string? reportFile, string code, string orElse = "")
+    /// <param name="source">Where -p:ReportFile's value came from (<see cref="Given"/>): an environment variable REPORTFILE is named as such (KDG1225).</param>
+    private protected static string ReportPath(string root, string? reportFile, string code, string orElse = "", string? source = null)
     {
         var path = string.IsNullOrWhiteSpace(reportFile)
             ? Path.Combine(Path.GetFullPath(root), KdGat.Core.Pipeline.PipelineLayout.StateDirName, "report.html")
@@ -247,11 +248,11 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         if (Directory.Exists(path))
             throw new KdgException(code, given is null
                 ? $"{path} (the default report file) is a directory; remove it, or give -p:ReportFile=PATH{orElse}."
-                : $"-p:ReportFile '{given}' is a directory; give a file name such as {Path.Combine(given, "report.html")}{orElse}.");
+                : $"{EnvironmentProperties.WithValue(source, "ReportFile", given)} is a directory; give a file name such as {Path.Combine(given, "report.html")}{orElse}.");
         if (!KdGat.Core.IO.ReplaceableFile.MayReplace(path, KdGat.Core.IO.ReplaceableFile.HtmlSignature))
             throw new KdgException(code, given is null
                 ? $"{path} (the default report file) is a file KdGat did not write, so it is not replaced. Move it away, or give -p:ReportFile=PATH{orElse}."
-                : KdGat.Core.IO.ReplaceableFile.Refusal("ReportFile", given, path));
+                : KdGat.Core.IO.ReplaceableFile.Refusal("ReportFile", given, path, source));
         return path;
     }
 

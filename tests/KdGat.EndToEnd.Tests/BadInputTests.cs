@@ -299,6 +299,40 @@ public sealed class BadInputTests
     }
 
     /// <summary>
+    /// The errors the targets raise before the tasks load, and the report file's, said "-p:KdGatSkipBootstrap" and so on of
+    /// a value an environment variable gave (the fxmsgs brief). They name the variable as KDG1225 does; a -p: still says -p:.
+    /// </summary>
+    [Fact]
+    public void TargetsErrors_AndTheReportFilesOnes_NameTheEnvironmentVariable()
+    {
+        using var s = Sandbox.Trivial();
+        const string Given = "(MSBuild makes it the property {0}; no -p:{0} was given)";
+        s.Env["KDGATSKIPBOOTSTRAP"] = "maybe";
+        // The sandbox passes -p:KdGatSkipBootstrap=true; the check stops the build before the bootstrap would compile anything.
+        var withoutSkip = ProcessRunner.Run("dotnet", ["msbuild", "pipeline.proj", "-nologo", "-v:m", $"-p:KdGatToolsDir={Tools.Path}", "-t:Explain"], s.Dir, TimeSpan.FromMinutes(5), s.Env);
+        AssertUserError(withoutSkip, "KDG1205", $"the environment variable KDGATSKIPBOOTSTRAP {string.Format(Given, "KdGatSkipBootstrap")} must be true or false, not 'maybe'");
+        AssertUserError(s.Build("-t:Explain", "-p:KdGatSkipBootstrap=maybe"), "KDG1205", "-p:KdGatSkipBootstrap must be true or false");
+        s.Env.Remove("KDGATSKIPBOOTSTRAP");
+        s.Env["kdgattoolsconfiguration"] = "Fast";
+        AssertUserError(s.Build("-t:Explain"), "KDG1205", $"the environment variable kdgattoolsconfiguration {string.Format(Given, "KdGatToolsConfiguration")} must be Debug or Release");
+        s.Env.Remove("kdgattoolsconfiguration");
+        s.Env["DATASET"] = "@(x)";
+        AssertUserError(s.Build("-t:Explain"), "KDG1101", $"the environment variable DATASET {string.Format(Given, "Dataset")} holds '@('");
+        s.Env.Remove("DATASET");
+        s.Env["KDGATTRACKING"] = "maybe";
+        AssertUserError(s.Build("-p:Dataset=hcrl_sa"), "KDG1205", $"the environment variable KDGATTRACKING {string.Format(Given, "KdGatTracking")} must be true or false");
+        s.Env.Remove("KDGATTRACKING");
+
+        Directory.CreateDirectory(Path.Combine(s.Dir, "out"));
+        s.Env["REPORTFILE"] = "out";
+        AssertUserError(s.Build("-t:Report"), "KDG5013", $"the environment variable REPORTFILE {string.Format(Given, "ReportFile")}, 'out' is a directory");
+        File.WriteAllText(Path.Combine(s.Dir, "mine.html"), "<p>mine</p>\n");
+        s.Env["REPORTFILE"] = "mine.html";
+        AssertUserError(s.Build("-p:Dataset=hcrl_sa", "-p:Stage=preprocess"), "KDG4021", $"the environment variable REPORTFILE {string.Format(Given, "ReportFile")}, 'mine.html' names");
+        Assert.Equal("<p>mine</p>\n", File.ReadAllText(Path.Combine(s.Dir, "mine.html")));
+    }
+
+    /// <summary>
     /// Every property README documents as -p: counts from the environment (the fxenvrest brief): CACHEMAXSIZE (the
     /// task's parameter is MaxSize) was used without KDG1225 and its error named a -p:CacheMaxSize never passed;
     /// KDGATCONFIG and KDGATTRACKING (read by the targets, no task has them as such) were used without a word, and

@@ -45,6 +45,7 @@ internal static class ReplaceableFile
     }
 
     /// <summary>The refusal's text: which property named which file, and what to do.</summary>
-    public static string Refusal(string property, string given, string path) =>
-        $"-p:{property} '{given}' names {path}, a file KdGat did not write, so it is not replaced. Give another file name, or move that file away first.";
+    /// <param name="source">Where the value came from (<see cref="Engine.EnvironmentProperties.Given"/>): null or "-p:NAME", or an environment variable.</param>
+    public static string Refusal(string property, string given, string path, string? source = null) =>
+        $"{Engine.EnvironmentProperties.WithValue(source, property, given)} names {path}, a file KdGat did not write, so it is not replaced. Give another file name, or move that file away first.";
 }

@@ -13,7 +13,7 @@ public sealed class KdGatReport : TrackingTask
     private protected override bool RunTracking(MSBuildLog log)
     {
         using var t = OpenTracker(log);
-        var path = ReportPath(t.Pipeline.Layout.Root, ReportFile, Core.Diagnostics.ErrorCodes.TrackingBadProperty);
+        var path = ReportPath(t.Pipeline.Layout.Root, ReportFile, Core.Diagnostics.ErrorCodes.TrackingBadProperty, source: Given(nameof(ReportFile)));
         if (FailIfNotIncremental)
         {
             var status = t.StatusAsync().GetAwaiter().GetResult();

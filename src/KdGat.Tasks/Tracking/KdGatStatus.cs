@@ -34,7 +34,7 @@ public sealed class KdGatStatus : TrackingTask
         if (ParseBool(nameof(LiveReport), LiveReport, true))
         {
             // After -p:Wait=false the build's page says "jobs left in SLURM"; Status brings it up to date.
-            var path = KdGatBuild.LiveReportPath(Root, ReportFile);
+            var path = KdGatBuild.LiveReportPath(Root, ReportFile, Given(nameof(ReportFile)));
             var reload = all.Any(r => r.Active) ? KdGatBuild.ParseRefresh(LiveReportRefresh, Given(nameof(LiveReportRefresh))) : 0;
             if (FailIfNotIncremental)
             {
