@@ -31,6 +31,8 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     public ITaskItem[] StageNames { get; set; } = [];
     /// <summary>The project files that hold the stage targets (KdGatGraphFile items): a certificate's plan holds only while they are unchanged.</summary>
     public ITaskItem[] GraphFiles { get; set; } = [];
+    /// <summary>The MSBuild files the bootstrap built the tools from in this process (_KdGatToolBuildFile: the tool projects, Directory.*): KDG1229 for them too.</summary>
+    public ITaskItem[] ToolBuildFiles { get; set; } = [];
     /// <summary>KdGat's and MSBuild's own target names, '|' between them (_KdGatReservedTargetNames): a stage target must not have one (KDG1215).</summary>
     public string? ReservedTargetNames { get; set; }
     /// <summary>$(AllStagesDependsOn): a stage target listed there without a KdGatStageDefinition is KDG1212 (the collecting would leave its stage out).</summary>
@@ -53,6 +55,7 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     {
         // In every mode, a certified no-op too: MSBuild evaluated this build's stage graph before any check of KdGat's.
         if (EvaluatedProjectFiles.InThisProcess.OldTextEvaluated(ProjectFiles()) is { } oldText) throw oldText;
+        if (EvaluatedProjectFiles.InThisProcess.ToolsBuiltFromOldText(ToolBuildFiles.Select(f => f.GetMetadata("FullPath")).Distinct(StringComparer.Ordinal), Path.Combine(ToolsDir, "stamp")) is { } oldTools) throw oldTools;
         var defined = StageNames.Select(i => i.ItemSpec).Distinct(StringComparer.Ordinal).ToArray();
         var names = defined.Concat(Stages.Select(i => i.ItemSpec));
         if (CertifiedOnly)

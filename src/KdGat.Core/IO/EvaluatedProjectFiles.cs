@@ -47,7 +47,45 @@ internal sealed class EvaluatedProjectFiles
     /// <param name="files">Full paths of the files MSBuild evaluated the stage graph from.</param>
     public KdgException? OldTextEvaluated(IEnumerable<string> files)
     {
-        if (_msbuildComparesContent) return null;
+        if (Changed(files) is not ({ } old, var stuck)) return null;
+        var names = string.Join(", ", old);
+        return new KdgException(ErrorCodes.ProjectReloadNeeded,
+            $"{names} changed since this MSBuild process (the MSBuild server, a reused node or an IDE) last read it, and kept its modification time (as cp -p, rsync -a, tar x or touch -r leave it). " +
+            "MSBuild parses a project file again only when that time changed (or after -restore), so this build may have been evaluated from the old text, with its stage targets and Needs, and nothing KdGat checks would show it. Nothing was run. " +
+            Remedy(stuck),
+            old[0]);
+    }
+
+    /// <summary>
+    /// The same for the MSBuild files the tool bootstrap builds KdGat's tools from in this process (the tool projects,
+    /// Directory.Build.props/.targets, Directory.Packages.props): the tool-source hash reads their new content, so the
+    /// tools were built again, but from the text MSBuild kept, and stamped as built from the new one; every later build
+    /// took them as current (the fxmsgs brief: KDG1229 saw only the stage graph's files, which import none of these).
+    /// The stamp in <paramref name="stampDir"/> goes, so the next build compiles the tools again, from the file MSBuild
+    /// then reads again (its time is now).
+    /// </summary>
+    public KdgException? ToolsBuiltFromOldText(IEnumerable<string> files, string stampDir)
+    {
+        if (Changed(files) is not ({ } old, var stuck)) return null;
+        try { if (Directory.Exists(stampDir)) Directory.Delete(stampDir, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { stuck ??= [.. old]; }
+        return new KdgException(ErrorCodes.ProjectReloadNeeded,
+            $"{string.Join(", ", old)} changed since this MSBuild process (the MSBuild server, a reused node or an IDE) last read it, and kept its modification time (as cp -p, rsync -a, tar x or touch -r leave it). " +
+            "MSBuild parses a project file again only when that time changed (or after -restore), so KdGat's tools may have been built from its old text. Nothing was run. " +
+            $"The tools' stamp ({stampDir}) was removed, so the next build compiles them again. " + Remedy(stuck),
+            old[0]);
+    }
+
+    private static string Remedy(List<string>? stuck) =>
+        (stuck is null
+            ? "KdGat set its modification time to now, so MSBuild reads it again: build again. "
+            : $"Touch the file (`touch {stuck[0]}`: KdGat could not set its time or remove the stamp) or stop that process (`dotnet build-server shutdown`, or restart the IDE), and build again. ") +
+        "An MSBuild server started with MSBUILDCACHECHECKFILECONTENT=1 in its environment compares the content itself.";
+
+    /// <summary>The files whose content differs from this process's record under the same time (touched, or stuck where that failed); null when none.</summary>
+    private (List<string>? Old, List<string>? Stuck) Changed(IEnumerable<string> files)
+    {
+        if (_msbuildComparesContent) return (null, null);
         List<string>? old = null, stuck = null;
         foreach (var file in files)
         {
@@ -64,16 +102,7 @@ internal sealed class EvaluatedProjectFiles
                 else _read[file] = now;
             }
         }
-        if (old is null) return null;
-        var names = string.Join(", ", old);
-        return new KdgException(ErrorCodes.ProjectReloadNeeded,
-            $"{names} changed since this MSBuild process (the MSBuild server, a reused node or an IDE) last read it, and kept its modification time (as cp -p, rsync -a, tar x or touch -r leave it). " +
-            "MSBuild parses a project file again only when that time changed (or after -restore), so this build may have been evaluated from the old text, with its stage targets and Needs, and nothing KdGat checks would show it. Nothing was run. " +
-            (stuck is null
-                ? "KdGat set its modification time to now, so MSBuild reads it again: build again. "
-                : $"Touch the file (`touch {stuck[0]}`: KdGat could not set its time) or stop that process (`dotnet build-server shutdown`, or restart the IDE), and build again. ") +
-            "An MSBuild server started with MSBUILDCACHECHECKFILECONTENT=1 in its environment compares the content itself.",
-            old[0]);
+        return (old, stuck);
     }
 
     /// <summary>Sets the file's last-write time to now (past the recorded one) and returns it as read back; null when it cannot be set.</summary>

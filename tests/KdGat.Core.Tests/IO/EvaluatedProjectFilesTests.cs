@@ -143,4 +143,31 @@ public sealed class EvaluatedProjectFilesTests : IDisposable
         Assert.Same(check, await Task.WhenAny(check, Task.Delay(TimeSpan.FromSeconds(20))));
         Assert.Null(await check);
     }
+
+    /// <summary>
+    /// Directory.Build.props (or Directory.Packages.props, a tool project) edited under the same time: the tool-source
+    /// hash saw the new content and the bootstrap built the tools again, from the text the long-lived MSBuild process
+    /// kept, stamped as built from the new one, and every later build took them as current. KDG1229 saw only the stage
+    /// graph's files, which import none of these (the fxmsgs brief). Now the stamp goes, so the next build compiles again.
+    /// </summary>
+    [Fact]
+    public void AToolBuildFileChangedUnderTheSameTime_IsKdg1229_AndTheToolsStampGoes()
+    {
+        var props = _dir.Write("Directory.Build.props", "<Project><PropertyGroup><DefineConstants>A</DefineConstants></PropertyGroup></Project>");
+        var stamp = _dir.Write("tools/stamp/abc sdk 10 Debug", "");
+        var stampDir = Path.GetDirectoryName(stamp)!;
+        Assert.Null(_process.ToolsBuiltFromOldText([props, _dir["Directory.Packages.props"]], stampDir));
+
+        RewriteKeepingTime(props, "<Project><PropertyGroup><DefineConstants>B</DefineConstants></PropertyGroup></Project>");
+        var was = File.GetLastWriteTimeUtc(props);
+        var refused = _process.ToolsBuiltFromOldText([props], stampDir);
+
+        Assert.NotNull(refused);
+        Assert.Equal(ErrorCodes.ProjectReloadNeeded, refused.Code);
+        Assert.Equal(props, refused.File);
+        Assert.Contains("KdGat's tools may have been built from its old text", refused.Message);
+        Assert.False(Directory.Exists(stampDir), "the tools' stamp stays: the next build takes the tools as current");
+        Assert.NotEqual(was, File.GetLastWriteTimeUtc(props)); // MSBuild reads it again
+        Assert.Null(_process.ToolsBuiltFromOldText([props], stampDir));
+    }
 }
