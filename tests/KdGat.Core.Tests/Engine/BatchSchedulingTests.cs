@@ -95,13 +95,7 @@ public sealed class BatchSchedulingTests : IDisposable
     [Fact]
     public async Task ALocalStageBelowAJob_WaitsForTheJobToEnd()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'until [ -e {root}/go ]; do sleep 0.05; done; echo a > out.txt', outputs: [out.txt] }
-              c: { command: '(cat {upstream.a}/out.txt 2>/dev/null || echo MISSING) > out.txt', executor: local, outputs: [out.txt] }
-            """, "d1");
+        using var p = LocalStageBelowAJob("until [ -e {root}/go ]; do sleep 0.05; done; echo a > out.txt");
         var batch = new FakeBatch(holdUntilSubmitted: 1);
 
         var build = new BuildEngine((_, _) => batch).RunAsync(p.Request([new("a", []), new("c", ["a"])]), new RecordingLog(), CancellationToken.None);
@@ -116,6 +110,15 @@ public sealed class BatchSchedulingTests : IDisposable
         Assert.Equal("a\n", File.ReadAllText(p.Dir["runs/d1/c/out.txt"]));
         Assert.Equal(["a#1"], batch.Submitted.Keys); // c ran here, after a's job
     }
+
+    /// <summary>a, a batch job running <paramref name="aCommand"/>, and c below it with executor: local, reading a's output ("MISSING" when it is not there).</summary>
+    internal static TestPipeline LocalStageBelowAJob(string aCommand) => new($$"""
+        datasets: [d1]
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        stages:
+          a: { command: '{{aCommand}}', outputs: [out.txt] }
+          c: { command: '(cat {upstream.a}/out.txt 2>/dev/null || echo MISSING) > out.txt', executor: local, outputs: [out.txt] }
+        """, "d1");
 
     [Fact]
     public async Task UpToDateUpstreams_NeedNoDependency()

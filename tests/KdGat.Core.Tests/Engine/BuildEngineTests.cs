@@ -995,13 +995,7 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task ALocalStageBelowAJobLeftRunning_NamesWhereWaitFalseCameFrom()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo a > out.txt', outputs: [out.txt] }
-              c: { command: 'cat {upstream.a}/out.txt > out.txt', executor: local, outputs: [out.txt] }
-            """, "d1");
+        using var p = BatchSchedulingTests.LocalStageBelowAJob("echo a > out.txt");
         var request = p.Request([new("a", []), new("c", ["a"])]) with { Wait = false, FromEnvironment = [new("Wait", "WAIT", "false")] };
 
         var r = await new BuildEngine((_, _) => new UnwatchedBatch()).RunAsync(request, new RecordingLog(), default);
