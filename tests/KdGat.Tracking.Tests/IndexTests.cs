@@ -467,6 +467,70 @@ public sealed class IndexTests
         Assert.Equal(3, await opening.WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
+    /// <summary>
+    /// A good index that cannot be opened for writing where it is (a read-only mount, a folder this user
+    /// may not write, where SQLite cannot make its -wal or -shm) was read as damaged: moved aside when
+    /// it could be, else a KDG5005 naming the aside name (Status on a read-only file system). It is a
+    /// KDG5031 naming the index and what to do, and the index is left as it was. Root ignores
+    /// permissions, so the folder is made immutable (chattr +i) or bind-mounted read-only.
+    /// </summary>
+    [Theory]
+    [InlineData("chattr")]
+    [InlineData("ro-mount")]
+    public void AGoodIndexThatCannotBeOpenedForWriting_IsLeftAsItIs_AndSaidSo(string how)
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 3);
+        IReadOnlyList<string> before;
+        using (var index = Open(t)) before = index.Dump();
+        var bytes = File.ReadAllBytes(t.Db);
+        string[] on = how == "chattr" ? ["chattr", "+i", t.StateDir] : ["mount", "--bind", t.StateDir, t.StateDir];
+        if (KdGat.Testing.ProcessRunner.Run(on[0], on[1..], t.Path).ExitCode != 0) return; // not root, or a file system without it: nothing to show
+        try
+        {
+            if (how == "ro-mount") Assert.Equal(0, KdGat.Testing.ProcessRunner.Run("mount", ["-o", "remount,bind,ro", t.StateDir], t.Path).ExitCode);
+            var log = new RecordingLog();
+            var e = Assert.Throws<KdgException>(() => Open(t, log));
+
+            Assert.Equal(ErrorCodes.IndexCannotOpen, e.Code);
+            Assert.Equal(t.Db, e.File);
+            Assert.Contains("-p:KdGatIndex=", e.Message);
+            Assert.DoesNotContain("damaged", e.Message);
+            Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.IndexRebuilt);
+        }
+        finally
+        {
+            KdGat.Testing.ProcessRunner.Run(how == "chattr" ? "chattr" : "umount", how == "chattr" ? ["-i", t.StateDir] : [t.StateDir], t.Path);
+        }
+        Assert.Empty(Directory.GetFiles(t.StateDir, "index.db.damaged-*"));
+        Assert.Equal(bytes, File.ReadAllBytes(t.Db));
+        using var again = Open(t);
+        Assert.Null(again.RebuiltBecause);
+        Assert.Equal(before, again.Dump());
+    }
+
+    /// <summary>A damaged index in a folder it cannot be moved out of: KDG5031 saying both, not an error about the aside name.</summary>
+    [Fact]
+    public void ADamagedIndexThatCannotBeMovedAside_IsSaidAsSuch()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 3);
+        using (Open(t)) { }
+        using (var fs = new FileStream(t.Db, FileMode.Open, FileAccess.Write))
+            fs.Write(Enumerable.Repeat((byte)0x5A, 8192).ToArray());
+        if (KdGat.Testing.ProcessRunner.Run("chattr", ["+i", t.StateDir], t.Path).ExitCode != 0) return;
+        try
+        {
+            var e = Assert.Throws<KdgException>(() => Open(t));
+            Assert.Equal(ErrorCodes.IndexCannotOpen, e.Code);
+            Assert.Contains("damaged", e.Message);
+            Assert.Contains("cannot be moved aside", e.Message);
+        }
+        finally { KdGat.Testing.ProcessRunner.Run("chattr", ["-i", t.StateDir], t.Path); }
+        using var rebuilt = Open(t);
+        Assert.Equal(3, rebuilt.Count());
+    }
+
     /// <summary>An index that cannot be created advises KDGAT_INDEX_DIR only where that variable is read (a review: always).</summary>
     [Theory]
     [InlineData(false)]

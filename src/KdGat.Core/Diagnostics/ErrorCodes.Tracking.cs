@@ -11,6 +11,8 @@ internal static partial class ErrorCodes
     public const string IndexUnusable = "KDG5003";
     /// <summary>Warning: after a build the run index could not be updated (full disk, read-only, unusable path); the build's result stands.</summary>
     public const string IndexUpdateFailed = "KDG5004";
+    /// <summary>Error: an existing index cannot be opened or replaced where it is (read-only file system, permissions, a passing network error); left as it is, never moved aside as damaged.</summary>
+    public const string IndexCannotOpen = "KDG5031";
     /// <summary>Error: Status, History, Compare or Report cannot use the run index (full disk, read-only, unusable path).</summary>
     public const string IndexReadFailed = "KDG5005";
     /// <summary>Error: History needs -p:Stage.</summary>

@@ -11,15 +11,15 @@ namespace KdGat.Core.Tracking;
 /// </summary>
 internal static class IndexFailure
 {
-    private const int ReadOnly = 8, Full = 13, Perm = 3, Auth = 23;
+    private const int Full = 13;
 
     /// <summary>The KdgException for <paramref name="e"/>, or null when it is not a tracking failure.</summary>
     /// <param name="indexDirApplies">The index is where KDGAT_INDEX_DIR puts it (<see cref="IndexLocation.IndexDirApplies"/>): only then is that advised.</param>
     public static KdgException? From(Exception e, string code, string? indexPath, bool indexDirApplies = false)
     {
         const string stands = "KdGat: the build's result stands, but ";
-        if (e is KdgException k) // already a KDG error: only "cannot be created" (KDG5003) is a warning after a build
-            return code == ErrorCodes.IndexUpdateFailed && k.Code == ErrorCodes.IndexUnusable ? new KdgException(code, stands + k.Message, k.File, inner: k) : null;
+        if (e is KdgException k) // already a KDG error: only "cannot be created or opened here" (KDG5003, KDG5031) is a warning after a build
+            return code == ErrorCodes.IndexUpdateFailed && k.Code is ErrorCodes.IndexUnusable or ErrorCodes.IndexCannotOpen ? new KdgException(code, stands + k.Message, k.File, inner: k) : null;
         var where = indexPath is null ? "the run index" : $"the run index {indexPath}";
         // After a build a warning that the result stands; for the read targets the error it is.
         KdgException Said(string message) => new(code, code == ErrorCodes.IndexUpdateFailed ? stands + message : message, indexPath, inner: e);
@@ -38,7 +38,7 @@ internal static class IndexFailure
         var what = e switch
         {
             SqliteException { SqliteErrorCode: Full } => "the disk holding it is full. Free space there",
-            SqliteException { SqliteErrorCode: ReadOnly or Perm or Auth or SqliteRetry.CantOpen } =>
+            SqliteException { SqliteErrorCode: SqliteRetry.ReadOnly or SqliteRetry.Perm or SqliteRetry.Auth or SqliteRetry.CantOpen } =>
                 "it cannot be created or written there (read-only file system, permissions, or the path is a directory). Make it writable",
             SqliteException { SqliteErrorCode: SqliteRetry.IoErr } => "the file system reported an I/O error (full, read-only or failing disk, one of its files -wal, -shm, -journal is not a regular file, or a passing error of a network file system with other builds writing it: then running the command again works). Check the disk and those files",
             SqliteException => "SQLite failed",

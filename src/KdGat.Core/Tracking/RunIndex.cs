@@ -91,8 +91,16 @@ internal sealed class RunIndex : IDisposable
         var lockPath = location.DbPath + ".lock";
         var existed = File.Exists(location.DbPath);
         var lockedNote = LockedNote(log, location.DbPath);
-        var shared = IndexLock.Shared(lockPath, TimeSpan.FromMinutes(2), waiting: () => log?.Warn(ErrorCodes.LockWait,
-            $"KdGat: waiting for the run index lock {lockPath}: another process is rebuilding or replacing the index (up to 2 min)"));
+        IndexLock shared;
+        try
+        {
+            shared = IndexLock.Shared(lockPath, TimeSpan.FromMinutes(2), waiting: () => log?.Warn(ErrorCodes.LockWait,
+                $"KdGat: waiting for the run index lock {lockPath}: another process is rebuilding or replacing the index (up to 2 min)"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not IndexLockHeldException)
+        {
+            throw CannotOpenHere(location, $"its lock file {Path.GetFileName(lockPath)}: {e.Message.Trim()}", e); // a read-only mount fails here first
+        }
         SqliteConnection? db = null;
         string? problem;
         try
@@ -263,9 +271,17 @@ internal sealed class RunIndex : IDisposable
             {
                 SqliteConnection.ClearAllPools();
                 aside = $"{location.DbPath}.damaged-{KdGat.Core.Time.Clock.Stamp(TimeProvider.System)}-{Environment.ProcessId}";
-                if (File.Exists(location.DbPath)) File.Move(location.DbPath, aside);
-                foreach (var suffix in new[] { "-wal", "-shm", "-journal" })
-                    if (File.Exists(location.DbPath + suffix)) File.Move(location.DbPath + suffix, aside + suffix);
+                try
+                {
+                    if (File.Exists(location.DbPath)) File.Move(location.DbPath, aside);
+                    foreach (var suffix in new[] { "-wal", "-shm", "-journal" })
+                        if (File.Exists(location.DbPath + suffix)) File.Move(location.DbPath + suffix, aside + suffix);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A damaged index on a read-only folder: said as such, not as a failure to write the aside name.
+                    throw CannotOpenHere(location, $"it is damaged: {stillProblem ?? problem}; and it cannot be moved aside: {e.Message.Trim()}", e);
+                }
                 problem = stillProblem ?? problem;
             }
         }
@@ -320,13 +336,30 @@ internal sealed class RunIndex : IDisposable
             db?.Dispose();
             return (null, e.Message);
         }
-        catch (SqliteException e) when (e.SqliteErrorCode == SqliteRetry.CantOpen)
+        catch (SqliteException e) when (SqliteRetry.CannotOpenHere(e))
         {
+            // Not damage: a good index on a read-only mount or behind permissions was moved aside as
+            // "damaged" (or failed naming the aside name), losing the history's fast path for nothing.
             db?.Dispose();
-            return (null, e.Message);
+            throw CannotOpenHere(location, e.Message.Trim(), e);
         }
 
         static SqliteConnection? Fail(SqliteConnection db) { db.Dispose(); return null; }
+    }
+
+    /// <summary>
+    /// KDG5031 for an index that is there and cannot be opened or replaced where it is (read-only file
+    /// system, permissions, a passing network file system error): it is left as it is. Where none is
+    /// there yet, KDG5003: it cannot be created.
+    /// </summary>
+    private static KdgException CannotOpenHere(IndexLocation location, string why, Exception inner)
+    {
+        var move = IndexLocation.MoveAdvice(location.IndexDirApplies);
+        if (!File.Exists(location.DbPath))
+            return new KdgException(ErrorCodes.IndexUnusable, $"the run index {location.DbPath} cannot be created ({why}). The run records are safe; {move}.", location.DbPath, inner: inner);
+        return new KdgException(ErrorCodes.IndexCannotOpen,
+            $"the run index {location.DbPath} cannot be opened for writing where it is ({why}): a read-only file system, permissions of this user on it or its directory (SQLite makes {Path.GetFileName(location.DbPath)}-wal, -shm and -journal beside it), or a passing error of a network file system (then running again works). KdGat left it as it is. Make the directory and the index writable, or {move}; -question reads it without writing. The run records in .kdgat/records are not affected.",
+            location.DbPath, inner: inner);
     }
 
     /// <summary>The tables a current index has (<see cref="Migrations"/>).</summary>

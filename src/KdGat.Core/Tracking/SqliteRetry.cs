@@ -15,7 +15,7 @@ namespace KdGat.Core.Tracking;
 /// </summary>
 internal static class SqliteRetry
 {
-    public const int Busy = 5, Locked = 6, IoErr = 10, Corrupt = 11, CantOpen = 14, Protocol = 15, NotADb = 26;
+    public const int Perm = 3, Busy = 5, Locked = 6, ReadOnly = 8, IoErr = 10, Corrupt = 11, CantOpen = 14, Protocol = 15, Auth = 23, NotADb = 26;
 
     /// <summary>
     /// Tries of an operation failing with a disk I/O error: backoff 10-640 ms between them, 1-2 s in
@@ -36,6 +36,9 @@ internal static class SqliteRetry
     public static bool IsLocked(SqliteException e) => e.SqliteErrorCode is Busy or Locked;
     public static bool IsTransient(SqliteException e) => e.SqliteErrorCode is Busy or Locked or IoErr or Protocol;
     public static bool IsCorrupt(SqliteException e) => e.SqliteErrorCode is Corrupt or NotADb;
+
+    /// <summary>The index cannot be opened or written here (read-only, permissions, cannot open a file of it): never damage.</summary>
+    public static bool CannotOpenHere(SqliteException e) => e.SqliteErrorCode is CantOpen or ReadOnly or Perm or Auth;
 
     /// <summary>How many retries were needed across the process (for tests and the concurrency numbers).</summary>
     public static int Retries => _retries;
