@@ -109,6 +109,35 @@ public sealed class EndToEndTests
         Assert.Contains("0.001", File.ReadAllText(manifest));
     }
 
+    /// <summary>
+    /// -question writes nothing, so it archives no manifest: History -p:RunId -question said "none" for a run whose
+    /// manifest a plain History archives first and shows. It names the live manifest, as not archived yet.
+    /// </summary>
+    [Fact]
+    public void HistoryOfOneRun_UnderQuestion_ShowsTheManifestAPlainRunWouldArchive_WritingNothing()
+    {
+        using var s = TrackingSandbox.Create();
+        s.Ok("-p:Dataset=hcrl_sa");
+        var archive = Path.Combine(s.Dir, ".kdgat", "manifests");
+        Directory.Delete(archive, recursive: true); // as left by a KdGat that did not archive, or a KDG5028
+        var list = s.Ok("-t:History", "-p:Stage=preprocess", "-p:Dataset=hcrl_sa", "-question");
+        var id = list.Output.Split('\n').Single(l => l.Contains("hcrl_sa-preprocess-1")).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+
+        var looked = s.Ok("-t:History", $"-p:RunId={id}", "-question");
+
+        var line = looked.Output.Split('\n').Single(l => l.Trim().StartsWith("manifest: ")).Trim();
+        Assert.DoesNotContain("none", line);
+        Assert.Contains("not archived yet", line);
+        var live = Path.Combine(s.Dir, line["manifest: ".Length..line.IndexOf(" (", StringComparison.Ordinal)]);
+        Assert.True(File.Exists(live), line);
+        Assert.False(Directory.Exists(archive) && Directory.EnumerateFiles(archive, "*", SearchOption.AllDirectories).Any(), "-question archived a manifest");
+
+        var plain = s.Ok("-t:History", $"-p:RunId={id}");
+        var archived = plain.Output.Split('\n').Single(l => l.Trim().StartsWith("manifest: ")).Trim()["manifest: ".Length..];
+        Assert.StartsWith(".kdgat/manifests/", archived);
+        Assert.Equal(File.ReadAllBytes(live), File.ReadAllBytes(Path.Combine(s.Dir, archived)));
+    }
+
     [Fact]
     public void BuildKilledMidway_IndexStaysConsistent_NextBuildCompletesIt()
     {

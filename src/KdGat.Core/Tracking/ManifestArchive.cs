@@ -61,14 +61,23 @@ internal sealed class ManifestArchive
     /// <summary>Archives the manifest at <paramref name="manifestPath"/> as <paramref name="slot"/>'s when not archived yet; true when it was new.</summary>
     public bool Capture(string dataset, string slot, string manifestPath)
     {
+        if (Uncaptured(dataset, slot, manifestPath) is not var (target, _, bytes)) return false;
+        AtomicFile.WriteAllBytes(target, bytes);
+        return true;
+    }
+
+    /// <summary>
+    /// What <see cref="Capture(string, string, string)"/> would archive, without writing: where, for which build, and the
+    /// bytes; null when the live manifest is missing, unreadable or archived already.
+    /// </summary>
+    public (string Target, string BuildId, byte[] Bytes)? Uncaptured(string dataset, string slot, string manifestPath)
+    {
         // The bytes archived are the bytes parsed: read twice, a commit between the reads filed the new
         // build's manifest under the old build's name.
         var (_, bytes, _) = ManifestStore.ReadBytes(manifestPath);
-        if (bytes is null || ManifestStore.Parse(bytes) is not (ManifestStore.ReadStatus.Ok, { BuildId: { Length: > 0 } buildId }, _)) return false;
+        if (bytes is null || ManifestStore.Parse(bytes) is not (ManifestStore.ReadStatus.Ok, { BuildId: { Length: > 0 } buildId }, _)) return null;
         var target = PathFor(dataset, slot, buildId);
-        if (File.Exists(target)) return false;
-        AtomicFile.WriteAllBytes(target, bytes);
-        return true;
+        return File.Exists(target) ? null : (target, buildId, bytes);
     }
 
     /// <summary>

@@ -522,5 +522,18 @@ internal sealed class Tracker : IDisposable
         _ => null,
     };
 
+    /// <summary>
+    /// The archived manifest of a run, or under -question the live one a plain History would archive first (it
+    /// said "none" for a manifest not archived yet: <see cref="Open"/>'s lookOnly archives nothing); null when none.
+    /// </summary>
+    public (string Path, bool Archived)? ManifestOf(RunRecord r)
+    {
+        if (Archive.Find(r.Dataset, r.Slot, r.BuildId) is { } archived) return (archived, true);
+        if (!LookOnly) return null;
+        var live = Pipeline.Instances.FirstOrDefault(i => i.Dataset == r.Dataset && i.Slot == r.Slot);
+        return live is not null && Archive.Uncaptured(live.Dataset, live.Slot, live.ManifestPath) is { } would && would.BuildId == r.BuildId
+            ? (live.ManifestPath, false) : null;
+    }
+
     public string Stored(string fullPath) => PathText.ToStored(Pipeline.Layout.Root, fullPath);
 }

@@ -75,8 +75,13 @@ internal static class TrackingText
         if (r.Detail is not null) yield return $"  detail: {r.Detail}";
         if (r.Log is not null) yield return $"  log: {r.Log}";
         yield return $"  record: {t.Stored(Path.Combine(t.Records.Dir, run.RecordFile))}";
-        var manifest = t.Archive.Find(r.Dataset, r.Slot, r.BuildId);
-        yield return $"  manifest: {(manifest is null ? "none (the attempt did not succeed, or it ran before manifests were archived)" : t.Stored(manifest))}";
+        var manifest = t.ManifestOf(r);
+        yield return $"  manifest: {manifest switch
+        {
+            null => "none (the attempt did not succeed, or it ran before manifests were archived)",
+            { Archived: true } => t.Stored(manifest.Value.Path),
+            _ => $"{t.Stored(manifest.Value.Path)} (the live one, not archived yet: -question writes nothing; History without it archives it)",
+        }}";
     }
 
     /// <summary>Metrics per dataset, one column per variant, and where each value comes from.</summary>
