@@ -57,6 +57,62 @@ public sealed class ConcurrencyTests
         _out.WriteLine($"{mode}: {processes} processes x {perProcess} write+ingest cycles: {sw.Elapsed.TotalSeconds:0.0} s, {retries} SQLite busy retries in all, {index.Count()} rows");
     }
 
+    /// <summary>
+    /// -question's copy of the index (<see cref="RunIndex.OpenCopy"/>) was two plain file copies, index.db then its
+    /// -wal, while a build may write the index: a checkpoint that restarts the WAL between them gave a copy missing
+    /// committed rows or damaged (a false KDG1218, "it would be made again", or an SQLite error). Here a writer
+    /// ingests new records in small transactions and restarts the WAL as fast as it can while copies are taken:
+    /// every copy opens as it is, with at least the rows committed before it began.
+    /// </summary>
+    [Fact]
+    public async Task CopiesForQuestion_WhileAWriterCommitsAndCheckpoints_AreNeverTorn()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        for (var i = 0; i < 3000; i++) store.Write(Records.Make($"c{i:0000}", dataset: "d" + (i % 5), stage: "s" + (i % 7), metrics: new Dictionary<string, double> { ["f1"] = i }));
+        var location = new IndexLocation(t.Db, true, "test");
+        using var writer = RunIndex.Open(location, store);
+        long committed = writer.Count();
+        using var stop = new CancellationTokenSource();
+        var writing = Task.Run(() =>
+        {
+            using var checkpointer = new SqliteConnection($"Data Source={t.Db};Pooling=False");
+            checkpointer.Open();
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                for (var i = 0; i < 40; i++) store.Write(Records.Make($"w{n:0000}-{i:00}", dataset: "d" + (i % 5), stage: "s" + (i % 7)));
+                writer.Ingest(batchSize: 4);
+                Volatile.Write(ref committed, writer.Count());
+                using var cmd = checkpointer.CreateCommand();
+                cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+                try { cmd.ExecuteNonQuery(); } catch (SqliteException) { } // busy: the next round
+            }
+        });
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var copies = 0;
+            while (sw.Elapsed < TimeSpan.FromSeconds(10) && !writing.IsCompleted)
+            {
+                var before = Volatile.Read(ref committed);
+                var (copy, _) = RunIndex.OpenCopy(location, store);
+                using (copy)
+                {
+                    Assert.Null(copy.RebuiltBecause);
+                    Assert.True(copy.LastIngest!.AlreadyIndexed >= before, $"copy {copies}: {copy.LastIngest} of at least {before} committed rows");
+                }
+                copies++;
+            }
+            _out.WriteLine($"{copies} copies, {Volatile.Read(ref committed)} rows at the end");
+            Assert.True(copies > 0, "no copy was taken");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writing;
+        }
+    }
+
     [Fact]
     public void IngestKilledMidway_LeavesAConsistentIndex_TheNextOneCompletesIt()
     {

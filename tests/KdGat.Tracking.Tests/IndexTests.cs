@@ -509,6 +509,42 @@ public sealed class IndexTests
         Assert.Equal(before, again.Dump());
     }
 
+    /// <summary>
+    /// -question's copy of the index while a build writes it: a checkpoint that truncates the WAL after the main file
+    /// is copied and before the WAL is lost the rows only the WAL held (the copy was index.db, then index.db-wal).
+    /// The copy is taken again; it has every committed row and is not damaged.
+    /// </summary>
+    [Fact]
+    public void ACopyForQuestion_TornByACheckpointBetweenItsFiles_IsTakenAgain()
+    {
+        using var t = new TempDir();
+        WriteRecords(t, 40);
+        using var writer = Open(t); // kept open: its rows stay in the WAL
+        WriteRecords(t, 20, "more");
+        writer.Ingest();
+        var copy = Path.Combine(t.Path, "copy.db");
+        var checkpoints = 0;
+
+        RunIndex.CopyWhole(t.Db, copy, betweenFiles: () =>
+        {
+            if (checkpoints++ > 0) return; // once, as a build would
+            using var db = new SqliteConnection($"Data Source={t.Db};Pooling=False");
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            cmd.ExecuteNonQuery();
+        });
+
+        using var copied = new SqliteConnection($"Data Source={copy};Pooling=False");
+        copied.Open();
+        using var count = copied.CreateCommand();
+        count.CommandText = "PRAGMA quick_check;";
+        Assert.Equal("ok", count.ExecuteScalar());
+        count.CommandText = "SELECT count(*) FROM runs;";
+        Assert.Equal(60L, count.ExecuteScalar());
+        Assert.Equal(2, checkpoints); // copied again
+    }
+
     /// <summary>A damaged index in a folder it cannot be moved out of: KDG5031 saying both, not an error about the aside name.</summary>
     [Fact]
     public void ADamagedIndexThatCannotBeMovedAside_IsSaidAsSuch()

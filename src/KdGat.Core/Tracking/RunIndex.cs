@@ -146,9 +146,7 @@ internal sealed class RunIndex : IDisposable
         try
         {
             var copy = Path.Combine(dir, "index.db");
-            // The WAL holds committed rows not yet in the main file.
-            foreach (var suffix in new[] { "", "-wal" })
-                if (File.Exists(location.DbPath + suffix)) File.Copy(location.DbPath + suffix, copy + suffix);
+            CopyWhole(location.DbPath, copy);
             var index = Open(location with { DbPath = copy }, records, log, cancel);
             index._tempDir = dir;
             var why = index.RebuiltBecause is { } rebuilt ? $"it would be made again: {rebuilt}"
@@ -159,6 +157,50 @@ internal sealed class RunIndex : IDisposable
         {
             Directory.Delete(dir, recursive: true);
             throw;
+        }
+    }
+
+    /// <summary>How many times <see cref="CopyWhole"/> copies an index that changed during the copy before it gives up.</summary>
+    internal const int MaxCopies = 40;
+
+    /// <summary>
+    /// Copies <paramref name="db"/> with its -wal and -journal as one state, though a build may be writing it (the
+    /// index lock is shared by writers, so it does not keep them out): copied one after the other, a WAL checkpoint
+    /// between them gave a copy without committed rows, or damaged (a false KDG1218, "made again", or an SQLite
+    /// error). Their headers are read before and after the copy; when any changed (the WAL restarted or truncated,
+    /// a rollback journal came or went, the file change counter moved) it is copied again. With the WAL header
+    /// unchanged no frame was overwritten, so every page a checkpoint wrote into the main file meanwhile is in the
+    /// copied WAL too, and SQLite drops a frame cut short at its end. No SQLite connection to the real index: it
+    /// would leave -wal and -shm files where -question writes nothing.
+    /// </summary>
+    /// <param name="betweenFiles">Called after the main file is copied (tests: a checkpoint at the worst moment).</param>
+    internal static void CopyWhole(string db, string to, Action? betweenFiles = null)
+    {
+        string[] suffixes = ["", "-wal", "-journal"];
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = Marks();
+            foreach (var suffix in suffixes)
+            {
+                File.Delete(to + suffix);
+                try { File.Copy(db + suffix, to + suffix); }
+                catch (FileNotFoundException) { } // none, or gone meanwhile (a journal at commit): the marks tell
+                if (suffix.Length == 0) betweenFiles?.Invoke();
+            }
+            if (Marks() == before) return;
+            if (attempt == MaxCopies)
+                throw new KdgException(ErrorCodes.IndexReadFailed,
+                    $"the run index {db} changed during each of {MaxCopies} copies -question took of it: another process (a build) writes it without pause. Run again when that build is done. The run records in .kdgat/records are not affected.", db);
+            KdGat.Core.Time.Clock.Sleep(TimeProvider.System, TimeSpan.FromMilliseconds(Math.Min(5 * attempt, 100)));
+        }
+
+        // The database header (its change counter), the WAL header (salts and checkpoint sequence), the journal's.
+        string Marks() => $"{Head(db, 100)}/{Head(db + "-wal", 32)}/{Head(db + "-journal", 28)}";
+
+        static string Head(string path, int bytes)
+        {
+            try { return Convert.ToHexString(IO.SmallFile.Head(path, bytes)); }
+            catch (FileNotFoundException) { return "none"; }
         }
     }
 
