@@ -173,6 +173,32 @@ public sealed class IndexTests
     }
 
     /// <summary>History reads the newest runs it shows and counts the rest without parsing them; a run id prefix or build id finds its runs.</summary>
+    /// <summary>
+    /// The newest run of an instance was the one with the latest finish time: a run on a node whose clock runs two
+    /// hours fast (a SLURM job's times are sacct's) stayed "latest" in Status and first in History after the run
+    /// that followed it. Runs are told apart by the order their records were written (runs of one instance are
+    /// serialised by its stage lock), the same after a rebuild from the records.
+    /// </summary>
+    [Fact]
+    public void TheLatestRun_IsTheLastWritten_NotTheOneAFastClockDatesLater()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        var day = DateTimeOffset.Parse("2025-03-01T12:00:00Z");
+        store.Write(Records.Make("skewed", state: "failed", finished: day.AddHours(2))); // ran first, on the fast clock
+        store.Write(Records.Make("after", finished: day.AddMinutes(30)));
+        using var index = Open(t);
+
+        Assert.Equal("after", index.Latest()[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
+        Assert.Equal(["after", "skewed"], index.Newest("gat_large_curriculum", (_, _) => true, 0).Select(r => r.Record.RecordId));
+        Assert.Equal(["skewed", "after"], index.Runs().Select(r => r.Record.RecordId));
+        Assert.Contains(index.Shown([]), r => r.Record.RecordId == "after");
+        var before = index.Dump();
+        index.Rebuild();
+        Assert.Equal(before, index.Dump());
+        Assert.Equal("after", index.Latest()[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
+    }
+
     [Fact]
     public void Newest_Count_AndMatching_FilterInTheIndex()
     {

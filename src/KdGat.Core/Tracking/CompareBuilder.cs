@@ -157,7 +157,7 @@ internal sealed class CompareBuilder(LoadedPipeline pipeline, IReadOnlyList<Inde
         IReadOnlyList<Variant> variants, IReadOnlyList<IndexedRun> withMetrics, Dictionary<string, SortedSet<string>> columns)
     {
         var candidates = new Dictionary<(string Dataset, string Variant), List<(IndexedRun Run, int Rank)>>();
-        foreach (var run in withMetrics.OrderBy(r => r.Record.FinishedUtc).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal))
+        foreach (var run in RunIndex.InOrder(withMetrics))
             foreach (var v in variants.Where(v => v.Stages.Contains(run.Record.Stage)))
             {
                 var rest = WithoutSeed(run.Record.Variant);

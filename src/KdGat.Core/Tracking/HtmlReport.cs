@@ -104,7 +104,7 @@ internal static class HtmlReport
             var mine = runsOf[d].ToArray();
             h.Append($"<h2 id=\"dataset-{E(d)}\">{E(d)}</h2>\n");
             if (mine.Length == 0) { h.Append("<p>Nothing has run for this dataset yet.</p>\n"); continue; }
-            var lastBuild = mine.OrderBy(r => r.Record.FinishedUtc).Last().Record.BuildId;
+            var lastBuild = RunIndex.InOrder(mine).Last().Record.BuildId;
             Timeline(h, d, mine.Where(r => r.Record.BuildId == lastBuild).Select(r => r.Record).ToArray(), lastBuild, t);
 
             h.Append("<h3>Stages (latest attempt)</h3><table class=\"runs\"><thead><tr><th>stage</th><th>now</th><th>last attempt</th><th>finished (UTC)</th><th>duration</th><th>CPU</th><th>peak memory</th><th>attempts recorded</th><th>build</th></tr></thead><tbody>\n");

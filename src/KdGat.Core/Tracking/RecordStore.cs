@@ -19,13 +19,34 @@ internal sealed class RecordStore
     /// <summary>Records this instance wrote: a build that wrote none skips the index step after it (readers ingest on open).</summary>
     public int Written => Volatile.Read(ref _written);
 
+    /// <summary>Writes <paramref name="r"/> with the next number of the record sequence (its <see cref="RunRecord.Seq"/>).</summary>
     public string Write(RunRecord r)
     {
+        r = r with { Seq = NextSeq() };
         var name = $"{r.FinishedUtc.UtcDateTime.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture)}-{r.RecordId}.json";
         var path = Path.Combine(Dir, r.Dataset, r.Slot, name);
         AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(r, RecordJson.Readable.RunRecord));
         Interlocked.Increment(ref _written);
         return path;
+    }
+
+    /// <summary>
+    /// The next number of the pipeline's record sequence: the order records are written in, which for the runs
+    /// of one instance (serialised by its stage lock) is the order they ran in. Newest and latest were by finish
+    /// time, a SLURM or compute node clock for a batch job: one that ran fast made an older run the latest. A
+    /// counter file under a flock beside it; when it is missing or unreadable, one more than the records' highest.
+    /// </summary>
+    private long NextSeq()
+    {
+        var counter = Path.Combine(Dir, ".seq"); // not a *.json: never listed as a record
+        using var held = IndexLock.Exclusive(counter + ".lock", TimeSpan.FromMinutes(2));
+        string? text = null;
+        try { text = SmallFile.ReadAllText(counter); }
+        catch (FileNotFoundException) { }
+        var last = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : ReadAll().Max(x => x.Record.Seq) ?? 0;
+        // Written before the record: a crash between them leaves a gap, never a number used twice.
+        AtomicFile.WriteAllBytes(counter, System.Text.Encoding.ASCII.GetBytes((last + 1).ToString(CultureInfo.InvariantCulture)));
+        return last + 1;
     }
 
     /// <summary>True when the record with this id was written (the attempt protocol's proof of a commit).</summary>

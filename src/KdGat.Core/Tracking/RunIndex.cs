@@ -24,7 +24,7 @@ internal sealed record IngestResult(int Added, int AlreadyIndexed, int Damaged, 
 internal sealed class RunIndex : IDisposable
 {
     /// <summary>user_version of a current index. Each step in <see cref="Migrations"/> moves it up by one.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private static readonly string[] Migrations =
     [
@@ -54,7 +54,22 @@ internal sealed class RunIndex : IDisposable
         CREATE INDEX runs_by_instance ON runs(dataset, stage, variant, finished_utc, record_id);
         CREATE INDEX runs_by_build ON runs(build_id, dataset);
         """,
+        // 3 -> 4: the record's place in the pipeline's record sequence, the order runs are told apart by (not a clock).
+        """
+        ALTER TABLE runs ADD COLUMN seq INTEGER;
+        UPDATE runs SET seq = json_extract(json, '$.seq');
+        """,
     ];
+
+    /// <summary>
+    /// Runs newest first, and oldest first: by the record sequence (<see cref="RunRecord.Seq"/>; records without one,
+    /// older, first), then finish time. By finish time alone, a clock running fast made an older run the newest.
+    /// </summary>
+    private const string NewestFirst = "seq DESC, finished_utc DESC, record_id DESC", OldestFirst = "seq, finished_utc, record_id";
+
+    /// <summary><see cref="OldestFirst"/> for runs in memory.</summary>
+    public static IOrderedEnumerable<IndexedRun> InOrder(IEnumerable<IndexedRun> runs) =>
+        runs.OrderBy(r => r.Record.Seq ?? 0).ThenBy(r => Time(r.Record.FinishedUtc), StringComparer.Ordinal).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal);
 
     private readonly IBuildLog? _log;
     private IndexLock _lock;
@@ -528,9 +543,9 @@ internal sealed class RunIndex : IDisposable
         using var tx = _db.BeginTransaction(deferred: false);
         using var run = Command(tx, """
             INSERT OR IGNORE INTO runs(record_id, build_id, dataset, stage, variant, fingerprint, executor, job_id, attempt, state, exec_state,
-              exit_code, started_utc, finished_utc, wall_s, cpu_s, peak_rss_kb, mem_request_mb, host, log, detail, record_file, json)
+              exit_code, started_utc, finished_utc, wall_s, cpu_s, peak_rss_kb, mem_request_mb, host, log, detail, record_file, json, seq)
             VALUES($id, $build, $dataset, $stage, $variant, $fp, $executor, $job, $attempt, $state, $exec, $exit, $started, $finished, $wall, $cpu,
-              $rss, $mem, $host, $log, $detail, $file, $json);
+              $rss, $mem, $host, $log, $detail, $file, $json, $seq);
             """);
         using var param = Command(tx, "INSERT OR IGNORE INTO params(record_id, name, value) VALUES($id, $name, $value);");
         using var metric = Command(tx, "INSERT OR IGNORE INTO metrics(record_id, name, value) VALUES($id, $name, $value);");
@@ -542,7 +557,7 @@ internal sealed class RunIndex : IDisposable
                 ("$executor", r.Executor), ("$job", r.JobId), ("$attempt", r.Attempt), ("$state", r.State), ("$exec", r.ExecState),
                 ("$exit", r.ExitCode), ("$started", Time(r.StartedUtc)), ("$finished", Time(r.FinishedUtc)), ("$wall", r.WallSeconds),
                 ("$cpu", r.CpuSeconds), ("$rss", r.PeakRssKb), ("$mem", r.MemRequestMb), ("$host", r.Host), ("$log", r.Log),
-                ("$detail", r.Detail), ("$file", rel), ("$json", json));
+                ("$detail", r.Detail), ("$file", rel), ("$json", json), ("$seq", r.Seq));
             var isNew = run.ExecuteNonQuery() == 1;
             if (isNew)
             {
@@ -561,10 +576,10 @@ internal sealed class RunIndex : IDisposable
     public long Count() => WithRecovery(() => Sql(() => Convert.ToInt64(Scalar(_db, "SELECT count(*) FROM runs;"), CultureInfo.InvariantCulture)));
 
     /// <summary>Runs matching the filters, oldest first.</summary>
-    public IReadOnlyList<IndexedRun> Runs(string? stage = null, string? dataset = null, string? state = null) => Query("""
+    public IReadOnlyList<IndexedRun> Runs(string? stage = null, string? dataset = null, string? state = null) => Query($"""
         SELECT json, record_file FROM runs
         WHERE ($stage IS NULL OR stage = $stage) AND ($dataset IS NULL OR dataset = $dataset) AND ($state IS NULL OR state = $state)
-        ORDER BY finished_utc, record_id;
+        ORDER BY {OldestFirst};
         """, ("$stage", stage), ("$dataset", dataset), ("$state", state));
 
     /// <summary>
@@ -574,12 +589,12 @@ internal sealed class RunIndex : IDisposable
     public IReadOnlyDictionary<(string Dataset, string Stage), IndexedRun> Latest(bool successfulOnly = false)
     {
         var result = new Dictionary<(string, string), IndexedRun>();
-        foreach (var run in Query("""
+        foreach (var run in Query($"""
             SELECT json, record_file FROM (
-              SELECT json, record_file, finished_utc, record_id,
-                row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY finished_utc DESC, record_id DESC) AS n
+              SELECT json, record_file, seq, finished_utc, record_id,
+                row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY {NewestFirst}) AS n
               FROM runs WHERE $state IS NULL OR state = $state)
-            WHERE n = 1 ORDER BY finished_utc, record_id;
+            WHERE n = 1 ORDER BY {OldestFirst};
             """, ("$state", successfulOnly ? Engine.Outcome.Ran : null)))
             result[(run.Record.Dataset, run.Record.Slot)] = run;
         return result;
@@ -597,26 +612,26 @@ internal sealed class RunIndex : IDisposable
         var shown = Query($"""
             WITH ranked AS (
               SELECT record_id,
-                row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY finished_utc DESC, record_id DESC) AS by_end,
+                row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY {NewestFirst}) AS by_end,
                 row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY started_utc DESC, finished_utc DESC, record_id DESC) AS by_start
               FROM runs),
             with_metrics AS (
-              SELECT record_id, row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY finished_utc DESC, record_id DESC) AS n
+              SELECT record_id, row_number() OVER (PARTITION BY dataset, stage, variant ORDER BY {NewestFirst}) AS n
               FROM runs WHERE state IN ('{Engine.Outcome.Ran}', '{Engine.Outcome.Restored}', '{Engine.Outcome.Adopted}') AND EXISTS (SELECT 1 FROM metrics m WHERE m.record_id = runs.record_id)),
             last_build AS (
               SELECT dataset, build_id FROM (
-                SELECT dataset, build_id, row_number() OVER (PARTITION BY dataset ORDER BY finished_utc DESC, record_id DESC) AS n FROM runs)
+                SELECT dataset, build_id, row_number() OVER (PARTITION BY dataset ORDER BY {NewestFirst}) AS n FROM runs)
               WHERE n = 1)
             SELECT json, record_file FROM runs WHERE record_id IN (
               SELECT record_id FROM ranked WHERE by_end = 1 OR by_start = 1
               UNION SELECT record_id FROM with_metrics WHERE n = 1
               UNION SELECT r.record_id FROM runs r JOIN last_build b ON r.build_id = b.build_id AND r.dataset = b.dataset)
-            ORDER BY finished_utc, record_id;
+            ORDER BY {OldestFirst};
             """).ToList();
         var have = shown.Select(r => r.Record.RecordId).ToHashSet(StringComparer.Ordinal);
         foreach (var (dataset, stage, variant, build, attempt) in results)
             if (RunOf(dataset, stage, variant, build, attempt) is { } run && have.Add(run.Record.RecordId)) shown.Add(run);
-        return shown.OrderBy(r => Time(r.Record.FinishedUtc), StringComparer.Ordinal).ThenBy(r => r.Record.RecordId, StringComparer.Ordinal).ToArray();
+        return InOrder(shown).ToArray();
     }
 
     /// <summary>
@@ -627,7 +642,7 @@ internal sealed class RunIndex : IDisposable
     public IReadOnlyList<IndexedRun> Newest(string stage, Func<string, string?, bool> keep, int limit) => WithRecovery(() => Sql(() =>
     {
         using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT dataset, variant, json, record_file FROM runs WHERE stage = $stage ORDER BY finished_utc DESC, record_id DESC;";
+        cmd.CommandText = $"SELECT dataset, variant, json, record_file FROM runs WHERE stage = $stage ORDER BY {NewestFirst};";
         Set(cmd, ("$stage", stage));
         var list = new List<IndexedRun>();
         using var r = cmd.ExecuteReader();
@@ -650,10 +665,10 @@ internal sealed class RunIndex : IDisposable
     }));
 
     /// <summary>Runs whose record id is <paramref name="id"/> or starts with it, or whose build id is it, oldest first: only those are parsed.</summary>
-    public IReadOnlyList<IndexedRun> Matching(string id, string? stage = null) => Query("""
+    public IReadOnlyList<IndexedRun> Matching(string id, string? stage = null) => Query($"""
         SELECT json, record_file FROM runs
         WHERE ($stage IS NULL OR stage = $stage) AND (substr(record_id, 1, length($id)) = $id OR build_id = $id)
-        ORDER BY finished_utc, record_id;
+        ORDER BY {OldestFirst};
         """, ("$stage", stage), ("$id", id));
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
@@ -674,10 +689,10 @@ internal sealed class RunIndex : IDisposable
     }));
 
     /// <summary>The run of one attempt of one instance (the latest indexed, should a build id and attempt repeat); null when none is indexed.</summary>
-    public IndexedRun? RunOf(string dataset, string stage, string? variant, string buildId, int attempt) => Query("""
+    public IndexedRun? RunOf(string dataset, string stage, string? variant, string buildId, int attempt) => Query($"""
         SELECT json, record_file FROM runs
         WHERE build_id = $build AND dataset = $dataset AND stage = $stage AND variant = $variant AND attempt = $attempt
-        ORDER BY finished_utc DESC, record_id DESC LIMIT 1;
+        ORDER BY {NewestFirst} LIMIT 1;
         """, ("$dataset", dataset), ("$stage", stage), ("$variant", variant ?? ""), ("$build", buildId), ("$attempt", attempt)).FirstOrDefault();
 
     private IReadOnlyList<IndexedRun> Query(string sql, params (string Name, object? Value)[] args) => WithRecovery(() => Sql(() =>
@@ -698,7 +713,7 @@ internal sealed class RunIndex : IDisposable
         var rows = new List<string>();
         foreach (var sql in new[]
         {
-            "SELECT 'run', record_id, dataset, stage, state, finished_utc, record_file FROM runs ORDER BY record_id",
+            "SELECT 'run', record_id, dataset, stage, state, finished_utc, seq, record_file FROM runs ORDER BY record_id",
             "SELECT 'param', record_id, name, value FROM params ORDER BY record_id, name",
             "SELECT 'metric', record_id, name, value FROM metrics ORDER BY record_id, name",
             "SELECT 'file', path, record_id FROM record_files ORDER BY path",

@@ -9,6 +9,11 @@ namespace KdGat.Core.Tracking;
 internal sealed record RunRecord : Manifests.AttemptFacts
 {
     public required string RecordId { get; init; }
+    /// <summary>
+    /// Its place in the pipeline's record sequence (<see cref="RecordStore.Write"/>): the order records were written
+    /// in, whatever any clock says. Absent in records of a KdGat before 2026-12-07, which come before every numbered one.
+    /// </summary>
+    public long? Seq { get; init; }
     /// <summary>A swept instance's grid point, "seed=1,lr=0.003"; absent for an unswept one.</summary>
     public string? Variant { get; init; }
     /// <summary>"stage" or "stage/variant": the instance within its dataset.</summary>
