@@ -25,11 +25,11 @@ internal static partial class AtomicFile
         try
         {
             CrashPoints.Hit("write", temp);
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                fs.Write(contents);
-                fs.Flush(flushToDisk: false);
-                if (durable) FsyncChecked(fs.SafeFileHandle, temp);
+                RandomAccess.Write(handle, contents, 0);
+                if (durable) FsyncChecked(handle, temp);
+                CloseChecked(handle, temp);
             }
             CrashPoints.Hit("rename", path);
             File.Move(temp, path, overwrite: true);
@@ -57,6 +57,27 @@ internal static partial class AtomicFile
             if (errno is 22 or 95 or 30) return; // EINVAL, EOPNOTSUPP, EROFS: nothing to flush, as .NET treats them
             throw new IOException($"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} : '{path}' (fsync)");
         }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int NativeClose(nint fd);
+
+    /// <summary>
+    /// close(2) whose failure is an IOException; the handle is closed either way. NFS writes a file back to the
+    /// server at close and reports a write it refused (EDQUOT, ENOSPC, EIO) there, which .NET's Dispose ignores: a
+    /// cut last-build.json or lock owner was renamed over a good one (a full-quota review). Checking close is free,
+    /// where an fsync of every non-durable file would cost ~5 ms each (last-build.json on this VM's ext4: 0.3 ms
+    /// without); a local file system reports ENOSPC and EDQUOT at write(2) already.
+    /// </summary>
+    internal static void CloseChecked(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
+    {
+        if (OperatingSystem.IsWindows()) { handle.Dispose(); return; }
+        var fd = handle.DangerousGetHandle();
+        handle.SetHandleAsInvalid(); // Linux frees the descriptor even when close fails: never close it twice
+        var errno = NativeClose(fd) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (CrashPoints.Refused("close", path)) errno = 5; // EIO: the seam for a write-back the server refused
+        if (errno != 0) // EINTR too: NFS's wait for the write-back ends early only for a fatal signal, its outcome unknown
+            throw new IOException($"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} : '{path}' (close)");
     }
 
     /// <summary>Writes only when the content differs (like WriteLinesToFile's WriteOnlyWhenDifferent).</summary>

@@ -29,14 +29,20 @@ internal static partial class CrashPoints
 
         internal void Hit(string op, string path)
         {
+            if (Reached(op, path)) throw new IOException($"injected failure of operation {At} ({op} {path})");
+        }
+
+        /// <summary>Counts the operation and acts as <see cref="Hit"/> does, but for <see cref="Mode.Fail"/> returns true instead of throwing.</summary>
+        internal bool Reached(string op, string path)
+        {
             lock (this)
             {
                 if (Crashed) throw new SimulatedCrashException($"after the crash: {op} {path}");
                 Seen.Add($"{++Count} {op} {path}");
-                if (Count != At) return;
+                if (Count != At) return false;
                 switch (Mode)
                 {
-                    case Mode.Fail: throw new IOException($"injected failure of operation {Count} ({op} {path})");
+                    case Mode.Fail: return true;
                     case Mode.Kill: Kill(Environment.ProcessId, 9); break;
                     case Mode.Cancel: break;
                     default:
@@ -45,6 +51,7 @@ internal static partial class CrashPoints
                 }
             }
             if (Mode == Mode.Cancel) _cancel!.Cancel(); // outside the lock: the token's callbacks may do file operations of their own
+            return false;
         }
     }
 
@@ -58,6 +65,13 @@ internal static partial class CrashPoints
     }
 
     public static void Hit(string op, string path) => s_plan.Value?.Hit(op, path);
+
+    /// <summary>
+    /// For a system call that has already run and whose result is checked after it (close(2): NFS reports a
+    /// refused write-back there): true when the plan fails this operation, which the caller then reports as
+    /// the call's error. A crash, kill or cancel plan acts as at <see cref="Hit"/>.
+    /// </summary>
+    public static bool Refused(string op, string path) => s_plan.Value?.Reached(op, path) ?? false;
 
     [LibraryImport("libc", EntryPoint = "kill")] private static partial int Kill(int pid, int sig);
 }

@@ -112,7 +112,7 @@ public sealed class OutputGuardOutputsChangeTests : IDisposable
         var s = Instance();
         GoodResult(s, "1");
         var guard = new OutputGuard(s);
-        var plan = new CrashPoints.Plan(7, CrashPoints.Mode.Crash); // generation and journal (write, rename each), manifest and a.txt moved; crash moving b.txt
+        var plan = new CrashPoints.Plan(9, CrashPoints.Mode.Crash); // generation and journal (write, close, rename each), manifest and a.txt moved; crash moving b.txt
         CrashPoints.Current = plan;
         try { Assert.Throws<SimulatedCrashException>(() => guard.Begin("b2-1", "b2-d1-a-1", "b2")); }
         finally { CrashPoints.Current = null; }

@@ -726,7 +726,7 @@ public sealed class OutputGuardTests : IDisposable
     {
         GoodResult("v1");
         var guard = new OutputGuard(_s);
-        var plan = new KdGat.Core.IO.CrashPoints.Plan(7, KdGat.Core.IO.CrashPoints.Mode.Crash); // generation and journal (write, rename each), manifest and output 0 moved; crash moving output 1
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(9, KdGat.Core.IO.CrashPoints.Mode.Crash); // generation and journal (write, close, rename each), manifest and output 0 moved; crash moving output 1
         KdGat.Core.IO.CrashPoints.Current = plan;
         try { Assert.Throws<KdGat.Core.IO.SimulatedCrashException>(() => guard.Begin("b2-1", "b2-d1-a-1", "b2")); }
         finally { KdGat.Core.IO.CrashPoints.Current = null; }

@@ -26,6 +26,28 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Contains("/x/record.json", e.Message);
     }
 
+    /// <summary>
+    /// NFS reports a write-back the server refused (quota, full disk) only at close(2), which .NET's Dispose ignores:
+    /// a cut last-build.json was renamed over a good one (a full-quota review). The seam makes the close report EIO.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFailingClose_IsAnIOException_AndKeepsTheOldFile(bool durable)
+    {
+        var path = _dir.Write("last-build.json", "the good report");
+        CrashPoints.Current = new CrashPoints.Plan(2, CrashPoints.Mode.Fail); // operations: write, close, rename
+        try
+        {
+            var e = Assert.Throws<IOException>(() => AtomicFile.WriteAllText(path, "a report cut by the server", durable));
+            Assert.Contains("(close)", e.Message);
+            Assert.Contains(Path.GetFileName(path), e.Message);
+        }
+        finally { CrashPoints.Current = null; }
+        Assert.Equal("the good report", File.ReadAllText(path));
+        Assert.Equal(["last-build.json"], DirEntries()); // no temp left
+    }
+
     [Fact]
     public void AFifoOrDeviceTarget_IsRefused_AndLeftAsItWas()
     {
@@ -190,7 +212,7 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void Write_TempFileItLeavesOnACrash_IsATempName()
     {
-        var plan = new CrashPoints.Plan(2, CrashPoints.Mode.Crash); // 1 write temp, 2 rename: crash
+        var plan = new CrashPoints.Plan(3, CrashPoints.Mode.Crash); // 1 write temp, 2 close it, 3 rename: crash
         CrashPoints.Current = plan;
         try { Assert.ThrowsAny<Exception>(() => AtomicFile.WriteAllText(_dir["a.txt"], "x")); }
         finally { CrashPoints.Current = null; }
