@@ -15,7 +15,7 @@ namespace KdGat.Core.Engine;
 /// compares every stamp with a marker in each of the 13 stage targets (7,800 pairs per target at
 /// 600 datasets, now 600).
 /// </summary>
-internal static class StageStamps
+internal static partial class StageStamps
 {
     /// <summary>One planned stage target of one dataset: the dataset's stamp (Inputs), the stage's marker (Outputs) and the content check's verdict.</summary>
     public sealed record Entry(string Dataset, string Stage, string Stamp, string Marker, string Outcome, IReadOnlyList<string> Reasons)
@@ -89,10 +89,27 @@ internal static class StageStamps
     private static void WriteIfDifferent(string path, string? before, string content)
     {
         if (before == content) return;
-        var tmp = $"{path}.{Guid.NewGuid():N}.tmp"; // two builds at once (two terminals) never share a temp file
-        File.WriteAllText(tmp, content);
-        File.Move(tmp, path, overwrite: true);
+        RemoveOldTemps(path);
+        if (before is null && File.Exists(path)) File.Delete(path); // not a small regular file (a FIFO), which AtomicFile refuses to replace
+        // Atomic (a temp per writer: two builds at once never share one), and a failed write removes its temp
+        // (File.WriteAllText of "fingerprints.{guid}.tmp" left it on a full disk: a review). No fsync: MSBuild
+        // only compares the stamp's time, and the content check decides what runs.
+        AtomicFile.WriteAllText(path, content, durable: false);
     }
+
+    /// <summary>Deletes the "fingerprints.{guid}.tmp" files KdGat before AtomicFile left on a failed write; nothing reads them.</summary>
+    private static void RemoveOldTemps(string stamp)
+    {
+        try
+        {
+            foreach (var f in Directory.EnumerateFiles(Path.GetDirectoryName(stamp)!, Path.GetFileName(stamp) + ".*.tmp"))
+                if (OldTempName().IsMatch(Path.GetFileName(f))) File.Delete(f);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the write says what is wrong
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^fingerprints\.[0-9a-f]{32}\.tmp\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex OldTempName();
 
     /// <summary>The stamp's text; null when there is none or it is not a small regular file (a FIFO hung the build, a link to /dev/zero took 4 GB: a review), which is then written anew.</summary>
     private static string? ReadOrNull(string path)
@@ -109,10 +126,16 @@ internal static class StageStamps
     /// touched into the future, or rewritten for another stage, would otherwise make MSBuild run
     /// the target for nothing).
     /// </summary>
+    /// <remarks>
+    /// Written atomically: File.WriteAllText left a 0-byte marker on a full disk and stopped the build with
+    /// KDG1230 (a review). A marker that cannot be written is left out, with no error: without it MSBuild
+    /// runs the target, and the build task's content check decides as it always does.
+    /// </remarks>
     private static void MarkCurrent(string marker, DateTime stampTime, string content, DateTime now)
     {
         if (File.Exists(marker) && File.GetLastWriteTimeUtc(marker) >= stampTime) return;
-        File.WriteAllText(marker, content + "\n");
+        try { AtomicFile.WriteAllText(marker, content + "\n", durable: false); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
         try { File.SetLastWriteTimeUtc(marker, stampTime > now ? stampTime : now); }
         catch (FileNotFoundException) { } // a concurrent build found the instance stale: no marker, MSBuild runs the target
     }

@@ -95,4 +95,82 @@ public sealed class StageStampsTests : IDisposable
         Assert.True(File.Exists(stamp) && new FileInfo(stamp).Length > 0);
         Assert.Equal(KdGat.Core.Hashing.PathKind.File, KdGat.Core.Hashing.PathStat.Of(stamp).Kind);
     }
+
+    /// <summary>Runs the plan under a crash plan that fails the first operation whose line contains all of <paramref name="parts"/>.</summary>
+    private async Task<(IReadOnlyList<StageStamps.Entry>? Plan, Exception? Error)> PlanFailing(Action arrange, params string[] parts)
+    {
+        arrange();
+        var probe = new KdGat.Core.IO.CrashPoints.Plan(int.MaxValue, KdGat.Core.IO.CrashPoints.Mode.Fail);
+        await Task.Run(async () => { KdGat.Core.IO.CrashPoints.Current = probe; await Plan(); });
+        var at = probe.Seen.FindIndex(op => parts.All(op.Contains));
+        Assert.True(at >= 0, $"no operation with {string.Join(", ", parts)}:\n{string.Join("\n", probe.Seen)}");
+        arrange();
+        var plan = new KdGat.Core.IO.CrashPoints.Plan(at + 1, KdGat.Core.IO.CrashPoints.Mode.Fail);
+        return await Task.Run(async () =>
+        {
+            KdGat.Core.IO.CrashPoints.Current = plan;
+            try { return ((IReadOnlyList<StageStamps.Entry>?)await Plan(), (Exception?)null); }
+            catch (Exception e) { return (null, e); }
+        });
+    }
+
+    private string[] StampDirEntries(string stamp) =>
+        Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(stamp)!).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+
+    /// <summary>
+    /// A marker whose write fails (a full disk, a quota the server reports at close): File.WriteAllText left a
+    /// 0-byte marker and stopped the build with KDG1230 (a review). Now no marker, no temp file, no error:
+    /// MSBuild runs the target, whose content check finds it up to date.
+    /// </summary>
+    [Fact]
+    public async Task AMarkerThatCannotBeWritten_IsLeftOut_WithNoError()
+    {
+        await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        var entries = await Plan();
+        var marker = entries.Single(e => e.Stage == "preprocess").Marker;
+        void NoMarkers() { foreach (var e in entries) File.Delete(e.Marker); }
+
+        var (plan, error) = await PlanFailing(NoMarkers, "close", "/.preprocess.current.");
+
+        Assert.Null(error);
+        Assert.All(plan!, e => Assert.True(e.Current, e.ToString()));
+        Assert.False(File.Exists(marker));
+        Assert.DoesNotContain(StampDirEntries(marker), n => n.EndsWith(".tmp", StringComparison.Ordinal) || n == "preprocess.current");
+        Assert.Contains("gat_large_curriculum.current", StampDirEntries(marker)); // the others are written
+        await Plan();
+        Assert.True(File.Exists(marker)); // the next plan writes it
+    }
+
+    /// <summary>A stamp whose write fails is KDG1230 and leaves the old stamp and no temp file: "fingerprints.{guid}.tmp" stayed behind (a review).</summary>
+    [Fact]
+    public async Task AStampThatCannotBeWritten_IsKdg1230_AndLeavesNoTempFile()
+    {
+        await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        var stamp = (await Plan())[0].Stamp;
+        var good = File.ReadAllText(stamp);
+        void Changed() => File.WriteAllText(stamp, "preprocess\tsomething else\n");
+
+        var (_, error) = await PlanFailing(Changed, "close", "/.fingerprints.");
+
+        Assert.Equal(ErrorCodes.StampsUnwritable, Assert.IsType<KdgException>(error).Code);
+        Assert.Equal("preprocess\tsomething else\n", File.ReadAllText(stamp));
+        Assert.DoesNotContain(StampDirEntries(stamp), n => n.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    /// <summary>A "fingerprints.{guid}.tmp" an older build left on a failed write is deleted at the stamp's next write, and never read.</summary>
+    [Fact]
+    public async Task ATempFileAnOlderBuildLeft_IsDeleted_AndNeverRead()
+    {
+        await new BuildEngine().RunAsync(_p.Request(KdGatGraph.Stages), new RecordingLog(), default);
+        var stamp = (await Plan())[0].Stamp;
+        var good = File.ReadAllText(stamp);
+        File.WriteAllText(stamp, "preprocess\tsomething else\n");
+
+        var left = Path.Combine(Path.GetDirectoryName(stamp)!, $"fingerprints.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(left, "preprocess\tcut");
+        var plan = await Plan();
+        Assert.All(plan, e => Assert.True(e.Current && File.Exists(e.Marker), e.ToString()));
+        Assert.Equal(good, File.ReadAllText(stamp));
+        Assert.False(File.Exists(left));
+    }
 }
