@@ -79,7 +79,7 @@ public sealed class AttemptProtocolTests : IDisposable
     public async Task BuildDiesBetweenStartingTheStageAndJournallingItsPid_RecoveryStopsTheOrphan()
     {
         Assert.True((await BuildV("1")).Succeeded);
-        var started = await OperationOfV2Build(o => o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3); // aside, running, started
+        var started = await OperationOfV2Build(o => o.Contains(" write ") && o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3); // aside, running, started
         var pidFile = _d["runs/orphan.pid"];
         SetConfig(_d, Yaml("2", cache: false, aPrefix: "echo $$ > ../../orphan.pid; sleep 30; "));
         await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(started, CrashPoints.Mode.Crash)));
@@ -160,7 +160,7 @@ public sealed class AttemptProtocolTests : IDisposable
         Assert.True((await BuildV("1", cache: true)).Succeeded);
         Assert.True((await BuildV("2", cache: true)).Succeeded);
         Assert.True((await BuildV("1", cache: true)).Succeeded); // restored; v1 live, v2 in the store
-        var started = await OperationOfV2Build(o => o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3);
+        var started = await OperationOfV2Build(o => o.Contains(" write ") && o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3);
         SetConfig(_d, Yaml("2", cache: false));
         await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(started, CrashPoints.Mode.Crash)));
         SetConfig(_d, Yaml("1", cache: true));
@@ -191,7 +191,7 @@ public sealed class AttemptProtocolTests : IDisposable
     public async Task Recovery_RemovesTempFilesACrashedWriteLeftInTheRunDir()
     {
         Assert.True((await BuildV("1")).Succeeded);
-        var started = await OperationOfV2Build(o => o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3);
+        var started = await OperationOfV2Build(o => o.Contains(" write ") && o.Contains("/runs/d1/.kdgat/a/.attempt.json.", StringComparison.Ordinal), nth: 3);
         SetConfig(_d, Yaml("2", cache: false));
         await Assert.ThrowsAsync<SimulatedCrashException>(() => BuildAsync(_d, new CrashPoints.Plan(started, CrashPoints.Mode.Crash)));
         var torn = _d.Write($"runs/d1/a/.kdgat.manifest.json.{HostTag}-999999999.0123456789abcdef0123456789abcdef.tmp", "torn");
