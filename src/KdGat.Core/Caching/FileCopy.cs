@@ -6,7 +6,7 @@ namespace KdGat.Core.Caching;
 
 /// <summary>
 /// The copy a restore or insert makes where link(2) is refused (EXDEV: a store on another filesystem; EPERM: another
-/// user's file in a shared store under protected_hardlinks). File.Copy let no Ctrl+C in until a 10 GB checkpoint was
+/// user's file in a shared store under protected_hardlinks), and a move across file systems (Execution/FileMover). File.Copy let no Ctrl+C in until a 10 GB checkpoint was
 /// copied; a copy of 1 MiB reads and writes gave up the kernel's ways File.Copy had. Now, looking at the cancel
 /// between steps: a clone (FICLONE: btrfs, xfs; one call, no bytes copied), else copy_file_range(2) in steps of
 /// <see cref="KernelStepBytes"/> (no bytes through this process; a server-side copy on NFS 4.2), else reads and

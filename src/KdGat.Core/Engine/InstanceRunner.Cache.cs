@@ -76,7 +76,7 @@ internal sealed partial class InstanceRunner
         var started = _ctx.Time.GetUtcNow();
         _ctx.Archive.Capture([s]);
         var targets = EntryTargets(s, entry)!;
-        guard.Begin($"{_ctx.BuildId}-{s.Id}-cache", RecordId(s, 1), _ctx.BuildId);
+        guard.Begin($"{_ctx.BuildId}-{s.Id}-cache", RecordId(s, 1), _ctx.BuildId, cancel: _ctx.Cancel);
         try
         {
             for (var i = 0; i < targets.Length; i++) OutputStore.Materialize(entry, i, targets[i].Path, _ctx.Cancel);

@@ -351,7 +351,7 @@ internal sealed partial class InstanceRunner
                 _ctx.Archive.Capture([s]); // the manifest about to be replaced stays queryable (History)
                 // The upstream digests the verdict was decided with: job:ID for an upstream still running as a job (Provisional).
                 // Submits: a journal left without a job id (sbatch killed, SLURM unsure) is looked up by any later build.
-                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream, ownFingerprint is null ? null : seen, submits);
+                guard.Begin(attemptId, RecordId(s, attempt), _ctx.BuildId, ownFingerprint, attempt, ownFingerprint is null ? null : verdict.Current.Upstream, ownFingerprint is null ? null : seen, submits, _ctx.Cancel);
                 WriteParams(s);
             }
             _ctx.Progress.Started(s, attaching ? "collecting" : submits ? "submitting" : "running", attempt, verdict.Reasons.Select(r => r.Text));

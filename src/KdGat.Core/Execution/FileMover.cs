@@ -6,7 +6,9 @@ namespace KdGat.Core.Execution;
 /// Moves files and directories by rename, falling back to copy+delete across filesystems. Either
 /// way a crash leaves every path it touches absent or complete: the copy is built under
 /// "{to}.kdgat-partial" and renamed into place, then the source is renamed to "{from}.kdgat-gone"
-/// (one atomic step) before it is deleted. <see cref="RemoveLeftovers"/> clears those names.
+/// (one atomic step) before it is deleted. <see cref="RemoveLeftovers"/> clears those names. The copy is
+/// the cache's (<see cref="Caching.FileCopy"/>: a clone or copy_file_range in steps, the cancel looked at
+/// between them), so a Ctrl+C while a checkpoint is moved aside stops it with the source untouched.
 /// </summary>
 internal static class FileMover
 {
@@ -15,7 +17,8 @@ internal static class FileMover
     /// <summary>True for a file, a directory, or a symbolic link (even a dangling one).</summary>
     public static bool Exists(string path) => File.Exists(path) || Directory.Exists(path) || IsLink(path);
 
-    public static void Move(string from, string to)
+    /// <param name="cancel">Looked at only while a move across file systems copies: an OperationCanceledException leaves <paramref name="from"/> as it was and nothing at <paramref name="to"/>.</param>
+    public static void Move(string from, string to, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
         CrashPoints.Hit("rename", from);
@@ -31,8 +34,12 @@ internal static class FileMover
             // EXDEV: the output lives on another filesystem than the run tree.
             var partial = to + PartialSuffix;
             Delete(partial);
-            CrashPoints.Hit("copy", from);
-            CopyTree(from, partial);
+            try { CopyTree(from, partial, cancel); }
+            catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
+            {
+                try { Delete(partial); } catch (Exception again) when (again is IOException or UnauthorizedAccessException) { } // else the next move's or RemoveLeftovers'
+                throw;
+            }
             CrashPoints.Hit("rename", partial);
             if (File.Exists(partial)) File.Move(partial, to); else Directory.Move(partial, to);
             CrashPoints.Hit("rename", from);
@@ -92,12 +99,14 @@ internal static class FileMover
     }
 
     /// <summary>A copy that keeps symbolic links as links (to where they point), as a rename would.</summary>
-    private static void CopyTree(string from, string to)
+    private static void CopyTree(string from, string to, CancellationToken cancel)
     {
+        CrashPoints.Hit("copy", from);
+        cancel.ThrowIfCancellationRequested();
         if (new FileInfo(from).LinkTarget is { } target) { File.CreateSymbolicLink(to, target); return; }
-        if (File.Exists(from)) { File.Copy(from, to, overwrite: true); return; }
+        if (File.Exists(from)) { Caching.FileCopy.Copy(from, to, cancel); return; }
         Directory.CreateDirectory(to);
-        foreach (var f in Directory.EnumerateFiles(from)) CopyTree(f, Path.Combine(to, Path.GetFileName(f)));
-        foreach (var d in Directory.EnumerateDirectories(from)) CopyTree(d, Path.Combine(to, Path.GetFileName(d)));
+        foreach (var f in Directory.EnumerateFiles(from)) CopyTree(f, Path.Combine(to, Path.GetFileName(f)), cancel);
+        foreach (var d in Directory.EnumerateDirectories(from)) CopyTree(d, Path.Combine(to, Path.GetFileName(d)), cancel);
     }
 }

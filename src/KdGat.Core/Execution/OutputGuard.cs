@@ -308,8 +308,9 @@ internal sealed class OutputGuard
     /// <param name="upstream">Batch jobs: what each upstream was at submission (<see cref="JournalEntry.Upstream"/>).</param>
     /// <param name="seen">Batch jobs: <see cref="JournalEntry.Seen"/>.</param>
     /// <param name="submits">The attempt is submitted as a SLURM job (<see cref="JournalEntry.Submits"/>).</param>
+    /// <param name="cancel">Stops a move aside that copies (an output on another file system than the state dir): everything is put back, then the OperationCanceledException.</param>
     public void Begin(string attemptId, string recordId, string buildId, string? fingerprint = null, int attempt = 1, IReadOnlyDictionary<string, string>? upstream = null,
-        IReadOnlyDictionary<string, string>? seen = null, bool submits = false)
+        IReadOnlyDictionary<string, string>? seen = null, bool submits = false, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(StateDir);
         FileMover.Delete(AsideDir);
@@ -332,16 +333,16 @@ internal sealed class OutputGuard
                 {
                     // One that cannot be moved (a read-only directory cannot change its parent) stays where
                     // it is for this attempt, as it did before leftovers were moved at all; a rollback leaves it alone.
-                    try { FileMover.Move(live, Aside(item)); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+                    try { FileMover.Move(live, Aside(item), cancel); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
                 }
-                else FileMover.Move(live, Aside(item));
+                else FileMover.Move(live, Aside(item), cancel);
                 had.Add(item);
             }
             WriteJournal(entry with { Phase = PhaseRunning, Had = had });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            // Nothing has run: put everything back now rather than leave it to the next build.
+            // Nothing has run: put everything back now rather than leave it to the next build (a rollback's moves are never cancelled).
             try { RollBack(ReadJournal()); } catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
             throw;
         }

@@ -1,5 +1,6 @@
 using KdGat.Core.Execution;
 using KdGat.Core.Hashing;
+using KdGat.Core.IO;
 using KdGat.Core.Tests.Support;
 
 namespace KdGat.Core.Tests.Execution;
@@ -32,6 +33,38 @@ public sealed class FileMoverTests : IDisposable
         Assert.Equal(before, new PathHasher(new HashCache()).Hash(to)!.Hash);
         Assert.Equal("missing-target", new FileInfo(Path.Combine(to, "gone")).LinkTarget);
         Assert.False(Directory.Exists(_dir["out"]));
+    }
+
+    /// <summary>
+    /// A Ctrl+C while a move across file systems copies (an output on scratch moved aside): File.Copy let none in
+    /// until the whole file was copied. Now the cache's FileCopy looks at it between steps and files, and the move
+    /// leaves the source as it was and nothing at the target, its partial copy included.
+    /// </summary>
+    [Fact]
+    public void Move_AcrossFileSystems_CancelledInTheMiddle_LeavesTheSourceAndNoCopy()
+    {
+        if (!Directory.Exists("/dev/shm") || new DriveInfo("/dev/shm").Name == new DriveInfo(_dir.Path).Name) return;
+        _dir.Write("ckpt/a.bin", new string('a', 3 << 20));
+        _dir.Write("ckpt/b.bin", new string('b', 3 << 20));
+        _dir.Write("ckpt/c.txt", "c");
+        var before = new PathHasher(new HashCache()).Hash(_dir["ckpt"])!.Hash;
+        var to = Path.Combine(_other, "aside", "ckpt");
+
+        // The cancel comes as the second file's copy starts: the first is copied by then.
+        using var cancel = new CancellationTokenSource();
+        var plan = new CrashPoints.Plan(4, cancel); // 1 rename (EXDEV), 2 copy ckpt, 3 copy the first file, 4 the second
+        CrashPoints.Current = plan;
+        try { Assert.ThrowsAny<OperationCanceledException>(() => FileMover.Move(_dir["ckpt"], to, cancel.Token)); }
+        finally { CrashPoints.Current = null; }
+
+        Assert.StartsWith("4 copy " + _dir["ckpt/"], plan.Seen[3]);
+        Assert.Equal(before, new PathHasher(new HashCache()).Hash(_dir["ckpt"])!.Hash);
+        Assert.False(FileMover.Exists(to));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(to)!)); // no ckpt.kdgat-partial
+
+        FileMover.Move(_dir["ckpt"], to); // and the next move, uncancelled, is whole
+        Assert.Equal(before, new PathHasher(new HashCache()).Hash(to)!.Hash);
+        Assert.False(FileMover.Exists(_dir["ckpt"]));
     }
 
     /// <summary>

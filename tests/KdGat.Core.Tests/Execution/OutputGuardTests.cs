@@ -72,6 +72,42 @@ public sealed class OutputGuardTests : IDisposable
         Assert.Equal("never-run", Assert.Single(Check().Reasons).Kind);
     }
 
+    /// <summary>
+    /// A Ctrl+C while the previous result is copied aside (an output on another file system than .kdgat/): File.Copy
+    /// let none in until the whole output was copied. Now the copy stops, and everything moved so far is put back.
+    /// </summary>
+    [Fact]
+    public async Task Begin_CancelledWhileAnOutputIsCopiedAside_PutsEverythingBack()
+    {
+        var other = Path.Combine("/dev/shm", "kdgat-guard-" + Guid.NewGuid().ToString("N")[..12]);
+        if (!Directory.Exists("/dev/shm") || new DriveInfo("/dev/shm").Name == new DriveInfo(_p.Root).Name) return;
+        Directory.CreateDirectory(other);
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(_p.Root, "cache"), other); // the cache output on tmpfs
+            GoodResult("v1");
+            using var cancel = new CancellationTokenSource();
+            var probe = new KdGat.Core.IO.CrashPoints.Plan(int.MaxValue, KdGat.Core.IO.CrashPoints.Mode.Fail);
+            KdGat.Core.IO.CrashPoints.Current = probe;
+            try { new OutputGuard(_s).Begin("b2-1", "b2-d1-a-1", "b2"); new OutputGuard(_s).Abort(); }
+            finally { KdGat.Core.IO.CrashPoints.Current = null; }
+            var copying = probe.Seen.FindIndex(op => op.Contains(" copy " + Path.Combine(_s.Outputs[1], "graphs.bin"), StringComparison.Ordinal));
+            Assert.True(copying >= 0, string.Join("\n", probe.Seen));
+
+            var plan = new KdGat.Core.IO.CrashPoints.Plan(copying + 1, cancel);
+            KdGat.Core.IO.CrashPoints.Current = plan;
+            try { Assert.ThrowsAny<OperationCanceledException>(() => new OutputGuard(_s).Begin("b3-1", "b3-d1-a-1", "b3", cancel: cancel.Token)); }
+            finally { KdGat.Core.IO.CrashPoints.Current = null; }
+
+            Assert.Equal("model v1", Model());
+            Assert.Equal("graphs v1", Graphs());
+            Assert.True(Check().UpToDate);
+            Assert.Null(await new OutputGuard(_s).RecoverIfNeededAsync()); // no journal left
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(_s.Outputs[1])!), e => e.Contains(".kdgat-"));
+        }
+        finally { Directory.Delete(other, recursive: true); }
+    }
+
     [Fact]
     public void Abort_FailedAttempt_RestoresPreviousGoodOutputsAndKeepsFailedOnesAside()
     {
