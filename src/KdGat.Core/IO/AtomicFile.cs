@@ -73,6 +73,7 @@ internal static partial class AtomicFile
     {
         if (OperatingSystem.IsWindows()) { handle.Dispose(); return; }
         var fd = handle.DangerousGetHandle();
+        Locking.Flock.Release(fd);
         handle.SetHandleAsInvalid(); // Linux frees the descriptor even when close fails: never close it twice
         var errno = NativeClose(fd) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
         if (CrashPoints.Refused("close", path)) errno = 5; // EIO: the seam for a write-back the server refused

@@ -33,6 +33,13 @@ internal static partial class Flock
     private const int EINTR = 4;
 
     /// <summary>
+    /// Drops the lock of <paramref name="fd"/>'s open file, whatever took it (.NET takes one on every open), as .NET's own
+    /// close does first: a child forked meanwhile shares the open file until its exec, and would hold it on (a reader of a
+    /// just-renamed manifest failed with "being used by another process" after AtomicFile closed the descriptor itself).
+    /// </summary>
+    public static void Release(nint fd) => Native(fd, 8); // LOCK_UN; a failure leaves only what close releases
+
+    /// <summary>
     /// Whether opening a lock file failed because another holder has it (EWOULDBLOCK: .NET's own advisory
     /// lock on open, when not disabled, met the holder's flock; a sharing violation on Windows), not
     /// because the file cannot be used.
