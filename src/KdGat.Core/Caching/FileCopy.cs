@@ -33,7 +33,10 @@ internal static unsafe partial class FileCopy
         Way way;
         using (var source = File.OpenHandle(from, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan))
         using (var target = File.OpenHandle(to, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
             way = Copy(source, target, to, cancel, copied, first, kernelStep);
+            IO.AtomicFile.CloseChecked(target, to); // NFS reports a refused write-back only here: a move would delete its source after a cut copy
+        }
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(to, File.GetUnixFileMode(from)); // the x bit is part of an output's hash
         File.SetLastAccessTimeUtc(to, File.GetLastAccessTimeUtc(from));
         File.SetLastWriteTimeUtc(to, File.GetLastWriteTimeUtc(from));

@@ -10,7 +10,7 @@ namespace KdGat.Core.Execution;
 /// the cache's (<see cref="Caching.FileCopy"/>: a clone or copy_file_range in steps, the cancel looked at
 /// between them), so a Ctrl+C while a checkpoint is moved aside stops it with the source untouched.
 /// </summary>
-internal static class FileMover
+internal static partial class FileMover
 {
     private const string PartialSuffix = ".kdgat-partial", GoneSuffix = ".kdgat-gone";
 
@@ -26,7 +26,7 @@ internal static class FileMover
         {
             // A link to a directory is renamed by Directory.Move (rename(2) moves the link itself);
             // File.Move reports it missing, and the copy below used to follow it.
-            if (File.Exists(from) || IsLink(from) && !Directory.Exists(from)) File.Move(from, to, overwrite: false);
+            if (File.Exists(from) || IsLink(from) && !Directory.Exists(from)) RenameFile(from, to);
             else Directory.Move(from, to);
         }
         catch (IOException) when (Exists(from) && !Exists(to))
@@ -47,6 +47,20 @@ internal static class FileMover
             Delete(from + GoneSuffix);
         }
     }
+
+    /// <summary>
+    /// rename(2) of a file or link, never onto an existing path; any failure an IOException. Not File.Move: across file
+    /// systems it copies by itself (to the target's own name, uncancellable, close unchecked) and deletes the source.
+    /// </summary>
+    private static void RenameFile(string from, string to)
+    {
+        if (Exists(to)) throw new IOException($"'{to}' already exists");
+        if (NativeRename(from, to) != 0)
+            throw new IOException($"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())} : '{from}' -> '{to}'");
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "rename", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int NativeRename(string from, string to);
 
     /// <summary>Deletes a file or a directory tree; a symbolic link is removed itself, never followed.</summary>
     public static void Delete(string path)

@@ -52,12 +52,12 @@ public sealed class FileMoverTests : IDisposable
 
         // The cancel comes as the second file's copy starts: the first is copied by then.
         using var cancel = new CancellationTokenSource();
-        var plan = new CrashPoints.Plan(4, cancel); // 1 rename (EXDEV), 2 copy ckpt, 3 copy the first file, 4 the second
+        var plan = new CrashPoints.Plan(5, cancel); // 1 rename (EXDEV), 2 copy ckpt, 3 copy the first file, 4 close its copy, 5 copy the second
         CrashPoints.Current = plan;
         try { Assert.ThrowsAny<OperationCanceledException>(() => FileMover.Move(_dir["ckpt"], to, cancel.Token)); }
         finally { CrashPoints.Current = null; }
 
-        Assert.StartsWith("4 copy " + _dir["ckpt/"], plan.Seen[3]);
+        Assert.StartsWith("5 copy " + _dir["ckpt/"], plan.Seen[4]);
         Assert.Equal(before, new PathHasher(new HashCache()).Hash(_dir["ckpt"])!.Hash);
         Assert.False(FileMover.Exists(to));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(to)!)); // no ckpt.kdgat-partial
@@ -65,6 +65,25 @@ public sealed class FileMoverTests : IDisposable
         FileMover.Move(_dir["ckpt"], to); // and the next move, uncancelled, is whole
         Assert.Equal(before, new PathHasher(new HashCache()).Hash(to)!.Hash);
         Assert.False(FileMover.Exists(_dir["ckpt"]));
+    }
+
+    /// <summary>
+    /// A copy whose close fails (NFS reports a write-back the server refused only there): the move stops with the
+    /// error before the source goes, and leaves no partial copy. File.Copy ignored close's result.
+    /// </summary>
+    [Fact]
+    public void Move_AcrossFileSystems_WhoseCopyFailsAtClose_KeepsTheSource()
+    {
+        if (!Directory.Exists("/dev/shm") || new DriveInfo("/dev/shm").Name == new DriveInfo(_dir.Path).Name) return;
+        _dir.Write("model.ckpt", "weights");
+        var to = Path.Combine(_other, "aside", "model.ckpt");
+
+        CrashPoints.Current = new CrashPoints.Plan(3, CrashPoints.Mode.Fail); // 1 rename (EXDEV), 2 copy, 3 close the copy
+        try { Assert.Contains("(close)", Assert.Throws<IOException>(() => FileMover.Move(_dir["model.ckpt"], to)).Message); }
+        finally { CrashPoints.Current = null; }
+
+        Assert.Equal("weights", File.ReadAllText(_dir["model.ckpt"]));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(to)!));
     }
 
     /// <summary>
