@@ -179,6 +179,25 @@ public sealed class IndexTests
     /// that followed it. Runs are told apart by the order their records were written (runs of one instance are
     /// serialised by its stage lock), the same after a rebuild from the records.
     /// </summary>
+    /// <summary>
+    /// The record sequence's counter (.kdgat/records/.seq) that cannot be read or replaced (a directory in its place; another
+    /// user's file under a umask) failed the record's write, and a failed record write undoes the run it proves. The
+    /// counter only orders runs: the records are written, numbered after the highest there.
+    /// </summary>
+    [Fact]
+    public void ARecordSequenceCounterThatCannotBeUsed_NeverCostsTheRecord()
+    {
+        using var t = new TempDir();
+        var store = new RecordStore(t.StateDir);
+        Directory.CreateDirectory(Path.Combine(store.Dir, ".seq", "in-the-way"));
+        var day = DateTimeOffset.Parse("2025-03-01T12:00:00Z");
+        store.Write(Records.Make("first", finished: day.AddHours(2)));
+        store.Write(Records.Make("second", finished: day));
+        using var index = Open(t);
+
+        Assert.Equal("second", index.Latest()[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
+    }
+
     [Fact]
     public void TheLatestRun_IsTheLastWritten_NotTheOneAFastClockDatesLater()
     {

@@ -36,17 +36,29 @@ internal sealed class RecordStore
     /// time, a SLURM or compute node clock for a batch job: one that ran fast made an older run the latest. A
     /// counter file under a flock beside it; when it is missing or unreadable, one more than the records' highest.
     /// </summary>
-    private long NextSeq()
+    private long? NextSeq()
     {
         var counter = Path.Combine(Dir, ".seq"); // not a *.json: never listed as a record
-        using var held = IndexLock.Exclusive(counter + ".lock", TimeSpan.FromMinutes(2));
-        string? text = null;
-        try { text = SmallFile.ReadAllText(counter); }
-        catch (FileNotFoundException) { }
-        var last = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : ReadAll().Max(x => x.Record.Seq) ?? 0;
-        // Written before the record: a crash between them leaves a gap, never a number used twice.
-        AtomicFile.WriteAllBytes(counter, System.Text.Encoding.ASCII.GetBytes((last + 1).ToString(CultureInfo.InvariantCulture)));
-        return last + 1;
+        try
+        {
+            using var held = IndexLock.Exclusive(counter + ".lock", TimeSpan.FromMinutes(2));
+            string? text = null;
+            try { text = SmallFile.ReadAllText(counter); }
+            catch (FileNotFoundException) { }
+            var last = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : Highest();
+            // Written before the record: a crash between them leaves a gap, never a number used twice.
+            AtomicFile.WriteAllBytes(counter, System.Text.Encoding.ASCII.GetBytes((last + 1).ToString(CultureInfo.InvariantCulture)));
+            return last + 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The number only orders History and Status; the record is a commit's proof, and its write failing undoes the run
+            // (hours of training for a counter another user's umask made unreadable, or a directory in its place).
+            try { return Highest() + 1; }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException) { return null; }
+        }
+
+        long Highest() => ReadAll().Max(x => x.Record.Seq) ?? 0;
     }
 
     /// <summary>True when the record with this id was written (the attempt protocol's proof of a commit).</summary>
