@@ -126,7 +126,9 @@ internal sealed class HashCache
     {
         if (!_entries.TryGetValue(fullPath, out var row) || row.LastUsed != _generation) return;
         if (FileIdentity.Of(fullPath) is not { } now || now == row.Id || now with { CtimeNs = row.Id.CtimeNs } != row.Id) return;
-        _entries[fullPath] = row with { Id = now };
+        // A row read the margin after the file's last write stays settled: the link's ctime is after the clock, and the
+        // end-of-run check read every output the store linked (GBs of checkpoints) once more (Entry.Unsettled).
+        _entries[fullPath] = row with { Id = now, HashedAfter = row.Unsettled ? row.HashedAfter : long.MaxValue };
         Interlocked.Exchange(ref _dirty, 1);
     }
 

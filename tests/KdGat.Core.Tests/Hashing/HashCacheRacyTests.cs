@@ -203,6 +203,39 @@ public sealed class HashCacheRacyTests : IDisposable
         Assert.Equal(0, next.FilesHashed);
     }
 
+    /// <summary>
+    /// The cost side with the output store (on by default): an output the commit read the margin after its last write is
+    /// then hard-linked into the store, a new ctime after the clock, and its first downstream's end-of-run check read it
+    /// all again (every cached checkpoint of a build read twice). A link is no write (<see cref="HashCache.Relinked"/>
+    /// follows a row only with size, mtime and inode unchanged), so the row stays settled; one read within the margin of
+    /// its write stays unsettled, linked or not.
+    /// </summary>
+    [Fact]
+    public void EndOfRunCheck_TrustsASettledRowTheOutputStoreLinked_NotARacyOne()
+    {
+        var settled = _dir.Write("runs/a/model.ckpt", "aaa");
+        var racy = _dir.Write("runs/b/model.ckpt", "bbb");
+        var clock = ChangedAt(settled) + HashCache.RacyMarginNs + 1;
+        var build = new HashCache(CacheFile, fileSystemNow: () => clock);
+        build.HashFile(settled); // the commit, long after the job wrote it
+        clock = ChangedAt(racy);
+        build.Reprobe(); // b's job ends in the tick of its write
+        build.HashFile(racy);
+        Thread.Sleep(30); // so the links' ctimes differ from the hashed ones
+        Assert.Equal(0, link(settled, _dir["store-a"]));
+        Assert.Equal(0, link(racy, _dir["store-b"]));
+        build.Relinked(settled);
+        build.Relinked(racy);
+
+        build.HashFile(settled, recheck: true);
+        Assert.Equal(2, build.FilesHashed);
+        build.HashFile(racy, recheck: true);
+        Assert.Equal(3, build.FilesHashed);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int link(string oldpath, string newpath);
+
     [Fact]
     public void CacheOfTheVersionBeforeTheRacyRule_IsReadAsEmpty()
     {
