@@ -54,8 +54,7 @@ public sealed class KdGatPlan : PipelineTask, IIncrementalTask, ICancelableTask
     private protected override bool Run(MSBuildLog log)
     {
         // In every mode, a certified no-op too: MSBuild evaluated this build's stage graph before any check of KdGat's.
-        if (EvaluatedProjectFiles.InThisProcess.OldTextEvaluated(ProjectFiles()) is { } oldText) throw oldText;
-        if (EvaluatedProjectFiles.InThisProcess.ToolsBuiltFromOldText(ToolBuildFiles.Select(f => f.GetMetadata("FullPath")).Distinct(StringComparer.Ordinal), Path.Combine(ToolsDir, "stamp")) is { } oldTools) throw oldTools;
+        if (EvaluatedProjectFiles.InThisProcess.Check(ProjectFiles(), ToolBuildFiles.Select(f => f.GetMetadata("FullPath")).Distinct(StringComparer.Ordinal), Path.Combine(ToolsDir, "stamp")) is { } oldText) throw oldText;
         var defined = StageNames.Select(i => i.ItemSpec).Distinct(StringComparer.Ordinal).ToArray();
         var names = defined.Concat(Stages.Select(i => i.ItemSpec));
         if (CertifiedOnly)

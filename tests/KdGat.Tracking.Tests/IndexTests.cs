@@ -172,13 +172,6 @@ public sealed class IndexTests
         Assert.Null(index.RunOf("hcrl_sa", "gat_large_curriculum", "seed=1", "b-sweep", 2));
     }
 
-    /// <summary>History reads the newest runs it shows and counts the rest without parsing them; a run id prefix or build id finds its runs.</summary>
-    /// <summary>
-    /// The newest run of an instance was the one with the latest finish time: a run on a node whose clock runs two
-    /// hours fast (a SLURM job's times are sacct's) stayed "latest" in Status and first in History after the run
-    /// that followed it. Runs are told apart by the order their records were written (runs of one instance are
-    /// serialised by its stage lock), the same after a rebuild from the records.
-    /// </summary>
     /// <summary>
     /// The record sequence's counter (.kdgat/records/.seq) that cannot be read or replaced (a directory in its place; another
     /// user's file under a umask) failed the record's write, and a failed record write undoes the run it proves. The
@@ -198,6 +191,12 @@ public sealed class IndexTests
         Assert.Equal("second", index.Latest()[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
     }
 
+    /// <summary>
+    /// The newest run of an instance was the one with the latest finish time: a run on a node whose clock runs two
+    /// hours fast (a SLURM job's times are sacct's) stayed "latest" in Status and first in History after the run
+    /// that followed it. Runs are told apart by the order their records were written (runs of one instance are
+    /// serialised by its stage lock), the same after a rebuild from the records.
+    /// </summary>
     [Fact]
     public void TheLatestRun_IsTheLastWritten_NotTheOneAFastClockDatesLater()
     {
@@ -218,6 +217,7 @@ public sealed class IndexTests
         Assert.Equal("after", index.Latest()[("hcrl_sa", "gat_large_curriculum")].Record.RecordId);
     }
 
+    /// <summary>History reads the newest runs it shows and counts the rest without parsing them; a run id prefix or build id finds its runs.</summary>
     [Fact]
     public void Newest_Count_AndMatching_FilterInTheIndex()
     {

@@ -57,6 +57,15 @@ internal sealed class EvaluatedProjectFiles
     }
 
     /// <summary>
+    /// Both checks of a build (<see cref="ToolsBuiltFromOldText"/>, then <see cref="OldTextEvaluated"/>), the first
+    /// KDG1229 found or null. The tools' files first: a file in both lists (a Directory.Build.props a project also names
+    /// as a KdGatGraphFile) is recorded anew by whichever check reads it first, and only the tools' check removes their
+    /// stamp (a review: the other order left the tools built from the old text and stamped current).
+    /// </summary>
+    public KdgException? Check(IEnumerable<string> projectFiles, IEnumerable<string> toolBuildFiles, string toolStampDir) =>
+        ToolsBuiltFromOldText(toolBuildFiles, toolStampDir) ?? OldTextEvaluated(projectFiles);
+
+    /// <summary>
     /// The same for the MSBuild files the tool bootstrap builds KdGat's tools from in this process (the tool projects,
     /// Directory.Build.props/.targets, Directory.Packages.props): the tool-source hash reads their new content, so the
     /// tools were built again, but from the text MSBuild kept, and stamped as built from the new one; every later build

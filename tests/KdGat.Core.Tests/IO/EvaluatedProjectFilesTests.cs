@@ -170,4 +170,25 @@ public sealed class EvaluatedProjectFilesTests : IDisposable
         Assert.NotEqual(was, File.GetLastWriteTimeUtc(props)); // MSBuild reads it again
         Assert.Null(_process.ToolsBuiltFromOldText([props], stampDir));
     }
+
+    /// <summary>
+    /// A file in both lists (a Directory.Build.props the project also names as a KdGatGraphFile), changed under the same
+    /// time: the tools' stamp goes too. With the stage graph's check first, that check recorded the new text and the
+    /// tools' check found nothing: the tools stayed built from the old text, stamped current (a review).
+    /// </summary>
+    [Fact]
+    public void AFileInBothLists_ChangedUnderTheSameTime_AlsoRemovesTheToolsStamp()
+    {
+        var props = _dir.Write("Directory.Build.props", "<Project><PropertyGroup><DefineConstants>A</DefineConstants></PropertyGroup></Project>");
+        var stamp = _dir.Write("tools/stamp/abc sdk 10 Debug", "");
+        var stampDir = Path.GetDirectoryName(stamp)!;
+        Assert.Null(_process.Check([props], [props], stampDir));
+
+        RewriteKeepingTime(props, "<Project><PropertyGroup><DefineConstants>B</DefineConstants></PropertyGroup></Project>");
+        var refused = _process.Check([props], [props], stampDir);
+
+        Assert.NotNull(refused);
+        Assert.Equal(ErrorCodes.ProjectReloadNeeded, refused.Code);
+        Assert.False(Directory.Exists(stampDir), "the tools' stamp stays: the next build takes the tools built from the old text as current");
+    }
 }
