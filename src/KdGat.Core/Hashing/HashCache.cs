@@ -146,7 +146,9 @@ internal sealed class HashCache
     {
         if (!_entries.TryGetValue(fullPath, out var row) || !row.Racy || row.Seq <= jobEnded) return;
         if (FileIdentity.Of(fullPath) != row.Id) return;
-        _entries[fullPath] = row with { Racy = false };
+        // Trusted by the end-of-run check too (HashedAfter): read again there it would catch nothing this save does not
+        // trust for every later build, at the cost of a second read of each final checkpoint (a review).
+        _entries[fullPath] = row with { Racy = false, HashedAfter = long.MaxValue };
         Interlocked.Exchange(ref _dirty, 1);
     }
 
