@@ -65,7 +65,7 @@ internal static partial class AtomicFile
     /// <summary>
     /// close(2) whose failure is an IOException; the handle is closed either way. NFS writes a file back to the
     /// server at close and reports a write it refused (EDQUOT, ENOSPC, EIO) there, which .NET's Dispose ignores: a
-    /// cut last-build.json or lock owner was renamed over a good one (a full-quota review). Checking close is free,
+    /// cut last-build.json or lock owner could be renamed over a good one (a full-disk review's reading; no NFS here). Checking close is free,
     /// where an fsync of every non-durable file would cost ~5 ms each (last-build.json on this VM's ext4: 0.3 ms
     /// without); a local file system reports ENOSPC and EDQUOT at write(2) already.
     /// </summary>
@@ -102,7 +102,11 @@ internal static partial class AtomicFile
     private static string TargetDirectory(string path)
     {
         var full = Path.GetFullPath(path);
-        if (Hashing.PathStat.NotAFileToWrite(full) is { } what)
+        // KdGat's own file, about to be replaced: its stat is no observation of a check (recorded, a stamp the plan
+        // rewrote made every settled no-op's certificate see two answers, and none was written).
+        string? what;
+        using (NoOp.FileObservations.Pause()) what = Hashing.PathStat.NotAFileToWrite(full);
+        if (what is not null)
             throw new IOException(what == "a directory"
                 ? $"'{path}' is a directory, not a file name. Give a file path."
                 : $"'{path}' is {what}, not a regular file; KdGat writes a file by replacing it whole, which would remove it. Give a path to a regular file.");

@@ -12,7 +12,6 @@ public sealed class AtomicFileTests : IDisposable
 
     private string[] DirEntries() => Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
-    /// <summary>A report or graph file given as a FIFO or device: the rename would replace it (root's /dev/null), a read of it would wait forever.</summary>
     /// <summary>
     /// A failing fsync is an IOException: .NET's Flush(true) ignores it, and NFS reports a write the server
     /// refused for quota only there, so a run record was committed empty with no error (a quota review).
@@ -48,6 +47,25 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(["last-build.json"], DirEntries()); // no temp left
     }
 
+    /// <summary>
+    /// A write of KdGat's own file (a stamp, a marker, a report) is no observation of a check: its stat before the
+    /// replace was recorded, so a stamp the plan rewrote made every settled no-op's certificate see two answers
+    /// for it, and none was written (CI: NoOpCertificateTests, after stamps went through AtomicFile).
+    /// </summary>
+    [Fact]
+    public void AWrite_IsNoObservationOfACheck()
+    {
+        var path = Path.Combine(_dir.Path, "fingerprints");
+        File.WriteAllText(path, "old");
+        var seen = new KdGat.Core.NoOp.FileObservations();
+        KdGat.Core.NoOp.FileObservations.RecordInto(seen);
+        try { AtomicFile.WriteAllText(path, "new", durable: false); }
+        finally { KdGat.Core.NoOp.FileObservations.RecordInto(null); }
+        Assert.Empty(seen.All);
+        Assert.Equal("new", File.ReadAllText(path));
+    }
+
+    /// <summary>A report or graph file given as a FIFO or device: the rename would replace it (root's /dev/null), a read of it would wait forever.</summary>
     [Fact]
     public void AFifoOrDeviceTarget_IsRefused_AndLeftAsItWas()
     {
