@@ -478,6 +478,16 @@ public sealed class BuildEngineTests : IDisposable
         Assert.DoesNotContain(log.Items, d => d.Code == ErrorCodes.StageFailed);
     }
 
+    /// <summary>Stage a (params pa, writes out.txt) and stage b after it, running <paramref name="command"/>; trust_ctime as given.</summary>
+    private static TestPipeline UpstreamAndStage(string command, bool trustCtime) => new($$"""
+        datasets: [d1]
+        trust_ctime: {{(trustCtime ? "true" : "false")}}
+        paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
+        stages:
+          a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
+          b: { command: '{{command}}', outputs: [out.txt] }
+        """, "d1");
+
     /// <summary>
     /// An upstream's output rewritten while the stage ran by something that is not a KdGat attempt (a copy by
     /// hand, `git checkout` there and back), its bytes put back before the stage ended: the stage read the other
@@ -490,14 +500,7 @@ public sealed class BuildEngineTests : IDisposable
     [InlineData("cp -p {upstream.a}/out.txt saved; echo other > {upstream.a}/out.txt; cat {upstream.a}/out.txt > out.txt; cp -p saved {upstream.a}/out.txt; rm saved", true)]
     public async Task AnUpstreamOutputRewrittenAndPutBackWhileAStageRan_DiscardsThatRun_Kdg3017(string command, bool trustCtime)
     {
-        using var p = new TestPipeline($$"""
-            datasets: [d1]
-            trust_ctime: {{(trustCtime ? "true" : "false")}}
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
-              b: { command: '{{command}}', outputs: [out.txt] }
-            """, "d1");
+        using var p = UpstreamAndStage(command, trustCtime);
         var log = new RecordingLog();
 
         var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
@@ -518,14 +521,7 @@ public sealed class BuildEngineTests : IDisposable
     [InlineData(true)]
     public async Task AnUpstreamOutputChmodedWhileAStageRan_CountsOnlyUnderTrustCtime(bool trustCtime)
     {
-        using var p = new TestPipeline($$"""
-            datasets: [d1]
-            trust_ctime: {{(trustCtime ? "true" : "false")}}
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
-              b: { command: 'cat {upstream.a}/out.txt > out.txt; chmod g+w {upstream.a}/out.txt {upstream.a}/params.json', outputs: [out.txt] }
-            """, "d1");
+        using var p = UpstreamAndStage("cat {upstream.a}/out.txt > out.txt; chmod g+w {upstream.a}/out.txt {upstream.a}/params.json", trustCtime);
         var log = new RecordingLog();
 
         var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
@@ -541,14 +537,7 @@ public sealed class BuildEngineTests : IDisposable
     [Fact]
     public async Task AnUpstreamOutputLinkedWhileAStageRan_IsNoKdg3017()
     {
-        using var p = new TestPipeline("""
-            datasets: [d1]
-            trust_ctime: true
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo v1 > out.txt', outputs: [out.txt] }
-              b: { command: 'ln {upstream.a}/out.txt {root}/linked; cat {upstream.a}/out.txt > out.txt', outputs: [out.txt] }
-            """, "d1");
+        using var p = UpstreamAndStage("ln {upstream.a}/out.txt {root}/linked; cat {upstream.a}/out.txt > out.txt", trustCtime: true);
         var log = new RecordingLog();
 
         var r = await new BuildEngine().RunAsync(p.Request([new("a", []), new("b", ["a"])]), log, default);
@@ -571,14 +560,7 @@ public sealed class BuildEngineTests : IDisposable
     [InlineData("cp -p {upstream.a}/params.json saved; echo edited > {upstream.a}/params.json; cat {upstream.a}/params.json > out.txt; cp -p saved {upstream.a}/params.json; rm saved", true)] // only its ctime tells
     public async Task AnUpstreamsParamsJsonEditedWhileAStageRan_DiscardsThatRun_Kdg3017(string command, bool trustCtime)
     {
-        using var p = new TestPipeline($$"""
-            datasets: [d1]
-            trust_ctime: {{(trustCtime ? "true" : "false")}}
-            paths: { runs: runs, raw: 'raw/{dataset}', cache: 'cache/{dataset}' }
-            stages:
-              a: { command: 'echo v1 > out.txt', params: { pa: 1 }, outputs: [out.txt] }
-              b: { command: '{{command}}', outputs: [out.txt] }
-            """, "d1");
+        using var p = UpstreamAndStage(command, trustCtime);
         var log = new RecordingLog();
         StageDeclaration[] graph = [new("a", []), new("b", ["a"])];
 
