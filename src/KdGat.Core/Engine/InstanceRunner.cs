@@ -560,7 +560,7 @@ internal sealed partial class InstanceRunner
             if (seen.TryGetValue(UpstreamFilesKind + u.Name, out var files) && Fingerprinter.OutputsRewritten(files, Fingerprinter.OutputIdentities(u), u.Layout.Config.TrustCtime)) return u.Name;
             // With its ctime under trust_ctime (KdGat writes it anew, the store never links it); noted without one (trust_ctime
             // off then, or an older KdGat's batch journal): without.
-            if (seen.TryGetValue(UpstreamParamsKind + u.Name, out var paramsFile) && ParamsFileIdentity(u) != paramsFile && ParamsFileIdentity(u, withCtime: false) != paramsFile) return u.Name;
+            if (seen.TryGetValue(UpstreamParamsKind + u.Name, out var paramsFile) && !ParamsFileAsNoted(u, paramsFile)) return u.Name;
             if (!verdict.Current.Upstream.TryGetValue(u.Name, out var used)) continue;
             var (present, missing) = Finishing.HashOutputs(u);
             var asRecorded = AsRecorded(u, present);
@@ -583,11 +583,22 @@ internal sealed partial class InstanceRunner
     /// compares its outputs): rewritten by hand while a downstream ran and put back before its end (with `cp -p`: only the
     /// ctime tells), it read the other bytes.
     /// </summary>
-    private static string ParamsFileIdentity(StageInstance u, bool? withCtime = null)
+    private static string ParamsFileIdentity(StageInstance u) => Noted(ParamsFileNow(u), u.Layout.Config.TrustCtime);
+
+    /// <summary>Whether the params.json is as <see cref="ParamsFileIdentity"/> noted it: one statx, compared with and without its ctime.</summary>
+    private static bool ParamsFileAsNoted(StageInstance u, string noted)
+    {
+        var now = ParamsFileNow(u);
+        return Noted(now, u.Layout.Config.TrustCtime) == noted || Noted(now, withCtime: false) == noted;
+    }
+
+    private static FileIdentity? ParamsFileNow(StageInstance u)
     {
         using var _ = NoOp.FileObservations.Pause(); // a check of a run, not part of any decision a certificate replays
-        return FileIdentity.Of(u.ParamsFilePath) is { } id ? (withCtime ?? u.Layout.Config.TrustCtime ? id : id with { CtimeNs = 0 }).ToString() : "-";
+        return FileIdentity.Of(u.ParamsFilePath);
     }
+
+    private static string Noted(FileIdentity? id, bool withCtime) => id is { } i ? (withCtime ? i : i with { CtimeNs = 0 }).ToString() : "-";
 
     /// <summary>An upstream whose mark says another build's attempt on it is in progress, or null.</summary>
     private static (string Name, string Mark)? UpstreamInAnotherBuildsAttempt(StageInstance s, IReadOnlyDictionary<string, string> seen) =>
