@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace KdGat.Slurm.Tests;
 
 /// <summary>Found by review: a terminal's Ctrl+C during sbatch, and a command's background writer under SLURM.</summary>
-[Collection("cluster")]
 [Trait("Category", "Slurm")]
 public sealed class InterruptTests(ITestOutputHelper output)
 {

@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace KdGat.Slurm.Tests;
 
 /// <summary>The outside-repository KdGat.Sdk build (see KdGat.EndToEnd.Tests' SdkTests) with every stage a job on the local cluster.</summary>
-[Collection("cluster")]
 [Trait("Category", "Slurm")]
 public sealed class SdkTests(ITestOutputHelper output)
 {

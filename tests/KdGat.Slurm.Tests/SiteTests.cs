@@ -7,7 +7,6 @@ using Xunit.Abstractions;
 namespace KdGat.Slurm.Tests;
 
 /// <summary>What a real site needs, on the local cluster: ${VAR} in resources, max_jobs, latency_wait, setup lines, executor: local.</summary>
-[Collection("cluster")]
 [Trait("Category", "Slurm")]
 public sealed class SiteTests(ITestOutputHelper output)
 {

@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 namespace KdGat.Slurm.Tests;
 
 /// <summary>The bundled pipeline swept over 3 seeds, every instance a job on the local cluster.</summary>
-[Collection("cluster")]
 [Trait("Category", "Slurm")]
 public sealed class SweepTests(ITestOutputHelper output)
 {
