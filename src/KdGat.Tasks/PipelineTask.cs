@@ -1,3 +1,4 @@
+using System.Globalization;
 using KdGat.Core.Config;
 using KdGat.Core.Diagnostics;
 using KdGat.Core.Engine;
@@ -113,6 +114,12 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
     private bool ExecuteWithTools()
     {
         var log = new MSBuildLog(Log, BuildEngine, PipelineFile);
+        // KdGat's text is English and its files are for machines: numbers keep the decimal point under
+        // a login shell's LANG=de_DE (MSBuild's process takes its culture from there; "13 ran in 1,9 s"
+        // beside "ran in 0.1 s"), and no casing or parsing follows tr_TR. Flows into the core's async
+        // work and the threads it starts; MSBuild's culture is put back when the task returns.
+        var culture = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
         {
             // Tests only: this task fails as a bug in it would (InternalErrorTests).
@@ -152,6 +159,10 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
                 $"{GetType().Name} failed unexpectedly ({e.GetType().Name}: {e.Message}). This is a bug in KdGat, not in your pipeline. " +
                 (crash is null ? "Run again with -v:diag or -bl for the stack trace, and report it." : $"The stack trace is in {crash}; please report it with that file.")));
             return false;
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
         }
     }
 
