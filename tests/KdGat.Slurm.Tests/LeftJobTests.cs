@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
 using KdGat.Core.Engine;
 using KdGat.Testing;
 using Xunit.Abstractions;
