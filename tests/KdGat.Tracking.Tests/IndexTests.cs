@@ -38,6 +38,32 @@ public sealed class IndexTests
     }
 
     /// <summary>
+    /// A project shared by a group (setgid directory, umask 002): SQLite made index.db 0644 whatever the umask, and
+    /// its -wal and -shm take the database's mode, so every other member's build warned KDG5004 and their Status
+    /// and History could not use the index. The index gets the mode any new file of this process gets.
+    /// </summary>
+    [Fact]
+    public void TheIndex_IsCreatedWithTheUmasksMode_SoTheGroupCanWriteIt()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var t = new TempDir();
+        WriteRecords(t, 2);
+        var before = umask(0b000_000_010); // 002: the group's umask (process-wide, put back below)
+        try
+        {
+            using (var index = Open(t)) Assert.Equal(2, index.Count());
+            var plain = Path.Combine(t.StateDir, "plain");
+            File.WriteAllText(plain, "");
+            Assert.Equal(File.GetUnixFileMode(plain), File.GetUnixFileMode(t.Db));
+            Assert.True(File.GetUnixFileMode(t.Db).HasFlag(UnixFileMode.GroupWrite));
+        }
+        finally { umask(before); }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern uint umask(uint mask);
+
+    /// <summary>
     /// Ctrl+C while the index takes in a large history stops it between record files (MSBuild waited for
     /// the whole ingest, then failed without a KdGat line: a review); what was written stays, and the next
     /// open takes in the rest. The index is not left locked.

@@ -364,6 +364,7 @@ internal sealed class RunIndex : IDisposable
         // the rest of the wait is SqliteRetry's, which says it (see there).
         var cs = new SqliteConnectionStringBuilder { DataSource = location.DbPath, Pooling = false, DefaultTimeout = 1 }.ToString();
         SqliteConnection? db = null;
+        CreateEmpty(location.DbPath);
         try
         {
             return SqliteRetry.Run<(SqliteConnection?, string?)>(waiting: lockedNote, op: () =>
@@ -402,6 +403,18 @@ internal sealed class RunIndex : IDisposable
         }
 
         static SqliteConnection? Fail(SqliteConnection db) { db.Dispose(); return null; }
+    }
+
+    /// <summary>
+    /// SQLite creates a database 0644 whatever the umask, and its -wal, -shm and -journal take the database's mode: in a
+    /// project a group shares (umask 002) the other members could not write the index (KDG5004 at every build of
+    /// theirs). An empty file created here gets the umask's mode, and SQLite takes it as a new database. A file
+    /// that is there is left alone; a refusal is SQLite's to report.
+    /// </summary>
+    private static void CreateEmpty(string dbPath)
+    {
+        try { using (File.Open(dbPath, FileMode.CreateNew, FileAccess.Write)) { } }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>
