@@ -48,8 +48,9 @@ internal static unsafe partial class PosixSpawn
             Check(posix_spawn_file_actions_init(fa), "file actions");
             Check(posix_spawnattr_init(attr), "attributes");
             Check(posix_spawn_file_actions_addopen(fa, 0, Str("/dev/null"), ORdOnly, 0), "stdin");
-            Check(posix_spawn_file_actions_addopen(fa, 1, Str(stdoutPath), OWrOnly | OCreat | OTrunc, 420), "stdout");
-            Check(posix_spawn_file_actions_addopen(fa, 2, Str(stderrPath), OWrOnly | OCreat | OTrunc, 420), "stderr");
+            // 0666 less the umask, as any new file: 0644 kept a group that shares the project (umask 002) from replacing a member's log.
+            Check(posix_spawn_file_actions_addopen(fa, 1, Str(stdoutPath), OWrOnly | OCreat | OTrunc, 438), "stdout");
+            Check(posix_spawn_file_actions_addopen(fa, 2, Str(stderrPath), OWrOnly | OCreat | OTrunc, 438), "stderr");
             // The runtime ignores SIGPIPE and blocks some signals; the stage must start with defaults.
             sigfillset(sigs);
             Check(posix_spawnattr_setsigdefault(attr, sigs), "signal defaults");
