@@ -139,7 +139,7 @@ public abstract class PipelineTask : Microsoft.Build.Utilities.Task
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && ToolLoadFailure.Of(e) is null)
         {
             // A path the user chose (-p:ReportFile, -p:KdGatIndex, the config's paths) cannot be used.
-            log.Report(new KdgException(ErrorCodes.FileAccess, $"{e.Message} Check the path and its permissions, then run again."));
+            log.Report(new KdgException(ErrorCodes.FileAccess, $"{e.Message} Check the path and its permissions, then run again.{Core.IO.GroupAccess.Advice(e)}"));
             return false;
         }
         catch (OperationCanceledException)

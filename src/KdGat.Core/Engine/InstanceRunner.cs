@@ -101,7 +101,7 @@ internal sealed partial class InstanceRunner
             await RollBackOwnAttemptAsync(guard).ConfigureAwait(false);
             return new InstanceResult(s, Outcome.Failed, [])
             {
-                Error = $"{s.Key}: file operation failed: {e.Message.TrimEnd('.')}. Check free space and permissions where it names (the run dir is {PathText.ToStored(s.Layout.Root, s.RunDir)}), then build again.",
+                Error = $"{s.Key}: file operation failed: {e.Message.TrimEnd('.')}. Check free space and permissions where it names (the run dir is {PathText.ToStored(s.Layout.Root, s.RunDir)}), then build again.{GroupAccess.Advice(e, s.Layout.Root)}",
                 ErrorCode = ErrorCodes.StageIoError,
             };
         }

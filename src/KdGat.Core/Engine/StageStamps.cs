@@ -68,7 +68,7 @@ internal static partial class StageStamps
             catch (Exception x) when (x is IOException or UnauthorizedAccessException)
             {
                 throw new KdgException(ErrorCodes.StampsUnwritable,
-                    $"{dataset.Key}: cannot update its MSBuild stamp or up-to-date markers under '{Path.GetDirectoryName(stamp)}' ({x.Message}). Nothing was run. Fix the permissions of (or free space under) .kdgat/stamps/, or delete that directory, and build again.");
+                    $"{dataset.Key}: cannot update its MSBuild stamp or up-to-date markers under '{Path.GetDirectoryName(stamp)}' ({x.Message}). Nothing was run. Fix the permissions of (or free space under) .kdgat/stamps/, or delete that directory, and build again.{IO.GroupAccess.Advice(x, dataset.First().Instance.Layout.Root)}");
             }
             entries.AddRange(targets.Select(t => t.Entry));
         }

@@ -103,4 +103,19 @@ internal static unsafe partial class Statx
         identity = new FileIdentity(size, mtime, ctime, ino, dev);
         return true;
     }
+
+    /// <summary>The owner and permission bits of any path (a folder too), without following a last symbolic link; false where statx cannot tell.</summary>
+    public static bool TryOwner(string path, out uint uid, out int mode)
+    {
+        (uid, mode) = (0, 0);
+        if (_unavailable) return false;
+        byte* buf = stackalloc byte[256];
+        try { if (Native(AtFdcwd, path, AtSymlinkNoFollow, StatxBasicStats, buf) != 0) return false; }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return false; }
+        uid = *(uint*)(buf + 20);
+        mode = *(ushort*)(buf + 28) & 0xFFF;
+        return true;
+    }
+
+    private const int AtSymlinkNoFollow = 0x100;
 }
