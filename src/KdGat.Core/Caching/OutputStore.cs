@@ -168,7 +168,8 @@ internal sealed class OutputStore
         catch (Exception ex) when (ex is IOException or FormatException or OverflowException or UnauthorizedAccessException) { return e.CreatedUtc; }
     }
 
-    public sealed record GcResult(int EntriesBefore, long BytesBefore, int Evicted, long BytesFreed, int EntriesAfter, long BytesAfter);
+    /// <param name="Kept">Entries due to go that this user may not remove (another member's, made under umask 022): they stay and count in the totals after.</param>
+    public sealed record GcResult(int EntriesBefore, long BytesBefore, int Evicted, long BytesFreed, int EntriesAfter, long BytesAfter, IReadOnlyList<string> Kept);
 
     /// <summary>
     /// Trims the store: entries unused for longer than maxAge go, then least recently used ones
@@ -184,17 +185,19 @@ internal sealed class OutputStore
         var before = (entries.Count, entries.Sum(x => x.Entry.Bytes));
         long total = before.Item2, freed = 0;
         var evicted = 0;
+        var kept = new List<string>();
         foreach (var (e, used) in entries)
         {
             var tooOld = maxAge is { } age && now - used > age;
             var tooBig = maxBytes is { } max && total > max;
             if (!tooOld && !tooBig) continue;
-            Evict(e.Fingerprint);
+            // Counted as evicted though it stayed: CacheGc reported space freed that was not (a shared store's review).
+            if (!Evict(e.Fingerprint)) { kept.Add(e.Dir); continue; }
             total -= e.Bytes;
             freed += e.Bytes;
             evicted++;
         }
-        return new GcResult(before.Count, before.Item2, evicted, freed, before.Count - evicted, total);
+        return new GcResult(before.Count, before.Item2, evicted, freed, before.Count - evicted, total, kept);
     }
 
     public IEnumerable<StoreEntry> All()

@@ -93,6 +93,8 @@ internal static partial class ErrorCodes
     public const string StateWriteFailed = "KDG2008";
     /// <summary>Warning: a cache entry could not be placed in the run dir (a full disk, permissions); the entry is kept and the stage runs.</summary>
     public const string CacheRestoreFailed = "KDG2009";
+    /// <summary>Warning: CacheGc could not remove cache entries this user may not write (another member's under umask 022); they stay.</summary>
+    public const string CacheEntriesKept = "KDG2010";
     /// <summary>Warning: a swept stage's result from before the sweep could not be archived or removed after a point's result was committed (permissions, a full disk); it stays beside the points.</summary>
     public const string UnsweptResultNotRemoved = "KDG2018";
     /// <summary>Warning: Clean could not archive a stage's manifest (a full disk, permissions) and kept it; the stage runs again all the same (its outputs are gone).</summary>

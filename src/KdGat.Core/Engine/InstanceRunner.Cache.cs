@@ -190,7 +190,7 @@ internal sealed partial class InstanceRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _ctx.Log.Warn(ErrorCodes.CacheWriteFailed, $"{s.Key}: could not add the outputs to the cache at {store.Root} ({e.Message}); the build goes on without caching them.");
+            _ctx.Log.Warn(ErrorCodes.CacheWriteFailed, $"{s.Key}: could not add the outputs to the cache at {store.Root} ({e.Message}); the build goes on without caching them.{IO.GroupAccess.Advice(e, store.Root)}");
         }
     }
 }

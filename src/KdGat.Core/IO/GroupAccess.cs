@@ -17,10 +17,14 @@ internal static partial class GroupAccess
     /// path is this user's, or its group may write it, or there is none.
     /// </summary>
     /// <param name="root">The folder the fix should cover (the pipeline's root); else the folder of the path.</param>
-    public static string Advice(Exception e, string? root = null)
+    public static string Advice(Exception e, string? root = null) =>
+        e is UnauthorizedAccessException && QuotedPath().Match(e.Message) is { Success: true } m ? Advice(m.Groups[1].Value, root) : "";
+
+    /// <summary>The same for a path known to be refused (<see cref="Advice(Exception, string?)"/>).</summary>
+    public static string Advice(string path, string? root = null)
     {
-        if (OperatingSystem.IsWindows() || e is not UnauthorizedAccessException || QuotedPath().Match(e.Message) is not { Success: true } m) return "";
-        string? at = m.Groups[1].Value;
+        if (OperatingSystem.IsWindows()) return "";
+        string? at = path;
         uint uid;
         int mode;
         while (!Hashing.Statx.TryOwner(at, out uid, out mode))

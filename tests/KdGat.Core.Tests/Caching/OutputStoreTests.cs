@@ -205,6 +205,25 @@ public sealed class OutputStoreTests : IDisposable
     }
 
     /// <summary>
+    /// An entry this user may not remove (another member's in a shared store, made under umask 022) was counted as
+    /// evicted and its bytes as freed, though it stayed. Here the store's trash folder cannot be made (a file in its place).
+    /// </summary>
+    [Fact]
+    public void Collect_AnEntryThatCannotBeRemoved_IsKeptNotCountedAsFreed()
+    {
+        var store = new OutputStore(_tmp["store"]);
+        var (sources, records) = Outputs("theirs");
+        store.Insert(Fp, "gat", "hcrl_sa", sources, records, "d");
+        _tmp.Write("store/trash", "in the way");
+
+        var r = store.Collect(maxBytes: 0, maxAge: null, DateTimeOffset.UtcNow);
+
+        Assert.Equal((0, 0L, 1), (r.Evicted, r.BytesFreed, r.EntriesAfter));
+        Assert.Equal(r.BytesBefore, r.BytesAfter);
+        Assert.Equal([store.Find(Fp)!.Dir], r.Kept);
+    }
+
+    /// <summary>
     /// A FIFO as an entry's last-used file hung CacheGc in its open, and a store may be shared by
     /// several users (found by review): it now counts as unreadable, the entry's creation time decides.
     /// </summary>
