@@ -60,7 +60,8 @@ public sealed class SharedProjectTests : IDisposable
     /// <summary>
     /// A member who forgot umask 002 (022): the other's next build cannot replace what that member wrote. It was a
     /// bare "Access to the path ... is denied"; now a coded error names the folder, its owner and `chmod -R g+w`,
-    /// the previous result stays, and once the folder is the group's again the changed stage runs (not up to date).
+    /// the previous result stays (also where the stage ran and its record could not be written), and once the folder is
+    /// the group's again the changed stage runs (not up to date).
     /// </summary>
     [Fact]
     public void AMemberWithUmask022_TheOtherGetsACodedErrorWithTheFix_AndKeepsThePreviousResult()
@@ -80,6 +81,15 @@ public sealed class SharedProjectTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(model));
 
         Assert.Equal(0, ProcessRunner.Run("chmod", ["-R", "g+w", s.Dir], s.Dir).ExitCode); // what the error says to do
+        // One folder missed: the stage runs, its record cannot be written, the attempt is undone (KDG3008).
+        var records = Path.Combine(s.Dir, ".kdgat", "records", "hcrl_sa", "dqn_large_fusion");
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["g-w", records], s.Dir).ExitCode);
+        var undone = As(s, Bob, "002", "-p:Dataset=hcrl_sa");
+        Assert.NotEqual(0, undone.ExitCode);
+        Assert.Matches(@"error KDG3008: .*'" + System.Text.RegularExpressions.Regex.Escape(records) + @"' belongs to uid " + Alice + @" .*chmod -R g\+w", undone.Output);
+        Assert.Equal(before, File.ReadAllBytes(model));
+
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["g+w", records], s.Dir).ExitCode);
         Ran(As(s, Bob, "002", "-p:Dataset=hcrl_sa"));
         Assert.Contains("hcrl_sa/dqn_large_fusion", Sandbox.With(s.LastBuild(), Outcome.Ran));
     }

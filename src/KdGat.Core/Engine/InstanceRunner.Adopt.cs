@@ -85,7 +85,7 @@ internal sealed partial class InstanceRunner
             // An adopted stage always has its record: without one, the adoption is undone (the stage stays stale).
             FileMover.Delete(s.ManifestPath);
             throw new KdgException(ErrorCodes.RecordWriteFailed,
-                $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so it was not adopted. Check free space and permissions there, then Adopt again.");
+                $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so it was not adopted. Check free space and permissions there, then Adopt again.{IO.GroupAccess.Advice(e, s.Layout.Root)}");
         }
         RetireUnsweptResult(s);
         // Adopted (an empty output can be a result), but said: a killed job leaves such files (a first-contact review).

@@ -657,7 +657,7 @@ internal sealed partial class InstanceRunner
             guard.Abort();
             return new InstanceResult(s, Outcome.Failed, [])
             {
-                Error = $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so the attempt was undone and the previous result, if any, put back. Check free space and permissions there, then build again.",
+                Error = $"{s.Key}: its run record could not be written under {PathText.ToStored(s.Layout.Root, _ctx.Records.Dir)} ({e.Message}), so the attempt was undone and the previous result, if any, put back. Check free space and permissions there, then build again.{GroupAccess.Advice(e, s.Layout.Root)}",
                 ErrorCode = ErrorCodes.RecordWriteFailed,
             };
         }
