@@ -29,7 +29,10 @@ internal static partial class GroupAccess
         int mode;
         while (!Hashing.Statx.TryOwner(at, out uid, out mode))
             if ((at = Path.GetDirectoryName(at)) is null) return "";
-        if (uid == GetEuid() || (mode & 0b010_000) != 0) return ""; // ours, or the group may write it: not a umask's doing
+        // Ours, or the group may write it: then the folder it is in (a rename or delete there is refused by the folder's mode).
+        if ((uid == GetEuid() || (mode & 0b010_000) != 0)
+            && ((at = Path.GetDirectoryName(at)) is null || !Hashing.Statx.TryOwner(at, out uid, out mode) || uid == GetEuid() || (mode & 0b010_000) != 0))
+            return ""; // not a umask's doing
         var folder = root ?? (Directory.Exists(at) ? at : Path.GetDirectoryName(at)!);
         return $" '{at}' belongs to {UserName(uid)} and its group may not write it (mode {Convert.ToString(mode & 0x1FF, 8)}): in a folder a group shares, a member built with umask 022, not 002. "
             + $"That member (or an admin) fixes it with `chmod -R g+w '{folder}'`, and sets `umask 002` before building (in ~/.bashrc).";

@@ -35,6 +35,23 @@ public sealed class GroupAccessTests : IDisposable
         Assert.Contains("umask 002", advice);
     }
 
+    /// <summary>A file the group may write, in another member's folder the group may not: the rename or delete was the folder's to refuse.</summary>
+    [Fact]
+    public void AGroupWritableFileInAnotherMembersFolder_NamesTheFolder()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root") return;
+        var theirs = Path.Combine(_dir.Path, "run");
+        Directory.CreateDirectory(theirs);
+        var file = Path.Combine(theirs, "model.ckpt");
+        File.WriteAllText(file, "");
+        File.SetUnixFileMode(file, (UnixFileMode)0b110_110_100);
+        File.SetUnixFileMode(theirs, (UnixFileMode)0b111_101_101);
+        Chown(file, 3001);
+        Chown(theirs, 3001);
+
+        Assert.Contains($"'{theirs}' belongs to", GroupAccess.Advice(Denied(file)));
+    }
+
     /// <summary>The user's own file, or one the group may write: no advice about another member's umask.</summary>
     [Fact]
     public void OwnOrGroupWritablePaths_GetNoAdvice()
