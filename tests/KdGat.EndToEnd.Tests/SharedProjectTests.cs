@@ -7,8 +7,8 @@ namespace KdGat.EndToEnd.Tests;
 /// <summary>
 /// A lab's project folder: setgid, group-writable, every member's umask 002, and two members take turns building the
 /// same pipeline. Each build here runs as one of two uids of one group (setpriv), so the kernel's permission checks
-/// (and fs.protected_hardlinks) apply as on a cluster's shared file system. Root makes the users; as anyone else the
-/// tests have nothing to run (CI runs as root).
+/// (and fs.protected_hardlinks) apply as on a cluster's shared file system. Only root can run a build as another user:
+/// as anyone else the tests are reported skipped, saying so (CI runs as root).
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -28,10 +28,9 @@ public sealed class SharedProjectTests : IDisposable
     /// index came out 0644 (SQLite's own mode, whatever the umask): every build of the other member warned KDG5004.
     /// Everything KdGat writes under umask 002 is the group's to replace.
     /// </summary>
-    [Fact]
+    [AsRootFact]
     public void TwoMembersTakeTurns_TheOthersBuildIsANoOp_AndEverythingWrittenIsTheGroups()
     {
-        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess) { Console.WriteLine("SharedProjectTests: needs root to run builds as two users"); return; }
         using var s = Shared();
 
         Ran(As(s, Alice, "002", "-p:Dataset=hcrl_sa"));
@@ -63,10 +62,9 @@ public sealed class SharedProjectTests : IDisposable
     /// the previous result stays (also where the stage ran and its record could not be written), and once the folder is
     /// the group's again the changed stage runs (not up to date).
     /// </summary>
-    [Fact]
+    [AsRootFact]
     public void AMemberWithUmask022_TheOtherGetsACodedErrorWithTheFix_AndKeepsThePreviousResult()
     {
-        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess) { Console.WriteLine("SharedProjectTests: needs root to run builds as two users"); return; }
         using var s = Shared();
         Ran(As(s, Alice, "022", "-p:Dataset=hcrl_sa"));
         var model = Path.Combine(s.RunDir("hcrl_sa", "dqn_large_fusion"), "model.ckpt");
@@ -138,4 +136,15 @@ public sealed class SharedProjectTests : IDisposable
             .Where(p => !File.GetUnixFileMode(p).HasFlag(UnixFileMode.GroupWrite) || (Directory.Exists(p) && !File.GetUnixFileMode(p).HasFlag(UnixFileMode.SetGroup)))
             .Select(p => $"{Convert.ToString((int)File.GetUnixFileMode(p), 8)} {p}")
             .ToArray();
+}
+
+/// <summary>A test that runs builds as other users: skipped, with the reason, where this process is not root (or not on Linux).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class AsRootFactAttribute : FactAttribute
+{
+    public AsRootFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
+            Skip = "runs builds as two users of one group through setpriv, which needs root on Linux: run the tests as root (CI does)";
+    }
 }
