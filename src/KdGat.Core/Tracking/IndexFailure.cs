@@ -47,9 +47,16 @@ internal static class IndexFailure
             _ => null,
         };
         if (what is null) return null;
-        var message = $"{where} cannot be used: {what}, or {IndexLocation.MoveAdvice(indexDirApplies)}, then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()})";
+        var message = $"{where} cannot be used: {what}, or {IndexLocation.MoveAdvice(indexDirApplies)}, then run again. The run records in .kdgat/records are not affected; the index is rebuilt from them. ({e.Message.Trim()}){SharedAdvice(indexPath)}";
         return Said(message);
     }
+
+    /// <summary>
+    /// In a project a group shares: the index, or its -wal or -shm, another member made that the group may not write
+    /// (an index from before KdGat gave it the umask's mode, or a member's umask 022), named with the fix; else "".
+    /// </summary>
+    internal static string SharedAdvice(string? indexPath) =>
+        indexPath is null ? "" : new[] { "", "-wal", "-shm" }.Select(x => IO.GroupAccess.Advice(indexPath + x)).FirstOrDefault(a => a.Length > 0) ?? "";
 
     // ENOSPC (28) and EDQUOT (122): .NET puts the errno in the low bits of HResult on Unix.
     private static bool IsDiskFull(Exception e) => (e.HResult & 0xFFFF) is 28 or 122 || e.Message.Contains("No space left", StringComparison.Ordinal);

@@ -428,7 +428,7 @@ internal sealed class RunIndex : IDisposable
         if (!File.Exists(location.DbPath))
             return new KdgException(ErrorCodes.IndexUnusable, $"the run index {location.DbPath} cannot be created ({why}). The run records are safe; {move}.", location.DbPath, inner: inner);
         return new KdgException(ErrorCodes.IndexCannotOpen,
-            $"the run index {location.DbPath} cannot be opened for writing where it is ({why}): a read-only file system, permissions of this user on it or its directory (SQLite makes {Path.GetFileName(location.DbPath)}-wal, -shm and -journal beside it), or a passing error of a network file system (then running again works). KdGat left it as it is. Make the directory and the index writable, or {move}; with -question, History, Compare and Status (with -p:LiveReport=false) read it without writing. The run records in .kdgat/records are not affected.",
+            $"the run index {location.DbPath} cannot be opened for writing where it is ({why}): a read-only file system, permissions of this user on it or its directory (SQLite makes {Path.GetFileName(location.DbPath)}-wal, -shm and -journal beside it), or a passing error of a network file system (then running again works). KdGat left it as it is. Make the directory and the index writable, or {move}; with -question, History, Compare and Status (with -p:LiveReport=false) read it without writing. The run records in .kdgat/records are not affected.{IndexFailure.SharedAdvice(location.DbPath)}",
             location.DbPath, inner: inner);
     }
 

@@ -40,6 +40,30 @@ public sealed class IndexFailureTests
     }
 
     /// <summary>
+    /// A project a group shares: an index another member made 0644 (SQLite's mode before KdGat gave it the umask's)
+    /// was "attempt to write a readonly database" at every build of the other member, with no word of whose it is.
+    /// </summary>
+    [Fact]
+    public void AnIndexAnotherMemberMadeThatTheGroupMayNotWrite_NamesItsOwnerAndTheFix()
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess) return; // root makes the other member's file
+        using var dir = new KdGat.Core.Tests.Support.TempDir();
+        var db = Path.Combine(dir.Path, "index.db");
+        File.WriteAllText(db, "");
+        File.SetUnixFileMode(db, (UnixFileMode)0b110_100_100);
+        Assert.Equal(0, lchown(db, 3001, -1));
+
+        var e = IndexFailure.From(new SqliteException("SQLite Error 8: 'attempt to write a readonly database'.", SqliteRetry.ReadOnly), ErrorCodes.IndexUpdateFailed, db);
+
+        Assert.NotNull(e);
+        Assert.Contains($"'{db}' belongs to uid 3001", e.Message);
+        Assert.Contains("chmod -R g+w", e.Message);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int lchown(string path, int owner, int group);
+
+    /// <summary>
     /// "or set KDGAT_INDEX_DIR" was said for every index; it is read only for a pipeline on a network
     /// file system without an explicit path (IndexLocation), so elsewhere following it changed nothing (a review).
     /// </summary>
