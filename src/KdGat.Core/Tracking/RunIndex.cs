@@ -413,6 +413,7 @@ internal sealed class RunIndex : IDisposable
     /// </summary>
     private static void CreateEmpty(string dbPath)
     {
+        if (File.Exists(dbPath)) return; // every build but the first: no exception thrown and caught on the no-op path
         try { using (File.Open(dbPath, FileMode.CreateNew, FileAccess.Write)) { } }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
