@@ -25,6 +25,13 @@ internal sealed class BuildContext
     /// <summary>Per-stage start/end lines and the "still running" heartbeat.</summary>
     public required StageProgress Progress { get; init; }
     public required AttemptSlots Slots { get; init; }
+    /// <summary>
+    /// Bounds the instances that hold their stage lock at once (local executor): every ready instance took its
+    /// lock and then waited for an attempt slot, so a 60-dataset build held 180 lock files open with 4 stages
+    /// running and ran out of `ulimit -n 256` (a login node review). Null where an instance holding its lock waits
+    /// for another's (SLURM's jobs chained on upstream jobs): a bound could leave the upstream without a turn.
+    /// </summary>
+    public AttemptSlots? LockHolders { get; init; }
     public required CancellationToken Cancel { get; init; }
     /// <summary>The build's clock: attempt times, log names, cache stamps, waits.</summary>
     public required TimeProvider Time { get; init; }

@@ -21,6 +21,9 @@ namespace KdGat.Core.Engine;
 /// </summary>
 internal sealed class BuildEngine
 {
+    /// <summary>Instances that may hold their stage lock per attempt slot: enough to decide the next ones while the slots run (<see cref="BuildContext.LockHolders"/>).</summary>
+    internal const int LockHoldersPerSlot = 4;
+
     private readonly Func<PipelineConfig, int, IStageExecutor>? _executorFactory;
     private readonly TimeProvider _time;
     private readonly BuildSession? _session;
@@ -227,6 +230,7 @@ internal sealed class BuildEngine
             Log = log,
             Progress = progress,
             Slots = new AttemptSlots(executor.MaxParallel),
+            LockHolders = executor.SubmitsAhead ? null : new AttemptSlots(LockHoldersPerSlot * executor.MaxParallel),
             Cancel = cancel,
             Time = _time,
             Audit = audit,

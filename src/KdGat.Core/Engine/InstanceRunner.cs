@@ -67,8 +67,14 @@ internal sealed partial class InstanceRunner
 
         StageLock? stageLock = null;
         OutputGuard? guard = null;
+        var holder = false;
         try
         {
+            if (_ctx.LockHolders is { } holders)
+            {
+                await holders.AcquireAsync(_ctx.Cancel).ConfigureAwait(false);
+                holder = true;
+            }
             guard = new OutputGuard(s);
             stageLock = await StageLock.AcquireAsync(guard.LockFile,
                 holder => _ctx.Log.Warn(ErrorCodes.LockWait, $"{s.Key}: waiting for the stage lock held by {holder}; this build goes on when that one is done with the stage (and then finds it up to date if it succeeded). Nothing to do (Ctrl+C stops this build as always: what it finished is kept)"), _ctx.Cancel, time: _ctx.Time).ConfigureAwait(false);
@@ -108,6 +114,7 @@ internal sealed partial class InstanceRunner
         finally
         {
             stageLock?.Dispose();
+            if (holder) _ctx.LockHolders!.Release();
         }
     }
 
