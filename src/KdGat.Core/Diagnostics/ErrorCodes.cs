@@ -135,6 +135,12 @@ internal static partial class ErrorCodes
     public const string ParamsFileChangedByStage = "KDG3019";
     /// <summary>Warning: a declared input, code file or the tools a stage runs changed after its fingerprint was taken (while it ran); its outputs are kept, recorded as stale, not cached.</summary>
     public const string InputChangedDuringRun = "KDG3020";
+    /// <summary>Error: a stage's process (or the thread that waits for it) was refused for the user's process limit (ulimit -u, EAGAIN), after retries.</summary>
+    public const string ProcessLimit = "KDG3021";
+    /// <summary>Error: a stage's process was refused for the open-file limit (ulimit -n, EMFILE/ENFILE), after retries.</summary>
+    public const string OpenFileLimit = "KDG3022";
+    /// <summary>Error: a stage's process was refused for a memory limit (ulimit -v, a cgroup; ENOMEM), after retries.</summary>
+    public const string MemoryLimit = "KDG3023";
     /// <summary>Warning: kdgat.yaml or a params file changed while the build ran; its stages ran with the configuration it had read, the change is the next build's.</summary>
     public const string ConfigChangedDuringBuild = "KDG3024";
 }

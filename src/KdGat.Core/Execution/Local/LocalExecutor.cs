@@ -37,6 +37,16 @@ internal sealed class LocalExecutor : IStageExecutor
                 job.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), _grace,
                 pid => { spawned = true; job.OnStarted?.Invoke(AttemptHandle.Process(pid)); }, cancel, _time).ConfigureAwait(false);
         }
+        // Refused for a login node's limit after the retries: a code of its own that names the limit (KDG3021-3023).
+        catch (StartRefusedException e) when (!spawned)
+        {
+            return new ExecutionResult { State = ExecState.NotStarted, ExitCode = -1, Started = started, Finished = _time.GetUtcNow(), ErrorCode = e.Code, Detail = $"{job.Instance.Key}: {e.Message}" };
+        }
+        // A Ctrl+C while a refused start waited to be tried again: nothing ran.
+        catch (OperationCanceledException) when (!spawned && cancel.IsCancellationRequested)
+        {
+            return new ExecutionResult { State = ExecState.Cancelled, ExitCode = -1, Started = started, Finished = _time.GetUtcNow(), Detail = "cancelled before its command could start" };
+        }
         // Once it started, a file error (its pid not journalled on a full disk) is the stage's file error (KDG3007), not
         // "the command could not be started" (KDG3005, whose advice is to check the shell; a quota review).
         catch (IOException e) when (!spawned)

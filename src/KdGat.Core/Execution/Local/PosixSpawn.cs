@@ -72,6 +72,7 @@ internal static unsafe partial class PosixSpawn
 
             int pid;
             var rc = posix_spawn(&pid, argv[0], fa, attr, argv, envp);
+            if (rc != 0 && StartRefusedException.IsLimit(rc)) throw new SpawnRefused(rc);
             if (rc != 0) throw new IOException($"posix_spawn failed: {new System.ComponentModel.Win32Exception(rc).Message}");
             return pid;
         }
@@ -82,6 +83,12 @@ internal static unsafe partial class PosixSpawn
             foreach (var p in allocations)
                 if (p != 0) Marshal.FreeCoTaskMem(p);
         }
+    }
+
+    /// <summary>posix_spawn refused for a limit (<see cref="StartRefusedException.IsLimit"/>): <see cref="ShellProcess"/> retries it.</summary>
+    public sealed class SpawnRefused(int errno) : IOException($"posix_spawn failed: errno {errno}")
+    {
+        public int Errno { get; } = errno;
     }
 
     public readonly record struct Exit(int ExitCode, int Signal, double CpuSeconds, long MaxRssKb);
