@@ -77,8 +77,16 @@ internal sealed partial class StageLock : IDisposable
         return new StageLock(fs, owner);
     }
 
-    private static IOException Unusable(string lockFile, IOException e) =>
-        new($"KdGat cannot take its lock '{lockFile}' ({e.Message.TrimEnd('.')}): the folder is read-only or full, or its file system refuses file locks (an NFS mount without lock support). Make it writable, free space, or use a file system with locks; nothing was changed there.", e);
+    private static IOException Unusable(string lockFile, IOException e) => e.HResult == Execution.Local.StartRefusedException.EMFile
+        // A build holds a lock per dataset: "read-only or full" sent a login node's user (ulimit -n 256, 60 datasets) looking at the disk.
+        ? new($"KdGat cannot take its lock '{lockFile}': this build is at its open-file limit ({OpenFiles()}), and a build holds one lock file per dataset it builds. Raise the limit (`ulimit -n`, up to `ulimit -Hn`) or build fewer datasets at once (-p:Dataset=...); nothing was changed there.", e)
+        : new($"KdGat cannot take its lock '{lockFile}' ({e.Message.TrimEnd('.')}): the folder is read-only or full, or its file system refuses file locks (an NFS mount without lock support). Make it writable, free space, or use a file system with locks; nothing was changed there.", e);
+
+    private static string OpenFiles()
+    {
+        var limits = Execution.Local.ProcessLimits.Read();
+        return $"{limits.Text("Max open files")}; {limits.Usage}";
+    }
 
     /// <summary>Waits for the lock on this thread (short critical sections of synchronous code, e.g. publishing a build report).</summary>
     public static StageLock Acquire(string lockFile, TimeProvider? time = null)

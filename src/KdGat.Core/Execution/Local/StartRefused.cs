@@ -58,7 +58,7 @@ internal sealed class StartRefusedException : IOException
             _ => "the process could not be started (EAGAIN: too many processes)",
         };
         var tried = tries > 1 ? $", {tries} times over {waited.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "";
-        var state = $"this build's process has {limits.Threads} threads and {limits.OpenFiles} open files";
+        var state = limits.Usage;
         var limit = Limit(errno, limits) switch
         {
             EMFile => $"The open-file limit ({limits.Text("Max open files")}, `ulimit -n`) is reached: {state}.",
@@ -72,32 +72,56 @@ internal sealed class StartRefusedException : IOException
     }
 }
 
-/// <summary>The soft limits and usage of this process from /proc/self, for <see cref="StartRefusedException"/>'s message.</summary>
-internal sealed record ProcessLimits(IReadOnlyDictionary<string, string> Soft, int Threads, int OpenFiles)
+/// <summary>
+/// The soft limits of this process (getrlimit: no file to open, as at the open-file limit) and its threads and
+/// open files from /proc/self (-1 where it could not be read), for the messages about a limit.
+/// </summary>
+internal sealed partial record ProcessLimits(IReadOnlyDictionary<string, string> Soft, int Threads, int OpenFiles)
 {
+    private const int RlimitNproc = 6, RlimitNofile = 7, RlimitAs = 9;
+
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    private static unsafe partial int getrlimit(int resource, ulong* limit);
+
     public static ProcessLimits Read()
     {
         var soft = new Dictionary<string, string>(StringComparer.Ordinal);
-        var threads = -1;
-        var files = -1;
-        // Best effort: the message must not fail where /proc is not Linux's (or is itself refused a file).
+        if (OperatingSystem.IsLinux())
+            foreach (var (name, resource) in new[] { ("Max processes", RlimitNproc), ("Max open files", RlimitNofile), ("Max address space", RlimitAs) })
+                if (SoftLimit(resource) is { } v) soft[name] = v == ulong.MaxValue ? "unlimited" : v.ToString(CultureInfo.InvariantCulture);
+        return new ProcessLimits(soft, Count("/proc/self/task"), Count("/proc/self/fd"));
+    }
+
+    private static unsafe ulong? SoftLimit(int resource)
+    {
+        var pair = stackalloc ulong[2];
+        return getrlimit(resource, pair) == 0 ? pair[0] : null;
+    }
+
+    private static int Count(string dir)
+    {
+        // Best effort: at the open-file limit the listing itself needs a file.
         try
         {
-            foreach (var line in File.ReadLines("/proc/self/limits").Skip(1))
-                if (line.Length > 26 && line[..26].Trim() is { Length: > 0 } name)
-                    soft[name] = line[26..].Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "?";
-            threads = Directory.EnumerateFileSystemEntries("/proc/self/task").Count();
-            files = Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+            return Directory.EnumerateFileSystemEntries(dir).Count();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            return -1;
         }
-        return new ProcessLimits(soft, threads, files);
     }
 
-    /// <summary>Whether this process's open files are within a few of its soft limit.</summary>
-    public bool AtFileLimit => Soft.TryGetValue("Max open files", out var v) && int.TryParse(v, CultureInfo.InvariantCulture, out var max) && OpenFiles >= max - 8;
+    /// <summary>Whether this process's open files are within a few of its soft limit (or could not even be counted).</summary>
+    public bool AtFileLimit => Soft.TryGetValue("Max open files", out var v) && int.TryParse(v, CultureInfo.InvariantCulture, out var max) && (OpenFiles < 0 || OpenFiles >= max - 8);
 
-    /// <summary>The soft limit of a /proc/self/limits row as the message says it, or "unknown".</summary>
+    /// <summary>What this process holds, as far as /proc told.</summary>
+    public string Usage => (Threads, OpenFiles) switch
+    {
+        ( >= 0, >= 0) => $"this build's process has {Threads} threads and {OpenFiles} open files",
+        ( >= 0, _) => $"this build's process has {Threads} threads (its open files could not be counted: it is at their limit)",
+        _ => "this build's process could not list its threads and files",
+    };
+
+    /// <summary>The soft limit as the message says it, or "unknown".</summary>
     public string Text(string row) => Soft.TryGetValue(row, out var v) ? (v == "unlimited" ? "unlimited" : $"now {v}") : "unknown";
 }

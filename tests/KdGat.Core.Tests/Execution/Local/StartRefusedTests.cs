@@ -21,7 +21,7 @@ public sealed class StartRefusedTests
         Assert.Equal(code, e.Code);
         Assert.Contains(limit, e.Message);
         Assert.Contains("6 times over 15.5 s", e.Message);
-        Assert.Contains("41 threads and 40 open files", e.Message);
+        Assert.Contains("has 41 threads and 40 open files", e.Message);
         Assert.Contains("Lower -p:MaxParallelStages", e.Message);
         Assert.Contains("runs in the next build", e.Message);
     }
