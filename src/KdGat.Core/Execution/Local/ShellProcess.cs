@@ -29,8 +29,7 @@ internal static class ShellProcess
             // The attempt could not be journalled: it must not run unrecorded.
             PosixSpawn.KillGroup(pid, SigKill);
             journalled.Set();
-            await waiting.ConfigureAwait(false);
-            journalled.Dispose();
+            await waiting.ConfigureAwait(false); // not disposed here: the finally below sets it once more
             throw;
         }
         finally
