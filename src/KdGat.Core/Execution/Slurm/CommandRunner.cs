@@ -53,7 +53,7 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
         if (file == "sacct") { psi.Environment["TZ"] = "UTC"; psi.Environment["SLURM_TIME_FORMAT"] = "standard"; }
         using var p = new Process { StartInfo = psi };
         try { p.Start(); }
-        catch (System.ComponentModel.Win32Exception e) { return new CommandOutput(127, "", $"{file}: {e.Message}"); }
+        catch (System.ComponentModel.Win32Exception e) { return NotStarted(file, e); }
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -74,6 +74,19 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
         }
         return new CommandOutput(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
+
+    /// <summary>
+    /// A client the kernel would not start. Only a missing program is "not installed" (127: the callers then say so,
+    /// and squeue's 127 counts as "no job of this machine's SLURM can run"). A login node's process or file limit
+    /// (EAGAIN, EMFILE, ENOMEM) was 127 too: sbatch was "not found", and a squeue asked whether a journalled job still
+    /// runs answered "no", so the job was submitted again beside the one still running (a login node review). Now
+    /// such a call fails as any passing client error does: its exit code is not 127, and sbatch's -1 counts as "may have
+    /// been taken" (looked up by its comment, then tried again).
+    /// </summary>
+    internal static CommandOutput NotStarted(string file, System.ComponentModel.Win32Exception e) =>
+        e.NativeErrorCode is 2 or 13 // ENOENT, EACCES
+            ? new CommandOutput(127, "", $"{file}: {e.Message}")
+            : new CommandOutput(-1, "", $"{file} could not be started ({e.Message}: a process, open-file or memory limit of this node)");
 
     /// <summary>
     /// The setsid found, when it takes -w (util-linux's does; a busybox or an old one may not, and
