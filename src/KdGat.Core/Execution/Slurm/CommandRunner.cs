@@ -76,7 +76,7 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
     }
 
     /// <summary>
-    /// A client the kernel would not start. Only a missing program is "not installed" (127: the callers then say so,
+    /// A client the kernel would not start. A program that cannot run here is "not installed" (127: the callers then say so,
     /// and squeue's 127 counts as "no job of this machine's SLURM can run"). A login node's process or file limit
     /// (EAGAIN, EMFILE, ENOMEM) was 127 too: sbatch was "not found", and a squeue asked whether a journalled job still
     /// runs answered "no", so the job was submitted again beside the one still running (a login node review). Now
@@ -84,9 +84,9 @@ internal sealed class ProcessCommandRunner(TimeSpan? timeout = null) : ICommandR
     /// been taken" (looked up by its comment, then tried again).
     /// </summary>
     internal static CommandOutput NotStarted(string file, System.ComponentModel.Win32Exception e) =>
-        e.NativeErrorCode is 2 or 13 // ENOENT, EACCES
-            ? new CommandOutput(127, "", $"{file}: {e.Message}")
-            : new CommandOutput(-1, "", $"{file} could not be started ({e.Message}: a process, open-file or memory limit of this node)");
+        e.NativeErrorCode is 11 or 12 or 23 or 24 // EAGAIN, ENOMEM, ENFILE, EMFILE (the rest, ENOENT, EACCES, ENOEXEC, ...: not runnable here)
+            ? new CommandOutput(-1, "", $"{file} could not be started ({e.Message}: a process, open-file or memory limit of this node)")
+            : new CommandOutput(127, "", $"{file}: {e.Message}");
 
     /// <summary>
     /// The setsid found, when it takes -w (util-linux's does; a busybox or an old one may not, and

@@ -4,7 +4,7 @@ using KdGat.Core.Execution.Slurm;
 namespace KdGat.Core.Tests.Execution.Slurm;
 
 /// <summary>
-/// A SLURM client the kernel would not start: only a missing program is "not installed" (127). On a login node at
+/// A SLURM client the kernel would not start: only a limit (EAGAIN, EMFILE, ENFILE, ENOMEM) is a passing failure; anything else is "not installed" (127). On a login node at
 /// its process limit (EAGAIN) sbatch was "not found" and a squeue asked about a journalled job answered "no job",
 /// so the stage was submitted again beside its running job.
 /// </summary>
@@ -14,10 +14,12 @@ public sealed class CommandRunnerTests
     [Theory]
     [InlineData(2, 127)]  // ENOENT: not installed
     [InlineData(13, 127)] // EACCES: not runnable
+    [InlineData(8, 127)]  // ENOEXEC: a broken sbatch is reported, not retried at every build
+    [InlineData(23, -1)]  // ENFILE
     [InlineData(11, -1)]  // EAGAIN: ulimit -u, a cgroup's pids.max
     [InlineData(24, -1)]  // EMFILE: ulimit -n
     [InlineData(12, -1)]  // ENOMEM
-    public void OnlyAMissingProgram_IsNotInstalled(int errno, int exit)
+    public void OnlyALimit_IsAPassingFailure_AnythingElseIsNotInstalled(int errno, int exit)
     {
         var r = ProcessCommandRunner.NotStarted("squeue", new Win32Exception(errno));
         Assert.Equal(exit, r.ExitCode);
